@@ -1,0 +1,34 @@
+export type AudioInputErrorCode =
+  | 'not-found'
+  | 'too-large'
+  | 'too-long'
+  | 'too-short'
+  | 'no-audio'
+  | 'corrupt'
+  | 'truncated'
+  | 'silent'
+  | 'decoder-crashed'
+  | 'decoder-timeout'
+  | 'analysis-failed';
+
+/** A problem with the user's audio (or with decoding it), phrased for the person who supplied the file. */
+export class AudioInputError extends Error {
+  readonly code: AudioInputErrorCode;
+  constructor(code: AudioInputErrorCode, message: string) {
+    super(message);
+    this.name = 'AudioInputError';
+    this.code = code;
+  }
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+export function formatMegabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}

@@ -1,0 +1,25 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { AnalysisStore } from '../db/analysis-store.ts';
+import { hashFile } from '../db/content-hash.ts';
+import type { TrackAnalysis } from './analysis-types.ts';
+import { AudioInputError } from './audio-input-error.ts';
+import type { AnalyzerPool } from './analyzer-pool.ts';
+
+export interface IngestResult {
+  contentHash: string;
+  cached: boolean;
+  analysis: TrackAnalysis;
+}
+
+/** Hash, reuse a stored analysis of the same bytes, or analyse and store. Nothing is written unless analysis succeeded. */
+export async function ingestFile(file: string, pool: AnalyzerPool, store?: AnalysisStore): Promise<IngestResult> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) throw new AudioInputError('not-found', `Cannot read "${file}": no such file.`);
+  const contentHash = await hashFile(file);
+  const stored = await store?.get(contentHash);
+  if (stored) return { contentHash, cached: true, analysis: stored.analysis };
+  const analysis = await pool.analyze(file);
+  await store?.put({ hash: contentHash, sourceName: path.basename(file), bytes: info.size, analysis });
+  return { contentHash, cached: false, analysis };
+}

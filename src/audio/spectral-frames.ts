@@ -1,0 +1,128 @@
+import { Fft } from './fft.ts';
+
+export const FRAME_SIZE = 2048;
+export const HOP_SIZE = 512;
+
+/** Frame-level descriptors on one STFT pass; everything downstream (beats, bars, structure) aggregates these. */
+export interface SpectralFrames {
+  sampleRate: number;
+  hop: number;
+  count: number;
+  /** Seconds of the centre of frame i: i * hop / sampleRate + FRAME_SIZE / 2 / sampleRate. */
+  frameTime(i: number): number;
+  /** Energy below 150 Hz (kick and bass). */
+  low: Float32Array;
+  /** Energy 150 Hz - 2 kHz. */
+  mid: Float32Array;
+  /** Energy above 2 kHz (hats, claps, air). */
+  high: Float32Array;
+  /** Spectral centroid in Hz. */
+  centroid: Float32Array;
+  /** Half-wave-rectified log-magnitude flux, whole band and per band. */
+  flux: Float32Array;
+  lowFlux: Float32Array;
+  midFlux: Float32Array;
+  /** 12 chroma values per frame (C = 0), 60 Hz - 5 kHz. */
+  chroma: Float32Array;
+  /** Magnitude spectra of every `spectrumStride`-th frame, kept for timbre (MFCC). */
+  spectra: Float32Array[];
+  spectrumStride: number;
+}
+
+function pitchClassOfBin(bin: number, sampleRate: number): number {
+  const f = (bin * sampleRate) / FRAME_SIZE;
+  const midi = 69 + 12 * Math.log2(f / 440);
+  return ((Math.round(midi) % 12) + 12) % 12;
+}
+
+export function computeSpectralFrames(mono: Float32Array, sampleRate: number, spectrumStride = 8): SpectralFrames {
+  const n = FRAME_SIZE;
+  const bins = n / 2 + 1;
+  const count = Math.max(0, Math.floor((mono.length - n) / HOP_SIZE) + 1);
+  const fft = new Fft(n);
+  const window = new Float64Array(n);
+  for (let i = 0; i < n; i++) window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n);
+  const binHz = sampleRate / n;
+  const lowEnd = Math.ceil(150 / binHz);
+  const midEnd = Math.ceil(2000 / binHz);
+  const chromaLo = Math.ceil(60 / binHz);
+  const chromaHi = Math.floor(5000 / binHz);
+  const pcOfBin = new Int8Array(bins).fill(-1);
+  for (let b = chromaLo; b <= chromaHi; b++) pcOfBin[b] = pitchClassOfBin(b, sampleRate);
+
+  const out: SpectralFrames = {
+    sampleRate,
+    hop: HOP_SIZE,
+    count,
+    frameTime: (i: number) => (i * HOP_SIZE + n / 2) / sampleRate,
+    low: new Float32Array(count),
+    mid: new Float32Array(count),
+    high: new Float32Array(count),
+    centroid: new Float32Array(count),
+    flux: new Float32Array(count),
+    lowFlux: new Float32Array(count),
+    midFlux: new Float32Array(count),
+    chroma: new Float32Array(count * 12),
+    spectra: [],
+    spectrumStride,
+  };
+  const re = new Float64Array(n);
+  const im = new Float64Array(n);
+  const logMag = new Float64Array(bins);
+  const prevLogMag = new Float64Array(bins);
+  for (let f = 0; f < count; f++) {
+    const offset = f * HOP_SIZE;
+    for (let i = 0; i < n; i++) {
+      re[i] = mono[offset + i]! * window[i]!;
+      im[i] = 0;
+    }
+    fft.transform(re, im);
+    let low = 0, mid = 0, high = 0, weighted = 0, total = 0, flux = 0, lowFlux = 0, midFlux = 0;
+    const keep = f % spectrumStride === 0 ? new Float32Array(bins) : undefined;
+    for (let b = 1; b < bins; b++) {
+      const power = re[b]! * re[b]! + im[b]! * im[b]!;
+      const mag = Math.sqrt(power);
+      if (keep) keep[b] = mag;
+      if (b < lowEnd) low += power;
+      else if (b < midEnd) mid += power;
+      else high += power;
+      weighted += mag * b * binHz;
+      total += mag;
+      const lm = Math.log1p(100 * mag);
+      logMag[b] = lm;
+      const d = lm - prevLogMag[b]!;
+      if (d > 0) {
+        flux += d;
+        if (b < lowEnd) lowFlux += d;
+        else if (b < midEnd) midFlux += d;
+      }
+      const pc = pcOfBin[b]!;
+      if (pc >= 0) out.chroma[f * 12 + pc]! += power;
+    }
+    prevLogMag.set(logMag);
+    out.low[f] = low;
+    out.mid[f] = mid;
+    out.high[f] = high;
+    out.centroid[f] = total > 0 ? weighted / total : 0;
+    out.flux[f] = flux;
+    out.lowFlux[f] = lowFlux;
+    out.midFlux[f] = midFlux;
+    if (keep) out.spectra.push(keep);
+  }
+  return out;
+}
+
+/** Fine onset envelope (energy rise in blocks of `block` samples) for sub-frame beat placement. */
+export function onsetEnvelope(mono: Float32Array, block: number): Float32Array {
+  const count = Math.floor(mono.length / block);
+  const env = new Float32Array(count);
+  let prev = 0;
+  for (let b = 0; b < count; b++) {
+    let e = 0;
+    for (let i = b * block; i < (b + 1) * block; i++) e += mono[i]! * mono[i]!;
+    const level = Math.log1p(1000 * e / block);
+    env[b] = Math.max(0, level - prev);
+    prev = level;
+  }
+  return env;
+}

@@ -1,0 +1,65 @@
+import type Keyv from 'keyv';
+import type { TrackAnalysis } from '../audio/analysis-types.ts';
+import { ANALYZER_VERSION } from '../audio/analyzer-version.ts';
+import { openKeyv, storeTarget } from './open-keyv.ts';
+import type { StoreTarget } from './open-keyv.ts';
+
+export interface StoredAnalysis {
+  hash: string;
+  analyzerVersion: string;
+  analyzedAt: string;
+  /** Name of the file it was first seen as; the content hash is the identity. */
+  sourceName: string;
+  bytes: number;
+  analysis: TrackAnalysis;
+}
+
+/**
+ * Analyses by content hash. Each record is one value written in one statement, only once the analysis is complete,
+ * so an interrupted ingest leaves nothing behind rather than half a record.
+ */
+export class AnalysisStore {
+  readonly target: StoreTarget;
+  private readonly keyv: Keyv;
+
+  private constructor(keyv: Keyv, target: StoreTarget) {
+    this.keyv = keyv;
+    this.target = target;
+  }
+
+  static async open(setting = process.env.MINIDJ_DB): Promise<AnalysisStore> {
+    const target = storeTarget(setting);
+    return new AnalysisStore(await openKeyv(target, 'analysis'), target);
+  }
+
+  /** The stored analysis, or undefined when there is none or it was made by another analyzer version. */
+  async get(hash: string): Promise<StoredAnalysis | undefined> {
+    const record = (await this.keyv.get(hash)) as StoredAnalysis | undefined;
+    if (!record || record.analyzerVersion !== ANALYZER_VERSION) return undefined;
+    return record;
+  }
+
+  async put(record: Omit<StoredAnalysis, 'analyzerVersion' | 'analyzedAt'>): Promise<StoredAnalysis> {
+    if (record.analysis.analyzerVersion !== ANALYZER_VERSION) throw new Error('refusing to store an analysis from another analyzer version');
+    const full: StoredAnalysis = { ...record, analyzerVersion: ANALYZER_VERSION, analyzedAt: new Date().toISOString() };
+    await this.keyv.set(record.hash, full);
+    return full;
+  }
+
+  async delete(hash: string): Promise<boolean> {
+    return this.keyv.delete(hash);
+  }
+
+  /** Every current-version record (for library-wide features: suggest, ordering). */
+  async *entries(): AsyncGenerator<StoredAnalysis> {
+    if (!this.keyv.iterator) throw new Error(`the ${this.target.kind} store cannot list its records`);
+    for await (const [, value] of this.keyv.iterator(undefined)) {
+      const record = value as StoredAnalysis;
+      if (record?.analyzerVersion === ANALYZER_VERSION) yield record;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.keyv.disconnect();
+  }
+}

@@ -1,0 +1,51 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Keyv from 'keyv';
+import type { KeyvStoreAdapter } from 'keyv';
+
+export const DEFAULT_DB_FILE = 'data/minidj.sqlite';
+
+export interface StoreTarget {
+  kind: 'sqlite' | 'redis' | 'postgres';
+  uri: string;
+}
+
+/** MINIDJ_DB: empty for the embedded SQLite file, a file path or sqlite:// URL, or a redis:// / postgres:// URL. */
+export function storeTarget(setting: string | undefined, cwd = process.cwd()): StoreTarget {
+  const value = setting?.trim() ?? '';
+  if (value === '') return { kind: 'sqlite', uri: `sqlite://${path.resolve(cwd, DEFAULT_DB_FILE)}` };
+  if (/^rediss?:\/\//i.test(value)) return { kind: 'redis', uri: value };
+  if (/^postgres(ql)?:\/\//i.test(value)) return { kind: 'postgres', uri: value };
+  if (/^sqlite:\/\//i.test(value)) return { kind: 'sqlite', uri: `sqlite://${path.resolve(cwd, value.slice('sqlite://'.length))}` };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    throw new Error(`MINIDJ_DB "${value}" is not supported: use a file path, sqlite://FILE, redis://HOST or postgres://HOST URL.`);
+  }
+  return { kind: 'sqlite', uri: `sqlite://${path.resolve(cwd, value)}` };
+}
+
+async function adapterFor(target: StoreTarget): Promise<KeyvStoreAdapter> {
+  switch (target.kind) {
+    case 'sqlite': {
+      mkdirSync(path.dirname(target.uri.slice('sqlite://'.length)), { recursive: true });
+      const { default: KeyvSqlite } = await import('@keyv/sqlite');
+      return new KeyvSqlite({ uri: target.uri, busyTimeout: 10_000 }) as unknown as KeyvStoreAdapter;
+    }
+    case 'redis': {
+      const { default: KeyvRedis } = await import('@keyv/redis');
+      return new KeyvRedis(target.uri) as unknown as KeyvStoreAdapter;
+    }
+    case 'postgres': {
+      const { default: KeyvPostgres } = await import('@keyv/postgres');
+      return new KeyvPostgres({ uri: target.uri }) as unknown as KeyvStoreAdapter;
+    }
+  }
+}
+
+export async function openKeyv(target: StoreTarget, namespace: string): Promise<Keyv> {
+  const store = await adapterFor(target);
+  const keyv = new Keyv({ store, namespace });
+  keyv.on('error', () => {
+    // Surfaced by the failing call itself; without a listener keyv would crash the process on a lost connection.
+  });
+  return keyv;
+}
