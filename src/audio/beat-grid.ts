@@ -40,28 +40,71 @@ function snapToOnset(onset: OnsetSignal, t: number, window: number): { time: num
   return { time: bestTime, strength: Math.max(0, best) };
 }
 
-/** Integer beat index of each tick relative to the first, tolerant of skipped or doubled ticks. */
-function beatIndices(ticks: number[], period: number): number[] {
-  return ticks.map((t) => Math.round((t - ticks[0]!) / period));
+const PHASE_BIN_SEC = 0.002;
+
+/**
+ * The constant grid (period, phase) that the most ticks agree with, within ±STEADY_RESIDUAL_SEC: a Hough-style search
+ * over periods within ±2 % of the first estimate. Unlike a least-squares fit, ticks the tracker lost (a breakdown
+ * without drums, a fill) cannot bend it.
+ */
+function dominantGrid(ticks: number[], firstPeriod: number): { period: number; phase: number; share: number } {
+  let best = { period: firstPeriod, phase: 0, share: 0 };
+  const halfWindow = Math.round(STEADY_RESIDUAL_SEC / PHASE_BIN_SEC);
+  for (let step = -100; step <= 100; step++) {
+    const period = firstPeriod * (1 + step * 0.0002);
+    const bins = Math.ceil(period / PHASE_BIN_SEC);
+    const hist = new Uint32Array(bins);
+    for (const t of ticks) hist[Math.floor((t % period) / PHASE_BIN_SEC) % bins]!++;
+    let window = 0;
+    for (let k = -halfWindow; k <= halfWindow; k++) window += hist[(k + bins) % bins]!;
+    for (let b = 0; b < bins; b++) {
+      const share = window / ticks.length;
+      if (share > best.share + 1e-9 || (Math.abs(share - best.share) < 1e-9 && Math.abs(period - firstPeriod) < Math.abs(best.period - firstPeriod))) {
+        best = { period, phase: (b + 0.5) * PHASE_BIN_SEC, share };
+      }
+      window += hist[(b + halfWindow + 1) % bins]! - hist[(b - halfWindow + bins) % bins]!;
+    }
+  }
+  return best;
+}
+
+/** Least-squares refinement of the dominant grid on the ticks that lie on it. */
+function fitOnGrid(ticks: number[], grid: { period: number; phase: number }): { a: number; b: number } {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const t of ticks) {
+    const k = Math.round((t - grid.phase) / grid.period);
+    if (Math.abs(t - (grid.phase + k * grid.period)) < STEADY_RESIDUAL_SEC) {
+      xs.push(k);
+      ys.push(t);
+    }
+  }
+  return xs.length >= 2 ? linearFit(xs, ys) : { a: grid.phase, b: grid.period };
 }
 
 /**
  * Turns tracked ticks into a beat grid. Steady tracks get a fitted constant grid, snapped to the onset attacks and
  * extended over the whole track (what DJ software calls a beatgrid); unsteady ones keep the tracker's beats, snapped.
  */
-export function buildBeatGrid(ticks: number[], onset: OnsetSignal, durationSec: number, musicStartSec: number, musicEndSec: number): BeatGrid {
-  if (ticks.length < 4) return { bpm: 0, confidence: 0, beats: ticks, steady: false };
+export function buildBeatGrid(
+  ticks: number[],
+  trackerBpm: number,
+  onset: OnsetSignal,
+  durationSec: number,
+  musicStartSec: number,
+  musicEndSec: number,
+): BeatGrid {
+  // Too few beats to fit a grid (very short clips): keep the tracker's tempo estimate, with no confidence.
+  if (ticks.length < 4) return { bpm: trackerBpm, confidence: 0, beats: ticks, steady: false };
   const ibis = ticks.slice(1).map((t, i) => t - ticks[i]!);
-  let period = median(ibis);
-  let idx = beatIndices(ticks, period);
-  let fit = linearFit(idx, ticks);
-  period = fit.b;
-  idx = beatIndices(ticks, period);
-  fit = linearFit(idx, ticks);
-  const residuals = ticks.map((t, i) => Math.abs(t - (fit.a + fit.b * idx[i]!)));
-  const steadyShare = residuals.filter((r) => r < STEADY_RESIDUAL_SEC).length / residuals.length;
-  const regularity = ibis.filter((d) => Math.abs(d - period) < 0.05 * period).length / ibis.length;
-  const steady = steadyShare >= 0.9;
+  const firstPeriod = median(ibis);
+  const dominant = dominantGrid(ticks, firstPeriod);
+  const fit = fitOnGrid(ticks, dominant);
+  // Most ticks on one straight line: a steady tempo (a machine-timed track), where a grid beats the tracker's jitter.
+  const steady = dominant.share >= 0.75 && ticks.length >= 16;
+  const regularIbis = ibis.filter((d) => Math.abs(d - firstPeriod) < 0.1 * firstPeriod);
+  let period = steady ? fit.b : mean(regularIbis);
+  const regularity = regularIbis.length / ibis.length;
 
   let beats: number[];
   if (steady) {
