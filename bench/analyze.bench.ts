@@ -1,10 +1,15 @@
 // npm run bench:analyze — accuracy and speed of the ears on synthesized tracks and on the real clips in ../shared/audio.
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TrackAnalysis } from '../src/audio/analysis-types.ts';
-import { keyName } from '../src/audio/camelot.ts';
+import { keyName, pitchClass } from '../src/audio/camelot.ts';
+import { decodeForAnalysis } from '../src/audio/decode-for-analysis.ts';
+import { ffmpegPath } from '../src/audio/ffmpeg-path.ts';
+import { loadEssentia } from '../src/audio/essentia-runtime.ts';
+import { detectKey, KEY_PROFILE } from '../src/audio/key-detect.ts';
+import { audioLimitsFromEnv } from '../src/audio/limits.ts';
 import { encodeWav } from '../src/audio/wav.ts';
 import { runAubio } from '../src/eval/aubio.ts';
 import { beatFMeasure, mirexKeyScore, tempoAccuracy1, tempoAccuracy2, truncatedAnnotationWindow } from '../src/eval/metrics.ts';
@@ -164,14 +169,50 @@ async function benchLongFile(minutes: number): Promise<Record<string, number>> {
   const bpm = 126;
   const bars = Math.round((minutes * 60 * bpm) / 240 / 8) * 8;
   const track = synthesizeTrack({ bpm, key: 'F', scale: 'minor', seed: 77, sections: structureForBars(bars) });
-  const file = path.join(WORK_DIR, `long-${minutes}min.wav`);
-  writeFileSync(file, encodeWav([track.left, track.right], track.sampleRate, 'pcm16'));
+  // As a user would upload it: an MP3 (a 20-minute WAV would be over the 100 MB upload limit).
+  const wav = path.join(WORK_DIR, `long-${minutes}min.wav`);
+  const file = wav.replace(/\.wav$/, '.mp3');
+  writeFileSync(wav, encodeWav([track.left, track.right], track.sampleRate, 'pcm16'));
+  await run(ffmpegPath(), ['-v', 'error', '-y', '-i', wav, '-c:a', 'libmp3lame', '-b:a', '256k', file]);
+  rmSync(wav);
   const r = await analyzeInChild(file);
   const seconds = track.left.length / track.sampleRate;
   console.log(
     `${minutes}-minute track (${seconds.toFixed(0)} s): ${r.ok ? `analysed in ${r.wallSec!.toFixed(2)} s wall, ${r.cpuSec!.toFixed(2)} s CPU of this thread (${(seconds / r.wallSec!).toFixed(1)}× real time)` : `FAILED ${r.error}`}, peak RSS ${r.peakRssMb.toFixed(0)} MB`,
   );
   return { seconds, wallSec: r.wallSec ?? NaN, speedX: seconds / (r.wallSec ?? NaN), peakRssMb: r.peakRssMb };
+}
+
+const KEY_PROFILES = ['shaath', 'edma', 'bgate', 'krumhansl', 'temperley', 'edmm', 'tonictriad'];
+
+/** The key profile is a measured choice: every candidate on the synthesized set and the real clips with a key. */
+async function benchKeyProfiles(): Promise<Record<string, { synth: number; real: number }>> {
+  const essentia = loadEssentia();
+  const score: Record<string, { synth: number; real: number }> = Object.fromEntries(KEY_PROFILES.map((p) => [p, { synth: 0, real: 0 }]));
+  const judge = (mono: Float32Array, key: string, scale: 'major' | 'minor', into: 'synth' | 'real'): void => {
+    const signal = essentia.arrayToVector(mono);
+    try {
+      for (const profile of KEY_PROFILES) {
+        const k = detectKey(essentia, signal, 44100, profile);
+        if (pitchClass(k.key) === pitchClass(key) && k.scale === scale) score[profile]![into]++;
+      }
+    } finally {
+      signal.delete();
+    }
+  };
+  const plan = synthPlan();
+  for (const p of plan) {
+    const t = synthesizeTrack({ ...p, sections: structureForBars(64 + 8 * (p.seed % 5)) });
+    const mono = new Float32Array(t.left.length);
+    for (let i = 0; i < mono.length; i++) mono[i] = 0.5 * (t.left[i]! + t.right[i]!);
+    judge(mono, p.key, p.scale, 'synth');
+  }
+  const truth = await loadSharedTruth();
+  const keyed = truth?.entries.filter((e) => e.key && e.scale) ?? [];
+  for (const e of keyed) judge((await decodeForAnalysis(e.file, audioLimitsFromEnv())).mono, e.key!, e.scale!, 'real');
+  console.log(`\n## Key profiles (exact key and scale; synthesized ${plan.length}, real ${keyed.length})\n`);
+  for (const p of KEY_PROFILES) console.log(`${p.padEnd(11)} synth ${score[p]!.synth}/${plan.length}  real ${score[p]!.real}/${keyed.length}${p === KEY_PROFILE ? '  ← used' : ''}`);
+  return score;
 }
 
 const only = process.argv[2];
@@ -184,6 +225,7 @@ if (!only || only === 'speed') {
 }
 if (!only || only === 'synth') report.synth = await benchSynth();
 if (!only || only === 'real') report.real = await benchReal();
+if (!only || only === 'keys') report.keyProfiles = await benchKeyProfiles();
 mkdirSync(OUT_DIR, { recursive: true });
 writeFileSync(path.join(OUT_DIR, 'bench-analyze.json'), JSON.stringify(report, null, 2));
 console.log(`\nwritten: out/bench-analyze.json`);

@@ -53,7 +53,7 @@ export function analyzePcm(input: AnalysisInput, essentia: EssentiaInstance): Tr
     const rhythm = essentiaCall('RhythmExtractor2013', () => essentia.RhythmExtractor2013(signal, MAX_BPM, 'degara', MIN_BPM));
     const ticks = withVectors([rhythm.ticks, rhythm.estimates, rhythm.bpmIntervals], () => Array.from(essentia.vectorToArray(rhythm.ticks)));
     const tracked = buildBeatGrid(ticks, rhythm.bpm, onset, durationSec, musicStart, musicEnd);
-    const grid = resolveTempoOctave(tracked, frames, onset, durationSec, musicStart, musicEnd);
+    const grid = resolveTempoOctave(tracked, frames);
     const bars = findDownbeats(grid.beats, frames);
     const structure = analyzeStructure(bars.downbeats, durationSec, frames);
     const key = detectKey(essentia, signal, sampleRate);

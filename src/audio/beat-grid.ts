@@ -1,4 +1,4 @@
-import { clamp, linearFit, mean, median } from './stats.ts';
+import { linearFit, mean, median } from './stats.ts';
 
 export interface BeatGrid {
   bpm: number;
@@ -17,14 +17,6 @@ export interface OnsetSignal {
 const STEADY_RESIDUAL_SEC = 0.025;
 const SNAP_WINDOW_SEC = 0.02;
 
-function envelopeAt(onset: OnsetSignal, t: number): number {
-  const x = t / onset.step;
-  const i = Math.floor(x);
-  if (i < 0 || i + 1 >= onset.env.length) return 0;
-  const frac = x - i;
-  return onset.env[i]! * (1 - frac) + onset.env[i + 1]! * frac;
-}
-
 /** Time of the strongest onset within ±window of t (the attack the ear hears as the beat). */
 function snapToOnset(onset: OnsetSignal, t: number, window: number): { time: number; strength: number } {
   const lo = Math.max(0, Math.floor((t - window) / onset.step));
@@ -42,40 +34,54 @@ function snapToOnset(onset: OnsetSignal, t: number, window: number): { time: num
 
 const PHASE_BIN_SEC = 0.002;
 
+interface DominantGrid {
+  period: number;
+  /** Phase the majority of the on-grid ticks sit at; the other candidate is half a period later. */
+  phase: number;
+  /** Share of ticks on the grid, on the beat or half a beat off (trackers sometimes lock to the off-beat for a while). */
+  share: number;
+}
+
 /**
  * The constant grid (period, phase) that the most ticks agree with, within ±STEADY_RESIDUAL_SEC: a Hough-style search
  * over periods within ±2 % of the first estimate. Unlike a least-squares fit, ticks the tracker lost (a breakdown
- * without drums, a fill) cannot bend it.
+ * without drums, a fill, a stretch locked to the off-beat) cannot bend it.
  */
-function dominantGrid(ticks: number[], firstPeriod: number): { period: number; phase: number; share: number } {
-  let best = { period: firstPeriod, phase: 0, share: 0 };
+function dominantGrid(ticks: number[], firstPeriod: number): DominantGrid {
+  let best: DominantGrid = { period: firstPeriod, phase: 0, share: 0 };
   const halfWindow = Math.round(STEADY_RESIDUAL_SEC / PHASE_BIN_SEC);
   for (let step = -100; step <= 100; step++) {
     const period = firstPeriod * (1 + step * 0.0002);
     const bins = Math.ceil(period / PHASE_BIN_SEC);
+    const halfBins = Math.round(bins / 2);
     const hist = new Uint32Array(bins);
     for (const t of ticks) hist[Math.floor((t % period) / PHASE_BIN_SEC) % bins]!++;
-    let window = 0;
-    for (let k = -halfWindow; k <= halfWindow; k++) window += hist[(k + bins) % bins]!;
-    for (let b = 0; b < bins; b++) {
-      const share = window / ticks.length;
+    const windowAt = (centre: number): number => {
+      let sum = 0;
+      for (let k = -halfWindow; k <= halfWindow; k++) sum += hist[(centre + k + 2 * bins) % bins]!;
+      return sum;
+    };
+    for (let b = 0; b < halfBins; b++) {
+      const on = windowAt(b);
+      const off = windowAt(b + halfBins);
+      const share = (on + off) / ticks.length;
       if (share > best.share + 1e-9 || (Math.abs(share - best.share) < 1e-9 && Math.abs(period - firstPeriod) < Math.abs(best.period - firstPeriod))) {
-        best = { period, phase: (b + 0.5) * PHASE_BIN_SEC, share };
+        const phaseBin = on >= off ? b : b + halfBins;
+        best = { period, phase: (phaseBin + 0.5) * PHASE_BIN_SEC, share };
       }
-      window += hist[(b + halfWindow + 1) % bins]! - hist[(b - halfWindow + bins) % bins]!;
     }
   }
   return best;
 }
 
-/** Least-squares refinement of the dominant grid on the ticks that lie on it. */
+/** Least-squares refinement on the ticks that lie on the grid or half a beat off it (counted as k + ½). */
 function fitOnGrid(ticks: number[], grid: { period: number; phase: number }): { a: number; b: number } {
   const xs: number[] = [];
   const ys: number[] = [];
   for (const t of ticks) {
-    const k = Math.round((t - grid.phase) / grid.period);
-    if (Math.abs(t - (grid.phase + k * grid.period)) < STEADY_RESIDUAL_SEC) {
-      xs.push(k);
+    const x = Math.round((2 * (t - grid.phase)) / grid.period) / 2;
+    if (Math.abs(t - (grid.phase + x * grid.period)) < STEADY_RESIDUAL_SEC) {
+      xs.push(x);
       ys.push(t);
     }
   }
@@ -99,6 +105,7 @@ export function buildBeatGrid(
   const ibis = ticks.slice(1).map((t, i) => t - ticks[i]!);
   const firstPeriod = median(ibis);
   const dominant = dominantGrid(ticks, firstPeriod);
+  // The phase most ticks agree on: degara sits on the beat far more often than on the off-beat.
   const fit = fitOnGrid(ticks, dominant);
   // Most ticks on one straight line: a steady tempo (a machine-timed track), where a grid beats the tracker's jitter.
   const steady = dominant.share >= 0.75 && ticks.length >= 16;
@@ -138,9 +145,8 @@ export function buildBeatGrid(
     beats = ticks.map((t) => Number(snapToOnset(onset, t, SNAP_WINDOW_SEC / 2).time.toFixed(4)));
   }
 
-  const atBeats = mean(beats.map((t) => envelopeAt(onset, t)));
-  const offBeats = mean(beats.map((t) => envelopeAt(onset, t + period / 2)));
-  const contrast = offBeats > 0 ? atBeats / offBeats : atBeats > 0 ? 4 : 1;
-  const confidence = clamp(regularity * clamp((contrast - 1) / 2, 0, 1), 0, 1);
+  // Steady: the share of the tracker's beats that agree with the grid. Drifting: how regular the tracked beats are,
+  // capped below the steady range because a DJ cannot lay a fixed grid over it.
+  const confidence = steady ? dominant.share : 0.7 * regularity;
   return { bpm: 60 / period, confidence: Number(confidence.toFixed(3)), beats, steady };
 }

@@ -14,6 +14,7 @@ export interface SpanFeatures {
   /** Flux in the first sixth of the span: the attack at its start. */
   attackLowFlux: number[];
   attackMidFlux: number[];
+  attackFlux: number[];
 }
 
 function frameIndex(frames: SpectralFrames, t: number): number {
@@ -23,13 +24,13 @@ function frameIndex(frames: SpectralFrames, t: number): number {
 
 export function spanFeatures(frames: SpectralFrames, edges: number[]): SpanFeatures {
   const out: SpanFeatures = {
-    low: [], mid: [], high: [], energy: [], centroid: [], lowFlux: [], midFlux: [], flux: [], chroma: [], attackLowFlux: [], attackMidFlux: [],
+    low: [], mid: [], high: [], energy: [], centroid: [], lowFlux: [], midFlux: [], flux: [], chroma: [], attackLowFlux: [], attackMidFlux: [], attackFlux: [],
   };
   for (let s = 0; s + 1 < edges.length; s++) {
     const a = frameIndex(frames, edges[s]!);
     const b = Math.max(a + 1, frameIndex(frames, edges[s + 1]!));
     const attackEnd = a + Math.max(1, Math.round((b - a) / 6));
-    let low = 0, mid = 0, high = 0, centroid = 0, lowFlux = 0, midFlux = 0, flux = 0, aLow = 0, aMid = 0;
+    let low = 0, mid = 0, high = 0, centroid = 0, lowFlux = 0, midFlux = 0, flux = 0, aLow = 0, aMid = 0, aAll = 0;
     const chroma = new Float64Array(12);
     let n = 0;
     for (let f = a; f < b && f < frames.count; f++, n++) {
@@ -44,6 +45,7 @@ export function spanFeatures(frames: SpectralFrames, edges: number[]): SpanFeatu
       if (f < attackEnd) {
         aLow += frames.lowFlux[f]!;
         aMid += frames.midFlux[f]!;
+        aAll += frames.flux[f]!;
       }
       for (let c = 0; c < 12; c++) chroma[c]! += frames.chroma[f * 12 + c]!;
     }
@@ -58,6 +60,7 @@ export function spanFeatures(frames: SpectralFrames, edges: number[]): SpanFeatu
     out.flux.push(flux / k);
     out.attackLowFlux.push(aLow);
     out.attackMidFlux.push(aMid);
+    out.attackFlux.push(aAll);
     out.chroma.push(chroma);
   }
   return out;

@@ -27,6 +27,7 @@ export interface EssentiaInstance {
 }
 
 let instance: EssentiaInstance | undefined;
+let wasmModule: { HEAPU8?: Uint8Array } | undefined;
 
 /**
  * essentia.js installs process-wide uncaughtException/unhandledRejection handlers that abort the process,
@@ -42,8 +43,8 @@ export function loadEssentia(): EssentiaInstance {
   const mod = require('essentia.js') as { Essentia: new (wasm: unknown) => EssentiaInstance; EssentiaWASM: unknown };
   for (const l of process.listeners('uncaughtException')) if (!before.exception.includes(l)) process.off('uncaughtException', l);
   for (const l of process.listeners('unhandledRejection')) if (!before.rejection.includes(l)) process.off('unhandledRejection', l);
-  const wasm = mod.EssentiaWASM as { EssentiaJS?: unknown };
-  instance = new mod.Essentia(wasm.EssentiaJS ? wasm : (mod.EssentiaWASM as { default?: unknown }).default ?? mod.EssentiaWASM);
+  wasmModule = mod.EssentiaWASM as { HEAPU8?: Uint8Array };
+  instance = new mod.Essentia(mod.EssentiaWASM);
   return instance;
 }
 
@@ -64,4 +65,10 @@ export function withVectors<T>(vectors: EssentiaVector[], fn: () => T): T {
   } finally {
     for (const v of vectors) v.delete();
   }
+}
+
+/** Size of essentia's WASM heap. It only ever grows, so a leak shows as growth across repeated analyses. */
+export function essentiaHeapBytes(): number {
+  loadEssentia();
+  return wasmModule?.HEAPU8?.length ?? 0;
 }

@@ -11,7 +11,7 @@ export interface KeyResult {
 }
 
 /** Chosen by measurement on the synthesized set and the real clips (see bench/analyze.bench.ts). */
-export const KEY_PROFILE = 'edma';
+export const KEY_PROFILE = 'shaath';
 
 export function detectKey(essentia: EssentiaInstance, signal: EssentiaVector, sampleRate: number, profile = KEY_PROFILE): KeyResult {
   const r = essentiaCall('KeyExtractor', () =>

@@ -30,7 +30,3 @@ export function linearFit(xs: number[], ys: number[]): { a: number; b: number } 
   const b = sxx > 0 ? sxy / sxx : 0;
   return { a: my - b * mx, b };
 }
-
-export function clamp(x: number, lo: number, hi: number): number {
-  return Math.min(hi, Math.max(lo, x));
-}

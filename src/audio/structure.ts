@@ -38,13 +38,16 @@ interface PhraseInfo {
   endBar: number;
   energyDb: number;
   lowDb: number;
+  midDb: number;
   rising: boolean;
 }
 
 function labelPhrases(phrases: PhraseInfo[]): SegmentLabel[] {
   const topEnergy = Math.max(...phrases.map((p) => p.energyDb));
   const topLow = Math.max(...phrases.map((p) => p.lowDb));
-  const isDrop = phrases.map((p) => p.energyDb >= topEnergy - 3 && p.lowDb >= topLow - 4);
+  const topMid = Math.max(...phrases.map((p) => p.midDb));
+  // A drop is the full arrangement: near the loudest, with the low end (kick and bass) and the harmony (mids) both in.
+  const isDrop = phrases.map((p) => p.energyDb >= topEnergy - 3 && p.lowDb >= topLow - 4 && p.midDb >= topMid - 4);
   const first = isDrop.indexOf(true);
   const last = isDrop.lastIndexOf(true);
   return phrases.map((p, i) => {
@@ -92,6 +95,7 @@ export function analyzeStructure(downbeats: number[], durationSec: number, frame
       endBar: to,
       energyDb: toDb(mean(e)),
       lowDb: toDb(mean(range(bars.low))),
+      midDb: toDb(mean(range(bars.mid))),
       rising: toDb(mean(e.slice(half))) > toDb(mean(e.slice(0, half))) + 1 || mean(range(bars.centroid).slice(half)) > 1.15 * mean(range(bars.centroid).slice(0, half)),
     };
   });

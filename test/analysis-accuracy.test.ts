@@ -1,0 +1,107 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrackAnalysis } from '../src/audio/analysis-types.ts';
+import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
+import { beatFMeasure, phaseErrorStats } from '../src/eval/metrics.ts';
+import { loadSharedTruth } from '../src/eval/shared-truth.ts';
+import { writeSynthTrack } from '../src/synth/synth-cli.ts';
+import { structureForBars } from '../src/synth/track-synth.ts';
+import type { SynthTruth } from '../src/synth/track-synth.ts';
+import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+
+// A small, varied slice of the benchmark's synthesized set; the full 24-track figures are in `npm run bench:analyze`.
+const CASES = [
+  { bpm: 84, key: 'D', scale: 'minor' as const, seed: 11, bars: 48 },
+  { bpm: 124, key: 'F#', scale: 'major' as const, seed: 12, bars: 64 },
+  { bpm: 128, key: 'A', scale: 'minor' as const, seed: 13, bars: 64 },
+  { bpm: 172, key: 'Bb', scale: 'major' as const, seed: 14, bars: 64 },
+];
+
+let tmp: ReturnType<typeof makeTempDir>;
+let pool: AnalyzerPool;
+const results: { truth: SynthTruth; analysis: TrackAnalysis }[] = [];
+
+beforeAll(async () => {
+  tmp = makeTempDir();
+  pool = new AnalyzerPool();
+  for (const c of CASES) {
+    const file = path.join(tmp.dir, `synth-${c.bpm}.wav`);
+    const truth = await writeSynthTrack(file, { bpm: c.bpm, key: c.key, scale: c.scale, seed: c.seed, sections: structureForBars(c.bars) });
+    results.push({ truth, analysis: await pool.analyze(file) });
+  }
+}, 300_000);
+afterAll(async () => {
+  await pool.close();
+  tmp.cleanup();
+});
+
+const onPhrase = (t: number, truth: SynthTruth): boolean => truth.phraseBoundaries.some((p) => Math.abs(p - t) < 0.05);
+
+describe('analysis of synthesized tracks with known truth', () => {
+  it('finds the tempo within 0.1 % and the beats within a few milliseconds', () => {
+    for (const { truth, analysis } of results) {
+      expect(Math.abs(analysis.bpm - truth.bpm) / truth.bpm, `${truth.bpm} BPM`).toBeLessThan(0.001);
+      expect(beatFMeasure(analysis.beats, truth.beats).f, `${truth.bpm} BPM`).toBeGreaterThan(0.97);
+      const phase = phaseErrorStats(analysis.beats, truth.beats);
+      expect(phase.medianAbsMs, `${truth.bpm} BPM`).toBeLessThan(5);
+      expect(analysis.bpmConfidence).toBeGreaterThan(0.5);
+    }
+  });
+
+  it('finds the key, scale and Camelot code', () => {
+    for (const { truth, analysis } of results) {
+      expect(`${analysis.key} ${analysis.scale} ${analysis.camelot}`).toBe(`${truth.key} ${truth.scale} ${truth.camelot}`);
+      expect(analysis.keyStrength).toBeGreaterThan(0.5);
+    }
+  });
+
+  it('finds the downbeats (bar phase)', () => {
+    for (const { truth, analysis } of results) {
+      expect(beatFMeasure(analysis.downbeats, truth.downbeats).f, `${truth.bpm} BPM`).toBeGreaterThan(0.95);
+      expect(analysis.beatPositions[analysis.beats.indexOf(analysis.downbeats[1]!)]).toBe(1);
+    }
+  });
+
+  it('puts both cues on phrase boundaries, mix-out after mix-in, and labels drops louder than breakdowns', () => {
+    for (const { truth, analysis } of results) {
+      expect(onPhrase(analysis.cues.mixIn, truth), `mixIn ${analysis.cues.mixIn}`).toBe(true);
+      expect(onPhrase(analysis.cues.mixOut, truth), `mixOut ${analysis.cues.mixOut}`).toBe(true);
+      expect(analysis.cues.mixOut).toBeGreaterThan(analysis.cues.mixIn);
+      for (const s of analysis.segments) expect(onPhrase(s.start, truth), `${s.label} at ${s.start}`).toBe(true);
+      const labels = analysis.segments.map((s) => s.label);
+      expect(labels).toContain('drop');
+      const barEnergy = (label: string): number => {
+        const bars = analysis.segments.filter((s) => s.label === label).flatMap((s) => analysis.energy.slice(s.startBar, s.endBar));
+        return bars.reduce((a, b) => a + b, 0) / Math.max(1, bars.length);
+      };
+      if (labels.includes('breakdown')) expect(barEnergy('drop')).toBeGreaterThan(barEnergy('breakdown'));
+      expect(analysis.energy.length).toBe(analysis.downbeats.length);
+    }
+  });
+
+  it('reports loudness, brightness, timbre and danceability in sane ranges', () => {
+    for (const { analysis } of results) {
+      expect(analysis.loudnessLufs).toBeGreaterThan(-20);
+      expect(analysis.loudnessLufs).toBeLessThan(-6);
+      expect(analysis.truePeakDb).toBeLessThan(0.5);
+      expect(analysis.truePeakDb).toBeGreaterThan(-3);
+      expect(analysis.brightnessHz).toBeGreaterThan(300);
+      expect(analysis.timbre.mfccMean).toHaveLength(13);
+      expect(analysis.danceability).toBeGreaterThan(0.5);
+    }
+  });
+});
+
+describe('analysis of real recordings (../shared/audio)', () => {
+  it('gets the techno loop (125 BPM) and the country clip (85.5 BPM) right', async (ctx) => {
+    const truth = await loadSharedTruth();
+    if (!truth) return ctx.skip();
+    for (const [name, bpm] of [['techno_loop.mp3', 125], ['country.00000.wav', 85.53]] as const) {
+      const entry = truth.entries.find((e) => e.id.endsWith(name));
+      if (!entry) continue;
+      const a = await pool.analyze(entry.file);
+      expect(Math.abs(a.bpm - bpm) / bpm, name).toBeLessThan(0.04);
+      if (entry.beats) expect(beatFMeasure(a.beats, entry.beats).f, name).toBeGreaterThan(0.7);
+    }
+  });
+});
