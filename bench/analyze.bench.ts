@@ -167,7 +167,7 @@ async function benchReal(): Promise<Record<string, number> | undefined> {
 
 async function benchLongFile(minutes: number): Promise<Record<string, number>> {
   const bpm = 126;
-  const bars = Math.round((minutes * 60 * bpm) / 240 / 8) * 8;
+  const bars = Math.floor((minutes * 60 * bpm) / 240 / 8) * 8;
   const track = synthesizeTrack({ bpm, key: 'F', scale: 'minor', seed: 77, sections: structureForBars(bars) });
   // As a user would upload it: an MP3 (a 20-minute WAV would be over the 100 MB upload limit).
   const wav = path.join(WORK_DIR, `long-${minutes}min.wav`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeWav, encodeWav } from '../src/audio/wav.ts';
-import { mulberry32 } from '../src/synth/prng.ts';
+import { mulberry32 } from '../src/util/prng.ts';
 
 const LSB = 1 / 32768;
 

@@ -1,6 +1,6 @@
 /** RIFF/WAVE encoding (16-bit PCM with dither, or 32-bit float) and decoding (8/16/24/32-bit PCM, 32/64-bit float). */
 import { endianness } from 'node:os';
-import { mulberry32 } from '../synth/prng.ts';
+import { mulberry32 } from '../util/prng.ts';
 
 export type WavFormat = 'pcm16' | 'float32';
 

@@ -1,14 +1,22 @@
 import { ANALYZE_USAGE, runAnalyze } from './analyze-command.ts';
 import { UsageError } from './args.ts';
+import { runSuggest, SUGGEST_USAGE } from './suggest-command.ts';
+import { runTrain, TRAIN_USAGE } from './train-command.ts';
 
 const USAGE = `Mini-DJ — an AI DJ for Discord (AGPL-3.0-or-later)
 
 Usage:
   ${ANALYZE_USAGE.split('\n').join('\n  ')}
+
+  ${SUGGEST_USAGE.split('\n').join('\n  ')}
+
+  ${TRAIN_USAGE.split('\n').join('\n  ')}
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   analyze: runAnalyze,
+  suggest: runSuggest,
+  train: runTrain,
 };
 
 async function main(argv: string[]): Promise<number> {

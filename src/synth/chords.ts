@@ -5,7 +5,7 @@ import { OnePole, StateVariableFilter } from './filters.ts';
 import { addScratch, type MixBus } from './mix-bus.ts';
 import { midiToHz } from './music-theory.ts';
 import { centsToRatio, sawSample } from './oscillators.ts';
-import type { Rng } from './prng.ts';
+import type { Rng } from '../util/prng.ts';
 import { applySidechain, type SidechainShape } from './sidechain.ts';
 import type { TrackStyle } from './track-style.ts';
 

@@ -4,7 +4,7 @@
  */
 import { OnePole, StateVariableFilter } from './filters.ts';
 import type { OneShot } from './mix-bus.ts';
-import type { Rng } from './prng.ts';
+import type { Rng } from '../util/prng.ts';
 
 export interface DrumKit {
   kick: OneShot;

@@ -3,7 +3,7 @@ import type { BarPlan } from './arrangement.ts';
 import { BEATS_PER_BAR, beatSample, type BeatGrid } from './beat-grid.ts';
 import type { DrumKit } from './drum-kit.ts';
 import { addOneShot, type MixBus, type Placement } from './mix-bus.ts';
-import type { Rng } from './prng.ts';
+import type { Rng } from '../util/prng.ts';
 import type { TrackStyle } from './track-style.ts';
 
 const KICK: Placement = { gainLeft: 0.8, gainRight: 0.8, send: 0 };

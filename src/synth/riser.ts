@@ -3,7 +3,7 @@ import type { BarPlan } from './arrangement.ts';
 import { barSample, type BeatGrid } from './beat-grid.ts';
 import { StateVariableFilter } from './filters.ts';
 import type { MixBus } from './mix-bus.ts';
-import type { Rng } from './prng.ts';
+import type { Rng } from '../util/prng.ts';
 
 const FROM_HZ = 300;
 const TO_HZ = 9000;

@@ -1,7 +1,7 @@
 /** A faint, dull noise floor under the whole file, so the lead-in before the music is room, not digital zero. */
 import { OnePole } from './filters.ts';
 import type { MixBus } from './mix-bus.ts';
-import type { Rng } from './prng.ts';
+import type { Rng } from '../util/prng.ts';
 
 /** Noise is read from a table this long (a power of two); a loop of ~1.5 s is inaudible at -68 dB. */
 const TABLE_SIZE = 1 << 16;

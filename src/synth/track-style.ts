@@ -1,7 +1,7 @@
 /** The seeded musical choices that make one generated track differ from another. */
 import type { Scale } from '../audio/analysis-types.ts';
 import { chordSymbol, diatonicChord, placeInOctave, voiceProgression } from './music-theory.ts';
-import type { Rng } from './prng.ts';
+import type { Rng } from '../util/prng.ts';
 
 export type BassPattern = 'offbeat' | 'offbeat-octave' | 'rolling';
 export type HatStyle = 'closed' | 'open-offbeat';

@@ -13,7 +13,7 @@ import { kickSamples, renderDrums } from './drums.ts';
 import { renderLead } from './lead.ts';
 import { dbToGain, masterBus, peakOf } from './master.ts';
 import { createMixBus } from './mix-bus.ts';
-import { createRng } from './prng.ts';
+import { createRng } from '../util/prng.ts';
 import { renderRiser } from './riser.ts';
 import { applyReverb } from './reverb.ts';
 import { addRoomTone } from './room-tone.ts';

@@ -1,0 +1,85 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { MixScorer } from '../ai/mix-scorer.ts';
+import { suggestNext } from '../ai/suggest.ts';
+import type { LibraryEntry } from '../ai/suggest.ts';
+import { describeTrack } from '../ai/track-descriptor.ts';
+import { AnalyzerPool } from '../audio/analyzer-pool.ts';
+import { ingestFile } from '../audio/ingest.ts';
+import { AnalysisStore } from '../db/analysis-store.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
+import { listAudioFiles } from './audio-files.ts';
+
+export const SUGGEST_USAGE = `minidj suggest <track> --library <dir|db> [--n 5] [--json] [--db URL] [--model DIR]
+  The best next tracks after <track> (a file, or a content hash in the store), with the score and the reasons.
+  --library DIR  analyse (or reuse the stored analyses of) every audio file in DIR
+  --library db   use every track analysed in the store`;
+
+async function libraryFromDir(dir: string, pool: AnalyzerPool, store: AnalysisStore): Promise<LibraryEntry[]> {
+  const entries: LibraryEntry[] = [];
+  for (const file of await listAudioFiles(dir)) {
+    try {
+      const { contentHash, analysis } = await ingestFile(file, pool, store);
+      entries.push({ id: contentHash, title: path.relative(dir, file), descriptor: describeTrack(analysis) });
+    } catch (err) {
+      process.stderr.write(`minidj: skipping ${file}: ${(err as Error).message}\n`);
+    }
+  }
+  return entries;
+}
+
+async function libraryFromStore(store: AnalysisStore): Promise<LibraryEntry[]> {
+  const entries: LibraryEntry[] = [];
+  for await (const r of store.entries()) entries.push({ id: r.hash, title: r.sourceName, descriptor: describeTrack(r.analysis) });
+  return entries.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+async function resolveTrack(track: string, pool: AnalyzerPool, store: AnalysisStore): Promise<LibraryEntry> {
+  const isFile = await stat(track).then((s) => s.isFile(), () => false);
+  if (isFile) {
+    const { contentHash, analysis } = await ingestFile(track, pool, store);
+    return { id: contentHash, title: path.basename(track), descriptor: describeTrack(analysis) };
+  }
+  if (/^[0-9a-f]{8,64}$/i.test(track)) {
+    for await (const r of store.entries()) {
+      if (r.hash.startsWith(track.toLowerCase())) return { id: r.hash, title: r.sourceName, descriptor: describeTrack(r.analysis) };
+    }
+  }
+  throw new UsageError(`"${track}" is neither an audio file nor the content hash of a track in the store`);
+}
+
+export async function runSuggest(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    library: { type: 'string' },
+    n: { type: 'string', default: '5' },
+    json: { type: 'boolean', default: false },
+    db: { type: 'string' },
+    model: { type: 'string' },
+  });
+  if (positionals.length !== 1) throw new UsageError(`give exactly one track\n${SUGGEST_USAGE}`);
+  if (!values.library) throw new UsageError(`--library is required\n${SUGGEST_USAGE}`);
+  const count = Number(values.n);
+  if (!Number.isInteger(count) || count < 1) throw new UsageError('--n takes a whole number ≥ 1');
+  const scorer = await MixScorer.load(values.model ? path.resolve(values.model) : undefined);
+  const store = await AnalysisStore.open(values.db ?? process.env.MINIDJ_DB);
+  const pool = new AnalyzerPool();
+  try {
+    const from = await resolveTrack(positionals[0]!, pool, store);
+    let library: LibraryEntry[];
+    if (values.library === 'db') library = await libraryFromStore(store);
+    else if (await stat(values.library).then((s) => s.isDirectory(), () => false)) library = await libraryFromDir(values.library, pool, store);
+    else throw new UsageError(`--library must be a folder or "db", got "${values.library}"`);
+    const suggestions = await suggestNext(scorer, from, library, count);
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ track: { id: from.id, title: from.title, bpm: from.descriptor.bpm }, librarySize: library.length, suggestions })}\n`);
+    } else {
+      process.stdout.write(`After ${from.title} (${from.descriptor.bpm.toFixed(1)} BPM), from ${library.length} tracks:\n`);
+      suggestions.forEach((s, i) => process.stdout.write(`${i + 1}. ${s.title} — score ${s.score.toFixed(2)}: ${s.reasons.join(', ')}\n`));
+    }
+  } finally {
+    await pool.close();
+    await store.close();
+    await scorer.close();
+  }
+  return 0;
+}
