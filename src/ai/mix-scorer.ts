@@ -27,7 +27,10 @@ export class MixScorer {
   static async load(dir = MODELS_DIR, threads = 2): Promise<MixScorer> {
     const { meta, onnx } = await readScorerFiles(dir);
     const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-    return new MixScorer(session, meta);
+    const scorer = new MixScorer(session, meta);
+    // The first run of a session pays for its allocations: pay it here, not in the first /suggest.
+    await scorer.scoreFeatures(new Float32Array(4096 * FEATURE_COUNT), 4096);
+    return scorer;
   }
 
   /** Scores `n` rows of raw features. */
