@@ -1,5 +1,6 @@
 import { ANALYZE_USAGE, runAnalyze } from './analyze-command.ts';
 import { UsageError } from './args.ts';
+import { MIX_USAGE, runMix } from './mix-command.ts';
 import { runSuggest, SUGGEST_USAGE } from './suggest-command.ts';
 import { runTrain, TRAIN_USAGE } from './train-command.ts';
 
@@ -8,6 +9,8 @@ const USAGE = `Mini-DJ — an AI DJ for Discord (AGPL-3.0-or-later)
 Usage:
   ${ANALYZE_USAGE.split('\n').join('\n  ')}
 
+  ${MIX_USAGE.split('\n').join('\n  ')}
+
   ${SUGGEST_USAGE.split('\n').join('\n  ')}
 
   ${TRAIN_USAGE.split('\n').join('\n  ')}
@@ -15,6 +18,7 @@ Usage:
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   analyze: runAnalyze,
+  mix: runMix,
   suggest: runSuggest,
   train: runTrain,
 };

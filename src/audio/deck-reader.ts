@@ -1,0 +1,127 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { AudioInputError } from './audio-input-error.ts';
+import { ffmpegPath } from './ffmpeg-path.ts';
+import { isUnity, outputDuration } from './tempo-schedule.ts';
+import type { TempoSchedule } from './tempo-schedule.ts';
+
+export const MIX_RATE = 48_000;
+export const MIX_CHANNELS = 2;
+/** Decoding starts this much early: rubberband needs a run-up, and the seek lands on a whole frame. */
+const PRE_ROLL_SEC = 1;
+const HIGH_WATER_FRAMES = MIX_RATE * 4;
+
+export interface DeckOptions {
+  file: string;
+  /** Track time (input seconds) of the first output frame. */
+  fromSec: number;
+  /** Tempo changes in track time; empty or all-1 = no time-stretching. */
+  schedule?: TempoSchedule;
+  /** Linear gain applied to every sample (loudness matching). */
+  gain?: number;
+  ffmpeg?: string;
+}
+
+/**
+ * One deck: a track streamed from ffmpeg as 48 kHz stereo float, time-stretched by rubberband when a tempo schedule
+ * asks for it, read in exact frame counts. Backpressure pauses ffmpeg, so a deck holds a few seconds at most.
+ */
+export class DeckReader {
+  private readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  private readonly chunks: Float32Array[] = [];
+  private queued = 0;
+  private skip: number;
+  private pending?: Buffer;
+  private ended = false;
+  private failure?: Error;
+  private stderr = '';
+  private wake?: () => void;
+
+  constructor(opts: DeckOptions) {
+    const schedule = opts.schedule ?? [];
+    const start = Math.max(0, opts.fromSec - PRE_ROLL_SEC);
+    const stretch = !isUnity(schedule);
+    // Commands are in input time relative to where decoding starts.
+    const commands = schedule.map((s) => `${Math.max(0, s.atSec - start).toFixed(5)} rubberband tempo ${s.tempo.toFixed(6)}`).join(';');
+    const filters = [`aresample=${MIX_RATE}:resampler=soxr`, 'aformat=sample_fmts=flt:channel_layouts=stereo'];
+    if (stretch) filters.push('asetnsamples=n=256', `asendcmd=c='${commands}'`, 'rubberband=tempo=1:transients=crisp:detector=compound');
+    const gain = opts.gain ?? 1;
+    if (gain !== 1) filters.push(`volume=${gain.toFixed(6)}`);
+    const args = ['-nostdin', '-hide_banner', '-v', 'error', '-ss', start.toFixed(5), '-i', opts.file, '-map', '0:a:0', '-af', filters.join(','), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'];
+    this.child = spawn(opts.ffmpeg ?? ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Output frames that belong to the pre-roll (under the schedule, it may be stretched too).
+    this.skip = Math.round(outputDuration(schedule, start, opts.fromSec) * MIX_RATE);
+    this.child.stderr.setEncoding('utf8');
+    this.child.stderr.on('data', (t: string) => {
+      if (this.stderr.length < 4000) this.stderr += t;
+    });
+    this.child.stdout.on('data', (data: Buffer) => this.onData(data));
+    this.child.on('close', (code, signal) => {
+      if (code !== 0 && !this.ended && signal !== 'SIGKILL') {
+        this.failure = new AudioInputError('decoder-crashed', `ffmpeg stopped while playing ${opts.file} (${signal ?? `exit ${code}`}): ${this.stderr.trim().slice(0, 200)}`);
+      }
+      this.ended = true;
+      this.wake?.();
+    });
+    this.child.on('error', (err) => {
+      this.failure = new AudioInputError('decoder-crashed', `ffmpeg could not be started (${err.message})`);
+      this.ended = true;
+      this.wake?.();
+    });
+  }
+
+  private onData(data: Buffer): void {
+    const buf = this.pending ? Buffer.concat([this.pending, data]) : data;
+    const usable = buf.length - (buf.length % (4 * MIX_CHANNELS));
+    this.pending = usable < buf.length ? Buffer.from(buf.subarray(usable)) : undefined;
+    if (usable === 0) return;
+    const samples = new Float32Array(usable / 4);
+    new Uint8Array(samples.buffer).set(buf.subarray(0, usable));
+    let frames = samples.length / MIX_CHANNELS;
+    let view = samples;
+    if (this.skip > 0) {
+      const drop = Math.min(this.skip, frames);
+      this.skip -= drop;
+      frames -= drop;
+      view = samples.subarray(drop * MIX_CHANNELS);
+    }
+    if (frames > 0) {
+      this.chunks.push(view);
+      this.queued += frames;
+    }
+    if (this.queued > HIGH_WATER_FRAMES) this.child.stdout.pause();
+    this.wake?.();
+  }
+
+  /** Exactly `frames` interleaved stereo frames; past the end of the track, silence. */
+  async read(frames: number): Promise<Float32Array> {
+    const out = new Float32Array(frames * MIX_CHANNELS);
+    let filled = 0;
+    while (filled < frames) {
+      if (this.failure) throw this.failure;
+      const chunk = this.chunks[0];
+      if (!chunk) {
+        if (this.ended) break;
+        this.child.stdout.resume();
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+        continue;
+      }
+      const take = Math.min(frames - filled, chunk.length / MIX_CHANNELS);
+      out.set(chunk.subarray(0, take * MIX_CHANNELS), filled * MIX_CHANNELS);
+      filled += take;
+      this.queued -= take;
+      if (take * MIX_CHANNELS === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(take * MIX_CHANNELS);
+      if (this.queued < HIGH_WATER_FRAMES / 2) this.child.stdout.resume();
+    }
+    return out;
+  }
+
+  close(): void {
+    this.ended = true;
+    this.child.stdout.destroy();
+    this.child.kill('SIGKILL');
+  }
+}

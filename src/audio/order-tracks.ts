@@ -1,0 +1,31 @@
+import type { MixScorer } from '../ai/mix-scorer.ts';
+import { FEATURE_COUNT, writePairFeatures } from '../ai/pair-features.ts';
+import { orderSet } from '../ai/set-order.ts';
+import type { OrderResult } from '../ai/set-order.ts';
+import { describeTrack } from '../ai/track-descriptor.ts';
+import type { PlannedTrack } from './transition-plan.ts';
+
+export interface OrderedSet {
+  tracks: PlannedTrack[];
+  /** Score of each transition, by index of the outgoing track. */
+  scores: number[];
+  result: OrderResult;
+}
+
+/** Scores every pair once (one batch), then orders the set: smart (mixability along the energy arc) or queue. */
+export async function orderTracks(tracks: PlannedTrack[], scorer: MixScorer, mode: 'smart' | 'queue', requesters?: string[]): Promise<OrderedSet> {
+  const n = tracks.length;
+  const descriptors = tracks.map((t) => describeTrack(t.analysis));
+  const x = new Float32Array(n * n * FEATURE_COUNT);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) writePairFeatures(descriptors[i]!, descriptors[j]!, x, (i * n + j) * FEATURE_COUNT);
+  const matrix = await scorer.scoreFeatures(x, n * n);
+  const items = tracks.map((t, i) => ({ id: t.id, requester: requesters?.[i] ?? 'you', queuedAt: i, intensity: descriptors[i]!.intensity }));
+  const result = orderSet(items, (a, b) => matrix[a * n + b]!, { mode });
+  const index = new Map(tracks.map((t, i) => [t.id, i]));
+  const order = result.order.map((id) => index.get(id)!);
+  return {
+    tracks: order.map((i) => tracks[i]!),
+    scores: order.slice(0, -1).map((i, k) => Number(matrix[i * n + order[k + 1]!]!.toFixed(4))),
+    result,
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Look-ahead peak limiter for interleaved stereo (linked channels). The gain reaches its target over the look-ahead
+ * window before a peak arrives (hold-min then box smoothing, so it can never be late) and recovers with a one-pole
+ * release. The ceiling sits below the true-peak target to leave room for inter-sample peaks.
+ */
+export class PeakLimiter {
+  private readonly ceiling: number;
+  private readonly look: number;
+  private readonly release: number;
+  private readonly delay: Float32Array;
+  private readonly hold: Float32Array;
+  /** Monotonic queue of (frame, need) for the sliding minimum over the look-ahead window. */
+  private readonly queueAt: Float64Array;
+  private readonly queueNeed: Float32Array;
+  private head = 0;
+  private tail = 0;
+  private frame = 0;
+  private pos = 0;
+  private boxSum: number;
+  private gain = 1;
+  private readonly channels: number;
+
+  constructor(sampleRate: number, channels: number, ceilingDb = -1.5, lookaheadMs = 5, releaseMs = 80) {
+    this.channels = channels;
+    this.ceiling = 10 ** (ceilingDb / 20);
+    this.look = Math.max(1, Math.round((lookaheadMs / 1000) * sampleRate));
+    this.release = 1 - Math.exp(-1 / ((releaseMs / 1000) * sampleRate));
+    this.delay = new Float32Array(this.look * channels);
+    this.queueAt = new Float64Array(this.look + 1);
+    this.queueNeed = new Float32Array(this.look + 1);
+    this.hold = new Float32Array(this.look).fill(1);
+    this.boxSum = this.look;
+  }
+
+  /** In place; output is delayed by the look-ahead. */
+  process(buf: Float32Array): void {
+    const ch = this.channels;
+    const look = this.look;
+    for (let i = 0; i < buf.length; i += ch) {
+      let peak = 0;
+      for (let c = 0; c < ch; c++) peak = Math.max(peak, Math.abs(buf[i + c]!));
+      const p = this.pos;
+      const need = peak > this.ceiling ? this.ceiling / peak : 1;
+      const size = look + 1;
+      while (this.tail !== this.head && this.queueNeed[(this.tail - 1 + size) % size]! >= need) this.tail = (this.tail - 1 + size) % size;
+      this.queueAt[this.tail] = this.frame;
+      this.queueNeed[this.tail] = need;
+      this.tail = (this.tail + 1) % size;
+      while (this.queueAt[this.head]! <= this.frame - look) this.head = (this.head + 1) % size;
+      const held = this.queueNeed[this.head]!;
+      this.frame++;
+      this.boxSum += held - this.hold[p]!;
+      this.hold[p] = held;
+      const target = this.boxSum / look;
+      this.gain = Math.min(target, this.gain + (1 - this.gain) * this.release);
+      for (let c = 0; c < ch; c++) {
+        const d = p * ch + c;
+        const delayed = this.delay[d]!;
+        this.delay[d] = buf[i + c]!;
+        buf[i + c] = delayed * this.gain;
+      }
+      this.pos = (p + 1) % look;
+    }
+  }
+
+  /** The delayed tail still inside the limiter (call once at the end of the stream). */
+  flush(): Float32Array {
+    const tail = new Float32Array(this.look * this.channels);
+    this.process(tail);
+    return tail;
+  }
+}

@@ -1,0 +1,209 @@
+import { DeckReader, MIX_CHANNELS, MIX_RATE } from './deck-reader.ts';
+import { PeakLimiter } from './peak-limiter.ts';
+import { planTransition } from './transition-plan.ts';
+import type { PlannedTrack, TransitionPlan } from './transition-plan.ts';
+import type { RenderedTransition, TransitionJob } from './transition-render.ts';
+import { JUNCTION_FADE_SEC } from './transition-render.ts';
+import type { TransitionRenderer } from './transition-renderer.ts';
+
+export const DEFAULT_TARGET_LUFS = -14;
+const MAX_GAIN_DB = 9;
+const CHUNK_FRAMES = 4800;
+const END_FADE_SEC = 2;
+
+export interface SetEngineOptions {
+  renderer: TransitionRenderer;
+  targetLufs?: number;
+  /** Mixability score of each planned pair (for the report), by index of the outgoing track. */
+  scores?: number[];
+}
+
+export interface TransitionReport {
+  index: number;
+  /** Set time (s) where the transition starts: A's exit downbeat, where B's entry downbeat lands. */
+  startSec: number;
+  endSec: number;
+  from: { title: string; bpm: number; key: string; camelot: string };
+  to: { title: string; bpm: number; key: string; camelot: string };
+  style: TransitionPlan['style'];
+  overlapBars: number;
+  rampBars: number;
+  stretchPct: number;
+  score?: number;
+  explanation: string;
+  plan: TransitionPlan;
+}
+
+/** Linear gain that brings a track to the target loudness (at most +9 dB: the limiter is not a compressor). */
+export function loudnessGain(trackLufs: number, targetLufs: number): number {
+  return 10 ** (Math.min(MAX_GAIN_DB, targetLufs - trackLufs) / 20);
+}
+
+function withMixOut(t: PlannedTrack, mixOut: number): PlannedTrack {
+  return { ...t, analysis: { ...t.analysis, cues: { ...t.analysis.cues, mixOut } } };
+}
+
+/** The last track's final seconds fade out, so the set ends cleanly. */
+function fadeEnd(chunk: Float32Array, firstFrame: number, totalFrames: number): void {
+  const fadeFrames = Math.round(END_FADE_SEC * MIX_RATE);
+  for (let f = 0; f < chunk.length / MIX_CHANNELS; f++) {
+    const left = totalFrames - (firstFrame + f);
+    if (left >= fadeFrames) continue;
+    const g = Math.max(0, left / fadeFrames);
+    for (let c = 0; c < MIX_CHANNELS; c++) chunk[f * MIX_CHANNELS + c]! *= g * g;
+  }
+}
+
+const describe = (t: PlannedTrack) => ({ title: t.title, bpm: t.analysis.bpm, key: `${t.analysis.key} ${t.analysis.scale}`, camelot: t.analysis.camelot });
+
+/**
+ * The continuous set: body of A, transition A→B, body of B, … as one 48 kHz stereo stream. Bodies are streamed from
+ * ffmpeg; each transition is rendered on the renderer's worker while the body before it plays. Everything passes
+ * one look-ahead limiter. `skip()` mixes out at the next phrase, `stop()` fades out on the next downbeat.
+ */
+export class SetEngine {
+  readonly report: TransitionReport[] = [];
+  private readonly tracks: PlannedTrack[];
+  private readonly opts: SetEngineOptions;
+  private readonly limiter = new PeakLimiter(MIX_RATE, MIX_CHANNELS);
+  private framesOut = 0;
+  private skipRequested = false;
+  private stopRequested = false;
+
+  constructor(tracks: PlannedTrack[], opts: SetEngineOptions) {
+    if (tracks.length === 0) throw new Error('a set needs at least one track');
+    this.tracks = tracks;
+    this.opts = opts;
+  }
+
+  /** Set time (s) produced so far. */
+  get positionSec(): number {
+    return this.framesOut / MIX_RATE;
+  }
+
+  skip(): void {
+    this.skipRequested = true;
+  }
+
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  private gain(t: PlannedTrack): number {
+    return loudnessGain(t.analysis.loudnessLufs, this.opts.targetLufs ?? DEFAULT_TARGET_LUFS);
+  }
+
+  private job(plan: TransitionPlan, a: PlannedTrack, b: PlannedTrack): TransitionJob {
+    return { plan, from: { file: a.file, gain: this.gain(a), bpm: a.analysis.bpm }, to: { file: b.file, gain: this.gain(b), bpm: b.analysis.bpm } };
+  }
+
+  private emit(buf: Float32Array): Float32Array {
+    this.limiter.process(buf);
+    this.framesOut += buf.length / MIX_CHANNELS;
+    return buf;
+  }
+
+  /** Next phrase start of `a` at least 2 bars after track time `t`, or undefined when the track ends first. */
+  private nextPhraseExit(a: PlannedTrack, t: number): number | undefined {
+    const bar = (4 * 60) / a.analysis.bpm;
+    return a.analysis.phrases.find((p) => p >= t + 2 * bar);
+  }
+
+  async *stream(): AsyncGenerator<Float32Array> {
+    let fromSec = 0;
+    let fadeInFrames = 0;
+    let carry: Float32Array | undefined;
+    for (let i = 0; i < this.tracks.length; i++) {
+      const a = this.tracks[i]!;
+      const b = this.tracks[i + 1];
+      let plan = b ? planTransition(a, b) : undefined;
+      if (plan && b && plan.exitSec <= fromSec + (2 * 4 * 60) / a.analysis.bpm) {
+        // The planned exit is already behind us (a short track after a long ramp): leave at the next phrase instead.
+        const exit = this.nextPhraseExit(a, fromSec) ?? a.analysis.downbeats.at(-1)!;
+        plan = planTransition(withMixOut(a, exit), b);
+      }
+      let rendering: Promise<RenderedTransition> | undefined = plan && b ? this.opts.renderer.render(this.job(plan, a, b)) : undefined;
+      rendering?.catch(() => undefined);
+      const endSec = plan ? plan.exitSec : a.analysis.durationSec;
+      const deck = new DeckReader({ file: a.file, fromSec, gain: this.gain(a) });
+      try {
+        let pos = fromSec;
+        let bodyFrames = Math.round((endSec - fromSec) * MIX_RATE);
+        let done = 0;
+        while (done < bodyFrames) {
+          if (this.stopRequested) {
+            yield* this.fadeOutAtNextDownbeat(deck, a, pos);
+            return;
+          }
+          if (this.skipRequested && b) {
+            this.skipRequested = false;
+            const exit = this.nextPhraseExit(a, pos);
+            if (exit !== undefined && exit < endSec) {
+              const early = planTransition(withMixOut(a, exit), b);
+              plan = early;
+              rendering = this.opts.renderer.render(this.job(early, a, b));
+              rendering.catch(() => undefined);
+              bodyFrames = Math.round((early.exitSec - fromSec) * MIX_RATE);
+            }
+          }
+          const n = Math.min(CHUNK_FRAMES, bodyFrames - done);
+          const chunk = await deck.read(n);
+          if (carry) {
+            // The previous transition's tail fades out while this body fades in.
+            const k = Math.min(carry.length / MIX_CHANNELS, n);
+            for (let f = 0; f < k; f++) {
+              const g = Math.sin((Math.PI / 2) * Math.min(1, (done + f) / fadeInFrames));
+              for (let c = 0; c < MIX_CHANNELS; c++) chunk[f * MIX_CHANNELS + c] = chunk[f * MIX_CHANNELS + c]! * g + carry[f * MIX_CHANNELS + c]!;
+            }
+            carry = carry.length / MIX_CHANNELS > k ? carry.subarray(k * MIX_CHANNELS) : undefined;
+          }
+          if (!plan) fadeEnd(chunk, done, bodyFrames);
+          done += n;
+          pos += n / MIX_RATE;
+          yield this.emit(chunk);
+        }
+      } finally {
+        deck.close();
+      }
+      if (!plan || !b || !rendering) break;
+      const startSec = this.positionSec;
+      const rendered = await rendering;
+      for (let f = 0; f < rendered.junctionFrame; f += CHUNK_FRAMES) {
+        const end = Math.min(rendered.junctionFrame, f + CHUNK_FRAMES);
+        yield this.emit(rendered.pcm.slice(f * MIX_CHANNELS, end * MIX_CHANNELS));
+      }
+      carry = rendered.pcm.subarray(rendered.junctionFrame * MIX_CHANNELS);
+      fadeInFrames = Math.round(JUNCTION_FADE_SEC * MIX_RATE);
+      this.report.push({
+        index: i,
+        startSec,
+        endSec: this.positionSec,
+        from: describe(a),
+        to: describe(b),
+        style: plan.style,
+        overlapBars: plan.overlapBars,
+        rampBars: plan.rampBars,
+        stretchPct: Number(plan.stretchPct.toFixed(2)),
+        score: this.opts.scores?.[i],
+        explanation: plan.explanation,
+        plan,
+      });
+      fromSec = rendered.bodyFromSec;
+    }
+    yield this.limiter.flush();
+  }
+
+  private async *fadeOutAtNextDownbeat(deck: DeckReader, a: PlannedTrack, pos: number): AsyncGenerator<Float32Array> {
+    const next = a.analysis.downbeats.find((d) => d > pos + 0.05) ?? pos;
+    const beat = 60 / a.analysis.bpm;
+    const frames = Math.round((next - pos + beat) * MIX_RATE);
+    const fadeStart = Math.round((next - pos) * MIX_RATE);
+    const buf = await deck.read(frames);
+    for (let f = fadeStart; f < frames; f++) {
+      const g = Math.cos((Math.PI / 2) * ((f - fadeStart) / (frames - fadeStart)));
+      for (let c = 0; c < MIX_CHANNELS; c++) buf[f * MIX_CHANNELS + c]! *= g;
+    }
+    yield this.emit(buf);
+    yield this.limiter.flush();
+  }
+}

@@ -1,0 +1,54 @@
+import { fadeIn, fadeOut } from './band-splitter.ts';
+import type { TransitionPlan } from './transition-plan.ts';
+
+export interface BandGains {
+  low: number;
+  mid: number;
+  high: number;
+}
+
+export interface DeckGains {
+  a: BandGains;
+  b: BandGains;
+}
+
+/**
+ * EQ and volume of both decks at `t` seconds into the transition, by style. Blend: B's highs and mids come in over
+ * the first half while its bass stays out; on the middle phrase boundary the basslines swap within one beat (never
+ * two at full level); A's mids then highs leave over the second half. Filter fade: A is swept out from the bottom up
+ * while B enters from the top down, so the two harmonies barely meet. Echo-out and cut: A stops dead on the downbeat
+ * (its echo is added by the renderer) and B is at full level from its first downbeat.
+ */
+export function transitionGains(plan: TransitionPlan, t: number, beatSec: number): DeckGains {
+  const bar = beatSec * 4;
+  const full = { low: 1, mid: 1, high: 1 };
+  const off = { low: 0, mid: 0, high: 0 };
+  const overlap = plan.overlapSec;
+  if (plan.style === 'cut' || plan.style === 'echo-out') {
+    const edge = Math.min(1, Math.max(0, t / 0.005));
+    const gone = 1 - edge;
+    return { a: { low: gone, mid: gone, high: gone }, b: { low: edge, mid: edge, high: edge } };
+  }
+  if (t >= overlap) return { a: off, b: full };
+  if (plan.style === 'filter-fade') {
+    const x = t / overlap;
+    return {
+      a: { low: fadeOut(x / 0.25), mid: fadeOut((x - 0.25) / 0.5), high: fadeOut((x - 0.5) / 0.5) },
+      b: { low: fadeIn((t - (overlap - beatSec)) / beatSec), mid: fadeIn((x - 0.75) / 0.25), high: fadeIn((x - 0.5) / 0.5) },
+    };
+  }
+  const swap = plan.bassSwapBar * bar;
+  const half = overlap / 2;
+  return {
+    a: {
+      low: fadeOut((t - swap) / beatSec),
+      mid: fadeOut((t - half) / half),
+      high: fadeOut((t - overlap * 0.75) / (overlap * 0.25)),
+    },
+    b: {
+      low: fadeIn((t - swap) / beatSec),
+      mid: fadeIn(t / half),
+      high: fadeIn(t / half),
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { camelotRelation } from '../ai/camelot-relation.ts';
+import type { HarmonicRelation } from '../ai/camelot-relation.ts';
+import { tempoMatch } from '../ai/pair-features.ts';
+import type { Segment, TrackAnalysis } from './analysis-types.ts';
+import { parseCamelot } from './camelot.ts';
+import { tempoRamp } from './tempo-schedule.ts';
+import type { TempoSchedule } from './tempo-schedule.ts';
+
+export type TransitionStyle = 'blend' | 'filter-fade' | 'echo-out' | 'cut';
+
+export interface PlannedTrack {
+  id: string;
+  file: string;
+  title: string;
+  analysis: TrackAnalysis;
+}
+
+export interface TransitionPlan {
+  style: TransitionStyle;
+  /** A's exit: track time (s) of the downbeat where the transition starts, and its bar. */
+  exitSec: number;
+  exitBar: number;
+  /** B's entry: track time of the downbeat that lands on A's exit downbeat. */
+  entrySec: number;
+  entryBar: number;
+  overlapBars: number;
+  /** Seconds the overlap lasts in the set (A's bars at A's tempo). */
+  overlapSec: number;
+  /** B's tempo factor during the overlap (1 = untouched); the ramp brings it back to 1. */
+  tempo: number;
+  stretchPct: number;
+  octave: boolean;
+  rampBars: number;
+  /** B's tempo changes in B's own time: the overlap at `tempo`, then a beat-by-beat ramp to 1. */
+  schedule: TempoSchedule;
+  relation: HarmonicRelation;
+  /** Bar within the overlap where the basslines swap (a phrase boundary). */
+  bassSwapBar: number;
+  explanation: string;
+}
+
+const MAX_BLEND_STRETCH_PCT = 6;
+const MAX_SHORT_BLEND_STRETCH_PCT = 8;
+
+function barOf(downbeats: number[], t: number): number {
+  let best = 0;
+  for (let i = 0; i < downbeats.length; i++) if (Math.abs(downbeats[i]! - t) < Math.abs(downbeats[best]! - t)) best = i;
+  return best;
+}
+
+function labelAt(segments: Segment[], bar: number): Segment['label'] | undefined {
+  return segments.find((s) => bar >= s.startBar && bar < s.endBar)?.label;
+}
+
+/** Bars of A from its exit to its last bar, and of B from its entry until its first drop (the runway each offers). */
+function runway(a: TrackAnalysis, exitBar: number, b: TrackAnalysis, entryBar: number): { aBars: number; bBars: number } {
+  const aBars = a.downbeats.length - exitBar;
+  const firstDrop = b.segments.find((s) => s.label === 'drop' && s.startBar >= entryBar);
+  const bBars = (firstDrop?.startBar ?? b.downbeats.length) - entryBar;
+  return { aBars, bBars };
+}
+
+/**
+ * How A hands over to B. Outro over intro on phrase boundaries; the overlap is the longest of 32, 16 or 8 bars that
+ * both runways allow and that never lays a drop over a drop; the style follows what makes a blend sound bad:
+ * too far apart in tempo for a clean stretch (echo-out), clashing keys (a short filter fade that keeps the two
+ * harmonies apart), no runway at all (a cut on the downbeat).
+ */
+export function planTransition(from: PlannedTrack, to: PlannedTrack): TransitionPlan {
+  const a = from.analysis;
+  const b = to.analysis;
+  const exitBar = barOf(a.downbeats, a.cues.mixOut);
+  const entryBar = barOf(b.downbeats, b.cues.mixIn);
+  const ca = parseCamelot(a.camelot);
+  const cb = parseCamelot(b.camelot);
+  const relation = camelotRelation(ca.number, ca.letter === 'B' ? 1 : 0, cb.number, cb.letter === 'B' ? 1 : 0);
+  const match = tempoMatch(a.bpm, b.bpm);
+  const stretch = Math.abs(match.stretchPct);
+  const keysMatter = Math.min(a.keyStrength, b.keyStrength) >= 0.6;
+  const { aBars, bBars } = runway(a, exitBar, b, entryBar);
+
+  let overlapBars = [32, 16, 8].find((n) => n <= aBars && n <= Math.max(bBars, 8)) ?? 0;
+  // Never a drop over a drop: shorten until A's part of the overlap holds no drop while B's does, or vice versa.
+  while (overlapBars > 8) {
+    const aDrop = Array.from({ length: overlapBars }, (_, i) => labelAt(a.segments, exitBar + i) === 'drop').some(Boolean);
+    const bDrop = Array.from({ length: overlapBars }, (_, i) => labelAt(b.segments, entryBar + i) === 'drop').some(Boolean);
+    if (!(aDrop && bDrop)) break;
+    overlapBars /= 2;
+  }
+
+  let style: TransitionStyle;
+  const reasons: string[] = [];
+  if (overlapBars === 0 || a.beats.length < 8 || b.beats.length < 8) {
+    style = 'cut';
+    reasons.push('no runway to blend over, so a cut on the downbeat');
+  } else if (stretch > MAX_SHORT_BLEND_STRETCH_PCT) {
+    style = 'echo-out';
+    reasons.push(`tempi ${a.bpm.toFixed(1)} and ${b.bpm.toFixed(1)} BPM are ${stretch.toFixed(1)} % apart: too far to stretch cleanly, so A echoes out and B starts on the downbeat`);
+  } else if (relation === 'clash' && keysMatter) {
+    style = 'filter-fade';
+    overlapBars = 8;
+    reasons.push(`${a.camelot} and ${b.camelot} clash: a short filter fade keeps the two harmonies from sounding together`);
+  } else if (stretch > MAX_BLEND_STRETCH_PCT) {
+    style = 'filter-fade';
+    overlapBars = 8;
+    reasons.push(`a ${stretch.toFixed(1)} % stretch is audible over a long blend, so a short filter fade`);
+  } else {
+    style = 'blend';
+    reasons.push(`${overlapBars}-bar EQ blend: ${a.camelot}→${b.camelot} (${relation}), B stretched ${match.stretchPct >= 0 ? '+' : ''}${match.stretchPct.toFixed(1)} %`);
+  }
+
+  const beatSecA = 60 / a.bpm;
+  const beatSecB = 60 / b.bpm;
+  const beatMatched = style === 'blend' || style === 'filter-fade';
+  const tempo = beatMatched ? a.bpm / match.matched : 1;
+  if (!beatMatched) overlapBars = style === 'echo-out' ? 4 : 0;
+  const overlapSec = overlapBars * 4 * beatSecA;
+  const entrySec = b.downbeats[entryBar]!;
+  // Ramp back to B's own tempo, one small step per beat: 8 bars, or 16 when the stretch is over 3 %.
+  const rampBars = beatMatched && Math.abs(tempo - 1) > 1e-4 ? (Math.abs(tempo - 1) > 0.03 ? 16 : 8) : 0;
+  // B consumes `tempo` seconds of its own time per second of the set.
+  const overlapInputSec = overlapSec * tempo;
+  const schedule: TempoSchedule = beatMatched && rampBars > 0
+    ? [{ atSec: entrySec, tempo }, ...tempoRamp(entrySec + overlapInputSec, beatSecB, rampBars * 4, tempo, 1)]
+    : [];
+  if (rampBars > 0) reasons.push(`then B ramps back to ${b.bpm.toFixed(1)} BPM over ${rampBars} bars`);
+  return {
+    style,
+    exitSec: a.downbeats[exitBar]!,
+    exitBar,
+    entrySec,
+    entryBar,
+    overlapBars,
+    overlapSec,
+    tempo,
+    stretchPct: (tempo - 1) * 100,
+    octave: beatMatched && match.octave,
+    rampBars,
+    schedule,
+    relation,
+    bassSwapBar: Math.max(0, overlapBars / 2),
+    explanation: reasons.join('; '),
+  };
+}
