@@ -1,5 +1,6 @@
 import { ThreeBandEq } from './band-splitter.ts';
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from './deck-reader.ts';
+import { rideLoudness } from './loudness-rider.ts';
 import { inputAfter, outputDuration } from './tempo-schedule.ts';
 import { transitionGains } from './transition-curves.ts';
 import type { TransitionPlan } from './transition-plan.ts';
@@ -7,6 +8,7 @@ import type { TransitionPlan } from './transition-plan.ts';
 /** The new track's stretched head hands over to its plain body with this crossfade, so the seam cannot click. */
 export const JUNCTION_FADE_SEC = 0.03;
 const ECHO_FEEDBACK = 0.45;
+const UNITY = { a: { low: 1, mid: 1, high: 1 }, b: { low: 1, mid: 1, high: 1 } };
 
 export interface DeckSource {
   file: string;
@@ -18,6 +20,8 @@ export interface TransitionJob {
   plan: TransitionPlan;
   from: DeckSource;
   to: DeckSource;
+  /** Render one deck alone, at full level with the EQ open (measurement: each deck's beats in its own audio). */
+  solo?: 'from' | 'to';
 }
 
 export interface RenderedTransition {
@@ -73,12 +77,14 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
     }
     for (let i = 0; i < frames; i++) {
       const t = i / MIX_RATE;
-      const g = transitionGains(plan, t, beatSecA);
+      const g = job.solo ? UNITY : transitionGains(plan, t, beatSecA);
       const tail = i >= junctionFrame ? Math.cos((Math.PI / 2) * ((i - junctionFrame) / fadeFrames)) : 1;
       for (let c = 0; c < MIX_CHANNELS; c++) {
         const k = i * MIX_CHANNELS + c;
         const aIn = i < aFrames ? a[(preFrames + i) * MIX_CHANNELS + c]! : 0;
-        let sample = eqA[c]!.process(aIn, g.a.low, g.a.mid, g.a.high) + eqB[c]!.process(b[k]!, g.b.low, g.b.mid, g.b.high);
+        const aOut = eqA[c]!.process(aIn, g.a.low, g.a.mid, g.a.high);
+        const bOut = eqB[c]!.process(b[k]!, g.b.low, g.b.mid, g.b.high);
+        let sample = job.solo === 'from' ? aOut : job.solo === 'to' ? bOut : aOut + bOut;
         if (delay) {
           const d = delayPos * MIX_CHANNELS + c;
           const wet = delay[d]!;
@@ -88,6 +94,11 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
         out[k] = sample * tail;
       }
       if (delay) delayPos = (delayPos + 1) % delayFrames;
+    }
+    if (!job.solo && (plan.style === 'blend' || plan.style === 'filter-fade')) {
+      const aAligned = new Float32Array(frames * MIX_CHANNELS);
+      aAligned.set(a.subarray(preFrames * MIX_CHANNELS, (preFrames + Math.min(aFrames, frames)) * MIX_CHANNELS));
+      rideLoudness(out.subarray(0, junctionFrame * MIX_CHANNELS), aAligned.subarray(0, junctionFrame * MIX_CHANNELS), b.subarray(0, junctionFrame * MIX_CHANNELS), MIX_RATE);
     }
     return { pcm: out, frames, junctionFrame, bodyFromSec: span.bodyFromSec };
   } finally {

@@ -55,7 +55,14 @@ export async function ingestTracks(files: string[], pool: AnalyzerPool, store: A
 }
 
 /** Orders, plans and renders a set to `out`; returns the report. Serves `minidj mix` and the demo. */
-export async function mixSet(tracks: PlannedTrack[], out: string, order: 'smart' | 'queue', targetLufs: number, scorer: MixScorer): Promise<MixReport> {
+export interface MixResult {
+  report: MixReport;
+  /** The tracks in play order and the engine's transitions with their plans (for measurement). */
+  tracks: PlannedTrack[];
+  transitions: TransitionReport[];
+}
+
+export async function mixSet(tracks: PlannedTrack[], out: string, order: 'smart' | 'queue', targetLufs: number, scorer: MixScorer): Promise<MixResult> {
   const ordered = await orderTracks(tracks, scorer, order);
   const renderer = new TransitionRenderer();
   const engine = new SetEngine(ordered.tracks, { renderer, targetLufs, scores: ordered.scores });
@@ -66,7 +73,7 @@ export async function mixSet(tracks: PlannedTrack[], out: string, order: 'smart'
   } finally {
     await renderer.close();
   }
-  return {
+  const report: MixReport = {
     out,
     durationSec: Number(engine.positionSec.toFixed(3)),
     renderSec: Number(((performance.now() - started) / 1000).toFixed(2)),
@@ -75,6 +82,7 @@ export async function mixSet(tracks: PlannedTrack[], out: string, order: 'smart'
     tracks: ordered.tracks.map((t) => ({ title: t.title, file: t.file, bpm: t.analysis.bpm, key: `${t.analysis.key} ${t.analysis.scale}`, camelot: t.analysis.camelot })),
     transitions: engine.report.map(({ plan: _plan, ...rest }) => ({ ...rest, startSec: Number(rest.startSec.toFixed(3)), endSec: Number(rest.endSec.toFixed(3)) })),
   };
+  return { report, tracks: ordered.tracks, transitions: engine.report };
 }
 
 export function describeTransitions(report: MixReport): string[] {
@@ -109,7 +117,7 @@ export async function runMix(argv: string[]): Promise<number> {
   try {
     const tracks = await ingestTracks(files, pool, store, (line) => process.stderr.write(`minidj: ${line}\n`));
     if (tracks.length === 0) throw new UsageError('none of the tracks could be analysed');
-    const report = await mixSet(tracks, values.out, order, target, scorer);
+    const { report } = await mixSet(tracks, values.out, order, target, scorer);
     if (values.report) await writeFile(values.report, `${JSON.stringify(report, null, 2)}\n`);
     if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else {

@@ -1,0 +1,272 @@
+import { DeckReader, MIX_RATE } from '../audio/deck-reader.ts';
+import { LoudnessMeter } from '../audio/loudness.ts';
+import { loudnessGain } from '../audio/set-engine.ts';
+import type { TransitionReport } from '../audio/set-engine.ts';
+import { outputDuration } from '../audio/tempo-schedule.ts';
+import { renderTransition } from '../audio/transition-render.ts';
+import type { PlannedTrack } from '../audio/transition-plan.ts';
+import { TruePeakMeter } from '../audio/true-peak.ts';
+import { alignmentEnvelope, fineOnsetEnvelope, lowBand, snapOnset, toMono } from './fine-onsets.ts';
+
+const BLOCK = 32;
+const STEP = BLOCK / MIX_RATE;
+const SNAP_WINDOW = 0.025;
+/** Minimum contrast of the alignment peak over the mean correlation for a beat to count as placed. */
+const MIN_ALIGNMENT = 0.3;
+
+export interface OverlapAlignment {
+  index: number;
+  style: string;
+  beatsCompared: number;
+  errorsMs: number[];
+  medianAbsMs: number;
+  maxAbsMs: number;
+}
+
+export interface TransitionLoudness {
+  index: number;
+  /** Short-term loudness of the mix against the louder deck playing alone at the same moment (the blend neither dips nor bumps). */
+  worstVsDecksLu: number;
+  beforeLufs: number;
+  afterLufs: number;
+  minInsideLufs: number;
+  maxInsideLufs: number;
+  /** How far the short-term loudness inside strays outside the band spanned by the two sides, in LU (0 = inside). */
+  worstExcessLu: number;
+}
+
+export interface SetQuality {
+  overlaps: OverlapAlignment[];
+  phaseMedianMs: number;
+  phaseMaxMs: number;
+  truePeakDb: number;
+  transitions: TransitionLoudness[];
+  worstLoudnessExcessLu: number;
+  worstVsDecksLu: number;
+  ibiChecked: number;
+  maxIbiJumpPct: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN;
+};
+
+/**
+ * Each deck's beats in the set's time: track k plays from the previous transition's start, its own time mapped
+ * through that transition's tempo schedule (the ramp ends at tempo 1, so the mapping holds for the rest of it).
+ */
+export function setTimeOfTrack(k: number, transitions: TransitionReport[]): (t: number) => number {
+  if (k === 0) return (t) => t;
+  const tr = transitions.find((x) => x.index === k - 1)!;
+  return (t) => tr.startSec + outputDuration(tr.plan.schedule, tr.plan.entrySec, t);
+}
+
+interface Stems {
+  index: number;
+  a: Float32Array;
+  b: Float32Array;
+}
+
+/** Each transition rendered once per deck, alone, at full level with the EQ open. */
+async function renderStems(tracks: PlannedTrack[], transitions: TransitionReport[], targetLufs: number): Promise<Stems[]> {
+  const out: Stems[] = [];
+  for (const tr of transitions) {
+    const a = tracks[tr.index]!;
+    const b = tracks[tr.index + 1]!;
+    const job = {
+      plan: tr.plan,
+      from: { file: a.file, gain: loudnessGain(a.analysis.loudnessLufs, targetLufs), bpm: a.analysis.bpm },
+      to: { file: b.file, gain: loudnessGain(b.analysis.loudnessLufs, targetLufs), bpm: b.analysis.bpm },
+    };
+    const [stemA, stemB] = await Promise.all([renderTransition({ ...job, solo: 'from' }), renderTransition({ ...job, solo: 'to' })]);
+    out.push({ index: tr.index, a: stemA.pcm, b: stemB.pcm });
+  }
+  return out;
+}
+
+/** Beat alignment of the two decks in each beat-matched overlap: each deck's beats found in its own solo render. */
+function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionReport[], stems: Stems[]): OverlapAlignment[] {
+  const out: OverlapAlignment[] = [];
+  for (const tr of transitions) {
+    if (tr.style !== 'blend' && tr.style !== 'filter-fade') continue;
+    const a = tracks[tr.index]!;
+    const b = tracks[tr.index + 1]!;
+    const stem = stems.find((x) => x.index === tr.index)!;
+    const envA = fineOnsetEnvelope(toMono(stem.a, 2), BLOCK);
+    const envB = fineOnsetEnvelope(toMono(stem.b, 2), BLOCK);
+    const beatsA = a.analysis.beats.filter((t) => t >= tr.plan.exitSec - 1e-3 && t < tr.plan.exitSec + tr.plan.overlapSec - 0.05).map((t) => t - tr.plan.exitSec);
+    const beatsB = b.analysis.beats
+      .filter((t) => t >= tr.plan.entrySec - 1e-3)
+      .map((t) => outputDuration(tr.plan.schedule, tr.plan.entrySec, t))
+      .filter((t) => t < tr.plan.overlapSec - 0.05);
+    const errors: number[] = [];
+    for (const ta of beatsA) {
+      const tb = beatsB.find((x) => Math.abs(x - ta) < 0.03);
+      if (tb === undefined || ta < SNAP_WINDOW) continue;
+      const sa = snapOnset(envA, STEP, ta, SNAP_WINDOW);
+      const sb = snapOnset(envB, STEP, tb, SNAP_WINDOW);
+      if (sa.strength > 0 && sb.strength > 0) errors.push((sb.time - sa.time) * 1000);
+    }
+    const abs = errors.map(Math.abs);
+    out.push({ index: tr.index, style: tr.style, beatsCompared: errors.length, errorsMs: errors.map((e) => Number(e.toFixed(2))), medianAbsMs: median(abs), maxAbsMs: Math.max(...abs) });
+  }
+  return out;
+}
+
+function shortTermOf(stereo: Float32Array): number[] {
+  const meter = new LoudnessMeter(MIX_RATE, 2);
+  meter.push(stereo);
+  return meter.shortTerm();
+}
+
+/**
+ * Short-term loudness inside each transition: against each deck alone at the same moment (the mix must stay within
+ * ±2 LU of the louder one), and, for information, against the 30 s of the set before and after it.
+ */
+function transitionLoudness(shortTerm: number[], transitions: TransitionReport[], stems: Stems[]): TransitionLoudness[] {
+  // shortTerm[i] is the 3 s window ending at (i + 30) × 100 ms.
+  const at = (from: number, to: number): number[] => shortTerm.filter((_, i) => (i + 30) / 10 - 1.5 >= from && (i + 30) / 10 - 1.5 < to);
+  return transitions.map((tr) => {
+    const before = median(at(tr.startSec - 30, tr.startSec - 2));
+    const after = median(at(tr.endSec + 2, tr.endSec + 30));
+    const inside = at(tr.startSec, tr.endSec).filter(Number.isFinite);
+    const lo = Math.min(before, after) - 0;
+    const hi = Math.max(before, after);
+    const minIn = Math.min(...inside);
+    const maxIn = Math.max(...inside);
+    const stem = stems.find((x) => x.index === tr.index)!;
+    const stA = shortTermOf(stem.a);
+    const stB = shortTermOf(stem.b);
+    const offset = Math.round(tr.startSec * 10);
+    let worstVsDecks = 0;
+    // From 3 s in (the first full window) to the end of the overlap plus ramp.
+    for (let i = 0; i < Math.min(stA.length, stB.length); i++) {
+      const reference = Math.max(stA[i]!, stB[i]!);
+      const mix = shortTerm[offset + i];
+      if (mix === undefined || !Number.isFinite(reference) || reference < -40) continue;
+      worstVsDecks = Math.max(worstVsDecks, Math.abs(mix - reference));
+    }
+    return {
+      index: tr.index, worstVsDecksLu: worstVsDecks, beforeLufs: before, afterLufs: after, minInsideLufs: minIn, maxInsideLufs: maxIn,
+      worstExcessLu: Math.max(0, lo - minIn, maxIn - hi),
+    };
+  });
+}
+
+/** Where a source beat landed in the set: the lag that best aligns the source's onset envelope around the beat. */
+function alignBeat(setEnv: Float32Array, srcEnv: Float32Array, srcSec: number, setSec: number): { setSec: number; correlation: number } {
+  const before = Math.round(0.02 / STEP);
+  const after = Math.round(0.1 / STEP);
+  const maxLag = Math.round(0.03 / STEP);
+  const s0 = Math.round(srcSec / STEP) - before;
+  const t0 = Math.round(setSec / STEP) - before;
+  const len = before + after;
+  if (s0 < 0 || s0 + len > srcEnv.length || t0 - maxLag < 0 || t0 + maxLag + len > setEnv.length) return { setSec, correlation: 0 };
+  let srcEnergy = 0;
+  for (let i = 0; i < len; i++) srcEnergy += srcEnv[s0 + i]! ** 2;
+  const scores: number[] = [];
+  for (let lag = -maxLag; lag <= maxLag; lag++) {
+    let dot = 0;
+    let energy = 0;
+    for (let i = 0; i < len; i++) {
+      const v = setEnv[t0 + lag + i]!;
+      dot += srcEnv[s0 + i]! * v;
+      energy += v * v;
+    }
+    scores.push(energy > 0 && srcEnergy > 0 ? dot / Math.sqrt(energy * srcEnergy) : 0);
+  }
+  let best = 0;
+  for (let k = 1; k < scores.length; k++) if (scores[k]! > scores[best]!) best = k;
+  const l = scores[best - 1] ?? scores[best]!;
+  const r = scores[best + 1] ?? scores[best]!;
+  const denom = l - 2 * scores[best]! + r;
+  const refine = denom !== 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (l - r)) / denom)) : 0;
+  // A flat correlation (a held pad, a breakdown) cannot place a beat: report the peak's contrast as its reliability.
+  const meanScore = scores.reduce((a, b) => a + b, 0) / scores.length;
+  return { setSec: setSec + (best - maxLag + refine) * STEP, correlation: scores[best]! - meanScore };
+}
+
+/**
+ * Tempo continuity, measured on the rendered audio: every beat of the audible deck (A until the bass swap, then B) is
+ * located in the set by aligning the source track's onset envelope around that beat with the set's (waveform
+ * alignment is exact where an onset detector would be fooled by snare rolls and basslines); consecutive
+ * inter-beat intervals are then compared. Beats whose alignment is weak (silence, breakdown pads) are left out.
+ */
+async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transitions: TransitionReport[], durationSec: number, targetLufs: number): Promise<{ checked: number; maxJumpPct: number }> {
+  const setEnv = alignmentEnvelope(mono, MIX_RATE, BLOCK);
+  // Only beats that carry a kick are placed: without one (breakdowns, pads) nothing in the audio marks the beat.
+  const kickEnv = fineOnsetEnvelope(lowBand(mono, MIX_RATE), BLOCK);
+  let checked = 0;
+  let maxJump = 0;
+  for (let k = 0; k < tracks.length; k++) {
+    const track = tracks[k]!;
+    const source = await decodeMono(track.file, loudnessGain(track.analysis.loudnessLufs, targetLufs));
+    const srcEnv = alignmentEnvelope(source, MIX_RATE, BLOCK);
+    const map = setTimeOfTrack(k, transitions);
+    const prev = transitions.find((x) => x.index === k - 1);
+    const next = transitions.find((x) => x.index === k);
+    const from = prev ? prev.startSec + prev.plan.bassSwapBar * 4 * (60 / tracks[k - 1]!.analysis.bpm) : 0;
+    const to = next ? next.startSec + next.plan.bassSwapBar * 4 * (60 / track.analysis.bpm) : durationSec - 1;
+    const placed = track.analysis.beats
+      .map((t) => ({ t, s: map(t) }))
+      .filter(({ s }) => s >= from && s < to)
+      .map(({ t, s }) => ({ ...alignBeat(setEnv, srcEnv, t, s), kick: snapOnset(kickEnv, STEP, s, SNAP_WINDOW).strength }));
+    const kickThreshold = 0.5 * median(placed.map((p) => p.kick));
+    for (let i = 2; i < placed.length; i++) {
+      const [x, y, z] = [placed[i - 2]!, placed[i - 1]!, placed[i]!];
+      if (Math.min(x.correlation, y.correlation, z.correlation) < MIN_ALIGNMENT || Math.min(x.kick, y.kick, z.kick) < kickThreshold) continue;
+      const jump = Math.abs((z.setSec - y.setSec) / (y.setSec - x.setSec) - 1) * 100;
+      checked++;
+      maxJump = Math.max(maxJump, jump);
+    }
+  }
+  return { checked, maxJumpPct: maxJump };
+}
+
+/** A whole track as the set's decks play it (48 kHz, loudness gain), mono. */
+async function decodeMono(file: string, gain: number): Promise<Float32Array> {
+  const deck = new DeckReader({ file, fromSec: 0, gain });
+  const parts: Float32Array[] = [];
+  try {
+    for (;;) {
+      const chunk = await deck.read(MIX_RATE * 10);
+      parts.push(toMono(chunk, 2));
+      if (chunk.every((v) => v === 0)) break;
+    }
+  } finally {
+    deck.close();
+  }
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], transitions: TransitionReport[], targetLufs: number): Promise<SetQuality> {
+  const peak = new TruePeakMeter(2);
+  peak.push(stereo);
+  const loud = new LoudnessMeter(MIX_RATE, 2);
+  loud.push(stereo);
+  const mono = toMono(stereo, 2);
+  const durationSec = mono.length / MIX_RATE;
+  const stems = await renderStems(tracks, transitions, targetLufs);
+  const overlaps = overlapAlignment(tracks, transitions, stems);
+  const loudness = transitionLoudness(loud.shortTerm(), transitions, stems);
+  const ibi = await ibiContinuity(mono, tracks, transitions, durationSec, targetLufs);
+  const allAbs = overlaps.flatMap((o) => o.errorsMs.map(Math.abs));
+  return {
+    overlaps,
+    phaseMedianMs: median(allAbs),
+    phaseMaxMs: Math.max(...allAbs),
+    truePeakDb: peak.truePeakDb(),
+    transitions: loudness,
+    worstLoudnessExcessLu: Math.max(0, ...loudness.map((l) => l.worstExcessLu)),
+    worstVsDecksLu: Math.max(0, ...loudness.map((l) => l.worstVsDecksLu)),
+    ibiChecked: ibi.checked,
+    maxIbiJumpPct: ibi.maxJumpPct,
+  };
+}
