@@ -10,7 +10,7 @@ export const MIX_RATE = 48_000;
 export const MIX_CHANNELS = 2;
 /** Decoding starts this much early: rubberband needs a run-up, and the seek lands on a whole frame. */
 const PRE_ROLL_SEC = 1;
-const HIGH_WATER_FRAMES = MIX_RATE * 4;
+const DEFAULT_HIGH_WATER_FRAMES = MIX_RATE * 4;
 
 export interface DeckOptions {
   file: string;
@@ -20,6 +20,8 @@ export interface DeckOptions {
   schedule?: TempoSchedule;
   /** Linear gain applied to every sample (loudness matching). */
   gain?: number;
+  /** Frames buffered before ffmpeg is paused (default 4 s): a deck read later but decoded now needs more. */
+  highWaterFrames?: number;
   ffmpeg?: string;
 }
 
@@ -37,15 +39,19 @@ export class DeckReader {
   private failure?: Error;
   private stderr = '';
   private wake?: () => void;
+  private readonly highWater: number;
 
   constructor(opts: DeckOptions) {
+    this.highWater = opts.highWaterFrames ?? DEFAULT_HIGH_WATER_FRAMES;
     const schedule = opts.schedule ?? [];
     const start = Math.max(0, opts.fromSec - PRE_ROLL_SEC);
     const stretch = !isUnity(schedule);
     // Commands are in input time relative to where decoding starts.
     const commands = schedule.map((s) => `${Math.max(0, s.atSec - start).toFixed(5)} rubberband tempo ${s.tempo.toFixed(6)}`).join(';');
-    const filters = [`aresample=${MIX_RATE}:resampler=soxr`, 'aformat=sample_fmts=flt:channel_layouts=stereo'];
+    // Stretch before resampling: rubberband's cost grows with the sample rate, and 44.1 kHz sources are the norm.
+    const filters = ['aformat=sample_fmts=flt:channel_layouts=stereo'];
     if (stretch) filters.push('asetnsamples=n=256', `asendcmd=c='${commands}'`, 'rubberband=tempo=1:transients=crisp:detector=compound');
+    filters.push(`aresample=${MIX_RATE}:resampler=soxr`);
     const gain = opts.gain ?? 1;
     if (gain !== 1) filters.push(`volume=${gain.toFixed(6)}`);
     const args = ['-nostdin', '-hide_banner', '-v', 'error', '-ss', start.toFixed(5), '-i', opts.file, '-map', '0:a:0', '-af', filters.join(','), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'];
@@ -90,7 +96,7 @@ export class DeckReader {
       this.chunks.push(view);
       this.queued += frames;
     }
-    if (this.queued > HIGH_WATER_FRAMES) this.child.stdout.pause();
+    if (this.queued > this.highWater) this.child.stdout.pause();
     this.wake?.();
   }
 
@@ -114,7 +120,7 @@ export class DeckReader {
       this.queued -= take;
       if (take * MIX_CHANNELS === chunk.length) this.chunks.shift();
       else this.chunks[0] = chunk.subarray(take * MIX_CHANNELS);
-      if (this.queued < HIGH_WATER_FRAMES / 2) this.child.stdout.resume();
+      if (this.queued < this.highWater / 2) this.child.stdout.resume();
     }
     return out;
   }
