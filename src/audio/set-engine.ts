@@ -34,6 +34,12 @@ export interface TransitionReport {
   plan: TransitionPlan;
 }
 
+/** The set starts on the first track's first downbeat when that comes within 2 s: no lead-in silence. */
+export function setStartSec(first: PlannedTrack): number {
+  const downbeat = first.analysis.downbeats[0] ?? 0;
+  return downbeat < 2 ? downbeat : 0;
+}
+
 /** Linear gain that brings a track to the target loudness (at most +9 dB: the limiter is not a compressor). */
 export function loudnessGain(trackLufs: number, targetLufs: number): number {
   return 10 ** (Math.min(MAX_GAIN_DB, targetLufs - trackLufs) / 20);
@@ -110,7 +116,7 @@ export class SetEngine {
   }
 
   async *stream(): AsyncGenerator<Float32Array> {
-    let fromSec = 0;
+    let fromSec = setStartSec(this.tracks[0]!);
     let fadeInFrames = 0;
     let carry: Float32Array | undefined;
     for (let i = 0; i < this.tracks.length; i++) {

@@ -80,19 +80,21 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack): Transition
   const { aBars, bBars } = runway(a, exitBar, b, entryBar);
 
   let overlapBars = [32, 16, 8].find((n) => n <= aBars && n <= Math.max(bBars, 8)) ?? 0;
-  // Never a drop over a drop: shorten until A's part of the overlap holds no drop while B's does, or vice versa.
-  while (overlapBars > 8) {
-    const aDrop = Array.from({ length: overlapBars }, (_, i) => labelAt(a.segments, exitBar + i) === 'drop').some(Boolean);
-    const bDrop = Array.from({ length: overlapBars }, (_, i) => labelAt(b.segments, entryBar + i) === 'drop').some(Boolean);
-    if (!(aDrop && bDrop)) break;
-    overlapBars /= 2;
-  }
+  const dropOverDrop = (bars: number): boolean =>
+    Array.from({ length: bars }, (_, i) => labelAt(a.segments, exitBar + i) === 'drop').some(Boolean) &&
+    Array.from({ length: bars }, (_, i) => labelAt(b.segments, entryBar + i) === 'drop').some(Boolean);
+  // Never a drop over a drop: shorten the overlap until it no longer lays one drop over the other.
+  while (overlapBars > 8 && dropOverDrop(overlapBars)) overlapBars /= 2;
+  const clashingDrops = overlapBars > 0 && dropOverDrop(overlapBars);
 
   let style: TransitionStyle;
   const reasons: string[] = [];
   if (overlapBars === 0 || a.beats.length < 8 || b.beats.length < 8) {
     style = 'cut';
     reasons.push('no runway to blend over, so a cut on the downbeat');
+  } else if (clashingDrops) {
+    style = 'cut';
+    reasons.push('any overlap here would lay a drop over a drop, so a cut on the downbeat');
   } else if (stretch > MAX_SHORT_BLEND_STRETCH_PCT) {
     style = 'echo-out';
     reasons.push(`tempi ${a.bpm.toFixed(1)} and ${b.bpm.toFixed(1)} BPM are ${stretch.toFixed(1)} % apart: too far to stretch cleanly, so A echoes out and B starts on the downbeat`);

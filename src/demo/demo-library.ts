@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeSynthTrack } from '../synth/synth-cli.ts';
 import type { SynthOptions } from '../synth/track-synth.ts';
-import { structureForBars } from '../synth/track-synth.ts';
 
 export interface DemoTrack {
   title: string;
@@ -10,21 +9,40 @@ export interface DemoTrack {
 }
 
 /** A small house/techno crate with the tempo spread and key relations a real set has: neighbours, clashes, a jump. */
+/** Radio-edit lengths (64–72 bars, about two minutes) so that the demo set of eight tracks lasts 10–15 minutes. */
+const edit = (bars: number) => [
+  { label: 'intro' as const, bars: 16 },
+  { label: 'build' as const, bars: 8 },
+  { label: 'drop' as const, bars: 16 },
+  { label: 'breakdown' as const, bars: bars - 56 },
+  { label: 'drop' as const, bars: 8 },
+  { label: 'outro' as const, bars: 8 },
+];
+
 export const DEMO_TRACKS: DemoTrack[] = [
-  { title: 'Warm Up', options: { bpm: 120, key: 'A', scale: 'minor', seed: 101, sections: structureForBars(80) } },
-  { title: 'Glass Steps', options: { bpm: 122, key: 'E', scale: 'minor', seed: 102, sections: structureForBars(96) } },
-  { title: 'Low Sun', options: { bpm: 123, key: 'C', scale: 'major', seed: 103, sections: structureForBars(88) } },
-  { title: 'Night Bus', options: { bpm: 124, key: 'D', scale: 'minor', seed: 104, sections: structureForBars(96) } },
-  { title: 'Copper', options: { bpm: 125, key: 'F', scale: 'major', seed: 105, sections: structureForBars(96) } },
-  { title: 'Tidal', options: { bpm: 126, key: 'B', scale: 'minor', seed: 106, sections: structureForBars(104) } },
-  { title: 'Pressure Drop', options: { bpm: 128, key: 'F#', scale: 'minor', seed: 107, sections: structureForBars(96) } },
-  { title: 'Neon Rain', options: { bpm: 128, key: 'C#', scale: 'minor', seed: 108, sections: structureForBars(96) } },
-  { title: 'Last Train', options: { bpm: 127, key: 'G', scale: 'major', seed: 109, sections: structureForBars(88) } },
-  { title: 'Afterglow', options: { bpm: 124, key: 'G', scale: 'minor', seed: 110, sections: structureForBars(80) } },
+  { title: 'Warm Up', options: { bpm: 120, key: 'A', scale: 'minor', seed: 101, sections: edit(64) } },
+  { title: 'Glass Steps', options: { bpm: 122, key: 'E', scale: 'minor', seed: 102, sections: edit(72) } },
+  { title: 'Low Sun', options: { bpm: 123, key: 'C', scale: 'major', seed: 103, sections: edit(64) } },
+  { title: 'Night Bus', options: { bpm: 124, key: 'D', scale: 'minor', seed: 104, sections: edit(72) } },
+  { title: 'Copper', options: { bpm: 125, key: 'F', scale: 'major', seed: 105, sections: edit(64) } },
+  { title: 'Tidal', options: { bpm: 126, key: 'B', scale: 'minor', seed: 106, sections: edit(72) } },
+  { title: 'Pressure Drop', options: { bpm: 128, key: 'F#', scale: 'minor', seed: 107, sections: edit(64) } },
+  { title: 'Neon Rain', options: { bpm: 128, key: 'C#', scale: 'minor', seed: 108, sections: edit(72) } },
 ];
 
 export function demoFileName(track: DemoTrack, index: number): string {
   return `${String(index + 1).padStart(2, '0')} ${track.title}.wav`;
+}
+
+/** A cached file is reused only if it was made from the same recipe. */
+function matches(truthFile: string, options: SynthOptions): boolean {
+  try {
+    const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as { bpm: number; key: string; scale: string; sections: { endBar: number }[] };
+    const bars = (options.sections ?? []).reduce((n, s) => n + s.bars, 0);
+    return truth.bpm === options.bpm && truth.scale === options.scale && truth.sections.at(-1)?.endBar === bars && truth.sections.length === options.sections?.length;
+  } catch {
+    return false;
+  }
 }
 
 /** Synthesizes the demo crate into `dir` once; deterministic, so later runs reuse the files. */
@@ -32,7 +50,7 @@ export async function ensureDemoLibrary(dir: string, onTrack?: (file: string, ma
   const files: string[] = [];
   for (const [i, track] of DEMO_TRACKS.entries()) {
     const file = path.join(dir, demoFileName(track, i));
-    const made = !existsSync(file) || !existsSync(`${file}.truth.json`);
+    const made = !existsSync(file) || !existsSync(`${file}.truth.json`) || !matches(`${file}.truth.json`, track.options);
     if (made) await writeSynthTrack(file, track.options);
     onTrack?.(file, made);
     files.push(file);

@@ -1,13 +1,19 @@
-// npm run demo — the offline demo: no Discord token, no server. Builds the demo crate and shows what the ears hear.
+// npm run demo — the offline demo: no Discord token, no server. Builds the demo crate, analyses it, and mixes a set.
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { MixScorer } from '../ai/mix-scorer.ts';
 import { AnalyzerPool } from '../audio/analyzer-pool.ts';
 import { formatDuration } from '../audio/audio-input-error.ts';
-import { ingestFile } from '../audio/ingest.ts';
+import { describeTransitions, ingestTracks, mixSet } from '../cli/mix-command.ts';
 import { AnalysisStore } from '../db/analysis-store.ts';
+import { renderSetPicture } from '../viz/set-picture.ts';
 import { ensureDemoLibrary } from './demo-library.ts';
+import { setPictureData } from './set-picture-data.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const libraryDir = path.join(root, 'data', 'demo-library');
+const outDir = path.join(root, 'out');
+const setFile = path.join(outDir, 'demo-set.ogg');
 
 console.log('Mini-DJ offline demo\n');
 console.log(`Demo crate: ${libraryDir}`);
@@ -15,20 +21,24 @@ const files = await ensureDemoLibrary(libraryDir, (file, made) => console.log(` 
 
 const store = await AnalysisStore.open(process.env.MINIDJ_DB);
 const pool = new AnalyzerPool({ size: 2 });
-console.log(`\nAnalysing ${files.length} tracks (store: ${store.target.uri})…\n`);
+const scorer = await MixScorer.load();
 try {
-  const results = await Promise.all(files.map(async (file) => ({ file, ...(await ingestFile(file, pool, store)) })));
-  console.log('track                 length   BPM    key        LUFS   structure (bars)                                   mix in → mix out');
-  for (const { file, analysis: a, cached } of results) {
-    const structure = a.segments.map((s) => `${s.label} ${s.endBar - s.startBar}`).join(' · ');
-    console.log(
-      `${path.basename(file, '.wav').padEnd(20)}  ${formatDuration(a.durationSec).padStart(5)}  ${a.bpm.toFixed(1).padStart(5)}  ` +
-        `${`${a.key} ${a.scale === 'minor' ? 'min' : 'maj'} ${a.camelot}`.padEnd(10)} ${a.loudnessLufs.toFixed(1).padStart(5)}  ` +
-        `${structure.padEnd(50)} ${formatDuration(a.cues.mixIn)} → ${formatDuration(a.cues.mixOut)}${cached ? '  (cached)' : ''}`,
-    );
+  console.log(`\nAnalysing ${files.length} tracks (store: ${store.target.uri})…`);
+  const tracks = await ingestTracks(files, pool, store, (line) => console.error(line));
+  await pool.close();
+  for (const t of tracks) {
+    const a = t.analysis;
+    console.log(`  ${t.title.padEnd(14)} ${formatDuration(a.durationSec)}  ${a.bpm.toFixed(1)} BPM  ${a.key} ${a.scale} (${a.camelot})  ${a.segments.map((s) => `${s.label} ${s.endBar - s.startBar}`).join(' · ')}`);
   }
-  console.log('\nFull analyses: npx minidj analyze "data/demo-library/01 Warm Up.wav" --json');
+  console.log('\nOrdering by mixability along an energy arc and rendering the set…');
+  const { report, tracks: ordered, transitions } = await mixSet(tracks, setFile, 'smart', -14, scorer);
+  await writeFile(path.join(outDir, 'demo-set.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(path.join(outDir, 'demo-set.png'), renderSetPicture(setPictureData('Mini-DJ demo set', ordered, transitions, report.durationSec)));
+  console.log(`\n${formatDuration(report.durationSec)} set with ${report.transitions.length} transitions, rendered in ${report.renderSec.toFixed(1)} s:`);
+  for (const line of describeTransitions(report)) console.log(`  ${line}`);
+  console.log(`\nListen: ${path.relative(process.cwd(), setFile)}\nReport: ${path.relative(process.cwd(), path.join(outDir, 'demo-set.json'))}\nPicture: ${path.relative(process.cwd(), path.join(outDir, 'demo-set.png'))}`);
 } finally {
   await pool.close();
   await store.close();
+  await scorer.close();
 }

@@ -1,6 +1,6 @@
 import { DeckReader, MIX_RATE } from '../audio/deck-reader.ts';
 import { LoudnessMeter } from '../audio/loudness.ts';
-import { loudnessGain } from '../audio/set-engine.ts';
+import { loudnessGain, setStartSec } from '../audio/set-engine.ts';
 import type { TransitionReport } from '../audio/set-engine.ts';
 import { outputDuration } from '../audio/tempo-schedule.ts';
 import { renderTransition } from '../audio/transition-render.ts';
@@ -56,8 +56,11 @@ const median = (xs: number[]): number => {
  * Each deck's beats in the set's time: track k plays from the previous transition's start, its own time mapped
  * through that transition's tempo schedule (the ramp ends at tempo 1, so the mapping holds for the rest of it).
  */
-export function setTimeOfTrack(k: number, transitions: TransitionReport[]): (t: number) => number {
-  if (k === 0) return (t) => t;
+export function setTimeOfTrack(k: number, transitions: TransitionReport[], tracks: PlannedTrack[]): (t: number) => number {
+  if (k === 0) {
+    const start = setStartSec(tracks[0]!);
+    return (t) => t - start;
+  }
   const tr = transitions.find((x) => x.index === k - 1)!;
   return (t) => tr.startSec + outputDuration(tr.plan.schedule, tr.plan.entrySec, t);
 }
@@ -93,17 +96,26 @@ function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionReport[
     const a = tracks[tr.index]!;
     const b = tracks[tr.index + 1]!;
     const stem = stems.find((x) => x.index === tr.index)!;
-    const envA = fineOnsetEnvelope(toMono(stem.a, 2), BLOCK);
-    const envB = fineOnsetEnvelope(toMono(stem.b, 2), BLOCK);
+    const monoA = toMono(stem.a, 2);
+    const monoB = toMono(stem.b, 2);
+    const envA = fineOnsetEnvelope(monoA, BLOCK);
+    const envB = fineOnsetEnvelope(monoB, BLOCK);
+    // A beat is only compared where both decks play a kick on it (an intro's first bars may have hats only).
+    const kickA = fineOnsetEnvelope(lowBand(monoA, MIX_RATE), BLOCK);
+    const kickB = fineOnsetEnvelope(lowBand(monoB, MIX_RATE), BLOCK);
     const beatsA = a.analysis.beats.filter((t) => t >= tr.plan.exitSec - 1e-3 && t < tr.plan.exitSec + tr.plan.overlapSec - 0.05).map((t) => t - tr.plan.exitSec);
     const beatsB = b.analysis.beats
       .filter((t) => t >= tr.plan.entrySec - 1e-3)
       .map((t) => outputDuration(tr.plan.schedule, tr.plan.entrySec, t))
       .filter((t) => t < tr.plan.overlapSec - 0.05);
     const errors: number[] = [];
+    const kickAt = (env: Float32Array, t: number) => snapOnset(env, STEP, t, SNAP_WINDOW).strength;
+    const thresholdA = 0.5 * median(beatsA.map((t) => kickAt(kickA, t)));
+    const thresholdB = 0.5 * median(beatsB.map((t) => kickAt(kickB, t)));
     for (const ta of beatsA) {
       const tb = beatsB.find((x) => Math.abs(x - ta) < 0.03);
       if (tb === undefined || ta < SNAP_WINDOW) continue;
+      if (kickAt(kickA, ta) < thresholdA || kickAt(kickB, tb) < thresholdB) continue;
       const sa = snapOnset(envA, STEP, ta, SNAP_WINDOW);
       const sb = snapOnset(envB, STEP, tb, SNAP_WINDOW);
       if (sa.strength > 0 && sb.strength > 0) errors.push((sb.time - sa.time) * 1000);
@@ -203,7 +215,7 @@ async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transit
     const track = tracks[k]!;
     const source = await decodeMono(track.file, loudnessGain(track.analysis.loudnessLufs, targetLufs));
     const srcEnv = alignmentEnvelope(source, MIX_RATE, BLOCK);
-    const map = setTimeOfTrack(k, transitions);
+    const map = setTimeOfTrack(k, transitions, tracks);
     const prev = transitions.find((x) => x.index === k - 1);
     const next = transitions.find((x) => x.index === k);
     const from = prev ? prev.startSec + prev.plan.bassSwapBar * 4 * (60 / tracks[k - 1]!.analysis.bpm) : 0;

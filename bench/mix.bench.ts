@@ -1,0 +1,139 @@
+// npm run bench:mix — the hands, measured on what they render: beat alignment, loudness, true peak, tempo continuity, speed.
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { MixScorer } from '../src/ai/mix-scorer.ts';
+import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
+import { DeckReader, MIX_RATE } from '../src/audio/deck-reader.ts';
+import { ffmpegPath } from '../src/audio/ffmpeg-path.ts';
+import { planTransition } from '../src/audio/transition-plan.ts';
+import { renderTransition } from '../src/audio/transition-render.ts';
+import { TruePeakMeter } from '../src/audio/true-peak.ts';
+import { decodeWav } from '../src/audio/wav.ts';
+import { ingestTracks, mixSet } from '../src/cli/mix-command.ts';
+import { AnalysisStore } from '../src/db/analysis-store.ts';
+import { ensureDemoLibrary } from '../src/demo/demo-library.ts';
+import { measureSet } from '../src/eval/set-quality.ts';
+import type { SetQuality } from '../src/eval/set-quality.ts';
+import { loadSharedTruth, PROJECT_ROOT } from '../src/eval/shared-truth.ts';
+import { writeSynthTrack } from '../src/synth/synth-cli.ts';
+
+const run = promisify(execFile);
+const OUT = path.join(PROJECT_ROOT, 'out');
+const WORK = path.join(PROJECT_ROOT, 'data', 'bench-mix');
+mkdirSync(OUT, { recursive: true });
+mkdirSync(WORK, { recursive: true });
+const report: Record<string, unknown> = {};
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+function interleave(file: string): Float32Array {
+  const wav = decodeWav(readFileSync(file));
+  const [l, r] = wav.channels as [Float32Array, Float32Array];
+  const out = new Float32Array(l.length * 2);
+  for (let i = 0; i < l.length; i++) {
+    out[2 * i] = l[i]!;
+    out[2 * i + 1] = r[i]!;
+  }
+  return out;
+}
+
+async function oggTruePeak(wav: string): Promise<number> {
+  const ogg = wav.replace(/\.wav$/, '.ogg');
+  await run(ffmpegPath(), ['-v', 'error', '-y', '-i', wav, '-c:a', 'libopus', '-b:a', '160k', ogg]);
+  const deck = new DeckReader({ file: ogg, fromSec: 0 });
+  const meter = new TruePeakMeter(2);
+  for (;;) {
+    const chunk = await deck.read(MIX_RATE * 10);
+    meter.push(chunk);
+    if (chunk.every((v) => v === 0)) break;
+  }
+  deck.close();
+  return meter.truePeakDb();
+}
+
+function printQuality(name: string, q: SetQuality, durationSec: number, renderSec: number): void {
+  console.log(`\n## ${name}: ${(durationSec / 60).toFixed(1)} min, ${q.transitions.length} transitions, rendered in ${renderSec.toFixed(1)} s (${(durationSec / renderSec).toFixed(0)}× real time)`);
+  for (const o of q.overlaps) console.log(`  overlap ${o.index} (${o.style}): ${o.beatsCompared} beats, deck beat-phase error median ${o.medianAbsMs.toFixed(2)} ms, max ${o.maxAbsMs.toFixed(2)} ms`);
+  for (const t of q.transitions) {
+    console.log(`  transition ${t.index}: short-term loudness vs the louder deck alone ≤ ${t.worstVsDecksLu.toFixed(2)} LU; inside ${t.minInsideLufs.toFixed(1)}…${t.maxInsideLufs.toFixed(1)} LUFS vs ${t.beforeLufs.toFixed(1)} before / ${t.afterLufs.toFixed(1)} after (30 s medians)`);
+  }
+  console.log(`  beat-phase error across overlaps: median ${q.phaseMedianMs.toFixed(2)} ms, max ${q.phaseMaxMs.toFixed(2)} ms (targets ≤ 5, ≤ 20)`);
+  console.log(`  true peak ${q.truePeakDb.toFixed(2)} dBTP (target ≤ -1)`);
+  console.log(`  loudness in transitions vs the decks: worst ${q.worstVsDecksLu.toFixed(2)} LU (target ≤ 2); vs the 30 s around: worst ${q.worstLoudnessExcessLu.toFixed(2)} LU outside`);
+  console.log(`  tempo continuity: ${q.ibiChecked} consecutive beat pairs, largest change ${q.maxIbiJumpPct.toFixed(2)} % (target ≤ 1.5 %)`);
+}
+
+async function measureMix(name: string, files: string[], order: 'smart' | 'queue'): Promise<Record<string, unknown>> {
+  const wav = path.join(WORK, `${name}.wav`);
+  const scorer = await MixScorer.load();
+  const store = await AnalysisStore.open(process.env.MINIDJ_DB);
+  const pool = new AnalyzerPool({ size: 2 });
+  const tracks = await ingestTracks(files, pool, store, (l) => console.error(l));
+  await pool.close();
+  const result = await mixSet(tracks, wav, order, -14, scorer);
+  await store.close();
+  await scorer.close();
+  const q = await measureSet(interleave(wav), result.tracks, result.transitions, -14);
+  printQuality(name, q, result.report.durationSec, result.report.renderSec);
+  const ogg = await oggTruePeak(wav);
+  console.log(`  after Ogg Opus encoding (160 kb/s): true peak ${ogg.toFixed(2)} dBTP`);
+  return { durationSec: result.report.durationSec, renderSec: result.report.renderSec, ...q, oggTruePeakDb: ogg, overlaps: q.overlaps.map(({ errorsMs: _e, ...o }) => o) };
+}
+
+console.log('# Mini-DJ mix benchmark (measured by re-analysing the rendered audio)');
+
+// 1. The demo set.
+const demoFiles = await ensureDemoLibrary(path.join(PROJECT_ROOT, 'data', 'demo-library'));
+report.demo = await measureMix('demo-set', demoFiles, 'smart');
+
+// 2. A set mixed from the real clips (20 s or longer) in ../shared/audio.
+const truth = await loadSharedTruth();
+if (truth) {
+  const clips = truth.entries.filter((e) => e.durationSec >= 20).map((e) => e.file);
+  report.real = await measureMix('real-clips-set', clips, 'smart');
+} else console.log('\n(real clips skipped: ../shared/audio not found)');
+
+// 3. Speed: one 32-bar transition at 128 BPM, against decoding the same audio in the same run.
+{
+  const a = path.join(WORK, 't32-a.wav');
+  const b = path.join(WORK, 't32-b.wav');
+  const sections = [{ label: 'intro' as const, bars: 32 }, { label: 'drop' as const, bars: 32 }, { label: 'outro' as const, bars: 32 }];
+  await writeSynthTrack(a, { bpm: 128, key: 'A', scale: 'minor', seed: 1, sections });
+  await writeSynthTrack(b, { bpm: 126, key: 'E', scale: 'minor', seed: 2, sections });
+  const pool = new AnalyzerPool({ size: 2 });
+  const [aa, ba] = await Promise.all([pool.analyze(a), pool.analyze(b)]);
+  await pool.close();
+  const plan = planTransition({ id: 'a', file: a, title: 'a', analysis: aa }, { id: 'b', file: b, title: 'b', analysis: ba });
+  const times: number[] = [];
+  let frames = 0;
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    const out = await renderTransition({ plan, from: { file: a, gain: 1, bpm: aa.bpm }, to: { file: b, gain: 1, bpm: ba.bpm } });
+    times.push((performance.now() - t0) / 1000);
+    frames = out.frames;
+  }
+  const t0 = performance.now();
+  const deck = new DeckReader({ file: b, fromSec: plan.entrySec });
+  await deck.read(frames);
+  deck.close();
+  const decodeSec = (performance.now() - t0) / 1000;
+  const sec = median(times);
+  const overlapX = plan.overlapSec / sec;
+  console.log(`\n## Speed\n  ${plan.overlapBars}-bar ${plan.style} at 128 BPM (+ ${plan.rampBars}-bar tempo ramp, ${(frames / MIX_RATE).toFixed(1)} s rendered): ${sec.toFixed(2)} s → ${overlapX.toFixed(1)}× real time for the 32 bars, ${((frames / MIX_RATE) / sec).toFixed(1)}× for all it renders (target ≥ 50×)`);
+  console.log(`  baseline in this run: decoding the same ${(frames / MIX_RATE).toFixed(0)} s without stretching ${decodeSec.toFixed(2)} s (${((frames / MIX_RATE) / decodeSec).toFixed(0)}×); rubberband is ${(sec / decodeSec).toFixed(0)}× the cost`);
+  report.transition32 = { renderSec: sec, overlapSec: plan.overlapSec, renderedSec: frames / MIX_RATE, overlapSpeedX: overlapX, decodeBaselineSec: decodeSec };
+}
+
+// 4. Memory bound: the demo set and a set twice as long, each rendered in a child process.
+{
+  const one = await run(process.execPath, [path.join(PROJECT_ROOT, 'bench/mix-one.ts'), path.join(WORK, 'mem-1x.ogg'), 'queue', ...demoFiles], { maxBuffer: 64 << 20 });
+  const two = await run(process.execPath, [path.join(PROJECT_ROOT, 'bench/mix-one.ts'), path.join(WORK, 'mem-2x.ogg'), 'queue', ...demoFiles, ...demoFiles.map((f) => f)], { maxBuffer: 64 << 20 });
+  const r1 = JSON.parse(one.stdout) as { report: { durationSec: number; renderSec: number }; peakRssMb: number };
+  const r2 = JSON.parse(two.stdout) as { report: { durationSec: number; renderSec: number }; peakRssMb: number };
+  console.log(`\n## Memory\n  ${(r1.report.durationSec / 60).toFixed(1)}-min set: peak RSS ${r1.peakRssMb.toFixed(0)} MB, ${(r1.report.durationSec / r1.report.renderSec).toFixed(0)}× real time`);
+  console.log(`  ${(r2.report.durationSec / 60).toFixed(1)}-min set: peak RSS ${r2.peakRssMb.toFixed(0)} MB (target ≤ 500 MB whatever the length)`);
+  report.memory = { short: r1, long: r2 };
+}
+writeFileSync(path.join(OUT, 'bench-mix.json'), JSON.stringify(report, null, 2));
+console.log('\nwritten: out/bench-mix.json');

@@ -1,0 +1,49 @@
+import { transitionGains } from '../audio/transition-curves.ts';
+import type { TransitionReport } from '../audio/set-engine.ts';
+import type { PlannedTrack } from '../audio/transition-plan.ts';
+import { setTimeOfTrack } from '../eval/set-quality.ts';
+import type { SetPictureData } from '../viz/set-picture.ts';
+
+/** What the picture shows, from the tracks in play order and the engine's transitions. */
+export function setPictureData(title: string, tracks: PlannedTrack[], transitions: TransitionReport[], durationSec: number): SetPictureData {
+  const tempo: SetPictureData['tempo'] = [];
+  const energy: SetPictureData['energy'] = [];
+  const spans: SetPictureData['tracks'] = [];
+  tracks.forEach((track, k) => {
+    const map = setTimeOfTrack(k, transitions, tracks);
+    const prev = transitions.find((t) => t.index === k - 1);
+    const next = transitions.find((t) => t.index === k);
+    const start = prev ? prev.startSec : 0;
+    const end = next ? next.startSec + next.plan.overlapSec : durationSec;
+    spans.push({ startSec: start, endSec: end, title: track.title });
+    // Audible tempo: this track's from the previous bass swap to the next one.
+    const from = prev ? prev.startSec + prev.plan.bassSwapBar * 4 * (60 / tracks[k - 1]!.analysis.bpm) : 0;
+    const to = next ? next.startSec + next.plan.bassSwapBar * 4 * (60 / track.analysis.bpm) : durationSec;
+    const beats = track.analysis.beats.map(map);
+    for (let i = 1; i < beats.length; i++) {
+      if (beats[i]! < from || beats[i]! > to) continue;
+      tempo.push({ t: beats[i]!, bpm: 60 / (beats[i]! - beats[i - 1]!) });
+    }
+    track.analysis.downbeats.forEach((d, bar) => {
+      const t = map(d);
+      if (t >= from && t < to) energy.push({ t, value: track.analysis.energy[bar] ?? 0 });
+    });
+  });
+  return {
+    title,
+    durationSec,
+    tempo: tempo.filter((_, i) => i % 2 === 0),
+    energy,
+    tracks: spans,
+    transitions: transitions.map((tr) => {
+      const beat = 60 / tr.from.bpm;
+      const length = tr.endSec - tr.startSec;
+      const curves = Array.from({ length: 121 }, (_, i) => {
+        const t = (i / 120) * length;
+        const g = transitionGains(tr.plan, t, beat);
+        return { t, aLow: g.a.low, aMid: g.a.mid, aHigh: g.a.high, bLow: g.b.low, bMid: g.b.mid, bHigh: g.b.high };
+      });
+      return { startSec: tr.startSec, endSec: tr.endSec, label: `${tr.from.title} → ${tr.to.title}`, style: `${tr.style}, ${tr.overlapBars} bars`, curves };
+    }),
+  };
+}

@@ -1,0 +1,198 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MixScorer } from '../src/ai/mix-scorer.ts';
+import type { TrackAnalysis } from '../src/audio/analysis-types.ts';
+import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
+import { MIX_CHANNELS, MIX_RATE } from '../src/audio/deck-reader.ts';
+import { SetEngine } from '../src/audio/set-engine.ts';
+import { planTransition } from '../src/audio/transition-plan.ts';
+import type { PlannedTrack } from '../src/audio/transition-plan.ts';
+import { TransitionRenderer } from '../src/audio/transition-renderer.ts';
+import { decodeWav } from '../src/audio/wav.ts';
+import { mixSet } from '../src/cli/mix-command.ts';
+import { measureSet } from '../src/eval/set-quality.ts';
+import { writeSynthTrack } from '../src/synth/synth-cli.ts';
+import type { SynthSection } from '../src/synth/track-synth.ts';
+import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+
+const EDIT: SynthSection[] = [
+  { label: 'intro', bars: 16 },
+  { label: 'build', bars: 8 },
+  { label: 'drop', bars: 16 },
+  { label: 'breakdown', bars: 8 },
+  { label: 'outro', bars: 16 },
+];
+
+let tmp: ReturnType<typeof makeTempDir>;
+const tracks: PlannedTrack[] = [];
+
+beforeAll(async () => {
+  tmp = makeTempDir();
+  const pool = new AnalyzerPool({ size: 2 });
+  const recipes = [
+    { bpm: 124, key: 'A', scale: 'minor' as const, seed: 21 },
+    { bpm: 126, key: 'E', scale: 'minor' as const, seed: 22 },
+    { bpm: 125, key: 'C', scale: 'major' as const, seed: 23 },
+  ];
+  await Promise.all(
+    recipes.map(async (r, i) => {
+      const file = path.join(tmp.dir, `t${i}.wav`);
+      await writeSynthTrack(file, { ...r, sections: EDIT });
+      tracks[i] = { id: `t${i}`, file, title: `t${i}`, analysis: await pool.analyze(file) };
+    }),
+  );
+  await pool.close();
+}, 180_000);
+afterAll(() => tmp.cleanup());
+
+function variant(t: PlannedTrack, change: Partial<TrackAnalysis>): PlannedTrack {
+  return { ...t, analysis: { ...t.analysis, ...change } };
+}
+
+describe('transition planner', () => {
+  it('blends outro over intro on phrase boundaries for compatible tracks, with the tempo matched to A', () => {
+    const plan = planTransition(tracks[0]!, tracks[1]!);
+    expect(plan.style).toBe('blend');
+    expect(plan.overlapBars).toBe(16);
+    expect(plan.exitSec).toBeCloseTo(tracks[0]!.analysis.cues.mixOut, 3);
+    expect(tracks[0]!.analysis.phrases.some((p) => Math.abs(p - plan.exitSec) < 0.01)).toBe(true);
+    expect(plan.tempo).toBeCloseTo(124 / 126, 3);
+    expect(plan.rampBars).toBeGreaterThanOrEqual(8);
+    expect(plan.schedule.at(-1)!.tempo).toBe(1);
+    expect(plan.explanation).toMatch(/^16-bar EQ blend: 8A→9A \(adjacent\)/);
+  });
+
+  it('refuses a drop over a drop', () => {
+    const a = tracks[0]!.analysis;
+    const b = tracks[1]!.analysis;
+    const dropA = a.segments.find((s) => s.label === 'drop')!;
+    const dropB = b.segments.find((s) => s.label === 'drop')!;
+    const plan = planTransition(
+      variant(tracks[0]!, { cues: { ...a.cues, mixOut: a.downbeats[dropA.startBar]! } }),
+      variant(tracks[1]!, { cues: { ...b.cues, mixIn: b.downbeats[dropB.startBar]! } }),
+    );
+    const label = (segs: TrackAnalysis['segments'], bar: number) => segs.find((s) => bar >= s.startBar && bar < s.endBar)?.label;
+    const overlapsDrops = Array.from({ length: plan.overlapBars }, (_, i) => label(a.segments, plan.exitBar + i) === 'drop' && label(b.segments, plan.entryBar + i) === 'drop');
+    expect(overlapsDrops.some(Boolean)).toBe(false);
+    expect(plan.style).toBe('cut');
+    expect(plan.explanation).toContain('drop over a drop');
+  });
+
+  it('does not blend clashing keys: a short filter fade', () => {
+    const plan = planTransition(tracks[0]!, variant(tracks[1]!, { key: 'D#', scale: 'major', camelot: '5B', keyStrength: 0.9 }));
+    expect(plan.relation).toBe('clash');
+    expect(plan.style).toBe('filter-fade');
+    expect(plan.overlapBars).toBe(8);
+    expect(plan.explanation).toContain('clash');
+  });
+
+  it('echoes out when the tempi are too far apart to stretch', () => {
+    const plan = planTransition(tracks[0]!, variant(tracks[1]!, { bpm: 140 }));
+    expect(plan.style).toBe('echo-out');
+    expect(plan.tempo).toBe(1);
+    expect(plan.schedule).toEqual([]);
+  });
+});
+
+describe('set engine', () => {
+  it('renders a continuous set whose overlaps are beat-aligned, with no tempo jump, no gap and true peak ≤ -1 dBTP', async () => {
+    const scorer = await MixScorer.load();
+    const out = path.join(tmp.dir, 'set.wav');
+    const result = await mixSet(tracks, out, 'queue', -14, scorer);
+    await scorer.close();
+    expect(result.report.transitions).toHaveLength(2);
+    const wav = decodeWav(readFileSync(out));
+    const [l, r] = wav.channels as [Float32Array, Float32Array];
+    const stereo = new Float32Array(l.length * 2);
+    for (let i = 0; i < l.length; i++) {
+      stereo[2 * i] = l[i]!;
+      stereo[2 * i + 1] = r[i]!;
+    }
+    const q = await measureSet(stereo, result.tracks, result.transitions, -14);
+    console.log(`set: phase median ${q.phaseMedianMs.toFixed(2)} ms max ${q.phaseMaxMs.toFixed(2)} ms; TP ${q.truePeakDb.toFixed(2)}; vs decks ${q.worstVsDecksLu.toFixed(2)} LU; IBI ${q.maxIbiJumpPct.toFixed(2)} % over ${q.ibiChecked}`);
+    expect(q.overlaps.every((o) => o.beatsCompared >= 16)).toBe(true);
+    expect(q.phaseMedianMs).toBeLessThanOrEqual(5);
+    expect(q.phaseMaxMs).toBeLessThanOrEqual(20);
+    expect(q.truePeakDb).toBeLessThanOrEqual(-1);
+    expect(q.worstVsDecksLu).toBeLessThanOrEqual(2);
+    expect(q.ibiChecked).toBeGreaterThan(100);
+    expect(q.maxIbiJumpPct).toBeLessThanOrEqual(1.5);
+    // No gap: every 20 ms block before the final fade carries sound.
+    const block = MIX_RATE / 50;
+    for (let b = 0; b < Math.floor(l.length / block) - 150; b++) {
+      let e = 0;
+      for (let i = b * block; i < (b + 1) * block; i++) e += l[i]! * l[i]! + r[i]! * r[i]!;
+      expect(10 * Math.log10(e / (2 * block) + 1e-20), `block at ${(b / 50).toFixed(2)} s`).toBeGreaterThan(-60);
+    }
+  });
+
+  async function collect(engine: SetEngine, onFrames: (seconds: number) => void): Promise<number> {
+    let frames = 0;
+    for await (const chunk of engine.stream()) {
+      frames += chunk.length / MIX_CHANNELS;
+      onFrames(frames / MIX_RATE);
+    }
+    return frames / MIX_RATE;
+  }
+
+  it('skip mixes out at the next phrase of the playing track', async () => {
+    const renderer = new TransitionRenderer();
+    const engine = new SetEngine(tracks.slice(0, 2), { renderer });
+    let asked = -1;
+    await collect(engine, (s) => {
+      if (asked < 0 && s > 20) {
+        asked = s;
+        engine.skip();
+      }
+    });
+    await renderer.close();
+    const tr = engine.report[0]!;
+    const a = tracks[0]!.analysis;
+    const bar = (4 * 60) / a.bpm;
+    const expected = a.phrases.find((p) => p >= asked + 2 * bar)!;
+    expect(tr.plan.exitSec).toBeCloseTo(expected, 3);
+    expect(tr.startSec).toBeCloseTo(expected, 1);
+    expect(tr.startSec).toBeLessThan(a.cues.mixOut);
+  });
+
+  it('stop fades out on the next downbeat and ends the stream', async () => {
+    const renderer = new TransitionRenderer();
+    const engine = new SetEngine(tracks.slice(0, 2), { renderer });
+    let asked = -1;
+    const total = await collect(engine, (s) => {
+      if (asked < 0 && s > 15) {
+        asked = s;
+        engine.stop();
+      }
+    });
+    await renderer.close();
+    const a = tracks[0]!.analysis;
+    const next = a.downbeats.find((d) => d > asked + 0.05)!;
+    // Ends one beat after that downbeat (plus the limiter's 5 ms look-ahead).
+    expect(total).toBeGreaterThan(next);
+    expect(total).toBeLessThan(next + 60 / a.bpm + 0.05);
+    expect(engine.report).toHaveLength(0);
+  });
+});
+
+describe('minidj mix', () => {
+  it('writes an Ogg Opus set and a report with every transition', () => {
+    const out = path.join(tmp.dir, 'cli-set.ogg');
+    const reportFile = path.join(tmp.dir, 'report.json');
+    const run = spawnSync(process.execPath, [path.resolve('bin/minidj.js'), 'mix', ...tracks.map((t) => t.file), '--out', out, '--report', reportFile, '--order', 'queue'], {
+      encoding: 'utf8', env: { ...process.env, MINIDJ_DB: path.join(tmp.dir, 'cli.sqlite') },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(out).subarray(0, 4).toString('ascii')).toBe('OggS');
+    const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+    expect(report.transitions).toHaveLength(2);
+    for (const t of report.transitions) {
+      for (const field of ['startSec', 'from', 'to', 'style', 'overlapBars', 'stretchPct', 'score', 'explanation']) expect(t, field).toHaveProperty(field);
+      expect(t.from).toHaveProperty('bpm');
+      expect(t.to).toHaveProperty('camelot');
+    }
+    expect(run.stdout).toMatch(/^Wrote .*cli-set\.ogg: \d+:\d\d with 2 transitions/);
+  });
+});
