@@ -9,7 +9,7 @@ export interface DemoTrack {
 }
 
 /** A small house/techno crate with the tempo spread and key relations a real set has: neighbours, clashes, a jump. */
-/** Radio-edit lengths (64–72 bars, about two minutes) so that the demo set of eight tracks lasts 10–15 minutes. */
+/** Radio-edit lengths (64–72 bars, about two minutes) so that the demo set of seven tracks (six transitions) lasts 10–15 minutes. */
 const edit = (bars: number) => [
   { label: 'intro' as const, bars: 16 },
   { label: 'build' as const, bars: 8 },
@@ -27,7 +27,6 @@ export const DEMO_TRACKS: DemoTrack[] = [
   { title: 'Copper', options: { bpm: 125, key: 'F', scale: 'major', seed: 105, sections: edit(64) } },
   { title: 'Tidal', options: { bpm: 126, key: 'B', scale: 'minor', seed: 106, sections: edit(72) } },
   { title: 'Pressure Drop', options: { bpm: 128, key: 'F#', scale: 'minor', seed: 107, sections: edit(64) } },
-  { title: 'Neon Rain', options: { bpm: 128, key: 'C#', scale: 'minor', seed: 108, sections: edit(72) } },
 ];
 
 export function demoFileName(track: DemoTrack, index: number): string {

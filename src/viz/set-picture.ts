@@ -49,11 +49,16 @@ export interface SetPictureLayout {
   energy: Rect;
   timeAxis: Rect;
   legend: Rect;
-  /** one per drawn transition (at most MAX_PANELS): the panel's frame and the plot area of its gain curves */
+  /** one per drawn transition (at most MAX_PANELS, 4 below 600 px): the panel's frame and its gain-curve plot */
   panels: { frame: Rect; plot: Rect }[];
 }
 
 export const MAX_PANELS = 8;
+
+/** Short pictures have room for one row of panels only. */
+function maxPanels(height: number): number {
+  return height >= 600 ? MAX_PANELS : MAX_PANELS / 2;
+}
 
 type CurveKey = Exclude<keyof CurvePoint, 't'>;
 
@@ -121,7 +126,7 @@ export function layoutSetPicture(data: SetPictureData, width = 1600, height = 90
   const timeAxis: Rect = { x: left, y: energy.y + energy.h + 4, w: plotW, h: lineH + 4 };
   const legend: Rect = { x: pad, y: timeAxis.y + timeAxis.h + lineH, w: width - 2 * pad, h: lineH };
 
-  const shown = Math.min(MAX_PANELS, data.transitions.length);
+  const shown = Math.min(maxPanels(height), data.transitions.length);
   const cols = Math.min(4, shown);
   const rows = Math.ceil(shown / 4);
   const gap = Math.round(pad * 0.6);
@@ -218,7 +223,7 @@ function drawTimeGrid(r: Raster, L: SetPictureLayout, tl: Timeline): void {
 
 function drawTransitionMarkers(r: Raster, data: SetPictureData, L: SetPictureLayout, tl: Timeline): void {
   const s = L.textScale;
-  const top = L.tracks.y;
+  const top = L.markers.y + L.markers.h - 4;
   const bottom = L.energy.y + L.energy.h;
   data.transitions.forEach((tr, i) => {
     const x0 = Math.round(tl.xOf(tr.startSec));
@@ -309,20 +314,21 @@ function drawLegend(r: Raster, data: SetPictureData, L: SetPictureLayout): void 
   let x = L.legend.x;
   const y = L.legend.y;
   const mid = y + (GLYPH_HEIGHT * s) / 2;
-  x += r.text(x, y, 'Transition gain curves:', PICTURE_COLORS.text, s) + 24;
-  for (const [deck, caption] of [['A', 'A fading out'], ['B', 'B coming in']] as const) {
-    x += r.text(x, y, caption, PICTURE_COLORS.muted, s) + 12;
-    for (const style of CURVE_STYLES.filter((c) => c.key.startsWith(deck.toLowerCase()))) {
-      r.line(x, mid, x + 26, mid, style.color, style.thickness);
-      x += 34;
-      x += r.text(x, y, style.label, PICTURE_COLORS.text, s) + 16;
+  const u = s / 2; // spacing unit follows the text scale
+  x += r.text(x, y, 'Transition gain curves:', PICTURE_COLORS.text, s) + 24 * u;
+  for (const [deck, caption] of [['a', 'A fading out'], ['b', 'B coming in']] as const) {
+    x += r.text(x, y, caption, PICTURE_COLORS.muted, s) + 12 * u;
+    for (const style of CURVE_STYLES.filter((c) => c.key.startsWith(deck))) {
+      r.line(x, mid, x + 26 * u, mid, style.color, curveThickness(style.thickness, s));
+      x += 34 * u;
+      x += r.text(x, y, style.label, PICTURE_COLORS.text, s) + 16 * u;
     }
-    x += 24;
+    x += 24 * u;
   }
-  if (data.transitions.length > MAX_PANELS) {
-    const more = `first ${MAX_PANELS} of ${data.transitions.length} shown`;
-    r.text(L.legend.x + L.legend.w - textWidth(more, s), y, more, PICTURE_COLORS.muted, s);
-  }
+  const shown = L.panels.length;
+  const more = `first ${shown} of ${data.transitions.length} shown`;
+  const moreX = L.legend.x + L.legend.w - textWidth(more, s);
+  if (data.transitions.length > shown && moreX > x) r.text(moreX, y, more, PICTURE_COLORS.muted, s);
 }
 
 /** A transition label on up to two lines, breaking before its arrow ("A → B") when it does not fit on one. */
@@ -331,6 +337,10 @@ function labelLines(label: string, maxWidth: number, s: number): string[] {
   const arrow = label.indexOf('→');
   if (arrow > 0) return [fitText(label.slice(0, arrow).trim(), maxWidth, s), fitText(label.slice(arrow).trim(), maxWidth, s)];
   return wrapText(label, maxWidth, s, 2);
+}
+
+function curveThickness(thickness: number, s: number): number {
+  return Math.max(1, (thickness * s) / 2);
 }
 
 function drawPanel(r: Raster, tr: PictureTransition, index: number, panel: SetPictureLayout['panels'][number], s: number): void {
@@ -362,7 +372,8 @@ function drawPanel(r: Raster, tr: PictureTransition, index: number, panel: SetPi
 
   const curves = [...tr.curves].sort((a, b) => a.t - b.t);
   for (const style of CURVE_STYLES) {
-    r.polyline(curves.map((c) => ({ x: xOf(c.t), y: yOf(c[style.key]) })), style.color, style.thickness);
+    const points = curves.map((c) => ({ x: xOf(c.t), y: yOf(c[style.key]) }));
+    r.polyline(points, style.color, curveThickness(style.thickness, s));
   }
   if (curves.length === 0) r.text(plot.x + 8, plot.y + 8, 'no curves', PICTURE_COLORS.muted, s);
 }
