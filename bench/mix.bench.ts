@@ -10,10 +10,10 @@ import { ffmpegPath } from '../src/audio/ffmpeg-path.ts';
 import { planTransition } from '../src/audio/transition-plan.ts';
 import { renderTransition } from '../src/audio/transition-render.ts';
 import { TruePeakMeter } from '../src/audio/true-peak.ts';
-import { decodeWav } from '../src/audio/wav.ts';
+import { decodeWavInterleaved } from '../src/audio/wav.ts';
 import { ingestTracks, mixSet } from '../src/cli/mix-command.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
-import { ensureDemoLibrary } from '../src/demo/demo-library.ts';
+import { DEMO_TRACKS, ensureDemoLibrary } from '../src/demo/demo-library.ts';
 import { measureSet } from '../src/eval/set-quality.ts';
 import type { SetQuality } from '../src/eval/set-quality.ts';
 import { loadSharedTruth, PROJECT_ROOT } from '../src/eval/shared-truth.ts';
@@ -26,17 +26,6 @@ mkdirSync(OUT, { recursive: true });
 mkdirSync(WORK, { recursive: true });
 const report: Record<string, unknown> = {};
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-
-function interleave(file: string): Float32Array {
-  const wav = decodeWav(readFileSync(file));
-  const [l, r] = wav.channels as [Float32Array, Float32Array];
-  const out = new Float32Array(l.length * 2);
-  for (let i = 0; i < l.length; i++) {
-    out[2 * i] = l[i]!;
-    out[2 * i + 1] = r[i]!;
-  }
-  return out;
-}
 
 async function oggTruePeak(wav: string): Promise<number> {
   const ogg = wav.replace(/\.wav$/, '.ogg');
@@ -61,7 +50,8 @@ function printQuality(name: string, q: SetQuality, durationSec: number, renderSe
   console.log(`  beat-phase error across overlaps: median ${q.phaseMedianMs.toFixed(2)} ms, max ${q.phaseMaxMs.toFixed(2)} ms (targets ≤ 5, ≤ 20)`);
   console.log(`  true peak ${q.truePeakDb.toFixed(2)} dBTP (target ≤ -1)`);
   console.log(`  loudness in transitions vs the decks: worst ${q.worstVsDecksLu.toFixed(2)} LU (target ≤ 2); vs the 30 s around: worst ${q.worstLoudnessExcessLu.toFixed(2)} LU outside`);
-  console.log(`  tempo continuity: ${q.ibiChecked} consecutive beat pairs, largest change ${q.maxIbiJumpPct.toFixed(2)} % (target ≤ 1.5 %)`);
+  console.log(`  tempo continuity: ${q.ibiChecked} consecutive beat pairs, largest change ${q.maxIbiJumpPct.toFixed(2)} % (target ≤ 1.5 %); largest change the mix added to the source's own timing ${q.maxIbiJumpVsSourcePct.toFixed(2)} %`);
+  console.log(`  styles: ${q.overlaps.length} beat-matched overlaps of ${q.transitions.length} transitions`);
 }
 
 async function measureMix(name: string, files: string[], order: 'smart' | 'queue'): Promise<Record<string, unknown>> {
@@ -74,7 +64,7 @@ async function measureMix(name: string, files: string[], order: 'smart' | 'queue
   const result = await mixSet(tracks, wav, order, -14, scorer);
   await store.close();
   await scorer.close();
-  const q = await measureSet(interleave(wav), result.tracks, result.transitions, -14);
+  const q = await measureSet(decodeWavInterleaved(readFileSync(wav)).stereo, result.tracks, result.transitions, -14);
   printQuality(name, q, result.report.durationSec, result.report.renderSec);
   const ogg = await oggTruePeak(wav);
   console.log(`  after Ogg Opus encoding (160 kb/s): true peak ${ogg.toFixed(2)} dBTP`);
@@ -128,7 +118,14 @@ if (truth) {
 // 4. Memory bound: the demo set and a set twice as long, each rendered in a child process.
 {
   const one = await run(process.execPath, [path.join(PROJECT_ROOT, 'bench/mix-one.ts'), path.join(WORK, 'mem-1x.ogg'), 'queue', ...demoFiles], { maxBuffer: 64 << 20 });
-  const two = await run(process.execPath, [path.join(PROJECT_ROOT, 'bench/mix-one.ts'), path.join(WORK, 'mem-2x.ogg'), 'queue', ...demoFiles, ...demoFiles.map((f) => f)], { maxBuffer: 64 << 20 });
+  // Twice as long: the demo crate plus seven more tracks made from the same recipes with other seeds.
+  const more: string[] = [];
+  for (const [i, t] of DEMO_TRACKS.entries()) {
+    const file = path.join(WORK, `more-${i}.wav`);
+    await writeSynthTrack(file, { ...t.options, seed: t.options.seed + 1000 });
+    more.push(file);
+  }
+  const two = await run(process.execPath, [path.join(PROJECT_ROOT, 'bench/mix-one.ts'), path.join(WORK, 'mem-2x.ogg'), 'queue', ...demoFiles, ...more], { maxBuffer: 64 << 20 });
   const r1 = JSON.parse(one.stdout) as { report: { durationSec: number; renderSec: number }; peakRssMb: number };
   const r2 = JSON.parse(two.stdout) as { report: { durationSec: number; renderSec: number }; peakRssMb: number };
   console.log(`\n## Memory\n  ${(r1.report.durationSec / 60).toFixed(1)}-min set: peak RSS ${r1.peakRssMb.toFixed(0)} MB, ${(r1.report.durationSec / r1.report.renderSec).toFixed(0)}× real time`);

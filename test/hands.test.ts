@@ -10,7 +10,7 @@ import { SetEngine } from '../src/audio/set-engine.ts';
 import { planTransition } from '../src/audio/transition-plan.ts';
 import type { PlannedTrack } from '../src/audio/transition-plan.ts';
 import { TransitionRenderer } from '../src/audio/transition-renderer.ts';
-import { decodeWav } from '../src/audio/wav.ts';
+import { decodeWavInterleaved } from '../src/audio/wav.ts';
 import { mixSet } from '../src/cli/mix-command.ts';
 import { measureSet } from '../src/eval/set-quality.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
@@ -103,13 +103,8 @@ describe('set engine', () => {
     const result = await mixSet(tracks, out, 'queue', -14, scorer);
     await scorer.close();
     expect(result.report.transitions).toHaveLength(2);
-    const wav = decodeWav(readFileSync(out));
-    const [l, r] = wav.channels as [Float32Array, Float32Array];
-    const stereo = new Float32Array(l.length * 2);
-    for (let i = 0; i < l.length; i++) {
-      stereo[2 * i] = l[i]!;
-      stereo[2 * i + 1] = r[i]!;
-    }
+    const { stereo } = decodeWavInterleaved(readFileSync(out));
+    const frames = stereo.length / 2;
     const q = await measureSet(stereo, result.tracks, result.transitions, -14);
     console.log(`set: phase median ${q.phaseMedianMs.toFixed(2)} ms max ${q.phaseMaxMs.toFixed(2)} ms; TP ${q.truePeakDb.toFixed(2)}; vs decks ${q.worstVsDecksLu.toFixed(2)} LU; IBI ${q.maxIbiJumpPct.toFixed(2)} % over ${q.ibiChecked}`);
     expect(q.overlaps.every((o) => o.beatsCompared >= 16)).toBe(true);
@@ -121,9 +116,9 @@ describe('set engine', () => {
     expect(q.maxIbiJumpPct).toBeLessThanOrEqual(1.5);
     // No gap: every 20 ms block before the final fade carries sound.
     const block = MIX_RATE / 50;
-    for (let b = 0; b < Math.floor(l.length / block) - 150; b++) {
+    for (let b = 0; b < Math.floor(frames / block) - 150; b++) {
       let e = 0;
-      for (let i = b * block; i < (b + 1) * block; i++) e += l[i]! * l[i]! + r[i]! * r[i]!;
+      for (let i = 2 * b * block; i < 2 * (b + 1) * block; i++) e += stereo[i]! * stereo[i]!;
       expect(10 * Math.log10(e / (2 * block) + 1e-20), `block at ${(b / 50).toFixed(2)} s`).toBeGreaterThan(-60);
     }
   });

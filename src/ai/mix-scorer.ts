@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type * as Ort from 'onnxruntime-node';
 import type { InferenceSession as OrtSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { FEATURE_COUNT, writePairFeatures } from './pair-features.ts';
 import { MODELS_DIR, readScorerFiles } from './scorer-files.ts';
@@ -6,7 +7,7 @@ import type { ScorerMeta } from './scorer-files.ts';
 import type { TrackDescriptor } from './track-descriptor.ts';
 
 const require = createRequire(import.meta.url);
-const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
+const ort = require('onnxruntime-node') as typeof Ort;
 
 export interface Ranked {
   index: number;

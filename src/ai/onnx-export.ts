@@ -1,16 +1,17 @@
 import { createRequire } from 'node:module';
+import type * as OnnxProto from 'onnx-proto';
 import type { Mlp } from './mlp.ts';
 
 const require = createRequire(import.meta.url);
 // onnx-proto is the ONNX schema compiled for protobufjs (CommonJS).
-const { onnx } = require('onnx-proto') as typeof import('onnx-proto');
+const { onnx } = require('onnx-proto') as typeof OnnxProto;
 
 export const ONNX_INPUT = 'features';
 export const ONNX_OUTPUT = 'score';
 const OPSET = 13;
 const IR_VERSION = 8;
 
-function tensor(name: string, dims: number[], values: ArrayLike<number>): import('onnx-proto').onnx.TensorProto {
+function tensor(name: string, dims: number[], values: ArrayLike<number>): OnnxProto.onnx.TensorProto {
   const data = Float32Array.from(values);
   return onnx.TensorProto.create({
     name,
@@ -20,7 +21,7 @@ function tensor(name: string, dims: number[], values: ArrayLike<number>): import
   });
 }
 
-function floatInput(name: string, width: number): import('onnx-proto').onnx.ValueInfoProto {
+function floatInput(name: string, width: number): OnnxProto.onnx.ValueInfoProto {
   return onnx.ValueInfoProto.create({
     name,
     type: {
@@ -38,7 +39,7 @@ function floatInput(name: string, width: number): import('onnx-proto').onnx.Valu
  */
 export function mlpToOnnx(mlp: Mlp, mean: Float64Array, std: Float64Array, docString: string): Uint8Array {
   const features = mlp.layers[0]!.inputs;
-  const nodes: import('onnx-proto').onnx.NodeProto[] = [];
+  const nodes: OnnxProto.onnx.NodeProto[] = [];
   const initializers = [tensor('norm_mean', [features], mean), tensor('norm_inv_std', [features], Array.from(std, (s) => 1 / s))];
   nodes.push(onnx.NodeProto.create({ opType: 'Sub', input: [ONNX_INPUT, 'norm_mean'], output: ['centred'], name: 'normalize_sub' }));
   nodes.push(onnx.NodeProto.create({ opType: 'Mul', input: ['centred', 'norm_inv_std'], output: ['h0'], name: 'normalize_scale' }));

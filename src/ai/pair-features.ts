@@ -101,7 +101,7 @@ export function writePairFeatures(a: TrackDescriptor, b: TrackDescriptor, out: F
   out[i++] = b.danceability - a.danceability;
   out[i++] = f.outroBarsA;
   out[i++] = f.introBarsB;
-  out[i++] = Math.min(a.bpmConfidence, b.bpmConfidence);
+  out[i] = Math.min(a.bpmConfidence, b.bpmConfidence);
 }
 
 export function pairFeatures(a: TrackDescriptor, b: TrackDescriptor): Float32Array {

@@ -2,7 +2,7 @@ import { LoudnessMeter } from './loudness.ts';
 
 const MAX_RIDE_DB = 4;
 const WINDOW_BLOCKS = 30;
-const EDGE_SEC = 1;
+const EDGE_SEC = 0.25;
 
 function blockPowers(stereo: Float32Array, sampleRate: number): number[] {
   const meter = new LoudnessMeter(sampleRate, 2);

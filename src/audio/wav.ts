@@ -169,3 +169,16 @@ export function decodeWav(buf: Buffer): { sampleRate: number; channels: Float32A
   }
   return { sampleRate: fmt.sampleRate, channels };
 }
+
+/** A WAV file's first two channels as one interleaved stereo array (mono is duplicated). */
+export function decodeWavInterleaved(buf: Buffer): { sampleRate: number; stereo: Float32Array } {
+  const { sampleRate, channels } = decodeWav(buf);
+  const l = channels[0]!;
+  const r = channels[1] ?? l;
+  const stereo = new Float32Array(l.length * 2);
+  for (let i = 0; i < l.length; i++) {
+    stereo[2 * i] = l[i]!;
+    stereo[2 * i + 1] = r[i]!;
+  }
+  return { sampleRate, stereo };
+}

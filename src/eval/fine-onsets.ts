@@ -1,19 +1,7 @@
 import { Biquad } from '../audio/biquad.ts';
 
-/** Onset envelope with sub-millisecond steps: energy rise in blocks of `block` samples (log-compressed). */
-export function fineOnsetEnvelope(mono: Float32Array, block = 32): Float32Array {
-  const count = Math.floor(mono.length / block);
-  const env = new Float32Array(count);
-  let prev = 0;
-  for (let b = 0; b < count; b++) {
-    let e = 0;
-    for (let i = b * block; i < (b + 1) * block; i++) e += mono[i]! * mono[i]!;
-    const level = Math.log1p((1000 * e) / block);
-    env[b] = Math.max(0, level - prev);
-    prev = level;
-  }
-  return env;
-}
+/** Onset envelope with sub-millisecond steps (the analysis uses the same one). */
+export { onsetEnvelope as fineOnsetEnvelope } from '../audio/spectral-frames.ts';
 
 /** Strongest onset within ±window of `t` (seconds), refined by parabolic interpolation; strength 0 when none. */
 export function snapOnset(env: Float32Array, step: number, t: number, window: number): { time: number; strength: number } {

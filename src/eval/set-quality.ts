@@ -45,6 +45,8 @@ export interface SetQuality {
   worstVsDecksLu: number;
   ibiChecked: number;
   maxIbiJumpPct: number;
+  /** Largest change of consecutive intervals beyond the source's own (what the mix added). */
+  maxIbiJumpVsSourcePct: number;
 }
 
 const median = (xs: number[]): number => {
@@ -205,12 +207,13 @@ function alignBeat(setEnv: Float32Array, srcEnv: Float32Array, srcSec: number, s
  * alignment is exact where an onset detector would be fooled by snare rolls and basslines); consecutive
  * inter-beat intervals are then compared. Beats whose alignment is weak (silence, breakdown pads) are left out.
  */
-async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transitions: TransitionReport[], durationSec: number, targetLufs: number): Promise<{ checked: number; maxJumpPct: number }> {
+async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transitions: TransitionReport[], durationSec: number, targetLufs: number): Promise<{ checked: number; maxJumpPct: number; maxVsSourcePct: number }> {
   const setEnv = alignmentEnvelope(mono, MIX_RATE, BLOCK);
   // Only beats that carry a kick are placed: without one (breakdowns, pads) nothing in the audio marks the beat.
   const kickEnv = fineOnsetEnvelope(lowBand(mono, MIX_RATE), BLOCK);
   let checked = 0;
   let maxJump = 0;
+  let maxVsSource = 0;
   for (let k = 0; k < tracks.length; k++) {
     const track = tracks[k]!;
     const source = await decodeMono(track.file, loudnessGain(track.analysis.loudnessLufs, targetLufs));
@@ -223,17 +226,21 @@ async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transit
     const placed = track.analysis.beats
       .map((t) => ({ t, s: map(t) }))
       .filter(({ s }) => s >= from && s < to)
-      .map(({ t, s }) => ({ ...alignBeat(setEnv, srcEnv, t, s), kick: snapOnset(kickEnv, STEP, s, SNAP_WINDOW).strength }));
+      .map(({ t, s }) => ({ ...alignBeat(setEnv, srcEnv, t, s), expected: s, kick: snapOnset(kickEnv, STEP, s, SNAP_WINDOW).strength }));
     const kickThreshold = 0.5 * median(placed.map((p) => p.kick));
     for (let i = 2; i < placed.length; i++) {
       const [x, y, z] = [placed[i - 2]!, placed[i - 1]!, placed[i]!];
       if (Math.min(x.correlation, y.correlation, z.correlation) < MIN_ALIGNMENT || Math.min(x.kick, y.kick, z.kick) < kickThreshold) continue;
       const jump = Math.abs((z.setSec - y.setSec) / (y.setSec - x.setSec) - 1) * 100;
+      // The same, relative to the change the source itself has there (live recordings drift; the mix must not add to it).
+      const sourceJump = (z.expected - y.expected) / (y.expected - x.expected);
+      const added = Math.abs((z.setSec - y.setSec) / (y.setSec - x.setSec) / sourceJump - 1) * 100;
       checked++;
       maxJump = Math.max(maxJump, jump);
+      maxVsSource = Math.max(maxVsSource, added);
     }
   }
-  return { checked, maxJumpPct: maxJump };
+  return { checked, maxJumpPct: maxJump, maxVsSourcePct: maxVsSource };
 }
 
 /** A whole track as the set's decks play it (48 kHz, loudness gain), mono. */
@@ -280,5 +287,6 @@ export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], t
     worstVsDecksLu: Math.max(0, ...loudness.map((l) => l.worstVsDecksLu)),
     ibiChecked: ibi.checked,
     maxIbiJumpPct: ibi.maxJumpPct,
+    maxIbiJumpVsSourcePct: ibi.maxVsSourcePct,
   };
 }

@@ -263,8 +263,10 @@ function drawTempo(r: Raster, data: SetPictureData, L: SetPictureLayout, tl: Tim
   const margin = Math.max(1, (hi - lo) * 0.1);
   lo -= margin;
   hi += margin;
-  const y = yScale(rect, lo, hi, GLYPH_HEIGHT * s + 16);
-  const step = niceStep(hi - lo, 4, [0.5, 1, 2, 5, 10, 20, 50, 100]);
+  const headroom = GLYPH_HEIGHT * s + 16;
+  const y = yScale(rect, lo, hi, headroom);
+  const maxTicks = Math.max(2, Math.floor((rect.h - headroom) / (GLYPH_HEIGHT * s + 6)));
+  const step = niceStep(hi - lo, maxTicks, [0.5, 1, 2, 5, 10, 20, 50, 100]);
   for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) {
     const py = Math.round(y(v));
     if (py < rect.y + 2) continue;
@@ -352,12 +354,11 @@ function drawPanel(r: Raster, tr: PictureTransition, index: number, panel: SetPi
   const textW = frame.w - 16;
   const num = `#${index + 1}`;
   const numW = r.text(textX, frame.y + 8, num, PICTURE_COLORS.muted, s) + 3 * s * 2;
-  labelLines(tr.label, textW - numW, s).forEach((line, k) => {
-    r.text(textX + numW, frame.y + 8 + k * (lineH + 6), line, PICTURE_COLORS.text, s);
-  });
+  const lines = labelLines(tr.label, textW - numW, s);
+  lines.forEach((line, k) => r.text(textX + numW, frame.y + 8 + k * (lineH + 6), line, PICTURE_COLORS.text, s));
   const duration = Math.max(tr.endSec - tr.startSec, ...tr.curves.map((c) => c.t), 0.001);
   const info = `${tr.style} · at ${formatClock(tr.startSec)}`;
-  r.text(textX + numW, frame.y + 8 + 2 * (lineH + 6), fitText(info, textW - numW, s), PICTURE_COLORS.muted, s);
+  r.text(textX + numW, frame.y + 8 + lines.length * (lineH + 6), fitText(info, textW - numW, s), PICTURE_COLORS.muted, s);
 
   const xOf = (t: number): number => plot.x + (Math.min(duration, Math.max(0, t)) / duration) * plot.w;
   const yOf = (g: number): number => plot.y + (1 - Math.min(1, Math.max(0, g))) * plot.h;

@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
+import type * as OnnxProto from 'onnx-proto';
 import type { Mlp } from '../../src/ai/mlp.ts';
 
 const require = createRequire(import.meta.url);
-const { onnx } = require('onnx-proto') as typeof import('onnx-proto');
+const { onnx } = require('onnx-proto') as typeof OnnxProto;
 
 /** Reads the dense layers back out of a scorer ONNX file, to run the same network in TypeScript. */
 export function mlpFromOnnx(bytes: Uint8Array): Mlp {
