@@ -136,5 +136,10 @@ function chooseCues(segments: Segment[], phraseStarts: number[], downbeats: numb
     mixOutBar = fullPhrases.length >= 3 ? fullPhrases.at(-2)! : (fullPhrases.at(-1) ?? mixInBar);
   }
   if (!phraseStarts.includes(mixOutBar)) mixOutBar = phraseStarts.filter((b) => b <= mixOutBar).at(-1) ?? mixInBar;
+  if (mixOutBar <= mixInBar) {
+    // Too short for two phrases (a clip, a sketch): leave 8 bars (or 4) before the end, on the bar grid.
+    const tail = barCount - mixInBar >= 12 ? 8 : 4;
+    mixOutBar = Math.max(mixInBar + 1, barCount - tail);
+  }
   return { mixIn: Number(downbeats[mixInBar]!.toFixed(4)), mixOut: Number(downbeats[Math.min(mixOutBar, barCount - 1)]!.toFixed(4)) };
 }

@@ -79,12 +79,17 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack): Transition
   const keysMatter = Math.min(a.keyStrength, b.keyStrength) >= 0.6;
   const { aBars, bBars } = runway(a, exitBar, b, entryBar);
 
-  let overlapBars = [32, 16, 8].find((n) => n <= aBars && n <= Math.max(bBars, 8)) ?? 0;
+  // Phrase-length overlaps; a track too short for even 8 bars (a clip, a sketch) gets a 4-bar one.
+  let overlapBars = [32, 16, 8, 4].find((n) => n <= aBars && n <= Math.max(bBars, 8)) ?? 0;
+  // A track that is one level throughout (most non-electronic music) has a main section, not drops to protect.
+  const hasDrops = (t: TrackAnalysis): boolean => t.segments.some((s) => s.label === 'drop') && t.segments.some((s) => s.label !== 'drop');
   const dropOverDrop = (bars: number): boolean =>
+    hasDrops(a) &&
+    hasDrops(b) &&
     Array.from({ length: bars }, (_, i) => labelAt(a.segments, exitBar + i) === 'drop').some(Boolean) &&
     Array.from({ length: bars }, (_, i) => labelAt(b.segments, entryBar + i) === 'drop').some(Boolean);
   // Never a drop over a drop: shorten the overlap until it no longer lays one drop over the other.
-  while (overlapBars > 8 && dropOverDrop(overlapBars)) overlapBars /= 2;
+  while (overlapBars > 4 && dropOverDrop(overlapBars)) overlapBars /= 2;
   const clashingDrops = overlapBars > 0 && dropOverDrop(overlapBars);
 
   let style: TransitionStyle;
@@ -100,11 +105,11 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack): Transition
     reasons.push(`tempi ${a.bpm.toFixed(1)} and ${b.bpm.toFixed(1)} BPM are ${stretch.toFixed(1)} % apart: too far to stretch cleanly, so A echoes out and B starts on the downbeat`);
   } else if (relation === 'clash' && keysMatter) {
     style = 'filter-fade';
-    overlapBars = 8;
+    overlapBars = Math.min(overlapBars, 8);
     reasons.push(`${a.camelot} and ${b.camelot} clash: a short filter fade keeps the two harmonies from sounding together`);
   } else if (stretch > MAX_BLEND_STRETCH_PCT) {
     style = 'filter-fade';
-    overlapBars = 8;
+    overlapBars = Math.min(overlapBars, 8);
     reasons.push(`a ${stretch.toFixed(1)} % stretch is audible over a long blend, so a short filter fade`);
   } else {
     style = 'blend';
@@ -119,7 +124,9 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack): Transition
   const overlapSec = overlapBars * 4 * beatSecA;
   const entrySec = b.downbeats[entryBar]!;
   // Ramp back to B's own tempo, one small step per beat: 8 bars, or 16 when the stretch is over 3 %.
-  const rampBars = beatMatched && Math.abs(tempo - 1) > 1e-4 ? (Math.abs(tempo - 1) > 0.03 ? 16 : 8) : 0;
+  // A clip too short for the whole ramp ramps over what it has (the steps stay well under 1.5 % per beat).
+  const barsAfterOverlap = b.downbeats.length - entryBar - overlapBars - 1;
+  const rampBars = beatMatched && Math.abs(tempo - 1) > 1e-4 ? Math.max(2, Math.min(Math.abs(tempo - 1) > 0.03 ? 16 : 8, barsAfterOverlap)) : 0;
   // B consumes `tempo` seconds of its own time per second of the set.
   const overlapInputSec = overlapSec * tempo;
   const schedule: TempoSchedule = beatMatched && rampBars > 0
