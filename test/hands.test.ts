@@ -6,7 +6,7 @@ import { MixScorer } from '../src/ai/mix-scorer.ts';
 import type { TrackAnalysis } from '../src/audio/analysis-types.ts';
 import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
 import { MIX_CHANNELS, MIX_RATE } from '../src/audio/deck-reader.ts';
-import { SetEngine } from '../src/audio/set-engine.ts';
+import { SetEngine, setStartSec } from '../src/audio/set-engine.ts';
 import { planTransition } from '../src/audio/transition-plan.ts';
 import type { PlannedTrack } from '../src/audio/transition-plan.ts';
 import { TransitionRenderer } from '../src/audio/transition-renderer.ts';
@@ -138,6 +138,8 @@ describe('set engine', () => {
     let asked = -1;
     await collect(engine, (s) => {
       if (asked < 0 && s > 20) {
+        // Track time of the request: set time plus where the set started in the first track.
+        s += setStartSec(tracks[0]!);
         asked = s;
         engine.skip();
       }
@@ -148,7 +150,8 @@ describe('set engine', () => {
     const bar = (4 * 60) / a.bpm;
     const expected = a.phrases.find((p) => p >= asked + 2 * bar)!;
     expect(tr.plan.exitSec).toBeCloseTo(expected, 3);
-    expect(tr.startSec).toBeCloseTo(expected, 1);
+    // Set time runs from the first track's first downbeat.
+    expect(tr.startSec).toBeCloseTo(expected - setStartSec(tracks[0]!), 2);
     expect(tr.startSec).toBeLessThan(a.cues.mixOut);
   });
 
@@ -158,7 +161,7 @@ describe('set engine', () => {
     let asked = -1;
     const total = await collect(engine, (s) => {
       if (asked < 0 && s > 15) {
-        asked = s;
+        asked = s + setStartSec(tracks[0]!);
         engine.stop();
       }
     });
@@ -166,8 +169,9 @@ describe('set engine', () => {
     const a = tracks[0]!.analysis;
     const next = a.downbeats.find((d) => d > asked + 0.05)!;
     // Ends one beat after that downbeat (plus the limiter's 5 ms look-ahead).
-    expect(total).toBeGreaterThan(next);
-    expect(total).toBeLessThan(next + 60 / a.bpm + 0.05);
+    const end = total + setStartSec(tracks[0]!);
+    expect(end).toBeGreaterThan(next);
+    expect(end).toBeLessThan(next + 60 / a.bpm + 0.05);
     expect(engine.report).toHaveLength(0);
   });
 });
