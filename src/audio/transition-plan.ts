@@ -40,6 +40,8 @@ export interface TransitionPlan {
 }
 
 const MAX_BLEND_STRETCH_PCT = 6;
+/** Below this the beat grid is a tracked, drifting one (a live recording): a fixed stretch cannot hold it in phase. */
+const MIN_GRID_CONFIDENCE = 0.75;
 const MAX_SHORT_BLEND_STRETCH_PCT = 8;
 
 function barOf(downbeats: number[], t: number): number {
@@ -100,6 +102,10 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack): Transition
   } else if (clashingDrops) {
     style = 'cut';
     reasons.push('any overlap here would lay a drop over a drop, so a cut on the downbeat');
+  } else if (Math.min(a.bpmConfidence, b.bpmConfidence) < MIN_GRID_CONFIDENCE) {
+    style = 'echo-out';
+    const drifting = a.bpmConfidence < MIN_GRID_CONFIDENCE ? from.title : to.title;
+    reasons.push(`the tempo of ${drifting} drifts (played live): beat-matching it would flam, so A echoes out and B starts on the downbeat`);
   } else if (stretch > MAX_SHORT_BLEND_STRETCH_PCT) {
     style = 'echo-out';
     reasons.push(`tempi ${a.bpm.toFixed(1)} and ${b.bpm.toFixed(1)} BPM are ${stretch.toFixed(1)} % apart: too far to stretch cleanly, so A echoes out and B starts on the downbeat`);
