@@ -1,6 +1,7 @@
 import { LoudnessMeter } from './loudness.ts';
 
-const MAX_RIDE_DB = 4;
+/** Two beat-matched decks with similar drums add up coherently: up to +6 dB where both play. */
+const MAX_RIDE_DB = 6;
 const WINDOW_BLOCKS = 30;
 const EDGE_SEC = 0.25;
 
@@ -22,7 +23,7 @@ function smoothed(powers: number[], window: number): number[] {
 /**
  * Rides the master fader through a transition the way a DJ does: the mix is kept at the loudness of the louder deck
  * alone (K-weighted, 3 s windows), so a blend neither bumps up where both play nor dips where EQ takes a deck's
- * weight away. The ride is at most ±4 dB and eases to unity at both ends, where the mix meets the plain bodies.
+ * weight away. The ride is at most ±6 dB and eases to unity at both ends, where the mix meets the plain bodies.
  */
 export function rideLoudness(mix: Float32Array, a: Float32Array, b: Float32Array, sampleRate: number): void {
   const pm = smoothed(blockPowers(mix, sampleRate), WINDOW_BLOCKS);
