@@ -1,3 +1,5 @@
+import { UserFacingError } from '../util/user-facing-error.ts';
+
 export type AudioInputErrorCode =
   | 'not-found'
   | 'too-large'
@@ -12,12 +14,9 @@ export type AudioInputErrorCode =
   | 'analysis-failed';
 
 /** A problem with the user's audio (or with decoding it), phrased for the person who supplied the file. */
-export class AudioInputError extends Error {
-  readonly code: AudioInputErrorCode;
+export class AudioInputError extends UserFacingError<AudioInputErrorCode> {
   constructor(code: AudioInputErrorCode, message: string) {
-    super(message);
-    this.name = 'AudioInputError';
-    this.code = code;
+    super(code, message, 'AudioInputError');
   }
 }
 

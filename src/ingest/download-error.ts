@@ -1,3 +1,5 @@
+import { UserFacingError } from '../util/user-facing-error.ts';
+
 export type DownloadErrorCode =
   | 'bad-scheme'
   | 'private-address'
@@ -9,13 +11,9 @@ export type DownloadErrorCode =
   | 'http-error';
 
 /** A download that was refused or failed; `message` is safe to show to Discord members. */
-export class DownloadError extends Error {
-  readonly code: DownloadErrorCode;
-
+export class DownloadError extends UserFacingError<DownloadErrorCode> {
   constructor(code: DownloadErrorCode, message: string) {
-    super(message);
-    this.name = 'DownloadError';
-    this.code = code;
+    super(code, message, 'DownloadError');
   }
 }
 
