@@ -1,0 +1,22 @@
+import { ChannelType, InteractionContextType, SlashCommandBuilder } from 'discord.js';
+
+/** `/djset` — the never-ending auto-mixed set in a voice channel. */
+export const djsetCommand = new SlashCommandBuilder()
+  .setName('djset')
+  .setDescription('Start, steer or stop the auto-mixed DJ set in a voice channel.')
+  .setContexts(InteractionContextType.Guild)
+  .addSubcommand((sub) =>
+    sub
+      .setName('start')
+      .setDescription('Join a voice channel and start mixing the playlist.')
+      .addChannelOption((o) => o.setName('channel').setDescription('Voice channel (default: yours)').addChannelTypes(ChannelType.GuildVoice, ChannelType.GuildStageVoice))
+      .addStringOption((o) =>
+        o
+          .setName('order')
+          .setDescription('smart: best mixes along an energy arc; queue: playlist order')
+          .addChoices({ name: 'smart', value: 'smart' }, { name: 'queue', value: 'queue' }),
+      ),
+  )
+  .addSubcommand((sub) => sub.setName('stop').setDescription('Fade out on the next downbeat and leave.'))
+  .addSubcommand((sub) => sub.setName('skip').setDescription('Mix out of the current song at its next phrase.'))
+  .addSubcommand((sub) => sub.setName('status').setDescription('Now playing, next up, and when the next transition comes.'));

@@ -1,0 +1,35 @@
+import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
+
+/** `/queue` — the shared server playlist. */
+export const queueCommand = new SlashCommandBuilder()
+  .setName('queue')
+  .setDescription('The server playlist: add songs, see what is coming, reorder it.')
+  .setContexts(InteractionContextType.Guild)
+  .addSubcommand((sub) =>
+    sub
+      .setName('add')
+      .setDescription('Add a song: upload a file, paste a direct audio link, or pick a track from the server library.')
+      .addAttachmentOption((o) => o.setName('file').setDescription('An audio file (mp3, flac, wav, ogg, opus, m4a)'))
+      .addStringOption((o) => o.setName('url').setDescription('A direct http(s) link to an audio file').setMaxLength(2000))
+      .addStringOption((o) => o.setName('track').setDescription('A track already in the server library').setAutocomplete(true)),
+  )
+  .addSubcommand((sub) =>
+    sub
+      .setName('list')
+      .setDescription('Show the playlist, a page at a time.')
+      .addIntegerOption((o) => o.setName('page').setDescription('Page number').setMinValue(1)),
+  )
+  .addSubcommand((sub) =>
+    sub
+      .setName('remove')
+      .setDescription('Remove a song from the playlist.')
+      .addIntegerOption((o) => o.setName('position').setDescription('Its position in /queue list').setMinValue(1).setRequired(true)),
+  )
+  .addSubcommand((sub) =>
+    sub
+      .setName('move')
+      .setDescription('Move a song to another position.')
+      .addIntegerOption((o) => o.setName('from').setDescription('Its position now').setMinValue(1).setRequired(true))
+      .addIntegerOption((o) => o.setName('to').setDescription('The position it should have').setMinValue(1).setRequired(true)),
+  )
+  .addSubcommand((sub) => sub.setName('clear').setDescription('Empty the playlist (DJ role or Manage Server).'));

@@ -1,0 +1,59 @@
+import { ApplicationCommandOptionType } from 'discord.js';
+import type { APIApplicationCommandOption } from 'discord.js';
+import { describe, expect, it } from 'vitest';
+import { ALL_COMMANDS } from '../src/commands/all-commands.ts';
+
+const NAME = /^[-_\p{Ll}\p{N}]{1,32}$/u;
+
+/** Discord's rules the builders' toJSON() does not enforce: required options before optional ones, sizes. */
+function problems(options: readonly APIApplicationCommandOption[] | undefined, path: string): string[] {
+  const out: string[] = [];
+  let seenOptional = false;
+  for (const o of options ?? []) {
+    const where = `${path} ${o.name}`;
+    if (!NAME.test(o.name)) out.push(`${where}: bad name`);
+    if (o.description.length < 1 || o.description.length > 100) out.push(`${where}: description of ${o.description.length} characters`);
+    if (o.type === ApplicationCommandOptionType.Subcommand || o.type === ApplicationCommandOptionType.SubcommandGroup) {
+      out.push(...problems(o.options, where));
+      continue;
+    }
+    if (o.required && seenOptional) out.push(`${where}: required after an optional option`);
+    if (!o.required) seenOptional = true;
+  }
+  if ((options?.length ?? 0) > 25) out.push(`${path}: more than 25 options`);
+  return out;
+}
+
+describe('slash command definitions', () => {
+  it('build, and follow the rules Discord checks on registration', () => {
+    const json = ALL_COMMANDS.map((c) => c.toJSON());
+    expect(json.map((c) => c.name)).toEqual(['queue', 'djset', 'suggest']);
+    for (const c of json) {
+      expect(c.name).toMatch(NAME);
+      expect(c.description.length).toBeLessThanOrEqual(100);
+      expect(problems(c.options, `/${c.name}`)).toEqual([]);
+    }
+  });
+
+  it('offer what members need', () => {
+    const queue = ALL_COMMANDS[0]!.toJSON();
+    const subs = (queue.options ?? []).map((o) => o.name);
+    expect(subs).toEqual(['add', 'list', 'remove', 'move', 'clear']);
+    const add = queue.options!.find((o) => o.name === 'add') as { options: APIApplicationCommandOption[] };
+    expect(add.options.map((o) => [o.name, o.type])).toEqual([
+      ['file', ApplicationCommandOptionType.Attachment],
+      ['url', ApplicationCommandOptionType.String],
+      ['track', ApplicationCommandOptionType.String],
+    ]);
+    const djset = ALL_COMMANDS[1]!.toJSON();
+    expect((djset.options ?? []).map((o) => o.name)).toEqual(['start', 'stop', 'skip', 'status']);
+  });
+
+  it('the rule checker itself catches a required option after an optional one', () => {
+    const bad: APIApplicationCommandOption[] = [
+      { type: ApplicationCommandOptionType.String, name: 'a', description: 'x' },
+      { type: ApplicationCommandOptionType.String, name: 'b', description: 'y', required: true },
+    ];
+    expect(problems(bad, '/t')).toEqual(['/t b: required after an optional option']);
+  });
+});
