@@ -1,6 +1,7 @@
 import { ANALYZE_USAGE, runAnalyze } from './analyze-command.ts';
 import { UsageError } from './args.ts';
 import { MIX_USAGE, runMix } from './mix-command.ts';
+import { REGISTER_USAGE, runRegister } from './register-command.ts';
 import { runSuggest, SUGGEST_USAGE } from './suggest-command.ts';
 import { runTrain, TRAIN_USAGE } from './train-command.ts';
 
@@ -14,6 +15,8 @@ Usage:
   ${SUGGEST_USAGE.split('\n').join('\n  ')}
 
   ${TRAIN_USAGE.split('\n').join('\n  ')}
+
+  ${REGISTER_USAGE.split('\n').join('\n  ')}
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
@@ -21,6 +24,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   mix: runMix,
   suggest: runSuggest,
   train: runTrain,
+  register: runRegister,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,22 @@
+import { readBotConfig } from '../bot/bot-config.ts';
+import { registerCommands } from '../bot/register-commands.ts';
+import { parseCommandArgs } from './args.ts';
+
+export const REGISTER_USAGE = `minidj register
+  Deploys /queue, /djset and /suggest to Discord (DISCORD_TOKEN, DISCORD_CLIENT_ID; DISCORD_GUILD_ID for one server, instantly).`;
+
+export async function runRegister(argv: string[]): Promise<number> {
+  parseCommandArgs(argv, {});
+  const config = readBotConfig();
+  if (!config.ok) {
+    for (const p of config.problems) process.stderr.write(`minidj: ${p}\n`);
+    return 1;
+  }
+  const { scope, count } = await registerCommands(config.config, process.env.MINIDJ_DISCORD_API);
+  process.stdout.write(
+    scope === 'guild'
+      ? `Registered ${count} commands on server ${config.config.guildId}; they are available now.\n`
+      : `Registered ${count} commands globally; Discord may take up to an hour to show them everywhere.\n`,
+  );
+  return 0;
+}
