@@ -176,6 +176,39 @@ describe('set engine', () => {
   });
 });
 
+describe('when a transition is not rendered in time', () => {
+  for (const [name, render] of [
+    ['a renderer that is too slow', () => new Promise<never>(() => undefined)],
+    ['a renderer that crashed', () => Promise.reject(new Error('ffmpeg crashed (SIGSEGV)'))],
+  ] as const) {
+    it(`falls back to a cut on the downbeat, never to silence: ${name}`, async () => {
+      const engine = new SetEngine(tracks.slice(0, 2), { renderer: { render }, renderDeadlineMs: 50 });
+      const chunks: Float32Array[] = [];
+      for await (const chunk of engine.stream()) chunks.push(chunk);
+      const tr = engine.report[0]!;
+      expect(tr.style).toBe('cut');
+      expect(tr.explanation).toBe('the blend was not rendered in time, so a cut on the downbeat instead');
+      // The set goes on with B from its entry downbeat, and there is sound on both sides of the cut.
+      const stereo = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
+      let o = 0;
+      for (const c of chunks) {
+        stereo.set(c, o);
+        o += c.length;
+      }
+      const rms = (fromSec: number, toSec: number): number => {
+        let e = 0;
+        const a = Math.round(fromSec * MIX_RATE) * 2;
+        const b = Math.round(toSec * MIX_RATE) * 2;
+        for (let i = a; i < b; i++) e += stereo[i]! ** 2;
+        return 10 * Math.log10(e / (b - a) + 1e-20);
+      };
+      expect(rms(tr.startSec - 0.5, tr.startSec - 0.01)).toBeGreaterThan(-40);
+      expect(rms(tr.startSec + 0.01, tr.startSec + 0.5)).toBeGreaterThan(-40);
+      expect(engine.positionSec).toBeGreaterThan(tr.startSec + 60);
+    });
+  }
+});
+
 describe('minidj mix', () => {
   it('writes an Ogg Opus set and a report with every transition', () => {
     const out = path.join(tmp.dir, 'cli-set.ogg');

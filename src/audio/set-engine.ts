@@ -12,7 +12,12 @@ const CHUNK_FRAMES = 4800;
 const END_FADE_SEC = 2;
 
 export interface SetEngineOptions {
-  renderer: TransitionRenderer;
+  renderer: Pick<TransitionRenderer, 'render'>;
+  /**
+   * How long the stream may wait, at the end of a body, for its transition to finish rendering. Offline renders wait
+   * (the default); a live stream sets a deadline and cuts on the downbeat instead of ever going silent.
+   */
+  renderDeadlineMs?: number;
   targetLufs?: number;
   /** Mixability score of each planned pair (for the report), by index of the outgoing track. */
   scores?: number[];
@@ -43,6 +48,32 @@ export function setStartSec(first: PlannedTrack): number {
 /** Linear gain that brings a track to the target loudness (at most +9 dB: the limiter is not a compressor). */
 export function loudnessGain(trackLufs: number, targetLufs: number): number {
   return 10 ** (Math.min(MAX_GAIN_DB, targetLufs - trackLufs) / 20);
+}
+
+const CUT_FADE_FRAMES = Math.round(0.005 * MIX_RATE);
+
+function fadeLast(chunk: Float32Array, frames: number): void {
+  const total = chunk.length / MIX_CHANNELS;
+  for (let f = Math.max(0, total - frames); f < total; f++) {
+    const g = (total - f - 1) / frames;
+    for (let c = 0; c < MIX_CHANNELS; c++) chunk[f * MIX_CHANNELS + c]! *= g;
+  }
+}
+
+/** The safe style when a rendered transition is not available: B starts on its entry downbeat at its own tempo. */
+function fallbackCut(plan: TransitionPlan): TransitionPlan {
+  return {
+    ...plan,
+    style: 'cut',
+    overlapBars: 0,
+    overlapSec: 0,
+    tempo: 1,
+    stretchPct: 0,
+    rampBars: 0,
+    schedule: [],
+    bassSwapBar: 0,
+    explanation: `the ${plan.style} was not rendered in time, so a cut on the downbeat instead`,
+  };
 }
 
 function withMixOut(t: PlannedTrack, mixOut: number): PlannedTrack {
@@ -154,14 +185,22 @@ export class SetEngine {
           }
           const n = Math.min(CHUNK_FRAMES, bodyFrames - done);
           const chunk = await deck.read(n);
-          if (carry) {
-            // The previous transition's tail fades out while this body fades in.
-            const k = Math.min(carry.length / MIX_CHANNELS, n);
-            for (let f = 0; f < k; f++) {
-              const g = Math.sin((Math.PI / 2) * Math.min(1, (done + f) / fadeInFrames));
-              for (let c = 0; c < MIX_CHANNELS; c++) chunk[f * MIX_CHANNELS + c] = chunk[f * MIX_CHANNELS + c]! * g + carry[f * MIX_CHANNELS + c]!;
+          if (plan && rendering && done + n >= bodyFrames && !(await this.readyInTime(rendering))) {
+            // The transition is not there in time (or failed): cut on the exit downbeat rather than leave a gap.
+            fadeLast(chunk, CUT_FADE_FRAMES);
+            plan = fallbackCut(plan);
+            rendering = undefined;
+          }
+          if (done < fadeInFrames) {
+            // The body fades in over the previous transition's fading tail (or from a cut's silence).
+            const tail = carry ?? new Float32Array(0);
+            for (let f = 0; f < Math.min(n, fadeInFrames - done); f++) {
+              const g = Math.sin((Math.PI / 2) * ((done + f) / fadeInFrames));
+              for (let c = 0; c < MIX_CHANNELS; c++) {
+                const k = f * MIX_CHANNELS + c;
+                chunk[k] = chunk[k]! * g + (tail[(done + f) * MIX_CHANNELS + c] ?? 0);
+              }
             }
-            carry = carry.length / MIX_CHANNELS > k ? carry.subarray(k * MIX_CHANNELS) : undefined;
           }
           if (!plan) fadeEnd(chunk, done, bodyFrames);
           done += n;
@@ -171,15 +210,23 @@ export class SetEngine {
       } finally {
         deck.close();
       }
-      if (!plan || !b || !rendering) break;
+      if (!plan || !b) break;
       const startSec = this.positionSec;
-      const rendered = await rendering;
-      for (let f = 0; f < rendered.junctionFrame; f += CHUNK_FRAMES) {
-        const end = Math.min(rendered.junctionFrame, f + CHUNK_FRAMES);
-        yield this.emit(rendered.pcm.slice(f * MIX_CHANNELS, end * MIX_CHANNELS));
+      let nextFrom = plan.entrySec;
+      if (rendering) {
+        const rendered = await rendering;
+        for (let f = 0; f < rendered.junctionFrame; f += CHUNK_FRAMES) {
+          const end = Math.min(rendered.junctionFrame, f + CHUNK_FRAMES);
+          yield this.emit(rendered.pcm.slice(f * MIX_CHANNELS, end * MIX_CHANNELS));
+        }
+        carry = rendered.pcm.subarray(rendered.junctionFrame * MIX_CHANNELS);
+        fadeInFrames = Math.round(JUNCTION_FADE_SEC * MIX_RATE);
+        nextFrom = rendered.bodyFromSec;
+      } else {
+        // Fallback cut: B's body starts on its entry downbeat with a short fade-in from A's faded end.
+        carry = new Float32Array(0);
+        fadeInFrames = CUT_FADE_FRAMES;
       }
-      carry = rendered.pcm.subarray(rendered.junctionFrame * MIX_CHANNELS);
-      fadeInFrames = Math.round(JUNCTION_FADE_SEC * MIX_RATE);
       this.report.push({
         index: i,
         startSec,
@@ -194,9 +241,22 @@ export class SetEngine {
         explanation: plan.explanation,
         plan,
       });
-      fromSec = rendered.bodyFromSec;
+      fromSec = nextFrom;
     }
     yield this.limiter.flush();
+  }
+
+  private async readyInTime(rendering: Promise<RenderedTransition>): Promise<boolean> {
+    const deadline = this.opts.renderDeadlineMs;
+    const settled = rendering.then(() => true, () => false);
+    if (deadline === undefined) return settled;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadline)));
+    try {
+      return await Promise.race([settled, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async *fadeOutAtNextDownbeat(deck: DeckReader, a: PlannedTrack, pos: number): AsyncGenerator<Float32Array> {

@@ -1,0 +1,114 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GuildStore, HISTORY_LIMIT, defaultGuildState } from '../src/db/guild-store.ts';
+import type { PlaylistEntry } from '../src/db/guild-store.ts';
+import { openKeyv, storeTarget } from '../src/db/open-keyv.ts';
+import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+
+let tmp: ReturnType<typeof makeTempDir>;
+let db: string;
+let store: GuildStore;
+beforeAll(async () => {
+  tmp = makeTempDir();
+  db = path.join(tmp.dir, 'guilds.sqlite');
+  store = await GuildStore.open(db);
+});
+afterAll(async () => {
+  await store.close();
+  tmp.cleanup();
+});
+
+function entry(n: number, requesterId = 'u1'): PlaylistEntry {
+  return { id: `e${n}`, hash: `h${n}`, title: `Song ${n}`, requesterId, addedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString() };
+}
+
+describe('guild store on a real SQLite file', () => {
+  it('gives defaults for a new guild', async () => {
+    expect(await store.get('new-guild')).toEqual({
+      guildId: 'new-guild', playlist: [], history: [], recentAdds: [], version: 0,
+      settings: { maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'smart' },
+    });
+  });
+
+  it('round-trips an update, bumps version, and keeps it across reopen', async () => {
+    const written = await store.update('g-round', (s) => ({
+      ...s, playlist: [entry(1), entry(2, 'u2')], settings: { ...s.settings, djRoleId: 'r1', order: 'queue' }, setStarterId: 'u2',
+    }));
+    expect(written.version).toBe(1);
+    expect(await store.get('g-round')).toEqual(written);
+
+    const again = await GuildStore.open(db);
+    try {
+      const reread = await again.get('g-round');
+      expect(reread).toEqual(written);
+      expect(reread.playlist.map((e) => e.id)).toEqual(['e1', 'e2']);
+      expect(reread.settings).toEqual({ maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'queue', djRoleId: 'r1' });
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('keeps guilds apart', async () => {
+    await store.update('g-a', (s) => ({ ...s, playlist: [entry(1)] }));
+    await store.update('g-b', (s) => ({ ...s, playlist: [entry(2)] }));
+    expect((await store.get('g-a')).playlist.map((e) => e.id)).toEqual(['e1']);
+    expect((await store.get('g-b')).playlist.map((e) => e.id)).toEqual(['e2']);
+  });
+
+  it('serializes 20 concurrent updates to one guild without losing any', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.update('g-concurrent', async (s) => {
+      // Yield between read and write, as a real handler would, so an unserialized store would interleave here.
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      return { ...s, playlist: [...s.playlist, entry(i, `member-${i}`)] };
+    })));
+    const state = await store.get('g-concurrent');
+    expect(state.playlist).toHaveLength(20);
+    expect(new Set(state.playlist.map((e) => e.id)).size).toBe(20);
+    expect(state.version).toBe(20);
+    expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
+  it('writes nothing when the update changes nothing', async () => {
+    const first = await store.update('g-noop', (s) => ({ ...s, playlist: [entry(1)] }));
+    const same = await store.update('g-noop', (s) => s);
+    const mutatedBack = await store.update('g-noop', (s) => ({ ...s, playlist: [...s.playlist] }));
+    expect(same).toEqual(first);
+    expect(mutatedBack.version).toBe(1);
+    expect(await store.get('g-noop')).toEqual(first);
+  });
+
+  it('writes nothing when the update throws, and later updates still run', async () => {
+    const before = await store.update('g-throw', (s) => ({ ...s, playlist: [entry(1)] }));
+    await expect(store.update('g-throw', (s) => {
+      s.playlist.push(entry(2));
+      throw new Error('handler failed');
+    })).rejects.toThrow('handler failed');
+    expect(await store.get('g-throw')).toEqual(before);
+    const after = await store.update('g-throw', (s) => ({ ...s, playlist: [...s.playlist, entry(3)] }));
+    expect(after.playlist.map((e) => e.id)).toEqual(['e1', 'e3']);
+    expect(after.version).toBe(2);
+  });
+
+  it(`keeps at most ${HISTORY_LIMIT} history entries, dropping the oldest`, async () => {
+    const played = (n: number) => ({ hash: `h${n}`, playedAt: new Date(Date.UTC(2025, 0, 1) + n * 1000).toISOString() });
+    await store.update('g-history', (s) => ({ ...s, history: Array.from({ length: 495 }, (_, i) => played(i)) }));
+    const state = await store.update('g-history', (s) => ({ ...s, history: [...s.history, ...Array.from({ length: 10 }, (_, i) => played(495 + i))] }));
+    expect(state.history).toHaveLength(HISTORY_LIMIT);
+    expect(state.history[0]?.hash).toBe('h5');
+    expect(state.history.at(-1)?.hash).toBe('h504');
+    expect((await store.get('g-history')).history).toEqual(state.history);
+  });
+
+  it('fills fields an older record lacks', async () => {
+    const keyv = await openKeyv(storeTarget(db), 'guild');
+    try {
+      await keyv.set('g-old', { guildId: 'g-old', playlist: [entry(1)], settings: { djRoleId: 'r9' }, history: [], version: 3 });
+    } finally {
+      await keyv.disconnect();
+    }
+    expect(await store.get('g-old')).toEqual({
+      ...defaultGuildState('g-old'), playlist: [entry(1)], version: 3,
+      settings: { maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'smart', djRoleId: 'r9' },
+    });
+  });
+});

@@ -1,0 +1,287 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canControlSet, canRemoveEntry } from '../src/bot/permissions.ts';
+import type { MemberInfo } from '../src/bot/permissions.ts';
+import { addToQueue, clearQueue, listQueue, moveInQueue, removeFromQueue } from '../src/bot/queue-operations.ts';
+import { GuildStore, defaultGuildState } from '../src/db/guild-store.ts';
+import type { GuildState, GuildSettings } from '../src/db/guild-store.ts';
+import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+
+let tmp: ReturnType<typeof makeTempDir>;
+let store: GuildStore;
+beforeAll(async () => {
+  tmp = makeTempDir();
+  store = await GuildStore.open(path.join(tmp.dir, 'queue.sqlite'));
+});
+afterAll(async () => {
+  await store.close();
+  tmp.cleanup();
+});
+
+const alice: MemberInfo = { id: 'alice', roleIds: ['listener'], manageGuild: false };
+const bob: MemberInfo = { id: 'bob', roleIds: [], manageGuild: false };
+const dj: MemberInfo = { id: 'dj', roleIds: ['dj-role'], manageGuild: false };
+const admin: MemberInfo = { id: 'admin', roleIds: [], manageGuild: true };
+
+const T0 = Date.UTC(2025, 5, 1, 20, 0, 0);
+const at = (seconds: number) => new Date(T0 + seconds * 1000);
+
+let guildCounter = 0;
+/** A fresh guild with the DJ role set and, unless a test is about the rate limit, a generous one. */
+async function freshGuild(settings: Partial<GuildSettings> = {}): Promise<string> {
+  const guildId = `guild-${++guildCounter}`;
+  await store.update(guildId, (s) => ({ ...s, settings: { ...s.settings, djRoleId: 'dj-role', maxAddsPerMinute: 1000, ...settings } }));
+  return guildId;
+}
+
+/** Adds `Song n` (hash hn) for each member in turn, one second apart. */
+async function seed(guildId: string, requesters: MemberInfo[]): Promise<void> {
+  for (const [i, member] of requesters.entries()) {
+    expect(await addToQueue(store, guildId, member, { hash: `h${i + 1}`, title: `Song ${i + 1}` }, at(i))).toMatchObject({ ok: true });
+  }
+}
+
+/** Runs a refused operation and checks it left the stored state exactly as it was. */
+async function expectRefused(guildId: string, op: () => Promise<{ ok: boolean; message: string }>, message: string): Promise<void> {
+  const before = await store.get(guildId);
+  const result = await op();
+  expect(result).toEqual({ ok: false, message });
+  expect(await store.get(guildId)).toEqual(before);
+}
+
+async function titles(guildId: string): Promise<string[]> {
+  return (await store.get(guildId)).playlist.map((e) => e.title);
+}
+
+describe('permissions', () => {
+  const state: GuildState = { ...defaultGuildState('g'), settings: { ...defaultGuildState('g').settings, djRoleId: 'dj-role' }, setStarterId: 'starter' };
+  const noDjRole: GuildState = { ...state, settings: { ...state.settings, djRoleId: undefined } };
+  const starter: MemberInfo = { id: 'starter', roleIds: [], manageGuild: false };
+  const aliceEntry = { id: 'e1', hash: 'h1', title: 'Song', requesterId: 'alice', addedAt: new Date(T0).toISOString() };
+
+  it.each([
+    ['plain member', alice, state, false, true, false],
+    ['other plain member', bob, state, false, false, false],
+    ['DJ role', dj, state, true, true, true],
+    ['Manage Server', admin, state, true, true, true],
+    ['set starter', starter, state, true, true, true],
+    ['DJ role member when no DJ role is configured', dj, noDjRole, false, false, false],
+    ['set starter when no set is running', starter, { ...state, setStarterId: undefined }, false, false, false],
+  ] as const)('%s', (_name, member, s, control, removeAlices, removeBobs) => {
+    expect(canControlSet(member, s)).toBe(control);
+    expect(canRemoveEntry(member, aliceEntry, s)).toBe(removeAlices);
+    expect(canRemoveEntry(member, { ...aliceEntry, requesterId: 'bob' }, s)).toBe(removeBobs || member.id === 'bob');
+  });
+});
+
+describe('addToQueue', () => {
+  it('adds at the end and says where', async () => {
+    const g = await freshGuild();
+    const first = await addToQueue(store, g, alice, { hash: 'h1', title: 'One' }, at(0));
+    const second = await addToQueue(store, g, bob, { hash: 'h2', title: 'Two' }, at(1));
+    expect(first).toMatchObject({ ok: true, message: 'Added "One" at position 1.', position: 1 });
+    expect(second).toMatchObject({ ok: true, message: 'Added "Two" at position 2.', position: 2 });
+    const state = await store.get(g);
+    expect(state.playlist).toEqual([
+      { id: expect.any(String), hash: 'h1', title: 'One', requesterId: 'alice', addedAt: at(0).toISOString() },
+      { id: expect.any(String), hash: 'h2', title: 'Two', requesterId: 'bob', addedAt: at(1).toISOString() },
+    ]);
+    expect(state.playlist[0]?.id).not.toBe(state.playlist[1]?.id);
+  });
+
+  it('refuses a song that is already waiting, naming its position', async () => {
+    const g = await freshGuild();
+    await seed(g, [alice, bob, alice]);
+    await expectRefused(g, () => addToQueue(store, g, bob, { hash: 'h3', title: 'Song 3 (other upload name)' }, at(10)),
+      '"Song 3" is already in the playlist (position 3).');
+  });
+
+  it('refuses the 11th waiting song of one member, but not another member\'s', async () => {
+    const g = await freshGuild();
+    await seed(g, Array.from({ length: 10 }, () => alice));
+    await expectRefused(g, () => addToQueue(store, g, alice, { hash: 'h11', title: 'Eleven' }, at(20)),
+      'You already have 10 songs waiting; remove one or wait until one plays.');
+    expect(await addToQueue(store, g, bob, { hash: 'h11', title: 'Eleven' }, at(21))).toMatchObject({ ok: true, position: 11 });
+  });
+
+  it('uses the server\'s own queue limit', async () => {
+    const g = await freshGuild({ maxQueuePerMember: 1 });
+    await seed(g, [alice]);
+    await expectRefused(g, () => addToQueue(store, g, alice, { hash: 'h2', title: 'Two' }, at(5)),
+      'You already have 1 song waiting; remove it or wait until it plays.');
+  });
+
+  it('limits adds per minute and says how long to wait', async () => {
+    const g = await freshGuild({ maxAddsPerMinute: 5 });
+    for (let i = 0; i < 5; i++) {
+      expect((await addToQueue(store, g, alice, { hash: `h${i}`, title: `Song ${i}` }, at(i * 2))).ok).toBe(true);
+    }
+    await expectRefused(g, () => addToQueue(store, g, alice, { hash: 'h5', title: 'Six' }, at(18)),
+      'Slow down: at most 5 songs per minute. Try again in 42 s.');
+    // Removing a song does not reset the limit.
+    expect((await removeFromQueue(store, g, alice, 1)).ok).toBe(true);
+    await expectRefused(g, () => addToQueue(store, g, alice, { hash: 'h5', title: 'Six' }, at(59.5)),
+      'Slow down: at most 5 songs per minute. Try again in 1 s.');
+    // Other members have their own allowance.
+    expect((await addToQueue(store, g, bob, { hash: 'h6', title: 'Bob' }, at(19))).ok).toBe(true);
+    // A minute after the first add, one slot is free again.
+    expect(await addToQueue(store, g, alice, { hash: 'h5', title: 'Six' }, at(60))).toMatchObject({ ok: true, message: 'Added "Six" at position 6.' });
+    await expectRefused(g, () => addToQueue(store, g, alice, { hash: 'h7', title: 'Seven' }, at(61)),
+      'Slow down: at most 5 songs per minute. Try again in 1 s.');
+  });
+
+  it('says "1 song" when the limit is one per minute', async () => {
+    const g = await freshGuild({ maxAddsPerMinute: 1 });
+    await seed(g, [alice]);
+    await expectRefused(g, () => addToQueue(store, g, alice, { hash: 'h2', title: 'Two' }, at(30)),
+      'Slow down: at most 1 song per minute. Try again in 30 s.');
+  });
+
+  it('keeps all of 20 members adding at once', async () => {
+    const g = await freshGuild();
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      addToQueue(store, g, { id: `m${i}`, roleIds: [], manageGuild: false }, { hash: `h${i}`, title: `Song ${i}` }, at(0))));
+    const positions = results.map((r) => (r.ok ? r.position : 0)).sort((a, b) => a - b);
+    expect(positions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const state = await store.get(g);
+    expect(state.playlist).toHaveLength(20);
+    expect(new Set(state.playlist.map((e) => e.requesterId)).size).toBe(20);
+    expect(state.version).toBe(21); // the settings write plus 20 adds
+  });
+});
+
+describe('listQueue', () => {
+  it('says when the playlist is empty', async () => {
+    const g = await freshGuild();
+    expect(await listQueue(store, g, 1)).toEqual({ ok: true, message: 'The playlist is empty. Add a song with /queue add.', page: 1, pages: 0, total: 0 });
+  });
+
+  it('shows positions, titles and requesters', async () => {
+    const g = await freshGuild();
+    await seed(g, [alice, bob]);
+    expect(await listQueue(store, g, 1)).toEqual({
+      ok: true, page: 1, pages: 1, total: 2,
+      message: 'Playlist (2 songs):\n1. Song 1 — <@alice>\n2. Song 2 — <@bob>\nPage 1/1',
+    });
+  });
+
+  it('pages through a long playlist and names the pages that exist', async () => {
+    const g = await freshGuild();
+    const people = [alice, bob, dj];
+    const mention = (position: number) => `<@${people[(position - 1) % 3]?.id}>`;
+    await seed(g, Array.from({ length: 25 }, (_, i) => people[i % 3] ?? alice));
+    const first = await listQueue(store, g, 1);
+    const last = await listQueue(store, g, 3);
+    expect(first).toMatchObject({ ok: true, page: 1, pages: 3, total: 25 });
+    expect(first.message.split('\n')).toEqual(['Playlist (25 songs):', ...Array.from({ length: 10 }, (_, i) => `${i + 1}. Song ${i + 1} — ${mention(i + 1)}`), 'Page 1/3']);
+    expect(last.message.split('\n').slice(1)).toEqual([...Array.from({ length: 5 }, (_, i) => `${i + 21}. Song ${i + 21} — ${mention(i + 21)}`), 'Page 3/3']);
+    expect(await listQueue(store, g, 4)).toEqual({ ok: false, message: 'There is no page 4; the playlist has pages 1–3.' });
+    expect(await listQueue(store, g, 0)).toEqual({ ok: false, message: 'There is no page 0; the playlist has pages 1–3.' });
+    expect((await listQueue(store, g, 2, 20)).message.split('\n').slice(1)).toHaveLength(6);
+  });
+
+  it('names the only page', async () => {
+    const g = await freshGuild();
+    await seed(g, [alice]);
+    expect(await listQueue(store, g, 2)).toEqual({ ok: false, message: 'There is no page 2; the playlist has only page 1.' });
+  });
+});
+
+describe('removeFromQueue', () => {
+  it('removes one\'s own song and closes the gap', async () => {
+    const g = await freshGuild();
+    await seed(g, [alice, bob, alice]);
+    expect(await removeFromQueue(store, g, alice, 3)).toMatchObject({ ok: true, message: 'Removed "Song 3" (position 3).', entry: { title: 'Song 3' } });
+    expect(await titles(g)).toEqual(['Song 1', 'Song 2']);
+  });
+
+  it.each([['DJ role', dj], ['Manage Server', admin]] as const)('lets %s remove others\' songs', async (_name, member) => {
+    const g = await freshGuild();
+    await seed(g, [alice, bob]);
+    expect(await removeFromQueue(store, g, member, 1)).toMatchObject({ ok: true, message: 'Removed "Song 1" (position 1).' });
+    expect(await titles(g)).toEqual(['Song 2']);
+  });
+
+  it('lets the set\'s starter remove others\' songs', async () => {
+    const g = await freshGuild();
+    await seed(g, [alice, bob]);
+    await store.update(g, (s) => ({ ...s, setStarterId: 'bob' }));
+    expect((await removeFromQueue(store, g, bob, 1)).ok).toBe(true);
+    expect(await titles(g)).toEqual(['Song 2']);
+  });
+
+  it('refuses someone else\'s song', async () => {
+    const g = await freshGuild();
+    await seed(g, [alice, bob]);
+    await expectRefused(g, () => removeFromQueue(store, g, bob, 1),
+      'You can only remove your own songs; removing others\' needs the DJ role or Manage Server.');
+  });
+
+  it('refuses a position with no song', async () => {
+    const g = await freshGuild();
+    await expectRefused(g, () => removeFromQueue(store, g, admin, 1), 'There is no song at position 1; the playlist is empty.');
+    await seed(g, [alice, alice, alice, alice]);
+    await expectRefused(g, () => removeFromQueue(store, g, alice, 7), 'There is no song at position 7; the playlist has 4.');
+    await expectRefused(g, () => removeFromQueue(store, g, alice, 0), 'There is no song at position 0; the playlist has 4.');
+  });
+});
+
+describe('moveInQueue', () => {
+  it('moves one\'s own song forward and back', async () => {
+    const g = await freshGuild();
+    await seed(g, [bob, bob, alice, bob]);
+    expect(await moveInQueue(store, g, alice, 3, 1)).toMatchObject({ ok: true, message: 'Moved "Song 3" from position 3 to position 1.', position: 1 });
+    expect(await titles(g)).toEqual(['Song 3', 'Song 1', 'Song 2', 'Song 4']);
+    expect((await moveInQueue(store, g, alice, 1, 4)).ok).toBe(true);
+    expect(await titles(g)).toEqual(['Song 1', 'Song 2', 'Song 4', 'Song 3']);
+  });
+
+  it('lets the DJ move anyone\'s song', async () => {
+    const g = await freshGuild();
+    await seed(g, [alice, bob, bob]);
+    expect((await moveInQueue(store, g, dj, 1, 3)).ok).toBe(true);
+    expect(await titles(g)).toEqual(['Song 2', 'Song 3', 'Song 1']);
+  });
+
+  it('refuses someone else\'s song', async () => {
+    const g = await freshGuild();
+    await seed(g, [alice, bob]);
+    await expectRefused(g, () => moveInQueue(store, g, bob, 1, 2),
+      'You can only move your own songs; moving others\' needs the DJ role or Manage Server.');
+  });
+
+  it('refuses positions with no song', async () => {
+    const g = await freshGuild();
+    await seed(g, [alice, alice, alice, alice]);
+    await expectRefused(g, () => moveInQueue(store, g, alice, 7, 1), 'There is no song at position 7; the playlist has 4.');
+    await expectRefused(g, () => moveInQueue(store, g, alice, 1, 5), 'There is no song at position 5; the playlist has 4.');
+  });
+
+  it('writes nothing when the song is already there', async () => {
+    const g = await freshGuild();
+    await seed(g, [alice, alice]);
+    const before = await store.get(g);
+    expect(await moveInQueue(store, g, alice, 2, 2)).toMatchObject({ ok: true, message: '"Song 2" is already at position 2.' });
+    expect(await store.get(g)).toEqual(before);
+  });
+});
+
+describe('clearQueue', () => {
+  it('lets the DJ clear the playlist and says how many went', async () => {
+    const g = await freshGuild();
+    await seed(g, [alice, bob, alice]);
+    expect(await clearQueue(store, g, dj)).toEqual({ ok: true, message: 'Cleared the playlist: removed 3 songs.', removed: 3 });
+    expect(await titles(g)).toEqual([]);
+  });
+
+  it('refuses members without the DJ role or Manage Server, even for their own songs', async () => {
+    const g = await freshGuild();
+    await seed(g, [alice]);
+    await expectRefused(g, () => clearQueue(store, g, alice), 'Clearing the playlist needs the DJ role or Manage Server.');
+  });
+
+  it('says when there is nothing to clear', async () => {
+    const g = await freshGuild();
+    await expectRefused(g, () => clearQueue(store, g, admin), 'The playlist is already empty.');
+  });
+});
