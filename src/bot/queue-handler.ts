@@ -1,0 +1,27 @@
+import type { ChatInputCommandInteraction } from 'discord.js';
+import type { GuildStore } from '../db/guild-store.ts';
+import type { CommandHandler, CommandHandlers } from './interaction-router.ts';
+import { memberInfoOf } from './member-info.ts';
+import { clearQueue, listQueue, moveInQueue, removeFromQueue } from './queue-operations.ts';
+import { replyEphemeral, replyResult } from './reply-result.ts';
+
+export const GUILD_ONLY = 'This command works only in a server.';
+
+/** Runs `fn` with the guild id, or refuses outside a server. */
+function inGuild(fn: (interaction: ChatInputCommandInteraction, guildId: string) => Promise<{ ok: boolean; message: string }>): CommandHandler {
+  return async (interaction) => {
+    const guildId = interaction.guildId;
+    if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
+    await replyResult(interaction, await fn(interaction, guildId));
+  };
+}
+
+/** `/queue list|remove|move|clear`. `/queue add` is not routed yet (the router answers that it is not available). */
+export function queueHandlers(store: GuildStore): CommandHandlers {
+  return {
+    'queue list': inGuild((i, guildId) => listQueue(store, guildId, i.options.getInteger('page') ?? 1)),
+    'queue remove': inGuild((i, guildId) => removeFromQueue(store, guildId, memberInfoOf(i), i.options.getInteger('position', true))),
+    'queue move': inGuild((i, guildId) => moveInQueue(store, guildId, memberInfoOf(i), i.options.getInteger('from', true), i.options.getInteger('to', true))),
+    'queue clear': inGuild((i, guildId) => clearQueue(store, guildId, memberInfoOf(i))),
+  };
+}

@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { createBot } from '../src/bot/create-bot.ts';
+import type { Bot } from '../src/bot/create-bot.ts';
+import { GuildStore } from '../src/db/guild-store.ts';
+import type { PlaylistEntry } from '../src/db/guild-store.ts';
+import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { FAKE_APP_ID, FAKE_DJ_ROLE_ID, FAKE_GUILD_ID, PERMISSIONS, queueInteraction, startFakeDiscord } from './helpers/fake-discord.ts';
+import type { FakeDiscord, RestCall } from './helpers/fake-discord.ts';
+
+interface CallbackBody {
+  type: number;
+  data: { content?: string; flags?: number; allowed_mentions?: { parse?: string[] } };
+}
+
+const alice = { id: '700000000000000001', username: 'alice' };
+const bob = { id: '700000000000000002', username: 'bob' };
+
+function entry(n: number, title: string, requesterId: string): PlaylistEntry {
+  return { id: `e${n}`, hash: `h${n}`, title, requesterId, addedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString() };
+}
+
+let tmp: ReturnType<typeof makeTempDir>;
+let store: GuildStore;
+let discord: FakeDiscord;
+let bot: Bot;
+const errors: unknown[] = [];
+
+/** Pushes an interaction and waits for the bot's callback for it. */
+async function run(payload: Record<string, unknown>): Promise<CallbackBody> {
+  discord.pushInteraction(payload);
+  const call: RestCall = await discord.waitForRest((c) => c.method === 'POST' && c.path === `/api/v10/interactions/${String(payload.id)}/${String(payload.token)}/callback`);
+  return call.body as CallbackBody;
+}
+
+beforeAll(async () => {
+  tmp = makeTempDir();
+  store = await GuildStore.open(path.join(tmp.dir, 'guilds.sqlite'));
+  discord = await startFakeDiscord();
+  bot = createBot({ config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, restApi: discord.apiBase, onError: (e) => errors.push(e) });
+  await bot.start();
+});
+
+afterAll(async () => {
+  await bot?.stop();
+  await discord?.close();
+  await store?.close();
+  tmp?.cleanup();
+});
+
+describe('the bot against a fake Discord on loopback', () => {
+  it('refuses to start when DISCORD_CLIENT_ID is not the token\'s application', async () => {
+    const wrong = createBot({ config: { token: 'MTIz.abc.def', clientId: '999999999999999999' }, store, restApi: discord.apiBase, onError: (e) => errors.push(e) });
+    await expect(wrong.start()).rejects.toThrow(/does not match/);
+    expect(wrong.client.isReady()).toBe(false);
+  });
+
+  it('logs in over the gateway and sees the guild', () => {
+    expect(bot.client.isReady()).toBe(true);
+    expect(bot.client.user?.id).toBe(FAKE_APP_ID);
+    expect(bot.client.guilds.cache.get(FAKE_GUILD_ID)?.name).toBe('Fake Club');
+    const identify = discord.gatewayOps.find((o) => o.op === 2);
+    expect((identify?.d as { token?: string } | undefined)?.token).toBe('MTIz.abc.def');
+  });
+
+  it('answers /queue list on an empty playlist publicly', async () => {
+    const body = await run(queueInteraction({ subcommand: 'list', user: alice }));
+    expect(body.type).toBe(4);
+    expect(body.data.content).toBe('The playlist is empty. Add a song with /queue add.');
+    expect((body.data.flags ?? 0) & 64).toBe(0);
+    expect(body.data.allowed_mentions).toEqual({ parse: [] });
+  });
+
+  it('lists entries written to the store', async () => {
+    await store.update(FAKE_GUILD_ID, (s) => ({ ...s, playlist: [entry(1, 'Night Drive', alice.id), entry(2, 'Warehouse Sunrise', bob.id)] }));
+    const body = await run(queueInteraction({ subcommand: 'list', user: bob }));
+    expect(body.data.content).toBe([
+      'Playlist (2 songs):',
+      `1. Night Drive — <@${alice.id}>`,
+      `2. Warehouse Sunrise — <@${bob.id}>`,
+      'Page 1/1',
+    ].join('\n'));
+    expect(body.data.allowed_mentions).toEqual({ parse: [] });
+  });
+
+  it('refuses /queue clear from a member without DJ role or Manage Server, ephemerally, and keeps the playlist', async () => {
+    const before = await store.get(FAKE_GUILD_ID);
+    const body = await run(queueInteraction({ subcommand: 'clear', user: bob, permissions: PERMISSIONS.member }));
+    expect(body.data.content).toBe('Clearing the playlist needs the DJ role or Manage Server.');
+    expect(body.data.flags).toBe(64);
+    expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
+  });
+
+  it('lets a member with Manage Server clear the playlist', async () => {
+    const body = await run(queueInteraction({ subcommand: 'clear', user: alice, permissions: PERMISSIONS.manageGuild }));
+    expect(body.data.content).toBe('Cleared the playlist: removed 2 songs.');
+    expect((body.data.flags ?? 0) & 64).toBe(0);
+    expect((await store.get(FAKE_GUILD_ID)).playlist).toEqual([]);
+  });
+
+  it('removes and moves with the DJ role taken from the member\'s role ids', async () => {
+    await store.update(FAKE_GUILD_ID, (s) => ({
+      ...s, settings: { ...s.settings, djRoleId: FAKE_DJ_ROLE_ID },
+      playlist: [entry(3, 'One', alice.id), entry(4, 'Two', alice.id), entry(5, 'Three', alice.id)],
+    }));
+    const refused = await run(queueInteraction({ subcommand: 'remove', user: bob, options: [{ name: 'position', type: 4, value: 1 }] }));
+    expect(refused.data).toMatchObject({ content: "You can only remove your own songs; removing others' needs the DJ role or Manage Server.", flags: 64 });
+
+    const moved = await run(queueInteraction({ subcommand: 'move', user: bob, roles: [FAKE_DJ_ROLE_ID], options: [{ name: 'from', type: 4, value: 3 }, { name: 'to', type: 4, value: 1 }] }));
+    expect(moved.data.content).toBe('Moved "Three" from position 3 to position 1.');
+    const removed = await run(queueInteraction({ subcommand: 'remove', user: bob, roles: [FAKE_DJ_ROLE_ID], options: [{ name: 'position', type: 4, value: 2 }] }));
+    expect(removed.data.content).toBe('Removed "One" (position 2).');
+    expect((await store.get(FAKE_GUILD_ID)).playlist.map((e) => e.title)).toEqual(['Three', 'Two']);
+  });
+
+  it('says a subcommand that is not wired yet is not available', async () => {
+    const body = await run(queueInteraction({ subcommand: 'add', user: alice }));
+    expect(body.data.content).toBe('That command is not available yet.');
+    expect(body.data.flags).toBe(64);
+  });
+
+  it('made no unexpected REST calls and hit no handler errors', () => {
+    expect(discord.restCalls.filter((c) => !c.path.startsWith('/api/v10/interactions/'))).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,270 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+
+/**
+ * A fake Discord for tests, on 127.0.0.1 only: REST (`/api/v10/...`) and a JSON gateway on the same port.
+ * Every REST call and every gateway op the bot sends is recorded so a test can assert on them.
+ */
+
+export const FAKE_APP_ID = '111111111111111111';
+export const FAKE_GUILD_ID = '222222222222222222';
+export const FAKE_TEXT_CHANNEL_ID = '333333333333333331';
+export const FAKE_VOICE_CHANNEL_ID = '333333333333333332';
+export const FAKE_DJ_ROLE_ID = '444444444444444441';
+export const FAKE_QUEUE_COMMAND_ID = '555555555555555555';
+export const FAKE_OWNER_ID = '666666666666666666';
+
+/** Permission bit strings as Discord sends them. */
+export const PERMISSIONS = {
+  none: '0',
+  /** View Channel, Send Messages, Use Application Commands, Connect, Speak. */
+  member: String((1n << 10n) | (1n << 11n) | (1n << 31n) | (1n << 20n) | (1n << 21n)),
+  manageGuild: String((1n << 5n) | (1n << 10n) | (1n << 11n) | (1n << 31n)),
+} as const;
+
+export interface RestCall {
+  method: string;
+  /** Path without the query string, e.g. `/api/v10/interactions/1/tok/callback`. */
+  path: string;
+  query: string;
+  body: unknown;
+}
+
+export interface GatewayOp {
+  op: number;
+  d: unknown;
+}
+
+export interface FakeUser {
+  id: string;
+  username: string;
+}
+
+export interface InteractionSpec {
+  subcommand: string;
+  options?: { name: string; type: number; value: string | number | boolean }[];
+  user: FakeUser;
+  roles?: string[];
+  permissions?: string;
+}
+
+export interface FakeDiscord {
+  port: number;
+  /** For `new Client({ rest: { api } })`. */
+  apiBase: string;
+  restCalls: RestCall[];
+  gatewayOps: GatewayOp[];
+  /** How many gateway connections were opened. */
+  connections(): number;
+  /** Sends INTERACTION_CREATE to every connected gateway client. */
+  pushInteraction(payload: Record<string, unknown>): void;
+  /** Resolves with the first recorded REST call matching, waiting up to `timeoutMs`. */
+  waitForRest(match: (call: RestCall) => boolean, timeoutMs?: number): Promise<RestCall>;
+  waitForGatewayOp(match: (op: GatewayOp) => boolean, timeoutMs?: number): Promise<GatewayOp>;
+  close(): Promise<void>;
+}
+
+let nextSnowflake = 900000000000000000n;
+function snowflake(): string {
+  nextSnowflake += 1n;
+  return String(nextSnowflake);
+}
+
+function apiUser(user: FakeUser, bot = false): Record<string, unknown> {
+  return { id: user.id, username: user.username, discriminator: '0', global_name: user.username, avatar: null, bot, flags: 0, public_flags: 0 };
+}
+
+function apiMember(user: FakeUser, roles: string[], bot = false): Record<string, unknown> {
+  return {
+    user: apiUser(user, bot), roles, nick: null, avatar: null, joined_at: '2025-01-01T00:00:00.000Z', premium_since: null,
+    deaf: false, mute: false, flags: 0, pending: false,
+  };
+}
+
+const BOT_USER: FakeUser = { id: FAKE_APP_ID, username: 'mini-dj' };
+
+/** A realistic APPLICATION_COMMAND payload for `/queue <subcommand>`, as Discord sends it over the gateway. */
+export function queueInteraction(spec: InteractionSpec): Record<string, unknown> {
+  const permissions = spec.permissions ?? PERMISSIONS.member;
+  return {
+    id: snowflake(),
+    application_id: FAKE_APP_ID,
+    type: 2,
+    data: {
+      id: FAKE_QUEUE_COMMAND_ID,
+      name: 'queue',
+      type: 1,
+      guild_id: FAKE_GUILD_ID,
+      options: [{ type: 1, name: spec.subcommand, options: spec.options ?? [] }],
+    },
+    guild_id: FAKE_GUILD_ID,
+    guild: { id: FAKE_GUILD_ID, locale: 'en-US', features: [] },
+    channel_id: FAKE_TEXT_CHANNEL_ID,
+    channel: { id: FAKE_TEXT_CHANNEL_ID, type: 0, guild_id: FAKE_GUILD_ID, name: 'general', nsfw: false, flags: 0, permissions },
+    member: { ...apiMember(spec.user, spec.roles ?? []), permissions },
+    token: `fake-token-${snowflake()}`,
+    version: 1,
+    app_permissions: PERMISSIONS.member,
+    locale: 'en-US',
+    guild_locale: 'en-US',
+    entitlements: [],
+    authorizing_integration_owners: { '0': FAKE_GUILD_ID },
+    context: 0,
+    attachment_size_limit: 10485760,
+  };
+}
+
+function guildCreate(): Record<string, unknown> {
+  const everyone = { id: FAKE_GUILD_ID, name: '@everyone', permissions: PERMISSIONS.member, position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 };
+  const dj = { id: FAKE_DJ_ROLE_ID, name: 'DJ', permissions: PERMISSIONS.member, position: 1, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 };
+  return {
+    id: FAKE_GUILD_ID, name: 'Fake Club', icon: null, splash: null, discovery_splash: null, owner_id: FAKE_OWNER_ID,
+    afk_channel_id: null, afk_timeout: 300, verification_level: 0, default_message_notifications: 0, explicit_content_filter: 0,
+    roles: [everyone, dj], emojis: [], stickers: [], features: [], mfa_level: 0, system_channel_id: null, system_channel_flags: 0,
+    rules_channel_id: null, vanity_url_code: null, description: null, banner: null, premium_tier: 0, premium_subscription_count: 0,
+    preferred_locale: 'en-US', public_updates_channel_id: null, nsfw_level: 0, premium_progress_bar_enabled: false,
+    joined_at: '2025-01-01T00:00:00.000Z', large: false, unavailable: false, member_count: 2,
+    members: [apiMember(BOT_USER, [], true), apiMember({ id: FAKE_OWNER_ID, username: 'owner' }, [])],
+    channels: [
+      { id: FAKE_TEXT_CHANNEL_ID, type: 0, name: 'general', position: 0, permission_overwrites: [], parent_id: null, nsfw: false, topic: null, rate_limit_per_user: 0, last_message_id: null, flags: 0 },
+      { id: FAKE_VOICE_CHANNEL_ID, type: 2, name: 'DJ Booth', position: 1, permission_overwrites: [], parent_id: null, bitrate: 64000, user_limit: 0, rtc_region: null, nsfw: false, rate_limit_per_user: 0, flags: 0 },
+    ],
+    threads: [], presences: [], stage_instances: [], guild_scheduled_events: [], soundboard_sounds: [],
+    voice_states: [{ channel_id: FAKE_VOICE_CHANNEL_ID, user_id: FAKE_OWNER_ID, session_id: 'owner-voice', deaf: false, mute: false, self_deaf: false, self_mute: false, self_video: false, suppress: false, request_to_speak_timestamp: null }],
+  };
+}
+
+function messageObject(content: unknown): Record<string, unknown> {
+  return {
+    id: snowflake(), channel_id: FAKE_TEXT_CHANNEL_ID, author: apiUser(BOT_USER, true), content: typeof content === 'string' ? content : '',
+    timestamp: new Date().toISOString(), edited_timestamp: null, tts: false, mention_everyone: false, mentions: [], mention_roles: [],
+    attachments: [], embeds: [], pinned: false, type: 20, flags: 0, components: [],
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function send(res: ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+function waitFor<T>(list: T[], match: (item: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs;
+    const check = (): void => {
+      const found = list.find(match);
+      if (found !== undefined) return resolve(found);
+      if (Date.now() > deadline) return reject(new Error(`fake Discord: no ${what} matched within ${timeoutMs} ms`));
+      setTimeout(check, 10);
+    };
+    check();
+  });
+}
+
+export async function startFakeDiscord(): Promise<FakeDiscord> {
+  const restCalls: RestCall[] = [];
+  const gatewayOps: GatewayOp[] = [];
+  const sockets = new Set<WebSocket>();
+  const sequence = new WeakMap<WebSocket, number>();
+  let connectionCount = 0;
+  let port = 0;
+
+  const dispatch = (ws: WebSocket, t: string, d: unknown): void => {
+    const s = (sequence.get(ws) ?? 0) + 1;
+    sequence.set(ws, s);
+    ws.send(JSON.stringify({ op: 0, t, s, d }));
+  };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const method = req.method ?? 'GET';
+      const body = parseJson(await readBody(req));
+      if (method === 'GET' && url.pathname === '/api/v10/gateway/bot') {
+        return send(res, 200, {
+          url: `ws://127.0.0.1:${port}`, shards: 1,
+          session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
+        });
+      }
+      restCalls.push({ method, path: url.pathname, query: url.search, body });
+      if (method === 'POST' && /^\/api\/v10\/interactions\/\d+\/[^/]+\/callback$/.test(url.pathname)) return send(res, 204);
+      const webhook = /^\/api\/v10\/webhooks\/\d+\/[^/]+(\/messages\/[^/]+)?$/.exec(url.pathname);
+      if (webhook && (method === 'PATCH' || method === 'POST')) {
+        return send(res, 200, messageObject((body as { content?: unknown } | undefined)?.content));
+      }
+      return send(res, 404, { message: '404: Not Found', code: 0 });
+    })().catch((error: unknown) => send(res, 500, { message: String(error), code: 0 }));
+  });
+
+  // Any upgrade path is the gateway (the bot asks for `/?v=10&encoding=json`).
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => {
+    connectionCount += 1;
+    sockets.add(ws);
+    ws.on('close', () => sockets.delete(ws));
+    ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 41_250 } }));
+    ws.on('message', (raw: Buffer) => {
+      const packet = parseJson(raw.toString('utf8')) as GatewayOp;
+      gatewayOps.push({ op: packet.op, d: packet.d });
+      if (packet.op === 1) ws.send(JSON.stringify({ op: 11 }));
+      if (packet.op === 2) {
+        dispatch(ws, 'READY', {
+          v: 10, user: { ...apiUser(BOT_USER, true), verified: true, mfa_enabled: false },
+          guilds: [{ id: FAKE_GUILD_ID, unavailable: true }], session_id: 'fake-session',
+          resume_gateway_url: `ws://127.0.0.1:${port}`, shard: [0, 1], application: { id: FAKE_APP_ID, flags: 0 },
+          private_channels: [], relationships: [], presences: [], guild_join_requests: [], geo_ordered_rtc_regions: [],
+        });
+        dispatch(ws, 'GUILD_CREATE', guildCreate());
+      }
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+
+  return {
+    port,
+    apiBase: `http://127.0.0.1:${port}/api`,
+    restCalls,
+    gatewayOps,
+    connections: () => connectionCount,
+    pushInteraction(payload) {
+      if (sockets.size === 0) throw new Error('fake Discord: no gateway client is connected');
+      for (const ws of sockets) dispatch(ws, 'INTERACTION_CREATE', payload);
+    },
+    waitForRest: (match, timeoutMs = 5000) => waitFor(restCalls, match, timeoutMs, 'REST call'),
+    waitForGatewayOp: (match, timeoutMs = 5000) => waitFor(gatewayOps, match, timeoutMs, 'gateway op'),
+    async close() {
+      for (const ws of sockets) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
