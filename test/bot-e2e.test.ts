@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
+import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
 import { createBot } from '../src/bot/create-bot.ts';
 import type { Bot } from '../src/bot/create-bot.ts';
+import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
 import type { PlaylistEntry } from '../src/db/guild-store.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
@@ -22,6 +24,8 @@ function entry(n: number, title: string, requesterId: string): PlaylistEntry {
 
 let tmp: ReturnType<typeof makeTempDir>;
 let store: GuildStore;
+let analyses: AnalysisStore;
+let pool: AnalyzerPool;
 let discord: FakeDiscord;
 let bot: Bot;
 const errors: unknown[] = [];
@@ -36,21 +40,25 @@ async function run(payload: Record<string, unknown>): Promise<CallbackBody> {
 beforeAll(async () => {
   tmp = makeTempDir();
   store = await GuildStore.open(path.join(tmp.dir, 'guilds.sqlite'));
+  analyses = await AnalysisStore.open(path.join(tmp.dir, 'analyses.sqlite'));
+  pool = new AnalyzerPool();
   discord = await startFakeDiscord();
-  bot = createBot({ config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, restApi: discord.apiBase, onError: (e) => errors.push(e) });
+  bot = createBot({ config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, pool, restApi: discord.apiBase, onError: (e) => errors.push(e) });
   await bot.start();
 });
 
 afterAll(async () => {
   await bot?.stop();
   await discord?.close();
+  await pool?.close();
+  await analyses?.close();
   await store?.close();
   tmp?.cleanup();
 });
 
 describe('the bot against a fake Discord on loopback', () => {
   it('refuses to start when DISCORD_CLIENT_ID is not the token\'s application', async () => {
-    const wrong = createBot({ config: { token: 'MTIz.abc.def', clientId: '999999999999999999' }, store, restApi: discord.apiBase, onError: (e) => errors.push(e) });
+    const wrong = createBot({ config: { token: 'MTIz.abc.def', clientId: '999999999999999999' }, store, analyses, pool, restApi: discord.apiBase, onError: (e) => errors.push(e) });
     await expect(wrong.start()).rejects.toThrow(/does not match/);
     expect(wrong.client.isReady()).toBe(false);
   });
@@ -113,9 +121,9 @@ describe('the bot against a fake Discord on loopback', () => {
     expect((await store.get(FAKE_GUILD_ID)).playlist.map((e) => e.title)).toEqual(['Three', 'Two']);
   });
 
-  it('says a subcommand that is not wired yet is not available', async () => {
+  it('asks for a file, a url or a track when /queue add gets none, ephemerally', async () => {
     const body = await run(queueInteraction({ subcommand: 'add', user: alice }));
-    expect(body.data.content).toBe('That command is not available yet.');
+    expect(body.data.content).toBe('Give a file, a url or a track to add.');
     expect(body.data.flags).toBe(64);
   });
 

@@ -16,7 +16,7 @@ function inGuild(fn: (interaction: ChatInputCommandInteraction, guildId: string)
   };
 }
 
-/** `/queue list|remove|move|clear`. `/queue add` is not routed yet (the router answers that it is not available). */
+/** `/queue list|remove|move|clear`. `/queue add` downloads and analyses, so it lives in queue-add-handler.ts. */
 export function queueHandlers(store: GuildStore): CommandHandlers {
   return {
     'queue list': inGuild((i, guildId) => listQueue(store, guildId, i.options.getInteger('page') ?? 1)),

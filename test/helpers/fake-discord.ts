@@ -16,6 +16,7 @@ export const FAKE_VOICE_CHANNEL_ID = '333333333333333332';
 export const FAKE_DJ_ROLE_ID = '444444444444444441';
 export const FAKE_QUEUE_COMMAND_ID = '555555555555555555';
 export const FAKE_OWNER_ID = '666666666666666666';
+export const FAKE_SUGGEST_COMMAND_ID = '555555555555555556';
 
 /** Permission bit strings as Discord sends them. */
 export const PERMISSIONS = {
@@ -49,6 +50,14 @@ export interface InteractionSpec {
   user: FakeUser;
   roles?: string[];
   permissions?: string;
+  /** `data.resolved`, e.g. `{ attachments: { [id]: attachment } }` for attachment options (see `fakeAttachment`). */
+  resolved?: Record<string, unknown>;
+}
+
+/** A resolved attachment as Discord sends it in `data.resolved.attachments`, hosted at `url`. */
+export function fakeAttachment(url: string, filename: string, size: number, contentType = 'audio/wav'): Record<string, unknown> {
+  const id = snowflake();
+  return { id, filename, size, url, proxy_url: url, content_type: contentType, ephemeral: true };
 }
 
 export interface FakeDiscord {
@@ -88,17 +97,27 @@ const BOT_USER: FakeUser = { id: FAKE_APP_ID, username: 'mini-dj' };
 
 /** A realistic APPLICATION_COMMAND payload for `/queue <subcommand>`, as Discord sends it over the gateway. */
 export function queueInteraction(spec: InteractionSpec): Record<string, unknown> {
+  return commandInteraction(FAKE_QUEUE_COMMAND_ID, 'queue', [{ type: 1, name: spec.subcommand, options: spec.options ?? [] }], spec);
+}
+
+/** `/suggest` (no subcommand: the options sit directly on the command). */
+export function suggestInteraction(spec: Omit<InteractionSpec, 'subcommand'>): Record<string, unknown> {
+  return commandInteraction(FAKE_SUGGEST_COMMAND_ID, 'suggest', spec.options ?? [], spec);
+}
+
+function commandInteraction(commandId: string, name: string, options: unknown[], spec: Omit<InteractionSpec, 'subcommand'>): Record<string, unknown> {
   const permissions = spec.permissions ?? PERMISSIONS.member;
   return {
     id: snowflake(),
     application_id: FAKE_APP_ID,
     type: 2,
     data: {
-      id: FAKE_QUEUE_COMMAND_ID,
-      name: 'queue',
+      id: commandId,
+      name,
       type: 1,
       guild_id: FAKE_GUILD_ID,
-      options: [{ type: 1, name: spec.subcommand, options: spec.options ?? [] }],
+      options,
+      ...(spec.resolved ? { resolved: spec.resolved } : {}),
     },
     guild_id: FAKE_GUILD_ID,
     guild: { id: FAKE_GUILD_ID, locale: 'en-US', features: [] },

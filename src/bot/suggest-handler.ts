@@ -1,0 +1,54 @@
+import { suggestNext } from '../ai/suggest.ts';
+import type { AnalysisStore, StoredAnalysis } from '../db/analysis-store.ts';
+import type { GuildStore } from '../db/guild-store.ts';
+import type { CommandHandler } from './interaction-router.ts';
+import { FAILED } from './interaction-router.ts';
+import type { LazyScorer } from './lazy-scorer.ts';
+import { GUILD_ONLY } from './queue-handler.ts';
+import { replyEphemeral } from './reply-result.ts';
+import { findTrack, libraryTitle, loadLibrary, toLibraryEntry } from './server-library.ts';
+import { suggestReply } from './suggest-reply.ts';
+
+export const EMPTY_LIBRARY = 'The server library is empty. Add songs with /queue add, then ask again.';
+export const NOTHING_QUEUED = 'Nothing is queued to suggest after. Name a track: /suggest track:<title>.';
+
+export function trackNotFound(query: string): string {
+  return `No track in the server library matches "${query.slice(0, 100)}". Use its title or the start of its content hash.`;
+}
+
+const DEFAULT_COUNT = 5;
+
+/** `/suggest [track] [count]`: what mixes well after a track (default: the most recently added playlist entry). */
+export function suggestHandler(store: GuildStore, analyses: AnalysisStore, scorer: LazyScorer): CommandHandler {
+  return async (interaction) => {
+    const guildId = interaction.guildId;
+    if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
+    const library = await loadLibrary(analyses);
+    if (library.length === 0) return replyEphemeral(interaction, EMPTY_LIBRARY);
+
+    const query = interaction.options.getString('track');
+    let from: StoredAnalysis | undefined;
+    if (query !== null) {
+      from = findTrack(library, query);
+      if (!from) return replyEphemeral(interaction, trackNotFound(query));
+    } else {
+      const { playlist } = await store.get(guildId);
+      const latest = playlist.reduce<(typeof playlist)[number] | undefined>((a, e) => (!a || e.addedAt >= a.addedAt ? e : a), undefined);
+      if (!latest) return replyEphemeral(interaction, NOTHING_QUEUED);
+      from = library.find((r) => r.hash === latest.hash);
+      if (!from) return replyEphemeral(interaction, `"${latest.title}" is no longer in the server library. Name another track: /suggest track:<title>.`);
+    }
+    const title = libraryTitle(from);
+    if (library.length < 2) return replyEphemeral(interaction, suggestReply(title, []).content ?? EMPTY_LIBRARY);
+
+    await interaction.deferReply();
+    try {
+      const count = interaction.options.getInteger('count') ?? DEFAULT_COUNT;
+      const suggestions = await suggestNext(await scorer.get(), toLibraryEntry(from), library.map(toLibraryEntry), count);
+      await interaction.editReply({ content: '', ...suggestReply(title, suggestions), allowedMentions: { parse: [] } });
+    } catch (error) {
+      await interaction.editReply({ content: FAILED, allowedMentions: { parse: [] } });
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
+import { createBot } from '../src/bot/create-bot.ts';
+import type { Bot } from '../src/bot/create-bot.ts';
+import { AnalysisStore } from '../src/db/analysis-store.ts';
+import { GuildStore } from '../src/db/guild-store.ts';
+import { PRIVATE_ADDRESS } from '../src/ingest/vet-url.ts';
+import { writeSynthTrack } from '../src/synth/synth-cli.ts';
+import { structureForBars } from '../src/synth/track-synth.ts';
+import { makeLongMp3, makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { FAKE_APP_ID, FAKE_GUILD_ID, fakeAttachment, queueInteraction, startFakeDiscord, suggestInteraction } from './helpers/fake-discord.ts';
+import type { FakeDiscord, RestCall } from './helpers/fake-discord.ts';
+
+interface MessageBody {
+  content?: string;
+  flags?: number;
+  embeds?: { title?: string; fields?: { name: string; value: string }[] }[];
+  components?: { type: number; components: { type: number; custom_id: string; label: string }[] }[];
+}
+
+const alice = { id: '700000000000000001', username: 'alice' };
+const bob = { id: '700000000000000002', username: 'bob' };
+
+let tmp: ReturnType<typeof makeTempDir>;
+let downloadDir: string;
+let store: GuildStore;
+let analyses: AnalysisStore;
+let pool: AnalyzerPool;
+let discord: FakeDiscord;
+let bot: Bot;
+let cdn: Server;
+let cdnBase: string;
+const errors: unknown[] = [];
+/** What the loopback "CDN" serves: path → body and content type. */
+const served = new Map<string, { body: Buffer; type: string }>();
+
+function callbackPath(payload: Record<string, unknown>): string {
+  return `/api/v10/interactions/${String(payload.id)}/${String(payload.token)}/callback`;
+}
+
+/** Pushes an interaction, expects a deferral, and waits for the edited original reply. */
+async function runDeferred(payload: Record<string, unknown>): Promise<MessageBody> {
+  discord.pushInteraction(payload);
+  const deferral = await discord.waitForRest((c) => c.method === 'POST' && c.path === callbackPath(payload));
+  expect((deferral.body as { type: number }).type).toBe(5);
+  const edit: RestCall = await discord.waitForRest(
+    // discord.js percent-encodes the `@` of `@original`.
+    (c) => c.method === 'PATCH' && decodeURIComponent(c.path) === `/api/v10/webhooks/${FAKE_APP_ID}/${String(payload.token)}/messages/@original`,
+    120_000,
+  );
+  return edit.body as MessageBody;
+}
+
+function serve(name: string, body: Buffer, type: string): string {
+  served.set(`/${name}`, { body, type });
+  return `${cdnBase}/${name}`;
+}
+
+beforeAll(async () => {
+  tmp = makeTempDir();
+  downloadDir = path.join(tmp.dir, 'downloads');
+  mkdirSync(downloadDir);
+  store = await GuildStore.open(path.join(tmp.dir, 'guilds.sqlite'));
+  analyses = await AnalysisStore.open(path.join(tmp.dir, 'analyses.sqlite'));
+  pool = new AnalyzerPool();
+
+  cdn = createServer((req, res) => {
+    const file = served.get(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+    if (!file) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length }).end(file.body);
+  });
+  await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', () => resolve()));
+  cdnBase = `http://127.0.0.1:${(cdn.address() as AddressInfo).port}`;
+
+  const a = path.join(tmp.dir, 'media', 'night-drive.wav');
+  const b = path.join(tmp.dir, 'media', 'warehouse-sunrise.wav');
+  await writeSynthTrack(a, { bpm: 126, key: 'A', scale: 'minor', seed: 1, sections: structureForBars(16) });
+  await writeSynthTrack(b, { bpm: 128, key: 'E', scale: 'minor', seed: 2, sections: structureForBars(16) });
+  serve('tracks/night%20drive.wav', readFileSync(a), 'audio/wav');
+  serve('attachments/1/2/warehouse-sunrise.wav', readFileSync(b), 'audio/wav');
+  serve('page.html', Buffer.from('<!doctype html><html><head><title>Song</title></head><body>Play</body></html>'), 'text/html');
+  const long = makeLongMp3(path.join(tmp.dir, 'media', 'long.mp3'), 3);
+  serve('long.mp3', readFileSync(long), 'audio/mpeg');
+
+  discord = await startFakeDiscord();
+  bot = createBot({
+    config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, pool, downloadDir,
+    isAllowedAddress: (ip) => ip === '127.0.0.1', restApi: discord.apiBase, onError: (e) => errors.push(e),
+  });
+  await bot.start();
+}, 120_000);
+
+afterAll(async () => {
+  await bot?.stop();
+  await discord?.close();
+  await new Promise<void>((resolve) => (cdn ? cdn.close(() => resolve()) : resolve()));
+  await pool?.close();
+  await analyses?.close();
+  await store?.close();
+  tmp?.cleanup();
+});
+
+const SUMMARY = String.raw`\d+\.\d BPM, [A-G][#b]? (major|minor) \(\d{1,2}[AB]\), \d+:\d\d`;
+
+describe('/queue add and /suggest against a fake Discord and a loopback CDN', () => {
+  it('adds a url: defers, downloads, analyses, edits the reply and stores the entry', async () => {
+    const body = await runDeferred(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: `${cdnBase}/tracks/night%20drive.wav` }] }));
+    expect(body.content).toMatch(new RegExp(`^Added "night drive" at position 1 — ${SUMMARY}\\.$`));
+    const { playlist } = await store.get(FAKE_GUILD_ID);
+    expect(playlist).toHaveLength(1);
+    expect(playlist[0]).toMatchObject({ title: 'night drive', requesterId: alice.id });
+    expect(await analyses.get(playlist[0]!.hash)).toBeDefined();
+    expect(readdirSync(downloadDir)).toEqual([]);
+  }, 120_000);
+
+  it('adds an uploaded file through its attachment url', async () => {
+    const url = `${cdnBase}/attachments/1/2/warehouse-sunrise.wav`;
+    const attachment = fakeAttachment(url, 'warehouse-sunrise.wav', statSync(path.join(tmp.dir, 'media', 'warehouse-sunrise.wav')).size);
+    const payload = queueInteraction({
+      subcommand: 'add', user: bob, options: [{ name: 'file', type: 11, value: String(attachment.id) }],
+      resolved: { attachments: { [String(attachment.id)]: attachment } },
+    });
+    const body = await runDeferred(payload);
+    expect(body.content).toMatch(new RegExp(`^Added "warehouse-sunrise" at position 2 — ${SUMMARY}\\.$`));
+    expect((await store.get(FAKE_GUILD_ID)).playlist.map((e) => e.title)).toEqual(['night drive', 'warehouse-sunrise']);
+    expect(readdirSync(downloadDir)).toEqual([]);
+  }, 120_000);
+
+  it('refuses a web page, keeps the store and leaves no download behind', async () => {
+    const before = await store.get(FAKE_GUILD_ID);
+    const body = await runDeferred(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: `${cdnBase}/page.html` }] }));
+    expect(body.content).toBe('That link is not an audio file (it looks like a web page).');
+    expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
+    expect(readdirSync(downloadDir)).toEqual([]);
+  });
+
+  it('refuses the cloud metadata address without contacting it', async () => {
+    const before = await store.get(FAKE_GUILD_ID);
+    const body = await runDeferred(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: 'http://169.254.169.254/latest/meta-data' }] }));
+    expect(body.content).toBe(PRIVATE_ADDRESS);
+    expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
+  });
+
+  it('refuses a 3-hour MP3 as too long', async () => {
+    const before = await store.get(FAKE_GUILD_ID);
+    const body = await runDeferred(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: `${cdnBase}/long.mp3` }] }));
+    expect(body.content).toMatch(/^The audio is 3:00:\d\d long; the limit is 20:00/);
+    expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
+    expect(readdirSync(downloadDir)).toEqual([]);
+  }, 120_000);
+
+  it('suggests what mixes after the most recently added track, with a button to queue it', async () => {
+    const body = await runDeferred(suggestInteraction({ user: alice }));
+    expect(body.embeds?.[0]?.title).toBe('What mixes well after warehouse-sunrise');
+    expect(body.embeds?.[0]?.fields?.[0]?.name).toMatch(/^1\. night drive — \d+ %$/);
+    const button = body.components?.[0]?.components[0];
+    expect(button?.custom_id).toBe(`queue-add:${(await store.get(FAKE_GUILD_ID)).playlist[0]!.hash}`);
+  }, 60_000);
+
+  it('answers /suggest for an unknown track ephemerally, saying what to use', async () => {
+    const payload = suggestInteraction({ user: alice, options: [{ name: 'track', type: 3, value: 'no such song' }] });
+    discord.pushInteraction(payload);
+    const call = await discord.waitForRest((c) => c.method === 'POST' && c.path === callbackPath(payload));
+    expect((call.body as { data: MessageBody }).data).toMatchObject({ content: expect.stringContaining('No track in the server library matches "no such song"') as unknown, flags: 64 });
+  });
+
+  it('adds a track from the server library by hash prefix, without a download', async () => {
+    const [first] = (await store.get(FAKE_GUILD_ID)).playlist;
+    await store.update(FAKE_GUILD_ID, (st) => ({ ...st, playlist: st.playlist.slice(1) }));
+    const payload = queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'track', type: 3, value: first!.hash.slice(0, 10) }] });
+    discord.pushInteraction(payload);
+    const call = await discord.waitForRest((c) => c.method === 'POST' && c.path === callbackPath(payload));
+    const reply = call.body as { type: number; data: MessageBody };
+    expect(reply.type).toBe(4);
+    expect(reply.data.content).toMatch(new RegExp(`^Added "night drive" at position 2 — ${SUMMARY}\\.$`));
+    expect((await store.get(FAKE_GUILD_ID)).playlist.map((e) => e.hash)).toEqual([expect.any(String), first!.hash]);
+  });
+
+  it('hit no handler errors', () => {
+    expect(errors).toEqual([]);
+  });
+});
