@@ -10,5 +10,5 @@ export interface AnalysisJob {
 }
 
 export type AnalysisReply =
-  | { id: number; ok: true; analysis: TrackAnalysis; peakHeapBytes: number }
+  | { id: number; ok: true; analysis: TrackAnalysis }
   | { id: number; ok: false; code: AudioInputErrorCode; message: string };

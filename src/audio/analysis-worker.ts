@@ -13,7 +13,7 @@ port.on('message', async (job: AnalysisJob) => {
   try {
     const input = await decodeForAnalysis(job.file, job.limits, job.ffmpeg);
     const analysis = analyzePcm(input, loadEssentia());
-    reply = { id: job.id, ok: true, analysis, peakHeapBytes: process.memoryUsage().rss };
+    reply = { id: job.id, ok: true, analysis };
   } catch (err) {
     const code = err instanceof AudioInputError ? err.code : 'analysis-failed';
     const message = err instanceof Error ? err.message : String(err);

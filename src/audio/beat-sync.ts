@@ -7,14 +7,10 @@ export interface SpanFeatures {
   high: number[];
   energy: number[];
   centroid: number[];
-  lowFlux: number[];
-  midFlux: number[];
-  flux: number[];
   chroma: Float64Array[];
   /** Flux in the first sixth of the span: the attack at its start. */
   attackLowFlux: number[];
   attackMidFlux: number[];
-  attackFlux: number[];
 }
 
 function frameIndex(frames: SpectralFrames, t: number): number {
@@ -24,13 +20,13 @@ function frameIndex(frames: SpectralFrames, t: number): number {
 
 export function spanFeatures(frames: SpectralFrames, edges: number[]): SpanFeatures {
   const out: SpanFeatures = {
-    low: [], mid: [], high: [], energy: [], centroid: [], lowFlux: [], midFlux: [], flux: [], chroma: [], attackLowFlux: [], attackMidFlux: [], attackFlux: [],
+    low: [], mid: [], high: [], energy: [], centroid: [], chroma: [], attackLowFlux: [], attackMidFlux: [],
   };
   for (let s = 0; s + 1 < edges.length; s++) {
     const a = frameIndex(frames, edges[s]!);
     const b = Math.max(a + 1, frameIndex(frames, edges[s + 1]!));
     const attackEnd = a + Math.max(1, Math.round((b - a) / 6));
-    let low = 0, mid = 0, high = 0, centroid = 0, lowFlux = 0, midFlux = 0, flux = 0, aLow = 0, aMid = 0, aAll = 0;
+    let low = 0, mid = 0, high = 0, centroid = 0, aLow = 0, aMid = 0;
     const chroma = new Float64Array(12);
     let n = 0;
     for (let f = a; f < b && f < frames.count; f++, n++) {
@@ -38,14 +34,10 @@ export function spanFeatures(frames: SpectralFrames, edges: number[]): SpanFeatu
       mid += frames.mid[f]!;
       high += frames.high[f]!;
       centroid += frames.centroid[f]!;
-      lowFlux += frames.lowFlux[f]!;
-      midFlux += frames.midFlux[f]!;
-      flux += frames.flux[f]!;
       // Attack window reaches one frame back: the flux of an onset lands on the frame that contains it.
       if (f < attackEnd) {
         aLow += frames.lowFlux[f]!;
         aMid += frames.midFlux[f]!;
-        aAll += frames.flux[f]!;
       }
       for (let c = 0; c < 12; c++) chroma[c]! += frames.chroma[f * 12 + c]!;
     }
@@ -55,12 +47,8 @@ export function spanFeatures(frames: SpectralFrames, edges: number[]): SpanFeatu
     out.high.push(high / k);
     out.energy.push((low + mid + high) / k);
     out.centroid.push(centroid / k);
-    out.lowFlux.push(lowFlux / k);
-    out.midFlux.push(midFlux / k);
-    out.flux.push(flux / k);
     out.attackLowFlux.push(aLow);
     out.attackMidFlux.push(aMid);
-    out.attackFlux.push(aAll);
     out.chroma.push(chroma);
   }
   return out;

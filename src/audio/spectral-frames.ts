@@ -18,8 +18,7 @@ export interface SpectralFrames {
   high: Float32Array;
   /** Spectral centroid in Hz. */
   centroid: Float32Array;
-  /** Half-wave-rectified log-magnitude flux, whole band and per band. */
-  flux: Float32Array;
+  /** Half-wave-rectified log-magnitude flux of the low and mid bands (bass/kick and snare/clap onsets). */
   lowFlux: Float32Array;
   midFlux: Float32Array;
   /** 12 chroma values per frame (C = 0), 60 Hz - 5 kHz. */
@@ -59,7 +58,6 @@ export function computeSpectralFrames(mono: Float32Array, sampleRate: number, sp
     mid: new Float32Array(count),
     high: new Float32Array(count),
     centroid: new Float32Array(count),
-    flux: new Float32Array(count),
     lowFlux: new Float32Array(count),
     midFlux: new Float32Array(count),
     chroma: new Float32Array(count * 12),
@@ -77,7 +75,7 @@ export function computeSpectralFrames(mono: Float32Array, sampleRate: number, sp
       im[i] = 0;
     }
     fft.transform(re, im);
-    let low = 0, mid = 0, high = 0, weighted = 0, total = 0, flux = 0, lowFlux = 0, midFlux = 0;
+    let low = 0, mid = 0, high = 0, weighted = 0, total = 0, lowFlux = 0, midFlux = 0;
     const keep = f % spectrumStride === 0 ? new Float32Array(bins) : undefined;
     for (let b = 1; b < bins; b++) {
       const power = re[b]! * re[b]! + im[b]! * im[b]!;
@@ -92,7 +90,6 @@ export function computeSpectralFrames(mono: Float32Array, sampleRate: number, sp
       logMag[b] = lm;
       const d = lm - prevLogMag[b]!;
       if (d > 0) {
-        flux += d;
         if (b < lowEnd) lowFlux += d;
         else if (b < midEnd) midFlux += d;
       }
@@ -104,7 +101,6 @@ export function computeSpectralFrames(mono: Float32Array, sampleRate: number, sp
     out.mid[f] = mid;
     out.high[f] = high;
     out.centroid[f] = total > 0 ? weighted / total : 0;
-    out.flux[f] = flux;
     out.lowFlux[f] = lowFlux;
     out.midFlux[f] = midFlux;
     if (keep) out.spectra.push(keep);

@@ -26,7 +26,6 @@ const PHASES = designPhases();
  */
 export class TruePeakMeter {
   private readonly history: Float64Array[];
-  private samplePeak = 0;
   private truePeak = 0;
 
   readonly channels: number;
@@ -45,7 +44,6 @@ export class TruePeakMeter {
         const x = interleaved[i]!;
         h[TAPS_PER_PHASE - 1] = x;
         const ax = Math.abs(x);
-        if (ax > this.samplePeak) this.samplePeak = ax;
         if (ax > this.truePeak) this.truePeak = ax;
         const mid = Math.abs(h[TAPS_PER_PHASE / 2]!);
         if (mid * 2 < this.truePeak) continue;
@@ -61,9 +59,5 @@ export class TruePeakMeter {
 
   truePeakDb(): number {
     return this.truePeak > 0 ? 20 * Math.log10(this.truePeak) : -Infinity;
-  }
-
-  samplePeakDb(): number {
-    return this.samplePeak > 0 ? 20 * Math.log10(this.samplePeak) : -Infinity;
   }
 }
