@@ -11,10 +11,10 @@ import type { OrderItem } from '../src/ai/set-order.ts';
 import { syntheticCrate } from '../src/ai/synthetic-crate.ts';
 import { normalize } from '../src/ai/train-scorer.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
+import { median } from '../src/audio/stats.ts';
 import { createRng } from '../src/util/prng.ts';
 import { mlpFromOnnx } from '../test/helpers/onnx-weights.ts';
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const ms = (x: number): string => `${x.toFixed(2)} ms`;
 const report: Record<string, number> = {};
 const scorer = await MixScorer.load();

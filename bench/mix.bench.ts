@@ -16,6 +16,7 @@ import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { DEMO_TRACKS, ensureDemoLibrary } from '../src/demo/demo-library.ts';
 import { measureSet } from '../src/eval/set-quality.ts';
 import type { SetQuality } from '../src/eval/set-quality.ts';
+import { median } from '../src/audio/stats.ts';
 import { loadSharedTruth, PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 
@@ -25,7 +26,6 @@ const WORK = path.join(PROJECT_ROOT, 'data', 'bench-mix');
 mkdirSync(OUT, { recursive: true });
 mkdirSync(WORK, { recursive: true });
 const report: Record<string, unknown> = {};
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 async function oggTruePeak(wav: string): Promise<number> {
   const ogg = wav.replace(/\.wav$/, '.ogg');

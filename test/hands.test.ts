@@ -6,6 +6,7 @@ import { MixScorer } from '../src/ai/mix-scorer.ts';
 import type { TrackAnalysis } from '../src/audio/analysis-types.ts';
 import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
 import { MIX_CHANNELS, MIX_RATE } from '../src/audio/deck-reader.ts';
+import { concatSamples } from '../src/audio/pcm.ts';
 import { SetEngine, setStartSec } from '../src/audio/set-engine.ts';
 import { planTransition } from '../src/audio/transition-plan.ts';
 import type { PlannedTrack } from '../src/audio/transition-plan.ts';
@@ -189,12 +190,7 @@ describe('when a transition is not rendered in time', () => {
       expect(tr.style).toBe('cut');
       expect(tr.explanation).toBe('the blend was not rendered in time, so a cut on the downbeat instead');
       // The set goes on with B from its entry downbeat, and there is sound on both sides of the cut.
-      const stereo = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
-      let o = 0;
-      for (const c of chunks) {
-        stereo.set(c, o);
-        o += c.length;
-      }
+      const stereo = concatSamples(chunks);
       const rms = (fromSec: number, toSec: number): number => {
         let e = 0;
         const a = Math.round(fromSec * MIX_RATE) * 2;

@@ -1,3 +1,4 @@
+import { camelotCodeOf } from './camelot-relation.ts';
 import type { HarmonicRelation } from './camelot-relation.ts';
 import type { PairFacts } from './pair-features.ts';
 import type { TrackDescriptor } from './track-descriptor.ts';
@@ -11,7 +12,7 @@ const RELATION_TEXT: Record<HarmonicRelation, string> = {
   clash: 'key clash',
 };
 
-const camelot = (d: TrackDescriptor): string => `${d.camelotNumber}${d.camelotLetter === 1 ? 'B' : 'A'}`;
+const camelot = (d: TrackDescriptor): string => camelotCodeOf(d.camelotNumber, d.camelotLetter);
 const signed = (x: number, digits: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
 
 /**

@@ -1,3 +1,4 @@
+import { gaussian } from '../util/prng.ts';
 import type { Rng } from '../util/prng.ts';
 
 /** Dense layer, weights row-major [out][in]. */
@@ -11,11 +12,6 @@ export interface DenseLayer {
 /** A small MLP: ReLU hidden layers, one sigmoid output. */
 export interface Mlp {
   layers: DenseLayer[];
-}
-
-function gaussian(rng: Rng): number {
-  const u = Math.max(1e-12, rng.next());
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
 }
 
 /** He-initialised network of the given layer sizes, e.g. [22, 64, 32, 1]. */

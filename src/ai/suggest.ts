@@ -1,3 +1,4 @@
+import { camelotCodeOf } from './camelot-relation.ts';
 import type { HarmonicRelation } from './camelot-relation.ts';
 import type { MixScorer } from './mix-scorer.ts';
 import { mixReasons } from './mix-reasons.ts';
@@ -35,7 +36,7 @@ export async function suggestNext(scorer: MixScorer, from: LibraryEntry, library
       title: entry.title,
       score: Number(score.toFixed(4)),
       bpm: d.bpm,
-      camelot: `${d.camelotNumber}${d.camelotLetter === 1 ? 'B' : 'A'}`,
+      camelot: camelotCodeOf(d.camelotNumber, d.camelotLetter),
       stretchPct: Number(facts.stretchPct.toFixed(2)),
       relation: facts.relation,
       reasons: mixReasons(from.descriptor, d, facts),

@@ -1,4 +1,4 @@
-import { createRng } from '../util/prng.ts';
+import { createRng, gaussian } from '../util/prng.ts';
 import type { Rng } from '../util/prng.ts';
 import { MFCC_DIMS } from './track-descriptor.ts';
 import type { TrackDescriptor } from './track-descriptor.ts';
@@ -10,11 +10,6 @@ const TIMBRE_CENTRES = [
   [145, 5, 30, 12, 2, -3, 6, 0, -2, 3, 1, 1],
   [110, 40, 0, 15, -6, 10, 4, -4, 3, 2, -2, 1],
 ];
-
-function gaussian(rng: Rng): number {
-  const u = Math.max(1e-12, rng.next());
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
-}
 
 function sampleBpm(rng: Rng): number {
   const style = rng.next();

@@ -2,6 +2,7 @@ import { AudioInputError } from './audio-input-error.ts';
 import { decodeAudioFile } from './decode.ts';
 import type { AudioLimits } from './limits.ts';
 import { LoudnessMeter } from './loudness.ts';
+import { concatSamples, toMono } from './pcm.ts';
 import { TruePeakMeter } from './true-peak.ts';
 
 /** essentia's rhythm algorithms assume 44.1 kHz. */
@@ -30,17 +31,10 @@ export async function decodeForAnalysis(file: string, limits: AudioLimits, ffmpe
     onChunk: (stereo) => {
       loudness.push(stereo);
       peak.push(stereo);
-      const mono = new Float32Array(stereo.length / 2);
-      for (let i = 0; i < mono.length; i++) mono[i] = 0.5 * (stereo[2 * i]! + stereo[2 * i + 1]!);
-      chunks.push(mono);
+      chunks.push(toMono(stereo, 2));
     },
   });
-  const mono = new Float32Array(result.frames);
-  let offset = 0;
-  for (const c of chunks) {
-    mono.set(c, offset);
-    offset += c.length;
-  }
+  const mono = concatSamples(chunks, result.frames);
   chunks.length = 0;
   const truePeakDb = peak.truePeakDb();
   const loudnessLufs = loudness.integrated();

@@ -1,8 +1,7 @@
-import { camelotRelation } from '../ai/camelot-relation.ts';
+import { camelotRelationOfCodes } from '../ai/camelot-relation.ts';
 import type { HarmonicRelation } from '../ai/camelot-relation.ts';
 import { tempoMatch } from '../ai/pair-features.ts';
 import type { Segment, TrackAnalysis } from './analysis-types.ts';
-import { parseCamelot } from './camelot.ts';
 import { tempoRamp } from './tempo-schedule.ts';
 import type { TempoSchedule } from './tempo-schedule.ts';
 
@@ -73,9 +72,7 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack): Transition
   const b = to.analysis;
   const exitBar = barOf(a.downbeats, a.cues.mixOut);
   const entryBar = barOf(b.downbeats, b.cues.mixIn);
-  const ca = parseCamelot(a.camelot);
-  const cb = parseCamelot(b.camelot);
-  const relation = camelotRelation(ca.number, ca.letter === 'B' ? 1 : 0, cb.number, cb.letter === 'B' ? 1 : 0);
+  const relation = camelotRelationOfCodes(a.camelot, b.camelot);
   const match = tempoMatch(a.bpm, b.bpm);
   const stretch = Math.abs(match.stretchPct);
   const keysMatter = Math.min(a.keyStrength, b.keyStrength) >= 0.6;

@@ -23,15 +23,6 @@ export function snapOnset(env: Float32Array, step: number, t: number, window: nu
   return { time: (at + Math.max(-0.5, Math.min(0.5, offset))) * step, strength: best };
 }
 
-export function toMono(interleaved: Float32Array, channels: number): Float32Array {
-  const mono = new Float32Array(interleaved.length / channels);
-  for (let i = 0; i < mono.length; i++) {
-    let s = 0;
-    for (let c = 0; c < channels; c++) s += interleaved[i * channels + c]!;
-    mono[i] = s / channels;
-  }
-  return mono;
-}
 
 /** The kick and bass band (below ~150 Hz): where a four-on-the-floor beat is unambiguous. */
 export function lowBand(mono: Float32Array, sampleRate: number, cutoffHz = 150): Float32Array {

@@ -6,7 +6,9 @@ import { outputDuration } from '../audio/tempo-schedule.ts';
 import { renderTransition } from '../audio/transition-render.ts';
 import type { PlannedTrack } from '../audio/transition-plan.ts';
 import { TruePeakMeter } from '../audio/true-peak.ts';
-import { alignmentEnvelope, fineOnsetEnvelope, lowBand, snapOnset, toMono } from './fine-onsets.ts';
+import { toMono } from '../audio/pcm.ts';
+import { median } from '../audio/stats.ts';
+import { alignmentEnvelope, fineOnsetEnvelope, lowBand, snapOnset } from './fine-onsets.ts';
 
 const BLOCK = 32;
 const STEP = BLOCK / MIX_RATE;
@@ -49,10 +51,6 @@ export interface SetQuality {
   maxIbiJumpVsSourcePct: number;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN;
-};
 
 /**
  * Each deck's beats in the set's time: track k plays from the previous transition's start, its own time mapped
@@ -216,7 +214,7 @@ async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transit
   let maxVsSource = 0;
   for (let k = 0; k < tracks.length; k++) {
     const track = tracks[k]!;
-    const source = await decodeMono(track.file, loudnessGain(track.analysis.loudnessLufs, targetLufs));
+    const source = await decodeMono(track, loudnessGain(track.analysis.loudnessLufs, targetLufs));
     const srcEnv = alignmentEnvelope(source, MIX_RATE, BLOCK);
     const map = setTimeOfTrack(k, transitions, tracks);
     const prev = transitions.find((x) => x.index === k - 1);
@@ -243,26 +241,14 @@ async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transit
   return { checked, maxJumpPct: maxJump, maxVsSourcePct: maxVsSource };
 }
 
-/** A whole track as the set's decks play it (48 kHz, loudness gain), mono. */
-async function decodeMono(file: string, gain: number): Promise<Float32Array> {
-  const deck = new DeckReader({ file, fromSec: 0, gain });
-  const parts: Float32Array[] = [];
+/** A whole track as the set's decks play it (48 kHz, loudness gain), mono; its length comes from the analysis. */
+async function decodeMono(track: PlannedTrack, gain: number): Promise<Float32Array> {
+  const deck = new DeckReader({ file: track.file, fromSec: 0, gain, highWaterFrames: Math.ceil(track.analysis.durationSec * MIX_RATE) });
   try {
-    for (;;) {
-      const chunk = await deck.read(MIX_RATE * 10);
-      parts.push(toMono(chunk, 2));
-      if (chunk.every((v) => v === 0)) break;
-    }
+    return toMono(await deck.read(Math.ceil(track.analysis.durationSec * MIX_RATE)), 2);
   } finally {
     deck.close();
   }
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], transitions: TransitionReport[], targetLufs: number): Promise<SetQuality> {

@@ -72,3 +72,9 @@ export function createRng(seed: number, tag: string): Rng {
   };
   return rng;
 }
+
+/** Standard normal draw (Box–Muller). */
+export function gaussian(rng: Rng): number {
+  const u = Math.max(1e-12, rng.next());
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
+}

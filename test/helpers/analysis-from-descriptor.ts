@@ -1,11 +1,12 @@
 import type { Segment, TrackAnalysis } from '../../src/audio/analysis-types.ts';
 import { ANALYZER_VERSION } from '../../src/audio/analyzer-version.ts';
 import { camelotCode, PITCH_CLASSES } from '../../src/audio/camelot.ts';
+import { camelotCodeOf } from '../../src/ai/camelot-relation.ts';
 import type { TrackDescriptor } from '../../src/ai/track-descriptor.ts';
 
 /** A stored-analysis record that describes back to (nearly) the given descriptor: lets tests put crates in a real store. */
 export function analysisFromDescriptor(d: TrackDescriptor): TrackAnalysis {
-  const code = `${d.camelotNumber}${d.camelotLetter === 1 ? 'B' : 'A'}`;
+  const code = camelotCodeOf(d.camelotNumber, d.camelotLetter);
   const scale = d.camelotLetter === 1 ? 'major' : 'minor';
   const key = PITCH_CLASSES.find((k) => camelotCode(k, scale) === code)!;
   const intro = Math.max(d.introBars, 8);
