@@ -27,17 +27,17 @@ mkdirSync(OUT, { recursive: true });
 mkdirSync(WORK, { recursive: true });
 const report: Record<string, unknown> = {};
 
-async function oggTruePeak(wav: string): Promise<number> {
+/** True peak of the set after Ogg Opus encoding, read to the set's known length. */
+async function oggTruePeak(wav: string, durationSec: number): Promise<number> {
   const ogg = wav.replace(/\.wav$/, '.ogg');
   await run(ffmpegPath(), ['-v', 'error', '-y', '-i', wav, '-c:a', 'libopus', '-b:a', '160k', ogg]);
   const deck = new DeckReader({ file: ogg, fromSec: 0 });
   const meter = new TruePeakMeter(2);
-  for (;;) {
-    const chunk = await deck.read(MIX_RATE * 10);
-    meter.push(chunk);
-    if (chunk.every((v) => v === 0)) break;
+  try {
+    for (let left = Math.ceil(durationSec * MIX_RATE); left > 0; left -= MIX_RATE * 10) meter.push(await deck.read(Math.min(left, MIX_RATE * 10)));
+  } finally {
+    deck.close();
   }
-  deck.close();
   return meter.truePeakDb();
 }
 
@@ -66,7 +66,7 @@ async function measureMix(name: string, files: string[], order: 'smart' | 'queue
   await scorer.close();
   const q = await measureSet(decodeWavInterleaved(readFileSync(wav)).stereo, result.tracks, result.transitions, -14);
   printQuality(name, q, result.report.durationSec, result.report.renderSec);
-  const ogg = await oggTruePeak(wav);
+  const ogg = await oggTruePeak(wav, result.report.durationSec);
   console.log(`  after Ogg Opus encoding (160 kb/s): true peak ${ogg.toFixed(2)} dBTP`);
   return { durationSec: result.report.durationSec, renderSec: result.report.renderSec, ...q, oggTruePeakDb: ogg, overlaps: q.overlaps.map(({ errorsMs: _e, ...o }) => o) };
 }
