@@ -4,7 +4,9 @@ import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
 import { createBot } from '../src/bot/create-bot.ts';
 import type { Bot } from '../src/bot/create-bot.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
+import { FeedbackStore } from '../src/db/feedback-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
+import { TrackFiles } from '../src/db/track-files.ts';
 import type { PlaylistEntry } from '../src/db/guild-store.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 import { FAKE_APP_ID, FAKE_DJ_ROLE_ID, FAKE_GUILD_ID, PERMISSIONS, queueInteraction, startFakeDiscord } from './helpers/fake-discord.ts';
@@ -25,6 +27,7 @@ function entry(n: number, title: string, requesterId: string): PlaylistEntry {
 let tmp: ReturnType<typeof makeTempDir>;
 let store: GuildStore;
 let analyses: AnalysisStore;
+let feedback: FeedbackStore;
 let pool: AnalyzerPool;
 let discord: FakeDiscord;
 let bot: Bot;
@@ -41,9 +44,10 @@ beforeAll(async () => {
   tmp = makeTempDir();
   store = await GuildStore.open(path.join(tmp.dir, 'guilds.sqlite'));
   analyses = await AnalysisStore.open(path.join(tmp.dir, 'analyses.sqlite'));
+  feedback = await FeedbackStore.open(path.join(tmp.dir, 'feedback.sqlite'));
   pool = new AnalyzerPool();
   discord = await startFakeDiscord();
-  bot = createBot({ config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, pool, restApi: discord.apiBase, onError: (e) => errors.push(e) });
+  bot = createBot({ config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, feedback, files: new TrackFiles(path.join(tmp.dir, 'tracks')), pool, restApi: discord.apiBase, onError: (e) => errors.push(e) });
   await bot.start();
 });
 
@@ -52,13 +56,14 @@ afterAll(async () => {
   await discord?.close();
   await pool?.close();
   await analyses?.close();
+  await feedback?.close();
   await store?.close();
   tmp?.cleanup();
 });
 
 describe('the bot against a fake Discord on loopback', () => {
   it('refuses to start when DISCORD_CLIENT_ID is not the token\'s application', async () => {
-    const wrong = createBot({ config: { token: 'MTIz.abc.def', clientId: '999999999999999999' }, store, analyses, pool, restApi: discord.apiBase, onError: (e) => errors.push(e) });
+    const wrong = createBot({ config: { token: 'MTIz.abc.def', clientId: '999999999999999999' }, store, analyses, feedback, files: new TrackFiles(path.join(tmp.dir, 'tracks')), pool, restApi: discord.apiBase, onError: (e) => errors.push(e) });
     await expect(wrong.start()).rejects.toThrow(/does not match/);
     expect(wrong.client.isReady()).toBe(false);
   });

@@ -8,7 +8,9 @@ import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
 import { createBot } from '../src/bot/create-bot.ts';
 import type { Bot } from '../src/bot/create-bot.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
+import { FeedbackStore } from '../src/db/feedback-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
+import { TrackFiles } from '../src/db/track-files.ts';
 import { PRIVATE_ADDRESS } from '../src/ingest/vet-url.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { structureForBars } from '../src/synth/track-synth.ts';
@@ -30,6 +32,7 @@ let tmp: ReturnType<typeof makeTempDir>;
 let downloadDir: string;
 let store: GuildStore;
 let analyses: AnalysisStore;
+let feedback: FeedbackStore;
 let pool: AnalyzerPool;
 let discord: FakeDiscord;
 let bot: Bot;
@@ -67,6 +70,7 @@ beforeAll(async () => {
   mkdirSync(downloadDir);
   store = await GuildStore.open(path.join(tmp.dir, 'guilds.sqlite'));
   analyses = await AnalysisStore.open(path.join(tmp.dir, 'analyses.sqlite'));
+  feedback = await FeedbackStore.open(path.join(tmp.dir, 'feedback.sqlite'));
   pool = new AnalyzerPool();
 
   cdn = createServer((req, res) => {
@@ -89,7 +93,7 @@ beforeAll(async () => {
 
   discord = await startFakeDiscord();
   bot = createBot({
-    config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, pool, downloadDir,
+    config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, feedback, files: new TrackFiles(path.join(tmp.dir, 'tracks')), pool, downloadDir,
     isAllowedAddress: (ip) => ip === '127.0.0.1', restApi: discord.apiBase, onError: (e) => errors.push(e),
   });
   await bot.start();
@@ -101,6 +105,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => (cdn ? cdn.close(() => resolve()) : resolve()));
   await pool?.close();
   await analyses?.close();
+  await feedback?.close();
   await store?.close();
   tmp?.cleanup();
 });

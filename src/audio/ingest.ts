@@ -12,14 +12,25 @@ export interface IngestResult {
   analysis: TrackAnalysis;
 }
 
-/** Hash, reuse a stored analysis of the same bytes, or analyse and store. Nothing is written unless analysis succeeded. */
-export async function ingestFile(file: string, pool: AnalyzerPool, store?: AnalysisStore): Promise<IngestResult> {
+/** Called with the analysed file before its record is stored (e.g. to keep the audio): if it throws, nothing is stored. */
+export type KeepFile = (file: string, hash: string, sourceName: string) => Promise<unknown>;
+
+/**
+ * Hash, reuse a stored analysis of the same bytes, or analyse and store. Nothing is written unless analysis (and
+ * `keep`, when given) succeeded.
+ */
+export async function ingestFile(file: string, pool: AnalyzerPool, store?: AnalysisStore, keep?: KeepFile): Promise<IngestResult> {
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) throw new AudioInputError('not-found', `Cannot read "${file}": no such file.`);
   const contentHash = await hashFile(file);
   const stored = await store?.get(contentHash);
-  if (stored) return { contentHash, cached: true, analysis: stored.analysis };
+  if (stored) {
+    await keep?.(file, contentHash, stored.sourceName);
+    return { contentHash, cached: true, analysis: stored.analysis };
+  }
   const analysis = await pool.analyze(file);
-  await store?.put({ hash: contentHash, sourceName: path.basename(file), bytes: info.size, analysis });
+  const sourceName = path.basename(file);
+  await keep?.(file, contentHash, sourceName);
+  await store?.put({ hash: contentHash, sourceName, bytes: info.size, analysis });
   return { contentHash, cached: false, analysis };
 }

@@ -1,5 +1,5 @@
 import type { MixScorer } from '../ai/mix-scorer.ts';
-import { FEATURE_COUNT, writePairFeatures } from '../ai/pair-features.ts';
+import { scoreMatrix } from '../ai/score-matrix.ts';
 import { orderSet } from '../ai/set-order.ts';
 import type { OrderResult } from '../ai/set-order.ts';
 import { describeTrack } from '../ai/track-descriptor.ts';
@@ -16,9 +16,7 @@ export interface OrderedSet {
 export async function orderTracks(tracks: PlannedTrack[], scorer: MixScorer, mode: 'smart' | 'queue', requesters?: string[]): Promise<OrderedSet> {
   const n = tracks.length;
   const descriptors = tracks.map((t) => describeTrack(t.analysis));
-  const x = new Float32Array(n * n * FEATURE_COUNT);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) writePairFeatures(descriptors[i]!, descriptors[j]!, x, (i * n + j) * FEATURE_COUNT);
-  const matrix = await scorer.scoreFeatures(x, n * n);
+  const matrix = await scoreMatrix(descriptors, scorer);
   const items = tracks.map((t, i) => ({ id: t.id, requester: requesters?.[i] ?? 'you', queuedAt: i, intensity: descriptors[i]!.intensity }));
   const result = orderSet(items, (a, b) => matrix[a * n + b]!, { mode });
   const index = new Map(tracks.map((t, i) => [t.id, i]));

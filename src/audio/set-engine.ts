@@ -10,6 +10,8 @@ export const DEFAULT_TARGET_LUFS = -14;
 const MAX_GAIN_DB = 9;
 const CHUNK_FRAMES = 4800;
 const END_FADE_SEC = 2;
+const RESUME_FADE_SEC = 0.5;
+const NEXT_TRACK_RETRY_SEC = 5;
 
 export interface SetEngineOptions {
   renderer: Pick<TransitionRenderer, 'render'>;
@@ -21,6 +23,32 @@ export interface SetEngineOptions {
   targetLufs?: number;
   /** Mixability score of each planned pair (for the report), by index of the outgoing track. */
   scores?: number[];
+  /**
+   * Asked for the track after `current` when the given tracks run out, so a live set need never end. Asked again
+   * every few seconds while it answers nothing and the current track can still be mixed out of.
+   */
+  nextTrack?: (current: PlannedTrack) => Promise<PlannedTrack | undefined>;
+  /** Track time to start the first track at (resuming a set); default: its first downbeat within 2 s. */
+  firstFromSec?: number;
+  onEvent?: (event: SetEvent) => void;
+}
+
+/** What the set is doing, as it is produced (ahead of what listeners hear by the stream's buffer). */
+export type SetEvent =
+  /** `track` is now the one playing: set time `setSec` is its track time `trackSec`. Sent at each body's start too. */
+  | { type: 'track'; track: PlannedTrack; setSec: number; trackSec: number }
+  /** The next transition is chosen and rendering; it starts at set time `startSec` (moved by a skip). */
+  | { type: 'planned'; from: PlannedTrack; to: PlannedTrack; plan: TransitionPlan; startSec: number }
+  | { type: 'transition'; report: TransitionReport }
+  | { type: 'end'; setSec: number };
+
+/** The next transition, while one is planned. */
+export interface UpcomingTransition {
+  from: PlannedTrack;
+  to: PlannedTrack;
+  plan: TransitionPlan;
+  startSec: number;
+  rendered: boolean;
 }
 
 export interface TransitionReport {
@@ -100,16 +128,18 @@ const describe = (t: PlannedTrack) => ({ title: t.title, bpm: t.analysis.bpm, ke
  */
 export class SetEngine {
   readonly report: TransitionReport[] = [];
-  private readonly tracks: PlannedTrack[];
+  private readonly queue: PlannedTrack[];
   private readonly opts: SetEngineOptions;
   private readonly limiter = new PeakLimiter(MIX_RATE, MIX_CHANNELS);
   private framesOut = 0;
   private skipRequested = false;
   private stopRequested = false;
+  private playing: PlannedTrack | undefined;
+  private next: UpcomingTransition | undefined;
 
   constructor(tracks: PlannedTrack[], opts: SetEngineOptions) {
     if (tracks.length === 0) throw new Error('a set needs at least one track');
-    this.tracks = tracks;
+    this.queue = [...tracks];
     this.opts = opts;
   }
 
@@ -118,8 +148,20 @@ export class SetEngine {
     return this.framesOut / MIX_RATE;
   }
 
-  skip(): void {
+  /** The track playing at the produced position. */
+  get current(): PlannedTrack | undefined {
+    return this.playing;
+  }
+
+  get upcoming(): UpcomingTransition | undefined {
+    return this.next;
+  }
+
+  /** Mixes out at the next phrase; false when there is nothing to mix into yet. */
+  skip(): boolean {
+    if (!this.next) return false;
     this.skipRequested = true;
+    return true;
   }
 
   stop(): void {
@@ -140,47 +182,84 @@ export class SetEngine {
     return buf;
   }
 
+  private tell(event: SetEvent): void {
+    this.opts.onEvent?.(event);
+  }
+
   /** Next phrase start of `a` at least 2 bars after track time `t`, or undefined when the track ends first. */
   private nextPhraseExit(a: PlannedTrack, t: number): number | undefined {
     const bar = (4 * 60) / a.analysis.bpm;
     return a.analysis.phrases.find((p) => p >= t + 2 * bar);
   }
 
+  /** The transition from `a` (playing from track time `fromSec`) to `b`, with an exit still ahead of `fromSec`. */
+  private planFrom(a: PlannedTrack, b: PlannedTrack, fromSec: number): TransitionPlan | undefined {
+    const plan = planTransition(a, b);
+    if (plan.exitSec > fromSec + (2 * 4 * 60) / a.analysis.bpm) return plan;
+    // The planned exit is already behind us (a short track after a long ramp, a late pick): leave at the next phrase.
+    const exit = this.nextPhraseExit(a, fromSec) ?? a.analysis.downbeats.findLast((d) => d > fromSec + 1);
+    return exit === undefined ? undefined : planTransition(withMixOut(a, exit), b);
+  }
+
+  private async pickNext(a: PlannedTrack): Promise<PlannedTrack | undefined> {
+    const queued = this.queue.shift();
+    if (queued) return queued;
+    return this.opts.nextTrack?.(a);
+  }
+
   async *stream(): AsyncGenerator<Float32Array> {
-    let fromSec = setStartSec(this.tracks[0]!);
-    let fadeInFrames = 0;
+    const first = this.queue.shift()!;
+    let fromSec = this.opts.firstFromSec ?? setStartSec(first);
+    let fadeInFrames = this.opts.firstFromSec ? Math.round(RESUME_FADE_SEC * MIX_RATE) : 0;
     let carry: Float32Array | undefined;
-    for (let i = 0; i < this.tracks.length; i++) {
-      const a = this.tracks[i]!;
-      const b = this.tracks[i + 1];
-      let plan = b ? planTransition(a, b) : undefined;
-      if (plan && b && plan.exitSec <= fromSec + (2 * 4 * 60) / a.analysis.bpm) {
-        // The planned exit is already behind us (a short track after a long ramp): leave at the next phrase instead.
-        const exit = this.nextPhraseExit(a, fromSec) ?? a.analysis.downbeats.at(-1)!;
-        plan = planTransition(withMixOut(a, exit), b);
-      }
-      let rendering: Promise<RenderedTransition> | undefined = plan && b ? this.opts.renderer.render(this.job(plan, a, b)) : undefined;
-      rendering?.catch(() => undefined);
+    let i = 0;
+    this.tell({ type: 'track', track: first, setSec: 0, trackSec: fromSec });
+    for (let a: PlannedTrack | undefined = first; a; i++) {
+      this.playing = a;
+      let b = await this.pickNext(a);
+      let plan = b ? this.planFrom(a, b, fromSec) : undefined;
+      let rendering: Promise<RenderedTransition> | undefined;
+      const bodyStartSec = this.positionSec;
+      const start = (p: TransitionPlan, to: PlannedTrack): void => {
+        plan = p;
+        rendering = this.opts.renderer.render(this.job(p, a!, to));
+        const startSec = bodyStartSec + p.exitSec - fromSec;
+        const upcoming: UpcomingTransition = { from: a!, to, plan: p, startSec, rendered: false };
+        this.next = upcoming;
+        rendering.then(() => (upcoming.rendered = true), () => undefined);
+        this.tell({ type: 'planned', from: a!, to, plan: p, startSec });
+      };
+      if (plan && b) start(plan, b);
+      else this.next = undefined;
       const endSec = plan ? plan.exitSec : a.analysis.durationSec;
+      if (i > 0) this.tell({ type: 'track', track: a, setSec: this.positionSec, trackSec: fromSec });
       const deck = new DeckReader({ file: a.file, fromSec, gain: this.gain(a) });
       try {
         let pos = fromSec;
         let bodyFrames = Math.round((endSec - fromSec) * MIX_RATE);
         let done = 0;
+        let askedAt = pos;
         while (done < bodyFrames) {
           if (this.stopRequested) {
             yield* this.fadeOutAtNextDownbeat(deck, a, pos);
             return;
           }
-          if (this.skipRequested && b) {
+          if (!plan && this.opts.nextTrack && pos - askedAt >= NEXT_TRACK_RETRY_SEC) {
+            // Nothing was queued when this track began: take what was added since, if it can still be mixed into.
+            askedAt = pos;
+            b = await this.opts.nextTrack(a);
+            const late = b ? this.planFrom(a, b, pos) : undefined;
+            if (late && b) {
+              start(late, b);
+              bodyFrames = Math.round((late.exitSec - fromSec) * MIX_RATE);
+            }
+          }
+          if (this.skipRequested && plan && b) {
             this.skipRequested = false;
             const exit = this.nextPhraseExit(a, pos);
-            if (exit !== undefined && exit < endSec) {
-              const early = planTransition(withMixOut(a, exit), b);
-              plan = early;
-              rendering = this.opts.renderer.render(this.job(early, a, b));
-              rendering.catch(() => undefined);
-              bodyFrames = Math.round((early.exitSec - fromSec) * MIX_RATE);
+            if (exit !== undefined && exit < plan.exitSec) {
+              start(planTransition(withMixOut(a, exit), b), b);
+              bodyFrames = Math.round((plan.exitSec - fromSec) * MIX_RATE);
             }
           }
           const n = Math.min(CHUNK_FRAMES, bodyFrames - done);
@@ -192,7 +271,7 @@ export class SetEngine {
             rendering = undefined;
           }
           if (done < fadeInFrames) {
-            // The body fades in over the previous transition's fading tail (or from a cut's silence).
+            // The body fades in over the previous transition's fading tail (or from a cut's silence, or a resume).
             const tail = carry ?? new Float32Array(0);
             for (let f = 0; f < Math.min(n, fadeInFrames - done); f++) {
               const g = Math.sin((Math.PI / 2) * ((done + f) / fadeInFrames));
@@ -210,27 +289,14 @@ export class SetEngine {
       } finally {
         deck.close();
       }
+      this.next = undefined;
       if (!plan || !b) break;
       const startSec = this.positionSec;
-      let nextFrom = plan.entrySec;
-      if (rendering) {
-        const rendered = await rendering;
-        for (let f = 0; f < rendered.junctionFrame; f += CHUNK_FRAMES) {
-          const end = Math.min(rendered.junctionFrame, f + CHUNK_FRAMES);
-          yield this.emit(rendered.pcm.slice(f * MIX_CHANNELS, end * MIX_CHANNELS));
-        }
-        carry = rendered.pcm.subarray(rendered.junctionFrame * MIX_CHANNELS);
-        fadeInFrames = Math.round(JUNCTION_FADE_SEC * MIX_RATE);
-        nextFrom = rendered.bodyFromSec;
-      } else {
-        // Fallback cut: B's body starts on its entry downbeat with a short fade-in from A's faded end.
-        carry = new Float32Array(0);
-        fadeInFrames = CUT_FADE_FRAMES;
-      }
-      this.report.push({
+      const rendered = rendering ? await rendering : undefined;
+      const report: TransitionReport = {
         index: i,
         startSec,
-        endSec: this.positionSec,
+        endSec: startSec + (rendered ? rendered.junctionFrame / MIX_RATE : 0),
         from: describe(a),
         to: describe(b),
         style: plan.style,
@@ -240,10 +306,29 @@ export class SetEngine {
         score: this.opts.scores?.[i],
         explanation: plan.explanation,
         plan,
-      });
-      fromSec = nextFrom;
+      };
+      this.report.push(report);
+      this.tell({ type: 'transition', report });
+      this.tell({ type: 'track', track: b, setSec: startSec, trackSec: plan.entrySec });
+      this.playing = b;
+      if (rendered) {
+        for (let f = 0; f < rendered.junctionFrame; f += CHUNK_FRAMES) {
+          const end = Math.min(rendered.junctionFrame, f + CHUNK_FRAMES);
+          yield this.emit(rendered.pcm.slice(f * MIX_CHANNELS, end * MIX_CHANNELS));
+        }
+        carry = rendered.pcm.subarray(rendered.junctionFrame * MIX_CHANNELS);
+        fadeInFrames = Math.round(JUNCTION_FADE_SEC * MIX_RATE);
+        fromSec = rendered.bodyFromSec;
+      } else {
+        // Fallback cut: B's body starts on its entry downbeat with a short fade-in from A's faded end.
+        carry = new Float32Array(0);
+        fadeInFrames = CUT_FADE_FRAMES;
+        fromSec = plan.entrySec;
+      }
+      a = b;
     }
     yield this.limiter.flush();
+    this.tell({ type: 'end', setSec: this.positionSec });
   }
 
   private async readyInTime(rendering: Promise<RenderedTransition>): Promise<boolean> {
@@ -271,5 +356,6 @@ export class SetEngine {
     }
     yield this.emit(buf);
     yield this.limiter.flush();
+    this.tell({ type: 'end', setSec: this.positionSec });
   }
 }

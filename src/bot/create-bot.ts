@@ -3,20 +3,34 @@ import { Client, Events, GatewayIntentBits } from 'discord.js';
 import type { Interaction } from 'discord.js';
 import type { AnalyzerPool } from '../audio/analyzer-pool.ts';
 import { audioLimitsFromEnv } from '../audio/limits.ts';
+import { TransitionRenderer } from '../audio/transition-renderer.ts';
 import type { AnalysisStore } from '../db/analysis-store.ts';
+import type { FeedbackStore } from '../db/feedback-store.ts';
 import type { GuildStore } from '../db/guild-store.ts';
+import type { TrackFiles } from '../db/track-files.ts';
 import type { BotConfig } from './bot-config.ts';
+import { djsetHandlers } from './djset-handler.ts';
 import { createInteractionRouter } from './interaction-router.ts';
 import { lazyScorer } from './lazy-scorer.ts';
+import type { LiveSetTiming } from './live-set.ts';
+import { LiveSets } from './live-sets.ts';
+import { VOTE_BUTTON_PREFIX } from './now-mixing-message.ts';
 import { queueAddHandler } from './queue-add-handler.ts';
+import { queueButtonHandler } from './queue-button.ts';
 import { queueHandlers } from './queue-handler.ts';
 import { suggestHandler } from './suggest-handler.ts';
+import { QUEUE_BUTTON_PREFIX } from './suggest-reply.ts';
+import { trackAutocomplete } from './track-autocomplete.ts';
+import { voteButtonHandler } from './vote-button.ts';
 
 export interface BotOptions {
   config: BotConfig;
   store: GuildStore;
   /** The server library: analyses by content hash. */
   analyses: AnalysisStore;
+  /** The library's audio, kept for playing. */
+  files: TrackFiles;
+  feedback: FeedbackStore;
   /** Shared analyzer workers; the caller owns it (and closes it). */
   pool: AnalyzerPool;
   /** Parent of the per-request download dirs; the OS temp dir by default. */
@@ -26,13 +40,18 @@ export interface BotOptions {
   /** REST base, e.g. `http://127.0.0.1:PORT/api` for a test server; Discord's by default. */
   restApi?: string;
   onError?: (error: unknown) => void;
+  /** Resume saved sets once logged in (default true). */
+  resumeSets?: boolean;
+  /** Tests shorten the live sets' grace periods. */
+  timing?: Partial<LiveSetTiming>;
 }
 
 export interface Bot {
   client: Client;
-  /** Logs in and resolves once the client is ready. */
+  sets: LiveSets;
+  /** Logs in and resolves once the client is ready (and saved sets have resumed). */
   start(): Promise<void>;
-  /** Waits for interactions being handled, then disconnects. */
+  /** Fades out every set (keeping their sessions to resume), waits for interactions being handled, then disconnects. */
   stop(): Promise<void>;
 }
 
@@ -43,17 +62,30 @@ export function createBot(options: BotOptions): Bot {
     ...(options.restApi ? { rest: { api: options.restApi } } : {}),
   });
   const scorer = lazyScorer();
+  const renderer = new TransitionRenderer();
   const ingest = {
     analyses: options.analyses,
+    files: options.files,
     pool: options.pool,
     maxBytes: audioLimitsFromEnv().maxBytes,
     ...(options.downloadDir ? { downloadDir: options.downloadDir } : {}),
     ...(options.isAllowedAddress ? { isAllowedAddress: options.isAllowedAddress } : {}),
   };
+  const picking = { analyses: options.analyses, files: options.files, scorer: () => scorer.get() };
+  const sets = new LiveSets({ ...picking, client, store: options.store, renderer, onError, ...(options.timing ? { timing: options.timing } : {}) });
+  const autocomplete = trackAutocomplete(options.analyses);
   const route = createInteractionRouter({
-    ...queueHandlers(options.store),
-    'queue add': queueAddHandler(options.store, ingest),
-    suggest: suggestHandler(options.store, options.analyses, scorer),
+    commands: {
+      ...queueHandlers(options.store),
+      'queue add': queueAddHandler(options.store, ingest),
+      suggest: suggestHandler(options.store, options.analyses, scorer),
+      ...djsetHandlers({ ...picking, store: options.store, sets, feedback: options.feedback }),
+    },
+    buttons: {
+      [QUEUE_BUTTON_PREFIX]: queueButtonHandler(options.store, options.analyses),
+      [VOTE_BUTTON_PREFIX]: voteButtonHandler(options.store, options.feedback),
+    },
+    autocomplete: { 'queue add': autocomplete, suggest: autocomplete },
   }, onError);
   const inFlight = new Set<Promise<void>>();
   const onInteraction = (interaction: Interaction): void => {
@@ -64,6 +96,7 @@ export function createBot(options: BotOptions): Bot {
 
   return {
     client,
+    sets,
     async start() {
       client.on(Events.InteractionCreate, onInteraction);
       const ready = once(client, Events.ClientReady);
@@ -80,10 +113,13 @@ export function createBot(options: BotOptions): Bot {
         await this.stop();
         throw new Error(`DISCORD_CLIENT_ID ${options.config.clientId} does not match the token's application ${appId ?? '(unknown)'}.`);
       }
+      if (options.resumeSets ?? true) await sets.resumeAll(client.guilds.cache.values());
     },
     async stop() {
       client.off(Events.InteractionCreate, onInteraction);
+      await sets.stopAll('shutdown');
       await Promise.allSettled([...inFlight]);
+      await renderer.close();
       await scorer.close();
       await client.destroy();
     },

@@ -5,12 +5,15 @@ import type { AnalyzerPool } from '../audio/analyzer-pool.ts';
 import { ingestFile } from '../audio/ingest.ts';
 import type { IngestResult } from '../audio/ingest.ts';
 import type { AnalysisStore } from '../db/analysis-store.ts';
+import type { TrackFiles } from '../db/track-files.ts';
 import { downloadAudio } from '../ingest/safe-fetch.ts';
 import type { AddressPolicy } from '../ingest/vet-url.ts';
 import { fileNameFor } from './track-title.ts';
 
 export interface IngestDeps {
   analyses: AnalysisStore;
+  /** Where the library's audio is kept for playing. */
+  files: TrackFiles;
   pool: AnalyzerPool;
   /** Parent of the per-request temp dirs; the OS temp dir by default. */
   downloadDir?: string;
@@ -21,7 +24,8 @@ export interface IngestDeps {
 
 /**
  * Downloads `url` safely into a fresh temp dir, analyses it (or reuses the stored analysis of the same bytes) and
- * removes the download whatever happens. The file is named after `title` so the library keeps a readable name.
+ * removes the download whatever happens; the audio is kept in the library's track files first. The file is named after
+ * `title` so the library keeps a readable name.
  */
 export async function fetchAndIngest(url: string, title: string, deps: IngestDeps): Promise<IngestResult> {
   const dir = await mkdtemp(path.join(deps.downloadDir ?? tmpdir(), 'minidj-dl-'));
@@ -33,7 +37,7 @@ export async function fetchAndIngest(url: string, title: string, deps: IngestDep
     });
     const named = path.join(dir, fileNameFor(title, downloaded.kind));
     await rename(downloaded.file, named);
-    return await ingestFile(named, deps.pool, deps.analyses);
+    return await ingestFile(named, deps.pool, deps.analyses, (file, hash, sourceName) => deps.files.keep(file, hash, sourceName));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,35 +1,63 @@
-import type { ChatInputCommandInteraction, Interaction } from 'discord.js';
+import type { AutocompleteInteraction, ButtonInteraction, ChatInputCommandInteraction, Interaction, RepliableInteraction } from 'discord.js';
 import { replyEphemeral } from './reply-result.ts';
 
 export type CommandHandler = (interaction: ChatInputCommandInteraction) => Promise<void>;
+export type ButtonHandler = (interaction: ButtonInteraction, argument: string) => Promise<void>;
+export type AutocompleteHandler = (interaction: AutocompleteInteraction) => Promise<void>;
 
 /** Handlers keyed by `"name subcommand"` (e.g. `"queue list"`) or by `"name"` for commands without subcommands. */
 export type CommandHandlers = Readonly<Record<string, CommandHandler>>;
 
+export interface InteractionHandlers {
+  commands: CommandHandlers;
+  /** By custom-id prefix (e.g. `"vote:"`); the handler gets the rest of the id. */
+  buttons?: Readonly<Record<string, ButtonHandler>>;
+  /** By the same keys as commands. */
+  autocomplete?: Readonly<Record<string, AutocompleteHandler>>;
+}
+
 export const NOT_AVAILABLE = 'That command is not available yet.';
 export const FAILED = 'Something went wrong while handling that command. Please try again.';
+export const UNKNOWN_BUTTON = 'That button no longer does anything. Run the command again.';
 
-export function routeKey(interaction: ChatInputCommandInteraction): string {
+export function routeKey(interaction: ChatInputCommandInteraction | AutocompleteInteraction): string {
   const sub = interaction.options.getSubcommand(false);
   return sub ? `${interaction.commandName} ${sub}` : interaction.commandName;
 }
 
+function own<T>(table: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return table && Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /**
- * Routes slash commands to their handlers. Other interaction kinds are ignored. A handler that throws gets the
- * member an ephemeral apology (when nothing was sent yet) and the error is passed to `onError`.
+ * Routes slash commands, buttons and autocomplete to their handlers. A handler that throws gets the member an
+ * ephemeral apology (when nothing was sent yet) and the error is passed to `onError`; autocomplete answers nothing.
  */
-export function createInteractionRouter(handlers: CommandHandlers, onError: (error: unknown) => void = () => {}): (interaction: Interaction) => Promise<void> {
-  return async (interaction) => {
-    if (!interaction.isChatInputCommand()) return;
-    const key = routeKey(interaction);
-    const handler = Object.hasOwn(handlers, key) ? handlers[key] : undefined;
+export function createInteractionRouter(table: InteractionHandlers, onError: (error: unknown) => void = () => {}): (interaction: Interaction) => Promise<void> {
+  const guard = async (interaction: RepliableInteraction, run: () => Promise<void>): Promise<void> => {
     try {
-      if (!handler) await replyEphemeral(interaction, NOT_AVAILABLE);
-      else await handler(interaction);
+      await run();
     } catch (error) {
       onError(error);
       if (interaction.replied || interaction.deferred) return;
       await replyEphemeral(interaction, FAILED).catch(onError);
+    }
+  };
+  return async (interaction) => {
+    if (interaction.isChatInputCommand()) {
+      const handler = own(table.commands, routeKey(interaction));
+      await guard(interaction, () => (handler ? handler(interaction) : replyEphemeral(interaction, NOT_AVAILABLE)));
+    } else if (interaction.isButton()) {
+      const prefix = Object.keys(table.buttons ?? {}).find((p) => interaction.customId.startsWith(p));
+      const handler = prefix === undefined ? undefined : own(table.buttons, prefix);
+      await guard(interaction, () => (handler ? handler(interaction, interaction.customId.slice(prefix!.length)) : replyEphemeral(interaction, UNKNOWN_BUTTON)));
+    } else if (interaction.isAutocomplete()) {
+      const handler = own(table.autocomplete, routeKey(interaction));
+      try {
+        await (handler ? handler(interaction) : interaction.respond([]));
+      } catch (error) {
+        onError(error);
+      }
     }
   };
 }

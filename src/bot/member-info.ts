@@ -1,9 +1,9 @@
 import { PermissionFlagsBits } from 'discord.js';
-import type { ChatInputCommandInteraction } from 'discord.js';
+import type { BaseInteraction } from 'discord.js';
 import type { MemberInfo } from './permissions.ts';
 
 /** Who is acting, for the permission checks: user id, role ids and whether they have Manage Server. */
-export function memberInfoOf(interaction: ChatInputCommandInteraction): MemberInfo {
+export function memberInfoOf(interaction: Pick<BaseInteraction, 'member' | 'user' | 'memberPermissions'>): MemberInfo {
   const member = interaction.member;
   let roleIds: string[] = [];
   if (member) {

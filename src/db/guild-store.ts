@@ -18,27 +18,52 @@ export interface GuildSettings {
   order: 'smart' | 'queue';
 }
 
+/** A live set, saved as it plays so a restart can resume it. */
+export interface LiveSession {
+  voiceChannelId: string;
+  /** Where "now mixing" messages go. */
+  textChannelId: string;
+  order: 'smart' | 'queue';
+  startedAt: string;
+  /** The track playing and where in it (track seconds), saved every few seconds. */
+  current: { hash: string; title: string; requesterId?: string; positionSec: number; savedAt: string };
+}
+
+/** A transition the set played, for the 👍/👎 buttons and for skips that judge it. */
+export interface PlayedTransition {
+  id: string;
+  fromHash: string;
+  toHash: string;
+  fromTitle: string;
+  toTitle: string;
+  at: string;
+}
+
 export interface GuildState {
   guildId: string;
   playlist: PlaylistEntry[];
   settings: GuildSettings;
   /** Oldest first, at most HISTORY_LIMIT entries. */
-  history: { hash: string; playedAt: string }[];
+  history: { hash: string; playedAt: string; /** When its playlist entry was added; absent for library picks. */ addedAt?: string }[];
   /** Recent successful adds, for the per-member rate limit; entries older than a minute may be pruned. */
   recentAdds: { requesterId: string; at: string }[];
   setStarterId?: string;
+  session?: LiveSession;
+  /** Newest last, at most TRANSITIONS_LIMIT. */
+  transitions: PlayedTransition[];
   /** Bumped by every write. */
   version: number;
 }
 
 export const HISTORY_LIMIT = 500;
+export const TRANSITIONS_LIMIT = 50;
 
 export function defaultGuildSettings(): GuildSettings {
   return { maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'smart' };
 }
 
 export function defaultGuildState(guildId: string): GuildState {
-  return { guildId, playlist: [], settings: defaultGuildSettings(), history: [], recentAdds: [], version: 0 };
+  return { guildId, playlist: [], settings: defaultGuildSettings(), history: [], recentAdds: [], transitions: [], version: 0 };
 }
 
 /** Fills fields a record written by an older version lacks. */
@@ -88,7 +113,7 @@ export class GuildStore {
   private async apply(guildId: string, fn: (state: GuildState) => GuildState | Promise<GuildState>): Promise<GuildState> {
     const current = await this.get(guildId);
     const proposed = await fn(structuredClone(current));
-    const next: GuildState = { ...proposed, guildId, version: current.version, history: proposed.history.slice(-HISTORY_LIMIT) };
+    const next: GuildState = { ...proposed, guildId, version: current.version, history: proposed.history.slice(-HISTORY_LIMIT), transitions: proposed.transitions.slice(-TRANSITIONS_LIMIT) };
     if (JSON.stringify(next) === JSON.stringify(current)) return current;
     next.version = current.version + 1;
     await this.keyv.set(guildId, next);

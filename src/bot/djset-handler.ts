@@ -1,0 +1,168 @@
+import { AttachmentBuilder, EmbedBuilder, PermissionFlagsBits } from 'discord.js';
+import type { ChatInputCommandInteraction, Guild, VoiceBasedChannel } from 'discord.js';
+import type { FeedbackStore } from '../db/feedback-store.ts';
+import type { GuildStore } from '../db/guild-store.ts';
+import { formatClock } from '../viz/set-picture.ts';
+import type { CommandHandler, CommandHandlers } from './interaction-router.ts';
+import { FAILED } from './interaction-router.ts';
+import type { LiveSets } from './live-sets.ts';
+import { memberInfoOf } from './member-info.ts';
+import { pickNextTrack } from './next-track.ts';
+import type { NextTrackDeps } from './next-track.ts';
+import { describeTransition } from './now-mixing-message.ts';
+import { canControlSet } from './permissions.ts';
+import { GUILD_ONLY } from './queue-handler.ts';
+import { replyEphemeral } from './reply-result.ts';
+import { transitionPicture } from './transition-picture.ts';
+
+export const NO_SET = 'No set is playing. Start one with /djset start.';
+export const NOT_READY = 'Mini-DJ has not finished joining this server yet. Try again in a minute.';
+export const JOIN_FIRST = 'Join a voice channel first, or name one: /djset start channel:<voice channel>.';
+export const NOTHING_TO_PLAY = 'Nothing to play: the playlist and the server library are empty. Add songs with /queue add, then /djset start.';
+export const NOTHING_TO_SKIP_TO = 'There is nothing to mix into yet: the playlist is empty and no other library track is ready. Add songs with /queue add.';
+
+export function alreadyPlaying(channelId: string): string {
+  return `A set is already playing in <#${channelId}>. Use /djset status to see it, or /djset stop first.`;
+}
+
+export function cannotJoin(channelId: string): string {
+  return `Mini-DJ cannot play in <#${channelId}>: it needs the View Channel, Connect and Speak permissions there.`;
+}
+
+export function needsControl(action: string): string {
+  return `${action} the set needs the DJ role, Manage Server, or being the one who started it.`;
+}
+
+const quiet = { allowedMentions: { parse: [] } } as const;
+
+export interface DjsetDeps extends NextTrackDeps {
+  store: GuildStore;
+  sets: LiveSets;
+  feedback: FeedbackStore;
+}
+
+function guildOf(interaction: ChatInputCommandInteraction): Guild | undefined {
+  return interaction.guildId ? (interaction.client.guilds.cache.get(interaction.guildId) ?? undefined) : undefined;
+}
+
+function voiceChannelFor(interaction: ChatInputCommandInteraction, guild: Guild): VoiceBasedChannel | undefined {
+  const named = interaction.options.getChannel('channel');
+  const channel = named ? guild.channels.cache.get(named.id) : guild.voiceStates.cache.get(interaction.user.id)?.channel;
+  return channel?.isVoiceBased() ? channel : undefined;
+}
+
+function canPlayIn(channel: VoiceBasedChannel, guild: Guild): boolean {
+  const me = guild.members.me;
+  if (!me) return false;
+  return channel.permissionsFor(me).has([PermissionFlagsBits.ViewChannel, PermissionFlagsBits.Connect, PermissionFlagsBits.Speak]);
+}
+
+const trackLine = (t: { title: string; analysis: { bpm: number; camelot: string } }) => `**${t.title}** (${Math.round(t.analysis.bpm)} BPM, ${t.analysis.camelot})`;
+
+function start(deps: DjsetDeps): CommandHandler {
+  return async (interaction) => {
+    if (!interaction.guildId) return replyEphemeral(interaction, GUILD_ONLY);
+    const guild = guildOf(interaction);
+    if (!guild) return replyEphemeral(interaction, NOT_READY);
+    const playing = deps.sets.get(guild.id);
+    if (playing) return replyEphemeral(interaction, alreadyPlaying(playing.voiceChannelId));
+    const channel = voiceChannelFor(interaction, guild);
+    if (!channel) return replyEphemeral(interaction, JOIN_FIRST);
+    if (!canPlayIn(channel, guild)) return replyEphemeral(interaction, cannotJoin(channel.id));
+
+    await interaction.deferReply();
+    try {
+      const state = await deps.store.get(guild.id);
+      const order = (interaction.options.getString('order') as 'smart' | 'queue' | null) ?? state.settings.order;
+      const { track } = await pickNextTrack(state, undefined, order, deps);
+      if (!track) return void (await interaction.editReply({ content: NOTHING_TO_PLAY, ...quiet }));
+      if (deps.sets.get(guild.id)) return void (await interaction.editReply({ content: alreadyPlaying(deps.sets.get(guild.id)!.voiceChannelId), ...quiet }));
+      await deps.sets.start({ guild, voiceChannelId: channel.id, textChannelId: interaction.channelId, order, starterId: interaction.user.id, first: track });
+      const fromLibrary = track.entry ? '' : ' The playlist is empty, so the set plays from the server library until songs are queued.';
+      await interaction.editReply({ content: `Mixing in <#${channel.id}> in ${order} order. Now playing ${trackLine(track)}.${fromLibrary}`, ...quiet });
+    } catch (error) {
+      await interaction.editReply({ content: FAILED, ...quiet });
+      throw error;
+    }
+  };
+}
+
+function control(deps: DjsetDeps, action: 'Stopping' | 'Skipping', run: (interaction: ChatInputCommandInteraction, guildId: string) => Promise<string>): CommandHandler {
+  return async (interaction) => {
+    const guildId = interaction.guildId;
+    if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
+    if (!deps.sets.get(guildId)) return replyEphemeral(interaction, NO_SET);
+    if (!canControlSet(memberInfoOf(interaction), await deps.store.get(guildId))) return replyEphemeral(interaction, needsControl(action));
+    const message = await run(interaction, guildId);
+    await interaction.reply({ content: message, ...quiet });
+  };
+}
+
+function stop(deps: DjsetDeps): CommandHandler {
+  return control(deps, 'Stopping', async (_interaction, guildId) => {
+    void deps.sets.get(guildId)!.stop('stopped');
+    return 'Stopping: the set fades out on the next downbeat. The playlist stays as it is.';
+  });
+}
+
+function skip(deps: DjsetDeps): CommandHandler {
+  return async (interaction) => {
+    const guildId = interaction.guildId;
+    const set = guildId ? deps.sets.get(guildId) : undefined;
+    if (set && !set.upcoming()) return replyEphemeral(interaction, NOTHING_TO_SKIP_TO);
+    return control(deps, 'Skipping', async (i, id) => {
+      const live = deps.sets.get(id)!;
+      // A skip during a transition or just after it says that transition did not work: a labelled pair for training.
+      const judged = live.recentTransition();
+      if (judged) {
+        await deps.feedback.add({ id: `skip:${judged.id}:${i.user.id}`, guildId: id, fromHash: judged.fromHash, toHash: judged.toHash, liked: false, source: 'skip', userId: i.user.id, at: new Date().toISOString() });
+      }
+      const now = live.nowPlaying();
+      live.skip();
+      const next = live.upcoming();
+      return `Skipping${now ? ` **${now.track.title}**` : ''}: mixing into **${next?.to.title ?? 'the next track'}** at the next phrase.`;
+    })(interaction);
+  };
+}
+
+function status(deps: DjsetDeps): CommandHandler {
+  return async (interaction) => {
+    const guildId = interaction.guildId;
+    if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
+    const set = deps.sets.get(guildId);
+    const now = set?.nowPlaying();
+    if (!set || !now) return replyEphemeral(interaction, NO_SET);
+    const { track, positionSec } = now;
+    const embed = new EmbedBuilder()
+      .setTitle(`Now playing: ${track.title}`.slice(0, 256))
+      .setDescription(
+        [
+          `${Math.round(track.analysis.bpm)} BPM · ${track.analysis.key} ${track.analysis.scale} (${track.analysis.camelot}) · ${formatClock(positionSec)} / ${formatClock(track.analysis.durationSec)}`,
+          `In <#${set.voiceChannelId}>, ${set.order} order, ${set.listeners()} listening${set.paused ? ' — paused until someone joins' : ''}.`,
+          track.entry ? `Queued by <@${track.entry.requesterId}>.` : 'Picked from the server library.',
+        ].join('\n'),
+      );
+    const next = set.upcoming();
+    const files: AttachmentBuilder[] = [];
+    if (next) {
+      embed.addFields({
+        name: `Next: ${next.to.title}`.slice(0, 256),
+        value: [
+          `${Math.round(next.to.analysis.bpm)} BPM · ${next.to.analysis.camelot} · transition in ${formatClock(next.inSec)}${next.rendered ? ' (rendered)' : ' (rendering)'}`,
+          describeTransition({ style: next.plan.style, overlapBars: next.plan.overlapBars, stretchPct: next.plan.stretchPct, from: { bpm: next.from.analysis.bpm, camelot: next.from.analysis.camelot }, to: { bpm: next.to.analysis.bpm, camelot: next.to.analysis.camelot } }),
+          next.plan.explanation,
+        ].join('\n').slice(0, 1024),
+      });
+      files.push(new AttachmentBuilder(transitionPicture(next.from, next.to, next.plan), { name: 'next-transition.png' }));
+      embed.setImage('attachment://next-transition.png');
+    } else {
+      embed.addFields({ name: 'Next', value: 'Nothing queued yet: add songs with /queue add.' });
+    }
+    await interaction.reply({ embeds: [embed], files, ...quiet });
+  };
+}
+
+/** `/djset start|stop|skip|status`. */
+export function djsetHandlers(deps: DjsetDeps): CommandHandlers {
+  return { 'djset start': start(deps), 'djset stop': stop(deps), 'djset skip': skip(deps), 'djset status': status(deps) };
+}

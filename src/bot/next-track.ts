@@ -1,0 +1,108 @@
+import { scoreMatrix } from '../ai/score-matrix.ts';
+import { orderSet } from '../ai/set-order.ts';
+import { suggestNext } from '../ai/suggest.ts';
+import { describeTrack } from '../ai/track-descriptor.ts';
+import type { MixScorer } from '../ai/mix-scorer.ts';
+import type { PlannedTrack } from '../audio/transition-plan.ts';
+import type { AnalysisStore, StoredAnalysis } from '../db/analysis-store.ts';
+import type { GuildState, PlaylistEntry } from '../db/guild-store.ts';
+import type { TrackFiles } from '../db/track-files.ts';
+import { libraryTitle, loadLibrary, toLibraryEntry } from './server-library.ts';
+
+/** A track the live set can play: its audio, analysis and, when it came from the playlist, the entry. */
+export interface LiveTrack extends PlannedTrack {
+  /** Content hash (also `id`). */
+  hash: string;
+  entry?: PlaylistEntry;
+}
+
+/** A waiting entry is played next, whatever mixes best, once this many later-queued tracks have played before it. */
+export const MAX_PASSED_OVER = 8;
+/** Library picks avoid this many of the most recently played tracks (fewer in a small library). */
+const RECENT_AVOID = 20;
+
+export async function liveTrackOf(record: StoredAnalysis, files: TrackFiles, entry?: PlaylistEntry): Promise<LiveTrack | undefined> {
+  if (!(await files.has(record.hash, record.sourceName))) return undefined;
+  return {
+    id: record.hash,
+    hash: record.hash,
+    file: files.pathFor(record.hash, record.sourceName),
+    title: entry?.title ?? libraryTitle(record),
+    analysis: record.analysis,
+    ...(entry ? { entry } : {}),
+  };
+}
+
+/** How many tracks queued after `entry` have already played before it. */
+function passedOver(entry: PlaylistEntry, history: GuildState['history']): number {
+  return history.filter((h) => h.playedAt > entry.addedAt && h.addedAt !== undefined && h.addedAt > entry.addedAt).length;
+}
+
+export interface NextTrackDeps {
+  analyses: AnalysisStore;
+  files: TrackFiles;
+  scorer: () => Promise<MixScorer>;
+}
+
+export interface NextPick {
+  track?: LiveTrack;
+  /** Playlist entries that cannot be played (analysis or audio gone), for the caller to remove and report. */
+  unplayable: PlaylistEntry[];
+}
+
+/**
+ * What plays after `current`: the playlist first — its head in queue order; in smart order the best mix under the
+ * set-order fairness rules, and never a track passed over MAX_PASSED_OVER times — then, when the playlist is empty,
+ * the library track that mixes best and was not played recently, so the set never runs dry. Reads only.
+ */
+export async function pickNextTrack(state: GuildState, current: LiveTrack | undefined, order: 'smart' | 'queue', deps: NextTrackDeps): Promise<NextPick> {
+  const library = await loadLibrary(deps.analyses);
+  const byHash = new Map(library.map((r) => [r.hash, r]));
+  const unplayable: PlaylistEntry[] = [];
+  const waiting: LiveTrack[] = [];
+  for (const entry of state.playlist) {
+    const record = byHash.get(entry.hash);
+    const track = record ? await liveTrackOf(record, deps.files, entry) : undefined;
+    if (track) waiting.push(track);
+    else unplayable.push(entry);
+  }
+  if (waiting.length > 0) return { track: await pickFromPlaylist(waiting, state, current, order, deps), unplayable };
+
+  const recent = new Set(state.history.slice(-Math.min(RECENT_AVOID, Math.max(0, library.length - 2))).map((h) => h.hash));
+  if (current) recent.add(current.hash);
+  const candidates = library.filter((r) => !recent.has(r.hash));
+  if (candidates.length === 0) return { unplayable };
+  if (!current) return { track: await firstPlayable(candidates, deps.files), unplayable };
+  const ranked = await suggestNext(await deps.scorer(), toLibraryEntry(byHash.get(current.hash) ?? recordOf(current)), candidates.map(toLibraryEntry), candidates.length);
+  const ordered = ranked.map((s) => byHash.get(s.id)!);
+  return { track: await firstPlayable(ordered, deps.files), unplayable };
+}
+
+function recordOf(track: LiveTrack): StoredAnalysis {
+  return { hash: track.hash, analyzerVersion: track.analysis.analyzerVersion, analyzedAt: '', sourceName: track.title, bytes: 0, analysis: track.analysis };
+}
+
+async function firstPlayable(records: StoredAnalysis[], files: TrackFiles): Promise<LiveTrack | undefined> {
+  for (const record of records) {
+    const track = await liveTrackOf(record, files);
+    if (track) return track;
+  }
+  return undefined;
+}
+
+async function pickFromPlaylist(waiting: LiveTrack[], state: GuildState, current: LiveTrack | undefined, order: 'smart' | 'queue', deps: NextTrackDeps): Promise<LiveTrack> {
+  const overdue = waiting.find((t) => passedOver(t.entry!, state.history) >= MAX_PASSED_OVER);
+  if (order === 'queue' || waiting.length === 1 || overdue) return overdue ?? waiting[0]!;
+  const scorer = await deps.scorer();
+  const tracks = current ? [...waiting, current] : waiting;
+  const descriptors = tracks.map((t) => describeTrack(t.analysis));
+  const n = tracks.length;
+  const matrix = await scoreMatrix(descriptors, scorer);
+  const result = orderSet(
+    waiting.map((t, i) => ({ id: t.entry!.id, requester: t.entry!.requesterId, queuedAt: i, intensity: descriptors[i]!.intensity })),
+    (a, b) => matrix[a * n + b]!,
+    current ? { mode: 'smart', current: `current:${current.hash}`, scoreFromCurrent: (to) => matrix[(n - 1) * n + to]! } : { mode: 'smart' },
+  );
+  const firstId = result.order.find((id) => !id.startsWith('current:'));
+  return waiting.find((t) => t.entry!.id === firstId) ?? waiting[0]!;
+}

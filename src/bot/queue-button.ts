@@ -1,0 +1,23 @@
+import type { AnalysisStore } from '../db/analysis-store.ts';
+import type { GuildStore } from '../db/guild-store.ts';
+import type { ButtonHandler } from './interaction-router.ts';
+import { memberInfoOf } from './member-info.ts';
+import { addToQueue } from './queue-operations.ts';
+import { GUILD_ONLY } from './queue-handler.ts';
+import { replyEphemeral, replyResult } from './reply-result.ts';
+import { libraryTitle } from './server-library.ts';
+import { trackSummary } from './track-summary.ts';
+
+export const TRACK_GONE = 'That track is no longer in the server library. Ask /suggest again.';
+
+/** "Queue" on a /suggest answer: adds that library track for whoever pressed it, under the same limits as /queue add. */
+export function queueButtonHandler(store: GuildStore, analyses: AnalysisStore): ButtonHandler {
+  return async (interaction, hash) => {
+    const guildId = interaction.guildId;
+    if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
+    const record = /^[0-9a-f]{64}$/.test(hash) ? await analyses.get(hash) : undefined;
+    if (!record) return replyEphemeral(interaction, TRACK_GONE);
+    const result = await addToQueue(store, guildId, memberInfoOf(interaction), { hash, title: libraryTitle(record) }, new Date());
+    await replyResult(interaction, result.ok ? { ok: true, message: `${result.message.slice(0, -1)} — ${trackSummary(record.analysis)}.` } : result);
+  };
+}

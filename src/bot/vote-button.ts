@@ -1,0 +1,30 @@
+import type { FeedbackStore } from '../db/feedback-store.ts';
+import type { GuildStore } from '../db/guild-store.ts';
+import type { ButtonHandler } from './interaction-router.ts';
+import { GUILD_ONLY } from './queue-handler.ts';
+import { replyEphemeral } from './reply-result.ts';
+
+export const VOTE_TOO_OLD = 'That transition is too old to rate now. Vote on a recent "Now mixing" message.';
+
+/** 👍/👎 on a "now mixing" message: one vote per member per transition (a second vote replaces the first). */
+export function voteButtonHandler(store: GuildStore, feedback: FeedbackStore): ButtonHandler {
+  return async (interaction, argument) => {
+    const guildId = interaction.guildId;
+    if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
+    const [direction, transitionId] = argument.split(':');
+    const played = (await store.get(guildId)).transitions.find((t) => t.id === transitionId);
+    if (!played || (direction !== 'up' && direction !== 'down')) return replyEphemeral(interaction, VOTE_TOO_OLD);
+    const liked = direction === 'up';
+    await feedback.add({
+      id: `vote:${played.id}:${interaction.user.id}`,
+      guildId,
+      fromHash: played.fromHash,
+      toHash: played.toHash,
+      liked,
+      source: 'vote',
+      userId: interaction.user.id,
+      at: new Date().toISOString(),
+    });
+    await replyEphemeral(interaction, `Thanks: ${liked ? '👍' : '👎'} noted for "${played.fromTitle}" → "${played.toTitle}". Votes teach the mix scorer when it is retrained (minidj train).`);
+  };
+}

@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { UserFacingError } from '../util/user-facing-error.ts';
+
+export const DEFAULT_TRACKS_DIR = 'data/tracks';
+
+export class TrackStorageError extends UserFacingError<'disk-full' | 'storage'> {
+  constructor(code: 'disk-full' | 'storage', message: string) {
+    super(code, message, 'TrackStorageError');
+  }
+}
+
+/**
+ * The server library's audio, one file per content hash (`<hash><ext>`), so a queued track can still be played
+ * after its download was cleaned up or its CDN link expired. A file appears whole or not at all.
+ */
+export class TrackFiles {
+  readonly dir: string;
+
+  constructor(dir = process.env.MINIDJ_TRACKS_DIR || DEFAULT_TRACKS_DIR) {
+    this.dir = path.resolve(dir);
+  }
+
+  pathFor(hash: string, sourceName: string): string {
+    if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`not a content hash: ${hash}`);
+    return path.join(this.dir, hash + path.extname(sourceName).toLowerCase());
+  }
+
+  async has(hash: string, sourceName: string): Promise<boolean> {
+    const info = await stat(this.pathFor(hash, sourceName)).catch(() => undefined);
+    return info?.isFile() ?? false;
+  }
+
+  /** Copies `file` into the library under its hash (a no-op when it is already there). */
+  async keep(file: string, hash: string, sourceName: string): Promise<string> {
+    const target = this.pathFor(hash, sourceName);
+    if (await this.has(hash, sourceName)) return target;
+    const partial = path.join(this.dir, `.${randomUUID()}.partial`);
+    try {
+      await mkdir(this.dir, { recursive: true });
+      await copyFile(file, partial);
+      await rename(partial, target);
+      return target;
+    } catch (error) {
+      await rm(partial, { force: true });
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        throw new TrackStorageError('disk-full', 'The bot\'s disk is full, so the track was not added. Tell the server\'s bot owner to free some space.');
+      }
+      throw new TrackStorageError('storage', `The bot could not store the track (${code ?? 'I/O error'}), so it was not added. Tell the bot owner.`);
+    }
+  }
+}

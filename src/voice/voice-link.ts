@@ -1,0 +1,74 @@
+import { entersState, joinVoiceChannel, VoiceConnectionDisconnectReason, VoiceConnectionStatus } from '@discordjs/voice';
+import type { AudioPlayer, DiscordGatewayAdapterCreator, VoiceConnection } from '@discordjs/voice';
+
+export interface VoiceLinkOptions {
+  guildId: string;
+  channelId: string;
+  adapterCreator: DiscordGatewayAdapterCreator;
+  player: AudioPlayer;
+  /** Called once when the connection is lost for good (kicked, or every rejoin failed). */
+  onLost: (why: string) => void;
+  /** Rejoin attempts before giving up (default 5), with waits doubling from `firstRetryMs` (default 1 s). */
+  maxRejoins?: number;
+  firstRetryMs?: number;
+}
+
+/** Closed by Discord when the bot was disconnected from the channel (by a member, or the channel went away). */
+const DISCONNECTED_BY_DISCORD = 4014;
+const GRACE_MS = 5000;
+
+/**
+ * The guild's voice connection, subscribed to the set's player and kept alive: a dropped connection rejoins with
+ * back-off (the player pauses meanwhile and resumes where it was); a bot removed from the channel gets a few seconds
+ * to be moved elsewhere before the set ends.
+ */
+export class VoiceLink {
+  readonly connection: VoiceConnection;
+  private rejoins = 0;
+  private destroyed = false;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(opts: VoiceLinkOptions) {
+    this.connection = joinVoiceChannel({ guildId: opts.guildId, channelId: opts.channelId, adapterCreator: opts.adapterCreator, selfDeaf: true });
+    this.connection.subscribe(opts.player);
+    this.connection.on('error', () => undefined);
+    this.connection.on(VoiceConnectionStatus.Ready, () => (this.rejoins = 0));
+    this.connection.on(VoiceConnectionStatus.Disconnected, (_old, state) => {
+      void this.recover(state.reason === VoiceConnectionDisconnectReason.WebSocketClose && state.closeCode === DISCONNECTED_BY_DISCORD, opts);
+    });
+  }
+
+  private async recover(removed: boolean, opts: VoiceLinkOptions): Promise<void> {
+    if (removed) {
+      try {
+        // Moved to another channel: Discord reconnects us by itself.
+        await Promise.race([
+          entersState(this.connection, VoiceConnectionStatus.Signalling, GRACE_MS),
+          entersState(this.connection, VoiceConnectionStatus.Connecting, GRACE_MS),
+        ]);
+      } catch {
+        this.lose(opts, 'was disconnected from the voice channel');
+      }
+      return;
+    }
+    if (this.rejoins >= (opts.maxRejoins ?? 5)) return this.lose(opts, 'lost the voice connection and could not get it back');
+    const wait = (opts.firstRetryMs ?? 1000) * 2 ** this.rejoins;
+    this.rejoins += 1;
+    this.retry = setTimeout(() => {
+      if (!this.destroyed && this.connection.state.status === VoiceConnectionStatus.Disconnected) this.connection.rejoin();
+    }, wait);
+  }
+
+  private lose(opts: VoiceLinkOptions, why: string): void {
+    if (this.destroyed) return;
+    this.destroy();
+    opts.onLost(why);
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    clearTimeout(this.retry);
+    if (this.connection.state.status !== VoiceConnectionStatus.Destroyed) this.connection.destroy();
+  }
+}
