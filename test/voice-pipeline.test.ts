@@ -1,13 +1,14 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { createAudioResource, StreamType } from '@discordjs/voice';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AudioPlayerStatus } from '@discordjs/voice';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
 import { SetEngine } from '../src/audio/set-engine.ts';
 import type { PlannedTrack } from '../src/audio/transition-plan.ts';
 import { TransitionRenderer } from '../src/audio/transition-renderer.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
-import { oggOpusFromPcm } from '../src/voice/ogg-opus-stream.ts';
+import { SetBroadcast } from '../src/voice/set-broadcast.ts';
+import { attachFakeConnection } from './helpers/fake-voice-connection.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 
 const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
@@ -44,31 +45,47 @@ beforeAll(async () => {
 afterAll(() => tmp.cleanup());
 
 describe('voice pipeline', () => {
-  it('turns a set into an unbroken run of 20 ms Opus frames, with no silence frames at the track boundaries', async () => {
+  it('plays a set with 2 transitions through the guild\'s audio player: every 20 ms frame in order, never idle or silent at a track boundary', async () => {
+    // The player's 20 ms clock is faked and only ticks once the pipeline has the next packet ready: faster than real
+    // time, and a frame the live stream would have been late with still shows up as a silence frame.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const renderer = new TransitionRenderer();
-    const engine = new SetEngine(tracks, { renderer });
-    const ogg = oggOpusFromPcm(engine.stream());
-    const resource = createAudioResource(ogg.stream, { inputType: StreamType.OggOpus });
-    const packets: Buffer[] = [];
-    // Read as fast as the pipeline produces: the same packets the audio player would send, faster than real time.
-    for await (const packet of resource.playStream as Readable) packets.push(packet as Buffer);
-    await ogg.fed;
-    await renderer.close();
-    const seconds = engine.positionSec;
-    expect(seconds).toBeGreaterThan(180);
-    expect(engine.report).toHaveLength(2);
-    expect(packets.every((p) => p.length > 0 && frameMs(p) === 20)).toBe(true);
-    // Every 20 ms of the set is a packet: nothing dropped, nothing stalled (the encoder pads only the last frame).
-    expect(Math.abs(packets.length - seconds * 50)).toBeLessThanOrEqual(2);
-    // No silence frame anywhere before the set's final fade, in particular around each transition.
-    const fadeStart = packets.length - 2 * 50;
-    const silent = packets.map((p, i) => (p.equals(OPUS_SILENCE) && i < fadeStart ? i : -1)).filter((i) => i >= 0);
-    expect(silent).toEqual([]);
-    for (const t of engine.report) {
-      const at = Math.round(t.startSec * 50);
-      const around = packets.slice(at - 50, at + 50);
-      expect(around.length).toBe(100);
-      expect(around.every((p) => p.length > 20)).toBe(true);
+    try {
+      const engine = new SetEngine(tracks, { renderer });
+      const broadcast = new SetBroadcast(engine, { leadSec: 1 });
+      const listener = attachFakeConnection(broadcast.player);
+      const statuses: string[] = [];
+      broadcast.player.on('stateChange', (_old, next) => statuses.push(next.status));
+      const playStream = broadcast.resource.playStream as Readable;
+      const idle = (): boolean => broadcast.player.state.status === AudioPlayerStatus.Idle;
+      while (!idle()) {
+        while (playStream.readableLength === 0 && !playStream.readableEnded && !idle()) {
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await vi.advanceTimersByTimeAsync(20);
+      }
+      const packets = listener.packets;
+      const seconds = engine.positionSec;
+      expect(seconds).toBeGreaterThan(180);
+      expect(engine.report).toHaveLength(2);
+      // Buffering, then playing until the set ended: never idle (or paused) in between.
+      expect(statuses.slice(0, -1).every((s) => s === AudioPlayerStatus.Playing || s === AudioPlayerStatus.Buffering)).toBe(true);
+      expect(statuses.at(-1)).toBe(AudioPlayerStatus.Idle);
+      expect(packets.every((p) => p.length > 0 && frameMs(p) === 20)).toBe(true);
+      // Every 20 ms of the set is a packet (plus the resource's 5 frames of end padding), nothing dropped or stalled.
+      expect(Math.abs(packets.length - 5 - seconds * 50)).toBeLessThanOrEqual(2);
+      const fadeStart = packets.length - 5 - 2 * 50;
+      const silent = packets.map((p, i) => (p.equals(OPUS_SILENCE) && i < fadeStart ? i : -1)).filter((i) => i >= 0);
+      expect(silent).toEqual([]);
+      for (const t of engine.report) {
+        const at = Math.round(t.startSec * 50);
+        const around = packets.slice(at - 50, at + 50);
+        expect(around.length).toBe(100);
+        expect(around.every((p) => p.length > 20)).toBe(true);
+      }
+    } finally {
+      vi.useRealTimers();
+      await renderer.close();
     }
-  });
+  }, 180_000);
 });

@@ -136,6 +136,7 @@ export class SetEngine {
   private stopRequested = false;
   private playing: PlannedTrack | undefined;
   private next: UpcomingTransition | undefined;
+  private inTransition = false;
 
   constructor(tracks: PlannedTrack[], opts: SetEngineOptions) {
     if (tracks.length === 0) throw new Error('a set needs at least one track');
@@ -157,11 +158,17 @@ export class SetEngine {
     return this.next;
   }
 
-  /** Mixes out at the next phrase; false when there is nothing to mix into yet. */
-  skip(): boolean {
-    if (!this.next) return false;
+  /** True while a transition is being played out (between two bodies). */
+  get transitioning(): boolean {
+    return this.inTransition;
+  }
+
+  /**
+   * Mixes out at the next phrase of the current body (during a transition: of the incoming track's body), once a next
+   * track is known.
+   */
+  skip(): void {
     this.skipRequested = true;
-    return true;
   }
 
   stop(): void {
@@ -192,13 +199,21 @@ export class SetEngine {
     return a.analysis.phrases.find((p) => p >= t + 2 * bar);
   }
 
-  /** The transition from `a` (playing from track time `fromSec`) to `b`, with an exit still ahead of `fromSec`. */
-  private planFrom(a: PlannedTrack, b: PlannedTrack, fromSec: number): TransitionPlan | undefined {
+  /**
+   * The transition from `a` (playing from track time `fromSec`) to `b`, with an exit still ahead of `fromSec`; with no
+   * downbeat left to leave on, a cut as `a` ends (`render: false`), so the set still goes on.
+   */
+  private planFrom(a: PlannedTrack, b: PlannedTrack, fromSec: number): { plan: TransitionPlan; render: boolean } {
     const plan = planTransition(a, b);
-    if (plan.exitSec > fromSec + (2 * 4 * 60) / a.analysis.bpm) return plan;
+    if (plan.exitSec > fromSec + (2 * 4 * 60) / a.analysis.bpm) return { plan, render: true };
     // The planned exit is already behind us (a short track after a long ramp, a late pick): leave at the next phrase.
     const exit = this.nextPhraseExit(a, fromSec) ?? a.analysis.downbeats.findLast((d) => d > fromSec + 1);
-    return exit === undefined ? undefined : planTransition(withMixOut(a, exit), b);
+    if (exit !== undefined) return { plan: planTransition(withMixOut(a, exit), b), render: true };
+    const atEnd = fallbackCut(plan);
+    return {
+      plan: { ...atEnd, exitSec: Math.max(fromSec, a.analysis.durationSec), explanation: `${a.title} ends before a downbeat to mix out on, so ${b.title} starts as it ends` },
+      render: false,
+    };
   }
 
   private async pickNext(a: PlannedTrack): Promise<PlannedTrack | undefined> {
@@ -216,51 +231,61 @@ export class SetEngine {
     this.tell({ type: 'track', track: first, setSec: 0, trackSec: fromSec });
     for (let a: PlannedTrack | undefined = first; a; i++) {
       this.playing = a;
-      let b = await this.pickNext(a);
-      let plan = b ? this.planFrom(a, b, fromSec) : undefined;
+      let plan: TransitionPlan | undefined;
       let rendering: Promise<RenderedTransition> | undefined;
+      let b: PlannedTrack | undefined;
       const bodyStartSec = this.positionSec;
-      const start = (p: TransitionPlan, to: PlannedTrack): void => {
+      let pos = fromSec;
+      let bodyFrames = Math.round((a.analysis.durationSec - fromSec) * MIX_RATE);
+      let done = 0;
+      let bodyOpen = true;
+      const start = ({ plan: p, render }: { plan: TransitionPlan; render: boolean }, to: PlannedTrack): void => {
         plan = p;
-        rendering = this.opts.renderer.render(this.job(p, a!, to));
+        b = to;
+        rendering = render ? this.opts.renderer.render(this.job(p, a!, to)) : undefined;
+        rendering?.catch(() => undefined);
+        bodyFrames = Math.round((p.exitSec - fromSec) * MIX_RATE);
         const startSec = bodyStartSec + p.exitSec - fromSec;
-        const upcoming: UpcomingTransition = { from: a!, to, plan: p, startSec, rendered: false };
+        const upcoming: UpcomingTransition = { from: a!, to, plan: p, startSec, rendered: !rendering };
         this.next = upcoming;
-        rendering.then(() => (upcoming.rendered = true), () => undefined);
+        rendering?.then(() => (upcoming.rendered = true), () => undefined);
         this.tell({ type: 'planned', from: a!, to, plan: p, startSec });
       };
-      if (plan && b) start(plan, b);
-      else this.next = undefined;
-      const endSec = plan ? plan.exitSec : a.analysis.durationSec;
+      // The pick (a store read, scoring) runs while the body streams, and is planned the moment it answers — even
+      // while production waits for playback: a live stream must never wait for it.
+      let asking = false;
+      let askedAt = pos;
+      const from = a;
+      const ask = (pick: Promise<PlannedTrack | undefined>): void => {
+        asking = true;
+        void pick
+          .catch(() => undefined)
+          .then((track) => {
+            asking = false;
+            askedAt = pos;
+            if (track && bodyOpen && !plan) start(this.planFrom(from, track, pos), track);
+          });
+      };
+      this.next = undefined;
+      ask(this.pickNext(a));
+      // A pick that needs no I/O (the given tracks) is in before the body starts.
+      await new Promise((resolve) => setImmediate(resolve));
       if (i > 0) this.tell({ type: 'track', track: a, setSec: this.positionSec, trackSec: fromSec });
       const deck = new DeckReader({ file: a.file, fromSec, gain: this.gain(a) });
       try {
-        let pos = fromSec;
-        let bodyFrames = Math.round((endSec - fromSec) * MIX_RATE);
-        let done = 0;
-        let askedAt = pos;
         while (done < bodyFrames) {
           if (this.stopRequested) {
             yield* this.fadeOutAtNextDownbeat(deck, a, pos);
             return;
           }
-          if (!plan && this.opts.nextTrack && pos - askedAt >= NEXT_TRACK_RETRY_SEC) {
-            // Nothing was queued when this track began: take what was added since, if it can still be mixed into.
-            askedAt = pos;
-            b = await this.opts.nextTrack(a);
-            const late = b ? this.planFrom(a, b, pos) : undefined;
-            if (late && b) {
-              start(late, b);
-              bodyFrames = Math.round((late.exitSec - fromSec) * MIX_RATE);
-            }
+          if (!plan && !asking && this.opts.nextTrack && pos - askedAt >= NEXT_TRACK_RETRY_SEC) {
+            // Nothing to play after this track yet: ask again, for what was added since.
+            ask(this.opts.nextTrack(a));
           }
           if (this.skipRequested && plan && b) {
             this.skipRequested = false;
             const exit = this.nextPhraseExit(a, pos);
-            if (exit !== undefined && exit < plan.exitSec) {
-              start(planTransition(withMixOut(a, exit), b), b);
-              bodyFrames = Math.round((plan.exitSec - fromSec) * MIX_RATE);
-            }
+            if (exit !== undefined && exit < plan.exitSec) start({ plan: planTransition(withMixOut(a, exit), b), render: true }, b);
           }
           const n = Math.min(CHUNK_FRAMES, bodyFrames - done);
           const chunk = await deck.read(n);
@@ -287,6 +312,7 @@ export class SetEngine {
           yield this.emit(chunk);
         }
       } finally {
+        bodyOpen = false;
         deck.close();
       }
       this.next = undefined;
@@ -311,6 +337,7 @@ export class SetEngine {
       this.tell({ type: 'transition', report });
       this.tell({ type: 'track', track: b, setSec: startSec, trackSec: plan.entrySec });
       this.playing = b;
+      this.inTransition = true;
       if (rendered) {
         for (let f = 0; f < rendered.junctionFrame; f += CHUNK_FRAMES) {
           const end = Math.min(rendered.junctionFrame, f + CHUNK_FRAMES);
@@ -325,6 +352,7 @@ export class SetEngine {
         fadeInFrames = CUT_FADE_FRAMES;
         fromSec = plan.entrySec;
       }
+      this.inTransition = false;
       a = b;
     }
     yield this.limiter.flush();

@@ -109,7 +109,7 @@ function skip(deps: DjsetDeps): CommandHandler {
   return async (interaction) => {
     const guildId = interaction.guildId;
     const set = guildId ? deps.sets.get(guildId) : undefined;
-    if (set && !set.upcoming()) return replyEphemeral(interaction, NOTHING_TO_SKIP_TO);
+    if (set && !set.canSkip && canControlSet(memberInfoOf(interaction), await deps.store.get(set.guildId))) return replyEphemeral(interaction, NOTHING_TO_SKIP_TO);
     return control(deps, 'Skipping', async (i, id) => {
       const live = deps.sets.get(id)!;
       // A skip during a transition or just after it says that transition did not work: a labelled pair for training.
@@ -117,10 +117,12 @@ function skip(deps: DjsetDeps): CommandHandler {
       if (judged) {
         await deps.feedback.add({ id: `skip:${judged.id}:${i.user.id}`, guildId: id, fromHash: judged.fromHash, toHash: judged.toHash, liked: false, source: 'skip', userId: i.user.id, at: new Date().toISOString() });
       }
-      const now = live.nowPlaying();
-      live.skip();
+      const title = live.nowPlaying()?.track.title ?? 'this song';
       const next = live.upcoming();
-      return `Skipping${now ? ` **${now.track.title}**` : ''}: mixing into **${next?.to.title ?? 'the next track'}** at the next phrase.`;
+      live.skip();
+      return next
+        ? `Skipping **${title}**: mixing into **${next.to.title}** at the next phrase.`
+        : `Skipping **${title}**: it mixes out at its next phrase once this transition is over.`;
     })(interaction);
   };
 }

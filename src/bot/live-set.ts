@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AudioPlayerStatus } from '@discordjs/voice';
 import type { Client, Guild } from 'discord.js';
 import { SetEngine } from '../audio/set-engine.ts';
 import type { SetEvent, UpcomingTransition } from '../audio/set-engine.ts';
@@ -105,6 +106,10 @@ export class LiveSet {
         void this.end('lost');
       },
     });
+    // A player that was auto-paused (connection not ready) when the room emptied is paused once it plays again.
+    this.broadcast.player.on(AudioPlayerStatus.Playing, () => {
+      if (this.pausedForEmpty) this.broadcast.player.pause(true);
+    });
     this.saveTimer = setInterval(() => this.savePosition(), this.timing.saveEveryMs);
     // Played out on its own (nothing left to play); a stop ends it through stop() instead.
     void this.broadcast.finished.then(() => (this.stopping ? undefined : this.end('finished')));
@@ -132,11 +137,17 @@ export class LiveSet {
   /** The transition heard most recently, while it or its first minute after is playing (a skip then judges it). */
   recentTransition(windowSec = 60): { id: string; fromHash: string; toHash: string } | undefined {
     const t = this.lastTransition;
-    return t && this.broadcast.playedSec - t.startSec <= windowSec && this.broadcast.playedSec >= t.startSec ? t : undefined;
+    // Produced up to the stream's lead before it is heard: a transition about to be heard counts too.
+    return t && this.broadcast.playedSec - t.startSec <= windowSec && t.startSec - this.broadcast.playedSec <= this.timing.leadSec + 1 ? t : undefined;
   }
 
-  skip(): boolean {
-    return this.engine.skip();
+  skip(): void {
+    this.engine.skip();
+  }
+
+  /** A transition is playing now, or the next one is planned. */
+  get canSkip(): boolean {
+    return this.engine.transitioning || this.engine.upcoming !== undefined;
   }
 
   /**
@@ -177,6 +188,7 @@ export class LiveSet {
 
   private async pick(current: LiveTrack): Promise<LiveTrack | undefined> {
     try {
+      await this.writes;
       const state = await this.deps.store.get(this.guildId);
       const { track, unplayable } = await pickNextTrack(state, current, this.order, this.deps);
       if (unplayable.length > 0) {
@@ -204,7 +216,10 @@ export class LiveSet {
         ...s,
         transitions: [...s.transitions, { id, fromHash: from.hash, toHash: to.hash, fromTitle: from.title, toTitle: to.title, at: new Date().toISOString() }],
       }));
-      void this.post(nowMixingMessage(id, event.report));
+      // Posted when listeners hear it start, not when it is produced.
+      const heardInMs = Math.max(0, (event.report.startSec - this.broadcast.playedSec) * 1000);
+      const timer = setTimeout(() => void this.post(nowMixingMessage(id, event.report)), heardInMs);
+      timer.unref();
     }
   }
 

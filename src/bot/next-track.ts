@@ -61,6 +61,8 @@ export async function pickNextTrack(state: GuildState, current: LiveTrack | unde
   const unplayable: PlaylistEntry[] = [];
   const waiting: LiveTrack[] = [];
   for (const entry of state.playlist) {
+    // Never the same song twice in a row (also guards an entry whose start is still being saved).
+    if (current && (entry.id === current.entry?.id || entry.hash === current.hash)) continue;
     const record = byHash.get(entry.hash);
     const track = record ? await liveTrackOf(record, deps.files, entry) : undefined;
     if (track) waiting.push(track);
@@ -68,7 +70,8 @@ export async function pickNextTrack(state: GuildState, current: LiveTrack | unde
   }
   if (waiting.length > 0) return { track: await pickFromPlaylist(waiting, state, current, order, deps), unplayable };
 
-  const recent = new Set(state.history.slice(-Math.min(RECENT_AVOID, Math.max(0, library.length - 2))).map((h) => h.hash));
+  const avoid = Math.min(RECENT_AVOID, Math.max(0, library.length - 2));
+  const recent = new Set(avoid > 0 ? state.history.slice(-avoid).map((h) => h.hash) : []);
   if (current) recent.add(current.hash);
   const candidates = library.filter((r) => !recent.has(r.hash));
   if (candidates.length === 0) return { unplayable };

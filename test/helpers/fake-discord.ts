@@ -17,6 +17,7 @@ export const FAKE_DJ_ROLE_ID = '444444444444444441';
 export const FAKE_QUEUE_COMMAND_ID = '555555555555555555';
 export const FAKE_OWNER_ID = '666666666666666666';
 export const FAKE_SUGGEST_COMMAND_ID = '555555555555555556';
+export const FAKE_DJSET_COMMAND_ID = '555555555555555557';
 
 /** Permission bit strings as Discord sends them. */
 export const PERMISSIONS = {
@@ -70,6 +71,10 @@ export interface FakeDiscord {
   connections(): number;
   /** Sends INTERACTION_CREATE to every connected gateway client. */
   pushInteraction(payload: Record<string, unknown>): void;
+  /** Sends VOICE_STATE_UPDATE: `user` joined `channelId` (null: left voice). */
+  pushVoiceState(user: FakeUser, channelId: string | null): void;
+  /** Channel messages the bot sent with its own token (`POST /channels/:id/messages`). */
+  channelMessages(): { channelId: string; body: Record<string, unknown> }[];
   /** Resolves with the first recorded REST call matching, waiting up to `timeoutMs`. */
   waitForRest(match: (call: RestCall) => boolean, timeoutMs?: number): Promise<RestCall>;
   waitForGatewayOp(match: (op: GatewayOp) => boolean, timeoutMs?: number): Promise<GatewayOp>;
@@ -98,6 +103,25 @@ const BOT_USER: FakeUser = { id: FAKE_APP_ID, username: 'mini-dj' };
 /** A realistic APPLICATION_COMMAND payload for `/queue <subcommand>`, as Discord sends it over the gateway. */
 export function queueInteraction(spec: InteractionSpec): Record<string, unknown> {
   return commandInteraction(FAKE_QUEUE_COMMAND_ID, 'queue', [{ type: 1, name: spec.subcommand, options: spec.options ?? [] }], spec);
+}
+
+/** `/djset <subcommand>`. */
+export function djsetInteraction(spec: InteractionSpec): Record<string, unknown> {
+  return commandInteraction(FAKE_DJSET_COMMAND_ID, 'djset', [{ type: 1, name: spec.subcommand, options: spec.options ?? [] }], spec);
+}
+
+/** A button press (MESSAGE_COMPONENT) on a message the bot sent. */
+export function buttonInteraction(spec: { customId: string; user: FakeUser; roles?: string[]; permissions?: string }): Record<string, unknown> {
+  const base = commandInteraction('0', '', [], spec);
+  return { ...base, type: 3, data: { custom_id: spec.customId, component_type: 2 }, message: messageObject('') };
+}
+
+/** Autocomplete for a string option being typed (`focused`) in `/name [subcommand]`. */
+export function autocompleteInteraction(spec: { command: 'queue' | 'suggest'; subcommand?: string; option: string; typed: string; user: FakeUser }): Record<string, unknown> {
+  const focused = { name: spec.option, type: 3, value: spec.typed, focused: true };
+  const options = spec.subcommand ? [{ type: 1, name: spec.subcommand, options: [focused] }] : [focused];
+  const id = spec.command === 'queue' ? FAKE_QUEUE_COMMAND_ID : FAKE_SUGGEST_COMMAND_ID;
+  return { ...commandInteraction(id, spec.command, options, spec), type: 4 };
 }
 
 /** `/suggest` (no subcommand: the options sit directly on the command). */
@@ -205,6 +229,7 @@ function waitFor<T>(list: T[], match: (item: T) => boolean, timeoutMs: number, w
 
 export async function startFakeDiscord(): Promise<FakeDiscord> {
   const restCalls: RestCall[] = [];
+  const sent: { channelId: string; body: Record<string, unknown> }[] = [];
   const gatewayOps: GatewayOp[] = [];
   const sockets = new Set<WebSocket>();
   const sequence = new WeakMap<WebSocket, number>();
@@ -230,6 +255,11 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       }
       restCalls.push({ method, path: url.pathname, query: url.search, body });
       if (method === 'POST' && /^\/api\/v10\/interactions\/\d+\/[^/]+\/callback$/.test(url.pathname)) return send(res, 204);
+      const channelPost = /^\/api\/v10\/channels\/(\d+)\/messages$/.exec(url.pathname);
+      if (channelPost && method === 'POST') {
+        sent.push({ channelId: channelPost[1]!, body: body as Record<string, unknown> });
+        return send(res, 200, { ...messageObject((body as { content?: unknown }).content), channel_id: channelPost[1], type: 0 });
+      }
       const webhook = /^\/api\/v10\/webhooks\/\d+\/[^/]+(\/messages\/[^/]+)?$/.exec(url.pathname);
       if (webhook && (method === 'PATCH' || method === 'POST')) {
         return send(res, 200, messageObject((body as { content?: unknown } | undefined)?.content));
@@ -277,6 +307,14 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       if (sockets.size === 0) throw new Error('fake Discord: no gateway client is connected');
       for (const ws of sockets) dispatch(ws, 'INTERACTION_CREATE', payload);
     },
+    pushVoiceState(user, channelId) {
+      const state = {
+        guild_id: FAKE_GUILD_ID, channel_id: channelId, user_id: user.id, member: apiMember(user, []), session_id: `voice-${user.id}`,
+        deaf: false, mute: false, self_deaf: false, self_mute: false, self_video: false, suppress: false, request_to_speak_timestamp: null,
+      };
+      for (const ws of sockets) dispatch(ws, 'VOICE_STATE_UPDATE', state);
+    },
+    channelMessages: () => sent,
     waitForRest: (match, timeoutMs = 5000) => waitFor(restCalls, match, timeoutMs, 'REST call'),
     waitForGatewayOp: (match, timeoutMs = 5000) => waitFor(gatewayOps, match, timeoutMs, 'gateway op'),
     async close() {

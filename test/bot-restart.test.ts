@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
+import { ingestFile } from '../src/audio/ingest.ts';
+import { AnalysisStore } from '../src/db/analysis-store.ts';
+import { GuildStore } from '../src/db/guild-store.ts';
+import type { GuildState } from '../src/db/guild-store.ts';
+import { TrackFiles } from '../src/db/track-files.ts';
+import { writeSynthTrack } from '../src/synth/synth-cli.ts';
+import { structureForBars } from '../src/synth/track-synth.ts';
+import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { djsetInteraction, FAKE_APP_ID, FAKE_GUILD_ID, FAKE_OWNER_ID, FAKE_TEXT_CHANNEL_ID, FAKE_VOICE_CHANNEL_ID, queueInteraction, startFakeDiscord } from './helpers/fake-discord.ts';
+import type { FakeDiscord } from './helpers/fake-discord.ts';
+
+const MAIN = path.resolve('src/bot/main.ts');
+const owner = { id: FAKE_OWNER_ID, username: 'owner' };
+const alice = { id: '700000000000000001', username: 'alice' };
+
+let tmp: ReturnType<typeof makeTempDir>;
+let db: string;
+let tracksDir: string;
+let downloadDir: string;
+let discord: FakeDiscord;
+let cdn: Server;
+let cdnBase: string;
+let cdnRequests = 0;
+const children: ChildProcess[] = [];
+
+interface Bot {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** `npm start` as a user runs it, pointed at the fake Discord. */
+function startBot(): Bot {
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env.PATH, HOME: process.env.HOME, DISCORD_TOKEN: 'MTIz.abc.def', DISCORD_CLIENT_ID: FAKE_APP_ID,
+      MINIDJ_DISCORD_API: discord.apiBase, MINIDJ_DB: db, MINIDJ_TRACKS_DIR: tracksDir, MINIDJ_DOWNLOAD_DIR: downloadDir,
+      // The test CDN is on loopback, which the bot refuses unless told otherwise.
+      MINIDJ_ALLOW_LOOPBACK_URLS: '1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Reads the guild's state with a short-lived connection, as another process would. */
+async function guildState(): Promise<GuildState> {
+  const store = await GuildStore.open(db);
+  try {
+    return await store.get(FAKE_GUILD_ID);
+  } finally {
+    await store.close();
+  }
+}
+
+beforeAll(async () => {
+  tmp = makeTempDir();
+  db = path.join(tmp.dir, 'minidj.sqlite');
+  tracksDir = path.join(tmp.dir, 'tracks');
+  downloadDir = path.join(tmp.dir, 'downloads');
+  mkdirSync(downloadDir, { recursive: true });
+  const pool = new AnalyzerPool({ size: 2 });
+  const analyses = await AnalysisStore.open(db);
+  const files = new TrackFiles(tracksDir);
+  const hashes: string[] = [];
+  for (const [i, name] of ['dawn-patrol', 'night-shift'].entries()) {
+    const file = path.join(tmp.dir, `${name}.wav`);
+    await writeSynthTrack(file, { bpm: 124 + i, key: 'A', scale: 'minor', seed: 40 + i, sections: structureForBars(32) });
+    hashes.push((await ingestFile(file, pool, analyses, (f, h, s) => files.keep(f, h, s))).contentHash);
+  }
+  await analyses.close();
+  await pool.close();
+  const store = await GuildStore.open(db);
+  await store.update(FAKE_GUILD_ID, (s) => ({
+    ...s,
+    playlist: hashes.map((hash, i) => ({ id: `entry-${i}`, hash, title: i === 0 ? 'dawn-patrol' : 'night-shift', requesterId: alice.id, addedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() })),
+  }));
+  await store.close();
+
+  // A CDN whose file never finishes: the bot is killed while it downloads.
+  cdn = createServer((req, res) => {
+    cdnRequests += 1;
+    res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': 10_000_000 });
+    res.write(readFileSync(path.join(tmp.dir, 'dawn-patrol.wav')).subarray(0, 200_000));
+  });
+  await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', () => resolve()));
+  cdnBase = `http://127.0.0.1:${(cdn.address() as AddressInfo).port}`;
+  discord = await startFakeDiscord();
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  cdn?.closeAllConnections();
+  await new Promise((r) => cdn?.close(r));
+  await discord?.close();
+  tmp?.cleanup();
+});
+
+describe('npm start, killed and restarted', () => {
+  it('without a token says what to set and points to the demo', async () => {
+    const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(err).toContain('DISCORD_TOKEN is not set.');
+    expect(err).toContain('npm run demo');
+  });
+
+  it('loses nothing when killed (SIGKILL) mid-ingest and mid-set, and resumes the set on restart', async () => {
+    const first = startBot();
+    await until(() => first.output().includes('Mini-DJ is online'), 'the bot to log in');
+    expect(first.output()).toContain('resumed 0 sets');
+
+    discord.pushInteraction(djsetInteraction({ subcommand: 'start', user: owner }));
+    await discord.waitForGatewayOp((o) => o.op === 4 && (o.d as { channel_id?: string }).channel_id === FAKE_VOICE_CHANNEL_ID, 20_000);
+    const playing = await until(async () => {
+      const s = await guildState();
+      return s.session && s.history.length === 1 ? s : undefined;
+    }, 'the set to save its session');
+    expect(playing.playlist.map((e) => e.title)).toEqual(['night-shift']);
+    expect(playing.session!.current.title).toBe('dawn-patrol');
+
+    discord.pushInteraction(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: `${cdnBase}/endless.wav` }] }));
+    await until(() => cdnRequests > 0 && readdirSync(downloadDir).length > 0, 'the download to begin');
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const afterKill = await guildState();
+    expect(afterKill.playlist).toEqual(playing.playlist);
+    expect(afterKill.session).toEqual(playing.session);
+    expect(readdirSync(tracksDir).filter((f) => !f.endsWith('.wav'))).toEqual([]);
+
+    const opsBefore = discord.gatewayOps.length;
+    const second = startBot();
+    await until(() => second.output().includes('Mini-DJ is online'), 'the restarted bot to log in');
+    expect(second.output()).toContain('resumed 1 set');
+    // Rejoined the same channel from the new process, and said so where the set was started.
+    await until(() => discord.gatewayOps.slice(opsBefore).find((o) => o.op === 4 && (o.d as { channel_id?: string }).channel_id === FAKE_VOICE_CHANNEL_ID), 'the rejoin');
+    const notice = await until(() => discord.channelMessages().find((m) => String(m.body.content).startsWith('Mini-DJ restarted')), 'the resume notice');
+    expect(notice.channelId).toBe(FAKE_TEXT_CHANNEL_ID);
+    expect(notice.body.content).toBe(`Mini-DJ restarted: resuming **dawn-patrol** in <#${FAKE_VOICE_CHANNEL_ID}>.`);
+    // The killed download left nothing: no entry, no temp dir (swept at start), no library file.
+    expect(readdirSync(downloadDir)).toEqual([]);
+    const resumed = await guildState();
+    expect(resumed.playlist).toEqual(playing.playlist);
+    expect(readdirSync(tracksDir)).toHaveLength(2);
+
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(second.output()).toContain('SIGTERM: fading out the sets and saving where they are');
+    expect(second.output()).toContain('Mini-DJ stopped.');
+    // A shutdown keeps the session, so the next start resumes again.
+    const saved = await guildState();
+    expect(saved.session?.current.title).toBe('dawn-patrol');
+    expect(saved.playlist).toEqual(playing.playlist);
+    expect(existsSync(db)).toBe(true);
+  }, 120_000);
+});
