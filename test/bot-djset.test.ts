@@ -264,7 +264,7 @@ describe('/djset against a fake Discord, with the set playing into a stand-in vo
   it('queues a suggested track from its button, and explains a button for a track that is gone', async () => {
     const hash = (await store.get(FAKE_GUILD_ID)).history[0]!.hash;
     const added = await run(buttonInteraction({ customId: `queue-add:${hash}`, user: bob }));
-    expect(added.data?.content).toMatch(/^Added "(first-light|second-wind)" at position 1 — 12\d\.\d BPM, [A-G]#? (major|minor) \(\d+[AB]\), 0:\d\d\.$/);
+    expect(added.data?.content).toMatch(/^Added "(first-light|second-wind)" at position 1 — 12\d\.\d BPM, [A-G]#? (major|minor) \(\d+[AB]\), 0:\d\d, energy \d+\/10\.$/);
     expect((await store.get(FAKE_GUILD_ID)).playlist.map((e) => e.hash)).toContain(hash);
     const gone = await run(buttonInteraction({ customId: `queue-add:${'0'.repeat(64)}`, user: bob }));
     expect(gone.data).toMatchObject({ content: TRACK_GONE, flags: 64 });

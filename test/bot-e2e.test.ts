@@ -9,7 +9,9 @@ import { GuildStore } from '../src/db/guild-store.ts';
 import { TrackFiles } from '../src/db/track-files.ts';
 import type { PlaylistEntry } from '../src/db/guild-store.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
-import { FAKE_APP_ID, FAKE_DJ_ROLE_ID, FAKE_GUILD_ID, PERMISSIONS, queueInteraction, startFakeDiscord } from './helpers/fake-discord.ts';
+import { NOT_VOICE } from '../src/bot/djset-handler.ts';
+import { BAD_SCHEME, PRIVATE_ADDRESS } from '../src/ingest/vet-url.ts';
+import { djsetInteraction, FAKE_APP_ID, FAKE_DJ_ROLE_ID, FAKE_GUILD_ID, FAKE_TEXT_CHANNEL_ID, PERMISSIONS, queueInteraction, startFakeDiscord } from './helpers/fake-discord.ts';
 import type { FakeDiscord, RestCall } from './helpers/fake-discord.ts';
 
 interface CallbackBody {
@@ -32,6 +34,13 @@ let pool: AnalyzerPool;
 let discord: FakeDiscord;
 let bot: Bot;
 const errors: unknown[] = [];
+
+/** A deferred command: the text its reply is edited to. */
+async function runDeferred(payload: Record<string, unknown>): Promise<string> {
+  expect((await run(payload)).type).toBe(5);
+  const edit = await discord.waitForRest((c) => c.method === 'PATCH' && decodeURIComponent(c.path) === `/api/v10/webhooks/${FAKE_APP_ID}/${String(payload.token)}/messages/@original`);
+  return (edit.body as { content: string }).content;
+}
 
 /** Pushes an interaction and waits for the bot's callback for it. */
 async function run(payload: Record<string, unknown>): Promise<CallbackBody> {
@@ -132,8 +141,37 @@ describe('the bot against a fake Discord on loopback', () => {
     expect(body.data.flags).toBe(64);
   });
 
+  it('refuses links to this machine or a non-http scheme, with the exact message and the store unchanged', async () => {
+    const before = await store.get(FAKE_GUILD_ID);
+    for (const [url, message] of [
+      ['http://127.0.0.1:8080/song.mp3', PRIVATE_ADDRESS],
+      ['http://localhost/song.mp3', PRIVATE_ADDRESS],
+      ['http://[::1]/song.mp3', PRIVATE_ADDRESS],
+      ['http://169.254.169.254/latest/meta-data', PRIVATE_ADDRESS],
+      ['ftp://example.com/song.mp3', BAD_SCHEME],
+    ] as const) {
+      expect(await runDeferred(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: url }] }))).toBe(message);
+    }
+    expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
+  });
+
+  it('answers bad positions and a text channel given as the voice channel with what to do instead', async () => {
+    const before = await store.get(FAKE_GUILD_ID);
+    const removed = await run(queueInteraction({ subcommand: 'remove', user: alice, options: [{ name: 'position', type: 4, value: 7 }] }));
+    expect(removed.data).toMatchObject({ content: `There is no song at position 7; the playlist has ${before.playlist.length}.`, flags: 64 });
+    const moved = await run(queueInteraction({ subcommand: 'move', user: alice, roles: [FAKE_DJ_ROLE_ID], options: [{ name: 'from', type: 4, value: 0 }, { name: 'to', type: 4, value: 1 }] }));
+    expect(moved.data).toMatchObject({ content: `There is no song at position 0; the playlist has ${before.playlist.length}.`, flags: 64 });
+    const start = await run(djsetInteraction({
+      subcommand: 'start', user: alice, options: [{ name: 'channel', type: 7, value: FAKE_TEXT_CHANNEL_ID }],
+      // Discord resolves channel options in `data.resolved.channels`.
+      resolved: { channels: { [FAKE_TEXT_CHANNEL_ID]: { id: FAKE_TEXT_CHANNEL_ID, type: 0, name: 'general', permissions: PERMISSIONS.member } } },
+    }));
+    expect(start.data).toMatchObject({ content: NOT_VOICE, flags: 64 });
+    expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
+  });
+
   it('made no unexpected REST calls and hit no handler errors', () => {
-    expect(discord.restCalls.filter((c) => !c.path.startsWith('/api/v10/interactions/'))).toEqual([]);
+    expect(discord.restCalls.filter((c) => !c.path.startsWith('/api/v10/interactions/') && !c.path.startsWith(`/api/v10/webhooks/${FAKE_APP_ID}/`))).toEqual([]);
     expect(errors).toEqual([]);
   });
 });

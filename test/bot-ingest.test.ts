@@ -87,6 +87,8 @@ beforeAll(async () => {
   await writeSynthTrack(b, { bpm: 128, key: 'E', scale: 'minor', seed: 2, sections: structureForBars(16) });
   serve('tracks/night%20drive.wav', readFileSync(a), 'audio/wav');
   serve('attachments/1/2/warehouse-sunrise.wav', readFileSync(b), 'audio/wav');
+  // A PNG header and some pixels, served as an "mp3" attachment.
+  serve('attachments/1/3/cover.mp3', Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(60, 7)]), 'audio/mpeg');
   serve('page.html', Buffer.from('<!doctype html><html><head><title>Song</title></head><body>Play</body></html>'), 'text/html');
   const long = makeLongMp3(path.join(tmp.dir, 'media', 'long.mp3'), 3);
   serve('long.mp3', readFileSync(long), 'audio/mpeg');
@@ -115,7 +117,7 @@ const SUMMARY = String.raw`\d+\.\d BPM, [A-G][#b]? (major|minor) \(\d{1,2}[AB]\)
 describe('/queue add and /suggest against a fake Discord and a loopback CDN', () => {
   it('adds a url: defers, downloads, analyses, edits the reply and stores the entry', async () => {
     const body = await runDeferred(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: `${cdnBase}/tracks/night%20drive.wav` }] }));
-    expect(body.content).toMatch(new RegExp(`^Added "night drive" at position 1 — ${SUMMARY}\\.$`));
+    expect(body.content).toMatch(new RegExp(`^Added "night drive" at position 1 — ${SUMMARY}, energy \\d+/10\\.$`));
     const { playlist } = await store.get(FAKE_GUILD_ID);
     expect(playlist).toHaveLength(1);
     expect(playlist[0]).toMatchObject({ title: 'night drive', requesterId: alice.id });
@@ -131,7 +133,8 @@ describe('/queue add and /suggest against a fake Discord and a loopback CDN', ()
       resolved: { attachments: { [String(attachment.id)]: attachment } },
     });
     const body = await runDeferred(payload);
-    expect(body.content).toMatch(new RegExp(`^Added "warehouse-sunrise" at position 2 — ${SUMMARY}\\.$`));
+    // How it follows the song queued before it, in the scorer's figure and a DJ's words.
+    expect(body.content).toMatch(new RegExp(`^Added "warehouse-sunrise" at position 2 — ${SUMMARY}, energy \\d+/10\\. After "night drive": \\d+ % mixable — 126→128 BPM \\(\\+1\\.6 %\\), \\d+[AB]→\\d+[AB] \\([a-z/ -]+\\)\\.$`));
     expect((await store.get(FAKE_GUILD_ID)).playlist.map((e) => e.title)).toEqual(['night drive', 'warehouse-sunrise']);
     expect(readdirSync(downloadDir)).toEqual([]);
   }, 120_000);
@@ -139,7 +142,19 @@ describe('/queue add and /suggest against a fake Discord and a loopback CDN', ()
   it('refuses a web page, keeps the store and leaves no download behind', async () => {
     const before = await store.get(FAKE_GUILD_ID);
     const body = await runDeferred(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: `${cdnBase}/page.html` }] }));
-    expect(body.content).toBe('That link is not an audio file (it looks like a web page).');
+    expect(body.content).toBe('That is not an audio file (it looks like a web page).');
+    expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
+    expect(readdirSync(downloadDir)).toEqual([]);
+  });
+
+  it('refuses an uploaded image that claims to be audio, by its content', async () => {
+    const before = await store.get(FAKE_GUILD_ID);
+    const attachment = fakeAttachment(`${cdnBase}/attachments/1/3/cover.mp3`, 'cover.mp3', 68, 'audio/mpeg');
+    const body = await runDeferred(queueInteraction({
+      subcommand: 'add', user: alice, options: [{ name: 'file', type: 11, value: String(attachment.id) }],
+      resolved: { attachments: { [String(attachment.id)]: attachment } },
+    }));
+    expect(body.content).toBe('That is not an audio file (it looks like an image).');
     expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
     expect(readdirSync(downloadDir)).toEqual([]);
   });
@@ -182,7 +197,7 @@ describe('/queue add and /suggest against a fake Discord and a loopback CDN', ()
     const call = await discord.waitForRest((c) => c.method === 'POST' && c.path === callbackPath(payload));
     const reply = call.body as { type: number; data: MessageBody };
     expect(reply.type).toBe(4);
-    expect(reply.data.content).toMatch(new RegExp(`^Added "night drive" at position 2 — ${SUMMARY}\\.$`));
+    expect(reply.data.content).toMatch(new RegExp(`^Added "night drive" at position 2 — ${SUMMARY}, energy \\d+/10\\. After "warehouse-sunrise": \\d+ % mixable — .+\\.$`));
     expect((await store.get(FAKE_GUILD_ID)).playlist.map((e) => e.hash)).toEqual([expect.any(String), first!.hash]);
   });
 

@@ -252,10 +252,10 @@ describe('downloadAudio: schemes and redirects', () => {
 
 describe('downloadAudio: content', () => {
   it.each([
-    ['/page.mp3', 'That link is not an audio file (it looks like a web page).'],
-    ['/data.json', 'That link is not an audio file (it looks like JSON data).'],
-    ['/cover.png', 'That link is not an audio file (it looks like an image).'],
-    ['/empty', 'That link is not an audio file (it is empty).'],
+    ['/page.mp3', 'That is not an audio file (it looks like a web page).'],
+    ['/data.json', 'That is not an audio file (it looks like JSON data).'],
+    ['/cover.png', 'That is not an audio file (it looks like an image).'],
+    ['/empty', 'That is not an audio file (it is empty).'],
   ])('refuses %s by its bytes', async (path, message) => {
     await expectFailure(downloadAudio(`${base}${path}`, opts()), 'not-audio', message);
   });

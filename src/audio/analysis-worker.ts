@@ -15,9 +15,13 @@ port.on('message', async (job: AnalysisJob) => {
     const analysis = analyzePcm(input, loadEssentia());
     reply = { id: job.id, ok: true, analysis };
   } catch (err) {
-    const code = err instanceof AudioInputError ? err.code : 'analysis-failed';
-    const message = err instanceof Error ? err.message : String(err);
-    reply = { id: job.id, ok: false, code, message };
+    if (err instanceof AudioInputError) {
+      reply = { id: job.id, ok: false, code: err.code, message: err.message };
+    } else {
+      // A bug, not the file's fault: the details go to the log, not to the member who sent the file.
+      console.error('[mini-dj] analysis failed:', err);
+      reply = { id: job.id, ok: false, code: 'analysis-failed', message: 'Mini-DJ could not analyse this file because of an internal error (logged for the bot\'s owner).' };
+    }
   }
   port.postMessage(reply);
 });

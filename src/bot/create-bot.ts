@@ -77,7 +77,7 @@ export function createBot(options: BotOptions): Bot {
   const route = createInteractionRouter({
     commands: {
       ...queueHandlers(options.store),
-      'queue add': queueAddHandler(options.store, ingest),
+      'queue add': queueAddHandler(options.store, ingest, scorer),
       suggest: suggestHandler(options.store, options.analyses, scorer),
       ...djsetHandlers({ ...picking, store: options.store, sets, feedback: options.feedback }),
     },

@@ -17,6 +17,7 @@ import { transitionPicture } from './transition-picture.ts';
 
 export const NO_SET = 'No set is playing. Start one with /djset start.';
 export const NOT_READY = 'Mini-DJ has not finished joining this server yet. Try again in a minute.';
+export const NOT_VOICE = 'That is not a voice channel. Name a voice or stage channel, or join one and run /djset start.';
 export const JOIN_FIRST = 'Join a voice channel first, or name one: /djset start channel:<voice channel>.';
 export const NOTHING_TO_PLAY = 'Nothing to play: the playlist and the server library are empty. Add songs with /queue add, then /djset start.';
 export const NOTHING_TO_SKIP_TO = 'There is nothing to mix into yet: the playlist is empty and no other library track is ready. Add songs with /queue add.';
@@ -45,10 +46,13 @@ function guildOf(interaction: ChatInputCommandInteraction): Guild | undefined {
   return interaction.guildId ? (interaction.client.guilds.cache.get(interaction.guildId) ?? undefined) : undefined;
 }
 
-function voiceChannelFor(interaction: ChatInputCommandInteraction, guild: Guild): VoiceBasedChannel | undefined {
+function voiceChannelFor(interaction: ChatInputCommandInteraction, guild: Guild): VoiceBasedChannel | string {
   const named = interaction.options.getChannel('channel');
-  const channel = named ? guild.channels.cache.get(named.id) : guild.voiceStates.cache.get(interaction.user.id)?.channel;
-  return channel?.isVoiceBased() ? channel : undefined;
+  if (named) {
+    const channel = guild.channels.cache.get(named.id);
+    return channel?.isVoiceBased() ? channel : NOT_VOICE;
+  }
+  return guild.voiceStates.cache.get(interaction.user.id)?.channel ?? JOIN_FIRST;
 }
 
 function canPlayIn(channel: VoiceBasedChannel, guild: Guild): boolean {
@@ -67,7 +71,7 @@ function start(deps: DjsetDeps): CommandHandler {
     const playing = deps.sets.get(guild.id);
     if (playing) return replyEphemeral(interaction, alreadyPlaying(playing.voiceChannelId));
     const channel = voiceChannelFor(interaction, guild);
-    if (!channel) return replyEphemeral(interaction, JOIN_FIRST);
+    if (typeof channel === 'string') return replyEphemeral(interaction, channel);
     if (!canPlayIn(channel, guild)) return replyEphemeral(interaction, cannotJoin(channel.id));
 
     await interaction.deferReply();

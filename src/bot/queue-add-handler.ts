@@ -12,6 +12,8 @@ import { GUILD_ONLY } from './queue-handler.ts';
 import { replyEphemeral } from './reply-result.ts';
 import { findTrack, libraryTitle, loadLibrary } from './server-library.ts';
 import { titleFromSource } from './track-title.ts';
+import type { LazyScorer } from './lazy-scorer.ts';
+import { energyLabel, neighbourFit } from './neighbour-fit.ts';
 import { trackSummary } from './track-summary.ts';
 
 export const NOTHING_TO_ADD = 'Give a file, a url or a track to add.';
@@ -30,7 +32,7 @@ interface Resolved {
 }
 
 /** `/queue add file:|url:|track:` — a download is deferred and analysed; the reply is edited with the outcome. */
-export function queueAddHandler(store: GuildStore, deps: IngestDeps): CommandHandler {
+export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: LazyScorer): CommandHandler {
   return async (interaction) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
@@ -44,7 +46,7 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps): CommandHan
     if (track !== null) {
       const found = findTrack(await loadLibrary(deps.analyses), track);
       if (!found) return replyEphemeral(interaction, unknownTrack(track));
-      const result = await add(interaction, guildId, store, { hash: found.hash, title: libraryTitle(found), analysis: found.analysis });
+      const result = await add(interaction, guildId, store, { hash: found.hash, title: libraryTitle(found), analysis: found.analysis }, deps, scorer);
       if (result.ok) await interaction.reply({ content: result.message, ...quiet });
       else await replyEphemeral(interaction, result.message);
       return;
@@ -53,7 +55,7 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps): CommandHan
     await interaction.deferReply();
     try {
       const resolved = await download(file, url!, deps);
-      const result = await add(interaction, guildId, store, resolved);
+      const result = await add(interaction, guildId, store, resolved, deps, scorer);
       await interaction.editReply({ content: result.message, ...quiet });
     } catch (error) {
       const userFacing = error instanceof UserFacingError;
@@ -70,8 +72,21 @@ async function download(file: Attachment | null, url: string, deps: IngestDeps):
   return { hash: contentHash, title, analysis };
 }
 
-async function add(interaction: ChatInputCommandInteraction, guildId: string, store: GuildStore, track: Resolved): Promise<{ ok: boolean; message: string }> {
+async function add(interaction: ChatInputCommandInteraction, guildId: string, store: GuildStore, track: Resolved, deps: IngestDeps, scorer: LazyScorer): Promise<{ ok: boolean; message: string }> {
   const result = await addToQueue(store, guildId, memberInfoOf(interaction), { hash: track.hash, title: track.title }, new Date());
   if (!result.ok) return result;
-  return { ok: true, message: `Added "${result.entry.title}" at position ${result.position} — ${trackSummary(track.analysis)}.` };
+  const summary = `${trackSummary(track.analysis)}, ${energyLabel(track.analysis)}`;
+  return { ok: true, message: `Added "${result.entry.title}" at position ${result.position} — ${summary}.${await fitAfterPrevious(store, guildId, result.position, track, deps, scorer)}` };
+}
+
+/** How the track follows the entry queued before it; nothing when it is first or the scorer is unavailable. */
+async function fitAfterPrevious(store: GuildStore, guildId: string, position: number, track: Resolved, deps: IngestDeps, scorer: LazyScorer): Promise<string> {
+  const previous = (await store.get(guildId)).playlist[position - 2];
+  const record = previous ? await deps.analyses.get(previous.hash) : undefined;
+  if (!previous || !record) return '';
+  try {
+    return ` ${await neighbourFit(await scorer.get(), { title: previous.title, analysis: record.analysis }, track.analysis)}`;
+  } catch {
+    return '';
+  }
 }

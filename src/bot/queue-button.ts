@@ -2,6 +2,7 @@ import type { AnalysisStore } from '../db/analysis-store.ts';
 import type { GuildStore } from '../db/guild-store.ts';
 import type { ButtonHandler } from './interaction-router.ts';
 import { memberInfoOf } from './member-info.ts';
+import { energyLabel } from './neighbour-fit.ts';
 import { addToQueue } from './queue-operations.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
 import { replyEphemeral, replyResult } from './reply-result.ts';
@@ -18,6 +19,6 @@ export function queueButtonHandler(store: GuildStore, analyses: AnalysisStore): 
     const record = /^[0-9a-f]{64}$/.test(hash) ? await analyses.get(hash) : undefined;
     if (!record) return replyEphemeral(interaction, TRACK_GONE);
     const result = await addToQueue(store, guildId, memberInfoOf(interaction), { hash, title: libraryTitle(record) }, new Date());
-    await replyResult(interaction, result.ok ? { ok: true, message: `${result.message.slice(0, -1)} — ${trackSummary(record.analysis)}.` } : result);
+    await replyResult(interaction, result.ok ? { ok: true, message: `${result.message.slice(0, -1)} — ${trackSummary(record.analysis)}, ${energyLabel(record.analysis)}.` } : result);
   };
 }

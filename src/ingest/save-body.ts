@@ -56,11 +56,11 @@ export async function saveAudioBody(body: Readable, dir: string, maxBytes: numbe
 }
 
 function checkAudio(head: Buffer): AudioKind {
-  if (head.length === 0) throw new DownloadError('not-audio', 'That link is not an audio file (it is empty).');
+  if (head.length === 0) throw new DownloadError('not-audio', 'That is not an audio file (it is empty).');
   const sniffed = sniffAudio(head);
   if (sniffed.audio) return sniffed.kind;
   const detail = sniffed.looksLike ? ` (it looks like ${sniffed.looksLike})` : '';
-  throw new DownloadError('not-audio', `That link is not an audio file${detail}.`);
+  throw new DownloadError('not-audio', `That is not an audio file${detail}.`);
 }
 
 async function createPartFile(dir: string): Promise<{ handle: FileHandle; path: string }> {
