@@ -21,7 +21,7 @@ import { structureForBars } from '../src/synth/track-synth.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 import {
   autocompleteInteraction, buttonInteraction, djsetInteraction, FAKE_APP_ID, FAKE_GUILD_ID, FAKE_OWNER_ID, FAKE_TEXT_CHANNEL_ID,
-  FAKE_VOICE_CHANNEL_ID, queueInteraction, startFakeDiscord,
+  FAKE_VOICE_CHANNEL_ID, queueInteraction, startFakeDiscord, suggestInteraction,
 } from './helpers/fake-discord.ts';
 import type { FakeDiscord, RestCall } from './helpers/fake-discord.ts';
 import { attachFakeConnection } from './helpers/fake-voice-connection.ts';
@@ -187,6 +187,12 @@ describe('/djset against a fake Discord, with the set playing into a stand-in vo
     expect(embed.fields![0]!.value).toMatch(/transition in \d+:\d\d/);
     expect(embed.image?.url).toBe('attachment://next-transition.png');
     expect(String(call.body)).toContain('PNG');
+    // /suggest with no track suggests after the song playing.
+    const playingTitle = embed.title!.replace('Now playing: ', '');
+    const suggest = suggestInteraction({ user: bob });
+    expect((await run(suggest)).type).toBe(5);
+    const edit = await discord.waitForRest((c) => c.method === 'PATCH' && decodeURIComponent(c.path) === `/api/v10/webhooks/${FAKE_APP_ID}/${String(suggest.token)}/messages/@original`);
+    expect((edit.body as { embeds: { title: string }[] }).embeds[0]!.title).toBe(`What mixes well after ${playingTitle}`);
   });
 
   it('lets only the DJ role, Manage Server or the starter skip, and the store is unchanged by a refusal', async () => {

@@ -78,7 +78,7 @@ export function createBot(options: BotOptions): Bot {
     commands: {
       ...queueHandlers(options.store),
       'queue add': queueAddHandler(options.store, ingest, scorer),
-      suggest: suggestHandler(options.store, options.analyses, scorer),
+      suggest: suggestHandler(options.store, options.analyses, scorer, (guildId) => sets.get(guildId)?.nowPlaying()?.track.hash),
       ...djsetHandlers({ ...picking, store: options.store, sets, feedback: options.feedback }),
     },
     buttons: {

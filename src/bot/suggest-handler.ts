@@ -18,8 +18,11 @@ export function trackNotFound(query: string): string {
 
 const DEFAULT_COUNT = 5;
 
-/** `/suggest [track] [count]`: what mixes well after a track (default: the most recently added playlist entry). */
-export function suggestHandler(store: GuildStore, analyses: AnalysisStore, scorer: LazyScorer): CommandHandler {
+/**
+ * `/suggest [track] [count]`: what mixes well after a track — by default the one playing, or with no set playing the
+ * most recently added playlist entry.
+ */
+export function suggestHandler(store: GuildStore, analyses: AnalysisStore, scorer: LazyScorer, playing: (guildId: string) => string | undefined = () => undefined): CommandHandler {
   return async (interaction) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
@@ -31,6 +34,9 @@ export function suggestHandler(store: GuildStore, analyses: AnalysisStore, score
     if (query !== null) {
       from = findTrack(library, query);
       if (!from) return replyEphemeral(interaction, trackNotFound(query));
+    } else if (playing(guildId)) {
+      from = library.find((r) => r.hash === playing(guildId));
+      if (!from) return replyEphemeral(interaction, NOTHING_QUEUED);
     } else {
       const { playlist } = await store.get(guildId);
       const latest = playlist.reduce<(typeof playlist)[number] | undefined>((a, e) => (!a || e.addedAt >= a.addedAt ? e : a), undefined);
