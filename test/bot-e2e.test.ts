@@ -10,6 +10,7 @@ import { TrackFiles } from '../src/db/track-files.ts';
 import type { PlaylistEntry } from '../src/db/guild-store.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 import { NOT_VOICE } from '../src/bot/djset-handler.ts';
+import { describeSettings, SETTINGS_NEED_MANAGE } from '../src/bot/settings-handler.ts';
 import { BAD_SCHEME, PRIVATE_ADDRESS } from '../src/ingest/vet-url.ts';
 import { djsetInteraction, FAKE_APP_ID, FAKE_DJ_ROLE_ID, FAKE_GUILD_ID, FAKE_TEXT_CHANNEL_ID, PERMISSIONS, queueInteraction, startFakeDiscord } from './helpers/fake-discord.ts';
 import type { FakeDiscord, RestCall } from './helpers/fake-discord.ts';
@@ -168,6 +169,21 @@ describe('the bot against a fake Discord on loopback', () => {
     }));
     expect(start.data).toMatchObject({ content: NOT_VOICE, flags: 64 });
     expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
+  });
+
+  it('shows the settings to anyone and lets only Manage Server change them', async () => {
+    const before = await store.get(FAKE_GUILD_ID);
+    const shown = await run(djsetInteraction({ subcommand: 'settings', user: bob }));
+    expect(shown.data).toMatchObject({ content: describeSettings(before.settings), flags: 64 });
+    const options = [{ name: 'order', type: 3, value: 'queue' }, { name: 'max_queued', type: 4, value: 3 }];
+    const refused = await run(djsetInteraction({ subcommand: 'settings', user: bob, options }));
+    expect(refused.data).toMatchObject({ content: SETTINGS_NEED_MANAGE, flags: 64 });
+    expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
+    const saved = await run(djsetInteraction({ subcommand: 'settings', user: alice, permissions: PERMISSIONS.manageGuild, options }));
+    const after = await store.get(FAKE_GUILD_ID);
+    expect(after.settings).toEqual({ ...before.settings, order: 'queue', maxQueuePerMember: 3 });
+    expect(saved.data?.content).toBe(`Settings saved.\n${describeSettings(after.settings)}`);
+    expect(saved.data?.content).toContain(`DJ role: <@&${FAKE_DJ_ROLE_ID}>`);
   });
 
   it('made no unexpected REST calls and hit no handler errors', () => {

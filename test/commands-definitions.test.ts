@@ -46,7 +46,7 @@ describe('slash command definitions', () => {
       ['track', ApplicationCommandOptionType.String],
     ]);
     const djset = ALL_COMMANDS[1]!.toJSON();
-    expect((djset.options ?? []).map((o) => o.name)).toEqual(['start', 'stop', 'skip', 'status']);
+    expect((djset.options ?? []).map((o) => o.name)).toEqual(['start', 'stop', 'skip', 'status', 'settings']);
   });
 
   it('the rule checker itself catches a required option after an optional one', () => {

@@ -13,6 +13,7 @@ import { describeTransition } from './now-mixing-message.ts';
 import { canControlSet } from './permissions.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
 import { replyEphemeral } from './reply-result.ts';
+import { settingsHandler } from './settings-handler.ts';
 import { transitionPicture } from './transition-picture.ts';
 
 export const NO_SET = 'No set is playing. Start one with /djset start.';
@@ -168,7 +169,7 @@ function status(deps: DjsetDeps): CommandHandler {
   };
 }
 
-/** `/djset start|stop|skip|status`. */
+/** `/djset start|stop|skip|status|settings`. */
 export function djsetHandlers(deps: DjsetDeps): CommandHandlers {
-  return { 'djset start': start(deps), 'djset stop': stop(deps), 'djset skip': skip(deps), 'djset status': status(deps) };
+  return { 'djset start': start(deps), 'djset stop': stop(deps), 'djset skip': skip(deps), 'djset status': status(deps), 'djset settings': settingsHandler(deps.store) };
 }

@@ -19,4 +19,13 @@ export const djsetCommand = new SlashCommandBuilder()
   )
   .addSubcommand((sub) => sub.setName('stop').setDescription('Fade out on the next downbeat and leave.'))
   .addSubcommand((sub) => sub.setName('skip').setDescription('Mix out of the current song at its next phrase.'))
-  .addSubcommand((sub) => sub.setName('status').setDescription('Now playing, next up, and when the next transition comes.'));
+  .addSubcommand((sub) => sub.setName('status').setDescription('Now playing, next up, and when the next transition comes.'))
+  .addSubcommand((sub) =>
+    sub
+      .setName('settings')
+      .setDescription('Show or change the DJ role, the default order and the per-member limits (Manage Server).')
+      .addRoleOption((o) => o.setName('dj_role').setDescription('Members with this role may skip, stop and clear'))
+      .addStringOption((o) => o.setName('order').setDescription('Default order for /djset start').addChoices({ name: 'smart', value: 'smart' }, { name: 'queue', value: 'queue' }))
+      .addIntegerOption((o) => o.setName('max_queued').setDescription('Songs one member may have waiting').setMinValue(1).setMaxValue(100))
+      .addIntegerOption((o) => o.setName('adds_per_minute').setDescription('Songs one member may add per minute').setMinValue(1).setMaxValue(60)),
+  );
