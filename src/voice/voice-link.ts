@@ -11,11 +11,12 @@ export interface VoiceLinkOptions {
   /** Rejoin attempts before giving up (default 5), with waits doubling from `firstRetryMs` (default 1 s). */
   maxRejoins?: number;
   firstRetryMs?: number;
+  /** How long a bot removed from the channel waits to be moved elsewhere before giving up (default 5 s). */
+  movedGraceMs?: number;
 }
 
 /** Closed by Discord when the bot was disconnected from the channel (by a member, or the channel went away). */
 const DISCONNECTED_BY_DISCORD = 4014;
-const GRACE_MS = 5000;
 
 /**
  * The guild's voice connection, subscribed to the set's player and kept alive: a dropped connection rejoins with
@@ -36,6 +37,8 @@ export class VoiceLink {
     this.connection.on(VoiceConnectionStatus.Disconnected, (_old, state) => {
       void this.recover(state.reason === VoiceConnectionDisconnectReason.WebSocketClose && state.closeCode === DISCONNECTED_BY_DISCORD, opts);
     });
+    // The first join can fail before anyone listens (the gateway shard is down): that is a dropped connection too.
+    if (this.connection.state.status === VoiceConnectionStatus.Disconnected) void this.recover(false, opts);
   }
 
   private async recover(removed: boolean, opts: VoiceLinkOptions): Promise<void> {
@@ -43,8 +46,8 @@ export class VoiceLink {
       try {
         // Moved to another channel: Discord reconnects us by itself.
         await Promise.race([
-          entersState(this.connection, VoiceConnectionStatus.Signalling, GRACE_MS),
-          entersState(this.connection, VoiceConnectionStatus.Connecting, GRACE_MS),
+          entersState(this.connection, VoiceConnectionStatus.Signalling, opts.movedGraceMs ?? 5000),
+          entersState(this.connection, VoiceConnectionStatus.Connecting, opts.movedGraceMs ?? 5000),
         ]);
       } catch {
         this.lose(opts, 'was disconnected from the voice channel');
@@ -55,7 +58,9 @@ export class VoiceLink {
     const wait = (opts.firstRetryMs ?? 1000) * 2 ** this.rejoins;
     this.rejoins += 1;
     this.retry = setTimeout(() => {
-      if (!this.destroyed && this.connection.state.status === VoiceConnectionStatus.Disconnected) this.connection.rejoin();
+      if (this.destroyed || this.connection.state.status !== VoiceConnectionStatus.Disconnected) return;
+      // A failed rejoin stays Disconnected, which emits no new 'disconnected' event: go round again from here.
+      if (!this.connection.rejoin()) void this.recover(false, opts);
     }, wait);
   }
 
