@@ -4,11 +4,12 @@ export class Biquad {
   private x2 = 0;
   private y1 = 0;
   private y2 = 0;
-  private readonly b0: number;
-  private readonly b1: number;
-  private readonly b2: number;
-  private readonly a1: number;
-  private readonly a2: number;
+  /** Normalized coefficients (a0 = 1): public so hot loops can run the same arithmetic with their state in locals. */
+  readonly b0: number;
+  readonly b1: number;
+  readonly b2: number;
+  readonly a1: number;
+  readonly a2: number;
 
   constructor(b: readonly [number, number, number], a: readonly [number, number, number]) {
     this.b0 = b[0] / a[0];

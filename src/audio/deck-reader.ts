@@ -16,6 +16,11 @@ export interface DeckOptions {
   file: string;
   /** Track time (input seconds) of the first output frame. */
   fromSec: number;
+  /**
+   * Track time (input seconds) where decoding may stop; default the end of the track. A deck that is read only in
+   * part should say so: otherwise ffmpeg keeps stretching, up to the high-water mark, audio no one reads.
+   */
+  toSec?: number;
   /** Tempo changes in track time; empty or all-1 = no time-stretching. */
   schedule?: TempoSchedule;
   /** Linear gain applied to every sample (loudness matching). */
@@ -54,7 +59,8 @@ export class DeckReader {
     filters.push(`aresample=${MIX_RATE}:resampler=soxr`);
     const gain = opts.gain ?? 1;
     if (gain !== 1) filters.push(`volume=${gain.toFixed(6)}`);
-    const args = ['-nostdin', '-hide_banner', '-v', 'error', '-ss', start.toFixed(5), '-i', opts.file, '-map', '0:a:0', '-af', filters.join(','), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'];
+    const limit = opts.toSec === undefined ? [] : ['-t', Math.max(0, opts.toSec - start).toFixed(5)];
+    const args = ['-nostdin', '-hide_banner', '-v', 'error', '-ss', start.toFixed(5), ...limit, '-i', opts.file, '-map', '0:a:0', '-af', filters.join(','), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'];
     this.child = spawn(opts.ffmpeg ?? ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     // Output frames that belong to the pre-roll (under the schedule, it may be stretched too).
     this.skip = Math.round(outputDuration(schedule, start, opts.fromSec) * MIX_RATE);
@@ -82,8 +88,13 @@ export class DeckReader {
     const usable = buf.length - (buf.length % (4 * MIX_CHANNELS));
     this.pending = usable < buf.length ? Buffer.from(buf.subarray(usable)) : undefined;
     if (usable === 0) return;
-    const samples = new Float32Array(usable / 4);
-    new Uint8Array(samples.buffer).set(buf.subarray(0, usable));
+    // A view when the bytes are aligned (the usual case): no copy of the decoded stream.
+    let samples: Float32Array;
+    if (buf.byteOffset % 4 === 0) samples = new Float32Array(buf.buffer, buf.byteOffset, usable / 4);
+    else {
+      samples = new Float32Array(usable / 4);
+      new Uint8Array(samples.buffer).set(buf.subarray(0, usable));
+    }
     let frames = samples.length / MIX_CHANNELS;
     let view = samples;
     if (this.skip > 0) {
@@ -103,6 +114,12 @@ export class DeckReader {
   /** Exactly `frames` interleaved stereo frames; past the end of the track, silence. */
   async read(frames: number): Promise<Float32Array> {
     const out = new Float32Array(frames * MIX_CHANNELS);
+    await this.readInto(out, 0, frames);
+    return out;
+  }
+
+  /** Like `read`, into `target` from its frame `at` on (a renderer's own buffer: no copy in between). */
+  async readInto(target: Float32Array, at: number, frames: number): Promise<void> {
     let filled = 0;
     while (filled < frames) {
       if (this.failure) throw this.failure;
@@ -115,14 +132,14 @@ export class DeckReader {
         continue;
       }
       const take = Math.min(frames - filled, chunk.length / MIX_CHANNELS);
-      out.set(chunk.subarray(0, take * MIX_CHANNELS), filled * MIX_CHANNELS);
+      target.set(chunk.subarray(0, take * MIX_CHANNELS), (at + filled) * MIX_CHANNELS);
       filled += take;
       this.queued -= take;
       if (take * MIX_CHANNELS === chunk.length) this.chunks.shift();
       else this.chunks[0] = chunk.subarray(take * MIX_CHANNELS);
       if (this.queued < this.highWater / 2) this.child.stdout.resume();
     }
-    return out;
+    target.fill(0, (at + filled) * MIX_CHANNELS, (at + frames) * MIX_CHANNELS);
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import { ThreeBandEq } from './band-splitter.ts';
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from './deck-reader.ts';
-import { rideLoudness } from './loudness-rider.ts';
+import { LoudnessRider } from './loudness-rider.ts';
 import { inputAfter, outputDuration } from './tempo-schedule.ts';
 import { transitionGains } from './transition-curves.ts';
 import type { TransitionPlan } from './transition-plan.ts';
@@ -9,6 +9,11 @@ import type { TransitionPlan } from './transition-plan.ts';
 export const JUNCTION_FADE_SEC = 0.03;
 const ECHO_FEEDBACK = 0.45;
 const CHUNK_FRAMES = 24_000;
+/** Frames per evaluation of the EQ curves; CHUNK_FRAMES is a multiple, so blocks start where they always did. */
+const GAIN_BLOCK_FRAMES = 32;
+/** The loudness rider's 100 ms blocks: the second mixing lane starts on one. */
+const RIDE_BLOCK_FRAMES = MIX_RATE / 10;
+const LANE_WARM_UP_FRAMES = Math.round(0.4 * MIX_RATE);
 const UNITY = { a: { low: 1, mid: 1, high: 1 }, b: { low: 1, mid: 1, high: 1 } };
 
 export interface DeckSource {
@@ -59,67 +64,143 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
   // Echo-out feeds A's last beat before the exit into the delay line.
   const preFrames = echo ? Math.round(beatSecA * MIX_RATE) : 0;
   const aFrames = Math.min(frames, Math.round(plan.overlapSec * MIX_RATE) + Math.round(0.01 * MIX_RATE));
-  const deckA = new DeckReader({ file: job.from.file, fromSec: plan.exitSec - preFrames / MIX_RATE, gain: job.from.gain, highWaterFrames: preFrames + aFrames });
+  // Past the overlap (and any echo tail) B plays alone and unequalised: copied straight through.
+  const mixedFrames = Math.min(frames, echo ? frames : aFrames + Math.round(beatSecA * MIX_RATE));
+  // Ride only where the decks overlap (plus the settling of the 3 s window); B alone needs no riding.
+  const rideFrames = !job.solo && (plan.style === 'blend' || plan.style === 'filter-fade') ? Math.min(junctionFrame, mixedFrames + 3 * MIX_RATE) : 0;
+  // The stretched head first: it is the long pole, and each spawn holds this thread for ~10 ms.
   const head = new StretchedHead(job, frames);
+  const deckA = new DeckReader({ file: job.from.file, fromSec: plan.exitSec - preFrames / MIX_RATE, gain: job.from.gain, highWaterFrames: preFrames + aFrames });
   try {
-    const a = new Float32Array((preFrames + aFrames) * MIX_CHANNELS);
+    // A, then silence wherever the EQ or the rider looks past its end.
+    const a = new Float32Array((preFrames + Math.max(aFrames, mixedFrames, rideFrames)) * MIX_CHANNELS);
     const b = new Float32Array(frames * MIX_CHANNELS);
-    a.set(await deckA.read(preFrames));
     const out = new Float32Array(frames * MIX_CHANNELS);
-    const eqA = [new ThreeBandEq(MIX_RATE), new ThreeBandEq(MIX_RATE)];
-    const eqB = [new ThreeBandEq(MIX_RATE), new ThreeBandEq(MIX_RATE)];
+    // The decks are read into a and b as fast as they deliver; the mixing follows.
+    const aRead = new Progress();
+    const bFirst = new Progress();
+    const bSecond = new Progress(head.split);
+    const reading = Promise.all([
+      fill(aRead, async (advance) => {
+        for (let f = 0; f < preFrames + aFrames; f += CHUNK_FRAMES) {
+          const n = Math.min(CHUNK_FRAMES, preFrames + aFrames - f);
+          await deckA.readInto(a, f, n);
+          advance(f + n);
+        }
+      }),
+      fill(bFirst, async (advance) => {
+        for (let f = 0; f < head.split; f += CHUNK_FRAMES) {
+          const n = Math.min(CHUNK_FRAMES, head.split - f);
+          await head.readFirst(b, f, n);
+          advance(f + n);
+        }
+      }),
+      fill(bSecond, async (advance) => {
+        for (let f = head.split; f < frames; f += CHUNK_FRAMES) {
+          const n = Math.min(CHUNK_FRAMES, frames - f);
+          await head.readSecond(b, f, n);
+          advance(f + n);
+        }
+      }),
+    ]);
+    /** Both decks are in up to `frame` of the transition (from `split` on, when `secondHalf`: not waiting for the first). */
+    const ready = (frame: number, secondHalf = false) =>
+      Promise.all([
+        aRead.until(preFrames + Math.min(frame, aFrames)),
+        secondHalf ? undefined : bFirst.until(Math.min(frame, head.split)),
+        frame > head.split ? bSecond.until(frame) : undefined,
+      ]);
+
     const delayFrames = Math.round(0.75 * beatSecA * MIX_RATE);
     const delay = echo ? new Float32Array(delayFrames * MIX_CHANNELS) : undefined;
     let delayPos = 0;
-    if (delay) {
-      // Prime the echo with A's last beat.
-      for (let i = 0; i < preFrames; i++) {
-        for (let c = 0; c < MIX_CHANNELS; c++) delay[delayPos * MIX_CHANNELS + c] = 0.6 * a[i * MIX_CHANNELS + c]! + ECHO_FEEDBACK * delay[delayPos * MIX_CHANNELS + c]!;
-        delayPos = (delayPos + 1) % delayFrames;
-      }
-    }
-    let g = UNITY;
-    // Past the overlap (and any echo tail) B plays alone and unequalised: copied straight through.
-    const mixedFrames = Math.min(frames, echo ? frames : aFrames + Math.round(beatSecA * MIX_RATE));
-    for (let i = 0; i < mixedFrames; i++) {
-      if (i % CHUNK_FRAMES === 0) {
-        // Mix as the decks deliver: the stretching (other processes) and this loop overlap in time.
-        const n = Math.min(CHUNK_FRAMES, frames - i);
-        const [aChunk, bChunk] = await Promise.all([i < aFrames ? deckA.read(Math.min(n, aFrames - i)) : undefined, head.read(n)]);
-        if (aChunk) a.set(aChunk, (preFrames + i) * MIX_CHANNELS);
-        b.set(bChunk, i * MIX_CHANNELS);
-      }
-      // The curves move over beats and bars: evaluating them every 32 frames (0.7 ms) is plenty.
-      if (!job.solo && i % 32 === 0) g = transitionGains(plan, i / MIX_RATE, beatSecA);
-      for (let c = 0; c < MIX_CHANNELS; c++) {
-        const k = i * MIX_CHANNELS + c;
-        const aIn = i < aFrames ? a[(preFrames + i) * MIX_CHANNELS + c]! : 0;
-        const aOut = eqA[c]!.process(aIn, g.a.low, g.a.mid, g.a.high);
-        const bOut = eqB[c]!.process(b[k]!, g.b.low, g.b.mid, g.b.high);
-        let sample = job.solo === 'from' ? aOut : job.solo === 'to' ? bOut : aOut + bOut;
-        if (delay) {
-          const d = delayPos * MIX_CHANNELS + c;
-          const wet = delay[d]!;
-          delay[d] = ECHO_FEEDBACK * wet;
-          sample += wet;
+    const soloA = job.solo === 'from';
+    const soloB = job.solo === 'to';
+    /** Frames [from, to) of the mix through one set of EQs, into `dest` (whose first frame is `destFrame`). */
+    const mixFrames = (eq: DeckEqs, from: number, to: number, dest: Float32Array, destFrame: number) => {
+      let g = UNITY;
+      // Block by block (the curves move over beats and bars: evaluating them every 32 frames, 0.7 ms, is plenty),
+      // channel by channel within a block: the same arithmetic as sample by sample, in a third of the time.
+      for (let i0 = from; i0 < to; i0 += GAIN_BLOCK_FRAMES) {
+        const n = Math.min(GAIN_BLOCK_FRAMES, to - i0);
+        if (!job.solo) g = transitionGains(plan, i0 / MIX_RATE, beatSecA);
+        for (let c = 0; c < MIX_CHANNELS; c++) {
+          const aOut = eq.a[c]!.processBlock(a, (preFrames + i0) * MIX_CHANNELS + c, MIX_CHANNELS, n, g.a.low, g.a.mid, g.a.high);
+          const bOut = eq.b[c]!.processBlock(b, i0 * MIX_CHANNELS + c, MIX_CHANNELS, n, g.b.low, g.b.mid, g.b.high);
+          for (let k = 0, o = (i0 - destFrame) * MIX_CHANNELS + c; k < n; k++, o += MIX_CHANNELS) {
+            let sample = soloA ? aOut[k]! : soloB ? bOut[k]! : aOut[k]! + bOut[k]!;
+            if (delay) {
+              const d = ((delayPos + k) % delayFrames) * MIX_CHANNELS + c;
+              const wet = delay[d]!;
+              delay[d] = ECHO_FEEDBACK * wet;
+              sample += wet;
+            }
+            dest[o] = sample;
+          }
         }
-        out[k] = sample;
+        if (delay) delayPos = (delayPos + n) % delayFrames;
       }
-      if (delay) delayPos = (delayPos + 1) % delayFrames;
-    }
-    const alignedTo = Math.ceil(mixedFrames / CHUNK_FRAMES) * CHUNK_FRAMES;
-    if (alignedTo < frames) b.set(await head.read(frames - alignedTo), alignedTo * MIX_CHANNELS);
+    };
+    const part = (x: Float32Array, offset: number, from: number, to: number) => x.subarray((offset + from) * MIX_CHANNELS, (offset + to) * MIX_CHANNELS);
+    const meter = (rider: LoudnessRider | undefined, from: number, to: number) => {
+      if (rider && to > from) rider.push(part(out, 0, from, to), part(a, preFrames, from, to), part(b, 0, from, to));
+    };
+
+    // Two lanes when B is stretched as two halves: the second lane mixes the second half as soon as it is in,
+    // instead of after the first half, so the end of the render is not this thread alone. Its filters (EQ, then the
+    // loudness meters) run over 0.4 s each before its first frame: their impulse responses die out within 0.2 s, so
+    // from that frame on their state, and the mix, is the first lane's to the last bit.
+    const laneFrom = Math.ceil((head.split + 2 * LANE_WARM_UP_FRAMES) / RIDE_BLOCK_FRAMES) * RIDE_BLOCK_FRAMES;
+    const lanes = !echo && head.split < frames && laneFrom < mixedFrames;
+    const firstEnd = lanes ? laneFrom : mixedFrames;
+    const rider = rideFrames > 0 ? new LoudnessRider(MIX_RATE) : undefined;
+    const laneRider = lanes && rideFrames > laneFrom ? new LoudnessRider(MIX_RATE) : undefined;
+    const firstLane = async () => {
+      const eq = deckEqs();
+      await ready(0);
+      if (delay) {
+        // Prime the echo with A's last beat.
+        for (let i = 0; i < preFrames; i++) {
+          for (let c = 0; c < MIX_CHANNELS; c++) delay[delayPos * MIX_CHANNELS + c] = 0.6 * a[i * MIX_CHANNELS + c]! + ECHO_FEEDBACK * delay[delayPos * MIX_CHANNELS + c]!;
+          delayPos = (delayPos + 1) % delayFrames;
+        }
+      }
+      for (let start = 0; start < firstEnd; start += CHUNK_FRAMES) {
+        const end = Math.min(firstEnd, start + CHUNK_FRAMES);
+        await ready(end);
+        mixFrames(eq, start, end, out, 0);
+        meter(rider, start, Math.min(end, rideFrames));
+      }
+    };
+    const secondLane = async () => {
+      if (!lanes) return;
+      const eq = deckEqs();
+      const warm = laneFrom - LANE_WARM_UP_FRAMES;
+      await ready(laneFrom, true);
+      for (let c = 0; c < MIX_CHANNELS; c++) {
+        eq.a[c]!.processBlock(a, (preFrames + warm - LANE_WARM_UP_FRAMES) * MIX_CHANNELS + c, MIX_CHANNELS, LANE_WARM_UP_FRAMES, 1, 1, 1);
+        eq.b[c]!.processBlock(b, (warm - LANE_WARM_UP_FRAMES) * MIX_CHANNELS + c, MIX_CHANNELS, LANE_WARM_UP_FRAMES, 1, 1, 1);
+      }
+      const warmMix = new Float32Array(LANE_WARM_UP_FRAMES * MIX_CHANNELS);
+      mixFrames(eq, warm, laneFrom, warmMix, warm);
+      laneRider?.prime(warmMix, part(a, preFrames, warm, laneFrom), part(b, 0, warm, laneFrom));
+      for (let start = laneFrom; start < mixedFrames; start += CHUNK_FRAMES) {
+        const end = Math.min(mixedFrames, start + CHUNK_FRAMES);
+        await ready(end, true);
+        mixFrames(eq, start, end, out, 0);
+        meter(laneRider, start, Math.min(end, rideFrames));
+      }
+    };
+    await Promise.all([firstLane(), secondLane(), reading]);
     if (job.solo !== 'from') out.set(b.subarray(mixedFrames * MIX_CHANNELS), mixedFrames * MIX_CHANNELS);
     for (let i = junctionFrame; i < frames; i++) {
       const tail = Math.cos((Math.PI / 2) * ((i - junctionFrame) / fadeFrames));
       for (let c = 0; c < MIX_CHANNELS; c++) out[i * MIX_CHANNELS + c]! *= tail;
     }
-    if (!job.solo && (plan.style === 'blend' || plan.style === 'filter-fade')) {
-      const aAligned = new Float32Array(frames * MIX_CHANNELS);
-      aAligned.set(a.subarray(preFrames * MIX_CHANNELS, (preFrames + Math.min(aFrames, frames)) * MIX_CHANNELS));
-      // Ride only where the decks overlap (plus the settling of the 3 s window); B alone needs no riding.
-      const ride = Math.min(junctionFrame, mixedFrames + 3 * MIX_RATE) * MIX_CHANNELS;
-      rideLoudness(out.subarray(0, ride), aAligned.subarray(0, ride), b.subarray(0, ride), MIX_RATE);
+    if (rider) {
+      meter(laneRider ?? rider, mixedFrames, rideFrames);
+      if (laneRider) rider.append(laneRider);
+      rider.apply(out.subarray(0, rideFrames * MIX_CHANNELS));
     }
     return { pcm: out, frames, junctionFrame, bodyFromSec: span.bodyFromSec };
   } finally {
@@ -128,57 +209,115 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
   }
 }
 
+interface DeckEqs {
+  a: ThreeBandEq[];
+  b: ThreeBandEq[];
+}
+
+const deckEqs = (): DeckEqs => ({ a: [new ThreeBandEq(MIX_RATE), new ThreeBandEq(MIX_RATE)], b: [new ThreeBandEq(MIX_RATE), new ThreeBandEq(MIX_RATE)] });
+
+/** How far a buffer is filled: waits for a frame to be in, or for its reader's failure. */
+class Progress {
+  private at: number;
+  private failure?: unknown;
+  private waiters: { frame: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
+
+  constructor(at = 0) {
+    this.at = at;
+  }
+
+  advance(to: number): void {
+    this.at = to;
+    const due = this.waiters.filter((w) => w.frame <= to);
+    this.waiters = this.waiters.filter((w) => w.frame > to);
+    for (const w of due) w.resolve();
+  }
+
+  fail(err: unknown): void {
+    this.failure = err;
+    for (const w of this.waiters) w.reject(err);
+    this.waiters = [];
+  }
+
+  until(frame: number): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (frame <= this.at) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ frame, resolve, reject }));
+  }
+}
+
+/** Runs a reader that reports its progress; its failure reaches whoever waits on it. */
+async function fill(progress: Progress, read: (advance: (to: number) => void) => Promise<void>): Promise<void> {
+  try {
+    await read((to) => progress.advance(to));
+  } catch (err) {
+    progress.fail(err);
+    throw err;
+  }
+}
+
 const SPLIT_MIN_SEC = 16;
 const SPLIT_FADE_FRAMES = Math.round(0.02 * MIX_RATE);
+/**
+ * Each half decodes this much input past the last frame it delivers, then stops: ffmpeg's rubberband does not flush
+ * its last 75–85 ms at the end of the input (measured at −5 to +6 %), and stretching what no one reads would take a
+ * core from the other half.
+ */
+const RUN_OUT_SEC = 0.25;
 
 /**
- * B's head through rubberband, the costliest step, read in order. Long heads are stretched as two halves in
- * parallel (two cores): the second half decodes ahead into its buffer while the first is being mixed, each with its
- * own run-up, joined by a 20 ms crossfade at a point whose input and output times the schedule fixes.
+ * B's head through rubberband, the costliest step. Long heads are stretched as two halves in parallel (two cores),
+ * each read in order and with its own run-up, joined by a 20 ms crossfade at a point whose input and output times
+ * the schedule fixes; the second half, from `split` on, is read apart from the first.
  */
 class StretchedHead {
   private readonly first: DeckReader;
   private readonly second?: DeckReader;
   private readonly secondFrom: number;
-  private readonly split: number;
-  private pos = 0;
+  /** Where the second half plays alone (the end of the head when there is only one). */
+  readonly split: number;
+  private fadeIn?: Promise<Float32Array>;
 
   constructor(job: TransitionJob, frames: number) {
     const { plan } = job;
-    const open = (fromSec: number, highWaterFrames?: number) =>
-      new DeckReader({ file: job.to.file, fromSec, schedule: plan.schedule, gain: job.to.gain, highWaterFrames });
+    const at = (frame: number) => inputAfter(plan.schedule, plan.entrySec, frame / MIX_RATE);
+    const open = (fromFrame: number, toFrame: number, highWaterFrames?: number) =>
+      new DeckReader({ file: job.to.file, fromSec: at(fromFrame), toSec: at(toFrame) + RUN_OUT_SEC, schedule: plan.schedule, gain: job.to.gain, highWaterFrames });
     const parallel = plan.schedule.length > 0 && frames / MIX_RATE >= SPLIT_MIN_SEC;
     this.split = parallel ? Math.round(frames / 2) : frames;
     this.secondFrom = this.split - SPLIT_FADE_FRAMES;
-    this.first = open(plan.entrySec);
-    if (parallel) this.second = open(inputAfter(plan.schedule, plan.entrySec, this.secondFrom / MIX_RATE), frames);
+    this.first = open(0, this.split);
+    if (parallel) this.second = open(this.secondFrom, frames, frames);
   }
 
-  async read(n: number): Promise<Float32Array> {
-    if (!this.second) return this.first.read(n);
-    const out = new Float32Array(n * MIX_CHANNELS);
-    for (let f = 0; f < n; ) {
-      const p = this.pos + f;
-      if (p < this.secondFrom) {
-        const take = Math.min(n - f, this.secondFrom - p);
-        out.set(await this.first.read(take), f * MIX_CHANNELS);
-        f += take;
-      } else if (p < this.split) {
-        const take = Math.min(n - f, this.split - p);
-        const [head, tail] = await Promise.all([this.first.read(take), this.second.read(take)]);
-        for (let k = 0; k < take; k++) {
-          // Equal-gain: both halves carry the same material, nearly in phase.
-          const g = (p - this.secondFrom + k + 0.5) / SPLIT_FADE_FRAMES;
-          for (let c = 0; c < MIX_CHANNELS; c++) out[(f + k) * MIX_CHANNELS + c] = head[k * MIX_CHANNELS + c]! * (1 - g) + tail[k * MIX_CHANNELS + c]! * g;
-        }
-        f += take;
-      } else {
-        out.set(await this.second.read(n - f), f * MIX_CHANNELS);
-        f = n;
-      }
+  /** The second half's first frames, which the crossfade needs: read once, before the rest of it. */
+  private secondFadeIn(second: DeckReader): Promise<Float32Array> {
+    this.fadeIn ??= second.read(SPLIT_FADE_FRAMES);
+    return this.fadeIn;
+  }
+
+  /** Frames [from, from + n) of the first half (called in order), into `target` at the same frames. */
+  async readFirst(target: Float32Array, from: number, n: number): Promise<void> {
+    if (!this.second) return this.first.readInto(target, from, n);
+    const alone = Math.max(0, Math.min(n, this.secondFrom - from));
+    if (alone > 0) await this.first.readInto(target, from, alone);
+    if (alone === n) return;
+    const p = from + alone;
+    const take = n - alone;
+    const [head, tail] = await Promise.all([this.first.read(take), this.secondFadeIn(this.second)]);
+    for (let k = 0; k < take; k++) {
+      // Equal-gain: both halves carry the same material, nearly in phase.
+      const j = p - this.secondFrom + k;
+      const g = (j + 0.5) / SPLIT_FADE_FRAMES;
+      for (let c = 0; c < MIX_CHANNELS; c++) target[(p + k) * MIX_CHANNELS + c] = head[k * MIX_CHANNELS + c]! * (1 - g) + tail[j * MIX_CHANNELS + c]! * g;
     }
-    this.pos += n;
-    return out;
+  }
+
+  /** Frames [from, from + n) of the second half (called in order from `split`), into `target` at the same frames. */
+  async readSecond(target: Float32Array, from: number, n: number): Promise<void> {
+    if (!this.second) throw new Error('the head was not split');
+    await this.secondFadeIn(this.second);
+    await this.second.readInto(target, from, n);
   }
 
   close(): void {
