@@ -11,6 +11,15 @@ export const MIX_CHANNELS = 2;
 /** Decoding starts this much early: rubberband needs a run-up, and the seek lands on a whole frame. */
 const PRE_ROLL_SEC = 1;
 const DEFAULT_HIGH_WATER_FRAMES = MIX_RATE * 4;
+/**
+ * Up to this stretch rubberband adjusts each bin's phase on its own (`phase=independent`); beyond it, with its
+ * neighbours' (`laminar`, the default). Measured against the time-mapped unstretched source on six clips (real and
+ * synthesized), independent is nearer on every clip from −3 % to +3 % (at −1.5 % and +1.6 %: log-spectral distance
+ * 0.7–1.8 dB against 1.5–3.0 dB, bins 60 dB under the frame's peak ignored) and keeps hi-hat attacks that laminar
+ * smears (up to 15 dB less rise above 3 kHz); it is also about 10 % cheaper. At 4.5–6 % laminar is nearer on some
+ * clips.
+ */
+const INDEPENDENT_PHASE_MAX_STRETCH = 0.03;
 
 export interface DeckOptions {
   file: string;
@@ -55,7 +64,8 @@ export class DeckReader {
     const commands = schedule.map((s) => `${Math.max(0, s.atSec - start).toFixed(5)} rubberband tempo ${s.tempo.toFixed(6)}`).join(';');
     // Stretch before resampling: rubberband's cost grows with the sample rate, and 44.1 kHz sources are the norm.
     const filters = ['aformat=sample_fmts=flt:channel_layouts=stereo'];
-    if (stretch) filters.push('asetnsamples=n=256', `asendcmd=c='${commands}'`, 'rubberband=tempo=1:transients=crisp:detector=compound');
+    const phase = schedule.every((s) => Math.abs(s.tempo - 1) <= INDEPENDENT_PHASE_MAX_STRETCH) ? 'independent' : 'laminar';
+    if (stretch) filters.push('asetnsamples=n=256', `asendcmd=c='${commands}'`, `rubberband=tempo=1:transients=crisp:detector=compound:phase=${phase}`);
     filters.push(`aresample=${MIX_RATE}:resampler=soxr`);
     const gain = opts.gain ?? 1;
     if (gain !== 1) filters.push(`volume=${gain.toFixed(6)}`);
