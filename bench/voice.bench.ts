@@ -177,8 +177,9 @@ while (queue.length > 0) {
   const best = Math.max(0, ...results.filter((x) => x.lateFrames === 0).map((x) => x.options.guilds));
   const firstDirty = Math.min(...results.filter((x) => x.lateFrames > 0 && x.options.guilds > best).map((x) => x.options.guilds));
   if (r.lateFrames > 0) {
-    // Larger N than a dirty one are not worth the time: search between the best clean N and this one.
-    for (let k = queue.length - 1; k >= 0; k--) if (queue[k]! > n) queue.splice(k, 1);
+    // The planned N up to the goal always run (one late frame at a start must not hide how 20 fares); beyond the goal,
+    // larger N than a dirty one are not worth the time: search between the best clean N and this one instead.
+    for (let k = queue.length - 1; k >= 0; k--) if (queue[k]! > Math.max(n, GOAL)) queue.splice(k, 1);
   }
   if (queue.length === 0) {
     const next = Number.isFinite(firstDirty) ? Math.floor((best + firstDirty) / 2) : best + 10;
