@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { setTimeout as realSleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { AudioPlayerStatus } from '@discordjs/voice';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -52,15 +53,17 @@ describe('voice pipeline', () => {
     const renderer = new TransitionRenderer();
     try {
       const engine = new SetEngine(tracks, { renderer });
-      const broadcast = new SetBroadcast(engine, { leadSec: 1 });
+      const broadcast = new SetBroadcast(engine, { leadSec: 1, startBufferFrames: 0 });
       const listener = attachFakeConnection(broadcast.player);
       const statuses: string[] = [];
       broadcast.player.on('stateChange', (_old, next) => statuses.push(next.status));
+      await broadcast.started;
       const playStream = broadcast.resource.playStream as Readable;
       const idle = (): boolean => broadcast.player.state.status === AudioPlayerStatus.Idle;
       while (!idle()) {
         while (playStream.readableLength === 0 && !playStream.readableEnded && !idle()) {
-          await new Promise((resolve) => setImmediate(resolve));
+          // A real 1 ms wait, not a busy loop of immediates: that starves the pipes this is waiting on.
+          await realSleep(1);
         }
         await vi.advanceTimersByTimeAsync(20);
       }

@@ -343,7 +343,8 @@ export class SetEngine {
           const end = Math.min(rendered.junctionFrame, f + CHUNK_FRAMES);
           yield this.emit(rendered.pcm.slice(f * MIX_CHANNELS, end * MIX_CHANNELS));
         }
-        carry = rendered.pcm.subarray(rendered.junctionFrame * MIX_CHANNELS);
+        // A copy of the 30 ms tail, so the whole rendered transition can be freed while the body plays.
+        carry = rendered.pcm.slice(rendered.junctionFrame * MIX_CHANNELS);
         fadeInFrames = Math.round(JUNCTION_FADE_SEC * MIX_RATE);
         fromSec = rendered.bodyFromSec;
       } else {

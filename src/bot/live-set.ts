@@ -17,11 +17,12 @@ export interface LiveSetTiming {
   /** How often the playing position is saved (default 5 s). */
   saveEveryMs: number;
   leadSec: number;
-  /** A transition not rendered by the end of its body is replaced by a cut after this long (default 1 s). */
+  /** A transition not rendered by the end of its body is replaced by a cut after this long (default 250 ms). */
   renderDeadlineMs: number;
 }
 
-export const DEFAULT_TIMING: LiveSetTiming = { emptyGraceMs: 60_000, saveEveryMs: 5000, leadSec: 1, renderDeadlineMs: 1000 };
+/** The render deadline stays well under the lead, so a late transition becomes a cut before the buffer runs dry. */
+export const DEFAULT_TIMING: LiveSetTiming = { emptyGraceMs: 60_000, saveEveryMs: 5000, leadSec: 1, renderDeadlineMs: 250 };
 
 export interface LiveSetDeps extends NextTrackDeps {
   client: Client;
