@@ -25,7 +25,7 @@ function entry(n: number, requesterId = 'u1'): PlaylistEntry {
 describe('guild store on a real SQLite file', () => {
   it('gives defaults for a new guild', async () => {
     expect(await store.get('new-guild')).toEqual({
-      guildId: 'new-guild', playlist: [], history: [], recentAdds: [], version: 0,
+      guildId: 'new-guild', playlist: [], history: [], recentAdds: [], transitions: [], version: 0,
       settings: { maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'smart' },
     });
   });
