@@ -47,7 +47,8 @@ function printQuality(name: string, q: SetQuality, durationSec: number, renderSe
   for (const t of q.transitions) {
     console.log(`  transition ${t.index}: short-term loudness vs the louder deck alone ≤ ${t.worstVsDecksLu.toFixed(2)} LU; inside ${t.minInsideLufs.toFixed(1)}…${t.maxInsideLufs.toFixed(1)} LUFS vs ${t.beforeLufs.toFixed(1)} before / ${t.afterLufs.toFixed(1)} after (30 s medians)`);
   }
-  console.log(`  beat-phase error across overlaps: median ${q.phaseMedianMs.toFixed(2)} ms, max ${q.phaseMaxMs.toFixed(2)} ms (targets ≤ 5, ≤ 20)`);
+  if (Number.isFinite(q.phaseMedianMs)) console.log(`  beat-phase error across overlaps: median ${q.phaseMedianMs.toFixed(2)} ms, max ${q.phaseMaxMs.toFixed(2)} ms (targets ≤ 5, ≤ 20)`);
+  else console.log('  beat-phase error across overlaps: none to measure (no beat-matched overlap in this set)');
   console.log(`  true peak ${q.truePeakDb.toFixed(2)} dBTP (target ≤ -1)`);
   console.log(`  loudness in transitions vs the decks: worst ${q.worstVsDecksLu.toFixed(2)} LU (target ≤ 2); vs the 30 s around: worst ${q.worstLoudnessExcessLu.toFixed(2)} LU outside`);
   console.log(`  tempo continuity: ${q.ibiChecked} consecutive beat pairs, largest change ${q.maxIbiJumpPct.toFixed(2)} % (target ≤ 1.5 %); largest change the mix added to the source's own timing ${q.maxIbiJumpVsSourcePct.toFixed(2)} %`);
