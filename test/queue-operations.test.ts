@@ -81,6 +81,9 @@ describe('addToQueue', () => {
     const second = await addToQueue(store, g, bob, { hash: 'h2', title: 'Two' }, at(1));
     expect(first).toMatchObject({ ok: true, message: 'Added "One" at position 1.', position: 1 });
     expect(second).toMatchObject({ ok: true, message: 'Added "Two" at position 2.', position: 2 });
+    // The entry it follows, for "how it fits its neighbour"; the first has none.
+    expect(first.ok && first.previous).toBeUndefined();
+    expect(second.ok && second.previous?.title).toBe('One');
     const state = await store.get(g);
     expect(state.playlist).toEqual([
       { id: expect.any(String), hash: 'h1', title: 'One', requesterId: 'alice', addedAt: at(0).toISOString() },

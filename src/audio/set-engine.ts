@@ -37,10 +37,7 @@ export interface SetEngineOptions {
 export type SetEvent =
   /** `track` is now the one playing: set time `setSec` is its track time `trackSec`. Sent at each body's start too. */
   | { type: 'track'; track: PlannedTrack; setSec: number; trackSec: number }
-  /** The next transition is chosen and rendering; it starts at set time `startSec` (moved by a skip). */
-  | { type: 'planned'; from: PlannedTrack; to: PlannedTrack; plan: TransitionPlan; startSec: number }
-  | { type: 'transition'; report: TransitionReport }
-  | { type: 'end'; setSec: number };
+  | { type: 'transition'; from: PlannedTrack; to: PlannedTrack; report: TransitionReport };
 
 /** The next transition, while one is planned. */
 export interface UpcomingTransition {
@@ -119,7 +116,7 @@ function fadeEnd(chunk: Float32Array, firstFrame: number, totalFrames: number): 
   }
 }
 
-const describe = (t: PlannedTrack) => ({ title: t.title, bpm: t.analysis.bpm, key: `${t.analysis.key} ${t.analysis.scale}`, camelot: t.analysis.camelot });
+export const describeDeck = (t: PlannedTrack) => ({ title: t.title, bpm: t.analysis.bpm, key: `${t.analysis.key} ${t.analysis.scale}`, camelot: t.analysis.camelot });
 
 /**
  * The continuous set: body of A, transition A→B, body of B, … as one 48 kHz stereo stream. Bodies are streamed from
@@ -134,7 +131,6 @@ export class SetEngine {
   private framesOut = 0;
   private skipRequested = false;
   private stopRequested = false;
-  private playing: PlannedTrack | undefined;
   private next: UpcomingTransition | undefined;
   private inTransition = false;
 
@@ -147,11 +143,6 @@ export class SetEngine {
   /** Set time (s) produced so far. */
   get positionSec(): number {
     return this.framesOut / MIX_RATE;
-  }
-
-  /** The track playing at the produced position. */
-  get current(): PlannedTrack | undefined {
-    return this.playing;
   }
 
   get upcoming(): UpcomingTransition | undefined {
@@ -230,7 +221,6 @@ export class SetEngine {
     let i = 0;
     this.tell({ type: 'track', track: first, setSec: 0, trackSec: fromSec });
     for (let a: PlannedTrack | undefined = first; a; i++) {
-      this.playing = a;
       let plan: TransitionPlan | undefined;
       let rendering: Promise<RenderedTransition> | undefined;
       let b: PlannedTrack | undefined;
@@ -249,7 +239,6 @@ export class SetEngine {
         const upcoming: UpcomingTransition = { from: a!, to, plan: p, startSec, rendered: !rendering };
         this.next = upcoming;
         rendering?.then(() => (upcoming.rendered = true), () => undefined);
-        this.tell({ type: 'planned', from: a!, to, plan: p, startSec });
       };
       // The pick (a store read, scoring) runs while the body streams, and is planned the moment it answers — even
       // while production waits for playback: a live stream must never wait for it.
@@ -323,8 +312,8 @@ export class SetEngine {
         index: i,
         startSec,
         endSec: startSec + (rendered ? rendered.junctionFrame / MIX_RATE : 0),
-        from: describe(a),
-        to: describe(b),
+        from: describeDeck(a),
+        to: describeDeck(b),
         style: plan.style,
         overlapBars: plan.overlapBars,
         rampBars: plan.rampBars,
@@ -334,9 +323,8 @@ export class SetEngine {
         plan,
       };
       this.report.push(report);
-      this.tell({ type: 'transition', report });
+      this.tell({ type: 'transition', from: a, to: b, report });
       this.tell({ type: 'track', track: b, setSec: startSec, trackSec: plan.entrySec });
-      this.playing = b;
       this.inTransition = true;
       if (rendered) {
         for (let f = 0; f < rendered.junctionFrame; f += CHUNK_FRAMES) {
@@ -357,7 +345,6 @@ export class SetEngine {
       a = b;
     }
     yield this.limiter.flush();
-    this.tell({ type: 'end', setSec: this.positionSec });
   }
 
   private async readyInTime(rendering: Promise<RenderedTransition>): Promise<boolean> {
@@ -385,6 +372,5 @@ export class SetEngine {
     }
     yield this.emit(buf);
     yield this.limiter.flush();
-    this.tell({ type: 'end', setSec: this.positionSec });
   }
 }

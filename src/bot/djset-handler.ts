@@ -5,6 +5,7 @@ import type { GuildStore } from '../db/guild-store.ts';
 import { formatClock } from '../viz/set-picture.ts';
 import type { CommandHandler, CommandHandlers } from './interaction-router.ts';
 import { FAILED } from './interaction-router.ts';
+import type { LiveSet } from './live-set.ts';
 import type { LiveSets } from './live-sets.ts';
 import { memberInfoOf } from './member-info.ts';
 import { pickNextTrack } from './next-track.ts';
@@ -12,7 +13,7 @@ import type { NextTrackDeps } from './next-track.ts';
 import { describeTransition } from './now-mixing-message.ts';
 import { canControlSet } from './permissions.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
-import { replyEphemeral } from './reply-result.ts';
+import { replyEphemeral, replyResult } from './reply-result.ts';
 import { settingsHandler } from './settings-handler.ts';
 import { transitionPicture } from './transition-picture.ts';
 
@@ -43,10 +44,6 @@ export interface DjsetDeps extends NextTrackDeps {
   feedback: FeedbackStore;
 }
 
-function guildOf(interaction: ChatInputCommandInteraction): Guild | undefined {
-  return interaction.guildId ? (interaction.client.guilds.cache.get(interaction.guildId) ?? undefined) : undefined;
-}
-
 function voiceChannelFor(interaction: ChatInputCommandInteraction, guild: Guild): VoiceBasedChannel | string {
   const named = interaction.options.getChannel('channel');
   if (named) {
@@ -67,7 +64,8 @@ const trackLine = (t: { title: string; analysis: { bpm: number; camelot: string 
 function start(deps: DjsetDeps): CommandHandler {
   return async (interaction) => {
     if (!interaction.guildId) return replyEphemeral(interaction, GUILD_ONLY);
-    const guild = guildOf(interaction);
+    // The cached server; missing until the gateway has sent it.
+    const guild = interaction.guild;
     if (!guild) return replyEphemeral(interaction, NOT_READY);
     const playing = deps.sets.get(guild.id);
     if (playing) return replyEphemeral(interaction, alreadyPlaying(playing.voiceChannelId));
@@ -81,7 +79,8 @@ function start(deps: DjsetDeps): CommandHandler {
       const order = (interaction.options.getString('order') as 'smart' | 'queue' | null) ?? state.settings.order;
       const { track } = await pickNextTrack(state, undefined, order, deps);
       if (!track) return void (await interaction.editReply({ content: NOTHING_TO_PLAY, ...quiet }));
-      if (deps.sets.get(guild.id)) return void (await interaction.editReply({ content: alreadyPlaying(deps.sets.get(guild.id)!.voiceChannelId), ...quiet }));
+      const raced = deps.sets.get(guild.id);
+      if (raced) return void (await interaction.editReply({ content: alreadyPlaying(raced.voiceChannelId), ...quiet }));
       await deps.sets.start({ guild, voiceChannelId: channel.id, textChannelId: interaction.channelId, order, starterId: interaction.user.id, first: track });
       const fromLibrary = track.entry ? '' : ' The playlist is empty, so the set plays from the server library until songs are queued.';
       await interaction.editReply({ content: `Mixing in <#${channel.id}> in ${order} order. Now playing ${trackLine(track)}.${fromLibrary}`, ...quiet });
@@ -92,44 +91,44 @@ function start(deps: DjsetDeps): CommandHandler {
   };
 }
 
-function control(deps: DjsetDeps, action: 'Stopping' | 'Skipping', run: (interaction: ChatInputCommandInteraction, guildId: string) => Promise<string>): CommandHandler {
+/** Stop and skip: a set must be playing, and the member must be allowed to steer it. */
+function control(deps: DjsetDeps, action: 'Stopping' | 'Skipping', run: (interaction: ChatInputCommandInteraction, set: LiveSet) => Promise<{ ok: boolean; message: string }>): CommandHandler {
   return async (interaction) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
-    if (!deps.sets.get(guildId)) return replyEphemeral(interaction, NO_SET);
+    const set = deps.sets.get(guildId);
+    if (!set) return replyEphemeral(interaction, NO_SET);
     if (!canControlSet(memberInfoOf(interaction), await deps.store.get(guildId))) return replyEphemeral(interaction, needsControl(action));
-    const message = await run(interaction, guildId);
-    await interaction.reply({ content: message, ...quiet });
+    await replyResult(interaction, await run(interaction, set));
   };
 }
 
 function stop(deps: DjsetDeps): CommandHandler {
-  return control(deps, 'Stopping', async (_interaction, guildId) => {
-    void deps.sets.get(guildId)!.stop('stopped');
-    return 'Stopping: the set fades out on the next downbeat. The playlist stays as it is.';
+  return control(deps, 'Stopping', async (_interaction, set) => {
+    void set.stop('stopped');
+    return { ok: true, message: 'Stopping: the set fades out on the next downbeat. The playlist stays as it is.' };
   });
 }
 
 function skip(deps: DjsetDeps): CommandHandler {
-  return async (interaction) => {
-    const guildId = interaction.guildId;
-    const set = guildId ? deps.sets.get(guildId) : undefined;
-    if (set && !set.canSkip && canControlSet(memberInfoOf(interaction), await deps.store.get(set.guildId))) return replyEphemeral(interaction, NOTHING_TO_SKIP_TO);
-    return control(deps, 'Skipping', async (i, id) => {
-      const live = deps.sets.get(id)!;
-      // A skip during a transition or just after it says that transition did not work: a labelled pair for training.
-      const judged = live.recentTransition();
-      if (judged) {
-        await deps.feedback.add({ id: `skip:${judged.id}:${i.user.id}`, guildId: id, fromHash: judged.fromHash, toHash: judged.toHash, liked: false, source: 'skip', userId: i.user.id, at: new Date().toISOString() });
-      }
-      const title = live.nowPlaying()?.track.title ?? 'this song';
-      const next = live.upcoming();
-      live.skip();
-      return next
+  return control(deps, 'Skipping', async (interaction, set) => {
+    if (!set.canSkip) return { ok: false, message: NOTHING_TO_SKIP_TO };
+    // A skip during a transition or just after it says that transition did not work: a labelled pair for training.
+    const judged = set.recentTransition();
+    if (judged) {
+      const userId = interaction.user.id;
+      await deps.feedback.add({ id: `skip:${judged.id}:${userId}`, guildId: set.guildId, fromHash: judged.fromHash, toHash: judged.toHash, liked: false, source: 'skip', userId, at: new Date().toISOString() });
+    }
+    const title = set.nowPlaying()?.track.title ?? 'this song';
+    const next = set.upcoming();
+    set.skip();
+    return {
+      ok: true,
+      message: next
         ? `Skipping **${title}**: mixing into **${next.to.title}** at the next phrase.`
-        : `Skipping **${title}**: it mixes out at its next phrase once this transition is over.`;
-    })(interaction);
-  };
+        : `Skipping **${title}**: it mixes out at its next phrase once this transition is over.`,
+    };
+  });
 }
 
 function status(deps: DjsetDeps): CommandHandler {

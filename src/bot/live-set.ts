@@ -4,7 +4,7 @@ import type { Client, Guild } from 'discord.js';
 import { SetEngine } from '../audio/set-engine.ts';
 import type { SetEvent, UpcomingTransition } from '../audio/set-engine.ts';
 import type { TransitionRenderer } from '../audio/transition-renderer.ts';
-import type { GuildStore } from '../db/guild-store.ts';
+import type { GuildState, GuildStore, LiveSession } from '../db/guild-store.ts';
 import { SetBroadcast } from '../voice/set-broadcast.ts';
 import { VoiceLink } from '../voice/voice-link.ts';
 import { pickNextTrack } from './next-track.ts';
@@ -77,8 +77,6 @@ export class LiveSet {
   private stopping: Promise<void> | undefined;
   private ended: Promise<void> | undefined;
   private closed = false;
-  /** The track the planned transition goes to. */
-  private pendingTo: LiveTrack | undefined;
   private writes: Promise<unknown> = Promise.resolve();
 
   constructor(deps: LiveSetDeps, params: LiveSetParams) {
@@ -114,6 +112,7 @@ export class LiveSet {
     this.saveTimer = setInterval(() => this.savePosition(), this.timing.saveEveryMs);
     // Played out on its own (nothing left to play); a stop ends it through stop() instead.
     void this.broadcast.finished.then(() => (this.stopping ? undefined : this.end('finished')));
+    deps.client.on('voiceStateUpdate', this.onVoiceState);
     this.checkListeners();
   }
 
@@ -159,7 +158,7 @@ export class LiveSet {
     if (this.closed) return this.ended ?? Promise.resolve();
     if (!this.stopping) {
       this.engine.stop();
-      const fadedOut = Promise.race([this.broadcast.finished, new Promise((resolve) => setTimeout(resolve, 8000))]);
+      const fadedOut = Promise.race([this.broadcast.finished, new Promise((resolve) => setTimeout(resolve, 8000).unref())]);
       this.stopping = fadedOut.then(() => this.end(reason));
     }
     return this.stopping;
@@ -171,14 +170,10 @@ export class LiveSet {
     clearInterval(this.saveTimer);
     clearTimeout(this.emptyTimer);
     this.deps.client.off('voiceStateUpdate', this.onVoiceState);
-    const position = reason === 'shutdown' ? this.nowPlaying() : undefined;
+    const update = reason === 'shutdown' ? this.withHeardPosition() : (s: GuildState) => ({ ...s, session: undefined, setStarterId: undefined });
     this.broadcast.close();
     this.link.destroy();
-    this.ended = this.write((s) => {
-      if (reason !== 'shutdown') return { ...s, session: undefined, setStarterId: undefined };
-      if (!s.session || !position || s.session.current.hash !== position.track.hash) return s;
-      return { ...s, session: { ...s.session, current: { ...s.session.current, positionSec: Number(position.positionSec.toFixed(2)), savedAt: new Date().toISOString() } } };
-    })
+    this.ended = this.write(update)
       .then(async () => {
         if (reason === 'finished') await this.post('The set is over: there is nothing left to play. Add songs with /queue add and /djset start again.');
       })
@@ -205,23 +200,19 @@ export class LiveSet {
   }
 
   private onEvent(event: SetEvent): void {
-    if (event.type === 'track') this.onTrack(event.track as LiveTrack, event.setSec, event.trackSec);
-    else if (event.type === 'planned') this.pendingTo = event.to as LiveTrack;
-    else if (event.type === 'transition') {
-      const from = this.anchors.at(-1)?.track;
-      const to = this.pendingTo;
-      if (!from || !to) return;
-      const id = randomUUID().slice(0, 8);
-      this.lastTransition = { id, startSec: event.report.startSec, fromHash: from.hash, toHash: to.hash };
-      void this.write((s) => ({
-        ...s,
-        transitions: [...s.transitions, { id, fromHash: from.hash, toHash: to.hash, fromTitle: from.title, toTitle: to.title, at: new Date().toISOString() }],
-      }));
-      // Posted when listeners hear it start, not when it is produced.
-      const heardInMs = Math.max(0, (event.report.startSec - this.broadcast.playedSec) * 1000);
-      const timer = setTimeout(() => void this.post(nowMixingMessage(id, event.report)), heardInMs);
-      timer.unref();
-    }
+    if (event.type === 'track') return this.onTrack(event.track as LiveTrack, event.setSec, event.trackSec);
+    const from = event.from as LiveTrack;
+    const to = event.to as LiveTrack;
+    const id = randomUUID().slice(0, 8);
+    this.lastTransition = { id, startSec: event.report.startSec, fromHash: from.hash, toHash: to.hash };
+    void this.write((s) => ({
+      ...s,
+      transitions: [...s.transitions, { id, fromHash: from.hash, toHash: to.hash, fromTitle: from.title, toTitle: to.title, at: new Date().toISOString() }],
+    }));
+    // Posted when listeners hear it start, not when it is produced.
+    const heardInMs = Math.max(0, (event.report.startSec - this.broadcast.playedSec) * 1000);
+    const timer = setTimeout(() => void this.post(nowMixingMessage(id, event.report)), heardInMs);
+    timer.unref();
   }
 
   private onTrack(track: LiveTrack, setSec: number, trackSec: number): void {
@@ -234,24 +225,22 @@ export class LiveSet {
       ...s,
       playlist: track.entry ? s.playlist.filter((e) => e.id !== track.entry!.id) : s.playlist,
       history: [...s.history, { hash: track.hash, playedAt: now, ...(track.entry ? { addedAt: track.entry.addedAt } : {}) }],
-      session: {
-        voiceChannelId: this.voiceChannelId,
-        textChannelId: this.textChannelId,
-        order: this.order,
-        startedAt: s.session?.startedAt ?? now,
-        current: { hash: track.hash, title: track.title, ...(track.entry ? { requesterId: track.entry.requesterId } : {}), positionSec: trackSec, savedAt: now },
-      },
+      session: sessionFor(this, track, trackSec, s.session?.startedAt ?? now, now),
     }));
   }
 
   private savePosition(): void {
+    if (!this.closed) void this.write(this.withHeardPosition());
+  }
+
+  /** An update that saves where the song playing is heard now (nothing when the session moved on to another song). */
+  private withHeardPosition(): (s: GuildState) => GuildState {
     const now = this.nowPlaying();
-    if (!now || this.closed) return;
-    const positionSec = Number(now.positionSec.toFixed(2));
-    void this.write((s) => {
-      if (!s.session || s.session.current.hash !== now.track.hash || s.session.current.positionSec === positionSec) return s;
-      return { ...s, session: { ...s.session, current: { ...s.session.current, positionSec, savedAt: new Date().toISOString() } } };
-    });
+    return (s) => {
+      const positionSec = now ? Number(now.positionSec.toFixed(2)) : undefined;
+      if (!s.session || !now || s.session.current.hash !== now.track.hash || s.session.current.positionSec === positionSec) return s;
+      return { ...s, session: { ...s.session, current: { ...s.session.current, positionSec: positionSec!, savedAt: new Date().toISOString() } } };
+    };
   }
 
   /** Store writes in order, errors reported and never thrown into the audio path. */
@@ -277,7 +266,6 @@ export class LiveSet {
   }
 
   private checkListeners(): void {
-    if (!this.deps.client.listeners('voiceStateUpdate').includes(this.onVoiceState)) this.deps.client.on('voiceStateUpdate', this.onVoiceState);
     const listening = this.listeners() > 0;
     if (listening) {
       clearTimeout(this.emptyTimer);
@@ -298,6 +286,23 @@ export class LiveSet {
       void this.post(`Nobody is listening in <#${this.voiceChannelId}>, so the set is paused. It carries on when someone joins.`);
     }, this.timing.emptyGraceMs);
   }
+}
+
+/** The session saved for a set playing `track` at track time `positionSec`. */
+export function sessionFor(
+  set: Pick<LiveSession, 'voiceChannelId' | 'textChannelId' | 'order'>,
+  track: LiveTrack,
+  positionSec: number,
+  startedAt: string,
+  savedAt: string,
+): LiveSession {
+  return {
+    voiceChannelId: set.voiceChannelId,
+    textChannelId: set.textChannelId,
+    order: set.order,
+    startedAt,
+    current: { hash: track.hash, title: track.title, ...(track.entry ? { requesterId: track.entry.requesterId } : {}), positionSec, savedAt },
+  };
 }
 
 /** Sends a normal channel message with the bot token (interaction tokens expire after 15 minutes). */

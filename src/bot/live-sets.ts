@@ -1,7 +1,7 @@
 import type { Guild } from 'discord.js';
-import type { GuildState } from '../db/guild-store.ts';
+import type { GuildState, LiveSession } from '../db/guild-store.ts';
 import { formatClock } from '../viz/set-picture.ts';
-import { LiveSet, sendTo } from './live-set.ts';
+import { LiveSet, sendTo, sessionFor } from './live-set.ts';
 import type { LiveSetDeps } from './live-set.ts';
 import { liveTrackOf, pickNextTrack } from './next-track.ts';
 import type { LiveTrack } from './next-track.ts';
@@ -51,13 +51,7 @@ export class LiveSets {
     await this.deps.store.update(params.guild.id, (s) => ({
       ...s,
       setStarterId: params.starterId,
-      session: {
-        voiceChannelId: params.voiceChannelId,
-        textChannelId: params.textChannelId,
-        order: params.order,
-        startedAt: s.session?.startedAt ?? now,
-        current: { hash: params.first.hash, title: params.first.title, ...(params.first.entry ? { requesterId: params.first.entry.requesterId } : {}), positionSec: params.firstFromSec ?? 0, savedAt: now },
-      },
+      session: sessionFor(params, params.first, params.firstFromSec ?? 0, s.session?.startedAt ?? now, now),
     }));
     const set = new LiveSet(this.deps, {
       guild: params.guild,
@@ -96,23 +90,27 @@ export class LiveSets {
       await forget();
       return false;
     }
-    const record = await this.deps.analyses.get(session.current.hash);
-    let first = record ? await liveTrackOf(record, this.deps.files) : undefined;
-    let from = first ? resumePoint(first, session.current.positionSec) : undefined;
-    if (first && from === undefined && session.current.positionSec >= 1) first = undefined;
-    if (first) first = { ...first, title: session.current.title };
-    if (!first) {
-      first = (await pickNextTrack(state, undefined, session.order, this.deps)).track;
-      from = undefined;
-    }
+    const saved = await this.savedTrack(session);
+    const first = saved?.track ?? (await pickNextTrack(state, undefined, session.order, this.deps)).track;
     if (!first) {
       await forget();
       return false;
     }
+    const from = saved?.fromSec;
     await this.start({ guild, voiceChannelId: session.voiceChannelId, textChannelId: session.textChannelId, order: session.order, starterId: state.setStarterId ?? '', first, ...(from !== undefined ? { firstFromSec: from } : {}) });
     const where = from !== undefined ? ` at ${formatClock(from)}` : '';
     await sendTo(this.deps.client, session.textChannelId, `Mini-DJ restarted: resuming **${first.title}**${where} in <#${session.voiceChannelId}>.`).catch(this.deps.onError);
     return true;
+  }
+
+  /** The saved song, from the downbeat before where it was heard; undefined when it is gone or nearly over. */
+  private async savedTrack(session: LiveSession): Promise<{ track: LiveTrack; fromSec?: number } | undefined> {
+    const record = await this.deps.analyses.get(session.current.hash);
+    const track = record ? await liveTrackOf(record, this.deps.files) : undefined;
+    if (!track) return undefined;
+    const fromSec = resumePoint(track, session.current.positionSec);
+    if (fromSec === undefined && session.current.positionSec >= 1) return undefined;
+    return { track: { ...track, title: session.current.title }, ...(fromSec !== undefined ? { fromSec } : {}) };
   }
 
   /** Fades every set out; `shutdown` keeps the sessions for the next start. */

@@ -1,8 +1,7 @@
-import { scoreMatrix } from '../ai/score-matrix.ts';
-import { orderSet } from '../ai/set-order.ts';
 import { suggestNext } from '../ai/suggest.ts';
 import { describeTrack } from '../ai/track-descriptor.ts';
 import type { MixScorer } from '../ai/mix-scorer.ts';
+import { orderTracks } from '../audio/order-tracks.ts';
 import type { PlannedTrack } from '../audio/transition-plan.ts';
 import type { AnalysisStore, StoredAnalysis } from '../db/analysis-store.ts';
 import type { GuildState, PlaylistEntry } from '../db/guild-store.ts';
@@ -63,6 +62,7 @@ export async function pickNextTrack(state: GuildState, current: LiveTrack | unde
   for (const entry of state.playlist) {
     // Never the same song twice in a row (also guards an entry whose start is still being saved).
     if (current && (entry.id === current.entry?.id || entry.hash === current.hash)) continue;
+    if (waiting.some((t) => t.hash === entry.hash)) continue;
     const record = byHash.get(entry.hash);
     const track = record ? await liveTrackOf(record, deps.files, entry) : undefined;
     if (track) waiting.push(track);
@@ -76,13 +76,10 @@ export async function pickNextTrack(state: GuildState, current: LiveTrack | unde
   const candidates = library.filter((r) => !recent.has(r.hash));
   if (candidates.length === 0) return { unplayable };
   if (!current) return { track: await firstPlayable(candidates, deps.files), unplayable };
-  const ranked = await suggestNext(await deps.scorer(), toLibraryEntry(byHash.get(current.hash) ?? recordOf(current)), candidates.map(toLibraryEntry), candidates.length);
+  const from = { id: current.hash, title: current.title, descriptor: describeTrack(current.analysis) };
+  const ranked = await suggestNext(await deps.scorer(), from, candidates.map(toLibraryEntry), candidates.length);
   const ordered = ranked.map((s) => byHash.get(s.id)!);
   return { track: await firstPlayable(ordered, deps.files), unplayable };
-}
-
-function recordOf(track: LiveTrack): StoredAnalysis {
-  return { hash: track.hash, analyzerVersion: track.analysis.analyzerVersion, analyzedAt: '', sourceName: track.title, bytes: 0, analysis: track.analysis };
 }
 
 async function firstPlayable(records: StoredAnalysis[], files: TrackFiles): Promise<LiveTrack | undefined> {
@@ -96,16 +93,6 @@ async function firstPlayable(records: StoredAnalysis[], files: TrackFiles): Prom
 async function pickFromPlaylist(waiting: LiveTrack[], state: GuildState, current: LiveTrack | undefined, order: 'smart' | 'queue', deps: NextTrackDeps): Promise<LiveTrack> {
   const overdue = waiting.find((t) => passedOver(t.entry!, state.history) >= MAX_PASSED_OVER);
   if (order === 'queue' || waiting.length === 1 || overdue) return overdue ?? waiting[0]!;
-  const scorer = await deps.scorer();
-  const tracks = current ? [...waiting, current] : waiting;
-  const descriptors = tracks.map((t) => describeTrack(t.analysis));
-  const n = tracks.length;
-  const matrix = await scoreMatrix(descriptors, scorer);
-  const result = orderSet(
-    waiting.map((t, i) => ({ id: t.entry!.id, requester: t.entry!.requesterId, queuedAt: i, intensity: descriptors[i]!.intensity })),
-    (a, b) => matrix[a * n + b]!,
-    current ? { mode: 'smart', current: `current:${current.hash}`, scoreFromCurrent: (to) => matrix[(n - 1) * n + to]! } : { mode: 'smart' },
-  );
-  const firstId = result.order.find((id) => !id.startsWith('current:'));
-  return waiting.find((t) => t.entry!.id === firstId) ?? waiting[0]!;
+  const ordered = await orderTracks(waiting, await deps.scorer(), 'smart', { requesters: waiting.map((t) => t.entry!.requesterId), ...(current ? { current } : {}) });
+  return ordered.tracks[0] as LiveTrack;
 }

@@ -1,6 +1,6 @@
 import type { Attachment, ChatInputCommandInteraction } from 'discord.js';
 import type { TrackAnalysis } from '../audio/analysis-types.ts';
-import type { GuildStore } from '../db/guild-store.ts';
+import type { GuildStore, PlaylistEntry } from '../db/guild-store.ts';
 import { UserFacingError } from '../util/user-facing-error.ts';
 import { fetchAndIngest } from './fetch-and-ingest.ts';
 import type { IngestDeps } from './fetch-and-ingest.ts';
@@ -76,12 +76,11 @@ async function add(interaction: ChatInputCommandInteraction, guildId: string, st
   const result = await addToQueue(store, guildId, memberInfoOf(interaction), { hash: track.hash, title: track.title }, new Date());
   if (!result.ok) return result;
   const summary = `${trackSummary(track.analysis)}, ${energyLabel(track.analysis)}`;
-  return { ok: true, message: `Added "${result.entry.title}" at position ${result.position} — ${summary}.${await fitAfterPrevious(store, guildId, result.position, track, deps, scorer)}` };
+  return { ok: true, message: `Added "${result.entry.title}" at position ${result.position} — ${summary}.${await fitAfter(result.previous, track, deps, scorer)}` };
 }
 
 /** How the track follows the entry queued before it; nothing when it is first or the scorer is unavailable. */
-async function fitAfterPrevious(store: GuildStore, guildId: string, position: number, track: Resolved, deps: IngestDeps, scorer: LazyScorer): Promise<string> {
-  const previous = (await store.get(guildId)).playlist[position - 2];
+async function fitAfter(previous: PlaylistEntry | undefined, track: Resolved, deps: IngestDeps, scorer: LazyScorer): Promise<string> {
   const record = previous ? await deps.analyses.get(previous.hash) : undefined;
   if (!previous || !record) return '';
   try {

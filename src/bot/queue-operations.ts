@@ -9,7 +9,8 @@ export interface Refusal {
   message: string;
 }
 
-export type AddResult = { ok: true; message: string; position: number; entry: PlaylistEntry } | Refusal;
+/** `previous`: the entry queued just before this one, if any. */
+export type AddResult = { ok: true; message: string; position: number; entry: PlaylistEntry; previous?: PlaylistEntry } | Refusal;
 export type ListResult = { ok: true; message: string; page: number; pages: number; total: number } | Refusal;
 export type RemoveResult = { ok: true; message: string; entry: PlaylistEntry } | Refusal;
 export type MoveResult = { ok: true; message: string; entry: PlaylistEntry; position: number } | Refusal;
@@ -75,7 +76,7 @@ export function addToQueue(store: GuildStore, guildId: string, member: MemberInf
     const position = state.playlist.length + 1;
     return {
       state: { ...state, playlist: [...state.playlist, entry], recentAdds: [...recent, { requesterId: member.id, at: entry.addedAt }] },
-      result: { ok: true, message: `Added "${entry.title}" at position ${position}.`, position, entry },
+      result: { ok: true, message: `Added "${entry.title}" at position ${position}.`, position, entry, ...(state.playlist.length > 0 ? { previous: state.playlist.at(-1)! } : {}) },
     };
   });
 }

@@ -1,10 +1,8 @@
-import { setStartSec } from '../audio/set-engine.ts';
+import { describeDeck, setStartSec } from '../audio/set-engine.ts';
 import type { TransitionReport } from '../audio/set-engine.ts';
 import type { PlannedTrack, TransitionPlan } from '../audio/transition-plan.ts';
 import { setPictureData } from '../demo/set-picture-data.ts';
 import { renderSetPicture } from '../viz/set-picture.ts';
-
-const describe = (t: PlannedTrack) => ({ title: t.title, bpm: t.analysis.bpm, key: `${t.analysis.key} ${t.analysis.scale}`, camelot: t.analysis.camelot });
 
 /** The picture of one planned transition — both tracks' tempo and energy, and its gain/EQ curves — as a PNG. */
 export function transitionPicture(from: PlannedTrack, to: PlannedTrack, plan: TransitionPlan): Buffer {
@@ -13,8 +11,8 @@ export function transitionPicture(from: PlannedTrack, to: PlannedTrack, plan: Tr
     index: 0,
     startSec,
     endSec: startSec + plan.overlapSec,
-    from: describe(from),
-    to: describe(to),
+    from: describeDeck(from),
+    to: describeDeck(to),
     style: plan.style,
     overlapBars: plan.overlapBars,
     rampBars: plan.rampBars,
