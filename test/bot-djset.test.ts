@@ -19,6 +19,7 @@ import { TrackFiles } from '../src/db/track-files.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { structureForBars } from '../src/synth/track-synth.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { until } from './helpers/until.ts';
 import {
   autocompleteInteraction, buttonInteraction, djsetInteraction, FAKE_APP_ID, FAKE_GUILD_ID, FAKE_OWNER_ID, FAKE_TEXT_CHANNEL_ID,
   FAKE_VOICE_CHANNEL_ID, queueInteraction, startFakeDiscord, suggestInteraction,
@@ -70,16 +71,6 @@ async function runDeferred(payload: Record<string, unknown>, timeoutMs = 60_000)
   expect(callback.type).toBe(5);
   const edit = await discord.waitForRest((c) => c.method === 'PATCH' && decodeURIComponent(c.path) === `/api/v10/webhooks/${FAKE_APP_ID}/${String(payload.token)}/messages/@original`, timeoutMs);
   return (edit.body as { content: string }).content;
-}
-
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function allFeedback(): Promise<FeedbackRecord[]> {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAudioPlayer, VoiceConnectionStatus } from '@discordjs/voice';
 import type { DiscordGatewayAdapterCreator } from '@discordjs/voice';
 import { VoiceLink } from '../src/voice/voice-link.ts';
+import { until } from './helpers/until.ts';
 
 /** A gateway adapter standing in for discord.js's: records the op 4 payloads; `up` says whether the shard can send. */
 function fakeAdapter(up: () => boolean) {
@@ -32,19 +33,11 @@ function link(up: () => boolean, extra: { maxRejoins?: number; movedGraceMs?: nu
   return { l, adapter, lost };
 }
 
-const until = async (ok: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
-
 describe('voice link', () => {
   it('rejoins with doubling waits while the gateway cannot send, and keeps the connection once it can', async () => {
     let calls = 0;
     const { l, adapter, lost } = link(() => ++calls > 3);
-    await until(() => adapter.payloads.length >= 4);
+    await until(() => adapter.payloads.length >= 4, 'four join payloads', 3000);
     expect(adapter.payloads.every((p) => p.channelId === '333333333333333332')).toBe(true);
     const waits = adapter.payloads.slice(1).map((p, i) => p.at - adapter.payloads[i]!.at);
     expect(waits[0]).toBeGreaterThanOrEqual(18);
@@ -56,7 +49,7 @@ describe('voice link', () => {
 
   it('gives up after the last rejoin and says why', async () => {
     const { l, adapter, lost } = link(() => false, { maxRejoins: 2 });
-    await until(() => lost.length === 1);
+    await until(() => lost.length === 1, 'the link to give up', 3000);
     expect(lost).toEqual(['lost the voice connection and could not get it back']);
     // The join and two rejoins, then the leave that destroying the connection sends.
     expect(adapter.payloads.map((p) => p.channelId)).toEqual(['333333333333333332', '333333333333333332', '333333333333333332', null]);
@@ -68,7 +61,7 @@ describe('voice link', () => {
     // What the connection does when the voice websocket closes with 4014.
     (l.connection as unknown as { onNetworkingClose(code: number): void }).onNetworkingClose(4014);
     expect(l.connection.state.status).toBe(VoiceConnectionStatus.Disconnected);
-    await until(() => lost.length === 1);
+    await until(() => lost.length === 1, 'the link to give up', 3000);
     expect(lost).toEqual(['was disconnected from the voice channel']);
     expect(l.connection.state.status).toBe(VoiceConnectionStatus.Destroyed);
   });
