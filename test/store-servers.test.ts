@@ -1,12 +1,32 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackAnalysis } from '../src/audio/analysis-types.ts';
 import { ANALYZER_VERSION } from '../src/audio/analyzer-version.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
+import { FeedbackStore } from '../src/db/feedback-store.ts';
+import { GuildStore } from '../src/db/guild-store.ts';
 
-const hasRedis = spawnSync('bash', ['-c', 'command -v redis-server']).status === 0;
+const onPath = (command: string): boolean => spawnSync('bash', ['-c', `command -v ${command}`]).status === 0;
+const hasRedis = onPath('redis-server');
+// PostgreSQL refuses to run as root: as root, the cluster belongs to Debian's `postgres` user.
+const isRoot = process.getuid?.() === 0;
+const postgresUid = isRoot ? Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim() || NaN) : undefined;
+/** Debian keeps PostgreSQL's server programs off PATH, in /usr/lib/postgresql/<version>/bin. */
+function postgresProgram(name: string): string | undefined {
+  if (onPath(name)) return name;
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  return versions.map((v) => path.join(root, v, 'bin', name)).find((file) => existsSync(file));
+}
+const initdb = postgresProgram('initdb');
+const postgres = postgresProgram('postgres');
+const hasPostgres = initdb !== undefined && postgres !== undefined && (!isRoot || Number.isInteger(postgresUid));
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -39,29 +59,101 @@ const analysis = (): TrackAnalysis => ({
   brightnessHz: 2000, timbre: { mfccMean: [1], mfccVar: [1] }, danceability: 1.4, phraseBars: 8, phrases: [0.5], segments: [], cues: { mixIn: 0.5, mixOut: 150 },
 });
 
-describe.skipIf(!hasRedis)('analysis store on a real Redis server (MINIDJ_DB=redis://…)', () => {
-  let redis: ChildProcess;
-  let url: string;
-  beforeAll(async () => {
-    const port = await freePort();
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await waitForPort(port, 10_000);
-    url = `redis://127.0.0.1:${port}`;
-  });
-  afterAll(() => {
-    redis?.kill('SIGKILL');
-  });
+interface Server {
+  url: string;
+  stop(): Promise<void>;
+}
 
-  it('stores, lists and reads back analyses by content hash', async () => {
-    const store = await AnalysisStore.open(url);
-    expect(store.target.kind).toBe('redis');
-    await store.put({ hash: 'abc', sourceName: 'a.mp3', bytes: 5, analysis: analysis() });
-    await store.close();
-    const again = await AnalysisStore.open(url);
-    expect((await again.get('abc'))?.analysis.camelot).toBe('7A');
-    const hashes: string[] = [];
-    for await (const r of again.entries()) hashes.push(r.hash);
-    expect(hashes).toEqual(['abc']);
-    await again.close();
+async function startRedis(): Promise<Server> {
+  const port = await freePort();
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  await waitForPort(port, 10_000);
+  return { url: `redis://127.0.0.1:${port}`, stop: () => stopProcess(redis, 'SIGKILL') };
+}
+
+/** A throwaway cluster in a temp dir, trusted on loopback, without fsync. */
+async function startPostgres(): Promise<Server> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'minidj-pg-'));
+  // setpriv execs (no fork), so signals reach PostgreSQL itself.
+  const asOwner = (command: string): [string, string[]] => (isRoot ? ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', command]] : [command, []]);
+  if (isRoot) chownSync(dir, postgresUid!, -1);
+  const data = path.join(dir, 'data');
+  const [initCmd, initPre] = asOwner(initdb!);
+  const init = spawnSync(initCmd, [...initPre, '-D', data, '-A', 'trust', '-U', 'minidj', '--no-sync'], { encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+  const port = await freePort();
+  const [pgCmd, pgPre] = asOwner(postgres!);
+  const server = spawn(pgCmd, [...pgPre, '-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-F'], { stdio: 'ignore' });
+  await waitForPort(port, 20_000);
+  return {
+    url: `postgres://minidj@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      // SIGINT is PostgreSQL's fast shutdown: its backends end with it (SIGKILL would leave them behind).
+      await stopProcess(server, 'SIGINT');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  await exited;
+}
+
+const servers = [
+  { name: 'Redis', kind: 'redis', available: hasRedis, start: startRedis },
+  { name: 'PostgreSQL', kind: 'postgres', available: hasPostgres, start: startPostgres },
+] as const;
+
+for (const server of servers) {
+  describe.skipIf(!server.available)(`the stores on a real ${server.name} server (MINIDJ_DB=${server.kind}://…)`, () => {
+    let running: Server;
+    beforeAll(async () => {
+      running = await server.start();
+    }, 60_000);
+    afterAll(async () => {
+      await running?.stop();
+    });
+
+    it('stores, lists and reads back analyses by content hash, across a reopen', async () => {
+      const store = await AnalysisStore.open(running.url);
+      expect(store.target.kind).toBe(server.kind);
+      await store.put({ hash: 'abc', sourceName: 'a.mp3', bytes: 5, analysis: analysis() });
+      await store.close();
+      const again = await AnalysisStore.open(running.url);
+      expect((await again.get('abc'))?.analysis.camelot).toBe('7A');
+      expect(await again.get('missing')).toBeUndefined();
+      const hashes: string[] = [];
+      for await (const r of again.entries()) hashes.push(r.hash);
+      expect(hashes).toEqual(['abc']);
+      expect(await again.delete('abc')).toBe(true);
+      expect(await again.get('abc')).toBeUndefined();
+      await again.close();
+    });
+
+    it('keeps a guild\'s playlist and the listeners\' feedback, each in its own namespace', async () => {
+      const guilds = await GuildStore.open(running.url);
+      const entry = { id: 'e1', hash: 'abc', title: 'night drive', requesterId: 'u1', addedAt: new Date(0).toISOString() };
+      const written = await guilds.update('g1', (s) => ({ ...s, playlist: [...s.playlist, entry] }));
+      expect(written.version).toBe(1);
+      await guilds.close();
+      const feedback = await FeedbackStore.open(running.url);
+      await feedback.add({ id: 'f1', guildId: 'g1', fromHash: 'abc', toHash: 'def', liked: true, source: 'vote', userId: 'u1', at: new Date(0).toISOString() });
+      await feedback.close();
+
+      const guildsAgain = await GuildStore.open(running.url);
+      const state = await guildsAgain.get('g1');
+      expect(state.playlist).toEqual([entry]);
+      expect(state.version).toBe(1);
+      expect((await guildsAgain.get('g2')).playlist).toEqual([]);
+      await guildsAgain.close();
+      const feedbackAgain = await FeedbackStore.open(running.url);
+      const records = [];
+      for await (const r of feedbackAgain.all()) records.push(r);
+      expect(records.map((r) => [r.fromHash, r.toHash, r.liked])).toEqual([['abc', 'def', true]]);
+      await feedbackAgain.close();
+    });
   });
-});
+}
