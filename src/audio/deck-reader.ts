@@ -40,6 +40,21 @@ export interface DeckOptions {
 }
 
 /**
+ * With `phase=independent`, a tempo change made while rubberband is already stretching reaches the input it holds
+ * buffered, so it takes effect about this much input time early: the ramp after a blend ended 2.4–3.6 ms away from
+ * where B's body resumes (cross-correlating the rendered deck with its source at the junction), 0.0–0.4 ms with this
+ * lag. The first change (from tempo 1) lands where it is sent. With `phase=laminar` (stretches over 3 %) the same lag
+ * measured worse (a ramp drifting 3.5 ms instead of 1.2), so it is not applied there.
+ */
+const RETIME_LAG_SEC = 0.15;
+
+/** When to send a tempo command at input time `at` (relative to where decoding starts), leaving `previous`. */
+function commandTime(at: number, previous: number, independentPhase: boolean): number {
+  if (at <= 0) return 0;
+  return independentPhase && Math.abs(previous - 1) > 1e-6 ? at + RETIME_LAG_SEC : at;
+}
+
+/**
  * One deck: a track streamed from ffmpeg as 48 kHz stereo float, time-stretched by rubberband when a tempo schedule
  * asks for it, read in exact frame counts. Backpressure pauses ffmpeg, so a deck holds a few seconds at most.
  */
@@ -60,11 +75,12 @@ export class DeckReader {
     const schedule = opts.schedule ?? [];
     const start = Math.max(0, opts.fromSec - PRE_ROLL_SEC);
     const stretch = !isUnity(schedule);
+    const independent = schedule.every((s) => Math.abs(s.tempo - 1) <= INDEPENDENT_PHASE_MAX_STRETCH);
+    const phase = independent ? 'independent' : 'laminar';
     // Commands are in input time relative to where decoding starts.
-    const commands = schedule.map((s) => `${Math.max(0, s.atSec - start).toFixed(5)} rubberband tempo ${s.tempo.toFixed(6)}`).join(';');
+    const commands = schedule.map((s, i) => `${commandTime(s.atSec - start, schedule[i - 1]?.tempo ?? 1, independent).toFixed(5)} rubberband tempo ${s.tempo.toFixed(6)}`).join(';');
     // Stretch before resampling: rubberband's cost grows with the sample rate, and 44.1 kHz sources are the norm.
     const filters = ['aformat=sample_fmts=flt:channel_layouts=stereo'];
-    const phase = schedule.every((s) => Math.abs(s.tempo - 1) <= INDEPENDENT_PHASE_MAX_STRETCH) ? 'independent' : 'laminar';
     if (stretch) filters.push('asetnsamples=n=256', `asendcmd=c='${commands}'`, `rubberband=tempo=1:transients=crisp:detector=compound:phase=${phase}`);
     filters.push(`aresample=${MIX_RATE}:resampler=soxr`);
     const gain = opts.gain ?? 1;
