@@ -49,6 +49,7 @@ function printQuality(name: string, q: SetQuality, durationSec: number, renderSe
   }
   if (Number.isFinite(q.phaseMedianMs)) console.log(`  beat-phase error across overlaps: median ${q.phaseMedianMs.toFixed(2)} ms, max ${q.phaseMaxMs.toFixed(2)} ms (targets ≤ 5, ≤ 20)`);
   else console.log('  beat-phase error across overlaps: none to measure (no beat-matched overlap in this set)');
+  for (const t of q.stretchTiming) console.log(`  transition ${t.index}: stretched deck vs its tempo schedule (${t.windows} windows of 3 s, onset envelopes): worst ${t.overlapMaxMs.toFixed(2)} ms in the overlap, ${t.rampMaxMs.toFixed(2)} ms in the ramp`);
   console.log(`  true peak ${q.truePeakDb.toFixed(2)} dBTP (target ≤ -1)`);
   console.log(`  loudness in transitions vs the decks: worst ${q.worstVsDecksLu.toFixed(2)} LU (target ≤ 2); vs the 30 s around: worst ${q.worstLoudnessExcessLu.toFixed(2)} LU outside`);
   console.log(`  tempo continuity: ${q.ibiChecked} consecutive beat pairs, largest change ${q.maxIbiJumpPct.toFixed(2)} % (target ≤ 1.5 %); largest change the mix added to the source's own timing ${q.maxIbiJumpVsSourcePct.toFixed(2)} %`);
@@ -74,8 +75,12 @@ async function measureMix(name: string, files: string[], order: 'smart' | 'queue
 
 /** The file looped to three times its length, re-timed by rubberband to each tempo (pitch kept). */
 async function loopAtTempos(file: string, bpm: number, tempos: number[]): Promise<string[]> {
+  // Looped as PCM: looping the MP3 itself restarts its decoder at each seam, which leaves 15 ms of silence and a
+  // kick 17 ms late there (a tempo jump in the material, not in the mix).
+  const once = path.join(WORK, 'loop-x1.wav');
   const looped = path.join(WORK, 'loop-x3.wav');
-  await run(ffmpegPath(), ['-v', 'error', '-y', '-stream_loop', '2', '-i', file, '-c:a', 'pcm_s16le', looped]);
+  await run(ffmpegPath(), ['-v', 'error', '-y', '-i', file, '-c:a', 'pcm_s16le', once]);
+  await run(ffmpegPath(), ['-v', 'error', '-y', '-stream_loop', '2', '-i', once, '-c:a', 'pcm_s16le', looped]);
   return Promise.all(tempos.map(async (t) => {
     if (t === bpm) return looped;
     const out = path.join(WORK, `loop-x3-${t}.wav`);

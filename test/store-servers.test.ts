@@ -88,8 +88,12 @@ async function startPostgres(): Promise<Server> {
   return {
     url: `postgres://minidj@127.0.0.1:${port}/postgres`,
     stop: async () => {
-      // SIGINT is PostgreSQL's fast shutdown: its backends end with it (SIGKILL would leave them behind).
-      await stopProcess(server, 'SIGINT');
+      // SIGTERM is PostgreSQL's smart shutdown: it waits for the clients to go. Fast shutdown (SIGINT) sent a FATAL
+      // message to a pg client still closing its socket, an uncaught error in the test run; it is the fallback.
+      // (SIGKILL would leave the backends behind.)
+      const fallback = setTimeout(() => server.kill('SIGINT'), 10_000);
+      await stopProcess(server, 'SIGTERM');
+      clearTimeout(fallback);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -154,6 +158,15 @@ for (const server of servers) {
       for await (const r of feedbackAgain.all()) records.push(r);
       expect(records.map((r) => [r.fromHash, r.toHash, r.liked])).toEqual([['abc', 'def', true]]);
       await feedbackAgain.close();
+    });
+
+    it('keeps a store working when another store on the same server closes (the bot holds three at once)', async () => {
+      const analyses = await AnalysisStore.open(running.url);
+      const guilds = await GuildStore.open(running.url);
+      await analyses.put({ hash: 'h2', sourceName: 'b.mp3', bytes: 5, analysis: analysis() });
+      await guilds.close();
+      expect((await analyses.get('h2'))?.sourceName).toBe('b.mp3');
+      await analyses.close();
     });
   });
 }

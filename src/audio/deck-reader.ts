@@ -40,19 +40,33 @@ export interface DeckOptions {
 }
 
 /**
- * With `phase=independent`, a tempo change made while rubberband is already stretching reaches the input it holds
- * buffered, so it takes effect about this much input time early: the ramp after a blend ended 2.4–3.6 ms away from
- * where B's body resumes (cross-correlating the rendered deck with its source at the junction), 0.0–0.4 ms with this
- * lag. The first change (from tempo 1) lands where it is sent. With `phase=laminar` (stretches over 3 %) the same lag
- * measured worse (a ramp drifting 3.5 ms instead of 1.2), so it is not applied there.
+ * Rubberband applies a tempo change made mid-stream to the input it already holds, so a change takes effect ahead of
+ * its command: it is sent this much input time late. Calibrated where it matters most, the junction after the ramp
+ * back to B's own tempo, where the head crossfades into the plain body and must match it to the waveform, not just
+ * the beat (two kicks a millisecond apart blur the junction's kick): cross-correlating the last 2 s of the head with
+ * the source, 2.4–2.7 ms off without the lead after ±2.4 % (independent phase) and 4.0–4.3 ms after ±4.8 % (laminar),
+ * −0.3…+0.1 ms with it.
  */
-const RETIME_LAG_SEC = 0.15;
+const RETIME_LEAD_SEC = { independent: 0.11, laminar: 0.09 };
 
-/** When to send a tempo command at input time `at` (relative to where decoding starts), leaving `previous`. */
-function commandTime(at: number, previous: number, independentPhase: boolean): number {
-  if (at <= 0) return 0;
-  return independentPhase && Math.abs(previous - 1) > 1e-6 ? at + RETIME_LAG_SEC : at;
+/**
+ * The schedule as the deck plays it: when its first change is at or before the first frame read, the pre-roll is
+ * stretched at that tempo too (it is skipped, so its tempo is free). Rubberband then starts at the tempo it keeps, as
+ * the second half of a split head always did; the first half used to start at tempo 1 and change at B's entry, and
+ * the two halves met 2.7 ms (±2.4 %) to 5.4 ms (±4.8 %) apart.
+ */
+function fromTheStart(schedule: TempoSchedule, start: number, fromSec: number): TempoSchedule {
+  const first = schedule[0];
+  if (!first || first.atSec <= start || first.atSec > fromSec + 1e-9) return schedule;
+  return [{ atSec: start, tempo: first.tempo }, ...schedule.slice(1)];
 }
+
+/**
+ * Rubberband's output starts as if its first ~35 ms of input (about 1,600 samples at 44.1 or 48 kHz) had played at
+ * tempo 1: a deck stretched from its start came out (1/tempo − 1) × 35 ms off its schedule (−1.0 ms at −2.4 %,
+ * +1.5 ms at +4.7 %, by envelope cross-correlation with the source over 10 s). The skipped pre-roll allows for it.
+ */
+const RUBBERBAND_START_SEC = 0.035;
 
 /**
  * One deck: a track streamed from ffmpeg as 48 kHz stereo float, time-stretched by rubberband when a tempo schedule
@@ -72,16 +86,21 @@ export class DeckReader {
 
   constructor(opts: DeckOptions) {
     this.highWater = opts.highWaterFrames ?? DEFAULT_HIGH_WATER_FRAMES;
-    const schedule = opts.schedule ?? [];
     const start = Math.max(0, opts.fromSec - PRE_ROLL_SEC);
+    const schedule = fromTheStart(opts.schedule ?? [], start, opts.fromSec);
     const stretch = !isUnity(schedule);
     const independent = schedule.every((s) => Math.abs(s.tempo - 1) <= INDEPENDENT_PHASE_MAX_STRETCH);
     const phase = independent ? 'independent' : 'laminar';
-    // Commands are in input time relative to where decoding starts.
-    const commands = schedule.map((s, i) => `${commandTime(s.atSec - start, schedule[i - 1]?.tempo ?? 1, independent).toFixed(5)} rubberband tempo ${s.tempo.toFixed(6)}`).join(';');
+    // The tempo in force where decoding starts is the filter's own; later changes are commands, in input time
+    // relative to that start.
+    const initial = schedule.filter((s) => s.atSec <= start).at(-1)?.tempo ?? 1;
+    const commands = schedule
+      .filter((s) => s.atSec > start)
+      .map((s) => `${(s.atSec - start + RETIME_LEAD_SEC[phase]).toFixed(5)} rubberband tempo ${s.tempo.toFixed(6)}`)
+      .join(';');
     // Stretch before resampling: rubberband's cost grows with the sample rate, and 44.1 kHz sources are the norm.
     const filters = ['aformat=sample_fmts=flt:channel_layouts=stereo'];
-    if (stretch) filters.push('asetnsamples=n=256', `asendcmd=c='${commands}'`, `rubberband=tempo=1:transients=crisp:detector=compound:phase=${phase}`);
+    if (stretch) filters.push('asetnsamples=n=256', ...(commands ? [`asendcmd=c='${commands}'`] : []), `rubberband=tempo=${initial.toFixed(6)}:transients=crisp:detector=compound:phase=${phase}`);
     filters.push(`aresample=${MIX_RATE}:resampler=soxr`);
     const gain = opts.gain ?? 1;
     if (gain !== 1) filters.push(`volume=${gain.toFixed(6)}`);
@@ -89,7 +108,8 @@ export class DeckReader {
     const args = ['-nostdin', '-hide_banner', '-v', 'error', '-ss', start.toFixed(5), ...limit, '-i', opts.file, '-map', '0:a:0', '-af', filters.join(','), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'];
     this.child = spawn(opts.ffmpeg ?? ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     // Output frames that belong to the pre-roll (under the schedule, it may be stretched too).
-    this.skip = Math.round(outputDuration(schedule, start, opts.fromSec) * MIX_RATE);
+    const startup = stretch ? RUBBERBAND_START_SEC * (1 / initial - 1) : 0;
+    this.skip = Math.max(0, Math.round((outputDuration(schedule, start, opts.fromSec) - startup) * MIX_RATE));
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (t: string) => {
       if (this.stderr.length < 4000) this.stderr += t;

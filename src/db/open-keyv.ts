@@ -36,9 +36,27 @@ async function adapterFor(target: StoreTarget): Promise<KeyvStoreAdapter> {
     }
     case 'postgres': {
       const { default: KeyvPostgres } = await import('@keyv/postgres');
-      return new KeyvPostgres({ uri: target.uri }) as unknown as KeyvStoreAdapter;
+      return sharingThePool(new KeyvPostgres({ uri: target.uri }));
     }
   }
+}
+
+let postgresAdaptersOpen = 0;
+
+/**
+ * @keyv/postgres keeps one pool for the whole process and its `disconnect()` ends it for every store: closing the
+ * guild store left the analysis store reading `undefined` (keyv swallows the error). The pool ends with the last one.
+ */
+function sharingThePool(adapter: { disconnect(): Promise<void> }): KeyvStoreAdapter {
+  const endPool = adapter.disconnect.bind(adapter);
+  let closed = false;
+  postgresAdaptersOpen++;
+  adapter.disconnect = async () => {
+    if (closed) return;
+    closed = true;
+    if (--postgresAdaptersOpen === 0) await endPool();
+  };
+  return adapter as unknown as KeyvStoreAdapter;
 }
 
 export async function openKeyv(target: StoreTarget, namespace: string): Promise<Keyv> {

@@ -2,12 +2,13 @@ import { DeckReader, MIX_RATE } from '../audio/deck-reader.ts';
 import { LoudnessMeter } from '../audio/loudness.ts';
 import { loudnessGain, setStartSec } from '../audio/set-engine.ts';
 import type { TransitionReport } from '../audio/set-engine.ts';
-import { outputDuration } from '../audio/tempo-schedule.ts';
-import { renderTransition } from '../audio/transition-render.ts';
+import { inputAfter, isUnity, outputDuration } from '../audio/tempo-schedule.ts';
+import { renderTransition, transitionSpan } from '../audio/transition-render.ts';
 import type { PlannedTrack } from '../audio/transition-plan.ts';
 import { TruePeakMeter } from '../audio/true-peak.ts';
 import { toMono } from '../audio/pcm.ts';
 import { median } from '../audio/stats.ts';
+import { deckTimingMs } from './deck-timing.ts';
 import { alignmentEnvelope, fineOnsetEnvelope, lowBand, snapOnset } from './fine-onsets.ts';
 
 const BLOCK = 32;
@@ -37,8 +38,20 @@ export interface TransitionLoudness {
   worstExcessLu: number;
 }
 
+export interface StretchTiming {
+  index: number;
+  windows: number;
+  /** Worst distance (ms) of the stretched deck from where its tempo schedule puts it, during the overlap. */
+  overlapMaxMs: number;
+  /** The same during the ramp back to its own tempo. */
+  rampMaxMs: number;
+}
+
 export interface SetQuality {
   overlaps: OverlapAlignment[];
+  stretchTiming: StretchTiming[];
+  /** Worst of the overlaps' stretch timing (ms). */
+  stretchTimingMaxMs: number;
   phaseMedianMs: number;
   phaseMaxMs: number;
   truePeakDb: number;
@@ -122,6 +135,27 @@ function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionReport[
     }
     const abs = errors.map(Math.abs);
     out.push({ index: tr.index, style: tr.style, beatsCompared: errors.length, errorsMs: errors.map((e) => Number(e.toFixed(2))), medianAbsMs: median(abs), maxAbsMs: Math.max(...abs) });
+  }
+  return out;
+}
+
+/** Each stretched deck (B's head: overlap and ramp, alone) against its source mapped through its tempo schedule. */
+async function stretchTiming(tracks: PlannedTrack[], transitions: TransitionReport[], stems: Stems[], targetLufs: number): Promise<StretchTiming[]> {
+  const out: StretchTiming[] = [];
+  for (const tr of transitions) {
+    if (isUnity(tr.plan.schedule)) continue;
+    const b = tracks[tr.index + 1]!;
+    const source = await decodeMono(b, loudnessGain(b.analysis.loudnessLufs, targetLufs));
+    const rendered = toMono(stems.find((x) => x.index === tr.index)!.b, 2);
+    const junction = transitionSpan(tr.plan, b.analysis.bpm).seconds;
+    const windows = deckTimingMs(rendered, source, b.analysis.beats, (t) => inputAfter(tr.plan.schedule, tr.plan.entrySec, t), 0.5, junction - 0.05);
+    const worst = (ws: typeof windows) => Math.max(0, ...ws.map((w) => Math.abs(w.offsetMs)));
+    out.push({
+      index: tr.index,
+      windows: windows.length,
+      overlapMaxMs: worst(windows.filter((w) => w.atSec + 3 <= tr.plan.overlapSec)),
+      rampMaxMs: worst(windows.filter((w) => w.atSec + 3 > tr.plan.overlapSec)),
+    });
   }
   return out;
 }
@@ -260,11 +294,14 @@ export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], t
   const durationSec = mono.length / MIX_RATE;
   const stems = await renderStems(tracks, transitions, targetLufs);
   const overlaps = overlapAlignment(tracks, transitions, stems);
+  const timing = await stretchTiming(tracks, transitions, stems, targetLufs);
   const loudness = transitionLoudness(loud.shortTerm(), transitions, stems);
   const ibi = await ibiContinuity(mono, tracks, transitions, durationSec, targetLufs);
   const allAbs = overlaps.flatMap((o) => o.errorsMs.map(Math.abs));
   return {
     overlaps,
+    stretchTiming: timing,
+    stretchTimingMaxMs: Math.max(0, ...timing.map((t) => t.overlapMaxMs)),
     phaseMedianMs: median(allAbs),
     phaseMaxMs: Math.max(...allAbs),
     truePeakDb: peak.truePeakDb(),
