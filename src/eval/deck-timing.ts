@@ -1,6 +1,7 @@
 import { MIX_RATE } from '../audio/deck-reader.ts';
 import { median } from '../audio/stats.ts';
 import { alignmentEnvelope, fineOnsetEnvelope, lowBand, snapOnset } from './fine-onsets.ts';
+import { refinedPeak } from './refined-peak.ts';
 
 const HOP = 16;
 const STEP = HOP / MIX_RATE;
@@ -52,12 +53,6 @@ export function deckTimingMs(rendered: Float32Array, source: Float32Array, sourc
       for (let k = 0; k < n; k++) dot += (out[i0 + k + lag] ?? 0) * ref[k]!;
       scores.push(dot);
     }
-    let best = 0;
-    for (let k = 1; k < scores.length; k++) if (scores[k]! > scores[best]!) best = k;
-    const l = scores[best - 1] ?? scores[best]!;
-    const r = scores[best + 1] ?? scores[best]!;
-    const denom = l - 2 * scores[best]! + r;
-    const refine = denom !== 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (l - r)) / denom)) : 0;
-    return { atSec: w, offsetMs: (best - maxLag + refine) * STEP * 1000 };
+    return { atSec: w, offsetMs: (refinedPeak(scores).at - maxLag) * STEP * 1000 };
   });
 }

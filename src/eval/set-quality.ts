@@ -10,6 +10,7 @@ import { toMono } from '../audio/pcm.ts';
 import { median } from '../audio/stats.ts';
 import { deckTimingMs } from './deck-timing.ts';
 import { alignmentEnvelope, fineOnsetEnvelope, lowBand, snapOnset } from './fine-onsets.ts';
+import { refinedPeak } from './refined-peak.ts';
 
 const BLOCK = 32;
 const STEP = BLOCK / MIX_RATE;
@@ -222,15 +223,10 @@ function alignBeat(setEnv: Float32Array, srcEnv: Float32Array, srcSec: number, s
     }
     scores.push(energy > 0 && srcEnergy > 0 ? dot / Math.sqrt(energy * srcEnergy) : 0);
   }
-  let best = 0;
-  for (let k = 1; k < scores.length; k++) if (scores[k]! > scores[best]!) best = k;
-  const l = scores[best - 1] ?? scores[best]!;
-  const r = scores[best + 1] ?? scores[best]!;
-  const denom = l - 2 * scores[best]! + r;
-  const refine = denom !== 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (l - r)) / denom)) : 0;
+  const peak = refinedPeak(scores);
   // A flat correlation (a held pad, a breakdown) cannot place a beat: report the peak's contrast as its reliability.
   const meanScore = scores.reduce((a, b) => a + b, 0) / scores.length;
-  return { setSec: setSec + (best - maxLag + refine) * STEP, correlation: scores[best]! - meanScore };
+  return { setSec: setSec + (peak.at - maxLag) * STEP, correlation: scores[peak.index]! - meanScore };
 }
 
 /**
