@@ -8,8 +8,9 @@ const STEP = HOP / MIX_RATE;
 const MAX_LAG_SEC = 0.02;
 
 export interface DeckTimingWindow {
-  /** Output time (s) where the window starts. */
+  /** Output times (s) where the window starts and ends. */
   atSec: number;
+  endSec: number;
   /** How late the rendered deck plays its source against where the tempo schedule puts it (ms; negative = early). */
   offsetMs: number;
 }
@@ -53,6 +54,6 @@ export function deckTimingMs(rendered: Float32Array, source: Float32Array, sourc
       for (let k = 0; k < n; k++) dot += (out[i0 + k + lag] ?? 0) * ref[k]!;
       scores.push(dot);
     }
-    return { atSec: w, offsetMs: (refinedPeak(scores).at - maxLag) * STEP * 1000 };
+    return { atSec: w, endSec: w + windowSec, offsetMs: (refinedPeak(scores).at - maxLag) * STEP * 1000 };
   });
 }

@@ -51,8 +51,6 @@ export interface StretchTiming {
 export interface SetQuality {
   overlaps: OverlapAlignment[];
   stretchTiming: StretchTiming[];
-  /** Worst of the overlaps' stretch timing (ms). */
-  stretchTimingMaxMs: number;
   phaseMedianMs: number;
   phaseMaxMs: number;
   truePeakDb: number;
@@ -154,8 +152,8 @@ async function stretchTiming(tracks: PlannedTrack[], transitions: TransitionRepo
     out.push({
       index: tr.index,
       windows: windows.length,
-      overlapMaxMs: worst(windows.filter((w) => w.atSec + 3 <= tr.plan.overlapSec)),
-      rampMaxMs: worst(windows.filter((w) => w.atSec + 3 > tr.plan.overlapSec)),
+      overlapMaxMs: worst(windows.filter((w) => w.endSec <= tr.plan.overlapSec)),
+      rampMaxMs: worst(windows.filter((w) => w.endSec > tr.plan.overlapSec)),
     });
   }
   return out;
@@ -297,7 +295,6 @@ export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], t
   return {
     overlaps,
     stretchTiming: timing,
-    stretchTimingMaxMs: Math.max(0, ...timing.map((t) => t.overlapMaxMs)),
     phaseMedianMs: median(allAbs),
     phaseMaxMs: Math.max(...allAbs),
     truePeakDb: peak.truePeakDb(),
