@@ -8,15 +8,13 @@ import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from '../src/audio/deck-reader.ts';
 import { concatSamples, toMono } from '../src/audio/pcm.ts';
 import { SetEngine, setStartSec } from '../src/audio/set-engine.ts';
-import { inputAfter } from '../src/audio/tempo-schedule.ts';
 import { planTransition } from '../src/audio/transition-plan.ts';
 import type { PlannedTrack } from '../src/audio/transition-plan.ts';
 import { renderTransition } from '../src/audio/transition-render.ts';
 import { TransitionRenderer } from '../src/audio/transition-renderer.ts';
 import { decodeWavInterleaved } from '../src/audio/wav.ts';
 import { mixSet } from '../src/cli/mix-command.ts';
-import { deckTimingMs } from '../src/eval/deck-timing.ts';
-import { measureSet } from '../src/eval/set-quality.ts';
+import { measureSet, stretchedDeckWindows } from '../src/eval/set-quality.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import type { SynthSection } from '../src/synth/track-synth.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
@@ -134,12 +132,8 @@ async function junctionOffsetMs(a: PlannedTrack, b: PlannedTrack): Promise<{ off
 async function stretchedDeckTiming(a: PlannedTrack, b: PlannedTrack) {
   const plan = planTransition(a, b);
   const stem = await renderTransition({ plan, from: { file: a.file, gain: 1, bpm: a.analysis.bpm }, to: { file: b.file, gain: 1, bpm: b.analysis.bpm }, solo: 'to' });
-  const deck = new DeckReader({ file: b.file, fromSec: 0, highWaterFrames: Math.ceil(b.analysis.durationSec * MIX_RATE) });
-  const source = toMono(await deck.read(Math.ceil(b.analysis.durationSec * MIX_RATE)), 2);
-  deck.close();
-  const junctionSec = stem.junctionFrame / MIX_RATE;
-  const windows = deckTimingMs(toMono(stem.pcm, 2), source, b.analysis.beats, (t) => inputAfter(plan.schedule, plan.entrySec, t), 0.5, junctionSec - 0.05);
-  return { plan, windows, junctionSec, splitSec: stem.frames / 2 / MIX_RATE };
+  const windows = await stretchedDeckWindows(toMono(stem.pcm, 2), plan, b, 1, stem.junctionFrame / MIX_RATE);
+  return { plan, windows, splitSec: stem.frames / 2 / MIX_RATE };
 }
 
 describe('the stretched deck', () => {

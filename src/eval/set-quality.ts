@@ -4,11 +4,12 @@ import { loudnessGain, setStartSec } from '../audio/set-engine.ts';
 import type { TransitionReport } from '../audio/set-engine.ts';
 import { inputAfter, isUnity, outputDuration } from '../audio/tempo-schedule.ts';
 import { renderTransition, transitionSpan } from '../audio/transition-render.ts';
-import type { PlannedTrack } from '../audio/transition-plan.ts';
+import type { PlannedTrack, TransitionPlan } from '../audio/transition-plan.ts';
 import { TruePeakMeter } from '../audio/true-peak.ts';
 import { toMono } from '../audio/pcm.ts';
 import { median } from '../audio/stats.ts';
 import { deckTimingMs } from './deck-timing.ts';
+import type { DeckTimingWindow } from './deck-timing.ts';
 import { alignmentEnvelope, fineOnsetEnvelope, lowBand, snapOnset } from './fine-onsets.ts';
 import { refinedPeak } from './refined-peak.ts';
 
@@ -138,16 +139,24 @@ function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionReport[
   return out;
 }
 
-/** Each stretched deck (B's head: overlap and ramp, alone) against its source mapped through its tempo schedule. */
+/**
+ * The stretched deck of a transition (B's head alone, mono: overlap and ramp up to the junction) against its source
+ * read through the plan's tempo schedule, in windows of onset envelopes.
+ */
+export async function stretchedDeckWindows(rendered: Float32Array, plan: TransitionPlan, b: PlannedTrack, gain: number, junctionSec: number): Promise<DeckTimingWindow[]> {
+  const source = await decodeMono(b, gain);
+  return deckTimingMs(rendered, source, b.analysis.beats, (t) => inputAfter(plan.schedule, plan.entrySec, t), 0.5, junctionSec - 0.05);
+}
+
+/** Each stretched deck against its schedule: the worst window in the overlap and in the ramp. */
 async function stretchTiming(tracks: PlannedTrack[], transitions: TransitionReport[], stems: Stems[], targetLufs: number): Promise<StretchTiming[]> {
   const out: StretchTiming[] = [];
   for (const tr of transitions) {
     if (isUnity(tr.plan.schedule)) continue;
     const b = tracks[tr.index + 1]!;
-    const source = await decodeMono(b, loudnessGain(b.analysis.loudnessLufs, targetLufs));
     const rendered = toMono(stems.find((x) => x.index === tr.index)!.b, 2);
     const junction = transitionSpan(tr.plan, b.analysis.bpm).seconds;
-    const windows = deckTimingMs(rendered, source, b.analysis.beats, (t) => inputAfter(tr.plan.schedule, tr.plan.entrySec, t), 0.5, junction - 0.05);
+    const windows = await stretchedDeckWindows(rendered, tr.plan, b, loudnessGain(b.analysis.loudnessLufs, targetLufs), junction);
     const worst = (ws: typeof windows) => Math.max(0, ...ws.map((w) => Math.abs(w.offsetMs)));
     out.push({
       index: tr.index,
