@@ -21,6 +21,8 @@ export interface SpectralFrames {
   /** Half-wave-rectified log-magnitude flux of the low and mid bands (bass/kick and snare/clap onsets). */
   lowFlux: Float32Array;
   midFlux: Float32Array;
+  /** The same flux above 2 kHz (hats, strums, attacks of melody instruments). */
+  highFlux: Float32Array;
   /** 12 chroma values per frame (C = 0), 60 Hz - 5 kHz. */
   chroma: Float32Array;
   /** Magnitude spectra of every `spectrumStride`-th frame, kept for timbre (MFCC). */
@@ -60,6 +62,7 @@ export function computeSpectralFrames(mono: Float32Array, sampleRate: number, sp
     centroid: new Float32Array(count),
     lowFlux: new Float32Array(count),
     midFlux: new Float32Array(count),
+    highFlux: new Float32Array(count),
     chroma: new Float32Array(count * 12),
     spectra: [],
     spectrumStride,
@@ -75,7 +78,7 @@ export function computeSpectralFrames(mono: Float32Array, sampleRate: number, sp
       im[i] = 0;
     }
     fft.transform(re, im);
-    let low = 0, mid = 0, high = 0, weighted = 0, total = 0, lowFlux = 0, midFlux = 0;
+    let low = 0, mid = 0, high = 0, weighted = 0, total = 0, lowFlux = 0, midFlux = 0, highFlux = 0;
     const keep = f % spectrumStride === 0 ? new Float32Array(bins) : undefined;
     for (let b = 1; b < bins; b++) {
       const power = re[b]! * re[b]! + im[b]! * im[b]!;
@@ -92,6 +95,7 @@ export function computeSpectralFrames(mono: Float32Array, sampleRate: number, sp
       if (d > 0) {
         if (b < lowEnd) lowFlux += d;
         else if (b < midEnd) midFlux += d;
+        else highFlux += d;
       }
       const pc = pcOfBin[b]!;
       if (pc >= 0) out.chroma[f * 12 + pc]! += power;
@@ -103,6 +107,7 @@ export function computeSpectralFrames(mono: Float32Array, sampleRate: number, sp
     out.centroid[f] = total > 0 ? weighted / total : 0;
     out.lowFlux[f] = lowFlux;
     out.midFlux[f] = midFlux;
+    out.highFlux[f] = highFlux;
     if (keep) out.spectra.push(keep);
   }
   return out;

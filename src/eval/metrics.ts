@@ -4,12 +4,11 @@
  */
 import { pitchClass } from '../audio/camelot.ts';
 import type { Scale } from '../audio/analysis-types.ts';
+import { METRICAL_LEVELS } from '../audio/tempo-periodicity.ts';
 
 /** Absorbs float noise at the tolerance edges (e.g. 1.07 - 1.0 = 0.0700000000000001). */
 const EPS = 1e-9;
 
-/** Tempo factors forgiven by Accuracy2 (octave and triple/third errors). */
-const ACCURACY2_FACTORS = [1, 2, 0.5, 3, 1 / 3];
 
 /** Accuracy1: the estimate lies within ±tol (relative) of the reference tempo. */
 export function tempoAccuracy1(est: number, ref: number, tol = 0.04): boolean {
@@ -19,7 +18,7 @@ export function tempoAccuracy1(est: number, ref: number, tol = 0.04): boolean {
 
 /** Accuracy2: like Accuracy1, but also accepts ×2, ×½, ×3 and ×⅓ of the reference. */
 export function tempoAccuracy2(est: number, ref: number, tol = 0.04): boolean {
-  return ACCURACY2_FACTORS.some((factor) => tempoAccuracy1(est, ref * factor, tol));
+  return METRICAL_LEVELS.some((factor) => tempoAccuracy1(est, ref * factor, tol));
 }
 
 export interface EvalWindow {
