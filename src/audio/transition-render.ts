@@ -66,8 +66,9 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
   const aFrames = Math.min(frames, Math.round(plan.overlapSec * MIX_RATE) + Math.round(0.01 * MIX_RATE));
   // Past the overlap (and any echo tail) B plays alone and unequalised: copied straight through.
   const mixedFrames = Math.min(frames, echo ? frames : aFrames + Math.round(beatSecA * MIX_RATE));
-  // Ride only where the decks overlap (plus the settling of the 3 s window); B alone needs no riding.
-  const rideFrames = !job.solo && (plan.style === 'blend' || plan.style === 'filter-fade') ? Math.min(junctionFrame, mixedFrames + 3 * MIX_RATE) : 0;
+  // Ride only where the decks overlap, an echo tail over B included (plus the settling of the 3 s window); B alone
+  // needs no riding.
+  const rideFrames = !job.solo && plan.style !== 'cut' ? Math.min(junctionFrame, mixedFrames + 3 * MIX_RATE) : 0;
   // The stretched head first: it is the long pole, and each spawn holds this thread for ~10 ms.
   const head = new StretchedHead(job, frames);
   const deckA = new DeckReader({ file: job.from.file, fromSec: plan.exitSec - preFrames / MIX_RATE, gain: job.from.gain, highWaterFrames: preFrames + aFrames });
