@@ -5,6 +5,7 @@ import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
 import { beatFMeasure, phaseErrorStats } from '../src/eval/metrics.ts';
 import { loadSharedTruth } from '../src/eval/shared-truth.ts';
 import { sameTempoFamily } from '../src/audio/tempo-periodicity.ts';
+import { MAX_BLEND_JITTER_MS } from '../src/audio/transition-plan.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { structureForBars } from '../src/synth/track-synth.ts';
 import type { SynthTruth } from '../src/synth/track-synth.ts';
@@ -46,6 +47,7 @@ describe('analysis of synthesized tracks with known truth', () => {
       const phase = phaseErrorStats(analysis.beats, truth.beats);
       expect(phase.medianAbsMs, `${truth.bpm} BPM`).toBeLessThan(5);
       expect(analysis.bpmConfidence).toBeGreaterThan(0.5);
+      expect(analysis.beatJitterMs, `${truth.bpm} BPM`).toBeLessThan(MAX_BLEND_JITTER_MS);
     }
   });
 
@@ -103,6 +105,9 @@ describe('analysis of real recordings (../shared/audio)', () => {
       const a = await pool.analyze(entry.file);
       expect(Math.abs(a.bpm - bpm) / bpm, name).toBeLessThan(0.04);
       if (entry.beats) expect(beatFMeasure(a.beats, entry.beats).f, name).toBeGreaterThan(0.7);
+      // A programmed loop sits on its grid; a band strays from it (what keeps the planner from beat-matching it).
+      if (name === 'techno_loop.mp3') expect(a.beatJitterMs, name).toBeLessThan(1.5);
+      else expect(a.beatJitterMs, name).toBeGreaterThan(MAX_BLEND_JITTER_MS);
     }
   });
 

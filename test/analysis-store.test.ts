@@ -36,7 +36,7 @@ async function allHashes(store: AnalysisStore): Promise<string[]> {
 
 function fakeAnalysis(version = ANALYZER_VERSION): TrackAnalysis {
   return {
-    analyzerVersion: version, durationSec: 1, bpm: 120, bpmConfidence: 1, beats: [], beatPositions: [], downbeats: [], beatsPerBar: 4,
+    analyzerVersion: version, durationSec: 1, bpm: 120, bpmConfidence: 1, beatJitterMs: 1, beats: [], beatPositions: [], downbeats: [], beatsPerBar: 4,
     key: 'A', scale: 'minor', camelot: '8A', keyStrength: 1, loudnessLufs: -10, loudnessRangeLu: 1, truePeakDb: -1, energy: [],
     brightnessHz: 1000, timbre: { mfccMean: [], mfccVar: [] }, danceability: 1, phraseBars: 8, phrases: [], segments: [], cues: { mixIn: 0, mixOut: 0 },
   };

@@ -102,6 +102,18 @@ describe('transition planner', () => {
     expect(plan.tempo).toBe(1);
     expect(plan.schedule).toEqual([]);
   });
+
+  it('does not beat-match tracks played by hand: a drifting grid, or attacks that stray from a steady one', () => {
+    // The synthesized tracks are machine-timed: their attacks sit on the grid.
+    expect(tracks[0]!.analysis.beatJitterMs).toBeLessThan(1);
+    expect(tracks[1]!.analysis.beatJitterMs).toBeLessThan(1);
+    for (const change of [{ bpmConfidence: 0.6 }, { beatJitterMs: 8 }]) {
+      const plan = planTransition(tracks[0]!, variant(tracks[1]!, change));
+      expect(plan.style, JSON.stringify(change)).toBe('echo-out');
+      expect(plan.schedule).toEqual([]);
+      expect(plan.explanation).toContain(`the beats of ${tracks[1]!.title} are played by hand`);
+    }
+  });
 });
 
 /**

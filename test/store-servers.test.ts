@@ -54,7 +54,7 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 }
 
 const analysis = (): TrackAnalysis => ({
-  analyzerVersion: ANALYZER_VERSION, durationSec: 200, bpm: 124, bpmConfidence: 0.9, beats: [0.5], beatPositions: [1], downbeats: [0.5], beatsPerBar: 4,
+  analyzerVersion: ANALYZER_VERSION, durationSec: 200, bpm: 124, bpmConfidence: 0.9, beatJitterMs: 1, beats: [0.5], beatPositions: [1], downbeats: [0.5], beatsPerBar: 4,
   key: 'D', scale: 'minor', camelot: '7A', keyStrength: 0.8, loudnessLufs: -9, loudnessRangeLu: 4, truePeakDb: -0.5, energy: [1],
   brightnessHz: 2000, timbre: { mfccMean: [1], mfccVar: [1] }, danceability: 1.4, phraseBars: 8, phrases: [0.5], segments: [], cues: { mixIn: 0.5, mixOut: 150 },
 });

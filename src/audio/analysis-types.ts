@@ -31,6 +31,8 @@ export interface TrackAnalysis {
   durationSec: number;
   bpm: number;
   bpmConfidence: number;
+  /** How far the beat attacks wander about the beat grid (ms, median): 0–3.6 machine-timed, 4–8 for a live band. */
+  beatJitterMs: number;
   beats: number[];
   /** Position of each beat in its bar, 1 = downbeat. */
   beatPositions: number[];

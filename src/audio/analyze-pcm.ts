@@ -90,6 +90,7 @@ export function analyzePcm(input: AnalysisInput, essentia: EssentiaInstance): Tr
       durationSec: round(durationSec, 3),
       bpm: round(grid.bpm, 2),
       bpmConfidence: grid.confidence,
+      beatJitterMs: grid.jitterMs,
       beats: grid.beats,
       beatPositions: bars.beatPositions,
       downbeats: bars.downbeats,

@@ -27,6 +27,7 @@ export function analysisFromDescriptor(d: TrackDescriptor): TrackAnalysis {
     durationSec: bars * barSec,
     bpm: d.bpm,
     bpmConfidence: d.bpmConfidence,
+    beatJitterMs: 1,
     beats,
     beatPositions: beats.map((_, i) => (i % 4) + 1),
     downbeats,
