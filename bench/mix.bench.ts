@@ -51,7 +51,7 @@ function printQuality(name: string, q: SetQuality, durationSec: number, renderSe
   else console.log('  beat-phase error across overlaps: none to measure (no beat-matched overlap in this set)');
   for (const t of q.stretchTiming) console.log(`  transition ${t.index}: stretched deck vs its tempo schedule (${t.windows} windows of 3 s, onset envelopes): worst ${t.overlapMaxMs.toFixed(2)} ms in the overlap, ${t.rampMaxMs.toFixed(2)} ms in the ramp`);
   console.log(`  true peak ${q.truePeakDb.toFixed(2)} dBTP (target ≤ -1)`);
-  console.log(`  loudness in transitions vs the decks: worst ${q.worstVsDecksLu.toFixed(2)} LU (target ≤ 2); vs the 30 s around: worst ${q.worstLoudnessExcessLu.toFixed(2)} LU outside`);
+  console.log(`  loudness in transitions vs the decks: worst ${q.worstVsDecksLu.toFixed(2)} LU (target ≤ 2); for information, against the 30 s medians around them: worst ${q.worstLoudnessExcessLu.toFixed(2)} LU outside (the tracks' own outros and intros are quieter than their drops)`);
   console.log(`  tempo continuity: ${q.ibiChecked} consecutive beat pairs, largest change ${q.maxIbiJumpPct.toFixed(2)} % (target ≤ 1.5 %); largest change the mix added to the source's own timing ${q.maxIbiJumpVsSourcePct.toFixed(2)} %`);
   console.log(`  styles: ${q.overlaps.length} beat-matched overlaps of ${q.transitions.length} transitions`);
 }
