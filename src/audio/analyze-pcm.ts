@@ -75,6 +75,7 @@ export function analyzePcm(input: AnalysisInput, essentia: EssentiaInstance): Tr
       let candidate = periodicity.bpm;
       while (candidate < MIN_BPM) candidate *= 2;
       while (candidate > MAX_BPM) candidate /= 2;
+      // ±30 % around it, clamped to the ranges RhythmExtractor2013 accepts (minTempo 40–180, maxTempo 60–250).
       const retracked = track('multifeature', Math.min(180, Math.max(40, candidate / 1.3)), Math.max(60, Math.min(250, candidate * 1.3)));
       if (sameTempoFamily(retracked.bpm, periodicity.bpm, FAMILY_TOLERANCE)) tracked = retracked;
     }

@@ -113,8 +113,8 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack): Transition
     reasons.push('any overlap here would lay a drop over a drop, so a cut on the downbeat');
   } else if (!beatMatchable(a) || !beatMatchable(b)) {
     style = 'echo-out';
-    const drifting = beatMatchable(a) ? to.title : from.title;
-    reasons.push(`the beats of ${drifting} are played by hand (they drift or stray from any grid): beat-matching them would flam, so A echoes out and B starts on the downbeat`);
+    const byHand = beatMatchable(a) ? to.title : from.title;
+    reasons.push(`the beats of ${byHand} are played by hand (they drift or stray from any grid): beat-matching them would flam, so A echoes out and B starts on the downbeat`);
   } else if (stretch > MAX_SHORT_BLEND_STRETCH_PCT) {
     style = 'echo-out';
     reasons.push(`tempi ${a.bpm.toFixed(1)} and ${b.bpm.toFixed(1)} BPM are ${stretch.toFixed(1)} % apart: too far to stretch cleanly, so A echoes out and B starts on the downbeat`);
