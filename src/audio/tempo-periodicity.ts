@@ -82,7 +82,11 @@ export function multibandTempo(frames: SpectralFrames): TempogramEstimate {
   };
   const salience = (bpm: number): number => at((60 * fps) / bpm) * Math.exp(-0.5 * (Math.log2(bpm / PRIOR_CENTRE_BPM) / PRIOR_OCTAVES) ** 2);
   let best = MIN_BPM;
-  for (let bpm = MIN_BPM; bpm <= MAX_BPM; bpm += 0.25) if (salience(bpm) > salience(best)) best = bpm;
+  let bestSalience = salience(best);
+  for (let bpm = MIN_BPM; bpm <= MAX_BPM; bpm += 0.25) {
+    const s = salience(bpm);
+    if (s > bestSalience) [best, bestSalience] = [bpm, s];
+  }
   return { bpm: best, salience };
 }
 
