@@ -4,6 +4,7 @@ import { planTransition } from './transition-plan.ts';
 import type { PlannedTrack, TransitionPlan } from './transition-plan.ts';
 import type { RenderedTransition, TransitionJob } from './transition-render.ts';
 import { JUNCTION_FADE_SEC } from './transition-render.ts';
+import { TransitionRamp } from './transition-ramp.ts';
 import type { TransitionRenderer } from './transition-renderer.ts';
 
 export const DEFAULT_TARGET_LUFS = -14;
@@ -327,12 +328,23 @@ export class SetEngine {
       this.tell({ type: 'track', track: b, setSec: startSec, trackSec: plan.entrySec });
       this.inTransition = true;
       if (rendered) {
-        for (let f = 0; f < rendered.junctionFrame; f += CHUNK_FRAMES) {
-          const end = Math.min(rendered.junctionFrame, f + CHUNK_FRAMES);
-          yield this.emit(rendered.pcm.slice(f * MIX_CHANNELS, end * MIX_CHANNELS));
+        // B's ramp back to its own tempo, when the render leaves it to be streamed: its decoding starts now.
+        const ramp = rendered.handoffFrame < rendered.junctionFrame ? new TransitionRamp(this.job(plan, a, b), rendered) : undefined;
+        try {
+          for (let f = 0; f < rendered.handoffFrame; f += CHUNK_FRAMES) {
+            const end = Math.min(rendered.handoffFrame, f + CHUNK_FRAMES);
+            yield this.emit(rendered.pcm.slice(f * MIX_CHANNELS, end * MIX_CHANNELS));
+          }
+          if (ramp) {
+            for (let f = 0; f < ramp.frames; f += CHUNK_FRAMES) yield this.emit(await ramp.read(Math.min(CHUNK_FRAMES, ramp.frames - f)));
+            carry = await ramp.junctionTail();
+          } else {
+            // A copy of the 30 ms tail, so the whole rendered transition can be freed while the body plays.
+            carry = rendered.pcm.slice(rendered.junctionFrame * MIX_CHANNELS);
+          }
+        } finally {
+          ramp?.close();
         }
-        // A copy of the 30 ms tail, so the whole rendered transition can be freed while the body plays.
-        carry = rendered.pcm.slice(rendered.junctionFrame * MIX_CHANNELS);
         fadeInFrames = Math.round(JUNCTION_FADE_SEC * MIX_RATE);
         fromSec = rendered.bodyFromSec;
       } else {

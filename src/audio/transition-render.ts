@@ -1,7 +1,7 @@
 import { ThreeBandEq } from './band-splitter.ts';
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from './deck-reader.ts';
 import { LoudnessRider } from './loudness-rider.ts';
-import { inputAfter, outputDuration } from './tempo-schedule.ts';
+import { inputAfter, isUnity, outputDuration } from './tempo-schedule.ts';
 import { transitionGains } from './transition-curves.ts';
 import type { TransitionPlan } from './transition-plan.ts';
 
@@ -28,17 +28,32 @@ export interface TransitionJob {
   to: DeckSource;
   /** Render one deck alone, at full level with the EQ open (measurement: each deck's beats in its own audio). */
   solo?: 'from' | 'to';
+  /** Render B's ramp back to its own tempo too, rather than leave it to be streamed (the way it was: comparisons). */
+  rampAhead?: boolean;
 }
 
 export interface RenderedTransition {
-  /** Interleaved stereo at 48 kHz, starting on A's exit downbeat. The last JUNCTION_FADE_SEC fade out. */
+  /** Interleaved stereo at 48 kHz, starting on A's exit downbeat, up to `handoffFrame`; the frames after it fade out. */
   pcm: Float32Array;
   frames: number;
-  /** Frames before the junction fade: where the next body starts (fading in). */
+  /**
+   * Where the render hands over: to B's body at the junction, or, when B's ramp back to its own tempo is streamed
+   * after the render (`TransitionRamp`), to that ramp (`handoffFrame < junctionFrame`).
+   */
+  handoffFrame: number;
+  /** Frames from A's exit to the junction: where the next body starts (fading in). */
   junctionFrame: number;
   /** B's own track time at the junction: where its body continues. */
   bodyFromSec: number;
 }
+
+/**
+ * The ramp and the render meet with a crossfade this long (equal gain: both sides are B through rubberband on the same
+ * schedule, in phase).
+ */
+export const HANDOFF_FADE_FRAMES = Math.round(0.02 * MIX_RATE);
+/** A ramp shorter than this after the mix is rendered with it: not worth a second rubberband run-up. */
+const MIN_STREAMED_RAMP_SEC = 2;
 
 /** Length of the transition in the set: the overlap, then B's ramp back to its own tempo (at least one bar of B). */
 export function transitionSpan(plan: TransitionPlan, bpmB: number): { seconds: number; bodyFromSec: number } {
@@ -57,18 +72,24 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
   const { plan } = job;
   const span = transitionSpan(plan, job.to.bpm);
   const junctionFrame = Math.round(span.seconds * MIX_RATE);
-  const fadeFrames = Math.round(JUNCTION_FADE_SEC * MIX_RATE);
-  const frames = junctionFrame + fadeFrames;
   const beatSecA = 60 / job.from.bpm;
   const echo = plan.style === 'echo-out';
+  // Past the overlap (and any echo tail) B plays alone and unequalised; the loudness rider settles 3 s later.
+  const overlapFrames = Math.round(plan.overlapSec * MIX_RATE) + Math.round(0.01 * MIX_RATE);
+  const soloFrom = echo ? junctionFrame : Math.min(junctionFrame, overlapFrames + Math.round(beatSecA * MIX_RATE) + 3 * MIX_RATE);
+  // From there on B's ramp back to its own tempo is B alone: it is streamed with B's body rather than rendered
+  // ahead (a fifth of a 32-bar blend's rubberband work, and the render's critical path).
+  const streamRamp = !job.rampAhead && !isUnity(plan.schedule) && junctionFrame - soloFrom >= MIN_STREAMED_RAMP_SEC * MIX_RATE;
+  const handoffFrame = streamRamp ? soloFrom : junctionFrame;
+  const fadeFrames = streamRamp ? HANDOFF_FADE_FRAMES : Math.round(JUNCTION_FADE_SEC * MIX_RATE);
+  const frames = handoffFrame + fadeFrames;
   // Echo-out feeds A's last beat before the exit into the delay line.
   const preFrames = echo ? Math.round(beatSecA * MIX_RATE) : 0;
-  const aFrames = Math.min(frames, Math.round(plan.overlapSec * MIX_RATE) + Math.round(0.01 * MIX_RATE));
-  // Past the overlap (and any echo tail) B plays alone and unequalised: copied straight through.
+  const aFrames = Math.min(frames, overlapFrames);
   const mixedFrames = Math.min(frames, echo ? frames : aFrames + Math.round(beatSecA * MIX_RATE));
   // Ride only where the decks overlap, an echo tail over B included (plus the settling of the 3 s window); B alone
   // needs no riding.
-  const rideFrames = !job.solo && plan.style !== 'cut' ? Math.min(junctionFrame, mixedFrames + 3 * MIX_RATE) : 0;
+  const rideFrames = !job.solo && plan.style !== 'cut' ? Math.min(handoffFrame, mixedFrames + 3 * MIX_RATE) : 0;
   // The stretched head first: it is the long pole, and each spawn holds this thread for ~10 ms.
   const head = new StretchedHead(job, frames);
   const deckA = new DeckReader({ file: job.from.file, fromSec: plan.exitSec - preFrames / MIX_RATE, gain: job.from.gain, highWaterFrames: preFrames + aFrames });
@@ -194,8 +215,9 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
     };
     await Promise.all([firstLane(), secondLane(), reading]);
     if (job.solo !== 'from') out.set(b.subarray(mixedFrames * MIX_CHANNELS), mixedFrames * MIX_CHANNELS);
-    for (let i = junctionFrame; i < frames; i++) {
-      const tail = Math.cos((Math.PI / 2) * ((i - junctionFrame) / fadeFrames));
+    for (let i = handoffFrame; i < frames; i++) {
+      const j = i - handoffFrame;
+      const tail = streamRamp ? 1 - (j + 0.5) / fadeFrames : Math.cos((Math.PI / 2) * (j / fadeFrames));
       for (let c = 0; c < MIX_CHANNELS; c++) out[i * MIX_CHANNELS + c]! *= tail;
     }
     if (rider) {
@@ -203,7 +225,7 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
       if (laneRider) rider.append(laneRider);
       rider.apply(out.subarray(0, rideFrames * MIX_CHANNELS));
     }
-    return { pcm: out, frames, junctionFrame, bodyFromSec: span.bodyFromSec };
+    return { pcm: out, frames, handoffFrame, junctionFrame, bodyFromSec: span.bodyFromSec };
   } finally {
     deckA.close();
     head.close();
@@ -266,6 +288,13 @@ const SPLIT_FADE_FRAMES = Math.round(0.02 * MIX_RATE);
  */
 const RUN_OUT_SEC = 0.25;
 
+/** B from frame `fromFrame` of the transition to `toFrame` (and its run-out), through rubberband on the plan's schedule. */
+export function stretchedDeck(job: TransitionJob, fromFrame: number, toFrame: number, highWaterFrames?: number): DeckReader {
+  const { plan } = job;
+  const at = (frame: number) => inputAfter(plan.schedule, plan.entrySec, frame / MIX_RATE);
+  return new DeckReader({ file: job.to.file, fromSec: at(fromFrame), toSec: at(toFrame) + RUN_OUT_SEC, schedule: plan.schedule, gain: job.to.gain, highWaterFrames });
+}
+
 /**
  * B's head through rubberband, the costliest step. Long heads are stretched as two halves in parallel (two cores),
  * each read in order and with its own run-up, joined by a 20 ms crossfade at a point whose input and output times
@@ -281,9 +310,7 @@ class StretchedHead {
 
   constructor(job: TransitionJob, frames: number) {
     const { plan } = job;
-    const at = (frame: number) => inputAfter(plan.schedule, plan.entrySec, frame / MIX_RATE);
-    const open = (fromFrame: number, toFrame: number, highWaterFrames?: number) =>
-      new DeckReader({ file: job.to.file, fromSec: at(fromFrame), toSec: at(toFrame) + RUN_OUT_SEC, schedule: plan.schedule, gain: job.to.gain, highWaterFrames });
+    const open = (fromFrame: number, toFrame: number, highWaterFrames?: number) => stretchedDeck(job, fromFrame, toFrame, highWaterFrames);
     const parallel = plan.schedule.length > 0 && frames / MIX_RATE >= SPLIT_MIN_SEC;
     this.split = parallel ? Math.round(frames / 2) : frames;
     this.secondFrom = this.split - SPLIT_FADE_FRAMES;

@@ -3,7 +3,8 @@ import { LoudnessMeter } from '../audio/loudness.ts';
 import { loudnessGain, setStartSec } from '../audio/set-engine.ts';
 import type { TransitionReport } from '../audio/set-engine.ts';
 import { inputAfter, isUnity, outputDuration } from '../audio/tempo-schedule.ts';
-import { renderTransition, transitionSpan } from '../audio/transition-render.ts';
+import { renderThroughJunction } from '../audio/transition-ramp.ts';
+import { transitionSpan } from '../audio/transition-render.ts';
 import type { PlannedTrack, TransitionPlan } from '../audio/transition-plan.ts';
 import { TruePeakMeter } from '../audio/true-peak.ts';
 import { toMono } from '../audio/pcm.ts';
@@ -95,7 +96,7 @@ async function renderStems(tracks: PlannedTrack[], transitions: TransitionReport
       from: { file: a.file, gain: loudnessGain(a.analysis.loudnessLufs, targetLufs), bpm: a.analysis.bpm },
       to: { file: b.file, gain: loudnessGain(b.analysis.loudnessLufs, targetLufs), bpm: b.analysis.bpm },
     };
-    const [stemA, stemB] = await Promise.all([renderTransition({ ...job, solo: 'from' }), renderTransition({ ...job, solo: 'to' })]);
+    const [stemA, stemB] = await Promise.all([renderThroughJunction({ ...job, solo: 'from' }), renderThroughJunction({ ...job, solo: 'to' })]);
     out.push({ index: tr.index, a: stemA.pcm, b: stemB.pcm });
   }
   return out;
