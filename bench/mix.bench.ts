@@ -55,6 +55,14 @@ function printQuality(name: string, q: SetQuality, durationSec: number, renderSe
   console.log(`  true peak ${q.truePeakDb.toFixed(2)} dBTP (target ≤ -1)`);
   console.log(`  loudness in transitions vs the decks: worst ${q.worstVsDecksLu.toFixed(2)} LU (target ≤ 2); for information, against the 30 s medians around them: worst ${q.worstLoudnessExcessLu.toFixed(2)} LU outside (the tracks' own outros and intros are quieter than their drops)`);
   console.log(`  tempo continuity: ${q.ibiChecked} consecutive beat pairs, largest change ${q.maxIbiJumpPct.toFixed(2)} % (target ≤ 1.5 %); largest change the mix added to the source's own timing ${q.maxIbiJumpVsSourcePct.toFixed(2)} %`);
+  if (q.maxIbiJumpPct > 1.5) {
+    // Say where: a track's own timing (its source measured the same way) or the mix.
+    for (const t of q.ibiByTrack.filter((x) => x.maxJumpPct > 1.5)) {
+      console.log(`    over 1.5 % inside ${t.title}: ${t.maxJumpPct.toFixed(2)} % in the set, ${t.sourceMaxJumpPct.toFixed(2)} % between the same beats in the source itself (the mix adds ${t.maxVsSourcePct.toFixed(2)} %)`);
+    }
+    const rest = q.ibiByTrack.filter((x) => x.maxJumpPct <= 1.5);
+    console.log(`    every other track (${rest.length}, ${rest.reduce((n, t) => n + t.checked, 0)} pairs): largest change ${Math.max(0, ...rest.map((t) => t.maxJumpPct)).toFixed(2)} %`);
+  }
   console.log(`  styles: ${q.overlaps.length} beat-matched overlaps of ${q.transitions.length} transitions`);
 }
 

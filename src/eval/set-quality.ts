@@ -63,6 +63,16 @@ export interface SetQuality {
   maxIbiJumpPct: number;
   /** Largest change of consecutive intervals beyond the source's own (what the mix added). */
   maxIbiJumpVsSourcePct: number;
+  /** The same, track by track, with the largest change between the same beats in the source itself. */
+  ibiByTrack: TrackIbi[];
+}
+
+export interface TrackIbi {
+  title: string;
+  checked: number;
+  maxJumpPct: number;
+  maxVsSourcePct: number;
+  sourceMaxJumpPct: number;
 }
 
 
@@ -243,14 +253,16 @@ function alignBeat(setEnv: Float32Array, srcEnv: Float32Array, srcSec: number, s
  * alignment is exact where an onset detector would be fooled by snare rolls and basslines); consecutive
  * inter-beat intervals are then compared. Beats whose alignment is weak (silence, breakdown pads) are left out.
  */
-async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transitions: TransitionReport[], durationSec: number, targetLufs: number): Promise<{ checked: number; maxJumpPct: number; maxVsSourcePct: number }> {
+async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transitions: TransitionReport[], durationSec: number, targetLufs: number): Promise<TrackIbi[]> {
   const setEnv = alignmentEnvelope(mono, MIX_RATE, BLOCK);
   // Only beats that carry a kick are placed: without one (breakdowns, pads) nothing in the audio marks the beat.
   const kickEnv = fineOnsetEnvelope(lowBand(mono, MIX_RATE), BLOCK);
-  let checked = 0;
-  let maxJump = 0;
-  let maxVsSource = 0;
+  const out: TrackIbi[] = [];
   for (let k = 0; k < tracks.length; k++) {
+    let checked = 0;
+    let maxJump = 0;
+    let maxVsSource = 0;
+    let maxSource = 0;
     const track = tracks[k]!;
     const source = await decodeMono(track, loudnessGain(track.analysis.loudnessLufs, targetLufs));
     const srcEnv = alignmentEnvelope(source, MIX_RATE, BLOCK);
@@ -274,9 +286,11 @@ async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transit
       checked++;
       maxJump = Math.max(maxJump, jump);
       maxVsSource = Math.max(maxVsSource, added);
+      maxSource = Math.max(maxSource, Math.abs(sourceJump - 1) * 100);
     }
+    out.push({ title: track.title, checked, maxJumpPct: maxJump, maxVsSourcePct: maxVsSource, sourceMaxJumpPct: maxSource });
   }
-  return { checked, maxJumpPct: maxJump, maxVsSourcePct: maxVsSource };
+  return out;
 }
 
 /** A whole track as the set's decks play it (48 kHz, loudness gain), mono; its length comes from the analysis. */
@@ -311,8 +325,9 @@ export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], t
     transitions: loudness,
     worstLoudnessExcessLu: Math.max(0, ...loudness.map((l) => l.worstExcessLu)),
     worstVsDecksLu: Math.max(0, ...loudness.map((l) => l.worstVsDecksLu)),
-    ibiChecked: ibi.checked,
-    maxIbiJumpPct: ibi.maxJumpPct,
-    maxIbiJumpVsSourcePct: ibi.maxVsSourcePct,
+    ibiChecked: ibi.reduce((n, t) => n + t.checked, 0),
+    maxIbiJumpPct: Math.max(0, ...ibi.map((t) => t.maxJumpPct)),
+    maxIbiJumpVsSourcePct: Math.max(0, ...ibi.map((t) => t.maxVsSourcePct)),
+    ibiByTrack: ibi,
   };
 }
