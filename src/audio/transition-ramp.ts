@@ -8,8 +8,8 @@ const JUNCTION_FADE_FRAMES = Math.round(JUNCTION_FADE_SEC * MIX_RATE);
 /**
  * B's ramp back to its own tempo, streamed after a rendered transition that hands over before the junction: B alone
  * through rubberband from the handoff, crossfaded with the render's fading tail, up to the junction; then the
- * junction's fading tail, over which B's body fades in. Opened when the transition starts to play, so its first
- * seconds are decoded by the time they are due.
+ * junction's fading tail, over which B's body fades in. Opened when the transition starts to play, so it is
+ * decoded by the time it is due.
  */
 export class TransitionRamp {
   /** Frames from the handoff to the junction. */
@@ -21,7 +21,9 @@ export class TransitionRamp {
   constructor(job: TransitionJob, rendered: RenderedTransition) {
     this.frames = rendered.junctionFrame - rendered.handoffFrame;
     this.renderTail = rendered.pcm.slice(rendered.handoffFrame * MIX_CHANNELS);
-    if (job.solo !== 'from') this.deck = stretchedDeck(job, rendered.handoffFrame, rendered.junctionFrame + JUNCTION_FADE_FRAMES);
+    // Decoded as fast as rubberband goes, not just a few seconds ahead: the transition plays meanwhile (an offline
+    // render would otherwise wait for the ramp after it; 5–12 MB for 8–16 bars).
+    if (job.solo !== 'from') this.deck = stretchedDeck(job, rendered.handoffFrame, rendered.junctionFrame + JUNCTION_FADE_FRAMES, this.frames + JUNCTION_FADE_FRAMES);
   }
 
   /** The next `n` frames up to the junction (called in order). */
