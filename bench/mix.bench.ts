@@ -181,7 +181,7 @@ console.log('\n## Speed');
 report.transition32SameTempo = await transitionSpeed('128 → 128 BPM', 128, 3);
 report.transition32Stretched = await transitionSpeed('128 → 126 BPM (B stretched +1.6 % by rubberband)', 126, 2);
 
-// 4. Memory bound: the demo set and a set twice as long, each rendered in a child process.
+// 4. Memory bound: the demo set, a set twice as long and a never-ending one, each rendered in a child process.
 if (!speedOnly) {
   // Twice as long: the demo crate plus seven more tracks made from the same recipes with other seeds.
   const more: string[] = [];
@@ -204,7 +204,16 @@ if (!speedOnly) {
   const r2 = JSON.parse(two.stdout) as { report: { durationSec: number; renderSec: number }; peakRssMb: number };
   console.log(`\n## Memory\n  ${(r1.report.durationSec / 60).toFixed(1)}-min set: peak RSS ${r1.peakRssMb.toFixed(0)} MB, ${(r1.report.durationSec / r1.report.renderSec).toFixed(0)}× real time`);
   console.log(`  ${(r2.report.durationSec / 60).toFixed(1)}-min set: peak RSS ${r2.peakRssMb.toFixed(0)} MB (target ≤ 500 MB whatever the length)`);
-  report.memory = { short: r1, long: r2 };
+  // A live set never ends: the demo crate over and over for 2 hours of set time, as a live set's `nextTrack` feeds it.
+  const endless = await run(process.execPath, [path.join(PROJECT_ROOT, 'bench/endless-one.ts'), '2', ...demoFiles], { maxBuffer: 64 << 20 });
+  const r3 = JSON.parse(endless.stdout) as { setSec: number; renderSec: number; transitions: number; samples: { setMin: number; rssMb: number }[]; peakRssMb: number };
+  const rssAt = (min: number) => r3.samples.findLast((s) => s.setMin <= min)?.rssMb ?? NaN;
+  const secondHour = r3.samples.filter((s) => s.setMin >= 60).map((s) => s.rssMb);
+  console.log(
+    `  never-ending set (the demo crate again and again, ${(r3.setSec / 3600).toFixed(1)} h of set time, ${r3.transitions} transitions, ${(r3.setSec / r3.renderSec).toFixed(0)}× real time): ` +
+      `RSS ${rssAt(30).toFixed(0)} MB at 30 min, ${rssAt(60).toFixed(0)} MB at 1 h, ${rssAt(120).toFixed(0)} MB at 2 h; second hour ${Math.min(...secondHour).toFixed(0)}–${Math.max(...secondHour).toFixed(0)} MB; peak ${r3.peakRssMb.toFixed(0)} MB`,
+  );
+  report.memory = { short: r1, long: r2, endless: r3 };
 }
 const reportFile = speedOnly ? 'bench-mix-speed.json' : 'bench-mix.json';
 writeFileSync(path.join(OUT, reportFile), JSON.stringify(report, null, 2));

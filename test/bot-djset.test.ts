@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { AudioInputError } from '../src/audio/audio-input-error.ts';
 import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
 import { createBot } from '../src/bot/create-bot.ts';
 import type { Bot } from '../src/bot/create-bot.ts';
@@ -18,6 +19,7 @@ import { GuildStore } from '../src/db/guild-store.ts';
 import { TrackFiles } from '../src/db/track-files.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { structureForBars } from '../src/synth/track-synth.ts';
+import { crashDecoders } from './helpers/crash-decoder.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 import { until } from './helpers/until.ts';
 import {
@@ -278,6 +280,35 @@ describe('/djset against a fake Discord, with the set playing into a stand-in vo
     expect(state.setStarterId).toBeUndefined();
     expect(state.playlist).toEqual(playlist);
     expect((await run(djsetInteraction({ subcommand: 'stop', user: owner }))).data).toMatchObject({ content: NO_SET, flags: 64 });
+  });
+
+  it('plays on through a crashed decoder, and cuts to the next song, saying so, when a song\'s audio is gone', async () => {
+    await runDeferred(djsetInteraction({ subcommand: 'start', user: owner }));
+    const set = await until(() => bot.sets.get(FAKE_GUILD_ID), 'the set');
+    attachFakeConnection(set.broadcast.player);
+    const first = await until(() => set.broadcast.playedSec > 0.5 && set.nowPlaying()?.track, 'the set to play');
+    expect(crashDecoders(first.file, 5)).toBe(1);
+    await until(() => errors.length === 1 || undefined, 'the crash to be logged');
+    expect(errors[0]).toBeInstanceOf(AudioInputError);
+    expect((errors[0] as AudioInputError).code).toBe('decoder-crashed');
+    const heard = set.broadcast.playedSec;
+    await until(() => set.broadcast.playedSec > heard + 1 || undefined, 'the set to play on');
+    expect(set.nowPlaying()?.track.hash).toBe(first.hash);
+
+    // Its audio gone from the library, the song's reopened decoders die too: the set cuts to the other song.
+    rmSync(first.file);
+    expect(crashDecoders(first.file, 5)).toBe(1);
+    const notice = await until(() => discord.channelMessages().find((m) => String(m.body.content).includes('could not be played on')), 'the notice');
+    expect(notice.channelId).toBe(FAKE_TEXT_CHANNEL_ID);
+    expect(String(notice.body.content)).toBe(`**${first.title}** could not be played on (its audio decoder kept stopping), so the set cut to the next track.`);
+    await until(() => (set.nowPlaying()?.track.hash !== first.hash) || undefined, 'the next song to be heard', 15_000);
+    expect(bot.sets.get(FAKE_GUILD_ID)).toBe(set);
+    // The first crash, the second, then the reopened decoder finding no file.
+    expect(errors).toHaveLength(3);
+    expect(errors.every((e) => e instanceof AudioInputError)).toBe(true);
+    errors.length = 0;
+    await run(djsetInteraction({ subcommand: 'stop', user: owner }));
+    await until(() => bot.sets.get(FAKE_GUILD_ID) === undefined || undefined, 'the set to end');
   });
 
   it('hit no handler errors', () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MixScorer } from '../src/ai/mix-scorer.ts';
@@ -8,6 +8,7 @@ import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from '../src/audio/deck-reader.ts';
 import { concatSamples, toMono } from '../src/audio/pcm.ts';
 import { SetEngine, setStartSec } from '../src/audio/set-engine.ts';
+import type { SetEvent } from '../src/audio/set-engine.ts';
 import { planTransition } from '../src/audio/transition-plan.ts';
 import type { PlannedTrack } from '../src/audio/transition-plan.ts';
 import { renderThroughJunction } from '../src/audio/transition-ramp.ts';
@@ -18,6 +19,7 @@ import { mixSet } from '../src/cli/mix-command.ts';
 import { measureSet, stretchedDeckWindows } from '../src/eval/set-quality.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import type { SynthSection } from '../src/synth/track-synth.ts';
+import { crashDecoders } from './helpers/crash-decoder.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 
 const EDIT: SynthSection[] = [
@@ -312,6 +314,88 @@ describe('when a transition is not rendered in time', () => {
       expect(engine.positionSec).toBeGreaterThan(tr.startSec + 60);
     });
   }
+
+  it('keeps only the newest transitions in its report when told to, as a never-ending set does', async () => {
+    let turn = 0;
+    let transitions = 0;
+    const engine = new SetEngine([tracks[0]!], {
+      renderer: { render: () => Promise.reject(new Error('ffmpeg crashed (SIGSEGV)')) },
+      renderDeadlineMs: 50,
+      reportLimit: 2,
+      nextTrack: async () => tracks[1 + (turn++ % 2)],
+      onEvent: (e) => {
+        if (e.type === 'transition' && ++transitions === 5) engine.stop();
+      },
+    });
+    for await (const chunk of engine.stream()) void chunk;
+    expect(transitions).toBe(5);
+    expect(engine.report.map((t) => t.index)).toEqual([3, 4]);
+  });
+});
+
+describe('when a decoder dies mid-set', () => {
+  async function play(set: PlannedTrack[], atSec: number, onCrashPoint: () => void): Promise<{ stereo: Float32Array; engine: SetEngine; events: SetEvent[]; crashedAtSec: number }> {
+    const renderer = new TransitionRenderer();
+    const events: SetEvent[] = [];
+    const engine = new SetEngine(set, { renderer, onEvent: (e) => events.push(e) });
+    const chunks: Float32Array[] = [];
+    let crashedAtSec = NaN;
+    try {
+      for await (const chunk of engine.stream()) {
+        chunks.push(chunk);
+        if (Number.isNaN(crashedAtSec) && engine.positionSec >= atSec) {
+          crashedAtSec = engine.positionSec;
+          onCrashPoint();
+          // Let the dead decoder's exit be seen before the next read, as it would be at real-time pace.
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+    } finally {
+      await renderer.close();
+    }
+    return { stereo: concatSamples(chunks), engine, events, crashedAtSec };
+  }
+
+  it('reopens the deck where it stopped: the set goes on as if nothing happened', async () => {
+    const set = tracks.slice(0, 2);
+    const reference = await play(set, 30, () => undefined);
+    let killed = 0;
+    const crashed = await play(set, 30, () => (killed = crashDecoders(set[0]!.file, 10)));
+    expect(killed).toBe(1);
+    const errors = crashed.events.filter((e) => e.type === 'deck-error');
+    expect(errors.map((e) => e.type === 'deck-error' && [e.track.id, e.recovered])).toEqual([[set[0]!.id, true]]);
+    expect(crashed.engine.report.map((t) => t.style)).toEqual(reference.engine.report.map((t) => t.style));
+    expect(crashed.stereo.length).toBe(reference.stereo.length);
+    // The same audio on both sides of the reopening, to float rounding (the deck reopens on the same resampling grid).
+    let worst = 0;
+    for (let i = 0; i < reference.stereo.length; i++) worst = Math.max(worst, Math.abs(crashed.stereo[i]! - reference.stereo[i]!));
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('cuts to the next track when the deck cannot be reopened (its file is gone)', async () => {
+    const copy = path.join(tmp.dir, 'vanishing.wav');
+    copyFileSync(tracks[0]!.file, copy);
+    const set = [{ ...tracks[0]!, id: 'vanishing', file: copy }, tracks[1]!];
+    const crashed = await play(set, 30, () => {
+      rmSync(copy);
+      crashDecoders(copy, 10);
+    });
+    const errors = crashed.events.flatMap((e) => (e.type === 'deck-error' ? [e.recovered] : []));
+    expect(errors).toEqual([true, true, false]);
+    const tr = crashed.engine.report[0]!;
+    expect(tr.style).toBe('cut');
+    expect(tr.explanation).toMatch(/could not be played on/);
+    // Cut where the deck was lost, not at the planned exit.
+    expect(tr.startSec).toBeGreaterThanOrEqual(crashed.crashedAtSec);
+    expect(tr.startSec).toBeLessThan(crashed.crashedAtSec + 1);
+    const rms = (fromSec: number, toSec: number): number => {
+      let e = 0;
+      for (let i = Math.round(fromSec * MIX_RATE) * 2; i < Math.round(toSec * MIX_RATE) * 2; i++) e += crashed.stereo[i]! ** 2;
+      return 10 * Math.log10(e / ((toSec - fromSec) * MIX_RATE * 2) + 1e-20);
+    };
+    expect(rms(tr.startSec + 0.01, tr.startSec + 0.5)).toBeGreaterThan(-40);
+    expect(crashed.engine.positionSec).toBeGreaterThan(tr.startSec + 60);
+  });
 });
 
 describe('minidj mix', () => {

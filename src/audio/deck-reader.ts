@@ -10,6 +10,12 @@ export const MIX_RATE = 48_000;
 export const MIX_CHANNELS = 2;
 /** Decoding starts this much early: rubberband needs a run-up, and the seek lands on a whole frame. */
 const PRE_ROLL_SEC = 1;
+/**
+ * Unstretched decks start decoding on this grid of track time: 40 ms is a whole number of samples at every common rate
+ * (8 to 96 kHz) and at 48 kHz, so the resampler's grid is the same whichever frame a deck opens at, and two decks of
+ * one file give the same samples at the same track time (a reopened deck continues the waveform exactly).
+ */
+const START_GRID_SEC = 0.04;
 const DEFAULT_HIGH_WATER_FRAMES = MIX_RATE * 4;
 /**
  * Up to this stretch rubberband adjusts each bin's phase on its own (`phase=independent`); beyond it, with its
@@ -86,9 +92,10 @@ export class DeckReader {
 
   constructor(opts: DeckOptions) {
     this.highWater = opts.highWaterFrames ?? DEFAULT_HIGH_WATER_FRAMES;
-    const start = Math.max(0, opts.fromSec - PRE_ROLL_SEC);
+    const earliest = Math.max(0, opts.fromSec - PRE_ROLL_SEC);
+    const stretch = !isUnity(opts.schedule ?? []);
+    const start = stretch ? earliest : Math.floor(earliest / START_GRID_SEC) * START_GRID_SEC;
     const schedule = fromTheStart(opts.schedule ?? [], start, opts.fromSec);
-    const stretch = !isUnity(schedule);
     const independent = schedule.every((s) => Math.abs(s.tempo - 1) <= INDEPENDENT_PHASE_MAX_STRETCH);
     const phase = independent ? 'independent' : 'laminar';
     // The tempo in force where decoding starts is the filter's own; later changes are commands, in input time

@@ -1,5 +1,6 @@
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from './deck-reader.ts';
 import { PeakLimiter } from './peak-limiter.ts';
+import { ResilientDeck } from './resilient-deck.ts';
 import { planTransition } from './transition-plan.ts';
 import type { PlannedTrack, TransitionPlan } from './transition-plan.ts';
 import type { RenderedTransition, TransitionJob } from './transition-render.ts';
@@ -29,6 +30,8 @@ export interface SetEngineOptions {
    * every few seconds while it answers nothing and the current track can still be mixed out of.
    */
   nextTrack?: (current: PlannedTrack) => Promise<PlannedTrack | undefined>;
+  /** How many transitions `report` keeps, the newest last (default: all). A live set never ends, so it keeps a few. */
+  reportLimit?: number;
   /** Track time to start the first track at (resuming a set); default: its first downbeat within 2 s. */
   firstFromSec?: number;
   onEvent?: (event: SetEvent) => void;
@@ -38,7 +41,9 @@ export interface SetEngineOptions {
 export type SetEvent =
   /** `track` is now the one playing: set time `setSec` is its track time `trackSec`. Sent at each body's start too. */
   | { type: 'track'; track: PlannedTrack; setSec: number; trackSec: number }
-  | { type: 'transition'; from: PlannedTrack; to: PlannedTrack; report: TransitionReport };
+  | { type: 'transition'; from: PlannedTrack; to: PlannedTrack; report: TransitionReport }
+  /** A decoder died while playing `track`: reopened where it stopped (`recovered`), or the set cut to the next track. */
+  | { type: 'deck-error'; track: PlannedTrack; error: Error; recovered: boolean };
 
 /** The next transition, while one is planned. */
 export interface UpcomingTransition {
@@ -100,6 +105,11 @@ function fallbackCut(plan: TransitionPlan): TransitionPlan {
     bassSwapBar: 0,
     explanation: `the ${plan.style} was not rendered in time, so a cut on the downbeat instead`,
   };
+}
+
+/** A cut to B now, from a track that cannot be played on (its decoder keeps dying, its file is gone). */
+function lostTrackCut(plan: TransitionPlan, a: PlannedTrack, b: PlannedTrack, exitSec: number): TransitionPlan {
+  return { ...fallbackCut(plan), exitSec, explanation: `${a.title} could not be played on, so a cut to ${b.title}` };
 }
 
 function withMixOut(t: PlannedTrack, mixOut: number): PlannedTrack {
@@ -245,10 +255,11 @@ export class SetEngine {
       // while production waits for playback: a live stream must never wait for it.
       let asking = false;
       let askedAt = pos;
+      let picking: Promise<void> | undefined;
       const from = a;
       const ask = (pick: Promise<PlannedTrack | undefined>): void => {
         asking = true;
-        void pick
+        picking = pick
           .catch(() => undefined)
           .then((track) => {
             asking = false;
@@ -261,7 +272,12 @@ export class SetEngine {
       // A pick that needs no I/O (the given tracks) is in before the body starts.
       await new Promise((resolve) => setImmediate(resolve));
       if (i > 0) this.tell({ type: 'track', track: a, setSec: this.positionSec, trackSec: fromSec });
-      const deck = new DeckReader({ file: a.file, fromSec, gain: this.gain(a) });
+      const bodyFrom = fromSec;
+      const deck = new ResilientDeck(
+        (frames) => new DeckReader({ file: from.file, fromSec: bodyFrom + frames / MIX_RATE, gain: this.gain(from) }),
+        (error) => this.tell({ type: 'deck-error', track: from, error, recovered: true }),
+      );
+      let lost: Error | undefined;
       try {
         while (done < bodyFrames) {
           if (this.stopRequested) {
@@ -278,7 +294,16 @@ export class SetEngine {
             if (exit !== undefined && exit < plan.exitSec) start({ plan: planTransition(withMixOut(a, exit), b), render: true }, b);
           }
           const n = Math.min(CHUNK_FRAMES, bodyFrames - done);
-          const chunk = await deck.read(n);
+          let chunk: Float32Array;
+          try {
+            chunk = await deck.read(n);
+          } catch (error) {
+            // The track cannot be played on: the set goes on with the next one, as soon as there is one.
+            lost = error as Error;
+            this.tell({ type: 'deck-error', track: a, error: lost, recovered: false });
+            if (!plan && picking) await picking;
+            break;
+          }
           if (plan && rendering && done + n >= bodyFrames && !(await this.readyInTime(rendering))) {
             // The transition is not there in time (or failed): cut on the exit downbeat rather than leave a gap.
             fadeLast(chunk, CUT_FADE_FRAMES);
@@ -306,6 +331,11 @@ export class SetEngine {
         deck.close();
       }
       this.next = undefined;
+      if (lost && (!plan || !b)) throw lost;
+      if (lost) {
+        plan = lostTrackCut(plan!, a, b!, pos);
+        rendering = undefined;
+      }
       if (!plan || !b) break;
       const startSec = this.positionSec;
       const rendered = rendering ? await rendering : undefined;
@@ -324,20 +354,32 @@ export class SetEngine {
         plan,
       };
       this.report.push(report);
+      if (this.report.length > (this.opts.reportLimit ?? Infinity)) this.report.shift();
       this.tell({ type: 'transition', from: a, to: b, report });
       this.tell({ type: 'track', track: b, setSec: startSec, trackSec: plan.entrySec });
       this.inTransition = true;
       if (rendered) {
         // B's ramp back to its own tempo, when the render leaves it to be streamed: its decoding starts now.
-        const ramp = rendered.handoffFrame < rendered.junctionFrame ? new TransitionRamp(this.job(plan, a, b), rendered) : undefined;
+        const to = b;
+        const ramp = rendered.handoffFrame < rendered.junctionFrame
+          ? new TransitionRamp(this.job(plan, a, b), rendered, (error) => this.tell({ type: 'deck-error', track: to, error, recovered: true }))
+          : undefined;
+        fadeInFrames = Math.round(JUNCTION_FADE_SEC * MIX_RATE);
         try {
           for (let f = 0; f < rendered.handoffFrame; f += CHUNK_FRAMES) {
             const end = Math.min(rendered.handoffFrame, f + CHUNK_FRAMES);
             yield this.emit(rendered.pcm.slice(f * MIX_CHANNELS, end * MIX_CHANNELS));
           }
           if (ramp) {
-            for (let f = 0; f < ramp.frames; f += CHUNK_FRAMES) yield this.emit(await ramp.read(Math.min(CHUNK_FRAMES, ramp.frames - f)));
-            carry = await ramp.junctionTail();
+            try {
+              for (let f = 0; f < ramp.frames; f += CHUNK_FRAMES) yield this.emit(await ramp.read(Math.min(CHUNK_FRAMES, ramp.frames - f)));
+              carry = await ramp.junctionTail();
+            } catch {
+              // B's ramp cannot be decoded: its body takes over at the junction (a B that cannot be played at all is
+              // then the body's to report).
+              carry = new Float32Array(0);
+              fadeInFrames = CUT_FADE_FRAMES;
+            }
           } else {
             // A copy of the 30 ms tail, so the whole rendered transition can be freed while the body plays.
             carry = rendered.pcm.slice(rendered.junctionFrame * MIX_CHANNELS);
@@ -345,7 +387,6 @@ export class SetEngine {
         } finally {
           ramp?.close();
         }
-        fadeInFrames = Math.round(JUNCTION_FADE_SEC * MIX_RATE);
         fromSec = rendered.bodyFromSec;
       } else {
         // Fallback cut: B's body starts on its entry downbeat with a short fade-in from A's faded end.
@@ -372,7 +413,7 @@ export class SetEngine {
     }
   }
 
-  private async *fadeOutAtNextDownbeat(deck: DeckReader, a: PlannedTrack, pos: number): AsyncGenerator<Float32Array> {
+  private async *fadeOutAtNextDownbeat(deck: Pick<DeckReader, 'read'>, a: PlannedTrack, pos: number): AsyncGenerator<Float32Array> {
     const next = a.analysis.downbeats.find((d) => d > pos + 0.05) ?? pos;
     const beat = 60 / a.analysis.bpm;
     const frames = Math.round((next - pos + beat) * MIX_RATE);

@@ -1,5 +1,5 @@
-import type { DeckReader } from './deck-reader.ts';
 import { MIX_CHANNELS, MIX_RATE } from './deck-reader.ts';
+import { ResilientDeck } from './resilient-deck.ts';
 import { HANDOFF_FADE_FRAMES, JUNCTION_FADE_SEC, renderTransition, stretchedDeck } from './transition-render.ts';
 import type { RenderedTransition, TransitionJob } from './transition-render.ts';
 
@@ -14,16 +14,18 @@ const JUNCTION_FADE_FRAMES = Math.round(JUNCTION_FADE_SEC * MIX_RATE);
 export class TransitionRamp {
   /** Frames from the handoff to the junction. */
   readonly frames: number;
-  private readonly deck?: DeckReader;
+  private readonly deck?: ResilientDeck;
   private readonly renderTail: Float32Array;
   private done = 0;
 
-  constructor(job: TransitionJob, rendered: RenderedTransition) {
+  /** `onReopen`: B's decoder died and was reopened where it stopped. */
+  constructor(job: TransitionJob, rendered: RenderedTransition, onReopen?: (error: Error) => void) {
     this.frames = rendered.junctionFrame - rendered.handoffFrame;
     this.renderTail = rendered.pcm.slice(rendered.handoffFrame * MIX_CHANNELS);
     // Decoded as fast as rubberband goes, not just a few seconds ahead: the transition plays meanwhile (an offline
     // render would otherwise wait for the ramp after it; 5–12 MB for 8–16 bars).
-    if (job.solo !== 'from') this.deck = stretchedDeck(job, rendered.handoffFrame, rendered.junctionFrame + JUNCTION_FADE_FRAMES, this.frames + JUNCTION_FADE_FRAMES);
+    const to = rendered.junctionFrame + JUNCTION_FADE_FRAMES;
+    if (job.solo !== 'from') this.deck = new ResilientDeck((f) => stretchedDeck(job, rendered.handoffFrame + f, to, to - rendered.handoffFrame - f), onReopen);
   }
 
   /** The next `n` frames up to the junction (called in order). */

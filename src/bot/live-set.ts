@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AudioPlayerStatus } from '@discordjs/voice';
 import type { Client, Guild } from 'discord.js';
+import { AudioInputError } from '../audio/audio-input-error.ts';
 import { SetEngine } from '../audio/set-engine.ts';
 import type { SetEvent, UpcomingTransition } from '../audio/set-engine.ts';
 import type { TransitionRenderer } from '../audio/transition-renderer.ts';
@@ -51,7 +52,7 @@ interface Anchor {
   track: LiveTrack;
 }
 
-export type EndReason = 'stopped' | 'shutdown' | 'finished' | 'lost';
+export type EndReason = 'stopped' | 'shutdown' | 'finished' | 'lost' | 'failed';
 
 /**
  * One guild's live set: the engine picking tracks from the playlist (then the library), the broadcast into the voice
@@ -90,6 +91,7 @@ export class LiveSet {
     this.engine = new SetEngine([params.first], {
       renderer: deps.renderer,
       renderDeadlineMs: this.timing.renderDeadlineMs,
+      reportLimit: 8,
       nextTrack: (current) => this.pick(current as LiveTrack),
       onEvent: (event) => this.onEvent(event),
       ...(params.firstFromSec !== undefined ? { firstFromSec: params.firstFromSec } : {}),
@@ -110,8 +112,14 @@ export class LiveSet {
       if (this.pausedForEmpty) this.broadcast.player.pause(true);
     });
     this.saveTimer = setInterval(() => this.savePosition(), this.timing.saveEveryMs);
-    // Played out on its own (nothing left to play); a stop ends it through stop() instead.
-    void this.broadcast.finished.then(() => (this.stopping ? undefined : this.end('finished')));
+    // Played out on its own (nothing left to play, or the stream failed); a stop ends it through stop() instead.
+    const failure = this.broadcast.fed.then(() => undefined, (error: unknown) => error);
+    void this.broadcast.finished.then(async () => {
+      if (this.stopping) return;
+      const error = await failure;
+      if (error) this.deps.onError(error);
+      return this.end(error ? 'failed' : 'finished', error);
+    });
     deps.client.on('voiceStateUpdate', this.onVoiceState);
     this.checkListeners();
   }
@@ -164,7 +172,7 @@ export class LiveSet {
     return this.stopping;
   }
 
-  private end(reason: EndReason): Promise<void> {
+  private end(reason: EndReason, error?: unknown): Promise<void> {
     if (this.closed) return this.ended ?? Promise.resolve();
     this.closed = true;
     clearInterval(this.saveTimer);
@@ -176,6 +184,13 @@ export class LiveSet {
     this.ended = this.write(update)
       .then(async () => {
         if (reason === 'finished') await this.post('The set is over: there is nothing left to play. Add songs with /queue add and /djset start again.');
+        if (reason === 'failed') {
+          await this.post(
+            error instanceof AudioInputError
+              ? 'The set stopped: a track could not be played on and nothing was ready to follow it. Add songs with /queue add and /djset start again.'
+              : 'The set stopped after an internal error (it is logged). Use /djset start to carry on.',
+          );
+        }
       })
       .catch(this.deps.onError)
       .finally(() => this.params.onEnded());
@@ -201,6 +216,11 @@ export class LiveSet {
 
   private onEvent(event: SetEvent): void {
     if (event.type === 'track') return this.onTrack(event.track as LiveTrack, event.setSec, event.trackSec);
+    if (event.type === 'deck-error') {
+      this.deps.onError(event.error);
+      if (!event.recovered) void this.post(`**${event.track.title}** could not be played on (its audio decoder kept stopping), so the set cut to the next track.`);
+      return;
+    }
     const from = event.from as LiveTrack;
     const to = event.to as LiveTrack;
     const id = randomUUID().slice(0, 8);

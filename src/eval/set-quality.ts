@@ -196,7 +196,7 @@ function transitionLoudness(shortTerm: number[], transitions: TransitionReport[]
     const before = median(at(tr.startSec - 30, tr.startSec - 2));
     const after = median(at(tr.endSec + 2, tr.endSec + 30));
     const inside = at(tr.startSec, tr.endSec).filter(Number.isFinite);
-    const lo = Math.min(before, after) - 0;
+    const lo = Math.min(before, after);
     const hi = Math.max(before, after);
     const minIn = Math.min(...inside);
     const maxIn = Math.max(...inside);
