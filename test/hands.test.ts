@@ -396,6 +396,16 @@ describe('when a decoder dies mid-set', () => {
     expect(rms(tr.startSec + 0.01, tr.startSec + 0.5)).toBeGreaterThan(-40);
     expect(crashed.engine.positionSec).toBeGreaterThan(tr.startSec + 60);
   });
+
+  it('ends the stream with the decoder\'s error when there is no next track to cut to', async () => {
+    const copy = path.join(tmp.dir, 'vanishing-alone.wav');
+    copyFileSync(tracks[0]!.file, copy);
+    const played = play([{ ...tracks[0]!, id: 'alone', file: copy }], 30, () => {
+      rmSync(copy);
+      crashDecoders(copy, 10);
+    });
+    await expect(played).rejects.toMatchObject({ name: 'AudioInputError', code: 'decoder-crashed' });
+  });
 });
 
 describe('minidj mix', () => {

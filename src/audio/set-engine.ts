@@ -300,7 +300,6 @@ export class SetEngine {
           } catch (error) {
             // The track cannot be played on: the set goes on with the next one, as soon as there is one.
             lost = error as Error;
-            this.tell({ type: 'deck-error', track: a, error: lost, recovered: false });
             if (!plan && picking) await picking;
             break;
           }
@@ -333,6 +332,7 @@ export class SetEngine {
       this.next = undefined;
       if (lost && (!plan || !b)) throw lost;
       if (lost) {
+        this.tell({ type: 'deck-error', track: a, error: lost, recovered: false });
         plan = lostTrackCut(plan!, a, b!, pos);
         rendering = undefined;
       }
