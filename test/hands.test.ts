@@ -406,6 +406,17 @@ describe('when a decoder dies mid-set', () => {
     });
     await expect(played).rejects.toMatchObject({ name: 'AudioInputError', code: 'decoder-crashed' });
   });
+
+  it('ends rather than cut from one unplayable track to the next forever', async () => {
+    const missing = { ...tracks[0]!, id: 'missing', file: path.join(tmp.dir, 'never-there.wav') };
+    const events: SetEvent[] = [];
+    const engine = new SetEngine([missing], { renderer: { render: () => Promise.reject(new Error('no audio')) }, nextTrack: async () => missing, onEvent: (e) => events.push(e) });
+    const drain = async () => {
+      for await (const chunk of engine.stream()) void chunk;
+    };
+    await expect(drain()).rejects.toMatchObject({ code: 'decoder-crashed' });
+    expect(events.filter((e) => e.type === 'deck-error' && !e.recovered)).toHaveLength(2);
+  });
 });
 
 describe('minidj mix', () => {

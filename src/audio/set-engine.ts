@@ -14,6 +14,7 @@ const CHUNK_FRAMES = 4800;
 const END_FADE_SEC = 2;
 const RESUME_FADE_SEC = 0.5;
 const NEXT_TRACK_RETRY_SEC = 5;
+const MAX_LOST_IN_A_ROW = 3;
 
 export interface SetEngineOptions {
   renderer: Pick<TransitionRenderer, 'render'>;
@@ -230,6 +231,8 @@ export class SetEngine {
     let fadeInFrames = this.opts.firstFromSec ? Math.round(RESUME_FADE_SEC * MIX_RATE) : 0;
     let carry: Float32Array | undefined;
     let i = 0;
+    /** Tracks lost in a row: past MAX_LOST_IN_A_ROW the set ends rather than spin through unplayable tracks. */
+    let lostInARow = 0;
     this.tell({ type: 'track', track: first, setSec: 0, trackSec: fromSec });
     for (let a: PlannedTrack | undefined = first; a; i++) {
       let plan: TransitionPlan | undefined;
@@ -330,7 +333,8 @@ export class SetEngine {
         deck.close();
       }
       this.next = undefined;
-      if (lost && (!plan || !b)) throw lost;
+      lostInARow = lost ? lostInARow + 1 : 0;
+      if (lost && (!plan || !b || lostInARow >= MAX_LOST_IN_A_ROW)) throw lost;
       if (lost) {
         this.tell({ type: 'deck-error', track: a, error: lost, recovered: false });
         plan = lostTrackCut(plan!, a, b!, pos);

@@ -187,7 +187,7 @@ export class LiveSet {
         if (reason === 'failed') {
           await this.post(
             error instanceof AudioInputError
-              ? 'The set stopped: a track could not be played on and nothing was ready to follow it. Add songs with /queue add and /djset start again.'
+              ? 'The set stopped: its audio could not be decoded and nothing playable was ready to follow. Add songs with /queue add and /djset start again.'
               : 'The set stopped after an internal error (it is logged). Use /djset start to carry on.',
           );
         }
