@@ -136,6 +136,15 @@ async function junctionOffsetMs(a: PlannedTrack, b: PlannedTrack): Promise<{ off
 }
 
 /** The lag (frames, within ±search) of `y` from frame `yFrom` that best matches `x` from `xFrom` over `n` frames, to the waveform. */
+/** Level (dB re full scale) of interleaved stereo between two set times. */
+function rmsDb(stereo: Float32Array, fromSec: number, toSec: number): number {
+  let e = 0;
+  const a = Math.round(fromSec * MIX_RATE) * 2;
+  const b = Math.round(toSec * MIX_RATE) * 2;
+  for (let i = a; i < b; i++) e += stereo[i]! ** 2;
+  return 10 * Math.log10(e / (b - a) + 1e-20);
+}
+
 function bestLag(x: Float32Array, xFrom: number, y: Float32Array, yFrom: number, n: number, search: number): number {
   let best = -Infinity;
   let lagAtBest = 0;
@@ -302,15 +311,8 @@ describe('when a transition is not rendered in time', () => {
       expect(tr.explanation).toBe('the blend was not rendered in time, so a cut on the downbeat instead');
       // The set goes on with B from its entry downbeat, and there is sound on both sides of the cut.
       const stereo = concatSamples(chunks);
-      const rms = (fromSec: number, toSec: number): number => {
-        let e = 0;
-        const a = Math.round(fromSec * MIX_RATE) * 2;
-        const b = Math.round(toSec * MIX_RATE) * 2;
-        for (let i = a; i < b; i++) e += stereo[i]! ** 2;
-        return 10 * Math.log10(e / (b - a) + 1e-20);
-      };
-      expect(rms(tr.startSec - 0.5, tr.startSec - 0.01)).toBeGreaterThan(-40);
-      expect(rms(tr.startSec + 0.01, tr.startSec + 0.5)).toBeGreaterThan(-40);
+      expect(rmsDb(stereo, tr.startSec - 0.5, tr.startSec - 0.01)).toBeGreaterThan(-40);
+      expect(rmsDb(stereo, tr.startSec + 0.01, tr.startSec + 0.5)).toBeGreaterThan(-40);
       expect(engine.positionSec).toBeGreaterThan(tr.startSec + 60);
     });
   }
@@ -388,12 +390,7 @@ describe('when a decoder dies mid-set', () => {
     // Cut where the deck was lost, not at the planned exit.
     expect(tr.startSec).toBeGreaterThanOrEqual(crashed.crashedAtSec);
     expect(tr.startSec).toBeLessThan(crashed.crashedAtSec + 1);
-    const rms = (fromSec: number, toSec: number): number => {
-      let e = 0;
-      for (let i = Math.round(fromSec * MIX_RATE) * 2; i < Math.round(toSec * MIX_RATE) * 2; i++) e += crashed.stereo[i]! ** 2;
-      return 10 * Math.log10(e / ((toSec - fromSec) * MIX_RATE * 2) + 1e-20);
-    };
-    expect(rms(tr.startSec + 0.01, tr.startSec + 0.5)).toBeGreaterThan(-40);
+    expect(rmsDb(crashed.stereo, tr.startSec + 0.01, tr.startSec + 0.5)).toBeGreaterThan(-40);
     expect(crashed.engine.positionSec).toBeGreaterThan(tr.startSec + 60);
   });
 

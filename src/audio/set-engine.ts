@@ -334,10 +334,10 @@ export class SetEngine {
       }
       this.next = undefined;
       lostInARow = lost ? lostInARow + 1 : 0;
-      if (lost && (!plan || !b || lostInARow >= MAX_LOST_IN_A_ROW)) throw lost;
       if (lost) {
+        if (!plan || !b || lostInARow >= MAX_LOST_IN_A_ROW) throw lost;
         this.tell({ type: 'deck-error', track: a, error: lost, recovered: false });
-        plan = lostTrackCut(plan!, a, b!, pos);
+        plan = lostTrackCut(plan, a, b, pos);
         rendering = undefined;
       }
       if (!plan || !b) break;
