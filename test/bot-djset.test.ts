@@ -306,9 +306,19 @@ describe('/djset against a fake Discord, with the set playing into a stand-in vo
     // The first crash, the second, then the reopened decoder finding no file.
     expect(errors).toHaveLength(3);
     expect(errors.every((e) => e instanceof AudioInputError)).toBe(true);
-    errors.length = 0;
-    await run(djsetInteraction({ subcommand: 'stop', user: owner }));
+
+    // The other song's audio goes too: nothing playable is left to cut to, so the set stops and says why.
+    const second = set.nowPlaying()!.track;
+    rmSync(second.file);
+    expect(crashDecoders(second.file, Infinity)).toBeGreaterThanOrEqual(1);
+    const stopped = await until(() => discord.channelMessages().find((m) => String(m.body.content).startsWith('The set stopped')), 'the stop notice', 15_000);
+    expect(String(stopped.body.content)).toBe('The set stopped: its audio could not be decoded and nothing playable was ready to follow. Add songs with /queue add and /djset start again.');
     await until(() => bot.sets.get(FAKE_GUILD_ID) === undefined || undefined, 'the set to end');
+    expect((await store.get(FAKE_GUILD_ID)).session).toBeUndefined();
+    expect(discord.channelMessages().some((m) => String(m.body.content).includes('nothing left to play'))).toBe(false);
+    expect(errors.length).toBeGreaterThan(3);
+    expect(errors.every((e) => e instanceof AudioInputError)).toBe(true);
+    errors.length = 0;
   });
 
   it('hit no handler errors', () => {

@@ -335,6 +335,23 @@ describe('when a transition is not rendered in time', () => {
   });
 });
 
+/** The set engine's output lags what it produces by the limiter's 5 ms look-ahead. */
+const LIMITER_DELAY_FRAMES = Math.round(0.005 * MIX_RATE);
+
+/**
+ * How loud the set is where a deck stopped short (set frame `frame`, as produced): the peak over the 0.5 ms either
+ * side of the seam, relative to the peak over the 50 ms before it. An abrupt stop leaves the seam at full level.
+ */
+function seamLevel(stereo: Float32Array, frame: number): number {
+  const seam = frame + LIMITER_DELAY_FRAMES;
+  const peak = (from: number, to: number): number => {
+    let p = 0;
+    for (let i = from * 2; i < to * 2; i++) p = Math.max(p, Math.abs(stereo[i]!));
+    return p;
+  };
+  return peak(seam - 24, seam + 24) / peak(frame - 2400, frame);
+}
+
 describe('when a decoder dies mid-set', () => {
   async function play(set: PlannedTrack[], atSec: number, onCrashPoint: () => void): Promise<{ stereo: Float32Array; engine: SetEngine; events: SetEvent[]; crashedAtSec: number }> {
     const renderer = new TransitionRenderer();
@@ -392,6 +409,40 @@ describe('when a decoder dies mid-set', () => {
     expect(tr.startSec).toBeLessThan(crashed.crashedAtSec + 1);
     expect(rmsDb(crashed.stereo, tr.startSec + 0.01, tr.startSec + 0.5)).toBeGreaterThan(-40);
     expect(crashed.engine.positionSec).toBeGreaterThan(tr.startSec + 60);
+    // The lost track fades out over the 5 ms still in the limiter, and the next fades in: no click at the seam.
+    expect(seamLevel(crashed.stereo, Math.round(tr.startSec * MIX_RATE))).toBeLessThan(0.2);
+  });
+
+  it('lets the next track\'s body take over, without a click, when its tempo ramp cannot be decoded', async () => {
+    const copy = path.join(tmp.dir, 'vanishing-b.wav');
+    copyFileSync(tracks[1]!.file, copy);
+    const set = [tracks[0]!, { ...tracks[1]!, id: 'vanishing-b', file: copy }, tracks[2]!];
+    const renderer = new TransitionRenderer();
+    const failures: { recovered: boolean; frame: number }[] = [];
+    const engine: SetEngine = new SetEngine(set, {
+      renderer,
+      onEvent: (e) => {
+        // The transition into B is rendered; B's file goes before its streamed ramp opens.
+        if (e.type === 'transition' && e.report.index === 0) rmSync(copy);
+        if (e.type === 'deck-error' && e.track.id === 'vanishing-b') failures.push({ recovered: e.recovered, frame: Math.round(engine.positionSec * MIX_RATE) });
+      },
+    });
+    const chunks: Float32Array[] = [];
+    try {
+      for await (const chunk of engine.stream()) chunks.push(chunk);
+    } finally {
+      await renderer.close();
+    }
+    const stereo = concatSamples(chunks);
+    expect(engine.report[0]!.style).toBe('blend');
+    expect(engine.report[0]!.rampBars).toBeGreaterThanOrEqual(8);
+    // The ramp: two reopenings, then given up (B plays on); B's body: two reopenings, then lost (a cut to C).
+    expect(failures.map((f) => f.recovered)).toEqual([true, true, true, true, true, false]);
+    const rampLost = failures[2]!.frame;
+    expect(rampLost).toBeGreaterThan(Math.round(engine.report[0]!.startSec * MIX_RATE));
+    expect(seamLevel(stereo, rampLost)).toBeLessThan(0.2);
+    expect(engine.report[1]!.explanation).toBe('t1 could not be played on, so a cut to t2');
+    expect(seamLevel(stereo, Math.round(engine.report[1]!.startSec * MIX_RATE))).toBeLessThan(0.2);
   });
 
   it('ends the stream with the decoder\'s error when there is no next track to cut to', async () => {

@@ -65,6 +65,18 @@ export class PeakLimiter {
     }
   }
 
+  /**
+   * Fades out the audio still inside the limiter (its look-ahead, oldest first), for a stream that must stop where it
+   * is: a track lost mid-play ends in a fade rather than a click, although its last chunk was already produced.
+   */
+  fadeOutHeld(): void {
+    for (let k = 0; k < this.look; k++) {
+      const g = Math.cos((Math.PI / 2) * ((k + 1) / this.look));
+      const at = ((this.pos + k) % this.look) * this.channels;
+      for (let c = 0; c < this.channels; c++) this.delay[at + c]! *= g;
+    }
+  }
+
   /** The delayed tail still inside the limiter (call once at the end of the stream). */
   flush(): Float32Array {
     const tail = new Float32Array(this.look * this.channels);

@@ -1,4 +1,5 @@
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from './deck-reader.ts';
+import { cosineFadeOut } from './fades.ts';
 import { PeakLimiter } from './peak-limiter.ts';
 import { ResilientDeck } from './resilient-deck.ts';
 import { planTransition } from './transition-plan.ts';
@@ -43,7 +44,10 @@ export type SetEvent =
   /** `track` is now the one playing: set time `setSec` is its track time `trackSec`. Sent at each body's start too. */
   | { type: 'track'; track: PlannedTrack; setSec: number; trackSec: number }
   | { type: 'transition'; from: PlannedTrack; to: PlannedTrack; report: TransitionReport }
-  /** A decoder died while playing `track`: reopened where it stopped (`recovered`), or the set cut to the next track. */
+  /**
+   * A decoder died while playing `track`. `recovered`: the track plays on (its deck reopened where it stopped, or its
+   * body took over from a tempo ramp that could not be decoded); otherwise the set cut to the next track.
+   */
   | { type: 'deck-error'; track: PlannedTrack; error: Error; recovered: boolean };
 
 /** The next transition, while one is planned. */
@@ -337,6 +341,7 @@ export class SetEngine {
       if (lost) {
         if (!plan || !b || lostInARow >= MAX_LOST_IN_A_ROW) throw lost;
         this.tell({ type: 'deck-error', track: a, error: lost, recovered: false });
+        this.limiter.fadeOutHeld();
         plan = lostTrackCut(plan, a, b, pos);
         rendering = undefined;
       }
@@ -378,9 +383,11 @@ export class SetEngine {
             try {
               for (let f = 0; f < ramp.frames; f += CHUNK_FRAMES) yield this.emit(await ramp.read(Math.min(CHUNK_FRAMES, ramp.frames - f)));
               carry = await ramp.junctionTail();
-            } catch {
+            } catch (error) {
               // B's ramp cannot be decoded: its body takes over at the junction (a B that cannot be played at all is
               // then the body's to report).
+              this.tell({ type: 'deck-error', track: to, error: error as Error, recovered: true });
+              this.limiter.fadeOutHeld();
               carry = new Float32Array(0);
               fadeInFrames = CUT_FADE_FRAMES;
             }
@@ -423,10 +430,7 @@ export class SetEngine {
     const frames = Math.round((next - pos + beat) * MIX_RATE);
     const fadeStart = Math.round((next - pos) * MIX_RATE);
     const buf = await deck.read(frames);
-    for (let f = fadeStart; f < frames; f++) {
-      const g = Math.cos((Math.PI / 2) * ((f - fadeStart) / (frames - fadeStart)));
-      for (let c = 0; c < MIX_CHANNELS; c++) buf[f * MIX_CHANNELS + c]! *= g;
-    }
+    cosineFadeOut(buf, fadeStart, frames - fadeStart);
     yield this.emit(buf);
     yield this.limiter.flush();
   }

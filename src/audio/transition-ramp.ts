@@ -1,4 +1,5 @@
 import { MIX_CHANNELS, MIX_RATE } from './deck-reader.ts';
+import { cosineFadeOut } from './fades.ts';
 import { ResilientDeck } from './resilient-deck.ts';
 import { HANDOFF_FADE_FRAMES, JUNCTION_FADE_SEC, renderTransition, stretchedDeck } from './transition-render.ts';
 import type { RenderedTransition, TransitionJob } from './transition-render.ts';
@@ -43,10 +44,7 @@ export class TransitionRamp {
   /** The frames after the junction, fading out (read once the ramp is). */
   async junctionTail(): Promise<Float32Array> {
     const out = await this.read(JUNCTION_FADE_FRAMES);
-    for (let f = 0; f < JUNCTION_FADE_FRAMES; f++) {
-      const g = Math.cos((Math.PI / 2) * (f / JUNCTION_FADE_FRAMES));
-      for (let c = 0; c < MIX_CHANNELS; c++) out[f * MIX_CHANNELS + c]! *= g;
-    }
+    cosineFadeOut(out, 0, JUNCTION_FADE_FRAMES);
     return out;
   }
 

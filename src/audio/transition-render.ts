@@ -1,5 +1,6 @@
 import { ThreeBandEq } from './band-splitter.ts';
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from './deck-reader.ts';
+import { cosineFadeOut } from './fades.ts';
 import { LoudnessRider } from './loudness-rider.ts';
 import { inputAfter, isUnity, outputDuration } from './tempo-schedule.ts';
 import { transitionGains } from './transition-curves.ts';
@@ -215,11 +216,12 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
     };
     await Promise.all([firstLane(), secondLane(), reading]);
     if (job.solo !== 'from') out.set(b.subarray(mixedFrames * MIX_CHANNELS), mixedFrames * MIX_CHANNELS);
-    for (let i = handoffFrame; i < frames; i++) {
-      const j = i - handoffFrame;
-      const tail = streamRamp ? 1 - (j + 0.5) / fadeFrames : Math.cos((Math.PI / 2) * (j / fadeFrames));
-      for (let c = 0; c < MIX_CHANNELS; c++) out[i * MIX_CHANNELS + c]! *= tail;
-    }
+    if (streamRamp) {
+      // Handing over to the streamed ramp: a linear fade, the complement of the ramp's fade-in.
+      for (let j = 0; j < fadeFrames; j++) {
+        for (let c = 0; c < MIX_CHANNELS; c++) out[(handoffFrame + j) * MIX_CHANNELS + c]! *= 1 - (j + 0.5) / fadeFrames;
+      }
+    } else cosineFadeOut(out, handoffFrame, fadeFrames);
     if (rider) {
       meter(laneRider ?? rider, mixedFrames, rideFrames);
       if (laneRider) rider.append(laneRider);
