@@ -14,6 +14,7 @@ import type { RenderedTransition } from '../src/audio/transition-render.ts';
 import { TruePeakMeter } from '../src/audio/true-peak.ts';
 import { decodeWavInterleaved } from '../src/audio/wav.ts';
 import { ingestTracks, mixSet } from '../src/cli/mix-command.ts';
+import type { MixReport } from '../src/cli/mix-command.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { DEMO_TRACKS, ensureDemoLibrary } from '../src/demo/demo-library.ts';
 import { measureSet } from '../src/eval/set-quality.ts';
@@ -43,8 +44,11 @@ async function oggTruePeak(wav: string, durationSec: number): Promise<number> {
   return meter.truePeakDb();
 }
 
-function printQuality(name: string, q: SetQuality, durationSec: number, renderSec: number): void {
+function printQuality(name: string, q: SetQuality, report: MixReport): void {
+  const { durationSec, renderSec } = report;
   console.log(`\n## ${name}: ${(durationSec / 60).toFixed(1)} min, ${q.transitions.length} transitions, rendered in ${renderSec.toFixed(1)} s (${(durationSec / renderSec).toFixed(0)}× real time)`);
+  // What the planner chose and why: a set without blends says here what made each a non-blend.
+  for (const t of report.transitions) console.log(`  transition ${t.index} at ${t.startSec.toFixed(1)} s, ${t.from.title} → ${t.to.title}: ${t.style} — ${t.explanation}`);
   for (const o of q.overlaps) console.log(`  overlap ${o.index} (${o.style}): ${o.beatsCompared} beats, deck beat-phase error median ${o.medianAbsMs.toFixed(2)} ms, max ${o.maxAbsMs.toFixed(2)} ms`);
   for (const t of q.transitions) {
     console.log(`  transition ${t.index}: short-term loudness vs the louder deck alone ≤ ${t.worstVsDecksLu.toFixed(2)} LU; inside ${t.minInsideLufs.toFixed(1)}…${t.maxInsideLufs.toFixed(1)} LUFS vs ${t.beforeLufs.toFixed(1)} before / ${t.afterLufs.toFixed(1)} after (30 s medians)`);
@@ -52,6 +56,9 @@ function printQuality(name: string, q: SetQuality, durationSec: number, renderSe
   if (Number.isFinite(q.phaseMedianMs)) console.log(`  beat-phase error across overlaps: median ${q.phaseMedianMs.toFixed(2)} ms, max ${q.phaseMaxMs.toFixed(2)} ms (targets ≤ 5, ≤ 20)`);
   else console.log('  beat-phase error across overlaps: none to measure (no beat-matched overlap in this set)');
   for (const t of q.stretchTiming) console.log(`  transition ${t.index}: stretched deck vs its tempo schedule (${t.windows} windows of 3 s, onset envelopes): worst ${t.overlapMaxMs.toFixed(2)} ms in the overlap, ${t.rampMaxMs.toFixed(2)} ms in the ramp`);
+  for (const b of q.bassSwaps) {
+    console.log(`  transition ${b.index}: bass swap ${b.crossoverBeats.toFixed(2)} beats after A's phrase boundary; both basslines above half level for ${(b.bothInSec * 1000).toFixed(0)} ms (${b.windows} windows of ⅛ beat)`);
+  }
   console.log(`  true peak ${q.truePeakDb.toFixed(2)} dBTP (target ≤ -1)`);
   console.log(`  loudness in transitions vs the decks: worst ${q.worstVsDecksLu.toFixed(2)} LU (target ≤ 2); for information, against the 30 s medians around them: worst ${q.worstLoudnessExcessLu.toFixed(2)} LU outside (the tracks' own outros and intros are quieter than their drops)`);
   console.log(`  tempo continuity: ${q.ibiChecked} consecutive beat pairs, largest change ${q.maxIbiJumpPct.toFixed(2)} % (target ≤ 1.5 %); largest change the mix added to the source's own timing ${q.maxIbiJumpVsSourcePct.toFixed(2)} %`);
@@ -77,7 +84,7 @@ async function measureMix(name: string, files: string[], order: 'smart' | 'queue
   await store.close();
   await scorer.close();
   const q = await measureSet(decodeWavInterleaved(readFileSync(wav)).stereo, result.tracks, result.transitions, -14);
-  printQuality(name, q, result.report.durationSec, result.report.renderSec);
+  printQuality(name, q, result.report);
   const ogg = await oggTruePeak(wav, result.report.durationSec);
   console.log(`  after Ogg Opus encoding (160 kb/s): true peak ${ogg.toFixed(2)} dBTP`);
   return { durationSec: result.report.durationSec, renderSec: result.report.renderSec, ...q, oggTruePeakDb: ogg, overlaps: q.overlaps.map(({ errorsMs: _e, ...o }) => o) };

@@ -218,7 +218,7 @@ describe('the stretched deck', () => {
 });
 
 describe('set engine', () => {
-  it('renders a continuous set whose overlaps are beat-aligned, with no tempo jump, no gap and true peak ≤ -1 dBTP', async () => {
+  it('renders a continuous set whose overlaps are beat-aligned, with a bass swap, no tempo jump, no gap and true peak ≤ -1 dBTP', async () => {
     const scorer = await MixScorer.load();
     const out = path.join(tmp.dir, 'set.wav');
     const result = await mixSet(tracks, out, 'queue', -14, scorer);
@@ -235,6 +235,15 @@ describe('set engine', () => {
     expect(q.worstVsDecksLu).toBeLessThanOrEqual(2);
     expect(q.ibiChecked).toBeGreaterThan(100);
     expect(q.maxIbiJumpPct).toBeLessThanOrEqual(1.5);
+    // Never two basslines at full level: above half level together for under half a beat (a one-beat equal-power
+    // swap: a third), the swap on A's phrase boundary (its middle half a beat before, B's bass full on the downbeat).
+    expect(q.bassSwaps.map((b) => b.index)).toEqual(result.transitions.filter((t) => t.style === 'blend').map((t) => t.index));
+    for (const b of q.bassSwaps) {
+      const beatSec = 60 / result.tracks[b.index]!.analysis.bpm;
+      expect(b.windows, `transition ${b.index}`).toBeGreaterThan(100);
+      expect(b.bothInSec, `transition ${b.index}`).toBeLessThan(0.5 * beatSec);
+      expect(b.crossoverBeats, `transition ${b.index}`).toBeCloseTo(-0.5, 0);
+    }
     // No gap: every 20 ms block before the final fade carries sound.
     const block = MIX_RATE / 50;
     for (let b = 0; b < Math.floor(frames / block) - 150; b++) {

@@ -4,21 +4,25 @@ export const LOW_MID_HZ = 200;
 export const MID_HIGH_HZ = 2500;
 
 /**
- * A DJ mixer's three-band EQ on one channel. Complementary split: low = lowpass(x), mid = lowpass(x − low),
- * high = x − low − mid, so at unity gains the output is the input exactly (no phase change when a transition starts).
- * Each lowpass is two cascaded biquads; the four run in one loop with their state in locals (the renderer's hottest
- * code), with the same arithmetic as `Biquad.process`.
+ * A DJ mixer's three-band EQ on one channel, for nested gains (low ≤ mid ≤ high: a deck leaves from the bottom up
+ * and enters from the top down, as every transition curve does): x at the low gain, plus what lies above 200 Hz at
+ * (mid − low), plus what lies above 2.5 kHz at (high − mid), each split a Linkwitz–Riley (24 dB/octave) high-pass.
+ * At unity gains the output is the input exactly (no phase change when a transition starts), and a band at 0 is
+ * really gone: a low kill leaves 100 Hz at −25 dB and 50 Hz at −48 dB. (The complementary split it replaces,
+ * x − lowpass(x), left the bass at +2.5 dB at 100 Hz with the low band "killed": its phase shift made the
+ * difference anything but a high-pass.) The four biquads run in one loop with their state in locals (the
+ * renderer's hottest code), with the same arithmetic as `Biquad.process`.
  */
 export class ThreeBandEq {
   private readonly low: Biquad;
-  private readonly mid: Biquad;
-  /** x1, x2, y1, y2 of: low stage 1, low stage 2, mid stage 1, mid stage 2. */
+  private readonly high: Biquad;
+  /** x1, x2, y1, y2 of: 200 Hz stage 1, stage 2, 2.5 kHz stage 1, stage 2. */
   private readonly state = new Float64Array(16);
   private out = new Float64Array(0);
 
   constructor(sampleRate: number) {
-    this.low = Biquad.lowpass(LOW_MID_HZ, sampleRate);
-    this.mid = Biquad.lowpass(MID_HIGH_HZ, sampleRate);
+    this.low = Biquad.highpass(LOW_MID_HZ, sampleRate);
+    this.high = Biquad.highpass(MID_HIGH_HZ, sampleRate);
   }
 
   /**
@@ -29,10 +33,12 @@ export class ThreeBandEq {
     if (this.out.length < n) this.out = new Float64Array(n);
     const out = this.out;
     const { b0: lb0, b1: lb1, b2: lb2, a1: la1, a2: la2 } = this.low;
-    const { b0: mb0, b1: mb1, b2: mb2, a1: ma1, a2: ma2 } = this.mid;
+    const { b0: hb0, b1: hb1, b2: hb2, a1: ha1, a2: ha2 } = this.high;
     const s = this.state;
     let ax1 = s[0]!, ax2 = s[1]!, ay1 = s[2]!, ay2 = s[3]!, bx1 = s[4]!, bx2 = s[5]!, by1 = s[6]!, by2 = s[7]!;
     let cx1 = s[8]!, cx2 = s[9]!, cy1 = s[10]!, cy2 = s[11]!, dx1 = s[12]!, dx2 = s[13]!, dy1 = s[14]!, dy2 = s[15]!;
+    const gAbove200 = gMid - gLow;
+    const gAbove2500 = gHigh - gMid;
     for (let k = 0; k < n; k++) {
       const x = input[offset + k * stride]!;
       const l1 = lb0 * x + lb1 * ax1 + lb2 * ax2 - la1 * ay1 - la2 * ay2;
@@ -40,23 +46,22 @@ export class ThreeBandEq {
       ax1 = x;
       ay2 = ay1;
       ay1 = l1;
-      const low = lb0 * l1 + lb1 * bx1 + lb2 * bx2 - la1 * by1 - la2 * by2;
+      const above200 = lb0 * l1 + lb1 * bx1 + lb2 * bx2 - la1 * by1 - la2 * by2;
       bx2 = bx1;
       bx1 = l1;
       by2 = by1;
-      by1 = low;
-      const rest = x - low;
-      const m1 = mb0 * rest + mb1 * cx1 + mb2 * cx2 - ma1 * cy1 - ma2 * cy2;
+      by1 = above200;
+      const h1 = hb0 * above200 + hb1 * cx1 + hb2 * cx2 - ha1 * cy1 - ha2 * cy2;
       cx2 = cx1;
-      cx1 = rest;
+      cx1 = above200;
       cy2 = cy1;
-      cy1 = m1;
-      const mid = mb0 * m1 + mb1 * dx1 + mb2 * dx2 - ma1 * dy1 - ma2 * dy2;
+      cy1 = h1;
+      const above2500 = hb0 * h1 + hb1 * dx1 + hb2 * dx2 - ha1 * dy1 - ha2 * dy2;
       dx2 = dx1;
-      dx1 = m1;
+      dx1 = h1;
       dy2 = dy1;
-      dy1 = mid;
-      out[k] = gLow * low + gMid * mid + gHigh * (rest - mid);
+      dy1 = above2500;
+      out[k] = gLow * x + gAbove200 * above200 + gAbove2500 * above2500;
     }
     // One by one: an array literal here would be garbage on every block.
     s[0] = ax1;

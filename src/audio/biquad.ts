@@ -28,6 +28,13 @@ export class Biquad {
     return y;
   }
 
+  static highpass(fc: number, fs: number, q = Math.SQRT1_2): Biquad {
+    const w0 = (2 * Math.PI * fc) / fs;
+    const alpha = Math.sin(w0) / (2 * q);
+    const c = Math.cos(w0);
+    return new Biquad([(1 + c) / 2, -(1 + c), (1 + c) / 2], [1 + alpha, -2 * c, 1 - alpha]);
+  }
+
   static lowpass(fc: number, fs: number, q = Math.SQRT1_2): Biquad {
     const w0 = (2 * Math.PI * fc) / fs;
     const alpha = Math.sin(w0) / (2 * q);

@@ -14,8 +14,9 @@ export interface DeckGains {
 
 /**
  * EQ and volume of both decks at `t` seconds into the transition, by style. Blend: B's highs and mids come in over
- * the first half while its bass stays out; on the middle phrase boundary the basslines swap within one beat (never
- * two at full level); A's mids then highs leave over the second half. Filter fade: A is swept out from the bottom up
+ * the first half while its bass stays out; the basslines swap over the beat before the plan's swap bar, a phrase
+ * boundary, so B's bass is full on its downbeat (never two at full level); A's mids then highs leave over the
+ * second half. Filter fade: A is swept out from the bottom up
  * while B enters from the top down, so the two harmonies barely meet. Echo-out and cut: A stops dead on the downbeat
  * (its echo is added by the renderer) and B is at full level from its first downbeat.
  */
@@ -37,7 +38,7 @@ export function transitionGains(plan: TransitionPlan, t: number, beatSec: number
       b: { low: fadeIn((t - (overlap - beatSec)) / beatSec), mid: fadeIn((x - 0.75) / 0.25), high: fadeIn((x - 0.5) / 0.5) },
     };
   }
-  const swap = plan.bassSwapBar * bar;
+  const swap = plan.bassSwapBar * bar - beatSec;
   const half = overlap / 2;
   return {
     a: {

@@ -33,7 +33,7 @@ export interface TransitionPlan {
   /** B's tempo changes in B's own time: the overlap at `tempo`, then a beat-by-beat ramp to 1. */
   schedule: TempoSchedule;
   relation: HarmonicRelation;
-  /** Bar within the overlap where the basslines swap (a phrase boundary). */
+  /** Bar within the overlap where the basslines have swapped (a phrase boundary: B's bass is full on its downbeat). */
   bassSwapBar: number;
   explanation: string;
 }
@@ -162,7 +162,9 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack): Transition
     rampBars,
     schedule,
     relation,
-    bassSwapBar: Math.max(0, overlapBars / 2),
+    // A phrase boundary: the middle one of a 16- or 32-bar overlap; an 8-bar overlap has none inside it, so its
+    // basses swap where it ends (B's bass arriving with the next phrase, often B's first drop).
+    bassSwapBar: overlapBars >= 2 * a.phraseBars ? overlapBars / 2 : overlapBars,
     explanation: reasons.join('; '),
   };
 }

@@ -29,6 +29,8 @@ export interface TransitionJob {
   to: DeckSource;
   /** Render one deck alone, at full level with the EQ open (measurement: each deck's beats in its own audio). */
   solo?: 'from' | 'to';
+  /** With `solo`: the deck through its transition EQ and gains rather than open (measurement: the bass swap). */
+  soloThroughEq?: boolean;
   /** Render B's ramp back to its own tempo too, rather than leave it to be streamed (the way it was: comparisons). */
   rampAhead?: boolean;
 }
@@ -146,7 +148,7 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
       // channel by channel within a block: the same arithmetic as sample by sample, in a third of the time.
       for (let i0 = from; i0 < to; i0 += GAIN_BLOCK_FRAMES) {
         const n = Math.min(GAIN_BLOCK_FRAMES, to - i0);
-        if (!job.solo) g = transitionGains(plan, i0 / MIX_RATE, beatSecA);
+        if (!job.solo || job.soloThroughEq) g = transitionGains(plan, i0 / MIX_RATE, beatSecA);
         for (let c = 0; c < MIX_CHANNELS; c++) {
           const aOut = eq.a[c]!.processBlock(a, (preFrames + i0) * MIX_CHANNELS + c, MIX_CHANNELS, n, g.a.low, g.a.mid, g.a.high);
           const bOut = eq.b[c]!.processBlock(b, i0 * MIX_CHANNELS + c, MIX_CHANNELS, n, g.b.low, g.b.mid, g.b.high);

@@ -7,6 +7,9 @@ import { renderThroughJunction } from '../audio/transition-ramp.ts';
 import { transitionSpan } from '../audio/transition-render.ts';
 import type { PlannedTrack, TransitionPlan } from '../audio/transition-plan.ts';
 import { TruePeakMeter } from '../audio/true-peak.ts';
+import type { TransitionJob } from '../audio/transition-render.ts';
+import { measureBassSwap } from './bass-swap.ts';
+import type { BassSwap } from './bass-swap.ts';
 import { toMono } from '../audio/pcm.ts';
 import { median } from '../audio/stats.ts';
 import { deckTimingMs } from './deck-timing.ts';
@@ -65,6 +68,8 @@ export interface SetQuality {
   maxIbiJumpVsSourcePct: number;
   /** The same, track by track, with the largest change between the same beats in the source itself. */
   ibiByTrack: TrackIbi[];
+  /** The bass swap of each blend, measured on the decks as played. */
+  bassSwaps: BassSwap[];
 }
 
 export interface TrackIbi {
@@ -96,16 +101,21 @@ interface Stems {
 }
 
 /** Each transition rendered once per deck, alone, at full level with the EQ open. */
+/** The renderer's job for a transition of the set, as the set engine gave it. */
+function jobOf(tr: TransitionReport, tracks: PlannedTrack[], targetLufs: number): TransitionJob {
+  const a = tracks[tr.index]!;
+  const b = tracks[tr.index + 1]!;
+  return {
+    plan: tr.plan,
+    from: { file: a.file, gain: loudnessGain(a.analysis.loudnessLufs, targetLufs), bpm: a.analysis.bpm },
+    to: { file: b.file, gain: loudnessGain(b.analysis.loudnessLufs, targetLufs), bpm: b.analysis.bpm },
+  };
+}
+
 async function renderStems(tracks: PlannedTrack[], transitions: TransitionReport[], targetLufs: number): Promise<Stems[]> {
   const out: Stems[] = [];
   for (const tr of transitions) {
-    const a = tracks[tr.index]!;
-    const b = tracks[tr.index + 1]!;
-    const job = {
-      plan: tr.plan,
-      from: { file: a.file, gain: loudnessGain(a.analysis.loudnessLufs, targetLufs), bpm: a.analysis.bpm },
-      to: { file: b.file, gain: loudnessGain(b.analysis.loudnessLufs, targetLufs), bpm: b.analysis.bpm },
-    };
+    const job = jobOf(tr, tracks, targetLufs);
     const [stemA, stemB] = await Promise.all([renderThroughJunction({ ...job, solo: 'from' }), renderThroughJunction({ ...job, solo: 'to' })]);
     out.push({ index: tr.index, a: stemA.pcm, b: stemB.pcm });
   }
@@ -248,7 +258,7 @@ function alignBeat(setEnv: Float32Array, srcEnv: Float32Array, srcSec: number, s
 }
 
 /**
- * Tempo continuity, measured on the rendered audio: every beat of the audible deck (A until the bass swap, then B) is
+ * Tempo continuity, measured on the rendered audio: every beat of the audible deck (A, then B) is
  * located in the set by aligning the source track's onset envelope around that beat with the set's (waveform
  * alignment is exact where an onset detector would be fooled by snare rolls and basslines); consecutive
  * inter-beat intervals are then compared. Beats whose alignment is weak (silence, breakdown pads) are left out.
@@ -269,8 +279,10 @@ async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transit
     const map = setTimeOfTrack(k, transitions, tracks);
     const prev = transitions.find((x) => x.index === k - 1);
     const next = transitions.find((x) => x.index === k);
-    const from = prev ? prev.startSec + prev.plan.bassSwapBar * 4 * (60 / tracks[k - 1]!.analysis.bpm) : 0;
-    const to = next ? next.startSec + next.plan.bassSwapBar * 4 * (60 / track.analysis.bpm) : durationSec - 1;
+    // Each beat is placed in the deck its onsets come from: B from the middle of the overlap, where its mids and
+    // highs are full and A's begin to leave (A's bass may stay to the end of an 8-bar one, but not its attacks).
+    const from = prev ? prev.startSec + (prev.plan.overlapBars / 2) * 4 * (60 / tracks[k - 1]!.analysis.bpm) : 0;
+    const to = next ? next.startSec + (next.plan.overlapBars / 2) * 4 * (60 / track.analysis.bpm) : durationSec - 1;
     const placed = track.analysis.beats
       .map((t) => ({ t, s: map(t) }))
       .filter(({ s }) => s >= from && s < to)
@@ -315,6 +327,13 @@ export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], t
   const timing = await stretchTiming(tracks, transitions, stems, targetLufs);
   const loudness = transitionLoudness(loud.shortTerm(), transitions, stems);
   const ibi = await ibiContinuity(mono, tracks, transitions, durationSec, targetLufs);
+  const bassSwaps: BassSwap[] = [];
+  for (const tr of transitions.filter((x) => x.style === 'blend')) {
+    const stem = stems.find((x) => x.index === tr.index)!;
+    const job = { ...jobOf(tr, tracks, targetLufs), soloThroughEq: true };
+    const [eqA, eqB] = await Promise.all([renderThroughJunction({ ...job, solo: 'from' }), renderThroughJunction({ ...job, solo: 'to' })]);
+    bassSwaps.push(measureBassSwap(tr.index, tr.plan, tracks[tr.index]!, { eq: eqA.pcm, open: stem.a }, { eq: eqB.pcm, open: stem.b }));
+  }
   const allAbs = overlaps.flatMap((o) => o.errorsMs.map(Math.abs));
   return {
     overlaps,
@@ -329,5 +348,6 @@ export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], t
     maxIbiJumpPct: Math.max(0, ...ibi.map((t) => t.maxJumpPct)),
     maxIbiJumpVsSourcePct: Math.max(0, ...ibi.map((t) => t.maxVsSourcePct)),
     ibiByTrack: ibi,
+    bassSwaps,
   };
 }
