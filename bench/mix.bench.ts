@@ -59,6 +59,8 @@ function printQuality(name: string, q: SetQuality, report: MixReport): void {
   for (const b of q.bassSwaps) {
     console.log(`  transition ${b.index}: bass swap ${b.crossoverBeats.toFixed(2)} beats after A's phrase boundary; both basslines above half level for ${(b.bothInSec * 1000).toFixed(0)} ms (${b.windows} windows of ⅛ beat)`);
   }
+  const bodies = q.bodyLufs.map((b) => b.lufs).filter(Number.isFinite);
+  console.log(`  integrated loudness: the set ${q.integratedLufs.toFixed(1)} LUFS, each track where it plays alone ${Math.min(...bodies).toFixed(1)}…${Math.max(...bodies).toFixed(1)} LUFS (target -14 for the set and for each whole track; a track alone is its louder middle)`);
   console.log(`  true peak ${q.truePeakDb.toFixed(2)} dBTP (target ≤ -1)`);
   console.log(`  loudness in transitions vs the decks: worst ${q.worstVsDecksLu.toFixed(2)} LU (target ≤ 2); for information, against the 30 s medians around them: worst ${q.worstLoudnessExcessLu.toFixed(2)} LU outside (the tracks' own outros and intros are quieter than their drops)`);
   console.log(`  tempo continuity: ${q.ibiChecked} consecutive beat pairs, largest change ${q.maxIbiJumpPct.toFixed(2)} % (target ≤ 1.5 %); largest change the mix added to the source's own timing ${q.maxIbiJumpVsSourcePct.toFixed(2)} %`);

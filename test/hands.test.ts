@@ -227,7 +227,7 @@ describe('set engine', () => {
     const { stereo } = decodeWavInterleaved(readFileSync(out));
     const frames = stereo.length / 2;
     const q = await measureSet(stereo, result.tracks, result.transitions, -14);
-    console.log(`set: phase median ${q.phaseMedianMs.toFixed(2)} ms max ${q.phaseMaxMs.toFixed(2)} ms; TP ${q.truePeakDb.toFixed(2)}; vs decks ${q.worstVsDecksLu.toFixed(2)} LU; IBI ${q.maxIbiJumpPct.toFixed(2)} % over ${q.ibiChecked}`);
+    console.log(`set: phase median ${q.phaseMedianMs.toFixed(2)} ms max ${q.phaseMaxMs.toFixed(2)} ms; TP ${q.truePeakDb.toFixed(2)}; vs decks ${q.worstVsDecksLu.toFixed(2)} LU; IBI ${q.maxIbiJumpPct.toFixed(2)} % over ${q.ibiChecked}; ${q.integratedLufs.toFixed(2)} LUFS, bodies ${q.bodyLufs.map((b) => b.lufs.toFixed(2)).join(' ')}`);
     expect(q.overlaps.every((o) => o.beatsCompared >= 16)).toBe(true);
     expect(q.phaseMedianMs).toBeLessThanOrEqual(5);
     expect(q.phaseMaxMs).toBeLessThanOrEqual(20);
@@ -235,6 +235,8 @@ describe('set engine', () => {
     expect(q.worstVsDecksLu).toBeLessThanOrEqual(2);
     expect(q.ibiChecked).toBeGreaterThan(100);
     expect(q.maxIbiJumpPct).toBeLessThanOrEqual(1.5);
+    // Loudness matched to the target over the whole set (each track is gained by its own integrated loudness).
+    expect(Math.abs(q.integratedLufs + 14)).toBeLessThanOrEqual(1);
     // Never two basslines at full level: above half level together for under half a beat (a one-beat equal-power
     // swap: a third), the swap on A's phrase boundary (its middle half a beat before, B's bass full on the downbeat).
     expect(q.bassSwaps.map((b) => b.index)).toEqual(result.transitions.filter((t) => t.style === 'blend').map((t) => t.index));

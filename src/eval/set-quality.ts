@@ -68,6 +68,9 @@ export interface SetQuality {
   maxIbiJumpVsSourcePct: number;
   /** The same, track by track, with the largest change between the same beats in the source itself. */
   ibiByTrack: TrackIbi[];
+  /** Integrated loudness (LUFS) of the whole set, and of each track where it plays alone (between transitions). */
+  integratedLufs: number;
+  bodyLufs: { title: string; lufs: number }[];
   /** The bass swap of each blend, measured on the decks as played. */
   bassSwaps: BassSwap[];
 }
@@ -327,6 +330,13 @@ export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], t
   const timing = await stretchTiming(tracks, transitions, stems, targetLufs);
   const loudness = transitionLoudness(loud.shortTerm(), transitions, stems);
   const ibi = await ibiContinuity(mono, tracks, transitions, durationSec, targetLufs);
+  const bodyLufs = tracks.map((track, k) => {
+    const from = transitions.find((x) => x.index === k - 1)?.endSec ?? 0;
+    const to = transitions.find((x) => x.index === k)?.startSec ?? durationSec;
+    const meter = new LoudnessMeter(MIX_RATE, 2);
+    meter.push(stereo.subarray(Math.round(from * MIX_RATE) * 2, Math.round(to * MIX_RATE) * 2));
+    return { title: track.title, lufs: meter.integrated() };
+  });
   const bassSwaps: BassSwap[] = [];
   for (const tr of transitions.filter((x) => x.style === 'blend')) {
     const stem = stems.find((x) => x.index === tr.index)!;
@@ -348,6 +358,8 @@ export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], t
     maxIbiJumpPct: Math.max(0, ...ibi.map((t) => t.maxJumpPct)),
     maxIbiJumpVsSourcePct: Math.max(0, ...ibi.map((t) => t.maxVsSourcePct)),
     ibiByTrack: ibi,
+    integratedLufs: loud.integrated(),
+    bodyLufs,
     bassSwaps,
   };
 }
