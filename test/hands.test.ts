@@ -16,6 +16,7 @@ import { renderTransition } from '../src/audio/transition-render.ts';
 import { TransitionRenderer } from '../src/audio/transition-renderer.ts';
 import { decodeWavInterleaved } from '../src/audio/wav.ts';
 import { mixSet } from '../src/cli/mix-command.ts';
+import { lowBand } from '../src/eval/fine-onsets.ts';
 import { measureSet, stretchedDeckWindows } from '../src/eval/set-quality.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import type { SynthSection } from '../src/synth/track-synth.ts';
@@ -104,6 +105,24 @@ describe('transition planner', () => {
     expect(plan.style).toBe('echo-out');
     expect(plan.tempo).toBe(1);
     expect(plan.schedule).toEqual([]);
+  });
+
+  it('echoes out without A\'s bass: the echo of its last beat is high-passed, so B\'s bass comes in alone', async () => {
+    const plan = planTransition(tracks[0]!, variant(tracks[1]!, { bpm: 140 }));
+    const a = tracks[0]!.analysis;
+    const job = { plan, from: { file: tracks[0]!.file, gain: 1, bpm: a.bpm }, to: { file: tracks[1]!.file, gain: 1, bpm: 140 } };
+    const echo = await renderTransition({ ...job, solo: 'from', soloThroughEq: true });
+    // A's last beat, decoded as the echo was fed, against its echo over the two beats after the exit.
+    const beat = Math.round((60 / a.bpm) * MIX_RATE);
+    const deck = new DeckReader({ file: tracks[0]!.file, fromSec: plan.exitSec - beat / MIX_RATE, gain: 1 });
+    const last = toMono(await deck.read(beat), 2);
+    deck.close();
+    const tail = toMono(echo.pcm.subarray(Math.round(0.01 * MIX_RATE) * 2, 2 * beat * 2), 2);
+    const db = (x: Float32Array) => 10 * Math.log10(x.reduce((e, v) => e + v * v, 0) / x.length + 1e-20);
+    const bassShare = (x: Float32Array) => db(lowBand(x, MIX_RATE, 100)) - db(x);
+    console.log(`echo-out: bass share of A's last beat ${bassShare(last).toFixed(1)} dB, of its echo ${bassShare(tail).toFixed(1)} dB`);
+    expect(db(tail)).toBeGreaterThan(db(last) - 20);
+    expect(bassShare(tail)).toBeLessThan(bassShare(last) - 20);
   });
 
   it('does not beat-match tracks played by hand: a drifting grid, or attacks that stray from a steady one', () => {

@@ -1,4 +1,5 @@
-import { ThreeBandEq } from './band-splitter.ts';
+import { LOW_MID_HZ, ThreeBandEq } from './band-splitter.ts';
+import { Biquad } from './biquad.ts';
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from './deck-reader.ts';
 import { cosineFadeOut } from './fades.ts';
 import { LoudnessRider } from './loudness-rider.ts';
@@ -184,9 +185,14 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
       const eq = deckEqs();
       await ready(0);
       if (delay) {
-        // Prime the echo with A's last beat.
+        // Prime the echo with A's last beat, its bass and kick cut (the low band's high-pass): B's bass comes in on
+        // its first downbeat, and an echoed kick off the beat under it would flam.
+        const cut = Array.from({ length: MIX_CHANNELS }, () => [Biquad.highpass(LOW_MID_HZ, MIX_RATE), Biquad.highpass(LOW_MID_HZ, MIX_RATE)] as const);
         for (let i = 0; i < preFrames; i++) {
-          for (let c = 0; c < MIX_CHANNELS; c++) delay[delayPos * MIX_CHANNELS + c] = 0.6 * a[i * MIX_CHANNELS + c]! + ECHO_FEEDBACK * delay[delayPos * MIX_CHANNELS + c]!;
+          for (let c = 0; c < MIX_CHANNELS; c++) {
+            const [h1, h2] = cut[c]!;
+            delay[delayPos * MIX_CHANNELS + c] = 0.6 * h2.process(h1.process(a[i * MIX_CHANNELS + c]!)) + ECHO_FEEDBACK * delay[delayPos * MIX_CHANNELS + c]!;
+          }
           delayPos = (delayPos + 1) % delayFrames;
         }
       }
