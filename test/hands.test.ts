@@ -236,6 +236,47 @@ describe('the stretched deck', () => {
   });
 });
 
+describe('half- and double-time pairs', () => {
+  it('mixes 86 BPM into 170 BPM at double time: beat-aligned, B\'s drop and ramp counted in its own bars', async () => {
+    const pool = new AnalyzerPool({ size: 2 });
+    const made = await Promise.all(
+      // A without a breakdown, so that its exit has a beat to match: its outro.
+      [{ bpm: 86, key: 'A', seed: 31, sections: EDIT.filter((x) => x.label !== 'breakdown') }, { bpm: 170, key: 'E', seed: 32, sections: EDIT }].map(async (r, i) => {
+        const file = path.join(tmp.dir, `octave-${i}.wav`);
+        await writeSynthTrack(file, { ...r, scale: 'minor' });
+        return { id: `octave-${i}`, file, title: `octave-${i}`, analysis: await pool.analyze(file) };
+      }),
+    );
+    await pool.close();
+    const [a, b] = made as [PlannedTrack, PlannedTrack];
+    expect(a.analysis.bpm).toBeCloseTo(86, 0);
+    expect(b.analysis.bpm).toBeCloseTo(170, 0);
+    const plan = planTransition(a, b);
+    expect(plan.style).toBe('blend');
+    expect(plan.octave).toBe(true);
+    expect(plan.tempo).toBeCloseTo((2 * a.analysis.bpm) / b.analysis.bpm, 4);
+    // B's intro and build (24 of its bars, 12 of A's) are its runway: the overlap ends before B's drop.
+    const firstDrop = b.analysis.segments.find((x) => x.label === 'drop')!;
+    const overlapEndInB = plan.entrySec + plan.overlapSec * plan.tempo;
+    expect(overlapEndInB).toBeLessThanOrEqual(b.analysis.downbeats[firstDrop.startBar]! + 0.05);
+    expect(plan.overlapBars).toBe(8);
+    expect(plan.explanation).toMatch(/^8-bar EQ blend: 8A→9A \(adjacent\), B stretched \+1\.\d % at double time/);
+
+    const scorer = await MixScorer.load();
+    const result = await mixSet([a, b], path.join(tmp.dir, 'octave-set.wav'), 'queue', -14, scorer);
+    await scorer.close();
+    const q = await measureSet(decodeWavInterleaved(readFileSync(path.join(tmp.dir, 'octave-set.wav'))).stereo, result.tracks, result.transitions, -14);
+    console.log(`double time: ${q.overlaps[0]?.beatsCompared} beats, phase median ${q.phaseMedianMs.toFixed(2)} ms, max ${q.phaseMaxMs.toFixed(2)} ms; IBI ${q.maxIbiJumpPct.toFixed(2)} %; bass both in ${q.bassSwaps[0]?.bothInSec.toFixed(3)} s`);
+    expect(q.overlaps[0]!.beatsCompared).toBeGreaterThanOrEqual(16);
+    expect(q.phaseMedianMs).toBeLessThanOrEqual(5);
+    expect(q.phaseMaxMs).toBeLessThanOrEqual(20);
+    expect(q.maxIbiJumpPct).toBeLessThanOrEqual(1.5);
+    expect(q.truePeakDb).toBeLessThanOrEqual(-1);
+    expect(q.stretchTiming[0]!.overlapMaxMs).toBeLessThan(1);
+    expect(q.bassSwaps[0]!.bothInSec).toBeLessThan(0.5 * (60 / a.analysis.bpm));
+  });
+});
+
 describe('set engine', () => {
   it('renders a continuous set whose overlaps are beat-aligned, with a bass swap, no tempo jump, no gap and true peak ≤ -1 dBTP', async () => {
     const scorer = await MixScorer.load();

@@ -88,7 +88,10 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack): Transition
   const match = tempoMatch(a.bpm, b.bpm);
   const stretch = Math.abs(match.stretchPct);
   const keysMatter = Math.min(a.keyStrength, b.keyStrength) >= 0.6;
-  const { aBars, bBars } = runway(a, exitBar, b, entryBar);
+  const { aBars, bBars: bOwnBars } = runway(a, exitBar, b, entryBar);
+  // B's bars per bar of A once matched: 2 when B runs at double time, ½ at half time (the overlap is counted in A's).
+  const bPerA = b.bpm / match.matched;
+  const bBars = bOwnBars / bPerA;
 
   // Phrase-length overlaps; a track too short for even 8 bars (a clip, a sketch) gets a 4-bar one.
   let overlapBars = [32, 16, 8, 4].find((n) => n <= aBars && n <= Math.max(bBars, 8)) ?? 0;
@@ -98,7 +101,7 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack): Transition
     hasDrops(a) &&
     hasDrops(b) &&
     Array.from({ length: bars }, (_, i) => labelAt(a.segments, exitBar + i) === 'drop').some(Boolean) &&
-    Array.from({ length: bars }, (_, i) => labelAt(b.segments, entryBar + i) === 'drop').some(Boolean);
+    Array.from({ length: Math.ceil(bars * bPerA) }, (_, i) => labelAt(b.segments, entryBar + i) === 'drop').some(Boolean);
   // Never a drop over a drop: shorten the overlap until it no longer lays one drop over the other.
   while (overlapBars > 4 && dropOverDrop(overlapBars)) overlapBars /= 2;
   const clashingDrops = overlapBars > 0 && dropOverDrop(overlapBars);
@@ -128,7 +131,8 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack): Transition
     reasons.push(`a ${stretch.toFixed(1)} % stretch is audible over a long blend, so a short filter fade`);
   } else {
     style = 'blend';
-    reasons.push(`${overlapBars}-bar EQ blend: ${a.camelot}→${b.camelot} (${relation}), B stretched ${match.stretchPct >= 0 ? '+' : ''}${match.stretchPct.toFixed(1)} %`);
+    const octave = match.octave ? ` at ${bPerA > 1 ? 'double' : 'half'} time` : '';
+    reasons.push(`${overlapBars}-bar EQ blend: ${a.camelot}→${b.camelot} (${relation}), B stretched ${match.stretchPct >= 0 ? '+' : ''}${match.stretchPct.toFixed(1)} %${octave}`);
   }
 
   const beatSecA = 60 / a.bpm;
@@ -140,7 +144,7 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack): Transition
   const entrySec = b.downbeats[entryBar]!;
   // Ramp back to B's own tempo, one small step per beat: 8 bars, or 16 when the stretch is over 3 %.
   // A clip too short for the whole ramp ramps over what it has (the steps stay well under 1.5 % per beat).
-  const barsAfterOverlap = b.downbeats.length - entryBar - overlapBars - 1;
+  const barsAfterOverlap = b.downbeats.length - entryBar - Math.round(overlapBars * bPerA) - 1;
   const rampBars = beatMatched && Math.abs(tempo - 1) > 1e-4 ? Math.max(2, Math.min(Math.abs(tempo - 1) > 0.03 ? 16 : 8, barsAfterOverlap)) : 0;
   // B consumes `tempo` seconds of its own time per second of the set.
   const overlapInputSec = overlapSec * tempo;

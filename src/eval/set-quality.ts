@@ -125,8 +125,22 @@ async function renderStems(tracks: PlannedTrack[], transitions: TransitionReport
   return out;
 }
 
+/**
+ * How strong each track's kick is on its beats, over the whole track (the median): the reference for "this beat has a
+ * kick" in an overlap, which may lie wholly in a kickless breakdown (then there are no beats there to misalign).
+ */
+async function kickReferences(tracks: PlannedTrack[], targetLufs: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const track of tracks) {
+    const source = await decodeMono(track, loudnessGain(track.analysis.loudnessLufs, targetLufs));
+    const kicks = fineOnsetEnvelope(lowBand(source, MIX_RATE), BLOCK);
+    out.push(median(track.analysis.beats.map((t) => snapOnset(kicks, STEP, t, SNAP_WINDOW).strength)));
+  }
+  return out;
+}
+
 /** Beat alignment of the two decks in each beat-matched overlap: each deck's beats found in its own solo render. */
-function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionReport[], stems: Stems[]): OverlapAlignment[] {
+function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionReport[], stems: Stems[], kickRefs: number[]): OverlapAlignment[] {
   const out: OverlapAlignment[] = [];
   for (const tr of transitions) {
     if (tr.style !== 'blend' && tr.style !== 'filter-fade') continue;
@@ -147,8 +161,8 @@ function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionReport[
       .filter((t) => t < tr.plan.overlapSec - 0.05);
     const errors: number[] = [];
     const kickAt = (env: Float32Array, t: number) => snapOnset(env, STEP, t, SNAP_WINDOW).strength;
-    const thresholdA = 0.5 * median(beatsA.map((t) => kickAt(kickA, t)));
-    const thresholdB = 0.5 * median(beatsB.map((t) => kickAt(kickB, t)));
+    const thresholdA = 0.5 * kickRefs[tr.index]!;
+    const thresholdB = 0.5 * kickRefs[tr.index + 1]!;
     for (const ta of beatsA) {
       const tb = beatsB.find((x) => Math.abs(x - ta) < 0.03);
       if (tb === undefined || ta < SNAP_WINDOW) continue;
@@ -326,7 +340,7 @@ export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], t
   const mono = toMono(stereo, 2);
   const durationSec = mono.length / MIX_RATE;
   const stems = await renderStems(tracks, transitions, targetLufs);
-  const overlaps = overlapAlignment(tracks, transitions, stems);
+  const overlaps = overlapAlignment(tracks, transitions, stems, await kickReferences(tracks, targetLufs));
   const timing = await stretchTiming(tracks, transitions, stems, targetLufs);
   const loudness = transitionLoudness(loud.shortTerm(), transitions, stems);
   const ibi = await ibiContinuity(mono, tracks, transitions, durationSec, targetLufs);
