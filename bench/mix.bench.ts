@@ -59,6 +59,9 @@ function printQuality(name: string, q: SetQuality, report: MixReport): void {
   for (const b of q.bassSwaps) {
     console.log(`  transition ${b.index}: bass swap ${b.crossoverBeats.toFixed(2)} beats after A's phrase boundary; both basslines above half level for ${(b.bothInSec * 1000).toFixed(0)} ms (${b.windows} windows of ⅛ beat)`);
   }
+  for (const h of q.harmonyFades) {
+    console.log(`  transition ${h.index}: filter fade keeps the harmonies apart: both decks' mids above half level for ${(h.bothInSec * 1000).toFixed(0)} ms (${h.windows} windows of ⅛ beat)`);
+  }
   const bodies = q.bodyLufs.map((b) => b.lufs).filter(Number.isFinite);
   console.log(`  integrated loudness: the set ${q.integratedLufs.toFixed(1)} LUFS, each track where it plays alone ${Math.min(...bodies).toFixed(1)}…${Math.max(...bodies).toFixed(1)} LUFS (target -14 for the set and for each whole track; a track alone is its louder middle)`);
   console.log(`  true peak ${q.truePeakDb.toFixed(2)} dBTP (target ≤ -1)`);

@@ -16,6 +16,7 @@ import { renderTransition } from '../src/audio/transition-render.ts';
 import { TransitionRenderer } from '../src/audio/transition-renderer.ts';
 import { decodeWavInterleaved } from '../src/audio/wav.ts';
 import { mixSet } from '../src/cli/mix-command.ts';
+import { measureBandHandover } from '../src/eval/band-handover.ts';
 import { lowBand } from '../src/eval/fine-onsets.ts';
 import { measureSet, stretchedDeckWindows } from '../src/eval/set-quality.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
@@ -98,6 +99,21 @@ describe('transition planner', () => {
     expect(plan.style).toBe('filter-fade');
     expect(plan.overlapBars).toBe(8);
     expect(plan.explanation).toContain('clash');
+  });
+
+  it('keeps the clashing harmonies apart in the rendered filter fade: the two decks\' mids barely meet', async () => {
+    const b = variant(tracks[1]!, { key: 'D#', scale: 'major', camelot: '5B', keyStrength: 0.9 });
+    const plan = planTransition(tracks[0]!, b);
+    expect(plan.style).toBe('filter-fade');
+    const job = { plan, from: { file: tracks[0]!.file, gain: 1, bpm: tracks[0]!.analysis.bpm }, to: { file: b.file, gain: 1, bpm: b.analysis.bpm } };
+    const take = async (solo: 'from' | 'to') => {
+      const [eq, open] = await Promise.all([renderThroughJunction({ ...job, solo, soloThroughEq: true }), renderThroughJunction({ ...job, solo })]);
+      return { eq: eq.pcm, open: open.pcm };
+    };
+    const mids = measureBandHandover(0, 'mids', plan, tracks[0]!, await take('from'), await take('to'));
+    console.log(`filter fade: mids both above half level ${(mids.bothInSec * 1000).toFixed(0)} ms over ${mids.windows} windows`);
+    expect(mids.windows).toBeGreaterThan(100);
+    expect(mids.bothInSec).toBeLessThan(0.25 * (60 / tracks[0]!.analysis.bpm));
   });
 
   it('echoes out when the tempi are too far apart to stretch', () => {

@@ -8,8 +8,8 @@ import { transitionSpan } from '../audio/transition-render.ts';
 import type { PlannedTrack, TransitionPlan } from '../audio/transition-plan.ts';
 import { TruePeakMeter } from '../audio/true-peak.ts';
 import type { TransitionJob } from '../audio/transition-render.ts';
-import { measureBassSwap } from './bass-swap.ts';
-import type { BassSwap } from './bass-swap.ts';
+import { measureBandHandover } from './band-handover.ts';
+import type { BandHandover } from './band-handover.ts';
 import { toMono } from '../audio/pcm.ts';
 import { median } from '../audio/stats.ts';
 import { deckTimingMs } from './deck-timing.ts';
@@ -72,7 +72,9 @@ export interface SetQuality {
   integratedLufs: number;
   bodyLufs: { title: string; lufs: number }[];
   /** The bass swap of each blend, measured on the decks as played. */
-  bassSwaps: BassSwap[];
+  bassSwaps: BandHandover[];
+  /** How far each filter fade keeps the two harmonies (the mids) apart, measured the same way. */
+  harmonyFades: BandHandover[];
 }
 
 export interface TrackIbi {
@@ -351,12 +353,14 @@ export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], t
     meter.push(stereo.subarray(Math.round(from * MIX_RATE) * 2, Math.round(to * MIX_RATE) * 2));
     return { title: track.title, lufs: meter.integrated() };
   });
-  const bassSwaps: BassSwap[] = [];
-  for (const tr of transitions.filter((x) => x.style === 'blend')) {
+  // The bass handed over in blends; the harmony kept apart in filter fades.
+  const handovers: BandHandover[] = [];
+  for (const tr of transitions.filter((x) => x.style === 'blend' || x.style === 'filter-fade')) {
     const stem = stems.find((x) => x.index === tr.index)!;
     const job = { ...jobOf(tr, tracks, targetLufs), soloThroughEq: true };
     const [eqA, eqB] = await Promise.all([renderThroughJunction({ ...job, solo: 'from' }), renderThroughJunction({ ...job, solo: 'to' })]);
-    bassSwaps.push(measureBassSwap(tr.index, tr.plan, tracks[tr.index]!, { eq: eqA.pcm, open: stem.a }, { eq: eqB.pcm, open: stem.b }));
+    const band = tr.style === 'blend' ? 'bass' : 'mids';
+    handovers.push(measureBandHandover(tr.index, band, tr.plan, tracks[tr.index]!, { eq: eqA.pcm, open: stem.a }, { eq: eqB.pcm, open: stem.b }));
   }
   const allAbs = overlaps.flatMap((o) => o.errorsMs.map(Math.abs));
   return {
@@ -374,6 +378,7 @@ export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], t
     ibiByTrack: ibi,
     integratedLufs: loud.integrated(),
     bodyLufs,
-    bassSwaps,
+    bassSwaps: handovers.filter((h) => h.band === 'bass'),
+    harmonyFades: handovers.filter((h) => h.band === 'mids'),
   };
 }
