@@ -253,7 +253,7 @@ describe('the stretched deck', () => {
 });
 
 describe('half- and double-time pairs', () => {
-  it('mixes 86 BPM into 170 BPM at double time: beat-aligned, B\'s drop and ramp counted in its own bars', async () => {
+  it('mixes 86 BPM into 170 BPM at double time, beat-aligned, B\'s drop and ramp counted in its own bars (and plans the way back at half time)', async () => {
     const pool = new AnalyzerPool({ size: 2 });
     const made = await Promise.all(
       // A without a breakdown, so that its exit has a beat to match: its outro.
@@ -277,6 +277,11 @@ describe('half- and double-time pairs', () => {
     expect(overlapEndInB).toBeLessThanOrEqual(b.analysis.downbeats[firstDrop.startBar]! + 0.05);
     expect(plan.overlapBars).toBe(8);
     expect(plan.explanation).toMatch(/^8-bar EQ blend: 8A→9A \(adjacent\), B stretched \+1\.\d % at double time/);
+    // And the other way, 170 into 86 at half time: B's bars are twice A's, so its ramp spans fewer of them.
+    const back = planTransition(b, a);
+    expect(back.octave).toBe(true);
+    expect(back.tempo).toBeCloseTo(b.analysis.bpm / (2 * a.analysis.bpm), 4);
+    expect(back.explanation).toMatch(/ at half time; then B ramps back to 86\.0 BPM over 8 bars$/);
 
     const scorer = await MixScorer.load();
     const result = await mixSet([a, b], path.join(tmp.dir, 'octave-set.wav'), 'queue', -14, scorer);
