@@ -16,9 +16,9 @@ export interface DeckGains {
  * EQ and volume of both decks at `t` seconds into the transition, by style. Blend: B's highs and mids come in over
  * the first half while its bass stays out; the basslines swap over the beat before the plan's swap bar, a phrase
  * boundary, so B's bass is full on its downbeat (never two at full level); A's mids then highs leave over the
- * second half. Filter fade: A is swept out from the bottom up
- * while B enters from the top down, so the two harmonies barely meet. Echo-out and cut: A stops dead on the downbeat
- * (its echo is added by the renderer) and B is at full level from its first downbeat.
+ * second half. Filter fade: A is swept out from the bottom up while B enters from the top down, so the two harmonies
+ * barely meet. Echo-out and cut: A stops dead on the downbeat (its echo is added by the renderer) and B is at full
+ * level from its first downbeat.
  */
 export function transitionGains(plan: TransitionPlan, t: number, beatSec: number): DeckGains {
   const bar = beatSec * 4;

@@ -30,7 +30,7 @@ export interface TransitionJob {
   to: DeckSource;
   /** Render one deck alone, at full level with the EQ open (measurement: each deck's beats in its own audio). */
   solo?: 'from' | 'to';
-  /** With `solo`: the deck through its transition EQ and gains rather than open (measurement: the bass swap). */
+  /** With `solo`: the deck through its transition EQ and gains rather than open (measurement: how bands hand over). */
   soloThroughEq?: boolean;
   /** Render B's ramp back to its own tempo too, rather than leave it to be streamed (the way it was: comparisons). */
   rampAhead?: boolean;

@@ -128,17 +128,12 @@ async function renderStems(tracks: PlannedTrack[], transitions: TransitionReport
 }
 
 /**
- * How strong each track's kick is on its beats, over the whole track (the median): the reference for "this beat has a
+ * How strong a track's kick is on its beats, over the whole track (the median): the reference for "this beat has a
  * kick" in an overlap, which may lie wholly in a kickless breakdown (then there are no beats there to misalign).
  */
-async function kickReferences(tracks: PlannedTrack[], targetLufs: number): Promise<number[]> {
-  const out: number[] = [];
-  for (const track of tracks) {
-    const source = await decodeMono(track, loudnessGain(track.analysis.loudnessLufs, targetLufs));
-    const kicks = fineOnsetEnvelope(lowBand(source, MIX_RATE), BLOCK);
-    out.push(median(track.analysis.beats.map((t) => snapOnset(kicks, STEP, t, SNAP_WINDOW).strength)));
-  }
-  return out;
+function kickReference(source: Float32Array, beats: number[]): number {
+  const kicks = fineOnsetEnvelope(lowBand(source, MIX_RATE), BLOCK);
+  return median(beats.map((t) => snapOnset(kicks, STEP, t, SNAP_WINDOW).strength));
 }
 
 /** Beat alignment of the two decks in each beat-matched overlap: each deck's beats found in its own solo render. */
@@ -282,11 +277,12 @@ function alignBeat(setEnv: Float32Array, srcEnv: Float32Array, srcSec: number, s
  * alignment is exact where an onset detector would be fooled by snare rolls and basslines); consecutive
  * inter-beat intervals are then compared. Beats whose alignment is weak (silence, breakdown pads) are left out.
  */
-async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transitions: TransitionReport[], durationSec: number, targetLufs: number): Promise<TrackIbi[]> {
+async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transitions: TransitionReport[], durationSec: number, targetLufs: number): Promise<{ ibi: TrackIbi[]; kickRefs: number[] }> {
   const setEnv = alignmentEnvelope(mono, MIX_RATE, BLOCK);
   // Only beats that carry a kick are placed: without one (breakdowns, pads) nothing in the audio marks the beat.
   const kickEnv = fineOnsetEnvelope(lowBand(mono, MIX_RATE), BLOCK);
   const out: TrackIbi[] = [];
+  const kickRefs: number[] = [];
   for (let k = 0; k < tracks.length; k++) {
     let checked = 0;
     let maxJump = 0;
@@ -294,6 +290,7 @@ async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transit
     let maxSource = 0;
     const track = tracks[k]!;
     const source = await decodeMono(track, loudnessGain(track.analysis.loudnessLufs, targetLufs));
+    kickRefs.push(kickReference(source, track.analysis.beats));
     const srcEnv = alignmentEnvelope(source, MIX_RATE, BLOCK);
     const map = setTimeOfTrack(k, transitions, tracks);
     const prev = transitions.find((x) => x.index === k - 1);
@@ -321,7 +318,7 @@ async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transit
     }
     out.push({ title: track.title, checked, maxJumpPct: maxJump, maxVsSourcePct: maxVsSource, sourceMaxJumpPct: maxSource });
   }
-  return out;
+  return { ibi: out, kickRefs };
 }
 
 /** A whole track as the set's decks play it (48 kHz, loudness gain), mono; its length comes from the analysis. */
@@ -342,10 +339,11 @@ export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], t
   const mono = toMono(stereo, 2);
   const durationSec = mono.length / MIX_RATE;
   const stems = await renderStems(tracks, transitions, targetLufs);
-  const overlaps = overlapAlignment(tracks, transitions, stems, await kickReferences(tracks, targetLufs));
+  // Each source is decoded once, for its beats' timing in the set and for how strong its kick usually is.
+  const { ibi, kickRefs } = await ibiContinuity(mono, tracks, transitions, durationSec, targetLufs);
+  const overlaps = overlapAlignment(tracks, transitions, stems, kickRefs);
   const timing = await stretchTiming(tracks, transitions, stems, targetLufs);
   const loudness = transitionLoudness(loud.shortTerm(), transitions, stems);
-  const ibi = await ibiContinuity(mono, tracks, transitions, durationSec, targetLufs);
   const bodyLufs = tracks.map((track, k) => {
     const from = transitions.find((x) => x.index === k - 1)?.endSec ?? 0;
     const to = transitions.find((x) => x.index === k)?.startSec ?? durationSec;
