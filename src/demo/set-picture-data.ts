@@ -16,9 +16,10 @@ export function setPictureData(title: string, tracks: PlannedTrack[], transition
     const start = prev ? prev.startSec : 0;
     const end = next ? next.startSec + next.plan.overlapSec : durationSec;
     spans.push({ startSec: start, endSec: end, title: track.title });
-    // Audible tempo: this track's from the previous bass swap to the next one.
-    const from = prev ? prev.startSec + prev.plan.bassSwapBar * 4 * (60 / tracks[k - 1]!.analysis.bpm) : 0;
-    const to = next ? next.startSec + next.plan.bassSwapBar * 4 * (60 / track.analysis.bpm) : durationSec;
+    // The audible track: this one from the middle of the previous overlap to the middle of the next (where the
+    // incoming deck's mids and highs are full; an 8-bar blend's last bars are the outgoing track's fading end).
+    const from = prev ? prev.startSec + (prev.plan.overlapBars / 2) * 4 * (60 / tracks[k - 1]!.analysis.bpm) : 0;
+    const to = next ? next.startSec + (next.plan.overlapBars / 2) * 4 * (60 / track.analysis.bpm) : durationSec;
     const beats = track.analysis.beats.map(map);
     for (let i = 1; i < beats.length; i++) {
       if (beats[i]! < from || beats[i]! > to) continue;
