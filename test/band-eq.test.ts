@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ThreeBandEq } from '../src/audio/band-splitter.ts';
+import { HighPassSweep } from '../src/audio/high-pass-sweep.ts';
 
 const RATE = 48_000;
 
@@ -37,5 +38,37 @@ describe('three-band EQ', () => {
     expect(Math.abs(gainDb(10_000, 0, 0, 1))).toBeLessThan(0.1);
     expect(Math.abs(gainDb(50, 0.5, 1, 1) + 6.02)).toBeLessThan(0.2);
     expect(Math.abs(gainDb(8000, 0, 0, 0.5) + 6.02)).toBeLessThan(0.2);
+  });
+});
+
+describe('high-pass sweep', () => {
+  /** Level (dB) of a sine at `hz` through the filter at `cutoffHz`, once settled. */
+  function sweepDb(hz: number, cutoffHz: number, wet: number): number {
+    const n = RATE / 2;
+    const x = Float64Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * hz * i) / RATE));
+    const y = x.slice();
+    const filter = new HighPassSweep(RATE);
+    filter.setCutoff(cutoffHz);
+    filter.process(y, n, wet);
+    let ex = 0;
+    let ey = 0;
+    for (let i = n / 2; i < n; i++) {
+      ex += x[i]! ** 2;
+      ey += y[i]! ** 2;
+    }
+    return 10 * Math.log10(ey / ex);
+  }
+
+  it('is 24 dB/octave: −6 dB at the cutoff, −48 dB two octaves under, the top untouched', () => {
+    expect(Math.abs(sweepDb(1000, 1000, 1) + 6.02)).toBeLessThan(0.2);
+    expect(sweepDb(250, 1000, 1)).toBeLessThan(-46);
+    expect(Math.abs(sweepDb(8000, 1000, 1))).toBeLessThan(0.1);
+  });
+
+  it('is the input when dry', () => {
+    const x = Float64Array.from({ length: 4800 }, (_, i) => Math.sin(i / 7) * 0.5);
+    const y = x.slice();
+    new HighPassSweep(RATE).process(y, y.length, 0);
+    expect(Array.from(y)).toEqual(Array.from(x));
   });
 });

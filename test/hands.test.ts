@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MixScorer } from '../src/ai/mix-scorer.ts';
 import type { TrackAnalysis } from '../src/audio/analysis-types.ts';
 import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
+import { Biquad } from '../src/audio/biquad.ts';
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from '../src/audio/deck-reader.ts';
 import { concatSamples, toMono } from '../src/audio/pcm.ts';
 import { SetEngine, setStartSec } from '../src/audio/set-engine.ts';
@@ -101,7 +102,7 @@ describe('transition planner', () => {
     expect(plan.explanation).toContain('clash');
   });
 
-  it('keeps the clashing harmonies apart in the rendered filter fade: the two decks\' mids barely meet', async () => {
+  it('sweeps A out through a high-pass in the rendered filter fade, keeping the clashing harmonies apart: the two decks\' mids barely meet', async () => {
     const b = variant(tracks[1]!, { key: 'D#', scale: 'major', camelot: '5B', keyStrength: 0.9 });
     const plan = planTransition(tracks[0]!, b);
     expect(plan.style).toBe('filter-fade');
@@ -110,10 +111,32 @@ describe('transition planner', () => {
       const [eq, open] = await Promise.all([renderThroughJunction({ ...job, solo, soloThroughEq: true }), renderThroughJunction({ ...job, solo })]);
       return { eq: eq.pcm, open: open.pcm };
     };
-    const mids = measureBandHandover(0, 'mids', plan, tracks[0]!, await take('from'), await take('to'));
-    console.log(`filter fade: mids both above half level ${(mids.bothInSec * 1000).toFixed(0)} ms over ${mids.windows} windows`);
+    const deckA = await take('from');
+    const mids = measureBandHandover(0, 'mids', plan, tracks[0]!, deckA, await take('to'));
     expect(mids.windows).toBeGreaterThan(100);
     expect(mids.bothInSec).toBeLessThan(0.25 * (60 / tracks[0]!.analysis.bpm));
+
+    // A leaves through a swept high-pass: each frequency band when the cutoff passes it, not a band at a time.
+    const beat = Math.round((60 / tracks[0]!.analysis.bpm) * MIX_RATE);
+    const band = (stereo: Float32Array, lo: number, hi: number) => {
+      const f = [Biquad.highpass(lo, MIX_RATE), Biquad.highpass(lo, MIX_RATE), Biquad.lowpass(hi, MIX_RATE), Biquad.lowpass(hi, MIX_RATE)];
+      return toMono(stereo.subarray(0, Math.round(plan.overlapSec * MIX_RATE) * 2), 2).map((x) => f.reduce((v, q) => q.process(v), x));
+    };
+    /** The first beat of the overlap where A's band, as played, is under half of itself with the filter open. */
+    const leaves = (lo: number, hi: number): number => {
+      const [played, open] = [band(deckA.eq, lo, hi), band(deckA.open, lo, hi)];
+      const energy = (x: Float32Array, k: number) => x.subarray(k * beat, (k + 1) * beat).reduce((e, v) => e + v * v, 0);
+      for (let k = 0; k < played.length / beat - 1; k++) if (energy(played, k) < 0.25 * energy(open, k)) return k;
+      return Infinity;
+    };
+    const [at500, at1500, at5000] = [leaves(400, 630), leaves(1200, 1900), leaves(4000, 6300)];
+    console.log(`filter fade: mids both above half level ${(mids.bothInSec * 1000).toFixed(0)} ms; A's bands leave at beats ${at500} (500 Hz), ${at1500} (1.5 kHz), ${at5000} (5 kHz) of ${plan.overlapBars * 4}`);
+    expect(at1500 - at500).toBeGreaterThanOrEqual(4);
+    expect(at5000 - at1500).toBeGreaterThanOrEqual(2);
+    // Brought in from dry: where the fade starts, A is its body's continuation.
+    let worst = 0;
+    for (let i = 0; i < 480; i++) worst = Math.max(worst, Math.abs(deckA.eq[i]! - deckA.open[i]!));
+    expect(worst).toBeLessThan(1e-3);
   });
 
   it('echoes out when the tempi are too far apart to stretch', () => {

@@ -1,10 +1,12 @@
 import { LOW_MID_HZ, ThreeBandEq } from './band-splitter.ts';
 import { Biquad } from './biquad.ts';
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from './deck-reader.ts';
+import { HighPassSweep } from './high-pass-sweep.ts';
 import { cosineFadeOut } from './fades.ts';
 import { LoudnessRider } from './loudness-rider.ts';
 import { inputAfter, isUnity, outputDuration } from './tempo-schedule.ts';
 import { transitionGains } from './transition-curves.ts';
+import type { DeckGains } from './transition-curves.ts';
 import type { TransitionPlan } from './transition-plan.ts';
 
 /** The new track's stretched head hands over to its plain body with this crossfade, so the seam cannot click. */
@@ -16,7 +18,7 @@ const GAIN_BLOCK_FRAMES = 32;
 /** The loudness rider's 100 ms blocks: the second mixing lane starts on one. */
 const RIDE_BLOCK_FRAMES = MIX_RATE / 10;
 const LANE_WARM_UP_FRAMES = Math.round(0.4 * MIX_RATE);
-const UNITY = { a: { low: 1, mid: 1, high: 1 }, b: { low: 1, mid: 1, high: 1 } };
+const UNITY: DeckGains = { a: { low: 1, mid: 1, high: 1 }, b: { low: 1, mid: 1, high: 1 } };
 
 export interface DeckSource {
   file: string;
@@ -152,6 +154,10 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
         if (!job.solo || job.soloThroughEq) g = transitionGains(plan, i0 / MIX_RATE, beatSecA);
         for (let c = 0; c < MIX_CHANNELS; c++) {
           const aOut = eq.a[c]!.processBlock(a, (preFrames + i0) * MIX_CHANNELS + c, MIX_CHANNELS, n, g.a.low, g.a.mid, g.a.high);
+          if (g.a.highPassHz !== undefined) {
+            eq.aFilter[c]!.setCutoff(g.a.highPassHz);
+            eq.aFilter[c]!.process(aOut, n, g.a.highPassWet ?? 1);
+          }
           const bOut = eq.b[c]!.processBlock(b, i0 * MIX_CHANNELS + c, MIX_CHANNELS, n, g.b.low, g.b.mid, g.b.high);
           for (let k = 0, o = (i0 - destFrame) * MIX_CHANNELS + c; k < n; k++, o += MIX_CHANNELS) {
             let sample = soloA ? aOut[k]! : soloB ? bOut[k]! : aOut[k]! + bOut[k]!;
@@ -245,9 +251,15 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
 interface DeckEqs {
   a: ThreeBandEq[];
   b: ThreeBandEq[];
+  /** A's high-pass filter, per channel (swept in a filter fade). */
+  aFilter: HighPassSweep[];
 }
 
-const deckEqs = (): DeckEqs => ({ a: [new ThreeBandEq(MIX_RATE), new ThreeBandEq(MIX_RATE)], b: [new ThreeBandEq(MIX_RATE), new ThreeBandEq(MIX_RATE)] });
+const deckEqs = (): DeckEqs => ({
+  a: [new ThreeBandEq(MIX_RATE), new ThreeBandEq(MIX_RATE)],
+  b: [new ThreeBandEq(MIX_RATE), new ThreeBandEq(MIX_RATE)],
+  aFilter: [new HighPassSweep(MIX_RATE), new HighPassSweep(MIX_RATE)],
+});
 
 /** How far a buffer is filled: waits for a frame to be in, or for its reader's failure. */
 class Progress {
