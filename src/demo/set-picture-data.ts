@@ -1,8 +1,24 @@
 import { transitionGains } from '../audio/transition-curves.ts';
+import type { BandGains } from '../audio/transition-curves.ts';
 import type { TransitionReport } from '../audio/set-engine.ts';
 import type { PlannedTrack } from '../audio/transition-plan.ts';
 import { setTimeOfTrack } from '../eval/set-quality.ts';
 import type { SetPictureData } from '../viz/set-picture.ts';
+
+/**
+ * A deck's band gains as heard: with its high-pass swept (a filter fade), each band also at the filter's gain in the
+ * band's middle (100 Hz, 800 Hz, 6 kHz; 24 dB/octave), so the picture shows the sweep climbing through the bands.
+ */
+function heard(g: BandGains): BandGains {
+  const cutoff = g.highPassHz;
+  if (cutoff === undefined) return g;
+  const wet = g.highPassWet ?? 1;
+  const pass = (hz: number) => {
+    const r4 = (hz / cutoff) ** 4;
+    return 1 - wet + (wet * r4) / (1 + r4);
+  };
+  return { low: g.low * pass(100), mid: g.mid * pass(800), high: g.high * pass(6000) };
+}
 
 /** What the picture shows, from the tracks in play order and the engine's transitions. */
 export function setPictureData(title: string, tracks: PlannedTrack[], transitions: TransitionReport[], durationSec: number): SetPictureData {
@@ -42,7 +58,8 @@ export function setPictureData(title: string, tracks: PlannedTrack[], transition
       const curves = Array.from({ length: 121 }, (_, i) => {
         const t = (i / 120) * length;
         const g = transitionGains(tr.plan, t, beat);
-        return { t, aLow: g.a.low, aMid: g.a.mid, aHigh: g.a.high, bLow: g.b.low, bMid: g.b.mid, bHigh: g.b.high };
+        const a = heard(g.a);
+        return { t, aLow: a.low, aMid: a.mid, aHigh: a.high, bLow: g.b.low, bMid: g.b.mid, bHigh: g.b.high };
       });
       return { startSec: tr.startSec, endSec: tr.endSec, label: `${tr.from.title} → ${tr.to.title}`, style: `${tr.style}, ${tr.overlapBars} bars`, curves };
     }),
