@@ -4,11 +4,11 @@ import { HighPassSweep } from '../src/audio/high-pass-sweep.ts';
 
 const RATE = 48_000;
 
-/** Level (dB) of a sine at `hz` through the EQ at the given gains, against the sine itself, once settled. */
-function gainDb(hz: number, gLow: number, gMid: number, gHigh: number): number {
+/** Level (dB) of half a second of a sine at `hz` through `filter`, against the sine itself, over its settled half. */
+function sineGainDb(hz: number, filter: (x: Float64Array) => ArrayLike<number>): number {
   const n = RATE / 2;
-  const x = Float32Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * hz * i) / RATE));
-  const y = new ThreeBandEq(RATE).processBlock(x, 0, 1, n, gLow, gMid, gHigh);
+  const x = Float64Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * hz * i) / RATE));
+  const y = filter(x.slice());
   let ex = 0;
   let ey = 0;
   for (let i = n / 2; i < n; i++) {
@@ -17,6 +17,10 @@ function gainDb(hz: number, gLow: number, gMid: number, gHigh: number): number {
   }
   return 10 * Math.log10(ey / ex);
 }
+
+/** Level (dB) of a sine at `hz` through the EQ at the given gains. */
+const gainDb = (hz: number, gLow: number, gMid: number, gHigh: number): number =>
+  sineGainDb(hz, (x) => new ThreeBandEq(RATE).processBlock(Float32Array.from(x), 0, 1, x.length, gLow, gMid, gHigh));
 
 describe('three-band EQ', () => {
   it('is the input exactly at unity gains', () => {
@@ -42,22 +46,14 @@ describe('three-band EQ', () => {
 });
 
 describe('high-pass sweep', () => {
-  /** Level (dB) of a sine at `hz` through the filter at `cutoffHz`, once settled. */
-  function sweepDb(hz: number, cutoffHz: number, wet: number): number {
-    const n = RATE / 2;
-    const x = Float64Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * hz * i) / RATE));
-    const y = x.slice();
-    const filter = new HighPassSweep(RATE);
-    filter.setCutoff(cutoffHz);
-    filter.process(y, n, wet);
-    let ex = 0;
-    let ey = 0;
-    for (let i = n / 2; i < n; i++) {
-      ex += x[i]! ** 2;
-      ey += y[i]! ** 2;
-    }
-    return 10 * Math.log10(ey / ex);
-  }
+  /** Level (dB) of a sine at `hz` through the filter at `cutoffHz`. */
+  const sweepDb = (hz: number, cutoffHz: number, wet: number): number =>
+    sineGainDb(hz, (y) => {
+      const filter = new HighPassSweep(RATE);
+      filter.setCutoff(cutoffHz);
+      filter.process(y, y.length, wet);
+      return y;
+    });
 
   it('is 24 dB/octave: −6 dB at the cutoff, −48 dB two octaves under, the top untouched', () => {
     expect(Math.abs(sweepDb(1000, 1000, 1) + 6.02)).toBeLessThan(0.2);
