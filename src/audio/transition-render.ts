@@ -1,5 +1,4 @@
-import { LOW_MID_HZ, ThreeBandEq } from './band-splitter.ts';
-import { Biquad } from './biquad.ts';
+import { ThreeBandEq } from './band-splitter.ts';
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from './deck-reader.ts';
 import { HighPassSweep } from './high-pass-sweep.ts';
 import { cosineFadeOut } from './fades.ts';
@@ -191,14 +190,11 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
       const eq = deckEqs();
       await ready(0);
       if (delay) {
-        // Prime the echo with A's last beat, its bass and kick cut (the low band's high-pass): B's bass comes in on
-        // its first downbeat, and an echoed kick off the beat under it would flam.
-        const cut = Array.from({ length: MIX_CHANNELS }, () => [Biquad.highpass(LOW_MID_HZ, MIX_RATE), Biquad.highpass(LOW_MID_HZ, MIX_RATE)] as const);
+        // Prime the echo with A's last beat through the EQ with its bass killed: B's bass comes in on its first
+        // downbeat, and an echoed kick off the beat under it would flam.
+        const lastBeat = Array.from({ length: MIX_CHANNELS }, (_, c) => Float64Array.from(new ThreeBandEq(MIX_RATE).processBlock(a, c, MIX_CHANNELS, preFrames, 0, 1, 1).subarray(0, preFrames)));
         for (let i = 0; i < preFrames; i++) {
-          for (let c = 0; c < MIX_CHANNELS; c++) {
-            const [h1, h2] = cut[c]!;
-            delay[delayPos * MIX_CHANNELS + c] = 0.6 * h2.process(h1.process(a[i * MIX_CHANNELS + c]!)) + ECHO_FEEDBACK * delay[delayPos * MIX_CHANNELS + c]!;
-          }
+          for (let c = 0; c < MIX_CHANNELS; c++) delay[delayPos * MIX_CHANNELS + c] = 0.6 * lastBeat[c]![i]! + ECHO_FEEDBACK * delay[delayPos * MIX_CHANNELS + c]!;
           delayPos = (delayPos + 1) % delayFrames;
         }
       }

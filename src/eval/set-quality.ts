@@ -105,7 +105,6 @@ interface Stems {
   b: Float32Array;
 }
 
-/** Each transition rendered once per deck, alone, at full level with the EQ open. */
 /** The renderer's job for a transition of the set, as the set engine gave it. */
 function jobOf(tr: TransitionReport, tracks: PlannedTrack[], targetLufs: number): TransitionJob {
   const a = tracks[tr.index]!;
@@ -117,6 +116,7 @@ function jobOf(tr: TransitionReport, tracks: PlannedTrack[], targetLufs: number)
   };
 }
 
+/** Each transition rendered once per deck, alone, at full level with the EQ open. */
 async function renderStems(tracks: PlannedTrack[], transitions: TransitionReport[], targetLufs: number): Promise<Stems[]> {
   const out: Stems[] = [];
   for (const tr of transitions) {
