@@ -1,4 +1,6 @@
 import type Keyv from 'keyv';
+import { openGuildStateBackend } from './guild-state-backend.ts';
+import type { GuildStateBackend, StoredGuildState } from './guild-state-backend.ts';
 import { openKeyv, storeTarget } from './open-keyv.ts';
 
 export interface PlaylistEntry {
@@ -73,31 +75,48 @@ function normalize(guildId: string, stored: Partial<GuildState> | undefined): Gu
   return { ...defaults, ...stored, guildId, settings: { ...defaults.settings, ...stored.settings } };
 }
 
+/** Conflicting writes in a row before an update gives up (each retry re-runs `fn` on the state that won). */
+export const UPDATE_ATTEMPTS = 50;
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * Each server's playlist, settings and history as one value per guild, so every update is one atomic write.
- * Updates to the same guild are serialized within this process; several processes sharing one store are not.
+ * A write goes through only if the guild's version is still the one its update read (compare-and-set), so any
+ * number of processes can share one store; within a process, updates to a guild also queue, so they rarely clash.
  */
 export class GuildStore {
-  private readonly keyv: Keyv;
+  private readonly backend: GuildStateBackend;
+  /** The keyv 'guild' namespace earlier versions kept the state in, read once per guild to import it. */
+  private readonly legacy: Keyv;
   private readonly chains = new Map<string, Promise<unknown>>();
 
-  private constructor(keyv: Keyv) {
-    this.keyv = keyv;
+  private constructor(backend: GuildStateBackend, legacy: Keyv) {
+    this.backend = backend;
+    this.legacy = legacy;
   }
 
   static async open(setting = process.env.MINIDJ_DB): Promise<GuildStore> {
-    return new GuildStore(await openKeyv(storeTarget(setting), 'guild'));
+    const target = storeTarget(setting);
+    const backend = await openGuildStateBackend(target);
+    try {
+      return new GuildStore(backend, await openKeyv(target, 'guild'));
+    } catch (error) {
+      await backend.close();
+      throw error;
+    }
   }
 
   /** The guild's state; defaults for a guild never seen. */
   async get(guildId: string): Promise<GuildState> {
-    return normalize(guildId, (await this.keyv.get(guildId)) as Partial<GuildState> | undefined);
+    return (await this.load(guildId)).state;
   }
 
   /**
-   * Runs `fn` on a copy of the current state after every earlier update to this guild has finished, and writes
-   * what it returns with `version` bumped. When the result equals the current state nothing is written, so a
-   * refused operation leaves the store (and `version`) exactly as it was. If `fn` throws, nothing is written.
+   * Runs `fn` on a copy of the current state after every earlier update to this guild in this process has finished,
+   * and writes what it returns with `version` bumped. If another process wrote first, `fn` runs again on its result.
+   * When the result equals the current state nothing is written, so a refused operation leaves the store (and
+   * `version`) exactly as it was. If `fn` throws, nothing is written.
    */
   update(guildId: string, fn: (state: GuildState) => GuildState | Promise<GuildState>): Promise<GuildState> {
     const previous = this.chains.get(guildId) ?? Promise.resolve();
@@ -111,17 +130,38 @@ export class GuildStore {
   }
 
   private async apply(guildId: string, fn: (state: GuildState) => GuildState | Promise<GuildState>): Promise<GuildState> {
-    const current = await this.get(guildId);
-    const proposed = await fn(structuredClone(current));
-    const next: GuildState = { ...proposed, guildId, version: current.version, history: proposed.history.slice(-HISTORY_LIMIT), transitions: proposed.transitions.slice(-TRANSITIONS_LIMIT) };
-    if (JSON.stringify(next) === JSON.stringify(current)) return current;
-    next.version = current.version + 1;
-    await this.keyv.set(guildId, next);
-    return next;
+    for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
+      const { state: current, stored } = await this.load(guildId);
+      const proposed = await fn(structuredClone(current));
+      const next: GuildState = { ...proposed, guildId, version: current.version, history: proposed.history.slice(-HISTORY_LIMIT), transitions: proposed.transitions.slice(-TRANSITIONS_LIMIT) };
+      if (JSON.stringify(next) === JSON.stringify(current)) return current;
+      next.version = current.version + 1;
+      if (await this.backend.write(guildId, stored?.version, { version: next.version, value: JSON.stringify(next) })) return next;
+      await pause(Math.random() * Math.min(2 ** attempt, 50));
+    }
+    throw new Error(`Guild ${guildId}: another process changed the state first ${UPDATE_ATTEMPTS} times in a row; the update was not written.`);
+  }
+
+  /** The stored state (undefined: none yet), importing the guild's legacy keyv value on first sight. */
+  private async load(guildId: string): Promise<{ state: GuildState; stored?: StoredGuildState }> {
+    const stored = await this.backend.read(guildId) ?? await this.importLegacy(guildId);
+    if (!stored) return { state: normalize(guildId, undefined) };
+    return { state: { ...normalize(guildId, JSON.parse(stored.value) as Partial<GuildState>), version: stored.version }, stored };
+  }
+
+  /** Copies the old value into the new store if no process has yet; either way returns the row now stored. */
+  private async importLegacy(guildId: string): Promise<StoredGuildState | undefined> {
+    const old = (await this.legacy.get(guildId)) as Partial<GuildState> | undefined;
+    if (!old) return undefined;
+    const imported = { version: typeof old.version === 'number' ? old.version : 0, value: JSON.stringify(old) };
+    if (await this.backend.write(guildId, undefined, imported)) return imported;
+    const winner = await this.backend.read(guildId);
+    if (!winner) throw new Error(`Guild ${guildId}: importing the stored state failed and left no row.`);
+    return winner;
   }
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.chains.values()]);
-    await this.keyv.disconnect();
+    await Promise.all([this.backend.close(), this.legacy.disconnect()]);
   }
 }
