@@ -11,6 +11,7 @@ import { ANALYZER_VERSION } from '../src/audio/analyzer-version.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { FeedbackStore } from '../src/db/feedback-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
+import { concurrentAdds, legacyEntry, writeLegacyGuildState } from './helpers/guild-races.ts';
 
 const onPath = (command: string): boolean => spawnSync('bash', ['-c', `command -v ${command}`]).status === 0;
 const hasRedis = onPath('redis-server');
@@ -167,6 +168,52 @@ for (const server of servers) {
       await guilds.close();
       expect((await analyses.get('h2'))?.sourceName).toBe('b.mp3');
       await analyses.close();
+    });
+
+    describe('two GuildStores on the server', () => {
+      let first: GuildStore;
+      let second: GuildStore;
+      beforeAll(async () => {
+        [first, second] = await Promise.all([GuildStore.open(running.url), GuildStore.open(running.url)]);
+      });
+      afterAll(async () => {
+        await Promise.all([first?.close(), second?.close()]);
+      });
+
+      it('lose none of 2 × 20 concurrent adds by different members', async () => {
+        const accepted = await Promise.all([
+          concurrentAdds(first, 'race-many', { tag: 'a', count: 20 }),
+          concurrentAdds(second, 'race-many', { tag: 'b', count: 20 }),
+        ]);
+        expect(accepted).toEqual([20, 20]);
+        const state = await first.get('race-many');
+        expect(state.playlist).toHaveLength(40);
+        expect(new Set(state.playlist.map((e) => e.hash)).size).toBe(40);
+        expect(state.version).toBe(40);
+      });
+
+      it('hold one member to 5 adds a minute: of 2 × 8 concurrent adds exactly 5 are accepted and stored', async () => {
+        const accepted = await Promise.all([
+          concurrentAdds(first, 'race-limit', { tag: 'a', count: 8, memberId: 'eager' }),
+          concurrentAdds(second, 'race-limit', { tag: 'b', count: 8, memberId: 'eager' }),
+        ]);
+        expect(accepted[0]! + accepted[1]!).toBe(5);
+        expect((await second.get('race-limit')).playlist).toHaveLength(5);
+      });
+
+      it('import a guild the keyv GuildStore wrote, playlist intact, and then lose no adds', async () => {
+        const playlist = [legacyEntry(1), legacyEntry(2)];
+        await writeLegacyGuildState(running.url, { guildId: 'legacy', playlist, settings: { maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'smart' }, history: [], recentAdds: [], transitions: [], version: 4 });
+        const [a, b] = await Promise.all([first.get('legacy'), second.get('legacy')]);
+        expect(a).toEqual(b);
+        expect(a.playlist).toEqual(playlist);
+        expect(a.version).toBe(4);
+        await Promise.all([concurrentAdds(first, 'legacy', { tag: 'a', count: 10 }), concurrentAdds(second, 'legacy', { tag: 'b', count: 10 })]);
+        const state = await first.get('legacy');
+        expect(state.playlist.slice(0, 2)).toEqual(playlist);
+        expect(state.playlist).toHaveLength(22);
+        expect(state.version).toBe(24);
+      });
     });
   });
 }
