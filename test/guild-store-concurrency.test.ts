@@ -65,6 +65,8 @@ describe('two GuildStores on one SQLite file', () => {
     const state = await second.get('g-limit');
     expect(state.playlist).toHaveLength(5);
     expect(state.recentAdds).toHaveLength(5);
+    // The 11 refusals wrote nothing.
+    expect(state.version).toBe(5);
   });
 
   it(`give up with a clear error after ${UPDATE_ATTEMPTS} conflicting writes in a row, writing nothing`, async () => {
@@ -95,7 +97,9 @@ describe('two OS processes on one SQLite file', () => {
   it('hold one member to exactly 5 of 2 × 8 concurrent adds', async () => {
     const accepted = await addsFromProcesses('g-proc-limit', [{ tag: 'p', count: 8, memberId: 'eager' }, { tag: 'q', count: 8, memberId: 'eager' }]);
     expect(accepted[0]! + accepted[1]!).toBe(5);
-    expect((await first.get('g-proc-limit')).playlist).toHaveLength(5);
+    const state = await first.get('g-proc-limit');
+    expect(state.playlist).toHaveLength(5);
+    expect(state.version).toBe(5);
   });
 });
 

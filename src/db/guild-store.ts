@@ -114,7 +114,8 @@ export class GuildStore {
 
   /**
    * Runs `fn` on a copy of the current state after every earlier update to this guild in this process has finished,
-   * and writes what it returns with `version` bumped. If another process wrote first, `fn` runs again on its result.
+   * and writes what it returns with `version` bumped. If another process wrote first, `fn` runs again on its result,
+   * so `fn` must only compute the new state (a caller keeps what its last run decided).
    * When the result equals the current state nothing is written, so a refused operation leaves the store (and
    * `version`) exactly as it was. If `fn` throws, nothing is written.
    */
