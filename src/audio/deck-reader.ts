@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { AudioInputError } from './audio-input-error.ts';
+import { fileInputArgs } from './ffmpeg-input.ts';
+import { hidePaths } from './ffmpeg-message.ts';
 import { ffmpegPath } from './ffmpeg-path.ts';
 import { isUnity, outputDuration } from './tempo-schedule.ts';
 import type { TempoSchedule } from './tempo-schedule.ts';
@@ -79,7 +82,8 @@ const RUBBERBAND_START_SEC = 0.035;
  * asks for it, read in exact frame counts. Backpressure pauses ffmpeg, so a deck holds a few seconds at most.
  */
 export class DeckReader {
-  private readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  /** None when the file was refused before ffmpeg ran: reads then throw why. */
+  private readonly child?: ChildProcessByStdio<null, Readable, Readable>;
   private readonly chunks: Float32Array[] = [];
   private queued = 0;
   private skip: number;
@@ -112,24 +116,35 @@ export class DeckReader {
     const gain = opts.gain ?? 1;
     if (gain !== 1) filters.push(`volume=${gain.toFixed(6)}`);
     const limit = opts.toSec === undefined ? [] : ['-t', Math.max(0, opts.toSec - start).toFixed(5)];
-    const args = ['-nostdin', '-hide_banner', '-v', 'error', '-ss', start.toFixed(5), ...limit, '-i', opts.file, '-map', '0:a:0', '-af', filters.join(','), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'];
-    this.child = spawn(opts.ffmpeg ?? ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     // Output frames that belong to the pre-roll (under the schedule, it may be stretched too).
     const startup = stretch ? RUBBERBAND_START_SEC * (1 / initial - 1) : 0;
     this.skip = Math.max(0, Math.round((outputDuration(schedule, start, opts.fromSec) - startup) * MIX_RATE));
-    this.child.stderr.setEncoding('utf8');
-    this.child.stderr.on('data', (t: string) => {
+    let input: string[];
+    try {
+      input = fileInputArgs(opts.file);
+    } catch (err) {
+      // To the set, a file refused (or gone) is one more deck that could not play: the same code as a decoder's death.
+      this.failure = new AudioInputError('decoder-crashed', `${path.basename(opts.file)} cannot be played: ${(err as Error).message}`);
+      this.ended = true;
+      return;
+    }
+    const args = ['-nostdin', '-hide_banner', '-v', 'error', '-ss', start.toFixed(5), ...limit, ...input, '-map', '0:a:0', '-af', filters.join(','), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'];
+    this.child = spawn(opts.ffmpeg ?? ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = this.child;
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (t: string) => {
       if (this.stderr.length < 4000) this.stderr += t;
     });
-    this.child.stdout.on('data', (data: Buffer) => this.onData(data));
-    this.child.on('close', (code, signal) => {
+    child.stdout.on('data', (data: Buffer) => this.onData(data));
+    child.on('close', (code, signal) => {
       if (code !== 0 && !this.ended && signal !== 'SIGKILL') {
-        this.failure = new AudioInputError('decoder-crashed', `ffmpeg stopped while playing ${opts.file} (${signal ?? `exit ${code}`}): ${this.stderr.trim().slice(0, 200)}`);
+        const why = hidePaths(this.stderr.trim(), opts.file).slice(0, 200);
+        this.failure = new AudioInputError('decoder-crashed', `ffmpeg stopped while playing ${path.basename(opts.file)} (${signal ?? `exit ${code}`}): ${why}`);
       }
       this.ended = true;
       this.wake?.();
     });
-    this.child.on('error', (err) => {
+    child.on('error', (err) => {
       this.failure = new AudioInputError('decoder-crashed', `ffmpeg could not be started (${err.message})`);
       this.ended = true;
       this.wake?.();
@@ -160,7 +175,7 @@ export class DeckReader {
       this.chunks.push(view);
       this.queued += frames;
     }
-    if (this.queued > this.highWater) this.child.stdout.pause();
+    if (this.queued > this.highWater) this.child?.stdout.pause();
     this.wake?.();
   }
 
@@ -179,7 +194,7 @@ export class DeckReader {
       const chunk = this.chunks[0];
       if (!chunk) {
         if (this.ended) break;
-        this.child.stdout.resume();
+        this.child?.stdout.resume();
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
         continue;
@@ -190,14 +205,14 @@ export class DeckReader {
       this.queued -= take;
       if (take * MIX_CHANNELS === chunk.length) this.chunks.shift();
       else this.chunks[0] = chunk.subarray(take * MIX_CHANNELS);
-      if (this.queued < this.highWater / 2) this.child.stdout.resume();
+      if (this.queued < this.highWater / 2) this.child?.stdout.resume();
     }
     target.fill(0, (at + filled) * MIX_CHANNELS, (at + frames) * MIX_CHANNELS);
   }
 
   close(): void {
     this.ended = true;
-    this.child.stdout.destroy();
-    this.child.kill('SIGKILL');
+    this.child?.stdout.destroy();
+    this.child?.kill('SIGKILL');
   }
 }

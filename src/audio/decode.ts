@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { AudioInputError, formatDuration, formatMegabytes } from './audio-input-error.ts';
 import { declaredWavSeconds } from './declared-length.ts';
+import { fileInputArgs } from './ffmpeg-input.ts';
+import { ffmpegErrorLine } from './ffmpeg-message.ts';
 import { ffmpegPath } from './ffmpeg-path.ts';
 import type { AudioLimits } from './limits.ts';
 
@@ -30,12 +33,6 @@ function parseStatedDuration(stderr: string): number | undefined {
   return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
 }
 
-function lastErrorLine(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
-  const interesting = lines.filter((l) => /error|invalid|could not|failed|not found|unsupported/i.test(l));
-  return (interesting.at(-1) ?? lines.at(-1) ?? 'no output').slice(0, 200);
-}
-
 function tooLong(seconds: number, limits: AudioLimits): AudioInputError {
   return new AudioInputError(
     'too-long',
@@ -46,15 +43,11 @@ function tooLong(seconds: number, limits: AudioLimits): AudioInputError {
 /** Streams a file through ffmpeg into float PCM at the requested rate; no temp files. */
 export async function decodeAudioFile(file: string, opts: DecodeOptions): Promise<DecodeResult> {
   const { limits } = opts;
-  let inputBytes: number;
-  try {
-    const info = await stat(file);
-    if (!info.isFile()) throw new AudioInputError('not-found', `"${file}" is not a file.`);
-    inputBytes = info.size;
-  } catch (err) {
-    if (err instanceof AudioInputError) throw err;
-    throw new AudioInputError('not-found', `Cannot read "${file}": no such file or no permission.`);
-  }
+  const name = path.basename(file);
+  const info = await stat(file).catch(() => undefined);
+  if (!info) throw new AudioInputError('not-found', `Cannot read "${name}": no such file or no permission.`);
+  if (!info.isFile()) throw new AudioInputError('not-found', `"${name}" is not a regular file (a folder or a device, say).`);
+  const inputBytes = info.size;
   if (inputBytes > limits.maxBytes) {
     throw new AudioInputError(
       'too-large',
@@ -65,7 +58,7 @@ export async function decodeAudioFile(file: string, opts: DecodeOptions): Promis
 
   const args = [
     '-nostdin', '-hide_banner', '-nostats', '-v', 'info',
-    '-i', file,
+    ...fileInputArgs(file),
     '-map', '0:a:0', '-vn', '-sn', '-dn',
     // One second past the limit tells "too long" apart from "exactly at the limit".
     '-t', String(limits.maxDurationSec + 1),
@@ -142,11 +135,11 @@ export async function decodeAudioFile(file: string, opts: DecodeOptions): Promis
     throw new AudioInputError('truncated', 'The file is incomplete: its index (moov atom) is missing, which usually means the upload or download was cut off. Upload the complete file.');
   }
   if (code !== 0) {
-    throw new AudioInputError('corrupt', `This is not audio that can be decoded: the file is corrupt or not an audio format (ffmpeg: ${lastErrorLine(stderr)}).`);
+    throw new AudioInputError('corrupt', `This is not audio that can be decoded: the file is corrupt or not an audio format (ffmpeg: ${ffmpegErrorLine(stderr, file)}).`);
   }
   const durationSec = frames / opts.sampleRate;
   const statedDurationSec = (await declaredWavSeconds(file).catch(() => undefined)) ?? parseStatedDuration(stderr);
-  if (frames === 0) throw new AudioInputError('corrupt', `The file decoded to no audio at all; it is corrupt or empty (ffmpeg: ${lastErrorLine(stderr)}).`);
+  if (frames === 0) throw new AudioInputError('corrupt', `The file decoded to no audio at all; it is corrupt or empty (ffmpeg: ${ffmpegErrorLine(stderr, file)}).`);
   if (statedDurationSec !== undefined && statedDurationSec > 2 && durationSec < statedDurationSec * 0.9 - 0.5) {
     throw new AudioInputError(
       'truncated',

@@ -4,7 +4,7 @@ import type { AnalysisStore } from '../db/analysis-store.ts';
 import { hashFile } from '../db/content-hash.ts';
 import type { TrackAnalysis } from './analysis-types.ts';
 import { AudioInputError } from './audio-input-error.ts';
-import type { AnalyzerPool } from './analyzer-pool.ts';
+import type { AnalyzeOptions, AnalyzerPool } from './analyzer-pool.ts';
 
 export interface IngestResult {
   contentHash: string;
@@ -19,16 +19,17 @@ export type KeepFile = (file: string, hash: string, sourceName: string) => Promi
  * Hash, reuse a stored analysis of the same bytes, or analyse and store. Nothing is written unless analysis (and
  * `keep`, when given) succeeded.
  */
-export async function ingestFile(file: string, pool: AnalyzerPool, store?: AnalysisStore, keep?: KeepFile): Promise<IngestResult> {
+export async function ingestFile(file: string, pool: AnalyzerPool, store?: AnalysisStore, keep?: KeepFile, job?: AnalyzeOptions): Promise<IngestResult> {
   const info = await stat(file).catch(() => undefined);
-  if (!info?.isFile()) throw new AudioInputError('not-found', `Cannot read "${file}": no such file.`);
+  if (!info) throw new AudioInputError('not-found', `Cannot read "${path.basename(file)}": no such file.`);
+  if (!info.isFile()) throw new AudioInputError('not-found', `"${path.basename(file)}" is not a regular file (a folder or a device, say).`);
   const contentHash = await hashFile(file);
   const stored = await store?.get(contentHash);
   if (stored) {
     await keep?.(file, contentHash, stored.sourceName);
     return { contentHash, cached: true, analysis: stored.analysis };
   }
-  const analysis = await pool.analyze(file);
+  const analysis = await pool.analyze(file, job);
   const sourceName = path.basename(file);
   await keep?.(file, contentHash, sourceName);
   await store?.put({ hash: contentHash, sourceName, bytes: info.size, analysis });

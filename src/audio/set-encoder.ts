@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { fileOutputArg, pipeInputArgs } from './ffmpeg-input.ts';
 import { ffmpegPath } from './ffmpeg-path.ts';
 import { MIX_CHANNELS, MIX_RATE } from './deck-reader.ts';
 
@@ -20,7 +21,7 @@ export function encoderArgsFor(file: string): string[] {
 export async function encodeStream(chunks: AsyncIterable<Float32Array>, file: string): Promise<void> {
   const child = spawn(
     ffmpegPath(),
-    ['-nostdin', '-hide_banner', '-v', 'error', '-f', 'f32le', '-ar', String(MIX_RATE), '-ac', String(MIX_CHANNELS), '-i', 'pipe:0', ...encoderArgsFor(file), '-y', file],
+    ['-nostdin', '-hide_banner', '-v', 'error', ...pipeInputArgs(['-f', 'f32le', '-ar', String(MIX_RATE), '-ac', String(MIX_CHANNELS)]), ...encoderArgsFor(file), '-y', fileOutputArg(file)],
     { stdio: ['pipe', 'ignore', 'pipe'] },
   );
   let stderr = '';

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileInputArgs, fileOutputArg } from '../audio/ffmpeg-input.ts';
 import { ffmpegPath } from '../audio/ffmpeg-path.ts';
 import { runProcess } from './run-process.ts';
 
@@ -12,7 +13,7 @@ export async function withTempWav<T>(file: string, timeoutMs: number, use: (wavP
   const dir = await mkdtemp(path.join(os.tmpdir(), 'minidj-wav-'));
   try {
     const wavPath = path.join(dir, 'decoded.wav');
-    await runProcess(ffmpegPath(), ['-nostdin', '-v', 'error', '-y', '-i', file, '-vn', '-acodec', 'pcm_s16le', '-f', 'wav', wavPath], timeoutMs);
+    await runProcess(ffmpegPath(), ['-nostdin', '-v', 'error', '-y', ...fileInputArgs(file), '-vn', '-acodec', 'pcm_s16le', '-f', 'wav', fileOutputArg(wavPath)], timeoutMs);
     return await use(wavPath);
   } finally {
     await rm(dir, { recursive: true, force: true });

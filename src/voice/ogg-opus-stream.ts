@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { MIX_CHANNELS, MIX_RATE } from '../audio/deck-reader.ts';
+import { pipeInputArgs } from '../audio/ffmpeg-input.ts';
 import { ffmpegPath } from '../audio/ffmpeg-path.ts';
 
 export const OPUS_FRAME_MS = 20;
@@ -23,7 +24,7 @@ export function oggOpusFromPcm(pcm: AsyncIterable<Float32Array>, bitrateKbps = 1
     ffmpegPath(),
     [
       '-nostdin', '-hide_banner', '-v', 'error',
-      '-f', 'f32le', '-ar', String(MIX_RATE), '-ac', String(MIX_CHANNELS), '-i', 'pipe:0',
+      ...pipeInputArgs(['-f', 'f32le', '-ar', String(MIX_RATE), '-ac', String(MIX_CHANNELS)]),
       '-c:a', 'libopus', '-b:a', `${bitrateKbps}k`, '-application', 'audio', '-frame_duration', String(OPUS_FRAME_MS),
       '-page_duration', '20000', '-f', 'ogg', 'pipe:1',
     ],
