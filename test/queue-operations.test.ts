@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canControlSet, canRemoveEntry } from '../src/bot/permissions.ts';
 import type { MemberInfo } from '../src/bot/permissions.ts';
-import { addToQueue, clearQueue, listQueue, moveInQueue, removeFromQueue } from '../src/bot/queue-operations.ts';
+import { addToQueue, clearQueue, completeAdd, listQueue, MAX_GUILD_DOWNLOADS, MAX_MEMBER_DOWNLOADS, moveInQueue, releaseAdd, removeFromQueue, reserveAdd } from '../src/bot/queue-operations.ts';
 import { GuildStore, defaultGuildState } from '../src/db/guild-store.ts';
 import type { GuildState, GuildSettings } from '../src/db/guild-store.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
@@ -42,7 +42,7 @@ async function seed(guildId: string, requesters: MemberInfo[]): Promise<void> {
 }
 
 /** Runs a refused operation and checks it left the stored state exactly as it was. */
-async function expectRefused(guildId: string, op: () => Promise<{ ok: boolean; message: string }>, message: string): Promise<void> {
+async function expectRefused(guildId: string, op: () => Promise<unknown>, message: string): Promise<void> {
   const before = await store.get(guildId);
   const result = await op();
   expect(result).toEqual({ ok: false, message });
@@ -56,7 +56,7 @@ async function titles(guildId: string): Promise<string[]> {
 describe('permissions', () => {
   const state: GuildState = { ...defaultGuildState('g'), settings: { ...defaultGuildState('g').settings, djRoleId: 'dj-role' }, setStarterId: 'starter' };
   const noDjRole: GuildState = { ...state, settings: { ...state.settings, djRoleId: undefined } };
-  const starter: MemberInfo = { id: 'starter', roleIds: [], manageGuild: false };
+  const starter: MemberInfo = { id: 'starter', roleIds: [], manageGuild: false, startedLiveSet: true };
   const aliceEntry = { id: 'e1', hash: 'h1', title: 'Song', requesterId: 'alice', addedAt: new Date(T0).toISOString() };
 
   it.each([
@@ -66,7 +66,8 @@ describe('permissions', () => {
     ['Manage Server', admin, state, true, true, true],
     ['set starter', starter, state, true, true, true],
     ['DJ role member when no DJ role is configured', dj, noDjRole, false, false, false],
-    ['set starter when no set is running', starter, { ...state, setStarterId: undefined }, false, false, false],
+    // A set saved as started by them but not playing (killed, or not resumed) gives no rights.
+    ['set starter when no set is running', { ...starter, startedLiveSet: false }, state, false, false, false],
   ] as const)('%s', (_name, member, s, control, removeAlices, removeBobs) => {
     expect(canControlSet(member, s)).toBe(control);
     expect(canRemoveEntry(member, aliceEntry, s)).toBe(removeAlices);
@@ -153,6 +154,66 @@ describe('addToQueue', () => {
   });
 });
 
+describe('adds that need a download: the limits hold the place before a byte is fetched', () => {
+  const url = (n: number) => `https://cdn.example/${n}.mp3`;
+
+  it('counts downloads in flight against the member\'s limits and the server\'s', async () => {
+    const g = await freshGuild({ maxAddsPerMinute: 3 });
+    const first = await reserveAdd(store, g, alice, url(1), at(0));
+    const second = await reserveAdd(store, g, alice, url(2), at(0));
+    expect(first.ok && second.ok).toBe(true);
+    await expectRefused(g, () => reserveAdd(store, g, alice, url(3), at(1)), `You already have ${MAX_MEMBER_DOWNLOADS} songs downloading; wait until one is added.`);
+    // The same link, by anyone, while it is being fetched.
+    await expectRefused(g, () => reserveAdd(store, g, bob, url(1), at(1)), 'That song is already being added.');
+    for (let i = 0; i < MAX_GUILD_DOWNLOADS - MAX_MEMBER_DOWNLOADS; i++) expect((await reserveAdd(store, g, { ...bob, id: `m${i}` }, url(10 + i), at(1))).ok).toBe(true);
+    await expectRefused(g, () => reserveAdd(store, g, bob, url(20), at(1)), `${MAX_GUILD_DOWNLOADS} songs are downloading for this server right now; try again in a minute.`);
+
+    // Landing: the entry keeps its link and the reservation's time; the track joins the server library.
+    const landed = await completeAdd(store, g, alice, first.ok ? first.pending.id : '', { hash: 'h1', title: 'One' }, at(30));
+    expect(landed).toMatchObject({ ok: true, position: 1 });
+    let state = await store.get(g);
+    expect(state.playlist[0]).toMatchObject({ hash: 'h1', source: url(1) });
+    expect(state.recentAdds.filter((a) => a.requesterId === 'alice').map((a) => a.at)).toEqual([at(0).toISOString()]);
+    expect(state.library).toContain('h1');
+    await expectRefused(g, () => reserveAdd(store, g, bob, url(1), at(31)), 'That song is already in the playlist (position 1).');
+
+    // A failed download gives its place back; the rate limit counts the two that were requested, not the failure.
+    await releaseAdd(store, g, second.ok ? second.pending.id : '');
+    state = await store.get(g);
+    expect(state.pendingAdds.filter((p) => p.requesterId === 'alice')).toEqual([]);
+    expect((await reserveAdd(store, g, alice, url(4), at(32))).ok).toBe(true);
+    expect((await reserveAdd(store, g, alice, url(5), at(33))).ok).toBe(true);
+    await expectRefused(g, () => addToQueue(store, g, alice, { hash: 'h9', title: 'Nine' }, at(34)), 'Slow down: at most 3 songs per minute. Try again in 26 s.');
+  });
+
+  it('lets pending adds count toward the waiting limit, and a lost reservation expire', async () => {
+    const g = await freshGuild({ maxQueuePerMember: 2 });
+    await seed(g, [alice]);
+    expect((await reserveAdd(store, g, alice, url(1), at(0))).ok).toBe(true);
+    await expectRefused(g, () => reserveAdd(store, g, alice, url(2), at(1)), 'You already have 2 songs waiting; remove one or wait until one plays.');
+    // Twenty minutes on, a reservation whose process died holds nothing.
+    expect((await reserveAdd(store, g, alice, url(2), at(20 * 60 + 1))).ok).toBe(true);
+  });
+
+  it('refuses a download that turns out to be a song already waiting, and frees its place', async () => {
+    const g = await freshGuild();
+    await seed(g, [bob]);
+    const held = await reserveAdd(store, g, alice, url(7), at(0));
+    const result = await completeAdd(store, g, alice, held.ok ? held.pending.id : '', { hash: 'h1', title: 'Same bytes' }, at(5));
+    expect(result).toEqual({ ok: false, message: '"Song 1" is already in the playlist (position 1).' });
+    const state = await store.get(g);
+    expect(state.pendingAdds).toEqual([]);
+    expect(state.playlist.map((e) => e.hash)).toEqual(['h1']);
+  });
+
+  it('holds exactly under 8 reservations at once from one member', async () => {
+    const g = await freshGuild({ maxAddsPerMinute: 5 });
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => reserveAdd(store, g, alice, url(100 + i), at(0))));
+    expect(results.filter((r) => r.ok)).toHaveLength(MAX_MEMBER_DOWNLOADS);
+    expect((await store.get(g)).pendingAdds).toHaveLength(MAX_MEMBER_DOWNLOADS);
+  });
+});
+
 describe('listQueue', () => {
   it('says when the playlist is empty', async () => {
     const g = await freshGuild();
@@ -205,11 +266,13 @@ describe('removeFromQueue', () => {
     expect(await titles(g)).toEqual(['Song 2']);
   });
 
-  it('lets the set\'s starter remove others\' songs', async () => {
+  it('lets the starter of the set playing remove others\' songs, and nobody once it is gone', async () => {
     const g = await freshGuild();
     await seed(g, [alice, bob]);
     await store.update(g, (s) => ({ ...s, setStarterId: 'bob' }));
-    expect((await removeFromQueue(store, g, bob, 1)).ok).toBe(true);
+    await expectRefused(g, () => removeFromQueue(store, g, { ...bob, startedLiveSet: false }, 1),
+      'You can only remove your own songs; removing others\' needs the DJ role or Manage Server.');
+    expect((await removeFromQueue(store, g, { ...bob, startedLiveSet: true }, 1)).ok).toBe(true);
     expect(await titles(g)).toEqual(['Song 2']);
   });
 
@@ -230,13 +293,17 @@ describe('removeFromQueue', () => {
 });
 
 describe('moveInQueue', () => {
-  it('moves one\'s own song forward and back', async () => {
+  it('moves one\'s own song back, and ahead of one\'s own songs only', async () => {
     const g = await freshGuild();
-    await seed(g, [bob, bob, alice, bob]);
-    expect(await moveInQueue(store, g, alice, 3, 1)).toMatchObject({ ok: true, message: 'Moved "Song 3" from position 3 to position 1.', position: 1 });
-    expect(await titles(g)).toEqual(['Song 3', 'Song 1', 'Song 2', 'Song 4']);
-    expect((await moveInQueue(store, g, alice, 1, 4)).ok).toBe(true);
+    await seed(g, [bob, alice, alice, bob]);
+    await expectRefused(g, () => moveInQueue(store, g, alice, 3, 1),
+      'You can move a song ahead of your own songs only; moving it ahead of others\' needs the DJ role or Manage Server.');
+    expect(await moveInQueue(store, g, alice, 3, 2)).toMatchObject({ ok: true, message: 'Moved "Song 3" from position 3 to position 2.', position: 2 });
+    expect(await titles(g)).toEqual(['Song 1', 'Song 3', 'Song 2', 'Song 4']);
+    expect((await moveInQueue(store, g, alice, 2, 4)).ok).toBe(true);
     expect(await titles(g)).toEqual(['Song 1', 'Song 2', 'Song 4', 'Song 3']);
+    expect((await moveInQueue(store, g, dj, 4, 1)).ok).toBe(true);
+    expect(await titles(g)).toEqual(['Song 3', 'Song 1', 'Song 2', 'Song 4']);
   });
 
   it('lets the DJ move anyone\'s song', async () => {

@@ -12,6 +12,8 @@ import type { BotConfig } from './bot-config.ts';
 import { djsetHandlers } from './djset-handler.ts';
 import { createInteractionRouter } from './interaction-router.ts';
 import { lazyScorer } from './lazy-scorer.ts';
+import { makeRoom } from './library-quota.ts';
+import { formatBytes } from '../util/format-bytes.ts';
 import type { LiveSetTiming } from './live-set.ts';
 import { LiveSets } from './live-sets.ts';
 import { VOTE_BUTTON_PREFIX } from './now-mixing-message.ts';
@@ -44,6 +46,10 @@ export interface BotOptions {
   resumeSets?: boolean;
   /** Tests shorten the live sets' grace periods. */
   timing?: Partial<LiveSetTiming>;
+  /** Disk the library's audio may use (`MINIDJ_MAX_LIBRARY_GB`); none by default. */
+  libraryQuotaBytes?: number;
+  /** Where operator notices go (tracks evicted under the quota); stdout by default. */
+  log?: (line: string) => void;
 }
 
 export interface Bot {
@@ -53,6 +59,21 @@ export interface Bot {
   start(): Promise<void>;
   /** Fades out every set (keeping their sessions to resume), waits for interactions being handled, then disconnects. */
   stop(): Promise<void>;
+}
+
+function quotaFor(options: BotOptions, maxBytes: number): (incoming: { hash: string; bytes: number }) => Promise<number> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const deps = {
+    files: options.files,
+    analyses: options.analyses,
+    held: () => options.store.heldTracks(),
+    maxBytes,
+    onEvicted: (evicted: { hash: string; bytes: number }[]) => {
+      const freed = evicted.reduce((sum, e) => sum + e.bytes, 0);
+      log(`[mini-dj] library quota ${formatBytes(maxBytes)}: removed ${evicted.length} least recently played track(s) no playlist holds (${formatBytes(freed)}): ${evicted.map((e) => e.hash.slice(0, 12)).join(', ')}`);
+    },
+  };
+  return (incoming) => makeRoom(deps, incoming);
 }
 
 export function createBot(options: BotOptions): Bot {
@@ -70,13 +91,14 @@ export function createBot(options: BotOptions): Bot {
     maxBytes: audioLimitsFromEnv().maxBytes,
     ...(options.downloadDir ? { downloadDir: options.downloadDir } : {}),
     ...(options.isAllowedAddress ? { isAllowedAddress: options.isAllowedAddress } : {}),
+    ...(options.libraryQuotaBytes !== undefined ? { makeRoom: quotaFor(options, options.libraryQuotaBytes) } : {}),
   };
   const picking = { analyses: options.analyses, files: options.files, scorer: () => scorer.get() };
   const sets = new LiveSets({ ...picking, client, store: options.store, renderer, onError, ...(options.timing ? { timing: options.timing } : {}) });
-  const autocomplete = trackAutocomplete(options.analyses);
+  const autocomplete = trackAutocomplete(options.store, options.analyses);
   const route = createInteractionRouter({
     commands: {
-      ...queueHandlers(options.store),
+      ...queueHandlers(options.store, (guildId) => sets.get(guildId)?.starterId),
       'queue add': queueAddHandler(options.store, ingest, scorer),
       suggest: suggestHandler(options.store, options.analyses, scorer, (guildId) => sets.get(guildId)?.nowPlaying()?.track.hash),
       ...djsetHandlers({ ...picking, store: options.store, sets, feedback: options.feedback }),

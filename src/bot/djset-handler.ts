@@ -98,7 +98,7 @@ function control(deps: DjsetDeps, action: 'Stopping' | 'Skipping', run: (interac
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
     const set = deps.sets.get(guildId);
     if (!set) return replyEphemeral(interaction, NO_SET);
-    if (!canControlSet(memberInfoOf(interaction), await deps.store.get(guildId))) return replyEphemeral(interaction, needsControl(action));
+    if (!canControlSet(memberInfoOf(interaction, set.starterId), await deps.store.get(guildId))) return replyEphemeral(interaction, needsControl(action));
     await replyResult(interaction, await run(interaction, set));
   };
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AnalyzerPool } from '../audio/analyzer-pool.ts';
+import type { AnalyzeOptions, AnalyzerPool } from '../audio/analyzer-pool.ts';
 import { ingestFile } from '../audio/ingest.ts';
 import type { IngestResult } from '../audio/ingest.ts';
 import type { AnalysisStore } from '../db/analysis-store.ts';
@@ -20,6 +20,13 @@ export interface IngestDeps {
   maxBytes: number;
   /** Tests only; undefined keeps the production policy (public addresses only). */
   isAllowedAddress?: AddressPolicy;
+  /** Under a disk quota: frees room for a new track's audio (how many tracks it removed), or refuses. */
+  makeRoom?: (incoming: { hash: string; bytes: number }) => Promise<number>;
+}
+
+export interface FetchedTrack extends IngestResult {
+  /** Tracks removed from the library to keep it under its disk quota. */
+  evicted: number;
 }
 
 /**
@@ -27,7 +34,7 @@ export interface IngestDeps {
  * removes the download whatever happens; the audio is kept in the library's track files first. The file is named after
  * `title` so the library keeps a readable name.
  */
-export async function fetchAndIngest(url: string, title: string, deps: IngestDeps): Promise<IngestResult> {
+export async function fetchAndIngest(url: string, title: string, deps: IngestDeps, job?: AnalyzeOptions): Promise<FetchedTrack> {
   const dir = await mkdtemp(path.join(deps.downloadDir ?? tmpdir(), 'minidj-dl-'));
   try {
     const downloaded = await downloadAudio(url, {
@@ -37,7 +44,12 @@ export async function fetchAndIngest(url: string, title: string, deps: IngestDep
     });
     const named = path.join(dir, fileNameFor(title, downloaded.kind));
     await rename(downloaded.file, named);
-    return await ingestFile(named, deps.pool, deps.analyses, (file, hash, sourceName) => deps.files.keep(file, hash, sourceName));
+    let evicted = 0;
+    const keep = async (file: string, hash: string, sourceName: string): Promise<void> => {
+      if (deps.makeRoom) evicted = await deps.makeRoom({ hash, bytes: downloaded.bytes });
+      await deps.files.keep(file, hash, sourceName);
+    };
+    return { ...(await ingestFile(named, deps.pool, deps.analyses, keep, job)), evicted };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

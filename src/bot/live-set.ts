@@ -38,6 +38,8 @@ export interface LiveSetParams {
   voiceChannelId: string;
   textChannelId: string;
   order: 'smart' | 'queue';
+  /** Who started it: they may steer it while it plays. */
+  starterId: string;
   first: LiveTrack;
   /** Track time to resume the first track at. */
   firstFromSec?: number;
@@ -64,6 +66,7 @@ export class LiveSet {
   readonly voiceChannelId: string;
   readonly textChannelId: string;
   readonly order: 'smart' | 'queue';
+  readonly starterId: string;
   readonly engine: SetEngine;
   readonly broadcast: SetBroadcast;
   readonly link: VoiceLink;
@@ -88,6 +91,7 @@ export class LiveSet {
     this.voiceChannelId = params.voiceChannelId;
     this.textChannelId = params.textChannelId;
     this.order = params.order;
+    this.starterId = params.starterId;
     this.engine = new SetEngine([params.first], {
       renderer: deps.renderer,
       renderDeadlineMs: this.timing.renderDeadlineMs,
@@ -240,6 +244,7 @@ export class LiveSet {
     this.anchors.push({ setSec, trackSec, track });
     if (this.anchors.length > 8) this.anchors.shift();
     if (previous?.hash === track.hash && previous.entry?.id === track.entry?.id) return;
+    void this.deps.files.markPlayed(track.file);
     const now = new Date().toISOString();
     void this.write((s) => ({
       ...s,

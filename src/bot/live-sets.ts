@@ -58,6 +58,7 @@ export class LiveSets {
       voiceChannelId: params.voiceChannelId,
       textChannelId: params.textChannelId,
       order: params.order,
+      starterId: params.starterId,
       first: params.first,
       ...(params.firstFromSec !== undefined ? { firstFromSec: params.firstFromSec } : {}),
       onEnded: () => {

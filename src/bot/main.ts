@@ -8,6 +8,7 @@ import { TrackFiles } from '../db/track-files.ts';
 import { isPublicAddress } from '../ingest/address-policy.ts';
 import { readBotConfig } from './bot-config.ts';
 import { createBot } from './create-bot.ts';
+import { libraryQuotaBytes } from './library-quota.ts';
 import { sweepLeftovers } from './sweep-leftovers.ts';
 
 const config = readBotConfig();
@@ -21,6 +22,7 @@ const downloadDir = path.resolve(process.env.MINIDJ_DOWNLOAD_DIR || 'data/downlo
 const files = new TrackFiles();
 await sweepLeftovers(downloadDir, files.dir);
 
+const quota = libraryQuotaBytes();
 const store = await GuildStore.open();
 const analyses = await AnalysisStore.open();
 const feedback = await FeedbackStore.open();
@@ -36,6 +38,7 @@ const bot = createBot({
   // Another API base: a proxy, or the fake Discord of the tests.
   ...(process.env.MINIDJ_DISCORD_API ? { restApi: process.env.MINIDJ_DISCORD_API } : {}),
   resumeSets: process.env.MINIDJ_RESUME !== '0',
+  ...(quota !== undefined ? { libraryQuotaBytes: quota } : {}),
   // Opt-in for a file server on the bot's own machine (and the tests); private, link-local and metadata addresses stay refused.
   ...(process.env.MINIDJ_ALLOW_LOOPBACK_URLS === '1' ? { isAllowedAddress: (ip: string) => isPublicAddress(ip) || ip === '127.0.0.1' || ip === '::1' } : {}),
 });

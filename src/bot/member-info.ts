@@ -2,8 +2,11 @@ import { PermissionFlagsBits } from 'discord.js';
 import type { BaseInteraction } from 'discord.js';
 import type { MemberInfo } from './permissions.ts';
 
-/** Who is acting, for the permission checks: user id, role ids and whether they have Manage Server. */
-export function memberInfoOf(interaction: Pick<BaseInteraction, 'member' | 'user' | 'memberPermissions'>): MemberInfo {
+/**
+ * Who is acting, for the permission checks: user id, role ids, whether they have Manage Server and whether they started
+ * the set playing now (`liveStarterId`: its starter, when one plays).
+ */
+export function memberInfoOf(interaction: Pick<BaseInteraction, 'member' | 'user' | 'memberPermissions'>, liveStarterId?: string): MemberInfo {
   const member = interaction.member;
   let roleIds: string[] = [];
   if (member) {
@@ -11,5 +14,5 @@ export function memberInfoOf(interaction: Pick<BaseInteraction, 'member' | 'user
     roleIds = Array.isArray(member.roles) ? [...member.roles] : [...member.roles.cache.keys()];
   }
   const manageGuild = interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false;
-  return { id: interaction.user.id, roleIds, manageGuild };
+  return { id: interaction.user.id, roleIds, manageGuild, startedLiveSet: liveStarterId !== undefined && liveStarterId === interaction.user.id };
 }

@@ -55,7 +55,7 @@ export interface NextPick {
  * the library track that mixes best and was not played recently, so the set never runs dry. Reads only.
  */
 export async function pickNextTrack(state: GuildState, current: LiveTrack | undefined, order: 'smart' | 'queue', deps: NextTrackDeps): Promise<NextPick> {
-  const library = await loadLibrary(deps.analyses);
+  const library = await loadLibrary(deps.analyses, state);
   const byHash = new Map(library.map((r) => [r.hash, r]));
   const unplayable: PlaylistEntry[] = [];
   const waiting: LiveTrack[] = [];

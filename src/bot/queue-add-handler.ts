@@ -1,4 +1,5 @@
-import type { Attachment, ChatInputCommandInteraction } from 'discord.js';
+import type { ChatInputCommandInteraction } from 'discord.js';
+import type { JobStatus } from '../audio/analyzer-pool.ts';
 import type { TrackAnalysis } from '../audio/analysis-types.ts';
 import type { GuildStore, PlaylistEntry } from '../db/guild-store.ts';
 import { UserFacingError } from '../util/user-facing-error.ts';
@@ -7,7 +8,8 @@ import type { IngestDeps } from './fetch-and-ingest.ts';
 import type { CommandHandler } from './interaction-router.ts';
 import { FAILED } from './interaction-router.ts';
 import { memberInfoOf } from './member-info.ts';
-import { addToQueue } from './queue-operations.ts';
+import { addToQueue, completeAdd, releaseAdd, reserveAdd } from './queue-operations.ts';
+import type { AddResult } from './queue-operations.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
 import { replyEphemeral } from './reply-result.ts';
 import { findTrack, libraryTitle, loadLibrary } from './server-library.ts';
@@ -24,6 +26,7 @@ export function unknownTrack(query: string): string {
 }
 
 const quiet = { allowedMentions: { parse: [] } } as const;
+const PROGRESS_EVERY_MS = 3000;
 
 interface Resolved {
   hash: string;
@@ -44,7 +47,7 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
     if (given > 1) return replyEphemeral(interaction, ONLY_ONE);
 
     if (track !== null) {
-      const found = findTrack(await loadLibrary(deps.analyses), track);
+      const found = findTrack(await loadLibrary(deps.analyses, await store.get(guildId)), track);
       if (!found) return replyEphemeral(interaction, unknownTrack(track));
       const result = await add(interaction, guildId, store, { hash: found.hash, title: libraryTitle(found), analysis: found.analysis }, deps, scorer);
       if (result.ok) await interaction.reply({ content: result.message, ...quiet });
@@ -52,12 +55,23 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
       return;
     }
 
+    const member = memberInfoOf(interaction);
+    const source = file ? file.url : url!;
+    const reserved = await reserveAdd(store, guildId, member, source, new Date());
+    if (!reserved.ok) return replyEphemeral(interaction, reserved.message);
+
     await interaction.deferReply();
+    const progress = jobProgress(interaction);
     try {
-      const resolved = await download(file, url!, deps);
-      const result = await add(interaction, guildId, store, resolved, deps, scorer);
-      await interaction.editReply({ content: result.message, ...quiet });
+      const title = titleFromSource(file ? file.name : url!);
+      const { contentHash, analysis, evicted } = await fetchAndIngest(source, title, deps, { owner: guildId, onStatus: progress.tell });
+      progress.done();
+      const result = await completeAdd(store, guildId, member, reserved.pending.id, { hash: contentHash, title }, new Date());
+      const made = evicted > 0 ? ` To keep the bot's library under its disk quota, ${evicted === 1 ? '1 track' : `${evicted} tracks`} that no playlist holds and that played least recently ${evicted === 1 ? 'was' : 'were'} removed from it.` : '';
+      await interaction.editReply({ content: (await outcome(result, { hash: contentHash, title, analysis }, deps, scorer)) + made, ...quiet });
     } catch (error) {
+      progress.done();
+      await releaseAdd(store, guildId, reserved.pending.id).catch(() => undefined);
       const userFacing = error instanceof UserFacingError;
       await interaction.editReply({ content: userFacing ? error.message : FAILED, ...quiet });
       if (!userFacing) throw error;
@@ -65,18 +79,33 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
   };
 }
 
-async function download(file: Attachment | null, url: string, deps: IngestDeps): Promise<Resolved> {
-  const source = file ? file.url : url;
-  const title = titleFromSource(file ? file.name : url);
-  const { contentHash, analysis } = await fetchAndIngest(source, title, deps);
-  return { hash: contentHash, title, analysis };
+/** Edits the deferred reply with where the analysis job stands, at most once every few seconds (Discord's limits). */
+function jobProgress(interaction: ChatInputCommandInteraction): { tell: (status: JobStatus) => void; done: () => void } {
+  let last = 0;
+  let finished = false;
+  return {
+    tell: (status) => {
+      const now = Date.now();
+      if (finished || (status.state === 'queued' && now - last < PROGRESS_EVERY_MS)) return;
+      last = now;
+      const content = status.state === 'analysing' ? 'Analysing…' : `Waiting for the analyser: ${status.ahead === 0 ? 'yours is next' : `${status.ahead} ${status.ahead === 1 ? 'song' : 'songs'} ahead of yours`}.`;
+      void interaction.editReply({ content, ...quiet }).catch(() => undefined);
+    },
+    done: () => {
+      finished = true;
+    },
+  };
 }
 
 async function add(interaction: ChatInputCommandInteraction, guildId: string, store: GuildStore, track: Resolved, deps: IngestDeps, scorer: LazyScorer): Promise<{ ok: boolean; message: string }> {
   const result = await addToQueue(store, guildId, memberInfoOf(interaction), { hash: track.hash, title: track.title }, new Date());
-  if (!result.ok) return result;
+  return { ok: result.ok, message: await outcome(result, track, deps, scorer) };
+}
+
+async function outcome(result: AddResult, track: Resolved, deps: IngestDeps, scorer: LazyScorer): Promise<string> {
+  if (!result.ok) return result.message;
   const summary = `${trackSummary(track.analysis)}, ${energyLabel(track.analysis)}`;
-  return { ok: true, message: `Added "${result.entry.title}" at position ${result.position} — ${summary}.${await fitAfter(result.previous, track, deps, scorer)}` };
+  return `Added "${result.entry.title}" at position ${result.position} — ${summary}.${await fitAfter(result.previous, track, deps, scorer)}`;
 }
 
 /** How the track follows the entry queued before it; nothing when it is first or the scorer is unavailable. */

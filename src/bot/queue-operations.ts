@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { GuildState, GuildStore, PlaylistEntry } from '../db/guild-store.ts';
-import { canControlSet, canRemoveEntry } from './permissions.ts';
+import type { GuildState, GuildStore, PendingAdd, PlaylistEntry } from '../db/guild-store.ts';
+import { canControlSet, canRemoveEntry, isDj } from './permissions.ts';
 import type { MemberInfo } from './permissions.ts';
 
 /** A refused operation: the message says why and what to do, and the stored state is unchanged. */
@@ -49,36 +49,115 @@ async function decide<R>(store: GuildStore, guildId: string, fn: (state: GuildSt
   return decision.result;
 }
 
+/** Downloads in flight at once: a member's, and a whole server's. */
+export const MAX_MEMBER_DOWNLOADS = 2;
+export const MAX_GUILD_DOWNLOADS = 4;
+/** A pending add this old was lost with its process (killed mid-download) and holds no place any more. */
+const PENDING_EXPIRY_MS = 20 * 60_000;
+
+export type ReserveResult = { ok: true; pending: PendingAdd } | Refusal;
+
+function livePending(state: GuildState, nowMs: number): PendingAdd[] {
+  return state.pendingAdds.filter((p) => nowMs - Date.parse(p.at) < PENDING_EXPIRY_MS);
+}
+
+export function withTrack(library: string[], hash: string): string[] {
+  return library.includes(hash) ? library : [...library, hash];
+}
+
+/** Why the member may not add one more song now (their waiting songs and adds a minute, downloads counted), if so. */
+function overLimits(state: GuildState, member: MemberInfo, pending: PendingAdd[], nowMs: number): string | undefined {
+  const { maxQueuePerMember, maxAddsPerMinute } = state.settings;
+  const myPending = pending.filter((p) => p.requesterId === member.id);
+  const own = state.playlist.filter((e) => e.requesterId === member.id).length + myPending.length;
+  if (own >= maxQueuePerMember) {
+    const pronoun = maxQueuePerMember === 1 ? 'it' : 'one';
+    return `You already have ${songs(own)} waiting; remove ${pronoun} or wait until ${pronoun} plays.`;
+  }
+  const recent = state.recentAdds.filter((a) => nowMs - Date.parse(a.at) < RATE_WINDOW_MS);
+  const mine = [...recent.filter((a) => a.requesterId === member.id), ...myPending].map((a) => Date.parse(a.at)).sort((a, b) => a - b);
+  if (mine.length >= maxAddsPerMinute) {
+    // Allowed again once enough of the member's adds have left the window to drop below the limit.
+    const freedAt = (mine[mine.length - maxAddsPerMinute] ?? nowMs) + RATE_WINDOW_MS;
+    const seconds = Math.max(1, Math.ceil((freedAt - nowMs) / 1000));
+    return `Slow down: at most ${songs(maxAddsPerMinute)} per minute. Try again in ${seconds} s.`;
+  }
+  return undefined;
+}
+
+/** The playlist with `entry` appended and the add counted, the track in the server library. */
+function appended(state: GuildState, entry: PlaylistEntry, pending: PendingAdd[], countedAt: string, nowMs: number): { state: GuildState; result: AddResult } {
+  const position = state.playlist.length + 1;
+  const recent = state.recentAdds.filter((a) => nowMs - Date.parse(a.at) < RATE_WINDOW_MS);
+  return {
+    state: { ...state, playlist: [...state.playlist, entry], recentAdds: [...recent, { requesterId: entry.requesterId, at: countedAt }], pendingAdds: pending, library: withTrack(state.library, entry.hash) },
+    result: { ok: true, message: `Added "${entry.title}" at position ${position}.`, position, entry, ...(state.playlist.length > 0 ? { previous: state.playlist.at(-1)! } : {}) },
+  };
+}
+
+function alreadyWaiting(state: GuildState, hash: string): Refusal | undefined {
+  const at = state.playlist.findIndex((e) => e.hash === hash);
+  const waiting = state.playlist[at];
+  return waiting ? { ok: false, message: `"${waiting.title}" is already in the playlist (position ${at + 1}).` } : undefined;
+}
+
+/** Adds a track that needs no download (already in the library), under the same limits. */
 export function addToQueue(store: GuildStore, guildId: string, member: MemberInfo, track: { hash: string; title: string }, now: Date): Promise<AddResult> {
   return decide<AddResult>(store, guildId, (state) => {
-    const { maxQueuePerMember, maxAddsPerMinute } = state.settings;
-    const waitingAt = state.playlist.findIndex((e) => e.hash === track.hash);
-    const waiting = state.playlist[waitingAt];
-    if (waiting) return refuse(`"${waiting.title}" is already in the playlist (position ${waitingAt + 1}).`);
-
-    const own = state.playlist.filter((e) => e.requesterId === member.id).length;
-    if (own >= maxQueuePerMember) {
-      const pronoun = maxQueuePerMember === 1 ? 'it' : 'one';
-      return refuse(`You already have ${songs(own)} waiting; remove ${pronoun} or wait until ${pronoun} plays.`);
-    }
-
+    const duplicate = alreadyWaiting(state, track.hash);
+    if (duplicate) return { result: duplicate };
     const nowMs = now.getTime();
-    const recent = state.recentAdds.filter((a) => nowMs - Date.parse(a.at) < RATE_WINDOW_MS);
-    const mine = recent.filter((a) => a.requesterId === member.id).map((a) => Date.parse(a.at)).sort((a, b) => a - b);
-    if (mine.length >= maxAddsPerMinute) {
-      // Allowed again once enough of the member's adds have left the window to drop below the limit.
-      const freedAt = (mine[mine.length - maxAddsPerMinute] ?? nowMs) + RATE_WINDOW_MS;
-      const seconds = Math.max(1, Math.ceil((freedAt - nowMs) / 1000));
-      return refuse(`Slow down: at most ${songs(maxAddsPerMinute)} per minute. Try again in ${seconds} s.`);
-    }
-
+    const pending = livePending(state, nowMs);
+    const refusal = overLimits(state, member, pending, nowMs);
+    if (refusal) return refuse(refusal);
     const entry: PlaylistEntry = { id: randomUUID(), hash: track.hash, title: track.title, requesterId: member.id, addedAt: now.toISOString() };
-    const position = state.playlist.length + 1;
-    return {
-      state: { ...state, playlist: [...state.playlist, entry], recentAdds: [...recent, { requesterId: member.id, at: entry.addedAt }] },
-      result: { ok: true, message: `Added "${entry.title}" at position ${position}.`, position, entry, ...(state.playlist.length > 0 ? { previous: state.playlist.at(-1)! } : {}) },
-    };
+    return appended(state, entry, pending, entry.addedAt, nowMs);
   });
+}
+
+/**
+ * Holds the member's place for a song still to be downloaded: every limit, a link already queued or being fetched,
+ * and the downloads in flight (the member's and the server's) are checked before a byte is fetched. A refusal writes
+ * nothing.
+ */
+export function reserveAdd(store: GuildStore, guildId: string, member: MemberInfo, source: string, now: Date): Promise<ReserveResult> {
+  return decide<ReserveResult>(store, guildId, (state) => {
+    const nowMs = now.getTime();
+    const pending = livePending(state, nowMs);
+    const queued = state.playlist.findIndex((e) => e.source === source);
+    if (queued >= 0) return refuse(`That song is already in the playlist (position ${queued + 1}).`);
+    if (pending.some((p) => p.source === source)) return refuse('That song is already being added.');
+    const refusal = overLimits(state, member, pending, nowMs);
+    if (refusal) return refuse(refusal);
+    const mine = pending.filter((p) => p.requesterId === member.id).length;
+    if (mine >= MAX_MEMBER_DOWNLOADS) return refuse(`You already have ${songs(mine)} downloading; wait until one is added.`);
+    if (pending.length >= MAX_GUILD_DOWNLOADS) return refuse(`${songs(pending.length)} are downloading for this server right now; try again in a minute.`);
+    const held: PendingAdd = { id: randomUUID(), requesterId: member.id, source, at: now.toISOString() };
+    return { state: { ...state, pendingAdds: [...pending, held] }, result: { ok: true, pending: held } };
+  });
+}
+
+/** Turns a reservation into a playlist entry once its track is analysed (a reservation that expired is checked anew). */
+export function completeAdd(store: GuildStore, guildId: string, member: MemberInfo, pendingId: string, track: { hash: string; title: string }, now: Date): Promise<AddResult> {
+  return decide<AddResult>(store, guildId, (state) => {
+    const nowMs = now.getTime();
+    const held = state.pendingAdds.find((p) => p.id === pendingId);
+    const pending = livePending(state, nowMs).filter((p) => p.id !== pendingId);
+    const library = withTrack(state.library, track.hash);
+    const duplicate = alreadyWaiting(state, track.hash);
+    if (duplicate) return { state: { ...state, pendingAdds: pending, library }, result: duplicate };
+    if (!held) {
+      const refusal = overLimits(state, member, pending, nowMs);
+      if (refusal) return { state: { ...state, pendingAdds: pending, library }, result: { ok: false, message: refusal } };
+    }
+    const entry: PlaylistEntry = { id: randomUUID(), hash: track.hash, title: track.title, requesterId: member.id, addedAt: now.toISOString(), ...(held ? { source: held.source } : {}) };
+    return appended(state, entry, pending, held?.at ?? entry.addedAt, nowMs);
+  });
+}
+
+/** Gives a reservation's place back (its download or analysis failed). */
+export async function releaseAdd(store: GuildStore, guildId: string, pendingId: string): Promise<void> {
+  await store.update(guildId, (state) => ({ ...state, pendingAdds: state.pendingAdds.filter((p) => p.id !== pendingId) }));
 }
 
 export async function listQueue(store: GuildStore, guildId: string, page: number, pageSize = 10): Promise<ListResult> {
@@ -119,6 +198,10 @@ export function moveInQueue(store: GuildStore, guildId: string, member: MemberIn
     if (typeof target === 'string') return refuse(target);
     if (entry.requesterId !== member.id && !canControlSet(member, state)) {
       return refuse("You can only move your own songs; moving others' needs the DJ role or Manage Server.");
+    }
+    const jumped = to < from ? state.playlist.slice(to - 1, from - 1) : [];
+    if (jumped.some((e) => e.requesterId !== entry.requesterId) && !isDj(member, state)) {
+      return refuse("You can move a song ahead of your own songs only; moving it ahead of others' needs the DJ role or Manage Server.");
     }
     if (from === to) return { result: { ok: true, message: `"${entry.title}" is already at position ${to}.`, entry, position: to } };
     const playlist = state.playlist.filter((e) => e.id !== entry.id);

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { LibraryEntry } from '../ai/suggest.ts';
 import { describeTrack } from '../ai/track-descriptor.ts';
 import type { AnalysisStore, StoredAnalysis } from '../db/analysis-store.ts';
+import type { GuildState } from '../db/guild-store.ts';
 
 /** The title a stored track is shown under: the name it was first seen as, without the extension. */
 export function libraryTitle(record: StoredAnalysis): string {
@@ -9,11 +10,20 @@ export function libraryTitle(record: StoredAnalysis): string {
   return ext && ext !== record.sourceName ? record.sourceName.slice(0, -ext.length) : record.sourceName;
 }
 
-/** Every analysed track in the server library, in a stable order. */
-export async function loadLibrary(analyses: AnalysisStore): Promise<StoredAnalysis[]> {
-  const records: StoredAnalysis[] = [];
-  for await (const r of analyses.entries()) records.push(r);
+/**
+ * The server's library, in a stable order: the analysed tracks its members added, and the shared library. Another
+ * server's uploads are never in it.
+ */
+export async function loadLibrary(analyses: AnalysisStore, state: Pick<GuildState, 'library'>): Promise<StoredAnalysis[]> {
+  const hashes = [...new Set([...state.library, ...(await analyses.sharedHashes())])];
+  const records = (await analyses.getMany(hashes)).filter((r): r is StoredAnalysis => r !== undefined);
   return records.sort((a, b) => a.hash.localeCompare(b.hash));
+}
+
+/** The stored track when this server may see it (its own library or the shared one). */
+export async function libraryTrack(analyses: AnalysisStore, state: Pick<GuildState, 'library'>, hash: string): Promise<StoredAnalysis | undefined> {
+  if (!state.library.includes(hash) && !(await analyses.sharedHashes()).includes(hash)) return undefined;
+  return analyses.get(hash);
 }
 
 export function toLibraryEntry(record: StoredAnalysis): LibraryEntry {

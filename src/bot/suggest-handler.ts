@@ -1,6 +1,6 @@
 import { suggestNext } from '../ai/suggest.ts';
 import type { AnalysisStore, StoredAnalysis } from '../db/analysis-store.ts';
-import type { GuildStore } from '../db/guild-store.ts';
+import type { GuildStore, PlaylistEntry } from '../db/guild-store.ts';
 import type { CommandHandler } from './interaction-router.ts';
 import { FAILED } from './interaction-router.ts';
 import type { LazyScorer } from './lazy-scorer.ts';
@@ -26,7 +26,8 @@ export function suggestHandler(store: GuildStore, analyses: AnalysisStore, score
   return async (interaction) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
-    const library = await loadLibrary(analyses);
+    const state = await store.get(guildId);
+    const library = await loadLibrary(analyses, state);
     if (library.length === 0) return replyEphemeral(interaction, EMPTY_LIBRARY);
 
     const query = interaction.options.getString('track');
@@ -38,8 +39,7 @@ export function suggestHandler(store: GuildStore, analyses: AnalysisStore, score
       from = library.find((r) => r.hash === playing(guildId));
       if (!from) return replyEphemeral(interaction, NOTHING_QUEUED);
     } else {
-      const { playlist } = await store.get(guildId);
-      const latest = playlist.reduce<(typeof playlist)[number] | undefined>((a, e) => (!a || e.addedAt >= a.addedAt ? e : a), undefined);
+      const latest = state.playlist.reduce<PlaylistEntry | undefined>((a, e) => (!a || e.addedAt >= a.addedAt ? e : a), undefined);
       if (!latest) return replyEphemeral(interaction, NOTHING_QUEUED);
       from = library.find((r) => r.hash === latest.hash);
       if (!from) return replyEphemeral(interaction, `"${latest.title}" is no longer in the server library. Name another track: /suggest track:<title>.`);

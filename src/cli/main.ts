@@ -1,5 +1,6 @@
 import { ANALYZE_USAGE, runAnalyze } from './analyze-command.ts';
 import { UsageError } from './args.ts';
+import { LIBRARY_USAGE, runLibrary } from './library-command.ts';
 import { MIX_USAGE, runMix } from './mix-command.ts';
 import { REGISTER_USAGE, runRegister } from './register-command.ts';
 import { runSuggest, SUGGEST_USAGE } from './suggest-command.ts';
@@ -16,6 +17,8 @@ Usage:
 
   ${TRAIN_USAGE.split('\n').join('\n  ')}
 
+  ${LIBRARY_USAGE.split('\n').join('\n  ')}
+
   ${REGISTER_USAGE.split('\n').join('\n  ')}
 `;
 
@@ -24,6 +27,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   mix: runMix,
   suggest: runSuggest,
   train: runTrain,
+  library: runLibrary,
   register: runRegister,
 };
 

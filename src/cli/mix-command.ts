@@ -1,4 +1,4 @@
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MixScorer } from '../ai/mix-scorer.ts';
 import { AnalyzerPool } from '../audio/analyzer-pool.ts';
@@ -12,7 +12,7 @@ import type { PlannedTrack } from '../audio/transition-plan.ts';
 import { TransitionRenderer } from '../audio/transition-renderer.ts';
 import { AnalysisStore } from '../db/analysis-store.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
-import { listAudioFiles } from './audio-files.ts';
+import { collectAudio } from './audio-files.ts';
 
 export const MIX_USAGE = `minidj mix <files|dir…> --out set.ogg [--order smart|queue] [--report report.json] [--target-lufs -14] [--db URL]
   Renders a continuous beat-matched set: Ogg Opus (.ogg/.opus), .wav or .flac by the extension of --out.`;
@@ -25,17 +25,6 @@ export interface MixReport {
   targetLufs: number;
   tracks: { title: string; file: string; bpm: number; key: string; camelot: string }[];
   transitions: Omit<TransitionReport, 'plan'>[];
-}
-
-export async function collectAudio(inputs: string[]): Promise<string[]> {
-  const files: string[] = [];
-  for (const input of inputs) {
-    const info = await stat(input).catch(() => undefined);
-    if (!info) throw new UsageError(`"${input}" does not exist`);
-    if (info.isDirectory()) files.push(...(await listAudioFiles(input)));
-    else files.push(input);
-  }
-  return files;
 }
 
 export async function ingestTracks(files: string[], pool: AnalyzerPool, store: AnalysisStore | undefined, log: (line: string) => void): Promise<PlannedTrack[]> {

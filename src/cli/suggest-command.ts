@@ -6,14 +6,18 @@ import type { LibraryEntry } from '../ai/suggest.ts';
 import { describeTrack } from '../ai/track-descriptor.ts';
 import { AnalyzerPool } from '../audio/analyzer-pool.ts';
 import { ingestFile } from '../audio/ingest.ts';
+import { loadLibrary } from '../bot/server-library.ts';
 import { AnalysisStore } from '../db/analysis-store.ts';
+import type { StoredAnalysis } from '../db/analysis-store.ts';
+import { GuildStore } from '../db/guild-store.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import { listAudioFiles } from './audio-files.ts';
 
-export const SUGGEST_USAGE = `minidj suggest <track> --library <dir|db> [--n 5] [--json] [--db URL] [--model DIR]
+export const SUGGEST_USAGE = `minidj suggest <track> --library <dir|db> [--guild ID] [--n 5] [--json] [--db URL] [--model DIR]
   The best next tracks after <track> (a file, or a content hash in the store), with the score and the reasons.
   --library DIR  analyse (or reuse the stored analyses of) every audio file in DIR
-  --library db   use every track analysed in the store`;
+  --library db   use every track analysed in the store
+  --guild ID     with --library db: only what that server sees (its members' tracks and the shared library)`;
 
 async function libraryFromDir(dir: string, pool: AnalyzerPool, store: AnalysisStore): Promise<LibraryEntry[]> {
   const entries: LibraryEntry[] = [];
@@ -28,10 +32,19 @@ async function libraryFromDir(dir: string, pool: AnalyzerPool, store: AnalysisSt
   return entries;
 }
 
-async function libraryFromStore(store: AnalysisStore): Promise<LibraryEntry[]> {
-  const entries: LibraryEntry[] = [];
-  for await (const r of store.entries()) entries.push({ id: r.hash, title: r.sourceName, descriptor: describeTrack(r.analysis) });
-  return entries.sort((a, b) => a.id.localeCompare(b.id));
+async function libraryFromStore(store: AnalysisStore, guild: string | undefined, db: string | undefined): Promise<LibraryEntry[]> {
+  const records: StoredAnalysis[] = [];
+  if (guild) {
+    const guilds = await GuildStore.open(db);
+    try {
+      records.push(...(await loadLibrary(store, await guilds.get(guild))));
+    } finally {
+      await guilds.close();
+    }
+  } else {
+    for await (const r of store.entries()) records.push(r);
+  }
+  return records.map((r) => ({ id: r.hash, title: r.sourceName, descriptor: describeTrack(r.analysis) })).sort((a, b) => a.id.localeCompare(b.id));
 }
 
 async function resolveTrack(track: string, pool: AnalyzerPool, store: AnalysisStore): Promise<LibraryEntry> {
@@ -55,9 +68,11 @@ export async function runSuggest(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
     db: { type: 'string' },
     model: { type: 'string' },
+    guild: { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError(`give exactly one track\n${SUGGEST_USAGE}`);
   if (!values.library) throw new UsageError(`--library is required\n${SUGGEST_USAGE}`);
+  if (values.guild && values.library !== 'db') throw new UsageError('--guild goes with --library db');
   const count = Number(values.n);
   if (!Number.isInteger(count) || count < 1) throw new UsageError('--n takes a whole number ≥ 1');
   const scorer = await MixScorer.load(values.model ? path.resolve(values.model) : undefined);
@@ -66,7 +81,7 @@ export async function runSuggest(argv: string[]): Promise<number> {
   try {
     const from = await resolveTrack(positionals[0]!, pool, store);
     let library: LibraryEntry[];
-    if (values.library === 'db') library = await libraryFromStore(store);
+    if (values.library === 'db') library = await libraryFromStore(store, values.guild, values.db ?? process.env.MINIDJ_DB);
     else if (await stat(values.library).then((s) => s.isDirectory(), () => false)) library = await libraryFromDir(values.library, pool, store);
     else throw new UsageError(`--library must be a folder or "db", got "${values.library}"`);
     const suggestions = await suggestNext(scorer, from, library, count);

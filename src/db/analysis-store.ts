@@ -21,15 +21,38 @@ export interface StoredAnalysis {
 export class AnalysisStore {
   readonly target: StoreTarget;
   private readonly keyv: Keyv;
+  /** The shared library: tracks the operator put there on purpose, seen by every server. */
+  private readonly sharedKeyv: Keyv;
 
-  private constructor(keyv: Keyv, target: StoreTarget) {
+  private constructor(keyv: Keyv, sharedKeyv: Keyv, target: StoreTarget) {
     this.keyv = keyv;
+    this.sharedKeyv = sharedKeyv;
     this.target = target;
   }
 
   static async open(setting = process.env.MINIDJ_DB): Promise<AnalysisStore> {
     const target = storeTarget(setting);
-    return new AnalysisStore(await openKeyv(target, 'analysis'), target);
+    return new AnalysisStore(await openKeyv(target, 'analysis'), await openKeyv(target, 'shared-library'), target);
+  }
+
+  /** The current-version records of these hashes, in the same order; undefined where there is none. */
+  async getMany(hashes: readonly string[]): Promise<(StoredAnalysis | undefined)[]> {
+    if (hashes.length === 0) return [];
+    const records = (await this.keyv.getMany([...hashes])) as (StoredAnalysis | undefined)[];
+    return records.map((r) => (r && r.analyzerVersion === ANALYZER_VERSION ? r : undefined));
+  }
+
+  /** Hashes in the shared library. */
+  async sharedHashes(): Promise<string[]> {
+    return ((await this.sharedKeyv.get('hashes')) as string[] | undefined) ?? [];
+  }
+
+  /** Puts a stored track in the shared library (or takes it out); the operator's command, not a member's. */
+  async setShared(hash: string, shared: boolean): Promise<void> {
+    const now = new Set(await this.sharedHashes());
+    if (shared) now.add(hash);
+    else now.delete(hash);
+    await this.sharedKeyv.set('hashes', [...now].sort());
   }
 
   /** The stored analysis, or undefined when there is none or it was made by another analyzer version. */
@@ -60,6 +83,7 @@ export class AnalysisStore {
   }
 
   async close(): Promise<void> {
+    await this.sharedKeyv.disconnect();
     await this.keyv.disconnect();
   }
 }

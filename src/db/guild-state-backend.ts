@@ -14,6 +14,8 @@ export interface GuildStateBackend {
   read(guildId: string): Promise<StoredGuildState | undefined>;
   /** Writes `next` if the stored version is `expected` (undefined: no row yet); false if another write came first. */
   write(guildId: string, expected: number | undefined, next: StoredGuildState): Promise<boolean>;
+  /** Every guild with a row. */
+  guildIds(): Promise<string[]>;
   close(): Promise<void>;
 }
 

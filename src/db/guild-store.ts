@@ -11,6 +11,16 @@ export interface PlaylistEntry {
   title: string;
   requesterId: string;
   addedAt: string;
+  /** The URL it was downloaded from (uploads: the attachment's), so the same link is not fetched twice. */
+  source?: string;
+}
+
+/** An add accepted before its download: it holds the member's place under the limits until it lands or fails. */
+export interface PendingAdd {
+  id: string;
+  requesterId: string;
+  source: string;
+  at: string;
 }
 
 export interface GuildSettings {
@@ -49,6 +59,10 @@ export interface GuildState {
   history: { hash: string; playedAt: string; /** When its playlist entry was added; absent for library picks. */ addedAt?: string }[];
   /** Recent successful adds, for the per-member rate limit; entries older than a minute may be pruned. */
   recentAdds: { requesterId: string; at: string }[];
+  /** Downloads in flight, counted by the limits before a byte is fetched. */
+  pendingAdds: PendingAdd[];
+  /** Content hashes of the tracks this server's members added: the server library (with the shared one). */
+  library: string[];
   setStarterId?: string;
   session?: LiveSession;
   /** Newest last, at most TRANSITIONS_LIMIT. */
@@ -65,14 +79,24 @@ export function defaultGuildSettings(): GuildSettings {
 }
 
 export function defaultGuildState(guildId: string): GuildState {
-  return { guildId, playlist: [], settings: defaultGuildSettings(), history: [], recentAdds: [], transitions: [], version: 0 };
+  return { guildId, playlist: [], settings: defaultGuildSettings(), history: [], recentAdds: [], pendingAdds: [], library: [], transitions: [], version: 0 };
 }
 
 /** Fills fields a record written by an older version lacks. */
 function normalize(guildId: string, stored: Partial<GuildState> | undefined): GuildState {
   const defaults = defaultGuildState(guildId);
   if (!stored) return defaults;
-  return { ...defaults, ...stored, guildId, settings: { ...defaults.settings, ...stored.settings } };
+  return { ...defaults, ...stored, guildId, settings: { ...defaults.settings, ...stored.settings }, library: stored.library ?? libraryOfOldRecord(stored) };
+}
+
+/** A record from before per-server libraries: the server owns the tracks its playlist, history, session and transitions name. */
+function libraryOfOldRecord(stored: Partial<GuildState>): string[] {
+  const hashes = new Set<string>();
+  for (const e of stored.playlist ?? []) hashes.add(e.hash);
+  for (const h of stored.history ?? []) hashes.add(h.hash);
+  for (const t of stored.transitions ?? []) hashes.add(t.fromHash).add(t.toHash);
+  if (stored.session) hashes.add(stored.session.current.hash);
+  return [...hashes];
 }
 
 /** Conflicting writes in a row before an update gives up (each retry re-runs `fn` on the state that won). */
@@ -159,6 +183,24 @@ export class GuildStore {
     const winner = await this.backend.read(guildId);
     if (!winner) throw new Error(`Guild ${guildId}: importing the stored state failed and left no row.`);
     return winner;
+  }
+
+  /** Every guild with a stored state (imported or still in the legacy store). */
+  async guildIds(): Promise<string[]> {
+    const ids = new Set(await this.backend.guildIds());
+    if (this.legacy.iterator) for await (const [key] of this.legacy.iterator(undefined)) ids.add(String(key));
+    return [...ids];
+  }
+
+  /** Tracks some server still needs: waiting in a playlist or playing in a set. */
+  async heldTracks(): Promise<Set<string>> {
+    const held = new Set<string>();
+    for (const id of await this.guildIds()) {
+      const state = await this.get(id);
+      for (const e of state.playlist) held.add(e.hash);
+      if (state.session) held.add(state.session.current.hash);
+    }
+    return held;
   }
 
   async close(): Promise<void> {

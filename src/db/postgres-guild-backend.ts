@@ -40,6 +40,10 @@ export async function openPostgresGuildBackend(url: string): Promise<GuildStateB
         : await pool.query('UPDATE guild_state SET version = $2, value = $3 WHERE guild_id = $1 AND version = $4', [guildId, next.version, next.value, expected]);
       return rowCount === 1;
     },
+    async guildIds() {
+      const { rows } = await pool.query<{ guild_id: string }>('SELECT guild_id FROM guild_state');
+      return rows.map((r) => r.guild_id);
+    },
     close: () => pool.end(),
   };
 }

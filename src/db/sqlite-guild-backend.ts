@@ -49,6 +49,12 @@ export async function openSqliteGuildBackend(file: string): Promise<GuildStateBa
         : await run(db, 'UPDATE guild_state SET version = ?, value = ? WHERE guild_id = ? AND version = ?', [next.version, next.value, guildId, expected]);
       return changed === 1;
     },
+    async guildIds() {
+      const rows = await new Promise<{ guild_id: string }[]>((resolve, reject) => {
+        db.all('SELECT guild_id FROM guild_state', (error: Error | null, result: { guild_id: string }[]) => (error ? reject(error) : resolve(result)));
+      });
+      return rows.map((r) => r.guild_id);
+    },
     close: () => new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve()))),
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { UserFacingError } from '../util/user-facing-error.ts';
 
@@ -15,6 +15,15 @@ export class TrackStorageError extends UserFacingError<'disk-full' | 'storage'> 
  * The server library's audio, one file per content hash (`<hash><ext>`), so a queued track can still be played
  * after its download was cleaned up or its CDN link expired. A file appears whole or not at all.
  */
+/** One kept track's file, for the disk quota. */
+export interface KeptFile {
+  hash: string;
+  file: string;
+  bytes: number;
+  /** When it last started playing (or was kept), as the file's modification time. */
+  lastPlayedMs: number;
+}
+
 export class TrackFiles {
   readonly dir: string;
 
@@ -50,5 +59,29 @@ export class TrackFiles {
       }
       throw new TrackStorageError('storage', `The bot could not store the track (${code ?? 'I/O error'}), so it was not added. Tell the bot owner.`);
     }
+  }
+
+  /** Marks the track as just played: the disk quota removes the least recently played first. */
+  async markPlayed(file: string): Promise<void> {
+    const now = new Date();
+    await utimes(file, now, now).catch(() => undefined);
+  }
+
+  /** Every kept track's file. */
+  async list(): Promise<KeptFile[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const kept: KeptFile[] = [];
+    for (const name of names) {
+      const hash = /^([0-9a-f]{64})(\.[a-z0-9]+)?$/.exec(name)?.[1];
+      if (!hash) continue;
+      const file = path.join(this.dir, name);
+      const info = await stat(file).catch(() => undefined);
+      if (info?.isFile()) kept.push({ hash, file, bytes: info.size, lastPlayedMs: info.mtimeMs });
+    }
+    return kept;
+  }
+
+  async remove(file: string): Promise<void> {
+    await rm(file, { force: true });
   }
 }

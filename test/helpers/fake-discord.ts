@@ -53,6 +53,8 @@ export interface InteractionSpec {
   permissions?: string;
   /** `data.resolved`, e.g. `{ attachments: { [id]: attachment } }` for attachment options (see `fakeAttachment`). */
   resolved?: Record<string, unknown>;
+  /** Another server than the fake guild the gateway announces (its interactions still arrive). */
+  guildId?: string;
 }
 
 /** A resolved attachment as Discord sends it in `data.resolved.attachments`, hosted at `url`. */
@@ -111,13 +113,13 @@ export function djsetInteraction(spec: InteractionSpec): Record<string, unknown>
 }
 
 /** A button press (MESSAGE_COMPONENT) on a message the bot sent. */
-export function buttonInteraction(spec: { customId: string; user: FakeUser; roles?: string[]; permissions?: string }): Record<string, unknown> {
+export function buttonInteraction(spec: { customId: string; user: FakeUser; roles?: string[]; permissions?: string; guildId?: string }): Record<string, unknown> {
   const base = commandInteraction('0', '', [], spec);
   return { ...base, type: 3, data: { custom_id: spec.customId, component_type: 2 }, message: messageObject('') };
 }
 
 /** Autocomplete for a string option being typed (`focused`) in `/name [subcommand]`. */
-export function autocompleteInteraction(spec: { command: 'queue' | 'suggest'; subcommand?: string; option: string; typed: string; user: FakeUser }): Record<string, unknown> {
+export function autocompleteInteraction(spec: { command: 'queue' | 'suggest'; subcommand?: string; option: string; typed: string; user: FakeUser; guildId?: string }): Record<string, unknown> {
   const focused = { name: spec.option, type: 3, value: spec.typed, focused: true };
   const options = spec.subcommand ? [{ type: 1, name: spec.subcommand, options: [focused] }] : [focused];
   const id = spec.command === 'queue' ? FAKE_QUEUE_COMMAND_ID : FAKE_SUGGEST_COMMAND_ID;
@@ -131,6 +133,7 @@ export function suggestInteraction(spec: Omit<InteractionSpec, 'subcommand'>): R
 
 function commandInteraction(commandId: string, name: string, options: unknown[], spec: Omit<InteractionSpec, 'subcommand'>): Record<string, unknown> {
   const permissions = spec.permissions ?? PERMISSIONS.member;
+  const guildId = spec.guildId ?? FAKE_GUILD_ID;
   return {
     id: snowflake(),
     application_id: FAKE_APP_ID,
@@ -139,14 +142,14 @@ function commandInteraction(commandId: string, name: string, options: unknown[],
       id: commandId,
       name,
       type: 1,
-      guild_id: FAKE_GUILD_ID,
+      guild_id: guildId,
       options,
       ...(spec.resolved ? { resolved: spec.resolved } : {}),
     },
-    guild_id: FAKE_GUILD_ID,
-    guild: { id: FAKE_GUILD_ID, locale: 'en-US', features: [] },
+    guild_id: guildId,
+    guild: { id: guildId, locale: 'en-US', features: [] },
     channel_id: FAKE_TEXT_CHANNEL_ID,
-    channel: { id: FAKE_TEXT_CHANNEL_ID, type: 0, guild_id: FAKE_GUILD_ID, name: 'general', nsfw: false, flags: 0, permissions },
+    channel: { id: FAKE_TEXT_CHANNEL_ID, type: 0, guild_id: guildId, name: 'general', nsfw: false, flags: 0, permissions },
     member: { ...apiMember(spec.user, spec.roles ?? []), permissions },
     token: `fake-token-${snowflake()}`,
     version: 1,
@@ -154,7 +157,7 @@ function commandInteraction(commandId: string, name: string, options: unknown[],
     locale: 'en-US',
     guild_locale: 'en-US',
     entitlements: [],
-    authorizing_integration_owners: { '0': FAKE_GUILD_ID },
+    authorizing_integration_owners: { '0': guildId },
     context: 0,
     attachment_size_limit: 10485760,
   };

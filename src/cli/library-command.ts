@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { AnalyzerPool } from '../audio/analyzer-pool.ts';
+import { ingestFile } from '../audio/ingest.ts';
+import { withTrack } from '../bot/queue-operations.ts';
+import { libraryTitle, loadLibrary } from '../bot/server-library.ts';
+import { AnalysisStore } from '../db/analysis-store.ts';
+import { GuildStore } from '../db/guild-store.ts';
+import { TrackFiles } from '../db/track-files.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
+import { collectAudio } from './audio-files.ts';
+
+export const LIBRARY_USAGE = `minidj library add <files|dir…> (--shared | --guild ID) [--db URL] [--json]
+minidj library list (--shared | --guild ID) [--db URL] [--json]
+  A server sees the tracks its members added and the shared library, never another server's uploads.
+  add     analyse the files, keep their audio (MINIDJ_TRACKS_DIR) and put them in the shared library (every
+          server sees them) or in one server's library
+  list    the tracks in the shared library, or everything one server sees`;
+
+interface Scope {
+  shared: boolean;
+  guild?: string;
+}
+
+function scopeOf(values: { shared?: boolean; guild?: string }): Scope {
+  if (Boolean(values.shared) === Boolean(values.guild)) throw new UsageError(`give exactly one of --shared or --guild ID\n${LIBRARY_USAGE}`);
+  return values.guild ? { shared: false, guild: values.guild } : { shared: true };
+}
+
+async function add(files: string[], scope: Scope, analyses: AnalysisStore, json: boolean, db: string | undefined): Promise<number> {
+  const kept = new TrackFiles();
+  const pool = new AnalyzerPool();
+  const guilds = scope.guild ? await GuildStore.open(db) : undefined;
+  let failed = 0;
+  try {
+    for (const file of files) {
+      try {
+        const { contentHash } = await ingestFile(file, pool, analyses, (f, hash, sourceName) => kept.keep(f, hash, sourceName));
+        if (scope.shared) await analyses.setShared(contentHash, true);
+        else await guilds!.update(scope.guild!, (s) => ({ ...s, library: withTrack(s.library, contentHash) }));
+        process.stdout.write(json ? `${JSON.stringify({ file, contentHash, library: scope.shared ? 'shared' : scope.guild })}\n` : `✓ ${file} → ${scope.shared ? 'the shared library' : `server ${scope.guild}`}\n`);
+      } catch (err) {
+        failed++;
+        const code = (err as { code?: unknown }).code;
+        process.stdout.write(json ? `${JSON.stringify({ file, error: (err as Error).message, code: typeof code === 'string' ? code : 'error' })}\n` : `✗ ${file}: ${(err as Error).message}\n`);
+      }
+    }
+  } finally {
+    await pool.close();
+    await guilds?.close();
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+async function list(scope: Scope, analyses: AnalysisStore, json: boolean, db: string | undefined): Promise<number> {
+  let library: string[];
+  if (scope.shared) library = await analyses.sharedHashes();
+  else {
+    const guilds = await GuildStore.open(db);
+    try {
+      library = (await guilds.get(scope.guild!)).library;
+    } finally {
+      await guilds.close();
+    }
+  }
+  const records = await loadLibrary(analyses, { library: scope.shared ? [] : library });
+  for (const r of records) {
+    process.stdout.write(json ? `${JSON.stringify({ contentHash: r.hash, title: libraryTitle(r), bpm: r.analysis.bpm, camelot: r.analysis.camelot })}\n` : `${r.hash.slice(0, 12)}  ${libraryTitle(r)} (${r.analysis.bpm.toFixed(1)} BPM, ${r.analysis.camelot})\n`);
+  }
+  return 0;
+}
+
+export async function runLibrary(argv: string[]): Promise<number> {
+  const [action, ...rest] = argv;
+  const { values, positionals } = parseCommandArgs(rest, {
+    shared: { type: 'boolean', default: false },
+    guild: { type: 'string' },
+    db: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  const scope = scopeOf(values);
+  const db = values.db ?? process.env.MINIDJ_DB;
+  const analyses = await AnalysisStore.open(db);
+  try {
+    if (action === 'add') {
+      if (positionals.length === 0) throw new UsageError(`no files given\n${LIBRARY_USAGE}`);
+      const files = (await collectAudio(positionals)).map((f) => path.resolve(f));
+      return await add(files, scope, analyses, values.json, db);
+    }
+    if (action === 'list') return await list(scope, analyses, values.json, db);
+    throw new UsageError(`unknown library action "${action ?? ''}"\n${LIBRARY_USAGE}`);
+  } finally {
+    await analyses.close();
+  }
+}
