@@ -110,7 +110,7 @@ const onlyLoopback = (ip: string): boolean => ip === '127.0.0.1';
 const opts = (extra: Partial<DownloadOptions> = {}): DownloadOptions => ({
   dir,
   isAllowedAddress: onlyLoopback,
-  maxBytes: 200 * 1024,
+  maxBytes: 200_000,
   timeoutMs: 1000,
   ...extra,
 });
@@ -264,13 +264,13 @@ describe('downloadAudio: content', () => {
 describe('downloadAudio: limits', () => {
   it('stops an endless stream at the size limit', async () => {
     const started = Date.now();
-    await expectFailure(downloadAudio(`${base}/endless`, opts({ timeoutMs: 10_000 })), 'too-large', 'The file is larger than 200 KB.');
+    await expectFailure(downloadAudio(`${base}/endless`, opts({ timeoutMs: 10_000 })), 'too-large', 'The file is larger than 0.2 MB.');
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('refuses up front when Content-Length is over the limit', async () => {
     const started = Date.now();
-    await expectFailure(downloadAudio(`${base}/declares-huge`, opts({ timeoutMs: 10_000 })), 'too-large', 'The file is larger than 200 KB.');
+    await expectFailure(downloadAudio(`${base}/declares-huge`, opts({ timeoutMs: 10_000 })), 'too-large', 'The file is larger than 0.2 MB.');
     expect(Date.now() - started).toBeLessThan(1000);
   });
 

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { AudioInputError, formatDuration, formatMegabytes } from './audio-input-error.ts';
+import { formatBytes } from '../util/format-bytes.ts';
+import { AudioInputError, formatDuration } from './audio-input-error.ts';
 import { declaredWavSeconds } from './declared-length.ts';
 import { fileInputArgs } from './ffmpeg-input.ts';
 import { ffmpegErrorLine } from './ffmpeg-message.ts';
@@ -51,7 +52,7 @@ export async function decodeAudioFile(file: string, opts: DecodeOptions): Promis
   if (inputBytes > limits.maxBytes) {
     throw new AudioInputError(
       'too-large',
-      `The file is ${formatMegabytes(inputBytes)}; the limit is ${formatMegabytes(limits.maxBytes)} (set MINIDJ_MAX_MB to change it).`,
+      `The file is ${formatBytes(inputBytes)}; the limit is ${formatBytes(limits.maxBytes)} (set MINIDJ_MAX_MB to change it).`,
     );
   }
   if (inputBytes === 0) throw new AudioInputError('corrupt', 'The file is empty.');

@@ -1,3 +1,4 @@
+import { formatBytes } from '../util/format-bytes.ts';
 import { UserFacingError } from '../util/user-facing-error.ts';
 
 export type DownloadErrorCode =
@@ -17,11 +18,5 @@ export class DownloadError extends UserFacingError<DownloadErrorCode> {
   }
 }
 
-/** "100 MB", "200 KB", "512 bytes" (binary units, as the limits are set). */
-export function formatSize(bytes: number): string {
-  const units: [number, string][] = [[1024 * 1024, 'MB'], [1024, 'KB']];
-  for (const [size, unit] of units) {
-    if (bytes >= size) return `${Math.round((bytes / size) * 10) / 10} ${unit}`;
-  }
-  return `${bytes} bytes`;
-}
+/** The project's one size format (decimal units, as the limits are set). */
+export const formatSize = formatBytes;

@@ -54,7 +54,7 @@ interface Settings {
 export async function downloadAudio(url: string, opts: DownloadOptions): Promise<DownloadResult> {
   const settings: Settings = {
     dir: opts.dir,
-    maxBytes: opts.maxBytes ?? 100 * 1024 * 1024,
+    maxBytes: opts.maxBytes ?? 100e6,
     idleTimeoutMs: opts.idleTimeoutMs ?? 15_000,
     maxRedirects: opts.maxRedirects ?? 5,
     allowed: opts.isAllowedAddress ?? isPublicAddress,
