@@ -105,9 +105,10 @@ describe('analysis of real recordings (../shared/audio)', () => {
       const a = await pool.analyze(entry.file);
       expect(Math.abs(a.bpm - bpm) / bpm, name).toBeLessThan(0.04);
       if (entry.beats) expect(beatFMeasure(a.beats, entry.beats).f, name).toBeGreaterThan(0.7);
-      // A programmed loop sits on its grid; a band strays from it (what keeps the planner from beat-matching it).
+      // A programmed loop sits on its grid; a band's grid is not trusted for beat-matching: its kicks stray from it,
+      // or the whole-track fit cannot vouch for it.
       if (name === 'techno_loop.mp3') expect(a.beatJitterMs, name).toBeLessThan(1.5);
-      else expect(a.beatJitterMs, name).toBeGreaterThan(MAX_BLEND_JITTER_MS);
+      else expect(a.beatJitterMs > MAX_BLEND_JITTER_MS || a.bpmConfidence < 0.75, name).toBe(true);
     }
   });
 

@@ -7,7 +7,8 @@ import { findDownbeats } from './downbeats.ts';
 import type { EssentiaInstance } from './essentia-runtime.ts';
 import { essentiaCall, withVectors } from './essentia-runtime.ts';
 import { detectKey } from './key-detect.ts';
-import { computeSpectralFrames, onsetEnvelope } from './spectral-frames.ts';
+import { attackEnvelopes } from './attack-envelopes.ts';
+import { computeSpectralFrames } from './spectral-frames.ts';
 import type { SpectralFrames } from './spectral-frames.ts';
 import { median } from './stats.ts';
 import { analyzeStructure } from './structure.ts';
@@ -15,7 +16,6 @@ import { timbreSummary } from './timbre.ts';
 import { resolveTempoOctave } from './tempo-octave.ts';
 import { METRICAL_LEVELS, multibandTempo, sameTempoFamily } from './tempo-periodicity.ts';
 
-const ONSET_BLOCK = 64;
 const MIN_BPM = 60;
 const MAX_BPM = 200;
 /** Two tempi are the same metrical family when one is ×1, ×2, ×½, ×3 or ×⅓ the other within this. */
@@ -56,14 +56,14 @@ const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 export function analyzePcm(input: AnalysisInput, essentia: EssentiaInstance): TrackAnalysis {
   const { mono, sampleRate, durationSec } = input;
   const frames = computeSpectralFrames(mono, sampleRate);
-  const onset = { env: onsetEnvelope(mono, ONSET_BLOCK), step: ONSET_BLOCK / sampleRate };
+  const attacks = attackEnvelopes(mono, sampleRate);
   const [musicStart, musicEnd] = musicSpan(frames);
   const signal = essentia.arrayToVector(mono);
   return withVectors([signal], () => {
     const track = (method: 'degara' | 'multifeature', minBpm: number, maxBpm: number): BeatGrid => {
       const rhythm = essentiaCall('RhythmExtractor2013', () => essentia.RhythmExtractor2013(signal, maxBpm, method, minBpm));
       const ticks = withVectors([rhythm.ticks, rhythm.estimates, rhythm.bpmIntervals], () => Array.from(essentia.vectorToArray(rhythm.ticks)));
-      return buildBeatGrid(ticks, rhythm.bpm, onset, durationSec, musicStart, musicEnd);
+      return buildBeatGrid(ticks, rhythm.bpm, attacks, durationSec, musicStart, musicEnd);
     };
     let tracked = track('degara', MIN_BPM, MAX_BPM);
     // Cross-check against the multi-band periodicity. Only when the tracked tempo (at any metrical level) has almost
