@@ -42,10 +42,10 @@ const MAX_BLEND_STRETCH_PCT = 6;
 /** Below this the beat grid is a tracked, drifting one (a live recording): a fixed stretch cannot hold it in phase. */
 const MIN_GRID_CONFIDENCE = 0.75;
 /**
- * Above this the beat attacks wander about the grid (played by hand): laid over another track they flam. Measured
- * (`beatJitterMs`): 31 synthesized tracks 0.0–2.5 ms (3.6 at worst at 80–84 BPM, where claps blur the attacks), the
- * techno loop 0.0–0.3 ms; live recordings 4.3 (a waltz), 6.9 and 7.7 ms. A country clip blended into the waltz (both
- * on steady-enough grids) came out 8 ms apart at the median and 30 ms at worst.
+ * Above this the kick attacks wander about the grid (played by hand): laid over another track they flam. Measured
+ * (`beatJitterMs`, kick attacks only): released machine-timed tracks (../shared/real-music, fold sharpness >= 10)
+ * 0.2-3.0 ms on the 28 of 33 the whole-track fit vouches for, the techno loop 0.01; live recordings 3.8-14 ms, the one
+ * under 4 (a country clip, 2.7) on a grid too short for the fit to vouch for (confidence 0.7).
  */
 export const MAX_BLEND_JITTER_MS = 4;
 const MAX_SHORT_BLEND_STRETCH_PCT = 8;
