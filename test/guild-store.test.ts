@@ -4,6 +4,7 @@ import { GuildStore, HISTORY_LIMIT, defaultGuildState } from '../src/db/guild-st
 import type { PlaylistEntry } from '../src/db/guild-store.ts';
 import { openKeyv, storeTarget } from '../src/db/open-keyv.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { writeLegacyGuildState } from './helpers/guild-races.ts';
 
 let tmp: ReturnType<typeof makeTempDir>;
 let db: string;
@@ -114,5 +115,28 @@ describe('guild store on a real SQLite file', () => {
       guildId: 'g-old', playlist: [entry(1)], history: [], recentAdds: [], transitions: [], version: 3,
       settings: { maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'smart', djRoleId: 'r9' },
     });
+  });
+
+  it('gives a record from before per-server libraries the tracks its playlist, history, session and transitions name', async () => {
+    const at = new Date(Date.UTC(2025, 0, 2)).toISOString();
+    await writeLegacyGuildState(db, {
+      guildId: 'g-pre-library', playlist: [entry(1)], history: [{ hash: 'h-played', playedAt: at }],
+      transitions: [{ id: 't1', fromHash: 'h-from', toHash: 'h-to', fromTitle: 'F', toTitle: 'T', at }],
+      session: { voiceChannelId: 'v', textChannelId: 't', order: 'smart', startedAt: at, current: { hash: 'h-now', title: 'Now', positionSec: 12, savedAt: at } },
+      version: 2,
+    });
+    expect((await store.get('g-pre-library')).library.sort()).toEqual(['h-from', 'h-now', 'h-played', 'h-to', 'h1']);
+    // A record that has a library keeps it as it is.
+    await store.update('g-pre-library', (s) => ({ ...s, library: ['h-only'] }));
+    expect((await store.get('g-pre-library')).library).toEqual(['h-only']);
+  });
+
+  it('lists every guild, and the tracks some playlist or set still holds', async () => {
+    await writeLegacyGuildState(db, { guildId: 'g-legacy-held', playlist: [entry(7)], version: 1 });
+    await store.update('g-held', (s) => ({ ...s, playlist: [entry(8)] }));
+    expect(await store.guildIds()).toEqual(expect.arrayContaining(['g-legacy-held', 'g-held', 'g-pre-library']));
+    const held = await store.heldTracks();
+    expect([...held]).toEqual(expect.arrayContaining(['h7', 'h8']));
+    expect(held.has('h-played')).toBe(false);
   });
 });

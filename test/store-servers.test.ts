@@ -214,6 +214,14 @@ for (const server of servers) {
         expect(state.playlist).toHaveLength(22);
         expect(state.version).toBe(24);
       });
+
+      it('list every guild they hold, and the tracks waiting in any playlist', async () => {
+        expect(await second.guildIds()).toEqual(expect.arrayContaining(['race-many', 'race-limit', 'legacy']));
+        const held = await second.heldTracks();
+        expect(held.has(legacyEntry(1).hash)).toBe(true);
+        const waiting = await Promise.all(['race-many', 'race-limit', 'legacy'].map(async (id) => (await first.get(id)).playlist.map((e) => e.hash)));
+        expect(waiting.flat().every((hash) => held.has(hash))).toBe(true);
+      });
     });
   });
 }
