@@ -85,7 +85,7 @@ export function analyzePcm(input: AnalysisInput, essentia: EssentiaInstance): Tr
     const key = detectKey(essentia, signal, sampleRate);
     const dance = essentiaCall('Danceability', () => essentia.Danceability(signal, 8800, 310, sampleRate, 1.1));
     dance.dfa.delete();
-    const timbre = timbreSummary(essentia, frames.spectra, sampleRate);
+    const timbre = timbreSummary(frames.spectra, sampleRate);
     return {
       analyzerVersion: ANALYZER_VERSION,
       durationSec: round(durationSec, 3),

@@ -1,4 +1,4 @@
-import { Fft } from './fft.ts';
+import FFT from 'fft.js';
 
 export const FRAME_SIZE = 2048;
 export const HOP_SIZE = 512;
@@ -40,7 +40,8 @@ export function computeSpectralFrames(mono: Float32Array, sampleRate: number, sp
   const n = FRAME_SIZE;
   const bins = n / 2 + 1;
   const count = Math.max(0, Math.floor((mono.length - n) / HOP_SIZE) + 1);
-  const fft = new Fft(n);
+  // fft.js's radix-4 real transform: 5× faster than the radix-2 complex one this replaced (bench/analyze.bench.ts).
+  const fft = new FFT(n);
   const window = new Float64Array(n);
   for (let i = 0; i < n; i++) window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n);
   const binHz = sampleRate / n;
@@ -67,21 +68,19 @@ export function computeSpectralFrames(mono: Float32Array, sampleRate: number, sp
     spectra: [],
     spectrumStride,
   };
-  const re = new Float64Array(n);
-  const im = new Float64Array(n);
+  const frame = new Float64Array(n);
+  // Interleaved re, im; the real transform fills bins 0..n/2, all we read.
+  const spectrum = new Float64Array(2 * n);
   const logMag = new Float64Array(bins);
   const prevLogMag = new Float64Array(bins);
   for (let f = 0; f < count; f++) {
     const offset = f * HOP_SIZE;
-    for (let i = 0; i < n; i++) {
-      re[i] = mono[offset + i]! * window[i]!;
-      im[i] = 0;
-    }
-    fft.transform(re, im);
+    for (let i = 0; i < n; i++) frame[i] = mono[offset + i]! * window[i]!;
+    fft.realTransform(spectrum as unknown as number[], frame as unknown as number[]);
     let low = 0, mid = 0, high = 0, weighted = 0, total = 0, lowFlux = 0, midFlux = 0, highFlux = 0;
     const keep = f % spectrumStride === 0 ? new Float32Array(bins) : undefined;
     for (let b = 1; b < bins; b++) {
-      const power = re[b]! * re[b]! + im[b]! * im[b]!;
+      const power = spectrum[2 * b]! * spectrum[2 * b]! + spectrum[2 * b + 1]! * spectrum[2 * b + 1]!;
       const mag = Math.sqrt(power);
       if (keep) keep[b] = mag;
       if (b < lowEnd) low += power;
