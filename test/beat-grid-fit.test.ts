@@ -91,6 +91,19 @@ describe('whole-track beat grid and kick jitter (synthesized, exact truth)', () 
     const inBreakdown = beats.slice(64, 128);
     for (const t of inBreakdown) expect(Math.min(...grid.beats.map((b) => Math.abs(b - t)))).toBeLessThan(0.003);
   });
+
+  it('finds the period when the tracker was 0.2 % off over the whole track (the ends beyond the first pass\'s reach)', () => {
+    const { mono, beats } = groove({ bars: 64 });
+    const env = attackEnvelopes(mono, SR);
+    // Ticks through the middle beat at a period 0.2 % long: 0.16 s early at the start, 0.16 s late at the end.
+    const mid = beats[128]!;
+    const ticks = beats.map((_, k) => mid + (k - 128) * PERIOD * 1.002);
+    const grid = buildBeatGrid(ticks, BPM / 1.002, env, mono.length / SR, LEAD_IN - 0.05, beats.at(-1)! + 0.3);
+    expect(grid.steady).toBe(true);
+    expect(Math.abs(grid.bpm / BPM - 1)).toBeLessThan(0.0002);
+    expect(grid.confidence).toBeGreaterThanOrEqual(0.75);
+    for (const t of [beats[0]!, beats.at(-1)!]) expect(Math.min(...grid.beats.map((b) => Math.abs(b - t)))).toBeLessThan(0.003);
+  });
 });
 
 interface RealTruth {
@@ -101,7 +114,7 @@ interface RealTruth {
 const REAL_DIR = path.resolve(PROJECT_ROOT, '../shared/real-music');
 
 describe('released tracks (../shared/real-music)', () => {
-  it('gets the whole-track tempo within 0.02 % and beat-matches three machine-timed tracks', async (ctx) => {
+  it('gets the whole-track tempo within 0.02 % and beat-matches four machine-timed tracks', async (ctx) => {
     if (!existsSync(path.join(REAL_DIR, 'truth.json'))) return ctx.skip();
     const { decodeForAnalysis } = await import('../src/audio/decode-for-analysis.ts');
     const { loadEssentia } = await import('../src/audio/essentia-runtime.ts');
@@ -109,8 +122,9 @@ describe('released tracks (../shared/real-music)', () => {
     const { audioLimitsFromEnv } = await import('../src/audio/limits.ts');
     const truth = JSON.parse(readFileSync(path.join(REAL_DIR, 'truth.json'), 'utf8')) as RealTruth[];
     const essentia = loadEssentia();
-    // Refused before the whole-track grid (jitter 9.4, 8.9 and 8.6 ms).
-    for (const name of ['Lava.ogg', 'garden.ogg', 'landing_in_gran_paradiso.ogg']) {
+    // Refused before the whole-track grid (jitter 9.4, 8.9 and 8.6 ms); Penguin_Party's tracker period was 0.21 % off,
+    // beyond the 8-beat passes' reach until the whole-track fold search.
+    for (const name of ['Lava.ogg', 'garden.ogg', 'landing_in_gran_paradiso.ogg', 'Penguin_Party.ogg']) {
       const ref = truth.find((t) => t.file === name)!.reference_bpm;
       const a = analyzePcm(await decodeForAnalysis(path.join(REAL_DIR, name), audioLimitsFromEnv()), essentia);
       const err = Math.min(...[1, 2, 0.5, 1.5, 2 / 3].map((k) => Math.abs(a.bpm / (ref * k) - 1)));

@@ -183,13 +183,64 @@ export function beatRange(grid: Grid, start: number, end: number): [number, numb
   return [Math.ceil((start - grid.phase) / grid.period), Math.floor((end - grid.phase) / grid.period)];
 }
 
+/** Fold of the envelope over beats kFirst..kLast of a grid (one value per envelope step across a beat) and how peaked it is (max / mean). */
+function foldSharpness(env: Float32Array, step: number, grid: Grid, kFirst: number, kLast: number, fold: Float64Array): { sharpness: number; peak: number } {
+  const width = Math.floor(grid.period / step);
+  fold.fill(0, 0, width);
+  for (let k = kFirst; k <= kLast; k++) {
+    const c = Math.round((grid.phase + k * grid.period) / step);
+    if (c < 0 || c + width > env.length) continue;
+    for (let j = 0; j < width; j++) fold[j]! += env[c + j]!;
+  }
+  let peak = 0;
+  let sum = 0;
+  for (let j = 0; j < width; j++) {
+    sum += fold[j]!;
+    if (fold[j]! > fold[peak]!) peak = j;
+  }
+  return { sharpness: sum > 0 ? (fold[peak]! * width) / sum : 0, peak };
+}
+
+/** Periods searched before the fit, within ±this of the first grid's: a tracker misled by a long breakdown is off by tenths of a percent. */
+const COARSE_RANGE = 0.01;
+
+/**
+ * The period at which the whole track's envelope folds most sharply, within ±1 % of the first grid's, and its phase
+ * on the fold's peak. The 8-beat passes find attacks only within a tenth of a second of the first grid, so a period
+ * off by 0.2 % (which a tracker lost in a long breakdown gives) leaves the ends of a 2-minute track out of their
+ * reach; the whole-track fold sees all of them at once. The first grid is kept unless a period folds more sharply.
+ */
+export function coarseWholeTrackPeriod(env: Float32Array, step: number, first: Grid, start: number, end: number): Grid {
+  const [kFirst, kLast] = beatRange(first, start, end);
+  const beats = kLast - kFirst + 1;
+  if (beats < 8) return first;
+  // Steps small enough that the grid drifts by under 10 ms from the middle of the track to its ends.
+  const rel = Math.min(1e-4, 0.02 / (beats * first.period));
+  const steps = Math.min(400, Math.ceil(COARSE_RANGE / rel));
+  const fold = new Float64Array(Math.ceil((first.period * (1 + COARSE_RANGE)) / step) + 1);
+  // Beat indices counted from the middle of the track, so a change of period turns the grid about its middle.
+  const mid = Math.round((kFirst + kLast) / 2);
+  const centre = first.phase + mid * first.period;
+  const at = (period: number): Grid => ({ period, phase: centre - mid * period });
+  let best = { grid: first, ...foldSharpness(env, step, first, kFirst, kLast, fold) };
+  const firstSharpness = best.sharpness;
+  for (let s = -steps; s <= steps; s++) {
+    if (s === 0) continue;
+    const grid = at(first.period * (1 + s * (COARSE_RANGE / steps)));
+    const f = foldSharpness(env, step, grid, kFirst, kLast, fold);
+    if (f.sharpness > best.sharpness) best = { grid, ...f };
+  }
+  if (best.grid === first || best.sharpness < 1.1 * firstSharpness) return first;
+  return { period: best.grid.period, phase: best.grid.phase + best.peak * step };
+}
+
 /**
  * One grid for the whole track. The attacks are located 8 beats at a time against a first grid (the tracker's), and a
  * line through those phases, outliers dropped, corrects its period and phase. Runs without clear attacks (a
  * breakdown, an intro) carry no weight, so the grid bridges them.
  */
 export function fitWholeTrackGrid(env: Float32Array, step: number, first: Grid, start: number, end: number): WholeTrackFit {
-  let grid = { ...first };
+  let grid = coarseWholeTrackPeriod(env, step, first, start, end);
   let wander = Infinity;
   let windows = 0;
   let onGridShare = 0;
