@@ -8,7 +8,7 @@ import { AudioInputError } from '../src/audio/audio-input-error.ts';
 import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
 import { createBot } from '../src/bot/create-bot.ts';
 import type { Bot } from '../src/bot/create-bot.ts';
-import { alreadyPlaying, JOIN_FIRST, needsControl, NO_SET, NOTHING_TO_PLAY } from '../src/bot/djset-handler.ts';
+import { alreadyPlaying, JOIN_FIRST, needsControl, NO_SET, NOTHING_TO_PLAY, onlyListenersVote } from '../src/bot/djset-handler.ts';
 import type { LiveTrack } from '../src/bot/next-track.ts';
 import { TRACK_GONE } from '../src/bot/queue-button.ts';
 import { VOTE_TOO_OLD } from '../src/bot/vote-button.ts';
@@ -27,7 +27,8 @@ import {
   FAKE_VOICE_CHANNEL_ID, queueInteraction, startFakeDiscord, suggestInteraction,
 } from './helpers/fake-discord.ts';
 import type { FakeDiscord, RestCall } from './helpers/fake-discord.ts';
-import { attachFakeConnection } from './helpers/fake-voice-connection.ts';
+import { attachFakeConnection, standInVoiceServer } from './helpers/fake-voice-connection.ts';
+import type { VoiceServerStandIn } from './helpers/fake-voice-connection.ts';
 
 interface Callback {
   type: number;
@@ -48,6 +49,7 @@ let discord: FakeDiscord;
 let cdn: Server;
 let cdnBase: string;
 let bot: Bot;
+let voice: VoiceServerStandIn;
 const errors: unknown[] = [];
 
 /** multipart/form-data bodies (replies with files) carry the JSON in their `payload_json` part. */
@@ -106,6 +108,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', () => resolve()));
   cdnBase = `http://127.0.0.1:${(cdn.address() as AddressInfo).port}`;
   discord = await startFakeDiscord();
+  voice = standInVoiceServer();
   bot = createBot({
     config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, feedback, files, pool,
     isAllowedAddress: (ip) => ip === '127.0.0.1', restApi: discord.apiBase, onError: (e) => errors.push(e),
@@ -116,6 +119,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await bot?.stop();
+  voice?.stop();
   await discord?.close();
   await new Promise((r) => cdn?.close(r));
   await pool?.close();
@@ -132,7 +136,9 @@ describe('/djset against a fake Discord, with the set playing into a stand-in vo
   });
 
   it('says so when there is nothing to play, and plays nothing', async () => {
-    expect(await runDeferred(djsetInteraction({ subcommand: 'start', user: owner }))).toBe(NOTHING_TO_PLAY);
+    const payload = djsetInteraction({ subcommand: 'start', user: owner });
+    expect((await run(payload)).type).toBe(5);
+    expect(await discord.deferredOutcome(payload)).toEqual({ content: NOTHING_TO_PLAY, ephemeral: true, deletedOriginal: true });
     expect(bot.sets.get(FAKE_GUILD_ID)).toBeUndefined();
     expect((await store.get(FAKE_GUILD_ID)).session).toBeUndefined();
     expect((await run(djsetInteraction({ subcommand: 'status', user: bob }))).data).toMatchObject({ content: NO_SET, flags: 64 });
@@ -188,9 +194,10 @@ describe('/djset against a fake Discord, with the set playing into a stand-in vo
     expect((edit.body as { embeds: { title: string }[] }).embeds[0]!.title).toBe(`What mixes well after ${playingTitle}`);
   });
 
-  it('lets only the DJ role, Manage Server or the starter skip, and the store is unchanged by a refusal', async () => {
+  it('lets only listeners vote to skip (the DJ role, Manage Server and the starter skip at once), and the store is unchanged by a refusal', async () => {
     const before = await store.get(FAKE_GUILD_ID);
-    expect((await run(djsetInteraction({ subcommand: 'skip', user: bob }))).data).toMatchObject({ content: needsControl('Skipping'), flags: 64 });
+    expect((await run(djsetInteraction({ subcommand: 'skip', user: bob }))).data).toMatchObject({ content: onlyListenersVote(FAKE_VOICE_CHANNEL_ID), flags: 64 });
+    expect((await run(djsetInteraction({ subcommand: 'stop', user: bob }))).data).toMatchObject({ content: needsControl('Stopping'), flags: 64 });
     expect((await store.get(FAKE_GUILD_ID)).playlist).toEqual(before.playlist);
   });
 

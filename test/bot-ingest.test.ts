@@ -47,6 +47,16 @@ function callbackPath(payload: Record<string, unknown>): string {
 }
 
 /** Pushes an interaction, expects a deferral, and waits for the edited original reply. */
+/** A deferred add refused after its deferral: said to the member alone, the public "thinking…" deleted. */
+async function runRefused(payload: Record<string, unknown>): Promise<{ content: string }> {
+  discord.pushInteraction(payload);
+  const deferral = await discord.waitForRest((c) => c.method === 'POST' && c.path === callbackPath(payload));
+  expect((deferral.body as { type: number }).type).toBe(5);
+  const outcome = await discord.deferredOutcome(payload, 120_000);
+  expect(outcome).toMatchObject({ ephemeral: true, deletedOriginal: true });
+  return outcome;
+}
+
 async function runDeferred(payload: Record<string, unknown>): Promise<MessageBody> {
   discord.pushInteraction(payload);
   const deferral = await discord.waitForRest((c) => c.method === 'POST' && c.path === callbackPath(payload));
@@ -141,7 +151,7 @@ describe('/queue add and /suggest against a fake Discord and a loopback CDN', ()
 
   it('refuses a web page, keeps the store and leaves no download behind', async () => {
     const before = await store.get(FAKE_GUILD_ID);
-    const body = await runDeferred(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: `${cdnBase}/page.html` }] }));
+    const body = await runRefused(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: `${cdnBase}/page.html` }] }));
     expect(body.content).toBe('That is not an audio file (it looks like a web page).');
     expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
     expect(readdirSync(downloadDir)).toEqual([]);
@@ -150,7 +160,7 @@ describe('/queue add and /suggest against a fake Discord and a loopback CDN', ()
   it('refuses an uploaded image that claims to be audio, by its content', async () => {
     const before = await store.get(FAKE_GUILD_ID);
     const attachment = fakeAttachment(`${cdnBase}/attachments/1/3/cover.mp3`, 'cover.mp3', 68, 'audio/mpeg');
-    const body = await runDeferred(queueInteraction({
+    const body = await runRefused(queueInteraction({
       subcommand: 'add', user: alice, options: [{ name: 'file', type: 11, value: String(attachment.id) }],
       resolved: { attachments: { [String(attachment.id)]: attachment } },
     }));
@@ -161,14 +171,14 @@ describe('/queue add and /suggest against a fake Discord and a loopback CDN', ()
 
   it('refuses the cloud metadata address without contacting it', async () => {
     const before = await store.get(FAKE_GUILD_ID);
-    const body = await runDeferred(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: 'http://169.254.169.254/latest/meta-data' }] }));
+    const body = await runRefused(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: 'http://169.254.169.254/latest/meta-data' }] }));
     expect(body.content).toBe(PRIVATE_ADDRESS);
     expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
   });
 
   it('refuses a 3-hour MP3 as too long', async () => {
     const before = await store.get(FAKE_GUILD_ID);
-    const body = await runDeferred(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: `${cdnBase}/long.mp3` }] }));
+    const body = await runRefused(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: `${cdnBase}/long.mp3` }] }));
     expect(body.content).toMatch(/^The audio is 3:00:\d\d long; the limit is 20:00/);
     expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
     expect(readdirSync(downloadDir)).toEqual([]);

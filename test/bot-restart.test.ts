@@ -20,6 +20,8 @@ import { djsetInteraction, FAKE_APP_ID, FAKE_GUILD_ID, FAKE_OWNER_ID, FAKE_TEXT_
 import type { FakeDiscord } from './helpers/fake-discord.ts';
 
 const MAIN = path.resolve('src/bot/main.ts');
+// Discord's voice servers cannot be reached: the bot's voice connections are made Ready by a stand-in (see the file).
+const VOICE_STAND_IN = path.resolve('test/helpers/voice-stand-in-preload.ts');
 const owner = { id: FAKE_OWNER_ID, username: 'owner' };
 const alice = { id: '700000000000000001', username: 'alice' };
 
@@ -41,7 +43,7 @@ interface Bot {
 
 /** `npm start` as a user runs it, pointed at the fake Discord. */
 function startBot(): Bot {
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, ['--import', VOICE_STAND_IN, MAIN], {
     env: {
       PATH: process.env.PATH, HOME: process.env.HOME, DISCORD_TOKEN: 'MTIz.abc.def', DISCORD_CLIENT_ID: FAKE_APP_ID,
       MINIDJ_DISCORD_API: discord.apiBase, MINIDJ_DB: db, MINIDJ_TRACKS_DIR: tracksDir, MINIDJ_DOWNLOAD_DIR: downloadDir,

@@ -38,7 +38,7 @@ describe('slash command definitions', () => {
   it('offer what members need', () => {
     const queue = ALL_COMMANDS[0]!.toJSON();
     const subs = (queue.options ?? []).map((o) => o.name);
-    expect(subs).toEqual(['add', 'list', 'remove', 'move', 'clear']);
+    expect(subs).toEqual(['add', 'list', 'remove', 'move', 'clear', 'history']);
     const add = queue.options!.find((o) => o.name === 'add') as { options: APIApplicationCommandOption[] };
     expect(add.options.map((o) => [o.name, o.type])).toEqual([
       ['file', ApplicationCommandOptionType.Attachment],
@@ -46,7 +46,18 @@ describe('slash command definitions', () => {
       ['track', ApplicationCommandOptionType.String],
     ]);
     const djset = ALL_COMMANDS[1]!.toJSON();
-    expect((djset.options ?? []).map((o) => o.name)).toEqual(['start', 'stop', 'skip', 'status', 'settings']);
+    expect((djset.options ?? []).map((o) => o.name)).toEqual(['start', 'stop', 'skip', 'pause', 'resume', 'status', 'settings']);
+    const settings = djset.options!.find((o) => o.name === 'settings') as { options: APIApplicationCommandOption[] };
+    expect(settings.options.map((o) => o.name)).toEqual(['dj_role', 'order', 'max_queued', 'adds_per_minute', 'stay', 'pause_minutes']);
+  });
+
+  it('are for servers only: guild install, guild context, and no command hidden from members by default', () => {
+    for (const c of ALL_COMMANDS.map((command) => command.toJSON())) {
+      expect(c.integration_types).toEqual([0]);
+      expect(c.contexts).toEqual([0]);
+      // Every command has a part for everyone; the moderator parts (settings, clear, stop) are checked per subcommand.
+      expect(c.default_member_permissions ?? null).toBeNull();
+    }
   });
 
   it('the rule checker itself catches a required option after an optional one', () => {

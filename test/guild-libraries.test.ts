@@ -21,7 +21,7 @@ import { TrackFiles } from '../src/db/track-files.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { structureForBars } from '../src/synth/track-synth.ts';
 import { ffmpegMake, makeTempDir } from './helpers/ffmpeg-fixtures.ts';
-import { autocompleteInteraction, buttonInteraction, FAKE_APP_ID, FAKE_GUILD_ID, queueInteraction, startFakeDiscord, suggestInteraction } from './helpers/fake-discord.ts';
+import { autocompleteInteraction, buttonInteraction, FAKE_APP_ID, fakeAttachment, FAKE_GUILD_ID, queueInteraction, startFakeDiscord, suggestInteraction } from './helpers/fake-discord.ts';
 import type { FakeDiscord, RestCall } from './helpers/fake-discord.ts';
 import { dashManifest, hlsPlaylist, id3Tag } from './helpers/hostile-media.ts';
 
@@ -64,9 +64,11 @@ async function run(payload: Record<string, unknown>): Promise<Callback> {
   return (await callbackOf(payload)).body as Callback;
 }
 
+/** The final word on a deferral: an edit of the reply matching `match`, or a follow-up (a refusal, to the member alone). */
 function editOf(payload: Record<string, unknown>, match: (content: string) => boolean): Promise<string> {
+  const hook = `/api/v10/webhooks/${FAKE_APP_ID}/${String(payload.token)}`;
   return discord
-    .waitForRest((c) => c.method === 'PATCH' && decodeURIComponent(c.path) === `/api/v10/webhooks/${FAKE_APP_ID}/${String(payload.token)}/messages/@original` && match(String((c.body as { content?: string }).content)), 120_000)
+    .waitForRest((c) => (decodeURIComponent(c.path) === hook && c.method === 'POST') || (c.method === 'PATCH' && decodeURIComponent(c.path) === `${hook}/messages/@original` && match(String((c.body as { content?: string }).content))), 120_000)
     .then((c) => String((c.body as { content: string }).content));
 }
 
@@ -216,6 +218,15 @@ describe('limits before work', () => {
     const state = await store.get(GUILD_A);
     expect(state.pendingAdds).toEqual([]);
     expect(state.playlist.filter((e) => e.requesterId === carol.id)).toHaveLength(MAX_MEMBER_DOWNLOADS);
+  });
+
+  it('refuses an attachment Discord says is over the size limit without fetching it', async () => {
+    const before = gets.length;
+    const attachment = fakeAttachment(`${cdnBase}/tone-1.wav`, 'huge.wav', 250e6);
+    const reply = await run(queueInteraction({ subcommand: 'add', user: bob, options: [{ name: 'file', type: 11, value: String(attachment.id) }], resolved: { attachments: { [String(attachment.id)]: attachment } } }));
+    expect(reply.type).toBe(4);
+    expect(reply.data?.content).toBe('The file is larger than 100 MB.');
+    expect(gets.length).toBe(before);
   });
 
   it('refuses a link already in the playlist before fetching it again', async () => {

@@ -1,4 +1,4 @@
-import { AttachmentBuilder, EmbedBuilder, PermissionFlagsBits } from 'discord.js';
+import { AttachmentBuilder, EmbedBuilder } from 'discord.js';
 import type { ChatInputCommandInteraction, Guild, VoiceBasedChannel } from 'discord.js';
 import type { FeedbackStore } from '../db/feedback-store.ts';
 import type { GuildStore } from '../db/guild-store.ts';
@@ -6,6 +6,7 @@ import { formatClock } from '../viz/set-picture.ts';
 import type { CommandHandler, CommandHandlers } from './interaction-router.ts';
 import { FAILED } from './interaction-router.ts';
 import type { LiveSet } from './live-set.ts';
+import { StartFailed } from './live-sets.ts';
 import type { LiveSets } from './live-sets.ts';
 import { memberInfoOf } from './member-info.ts';
 import { pickNextTrack } from './next-track.ts';
@@ -13,9 +14,12 @@ import type { NextTrackDeps } from './next-track.ts';
 import { describeTransition } from './now-mixing-message.ts';
 import { canControlSet } from './permissions.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
-import { replyEphemeral, replyResult } from './reply-result.ts';
+import { failDeferred, replyEphemeral, replyResult } from './reply-result.ts';
 import { settingsHandler } from './settings-handler.ts';
 import { transitionPicture } from './transition-picture.ts';
+import { checkVoiceChannel } from './voice-checks.ts';
+
+export { cannotJoin } from './voice-checks.ts';
 
 export const NO_SET = 'No set is playing. Start one with /djset start.';
 export const NOT_READY = 'Mini-DJ has not finished joining this server yet. Try again in a minute.';
@@ -26,10 +30,6 @@ export const NOTHING_TO_SKIP_TO = 'There is nothing to mix into yet: the playlis
 
 export function alreadyPlaying(channelId: string): string {
   return `A set is already playing in <#${channelId}>. Use /djset status to see it, or /djset stop first.`;
-}
-
-export function cannotJoin(channelId: string): string {
-  return `Mini-DJ cannot play in <#${channelId}>: it needs the View Channel, Connect and Speak permissions there.`;
 }
 
 export function needsControl(action: string): string {
@@ -53,12 +53,6 @@ function voiceChannelFor(interaction: ChatInputCommandInteraction, guild: Guild)
   return guild.voiceStates.cache.get(interaction.user.id)?.channel ?? JOIN_FIRST;
 }
 
-function canPlayIn(channel: VoiceBasedChannel, guild: Guild): boolean {
-  const me = guild.members.me;
-  if (!me) return false;
-  return channel.permissionsFor(me).has([PermissionFlagsBits.ViewChannel, PermissionFlagsBits.Connect, PermissionFlagsBits.Speak]);
-}
-
 const trackLine = (t: { title: string; analysis: { bpm: number; camelot: string } }) => `**${t.title}** (${Math.round(t.analysis.bpm)} BPM, ${t.analysis.camelot})`;
 
 function start(deps: DjsetDeps): CommandHandler {
@@ -71,28 +65,40 @@ function start(deps: DjsetDeps): CommandHandler {
     if (playing) return replyEphemeral(interaction, alreadyPlaying(playing.voiceChannelId));
     const channel = voiceChannelFor(interaction, guild);
     if (typeof channel === 'string') return replyEphemeral(interaction, channel);
-    if (!canPlayIn(channel, guild)) return replyEphemeral(interaction, cannotJoin(channel.id));
+    const check = checkVoiceChannel(channel, guild);
+    if (!check.ok) return replyEphemeral(interaction, check.message);
 
+    // Public, for the "Mixing in …" everyone should see; a refusal or failure goes to the member alone.
     await interaction.deferReply();
     try {
       const state = await deps.store.get(guild.id);
       const order = (interaction.options.getString('order') as 'smart' | 'queue' | null) ?? state.settings.order;
       const { track } = await pickNextTrack(state, undefined, order, deps);
-      if (!track) return void (await interaction.editReply({ content: NOTHING_TO_PLAY, ...quiet }));
+      if (!track) return await failDeferred(interaction, NOTHING_TO_PLAY);
       const raced = deps.sets.get(guild.id);
-      if (raced) return void (await interaction.editReply({ content: alreadyPlaying(raced.voiceChannelId), ...quiet }));
-      await deps.sets.start({ guild, voiceChannelId: channel.id, textChannelId: interaction.channelId, order, starterId: interaction.user.id, first: track });
+      if (raced) return await failDeferred(interaction, alreadyPlaying(raced.voiceChannelId));
+      // Resolves once the connection is Ready and the first audio went out: the reply never claims a silent set plays.
+      const { set, note } = await deps.sets.start({
+        guild, voiceChannelId: channel.id, textChannelId: interaction.channelId, order, starterId: interaction.user.id, first: track, ...(check.stage ? { stage: check.stage } : {}),
+      });
       const fromLibrary = track.entry ? '' : ' The playlist is empty, so the set plays from the server library until songs are queued.';
-      await interaction.editReply({ content: `Mixing in <#${channel.id}> in ${order} order. Now playing ${trackLine(track)}.${fromLibrary}`, ...quiet });
+      await interaction.editReply({ content: `Mixing in <#${set.voiceChannelId}> in ${order} order. Now playing ${trackLine(track)}.${fromLibrary}${note}`, ...quiet });
     } catch (error) {
-      await interaction.editReply({ content: FAILED, ...quiet });
+      if (error instanceof StartFailed) return await failDeferred(interaction, error.message);
+      await failDeferred(interaction, FAILED);
       throw error;
     }
   };
 }
 
-/** Stop and skip: a set must be playing, and the member must be allowed to steer it. */
-function control(deps: DjsetDeps, action: 'Stopping' | 'Skipping', run: (interaction: ChatInputCommandInteraction, set: LiveSet) => Promise<{ ok: boolean; message: string }>): CommandHandler {
+function pausedNote(set: LiveSet): string {
+  const state = set.status;
+  if (state.status !== 'paused') return '';
+  return state.by === 'empty' ? ' — paused until someone joins' : ' — paused (/djset resume carries on)';
+}
+
+/** Stop, pause and resume: a set must be playing, and the member must be allowed to steer it. */
+function control(deps: DjsetDeps, action: 'Stopping' | 'Pausing' | 'Resuming', run: (interaction: ChatInputCommandInteraction, set: LiveSet) => Promise<{ ok: boolean; message: string }>): CommandHandler {
   return async (interaction) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
@@ -110,25 +116,47 @@ function stop(deps: DjsetDeps): CommandHandler {
   });
 }
 
+/** Skips at the next phrase; the skip during or just after a transition judges it (a labelled pair for training). */
+async function skipNow(deps: DjsetDeps, set: LiveSet, userId: string, why = ''): Promise<{ ok: boolean; message: string }> {
+  const judged = set.recentTransition();
+  if (judged) {
+    await deps.feedback.add({ id: `skip:${judged.id}:${userId}`, guildId: set.guildId, fromHash: judged.fromHash, toHash: judged.toHash, liked: false, source: 'skip', userId, at: new Date().toISOString() });
+  }
+  const title = set.nowPlaying()?.track.title ?? 'this song';
+  const next = set.upcoming();
+  set.skip();
+  return {
+    ok: true,
+    message: next
+      ? `Skipping **${title}**${why}: mixing into **${next.to.title}** at the next phrase.`
+      : `Skipping **${title}**${why}: it mixes out at its next phrase once this transition is over.`,
+  };
+}
+
+export function onlyListenersVote(channelId: string): string {
+  return `Only members listening in <#${channelId}> may vote to skip.`;
+}
+
+/**
+ * The DJ role, Manage Server and the starter skip at once; any other listener votes, and more than half of the
+ * listeners in the channel skip.
+ */
 function skip(deps: DjsetDeps): CommandHandler {
-  return control(deps, 'Skipping', async (interaction, set) => {
-    if (!set.canSkip) return { ok: false, message: NOTHING_TO_SKIP_TO };
-    // A skip during a transition or just after it says that transition did not work: a labelled pair for training.
-    const judged = set.recentTransition();
-    if (judged) {
-      const userId = interaction.user.id;
-      await deps.feedback.add({ id: `skip:${judged.id}:${userId}`, guildId: set.guildId, fromHash: judged.fromHash, toHash: judged.toHash, liked: false, source: 'skip', userId, at: new Date().toISOString() });
-    }
+  return async (interaction) => {
+    const guildId = interaction.guildId;
+    if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
+    const set = deps.sets.get(guildId);
+    if (!set) return replyEphemeral(interaction, NO_SET);
+    if (!set.canSkip) return replyEphemeral(interaction, NOTHING_TO_SKIP_TO);
+    const userId = interaction.user.id;
+    if (canControlSet(memberInfoOf(interaction, set.starterId), await deps.store.get(guildId))) return replyResult(interaction, await skipNow(deps, set, userId));
+    const listenerIds = set.listenerIds();
+    if (!listenerIds.includes(userId)) return replyEphemeral(interaction, onlyListenersVote(set.voiceChannelId));
+    const tally = set.skipVotes.vote(userId, listenerIds);
+    if (tally.passed) return replyResult(interaction, await skipNow(deps, set, userId, ` (${tally.votes} of ${listenerIds.length} listeners voted)`));
     const title = set.nowPlaying()?.track.title ?? 'this song';
-    const next = set.upcoming();
-    set.skip();
-    return {
-      ok: true,
-      message: next
-        ? `Skipping **${title}**: mixing into **${next.to.title}** at the next phrase.`
-        : `Skipping **${title}**: it mixes out at its next phrase once this transition is over.`,
-    };
-  });
+    await replyResult(interaction, { ok: true, message: `<@${userId}> votes to skip **${title}**: ${tally.votes} of ${tally.needed} votes needed.` });
+  };
 }
 
 function status(deps: DjsetDeps): CommandHandler {
@@ -144,7 +172,7 @@ function status(deps: DjsetDeps): CommandHandler {
       .setDescription(
         [
           `${Math.round(track.analysis.bpm)} BPM · ${track.analysis.key} ${track.analysis.scale} (${track.analysis.camelot}) · ${formatClock(positionSec)} / ${formatClock(track.analysis.durationSec)}`,
-          `In <#${set.voiceChannelId}>, ${set.order} order, ${set.listeners()} listening${set.paused ? ' — paused until someone joins' : ''}.`,
+          `In <#${set.voiceChannelId}>, ${set.order} order, ${set.listeners()} listening${pausedNote(set)}.`,
           track.entry ? `Queued by <@${track.entry.requesterId}>.` : 'Picked from the server library.',
         ].join('\n'),
       );
@@ -157,6 +185,7 @@ function status(deps: DjsetDeps): CommandHandler {
           `${Math.round(next.to.analysis.bpm)} BPM · ${next.to.analysis.camelot} · transition in ${formatClock(next.inSec)}${next.rendered ? ' (rendered)' : ' (rendering)'}`,
           describeTransition({ style: next.plan.style, overlapBars: next.plan.overlapBars, stretchPct: next.plan.stretchPct, from: { bpm: next.from.analysis.bpm, camelot: next.from.analysis.camelot }, to: { bpm: next.to.analysis.bpm, camelot: next.to.analysis.camelot } }),
           next.plan.explanation,
+          ...(next.check ? [`Beat check: ${next.check.summary}.`] : !next.rendered && ['blend', 'filter-fade'].includes(next.plan.style) ? ['Beat check: when it is rendered.'] : []),
         ].join('\n').slice(0, 1024),
       });
       files.push(new AttachmentBuilder(transitionPicture(next.from, next.to, next.plan), { name: 'next-transition.png' }));
@@ -168,7 +197,29 @@ function status(deps: DjsetDeps): CommandHandler {
   };
 }
 
-/** `/djset start|stop|skip|status|settings`. */
+function pause(deps: DjsetDeps): CommandHandler {
+  return control(deps, 'Pausing', async (_interaction, set) => {
+    if (set.status.status === 'paused' && set.status.by === 'member') return { ok: false, message: 'The set is already paused. /djset resume carries on.' };
+    if (!(await set.pause())) return { ok: false, message: 'The set is not playing yet, so it cannot be paused.' };
+    const minutes = (await deps.store.get(set.guildId)).settings.pauseMinutes;
+    const leave = minutes !== undefined ? ` If nobody resumes it within ${minutes} minute${minutes === 1 ? '' : 's'}, Mini-DJ leaves.` : '';
+    return { ok: true, message: `Paused: the set faded out on a downbeat and holds its place. /djset resume carries on from there.${leave}` };
+  });
+}
+
+function resume(deps: DjsetDeps): CommandHandler {
+  return control(deps, 'Resuming', async (_interaction, set) => {
+    if (set.status.status !== 'paused' || set.status.by !== 'member') return { ok: false, message: 'The set is not paused.' };
+    const resumed = await set.resume();
+    if (!resumed) return { ok: false, message: 'There is nothing left to resume: the set is over.' };
+    return { ok: true, message: `Resuming **${resumed.track.title}** at ${formatClock(resumed.fromSec ?? 0)}, fading in on the downbeat.` };
+  });
+}
+
+/** `/djset start|stop|skip|pause|resume|status|settings`. */
 export function djsetHandlers(deps: DjsetDeps): CommandHandlers {
-  return { 'djset start': start(deps), 'djset stop': stop(deps), 'djset skip': skip(deps), 'djset status': status(deps), 'djset settings': settingsHandler(deps.store) };
+  return {
+    'djset start': start(deps), 'djset stop': stop(deps), 'djset skip': skip(deps), 'djset pause': pause(deps), 'djset resume': resume(deps),
+    'djset status': status(deps), 'djset settings': settingsHandler(deps.store),
+  };
 }

@@ -1,5 +1,6 @@
+import { RESTJSONErrorCodes } from 'discord.js';
 import type { AutocompleteInteraction, ButtonInteraction, ChatInputCommandInteraction, Interaction, RepliableInteraction } from 'discord.js';
-import { replyEphemeral } from './reply-result.ts';
+import { failDeferred, replyEphemeral } from './reply-result.ts';
 
 export type CommandHandler = (interaction: ChatInputCommandInteraction) => Promise<void>;
 export type ButtonHandler = (interaction: ButtonInteraction, argument: string) => Promise<void>;
@@ -31,7 +32,7 @@ function own<T>(table: Readonly<Record<string, T>> | undefined, key: string): T 
 
 /**
  * Routes slash commands, buttons and autocomplete to their handlers. A handler that throws gets the member an
- * ephemeral apology (when nothing was sent yet) and the error is passed to `onError`; autocomplete answers nothing.
+ * ephemeral apology (when nothing was sent yet; after a deferral, in place of it) and the error is passed to `onError`; autocomplete answers nothing.
  */
 export function createInteractionRouter(table: InteractionHandlers, onError: (error: unknown) => void = () => {}): (interaction: Interaction) => Promise<void> {
   const guard = async (interaction: RepliableInteraction, run: () => Promise<void>): Promise<void> => {
@@ -39,8 +40,10 @@ export function createInteractionRouter(table: InteractionHandlers, onError: (er
       await run();
     } catch (error) {
       onError(error);
-      if (interaction.replied || interaction.deferred) return;
-      await replyEphemeral(interaction, FAILED).catch(onError);
+      // Expired or already answered elsewhere (10062): there is nothing left to answer it with.
+      if (interaction.replied || (error as { code?: unknown }).code === RESTJSONErrorCodes.UnknownInteraction) return;
+      // Deferred publicly and then failed: the apology goes to the member alone.
+      await (interaction.deferred ? failDeferred(interaction, FAILED) : replyEphemeral(interaction, FAILED)).catch(onError);
     }
   };
   return async (interaction) => {

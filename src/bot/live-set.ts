@@ -11,6 +11,10 @@ import { VoiceLink } from '../voice/voice-link.ts';
 import { pickNextTrack } from './next-track.ts';
 import type { LiveTrack, NextTrackDeps } from './next-track.ts';
 import { nowMixingMessage } from './now-mixing-message.ts';
+import { NowPlayingBoard } from './now-playing-board.ts';
+import { resumePoint } from './resume-point.ts';
+import { sendTo } from './send-to.ts';
+import { SkipVotes } from './skip-votes.ts';
 
 export interface LiveSetTiming {
   /** How long the channel may be empty before the set pauses (default 60 s). */
@@ -20,10 +24,16 @@ export interface LiveSetTiming {
   leadSec: number;
   /** A transition not rendered by the end of its body is replaced by a cut after this long (default 250 ms). */
   renderDeadlineMs: number;
+  /** How long a start may take to be Ready and heard before it is given up (default 15 s). */
+  readyTimeoutMs: number;
+  /** The now-playing message is edited at most this often (default 15 s: well inside Discord's rate limits). */
+  boardEveryMs: number;
+  /** A minute, for the settings counted in minutes (tests shorten it). */
+  minuteMs: number;
 }
 
 /** The render deadline stays well under the lead, so a late transition becomes a cut before the buffer runs dry. */
-export const DEFAULT_TIMING: LiveSetTiming = { emptyGraceMs: 60_000, saveEveryMs: 5000, leadSec: 1, renderDeadlineMs: 250 };
+export const DEFAULT_TIMING: LiveSetTiming = { emptyGraceMs: 60_000, saveEveryMs: 5000, leadSec: 1, renderDeadlineMs: 250, readyTimeoutMs: 15_000, boardEveryMs: 15_000, minuteMs: 60_000 };
 
 export interface LiveSetDeps extends NextTrackDeps {
   client: Client;
@@ -54,78 +64,123 @@ interface Anchor {
   track: LiveTrack;
 }
 
-export type EndReason = 'stopped' | 'shutdown' | 'finished' | 'lost' | 'failed';
+/** One engine streaming into one player; a paused set resumes with a new one on the same connection. */
+interface Playback {
+  engine: SetEngine;
+  broadcast: SetBroadcast;
+}
+
+export type EndReason = 'stopped' | 'shutdown' | 'finished' | 'lost' | 'failed' | 'not-started' | 'idle';
+
+/**
+ * Where the set stands. `connecting`: joined, not yet heard; `paused` by `empty` (the player held, nobody listening)
+ * or by a `member` (faded out on a downbeat, the engine closed, its position held).
+ */
+export type SetState =
+  | { status: 'connecting' }
+  | { status: 'playing' }
+  | { status: 'paused'; by: 'empty' | 'member' }
+  | { status: 'stopping' }
+  | { status: 'ended'; reason: EndReason };
 
 /**
  * One guild's live set: the engine picking tracks from the playlist (then the library), the broadcast into the voice
  * connection, and everything around it — the session saved as it plays (so a restart resumes it), "now mixing"
- * messages with 👍/👎, pausing while nobody listens.
+ * messages with 👍/👎, a now-playing message kept up to date, pausing while nobody listens or on request.
  */
 export class LiveSet {
   readonly guildId: string;
-  readonly voiceChannelId: string;
   readonly textChannelId: string;
   readonly order: 'smart' | 'queue';
   readonly starterId: string;
-  readonly engine: SetEngine;
-  readonly broadcast: SetBroadcast;
   readonly link: VoiceLink;
+  private channelId: string;
   private readonly deps: LiveSetDeps;
   private readonly params: LiveSetParams;
   private readonly timing: LiveSetTiming;
-  private readonly anchors: Anchor[] = [];
+  private playback: Playback;
+  /** Bumped by each new playback: events and endings of a replaced one are ignored. */
+  private generation = 0;
+  private anchors: Anchor[] = [];
+  private lastTrackKey: string | undefined;
   private lastTransition: { id: string; startSec: number; fromHash: string; toHash: string } | undefined;
+  private state: SetState = { status: 'connecting' };
   private saveTimer: NodeJS.Timeout;
   private emptyTimer: NodeJS.Timeout | undefined;
-  private pausedForEmpty = false;
+  private leaveTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
   private ended: Promise<void> | undefined;
-  private closed = false;
   private writes: Promise<unknown> = Promise.resolve();
+  private readonly board: NowPlayingBoard;
+  readonly skipVotes = new SkipVotes();
 
   constructor(deps: LiveSetDeps, params: LiveSetParams) {
     this.deps = deps;
     this.params = params;
     this.timing = { ...DEFAULT_TIMING, ...deps.timing };
     this.guildId = params.guild.id;
-    this.voiceChannelId = params.voiceChannelId;
+    this.channelId = params.voiceChannelId;
     this.textChannelId = params.textChannelId;
     this.order = params.order;
     this.starterId = params.starterId;
-    this.engine = new SetEngine([params.first], {
-      renderer: deps.renderer,
-      renderDeadlineMs: this.timing.renderDeadlineMs,
-      reportLimit: 8,
-      nextTrack: (current) => this.pick(current as LiveTrack),
-      onEvent: (event) => this.onEvent(event),
-      ...(params.firstFromSec !== undefined ? { firstFromSec: params.firstFromSec } : {}),
-    });
-    this.broadcast = new SetBroadcast(this.engine, { leadSec: this.timing.leadSec });
+    this.playback = this.startPlayback(params.first, params.firstFromSec);
     this.link = new VoiceLink({
       guildId: this.guildId,
       channelId: params.voiceChannelId,
       adapterCreator: params.guild.voiceAdapterCreator,
-      player: this.broadcast.player,
-      onLost: (why) => {
-        void this.post(`Mini-DJ ${why} in <#${this.voiceChannelId}>, so the set stopped. Use /djset start to carry on.`);
-        void this.end('lost');
-      },
-    });
-    // A player that was auto-paused (connection not ready) when the room emptied is paused once it plays again.
-    this.broadcast.player.on(AudioPlayerStatus.Playing, () => {
-      if (this.pausedForEmpty) this.broadcast.player.pause(true);
+      player: this.playback.broadcast.player,
+      onLost: (why) => void this.end('lost', why),
     });
     this.saveTimer = setInterval(() => this.savePosition(), this.timing.saveEveryMs);
-    // Played out on its own (nothing left to play, or the stream failed); a stop ends it through stop() instead.
-    const failure = this.broadcast.fed.then(() => undefined, (error: unknown) => error);
-    void this.broadcast.finished.then(async () => {
-      if (this.stopping) return;
-      const error = await failure;
-      if (error) this.deps.onError(error);
-      return this.end(error ? 'failed' : 'finished', error);
+    this.board = new NowPlayingBoard({ client: deps.client, channelId: params.textChannelId, everyMs: this.timing.boardEveryMs, onError: deps.onError, set: this });
+  }
+
+  /** The voice channel the bot is in now (a moderator may have moved it). */
+  get voiceChannelId(): string {
+    return this.channelId;
+  }
+
+  get engine(): SetEngine {
+    return this.playback.engine;
+  }
+
+  get broadcast(): SetBroadcast {
+    return this.playback.broadcast;
+  }
+
+  get status(): SetState {
+    return this.state;
+  }
+
+  /** Paused for whatever reason. */
+  get paused(): boolean {
+    return this.state.status === 'paused';
+  }
+
+  /** The only place the state changes. */
+  private setState(next: SetState): void {
+    if (this.state.status === 'ended') return;
+    this.state = next;
+    clearTimeout(this.leaveTimer);
+    this.leaveTimer = undefined;
+    if (next.status === 'paused') void this.armLeaveTimer(next.by);
+    this.board.refresh();
+  }
+
+  /**
+   * Resolves once the connection is Ready and the first audio has been handed to it; rejects (the caller ends the
+   * set) when that takes longer than the start timeout.
+   */
+  async whenAudible(): Promise<void> {
+    const started = performance.now();
+    await this.link.ready(this.timing.readyTimeoutMs).catch(() => {
+      throw new Error('the voice connection was not ready in time');
     });
-    deps.client.on('voiceStateUpdate', this.onVoiceState);
+    await this.broadcast.audible(Math.max(0, this.timing.readyTimeoutMs - (performance.now() - started)));
+    if (this.state.status !== 'connecting') return;
+    this.setState({ status: 'playing' });
     this.checkListeners();
+    this.board.start();
   }
 
   /** The track heard now and where in it (track seconds). */
@@ -138,12 +193,9 @@ export class LiveSet {
 
   /** The next transition and how many seconds until listeners hear it start. */
   upcoming(): (UpcomingTransition & { inSec: number }) | undefined {
+    if (this.state.status !== 'playing' && this.state.status !== 'connecting') return undefined;
     const next = this.engine.upcoming;
     return next ? { ...next, inSec: Math.max(0, next.startSec - this.broadcast.playedSec) } : undefined;
-  }
-
-  get paused(): boolean {
-    return this.pausedForEmpty;
   }
 
   /** The transition heard most recently, while it or its first minute after is playing (a skip then judges it). */
@@ -153,13 +205,65 @@ export class LiveSet {
     return t && this.broadcast.playedSec - t.startSec <= windowSec && t.startSec - this.broadcast.playedSec <= this.timing.leadSec + 1 ? t : undefined;
   }
 
+  /** The latest transition listeners have heard start (for the now-playing message's vote buttons). */
+  heardTransition(): { id: string } | undefined {
+    const t = this.lastTransition;
+    return t && t.startSec <= this.broadcast.playedSec ? t : undefined;
+  }
+
   skip(): void {
     this.engine.skip();
+    const judged = this.recentTransition();
+    if (judged) void this.write((s) => ({ ...s, transitions: s.transitions.map((t) => (t.id === judged.id ? { ...t, skipped: true } : t)) }));
   }
 
   /** A transition is playing now, or the next one is planned. */
   get canSkip(): boolean {
-    return this.engine.transitioning || this.engine.upcoming !== undefined;
+    return this.state.status === 'playing' && (this.engine.transitioning || this.engine.upcoming !== undefined);
+  }
+
+  /**
+   * Fades out on the next downbeat and holds the position; `resume()` carries on from the downbeat where it faded.
+   * False when the set is not playing.
+   */
+  async pause(): Promise<boolean> {
+    const was = this.state;
+    if (was.status !== 'playing' && !(was.status === 'paused' && was.by === 'empty')) return false;
+    this.setState({ status: 'paused', by: 'member' });
+    const playback = this.playback;
+    if (was.status === 'playing') {
+      playback.engine.stop();
+      await Promise.race([playback.broadcast.finished, new Promise((resolve) => setTimeout(resolve, 8000).unref())]);
+    }
+    playback.broadcast.close();
+    await this.write(this.withHeardPosition());
+    return true;
+  }
+
+  /**
+   * From the downbeat the pause faded out on (or the next song when little of this one is left), fading in. Says what
+   * plays from where; undefined when the set is not paused or nothing is left to play (the set then ends).
+   */
+  async resume(): Promise<{ track: LiveTrack; fromSec?: number } | undefined> {
+    if (this.state.status !== 'paused' || this.state.by !== 'member') return undefined;
+    const held = this.nowPlaying();
+    let first = held?.track;
+    let fromSec = held ? resumePoint(held.track, held.positionSec) : undefined;
+    if (held && fromSec === undefined && held.positionSec >= 1) {
+      first = await this.pick(held.track);
+      fromSec = undefined;
+    }
+    if (!first) {
+      void this.end('finished');
+      return undefined;
+    }
+    this.anchors = [];
+    this.lastTransition = undefined;
+    this.playback = this.startPlayback(first, fromSec);
+    this.link.play(this.playback.broadcast.player);
+    this.setState({ status: 'playing' });
+    this.checkListeners();
+    return { track: first, ...(fromSec !== undefined ? { fromSec } : {}) };
   }
 
   /**
@@ -167,38 +271,77 @@ export class LiveSet {
    * so the next start resumes.
    */
   stop(reason: 'stopped' | 'shutdown'): Promise<void> {
-    if (this.closed) return this.ended ?? Promise.resolve();
+    if (this.state.status === 'ended') return this.ended ?? Promise.resolve();
     if (!this.stopping) {
+      const playing = this.state.status === 'playing';
+      this.setState({ status: 'stopping' });
       this.engine.stop();
-      const fadedOut = Promise.race([this.broadcast.finished, new Promise((resolve) => setTimeout(resolve, 8000).unref())]);
+      const fadedOut = playing ? Promise.race([this.broadcast.finished, new Promise((resolve) => setTimeout(resolve, 8000).unref())]) : Promise.resolve();
       this.stopping = fadedOut.then(() => this.end(reason));
     }
     return this.stopping;
   }
 
-  private end(reason: EndReason, error?: unknown): Promise<void> {
-    if (this.closed) return this.ended ?? Promise.resolve();
-    this.closed = true;
+  /** Ends the set at once: the encoder killed, the connection left, the session saved (`shutdown`) or cleared. */
+  end(reason: EndReason, detail?: unknown): Promise<void> {
+    if (this.state.status === 'ended') return this.ended ?? Promise.resolve();
+    const heard = this.withHeardPosition();
+    this.setState({ status: 'ended', reason });
     clearInterval(this.saveTimer);
     clearTimeout(this.emptyTimer);
-    this.deps.client.off('voiceStateUpdate', this.onVoiceState);
-    const update = reason === 'shutdown' ? this.withHeardPosition() : (s: GuildState) => ({ ...s, session: undefined, setStarterId: undefined });
+    clearTimeout(this.leaveTimer);
+    this.board.stop();
+    const update = reason === 'shutdown' ? heard : (s: GuildState) => ({ ...s, session: undefined, setStarterId: undefined });
     this.broadcast.close();
     this.link.destroy();
     this.ended = this.write(update)
-      .then(async () => {
-        if (reason === 'finished') await this.post('The set is over: there is nothing left to play. Add songs with /queue add and /djset start again.');
-        if (reason === 'failed') {
-          await this.post(
-            error instanceof AudioInputError
-              ? 'The set stopped: its audio could not be decoded and nothing playable was ready to follow. Add songs with /queue add and /djset start again.'
-              : 'The set stopped after an internal error (it is logged). Use /djset start to carry on.',
-          );
-        }
-      })
+      .then(() => this.sayWhyItEnded(reason, detail))
       .catch(this.deps.onError)
       .finally(() => this.params.onEnded());
     return this.ended;
+  }
+
+  private async sayWhyItEnded(reason: EndReason, detail: unknown): Promise<void> {
+    if (reason === 'lost') await this.post(`Mini-DJ ${String(detail)} in <#${this.voiceChannelId}>, so the set stopped. Use /djset start to carry on.`);
+    if (reason === 'finished') await this.post('The set is over: there is nothing left to play. Add songs with /queue add and /djset start again.');
+    if (reason === 'idle') await this.post(String(detail));
+    if (reason === 'failed') {
+      await this.post(
+        detail instanceof AudioInputError
+          ? 'The set stopped: its audio could not be decoded and nothing playable was ready to follow. Add songs with /queue add and /djset start again.'
+          : 'The set stopped after an internal error (it is logged). Use /djset start to carry on.',
+      );
+    }
+  }
+
+  private startPlayback(first: LiveTrack, fromSec: number | undefined): Playback {
+    const generation = ++this.generation;
+    const engine = new SetEngine([first], {
+      renderer: this.deps.renderer,
+      renderDeadlineMs: this.timing.renderDeadlineMs,
+      reportLimit: 8,
+      nextTrack: (current) => this.pick(current as LiveTrack),
+      onEvent: (event) => {
+        if (this.generation === generation) this.onEvent(event);
+      },
+      ...(fromSec !== undefined ? { firstFromSec: fromSec } : {}),
+    });
+    const broadcast = new SetBroadcast(engine, { leadSec: this.timing.leadSec });
+    const playback: Playback = { engine, broadcast };
+    // A player that was auto-paused (connection not ready) when the room emptied is paused once it plays again.
+    broadcast.player.on(AudioPlayerStatus.Playing, () => {
+      if (this.state.status === 'paused' && this.state.by === 'empty') broadcast.player.pause(true);
+    });
+    // Played out on its own (nothing left to play, or the stream failed); a stop or a pause ends it otherwise.
+    const failure = broadcast.fed.then(() => undefined, (error: unknown) => error);
+    void broadcast.finished.then(async () => {
+      const producing = this.state.status === 'playing' || this.state.status === 'connecting' || (this.state.status === 'paused' && this.state.by === 'empty');
+      if (this.generation !== generation || !producing) return;
+      const error = await failure;
+      if (error) this.deps.onError(error);
+      return this.end(error ? 'failed' : 'finished', error);
+    });
+    return playback;
   }
 
   private async pick(current: LiveTrack): Promise<LiveTrack | undefined> {
@@ -235,36 +378,51 @@ export class LiveSet {
     }));
     // Posted when listeners hear it start, not when it is produced.
     const heardInMs = Math.max(0, (event.report.startSec - this.broadcast.playedSec) * 1000);
-    const timer = setTimeout(() => void this.post(nowMixingMessage(id, event.report)), heardInMs);
+    const timer = setTimeout(() => {
+      void this.post(nowMixingMessage(id, event.report));
+      this.board.refresh();
+    }, heardInMs);
     timer.unref();
   }
 
   private onTrack(track: LiveTrack, setSec: number, trackSec: number): void {
-    const previous = this.anchors.at(-1)?.track;
     this.anchors.push({ setSec, trackSec, track });
     if (this.anchors.length > 8) this.anchors.shift();
-    if (previous?.hash === track.hash && previous.entry?.id === track.entry?.id) return;
+    const key = `${track.hash}:${track.entry?.id ?? ''}`;
+    if (key === this.lastTrackKey) return;
+    this.lastTrackKey = key;
+    this.skipVotes.reset(key);
     void this.deps.files.markPlayed(track.file);
     const now = new Date().toISOString();
+    const led = this.lastTransition?.toHash === track.hash ? this.lastTransition.id : undefined;
     void this.write((s) => ({
       ...s,
       playlist: track.entry ? s.playlist.filter((e) => e.id !== track.entry!.id) : s.playlist,
-      history: [...s.history, { hash: track.hash, playedAt: now, ...(track.entry ? { addedAt: track.entry.addedAt } : {}) }],
+      history: [
+        ...s.history,
+        {
+          hash: track.hash, playedAt: now, title: track.title,
+          ...(track.entry ? { addedAt: track.entry.addedAt, requesterId: track.entry.requesterId } : {}),
+          ...(led ? { transitionId: led } : {}),
+        },
+      ],
       session: sessionFor(this, track, trackSec, s.session?.startedAt ?? now, now),
     }));
   }
 
   private savePosition(): void {
-    if (!this.closed) void this.write(this.withHeardPosition());
+    if (this.state.status === 'playing' || this.state.status === 'paused') void this.write(this.withHeardPosition());
   }
 
   /** An update that saves where the song playing is heard now (nothing when the session moved on to another song). */
   private withHeardPosition(): (s: GuildState) => GuildState {
     const now = this.nowPlaying();
+    const voiceChannelId = this.voiceChannelId;
     return (s) => {
       const positionSec = now ? Number(now.positionSec.toFixed(2)) : undefined;
-      if (!s.session || !now || s.session.current.hash !== now.track.hash || s.session.current.positionSec === positionSec) return s;
-      return { ...s, session: { ...s.session, current: { ...s.session.current, positionSec: positionSec!, savedAt: new Date().toISOString() } } };
+      if (!s.session || !now || s.session.current.hash !== now.track.hash) return s;
+      if (s.session.current.positionSec === positionSec && s.session.voiceChannelId === voiceChannelId) return s;
+      return { ...s, session: { ...s.session, voiceChannelId, current: { ...s.session.current, positionSec: positionSec!, savedAt: new Date().toISOString() } } };
     };
   }
 
@@ -275,41 +433,74 @@ export class LiveSet {
   }
 
   private async post(message: string | Parameters<typeof sendTo>[2]): Promise<void> {
+    // Removed from the server: there is nowhere to say it.
+    if (!this.deps.client.guilds.cache.has(this.guildId)) return;
     await sendTo(this.deps.client, this.textChannelId, message).catch(this.deps.onError);
   }
 
-  private readonly onVoiceState = (oldState: { guild: Guild; channelId: string | null }, newState: { guild: Guild; channelId: string | null }): void => {
-    if (newState.guild.id !== this.guildId) return;
-    if (oldState.channelId === this.voiceChannelId || newState.channelId === this.voiceChannelId) this.checkListeners();
-  };
+  /** Every voice state change in this guild (one listener for all sets, in LiveSets). */
+  onVoiceState(oldChannelId: string | null, newChannelId: string | null, userId: string): void {
+    if (this.state.status === 'ended') return;
+    if (userId === this.deps.client.user?.id) {
+      // Moved by a moderator: the connection follows by itself; the set follows the channel it is in now.
+      if (newChannelId && newChannelId !== this.channelId) {
+        this.channelId = newChannelId;
+        void this.write(this.withChannel(newChannelId));
+        this.checkListeners();
+      }
+      return;
+    }
+    if (oldChannelId === this.channelId || newChannelId === this.channelId) this.checkListeners();
+  }
+
+  private withChannel(voiceChannelId: string): (s: GuildState) => GuildState {
+    return (s) => (s.session && s.session.voiceChannelId !== voiceChannelId ? { ...s, session: { ...s.session, voiceChannelId } } : s);
+  }
 
   /** Members other than bots in the set's voice channel. */
   listeners(): number {
+    return this.listenerIds().length;
+  }
+
+  listenerIds(): string[] {
     const guild = this.deps.client.guilds.cache.get(this.guildId);
-    if (!guild) return 0;
-    return guild.voiceStates.cache.filter((v) => v.channelId === this.voiceChannelId && !this.deps.client.users.cache.get(v.id)?.bot && v.id !== this.deps.client.user?.id).size;
+    if (!guild) return [];
+    return [...guild.voiceStates.cache.filter((v) => v.channelId === this.channelId && !this.deps.client.users.cache.get(v.id)?.bot && v.id !== this.deps.client.user?.id).keys()];
   }
 
   private checkListeners(): void {
+    if (this.state.status !== 'playing' && this.state.status !== 'paused') return;
     const listening = this.listeners() > 0;
     if (listening) {
       clearTimeout(this.emptyTimer);
       this.emptyTimer = undefined;
-      if (this.pausedForEmpty) {
-        this.pausedForEmpty = false;
+      if (this.state.status === 'paused' && this.state.by === 'empty') {
+        this.setState({ status: 'playing' });
         this.broadcast.player.unpause();
         void this.post(`Welcome back: the set carries on in <#${this.voiceChannelId}>.`);
       }
       return;
     }
-    if (this.emptyTimer || this.pausedForEmpty) return;
+    if (this.emptyTimer || this.state.status === 'paused') return;
     this.emptyTimer = setTimeout(() => {
       this.emptyTimer = undefined;
-      if (this.listeners() > 0 || this.closed) return;
-      this.pausedForEmpty = true;
+      if (this.listeners() > 0 || this.state.status !== 'playing') return;
+      this.setState({ status: 'paused', by: 'empty' });
       this.broadcast.player.pause(true);
       void this.post(`Nobody is listening in <#${this.voiceChannelId}>, so the set is paused. It carries on when someone joins.`);
     }, this.timing.emptyGraceMs);
+  }
+
+  /** A paused set leaves after the server's limit: `stay` for an empty channel (none: 24/7), `pauseMinutes` for /djset pause. */
+  private async armLeaveTimer(by: 'empty' | 'member'): Promise<void> {
+    const settings = (await this.deps.store.get(this.guildId).catch(() => undefined))?.settings;
+    const minutes = by === 'empty' ? settings?.stayMinutes : settings?.pauseMinutes;
+    if (minutes === undefined || this.state.status !== 'paused' || this.state.by !== by || this.leaveTimer) return;
+    const why = by === 'empty'
+      ? `Nobody listened in <#${this.voiceChannelId}> for ${minutes} minute${minutes === 1 ? '' : 's'}, so Mini-DJ left. The playlist stays; /djset start carries on.`
+      : `The set was paused for ${minutes} minute${minutes === 1 ? '' : 's'}, so Mini-DJ left <#${this.voiceChannelId}>. The playlist stays; /djset start carries on.`;
+    this.leaveTimer = setTimeout(() => void this.end('idle', why), minutes * this.timing.minuteMs);
+    this.leaveTimer.unref();
   }
 }
 
@@ -330,10 +521,4 @@ export function sessionFor(
   };
 }
 
-/** Sends a normal channel message with the bot token (interaction tokens expire after 15 minutes). */
-export async function sendTo(client: Client, channelId: string, message: string | { content: string; components?: unknown[] }): Promise<void> {
-  const channel = await client.channels.fetch(channelId);
-  if (!channel?.isSendable()) throw new Error(`cannot send to channel ${channelId}`);
-  const payload = typeof message === 'string' ? { content: message } : message;
-  await channel.send({ ...payload, allowedMentions: { parse: [] } } as Parameters<typeof channel.send>[0]);
-}
+export { sendTo };

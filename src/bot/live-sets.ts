@@ -1,10 +1,17 @@
-import type { Guild } from 'discord.js';
+import type { Guild, VoiceState } from 'discord.js';
 import type { GuildState, LiveSession } from '../db/guild-store.ts';
 import { formatClock } from '../viz/set-picture.ts';
-import { LiveSet, sendTo, sessionFor } from './live-set.ts';
+import { DEFAULT_TIMING, LiveSet, sessionFor } from './live-set.ts';
 import type { LiveSetDeps } from './live-set.ts';
 import { liveTrackOf, pickNextTrack } from './next-track.ts';
 import type { LiveTrack } from './next-track.ts';
+import { resumePoint } from './resume-point.ts';
+import { sendTo } from './send-to.ts';
+import { takeTheStage } from './stage-speaker.ts';
+import { checkVoiceChannel } from './voice-checks.ts';
+import type { StageVoice } from './voice-checks.ts';
+
+export { resumePoint };
 
 export interface StartParams {
   guild: Guild;
@@ -14,17 +21,15 @@ export interface StartParams {
   starterId: string;
   first: LiveTrack;
   firstFromSec?: number;
+  /** A stage channel: how the bot becomes heard there. */
+  stage?: StageVoice;
 }
 
-/** Resuming leaves at least this much of the track to play; otherwise the set resumes with the next one. */
-const MIN_RESUME_LEFT_SEC = 30;
+/** A start that did not get the set heard; the message is for the member (the set is gone, its session cleared). */
+export class StartFailed extends Error {}
 
-/** The track time to resume at: the last downbeat at or before the saved position (undefined: from the top). */
-export function resumePoint(track: LiveTrack, positionSec: number): number | undefined {
-  if (positionSec < 1) return undefined;
-  const downbeat = track.analysis.downbeats.findLast((d) => d <= positionSec);
-  if (downbeat === undefined || track.analysis.durationSec - downbeat < MIN_RESUME_LEFT_SEC) return undefined;
-  return downbeat;
+export function notReadyInTime(channelId: string, seconds: number): string {
+  return `Mini-DJ could not start in <#${channelId}>: the voice connection was not ready (or no audio got through) within ${seconds} s. Nothing is left playing; try /djset start again.`;
 }
 
 /** Every guild's live set, at most one each; starts, resumes after a restart, and stops them all on shutdown. */
@@ -34,7 +39,13 @@ export class LiveSets {
 
   constructor(deps: LiveSetDeps) {
     this.deps = deps;
+    // One listener for every set (a listener per set would pass Node's 10-listener warning at the 11th).
+    deps.client.on('voiceStateUpdate', this.onVoiceState);
   }
+
+  private readonly onVoiceState = (oldState: VoiceState, newState: VoiceState): void => {
+    this.sets.get(newState.guild.id)?.onVoiceState(oldState.channelId, newState.channelId, newState.id);
+  };
 
   get(guildId: string): LiveSet | undefined {
     return this.sets.get(guildId);
@@ -44,15 +55,14 @@ export class LiveSets {
     return this.sets.size;
   }
 
-  /** Saves the session first, so a crash a moment later still resumes. */
-  async start(params: StartParams): Promise<LiveSet> {
+  /**
+   * Joins, and resolves once the connection is Ready and the first audio is sent (and, on a stage, the bot speaks or
+   * has asked to). Otherwise the set is ended, its session cleared, and this rejects with a `StartFailed`.
+   * Saves the session first, so a crash a moment later still resumes.
+   */
+  async start(params: StartParams): Promise<{ set: LiveSet; note: string }> {
     if (this.sets.has(params.guild.id)) throw new Error('a set is already playing in this guild');
     const now = new Date().toISOString();
-    await this.deps.store.update(params.guild.id, (s) => ({
-      ...s,
-      setStarterId: params.starterId,
-      session: sessionFor(params, params.first, params.firstFromSec ?? 0, s.session?.startedAt ?? now, now),
-    }));
     const set = new LiveSet(this.deps, {
       guild: params.guild,
       voiceChannelId: params.voiceChannelId,
@@ -66,29 +76,49 @@ export class LiveSets {
       },
     });
     this.sets.set(params.guild.id, set);
-    return set;
+    try {
+      await this.deps.store.update(params.guild.id, (s) => ({
+        ...s,
+        setStarterId: params.starterId,
+        session: sessionFor(params, params.first, params.firstFromSec ?? 0, s.session?.startedAt ?? now, now),
+      }));
+      await set.whenAudible().catch((error: unknown) => {
+        const seconds = Math.round((this.deps.timing?.readyTimeoutMs ?? DEFAULT_TIMING.readyTimeoutMs) / 1000);
+        throw new StartFailed(notReadyInTime(params.voiceChannelId, seconds), { cause: error });
+      });
+      const note = params.stage ? await takeTheStage(this.deps.client, params.guild.id, set.voiceChannelId, params.stage).catch((error: unknown) => {
+        if ((error as Error).cause) throw new StartFailed((error as Error).message, { cause: error });
+        throw error;
+      }) : '';
+      return { set, note };
+    } catch (error) {
+      await set.end('not-started');
+      throw error;
+    }
   }
 
   /** After a restart: every guild with a saved session plays on from where it was heard last. */
   async resumeAll(guilds: Iterable<Guild>): Promise<number> {
-    let resumed = 0;
-    for (const guild of guilds) {
-      try {
-        if (await this.resume(guild, await this.deps.store.get(guild.id))) resumed += 1;
-      } catch (error) {
-        this.deps.onError(error);
-      }
-    }
-    return resumed;
+    const results = await Promise.allSettled([...guilds].map(async (guild) => this.resume(guild, await this.deps.store.get(guild.id))));
+    for (const r of results) if (r.status === 'rejected' && !(r.reason instanceof StartFailed)) this.deps.onError(r.reason);
+    return results.filter((r) => r.status === 'fulfilled' && r.value).length;
   }
 
+  /** Resumes with the same checks as /djset start; says in the text channel why when it cannot. */
   private async resume(guild: Guild, state: GuildState): Promise<boolean> {
     const session = state.session;
     if (!session || this.sets.has(guild.id)) return false;
     const channel = guild.channels.cache.get(session.voiceChannelId);
     const forget = () => this.deps.store.update(guild.id, (s) => ({ ...s, session: undefined, setStarterId: undefined }));
+    const say = (text: string) => sendTo(this.deps.client, session.textChannelId, text).catch(this.deps.onError);
     if (!channel?.isVoiceBased()) {
       await forget();
+      return false;
+    }
+    const check = checkVoiceChannel(channel, guild);
+    if (!check.ok) {
+      await forget();
+      await say(`Mini-DJ restarted but did not resume the set: ${check.message}`);
       return false;
     }
     const saved = await this.savedTrack(session);
@@ -98,10 +128,18 @@ export class LiveSets {
       return false;
     }
     const from = saved?.fromSec;
-    await this.start({ guild, voiceChannelId: session.voiceChannelId, textChannelId: session.textChannelId, order: session.order, starterId: state.setStarterId ?? '', first, ...(from !== undefined ? { firstFromSec: from } : {}) });
-    const where = from !== undefined ? ` at ${formatClock(from)}` : '';
-    await sendTo(this.deps.client, session.textChannelId, `Mini-DJ restarted: resuming **${first.title}**${where} in <#${session.voiceChannelId}>.`).catch(this.deps.onError);
-    return true;
+    try {
+      const { note } = await this.start({
+        guild, voiceChannelId: session.voiceChannelId, textChannelId: session.textChannelId, order: session.order, starterId: state.setStarterId ?? '', first,
+        ...(from !== undefined ? { firstFromSec: from } : {}), ...(check.stage ? { stage: check.stage } : {}),
+      });
+      const where = from !== undefined ? ` at ${formatClock(from)}` : '';
+      await say(`Mini-DJ restarted: resuming **${first.title}**${where} in <#${session.voiceChannelId}>.${note}`);
+      return true;
+    } catch (error) {
+      if (error instanceof StartFailed) await say(`Mini-DJ restarted but did not resume the set: ${error.message}`);
+      throw error;
+    }
   }
 
   /** The saved song, from the downbeat before where it was heard; undefined when it is gone or nearly over. */

@@ -3,6 +3,7 @@ import type { JobStatus } from '../audio/analyzer-pool.ts';
 import type { TrackAnalysis } from '../audio/analysis-types.ts';
 import type { GuildStore, PlaylistEntry } from '../db/guild-store.ts';
 import { UserFacingError } from '../util/user-facing-error.ts';
+import { tooLarge } from '../ingest/save-body.ts';
 import { fetchAndIngest } from './fetch-and-ingest.ts';
 import type { IngestDeps } from './fetch-and-ingest.ts';
 import type { CommandHandler } from './interaction-router.ts';
@@ -11,7 +12,7 @@ import { memberInfoOf } from './member-info.ts';
 import { addToQueue, completeAdd, releaseAdd, reserveAdd } from './queue-operations.ts';
 import type { AddResult } from './queue-operations.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
-import { replyEphemeral } from './reply-result.ts';
+import { failDeferred, replyEphemeral } from './reply-result.ts';
 import { findTrack, libraryTitle, loadLibrary } from './server-library.ts';
 import { titleFromSource } from './track-title.ts';
 import type { LazyScorer } from './lazy-scorer.ts';
@@ -55,6 +56,8 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
       return;
     }
 
+    // Discord says an attachment's size: one over the limit is refused before anything is held or fetched.
+    if (file && file.size > deps.maxBytes) return replyEphemeral(interaction, tooLarge(deps.maxBytes).message);
     const member = memberInfoOf(interaction);
     const source = file ? file.url : url!;
     const reserved = await reserveAdd(store, guildId, member, source, new Date());
@@ -68,12 +71,13 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
       progress.done();
       const result = await completeAdd(store, guildId, member, reserved.pending.id, { hash: contentHash, title }, new Date());
       const made = evicted > 0 ? ` To keep the bot's library under its disk quota, ${evicted === 1 ? '1 track' : `${evicted} tracks`} that no playlist holds and that played least recently ${evicted === 1 ? 'was' : 'were'} removed from it.` : '';
-      await interaction.editReply({ content: (await outcome(result, { hash: contentHash, title, analysis }, deps, scorer)) + made, ...quiet });
+      const text = (await outcome(result, { hash: contentHash, title, analysis }, deps, scorer)) + made;
+      await (result.ok ? interaction.editReply({ content: text, ...quiet }) : failDeferred(interaction, text));
     } catch (error) {
       progress.done();
       await releaseAdd(store, guildId, reserved.pending.id).catch(() => undefined);
       const userFacing = error instanceof UserFacingError;
-      await interaction.editReply({ content: userFacing ? error.message : FAILED, ...quiet });
+      await failDeferred(interaction, userFacing ? error.message : FAILED);
       if (!userFacing) throw error;
     }
   };

@@ -2,6 +2,7 @@ import type { ChatInputCommandInteraction } from 'discord.js';
 import type { GuildStore } from '../db/guild-store.ts';
 import type { CommandHandler, CommandHandlers } from './interaction-router.ts';
 import { memberInfoOf as memberOf } from './member-info.ts';
+import { historyPage } from './queue-history.ts';
 import { clearQueue, listQueue, moveInQueue, removeFromQueue } from './queue-operations.ts';
 import { replyEphemeral, replyResult } from './reply-result.ts';
 
@@ -17,7 +18,7 @@ function inGuild(fn: (interaction: ChatInputCommandInteraction, guildId: string)
 }
 
 /**
- * `/queue list|remove|move|clear`. `/queue add` downloads and analyses, so it lives in queue-add-handler.ts.
+ * `/queue list|remove|move|clear|history`. `/queue add` downloads and analyses, so it lives in queue-add-handler.ts.
  * `liveStarter`: who started the set playing in a guild, if one plays.
  */
 export function queueHandlers(store: GuildStore, liveStarter: (guildId: string) => string | undefined = () => undefined): CommandHandlers {
@@ -27,5 +28,6 @@ export function queueHandlers(store: GuildStore, liveStarter: (guildId: string) 
     'queue remove': inGuild((i, guildId) => removeFromQueue(store, guildId, memberInfoOf(i, guildId), i.options.getInteger('position', true))),
     'queue move': inGuild((i, guildId) => moveInQueue(store, guildId, memberInfoOf(i, guildId), i.options.getInteger('from', true), i.options.getInteger('to', true))),
     'queue clear': inGuild((i, guildId) => clearQueue(store, guildId, memberInfoOf(i, guildId))),
+    'queue history': inGuild(async (i, guildId) => historyPage(await store.get(guildId), i.options.getInteger('page') ?? 1)),
   };
 }

@@ -10,3 +10,12 @@ export async function replyResult(interaction: RepliableInteraction, result: { o
 export async function replyEphemeral(interaction: RepliableInteraction, content: string): Promise<void> {
   await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 }
+
+/**
+ * A refusal or failure after a public deferral: said to the member alone (an ephemeral follow-up), and the public
+ * "thinking…" deleted so the channel sees nothing.
+ */
+export async function failDeferred(interaction: RepliableInteraction, content: string): Promise<void> {
+  await interaction.followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+  await interaction.deleteReply().catch(() => undefined);
+}

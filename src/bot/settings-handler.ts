@@ -1,3 +1,4 @@
+import { defaultGuildSettings } from '../db/guild-store.ts';
 import type { GuildSettings, GuildStore } from '../db/guild-store.ts';
 import type { CommandHandler } from './interaction-router.ts';
 import { memberInfoOf } from './member-info.ts';
@@ -11,7 +12,13 @@ export function describeSettings(s: GuildSettings): string {
     `DJ role: ${s.djRoleId ? `<@&${s.djRoleId}>` : 'none (Manage Server and the set\'s starter only)'}`,
     `Default order: ${s.order}`,
     `Per member: ${s.maxQueuePerMember} songs waiting, ${s.maxAddsPerMinute} adds a minute`,
+    `Empty channel: ${s.stayMinutes === undefined ? 'stays 24/7, paused until someone joins' : `pauses, and leaves after ${minutes(s.stayMinutes)}`}`,
+    `Paused with /djset pause: leaves after ${minutes(s.pauseMinutes ?? defaultGuildSettings().pauseMinutes!)}`,
   ].join('\n');
+}
+
+function minutes(n: number): string {
+  return `${n} minute${n === 1 ? '' : 's'}`;
 }
 
 /** `/djset settings`: anyone may see them; changing them needs Manage Server. */
@@ -23,7 +30,10 @@ export function settingsHandler(store: GuildStore): CommandHandler {
     const order = interaction.options.getString('order') as GuildSettings['order'] | null;
     const maxQueued = interaction.options.getInteger('max_queued');
     const perMinute = interaction.options.getInteger('adds_per_minute');
-    if (role === null && order === null && maxQueued === null && perMinute === null) {
+    // 0: 24/7 (stay in an empty channel, paused, until someone joins).
+    const stay = interaction.options.getInteger('stay');
+    const pauseMinutes = interaction.options.getInteger('pause_minutes');
+    if (role === null && order === null && maxQueued === null && perMinute === null && stay === null && pauseMinutes === null) {
       return replyEphemeral(interaction, describeSettings((await store.get(guildId)).settings));
     }
     if (!memberInfoOf(interaction).manageGuild) return replyEphemeral(interaction, SETTINGS_NEED_MANAGE);
@@ -35,8 +45,17 @@ export function settingsHandler(store: GuildStore): CommandHandler {
         ...(order ? { order } : {}),
         ...(maxQueued !== null ? { maxQueuePerMember: maxQueued } : {}),
         ...(perMinute !== null ? { maxAddsPerMinute: perMinute } : {}),
+        ...(pauseMinutes !== null ? { pauseMinutes } : {}),
       },
     }));
-    await replyResult(interaction, { ok: true, message: `Settings saved.\n${describeSettings(next.settings)}` });
+    if (stay !== null) await store.update(guildId, (s) => ({ ...s, settings: stayed(s.settings, stay) }));
+    const saved = stay !== null ? (await store.get(guildId)).settings : next.settings;
+    await replyResult(interaction, { ok: true, message: `Settings saved.\n${describeSettings(saved)}` });
   };
+}
+
+/** `stay` 0 is 24/7 (the field absent); otherwise minutes. */
+function stayed(settings: GuildSettings, stay: number): GuildSettings {
+  const { stayMinutes: _, ...rest } = settings;
+  return stay === 0 ? rest : { ...rest, stayMinutes: stay };
 }

@@ -5,7 +5,7 @@ import type { CommandHandler } from './interaction-router.ts';
 import { FAILED } from './interaction-router.ts';
 import type { LazyScorer } from './lazy-scorer.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
-import { replyEphemeral } from './reply-result.ts';
+import { failDeferred, replyEphemeral } from './reply-result.ts';
 import { findTrack, libraryTitle, loadLibrary, toLibraryEntry } from './server-library.ts';
 import { suggestReply } from './suggest-reply.ts';
 
@@ -53,7 +53,7 @@ export function suggestHandler(store: GuildStore, analyses: AnalysisStore, score
       const suggestions = await suggestNext(await scorer.get(), toLibraryEntry(from), library.map(toLibraryEntry), count);
       await interaction.editReply({ content: '', ...suggestReply(title, suggestions), allowedMentions: { parse: [] } });
     } catch (error) {
-      await interaction.editReply({ content: FAILED, allowedMentions: { parse: [] } });
+      await failDeferred(interaction, FAILED);
       throw error;
     }
   };

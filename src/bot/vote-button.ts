@@ -25,6 +25,9 @@ export function voteButtonHandler(store: GuildStore, feedback: FeedbackStore): B
       userId: interaction.user.id,
       at: new Date().toISOString(),
     });
+    // The tally shown by /queue history (a member's second vote replaces the first).
+    const userId = interaction.user.id;
+    await store.update(guildId, (s) => ({ ...s, transitions: s.transitions.map((t) => (t.id === played.id ? { ...t, votes: { ...t.votes, [userId]: direction } } : t)) }));
     await replyEphemeral(interaction, `Thanks: ${liked ? '👍' : '👎'} noted for "${played.fromTitle}" → "${played.toTitle}". Votes teach the mix scorer when it is retrained (minidj train).`);
   };
 }

@@ -1,10 +1,11 @@
-import { ChannelType, InteractionContextType, SlashCommandBuilder } from 'discord.js';
+import { ApplicationIntegrationType, ChannelType, InteractionContextType, SlashCommandBuilder } from 'discord.js';
 
 /** `/djset` — the never-ending auto-mixed set in a voice channel. */
 export const djsetCommand = new SlashCommandBuilder()
   .setName('djset')
   .setDescription('Start, steer or stop the auto-mixed DJ set in a voice channel.')
   .setContexts(InteractionContextType.Guild)
+  .setIntegrationTypes(ApplicationIntegrationType.GuildInstall)
   .addSubcommand((sub) =>
     sub
       .setName('start')
@@ -18,14 +19,18 @@ export const djsetCommand = new SlashCommandBuilder()
       ),
   )
   .addSubcommand((sub) => sub.setName('stop').setDescription('Fade out on the next downbeat and leave.'))
-  .addSubcommand((sub) => sub.setName('skip').setDescription('Mix out of the current song at its next phrase.'))
+  .addSubcommand((sub) => sub.setName('skip').setDescription('Mix out of the current song at its next phrase (listeners: vote to skip).'))
+  .addSubcommand((sub) => sub.setName('pause').setDescription('Fade out on the next downbeat and hold the place in the song.'))
+  .addSubcommand((sub) => sub.setName('resume').setDescription('Carry on from where the set was paused, fading in on a downbeat.'))
   .addSubcommand((sub) => sub.setName('status').setDescription('Now playing, next up, and when the next transition comes.'))
   .addSubcommand((sub) =>
     sub
       .setName('settings')
-      .setDescription('Show or change the DJ role, the default order and the per-member limits (Manage Server).')
+      .setDescription('Show or change the DJ role, order, per-member limits and when an idle set leaves (Manage Server).')
       .addRoleOption((o) => o.setName('dj_role').setDescription('Members with this role may skip, stop and clear'))
       .addStringOption((o) => o.setName('order').setDescription('Default order for /djset start').addChoices({ name: 'smart', value: 'smart' }, { name: 'queue', value: 'queue' }))
       .addIntegerOption((o) => o.setName('max_queued').setDescription('Songs one member may have waiting').setMinValue(1).setMaxValue(100))
-      .addIntegerOption((o) => o.setName('adds_per_minute').setDescription('Songs one member may add per minute').setMinValue(1).setMaxValue(60)),
+      .addIntegerOption((o) => o.setName('adds_per_minute').setDescription('Songs one member may add per minute').setMinValue(1).setMaxValue(60))
+      .addIntegerOption((o) => o.setName('stay').setDescription('Minutes to stay in an empty channel, paused, before leaving (0: 24/7)').setMinValue(0).setMaxValue(1440))
+      .addIntegerOption((o) => o.setName('pause_minutes').setDescription('Minutes a paused set waits to be resumed before it leaves').setMinValue(1).setMaxValue(1440)),
   );

@@ -1,10 +1,11 @@
-import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
+import { ApplicationIntegrationType, InteractionContextType, SlashCommandBuilder } from 'discord.js';
 
 /** `/queue` — the shared server playlist. */
 export const queueCommand = new SlashCommandBuilder()
   .setName('queue')
   .setDescription('The server playlist: add songs, see what is coming, reorder it.')
   .setContexts(InteractionContextType.Guild)
+  .setIntegrationTypes(ApplicationIntegrationType.GuildInstall)
   .addSubcommand((sub) =>
     sub
       .setName('add')
@@ -32,4 +33,10 @@ export const queueCommand = new SlashCommandBuilder()
       .addIntegerOption((o) => o.setName('from').setDescription('Its position now').setMinValue(1).setRequired(true))
       .addIntegerOption((o) => o.setName('to').setDescription('The position it should have').setMinValue(1).setRequired(true)),
   )
-  .addSubcommand((sub) => sub.setName('clear').setDescription('Empty the playlist (DJ role or Manage Server).'));
+  .addSubcommand((sub) => sub.setName('clear').setDescription('Empty the playlist (DJ role or Manage Server).'))
+  .addSubcommand((sub) =>
+    sub
+      .setName('history')
+      .setDescription('What the set played, who added it, and how each transition was voted.')
+      .addIntegerOption((o) => o.setName('page').setDescription('Page number (1: the latest)').setMinValue(1)),
+  );

@@ -28,6 +28,10 @@ export interface GuildSettings {
   maxQueuePerMember: number;
   maxAddsPerMinute: number;
   order: 'smart' | 'queue';
+  /** Minutes a set stays in an empty channel (paused) before it leaves; absent: 24/7, it stays until someone joins. */
+  stayMinutes?: number;
+  /** Minutes a set paused with /djset pause waits to be resumed before it leaves. */
+  pauseMinutes?: number;
 }
 
 /** A live set, saved as it plays so a restart can resume it. */
@@ -49,6 +53,23 @@ export interface PlayedTransition {
   fromTitle: string;
   toTitle: string;
   at: string;
+  /** 👍/👎 by member (a second vote replaces the first). */
+  votes?: Record<string, 'up' | 'down'>;
+  /** Listeners skipped out of the song it led into. */
+  skipped?: boolean;
+}
+
+/** One song the set played. */
+export interface HistoryEntry {
+  hash: string;
+  playedAt: string;
+  /** When its playlist entry was added; absent for library picks. */
+  addedAt?: string;
+  title?: string;
+  /** Who queued it; absent for library picks. */
+  requesterId?: string;
+  /** The transition that led into it (absent for a set's first song). */
+  transitionId?: string;
 }
 
 export interface GuildState {
@@ -56,7 +77,7 @@ export interface GuildState {
   playlist: PlaylistEntry[];
   settings: GuildSettings;
   /** Oldest first, at most HISTORY_LIMIT entries. */
-  history: { hash: string; playedAt: string; /** When its playlist entry was added; absent for library picks. */ addedAt?: string }[];
+  history: HistoryEntry[];
   /** Recent successful adds, for the per-member rate limit; entries older than a minute may be pruned. */
   recentAdds: { requesterId: string; at: string }[];
   /** Downloads in flight, counted by the limits before a byte is fetched. */
@@ -75,7 +96,7 @@ export const HISTORY_LIMIT = 500;
 export const TRANSITIONS_LIMIT = 50;
 
 export function defaultGuildSettings(): GuildSettings {
-  return { maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'smart' };
+  return { maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'smart', pauseMinutes: 30 };
 }
 
 export function defaultGuildState(guildId: string): GuildState {

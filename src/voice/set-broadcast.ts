@@ -60,6 +60,16 @@ export class SetBroadcast {
     if (!this.closed) this.player.play(this.resource);
   }
 
+  /** Resolves once the player has handed audio to a connection that can send it; rejects after `timeoutMs`. */
+  async audible(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.resource.playbackDuration <= 0) {
+      if (this.closed) throw new Error('the broadcast was closed before any audio was sent');
+      if (performance.now() > deadline) throw new Error(`no audio was sent within ${Math.round(timeoutMs / 1000)} s`);
+      await realSleep(20);
+    }
+  }
+
   /** Set time (s) handed to the player so far. */
   get playedSec(): number {
     return this.resource.playbackDuration / 1000;

@@ -6,7 +6,7 @@ export interface VoiceLinkOptions {
   channelId: string;
   adapterCreator: DiscordGatewayAdapterCreator;
   player: AudioPlayer;
-  /** Called once when the connection is lost for good (kicked, or every rejoin failed). */
+  /** Called once when the connection is lost for good (kicked, every rejoin failed, or destroyed by the gateway side). */
   onLost: (why: string) => void;
   /** Rejoin attempts before giving up (default 5), with waits doubling from `firstRetryMs` (default 1 s). */
   maxRejoins?: number;
@@ -37,8 +37,26 @@ export class VoiceLink {
     this.connection.on(VoiceConnectionStatus.Disconnected, (_old, state) => {
       void this.recover(state.reason === VoiceConnectionDisconnectReason.WebSocketClose && state.closeCode === DISCONNECTED_BY_DISCORD, opts);
     });
+    // Destroyed without us asking: the bot was removed from the server, or its gateway shard closed for good.
+    this.connection.on(VoiceConnectionStatus.Destroyed, () => {
+      if (!this.destroyed) this.lose(opts, 'lost its voice connection for good (removed from the server, or its gateway connection closed)');
+    });
     // The first join can fail before anyone listens (the gateway shard is down): that is a dropped connection too.
     if (this.connection.state.status === VoiceConnectionStatus.Disconnected) void this.recover(false, opts);
+  }
+
+  /** Resolves once the connection is Ready (signalled and its voice server connected); rejects after `timeoutMs`. */
+  async ready(timeoutMs: number): Promise<void> {
+    await entersState(this.connection, VoiceConnectionStatus.Ready, timeoutMs);
+  }
+
+  get isReady(): boolean {
+    return this.connection.state.status === VoiceConnectionStatus.Ready;
+  }
+
+  /** Plays another player on the same connection (a paused set resumes with a new one). */
+  play(player: AudioPlayer): void {
+    this.connection.subscribe(player);
   }
 
   private async recover(removed: boolean, opts: VoiceLinkOptions): Promise<void> {

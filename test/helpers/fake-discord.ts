@@ -18,6 +18,16 @@ export const FAKE_QUEUE_COMMAND_ID = '555555555555555555';
 export const FAKE_OWNER_ID = '666666666666666666';
 export const FAKE_SUGGEST_COMMAND_ID = '555555555555555556';
 export const FAKE_DJSET_COMMAND_ID = '555555555555555557';
+/** A second voice channel (a moderator moves the bot there). */
+export const FAKE_VOICE_CHANNEL_2_ID = '333333333333333334';
+export const FAKE_STAGE_CHANNEL_ID = '333333333333333335';
+/** A voice channel with a limit of 1, taken by FAKE_SITTER. */
+export const FAKE_FULL_CHANNEL_ID = '333333333333333336';
+export const FAKE_SITTER = { id: '666666666666666667', username: 'sitter' };
+/** Mute Members and Move Members: a moderator role that may be given to the bot. */
+export const FAKE_MOD_ROLE_ID = '444444444444444442';
+/** Request to Speak only. */
+export const FAKE_SPEAKER_ROLE_ID = '444444444444444443';
 
 /** Permission bit strings as Discord sends them. */
 export const PERMISSIONS = {
@@ -25,7 +35,31 @@ export const PERMISSIONS = {
   /** View Channel, Send Messages, Use Application Commands, Connect, Speak. */
   member: String((1n << 10n) | (1n << 11n) | (1n << 31n) | (1n << 20n) | (1n << 21n)),
   manageGuild: String((1n << 5n) | (1n << 10n) | (1n << 11n) | (1n << 31n)),
+  /** Mute Members, Move Members. */
+  moderator: String((1n << 22n) | (1n << 24n)),
+  /** Request to Speak. */
+  requestToSpeak: String(1n << 32n),
 } as const;
+
+const MUTE_MEMBERS = 1n << 22n;
+const REQUEST_TO_SPEAK = 1n << 32n;
+
+/** A REST error Discord answers with: 429 with `retry_after`, 404 10062 (unknown interaction), 403 50013. */
+export interface RestFailure {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+export const REST_FAILURES = {
+  rateLimited: (retryAfterSec: number): RestFailure => ({
+    status: 429,
+    body: { message: 'You are being rate limited.', retry_after: retryAfterSec, global: false },
+    headers: { 'retry-after': String(Math.ceil(retryAfterSec)), 'x-ratelimit-scope': 'user', 'x-ratelimit-bucket': 'fake', 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': String(retryAfterSec) },
+  }),
+  unknownInteraction: (): RestFailure => ({ status: 404, body: { message: 'Unknown interaction', code: 10062 } }),
+  missingPermissions: (): RestFailure => ({ status: 403, body: { message: 'Missing Permissions', code: 50013 } }),
+};
 
 export interface RestCall {
   method: string;
@@ -74,12 +108,32 @@ export interface FakeDiscord {
   /** Sends INTERACTION_CREATE to every connected gateway client. */
   pushInteraction(payload: Record<string, unknown>): void;
   /** Sends VOICE_STATE_UPDATE: `user` joined `channelId` (null: left voice). */
-  pushVoiceState(user: FakeUser, channelId: string | null): void;
+  pushVoiceState(user: FakeUser, channelId: string | null, extra?: Record<string, unknown>): void;
+  /** A moderator moves the bot: its VOICE_STATE_UPDATE in `channelId`. */
+  moveBot(channelId: string): void;
+  /** The bot's roles change (GUILD_MEMBER_UPDATE). */
+  setBotRoles(roles: string[]): void;
+  /** The bot is removed from the server (GUILD_DELETE), or invited again (GUILD_CREATE). */
+  removeBot(): void;
+  inviteBot(): void;
+  /** The next REST call matching gets `failure` instead of its answer. */
+  failNext(match: (call: RestCall) => boolean, failure: RestFailure): void;
+  /** Answers op 4 joins with a VOICE_SERVER_UPDATE pointing at `endpoint` (null: none, the default). */
+  setVoiceServer(endpoint: string | null): void;
+  /** Closes every gateway connection with `code`; with `invalidate`, a RESUME gets INVALID_SESSION (op 9). */
+  dropGateway(code: number, invalidate?: boolean): void;
+  /** Edits of channel messages (`PATCH /channels/:id/messages/:id`), in order, with when they came. */
+  messageEdits(): { channelId: string; messageId: string; body: Record<string, unknown>; at: number }[];
   /** Channel messages the bot sent with its own token (`POST /channels/:id/messages`). */
   channelMessages(): { channelId: string; body: Record<string, unknown> }[];
   /** Resolves with the first recorded REST call matching, waiting up to `timeoutMs`. */
   waitForRest(match: (call: RestCall) => boolean, timeoutMs?: number): Promise<RestCall>;
   waitForGatewayOp(match: (op: GatewayOp) => boolean, timeoutMs?: number): Promise<GatewayOp>;
+  /**
+   * What a deferred interaction finally said: its edited reply (public), or its follow-up (`ephemeral` when flagged 64;
+   * `deletedOriginal` when the public "thinking…" was deleted).
+   */
+  deferredOutcome(payload: Record<string, unknown>, timeoutMs?: number): Promise<{ content: string; ephemeral: boolean; deletedOriginal: boolean }>;
   close(): Promise<void>;
 }
 
@@ -163,23 +217,31 @@ function commandInteraction(commandId: string, name: string, options: unknown[],
   };
 }
 
-function guildCreate(): Record<string, unknown> {
+function guildCreate(botRoles: string[]): Record<string, unknown> {
+  const mod = { id: FAKE_MOD_ROLE_ID, name: 'Stage Mod', permissions: PERMISSIONS.moderator, position: 2, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 };
+  const speaker = { id: FAKE_SPEAKER_ROLE_ID, name: 'Stage Guest', permissions: PERMISSIONS.requestToSpeak, position: 3, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 };
   const everyone = { id: FAKE_GUILD_ID, name: '@everyone', permissions: PERMISSIONS.member, position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 };
   const dj = { id: FAKE_DJ_ROLE_ID, name: 'DJ', permissions: PERMISSIONS.member, position: 1, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 };
   return {
     id: FAKE_GUILD_ID, name: 'Fake Club', icon: null, splash: null, discovery_splash: null, owner_id: FAKE_OWNER_ID,
     afk_channel_id: null, afk_timeout: 300, verification_level: 0, default_message_notifications: 0, explicit_content_filter: 0,
-    roles: [everyone, dj], emojis: [], stickers: [], features: [], mfa_level: 0, system_channel_id: null, system_channel_flags: 0,
+    roles: [everyone, dj, mod, speaker], emojis: [], stickers: [], features: [], mfa_level: 0, system_channel_id: null, system_channel_flags: 0,
     rules_channel_id: null, vanity_url_code: null, description: null, banner: null, premium_tier: 0, premium_subscription_count: 0,
     preferred_locale: 'en-US', public_updates_channel_id: null, nsfw_level: 0, premium_progress_bar_enabled: false,
-    joined_at: '2025-01-01T00:00:00.000Z', large: false, unavailable: false, member_count: 2,
-    members: [apiMember(BOT_USER, [], true), apiMember({ id: FAKE_OWNER_ID, username: 'owner' }, [])],
+    joined_at: '2025-01-01T00:00:00.000Z', large: false, unavailable: false, member_count: 3,
+    members: [apiMember(BOT_USER, botRoles, true), apiMember({ id: FAKE_OWNER_ID, username: 'owner' }, []), apiMember(FAKE_SITTER, [])],
     channels: [
       { id: FAKE_TEXT_CHANNEL_ID, type: 0, name: 'general', position: 0, permission_overwrites: [], parent_id: null, nsfw: false, topic: null, rate_limit_per_user: 0, last_message_id: null, flags: 0 },
       { id: FAKE_VOICE_CHANNEL_ID, type: 2, name: 'DJ Booth', position: 1, permission_overwrites: [], parent_id: null, bitrate: 64000, user_limit: 0, rtc_region: null, nsfw: false, rate_limit_per_user: 0, flags: 0 },
+      { id: FAKE_VOICE_CHANNEL_2_ID, type: 2, name: 'Back Room', position: 2, permission_overwrites: [], parent_id: null, bitrate: 64000, user_limit: 0, rtc_region: null, nsfw: false, rate_limit_per_user: 0, flags: 0 },
+      { id: FAKE_STAGE_CHANNEL_ID, type: 13, name: 'Main Stage', position: 3, permission_overwrites: [], parent_id: null, bitrate: 64000, user_limit: 0, rtc_region: null, nsfw: false, rate_limit_per_user: 0, flags: 0 },
+      { id: FAKE_FULL_CHANNEL_ID, type: 2, name: 'Phone Box', position: 4, permission_overwrites: [], parent_id: null, bitrate: 64000, user_limit: 1, rtc_region: null, nsfw: false, rate_limit_per_user: 0, flags: 0 },
     ],
     threads: [], presences: [], stage_instances: [], guild_scheduled_events: [], soundboard_sounds: [],
-    voice_states: [{ channel_id: FAKE_VOICE_CHANNEL_ID, user_id: FAKE_OWNER_ID, session_id: 'owner-voice', deaf: false, mute: false, self_deaf: false, self_mute: false, self_video: false, suppress: false, request_to_speak_timestamp: null }],
+    voice_states: [
+      { channel_id: FAKE_VOICE_CHANNEL_ID, user_id: FAKE_OWNER_ID, session_id: 'owner-voice', deaf: false, mute: false, self_deaf: false, self_mute: false, self_video: false, suppress: false, request_to_speak_timestamp: null },
+      { channel_id: FAKE_FULL_CHANNEL_ID, user_id: FAKE_SITTER.id, session_id: 'sitter-voice', deaf: false, mute: false, self_deaf: false, self_mute: false, self_video: false, suppress: false, request_to_speak_timestamp: null },
+    ],
   };
 }
 
@@ -209,12 +271,17 @@ function parseJson(text: string): unknown {
   }
 }
 
-function send(res: ServerResponse, status: number, body?: unknown): void {
+function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
   if (body === undefined) {
-    res.writeHead(status).end();
+    res.writeHead(status, headers).end();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+function rolePermissions(roles: string[]): bigint {
+  const table: Record<string, string> = { [FAKE_GUILD_ID]: PERMISSIONS.member, [FAKE_DJ_ROLE_ID]: PERMISSIONS.member, [FAKE_MOD_ROLE_ID]: PERMISSIONS.moderator, [FAKE_SPEAKER_ROLE_ID]: PERMISSIONS.requestToSpeak };
+  return [FAKE_GUILD_ID, ...roles].reduce((bits, r) => bits | BigInt(table[r] ?? '0'), 0n);
 }
 
 function waitFor<T>(list: T[], match: (item: T) => boolean, timeoutMs: number, what: string): Promise<T> {
@@ -234,6 +301,12 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   const restCalls: RestCall[] = [];
   const sent: { channelId: string; body: Record<string, unknown> }[] = [];
   const gatewayOps: GatewayOp[] = [];
+  const edits: { channelId: string; messageId: string; body: Record<string, unknown>; at: number }[] = [];
+  const failures: { match: (call: RestCall) => boolean; failure: RestFailure }[] = [];
+  let botRoles: string[] = [];
+  let voiceServer: string | null = null;
+  let invalidateResumes = false;
+  const botVoice = { channelId: null as string | null };
   const sockets = new Set<WebSocket>();
   const sequence = new WeakMap<WebSocket, number>();
   let connectionCount = 0;
@@ -244,6 +317,23 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     sequence.set(ws, s);
     ws.send(JSON.stringify({ op: 0, t, s, d }));
   };
+
+  function broadcastVoiceState(user: FakeUser, channelId: string | null, extra: Record<string, unknown> = {}, bot = false): void {
+    const state = {
+      guild_id: FAKE_GUILD_ID, channel_id: channelId, user_id: user.id, member: apiMember(user, bot ? botRoles : [], bot), session_id: `voice-${user.id}`,
+      deaf: false, mute: false, self_deaf: bot, self_mute: false, self_video: false, suppress: false, request_to_speak_timestamp: null, ...extra,
+    };
+    for (const ws of sockets) dispatch(ws, 'VOICE_STATE_UPDATE', state);
+  }
+
+  /** What Discord does with op 4: the bot's voice state (suppressed on a stage), then its voice server if one is set. */
+  function answerVoiceJoin(d: { guild_id: string; channel_id: string | null }): void {
+    botVoice.channelId = d.channel_id;
+    broadcastVoiceState(BOT_USER, d.channel_id, { suppress: d.channel_id === FAKE_STAGE_CHANNEL_ID }, true);
+    if (d.channel_id && voiceServer) {
+      for (const ws of sockets) dispatch(ws, 'VOICE_SERVER_UPDATE', { guild_id: d.guild_id, token: 'fake-voice-token', endpoint: voiceServer });
+    }
+  }
 
   const server = createServer((req, res) => {
     void (async () => {
@@ -256,7 +346,29 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
           session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
         });
       }
-      restCalls.push({ method, path: url.pathname, query: url.search, body });
+      const call = { method, path: url.pathname, query: url.search, body };
+      restCalls.push(call);
+      const failing = failures.findIndex((f) => f.match(call));
+      if (failing >= 0) {
+        const { failure } = failures.splice(failing, 1)[0]!;
+        return send(res, failure.status, failure.body, failure.headers);
+      }
+      const ownVoice = /^\/api\/v10\/guilds\/(\d+)\/voice-states\/@me$/.exec(decodeURIComponent(url.pathname));
+      if (ownVoice && method === 'PATCH') {
+        const patch = body as { suppress?: boolean; request_to_speak_timestamp?: string | null };
+        const allowed = rolePermissions(botRoles);
+        if ((patch.suppress === false && !(allowed & MUTE_MEMBERS)) || (patch.request_to_speak_timestamp && !(allowed & (REQUEST_TO_SPEAK | MUTE_MEMBERS)))) {
+          return send(res, 403, REST_FAILURES.missingPermissions().body);
+        }
+        broadcastVoiceState(BOT_USER, botVoice.channelId, { suppress: patch.suppress ?? true, request_to_speak_timestamp: patch.request_to_speak_timestamp ?? null }, true);
+        return send(res, 204);
+      }
+      const edit = /^\/api\/v10\/channels\/(\d+)\/messages\/(\d+)$/.exec(url.pathname);
+      if (edit && method === 'PATCH') {
+        edits.push({ channelId: edit[1]!, messageId: edit[2]!, body: body as Record<string, unknown>, at: Date.now() });
+        return send(res, 200, { ...messageObject((body as { content?: unknown }).content), id: edit[2], channel_id: edit[1], type: 0 });
+      }
+      if (method === 'DELETE' && /^\/api\/v10\/webhooks\/\d+\/[^/]+\/messages\/[^/]+$/.test(url.pathname)) return send(res, 204);
       if (method === 'POST' && /^\/api\/v10\/interactions\/\d+\/[^/]+\/callback$/.test(url.pathname)) return send(res, 204);
       const channelPost = /^\/api\/v10\/channels\/(\d+)\/messages$/.exec(url.pathname);
       if (channelPost && method === 'POST') {
@@ -282,6 +394,11 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       const packet = parseJson(raw.toString('utf8')) as GatewayOp;
       gatewayOps.push({ op: packet.op, d: packet.d });
       if (packet.op === 1) ws.send(JSON.stringify({ op: 11 }));
+      if (packet.op === 4) setTimeout(() => answerVoiceJoin(packet.d as { guild_id: string; channel_id: string | null }), 5);
+      if (packet.op === 6) {
+        if (invalidateResumes) ws.send(JSON.stringify({ op: 9, d: false }));
+        else dispatch(ws, 'RESUMED', {});
+      }
       if (packet.op === 2) {
         dispatch(ws, 'READY', {
           v: 10, user: { ...apiUser(BOT_USER, true), verified: true, mfa_enabled: false },
@@ -289,7 +406,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
           resume_gateway_url: `ws://127.0.0.1:${port}`, shard: [0, 1], application: { id: FAKE_APP_ID, flags: 0 },
           private_channels: [], relationships: [], presences: [], guild_join_requests: [], geo_ordered_rtc_regions: [],
         });
-        dispatch(ws, 'GUILD_CREATE', guildCreate());
+        dispatch(ws, 'GUILD_CREATE', guildCreate(botRoles));
       }
     });
   });
@@ -310,16 +427,47 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       if (sockets.size === 0) throw new Error('fake Discord: no gateway client is connected');
       for (const ws of sockets) dispatch(ws, 'INTERACTION_CREATE', payload);
     },
-    pushVoiceState(user, channelId) {
-      const state = {
-        guild_id: FAKE_GUILD_ID, channel_id: channelId, user_id: user.id, member: apiMember(user, []), session_id: `voice-${user.id}`,
-        deaf: false, mute: false, self_deaf: false, self_mute: false, self_video: false, suppress: false, request_to_speak_timestamp: null,
-      };
-      for (const ws of sockets) dispatch(ws, 'VOICE_STATE_UPDATE', state);
+    pushVoiceState(user, channelId, extra) {
+      broadcastVoiceState(user, channelId, extra);
     },
+    moveBot(channelId) {
+      botVoice.channelId = channelId;
+      broadcastVoiceState(BOT_USER, channelId, {}, true);
+    },
+    setBotRoles(roles) {
+      botRoles = [...roles];
+      for (const ws of sockets) dispatch(ws, 'GUILD_MEMBER_UPDATE', { guild_id: FAKE_GUILD_ID, ...apiMember(BOT_USER, botRoles, true) });
+    },
+    removeBot() {
+      for (const ws of sockets) dispatch(ws, 'GUILD_DELETE', { id: FAKE_GUILD_ID });
+    },
+    inviteBot() {
+      botVoice.channelId = null;
+      for (const ws of sockets) dispatch(ws, 'GUILD_CREATE', guildCreate(botRoles));
+    },
+    failNext(match, failure) {
+      failures.push({ match, failure });
+    },
+    setVoiceServer(endpoint) {
+      voiceServer = endpoint;
+    },
+    dropGateway(code, invalidate = false) {
+      invalidateResumes = invalidate;
+      for (const ws of sockets) ws.close(code, 'fake Discord dropped the session');
+    },
+    messageEdits: () => edits,
     channelMessages: () => sent,
     waitForRest: (match, timeoutMs = 5000) => waitFor(restCalls, match, timeoutMs, 'REST call'),
     waitForGatewayOp: (match, timeoutMs = 5000) => waitFor(gatewayOps, match, timeoutMs, 'gateway op'),
+    async deferredOutcome(payload, timeoutMs = 60_000) {
+      const hook = `/api/v10/webhooks/${FAKE_APP_ID}/${String(payload.token)}`;
+      const said = await waitFor(restCalls, (c) => decodeURIComponent(c.path) === hook ? c.method === 'POST' : c.method === 'PATCH' && decodeURIComponent(c.path) === `${hook}/messages/@original`, timeoutMs, 'reply');
+      const body = said.body as { content?: string; flags?: number };
+      const followUp = said.method === 'POST';
+      if (followUp) await waitFor(restCalls, (c) => c.method === 'DELETE' && decodeURIComponent(c.path) === `${hook}/messages/@original`, 2000, 'the deletion').catch(() => undefined);
+      const deletedOriginal = restCalls.some((c) => c.method === 'DELETE' && decodeURIComponent(c.path) === `${hook}/messages/@original`);
+      return { content: body.content ?? '', ephemeral: followUp && ((body.flags ?? 0) & 64) === 64, deletedOriginal };
+    },
     async close() {
       for (const ws of sockets) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
