@@ -6,6 +6,8 @@ import { AudioInputError } from './audio-input-error.ts';
 import { fileInputArgs } from './ffmpeg-input.ts';
 import { hidePaths } from './ffmpeg-message.ts';
 import { ffmpegPath } from './ffmpeg-path.ts';
+import { rubberbandTiming } from './rubberband-timing.ts';
+import type { RubberbandTiming } from './rubberband-timing.ts';
 import { isUnity, outputDuration } from './tempo-schedule.ts';
 import type { TempoSchedule } from './tempo-schedule.ts';
 
@@ -46,17 +48,12 @@ export interface DeckOptions {
   /** Frames buffered before ffmpeg is paused (default 4 s): a deck read later but decoded now needs more. */
   highWaterFrames?: number;
   ffmpeg?: string;
+  /**
+   * Rubberband's start-up and retime lead (rubberband-timing.ts); default what the probe measures on this ffmpeg,
+   * once per process. Given, it is used as is (tests: a wrong value must show).
+   */
+  timing?: RubberbandTiming;
 }
-
-/**
- * Rubberband applies a tempo change made mid-stream to the input it already holds, so a change takes effect ahead of
- * its command: it is sent this much input time late. Calibrated where it matters most, the junction after the ramp
- * back to B's own tempo, where the head crossfades into the plain body and must match it to the waveform, not just
- * the beat (two kicks a millisecond apart blur the junction's kick): cross-correlating the last 2 s of the head with
- * the source, 2.4–2.7 ms off without the lead after ±2.4 % (independent phase) and 4.0–4.3 ms after ±4.8 % (laminar),
- * −0.3…+0.1 ms with it.
- */
-const RETIME_LEAD_SEC = { independent: 0.11, laminar: 0.09 };
 
 /**
  * The schedule as the deck plays it: when its first change is at or before the first frame read, the pre-roll is
@@ -71,22 +68,15 @@ function fromTheStart(schedule: TempoSchedule, start: number, fromSec: number): 
 }
 
 /**
- * Rubberband's output starts as if its first ~35 ms of input (about 1,600 samples at 44.1 or 48 kHz) had played at
- * tempo 1: a deck stretched from its start came out (1/tempo − 1) × 35 ms off its schedule (−1.0 ms at −2.4 %,
- * +1.5 ms at +4.7 %, by envelope cross-correlation with the source over 10 s). The skipped pre-roll allows for it.
- */
-const RUBBERBAND_START_SEC = 0.035;
-
-/**
  * One deck: a track streamed from ffmpeg as 48 kHz stereo float, time-stretched by rubberband when a tempo schedule
  * asks for it, read in exact frame counts. Backpressure pauses ffmpeg, so a deck holds a few seconds at most.
  */
 export class DeckReader {
   /** None when the file was refused before ffmpeg ran: reads then throw why. */
-  private readonly child?: ChildProcessByStdio<null, Readable, Readable>;
+  private child?: ChildProcessByStdio<null, Readable, Readable>;
   private readonly chunks: Float32Array[] = [];
   private queued = 0;
-  private skip: number;
+  private skip = 0;
   private pending?: Buffer;
   private ended = false;
   private failure?: Error;
@@ -96,29 +86,7 @@ export class DeckReader {
 
   constructor(opts: DeckOptions) {
     this.highWater = opts.highWaterFrames ?? DEFAULT_HIGH_WATER_FRAMES;
-    const earliest = Math.max(0, opts.fromSec - PRE_ROLL_SEC);
     const stretch = !isUnity(opts.schedule ?? []);
-    const start = stretch ? earliest : Math.floor(earliest / START_GRID_SEC) * START_GRID_SEC;
-    const schedule = fromTheStart(opts.schedule ?? [], start, opts.fromSec);
-    const independent = schedule.every((s) => Math.abs(s.tempo - 1) <= INDEPENDENT_PHASE_MAX_STRETCH);
-    const phase = independent ? 'independent' : 'laminar';
-    // The tempo in force where decoding starts is the filter's own; later changes are commands, in input time
-    // relative to that start.
-    const initial = schedule.filter((s) => s.atSec <= start).at(-1)?.tempo ?? 1;
-    const commands = schedule
-      .filter((s) => s.atSec > start)
-      .map((s) => `${(s.atSec - start + RETIME_LEAD_SEC[phase]).toFixed(5)} rubberband tempo ${s.tempo.toFixed(6)}`)
-      .join(';');
-    // Stretch before resampling: rubberband's cost grows with the sample rate, and 44.1 kHz sources are the norm.
-    const filters = ['aformat=sample_fmts=flt:channel_layouts=stereo'];
-    if (stretch) filters.push('asetnsamples=n=256', ...(commands ? [`asendcmd=c='${commands}'`] : []), `rubberband=tempo=${initial.toFixed(6)}:transients=crisp:detector=compound:phase=${phase}`);
-    filters.push(`aresample=${MIX_RATE}:resampler=soxr`);
-    const gain = opts.gain ?? 1;
-    if (gain !== 1) filters.push(`volume=${gain.toFixed(6)}`);
-    const limit = opts.toSec === undefined ? [] : ['-t', Math.max(0, opts.toSec - start).toFixed(5)];
-    // Output frames that belong to the pre-roll (under the schedule, it may be stretched too).
-    const startup = stretch ? RUBBERBAND_START_SEC * (1 / initial - 1) : 0;
-    this.skip = Math.max(0, Math.round((outputDuration(schedule, start, opts.fromSec) - startup) * MIX_RATE));
     let input: string[];
     try {
       input = fileInputArgs(opts.file);
@@ -128,8 +96,50 @@ export class DeckReader {
       this.ended = true;
       return;
     }
+    const ffmpeg = opts.ffmpeg ?? ffmpegPath();
+    if (!stretch) {
+      this.launch(opts, ffmpeg, input, undefined);
+      return;
+    }
+    // Rubberband's timing is this ffmpeg's: known after the first deck's probe, until then the probe is awaited.
+    const timing = opts.timing ?? rubberbandTiming(ffmpeg);
+    if (!(timing instanceof Promise)) {
+      this.launch(opts, ffmpeg, input, timing);
+      return;
+    }
+    void timing.then((known) => {
+      if (!this.ended) this.launch(opts, ffmpeg, input, known);
+      this.wake?.();
+    });
+  }
+
+  private launch(opts: DeckOptions, ffmpeg: string, input: string[], timing: RubberbandTiming | undefined): void {
+    const earliest = Math.max(0, opts.fromSec - PRE_ROLL_SEC);
+    const start = timing ? earliest : Math.floor(earliest / START_GRID_SEC) * START_GRID_SEC;
+    const schedule = fromTheStart(opts.schedule ?? [], start, opts.fromSec);
+    const independent = schedule.every((s) => Math.abs(s.tempo - 1) <= INDEPENDENT_PHASE_MAX_STRETCH);
+    const phase = independent ? 'independent' : 'laminar';
+    // The tempo in force where decoding starts is the filter's own; later changes are commands, in input time
+    // relative to that start, sent late by the lead (rubberband applies a change to the input it already holds).
+    const initial = schedule.filter((s) => s.atSec <= start).at(-1)?.tempo ?? 1;
+    const lead = timing?.leadSec[phase] ?? 0;
+    const commands = schedule
+      .filter((s) => s.atSec > start)
+      .map((s) => `${(s.atSec - start + lead).toFixed(5)} rubberband tempo ${s.tempo.toFixed(6)}`)
+      .join(';');
+    // Stretch before resampling: rubberband's cost grows with the sample rate, and 44.1 kHz sources are the norm.
+    const filters = ['aformat=sample_fmts=flt:channel_layouts=stereo'];
+    if (timing) filters.push('asetnsamples=n=256', ...(commands ? [`asendcmd=c='${commands}'`] : []), `rubberband=tempo=${initial.toFixed(6)}:transients=crisp:detector=compound:phase=${phase}`);
+    filters.push(`aresample=${MIX_RATE}:resampler=soxr`);
+    const gain = opts.gain ?? 1;
+    if (gain !== 1) filters.push(`volume=${gain.toFixed(6)}`);
+    const limit = opts.toSec === undefined ? [] : ['-t', Math.max(0, opts.toSec - start).toFixed(5)];
+    // Output frames that belong to the pre-roll (under the schedule, it may be stretched too), less rubberband's
+    // start-up: its output starts as if its first `startSec` of input had played at tempo 1.
+    const startup = timing ? timing.startSec * (1 / initial - 1) : 0;
+    this.skip = Math.max(0, Math.round((outputDuration(schedule, start, opts.fromSec) - startup) * MIX_RATE));
     const args = ['-nostdin', '-hide_banner', '-v', 'error', '-ss', start.toFixed(5), ...limit, ...input, '-map', '0:a:0', '-af', filters.join(','), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'];
-    this.child = spawn(opts.ffmpeg ?? ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const child = this.child;
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (t: string) => {
