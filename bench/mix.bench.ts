@@ -143,7 +143,8 @@ async function transitionSpeed(name: string, bpmB: number, seedB: number): Promi
   const [aa, ba] = await Promise.all([pool.analyze(a), pool.analyze(b)]);
   await pool.close();
   const plan = planTransition({ id: 'a', file: a, title: 'a', analysis: aa }, { id: 'b', file: b, title: 'b', analysis: ba });
-  const job = { plan, from: { file: a, gain: 1, bpm: aa.bpm }, to: { file: b, gain: 1, bpm: ba.bpm } };
+  // With the beats, as the set engine gives them: the render checks its decks' beats before it returns.
+  const job = { plan, from: { file: a, gain: 1, bpm: aa.bpm }, to: { file: b, gain: 1, bpm: ba.bpm }, checkBeats: { from: aa.beats, to: ba.beats } };
   /** Seven renders: the median and best wall times, and the last render. */
   const timed = async (render: () => Promise<RenderedTransition>) => {
     const times: number[] = [];
@@ -167,12 +168,14 @@ async function transitionSpeed(name: string, bpmB: number, seedB: number): Promi
   deck.close();
   const decodeSec = (performance.now() - t0) / 1000;
   const overlapX = plan.overlapSec / ahead.sec;
+  const check = rendered.check;
   console.log(
     `  ${name}: ${plan.overlapBars}-bar ${plan.style}${plan.rampBars ? ` + ${plan.rampBars}-bar tempo ramp` : ''}; rendered ahead: ${renderedSec.toFixed(1)} s in ${ahead.sec.toFixed(2)} s ` +
       `(median of 7; best ${ahead.best.toFixed(2)} s) → ${overlapX.toFixed(1)}× real time for the 32 bars (best ${(plan.overlapSec / ahead.best).toFixed(1)}×; target ≥ 50×); ` +
       `decoding the same without stretching: ${decodeSec.toFixed(2)} s`,
   );
-  const result: Record<string, number> = { renderSec: ahead.sec, bestRenderSec: ahead.best, overlapSec: plan.overlapSec, renderedSec, overlapSpeedX: overlapX, bestOverlapSpeedX: plan.overlapSec / ahead.best, decodeBaselineSec: decodeSec };
+  if (check) console.log(`    the beat check inside it: ${check.beatsCompared} beats, median ${check.medianAbsMs.toFixed(2)} ms, max ${check.maxAbsMs.toFixed(2)} ms, ${check.passed ? 'passed' : 'failed'}; cost ${check.costMs.toFixed(0)} ms on the render's thread`);
+  const result: Record<string, number> = { renderSec: ahead.sec, bestRenderSec: ahead.best, overlapSec: plan.overlapSec, renderedSec, overlapSpeedX: overlapX, bestOverlapSpeedX: plan.overlapSec / ahead.best, decodeBaselineSec: decodeSec, checkMs: check?.costMs ?? NaN };
   if (withRamp) {
     // The ramp as the set streams it after the render: B alone through rubberband, read as fast as it comes.
     const t1 = performance.now();

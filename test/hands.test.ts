@@ -18,7 +18,7 @@ import { TransitionRenderer } from '../src/audio/transition-renderer.ts';
 import { decodeWavInterleaved } from '../src/audio/wav.ts';
 import { mixSet } from '../src/cli/mix-command.ts';
 import { measureBandHandover } from '../src/eval/band-handover.ts';
-import { lowBand } from '../src/eval/fine-onsets.ts';
+import { lowBand } from '../src/audio/fine-onsets.ts';
 import { measureSet, stretchedDeckWindows } from '../src/eval/set-quality.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import type { SynthSection } from '../src/synth/track-synth.ts';

@@ -1,7 +1,7 @@
-import { Biquad } from '../audio/biquad.ts';
+import { Biquad } from './biquad.ts';
 
 /** Onset envelope with sub-millisecond steps (the analysis uses the same one). */
-export { onsetEnvelope as fineOnsetEnvelope } from '../audio/spectral-frames.ts';
+export { onsetEnvelope as fineOnsetEnvelope } from './spectral-frames.ts';
 
 /** Strongest onset within ±window of `t` (seconds), refined by parabolic interpolation; strength 0 when none. */
 export function snapOnset(env: Float32Array, step: number, t: number, window: number): { time: number; strength: number } {

@@ -1,10 +1,12 @@
+import { renderChecked } from './checked-render.ts';
+import type { CheckedRender, TransitionCheckReport } from './checked-render.ts';
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from './deck-reader.ts';
 import { cosineFadeOut } from './fades.ts';
 import { PeakLimiter } from './peak-limiter.ts';
 import { ResilientDeck } from './resilient-deck.ts';
 import { planTransition } from './transition-plan.ts';
 import type { PlannedTrack, TransitionPlan } from './transition-plan.ts';
-import type { RenderedTransition, TransitionJob } from './transition-render.ts';
+import type { TransitionJob } from './transition-render.ts';
 import { JUNCTION_FADE_SEC } from './transition-render.ts';
 import { TransitionRamp } from './transition-ramp.ts';
 import type { TransitionRenderer } from './transition-renderer.ts';
@@ -57,6 +59,8 @@ export interface UpcomingTransition {
   plan: TransitionPlan;
   startSec: number;
   rendered: boolean;
+  /** Once rendered: the beat check of a beat-matched transition (`plan` is then the re-plan, if it asked for one). */
+  check?: TransitionCheckReport;
 }
 
 export interface TransitionReport {
@@ -72,6 +76,8 @@ export interface TransitionReport {
   stretchPct: number;
   score?: number;
   explanation: string;
+  /** The beat check of a beat-matched transition, made on its rendered decks before it played. */
+  check?: TransitionCheckReport;
   plan: TransitionPlan;
 }
 
@@ -240,7 +246,7 @@ export class SetEngine {
     this.tell({ type: 'track', track: first, setSec: 0, trackSec: fromSec });
     for (let a: PlannedTrack | undefined = first; a; i++) {
       let plan: TransitionPlan | undefined;
-      let rendering: Promise<RenderedTransition> | undefined;
+      let rendering: Promise<CheckedRender> | undefined;
       let b: PlannedTrack | undefined;
       const bodyStartSec = this.positionSec;
       let pos = fromSec;
@@ -250,13 +256,14 @@ export class SetEngine {
       const start = ({ plan: p, render }: { plan: TransitionPlan; render: boolean }, to: PlannedTrack): void => {
         plan = p;
         b = to;
-        rendering = render ? this.opts.renderer.render(this.job(p, a!, to)) : undefined;
+        // Rendered, then checked on its own decks when beat-matched (and re-planned and rendered again if they are apart).
+        rendering = render ? renderChecked((job) => this.opts.renderer.render(job), this.job(p, a!, to), a!, to) : undefined;
         rendering?.catch(() => undefined);
         bodyFrames = Math.round((p.exitSec - fromSec) * MIX_RATE);
         const startSec = bodyStartSec + p.exitSec - fromSec;
         const upcoming: UpcomingTransition = { from: a!, to, plan: p, startSec, rendered: !rendering };
         this.next = upcoming;
-        rendering?.then(() => (upcoming.rendered = true), () => undefined);
+        rendering?.then((checked) => Object.assign(upcoming, { rendered: true, plan: checked.plan, check: checked.check }), () => undefined);
       };
       // The pick (a store read, scoring) runs while the body streams, and is planned the moment it answers — even
       // while production waits for playback: a live stream must never wait for it.
@@ -347,7 +354,9 @@ export class SetEngine {
       }
       if (!plan || !b) break;
       const startSec = this.positionSec;
-      const rendered = rendering ? await rendering : undefined;
+      const checked = rendering ? await rendering : undefined;
+      if (checked) plan = checked.plan;
+      const rendered = checked?.rendered;
       const report: TransitionReport = {
         index: i,
         startSec,
@@ -360,6 +369,7 @@ export class SetEngine {
         stretchPct: Number(plan.stretchPct.toFixed(2)),
         score: this.opts.scores?.[i],
         explanation: plan.explanation,
+        check: checked?.check,
         plan,
       };
       this.report.push(report);
@@ -411,7 +421,7 @@ export class SetEngine {
     yield this.limiter.flush();
   }
 
-  private async readyInTime(rendering: Promise<RenderedTransition>): Promise<boolean> {
+  private async readyInTime(rendering: Promise<unknown>): Promise<boolean> {
     const deadline = this.opts.renderDeadlineMs;
     const settled = rendering.then(() => true, () => false);
     if (deadline === undefined) return settled;

@@ -73,13 +73,21 @@ function runway(a: TrackAnalysis, exitBar: number, b: TrackAnalysis, entryBar: n
   return { aBars, bBars };
 }
 
+/** What a re-plan asks of the planner once the beat check has measured a render (`checked-render.ts`). */
+export interface PlanLimits {
+  /** The longest beat-matched overlap allowed (bars of A). */
+  maxOverlapBars?: number;
+  /** Not beat-matched at all: an echo-out, for this reason. */
+  echoOutBecause?: string;
+}
+
 /**
  * How A hands over to B. Outro over intro on phrase boundaries; the overlap is the longest of 32, 16 or 8 bars that
  * both runways allow and that never lays a drop over a drop; the style follows what makes a blend sound bad:
  * too far apart in tempo for a clean stretch (echo-out), clashing keys (a short filter fade that keeps the two
  * harmonies apart), no runway at all (a cut on the downbeat).
  */
-export function planTransition(from: PlannedTrack, to: PlannedTrack): TransitionPlan {
+export function planTransition(from: PlannedTrack, to: PlannedTrack, limits: PlanLimits = {}): TransitionPlan {
   const a = from.analysis;
   const b = to.analysis;
   const exitBar = barOf(a.downbeats, a.cues.mixOut);
@@ -94,7 +102,7 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack): Transition
   const bBars = bOwnBars / bPerA;
 
   // Phrase-length overlaps; a track too short for even 8 bars (a clip, a sketch) gets a 4-bar one.
-  let overlapBars = [32, 16, 8, 4].find((n) => n <= aBars && n <= Math.max(bBars, 8)) ?? 0;
+  let overlapBars = [32, 16, 8, 4].find((n) => n <= aBars && n <= Math.max(bBars, 8) && n <= (limits.maxOverlapBars ?? Infinity)) ?? 0;
   // A track that is one level throughout (most non-electronic music) has a main section, not drops to protect.
   const hasDrops = (t: TrackAnalysis): boolean => t.segments.some((s) => s.label === 'drop') && t.segments.some((s) => s.label !== 'drop');
   const dropOverDrop = (bars: number): boolean =>
@@ -114,6 +122,9 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack): Transition
   } else if (clashingDrops) {
     style = 'cut';
     reasons.push('any overlap here would lay a drop over a drop, so a cut on the downbeat');
+  } else if (limits.echoOutBecause) {
+    style = 'echo-out';
+    reasons.push(limits.echoOutBecause);
   } else if (!beatMatchable(a) || !beatMatchable(b)) {
     style = 'echo-out';
     const byHand = beatMatchable(a) ? to.title : from.title;

@@ -4,6 +4,8 @@ import { HighPassSweep } from './high-pass-sweep.ts';
 import { cosineFadeOut } from './fades.ts';
 import { LoudnessRider } from './loudness-rider.ts';
 import { inputAfter, isUnity, outputDuration } from './tempo-schedule.ts';
+import { checkDecksAsRead } from './transition-check.ts';
+import type { DeckCheck } from './transition-check.ts';
 import { transitionGains } from './transition-curves.ts';
 import type { DeckGains } from './transition-curves.ts';
 import type { TransitionPlan } from './transition-plan.ts';
@@ -35,6 +37,11 @@ export interface TransitionJob {
   soloThroughEq?: boolean;
   /** Render B's ramp back to its own tempo too, rather than leave it to be streamed (the way it was: comparisons). */
   rampAhead?: boolean;
+  /**
+   * Each track's beats (its own track time): a beat-matched overlap is then checked on the decks as rendered (B's kick
+   * against A's on every beat), and the figure returned with the render.
+   */
+  checkBeats?: { from: number[]; to: number[] };
 }
 
 export interface RenderedTransition {
@@ -50,6 +57,8 @@ export interface RenderedTransition {
   junctionFrame: number;
   /** B's own track time at the junction: where its body continues. */
   bodyFromSec: number;
+  /** The beat check of a beat-matched overlap (when the job gave the beats). */
+  check?: DeckCheck;
 }
 
 /**
@@ -224,7 +233,11 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
         meter(laneRider, start, Math.min(end, rideFrames));
       }
     };
-    await Promise.all([firstLane(), secondLane(), reading]);
+    // The beat check of a beat-matched overlap, on the decks as they are read (before the EQ).
+    const checking = job.checkBeats && !job.solo && (plan.style === 'blend' || plan.style === 'filter-fade')
+      ? checkDecksAsRead(plan, a.subarray(preFrames * MIX_CHANNELS), b, MIX_RATE, job.checkBeats.from, job.checkBeats.to, (frame) => ready(Math.min(frame, frames)))
+      : undefined;
+    const [, , , check] = await Promise.all([firstLane(), secondLane(), reading, checking]);
     if (job.solo !== 'from') out.set(b.subarray(mixedFrames * MIX_CHANNELS), mixedFrames * MIX_CHANNELS);
     if (streamRamp) {
       // Handing over to the streamed ramp: a linear fade, the complement of the ramp's fade-in.
@@ -237,7 +250,7 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
       if (laneRider) rider.append(laneRider);
       rider.apply(out.subarray(0, rideFrames * MIX_CHANNELS));
     }
-    return { pcm: out, frames, handoffFrame, junctionFrame, bodyFromSec: span.bodyFromSec };
+    return { pcm: out, frames, handoffFrame, junctionFrame, bodyFromSec: span.bodyFromSec, check };
   } finally {
     deckA.close();
     head.close();

@@ -19,7 +19,9 @@ const clip = (text: string, max: number): string => (text.length > max ? `${text
 
 /** "Now mixing A → B" with 👍/👎: the votes become labelled pairs for `minidj train`. */
 export function nowMixingMessage(transitionId: string, report: TransitionReport) {
-  const content = clip(`Now mixing **${report.from.title}** → **${report.to.title}** (${describeTransition(report)}). How did it sound?`, 2000);
+  // The beat check's figure: "checked: beats within 0.5 ms", or what it re-planned and why.
+  const checked = report.check ? ` ${report.check.summary[0]!.toUpperCase()}${report.check.summary.slice(1)}.` : '';
+  const content = clip(`Now mixing **${report.from.title}** → **${report.to.title}** (${describeTransition(report)}).${checked} How did it sound?`, 2000);
   const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
     new ButtonBuilder().setCustomId(`${VOTE_BUTTON_PREFIX}up:${transitionId}`).setEmoji('👍').setLabel('Good mix').setStyle(ButtonStyle.Success),
     new ButtonBuilder().setCustomId(`${VOTE_BUTTON_PREFIX}down:${transitionId}`).setEmoji('👎').setLabel('Bad mix').setStyle(ButtonStyle.Danger),

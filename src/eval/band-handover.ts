@@ -3,7 +3,7 @@ import { MIX_RATE } from '../audio/deck-reader.ts';
 import { toMono } from '../audio/pcm.ts';
 import { median } from '../audio/stats.ts';
 import type { PlannedTrack, TransitionPlan } from '../audio/transition-plan.ts';
-import { lowBand } from './fine-onsets.ts';
+import { lowBand } from '../audio/fine-onsets.ts';
 
 /**
  * The bands measured, each well inside one of the mixer EQ's (split at 200 Hz and 2.5 kHz): kick and bass under

@@ -12,9 +12,11 @@ import { measureBandHandover } from './band-handover.ts';
 import type { BandHandover } from './band-handover.ts';
 import { toMono } from '../audio/pcm.ts';
 import { median } from '../audio/stats.ts';
+import { beatKicks, deckPhaseErrors, kickReference, summarizePhase } from '../audio/deck-phase.ts';
+import { beatsInTransition } from '../audio/transition-check.ts';
 import { deckTimingMs } from './deck-timing.ts';
 import type { DeckTimingWindow } from './deck-timing.ts';
-import { alignmentEnvelope, fineOnsetEnvelope, lowBand, snapOnset } from './fine-onsets.ts';
+import { alignmentEnvelope, fineOnsetEnvelope, lowBand, snapOnset } from '../audio/fine-onsets.ts';
 import { refinedPeak } from './refined-peak.ts';
 
 const BLOCK = 32;
@@ -131,45 +133,24 @@ async function renderStems(tracks: PlannedTrack[], transitions: TransitionReport
  * How strong a track's kick is on its beats, over the whole track (the median): the reference for "this beat has a
  * kick" in an overlap, which may lie wholly in a kickless breakdown (then there are no beats there to misalign).
  */
-function kickReference(source: Float32Array, beats: number[]): number {
-  const kicks = fineOnsetEnvelope(lowBand(source, MIX_RATE), BLOCK);
-  return median(beats.map((t) => snapOnset(kicks, STEP, t, SNAP_WINDOW).strength));
+function trackKickReference(source: Float32Array, beats: number[]): number {
+  return kickReference(beatKicks(source, MIX_RATE, beats));
 }
 
-/** Beat alignment of the two decks in each beat-matched overlap: each deck's beats found in its own solo render. */
+/**
+ * Beat alignment of the two decks in each beat-matched overlap, each deck's kicks found in its own solo render: the
+ * measurement the renderer's check makes before a transition plays (`deck-phase.ts`), here against each track's
+ * whole-track kick strength.
+ */
 function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionReport[], stems: Stems[], kickRefs: number[]): OverlapAlignment[] {
   const out: OverlapAlignment[] = [];
   for (const tr of transitions) {
     if (tr.style !== 'blend' && tr.style !== 'filter-fade') continue;
-    const a = tracks[tr.index]!;
-    const b = tracks[tr.index + 1]!;
     const stem = stems.find((x) => x.index === tr.index)!;
-    const monoA = toMono(stem.a, 2);
-    const monoB = toMono(stem.b, 2);
-    const envA = fineOnsetEnvelope(monoA, BLOCK);
-    const envB = fineOnsetEnvelope(monoB, BLOCK);
-    // A beat is only compared where both decks play a kick on it (an intro's first bars may have hats only).
-    const kickA = fineOnsetEnvelope(lowBand(monoA, MIX_RATE), BLOCK);
-    const kickB = fineOnsetEnvelope(lowBand(monoB, MIX_RATE), BLOCK);
-    const beatsA = a.analysis.beats.filter((t) => t >= tr.plan.exitSec - 1e-3 && t < tr.plan.exitSec + tr.plan.overlapSec - 0.05).map((t) => t - tr.plan.exitSec);
-    const beatsB = b.analysis.beats
-      .filter((t) => t >= tr.plan.entrySec - 1e-3)
-      .map((t) => outputDuration(tr.plan.schedule, tr.plan.entrySec, t))
-      .filter((t) => t < tr.plan.overlapSec - 0.05);
-    const errors: number[] = [];
-    const kickAt = (env: Float32Array, t: number) => snapOnset(env, STEP, t, SNAP_WINDOW).strength;
-    const thresholdA = 0.5 * kickRefs[tr.index]!;
-    const thresholdB = 0.5 * kickRefs[tr.index + 1]!;
-    for (const ta of beatsA) {
-      const tb = beatsB.find((x) => Math.abs(x - ta) < 0.03);
-      if (tb === undefined || ta < SNAP_WINDOW) continue;
-      if (kickAt(kickA, ta) < thresholdA || kickAt(kickB, tb) < thresholdB) continue;
-      const sa = snapOnset(envA, STEP, ta, SNAP_WINDOW);
-      const sb = snapOnset(envB, STEP, tb, SNAP_WINDOW);
-      if (sa.strength > 0 && sb.strength > 0) errors.push((sb.time - sa.time) * 1000);
-    }
-    const abs = errors.map(Math.abs);
-    out.push({ index: tr.index, style: tr.style, beatsCompared: errors.length, errorsMs: errors.map((e) => Number(e.toFixed(2))), medianAbsMs: median(abs), maxAbsMs: Math.max(...abs) });
+    const beats = beatsInTransition(tr.plan, tracks[tr.index]!.analysis.beats, tracks[tr.index + 1]!.analysis.beats);
+    const errors = deckPhaseErrors({ a: toMono(stem.a, 2), b: toMono(stem.b, 2), rate: MIX_RATE, beatsA: beats.a, beatsB: beats.b, kickRefA: kickRefs[tr.index], kickRefB: kickRefs[tr.index + 1] });
+    const s = summarizePhase(errors);
+    out.push({ index: tr.index, style: tr.style, beatsCompared: s.beatsCompared, errorsMs: errors.map((e) => Number(e.errorMs.toFixed(2))), medianAbsMs: s.medianAbsMs, maxAbsMs: s.maxAbsMs });
   }
   return out;
 }
@@ -290,7 +271,7 @@ async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transit
     let maxSource = 0;
     const track = tracks[k]!;
     const source = await decodeMono(track, loudnessGain(track.analysis.loudnessLufs, targetLufs));
-    kickRefs.push(kickReference(source, track.analysis.beats));
+    kickRefs.push(trackKickReference(source, track.analysis.beats));
     const srcEnv = alignmentEnvelope(source, MIX_RATE, BLOCK);
     const map = setTimeOfTrack(k, transitions, tracks);
     const prev = transitions.find((x) => x.index === k - 1);

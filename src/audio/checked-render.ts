@@ -1,0 +1,80 @@
+import { CHECK_MAX_MS, CHECK_MEDIAN_MS, passingOverlapBars } from './transition-check.ts';
+import type { DeckCheck } from './transition-check.ts';
+import { planTransition } from './transition-plan.ts';
+import type { PlannedTrack, TransitionPlan, TransitionStyle } from './transition-plan.ts';
+import type { RenderedTransition, TransitionJob } from './transition-render.ts';
+
+/** What the beat check found, for the report, `/djset status` and the "Now mixing" message. */
+export interface TransitionCheckReport {
+  /** `passed`: played as planned; `replanned`: the decks were apart, so it was re-planned and rendered again. */
+  verdict: 'passed' | 'replanned';
+  /** The overlap as measured (the first plan's, when re-planned). */
+  beatsCompared: number;
+  medianAbsMs: number;
+  maxAbsMs: number;
+  /** The signed median: B's kick against A's (ms; positive: B late). */
+  offsetMs: number;
+  /** What was planned before the check, when re-planned. */
+  replannedFrom?: { style: TransitionStyle; overlapBars: number };
+  /** When a re-planned shorter blend was checked again: its figures. */
+  recheck?: { beatsCompared: number; medianAbsMs: number; maxAbsMs: number };
+  /** One line: "checked: beats within 0.4 ms", "re-planned as an echo-out: the decks were 31 ms apart". */
+  summary: string;
+}
+
+export interface CheckedRender {
+  rendered: RenderedTransition;
+  /** The plan as played (the re-plan, when the check asked for one). */
+  plan: TransitionPlan;
+  check?: TransitionCheckReport;
+}
+
+const ms = (x: number): string => `${x < 10 ? x.toFixed(1) : x.toFixed(0)} ms`;
+
+function figures(c: DeckCheck) {
+  return { beatsCompared: c.beatsCompared, medianAbsMs: Number(c.medianAbsMs.toFixed(2)), maxAbsMs: Number(c.maxAbsMs.toFixed(2)), offsetMs: Number(c.offsetMs.toFixed(2)) };
+}
+
+function passedSummary(c: DeckCheck): string {
+  return c.beatsCompared === 0 ? 'checked: no beat where both decks play a kick, nothing to flam' : `checked: beats within ${ms(c.maxAbsMs)} (median ${ms(c.medianAbsMs)} over ${c.beatsCompared} beats)`;
+}
+
+/** How far apart the decks were, in words: a steady offset, or the worst beats. */
+function apart(c: DeckCheck): string {
+  return Math.abs(c.offsetMs) > CHECK_MEDIAN_MS ? `the decks were ${ms(Math.abs(c.offsetMs))} apart` : `the decks' beats strayed up to ${ms(c.maxAbsMs)} apart`;
+}
+
+/** Where A leaves is fixed by the first plan (a skip or a late pick may have moved it from A's cue). */
+const leavingAt = (a: PlannedTrack, exitSec: number): PlannedTrack => ({ ...a, analysis: { ...a.analysis, cues: { ...a.analysis.cues, mixOut: exitSec } } });
+
+/**
+ * Renders a transition and, when it is beat-matched, checks it on its own decks before it plays: if the beats are
+ * apart (median over 5 ms or any beat over 20 ms) it is re-planned and rendered again — as the longest phrase-length
+ * blend whose beats passed (the decks drifted apart later on), else as an echo-out.
+ */
+export async function renderChecked(render: (job: TransitionJob) => Promise<RenderedTransition>, job: TransitionJob, a: PlannedTrack, b: PlannedTrack): Promise<CheckedRender> {
+  const withBeats: TransitionJob = { ...job, checkBeats: { from: a.analysis.beats, to: b.analysis.beats } };
+  const first = await render(withBeats);
+  const c = first.check;
+  if (!c) return { rendered: first, plan: job.plan };
+  if (c.passed) return { rendered: first, plan: job.plan, check: { verdict: 'passed', ...figures(c), summary: passedSummary(c) } };
+  const from = { style: job.plan.style, overlapBars: job.plan.overlapBars };
+  const why = apart(c);
+  const shorter = job.plan.style === 'blend' ? passingOverlapBars(c, job.plan, 60 / a.analysis.bpm) : undefined;
+  if (shorter !== undefined) {
+    const plan = planTransition(leavingAt(a, job.plan.exitSec), b, { maxOverlapBars: shorter });
+    if (plan.style === job.plan.style && plan.exitSec === job.plan.exitSec) {
+      const drift = `the decks drifted ${ms(c.maxAbsMs)} apart by bar ${job.plan.overlapBars}`;
+      plan.explanation = `${plan.explanation}; shortened from ${job.plan.overlapBars} bars by the beat check (${drift}, their beats within ${CHECK_MAX_MS} ms up to bar ${shorter})`;
+      const again = await render({ ...withBeats, plan });
+      if (again.check?.passed !== false) {
+        const recheck = again.check ? { beatsCompared: again.check.beatsCompared, medianAbsMs: Number(again.check.medianAbsMs.toFixed(2)), maxAbsMs: Number(again.check.maxAbsMs.toFixed(2)) } : undefined;
+        return { rendered: again, plan, check: { verdict: 'replanned', ...figures(c), replannedFrom: from, recheck, summary: `re-planned as ${shorter === 8 ? 'an' : 'a'} ${shorter}-bar blend: ${drift}` } };
+      }
+    }
+  }
+  const reason = `the beat check measured the ${job.plan.overlapBars}-bar ${job.plan.style} on its rendered decks and ${why} (limits ${CHECK_MEDIAN_MS} ms median, ${CHECK_MAX_MS} ms any beat), so A echoes out and B starts on the downbeat`;
+  const plan = planTransition(leavingAt(a, job.plan.exitSec), b, { echoOutBecause: reason });
+  const rendered = await render({ ...job, plan });
+  return { rendered, plan, check: { verdict: 'replanned', ...figures(c), replannedFrom: from, summary: `re-planned as an echo-out: ${why}` } };
+}

@@ -1,0 +1,81 @@
+import { beatKicks, deckPhaseErrors, judgeKicks, pairBeats, summarizePhase } from './deck-phase.ts';
+import type { BeatKick, BeatPhase, PhaseSummary } from './deck-phase.ts';
+import { outputDuration } from './tempo-schedule.ts';
+import type { TransitionPlan } from './transition-plan.ts';
+
+/** A beat-matched overlap passes when its decks' beats are this close: the median, and every single beat. */
+export const CHECK_MEDIAN_MS = 5;
+export const CHECK_MAX_MS = 20;
+/** Beats measured at a time while a render is read. */
+const CHECK_BATCH = 16;
+
+export interface DeckCheck extends PhaseSummary {
+  passed: boolean;
+  /** Every compared beat (A's beat in seconds from the exit, B's kick against A's in ms), rounded. */
+  errors: BeatPhase[];
+  /** What the check cost on the render's thread (ms). */
+  costMs: number;
+}
+
+export const passes = (s: PhaseSummary): boolean => s.medianAbsMs <= CHECK_MEDIAN_MS && s.maxAbsMs <= CHECK_MAX_MS;
+
+/** A's and B's beats (their own track times) in the transition's time: A's from its exit, B's through its schedule. */
+export function beatsInTransition(plan: TransitionPlan, beatsA: number[], beatsB: number[]): { a: number[]; b: number[] } {
+  const end = plan.overlapSec - 0.05;
+  return {
+    a: beatsA.filter((t) => t >= plan.exitSec - 1e-3 && t - plan.exitSec < end).map((t) => t - plan.exitSec),
+    b: beatsB.filter((t) => t >= plan.entrySec - 1e-3).map((t) => outputDuration(plan.schedule, plan.entrySec, t)).filter((t) => t < end),
+  };
+}
+
+function verdict(errors: BeatPhase[], costMs: number): DeckCheck {
+  const summary = summarizePhase(errors);
+  return { ...summary, passed: passes(summary), errors: errors.map((e) => ({ atSec: Number(e.atSec.toFixed(3)), errorMs: Number(e.errorMs.toFixed(2)) })), costMs };
+}
+
+/**
+ * The check on a render's own decks (interleaved stereo from A's exit: A unstretched, B through rubberband, both
+ * before the EQ): B's kick against A's on every beat of the overlap where both play one.
+ */
+export function checkDecks(plan: TransitionPlan, a: Float32Array, b: Float32Array, rate: number, beatsA: number[], beatsB: number[]): DeckCheck {
+  const t0 = performance.now();
+  const beats = beatsInTransition(plan, beatsA, beatsB);
+  const errors = deckPhaseErrors({ a, b, rate, channels: 2, beatsA: beats.a, beatsB: beats.b });
+  return verdict(errors, performance.now() - t0);
+}
+
+/**
+ * The same while the render is under way: each batch of beats is measured as soon as both decks are in past it
+ * (`ready`), in the time the render's thread would spend waiting for rubberband.
+ */
+export async function checkDecksAsRead(plan: TransitionPlan, a: Float32Array, b: Float32Array, rate: number, beatsA: number[], beatsB: number[], ready: (frame: number) => Promise<unknown>): Promise<DeckCheck> {
+  const beats = beatsInTransition(plan, beatsA, beatsB);
+  const pairs = pairBeats(beats.a, beats.b);
+  const kicksA: BeatKick[] = [];
+  const kicksB: BeatKick[] = [];
+  let cost = 0;
+  for (let i = 0; i < pairs.length; i += CHECK_BATCH) {
+    const batch = pairs.slice(i, i + CHECK_BATCH);
+    await ready(Math.ceil((Math.max(batch.at(-1)!.ta, batch.at(-1)!.tb) + 0.1) * rate));
+    const t0 = performance.now();
+    kicksA.push(...beatKicks(a, rate, batch.map((x) => x.ta), 2));
+    kicksB.push(...beatKicks(b, rate, batch.map((x) => x.tb), 2));
+    cost += performance.now() - t0;
+  }
+  const t0 = performance.now();
+  const errors = judgeKicks(pairs, kicksA, kicksB);
+  return verdict(errors, cost + performance.now() - t0);
+}
+
+/**
+ * The longest phrase-length start of the overlap (16 or 8 bars of A) whose beats pass: where the decks drift apart,
+ * a shorter blend ends before they do. None when they are apart from the start.
+ */
+export function passingOverlapBars(check: DeckCheck, plan: TransitionPlan, beatSecA: number): number | undefined {
+  for (let bars = plan.overlapBars / 2; bars >= 8; bars /= 2) {
+    const within = check.errors.filter((e) => e.atSec < bars * 4 * beatSecA);
+    // Enough beats to vouch for it: half of them.
+    if (within.length >= bars * 2 && passes(summarizePhase(within))) return bars;
+  }
+  return undefined;
+}

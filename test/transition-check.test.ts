@@ -1,0 +1,112 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrackAnalysis } from '../src/audio/analysis-types.ts';
+import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
+import { renderChecked } from '../src/audio/checked-render.ts';
+import { planTransition } from '../src/audio/transition-plan.ts';
+import type { PlannedTrack } from '../src/audio/transition-plan.ts';
+import { renderTransition } from '../src/audio/transition-render.ts';
+import type { TransitionJob } from '../src/audio/transition-render.ts';
+import { writeSynthTrack } from '../src/synth/synth-cli.ts';
+import type { SynthSection } from '../src/synth/track-synth.ts';
+import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+
+// Long intro and outro: a 32-bar blend, long enough for a drift to show.
+const EDIT: SynthSection[] = [
+  { label: 'intro', bars: 32 },
+  { label: 'build', bars: 8 },
+  { label: 'drop', bars: 16 },
+  { label: 'outro', bars: 32 },
+];
+
+let tmp: ReturnType<typeof makeTempDir>;
+let a: PlannedTrack;
+let b: PlannedTrack;
+
+beforeAll(async () => {
+  tmp = makeTempDir();
+  const pool = new AnalyzerPool({ size: 2 });
+  const make = async (name: string, bpm: number, key: string, seed: number): Promise<PlannedTrack> => {
+    const file = path.join(tmp.dir, `${name}.wav`);
+    await writeSynthTrack(file, { bpm, key, scale: 'minor', seed, sections: EDIT });
+    return { id: name, file, title: name, analysis: await pool.analyze(file) };
+  };
+  [a, b] = await Promise.all([make('a', 124, 'A', 31), make('b', 126, 'E', 32)]);
+  await pool.close();
+}, 240_000);
+afterAll(() => tmp.cleanup());
+
+/** B's analysis with its grid moved by `shiftSec` and its period scaled by `1 + drift` about its mix-in downbeat. */
+function regridded(t: PlannedTrack, shiftSec: number, drift = 0): PlannedTrack {
+  const x = t.analysis;
+  const pivot = x.cues.mixIn;
+  const move = (s: number) => pivot + (s - pivot) * (1 + drift) + shiftSec;
+  const analysis: TrackAnalysis = {
+    ...x,
+    bpm: x.bpm / (1 + drift),
+    beats: x.beats.map(move),
+    downbeats: x.downbeats.map(move),
+    phrases: x.phrases.map(move),
+    cues: { ...x.cues, mixIn: move(x.cues.mixIn), mixOut: move(x.cues.mixOut) },
+  };
+  return { ...t, analysis };
+}
+
+const jobOf = (from: PlannedTrack, to: PlannedTrack): TransitionJob => ({
+  plan: planTransition(from, to),
+  from: { file: from.file, gain: 1, bpm: from.analysis.bpm },
+  to: { file: to.file, gain: 1, bpm: to.analysis.bpm },
+});
+
+describe('the beat check before a transition plays', () => {
+  it('passes a correctly aligned blend and reports its figure', async () => {
+    const job = jobOf(a, b);
+    expect(job.plan.style).toBe('blend');
+    expect(job.plan.overlapBars).toBe(32);
+    const t0 = performance.now();
+    const checked = await renderChecked(renderTransition, job, a, b);
+    console.log(`aligned: ${checked.check?.summary} (render + check ${((performance.now() - t0) / 1000).toFixed(2)} s, the check ${checked.rendered.check?.costMs.toFixed(0)} ms)`);
+    expect(checked.plan).toBe(job.plan);
+    expect(checked.check?.verdict).toBe('passed');
+    // Most of the 128 beats carry a kick on both decks (the synth's intro and outro keep the four-on-the-floor).
+    expect(checked.check!.beatsCompared).toBeGreaterThan(60);
+    expect(checked.check!.medianAbsMs).toBeLessThan(1);
+    expect(checked.check!.maxAbsMs).toBeLessThan(5);
+    expect(checked.check!.summary).toMatch(/^checked: beats within \d+(\.\d)? ms \(median \d+\.\d ms over \d+ beats\)$/);
+    expect(checked.rendered.check?.errors.length).toBe(checked.check!.beatsCompared);
+  }, 120_000);
+
+  it('catches a blend whose incoming grid is 30 ms off and re-plans it as an echo-out', async () => {
+    // B's analysis puts every beat 30 ms after its real kick: the plan lays B's kicks 30 ms before A's.
+    const shifted = regridded(b, 0.03);
+    const job = jobOf(a, shifted);
+    expect(job.plan.style).toBe('blend');
+    const checked = await renderChecked(renderTransition, job, a, shifted);
+    console.log(`shifted 30 ms: ${checked.check?.summary}`);
+    expect(checked.check?.verdict).toBe('replanned');
+    // Each attack is looked for within 25 ms of its beat (as bench:mix measures): kicks 30 ms apart read as beats
+    // up to 20-25 ms apart, or as other onsets in the window.
+    expect(checked.check!.maxAbsMs).toBeGreaterThan(20);
+    expect(checked.check!.replannedFrom).toEqual({ style: 'blend', overlapBars: 32 });
+    expect(checked.plan.style).toBe('echo-out');
+    expect(checked.plan.exitSec).toBe(job.plan.exitSec);
+    expect(checked.plan.explanation).toContain('beat check');
+    expect(checked.check!.summary).toMatch(/^re-planned as an echo-out: the decks(' beats strayed up to| were) 2\d ms apart$/);
+    // The echo-out was rendered (not beat-matched: nothing left to check).
+    expect(checked.rendered.check).toBeUndefined();
+  }, 120_000);
+
+  it('shortens a blend whose decks drift apart to the phrase where they are still together', async () => {
+    // B's tempo read 0.05 % slow: stretched by that much too little, its kicks drift ~31 ms over 32 bars.
+    const drifting = regridded(b, 0, 0.0005);
+    const job = jobOf(a, drifting);
+    expect(job.plan.overlapBars).toBe(32);
+    const checked = await renderChecked(renderTransition, job, a, drifting);
+    console.log(`drifting: ${checked.check?.summary}; re-check ${JSON.stringify(checked.check?.recheck)}`);
+    expect(checked.check?.verdict).toBe('replanned');
+    expect(checked.plan.style).toBe('blend');
+    expect(checked.plan.overlapBars).toBe(8);
+    expect(checked.check!.recheck!.maxAbsMs).toBeLessThanOrEqual(20);
+    expect(checked.check!.summary).toMatch(/^re-planned as an 8-bar blend: the decks drifted \d+ ms apart by bar 32$/);
+  }, 180_000);
+});
