@@ -17,6 +17,8 @@ import { collectAudio } from './audio-files.ts';
 export const MIX_USAGE = `minidj mix <files|dir…> --out set.ogg [--order smart|queue] [--report report.json] [--target-lufs -14] [--db URL]
   Renders a continuous beat-matched set: Ogg Opus (.ogg/.opus), .wav or .flac by the extension of --out.`;
 
+const INGEST_AT_ONCE = 4;
+
 export interface MixReport {
   out: string;
   durationSec: number;
@@ -29,16 +31,19 @@ export interface MixReport {
 
 export async function ingestTracks(files: string[], pool: AnalyzerPool, store: AnalysisStore | undefined, log: (line: string) => void): Promise<PlannedTrack[]> {
   const tracks: PlannedTrack[] = [];
-  await Promise.all(
-    files.map(async (file) => {
+  // A few at a time: the analysis queue holds at most 8 waiting per server and refuses the rest.
+  const waiting = [...files];
+  const worker = async (): Promise<void> => {
+    for (let file = waiting.shift(); file !== undefined; file = waiting.shift()) {
       try {
         const { contentHash, analysis } = await ingestFile(file, pool, store);
         tracks.push({ id: contentHash, file, title: path.basename(file).replace(/\.[^.]+$/, ''), analysis });
       } catch (err) {
         log(`skipping ${file}: ${(err as Error).message}`);
       }
-    }),
-  );
+    }
+  };
+  await Promise.all(Array.from({ length: INGEST_AT_ONCE }, worker));
   // Input order, whatever order the analyses finished in.
   return files.flatMap((f) => tracks.filter((t) => t.file === f));
 }
