@@ -36,11 +36,12 @@ let discord: FakeDiscord;
 let bot: Bot;
 const errors: unknown[] = [];
 
-/** A deferred command: the text its reply is edited to. */
-async function runDeferred(payload: Record<string, unknown>): Promise<string> {
+/** A deferred command refused after its deferral: the refusal goes to the member alone, the public "thinking…" deleted. */
+async function runRefused(payload: Record<string, unknown>): Promise<string> {
   expect((await run(payload)).type).toBe(5);
-  const edit = await discord.waitForRest((c) => c.method === 'PATCH' && decodeURIComponent(c.path) === `/api/v10/webhooks/${FAKE_APP_ID}/${String(payload.token)}/messages/@original`);
-  return (edit.body as { content: string }).content;
+  const outcome = await discord.deferredOutcome(payload, 30_000);
+  expect(outcome).toMatchObject({ ephemeral: true, deletedOriginal: true });
+  return outcome.content;
 }
 
 /** Pushes an interaction and waits for the bot's callback for it. */
@@ -151,9 +152,10 @@ describe('the bot against a fake Discord on loopback', () => {
       ['http://169.254.169.254/latest/meta-data', PRIVATE_ADDRESS],
       ['ftp://example.com/song.mp3', BAD_SCHEME],
     ] as const) {
-      expect(await runDeferred(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: url }] }))).toBe(message);
+      expect(await runRefused(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: url }] }))).toBe(message);
     }
-    expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
+    // Each add reserved its place and gave it back (two writes each): the content is as it was.
+    expect({ ...(await store.get(FAKE_GUILD_ID)), version: 0 }).toEqual({ ...before, version: 0 });
   });
 
   it('answers bad positions and a text channel given as the voice channel with what to do instead', async () => {

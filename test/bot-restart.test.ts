@@ -90,6 +90,8 @@ beforeAll(async () => {
   const store = await GuildStore.open(db);
   await store.update(FAKE_GUILD_ID, (s) => ({
     ...s,
+    // The server's library: its members' tracks (a playlist entry outside it is not played).
+    library: hashes,
     playlist: hashes.map((hash, i) => ({ id: `entry-${i}`, hash, title: i === 0 ? 'dawn-patrol' : 'night-shift', requesterId: alice.id, addedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() })),
   }));
   await store.close();
