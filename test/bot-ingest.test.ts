@@ -56,7 +56,7 @@ async function runRefused(payload: Record<string, unknown>): Promise<{ content: 
   discord.pushInteraction(payload);
   const deferral = await discord.waitForRest((c) => c.method === 'POST' && c.path === callbackPath(payload));
   expect((deferral.body as { type: number }).type).toBe(5);
-  const outcome = await discord.deferredOutcome(payload, 120_000);
+  const outcome = await discord.deferredOutcome(payload, 120_000, (content) => /^(Waiting for the analyser|Analysing)/.test(content));
   expect(outcome).toMatchObject({ ephemeral: true, deletedOriginal: true });
   return outcome;
 }

@@ -133,7 +133,7 @@ export interface FakeDiscord {
    * What a deferred interaction finally said: its edited reply (public), or its follow-up (`ephemeral` when flagged 64;
    * `deletedOriginal` when the public "thinking…" was deleted).
    */
-  deferredOutcome(payload: Record<string, unknown>, timeoutMs?: number): Promise<{ content: string; ephemeral: boolean; deletedOriginal: boolean }>;
+  deferredOutcome(payload: Record<string, unknown>, timeoutMs?: number, isProgress?: (content: string) => boolean): Promise<{ content: string; ephemeral: boolean; deletedOriginal: boolean }>;
   close(): Promise<void>;
 }
 
@@ -459,9 +459,10 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     channelMessages: () => sent,
     waitForRest: (match, timeoutMs = 5000) => waitFor(restCalls, match, timeoutMs, 'REST call'),
     waitForGatewayOp: (match, timeoutMs = 5000) => waitFor(gatewayOps, match, timeoutMs, 'gateway op'),
-    async deferredOutcome(payload, timeoutMs = 60_000) {
+    async deferredOutcome(payload, timeoutMs = 60_000, isProgress = () => false) {
       const hook = `/api/v10/webhooks/${FAKE_APP_ID}/${String(payload.token)}`;
-      const said = await waitFor(restCalls, (c) => decodeURIComponent(c.path) === hook ? c.method === 'POST' : c.method === 'PATCH' && decodeURIComponent(c.path) === `${hook}/messages/@original`, timeoutMs, 'reply');
+      const final = (c: RestCall) => !isProgress(String((c.body as { content?: string } | undefined)?.content ?? ''));
+      const said = await waitFor(restCalls, (c) => decodeURIComponent(c.path) === hook ? c.method === 'POST' : c.method === 'PATCH' && decodeURIComponent(c.path) === `${hook}/messages/@original` && final(c), timeoutMs, 'reply');
       const body = said.body as { content?: string; flags?: number };
       const followUp = said.method === 'POST';
       if (followUp) await waitFor(restCalls, (c) => c.method === 'DELETE' && decodeURIComponent(c.path) === `${hook}/messages/@original`, 2000, 'the deletion').catch(() => undefined);
