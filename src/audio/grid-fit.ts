@@ -234,13 +234,9 @@ export function coarseWholeTrackPeriod(env: Float32Array, step: number, first: G
   return { period: best.grid.period, phase: best.grid.phase + best.peak * step };
 }
 
-/**
- * One grid for the whole track. The attacks are located 8 beats at a time against a first grid (the tracker's), and a
- * line through those phases, outliers dropped, corrects its period and phase. Runs without clear attacks (a
- * breakdown, an intro) carry no weight, so the grid bridges them.
- */
-export function fitWholeTrackGrid(env: Float32Array, step: number, first: Grid, start: number, end: number): WholeTrackFit {
-  let grid = coarseWholeTrackPeriod(env, step, first, start, end);
+/** The 8-beat passes from one first grid: located attacks, a robust line through them, three times with a narrower reach. */
+function fitFrom(env: Float32Array, step: number, first: Grid, start: number, end: number): WholeTrackFit {
+  let grid = { ...first };
   let wander = Infinity;
   let windows = 0;
   let onGridShare = 0;
@@ -259,4 +255,21 @@ export function fitWholeTrackGrid(env: Float32Array, step: number, first: Grid, 
     wander = 1000 * sorted[Math.min(sorted.length - 1, Math.floor(0.9 * sorted.length))]!;
   }
   return { ...grid, phaseWanderMs: wander, windows, onGridShare };
+}
+
+/**
+ * One grid for the whole track. The attacks are located 8 beats at a time against a first grid, and a line through
+ * those phases, outliers dropped, corrects its period and phase. Runs without clear attacks (a breakdown, an intro)
+ * carry no weight, so the grid bridges them. It is fitted from two first grids, the tracker's and the sharpest
+ * whole-track fold's, and the fit with more runs of attacks on its line is kept: the fold finds a period the tracker
+ * missed by more than the passes can reach, but where the track's phase jumps (an edit, a dropped beat) it can settle
+ * between the two parts, which the tracker's line, fitted to the longer part, does not.
+ */
+export function fitWholeTrackGrid(env: Float32Array, step: number, first: Grid, start: number, end: number): WholeTrackFit {
+  const fromTracker = fitFrom(env, step, first, start, end);
+  const coarse = coarseWholeTrackPeriod(env, step, first, start, end);
+  if (coarse === first) return fromTracker;
+  const fromFold = fitFrom(env, step, coarse, start, end);
+  const onGrid = (f: WholeTrackFit): number => Math.round(f.windows * f.onGridShare);
+  return onGrid(fromFold) > onGrid(fromTracker) ? fromFold : fromTracker;
 }
