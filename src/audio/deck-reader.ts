@@ -99,6 +99,9 @@ export class DeckReader {
     const ffmpeg = opts.ffmpeg ?? ffmpegPath();
     if (!stretch) {
       this.launch(opts, ffmpeg, input, undefined);
+      // A set's first deck plays unstretched: probe rubberband now (once per process), so the first stretched deck
+      // (a transition's streamed ramp, read right after the render) does not wait for it.
+      if (!opts.timing) void rubberbandTiming(ffmpeg);
       return;
     }
     // Rubberband's timing is this ffmpeg's: known after the first deck's probe, until then the probe is awaited.
