@@ -10,6 +10,12 @@ function peakRssMb(): number {
   return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 1e6;
 }
 
+/** CPU seconds of the children waited for (ffmpeg's decode), from /proc/self/stat (cutime + cstime, in clock ticks). */
+function childCpuSec(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
 const file = process.argv[2]!;
 const essentia = loadEssentia();
 const started = performance.now();
@@ -26,6 +32,7 @@ try {
       wallSec: (performance.now() - started) / 1000,
       decodeSec: (decodedAt - started) / 1000,
       cpuSec: (cpu.user + cpu.system) / 1e6,
+      childCpuSec: childCpuSec(),
       peakRssMb: peakRssMb(),
     }),
   );

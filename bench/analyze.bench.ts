@@ -1,5 +1,6 @@
 // npm run bench:analyze — accuracy and speed of the ears on synthesized tracks and on the real clips in ../shared/audio.
 import { execFile } from 'node:child_process';
+import FFT from 'fft.js';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +29,8 @@ interface OneResult {
   error?: string;
   wallSec?: number;
   cpuSec?: number;
+  /** ffmpeg's decode (the children's CPU). */
+  childCpuSec?: number;
   peakRssMb: number;
 }
 
@@ -170,6 +173,7 @@ async function benchLongFile(minutes: number): Promise<Record<string, number>> {
   const bars = Math.floor((minutes * 60 * bpm) / 240 / 8) * 8;
   const track = synthesizeTrack({ bpm, key: 'F', scale: 'minor', seed: 77, sections: structureForBars(bars) });
   // As a user would upload it: an MP3 (a 20-minute WAV would be over the 100 MB upload limit).
+  mkdirSync(WORK_DIR, { recursive: true });
   const wav = path.join(WORK_DIR, `long-${minutes}min.wav`);
   const file = wav.replace(/\.wav$/, '.mp3');
   writeFileSync(wav, encodeWav([track.left, track.right], track.sampleRate, 'pcm16'));
@@ -178,9 +182,9 @@ async function benchLongFile(minutes: number): Promise<Record<string, number>> {
   const r = await analyzeInChild(file);
   const seconds = track.left.length / track.sampleRate;
   console.log(
-    `${minutes}-minute track (${seconds.toFixed(0)} s): ${r.ok ? `analysed in ${r.wallSec!.toFixed(2)} s wall, ${r.cpuSec!.toFixed(2)} s CPU of this thread (${(seconds / r.wallSec!).toFixed(1)}× real time)` : `FAILED ${r.error}`}, peak RSS ${r.peakRssMb.toFixed(0)} MB`,
+    `${minutes}-minute track (${seconds.toFixed(0)} s): ${r.ok ? `analysed in ${r.wallSec!.toFixed(2)} s wall, ${r.cpuSec!.toFixed(2)} s CPU of this thread + ${(r.childCpuSec ?? 0).toFixed(2)} s of ffmpeg (${(seconds / r.wallSec!).toFixed(1)}× real time)` : `FAILED ${r.error}`}, peak RSS ${r.peakRssMb.toFixed(0)} MB`,
   );
-  return { seconds, wallSec: r.wallSec ?? NaN, speedX: seconds / (r.wallSec ?? NaN), peakRssMb: r.peakRssMb };
+  return { seconds, wallSec: r.wallSec ?? NaN, cpuSec: r.cpuSec ?? NaN, childCpuSec: r.childCpuSec ?? NaN, speedX: seconds / (r.wallSec ?? NaN), peakRssMb: r.peakRssMb };
 }
 
 const KEY_PROFILES = ['shaath', 'edma', 'bgate', 'krumhansl', 'temperley', 'edmm', 'tonictriad'];
@@ -215,11 +219,62 @@ async function benchKeyProfiles(): Promise<Record<string, { synth: number; real:
   return score;
 }
 
+/** The in-place radix-2 complex FFT the spectral frames used before fft.js (kept here only to compare against). */
+function radix2(re: Float64Array, im: Float64Array, cos: Float64Array, sin: Float64Array, rev: Uint32Array): void {
+  const n = re.length;
+  for (let i = 0; i < n; i++) {
+    const j = rev[i]!;
+    if (j > i) {
+      let t = re[i]!; re[i] = re[j]!; re[j] = t;
+      t = im[i]!; im[i] = im[j]!; im[j] = t;
+    }
+  }
+  for (let len = 2; len <= n; len <<= 1) {
+    const half = len >> 1;
+    const step = n / len;
+    for (let start = 0; start < n; start += len) {
+      for (let k = 0; k < half; k++) {
+        const wr = cos[k * step]!, wi = sin[k * step]!, a = start + k, b = a + half;
+        const xr = re[b]! * wr - im[b]! * wi, xi = re[b]! * wi + im[b]! * wr;
+        re[b] = re[a]! - xr; im[b] = im[a]! - xi; re[a]! += xr; im[a]! += xi;
+      }
+    }
+  }
+}
+
+/** µs per 2048-point transform of a real frame: fft.js's real transform (used) against the radix-2 one, in one run. */
+function benchFft(): Record<string, number> {
+  const n = 2048;
+  const reps = 3000;
+  const frame = new Float64Array(n).map((_, i) => Math.sin(i * 0.37) + 0.3 * Math.cos(i * 1.91));
+  const cos = new Float64Array(n / 2).map((_, i) => Math.cos((2 * Math.PI * i) / n));
+  const sin = new Float64Array(n / 2).map((_, i) => -Math.sin((2 * Math.PI * i) / n));
+  const bits = Math.log2(n);
+  const rev = new Uint32Array(n).map((_, i) => { let r = 0; for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b); return r; });
+  const re = new Float64Array(n), im = new Float64Array(n);
+  const fft = new FFT(n);
+  const out = new Float64Array(2 * n);
+  const times = { radix2: [] as number[], fftJs: [] as number[] };
+  for (let round = 0; round < 7; round++) {
+    let t = performance.now();
+    for (let r = 0; r < reps; r++) { re.set(frame); im.fill(0); radix2(re, im, cos, sin, rev); }
+    times.radix2.push(((performance.now() - t) * 1000) / reps);
+    t = performance.now();
+    for (let r = 0; r < reps; r++) fft.realTransform(out as unknown as number[], frame as unknown as number[]);
+    times.fftJs.push(((performance.now() - t) * 1000) / reps);
+  }
+  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const r = { radix2MinUs: Math.min(...times.radix2), radix2MedianUs: med(times.radix2), fftJsMinUs: Math.min(...times.fftJs), fftJsMedianUs: med(times.fftJs) };
+  console.log(`2048-point FFT of a real frame: fft.js ${r.fftJsMinUs.toFixed(1)} µs (median ${r.fftJsMedianUs.toFixed(1)}), radix-2 complex ${r.radix2MinUs.toFixed(1)} µs (median ${r.radix2MedianUs.toFixed(1)}), 7 rounds of ${reps}`);
+  return r;
+}
+
 const only = process.argv[2];
 const report: Record<string, unknown> = {};
 console.log('# Mini-DJ analysis benchmark');
 if (!only || only === 'speed') {
   console.log('\n## Speed and memory (one file per child process, analysis on one thread)\n');
+  report.fft = benchFft();
   report.fourMinutes = await benchLongFile(4);
   report.twentyMinutes = await benchLongFile(20);
 }
