@@ -10,6 +10,7 @@ import type { TrackAnalysis } from '../src/audio/analysis-types.ts';
 import { ffmpegPath } from '../src/audio/ffmpeg-path.ts';
 import { MAX_BLEND_JITTER_MS } from '../src/audio/transition-plan.ts';
 import { loadSharedTruth, PROJECT_ROOT } from '../src/eval/shared-truth.ts';
+import { realSetSection } from './real-set.ts';
 
 const run = promisify(execFile);
 const OUT_DIR = path.join(PROJECT_ROOT, 'out');
@@ -152,7 +153,10 @@ const SECTIONS: [string, Section][] = [
   ['tempo', tempoSection],
   ['matchability', matchabilitySection],
   ['speed', speedSection],
+  ['set', (ctx) => realSetSection(ctx.truth, REAL_DIR)],
 ];
+// `npm run bench:real -- set` runs only the sections named (their figures replace those in out/bench-real.json).
+const only = process.argv.slice(2).filter((x) => !x.startsWith('-'));
 
 if (!existsSync(path.join(REAL_DIR, 'truth.json'))) {
   console.log(`(skipped: ${REAL_DIR} not found; set MINIDJ_REAL_MUSIC)`);
@@ -160,8 +164,9 @@ if (!existsSync(path.join(REAL_DIR, 'truth.json'))) {
 }
 const ctx: Context = { truth: JSON.parse(readFileSync(path.join(REAL_DIR, 'truth.json'), 'utf8')) as RealTruth[], real: new Map() };
 console.log('# Mini-DJ: the ears on released tracks');
-const out: Record<string, unknown> = {};
-for (const [name, section] of SECTIONS) out[name] = await section(ctx);
+const outFile = path.join(OUT_DIR, 'bench-real.json');
+const out: Record<string, unknown> = only.length && existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as Record<string, unknown>) : {};
+for (const [name, section] of SECTIONS) if (!only.length || only.includes(name)) out[name] = await section(ctx);
 mkdirSync(OUT_DIR, { recursive: true });
-writeFileSync(path.join(OUT_DIR, 'bench-real.json'), JSON.stringify(out, null, 1));
+writeFileSync(outFile, JSON.stringify(out, null, 1));
 console.log(`\nwritten ${path.join(OUT_DIR, 'bench-real.json')}`);
