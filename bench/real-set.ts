@@ -61,7 +61,7 @@ async function mixAndMeasure(name: string, files: string[], order: 'smart' | 'qu
         overlapBars: t.overlapBars,
         stretchPct: t.stretchPct,
         check: t.check,
-        phase: overlap ? { beats: overlap.beatsCompared, medianAbsMs: Number(overlap.medianAbsMs.toFixed(2)), maxAbsMs: Number(overlap.maxAbsMs.toFixed(2)) } : undefined,
+        phase: overlap ? { bars: overlap.barsCompared, beats: overlap.beatsCompared, medianAbsMs: Number(overlap.medianAbsMs.toFixed(2)), maxAbsMs: Number(overlap.maxAbsMs.toFixed(2)) } : undefined,
         bassBothInMs: swap ? Math.round(swap.bothInSec * 1000) : undefined,
         explanation: t.explanation,
       };
@@ -78,7 +78,7 @@ type Measured = Awaited<ReturnType<typeof mixAndMeasure>>;
 function print(name: string, m: Measured): void {
   console.log(`\n### ${name}: ${(m.durationSec / 60).toFixed(1)} min, ${m.transitions.length} transitions, rendered in ${m.renderSec.toFixed(1)} s`);
   for (const t of m.transitions) {
-    const phase = t.phase ? `; decks ${t.phase.beats} beats, median ${t.phase.medianAbsMs.toFixed(2)} ms, max ${t.phase.maxAbsMs.toFixed(2)} ms` : '';
+    const phase = t.phase ? `; decks ${t.phase.bars} bars (${t.phase.beats} beats), median ${t.phase.medianAbsMs.toFixed(2)} ms, max ${t.phase.maxAbsMs.toFixed(2)} ms` : '';
     const bass = t.bassBothInMs !== undefined ? `; both basslines in ${t.bassBothInMs} ms` : '';
     console.log(`  ${t.index}. ${t.from} (${t.bpm[0]}) → ${t.to} (${t.bpm[1]})${t.compatible ? '' : ' [not tempo-compatible]'}: ${t.overlapBars}-bar ${t.style}${phase}${bass}${t.check ? `; ${t.check.summary}` : ''}`);
     if (t.style === 'cut' || t.style === 'echo-out') console.log(`     why: ${t.explanation}`);
@@ -90,7 +90,7 @@ function print(name: string, m: Measured): void {
 function summarize(all: Measured['transitions']) {
   const compatible = all.filter((t) => t.compatible);
   const matched = compatible.filter((t) => t.style === 'blend' || t.style === 'filter-fade');
-  const phased = all.filter((t) => t.phase && t.phase.beats > 0);
+  const phased = all.filter((t) => t.phase && t.phase.bars > 0);
   const checked = all.filter((t) => t.check);
   const replanned = checked.filter((t) => t.check!.verdict === 'replanned');
   const within = phased.filter((t) => t.phase!.medianAbsMs <= CHECK_MEDIAN_MS && t.phase!.maxAbsMs <= CHECK_MAX_MS);

@@ -8,17 +8,18 @@ import type { RenderedTransition, TransitionJob } from './transition-render.ts';
 export interface TransitionCheckReport {
   /** `passed`: played as planned; `replanned`: the decks were apart, so it was re-planned and rendered again. */
   verdict: 'passed' | 'replanned';
-  /** The overlap as measured (the first plan's, when re-planned). */
+  /** The overlap as measured (the first plan's, when re-planned): bars measured, the beats folded in them. */
+  barsCompared: number;
   beatsCompared: number;
   medianAbsMs: number;
   maxAbsMs: number;
-  /** The signed median: B's kick against A's (ms; positive: B late). */
+  /** The signed median: B's kicks against A's (ms; positive: B late). */
   offsetMs: number;
   /** What was planned before the check, when re-planned. */
   replannedFrom?: { style: TransitionStyle; overlapBars: number };
   /** When a re-planned shorter blend was checked again: its figures. */
-  recheck?: { beatsCompared: number; medianAbsMs: number; maxAbsMs: number };
-  /** One line: "checked: beats within 0.4 ms", "re-planned as an echo-out: the decks were 31 ms apart". */
+  recheck?: { barsCompared: number; medianAbsMs: number; maxAbsMs: number };
+  /** One line: "checked: bars within 0.4 ms (median …)", "re-planned as an echo-out: the decks were 31 ms apart". */
   summary: string;
 }
 
@@ -32,11 +33,11 @@ export interface CheckedRender {
 const ms = (x: number): string => `${x < 10 ? x.toFixed(1) : x.toFixed(0)} ms`;
 
 function figures(c: DeckCheck) {
-  return { beatsCompared: c.beatsCompared, medianAbsMs: Number(c.medianAbsMs.toFixed(2)), maxAbsMs: Number(c.maxAbsMs.toFixed(2)), offsetMs: Number(c.offsetMs.toFixed(2)) };
+  return { barsCompared: c.barsCompared, beatsCompared: c.beatsCompared, medianAbsMs: Number(c.medianAbsMs.toFixed(2)), maxAbsMs: Number(c.maxAbsMs.toFixed(2)), offsetMs: Number(c.offsetMs.toFixed(2)) };
 }
 
 function passedSummary(c: DeckCheck): string {
-  return c.beatsCompared === 0 ? 'checked: no beat where both decks play a kick, nothing to flam' : `checked: beats within ${ms(c.maxAbsMs)} (median ${ms(c.medianAbsMs)} over ${c.beatsCompared} beats)`;
+  return c.barsCompared === 0 ? 'checked: no bar where both decks play kicks, nothing to flam' : `checked: bars within ${ms(c.maxAbsMs)} (median ${ms(c.medianAbsMs)} over ${c.barsCompared} bars)`;
 }
 
 /** How far apart the decks were, in words: a steady offset, or the worst beats. */
@@ -49,7 +50,7 @@ const leavingAt = (a: PlannedTrack, exitSec: number): PlannedTrack => ({ ...a, a
 
 /**
  * Renders a transition and, when it is beat-matched, checks it on its own decks before it plays: if the beats are
- * apart (median over 5 ms or any beat over 20 ms) it is re-planned and rendered again — as the longest phrase-length
+ * apart (median over 5 ms or any bar over 20 ms) it is re-planned and rendered again — as the longest phrase-length
  * blend whose beats passed (the decks drifted apart later on), else as an echo-out.
  */
 export async function renderChecked(render: (job: TransitionJob) => Promise<RenderedTransition>, job: TransitionJob, a: PlannedTrack, b: PlannedTrack): Promise<CheckedRender> {
@@ -65,15 +66,15 @@ export async function renderChecked(render: (job: TransitionJob) => Promise<Rend
     const plan = planTransition(leavingAt(a, job.plan.exitSec), b, { maxOverlapBars: shorter });
     if (plan.style === job.plan.style && plan.exitSec === job.plan.exitSec) {
       const drift = `the decks drifted ${ms(c.maxAbsMs)} apart by bar ${job.plan.overlapBars}`;
-      plan.explanation = `${plan.explanation}; shortened from ${job.plan.overlapBars} bars by the beat check (${drift}, their beats within ${CHECK_MAX_MS} ms up to bar ${shorter})`;
+      plan.explanation = `${plan.explanation}; shortened from ${job.plan.overlapBars} bars by the beat check (${drift}, within ${CHECK_MAX_MS} ms up to bar ${shorter})`;
       const again = await render({ ...withBeats, plan });
       if (again.check?.passed !== false) {
-        const recheck = again.check ? { beatsCompared: again.check.beatsCompared, medianAbsMs: Number(again.check.medianAbsMs.toFixed(2)), maxAbsMs: Number(again.check.maxAbsMs.toFixed(2)) } : undefined;
+        const recheck = again.check ? { barsCompared: again.check.barsCompared, medianAbsMs: Number(again.check.medianAbsMs.toFixed(2)), maxAbsMs: Number(again.check.maxAbsMs.toFixed(2)) } : undefined;
         return { rendered: again, plan, check: { verdict: 'replanned', ...figures(c), replannedFrom: from, recheck, summary: `re-planned as ${shorter === 8 ? 'an' : 'a'} ${shorter}-bar blend: ${drift}` } };
       }
     }
   }
-  const reason = `the beat check measured the ${job.plan.overlapBars}-bar ${job.plan.style} on its rendered decks and ${why} (limits ${CHECK_MEDIAN_MS} ms median, ${CHECK_MAX_MS} ms any beat), so A echoes out and B starts on the downbeat`;
+  const reason = `the beat check measured the ${job.plan.overlapBars}-bar ${job.plan.style} on its rendered decks and ${why} (limits ${CHECK_MEDIAN_MS} ms median, ${CHECK_MAX_MS} ms any bar), so A echoes out and B starts on the downbeat`;
   const plan = planTransition(leavingAt(a, job.plan.exitSec), b, { echoOutBecause: reason });
   const rendered = await render({ ...job, plan });
   return { rendered, plan, check: { verdict: 'replanned', ...figures(c), replannedFrom: from, summary: `re-planned as an echo-out: ${why}` } };

@@ -6,7 +6,7 @@ import type { TransitionPlan } from './transition-plan.ts';
 /** A beat-matched overlap passes when its decks' beats are this close: the median, and every single beat. */
 export const CHECK_MEDIAN_MS = 5;
 export const CHECK_MAX_MS = 20;
-/** Beats measured at a time while a render is read. */
+/** Beats profiled at a time while a render is read (whole bars). */
 const CHECK_BATCH = 16;
 
 export interface DeckCheck extends PhaseSummary {
@@ -35,7 +35,7 @@ function verdict(errors: BeatPhase[], costMs: number): DeckCheck {
 
 /**
  * The check on a render's own decks (interleaved stereo from A's exit: A unstretched, B through rubberband, both
- * before the EQ): B's kick against A's on every beat of the overlap where both play one.
+ * before the EQ): B's kicks against A's, bar by bar, on the bars of the overlap where both play them.
  */
 export function checkDecks(plan: TransitionPlan, a: Float32Array, b: Float32Array, rate: number, beatsA: number[], beatsB: number[]): DeckCheck {
   const t0 = performance.now();
@@ -56,14 +56,15 @@ export async function checkDecksAsRead(plan: TransitionPlan, a: Float32Array, b:
   let cost = 0;
   for (let i = 0; i < pairs.length; i += CHECK_BATCH) {
     const batch = pairs.slice(i, i + CHECK_BATCH);
-    await ready(Math.ceil((Math.max(batch.at(-1)!.ta, batch.at(-1)!.tb) + 0.1) * rate));
+    await ready(Math.ceil((batch.at(-1)!.ta + 0.15) * rate));
     const t0 = performance.now();
+    // Both decks on A's beats: the grid B is meant to play on.
     kicksA.push(...beatKicks(a, rate, batch.map((x) => x.ta), 2));
-    kicksB.push(...beatKicks(b, rate, batch.map((x) => x.tb), 2));
+    kicksB.push(...beatKicks(b, rate, batch.map((x) => x.ta), 2));
     cost += performance.now() - t0;
   }
   const t0 = performance.now();
-  const errors = judgeKicks(pairs, kicksA, kicksB);
+  const errors = judgeKicks(pairs, kicksA, kicksB, undefined, undefined, rate);
   return verdict(errors, cost + performance.now() - t0);
 }
 
@@ -73,9 +74,10 @@ export async function checkDecksAsRead(plan: TransitionPlan, a: Float32Array, b:
  */
 export function passingOverlapBars(check: DeckCheck, plan: TransitionPlan, beatSecA: number): number | undefined {
   for (let bars = plan.overlapBars / 2; bars >= 8; bars /= 2) {
-    const within = check.errors.filter((e) => e.atSec < bars * 4 * beatSecA);
-    // Enough beats to vouch for it: half of them.
-    if (within.length >= bars * 2 && passes(summarizePhase(within))) return bars;
+    // Bars that start and end inside the shorter overlap.
+    const within = check.errors.filter((e) => e.atSec < (bars - 1) * 4 * beatSecA + 0.5 * beatSecA);
+    // Enough bars to vouch for it: half of them.
+    if (within.length >= bars / 2 && passes(summarizePhase(within))) return bars;
   }
   return undefined;
 }

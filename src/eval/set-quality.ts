@@ -28,7 +28,10 @@ const MIN_ALIGNMENT = 0.3;
 export interface OverlapAlignment {
   index: number;
   style: string;
+  /** Bars measured (B's kick fold against A's, per bar), and the beats folded in them. */
+  barsCompared: number;
   beatsCompared: number;
+  /** Per bar. */
   errorsMs: number[];
   medianAbsMs: number;
   maxAbsMs: number;
@@ -138,7 +141,7 @@ function trackKickReference(source: Float32Array, beats: number[]): number {
 }
 
 /**
- * Beat alignment of the two decks in each beat-matched overlap, each deck's kicks found in its own solo render: the
+ * Beat alignment of the two decks in each beat-matched overlap, bar by bar, each deck's kicks in its own solo render: the
  * measurement the renderer's check makes before a transition plays (`deck-phase.ts`), here against each track's
  * whole-track kick strength.
  */
@@ -150,7 +153,7 @@ function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionReport[
     const beats = beatsInTransition(tr.plan, tracks[tr.index]!.analysis.beats, tracks[tr.index + 1]!.analysis.beats);
     const errors = deckPhaseErrors({ a: toMono(stem.a, 2), b: toMono(stem.b, 2), rate: MIX_RATE, beatsA: beats.a, beatsB: beats.b, kickRefA: kickRefs[tr.index], kickRefB: kickRefs[tr.index + 1] });
     const s = summarizePhase(errors);
-    out.push({ index: tr.index, style: tr.style, beatsCompared: s.beatsCompared, errorsMs: errors.map((e) => Number(e.errorMs.toFixed(2))), medianAbsMs: s.medianAbsMs, maxAbsMs: s.maxAbsMs });
+    out.push({ index: tr.index, style: tr.style, barsCompared: s.barsCompared, beatsCompared: s.beatsCompared, errorsMs: errors.map((e) => Number(e.errorMs.toFixed(2))), medianAbsMs: s.medianAbsMs, maxAbsMs: s.maxAbsMs });
   }
   return out;
 }
