@@ -49,7 +49,7 @@ function printQuality(name: string, q: SetQuality, report: MixReport): void {
   console.log(`\n## ${name}: ${(durationSec / 60).toFixed(1)} min, ${q.transitions.length} transitions, rendered in ${renderSec.toFixed(1)} s (${(durationSec / renderSec).toFixed(0)}× real time)`);
   // What the planner chose and why: a set without blends says here what made each a non-blend.
   for (const t of report.transitions) console.log(`  transition ${t.index} at ${t.startSec.toFixed(1)} s, ${t.from.title} → ${t.to.title}: ${t.style} — ${t.explanation}`);
-  for (const o of q.overlaps) console.log(`  overlap ${o.index} (${o.style}): ${o.beatsCompared} beats, deck beat-phase error median ${o.medianAbsMs.toFixed(2)} ms, max ${o.maxAbsMs.toFixed(2)} ms`);
+  for (const o of q.overlaps) console.log(`  overlap ${o.index} (${o.style}): ${o.barsCompared} bars (${o.beatsCompared} beats), deck beat-phase error median ${o.medianAbsMs.toFixed(2)} ms, max ${o.maxAbsMs.toFixed(2)} ms`);
   for (const t of q.transitions) {
     console.log(`  transition ${t.index}: short-term loudness vs the louder deck alone ≤ ${t.worstVsDecksLu.toFixed(2)} LU; inside ${t.minInsideLufs.toFixed(1)}…${t.maxInsideLufs.toFixed(1)} LUFS vs ${t.beforeLufs.toFixed(1)} before / ${t.afterLufs.toFixed(1)} after (30 s medians)`);
   }
@@ -174,7 +174,7 @@ async function transitionSpeed(name: string, bpmB: number, seedB: number): Promi
       `(median of 7; best ${ahead.best.toFixed(2)} s) → ${overlapX.toFixed(1)}× real time for the 32 bars (best ${(plan.overlapSec / ahead.best).toFixed(1)}×; target ≥ 50×); ` +
       `decoding the same without stretching: ${decodeSec.toFixed(2)} s`,
   );
-  if (check) console.log(`    the beat check inside it: ${check.beatsCompared} beats, median ${check.medianAbsMs.toFixed(2)} ms, max ${check.maxAbsMs.toFixed(2)} ms, ${check.passed ? 'passed' : 'failed'}; cost ${check.costMs.toFixed(0)} ms on the render's thread`);
+  if (check) console.log(`    the beat check inside it: ${check.barsCompared} bars (${check.beatsCompared} beats), median ${check.medianAbsMs.toFixed(2)} ms, max ${check.maxAbsMs.toFixed(2)} ms, ${check.passed ? 'passed' : 'failed'}; cost ${check.costMs.toFixed(0)} ms on the render's thread`);
   const result: Record<string, number> = { renderSec: ahead.sec, bestRenderSec: ahead.best, overlapSec: plan.overlapSec, renderedSec, overlapSpeedX: overlapX, bestOverlapSpeedX: plan.overlapSec / ahead.best, decodeBaselineSec: decodeSec, checkMs: check?.costMs ?? NaN };
   if (withRamp) {
     // The ramp as the set streams it after the render: B alone through rubberband, read as fast as it comes.
