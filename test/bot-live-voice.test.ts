@@ -153,9 +153,7 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
   }, 60_000);
 
   it('says "Mixing in …" only once the connection is Ready and audio is going out, then keeps one now-playing message up to date', async () => {
-    const t0 = Date.now();
     const { outcome } = await start();
-    console.log(`first audio after ${Date.now() - t0} ms`);
     expect(outcome?.ephemeral).toBe(false);
     expect(outcome?.content).toMatch(new RegExp(`^Mixing in <#${FAKE_VOICE_CHANNEL_ID}> in smart order\\. Now playing \\*\\*(sunrise-loop|tide-line)\\*\\*`));
     // At the moment of the reply, the connection was Ready and packets had gone out.

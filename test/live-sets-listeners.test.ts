@@ -14,6 +14,7 @@ import { TrackFiles } from '../src/db/track-files.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { structureForBars } from '../src/synth/track-synth.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { until } from './helpers/until.ts';
 
 const SETS = 30;
 let tmp: ReturnType<typeof makeTempDir>;
@@ -59,8 +60,7 @@ describe('many live sets in one process', () => {
     const sets = new LiveSets({ client, store, analyses, files, renderer, scorer: () => Promise.reject(new Error('no scorer in this test')), onError: (e) => errors.push(e), timing: { readyTimeoutMs: 3000 } });
     try {
       const starts = Array.from({ length: SETS }, (_, i) => sets.start({ guild: silentGuild(i), voiceChannelId: '1', textChannelId: '2', order: 'queue', starterId: '3', first: track }));
-      await new Promise((r) => setTimeout(r, 200));
-      expect(sets.size).toBe(SETS);
+      await until(() => sets.size === SETS || undefined, `${SETS} sets`);
       expect(client.listenerCount('voiceStateUpdate')).toBe(1);
       // Nobody answers the joins: every start fails, and nothing is left registered.
       const results = await Promise.allSettled(starts);
