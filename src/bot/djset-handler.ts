@@ -19,8 +19,6 @@ import { settingsHandler } from './settings-handler.ts';
 import { transitionPicture } from './transition-picture.ts';
 import { checkVoiceChannel } from './voice-checks.ts';
 
-export { cannotJoin } from './voice-checks.ts';
-
 export const NO_SET = 'No set is playing. Start one with /djset start.';
 export const NOT_READY = 'Mini-DJ has not finished joining this server yet. Try again in a minute.';
 export const NOT_VOICE = 'That is not a voice channel. Name a voice or stage channel, or join one and run /djset start.';

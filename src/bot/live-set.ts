@@ -521,4 +521,3 @@ export function sessionFor(
   };
 }
 
-export { sendTo };

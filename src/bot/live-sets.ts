@@ -11,7 +11,6 @@ import { takeTheStage } from './stage-speaker.ts';
 import { checkVoiceChannel } from './voice-checks.ts';
 import type { StageVoice } from './voice-checks.ts';
 
-export { resumePoint };
 
 export interface StartParams {
   guild: Guild;
