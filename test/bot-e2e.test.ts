@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
-import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
 import { createBot } from '../src/bot/create-bot.ts';
 import type { Bot } from '../src/bot/create-bot.ts';
-import { AnalysisStore } from '../src/db/analysis-store.ts';
-import { FeedbackStore } from '../src/db/feedback-store.ts';
-import { GuildStore } from '../src/db/guild-store.ts';
-import { TrackFiles } from '../src/db/track-files.ts';
 import type { PlaylistEntry } from '../src/db/guild-store.ts';
-import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { answerTo, openBotHarness } from './helpers/bot-harness.ts';
+import type { BotHarness } from './helpers/bot-harness.ts';
 import { NOT_VOICE } from '../src/bot/djset-handler.ts';
 import { describeSettings, SETTINGS_NEED_MANAGE } from '../src/bot/settings-handler.ts';
 import { BAD_SCHEME, PRIVATE_ADDRESS } from '../src/ingest/vet-url.ts';
-import { djsetInteraction, FAKE_APP_ID, FAKE_DJ_ROLE_ID, FAKE_GUILD_ID, FAKE_TEXT_CHANNEL_ID, PERMISSIONS, queueInteraction, startFakeDiscord } from './helpers/fake-discord.ts';
-import type { FakeDiscord, RestCall } from './helpers/fake-discord.ts';
+import { djsetInteraction, FAKE_APP_ID, FAKE_DJ_ROLE_ID, FAKE_GUILD_ID, FAKE_TEXT_CHANNEL_ID, PERMISSIONS, queueInteraction } from './helpers/fake-discord.ts';
 
 interface CallbackBody {
   type: number;
@@ -27,54 +21,31 @@ function entry(n: number, title: string, requesterId: string): PlaylistEntry {
   return { id: `e${n}`, hash: `h${n}`, title, requesterId, addedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString() };
 }
 
-let tmp: ReturnType<typeof makeTempDir>;
-let store: GuildStore;
-let analyses: AnalysisStore;
-let feedback: FeedbackStore;
-let pool: AnalyzerPool;
-let discord: FakeDiscord;
+let h: BotHarness;
 let bot: Bot;
-const errors: unknown[] = [];
 
 /** A deferred command refused after its deferral: the refusal goes to the member alone, the public "thinking…" deleted. */
 async function runRefused(payload: Record<string, unknown>): Promise<string> {
   expect((await run(payload)).type).toBe(5);
-  const outcome = await discord.deferredOutcome(payload, 30_000);
+  const outcome = await h.discord.deferredOutcome(payload, 30_000);
   expect(outcome).toMatchObject({ ephemeral: true, deletedOriginal: true });
   return outcome.content;
 }
 
-/** Pushes an interaction and waits for the bot's callback for it. */
-async function run(payload: Record<string, unknown>): Promise<CallbackBody> {
-  discord.pushInteraction(payload);
-  const call: RestCall = await discord.waitForRest((c) => c.method === 'POST' && c.path === `/api/v10/interactions/${String(payload.id)}/${String(payload.token)}/callback`);
-  return call.body as CallbackBody;
-}
+const run = (payload: Record<string, unknown>): Promise<CallbackBody> => answerTo<CallbackBody>(h.discord, payload);
 
 beforeAll(async () => {
-  tmp = makeTempDir();
-  store = await GuildStore.open(path.join(tmp.dir, 'guilds.sqlite'));
-  analyses = await AnalysisStore.open(path.join(tmp.dir, 'analyses.sqlite'));
-  feedback = await FeedbackStore.open(path.join(tmp.dir, 'feedback.sqlite'));
-  pool = new AnalyzerPool();
-  discord = await startFakeDiscord();
-  bot = createBot({ config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, feedback, files: new TrackFiles(path.join(tmp.dir, 'tracks')), pool, restApi: discord.apiBase, onError: (e) => errors.push(e) });
-  await bot.start();
+  h = await openBotHarness();
+  bot = await h.start();
 });
 
 afterAll(async () => {
-  await bot?.stop();
-  await discord?.close();
-  await pool?.close();
-  await analyses?.close();
-  await feedback?.close();
-  await store?.close();
-  tmp?.cleanup();
+  await h?.close();
 });
 
 describe('the bot against a fake Discord on loopback', () => {
   it('refuses to start when DISCORD_CLIENT_ID is not the token\'s application', async () => {
-    const wrong = createBot({ config: { token: 'MTIz.abc.def', clientId: '999999999999999999' }, store, analyses, feedback, files: new TrackFiles(path.join(tmp.dir, 'tracks')), pool, restApi: discord.apiBase, onError: (e) => errors.push(e) });
+    const wrong = createBot({ config: { token: 'MTIz.abc.def', clientId: '999999999999999999' }, store: h.store, analyses: h.analyses, feedback: h.feedback, files: h.files, pool: h.pool, restApi: h.discord.apiBase, onError: (e) => h.errors.push(e) });
     await expect(wrong.start()).rejects.toThrow(/does not match/);
     expect(wrong.client.isReady()).toBe(false);
   });
@@ -83,7 +54,7 @@ describe('the bot against a fake Discord on loopback', () => {
     expect(bot.client.isReady()).toBe(true);
     expect(bot.client.user?.id).toBe(FAKE_APP_ID);
     expect(bot.client.guilds.cache.get(FAKE_GUILD_ID)?.name).toBe('Fake Club');
-    const identify = discord.gatewayOps.find((o) => o.op === 2);
+    const identify = h.discord.gatewayOps.find((o) => o.op === 2);
     expect((identify?.d as { token?: string } | undefined)?.token).toBe('MTIz.abc.def');
   });
 
@@ -96,7 +67,7 @@ describe('the bot against a fake Discord on loopback', () => {
   });
 
   it('lists entries written to the store', async () => {
-    await store.update(FAKE_GUILD_ID, (s) => ({ ...s, playlist: [entry(1, 'Night Drive', alice.id), entry(2, 'Warehouse Sunrise', bob.id)] }));
+    await h.store.update(FAKE_GUILD_ID, (s) => ({ ...s, playlist: [entry(1, 'Night Drive', alice.id), entry(2, 'Warehouse Sunrise', bob.id)] }));
     const body = await run(queueInteraction({ subcommand: 'list', user: bob }));
     expect(body.data.content).toBe([
       'Playlist (2 songs):',
@@ -108,22 +79,22 @@ describe('the bot against a fake Discord on loopback', () => {
   });
 
   it('refuses /queue clear from a member without DJ role or Manage Server, ephemerally, and keeps the playlist', async () => {
-    const before = await store.get(FAKE_GUILD_ID);
+    const before = await h.store.get(FAKE_GUILD_ID);
     const body = await run(queueInteraction({ subcommand: 'clear', user: bob, permissions: PERMISSIONS.member }));
     expect(body.data.content).toBe('Clearing the playlist needs the DJ role or Manage Server.');
     expect(body.data.flags).toBe(64);
-    expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
+    expect(await h.store.get(FAKE_GUILD_ID)).toEqual(before);
   });
 
   it('lets a member with Manage Server clear the playlist', async () => {
     const body = await run(queueInteraction({ subcommand: 'clear', user: alice, permissions: PERMISSIONS.manageGuild }));
     expect(body.data.content).toBe('Cleared the playlist: removed 2 songs.');
     expect((body.data.flags ?? 0) & 64).toBe(0);
-    expect((await store.get(FAKE_GUILD_ID)).playlist).toEqual([]);
+    expect((await h.store.get(FAKE_GUILD_ID)).playlist).toEqual([]);
   });
 
   it('removes and moves with the DJ role taken from the member\'s role ids', async () => {
-    await store.update(FAKE_GUILD_ID, (s) => ({
+    await h.store.update(FAKE_GUILD_ID, (s) => ({
       ...s, settings: { ...s.settings, djRoleId: FAKE_DJ_ROLE_ID },
       playlist: [entry(3, 'One', alice.id), entry(4, 'Two', alice.id), entry(5, 'Three', alice.id)],
     }));
@@ -134,7 +105,7 @@ describe('the bot against a fake Discord on loopback', () => {
     expect(moved.data.content).toBe('Moved "Three" from position 3 to position 1.');
     const removed = await run(queueInteraction({ subcommand: 'remove', user: bob, roles: [FAKE_DJ_ROLE_ID], options: [{ name: 'position', type: 4, value: 2 }] }));
     expect(removed.data.content).toBe('Removed "One" (position 2).');
-    expect((await store.get(FAKE_GUILD_ID)).playlist.map((e) => e.title)).toEqual(['Three', 'Two']);
+    expect((await h.store.get(FAKE_GUILD_ID)).playlist.map((e) => e.title)).toEqual(['Three', 'Two']);
   });
 
   it('asks for a file, a url or a track when /queue add gets none, ephemerally', async () => {
@@ -144,7 +115,7 @@ describe('the bot against a fake Discord on loopback', () => {
   });
 
   it('refuses links to this machine or a non-http scheme, with the exact message and the store unchanged', async () => {
-    const before = await store.get(FAKE_GUILD_ID);
+    const before = await h.store.get(FAKE_GUILD_ID);
     for (const [url, message] of [
       ['http://127.0.0.1:8080/song.mp3', PRIVATE_ADDRESS],
       ['http://localhost/song.mp3', PRIVATE_ADDRESS],
@@ -155,11 +126,11 @@ describe('the bot against a fake Discord on loopback', () => {
       expect(await runRefused(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: url }] }))).toBe(message);
     }
     // Each add reserved its place and gave it back (two writes each): the content is as it was.
-    expect({ ...(await store.get(FAKE_GUILD_ID)), version: 0 }).toEqual({ ...before, version: 0 });
+    expect({ ...(await h.store.get(FAKE_GUILD_ID)), version: 0 }).toEqual({ ...before, version: 0 });
   });
 
   it('answers bad positions and a text channel given as the voice channel with what to do instead', async () => {
-    const before = await store.get(FAKE_GUILD_ID);
+    const before = await h.store.get(FAKE_GUILD_ID);
     const removed = await run(queueInteraction({ subcommand: 'remove', user: alice, options: [{ name: 'position', type: 4, value: 7 }] }));
     expect(removed.data).toMatchObject({ content: `There is no song at position 7; the playlist has ${before.playlist.length}.`, flags: 64 });
     const moved = await run(queueInteraction({ subcommand: 'move', user: alice, roles: [FAKE_DJ_ROLE_ID], options: [{ name: 'from', type: 4, value: 0 }, { name: 'to', type: 4, value: 1 }] }));
@@ -170,26 +141,26 @@ describe('the bot against a fake Discord on loopback', () => {
       resolved: { channels: { [FAKE_TEXT_CHANNEL_ID]: { id: FAKE_TEXT_CHANNEL_ID, type: 0, name: 'general', permissions: PERMISSIONS.member } } },
     }));
     expect(start.data).toMatchObject({ content: NOT_VOICE, flags: 64 });
-    expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
+    expect(await h.store.get(FAKE_GUILD_ID)).toEqual(before);
   });
 
   it('shows the settings to anyone and lets only Manage Server change them', async () => {
-    const before = await store.get(FAKE_GUILD_ID);
+    const before = await h.store.get(FAKE_GUILD_ID);
     const shown = await run(djsetInteraction({ subcommand: 'settings', user: bob }));
     expect(shown.data).toMatchObject({ content: describeSettings(before.settings), flags: 64 });
     const options = [{ name: 'order', type: 3, value: 'queue' }, { name: 'max_queued', type: 4, value: 3 }];
     const refused = await run(djsetInteraction({ subcommand: 'settings', user: bob, options }));
     expect(refused.data).toMatchObject({ content: SETTINGS_NEED_MANAGE, flags: 64 });
-    expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
+    expect(await h.store.get(FAKE_GUILD_ID)).toEqual(before);
     const saved = await run(djsetInteraction({ subcommand: 'settings', user: alice, permissions: PERMISSIONS.manageGuild, options }));
-    const after = await store.get(FAKE_GUILD_ID);
+    const after = await h.store.get(FAKE_GUILD_ID);
     expect(after.settings).toEqual({ ...before.settings, order: 'queue', maxQueuePerMember: 3 });
     expect(saved.data?.content).toBe(`Settings saved.\n${describeSettings(after.settings)}`);
     expect(saved.data?.content).toContain(`DJ role: <@&${FAKE_DJ_ROLE_ID}>`);
   });
 
   it('made no unexpected REST calls and hit no handler errors', () => {
-    expect(discord.restCalls.filter((c) => !c.path.startsWith('/api/v10/interactions/') && !c.path.startsWith(`/api/v10/webhooks/${FAKE_APP_ID}/`))).toEqual([]);
-    expect(errors).toEqual([]);
+    expect(h.discord.restCalls.filter((c) => !c.path.startsWith('/api/v10/interactions/') && !c.path.startsWith(`/api/v10/webhooks/${FAKE_APP_ID}/`))).toEqual([]);
+    expect(h.errors).toEqual([]);
   });
 });

@@ -2,27 +2,21 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { getVoiceConnection, VoiceConnectionStatus } from '@discordjs/voice';
-import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
 import { ingestFile } from '../src/audio/ingest.ts';
-import { createBot } from '../src/bot/create-bot.ts';
 import type { Bot } from '../src/bot/create-bot.ts';
 import { onlyListenersVote } from '../src/bot/djset-handler.ts';
 import { notReadyInTime } from '../src/bot/live-sets.ts';
 import { cannotSpeakOnStage, channelFull } from '../src/bot/voice-checks.ts';
 import { formatClock } from '../src/viz/set-picture.ts';
-import { AnalysisStore } from '../src/db/analysis-store.ts';
-import { FeedbackStore } from '../src/db/feedback-store.ts';
-import { GuildStore } from '../src/db/guild-store.ts';
-import { TrackFiles } from '../src/db/track-files.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { structureForBars } from '../src/synth/track-synth.ts';
-import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { answerTo, openBotHarness } from './helpers/bot-harness.ts';
+import type { BotHarness } from './helpers/bot-harness.ts';
 import { until } from './helpers/until.ts';
 import {
   djsetInteraction, FAKE_FULL_CHANNEL_ID, FAKE_GUILD_ID, FAKE_MOD_ROLE_ID, FAKE_OWNER_ID, FAKE_SPEAKER_ROLE_ID, FAKE_STAGE_CHANNEL_ID,
-  FAKE_TEXT_CHANNEL_ID, FAKE_VOICE_CHANNEL_2_ID, FAKE_VOICE_CHANNEL_ID, PERMISSIONS, queueInteraction, startFakeDiscord,
+  FAKE_TEXT_CHANNEL_ID, FAKE_VOICE_CHANNEL_2_ID, FAKE_VOICE_CHANNEL_ID, PERMISSIONS, queueInteraction,
 } from './helpers/fake-discord.ts';
-import type { FakeDiscord } from './helpers/fake-discord.ts';
 import { standInVoiceServer } from './helpers/fake-voice-connection.ts';
 import type { VoiceServerStandIn } from './helpers/fake-voice-connection.ts';
 
@@ -35,27 +29,16 @@ const BOARD_EVERY_MS = 600;
 const MINUTE_MS = 300;
 const EMPTY_GRACE_MS = 300;
 
-let tmp: ReturnType<typeof makeTempDir>;
-let store: GuildStore;
-let analyses: AnalysisStore;
-let feedback: FeedbackStore;
-let files: TrackFiles;
-let discord: FakeDiscord;
+let h: BotHarness;
 let voice: VoiceServerStandIn;
 let bot: Bot;
-let pool: AnalyzerPool;
-const errors: unknown[] = [];
 
 interface Callback {
   type: number;
   data?: { content?: string; flags?: number };
 }
 
-async function run(payload: Record<string, unknown>): Promise<Callback> {
-  discord.pushInteraction(payload);
-  const call = await discord.waitForRest((c) => c.method === 'POST' && c.path === `/api/v10/interactions/${String(payload.id)}/${String(payload.token)}/callback`, 15_000);
-  return call.body as Callback;
-}
+const run = (payload: Record<string, unknown>): Promise<Callback> => answerTo<Callback>(h.discord, payload);
 
 function channelOption(channelId: string, type: number) {
   return {
@@ -69,7 +52,7 @@ async function start(extra: Partial<Parameters<typeof djsetInteraction>[0]> = {}
   const payload = djsetInteraction({ subcommand: 'start', user: owner, ...extra });
   const callback = await run(payload);
   if (callback.type !== 5) return { callback, outcome: undefined };
-  return { callback, outcome: await discord.deferredOutcome(payload, 30_000) };
+  return { callback, outcome: await h.discord.deferredOutcome(payload, 30_000) };
 }
 
 async function endSet(): Promise<void> {
@@ -77,7 +60,7 @@ async function endSet(): Promise<void> {
   await until(() => bot.sets.get(FAKE_GUILD_ID) === undefined || undefined, 'the set to end');
 }
 
-const said = () => discord.channelMessages().map((m) => String(m.body.content));
+const said = () => h.discord.channelMessages().map((m) => String(m.body.content));
 const packets = () => voice.packets.get(FAKE_GUILD_ID)?.length ?? 0;
 
 /** ffmpeg Opus encoders this process runs now (one per live set). */
@@ -96,43 +79,28 @@ function encoders(): number {
 }
 
 beforeAll(async () => {
-  tmp = makeTempDir();
-  const db = path.join(tmp.dir, 'minidj.sqlite');
-  store = await GuildStore.open(db);
-  analyses = await AnalysisStore.open(db);
-  feedback = await FeedbackStore.open(db);
-  files = new TrackFiles(path.join(tmp.dir, 'tracks'));
-  pool = new AnalyzerPool({ size: 2 });
+  h = await openBotHarness();
   const hashes: string[] = [];
   for (const [i, name] of ['sunrise-loop', 'tide-line'].entries()) {
-    const file = path.join(tmp.dir, `${name}.wav`);
+    const file = path.join(h.dir, `${name}.wav`);
     await writeSynthTrack(file, { bpm: 124 + i, key: 'A', scale: 'minor', seed: 70 + i, sections: structureForBars(32) });
-    hashes.push((await ingestFile(file, pool, analyses, (f, h, s) => files.keep(f, h, s))).contentHash);
+    hashes.push((await ingestFile(file, h.pool, h.analyses, (f, hash, name) => h.files.keep(f, hash, name))).contentHash);
   }
-  await store.update(FAKE_GUILD_ID, (s) => ({
+  await h.store.update(FAKE_GUILD_ID, (s) => ({
     ...s,
     library: hashes,
     playlist: hashes.map((hash, i) => ({ id: `entry-${i}`, hash, title: i === 0 ? 'sunrise-loop' : 'tide-line', requesterId: alice.id, addedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() })),
   }));
-  discord = await startFakeDiscord();
   voice = standInVoiceServer();
-  bot = createBot({
-    config: { token: 'MTIz.abc.def', clientId: '111111111111111111' }, store, analyses, feedback, files, pool,
-    restApi: discord.apiBase, onError: (e) => errors.push(e), resumeSets: false,
+  bot = await h.start({
+    resumeSets: false,
     timing: { emptyGraceMs: EMPTY_GRACE_MS, saveEveryMs: 200, readyTimeoutMs: READY_TIMEOUT_MS, boardEveryMs: BOARD_EVERY_MS, minuteMs: MINUTE_MS },
   });
-  await bot.start();
 }, 180_000);
 
 afterAll(async () => {
-  await bot?.stop();
+  await h?.close();
   voice?.stop();
-  await discord?.close();
-  await pool?.close();
-  await analyses?.close();
-  await feedback?.close();
-  await store?.close();
-  tmp?.cleanup();
 });
 
 describe('the live set on a fake Discord: it never claims to play what nobody can hear', () => {
@@ -143,9 +111,9 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     expect(callback.type).toBe(5);
     expect(outcome).toEqual({ content: notReadyInTime(FAKE_VOICE_CHANNEL_ID, READY_TIMEOUT_MS / 1000), ephemeral: true, deletedOriginal: true });
     expect(Date.now() - t0).toBeLessThan(READY_TIMEOUT_MS + 5000);
-    await discord.waitForGatewayOp((o) => o.op === 4 && (o.d as { channel_id?: string | null }).channel_id === null);
+    await h.discord.waitForGatewayOp((o) => o.op === 4 && (o.d as { channel_id?: string | null }).channel_id === null);
     expect(bot.sets.get(FAKE_GUILD_ID)).toBeUndefined();
-    const state = await store.get(FAKE_GUILD_ID);
+    const state = await h.store.get(FAKE_GUILD_ID);
     expect(state.session).toBeUndefined();
     expect(state.setStarterId).toBeUndefined();
     await until(() => encoders() === 0 || undefined, 'the encoder to be killed');
@@ -160,31 +128,31 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     expect(packets()).toBeGreaterThan(0);
     expect(getVoiceConnection(FAKE_GUILD_ID)?.state.status).toBe(VoiceConnectionStatus.Ready);
 
-    const board = await until(() => discord.channelMessages().find((m) => String(m.body.content).startsWith('**Now playing:**')), 'the now-playing message');
+    const board = await until(() => h.discord.channelMessages().find((m) => String(m.body.content).startsWith('**Now playing:**')), 'the now-playing message');
     expect(board.channelId).toBe(FAKE_TEXT_CHANNEL_ID);
     expect(String(board.body.content)).toMatch(new RegExp(`\\n<#${FAKE_VOICE_CHANNEL_ID}> · 1 listening · live$`));
-    const edits = await until(() => (discord.messageEdits().length >= 3 ? discord.messageEdits() : undefined), 'three edits', 20_000);
+    const edits = await until(() => (h.discord.messageEdits().length >= 3 ? h.discord.messageEdits() : undefined), 'three edits', 20_000);
     for (let i = 1; i < edits.length; i++) expect(edits[i]!.at - edits[i - 1]!.at).toBeGreaterThanOrEqual(BOARD_EVERY_MS - 50);
     expect(String(edits.at(-1)!.body.content)).toMatch(/^\*\*Now playing:\*\* (sunrise-loop|tide-line) \(12\d BPM, \d+[AB]\) — 0:\d\d \/ 1:\d\d, queued by <@\d+>\n\*\*Next:\*\* /);
   }, 60_000);
 
   it('follows the channel a moderator moves it to: counts the listeners there, does not pause, saves that channel', async () => {
-    discord.pushVoiceState(owner, FAKE_VOICE_CHANNEL_2_ID);
-    discord.moveBot(FAKE_VOICE_CHANNEL_2_ID);
+    h.discord.pushVoiceState(owner, FAKE_VOICE_CHANNEL_2_ID);
+    h.discord.moveBot(FAKE_VOICE_CHANNEL_2_ID);
     const set = bot.sets.get(FAKE_GUILD_ID)!;
     await until(() => set.voiceChannelId === FAKE_VOICE_CHANNEL_2_ID || undefined, 'the set to follow');
     await new Promise((r) => setTimeout(r, EMPTY_GRACE_MS * 4));
     expect(set.paused).toBe(false);
     expect(set.listeners()).toBe(1);
     expect(said().some((m) => m.startsWith('Nobody is listening'))).toBe(false);
-    await until(async () => (await store.get(FAKE_GUILD_ID)).session?.voiceChannelId === FAKE_VOICE_CHANNEL_2_ID || undefined, 'the saved session to follow');
+    await until(async () => (await h.store.get(FAKE_GUILD_ID)).session?.voiceChannelId === FAKE_VOICE_CHANNEL_2_ID || undefined, 'the saved session to follow');
   });
 
   it('lets listeners vote to skip: more than half of those in the channel skips; others cannot vote', async () => {
     const set = bot.sets.get(FAKE_GUILD_ID)!;
     await until(() => set.canSkip || undefined, 'a next transition to be planned', 60_000);
-    discord.pushVoiceState(alice, FAKE_VOICE_CHANNEL_2_ID);
-    discord.pushVoiceState(bob, FAKE_VOICE_CHANNEL_2_ID);
+    h.discord.pushVoiceState(alice, FAKE_VOICE_CHANNEL_2_ID);
+    h.discord.pushVoiceState(bob, FAKE_VOICE_CHANNEL_2_ID);
     await until(() => set.listeners() === 3 || undefined, 'three listeners');
     const skip = vi.spyOn(set.engine, 'skip');
     const first = await run(djsetInteraction({ subcommand: 'skip', user: bob }));
@@ -200,8 +168,8 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
 
   it('pauses on a downbeat holding its place, resumes from that downbeat with the same song, and a paused set leaves after pause_minutes', async () => {
     await endSet();
-    const [first] = (await store.get(FAKE_GUILD_ID)).library;
-    await store.update(FAKE_GUILD_ID, (s) => ({ ...s, history: [], playlist: [{ id: 'entry-again', hash: first!, title: 'sunrise-loop', requesterId: alice.id, addedAt: new Date().toISOString() }] }));
+    const [first] = (await h.store.get(FAKE_GUILD_ID)).library;
+    await h.store.update(FAKE_GUILD_ID, (s) => ({ ...s, history: [], playlist: [{ id: 'entry-again', hash: first!, title: 'sunrise-loop', requesterId: alice.id, addedAt: new Date().toISOString() }] }));
     const { outcome } = await start();
     expect(outcome?.content).toMatch(/^Mixing in/);
     const set = bot.sets.get(FAKE_GUILD_ID)!;
@@ -224,18 +192,18 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     expect(now.track.hash).toBe(held.track.hash);
     expect(now.positionSec).toBeGreaterThanOrEqual(downbeat);
     // Resuming the same song does not count it twice.
-    expect((await store.get(FAKE_GUILD_ID)).history).toHaveLength(1);
+    expect((await h.store.get(FAKE_GUILD_ID)).history).toHaveLength(1);
 
     const settings = await run(djsetInteraction({ subcommand: 'settings', user: owner, permissions: PERMISSIONS.manageGuild, options: [{ name: 'pause_minutes', type: 4, value: 1 }] }));
     expect(settings.data?.content).toContain('Paused with /djset pause: leaves after 1 minute');
     await run(djsetInteraction({ subcommand: 'pause', user: owner }));
     await until(() => bot.sets.get(FAKE_GUILD_ID) === undefined || undefined, 'the paused set to leave');
     await until(() => said().includes(`The set was paused for 1 minute, so Mini-DJ left <#${FAKE_VOICE_CHANNEL_2_ID}>. The playlist stays; /djset start carries on.`) || undefined, 'the notice');
-    expect((await store.get(FAKE_GUILD_ID)).session).toBeUndefined();
+    expect((await h.store.get(FAKE_GUILD_ID)).session).toBeUndefined();
   }, 90_000);
 
   it('lists the history: what played, who added it, how the transition into it was voted', async () => {
-    const state = await store.get(FAKE_GUILD_ID);
+    const state = await h.store.get(FAKE_GUILD_ID);
     const body = await run(queueInteraction({ subcommand: 'history', user: bob }));
     expect(body.data?.content).toMatch(new RegExp(`^Played here \\(page 1 of 1, newest first\\):\\n1\\. \\*\\*sunrise-loop\\*\\* — added by <@${alice.id}>, <t:\\d+:R>$`));
     expect(state.history[0]).toMatchObject({ requesterId: alice.id });
@@ -245,28 +213,28 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
   it('with stay set, leaves an empty channel after that many minutes; 24/7 (stay 0) stays', async () => {
     await endSet();
     await run(djsetInteraction({ subcommand: 'settings', user: owner, permissions: PERMISSIONS.manageGuild, options: [{ name: 'stay', type: 4, value: 1 }] }));
-    expect((await store.get(FAKE_GUILD_ID)).settings.stayMinutes).toBe(1);
+    expect((await h.store.get(FAKE_GUILD_ID)).settings.stayMinutes).toBe(1);
     const { outcome } = await start();
     expect(outcome?.content).toMatch(new RegExp(`^Mixing in <#${FAKE_VOICE_CHANNEL_2_ID}>`));
-    for (const member of [owner, alice, bob]) discord.pushVoiceState(member, null);
+    for (const member of [owner, alice, bob]) h.discord.pushVoiceState(member, null);
     await until(() => bot.sets.get(FAKE_GUILD_ID) === undefined || undefined, 'the set to leave the empty channel');
     expect(said()).toContain(`Nobody listened in <#${FAKE_VOICE_CHANNEL_2_ID}> for 1 minute, so Mini-DJ left. The playlist stays; /djset start carries on.`);
     const shown = await run(djsetInteraction({ subcommand: 'settings', user: owner, permissions: PERMISSIONS.manageGuild, options: [{ name: 'stay', type: 4, value: 0 }] }));
     expect(shown.data?.content).toContain('Empty channel: stays 24/7, paused until someone joins');
-    expect((await store.get(FAKE_GUILD_ID)).settings.stayMinutes).toBeUndefined();
+    expect((await h.store.get(FAKE_GUILD_ID)).settings.stayMinutes).toBeUndefined();
   }, 60_000);
 
   it('ends the set when the connection is destroyed (removed from the server): encoder killed, session cleared; after a re-invite it starts again', async () => {
     await endSet();
-    discord.pushVoiceState(owner, FAKE_VOICE_CHANNEL_ID);
+    h.discord.pushVoiceState(owner, FAKE_VOICE_CHANNEL_ID);
     const { outcome } = await start();
     expect(outcome?.content).toMatch(/^Mixing in/);
     expect(encoders()).toBe(1);
-    discord.removeBot();
+    h.discord.removeBot();
     await until(() => bot.sets.get(FAKE_GUILD_ID) === undefined || undefined, 'the set to end');
     await until(() => encoders() === 0 || undefined, 'the encoder to be killed');
-    expect((await store.get(FAKE_GUILD_ID)).session).toBeUndefined();
-    discord.inviteBot();
+    expect((await h.store.get(FAKE_GUILD_ID)).session).toBeUndefined();
+    h.discord.inviteBot();
     await until(() => bot.client.guilds.cache.get(FAKE_GUILD_ID), 'the server again');
     const again = await start();
     expect(again.outcome?.content).toMatch(/^Mixing in/);
@@ -278,30 +246,30 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     const refused = await start(channelOption(FAKE_STAGE_CHANNEL_ID, 13));
     expect(refused.callback.data).toMatchObject({ content: cannotSpeakOnStage(FAKE_STAGE_CHANNEL_ID), flags: 64 });
 
-    discord.setBotRoles([FAKE_SPEAKER_ROLE_ID]);
+    h.discord.setBotRoles([FAKE_SPEAKER_ROLE_ID]);
     await until(() => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.has(FAKE_SPEAKER_ROLE_ID) || undefined, 'the role');
     const asked = await start(channelOption(FAKE_STAGE_CHANNEL_ID, 13));
     expect(asked.outcome?.content).toMatch(new RegExp(`^Mixing in <#${FAKE_STAGE_CHANNEL_ID}>.* Mini-DJ asked to speak on the stage: a stage moderator must accept`));
-    const request = discord.restCalls.find((c) => c.method === 'PATCH' && decodeURIComponent(c.path) === `/api/v10/guilds/${FAKE_GUILD_ID}/voice-states/@me`);
+    const request = h.discord.restCalls.find((c) => c.method === 'PATCH' && decodeURIComponent(c.path) === `/api/v10/guilds/${FAKE_GUILD_ID}/voice-states/@me`);
     expect(request?.body).toMatchObject({ channel_id: FAKE_STAGE_CHANNEL_ID, request_to_speak_timestamp: expect.stringMatching(/^\d{4}-/) });
     await endSet();
 
-    discord.setBotRoles([FAKE_MOD_ROLE_ID]);
+    h.discord.setBotRoles([FAKE_MOD_ROLE_ID]);
     await until(() => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.has(FAKE_MOD_ROLE_ID) || undefined, 'the role');
     const speaker = await start(channelOption(FAKE_STAGE_CHANNEL_ID, 13));
     expect(speaker.outcome?.content).toMatch(/ Mini-DJ is a speaker on the stage\.$/);
-    expect(discord.restCalls.some((c) => c.method === 'PATCH' && decodeURIComponent(c.path).endsWith('/voice-states/@me') && (c.body as { suppress?: boolean }).suppress === false)).toBe(true);
+    expect(h.discord.restCalls.some((c) => c.method === 'PATCH' && decodeURIComponent(c.path).endsWith('/voice-states/@me') && (c.body as { suppress?: boolean }).suppress === false)).toBe(true);
     await until(() => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.voice.suppress === false || undefined, 'the bot un-suppressed');
     await endSet();
   }, 90_000);
 
   it('refuses a full channel unless it may move members', async () => {
     await endSet();
-    discord.setBotRoles([]);
+    h.discord.setBotRoles([]);
     await until(() => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.size === 1 || undefined, 'the roles gone');
     const refused = await start(channelOption(FAKE_FULL_CHANNEL_ID, 2));
     expect(refused.callback.data).toMatchObject({ content: channelFull(FAKE_FULL_CHANNEL_ID, 1), flags: 64 });
-    discord.setBotRoles([FAKE_MOD_ROLE_ID]);
+    h.discord.setBotRoles([FAKE_MOD_ROLE_ID]);
     await until(() => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.has(FAKE_MOD_ROLE_ID) || undefined, 'the role');
     const allowed = await start(channelOption(FAKE_FULL_CHANNEL_ID, 2));
     expect(allowed.outcome?.content).toMatch(new RegExp(`^Mixing in <#${FAKE_FULL_CHANNEL_ID}>`));
@@ -310,11 +278,11 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
 
   it('does not resume a saved set where it may no longer be heard, and says so in the text channel', async () => {
     await endSet();
-    discord.setBotRoles([]);
+    h.discord.setBotRoles([]);
     await until(() => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.size === 1 || undefined, 'the roles gone');
-    const hash = (await store.get(FAKE_GUILD_ID)).library[0]!;
+    const hash = (await h.store.get(FAKE_GUILD_ID)).library[0]!;
     const now = new Date().toISOString();
-    await store.update(FAKE_GUILD_ID, (s) => ({
+    await h.store.update(FAKE_GUILD_ID, (s) => ({
       ...s, setStarterId: FAKE_OWNER_ID,
       session: { voiceChannelId: FAKE_STAGE_CHANNEL_ID, textChannelId: FAKE_TEXT_CHANNEL_ID, order: 'smart', startedAt: now, current: { hash, title: 'sunrise-loop', positionSec: 0, savedAt: now } },
     }));
@@ -322,10 +290,10 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     expect(await bot.sets.resumeAll([guild])).toBe(0);
     expect(bot.sets.get(FAKE_GUILD_ID)).toBeUndefined();
     expect(said()).toContain(`Mini-DJ restarted but did not resume the set: ${cannotSpeakOnStage(FAKE_STAGE_CHANNEL_ID)}`);
-    expect((await store.get(FAKE_GUILD_ID)).session).toBeUndefined();
+    expect((await h.store.get(FAKE_GUILD_ID)).session).toBeUndefined();
   });
 
   it('hit no unexpected errors', () => {
-    expect(errors).toEqual([]);
+    expect(h.errors).toEqual([]);
   });
 });

@@ -5,24 +5,18 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
-import { createBot } from '../src/bot/create-bot.ts';
-import type { Bot } from '../src/bot/create-bot.ts';
 import { pickNextTrack } from '../src/bot/next-track.ts';
 import { MAX_MEMBER_DOWNLOADS } from '../src/bot/queue-operations.ts';
 import { EMPTY_LIBRARY } from '../src/bot/suggest-handler.ts';
 import { TRACK_GONE } from '../src/bot/queue-button.ts';
 import { unknownTrack } from '../src/bot/queue-add-handler.ts';
 import { lazyScorer } from '../src/bot/lazy-scorer.ts';
-import { AnalysisStore } from '../src/db/analysis-store.ts';
-import { FeedbackStore } from '../src/db/feedback-store.ts';
-import { GuildStore } from '../src/db/guild-store.ts';
-import { TrackFiles } from '../src/db/track-files.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { structureForBars } from '../src/synth/track-synth.ts';
-import { ffmpegMake, makeTempDir } from './helpers/ffmpeg-fixtures.ts';
-import { autocompleteInteraction, buttonInteraction, FAKE_APP_ID, fakeAttachment, FAKE_GUILD_ID, queueInteraction, startFakeDiscord, suggestInteraction } from './helpers/fake-discord.ts';
-import type { FakeDiscord, RestCall } from './helpers/fake-discord.ts';
+import { answerTo, callbackTo, openBotHarness } from './helpers/bot-harness.ts';
+import type { BotHarness } from './helpers/bot-harness.ts';
+import { ffmpegMake } from './helpers/ffmpeg-fixtures.ts';
+import { autocompleteInteraction, buttonInteraction, FAKE_APP_ID, fakeAttachment, FAKE_GUILD_ID, queueInteraction, suggestInteraction } from './helpers/fake-discord.ts';
 import { dashManifest, hlsPlaylist, id3Tag } from './helpers/hostile-media.ts';
 
 interface Callback {
@@ -38,36 +32,20 @@ const bob = { id: '700000000000000002', username: 'bob' };
 const carol = { id: '700000000000000003', username: 'carol' };
 const TONES = 8;
 
-let tmp: ReturnType<typeof makeTempDir>;
-let db: string;
-let store: GuildStore;
-let analyses: AnalysisStore;
-let feedback: FeedbackStore;
-let files: TrackFiles;
-let pool: AnalyzerPool;
-let discord: FakeDiscord;
-let bot: Bot;
+let h: BotHarness;
 let cdn: Server;
 let cdnBase: string;
 let sharedFile: string;
 /** Every path the loopback CDN was asked for, in order. */
 const gets: string[] = [];
 const media = new Map<string, Buffer>();
-const errors: unknown[] = [];
 
-function callbackOf(payload: Record<string, unknown>): Promise<RestCall> {
-  return discord.waitForRest((c) => c.method === 'POST' && c.path === `/api/v10/interactions/${String(payload.id)}/${String(payload.token)}/callback`, 30_000);
-}
-
-async function run(payload: Record<string, unknown>): Promise<Callback> {
-  discord.pushInteraction(payload);
-  return (await callbackOf(payload)).body as Callback;
-}
+const run = (payload: Record<string, unknown>): Promise<Callback> => answerTo<Callback>(h.discord, payload, 30_000);
 
 /** The final word on a deferral: an edit of the reply matching `match`, or a follow-up (a refusal, to the member alone). */
 function editOf(payload: Record<string, unknown>, match: (content: string) => boolean): Promise<string> {
   const hook = `/api/v10/webhooks/${FAKE_APP_ID}/${String(payload.token)}`;
-  return discord
+  return h.discord
     .waitForRest((c) => (decodeURIComponent(c.path) === hook && c.method === 'POST') || (c.method === 'PATCH' && decodeURIComponent(c.path) === `${hook}/messages/@original` && match(String((c.body as { content?: string }).content))), 120_000)
     .then((c) => String((c.body as { content: string }).content));
 }
@@ -88,29 +66,23 @@ async function choices(guildId: string, typed: string): Promise<string[]> {
 
 /** How many audio files the library keeps. */
 function kept(): number {
-  return existsSync(files.dir) ? readdirSync(files.dir).length : 0;
+  return existsSync(h.files.dir) ? readdirSync(h.files.dir).length : 0;
 }
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, MINIDJ_DB: db, MINIDJ_TRACKS_DIR: files.dir } });
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, MINIDJ_DB: h.db, MINIDJ_TRACKS_DIR: h.files.dir } });
 }
 
 beforeAll(async () => {
-  tmp = makeTempDir();
-  db = path.join(tmp.dir, 'minidj.sqlite');
-  store = await GuildStore.open(db);
-  analyses = await AnalysisStore.open(db);
-  feedback = await FeedbackStore.open(db);
-  files = new TrackFiles(path.join(tmp.dir, 'tracks'));
-  pool = new AnalyzerPool({ size: 2 });
-  mkdirSync(path.join(tmp.dir, 'downloads'));
-  const privateTrack = path.join(tmp.dir, 'alpha-private.wav');
+  h = await openBotHarness();
+  mkdirSync(path.join(h.dir, 'downloads'));
+  const privateTrack = path.join(h.dir, 'alpha-private.wav');
   await writeSynthTrack(privateTrack, { bpm: 124, key: 'A', scale: 'minor', seed: 31, sections: structureForBars(16) });
   media.set('/alpha-private.wav', readFileSync(privateTrack));
-  sharedFile = path.join(tmp.dir, 'house-classic.wav');
+  sharedFile = path.join(h.dir, 'house-classic.wav');
   await writeSynthTrack(sharedFile, { bpm: 125, key: 'E', scale: 'minor', seed: 32, sections: structureForBars(16) });
   for (let i = 1; i <= TONES; i++) {
-    const tone = ffmpegMake(path.join(tmp.dir, `tone-${i}.wav`), ['-f', 'lavfi', '-i', `aevalsrc='0.5*sin(2*PI*${100 + 20 * i}*t)*exp(-8*mod(t,0.5))':s=44100:d=6`]);
+    const tone = ffmpegMake(path.join(h.dir, `tone-${i}.wav`), ['-f', 'lavfi', '-i', `aevalsrc='0.5*sin(2*PI*${100 + 20 * i}*t)*exp(-8*mod(t,0.5))':s=44100:d=6`]);
     media.set(`/tone-${i}.wav`, readFileSync(tone));
   }
   cdn = createServer((req, res) => {
@@ -121,21 +93,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', () => resolve()));
   cdnBase = `http://127.0.0.1:${(cdn.address() as AddressInfo).port}`;
-  discord = await startFakeDiscord();
-  bot = createBot({
-    config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, feedback, files, pool, downloadDir: path.join(tmp.dir, 'downloads'),
-    isAllowedAddress: (ip) => ip === '127.0.0.1', restApi: discord.apiBase, onError: (e) => errors.push(e),
-  });
-  await bot.start();
+  await h.start({ downloadDir: path.join(h.dir, 'downloads'), isAllowedAddress: (ip) => ip === '127.0.0.1' });
 }, 120_000);
 
 afterAll(async () => {
-  await bot?.stop();
-  await discord?.close();
   await new Promise((r) => cdn?.close(r));
-  await pool?.close();
-  await Promise.all([analyses?.close(), feedback?.close(), store?.close()]);
-  tmp?.cleanup();
+  await h?.close();
 });
 
 describe('each server has its own library', () => {
@@ -143,7 +106,7 @@ describe('each server has its own library', () => {
 
   it('keeps an upload in the server that added it', async () => {
     expect(await addUrl(alice, `${cdnBase}/alpha-private.wav`)).toMatch(/^Added "alpha-private" at position 1/);
-    privateHash = (await store.get(GUILD_A)).playlist[0]!.hash;
+    privateHash = (await h.store.get(GUILD_A)).playlist[0]!.hash;
     expect(await choices(GUILD_A, 'alpha')).toEqual(['alpha-private']);
   });
 
@@ -158,13 +121,13 @@ describe('each server has its own library', () => {
     expect(suggested.data?.content).toBe(EMPTY_LIBRARY);
     const button = await run(buttonInteraction({ customId: `queue-add:${privateHash}`, user: bob, guildId: GUILD_B }));
     expect(button.data?.content).toBe(TRACK_GONE);
-    expect((await store.get(GUILD_B)).playlist).toEqual([]);
+    expect((await h.store.get(GUILD_B)).playlist).toEqual([]);
 
     const scorer = lazyScorer();
     try {
-      const deps = { analyses, files, scorer: () => scorer.get() };
-      expect((await pickNextTrack(await store.get(GUILD_B), undefined, 'smart', deps)).track).toBeUndefined();
-      const stateA = await store.get(GUILD_A);
+      const deps = { analyses: h.analyses, files: h.files, scorer: () => scorer.get() };
+      expect((await pickNextTrack(await h.store.get(GUILD_B), undefined, 'smart', deps)).track).toBeUndefined();
+      const stateA = await h.store.get(GUILD_A);
       expect((await pickNextTrack({ ...stateA, playlist: [] }, undefined, 'smart', deps)).track?.hash).toBe(privateHash);
     } finally {
       await scorer.close();
@@ -184,7 +147,7 @@ describe('each server has its own library', () => {
     expect(listed.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { title: string }).title)).toEqual(['house-classic']);
     const scorer = lazyScorer();
     try {
-      const pick = await pickNextTrack(await store.get(GUILD_B), undefined, 'smart', { analyses, files, scorer: () => scorer.get() });
+      const pick = await pickNextTrack(await h.store.get(GUILD_B), undefined, 'smart', { analyses: h.analyses, files: h.files, scorer: () => scorer.get() });
       expect(pick.track?.hash).toBe(sharedHash);
     } finally {
       await scorer.close();
@@ -200,8 +163,8 @@ describe('limits before work', () => {
     const tracksBefore = kept();
     const payloads = Array.from({ length: TONES }, (_, i) =>
       queueInteraction({ subcommand: 'add', user: carol, options: [{ name: 'url', type: 3, value: `${cdnBase}/tone-${i + 1}.wav` }] }));
-    for (const p of payloads) discord.pushInteraction(p);
-    const callbacks = await Promise.all(payloads.map(async (p) => ((await callbackOf(p)).body as Callback)));
+    for (const p of payloads) h.discord.pushInteraction(p);
+    const callbacks = await Promise.all(payloads.map(async (p) => ((await h.discord.waitForRest(callbackTo(p), 30_000)).body as Callback)));
     const accepted = payloads.filter((_, i) => callbacks[i]!.type === 5);
     const refused = callbacks.filter((c) => c.type === 4);
     expect(accepted).toHaveLength(MAX_MEMBER_DOWNLOADS);
@@ -215,7 +178,7 @@ describe('limits before work', () => {
     // Only the accepted adds reached the CDN, and only they are kept.
     expect(gets.slice(before)).toHaveLength(MAX_MEMBER_DOWNLOADS);
     expect(kept() - tracksBefore).toBe(MAX_MEMBER_DOWNLOADS);
-    const state = await store.get(GUILD_A);
+    const state = await h.store.get(GUILD_A);
     expect(state.pendingAdds).toEqual([]);
     expect(state.playlist.filter((e) => e.requesterId === carol.id)).toHaveLength(MAX_MEMBER_DOWNLOADS);
   });
@@ -246,12 +209,12 @@ describe('a hostile upload through /queue add', () => {
       const reply = await addUrl(bob, `${cdnBase}/${name}.mp3`);
       expect(reply).not.toMatch(/^Added/);
       expect(reply.length).toBeGreaterThan(20);
-      expect(reply).not.toContain(tmp.dir);
+      expect(reply).not.toContain(h.dir);
     }
     // Only the two uploads themselves were fetched: nothing the manifests point at.
     expect(gets.slice(before)).toEqual(['/dash.mp3', '/hls.mp3']);
     expect(kept()).toBe(tracksBefore);
-    expect((await store.get(GUILD_A)).pendingAdds).toEqual([]);
-    expect(errors).toEqual([]);
+    expect((await h.store.get(GUILD_A)).pendingAdds).toEqual([]);
+    expect(h.errors).toEqual([]);
   });
 });
