@@ -98,6 +98,22 @@ describe('the beat check before a transition plays', () => {
     expect(checked.rendered.check).toBeUndefined();
   }, 120_000);
 
+  it('moves B by a steady offset of a few ms and checks it again', async () => {
+    // B's grid 8 ms after its kicks (as two kicks whose clicks and bodies the grids place differently): steady, so
+    // the check moves B by what it read rather than giving up the blend.
+    const shifted = regridded(b, 0.008);
+    const job = jobOf(a, shifted);
+    const checked = await renderChecked(renderTransition, job, a, shifted);
+    console.log(`shifted 8 ms: ${checked.check?.summary}; re-check ${JSON.stringify(checked.check?.recheck)}`);
+    expect(checked.check?.verdict).toBe('nudged');
+    expect(checked.check!.offsetMs).toBeGreaterThan(-9);
+    expect(checked.check!.offsetMs).toBeLessThan(-7);
+    expect(checked.plan.style).toBe('blend');
+    expect(checked.plan.overlapBars).toBe(32);
+    expect(checked.check!.recheck!.medianAbsMs).toBeLessThan(1);
+    expect(checked.rendered.check?.passed).toBe(true);
+  }, 120_000);
+
   it('shortens a blend whose decks drift apart to the phrase where they are still together', async () => {
     // B's tempo read 0.05 % slow: stretched by that much too little, its kicks drift ~31 ms over 32 bars.
     const drifting = regridded(b, 0, 0.0005);

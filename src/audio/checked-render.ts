@@ -1,4 +1,5 @@
-import { CHECK_MAX_MS, CHECK_MEDIAN_MS, passingOverlapBars } from './transition-check.ts';
+import { summarizePhase } from './deck-phase.ts';
+import { CHECK_MAX_MS, CHECK_MEDIAN_MS, passes, passingOverlapBars } from './transition-check.ts';
 import type { DeckCheck } from './transition-check.ts';
 import { planTransition } from './transition-plan.ts';
 import type { PlannedTrack, TransitionPlan, TransitionStyle } from './transition-plan.ts';
@@ -6,8 +7,11 @@ import type { RenderedTransition, TransitionJob } from './transition-render.ts';
 
 /** What the beat check found, for the report, `/djset status` and the "Now mixing" message. */
 export interface TransitionCheckReport {
-  /** `passed`: played as planned; `replanned`: the decks were apart, so it was re-planned and rendered again. */
-  verdict: 'passed' | 'replanned';
+  /**
+   * `passed`: played as planned; `nudged`: B's kicks sat a steady offset from A's, so B was moved by it and the same
+   * transition rendered and checked again; `replanned`: the decks were apart, so it was re-planned and rendered again.
+   */
+  verdict: 'passed' | 'nudged' | 'replanned';
   /** The overlap as measured (the first plan's, when re-planned): bars measured, the beats folded in them. */
   barsCompared: number;
   beatsCompared: number;
@@ -17,7 +21,9 @@ export interface TransitionCheckReport {
   offsetMs: number;
   /** What was planned before the check, when re-planned. */
   replannedFrom?: { style: TransitionStyle; overlapBars: number };
-  /** When a re-planned shorter blend was checked again: its figures. */
+  /** When nudged: how far B was moved (ms; positive: B's grid later in its track, its kicks earlier in the mix). */
+  nudgedMs?: number;
+  /** When a re-planned shorter blend (or a nudged one) was checked again: its figures. */
   recheck?: { barsCompared: number; medianAbsMs: number; maxAbsMs: number };
   /** One line: "checked: bars within 0.4 ms (median …)", "re-planned as an echo-out: the decks were 31 ms apart". */
   summary: string;
@@ -45,6 +51,16 @@ function apart(c: DeckCheck): string {
   return Math.abs(c.offsetMs) > CHECK_MEDIAN_MS ? `the decks were ${ms(Math.abs(c.offsetMs))} apart` : `the decks' beats strayed up to ${ms(c.maxAbsMs)} apart`;
 }
 
+/** The most B is moved by the check: a grid further off than this is not a kick's shape, the grid is wrong. */
+const NUDGE_MAX_MS = 25;
+
+/** B's analysis with its grid (beats, bars, phrases, cues) moved by `sec`. */
+function shifted(t: PlannedTrack, sec: number): PlannedTrack {
+  const x = t.analysis;
+  const move = (s: number) => s + sec;
+  return { ...t, analysis: { ...x, beats: x.beats.map(move), downbeats: x.downbeats.map(move), phrases: x.phrases.map(move), cues: { ...x.cues, mixIn: move(x.cues.mixIn), mixOut: move(x.cues.mixOut) } } };
+}
+
 /** Where A leaves is fixed by the first plan (a skip or a late pick may have moved it from A's cue). */
 const leavingAt = (a: PlannedTrack, exitSec: number): PlannedTrack => ({ ...a, analysis: { ...a.analysis, cues: { ...a.analysis.cues, mixOut: exitSec } } });
 
@@ -61,6 +77,21 @@ export async function renderChecked(render: (job: TransitionJob) => Promise<Rend
   if (c.passed) return { rendered: first, plan: job.plan, check: { verdict: 'passed', ...figures(c), summary: passedSummary(c) } };
   const from = { style: job.plan.style, overlapBars: job.plan.overlapBars };
   const why = apart(c);
+  // A steady offset (every bar within the limits of it, over at least 4 bars): two kicks whose attacks the grids
+  // place differently (a click ahead of the body, or a grid fitted a few ms early). B is moved by it and checked again.
+  const aboutOffset = summarizePhase(c.errors.map((e) => ({ ...e, errorMs: e.errorMs - c.offsetMs })));
+  if (c.barsCompared >= 4 && Math.abs(c.offsetMs) <= NUDGE_MAX_MS && passes(aboutOffset)) {
+    const nudged = shifted(b, c.offsetMs / 1000);
+    const plan = planTransition(leavingAt(a, job.plan.exitSec), nudged);
+    if (plan.style === job.plan.style && plan.exitSec === job.plan.exitSec && plan.overlapBars === job.plan.overlapBars) {
+      const again = await render({ ...job, plan, checkBeats: { from: a.analysis.beats, to: nudged.analysis.beats } });
+      if (again.check?.passed) {
+        plan.explanation = `${plan.explanation}; B moved ${ms(Math.abs(c.offsetMs))} ${c.offsetMs > 0 ? 'earlier' : 'later'} by the beat check (its kicks sat ${ms(Math.abs(c.offsetMs))} ${c.offsetMs > 0 ? 'behind' : 'ahead of'} A's)`;
+        const recheck = { barsCompared: again.check.barsCompared, medianAbsMs: Number(again.check.medianAbsMs.toFixed(2)), maxAbsMs: Number(again.check.maxAbsMs.toFixed(2)) };
+        return { rendered: again, plan, check: { verdict: 'nudged', ...figures(c), nudgedMs: Number(c.offsetMs.toFixed(2)), recheck, summary: `B moved ${ms(Math.abs(c.offsetMs))} onto A's kicks: ${passedSummary(again.check)}` } };
+      }
+    }
+  }
   const shorter = job.plan.style === 'blend' ? passingOverlapBars(c, job.plan, 60 / a.analysis.bpm) : undefined;
   if (shorter !== undefined) {
     const plan = planTransition(leavingAt(a, job.plan.exitSec), b, { maxOverlapBars: shorter });
