@@ -8,7 +8,7 @@ let tmp: ReturnType<typeof makeTempDir>;
 let pulse: string;
 beforeAll(() => {
   tmp = makeTempDir();
-  pulse = ffmpegMake(path.join(tmp.dir, 'pulse.wav'), ['-f', 'lavfi', '-i', "aevalsrc='0.5*sin(2*PI*110*t)*exp(-8*mod(t,0.5))':s=44100:d=4"]);
+  pulse = ffmpegMake(path.join(tmp.dir, 'pulse.wav'), ['-f', 'lavfi', '-i', "aevalsrc='0.5*sin(2*PI*110*t)*exp(-8*mod(t,0.5))':s=44100:d=2"]);
 });
 afterAll(() => tmp.cleanup());
 

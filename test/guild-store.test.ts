@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GuildStore, HISTORY_LIMIT, defaultGuildState } from '../src/db/guild-store.ts';
+import { GuildStore, HISTORY_LIMIT, defaultGuildSettings, defaultGuildState } from '../src/db/guild-store.ts';
 import type { PlaylistEntry } from '../src/db/guild-store.ts';
 import { openKeyv, storeTarget } from '../src/db/open-keyv.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
@@ -45,7 +45,7 @@ describe('guild store on a real SQLite file', () => {
       const reread = await again.get('g-round');
       expect(reread).toEqual(written);
       expect(reread.playlist.map((e) => e.id)).toEqual(['e1', 'e2']);
-      expect(reread.settings).toEqual({ maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'queue', djRoleId: 'r1' });
+      expect(reread.settings).toEqual({ ...defaultGuildSettings(), order: 'queue', djRoleId: 'r1' });
     } finally {
       await again.close();
     }
