@@ -74,12 +74,12 @@ function measure(mono: Float32Array, x: TrackAnalysis, ref: number) {
 
 /** Every bar's kick fold against the whole track's: the grid's phase on the kicks along the track (ms; + kick late). */
 function gridPhase(kicks: BeatKick[], beats: number[], ref: number, mixIn: number, mixOut: number) {
-  const strong = kicks.filter((k) => k.profile && k.strength >= 0.5 * ref);
-  const len = strong[0]?.profile?.length ?? 0;
+  const strong = kicks.filter((k) => k.attack && k.strength >= 0.5 * ref);
+  const len = strong[0]?.attack?.length ?? 0;
   const template = new Float32Array(len);
-  for (const k of strong) for (let i = 0; i < len; i++) template[i]! += k.profile![i]! / strong.length;
+  for (const k of strong) for (let i = 0; i < len; i++) template[i]! += k.attack![i]! / strong.length;
   const pairs = beats.map((t, i) => ({ ta: t, bar: Math.floor(i / 4) }));
-  const bars = judgeKicks(pairs, kicks.map(() => ({ strength: Infinity, profile: template })), kicks, 0, ref);
+  const bars = judgeKicks(pairs, kicks.map(() => ({ strength: Infinity, attack: template })), kicks, 0, ref);
   const abs = bars.map((b) => Math.abs(b.errorMs));
   const near = (t: number) => bars.filter((b) => b.atSec >= t - 1e-3 && b.atSec < t + 8 * 4 * (beats[1]! - beats[0]!)).map((b) => b.errorMs);
   const med = (v: number[]) => (v.length ? Number(v.sort((p, q) => p - q)[Math.floor(v.length / 2)]!.toFixed(2)) : NaN);

@@ -53,6 +53,7 @@ async function mixAndMeasure(name: string, files: string[], order: 'smart' | 'qu
       const swap = q.bassSwaps.find((b) => b.index === t.index);
       return {
         index: t.index,
+        startSec: t.startSec,
         from: t.from.title,
         to: t.to.title,
         bpm: [t.from.bpm, t.to.bpm].map((x) => Number(x.toFixed(2))),
@@ -80,7 +81,7 @@ function print(name: string, m: Measured): void {
   for (const t of m.transitions) {
     const phase = t.phase ? `; decks ${t.phase.bars} bars (${t.phase.beats} beats), median ${t.phase.medianAbsMs.toFixed(2)} ms, max ${t.phase.maxAbsMs.toFixed(2)} ms` : '';
     const bass = t.bassBothInMs !== undefined ? `; both basslines in ${t.bassBothInMs} ms` : '';
-    console.log(`  ${t.index}. ${t.from} (${t.bpm[0]}) → ${t.to} (${t.bpm[1]})${t.compatible ? '' : ' [not tempo-compatible]'}: ${t.overlapBars}-bar ${t.style}${phase}${bass}${t.check ? `; ${t.check.summary}` : ''}`);
+    console.log(`  ${t.index}. [${(t.startSec / 60).toFixed(0)}:${String(Math.floor(t.startSec % 60)).padStart(2, '0')}] ${t.from} (${t.bpm[0]}) → ${t.to} (${t.bpm[1]})${t.compatible ? '' : ' [not tempo-compatible]'}: ${t.overlapBars}-bar ${t.style}${phase}${bass}${t.check ? `; ${t.check.summary}` : ''}`);
     if (t.style === 'cut' || t.style === 'echo-out') console.log(`     why: ${t.explanation}`);
   }
   console.log(`  integrated loudness ${m.integratedLufs.toFixed(1)} LUFS, true peak ${m.truePeakDb.toFixed(2)} dBTP, loudness in transitions vs the decks ≤ ${m.worstVsDecksLu.toFixed(2)} LU`);
@@ -93,6 +94,7 @@ function summarize(all: Measured['transitions']) {
   const phased = all.filter((t) => t.phase && t.phase.bars > 0);
   const checked = all.filter((t) => t.check);
   const replanned = checked.filter((t) => t.check!.verdict === 'replanned');
+  const unchecked = checked.filter((t) => t.check!.verdict === 'unchecked');
   const within = phased.filter((t) => t.phase!.medianAbsMs <= CHECK_MEDIAN_MS && t.phase!.maxAbsMs <= CHECK_MAX_MS);
   return {
     transitions: all.length,
@@ -102,6 +104,7 @@ function summarize(all: Measured['transitions']) {
     styles: Object.fromEntries(['blend', 'filter-fade', 'echo-out', 'cut'].map((s) => [s, all.filter((t) => t.style === s).length])),
     checked: checked.length,
     replanned: replanned.length,
+    unchecked: unchecked.length,
     overlapsMeasured: phased.length,
     overlapsWithinLimits: within.length,
     worstOverlapMedianMs: Math.max(0, ...phased.map((t) => t.phase!.medianAbsMs)),
@@ -128,7 +131,7 @@ export async function realSetSection(truth: Truth[], realDir: string): Promise<R
   for (const [name, s] of Object.entries(summary)) {
     console.log(
       `\n${name}: ${s.transitions} transitions (${Object.entries(s.styles).map(([k, v]) => `${v} ${k}`).join(', ')}); tempo-compatible ${s.compatible}, of them blends or filter fades ${s.compatibleBeatMatched} ` +
-        `(${s.compatibleBeatMatchedPct.toFixed(0)} %, target ≥ 80 %); checked ${s.checked}, re-planned ${s.replanned} (target ≤ 1 in 10); ` +
+        `(${s.compatibleBeatMatchedPct.toFixed(0)} %, target ≥ 80 %); checked ${s.checked}, re-planned ${s.replanned} (target ≤ 1 in 10), too few bars to check ${s.unchecked}; ` +
         `beat-matched overlaps measured ${s.overlapsMeasured}, within ${CHECK_MEDIAN_MS} ms median and ${CHECK_MAX_MS} ms max ${s.overlapsWithinLimits} (worst median ${s.worstOverlapMedianMs.toFixed(2)} ms, worst max ${s.worstOverlapMaxMs.toFixed(2)} ms)`,
     );
   }

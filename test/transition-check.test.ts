@@ -2,11 +2,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackAnalysis } from '../src/audio/analysis-types.ts';
 import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
-import { renderChecked } from '../src/audio/checked-render.ts';
+import { minCheckBars, renderChecked } from '../src/audio/checked-render.ts';
+import { summarizePhase } from '../src/audio/deck-phase.ts';
+import { passes } from '../src/audio/transition-check.ts';
+import type { DeckCheck } from '../src/audio/transition-check.ts';
 import { planTransition } from '../src/audio/transition-plan.ts';
 import type { PlannedTrack } from '../src/audio/transition-plan.ts';
 import { renderTransition } from '../src/audio/transition-render.ts';
-import type { TransitionJob } from '../src/audio/transition-render.ts';
+import type { RenderedTransition, TransitionJob } from '../src/audio/transition-render.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import type { SynthSection } from '../src/synth/track-synth.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
@@ -127,4 +130,55 @@ describe('the beat check before a transition plays', () => {
     expect(checked.check!.recheck!.maxAbsMs).toBeLessThanOrEqual(20);
     expect(checked.check!.summary).toMatch(/^re-planned as an 8-bar blend: the decks drifted \d+ ms apart by bar 32$/);
   }, 180_000);
+});
+
+describe('the beat check with too few bars to vouch either way', () => {
+  /** A render that returns the given checks in turn (no audio): what renderChecked decides from them. */
+  const fakeRender = (checks: (DeckCheck | undefined)[]) => {
+    const jobs: TransitionJob[] = [];
+    const render = (job: TransitionJob): Promise<RenderedTransition> => {
+      jobs.push(job);
+      return Promise.resolve({ pcm: new Float32Array(0), frames: 0, handoffFrame: 0, junctionFrame: 0, bodyFromSec: 0, check: checks[jobs.length - 1] });
+    };
+    return { render, jobs };
+  };
+  const checkOf = (errorsMs: number[]): DeckCheck => {
+    const errors = errorsMs.map((errorMs, i) => ({ atSec: 2 * i, errorMs, beats: 3 }));
+    const s = summarizePhase(errors);
+    return { ...s, passed: passes(s), errors, costMs: 1 };
+  };
+
+  it('keeps a transition whose check read fewer bars than it needs, and says so', async () => {
+    const job = jobOf(a, b);
+    expect(minCheckBars(job.plan.overlapBars)).toBe(4);
+    // One bar at 5.5 ms (farm → bay on the real-music set): not evidence that the decks are apart.
+    const one = fakeRender([checkOf([5.5])]);
+    const kept = await renderChecked(one.render, job, a, b);
+    expect(one.jobs).toHaveLength(1);
+    expect(kept.plan).toBe(job.plan);
+    expect(kept.check?.verdict).toBe('unchecked');
+    expect(kept.check?.summary).toBe('too few kicks on both decks to check (1 bar, 4 needed): played as planned');
+    // Three bars that disagree (no steady offset to nudge by): kept too, even with one of them far off.
+    const three = fakeRender([checkOf([3, 12, 30])]);
+    const kept3 = await renderChecked(three.render, job, a, b);
+    expect(three.jobs).toHaveLength(1);
+    expect(kept3.check?.verdict).toBe('unchecked');
+    expect(kept3.check?.barsCompared).toBe(3);
+  });
+
+  it('nudges B from the bars there are when they agree, and re-plans when there are enough', async () => {
+    const job = jobOf(a, b);
+    // Two bars agreeing on 8.6 ms (bay → celtic): B moved by it, and the same transition rendered again.
+    const two = fakeRender([checkOf([8.4, 8.8]), checkOf([0.3, 0.5])]);
+    const nudged = await renderChecked(two.render, job, a, b);
+    expect(two.jobs).toHaveLength(2);
+    expect(nudged.check?.verdict).toBe('nudged');
+    expect(nudged.check?.nudgedMs).toBeCloseTo(8.6, 5);
+    expect(nudged.plan.style).toBe(job.plan.style);
+    // Four bars 30 ms off: enough to re-plan (no shorter blend passes, so an echo-out).
+    const four = fakeRender([checkOf([30, 31, 29, 30]), undefined]);
+    const replanned = await renderChecked(four.render, job, a, b);
+    expect(replanned.check?.verdict).toBe('replanned');
+    expect(replanned.plan.style).toBe('echo-out');
+  });
 });

@@ -9,9 +9,11 @@ import type { RenderedTransition, TransitionJob } from './transition-render.ts';
 export interface TransitionCheckReport {
   /**
    * `passed`: played as planned; `nudged`: B's kicks sat a steady offset from A's, so B was moved by it and the same
-   * transition rendered and checked again; `replanned`: the decks were apart, so it was re-planned and rendered again.
+   * transition rendered and checked again; `replanned`: the decks were apart, so it was re-planned and rendered again;
+   * `unchecked`: too few bars carried clear kicks on both decks to vouch either way (fewer than `minCheckBars`), so the
+   * transition plays as planned on the ears' grids.
    */
-  verdict: 'passed' | 'nudged' | 'replanned';
+  verdict: 'passed' | 'nudged' | 'replanned' | 'unchecked';
   /** The overlap as measured (the first plan's, when re-planned): bars measured, the beats folded in them. */
   barsCompared: number;
   beatsCompared: number;
@@ -35,6 +37,15 @@ export interface CheckedRender {
   plan: TransitionPlan;
   check?: TransitionCheckReport;
 }
+
+/**
+ * Bars a check must have read before it may re-plan: 4, or half the overlap when that is shorter (a 4-bar blend: 2).
+ * Fewer is not evidence of misalignment (one bar at 5.5 ms sent farm → bay to an echo-out): both grids were already
+ * vouched for by the ears (tempo within 0.02 %, kicks within a few ms of them, confidence ≥ 0.75).
+ */
+export const minCheckBars = (overlapBars: number): number => Math.max(1, Math.min(4, Math.ceil(overlapBars / 2)));
+/** The fewest bars a nudge is read from when the check has too few to re-plan on: they must agree too. */
+const MIN_NUDGE_BARS = 2;
 
 const ms = (x: number): string => `${x < 10 ? x.toFixed(1) : x.toFixed(0)} ms`;
 
@@ -77,10 +88,17 @@ export async function renderChecked(render: (job: TransitionJob) => Promise<Rend
   if (c.passed) return { rendered: first, plan: job.plan, check: { verdict: 'passed', ...figures(c), summary: passedSummary(c) } };
   const from = { style: job.plan.style, overlapBars: job.plan.overlapBars };
   const why = apart(c);
-  // A steady offset (every bar within the limits of it, over at least 4 bars): two kicks whose attacks the grids
-  // place differently (a click ahead of the body, or a grid fitted a few ms early). B is moved by it and checked again.
+  const enough = c.barsCompared >= minCheckBars(job.plan.overlapBars);
+  // A steady offset (every bar within the limits of it, over at least 4 bars, or 2 when the check has too few to
+  // re-plan on): a grid fitted a few ms off its kicks. B is moved by it and checked again.
   const aboutOffset = summarizePhase(c.errors.map((e) => ({ ...e, errorMs: e.errorMs - c.offsetMs })));
-  if (c.barsCompared >= 4 && Math.abs(c.offsetMs) <= NUDGE_MAX_MS && passes(aboutOffset)) {
+  const steady = c.barsCompared >= (enough ? 4 : MIN_NUDGE_BARS) && passes(aboutOffset);
+  const tooFew = (): CheckedRender => ({
+    rendered: first,
+    plan: job.plan,
+    check: { verdict: 'unchecked', ...figures(c), summary: `too few kicks on both decks to check (${c.barsCompared} ${c.barsCompared === 1 ? 'bar' : 'bars'}, ${minCheckBars(job.plan.overlapBars)} needed): played as planned` },
+  });
+  if (steady && Math.abs(c.offsetMs) <= NUDGE_MAX_MS) {
     const nudged = shifted(b, c.offsetMs / 1000);
     const plan = planTransition(leavingAt(a, job.plan.exitSec), nudged);
     if (plan.style === job.plan.style && plan.exitSec === job.plan.exitSec && plan.overlapBars === job.plan.overlapBars) {
@@ -92,6 +110,7 @@ export async function renderChecked(render: (job: TransitionJob) => Promise<Rend
       }
     }
   }
+  if (!enough) return tooFew();
   const shorter = job.plan.style === 'blend' ? passingOverlapBars(c, job.plan, 60 / a.analysis.bpm) : undefined;
   if (shorter !== undefined) {
     const plan = planTransition(leavingAt(a, job.plan.exitSec), b, { maxOverlapBars: shorter });

@@ -5,9 +5,11 @@ import { median } from './stats.ts';
  * How far apart two decks play their beats, measured on the decks as rendered (each alone, EQ open): the renderer's
  * check before a beat-matched transition plays and `bench:mix` both use this.
  *
- * Per bar of the shared grid (A's beats, where B should play its own): each deck's low-band (< 150 Hz: kick and
- * bass) onset envelope is folded on the bar's beats where both decks play a kick, and B's fold is slid against A's;
- * the lag that correlates them best is the bar's figure. A single beat's strongest attack jumps between the kick,
+ * Per bar of the shared grid (A's beats, where B should play its own): on the bar's beats where both decks play a
+ * kick (their low band, < 150 Hz, rises), each deck's broadband attack envelope is folded, and B's fold is slid
+ * against A's; the lag that correlates them best is the bar's figure. The broadband attack (the kick's click) is what
+ * the ears put each grid on and what a listener hears flam: the low band's body follows the click by a delay of its
+ * kick's own (a few ms, different from kick to kick), so two correctly gridded tracks read 5–9 ms apart on the body. A single beat's strongest attack jumps between the kick,
  * a snare or a hat on dense released music (bay.ogg against itself read 13 ms median, 48 ms max beat by beat); the
  * fold of a bar's kicks, and their whole shape rather than one peak, does not (see bench/phase-measure.ts).
  */
@@ -26,6 +28,11 @@ const WARM_UP_SEC = 0.02;
  * frequency, 80 Hz and up, is down 26 dB or more), so the envelope follows notes and kicks, not the waveform's cycles.
  */
 const LEVEL_SEC = 0.012;
+/**
+ * The broadband level's box (two of them: a 6 ms triangle), about the window the ears' attack envelope compares
+ * (4 blocks of 64 samples): the click's rise, not the body's.
+ */
+const ATTACK_LEVEL_SEC = 0.003;
 /** Beats per measurement: one bar. */
 export const GROUP_BEATS = 4;
 /** A bar is measured when at least this many of its beats carry a kick on both decks. */
@@ -43,6 +50,8 @@ export interface BeatKick {
   strength: number;
   /** The low-band onset envelope from PROFILE_SEC before the beat to PROFILE_SEC after, on blocks aligned to it. */
   profile?: Float32Array;
+  /** The broadband attack envelope on the same blocks: what the lag is read on. */
+  attack?: Float32Array;
 }
 
 const blocks = (sec: number, rate: number): number => Math.ceil((sec * rate) / BLOCK);
@@ -92,17 +101,23 @@ export function beatKicks(deck: Float32Array, rate: number, beats: number[], cha
   const warm = blocks(WARM_UP_SEC, rate);
   const lag = blocks(MAX_LAG_SEC, rate);
   const win = Math.round(LEVEL_SEC * rate);
+  const attackWin = Math.round(ATTACK_LEVEL_SEC * rate);
   return beats.map((t) => {
     const centre = Math.round(t * rate);
     // Block `warm + half + k`'s level window is centred k blocks after the beat's sample.
     const from = centre - (half + warm) * BLOCK - win;
     const to = from + (warm + 2 * half + 1) * BLOCK + 2 * win;
     if (from < 0 || to > length) return { strength: 0 };
-    const env = levelRise(lowBand(monoOf(deck, channels, from, to), rate), win);
+    const mono = monoOf(deck, channels, from, to);
+    const env = levelRise(lowBand(mono, rate), win);
     const profile = env.slice(warm, warm + 2 * half + 1);
     let strength = 0;
     for (let k = half - lag; k <= half + lag; k++) strength = Math.max(strength, profile[k]!);
-    return { strength, profile };
+    // The same lattice: block `warm + half + k`'s triangle centred k blocks after the beat (its window starts
+    // `win - attackWin` samples later than the low band's).
+    const broad = levelRise(mono.subarray(win - attackWin), attackWin);
+    const attack = broad.slice(warm, warm + 2 * half + 1);
+    return { strength, profile, attack };
   });
 }
 
@@ -205,8 +220,8 @@ function clarity(f: Float64Array, half: number, maxLag: number): number {
 }
 
 /**
- * Per bar, B's kicks against A's: both decks' profiles folded over the bar's beats where both play a kick (at least
- * half their usual strength), B's slid against A's. A bar with fewer than two such beats (hats only, a breakdown's
+ * Per bar, B's kicks against A's: both decks' broadband attacks folded over the bar's beats where both play a kick
+ * (a low-band rise at least half its usual strength), B's slid against A's. A bar with fewer than two such beats (hats only, a breakdown's
  * pads) has nothing there to misalign; one where either fold has no one clear attack near the beat, or whose folds
  * do not look alike at one lag only, is not measured either.
  */
@@ -226,10 +241,10 @@ export function judgeKicks(pairs: { ta: number; bar: number }[], kicksA: BeatKic
     for (; j < pairs.length && pairs[j]!.bar === bar; j++) {
       const ka = kicksA[j]!;
       const kb = kicksB[j]!;
-      if (!ka.profile || !kb.profile || ka.strength <= 0 || kb.strength <= 0 || ka.strength < thresholdA || kb.strength < thresholdB) continue;
+      if (!ka.attack || !kb.attack || ka.strength <= 0 || kb.strength <= 0 || ka.strength < thresholdA || kb.strength < thresholdB) continue;
       for (let k = 0; k < fa.length; k++) {
-        fa[k]! += ka.profile[k]!;
-        fb[k]! += kb.profile[k]!;
+        fa[k]! += ka.attack[k]!;
+        fb[k]! += kb.attack[k]!;
       }
       count++;
     }

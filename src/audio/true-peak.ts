@@ -20,6 +20,10 @@ function designPhases(): Float64Array[] {
 
 const PHASES = designPhases();
 
+/** The 4× interpolator's phases (each TAPS_PER_PHASE taps, newest sample last reversed): for a limiter that detects on them. */
+export const TRUE_PEAK_PHASES: readonly Float64Array[] = PHASES;
+export { TAPS_PER_PHASE };
+
 /**
  * Streaming true-peak meter. Interpolation is only evaluated where a sample is within 6 dB of the peak found so far:
  * an inter-sample over larger than that needs pathological material, and skipping the rest makes it ~10x cheaper.
