@@ -51,6 +51,7 @@ async function mixAndMeasure(name: string, files: string[], order: 'smart' | 'qu
       const m = tempoMatch(t.from.bpm, t.to.bpm);
       const overlap = q.overlaps.find((o) => o.index === t.index);
       const swap = q.bassSwaps.find((b) => b.index === t.index);
+      const loud = q.transitions.find((l) => l.index === t.index);
       return {
         index: t.index,
         startSec: t.startSec,
@@ -64,6 +65,7 @@ async function mixAndMeasure(name: string, files: string[], order: 'smart' | 'qu
         check: t.check,
         phase: overlap ? { bars: overlap.barsCompared, beats: overlap.beatsCompared, medianAbsMs: Number(overlap.medianAbsMs.toFixed(2)), maxAbsMs: Number(overlap.maxAbsMs.toFixed(2)) } : undefined,
         bassBothInMs: swap ? Math.round(swap.bothInSec * 1000) : undefined,
+        vsDecksLu: loud ? Number(loud.worstVsDecksLu.toFixed(2)) : undefined,
         explanation: t.explanation,
       };
     });
@@ -81,7 +83,7 @@ function print(name: string, m: Measured): void {
   for (const t of m.transitions) {
     const phase = t.phase ? `; decks ${t.phase.bars} bars (${t.phase.beats} beats), median ${t.phase.medianAbsMs.toFixed(2)} ms, max ${t.phase.maxAbsMs.toFixed(2)} ms` : '';
     const bass = t.bassBothInMs !== undefined ? `; both basslines in ${t.bassBothInMs} ms` : '';
-    console.log(`  ${t.index}. [${(t.startSec / 60).toFixed(0)}:${String(Math.floor(t.startSec % 60)).padStart(2, '0')}] ${t.from} (${t.bpm[0]}) → ${t.to} (${t.bpm[1]})${t.compatible ? '' : ' [not tempo-compatible]'}: ${t.overlapBars}-bar ${t.style}${phase}${bass}${t.check ? `; ${t.check.summary}` : ''}`);
+    console.log(`  ${t.index}. [${Math.floor(t.startSec / 60)}:${String(Math.floor(t.startSec % 60)).padStart(2, '0')}] ${t.from} (${t.bpm[0]}) → ${t.to} (${t.bpm[1]})${t.compatible ? '' : ' [not tempo-compatible]'}: ${t.overlapBars}-bar ${t.style}${phase}${bass}${t.vsDecksLu !== undefined ? `; vs the decks ≤ ${t.vsDecksLu} LU` : ''}${t.check ? `; ${t.check.summary}` : ''}`);
     if (t.style === 'cut' || t.style === 'echo-out') console.log(`     why: ${t.explanation}`);
   }
   console.log(`  integrated loudness ${m.integratedLufs.toFixed(1)} LUFS, true peak ${m.truePeakDb.toFixed(2)} dBTP, loudness in transitions vs the decks ≤ ${m.worstVsDecksLu.toFixed(2)} LU`);
