@@ -28,6 +28,22 @@ function row<T>(db: sqlite3.Database, sql: string, params: unknown[] = []): Prom
   });
 }
 
+/**
+ * Switching a database to WAL needs it to itself for a moment; SQLite answers SQLITE_BUSY at once, without its busy
+ * handler, while another connection (keyv's, another process's) is opening it, so the switch is tried again.
+ */
+async function retryWhileBusy<T>(run: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return await run();
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 30));
+    }
+  }
+}
+
 /** The `guild_state` table in the store's own database file. */
 export async function openSqliteGuildBackend(file: string): Promise<GuildStateBackend> {
   mkdirSync(path.dirname(file), { recursive: true });
@@ -35,7 +51,7 @@ export async function openSqliteGuildBackend(file: string): Promise<GuildStateBa
   try {
     // Writers wait for each other instead of failing with SQLITE_BUSY; WAL lets readers go on meanwhile.
     db.configure('busyTimeout', BUSY_TIMEOUT_MS);
-    await row(db, 'PRAGMA journal_mode = WAL');
+    await retryWhileBusy(() => row(db, 'PRAGMA journal_mode = WAL'));
     await run(db, 'CREATE TABLE IF NOT EXISTS guild_state (guild_id TEXT PRIMARY KEY, version INTEGER NOT NULL, value TEXT NOT NULL)');
   } catch (error) {
     db.close();

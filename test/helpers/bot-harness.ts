@@ -32,7 +32,10 @@ export interface BotHarness {
 export async function openBotHarness(poolSize = 2): Promise<BotHarness> {
   const tmp = makeTempDir();
   const db = path.join(tmp.dir, 'minidj.sqlite');
-  const [store, analyses, feedback] = await Promise.all([GuildStore.open(db), AnalysisStore.open(db), FeedbackStore.open(db)]);
+  // One after another, as the bot opens them.
+  const store = await GuildStore.open(db);
+  const analyses = await AnalysisStore.open(db);
+  const feedback = await FeedbackStore.open(db);
   const files = new TrackFiles(path.join(tmp.dir, 'tracks'));
   const pool = new AnalyzerPool({ size: poolSize });
   const discord = await startFakeDiscord();
