@@ -57,6 +57,11 @@ const PENDING_EXPIRY_MS = 20 * 60_000;
 
 export type ReserveResult = { ok: true; pending: PendingAdd } | Refusal;
 
+/** The adds still inside the rate-limit window. */
+function recentAdds(state: GuildState, nowMs: number): GuildState['recentAdds'] {
+  return state.recentAdds.filter((a) => nowMs - Date.parse(a.at) < RATE_WINDOW_MS);
+}
+
 function livePending(state: GuildState, nowMs: number): PendingAdd[] {
   return state.pendingAdds.filter((p) => nowMs - Date.parse(p.at) < PENDING_EXPIRY_MS);
 }
@@ -74,7 +79,7 @@ function overLimits(state: GuildState, member: MemberInfo, pending: PendingAdd[]
     const pronoun = maxQueuePerMember === 1 ? 'it' : 'one';
     return `You already have ${songs(own)} waiting; remove ${pronoun} or wait until ${pronoun} plays.`;
   }
-  const recent = state.recentAdds.filter((a) => nowMs - Date.parse(a.at) < RATE_WINDOW_MS);
+  const recent = recentAdds(state, nowMs);
   const mine = [...recent.filter((a) => a.requesterId === member.id), ...myPending].map((a) => Date.parse(a.at)).sort((a, b) => a - b);
   if (mine.length >= maxAddsPerMinute) {
     // Allowed again once enough of the member's adds have left the window to drop below the limit.
@@ -88,7 +93,7 @@ function overLimits(state: GuildState, member: MemberInfo, pending: PendingAdd[]
 /** The playlist with `entry` appended and the add counted, the track in the server library. */
 function appended(state: GuildState, entry: PlaylistEntry, pending: PendingAdd[], countedAt: string, nowMs: number): { state: GuildState; result: AddResult } {
   const position = state.playlist.length + 1;
-  const recent = state.recentAdds.filter((a) => nowMs - Date.parse(a.at) < RATE_WINDOW_MS);
+  const recent = recentAdds(state, nowMs);
   return {
     state: { ...state, playlist: [...state.playlist, entry], recentAdds: [...recent, { requesterId: entry.requesterId, at: countedAt }], pendingAdds: pending, library: withTrack(state.library, entry.hash) },
     result: { ok: true, message: `Added "${entry.title}" at position ${position}.`, position, entry, ...(state.playlist.length > 0 ? { previous: state.playlist.at(-1)! } : {}) },
