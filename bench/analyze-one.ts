@@ -1,9 +1,9 @@
 // Child process of the analysis benchmark: analyses one file on this thread and reports time and peak memory.
 import { readFileSync } from 'node:fs';
-import { analyzePcm } from '../src/audio/analyze-pcm.ts';
-import { decodeForAnalysis } from '../src/audio/decode-for-analysis.ts';
-import { loadEssentia } from '../src/audio/essentia-runtime.ts';
-import { audioLimitsFromEnv } from '../src/audio/limits.ts';
+import { analyzePcm } from '../src/audio/analysis/analyze-pcm.ts';
+import { decodeForAnalysis } from '../src/audio/analysis/decode-for-analysis.ts';
+import { loadEssentia } from '../src/audio/analysis/essentia-runtime.ts';
+import { audioLimitsFromEnv } from '../src/audio/io/limits.ts';
 
 function peakRssMb(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));

@@ -11,7 +11,7 @@ import type { OrderItem } from '../src/ai/set-order.ts';
 import { syntheticCrate } from '../src/ai/synthetic-crate.ts';
 import { normalize } from '../src/ai/train-scorer.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
-import { median } from '../src/audio/stats.ts';
+import { median } from '../src/audio/dsp/stats.ts';
 import { createRng } from '../src/util/prng.ts';
 import { mlpFromOnnx } from '../test/helpers/onnx-weights.ts';
 

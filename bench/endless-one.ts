@@ -2,10 +2,10 @@
 // live set's `nextTrack` does) run for `hours` of set time as fast as it renders; prints its resident memory over time.
 import { readFileSync } from 'node:fs';
 import { MixScorer } from '../src/ai/mix-scorer.ts';
-import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
-import { orderTracks } from '../src/audio/order-tracks.ts';
-import { SetEngine } from '../src/audio/set-engine.ts';
-import { TransitionRenderer } from '../src/audio/transition-renderer.ts';
+import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
+import { orderTracks } from '../src/ai/order-tracks.ts';
+import { SetEngine } from '../src/audio/set/set-engine.ts';
+import { TransitionRenderer } from '../src/audio/transition/transition-renderer.ts';
 import { ingestTracks } from '../src/cli/mix-command.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 

@@ -8,7 +8,7 @@ import { makeTempDir } from '../test/helpers/ffmpeg-fixtures.ts';
 import { writeFuzzCorpus } from '../test/helpers/fuzz-corpus.ts';
 import { countByCode, runFuzz } from '../test/helpers/fuzz-run.ts';
 import { countingServer, fifoCanary } from '../test/helpers/hostile-media.ts';
-import { ffmpegPath } from '../src/audio/ffmpeg-path.ts';
+import { ffmpegPath } from '../src/audio/io/ffmpeg-path.ts';
 
 const KNOWN = new Set(['ok', 'not-found', 'too-large', 'too-long', 'too-short', 'no-audio', 'corrupt', 'truncated', 'silent', 'decoder-crashed', 'decoder-timeout', 'analysis-failed']);
 const { values } = parseArgs({ options: { seed: { type: 'string', default: '7' } } });

@@ -1,7 +1,7 @@
 // Child process of the mix benchmark: renders a set from the given files and reports time and peak memory.
 import { readFileSync } from 'node:fs';
 import { MixScorer } from '../src/ai/mix-scorer.ts';
-import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
+import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
 import { ingestTracks, mixSet } from '../src/cli/mix-command.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 

@@ -1,4 +1,4 @@
-// node bench/phase-measure.ts [--synth] [FILE.ogg …] — the beat check's measure (src/audio/deck-phase.ts) validated
+// node bench/phase-measure.ts [--synth] [FILE.ogg …] — the beat check's measure (src/audio/transition/deck-phase.ts) validated
 // where its answer is known, on released tracks from ../shared/real-music (fold sharpness ≥ 10) and synthesized ones:
 //  - a track against itself at the same position (identical decks: must read 0) and with its copy delayed by
 //    10/20/30 ms (must read the delay);
@@ -10,11 +10,11 @@
 // Analyses are cached in data/phase-measure (the ears change under this benchmark: delete it to re-analyse).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TrackAnalysis } from '../src/audio/analysis-types.ts';
-import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
-import { beatKicks, deckPhaseErrors, judgeKicks, kickReference, summarizePhase } from '../src/audio/deck-phase.ts';
-import type { BeatKick, PhaseSummary } from '../src/audio/deck-phase.ts';
-import { DeckReader, MIX_RATE } from '../src/audio/deck-reader.ts';
+import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
+import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
+import { beatKicks, deckPhaseErrors, judgeKicks, kickReference, summarizePhase } from '../src/audio/transition/deck-phase.ts';
+import type { BeatKick, PhaseSummary } from '../src/audio/transition/deck-phase.ts';
+import { DeckReader, MIX_RATE } from '../src/audio/io/deck-reader.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 

@@ -6,9 +6,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { TrackAnalysis } from '../src/audio/analysis-types.ts';
-import { ffmpegPath } from '../src/audio/ffmpeg-path.ts';
-import { MAX_BLEND_JITTER_MS } from '../src/audio/transition-plan.ts';
+import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
+import { ffmpegPath } from '../src/audio/io/ffmpeg-path.ts';
+import { MAX_BLEND_JITTER_MS } from '../src/audio/transition/transition-plan.ts';
 import { loadSharedTruth, PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { realSetSection } from './real-set.ts';
 

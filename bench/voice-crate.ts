@@ -2,9 +2,9 @@
 // analysed once and cached (with the analyzer version) in data/bench-voice/crate.json.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
-import { ANALYZER_VERSION } from '../src/audio/analyzer-version.ts';
-import type { PlannedTrack } from '../src/audio/transition-plan.ts';
+import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
+import { ANALYZER_VERSION } from '../src/audio/analysis/analyzer-version.ts';
+import type { PlannedTrack } from '../src/audio/transition/transition-plan.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 

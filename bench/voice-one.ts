@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AudioPlayerStatus } from '@discordjs/voice';
-import { SetEngine, setStartSec } from '../src/audio/set-engine.ts';
-import { planTransition } from '../src/audio/transition-plan.ts';
-import type { PlannedTrack } from '../src/audio/transition-plan.ts';
-import { TransitionRenderer } from '../src/audio/transition-renderer.ts';
+import { SetEngine, setStartSec } from '../src/audio/set/set-engine.ts';
+import { planTransition } from '../src/audio/transition/transition-plan.ts';
+import type { PlannedTrack } from '../src/audio/transition/transition-plan.ts';
+import { TransitionRenderer } from '../src/audio/transition/transition-renderer.ts';
 import { SetBroadcast } from '../src/voice/set-broadcast.ts';
 import { CRATE_FILE } from './voice-crate.ts';
 

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TrackAnalysis } from '../src/audio/analysis-types.ts';
-import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
+import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
+import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
 import { beatFMeasure, phaseErrorStats } from '../src/eval/metrics.ts';
 import { loadSharedTruth } from '../src/eval/shared-truth.ts';
-import { sameTempoFamily } from '../src/audio/tempo-periodicity.ts';
-import { MAX_BLEND_JITTER_MS } from '../src/audio/transition-plan.ts';
+import { sameTempoFamily } from '../src/audio/analysis/tempo-periodicity.ts';
+import { MAX_BLEND_JITTER_MS } from '../src/audio/transition/transition-plan.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { structureForBars } from '../src/synth/track-synth.ts';
 import type { SynthTruth } from '../src/synth/track-synth.ts';

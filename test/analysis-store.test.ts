@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TrackAnalysis } from '../src/audio/analysis-types.ts';
-import { ANALYZER_VERSION } from '../src/audio/analyzer-version.ts';
-import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
-import { AudioInputError } from '../src/audio/audio-input-error.ts';
-import { ingestFile } from '../src/audio/ingest.ts';
+import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
+import { ANALYZER_VERSION } from '../src/audio/analysis/analyzer-version.ts';
+import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
+import { AudioInputError } from '../src/audio/io/audio-input-error.ts';
+import { ingestFile } from '../src/ingest/ingest-file.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { hashFile } from '../src/db/content-hash.ts';
 import { storeTarget } from '../src/db/open-keyv.ts';
@@ -119,8 +119,8 @@ describe('ingest', () => {
     const script = path.join(tmp.dir, 'ingest-child.ts');
     writeFileSync(
       script,
-      `import { AnalyzerPool } from '${path.resolve('src/audio/analyzer-pool.ts')}';
-import { ingestFile } from '${path.resolve('src/audio/ingest.ts')}';
+      `import { AnalyzerPool } from '${path.resolve('src/audio/analysis/analyzer-pool.ts')}';
+import { ingestFile } from '${path.resolve('src/ingest/ingest-file.ts')}';
 import { AnalysisStore } from '${path.resolve('src/db/analysis-store.ts')}';
 const store = await AnalysisStore.open(process.argv[2]);
 const pool = new AnalyzerPool();

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnalyzerBusyError, AnalyzerPool, MAX_WAITING_PER_OWNER } from '../src/audio/analyzer-pool.ts';
-import type { JobStatus } from '../src/audio/analyzer-pool.ts';
+import { AnalyzerBusyError, AnalyzerPool, MAX_WAITING_PER_OWNER } from '../src/audio/analysis/analyzer-pool.ts';
+import type { JobStatus } from '../src/audio/analysis/analyzer-pool.ts';
 import { ffmpegMake, makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 
 let tmp: ReturnType<typeof makeTempDir>;

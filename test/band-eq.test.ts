@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ThreeBandEq } from '../src/audio/band-splitter.ts';
-import { HighPassSweep } from '../src/audio/high-pass-sweep.ts';
+import { ThreeBandEq } from '../src/audio/dsp/band-splitter.ts';
+import { HighPassSweep } from '../src/audio/dsp/high-pass-sweep.ts';
 
 const RATE = 48_000;
 

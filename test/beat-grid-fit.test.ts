@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { attackEnvelopes } from '../src/audio/attack-envelopes.ts';
-import { buildBeatGrid } from '../src/audio/beat-grid.ts';
-import { MAX_BLEND_JITTER_MS } from '../src/audio/transition-plan.ts';
+import { attackEnvelopes } from '../src/audio/analysis/attack-envelopes.ts';
+import { buildBeatGrid } from '../src/audio/analysis/beat-grid.ts';
+import { MAX_BLEND_JITTER_MS } from '../src/audio/transition/transition-plan.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { makeDrumKit } from '../src/synth/drum-kit.ts';
 import { addOneShot, createMixBus } from '../src/synth/mix-bus.ts';
@@ -118,10 +118,10 @@ const REAL_DIR = path.resolve(PROJECT_ROOT, '../shared/real-music');
 describe('released tracks (../shared/real-music)', () => {
   it('gets the whole-track tempo within 0.02 % and beat-matches four machine-timed tracks', async (ctx) => {
     if (!existsSync(path.join(REAL_DIR, 'truth.json'))) return ctx.skip();
-    const { decodeForAnalysis } = await import('../src/audio/decode-for-analysis.ts');
-    const { loadEssentia } = await import('../src/audio/essentia-runtime.ts');
-    const { analyzePcm } = await import('../src/audio/analyze-pcm.ts');
-    const { audioLimitsFromEnv } = await import('../src/audio/limits.ts');
+    const { decodeForAnalysis } = await import('../src/audio/analysis/decode-for-analysis.ts');
+    const { loadEssentia } = await import('../src/audio/analysis/essentia-runtime.ts');
+    const { analyzePcm } = await import('../src/audio/analysis/analyze-pcm.ts');
+    const { audioLimitsFromEnv } = await import('../src/audio/io/limits.ts');
     const truth = JSON.parse(readFileSync(path.join(REAL_DIR, 'truth.json'), 'utf8')) as RealTruth[];
     const essentia = loadEssentia();
     // Refused before the whole-track grid (jitter 9.4, 8.9 and 8.6 ms); Penguin_Party's tracker period was 0.21 % off,
@@ -138,11 +138,11 @@ describe('released tracks (../shared/real-music)', () => {
 
   it('keeps the grid of the longer part of a track looped off its beat (198 s of SkyVibe, then its first 42 s again)', async (ctx) => {
     if (!existsSync(path.join(REAL_DIR, 'truth.json'))) return ctx.skip();
-    const { decodeForAnalysis } = await import('../src/audio/decode-for-analysis.ts');
-    const { loadEssentia } = await import('../src/audio/essentia-runtime.ts');
-    const { analyzePcm } = await import('../src/audio/analyze-pcm.ts');
-    const { audioLimitsFromEnv } = await import('../src/audio/limits.ts');
-    const { ffmpegPath } = await import('../src/audio/ffmpeg-path.ts');
+    const { decodeForAnalysis } = await import('../src/audio/analysis/decode-for-analysis.ts');
+    const { loadEssentia } = await import('../src/audio/analysis/essentia-runtime.ts');
+    const { analyzePcm } = await import('../src/audio/analysis/analyze-pcm.ts');
+    const { audioLimitsFromEnv } = await import('../src/audio/io/limits.ts');
+    const { ffmpegPath } = await import('../src/audio/io/ffmpeg-path.ts');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'minidj-loop-'));
     try {
       const looped = path.join(dir, 'looped.ogg');

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { AnalyzerPool } from '../src/audio/analyzer-pool.ts';
+import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
 import { createBot } from '../src/bot/create-bot.ts';
 import type { Bot } from '../src/bot/create-bot.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { getVoiceConnection, VoiceConnectionStatus } from '@discordjs/voice';
-import { ingestFile } from '../src/audio/ingest.ts';
+import { ingestFile } from '../src/ingest/ingest-file.ts';
 import type { Bot } from '../src/bot/create-bot.ts';
 import { onlyListenersVote } from '../src/bot/djset-handler.ts';
 import { notReadyInTime } from '../src/bot/live-sets.ts';

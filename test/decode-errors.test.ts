@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync, truncateSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AudioInputError } from '../src/audio/audio-input-error.ts';
-import { decodeForAnalysis } from '../src/audio/decode-for-analysis.ts';
-import { audioLimitsFromEnv } from '../src/audio/limits.ts';
-import type { AudioLimits } from '../src/audio/limits.ts';
+import { AudioInputError } from '../src/audio/io/audio-input-error.ts';
+import { decodeForAnalysis } from '../src/audio/analysis/decode-for-analysis.ts';
+import { audioLimitsFromEnv } from '../src/audio/io/limits.ts';
+import type { AudioLimits } from '../src/audio/io/limits.ts';
 import { fakeFfmpeg, ffmpegMake, ffmpegStderr, makeLongMp3, makeTempDir, makeTone } from './helpers/ffmpeg-fixtures.ts';
 
 const defaults = audioLimitsFromEnv({});

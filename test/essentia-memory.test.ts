@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzePcm } from '../src/audio/analyze-pcm.ts';
-import { essentiaHeapBytes, loadEssentia } from '../src/audio/essentia-runtime.ts';
+import { analyzePcm } from '../src/audio/analysis/analyze-pcm.ts';
+import { essentiaHeapBytes, loadEssentia } from '../src/audio/analysis/essentia-runtime.ts';
 import { structureForBars, synthesizeTrack } from '../src/synth/track-synth.ts';
 
 describe('essentia.js memory', () => {
@@ -25,7 +25,7 @@ describe('essentia.js memory', () => {
   it('loading essentia leaves no process-wide crash handlers behind', () => {
     const script = `
       const before = [process.listenerCount('uncaughtException'), process.listenerCount('unhandledRejection')];
-      const { loadEssentia } = await import(${JSON.stringify(path.resolve('src/audio/essentia-runtime.ts'))});
+      const { loadEssentia } = await import(${JSON.stringify(path.resolve('src/audio/analysis/essentia-runtime.ts'))});
       loadEssentia();
       console.log(JSON.stringify({ before, after: [process.listenerCount('uncaughtException'), process.listenerCount('unhandledRejection')] }));`;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSuitableFfmpeg, locateFfmpeg, OLD_FFMPEG_WARNING } from '../src/audio/ffmpeg-path.ts';
+import { isSuitableFfmpeg, locateFfmpeg, OLD_FFMPEG_WARNING } from '../src/audio/io/ffmpeg-path.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 
 const ALL_LIBS = '--enable-gpl --enable-librubberband --enable-libsoxr --enable-libopus --enable-libmp3lame';

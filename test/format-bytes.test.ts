@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { audioLimitsFromEnv } from '../src/audio/limits.ts';
+import { audioLimitsFromEnv } from '../src/audio/io/limits.ts';
 import { formatSize } from '../src/ingest/download-error.ts';
 import { formatBytes } from '../src/util/format-bytes.ts';
 

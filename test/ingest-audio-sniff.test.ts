@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sniffAudio } from '../src/audio/audio-sniff.ts';
+import { sniffAudio } from '../src/audio/io/audio-sniff.ts';
 
 const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h.replace(/\s/g, ''), 'hex'));
 const text = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));

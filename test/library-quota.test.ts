@@ -1,8 +1,8 @@
 import { utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TrackAnalysis } from '../src/audio/analysis-types.ts';
-import { ANALYZER_VERSION } from '../src/audio/analyzer-version.ts';
+import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
+import { ANALYZER_VERSION } from '../src/audio/analysis/analyzer-version.ts';
 import { libraryQuotaBytes, makeRoom } from '../src/bot/library-quota.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { TrackFiles } from '../src/db/track-files.ts';

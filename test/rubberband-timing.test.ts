@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeckReader, MIX_RATE } from '../src/audio/deck-reader.ts';
-import { ffmpegPath } from '../src/audio/ffmpeg-path.ts';
-import { FALLBACK_TIMING, MUSIC_MINUS_PROBE, locateClick, probeClick, probeRubberband, rubberbandTiming, timingFromProbe } from '../src/audio/rubberband-timing.ts';
-import type { ProbeResult, RubberbandTiming } from '../src/audio/rubberband-timing.ts';
-import { outputDuration, tempoRamp } from '../src/audio/tempo-schedule.ts';
-import type { TempoSchedule } from '../src/audio/tempo-schedule.ts';
-import { encodeWav } from '../src/audio/wav.ts';
+import { DeckReader, MIX_RATE } from '../src/audio/io/deck-reader.ts';
+import { ffmpegPath } from '../src/audio/io/ffmpeg-path.ts';
+import { FALLBACK_TIMING, MUSIC_MINUS_PROBE, locateClick, probeClick, probeRubberband, rubberbandTiming, timingFromProbe } from '../src/audio/io/rubberband-timing.ts';
+import type { ProbeResult, RubberbandTiming } from '../src/audio/io/rubberband-timing.ts';
+import { outputDuration, tempoRamp } from '../src/audio/transition/tempo-schedule.ts';
+import type { TempoSchedule } from '../src/audio/transition/tempo-schedule.ts';
+import { encodeWav } from '../src/audio/io/wav.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 
 const RATE = 44_100;

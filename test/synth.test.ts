@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeWav } from '../src/audio/wav.ts';
+import { decodeWav } from '../src/audio/io/wav.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import {
   DEFAULT_SECTIONS,

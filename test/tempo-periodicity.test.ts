@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { computeSpectralFrames } from '../src/audio/spectral-frames.ts';
-import { multibandTempo, sameTempoFamily } from '../src/audio/tempo-periodicity.ts';
+import { computeSpectralFrames } from '../src/audio/analysis/spectral-frames.ts';
+import { multibandTempo, sameTempoFamily } from '../src/audio/analysis/tempo-periodicity.ts';
 
 const SR = 44100;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeWav, encodeWav } from '../src/audio/wav.ts';
+import { decodeWav, encodeWav } from '../src/audio/io/wav.ts';
 import { mulberry32 } from '../src/util/prng.ts';
 
 const LSB = 1 / 32768;

@@ -1,4 +1,4 @@
-import type { HarmonicRelation } from './camelot-relation.ts';
+import type { HarmonicRelation } from '../audio/music/camelot-relation.ts';
 import type { PairFacts } from './pair-features.ts';
 
 /**

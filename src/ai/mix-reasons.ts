@@ -1,5 +1,5 @@
-import { camelotCodeOf } from './camelot-relation.ts';
-import type { HarmonicRelation } from './camelot-relation.ts';
+import { camelotCodeOf } from '../audio/music/camelot-relation.ts';
+import type { HarmonicRelation } from '../audio/music/camelot-relation.ts';
 import type { PairFacts } from './pair-features.ts';
 import type { TrackDescriptor } from './track-descriptor.ts';
 

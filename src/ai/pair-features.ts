@@ -1,5 +1,5 @@
-import { camelotRelation, HARMONIC_RELATIONS } from './camelot-relation.ts';
-import type { HarmonicRelation } from './camelot-relation.ts';
+import { camelotRelation, HARMONIC_RELATIONS } from '../audio/music/camelot-relation.ts';
+import type { HarmonicRelation } from '../audio/music/camelot-relation.ts';
 import type { TrackDescriptor } from './track-descriptor.ts';
 
 /** Bump when a feature's meaning, scale or position changes: a model trained on another version is refused. */

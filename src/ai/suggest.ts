@@ -1,5 +1,5 @@
-import { camelotCodeOf } from './camelot-relation.ts';
-import type { HarmonicRelation } from './camelot-relation.ts';
+import { camelotCodeOf } from '../audio/music/camelot-relation.ts';
+import type { HarmonicRelation } from '../audio/music/camelot-relation.ts';
 import type { MixScorer } from './mix-scorer.ts';
 import { mixReasons } from './mix-reasons.ts';
 import { pairFacts } from './pair-features.ts';

@@ -1,5 +1,5 @@
-import type { TrackAnalysis } from '../audio/analysis-types.ts';
-import { parseCamelot } from '../audio/camelot.ts';
+import type { TrackAnalysis } from '../audio/analysis/analysis-types.ts';
+import { parseCamelot } from '../audio/music/camelot.ts';
 
 export const MFCC_DIMS = 12;
 const CUE_WINDOW_BARS = 8;

@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits } from 'discord.js';
 import type { Interaction } from 'discord.js';
-import type { AnalyzerPool } from '../audio/analyzer-pool.ts';
-import { audioLimitsFromEnv } from '../audio/limits.ts';
-import { TransitionRenderer } from '../audio/transition-renderer.ts';
+import type { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
+import { audioLimitsFromEnv } from '../audio/io/limits.ts';
+import { TransitionRenderer } from '../audio/transition/transition-renderer.ts';
 import type { AnalysisStore } from '../db/analysis-store.ts';
 import type { FeedbackStore } from '../db/feedback-store.ts';
 import type { GuildStore } from '../db/guild-store.ts';

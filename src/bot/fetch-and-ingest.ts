@@ -1,9 +1,9 @@
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AnalyzeOptions, AnalyzerPool } from '../audio/analyzer-pool.ts';
-import { ingestFile } from '../audio/ingest.ts';
-import type { IngestResult } from '../audio/ingest.ts';
+import type { AnalyzeOptions, AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
+import { ingestFile } from '../ingest/ingest-file.ts';
+import type { IngestResult } from '../ingest/ingest-file.ts';
 import type { AnalysisStore } from '../db/analysis-store.ts';
 import type { TrackFiles } from '../db/track-files.ts';
 import { downloadAudio } from '../ingest/safe-fetch.ts';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { AudioPlayerStatus } from '@discordjs/voice';
 import type { Client, Guild } from 'discord.js';
-import { AudioInputError } from '../audio/audio-input-error.ts';
-import { SetEngine } from '../audio/set-engine.ts';
-import type { SetEvent, UpcomingTransition } from '../audio/set-engine.ts';
-import type { TransitionRenderer } from '../audio/transition-renderer.ts';
+import { AudioInputError } from '../audio/io/audio-input-error.ts';
+import { SetEngine } from '../audio/set/set-engine.ts';
+import type { SetEvent, UpcomingTransition } from '../audio/set/set-engine.ts';
+import type { TransitionRenderer } from '../audio/transition/transition-renderer.ts';
 import type { GuildState, GuildStore, LiveSession } from '../db/guild-store.ts';
 import { SetBroadcast } from '../voice/set-broadcast.ts';
 import { VoiceLink } from '../voice/voice-link.ts';

@@ -1,6 +1,6 @@
 // `npm start`: the Discord bot. Configuration comes from the environment (see README → Running the bot).
 import path from 'node:path';
-import { AnalyzerPool } from '../audio/analyzer-pool.ts';
+import { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
 import { AnalysisStore } from '../db/analysis-store.ts';
 import { FeedbackStore } from '../db/feedback-store.ts';
 import { GuildStore } from '../db/guild-store.ts';

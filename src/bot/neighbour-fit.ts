@@ -2,7 +2,7 @@ import { mixReasons } from '../ai/mix-reasons.ts';
 import type { MixScorer } from '../ai/mix-scorer.ts';
 import { pairFacts } from '../ai/pair-features.ts';
 import { describeTrack } from '../ai/track-descriptor.ts';
-import type { TrackAnalysis } from '../audio/analysis-types.ts';
+import type { TrackAnalysis } from '../audio/analysis/analysis-types.ts';
 
 /** `energy 7/10`: the track's overall intensity, as the set ordering sees it. */
 export function energyLabel(analysis: TrackAnalysis): string {

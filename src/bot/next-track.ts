@@ -1,8 +1,8 @@
 import { suggestNext } from '../ai/suggest.ts';
 import { describeTrack } from '../ai/track-descriptor.ts';
 import type { MixScorer } from '../ai/mix-scorer.ts';
-import { orderTracks } from '../audio/order-tracks.ts';
-import type { PlannedTrack } from '../audio/transition-plan.ts';
+import { orderTracks } from '../ai/order-tracks.ts';
+import type { PlannedTrack } from '../audio/transition/transition-plan.ts';
 import type { AnalysisStore, StoredAnalysis } from '../db/analysis-store.ts';
 import type { GuildState, PlaylistEntry } from '../db/guild-store.ts';
 import type { TrackFiles } from '../db/track-files.ts';

@@ -1,5 +1,5 @@
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle } from 'discord.js';
-import type { TransitionReport } from '../audio/set-engine.ts';
+import type { TransitionReport } from '../audio/set/set-engine.ts';
 
 export const VOTE_BUTTON_PREFIX = 'vote:';
 

@@ -1,5 +1,5 @@
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle } from 'discord.js';
-import type { UpcomingTransition } from '../audio/set-engine.ts';
+import type { UpcomingTransition } from '../audio/set/set-engine.ts';
 import { formatClock } from '../viz/set-picture.ts';
 import type { LiveTrack } from './next-track.ts';
 import { describeTransition, VOTE_BUTTON_PREFIX } from './now-mixing-message.ts';

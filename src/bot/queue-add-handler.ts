@@ -1,6 +1,6 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
-import type { JobStatus } from '../audio/analyzer-pool.ts';
-import type { TrackAnalysis } from '../audio/analysis-types.ts';
+import type { JobStatus } from '../audio/analysis/analyzer-pool.ts';
+import type { TrackAnalysis } from '../audio/analysis/analysis-types.ts';
 import type { GuildStore, PlaylistEntry } from '../db/guild-store.ts';
 import { UserFacingError } from '../util/user-facing-error.ts';
 import { tooLarge } from '../ingest/save-body.ts';

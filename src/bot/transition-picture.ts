@@ -1,7 +1,7 @@
-import { describeDeck, setStartSec } from '../audio/set-engine.ts';
-import type { TransitionReport } from '../audio/set-engine.ts';
-import type { PlannedTrack, TransitionPlan } from '../audio/transition-plan.ts';
-import { setPictureData } from '../demo/set-picture-data.ts';
+import { describeDeck, setStartSec } from '../audio/set/set-engine.ts';
+import type { TransitionReport } from '../audio/set/set-engine.ts';
+import type { PlannedTrack, TransitionPlan } from '../audio/transition/transition-plan.ts';
+import { setPictureData } from '../viz/set-picture-data.ts';
 import { renderSetPicture } from '../viz/set-picture.ts';
 
 /** The picture of one planned transition — both tracks' tempo and energy, and its gain/EQ curves — as a PNG. */

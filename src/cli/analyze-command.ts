@@ -1,7 +1,7 @@
-import type { TrackAnalysis } from '../audio/analysis-types.ts';
-import { AudioInputError } from '../audio/audio-input-error.ts';
-import { AnalyzerPool } from '../audio/analyzer-pool.ts';
-import { ingestFile } from '../audio/ingest.ts';
+import type { TrackAnalysis } from '../audio/analysis/analysis-types.ts';
+import { AudioInputError } from '../audio/io/audio-input-error.ts';
+import { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
+import { ingestFile } from '../ingest/ingest-file.ts';
 import { AnalysisStore } from '../db/analysis-store.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import { ProgressBar } from './progress-bar.ts';

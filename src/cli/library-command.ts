@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { AnalyzerPool } from '../audio/analyzer-pool.ts';
-import { ingestFile } from '../audio/ingest.ts';
+import { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
+import { ingestFile } from '../ingest/ingest-file.ts';
 import { withTrack } from '../bot/queue-operations.ts';
 import { libraryTitle, loadLibrary } from '../bot/server-library.ts';
 import { AnalysisStore } from '../db/analysis-store.ts';

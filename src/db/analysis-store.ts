@@ -1,6 +1,6 @@
 import type Keyv from 'keyv';
-import type { TrackAnalysis } from '../audio/analysis-types.ts';
-import { ANALYZER_VERSION } from '../audio/analyzer-version.ts';
+import type { TrackAnalysis } from '../audio/analysis/analysis-types.ts';
+import { ANALYZER_VERSION } from '../audio/analysis/analyzer-version.ts';
 import { openKeyv, storeTarget } from './open-keyv.ts';
 import type { StoreTarget } from './open-keyv.ts';
 

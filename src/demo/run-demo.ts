@@ -2,13 +2,13 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MixScorer } from '../ai/mix-scorer.ts';
-import { AnalyzerPool } from '../audio/analyzer-pool.ts';
-import { formatDuration } from '../audio/audio-input-error.ts';
+import { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
+import { formatDuration } from '../audio/io/audio-input-error.ts';
 import { describeTransitions, ingestTracks, mixSet } from '../cli/mix-command.ts';
 import { AnalysisStore } from '../db/analysis-store.ts';
 import { renderSetPicture } from '../viz/set-picture.ts';
 import { ensureDemoLibrary } from './demo-library.ts';
-import { setPictureData } from './set-picture-data.ts';
+import { setPictureData } from '../viz/set-picture-data.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const libraryDir = path.join(root, 'data', 'demo-library');

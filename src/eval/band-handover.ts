@@ -1,9 +1,9 @@
-import { Biquad } from '../audio/biquad.ts';
-import { MIX_RATE } from '../audio/deck-reader.ts';
-import { toMono } from '../audio/pcm.ts';
-import { median } from '../audio/stats.ts';
-import type { PlannedTrack, TransitionPlan } from '../audio/transition-plan.ts';
-import { lowBand } from '../audio/fine-onsets.ts';
+import { Biquad } from '../audio/dsp/biquad.ts';
+import { MIX_RATE } from '../audio/io/deck-reader.ts';
+import { toMono } from '../audio/io/pcm.ts';
+import { median } from '../audio/dsp/stats.ts';
+import type { PlannedTrack, TransitionPlan } from '../audio/transition/transition-plan.ts';
+import { lowBand } from '../audio/analysis/fine-onsets.ts';
 
 /**
  * The bands measured, each well inside one of the mixer EQ's (split at 200 Hz and 2.5 kHz): kick and bass under

@@ -1,6 +1,6 @@
-import { MIX_RATE } from '../audio/deck-reader.ts';
-import { median } from '../audio/stats.ts';
-import { alignmentEnvelope, fineOnsetEnvelope, lowBand, snapOnset } from '../audio/fine-onsets.ts';
+import { MIX_RATE } from '../audio/io/deck-reader.ts';
+import { median } from '../audio/dsp/stats.ts';
+import { alignmentEnvelope, fineOnsetEnvelope, lowBand, snapOnset } from '../audio/analysis/fine-onsets.ts';
 import { refinedPeak } from './refined-peak.ts';
 
 const HOP = 16;

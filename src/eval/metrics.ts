@@ -2,9 +2,9 @@
  * Evaluation metrics for the analysis benchmark, following the MIR conventions
  * of mir_eval / MIREX. Pure functions; times are in seconds.
  */
-import { pitchClass } from '../audio/camelot.ts';
-import type { Scale } from '../audio/analysis-types.ts';
-import { METRICAL_LEVELS } from '../audio/tempo-periodicity.ts';
+import { pitchClass } from '../audio/music/camelot.ts';
+import type { Scale } from '../audio/analysis/analysis-types.ts';
+import { METRICAL_LEVELS } from '../audio/analysis/tempo-periodicity.ts';
 
 /** Absorbs float noise at the tolerance edges (e.g. 1.07 - 1.0 = 0.0700000000000001). */
 const EPS = 1e-9;

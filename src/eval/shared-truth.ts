@@ -6,10 +6,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pitchClass } from '../audio/camelot.ts';
-import type { Scale } from '../audio/analysis-types.ts';
+import { pitchClass } from '../audio/music/camelot.ts';
+import type { Scale } from '../audio/analysis/analysis-types.ts';
 
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface TempoAlternative {
   bpm: number;

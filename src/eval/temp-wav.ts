@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileInputArgs, fileOutputArg } from '../audio/ffmpeg-input.ts';
-import { ffmpegPath } from '../audio/ffmpeg-path.ts';
+import { fileInputArgs, fileOutputArg } from '../audio/io/ffmpeg-input.ts';
+import { ffmpegPath } from '../audio/io/ffmpeg-path.ts';
 import { runProcess } from './run-process.ts';
 
 /**

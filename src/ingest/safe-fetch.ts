@@ -1,6 +1,6 @@
 import type { ClientRequest } from 'node:http';
 import { isPublicAddress } from './address-policy.ts';
-import type { AudioKind } from '../audio/audio-sniff.ts';
+import type { AudioKind } from '../audio/io/audio-sniff.ts';
 import { DownloadError } from './download-error.ts';
 import type { PinnedResponse } from './pinned-request.ts';
 import { getPinned } from './pinned-request.ts';

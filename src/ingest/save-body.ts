@@ -2,8 +2,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { open, rename, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { join } from 'node:path';
-import type { AudioKind } from '../audio/audio-sniff.ts';
-import { SNIFF_BYTES, sniffAudio } from '../audio/audio-sniff.ts';
+import type { AudioKind } from '../audio/io/audio-sniff.ts';
+import { SNIFF_BYTES, sniffAudio } from '../audio/io/audio-sniff.ts';
 import { DownloadError, formatSize } from './download-error.ts';
 
 export interface SavedBody {

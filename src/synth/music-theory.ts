@@ -1,6 +1,6 @@
 /** Scales, diatonic chords and voicings, all in semitones above the tonic or MIDI notes. */
-import type { Scale } from '../audio/analysis-types.ts';
-import { keyName } from '../audio/camelot.ts';
+import type { Scale } from '../audio/analysis/analysis-types.ts';
+import { keyName } from '../audio/music/camelot.ts';
 
 const SCALE_STEPS: Record<Scale, readonly number[]> = {
   major: [0, 2, 4, 5, 7, 9, 11],

@@ -1,5 +1,5 @@
 /** Song structure: which sections, how many bars each. */
-import type { SegmentLabel } from '../audio/analysis-types.ts';
+import type { SegmentLabel } from '../audio/analysis/analysis-types.ts';
 
 export type SectionLabel = Extract<SegmentLabel, 'intro' | 'build' | 'drop' | 'breakdown' | 'outro'>;
 

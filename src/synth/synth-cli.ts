@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { encodeWav } from '../audio/wav.ts';
+import { encodeWav } from '../audio/io/wav.ts';
 import { structureForBars, synthesizeTrack, type SynthOptions, type SynthTruth } from './track-synth.ts';
 
 export async function writeSynthTrack(path: string, opts: SynthOptions): Promise<SynthTruth> {

@@ -1,5 +1,5 @@
 /** The seeded musical choices that make one generated track differ from another. */
-import type { Scale } from '../audio/analysis-types.ts';
+import type { Scale } from '../audio/analysis/analysis-types.ts';
 import { chordSymbol, diatonicChord, placeInOctave, voiceProgression } from './music-theory.ts';
 import type { Rng } from '../util/prng.ts';
 

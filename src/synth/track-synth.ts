@@ -2,8 +2,8 @@
  * Deterministic electronic dance tracks with known tempo, key, beats, downbeats and
  * structure: the ground truth for the analysis tests and the offline demo library.
  */
-import type { Scale } from '../audio/analysis-types.ts';
-import { camelotCode, keyName, pitchClass } from '../audio/camelot.ts';
+import type { Scale } from '../audio/analysis/analysis-types.ts';
+import { camelotCode, keyName, pitchClass } from '../audio/music/camelot.ts';
 import { arrange } from './arrangement.ts';
 import { renderBass } from './bass.ts';
 import { barSample, makeBeatGrid } from './beat-grid.ts';

@@ -1,5 +1,5 @@
 /** The ground truth a synthesized track was built from. */
-import type { Scale } from '../audio/analysis-types.ts';
+import type { Scale } from '../audio/analysis/analysis-types.ts';
 import { BEATS_PER_BAR, beatTime, type BeatGrid } from './beat-grid.ts';
 import { PHRASE_BARS, type SectionLabel, type SynthSection } from './structure.ts';
 

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { MIX_CHANNELS, MIX_RATE } from '../audio/deck-reader.ts';
-import { pipeInputArgs } from '../audio/ffmpeg-input.ts';
-import { ffmpegPath } from '../audio/ffmpeg-path.ts';
+import { MIX_CHANNELS, MIX_RATE } from '../audio/io/deck-reader.ts';
+import { pipeInputArgs } from '../audio/io/ffmpeg-input.ts';
+import { ffmpegPath } from '../audio/io/ffmpeg-path.ts';
 
 export const OPUS_FRAME_MS = 20;
 

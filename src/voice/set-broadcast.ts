@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { setTimeout as realSleep } from 'node:timers/promises';
 import { AudioPlayerStatus, createAudioPlayer, createAudioResource, NoSubscriberBehavior, StreamType } from '@discordjs/voice';
 import type { AudioPlayer, AudioResource } from '@discordjs/voice';
-import type { SetEngine } from '../audio/set-engine.ts';
+import type { SetEngine } from '../audio/set/set-engine.ts';
 import { oggOpusFromPcm } from './ogg-opus-stream.ts';
 import type { OggOpusStream } from './ogg-opus-stream.ts';
 import { pacePcm } from './paced-pcm.ts';

@@ -1,7 +1,7 @@
-import type { Segment, TrackAnalysis } from '../../src/audio/analysis-types.ts';
-import { ANALYZER_VERSION } from '../../src/audio/analyzer-version.ts';
-import { camelotCode, PITCH_CLASSES } from '../../src/audio/camelot.ts';
-import { camelotCodeOf } from '../../src/ai/camelot-relation.ts';
+import type { Segment, TrackAnalysis } from '../../src/audio/analysis/analysis-types.ts';
+import { ANALYZER_VERSION } from '../../src/audio/analysis/analyzer-version.ts';
+import { camelotCode, PITCH_CLASSES } from '../../src/audio/music/camelot.ts';
+import { camelotCodeOf } from '../../src/audio/music/camelot-relation.ts';
 import type { TrackDescriptor } from '../../src/ai/track-descriptor.ts';
 
 /** A stored-analysis record that describes back to (nearly) the given descriptor: lets tests put crates in a real store. */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { AnalyzerPool } from '../../src/audio/analyzer-pool.ts';
+import { AnalyzerPool } from '../../src/audio/analysis/analyzer-pool.ts';
 import { createBot } from '../../src/bot/create-bot.ts';
 import type { Bot, BotOptions } from '../../src/bot/create-bot.ts';
 import { AnalysisStore } from '../../src/db/analysis-store.ts';

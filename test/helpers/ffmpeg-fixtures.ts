@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ffmpegPath } from '../../src/audio/ffmpeg-path.ts';
+import { ffmpegPath } from '../../src/audio/io/ffmpeg-path.ts';
 
 export function makeTempDir(prefix = 'minidj-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));

@@ -1,0 +1,193 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { AnalysisJob, AnalysisReply } from './analysis-protocol.ts';
+import type { TrackAnalysis } from './analysis-types.ts';
+import { AudioInputError } from '../io/audio-input-error.ts';
+import { ffmpegPath } from '../io/ffmpeg-path.ts';
+import type { AudioLimits } from '../io/limits.ts';
+import { audioLimitsFromEnv } from '../io/limits.ts';
+import { UserFacingError } from '../../util/user-facing-error.ts';
+
+/** Where a job stands: waiting behind `ahead` others, or being analysed. */
+export type JobStatus = { state: 'queued'; ahead: number } | { state: 'analysing' };
+
+export interface AnalyzeOptions {
+  /** Whose job it is (a server): owners are served in turn, so one cannot hold up the others. */
+  owner?: string;
+  /** Told where the job stands whenever that changes. */
+  onStatus?: (status: JobStatus) => void;
+}
+
+export class AnalyzerBusyError extends UserFacingError<'busy'> {
+  constructor(message: string) {
+    super('busy', message, 'AnalyzerBusyError');
+  }
+}
+
+interface Pending {
+  job: AnalysisJob;
+  owner: string;
+  onStatus?: (status: JobStatus) => void;
+  lastAhead?: number;
+  resolve: (a: TrackAnalysis) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  current?: Pending;
+  timer?: NodeJS.Timeout;
+  jobsDone: number;
+}
+
+/** Recycling bounds whatever essentia.js's WASM heap keeps between tracks. */
+const JOBS_PER_WORKER = 25;
+/** Analysis itself (after decoding) may take this long for a 20-minute file before the worker is declared hung. */
+const ANALYSIS_BUDGET_MS = 5 * 60_000;
+
+/** Jobs one owner may have waiting, and all owners together: past them a job is refused, not queued for ever. */
+export const MAX_WAITING_PER_OWNER = 8;
+export const MAX_WAITING = 64;
+
+/**
+ * Runs analyses in worker threads (one per core by default): essentia.js must stay off the main thread (it blocks
+ * for seconds and installs process-wide handlers). Waiting jobs are served round robin between owners. A worker that
+ * crashes or hangs is replaced and its job fails with a clear error.
+ */
+export class AnalyzerPool {
+  private readonly slots: Slot[] = [];
+  /** Each owner's waiting jobs. */
+  private readonly lanes = new Map<string, Pending[]>();
+  /** When each owner was last served (a counter), for the turns. */
+  private readonly served = new Map<string, number>();
+  private turn = 0;
+  private nextId = 1;
+  private closed = false;
+  private readonly limits: AudioLimits;
+  private readonly size: number;
+  private readonly ffmpeg: string;
+
+  constructor(options: { size?: number; limits?: AudioLimits; ffmpeg?: string } = {}) {
+    this.size = Math.max(1, options.size ?? availableParallelism());
+    this.limits = options.limits ?? audioLimitsFromEnv();
+    this.ffmpeg = options.ffmpeg ?? ffmpegPath();
+  }
+
+  analyze(file: string, options: AnalyzeOptions = {}): Promise<TrackAnalysis> {
+    if (this.closed) return Promise.reject(new Error('the analyzer pool is closed'));
+    const owner = options.owner ?? '';
+    const lane = this.lanes.get(owner) ?? [];
+    if (lane.length >= MAX_WAITING_PER_OWNER) {
+      return Promise.reject(new AnalyzerBusyError(`${lane.length} songs from this server are already waiting to be analysed; try again once they are in.`));
+    }
+    if (this.waiting() >= MAX_WAITING) return Promise.reject(new AnalyzerBusyError('The analyser is busy with other servers\' songs; try again in a few minutes.'));
+    return new Promise((resolve, reject) => {
+      lane.push({ job: { id: this.nextId++, file, limits: this.limits, ffmpeg: this.ffmpeg }, owner, ...(options.onStatus ? { onStatus: options.onStatus } : {}), resolve, reject });
+      this.lanes.set(owner, lane);
+      this.pump();
+    });
+  }
+
+  /** Jobs waiting for a worker. */
+  waiting(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) n += lane.length;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const lane of this.lanes.values()) for (const p of lane) p.reject(new Error('the analyzer pool was closed'));
+    this.lanes.clear();
+    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+  }
+
+  /** The next job in turn: the oldest of the owner served least recently. */
+  private take(): Pending | undefined {
+    const owner = this.turnOrder()[0];
+    if (owner === undefined) return undefined;
+    const lane = this.lanes.get(owner)!;
+    const next = lane.shift();
+    if (lane.length === 0) this.lanes.delete(owner);
+    this.served.set(owner, ++this.turn);
+    if (this.served.size > 1000) for (const o of this.served.keys()) if (!this.lanes.has(o)) this.served.delete(o);
+    return next;
+  }
+
+  /** Owners with waiting jobs, least recently served first. */
+  private turnOrder(): string[] {
+    return [...this.lanes.keys()].sort((a, b) => (this.served.get(a) ?? 0) - (this.served.get(b) ?? 0));
+  }
+
+  /** Tells each waiting job how many will start before it, when that changed. */
+  private tellPositions(): void {
+    const lanes = this.turnOrder().map((owner) => [...this.lanes.get(owner)!]);
+    let ahead = 0;
+    while (lanes.some((lane) => lane.length > 0)) {
+      for (const lane of lanes) {
+        const p = lane.shift();
+        if (!p) continue;
+        if (p.lastAhead !== ahead) p.onStatus?.({ state: 'queued', ahead });
+        p.lastAhead = ahead++;
+      }
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(new URL('./analysis-worker.ts', import.meta.url));
+    const slot: Slot = { worker, jobsDone: 0 };
+    worker.on('message', (reply: AnalysisReply) => this.finish(slot, reply));
+    worker.on('error', (err) => this.fail(slot, new AudioInputError('analysis-failed', `The analyzer crashed on this file (${err.message}).`)));
+    worker.on('exit', (code) => {
+      if (slot.current) this.fail(slot, new AudioInputError('analysis-failed', `The analyzer stopped unexpectedly (exit code ${code}).`));
+    });
+    return slot;
+  }
+
+  private pump(): void {
+    while (this.lanes.size > 0) {
+      let slot = this.slots.find((s) => !s.current);
+      if (!slot && this.slots.length < this.size) {
+        slot = this.spawn();
+        this.slots.push(slot);
+      }
+      if (!slot) break;
+      const pending = this.take()!;
+      pending.onStatus?.({ state: 'analysing' });
+      slot.current = pending;
+      slot.timer = setTimeout(() => {
+        this.fail(slot, new AudioInputError('analysis-failed', `Analysis took longer than ${Math.round((this.limits.decodeTimeoutMs + ANALYSIS_BUDGET_MS) / 1000)} s and was stopped.`));
+      }, this.limits.decodeTimeoutMs + ANALYSIS_BUDGET_MS);
+      slot.worker.postMessage(pending.job);
+    }
+    this.tellPositions();
+  }
+
+  private finish(slot: Slot, reply: AnalysisReply): void {
+    const pending = slot.current;
+    if (!pending || pending.job.id !== reply.id) return;
+    clearTimeout(slot.timer);
+    slot.current = undefined;
+    slot.jobsDone++;
+    if (reply.ok) pending.resolve(reply.analysis);
+    else pending.reject(new AudioInputError(reply.code, reply.message));
+    if (slot.jobsDone >= JOBS_PER_WORKER) this.retire(slot);
+    this.pump();
+  }
+
+  private fail(slot: Slot, error: Error): void {
+    const pending = slot.current;
+    clearTimeout(slot.timer);
+    slot.current = undefined;
+    this.retire(slot);
+    pending?.reject(error);
+    this.pump();
+  }
+
+  private retire(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    slot.worker.removeAllListeners('exit');
+    void slot.worker.terminate();
+  }
+}

@@ -1,0 +1,54 @@
+import { Biquad } from '../dsp/biquad.ts';
+
+/** Onset envelope with sub-millisecond steps (the analysis uses the same one). */
+export { onsetEnvelope as fineOnsetEnvelope } from './spectral-frames.ts';
+
+/** Strongest onset within ±window of `t` (seconds), refined by parabolic interpolation; strength 0 when none. */
+export function snapOnset(env: Float32Array, step: number, t: number, window: number): { time: number; strength: number } {
+  const lo = Math.max(1, Math.floor((t - window) / step));
+  const hi = Math.min(env.length - 2, Math.ceil((t + window) / step));
+  let best = -1;
+  let at = -1;
+  for (let i = lo; i <= hi; i++) {
+    if (env[i]! > best) {
+      best = env[i]!;
+      at = i;
+    }
+  }
+  if (at < 0 || best <= 0) return { time: t, strength: 0 };
+  const l = env[at - 1]!;
+  const r = env[at + 1]!;
+  const denom = l - 2 * best + r;
+  const offset = denom !== 0 ? (0.5 * (l - r)) / denom : 0;
+  return { time: (at + Math.max(-0.5, Math.min(0.5, offset))) * step, strength: best };
+}
+
+
+/** The kick and bass band (below ~150 Hz): where a four-on-the-floor beat is unambiguous. */
+export function lowBand(mono: Float32Array, sampleRate: number, cutoffHz = 150): Float32Array {
+  const f1 = Biquad.lowpass(cutoffHz, sampleRate);
+  const f2 = Biquad.lowpass(cutoffHz, sampleRate);
+  const out = new Float32Array(mono.length);
+  for (let i = 0; i < mono.length; i++) out[i] = f2.process(f1.process(mono[i]!));
+  return out;
+}
+
+/**
+ * Smooth onset envelope for aligning a rendered signal with its source: log RMS over a 10 ms window every `hop`
+ * samples, rectified rise. The window is longer than a bass period, so the envelope follows notes, not waveforms.
+ */
+export function alignmentEnvelope(mono: Float32Array, sampleRate: number, hop = 32): Float32Array {
+  const win = Math.round(0.01 * sampleRate);
+  const count = Math.floor((mono.length - win) / hop);
+  const env = new Float32Array(Math.max(0, count));
+  let prev = 0;
+  for (let b = 0; b < count; b++) {
+    let e = 0;
+    const start = b * hop;
+    for (let i = start; i < start + win; i++) e += mono[i]! * mono[i]!;
+    const level = Math.log10(1e-9 + e / win);
+    env[b] = Math.max(0, level - prev);
+    prev = level;
+  }
+  return env;
+}

@@ -1,0 +1,29 @@
+import { UserFacingError } from '../../util/user-facing-error.ts';
+
+export type AudioInputErrorCode =
+  | 'not-found'
+  | 'too-large'
+  | 'too-long'
+  | 'too-short'
+  | 'no-audio'
+  | 'corrupt'
+  | 'truncated'
+  | 'silent'
+  | 'decoder-crashed'
+  | 'decoder-timeout'
+  | 'analysis-failed';
+
+/** A problem with the user's audio (or with decoding it), phrased for the person who supplied the file. */
+export class AudioInputError extends UserFacingError<AudioInputErrorCode> {
+  constructor(code: AudioInputErrorCode, message: string) {
+    super(code, message, 'AudioInputError');
+  }
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}

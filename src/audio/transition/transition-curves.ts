@@ -1,0 +1,72 @@
+import { fadeIn, fadeOut } from '../dsp/band-splitter.ts';
+import type { TransitionPlan } from './transition-plan.ts';
+
+export interface BandGains {
+  low: number;
+  mid: number;
+  high: number;
+  /** The deck's high-pass filter, when it is swept: its cutoff, and how far it is in (0: dry, 1: filtered). */
+  highPassHz?: number;
+  highPassWet?: number;
+}
+
+/** The outgoing deck's high-pass in a filter fade: 20 Hz to 6 kHz, exponentially, by 85 % of the overlap. */
+const SWEEP_FROM_HZ = 20;
+const SWEEP_TO_HZ = 6000;
+const SWEEP_END = 0.85;
+
+export interface DeckGains {
+  a: BandGains;
+  b: BandGains;
+}
+
+/**
+ * EQ and volume of both decks at `t` seconds into the transition, by style. Blend: B's highs and mids come in over
+ * the first half while its bass stays out; the basslines swap over the beat before the plan's swap bar, a phrase
+ * boundary, so B's bass is full on its downbeat (never two at full level); A's mids then highs leave over the
+ * second half. Filter fade: A's high-pass filter sweeps it out from the bottom up while B enters from the top down,
+ * so the two harmonies barely meet. Echo-out and cut: A stops dead on the downbeat (its echo is added by the renderer) and B is at full
+ * level from its first downbeat.
+ */
+export function transitionGains(plan: TransitionPlan, t: number, beatSec: number): DeckGains {
+  const bar = beatSec * 4;
+  const full = { low: 1, mid: 1, high: 1 };
+  const off = { low: 0, mid: 0, high: 0 };
+  const overlap = plan.overlapSec;
+  if (plan.style === 'cut' || plan.style === 'echo-out') {
+    const edge = Math.min(1, Math.max(0, t / 0.005));
+    const gone = 1 - edge;
+    return { a: { low: gone, mid: gone, high: gone }, b: { low: edge, mid: edge, high: edge } };
+  }
+  if (t >= overlap) return { a: off, b: full };
+  if (plan.style === 'filter-fade') {
+    const x = t / overlap;
+    // A's high-pass passes 1.6 kHz (the top of the harmony) at 65 % of the way, before B's mids come in at 75 %;
+    // it is brought in from dry over the first beat, so the body's last sample and the fade's first one agree.
+    const volume = fadeOut((x - 0.7) / 0.3);
+    return {
+      a: {
+        low: volume,
+        mid: volume,
+        high: volume,
+        highPassHz: SWEEP_FROM_HZ * (SWEEP_TO_HZ / SWEEP_FROM_HZ) ** Math.min(1, x / SWEEP_END),
+        highPassWet: Math.min(1, t / beatSec),
+      },
+      b: { low: fadeIn((t - (overlap - beatSec)) / beatSec), mid: fadeIn((x - 0.75) / 0.25), high: fadeIn((x - 0.5) / 0.5) },
+    };
+  }
+  const swap = plan.bassSwapBar * bar - beatSec;
+  const half = overlap / 2;
+  return {
+    a: {
+      low: fadeOut((t - swap) / beatSec),
+      mid: fadeOut((t - half) / half),
+      high: fadeOut((t - overlap * 0.75) / (overlap * 0.25)),
+    },
+    b: {
+      low: fadeIn((t - swap) / beatSec),
+      mid: fadeIn(t / half),
+      high: fadeIn(t / half),
+    },
+  };
+}
