@@ -1,6 +1,47 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The folders of src/ that each folder may import (ARCHITECTURE.md): the pipeline runs one way, from the audio kernels
+ * up to the front ends. An import of any other folder is a lint error.
+ */
+export const MAY_IMPORT = {
+  util: [],
+  audio: ['util'],
+  ai: ['audio', 'util'],
+  db: ['audio', 'util'],
+  eval: ['audio', 'util'],
+  synth: ['audio', 'util'],
+  viz: ['audio', 'util'],
+  voice: ['audio', 'util'],
+  ingest: ['audio', 'db', 'util'],
+  commands: ['audio', 'util'],
+  bot: ['ai', 'audio', 'commands', 'db', 'ingest', 'util', 'viz', 'voice'],
+  cli: ['ai', 'audio', 'bot', 'commands', 'db', 'eval', 'ingest', 'util'],
+  demo: ['ai', 'audio', 'db', 'eval', 'ingest', 'synth', 'util', 'viz'],
+};
+const FOLDERS = Object.keys(MAY_IMPORT);
+
+const pipelineRules = Object.entries(MAY_IMPORT).map(([folder, allowed]) => {
+  const forbidden = FOLDERS.filter((f) => f !== folder && !allowed.includes(f));
+  return {
+    files: [`src/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^(\\.\\./)+(${forbidden.join('|')})/`,
+              message: `imports run one way along the pipeline (ARCHITECTURE.md): src/${folder} may import ${allowed.length ? allowed.join(', ') : 'no other folder of src'}.`,
+            },
+          ],
+        },
+      ],
+    },
+  };
+});
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'data/', 'out/', 'coverage/'] },
   js.configs.recommended,
@@ -12,4 +53,5 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  ...pipelineRules,
 );

@@ -6,7 +6,7 @@ import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
 import { orderTracks } from '../src/ai/order-tracks.ts';
 import { SetEngine } from '../src/audio/set/set-engine.ts';
 import { TransitionRenderer } from '../src/audio/transition/transition-renderer.ts';
-import { ingestTracks } from '../src/cli/mix-command.ts';
+import { ingestTracks } from '../src/ingest/ingest-tracks.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 
 const [hoursArg, ...files] = process.argv.slice(2);

@@ -13,8 +13,11 @@ import { renderTransition } from '../src/audio/transition/transition-render.ts';
 import type { RenderedTransition } from '../src/audio/transition/transition-render.ts';
 import { TruePeakMeter } from '../src/audio/dsp/true-peak.ts';
 import { decodeWavInterleaved } from '../src/audio/io/wav.ts';
-import { ingestTracks, mixSet } from '../src/cli/mix-command.ts';
-import type { MixReport } from '../src/cli/mix-command.ts';
+import { orderTracks } from '../src/ai/order-tracks.ts';
+import { mixSet } from '../src/audio/set/mix-set.ts';
+import type { OrderMode } from '../src/audio/set/order-mode.ts';
+import type { MixReport } from '../src/audio/set/set-report.ts';
+import { ingestTracks } from '../src/ingest/ingest-tracks.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { DEMO_TRACKS, ensureDemoLibrary } from '../src/demo/demo-library.ts';
 import { measureSet } from '../src/eval/set-quality.ts';
@@ -78,14 +81,14 @@ function printQuality(name: string, q: SetQuality, report: MixReport): void {
   console.log(`  styles: ${q.overlaps.length} beat-matched overlaps of ${q.transitions.length} transitions`);
 }
 
-async function measureMix(name: string, files: string[], order: 'smart' | 'queue'): Promise<Record<string, unknown>> {
+async function measureMix(name: string, files: string[], order: OrderMode): Promise<Record<string, unknown>> {
   const wav = path.join(WORK, `${name}.wav`);
   const scorer = await MixScorer.load();
   const store = await AnalysisStore.open(process.env.MINIDJ_DB);
   const pool = new AnalyzerPool({ size: 2 });
   const tracks = await ingestTracks(files, pool, store, (l) => console.error(l));
   await pool.close();
-  const result = await mixSet(tracks, wav, order, -14, scorer);
+  const result = await mixSet(await orderTracks(tracks, scorer, order), wav, order, -14);
   await store.close();
   await scorer.close();
   const q = await measureSet(decodeWavInterleaved(readFileSync(wav)).stereo, result.tracks, result.transitions, -14);

@@ -4,11 +4,14 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MixScorer } from '../src/ai/mix-scorer.ts';
-import { tempoMatch } from '../src/ai/pair-features.ts';
+import { tempoMatch } from '../src/audio/music/tempo-match.ts';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
 import { CHECK_MAX_MS, CHECK_MEDIAN_MS } from '../src/audio/transition/transition-check.ts';
 import { decodeWavInterleaved } from '../src/audio/io/wav.ts';
-import { ingestTracks, mixSet } from '../src/cli/mix-command.ts';
+import { orderTracks } from '../src/ai/order-tracks.ts';
+import { mixSet } from '../src/audio/set/mix-set.ts';
+import type { OrderMode } from '../src/audio/set/order-mode.ts';
+import { ingestTracks } from '../src/ingest/ingest-tracks.ts';
 import { measureSet } from '../src/eval/set-quality.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 
@@ -35,7 +38,7 @@ interface Truth {
 
 const isFast = (f: string): boolean => /_fast\.|_f\./.test(f);
 
-async function mixAndMeasure(name: string, files: string[], order: 'smart' | 'queue') {
+async function mixAndMeasure(name: string, files: string[], order: OrderMode) {
   // Analysed afresh, not from the store: the ears change under this benchmark, and a stored analysis from another
   // analyzer version is refused rather than mixed.
   const store = undefined;
@@ -45,7 +48,7 @@ async function mixAndMeasure(name: string, files: string[], order: 'smart' | 'qu
     const tracks = await ingestTracks(files, pool, store, (l) => console.error(l));
     if (tracks.length < files.length) console.log(`  (${files.length - tracks.length} of ${files.length} tracks could not be analysed)`);
     const wav = path.join(WORK, `${name}.wav`);
-    const result = await mixSet(tracks, wav, order, -14, scorer);
+    const result = await mixSet(await orderTracks(tracks, scorer, order), wav, order, -14);
     const q = await measureSet(decodeWavInterleaved(readFileSync(wav)).stereo, result.tracks, result.transitions, -14);
     const transitions = result.report.transitions.map((t) => {
       const m = tempoMatch(t.from.bpm, t.to.bpm);

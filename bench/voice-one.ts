@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AudioPlayerStatus } from '@discordjs/voice';
-import { SetEngine, setStartSec } from '../src/audio/set/set-engine.ts';
+import { SetEngine } from '../src/audio/set/set-engine.ts';
+import { setStartSec } from '../src/audio/set/set-timeline.ts';
 import { planTransition } from '../src/audio/transition/transition-plan.ts';
 import type { PlannedTrack } from '../src/audio/transition/transition-plan.ts';
 import { TransitionRenderer } from '../src/audio/transition/transition-renderer.ts';

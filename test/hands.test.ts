@@ -8,7 +8,8 @@ import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
 import { Biquad } from '../src/audio/dsp/biquad.ts';
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from '../src/audio/io/deck-reader.ts';
 import { concatSamples, toMono } from '../src/audio/io/pcm.ts';
-import { SetEngine, setStartSec } from '../src/audio/set/set-engine.ts';
+import { SetEngine } from '../src/audio/set/set-engine.ts';
+import { setStartSec } from '../src/audio/set/set-timeline.ts';
 import type { SetEvent } from '../src/audio/set/set-engine.ts';
 import { planTransition } from '../src/audio/transition/transition-plan.ts';
 import type { PlannedTrack } from '../src/audio/transition/transition-plan.ts';
@@ -16,7 +17,8 @@ import { renderThroughJunction } from '../src/audio/transition/transition-ramp.t
 import { renderTransition } from '../src/audio/transition/transition-render.ts';
 import { TransitionRenderer } from '../src/audio/transition/transition-renderer.ts';
 import { decodeWavInterleaved } from '../src/audio/io/wav.ts';
-import { mixSet } from '../src/cli/mix-command.ts';
+import { orderTracks } from '../src/ai/order-tracks.ts';
+import { mixSet } from '../src/audio/set/mix-set.ts';
 import { measureBandHandover } from '../src/eval/band-handover.ts';
 import { lowBand } from '../src/audio/analysis/fine-onsets.ts';
 import { measureSet, stretchedDeckWindows } from '../src/eval/set-quality.ts';
@@ -307,7 +309,7 @@ describe('half- and double-time pairs', () => {
     expect(back.explanation).toMatch(/ at half time; then B ramps back to 86\.0 BPM over 8 bars$/);
 
     const scorer = await MixScorer.load();
-    const result = await mixSet([a, b], path.join(tmp.dir, 'octave-set.wav'), 'queue', -14, scorer);
+    const result = await mixSet(await orderTracks([a, b], scorer, 'queue'), path.join(tmp.dir, 'octave-set.wav'), 'queue', -14);
     await scorer.close();
     const q = await measureSet(decodeWavInterleaved(readFileSync(path.join(tmp.dir, 'octave-set.wav'))).stereo, result.tracks, result.transitions, -14);
     console.log(`double time: ${q.overlaps[0]?.beatsCompared} beats, phase median ${q.phaseMedianMs.toFixed(2)} ms, max ${q.phaseMaxMs.toFixed(2)} ms; IBI ${q.maxIbiJumpPct.toFixed(2)} %; bass both in ${q.bassSwaps[0]?.bothInSec.toFixed(3)} s`);
@@ -325,7 +327,7 @@ describe('set engine', () => {
   it('renders a continuous set whose overlaps are beat-aligned, with a bass swap, no tempo jump, no gap and true peak ≤ -1 dBTP', async () => {
     const scorer = await MixScorer.load();
     const out = path.join(tmp.dir, 'set.wav');
-    const result = await mixSet(tracks, out, 'queue', -14, scorer);
+    const result = await mixSet(await orderTracks(tracks, scorer, 'queue'), out, 'queue', -14);
     await scorer.close();
     expect(result.report.transitions).toHaveLength(2);
     const { stereo } = decodeWavInterleaved(readFileSync(out));

@@ -1,5 +1,6 @@
 import { camelotRelation, HARMONIC_RELATIONS } from '../audio/music/camelot-relation.ts';
 import type { HarmonicRelation } from '../audio/music/camelot-relation.ts';
+import { tempoMatch } from '../audio/music/tempo-match.ts';
 import type { TrackDescriptor } from './track-descriptor.ts';
 
 /** Bump when a feature's meaning, scale or position changes: a model trained on another version is refused. */
@@ -45,16 +46,6 @@ export interface PairFacts {
   timbreDistance: number;
   outroBarsA: number;
   introBarsB: number;
-}
-
-export function tempoMatch(bpmA: number, bpmB: number): { matched: number; stretchPct: number; octave: boolean } {
-  let best = { matched: bpmB, stretchPct: (bpmA / bpmB - 1) * 100, octave: false };
-  for (const factor of [2, 0.5]) {
-    const matched = bpmB * factor;
-    const stretchPct = (bpmA / matched - 1) * 100;
-    if (Math.abs(stretchPct) < Math.abs(best.stretchPct)) best = { matched, stretchPct, octave: true };
-  }
-  return best;
 }
 
 function timbreDistance(a: number[], b: number[]): number {

@@ -1,4 +1,5 @@
-import { describeDeck, setStartSec } from '../audio/set/set-engine.ts';
+import { describeDeck } from '../audio/set/set-engine.ts';
+import { setStartSec } from '../audio/set/set-timeline.ts';
 import type { TransitionReport } from '../audio/set/set-engine.ts';
 import type { PlannedTrack, TransitionPlan } from '../audio/transition/transition-plan.ts';
 import { setPictureData } from '../viz/set-picture-data.ts';

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { MixScorer } from '../ai/mix-scorer.ts';
 import { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
 import { formatDuration } from '../audio/io/audio-input-error.ts';
-import { describeTransitions, ingestTracks, mixSet } from '../cli/mix-command.ts';
+import { orderTracks } from '../ai/order-tracks.ts';
+import { mixSet } from '../audio/set/mix-set.ts';
+import { describeTransitions } from '../audio/set/set-report.ts';
+import { ingestTracks } from '../ingest/ingest-tracks.ts';
 import { AnalysisStore } from '../db/analysis-store.ts';
 import { renderSetPicture } from '../viz/set-picture.ts';
 import { ensureDemoLibrary } from './demo-library.ts';
@@ -31,7 +34,7 @@ try {
     console.log(`  ${t.title.padEnd(14)} ${formatDuration(a.durationSec)}  ${a.bpm.toFixed(1)} BPM  ${a.key} ${a.scale} (${a.camelot})  ${a.segments.map((s) => `${s.label} ${s.endBar - s.startBar}`).join(' · ')}`);
   }
   console.log('\nOrdering by mixability along an energy arc and rendering the set…');
-  const { report, tracks: ordered, transitions } = await mixSet(tracks, setFile, 'smart', -14, scorer);
+  const { report, tracks: ordered, transitions } = await mixSet(await orderTracks(tracks, scorer, 'smart'), setFile, 'smart', -14);
   await writeFile(path.join(outDir, 'demo-set.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(outDir, 'demo-set.png'), renderSetPicture(setPictureData('Mini-DJ demo set', ordered, transitions, report.durationSec)));
   console.log(`\n${formatDuration(report.durationSec)} set with ${report.transitions.length} transitions, rendered in ${report.renderSec.toFixed(1)} s:`);

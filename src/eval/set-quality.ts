@@ -1,8 +1,9 @@
 import { DeckReader, MIX_RATE } from '../audio/io/deck-reader.ts';
 import { LoudnessMeter } from '../audio/dsp/loudness.ts';
-import { loudnessGain, setStartSec } from '../audio/set/set-engine.ts';
+import { loudnessGain } from '../audio/set/set-engine.ts';
+import { setTimeOfTrack } from '../audio/set/set-timeline.ts';
 import type { TransitionReport } from '../audio/set/set-engine.ts';
-import { inputAfter, isUnity, outputDuration } from '../audio/transition/tempo-schedule.ts';
+import { inputAfter, isUnity } from '../audio/transition/tempo-schedule.ts';
 import { renderThroughJunction } from '../audio/transition/transition-ramp.ts';
 import { transitionSpan } from '../audio/transition/transition-render.ts';
 import type { PlannedTrack, TransitionPlan } from '../audio/transition/transition-plan.ts';
@@ -88,20 +89,6 @@ export interface TrackIbi {
   maxJumpPct: number;
   maxVsSourcePct: number;
   sourceMaxJumpPct: number;
-}
-
-
-/**
- * Each deck's beats in the set's time: track k plays from the previous transition's start, its own time mapped
- * through that transition's tempo schedule (the ramp ends at tempo 1, so the mapping holds for the rest of it).
- */
-export function setTimeOfTrack(k: number, transitions: TransitionReport[], tracks: PlannedTrack[]): (t: number) => number {
-  if (k === 0) {
-    const start = setStartSec(tracks[0]!);
-    return (t) => t - start;
-  }
-  const tr = transitions.find((x) => x.index === k - 1)!;
-  return (t) => tr.startSec + outputDuration(tr.plan.schedule, tr.plan.entrySec, t);
 }
 
 interface Stems {

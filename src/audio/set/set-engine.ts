@@ -10,6 +10,7 @@ import type { TransitionJob } from '../transition/transition-render.ts';
 import { JUNCTION_FADE_SEC } from '../transition/transition-render.ts';
 import { TransitionRamp } from '../transition/transition-ramp.ts';
 import type { TransitionRenderer } from '../transition/transition-renderer.ts';
+import { setStartSec } from './set-timeline.ts';
 
 export const DEFAULT_TARGET_LUFS = -14;
 const MAX_GAIN_DB = 9;
@@ -79,12 +80,6 @@ export interface TransitionReport {
   /** The beat check of a beat-matched transition, made on its rendered decks before it played. */
   check?: TransitionCheckReport;
   plan: TransitionPlan;
-}
-
-/** The set starts on the first track's first downbeat when that comes within 2 s: no lead-in silence. */
-export function setStartSec(first: PlannedTrack): number {
-  const downbeat = first.analysis.downbeats[0] ?? 0;
-  return downbeat < 2 ? downbeat : 0;
 }
 
 /** Linear gain that brings a track to the target loudness (at most +9 dB: the limiter is not a compressor). */

@@ -1,6 +1,6 @@
 import { camelotRelationOfCodes } from '../music/camelot-relation.ts';
 import type { HarmonicRelation } from '../music/camelot-relation.ts';
-import { tempoMatch } from '../../ai/pair-features.ts';
+import { tempoMatch } from '../music/tempo-match.ts';
 import type { Segment, TrackAnalysis } from '../analysis/analysis-types.ts';
 import { tempoRamp } from './tempo-schedule.ts';
 import type { TempoSchedule } from './tempo-schedule.ts';

@@ -1,0 +1,22 @@
+import { outputDuration } from '../transition/tempo-schedule.ts';
+import type { PlannedTrack } from '../transition/transition-plan.ts';
+import type { TransitionReport } from './set-engine.ts';
+
+/** The set starts on the first track's first downbeat when that comes within 2 s: no lead-in silence. */
+export function setStartSec(first: PlannedTrack): number {
+  const downbeat = first.analysis.downbeats[0] ?? 0;
+  return downbeat < 2 ? downbeat : 0;
+}
+
+/**
+ * Each deck's beats in the set's time: track k plays from the previous transition's start, its own time mapped
+ * through that transition's tempo schedule (the ramp ends at tempo 1, so the mapping holds for the rest of it).
+ */
+export function setTimeOfTrack(k: number, transitions: TransitionReport[], tracks: PlannedTrack[]): (t: number) => number {
+  if (k === 0) {
+    const start = setStartSec(tracks[0]!);
+    return (t) => t - start;
+  }
+  const tr = transitions.find((x) => x.index === k - 1)!;
+  return (t) => tr.startSec + outputDuration(tr.plan.schedule, tr.plan.entrySec, t);
+}
