@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBot } from '../src/bot/create-bot.ts';
 import type { Bot } from '../src/bot/create-bot.ts';
 import type { PlaylistEntry } from '../src/db/guild-store.ts';
@@ -159,7 +159,8 @@ describe('the bot against a fake Discord on loopback', () => {
     expect(saved.data?.content).toContain(`DJ role: <@&${FAKE_DJ_ROLE_ID}>`);
   });
 
-  it('made no unexpected REST calls and hit no handler errors', () => {
+  // After each test, run alone or with the others: no unexpected REST call so far, no handler error.
+  afterEach(() => {
     expect(h.discord.restCalls.filter((c) => !c.path.startsWith('/api/v10/interactions/') && !c.path.startsWith(`/api/v10/webhooks/${FAKE_APP_ID}/`))).toEqual([]);
     expect(h.errors).toEqual([]);
   });

@@ -3,10 +3,11 @@ import { scoreMatrix } from './score-matrix.ts';
 import { orderSet } from './set-order.ts';
 import type { OrderResult } from './set-order.ts';
 import { describeTrack } from './track-descriptor.ts';
+import type { OrderMode } from '../audio/set/order-mode.ts';
 import type { PlannedTrack } from '../audio/transition/transition-plan.ts';
 
-export interface OrderedSet {
-  tracks: PlannedTrack[];
+export interface OrderedSet<T extends PlannedTrack = PlannedTrack> {
+  tracks: T[];
   /** Score of each transition, by index of the outgoing track. */
   scores: number[];
   result: OrderResult;
@@ -23,7 +24,7 @@ export interface OrderOptions {
 const CURRENT_ID = '\u0000current';
 
 /** Scores every pair once (one batch), then orders the set: smart (mixability along the energy arc) or queue. */
-export async function orderTracks(tracks: PlannedTrack[], scorer: MixScorer, mode: 'smart' | 'queue', opts: OrderOptions = {}): Promise<OrderedSet> {
+export async function orderTracks<T extends PlannedTrack>(tracks: T[], scorer: MixScorer, mode: OrderMode, opts: OrderOptions = {}): Promise<OrderedSet<T>> {
   const n = tracks.length;
   const scored = opts.current ? [...tracks, opts.current] : tracks;
   const stride = scored.length;

@@ -22,6 +22,36 @@ export interface TrainOptions {
   l2?: number;
 }
 
+/** Adds each layer's gradient for a batch of `n` rows to `grads` (weights, bias per layer), from the output's `delta`. */
+function backpropagate(mlp: Mlp, acts: Float64Array[], outputDelta: Float64Array, grads: Float64Array[], n: number): void {
+  let delta = outputDelta;
+  for (let l = mlp.layers.length - 1; l >= 0; l--) {
+    const layer = mlp.layers[l]!;
+    const x = acts[l]!;
+    const gw = grads[2 * l]!;
+    const gb = grads[2 * l + 1]!;
+    const prevDelta = new Float64Array(n * layer.inputs);
+    for (let k = 0; k < n; k++) {
+      for (let o = 0; o < layer.outputs; o++) {
+        const d = delta[k * layer.outputs + o]!;
+        if (d === 0) continue;
+        gb[o]! += d;
+        const wo = o * layer.inputs;
+        const xo = k * layer.inputs;
+        for (let i = 0; i < layer.inputs; i++) {
+          gw[wo + i]! += d * x[xo + i]!;
+          prevDelta[xo + i]! += d * layer.weights[wo + i]!;
+        }
+      }
+    }
+    if (l > 0) {
+      // Through the ReLU of the layer below.
+      for (let i = 0; i < prevDelta.length; i++) if (x[i]! <= 0) prevDelta[i] = 0;
+    }
+    delta = prevDelta;
+  }
+}
+
 /** Deterministic Adam training with weighted binary cross-entropy on soft targets. */
 export function trainMlp(data: TrainingSet, opts: TrainOptions, onEpoch?: (epoch: number, loss: number) => void): Mlp {
   const rng = createRng(opts.seed, 'mlp');
@@ -50,7 +80,7 @@ export function trainMlp(data: TrainingSet, opts: TrainOptions, onEpoch?: (epoch
       const acts = forwardAll(mlp, bx, n);
       for (const g of grads) g.fill(0);
       // dLoss/dz at the sigmoid output for BCE is (p - y), weighted.
-      let delta = new Float64Array(n);
+      const delta = new Float64Array(n);
       let batchWeight = 0;
       rows.forEach((r, k) => {
         const p = acts.at(-1)![k]!;
@@ -61,31 +91,7 @@ export function trainMlp(data: TrainingSet, opts: TrainOptions, onEpoch?: (epoch
         delta[k] = w * (p - y);
       });
       epochWeight += batchWeight;
-      for (let l = mlp.layers.length - 1; l >= 0; l--) {
-        const layer = mlp.layers[l]!;
-        const x = acts[l]!;
-        const gw = grads[2 * l]!;
-        const gb = grads[2 * l + 1]!;
-        const prevDelta = new Float64Array(n * layer.inputs);
-        for (let k = 0; k < n; k++) {
-          for (let o = 0; o < layer.outputs; o++) {
-            const d = delta[k * layer.outputs + o]!;
-            if (d === 0) continue;
-            gb[o]! += d;
-            const wo = o * layer.inputs;
-            const xo = k * layer.inputs;
-            for (let i = 0; i < layer.inputs; i++) {
-              gw[wo + i]! += d * x[xo + i]!;
-              prevDelta[xo + i]! += d * layer.weights[wo + i]!;
-            }
-          }
-        }
-        if (l > 0) {
-          // Through the ReLU of the layer below.
-          for (let i = 0; i < prevDelta.length; i++) if (x[i]! <= 0) prevDelta[i] = 0;
-        }
-        delta = prevDelta;
-      }
+      backpropagate(mlp, acts, delta, grads, n);
       step++;
       const lrT = (opts.learningRate * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
       params.forEach((p, pi) => {

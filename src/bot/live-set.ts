@@ -66,7 +66,7 @@ interface Anchor {
 
 /** One engine streaming into one player; a paused set resumes with a new one on the same connection. */
 interface Playback {
-  engine: SetEngine;
+  engine: SetEngine<LiveTrack>;
   broadcast: SetBroadcast;
 }
 
@@ -140,7 +140,7 @@ export class LiveSet {
     return this.channelId;
   }
 
-  get engine(): SetEngine {
+  get engine(): SetEngine<LiveTrack> {
     return this.playback.engine;
   }
 
@@ -192,7 +192,7 @@ export class LiveSet {
   }
 
   /** The next transition and how many seconds until listeners hear it start. */
-  upcoming(): (UpcomingTransition & { inSec: number }) | undefined {
+  upcoming(): (UpcomingTransition<LiveTrack> & { inSec: number }) | undefined {
     if (this.state.status !== 'playing' && this.state.status !== 'connecting') return undefined;
     const next = this.engine.upcoming;
     return next ? { ...next, inSec: Math.max(0, next.startSec - this.broadcast.playedSec) } : undefined;
@@ -316,11 +316,11 @@ export class LiveSet {
 
   private startPlayback(first: LiveTrack, fromSec: number | undefined): Playback {
     const generation = ++this.generation;
-    const engine = new SetEngine([first], {
+    const engine = new SetEngine<LiveTrack>([first], {
       renderer: this.deps.renderer,
       renderDeadlineMs: this.timing.renderDeadlineMs,
       reportLimit: 8,
-      nextTrack: (current) => this.pick(current as LiveTrack),
+      nextTrack: (current) => this.pick(current),
       onEvent: (event) => {
         if (this.generation === generation) this.onEvent(event);
       },
@@ -361,15 +361,14 @@ export class LiveSet {
     }
   }
 
-  private onEvent(event: SetEvent): void {
-    if (event.type === 'track') return this.onTrack(event.track as LiveTrack, event.setSec, event.trackSec);
+  private onEvent(event: SetEvent<LiveTrack>): void {
+    if (event.type === 'track') return this.onTrack(event.track, event.setSec, event.trackSec);
     if (event.type === 'deck-error') {
       this.deps.onError(event.error);
       if (!event.recovered) void this.post(`**${event.track.title}** could not be played on (its audio decoder kept stopping), so the set cut to the next track.`);
       return;
     }
-    const from = event.from as LiveTrack;
-    const to = event.to as LiveTrack;
+    const { from, to } = event;
     const id = randomUUID().slice(0, 8);
     this.lastTransition = { id, startSec: event.report.startSec, fromHash: from.hash, toHash: to.hash };
     void this.write((s) => ({

@@ -94,5 +94,5 @@ async function pickFromPlaylist(waiting: LiveTrack[], state: GuildState, current
   const overdue = waiting.find((t) => passedOver(t.entry!, state.history) >= MAX_PASSED_OVER);
   if (order === 'queue' || waiting.length === 1 || overdue) return overdue ?? waiting[0]!;
   const ordered = await orderTracks(waiting, await deps.scorer(), 'smart', { requesters: waiting.map((t) => t.entry!.requesterId), ...(current ? { current } : {}) });
-  return ordered.tracks[0] as LiveTrack;
+  return ordered.tracks[0]!;
 }

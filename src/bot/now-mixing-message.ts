@@ -1,5 +1,5 @@
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle } from 'discord.js';
-import type { TransitionReport } from '../audio/set/set-engine.ts';
+import type { TransitionReport } from '../audio/set/set-report.ts';
 
 export const VOTE_BUTTON_PREFIX = 'vote:';
 

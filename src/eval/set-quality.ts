@@ -1,8 +1,8 @@
 import { DeckReader, MIX_RATE } from '../audio/io/deck-reader.ts';
 import { LoudnessMeter } from '../audio/dsp/loudness.ts';
-import { loudnessGain } from '../audio/set/set-engine.ts';
+import { loudnessGain, transitionJob } from '../audio/set/transition-job.ts';
 import { setTimeOfTrack } from '../audio/set/set-timeline.ts';
-import type { TransitionReport } from '../audio/set/set-engine.ts';
+import type { TransitionReport } from '../audio/set/set-report.ts';
 import { inputAfter, isUnity } from '../audio/transition/tempo-schedule.ts';
 import { renderThroughJunction } from '../audio/transition/transition-ramp.ts';
 import { transitionSpan } from '../audio/transition/transition-render.ts';
@@ -99,13 +99,7 @@ interface Stems {
 
 /** The renderer's job for a transition of the set, as the set engine gave it. */
 function jobOf(tr: TransitionReport, tracks: PlannedTrack[], targetLufs: number): TransitionJob {
-  const a = tracks[tr.index]!;
-  const b = tracks[tr.index + 1]!;
-  return {
-    plan: tr.plan,
-    from: { file: a.file, gain: loudnessGain(a.analysis.loudnessLufs, targetLufs), bpm: a.analysis.bpm },
-    to: { file: b.file, gain: loudnessGain(b.analysis.loudnessLufs, targetLufs), bpm: b.analysis.bpm },
-  };
+  return transitionJob(tr.plan, tracks[tr.index]!, tracks[tr.index + 1]!, targetLufs);
 }
 
 /** Each transition rendered once per deck, alone, at full level with the EQ open. */

@@ -1,6 +1,6 @@
 import { transitionGains } from '../audio/transition/transition-curves.ts';
 import type { BandGains } from '../audio/transition/transition-curves.ts';
-import type { TransitionReport } from '../audio/set/set-engine.ts';
+import type { TransitionReport } from '../audio/set/set-report.ts';
 import type { PlannedTrack } from '../audio/transition/transition-plan.ts';
 import { setTimeOfTrack } from '../audio/set/set-timeline.ts';
 import type { SetPictureData } from './set-picture.ts';

@@ -41,9 +41,8 @@ function tooLong(seconds: number, limits: AudioLimits): AudioInputError {
   );
 }
 
-/** Streams a file through ffmpeg into float PCM at the requested rate; no temp files. */
-export async function decodeAudioFile(file: string, opts: DecodeOptions): Promise<DecodeResult> {
-  const { limits } = opts;
+/** The file's size, once it is known to be a regular, non-empty file within the size limit. */
+async function checkedInputBytes(file: string, limits: AudioLimits): Promise<number> {
   const name = path.basename(file);
   const info = await stat(file).catch(() => undefined);
   if (!info) throw new AudioInputError('not-found', `Cannot read "${name}": no such file or no permission.`);
@@ -56,42 +55,57 @@ export async function decodeAudioFile(file: string, opts: DecodeOptions): Promis
     );
   }
   if (inputBytes === 0) throw new AudioInputError('corrupt', 'The file is empty.');
+  return inputBytes;
+}
 
-  const args = [
+function decoderArgs(file: string, opts: DecodeOptions): string[] {
+  return [
     '-nostdin', '-hide_banner', '-nostats', '-v', 'info',
     ...fileInputArgs(file),
     '-map', '0:a:0', '-vn', '-sn', '-dn',
     // One second past the limit tells "too long" apart from "exactly at the limit".
-    '-t', String(limits.maxDurationSec + 1),
+    '-t', String(opts.limits.maxDurationSec + 1),
     '-ac', String(opts.channels), '-af', `aresample=${opts.sampleRate}:resampler=soxr`,
     '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1',
   ];
-  const child = spawn(opts.ffmpeg ?? ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** How an ffmpeg run ended, with what it decoded and said. */
+interface DecoderRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  frames: number;
+  failure?: AudioInputError;
+  timedOut: boolean;
+}
+
+/** Runs ffmpeg, handing its PCM to `onChunk` in whole frames; stopped early on a limit, a failing chunk or the timeout. */
+async function runDecoder(file: string, opts: DecodeOptions): Promise<DecoderRun> {
+  const { limits } = opts;
+  const child = spawn(opts.ffmpeg ?? ffmpegPath(), decoderArgs(file, opts), { stdio: ['ignore', 'pipe', 'pipe'] });
   const bytesPerFrame = 4 * opts.channels;
-  let stderr = '';
-  let frames = 0;
+  const run: Omit<DecoderRun, 'code' | 'signal'> = { stderr: '', frames: 0, timedOut: false };
   let pending: Buffer | undefined;
-  let failure: AudioInputError | undefined;
-  let timedOut = false;
 
   const fail = (error: AudioInputError): void => {
-    failure ??= error;
+    run.failure ??= error;
     child.kill('SIGKILL');
   };
   const timer = setTimeout(() => {
-    timedOut = true;
+    run.timedOut = true;
     child.kill('SIGKILL');
   }, limits.decodeTimeoutMs);
 
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => {
-    if (stderr.length < STDERR_KEEP) stderr += text;
-    else stderr = stderr.slice(-STDERR_KEEP / 2) + text;
-    const stated = parseStatedDuration(stderr);
+    if (run.stderr.length < STDERR_KEEP) run.stderr += text;
+    else run.stderr = run.stderr.slice(-STDERR_KEEP / 2) + text;
+    const stated = parseStatedDuration(run.stderr);
     if (stated !== undefined && stated > limits.maxDurationSec + 1) fail(tooLong(stated, limits));
   });
   child.stdout.on('data', (data: Buffer) => {
-    if (failure) return;
+    if (run.failure) return;
     const buf = pending ? Buffer.concat([pending, data]) : data;
     const usable = buf.length - (buf.length % bytesPerFrame);
     pending = usable < buf.length ? Buffer.from(buf.subarray(usable)) : undefined;
@@ -99,9 +113,9 @@ export async function decodeAudioFile(file: string, opts: DecodeOptions): Promis
     // Copy into an aligned buffer: Buffer slices may start at odd offsets.
     const samples = new Float32Array(usable / 4);
     new Uint8Array(samples.buffer).set(buf.subarray(0, usable));
-    frames += usable / bytesPerFrame;
-    if (frames / opts.sampleRate > limits.maxDurationSec) {
-      fail(tooLong(frames / opts.sampleRate, limits));
+    run.frames += usable / bytesPerFrame;
+    if (run.frames / opts.sampleRate > limits.maxDurationSec) {
+      fail(tooLong(run.frames / opts.sampleRate, limits));
       return;
     }
     try {
@@ -121,23 +135,39 @@ export async function decodeAudioFile(file: string, opts: DecodeOptions): Promis
       resolve([c, s]);
     });
   });
+  return { ...run, code, signal };
+}
 
-  if (failure) throw failure;
-  if (timedOut) {
-    throw new AudioInputError('decoder-timeout', `Decoding took longer than ${Math.round(limits.decodeTimeoutMs / 1000)} s, so ffmpeg was stopped. The file may be damaged.`);
+/** Why the run failed, in the user's terms; undefined when ffmpeg decoded the file. */
+function runError(run: DecoderRun, file: string, limits: AudioLimits): AudioInputError | undefined {
+  const { stderr } = run;
+  if (run.failure) return run.failure;
+  if (run.timedOut) {
+    return new AudioInputError('decoder-timeout', `Decoding took longer than ${Math.round(limits.decodeTimeoutMs / 1000)} s, so ffmpeg was stopped. The file may be damaged.`);
   }
-  if (signal) {
-    throw new AudioInputError('decoder-crashed', `ffmpeg crashed (${signal}) while decoding this file; it may be damaged. Try re-exporting it as MP3, FLAC or WAV.`);
+  if (run.signal) {
+    return new AudioInputError('decoder-crashed', `ffmpeg crashed (${run.signal}) while decoding this file; it may be damaged. Try re-exporting it as MP3, FLAC or WAV.`);
   }
   if (/matches no streams|does not contain any stream|Output file #0 does not contain/i.test(stderr)) {
-    throw new AudioInputError('no-audio', 'The file has no audio stream (a video without sound, an image, or not a media file).');
+    return new AudioInputError('no-audio', 'The file has no audio stream (a video without sound, an image, or not a media file).');
   }
   if (/moov atom not found/i.test(stderr)) {
-    throw new AudioInputError('truncated', 'The file is incomplete: its index (moov atom) is missing, which usually means the upload or download was cut off. Upload the complete file.');
+    return new AudioInputError('truncated', 'The file is incomplete: its index (moov atom) is missing, which usually means the upload or download was cut off. Upload the complete file.');
   }
-  if (code !== 0) {
-    throw new AudioInputError('corrupt', `This is not audio that can be decoded: the file is corrupt or not an audio format (ffmpeg: ${ffmpegErrorLine(stderr, file)}).`);
+  if (run.code !== 0) {
+    return new AudioInputError('corrupt', `This is not audio that can be decoded: the file is corrupt or not an audio format (ffmpeg: ${ffmpegErrorLine(stderr, file)}).`);
   }
+  return undefined;
+}
+
+/** Streams a file through ffmpeg into float PCM at the requested rate; no temp files. */
+export async function decodeAudioFile(file: string, opts: DecodeOptions): Promise<DecodeResult> {
+  const { limits } = opts;
+  const inputBytes = await checkedInputBytes(file, limits);
+  const run = await runDecoder(file, opts);
+  const error = runError(run, file, limits);
+  if (error) throw error;
+  const { frames, stderr } = run;
   const durationSec = frames / opts.sampleRate;
   const statedDurationSec = (await declaredWavSeconds(file).catch(() => undefined)) ?? parseStatedDuration(stderr);
   if (frames === 0) throw new AudioInputError('corrupt', `The file decoded to no audio at all; it is corrupt or empty (ffmpeg: ${ffmpegErrorLine(stderr, file)}).`);

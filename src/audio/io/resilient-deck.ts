@@ -1,6 +1,9 @@
 import { AudioInputError } from './audio-input-error.ts';
 import type { DeckReader } from './deck-reader.ts';
 
+/** What a resilient deck needs of the decks it opens. */
+export type Deck = Pick<DeckReader, 'read' | 'close'>;
+
 /** Reopenings per deck: a decoder that dies again right away has a file it cannot play, not a bad moment. */
 const MAX_REOPENS = 2;
 
@@ -10,14 +13,14 @@ const MAX_REOPENS = 2;
  * rather than restarting it. A decoder that keeps dying, or a file gone, is the caller's to handle.
  */
 export class ResilientDeck {
-  private readonly open: (frames: number) => DeckReader;
+  private readonly open: (frames: number) => Deck;
   private readonly onReopen?: (error: Error) => void;
-  private deck: DeckReader;
+  private deck: Deck;
   private framesRead = 0;
   private reopens = 0;
 
   /** `open(frames)`: the deck from `frames` frames after where the first one starts. */
-  constructor(open: (frames: number) => DeckReader, onReopen?: (error: Error) => void) {
+  constructor(open: (frames: number) => Deck, onReopen?: (error: Error) => void) {
     this.open = open;
     this.onReopen = onReopen;
     this.deck = open(0);

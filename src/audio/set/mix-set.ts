@@ -5,7 +5,7 @@ import type { PlannedTrack } from '../transition/transition-plan.ts';
 import { TransitionRenderer } from '../transition/transition-renderer.ts';
 import type { OrderMode } from './order-mode.ts';
 import { SetEngine } from './set-engine.ts';
-import type { TransitionReport } from './set-engine.ts';
+import type { TransitionReport } from './set-report.ts';
 import type { MixReport } from './set-report.ts';
 
 /** Tracks in play order, with the score of each transition by index of the outgoing track (when scored). */

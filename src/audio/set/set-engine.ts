@@ -1,26 +1,28 @@
 import { renderChecked } from '../transition/checked-render.ts';
 import type { CheckedRender, TransitionCheckReport } from '../transition/checked-render.ts';
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from '../io/deck-reader.ts';
-import { cosineFadeOut } from '../dsp/fades.ts';
+import { cosineFadeOut, fadeOutStreamEnd, linearFadeOutEnd, sineFadeInOver } from '../dsp/fades.ts';
 import { PeakLimiter } from '../dsp/peak-limiter.ts';
 import { ResilientDeck } from '../io/resilient-deck.ts';
 import { planTransition } from '../transition/transition-plan.ts';
 import type { PlannedTrack, TransitionPlan } from '../transition/transition-plan.ts';
-import type { TransitionJob } from '../transition/transition-render.ts';
+import type { RenderedTransition } from '../transition/transition-render.ts';
 import { JUNCTION_FADE_SEC } from '../transition/transition-render.ts';
 import { TransitionRamp } from '../transition/transition-ramp.ts';
 import type { TransitionRenderer } from '../transition/transition-renderer.ts';
+import { transitionReport } from './set-report.ts';
+import type { TransitionReport } from './set-report.ts';
 import { setStartSec } from './set-timeline.ts';
+import { DEFAULT_TARGET_LUFS, loudnessGain, transitionJob } from './transition-job.ts';
 
-export const DEFAULT_TARGET_LUFS = -14;
-const MAX_GAIN_DB = 9;
 const CHUNK_FRAMES = 4800;
-const END_FADE_SEC = 2;
+const END_FADE_FRAMES = Math.round(2 * MIX_RATE);
 const RESUME_FADE_SEC = 0.5;
 const NEXT_TRACK_RETRY_SEC = 5;
 const MAX_LOST_IN_A_ROW = 3;
+const CUT_FADE_FRAMES = Math.round(0.005 * MIX_RATE);
 
-export interface SetEngineOptions {
+export interface SetEngineOptions<T extends PlannedTrack = PlannedTrack> {
   renderer: Pick<TransitionRenderer, 'render'>;
   /**
    * How long the stream may wait, at the end of a body, for its transition to finish rendering. Offline renders wait
@@ -34,29 +36,29 @@ export interface SetEngineOptions {
    * Asked for the track after `current` when the given tracks run out, so a live set need never end. Asked again
    * every few seconds while it answers nothing and the current track can still be mixed out of.
    */
-  nextTrack?: (current: PlannedTrack) => Promise<PlannedTrack | undefined>;
+  nextTrack?(current: T): Promise<T | undefined>;
   /** How many transitions `report` keeps, the newest last (default: all). A live set never ends, so it keeps a few. */
   reportLimit?: number;
   /** Track time to start the first track at (resuming a set); default: its first downbeat within 2 s. */
   firstFromSec?: number;
-  onEvent?: (event: SetEvent) => void;
+  onEvent?(event: SetEvent<T>): void;
 }
 
 /** What the set is doing, as it is produced (ahead of what listeners hear by the stream's buffer). */
-export type SetEvent =
+export type SetEvent<T extends PlannedTrack = PlannedTrack> =
   /** `track` is now the one playing: set time `setSec` is its track time `trackSec`. Sent at each body's start too. */
-  | { type: 'track'; track: PlannedTrack; setSec: number; trackSec: number }
-  | { type: 'transition'; from: PlannedTrack; to: PlannedTrack; report: TransitionReport }
+  | { type: 'track'; track: T; setSec: number; trackSec: number }
+  | { type: 'transition'; from: T; to: T; report: TransitionReport }
   /**
    * A decoder died while playing `track`. `recovered`: the track plays on (its deck reopened where it stopped, or its
    * body took over from a tempo ramp that could not be decoded); otherwise the set cut to the next track.
    */
-  | { type: 'deck-error'; track: PlannedTrack; error: Error; recovered: boolean };
+  | { type: 'deck-error'; track: T; error: Error; recovered: boolean };
 
 /** The next transition, while one is planned. */
-export interface UpcomingTransition {
-  from: PlannedTrack;
-  to: PlannedTrack;
+export interface UpcomingTransition<T extends PlannedTrack = PlannedTrack> {
+  from: T;
+  to: T;
   plan: TransitionPlan;
   startSec: number;
   rendered: boolean;
@@ -64,37 +66,51 @@ export interface UpcomingTransition {
   check?: TransitionCheckReport;
 }
 
-export interface TransitionReport {
+/**
+ * Where the engine is in the set: streaming a track's body (with the transition out of it once planned), playing a
+ * transition out, or done. It changes in `setState` only.
+ */
+export type SetEngineState<T extends PlannedTrack = PlannedTrack> =
+  | { status: 'idle' }
+  | { status: 'body'; track: T; upcoming?: UpcomingTransition<T> }
+  | { status: 'transition'; from: T; to: T }
+  | { status: 'ended' };
+
+/** Where a body starts (track time) and what it fades in over: the tail the transition before it left, if any. */
+interface BodyEntry {
+  fromSec: number;
+  fadeInFrames: number;
+  carry?: Float32Array;
+}
+
+/** One body as it streams, and the transition out of it once the next track is picked and planned. */
+interface Body<T extends PlannedTrack> {
   index: number;
-  /** Set time (s) where the transition starts: A's exit downbeat, where B's entry downbeat lands. */
+  track: T;
+  /** Track time the body started at, and the set time it started at. */
+  fromSec: number;
   startSec: number;
-  endSec: number;
-  from: { title: string; bpm: number; key: string; camelot: string };
-  to: { title: string; bpm: number; key: string; camelot: string };
-  style: TransitionPlan['style'];
-  overlapBars: number;
-  rampBars: number;
-  stretchPct: number;
-  score?: number;
-  explanation: string;
-  /** The beat check of a beat-matched transition, made on its rendered decks before it played. */
-  check?: TransitionCheckReport;
+  /** Track time reached. */
+  pos: number;
+  /** Frames to stream: up to the planned exit, or to the track's end while nothing follows. */
+  frames: number;
+  done: number;
+  open: boolean;
+  plan?: TransitionPlan;
+  to?: T;
+  rendering?: Promise<CheckedRender>;
+  /** The pick of the next track in flight, and the track time of the last answer. */
+  asking: boolean;
+  askedAt: number;
+  picking?: Promise<void>;
+}
+
+/** A transition ready to play: the plan as played, and its render unless it is a cut. */
+interface ReadyTransition<T extends PlannedTrack> {
+  from: T;
+  to: T;
   plan: TransitionPlan;
-}
-
-/** Linear gain that brings a track to the target loudness (at most +9 dB: the limiter is not a compressor). */
-export function loudnessGain(trackLufs: number, targetLufs: number): number {
-  return 10 ** (Math.min(MAX_GAIN_DB, targetLufs - trackLufs) / 20);
-}
-
-const CUT_FADE_FRAMES = Math.round(0.005 * MIX_RATE);
-
-function fadeLast(chunk: Float32Array, frames: number): void {
-  const total = chunk.length / MIX_CHANNELS;
-  for (let f = Math.max(0, total - frames); f < total; f++) {
-    const g = (total - f - 1) / frames;
-    for (let c = 0; c < MIX_CHANNELS; c++) chunk[f * MIX_CHANNELS + c]! *= g;
-  }
+  rendered?: RenderedTransition;
 }
 
 /** The safe style when a rendered transition is not available: B starts on its entry downbeat at its own tempo. */
@@ -122,36 +138,22 @@ function withMixOut(t: PlannedTrack, mixOut: number): PlannedTrack {
   return { ...t, analysis: { ...t.analysis, cues: { ...t.analysis.cues, mixOut } } };
 }
 
-/** The last track's final seconds fade out, so the set ends cleanly. */
-function fadeEnd(chunk: Float32Array, firstFrame: number, totalFrames: number): void {
-  const fadeFrames = Math.round(END_FADE_SEC * MIX_RATE);
-  for (let f = 0; f < chunk.length / MIX_CHANNELS; f++) {
-    const left = totalFrames - (firstFrame + f);
-    if (left >= fadeFrames) continue;
-    const g = Math.max(0, left / fadeFrames);
-    for (let c = 0; c < MIX_CHANNELS; c++) chunk[f * MIX_CHANNELS + c]! *= g * g;
-  }
-}
-
-export const describeDeck = (t: PlannedTrack) => ({ title: t.title, bpm: t.analysis.bpm, key: `${t.analysis.key} ${t.analysis.scale}`, camelot: t.analysis.camelot });
-
 /**
  * The continuous set: body of A, transition A→B, body of B, … as one 48 kHz stereo stream. Bodies are streamed from
  * ffmpeg; each transition is rendered on the renderer's worker while the body before it plays. Everything passes
  * one look-ahead limiter. `skip()` mixes out at the next phrase, `stop()` fades out on the next downbeat.
  */
-export class SetEngine {
+export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   readonly report: TransitionReport[] = [];
-  private readonly queue: PlannedTrack[];
-  private readonly opts: SetEngineOptions;
+  private readonly queue: T[];
+  private readonly opts: SetEngineOptions<T>;
   private readonly limiter = new PeakLimiter(MIX_RATE, MIX_CHANNELS);
   private framesOut = 0;
-  private skipRequested = false;
-  private stopRequested = false;
-  private next: UpcomingTransition | undefined;
-  private inTransition = false;
+  private current: SetEngineState<T> = { status: 'idle' };
+  /** What was asked from outside and not yet done; a stop outranks a skip. */
+  private request: 'skip' | 'stop' | undefined;
 
-  constructor(tracks: PlannedTrack[], opts: SetEngineOptions) {
+  constructor(tracks: T[], opts: SetEngineOptions<T>) {
     if (tracks.length === 0) throw new Error('a set needs at least one track');
     this.queue = [...tracks];
     this.opts = opts;
@@ -162,13 +164,17 @@ export class SetEngine {
     return this.framesOut / MIX_RATE;
   }
 
-  get upcoming(): UpcomingTransition | undefined {
-    return this.next;
+  get state(): SetEngineState<T> {
+    return this.current;
+  }
+
+  get upcoming(): UpcomingTransition<T> | undefined {
+    return this.current.status === 'body' ? this.current.upcoming : undefined;
   }
 
   /** True while a transition is being played out (between two bodies). */
   get transitioning(): boolean {
-    return this.inTransition;
+    return this.current.status === 'transition';
   }
 
   /**
@@ -176,19 +182,24 @@ export class SetEngine {
    * track is known.
    */
   skip(): void {
-    this.skipRequested = true;
+    if (this.request !== 'stop') this.request = 'skip';
   }
 
   stop(): void {
-    this.stopRequested = true;
+    this.request = 'stop';
+  }
+
+  /** The only place the state changes. */
+  private setState(next: SetEngineState<T>): void {
+    this.current = next;
   }
 
   private gain(t: PlannedTrack): number {
-    return loudnessGain(t.analysis.loudnessLufs, this.opts.targetLufs ?? DEFAULT_TARGET_LUFS);
+    return loudnessGain(t.analysis.loudnessLufs, this.targetLufs);
   }
 
-  private job(plan: TransitionPlan, a: PlannedTrack, b: PlannedTrack): TransitionJob {
-    return { plan, from: { file: a.file, gain: this.gain(a), bpm: a.analysis.bpm }, to: { file: b.file, gain: this.gain(b), bpm: b.analysis.bpm } };
+  private get targetLufs(): number {
+    return this.opts.targetLufs ?? DEFAULT_TARGET_LUFS;
   }
 
   private emit(buf: Float32Array): Float32Array {
@@ -197,7 +208,7 @@ export class SetEngine {
     return buf;
   }
 
-  private tell(event: SetEvent): void {
+  private tell(event: SetEvent<T>): void {
     this.opts.onEvent?.(event);
   }
 
@@ -224,7 +235,7 @@ export class SetEngine {
     };
   }
 
-  private async pickNext(a: PlannedTrack): Promise<PlannedTrack | undefined> {
+  private async pickNext(a: T): Promise<T | undefined> {
     const queued = this.queue.shift();
     if (queued) return queued;
     return this.opts.nextTrack?.(a);
@@ -232,188 +243,203 @@ export class SetEngine {
 
   async *stream(): AsyncGenerator<Float32Array> {
     const first = this.queue.shift()!;
-    let fromSec = this.opts.firstFromSec ?? setStartSec(first);
-    let fadeInFrames = this.opts.firstFromSec ? Math.round(RESUME_FADE_SEC * MIX_RATE) : 0;
-    let carry: Float32Array | undefined;
-    let i = 0;
+    let entry: BodyEntry = {
+      fromSec: this.opts.firstFromSec ?? setStartSec(first),
+      fadeInFrames: this.opts.firstFromSec ? Math.round(RESUME_FADE_SEC * MIX_RATE) : 0,
+    };
     /** Tracks lost in a row: past MAX_LOST_IN_A_ROW the set ends rather than spin through unplayable tracks. */
     let lostInARow = 0;
-    this.tell({ type: 'track', track: first, setSec: 0, trackSec: fromSec });
-    for (let a: PlannedTrack | undefined = first; a; i++) {
-      let plan: TransitionPlan | undefined;
-      let rendering: Promise<CheckedRender> | undefined;
-      let b: PlannedTrack | undefined;
-      const bodyStartSec = this.positionSec;
-      let pos = fromSec;
-      let bodyFrames = Math.round((a.analysis.durationSec - fromSec) * MIX_RATE);
-      let done = 0;
-      let bodyOpen = true;
-      const start = ({ plan: p, render }: { plan: TransitionPlan; render: boolean }, to: PlannedTrack): void => {
-        plan = p;
-        b = to;
-        // Rendered, then checked on its own decks when beat-matched (and re-planned and rendered again if they are apart).
-        rendering = render ? renderChecked((job) => this.opts.renderer.render(job), this.job(p, a!, to), a!, to) : undefined;
-        rendering?.catch(() => undefined);
-        bodyFrames = Math.round((p.exitSec - fromSec) * MIX_RATE);
-        const startSec = bodyStartSec + p.exitSec - fromSec;
-        const upcoming: UpcomingTransition = { from: a!, to, plan: p, startSec, rendered: !rendering };
-        this.next = upcoming;
-        rendering?.then((checked) => Object.assign(upcoming, { rendered: true, plan: checked.plan, check: checked.check }), () => undefined);
-      };
-      // The pick (a store read, scoring) runs while the body streams, and is planned the moment it answers — even
-      // while production waits for playback: a live stream must never wait for it.
-      let asking = false;
-      let askedAt = pos;
-      let picking: Promise<void> | undefined;
-      const from = a;
-      const ask = (pick: Promise<PlannedTrack | undefined>): void => {
-        asking = true;
-        picking = pick
-          .catch(() => undefined)
-          .then((track) => {
-            asking = false;
-            askedAt = pos;
-            if (track && bodyOpen && !plan) start(this.planFrom(from, track, pos), track);
-          });
-      };
-      this.next = undefined;
-      ask(this.pickNext(a));
-      // A pick that needs no I/O (the given tracks) is in before the body starts.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (i > 0) this.tell({ type: 'track', track: a, setSec: this.positionSec, trackSec: fromSec });
-      const bodyFrom = fromSec;
-      const deck = new ResilientDeck(
-        (frames) => new DeckReader({ file: from.file, fromSec: bodyFrom + frames / MIX_RATE, gain: this.gain(from) }),
-        (error) => this.tell({ type: 'deck-error', track: from, error, recovered: true }),
-      );
-      let lost: Error | undefined;
-      try {
-        while (done < bodyFrames) {
-          if (this.stopRequested) {
-            yield* this.fadeOutAtNextDownbeat(deck, a, pos);
-            return;
-          }
-          if (!plan && !asking && this.opts.nextTrack && pos - askedAt >= NEXT_TRACK_RETRY_SEC) {
-            // Nothing to play after this track yet: ask again, for what was added since.
-            ask(this.opts.nextTrack(a));
-          }
-          if (this.skipRequested && plan && b) {
-            this.skipRequested = false;
-            const exit = this.nextPhraseExit(a, pos);
-            if (exit !== undefined && exit < plan.exitSec) start({ plan: planTransition(withMixOut(a, exit), b), render: true }, b);
-          }
-          const n = Math.min(CHUNK_FRAMES, bodyFrames - done);
-          let chunk: Float32Array;
-          try {
-            chunk = await deck.read(n);
-          } catch (error) {
-            // The track cannot be played on: the set goes on with the next one, as soon as there is one.
-            lost = error as Error;
-            if (!plan && picking) await picking;
-            break;
-          }
-          if (plan && rendering && done + n >= bodyFrames && !(await this.readyInTime(rendering))) {
-            // The transition is not there in time (or failed): cut on the exit downbeat rather than leave a gap.
-            fadeLast(chunk, CUT_FADE_FRAMES);
-            plan = fallbackCut(plan);
-            rendering = undefined;
-          }
-          if (done < fadeInFrames) {
-            // The body fades in over the previous transition's fading tail (or from a cut's silence, or a resume).
-            const tail = carry ?? new Float32Array(0);
-            for (let f = 0; f < Math.min(n, fadeInFrames - done); f++) {
-              const g = Math.sin((Math.PI / 2) * ((done + f) / fadeInFrames));
-              for (let c = 0; c < MIX_CHANNELS; c++) {
-                const k = f * MIX_CHANNELS + c;
-                chunk[k] = chunk[k]! * g + (tail[(done + f) * MIX_CHANNELS + c] ?? 0);
-              }
-            }
-          }
-          if (!plan) fadeEnd(chunk, done, bodyFrames);
-          done += n;
-          pos += n / MIX_RATE;
-          yield this.emit(chunk);
-        }
-      } finally {
-        bodyOpen = false;
-        deck.close();
+    this.tell({ type: 'track', track: first, setSec: 0, trackSec: entry.fromSec });
+    try {
+      for (let a: T | undefined = first, i = 0; a; i++) {
+        const body = await this.openBody(a, i, entry.fromSec);
+        const end = yield* this.streamBody(body, entry);
+        if (end === 'stopped') return;
+        this.setState({ status: 'body', track: a });
+        lostInARow = end.lost ? lostInARow + 1 : 0;
+        const transition = await this.closeBody(body, end.lost, lostInARow);
+        if (!transition) break;
+        entry = yield* this.playTransition(transition);
+        a = transition.to;
       }
-      this.next = undefined;
-      lostInARow = lost ? lostInARow + 1 : 0;
-      if (lost) {
-        if (!plan || !b || lostInARow >= MAX_LOST_IN_A_ROW) throw lost;
-        this.tell({ type: 'deck-error', track: a, error: lost, recovered: false });
-        this.limiter.fadeOutHeld();
-        plan = lostTrackCut(plan, a, b, pos);
-        rendering = undefined;
-      }
-      if (!plan || !b) break;
-      const startSec = this.positionSec;
-      const checked = rendering ? await rendering : undefined;
-      if (checked) plan = checked.plan;
-      const rendered = checked?.rendered;
-      const report: TransitionReport = {
-        index: i,
-        startSec,
-        endSec: startSec + (rendered ? rendered.junctionFrame / MIX_RATE : 0),
-        from: describeDeck(a),
-        to: describeDeck(b),
-        style: plan.style,
-        overlapBars: plan.overlapBars,
-        rampBars: plan.rampBars,
-        stretchPct: Number(plan.stretchPct.toFixed(2)),
-        score: this.opts.scores?.[i],
-        explanation: plan.explanation,
-        check: checked?.check,
-        plan,
-      };
-      this.report.push(report);
-      if (this.report.length > (this.opts.reportLimit ?? Infinity)) this.report.shift();
-      this.tell({ type: 'transition', from: a, to: b, report });
-      this.tell({ type: 'track', track: b, setSec: startSec, trackSec: plan.entrySec });
-      this.inTransition = true;
-      if (rendered) {
-        // B's ramp back to its own tempo, when the render leaves it to be streamed: its decoding starts now.
-        const to = b;
-        const ramp = rendered.handoffFrame < rendered.junctionFrame
-          ? new TransitionRamp(this.job(plan, a, b), rendered, (error) => this.tell({ type: 'deck-error', track: to, error, recovered: true }))
-          : undefined;
-        fadeInFrames = Math.round(JUNCTION_FADE_SEC * MIX_RATE);
-        try {
-          for (let f = 0; f < rendered.handoffFrame; f += CHUNK_FRAMES) {
-            const end = Math.min(rendered.handoffFrame, f + CHUNK_FRAMES);
-            yield this.emit(rendered.pcm.slice(f * MIX_CHANNELS, end * MIX_CHANNELS));
-          }
-          if (ramp) {
-            try {
-              for (let f = 0; f < ramp.frames; f += CHUNK_FRAMES) yield this.emit(await ramp.read(Math.min(CHUNK_FRAMES, ramp.frames - f)));
-              carry = await ramp.junctionTail();
-            } catch (error) {
-              // B's ramp cannot be decoded: its body takes over at the junction (a B that cannot be played at all is
-              // then the body's to report).
-              this.tell({ type: 'deck-error', track: to, error: error as Error, recovered: true });
-              this.limiter.fadeOutHeld();
-              carry = new Float32Array(0);
-              fadeInFrames = CUT_FADE_FRAMES;
-            }
-          } else {
-            // A copy of the 30 ms tail, so the whole rendered transition can be freed while the body plays.
-            carry = rendered.pcm.slice(rendered.junctionFrame * MIX_CHANNELS);
-          }
-        } finally {
-          ramp?.close();
-        }
-        fromSec = rendered.bodyFromSec;
-      } else {
-        // Fallback cut: B's body starts on its entry downbeat with a short fade-in from A's faded end.
-        carry = new Float32Array(0);
-        fadeInFrames = CUT_FADE_FRAMES;
-        fromSec = plan.entrySec;
-      }
-      this.inTransition = false;
-      a = b;
+      yield this.limiter.flush();
+    } finally {
+      this.setState({ status: 'ended' });
     }
-    yield this.limiter.flush();
+  }
+
+  /** Starts body `index` of track `a` at track time `fromSec`, with the pick of the track after it under way. */
+  private async openBody(a: T, index: number, fromSec: number): Promise<Body<T>> {
+    const frames = Math.round((a.analysis.durationSec - fromSec) * MIX_RATE);
+    const body: Body<T> = { index, track: a, fromSec, startSec: this.positionSec, pos: fromSec, frames, done: 0, open: true, asking: false, askedAt: fromSec };
+    this.setState({ status: 'body', track: a });
+    this.ask(body, this.pickNext(a));
+    // A pick that needs no I/O (the given tracks) is in before the body starts.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (index > 0) this.tell({ type: 'track', track: a, setSec: this.positionSec, trackSec: fromSec });
+    return body;
+  }
+
+  /**
+   * The pick (a store read, scoring) runs while the body streams, and is planned the moment it answers — even while
+   * production waits for playback: a live stream must never wait for it.
+   */
+  private ask(body: Body<T>, pick: Promise<T | undefined>): void {
+    body.asking = true;
+    body.picking = pick
+      .catch(() => undefined)
+      .then((track) => {
+        body.asking = false;
+        body.askedAt = body.pos;
+        if (track && body.open && !body.plan) this.planExit(body, this.planFrom(body.track, track, body.pos), track);
+      });
+  }
+
+  /** Plans the body's exit into `to` and starts rendering it; `upcoming` says so. */
+  private planExit(body: Body<T>, { plan, render }: { plan: TransitionPlan; render: boolean }, to: T): void {
+    const a = body.track;
+    body.plan = plan;
+    body.to = to;
+    // Rendered, then checked on its own decks when beat-matched (and re-planned and rendered again if they are apart).
+    const rendering = render ? renderChecked((job) => this.opts.renderer.render(job), transitionJob(plan, a, to, this.targetLufs), a, to) : undefined;
+    body.rendering = rendering;
+    rendering?.catch(() => undefined);
+    body.frames = Math.round((plan.exitSec - body.fromSec) * MIX_RATE);
+    const upcoming: UpcomingTransition<T> = { from: a, to, plan, startSec: body.startSec + plan.exitSec - body.fromSec, rendered: !rendering };
+    this.setState({ status: 'body', track: a, upcoming });
+    rendering?.then(
+      (checked) => {
+        if (this.current.status === 'body' && this.current.upcoming === upcoming) {
+          this.setState({ ...this.current, upcoming: { ...upcoming, rendered: true, plan: checked.plan, check: checked.check } });
+        }
+      },
+      () => undefined,
+    );
+  }
+
+  /** Streams the body up to its exit (or the track's end); stops early when the set is stopped or the track is lost. */
+  private async *streamBody(body: Body<T>, entry: BodyEntry): AsyncGenerator<Float32Array, 'stopped' | { lost?: Error }> {
+    const a = body.track;
+    const deck = new ResilientDeck(
+      (frames) => new DeckReader({ file: a.file, fromSec: body.fromSec + frames / MIX_RATE, gain: this.gain(a) }),
+      (error) => this.tell({ type: 'deck-error', track: a, error, recovered: true }),
+    );
+    try {
+      while (body.done < body.frames) {
+        if (this.request === 'stop') {
+          yield* this.fadeOutAtNextDownbeat(deck, a, body.pos);
+          return 'stopped';
+        }
+        if (!body.plan && !body.asking && this.opts.nextTrack && body.pos - body.askedAt >= NEXT_TRACK_RETRY_SEC) {
+          // Nothing to play after this track yet: ask again, for what was added since.
+          this.ask(body, this.opts.nextTrack(a));
+        }
+        if (this.request === 'skip' && body.plan && body.to) this.skipToNextPhrase(body, body.plan, body.to);
+        const n = Math.min(CHUNK_FRAMES, body.frames - body.done);
+        let chunk: Float32Array;
+        try {
+          chunk = await deck.read(n);
+        } catch (error) {
+          // The track cannot be played on: the set goes on with the next one, as soon as there is one.
+          if (!body.plan && body.picking) await body.picking;
+          return { lost: error as Error };
+        }
+        await this.shapeBodyChunk(body, entry, chunk, n);
+        yield this.emit(chunk);
+      }
+      return {};
+    } finally {
+      body.open = false;
+      deck.close();
+    }
+  }
+
+  /** A skip: the exit moves to the next phrase, when that comes before the planned one. */
+  private skipToNextPhrase(body: Body<T>, plan: TransitionPlan, to: T): void {
+    this.request = undefined;
+    const exit = this.nextPhraseExit(body.track, body.pos);
+    if (exit !== undefined && exit < plan.exitSec) this.planExit(body, { plan: planTransition(withMixOut(body.track, exit), to), render: true }, to);
+  }
+
+  /**
+   * A body chunk as heard: its last chunk cut short with a fade when the transition is not there in time, faded in
+   * over what came before, faded out at the set's end.
+   */
+  private async shapeBodyChunk(body: Body<T>, entry: BodyEntry, chunk: Float32Array, n: number): Promise<void> {
+    if (body.plan && body.rendering && body.done + n >= body.frames && !(await this.readyInTime(body.rendering))) {
+      // The transition is not there in time (or failed): cut on the exit downbeat rather than leave a gap.
+      linearFadeOutEnd(chunk, CUT_FADE_FRAMES);
+      body.plan = fallbackCut(body.plan);
+      body.rendering = undefined;
+    }
+    // The body fades in over the previous transition's fading tail (or from a cut's silence, or a resume).
+    if (body.done < entry.fadeInFrames) sineFadeInOver(chunk, body.done, entry.fadeInFrames, entry.carry ?? new Float32Array(0));
+    if (!body.plan) fadeOutStreamEnd(chunk, body.done, body.frames, END_FADE_FRAMES);
+    body.done += n;
+    body.pos += n / MIX_RATE;
+  }
+
+  /** The transition out of a finished body, reported and announced; undefined when the set ends with this body. */
+  private async closeBody(body: Body<T>, lost: Error | undefined, lostInARow: number): Promise<ReadyTransition<T> | undefined> {
+    const a = body.track;
+    const b = body.to;
+    let plan = body.plan;
+    let rendering = body.rendering;
+    if (lost) {
+      if (!plan || !b || lostInARow >= MAX_LOST_IN_A_ROW) throw lost;
+      this.tell({ type: 'deck-error', track: a, error: lost, recovered: false });
+      this.limiter.fadeOutHeld();
+      plan = lostTrackCut(plan, a, b, body.pos);
+      rendering = undefined;
+    }
+    if (!plan || !b) return undefined;
+    const startSec = this.positionSec;
+    const checked = rendering ? await rendering : undefined;
+    if (checked) plan = checked.plan;
+    const rendered = checked?.rendered;
+    const endSec = startSec + (rendered ? rendered.junctionFrame / MIX_RATE : 0);
+    const report = transitionReport(body.index, { startSec, endSec }, a, b, plan, { score: this.opts.scores?.[body.index], check: checked?.check });
+    this.report.push(report);
+    if (this.report.length > (this.opts.reportLimit ?? Infinity)) this.report.shift();
+    this.tell({ type: 'transition', from: a, to: b, report });
+    this.tell({ type: 'track', track: b, setSec: startSec, trackSec: plan.entrySec });
+    return { from: a, to: b, plan, rendered };
+  }
+
+  /** Plays the transition out; returns where B's body starts and what it fades in over. */
+  private async *playTransition({ from: a, to: b, plan, rendered }: ReadyTransition<T>): AsyncGenerator<Float32Array, BodyEntry> {
+    this.setState({ status: 'transition', from: a, to: b });
+    // Fallback cut: B's body starts on its entry downbeat with a short fade-in from A's faded end.
+    if (!rendered) return { fromSec: plan.entrySec, fadeInFrames: CUT_FADE_FRAMES, carry: new Float32Array(0) };
+    // B's ramp back to its own tempo, when the render leaves it to be streamed: its decoding starts now.
+    const ramp = rendered.handoffFrame < rendered.junctionFrame
+      ? new TransitionRamp(transitionJob(plan, a, b, this.targetLufs), rendered, (error) => this.tell({ type: 'deck-error', track: b, error, recovered: true }))
+      : undefined;
+    try {
+      for (let f = 0; f < rendered.handoffFrame; f += CHUNK_FRAMES) {
+        const end = Math.min(rendered.handoffFrame, f + CHUNK_FRAMES);
+        yield this.emit(rendered.pcm.slice(f * MIX_CHANNELS, end * MIX_CHANNELS));
+      }
+      // Without a ramp: a copy of the 30 ms tail, so the whole rendered transition can be freed while the body plays.
+      const fadeIn = ramp ? yield* this.playRamp(ramp, b) : { fadeInFrames: Math.round(JUNCTION_FADE_SEC * MIX_RATE), carry: rendered.pcm.slice(rendered.junctionFrame * MIX_CHANNELS) };
+      return { fromSec: rendered.bodyFromSec, ...fadeIn };
+    } finally {
+      ramp?.close();
+    }
+  }
+
+  /** Streams B's ramp to the junction; returns the junction's tail, over which B's body fades in. */
+  private async *playRamp(ramp: TransitionRamp, b: T): AsyncGenerator<Float32Array, Omit<BodyEntry, 'fromSec'>> {
+    try {
+      for (let f = 0; f < ramp.frames; f += CHUNK_FRAMES) yield this.emit(await ramp.read(Math.min(CHUNK_FRAMES, ramp.frames - f)));
+      return { fadeInFrames: Math.round(JUNCTION_FADE_SEC * MIX_RATE), carry: await ramp.junctionTail() };
+    } catch (error) {
+      // B's ramp cannot be decoded: its body takes over at the junction (a B that cannot be played at all is then the
+      // body's to report).
+      this.tell({ type: 'deck-error', track: b, error: error as Error, recovered: true });
+      this.limiter.fadeOutHeld();
+      return { fadeInFrames: CUT_FADE_FRAMES, carry: new Float32Array(0) };
+    }
   }
 
   private async readyInTime(rendering: Promise<unknown>): Promise<boolean> {

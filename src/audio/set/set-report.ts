@@ -1,6 +1,53 @@
 import { formatDuration } from '../io/audio-input-error.ts';
+import type { TransitionCheckReport } from '../transition/checked-render.ts';
+import type { PlannedTrack, TransitionPlan } from '../transition/transition-plan.ts';
 import type { OrderMode } from './order-mode.ts';
-import type { TransitionReport } from './set-engine.ts';
+
+export const describeDeck = (t: PlannedTrack) => ({ title: t.title, bpm: t.analysis.bpm, key: `${t.analysis.key} ${t.analysis.scale}`, camelot: t.analysis.camelot });
+
+export interface TransitionReport {
+  index: number;
+  /** Set time (s) where the transition starts: A's exit downbeat, where B's entry downbeat lands. */
+  startSec: number;
+  endSec: number;
+  from: { title: string; bpm: number; key: string; camelot: string };
+  to: { title: string; bpm: number; key: string; camelot: string };
+  style: TransitionPlan['style'];
+  overlapBars: number;
+  rampBars: number;
+  stretchPct: number;
+  score?: number;
+  explanation: string;
+  /** The beat check of a beat-matched transition, made on its rendered decks before it played. */
+  check?: TransitionCheckReport;
+  plan: TransitionPlan;
+}
+
+/** The report of transition `index`, A → B as `plan` has it, at set time [startSec, endSec]. */
+export function transitionReport(
+  index: number,
+  span: { startSec: number; endSec: number },
+  a: PlannedTrack,
+  b: PlannedTrack,
+  plan: TransitionPlan,
+  judged: { score?: number; check?: TransitionCheckReport } = {},
+): TransitionReport {
+  return {
+    index,
+    startSec: span.startSec,
+    endSec: span.endSec,
+    from: describeDeck(a),
+    to: describeDeck(b),
+    style: plan.style,
+    overlapBars: plan.overlapBars,
+    rampBars: plan.rampBars,
+    stretchPct: Number(plan.stretchPct.toFixed(2)),
+    score: judged.score,
+    explanation: plan.explanation,
+    check: judged.check,
+    plan,
+  };
+}
 
 /** What `minidj mix --report` writes. */
 export interface MixReport {

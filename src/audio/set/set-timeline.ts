@@ -1,6 +1,6 @@
 import { outputDuration } from '../transition/tempo-schedule.ts';
 import type { PlannedTrack } from '../transition/transition-plan.ts';
-import type { TransitionReport } from './set-engine.ts';
+import type { TransitionReport } from './set-report.ts';
 
 /** The set starts on the first track's first downbeat when that comes within 2 s: no lead-in silence. */
 export function setStartSec(first: PlannedTrack): number {

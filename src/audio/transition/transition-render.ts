@@ -1,25 +1,18 @@
-import { ThreeBandEq } from '../dsp/band-splitter.ts';
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from '../io/deck-reader.ts';
-import { HighPassSweep } from '../dsp/high-pass-sweep.ts';
 import { cosineFadeOut } from '../dsp/fades.ts';
 import { LoudnessRider } from '../dsp/loudness-rider.ts';
+import { DeckMixer, RENDER_CHUNK_FRAMES as CHUNK_FRAMES } from './deck-mixer.ts';
+import type { DecksReady } from './deck-mixer.ts';
 import { inputAfter, isUnity, outputDuration } from './tempo-schedule.ts';
 import { checkDecksAsRead } from './transition-check.ts';
 import type { DeckCheck } from './transition-check.ts';
-import { transitionGains } from './transition-curves.ts';
-import type { DeckGains } from './transition-curves.ts';
 import type { TransitionPlan } from './transition-plan.ts';
 
 /** The new track's stretched head hands over to its plain body with this crossfade, so the seam cannot click. */
 export const JUNCTION_FADE_SEC = 0.03;
-const ECHO_FEEDBACK = 0.45;
-const CHUNK_FRAMES = 24_000;
-/** Frames per evaluation of the EQ curves; CHUNK_FRAMES is a multiple, so blocks start where they always did. */
-const GAIN_BLOCK_FRAMES = 32;
 /** The loudness rider's 100 ms blocks: the second mixing lane starts on one. */
 const RIDE_BLOCK_FRAMES = MIX_RATE / 10;
 const LANE_WARM_UP_FRAMES = Math.round(0.4 * MIX_RATE);
-const UNITY: DeckGains = { a: { low: 1, mid: 1, high: 1 }, b: { low: 1, mid: 1, high: 1 } };
 
 export interface DeckSource {
   file: string;
@@ -77,12 +70,25 @@ export function transitionSpan(plan: TransitionPlan, bpmB: number): { seconds: n
   return { seconds, bodyFromSec: inputAfter(plan.schedule, plan.entrySec, seconds) };
 }
 
-/**
- * Renders A → B: both decks decoded (B through rubberband on its tempo schedule), each through a three-band EQ
- * driven by the style's curves, summed. Loudness gains are already applied by the decks; the master limiter comes
- * after, in the set engine.
- */
-export async function renderTransition(job: TransitionJob): Promise<RenderedTransition> {
+/** Where the render's parts fall, in frames from A's exit. */
+interface RenderLayout {
+  beatSecA: number;
+  /** The frames rendered: up to the handoff, and the fade after it. */
+  frames: number;
+  handoffFrame: number;
+  fadeFrames: number;
+  junctionFrame: number;
+  bodyFromSec: number;
+  /** B's ramp back to its own tempo is streamed after the render rather than rendered. */
+  streamRamp: boolean;
+  /** A read before the exit (an echo-out's last beat), A read from the exit, the frames mixed, the frames ridden. */
+  preFrames: number;
+  aFrames: number;
+  mixedFrames: number;
+  rideFrames: number;
+}
+
+function renderLayout(job: TransitionJob): RenderLayout {
   const { plan } = job;
   const span = transitionSpan(plan, job.to.bpm);
   const junctionFrame = Math.round(span.seconds * MIX_RATE);
@@ -104,6 +110,75 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
   // Ride only where the decks overlap, an echo tail over B included (plus the settling of the 3 s window); B alone
   // needs no riding.
   const rideFrames = !job.solo && plan.style !== 'cut' ? Math.min(handoffFrame, mixedFrames + 3 * MIX_RATE) : 0;
+  return { beatSecA, frames, handoffFrame, fadeFrames, junctionFrame, bodyFromSec: span.bodyFromSec, streamRamp, preFrames, aFrames, mixedFrames, rideFrames };
+}
+
+/** Reads A into `a` and B's stretched head into `b` as fast as they deliver; `ready` waits for a frame of both. */
+function readDecks(layout: RenderLayout, deckA: DeckReader, head: StretchedHead, a: Float32Array, b: Float32Array): { reading: Promise<unknown>; ready: DecksReady } {
+  const { preFrames, aFrames, frames } = layout;
+  const aRead = new Progress();
+  const bFirst = new Progress();
+  const bSecond = new Progress(head.split);
+  const reading = Promise.all([
+    fill(aRead, async (advance) => {
+      for (let f = 0; f < preFrames + aFrames; f += CHUNK_FRAMES) {
+        const n = Math.min(CHUNK_FRAMES, preFrames + aFrames - f);
+        await deckA.readInto(a, f, n);
+        advance(f + n);
+      }
+    }),
+    fill(bFirst, async (advance) => {
+      for (let f = 0; f < head.split; f += CHUNK_FRAMES) {
+        const n = Math.min(CHUNK_FRAMES, head.split - f);
+        await head.readFirst(b, f, n);
+        advance(f + n);
+      }
+    }),
+    fill(bSecond, async (advance) => {
+      for (let f = head.split; f < frames; f += CHUNK_FRAMES) {
+        const n = Math.min(CHUNK_FRAMES, frames - f);
+        await head.readSecond(b, f, n);
+        advance(f + n);
+      }
+    }),
+  ]);
+  /** Both decks are in up to `frame` of the transition (from `split` on, when `secondHalf`: not waiting for the first). */
+  const ready = (frame: number, secondHalf = false) =>
+    Promise.all([
+      aRead.until(preFrames + Math.min(frame, aFrames)),
+      secondHalf ? undefined : bFirst.until(Math.min(frame, head.split)),
+      frame > head.split ? bSecond.until(frame) : undefined,
+    ]);
+  return { reading, ready };
+}
+
+/** After the mix: B alone up to the handoff, the fade there, and the loudness rider's gain over the overlap. */
+function finishRender(out: Float32Array, b: Float32Array, layout: RenderLayout, job: TransitionJob, mixer: DeckMixer, riders: { rider?: LoudnessRider; laneRider?: LoudnessRider }): void {
+  const { mixedFrames, handoffFrame, fadeFrames, rideFrames } = layout;
+  if (job.solo !== 'from') out.set(b.subarray(mixedFrames * MIX_CHANNELS), mixedFrames * MIX_CHANNELS);
+  if (layout.streamRamp) {
+    // Handing over to the streamed ramp: a linear fade, the complement of the ramp's fade-in.
+    for (let j = 0; j < fadeFrames; j++) {
+      for (let c = 0; c < MIX_CHANNELS; c++) out[(handoffFrame + j) * MIX_CHANNELS + c]! *= 1 - (j + 0.5) / fadeFrames;
+    }
+  } else cosineFadeOut(out, handoffFrame, fadeFrames);
+  const { rider, laneRider } = riders;
+  if (rider) {
+    mixer.meter(laneRider ?? rider, mixedFrames, rideFrames);
+    if (laneRider) rider.append(laneRider);
+    rider.apply(out.subarray(0, rideFrames * MIX_CHANNELS));
+  }
+}
+
+/**
+ * Renders A → B: both decks decoded (B through rubberband on its tempo schedule), each through a three-band EQ
+ * driven by the style's curves, summed. Loudness gains are already applied by the decks; the master limiter comes
+ * after, in the set engine.
+ */
+export async function renderTransition(job: TransitionJob): Promise<RenderedTransition> {
+  const { plan } = job;
+  const layout = renderLayout(job);
+  const { frames, preFrames, aFrames, mixedFrames, rideFrames } = layout;
   // The stretched head first: it is the long pole, and each spawn holds this thread for ~10 ms.
   const head = new StretchedHead(job, frames);
   const deckA = new DeckReader({ file: job.from.file, fromSec: plan.exitSec - preFrames / MIX_RATE, gain: job.from.gain, highWaterFrames: preFrames + aFrames });
@@ -113,162 +188,33 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
     const b = new Float32Array(frames * MIX_CHANNELS);
     const out = new Float32Array(frames * MIX_CHANNELS);
     // The decks are read into a and b as fast as they deliver; the mixing follows.
-    const aRead = new Progress();
-    const bFirst = new Progress();
-    const bSecond = new Progress(head.split);
-    const reading = Promise.all([
-      fill(aRead, async (advance) => {
-        for (let f = 0; f < preFrames + aFrames; f += CHUNK_FRAMES) {
-          const n = Math.min(CHUNK_FRAMES, preFrames + aFrames - f);
-          await deckA.readInto(a, f, n);
-          advance(f + n);
-        }
-      }),
-      fill(bFirst, async (advance) => {
-        for (let f = 0; f < head.split; f += CHUNK_FRAMES) {
-          const n = Math.min(CHUNK_FRAMES, head.split - f);
-          await head.readFirst(b, f, n);
-          advance(f + n);
-        }
-      }),
-      fill(bSecond, async (advance) => {
-        for (let f = head.split; f < frames; f += CHUNK_FRAMES) {
-          const n = Math.min(CHUNK_FRAMES, frames - f);
-          await head.readSecond(b, f, n);
-          advance(f + n);
-        }
-      }),
-    ]);
-    /** Both decks are in up to `frame` of the transition (from `split` on, when `secondHalf`: not waiting for the first). */
-    const ready = (frame: number, secondHalf = false) =>
-      Promise.all([
-        aRead.until(preFrames + Math.min(frame, aFrames)),
-        secondHalf ? undefined : bFirst.until(Math.min(frame, head.split)),
-        frame > head.split ? bSecond.until(frame) : undefined,
-      ]);
-
-    const delayFrames = Math.round(0.75 * beatSecA * MIX_RATE);
-    const delay = echo ? new Float32Array(delayFrames * MIX_CHANNELS) : undefined;
-    let delayPos = 0;
-    const soloA = job.solo === 'from';
-    const soloB = job.solo === 'to';
-    /** Frames [from, to) of the mix through one set of EQs, into `dest` (whose first frame is `destFrame`). */
-    const mixFrames = (eq: DeckEqs, from: number, to: number, dest: Float32Array, destFrame: number) => {
-      let g = UNITY;
-      // Block by block (the curves move over beats and bars: evaluating them every 32 frames, 0.7 ms, is plenty),
-      // channel by channel within a block: the same arithmetic as sample by sample, in a third of the time.
-      for (let i0 = from; i0 < to; i0 += GAIN_BLOCK_FRAMES) {
-        const n = Math.min(GAIN_BLOCK_FRAMES, to - i0);
-        if (!job.solo || job.soloThroughEq) g = transitionGains(plan, i0 / MIX_RATE, beatSecA);
-        for (let c = 0; c < MIX_CHANNELS; c++) {
-          const aOut = eq.a[c]!.processBlock(a, (preFrames + i0) * MIX_CHANNELS + c, MIX_CHANNELS, n, g.a.low, g.a.mid, g.a.high);
-          if (g.a.highPassHz !== undefined) {
-            eq.aFilter[c]!.setCutoff(g.a.highPassHz);
-            eq.aFilter[c]!.process(aOut, n, g.a.highPassWet ?? 1);
-          }
-          const bOut = eq.b[c]!.processBlock(b, i0 * MIX_CHANNELS + c, MIX_CHANNELS, n, g.b.low, g.b.mid, g.b.high);
-          for (let k = 0, o = (i0 - destFrame) * MIX_CHANNELS + c; k < n; k++, o += MIX_CHANNELS) {
-            let sample = soloA ? aOut[k]! : soloB ? bOut[k]! : aOut[k]! + bOut[k]!;
-            if (delay) {
-              const d = ((delayPos + k) % delayFrames) * MIX_CHANNELS + c;
-              const wet = delay[d]!;
-              delay[d] = ECHO_FEEDBACK * wet;
-              sample += wet;
-            }
-            dest[o] = sample;
-          }
-        }
-        if (delay) delayPos = (delayPos + n) % delayFrames;
-      }
-    };
-    const part = (x: Float32Array, offset: number, from: number, to: number) => x.subarray((offset + from) * MIX_CHANNELS, (offset + to) * MIX_CHANNELS);
-    const meter = (rider: LoudnessRider | undefined, from: number, to: number) => {
-      if (rider && to > from) rider.push(part(out, 0, from, to), part(a, preFrames, from, to), part(b, 0, from, to));
-    };
-
+    const { reading, ready } = readDecks(layout, deckA, head, a, b);
+    const mixer = new DeckMixer({ plan, beatSecA: layout.beatSecA, solo: job.solo, soloThroughEq: job.soloThroughEq, a, b, out, preFrames });
     // Two lanes when B is stretched as two halves: the second lane mixes the second half as soon as it is in,
     // instead of after the first half, so the end of the render is not this thread alone. Its filters (EQ, then the
     // loudness meters) run over 0.4 s each before its first frame: their impulse responses die out within 0.2 s, so
     // from that frame on their state, and the mix, is the first lane's to the last bit.
     const laneFrom = Math.ceil((head.split + 2 * LANE_WARM_UP_FRAMES) / RIDE_BLOCK_FRAMES) * RIDE_BLOCK_FRAMES;
-    const lanes = !echo && head.split < frames && laneFrom < mixedFrames;
-    const firstEnd = lanes ? laneFrom : mixedFrames;
+    const lanes = plan.style !== 'echo-out' && head.split < frames && laneFrom < mixedFrames;
     const rider = rideFrames > 0 ? new LoudnessRider(MIX_RATE) : undefined;
     const laneRider = lanes && rideFrames > laneFrom ? new LoudnessRider(MIX_RATE) : undefined;
-    const firstLane = async () => {
-      const eq = deckEqs();
-      await ready(0);
-      if (delay) {
-        // Prime the echo with A's last beat through the EQ with its bass killed: B's bass comes in on its first
-        // downbeat, and an echoed kick off the beat under it would flam.
-        const lastBeat = Array.from({ length: MIX_CHANNELS }, (_, c) => Float64Array.from(new ThreeBandEq(MIX_RATE).processBlock(a, c, MIX_CHANNELS, preFrames, 0, 1, 1).subarray(0, preFrames)));
-        for (let i = 0; i < preFrames; i++) {
-          for (let c = 0; c < MIX_CHANNELS; c++) delay[delayPos * MIX_CHANNELS + c] = 0.6 * lastBeat[c]![i]! + ECHO_FEEDBACK * delay[delayPos * MIX_CHANNELS + c]!;
-          delayPos = (delayPos + 1) % delayFrames;
-        }
-      }
-      for (let start = 0; start < firstEnd; start += CHUNK_FRAMES) {
-        const end = Math.min(firstEnd, start + CHUNK_FRAMES);
-        await ready(end);
-        mixFrames(eq, start, end, out, 0);
-        meter(rider, start, Math.min(end, rideFrames));
-      }
-    };
-    const secondLane = async () => {
-      if (!lanes) return;
-      const eq = deckEqs();
-      const warm = laneFrom - LANE_WARM_UP_FRAMES;
-      await ready(laneFrom, true);
-      for (let c = 0; c < MIX_CHANNELS; c++) {
-        eq.a[c]!.processBlock(a, (preFrames + warm - LANE_WARM_UP_FRAMES) * MIX_CHANNELS + c, MIX_CHANNELS, LANE_WARM_UP_FRAMES, 1, 1, 1);
-        eq.b[c]!.processBlock(b, (warm - LANE_WARM_UP_FRAMES) * MIX_CHANNELS + c, MIX_CHANNELS, LANE_WARM_UP_FRAMES, 1, 1, 1);
-      }
-      const warmMix = new Float32Array(LANE_WARM_UP_FRAMES * MIX_CHANNELS);
-      mixFrames(eq, warm, laneFrom, warmMix, warm);
-      laneRider?.prime(warmMix, part(a, preFrames, warm, laneFrom), part(b, 0, warm, laneFrom));
-      for (let start = laneFrom; start < mixedFrames; start += CHUNK_FRAMES) {
-        const end = Math.min(mixedFrames, start + CHUNK_FRAMES);
-        await ready(end, true);
-        mixFrames(eq, start, end, out, 0);
-        meter(laneRider, start, Math.min(end, rideFrames));
-      }
-    };
     // The beat check of a beat-matched overlap, on the decks as they are read (before the EQ).
     const checking = job.checkBeats && !job.solo && (plan.style === 'blend' || plan.style === 'filter-fade')
       ? checkDecksAsRead(plan, a.subarray(preFrames * MIX_CHANNELS), b, MIX_RATE, job.checkBeats.from, job.checkBeats.to, (frame) => ready(Math.min(frame, frames)))
       : undefined;
-    const [, , , check] = await Promise.all([firstLane(), secondLane(), reading, checking]);
-    if (job.solo !== 'from') out.set(b.subarray(mixedFrames * MIX_CHANNELS), mixedFrames * MIX_CHANNELS);
-    if (streamRamp) {
-      // Handing over to the streamed ramp: a linear fade, the complement of the ramp's fade-in.
-      for (let j = 0; j < fadeFrames; j++) {
-        for (let c = 0; c < MIX_CHANNELS; c++) out[(handoffFrame + j) * MIX_CHANNELS + c]! *= 1 - (j + 0.5) / fadeFrames;
-      }
-    } else cosineFadeOut(out, handoffFrame, fadeFrames);
-    if (rider) {
-      meter(laneRider ?? rider, mixedFrames, rideFrames);
-      if (laneRider) rider.append(laneRider);
-      rider.apply(out.subarray(0, rideFrames * MIX_CHANNELS));
-    }
-    return { pcm: out, frames, handoffFrame, junctionFrame, bodyFromSec: span.bodyFromSec, check };
+    const [, , , check] = await Promise.all([
+      mixer.firstLane(ready, lanes ? laneFrom : mixedFrames, rider, rideFrames),
+      lanes ? mixer.secondLane(ready, laneFrom, mixedFrames, LANE_WARM_UP_FRAMES, laneRider, rideFrames) : undefined,
+      reading,
+      checking,
+    ]);
+    finishRender(out, b, layout, job, mixer, { rider, laneRider });
+    return { pcm: out, frames, handoffFrame: layout.handoffFrame, junctionFrame: layout.junctionFrame, bodyFromSec: layout.bodyFromSec, check };
   } finally {
     deckA.close();
     head.close();
   }
 }
-
-interface DeckEqs {
-  a: ThreeBandEq[];
-  b: ThreeBandEq[];
-  /** A's high-pass filter, per channel (swept in a filter fade). */
-  aFilter: HighPassSweep[];
-}
-
-const deckEqs = (): DeckEqs => ({
-  a: [new ThreeBandEq(MIX_RATE), new ThreeBandEq(MIX_RATE)],
-  b: [new ThreeBandEq(MIX_RATE), new ThreeBandEq(MIX_RATE)],
-  aFilter: [new HighPassSweep(MIX_RATE), new HighPassSweep(MIX_RATE)],
-});
 
 /** How far a buffer is filled: waits for a frame to be in, or for its reader's failure. */
 class Progress {
