@@ -1,3 +1,4 @@
+import type { OrderMode } from '../audio/set/order-mode.ts';
 /**
  * Play order of a DJ set: mixable transitions along an energy arc, under hard fairness rules.
  *
@@ -30,7 +31,7 @@ export interface EnergyArc {
 }
 
 export interface OrderOptions {
-  mode: 'smart' | 'queue';
+  mode: OrderMode;
   arc?: EnergyArc;
   /** A track must start within this many slots of the position it was queued at (default 8). */
   maxDelaySlots?: number;

@@ -18,6 +18,7 @@ import { failDeferred, replyEphemeral, replyResult } from './reply-result.ts';
 import { settingsHandler } from './settings-handler.ts';
 import { transitionPicture } from './transition-picture.ts';
 import { checkVoiceChannel } from './voice-checks.ts';
+import type { OrderMode } from '../audio/set/order-mode.ts';
 
 export const NO_SET = 'No set is playing. Start one with /djset start.';
 export const NOT_READY = 'Mini-DJ has not finished joining this server yet. Try again in a minute.';
@@ -70,7 +71,7 @@ function start(deps: DjsetDeps): CommandHandler {
     await interaction.deferReply();
     try {
       const state = await deps.store.get(guild.id);
-      const order = (interaction.options.getString('order') as 'smart' | 'queue' | null) ?? state.settings.order;
+      const order = (interaction.options.getString('order') as OrderMode | null) ?? state.settings.order;
       const { track } = await pickNextTrack(state, undefined, order, deps);
       if (!track) return await failDeferred(interaction, NOTHING_TO_PLAY);
       const raced = deps.sets.get(guild.id);

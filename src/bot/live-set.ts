@@ -15,6 +15,7 @@ import { NowPlayingBoard } from './now-playing-board.ts';
 import { resumePoint } from './resume-point.ts';
 import { sendTo } from './send-to.ts';
 import { SkipVotes } from './skip-votes.ts';
+import type { OrderMode } from '../audio/set/order-mode.ts';
 
 export interface LiveSetTiming {
   /** How long the channel may be empty before the set pauses (default 60 s). */
@@ -47,7 +48,7 @@ export interface LiveSetParams {
   guild: Guild;
   voiceChannelId: string;
   textChannelId: string;
-  order: 'smart' | 'queue';
+  order: OrderMode;
   /** Who started it: they may steer it while it plays. */
   starterId: string;
   first: LiveTrack;
@@ -91,7 +92,7 @@ export type SetState =
 export class LiveSet {
   readonly guildId: string;
   readonly textChannelId: string;
-  readonly order: 'smart' | 'queue';
+  readonly order: OrderMode;
   readonly starterId: string;
   readonly link: VoiceLink;
   private channelId: string;

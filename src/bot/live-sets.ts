@@ -10,13 +10,14 @@ import { sendTo } from './send-to.ts';
 import { takeTheStage } from './stage-speaker.ts';
 import { checkVoiceChannel } from './voice-checks.ts';
 import type { StageVoice } from './voice-checks.ts';
+import type { OrderMode } from '../audio/set/order-mode.ts';
 
 
 export interface StartParams {
   guild: Guild;
   voiceChannelId: string;
   textChannelId: string;
-  order: 'smart' | 'queue';
+  order: OrderMode;
   starterId: string;
   first: LiveTrack;
   firstFromSec?: number;

@@ -7,6 +7,7 @@ import type { AnalysisStore, StoredAnalysis } from '../db/analysis-store.ts';
 import type { GuildState, PlaylistEntry } from '../db/guild-store.ts';
 import type { TrackFiles } from '../db/track-files.ts';
 import { libraryTitle, loadLibrary, toLibraryEntry } from './server-library.ts';
+import type { OrderMode } from '../audio/set/order-mode.ts';
 
 /** A track the live set can play: its audio, analysis and, when it came from the playlist, the entry. */
 export interface LiveTrack extends PlannedTrack {
@@ -54,7 +55,7 @@ export interface NextPick {
  * set-order fairness rules, and never a track passed over MAX_PASSED_OVER times — then, when the playlist is empty,
  * the library track that mixes best and was not played recently, so the set never runs dry. Reads only.
  */
-export async function pickNextTrack(state: GuildState, current: LiveTrack | undefined, order: 'smart' | 'queue', deps: NextTrackDeps): Promise<NextPick> {
+export async function pickNextTrack(state: GuildState, current: LiveTrack | undefined, order: OrderMode, deps: NextTrackDeps): Promise<NextPick> {
   const library = await loadLibrary(deps.analyses, state);
   const byHash = new Map(library.map((r) => [r.hash, r]));
   const unplayable: PlaylistEntry[] = [];
@@ -90,7 +91,7 @@ async function firstPlayable(records: StoredAnalysis[], files: TrackFiles): Prom
   return undefined;
 }
 
-async function pickFromPlaylist(waiting: LiveTrack[], state: GuildState, current: LiveTrack | undefined, order: 'smart' | 'queue', deps: NextTrackDeps): Promise<LiveTrack> {
+async function pickFromPlaylist(waiting: LiveTrack[], state: GuildState, current: LiveTrack | undefined, order: OrderMode, deps: NextTrackDeps): Promise<LiveTrack> {
   const overdue = waiting.find((t) => passedOver(t.entry!, state.history) >= MAX_PASSED_OVER);
   if (order === 'queue' || waiting.length === 1 || overdue) return overdue ?? waiting[0]!;
   const ordered = await orderTracks(waiting, await deps.scorer(), 'smart', { requesters: waiting.map((t) => t.entry!.requesterId), ...(current ? { current } : {}) });

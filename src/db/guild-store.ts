@@ -2,6 +2,7 @@ import type Keyv from 'keyv';
 import { openGuildStateBackend } from './guild-state-backend.ts';
 import type { GuildStateBackend, StoredGuildState } from './guild-state-backend.ts';
 import { openKeyv, storeTarget } from './open-keyv.ts';
+import type { OrderMode } from '../audio/set/order-mode.ts';
 
 export interface PlaylistEntry {
   /** Unique per entry: the same track may be queued again after it played. */
@@ -27,7 +28,7 @@ export interface GuildSettings {
   djRoleId?: string;
   maxQueuePerMember: number;
   maxAddsPerMinute: number;
-  order: 'smart' | 'queue';
+  order: OrderMode;
   /** Minutes a set stays in an empty channel (paused) before it leaves; absent: 24/7, it stays until someone joins. */
   stayMinutes?: number;
   /** Minutes a set paused with /djset pause waits to be resumed before it leaves. */
@@ -39,7 +40,7 @@ export interface LiveSession {
   voiceChannelId: string;
   /** Where "now mixing" messages go. */
   textChannelId: string;
-  order: 'smart' | 'queue';
+  order: OrderMode;
   startedAt: string;
   /** The track playing and where in it (track seconds), saved every few seconds. */
   current: { hash: string; title: string; requesterId?: string; positionSec: number; savedAt: string };

@@ -1,7 +1,7 @@
 import { DeckReader, MIX_RATE } from '../audio/io/deck-reader.ts';
 import { LoudnessMeter } from '../audio/dsp/loudness.ts';
 import { loudnessGain, transitionJob } from '../audio/set/transition-job.ts';
-import { setTimeOfTrack } from '../audio/set/set-timeline.ts';
+import { audibleWindow, setTimeOfTrack } from '../audio/set/set-timeline.ts';
 import type { TransitionReport } from '../audio/set/set-report.ts';
 import { inputAfter, isUnity } from '../audio/transition/tempo-schedule.ts';
 import { renderThroughJunction } from '../audio/transition/transition-ramp.ts';
@@ -258,12 +258,9 @@ async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transit
     kickRefs.push(trackKickReference(source, track.analysis.beats));
     const srcEnv = alignmentEnvelope(source, MIX_RATE, BLOCK);
     const map = setTimeOfTrack(k, transitions, tracks);
-    const prev = transitions.find((x) => x.index === k - 1);
-    const next = transitions.find((x) => x.index === k);
-    // Each beat is placed in the deck its onsets come from: B from the middle of the overlap, where its mids and
-    // highs are full and A's begin to leave (A's bass may stay to the end of an 8-bar one, but not its attacks).
-    const from = prev ? prev.startSec + (prev.plan.overlapBars / 2) * 4 * (60 / tracks[k - 1]!.analysis.bpm) : 0;
-    const to = next ? next.startSec + (next.plan.overlapBars / 2) * 4 * (60 / track.analysis.bpm) : durationSec - 1;
+    // Each beat is placed in the deck its onsets come from (A's bass may stay to the end of an 8-bar overlap, but not
+    // its attacks).
+    const { fromSec: from, toSec: to } = audibleWindow(k, transitions, tracks, durationSec - 1);
     const placed = track.analysis.beats
       .map((t) => ({ t, s: map(t) }))
       .filter(({ s }) => s >= from && s < to)

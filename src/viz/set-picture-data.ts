@@ -2,7 +2,7 @@ import { transitionGains } from '../audio/transition/transition-curves.ts';
 import type { BandGains } from '../audio/transition/transition-curves.ts';
 import type { TransitionReport } from '../audio/set/set-report.ts';
 import type { PlannedTrack } from '../audio/transition/transition-plan.ts';
-import { setTimeOfTrack } from '../audio/set/set-timeline.ts';
+import { audibleWindow, setTimeOfTrack } from '../audio/set/set-timeline.ts';
 import type { SetPictureData } from './set-picture.ts';
 
 /**
@@ -32,10 +32,8 @@ export function setPictureData(title: string, tracks: PlannedTrack[], transition
     const start = prev ? prev.startSec : 0;
     const end = next ? next.startSec + next.plan.overlapSec : durationSec;
     spans.push({ startSec: start, endSec: end, title: track.title });
-    // The audible track: this one from the middle of the previous overlap to the middle of the next (where the
-    // incoming deck's mids and highs are full; an 8-bar blend's last bars are the outgoing track's fading end).
-    const from = prev ? prev.startSec + (prev.plan.overlapBars / 2) * 4 * (60 / tracks[k - 1]!.analysis.bpm) : 0;
-    const to = next ? next.startSec + (next.plan.overlapBars / 2) * 4 * (60 / track.analysis.bpm) : durationSec;
+    // The audible track (an 8-bar blend's last bars are the outgoing track's fading end).
+    const { fromSec: from, toSec: to } = audibleWindow(k, transitions, tracks, durationSec);
     const beats = track.analysis.beats.map(map);
     for (let i = 1; i < beats.length; i++) {
       if (beats[i]! < from || beats[i]! > to) continue;

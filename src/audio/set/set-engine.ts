@@ -12,7 +12,7 @@ import { TransitionRamp } from '../transition/transition-ramp.ts';
 import type { TransitionRenderer } from '../transition/transition-renderer.ts';
 import { transitionReport } from './set-report.ts';
 import type { TransitionReport } from './set-report.ts';
-import { setStartSec } from './set-timeline.ts';
+import { barSec, setStartSec } from './set-timeline.ts';
 import { DEFAULT_TARGET_LUFS, loudnessGain, transitionJob } from './transition-job.ts';
 
 const CHUNK_FRAMES = 4800;
@@ -214,8 +214,7 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
 
   /** Next phrase start of `a` at least 2 bars after track time `t`, or undefined when the track ends first. */
   private nextPhraseExit(a: PlannedTrack, t: number): number | undefined {
-    const bar = (4 * 60) / a.analysis.bpm;
-    return a.analysis.phrases.find((p) => p >= t + 2 * bar);
+    return a.analysis.phrases.find((p) => p >= t + 2 * barSec(a.analysis));
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { TrackAnalysis } from '../analysis/analysis-types.ts';
 import { outputDuration } from '../transition/tempo-schedule.ts';
 import type { PlannedTrack } from '../transition/transition-plan.ts';
 import type { TransitionReport } from './set-report.ts';
@@ -19,4 +20,21 @@ export function setTimeOfTrack(k: number, transitions: TransitionReport[], track
   }
   const tr = transitions.find((x) => x.index === k - 1)!;
   return (t) => tr.startSec + outputDuration(tr.plan.schedule, tr.plan.entrySec, t);
+}
+
+/** A bar of the track at its own tempo (s). */
+export const barSec = (a: Pick<TrackAnalysis, 'bpm' | 'beatsPerBar'>): number => a.beatsPerBar * (60 / a.bpm);
+
+/**
+ * Set time where track k is the one heard: from the middle of the overlap into it to the middle of the overlap out of
+ * it (there the incoming deck's mids and highs are full and the outgoing one's begin to leave), else the set's start
+ * and `endSec`.
+ */
+export function audibleWindow(k: number, transitions: TransitionReport[], tracks: PlannedTrack[], endSec: number): { fromSec: number; toSec: number } {
+  const prev = transitions.find((x) => x.index === k - 1);
+  const next = transitions.find((x) => x.index === k);
+  return {
+    fromSec: prev ? prev.startSec + (prev.plan.overlapBars / 2) * barSec(tracks[k - 1]!.analysis) : 0,
+    toSec: next ? next.startSec + (next.plan.overlapBars / 2) * barSec(tracks[k]!.analysis) : endSec,
+  };
 }
