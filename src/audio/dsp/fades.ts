@@ -8,6 +8,13 @@ export function cosineFadeOut(buf: Float32Array, from: number, frames: number): 
   }
 }
 
+/** A linear fade-out, in place, over `frames` frames from frame `from`, gains taken mid-frame (the complement of a linear fade-in). */
+export function linearFadeOut(buf: Float32Array, from: number, frames: number): void {
+  for (let j = 0; j < frames; j++) {
+    for (let c = 0; c < MIX_CHANNELS; c++) buf[(from + j) * MIX_CHANNELS + c]! *= 1 - (j + 0.5) / frames;
+  }
+}
+
 /** A linear fade to silence over the last `frames` frames of `buf`: a cut's end without a click. */
 export function linearFadeOutEnd(buf: Float32Array, frames: number): void {
   const total = buf.length / MIX_CHANNELS;

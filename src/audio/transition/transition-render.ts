@@ -1,5 +1,5 @@
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from '../io/deck-reader.ts';
-import { cosineFadeOut } from '../dsp/fades.ts';
+import { cosineFadeOut, linearFadeOut } from '../dsp/fades.ts';
 import { LoudnessRider } from '../dsp/loudness-rider.ts';
 import { DeckMixer, RENDER_CHUNK_FRAMES as CHUNK_FRAMES } from './deck-mixer.ts';
 import type { DecksReady } from './deck-mixer.ts';
@@ -158,9 +158,7 @@ function finishRender(out: Float32Array, b: Float32Array, layout: RenderLayout, 
   if (job.solo !== 'from') out.set(b.subarray(mixedFrames * MIX_CHANNELS), mixedFrames * MIX_CHANNELS);
   if (layout.streamRamp) {
     // Handing over to the streamed ramp: a linear fade, the complement of the ramp's fade-in.
-    for (let j = 0; j < fadeFrames; j++) {
-      for (let c = 0; c < MIX_CHANNELS; c++) out[(handoffFrame + j) * MIX_CHANNELS + c]! *= 1 - (j + 0.5) / fadeFrames;
-    }
+    linearFadeOut(out, handoffFrame, fadeFrames);
   } else cosineFadeOut(out, handoffFrame, fadeFrames);
   const { rider, laneRider } = riders;
   if (rider) {
