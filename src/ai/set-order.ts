@@ -390,20 +390,28 @@ function starvationChecker(p: SetProblem): (slots: Int32Array) => boolean {
   };
 }
 
-/**
- * First-improvement local search over swaps, reversals and moves of 1–3 consecutive tracks, all within the
- * delay window. A move is kept only if it raises the objective and keeps both fairness rules.
- */
-function improve(p: SetProblem, slots: Int32Array): void {
-  const n = p.size;
-  const maxDelay = p.maxDelay;
-  const starvationOk = starvationChecker(p);
-  const span = Math.min(2 * maxDelay, MOVE_SPAN);
-  const next = new Int32Array(span + MAX_SEGMENT + 1);
-  const saved = new Int32Array(span + MAX_SEGMENT + 1);
+/** The moves of the local search on one set's slots, each kept only if it raises the objective and keeps both fairness rules. */
+class SlotSearch {
+  readonly span: number;
+  private readonly p: SetProblem;
+  private readonly slots: Int32Array;
+  private readonly starvationOk: (slots: Int32Array) => boolean;
+  /** The candidate for a window of slots, and the slots it replaced (to put them back). */
+  private readonly next: Int32Array;
+  private readonly saved: Int32Array;
+
+  constructor(p: SetProblem, slots: Int32Array) {
+    this.p = p;
+    this.slots = slots;
+    this.starvationOk = starvationChecker(p);
+    this.span = Math.min(2 * p.maxDelay, MOVE_SPAN);
+    this.next = new Int32Array(this.span + MAX_SEGMENT + 1);
+    this.saved = new Int32Array(this.span + MAX_SEGMENT + 1);
+  }
 
   /** Objective of slots a..b holding seq[from..], plus the transitions into and out of them. */
-  const windowValue = (seq: Int32Array, from: number, a: number, b: number): number => {
+  private windowValue(seq: Int32Array, from: number, a: number, b: number): number {
+    const { p, slots } = this;
     let mix = transition(p, a > 0 ? slots[a - 1]! : -1, seq[from]!);
     let fit = 0;
     for (let t = a; t <= b; t++) {
@@ -411,31 +419,34 @@ function improve(p: SetProblem, slots: Int32Array): void {
       if (t > a) mix += transition(p, seq[from + t - a - 1]!, rank);
       fit += arcFit(p, rank, t);
     }
-    if (b < n - 1) mix += transition(p, seq[from + b - a]!, slots[b + 1]!);
+    if (b < p.size - 1) mix += transition(p, seq[from + b - a]!, slots[b + 1]!);
     return p.mixWeight * mix + p.arcWeight * fit;
-  };
+  }
 
   /** Tries replacing slots a..b with next[0..]. */
-  const tryWindow = (a: number, b: number): boolean => {
-    for (let t = a; t <= b; t++) if (Math.abs(t - next[t - a]!) > maxDelay) return false;
-    if (windowValue(next, 0, a, b) <= windowValue(slots, a, a, b) + EPSILON) return false;
+  private tryWindow(a: number, b: number): boolean {
+    const { slots, next, saved } = this;
+    for (let t = a; t <= b; t++) if (Math.abs(t - next[t - a]!) > this.p.maxDelay) return false;
+    if (this.windowValue(next, 0, a, b) <= this.windowValue(slots, a, a, b) + EPSILON) return false;
     for (let t = a; t <= b; t++) {
       saved[t - a] = slots[t]!;
       slots[t] = next[t - a]!;
     }
-    if (starvationOk(slots)) return true;
+    if (this.starvationOk(slots)) return true;
     for (let t = a; t <= b; t++) slots[t] = saved[t - a]!;
     return false;
-  };
+  }
 
-  const trySwap = (i: number, j: number): boolean => {
+  trySwap(i: number, j: number): boolean {
+    const { p, slots, next } = this;
+    const n = p.size;
     const x = slots[i]!;
     const y = slots[j]!;
-    if (Math.abs(i - y) > maxDelay || Math.abs(j - x) > maxDelay) return false;
+    if (Math.abs(i - y) > p.maxDelay || Math.abs(j - x) > p.maxDelay) return false;
     if (j === i + 1) {
       next[0] = y;
       next[1] = x;
-      return tryWindow(i, j);
+      return this.tryWindow(i, j);
     }
     const before = i > 0 ? slots[i - 1]! : -1;
     const after = j < n - 1 ? slots[j + 1]! : -1;
@@ -448,37 +459,53 @@ function improve(p: SetProblem, slots: Int32Array): void {
     if (p.mixWeight * mixDelta + p.arcWeight * fitDelta <= EPSILON) return false;
     slots[i] = y;
     slots[j] = x;
-    if (starvationOk(slots)) return true;
+    if (this.starvationOk(slots)) return true;
     slots[i] = x;
     slots[j] = y;
     return false;
-  };
+  }
 
+  /** Slots i..j in reverse order. */
+  tryReversal(i: number, j: number): boolean {
+    for (let t = i; t <= j; t++) this.next[t - i] = this.slots[i + j - t]!;
+    return this.tryWindow(i, j);
+  }
+
+  /** Segment i..i+len−1 moved `shift` slots later (the tracks it jumps over move up), then `shift` slots earlier. */
+  trySegmentMoves(i: number, len: number, shift: number): boolean {
+    const { slots, next } = this;
+    let improved = false;
+    const end = i + len - 1 + shift;
+    if (end < this.p.size) {
+      for (let k = 0; k < shift; k++) next[k] = slots[i + len + k]!;
+      for (let k = 0; k < len; k++) next[shift + k] = slots[i + k]!;
+      if (this.tryWindow(i, end)) improved = true;
+    }
+    const start = i - shift;
+    if (start >= 0) {
+      for (let k = 0; k < len; k++) next[k] = slots[i + k]!;
+      for (let k = 0; k < shift; k++) next[len + k] = slots[start + k]!;
+      if (this.tryWindow(start, i + len - 1)) improved = true;
+    }
+    return improved;
+  }
+}
+
+/**
+ * First-improvement local search over swaps, reversals and moves of 1–3 consecutive tracks, all within the
+ * delay window. A move is kept only if it raises the objective and keeps both fairness rules.
+ */
+function improve(p: SetProblem, slots: Int32Array): void {
+  const n = p.size;
+  const search = new SlotSearch(p, slots);
+  const span = search.span;
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     let improved = false;
     for (let i = 0; i < n; i++) {
-      for (let j = i + 1; j <= Math.min(n - 1, i + 2 * maxDelay); j++) if (trySwap(i, j)) improved = true;
-      for (let j = i + 2; j <= Math.min(n - 1, i + span); j++) {
-        for (let t = i; t <= j; t++) next[t - i] = slots[i + j - t]!;
-        if (tryWindow(i, j)) improved = true;
-      }
+      for (let j = i + 1; j <= Math.min(n - 1, i + 2 * p.maxDelay); j++) if (search.trySwap(i, j)) improved = true;
+      for (let j = i + 2; j <= Math.min(n - 1, i + span); j++) if (search.tryReversal(i, j)) improved = true;
       for (let len = 1; len <= MAX_SEGMENT && i + len <= n; len++) {
-        for (let shift = 1; shift <= span; shift++) {
-          // Segment i..i+len−1 moved `shift` slots later: the tracks it jumps over move up.
-          const end = i + len - 1 + shift;
-          if (end < n) {
-            for (let k = 0; k < shift; k++) next[k] = slots[i + len + k]!;
-            for (let k = 0; k < len; k++) next[shift + k] = slots[i + k]!;
-            if (tryWindow(i, end)) improved = true;
-          }
-          // Segment moved `shift` slots earlier.
-          const start = i - shift;
-          if (start >= 0) {
-            for (let k = 0; k < len; k++) next[k] = slots[i + k]!;
-            for (let k = 0; k < shift; k++) next[len + k] = slots[start + k]!;
-            if (tryWindow(start, i + len - 1)) improved = true;
-          }
-        }
+        for (let shift = 1; shift <= span; shift++) if (search.trySegmentMoves(i, len, shift)) improved = true;
       }
     }
     if (!improved) break;
