@@ -26,11 +26,12 @@ const results: { truth: SynthTruth; analysis: TrackAnalysis }[] = [];
 beforeAll(async () => {
   tmp = makeTempDir();
   pool = new AnalyzerPool();
-  for (const c of CASES) {
+  // Synthesis (this thread) overlaps the analyses (the pool's workers); results stay in CASES order.
+  await Promise.all(CASES.map(async (c, i) => {
     const file = path.join(tmp.dir, `synth-${c.bpm}.wav`);
     const truth = await writeSynthTrack(file, { bpm: c.bpm, key: c.key, scale: c.scale, seed: c.seed, sections: structureForBars(c.bars) });
-    results.push({ truth, analysis: await pool.analyze(file) });
-  }
+    results[i] = { truth, analysis: await pool.analyze(file) };
+  }));
 }, 300_000);
 afterAll(async () => {
   await pool.close();

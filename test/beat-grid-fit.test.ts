@@ -118,22 +118,21 @@ const REAL_DIR = path.resolve(PROJECT_ROOT, '../shared/real-music');
 describe('released tracks (../shared/real-music)', () => {
   it('gets the whole-track tempo within 0.02 % and beat-matches four machine-timed tracks', async (ctx) => {
     if (!existsSync(path.join(REAL_DIR, 'truth.json'))) return ctx.skip();
-    const { decodeForAnalysis } = await import('../src/audio/analysis/decode-for-analysis.ts');
-    const { loadEssentia } = await import('../src/audio/analysis/essentia-runtime.ts');
-    const { analyzePcm } = await import('../src/audio/analysis/analyze-pcm.ts');
-    const { audioLimitsFromEnv } = await import('../src/audio/io/limits.ts');
+    const { AnalyzerPool } = await import('../src/audio/analysis/analyzer-pool.ts');
     const truth = JSON.parse(readFileSync(path.join(REAL_DIR, 'truth.json'), 'utf8')) as RealTruth[];
-    const essentia = loadEssentia();
     // Refused before the whole-track grid (jitter 9.4, 8.9 and 8.6 ms); Penguin_Party's tracker period was 0.21 % off,
-    // beyond the 8-beat passes' reach until the whole-track fold search.
-    for (const name of ['Lava.ogg', 'garden.ogg', 'landing_in_gran_paradiso.ogg', 'Penguin_Party.ogg']) {
+    // beyond the 8-beat passes' reach until the whole-track fold search. Analysed two at a time (the pool's workers).
+    const names = ['Lava.ogg', 'garden.ogg', 'landing_in_gran_paradiso.ogg', 'Penguin_Party.ogg'];
+    const pool = new AnalyzerPool({ size: 2 });
+    const analyses = await Promise.all(names.map((name) => pool.analyze(path.join(REAL_DIR, name)))).finally(() => pool.close());
+    names.forEach((name, i) => {
+      const a = analyses[i]!;
       const ref = truth.find((t) => t.file === name)!.reference_bpm;
-      const a = analyzePcm(await decodeForAnalysis(path.join(REAL_DIR, name), audioLimitsFromEnv()), essentia);
       const err = Math.min(...[1, 2, 0.5, 1.5, 2 / 3].map((k) => Math.abs(a.bpm / (ref * k) - 1)));
       expect(err, `${name}: ${a.bpm} vs ${ref}`).toBeLessThan(0.0002);
       expect(a.bpmConfidence, name).toBeGreaterThanOrEqual(0.75);
       expect(a.beatJitterMs, name).toBeLessThanOrEqual(MAX_BLEND_JITTER_MS);
-    }
+    });
   }, 300_000);
 
   it('keeps the grid of the longer part of a track looped off its beat (198 s of SkyVibe, then its first 42 s again)', async (ctx) => {

@@ -10,7 +10,7 @@ class FakeDeck implements Deck {
   private readonly diesAfter: number;
   private readonly error: () => Error;
 
-  constructor(from: number, diesAfter = Infinity, error = () => new AudioInputError('decoder-crashed', 'ffmpeg crashed (SIGKILL)')) {
+  constructor(from: number, diesAfter = Infinity, error: () => Error = () => new AudioInputError('decoder-crashed', 'ffmpeg crashed (SIGKILL)')) {
     this.at = from;
     this.diesAfter = from + diesAfter;
     this.error = error;
