@@ -257,6 +257,40 @@ export function judgeKicks(pairs: { ta: number; bar: number }[], kicksA: BeatKic
   return out;
 }
 
+/** Each deck's kicks the pooled reading needs: a steady offset read from fewer is a guess. */
+export const MIN_POOLED_KICKS = 4;
+
+/**
+ * B's kicks against A's over the whole overlap, when too few bars carry kicks on both decks at once (a drumless
+ * intro under a drumming outro, kicks that alternate): A's broadband attacks folded over every beat where A plays a
+ * kick, B's over every beat where B does, the same beats or not, and B's fold slid against A's as for a bar. Both
+ * decks sit on the one grid, so what it reads is their steady offset (a grid fitted off its kicks, a misplaced
+ * render), the error that flams; drift within one overlap is what the bars read, and needs kicks on both at once.
+ * Undefined when either deck has fewer than MIN_POOLED_KICKS kicks, or its fold no one clear attack.
+ */
+export function pooledPhase(pairs: { ta: number }[], kicksA: BeatKick[], kicksB: BeatKick[], kickRefA?: number, kickRefB?: number, rate = 48_000): BeatPhase | undefined {
+  const half = blocks(PROFILE_SEC, rate);
+  const maxLag = blocks(MAX_LAG_SEC, rate);
+  const fold = (kicks: BeatKick[], ref: number | undefined): { f: Float64Array; count: number } => {
+    const threshold = 0.5 * (ref ?? overlapReference(kicks));
+    const f = new Float64Array(2 * half + 1);
+    let count = 0;
+    for (const k of kicks) {
+      if (!k.attack || k.strength <= 0 || k.strength < threshold) continue;
+      for (let i = 0; i < f.length; i++) f[i]! += k.attack[i]!;
+      count++;
+    }
+    return { f, count };
+  };
+  const fa = fold(kicksA, kickRefA);
+  const fb = fold(kicksB, kickRefB);
+  if (fa.count < MIN_POOLED_KICKS || fb.count < MIN_POOLED_KICKS) return undefined;
+  if (clarity(fa.f, half, maxLag) < MIN_CLARITY || clarity(fb.f, half, maxLag) < MIN_CLARITY) return undefined;
+  const { lag, confidence, rival } = bestLag(fa.f, fb.f, half, blocks(CORE_SEC, rate), maxLag, blocks(AMBIGUOUS_SEC, rate));
+  if (confidence < MIN_CONFIDENCE || rival >= RIVAL_RATIO * confidence) return undefined;
+  return { atSec: pairs[0]?.ta ?? 0, errorMs: (lag * BLOCK * 1000) / rate, confidence, beats: Math.min(fa.count, fb.count) };
+}
+
 /** The two steps at once, on decks already rendered: both profiled on A's beats (the grid B plays to). */
 export function deckPhaseErrors(p: DeckPair): BeatPhase[] {
   const pairs = pairBeats(p.beatsA, p.beatsB);
