@@ -70,7 +70,13 @@ describe('where the planner leaves A', () => {
   it('leaves in A\'s breakdown when B starts on its drop, instead of a cut for a drop over a drop', () => {
     const a = track('a', 140, 43, [['intro', 16], ['breakdown', 8], ['drop', 19]], { mixInBar: 0, mixOutBar: 24 }, '12A');
     const b = track('b', 140, 120, [['drop', 88], ['breakdown', 16], ['drop', 16]], { mixInBar: 0, mixOutBar: 104 }, '12A');
-    expect(planTransition(a, b).style).toBe('cut');
+    // On the cue, a quick 4-bar blend (B's bass held out to the last beat) rather than a cut.
+    const onCue = planTransition(a, b);
+    expect(onCue.exitBar).toBe(24);
+    expect(onCue.style).toBe('blend');
+    expect(onCue.overlapBars).toBe(4);
+    expect(onCue.bassSwapBar).toBe(4);
+    expect(onCue.explanation).toMatch(/quick one/);
     const plan = planTransition(a, b, { notBeforeSec: 0 });
     expect(plan.exitBar).toBe(16);
     expect(plan.style).toBe('blend');

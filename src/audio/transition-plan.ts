@@ -137,9 +137,9 @@ function chooseExit(a: TrackAnalysis, b: TrackAnalysis, entryBar: number, bPerA:
   const options = candidates.map(at);
   const good = options.find((o) => o.overlap.bars >= Math.min(GOOD_OVERLAP_BARS, maxBars) && !o.overlap.clashingDrops);
   if (good) return good;
-  const usable = options.filter((o) => !o.overlap.clashingDrops);
-  const best = usable.reduce<(typeof options)[number] | undefined>((x, o) => (!x || o.overlap.bars > x.overlap.bars ? o : x), undefined);
-  return best ?? options[0] ?? at(cueBar);
+  // A 4-bar drop over a drop beats a cut; a clean overlap of the same length beats it.
+  const worth = (o: Overlap): number => o.bars - (o.clashingDrops ? 0.5 : 0);
+  return options.reduce<(typeof options)[number] | undefined>((x, o) => (!x || worth(o.overlap) > worth(x.overlap) ? o : x), undefined) ?? at(cueBar);
 }
 
 interface Style {
@@ -162,7 +162,6 @@ function chooseStyle(from: PlannedTrack, to: PlannedTrack, overlap: Overlap, lim
   const keysMatter = Math.min(a.keyStrength, b.keyStrength) >= 0.6;
   const bars = overlap.bars;
   if (bars === 0 || a.beats.length < 8 || b.beats.length < 8) return { style: 'cut', overlapBars: bars, reason: 'no runway to blend over, so a cut on the downbeat' };
-  if (overlap.clashingDrops) return { style: 'cut', overlapBars: bars, reason: 'any overlap here would lay a drop over a drop, so a cut on the downbeat' };
   if (limits.echoOutBecause) return { style: 'echo-out', overlapBars: bars, reason: limits.echoOutBecause };
   if (!beatMatchable(a) || !beatMatchable(b)) {
     const byHand = beatMatchable(a) ? to.title : from.title;
@@ -177,7 +176,8 @@ function chooseStyle(from: PlannedTrack, to: PlannedTrack, overlap: Overlap, lim
   if (stretch > MAX_BLEND_STRETCH_PCT) return { style: 'filter-fade', overlapBars: Math.min(bars, 8), reason: `a ${stretch.toFixed(1)} % stretch is audible over a long blend, so a short filter fade` };
   const bPerA = b.bpm / match.matched;
   const octave = match.octave ? ` at ${bPerA > 1 ? 'double' : 'half'} time` : '';
-  return { style: 'blend', overlapBars: bars, reason: `${bars}-bar EQ blend: ${a.camelot}→${b.camelot} (${relation}), B stretched ${match.stretchPct >= 0 ? '+' : ''}${match.stretchPct.toFixed(1)} %${octave}` };
+  const quick = overlap.clashingDrops ? ', a quick one: A\'s drop meets B\'s, so B\'s bass stays out until A\'s last beat' : '';
+  return { style: 'blend', overlapBars: bars, reason: `${bars}-bar EQ blend${quick}: ${a.camelot}→${b.camelot} (${relation}), B stretched ${match.stretchPct >= 0 ? '+' : ''}${match.stretchPct.toFixed(1)} %${octave}` };
 }
 
 /**
