@@ -78,9 +78,11 @@ function encoders(): number {
   return n;
 }
 
+/** The library's tracks, as seeded (the store keeps them in the library index). */
+const seeded: string[] = [];
 beforeAll(async () => {
   h = await openBotHarness();
-  const hashes: string[] = [];
+  const hashes = seeded;
   for (const [i, name] of ['sunrise-loop', 'tide-line'].entries()) {
     const file = path.join(h.dir, `${name}.wav`);
     await writeSynthTrack(file, { bpm: 124 + i, key: 'A', scale: 'minor', seed: 70 + i, sections: structureForBars(32) });
@@ -168,7 +170,7 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
 
   it('pauses on a downbeat holding its place, resumes from that downbeat with the same song, and a paused set leaves after pause_minutes', async () => {
     await endSet();
-    const [first] = (await h.store.get(FAKE_GUILD_ID)).library;
+    const [first] = seeded;
     await h.store.update(FAKE_GUILD_ID, (s) => ({ ...s, history: [], playlist: [{ id: 'entry-again', hash: first!, title: 'sunrise-loop', requesterId: alice.id, addedAt: new Date().toISOString() }] }));
     const { outcome } = await start();
     expect(outcome?.content).toMatch(/^Mixing in/);
@@ -280,7 +282,7 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     await endSet();
     h.discord.setBotRoles([]);
     await until(() => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.size === 1 || undefined, 'the roles gone');
-    const hash = (await h.store.get(FAKE_GUILD_ID)).library[0]!;
+    const hash = seeded[0]!;
     const now = new Date().toISOString();
     await h.store.update(FAKE_GUILD_ID, (s) => ({
       ...s, setStarterId: FAKE_OWNER_ID,

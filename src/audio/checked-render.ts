@@ -48,7 +48,7 @@ function figures(c: DeckCheck) {
 }
 
 function passedSummary(c: DeckCheck): string {
-  if (c.pooled) return `checked: the decks' kicks ${ms(c.maxAbsMs)} apart (each deck's kicks over the overlap, ${c.beatsCompared} or more each: too few bars had kicks on both at once)`;
+  if (c.pooled) return `checked: the decks' kicks ${ms(c.maxAbsMs)} apart (over the overlap, ${c.beatsCompared}+ kicks each)`;
   return c.barsCompared === 0 ? 'checked: no bar where both decks play kicks, nothing to flam' : `checked: bars within ${ms(c.maxAbsMs)} (median ${ms(c.medianAbsMs)} over ${c.barsCompared} bars)`;
 }
 

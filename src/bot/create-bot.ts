@@ -95,7 +95,7 @@ export function createBot(options: BotOptions): Bot {
   };
   const picking = { analyses: options.analyses, files: options.files, scorer: () => scorer.get() };
   const sets = new LiveSets({ ...picking, client, store: options.store, renderer, onError, ...(options.timing ? { timing: options.timing } : {}) });
-  const autocomplete = trackAutocomplete(options.store, options.analyses);
+  const autocomplete = trackAutocomplete(options.analyses);
   const route = createInteractionRouter({
     commands: {
       ...queueHandlers(options.store, (guildId) => sets.get(guildId)?.starterId),
@@ -120,6 +120,8 @@ export function createBot(options: BotOptions): Bot {
     client,
     sets,
     async start() {
+      // Writes to a server's library go to the index the readers query (the analysis store's).
+      await options.store.useLibraryOf(options.analyses);
       client.on(Events.InteractionCreate, onInteraction);
       const ready = once(client, Events.ClientReady);
       try {
