@@ -31,8 +31,8 @@ const quota = libraryQuotaBytes();
 const store = await GuildStore.open();
 const analyses = await AnalysisStore.open();
 const feedback = await FeedbackStore.open();
-let metrics: BotMetrics | undefined;
-const pool = new AnalyzerPool({ onFinished: (seconds, ok) => metrics?.analysisSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds) });
+// Its gauges are read at each scrape, once the bot below exists.
+const const pool = new AnalyzerPool({ onFinished: (seconds, ok) => metrics.analysisSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds) });
 const bot = createBot({
   config: config.config,
   store,
@@ -51,7 +51,6 @@ const bot = createBot({
   ...(process.env.MINIDJ_ALLOW_LOOPBACK_URLS === '1' ? { isAllowedAddress: (ip: string) => isPublicAddress(ip) || ip === '127.0.0.1' || ip === '::1' } : {}),
 });
 
-metrics = new BotMetrics({ guilds: () => bot.client.guilds.cache.size, liveSets: () => bot.sets.size, analysisQueueDepth: () => pool.waiting() });
 // MINIDJ_OPS_PORT: /healthz and /metrics for the machine's scraper and orchestrator (loopback unless MINIDJ_OPS_HOST).
 let ops: OpsServer | undefined;
 if (process.env.MINIDJ_OPS_PORT) {
