@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { getVoiceConnection, VoiceConnectionStatus } from '@discordjs/voice';
 import { ingestFile } from '../src/audio/ingest.ts';
@@ -8,6 +7,7 @@ import { onlyListenersVote } from '../src/bot/djset-handler.ts';
 import { notReadyInTime } from '../src/bot/live-sets.ts';
 import { cannotSpeakOnStage, channelFull } from '../src/bot/voice-checks.ts';
 import { formatClock } from '../src/viz/set-picture.ts';
+import { sharedOpusPool } from '../src/voice/opus-encoder.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { structureForBars } from '../src/synth/track-synth.ts';
 import { answerTo, openBotHarness } from './helpers/bot-harness.ts';
@@ -63,20 +63,8 @@ async function endSet(): Promise<void> {
 const said = () => h.discord.channelMessages().map((m) => String(m.body.content));
 const packets = () => voice.packets.get(FAKE_GUILD_ID)?.length ?? 0;
 
-/** ffmpeg Opus encoders this process runs now (one per live set). */
-function encoders(): number {
-  let n = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('libopus')) n += 1;
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return n;
-}
+/** Opus encoders open in this process now (one per live set). */
+const encoders = (): number => sharedOpusPool().openEncoders;
 
 /** The library's tracks, as seeded (the store keeps them in the library index). */
 const seeded: string[] = [];
