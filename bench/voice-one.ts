@@ -9,6 +9,8 @@ import { SetEngine, setStartSec } from '../src/audio/set-engine.ts';
 import { planTransition } from '../src/audio/transition-plan.ts';
 import type { PlannedTrack } from '../src/audio/transition-plan.ts';
 import { TransitionRenderer } from '../src/audio/transition-renderer.ts';
+import { Admission } from '../src/voice/admission.ts';
+import type { AdmissionFigures } from '../src/voice/admission.ts';
 import { SetBroadcast } from '../src/voice/set-broadcast.ts';
 import { CRATE_FILE } from './voice-crate.ts';
 
@@ -20,6 +22,8 @@ export interface VoiceRunOptions {
   windowSec: number;
   leadSec: number;
   renderDeadlineMs: number;
+  /** Ask the bot's admission control before each guild's start (src/voice/admission.ts, its defaults). */
+  admission?: boolean;
 }
 
 export interface LateFrame {
@@ -42,7 +46,10 @@ export interface VoiceChildResult {
   /** Guilds with at least one late frame. */
   guildsWithLateFrames: number;
   packetsInWindow: number;
+  /** 50 a second for every guild started (all of them, or those admitted). */
   expectedPacketsInWindow: number;
+  /** With admission control: how many starts it admitted and refused, why, and its figures at the last start. */
+  admission?: { asked: number; admitted: number; refused: number; firstRefusal?: string; figures: AdmissionFigures };
   transitions: number;
   transitionsInWindow: number;
   fallbackCuts: number;
@@ -161,9 +168,22 @@ export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult>
     guilds.push(g);
   };
 
+  // The bot's admission control, as /djset start asks it: a refused guild is not started.
+  const admission = opts.admission ? new Admission(() => guilds.length) : undefined;
+  admission?.start();
+  let refused = 0;
+  let firstRefusal: string | undefined;
+  let figures: AdmissionFigures | undefined;
   for (let i = 0; i < opts.guilds; i++) {
     const wait = (opts.staggerSec * i) / opts.guilds - now();
     if (wait > 0) await sleep(wait * 1000);
+    const verdict = admission?.check();
+    figures = admission?.figures();
+    if (verdict && !verdict.ok) {
+      refused++;
+      firstRefusal ??= verdict.message;
+      continue;
+    }
     startGuild(i);
   }
   const waitWindow = windowStart - now();
@@ -190,6 +210,7 @@ export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult>
   mark(MARK.closed);
   await sleep(CLOSED_LINGER_MS);
   await renderer.close();
+  admission?.stop();
 
   // Late frames: where in the set they fell.
   for (const g of guilds) {
@@ -228,7 +249,8 @@ export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult>
     lateSample: late.slice(0, 40).map((l) => ({ ...l, atSec: Number(l.atSec.toFixed(3)), setSec: Number(l.setSec.toFixed(2)) })),
     guildsWithLateFrames: guilds.filter((g) => g.late.length > 0).length,
     packetsInWindow: guilds.reduce((s, g) => s + g.packetsInWindow, 0),
-    expectedPacketsInWindow: Math.round(opts.guilds * opts.windowSec * 50),
+    expectedPacketsInWindow: Math.round(guilds.length * opts.windowSec * 50),
+    ...(admission && figures ? { admission: { asked: opts.guilds, admitted: guilds.length, refused, ...(firstRefusal ? { firstRefusal } : {}), figures } } : {}),
     transitions: transitions.length,
     transitionsInWindow,
     fallbackCuts,
