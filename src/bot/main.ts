@@ -32,7 +32,8 @@ const store = await GuildStore.open();
 const analyses = await AnalysisStore.open();
 const feedback = await FeedbackStore.open();
 // Its gauges are read at each scrape, once the bot below exists.
-const const pool = new AnalyzerPool({ onFinished: (seconds, ok) => metrics.analysisSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds) });
+const metrics = new BotMetrics({ guilds: () => bot.client.guilds.cache.size, liveSets: () => bot.sets.size, analysisQueueDepth: () => pool.waiting() });
+const pool = new AnalyzerPool({ onFinished: (seconds, ok) => metrics.analysisSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds) });
 const bot = createBot({
   config: config.config,
   store,
