@@ -20,16 +20,19 @@ export interface DeckGains {
   b: BandGains;
 }
 
-/** Where A's high-pass has passed this, its bass is gone (its low band ends at 200 Hz; 100 Hz is down 19 dB). */
-const BASS_GONE_HZ = 300;
+/**
+ * Where A's high-pass has passed this, A's bass and low mids are gone: B's bass (whose low band reaches a few hundred
+ * Hz through its crossover) then meets only A's upper mids and highs.
+ */
+const BASS_GONE_HZ = 1000;
 
 /** The high-pass cutoff of A in a filter fade, at fraction `x` of the overlap. */
 export const filterFadeCutoffHz = (x: number): number => SWEEP_FROM_HZ * (SWEEP_TO_HZ / SWEEP_FROM_HZ) ** Math.min(1, x / SWEEP_END);
 
 /**
  * Where B's bass comes in, over one beat, in a filter fade: the first downbeat after A's high-pass has taken A's bass
- * away (the middle of an 8-bar fade). Not at the end: from there to the end only the two decks' tops would sound,
- * a hole of 4–8 LU against either deck alone on released tracks.
+ * and low mids away (bar 5 of 8, bar 3 of 4). Not on the last beat: from there to the end only the two decks' tops
+ * would sound, a hole of 4–8 LU against either deck alone on released tracks.
  */
 export function filterFadeBassInSec(plan: Pick<TransitionPlan, 'overlapSec'>, beatSec: number): number {
   const bar = 4 * beatSec;
