@@ -19,8 +19,22 @@ export function migrations(kind: SqlClient['kind']): string[][] {
       'CREATE INDEX IF NOT EXISTS library_tracks_hash ON library_tracks (hash)',
       'CREATE TABLE IF NOT EXISTS library_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
     ],
+    // SQLite: titles in an FTS5 trigram index, kept in step by triggers, for substrings no title-order scan finds
+    // soon (PostgreSQL has pg_trgm instead, when the server offers it: see tryTrigram).
+    kind === 'sqlite'
+      ? [
+          "CREATE VIRTUAL TABLE IF NOT EXISTS library_titles USING fts5(title_lower, content='library_tracks', content_rowid='rowid', tokenize='trigram')",
+          'CREATE TRIGGER IF NOT EXISTS library_titles_ai AFTER INSERT ON library_tracks BEGIN INSERT INTO library_titles (rowid, title_lower) VALUES (new.rowid, new.title_lower); END',
+          "CREATE TRIGGER IF NOT EXISTS library_titles_ad AFTER DELETE ON library_tracks BEGIN INSERT INTO library_titles (library_titles, rowid, title_lower) VALUES ('delete', old.rowid, old.title_lower); END",
+          "CREATE TRIGGER IF NOT EXISTS library_titles_au AFTER UPDATE OF title_lower ON library_tracks BEGIN INSERT INTO library_titles (library_titles, rowid, title_lower) VALUES ('delete', old.rowid, old.title_lower); INSERT INTO library_titles (rowid, title_lower) VALUES (new.rowid, new.title_lower); END",
+          "INSERT INTO library_titles (library_titles) VALUES ('rebuild')",
+        ]
+      : [],
   ];
 }
+
+/** Titles a trigram search may return before a title-order scan is the cheaper way (a common substring). */
+const TRIGRAM_ROWS = 2000;
 
 /** Runs the steps not yet run; two processes starting together run each once (SQLite: BEGIN IMMEDIATE; PostgreSQL: a lock). */
 export async function migrate(sql: SqlClient): Promise<number> {
@@ -107,8 +121,11 @@ export class SqlLibraryIndex implements LibraryIndex {
   }
 
   /** The same query on the server's rows and the shared library's, merged (a track in both once). */
-  private async both(guildId: string, where: string, params: readonly unknown[], order: string, limit: number): Promise<IndexedTrack[]> {
-    const sql = `SELECT ${COLUMNS} FROM library_tracks WHERE guild_id = ? AND ${where} ORDER BY ${order} LIMIT ?`;
+  private async both(guildId: string, where: string, params: readonly unknown[], order: string, limit: number, index?: 'title' | 'bpm'): Promise<IndexedTrack[]> {
+    // SQLite has no statistics until ANALYZE: it may walk the primary key for `ORDER BY hash` past every row of a
+    // large library, so the index is named where a title or tempo is looked up.
+    const from = index && this.sql.kind === 'sqlite' ? `library_tracks INDEXED BY library_tracks_${index}` : 'library_tracks';
+    const sql = `SELECT ${COLUMNS} FROM ${from} WHERE guild_id = ? AND ${where} ORDER BY ${order} LIMIT ?`;
     const ids = guildId === SHARED_GUILD ? [SHARED_GUILD] : [guildId, SHARED_GUILD];
     const parts = await Promise.all(ids.map((id) => this.sql.all<Row>(sql, [id, ...params, limit])));
     return uniqueByHash(parts.flat().map(track));
@@ -117,12 +134,32 @@ export class SqlLibraryIndex implements LibraryIndex {
   async search(guildId: string, typed: string, limit = SEARCH_LIMIT): Promise<IndexedTrack[]> {
     const q = typed.trim().toLowerCase();
     const byTitle = (a: IndexedTrack, b: IndexedTrack) => (a.title.toLowerCase() < b.title.toLowerCase() ? -1 : a.title.toLowerCase() > b.title.toLowerCase() ? 1 : a.hash.localeCompare(b.hash));
-    if (q === '') return (await this.both(guildId, '1 = 1', [], 'title_lower', limit)).sort(byTitle).slice(0, limit);
+    if (q === '') return (await this.both(guildId, '1 = 1', [], 'title_lower', limit, 'title')).sort(byTitle).slice(0, limit);
     const end = prefixEnd(q);
-    const prefix = (await this.both(guildId, 'title_lower >= ? AND title_lower < ?', [q, end], 'title_lower', limit)).sort(byTitle).slice(0, limit);
+    const prefix = (await this.both(guildId, 'title_lower >= ? AND title_lower < ?', [q, end], 'title_lower', limit, 'title')).sort(byTitle).slice(0, limit);
     if (prefix.length >= limit) return prefix;
-    const rest = await this.both(guildId, `${this.contains()} AND NOT (title_lower >= ? AND title_lower < ?)`, [this.pattern(q), q, end], 'title_lower', limit - prefix.length);
+    const rest = await this.containing(guildId, q, limit - prefix.length, `AND NOT (title_lower >= ? AND title_lower < ?)`, [q, end]);
     return uniqueByHash([...prefix, ...rest.sort(byTitle)]).slice(0, limit);
+  }
+
+  /**
+   * Titles containing `q`, by title. SQLite: a rare substring (≥ 3 characters, at most TRIGRAM_ROWS titles in all
+   * libraries) is looked up in the trigram index; a common one is found at once by a scan in title order.
+   */
+  private async containing(guildId: string, q: string, limit: number, extra = '', extraParams: readonly unknown[] = []): Promise<IndexedTrack[]> {
+    if (this.sql.kind === 'sqlite' && [...q].length >= 3) {
+      const match = `"${q.replace(/"/g, '""')}"`;
+      const hits = await this.sql.all<{ rowid: number }>('SELECT rowid FROM library_titles WHERE library_titles MATCH ? LIMIT ?', [match, TRIGRAM_ROWS + 1]);
+      if (hits.length <= TRIGRAM_ROWS) {
+        if (hits.length === 0) return [];
+        // By rowid, the few titles found (`+guild_id`: not by a walk of the guild's rows in title order).
+        const ids = hits.map((h) => h.rowid);
+        const sql = `SELECT ${COLUMNS} FROM library_tracks WHERE rowid IN (${ids.map(() => '?').join(', ')}) AND +guild_id IN (?, ?) AND instr(title_lower, ?) > 0 ${extra} ORDER BY title_lower LIMIT ?`;
+        const rows = await this.sql.all<Row>(sql, [...ids, guildId, SHARED_GUILD, q, ...extraParams, limit * 2]);
+        return uniqueByHash(rows.map(track)).slice(0, limit);
+      }
+    }
+    return this.both(guildId, `${this.contains()} ${extra}`, [this.pattern(q), ...extraParams], 'title_lower', limit, 'title');
   }
 
   private contains(): string {
@@ -136,13 +173,13 @@ export class SqlLibraryIndex implements LibraryIndex {
   async find(guildId: string, query: string): Promise<IndexedTrack | undefined> {
     const q = query.trim().toLowerCase();
     if (q === '') return undefined;
-    const exact = (await this.both(guildId, 'title_lower = ?', [q], 'hash', 1)).sort((a, b) => a.hash.localeCompare(b.hash));
+    const exact = (await this.both(guildId, 'title_lower = ?', [q], 'title_lower, hash', 1, 'title')).sort((a, b) => a.hash.localeCompare(b.hash));
     if (exact[0]) return exact[0];
     if (q.length >= MIN_HASH_PREFIX && /^[0-9a-f]+$/.test(q)) {
       const byHash = await this.both(guildId, 'hash >= ? AND hash < ?', [q, prefixEnd(q)], 'hash', 2);
       if (byHash.length === 1) return byHash[0];
     }
-    const partial = await this.both(guildId, this.contains(), [this.pattern(q)], 'title_lower', 2);
+    const partial = await this.containing(guildId, q, 2);
     return partial.length === 1 ? partial[0] : undefined;
   }
 
@@ -166,8 +203,8 @@ export class SqlLibraryIndex implements LibraryIndex {
     let found: IndexedTrack[] = [];
     for (let window = TEMPO_WINDOW; window <= 1; window *= 2) {
       const reads = tempoCentres(bpm).flatMap((c) => [
-        this.both(guildId, 'bpm >= ? AND bpm <= ?', [c, c * (1 + window)], 'bpm', want),
-        this.both(guildId, 'bpm < ? AND bpm >= ?', [c, c / (1 + window)], 'bpm DESC', want),
+        this.both(guildId, 'bpm >= ? AND bpm <= ?', [c, c * (1 + window)], 'bpm', want, 'bpm'),
+        this.both(guildId, 'bpm < ? AND bpm >= ?', [c, c / (1 + window)], 'bpm DESC', want, 'bpm'),
       ]);
       found = nearest((await Promise.all(reads)).flat());
       if (found.length >= limit) return found;
