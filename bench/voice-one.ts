@@ -9,6 +9,7 @@ import { SetEngine, setStartSec } from '../src/audio/set-engine.ts';
 import { planTransition } from '../src/audio/transition-plan.ts';
 import type { PlannedTrack } from '../src/audio/transition-plan.ts';
 import { TransitionRenderer } from '../src/audio/transition-renderer.ts';
+import { prestartSpawner } from '../src/util/spawner.ts';
 import { Admission } from '../src/voice/admission.ts';
 import type { AdmissionFigures } from '../src/voice/admission.ts';
 import { SetBroadcast } from '../src/voice/set-broadcast.ts';
@@ -114,6 +115,9 @@ interface Guild {
 
 export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult> {
   const crate = (JSON.parse(readFileSync(CRATE_FILE, 'utf8')) as { tracks: PlannedTrack[] }).tracks;
+  // The decoders' spawner is a fixed cost of the process (the bot starts it with its live sets), not a stream's.
+  prestartSpawner();
+  await sleep(500);
   mark(MARK.idle);
   await sleep(1000);
   const renderer = new TransitionRenderer();

@@ -6,7 +6,8 @@ import type { RenderedTransition, TransitionJob } from './transition-render.ts';
 export interface TransitionRendererOptions {
   /**
    * How much nicer than the bot the render thread and its decoders run (0–19; Linux). Default `MINIDJ_RENDER_NICE`,
-   * else 10: renders run minutes ahead, the live streams' 20 ms cycle cannot wait.
+   * else 0: at 10, renders lost the CPU to anything else at the default priority (the bot's own analyses, other
+   * programs) and fell back to cuts with 2 sets playing on a loaded machine.
    */
   nice?: number;
   /** Renders at once; more wait their turn in the order asked. Default `MINIDJ_RENDER_CONCURRENCY`, else the cores. */
@@ -34,7 +35,7 @@ export class TransitionRenderer {
   private readonly concurrency: number;
 
   constructor(opts: TransitionRendererOptions = {}) {
-    this.nice = Math.max(0, Math.min(19, Math.round(opts.nice ?? envNumber('MINIDJ_RENDER_NICE') ?? 10)));
+    this.nice = Math.max(0, Math.min(19, Math.round(opts.nice ?? envNumber('MINIDJ_RENDER_NICE') ?? 0)));
     this.concurrency = Math.max(1, Math.round(opts.concurrency ?? envNumber('MINIDJ_RENDER_CONCURRENCY') ?? availableParallelism()));
   }
 

@@ -1,6 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { prestartSpawner } from '../util/spawner.ts';
 import { setDeckNiceness } from './deck-reader.ts';
 import { renderTransition } from './transition-render.ts';
 import type { TransitionJob } from './transition-render.ts';
@@ -21,6 +22,9 @@ if (nice > 0) {
   }
   setDeckNiceness(niceness);
 }
+
+// This thread's decoders' spawner, up before the first render needs it.
+prestartSpawner();
 
 // At most `concurrency` renders at once, in the order asked (the earliest asked plays first): more at once only share
 // the same cores and all finish later.

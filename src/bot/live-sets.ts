@@ -1,5 +1,6 @@
 import type { Guild, VoiceState } from 'discord.js';
 import type { GuildState, LiveSession } from '../db/guild-store.ts';
+import { prestartSpawner } from '../util/spawner.ts';
 import { formatClock } from '../viz/set-picture.ts';
 import { Admission, admissionOptionsFromEnv } from '../voice/admission.ts';
 import type { AdmissionOptions } from '../voice/admission.ts';
@@ -48,6 +49,8 @@ export class LiveSets {
     this.admission = new Admission(() => this.sets.size, admission);
     // Measuring from the start: the first /djset start already knows whether the event loop keeps time.
     this.admission.start();
+    // The decoders' spawner is up before the first set needs a decoder.
+    prestartSpawner();
     // One listener for every set (a listener per set would pass Node's 10-listener warning at the 11th).
     deps.client.on('voiceStateUpdate', this.onVoiceState);
   }

@@ -86,6 +86,11 @@ class Spawner {
     take();
   }
 
+  /** Starts the helper now, so the first decoder does not wait for it (a Node process's start: seconds under load). */
+  prestart(): void {
+    void this.start().catch(() => undefined);
+  }
+
   spawn(command: string, args: string[], nice: number): DecoderProcess {
     const id = this.nextId++;
     const decoder = new SpawnedDecoder(id, (req) => this.helper?.send(req), () => {
@@ -180,6 +185,13 @@ let shared: Spawner | undefined;
 /** Whether decoders start through the spawner: on Linux and macOS, unless `MINIDJ_SPAWNER=0`. */
 export function spawnerEnabled(): boolean {
   return process.platform !== 'win32' && process.env.MINIDJ_SPAWNER !== '0';
+}
+
+/** Starts this thread's spawner process ahead of its first decoder (when the spawner is enabled). */
+export function prestartSpawner(): void {
+  if (!spawnerEnabled()) return;
+  shared ??= new Spawner();
+  shared.prestart();
 }
 
 /** A decoder (`command args`, stdout = its output) started by the spawner process, at niceness `nice`. */

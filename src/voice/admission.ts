@@ -82,8 +82,9 @@ export function busyRefusal(lagMs: number): string {
 /**
  * Admission control for live sets: a new set starts only while the machine has room for it, so the sets playing never
  * lose packets. Room is measured at run time: the CPU this process and its decoders use per live set (over the last
- * minute; a default until a minute of set time is measured) gives the capacity (`cores × target / cost`), and an event
- * loop already running late (a machine saturated by anything) refuses too.
+ * minute, leaving out samples where the event loop ran late: a starved process uses less than its sets need; a default
+ * until a minute of set time is measured, and never under half of it) gives the capacity (`cores × target / cost`),
+ * and an event loop already running late (a machine saturated by anything) refuses too.
  */
 export class Admission {
   private readonly opts: Required<Omit<AdmissionOptions, 'maxSets'>> & { maxSets?: number };
@@ -91,7 +92,7 @@ export class Admission {
   private timer?: NodeJS.Timeout;
   private histogram?: IntervalHistogram;
   private last?: { at: number; cpuSec: number; live: number };
-  private readonly windows: { cpuSec: number; setSec: number }[] = [];
+  private readonly windows: { cpuSec: number; setSec: number; starved: boolean }[] = [];
   private lags: number[] = [];
   private admittedCount = 0;
   private refusedCount = 0;
@@ -129,9 +130,11 @@ export class Admission {
     const at = performance.now();
     const cpu = treeCpu();
     const live = this.live();
+    let lag = 0;
     if (this.histogram) {
       // The histogram holds each timer's whole period: the delay is what exceeds the resolution.
-      this.lags = [...this.lags, Math.max(0, this.histogram.percentile(99) / 1e6 - LOOP_RESOLUTION_MS)].slice(-3);
+      lag = Math.max(0, this.histogram.percentile(99) / 1e6 - LOOP_RESOLUTION_MS);
+      this.lags = [...this.lags, lag].slice(-3);
       this.histogram.reset();
     }
     if (!cpu) return;
@@ -140,7 +143,8 @@ export class Admission {
       const dt = (at - this.last.at) / 1000;
       const sets = (live + this.last.live) / 2;
       if (sets > 0 && dt > 0) {
-        this.windows.push({ cpuSec: cpuSec - this.last.cpuSec, setSec: sets * dt });
+        // A process starved of CPU uses less than its sets need: such a window says nothing of their cost.
+        this.windows.push({ cpuSec: cpuSec - this.last.cpuSec, setSec: sets * dt, starved: lag > this.opts.maxLoopLagMs });
         if (this.windows.length > WINDOWS) this.windows.shift();
       }
     }
@@ -148,10 +152,11 @@ export class Admission {
   }
 
   figures(): AdmissionFigures {
-    const setSec = this.windows.reduce((s, w) => s + w.setSec, 0);
+    const fed = this.windows.filter((w) => !w.starved);
+    const setSec = fed.reduce((s, w) => s + w.setSec, 0);
     const measured = setSec >= MIN_MEASURED_SET_SEC;
-    // Never below a quarter of the default: a quiet minute must not open the doors to four times as many sets.
-    const cost = measured ? Math.max(this.opts.streamCostPct / 4, (100 * this.windows.reduce((s, w) => s + w.cpuSec, 0)) / setSec) : this.opts.streamCostPct;
+    // Never below half the default: a quiet minute must not open the doors to twice as many sets.
+    const cost = measured ? Math.max(this.opts.streamCostPct / 2, (100 * fed.reduce((s, w) => s + w.cpuSec, 0)) / setSec) : this.opts.streamCostPct;
     const derived = Math.floor((this.opts.cores * this.opts.cpuTargetPct) / cost);
     return {
       live: this.live(),
