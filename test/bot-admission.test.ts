@@ -50,7 +50,7 @@ beforeAll(async () => {
     playlist: [{ id: 'entry-0', hash, title: 'admit-loop', requesterId: owner.id, addedAt: new Date(Date.UTC(2026, 0, 1)).toISOString() }],
   }));
   voice = standInVoiceServer();
-  bot = await h.start({ resumeSets: false, timing: { readyTimeoutMs: 12_000 }, admission: { sampleMs: SAMPLE_MS, maxLoopLagMs: MAX_LAG_MS } });
+  bot = await h.start({ resumeSets: false, timing: { readyTimeoutMs: 12_000 }, admission: { sampleMs: SAMPLE_MS, maxLoopLagMs: MAX_LAG_MS, maxSets: 10 } });
 }, 180_000);
 
 afterAll(async () => {

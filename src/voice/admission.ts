@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { treeCpu } from './process-cpu.ts';
@@ -48,6 +48,8 @@ export interface AdmissionFigures {
   measured: boolean;
   /** The event loop's delay (p99, ms) over the last samples. */
   loopLagMs: number;
+  /** Cores other programs kept busy at the default priority over the last samples (not this process tree). */
+  foreignCores: number;
   admitted: number;
   refused: number;
 }
@@ -83,8 +85,9 @@ export function busyRefusal(lagMs: number): string {
  * Admission control for live sets: a new set starts only while the machine has room for it, so the sets playing never
  * lose packets. Room is measured at run time: the CPU this process and its decoders use per live set (over the last
  * minute, leaving out samples where the event loop ran late: a starved process uses less than its sets need; a default
- * until a minute of set time is measured, and never under half of it) gives the capacity (`cores × target / cost`),
- * and an event loop already running late (a machine saturated by anything) refuses too.
+ * until a minute of set time is measured, and never under half of it) gives the capacity, `(cores × target − cores
+ * other programs keep busy) / cost` (other programs' niced work is left out: it yields), and an event loop already
+ * running late (a machine saturated by anything) refuses too.
  */
 export class Admission {
   private readonly opts: Required<Omit<AdmissionOptions, 'maxSets'>> & { maxSets?: number };
@@ -94,6 +97,9 @@ export class Admission {
   private last?: { at: number; cpuSec: number; live: number };
   private readonly windows: { cpuSec: number; setSec: number; starved: boolean }[] = [];
   private lags: number[] = [];
+  /** Cores busy with other programs' work at the default priority (the machine's busy time less this process tree's). */
+  private foreign: number[] = [];
+  private lastMachine?: number;
   private admittedCount = 0;
   private refusedCount = 0;
 
@@ -139,6 +145,13 @@ export class Admission {
     }
     if (!cpu) return;
     const cpuSec = cpu.rootSec + cpu.childSec;
+    // Niced work (the 'nice' column) is left out: it yields to the sets.
+    const machine = cpus().reduce((s, c) => s + c.times.user + c.times.sys + c.times.irq, 0) / 1000;
+    if (this.last && this.lastMachine !== undefined) {
+      const dt = (at - this.last.at) / 1000;
+      if (dt > 0) this.foreign = [...this.foreign, Math.max(0, (machine - this.lastMachine - (cpuSec - this.last.cpuSec)) / dt)].slice(-3);
+    }
+    this.lastMachine = machine;
     if (this.last) {
       const dt = (at - this.last.at) / 1000;
       const sets = (live + this.last.live) / 2;
@@ -157,13 +170,15 @@ export class Admission {
     const measured = setSec >= MIN_MEASURED_SET_SEC;
     // Never below half the default: a quiet minute must not open the doors to twice as many sets.
     const cost = measured ? Math.max(this.opts.streamCostPct / 2, (100 * fed.reduce((s, w) => s + w.cpuSec, 0)) / setSec) : this.opts.streamCostPct;
-    const derived = Math.floor((this.opts.cores * this.opts.cpuTargetPct) / cost);
+    const foreign = this.foreign.length > 0 ? this.foreign.reduce((a, b) => a + b, 0) / this.foreign.length : 0;
+    const derived = Math.max(0, Math.floor((this.opts.cores * this.opts.cpuTargetPct - 100 * foreign) / cost));
     return {
       live: this.live(),
       capacity: this.opts.maxSets ?? derived,
       streamCostPct: cost,
       measured,
       loopLagMs: Math.max(0, ...this.lags),
+      foreignCores: foreign,
       admitted: this.admittedCount,
       refused: this.refusedCount,
     };
