@@ -7,6 +7,7 @@ import tseslint from 'typescript-eslint';
  */
 export const MAY_IMPORT = {
   util: [],
+  ops: ['util'],
   audio: ['util'],
   ai: ['audio', 'util'],
   db: ['audio', 'util'],
@@ -16,7 +17,7 @@ export const MAY_IMPORT = {
   voice: ['audio', 'util'],
   ingest: ['audio', 'db', 'util'],
   commands: ['audio', 'util'],
-  bot: ['ai', 'audio', 'commands', 'db', 'ingest', 'util', 'viz', 'voice'],
+  bot: ['ai', 'audio', 'commands', 'db', 'ingest', 'ops', 'util', 'viz', 'voice'],
   cli: ['ai', 'audio', 'bot', 'commands', 'db', 'eval', 'ingest', 'util'],
   demo: ['ai', 'audio', 'db', 'eval', 'ingest', 'synth', 'util', 'viz'],
 };

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
-import { beatKicks, deckPhaseErrors, judgeKicks, kickReference, summarizePhase } from '../src/audio/transition/deck-phase.ts';
+import { beatKicks, deckPhaseErrors, judgeKicks, kickReference, pairBeats, pooledPhase, summarizePhase } from '../src/audio/transition/deck-phase.ts';
 import type { BeatKick, PhaseSummary } from '../src/audio/transition/deck-phase.ts';
 import { DeckReader, MIX_RATE } from '../src/audio/io/deck-reader.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
@@ -63,13 +63,23 @@ function measure(mono: Float32Array, x: TrackAnalysis, ref: number) {
   const beatsA = beatsIn(x.beats, out, sec);
   const beatsB = beatsIn(x.beats, inn, sec);
   const run = (b: Float32Array, bb: number[]) => summarizePhase(deckPhaseErrors({ a, b, rate: MIX_RATE, beatsA, beatsB: bb, kickRefA: ref, kickRefB: ref }));
+  // The pooled reading (each deck's kicks over the whole overlap): what the check falls back on with too few bars.
+  const pairs = pairBeats(beatsA, beatsA);
+  const kicksA = beatKicks(a, MIX_RATE, beatsA);
+  const pooled = (b: Float32Array): number | null => {
+    const r = pooledPhase(pairs, kicksA, beatKicks(b, MIX_RATE, beatsA), ref, ref, MIX_RATE);
+    return r ? Number(r.errorMs.toFixed(2)) : null;
+  };
   const t0 = performance.now();
   const same = run(cut(mono, out, sec), beatsA);
   const costMs = performance.now() - t0;
   const sameShift = SHIFTS_MS.map((d) => run(cut(mono, out, sec, d), beatsA));
   const diff = run(cut(mono, inn, sec), beatsB);
   const diffShift = SHIFTS_MS.map((d) => run(cut(mono, inn, sec, d), beatsB));
-  return { overlapBars: Number((sec / (4 * beatSec)).toFixed(1)), costMs, same: fig(same), sameShift: sameShift.map(fig), diff: fig(diff), diffShift: diffShift.map(fig) };
+  // B's beats laid on A's: the mix-in section moved so that its beats fall on A's (the grid's own distance apart).
+  const onA = (d: number): Float32Array => cut(mono, inn + (beatsB[0] ?? 0) - (beatsA[0] ?? 0), sec, d);
+  const pooledFigures = { same: pooled(cut(mono, out, sec)), sameShift: SHIFTS_MS.map((d) => pooled(cut(mono, out, sec, d))), diff: pooled(onA(0)), diffShift: SHIFTS_MS.map((d) => pooled(onA(d))) };
+  return { pooled: pooledFigures, overlapBars: Number((sec / (4 * beatSec)).toFixed(1)), costMs, same: fig(same), sameShift: sameShift.map(fig), diff: fig(diff), diffShift: diffShift.map(fig) };
 }
 
 /** Every bar's kick fold against the whole track's: the grid's phase on the kicks along the track (ms; + kick late). */
@@ -123,6 +133,7 @@ try {
     console.log(
       `${name.padEnd(40)} ${x.bpm.toFixed(2)} BPM, ${m.overlapBars} bars: same ${m.same.medianAbsMs}/${m.same.maxAbsMs} (${m.same.bars} bars), +10/20/30 → ${shifts(m.sameShift)} (max err ${Math.max(...m.sameShift.map((r, k) => Math.abs(r.maxAbsMs - SHIFTS_MS[k]!))).toFixed(1)}); ` +
         `out-vs-in ${m.diff.offsetMs} med|${m.diff.medianAbsMs}| max ${m.diff.maxAbsMs} (${m.diff.bars} bars), +10/20/30 → ${shifts(m.diffShift)}; ` +
+        `pooled same ${m.pooled.same} +10/20/30 → ${m.pooled.sameShift.join('/')}, out-vs-in ${m.pooled.diff} → ${m.pooled.diffShift.join('/')}; ` +
         `grid on kicks per bar |med| ${g.medianAbsMs} p90 ${g.p90AbsMs} max ${g.maxAbsMs}, at mix-in ${g.atMixInMs}, mix-out ${g.atMixOutMs}; cost ${m.costMs.toFixed(0)} ms`,
     );
     results.push({ file: name, bpm: x.bpm, mixIn: x.cues.mixIn, mixOut: x.cues.mixOut, ...m, grid: g });

@@ -5,14 +5,15 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MixScorer } from '../src/ai/mix-scorer.ts';
 import { tempoMatch } from '../src/audio/music/tempo-match.ts';
-import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
-import { CHECK_MAX_MS, CHECK_MEDIAN_MS } from '../src/audio/transition/transition-check.ts';
-import { decodeWavInterleaved } from '../src/audio/io/wav.ts';
 import { orderTracks } from '../src/ai/order-tracks.ts';
+import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
+import { CHECK_MAX_MS, CHECK_MEDIAN_MS, minCheckBars } from '../src/audio/transition/transition-check.ts';
+import { decodeWavInterleaved } from '../src/audio/io/wav.ts';
 import { mixSet } from '../src/audio/set/mix-set.ts';
 import type { OrderMode } from '../src/audio/set/order-mode.ts';
 import { ingestTracks } from '../src/ingest/ingest-tracks.ts';
 import { measureSet } from '../src/eval/set-quality.ts';
+import type { OverlapAlignment } from '../src/eval/set-quality.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 
 const WORK = path.join(PROJECT_ROOT, 'data', 'bench-real');
@@ -66,7 +67,7 @@ async function mixAndMeasure(name: string, files: string[], order: OrderMode) {
         overlapBars: t.overlapBars,
         stretchPct: t.stretchPct,
         check: t.check,
-        phase: overlap ? { bars: overlap.barsCompared, beats: overlap.beatsCompared, medianAbsMs: Number(overlap.medianAbsMs.toFixed(2)), maxAbsMs: Number(overlap.maxAbsMs.toFixed(2)) } : undefined,
+        phase: overlap ? phaseOf(overlap, t.overlapBars) : undefined,
         bassBothInMs: swap ? Math.round(swap.bothInSec * 1000) : undefined,
         vsDecksLu: loud ? Number(loud.worstVsDecksLu.toFixed(2)) : undefined,
         explanation: t.explanation,
@@ -81,10 +82,22 @@ async function mixAndMeasure(name: string, files: string[], order: OrderMode) {
 
 type Measured = Awaited<ReturnType<typeof mixAndMeasure>>;
 
+/**
+ * The decks' beat phase as the bench reads it, beside the render's own check: bar by bar when enough bars had kicks on
+ * both decks (`minCheckBars`), else each deck's kicks pooled over the overlap (one reading), else none.
+ */
+function phaseOf(o: OverlapAlignment, overlapBars: number) {
+  const figures = { bars: o.barsCompared, beats: o.beatsCompared, pooledMs: o.pooled?.errorMs, pooledKicks: o.pooled?.kicks };
+  if (o.barsCompared >= minCheckBars(overlapBars)) return { ...figures, reading: 'bars' as const, medianAbsMs: Number(o.medianAbsMs.toFixed(2)), maxAbsMs: Number(o.maxAbsMs.toFixed(2)) };
+  if (o.pooled) return { ...figures, reading: 'pooled' as const, medianAbsMs: Math.abs(o.pooled.errorMs), maxAbsMs: Math.max(Math.abs(o.pooled.errorMs), o.maxAbsMs) };
+  return { ...figures, reading: 'none' as const, medianAbsMs: o.medianAbsMs, maxAbsMs: o.maxAbsMs };
+}
+
 function print(name: string, m: Measured): void {
   console.log(`\n### ${name}: ${(m.durationSec / 60).toFixed(1)} min, ${m.transitions.length} transitions, rendered in ${m.renderSec.toFixed(1)} s`);
   for (const t of m.transitions) {
-    const phase = t.phase ? `; decks ${t.phase.bars} bars (${t.phase.beats} beats), median ${t.phase.medianAbsMs.toFixed(2)} ms, max ${t.phase.maxAbsMs.toFixed(2)} ms` : '';
+    const pooled = t.phase?.pooledMs !== undefined ? `, pooled ${t.phase.pooledMs.toFixed(2)} ms over ${t.phase.pooledKicks}+ kicks each` : '';
+    const phase = t.phase ? `; decks read by ${t.phase.reading}: ${t.phase.bars} bars (${t.phase.beats} beats)${pooled}, median ${t.phase.medianAbsMs.toFixed(2)} ms, max ${t.phase.maxAbsMs.toFixed(2)} ms` : '';
     const bass = t.bassBothInMs !== undefined ? `; both basslines in ${t.bassBothInMs} ms` : '';
     console.log(`  ${t.index}. [${Math.floor(t.startSec / 60)}:${String(Math.floor(t.startSec % 60)).padStart(2, '0')}] ${t.from} (${t.bpm[0]}) → ${t.to} (${t.bpm[1]})${t.compatible ? '' : ' [not tempo-compatible]'}: ${t.overlapBars}-bar ${t.style}${phase}${bass}${t.vsDecksLu !== undefined ? `; vs the decks ≤ ${t.vsDecksLu} LU` : ''}${t.check ? `; ${t.check.summary}` : ''}`);
     if (t.style === 'cut' || t.style === 'echo-out') console.log(`     why: ${t.explanation}`);
@@ -96,7 +109,7 @@ function print(name: string, m: Measured): void {
 function summarize(all: Measured['transitions']) {
   const compatible = all.filter((t) => t.compatible);
   const matched = compatible.filter((t) => t.style === 'blend' || t.style === 'filter-fade');
-  const phased = all.filter((t) => t.phase && t.phase.bars > 0);
+  const phased = all.filter((t) => t.phase && t.phase.reading !== 'none');
   const checked = all.filter((t) => t.check);
   const replanned = checked.filter((t) => t.check!.verdict === 'replanned');
   const unchecked = checked.filter((t) => t.check!.verdict === 'unchecked');
@@ -110,7 +123,9 @@ function summarize(all: Measured['transitions']) {
     checked: checked.length,
     replanned: replanned.length,
     unchecked: unchecked.length,
+    overlapsBeatMatched: all.filter((t) => t.phase).length,
     overlapsMeasured: phased.length,
+    overlapsMeasuredByBars: phased.filter((t) => t.phase!.reading === 'bars').length,
     overlapsWithinLimits: within.length,
     worstOverlapMedianMs: Math.max(0, ...phased.map((t) => t.phase!.medianAbsMs)),
     worstOverlapMaxMs: Math.max(0, ...phased.map((t) => t.phase!.maxAbsMs)),

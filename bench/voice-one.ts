@@ -10,6 +10,9 @@ import { setStartSec } from '../src/audio/set/set-timeline.ts';
 import { planTransition } from '../src/audio/transition/transition-plan.ts';
 import type { PlannedTrack } from '../src/audio/transition/transition-plan.ts';
 import { TransitionRenderer } from '../src/audio/transition/transition-renderer.ts';
+import { prestartSpawner } from '../src/util/spawner.ts';
+import { Admission } from '../src/voice/admission.ts';
+import type { AdmissionFigures } from '../src/voice/admission.ts';
 import { SetBroadcast } from '../src/voice/set-broadcast.ts';
 import { CRATE_FILE } from './voice-crate.ts';
 
@@ -21,6 +24,8 @@ export interface VoiceRunOptions {
   windowSec: number;
   leadSec: number;
   renderDeadlineMs: number;
+  /** Ask the bot's admission control before each guild's start (src/voice/admission.ts, its defaults). */
+  admission?: boolean;
 }
 
 export interface LateFrame {
@@ -43,7 +48,10 @@ export interface VoiceChildResult {
   /** Guilds with at least one late frame. */
   guildsWithLateFrames: number;
   packetsInWindow: number;
+  /** 50 a second for every guild started (all of them, or those admitted). */
   expectedPacketsInWindow: number;
+  /** With admission control: how many starts it admitted and refused, why, and its figures at the last start. */
+  admission?: { asked: number; admitted: number; refused: number; firstRefusal?: string; figures: AdmissionFigures };
   transitions: number;
   transitionsInWindow: number;
   fallbackCuts: number;
@@ -76,6 +84,8 @@ const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
 const LOOP_RESOLUTION_MS = 10;
 /** How long after its 'closed' mark the child stays alive, so the parent can count what the closed sets left. */
 export const CLOSED_LINGER_MS = 3000;
+/** The admission's three samples of the event loop (5 s each) before the first start. */
+const ADMISSION_WARMUP_MS = 15_500;
 
 const percentile = (xs: number[], p: number): number => {
   if (xs.length === 0) return 0;
@@ -108,9 +118,20 @@ interface Guild {
 
 export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult> {
   const crate = (JSON.parse(readFileSync(CRATE_FILE, 'utf8')) as { tracks: PlannedTrack[] }).tracks;
+  // The decoders' spawner is a fixed cost of the process (the bot starts it with its live sets), not a stream's.
+  prestartSpawner();
+  await sleep(500);
   mark(MARK.idle);
   await sleep(1000);
   const renderer = new TransitionRenderer();
+  // The bot's admission control, as /djset start asks it: a refused guild is not started. As in the bot, which
+  // measures from its start, the first start already knows whether the event loop keeps time.
+  let started = 0;
+  const admission = opts.admission ? new Admission(() => started) : undefined;
+  if (admission) {
+    admission.start();
+    await sleep(ADMISSION_WARMUP_MS);
+  }
   const t0 = performance.now();
   const now = () => (performance.now() - t0) / 1000;
   const windowStart = opts.staggerSec;
@@ -162,10 +183,21 @@ export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult>
     guilds.push(g);
   };
 
+  let refused = 0;
+  let firstRefusal: string | undefined;
+  let figures: AdmissionFigures | undefined;
   for (let i = 0; i < opts.guilds; i++) {
     const wait = (opts.staggerSec * i) / opts.guilds - now();
     if (wait > 0) await sleep(wait * 1000);
+    const verdict = admission?.check();
+    figures = admission?.figures();
+    if (verdict && !verdict.ok) {
+      refused++;
+      firstRefusal ??= verdict.message;
+      continue;
+    }
     startGuild(i);
+    started++;
   }
   const waitWindow = windowStart - now();
   if (waitWindow > 0) await sleep(waitWindow * 1000);
@@ -191,6 +223,7 @@ export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult>
   mark(MARK.closed);
   await sleep(CLOSED_LINGER_MS);
   await renderer.close();
+  admission?.stop();
 
   // Late frames: where in the set they fell.
   for (const g of guilds) {
@@ -229,7 +262,8 @@ export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult>
     lateSample: late.slice(0, 40).map((l) => ({ ...l, atSec: Number(l.atSec.toFixed(3)), setSec: Number(l.setSec.toFixed(2)) })),
     guildsWithLateFrames: guilds.filter((g) => g.late.length > 0).length,
     packetsInWindow: guilds.reduce((s, g) => s + g.packetsInWindow, 0),
-    expectedPacketsInWindow: Math.round(opts.guilds * opts.windowSec * 50),
+    expectedPacketsInWindow: Math.round(guilds.length * opts.windowSec * 50),
+    ...(admission && figures ? { admission: { asked: opts.guilds, admitted: guilds.length, refused, ...(firstRefusal ? { firstRefusal } : {}), figures } } : {}),
     transitions: transitions.length,
     transitionsInWindow,
     fallbackCuts,

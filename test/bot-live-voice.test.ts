@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { getVoiceConnection, VoiceConnectionStatus } from '@discordjs/voice';
 import { ingestFile } from '../src/ingest/ingest-file.ts';
@@ -8,6 +7,7 @@ import { onlyListenersVote } from '../src/bot/djset-handler.ts';
 import { notReadyInTime } from '../src/bot/live-sets.ts';
 import { cannotSpeakOnStage, channelFull } from '../src/bot/voice-checks.ts';
 import { formatClock } from '../src/viz/set-picture.ts';
+import { sharedOpusPool } from '../src/voice/opus-encoder.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { structureForBars } from '../src/synth/track-synth.ts';
 import { answerTo, openBotHarness } from './helpers/bot-harness.ts';
@@ -63,24 +63,14 @@ async function endSet(): Promise<void> {
 const said = () => h.discord.channelMessages().map((m) => String(m.body.content));
 const packets = () => voice.packets.get(FAKE_GUILD_ID)?.length ?? 0;
 
-/** ffmpeg Opus encoders this process runs now (one per live set). */
-function encoders(): number {
-  let n = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('libopus')) n += 1;
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return n;
-}
+/** Opus encoders open in this process now (one per live set). */
+const encoders = (): number => sharedOpusPool().openEncoders;
 
+/** The library's tracks, as seeded (the store keeps them in the library index). */
+const seeded: string[] = [];
 beforeAll(async () => {
   h = await openBotHarness();
-  const hashes: string[] = [];
+  const hashes = seeded;
   for (const [i, name] of ['sunrise-loop', 'tide-line'].entries()) {
     const file = path.join(h.dir, `${name}.wav`);
     await writeSynthTrack(file, { bpm: 124 + i, key: 'A', scale: 'minor', seed: 70 + i, sections: structureForBars(32) });
@@ -168,7 +158,7 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
 
   it('pauses on a downbeat holding its place, resumes from that downbeat with the same song, and a paused set leaves after pause_minutes', async () => {
     await endSet();
-    const [first] = (await h.store.get(FAKE_GUILD_ID)).library;
+    const [first] = seeded;
     await h.store.update(FAKE_GUILD_ID, (s) => ({ ...s, history: [], playlist: [{ id: 'entry-again', hash: first!, title: 'sunrise-loop', requesterId: alice.id, addedAt: new Date().toISOString() }] }));
     const { outcome } = await start();
     expect(outcome?.content).toMatch(/^Mixing in/);
@@ -280,7 +270,7 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     await endSet();
     h.discord.setBotRoles([]);
     await until(() => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.size === 1 || undefined, 'the roles gone');
-    const hash = (await h.store.get(FAKE_GUILD_ID)).library[0]!;
+    const hash = seeded[0]!;
     const now = new Date().toISOString();
     await h.store.update(FAKE_GUILD_ID, (s) => ({
       ...s, setStarterId: FAKE_OWNER_ID,

@@ -45,10 +45,12 @@ interface Bot {
 function startBot(): Bot {
   const child = spawn(process.execPath, ['--import', VOICE_STAND_IN, MAIN], {
     env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, DISCORD_TOKEN: 'MTIz.abc.def', DISCORD_CLIENT_ID: FAKE_APP_ID,
+      PATH: process.env.PATH, HOME: process.env.HOME, MINIDJ_MAX_LIVE_SETS: '1000', MINIDJ_MAX_LOOP_LAG_MS: '1000000', DISCORD_TOKEN: 'MTIz.abc.def', DISCORD_CLIENT_ID: FAKE_APP_ID,
       MINIDJ_DISCORD_API: discord.apiBase, MINIDJ_DB: db, MINIDJ_TRACKS_DIR: tracksDir, MINIDJ_DOWNLOAD_DIR: downloadDir,
       // The test CDN is on loopback, which the bot refuses unless told otherwise.
       MINIDJ_ALLOW_LOOPBACK_URLS: '1',
+      // The operator's endpoints on a free loopback port (logged).
+      MINIDJ_OPS_PORT: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -154,6 +156,14 @@ describe('npm start, killed and restarted', () => {
     const second = startBot();
     await until(() => second.output().includes('Mini-DJ is online'), 'the restarted bot to log in');
     expect(second.output()).toContain('resumed 1 set');
+    // The operator's endpoints of the running process: healthy, one guild, one live set.
+    const opsPort = Number(/"port":(\d+),"msg":"ops endpoints/.exec(second.output())?.[1]);
+    const health = await fetch(`http://127.0.0.1:${opsPort}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', gateway: 'ready', liveSets: 1 });
+    const scraped = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+    expect(scraped).toMatch(/^minidj_live_sets 1$/m);
+    expect(scraped).toMatch(/^minidj_guilds 1$/m);
     // Rejoined the same channel from the new process, and said so where the set was started.
     await until(() => discord.gatewayOps.slice(opsBefore).find((o) => o.op === 4 && (o.d as { channel_id?: string }).channel_id === FAKE_VOICE_CHANNEL_ID), 'the rejoin');
     const notice = await until(() => discord.channelMessages().find((m) => String(m.body.content).startsWith('Mini-DJ restarted')), 'the resume notice');
@@ -167,8 +177,8 @@ describe('npm start, killed and restarted', () => {
 
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-    expect(second.output()).toContain('SIGTERM: fading out the sets and saving where they are');
-    expect(second.output()).toContain('Mini-DJ stopped.');
+    expect(second.output()).toMatch(/"signal":"SIGTERM","msg":"fading out the sets and saving where they are"/);
+    expect(second.output()).toContain('"msg":"Mini-DJ stopped"');
     // A shutdown keeps the session, so the next start resumes again.
     const saved = await guildState();
     expect(saved.session?.current.title).toBe('dawn-patrol');

@@ -57,7 +57,7 @@ describe('many live sets in one process', () => {
     const client = new Client({ intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildVoiceStates] });
     const renderer = new TransitionRenderer();
     const errors: unknown[] = [];
-    const sets = new LiveSets({ client, store, analyses, files, renderer, scorer: () => Promise.reject(new Error('no scorer in this test')), onError: (e) => errors.push(e), timing: { readyTimeoutMs: 3000 } });
+    const sets = new LiveSets({ client, store, analyses, files, renderer, scorer: () => Promise.reject(new Error('no scorer in this test')), onError: (e) => errors.push(e), timing: { readyTimeoutMs: 3000 } }, { maxSets: 1000, maxLoopLagMs: Infinity });
     try {
       const starts = Array.from({ length: SETS }, (_, i) => sets.start({ guild: silentGuild(i), voiceChannelId: '1', textChannelId: '2', order: 'queue', starterId: '3', first: track }));
       await until(() => sets.size === SETS || undefined, `${SETS} sets`);

@@ -1,111 +1,18 @@
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
 import { ANALYZER_VERSION } from '../src/audio/analysis/analyzer-version.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { FeedbackStore } from '../src/db/feedback-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
+import { hasPostgres, hasRedis, startPostgres, startRedis } from './helpers/db-servers.ts';
+import type { Server } from './helpers/db-servers.ts';
 import { concurrentAdds, legacyEntry, writeLegacyGuildState } from './helpers/guild-races.ts';
-
-const onPath = (command: string): boolean => spawnSync('bash', ['-c', `command -v ${command}`]).status === 0;
-const hasRedis = onPath('redis-server');
-// PostgreSQL refuses to run as root: as root, the cluster belongs to Debian's `postgres` user.
-const isRoot = process.getuid?.() === 0;
-const postgresUid = isRoot ? Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim() || NaN) : undefined;
-/** Debian keeps PostgreSQL's server programs off PATH, in /usr/lib/postgresql/<version>/bin. */
-function postgresProgram(name: string): string | undefined {
-  if (onPath(name)) return name;
-  const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
-  return versions.map((v) => path.join(root, v, 'bin', name)).find((file) => existsSync(file));
-}
-const initdb = postgresProgram('initdb');
-const postgres = postgresProgram('postgres');
-const hasPostgres = initdb !== undefined && postgres !== undefined && (!isRoot || Number.isInteger(postgresUid));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
-}
 
 const analysis = (): TrackAnalysis => ({
   analyzerVersion: ANALYZER_VERSION, durationSec: 200, bpm: 124, bpmConfidence: 0.9, beatJitterMs: 1, beats: [0.5], beatPositions: [1], downbeats: [0.5], beatsPerBar: 4,
   key: 'D', scale: 'minor', camelot: '7A', keyStrength: 0.8, loudnessLufs: -9, loudnessRangeLu: 4, truePeakDb: -0.5, energy: [1],
   brightnessHz: 2000, timbre: { mfccMean: [1], mfccVar: [1] }, danceability: 1.4, phraseBars: 8, phrases: [0.5], segments: [], cues: { mixIn: 0.5, mixOut: 150 },
 });
-
-interface Server {
-  url: string;
-  stop(): Promise<void>;
-}
-
-async function startRedis(): Promise<Server> {
-  const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await waitForPort(port, 10_000);
-  return { url: `redis://127.0.0.1:${port}`, stop: () => stopProcess(redis, 'SIGKILL') };
-}
-
-/** A throwaway cluster in a temp dir, trusted on loopback, without fsync. */
-async function startPostgres(): Promise<Server> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'minidj-pg-'));
-  // setpriv execs (no fork), so signals reach PostgreSQL itself.
-  const asOwner = (command: string): [string, string[]] => (isRoot ? ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', command]] : [command, []]);
-  if (isRoot) chownSync(dir, postgresUid!, -1);
-  const data = path.join(dir, 'data');
-  const [initCmd, initPre] = asOwner(initdb!);
-  const init = spawnSync(initCmd, [...initPre, '-D', data, '-A', 'trust', '-U', 'minidj', '--no-sync'], { encoding: 'utf8' });
-  if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
-  const port = await freePort();
-  const [pgCmd, pgPre] = asOwner(postgres!);
-  const server = spawn(pgCmd, [...pgPre, '-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-F'], { stdio: 'ignore' });
-  await waitForPort(port, 20_000);
-  return {
-    url: `postgres://minidj@127.0.0.1:${port}/postgres`,
-    stop: async () => {
-      // SIGTERM is PostgreSQL's smart shutdown: it waits for the clients to go. Fast shutdown (SIGINT) sent a FATAL
-      // message to a pg client still closing its socket, an uncaught error in the test run; it is the fallback.
-      // (SIGKILL would leave the backends behind.)
-      const fallback = setTimeout(() => server.kill('SIGINT'), 10_000);
-      await stopProcess(server, 'SIGTERM');
-      clearTimeout(fallback);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill(signal);
-  await exited;
-}
 
 const servers = [
   { name: 'Redis', kind: 'redis', available: hasRedis, start: startRedis },

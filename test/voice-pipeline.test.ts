@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { setTimeout as realSleep } from 'node:timers/promises';
-import type { Duplex } from 'node:stream';
 import { AudioPlayerStatus } from '@discordjs/voice';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
@@ -58,13 +57,15 @@ describe('voice pipeline', () => {
       const statuses: string[] = [];
       broadcast.player.on('stateChange', (_old, next) => statuses.push(next.status));
       await broadcast.started;
-      // The resource's stream is the Ogg demuxer, a transform.
-      const playStream = broadcast.resource.playStream as Duplex;
+      // The resource's stream holds the encoder's packets; once the set is encoded, all of them are in it.
+      const playStream = broadcast.resource.playStream;
+      let encoded = false;
+      void broadcast.fed.then(() => (encoded = true), () => (encoded = true));
       const idle = (): boolean => broadcast.player.state.status === AudioPlayerStatus.Idle;
       while (!idle()) {
-        // Not readableEnded: at the end of the set the demuxer has all its input (writableFinished) but emits 'end' only
-        // once the player reads again, which needs the clock this loop would be withholding.
-        while (playStream.readableLength === 0 && !playStream.writableFinished && !idle()) {
+        // Not readableEnded: at the end of the set the stream has all its packets but emits 'end' only once the player
+        // reads again, which needs the clock this loop would be withholding.
+        while (playStream.readableLength === 0 && !encoded && !idle()) {
           // A real 1 ms wait, not a busy loop of immediates: that starves the pipes this is waiting on.
           await realSleep(1);
         }
@@ -81,9 +82,9 @@ describe('voice pipeline', () => {
       // Every 20 ms of the set is a packet, nothing dropped or stalled: the encoder's packets (the set plus libopus's
       // 312-sample look-ahead, the last frame padded), at most one silence frame from the read that finds the end, and
       // the resource's 5 frames of end padding.
-      const encoded = Math.ceil((seconds * 48_000 + 312) / 960);
-      expect(packets.length - 5 - encoded).toBeGreaterThanOrEqual(0);
-      expect(packets.length - 5 - encoded).toBeLessThanOrEqual(1);
+      const expected = Math.ceil((seconds * 48_000 + 312) / 960);
+      expect(packets.length - 5 - expected).toBeGreaterThanOrEqual(0);
+      expect(packets.length - 5 - expected).toBeLessThanOrEqual(1);
       const fadeStart = packets.length - 5 - 2 * 50;
       const silent = packets.map((p, i) => (p.equals(OPUS_SILENCE) && i < fadeStart ? i : -1)).filter((i) => i >= 0);
       expect(silent).toEqual([]);

@@ -15,6 +15,7 @@ import { lazyScorer } from './lazy-scorer.ts';
 import { makeRoom } from './library-quota.ts';
 import { formatBytes } from '../util/format-bytes.ts';
 import type { LiveSetTiming } from './live-set.ts';
+import type { AdmissionOptions } from '../voice/admission.ts';
 import { LiveSets } from './live-sets.ts';
 import { VOTE_BUTTON_PREFIX } from './now-mixing-message.ts';
 import { queueAddHandler } from './queue-add-handler.ts';
@@ -46,6 +47,8 @@ export interface BotOptions {
   resumeSets?: boolean;
   /** Tests shorten the live sets' grace periods. */
   timing?: Partial<LiveSetTiming>;
+  /** Admission control of live sets; default from the environment (`MINIDJ_MAX_LIVE_SETS`, …; src/voice/admission.ts). */
+  admission?: AdmissionOptions;
   /** Disk the library's audio may use (`MINIDJ_MAX_LIBRARY_GB`); none by default. */
   libraryQuotaBytes?: number;
   /** Where operator notices go (tracks evicted under the quota); stdout by default. */
@@ -94,8 +97,8 @@ export function createBot(options: BotOptions): Bot {
     ...(options.libraryQuotaBytes !== undefined ? { makeRoom: quotaFor(options, options.libraryQuotaBytes) } : {}),
   };
   const picking = { analyses: options.analyses, files: options.files, scorer: () => scorer.get() };
-  const sets = new LiveSets({ ...picking, client, store: options.store, renderer, onError, ...(options.timing ? { timing: options.timing } : {}) });
-  const autocomplete = trackAutocomplete(options.store, options.analyses);
+  const sets = new LiveSets({ ...picking, client, store: options.store, renderer, onError, ...(options.timing ? { timing: options.timing } : {}) }, options.admission);
+  const autocomplete = trackAutocomplete(options.analyses);
   const route = createInteractionRouter({
     commands: {
       ...queueHandlers(options.store, (guildId) => sets.get(guildId)?.starterId),
@@ -120,6 +123,8 @@ export function createBot(options: BotOptions): Bot {
     client,
     sets,
     async start() {
+      // Writes to a server's library go to the index the readers query (the analysis store's).
+      await options.store.useLibraryOf(options.analyses);
       client.on(Events.InteractionCreate, onInteraction);
       const ready = once(client, Events.ClientReady);
       try {

@@ -1,6 +1,9 @@
 import type { Guild, VoiceState } from 'discord.js';
 import type { GuildState, LiveSession } from '../db/guild-store.ts';
+import { prestartSpawner } from '../util/spawner.ts';
 import { formatClock } from '../viz/set-picture.ts';
+import { Admission, admissionOptionsFromEnv } from '../voice/admission.ts';
+import type { AdmissionOptions } from '../voice/admission.ts';
 import { DEFAULT_TIMING, LiveSet, sessionFor } from './live-set.ts';
 import type { LiveSetDeps } from './live-set.ts';
 import { liveTrackOf, pickNextTrack } from './next-track.ts';
@@ -32,13 +35,23 @@ export function notReadyInTime(channelId: string, seconds: number): string {
   return `Mini-DJ could not start in <#${channelId}>: the voice connection was not ready (or no audio got through) within ${seconds} s. Nothing is left playing; try /djset start again.`;
 }
 
-/** Every guild's live set, at most one each; starts, resumes after a restart, and stops them all on shutdown. */
+/**
+ * Every guild's live set, at most one each; starts, resumes after a restart, and stops them all on shutdown. A start
+ * past what the machine carries is refused (admission control, src/voice/admission.ts).
+ */
 export class LiveSets {
   private readonly sets = new Map<string, LiveSet>();
   private readonly deps: LiveSetDeps;
+  readonly admission: Admission;
 
-  constructor(deps: LiveSetDeps) {
+  /** `admission`: default from the environment (`MINIDJ_MAX_LIVE_SETS`, `MINIDJ_STREAM_COST_PCT`, …). */
+  constructor(deps: LiveSetDeps, admission: AdmissionOptions = admissionOptionsFromEnv()) {
     this.deps = deps;
+    this.admission = new Admission(() => this.sets.size, admission);
+    // Measuring from the start: the first /djset start already knows whether the event loop keeps time.
+    this.admission.start();
+    // The decoders' spawner is up before the first set needs a decoder.
+    prestartSpawner();
     // One listener for every set (a listener per set would pass Node's 10-listener warning at the 11th).
     deps.client.on('voiceStateUpdate', this.onVoiceState);
   }
@@ -62,6 +75,9 @@ export class LiveSets {
    */
   async start(params: StartParams): Promise<{ set: LiveSet; note: string }> {
     if (this.sets.has(params.guild.id)) throw new Error('a set is already playing in this guild');
+    // Past what the machine carries, a new set would make every set stutter: refused, nothing joined or saved.
+    const admitted = this.admission.check();
+    if (!admitted.ok) throw new StartFailed(admitted.message);
     const now = new Date().toISOString();
     const set = new LiveSet(this.deps, {
       guild: params.guild,

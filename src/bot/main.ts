@@ -6,11 +6,16 @@ import { FeedbackStore } from '../db/feedback-store.ts';
 import { GuildStore } from '../db/guild-store.ts';
 import { TrackFiles } from '../db/track-files.ts';
 import { isPublicAddress } from '../ingest/address-policy.ts';
+import { createLogger } from '../ops/log.ts';
+import { BotMetrics } from '../ops/metrics.ts';
+import { startOpsServer } from '../ops/ops-server.ts';
+import type { OpsServer } from '../ops/ops-server.ts';
 import { readBotConfig } from './bot-config.ts';
 import { createBot } from './create-bot.ts';
 import { libraryQuotaBytes } from './library-quota.ts';
 import { sweepLeftovers } from './sweep-leftovers.ts';
 
+const log = createLogger();
 const config = readBotConfig();
 if (!config.ok) {
   process.stderr.write(`Mini-DJ cannot start:\n${config.problems.map((p) => `  - ${p}`).join('\n')}\n`);
@@ -26,7 +31,9 @@ const quota = libraryQuotaBytes();
 const store = await GuildStore.open();
 const analyses = await AnalysisStore.open();
 const feedback = await FeedbackStore.open();
-const pool = new AnalyzerPool();
+// Its gauges are read at each scrape, once the bot below exists.
+const metrics = new BotMetrics({ guilds: () => bot.client.guilds.cache.size, liveSets: () => bot.sets.size, analysisQueueDepth: () => pool.waiting() });
+const pool = new AnalyzerPool({ onFinished: (seconds, ok) => metrics.analysisSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds) });
 const bot = createBot({
   config: config.config,
   store,
@@ -39,21 +46,41 @@ const bot = createBot({
   ...(process.env.MINIDJ_DISCORD_API ? { restApi: process.env.MINIDJ_DISCORD_API } : {}),
   resumeSets: process.env.MINIDJ_RESUME !== '0',
   ...(quota !== undefined ? { libraryQuotaBytes: quota } : {}),
+  onError: (error: unknown) => log.error({ err: error }, 'error'),
+  log: (line: string) => log.info(line),
   // Opt-in for a file server on the bot's own machine (and the tests); private, link-local and metadata addresses stay refused.
   ...(process.env.MINIDJ_ALLOW_LOOPBACK_URLS === '1' ? { isAllowedAddress: (ip: string) => isPublicAddress(ip) || ip === '127.0.0.1' || ip === '::1' } : {}),
 });
 
+// MINIDJ_OPS_PORT: /healthz and /metrics for the machine's scraper and orchestrator (loopback unless MINIDJ_OPS_HOST).
+let ops: OpsServer | undefined;
+if (process.env.MINIDJ_OPS_PORT) {
+  ops = await startOpsServer({
+    port: Number(process.env.MINIDJ_OPS_PORT),
+    ...(process.env.MINIDJ_OPS_HOST ? { host: process.env.MINIDJ_OPS_HOST } : {}),
+    metrics,
+    health: () => ({ ok: bot.client.isReady() && !stopping, detail: { gateway: bot.client.isReady() ? 'ready' : 'not ready', stopping: Boolean(stopping), liveSets: bot.sets.size } }),
+  });
+  log.info({ port: ops.port }, 'ops endpoints: /healthz, /metrics');
+}
+
+/** How long a shutdown may take (fading out, saving positions, closing stores) before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 1000 * Number(process.env.MINIDJ_SHUTDOWN_DEADLINE_SEC || 20);
 let stopping: Promise<void> | undefined;
 function shutdown(signal: string): void {
   if (stopping) return;
-  process.stdout.write(`${signal}: fading out the sets and saving where they are…\n`);
+  log.info({ signal }, 'fading out the sets and saving where they are');
+  setTimeout(() => {
+    log.error({ deadlineSec: SHUTDOWN_DEADLINE_MS / 1000 }, 'shutdown deadline passed: exiting with the sets saved as last written');
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS).unref();
   stopping = bot
     .stop()
-    .catch((error: unknown) => console.error('[mini-dj]', error))
+    .catch((error: unknown) => log.error({ err: error }, 'stopping the bot failed'))
     .finally(async () => {
       await pool.close();
-      await Promise.allSettled([store.close(), analyses.close(), feedback.close()]);
-      process.stdout.write('Mini-DJ stopped.\n');
+      await Promise.allSettled([store.close(), analyses.close(), feedback.close(), ops?.close()]);
+      log.info('Mini-DJ stopped');
       process.exit(0);
     });
 }
@@ -63,9 +90,10 @@ process.on('SIGTERM', () => shutdown('SIGTERM'));
 try {
   await bot.start();
 } catch (error) {
-  process.stderr.write(`Mini-DJ cannot start: ${(error as Error).message}\n`);
+  log.fatal({ err: error }, `Mini-DJ cannot start: ${(error as Error).message}`);
   await pool.close();
+  await ops?.close();
   process.exit(1);
 }
 const guilds = bot.client.guilds.cache.size;
-process.stdout.write(`Mini-DJ is online as ${bot.client.user?.tag ?? 'the bot'} in ${guilds} server${guilds === 1 ? '' : 's'}; resumed ${bot.sets.size} set${bot.sets.size === 1 ? '' : 's'}.\n`);
+log.info({ user: bot.client.user?.tag, guilds, resumedSets: bot.sets.size }, `Mini-DJ is online as ${bot.client.user?.tag ?? 'the bot'} in ${guilds} server${guilds === 1 ? '' : 's'}; resumed ${bot.sets.size} set${bot.sets.size === 1 ? '' : 's'}`);

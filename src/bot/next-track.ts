@@ -6,7 +6,7 @@ import type { PlannedTrack } from '../audio/transition/transition-plan.ts';
 import type { AnalysisStore, StoredAnalysis } from '../db/analysis-store.ts';
 import type { GuildState, PlaylistEntry } from '../db/guild-store.ts';
 import type { TrackFiles } from '../db/track-files.ts';
-import { libraryTitle, loadLibrary, toLibraryEntry } from './server-library.ts';
+import { libraryPages, libraryTitle, tempoCandidates, toLibraryEntry } from './server-library.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
 
 /** A track the live set can play: its audio, analysis and, when it came from the playlist, the entry. */
@@ -56,8 +56,12 @@ export interface NextPick {
  * the library track that mixes best and was not played recently, so the set never runs dry. Reads only.
  */
 export async function pickNextTrack(state: GuildState, current: LiveTrack | undefined, order: OrderMode, deps: NextTrackDeps): Promise<NextPick> {
-  const library = await loadLibrary(deps.analyses, state);
-  const byHash = new Map(library.map((r) => [r.hash, r]));
+  const guildId = state.guildId;
+  const index = deps.analyses.library;
+  const queued = [...new Set(state.playlist.map((e) => e.hash))];
+  const visible = await index.visible(guildId, queued);
+  const records = await deps.analyses.getMany(queued);
+  const byHash = new Map(queued.flatMap((h, i) => (visible.has(h) && records[i] ? [[h, records[i]] as const] : [])));
   const unplayable: PlaylistEntry[] = [];
   const waiting: LiveTrack[] = [];
   for (const entry of state.playlist) {
@@ -71,15 +75,24 @@ export async function pickNextTrack(state: GuildState, current: LiveTrack | unde
   }
   if (waiting.length > 0) return { track: await pickFromPlaylist(waiting, state, current, order, deps), unplayable };
 
-  const avoid = Math.min(RECENT_AVOID, Math.max(0, library.length - 2));
+  // The library, queried: only the tracks nearest in tempo are loaded and scored.
+  const small = await index.page(guildId, undefined, RECENT_AVOID + 2);
+  const avoid = Math.min(RECENT_AVOID, Math.max(0, small.length - 2));
   const recent = new Set(avoid > 0 ? state.history.slice(-avoid).map((h) => h.hash) : []);
   if (current) recent.add(current.hash);
-  const candidates = library.filter((r) => !recent.has(r.hash));
+  if (!current) {
+    for await (const page of libraryPages(deps.analyses, guildId)) {
+      const track = await firstPlayable(page.filter((r) => !recent.has(r.hash)), deps.files);
+      if (track) return { track, unplayable };
+    }
+    return { unplayable };
+  }
+  const candidates = await tempoCandidates(deps.analyses, guildId, current.analysis, recent);
   if (candidates.length === 0) return { unplayable };
-  if (!current) return { track: await firstPlayable(candidates, deps.files), unplayable };
+  const candidateByHash = new Map(candidates.map((r) => [r.hash, r]));
   const from = { id: current.hash, title: current.title, descriptor: describeTrack(current.analysis) };
   const ranked = await suggestNext(await deps.scorer(), from, candidates.map(toLibraryEntry), candidates.length);
-  const ordered = ranked.map((s) => byHash.get(s.id)!);
+  const ordered = ranked.map((s) => candidateByHash.get(s.id)!);
   return { track: await firstPlayable(ordered, deps.files), unplayable };
 }
 

@@ -13,7 +13,7 @@ import { addToQueue, completeAdd, releaseAdd, reserveAdd } from './queue-operati
 import type { AddResult } from './queue-operations.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
 import { failDeferred, replyEphemeral } from './reply-result.ts';
-import { findTrack, libraryTitle, loadLibrary } from './server-library.ts';
+import { findTrack, libraryTitle } from './server-library.ts';
 import { titleFromSource } from './track-title.ts';
 import type { LazyScorer } from './lazy-scorer.ts';
 import { energyLabel, neighbourFit } from './neighbour-fit.ts';
@@ -48,7 +48,7 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
     if (given > 1) return replyEphemeral(interaction, ONLY_ONE);
 
     if (track !== null) {
-      const found = findTrack(await loadLibrary(deps.analyses, await store.get(guildId)), track);
+      const found = await findTrack(deps.analyses, guildId, track);
       if (!found) return replyEphemeral(interaction, unknownTrack(track));
       const result = await add(interaction, guildId, store, { hash: found.hash, title: libraryTitle(found), analysis: found.analysis }, deps, scorer);
       if (result.ok) await interaction.reply({ content: result.message, ...quiet });

@@ -16,7 +16,7 @@ export function queueButtonHandler(store: GuildStore, analyses: AnalysisStore): 
   return async (interaction, hash) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
-    const record = /^[0-9a-f]{64}$/.test(hash) ? await libraryTrack(analyses, await store.get(guildId), hash) : undefined;
+    const record = /^[0-9a-f]{64}$/.test(hash) ? await libraryTrack(analyses, guildId, hash) : undefined;
     if (!record) return replyEphemeral(interaction, TRACK_GONE);
     const result = await addToQueue(store, guildId, memberInfoOf(interaction), { hash, title: libraryTitle(record) }, new Date());
     await replyResult(interaction, result.ok ? { ok: true, message: `${result.message.slice(0, -1)} — ${trackSummary(record.analysis)}, ${energyLabel(record.analysis)}.` } : result);

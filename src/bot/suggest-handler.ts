@@ -6,7 +6,7 @@ import { FAILED } from './interaction-router.ts';
 import type { LazyScorer } from './lazy-scorer.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
 import { failDeferred, replyEphemeral } from './reply-result.ts';
-import { findTrack, libraryTitle, loadLibrary, toLibraryEntry } from './server-library.ts';
+import { findTrack, hasTracks, libraryTitle, libraryTrack, tempoCandidates, toLibraryEntry } from './server-library.ts';
 import { suggestReply } from './suggest-reply.ts';
 
 export const EMPTY_LIBRARY = 'The server library is empty. Add songs with /queue add, then ask again.';
@@ -27,30 +27,31 @@ export function suggestHandler(store: GuildStore, analyses: AnalysisStore, score
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
     const state = await store.get(guildId);
-    const library = await loadLibrary(analyses, state);
-    if (library.length === 0) return replyEphemeral(interaction, EMPTY_LIBRARY);
+    if (!(await hasTracks(analyses, guildId, 1))) return replyEphemeral(interaction, EMPTY_LIBRARY);
 
     const query = interaction.options.getString('track');
     let from: StoredAnalysis | undefined;
     if (query !== null) {
-      from = findTrack(library, query);
+      from = await findTrack(analyses, guildId, query);
       if (!from) return replyEphemeral(interaction, trackNotFound(query));
     } else if (playing(guildId)) {
-      from = library.find((r) => r.hash === playing(guildId));
+      from = await libraryTrack(analyses, guildId, playing(guildId)!);
       if (!from) return replyEphemeral(interaction, NOTHING_QUEUED);
     } else {
       const latest = state.playlist.reduce<PlaylistEntry | undefined>((a, e) => (!a || e.addedAt >= a.addedAt ? e : a), undefined);
       if (!latest) return replyEphemeral(interaction, NOTHING_QUEUED);
-      from = library.find((r) => r.hash === latest.hash);
+      from = await libraryTrack(analyses, guildId, latest.hash);
       if (!from) return replyEphemeral(interaction, `"${latest.title}" is no longer in the server library. Name another track: /suggest track:<title>.`);
     }
     const title = libraryTitle(from);
-    if (library.length < 2) return replyEphemeral(interaction, suggestReply(title, []).content ?? EMPTY_LIBRARY);
+    if (!(await hasTracks(analyses, guildId, 2))) return replyEphemeral(interaction, suggestReply(title, []).content ?? EMPTY_LIBRARY);
 
     await interaction.deferReply();
     try {
       const count = interaction.options.getInteger('count') ?? DEFAULT_COUNT;
-      const suggestions = await suggestNext(await scorer.get(), toLibraryEntry(from), library.map(toLibraryEntry), count);
+      // Scored: the tracks nearest in tempo (half/double time too), not the whole library.
+      const candidates = await tempoCandidates(analyses, guildId, from.analysis, new Set([from.hash]));
+      const suggestions = await suggestNext(await scorer.get(), toLibraryEntry(from), candidates.map(toLibraryEntry), count);
       await interaction.editReply({ content: '', ...suggestReply(title, suggestions), allowedMentions: { parse: [] } });
     } catch (error) {
       await failDeferred(interaction, FAILED);

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
 import { ingestFile } from '../ingest/ingest-file.ts';
 import { withTrack } from '../bot/queue-operations.ts';
-import { libraryTitle, loadLibrary } from '../bot/server-library.ts';
+import { libraryPages, libraryTitle } from '../bot/server-library.ts';
+import { SHARED_GUILD } from '../db/library-index.ts';
 import { AnalysisStore } from '../db/analysis-store.ts';
 import { GuildStore } from '../db/guild-store.ts';
 import { TrackFiles } from '../db/track-files.ts';
@@ -26,17 +27,16 @@ function scopeOf(values: { shared?: boolean; guild?: string }): Scope {
   return values.guild ? { shared: false, guild: values.guild } : { shared: true };
 }
 
-async function add(files: string[], scope: Scope, analyses: AnalysisStore, json: boolean, db: string | undefined): Promise<number> {
+async function add(files: string[], scope: Scope, analyses: AnalysisStore, guilds: GuildStore, json: boolean): Promise<number> {
   const kept = new TrackFiles();
   const pool = new AnalyzerPool();
-  const guilds = scope.guild ? await GuildStore.open(db) : undefined;
   let failed = 0;
   try {
     for (const file of files) {
       try {
         const { contentHash } = await ingestFile(file, pool, analyses, (f, hash, sourceName) => kept.keep(f, hash, sourceName));
         if (scope.shared) await analyses.setShared(contentHash, true);
-        else await guilds!.update(scope.guild!, (s) => ({ ...s, library: withTrack(s.library, contentHash) }));
+        else await guilds.update(scope.guild!, (s) => ({ ...s, library: withTrack(s.library, contentHash) }));
         process.stdout.write(json ? `${JSON.stringify({ file, contentHash, library: scope.shared ? 'shared' : scope.guild })}\n` : `✓ ${file} → ${scope.shared ? 'the shared library' : `server ${scope.guild}`}\n`);
       } catch (err) {
         failed++;
@@ -46,25 +46,16 @@ async function add(files: string[], scope: Scope, analyses: AnalysisStore, json:
     }
   } finally {
     await pool.close();
-    await guilds?.close();
   }
   return failed > 0 ? 1 : 0;
 }
 
-async function list(scope: Scope, analyses: AnalysisStore, json: boolean, db: string | undefined): Promise<number> {
-  let library: string[];
-  if (scope.shared) library = await analyses.sharedHashes();
-  else {
-    const guilds = await GuildStore.open(db);
-    try {
-      library = (await guilds.get(scope.guild!)).library;
-    } finally {
-      await guilds.close();
+async function list(scope: Scope, analyses: AnalysisStore, json: boolean): Promise<number> {
+  // Page by page from the index: a large library is never held whole.
+  for await (const records of libraryPages(analyses, scope.guild ?? SHARED_GUILD, { sharedOnly: scope.shared })) {
+    for (const r of records) {
+      process.stdout.write(json ? `${JSON.stringify({ contentHash: r.hash, title: libraryTitle(r), bpm: r.analysis.bpm, camelot: r.analysis.camelot })}\n` : `${r.hash.slice(0, 12)}  ${libraryTitle(r)} (${r.analysis.bpm.toFixed(1)} BPM, ${r.analysis.camelot})\n`);
     }
-  }
-  const records = await loadLibrary(analyses, { library: scope.shared ? [] : library });
-  for (const r of records) {
-    process.stdout.write(json ? `${JSON.stringify({ contentHash: r.hash, title: libraryTitle(r), bpm: r.analysis.bpm, camelot: r.analysis.camelot })}\n` : `${r.hash.slice(0, 12)}  ${libraryTitle(r)} (${r.analysis.bpm.toFixed(1)} BPM, ${r.analysis.camelot})\n`);
   }
   return 0;
 }
@@ -79,16 +70,19 @@ export async function runLibrary(argv: string[]): Promise<number> {
   });
   const scope = scopeOf(values);
   const db = values.db ?? process.env.MINIDJ_DB;
+  // The guild store first: opening it imports the keyv-era libraries into the index, the first time.
+  const guilds = await GuildStore.open(db);
   const analyses = await AnalysisStore.open(db);
   try {
     if (action === 'add') {
       if (positionals.length === 0) throw new UsageError(`no files given\n${LIBRARY_USAGE}`);
       const files = (await collectAudio(positionals)).map((f) => path.resolve(f));
-      return await add(files, scope, analyses, values.json, db);
+      return await add(files, scope, analyses, guilds, values.json);
     }
-    if (action === 'list') return await list(scope, analyses, values.json, db);
+    if (action === 'list') return await list(scope, analyses, values.json);
     throw new UsageError(`unknown library action "${action ?? ''}"\n${LIBRARY_USAGE}`);
   } finally {
     await analyses.close();
+    await guilds.close();
   }
 }

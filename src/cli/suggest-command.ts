@@ -1,12 +1,13 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { camelotCodeOf } from '../audio/music/camelot-relation.ts';
 import { MixScorer } from '../ai/mix-scorer.ts';
 import { suggestNext } from '../ai/suggest.ts';
 import type { LibraryEntry } from '../ai/suggest.ts';
 import { describeTrack } from '../ai/track-descriptor.ts';
 import { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
 import { ingestFile } from '../ingest/ingest-file.ts';
-import { loadLibrary } from '../bot/server-library.ts';
+import { tempoCandidates } from '../bot/server-library.ts';
 import { AnalysisStore } from '../db/analysis-store.ts';
 import type { StoredAnalysis } from '../db/analysis-store.ts';
 import { GuildStore } from '../db/guild-store.ts';
@@ -32,12 +33,14 @@ async function libraryFromDir(dir: string, pool: AnalyzerPool, store: AnalysisSt
   return entries;
 }
 
-async function libraryFromStore(store: AnalysisStore, guild: string | undefined, db: string | undefined): Promise<LibraryEntry[]> {
+/** Every stored track, or with a guild what that server sees: the tracks nearest in tempo to `from`, from the index. */
+async function libraryFromStore(store: AnalysisStore, guild: string | undefined, db: string | undefined, from: LibraryEntry): Promise<LibraryEntry[]> {
   const records: StoredAnalysis[] = [];
   if (guild) {
+    // Opening the guild store imports the keyv-era libraries into the index, the first time.
     const guilds = await GuildStore.open(db);
     try {
-      records.push(...(await loadLibrary(store, await guilds.get(guild))));
+      records.push(...(await tempoCandidates(store, guild, { bpm: from.descriptor.bpm, camelot: camelotCodeOf(from.descriptor.camelotNumber, from.descriptor.camelotLetter) }, new Set([from.id]))));
     } finally {
       await guilds.close();
     }
@@ -81,7 +84,7 @@ export async function runSuggest(argv: string[]): Promise<number> {
   try {
     const from = await resolveTrack(positionals[0]!, pool, store);
     let library: LibraryEntry[];
-    if (values.library === 'db') library = await libraryFromStore(store, values.guild, values.db ?? process.env.MINIDJ_DB);
+    if (values.library === 'db') library = await libraryFromStore(store, values.guild, values.db ?? process.env.MINIDJ_DB, from);
     else if (await stat(values.library).then((s) => s.isDirectory(), () => false)) library = await libraryFromDir(values.library, pool, store);
     else throw new UsageError(`--library must be a folder or "db", got "${values.library}"`);
     const suggestions = await suggestNext(scorer, from, library, count);

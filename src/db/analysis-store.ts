@@ -1,6 +1,8 @@
 import type Keyv from 'keyv';
 import type { TrackAnalysis } from '../audio/analysis/analysis-types.ts';
 import { ANALYZER_VERSION } from '../audio/analysis/analyzer-version.ts';
+import { acquireLibraryIndex, indexedTrack, SHARED_GUILD } from './library-index.ts';
+import type { LibraryIndex } from './library-index.ts';
 import { openKeyv, storeTarget } from './open-keyv.ts';
 import type { StoreTarget } from './open-keyv.ts';
 
@@ -21,18 +23,23 @@ export interface StoredAnalysis {
 export class AnalysisStore {
   readonly target: StoreTarget;
   private readonly keyv: Keyv;
-  /** The shared library: tracks the operator put there on purpose, seen by every server. */
+  /** The shared library as keyv kept it (still written, for a rollback); reads go through the index. */
   private readonly sharedKeyv: Keyv;
+  /** Every server's library and the shared one, queried (src/db/library-index.ts); shared with the guild store. */
+  readonly library: LibraryIndex;
 
-  private constructor(keyv: Keyv, sharedKeyv: Keyv, target: StoreTarget) {
+  private constructor(keyv: Keyv, sharedKeyv: Keyv, library: LibraryIndex, target: StoreTarget) {
     this.keyv = keyv;
     this.sharedKeyv = sharedKeyv;
+    this.library = library;
     this.target = target;
   }
 
   static async open(setting = process.env.MINIDJ_DB): Promise<AnalysisStore> {
     const target = storeTarget(setting);
-    return new AnalysisStore(await openKeyv(target, 'analysis'), await openKeyv(target, 'shared-library'), target);
+    const keyv = await openKeyv(target, 'analysis');
+    const shared = await openKeyv(target, 'shared-library');
+    return new AnalysisStore(keyv, shared, await acquireLibraryIndex(target), target);
   }
 
   /** The current-version records of these hashes, in the same order; undefined where there is none. */
@@ -42,14 +49,25 @@ export class AnalysisStore {
     return records.map((r) => (r && r.analyzerVersion === ANALYZER_VERSION ? r : undefined));
   }
 
-  /** Hashes in the shared library. */
-  async sharedHashes(): Promise<string[]> {
+  /** Hashes in the shared library as keyv kept them before the index (read once, to import them). */
+  async legacySharedHashes(): Promise<string[]> {
     return ((await this.sharedKeyv.get('hashes')) as string[] | undefined) ?? [];
+  }
+
+  /** Hashes in the shared library, from the index. */
+  async sharedHashes(): Promise<string[]> {
+    const hashes: string[] = [];
+    for (let page = await this.library.page(SHARED_GUILD, undefined, 1000, true); page.length > 0; page = await this.library.page(SHARED_GUILD, page.at(-1)!.hash, 1000, true)) {
+      hashes.push(...page.map((t) => t.hash));
+    }
+    return hashes;
   }
 
   /** Puts a stored track in the shared library (or takes it out); the operator's command, not a member's. */
   async setShared(hash: string, shared: boolean): Promise<void> {
-    const now = new Set(await this.sharedHashes());
+    if (shared) await this.library.addHashes(SHARED_GUILD, [hash]);
+    else await this.library.removeShared(hash);
+    const now = new Set(await this.legacySharedHashes());
     if (shared) now.add(hash);
     else now.delete(hash);
     await this.sharedKeyv.set('hashes', [...now].sort());
@@ -66,10 +84,14 @@ export class AnalysisStore {
     if (record.analysis.analyzerVersion !== ANALYZER_VERSION) throw new Error('refusing to store an analysis from another analyzer version');
     const full: StoredAnalysis = { ...record, analyzerVersion: ANALYZER_VERSION, analyzedAt: new Date().toISOString() };
     await this.keyv.set(record.hash, full);
+    // A track analysed again (a new analyzer version) keeps its rows, with its new tempo and key.
+    await this.library.refresh(indexedTrack(full));
     return full;
   }
 
+  /** Removes the analysis, and the track from every library (the quota's removals). */
   async delete(hash: string): Promise<boolean> {
+    await this.library.removeTrack(hash);
     return this.keyv.delete(hash);
   }
 
@@ -83,6 +105,7 @@ export class AnalysisStore {
   }
 
   async close(): Promise<void> {
+    await this.library.close();
     await this.sharedKeyv.disconnect();
     await this.keyv.disconnect();
   }

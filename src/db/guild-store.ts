@@ -1,8 +1,12 @@
 import type Keyv from 'keyv';
+import type { AnalysisStore } from './analysis-store.ts';
 import { openGuildStateBackend } from './guild-state-backend.ts';
 import type { GuildStateBackend, StoredGuildState } from './guild-state-backend.ts';
+import { acquireLibraryIndex, SHARED_GUILD } from './library-index.ts';
+import type { LibraryIndex } from './library-index.ts';
 import { openKeyv, storeTarget } from './open-keyv.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
+import type { StoreTarget } from './open-keyv.ts';
 
 export interface PlaylistEntry {
   /** Unique per entry: the same track may be queued again after it played. */
@@ -83,7 +87,12 @@ export interface GuildState {
   recentAdds: { requesterId: string; at: string }[];
   /** Downloads in flight, counted by the limits before a byte is fetched. */
   pendingAdds: PendingAdd[];
-  /** Content hashes of the tracks this server's members added: the server library (with the shared one). */
+  /**
+   * Tracks to put in this server's library. An update adds hashes here (see withTrack); the store moves them into the
+   * library index (src/db/library-index.ts), the one place a library is read from, and keeps none in the record, so
+   * the record stays small however large the library grows. Reads as [] — except a record from before the index,
+   * which still holds its list until its first write (the index imported it when the store first opened).
+   */
   library: string[];
   setStarterId?: string;
   session?: LiveSession;
@@ -91,6 +100,16 @@ export interface GuildState {
   transitions: PlayedTransition[];
   /** Bumped by every write. */
   version: number;
+}
+
+/** The shared list as keyv kept it before the index (read once, to import it). */
+async function legacyShared(target: StoreTarget): Promise<string[]> {
+  const shared = await openKeyv(target, 'shared-library');
+  try {
+    return ((await shared.get('hashes')) as string[] | undefined) ?? [];
+  } finally {
+    await shared.disconnect();
+  }
 }
 
 export const HISTORY_LIMIT = 500;
@@ -136,21 +155,58 @@ export class GuildStore {
   /** The keyv 'guild' namespace earlier versions kept the state in, read once per guild to import it. */
   private readonly legacy: Keyv;
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** The index opened with this store, on its own target. */
+  private readonly ownIndex: LibraryIndex;
+  /** The servers' libraries, queried; kept in step with the hashes each write adds to `library`. */
+  libraryIndex: LibraryIndex;
+  readonly target: StoreTarget;
 
-  private constructor(backend: GuildStateBackend, legacy: Keyv) {
+  private constructor(backend: GuildStateBackend, legacy: Keyv, libraryIndex: LibraryIndex, target: StoreTarget) {
     this.backend = backend;
     this.legacy = legacy;
+    this.ownIndex = libraryIndex;
+    this.libraryIndex = libraryIndex;
+    this.target = target;
   }
 
   static async open(setting = process.env.MINIDJ_DB): Promise<GuildStore> {
     const target = storeTarget(setting);
     const backend = await openGuildStateBackend(target);
+    let store: GuildStore;
     try {
-      return new GuildStore(backend, await openKeyv(target, 'guild'));
+      store = new GuildStore(backend, await openKeyv(target, 'guild'), await acquireLibraryIndex(target), target);
     } catch (error) {
       await backend.close();
       throw error;
     }
+    try {
+      await store.importLibraries(() => legacyShared(target));
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  /**
+   * Once per index: every server's `library` list and keyv's shared list into it. Idempotent (rows already there
+   * stay), so two processes starting together, or a start that died half-way, do no harm.
+   */
+  private async importLibraries(sharedHashes: () => Promise<string[]>): Promise<void> {
+    if (await this.libraryIndex.imported()) return;
+    for (const guildId of await this.guildIds()) await this.libraryIndex.addHashes(guildId, (await this.get(guildId)).library);
+    await this.libraryIndex.addHashes(SHARED_GUILD, await sharedHashes());
+    await this.libraryIndex.markImported();
+  }
+
+  /**
+   * Libraries live with the analyses: when the analysis store is on another target than this one (tests keep them in
+   * two files), the tracks this store's writes add go to the analysis store's index, imported there once.
+   */
+  async useLibraryOf(analyses: AnalysisStore): Promise<void> {
+    if (analyses.target.uri === this.target.uri || this.libraryIndex === analyses.library) return;
+    this.libraryIndex = analyses.library;
+    await this.importLibraries(() => analyses.legacySharedHashes());
   }
 
   /** The guild's state; defaults for a guild never seen. */
@@ -180,13 +236,36 @@ export class GuildStore {
     for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
       const { state: current, stored } = await this.load(guildId);
       const proposed = await fn(structuredClone(current));
-      const next: GuildState = { ...proposed, guildId, version: current.version, history: proposed.history.slice(-HISTORY_LIMIT), transitions: proposed.transitions.slice(-TRANSITIONS_LIMIT) };
-      if (JSON.stringify(next) === JSON.stringify(current)) return current;
+      const next: GuildState = { ...proposed, guildId, version: current.version, library: [], history: proposed.history.slice(-HISTORY_LIMIT), transitions: proposed.transitions.slice(-TRANSITIONS_LIMIT) };
+      // A record from before the index drops its list at its first write: the index has had it since the import.
+      const added = proposed.library.filter((h) => !current.library.includes(h));
+      // Nothing but the library changed: no write (a refused operation leaves the record, and `version`, as they were).
+      if (JSON.stringify(next) === JSON.stringify({ ...current, library: [] })) {
+        await this.indexAdded(guildId, next, added);
+        return current;
+      }
       next.version = current.version + 1;
-      if (await this.backend.write(guildId, stored?.version, { version: next.version, value: JSON.stringify(next) })) return next;
+      if (await this.backend.write(guildId, stored?.version, { version: next.version, value: JSON.stringify(next) })) {
+        await this.indexAdded(guildId, next, added);
+        return next;
+      }
       await pause(Math.random() * Math.min(2 ** attempt, 50));
     }
     throw new Error(`Guild ${guildId}: another process changed the state first ${UPDATE_ATTEMPTS} times in a row; the update was not written.`);
+  }
+
+  /** The tracks an update put in the server library go into the index (a member's: the playlist entry says whose). */
+  private async indexAdded(guildId: string, after: GuildState, added: readonly string[]): Promise<void> {
+    if (added.length === 0) return;
+    const requester = new Map(after.playlist.map((e) => [e.hash, e.requesterId]));
+    const byMember = new Map<string | undefined, string[]>();
+    for (const h of added) {
+      const by = requester.get(h);
+      const list = byMember.get(by);
+      if (list) list.push(h);
+      else byMember.set(by, [h]);
+    }
+    for (const [by, hashes] of byMember) await this.libraryIndex.addHashes(guildId, hashes, by);
   }
 
   /** The stored state (undefined: none yet), importing the guild's legacy keyv value on first sight. */
@@ -227,6 +306,6 @@ export class GuildStore {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.chains.values()]);
-    await Promise.all([this.backend.close(), this.legacy.disconnect()]);
+    await Promise.all([this.backend.close(), this.legacy.disconnect(), this.ownIndex.close()]);
   }
 }

@@ -13,7 +13,7 @@ import { measureBandHandover } from './band-handover.ts';
 import type { BandHandover } from './band-handover.ts';
 import { toMono } from '../audio/io/pcm.ts';
 import { median } from '../audio/dsp/stats.ts';
-import { beatKicks, deckPhaseErrors, kickReference, summarizePhase } from '../audio/transition/deck-phase.ts';
+import { beatKicks, judgeKicks, kickReference, pairBeats, pooledPhase, summarizePhase } from '../audio/transition/deck-phase.ts';
 import { beatsInTransition } from '../audio/transition/transition-check.ts';
 import { deckTimingMs } from './deck-timing.ts';
 import type { DeckTimingWindow } from './deck-timing.ts';
@@ -36,6 +36,12 @@ export interface OverlapAlignment {
   errorsMs: number[];
   medianAbsMs: number;
   maxAbsMs: number;
+  /**
+   * Each deck's kicks folded over the whole overlap, B's against A's (`pooledPhase`): read on every overlap, and the
+   * figure that stands for it when fewer than `minCheckBars` bars had kicks on both decks at once. Absent when a deck
+   * has too few kicks there.
+   */
+  pooled?: { errorMs: number; kicks: number };
 }
 
 export interface TransitionLoudness {
@@ -132,9 +138,24 @@ function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionReport[
     if (tr.style !== 'blend' && tr.style !== 'filter-fade') continue;
     const stem = stems.find((x) => x.index === tr.index)!;
     const beats = beatsInTransition(tr.plan, tracks[tr.index]!.analysis.beats, tracks[tr.index + 1]!.analysis.beats);
-    const errors = deckPhaseErrors({ a: toMono(stem.a, 2), b: toMono(stem.b, 2), rate: MIX_RATE, beatsA: beats.a, beatsB: beats.b, kickRefA: kickRefs[tr.index], kickRefB: kickRefs[tr.index + 1] });
+    const pairs = pairBeats(beats.a, beats.b);
+    const at = pairs.map((x) => x.ta);
+    const kicksA = beatKicks(toMono(stem.a, 2), MIX_RATE, at);
+    const kicksB = beatKicks(toMono(stem.b, 2), MIX_RATE, at);
+    const [refA, refB] = [kickRefs[tr.index], kickRefs[tr.index + 1]];
+    const errors = judgeKicks(pairs, kicksA, kicksB, refA, refB, MIX_RATE);
+    const pooled = pooledPhase(pairs, kicksA, kicksB, refA, refB, MIX_RATE);
     const s = summarizePhase(errors);
-    out.push({ index: tr.index, style: tr.style, barsCompared: s.barsCompared, beatsCompared: s.beatsCompared, errorsMs: errors.map((e) => Number(e.errorMs.toFixed(2))), medianAbsMs: s.medianAbsMs, maxAbsMs: s.maxAbsMs });
+    out.push({
+      index: tr.index,
+      style: tr.style,
+      barsCompared: s.barsCompared,
+      beatsCompared: s.beatsCompared,
+      errorsMs: errors.map((e) => Number(e.errorMs.toFixed(2))),
+      medianAbsMs: s.medianAbsMs,
+      maxAbsMs: s.maxAbsMs,
+      ...(pooled ? { pooled: { errorMs: Number(pooled.errorMs.toFixed(2)), kicks: pooled.beats ?? 0 } } : {}),
+    });
   }
   return out;
 }

@@ -1,14 +1,14 @@
 import { once } from 'node:events';
 import { setTimeout as realSleep } from 'node:timers/promises';
-import { AudioPlayerStatus, createAudioPlayer, createAudioResource, NoSubscriberBehavior, StreamType } from '@discordjs/voice';
-import type { AudioPlayer, AudioResource } from '@discordjs/voice';
+import { AudioPlayerStatus, AudioResource, createAudioPlayer, NoSubscriberBehavior } from '@discordjs/voice';
+import type { AudioPlayer } from '@discordjs/voice';
 import type { SetEngine } from '../audio/set/set-engine.ts';
-import { oggOpusFromPcm } from './ogg-opus-stream.ts';
-import type { OggOpusStream } from './ogg-opus-stream.ts';
+import { opusPacketsFromPcm } from './opus-encoder.ts';
+import type { OpusEncoderPool, OpusPacketStream } from './opus-encoder.ts';
 import { pacePcm } from './paced-pcm.ts';
 
 export const DEFAULT_LEAD_SEC = 1;
-/** Frames (20 ms each) queued before the player starts; the demuxer holds at most 16. */
+/** Frames (20 ms each) queued before the player starts. */
 const START_BUFFER_FRAMES = 12;
 const START_TIMEOUT_MS = 5000;
 
@@ -17,21 +17,23 @@ export interface SetBroadcastOptions {
   leadSec?: number;
   bitrateKbps?: number;
   startBufferFrames?: number;
+  /** Where the Opus encoding runs (default: the process's shared pool of encoder threads). */
+  opusPool?: OpusEncoderPool;
 }
 
 /**
- * One guild's audio: the set engine's PCM, paced to playback, through one libopus encoder into one long-lived audio
- * resource on one player. The player never gives up on an underrun (`maxMissedFrames: Infinity`: it sends silence and
+ * One guild's audio: the set engine's PCM, paced to playback, through one in-process libopus encoder (opus-encoder.ts)
+ * into one long-lived audio resource of Opus packets on one player. The player never gives up on an underrun (`maxMissedFrames: Infinity`: it sends silence and
  * carries on) and pauses while no connection can hear it.
  */
 export class SetBroadcast {
   readonly player: AudioPlayer;
-  readonly resource: AudioResource;
+  readonly resource: AudioResource<null>;
   /** Resolves once the player has started (with its first frames buffered). */
   readonly started: Promise<void>;
   /** Resolves when the set has been played out (the player went idle). */
   readonly finished: Promise<void>;
-  private readonly ogg: OggOpusStream;
+  private readonly opus: OpusPacketStream;
   private readonly engine: SetEngine;
   private readonly abort = new AbortController();
   private closed = false;
@@ -39,9 +41,11 @@ export class SetBroadcast {
   constructor(engine: SetEngine, opts: SetBroadcastOptions = {}) {
     this.engine = engine;
     this.player = createAudioPlayer({ behaviors: { noSubscriber: NoSubscriberBehavior.Pause, maxMissedFrames: Infinity } });
-    this.ogg = oggOpusFromPcm(pacePcm(engine.stream(), () => this.playedSec, opts.leadSec ?? DEFAULT_LEAD_SEC, this.abort.signal), opts.bitrateKbps);
-    this.ogg.fed.catch(() => undefined);
-    this.resource = createAudioResource(this.ogg.stream, { inputType: StreamType.OggOpus });
+    const pcm = pacePcm(engine.stream(), () => this.playedSec, opts.leadSec ?? DEFAULT_LEAD_SEC, this.abort.signal);
+    this.opus = opusPacketsFromPcm(pcm, { bitrateKbps: opts.bitrateKbps, pool: opts.opusPool });
+    this.opus.fed.catch(() => undefined);
+    // Opus packets as they are: no transform to find (createAudioResource would also probe ffmpeg once, synchronously).
+    this.resource = new AudioResource([], [this.opus.stream], null, 5);
     // An error ends the resource (the player goes idle); without a listener it would crash the process.
     this.player.on('error', () => undefined);
     this.started = this.playWhenBuffered(opts.startBufferFrames ?? START_BUFFER_FRAMES);
@@ -50,7 +54,7 @@ export class SetBroadcast {
 
   /**
    * Starts the player once a few frames are queued, so a busy machine cannot make the very first frames late (the
-   * player would otherwise start on the first Ogg page). Polls the real clock: a test that fakes the player's timer
+   * player would otherwise start on the first packet). Polls the real clock: a test that fakes the player's timer
    * still starts.
    */
   private async playWhenBuffered(frames: number): Promise<void> {
@@ -77,7 +81,7 @@ export class SetBroadcast {
 
   /** Why the encoder stopped being fed, if it failed. */
   get fed(): Promise<void> {
-    return this.ogg.fed;
+    return this.opus.fed;
   }
 
   /** Stops at once: the player, the pacing, the engine's decoders and the encoder. */
@@ -85,7 +89,7 @@ export class SetBroadcast {
     this.closed = true;
     this.abort.abort();
     this.engine.stop();
-    this.ogg.stop();
+    this.opus.stop();
     this.player.stop(true);
   }
 }

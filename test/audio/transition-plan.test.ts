@@ -37,7 +37,7 @@ describe('transition planner', () => {
     expect(plan.explanation).toMatch(/^16-bar EQ blend: 8A→9A \(adjacent\)/);
   });
 
-  it('refuses a drop over a drop', () => {
+  it('never lays a drop over a drop for longer than a quick 4-bar blend, B\'s bass held out to its last beat', () => {
     const a = tracks[0]!.analysis;
     const b = tracks[1]!.analysis;
     const dropA = a.segments.find((s) => s.label === 'drop')!;
@@ -48,9 +48,11 @@ describe('transition planner', () => {
     );
     const label = (segs: TrackAnalysis['segments'], bar: number) => segs.find((s) => bar >= s.startBar && bar < s.endBar)?.label;
     const overlapsDrops = Array.from({ length: plan.overlapBars }, (_, i) => label(a.segments, plan.exitBar + i) === 'drop' && label(b.segments, plan.entryBar + i) === 'drop');
-    expect(overlapsDrops.some(Boolean)).toBe(false);
-    expect(plan.style).toBe('cut');
-    expect(plan.explanation).toContain('drop over a drop');
+    expect(overlapsDrops.filter(Boolean).length).toBeLessThanOrEqual(4);
+    expect(plan.style).toBe('blend');
+    expect(plan.overlapBars).toBe(4);
+    expect(plan.bassSwapBar).toBe(4);
+    expect(plan.explanation).toContain("A's drop meets B's");
   });
 
   it('does not blend clashing keys: a short filter fade', () => {

@@ -46,7 +46,11 @@ export async function openBotHarness(poolSize = 2): Promise<BotHarness> {
     async start(options = {}) {
       bot = createBot({
         config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, feedback, files, pool,
-        restApi: discord.apiBase, onError: (e) => errors.push(e), ...options,
+        restApi: discord.apiBase, onError: (e) => errors.push(e),
+        // Tests share a loaded machine and start sets on purpose: admission control is tested on its own
+        // (bot-admission.test.ts), here it admits every set.
+        admission: { maxSets: 1000, maxLoopLagMs: Infinity },
+        ...options,
       });
       await bot.start();
       return bot;

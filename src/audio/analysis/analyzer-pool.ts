@@ -29,6 +29,8 @@ interface Pending {
   owner: string;
   onStatus?: (status: JobStatus) => void;
   lastAhead?: number;
+  /** When a worker took it (performance.now()). */
+  startedAt?: number;
   resolve: (a: TrackAnalysis) => void;
   reject: (e: Error) => void;
 }
@@ -67,7 +69,11 @@ export class AnalyzerPool {
   private readonly size: number;
   private readonly ffmpeg: string;
 
-  constructor(options: { size?: number; limits?: AudioLimits; ffmpeg?: string } = {}) {
+  /** Told of each analysis a worker ran: its wall time (s) and whether it gave an analysis (metrics). */
+  private readonly onFinished: ((seconds: number, ok: boolean) => void) | undefined;
+
+  constructor(options: { size?: number; limits?: AudioLimits; ffmpeg?: string; onFinished?: (seconds: number, ok: boolean) => void } = {}) {
+    this.onFinished = options.onFinished;
     this.size = Math.max(1, options.size ?? availableParallelism());
     this.limits = options.limits ?? audioLimitsFromEnv();
     this.ffmpeg = options.ffmpeg ?? ffmpegPath();
@@ -154,6 +160,7 @@ export class AnalyzerPool {
       if (!slot) break;
       const pending = this.take()!;
       pending.onStatus?.({ state: 'analysing' });
+      pending.startedAt = performance.now();
       slot.current = pending;
       slot.timer = setTimeout(() => {
         this.fail(slot, new AudioInputError('analysis-failed', `Analysis took longer than ${Math.round((this.limits.decodeTimeoutMs + ANALYSIS_BUDGET_MS) / 1000)} s and was stopped.`));
@@ -169,6 +176,7 @@ export class AnalyzerPool {
     clearTimeout(slot.timer);
     slot.current = undefined;
     slot.jobsDone++;
+    this.told(pending, reply.ok);
     if (reply.ok) pending.resolve(reply.analysis);
     else pending.reject(new AudioInputError(reply.code, reply.message));
     if (slot.jobsDone >= JOBS_PER_WORKER) this.retire(slot);
@@ -180,8 +188,13 @@ export class AnalyzerPool {
     clearTimeout(slot.timer);
     slot.current = undefined;
     this.retire(slot);
+    if (pending) this.told(pending, false);
     pending?.reject(error);
     this.pump();
+  }
+
+  private told(pending: Pending, ok: boolean): void {
+    if (pending.startedAt !== undefined) this.onFinished?.((performance.now() - pending.startedAt) / 1000, ok);
   }
 
   private retire(slot: Slot): void {

@@ -32,8 +32,13 @@ export class PeakLimiter {
   private boxSum: number;
   private gain = 1;
   private readonly channels: number;
-  /** The last TAPS_PER_PHASE input samples per channel, oldest first: the interpolator's input. */
+  /**
+   * The last TAPS_PER_PHASE input samples per channel, the interpolator's input: a ring written twice (at `at` and
+   * `at + TAPS_PER_PHASE`), so the window is always contiguous, oldest first, at `at + 1` after a write — no shifting
+   * of the whole window at every sample.
+   */
   private readonly history: Float64Array[];
+  private at = 0;
   private readonly threshold: number;
 
   constructor(sampleRate: number, channels: number, ceilingDb = -2, lookaheadMs = 5, releaseMs = 80) {
@@ -46,7 +51,7 @@ export class PeakLimiter {
     this.queueNeed = new Float32Array(this.look + 1);
     this.hold = new Float32Array(this.look).fill(1);
     this.boxSum = this.look;
-    this.history = Array.from({ length: channels }, () => new Float64Array(TAPS_PER_PHASE));
+    this.history = Array.from({ length: channels }, () => new Float64Array(2 * TAPS_PER_PHASE));
     // Interpolated only where a sample is within 6 dB of the ceiling (as the meter does).
     this.threshold = this.ceiling / 2;
   }
@@ -55,22 +60,29 @@ export class PeakLimiter {
   process(buf: Float32Array): void {
     const ch = this.channels;
     const look = this.look;
+    const taps = TAPS_PER_PHASE;
     for (let i = 0; i < buf.length; i += ch) {
       let peak = 0;
+      const w = this.at;
+      // The window (oldest first) starts here once this frame is written.
+      const o = w + 1;
       for (let c = 0; c < ch; c++) {
         const h = this.history[c]!;
-        h.copyWithin(0, 1);
-        h[TAPS_PER_PHASE - 1] = buf[i + c]!;
+        const x = buf[i + c]!;
+        h[w] = x;
+        h[w + taps] = x;
         // The sample now entering the delay line (MID), its predecessor, and the waveform between them.
-        const near = Math.max(Math.abs(h[MID]!), Math.abs(h[MID - 1]!));
+        const near = Math.max(Math.abs(h[o + MID]!), Math.abs(h[o + MID - 1]!));
         peak = Math.max(peak, near);
         if (near < this.threshold) continue;
+        const newest = o + taps - 1;
         for (const phase of TRUE_PEAK_PHASES) {
           let y = 0;
-          for (let k = 0; k < TAPS_PER_PHASE; k++) y += phase[k]! * h[TAPS_PER_PHASE - 1 - k]!;
+          for (let k = 0; k < taps; k++) y += phase[k]! * h[newest - k]!;
           peak = Math.max(peak, Math.abs(y));
         }
       }
+      this.at = w + 1 === taps ? 0 : w + 1;
       const p = this.pos;
       const need = peak > this.ceiling ? this.ceiling / peak : 1;
       const size = look + 1;
@@ -88,7 +100,7 @@ export class PeakLimiter {
       for (let c = 0; c < ch; c++) {
         const d = p * ch + c;
         const delayed = this.delay[d]!;
-        this.delay[d] = this.history[c]![MID]!;
+        this.delay[d] = this.history[c]![o + MID]!;
         buf[i + c] = delayed * this.gain;
       }
       this.pos = (p + 1) % look;
@@ -105,8 +117,14 @@ export class PeakLimiter {
       const at = ((this.pos + k) % this.look) * this.channels;
       for (let c = 0; c < this.channels; c++) this.delay[at + c]! *= g;
     }
-    // The samples not yet in the delay line follow the fade: silence.
-    for (const h of this.history) h.fill(0, MID + 1);
+    // The samples not yet in the delay line follow the fade: silence (both copies in the ring).
+    for (const h of this.history) {
+      for (let j = MID + 1; j < TAPS_PER_PHASE; j++) {
+        const k = (this.at + j) % TAPS_PER_PHASE;
+        h[k] = 0;
+        h[k + TAPS_PER_PHASE] = 0;
+      }
+    }
   }
 
   /** The delayed tail still inside the limiter (call once at the end of the stream). */

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import type { ChildProcessByStdio } from 'node:child_process';
+import { setPriority } from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { spawnDecoder, spawnerEnabled } from '../../util/spawner.ts';
+import type { DecoderProcess } from '../../util/spawner.ts';
 import { AudioInputError } from './audio-input-error.ts';
 import { fileInputArgs } from './ffmpeg-input.ts';
 import { hidePaths } from './ffmpeg-message.ts';
@@ -31,6 +32,17 @@ const DEFAULT_HIGH_WATER_FRAMES = MIX_RATE * 4;
  * clips.
  */
 const INDEPENDENT_PHASE_MAX_STRETCH = 0.03;
+
+/** Niceness of the decoders this thread starts (see setDeckNiceness). */
+let deckNiceness = 0;
+
+/**
+ * Decoders started from this thread from now on run at this niceness (0–19): the transition renderer's thread lowers
+ * its own, so renders take what CPU the live streams leave.
+ */
+export function setDeckNiceness(nice: number): void {
+  deckNiceness = nice;
+}
 
 export interface DeckOptions {
   file: string;
@@ -73,7 +85,7 @@ function fromTheStart(schedule: TempoSchedule, start: number, fromSec: number): 
  */
 export class DeckReader {
   /** None when the file was refused before ffmpeg ran: reads then throw why. */
-  private child?: ChildProcessByStdio<null, Readable, Readable>;
+  private child?: DecoderProcess;
   private readonly chunks: Float32Array[] = [];
   private queued = 0;
   private skip = 0;
@@ -142,8 +154,16 @@ export class DeckReader {
     const startup = timing ? timing.startSec * (1 / initial - 1) : 0;
     this.skip = Math.max(0, Math.round((outputDuration(schedule, start, opts.fromSec) - startup) * MIX_RATE));
     const args = ['-nostdin', '-hide_banner', '-v', 'error', '-ss', start.toFixed(5), ...limit, ...input, '-map', '0:a:0', '-af', filters.join(','), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'];
-    this.child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Through the spawner process where there is one: forking this process would stall its event loop (spawner.ts).
+    this.child = spawnerEnabled() ? spawnDecoder(ffmpeg, args, deckNiceness) : spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const child = this.child;
+    if (deckNiceness > 0 && !spawnerEnabled() && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, deckNiceness);
+      } catch {
+        // Gone already, or not allowed: it runs at the default priority.
+      }
+    }
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (t: string) => {
       if (this.stderr.length < 4000) this.stderr += t;

@@ -218,14 +218,15 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   }
 
   /**
-   * The transition from `a` (playing from track time `fromSec`) to `b`, with an exit still ahead of `fromSec`; with no
-   * downbeat left to leave on, a cut as `a` ends (`render: false`), so the set still goes on.
+   * The transition from `a` (playing from track time `fromSec`) to `b`, leaving on a downbeat at least 2 bars ahead
+   * (the planner picks the best one with room to blend); with no downbeat left to leave on, a cut as `a` ends
+   * (`render: false`), so the set still goes on.
    */
   private planFrom(a: PlannedTrack, b: PlannedTrack, fromSec: number): { plan: TransitionPlan; render: boolean } {
-    const plan = planTransition(a, b);
-    if (plan.exitSec > fromSec + (2 * 4 * 60) / a.analysis.bpm) return { plan, render: true };
-    // The planned exit is already behind us (a short track after a long ramp, a late pick): leave at the next phrase.
-    const exit = this.nextPhraseExit(a, fromSec) ?? a.analysis.downbeats.findLast((d) => d > fromSec + 1);
+    const notBeforeSec = fromSec + (2 * 4 * 60) / a.analysis.bpm;
+    const plan = planTransition(a, b, { notBeforeSec });
+    if (plan.exitSec >= notBeforeSec) return { plan, render: true };
+    const exit = a.analysis.downbeats.findLast((d) => d > fromSec + 1);
     if (exit !== undefined) return { plan: planTransition(withMixOut(a, exit), b), render: true };
     const atEnd = fallbackCut(plan);
     return {

@@ -1,5 +1,5 @@
 import { summarizePhase } from './deck-phase.ts';
-import { CHECK_MAX_MS, CHECK_MEDIAN_MS, passes, passingOverlapBars } from './transition-check.ts';
+import { CHECK_MAX_MS, CHECK_MEDIAN_MS, minCheckBars, passes, passingOverlapBars } from './transition-check.ts';
 import type { DeckCheck } from './transition-check.ts';
 import { planTransition } from './transition-plan.ts';
 import type { PlannedTrack, TransitionPlan, TransitionStyle } from './transition-plan.ts';
@@ -10,8 +10,8 @@ export interface TransitionCheckReport {
   /**
    * `passed`: played as planned; `nudged`: B's kicks sat a steady offset from A's, so B was moved by it and the same
    * transition rendered and checked again; `replanned`: the decks were apart, so it was re-planned and rendered again;
-   * `unchecked`: too few bars carried clear kicks on both decks to vouch either way (fewer than `minCheckBars`), so the
-   * transition plays as planned on the ears' grids.
+   * `unchecked`: too few bars carried clear kicks on both decks to vouch either way (fewer than `minCheckBars`) and
+   * either deck had too few kicks for the pooled reading, so the transition plays as planned on the ears' grids.
    */
   verdict: 'passed' | 'nudged' | 'replanned' | 'unchecked';
   /** The overlap as measured (the first plan's, when re-planned): bars measured, the beats folded in them. */
@@ -38,12 +38,6 @@ export interface CheckedRender {
   check?: TransitionCheckReport;
 }
 
-/**
- * Bars a check must have read before it may re-plan: 4, or half the overlap when that is shorter (a 4-bar blend: 2).
- * Fewer is not evidence of misalignment (one bar at 5.5 ms sent farm → bay to an echo-out): both grids were already
- * vouched for by the ears (tempo within 0.02 %, kicks within a few ms of them, confidence ≥ 0.75).
- */
-export const minCheckBars = (overlapBars: number): number => Math.max(1, Math.min(4, Math.ceil(overlapBars / 2)));
 /** The fewest bars a nudge is read from when the check has too few to re-plan on: they must agree too. */
 const MIN_NUDGE_BARS = 2;
 
@@ -54,6 +48,7 @@ function figures(c: DeckCheck) {
 }
 
 function passedSummary(c: DeckCheck): string {
+  if (c.pooled) return `checked: the decks' kicks ${ms(c.maxAbsMs)} apart (over the overlap, ${c.beatsCompared}+ kicks each)`;
   return c.barsCompared === 0 ? 'checked: no bar where both decks play kicks, nothing to flam' : `checked: bars within ${ms(c.maxAbsMs)} (median ${ms(c.medianAbsMs)} over ${c.barsCompared} bars)`;
 }
 
@@ -88,11 +83,11 @@ export async function renderChecked(render: (job: TransitionJob) => Promise<Rend
   if (c.passed) return { rendered: first, plan: job.plan, check: { verdict: 'passed', ...figures(c), summary: passedSummary(c) } };
   const from = { style: job.plan.style, overlapBars: job.plan.overlapBars };
   const why = apart(c);
-  const enough = c.barsCompared >= minCheckBars(job.plan.overlapBars);
+  const enough = c.pooled === true || c.barsCompared >= minCheckBars(job.plan.overlapBars);
   // A steady offset (every bar within the limits of it, over at least 4 bars, or 2 when the check has too few to
-  // re-plan on): a grid fitted a few ms off its kicks. B is moved by it and checked again.
+  // re-plan on, or the pooled reading): a grid fitted a few ms off its kicks. B is moved by it and checked again.
   const aboutOffset = summarizePhase(c.errors.map((e) => ({ ...e, errorMs: e.errorMs - c.offsetMs })));
-  const steady = c.barsCompared >= (enough ? 4 : MIN_NUDGE_BARS) && passes(aboutOffset);
+  const steady = (c.pooled === true || c.barsCompared >= (enough ? 4 : MIN_NUDGE_BARS)) && passes(aboutOffset);
   const tooFew = (): CheckedRender => ({
     rendered: first,
     plan: job.plan,

@@ -179,7 +179,7 @@ export function pairBeats(beatsA: number[], beatsB: number[]): { ta: number; tb:
  * fold against itself peaks at 0 however much of it lies outside the core), how alike they are there, and how
  * alike at the best lag at least AMBIGUOUS_SEC away (a bass riff or a broken beat matches at several lags).
  */
-function bestLag(fa: Float64Array, fb: Float64Array, half: number, core: number, maxLag: number, apart: number): { lag: number; confidence: number; rival: number } {
+function bestLag(fa: Float64Array, fb: Float64Array, half: number, core: number, maxLag: number, apart: number, peaksOnly = false): { lag: number; confidence: number; rival: number } {
   let energyA = 0;
   for (let k = half - core; k <= half + core; k++) energyA += fa[k]! * fa[k]!;
   const rho: number[] = [];
@@ -196,7 +196,10 @@ function bestLag(fa: Float64Array, fb: Float64Array, half: number, core: number,
   let at = 0;
   for (let i = 1; i < rho.length; i++) if (rho[i]! > rho[at]!) at = i;
   let rival = 0;
-  for (let i = 0; i < rho.length; i++) if (Math.abs(i - at) >= apart) rival = Math.max(rival, rho[i]!);
+  // With `peaksOnly`, a rival must be a peak of its own: not the shoulder of the best one (a fold over many beats is
+  // smoother than one bar's, its peak broader).
+  const isPeak = (i: number): boolean => (i === 0 || rho[i]! >= rho[i - 1]!) && (i === rho.length - 1 || rho[i]! >= rho[i + 1]!);
+  for (let i = 0; i < rho.length; i++) if (Math.abs(i - at) >= apart && (!peaksOnly || isPeak(i))) rival = Math.max(rival, rho[i]!);
   // At the edge of the lags searched, the peak may lie beyond: read as the edge (a fail either way).
   let offset = 0;
   if (at > 0 && at < rho.length - 1) {
@@ -255,6 +258,51 @@ export function judgeKicks(pairs: { ta: number; bar: number }[], kicksA: BeatKic
     i = j;
   }
   return out;
+}
+
+/** Each deck's kicks the pooled reading needs: a steady offset read from fewer is a guess. */
+export const MIN_POOLED_KICKS = 4;
+/**
+ * The pooled folds are compared about their means (Pearson), which reads lower than the bars' raw correlation: two
+ * tracks' kicks 0.47–0.68 on the real-music set, the best rival peak 0.2–0.27; so a lower floor, a stricter rival.
+ */
+const MIN_POOLED_CONFIDENCE = 0.35;
+const POOLED_RIVAL_RATIO = 0.7;
+
+/**
+ * B's kicks against A's over the whole overlap, when too few bars carry kicks on both decks at once (a drumless
+ * intro under a drumming outro, kicks that alternate): A's broadband attacks folded over every beat where A plays a
+ * kick, B's over every beat where B does, the same beats or not, and B's fold slid against A's as for a bar. Both
+ * decks sit on the one grid, so what it reads is their steady offset (a grid fitted off its kicks, a misplaced
+ * render), the error that flams; drift within one overlap is what the bars read, and needs kicks on both at once.
+ * Undefined when either deck has fewer than MIN_POOLED_KICKS kicks, or its fold no one clear attack.
+ */
+export function pooledPhase(pairs: { ta: number }[], kicksA: BeatKick[], kicksB: BeatKick[], kickRefA?: number, kickRefB?: number, rate = 48_000): BeatPhase | undefined {
+  const half = blocks(PROFILE_SEC, rate);
+  const maxLag = blocks(MAX_LAG_SEC, rate);
+  const fold = (kicks: BeatKick[], ref: number | undefined): { f: Float64Array; count: number } => {
+    const threshold = 0.5 * (ref ?? overlapReference(kicks));
+    const f = new Float64Array(2 * half + 1);
+    let count = 0;
+    for (const k of kicks) {
+      if (!k.attack || k.strength <= 0 || k.strength < threshold) continue;
+      for (let i = 0; i < f.length; i++) f[i]! += k.attack[i]!;
+      count++;
+    }
+    return { f, count };
+  };
+  const fa = fold(kicksA, kickRefA);
+  const fb = fold(kicksB, kickRefB);
+  if (fa.count < MIN_POOLED_KICKS || fb.count < MIN_POOLED_KICKS) return undefined;
+  if (clarity(fa.f, half, maxLag) < MIN_CLARITY || clarity(fb.f, half, maxLag) < MIN_CLARITY) return undefined;
+  // About their means: many beats' folds share a floor (hats, pads, tails) that every lag correlates with.
+  const centred = (f: Float64Array): Float64Array => {
+    const mean = f.reduce((x, y) => x + y, 0) / f.length;
+    return f.map((x) => x - mean);
+  };
+  const { lag, confidence, rival } = bestLag(centred(fa.f), centred(fb.f), half, blocks(CORE_SEC, rate), maxLag, blocks(AMBIGUOUS_SEC, rate), true);
+  if (confidence < MIN_POOLED_CONFIDENCE || rival >= POOLED_RIVAL_RATIO * confidence) return undefined;
+  return { atSec: pairs[0]?.ta ?? 0, errorMs: (lag * BLOCK * 1000) / rate, confidence, beats: Math.min(fa.count, fb.count) };
 }
 
 /** The two steps at once, on decks already rendered: both profiled on A's beats (the grid B plays to). */

@@ -1,4 +1,4 @@
-import { beatKicks, deckPhaseErrors, judgeKicks, pairBeats, summarizePhase } from './deck-phase.ts';
+import { beatKicks, judgeKicks, pairBeats, pooledPhase, summarizePhase } from './deck-phase.ts';
 import type { BeatKick, BeatPhase, PhaseSummary } from './deck-phase.ts';
 import { outputDuration } from './tempo-schedule.ts';
 import type { TransitionPlan } from './transition-plan.ts';
@@ -11,13 +11,25 @@ const CHECK_BATCH = 16;
 
 export interface DeckCheck extends PhaseSummary {
   passed: boolean;
-  /** Every compared beat (A's beat in seconds from the exit, B's kick against A's in ms), rounded. */
+  /** Every compared bar (A's beat in seconds from the exit, B's kicks against A's in ms), rounded. */
   errors: BeatPhase[];
+  /**
+   * Fewer than `minCheckBars` bars carried kicks on both decks, so each deck's kicks were folded over the whole
+   * overlap instead (`pooledPhase`): `errors` holds that one reading, its `beats` the kicks of the deck with fewer.
+   */
+  pooled?: boolean;
   /** What the check cost on the render's thread (ms). */
   costMs: number;
 }
 
 export const passes = (s: PhaseSummary): boolean => s.medianAbsMs <= CHECK_MEDIAN_MS && s.maxAbsMs <= CHECK_MAX_MS;
+
+/**
+ * Bars a check must have read before it may re-plan on them: 4, or half the overlap when that is shorter (a 4-bar
+ * blend: 2). Fewer is not evidence of misalignment (one bar at 5.5 ms sent farm → bay to an echo-out): with fewer, the
+ * check reads the decks' pooled kicks instead.
+ */
+export const minCheckBars = (overlapBars: number): number => Math.max(1, Math.min(4, Math.ceil(overlapBars / 2)));
 
 /** A's and B's beats (their own track times) in the transition's time: A's from its exit, B's through its schedule. */
 export function beatsInTransition(plan: TransitionPlan, beatsA: number[], beatsB: number[]): { a: number[]; b: number[] } {
@@ -28,9 +40,19 @@ export function beatsInTransition(plan: TransitionPlan, beatsA: number[], beatsB
   };
 }
 
-function verdict(errors: BeatPhase[], costMs: number): DeckCheck {
+function verdictOf(errors: BeatPhase[], costMs: number, pooled = false): DeckCheck {
   const summary = summarizePhase(errors);
-  return { ...summary, passed: passes(summary), errors: errors.map((e) => ({ atSec: Number(e.atSec.toFixed(3)), errorMs: Number(e.errorMs.toFixed(2)) })), costMs };
+  const rounded = errors.map((e) => ({ atSec: Number(e.atSec.toFixed(3)), errorMs: Number(e.errorMs.toFixed(2)), ...(e.beats ? { beats: e.beats } : {}) }));
+  return { ...summary, passed: passes(summary), errors: rounded, ...(pooled ? { pooled } : {}), costMs };
+}
+
+/** Bar by bar where enough bars carry kicks on both decks; else the pooled reading, when both decks have kicks. */
+function judge(plan: TransitionPlan, pairs: { ta: number; bar: number }[], kicksA: BeatKick[], kicksB: BeatKick[], rate: number, costMs: number): DeckCheck {
+  const t0 = performance.now();
+  const bars = judgeKicks(pairs, kicksA, kicksB, undefined, undefined, rate);
+  const pooled = bars.length < minCheckBars(plan.overlapBars) ? pooledPhase(pairs, kicksA, kicksB, undefined, undefined, rate) : undefined;
+  const cost = costMs + performance.now() - t0;
+  return pooled ? verdictOf([pooled], cost, true) : verdictOf(bars, cost);
 }
 
 /**
@@ -40,8 +62,11 @@ function verdict(errors: BeatPhase[], costMs: number): DeckCheck {
 export function checkDecks(plan: TransitionPlan, a: Float32Array, b: Float32Array, rate: number, beatsA: number[], beatsB: number[]): DeckCheck {
   const t0 = performance.now();
   const beats = beatsInTransition(plan, beatsA, beatsB);
-  const errors = deckPhaseErrors({ a, b, rate, channels: 2, beatsA: beats.a, beatsB: beats.b });
-  return verdict(errors, performance.now() - t0);
+  const pairs = pairBeats(beats.a, beats.b);
+  const at = pairs.map((x) => x.ta);
+  const kicksA = beatKicks(a, rate, at, 2);
+  const kicksB = beatKicks(b, rate, at, 2);
+  return judge(plan, pairs, kicksA, kicksB, rate, performance.now() - t0);
 }
 
 /**
@@ -63,9 +88,7 @@ export async function checkDecksAsRead(plan: TransitionPlan, a: Float32Array, b:
     kicksB.push(...beatKicks(b, rate, batch.map((x) => x.ta), 2));
     cost += performance.now() - t0;
   }
-  const t0 = performance.now();
-  const errors = judgeKicks(pairs, kicksA, kicksB, undefined, undefined, rate);
-  return verdict(errors, cost + performance.now() - t0);
+  return judge(plan, pairs, kicksA, kicksB, rate, cost);
 }
 
 /**

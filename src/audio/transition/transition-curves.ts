@@ -21,11 +21,31 @@ export interface DeckGains {
 }
 
 /**
+ * Where A's high-pass has passed this, A's bass and low mids are gone: B's bass (whose low band reaches a few hundred
+ * Hz through its crossover) then meets only A's upper mids and highs.
+ */
+const BASS_GONE_HZ = 1000;
+
+/** The high-pass cutoff of A in a filter fade, at fraction `x` of the overlap. */
+export const filterFadeCutoffHz = (x: number): number => SWEEP_FROM_HZ * (SWEEP_TO_HZ / SWEEP_FROM_HZ) ** Math.min(1, x / SWEEP_END);
+
+/**
+ * Where B's bass comes in, over one beat, in a filter fade: the first downbeat after A's high-pass has taken A's bass
+ * and low mids away (bar 5 of 8, bar 3 of 4). Not on the last beat: from there to the end only the two decks' tops
+ * would sound, a hole of 4–8 LU against either deck alone on released tracks.
+ */
+export function filterFadeBassInSec(plan: Pick<TransitionPlan, 'overlapSec'>, beatSec: number): number {
+  const bar = 4 * beatSec;
+  const gone = (SWEEP_END * Math.log(BASS_GONE_HZ / SWEEP_FROM_HZ)) / Math.log(SWEEP_TO_HZ / SWEEP_FROM_HZ);
+  return Math.min(plan.overlapSec - beatSec, Math.ceil((gone * plan.overlapSec) / bar - 1e-6) * bar);
+}
+
+/**
  * EQ and volume of both decks at `t` seconds into the transition, by style. Blend: B's highs and mids come in over
  * the first half while its bass stays out; the basslines swap over the beat before the plan's swap bar, a phrase
  * boundary, so B's bass is full on its downbeat (never two at full level); A's mids then highs leave over the
  * second half. Filter fade: A's high-pass filter sweeps it out from the bottom up while B enters from the top down,
- * so the two harmonies barely meet. Echo-out and cut: A stops dead on the downbeat (its echo is added by the renderer) and B is at full
+ * so the two harmonies barely meet; B's bass comes in once A's is gone (`filterFadeBassInSec`). Echo-out and cut: A stops dead on the downbeat (its echo is added by the renderer) and B is at full
  * level from its first downbeat.
  */
 export function transitionGains(plan: TransitionPlan, t: number, beatSec: number): DeckGains {
@@ -49,10 +69,10 @@ export function transitionGains(plan: TransitionPlan, t: number, beatSec: number
         low: volume,
         mid: volume,
         high: volume,
-        highPassHz: SWEEP_FROM_HZ * (SWEEP_TO_HZ / SWEEP_FROM_HZ) ** Math.min(1, x / SWEEP_END),
+        highPassHz: filterFadeCutoffHz(x),
         highPassWet: Math.min(1, t / beatSec),
       },
-      b: { low: fadeIn((t - (overlap - beatSec)) / beatSec), mid: fadeIn((x - 0.75) / 0.25), high: fadeIn((x - 0.5) / 0.5) },
+      b: { low: fadeIn((t - filterFadeBassInSec(plan, beatSec)) / beatSec), mid: fadeIn((x - 0.75) / 0.25), high: fadeIn((x - 0.5) / 0.5) },
     };
   }
   const swap = plan.bassSwapBar * bar - beatSec;

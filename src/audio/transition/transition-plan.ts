@@ -79,89 +79,146 @@ export interface PlanLimits {
   maxOverlapBars?: number;
   /** Not beat-matched at all: an echo-out, for this reason. */
   echoOutBecause?: string;
+  /**
+   * A may not leave before this track time (s): the set has already played past it (a long ramp into a short track,
+   * a late pick). With it, the planner looks for the best exit at or after it; without it, A leaves on its mix-out cue.
+   */
+  notBeforeSec?: number;
+}
+
+/** A track that is one level throughout (most non-electronic music) has a main section, not drops to protect. */
+const hasDrops = (t: TrackAnalysis): boolean => t.segments.some((s) => s.label === 'drop') && t.segments.some((s) => s.label !== 'drop');
+
+interface Overlap {
+  bars: number;
+  /** Even the shortest overlap would lay a drop over a drop. */
+  clashingDrops: boolean;
 }
 
 /**
- * How A hands over to B. Outro over intro on phrase boundaries; the overlap is the longest of 32, 16 or 8 bars that
- * both runways allow and that never lays a drop over a drop; the style follows what makes a blend sound bad:
- * too far apart in tempo for a clean stretch (echo-out), clashing keys (a short filter fade that keeps the two
- * harmonies apart), no runway at all (a cut on the downbeat).
+ * The overlap leaving A at `exitBar`: the longest of 32, 16, 8 (or 4, for a clip) bars that both runways allow and
+ * that never lays a drop of A over a drop of B. `bPerA`: B's bars per bar of A once matched (2 at double time).
  */
-export function planTransition(from: PlannedTrack, to: PlannedTrack, limits: PlanLimits = {}): TransitionPlan {
+function overlapAt(a: TrackAnalysis, exitBar: number, b: TrackAnalysis, entryBar: number, bPerA: number, maxBars: number): Overlap {
+  const { aBars, bBars: bOwnBars } = runway(a, exitBar, b, entryBar);
+  const bBars = bOwnBars / bPerA;
+  let bars = [32, 16, 8, 4].find((n) => n <= aBars && n <= Math.max(bBars, 8) && n <= maxBars) ?? 0;
+  const dropOverDrop = (n: number): boolean =>
+    hasDrops(a) &&
+    hasDrops(b) &&
+    Array.from({ length: n }, (_, i) => labelAt(a.segments, exitBar + i) === 'drop').some(Boolean) &&
+    Array.from({ length: Math.ceil(n * bPerA) }, (_, i) => labelAt(b.segments, entryBar + i) === 'drop').some(Boolean);
+  while (bars > 4 && dropOverDrop(bars)) bars /= 2;
+  return { bars, clashingDrops: bars > 0 && dropOverDrop(bars) };
+}
+
+/** How far before its mix-out cue A may be left when the cue offers no runway (a DJ leaves in A's breakdown). */
+const MAX_EARLY_EXIT_BARS = 16;
+/** An overlap this long is worth leaving A away from its cue for. */
+const GOOD_OVERLAP_BARS = 8;
+
+/**
+ * Where A leaves, and the overlap there. Without `notBeforeSec`, its mix-out cue. With it: the cue when it is still
+ * ahead and offers a good overlap; else the nearest phrase start (up to MAX_EARLY_EXIT_BARS before the cue, or any
+ * later one) that does, then the downbeats 16 and 8 bars before A's end (short tracks end on a phrase more often than
+ * their phrase grid says); else the candidate with the longest overlap, the cue first.
+ */
+function chooseExit(a: TrackAnalysis, b: TrackAnalysis, entryBar: number, bPerA: number, limits: PlanLimits): { exitBar: number; overlap: Overlap } {
+  const cueBar = barOf(a.downbeats, a.cues.mixOut);
+  const maxBars = limits.maxOverlapBars ?? Infinity;
+  const at = (bar: number) => ({ exitBar: bar, overlap: overlapAt(a, bar, b, entryBar, bPerA, maxBars) });
+  if (limits.notBeforeSec === undefined) return at(cueBar);
+  const notBefore = limits.notBeforeSec;
+  const phraseBars = a.phrases.map((t) => barOf(a.downbeats, t));
+  const earliest = Math.max(barOf(a.downbeats, a.cues.mixIn) + GOOD_OVERLAP_BARS, cueBar - MAX_EARLY_EXIT_BARS);
+  const byDistance = [...new Set(phraseBars)].filter((bar) => bar >= earliest).sort((x, y) => Math.abs(x - cueBar) - Math.abs(y - cueBar) || y - x);
+  const endAligned = [16, 8].map((n) => a.downbeats.length - n);
+  const candidates = [...new Set([cueBar, ...byDistance, ...endAligned])].filter((bar) => bar >= 0 && bar < a.downbeats.length && a.downbeats[bar]! >= notBefore);
+  const options = candidates.map(at);
+  const good = options.find((o) => o.overlap.bars >= Math.min(GOOD_OVERLAP_BARS, maxBars) && !o.overlap.clashingDrops);
+  if (good) return good;
+  // A 4-bar drop over a drop beats a cut; a clean overlap of the same length beats it.
+  const worth = (o: Overlap): number => o.bars - (o.clashingDrops ? 0.5 : 0);
+  return options.reduce<(typeof options)[number] | undefined>((x, o) => (!x || worth(o.overlap) > worth(x.overlap) ? o : x), undefined) ?? at(cueBar);
+}
+
+interface Style {
+  style: TransitionStyle;
+  overlapBars: number;
+  reason: string;
+}
+
+/**
+ * What makes a blend sound bad decides the style: no runway (a cut on the downbeat), beats that cannot be held
+ * together or tempi too far apart (an echo-out), clashing keys or an audible stretch (a short filter fade that keeps
+ * the two harmonies apart).
+ */
+function chooseStyle(from: PlannedTrack, to: PlannedTrack, overlap: Overlap, limits: PlanLimits): Style {
   const a = from.analysis;
   const b = to.analysis;
-  const exitBar = barOf(a.downbeats, a.cues.mixOut);
-  const entryBar = barOf(b.downbeats, b.cues.mixIn);
   const relation = camelotRelationOfCodes(a.camelot, b.camelot);
   const match = tempoMatch(a.bpm, b.bpm);
   const stretch = Math.abs(match.stretchPct);
   const keysMatter = Math.min(a.keyStrength, b.keyStrength) >= 0.6;
-  const { aBars, bBars: bOwnBars } = runway(a, exitBar, b, entryBar);
+  const bars = overlap.bars;
+  if (bars === 0 || a.beats.length < 8 || b.beats.length < 8) return { style: 'cut', overlapBars: bars, reason: 'no runway to blend over, so a cut on the downbeat' };
+  if (limits.echoOutBecause) return { style: 'echo-out', overlapBars: bars, reason: limits.echoOutBecause };
+  if (!beatMatchable(a) || !beatMatchable(b)) {
+    const byHand = beatMatchable(a) ? to.title : from.title;
+    return { style: 'echo-out', overlapBars: bars, reason: `the beats of ${byHand} are played by hand (they drift or stray from any grid): beat-matching them would flam, so A echoes out and B starts on the downbeat` };
+  }
+  if (stretch > MAX_SHORT_BLEND_STRETCH_PCT) {
+    return { style: 'echo-out', overlapBars: bars, reason: `tempi ${a.bpm.toFixed(1)} and ${b.bpm.toFixed(1)} BPM are ${stretch.toFixed(1)} % apart: too far to stretch cleanly, so A echoes out and B starts on the downbeat` };
+  }
+  if (relation === 'clash' && keysMatter) {
+    return { style: 'filter-fade', overlapBars: Math.min(bars, 8), reason: `${a.camelot} and ${b.camelot} clash: a short filter fade keeps the two harmonies from sounding together` };
+  }
+  if (stretch > MAX_BLEND_STRETCH_PCT) return { style: 'filter-fade', overlapBars: Math.min(bars, 8), reason: `a ${stretch.toFixed(1)} % stretch is audible over a long blend, so a short filter fade` };
+  const bPerA = b.bpm / match.matched;
+  const octave = match.octave ? ` at ${bPerA > 1 ? 'double' : 'half'} time` : '';
+  const quick = overlap.clashingDrops ? ', a quick one: A\'s drop meets B\'s, so B\'s bass stays out until A\'s last beat' : '';
+  return { style: 'blend', overlapBars: bars, reason: `${bars}-bar EQ blend${quick}: ${a.camelot}→${b.camelot} (${relation}), B stretched ${match.stretchPct >= 0 ? '+' : ''}${match.stretchPct.toFixed(1)} %${octave}` };
+}
+
+/**
+ * B's tempo through the overlap (`overlapSec` of the set, `overlapBBars` of B's bars) and its ramp back to its own
+ * tempo, one small step per beat: 8 bars, or 16 when the stretch is over 3 %. A clip too short for the whole ramp
+ * ramps over what it has (the steps stay well under 1.5 % per beat).
+ */
+function rampBack(b: TrackAnalysis, entryBar: number, overlapBBars: number, overlapSec: number, tempo: number): { rampBars: number; schedule: TempoSchedule } {
+  if (Math.abs(tempo - 1) <= 1e-4) return { rampBars: 0, schedule: [] };
+  const barsAfterOverlap = b.downbeats.length - entryBar - Math.round(overlapBBars) - 1;
+  const rampBars = Math.max(2, Math.min(Math.abs(tempo - 1) > 0.03 ? 16 : 8, barsAfterOverlap));
+  const entrySec = b.downbeats[entryBar]!;
+  // B consumes `tempo` seconds of its own time per second of the set.
+  const schedule: TempoSchedule = [{ atSec: entrySec, tempo }, ...tempoRamp(entrySec + overlapSec * tempo, 60 / b.bpm, rampBars * 4, tempo, 1)];
+  return { rampBars, schedule };
+}
+
+/**
+ * How A hands over to B: outro over intro on phrase boundaries (see `chooseExit` and `overlapAt`), in the style
+ * `chooseStyle` picks, B beat-matched through the overlap and ramped back to its own tempo after it.
+ */
+export function planTransition(from: PlannedTrack, to: PlannedTrack, limits: PlanLimits = {}): TransitionPlan {
+  const a = from.analysis;
+  const b = to.analysis;
+  const entryBar = barOf(b.downbeats, b.cues.mixIn);
+  const relation = camelotRelationOfCodes(a.camelot, b.camelot);
+  const match = tempoMatch(a.bpm, b.bpm);
   // B's bars per bar of A once matched: 2 when B runs at double time, ½ at half time (the overlap is counted in A's).
   const bPerA = b.bpm / match.matched;
-  const bBars = bOwnBars / bPerA;
+  const { exitBar, overlap } = chooseExit(a, b, entryBar, bPerA, limits);
+  const { style, overlapBars: styled, reason } = chooseStyle(from, to, overlap, limits);
+  const reasons = [reason];
+  if (exitBar !== barOf(a.downbeats, a.cues.mixOut) && style !== 'cut') reasons.push(`A leaves at bar ${exitBar + 1}, ${exitBar < barOf(a.downbeats, a.cues.mixOut) ? 'before' : 'after'} its mix-out cue, where the overlap has room`);
+  let overlapBars = styled;
 
-  // Phrase-length overlaps; a track too short for even 8 bars (a clip, a sketch) gets a 4-bar one.
-  let overlapBars = [32, 16, 8, 4].find((n) => n <= aBars && n <= Math.max(bBars, 8) && n <= (limits.maxOverlapBars ?? Infinity)) ?? 0;
-  // A track that is one level throughout (most non-electronic music) has a main section, not drops to protect.
-  const hasDrops = (t: TrackAnalysis): boolean => t.segments.some((s) => s.label === 'drop') && t.segments.some((s) => s.label !== 'drop');
-  const dropOverDrop = (bars: number): boolean =>
-    hasDrops(a) &&
-    hasDrops(b) &&
-    Array.from({ length: bars }, (_, i) => labelAt(a.segments, exitBar + i) === 'drop').some(Boolean) &&
-    Array.from({ length: Math.ceil(bars * bPerA) }, (_, i) => labelAt(b.segments, entryBar + i) === 'drop').some(Boolean);
-  // Never a drop over a drop: shorten the overlap until it no longer lays one drop over the other.
-  while (overlapBars > 4 && dropOverDrop(overlapBars)) overlapBars /= 2;
-  const clashingDrops = overlapBars > 0 && dropOverDrop(overlapBars);
-
-  let style: TransitionStyle;
-  const reasons: string[] = [];
-  if (overlapBars === 0 || a.beats.length < 8 || b.beats.length < 8) {
-    style = 'cut';
-    reasons.push('no runway to blend over, so a cut on the downbeat');
-  } else if (clashingDrops) {
-    style = 'cut';
-    reasons.push('any overlap here would lay a drop over a drop, so a cut on the downbeat');
-  } else if (limits.echoOutBecause) {
-    style = 'echo-out';
-    reasons.push(limits.echoOutBecause);
-  } else if (!beatMatchable(a) || !beatMatchable(b)) {
-    style = 'echo-out';
-    const byHand = beatMatchable(a) ? to.title : from.title;
-    reasons.push(`the beats of ${byHand} are played by hand (they drift or stray from any grid): beat-matching them would flam, so A echoes out and B starts on the downbeat`);
-  } else if (stretch > MAX_SHORT_BLEND_STRETCH_PCT) {
-    style = 'echo-out';
-    reasons.push(`tempi ${a.bpm.toFixed(1)} and ${b.bpm.toFixed(1)} BPM are ${stretch.toFixed(1)} % apart: too far to stretch cleanly, so A echoes out and B starts on the downbeat`);
-  } else if (relation === 'clash' && keysMatter) {
-    style = 'filter-fade';
-    overlapBars = Math.min(overlapBars, 8);
-    reasons.push(`${a.camelot} and ${b.camelot} clash: a short filter fade keeps the two harmonies from sounding together`);
-  } else if (stretch > MAX_BLEND_STRETCH_PCT) {
-    style = 'filter-fade';
-    overlapBars = Math.min(overlapBars, 8);
-    reasons.push(`a ${stretch.toFixed(1)} % stretch is audible over a long blend, so a short filter fade`);
-  } else {
-    style = 'blend';
-    const octave = match.octave ? ` at ${bPerA > 1 ? 'double' : 'half'} time` : '';
-    reasons.push(`${overlapBars}-bar EQ blend: ${a.camelot}→${b.camelot} (${relation}), B stretched ${match.stretchPct >= 0 ? '+' : ''}${match.stretchPct.toFixed(1)} %${octave}`);
-  }
-
-  const beatSecA = 60 / a.bpm;
-  const beatSecB = 60 / b.bpm;
   const beatMatched = style === 'blend' || style === 'filter-fade';
   const tempo = beatMatched ? a.bpm / match.matched : 1;
   if (!beatMatched) overlapBars = style === 'echo-out' ? 4 : 0;
-  const overlapSec = overlapBars * 4 * beatSecA;
+  const overlapSec = overlapBars * 4 * (60 / a.bpm);
   const entrySec = b.downbeats[entryBar]!;
-  // Ramp back to B's own tempo, one small step per beat: 8 bars, or 16 when the stretch is over 3 %.
-  // A clip too short for the whole ramp ramps over what it has (the steps stay well under 1.5 % per beat).
-  const barsAfterOverlap = b.downbeats.length - entryBar - Math.round(overlapBars * bPerA) - 1;
-  const rampBars = beatMatched && Math.abs(tempo - 1) > 1e-4 ? Math.max(2, Math.min(Math.abs(tempo - 1) > 0.03 ? 16 : 8, barsAfterOverlap)) : 0;
-  // B consumes `tempo` seconds of its own time per second of the set.
-  const overlapInputSec = overlapSec * tempo;
-  const schedule: TempoSchedule = beatMatched && rampBars > 0
-    ? [{ atSec: entrySec, tempo }, ...tempoRamp(entrySec + overlapInputSec, beatSecB, rampBars * 4, tempo, 1)]
-    : [];
+  const { rampBars, schedule } = beatMatched ? rampBack(b, entryBar, overlapBars * bPerA, overlapSec, tempo) : { rampBars: 0, schedule: [] };
   if (rampBars > 0) reasons.push(`then B ramps back to ${b.bpm.toFixed(1)} BPM over ${rampBars} bars`);
   return {
     style,

@@ -1,5 +1,23 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { ffmpegPath } from '../io/ffmpeg-path.ts';
 import type { RenderedTransition, TransitionJob } from './transition-render.ts';
+
+export interface TransitionRendererOptions {
+  /**
+   * How much nicer than the bot the render thread and its decoders run (0–19; Linux). Default `MINIDJ_RENDER_NICE`,
+   * else 0: at 10, renders lost the CPU to anything else at the default priority (the bot's own analyses, other
+   * programs) and fell back to cuts with 2 sets playing on a loaded machine.
+   */
+  nice?: number;
+  /** Renders at once; more wait their turn in the order asked. Default `MINIDJ_RENDER_CONCURRENCY`, else the cores. */
+  concurrency?: number;
+}
+
+const envNumber = (name: string): number | undefined => {
+  const v = process.env[name];
+  return v === undefined || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v);
+};
 
 type Reply = { id: number; ok: true; rendered: RenderedTransition } | { id: number; ok: false; message: string };
 
@@ -13,9 +31,26 @@ export class TransitionRenderer {
   private readonly pending = new Map<number, { resolve: (r: RenderedTransition) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private closed = false;
+  private readonly nice: number;
+  private readonly concurrency: number;
+
+  constructor(opts: TransitionRendererOptions = {}) {
+    this.nice = Math.max(0, Math.min(19, Math.round(opts.nice ?? envNumber('MINIDJ_RENDER_NICE') ?? 0)));
+    this.concurrency = Math.max(1, Math.round(opts.concurrency ?? envNumber('MINIDJ_RENDER_CONCURRENCY') ?? availableParallelism()));
+  }
 
   private spawn(): Worker {
-    const worker = new Worker(new URL('./transition-worker.ts', import.meta.url));
+    // The ffmpeg this process found, so the worker does not look for it again (a synchronous probe of its own).
+    let found: string | undefined;
+    try {
+      found = ffmpegPath();
+    } catch {
+      // None: the worker's decks say so, as they did.
+    }
+    const worker = new Worker(new URL('./transition-worker.ts', import.meta.url), {
+      workerData: { nice: this.nice, concurrency: this.concurrency },
+      env: found ? { ...process.env, FFMPEG_PATH: found } : process.env,
+    });
     worker.on('message', (reply: Reply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;

@@ -1,15 +1,56 @@
-import { parentPort } from 'node:worker_threads';
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { prestartSpawner } from '../../util/spawner.ts';
+import { setDeckNiceness } from '../io/deck-reader.ts';
 import { renderTransition } from './transition-render.ts';
 import type { TransitionJob } from './transition-render.ts';
 
 if (!parentPort) throw new Error('transition-worker.ts must run as a worker thread');
 const port = parentPort;
+const { nice = 0, concurrency = Infinity } = (workerData ?? {}) as { nice?: number; concurrency?: number };
+
+// Renders run ahead of when they play: this thread and its decoders take the CPU the live streams (the event loop's
+// 20 ms audio cycle, the bodies' decoders, the Opus encoders) leave, `nice` below the bot's own priority. Linux sets a
+// thread's niceness by its id.
+if (nice > 0) {
+  const niceness = Math.min(19, getPriority() + nice);
+  try {
+    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), niceness);
+  } catch {
+    // Not Linux, or not allowed: the thread keeps the process's priority.
+  }
+  setDeckNiceness(niceness);
+}
+
+// This thread's decoders' spawner, up before the first render needs it.
+prestartSpawner();
+
+// At most `concurrency` renders at once, in the order asked (the earliest asked plays first): more at once only share
+// the same cores and all finish later.
+let running = 0;
+const waiting: (() => void)[] = [];
+async function slot(): Promise<void> {
+  if (running < concurrency) {
+    running++;
+    return;
+  }
+  await new Promise<void>((resolve) => waiting.push(resolve));
+}
+function release(): void {
+  const next = waiting.shift();
+  if (next) next();
+  else running--;
+}
 
 port.on('message', async ({ id, job }: { id: number; job: TransitionJob }) => {
+  await slot();
   try {
     const rendered = await renderTransition(job);
     port.postMessage({ id, ok: true, rendered }, [rendered.pcm.buffer as ArrayBuffer]);
   } catch (err) {
     port.postMessage({ id, ok: false, message: err instanceof Error ? err.message : String(err) });
+  } finally {
+    release();
   }
 });

@@ -1,0 +1,168 @@
+import path from 'node:path';
+import type Keyv from 'keyv';
+import { ANALYZER_VERSION } from '../audio/analysis/analyzer-version.ts';
+import type { StoredAnalysis } from './analysis-store.ts';
+import { openKeyv } from './open-keyv.ts';
+import type { StoreTarget } from './open-keyv.ts';
+
+/** The guild id the shared library's rows are kept under (Discord ids are digits, so it is never a server's). */
+export const SHARED_GUILD = '*';
+/** Discord's autocomplete shows at most 25 choices. */
+export const SEARCH_LIMIT = 25;
+/** Candidates scored for `/suggest` and the set's next pick: the best by tempo (half/double time too) and key. */
+export const CANDIDATE_LIMIT = 100;
+/** The first tempo window (± this fraction), widened twice over until enough candidates are found. */
+const TEMPO_WINDOW = 0.08;
+
+/** What the index keeps of a track: enough to show it and to pick candidates, without its analysis. */
+export interface IndexedTrack {
+  hash: string;
+  title: string;
+  bpm: number;
+  camelot: string;
+  keyStrength: number;
+}
+
+/** The title a stored track is shown under: the name it was first seen as, without the extension. */
+export function libraryTitle(record: Pick<StoredAnalysis, 'sourceName'>): string {
+  const ext = path.extname(record.sourceName);
+  return ext && ext !== record.sourceName ? record.sourceName.slice(0, -ext.length) : record.sourceName;
+}
+
+export function indexedTrack(record: StoredAnalysis): IndexedTrack {
+  const { bpm, camelot, keyStrength } = record.analysis;
+  return { hash: record.hash, title: libraryTitle(record), bpm: Number.isFinite(bpm) ? bpm : 0, camelot: camelot ?? '', keyStrength: Number.isFinite(keyStrength) ? keyStrength : 0 };
+}
+
+/**
+ * Every server's library, queried rather than scanned: a server sees the rows under its guild id and the shared
+ * library's (SHARED_GUILD). Reads never load an analysis; callers load only the tracks they need.
+ */
+export interface LibraryIndex {
+  /** Puts analysed tracks in a server's library (or the shared one); a track already there keeps its first row. */
+  add(guildId: string, tracks: readonly IndexedTrack[], addedBy?: string): Promise<void>;
+  /** Puts stored tracks in a library by hash, reading what the index keeps from their analyses (unanalysed: skipped). */
+  addHashes(guildId: string, hashes: readonly string[], addedBy?: string): Promise<void>;
+  /** Takes a track out of the shared library only. */
+  removeShared(hash: string): Promise<void>;
+  /** Takes a track out of every library (its audio and analysis are gone). */
+  removeTrack(hash: string): Promise<void>;
+  /** A re-analysed track's tempo, key and title, everywhere it is. */
+  refresh(track: IndexedTrack): Promise<void>;
+  /** Titles starting with `typed` first, then containing it, case-insensitive, by title; at most `limit`. */
+  search(guildId: string, typed: string, limit?: number): Promise<IndexedTrack[]>;
+  /**
+   * A track by title (exact, case-insensitive), content-hash prefix (at least 6 hex digits), or a title fragment that
+   * matches only one track; undefined when nothing (or more than one) matches.
+   */
+  find(guildId: string, query: string): Promise<IndexedTrack | undefined>;
+  /** Which of `hashes` the server may see. */
+  visible(guildId: string, hashes: readonly string[]): Promise<Set<string>>;
+  /**
+   * The tracks nearest to `bpm` in tempo, counting half and double time, nearest first (every track when the library
+   * is that small); never those in `exclude`.
+   */
+  candidates(guildId: string, bpm: number, limit?: number, exclude?: ReadonlySet<string>): Promise<IndexedTrack[]>;
+  /** What a server sees (or the shared library alone), by hash after `after`, at most `limit`. */
+  page(guildId: string, after: string | undefined, limit: number, sharedOnly?: boolean): Promise<IndexedTrack[]>;
+  /** Whether the keyv-era libraries (GuildState.library, the shared list) have been imported. */
+  imported(): Promise<boolean>;
+  markImported(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The next string after every string starting with `prefix` (its last code point + 1): the bound of a prefix range. */
+export function prefixEnd(prefix: string): string {
+  const points = [...prefix];
+  const last = points.pop()!.codePointAt(0)!;
+  return points.join('') + String.fromCodePoint(last + 1);
+}
+
+/** Tempo distance as a fraction, the closest of same, half and double time. */
+export function tempoDistance(bpm: number, target: number): number {
+  return Math.min(Math.abs(bpm / target - 1), Math.abs((bpm * 2) / target - 1), Math.abs(bpm / (target * 2) - 1));
+}
+
+export function tempoCentres(bpm: number): number[] {
+  return [bpm, bpm / 2, bpm * 2];
+}
+
+export { TEMPO_WINDOW };
+
+/** Keeps the first of each hash, in order. */
+export function uniqueByHash(rows: readonly IndexedTrack[]): IndexedTrack[] {
+  const seen = new Set<string>();
+  return rows.filter((r) => (seen.has(r.hash) ? false : (seen.add(r.hash), true)));
+}
+
+export const MIN_HASH_PREFIX = 6;
+
+/** The record lookups an index needs to fill rows by hash. */
+export type AnalysisLookup = (hashes: readonly string[]) => Promise<(StoredAnalysis | undefined)[]>;
+
+export function lookupIn(keyv: Keyv): AnalysisLookup {
+  return async (hashes) => {
+    if (hashes.length === 0) return [];
+    const records = (await keyv.getMany([...hashes])) as (StoredAnalysis | undefined)[];
+    return records.map((r) => (r && r.analyzerVersion === ANALYZER_VERSION ? r : undefined));
+  };
+}
+
+interface Shared {
+  index: Promise<LibraryIndex>;
+  refs: number;
+}
+
+const open = new Map<string, Shared>();
+
+/**
+ * The index for a store, one per process and target (the analysis and guild stores share it): SQL tables in the
+ * SQLite file or the PostgreSQL database; on Redis, rows kept in keyv and filtered in memory.
+ */
+export function acquireLibraryIndex(target: StoreTarget): Promise<LibraryIndex> {
+  let shared = open.get(target.uri);
+  if (!shared) {
+    const index = openLibraryIndex(target);
+    shared = { index, refs: 0 };
+    open.set(target.uri, shared);
+    index.catch(() => open.delete(target.uri));
+  }
+  shared.refs++;
+  const entry = shared;
+  return entry.index.then((index) => ({
+    ...bound(index),
+    close: async () => {
+      if (--entry.refs > 0) return;
+      if (open.get(target.uri) === entry) open.delete(target.uri);
+      await index.close();
+    },
+  }));
+}
+
+/** The index's methods bound to it, so a handle can replace `close` alone. */
+function bound(index: LibraryIndex): LibraryIndex {
+  const methods = ['add', 'addHashes', 'removeShared', 'removeTrack', 'refresh', 'search', 'find', 'visible', 'candidates', 'page', 'imported', 'markImported', 'close'] as const;
+  return Object.fromEntries(methods.map((m) => [m, (index[m] as (...args: unknown[]) => unknown).bind(index)])) as unknown as LibraryIndex;
+}
+
+async function openLibraryIndex(target: StoreTarget): Promise<LibraryIndex> {
+  const analyses = await openKeyv(target, 'analysis');
+  const lookup = lookupIn(analyses);
+  const closeKeyv = () => analyses.disconnect();
+  switch (target.kind) {
+    case 'sqlite': {
+      const { openSqliteClient } = await import('./sql-client.ts');
+      const { SqlLibraryIndex } = await import('./sql-library-index.ts');
+      return SqlLibraryIndex.open(await openSqliteClient(target.uri.slice('sqlite://'.length)), lookup, closeKeyv);
+    }
+    case 'postgres': {
+      const { openPostgresClient } = await import('./sql-client.ts');
+      const { SqlLibraryIndex } = await import('./sql-library-index.ts');
+      return SqlLibraryIndex.open(openPostgresClient(target.uri), lookup, closeKeyv);
+    }
+    case 'redis': {
+      const { KeyvLibraryIndex } = await import('./keyv-library-index.ts');
+      return new KeyvLibraryIndex(await openKeyv(target, 'library-index'), lookup, closeKeyv);
+    }
+  }
+}

@@ -1,0 +1,248 @@
+import { CANDIDATE_LIMIT, MIN_HASH_PREFIX, prefixEnd, SEARCH_LIMIT, SHARED_GUILD, TEMPO_WINDOW, tempoCentres, tempoDistance, uniqueByHash } from './library-index.ts';
+import type { AnalysisLookup, IndexedTrack, LibraryIndex } from './library-index.ts';
+import { indexedTrack } from './library-index.ts';
+import type { SqlClient } from './sql-client.ts';
+
+/** The schema, one step a version; each runs once, in a transaction, and `schema_version` says which have. */
+export function migrations(kind: SqlClient['kind']): string[][] {
+  const real = kind === 'postgres' ? 'DOUBLE PRECISION' : 'REAL';
+  // Binary order on both, so a prefix is a range of the (guild_id, title_lower) index.
+  const binary = kind === 'postgres' ? ' COLLATE "C"' : '';
+  return [
+    [
+      `CREATE TABLE IF NOT EXISTS library_tracks (
+        guild_id TEXT NOT NULL, hash TEXT NOT NULL, title TEXT NOT NULL, title_lower TEXT${binary} NOT NULL,
+        bpm ${real} NOT NULL, camelot TEXT NOT NULL, key_strength ${real} NOT NULL, added_by TEXT, added_at TEXT NOT NULL,
+        PRIMARY KEY (guild_id, hash))`,
+      'CREATE INDEX IF NOT EXISTS library_tracks_title ON library_tracks (guild_id, title_lower)',
+      'CREATE INDEX IF NOT EXISTS library_tracks_bpm ON library_tracks (guild_id, bpm)',
+      'CREATE INDEX IF NOT EXISTS library_tracks_hash ON library_tracks (hash)',
+      'CREATE TABLE IF NOT EXISTS library_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
+    ],
+    // SQLite: titles in an FTS5 trigram index, kept in step by triggers, for substrings no title-order scan finds
+    // soon (PostgreSQL has pg_trgm instead, when the server offers it: see tryTrigram).
+    kind === 'sqlite'
+      ? [
+          "CREATE VIRTUAL TABLE IF NOT EXISTS library_titles USING fts5(title_lower, content='library_tracks', content_rowid='rowid', tokenize='trigram')",
+          'CREATE TRIGGER IF NOT EXISTS library_titles_ai AFTER INSERT ON library_tracks BEGIN INSERT INTO library_titles (rowid, title_lower) VALUES (new.rowid, new.title_lower); END',
+          "CREATE TRIGGER IF NOT EXISTS library_titles_ad AFTER DELETE ON library_tracks BEGIN INSERT INTO library_titles (library_titles, rowid, title_lower) VALUES ('delete', old.rowid, old.title_lower); END",
+          "CREATE TRIGGER IF NOT EXISTS library_titles_au AFTER UPDATE OF title_lower ON library_tracks BEGIN INSERT INTO library_titles (library_titles, rowid, title_lower) VALUES ('delete', old.rowid, old.title_lower); INSERT INTO library_titles (rowid, title_lower) VALUES (new.rowid, new.title_lower); END",
+          "INSERT INTO library_titles (library_titles) VALUES ('rebuild')",
+        ]
+      : [],
+  ];
+}
+
+/** Titles a trigram search may return before a title-order scan is the cheaper way (a common substring). */
+const TRIGRAM_ROWS = 2000;
+
+/** Runs the steps not yet run; two processes starting together run each once (SQLite: BEGIN IMMEDIATE; PostgreSQL: a lock). */
+export async function migrate(sql: SqlClient): Promise<number> {
+  const steps = migrations(sql.kind);
+  return sql.transaction(async (tx) => {
+    if (tx.kind === 'postgres') await tx.run("SELECT pg_advisory_xact_lock(hashtext('minidj library_index'))");
+    await tx.run('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const [row] = await tx.all<{ version: number }>('SELECT max(version) AS version FROM schema_version');
+    const from = Number(row?.version ?? 0);
+    for (let v = from + 1; v <= steps.length; v++) {
+      for (const statement of steps[v - 1]!) await tx.run(statement);
+      await tx.run('INSERT INTO schema_version (version) VALUES (?)', [v]);
+    }
+    return steps.length;
+  });
+}
+
+const COLUMNS = 'hash, title, bpm, camelot, key_strength';
+interface Row {
+  hash: string;
+  title: string;
+  bpm: number;
+  camelot: string;
+  key_strength: number;
+}
+const track = (r: Row): IndexedTrack => ({ hash: r.hash, title: r.title, bpm: Number(r.bpm), camelot: r.camelot, keyStrength: Number(r.key_strength) });
+const likeEscaped = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+/** Rows per INSERT (9 parameters each, well under either server's limit). */
+const BATCH = 500;
+
+export class SqlLibraryIndex implements LibraryIndex {
+  private readonly sql: SqlClient;
+  private readonly lookup: AnalysisLookup;
+  private readonly closeLookup: () => Promise<void>;
+  /** PostgreSQL with pg_trgm: substring search goes through a trigram index. */
+  trigram = false;
+
+  private constructor(sql: SqlClient, lookup: AnalysisLookup, closeLookup: () => Promise<void>) {
+    this.sql = sql;
+    this.lookup = lookup;
+    this.closeLookup = closeLookup;
+  }
+
+  static async open(sql: SqlClient, lookup: AnalysisLookup, closeLookup: () => Promise<void>): Promise<SqlLibraryIndex> {
+    try {
+      await migrate(sql);
+      const index = new SqlLibraryIndex(sql, lookup, closeLookup);
+      if (sql.kind === 'postgres') index.trigram = await tryTrigram(sql);
+      return index;
+    } catch (error) {
+      await sql.close().catch(() => undefined);
+      await closeLookup().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async add(guildId: string, tracks: readonly IndexedTrack[], addedBy?: string): Promise<void> {
+    const at = new Date().toISOString();
+    for (let i = 0; i < tracks.length; i += BATCH) {
+      const chunk = tracks.slice(i, i + BATCH);
+      const values = chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+      const params = chunk.flatMap((t) => [guildId, t.hash, t.title, t.title.toLowerCase(), t.bpm, t.camelot, t.keyStrength, addedBy ?? null, at]);
+      await this.sql.run(`INSERT INTO library_tracks (guild_id, hash, title, title_lower, bpm, camelot, key_strength, added_by, added_at) VALUES ${values} ON CONFLICT (guild_id, hash) DO NOTHING`, params);
+    }
+  }
+
+  async addHashes(guildId: string, hashes: readonly string[], addedBy?: string): Promise<void> {
+    for (let i = 0; i < hashes.length; i += BATCH) {
+      const records = await this.lookup(hashes.slice(i, i + BATCH));
+      await this.add(guildId, records.flatMap((r) => (r ? [indexedTrack(r)] : [])), addedBy);
+    }
+  }
+
+  async removeShared(hash: string): Promise<void> {
+    await this.sql.run('DELETE FROM library_tracks WHERE guild_id = ? AND hash = ?', [SHARED_GUILD, hash]);
+  }
+
+  async removeTrack(hash: string): Promise<void> {
+    await this.sql.run('DELETE FROM library_tracks WHERE hash = ?', [hash]);
+  }
+
+  async refresh(t: IndexedTrack): Promise<void> {
+    await this.sql.run('UPDATE library_tracks SET title = ?, title_lower = ?, bpm = ?, camelot = ?, key_strength = ? WHERE hash = ?', [t.title, t.title.toLowerCase(), t.bpm, t.camelot, t.keyStrength, t.hash]);
+  }
+
+  /** The same query on the server's rows and the shared library's, merged (a track in both once). */
+  private async both(guildId: string, where: string, params: readonly unknown[], order: string, limit: number, index?: 'title' | 'bpm'): Promise<IndexedTrack[]> {
+    // SQLite has no statistics until ANALYZE: it may walk the primary key for `ORDER BY hash` past every row of a
+    // large library, so the index is named where a title or tempo is looked up.
+    const from = index && this.sql.kind === 'sqlite' ? `library_tracks INDEXED BY library_tracks_${index}` : 'library_tracks';
+    const sql = `SELECT ${COLUMNS} FROM ${from} WHERE guild_id = ? AND ${where} ORDER BY ${order} LIMIT ?`;
+    const ids = guildId === SHARED_GUILD ? [SHARED_GUILD] : [guildId, SHARED_GUILD];
+    const parts = await Promise.all(ids.map((id) => this.sql.all<Row>(sql, [id, ...params, limit])));
+    return uniqueByHash(parts.flat().map(track));
+  }
+
+  async search(guildId: string, typed: string, limit = SEARCH_LIMIT): Promise<IndexedTrack[]> {
+    const q = typed.trim().toLowerCase();
+    const byTitle = (a: IndexedTrack, b: IndexedTrack) => (a.title.toLowerCase() < b.title.toLowerCase() ? -1 : a.title.toLowerCase() > b.title.toLowerCase() ? 1 : a.hash.localeCompare(b.hash));
+    if (q === '') return (await this.both(guildId, '1 = 1', [], 'title_lower', limit, 'title')).sort(byTitle).slice(0, limit);
+    const end = prefixEnd(q);
+    const prefix = (await this.both(guildId, 'title_lower >= ? AND title_lower < ?', [q, end], 'title_lower', limit, 'title')).sort(byTitle).slice(0, limit);
+    if (prefix.length >= limit) return prefix;
+    const rest = await this.containing(guildId, q, limit - prefix.length, `AND NOT (title_lower >= ? AND title_lower < ?)`, [q, end]);
+    return uniqueByHash([...prefix, ...rest.sort(byTitle)]).slice(0, limit);
+  }
+
+  /**
+   * Titles containing `q`, by title. SQLite: a rare substring (≥ 3 characters, at most TRIGRAM_ROWS titles in all
+   * libraries) is looked up in the trigram index; a common one is found at once by a scan in title order.
+   */
+  private async containing(guildId: string, q: string, limit: number, extra = '', extraParams: readonly unknown[] = []): Promise<IndexedTrack[]> {
+    if (this.sql.kind === 'sqlite' && [...q].length >= 3) {
+      const match = `"${q.replace(/"/g, '""')}"`;
+      const hits = await this.sql.all<{ rowid: number }>('SELECT rowid FROM library_titles WHERE library_titles MATCH ? LIMIT ?', [match, TRIGRAM_ROWS + 1]);
+      if (hits.length <= TRIGRAM_ROWS) {
+        if (hits.length === 0) return [];
+        // By rowid, the few titles found (`+guild_id`: not by a walk of the guild's rows in title order).
+        const ids = hits.map((h) => h.rowid);
+        const sql = `SELECT ${COLUMNS} FROM library_tracks WHERE rowid IN (${ids.map(() => '?').join(', ')}) AND +guild_id IN (?, ?) AND instr(title_lower, ?) > 0 ${extra} ORDER BY title_lower LIMIT ?`;
+        const rows = await this.sql.all<Row>(sql, [...ids, guildId, SHARED_GUILD, q, ...extraParams, limit * 2]);
+        return uniqueByHash(rows.map(track)).slice(0, limit);
+      }
+    }
+    return this.both(guildId, `${this.contains()} ${extra}`, [this.pattern(q), ...extraParams], 'title_lower', limit, 'title');
+  }
+
+  private contains(): string {
+    return this.sql.kind === 'postgres' ? "title_lower LIKE ? ESCAPE '\\'" : 'instr(title_lower, ?) > 0';
+  }
+
+  private pattern(q: string): string {
+    return this.sql.kind === 'postgres' ? `%${likeEscaped(q)}%` : q;
+  }
+
+  async find(guildId: string, query: string): Promise<IndexedTrack | undefined> {
+    const q = query.trim().toLowerCase();
+    if (q === '') return undefined;
+    const exact = (await this.both(guildId, 'title_lower = ?', [q], 'title_lower, hash', 1, 'title')).sort((a, b) => a.hash.localeCompare(b.hash));
+    if (exact[0]) return exact[0];
+    if (q.length >= MIN_HASH_PREFIX && /^[0-9a-f]+$/.test(q)) {
+      const byHash = await this.both(guildId, 'hash >= ? AND hash < ?', [q, prefixEnd(q)], 'hash', 2);
+      if (byHash.length === 1) return byHash[0];
+    }
+    const partial = await this.containing(guildId, q, 2);
+    return partial.length === 1 ? partial[0] : undefined;
+  }
+
+  async visible(guildId: string, hashes: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < hashes.length; i += BATCH) {
+      const chunk = hashes.slice(i, i + BATCH);
+      const rows = await this.sql.all<{ hash: string }>(`SELECT hash FROM library_tracks WHERE guild_id IN (?, ?) AND hash IN (${chunk.map(() => '?').join(', ')})`, [guildId, SHARED_GUILD, ...chunk]);
+      for (const r of rows) found.add(r.hash);
+    }
+    return found;
+  }
+
+  async candidates(guildId: string, bpm: number, limit = CANDIDATE_LIMIT, exclude: ReadonlySet<string> = new Set()): Promise<IndexedTrack[]> {
+    const want = limit + exclude.size;
+    const nearest = (rows: IndexedTrack[]) =>
+      uniqueByHash(rows).filter((r) => !exclude.has(r.hash)).sort((a, b) => tempoDistance(a.bpm, bpm) - tempoDistance(b.bpm, bpm) || a.hash.localeCompare(b.hash)).slice(0, limit);
+    // A library this small is scored whole, as before the index.
+    const all = await this.page(guildId, undefined, want + 1);
+    if (all.length <= want || !(bpm > 0)) return nearest(all);
+    let found: IndexedTrack[] = [];
+    for (let window = TEMPO_WINDOW; window <= 1; window *= 2) {
+      const reads = tempoCentres(bpm).flatMap((c) => [
+        this.both(guildId, 'bpm >= ? AND bpm <= ?', [c, c * (1 + window)], 'bpm', want, 'bpm'),
+        this.both(guildId, 'bpm < ? AND bpm >= ?', [c, c / (1 + window)], 'bpm DESC', want, 'bpm'),
+      ]);
+      found = nearest((await Promise.all(reads)).flat());
+      if (found.length >= limit) return found;
+    }
+    return found;
+  }
+
+  async page(guildId: string, after: string | undefined, limit: number, sharedOnly = false): Promise<IndexedTrack[]> {
+    const rows = await this.both(sharedOnly ? SHARED_GUILD : guildId, 'hash > ?', [after ?? ''], 'hash', limit);
+    return rows.sort((a, b) => a.hash.localeCompare(b.hash)).slice(0, limit);
+  }
+
+  async imported(): Promise<boolean> {
+    return (await this.sql.all("SELECT value FROM library_meta WHERE key = 'keyv-import'")).length > 0;
+  }
+
+  async markImported(): Promise<void> {
+    await this.sql.run("INSERT INTO library_meta (key, value) VALUES ('keyv-import', ?) ON CONFLICT (key) DO NOTHING", [new Date().toISOString()]);
+  }
+
+  async close(): Promise<void> {
+    await this.sql.close();
+    await this.closeLookup();
+  }
+}
+
+/** pg_trgm's GIN index for substring search, when the server has the extension (and we may create it). */
+async function tryTrigram(sql: SqlClient): Promise<boolean> {
+  try {
+    const available = await sql.all("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'");
+    if (available.length === 0) return false;
+    await sql.transaction(async (tx) => {
+      await tx.run("SELECT pg_advisory_xact_lock(hashtext('minidj library_index'))");
+      await tx.run('CREATE EXTENSION IF NOT EXISTS pg_trgm');
+      await tx.run('CREATE INDEX IF NOT EXISTS library_tracks_title_trgm ON library_tracks USING gin (title_lower gin_trgm_ops)');
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}

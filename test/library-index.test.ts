@@ -1,0 +1,218 @@
+import { utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import sqlite3 from 'sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeRoom } from '../src/bot/library-quota.ts';
+import { pickNextTrack } from '../src/bot/next-track.ts';
+import { findTrack, tempoCandidates } from '../src/bot/server-library.ts';
+import { AnalysisStore } from '../src/db/analysis-store.ts';
+import { GuildStore } from '../src/db/guild-store.ts';
+import { SHARED_GUILD } from '../src/db/library-index.ts';
+import { openKeyv, storeTarget } from '../src/db/open-keyv.ts';
+import { openSqliteGuildBackend } from '../src/db/sqlite-guild-backend.ts';
+import { TrackFiles } from '../src/db/track-files.ts';
+import { analysisFromDescriptor } from './helpers/analysis-from-descriptor.ts';
+import { hasPostgres, hasRedis, startPostgres, startRedis } from './helpers/db-servers.ts';
+import type { Server } from './helpers/db-servers.ts';
+import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { legacyEntry, writeLegacyGuildState } from './helpers/guild-races.ts';
+import { syntheticCrate } from '../src/ai/synthetic-crate.ts';
+
+const hashOf = (n: number) => n.toString(16).padStart(64, '0');
+const crate = syntheticCrate(64, 7);
+/** Track n: a stored analysis at `bpm`, shown as `title`. */
+async function putTrack(analyses: AnalysisStore, n: number, title: string, bpm: number): Promise<void> {
+  const analysis = analysisFromDescriptor({ ...crate[n % crate.length]!, bpm });
+  await analyses.put({ hash: hashOf(n), sourceName: `${title}.mp3`, bytes: 1000, analysis });
+}
+
+const G1 = '100000000000000001';
+const G2 = '200000000000000002';
+
+/** The checks, on a store that already has G1's and the shared library's tracks. */
+function libraryChecks(setting: () => string) {
+  let store: GuildStore;
+  let analyses: AnalysisStore;
+  beforeAll(async () => {
+    store = await GuildStore.open(setting());
+    analyses = await AnalysisStore.open(setting());
+    // G1: six tracks of its own; the shared library: one; G2: one of its own.
+    const titles = ['Night Bus', 'night shift', 'Midnight Train', 'Dawn Patrol', 'Half Step', 'Double Up'];
+    const bpms = [124, 126, 125, 140, 62, 250];
+    for (const [i, t] of titles.entries()) await putTrack(analyses, i + 1, t, bpms[i]!);
+    await store.update(G1, (s) => ({ ...s, library: [1, 2, 3, 4, 5, 6].map(hashOf) }));
+    await putTrack(analyses, 20, 'Shared Nightfall', 123);
+    await analyses.setShared(hashOf(20), true);
+    await putTrack(analyses, 30, 'Private Night', 124);
+    await store.update(G2, (s) => ({ ...s, library: [hashOf(30)] }));
+  });
+  afterAll(async () => {
+    await analyses?.close();
+    await store?.close();
+  });
+
+  it('searches titles by prefix first, then substring, case-insensitively', async () => {
+    const titles = (await analyses.library.search(G1, 'NIGHT')).map((t) => t.title);
+    expect(titles).toEqual(['Night Bus', 'night shift', 'Midnight Train', 'Shared Nightfall']);
+    expect((await analyses.library.search(G1, 'train')).map((t) => t.title)).toEqual(['Midnight Train']);
+    expect((await analyses.library.search(G1, '')).length).toBe(7);
+    expect(await analyses.library.search(G1, 'zzz')).toEqual([]);
+    // A LIKE wildcard typed is a character, not a wildcard.
+    expect(await analyses.library.search(G1, '%')).toEqual([]);
+  });
+
+  it('limits a search to 25 rows (Discord autocomplete)', async () => {
+    const many = Array.from({ length: 30 }, (_, i) => 100 + i);
+    for (const n of many) await putTrack(analyses, n, `Loop ${String(n).padStart(3, '0')}`, 120);
+    await analyses.library.addHashes(G1, many.map(hashOf));
+    const found = await analyses.library.search(G1, 'loop');
+    expect(found).toHaveLength(25);
+    expect(found[0]!.title).toBe('Loop 100');
+    for (const n of many) await analyses.delete(hashOf(n));
+  });
+
+  it("never shows another server's tracks; shows the shared library to every server", async () => {
+    expect((await analyses.library.search(G2, 'night')).map((t) => t.title)).toEqual(['Private Night', 'Shared Nightfall']);
+    expect((await analyses.library.search(G1, 'private'))).toEqual([]);
+    expect(await findTrack(analyses, G1, 'Private Night')).toBeUndefined();
+    expect((await findTrack(analyses, G2, 'private night'))?.hash).toBe(hashOf(30));
+    expect((await findTrack(analyses, '300000000000000003', 'shared nightfall'))?.hash).toBe(hashOf(20));
+    expect([...(await analyses.library.visible(G2, [hashOf(1), hashOf(20), hashOf(30)]))].sort()).toEqual([hashOf(20), hashOf(30)]);
+    expect(await analyses.sharedHashes()).toEqual([hashOf(20)]);
+  });
+
+  it('finds a track by exact title, hash prefix or a fragment only one title has', async () => {
+    expect((await findTrack(analyses, G1, 'night bus'))?.hash).toBe(hashOf(1));
+    expect((await findTrack(analyses, G1, hashOf(4).slice(0, 64)))?.hash).toBe(hashOf(4));
+    expect((await findTrack(analyses, G1, 'patrol'))?.hash).toBe(hashOf(4));
+    expect(await findTrack(analyses, G1, 'night')).toBeUndefined(); // several
+  });
+
+  it('gives tempo candidates nearest first, counting half and double time', async () => {
+    const near = await analyses.library.candidates(G1, 125, 5, new Set([hashOf(3)]));
+    // 250 is exactly double time; 62 half of 124.
+    expect(near.map((t) => t.bpm)).toEqual([250, 124, 126, 62, 123]);
+    // The best three by tempo and key together: never the 140 BPM track while closer ones are there.
+    const records = await tempoCandidates(analyses, G1, { bpm: 125, camelot: '8A' }, new Set(), 3);
+    expect(records).toHaveLength(3);
+    expect(records.map((r) => r.analysis.bpm)).not.toContain(140);
+    // Stored as a library, the record itself keeps no list.
+    expect((await store.get(G1)).library).toEqual([]);
+  });
+
+  it("the next pick after the playlist runs dry comes from the server's own library and the shared one", async () => {
+    const files = new TrackFiles(path.join(makeTempDir().dir, 'none'));
+    const state = await store.get(G2);
+    // No audio kept: nothing is playable, but the pick reads only what G2 sees.
+    expect((await pickNextTrack(state, undefined, 'smart', { analyses, files, scorer: () => Promise.reject(new Error('unused')) })).track).toBeUndefined();
+  });
+}
+
+describe('the library index on a SQLite file', () => {
+  const tmp = makeTempDir();
+  const db = path.join(tmp.dir, 'index.sqlite');
+  afterAll(() => tmp.cleanup());
+  libraryChecks(() => db);
+
+  it('keeps its schema version in schema_version', async () => {
+    const db2 = new sqlite3.Database(db);
+    const rows = await new Promise<{ version: number }[]>((resolve, reject) => db2.all('SELECT version FROM schema_version', (e: Error | null, r: { version: number }[]) => (e ? reject(e) : resolve(r))));
+    db2.close();
+    expect(rows.map((r) => r.version)).toEqual([1, 2]);
+  });
+});
+
+describe.skipIf(!hasPostgres)('the library index on PostgreSQL', () => {
+  let server: Server | undefined;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+  libraryChecks(() => server!.url);
+});
+
+describe.skipIf(!hasRedis)('the library index on Redis (rows in keyv, filtered in memory)', () => {
+  let server: Server | undefined;
+  beforeAll(async () => {
+    server = await startRedis();
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+  libraryChecks(() => server!.url);
+});
+
+describe('importing a keyv-era store', () => {
+  it('imports every server library and the shared list once, at the first start', async () => {
+    const tmp = makeTempDir();
+    const db = path.join(tmp.dir, 'old.sqlite');
+    try {
+      // The store as the version before the index left it: analyses and the shared list in keyv, guild rows with
+      // `library`, and a still older record (keyv 'guild', no `library`: its playlist says what it owns).
+      const target = storeTarget(db);
+      const analysisKeyv = await openKeyv(target, 'analysis');
+      const { ANALYZER_VERSION } = await import('../src/audio/analysis/analyzer-version.ts');
+      for (const [n, title, bpm] of [[1, 'Alpha', 120], [2, 'Bravo', 122], [3, 'Charlie', 124], [9, 'Shared One', 128]] as const) {
+        const analysis = analysisFromDescriptor({ ...crate[n]!, bpm });
+        await analysisKeyv.set(hashOf(n), { hash: hashOf(n), sourceName: `${title}.flac`, bytes: 1, analysis, analyzerVersion: ANALYZER_VERSION, analyzedAt: new Date().toISOString() });
+      }
+      await analysisKeyv.disconnect();
+      const shared = await openKeyv(target, 'shared-library');
+      await shared.set('hashes', [hashOf(9)]);
+      await shared.disconnect();
+      const backend = await openSqliteGuildBackend(db);
+      await backend.write(G1, undefined, { version: 3, value: JSON.stringify({ guildId: G1, playlist: [], library: [hashOf(1), hashOf(2)], version: 3 }) });
+      await backend.close();
+      await writeLegacyGuildState(db, { guildId: G2, playlist: [{ ...legacyEntry(1), hash: hashOf(3) }] });
+
+      const store = await GuildStore.open(db);
+      const analyses = await AnalysisStore.open(db);
+      expect((await analyses.library.search(G1, '')).map((t) => t.title)).toEqual(['Alpha', 'Bravo', 'Shared One']);
+      expect((await analyses.library.search(G2, '')).map((t) => t.title)).toEqual(['Charlie', 'Shared One']);
+      expect(await analyses.library.imported()).toBe(true);
+      // Taken out of the index by hand: a second start does not import again.
+      await analyses.library.removeTrack(hashOf(2));
+      await analyses.close();
+      await store.close();
+      const again = await GuildStore.open(db);
+      expect((await again.libraryIndex.search(G1, '')).map((t) => t.title)).toEqual(['Alpha', 'Shared One']);
+      expect((await again.libraryIndex.page(SHARED_GUILD, undefined, 10, true)).map((t) => t.hash)).toEqual([hashOf(9)]);
+      await again.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('the library quota', () => {
+  it('removes what it evicts from every library in the index', async () => {
+    const tmp = makeTempDir();
+    const db = path.join(tmp.dir, 'quota.sqlite');
+    const store = await GuildStore.open(db);
+    const analyses = await AnalysisStore.open(db);
+    const files = new TrackFiles(path.join(tmp.dir, 'tracks'));
+    try {
+      for (const n of [1, 2]) {
+        const source = path.join(tmp.dir, `s${n}.mp3`);
+        writeFileSync(source, Buffer.alloc(4000, n));
+        const file = await files.keep(source, hashOf(n), 'song.mp3');
+        const when = new Date(Date.now() - (10 - n) * 60_000);
+        utimesSync(file, when, when);
+        await putTrack(analyses, n, `Song ${n}`, 120);
+      }
+      await store.update(G1, (s) => ({ ...s, library: [hashOf(1), hashOf(2)] }));
+      await analyses.setShared(hashOf(1), true);
+      expect((await analyses.library.search(G2, 'song')).map((t) => t.title)).toEqual(['Song 1']);
+      const evicted = await makeRoom({ files, analyses, held: () => Promise.resolve(new Set()), maxBytes: 6000 }, { hash: hashOf(3), bytes: 2000 });
+      expect(evicted).toBe(1);
+      expect((await analyses.library.search(G1, 'song')).map((t) => t.title)).toEqual(['Song 2']);
+      expect(await analyses.library.search(G2, 'song')).toEqual([]);
+    } finally {
+      await analyses.close();
+      await store.close();
+      tmp.cleanup();
+    }
+  });
+});
