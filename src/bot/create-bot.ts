@@ -1,3 +1,4 @@
+import type { TransitionReport } from '../audio/set/set-report.ts';
 import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits } from 'discord.js';
 import type { Interaction } from 'discord.js';
@@ -43,6 +44,8 @@ export interface BotOptions {
   /** REST base, e.g. `http://127.0.0.1:PORT/api` for a test server; Discord's by default. */
   restApi?: string;
   onError?: (error: unknown) => void;
+  /** Each transition a live set produces (metrics, logs). */
+  onTransition?: (guildId: string, report: TransitionReport) => void;
   /** Resume saved sets once logged in (default true). */
   resumeSets?: boolean;
   /** Tests shorten the live sets' grace periods. */
@@ -97,7 +100,7 @@ export function createBot(options: BotOptions): Bot {
     ...(options.libraryQuotaBytes !== undefined ? { makeRoom: quotaFor(options, options.libraryQuotaBytes) } : {}),
   };
   const picking = { analyses: options.analyses, files: options.files, scorer: () => scorer.get() };
-  const sets = new LiveSets({ ...picking, client, store: options.store, renderer, onError, ...(options.timing ? { timing: options.timing } : {}) }, options.admission);
+  const sets = new LiveSets({ ...picking, client, store: options.store, renderer, onError, ...(options.onTransition ? { onTransition: options.onTransition } : {}), ...(options.timing ? { timing: options.timing } : {}) }, options.admission);
   const autocomplete = trackAutocomplete(options.analyses);
   const route = createInteractionRouter({
     commands: {

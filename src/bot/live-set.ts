@@ -1,3 +1,4 @@
+import type { TransitionReport } from '../audio/set/set-report.ts';
 import { randomUUID } from 'node:crypto';
 import { AudioPlayerStatus } from '@discordjs/voice';
 import type { Client, Guild } from 'discord.js';
@@ -41,6 +42,8 @@ export interface LiveSetDeps extends NextTrackDeps {
   store: GuildStore;
   renderer: Pick<TransitionRenderer, 'render'>;
   onError: (error: unknown) => void;
+  /** Each transition as it is produced (the process's metrics and log). */
+  onTransition?: (guildId: string, report: TransitionReport) => void;
   timing?: Partial<LiveSetTiming>;
 }
 
@@ -370,6 +373,7 @@ export class LiveSet {
       return;
     }
     const { from, to } = event;
+    this.deps.onTransition?.(this.guildId, event.report);
     const id = randomUUID().slice(0, 8);
     this.lastTransition = { id, startSec: event.report.startSec, fromHash: from.hash, toHash: to.hash };
     void this.write((s) => ({

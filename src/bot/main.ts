@@ -47,6 +47,10 @@ const bot = createBot({
   resumeSets: process.env.MINIDJ_RESUME !== '0',
   ...(quota !== undefined ? { libraryQuotaBytes: quota } : {}),
   onError: (error: unknown) => log.error({ err: error }, 'error'),
+  onTransition: (guildId, report) => {
+    metrics.countTransition(report.style, report.check?.verdict, report.plan.fallback === 'not-rendered');
+    log.info({ guildId, style: report.style, bars: report.overlapBars, check: report.check?.verdict, fallback: report.plan.fallback }, 'transition');
+  },
   log: (line: string) => log.info(line),
   // Opt-in for a file server on the bot's own machine (and the tests); private, link-local and metadata addresses stay refused.
   ...(process.env.MINIDJ_ALLOW_LOOPBACK_URLS === '1' ? { isAllowedAddress: (ip: string) => isPublicAddress(ip) || ip === '127.0.0.1' || ip === '::1' } : {}),

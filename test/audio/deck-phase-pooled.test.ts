@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { beatKicks, judgeKicks, pairBeats, pooledPhase } from '../src/audio/transition/deck-phase.ts';
+import { beatKicks, judgeKicks, pairBeats, pooledPhase } from '../../src/audio/transition/deck-phase.ts';
 
 const RATE = 48_000;
 const BEAT = 0.5;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { filterFadeBassInSec, filterFadeCutoffHz, transitionGains } from '../src/audio/transition/transition-curves.ts';
-import type { TransitionPlan } from '../src/audio/transition/transition-plan.ts';
+import { filterFadeBassInSec, filterFadeCutoffHz, transitionGains } from '../../src/audio/transition/transition-curves.ts';
+import type { TransitionPlan } from '../../src/audio/transition/transition-plan.ts';
 
 const beatSec = 60 / 128;
 const fade = (bars: number) => ({ style: 'filter-fade', overlapSec: bars * 4 * beatSec, bassSwapBar: bars } as TransitionPlan);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Segment, SegmentLabel, TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
-import { planTransition } from '../src/audio/transition/transition-plan.ts';
-import type { PlannedTrack } from '../src/audio/transition/transition-plan.ts';
+import type { Segment, SegmentLabel, TrackAnalysis } from '../../src/audio/analysis/analysis-types.ts';
+import { planTransition } from '../../src/audio/transition/transition-plan.ts';
+import type { PlannedTrack } from '../../src/audio/transition/transition-plan.ts';
 
 /** A machine-timed track's analysis: `bars` bars at `bpm`, phrases of 8 from bar `phraseFrom`, the sections given. */
 function track(id: string, bpm: number, bars: number, sections: [SegmentLabel, number][], cues: { mixInBar: number; mixOutBar: number }, camelot = '8A', phraseFrom = 0): PlannedTrack {

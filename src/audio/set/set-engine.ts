@@ -114,9 +114,10 @@ interface ReadyTransition<T extends PlannedTrack> {
 }
 
 /** The safe style when a rendered transition is not available: B starts on its entry downbeat at its own tempo. */
-function fallbackCut(plan: TransitionPlan): TransitionPlan {
+function fallbackCut(plan: TransitionPlan, fallback: NonNullable<TransitionPlan['fallback']> = 'not-rendered'): TransitionPlan {
   return {
     ...plan,
+    fallback,
     style: 'cut',
     overlapBars: 0,
     overlapSec: 0,
@@ -131,7 +132,7 @@ function fallbackCut(plan: TransitionPlan): TransitionPlan {
 
 /** A cut to B now, from a track that cannot be played on (its decoder keeps dying, its file is gone). */
 function lostTrackCut(plan: TransitionPlan, a: PlannedTrack, b: PlannedTrack, exitSec: number): TransitionPlan {
-  return { ...fallbackCut(plan), exitSec, explanation: `${a.title} could not be played on, so a cut to ${b.title}` };
+  return { ...fallbackCut(plan, 'track-lost'), exitSec, explanation: `${a.title} could not be played on, so a cut to ${b.title}` };
 }
 
 function withMixOut(t: PlannedTrack, mixOut: number): PlannedTrack {
@@ -228,7 +229,7 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     if (plan.exitSec >= notBeforeSec) return { plan, render: true };
     const exit = a.analysis.downbeats.findLast((d) => d > fromSec + 1);
     if (exit !== undefined) return { plan: planTransition(withMixOut(a, exit), b), render: true };
-    const atEnd = fallbackCut(plan);
+    const atEnd = fallbackCut(plan, 'track-ended');
     return {
       plan: { ...atEnd, exitSec: Math.max(fromSec, a.analysis.durationSec), explanation: `${a.title} ends before a downbeat to mix out on, so ${b.title} starts as it ends` },
       render: false,

@@ -16,6 +16,11 @@ export interface PlannedTrack {
 
 export interface TransitionPlan {
   style: TransitionStyle;
+  /**
+   * Set when the transition planned could not be played and a cut stands in for it: it was not rendered in time, A
+   * could not be played on, or A ended before a downbeat to leave on.
+   */
+  fallback?: 'not-rendered' | 'track-lost' | 'track-ended';
   /** A's exit: track time (s) of the downbeat where the transition starts, and its bar. */
   exitSec: number;
   exitBar: number;
