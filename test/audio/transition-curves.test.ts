@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { transitionGains } from '../../src/audio/transition/transition-curves.ts';
+import { filterFadeBassInSec, filterFadeCutoffHz, transitionGains } from '../../src/audio/transition/transition-curves.ts';
 import type { TransitionPlan, TransitionStyle } from '../../src/audio/transition/transition-plan.ts';
 
 const BEAT = 0.5;
@@ -58,7 +58,7 @@ describe('transition curves', () => {
     }
   });
 
-  it('filter fade: A\'s high-pass sweeps 20 Hz → 6 kHz by 85 % of the overlap, brought in from dry over the first beat; B\'s bass last', () => {
+  it('filter fade: A\'s high-pass sweeps 20 Hz → 6 kHz by 85 % of the overlap, brought in from dry over the first beat', () => {
     const p = plan('filter-fade', 8, 4);
     const at = (x: number) => transitionGains(p, x * p.overlapSec, BEAT);
     expect(at(0).a.highPassHz).toBeCloseTo(20, 6);
@@ -68,11 +68,25 @@ describe('transition curves', () => {
     expect(at(0.95).a.highPassHz).toBeCloseTo(6000, 3);
     // Exponential: the geometric middle (346 Hz) half-way through the sweep.
     expect(at(0.425).a.highPassHz).toBeCloseTo(Math.sqrt(20 * 6000), 3);
-    // B: highs from half-way, mids from 75 %, bass only over the last beat.
+    // B: highs from half-way, mids from 75 % (its bass: see the next test).
     expect(at(0.5).b.high).toBeCloseTo(0, 9);
     expect(at(0.74).b.mid).toBeCloseTo(0, 9);
-    expect(transitionGains(p, p.overlapSec - BEAT - 0.001, BEAT).b.low).toBe(0);
     expect(at(0.7).a.mid).toBeCloseTo(1, 9);
+  });
+
+  it('filter fade: B\'s bass comes in over one beat on the first downbeat after A\'s high-pass has taken A\'s bass and low mids away', () => {
+    for (const [bars, bar] of [[4, 3], [8, 5]] as const) {
+      const fade = plan('filter-fade', bars, bars);
+      const at = filterFadeBassInSec(fade, BEAT);
+      expect(at).toBeCloseTo(bar * 4 * BEAT, 6);
+      // A's cutoff there is well above its low band (200 Hz) and its low mids.
+      expect(filterFadeCutoffHz(at / fade.overlapSec)).toBeGreaterThan(1000);
+      expect(transitionGains(fade, at - 0.01, BEAT).b.low).toBe(0);
+      expect(transitionGains(fade, at + BEAT / 2, BEAT).b.low).toBeGreaterThan(0.2);
+      expect(transitionGains(fade, at + BEAT + 0.01, BEAT).b.low).toBe(1);
+      // B's mids still wait for A's high-pass to clear them (the harmonies stay apart): after the bass in 8 bars.
+      if (bars === 8) expect(transitionGains(fade, at + BEAT + 0.01, BEAT).b.mid).toBe(0);
+    }
   });
 
   it('cut and echo-out: A gone and B full within 5 ms of the downbeat', () => {
