@@ -35,6 +35,8 @@ export function migrations(kind: SqlClient['kind']): string[][] {
 
 /** Titles a trigram search may return before a title-order scan is the cheaper way (a common substring). */
 const TRIGRAM_ROWS = 2000;
+/** PostgreSQL: the titles looked through in order before a substring is looked up by trigram. */
+const SCAN_ROWS = 5000;
 
 /** Runs the steps not yet run; two processes starting together run each once (SQLite: BEGIN IMMEDIATE; PostgreSQL: a lock). */
 export async function migrate(sql: SqlClient): Promise<number> {
@@ -158,6 +160,24 @@ export class SqlLibraryIndex implements LibraryIndex {
         const rows = await this.sql.all<Row>(sql, [...ids, guildId, SHARED_GUILD, q, ...extraParams, limit * 2]);
         return uniqueByHash(rows.map(track)).slice(0, limit);
       }
+    }
+    if (this.sql.kind === 'postgres' && this.trigram && [...q].length >= 3) {
+      // A common substring is found in the first titles in order; a rare one through pg_trgm's index (asked for
+      // both at once, the planner walked the whole title index for a rare one, or built the trigram bitmap of
+      // every match of a common one: 40–110 ms either way on a 100,000-track guild).
+      const pattern = this.pattern(q);
+      const like = "title_lower LIKE ? ESCAPE '\\'";
+      const ids = guildId === SHARED_GUILD ? [SHARED_GUILD] : [guildId, SHARED_GUILD];
+      const parts = await Promise.all(ids.map(async (id) => {
+        const first = await this.sql.all<Row & { title_lower: string }>(`SELECT ${COLUMNS}, title_lower FROM (SELECT ${COLUMNS}, title_lower FROM library_tracks WHERE guild_id = ? ORDER BY title_lower LIMIT ?) t WHERE ${like} ${extra} ORDER BY title_lower LIMIT ?`, [id, SCAN_ROWS, pattern, ...extraParams, limit]);
+        if (first.length >= limit) return first;
+        const more = await this.sql.all('SELECT 1 FROM library_tracks WHERE guild_id = ? ORDER BY title_lower OFFSET ? LIMIT 1', [id, SCAN_ROWS]);
+        if (more.length === 0) return first; // the whole library was looked through
+        // `title_lower || ''`: sorted after the trigram lookup, not by a walk of the title index.
+        return this.sql.all<Row & { title_lower: string }>(`SELECT ${COLUMNS}, title_lower FROM library_tracks WHERE guild_id = ? AND ${like} ${extra} ORDER BY title_lower || '' LIMIT ?`, [id, pattern, ...extraParams, limit]);
+      }));
+      const rows = parts.flat().sort((a, b) => (a.title_lower < b.title_lower ? -1 : a.title_lower > b.title_lower ? 1 : 0));
+      return uniqueByHash(rows.map(track)).slice(0, limit);
     }
     return this.both(guildId, `${this.contains()} ${extra}`, [this.pattern(q), ...extraParams], 'title_lower', limit, 'title');
   }
