@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import sqlite3 from 'sqlite3';
+import { BUSY_TIMEOUT_MS, retryWhileBusy } from './sqlite-busy.ts';
 
 /**
  * The little SQL the library index needs, on SQLite (node-sqlite3, the embedded file) or PostgreSQL (`pg`). Statements
@@ -16,20 +17,6 @@ export interface SqlClient {
   /** Runs `fn` in one transaction (PostgreSQL: on one connection; SQLite: transactions one at a time). */
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
   close(): Promise<void>;
-}
-
-const BUSY_TIMEOUT_MS = 10_000;
-
-async function retryWhileBusy<T>(attempt: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + BUSY_TIMEOUT_MS;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 30));
-    }
-  }
 }
 
 export async function openSqliteClient(file: string): Promise<SqlClient> {

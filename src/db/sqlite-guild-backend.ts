@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
+import { BUSY_TIMEOUT_MS, retryWhileBusy } from './sqlite-busy.ts';
 import type { GuildStateBackend, StoredGuildState } from './guild-state-backend.ts';
 
 // node-sqlite3 (already @keyv/sqlite's driver) rather than node:sqlite, which prints an ExperimentalWarning on Node 22.
-const BUSY_TIMEOUT_MS = 10_000;
 
 function opened(file: string): Promise<sqlite3.Database> {
   return new Promise((resolve, reject) => {
@@ -26,22 +26,6 @@ function row<T>(db: sqlite3.Database, sql: string, params: unknown[] = []): Prom
   return new Promise((resolve, reject) => {
     db.get(sql, params, (error: Error | null, result: T | undefined) => (error ? reject(error) : resolve(result)));
   });
-}
-
-/**
- * Switching a database to WAL needs it to itself for a moment; SQLite answers SQLITE_BUSY at once, without its busy
- * handler, while another connection (keyv's, another process's) is opening it, so the switch is tried again.
- */
-async function retryWhileBusy<T>(run: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + BUSY_TIMEOUT_MS;
-  for (;;) {
-    try {
-      return await run();
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 30));
-    }
-  }
 }
 
 /** The `guild_state` table in the store's own database file. */
