@@ -305,12 +305,16 @@ export function pooledPhase(pairs: { ta: number }[], kicksA: BeatKick[], kicksB:
   return { atSec: pairs[0]?.ta ?? 0, errorMs: (lag * BLOCK * 1000) / rate, confidence, beats: Math.min(fa.count, fb.count) };
 }
 
-/** The two steps at once, on decks already rendered: both profiled on A's beats (the grid B plays to). */
-export function deckPhaseErrors(p: DeckPair): BeatPhase[] {
+/** Both decks profiled on A's beats where B plays one too (the grid B plays to): what the bars and the pool read. */
+export function profileDecks(p: DeckPair): { pairs: { ta: number; tb: number; bar: number }[]; kicksA: BeatKick[]; kicksB: BeatKick[] } {
   const pairs = pairBeats(p.beatsA, p.beatsB);
   const at = pairs.map((x) => x.ta);
-  const kicksA = beatKicks(p.a, p.rate, at, p.channels);
-  const kicksB = beatKicks(p.b, p.rate, at, p.channels);
+  return { pairs, kicksA: beatKicks(p.a, p.rate, at, p.channels), kicksB: beatKicks(p.b, p.rate, at, p.channels) };
+}
+
+/** The two steps at once, on decks already rendered. */
+export function deckPhaseErrors(p: DeckPair): BeatPhase[] {
+  const { pairs, kicksA, kicksB } = profileDecks(p);
   return judgeKicks(pairs, kicksA, kicksB, p.kickRefA, p.kickRefB, p.rate);
 }
 

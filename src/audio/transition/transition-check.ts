@@ -1,4 +1,4 @@
-import { beatKicks, judgeKicks, pairBeats, pooledPhase, summarizePhase } from './deck-phase.ts';
+import { beatKicks, judgeKicks, pairBeats, pooledPhase, profileDecks, summarizePhase } from './deck-phase.ts';
 import type { BeatKick, BeatPhase, PhaseSummary } from './deck-phase.ts';
 import { outputDuration } from './tempo-schedule.ts';
 import type { TransitionPlan } from './transition-plan.ts';
@@ -62,10 +62,7 @@ function judge(plan: TransitionPlan, pairs: { ta: number; bar: number }[], kicks
 export function checkDecks(plan: TransitionPlan, a: Float32Array, b: Float32Array, rate: number, beatsA: number[], beatsB: number[]): DeckCheck {
   const t0 = performance.now();
   const beats = beatsInTransition(plan, beatsA, beatsB);
-  const pairs = pairBeats(beats.a, beats.b);
-  const at = pairs.map((x) => x.ta);
-  const kicksA = beatKicks(a, rate, at, 2);
-  const kicksB = beatKicks(b, rate, at, 2);
+  const { pairs, kicksA, kicksB } = profileDecks({ a, b, rate, channels: 2, beatsA: beats.a, beatsB: beats.b });
   return judge(plan, pairs, kicksA, kicksB, rate, performance.now() - t0);
 }
 
