@@ -18,7 +18,7 @@ import { beatsInTransition } from '../audio/transition/transition-check.ts';
 import { deckTimingMs } from './deck-timing.ts';
 import type { DeckTimingWindow } from './deck-timing.ts';
 import { alignmentEnvelope, fineOnsetEnvelope, lowBand, snapOnset } from '../audio/analysis/fine-onsets.ts';
-import { refinedPeak } from './refined-peak.ts';
+import { alignBeat, squaredSums } from './beat-alignment.ts';
 
 const BLOCK = 32;
 const STEP = BLOCK / MIX_RATE;
@@ -226,34 +226,6 @@ function transitionLoudness(shortTerm: number[], transitions: TransitionReport[]
   });
 }
 
-/** Where a source beat landed in the set: the lag that best aligns the source's onset envelope around the beat. */
-function alignBeat(setEnv: Float32Array, srcEnv: Float32Array, srcSec: number, setSec: number): { setSec: number; correlation: number } {
-  const before = Math.round(0.02 / STEP);
-  const after = Math.round(0.1 / STEP);
-  const maxLag = Math.round(0.03 / STEP);
-  const s0 = Math.round(srcSec / STEP) - before;
-  const t0 = Math.round(setSec / STEP) - before;
-  const len = before + after;
-  if (s0 < 0 || s0 + len > srcEnv.length || t0 - maxLag < 0 || t0 + maxLag + len > setEnv.length) return { setSec, correlation: 0 };
-  let srcEnergy = 0;
-  for (let i = 0; i < len; i++) srcEnergy += srcEnv[s0 + i]! ** 2;
-  const scores: number[] = [];
-  for (let lag = -maxLag; lag <= maxLag; lag++) {
-    let dot = 0;
-    let energy = 0;
-    for (let i = 0; i < len; i++) {
-      const v = setEnv[t0 + lag + i]!;
-      dot += srcEnv[s0 + i]! * v;
-      energy += v * v;
-    }
-    scores.push(energy > 0 && srcEnergy > 0 ? dot / Math.sqrt(energy * srcEnergy) : 0);
-  }
-  const peak = refinedPeak(scores);
-  // A flat correlation (a held pad, a breakdown) cannot place a beat: report the peak's contrast as its reliability.
-  const meanScore = scores.reduce((a, b) => a + b, 0) / scores.length;
-  return { setSec: setSec + (peak.at - maxLag) * STEP, correlation: scores[peak.index]! - meanScore };
-}
-
 /**
  * Tempo continuity, measured on the rendered audio: every beat of the audible deck (A, then B) is
  * located in the set by aligning the source track's onset envelope around that beat with the set's (waveform
@@ -274,7 +246,7 @@ async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transit
     const track = tracks[k]!;
     const source = await decodeMono(track, loudnessGain(track.analysis.loudnessLufs, targetLufs));
     kickRefs.push(trackKickReference(source, track.analysis.beats));
-    const srcEnv = alignmentEnvelope(source, MIX_RATE, BLOCK);
+    const sums = squaredSums(source);
     const map = setTimeOfTrack(k, transitions, tracks);
     // Each beat is placed in the deck its onsets come from (A's bass may stay to the end of an 8-bar overlap, but not
     // its attacks).
@@ -282,7 +254,7 @@ async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transit
     const placed = track.analysis.beats
       .map((t) => ({ t, s: map(t) }))
       .filter(({ s }) => s >= from && s < to)
-      .map(({ t, s }) => ({ ...alignBeat(setEnv, srcEnv, t, s), expected: s, kick: snapOnset(kickEnv, STEP, s, SNAP_WINDOW).strength }));
+      .map(({ t, s }) => ({ ...alignBeat(setEnv, sums, t, s), expected: s, kick: snapOnset(kickEnv, STEP, s, SNAP_WINDOW).strength }));
     const kickThreshold = 0.5 * median(placed.map((p) => p.kick));
     for (let i = 2; i < placed.length; i++) {
       const [x, y, z] = [placed[i - 2]!, placed[i - 1]!, placed[i]!];
