@@ -4,7 +4,7 @@ import path from 'node:path';
 import { spawnDecoder, spawnerEnabled } from '../../util/spawner.ts';
 import type { DecoderProcess } from '../../util/spawner.ts';
 import { AudioInputError } from './audio-input-error.ts';
-import { fileInputArgs } from './ffmpeg-input.ts';
+import { openFileInput } from './ffmpeg-input.ts';
 import { hidePaths } from './ffmpeg-message.ts';
 import { ffmpegPath } from './ffmpeg-path.ts';
 import { rubberbandTiming } from './rubberband-timing.ts';
@@ -99,9 +99,9 @@ export class DeckReader {
   constructor(opts: DeckOptions) {
     this.highWater = opts.highWaterFrames ?? DEFAULT_HIGH_WATER_FRAMES;
     const stretch = !isUnity(opts.schedule ?? []);
-    let input: string[];
+    let input: { args: string[]; seeksExactly: boolean };
     try {
-      input = fileInputArgs(opts.file);
+      input = openFileInput(opts.file);
     } catch (err) {
       // To the set, a file refused (or gone) is one more deck that could not play: the same code as a decoder's death.
       this.failure = new AudioInputError('decoder-crashed', `${path.basename(opts.file)} cannot be played: ${(err as Error).message}`);
@@ -128,7 +128,7 @@ export class DeckReader {
     });
   }
 
-  private launch(opts: DeckOptions, ffmpeg: string, input: string[], timing: RubberbandTiming | undefined): void {
+  private launch(opts: DeckOptions, ffmpeg: string, input: { args: string[]; seeksExactly: boolean }, timing: RubberbandTiming | undefined): void {
     const earliest = Math.max(0, opts.fromSec - PRE_ROLL_SEC);
     const start = timing ? earliest : Math.floor(earliest / START_GRID_SEC) * START_GRID_SEC;
     const schedule = fromTheStart(opts.schedule ?? [], start, opts.fromSec);
@@ -143,17 +143,22 @@ export class DeckReader {
       .map((s) => `${(s.atSec - start + lead).toFixed(5)} rubberband tempo ${s.tempo.toFixed(6)}`)
       .join(';');
     // Stretch before resampling: rubberband's cost grows with the sample rate, and 44.1 kHz sources are the norm.
-    const filters = ['aformat=sample_fmts=flt:channel_layouts=stereo'];
+    // Where an input seek is not exact (Ogg, WebM), the file is decoded from its start and what precedes `start` dropped,
+    // counted in samples decoded (the demuxer's timestamps are off there too: a codec delay, a lapped block), then timed
+    // from 0 again for the commands.
+    const seek = input.seeksExactly ? ['-ss', start.toFixed(5)] : [];
+    const filters = input.seeksExactly || start === 0 ? [] : ['asetpts=N/SR/TB', `atrim=start=${start.toFixed(6)}`, 'asetpts=PTS-STARTPTS'];
+    filters.push('aformat=sample_fmts=flt:channel_layouts=stereo');
     if (timing) filters.push('asetnsamples=n=256', ...(commands ? [`asendcmd=c='${commands}'`] : []), `rubberband=tempo=${initial.toFixed(6)}:transients=crisp:detector=compound:phase=${phase}`);
     filters.push(`aresample=${MIX_RATE}:resampler=soxr`);
     const gain = opts.gain ?? 1;
     if (gain !== 1) filters.push(`volume=${gain.toFixed(6)}`);
-    const limit = opts.toSec === undefined ? [] : ['-t', Math.max(0, opts.toSec - start).toFixed(5)];
+    const limit = opts.toSec === undefined ? [] : ['-t', Math.max(0, opts.toSec - (input.seeksExactly ? start : 0)).toFixed(5)];
     // Output frames that belong to the pre-roll (under the schedule, it may be stretched too), less rubberband's
     // start-up: its output starts as if its first `startSec` of input had played at tempo 1.
     const startup = timing ? timing.startSec * (1 / initial - 1) : 0;
     this.skip = Math.max(0, Math.round((outputDuration(schedule, start, opts.fromSec) - startup) * MIX_RATE));
-    const args = ['-nostdin', '-hide_banner', '-v', 'error', '-ss', start.toFixed(5), ...limit, ...input, '-map', '0:a:0', '-af', filters.join(','), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'];
+    const args = ['-nostdin', '-hide_banner', '-v', 'error', ...seek, ...limit, ...input.args, '-map', '0:a:0', '-af', filters.join(','), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'];
     // Through the spawner process where there is one: forking this process would stall its event loop (spawner.ts).
     this.child = spawnerEnabled() ? spawnDecoder(ffmpeg, args, deckNiceness) : spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const child = this.child;
