@@ -137,7 +137,9 @@ function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionReport[
   for (const tr of transitions) {
     if (tr.style !== 'blend' && tr.style !== 'filter-fade') continue;
     const stem = stems.find((x) => x.index === tr.index)!;
-    const beats = beatsInTransition(tr.plan, tracks[tr.index]!.analysis.beats, tracks[tr.index + 1]!.analysis.beats);
+    // A transition the check nudged plays B on its grid moved by that much (its plan is the nudged one).
+    const nudge = (tr.check?.nudgedMs ?? 0) / 1000;
+    const beats = beatsInTransition(tr.plan, tracks[tr.index]!.analysis.beats, tracks[tr.index + 1]!.analysis.beats.map((t) => t + nudge));
     const { pairs, kicksA, kicksB } = profileDecks({ a: toMono(stem.a, 2), b: toMono(stem.b, 2), rate: MIX_RATE, beatsA: beats.a, beatsB: beats.b });
     const [refA, refB] = [kickRefs[tr.index], kickRefs[tr.index + 1]];
     const errors = judgeKicks(pairs, kicksA, kicksB, refA, refB, MIX_RATE);
