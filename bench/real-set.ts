@@ -84,12 +84,14 @@ type Measured = Awaited<ReturnType<typeof mixAndMeasure>>;
 
 /**
  * The decks' beat phase as the bench reads it, beside the render's own check: bar by bar when enough bars had kicks on
- * both decks (`minCheckBars`), else each deck's kicks pooled over the overlap (one reading), else none.
+ * both decks (`minCheckBars`), else each deck's kicks pooled over the overlap (one reading), else each deck against its
+ * own track on the shared grid (placement), else none.
  */
 function phaseOf(o: OverlapAlignment, overlapBars: number) {
-  const figures = { bars: o.barsCompared, beats: o.beatsCompared, pooledMs: o.pooled?.errorMs, pooledKicks: o.pooled?.kicks };
+  const figures = { bars: o.barsCompared, beats: o.beatsCompared, pooledMs: o.pooled?.errorMs, pooledKicks: o.pooled?.kicks, placementMs: o.placement?.errorMs };
   if (o.barsCompared >= minCheckBars(overlapBars)) return { ...figures, reading: 'bars' as const, medianAbsMs: Number(o.medianAbsMs.toFixed(2)), maxAbsMs: Number(o.maxAbsMs.toFixed(2)) };
   if (o.pooled) return { ...figures, reading: 'pooled' as const, medianAbsMs: Math.abs(o.pooled.errorMs), maxAbsMs: Math.max(Math.abs(o.pooled.errorMs), o.maxAbsMs) };
+  if (o.placement) return { ...figures, reading: 'placement' as const, medianAbsMs: Math.abs(o.placement.errorMs), maxAbsMs: Math.abs(o.placement.errorMs) };
   return { ...figures, reading: 'none' as const, medianAbsMs: o.medianAbsMs, maxAbsMs: o.maxAbsMs };
 }
 
@@ -97,7 +99,8 @@ function print(name: string, m: Measured): void {
   console.log(`\n### ${name}: ${(m.durationSec / 60).toFixed(1)} min, ${m.transitions.length} transitions, rendered in ${m.renderSec.toFixed(1)} s`);
   for (const t of m.transitions) {
     const pooled = t.phase?.pooledMs !== undefined ? `, pooled ${t.phase.pooledMs.toFixed(2)} ms over ${t.phase.pooledKicks}+ kicks each` : '';
-    const phase = t.phase ? `; decks read by ${t.phase.reading}: ${t.phase.bars} bars (${t.phase.beats} beats)${pooled}, median ${t.phase.medianAbsMs.toFixed(2)} ms, max ${t.phase.maxAbsMs.toFixed(2)} ms` : '';
+    const placed = t.phase?.placementMs !== undefined ? `, placement ${t.phase.placementMs.toFixed(2)} ms` : '';
+    const phase = t.phase ? `; decks read by ${t.phase.reading}: ${t.phase.bars} bars (${t.phase.beats} beats)${pooled}${placed}, median ${t.phase.medianAbsMs.toFixed(2)} ms, max ${t.phase.maxAbsMs.toFixed(2)} ms` : '';
     const bass = t.bassBothInMs !== undefined ? `; both basslines in ${t.bassBothInMs} ms` : '';
     console.log(`  ${t.index}. [${Math.floor(t.startSec / 60)}:${String(Math.floor(t.startSec % 60)).padStart(2, '0')}] ${t.from} (${t.bpm[0]}) → ${t.to} (${t.bpm[1]})${t.compatible ? '' : ' [not tempo-compatible]'}: ${t.overlapBars}-bar ${t.style}${phase}${bass}${t.vsDecksLu !== undefined ? `; vs the decks ≤ ${t.vsDecksLu} LU` : ''}${t.check ? `; ${t.check.summary}` : ''}`);
     if (t.style === 'cut' || t.style === 'echo-out') console.log(`     why: ${t.explanation}`);
@@ -126,6 +129,7 @@ function summarize(all: Measured['transitions']) {
     overlapsBeatMatched: all.filter((t) => t.phase).length,
     overlapsMeasured: phased.length,
     overlapsMeasuredByBars: phased.filter((t) => t.phase!.reading === 'bars').length,
+    overlapsMeasuredByPlacement: phased.filter((t) => t.phase!.reading === 'placement').length,
     overlapsWithinLimits: within.length,
     worstOverlapMedianMs: Math.max(0, ...phased.map((t) => t.phase!.medianAbsMs)),
     worstOverlapMaxMs: Math.max(0, ...phased.map((t) => t.phase!.maxAbsMs)),
@@ -152,7 +156,7 @@ export async function realSetSection(truth: Truth[], realDir: string): Promise<R
     console.log(
       `\n${name}: ${s.transitions} transitions (${Object.entries(s.styles).map(([k, v]) => `${v} ${k}`).join(', ')}); tempo-compatible ${s.compatible}, of them blends or filter fades ${s.compatibleBeatMatched} ` +
         `(${s.compatibleBeatMatchedPct.toFixed(0)} %, target ≥ 80 %); checked ${s.checked}, re-planned ${s.replanned} (target ≤ 1 in 10), too few bars to check ${s.unchecked}; ` +
-        `beat-matched overlaps measured ${s.overlapsMeasured}, within ${CHECK_MEDIAN_MS} ms median and ${CHECK_MAX_MS} ms max ${s.overlapsWithinLimits} (worst median ${s.worstOverlapMedianMs.toFixed(2)} ms, worst max ${s.worstOverlapMaxMs.toFixed(2)} ms)`,
+        `beat-matched overlaps measured ${s.overlapsMeasured} of ${s.overlapsBeatMatched} (${s.overlapsMeasuredByBars} by bars, ${s.overlapsMeasuredByPlacement} by placement), within ${CHECK_MEDIAN_MS} ms median and ${CHECK_MAX_MS} ms max ${s.overlapsWithinLimits} (worst median ${s.worstOverlapMedianMs.toFixed(2)} ms, worst max ${s.worstOverlapMaxMs.toFixed(2)} ms)`,
     );
   }
   return { summary, set, pairs };

@@ -10,6 +10,8 @@ import type { DeckCheck } from '../src/audio/transition/transition-check.ts';
 import { planTransition } from '../src/audio/transition/transition-plan.ts';
 import type { PlannedTrack } from '../src/audio/transition/transition-plan.ts';
 import { renderTransition } from '../src/audio/transition/transition-render.ts';
+import { renderThroughJunction } from '../src/audio/transition/transition-ramp.ts';
+import { placementPhase } from '../src/audio/transition/deck-placement.ts';
 import type { RenderedTransition, TransitionJob } from '../src/audio/transition/transition-render.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import type { SynthSection } from '../src/synth/track-synth.ts';
@@ -146,7 +148,7 @@ describe('the beat check with too few bars to vouch either way', () => {
   const checkOf = (errorsMs: number[]): DeckCheck => {
     const errors = errorsMs.map((errorMs, i) => ({ atSec: 2 * i, errorMs, beats: 3 }));
     const s = summarizePhase(errors);
-    return { ...s, passed: passes(s), errors, costMs: 1 };
+    return { ...s, passed: passes(s), errors, reading: errors.length >= 4 ? 'bars' : 'none', costMs: 1 };
   };
 
   it('keeps a transition whose check read fewer bars than it needs, and says so', async () => {
@@ -181,5 +183,24 @@ describe('the beat check with too few bars to vouch either way', () => {
     const replanned = await renderChecked(four.render, job, a, b);
     expect(replanned.check?.verdict).toBe('replanned');
     expect(replanned.plan.style).toBe('echo-out');
+  });
+});
+
+describe('the placement reading: each deck against its own track', () => {
+  it('reads where a rendered deck lands against its source, and a deck misplaced by 12 ms as 12 ms', async () => {
+    const job = jobOf(a, b);
+    const [deckA, deckB] = await Promise.all([renderThroughJunction({ ...job, solo: 'from' }), renderThroughJunction({ ...job, solo: 'to' })]);
+    const read = (bDeck: Float32Array) => placementPhase(job.plan, deckA.pcm, bDeck, job.from, job.to, a.analysis.beats, b.analysis.beats);
+    const aligned = await read(deckB.pcm);
+    expect(aligned).toBeDefined();
+    // B is stretched (124 → 126 BPM): its deck against its unstretched source, A's against its own.
+    expect(Math.abs(aligned!.errorMs)).toBeLessThan(1);
+    expect(aligned!.beats).toBeGreaterThan(100);
+    const late = new Float32Array(deckB.pcm.length);
+    const shift = Math.round(0.012 * 48_000) * 2;
+    late.set(deckB.pcm.subarray(0, deckB.pcm.length - shift), shift);
+    const misplaced = await read(late);
+    expect(misplaced!.errorMs).toBeGreaterThan(11);
+    expect(misplaced!.errorMs).toBeLessThan(13);
   });
 });

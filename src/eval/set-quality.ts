@@ -15,6 +15,7 @@ import { toMono } from '../audio/io/pcm.ts';
 import { median } from '../audio/dsp/stats.ts';
 import { beatKicks, judgeKicks, kickReference, pooledPhase, profileDecks, summarizePhase } from '../audio/transition/deck-phase.ts';
 import { beatsInTransition } from '../audio/transition/transition-check.ts';
+import { placementPhase } from '../audio/transition/deck-placement.ts';
 import { deckTimingMs } from './deck-timing.ts';
 import type { DeckTimingWindow } from './deck-timing.ts';
 import { alignmentEnvelope, fineOnsetEnvelope, lowBand, snapOnset } from '../audio/analysis/fine-onsets.ts';
@@ -42,6 +43,11 @@ export interface OverlapAlignment {
    * has too few kicks there.
    */
   pooled?: { errorMs: number; kicks: number };
+  /**
+   * Each deck read against its own track on the shared grid (`placementPhase`): read on every overlap, and the figure
+   * that stands for it when neither the bars nor the pooled reading could be made.
+   */
+  placement?: { errorMs: number; beats: number };
 }
 
 export interface TransitionLoudness {
@@ -132,7 +138,7 @@ function trackKickReference(source: Float32Array, beats: number[]): number {
  * measurement the renderer's check makes before a transition plays (`deck-phase.ts`), here against each track's
  * whole-track kick strength.
  */
-function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionReport[], stems: Stems[], kickRefs: number[]): OverlapAlignment[] {
+async function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionReport[], stems: Stems[], kickRefs: number[], targetLufs: number): Promise<OverlapAlignment[]> {
   const out: OverlapAlignment[] = [];
   for (const tr of transitions) {
     if (tr.style !== 'blend' && tr.style !== 'filter-fade') continue;
@@ -144,6 +150,8 @@ function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionReport[
     const [refA, refB] = [kickRefs[tr.index], kickRefs[tr.index + 1]];
     const errors = judgeKicks(pairs, kicksA, kicksB, refA, refB, MIX_RATE);
     const pooled = pooledPhase(pairs, kicksA, kicksB, refA, refB, MIX_RATE);
+    const job = jobOf(tr, tracks, targetLufs);
+    const placed = await placementPhase(tr.plan, stem.a, stem.b, job.from, job.to, tracks[tr.index]!.analysis.beats, tracks[tr.index + 1]!.analysis.beats.map((t) => t + nudge));
     const s = summarizePhase(errors);
     out.push({
       index: tr.index,
@@ -154,6 +162,7 @@ function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionReport[
       medianAbsMs: s.medianAbsMs,
       maxAbsMs: s.maxAbsMs,
       ...(pooled ? { pooled: { errorMs: Number(pooled.errorMs.toFixed(2)), kicks: pooled.beats ?? 0 } } : {}),
+      ...(placed ? { placement: { errorMs: Number(placed.errorMs.toFixed(2)), beats: placed.beats ?? 0 } } : {}),
     });
   }
   return out;
@@ -295,7 +304,7 @@ export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], t
   const stems = await renderStems(tracks, transitions, targetLufs);
   // Each source is decoded once, for its beats' timing in the set and for how strong its kick usually is.
   const { ibi, kickRefs } = await ibiContinuity(mono, tracks, transitions, durationSec, targetLufs);
-  const overlaps = overlapAlignment(tracks, transitions, stems, kickRefs);
+  const overlaps = await overlapAlignment(tracks, transitions, stems, kickRefs, targetLufs);
   const timing = await stretchTiming(tracks, transitions, stems, targetLufs);
   const loudness = transitionLoudness(loud.shortTerm(), transitions, stems);
   const bodyLufs = tracks.map((track, k) => {

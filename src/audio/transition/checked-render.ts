@@ -10,8 +10,9 @@ export interface TransitionCheckReport {
   /**
    * `passed`: played as planned; `nudged`: B's kicks sat a steady offset from A's, so B was moved by it and the same
    * transition rendered and checked again; `replanned`: the decks were apart, so it was re-planned and rendered again;
-   * `unchecked`: too few bars carried clear kicks on both decks to vouch either way (fewer than `minCheckBars`) and
-   * either deck had too few kicks for the pooled reading, so the transition plays as planned on the ears' grids.
+   * `unchecked`: too few bars carried clear kicks on both decks to vouch either way (fewer than `minCheckBars`),
+   * either deck had too few kicks for the pooled reading, and a deck could not be read against its own track either,
+   * so the transition plays as planned on the ears' grids.
    */
   verdict: 'passed' | 'nudged' | 'replanned' | 'unchecked';
   /** The overlap as measured (the first plan's, when re-planned): bars measured, the beats folded in them. */
@@ -48,6 +49,7 @@ function figures(c: DeckCheck) {
 }
 
 function passedSummary(c: DeckCheck): string {
+  if (c.reading === 'placement') return `checked: each deck read against its own track puts B's beats ${ms(c.maxAbsMs)} from A's (too few beats with kicks on both decks to read them against each other)`;
   if (c.pooled) return `checked: the decks' kicks ${ms(c.maxAbsMs)} apart (over the overlap, ${c.beatsCompared}+ kicks each)`;
   return c.barsCompared === 0 ? 'checked: no bar where both decks play kicks, nothing to flam' : `checked: bars within ${ms(c.maxAbsMs)} (median ${ms(c.medianAbsMs)} over ${c.barsCompared} bars)`;
 }
@@ -83,11 +85,11 @@ export async function renderChecked(render: (job: TransitionJob) => Promise<Rend
   if (c.passed) return { rendered: first, plan: job.plan, check: { verdict: 'passed', ...figures(c), summary: passedSummary(c) } };
   const from = { style: job.plan.style, overlapBars: job.plan.overlapBars };
   const why = apart(c);
-  const enough = c.pooled === true || c.barsCompared >= minCheckBars(job.plan.overlapBars);
+  const enough = c.reading !== 'none';
   // A steady offset (every bar within the limits of it, over at least 4 bars, or 2 when the check has too few to
-  // re-plan on, or the pooled reading): a grid fitted a few ms off its kicks. B is moved by it and checked again.
+  // re-plan on, or the pooled or placement reading): a grid fitted a few ms off its kicks. B is moved by it and checked again.
   const aboutOffset = summarizePhase(c.errors.map((e) => ({ ...e, errorMs: e.errorMs - c.offsetMs })));
-  const steady = (c.pooled === true || c.barsCompared >= (enough ? 4 : MIN_NUDGE_BARS)) && passes(aboutOffset);
+  const steady = (c.reading === 'pooled' || c.reading === 'placement' || c.barsCompared >= (enough ? 4 : MIN_NUDGE_BARS)) && passes(aboutOffset);
   const tooFew = (): CheckedRender => ({
     rendered: first,
     plan: job.plan,

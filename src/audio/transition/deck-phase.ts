@@ -305,6 +305,39 @@ export function pooledPhase(pairs: { ta: number }[], kicksA: BeatKick[], kicksB:
   return { atSec: pairs[0]?.ta ?? 0, errorMs: (lag * BLOCK * 1000) / rate, confidence, beats: Math.min(fa.count, fb.count) };
 }
 
+/** The same track read twice (its rendered deck and its source) correlates at least this well at the right lag. */
+const MIN_SAME_TRACK_CONFIDENCE = 0.8;
+
+/**
+ * How late `deck` plays a track against `source`, the same track unchanged, on the same beats (each list profiled at
+ * one beat's time in its own audio): both attack envelopes folded over every beat, compared about their means. The
+ * same music on both sides, so no kick is needed: a melodic outro reads as well as a drum loop. Undefined when the
+ * folds do not look alike (silence, or a deck that is not that music there).
+ */
+export function sameTrackLag(source: BeatKick[], deck: BeatKick[], rate = 48_000): BeatPhase | undefined {
+  const half = blocks(PROFILE_SEC, rate);
+  const fs = new Float64Array(2 * half + 1);
+  const fd = new Float64Array(2 * half + 1);
+  let count = 0;
+  source.forEach((k, i) => {
+    const d = deck[i];
+    if (!k.attack || !d?.attack) return;
+    for (let j = 0; j < fs.length; j++) {
+      fs[j]! += k.attack[j]!;
+      fd[j]! += d.attack[j]!;
+    }
+    count++;
+  });
+  if (count < MIN_POOLED_KICKS) return undefined;
+  const centred = (f: Float64Array): Float64Array => {
+    const mean = f.reduce((x, y) => x + y, 0) / f.length;
+    return f.map((x) => x - mean);
+  };
+  const { lag, confidence } = bestLag(centred(fs), centred(fd), half, blocks(CORE_SEC, rate), blocks(MAX_LAG_SEC, rate), blocks(AMBIGUOUS_SEC, rate), true);
+  if (confidence < MIN_SAME_TRACK_CONFIDENCE) return undefined;
+  return { atSec: 0, errorMs: (lag * BLOCK * 1000) / rate, confidence, beats: count };
+}
+
 /** Both decks profiled on A's beats where B plays one too (the grid B plays to): what the bars and the pool read. */
 export function profileDecks(p: DeckPair): { pairs: { ta: number; tb: number; bar: number }[]; kicksA: BeatKick[]; kicksB: BeatKick[] } {
   const pairs = pairBeats(p.beatsA, p.beatsB);

@@ -1,5 +1,7 @@
 import { beatKicks, judgeKicks, pairBeats, pooledPhase, profileDecks, summarizePhase } from './deck-phase.ts';
 import type { BeatKick, BeatPhase, PhaseSummary } from './deck-phase.ts';
+import { placementPhase } from './deck-placement.ts';
+import type { PlacedSource } from './deck-placement.ts';
 import { outputDuration } from './tempo-schedule.ts';
 import type { TransitionPlan } from './transition-plan.ts';
 
@@ -18,6 +20,11 @@ export interface DeckCheck extends PhaseSummary {
    * overlap instead (`pooledPhase`): `errors` holds that one reading, its `beats` the kicks of the deck with fewer.
    */
   pooled?: boolean;
+  /**
+   * How the decks were read: bar by bar, pooled, each against its own source on the shared grid (`placement`: neither
+   * cross-deck reading could be made), or `none` (fewer bars than `minCheckBars`, and no other reading).
+   */
+  reading: 'bars' | 'pooled' | 'placement' | 'none';
   /** What the check cost on the render's thread (ms). */
   costMs: number;
 }
@@ -40,10 +47,10 @@ export function beatsInTransition(plan: TransitionPlan, beatsA: number[], beatsB
   };
 }
 
-function verdictOf(errors: BeatPhase[], costMs: number, pooled = false): DeckCheck {
+function verdictOf(errors: BeatPhase[], costMs: number, reading: DeckCheck['reading']): DeckCheck {
   const summary = summarizePhase(errors);
   const rounded = errors.map((e) => ({ atSec: Number(e.atSec.toFixed(3)), errorMs: Number(e.errorMs.toFixed(2)), ...(e.beats ? { beats: e.beats } : {}) }));
-  return { ...summary, passed: passes(summary), errors: rounded, ...(pooled ? { pooled } : {}), costMs };
+  return { ...summary, passed: passes(summary), errors: rounded, ...(reading === 'pooled' ? { pooled: true } : {}), reading, costMs };
 }
 
 /** Bar by bar where enough bars carry kicks on both decks; else the pooled reading, when both decks have kicks. */
@@ -52,7 +59,15 @@ function judge(plan: TransitionPlan, pairs: { ta: number; bar: number }[], kicks
   const bars = judgeKicks(pairs, kicksA, kicksB, undefined, undefined, rate);
   const pooled = bars.length < minCheckBars(plan.overlapBars) ? pooledPhase(pairs, kicksA, kicksB, undefined, undefined, rate) : undefined;
   const cost = costMs + performance.now() - t0;
-  return pooled ? verdictOf([pooled], cost, true) : verdictOf(bars, cost);
+  if (pooled) return verdictOf([pooled], cost, 'pooled');
+  return verdictOf(bars, cost, bars.length >= minCheckBars(plan.overlapBars) ? 'bars' : 'none');
+}
+
+/** When the decks could not be read against each other: each against its own source (`placementPhase`). */
+export async function placementCheck(plan: TransitionPlan, a: Float32Array, b: Float32Array, from: PlacedSource, to: PlacedSource, beatsA: number[], beatsB: number[]): Promise<DeckCheck | undefined> {
+  const t0 = performance.now();
+  const placed = await placementPhase(plan, a, b, from, to, beatsA, beatsB);
+  return placed ? verdictOf([placed], performance.now() - t0, 'placement') : undefined;
 }
 
 /**

@@ -4,7 +4,7 @@ import { LoudnessRider } from '../dsp/loudness-rider.ts';
 import { DeckMixer, RENDER_CHUNK_FRAMES as CHUNK_FRAMES } from './deck-mixer.ts';
 import type { DecksReady } from './deck-mixer.ts';
 import { inputAfter, isUnity, outputDuration } from './tempo-schedule.ts';
-import { checkDecksAsRead } from './transition-check.ts';
+import { checkDecksAsRead, placementCheck } from './transition-check.ts';
 import type { DeckCheck } from './transition-check.ts';
 import type { TransitionPlan } from './transition-plan.ts';
 
@@ -207,7 +207,9 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
       checking,
     ]);
     finishRender(out, b, layout, job, mixer, { rider, laneRider });
-    return { pcm: out, frames, handoffFrame: layout.handoffFrame, junctionFrame: layout.junctionFrame, bodyFromSec: layout.bodyFromSec, check };
+    // Decks that could not be read against each other are each read against their own track, on the shared grid.
+    const placed = check && check.reading === 'none' && job.checkBeats ? await placementCheck(plan, a.subarray(preFrames * MIX_CHANNELS), b, job.from, job.to, job.checkBeats.from, job.checkBeats.to) : undefined;
+    return { pcm: out, frames, handoffFrame: layout.handoffFrame, junctionFrame: layout.junctionFrame, bodyFromSec: layout.bodyFromSec, check: placed ?? check };
   } finally {
     deckA.close();
     head.close();
