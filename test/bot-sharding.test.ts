@@ -141,7 +141,10 @@ describe('npm start, sharded: one process per gateway shard, each guild served b
     const managerExit = new Promise<number | null>((resolve) => manager!.on('exit', (code) => resolve(code)));
 
     // The gateway said 2 shards: two processes, one shard each, each with its own guild.
-    const first = await until(() => (onlineProcesses().length >= 2 ? onlineProcesses() : undefined), 'two shard processes to log in', 90_000);
+    const first = await until(() => {
+      if (manager!.exitCode !== null) throw new Error(`npm start exited (${manager!.exitCode}):\n${output}`);
+      return onlineProcesses().length >= 2 ? onlineProcesses() : undefined;
+    }, 'two shard processes to log in', 90_000);
     expect(first.map((p) => p.shards).sort()).toEqual([[0], [1]]);
     expect(new Set(first.map((p) => p.pid)).size).toBe(2);
     expect(first.map((p) => p.guilds)).toEqual([1, 1]);
