@@ -101,7 +101,7 @@ process.on('SIGTERM', () => shutdown('SIGTERM'));
 if (process.send) {
   process.on('disconnect', () => shutdown('manager gone'));
   // discord.js tells the manager of gateway events over IPC: once it is gone, that fails (and is no reason to crash).
-  process.on('error', (error) => log.warn({ err: error }, 'message to the sharding manager not sent'));
+  process.on('error', (error) => log.debug({ err: error }, 'message to the sharding manager not sent'));
 }
 
 try {
