@@ -64,13 +64,13 @@ process.on('SIGTERM', () => void stopShards('SIGTERM'));
 
 const list = plan.plan.list === 'auto' ? [...Array(count).keys()] : plan.plan.list;
 log.info({ shards: list, shardCount: count }, `Mini-DJ starts shard${list.length === 1 ? '' : 's'} ${list.join(', ')} of ${count}`);
-try {
-  // One shard at a time, each once it is ready (Discord's identify limit), as discord.js does.
-  await manager.spawn({ amount: count, timeout: 120_000 });
-} catch (error) {
+// One shard at a time, each once it is ready (Discord's identify limit), as discord.js does.
+const up = await manager.spawn({ amount: count, timeout: 120_000 }).then(() => true, (error: unknown) => {
+  // Stopped (Ctrl-C) while starting: stopShards exits once the shard processes have.
+  if (stopping) return false;
   log.fatal({ err: error }, `Mini-DJ cannot start: a shard process did not come up (${(error as Error).message}); its log says why`);
   stopping = true;
   for (const shard of manager.shards.values()) shard.process?.kill('SIGTERM');
   process.exit(1);
-}
-log.info({ shards: list, shardCount: count }, 'every shard of this machine is up');
+});
+if (up) log.info({ shards: list, shardCount: count }, 'every shard of this machine is up');
