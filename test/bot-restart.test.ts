@@ -41,7 +41,7 @@ interface Bot {
   exited: Promise<number | null>;
 }
 
-/** `npm start` as a user runs it, pointed at the fake Discord. */
+/** The bot's process as `npm start` runs it for each shard (alone here: shard 0 of 1, no manager), pointed at the fake Discord. */
 function startBot(): Bot {
   const child = spawn(process.execPath, ['--import', VOICE_STAND_IN, MAIN], {
     env: {

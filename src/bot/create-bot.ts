@@ -20,6 +20,7 @@ import type { AdmissionOptions } from '../voice/admission.ts';
 import { LiveSets } from './live-sets.ts';
 import { VOTE_BUTTON_PREFIX } from './now-mixing-message.ts';
 import { queueAddHandler } from './queue-add-handler.ts';
+import { ownsGuild } from './shard-of.ts';
 import { queueButtonHandler } from './queue-button.ts';
 import { queueHandlers } from './queue-handler.ts';
 import { suggestHandler } from './suggest-handler.ts';
@@ -143,7 +144,8 @@ export function createBot(options: BotOptions): Bot {
         await this.stop();
         throw new Error(`DISCORD_CLIENT_ID ${options.config.clientId} does not match the token's application ${appId ?? '(unknown)'}.`);
       }
-      if (options.resumeSets ?? true) await sets.resumeAll(client.guilds.cache.values());
+      // Only this process's shards' guilds: another process (shard) holds the others' sets.
+      if (options.resumeSets ?? true) await sets.resumeAll([...client.guilds.cache.values()].filter((g) => ownsGuild(client, g.id)));
     },
     async stop() {
       client.off(Events.InteractionCreate, onInteraction);

@@ -13,6 +13,7 @@ import type { OpsServer } from '../ops/ops-server.ts';
 import { readBotConfig } from './bot-config.ts';
 import { createBot } from './create-bot.ts';
 import { libraryQuotaBytes } from './library-quota.ts';
+import { managedShard, shardsOf } from './shard-of.ts';
 import { sweepLeftovers } from './sweep-leftovers.ts';
 
 const log = createLogger();
@@ -22,10 +23,14 @@ if (!config.ok) {
   process.exit(1);
 }
 
-// Downloads live in the bot's own directory, so whatever a killed process left there can be swept at start.
-const downloadDir = path.resolve(process.env.MINIDJ_DOWNLOAD_DIR || 'data/downloads');
+// Downloads live in the bot's own directory (a shard's own under the manager: its restart sweeps only what it left),
+// so whatever a killed process left there can be swept at start.
+const shard = managedShard();
+const downloadBase = path.resolve(process.env.MINIDJ_DOWNLOAD_DIR || 'data/downloads');
+const downloadDir = shard === undefined ? downloadBase : path.join(downloadBase, `shard-${shard}`);
 const files = new TrackFiles();
-await sweepLeftovers(downloadDir, files.dir);
+// Other shards' processes may be copying into the library right now: only their older leftovers are swept.
+await sweepLeftovers(downloadDir, files.dir, shard === undefined ? 0 : 10 * 60_000);
 
 const quota = libraryQuotaBytes();
 const store = await GuildStore.open();
@@ -56,11 +61,13 @@ const bot = createBot({
   ...(process.env.MINIDJ_ALLOW_LOOPBACK_URLS === '1' ? { isAllowedAddress: (ip: string) => isPublicAddress(ip) || ip === '127.0.0.1' || ip === '::1' } : {}),
 });
 
-// MINIDJ_OPS_PORT: /healthz and /metrics for the machine's scraper and orchestrator (loopback unless MINIDJ_OPS_HOST).
+// MINIDJ_OPS_PORT: /healthz and /metrics for the machine's scraper and orchestrator (loopback unless MINIDJ_OPS_HOST);
+// under the sharding manager, shard N's process listens on MINIDJ_OPS_PORT + N (0 stays 0: any free port).
 let ops: OpsServer | undefined;
 if (process.env.MINIDJ_OPS_PORT) {
+  const opsPort = Number(process.env.MINIDJ_OPS_PORT);
   ops = await startOpsServer({
-    port: Number(process.env.MINIDJ_OPS_PORT),
+    port: opsPort === 0 || shard === undefined ? opsPort : opsPort + shard,
     ...(process.env.MINIDJ_OPS_HOST ? { host: process.env.MINIDJ_OPS_HOST } : {}),
     metrics,
     health: () => ({ ok: bot.client.isReady() && !stopping, detail: { gateway: bot.client.isReady() ? 'ready' : 'not ready', stopping: Boolean(stopping), liveSets: bot.sets.size } }),
@@ -90,6 +97,12 @@ function shutdown(signal: string): void {
 }
 process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGTERM', () => shutdown('SIGTERM'));
+// A shard whose manager is gone stops: a manager started again would run a second process on the same shard.
+if (process.send) {
+  process.on('disconnect', () => shutdown('manager gone'));
+  // discord.js tells the manager of gateway events over IPC: once it is gone, that fails (and is no reason to crash).
+  process.on('error', (error) => log.debug({ err: error }, 'message to the sharding manager not sent'));
+}
 
 try {
   await bot.start();
@@ -100,4 +113,5 @@ try {
   process.exit(1);
 }
 const guilds = bot.client.guilds.cache.size;
-log.info({ user: bot.client.user?.tag, guilds, resumedSets: bot.sets.size }, `Mini-DJ is online as ${bot.client.user?.tag ?? 'the bot'} in ${guilds} server${guilds === 1 ? '' : 's'}; resumed ${bot.sets.size} set${bot.sets.size === 1 ? '' : 's'}`);
+const { ids: shards, count: shardCount } = shardsOf(bot.client);
+log.info({ user: bot.client.user?.tag, guilds, resumedSets: bot.sets.size, shards, shardCount }, `Mini-DJ is online as ${bot.client.user?.tag ?? 'the bot'} in ${guilds} server${guilds === 1 ? '' : 's'}; resumed ${bot.sets.size} set${bot.sets.size === 1 ? '' : 's'}`);

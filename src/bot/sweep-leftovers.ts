@@ -1,11 +1,12 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
  * Removes what a killed process can leave behind: per-request download dirs (`minidj-dl-*`) and half-copied library
- * files (`.*.partial`). Only this bot writes there, so at start nothing in them is in use.
+ * files (`.*.partial`). The download dir is this process's own, so at start nothing in it is in use; the tracks dir
+ * may be shared with other shard processes, whose copies in flight are younger than `partialsOlderThanMs`.
  */
-export async function sweepLeftovers(downloadDir: string, tracksDir: string): Promise<number> {
+export async function sweepLeftovers(downloadDir: string, tracksDir: string, partialsOlderThanMs = 0): Promise<number> {
   let removed = 0;
   await mkdir(downloadDir, { recursive: true });
   for (const name of await readdir(downloadDir)) {
@@ -16,7 +17,9 @@ export async function sweepLeftovers(downloadDir: string, tracksDir: string): Pr
   const tracks = await readdir(tracksDir).catch(() => [] as string[]);
   for (const name of tracks) {
     if (!(name.startsWith('.') && name.endsWith('.partial'))) continue;
-    await rm(path.join(tracksDir, name), { force: true });
+    const file = path.join(tracksDir, name);
+    if (partialsOlderThanMs > 0 && Date.now() - ((await stat(file).catch(() => undefined))?.mtimeMs ?? 0) < partialsOlderThanMs) continue;
+    await rm(file, { force: true });
     removed += 1;
   }
   return removed;

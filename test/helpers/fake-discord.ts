@@ -29,6 +29,21 @@ export const FAKE_MOD_ROLE_ID = '444444444444444442';
 /** Request to Speak only. */
 export const FAKE_SPEAKER_ROLE_ID = '444444444444444443';
 
+/** A second server, on the other shard when the gateway says 2 (FAKE_GUILD_ID is on shard 1 of 2, this on shard 0). */
+export const FAKE_GUILD_2_ID = '232222222222222222';
+export const FAKE_GUILD_2_TEXT_CHANNEL_ID = '333333333333333341';
+export const FAKE_GUILD_2_VOICE_CHANNEL_ID = '333333333333333342';
+
+/** The channel interactions in `guildId` come from (the fake guild's for any server the fake does not know). */
+export function textChannelOf(guildId: string): string {
+  return guildId === FAKE_GUILD_2_ID ? FAKE_GUILD_2_TEXT_CHANNEL_ID : FAKE_TEXT_CHANNEL_ID;
+}
+
+/** The shard that gets a guild's events, as Discord assigns it. */
+export function fakeShardOf(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
 /** Permission bit strings as Discord sends them. */
 export const PERMISSIONS = {
   none: '0',
@@ -72,6 +87,15 @@ export interface RestCall {
 export interface GatewayOp {
   op: number;
   d: unknown;
+  /** The shard of the connection it came on (once that connection identified). */
+  shard?: number;
+}
+
+export interface FakeDiscordOptions {
+  /** What `/gateway/bot` recommends (1 by default). Each guild's events go to the connection of its shard only. */
+  shards?: number;
+  /** The servers the bot is in: FAKE_GUILD_ID by default; FAKE_GUILD_2_ID may be added. */
+  guilds?: string[];
 }
 
 export interface FakeUser {
@@ -105,8 +129,12 @@ export interface FakeDiscord {
   gatewayOps: GatewayOp[];
   /** How many gateway connections were opened. */
   connections(): number;
-  /** Sends INTERACTION_CREATE to every connected gateway client. */
+  /** Sends INTERACTION_CREATE to the connection of the guild's shard (every connection of it). */
   pushInteraction(payload: Record<string, unknown>): void;
+  /** How many times the interaction was answered (a callback accepted); Discord refuses a second (400, 40060). */
+  answers(interactionId: string): number;
+  /** The shards of the connections open now, each once per connection. */
+  connectedShards(): number[];
   /** Sends VOICE_STATE_UPDATE: `user` joined `channelId` (null: left voice). */
   pushVoiceState(user: FakeUser, channelId: string | null, extra?: Record<string, unknown>): void;
   /** A moderator moves the bot: its VOICE_STATE_UPDATE in `channelId`. */
@@ -202,8 +230,8 @@ function commandInteraction(commandId: string, name: string, options: unknown[],
     },
     guild_id: guildId,
     guild: { id: guildId, locale: 'en-US', features: [] },
-    channel_id: FAKE_TEXT_CHANNEL_ID,
-    channel: { id: FAKE_TEXT_CHANNEL_ID, type: 0, guild_id: guildId, name: 'general', nsfw: false, flags: 0, permissions },
+    channel_id: textChannelOf(guildId),
+    channel: { id: textChannelOf(guildId), type: 0, guild_id: guildId, name: 'general', nsfw: false, flags: 0, permissions },
     member: { ...apiMember(spec.user, spec.roles ?? []), permissions },
     token: `fake-token-${snowflake()}`,
     version: 1,
@@ -215,6 +243,26 @@ function commandInteraction(commandId: string, name: string, options: unknown[],
     context: 0,
     attachment_size_limit: 10485760,
   };
+}
+
+const voiceState = (channelId: string, userId: string, sessionId: string) => ({
+  channel_id: channelId, user_id: userId, session_id: sessionId, deaf: false, mute: false, self_deaf: false, self_mute: false, self_video: false, suppress: false, request_to_speak_timestamp: null,
+});
+
+/** The second server: a text and a voice channel, the owner listening there. */
+function secondGuildCreate(botRoles: string[]): Record<string, unknown> {
+  const base = guildCreate(botRoles) as { roles: Record<string, unknown>[]; members: unknown[]; channels: Record<string, unknown>[] };
+  return {
+    ...base, id: FAKE_GUILD_2_ID, name: 'Second Club', member_count: 2,
+    roles: [{ ...base.roles[0], id: FAKE_GUILD_2_ID }],
+    members: base.members.slice(0, 2),
+    channels: [{ ...base.channels[0], id: FAKE_GUILD_2_TEXT_CHANNEL_ID }, { ...base.channels[1], id: FAKE_GUILD_2_VOICE_CHANNEL_ID }],
+    voice_states: [voiceState(FAKE_GUILD_2_VOICE_CHANNEL_ID, FAKE_OWNER_ID, 'owner-voice-2')],
+  };
+}
+
+function guildCreateOf(guildId: string, botRoles: string[]): Record<string, unknown> {
+  return guildId === FAKE_GUILD_2_ID ? secondGuildCreate(botRoles) : guildCreate(botRoles);
 }
 
 function guildCreate(botRoles: string[]): Record<string, unknown> {
@@ -297,7 +345,10 @@ function waitFor<T>(list: T[], match: (item: T) => boolean, timeoutMs: number, w
   });
 }
 
-export async function startFakeDiscord(): Promise<FakeDiscord> {
+export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
+  const shardCount = options.shards ?? 1;
+  const guilds = options.guilds ?? [FAKE_GUILD_ID];
+  const answered = new Map<string, number>();
   const restCalls: RestCall[] = [];
   const sent: { channelId: string; body: Record<string, unknown> }[] = [];
   const gatewayOps: GatewayOp[] = [];
@@ -306,8 +357,18 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   let botRoles: string[] = [];
   let voiceServer: string | null = null;
   let invalidateResumes = false;
-  const botVoice = { channelId: null as string | null };
+  const botVoice = new Map<string, string | null>();
   const sockets = new Set<WebSocket>();
+  /** Each connection's shard [id, count], from its IDENTIFY (or the session it resumed). */
+  const shardOfSocket = new Map<WebSocket, [number, number]>();
+  const sessionShards = new Map<string, [number, number]>();
+  const owners = (guildId: string): WebSocket[] => [...sockets].filter((ws) => {
+    const shard = shardOfSocket.get(ws);
+    return shard !== undefined && fakeShardOf(guildId, shard[1]) === shard[0];
+  });
+  const toGuild = (guildId: string, t: string, d: unknown): void => {
+    for (const ws of owners(guildId)) dispatch(ws, t, d);
+  };
   const sequence = new WeakMap<WebSocket, number>();
   let connectionCount = 0;
   let port = 0;
@@ -320,19 +381,17 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
 
   function broadcastVoiceState(user: FakeUser, channelId: string | null, extra: Record<string, unknown> = {}, bot = false): void {
     const state = {
-      guild_id: FAKE_GUILD_ID, channel_id: channelId, user_id: user.id, member: apiMember(user, bot ? botRoles : [], bot), session_id: `voice-${user.id}`,
+      guild_id: FAKE_GUILD_ID as string, channel_id: channelId, user_id: user.id, member: apiMember(user, bot ? botRoles : [], bot), session_id: `voice-${user.id}`,
       deaf: false, mute: false, self_deaf: bot, self_mute: false, self_video: false, suppress: false, request_to_speak_timestamp: null, ...extra,
     };
-    for (const ws of sockets) dispatch(ws, 'VOICE_STATE_UPDATE', state);
+    toGuild(state.guild_id, 'VOICE_STATE_UPDATE', state);
   }
 
   /** What Discord does with op 4: the bot's voice state (suppressed on a stage), then its voice server if one is set. */
   function answerVoiceJoin(d: { guild_id: string; channel_id: string | null }): void {
-    botVoice.channelId = d.channel_id;
-    broadcastVoiceState(BOT_USER, d.channel_id, { suppress: d.channel_id === FAKE_STAGE_CHANNEL_ID }, true);
-    if (d.channel_id && voiceServer) {
-      for (const ws of sockets) dispatch(ws, 'VOICE_SERVER_UPDATE', { guild_id: d.guild_id, token: 'fake-voice-token', endpoint: voiceServer });
-    }
+    botVoice.set(d.guild_id, d.channel_id);
+    broadcastVoiceState(BOT_USER, d.channel_id, { suppress: d.channel_id === FAKE_STAGE_CHANNEL_ID, guild_id: d.guild_id }, true);
+    if (d.channel_id && voiceServer) toGuild(d.guild_id, 'VOICE_SERVER_UPDATE', { guild_id: d.guild_id, token: 'fake-voice-token', endpoint: voiceServer });
   }
 
   const server = createServer((req, res) => {
@@ -342,7 +401,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       const body = parseJson(await readBody(req));
       if (method === 'GET' && url.pathname === '/api/v10/gateway/bot') {
         return send(res, 200, {
-          url: `ws://127.0.0.1:${port}`, shards: 1,
+          url: `ws://127.0.0.1:${port}`, shards: shardCount,
           session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
         });
       }
@@ -360,7 +419,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
         if ((patch.suppress === false && !(allowed & MUTE_MEMBERS)) || (patch.request_to_speak_timestamp && !(allowed & (REQUEST_TO_SPEAK | MUTE_MEMBERS)))) {
           return send(res, 403, REST_FAILURES.missingPermissions().body);
         }
-        broadcastVoiceState(BOT_USER, botVoice.channelId, { suppress: patch.suppress ?? true, request_to_speak_timestamp: patch.request_to_speak_timestamp ?? null }, true);
+        broadcastVoiceState(BOT_USER, botVoice.get(ownVoice[1]!) ?? null, { guild_id: ownVoice[1], suppress: patch.suppress ?? true, request_to_speak_timestamp: patch.request_to_speak_timestamp ?? null }, true);
         return send(res, 204);
       }
       const edit = /^\/api\/v10\/channels\/(\d+)\/messages\/(\d+)$/.exec(url.pathname);
@@ -369,7 +428,13 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
         return send(res, 200, { ...messageObject((body as { content?: unknown }).content), id: edit[2], channel_id: edit[1], type: 0 });
       }
       if (method === 'DELETE' && /^\/api\/v10\/webhooks\/\d+\/[^/]+\/messages\/[^/]+$/.test(url.pathname)) return send(res, 204);
-      if (method === 'POST' && /^\/api\/v10\/interactions\/\d+\/[^/]+\/callback$/.test(url.pathname)) return send(res, 204);
+      const callback = /^\/api\/v10\/interactions\/(\d+)\/[^/]+\/callback$/.exec(url.pathname);
+      if (method === 'POST' && callback) {
+        const times = answered.get(callback[1]!) ?? 0;
+        if (times > 0) return send(res, 400, { message: 'Interaction has already been acknowledged.', code: 40060 });
+        answered.set(callback[1]!, 1);
+        return send(res, 204);
+      }
       const channelPost = /^\/api\/v10\/channels\/(\d+)\/messages$/.exec(url.pathname);
       if (channelPost && method === 'POST') {
         sent.push({ channelId: channelPost[1]!, body: body as Record<string, unknown> });
@@ -388,11 +453,20 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   wss.on('connection', (ws) => {
     connectionCount += 1;
     sockets.add(ws);
-    ws.on('close', () => sockets.delete(ws));
+    ws.on('close', () => {
+      sockets.delete(ws);
+      shardOfSocket.delete(ws);
+    });
     ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 41_250 } }));
     ws.on('message', (raw: Buffer) => {
       const packet = parseJson(raw.toString('utf8')) as GatewayOp;
-      gatewayOps.push({ op: packet.op, d: packet.d });
+      if (packet.op === 2) shardOfSocket.set(ws, (packet.d as { shard?: [number, number] }).shard ?? [0, 1]);
+      if (packet.op === 6) {
+        const resumed = sessionShards.get(String((packet.d as { session_id?: unknown }).session_id));
+        if (resumed) shardOfSocket.set(ws, resumed);
+      }
+      const shard = shardOfSocket.get(ws)?.[0];
+      gatewayOps.push({ op: packet.op, d: packet.d, ...(shard !== undefined ? { shard } : {}) });
       if (packet.op === 1) ws.send(JSON.stringify({ op: 11 }));
       if (packet.op === 4) setTimeout(() => answerVoiceJoin(packet.d as { guild_id: string; channel_id: string | null }), 5);
       if (packet.op === 6) {
@@ -400,13 +474,17 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
         else dispatch(ws, 'RESUMED', {});
       }
       if (packet.op === 2) {
+        const shard = shardOfSocket.get(ws)!;
+        const own = guilds.filter((g) => fakeShardOf(g, shard[1]) === shard[0]);
+        const sessionId = `fake-session-${shard[0]}`;
+        sessionShards.set(sessionId, shard);
         dispatch(ws, 'READY', {
           v: 10, user: { ...apiUser(BOT_USER, true), verified: true, mfa_enabled: false },
-          guilds: [{ id: FAKE_GUILD_ID, unavailable: true }], session_id: 'fake-session',
-          resume_gateway_url: `ws://127.0.0.1:${port}`, shard: [0, 1], application: { id: FAKE_APP_ID, flags: 0 },
+          guilds: own.map((id) => ({ id, unavailable: true })), session_id: sessionId,
+          resume_gateway_url: `ws://127.0.0.1:${port}`, shard, application: { id: FAKE_APP_ID, flags: 0 },
           private_channels: [], relationships: [], presences: [], guild_join_requests: [], geo_ordered_rtc_regions: [],
         });
-        dispatch(ws, 'GUILD_CREATE', guildCreate(botRoles));
+        for (const id of own) dispatch(ws, 'GUILD_CREATE', guildCreateOf(id, botRoles));
       }
     });
   });
@@ -424,26 +502,31 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     gatewayOps,
     connections: () => connectionCount,
     pushInteraction(payload) {
-      if (sockets.size === 0) throw new Error('fake Discord: no gateway client is connected');
-      for (const ws of sockets) dispatch(ws, 'INTERACTION_CREATE', payload);
+      const guildId = String(payload.guild_id ?? FAKE_GUILD_ID);
+      // A server the fake does not announce (its interactions still arrive) goes to the first connection, as shard 0 of 1.
+      const to = guilds.includes(guildId) ? owners(guildId) : [...sockets].filter((ws) => shardOfSocket.has(ws)).slice(0, 1);
+      if (to.length === 0) throw new Error(`fake Discord: no gateway client of guild ${guildId}'s shard is connected`);
+      for (const ws of to) dispatch(ws, 'INTERACTION_CREATE', payload);
     },
+    answers: (interactionId) => answered.get(interactionId) ?? 0,
+    connectedShards: () => [...shardOfSocket.values()].map((shard) => shard[0]),
     pushVoiceState(user, channelId, extra) {
       broadcastVoiceState(user, channelId, extra);
     },
     moveBot(channelId) {
-      botVoice.channelId = channelId;
+      botVoice.set(FAKE_GUILD_ID, channelId);
       broadcastVoiceState(BOT_USER, channelId, {}, true);
     },
     setBotRoles(roles) {
       botRoles = [...roles];
-      for (const ws of sockets) dispatch(ws, 'GUILD_MEMBER_UPDATE', { guild_id: FAKE_GUILD_ID, ...apiMember(BOT_USER, botRoles, true) });
+      toGuild(FAKE_GUILD_ID, 'GUILD_MEMBER_UPDATE', { guild_id: FAKE_GUILD_ID, ...apiMember(BOT_USER, botRoles, true) });
     },
     removeBot() {
-      for (const ws of sockets) dispatch(ws, 'GUILD_DELETE', { id: FAKE_GUILD_ID });
+      toGuild(FAKE_GUILD_ID, 'GUILD_DELETE', { id: FAKE_GUILD_ID });
     },
     inviteBot() {
-      botVoice.channelId = null;
-      for (const ws of sockets) dispatch(ws, 'GUILD_CREATE', guildCreate(botRoles));
+      botVoice.set(FAKE_GUILD_ID, null);
+      toGuild(FAKE_GUILD_ID, 'GUILD_CREATE', guildCreate(botRoles));
     },
     failNext(match, failure) {
       failures.push({ match, failure });
