@@ -56,21 +56,21 @@ async function startErrorMs(file: string, whole: Float32Array, fromSec: number):
 describe('a deck opened mid-track starts on the exact sample', () => {
   // Matroska (WebM) Opus: ffmpeg's input seek put every start 7.5 ms early. MP3 (VBR) is seeked: it must stay exact.
   for (const [kind, args] of [['webm', ['-c:a', 'libopus', '-b:a', '128k']], ['mp3', ['-c:a', 'libmp3lame', '-q:a', '2']]] as const) {
-    it(`${kind}: within a sample of the decode from the top at 6 positions`, async () => {
+    it(`${kind}: within a sample of the decode from the top at 4 positions`, async () => {
       const file = path.join(dir, `track.${kind}`);
       execFileSync(ffmpegPath(), ['-v', 'error', '-y', '-i', source, ...args, file]);
       const whole = await readMono(file, 0, 24);
       const errors = [];
-      for (const fromSec of [1.66, 2.5, 5.1, 7.77, 14.2, 20.001]) errors.push(await startErrorMs(file, whole, fromSec));
+      for (const fromSec of [1.66, 2.5, 7.77, 20.001]) errors.push(await startErrorMs(file, whole, fromSec));
       expect(Math.max(...errors.map(Math.abs))).toBeLessThanOrEqual(0.05);
     });
   }
 
   // Ogg Vorbis: a lapped block (23.2 ms at 44.1 kHz) at some positions, e.g. 1.66 s into farm.ogg.
-  it.skipIf(!existsSync(FARM))('ogg vorbis (farm.ogg): within a sample of the decode from the top at 6 positions', async () => {
+  it.skipIf(!existsSync(FARM))('ogg vorbis (farm.ogg): within a sample of the decode from the top at 4 positions', async () => {
     const whole = await readMono(FARM, 0, 36);
     const errors = [];
-    for (const fromSec of [1.66, 3.3, 7.77, 14.2, 20.001, 33.3]) errors.push(await startErrorMs(FARM, whole, fromSec));
+    for (const fromSec of [1.66, 3.3, 14.2, 33.3]) errors.push(await startErrorMs(FARM, whole, fromSec));
     expect(Math.max(...errors.map(Math.abs))).toBeLessThanOrEqual(0.05);
   });
 });
