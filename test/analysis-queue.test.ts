@@ -1,10 +1,12 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
+import { AnalyzerBusyError, AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
+import { AudioInputError } from '../src/audio/io/audio-input-error.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { hashFile } from '../src/db/content-hash.ts';
 import { AnalysisQueue } from '../src/ingest/analysis-queue.ts';
+import { errorOf, errorResult } from '../src/ingest/analysis-queue-protocol.ts';
 import { ingestFile } from '../src/ingest/ingest-file.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { structureForBars } from '../src/synth/track-synth.ts';
@@ -12,7 +14,7 @@ import { startWorkerProcess } from './helpers/analysis-workers.ts';
 import type { WorkerProcess } from './helpers/analysis-workers.ts';
 import { hasRedis, startRedis } from './helpers/db-servers.ts';
 import type { Server } from './helpers/db-servers.ts';
-import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { makeLongMp3, makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 
 if (!hasRedis) console.log('analysis-queue.test.ts skipped: no redis-server on this machine');
 
@@ -62,20 +64,39 @@ describe.skipIf(!hasRedis)('analysis jobs on the Redis queue (MINIDJ_REDIS), ana
     expect(readdirSync(path.join(tracksDir, 'incoming'))).toEqual([]);
   }, 40_000);
 
-  it('gives a corrupt file the same user-facing error as the in-process pool, and stores nothing', async () => {
+  it('gives a broken file and a too-long one the same user-facing errors as the in-process pool, and stores nothing', async () => {
     const bad = path.join(tmp.dir, 'cover.mp3');
     writeFileSync(bad, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(4000, 7)]));
+    const long = makeLongMp3(path.join(tmp.dir, 'three hours.mp3'), 3);
     const pool = new AnalyzerPool({ size: 1 });
-    const local = await pool.analyze(bad).then(() => undefined, (e: Error) => e);
+    const describeError = (e: Error) => ({ class: e.constructor, name: e.name, code: (e as { code?: string }).code, message: e.message });
+    // An image posing as an MP3 has no audio stream; three hours is past MINIDJ_MAX_MINUTES.
+    for (const [file, code] of [[bad, 'no-audio'], [long, 'too-long']] as const) {
+      const local = await pool.analyze(file).then(() => undefined, (e: Error) => e);
+      const queued = await ingestFile(file, queue, store).then(() => undefined, (e: Error) => e);
+      expect(local && describeError(local)).toMatchObject({ class: AudioInputError, code });
+      expect(queued && describeError(queued)).toEqual(describeError(local!));
+    }
     await pool.close();
-    const queued = await ingestFile(bad, queue, store).then(() => undefined, (e: Error) => e);
-    expect(local).toBeDefined();
-    expect(queued).toBeInstanceOf(local!.constructor);
-    expect({ name: queued!.name, code: (queued as { code?: string }).code, message: queued!.message }).toEqual({ name: local!.name, code: (local as { code?: string }).code, message: local!.message });
-    let stored = 0;
-    for await (const r of store.entries()) if (r.sourceName === 'cover.mp3') stored++;
-    expect(stored).toBe(0);
+    const names: string[] = [];
+    for await (const r of store.entries()) names.push(r.sourceName);
+    expect(names).not.toContain('cover.mp3');
+    expect(names).not.toContain('three hours.mp3');
   }, 40_000);
+
+  it('carries every user-facing error of the pool back whole (timeouts, crashes, busy)', () => {
+    const errors = [
+      new AudioInputError('decoder-timeout', 'Decoding took longer than 120 s and was stopped.'),
+      new AudioInputError('analysis-failed', 'Analysis took longer than 420 s and was stopped.'),
+      new AudioInputError('decoder-crashed', 'The decoder crashed on this file.'),
+      new AnalyzerBusyError('The analyser is busy with other servers\' songs; try again in a few minutes.'),
+    ];
+    for (const e of errors) {
+      const back = errorOf(errorResult(e) as Extract<ReturnType<typeof errorResult>, { ok: false }>);
+      expect(back).toBeInstanceOf(e.constructor);
+      expect([back.name, (back as AudioInputError).code, back.message]).toEqual([e.name, e.code, e.message]);
+    }
+  });
 
   it('finishes a job whose worker was killed mid-analysis once another worker runs (the stalled job is given back)', async () => {
     const first = workers.find((w) => w.child.exitCode === null) ?? (await startWorker());
