@@ -8,8 +8,10 @@
  * saved track, resume point, the next pick), no audio played. The baseline is the code before the index
  * (loadLibrary: every analysis of the library loaded) on a 1,000-track guild, in the same run.
  *
- * BENCH_SCALE_BIG, BENCH_SCALE_GUILDS, BENCH_SCALE_BACKENDS (sqlite,postgres) change the run.
- * Writes out/bench-scale.json: {"sqlite": {...}, "postgres": {...}}.
+ * BENCH_SCALE_BIG, BENCH_SCALE_GUILDS, BENCH_SCALE_BACKENDS (sqlite,postgres) change the run. BENCH_SCALE_ANALYSIS=1
+ * adds analysis throughput through the Redis queue with 1 and 2 worker processes beside the in-process pool
+ * (bench/scale-analysis.ts; BENCH_SCALE_BACKENDS= with it runs that part alone).
+ * Writes out/bench-scale.json: {"sqlite": {...}, "postgres": {...}, "analysisQueue": {...}}.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,6 +42,7 @@ import { analysisFromDescriptor } from '../test/helpers/analysis-from-descriptor
 import { hasPostgres, startPostgres } from '../test/helpers/db-servers.ts';
 import { makeTempDir } from '../test/helpers/ffmpeg-fixtures.ts';
 import { ANALYZER_VERSION } from '../src/audio/analysis/analyzer-version.ts';
+import { runAnalysisQueueBench } from './scale-analysis.ts';
 
 const BIG = Number(process.env.BENCH_SCALE_BIG ?? 100_000);
 const GUILDS = Number(process.env.BENCH_SCALE_GUILDS ?? 1000);
@@ -363,6 +366,10 @@ for (const backend of BACKENDS) {
       await server.stop();
     }
   }
+}
+if (process.env.BENCH_SCALE_ANALYSIS === '1') {
+  const analysis = await runAnalysisQueueBench();
+  if (analysis) results.analysisQueue = analysis;
 }
 mkdirSync(path.join(PROJECT_ROOT, 'out'), { recursive: true });
 writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);

@@ -2,7 +2,7 @@ import type { TransitionReport } from '../audio/set/set-report.ts';
 import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits } from 'discord.js';
 import type { Interaction } from 'discord.js';
-import type { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
+import type { Analyzer } from '../audio/analysis/analyzer.ts';
 import { audioLimitsFromEnv } from '../audio/io/limits.ts';
 import { TransitionRenderer } from '../audio/transition/transition-renderer.ts';
 import type { AnalysisStore } from '../db/analysis-store.ts';
@@ -36,8 +36,8 @@ export interface BotOptions {
   /** The library's audio, kept for playing. */
   files: TrackFiles;
   feedback: FeedbackStore;
-  /** Shared analyzer workers; the caller owns it (and closes it). */
-  pool: AnalyzerPool;
+  /** The analyzer: worker threads in this process, or the Redis queue's worker processes; the caller owns it (and closes it). */
+  pool: Analyzer;
   /** Parent of the per-request download dirs; the OS temp dir by default. */
   downloadDir?: string;
   /** For tests only. Default: the production policy (public addresses only). */

@@ -1,7 +1,8 @@
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AnalyzeOptions, AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
+import type { AnalyzeOptions } from '../audio/analysis/analyzer-pool.ts';
+import type { Analyzer } from '../audio/analysis/analyzer.ts';
 import { ingestFile } from '../ingest/ingest-file.ts';
 import type { IngestResult } from '../ingest/ingest-file.ts';
 import type { AnalysisStore } from '../db/analysis-store.ts';
@@ -14,7 +15,7 @@ export interface IngestDeps {
   analyses: AnalysisStore;
   /** Where the library's audio is kept for playing. */
   files: TrackFiles;
-  pool: AnalyzerPool;
+  pool: Analyzer;
   /** Parent of the per-request temp dirs; the OS temp dir by default. */
   downloadDir?: string;
   maxBytes: number;

@@ -6,6 +6,8 @@ import { FeedbackStore } from '../db/feedback-store.ts';
 import { GuildStore } from '../db/guild-store.ts';
 import { TrackFiles } from '../db/track-files.ts';
 import { isPublicAddress } from '../ingest/address-policy.ts';
+import { AnalysisQueue } from '../ingest/analysis-queue.ts';
+import type { Analyzer } from '../audio/analysis/analyzer.ts';
 import { createLogger } from '../ops/log.ts';
 import { BotMetrics } from '../ops/metrics.ts';
 import { startOpsServer } from '../ops/ops-server.ts';
@@ -38,7 +40,13 @@ const analyses = await AnalysisStore.open();
 const feedback = await FeedbackStore.open();
 // Its gauges are read at each scrape, once the bot below exists.
 const metrics = new BotMetrics({ guilds: () => bot.client.guilds.cache.size, liveSets: () => bot.sets.size, analysisQueueDepth: () => pool.waiting() });
-const pool = new AnalyzerPool({ onFinished: (seconds, ok) => metrics.analysisSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds) });
+const onFinished = (seconds: number, ok: boolean): void => metrics.analysisSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds);
+// MINIDJ_REDIS: analyses go on the Redis queue, for `npm run worker` processes on any machine; else worker threads here.
+const waitMinutes = Number(process.env.MINIDJ_QUEUE_WAIT_MIN) || 10;
+const pool: Analyzer = process.env.MINIDJ_REDIS
+  ? await AnalysisQueue.open(process.env.MINIDJ_REDIS, { tracksDir: files.dir, waitMs: waitMinutes * 60_000, onFinished })
+  : new AnalyzerPool({ onFinished });
+if (process.env.MINIDJ_REDIS) log.info({ tracksDir: files.dir }, 'analyses go on the Redis queue (MINIDJ_REDIS) for the analysis workers');
 const bot = createBot({
   config: config.config,
   store,

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { AnalysisJob, AnalysisReply } from './analysis-protocol.ts';
 import type { TrackAnalysis } from './analysis-types.ts';
+import type { Analyzer } from './analyzer.ts';
 import { AudioInputError } from '../io/audio-input-error.ts';
 import { ffmpegPath } from '../io/ffmpeg-path.ts';
 import type { AudioLimits } from '../io/limits.ts';
@@ -16,6 +17,8 @@ export interface AnalyzeOptions {
   owner?: string;
   /** Told where the job stands whenever that changes. */
   onStatus?: (status: JobStatus) => void;
+  /** The file's content hash when the caller has it (the Redis queue names the job's file by it). */
+  contentHash?: string;
 }
 
 export class AnalyzerBusyError extends UserFacingError<'busy'> {
@@ -45,7 +48,7 @@ interface Slot {
 /** Recycling bounds whatever essentia.js's WASM heap keeps between tracks. */
 const JOBS_PER_WORKER = 25;
 /** Analysis itself (after decoding) may take this long for a 20-minute file before the worker is declared hung. */
-const ANALYSIS_BUDGET_MS = 5 * 60_000;
+export const ANALYSIS_BUDGET_MS = 5 * 60_000;
 
 /** Jobs one owner may have waiting, and all owners together: past them a job is refused, not queued for ever. */
 export const MAX_WAITING_PER_OWNER = 8;
@@ -56,7 +59,7 @@ export const MAX_WAITING = 64;
  * for seconds and installs process-wide handlers). Waiting jobs are served round robin between owners. A worker that
  * crashes or hangs is replaced and its job fails with a clear error.
  */
-export class AnalyzerPool {
+export class AnalyzerPool implements Analyzer {
   private readonly slots: Slot[] = [];
   /** Each owner's waiting jobs. */
   private readonly lanes = new Map<string, Pending[]>();

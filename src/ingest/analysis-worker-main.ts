@@ -1,0 +1,28 @@
+// `npm run worker`: an analysis worker for the Redis queue (README → Running at scale). Runs on any machine that has
+// the project, ffmpeg, MINIDJ_REDIS and the shared tracks directory (MINIDJ_TRACKS_DIR).
+import { availableParallelism } from 'node:os';
+import { DEFAULT_TRACKS_DIR } from '../db/track-files.ts';
+import { startAnalysisWorker } from './analysis-queue-worker.ts';
+
+const say = (line: string): boolean => process.stdout.write(`[analysis-worker ${process.pid}] ${line}\n`);
+const url = process.env.MINIDJ_REDIS;
+if (!url) {
+  process.stderr.write('The analysis worker needs MINIDJ_REDIS (redis://host:port), the queue the bot puts its analysis jobs on.\n');
+  process.exit(1);
+}
+const tracksDir = process.env.MINIDJ_TRACKS_DIR || DEFAULT_TRACKS_DIR;
+const concurrency = Math.max(1, Number(process.env.MINIDJ_ANALYSIS_JOBS) || availableParallelism());
+const lockMs = Number(process.env.MINIDJ_QUEUE_LOCK_MS) || undefined;
+
+const worker = await startAnalysisWorker({ url, tracksDir, concurrency, ...(lockMs ? { lockMs } : {}), log: say });
+say(`ready: ${concurrency} analys${concurrency === 1 ? 'is' : 'es'} at a time, tracks in ${tracksDir}`);
+
+let stopping = false;
+function stop(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  say(`${signal}: finishing the jobs in hand`);
+  void worker.close().then(() => process.exit(0), () => process.exit(1));
+}
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));
