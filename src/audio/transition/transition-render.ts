@@ -36,9 +36,10 @@ export interface TransitionJob {
    */
   checkBeats?: { from: number[]; to: number[] };
   /**
-   * How soon the transition plays (s), when it is rendered for a live stream. A render with time to spare stretches B's
-   * head in one piece rather than as two halves on two cores: one ffmpeg start-up less (~0.23 s of CPU each with
-   * Debian's ffmpeg) and one rubberband run-up less. Unset (offline): split, for speed.
+   * How soon the transition plays (s), when it is rendered for a live stream: the renderer serves the soonest first, and
+   * a render with time to spare stretches B's head in one piece rather than as two halves on two cores (one ffmpeg
+   * start-up less, ~0.23 s of CPU each with Debian's ffmpeg, and one rubberband run-up less). Unset (offline): due now,
+   * split for speed.
    */
   dueInSec?: number;
 }
