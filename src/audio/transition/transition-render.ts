@@ -37,9 +37,9 @@ export interface TransitionJob {
   checkBeats?: { from: number[]; to: number[] };
   /**
    * How soon the transition plays (s), when it is rendered for a live stream: the renderer serves the soonest first, and
-   * a render with time to spare stretches B's head in one piece rather than as two halves on two cores (one ffmpeg
-   * start-up less, ~0.23 s of CPU each with Debian's ffmpeg, and one rubberband run-up less). Unset (offline): due now,
-   * split for speed.
+   * a render with time to spare (`hasSlack`) stretches all of B, head and ramp, with one deck: no second half of the
+   * head and no streamed ramp, each an ffmpeg start-up (~0.23 s of CPU with Debian's ffmpeg) and a rubberband run-up.
+   * Unset (offline): due now, the head split for speed and the ramp streamed.
    */
   dueInSec?: number;
 }
@@ -68,6 +68,10 @@ export interface RenderedTransition {
 export const HANDOFF_FADE_FRAMES = Math.round(0.02 * MIX_RATE);
 /** A ramp shorter than this after the mix is rendered with it: not worth a second rubberband run-up. */
 const MIN_STREAMED_RAMP_SEC = 2;
+
+/** A render due this late or later is rendered in one piece through its ramp (see `TransitionJob.dueInSec`). */
+export const SLACK_SEC = 20;
+export const hasSlack = (job: TransitionJob): boolean => job.dueInSec !== undefined && job.dueInSec >= SLACK_SEC;
 
 /** Length of the transition in the set: the overlap, then B's ramp back to its own tempo (at least one bar of B). */
 export function transitionSpan(plan: TransitionPlan, bpmB: number): { seconds: number; bodyFromSec: number } {
@@ -104,9 +108,9 @@ function renderLayout(job: TransitionJob): RenderLayout {
   // Past the overlap (and any echo tail) B plays alone and unequalised; the loudness rider settles 3 s later.
   const overlapFrames = Math.round(plan.overlapSec * MIX_RATE) + Math.round(0.01 * MIX_RATE);
   const soloFrom = echo ? junctionFrame : Math.min(junctionFrame, overlapFrames + Math.round(beatSecA * MIX_RATE) + 3 * MIX_RATE);
-  // From there on B's ramp back to its own tempo is B alone: it is streamed with B's body rather than rendered
-  // ahead (a fifth of a 32-bar blend's rubberband work, and the render's critical path).
-  const streamRamp = !job.rampAhead && !isUnity(plan.schedule) && junctionFrame - soloFrom >= MIN_STREAMED_RAMP_SEC * MIX_RATE;
+  // From there on B's ramp back to its own tempo is B alone: a render due soon leaves it to be streamed with B's body
+  // (a fifth of a 32-bar blend's rubberband work, and the render's critical path).
+  const streamRamp = !job.rampAhead && !hasSlack(job) && !isUnity(plan.schedule) && junctionFrame - soloFrom >= MIN_STREAMED_RAMP_SEC * MIX_RATE;
   const handoffFrame = streamRamp ? soloFrom : junctionFrame;
   const fadeFrames = streamRamp ? HANDOFF_FADE_FRAMES : Math.round(JUNCTION_FADE_SEC * MIX_RATE);
   const frames = handoffFrame + fadeFrames;
@@ -262,8 +266,6 @@ async function fill(progress: Progress, read: (advance: (to: number) => void) =>
 }
 
 const SPLIT_MIN_SEC = 16;
-/** A render due later than this stretches the head in one piece (see `TransitionJob.dueInSec`). */
-export const SPLIT_DUE_SEC = 20;
 const SPLIT_FADE_FRAMES = Math.round(0.02 * MIX_RATE);
 /**
  * Each half decodes this much input past the last frame it delivers, then stops: ffmpeg's rubberband does not flush
@@ -295,8 +297,7 @@ class StretchedHead {
   constructor(job: TransitionJob, frames: number) {
     const { plan } = job;
     const open = (fromFrame: number, toFrame: number, highWaterFrames?: number) => stretchedDeck(job, fromFrame, toFrame, highWaterFrames);
-    const inTime = job.dueInSec !== undefined && job.dueInSec >= SPLIT_DUE_SEC;
-    const parallel = plan.schedule.length > 0 && frames / MIX_RATE >= SPLIT_MIN_SEC && !inTime;
+    const parallel = plan.schedule.length > 0 && frames / MIX_RATE >= SPLIT_MIN_SEC && !hasSlack(job);
     this.split = parallel ? Math.round(frames / 2) : frames;
     this.secondFrom = this.split - SPLIT_FADE_FRAMES;
     this.first = open(0, this.split);
