@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { MIX_CHANNELS, MIX_RATE } from '../../src/audio/io/deck-reader.ts';
 import { planTransition } from '../../src/audio/transition/transition-plan.ts';
-import { renderTransition, SLACK_SEC, stretchedDeck } from '../../src/audio/transition/transition-render.ts';
+import { RAMP_AHEAD_SEC, renderTransition, SLACK_SEC, stretchedDeck } from '../../src/audio/transition/transition-render.ts';
 import type { TransitionJob } from '../../src/audio/transition/transition-render.ts';
 import { handsCrate } from '../helpers/hands-crate.ts';
 
@@ -19,12 +19,12 @@ function relativeDifference(x: Float32Array, ref: Float32Array, from: number, to
 }
 
 describe("B's stretched deck in a render", () => {
-  it('is one deck through the ramp when the render has time to spare; a split head and a streamed ramp when it is due soon', async () => {
+  it('is one deck through the ramp when the render has time to spare; a split head and a streamed ramp when it is due soon; in between, one head and a streamed ramp', async () => {
     const { tracks } = await handsCrate();
     const [a, b] = [tracks[0]!, tracks[1]!];
     const plan = planTransition(a, b);
     const job: TransitionJob = { plan, from: { file: a.file, gain: 1, bpm: a.analysis.bpm }, to: { file: b.file, gain: 1, bpm: b.analysis.bpm }, solo: 'to' };
-    const later = await renderTransition({ ...job, dueInSec: SLACK_SEC + 10 });
+    const later = await renderTransition({ ...job, dueInSec: RAMP_AHEAD_SEC + 10 });
     const soon = await renderTransition({ ...job, dueInSec: SLACK_SEC - 10 });
     expect(plan.rampBars).toBeGreaterThan(0);
     // Later: rendered to the junction. Soon: handed over to a streamed ramp before it.
@@ -42,5 +42,9 @@ describe("B's stretched deck in a render", () => {
     expect(one).toBeLessThan(1e-3);
     expect(two).toBeGreaterThan(10 * one);
     expect(relativeDifference(later.pcm, whole, soon.handoffFrame + MIX_RATE, later.handoffFrame - MIX_RATE)).toBeLessThan(1e-3);
+    // In between: the head in one piece, the ramp streamed.
+    const between = await renderTransition({ ...job, dueInSec: (SLACK_SEC + RAMP_AHEAD_SEC) / 2 });
+    expect(between.handoffFrame).toBe(soon.handoffFrame);
+    expect(relativeDifference(between.pcm, whole, mid - MIX_RATE, mid + MIX_RATE)).toBeLessThan(1e-3);
   });
 });

@@ -31,9 +31,11 @@ const slots = new RenderSlots(concurrency);
 
 port.on('message', async ({ id, job }: { id: number; job: TransitionJob }) => {
   // Offline renders (no due time) are due now, in the order asked.
-  await slots.acquire(performance.now() + (job.dueInSec ?? 0) * 1000);
+  const due = performance.now() + (job.dueInSec ?? 0) * 1000;
+  await slots.acquire(due);
   try {
-    const rendered = await renderTransition(job);
+    // The time left once it starts (it may have waited its turn) decides how many decks it may spend on speed.
+    const rendered = await renderTransition(job.dueInSec === undefined ? job : { ...job, dueInSec: (due - performance.now()) / 1000 });
     port.postMessage({ id, ok: true, rendered }, [rendered.pcm.buffer as ArrayBuffer]);
   } catch (err) {
     port.postMessage({ id, ok: false, message: err instanceof Error ? err.message : String(err) });
