@@ -11,6 +11,7 @@ import { SetEngine } from '../../src/audio/set/set-engine.ts';
 import type { SetEvent } from '../../src/audio/set/set-engine.ts';
 import { setStartSec } from '../../src/audio/set/set-timeline.ts';
 import type { PlannedTrack } from '../../src/audio/transition/transition-plan.ts';
+import type { TransitionJob } from '../../src/audio/transition/transition-render.ts';
 import { TransitionRenderer } from '../../src/audio/transition/transition-renderer.ts';
 import { measureSet } from '../../src/eval/set-quality.ts';
 import { crashDecoders } from '../helpers/crash-decoder.ts';
@@ -167,6 +168,22 @@ describe('when a transition is not rendered in time', () => {
       expect(engine.positionSec).toBeGreaterThan(tr.startSec + 60);
     });
   }
+
+  it('tells the renderer when a live transition plays (set time from the body where it is planned); offline, nothing', async () => {
+    const asked = async (renderDeadlineMs?: number): Promise<TransitionJob> => {
+      let job: TransitionJob | undefined;
+      const engine = new SetEngine(tracks.slice(0, 2), { renderer: { render: (j) => ((job = j), Promise.reject(new Error('not rendered'))) }, renderDeadlineMs });
+      const stream = engine.stream();
+      await stream.next();
+      engine.stop();
+      for await (const chunk of stream) void chunk;
+      return job!;
+    };
+    const live = await asked(50);
+    // Planned as the first body starts: due where the plan leaves it, from the body's start.
+    expect(live.dueInSec).toBeCloseTo(live.plan.exitSec - setStartSec(tracks[0]!), 6);
+    expect((await asked(undefined)).dueInSec).toBeUndefined();
+  });
 
   it('keeps only the newest transitions in its report when told to, as a never-ending set does', async () => {
     let turn = 0;

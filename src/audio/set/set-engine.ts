@@ -302,7 +302,10 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     body.plan = plan;
     body.to = to;
     // Rendered, then checked on its own decks when beat-matched (and re-planned and rendered again if they are apart).
-    const rendering = render ? renderChecked((job) => this.opts.renderer.render(job), transitionJob(plan, a, to, this.targetLufs), a, to) : undefined;
+    // A live stream's render says how soon it plays (production is paced to playback); an offline one is awaited.
+    const dueInSec = this.opts.renderDeadlineMs === undefined ? {} : { dueInSec: plan.exitSec - body.pos };
+    const job = { ...transitionJob(plan, a, to, this.targetLufs), ...dueInSec };
+    const rendering = render ? renderChecked((j) => this.opts.renderer.render(j), job, a, to) : undefined;
     body.rendering = rendering;
     rendering?.catch(() => undefined);
     body.frames = Math.round((plan.exitSec - body.fromSec) * MIX_RATE);

@@ -35,6 +35,14 @@ export interface TransitionJob {
    * against A's on every beat), and the figure returned with the render.
    */
   checkBeats?: { from: number[]; to: number[] };
+  /**
+   * How soon the transition plays (s), when it is rendered for a live stream (the renderer serves the soonest first and
+   * updates it when the render starts). With time to spare, B is stretched with fewer decks, each an ffmpeg start-up
+   * (~0.23 s of CPU with Debian's ffmpeg) and a rubberband run-up less: its head in one piece rather than two halves
+   * (`SLACK_SEC`), and with more to spare its ramp too, rather than streamed as the transition plays
+   * (`RAMP_AHEAD_SEC`: the ramp's work then comes before the exit). Unset (offline): due now, split and streamed.
+   */
+  dueInSec?: number;
 }
 
 export interface RenderedTransition {
@@ -61,6 +69,11 @@ export interface RenderedTransition {
 export const HANDOFF_FADE_FRAMES = Math.round(0.02 * MIX_RATE);
 /** A ramp shorter than this after the mix is rendered with it: not worth a second rubberband run-up. */
 const MIN_STREAMED_RAMP_SEC = 2;
+
+/** A render due this late or later stretches B's head in one piece; one due `RAMP_AHEAD_SEC` or later, its ramp too. */
+export const SLACK_SEC = 20;
+export const RAMP_AHEAD_SEC = 40;
+const dueBy = (job: TransitionJob, sec: number): boolean => job.dueInSec !== undefined && job.dueInSec >= sec;
 
 /** Length of the transition in the set: the overlap, then B's ramp back to its own tempo (at least one bar of B). */
 export function transitionSpan(plan: TransitionPlan, bpmB: number): { seconds: number; bodyFromSec: number } {
@@ -97,9 +110,9 @@ function renderLayout(job: TransitionJob): RenderLayout {
   // Past the overlap (and any echo tail) B plays alone and unequalised; the loudness rider settles 3 s later.
   const overlapFrames = Math.round(plan.overlapSec * MIX_RATE) + Math.round(0.01 * MIX_RATE);
   const soloFrom = echo ? junctionFrame : Math.min(junctionFrame, overlapFrames + Math.round(beatSecA * MIX_RATE) + 3 * MIX_RATE);
-  // From there on B's ramp back to its own tempo is B alone: it is streamed with B's body rather than rendered
-  // ahead (a fifth of a 32-bar blend's rubberband work, and the render's critical path).
-  const streamRamp = !job.rampAhead && !isUnity(plan.schedule) && junctionFrame - soloFrom >= MIN_STREAMED_RAMP_SEC * MIX_RATE;
+  // From there on B's ramp back to its own tempo is B alone: a render due soon leaves it to be streamed with B's body
+  // (a fifth of a 32-bar blend's rubberband work, and the render's critical path).
+  const streamRamp = !job.rampAhead && !dueBy(job, RAMP_AHEAD_SEC) && !isUnity(plan.schedule) && junctionFrame - soloFrom >= MIN_STREAMED_RAMP_SEC * MIX_RATE;
   const handoffFrame = streamRamp ? soloFrom : junctionFrame;
   const fadeFrames = streamRamp ? HANDOFF_FADE_FRAMES : Math.round(JUNCTION_FADE_SEC * MIX_RATE);
   const frames = handoffFrame + fadeFrames;
@@ -288,7 +301,7 @@ class StretchedHead {
   constructor(job: TransitionJob, frames: number) {
     const { plan } = job;
     const open = (fromFrame: number, toFrame: number, highWaterFrames?: number) => stretchedDeck(job, fromFrame, toFrame, highWaterFrames);
-    const parallel = plan.schedule.length > 0 && frames / MIX_RATE >= SPLIT_MIN_SEC;
+    const parallel = plan.schedule.length > 0 && frames / MIX_RATE >= SPLIT_MIN_SEC && !dueBy(job, SLACK_SEC);
     this.split = parallel ? Math.round(frames / 2) : frames;
     this.secondFrom = this.split - SPLIT_FADE_FRAMES;
     this.first = open(0, this.split);

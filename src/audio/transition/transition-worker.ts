@@ -3,6 +3,7 @@ import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { prestartSpawner } from '../../util/spawner.ts';
 import { setDeckNiceness } from '../io/deck-reader.ts';
+import { RenderSlots } from './render-slots.ts';
 import { renderTransition } from './transition-render.ts';
 import type { TransitionJob } from './transition-render.ts';
 
@@ -26,31 +27,19 @@ if (nice > 0) {
 // This thread's decoders' spawner, up before the first render needs it.
 prestartSpawner();
 
-// At most `concurrency` renders at once, in the order asked (the earliest asked plays first): more at once only share
-// the same cores and all finish later.
-let running = 0;
-const waiting: (() => void)[] = [];
-async function slot(): Promise<void> {
-  if (running < concurrency) {
-    running++;
-    return;
-  }
-  await new Promise<void>((resolve) => waiting.push(resolve));
-}
-function release(): void {
-  const next = waiting.shift();
-  if (next) next();
-  else running--;
-}
+const slots = new RenderSlots(concurrency);
 
 port.on('message', async ({ id, job }: { id: number; job: TransitionJob }) => {
-  await slot();
+  // Offline renders (no due time) are due now, in the order asked.
+  const due = performance.now() + (job.dueInSec ?? 0) * 1000;
+  await slots.acquire(due);
   try {
-    const rendered = await renderTransition(job);
+    // The time left once it starts (it may have waited its turn) decides how many decks it may spend on speed.
+    const rendered = await renderTransition(job.dueInSec === undefined ? job : { ...job, dueInSec: (due - performance.now()) / 1000 });
     port.postMessage({ id, ok: true, rendered }, [rendered.pcm.buffer as ArrayBuffer]);
   } catch (err) {
     port.postMessage({ id, ok: false, message: err instanceof Error ? err.message : String(err) });
   } finally {
-    release();
+    slots.release();
   }
 });
