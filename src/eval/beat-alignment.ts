@@ -17,19 +17,6 @@ export function squaredSums(mono: Float32Array): Float64Array {
   return sums;
 }
 
-/** The rise in log energy of `blocks` blocks whose first starts at `first`, as `alignmentEnvelope` computes it. */
-function envelopeFrom(sums: Float64Array, first: number, blocks: number, out: Float64Array): boolean {
-  if (first - BLOCK < 0 || first + (blocks - 1) * BLOCK + WINDOW >= sums.length) return false;
-  const level = (at: number) => Math.log10(1e-9 + (sums[at + WINDOW]! - sums[at]!) / WINDOW);
-  let prev = level(first - BLOCK);
-  for (let b = 0; b < blocks; b++) {
-    const now = level(first + b * BLOCK);
-    out[b] = Math.max(0, now - prev);
-    prev = now;
-  }
-  return true;
-}
-
 /**
  * Where a source beat landed in the set: the lag that best aligns the source's onset envelope around the beat with
  * the set's (`setEnv`: `alignmentEnvelope(set, MIX_RATE, 32)`), and the peak's contrast over the mean correlation as its
@@ -45,17 +32,30 @@ export function alignBeat(setEnv: Float32Array, source: Float64Array, srcSec: nu
   const offset = Math.round((setSec - srcSec) * MIX_RATE);
   const maxLag = Math.round((MAX_LAG_SEC * MIX_RATE) / LAG_STEP);
   if (t0 < 0 || t0 + len > setEnv.length) return { setSec, correlation: 0 };
+  // The source's 10 ms log level every LAG_STEP samples over all the lags' blocks (each lag's blocks are every fourth
+  // of them), from one block before the first lag's first block (its rise is measured from the block before).
+  const base = t0 * BLOCK - offset - maxLag * LAG_STEP - BLOCK;
+  const levels = (2 * maxLag * LAG_STEP + (len + 1) * BLOCK) / LAG_STEP + 1;
+  if (base < 0 || base + (levels - 1) * LAG_STEP + WINDOW >= source.length) return { setSec, correlation: 0 };
+  const level = new Float64Array(levels);
+  for (let k = 0; k < levels; k++) {
+    const at = base + k * LAG_STEP;
+    level[k] = Math.log10(1e-9 + (source[at + WINDOW]! - source[at]!) / WINDOW);
+  }
   let setEnergy = 0;
   for (let i = 0; i < len; i++) setEnergy += setEnv[t0 + i]! ** 2;
-  const src = new Float64Array(len);
+  const perBlock = BLOCK / LAG_STEP;
   const scores: number[] = [];
   for (let lag = -maxLag; lag <= maxLag; lag++) {
-    if (!envelopeFrom(source, t0 * BLOCK - offset - lag * LAG_STEP, len, src)) return { setSec, correlation: 0 };
+    // Block b of this lag starts at base + (maxLag - lag) · LAG_STEP + (b + 1) · BLOCK.
+    const first = maxLag - lag + perBlock;
     let dot = 0;
     let energy = 0;
     for (let i = 0; i < len; i++) {
-      dot += src[i]! * setEnv[t0 + i]!;
-      energy += src[i]! * src[i]!;
+      const k = first + i * perBlock;
+      const rise = Math.max(0, level[k]! - level[k - perBlock]!);
+      dot += rise * setEnv[t0 + i]!;
+      energy += rise * rise;
     }
     scores.push(energy > 0 && setEnergy > 0 ? dot / Math.sqrt(energy * setEnergy) : 0);
   }
