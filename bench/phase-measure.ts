@@ -14,7 +14,8 @@ import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
 import { beatKicks, deckPhaseErrors, judgeKicks, kickReference, pairBeats, pooledPhase, summarizePhase } from '../src/audio/transition/deck-phase.ts';
 import type { BeatKick, PhaseSummary } from '../src/audio/transition/deck-phase.ts';
-import { DeckReader, MIX_RATE } from '../src/audio/io/deck-reader.ts';
+import { MIX_RATE, readDeckFrames } from '../src/audio/io/deck-reader.ts';
+import { toMono } from '../src/audio/io/pcm.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 
@@ -27,16 +28,7 @@ const BARS = 32;
 const SHIFTS_MS = [10, 20, 30];
 
 async function decodeMono(file: string, durationSec: number): Promise<Float32Array> {
-  const frames = Math.ceil(durationSec * MIX_RATE);
-  const deck = new DeckReader({ file, fromSec: 0, highWaterFrames: frames });
-  try {
-    const st = await deck.read(frames);
-    const out = new Float32Array(st.length / 2);
-    for (let i = 0; i < out.length; i++) out[i] = 0.5 * (st[2 * i]! + st[2 * i + 1]!);
-    return out;
-  } finally {
-    deck.close();
-  }
+  return toMono(await readDeckFrames({ file, fromSec: 0 }, Math.ceil(durationSec * MIX_RATE)), 2);
 }
 
 /** `x` from `fromSec` for `sec`, delayed by `delayMs` (zeros before). */

@@ -1,4 +1,4 @@
-import { DeckReader, MIX_RATE } from '../audio/io/deck-reader.ts';
+import { MIX_RATE, readDeckFrames } from '../audio/io/deck-reader.ts';
 import { LoudnessMeter } from '../audio/dsp/loudness.ts';
 import { loudnessGain, transitionJob } from '../audio/set/transition-job.ts';
 import { audibleWindow, setTimeOfTrack } from '../audio/set/set-timeline.ts';
@@ -286,12 +286,7 @@ async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transit
 
 /** A whole track as the set's decks play it (48 kHz, loudness gain), mono; its length comes from the analysis. */
 async function decodeMono(track: PlannedTrack, gain: number): Promise<Float32Array> {
-  const deck = new DeckReader({ file: track.file, fromSec: 0, gain, highWaterFrames: Math.ceil(track.analysis.durationSec * MIX_RATE) });
-  try {
-    return toMono(await deck.read(Math.ceil(track.analysis.durationSec * MIX_RATE)), 2);
-  } finally {
-    deck.close();
-  }
+  return toMono(await readDeckFrames({ file: track.file, fromSec: 0, gain }, Math.ceil(track.analysis.durationSec * MIX_RATE)), 2);
 }
 
 export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], transitions: TransitionReport[], targetLufs: number): Promise<SetQuality> {

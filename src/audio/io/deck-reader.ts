@@ -254,3 +254,13 @@ export class DeckReader {
     this.child?.kill('SIGKILL');
   }
 }
+
+/** `frames` of a deck read at once (buffered whole), the deck closed after: a span of a track as the decks play it. */
+export async function readDeckFrames(opts: DeckOptions, frames: number): Promise<Float32Array> {
+  const deck = new DeckReader({ ...opts, highWaterFrames: frames });
+  try {
+    return await deck.read(frames);
+  } finally {
+    deck.close();
+  }
+}

@@ -50,7 +50,7 @@ function figures(c: DeckCheck) {
 
 function passedSummary(c: DeckCheck): string {
   if (c.reading === 'placement') return `checked: each deck read against its own track puts B's beats ${ms(c.maxAbsMs)} from A's (too few beats with kicks on both decks to read them against each other)`;
-  if (c.pooled) return `checked: the decks' kicks ${ms(c.maxAbsMs)} apart (over the overlap, ${c.beatsCompared}+ kicks each)`;
+  if (c.reading === 'pooled') return `checked: the decks' kicks ${ms(c.maxAbsMs)} apart (over the overlap, ${c.beatsCompared}+ kicks each)`;
   return c.barsCompared === 0 ? 'checked: no bar where both decks play kicks, nothing to flam' : `checked: bars within ${ms(c.maxAbsMs)} (median ${ms(c.medianAbsMs)} over ${c.barsCompared} bars)`;
 }
 

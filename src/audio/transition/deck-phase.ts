@@ -260,6 +260,12 @@ export function judgeKicks(pairs: { ta: number; bar: number }[], kicksA: BeatKic
   return out;
 }
 
+/** A fold less its mean. */
+function centred(f: Float64Array): Float64Array {
+  const mean = f.reduce((x, y) => x + y, 0) / f.length;
+  return f.map((x) => x - mean);
+}
+
 /** Each deck's kicks the pooled reading needs: a steady offset read from fewer is a guess. */
 export const MIN_POOLED_KICKS = 4;
 /**
@@ -296,10 +302,6 @@ export function pooledPhase(pairs: { ta: number }[], kicksA: BeatKick[], kicksB:
   if (fa.count < MIN_POOLED_KICKS || fb.count < MIN_POOLED_KICKS) return undefined;
   if (clarity(fa.f, half, maxLag) < MIN_CLARITY || clarity(fb.f, half, maxLag) < MIN_CLARITY) return undefined;
   // About their means: many beats' folds share a floor (hats, pads, tails) that every lag correlates with.
-  const centred = (f: Float64Array): Float64Array => {
-    const mean = f.reduce((x, y) => x + y, 0) / f.length;
-    return f.map((x) => x - mean);
-  };
   const { lag, confidence, rival } = bestLag(centred(fa.f), centred(fb.f), half, blocks(CORE_SEC, rate), maxLag, blocks(AMBIGUOUS_SEC, rate), true);
   if (confidence < MIN_POOLED_CONFIDENCE || rival >= POOLED_RIVAL_RATIO * confidence) return undefined;
   return { atSec: pairs[0]?.ta ?? 0, errorMs: (lag * BLOCK * 1000) / rate, confidence, beats: Math.min(fa.count, fb.count) };
@@ -329,10 +331,6 @@ export function sameTrackLag(source: BeatKick[], deck: BeatKick[], rate = 48_000
     count++;
   });
   if (count < MIN_POOLED_KICKS) return undefined;
-  const centred = (f: Float64Array): Float64Array => {
-    const mean = f.reduce((x, y) => x + y, 0) / f.length;
-    return f.map((x) => x - mean);
-  };
   const { lag, confidence } = bestLag(centred(fs), centred(fd), half, blocks(CORE_SEC, rate), blocks(MAX_LAG_SEC, rate), blocks(AMBIGUOUS_SEC, rate), true);
   if (confidence < MIN_SAME_TRACK_CONFIDENCE) return undefined;
   return { atSec: 0, errorMs: (lag * BLOCK * 1000) / rate, confidence, beats: count };

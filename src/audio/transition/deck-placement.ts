@@ -1,4 +1,4 @@
-import { DeckReader, MIX_RATE } from '../io/deck-reader.ts';
+import { MIX_RATE, readDeckFrames } from '../io/deck-reader.ts';
 import { beatKicks, sameTrackLag } from './deck-phase.ts';
 import type { BeatPhase } from './deck-phase.ts';
 import { outputDuration } from './tempo-schedule.ts';
@@ -13,21 +13,11 @@ export interface PlacedSource {
 /** Source read this much either side of the overlap's first and last beats (a beat's profile reaches 0.14 s). */
 const MARGIN_SEC = 0.2;
 
-async function readSource(src: PlacedSource, fromSec: number, toSec: number): Promise<Float32Array> {
-  const frames = Math.ceil((toSec - fromSec) * MIX_RATE);
-  const deck = new DeckReader({ file: src.file, fromSec, gain: src.gain, highWaterFrames: frames });
-  try {
-    return await deck.read(frames);
-  } finally {
-    deck.close();
-  }
-}
-
 /** How late a rendered deck (interleaved stereo, from A's exit) plays its beats against its own source at them. */
 async function deckLag(src: PlacedSource, deck: Float32Array, trackBeats: number[], deckBeats: number[]): Promise<BeatPhase | undefined> {
   if (trackBeats.length === 0) return undefined;
   const from = Math.max(0, trackBeats[0]! - MARGIN_SEC);
-  const source = await readSource(src, from, trackBeats.at(-1)! + MARGIN_SEC);
+  const source = await readDeckFrames({ file: src.file, fromSec: from, gain: src.gain }, Math.ceil((trackBeats.at(-1)! + MARGIN_SEC - from) * MIX_RATE));
   const fromSource = beatKicks(source, MIX_RATE, trackBeats.map((t) => t - from), 2);
   return sameTrackLag(fromSource, beatKicks(deck, MIX_RATE, deckBeats, 2), MIX_RATE);
 }

@@ -16,13 +16,10 @@ export interface DeckCheck extends PhaseSummary {
   /** Every compared bar (A's beat in seconds from the exit, B's kicks against A's in ms), rounded. */
   errors: BeatPhase[];
   /**
-   * Fewer than `minCheckBars` bars carried kicks on both decks, so each deck's kicks were folded over the whole
-   * overlap instead (`pooledPhase`): `errors` holds that one reading, its `beats` the kicks of the deck with fewer.
-   */
-  pooled?: boolean;
-  /**
-   * How the decks were read: bar by bar, pooled, each against its own source on the shared grid (`placement`: neither
-   * cross-deck reading could be made), or `none` (fewer bars than `minCheckBars`, and no other reading).
+   * How the decks were read: bar by bar; `pooled` (fewer than `minCheckBars` bars carried kicks on both decks, so each
+   * deck's kicks were folded over the whole overlap: `errors` holds that one reading, its `beats` the kicks of the deck
+   * with fewer); each against its own source on the shared grid (`placement`: neither cross-deck reading could be
+   * made); or `none` (fewer bars than `minCheckBars`, and no other reading).
    */
   reading: 'bars' | 'pooled' | 'placement' | 'none';
   /** What the check cost on the render's thread (ms). */
@@ -50,7 +47,7 @@ export function beatsInTransition(plan: TransitionPlan, beatsA: number[], beatsB
 function verdictOf(errors: BeatPhase[], costMs: number, reading: DeckCheck['reading']): DeckCheck {
   const summary = summarizePhase(errors);
   const rounded = errors.map((e) => ({ atSec: Number(e.atSec.toFixed(3)), errorMs: Number(e.errorMs.toFixed(2)), ...(e.beats ? { beats: e.beats } : {}) }));
-  return { ...summary, passed: passes(summary), errors: rounded, ...(reading === 'pooled' ? { pooled: true } : {}), reading, costMs };
+  return { ...summary, passed: passes(summary), errors: rounded, reading, costMs };
 }
 
 /** Bar by bar where enough bars carry kicks on both decks; else the pooled reading, when both decks have kicks. */
