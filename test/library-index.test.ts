@@ -8,6 +8,10 @@ import { findTrack, tempoCandidates } from '../src/bot/server-library.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
 import { SHARED_GUILD } from '../src/db/library-index.ts';
+import type { IndexedTrack } from '../src/db/library-index.ts';
+import { openPostgresClient, openSqliteClient } from '../src/db/sql-client.ts';
+import type { SqlClient } from '../src/db/sql-client.ts';
+import { SCAN_ROWS, SqlLibraryIndex, TRIGRAM_MATCHES } from '../src/db/sql-library-index.ts';
 import { openKeyv, storeTarget } from '../src/db/open-keyv.ts';
 import { openSqliteGuildBackend } from '../src/db/sqlite-guild-backend.ts';
 import { TrackFiles } from '../src/db/track-files.ts';
@@ -118,7 +122,7 @@ describe('the library index on a SQLite file', () => {
     const db2 = new sqlite3.Database(db);
     const rows = await new Promise<{ version: number }[]>((resolve, reject) => db2.all('SELECT version FROM schema_version', (e: Error | null, r: { version: number }[]) => (e ? reject(e) : resolve(r))));
     db2.close();
-    expect(rows.map((r) => r.version)).toEqual([1, 2]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
   });
 });
 
@@ -142,6 +146,78 @@ describe.skipIf(!hasRedis)('the library index on Redis (rows in keyv, filtered i
     await server?.stop();
   });
   libraryChecks(() => server!.url);
+});
+
+/**
+ * A guild larger than the first titles a substring is looked for in: matches only after them, rare (by trigram) and
+ * common (more than the trigram lookup fetches), a 2-character one, punctuation, another guild's and the shared
+ * library's titles; each search compared with every title filtered and sorted here.
+ */
+function largeLibraryChecks(open: () => Promise<SqlClient>) {
+  const G = '500000000000000005';
+  const OTHER = '600000000000000006';
+  const titles = new Map<string, string[]>();
+  let index: SqlLibraryIndex;
+  const add = async (guild: string, list: string[]) => {
+    titles.set(guild, [...(titles.get(guild) ?? []), ...list]);
+    await index.add(guild, list.map((title): IndexedTrack => ({ hash: `${guild}:${title}`.padEnd(64, '0'), title, bpm: 120, camelot: '8A', keyStrength: 0.5 })));
+  };
+  /** search() as specified: titles starting with q by title, then those containing it, by title (hash on a tie). */
+  const expected = (q: string) => {
+    const seen = [...(titles.get(G) ?? []), ...(titles.get(SHARED_GUILD) ?? [])].map((t) => ({ t, l: t.toLowerCase() }));
+    const by = (a: { l: string }, b: { l: string }) => (a.l < b.l ? -1 : a.l > b.l ? 1 : 0);
+    const starts = seen.filter((x) => x.l.startsWith(q)).sort(by);
+    const inside = seen.filter((x) => !x.l.startsWith(q) && x.l.includes(q)).sort(by);
+    return [...starts, ...inside].slice(0, 25).map((x) => x.t);
+  };
+  beforeAll(async () => {
+    index = await SqlLibraryIndex.open(await open(), () => Promise.resolve([]), () => Promise.resolve());
+    const n = (i: number) => String(i).padStart(5, '0');
+    await add(G, Array.from({ length: SCAN_ROWS + 100 }, (_, i) => `A Filler ${n(i)}`));
+    await add(G, Array.from({ length: TRIGRAM_MATCHES + 40 }, (_, i) => `Mid Unit - Track ${n(i)}`));
+    await add(G, Array.from({ length: 12 }, (_, i) => `Rare Q-Zone ${n(12 - i)}`));
+    await add(G, ['Zz Last 50% Off', 'Zz Last Track']);
+    await add(OTHER, Array.from({ length: 30 }, (_, i) => `Aaa Q-Zone Elsewhere ${n(i)}`));
+    await add(SHARED_GUILD, ['Shared Q-Zone', 'Shared Unit - Track']);
+  }, 120_000);
+  afterAll(async () => {
+    await index?.close();
+  });
+
+  it.each([
+    ['filler 000', 'found among the first titles'],
+    ['q-zone', 'rare, after the first titles: by trigram'],
+    ['nit - tr', 'common, after the first titles: the rest in title order'],
+    ['t -', 'a trigram of punctuation and spaces, taken as typed'],
+    ['-z', 'two characters, no trigram: in title order'],
+    ['50%', 'a wildcard typed is a character'],
+    ['zone else', "only another server's titles"],
+    ['last', 'the last titles'],
+  ])('a search for %j (%s) gives what the whole library filtered gives', async (q) => {
+    expect((await index.search(G, q)).map((t) => t.title)).toEqual(expected(q));
+  });
+
+  it('finds a track by a fragment only one title has, past the first titles', async () => {
+    expect((await index.find(G, 'zone 00003'))?.title).toBe('Rare Q-Zone 00003');
+    expect(await index.find(G, 'q-zone')).toBeUndefined();
+  });
+}
+
+describe('substring search past the first titles, SQLite', () => {
+  const tmp = makeTempDir();
+  afterAll(() => tmp.cleanup());
+  largeLibraryChecks(() => openSqliteClient(path.join(tmp.dir, 'large.sqlite')));
+});
+
+describe.skipIf(!hasPostgres)('substring search past the first titles, PostgreSQL', () => {
+  let server: Server | undefined;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+  largeLibraryChecks(() => Promise.resolve(openPostgresClient(server!.url)));
 });
 
 describe('importing a keyv-era store', () => {
