@@ -7,6 +7,9 @@ import { pickNextTrack } from '../src/bot/next-track.ts';
 import { findTrack, tempoCandidates } from '../src/bot/server-library.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
+import type { GuildState } from '../src/db/guild-store.ts';
+import type { GuildStateBackend } from '../src/db/guild-state-backend.ts';
+import { withTrack } from '../src/bot/queue-operations.ts';
 import { SHARED_GUILD } from '../src/db/library-index.ts';
 import type { IndexedTrack } from '../src/db/library-index.ts';
 import { openPostgresClient, openSqliteClient } from '../src/db/sql-client.ts';
@@ -112,11 +115,49 @@ function libraryChecks(setting: () => string) {
   });
 }
 
+/**
+ * A process killed between the two writes of an add (the track into the index, the playlist entry into the guild's
+ * record), at either one: after a restart every track the record names is in the library, and the add goes through
+ * when made again.
+ */
+function crashChecks(setting: () => string) {
+  it.each(['the index write', "the guild's write"])('a process killed at %s leaves no playlist entry the library lacks', async (at) => {
+    const n = at === 'the index write' ? 40 : 41;
+    const G3 = `3000000000000000${n}`;
+    let store = await GuildStore.open(setting());
+    let analyses = await AnalysisStore.open(setting());
+    await putTrack(analyses, n, `Crash ${n}`, 126);
+    const entry = { id: `e${n}`, hash: hashOf(n), title: `Crash ${n}`, requesterId: 'm1', addedAt: new Date().toISOString() };
+    const add = (s: GuildState): GuildState => ({ ...s, playlist: [...s.playlist, entry], library: withTrack(s.library, entry.hash) });
+    const killed = () => Promise.reject(new Error('killed'));
+    if (at === 'the index write') store.libraryIndex = { ...store.libraryIndex, addHashes: killed };
+    else (store as unknown as { backend: GuildStateBackend }).backend.write = killed;
+    await expect(store.update(G3, add)).rejects.toThrow('killed');
+    await analyses.close();
+    await store.close().catch(() => undefined);
+
+    store = await GuildStore.open(setting());
+    analyses = await AnalysisStore.open(setting());
+    try {
+      const named = (await store.get(G3)).playlist.map((e) => e.hash);
+      expect([...(await analyses.library.visible(G3, named))].sort()).toEqual(named.sort());
+      await store.update(G3, add);
+      const now = (await store.get(G3)).playlist.map((e) => e.hash);
+      expect(now).toContain(entry.hash);
+      expect([...(await analyses.library.visible(G3, now))].sort()).toEqual(now.sort());
+    } finally {
+      await analyses.close();
+      await store.close();
+    }
+  });
+}
+
 describe('the library index on a SQLite file', () => {
   const tmp = makeTempDir();
   const db = path.join(tmp.dir, 'index.sqlite');
   afterAll(() => tmp.cleanup());
   libraryChecks(() => db);
+  crashChecks(() => db);
 
   it('keeps its schema version in schema_version', async () => {
     const db2 = new sqlite3.Database(db);
@@ -135,6 +176,7 @@ describe.skipIf(!hasPostgres)('the library index on PostgreSQL', () => {
     await server?.stop();
   });
   libraryChecks(() => server!.url);
+  crashChecks(() => server!.url);
 });
 
 describe.skipIf(!hasRedis)('the library index on Redis (rows in keyv, filtered in memory)', () => {
@@ -146,6 +188,7 @@ describe.skipIf(!hasRedis)('the library index on Redis (rows in keyv, filtered i
     await server?.stop();
   });
   libraryChecks(() => server!.url);
+  crashChecks(() => server!.url);
 });
 
 /**
@@ -256,6 +299,32 @@ describe('importing a keyv-era store', () => {
       expect((await again.libraryIndex.search(G1, '')).map((t) => t.title)).toEqual(['Alpha', 'Shared One']);
       expect((await again.libraryIndex.page(SHARED_GUILD, undefined, 10, true)).map((t) => t.hash)).toEqual([hashOf(9)]);
       await again.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('a store written by a version that wrote the guild record before the index', () => {
+  it("puts the tracks its playlists name in their server's library at the next start, once", async () => {
+    const tmp = makeTempDir();
+    const db = path.join(tmp.dir, 'torn.sqlite');
+    try {
+      let analyses = await AnalysisStore.open(db);
+      await putTrack(analyses, 50, 'Torn Add', 124);
+      await analyses.close();
+      // The record with its entry written, the process killed before the index row was.
+      const backend = await openSqliteGuildBackend(db);
+      const entry = { id: 'e50', hash: hashOf(50), title: 'Torn Add', requesterId: 'm50', addedAt: new Date().toISOString() };
+      await backend.write(G1, undefined, { version: 1, value: JSON.stringify({ guildId: G1, playlist: [entry], library: [], version: 1 }) });
+      await backend.close();
+
+      const store = await GuildStore.open(db);
+      analyses = await AnalysisStore.open(db);
+      expect([...(await analyses.library.visible(G1, [hashOf(50)]))]).toEqual([hashOf(50)]);
+      expect(await analyses.library.imported('playlists-indexed')).toBe(true);
+      await analyses.close();
+      await store.close();
     } finally {
       tmp.cleanup();
     }

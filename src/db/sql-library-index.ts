@@ -275,12 +275,12 @@ export class SqlLibraryIndex implements LibraryIndex {
     return rows.sort((a, b) => a.hash.localeCompare(b.hash)).slice(0, limit);
   }
 
-  async imported(): Promise<boolean> {
-    return (await this.sql.all("SELECT value FROM library_meta WHERE key = 'keyv-import'")).length > 0;
+  async imported(step = 'keyv-import'): Promise<boolean> {
+    return (await this.sql.all('SELECT value FROM library_meta WHERE key = ?', [step])).length > 0;
   }
 
-  async markImported(): Promise<void> {
-    await this.sql.run("INSERT INTO library_meta (key, value) VALUES ('keyv-import', ?) ON CONFLICT (key) DO NOTHING", [new Date().toISOString()]);
+  async markImported(step = 'keyv-import'): Promise<void> {
+    await this.sql.run('INSERT INTO library_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', [step, new Date().toISOString()]);
   }
 
   async close(): Promise<void> {
