@@ -197,25 +197,27 @@ export class SqlLibraryIndex implements LibraryIndex {
   }
 
   /**
-   * PostgreSQL, one guild's rows: the first SCAN_ROWS titles in order, where a common substring is found; else its
-   * matches by trigram when there are at most TRIGRAM_MATCHES; else every title in order, those matches being common
-   * enough for the scan to stop soon. Each step is bounded: a weak trigram (`t -`) or a substring common overall but
-   * absent from the first titles is no longer thousands of rows fetched to be sorted.
+   * PostgreSQL, one guild's rows: the first SCAN_ROWS titles in order, where a common substring is found (and a small
+   * library whole); else its matches by trigram when there are at most TRIGRAM_MATCHES; else the titles after the
+   * first in order, those matches being common enough for the scan to stop soon. Each step is bounded: a weak trigram
+   * (`t -`) or a substring common overall but absent from the first titles is no longer thousands of rows fetched to
+   * be sorted.
    */
   private async containingPg(id: string, q: string, limit: number, extra: string, extraParams: readonly unknown[]): Promise<TitledRow[]> {
     const filter = `title_lower LIKE ? ESCAPE '\\' ${extra}`;
     const params = [`%${likeEscaped(q)}%`, ...extraParams];
     const order = 'ORDER BY title_lower, hash';
-    // The inner LIMIT keeps the plan an index-only scan in title order with the filter on the index's tuples, stopping
-    // at `limit` matches: without it, a substring estimated rare is planned as a scan of every row and a sort.
-    // The rows themselves are read for the matches alone.
-    const inOrder = (rows: number) =>
-      this.sql.all<TitledRow>(
-        `SELECT ${COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, m.title_lower FROM (SELECT * FROM (SELECT hash, title_lower FROM library_tracks WHERE guild_id = ? ${order} LIMIT ?) t WHERE ${filter} LIMIT ?) m JOIN library_tracks r ON r.guild_id = ? AND r.hash = m.hash`,
-        [id, rows, ...params, limit, id],
-      );
-    const first = await inOrder(SCAN_ROWS);
-    if (first.length >= limit) return first;
+    const rowColumns = COLUMNS.split(', ').map((c) => `r.${c}`).join(', ');
+    // Index-only scans in title order (the inner LIMIT keeps that plan: without it, a substring estimated rare is
+    // planned as a scan of every row and a sort), the filter on the index's tuples; rows read for the matches alone.
+    // The first scan also returns its last title (n = SCAN_ROWS), where the second starts: none, the library was whole.
+    const head = await this.sql.all<TitledRow & { hit: boolean; n: string }>(
+      `SELECT ${rowColumns}, m.title_lower, m.hit, m.n FROM (SELECT * FROM (SELECT hash, title_lower, (${filter}) AS hit, row_number() OVER (${order}) AS n FROM (SELECT hash, title_lower FROM library_tracks WHERE guild_id = ? ${order} LIMIT ?) s) t WHERE hit OR n = ? LIMIT ?) m JOIN library_tracks r ON r.guild_id = ? AND r.hash = m.hash`,
+      [...params, id, SCAN_ROWS, SCAN_ROWS, limit, id],
+    );
+    const first = head.filter((r) => r.hit);
+    const edge = head.find((r) => Number(r.n) === SCAN_ROWS);
+    if (first.length >= limit || !edge) return first;
     const trigrams = titleTrigrams(q);
     if (trigrams.length > 0) {
       // Only GIN or a scan of every row can answer `@>` on the keys (no `guild_id =` for a btree walk to take).
@@ -225,7 +227,11 @@ export class SqlLibraryIndex implements LibraryIndex {
       );
       if (found.length === 0 || Number(found[0]!.found) <= TRIGRAM_MATCHES) return found;
     }
-    return inOrder(2 ** 31 - 1);
+    const rest = await this.sql.all<TitledRow>(
+      `SELECT ${rowColumns}, m.title_lower FROM (SELECT * FROM (SELECT hash, title_lower FROM library_tracks WHERE guild_id = ? AND (title_lower, hash) > (?, ?) ${order} LIMIT ?) t WHERE ${filter} LIMIT ?) m JOIN library_tracks r ON r.guild_id = ? AND r.hash = m.hash`,
+      [id, edge.title_lower, edge.hash, 2 ** 31 - 1, ...params, limit - first.length, id],
+    );
+    return [...first, ...rest];
   }
 
   async find(guildId: string, query: string): Promise<IndexedTrack | undefined> {
