@@ -7,7 +7,14 @@ import { pickNextTrack } from '../src/bot/next-track.ts';
 import { findTrack, tempoCandidates } from '../src/bot/server-library.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
+import type { GuildState } from '../src/db/guild-store.ts';
+import type { GuildStateBackend } from '../src/db/guild-state-backend.ts';
+import { withTrack } from '../src/bot/queue-operations.ts';
 import { SHARED_GUILD } from '../src/db/library-index.ts';
+import type { IndexedTrack } from '../src/db/library-index.ts';
+import { openPostgresClient, openSqliteClient } from '../src/db/sql-client.ts';
+import type { SqlClient } from '../src/db/sql-client.ts';
+import { SCAN_ROWS, SqlLibraryIndex, TRIGRAM_MATCHES } from '../src/db/sql-library-index.ts';
 import { openKeyv, storeTarget } from '../src/db/open-keyv.ts';
 import { openSqliteGuildBackend } from '../src/db/sqlite-guild-backend.ts';
 import { TrackFiles } from '../src/db/track-files.ts';
@@ -108,17 +115,55 @@ function libraryChecks(setting: () => string) {
   });
 }
 
+/**
+ * A process killed between the two writes of an add (the track into the index, the playlist entry into the guild's
+ * record), at either one: after a restart every track the record names is in the library, and the add goes through
+ * when made again.
+ */
+function crashChecks(setting: () => string) {
+  it.each(['the index write', "the guild's write"])('a process killed at %s leaves no playlist entry the library lacks', async (at) => {
+    const n = at === 'the index write' ? 40 : 41;
+    const G3 = `3000000000000000${n}`;
+    let store = await GuildStore.open(setting());
+    let analyses = await AnalysisStore.open(setting());
+    await putTrack(analyses, n, `Crash ${n}`, 126);
+    const entry = { id: `e${n}`, hash: hashOf(n), title: `Crash ${n}`, requesterId: 'm1', addedAt: new Date().toISOString() };
+    const add = (s: GuildState): GuildState => ({ ...s, playlist: [...s.playlist, entry], library: withTrack(s.library, entry.hash) });
+    const killed = () => Promise.reject(new Error('killed'));
+    if (at === 'the index write') store.libraryIndex = { ...store.libraryIndex, addHashes: killed };
+    else (store as unknown as { backend: GuildStateBackend }).backend.write = killed;
+    await expect(store.update(G3, add)).rejects.toThrow('killed');
+    await analyses.close();
+    await store.close().catch(() => undefined);
+
+    store = await GuildStore.open(setting());
+    analyses = await AnalysisStore.open(setting());
+    try {
+      const named = (await store.get(G3)).playlist.map((e) => e.hash);
+      expect([...(await analyses.library.visible(G3, named))].sort()).toEqual(named.sort());
+      await store.update(G3, add);
+      const now = (await store.get(G3)).playlist.map((e) => e.hash);
+      expect(now).toContain(entry.hash);
+      expect([...(await analyses.library.visible(G3, now))].sort()).toEqual(now.sort());
+    } finally {
+      await analyses.close();
+      await store.close();
+    }
+  });
+}
+
 describe('the library index on a SQLite file', () => {
   const tmp = makeTempDir();
   const db = path.join(tmp.dir, 'index.sqlite');
   afterAll(() => tmp.cleanup());
   libraryChecks(() => db);
+  crashChecks(() => db);
 
   it('keeps its schema version in schema_version', async () => {
     const db2 = new sqlite3.Database(db);
     const rows = await new Promise<{ version: number }[]>((resolve, reject) => db2.all('SELECT version FROM schema_version', (e: Error | null, r: { version: number }[]) => (e ? reject(e) : resolve(r))));
     db2.close();
-    expect(rows.map((r) => r.version)).toEqual([1, 2]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
   });
 });
 
@@ -131,6 +176,7 @@ describe.skipIf(!hasPostgres)('the library index on PostgreSQL', () => {
     await server?.stop();
   });
   libraryChecks(() => server!.url);
+  crashChecks(() => server!.url);
 });
 
 describe.skipIf(!hasRedis)('the library index on Redis (rows in keyv, filtered in memory)', () => {
@@ -142,6 +188,79 @@ describe.skipIf(!hasRedis)('the library index on Redis (rows in keyv, filtered i
     await server?.stop();
   });
   libraryChecks(() => server!.url);
+  crashChecks(() => server!.url);
+});
+
+/**
+ * A guild larger than the first titles a substring is looked for in: matches only after them, rare (by trigram) and
+ * common (more than the trigram lookup fetches), a 2-character one, punctuation, another guild's and the shared
+ * library's titles; each search compared with every title filtered and sorted here.
+ */
+function largeLibraryChecks(open: () => Promise<SqlClient>) {
+  const G = '500000000000000005';
+  const OTHER = '600000000000000006';
+  const titles = new Map<string, string[]>();
+  let index: SqlLibraryIndex;
+  const add = async (guild: string, list: string[]) => {
+    titles.set(guild, [...(titles.get(guild) ?? []), ...list]);
+    await index.add(guild, list.map((title): IndexedTrack => ({ hash: `${guild}:${title}`.padEnd(64, '0'), title, bpm: 120, camelot: '8A', keyStrength: 0.5 })));
+  };
+  /** search() as specified: titles starting with q by title, then those containing it, by title (hash on a tie). */
+  const expected = (q: string) => {
+    const seen = [...(titles.get(G) ?? []), ...(titles.get(SHARED_GUILD) ?? [])].map((t) => ({ t, l: t.toLowerCase() }));
+    const by = (a: { l: string }, b: { l: string }) => (a.l < b.l ? -1 : a.l > b.l ? 1 : 0);
+    const starts = seen.filter((x) => x.l.startsWith(q)).sort(by);
+    const inside = seen.filter((x) => !x.l.startsWith(q) && x.l.includes(q)).sort(by);
+    return [...starts, ...inside].slice(0, 25).map((x) => x.t);
+  };
+  beforeAll(async () => {
+    index = await SqlLibraryIndex.open(await open(), () => Promise.resolve([]), () => Promise.resolve());
+    const n = (i: number) => String(i).padStart(5, '0');
+    await add(G, Array.from({ length: SCAN_ROWS + 100 }, (_, i) => `A Filler ${n(i)}`));
+    await add(G, Array.from({ length: TRIGRAM_MATCHES + 40 }, (_, i) => `Mid Unit - Track ${n(i)}`));
+    await add(G, Array.from({ length: 12 }, (_, i) => `Rare Q-Zone ${n(12 - i)}`));
+    await add(G, ['Zz Last 50% Off', 'Zz Last Track']);
+    await add(OTHER, Array.from({ length: 30 }, (_, i) => `Aaa Q-Zone Elsewhere ${n(i)}`));
+    await add(SHARED_GUILD, ['Shared Q-Zone', 'Shared Unit - Track']);
+  }, 120_000);
+  afterAll(async () => {
+    await index?.close();
+  });
+
+  it.each([
+    ['filler 000', 'found among the first titles'],
+    ['q-zone', 'rare, after the first titles: by trigram'],
+    ['nit - tr', 'common, after the first titles: the rest in title order'],
+    ['t -', 'a trigram of punctuation and spaces, taken as typed'],
+    ['-z', 'two characters, no trigram: in title order'],
+    ['50%', 'a wildcard typed is a character'],
+    ['zone else', "only another server's titles"],
+    ['last', 'the last titles'],
+  ])('a search for %j (%s) gives what the whole library filtered gives', async (q) => {
+    expect((await index.search(G, q)).map((t) => t.title)).toEqual(expected(q));
+  });
+
+  it('finds a track by a fragment only one title has, past the first titles', async () => {
+    expect((await index.find(G, 'zone 00003'))?.title).toBe('Rare Q-Zone 00003');
+    expect(await index.find(G, 'q-zone')).toBeUndefined();
+  });
+}
+
+describe('substring search past the first titles, SQLite', () => {
+  const tmp = makeTempDir();
+  afterAll(() => tmp.cleanup());
+  largeLibraryChecks(() => openSqliteClient(path.join(tmp.dir, 'large.sqlite')));
+});
+
+describe.skipIf(!hasPostgres)('substring search past the first titles, PostgreSQL', () => {
+  let server: Server | undefined;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+  largeLibraryChecks(() => Promise.resolve(openPostgresClient(server!.url)));
 });
 
 describe('importing a keyv-era store', () => {
@@ -180,6 +299,32 @@ describe('importing a keyv-era store', () => {
       expect((await again.libraryIndex.search(G1, '')).map((t) => t.title)).toEqual(['Alpha', 'Shared One']);
       expect((await again.libraryIndex.page(SHARED_GUILD, undefined, 10, true)).map((t) => t.hash)).toEqual([hashOf(9)]);
       await again.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('a store written by a version that wrote the guild record before the index', () => {
+  it("puts the tracks its playlists name in their server's library at the next start, once", async () => {
+    const tmp = makeTempDir();
+    const db = path.join(tmp.dir, 'torn.sqlite');
+    try {
+      let analyses = await AnalysisStore.open(db);
+      await putTrack(analyses, 50, 'Torn Add', 124);
+      await analyses.close();
+      // The record with its entry written, the process killed before the index row was.
+      const backend = await openSqliteGuildBackend(db);
+      const entry = { id: 'e50', hash: hashOf(50), title: 'Torn Add', requesterId: 'm50', addedAt: new Date().toISOString() };
+      await backend.write(G1, undefined, { version: 1, value: JSON.stringify({ guildId: G1, playlist: [entry], library: [], version: 1 }) });
+      await backend.close();
+
+      const store = await GuildStore.open(db);
+      analyses = await AnalysisStore.open(db);
+      expect([...(await analyses.library.visible(G1, [hashOf(50)]))]).toEqual([hashOf(50)]);
+      expect(await analyses.library.imported('playlists-indexed')).toBe(true);
+      await analyses.close();
+      await store.close();
     } finally {
       tmp.cleanup();
     }

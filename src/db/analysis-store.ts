@@ -83,9 +83,10 @@ export class AnalysisStore {
   async put(record: Omit<StoredAnalysis, 'analyzerVersion' | 'analyzedAt'>): Promise<StoredAnalysis> {
     if (record.analysis.analyzerVersion !== ANALYZER_VERSION) throw new Error('refusing to store an analysis from another analyzer version');
     const full: StoredAnalysis = { ...record, analyzerVersion: ANALYZER_VERSION, analyzedAt: new Date().toISOString() };
-    await this.keyv.set(record.hash, full);
-    // A track analysed again (a new analyzer version) keeps its rows, with its new tempo and key.
+    // A track analysed again (a new analyzer version) keeps its rows, with its new tempo and key; the rows first, so
+    // a process that dies between the two writes leaves the old record, which reads as none and is analysed again.
     await this.library.refresh(indexedTrack(full));
+    await this.keyv.set(record.hash, full);
     return full;
   }
 

@@ -112,6 +112,9 @@ async function legacyShared(target: StoreTarget): Promise<string[]> {
   }
 }
 
+/** The one-time step of indexPlaylists. */
+const PLAYLISTS_INDEXED = 'playlists-indexed';
+
 export const HISTORY_LIMIT = 500;
 export const TRANSITIONS_LIMIT = 50;
 
@@ -181,6 +184,7 @@ export class GuildStore {
     }
     try {
       await store.importLibraries(() => legacyShared(target));
+      await store.indexPlaylists();
     } catch (error) {
       await store.close();
       throw error;
@@ -200,6 +204,19 @@ export class GuildStore {
   }
 
   /**
+   * Once per index: the tracks waiting in every playlist into their server's library, as a version that wrote the
+   * guild's record before the index may have died between the two (rows already there stay as they are).
+   */
+  private async indexPlaylists(): Promise<void> {
+    if (await this.libraryIndex.imported(PLAYLISTS_INDEXED)) return;
+    for (const guildId of await this.guildIds()) {
+      const state = await this.get(guildId);
+      await this.indexAdded(guildId, state, [...new Set(state.playlist.map((e) => e.hash))]);
+    }
+    await this.libraryIndex.markImported(PLAYLISTS_INDEXED);
+  }
+
+  /**
    * Libraries live with the analyses: when the analysis store is on another target than this one (tests keep them in
    * two files), the tracks this store's writes add go to the analysis store's index, imported there once.
    */
@@ -207,6 +224,7 @@ export class GuildStore {
     if (analyses.target.uri === this.target.uri || this.libraryIndex === analyses.library) return;
     this.libraryIndex = analyses.library;
     await this.importLibraries(() => analyses.legacySharedHashes());
+    await this.indexPlaylists();
   }
 
   /** The guild's state; defaults for a guild never seen. */
@@ -233,22 +251,22 @@ export class GuildStore {
   }
 
   private async apply(guildId: string, fn: (state: GuildState) => GuildState | Promise<GuildState>): Promise<GuildState> {
+    const indexed = new Set<string>();
     for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
       const { state: current, stored } = await this.load(guildId);
       const proposed = await fn(structuredClone(current));
       const next: GuildState = { ...proposed, guildId, version: current.version, library: [], history: proposed.history.slice(-HISTORY_LIMIT), transitions: proposed.transitions.slice(-TRANSITIONS_LIMIT) };
       // A record from before the index drops its list at its first write: the index has had it since the import.
-      const added = proposed.library.filter((h) => !current.library.includes(h));
+      const added = proposed.library.filter((h) => !current.library.includes(h) && !indexed.has(h));
+      // The index first: a process that dies between the two writes leaves a track in the library whose playlist
+      // entry was never written (as a refused add does), never an entry whose track the library lacks (which the next
+      // pick would drop as unplayable).
+      await this.indexAdded(guildId, next, added);
+      for (const h of added) indexed.add(h);
       // Nothing but the library changed: no write (a refused operation leaves the record, and `version`, as they were).
-      if (JSON.stringify(next) === JSON.stringify({ ...current, library: [] })) {
-        await this.indexAdded(guildId, next, added);
-        return current;
-      }
+      if (JSON.stringify(next) === JSON.stringify({ ...current, library: [] })) return current;
       next.version = current.version + 1;
-      if (await this.backend.write(guildId, stored?.version, { version: next.version, value: JSON.stringify(next) })) {
-        await this.indexAdded(guildId, next, added);
-        return next;
-      }
+      if (await this.backend.write(guildId, stored?.version, { version: next.version, value: JSON.stringify(next) })) return next;
       await pause(Math.random() * Math.min(2 ** attempt, 50));
     }
     throw new Error(`Guild ${guildId}: another process changed the state first ${UPDATE_ATTEMPTS} times in a row; the update was not written.`);

@@ -2,7 +2,9 @@ import type Keyv from 'keyv';
 import { CANDIDATE_LIMIT, indexedTrack, MIN_HASH_PREFIX, SEARCH_LIMIT, SHARED_GUILD, tempoDistance, uniqueByHash } from './library-index.ts';
 import type { AnalysisLookup, IndexedTrack, LibraryIndex } from './library-index.ts';
 
-const IMPORTED = '\u0000imported';
+/** Keys of the one-time steps' marks, apart from the libraries' (guild ids). */
+const MARK = '\u0000';
+const markKey = (step: string): string => (step === 'keyv-import' ? `${MARK}imported` : MARK + step);
 
 /**
  * The index on Redis, which has no SQL: each library's rows are one keyv value, read whole and filtered in memory.
@@ -48,7 +50,7 @@ export class KeyvLibraryIndex implements LibraryIndex {
   private async eachLibrary(fn: (guildId: string, rows: IndexedTrack[]) => Promise<void>): Promise<void> {
     if (!this.keyv.iterator) throw new Error('this store cannot list its libraries');
     for await (const [key, value] of this.keyv.iterator(undefined)) {
-      if (String(key) !== IMPORTED) await fn(String(key), value as IndexedTrack[]);
+      if (!String(key).startsWith(MARK)) await fn(String(key), value as IndexedTrack[]);
     }
   }
 
@@ -104,12 +106,12 @@ export class KeyvLibraryIndex implements LibraryIndex {
     return (await this.seen(guildId, sharedOnly)).filter((r) => after === undefined || r.hash > after).slice(0, limit);
   }
 
-  async imported(): Promise<boolean> {
-    return (await this.keyv.get(IMPORTED)) !== undefined;
+  async imported(step = 'keyv-import'): Promise<boolean> {
+    return (await this.keyv.get(markKey(step))) !== undefined;
   }
 
-  async markImported(): Promise<void> {
-    await this.keyv.set(IMPORTED, new Date().toISOString());
+  async markImported(step = 'keyv-import'): Promise<void> {
+    await this.keyv.set(markKey(step), new Date().toISOString());
   }
 
   async close(): Promise<void> {

@@ -65,9 +65,12 @@ export interface LibraryIndex {
   candidates(guildId: string, bpm: number, limit?: number, exclude?: ReadonlySet<string>): Promise<IndexedTrack[]>;
   /** What a server sees (or the shared library alone), by hash after `after`, at most `limit`. */
   page(guildId: string, after: string | undefined, limit: number, sharedOnly?: boolean): Promise<IndexedTrack[]>;
-  /** Whether the keyv-era libraries (GuildState.library, the shared list) have been imported. */
-  imported(): Promise<boolean>;
-  markImported(): Promise<void>;
+  /**
+   * Whether a one-time step has run on this index: by default the import of the keyv-era libraries (GuildState.library,
+   * the shared list).
+   */
+  imported(step?: string): Promise<boolean>;
+  markImported(step?: string): Promise<void>;
   close(): Promise<void>;
 }
 
