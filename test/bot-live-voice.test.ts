@@ -22,7 +22,8 @@ const owner = { id: FAKE_OWNER_ID, username: 'owner' };
 const alice = { id: '700000000000000011', username: 'alice' };
 const bob = { id: '700000000000000012', username: 'bob' };
 const carol = { id: '700000000000000013', username: 'carol' };
-const READY_TIMEOUT_MS = 12_000;
+// A start that is never Ready is given up after this long; the others are Ready and heard within a second or two.
+const READY_TIMEOUT_MS = 5000;
 const BOARD_EVERY_MS = 600;
 const MINUTE_MS = 300;
 const EMPTY_GRACE_MS = 300;
