@@ -89,7 +89,9 @@ export class ShardedBot {
       env: {
         PATH: process.env.PATH, HOME: process.env.HOME, MINIDJ_MAX_LIVE_SETS: '1000', MINIDJ_MAX_LOOP_LAG_MS: '1000000',
         DISCORD_TOKEN: 'MTIz.abc.def', DISCORD_CLIENT_ID: FAKE_APP_ID, MINIDJ_DISCORD_API: this.discord.apiBase, MINIDJ_DB: this.db,
-        VOICE_STAND_IN_REPORT_DIR: this.reports, ...env,
+        VOICE_STAND_IN_REPORT_DIR: this.reports,
+        // A set saves where it is every half second, not every 5: the test waits for saves before and after the kill.
+        MINIDJ_SAVE_EVERY_SEC: '0.5', ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
