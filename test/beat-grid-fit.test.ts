@@ -144,8 +144,9 @@ describe('released tracks (../shared/real-music)', () => {
     const { ffmpegPath } = await import('../src/audio/io/ffmpeg-path.ts');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'minidj-loop-'));
     try {
-      const looped = path.join(dir, 'looped.ogg');
-      execFileSync(ffmpegPath(), ['-v', 'error', '-stream_loop', '1', '-i', path.join(REAL_DIR, 'SkyVibe-HighFrequency.ogg'), '-t', '240', '-c:a', 'libvorbis', '-q:a', '5', looped]);
+      // The decoded samples, looped, as a float WAV: no second lossy encoding (3 s of libvorbis) for the analysis to decode.
+      const looped = path.join(dir, 'looped.wav');
+      execFileSync(ffmpegPath(), ['-v', 'error', '-stream_loop', '1', '-i', path.join(REAL_DIR, 'SkyVibe-HighFrequency.ogg'), '-t', '240', '-c:a', 'pcm_f32le', looped]);
       const a = analyzePcm(await decodeForAnalysis(looped, audioLimitsFromEnv()), loadEssentia());
       // The whole-track fold alone settled between the two parts here: 146.02 BPM, kicks 6.9 ms about it.
       expect(Math.abs(a.bpm / 145.999 - 1)).toBeLessThan(0.0002);

@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { ingestFile } from '../src/ingest/ingest-file.ts';
 import type { Bot } from '../src/bot/create-bot.ts';
-import { writeSynthTrack } from '../src/synth/synth-cli.ts';
-import { structureForBars } from '../src/synth/track-synth.ts';
 import { Admission, busyRefusal, capacityRefusal } from '../src/voice/admission.ts';
 import { answerTo, openBotHarness } from './helpers/bot-harness.ts';
 import type { BotHarness } from './helpers/bot-harness.ts';
+import { ingestBotTrack } from './helpers/bot-tracks.ts';
 import { until } from './helpers/until.ts';
 import { djsetInteraction, FAKE_GUILD_ID, FAKE_OWNER_ID, FAKE_VOICE_CHANNEL_ID } from './helpers/fake-discord.ts';
 import { standInVoiceServer } from './helpers/fake-voice-connection.ts';
@@ -41,9 +39,8 @@ async function stall(ms: number, forMs: number): Promise<void> {
 
 beforeAll(async () => {
   h = await openBotHarness();
-  const file = path.join(h.dir, 'admit-loop.wav');
-  await writeSynthTrack(file, { bpm: 124, key: 'A', scale: 'minor', seed: 81, sections: structureForBars(32) });
-  const hash = (await ingestFile(file, h.pool, h.analyses, (f, hsh, name) => h.files.keep(f, hsh, name))).contentHash;
+  // 124 BPM, 62 s.
+  const hash = (await ingestBotTrack(0, path.join(h.dir, 'admit-loop.wav'), h.analyses, (f, hsh, name) => h.files.keep(f, hsh, name))).contentHash;
   await h.store.update(FAKE_GUILD_ID, (s) => ({
     ...s,
     library: [hash],

@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import path from 'node:path';
 import { getVoiceConnection, VoiceConnectionStatus } from '@discordjs/voice';
-import { ingestFile } from '../src/ingest/ingest-file.ts';
 import type { Bot } from '../src/bot/create-bot.ts';
 import { onlyListenersVote } from '../src/bot/djset-handler.ts';
 import { notReadyInTime } from '../src/bot/live-sets.ts';
 import { cannotSpeakOnStage, channelFull } from '../src/bot/voice-checks.ts';
 import { formatClock } from '../src/viz/set-picture.ts';
 import { sharedOpusPool } from '../src/voice/opus-encoder.ts';
-import { writeSynthTrack } from '../src/synth/synth-cli.ts';
-import { structureForBars } from '../src/synth/track-synth.ts';
 import { answerTo, openBotHarness } from './helpers/bot-harness.ts';
+import { ingestBotTrack } from './helpers/bot-tracks.ts';
 import type { BotHarness } from './helpers/bot-harness.ts';
 import { until } from './helpers/until.ts';
 import {
@@ -24,7 +22,8 @@ const owner = { id: FAKE_OWNER_ID, username: 'owner' };
 const alice = { id: '700000000000000011', username: 'alice' };
 const bob = { id: '700000000000000012', username: 'bob' };
 const carol = { id: '700000000000000013', username: 'carol' };
-const READY_TIMEOUT_MS = 12_000;
+// A start that is never Ready is given up after this long; the others are Ready and heard within a second or two.
+const READY_TIMEOUT_MS = 5000;
 const BOARD_EVERY_MS = 600;
 const MINUTE_MS = 300;
 const EMPTY_GRACE_MS = 300;
@@ -72,9 +71,8 @@ beforeAll(async () => {
   h = await openBotHarness();
   const hashes = seeded;
   for (const [i, name] of ['sunrise-loop', 'tide-line'].entries()) {
-    const file = path.join(h.dir, `${name}.wav`);
-    await writeSynthTrack(file, { bpm: 124 + i, key: 'A', scale: 'minor', seed: 70 + i, sections: structureForBars(32) });
-    hashes.push((await ingestFile(file, h.pool, h.analyses, (f, hash, name) => h.files.keep(f, hash, name))).contentHash);
+    // 124 and 125 BPM, 62 s each.
+    hashes.push((await ingestBotTrack(i, path.join(h.dir, `${name}.wav`), h.analyses, (f, hash, name) => h.files.keep(f, hash, name))).contentHash);
   }
   await h.store.update(FAKE_GUILD_ID, (s) => ({
     ...s,

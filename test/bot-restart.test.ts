@@ -6,14 +6,11 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
-import { ingestFile } from '../src/ingest/ingest-file.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
 import type { GuildState } from '../src/db/guild-store.ts';
 import { TrackFiles } from '../src/db/track-files.ts';
-import { writeSynthTrack } from '../src/synth/synth-cli.ts';
-import { structureForBars } from '../src/synth/track-synth.ts';
+import { ingestBotTrack } from './helpers/bot-tracks.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 import { until } from './helpers/until.ts';
 import { djsetInteraction, FAKE_APP_ID, FAKE_GUILD_ID, FAKE_OWNER_ID, FAKE_TEXT_CHANNEL_ID, FAKE_VOICE_CHANNEL_ID, queueInteraction, startFakeDiscord } from './helpers/fake-discord.ts';
@@ -78,17 +75,14 @@ beforeAll(async () => {
   tracksDir = path.join(tmp.dir, 'tracks');
   downloadDir = path.join(tmp.dir, 'downloads');
   mkdirSync(downloadDir, { recursive: true });
-  const pool = new AnalyzerPool({ size: 2 });
   const analyses = await AnalysisStore.open(db);
   const files = new TrackFiles(tracksDir);
   const hashes: string[] = [];
-  for (const [i, name] of ['dawn-patrol', 'night-shift'].entries()) {
-    const file = path.join(tmp.dir, `${name}.wav`);
-    await writeSynthTrack(file, { bpm: 124 + i, key: 'A', scale: 'minor', seed: 40 + i, sections: structureForBars(32) });
-    hashes.push((await ingestFile(file, pool, analyses, (f, h, s) => files.keep(f, h, s))).contentHash);
+  // 125 and 124 BPM, 62 s each: dawn-patrol is the one the smart order starts the set with.
+  for (const [i, name] of [[1, 'dawn-patrol'], [0, 'night-shift']] as const) {
+    hashes.push((await ingestBotTrack(i, path.join(tmp.dir, `${name}.wav`), analyses, (f, h, s) => files.keep(f, h, s))).contentHash);
   }
   await analyses.close();
-  await pool.close();
   const store = await GuildStore.open(db);
   await store.update(FAKE_GUILD_ID, (s) => ({
     ...s,

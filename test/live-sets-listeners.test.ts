@@ -2,8 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { Client, GatewayIntentBits } from 'discord.js';
 import type { Guild } from 'discord.js';
-import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
-import { ingestFile } from '../src/ingest/ingest-file.ts';
 import { TransitionRenderer } from '../src/audio/transition/transition-renderer.ts';
 import { LiveSets, StartFailed } from '../src/bot/live-sets.ts';
 import { liveTrackOf } from '../src/bot/next-track.ts';
@@ -11,8 +9,7 @@ import type { LiveTrack } from '../src/bot/next-track.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
 import { TrackFiles } from '../src/db/track-files.ts';
-import { writeSynthTrack } from '../src/synth/synth-cli.ts';
-import { structureForBars } from '../src/synth/track-synth.ts';
+import { ingestBotTrack } from './helpers/bot-tracks.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 import { until } from './helpers/until.ts';
 
@@ -35,11 +32,7 @@ beforeAll(async () => {
   store = await GuildStore.open(db);
   analyses = await AnalysisStore.open(db);
   files = new TrackFiles(path.join(tmp.dir, 'tracks'));
-  const pool = new AnalyzerPool({ size: 1 });
-  const file = path.join(tmp.dir, 'loop.wav');
-  await writeSynthTrack(file, { bpm: 124, key: 'A', scale: 'minor', seed: 5, sections: structureForBars(16) });
-  const { contentHash } = await ingestFile(file, pool, analyses, (f, h, s) => files.keep(f, h, s));
-  await pool.close();
+  const { contentHash } = await ingestBotTrack(0, path.join(tmp.dir, 'loop.wav'), analyses, (f, h, s) => files.keep(f, h, s));
   track = (await liveTrackOf((await analyses.get(contentHash))!, files))!;
 }, 120_000);
 

@@ -1,15 +1,12 @@
-import path from 'node:path';
 import { setTimeout as realSleep } from 'node:timers/promises';
 import { AudioPlayerStatus } from '@discordjs/voice';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { SetEngine } from '../src/audio/set/set-engine.ts';
 import type { PlannedTrack } from '../src/audio/transition/transition-plan.ts';
 import { TransitionRenderer } from '../src/audio/transition/transition-renderer.ts';
-import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { SetBroadcast } from '../src/voice/set-broadcast.ts';
 import { attachFakeConnection } from './helpers/fake-voice-connection.ts';
-import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { handsCrate } from './helpers/hands-crate.ts';
 
 const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
 
@@ -21,28 +18,11 @@ function frameMs(packet: Buffer): number {
   return [2.5, 5, 10, 20][config % 4]!;
 }
 
-let tmp: ReturnType<typeof makeTempDir>;
-const tracks: PlannedTrack[] = [];
+let tracks: PlannedTrack[] = [];
 beforeAll(async () => {
-  tmp = makeTempDir();
-  const pool = new AnalyzerPool({ size: 2 });
-  const sections = [
-    { label: 'intro' as const, bars: 16 }, { label: 'build' as const, bars: 8 }, { label: 'drop' as const, bars: 16 },
-    { label: 'breakdown' as const, bars: 8 }, { label: 'outro' as const, bars: 16 },
-  ];
-  const recipes = [
-    { bpm: 124, key: 'A', scale: 'minor' as const, seed: 31 },
-    { bpm: 125, key: 'E', scale: 'minor' as const, seed: 32 },
-    { bpm: 126, key: 'B', scale: 'minor' as const, seed: 33 },
-  ];
-  await Promise.all(recipes.map(async (r, i) => {
-    const file = path.join(tmp.dir, `v${i}.wav`);
-    await writeSynthTrack(file, { ...r, sections });
-    tracks[i] = { id: `v${i}`, file, title: `v${i}`, analysis: await pool.analyze(file) };
-  }));
-  await pool.close();
+  // Three compatible 64-bar tracks (124, 126 and 125 BPM), analysed once for the audio tests that share them.
+  tracks = (await handsCrate()).tracks;
 }, 180_000);
-afterAll(() => tmp.cleanup());
 
 describe('voice pipeline', () => {
   it('plays a set with 2 transitions through the guild\'s audio player: every 20 ms frame in order, never idle or silent at a track boundary', async () => {

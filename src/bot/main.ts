@@ -58,6 +58,8 @@ const bot = createBot({
   // Another API base: a proxy, or the fake Discord of the tests.
   ...(process.env.MINIDJ_DISCORD_API ? { restApi: process.env.MINIDJ_DISCORD_API } : {}),
   resumeSets: process.env.MINIDJ_RESUME !== '0',
+  // How often a live set saves where it is: at most this much of it is replayed after a crash.
+  ...(Number(process.env.MINIDJ_SAVE_EVERY_SEC) > 0 ? { timing: { saveEveryMs: 1000 * Number(process.env.MINIDJ_SAVE_EVERY_SEC) } } : {}),
   ...(quota !== undefined ? { libraryQuotaBytes: quota } : {}),
   onError: (error: unknown) => log.error({ err: error }, 'error'),
   onTransition: (guildId, report) => {

@@ -3,15 +3,12 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AnalyzerPool } from '../../src/audio/analysis/analyzer-pool.ts';
-import { ingestFile } from '../../src/ingest/ingest-file.ts';
 import { AnalysisStore } from '../../src/db/analysis-store.ts';
 import { GuildStore } from '../../src/db/guild-store.ts';
 import type { GuildState } from '../../src/db/guild-store.ts';
 import { TrackFiles } from '../../src/db/track-files.ts';
-import { writeSynthTrack } from '../../src/synth/synth-cli.ts';
-import { structureForBars } from '../../src/synth/track-synth.ts';
 import { formatClock } from '../../src/viz/set-picture.ts';
+import { ingestBotTrack } from './bot-tracks.ts';
 import { until } from './until.ts';
 import {
   djsetInteraction, FAKE_APP_ID, FAKE_GUILD_2_ID, FAKE_GUILD_2_TEXT_CHANNEL_ID, FAKE_GUILD_2_VOICE_CHANNEL_ID, FAKE_GUILD_ID, FAKE_OWNER_ID,
@@ -40,14 +37,11 @@ export const GUILDS = [
  * guilds; its downbeats, by content hash (a set resumes on the one at or before its saved position).
  */
 export async function seedBothGuilds(db: string, tracksDir: string, workDir: string): Promise<Map<string, number[]>> {
-  const pool = new AnalyzerPool({ size: 2 });
   const analyses = await AnalysisStore.open(db);
   const files = new TrackFiles(tracksDir);
-  const file = path.join(workDir, 'north-pier.wav');
-  await writeSynthTrack(file, { bpm: 124, key: 'A', scale: 'minor', seed: 60, sections: structureForBars(32) });
-  const ingested = await ingestFile(file, pool, analyses, (f, h, s) => files.keep(f, h, s));
+  // 124 BPM.
+  const ingested = await ingestBotTrack(0, path.join(workDir, 'north-pier.wav'), analyses, (f, h, s) => files.keep(f, h, s));
   await analyses.close();
-  await pool.close();
   const store = await GuildStore.open(db);
   for (const guild of GUILDS) {
     await store.update(guild.id, (s) => ({
@@ -95,7 +89,9 @@ export class ShardedBot {
       env: {
         PATH: process.env.PATH, HOME: process.env.HOME, MINIDJ_MAX_LIVE_SETS: '1000', MINIDJ_MAX_LOOP_LAG_MS: '1000000',
         DISCORD_TOKEN: 'MTIz.abc.def', DISCORD_CLIENT_ID: FAKE_APP_ID, MINIDJ_DISCORD_API: this.discord.apiBase, MINIDJ_DB: this.db,
-        VOICE_STAND_IN_REPORT_DIR: this.reports, ...env,
+        VOICE_STAND_IN_REPORT_DIR: this.reports,
+        // A set saves where it is every half second, not every 5: the test waits for saves before and after the kill.
+        MINIDJ_SAVE_EVERY_SEC: '0.5', ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -291,7 +291,8 @@ export function stretchedDeck(job: TransitionJob, fromFrame: number, toFrame: nu
  * the schedule fixes; the second half, from `split` on, is read apart from the first.
  */
 class StretchedHead {
-  private readonly first: DeckReader;
+  /** Undefined in a solo render of A (a measurement), which does not hear B: its head is left silent, unread. */
+  private readonly first?: DeckReader;
   private readonly second?: DeckReader;
   private readonly secondFrom: number;
   /** Where the second half plays alone (the end of the head when there is only one). */
@@ -304,6 +305,7 @@ class StretchedHead {
     const parallel = plan.schedule.length > 0 && frames / MIX_RATE >= SPLIT_MIN_SEC && !dueBy(job, SLACK_SEC);
     this.split = parallel ? Math.round(frames / 2) : frames;
     this.secondFrom = this.split - SPLIT_FADE_FRAMES;
+    if (job.solo === 'from') return;
     this.first = open(0, this.split);
     if (parallel) this.second = open(this.secondFrom, frames, frames);
   }
@@ -316,6 +318,7 @@ class StretchedHead {
 
   /** Frames [from, from + n) of the first half (called in order), into `target` at the same frames. */
   async readFirst(target: Float32Array, from: number, n: number): Promise<void> {
+    if (!this.first) return;
     if (!this.second) return this.first.readInto(target, from, n);
     const alone = Math.max(0, Math.min(n, this.secondFrom - from));
     if (alone > 0) await this.first.readInto(target, from, alone);
@@ -333,13 +336,14 @@ class StretchedHead {
 
   /** Frames [from, from + n) of the second half (called in order from `split`), into `target` at the same frames. */
   async readSecond(target: Float32Array, from: number, n: number): Promise<void> {
+    if (!this.first) return;
     if (!this.second) throw new Error('the head was not split');
     await this.secondFadeIn(this.second);
     await this.second.readInto(target, from, n);
   }
 
   close(): void {
-    this.first.close();
+    this.first?.close();
     this.second?.close();
   }
 }

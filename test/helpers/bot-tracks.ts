@@ -1,0 +1,30 @@
+import { copyFileSync } from 'node:fs';
+import type { Analyzer } from '../../src/audio/analysis/analyzer.ts';
+import type { PlannedTrack } from '../../src/audio/transition/transition-plan.ts';
+import type { AnalysisStore } from '../../src/db/analysis-store.ts';
+import { ingestFile } from '../../src/ingest/ingest-file.ts';
+import type { IngestResult, KeepFile } from '../../src/ingest/ingest-file.ts';
+import { structureForBars } from '../../src/synth/track-synth.ts';
+import { analysedCrate } from './analysed-crate.ts';
+
+/**
+ * The library the bot tests seed: two 62 s (32-bar) tracks in A minor, at 124 and 125 BPM, synthesized and analysed
+ * once per run for every test file that seeds them (made in the system's temp folder, as the audio tests' crates are).
+ */
+export async function botCrate(): Promise<PlannedTrack[]> {
+  return analysedCrate('bot', [
+    { bpm: 124, key: 'A', scale: 'minor', seed: 70, sections: structureForBars(32) },
+    { bpm: 125, key: 'A', scale: 'minor', seed: 71, sections: structureForBars(32) },
+  ]);
+}
+
+/**
+ * Seeds crate track `i` into a test's library as `file` (a copy under the test's own name): hashed, kept and stored
+ * by ingestFile as any ingested file is, with the crate's analysis of those very bytes instead of a second analysis.
+ */
+export async function ingestBotTrack(i: number, file: string, store: AnalysisStore, keep: KeepFile): Promise<IngestResult> {
+  const track = (await botCrate())[i]!;
+  copyFileSync(track.file, file);
+  const analyzer: Analyzer = { analyze: () => Promise.resolve(track.analysis), waiting: () => 0, close: () => Promise.resolve() };
+  return ingestFile(file, analyzer, store, keep);
+}
