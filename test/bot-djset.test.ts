@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { AudioInputError } from '../src/audio/io/audio-input-error.ts';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
+import { LIVE_ANALYSIS_NICE } from '../src/util/live-priorities.ts';
 import { createBot } from '../src/bot/create-bot.ts';
 import type { Bot } from '../src/bot/create-bot.ts';
 import { alreadyPlaying, JOIN_FIRST, needsControl, NO_SET, NOTHING_TO_PLAY, onlyListenersVote } from '../src/bot/djset-handler.ts';
@@ -93,7 +94,7 @@ beforeAll(async () => {
   analyses = await AnalysisStore.open(path.join(tmp.dir, 'analyses.sqlite'));
   feedback = await FeedbackStore.open(path.join(tmp.dir, 'feedback.sqlite'));
   files = new TrackFiles(path.join(tmp.dir, 'tracks'));
-  pool = new AnalyzerPool({ size: 2 });
+  pool = new AnalyzerPool({ size: 2, nice: LIVE_ANALYSIS_NICE });
   const media: Record<string, Buffer> = {};
   const recipes = [
     { name: 'first-light', bpm: 124, key: 'A', seed: 11 },

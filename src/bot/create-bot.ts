@@ -15,6 +15,7 @@ import { createInteractionRouter } from './interaction-router.ts';
 import { lazyScorer } from './lazy-scorer.ts';
 import { makeRoom } from './library-quota.ts';
 import { formatBytes } from '../util/format-bytes.ts';
+import { LIVE_RENDER_NICE, niceFromEnv } from '../util/live-priorities.ts';
 import type { LiveSetTiming } from './live-set.ts';
 import type { AdmissionOptions } from '../voice/admission.ts';
 import { LiveSets } from './live-sets.ts';
@@ -57,6 +58,8 @@ export interface BotOptions {
   libraryQuotaBytes?: number;
   /** Where operator notices go (tracks evicted under the quota); stdout by default. */
   log?: (line: string) => void;
+  /** Niceness of the transition renders (render thread and its decoders); default `MINIDJ_RENDER_NICE`, else 10. */
+  renderNice?: number;
 }
 
 export interface Bot {
@@ -90,7 +93,7 @@ export function createBot(options: BotOptions): Bot {
     ...(options.restApi ? { rest: { api: options.restApi } } : {}),
   });
   const scorer = lazyScorer();
-  const renderer = new TransitionRenderer();
+  const renderer = new TransitionRenderer({ nice: options.renderNice ?? niceFromEnv('MINIDJ_RENDER_NICE', LIVE_RENDER_NICE) });
   const ingest = {
     analyses: options.analyses,
     files: options.files,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { AnalyzerPool } from '../../src/audio/analysis/analyzer-pool.ts';
+import { LIVE_ANALYSIS_NICE } from '../../src/util/live-priorities.ts';
 import { createBot } from '../../src/bot/create-bot.ts';
 import type { Bot, BotOptions } from '../../src/bot/create-bot.ts';
 import { AnalysisStore } from '../../src/db/analysis-store.ts';
@@ -37,7 +38,8 @@ export async function openBotHarness(poolSize = 2): Promise<BotHarness> {
   const analyses = await AnalysisStore.open(db);
   const feedback = await FeedbackStore.open(db);
   const files = new TrackFiles(path.join(tmp.dir, 'tracks'));
-  const pool = new AnalyzerPool({ size: poolSize });
+  // As the bot's own (main.ts): analyses yield to the live sets' renders.
+  const pool = new AnalyzerPool({ size: poolSize, nice: LIVE_ANALYSIS_NICE });
   const discord = await startFakeDiscord();
   const errors: unknown[] = [];
   let bot: Bot | undefined;

@@ -1,4 +1,5 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { niceThisThread } from '../../util/thread-nice.ts';
 import { AudioInputError } from '../io/audio-input-error.ts';
 import { analyzePcm } from './analyze-pcm.ts';
 import { decodeForAnalysis } from './decode-for-analysis.ts';
@@ -7,6 +8,8 @@ import type { AnalysisJob, AnalysisReply } from './analysis-protocol.ts';
 
 if (!parentPort) throw new Error('analysis-worker.ts must run as a worker thread');
 const port = parentPort;
+// Its ffmpeg decoders, started from this thread, inherit the niceness.
+niceThisThread(((workerData ?? {}) as { nice?: number }).nice ?? 0);
 
 port.on('message', async (job: AnalysisJob) => {
   let reply: AnalysisReply;

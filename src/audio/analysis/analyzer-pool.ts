@@ -71,12 +71,15 @@ export class AnalyzerPool implements Analyzer {
   private readonly limits: AudioLimits;
   private readonly size: number;
   private readonly ffmpeg: string;
+  private readonly nice: number;
 
   /** Told of each analysis a worker ran: its wall time (s) and whether it gave an analysis (metrics). */
   private readonly onFinished: ((seconds: number, ok: boolean) => void) | undefined;
 
-  constructor(options: { size?: number; limits?: AudioLimits; ffmpeg?: string; onFinished?: (seconds: number, ok: boolean) => void } = {}) {
+  /** `nice`: how much nicer than this process the analyses (worker threads and their decoders) run, 0–19 (Linux). */
+  constructor(options: { size?: number; limits?: AudioLimits; ffmpeg?: string; nice?: number; onFinished?: (seconds: number, ok: boolean) => void } = {}) {
     this.onFinished = options.onFinished;
+    this.nice = Math.max(0, Math.min(19, Math.round(options.nice ?? 0)));
     this.size = Math.max(1, options.size ?? availableParallelism());
     this.limits = options.limits ?? audioLimitsFromEnv();
     this.ffmpeg = options.ffmpeg ?? ffmpegPath();
@@ -143,7 +146,7 @@ export class AnalyzerPool implements Analyzer {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./analysis-worker.ts', import.meta.url));
+    const worker = new Worker(new URL('./analysis-worker.ts', import.meta.url), { workerData: { nice: this.nice } });
     const slot: Slot = { worker, jobsDone: 0 };
     worker.on('message', (reply: AnalysisReply) => this.finish(slot, reply));
     worker.on('error', (err) => this.fail(slot, new AudioInputError('analysis-failed', `The analyzer crashed on this file (${err.message}).`)));

@@ -1,7 +1,6 @@
-import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { prestartSpawner } from '../../util/spawner.ts';
+import { niceThisThread } from '../../util/thread-nice.ts';
 import { setDeckNiceness } from '../io/deck-reader.ts';
 import { RenderSlots } from './render-slots.ts';
 import { renderTransition } from './transition-render.ts';
@@ -12,17 +11,9 @@ const port = parentPort;
 const { nice = 0, concurrency = Infinity } = (workerData ?? {}) as { nice?: number; concurrency?: number };
 
 // Renders run ahead of when they play: this thread and its decoders take the CPU the live streams (the event loop's
-// 20 ms audio cycle, the bodies' decoders, the Opus encoders) leave, `nice` below the bot's own priority. Linux sets a
-// thread's niceness by its id.
-if (nice > 0) {
-  const niceness = Math.min(19, getPriority() + nice);
-  try {
-    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), niceness);
-  } catch {
-    // Not Linux, or not allowed: the thread keeps the process's priority.
-  }
-  setDeckNiceness(niceness);
-}
+// 20 ms audio cycle, the bodies' decoders, the Opus encoders) leave, `nice` below the bot's own priority.
+const niceness = niceThisThread(nice);
+if (niceness !== undefined) setDeckNiceness(niceness);
 
 // This thread's decoders' spawner, up before the first render needs it.
 prestartSpawner();
