@@ -6,8 +6,7 @@ import type { RenderedTransition, TransitionJob } from './transition-render.ts';
 export interface TransitionRendererOptions {
   /**
    * How much nicer than the bot the render thread and its decoders run (0–19; Linux). Default `MINIDJ_RENDER_NICE`,
-   * else 0: at 10, renders lost the CPU to anything else at the default priority (the bot's own analyses, other
-   * programs) and fell back to cuts with 2 sets playing on a loaded machine.
+   * else 0 (offline renders); the bot passes its own (src/util/live-priorities.ts).
    */
   nice?: number;
   /** Renders at once; more wait their turn in the order asked. Default `MINIDJ_RENDER_CONCURRENCY`, else the cores. */
