@@ -177,6 +177,9 @@ describe.skipIf(!hasPostgres)('the library index on PostgreSQL', () => {
   });
   libraryChecks(() => server!.url);
   crashChecks(() => server!.url);
+  describe('substring search past the first titles', () => {
+    largeLibraryChecks(() => Promise.resolve(openPostgresClient(server!.url)));
+  });
 });
 
 describe.skipIf(!hasRedis)('the library index on Redis (rows in keyv, filtered in memory)', () => {
@@ -252,16 +255,6 @@ describe('substring search past the first titles, SQLite', () => {
   largeLibraryChecks(() => openSqliteClient(path.join(tmp.dir, 'large.sqlite')));
 });
 
-describe.skipIf(!hasPostgres)('substring search past the first titles, PostgreSQL', () => {
-  let server: Server | undefined;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
-  largeLibraryChecks(() => Promise.resolve(openPostgresClient(server!.url)));
-});
 
 describe('importing a keyv-era store', () => {
   it('imports every server library and the shared list once, at the first start', async () => {
