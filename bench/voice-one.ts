@@ -10,7 +10,7 @@ import { setStartSec } from '../src/audio/set/set-timeline.ts';
 import { planTransition } from '../src/audio/transition/transition-plan.ts';
 import type { PlannedTrack } from '../src/audio/transition/transition-plan.ts';
 import { TransitionRenderer } from '../src/audio/transition/transition-renderer.ts';
-import { LIVE_RENDER_NICE, niceFromEnv } from '../src/util/live-priorities.ts';
+import { liveRenderNice } from '../src/util/live-priorities.ts';
 import { prestartSpawner } from '../src/util/spawner.ts';
 import { Admission } from '../src/voice/admission.ts';
 import type { AdmissionFigures } from '../src/voice/admission.ts';
@@ -124,8 +124,8 @@ export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult>
   await sleep(500);
   mark(MARK.idle);
   await sleep(1000);
-  // The bot's renderer: createBot's niceness (MINIDJ_RENDER_NICE, else LIVE_RENDER_NICE).
-  const renderer = new TransitionRenderer({ nice: niceFromEnv('MINIDJ_RENDER_NICE', LIVE_RENDER_NICE) });
+  // The bot's renderer, at createBot's niceness.
+  const renderer = new TransitionRenderer({ nice: liveRenderNice() });
   // The bot's admission control, as /djset start asks it: a refused guild is not started. As in the bot, which
   // measures from its start, the first start already knows whether the event loop keeps time.
   let started = 0;

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
@@ -8,13 +9,21 @@ import { LIVE_ANALYSIS_NICE, LIVE_RENDER_NICE, niceFromEnv } from '../src/util/l
 import { descendants } from '../src/voice/process-cpu.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 
-/** Field 19 of /proc/…/stat: the task's niceness. */
-function niceOf(statFile: string): number | undefined {
+/** A thread's or process's niceness by its id, or undefined once it is gone. */
+function niceOf(id: number): number | undefined {
   try {
-    const text = readFileSync(statFile, 'utf8');
-    return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[16]);
+    return getPriority(id);
   } catch {
     return undefined;
+  }
+}
+
+/** A process's command line, or '' once it is gone. */
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
   }
 }
 
@@ -38,7 +47,7 @@ describe.skipIf(process.platform !== 'linux')('the priorities of a bot\'s own wo
   });
 
   it('runs an analysis thread and its ffmpeg decoder at the niceness asked, nicer than the process, which keeps its own', async () => {
-    const own = niceOf(`/proc/${process.pid}/stat`)!;
+    const own = niceOf(process.pid)!;
     const asked = Math.min(19, own + 7);
     const pool = new AnalyzerPool({ size: 1, nice: 7 });
     const seen = { threads: new Set<number>(), children: new Set<number>() };
@@ -46,12 +55,12 @@ describe.skipIf(process.platform !== 'linux')('the priorities of a bot\'s own wo
     const sample = async (): Promise<void> => {
       while (sampling) {
         for (const tid of readdirSync(`/proc/${process.pid}/task`)) {
-          const n = niceOf(`/proc/${process.pid}/task/${tid}/stat`);
+          const n = niceOf(Number(tid));
           if (n !== undefined) seen.threads.add(n);
         }
         for (const pid of descendants(process.pid)) {
-          if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ffmpeg')) continue;
-          const n = niceOf(`/proc/${pid}/stat`);
+          if (!commandOf(pid).includes('ffmpeg')) continue;
+          const n = niceOf(pid);
           if (n !== undefined) seen.children.add(n);
         }
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -67,7 +76,7 @@ describe.skipIf(process.platform !== 'linux')('the priorities of a bot\'s own wo
       sampling = false;
       await pool.close();
     }
-    expect(niceOf(`/proc/${process.pid}/stat`)).toBe(own);
+    expect(niceOf(process.pid)).toBe(own);
     expect([...seen.threads]).toContain(asked);
     expect([...seen.children]).toEqual([asked]);
   }, 60_000);

@@ -15,7 +15,7 @@ import { createInteractionRouter } from './interaction-router.ts';
 import { lazyScorer } from './lazy-scorer.ts';
 import { makeRoom } from './library-quota.ts';
 import { formatBytes } from '../util/format-bytes.ts';
-import { LIVE_RENDER_NICE, niceFromEnv } from '../util/live-priorities.ts';
+import { liveRenderNice } from '../util/live-priorities.ts';
 import type { LiveSetTiming } from './live-set.ts';
 import type { AdmissionOptions } from '../voice/admission.ts';
 import { LiveSets } from './live-sets.ts';
@@ -93,7 +93,7 @@ export function createBot(options: BotOptions): Bot {
     ...(options.restApi ? { rest: { api: options.restApi } } : {}),
   });
   const scorer = lazyScorer();
-  const renderer = new TransitionRenderer({ nice: options.renderNice ?? niceFromEnv('MINIDJ_RENDER_NICE', LIVE_RENDER_NICE) });
+  const renderer = new TransitionRenderer({ nice: options.renderNice ?? liveRenderNice() });
   const ingest = {
     analyses: options.analyses,
     files: options.files,

@@ -9,7 +9,7 @@ import { isPublicAddress } from '../ingest/address-policy.ts';
 import { AnalysisQueue } from '../ingest/analysis-queue.ts';
 import type { Analyzer } from '../audio/analysis/analyzer.ts';
 import { createLogger } from '../ops/log.ts';
-import { LIVE_ANALYSIS_NICE, niceFromEnv } from '../util/live-priorities.ts';
+import { liveAnalysisNice } from '../util/live-priorities.ts';
 import { BotMetrics } from '../ops/metrics.ts';
 import { startOpsServer } from '../ops/ops-server.ts';
 import type { OpsServer } from '../ops/ops-server.ts';
@@ -46,7 +46,7 @@ const onFinished = (seconds: number, ok: boolean): void => metrics.analysisSecon
 const waitMinutes = Number(process.env.MINIDJ_QUEUE_WAIT_MIN) || 10;
 const pool: Analyzer = process.env.MINIDJ_REDIS
   ? await AnalysisQueue.open(process.env.MINIDJ_REDIS, { tracksDir: files.dir, waitMs: waitMinutes * 60_000, onFinished })
-  : new AnalyzerPool({ onFinished, nice: niceFromEnv('MINIDJ_ANALYSIS_NICE', LIVE_ANALYSIS_NICE) });
+  : new AnalyzerPool({ onFinished, nice: liveAnalysisNice() });
 if (process.env.MINIDJ_REDIS) log.info({ tracksDir: files.dir }, 'analyses go on the Redis queue (MINIDJ_REDIS) for the analysis workers');
 const bot = createBot({
   config: config.config,

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
-import { LIVE_ANALYSIS_NICE, niceFromEnv } from '../util/live-priorities.ts';
+import { liveAnalysisNice } from '../util/live-priorities.ts';
 import { UserFacingError } from '../util/user-facing-error.ts';
 import { ANALYSIS_QUEUE, errorResult, incomingFile, queueConnection } from './analysis-queue-protocol.ts';
 import type { AnalysisJobData, AnalysisJobResult } from './analysis-queue-protocol.ts';
@@ -31,7 +31,7 @@ export interface AnalysisWorker {
 export async function startAnalysisWorker(options: AnalysisWorkerOptions): Promise<AnalysisWorker> {
   const log = options.log ?? (() => undefined);
   // Beside a bot on one machine, analyses yield to its live sets as the bot's own do; alone on a machine it changes nothing.
-  const pool = new AnalyzerPool({ size: options.concurrency, nice: niceFromEnv('MINIDJ_ANALYSIS_NICE', LIVE_ANALYSIS_NICE) });
+  const pool = new AnalyzerPool({ size: options.concurrency, nice: liveAnalysisNice() });
   const client = queueConnection(options.url);
   const lockMs = options.lockMs ?? 30_000;
   const handle = async (job: Job<AnalysisJobData, AnalysisJobResult>): Promise<AnalysisJobResult> => {

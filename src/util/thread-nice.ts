@@ -6,8 +6,9 @@ import { getPriority, setPriority } from 'node:os';
  * starts from now on inherit it). Returns the niceness it runs at, or undefined when it was not changed.
  */
 export function niceThisThread(nice: number): number | undefined {
-  if (nice <= 0) return undefined;
-  const niceness = Math.min(19, getPriority() + nice);
+  const more = Math.round(nice);
+  if (!(more > 0)) return undefined;
+  const niceness = Math.min(19, getPriority() + more);
   try {
     setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), niceness);
     return niceness;

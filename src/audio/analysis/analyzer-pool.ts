@@ -79,7 +79,7 @@ export class AnalyzerPool implements Analyzer {
   /** `nice`: how much nicer than this process the analyses (worker threads and their decoders) run, 0–19 (Linux). */
   constructor(options: { size?: number; limits?: AudioLimits; ffmpeg?: string; nice?: number; onFinished?: (seconds: number, ok: boolean) => void } = {}) {
     this.onFinished = options.onFinished;
-    this.nice = Math.max(0, Math.min(19, Math.round(options.nice ?? 0)));
+    this.nice = options.nice ?? 0;
     this.size = Math.max(1, options.size ?? availableParallelism());
     this.limits = options.limits ?? audioLimitsFromEnv();
     this.ffmpeg = options.ffmpeg ?? ffmpegPath();

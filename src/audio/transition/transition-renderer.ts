@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { niceFromEnv } from '../../util/live-priorities.ts';
 import { ffmpegPath } from '../io/ffmpeg-path.ts';
 import type { RenderedTransition, TransitionJob } from './transition-render.ts';
 
@@ -34,7 +35,7 @@ export class TransitionRenderer {
   private readonly concurrency: number;
 
   constructor(opts: TransitionRendererOptions = {}) {
-    this.nice = Math.max(0, Math.min(19, Math.round(opts.nice ?? envNumber('MINIDJ_RENDER_NICE') ?? 0)));
+    this.nice = opts.nice ?? niceFromEnv('MINIDJ_RENDER_NICE', 0);
     this.concurrency = Math.max(1, Math.round(opts.concurrency ?? envNumber('MINIDJ_RENDER_CONCURRENCY') ?? availableParallelism()));
   }
 
