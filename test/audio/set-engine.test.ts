@@ -172,6 +172,46 @@ describe('when a transition is not rendered in time', () => {
     });
   }
 
+  it('cancels the render of a transition that will not play: too late (a cut instead), skipped to an earlier phrase, or the set stopped', async () => {
+    // A renderer that never answers and records whether whoever asked gave up.
+    const asked: AbortSignal[] = [];
+    const renderer = {
+      render: (_job: TransitionJob, signal?: AbortSignal) => {
+        if (signal) asked.push(signal);
+        return new Promise<never>(() => undefined);
+      },
+    };
+    // Too late: the cut replaces it.
+    const late = new SetEngine(tracks.slice(0, 2), { renderer, renderDeadlineMs: 50 });
+    for await (const chunk of late.stream()) void chunk;
+    expect(late.report[0]!.style).toBe('cut');
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.aborted).toBe(true);
+
+    // Skipped: the exit moves to the next phrase and is rendered again; the first render is given up, the second kept
+    // until the set stops.
+    asked.length = 0;
+    const skipped = new SetEngine(tracks.slice(0, 2), { renderer, renderDeadlineMs: 50 });
+    const stream = skipped.stream();
+    await stream.next();
+    skipped.skip();
+    while (asked.length < 2) await stream.next();
+    expect(asked[0]!.aborted).toBe(true);
+    expect(asked[1]!.aborted).toBe(false);
+    skipped.stop();
+    for await (const chunk of stream) void chunk;
+    expect(asked[1]!.aborted).toBe(true);
+
+    // Closed from outside (the broadcast's consumer gone) mid-body.
+    asked.length = 0;
+    const closed = new SetEngine(tracks.slice(0, 2), { renderer, renderDeadlineMs: 50 });
+    const open = closed.stream();
+    await open.next();
+    await open.return(undefined);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.aborted).toBe(true);
+  });
+
   it('tells the renderer when a live transition plays (set time from the body where it is planned); offline, nothing', async () => {
     const asked = async (renderDeadlineMs?: number): Promise<TransitionJob> => {
       let job: TransitionJob | undefined;

@@ -99,6 +99,8 @@ interface Body<T extends PlannedTrack> {
   plan?: TransitionPlan;
   to?: T;
   rendering?: Promise<CheckedRender>;
+  /** Cancels `rendering` when it will not be played: the renderer's time goes to transitions that will. */
+  renderCancel?: AbortController;
   /** The pick of the next track in flight, and the track time of the last answer. */
   asking: boolean;
   askedAt: number;
@@ -305,8 +307,11 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     // A live stream's render says how soon it plays (production is paced to playback); an offline one is awaited.
     const dueInSec = this.opts.renderDeadlineMs === undefined ? {} : { dueInSec: plan.exitSec - body.pos };
     const job = { ...transitionJob(plan, a, to, this.targetLufs), ...dueInSec };
-    const rendering = render ? renderChecked((j) => this.opts.renderer.render(j), job, a, to) : undefined;
+    this.dropRender(body);
+    const cancel = new AbortController();
+    const rendering = render ? renderChecked((j) => this.opts.renderer.render(j, cancel.signal), job, a, to) : undefined;
     body.rendering = rendering;
+    if (rendering) body.renderCancel = cancel;
     rendering?.catch(() => undefined);
     body.frames = Math.round((plan.exitSec - body.fromSec) * MIX_RATE);
     const upcoming: UpcomingTransition<T> = { from: a, to, plan, startSec: body.startSec + plan.exitSec - body.fromSec, rendered: !rendering };
@@ -321,6 +326,13 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     );
   }
 
+  /** The body's transition will not be played as rendered (a skip re-planned it, it came too late, the set stopped). */
+  private dropRender(body: Body<T>): void {
+    body.renderCancel?.abort();
+    body.renderCancel = undefined;
+    body.rendering = undefined;
+  }
+
   /** Streams the body up to its exit (or the track's end); stops early when the set is stopped or the track is lost. */
   private async *streamBody(body: Body<T>, entry: BodyEntry): AsyncGenerator<Float32Array, 'stopped' | { lost?: Error }> {
     const a = body.track;
@@ -328,9 +340,11 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
       (frames) => new DeckReader({ file: a.file, fromSec: body.fromSec + frames / MIX_RATE, gain: this.gain(a) }),
       (error) => this.tell({ type: 'deck-error', track: a, error, recovered: true }),
     );
+    let toTransition = false;
     try {
       while (body.done < body.frames) {
         if (this.request === 'stop') {
+          this.dropRender(body);
           yield* this.fadeOutAtNextDownbeat(deck, a, body.pos);
           return 'stopped';
         }
@@ -351,9 +365,12 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
         await this.shapeBodyChunk(body, entry, chunk, n);
         yield this.emit(chunk);
       }
+      toTransition = true;
       return {};
     } finally {
       body.open = false;
+      // Stopped, lost, or closed from outside (the stream's consumer gone): its transition will not play.
+      if (!toTransition) this.dropRender(body);
       deck.close();
     }
   }
@@ -374,7 +391,7 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
       // The transition is not there in time (or failed): cut on the exit downbeat rather than leave a gap.
       linearFadeOutEnd(chunk, CUT_FADE_FRAMES);
       body.plan = fallbackCut(body.plan);
-      body.rendering = undefined;
+      this.dropRender(body);
     }
     // The body fades in over the previous transition's fading tail (or from a cut's silence, or a resume).
     if (body.done < entry.fadeInFrames) sineFadeInOver(chunk, body.done, entry.fadeInFrames, entry.carry ?? new Float32Array(0));

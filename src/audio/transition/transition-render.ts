@@ -127,7 +127,7 @@ function renderLayout(job: TransitionJob): RenderLayout {
 }
 
 /** Reads A into `a` and B's stretched head into `b` as fast as they deliver; `ready` waits for a frame of both. */
-function readDecks(layout: RenderLayout, deckA: DeckReader, head: StretchedHead, a: Float32Array, b: Float32Array): { reading: Promise<unknown>; ready: DecksReady } {
+function readDecks(layout: RenderLayout, deckA: DeckReader, head: StretchedHead, a: Float32Array, b: Float32Array, signal?: AbortSignal): { reading: Promise<unknown>; ready: DecksReady } {
   const { preFrames, aFrames, frames } = layout;
   const aRead = new Progress();
   const bFirst = new Progress();
@@ -135,6 +135,7 @@ function readDecks(layout: RenderLayout, deckA: DeckReader, head: StretchedHead,
   const reading = Promise.all([
     fill(aRead, async (advance) => {
       for (let f = 0; f < preFrames + aFrames; f += CHUNK_FRAMES) {
+        signal?.throwIfAborted();
         const n = Math.min(CHUNK_FRAMES, preFrames + aFrames - f);
         await deckA.readInto(a, f, n);
         advance(f + n);
@@ -142,6 +143,7 @@ function readDecks(layout: RenderLayout, deckA: DeckReader, head: StretchedHead,
     }),
     fill(bFirst, async (advance) => {
       for (let f = 0; f < head.split; f += CHUNK_FRAMES) {
+        signal?.throwIfAborted();
         const n = Math.min(CHUNK_FRAMES, head.split - f);
         await head.readFirst(b, f, n);
         advance(f + n);
@@ -149,6 +151,7 @@ function readDecks(layout: RenderLayout, deckA: DeckReader, head: StretchedHead,
     }),
     fill(bSecond, async (advance) => {
       for (let f = head.split; f < frames; f += CHUNK_FRAMES) {
+        signal?.throwIfAborted();
         const n = Math.min(CHUNK_FRAMES, frames - f);
         await head.readSecond(b, f, n);
         advance(f + n);
@@ -184,22 +187,29 @@ function finishRender(out: Float32Array, b: Float32Array, layout: RenderLayout, 
 /**
  * Renders A → B: both decks decoded (B through rubberband on its tempo schedule), each through a three-band EQ
  * driven by the style's curves, summed. Loudness gains are already applied by the decks; the master limiter comes
- * after, in the set engine.
+ * after, in the set engine. Aborting `signal` kills the decks' decoders and rejects.
  */
-export async function renderTransition(job: TransitionJob): Promise<RenderedTransition> {
+export async function renderTransition(job: TransitionJob, signal?: AbortSignal): Promise<RenderedTransition> {
   const { plan } = job;
   const layout = renderLayout(job);
   const { frames, preFrames, aFrames, mixedFrames, rideFrames } = layout;
   // The stretched head first: it is the long pole, and each spawn holds this thread for ~10 ms.
   const head = new StretchedHead(job, frames);
   const deckA = new DeckReader({ file: job.from.file, fromSec: plan.exitSec - preFrames / MIX_RATE, gain: job.from.gain, highWaterFrames: preFrames + aFrames });
+  // Closed decks end their pending reads (with silence); the next read throws the abort.
+  const stop = (): void => {
+    deckA.close();
+    head.close();
+  };
+  signal?.addEventListener('abort', stop, { once: true });
   try {
+    signal?.throwIfAborted();
     // A, then silence wherever the EQ or the rider looks past its end.
     const a = new Float32Array((preFrames + Math.max(aFrames, mixedFrames, rideFrames)) * MIX_CHANNELS);
     const b = new Float32Array(frames * MIX_CHANNELS);
     const out = new Float32Array(frames * MIX_CHANNELS);
     // The decks are read into a and b as fast as they deliver; the mixing follows.
-    const { reading, ready } = readDecks(layout, deckA, head, a, b);
+    const { reading, ready } = readDecks(layout, deckA, head, a, b, signal);
     const mixer = new DeckMixer({ plan, beatSecA: layout.beatSecA, solo: job.solo, soloThroughEq: job.soloThroughEq, a, b, out, preFrames });
     // Two lanes when B is stretched as two halves: the second lane mixes the second half as soon as it is in,
     // instead of after the first half, so the end of the render is not this thread alone. Its filters (EQ, then the
@@ -219,11 +229,13 @@ export async function renderTransition(job: TransitionJob): Promise<RenderedTran
       reading,
       checking,
     ]);
+    signal?.throwIfAborted();
     finishRender(out, b, layout, job, mixer, { rider, laneRider });
     // Decks that could not be read against each other are each read against their own track, on the shared grid.
     const placed = check && check.reading === 'none' && job.checkBeats ? await placementCheck(plan, a.subarray(preFrames * MIX_CHANNELS), b, job.from, job.to, job.checkBeats.from, job.checkBeats.to) : undefined;
     return { pcm: out, frames, handoffFrame: layout.handoffFrame, junctionFrame: layout.junctionFrame, bodyFromSec: layout.bodyFromSec, check: placed ?? check };
   } finally {
+    signal?.removeEventListener('abort', stop);
     deckA.close();
     head.close();
   }

@@ -20,6 +20,15 @@ const envNumber = (name: string): number | undefined => {
 };
 
 type Reply = { id: number; ok: true; rendered: RenderedTransition } | { id: number; ok: false; message: string };
+export type RenderRequest = { id: number; job: TransitionJob } | { cancel: number };
+
+/** A render given up by whoever asked for it. */
+export class RenderCancelled extends Error {
+  constructor() {
+    super('the transition render was cancelled');
+    this.name = 'RenderCancelled';
+  }
+}
 
 /**
  * Renders transitions ahead of time on a worker thread, so the stream of the current track never waits for one.
@@ -72,14 +81,29 @@ export class TransitionRenderer {
     this.pending.clear();
   }
 
-  render(job: TransitionJob): Promise<RenderedTransition> {
+  /**
+   * Renders `job`. Aborting `signal` (the set stopped, skipped, or gave up waiting) rejects at once and frees what the
+   * render holds: waiting, it gives up its turn; running, its decoders are killed.
+   */
+  render(job: TransitionJob, signal?: AbortSignal): Promise<RenderedTransition> {
     if (this.closed) return Promise.reject(new Error('the transition renderer is closed'));
+    if (signal?.aborted) return Promise.reject(new RenderCancelled());
     this.worker ??= this.spawn();
     const worker = this.worker;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, job });
+      const cancel = (): void => {
+        if (!this.pending.delete(id)) return;
+        worker.postMessage({ cancel: id } satisfies RenderRequest);
+        reject(new RenderCancelled());
+      };
+      const settle = <A>(then: (arg: A) => void) => (arg: A): void => {
+        signal?.removeEventListener('abort', cancel);
+        then(arg);
+      };
+      this.pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
+      signal?.addEventListener('abort', cancel, { once: true });
+      worker.postMessage({ id, job } satisfies RenderRequest);
     });
   }
 
