@@ -1,5 +1,6 @@
-// The voice benchmark's crate: six synthesized tracks of 112–125 s, 118–128 BPM, in neighbouring Camelot keys,
-// analysed once and cached (with the analyzer version) in data/bench-voice/crate.json.
+// The voice benchmark's crates: six synthesized tracks, 118–128 BPM, in neighbouring Camelot keys, analysed once and
+// cached (with the analyzer version) in data/bench-voice/: 112–125 s long for the burst scenario, 3.5–3.8 minutes for
+// the steady one (a guild may play up to 3 minutes of its first track before it mixes out).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
@@ -9,13 +10,19 @@ import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 
 export const CRATE_DIR = path.join(PROJECT_ROOT, 'data', 'bench-voice');
-export const CRATE_FILE = path.join(CRATE_DIR, 'crate.json');
+export type VoiceScenario = 'burst' | 'steady';
+export const crateFile = (scenario: VoiceScenario): string => path.join(CRATE_DIR, scenario === 'burst' ? 'crate.json' : 'crate-steady.json');
 
-// 60 bars: 112.5 s at 128 BPM, 122 s at 118 BPM.
-const SECTIONS = [
-  { label: 'intro' as const, bars: 16 }, { label: 'build' as const, bars: 8 }, { label: 'drop' as const, bars: 16 },
-  { label: 'breakdown' as const, bars: 8 }, { label: 'outro' as const, bars: 12 },
-];
+type Section = { label: 'intro' | 'build' | 'drop' | 'breakdown' | 'outro'; bars: number };
+const SECTIONS: Record<VoiceScenario, Section[]> = {
+  // 60 bars: 112.5 s at 128 BPM, 122 s at 118 BPM.
+  burst: [{ label: 'intro', bars: 16 }, { label: 'build', bars: 8 }, { label: 'drop', bars: 16 }, { label: 'breakdown', bars: 8 }, { label: 'outro', bars: 12 }],
+  // 116 bars: 217.5 s at 128 BPM, 236 s at 118 BPM; the outro starts 96 bars in (180–195 s).
+  steady: [
+    { label: 'intro', bars: 16 }, { label: 'build', bars: 8 }, { label: 'drop', bars: 16 }, { label: 'breakdown', bars: 16 },
+    { label: 'build', bars: 8 }, { label: 'drop', bars: 32 }, { label: 'outro', bars: 20 },
+  ],
+};
 // 8A, 9A, 8B, 7A, 9B, 10A: each a Camelot neighbour of the next in the rotation.
 const RECIPES = [
   { bpm: 124, key: 'A', scale: 'minor' as const, seed: 71 },
@@ -32,24 +39,26 @@ interface CrateCache {
   tracks: PlannedTrack[];
 }
 
-/** The crate, synthesized and analysed on first use. */
-export async function ensureVoiceCrate(log: (line: string) => void): Promise<PlannedTrack[]> {
-  const key = JSON.stringify({ SECTIONS, RECIPES });
-  if (existsSync(CRATE_FILE)) {
-    const cached = JSON.parse(readFileSync(CRATE_FILE, 'utf8')) as CrateCache;
+/** The scenario's crate, synthesized and analysed on first use. */
+export async function ensureVoiceCrate(log: (line: string) => void, scenario: VoiceScenario = 'burst'): Promise<PlannedTrack[]> {
+  const sections = SECTIONS[scenario];
+  const key = JSON.stringify({ SECTIONS: sections, RECIPES });
+  const file = crateFile(scenario);
+  if (existsSync(file)) {
+    const cached = JSON.parse(readFileSync(file, 'utf8')) as CrateCache;
     if (cached.version === ANALYZER_VERSION && cached.recipes === key && cached.tracks.every((t) => existsSync(t.file))) return cached.tracks;
   }
   mkdirSync(CRATE_DIR, { recursive: true });
   const pool = new AnalyzerPool({ size: 2 });
   try {
     const tracks = await Promise.all(RECIPES.map(async (r, i) => {
-      const file = path.join(CRATE_DIR, `voice-${i}.wav`);
-      await writeSynthTrack(file, { ...r, sections: SECTIONS });
-      const analysis = await pool.analyze(file);
-      log(`  synthesized and analysed ${path.basename(file)}: ${analysis.durationSec.toFixed(1)} s, ${analysis.bpm.toFixed(1)} BPM, ${analysis.key} ${analysis.scale}`);
-      return { id: `voice-${i}`, file, title: `voice ${i} (${r.bpm} BPM ${r.key} ${r.scale})`, analysis };
+      const wav = path.join(CRATE_DIR, scenario === 'burst' ? `voice-${i}.wav` : `voice-${scenario}-${i}.wav`);
+      await writeSynthTrack(wav, { ...r, sections });
+      const analysis = await pool.analyze(wav);
+      log(`  synthesized and analysed ${path.basename(wav)}: ${analysis.durationSec.toFixed(1)} s, ${analysis.bpm.toFixed(1)} BPM, ${analysis.key} ${analysis.scale}`);
+      return { id: `voice-${i}`, file: wav, title: `voice ${i} (${r.bpm} BPM ${r.key} ${r.scale})`, analysis };
     }));
-    writeFileSync(CRATE_FILE, JSON.stringify({ version: ANALYZER_VERSION, recipes: key, tracks } satisfies CrateCache));
+    writeFileSync(file, JSON.stringify({ version: ANALYZER_VERSION, recipes: key, tracks } satisfies CrateCache));
     return tracks;
   } finally {
     await pool.close();

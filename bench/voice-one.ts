@@ -2,6 +2,7 @@
 // @discordjs/voice audio cycle, and reports late frames, cycle timing and transitions as JSON on stdout. It marks its
 // progress on stderr (MARK), so that the parent measures its CPU and memory from outside, off this event loop.
 // Usage: node bench/voice-one.ts '{"guilds":10,"staggerSec":20,"windowSec":60,"leadSec":1,"renderDeadlineMs":1000}'
+// (optional: "scenario":"steady","exitSpreadSec":150)
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AudioPlayerStatus } from '@discordjs/voice';
@@ -15,7 +16,8 @@ import { prestartSpawner } from '../src/util/spawner.ts';
 import { Admission } from '../src/voice/admission.ts';
 import type { AdmissionFigures } from '../src/voice/admission.ts';
 import { SetBroadcast } from '../src/voice/set-broadcast.ts';
-import { CRATE_FILE } from './voice-crate.ts';
+import { crateFile } from './voice-crate.ts';
+import type { VoiceScenario } from './voice-crate.ts';
 
 export interface VoiceRunOptions {
   guilds: number;
@@ -27,6 +29,10 @@ export interface VoiceRunOptions {
   renderDeadlineMs: number;
   /** Ask the bot's admission control before each guild's start (src/voice/admission.ts, its defaults). */
   admission?: boolean;
+  /** The crate played (voice-crate.ts); default 'burst'. */
+  scenario?: VoiceScenario;
+  /** Each guild mixes out of its first track 25 s to 25 + this many seconds after its start (default 35). */
+  exitSpreadSec?: number;
 }
 
 export interface LateFrame {
@@ -82,6 +88,7 @@ export const MARK = { idle: '@voice idle', windowStart: '@voice window-start', w
 const mark = (m: string): void => void process.stderr.write(`${m}\n`);
 
 const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
+export const DEFAULT_EXIT_SPREAD_SEC = 35;
 const LOOP_RESOLUTION_MS = 10;
 /** How long after its 'closed' mark the child stays alive, so the parent can count what the closed sets left. */
 export const CLOSED_LINGER_MS = 3000;
@@ -96,11 +103,14 @@ const percentile = (xs: number[], p: number): number => {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Guild i plays the crate rotated by i, starting far enough into its first track that it mixes out 25–60 s later. */
-function guildSet(crate: PlannedTrack[], i: number): { tracks: PlannedTrack[]; firstFromSec: number } {
+/**
+ * Guild i plays the crate rotated by i, starting far enough into its first track that it mixes out 25 s to
+ * 25 + `spreadSec` later (spread evenly over the guilds).
+ */
+function guildSet(crate: PlannedTrack[], i: number, spreadSec: number): { tracks: PlannedTrack[]; firstFromSec: number } {
   const tracks = crate.map((_, k) => crate[(i + k) % crate.length]!);
   const [a, b] = [tracks[0]!, tracks[1]!];
-  const exitIn = 25 + 35 * ((i * 0.618034) % 1);
+  const exitIn = 25 + spreadSec * ((i * 0.618034) % 1);
   const target = planTransition(a, b).exitSec - exitIn;
   const firstFromSec = a.analysis.downbeats.findLast((d) => d <= target) ?? setStartSec(a);
   return { tracks, firstFromSec: Math.max(firstFromSec, setStartSec(a)) };
@@ -118,7 +128,7 @@ interface Guild {
 }
 
 export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult> {
-  const crate = (JSON.parse(readFileSync(CRATE_FILE, 'utf8')) as { tracks: PlannedTrack[] }).tracks;
+  const crate = (JSON.parse(readFileSync(crateFile(opts.scenario ?? 'burst'), 'utf8')) as { tracks: PlannedTrack[] }).tracks;
   // The decoders' spawner is a fixed cost of the process (the bot starts it with its live sets), not a stream's.
   prestartSpawner();
   await sleep(500);
@@ -154,7 +164,7 @@ export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult>
 
   const guilds: Guild[] = [];
   const startGuild = (index: number): void => {
-    const { tracks, firstFromSec } = guildSet(crate, index);
+    const { tracks, firstFromSec } = guildSet(crate, index, opts.exitSpreadSec ?? DEFAULT_EXIT_SPREAD_SEC);
     const engine = new SetEngine(tracks, { renderer, renderDeadlineMs: opts.renderDeadlineMs, firstFromSec });
     const broadcast = new SetBroadcast(engine, { leadSec: opts.leadSec });
     const g: Guild = { index, engine, broadcast, createdAt: now(), ended: false, late: [], packetsInWindow: 0 };

@@ -2,6 +2,9 @@
 // the CPU and memory each stream costs. Each N runs in a fresh child process (bench/voice-one.ts): N SetBroadcasts on
 // one shared TransitionRenderer, driven by the real @discordjs/voice 20 ms audio cycle into always-ready fake voice
 // connections that record every packet the players prepare.
+// Two scenarios (BENCH_VOICE_SCENARIO): 'burst' (the default) has every guild mix out of its first track 25–60 s after
+// its start, so the window holds a transition per guild, the worst a restart or a rush of starts brings; 'steady' has
+// 3.5-minute tracks and spreads the guilds' transitions over 150 s, a set's own rate, over a 160 s window.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -10,7 +13,8 @@ import { createInterface } from 'node:readline';
 import { DEFAULT_TIMING } from '../src/bot/live-set.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { ensureVoiceCrate } from './voice-crate.ts';
-import { CLOSED_LINGER_MS, MARK } from './voice-one.ts';
+import type { VoiceScenario } from './voice-crate.ts';
+import { CLOSED_LINGER_MS, DEFAULT_EXIT_SPREAD_SEC, MARK } from './voice-one.ts';
 import type { VoiceChildResult, VoiceRunOptions } from './voice-one.ts';
 import { descendants, machineTicks, treeCpu, treeMemory } from './voice-proc.ts';
 import type { TreeMemory } from './voice-proc.ts';
@@ -23,8 +27,11 @@ const env = (name: string, fallback: number): number => {
   return v === undefined || v === '' ? fallback : Number(v);
 };
 const GOAL = 20;
+const SCENARIO: VoiceScenario = process.env.BENCH_VOICE_SCENARIO === 'steady' ? 'steady' : 'burst';
+const steady = SCENARIO === 'steady';
 const STAGGER_SEC = env('BENCH_VOICE_STAGGER_SEC', 20);
-const WINDOW_SEC = env('BENCH_VOICE_WINDOW_SEC', 60);
+const WINDOW_SEC = env('BENCH_VOICE_WINDOW_SEC', steady ? 160 : 60);
+const EXIT_SPREAD_SEC = steady ? 150 : DEFAULT_EXIT_SPREAD_SEC;
 // The bot's own defaults: the stream's lead and how late a transition may be before it becomes a cut.
 const LEAD_SEC = env('BENCH_VOICE_LEAD_SEC', DEFAULT_TIMING.leadSec);
 const RENDER_DEADLINE_MS = env('BENCH_VOICE_RENDER_DEADLINE_MS', DEFAULT_TIMING.renderDeadlineMs);
@@ -35,8 +42,9 @@ const ADMISSION_N = env('BENCH_VOICE_ADMISSION_N', 40);
 
 console.log('# Mini-DJ voice benchmark: concurrent guild sets streamed in real time');
 console.log(`  machine: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-const crate = await ensureVoiceCrate((l) => console.log(l));
-console.log(`  crate: ${crate.length} synthesized tracks, ${crate.map((t) => `${t.analysis.bpm.toFixed(0)}/${t.analysis.camelot}`).join(', ')}; each guild plays its own rotation`);
+const crate = await ensureVoiceCrate((l) => console.log(l), SCENARIO);
+console.log(`  scenario: ${SCENARIO} (each guild mixes out of its first track 25–${25 + EXIT_SPREAD_SEC} s after its start)`);
+console.log(`  crate: ${crate.length} synthesized tracks of ${Math.min(...crate.map((t) => t.analysis.durationSec)).toFixed(0)}–${Math.max(...crate.map((t) => t.analysis.durationSec)).toFixed(0)} s, ${crate.map((t) => `${t.analysis.bpm.toFixed(0)}/${t.analysis.camelot}`).join(', ')}; each guild plays its own rotation`);
 console.log(`  per N: starts staggered over ${STAGGER_SEC} s, then a ${WINDOW_SEC} s steady window; lead ${LEAD_SEC} s, render deadline ${RENDER_DEADLINE_MS} ms; Opus 128 kb/s`);
 
 interface VoiceRunResult extends VoiceChildResult {
@@ -71,7 +79,10 @@ const SAMPLE_MS = 2000;
 
 /** One N in a fresh child process, measured from here through /proc between the child's marks. */
 async function runN(guilds: number, admission = false): Promise<VoiceRunResult> {
-  const opts: VoiceRunOptions = { guilds, staggerSec: STAGGER_SEC, windowSec: WINDOW_SEC, leadSec: LEAD_SEC, renderDeadlineMs: RENDER_DEADLINE_MS, ...(admission ? { admission } : {}) };
+  const opts: VoiceRunOptions = {
+    guilds, staggerSec: STAGGER_SEC, windowSec: WINDOW_SEC, leadSec: LEAD_SEC, renderDeadlineMs: RENDER_DEADLINE_MS, scenario: SCENARIO, exitSpreadSec: EXIT_SPREAD_SEC,
+    ...(admission ? { admission } : {}),
+  };
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bench/voice-one.ts'), JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid!;
   let stdout = '';
@@ -221,7 +232,7 @@ console.log(`\nmost guilds streamed with zero late frames: ${noLate}`);
 console.log(`most guilds streamed cleanly (0 late frames, 0 fallback cuts, audio cycle ≤ ${MAX_CLEAN_LATENESS_MS} ms late, all packets sent): ${best} (goal ≥ ${GOAL})`);
 const report = {
   machine: { cores: cpus().length, model: cpus()[0]?.model.trim(), memTotalMb: Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024 },
-  settings: { staggerSec: STAGGER_SEC, windowSec: WINDOW_SEC, leadSec: LEAD_SEC, renderDeadlineMs: RENDER_DEADLINE_MS, bitrateKbps: 128 },
+  settings: { scenario: SCENARIO, exitSpreadSec: EXIT_SPREAD_SEC, staggerSec: STAGGER_SEC, windowSec: WINDOW_SEC, leadSec: LEAD_SEC, renderDeadlineMs: RENDER_DEADLINE_MS, bitrateKbps: 128 },
   crate: crate.map((t) => ({ id: t.id, durationSec: t.analysis.durationSec, bpm: t.analysis.bpm, camelot: t.analysis.camelot })),
   runs: results,
   admissionRun,
@@ -230,5 +241,6 @@ const report = {
   cleanMeans: { lateFrames: 0, fallbackCuts: 0, maxCycleLatenessMs: MAX_CLEAN_LATENESS_MS },
   goal: GOAL,
 };
-writeFileSync(path.join(OUT, 'bench-voice.json'), JSON.stringify(report, null, 2));
-console.log('\nwritten: out/bench-voice.json');
+const outFile = steady ? 'bench-voice-steady.json' : 'bench-voice.json';
+writeFileSync(path.join(OUT, outFile), JSON.stringify(report, null, 2));
+console.log(`\nwritten: out/${outFile}`);
