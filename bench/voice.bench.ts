@@ -71,11 +71,20 @@ interface VoiceRunResult extends VoiceChildResult {
     perStreamRssMb: number;
     perStreamPssMb: number;
   };
-  /** Descendant processes still alive 2 s after every broadcast was closed. */
+  /** Descendant processes still alive 2 s after every broadcast was closed (the decoders' spawners, fixed, left out). */
   childrenAfterClose: number;
 }
 
 const SAMPLE_MS = 2000;
+
+/** The decoders' spawner processes (one per thread that decodes: src/util/spawner.ts) live as long as the process. */
+function isSpawner(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('spawner-process');
+  } catch {
+    return false;
+  }
+}
 
 /** One N in a fresh child process, measured from here through /proc between the child's marks. */
 async function runN(guilds: number, admission = false): Promise<VoiceRunResult> {
@@ -110,7 +119,7 @@ async function runN(guilds: number, admission = false): Promise<VoiceRunResult> 
       clearInterval(sampler);
     } else if (line === MARK.closed) {
       closedCount = new Promise((resolve) => setTimeout(() => {
-        childrenAfterClose = descendants(pid).length;
+        childrenAfterClose = descendants(pid).filter((p) => !isSpawner(p)).length;
         resolve();
       }, Math.min(2000, CLOSED_LINGER_MS - 500)));
     } else console.error(line);
@@ -167,7 +176,7 @@ function printRun(r: VoiceRunResult): void {
   if (r.cycle.maxLatenessMs > 40) console.log(`    latest cycles: ${r.cycle.worst.map((w) => `${w.latenessMs} ms at ${w.atSec.toFixed(2)} s`).join(', ')}`);
   console.log(`  CPU: ${f1(c.totalSec)} CPU-s in ${r.options.windowSec} s (Node ${f1(c.nodeSec)}, ffmpeg ${f1(c.childSec)}) = ${f1(c.perStreamPctOfCore)} % of a core per stream${vsBase}; machine ${f1(c.machineBusyPct)} % busy`);
   console.log(`  memory: ${r.memory.processes} processes, RSS ${r.memory.meanRssMb.toFixed(0)} MB (Node ${r.memory.nodeRssMb.toFixed(0)}: JS heap ${r.heap.heapUsedMb.toFixed(0)}, ArrayBuffers ${r.heap.arrayBuffersMb.toFixed(0)}), PSS ${r.memory.meanPssMb.toFixed(0)} MB; idle process ${r.memory.idleRssMb.toFixed(0)} MB RSS → per stream ${f1(r.memory.perStreamRssMb)} MB RSS, ${f1(r.memory.perStreamPssMb)} MB PSS${memVsBase}`);
-  if (r.childrenAfterClose > 0) console.log(`  ! ${r.childrenAfterClose} child processes still alive 2 s after every broadcast was closed`);
+  if (r.childrenAfterClose > 0) console.log(`  ! ${r.childrenAfterClose} child processes (decoders) still alive 2 s after every broadcast was closed`);
 }
 
 /**
