@@ -96,8 +96,7 @@ describe('analysis of synthesized tracks with known truth', () => {
   });
 });
 
-// Each test's analyses run one at a time, and the pool has a worker per core: side by side.
-describe.concurrent('analysis of real recordings (../shared/audio)', () => {
+describe('analysis of real recordings (../shared/audio)', () => {
   it('gets the techno loop (125 BPM) and the country clip (85.5 BPM) right', async (ctx) => {
     const truth = await loadSharedTruth();
     if (!truth) return ctx.skip();
