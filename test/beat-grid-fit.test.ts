@@ -115,7 +115,8 @@ interface RealTruth {
 
 const REAL_DIR = path.resolve(PROJECT_ROOT, '../shared/real-music');
 
-describe('released tracks (../shared/real-music)', () => {
+// The pool's two analyses at a time and the in-process one leave each other's idle core: side by side.
+describe.concurrent('released tracks (../shared/real-music)', () => {
   it('gets the whole-track tempo within 0.02 % and beat-matches four machine-timed tracks', async (ctx) => {
     if (!existsSync(path.join(REAL_DIR, 'truth.json'))) return ctx.skip();
     const { AnalyzerPool } = await import('../src/audio/analysis/analyzer-pool.ts');
