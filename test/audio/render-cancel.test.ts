@@ -11,11 +11,14 @@ import { handsCrate } from '../helpers/hands-crate.ts';
 import { until } from '../helpers/until.ts';
 
 let job: TransitionJob;
+/** A short blend of the same pair: the renders that must complete. */
+let short: TransitionJob;
 
 beforeAll(async () => {
   const { tracks } = await handsCrate();
   const [a, b] = tracks as [PlannedTrack, PlannedTrack];
   job = transitionJob(planTransition(a, b), a, b, DEFAULT_TARGET_LUFS);
+  short = transitionJob(planTransition(a, b, { maxOverlapBars: 8 }), a, b, DEFAULT_TARGET_LUFS);
   // A blend, B stretched: the render's longest kind (its head through rubberband).
   expect(job.plan.style).toBe('blend');
   expect(job.plan.schedule.length).toBeGreaterThan(0);
@@ -52,7 +55,7 @@ describe('a transition render given up by whoever asked', () => {
     it('a running render: rejects with RenderCancelled, and its turn goes to the next', async () => {
       const cancel = new AbortController();
       const first = renderer.render(job, cancel.signal);
-      const second = renderer.render(job);
+      const second = renderer.render(short);
       setTimeout(() => cancel.abort(), 200);
       await expect(first).rejects.toBeInstanceOf(RenderCancelled);
       const rendered = await second;
@@ -62,9 +65,9 @@ describe('a transition render given up by whoever asked', () => {
 
     it('a render waiting its turn: rejects at once, the one before it and the one after it still render', async () => {
       const cancel = new AbortController();
-      const first = renderer.render(job);
+      const first = renderer.render(short);
       const waiting = renderer.render(job, cancel.signal);
-      const after = renderer.render(job);
+      const after = renderer.render(short);
       cancel.abort();
       await expect(waiting).rejects.toBeInstanceOf(RenderCancelled);
       const [a, b] = await Promise.all([first, after]);
