@@ -133,25 +133,22 @@ function readDecks(layout: RenderLayout, deckA: DeckReader, head: StretchedHead,
   const bFirst = new Progress();
   const bSecond = new Progress(head.split);
   const reading = Promise.all([
-    fill(aRead, async (advance) => {
+    fill(aRead, signal, async (advance) => {
       for (let f = 0; f < preFrames + aFrames; f += CHUNK_FRAMES) {
-        signal?.throwIfAborted();
         const n = Math.min(CHUNK_FRAMES, preFrames + aFrames - f);
         await deckA.readInto(a, f, n);
         advance(f + n);
       }
     }),
-    fill(bFirst, async (advance) => {
+    fill(bFirst, signal, async (advance) => {
       for (let f = 0; f < head.split; f += CHUNK_FRAMES) {
-        signal?.throwIfAborted();
         const n = Math.min(CHUNK_FRAMES, head.split - f);
         await head.readFirst(b, f, n);
         advance(f + n);
       }
     }),
-    fill(bSecond, async (advance) => {
+    fill(bSecond, signal, async (advance) => {
       for (let f = head.split; f < frames; f += CHUNK_FRAMES) {
-        signal?.throwIfAborted();
         const n = Math.min(CHUNK_FRAMES, frames - f);
         await head.readSecond(b, f, n);
         advance(f + n);
@@ -271,10 +268,13 @@ class Progress {
   }
 }
 
-/** Runs a reader that reports its progress; its failure reaches whoever waits on it. */
-async function fill(progress: Progress, read: (advance: (to: number) => void) => Promise<void>): Promise<void> {
+/** Runs a reader that reports its progress, until `signal` aborts it; its failure reaches whoever waits on it. */
+async function fill(progress: Progress, signal: AbortSignal | undefined, read: (advance: (to: number) => void) => Promise<void>): Promise<void> {
   try {
-    await read((to) => progress.advance(to));
+    await read((to) => {
+      signal?.throwIfAborted();
+      progress.advance(to);
+    });
   } catch (err) {
     progress.fail(err);
     throw err;
