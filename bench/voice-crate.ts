@@ -1,5 +1,5 @@
 // The voice benchmark's crates: six synthesized tracks, 118–128 BPM, in neighbouring Camelot keys, analysed once and
-// cached (with the analyzer version) in data/bench-voice/: 112–125 s long for the burst scenario, 3.5–3.8 minutes for
+// cached (with the analyzer version) in data/bench-voice/: 112–125 s long for the burst scenario, 220–238 s for
 // the steady one (a guild may play up to 3 minutes of its first track before it mixes out).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -4,7 +4,7 @@
 // connections that record every packet the players prepare.
 // Two scenarios (BENCH_VOICE_SCENARIO): 'burst' (the default) has every guild mix out of its first track 25–60 s after
 // its start, so the window holds a transition per guild, the worst a restart or a rush of starts brings; 'steady' has
-// 3.5-minute tracks and spreads the guilds' transitions over 150 s, a set's own rate, over a 160 s window.
+// 220–238 s tracks and spreads the guilds' transitions over 150 s, a set's own rate, over a 160 s window.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
