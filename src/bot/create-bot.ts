@@ -9,6 +9,7 @@ import type { AnalysisStore } from '../db/analysis-store.ts';
 import type { FeedbackStore } from '../db/feedback-store.ts';
 import type { GuildStore } from '../db/guild-store.ts';
 import type { TrackFiles } from '../db/track-files.ts';
+import { DownloadSlots } from '../ingest/download-slots.ts';
 import type { BotConfig } from './bot-config.ts';
 import { djsetHandlers } from './djset-handler.ts';
 import { createInteractionRouter } from './interaction-router.ts';
@@ -41,6 +42,8 @@ export interface BotOptions {
   pool: Analyzer;
   /** Parent of the per-request download dirs; the OS temp dir by default. */
   downloadDir?: string;
+  /** The downloads in flight at once in this process; default `MINIDJ_MAX_DOWNLOADS`, else 16. */
+  downloads?: DownloadSlots;
   /** For tests only. Default: the production policy (public addresses only). */
   isAllowedAddress?: (ip: string) => boolean;
   /** REST base, e.g. `http://127.0.0.1:PORT/api` for a test server; Discord's by default. */
@@ -99,6 +102,7 @@ export function createBot(options: BotOptions): Bot {
     files: options.files,
     pool: options.pool,
     maxBytes: audioLimitsFromEnv().maxBytes,
+    downloads: options.downloads ?? new DownloadSlots(),
     ...(options.downloadDir ? { downloadDir: options.downloadDir } : {}),
     ...(options.isAllowedAddress ? { isAllowedAddress: options.isAllowedAddress } : {}),
     ...(options.libraryQuotaBytes !== undefined ? { makeRoom: quotaFor(options, options.libraryQuotaBytes) } : {}),

@@ -7,6 +7,7 @@ import { ingestFile } from '../ingest/ingest-file.ts';
 import type { IngestResult } from '../ingest/ingest-file.ts';
 import type { AnalysisStore } from '../db/analysis-store.ts';
 import type { TrackFiles } from '../db/track-files.ts';
+import type { DownloadSlots } from '../ingest/download-slots.ts';
 import { downloadAudio } from '../ingest/safe-fetch.ts';
 import type { AddressPolicy } from '../ingest/vet-url.ts';
 import { fileNameFor } from './track-title.ts';
@@ -21,6 +22,8 @@ export interface IngestDeps {
   maxBytes: number;
   /** Tests only; undefined keeps the production policy (public addresses only). */
   isAllowedAddress?: AddressPolicy;
+  /** The process's downloads in flight (MINIDJ_MAX_DOWNLOADS); a download waits its server's turn for a slot. */
+  downloads?: DownloadSlots;
   /** Under a disk quota: frees room for a new track's audio (how many tracks it removed), or refuses. */
   makeRoom?: (incoming: { hash: string; bytes: number }) => Promise<number>;
 }
@@ -38,11 +41,12 @@ export interface FetchedTrack extends IngestResult {
 export async function fetchAndIngest(url: string, title: string, deps: IngestDeps, job?: AnalyzeOptions): Promise<FetchedTrack> {
   const dir = await mkdtemp(path.join(deps.downloadDir ?? tmpdir(), 'minidj-dl-'));
   try {
+    const release = await deps.downloads?.acquire(job?.owner ?? '');
     const downloaded = await downloadAudio(url, {
       dir,
       maxBytes: deps.maxBytes,
       ...(deps.isAllowedAddress ? { isAllowedAddress: deps.isAllowedAddress } : {}),
-    });
+    }).finally(() => release?.());
     const named = path.join(dir, fileNameFor(title, downloaded.kind));
     await rename(downloaded.file, named);
     let evicted = 0;

@@ -7,6 +7,7 @@ import { GuildStore } from '../db/guild-store.ts';
 import { TrackFiles } from '../db/track-files.ts';
 import { isPublicAddress } from '../ingest/address-policy.ts';
 import { AnalysisQueue } from '../ingest/analysis-queue.ts';
+import { DownloadSlots } from '../ingest/download-slots.ts';
 import type { Analyzer } from '../audio/analysis/analyzer.ts';
 import { createLogger } from '../ops/log.ts';
 import { liveAnalysisNice } from '../util/live-priorities.ts';
@@ -39,8 +40,14 @@ const quota = libraryQuotaBytes();
 const store = await GuildStore.open();
 const analyses = await AnalysisStore.open();
 const feedback = await FeedbackStore.open();
+const downloads = new DownloadSlots();
 // Its gauges are read at each scrape, once the bot below exists.
-const metrics = new BotMetrics({ guilds: () => bot.client.guilds.cache.size, liveSets: () => bot.sets.size, analysisQueueDepth: () => pool.waiting() });
+const metrics = new BotMetrics({
+  guilds: () => bot.client.guilds.cache.size,
+  liveSets: () => bot.sets.size,
+  analysisQueueDepth: () => pool.waiting(),
+  downloads: () => ({ inFlight: downloads.inFlight, waiting: downloads.queued, max: downloads.max }),
+});
 const onFinished = (seconds: number, ok: boolean): void => metrics.analysisSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds);
 // MINIDJ_REDIS: analyses go on the Redis queue, for `npm run worker` processes on any machine; else worker threads here.
 const waitMinutes = Number(process.env.MINIDJ_QUEUE_WAIT_MIN) || 10;
@@ -56,6 +63,7 @@ const bot = createBot({
   files,
   pool,
   downloadDir,
+  downloads,
   // Another API base: a proxy, or the fake Discord of the tests.
   ...(process.env.MINIDJ_DISCORD_API ? { restApi: process.env.MINIDJ_DISCORD_API } : {}),
   resumeSets: process.env.MINIDJ_RESUME !== '0',

@@ -52,8 +52,12 @@ async function decide<R>(store: GuildStore, guildId: string, fn: (state: GuildSt
 /** Downloads in flight at once: a member's, and a whole server's. */
 export const MAX_MEMBER_DOWNLOADS = 2;
 export const MAX_GUILD_DOWNLOADS = 4;
-/** A pending add this old was lost with its process (killed mid-download) and holds no place any more. */
-const PENDING_EXPIRY_MS = 20 * 60_000;
+/**
+ * A pending add is renewed this often while its job runs (src/bot/reservation-keeper.ts), and lapses this long after
+ * its last renewal: its process was killed mid-download or mid-analysis, and it holds no place any more.
+ */
+export const RESERVATION_RENEW_MS = 60_000;
+export const RESERVATION_LAPSE_MS = 5 * 60_000;
 
 export type ReserveResult = { ok: true; pending: PendingAdd } | Refusal;
 
@@ -63,7 +67,7 @@ function recentAdds(state: GuildState, nowMs: number): GuildState['recentAdds'] 
 }
 
 function livePending(state: GuildState, nowMs: number): PendingAdd[] {
-  return state.pendingAdds.filter((p) => nowMs - Date.parse(p.at) < PENDING_EXPIRY_MS);
+  return state.pendingAdds.filter((p) => nowMs - Date.parse(p.renewedAt ?? p.at) < RESERVATION_LAPSE_MS);
 }
 
 export function withTrack(library: string[], hash: string): string[] {
@@ -158,6 +162,12 @@ export function completeAdd(store: GuildStore, guildId: string, member: MemberIn
     const entry: PlaylistEntry = { id: randomUUID(), hash: track.hash, title: track.title, requesterId: member.id, addedAt: now.toISOString(), ...(held ? { source: held.source } : {}) };
     return appended(state, entry, pending, held?.at ?? entry.addedAt, nowMs);
   });
+}
+
+/** Says these reservations' jobs still run: they hold their places another RESERVATION_LAPSE_MS. */
+export async function renewAdds(store: GuildStore, guildId: string, ids: ReadonlySet<string>, now: Date): Promise<void> {
+  const renewedAt = now.toISOString();
+  await store.update(guildId, (state) => ({ ...state, pendingAdds: state.pendingAdds.map((p) => (ids.has(p.id) ? { ...p, renewedAt } : p)) }));
 }
 
 /** Gives a reservation's place back (its download or analysis failed). */

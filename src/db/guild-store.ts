@@ -26,6 +26,10 @@ export interface PendingAdd {
   requesterId: string;
   source: string;
   at: string;
+  /** When its job last said it still runs (absent: never yet); it lapses some minutes after (queue-operations.ts). */
+  renewedAt?: string;
+  /** The track's content hash, once its bytes are downloaded: it is held from then on (the disk quota keeps it). */
+  hash?: string;
 }
 
 export interface GuildSettings {

@@ -8,6 +8,8 @@ export interface MetricsSource {
   analysisQueueDepth(): number;
   /** Audio frames the live sets' players had to fill with silence since start (summed over sets). */
   lateFrames?(): number;
+  /** Downloads running, waiting for a slot, and the cap (MINIDJ_MAX_DOWNLOADS). */
+  downloads?(): { inFlight: number; waiting: number; max: number };
 }
 
 /** The process's Prometheus metrics (`/metrics`): what an operator watches and alerts on. */
@@ -31,6 +33,12 @@ export class BotMetrics {
     if (source.lateFrames) {
       const late = source.lateFrames.bind(source);
       new Gauge({ name: 'minidj_late_frames', help: 'Audio frames sent as silence because the set was late, since start', registers, collect() { this.set(late()); } });
+    }
+    if (source.downloads) {
+      const downloads = source.downloads.bind(source);
+      new Gauge({ name: 'minidj_downloads_in_flight', help: 'Downloads running in this process', registers, collect() { this.set(downloads().inFlight); } });
+      new Gauge({ name: 'minidj_downloads_waiting', help: 'Downloads waiting for a slot (MINIDJ_MAX_DOWNLOADS)', registers, collect() { this.set(downloads().waiting); } });
+      new Gauge({ name: 'minidj_downloads_max', help: 'Downloads one process runs at once (MINIDJ_MAX_DOWNLOADS)', registers, collect() { this.set(downloads().max); } });
     }
     this.transitions = new Counter({ name: 'minidj_transitions_total', help: 'Transitions played', labelNames: ['style', 'check'], registers });
     this.fallbackCuts = new Counter({ name: 'minidj_transition_fallback_cuts_total', help: 'Transitions not rendered in time, played as cuts', registers });
