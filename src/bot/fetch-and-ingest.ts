@@ -10,6 +10,8 @@ import type { TrackFiles } from '../db/track-files.ts';
 import type { DownloadSlots } from '../ingest/download-slots.ts';
 import { downloadAudio } from '../ingest/safe-fetch.ts';
 import type { AddressPolicy } from '../ingest/vet-url.ts';
+import { hashFile } from '../db/content-hash.ts';
+import type { LibraryQuota } from './library-quota.ts';
 import { fileNameFor } from './track-title.ts';
 
 export interface IngestDeps {
@@ -24,12 +26,12 @@ export interface IngestDeps {
   isAllowedAddress?: AddressPolicy;
   /** The process's downloads in flight (MINIDJ_MAX_DOWNLOADS); a download waits its server's turn for a slot. */
   downloads?: DownloadSlots;
-  /** Under a disk quota: frees room for a new track's audio (how many tracks it removed), or refuses. */
-  makeRoom?: (incoming: { hash: string; bytes: number }) => Promise<number>;
+  /** The disk quota, for the job owner's library: checked before analysis, room made before the audio is kept. */
+  quota?: Pick<LibraryQuota, 'check' | 'makeRoom'>;
 }
 
 export interface FetchedTrack extends IngestResult {
-  /** Tracks removed from the library to keep it under its disk quota. */
+  /** Tracks taken out of the server's library to keep it under its share of the disk quota. */
   evicted: number;
 }
 
@@ -38,7 +40,7 @@ export interface FetchedTrack extends IngestResult {
  * removes the download whatever happens; the audio is kept in the library's track files first. The file is named after
  * `title` so the library keeps a readable name.
  */
-export async function fetchAndIngest(url: string, title: string, deps: IngestDeps, job?: AnalyzeOptions): Promise<FetchedTrack> {
+export async function fetchAndIngest(url: string, title: string, deps: IngestDeps, job?: AnalyzeOptions & { pendingId?: string }): Promise<FetchedTrack> {
   const dir = await mkdtemp(path.join(deps.downloadDir ?? tmpdir(), 'minidj-dl-'));
   try {
     const release = await deps.downloads?.acquire(job?.owner ?? '');
@@ -49,9 +51,12 @@ export async function fetchAndIngest(url: string, title: string, deps: IngestDep
     }).finally(() => release?.());
     const named = path.join(dir, fileNameFor(title, downloaded.kind));
     await rename(downloaded.file, named);
+    const room = (hash: string) => ({ hash, bytes: downloaded.bytes, library: job?.owner ?? '', ...(job?.pendingId ? { pendingId: job.pendingId } : {}) });
+    // A library with no room refuses the song before the analyser spends anything on it.
+    await deps.quota?.check(room(await hashFile(named)));
     let evicted = 0;
     const keep = async (file: string, hash: string, sourceName: string): Promise<void> => {
-      if (deps.makeRoom) evicted = await deps.makeRoom({ hash, bytes: downloaded.bytes });
+      if (deps.quota) evicted = await deps.quota.makeRoom(room(hash));
       await deps.files.keep(file, hash, sourceName);
     };
     return { ...(await ingestFile(named, deps.pool, deps.analyses, keep, job)), evicted };

@@ -71,10 +71,10 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
     const held = reservations.hold(guildId, reserved.pending.id);
     try {
       const title = titleFromSource(file ? file.name : url!);
-      const { contentHash, analysis, evicted } = await fetchAndIngest(source, title, deps, { owner: guildId, onStatus: progress.tell });
+      const { contentHash, analysis, evicted } = await fetchAndIngest(source, title, deps, { owner: guildId, onStatus: progress.tell, pendingId: reserved.pending.id });
       progress.done();
       const result = await completeAdd(store, guildId, member, reserved.pending.id, { hash: contentHash, title }, new Date());
-      const made = evicted > 0 ? ` To keep the bot's library under its disk quota, ${evicted === 1 ? '1 track' : `${evicted} tracks`} that no playlist holds and that played least recently ${evicted === 1 ? 'was' : 'were'} removed from it.` : '';
+      const made = evicted > 0 ? ` To keep this server's library within its share of the disk, ${evicted === 1 ? '1 track' : `${evicted} tracks`} that nothing holds and that played least recently ${evicted === 1 ? 'was' : 'were'} taken out of it.` : '';
       const text = (await outcome(result, { hash: contentHash, title, analysis }, deps, scorer)) + made;
       await (result.ok ? interaction.editReply({ content: text, ...quiet }) : failDeferred(interaction, text));
     } catch (error) {

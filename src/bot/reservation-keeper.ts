@@ -1,5 +1,6 @@
+import { RESERVATION_RENEW_MS } from '../db/guild-store.ts';
 import type { GuildStore } from '../db/guild-store.ts';
-import { RESERVATION_RENEW_MS, renewAdds } from './queue-operations.ts';
+import { renewAdds } from './queue-operations.ts';
 
 /**
  * Keeps this process's reservations (pending adds) alive while their jobs run: every RESERVATION_RENEW_MS it renews
