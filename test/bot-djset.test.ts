@@ -182,6 +182,9 @@ describe('/djset against a fake Discord, with the set playing into a stand-in vo
 
   it('shows the status: now playing, the next transition and its picture', async () => {
     await until(() => bot.sets.get(FAKE_GUILD_ID)?.upcoming(), 'the next transition to be planned');
+    // The song it plays next is held in the saved session (the disk quota never removes it).
+    const saved = await store.get(FAKE_GUILD_ID);
+    expect(saved.session?.nextHash).toBe(saved.playlist[0]!.hash);
     const call = await callbackFor(djsetInteraction({ subcommand: 'status', user: bob }));
     const body = jsonOf(call.body);
     const embed = body.data!.embeds![0]!;

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
 import { createBot } from '../src/bot/create-bot.ts';
+import { LibraryQuota, quotaLimitsFromEnv } from '../src/bot/library-quota.ts';
 import type { Bot } from '../src/bot/create-bot.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { FeedbackStore } from '../src/db/feedback-store.ts';
@@ -40,6 +41,8 @@ let bot: Bot;
 let cdn: Server;
 let cdnBase: string;
 const errors: unknown[] = [];
+/** The bot's disk quota, changed by the test of its refusal. */
+const quotaLimits = quotaLimitsFromEnv({});
 /** What the loopback "CDN" serves: path → body and content type. */
 const served = new Map<string, { body: Buffer; type: string }>();
 
@@ -109,9 +112,11 @@ beforeAll(async () => {
   serve('long.mp3', readFileSync(long), 'audio/mpeg');
 
   discord = await startFakeDiscord();
+  const files = new TrackFiles(path.join(tmp.dir, 'tracks'));
   bot = createBot({
-    config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, feedback, files: new TrackFiles(path.join(tmp.dir, 'tracks')), pool, downloadDir,
+    config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, feedback, files, pool, downloadDir,
     isAllowedAddress: (ip) => ip === '127.0.0.1', restApi: discord.apiBase, onError: (e) => errors.push(e),
+    quota: new LibraryQuota({ files, analyses, store, limits: quotaLimits }),
   });
   await bot.start();
 }, 120_000);
@@ -188,6 +193,23 @@ describe('/queue add and /suggest against a fake Discord and a loopback CDN', ()
     expect(contentOf(await store.get(FAKE_GUILD_ID))).toEqual(contentOf(before));
     expect(readdirSync(downloadDir)).toEqual([]);
   }, 120_000);
+
+  it("refuses a song past the server's share of the disk before analysing it, saying whose share is full and what to do", async () => {
+    const before = await store.get(FAKE_GUILD_ID);
+    // The two songs waiting in the playlist fill the server's share.
+    const waiting = ['night-drive.wav', 'warehouse-sunrise.wav'].reduce((n, f) => n + statSync(path.join(tmp.dir, 'media', f)).size, 0);
+    quotaLimits.serverBytes = waiting;
+    try {
+      // The 3-hour MP3 again, at another link: refused for the quota, not (after an analysis) for its length.
+      const url = serve('tracks/another.mp3', served.get('/long.mp3')!.body, 'audio/mpeg');
+      const body = await runRefused(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: url }] }));
+      expect(body.content).toMatch(/^This server's library is full: it may keep [\d.]+ [kM]B of music, and [\d.]+ [kM]B of that is songs waiting in its playlist, playing or being added, so this song \([\d.]+ [kM]B\) was not added\. Remove some with \/queue remove, or wait until some have played\.$/);
+      expect(contentOf(await store.get(FAKE_GUILD_ID))).toEqual(contentOf(before));
+      expect(readdirSync(downloadDir)).toEqual([]);
+    } finally {
+      quotaLimits.serverBytes = quotaLimitsFromEnv({}).serverBytes;
+    }
+  }, 60_000);
 
   it('suggests what mixes after the most recently added track, with a button to queue it', async () => {
     const body = await runDeferred(suggestInteraction({ user: alice }));

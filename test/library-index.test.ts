@@ -1,8 +1,6 @@
-import { utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRoom } from '../src/bot/library-quota.ts';
 import { pickNextTrack } from '../src/bot/next-track.ts';
 import { findTrack, tempoCandidates } from '../src/bot/server-library.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
@@ -319,37 +317,6 @@ describe('a store written by a version that wrote the guild record before the in
       await analyses.close();
       await store.close();
     } finally {
-      tmp.cleanup();
-    }
-  });
-});
-
-describe('the library quota', () => {
-  it('removes what it evicts from every library in the index', async () => {
-    const tmp = makeTempDir();
-    const db = path.join(tmp.dir, 'quota.sqlite');
-    const store = await GuildStore.open(db);
-    const analyses = await AnalysisStore.open(db);
-    const files = new TrackFiles(path.join(tmp.dir, 'tracks'));
-    try {
-      for (const n of [1, 2]) {
-        const source = path.join(tmp.dir, `s${n}.mp3`);
-        writeFileSync(source, Buffer.alloc(4000, n));
-        const file = await files.keep(source, hashOf(n), 'song.mp3');
-        const when = new Date(Date.now() - (10 - n) * 60_000);
-        utimesSync(file, when, when);
-        await putTrack(analyses, n, `Song ${n}`, 120);
-      }
-      await store.update(G1, (s) => ({ ...s, library: [hashOf(1), hashOf(2)] }));
-      await analyses.setShared(hashOf(1), true);
-      expect((await analyses.library.search(G2, 'song')).map((t) => t.title)).toEqual(['Song 1']);
-      const evicted = await makeRoom({ files, analyses, held: () => Promise.resolve(new Set()), maxBytes: 6000 }, { hash: hashOf(3), bytes: 2000 });
-      expect(evicted).toBe(1);
-      expect((await analyses.library.search(G1, 'song')).map((t) => t.title)).toEqual(['Song 2']);
-      expect(await analyses.library.search(G2, 'song')).toEqual([]);
-    } finally {
-      await analyses.close();
-      await store.close();
       tmp.cleanup();
     }
   });

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canControlSet, canRemoveEntry } from '../src/bot/permissions.ts';
 import type { MemberInfo } from '../src/bot/permissions.ts';
-import { addToQueue, clearQueue, completeAdd, listQueue, MAX_GUILD_DOWNLOADS, MAX_MEMBER_DOWNLOADS, moveInQueue, releaseAdd, removeFromQueue, reserveAdd } from '../src/bot/queue-operations.ts';
+import { addToQueue, clearQueue, completeAdd, listQueue, MAX_GUILD_DOWNLOADS, MAX_MEMBER_DOWNLOADS, moveInQueue, releaseAdd, removeFromQueue, reserveAdd, RESERVATION_LAPSE_MS } from '../src/bot/queue-operations.ts';
+import { ReservationKeeper } from '../src/bot/reservation-keeper.ts';
 import { GuildStore, defaultGuildState } from '../src/db/guild-store.ts';
 import type { GuildState, GuildSettings } from '../src/db/guild-store.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
@@ -192,8 +193,25 @@ describe('adds that need a download: the limits hold the place before a byte is 
     await seed(g, [alice]);
     expect((await reserveAdd(store, g, alice, url(1), at(0))).ok).toBe(true);
     await expectRefused(g, () => reserveAdd(store, g, alice, url(2), at(1)), 'You already have 2 songs waiting; remove one or wait until one plays.');
-    // Twenty minutes on, a reservation whose process died holds nothing.
-    expect((await reserveAdd(store, g, alice, url(2), at(20 * 60 + 1))).ok).toBe(true);
+    // Minutes on without a renewal, a reservation whose process died holds nothing.
+    expect((await reserveAdd(store, g, alice, url(2), at(RESERVATION_LAPSE_MS / 1000 + 1))).ok).toBe(true);
+  });
+
+  it('keeps a reservation as long as its job runs, and lets it lapse minutes after its process is gone', async () => {
+    const g = await freshGuild();
+    const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
+    // Alice's two downloads started 25 minutes ago and still run: this process renews them.
+    const keeper = new ReservationKeeper(store);
+    const running = [await reserveAdd(store, g, alice, url(1), minutesAgo(25)), await reserveAdd(store, g, alice, url(2), minutesAgo(25))];
+    const stops = running.map((r) => keeper.hold(g, r.ok ? r.pending.id : ''));
+    await keeper.renewNow();
+    await expectRefused(g, () => reserveAdd(store, g, alice, url(3), new Date()), `You already have ${MAX_MEMBER_DOWNLOADS} songs downloading; wait until one is added.`);
+    // Bob's started 6 minutes ago in a process that was killed: nobody renews it, and it holds nothing now.
+    expect((await reserveAdd(store, g, bob, url(4), minutesAgo(6))).ok).toBe(true);
+    expect((await reserveAdd(store, g, bob, url(5), new Date())).ok).toBe(true);
+    expect((await reserveAdd(store, g, bob, url(6), new Date())).ok).toBe(true);
+    expect((await store.get(g)).pendingAdds.filter((p) => p.requesterId === 'bob').map((p) => p.source)).toEqual([url(5), url(6)]);
+    for (const stop of stops) stop();
   });
 
   it('refuses a download that turns out to be a song already waiting, and frees its place', async () => {

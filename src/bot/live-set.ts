@@ -353,6 +353,8 @@ export class LiveSet {
       await this.writes;
       const state = await this.deps.store.get(this.guildId);
       const { track, unplayable } = await pickNextTrack(state, current, this.order, this.deps);
+      // Held while its transition renders and it waits its turn: the disk quota never removes it.
+      if (track) await this.write((s) => (s.session && s.session.nextHash !== track.hash ? { ...s, session: { ...s.session, nextHash: track.hash } } : s));
       if (unplayable.length > 0) {
         const ids = new Set(unplayable.map((e) => e.id));
         await this.write((s) => ({ ...s, playlist: s.playlist.filter((e) => !ids.has(e.id)) }));

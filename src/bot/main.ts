@@ -7,6 +7,7 @@ import { GuildStore } from '../db/guild-store.ts';
 import { TrackFiles } from '../db/track-files.ts';
 import { isPublicAddress } from '../ingest/address-policy.ts';
 import { AnalysisQueue } from '../ingest/analysis-queue.ts';
+import { DownloadSlots } from '../ingest/download-slots.ts';
 import type { Analyzer } from '../audio/analysis/analyzer.ts';
 import { createLogger } from '../ops/log.ts';
 import { liveAnalysisNice } from '../util/live-priorities.ts';
@@ -15,7 +16,7 @@ import { startOpsServer } from '../ops/ops-server.ts';
 import type { OpsServer } from '../ops/ops-server.ts';
 import { readBotConfig } from './bot-config.ts';
 import { createBot } from './create-bot.ts';
-import { libraryQuotaBytes } from './library-quota.ts';
+import { LibraryQuota, quotaLimitsFromEnv } from './library-quota.ts';
 import { managedShard, shardsOf } from './shard-of.ts';
 import { sweepLeftovers } from './sweep-leftovers.ts';
 
@@ -35,12 +36,28 @@ const files = new TrackFiles();
 // Other shards' processes may be copying into the library right now: only their older leftovers are swept.
 await sweepLeftovers(downloadDir, files.dir, shard === undefined ? 0 : 10 * 60_000);
 
-const quota = libraryQuotaBytes();
+const quotaLimits = quotaLimitsFromEnv();
 const store = await GuildStore.open();
 const analyses = await AnalysisStore.open();
 const feedback = await FeedbackStore.open();
+const downloads = new DownloadSlots();
 // Its gauges are read at each scrape, once the bot below exists.
-const metrics = new BotMetrics({ guilds: () => bot.client.guilds.cache.size, liveSets: () => bot.sets.size, analysisQueueDepth: () => pool.waiting() });
+const metrics = new BotMetrics({
+  guilds: () => bot.client.guilds.cache.size,
+  liveSets: () => bot.sets.size,
+  analysisQueueDepth: () => pool.waiting(),
+  downloads: () => ({ inFlight: downloads.inFlight, waiting: downloads.queued, max: downloads.max }),
+  library: () => quota.usage(),
+});
+const quota = new LibraryQuota({
+  files,
+  analyses,
+  store,
+  limits: quotaLimits,
+  log: (line: string) => log.info(line),
+  onEvicted: (tracks) => metrics.libraryEvictions.inc(tracks),
+  onRefused: (full) => metrics.libraryRefusals.inc({ full }),
+});
 const onFinished = (seconds: number, ok: boolean): void => metrics.analysisSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds);
 // MINIDJ_REDIS: analyses go on the Redis queue, for `npm run worker` processes on any machine; else worker threads here.
 const waitMinutes = Number(process.env.MINIDJ_QUEUE_WAIT_MIN) || 10;
@@ -56,12 +73,13 @@ const bot = createBot({
   files,
   pool,
   downloadDir,
+  downloads,
   // Another API base: a proxy, or the fake Discord of the tests.
   ...(process.env.MINIDJ_DISCORD_API ? { restApi: process.env.MINIDJ_DISCORD_API } : {}),
   resumeSets: process.env.MINIDJ_RESUME !== '0',
   // How often a live set saves where it is: at most this much of it is replayed after a crash.
   ...(Number(process.env.MINIDJ_SAVE_EVERY_SEC) > 0 ? { timing: { saveEveryMs: 1000 * Number(process.env.MINIDJ_SAVE_EVERY_SEC) } } : {}),
-  ...(quota !== undefined ? { libraryQuotaBytes: quota } : {}),
+  quota,
   onError: (error: unknown) => log.error({ err: error }, 'error'),
   onTransition: (guildId, report) => {
     metrics.countTransition(report.style, report.check?.verdict, report.plan.fallback === 'not-rendered');

@@ -17,6 +17,7 @@ import { findTrack, libraryTitle } from './server-library.ts';
 import { titleFromSource } from './track-title.ts';
 import type { LazyScorer } from './lazy-scorer.ts';
 import { energyLabel, neighbourFit } from './neighbour-fit.ts';
+import { ReservationKeeper } from './reservation-keeper.ts';
 import { trackSummary } from './track-summary.ts';
 
 export const NOTHING_TO_ADD = 'Give a file, a url or a track to add.';
@@ -37,6 +38,7 @@ interface Resolved {
 
 /** `/queue add file:|url:|track:` — a download is deferred and analysed; the reply is edited with the outcome. */
 export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: LazyScorer): CommandHandler {
+  const reservations = new ReservationKeeper(store);
   return async (interaction) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
@@ -65,12 +67,14 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
 
     await interaction.deferReply();
     const progress = jobProgress(interaction);
+    // The place stays held while the download and analysis run, however long they take.
+    const held = reservations.hold(guildId, reserved.pending.id);
     try {
       const title = titleFromSource(file ? file.name : url!);
-      const { contentHash, analysis, evicted } = await fetchAndIngest(source, title, deps, { owner: guildId, onStatus: progress.tell });
+      const { contentHash, analysis, evicted } = await fetchAndIngest(source, title, deps, { owner: guildId, onStatus: progress.tell, pendingId: reserved.pending.id });
       progress.done();
       const result = await completeAdd(store, guildId, member, reserved.pending.id, { hash: contentHash, title }, new Date());
-      const made = evicted > 0 ? ` To keep the bot's library under its disk quota, ${evicted === 1 ? '1 track' : `${evicted} tracks`} that no playlist holds and that played least recently ${evicted === 1 ? 'was' : 'were'} removed from it.` : '';
+      const made = evicted > 0 ? ` To keep this server's library within its share of the disk, ${evicted === 1 ? '1 track' : `${evicted} tracks`} that nothing holds and that played least recently ${evicted === 1 ? 'was' : 'were'} taken out of it.` : '';
       const text = (await outcome(result, { hash: contentHash, title, analysis }, deps, scorer)) + made;
       await (result.ok ? interaction.editReply({ content: text, ...quiet }) : failDeferred(interaction, text));
     } catch (error) {
@@ -79,6 +83,8 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
       const userFacing = error instanceof UserFacingError;
       await failDeferred(interaction, userFacing ? error.message : FAILED);
       if (!userFacing) throw error;
+    } finally {
+      held();
     }
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isLivePending } from '../db/guild-store.ts';
 import type { GuildState, GuildStore, PendingAdd, PlaylistEntry } from '../db/guild-store.ts';
 import { canControlSet, canRemoveEntry, isDj } from './permissions.ts';
 import type { MemberInfo } from './permissions.ts';
@@ -52,8 +53,7 @@ async function decide<R>(store: GuildStore, guildId: string, fn: (state: GuildSt
 /** Downloads in flight at once: a member's, and a whole server's. */
 export const MAX_MEMBER_DOWNLOADS = 2;
 export const MAX_GUILD_DOWNLOADS = 4;
-/** A pending add this old was lost with its process (killed mid-download) and holds no place any more. */
-const PENDING_EXPIRY_MS = 20 * 60_000;
+export { RESERVATION_LAPSE_MS, RESERVATION_RENEW_MS } from '../db/guild-store.ts';
 
 export type ReserveResult = { ok: true; pending: PendingAdd } | Refusal;
 
@@ -63,7 +63,7 @@ function recentAdds(state: GuildState, nowMs: number): GuildState['recentAdds'] 
 }
 
 function livePending(state: GuildState, nowMs: number): PendingAdd[] {
-  return state.pendingAdds.filter((p) => nowMs - Date.parse(p.at) < PENDING_EXPIRY_MS);
+  return state.pendingAdds.filter((p) => isLivePending(p, nowMs));
 }
 
 export function withTrack(library: string[], hash: string): string[] {
@@ -158,6 +158,17 @@ export function completeAdd(store: GuildStore, guildId: string, member: MemberIn
     const entry: PlaylistEntry = { id: randomUUID(), hash: track.hash, title: track.title, requesterId: member.id, addedAt: now.toISOString(), ...(held ? { source: held.source } : {}) };
     return appended(state, entry, pending, held?.at ?? entry.addedAt, nowMs);
   });
+}
+
+/** Says these reservations' jobs still run: they hold their places another RESERVATION_LAPSE_MS. */
+export async function renewAdds(store: GuildStore, guildId: string, ids: ReadonlySet<string>, now: Date): Promise<void> {
+  const renewedAt = now.toISOString();
+  await store.update(guildId, (state) => ({ ...state, pendingAdds: state.pendingAdds.map((p) => (ids.has(p.id) ? { ...p, renewedAt } : p)) }));
+}
+
+/** Notes the track a pending add downloaded: from now on the add holds it (the disk quota leaves it alone). */
+export async function holdPendingTrack(store: GuildStore, guildId: string, pendingId: string, hash: string): Promise<void> {
+  await store.update(guildId, (state) => ({ ...state, pendingAdds: state.pendingAdds.map((p) => (p.id === pendingId ? { ...p, hash } : p)) }));
 }
 
 /** Gives a reservation's place back (its download or analysis failed). */

@@ -66,7 +66,7 @@ export class AnalysisStore {
   /** Puts a stored track in the shared library (or takes it out); the operator's command, not a member's. */
   async setShared(hash: string, shared: boolean): Promise<void> {
     if (shared) await this.library.addHashes(SHARED_GUILD, [hash]);
-    else await this.library.removeShared(hash);
+    else await this.library.removeFrom(SHARED_GUILD, hash);
     const now = new Set(await this.legacySharedHashes());
     if (shared) now.add(hash);
     else now.delete(hash);

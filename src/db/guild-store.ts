@@ -20,12 +20,27 @@ export interface PlaylistEntry {
   source?: string;
 }
 
+/**
+ * A pending add is renewed this often while its job runs (src/bot/reservation-keeper.ts), and lapses this long after
+ * its last renewal: its process was killed mid-download or mid-analysis, and it holds nothing any more.
+ */
+export const RESERVATION_RENEW_MS = 60_000;
+export const RESERVATION_LAPSE_MS = 5 * 60_000;
+
+export function isLivePending(p: PendingAdd, nowMs: number): boolean {
+  return nowMs - Date.parse(p.renewedAt ?? p.at) < RESERVATION_LAPSE_MS;
+}
+
 /** An add accepted before its download: it holds the member's place under the limits until it lands or fails. */
 export interface PendingAdd {
   id: string;
   requesterId: string;
   source: string;
   at: string;
+  /** When its job last said it still runs (absent: never yet); it lapses some minutes after (queue-operations.ts). */
+  renewedAt?: string;
+  /** The track's content hash, once its bytes are downloaded: it is held from then on (the disk quota keeps it). */
+  hash?: string;
 }
 
 export interface GuildSettings {
@@ -48,6 +63,8 @@ export interface LiveSession {
   startedAt: string;
   /** The track playing and where in it (track seconds), saved every few seconds. */
   current: { hash: string; title: string; requesterId?: string; positionSec: number; savedAt: string };
+  /** The track picked to play after it (its transition may be rendering): held, so the disk quota leaves it. */
+  nextHash?: string;
 }
 
 /** A transition the set played, for the 👍/👎 buttons and for skips that judge it. */
@@ -311,15 +328,23 @@ export class GuildStore {
     return [...ids];
   }
 
-  /** Tracks some server still needs: waiting in a playlist or playing in a set. */
-  async heldTracks(): Promise<Set<string>> {
-    const held = new Set<string>();
+  /**
+   * The servers holding each track now: waiting in its playlist, playing or about to play in its set, or an add of it
+   * pending (downloaded, not yet in the playlist).
+   */
+  async trackHolds(nowMs = Date.now()): Promise<Map<string, Set<string>>> {
+    const holds = new Map<string, Set<string>>();
+    const hold = (hash: string | undefined, guildId: string) => {
+      if (hash) holds.set(hash, (holds.get(hash) ?? new Set()).add(guildId));
+    };
     for (const id of await this.guildIds()) {
       const state = await this.get(id);
-      for (const e of state.playlist) held.add(e.hash);
-      if (state.session) held.add(state.session.current.hash);
+      for (const e of state.playlist) hold(e.hash, id);
+      hold(state.session?.current.hash, id);
+      hold(state.session?.nextHash, id);
+      for (const p of state.pendingAdds) if (isLivePending(p, nowMs)) hold(p.hash, id);
     }
-    return held;
+    return holds;
   }
 
   async close(): Promise<void> {

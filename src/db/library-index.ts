@@ -43,12 +43,14 @@ export interface LibraryIndex {
   add(guildId: string, tracks: readonly IndexedTrack[], addedBy?: string): Promise<void>;
   /** Puts stored tracks in a library by hash, reading what the index keeps from their analyses (unanalysed: skipped). */
   addHashes(guildId: string, hashes: readonly string[], addedBy?: string): Promise<void>;
-  /** Takes a track out of the shared library only. */
-  removeShared(hash: string): Promise<void>;
+  /** Takes a track out of one library (a server's, or the shared one: SHARED_GUILD); the others keep it. */
+  removeFrom(guildId: string, hash: string): Promise<void>;
   /** Takes a track out of every library (its audio and analysis are gone). */
   removeTrack(hash: string): Promise<void>;
   /** A re-analysed track's tempo, key and title, everywhere it is. */
   refresh(track: IndexedTrack): Promise<void>;
+  /** The libraries (guild ids; SHARED_GUILD for the shared one) each of these tracks is in; a track in none is absent. */
+  libraryOwners(hashes: readonly string[]): Promise<Map<string, string[]>>;
   /** Titles starting with `typed` first, then containing it, case-insensitive, by title; at most `limit`. */
   search(guildId: string, typed: string, limit?: number): Promise<IndexedTrack[]>;
   /**
@@ -120,7 +122,7 @@ const open = new Map<string, Shared>();
 
 /**
  * The index for a store, one per process and target (the analysis and guild stores share it): SQL tables in the
- * SQLite file or the PostgreSQL database; on Redis, rows kept in keyv and filtered in memory.
+ * SQLite file or the PostgreSQL database; on Redis, a hash of rows per library, filtered in memory.
  */
 export function acquireLibraryIndex(target: StoreTarget): Promise<LibraryIndex> {
   let shared = open.get(target.uri);
@@ -144,7 +146,7 @@ export function acquireLibraryIndex(target: StoreTarget): Promise<LibraryIndex> 
 
 /** The index's methods bound to it, so a handle can replace `close` alone. */
 function bound(index: LibraryIndex): LibraryIndex {
-  const methods = ['add', 'addHashes', 'removeShared', 'removeTrack', 'refresh', 'search', 'find', 'visible', 'candidates', 'page', 'imported', 'markImported', 'close'] as const;
+  const methods = ['add', 'addHashes', 'removeFrom', 'removeTrack', 'refresh', 'libraryOwners', 'search', 'find', 'visible', 'candidates', 'page', 'imported', 'markImported', 'close'] as const;
   return Object.fromEntries(methods.map((m) => [m, (index[m] as (...args: unknown[]) => unknown).bind(index)])) as unknown as LibraryIndex;
 }
 
@@ -164,8 +166,8 @@ async function openLibraryIndex(target: StoreTarget): Promise<LibraryIndex> {
       return SqlLibraryIndex.open(openPostgresClient(target.uri), lookup, closeKeyv);
     }
     case 'redis': {
-      const { KeyvLibraryIndex } = await import('./keyv-library-index.ts');
-      return new KeyvLibraryIndex(await openKeyv(target, 'library-index'), lookup, closeKeyv);
+      const { RedisLibraryIndex } = await import('./redis-library-index.ts');
+      return RedisLibraryIndex.open(target.uri, await openKeyv(target, 'library-index'), lookup, closeKeyv);
     }
   }
 }

@@ -137,8 +137,8 @@ export class SqlLibraryIndex implements LibraryIndex {
     }
   }
 
-  async removeShared(hash: string): Promise<void> {
-    await this.sql.run('DELETE FROM library_tracks WHERE guild_id = ? AND hash = ?', [SHARED_GUILD, hash]);
+  async removeFrom(guildId: string, hash: string): Promise<void> {
+    await this.sql.run('DELETE FROM library_tracks WHERE guild_id = ? AND hash = ?', [guildId, hash]);
   }
 
   async removeTrack(hash: string): Promise<void> {
@@ -147,6 +147,17 @@ export class SqlLibraryIndex implements LibraryIndex {
 
   async refresh(t: IndexedTrack): Promise<void> {
     await this.sql.run('UPDATE library_tracks SET title = ?, title_lower = ?, bpm = ?, camelot = ?, key_strength = ? WHERE hash = ?', [t.title, t.title.toLowerCase(), t.bpm, t.camelot, t.keyStrength, t.hash]);
+  }
+
+  async libraryOwners(hashes: readonly string[]): Promise<Map<string, string[]>> {
+    const owners = new Map<string, string[]>();
+    const unique = [...new Set(hashes)];
+    for (let i = 0; i < unique.length; i += BATCH) {
+      const chunk = unique.slice(i, i + BATCH);
+      const rows = await this.sql.all<{ guild_id: string; hash: string }>(`SELECT guild_id, hash FROM library_tracks WHERE hash IN (${chunk.map(() => '?').join(', ')}) ORDER BY hash, guild_id`, chunk);
+      for (const r of rows) owners.set(r.hash, [...(owners.get(r.hash) ?? []), r.guild_id]);
+    }
+    return owners;
   }
 
   /** The same query on the server's rows and the shared library's, merged (a track in both once). */

@@ -1,0 +1,180 @@
+import { createClient } from '@redis/client';
+import type Keyv from 'keyv';
+import { CANDIDATE_LIMIT, indexedTrack, MIN_HASH_PREFIX, SEARCH_LIMIT, SHARED_GUILD, tempoDistance, uniqueByHash } from './library-index.ts';
+import type { AnalysisLookup, IndexedTrack, LibraryIndex } from './library-index.ts';
+
+function redisClient(url: string) {
+  const client = createClient({ url });
+  client.on('error', () => {
+    // The client reconnects by itself; a command that cannot complete fails on its own.
+  });
+  return client;
+}
+type RedisClient = ReturnType<typeof redisClient>;
+
+/** A library: a Redis hash, one field per track (its row as JSON). */
+const libraryKey = (guildId: string): string => `minidj:library:${guildId}`;
+/** A track's libraries: a set of guild ids, kept in step with the rows (every write changes both atomically). */
+const holdersKey = (hash: string): string => `minidj:library-holders:${hash}`;
+/** The one-time steps that ran: step → when. */
+const META = 'minidj:library-meta';
+/** The step that moved the keyv-era rows (one keyv value per library) into the hashes. */
+const ROWS_MOVED = 'rows-from-keyv';
+
+/** KEYS[1]: the track's holders; ARGV[1]: its hash, ARGV[2]: the library key prefix. Every library drops its row. */
+const REMOVE_EVERYWHERE = `
+for _, guild in ipairs(redis.call('SMEMBERS', KEYS[1])) do redis.call('HDEL', ARGV[2] .. guild, ARGV[1]) end
+redis.call('DEL', KEYS[1])
+return 1`;
+/** KEYS[1]: the track's holders; ARGV: its hash, its new row, the library key prefix. Each row it has is replaced. */
+const REFRESH_EVERYWHERE = `
+for _, guild in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('HEXISTS', ARGV[3] .. guild, ARGV[1]) == 1 then redis.call('HSET', ARGV[3] .. guild, ARGV[1], ARGV[2]) end
+end
+return 1`;
+
+/** The keyv-era marks' keys (apart from the libraries' guild ids). */
+const MARK = '\u0000';
+const stepOfMark = (key: string): string => (key === `${MARK}imported` ? 'keyv-import' : key.slice(MARK.length));
+
+/**
+ * The index on Redis, which has no SQL: each library is a Redis hash of rows (read whole and filtered in memory:
+ * right for small libraries; a large one belongs in PostgreSQL), and each track's set of libraries is kept beside
+ * it. Every write touches only the rows it changes, in one MULTI or Lua script, so writers in several processes
+ * never overwrite each other's rows (a whole-library rewrite lost adds that raced an eviction).
+ */
+export class RedisLibraryIndex implements LibraryIndex {
+  private readonly client: RedisClient;
+  private readonly lookup: AnalysisLookup;
+  private readonly closeLookup: () => Promise<void>;
+
+  private constructor(client: RedisClient, lookup: AnalysisLookup, closeLookup: () => Promise<void>) {
+    this.client = client;
+    this.lookup = lookup;
+    this.closeLookup = closeLookup;
+  }
+
+  /** Connects, and moves the rows a keyv-era index left (`legacy`) into the hashes the first time. */
+  static async open(url: string, legacy: Keyv, lookup: AnalysisLookup, closeLookup: () => Promise<void>): Promise<RedisLibraryIndex> {
+    const client = redisClient(url);
+    try {
+      await client.connect();
+      const index = new RedisLibraryIndex(client, lookup, closeLookup);
+      if (!(await index.imported(ROWS_MOVED))) await index.moveKeyvRows(legacy);
+      return index;
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      await closeLookup().catch(() => undefined);
+      throw error;
+    } finally {
+      await legacy.disconnect();
+    }
+  }
+
+  /** Idempotent (a row already there stays), so processes starting together do no harm. */
+  private async moveKeyvRows(legacy: Keyv): Promise<void> {
+    if (!legacy.iterator) throw new Error('the keyv-era library index cannot be listed');
+    for await (const [key, value] of legacy.iterator(undefined)) {
+      const name = String(key);
+      if (name.startsWith(MARK)) await this.client.hSetNX(META, stepOfMark(name), String(value));
+      else await this.add(name, value as IndexedTrack[]);
+    }
+    await this.markImported(ROWS_MOVED);
+  }
+
+  private async rows(guildId: string): Promise<IndexedTrack[]> {
+    return (await this.client.hVals(libraryKey(guildId))).map((json) => JSON.parse(json) as IndexedTrack);
+  }
+
+  private async seen(guildId: string, sharedOnly = false): Promise<IndexedTrack[]> {
+    const ids = sharedOnly || guildId === SHARED_GUILD ? [SHARED_GUILD] : [guildId, SHARED_GUILD];
+    return uniqueByHash((await Promise.all(ids.map((id) => this.rows(id)))).flat()).sort((a, b) => a.hash.localeCompare(b.hash));
+  }
+
+  async add(guildId: string, tracks: readonly IndexedTrack[]): Promise<void> {
+    const fresh = uniqueByHash(tracks);
+    if (fresh.length === 0) return;
+    const tx = this.client.multi();
+    for (const t of fresh) tx.hSetNX(libraryKey(guildId), t.hash, JSON.stringify(t)).sAdd(holdersKey(t.hash), guildId);
+    await tx.exec();
+  }
+
+  async addHashes(guildId: string, hashes: readonly string[]): Promise<void> {
+    const records = await this.lookup(hashes);
+    await this.add(guildId, records.flatMap((r) => (r ? [indexedTrack(r)] : [])));
+  }
+
+  async removeFrom(guildId: string, hash: string): Promise<void> {
+    await this.client.multi().hDel(libraryKey(guildId), hash).sRem(holdersKey(hash), guildId).exec();
+  }
+
+  async removeTrack(hash: string): Promise<void> {
+    await this.client.eval(REMOVE_EVERYWHERE, { keys: [holdersKey(hash)], arguments: [hash, libraryKey('')] });
+  }
+
+  async refresh(t: IndexedTrack): Promise<void> {
+    await this.client.eval(REFRESH_EVERYWHERE, { keys: [holdersKey(t.hash)], arguments: [t.hash, JSON.stringify(t), libraryKey('')] });
+  }
+
+  async libraryOwners(hashes: readonly string[]): Promise<Map<string, string[]>> {
+    const owners = new Map<string, string[]>();
+    for (const hash of new Set(hashes)) {
+      const ids = await this.client.sMembers(holdersKey(hash));
+      if (ids.length > 0) owners.set(hash, ids.sort());
+    }
+    return owners;
+  }
+
+  async search(guildId: string, typed: string, limit = SEARCH_LIMIT): Promise<IndexedTrack[]> {
+    const q = typed.trim().toLowerCase();
+    return (await this.seen(guildId))
+      .map((r) => ({ r, at: r.title.toLowerCase().indexOf(q) }))
+      .filter((x) => x.at >= 0)
+      .sort((a, b) => Number(a.at !== 0) - Number(b.at !== 0) || (a.r.title.toLowerCase() < b.r.title.toLowerCase() ? -1 : a.r.title.toLowerCase() > b.r.title.toLowerCase() ? 1 : 0))
+      .slice(0, limit)
+      .map((x) => x.r);
+  }
+
+  async find(guildId: string, query: string): Promise<IndexedTrack | undefined> {
+    const q = query.trim().toLowerCase();
+    if (q === '') return undefined;
+    const library = await this.seen(guildId);
+    const exact = library.find((r) => r.title.toLowerCase() === q);
+    if (exact) return exact;
+    if (q.length >= MIN_HASH_PREFIX && /^[0-9a-f]+$/.test(q)) {
+      const byHash = library.filter((r) => r.hash.startsWith(q));
+      if (byHash.length === 1) return byHash[0];
+    }
+    const partial = library.filter((r) => r.title.toLowerCase().includes(q));
+    return partial.length === 1 ? partial[0] : undefined;
+  }
+
+  async visible(guildId: string, hashes: readonly string[]): Promise<Set<string>> {
+    const seen = new Set((await this.seen(guildId)).map((r) => r.hash));
+    return new Set(hashes.filter((h) => seen.has(h)));
+  }
+
+  async candidates(guildId: string, bpm: number, limit = CANDIDATE_LIMIT, exclude: ReadonlySet<string> = new Set()): Promise<IndexedTrack[]> {
+    return (await this.seen(guildId))
+      .filter((r) => !exclude.has(r.hash))
+      .sort((a, b) => tempoDistance(a.bpm, bpm) - tempoDistance(b.bpm, bpm) || a.hash.localeCompare(b.hash))
+      .slice(0, limit);
+  }
+
+  async page(guildId: string, after: string | undefined, limit: number, sharedOnly = false): Promise<IndexedTrack[]> {
+    return (await this.seen(guildId, sharedOnly)).filter((r) => after === undefined || r.hash > after).slice(0, limit);
+  }
+
+  async imported(step = 'keyv-import'): Promise<boolean> {
+    return (await this.client.hExists(META, step)) === 1;
+  }
+
+  async markImported(step = 'keyv-import'): Promise<void> {
+    await this.client.hSetNX(META, step, new Date().toISOString());
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+    await this.closeLookup();
+  }
+}
