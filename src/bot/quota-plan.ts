@@ -40,7 +40,11 @@ export function countedAgainst(t: QuotaTrack): string[] {
 }
 
 export function usageOf(tracks: Iterable<QuotaTrack>): LibraryUsage {
-  const usage: LibraryUsage = { totalBytes: 0, sharedBytes: 0, byServer: new Map() };
+  return countUsage({ totalBytes: 0, sharedBytes: 0, byServer: new Map() }, tracks);
+}
+
+/** Adds these tracks to `usage` (a batch at a time, for a recount). */
+export function countUsage(usage: LibraryUsage, tracks: Iterable<QuotaTrack>): LibraryUsage {
   for (const t of tracks) {
     usage.totalBytes += t.bytes;
     for (const library of countedAgainst(t)) {
@@ -76,6 +80,8 @@ class Planner {
   readonly tracks: Map<string, QuotaTrack>;
   readonly drop: { library: string; hash: string }[] = [];
   readonly remove: string[] = [];
+  /** The bytes of the tracks in `remove`. */
+  freedBytes = 0;
   /** Usage without the incoming track (it counts once, whether or not its pending add holds it already). */
   readonly usage: LibraryUsage;
   private readonly incoming: string;
@@ -109,6 +115,7 @@ class Planner {
   removeTrack(t: QuotaTrack, counted = countedAgainst(t)): void {
     this.tracks.delete(t.hash);
     this.remove.push(t.hash);
+    this.freedBytes += t.bytes;
     this.usage.totalBytes -= t.bytes;
     this.uncount(t.bytes, counted);
   }
@@ -132,23 +139,49 @@ class Planner {
  */
 export function planRoom(kept: readonly QuotaTrack[], adder: string, incoming: { hash: string; bytes: number }, limits: QuotaLimits): QuotaPlan {
   const plan = new Planner(kept, incoming.hash);
+  const own = roomInShare(plan, adder, incoming, limits);
+  if (!own.plan.ok || !own.newAudio) return own.plan;
+  const freed = makeDiskRoom(plan, adder, incoming.bytes, limits);
+  if (!freed.ok) return { ok: false, full: 'total', share: freed.share, keptBytes: plan.used(adder), heldBytes: heldBytes(plan, adder, incoming.hash) };
+  return { ok: true, drop: plan.drop, remove: plan.remove, fromAdder: own.plan.fromAdder + freed.fromAdder };
+}
+
+/** planRoom's first step: what it decides when the disk in all has room for the new audio it adds. */
+export interface OwnRoom {
+  plan: QuotaPlan;
+  /** The incoming audio is not kept yet: the plan holds if the disk then has room for it (after `freedBytes`). */
+  newAudio: boolean;
+  freedBytes: number;
+}
+
+/**
+ * planRoom's first step alone: room in the adder's own share. It reads only the tracks counted against the adder
+ * (in its library or held by it, with every library and holder of each) and the incoming one, so those are all
+ * `kept` need hold; when the disk in all has room for the new audio after `freedBytes`, planRoom decides the same.
+ */
+export function planOwnRoom(kept: readonly QuotaTrack[], adder: string, incoming: { hash: string; bytes: number }, limits: QuotaLimits): OwnRoom {
+  const plan = new Planner(kept, incoming.hash);
+  return { ...roomInShare(plan, adder, incoming, limits), freedBytes: plan.freedBytes };
+}
+
+/** The adder's least recently played unheld tracks leave its library until the incoming one fits its share. */
+function roomInShare(plan: Planner, adder: string, incoming: { hash: string; bytes: number }, limits: QuotaLimits): Omit<OwnRoom, 'freedBytes'> {
   const existing = plan.tracks.get(incoming.hash);
-  if (existing && (existing.libraries.includes(adder) || existing.libraries.includes(SHARED_GUILD))) return { ok: true, drop: [], remove: [], fromAdder: 0 };
+  if (existing && (existing.libraries.includes(adder) || existing.libraries.includes(SHARED_GUILD))) return { plan: { ok: true, drop: [], remove: [], fromAdder: 0 }, newAudio: false };
   const share = shareOf(adder, limits);
-  const heldBytes = (): number => [...plan.tracks.values()].filter((t) => t.hash !== incoming.hash && t.heldBy.length > 0 && countedAgainst(t).includes(adder)).reduce((n, t) => n + t.bytes, 0);
   let fromAdder = 0;
   for (const t of plan.unheld((x) => x.libraries.includes(adder) && countedAgainst(x).includes(adder))) {
     if (plan.used(adder) + incoming.bytes <= share) break;
     plan.dropFrom(t, adder);
     fromAdder++;
   }
-  if (plan.used(adder) + incoming.bytes > share) return { ok: false, full: 'library', share, keptBytes: plan.used(adder), heldBytes: heldBytes() };
-  if (!existing) {
-    const freed = makeDiskRoom(plan, adder, incoming.bytes, limits);
-    fromAdder += freed.fromAdder;
-    if (!freed.ok) return { ok: false, full: 'total', share: freed.share, keptBytes: plan.used(adder), heldBytes: heldBytes() };
-  }
-  return { ok: true, drop: plan.drop, remove: plan.remove, fromAdder };
+  if (plan.used(adder) + incoming.bytes > share) return { plan: { ok: false, full: 'library', share, keptBytes: plan.used(adder), heldBytes: heldBytes(plan, adder, incoming.hash) }, newAudio: false };
+  return { plan: { ok: true, drop: plan.drop, remove: plan.remove, fromAdder }, newAudio: !existing };
+}
+
+/** What counts against the adder and something holds now (waiting, playing, pending): the part no eviction frees. */
+function heldBytes(plan: Planner, adder: string, incoming: string): number {
+  return [...plan.tracks.values()].filter((t) => t.hash !== incoming && t.heldBy.length > 0 && countedAgainst(t).includes(adder)).reduce((n, t) => n + t.bytes, 0);
 }
 
 /**
