@@ -90,6 +90,8 @@ export class LibraryQuota {
   private running: Promise<Recount> | undefined;
   /** What the last recount counted against each library (its tracks are not kept: a large library is many). */
   private last: Pick<Recount, 'usage' | 'atMs'> | undefined;
+  /** The last recount, or this quota's start: a short-lived process (`minidj library add`) starts none of its own. */
+  private recountedAtMs = Date.now();
 
   constructor(deps: LibraryQuotaDeps) {
     this.deps = deps;
@@ -130,7 +132,7 @@ export class LibraryQuota {
   }
 
   /** The room to make for `incoming` (see the class), or the refusal the member is told; with the tracks it read. */
-  private async decide(incoming: IncomingTrack): Promise<{ plan: Room; kept: Map<string, KeptTrack> }> {
+  private async decide(incoming: IncomingTrack): Promise<{ plan: Room; kept: ReadonlyMap<string, KeptTrack> }> {
     const { analyses, store, limits } = this.deps;
     this.recountWhenDue();
     if (!(await this.audioCounted())) await this.recount();
@@ -143,8 +145,8 @@ export class LibraryQuota {
       const room = planOwnRoom(own, incoming.library, incoming, limits);
       if (!room.plan.ok || !room.newAudio || totalBytes - room.freedBytes + incoming.bytes <= limits.totalBytes) return { plan: this.planned(room.plan, incoming), kept: byHash(own) };
     }
-    const all = await this.recountNow();
-    return { plan: this.planned(planRoom(all.kept, incoming.library, incoming, limits), incoming), kept: byHash(all.kept) };
+    const { kept } = await this.recountNow(incoming.hash);
+    return { plan: this.planned(planRoom(kept!, incoming.library, incoming, limits), incoming), kept: kept!.byHash };
   }
 
   /** The plan, or the refusal the member is told. */
@@ -155,8 +157,10 @@ export class LibraryQuota {
     throw new TrackStorageError('disk-full', refusal(plan, incoming, this.deps.limits));
   }
 
-  /** Rows out of their libraries first, then what no library keeps: its analysis (every row), then its audio. */
-  /** `decidedMs`: audio noted since (the same track added again in another process) is not forgotten. */
+  /**
+   * Rows out of their libraries first, then what no library keeps: its analysis (every row), then its audio, then its
+   * note (unless noted again after `decidedMs`: the same track added again in another process).
+   */
   private async carryOut(plan: Room, kept: ReadonlyMap<string, KeptTrack>, decidedMs: number): Promise<void> {
     if (plan.drop.length === 0 && plan.remove.length === 0) return;
     const { analyses, files } = this.deps;
@@ -184,17 +188,20 @@ export class LibraryQuota {
     return this.running;
   }
 
-  private async recountNow(): Promise<Recount> {
-    const counted = await recount(this.deps);
+  /** `plannedFor`: the incoming track of a plan on every kept track (see recount). */
+  private async recountNow(plannedFor?: string): Promise<Recount> {
+    const counted = await recount(this.deps, plannedFor);
     await this.deps.analyses.library.markImported(AUDIO_COUNTED);
     this.counted = true;
+    this.recountedAtMs = Math.max(this.recountedAtMs, counted.atMs);
     if (!this.last || counted.atMs >= this.last.atMs) this.last = { usage: counted.usage, atMs: counted.atMs };
     return counted;
   }
 
   /** A recount in the background when the last is RECOUNT_MS old (its failure waits for the next). */
   private recountWhenDue(): void {
-    if (this.running || (this.last && Date.now() - this.last.atMs < RECOUNT_MS)) return;
+    if (this.running || Date.now() - this.recountedAtMs < RECOUNT_MS) return;
+    this.recountedAtMs = Date.now();
     this.recount().catch(() => undefined);
   }
 

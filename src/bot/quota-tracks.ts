@@ -4,7 +4,7 @@ import type { AnalysisStore, StoredAnalysis } from '../db/analysis-store.ts';
 import type { GuildStore } from '../db/guild-store.ts';
 import type { NotedAudio, QuotaIndex } from '../db/library-index.ts';
 import type { KeptFile, TrackFiles } from '../db/track-files.ts';
-import { countUsage, usageOf } from './quota-plan.ts';
+import { countUsage, KeptTracks, usageOf } from './quota-plan.ts';
 import type { LibraryUsage, QuotaTrack } from './quota-plan.ts';
 
 /** A kept track as the quota plans with it, and its file. */
@@ -17,7 +17,7 @@ export interface QuotaReadDeps {
 }
 
 /** Files read, tracks looked up and counted between two turns of the event loop. */
-const BATCH = 256;
+const BATCH = 128;
 /** Audio noted this lately whose file a recount did not find stays noted: its file may be on its way. */
 export const NOTED_GRACE_MS = 10 * 60_000;
 
@@ -59,52 +59,44 @@ async function keptFile(files: TrackFiles, a: NotedAudio, record: StoredAnalysis
   return files.keptFile(path.basename(files.pathFor(a.hash, record.sourceName)));
 }
 
-/** A recount: every kept track, and what counts against each library. */
+/** A recount: what counts against each library; for a plan, every kept track arranged for it. */
 export interface Recount {
-  kept: KeptTrack[];
   usage: LibraryUsage;
+  kept?: KeptTracks<KeptTrack>;
   atMs: number;
 }
 
 /**
  * Every kept track with its libraries and holders (every server's state read), a batch of files at a time with a turn
- * of the event loop between batches; then the noted audio is made to match what was found.
+ * of the event loop between batches, each batch's noted audio made to match what was found; then the noted audio no
+ * file was found for is forgotten (unless noted within NOTED_GRACE_MS: its file may be on its way). `plannedFor`: the
+ * incoming track of a plan, which gets every kept track arranged for planRoom.
  */
-export async function recount(deps: QuotaReadDeps, nowMs = Date.now()): Promise<Recount> {
+export async function recount(deps: QuotaReadDeps, plannedFor?: string, nowMs = Date.now()): Promise<Recount> {
+  const index = deps.analyses.library;
   const holds = await deps.store.trackHolds(nowMs);
-  const kept: KeptTrack[] = [];
+  const kept = plannedFor === undefined ? undefined : new KeptTracks<KeptTrack>(plannedFor);
+  const found = new Set<string>();
   const usage = usageOf([]);
   for await (const files of deps.files.batches(BATCH)) {
-    const owners = await deps.analyses.library.libraryOwners(files.map((f) => f.hash));
+    const hashes = files.map((f) => f.hash);
+    const [owners, noted] = await Promise.all([index.libraryOwners(hashes), index.audio(hashes)]);
     const tracks = files.map((f) => ({ ...f, libraries: owners.get(f.hash) ?? [], heldBy: [...(holds.get(f.hash) ?? [])] }));
     countUsage(usage, tracks);
-    kept.push(...tracks);
+    kept?.add(tracks);
+    for (const h of hashes) found.add(h);
+    const changed = files.filter((f) => noted.get(f.hash)?.bytes !== f.bytes || noted.get(f.hash)?.file !== path.basename(f.file));
+    await index.noteAudio(changed.map((f) => ({ hash: f.hash, bytes: f.bytes, file: path.basename(f.file), notedMs: nowMs })));
     await nextTurn();
   }
-  await reconcileAudio(deps.analyses.library, kept, nowMs);
-  return { kept, usage, atMs: nowMs };
+  await forgetUnfound(index, found, nowMs);
+  return { usage, ...(kept ? { kept } : {}), atMs: nowMs };
 }
 
-/** Found files noted with their size and name; noted audio not found forgotten, unless noted within NOTED_GRACE_MS. */
-async function reconcileAudio(index: QuotaIndex, kept: readonly KeptTrack[], startedMs: number): Promise<void> {
-  const found = new Map<string, KeptTrack>();
-  for (let i = 0; i < kept.length; i += BATCH * 4) {
-    for (const k of kept.slice(i, i + BATCH * 4)) found.set(k.hash, k);
-    await nextTurn();
-  }
-  const forget: string[] = [];
-  const note: NotedAudio[] = [];
+async function forgetUnfound(index: QuotaIndex, found: ReadonlySet<string>, startedMs: number): Promise<void> {
+  const before = startedMs - NOTED_GRACE_MS;
   for await (const batch of index.audioBatches(BATCH * 4)) {
-    for (const a of batch) {
-      const k = found.get(a.hash);
-      found.delete(a.hash);
-      if (!k) {
-        if (a.notedMs <= startedMs - NOTED_GRACE_MS) forget.push(a.hash);
-      } else if (a.bytes !== k.bytes || a.file !== path.basename(k.file)) note.push({ hash: k.hash, bytes: k.bytes, file: path.basename(k.file), notedMs: startedMs });
-    }
+    await index.forgetAudio(batch.filter((a) => !found.has(a.hash) && a.notedMs <= before).map((a) => a.hash), before);
     await nextTurn();
   }
-  for (const k of found.values()) note.push({ hash: k.hash, bytes: k.bytes, file: path.basename(k.file), notedMs: startedMs });
-  await index.noteAudio(note);
-  await index.forgetAudio(forget, startedMs - NOTED_GRACE_MS);
 }

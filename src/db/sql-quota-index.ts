@@ -38,6 +38,7 @@ export class SqlQuotaIndex implements QuotaIndex {
   }
 
   async noteAudio(entries: readonly NotedAudio[]): Promise<void> {
+    if (entries.length === 0) return;
     for (const chunk of chunks(entries, BATCH / 4)) {
       await this.sql.run(
         `INSERT INTO library_audio (hash, bytes, file, noted_ms) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}
@@ -48,6 +49,7 @@ export class SqlQuotaIndex implements QuotaIndex {
   }
 
   async forgetAudio(hashes: readonly string[], notedByMs: number): Promise<void> {
+    if (hashes.length === 0) return;
     for (const chunk of chunks(hashes)) await this.sql.run(`DELETE FROM library_audio WHERE hash IN (${marks(chunk.length)}) AND noted_ms <= ?`, [...chunk, notedByMs]);
   }
 
