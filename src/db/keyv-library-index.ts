@@ -37,9 +37,9 @@ export class KeyvLibraryIndex implements LibraryIndex {
     if (fresh.length > 0) await this.keyv.set(guildId, [...rows, ...uniqueByHash(fresh)]);
   }
 
-  async addHashes(guildId: string, hashes: readonly string[]): Promise<void> {
+  async addHashes(guildId: string, hashes: readonly string[], _addedBy?: string, titles?: ReadonlyMap<string, string>): Promise<void> {
     const records = await this.lookup(hashes);
-    await this.add(guildId, records.flatMap((r) => (r ? [indexedTrack(r)] : [])));
+    await this.add(guildId, records.flatMap((r) => (r ? [indexedTrack(r, titles?.get(r.hash))] : [])));
   }
 
   async removeShared(hash: string): Promise<void> {
@@ -62,7 +62,7 @@ export class KeyvLibraryIndex implements LibraryIndex {
 
   async refresh(t: IndexedTrack): Promise<void> {
     await this.eachLibrary(async (id, rows) => {
-      if (rows.some((r) => r.hash === t.hash)) await this.keyv.set(id, rows.map((r) => (r.hash === t.hash ? t : r)));
+      if (rows.some((r) => r.hash === t.hash)) await this.keyv.set(id, rows.map((r) => (r.hash === t.hash ? { ...t, title: r.title } : r)));
     });
   }
 
@@ -91,8 +91,13 @@ export class KeyvLibraryIndex implements LibraryIndex {
   }
 
   async visible(guildId: string, hashes: readonly string[]): Promise<Set<string>> {
-    const seen = new Set((await this.seen(guildId)).map((r) => r.hash));
-    return new Set(hashes.filter((h) => seen.has(h)));
+    return new Set((await this.titles(guildId, hashes)).keys());
+  }
+
+  async titles(guildId: string, hashes: readonly string[]): Promise<Map<string, string>> {
+    // `seen` keeps the server's own row of a track before the shared library's.
+    const seen = new Map((await this.seen(guildId)).map((r) => [r.hash, r.title]));
+    return new Map(hashes.flatMap((h) => (seen.has(h) ? [[h, seen.get(h)!] as const] : [])));
   }
 
   async candidates(guildId: string, bpm: number, limit = CANDIDATE_LIMIT, exclude: ReadonlySet<string> = new Set()): Promise<IndexedTrack[]> {
