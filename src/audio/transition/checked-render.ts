@@ -97,7 +97,8 @@ export async function renderChecked(render: (job: TransitionJob) => Promise<Rend
   });
   if (steady && Math.abs(c.offsetMs) <= NUDGE_MAX_MS) {
     const nudged = shifted(b, c.offsetMs / 1000);
-    const plan = planTransition(leavingAt(a, job.plan.exitSec), nudged);
+    // The same overlap, however long the runways: it was planned to a length (the planner's, or a server's).
+    const plan = planTransition(leavingAt(a, job.plan.exitSec), nudged, { maxOverlapBars: job.plan.overlapBars });
     if (plan.style === job.plan.style && plan.exitSec === job.plan.exitSec && plan.overlapBars === job.plan.overlapBars) {
       const again = await render({ ...job, plan, checkBeats: { from: a.analysis.beats, to: nudged.analysis.beats } });
       if (again.check?.passed) {
