@@ -98,8 +98,8 @@ function cutAtEnd(plan: TransitionPlan, a: PlannedTrack, b: PlannedTrack): Trans
 
 /**
  * A → B in `style`, A leaving at or after `limits.notBeforeSec` where it can. DJ cuts: the planner as it is
- * (`limits.bars`: the chosen length). Whole songs: B enters on its first downbeat and A leaves so that the overlap
- * ends with its last bar heard; when the style the planner picks blends over fewer bars (a filter fade's 8, a
+ * (`limits.bars`: the chosen length). Whole songs: B enters on its first downbeat, its bass with it (a blend's basses
+ * swap there), and A leaves so that the overlap ends with its last bar heard; when the style the planner picks blends over fewer bars (a filter fade's 8, a
  * drop meeting a drop), A leaves that much later; an echo-out's or a cut's pair becomes a cut at A's very end. When A
  * has already played past that exit (`notBeforeSec`), A leaves as a DJ's set would, B still entering whole.
  */
@@ -113,11 +113,14 @@ export function planInStyle(a: PlannedTrack, b: PlannedTrack, style: MixStyle, l
     return { plan: planTransition(a, to, { ...limits, ...chosen }), from: a, to, render: true };
   }
   const { notBeforeSec: _, ...atCue } = limits;
-  let plan = planTransition(from, to, { ...atCue, bars: n });
+  // B's bass from its first downbeat: an intro's first bars are often its beat alone, which a swap inside the overlap
+  // would keep out.
+  const whole = { ...atCue, bassOnEntry: true };
+  let plan = planTransition(from, to, { ...whole, bars: n });
   if (plan.style === 'echo-out' || plan.style === 'cut') return { plan: cutAtEnd(plan, a, b), from, to, render: false };
   if (plan.overlapBars < n) {
     from = leavingBarsBeforeEnd(a, plan.overlapBars);
-    plan = planTransition(from, to, { ...atCue, bars: plan.overlapBars });
+    plan = planTransition(from, to, { ...whole, bars: plan.overlapBars });
   }
   return { plan, from, to, render: true };
 }

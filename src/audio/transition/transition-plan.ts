@@ -40,6 +40,8 @@ export interface TransitionPlan {
   relation: HarmonicRelation;
   /** Bar within the overlap where the basslines have swapped (a phrase boundary: B's bass is full on its downbeat). */
   bassSwapBar: number;
+  /** Whole songs: the basslines swap on B's entry downbeat (bassSwapBar 0), so B is heard from its first beat. */
+  bassOnEntry?: true;
   explanation: string;
 }
 
@@ -94,6 +96,8 @@ export interface PlanLimits {
    * longer (a filter fade stays within 8 bars, an echo-out 4). Without it, the longest the runways allow, up to 32.
    */
   bars?: number;
+  /** B's bass on its entry downbeat (A's leaving there), not on a phrase boundary inside the overlap. */
+  bassOnEntry?: boolean;
 }
 
 /** A track that is one level throughout (most non-electronic music) has a main section, not drops to protect. */
@@ -249,7 +253,8 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack, limits: Pla
     relation,
     // A phrase boundary: the middle one of a 16- or 32-bar overlap; an 8-bar overlap has none inside it, so its
     // basses swap where it ends (B's bass arriving with the next phrase, often B's first drop).
-    bassSwapBar: overlapBars >= 2 * a.phraseBars ? overlapBars / 2 : overlapBars,
+    bassSwapBar: limits.bassOnEntry ? 0 : overlapBars >= 2 * a.phraseBars ? overlapBars / 2 : overlapBars,
+    ...(limits.bassOnEntry ? { bassOnEntry: true as const } : {}),
     explanation: reasons.join('; '),
   };
 }
