@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeWavInterleaved } from '../../src/audio/io/wav.ts';
 import { mixSet } from '../../src/audio/set/mix-set.ts';
 import { SetEngine } from '../../src/audio/set/set-engine.ts';
+import { planInStyle } from '../../src/audio/transition/mix-style.ts';
 import type { MixStyle } from '../../src/audio/transition/mix-style.ts';
 import type { PlannedTrack } from '../../src/audio/transition/transition-plan.ts';
 import { TransitionRenderer } from '../../src/audio/transition/transition-renderer.ts';
@@ -55,6 +56,14 @@ describe('whole songs', () => {
       const judged = k < heard.length - 1 ? lastHeard : lastHeard + 1;
       expect(bars.slice(0, judged).filter((b) => b < HEARD)).toEqual([]);
     }
+  });
+
+  it('plays A to its end, then B from its first downbeat, for a pair the planner would not blend', () => {
+    const [a, b] = tracks;
+    const styled = planInStyle(a!, b!, { songs: 'whole' }, { echoOutBecause: 'the beat check measured the decks apart' });
+    expect(styled.render).toBe(false);
+    expect(styled.plan).toMatchObject({ style: 'cut', overlapBars: 0, entrySec: b!.analysis.downbeats[0], exitSec: a!.analysis.downbeats[a!.analysis.energy.findLastIndex((e) => e >= 0.05) + 1] ?? a!.analysis.durationSec });
+    expect(styled.plan.explanation).toMatch(/^whole songs: t0 plays to its end, then t1 from its first downbeat \(rather than an echo-out: /);
   });
 
   it('re-plans the coming transition when the mix style changes while a song plays', async () => {

@@ -75,7 +75,9 @@ export interface StyledPlan {
   render: boolean;
 }
 
-/** Whole songs where the beats cannot be matched (an echo-out's or a cut's pair): A plays to its end, then B. */
+const INSTEAD: Record<TransitionPlan['style'], string> = { blend: 'a blend', 'filter-fade': 'a filter fade, whose B comes in late', 'echo-out': 'an echo-out', cut: 'a cut before its end' };
+
+/** Whole songs where the pair is not blended (a filter fade's, an echo-out's or a cut's): A plays to its end, then B. */
 function cutAtEnd(plan: TransitionPlan, a: PlannedTrack, b: PlannedTrack): TransitionPlan {
   const d = a.analysis.downbeats;
   const heard = barsHeard(a.analysis);
@@ -92,16 +94,16 @@ function cutAtEnd(plan: TransitionPlan, a: PlannedTrack, b: PlannedTrack): Trans
     rampBars: 0,
     schedule: [],
     bassSwapBar: 0,
-    explanation: `whole songs: ${a.title} plays to its end, then ${b.title} from its first downbeat (rather than ${plan.style === 'cut' ? 'a cut before its end' : 'an echo-out'}: ${plan.explanation})`,
+    explanation: `whole songs: ${a.title} plays to its end, then ${b.title} from its first downbeat (rather than ${INSTEAD[plan.style]}: ${plan.explanation})`,
   };
 }
 
 /**
  * A → B in `style`, A leaving at or after `limits.notBeforeSec` where it can. DJ cuts: the planner as it is
- * (`limits.bars`: the chosen length). Whole songs: B enters on its first downbeat, its bass with it (a blend's basses
- * swap there), and A leaves so that the overlap ends with its last bar heard; when the style the planner picks blends over fewer bars (a filter fade's 8, a
- * drop meeting a drop), A leaves that much later; an echo-out's or a cut's pair becomes a cut at A's very end. When A
- * has already played past that exit (`notBeforeSec`), A leaves as a DJ's set would, B still entering whole.
+ * (`limits.bars`: the chosen length). Whole songs: B enters on its first downbeat with its bass (the basses swap
+ * there), A leaving so that the blend ends with its last bar heard (later when a drop meeting a drop shortens it); a
+ * pair the planner would not blend plays A to its end, then B. When A has already played past that exit
+ * (`notBeforeSec`), A leaves as a DJ's set would, B still entering whole.
  */
 export function planInStyle(a: PlannedTrack, b: PlannedTrack, style: MixStyle, limits: PlanLimits = {}): StyledPlan {
   const chosen = style.bars ? { bars: style.bars } : {};
@@ -110,14 +112,15 @@ export function planInStyle(a: PlannedTrack, b: PlannedTrack, style: MixStyle, l
   const n = wholeSongBars(a.analysis, to.analysis, style.bars);
   let from = leavingBarsBeforeEnd(a, n);
   if (limits.notBeforeSec !== undefined && from.analysis.cues.mixOut < limits.notBeforeSec) {
-    return { plan: planTransition(a, to, { ...limits, ...chosen }), from: a, to, render: true };
+    return { plan: planTransition(a, to, { ...limits, ...chosen, bassOnEntry: true }), from: a, to, render: true };
   }
   const { notBeforeSec: _, ...atCue } = limits;
   // B's bass from its first downbeat: an intro's first bars are often its beat alone, which a swap inside the overlap
   // would keep out.
   const whole = { ...atCue, bassOnEntry: true };
   let plan = planTransition(from, to, { ...whole, bars: n });
-  if (plan.style === 'echo-out' || plan.style === 'cut') return { plan: cutAtEnd(plan, a, b), from, to, render: false };
+  // A filter fade keeps B's first bars out (its mids and bass come in late): with an echo-out or a cut, A to its end.
+  if (plan.style !== 'blend') return { plan: cutAtEnd(plan, a, b), from, to, render: false };
   if (plan.overlapBars < n) {
     from = leavingBarsBeforeEnd(a, plan.overlapBars);
     plan = planTransition(from, to, { ...whole, bars: plan.overlapBars });

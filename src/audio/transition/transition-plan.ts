@@ -191,7 +191,7 @@ function chooseStyle(from: PlannedTrack, to: PlannedTrack, overlap: Overlap, lim
   if (stretch > MAX_BLEND_STRETCH_PCT) return { style: 'filter-fade', overlapBars: Math.min(bars, 8), reason: `a ${stretch.toFixed(1)} % stretch is audible over a long blend, so a short filter fade` };
   const bPerA = b.bpm / match.matched;
   const octave = match.octave ? ` at ${bPerA > 1 ? 'double' : 'half'} time` : '';
-  const quick = overlap.clashingDrops ? ', a quick one: A\'s drop meets B\'s, so B\'s bass stays out until A\'s last beat' : '';
+  const quick = overlap.clashingDrops && !limits.bassOnEntry ? ', a quick one: A\'s drop meets B\'s, so B\'s bass stays out until A\'s last beat' : '';
   return { style: 'blend', overlapBars: bars, reason: `${bars}-bar EQ blend${quick}: ${a.camelot}→${b.camelot} (${relation}), B stretched ${match.stretchPct >= 0 ? '+' : ''}${match.stretchPct.toFixed(1)} %${octave}` };
 }
 
@@ -237,6 +237,7 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack, limits: Pla
   const entrySec = b.downbeats[entryBar]!;
   const { rampBars, schedule } = beatMatched ? rampBack(b, entryBar, overlapBars * bPerA, overlapSec, tempo) : { rampBars: 0, schedule: [] };
   if (rampBars > 0) reasons.push(`then B ramps back to ${b.bpm.toFixed(1)} BPM over ${rampBars} bars`);
+  if (limits.bassOnEntry && style === 'blend') reasons.push("B's bass comes in on its first downbeat, where A's leaves");
   return {
     style,
     exitSec: a.downbeats[exitBar]!,
