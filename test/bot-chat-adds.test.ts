@@ -8,7 +8,7 @@ import { ADD_FROM_MESSAGE } from '../src/commands/add-from-message.ts';
 import { lazyScorer } from '../src/bot/lazy-scorer.ts';
 import { pickNextTrack } from '../src/bot/next-track.ts';
 import { describeSettings } from '../src/bot/settings-handler.ts';
-import { streamingAnswer } from '../src/bot/streaming-link.ts';
+import { streamingAnswer, streamingService } from '../src/bot/streaming-link.ts';
 import { ingestFile } from '../src/ingest/ingest-file.ts';
 import { answerTo, openBotHarness } from './helpers/bot-harness.ts';
 import type { BotHarness } from './helpers/bot-harness.ts';
@@ -150,6 +150,8 @@ describe('songs from chat', () => {
     }
     // Nothing reserved, nothing written.
     expect(await h.store.get(FAKE_GUILD_ID)).toEqual(before);
+    // A direct link is no service's, whatever its path or a look-alike host says.
+    for (const url of ['https://cdn.example.org/youtube.com/song.mp3', 'https://youtube.com.example.org/a.mp3', 'https://notspotify.com/a.flac', 'https://f4.bcbits.com/stream/a.mp3']) expect(streamingService(url)).toBeUndefined();
   });
 });
 
