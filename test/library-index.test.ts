@@ -66,6 +66,19 @@ function libraryChecks(setting: () => string) {
     expect(await analyses.library.search(G1, '%')).toEqual([]);
   });
 
+  it("keeps each server's own title for the same bytes, through a re-analysis", async () => {
+    await putTrack(analyses, 40, 'uploaded-as-a', 128);
+    await analyses.library.addHashes(G1, [hashOf(40)], undefined, new Map([[hashOf(40), 'Name A gave']]));
+    await analyses.library.addHashes(G2, [hashOf(40)], undefined, new Map([[hashOf(40), 'Name B gave']]));
+    await analyses.library.refresh({ hash: hashOf(40), title: 'uploaded-as-a', bpm: 129, camelot: '8A', keyStrength: 0.5 });
+    expect(await analyses.library.titles(G1, [hashOf(40)])).toEqual(new Map([[hashOf(40), 'Name A gave']]));
+    expect(await analyses.library.titles(G2, [hashOf(40)])).toEqual(new Map([[hashOf(40), 'Name B gave']]));
+    expect((await analyses.library.find(G2, 'name b gave'))?.bpm).toBe(129);
+    expect(await analyses.library.find(G2, 'name a gave')).toBeUndefined();
+    await analyses.library.removeFrom(G1, hashOf(40));
+    await analyses.library.removeFrom(G2, hashOf(40));
+  });
+
   it('limits a search to 25 rows (Discord autocomplete)', async () => {
     const many = Array.from({ length: 30 }, (_, i) => 100 + i);
     for (const n of many) await putTrack(analyses, n, `Loop ${String(n).padStart(3, '0')}`, 120);

@@ -17,6 +17,9 @@ import { resumePoint } from './resume-point.ts';
 import { sendTo } from './send-to.ts';
 import { SkipVotes } from './skip-votes.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
+import { DJ_CUTS } from '../audio/transition/mix-style.ts';
+import type { MixStyle } from '../audio/transition/mix-style.ts';
+import { mixStyleOf } from './server-mix-style.ts';
 
 export interface LiveSetTiming {
   /** How long the channel may be empty before the set pauses (default 60 s). */
@@ -117,6 +120,8 @@ export class LiveSet {
   private writes: Promise<unknown> = Promise.resolve();
   private readonly board: NowPlayingBoard;
   readonly skipVotes = new SkipVotes();
+  /** The server's mix style, read with each pick and told by /djset settings: the engine plans with it. */
+  private mixStyle: MixStyle = DJ_CUTS;
 
   constructor(deps: LiveSetDeps, params: LiveSetParams) {
     this.deps = deps;
@@ -137,6 +142,11 @@ export class LiveSet {
     });
     this.saveTimer = setInterval(() => this.savePosition(), this.timing.saveEveryMs);
     this.board = new NowPlayingBoard({ client: deps.client, channelId: params.textChannelId, everyMs: this.timing.boardEveryMs, onError: deps.onError, set: this });
+  }
+
+  /** A new mix style, from the next transition (the coming one too, when there is time to render it again). */
+  setMixStyle(style: MixStyle): void {
+    this.mixStyle = style;
   }
 
   /** The voice channel the bot is in now (a moderator may have moved it). */
@@ -325,6 +335,7 @@ export class LiveSet {
       renderDeadlineMs: this.timing.renderDeadlineMs,
       reportLimit: 8,
       nextTrack: (current) => this.pick(current),
+      mixStyle: () => this.mixStyle,
       onEvent: (event) => {
         if (this.generation === generation) this.onEvent(event);
       },
@@ -352,6 +363,7 @@ export class LiveSet {
     try {
       await this.writes;
       const state = await this.deps.store.get(this.guildId);
+      this.mixStyle = mixStyleOf(state.settings);
       const { track, unplayable } = await pickNextTrack(state, current, this.order, this.deps);
       // Held while its transition renders and it waits its turn: the disk quota never removes it.
       if (track) await this.write((s) => (s.session && s.session.nextHash !== track.hash ? { ...s, session: { ...s.session, nextHash: track.hash } } : s));

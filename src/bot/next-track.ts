@@ -7,6 +7,7 @@ import type { AnalysisStore, StoredAnalysis } from '../db/analysis-store.ts';
 import type { GuildState, PlaylistEntry } from '../db/guild-store.ts';
 import type { TrackFiles } from '../db/track-files.ts';
 import { libraryPages, libraryTitle, tempoCandidates, toLibraryEntry } from './server-library.ts';
+import type { ServerTrack } from './server-library.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
 
 /** A track the live set can play: its audio, analysis and, when it came from the playlist, the entry. */
@@ -21,13 +22,17 @@ export const MAX_PASSED_OVER = 8;
 /** Library picks avoid this many of the most recently played tracks (fewer in a small library). */
 const RECENT_AVOID = 20;
 
-export async function liveTrackOf(record: StoredAnalysis, files: TrackFiles, entry?: PlaylistEntry): Promise<LiveTrack | undefined> {
+/**
+ * A track the set can play: `record` under this server's title for it (its playlist entry's, or its library row's;
+ * without one, its record's own).
+ */
+export async function liveTrackOf(record: StoredAnalysis & { title?: string }, files: TrackFiles, entry?: PlaylistEntry): Promise<LiveTrack | undefined> {
   if (!(await files.has(record.hash, record.sourceName))) return undefined;
   return {
     id: record.hash,
     hash: record.hash,
     file: files.pathFor(record.hash, record.sourceName),
-    title: entry?.title ?? libraryTitle(record),
+    title: entry?.title ?? record.title ?? libraryTitle(record),
     analysis: record.analysis,
     ...(entry ? { entry } : {}),
   };
@@ -69,7 +74,7 @@ export async function pickNextTrack(state: GuildState, current: LiveTrack | unde
     if (current && (entry.id === current.entry?.id || entry.hash === current.hash)) continue;
     if (waiting.some((t) => t.hash === entry.hash)) continue;
     const record = byHash.get(entry.hash);
-    const track = record ? await liveTrackOf(record, deps.files, entry) : undefined;
+    const track = record ? await liveTrackOf({ ...record, title: entry.title }, deps.files, entry) : undefined;
     if (track) waiting.push(track);
     else unplayable.push(entry);
   }
@@ -96,7 +101,7 @@ export async function pickNextTrack(state: GuildState, current: LiveTrack | unde
   return { track: await firstPlayable(ordered, deps.files), unplayable };
 }
 
-async function firstPlayable(records: StoredAnalysis[], files: TrackFiles): Promise<LiveTrack | undefined> {
+async function firstPlayable(records: ServerTrack[], files: TrackFiles): Promise<LiveTrack | undefined> {
   for (const record of records) {
     const track = await liveTrackOf(record, files);
     if (track) return track;

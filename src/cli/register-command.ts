@@ -3,7 +3,7 @@ import { registerCommands } from '../bot/register-commands.ts';
 import { parseCommandArgs } from './args.ts';
 
 export const REGISTER_USAGE = `minidj register
-  Deploys /queue, /djset and /suggest to Discord (DISCORD_TOKEN, DISCORD_CLIENT_ID; DISCORD_GUILD_ID for one server, instantly).`;
+  Deploys /queue, /djset, /suggest and the message menu's "Add to the DJ playlist" to Discord (DISCORD_TOKEN, DISCORD_CLIENT_ID; DISCORD_GUILD_ID for one server, instantly).`;
 
 export async function runRegister(argv: string[]): Promise<number> {
   parseCommandArgs(argv, {});

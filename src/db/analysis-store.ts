@@ -14,6 +14,7 @@ export interface StoredAnalysis {
   sourceName: string;
   bytes: number;
   analysis: TrackAnalysis;
+  tags?: { title?: string; artist?: string; album?: string };
 }
 
 /**

@@ -6,6 +6,7 @@ import { acquireLibraryIndex, SHARED_GUILD } from './library-index.ts';
 import type { LibraryIndex } from './library-index.ts';
 import { openKeyv, storeTarget } from './open-keyv.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
+import type { SongsMode, TransitionBars } from '../audio/transition/mix-style.ts';
 import type { StoreTarget } from './open-keyv.ts';
 
 export interface PlaylistEntry {
@@ -52,6 +53,10 @@ export interface GuildSettings {
   stayMinutes?: number;
   /** Minutes a set paused with /djset pause waits to be resumed before it leaves. */
   pauseMinutes?: number;
+  /** Whole songs or DJ cuts; absent: DJ cuts. */
+  songs?: SongsMode;
+  /** Transition length in bars; absent: the planner's choice for each pair. */
+  transitionBars?: TransitionBars;
 }
 
 /** A live set, saved as it plays so a restart can resume it. */
@@ -289,10 +294,14 @@ export class GuildStore {
     throw new Error(`Guild ${guildId}: another process changed the state first ${UPDATE_ATTEMPTS} times in a row; the update was not written.`);
   }
 
-  /** The tracks an update put in the server library go into the index (a member's: the playlist entry says whose). */
+  /**
+   * The tracks an update put in the server library go into the index: a member's (the playlist entry says whose) under
+   * the title the entry has, the name this server gave it.
+   */
   private async indexAdded(guildId: string, after: GuildState, added: readonly string[]): Promise<void> {
     if (added.length === 0) return;
     const requester = new Map(after.playlist.map((e) => [e.hash, e.requesterId]));
+    const titles = new Map(after.playlist.map((e) => [e.hash, e.title]));
     const byMember = new Map<string | undefined, string[]>();
     for (const h of added) {
       const by = requester.get(h);
@@ -300,7 +309,7 @@ export class GuildStore {
       if (list) list.push(h);
       else byMember.set(by, [h]);
     }
-    for (const [by, hashes] of byMember) await this.libraryIndex.addHashes(guildId, hashes, by);
+    for (const [by, hashes] of byMember) await this.libraryIndex.addHashes(guildId, hashes, by, titles);
   }
 
   /** The stored state (undefined: none yet), importing the guild's legacy keyv value on first sight. */

@@ -208,6 +208,26 @@ export function autocompleteInteraction(spec: { command: 'queue' | 'suggest'; su
   return { ...commandInteraction(id, spec.command, options, spec), type: 4 };
 }
 
+export const FAKE_ADD_MENU_COMMAND_ID = '555555555555555558';
+
+/**
+ * A message's Apps menu command (type 3) on a member's message in the fake guild's channel: the message as Discord
+ * resolves it in `data.resolved.messages`, its attachments as `fakeAttachment` makes them.
+ */
+export function messageMenuInteraction(spec: { name: string; user: FakeUser; author?: FakeUser; content?: string; attachments?: Record<string, unknown>[]; guildId?: string; attachmentSizeLimit?: number }): Record<string, unknown> {
+  const base = commandInteraction(FAKE_ADD_MENU_COMMAND_ID, spec.name, [], spec);
+  const target: Record<string, unknown> = {
+    ...messageObject(spec.content ?? ''), channel_id: textChannelOf(spec.guildId ?? FAKE_GUILD_ID), author: apiUser(spec.author ?? spec.user), type: 0,
+    attachments: (spec.attachments ?? []).map(({ ephemeral: _, ...a }) => a),
+  };
+  const data = base.data as Record<string, unknown>;
+  return {
+    ...base,
+    ...(spec.attachmentSizeLimit ? { attachment_size_limit: spec.attachmentSizeLimit } : {}),
+    data: { id: data.id, name: spec.name, type: 3, guild_id: data.guild_id, target_id: target.id, resolved: { messages: { [String(target.id)]: target } } },
+  };
+}
+
 /** `/suggest` (no subcommand: the options sit directly on the command). */
 export function suggestInteraction(spec: Omit<InteractionSpec, 'subcommand'>): Record<string, unknown> {
   return commandInteraction(FAKE_SUGGEST_COMMAND_ID, 'suggest', spec.options ?? [], spec);
