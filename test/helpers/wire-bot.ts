@@ -1,9 +1,8 @@
-import path from 'node:path';
 import type { Bot, BotOptions } from '../../src/bot/create-bot.ts';
 import type { LiveSet } from '../../src/bot/live-set.ts';
 import { answerTo, openBotHarness } from './bot-harness.ts';
 import type { BotHarness } from './bot-harness.ts';
-import { ingestBotTrack } from './bot-tracks.ts';
+import { seedBotPlaylist } from './bot-tracks.ts';
 import { djsetInteraction, FAKE_GUILD_ID, FAKE_OWNER_ID } from './fake-discord.ts';
 import { startFakeVoiceServer } from './fake-voice-server.ts';
 import type { FakeVoiceServer, FakeVoiceServerOptions, WirePacket } from './fake-voice-server.ts';
@@ -49,15 +48,7 @@ export interface WireBot {
 export async function openWireBot(voiceOptions: Partial<FakeVoiceServerOptions> = {}, botOptions: Partial<BotOptions> = {}): Promise<WireBot> {
   const tls = trustedLoopbackCert();
   const h = await openBotHarness();
-  const hashes: string[] = [];
-  for (const [i, name] of ['sunrise-loop', 'tide-line'].entries()) {
-    hashes.push((await ingestBotTrack(i, path.join(h.dir, `${name}.wav`), h.analyses, (f, hash, n) => h.files.keep(f, hash, n))).contentHash);
-  }
-  await h.store.update(FAKE_GUILD_ID, (s) => ({
-    ...s,
-    library: hashes,
-    playlist: hashes.map((hash, i) => ({ id: `entry-${i}`, hash, title: i === 0 ? 'sunrise-loop' : 'tide-line', requesterId: LISTENER.id, addedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() })),
-  }));
+  await seedBotPlaylist(h, FAKE_GUILD_ID, LISTENER.id);
   const servers: FakeVoiceServer[] = [];
   const startVoiceServer = async (options: Partial<FakeVoiceServerOptions> = {}): Promise<FakeVoiceServer> => {
     const server = await startFakeVoiceServer({ tls, joins: () => h.discord.voiceJoins, listenerId: LISTENER.id, ...voiceOptions, ...options });
