@@ -31,6 +31,8 @@ export interface LiveSetTiming {
   renderDeadlineMs: number;
   /** How long a start may take to be Ready and heard before it is given up (default 15 s). */
   readyTimeoutMs: number;
+  /** How long a dropped voice connection may take to be Ready again before it is rejoined (default 15 s). */
+  reconnectTimeoutMs: number;
   /** The now-playing message is edited at most this often (default 15 s: well inside Discord's rate limits). */
   boardEveryMs: number;
   /** A minute, for the settings counted in minutes (tests shorten it). */
@@ -38,7 +40,7 @@ export interface LiveSetTiming {
 }
 
 /** The render deadline stays well under the lead, so a late transition becomes a cut before the buffer runs dry. */
-export const DEFAULT_TIMING: LiveSetTiming = { emptyGraceMs: 60_000, saveEveryMs: 5000, leadSec: 1, renderDeadlineMs: 250, readyTimeoutMs: 15_000, boardEveryMs: 15_000, minuteMs: 60_000 };
+export const DEFAULT_TIMING: LiveSetTiming = { emptyGraceMs: 60_000, saveEveryMs: 5000, leadSec: 1, renderDeadlineMs: 250, readyTimeoutMs: 15_000, reconnectTimeoutMs: 15_000, boardEveryMs: 15_000, minuteMs: 60_000 };
 
 export interface LiveSetDeps extends NextTrackDeps {
   client: Client;
@@ -139,6 +141,8 @@ export class LiveSet {
       adapterCreator: params.guild.voiceAdapterCreator,
       player: this.playback.broadcast.player,
       onLost: (why) => void this.end('lost', why),
+      onError: (error) => deps.onError(error),
+      reconnectTimeoutMs: this.timing.reconnectTimeoutMs,
     });
     this.saveTimer = setInterval(() => this.savePosition(), this.timing.saveEveryMs);
     this.board = new NowPlayingBoard({ client: deps.client, channelId: params.textChannelId, everyMs: this.timing.boardEveryMs, onError: deps.onError, set: this });

@@ -98,6 +98,16 @@ export interface FakeDiscordOptions {
   guilds?: string[];
 }
 
+/** The voice session a VOICE_SERVER_UPDATE opened: its token is new each time, as Discord's are. */
+export interface VoiceJoin {
+  guildId: string;
+  channelId: string;
+  userId: string;
+  sessionId: string;
+  token: string;
+  endpoint: string;
+}
+
 export interface FakeUser {
   id: string;
   username: string;
@@ -148,6 +158,10 @@ export interface FakeDiscord {
   failNext(match: (call: RestCall) => boolean, failure: RestFailure): void;
   /** Answers op 4 joins with a VOICE_SERVER_UPDATE pointing at `endpoint` (null: none, the default). */
   setVoiceServer(endpoint: string | null): void;
+  /** Discord moves the guild's voice to another server: a VOICE_SERVER_UPDATE now, and for the joins after. */
+  moveVoiceServer(endpoint: string, guildId?: string): void;
+  /** Each VOICE_SERVER_UPDATE sent: what a voice server checks an Identify or a Resume against. */
+  voiceJoins: VoiceJoin[];
   /** Closes every gateway connection with `code`; with `invalidate`, a RESUME gets INVALID_SESSION (op 9). */
   dropGateway(code: number, invalidate?: boolean): void;
   /** Edits of channel messages (`PATCH /channels/:id/messages/:id`), in order, with when they came. */
@@ -378,6 +392,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   let voiceServer: string | null = null;
   let invalidateResumes = false;
   const botVoice = new Map<string, string | null>();
+  const voiceJoins: VoiceJoin[] = [];
   const sockets = new Set<WebSocket>();
   /** Each connection's shard [id, count], from its IDENTIFY (or the session it resumed). */
   const shardOfSocket = new Map<WebSocket, [number, number]>();
@@ -411,7 +426,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   function answerVoiceJoin(d: { guild_id: string; channel_id: string | null }): void {
     botVoice.set(d.guild_id, d.channel_id);
     broadcastVoiceState(BOT_USER, d.channel_id, { suppress: d.channel_id === FAKE_STAGE_CHANNEL_ID, guild_id: d.guild_id }, true);
-    if (d.channel_id && voiceServer) toGuild(d.guild_id, 'VOICE_SERVER_UPDATE', { guild_id: d.guild_id, token: 'fake-voice-token', endpoint: voiceServer });
+    if (d.channel_id && voiceServer) sendVoiceServer(d.guild_id, d.channel_id, voiceServer);
+  }
+
+  function sendVoiceServer(guildId: string, channelId: string, endpoint: string): void {
+    const token = `fake-voice-token-${voiceJoins.length + 1}`;
+    voiceJoins.push({ guildId, channelId, userId: BOT_USER.id, sessionId: `voice-${BOT_USER.id}`, token, endpoint });
+    toGuild(guildId, 'VOICE_SERVER_UPDATE', { guild_id: guildId, token, endpoint });
   }
 
   const server = createServer((req, res) => {
@@ -554,6 +575,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     setVoiceServer(endpoint) {
       voiceServer = endpoint;
     },
+    moveVoiceServer(endpoint, guildId = FAKE_GUILD_ID) {
+      voiceServer = endpoint;
+      const channelId = botVoice.get(guildId);
+      if (channelId) sendVoiceServer(guildId, channelId, endpoint);
+    },
+    voiceJoins,
     dropGateway(code, invalidate = false) {
       invalidateResumes = invalidate;
       for (const ws of sockets) ws.close(code, 'fake Discord dropped the session');
