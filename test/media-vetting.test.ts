@@ -11,7 +11,7 @@ import { checkMediaRules } from '../src/audio/io/media-rules.ts';
 import { pickTags, sanitizeTag } from '../src/audio/io/media-tags.ts';
 import { vetMedia } from '../src/audio/io/vet-media.ts';
 import { watchFfmpegMemory } from './helpers/child-memory.ts';
-import { ffmpegMake, makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { ffmpegMake, makeLongMp3, makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 import { mp4IndexBomb, rateBombArgs } from './helpers/hostile-media.ts';
 
 const limits = audioLimitsFromEnv({});
@@ -103,6 +103,17 @@ describe('every ffmpeg and ffprobe on a member\'s file runs under the memory and
     expect(seen.processes).toBeGreaterThanOrEqual(3);
     for (const l of seen.limits) expect(l.addressSpace).toBe(String(LIMIT_BYTES));
     expect(seen.limits.map((l) => l.cpuSec).sort()).toEqual([...Array(seen.processes - 2).fill('10'), '120', '120'].sort());
+  });
+
+  it('a decode past its CPU limit is stopped and said so', async () => {
+    const file = makeLongMp3(path.join(tmp.dir, 'hour.mp3'), 1);
+    process.env.MINIDJ_FFMPEG_CPU_SEC = '1';
+    try {
+      const error = await decodeForAnalysis(file, { ...limits, maxDurationSec: 7200 }).then(() => undefined, (e: unknown) => e);
+      expect(error).toMatchObject({ code: 'decoder-timeout', message: 'ffmpeg used more than 1 s of CPU on this file, so it was stopped: it is damaged or built to exhaust the machine.' });
+    } finally {
+      delete process.env.MINIDJ_FFMPEG_CPU_SEC;
+    }
   });
 
   it('the index bomb opened by ffprobe alone (no check of its tables first) stays under the limit, and its frame count refuses it', async () => {

@@ -136,6 +136,14 @@ function refusal(file: string, err: unknown): AudioInputError {
 }
 
 /**
+ * Vets `file` for this thread's decks now (a probe, remembered), so the deck that opens it later starts at once: the
+ * set asks when it picks a track, minutes before its body deck opens.
+ */
+export function prepareDeck(file: string): void {
+  vetMedia(file, { nice: deckNiceness }).catch(() => undefined);
+}
+
+/**
  * One deck: a track streamed from ffmpeg as 48 kHz stereo float, time-stretched by rubberband when a tempo schedule
  * asks for it, read in exact frame counts. Backpressure pauses ffmpeg, so a deck holds a few seconds at most.
  */

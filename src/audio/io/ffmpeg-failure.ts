@@ -16,7 +16,8 @@ export function ffmpegFailure(exit: FfmpegExit, file: string, timeoutMs: number,
   if (exit.timedOut) {
     return new AudioInputError('decoder-timeout', `Decoding took longer than ${Math.round(timeoutMs / 1000)} s, so ffmpeg was stopped. The file may be damaged.`);
   }
-  if (exit.signal === 'SIGXCPU') {
+  // ffmpeg catches SIGXCPU and exits 255, saying so at -v info; a process that does not is killed by it.
+  if (exit.signal === 'SIGXCPU' || /received signal 24\b/.test(stderr)) {
     return new AudioInputError('decoder-timeout', `ffmpeg used more than ${limits.cpuSec} s of CPU on this file, so it was stopped: it is damaged or built to exhaust the machine.`);
   }
   if (exit.signal) {
