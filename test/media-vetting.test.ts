@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
 import { decodeForAnalysis } from '../src/audio/analysis/decode-for-analysis.ts';
 import { DeckReader, deckFilters, MIX_RATE } from '../src/audio/io/deck-reader.ts';
 import { openFileInput } from '../src/audio/io/ffmpeg-input.ts';
@@ -10,6 +11,8 @@ import { probeMedia } from '../src/audio/io/media-probe.ts';
 import { checkMediaRules } from '../src/audio/io/media-rules.ts';
 import { pickTags, sanitizeTag } from '../src/audio/io/media-tags.ts';
 import { vetMedia } from '../src/audio/io/vet-media.ts';
+import { AnalysisStore } from '../src/db/analysis-store.ts';
+import { ingestFile } from '../src/ingest/ingest-file.ts';
 import { watchFfmpegMemory } from './helpers/child-memory.ts';
 import { ffmpegMake, makeLongMp3, makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 import { mp4IndexBomb, rateBombArgs } from './helpers/hostile-media.ts';
@@ -59,6 +62,23 @@ describe('tags', () => {
 
   it('keys match whatever their case; the file\'s tags come before the stream\'s; album_artist is not the artist', () => {
     expect(pickTags({ TITLE: 'From the file', album_artist: 'Various' }, { title: 'From the stream', Artist: 'Stream artist' })).toEqual({ title: 'From the file', artist: 'Stream artist' });
+  });
+});
+
+describe('ingest', () => {
+  it('probes a new file once: the analysis decodes it as ingest vetted it, and the tags are stored with the analysis', async () => {
+    const store = await AnalysisStore.open(path.join(tmp.dir, 'ingest.sqlite'));
+    const pool = new AnalyzerPool({ size: 1 });
+    const watch = watchFfmpegMemory(2);
+    try {
+      const result = await ingestFile(tagged.flac!, pool, store);
+      expect(result.tags).toEqual(TAGS);
+      expect((await store.get(result.contentHash))?.tags).toEqual(TAGS);
+    } finally {
+      await pool.close();
+      await store.close();
+    }
+    expect(watch.stop().get(tagged.flac!)?.programs.sort()).toEqual(['ffmpeg', 'ffprobe']);
   });
 });
 

@@ -45,7 +45,7 @@ export async function ingestFile(file: string, pool: Analyzer, store?: AnalysisS
     await keep?.(file, contentHash, stored.sourceName);
     return { contentHash, cached: true, analysis: stored.analysis, tags: media.tags };
   }
-  const analysis = await pool.analyze(file, { ...job, contentHash });
+  const analysis = await pool.analyze(file, { ...job, contentHash, media });
   const sourceName = path.basename(file);
   await keep?.(file, contentHash, sourceName);
   await store?.put({ hash: contentHash, sourceName, bytes: info.size, analysis, ...vetted });

@@ -6,6 +6,8 @@ export interface FileMemory {
   /** Largest peak resident set (VmHWM) of any of them, in bytes. */
   peakBytes: number;
   processes: number;
+  /** Which program each was: 'ffmpeg' or 'ffprobe'. */
+  programs: string[];
   /** The address-space and CPU-time limits each ran under ("unlimited" or a number), as /proc/PID/limits says. */
   limits: { addressSpace: string; cpuSec: string }[];
 }
@@ -48,8 +50,9 @@ export function watchFfmpegMemory(intervalMs = 10): { byFile: Map<string, FileMe
         seen.set(pid, known);
         if (file) {
           const limits = read(`/proc/${pid}/limits`) ?? '';
-          const entry = byFile.get(file) ?? { peakBytes: 0, processes: 0, limits: [] };
+          const entry = byFile.get(file) ?? { peakBytes: 0, processes: 0, programs: [], limits: [] };
           entry.processes++;
+          entry.programs.push(path.basename(argv[0]!));
           entry.limits.push({ addressSpace: limitOf(limits, 'Max address space'), cpuSec: limitOf(limits, 'Max cpu time') });
           byFile.set(file, entry);
         }

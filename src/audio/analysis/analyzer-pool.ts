@@ -7,6 +7,7 @@ import { AudioInputError } from '../io/audio-input-error.ts';
 import { ffmpegPath } from '../io/ffmpeg-path.ts';
 import type { AudioLimits } from '../io/limits.ts';
 import { audioLimitsFromEnv } from '../io/limits.ts';
+import type { VettedMedia } from '../io/vet-media.ts';
 import { UserFacingError } from '../../util/user-facing-error.ts';
 
 /** Where a job stands: waiting behind `ahead` others, or being analysed. */
@@ -19,6 +20,8 @@ export interface AnalyzeOptions {
   onStatus?: (status: JobStatus) => void;
   /** The file's content hash when the caller has it (the Redis queue names the job's file by it). */
   contentHash?: string;
+  /** The file as ingest vetted it: its decode probes it no second time (a worker process elsewhere vets its own). */
+  media?: VettedMedia;
 }
 
 export class AnalyzerBusyError extends UserFacingError<'busy'> {
@@ -94,7 +97,7 @@ export class AnalyzerPool implements Analyzer {
     }
     if (this.waiting() >= MAX_WAITING) return Promise.reject(new AnalyzerBusyError('The analyser is busy with other servers\' songs; try again in a few minutes.'));
     return new Promise((resolve, reject) => {
-      lane.push({ job: { id: this.nextId++, file, limits: this.limits, ffmpeg: this.ffmpeg }, owner, ...(options.onStatus ? { onStatus: options.onStatus } : {}), resolve, reject });
+      lane.push({ job: { id: this.nextId++, file, limits: this.limits, ffmpeg: this.ffmpeg, media: options.media }, owner, ...(options.onStatus ? { onStatus: options.onStatus } : {}), resolve, reject });
       this.lanes.set(owner, lane);
       this.pump();
     });

@@ -16,6 +16,8 @@ export interface DecodeOptions {
   /** Receives interleaved float samples as they arrive; chunks hold whole frames. */
   onChunk: (samples: Float32Array) => void;
   ffmpeg?: string;
+  /** The file as vetted already (ingest's probe): used as is when the file is still those bytes, within `limits`. */
+  media?: VettedMedia;
 }
 
 export interface DecodeResult {
@@ -125,7 +127,7 @@ function runError(run: DecoderRun, file: string, limits: AudioLimits): AudioInpu
 /** Streams a file through ffmpeg into float PCM at the requested rate; no temp files. */
 export async function decodeAudioFile(file: string, opts: DecodeOptions): Promise<DecodeResult> {
   const { limits } = opts;
-  const media = await vetMedia(file, { ffmpeg: opts.ffmpeg, maxBytes: limits.maxBytes, maxDurationSec: limits.maxDurationSec, timeoutMs: limits.decodeTimeoutMs, direct: true });
+  const media = await vetMedia(file, { ffmpeg: opts.ffmpeg, maxBytes: limits.maxBytes, maxDurationSec: limits.maxDurationSec, timeoutMs: limits.decodeTimeoutMs, direct: true }, opts.media);
   const run = await runDecoder(media, opts);
   const error = runError(run, file, limits);
   if (error) throw error;

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { formatBytes } from '../../util/format-bytes.ts';
-import { AudioInputError } from './audio-input-error.ts';
+import { AudioInputError, tooLongError } from './audio-input-error.ts';
 import type { AudioInputErrorCode } from './audio-input-error.ts';
 import type { AudioKind } from './audio-sniff.ts';
 import { openFileInput } from './ffmpeg-input.ts';
@@ -25,6 +25,8 @@ export interface VettedMedia {
   durationSec?: number;
   tags: MediaTags;
   bytes: number;
+  /** The bytes vetted: device, inode, size and modification time. */
+  identity: string;
   rulesVersion: number;
 }
 
@@ -59,7 +61,7 @@ async function regularFileBytes(file: string, maxBytes: number): Promise<{ bytes
   return { bytes: info.size, key: `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}` };
 }
 
-async function vet(file: string, bytes: number, ffmpeg: string, opts: VetOptions): Promise<VettedMedia> {
+async function vet(file: string, { bytes, key }: { bytes: number; key: string }, ffmpeg: string, opts: VetOptions): Promise<VettedMedia> {
   const input = openFileInput(file);
   if (input.kind === 'mp4') await checkMp4SampleTables(file, bytes);
   const media = await probeMedia(file, input.args, { ffmpeg, timeoutMs: Math.min(opts.timeoutMs ?? PROBE_TIMEOUT_MS, PROBE_TIMEOUT_MS), nice: opts.nice, direct: opts.direct });
@@ -74,6 +76,7 @@ async function vet(file: string, bytes: number, ffmpeg: string, opts: VetOptions
     durationSec: chosen?.durationSec ?? media.durationSec,
     tags: pickTags(media.tags, chosen?.tags),
     bytes,
+    identity: key,
     rulesVersion: MEDIA_RULES_VERSION,
   };
 }
@@ -84,10 +87,15 @@ async function vet(file: string, bytes: number, ffmpeg: string, opts: VetOptions
  * streams. Refuses with an AudioInputError. Remembered per thread for the same bytes (path, inode, size, time), so
  * the decks that open a track again and again probe it once.
  */
-export async function vetMedia(file: string, opts: VetOptions = {}): Promise<VettedMedia> {
-  const { bytes, key: identity } = await regularFileBytes(file, opts.maxBytes ?? Infinity);
+export async function vetMedia(file: string, opts: VetOptions = {}, known?: VettedMedia): Promise<VettedMedia> {
+  const found = await regularFileBytes(file, opts.maxBytes ?? Infinity);
+  if (known && known.identity === found.key && known.rulesVersion === MEDIA_RULES_VERSION) {
+    // Vetted on another thread under other limits, perhaps: only this caller's limit on the length is left to check.
+    if (opts.maxDurationSec !== undefined && (known.durationSec ?? 0) > opts.maxDurationSec + 1) throw tooLongError(known.durationSec!, opts.maxDurationSec);
+    return known;
+  }
   const ffmpeg = opts.ffmpeg ?? ffmpegPath();
-  const key = [path.resolve(file), identity, ffmpeg, opts.maxBytes, opts.maxDurationSec].join('\0');
+  const key = [path.resolve(file), found.key, ffmpeg, opts.maxBytes, opts.maxDurationSec].join('\0');
   let entry = vetted.get(key);
   if (entry) {
     // Most recently used last: the first key is the one to evict.
@@ -95,7 +103,7 @@ export async function vetMedia(file: string, opts: VetOptions = {}): Promise<Vet
     vetted.set(key, entry);
     return entry;
   }
-  entry = vet(file, bytes, ffmpeg, opts);
+  entry = vet(file, found, ffmpeg, opts);
   vetted.set(key, entry);
   if (vetted.size > CACHE_SIZE) vetted.delete(vetted.keys().next().value!);
   const mine = entry;
