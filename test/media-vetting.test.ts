@@ -4,8 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
 import { decodeForAnalysis } from '../src/audio/analysis/decode-for-analysis.ts';
 import { DeckReader, deckFilters, MIX_RATE } from '../src/audio/io/deck-reader.ts';
+import { ffmpegFailure } from '../src/audio/io/ffmpeg-failure.ts';
 import { openFileInput } from '../src/audio/io/ffmpeg-input.ts';
 import { ffmpegPath } from '../src/audio/io/ffmpeg-path.ts';
+import { startFfmpeg } from '../src/audio/io/ffmpeg-process.ts';
 import { audioLimitsFromEnv } from '../src/audio/io/limits.ts';
 import { probeMedia } from '../src/audio/io/media-probe.ts';
 import { checkMediaRules } from '../src/audio/io/media-rules.ts';
@@ -14,7 +16,7 @@ import { vetMedia } from '../src/audio/io/vet-media.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { ingestFile } from '../src/ingest/ingest-file.ts';
 import { watchFfmpegMemory } from './helpers/child-memory.ts';
-import { ffmpegMake, makeLongMp3, makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { ffmpegMake, makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 import { mp4IndexBomb, rateBombArgs } from './helpers/hostile-media.ts';
 
 const limits = audioLimitsFromEnv({});
@@ -125,15 +127,15 @@ describe('every ffmpeg and ffprobe on a member\'s file runs under the memory and
     expect(seen.limits.map((l) => l.cpuSec).sort()).toEqual([...Array(seen.processes - 2).fill('10'), '120', '120'].sort());
   });
 
-  it('a decode past its CPU limit is stopped and said so', async () => {
-    const file = makeLongMp3(path.join(tmp.dir, 'hour.mp3'), 1);
-    process.env.MINIDJ_FFMPEG_CPU_SEC = '1';
-    try {
-      const error = await decodeForAnalysis(file, { ...limits, maxDurationSec: 7200 }).then(() => undefined, (e: unknown) => e);
-      expect(error).toMatchObject({ code: 'decoder-timeout', message: 'ffmpeg used more than 1 s of CPU on this file, so it was stopped: it is damaged or built to exhaust the machine.' });
-    } finally {
-      delete process.env.MINIDJ_FFMPEG_CPU_SEC;
-    }
+  it('an ffmpeg past its CPU limit is stopped, and the decode says so', async () => {
+    // A stretch of an hour at 192 kHz: a second of CPU in about that much time, whatever the machine.
+    const args = ['-nostdin', '-v', 'info', '-f', 'lavfi', '-i', 'sine=d=3600:r=192000', '-af', 'rubberband=tempo=1.03', '-f', 'null', '-'];
+    const child = startFfmpeg(ffmpegPath(), args, { limits: { memoryBytes: LIMIT_BYTES, cpuSec: 1 }, direct: true });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c: number | null, s: NodeJS.Signals | null) => resolve([c, s])));
+    const failure = ffmpegFailure({ code, signal, stderr, timedOut: false }, 'x.wav', 120_000, { memoryBytes: LIMIT_BYTES, cpuSec: 1 });
+    expect(failure).toMatchObject({ code: 'decoder-timeout', message: 'ffmpeg used more than 1 s of CPU on this file, so it was stopped: it is damaged or built to exhaust the machine.' });
   });
 
   it('the index bomb opened by ffprobe alone (no check of its tables first) stays under the limit, and its frame count refuses it', async () => {
