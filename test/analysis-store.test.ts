@@ -84,6 +84,21 @@ describe('ingest', () => {
     await store.close();
   });
 
+  it('a track stored before the media rules is vetted when added again: its tags and the rules version added, its analysis kept', async () => {
+    const store = await AnalysisStore.open(path.join(tmp.dir, 'revet.sqlite'));
+    const file = ffmpegMake(path.join(tmp.dir, 'tagged.m4a'), ['-f', 'lavfi', '-i', 'sine=d=2', '-c:a', 'aac', '-metadata', 'title=Old Record', '-metadata', 'artist=Someone']);
+    const hash = await hashFile(file);
+    const old = await store.put({ hash, sourceName: 'tagged.m4a', bytes: statSync(file).size, analysis: fakeAnalysis() });
+    expect(old.mediaRulesVersion).toBeUndefined();
+    const analyzer = { analyze: () => Promise.reject(new Error('must not be analysed again')), waiting: () => 0, close: () => Promise.resolve() };
+    const result = await ingestFile(file, analyzer, store);
+    expect(result).toMatchObject({ cached: true, tags: { title: 'Old Record', artist: 'Someone' } });
+    expect(await store.get(hash)).toEqual({ ...old, tags: { title: 'Old Record', artist: 'Someone' }, mediaRulesVersion: 1 });
+    // Vetted now: the next add answers from the record alone.
+    expect((await ingestFile(file, analyzer, store)).tags).toEqual({ title: 'Old Record', artist: 'Someone' });
+    await store.close();
+  });
+
   it('bad input leaves the store exactly as it was', async () => {
     const dbFile = path.join(tmp.dir, 'unchanged.sqlite');
     const store = await AnalysisStore.open(dbFile);

@@ -9,7 +9,6 @@ import { lazyScorer } from '../src/bot/lazy-scorer.ts';
 import { pickNextTrack } from '../src/bot/next-track.ts';
 import { describeSettings } from '../src/bot/settings-handler.ts';
 import { streamingAnswer, streamingService } from '../src/bot/streaming-link.ts';
-import { ingestFile } from '../src/ingest/ingest-file.ts';
 import { answerTo, openBotHarness } from './helpers/bot-harness.ts';
 import type { BotHarness } from './helpers/bot-harness.ts';
 import { ffmpegMake } from './helpers/ffmpeg-fixtures.ts';
@@ -94,9 +93,6 @@ describe('songs from chat', () => {
     const attachments = [];
     for (const t of TAGGED) {
       const file = pulses(t.file, t.hz, 6, [...t.codec, '-metadata', `title=${t.title}`, '-metadata', `artist=${t.artist}`]);
-      // The tags as the analysis record keeps them (its ffprobe probe fills them at ingest; seeded here, analysed for real).
-      const { contentHash } = await ingestFile(file, h.pool, h.analyses);
-      await h.analyses.put({ ...(await h.analyses.get(contentHash))!, tags: { title: t.title, artist: t.artist } });
       attachments.push(serve(t.file, file));
     }
     const payload = messageMenuInteraction({ name: ADD_FROM_MESSAGE, user: alice, author: bob, content: 'three for tonight', attachments });

@@ -28,8 +28,8 @@ export async function landDownload(ctx: AddContext, pendingId: string, download:
   const released = deps.reservations?.hold(guildId, pendingId);
   try {
     const named = titleFromSource(download.name);
-    const { contentHash, analysis, evicted } = await fetchAndIngest(download.source, named, deps, { owner: guildId, pendingId, ...(onStatus ? { onStatus } : {}) });
-    const title = taggedTitle((await deps.analyses.get(contentHash))?.tags) ?? named;
+    const { contentHash, analysis, tags, evicted } = await fetchAndIngest(download.source, named, deps, { owner: guildId, pendingId, ...(onStatus ? { onStatus } : {}) });
+    const title = taggedTitle(tags) ?? named;
     const result = await completeAdd(store, guildId, member, pendingId, { hash: contentHash, title }, new Date());
     const made = evicted > 0 ? ` To keep this server's library within its share of the disk, ${evicted === 1 ? '1 track' : `${evicted} tracks`} that nothing holds and that played least recently ${evicted === 1 ? 'was' : 'were'} taken out of it.` : '';
     return { ok: result.ok, message: (await addOutcome(result, { hash: contentHash, title, analysis }, deps, ctx.scorer)) + made };

@@ -1,5 +1,6 @@
 import type { TrackAnalysis } from '../audio/analysis/analysis-types.ts';
 import { AudioInputError } from '../audio/io/audio-input-error.ts';
+import type { MediaTags } from '../audio/io/media-tags.ts';
 import { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
 import { ingestFile } from '../ingest/ingest-file.ts';
 import { AnalysisStore } from '../db/analysis-store.ts';
@@ -13,7 +14,7 @@ export const ANALYZE_USAGE = `minidj analyze <files…> [--json] [--no-store] [-
   --db URL    store location (default: MINIDJ_DB, else data/minidj.sqlite)
   --jobs N    analyse N files at once (default 1; each uses one core)`;
 
-export type AnalyzeOutput = ({ file: string; contentHash: string; cached: boolean } & TrackAnalysis) | { file: string; error: string; code: string };
+export type AnalyzeOutput = ({ file: string; contentHash: string; cached: boolean; tags: MediaTags } & TrackAnalysis) | { file: string; error: string; code: string };
 
 function humanLine(out: AnalyzeOutput): string {
   if ('error' in out) return `✗ ${out.file}: ${out.error}`;
@@ -30,8 +31,8 @@ function humanLine(out: AnalyzeOutput): string {
 
 async function analyzeOne(file: string, pool: AnalyzerPool, store: AnalysisStore | undefined): Promise<AnalyzeOutput> {
   try {
-    const { contentHash, cached, analysis } = await ingestFile(file, pool, store);
-    return { file, contentHash, cached, ...analysis };
+    const { contentHash, cached, analysis, tags } = await ingestFile(file, pool, store);
+    return { file, contentHash, cached, tags, ...analysis };
   } catch (err) {
     const code = err instanceof AudioInputError ? err.code : 'error';
     return { file, error: err instanceof Error ? err.message : String(err), code };

@@ -1,6 +1,6 @@
 import { renderChecked } from '../transition/checked-render.ts';
 import type { CheckedRender, TransitionCheckReport } from '../transition/checked-render.ts';
-import { DeckReader, MIX_CHANNELS, MIX_RATE } from '../io/deck-reader.ts';
+import { DeckReader, MIX_CHANNELS, MIX_RATE, prepareDeck } from '../io/deck-reader.ts';
 import { cosineFadeOut, fadeOutStreamEnd, linearFadeOutEnd, sineFadeInOver } from '../dsp/fades.ts';
 import { PeakLimiter } from '../dsp/peak-limiter.ts';
 import { ResilientDeck } from '../io/resilient-deck.ts';
@@ -333,6 +333,8 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   /** Plans the body's exit into `to` and starts rendering it; `upcoming` says so. */
   private planExit(body: Body<T>, { plan, render, planned }: PlannedExit, to: T): void {
     const a = body.track;
+    // B's body deck opens on this thread after the transition: its file is vetted now, not then.
+    prepareDeck(to.file);
     body.plan = plan;
     body.to = to;
     body.planned = planned;
