@@ -16,7 +16,10 @@ export interface PlaylistEntry {
   title: string;
   requesterId: string;
   addedAt: string;
-  /** The URL it was downloaded from (uploads: the attachment's), so the same link is not fetched twice. */
+  /**
+   * The link it was downloaded from (uploads: the attachment's) as its digest (src/bot/stored-link.ts), so the same
+   * link is not fetched twice; a record written before the digest holds the link itself.
+   */
   source?: string;
 }
 
@@ -24,6 +27,7 @@ export interface PlaylistEntry {
 export interface PendingAdd {
   id: string;
   requesterId: string;
+  /** The link being fetched, as its digest (as PlaylistEntry.source). */
   source: string;
   at: string;
 }
