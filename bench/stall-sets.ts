@@ -22,6 +22,11 @@ export interface StallRun {
   positionSaves: number;
   wallSec: number;
   loopDelayMs: { p50: number; p99: number; max: number };
+  /**
+   * The main thread's own CPU time between two ticks of a 1 ms timer, p99 and max (ms): the delay the sets' work
+   * alone would cause, which a loaded machine stretches (its other programs take the core meanwhile).
+   */
+  ownWorkBetweenTicksMs: { p99: number; max: number };
   /** The pick's own time (state read + pick), ms; and the main thread's CPU time over the run, per change. */
   pickMs: { median: number; max: number };
   cpuMsPerChange: number;
@@ -105,6 +110,13 @@ export async function runSets(world: StallWorld, guildIds: string[], pick: Pick,
   loop.enable();
   const t0 = performance.now();
   const cpu0 = process.threadCpuUsage();
+  const between: number[] = [];
+  let lastCpu = cpu0.user + cpu0.system;
+  const ticks = setInterval(() => {
+    const c = process.threadCpuUsage();
+    between.push((c.user + c.system - lastCpu) / 1000);
+    lastCpu = c.user + c.system;
+  }, 1);
   const savers = sets.map((set, g) => {
     let timer: NodeJS.Timeout | undefined;
     const first = setTimeout(() => {
@@ -129,11 +141,13 @@ export async function runSets(world: StallWorld, guildIds: string[], pick: Pick,
   await Promise.all(sets.map((s) => s.settled()));
   const wallSec = (performance.now() - t0) / 1000;
   const cpu = process.threadCpuUsage(cpu0);
+  clearInterval(ticks);
   loop.disable();
   const delay = (ns: number) => Number(Math.max(0, ns / 1e6 - RESOLUTION_MS).toFixed(1));
   return {
     sets: sets.length, changesPerSet: opts.changes, changes: pickTimes.length, positionSaves: saves, wallSec: Number(wallSec.toFixed(1)),
     loopDelayMs: { p50: delay(loop.percentile(50)), p99: delay(loop.percentile(99)), max: delay(loop.max) },
+    ownWorkBetweenTicksMs: { p99: Number(quantile(between, 0.99).toFixed(1)), max: Number(Math.max(...between).toFixed(1)) },
     pickMs: { median: Number(quantile(pickTimes, 0.5).toFixed(1)), max: Number(Math.max(...pickTimes).toFixed(1)) },
     // Every set's work in the run (picks, writes, saves), shared out per change.
     cpuMsPerChange: Number(((cpu.user + cpu.system) / 1000 / pickTimes.length).toFixed(1)),
