@@ -74,42 +74,42 @@ export interface NextPick {
   unplayable: PlaylistEntry[];
 }
 
-/** The playlist's entries that may play next: one per track, never the one playing. */
-function waitingEntries(playlist: readonly PlaylistEntry[], current: LiveTrack | undefined): PlaylistEntry[] {
-  const seen = new Set<string>();
-  return playlist.filter((entry) => {
-    // Never the same song twice in a row (also guards an entry whose start is still being saved).
-    if (current && (entry.id === current.entry?.id || entry.hash === current.hash)) return false;
-    if (seen.has(entry.hash)) return false;
-    seen.add(entry.hash);
-    return true;
-  });
-}
-
 /**
- * Playlist entries made playable tracks a few at a time, each looked up once: only as many analyses are loaded as
- * the pick needs, however long the playlist. Entries whose analysis or audio is gone are collected as unplayable.
+ * Playlist entries made playable tracks a few at a time, each looked up once: only as many entries are looked at and
+ * analyses loaded as the pick needs, however long the playlist. Entries whose analysis or audio is gone are collected
+ * as unplayable.
  */
 class WaitingTracks {
   readonly unplayable: PlaylistEntry[] = [];
   private readonly resolved = new Map<string, LiveTrack | undefined>();
   private readonly guildId: string;
   private readonly deps: NextTrackDeps;
+  private readonly current: LiveTrack | undefined;
 
-  constructor(guildId: string, deps: NextTrackDeps) {
+  constructor(guildId: string, deps: NextTrackDeps, current: LiveTrack | undefined) {
     this.guildId = guildId;
     this.deps = deps;
+    this.current = current;
   }
 
-  /** The first `count` playable tracks of `entries`, in order (fewer when there are no more). */
+  /** The first `count` playable tracks of `entries`, in order (fewer when there are no more): one per track, never the one playing. */
   async first(entries: readonly PlaylistEntry[], count: number): Promise<LiveTrack[]> {
     const tracks: LiveTrack[] = [];
-    for (let at = 0; at < entries.length && tracks.length < count; at += count) {
-      const chunk = entries.slice(at, at + count);
+    const taken = new Set<string>();
+    for (let at = 0; at < entries.length && tracks.length < count;) {
+      const chunk: PlaylistEntry[] = [];
+      for (; at < entries.length && chunk.length < count - tracks.length; at++) {
+        const entry = entries[at]!;
+        // Never the same song twice in a row (also guards an entry whose start is still being saved).
+        if (this.current && (entry.id === this.current.entry?.id || entry.hash === this.current.hash)) continue;
+        if (taken.has(entry.hash)) continue;
+        taken.add(entry.hash);
+        chunk.push(entry);
+      }
       await this.resolve(chunk.filter((e) => !this.resolved.has(e.id)));
       for (const entry of chunk) {
         const track = this.resolved.get(entry.id);
-        if (track && tracks.length < count) tracks.push(track);
+        if (track) tracks.push(track);
       }
     }
     return tracks;
@@ -141,13 +141,12 @@ class WaitingTracks {
 export async function pickNextTrack(state: GuildState, current: LiveTrack | undefined, order: OrderMode, deps: NextTrackDeps): Promise<NextPick> {
   const guildId = state.guildId;
   const index = deps.analyses.library;
-  const entries = waitingEntries(state.playlist, current);
-  const waiting = new WaitingTracks(guildId, deps);
+  const waiting = new WaitingTracks(guildId, deps, current);
   const unplayable = waiting.unplayable;
-  const [overdue] = await waiting.first(overdueEntries(entries, state.history), 1);
+  const [overdue] = await waiting.first(overdueEntries(state.playlist, state.history), 1);
   if (overdue) return { track: overdue, unplayable };
-  const window = await waiting.first(entries, order === 'queue' ? 1 : SMART_WINDOW);
-  if (window.length > 0) return { track: await pickFromWindow(window, entries.length, current, order, deps), unplayable };
+  const window = await waiting.first(state.playlist, order === 'queue' ? 1 : SMART_WINDOW);
+  if (window.length > 0) return { track: await pickFromWindow(window, state.playlist.length, current, order, deps), unplayable };
 
   // The library, queried: only the tracks nearest in tempo are loaded and scored.
   const small = await index.page(guildId, undefined, RECENT_AVOID + 2);
