@@ -87,6 +87,10 @@ if (process.env.MINIDJ_OPS_PORT) {
     metrics,
     log,
     health: () => ({ ok: bot.client.isReady() && !stopping, detail: { gateway: bot.client.isReady() ? 'ready' : 'not ready', stopping: Boolean(stopping), liveSets: bot.sets.size } }),
+  }).catch((error: unknown) => {
+    // The port taken, a MINIDJ_OPS_HOSTS entry that is no host name.
+    log.fatal({ err: error }, `Mini-DJ cannot start: ${(error as Error).message}`);
+    process.exit(1);
   });
   log.info({ port: ops.port }, 'ops endpoints: /healthz, /metrics');
 }
