@@ -94,6 +94,19 @@ function quantile(values: number[], q: number): number {
 }
 
 /**
+ * The control: the event loop's delay with nothing to do for `seconds`, in the same process on the same machine. What
+ * it shows beyond the timer's period is the machine's doing (other programs holding the cores), not the sets'.
+ */
+export async function idleLoop(seconds: number): Promise<{ p99: number; max: number }> {
+  const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  loop.enable();
+  await sleep(seconds * 1000);
+  loop.disable();
+  const delay = (ns: number) => Number(Math.max(0, ns / 1e6 - RESOLUTION_MS).toFixed(1));
+  return { p99: delay(loop.percentile(99)), max: delay(loop.max) };
+}
+
+/**
  * `guildIds.length` sets, each making `changes` track changes `periodMs` apart (the sets' changes spread evenly over
  * the period) and saving its position every `saveEveryMs`, all in this process; the event loop's delay throughout.
  */

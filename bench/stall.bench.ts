@@ -10,7 +10,8 @@
  * 3. 20 live sets with 1,000-song smart playlists in one process, each making 10 track changes (LiveSet's pick and
  *    writes, bench/stall-sets.ts) and saving its position every 5 s: the event loop's delay, p99 and max
  *    (target ≤ 10 ms and ≤ 20 ms), and the sets' own main-thread CPU between two ticks of a 1 ms timer (what the delay
- *    would be on an idle machine); the same with the old pick for a few sets and changes (it holds the loop seconds).
+ *    would be on an idle machine); the same with the old pick for a few sets and changes (it holds the loop seconds);
+ *    as a control, the delay of the same process with nothing to do (what the machine's other programs add).
  * 4. The guild record of a 1,000-song playlist added from 2,000-character links: its size and a position save's time
  *    (and the longest the loop was held), the links kept whole as before against their digests as now.
  *
@@ -30,7 +31,7 @@ import type { LiveTrack } from '../src/bot/next-track.ts';
 import type { GuildState } from '../src/db/guild-store.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { oldPickFromPlaylist } from './stall-baseline.ts';
-import { runSets } from './stall-sets.ts';
+import { idleLoop, runSets } from './stall-sets.ts';
 import type { Pick } from './stall-sets.ts';
 import { openWorld, seedGuild } from './stall-world.ts';
 import type { StallWorld } from './stall-world.ts';
@@ -46,6 +47,7 @@ const BASELINE_CHANGES = Number(env('BENCH_STALL_BASELINE_CHANGES', '2'));
 const OLD_MAX_N = 3000;
 const SET_PLAYLIST = 1000;
 const QUALITY_PICKS = 20;
+const IDLE_SEC = 20;
 const MEMBERS = 25;
 
 const round = (x: number, d = 1) => Number(x.toFixed(d));
@@ -140,11 +142,13 @@ async function pickQuality(world: StallWorld, scorer: MixScorer): Promise<Record
 async function sets(world: StallWorld): Promise<Record<string, unknown>> {
   const guilds = Array.from({ length: SETS }, (_, g) => guildOf(100_000 + g));
   for (const [g, guildId] of guilds.entries()) await seedGuild(world, guildId, world.tracks.slice(0, SET_PLAYLIST), MEMBERS, 1000 + g);
+  const idle = await idleLoop(IDLE_SEC);
+  say(`  control, the same process with nothing to do for ${IDLE_SEC} s: event-loop delay p99 ${idle.p99} ms, max ${idle.max} ms (the machine's own noise)`);
   const now = await runSets(world, guilds, newPick, { changes: CHANGES, periodMs: PERIOD_MS, saveEveryMs: 5000 });
   say(`  ${now.sets} sets × ${now.changesPerSet} changes (${now.changes}, ${now.positionSaves} position saves, ${now.wallSec} s): event-loop delay p50 ${now.loopDelayMs.p50} ms, p99 ${now.loopDelayMs.p99} ms, max ${now.loopDelayMs.max} ms (target ≤ 10 / ≤ 20); the sets' own work between two 1 ms ticks p99 ${now.ownWorkBetweenTicksMs.p99} ms, max ${now.ownWorkBetweenTicksMs.max} ms; pick median ${now.pickMs.median} ms, max ${now.pickMs.max} ms; main-thread CPU ${now.cpuMsPerChange} ms a change`);
   const before = await runSets(world, guilds.slice(0, BASELINE_SETS), oldPick, { changes: BASELINE_CHANGES, periodMs: PERIOD_MS, saveEveryMs: 5000 });
   say(`  old pick, ${before.sets} sets × ${before.changesPerSet} changes (${before.wallSec} s): event-loop delay p50 ${before.loopDelayMs.p50} ms, p99 ${before.loopDelayMs.p99} ms, max ${before.loopDelayMs.max} ms; own work between ticks p99 ${before.ownWorkBetweenTicksMs.p99} ms, max ${before.ownWorkBetweenTicksMs.max} ms; pick median ${before.pickMs.median} ms, max ${before.pickMs.max} ms; main-thread CPU ${before.cpuMsPerChange} ms a change`);
-  return { now, before };
+  return { idle, now, before };
 }
 
 /** Part 4: a 1,000-entry playlist of 2,000-character links, kept whole (before) and as digests (now). */
