@@ -15,6 +15,7 @@ import { addToQueue, reserveAdd } from './queue-operations.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
 import { failDeferred, replyEphemeral } from './reply-result.ts';
 import { findTrack } from './server-library.ts';
+import { linkTooLong, MAX_LINK_CHARS } from './stored-link.ts';
 import { streamingAnswer, streamingService } from './streaming-link.ts';
 import type { LazyScorer } from './lazy-scorer.ts';
 import { attachmentTooLarge, uploadLimit, uploadSize } from './upload-limits.ts';
@@ -65,6 +66,7 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
 
     // Discord says an attachment's size: one over the limit is refused before anything is held or fetched.
     if (file && file.size > deps.maxBytes) return replyEphemeral(interaction, attachmentTooLarge(file.size, deps.maxBytes));
+    if (url !== null && url.length > MAX_LINK_CHARS) return replyEphemeral(interaction, linkTooLong(url.length));
     const member = memberInfoOf(interaction);
     const source = file ? file.url : url!;
     const reserved = await reserveAdd(store, guildId, member, source, new Date());

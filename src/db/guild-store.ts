@@ -17,7 +17,10 @@ export interface PlaylistEntry {
   title: string;
   requesterId: string;
   addedAt: string;
-  /** The URL it was downloaded from (uploads: the attachment's), so the same link is not fetched twice. */
+  /**
+   * The link it was downloaded from (uploads: the attachment's) as its digest (src/bot/stored-link.ts), so the same
+   * link is not fetched twice; a record written before the digest holds the link itself.
+   */
   source?: string;
 }
 
@@ -36,6 +39,7 @@ export function isLivePending(p: PendingAdd, nowMs: number): boolean {
 export interface PendingAdd {
   id: string;
   requesterId: string;
+  /** The link being fetched, as its digest (as PlaylistEntry.source). */
   source: string;
   at: string;
   /** When its job last said it still runs (absent: never yet); it lapses some minutes after (queue-operations.ts). */
@@ -255,9 +259,10 @@ export class GuildStore {
   }
 
   /**
-   * Runs `fn` on a copy of the current state after every earlier update to this guild in this process has finished,
-   * and writes what it returns with `version` bumped. If another process wrote first, `fn` runs again on its result,
-   * so `fn` must only compute the new state (a caller keeps what its last run decided).
+   * Runs `fn` on the current state, as just read, after every earlier update to this guild in this process has
+   * finished, and writes what it returns with `version` bumped. If another process wrote first, `fn` runs again on its
+   * result, so `fn` must only compute the new state (a caller keeps what its last run decided); what it changes in the
+   * state it is given is not written unless it returns it.
    * When the result equals the current state nothing is written, so a refused operation leaves the store (and
    * `version`) exactly as it was. If `fn` throws, nothing is written.
    */
@@ -276,19 +281,25 @@ export class GuildStore {
     const indexed = new Set<string>();
     for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
       const { state: current, stored } = await this.load(guildId);
-      const proposed = await fn(structuredClone(current));
-      const next: GuildState = { ...proposed, guildId, version: current.version, library: [], history: proposed.history.slice(-HISTORY_LIMIT), transitions: proposed.transitions.slice(-TRANSITIONS_LIMIT) };
+      const version = current.version + 1;
+      // Taken before `fn` sees the state (no copy of it is made: a record is rewritten at every track change and
+      // position save, and each pass over it holds the event loop).
+      const unchanged = JSON.stringify({ ...current, library: [], version });
+      const libraryBefore = [...current.library];
+      const before = new Set(libraryBefore);
+      const proposed = await fn(current);
+      const next: GuildState = { ...proposed, guildId, version, library: [], history: proposed.history.slice(-HISTORY_LIMIT), transitions: proposed.transitions.slice(-TRANSITIONS_LIMIT) };
       // A record from before the index drops its list at its first write: the index has had it since the import.
-      const added = proposed.library.filter((h) => !current.library.includes(h) && !indexed.has(h));
+      const added = proposed.library.filter((h) => !before.has(h) && !indexed.has(h));
       // The index first: a process that dies between the two writes leaves a track in the library whose playlist
       // entry was never written (as a refused add does), never an entry whose track the library lacks (which the next
       // pick would drop as unplayable).
       await this.indexAdded(guildId, next, added);
       for (const h of added) indexed.add(h);
       // Nothing but the library changed: no write (a refused operation leaves the record, and `version`, as they were).
-      if (JSON.stringify(next) === JSON.stringify({ ...current, library: [] })) return current;
-      next.version = current.version + 1;
-      if (await this.backend.write(guildId, stored?.version, { version: next.version, value: JSON.stringify(next) })) return next;
+      const value = JSON.stringify(next);
+      if (value === unchanged) return { ...next, version: current.version, library: libraryBefore };
+      if (await this.backend.write(guildId, stored?.version, { version, value })) return next;
       await pause(Math.random() * Math.min(2 ** attempt, 50));
     }
     throw new Error(`Guild ${guildId}: another process changed the state first ${UPDATE_ATTEMPTS} times in a row; the update was not written.`);

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Keyv from 'keyv';
 import type { KeyvStoreAdapter } from 'keyv';
+import { withFastReads } from './keyv-fast-reads.ts';
 
 export const DEFAULT_DB_FILE = 'data/minidj.sqlite';
 
@@ -61,7 +62,7 @@ function sharingThePool(adapter: { disconnect(): Promise<void> }): KeyvStoreAdap
 
 export async function openKeyv(target: StoreTarget, namespace: string): Promise<Keyv> {
   const store = await adapterFor(target);
-  const keyv = new Keyv({ store, namespace });
+  const keyv = withFastReads(new Keyv({ store, namespace }));
   keyv.on('error', () => {
     // Surfaced by the failing call itself; without a listener keyv would crash the process on a lost connection.
   });
