@@ -1,6 +1,5 @@
 import { utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRoom } from '../src/bot/library-quota.ts';
 import { pickNextTrack } from '../src/bot/next-track.ts';
@@ -16,6 +15,7 @@ import { openPostgresClient, openSqliteClient } from '../src/db/sql-client.ts';
 import type { SqlClient } from '../src/db/sql-client.ts';
 import { SCAN_ROWS, SqlLibraryIndex, TRIGRAM_MATCHES } from '../src/db/sql-library-index.ts';
 import { openKeyv, storeTarget } from '../src/db/open-keyv.ts';
+import { SqliteDatabase } from '../src/db/sqlite-database.ts';
 import { openSqliteGuildBackend } from '../src/db/sqlite-guild-backend.ts';
 import { TrackFiles } from '../src/db/track-files.ts';
 import { analysisFromDescriptor } from './helpers/analysis-from-descriptor.ts';
@@ -160,9 +160,9 @@ describe('the library index on a SQLite file', () => {
   crashChecks(() => db);
 
   it('keeps its schema version in schema_version', async () => {
-    const db2 = new sqlite3.Database(db);
-    const rows = await new Promise<{ version: number }[]>((resolve, reject) => db2.all('SELECT version FROM schema_version', (e: Error | null, r: { version: number }[]) => (e ? reject(e) : resolve(r))));
-    db2.close();
+    const db2 = await SqliteDatabase.open(db);
+    const rows = await db2.all<{ version: number }>('SELECT version FROM schema_version');
+    await db2.close();
     expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
   });
 });

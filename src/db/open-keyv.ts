@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Keyv from 'keyv';
 import type { KeyvStoreAdapter } from 'keyv';
@@ -26,9 +25,8 @@ export function storeTarget(setting: string | undefined, cwd = process.cwd()): S
 async function adapterFor(target: StoreTarget): Promise<KeyvStoreAdapter> {
   switch (target.kind) {
     case 'sqlite': {
-      mkdirSync(path.dirname(target.uri.slice('sqlite://'.length)), { recursive: true });
-      const { default: KeyvSqlite } = await import('@keyv/sqlite');
-      return new KeyvSqlite({ uri: target.uri, busyTimeout: 10_000 }) as unknown as KeyvStoreAdapter;
+      const { SqliteKeyvStore } = await import('./sqlite-keyv-store.ts');
+      return SqliteKeyvStore.open(target.uri.slice('sqlite://'.length));
     }
     case 'redis': {
       const { default: KeyvRedis } = await import('@keyv/redis');
