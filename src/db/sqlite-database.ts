@@ -59,8 +59,22 @@ export class SqliteDatabase implements SqliteStatements {
     this.db = db;
   }
 
-  /** Opens (or shares) the connection to `file`, in WAL mode, writers waiting for other processes' locks. */
-  static async open(file: string): Promise<SqliteDatabase> {
+  /**
+   * Opens (or shares) the connection to `file`, in WAL mode, writers waiting for other processes' locks, and runs
+   * `schema` (CREATE … IF NOT EXISTS) on it; a failure closes it again.
+   */
+  static async open(file: string, schema: readonly string[] = []): Promise<SqliteDatabase> {
+    const database = await SqliteDatabase.connect(file);
+    try {
+      for (const statement of schema) await database.run(statement);
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+    return database;
+  }
+
+  private static async connect(file: string): Promise<SqliteDatabase> {
     const key = file === ':memory:' ? undefined : path.resolve(file);
     const open = key === undefined ? undefined : shared.get(key);
     if (open) {

@@ -3,13 +3,7 @@ import type { GuildStateBackend, StoredGuildState } from './guild-state-backend.
 
 /** The `guild_state` table in the store's own database file. */
 export async function openSqliteGuildBackend(file: string): Promise<GuildStateBackend> {
-  const db = await SqliteDatabase.open(file);
-  try {
-    await db.run('CREATE TABLE IF NOT EXISTS guild_state (guild_id TEXT PRIMARY KEY, version INTEGER NOT NULL, value TEXT NOT NULL)');
-  } catch (error) {
-    await db.close();
-    throw error;
-  }
+  const db = await SqliteDatabase.open(file, ['CREATE TABLE IF NOT EXISTS guild_state (guild_id TEXT PRIMARY KEY, version INTEGER NOT NULL, value TEXT NOT NULL)']);
   let closed = false;
   return {
     read: async (guildId) => (await db.all<StoredGuildState>('SELECT version, value FROM guild_state WHERE guild_id = ?', [guildId]))[0],

@@ -32,13 +32,7 @@ export class SqliteKeyvStore extends EventEmitter {
   }
 
   static async open(file: string): Promise<KeyvStoreAdapter> {
-    const db = await SqliteDatabase.open(file);
-    try {
-      await db.run('CREATE TABLE IF NOT EXISTS keyv(key VARCHAR(255) PRIMARY KEY, value TEXT )');
-    } catch (error) {
-      await db.close();
-      throw error;
-    }
+    const db = await SqliteDatabase.open(file, ['CREATE TABLE IF NOT EXISTS keyv(key VARCHAR(255) PRIMARY KEY, value TEXT )']);
     return new SqliteKeyvStore(db) as unknown as KeyvStoreAdapter;
   }
 
