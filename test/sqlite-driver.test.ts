@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
@@ -82,6 +83,36 @@ describe('the SQLite store on node:sqlite', () => {
     expect((await guilds.get('42')).settings.pauseMinutes).toBe(7);
     expect(await sql.all('SELECT n FROM t ORDER BY n')).toEqual([{ n: 1 }, { n: 2 }]);
     await sql.close();
+    await guilds.close();
+  });
+
+  it("waits for another process's write lock with the event loop free (50 ms at most at a time)", async () => {
+    const db = path.join(tmp.dir, 'two-processes.sqlite');
+    const guilds = await GuildStore.open(db);
+    await guilds.update('7', (s) => ({ ...s, settings: { ...s.settings, pauseMinutes: 1 } }));
+    // Another process takes the write lock and keeps it for 1 s.
+    const holder = spawn(process.execPath, ['-e', `
+      const db = new (require('node:sqlite').DatabaseSync)(${JSON.stringify(db)});
+      db.exec('BEGIN IMMEDIATE');
+      console.log('locked');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+      db.exec('COMMIT');`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await once(holder.stdout, 'data');
+    // The longest the event loop went without running a 5 ms ticker, the write's wait included.
+    let last = performance.now();
+    let longest = 0;
+    const ticker = setInterval(() => {
+      longest = Math.max(longest, performance.now() - last);
+      last = performance.now();
+    }, 5);
+    const started = Date.now();
+    await guilds.update('7', (s) => ({ ...s, settings: { ...s.settings, pauseMinutes: 2 } }));
+    const waited = Date.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    clearInterval(ticker);
+    expect(waited).toBeGreaterThan(500);
+    expect(longest).toBeLessThan(250);
+    expect((await guilds.get('7')).settings.pauseMinutes).toBe(2);
     await guilds.close();
   });
 });

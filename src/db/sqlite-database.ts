@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type * as NodeSqliteModule from 'node:sqlite';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
-import { BUSY_TIMEOUT_MS, retryWhileBusy } from './sqlite-busy.ts';
+import { BUSY_WAIT_MS, retryWhileBusy } from './sqlite-busy.ts';
 
 type NodeSqlite = typeof NodeSqliteModule;
 let nodeSqlite: NodeSqlite | undefined;
@@ -43,9 +43,10 @@ const STATEMENT_CACHE = 256;
 
 /**
  * One connection to a SQLite file, shared by every part of the store in this process (keyv's namespaces, the guild
- * state, the library index). node:sqlite runs each statement synchronously, so two connections of one process would
- * wait for each other's locks with the event loop stopped: one connection has no such waits. A transaction holds the
- * connection: statements from elsewhere wait (asynchronously) until it ends, so none slips into it.
+ * state, the library index). node:sqlite runs each statement on the event loop, so a lock held by another connection
+ * is waited for there (BUSY_WAIT_MS a try, see sqlite-busy.ts): one connection per process leaves only other
+ * processes' locks to wait for. A transaction holds the connection: statements from elsewhere wait (asynchronously)
+ * until it ends, so none slips into it.
  */
 export class SqliteDatabase implements SqliteStatements {
   readonly file: string;
@@ -85,7 +86,7 @@ export class SqliteDatabase implements SqliteStatements {
     const db = new (sqlite().DatabaseSync)(key ?? ':memory:');
     const database = new SqliteDatabase(key ?? ':memory:', db);
     try {
-      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.exec(`PRAGMA busy_timeout = ${BUSY_WAIT_MS}`);
       await retryWhileBusy(() => database.allNow('PRAGMA journal_mode = WAL'));
     } catch (error) {
       db.close();
@@ -126,14 +127,12 @@ export class SqliteDatabase implements SqliteStatements {
     while (this.held) await this.held;
   }
 
-  async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    await this.free();
-    return this.allNow<T>(sql, params);
+  all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return retryWhileBusy(() => this.allNow<T>(sql, params), () => this.free());
   }
 
-  async run(sql: string, params: readonly unknown[] = []): Promise<number> {
-    await this.free();
-    return this.runNow(sql, params);
+  run(sql: string, params: readonly unknown[] = []): Promise<number> {
+    return retryWhileBusy(() => this.runNow(sql, params), () => this.free());
   }
 
   /** Runs `fn` in one write transaction (BEGIN IMMEDIATE), its statements through `tx`. */
@@ -142,7 +141,7 @@ export class SqliteDatabase implements SqliteStatements {
     let release = (): void => undefined;
     this.held = new Promise((resolve) => (release = resolve));
     try {
-      this.runNow('BEGIN IMMEDIATE');
+      await retryWhileBusy(() => this.runNow('BEGIN IMMEDIATE'));
       const tx: SqliteStatements = {
         all: <R>(sql: string, params?: readonly unknown[]) => Promise.resolve(this.allNow<R>(sql, params)),
         run: (sql, params) => Promise.resolve(this.runNow(sql, params)),
