@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { collectAudio, listAudioFiles } from '../src/cli/audio-files.ts';
 import { storeTarget } from '../src/db/open-keyv.ts';
 import { TrackFiles } from '../src/db/track-files.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
@@ -59,7 +60,7 @@ describe('the defaults are the project folder, not the folder a command runs in'
 });
 
 describe('minidj from an unrelated folder, on symbolic links', () => {
-  it('analyze, suggest and mix use the home store and follow the links', () => {
+  it('analyze, suggest, mix and library add use the home store and .env, and follow the links', () => {
     const analyzed = minidj(['analyze', 'links/a.wav', 'links/b.wav', '--json']);
     expect(analyzed.status, analyzed.stderr).toBe(0);
     const records = analyzed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; bpm: number; cached: boolean });
@@ -78,17 +79,29 @@ describe('minidj from an unrelated folder, on symbolic links', () => {
     expect(mixed.status, mixed.stderr).toBe(0);
     expect(mixed.stdout).toMatch(/^Wrote set\.wav: \d+:\d\d with 1 transition, rendered in/);
     expect(readFileSync(path.join(elsewhere, 'set.wav')).subarray(0, 4).toString('ascii')).toBe('RIFF');
-  });
 
-  it('library add follows a linked folder into the home library; a folder without audio is an error', () => {
+    // library add keeps the audio where the home's .env says.
     const added = minidj(['library', 'add', 'linked-folder', '--shared', '--json']);
     expect(added.status, added.stderr).toBe(0);
     expect(added.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { library: string }).library)).toEqual(['shared', 'shared']);
     expect(readdirSync(path.join(home, 'kept')).filter((f) => f.endsWith('.wav'))).toHaveLength(2);
     expect(existsSync(path.join(elsewhere, 'wrong-tracks'))).toBe(false);
-    mkdirSync(path.join(elsewhere, 'empty'));
-    const empty = minidj(['library', 'add', 'empty', '--shared']);
-    expect(empty.status).toBe(2);
-    expect(empty.stderr).toMatch(/"empty" holds no audio files/);
+  });
+});
+
+describe('reading folders of audio', () => {
+  it('follows links to files and to folders, lists a folder reached twice once, and skips a broken link', async () => {
+    const dir = path.join(tmp.dir, 'walk');
+    mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    symlinkSync(path.join(tmp.dir, 'music'), path.join(dir, 'sub', 'linked'));
+    symlinkSync(dir, path.join(dir, 'sub', 'loop'));
+    symlinkSync(path.join(tmp.dir, 'music', 'a.wav'), path.join(dir, 'one.wav'));
+    symlinkSync(path.join(tmp.dir, 'gone.wav'), path.join(dir, 'broken.wav'));
+    expect((await listAudioFiles(dir)).map((f) => path.relative(dir, f))).toEqual(['one.wav', 'sub/linked/a.wav', 'sub/linked/b.wav']);
+  });
+
+  it('refuses a folder without audio (library add printed nothing and exited 0)', async () => {
+    mkdirSync(path.join(tmp.dir, 'empty'));
+    await expect(collectAudio([path.join(tmp.dir, 'empty')])).rejects.toThrow(/holds no audio files/);
   });
 });
