@@ -115,4 +115,26 @@ describe('the SQLite store on node:sqlite', () => {
     expect((await guilds.get('7')).settings.pauseMinutes).toBe(2);
     await guilds.close();
   });
+
+  it('lets the event loop turn between the statements of a burst of store calls', async () => {
+    const db = path.join(tmp.dir, 'burst.sqlite');
+    const keyv = await openKeyv(storeTarget(db), 'analysis');
+    await keyv.set('a', { big: 'x'.repeat(20_000) });
+    let last = performance.now();
+    let longest = 0;
+    const ticker = setInterval(() => {
+      longest = Math.max(longest, performance.now() - last);
+      last = performance.now();
+    }, 5);
+    const started = performance.now();
+    for (let i = 0; i < 3000; i++) await keyv.get('a');
+    const took = performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    clearInterval(ticker);
+    // The burst lasts far longer than any gap the loop had.
+    expect(took).toBeGreaterThan(300);
+    expect(longest).toBeLessThan(100);
+    await keyv.disconnect();
+  });
 });
+

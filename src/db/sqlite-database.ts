@@ -127,12 +127,22 @@ export class SqliteDatabase implements SqliteStatements {
     while (this.held) await this.held;
   }
 
+  /**
+   * Ahead of each statement: a turn of the event loop (timers, I/O), as node-sqlite3's thread pool gave, so a burst of
+   * store calls (a /suggest, a resume) holds the loop one statement at a time rather than all of them; then this
+   * process's transaction, if one is open, ends.
+   */
+  private async turn(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.free();
+  }
+
   all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return retryWhileBusy(() => this.allNow<T>(sql, params), () => this.free());
+    return retryWhileBusy(() => this.allNow<T>(sql, params), () => this.turn());
   }
 
   run(sql: string, params: readonly unknown[] = []): Promise<number> {
-    return retryWhileBusy(() => this.runNow(sql, params), () => this.free());
+    return retryWhileBusy(() => this.runNow(sql, params), () => this.turn());
   }
 
   /** Runs `fn` in one write transaction (BEGIN IMMEDIATE), its statements through `tx`. */
