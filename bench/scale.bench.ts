@@ -16,6 +16,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AutocompleteInteraction, ChatInputCommandInteraction } from 'discord.js';
 import { MixScorer } from '../src/ai/mix-scorer.ts';
 import { suggestNext } from '../src/ai/suggest.ts';
@@ -158,6 +159,10 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
   const deps = { analyses, files, scorer: () => scorer.get() };
   await scorer.get();
 
+  // How long the event loop (a live set's audio cycle) waited behind the store's queries meanwhile.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
+
   // Autocomplete on the 100,000-track guild.
   const autocomplete = trackAutocomplete(analyses);
   const queries = typedQueries(big.map((t) => t.title), 500);
@@ -210,6 +215,11 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
     if (!pick.track) throw new Error('no next pick');
   }
   log(`next pick (${BIG.toLocaleString('en')}-track guild, state read + pick): median ${round(quantile(npTimes, 0.5))} ms, p95 ${round(quantile(npTimes, 0.95))} ms (its guild state is ${round(stateBytes / 1e6, 2)} MB of JSON)`);
+
+  loopDelay.disable();
+  const loopMaxMs = round(loopDelay.max / 1e6);
+  const loopP99Ms = round(loopDelay.percentile(99) / 1e6);
+  log(`event loop delay over autocomplete, /suggest and next pick: p99 ${loopP99Ms} ms, max ${loopMaxMs} ms`);
 
   // The same on the 1,000-track guild: the index, and the code before it (loadLibrary).
   const baseTitles = base.map((t) => t.title);
@@ -292,6 +302,8 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
     suggestP95Ms: round(quantile(sgTimes, 0.95)),
     nextPickMs: round(quantile(npTimes, 0.5)),
     nextPickP95Ms: round(quantile(npTimes, 0.95)),
+    loopDelayP99Ms: loopP99Ms,
+    loopDelayMaxMs: loopMaxMs,
     resumeSec: round(resumeSec, 2),
     resumed: ok,
     resumeFirstPicksSec: round(firstPicksSec, 2),

@@ -44,7 +44,7 @@ function fakeAnalysis(version = ANALYZER_VERSION): TrackAnalysis {
 
 describe('store location', () => {
   it('defaults to the embedded SQLite file and understands URLs', () => {
-    expect(storeTarget(undefined, '/srv/dj')).toEqual({ kind: 'sqlite', uri: 'sqlite:///srv/dj/data/minidj.sqlite' });
+    expect(storeTarget(undefined, '/srv/cwd', '/srv/dj')).toEqual({ kind: 'sqlite', uri: 'sqlite:///srv/dj/data/minidj.sqlite' });
     expect(storeTarget('redis://cache:6379', '/srv')).toEqual({ kind: 'redis', uri: 'redis://cache:6379' });
     expect(storeTarget('postgres://u:p@db/minidj', '/srv').kind).toBe('postgres');
     expect(storeTarget('other.sqlite', '/srv')).toEqual({ kind: 'sqlite', uri: 'sqlite:///srv/other.sqlite' });

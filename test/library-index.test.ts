@@ -1,5 +1,4 @@
 import path from 'node:path';
-import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickNextTrack } from '../src/bot/next-track.ts';
 import { findTrack, tempoCandidates } from '../src/bot/server-library.ts';
@@ -14,6 +13,7 @@ import { openPostgresClient, openSqliteClient } from '../src/db/sql-client.ts';
 import type { SqlClient } from '../src/db/sql-client.ts';
 import { SCAN_ROWS, SqlLibraryIndex, TRIGRAM_MATCHES } from '../src/db/sql-library-index.ts';
 import { openKeyv, storeTarget } from '../src/db/open-keyv.ts';
+import { SqliteDatabase } from '../src/db/sqlite-database.ts';
 import { openSqliteGuildBackend } from '../src/db/sqlite-guild-backend.ts';
 import { TrackFiles } from '../src/db/track-files.ts';
 import { analysisFromDescriptor } from './helpers/analysis-from-descriptor.ts';
@@ -171,9 +171,9 @@ describe('the library index on a SQLite file', () => {
   crashChecks(() => db);
 
   it('keeps its schema version in schema_version', async () => {
-    const db2 = new sqlite3.Database(db);
-    const rows = await new Promise<{ version: number }[]>((resolve, reject) => db2.all('SELECT version FROM schema_version', (e: Error | null, r: { version: number }[]) => (e ? reject(e) : resolve(r))));
-    db2.close();
+    const db2 = await SqliteDatabase.open(db);
+    const rows = await db2.all<{ version: number }>('SELECT version FROM schema_version');
+    await db2.close();
     expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
   });
 });

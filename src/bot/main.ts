@@ -12,6 +12,7 @@ import type { Analyzer } from '../audio/analysis/analyzer.ts';
 import { installLastResort } from '../ops/last-resort.ts';
 import { createLogger } from '../ops/log.ts';
 import { liveAnalysisNice } from '../util/live-priorities.ts';
+import { homePath } from '../util/minidj-home.ts';
 import { BotMetrics } from '../ops/metrics.ts';
 import { opsHostsFromEnv } from '../ops/ops-hosts.ts';
 import { startOpsServer } from '../ops/ops-server.ts';
@@ -32,7 +33,7 @@ if (!config.ok) {
 // Downloads live in the bot's own directory (a shard's own under the manager: its restart sweeps only what it left),
 // so whatever a killed process left there can be swept at start.
 const shard = managedShard();
-const downloadBase = path.resolve(process.env.MINIDJ_DOWNLOAD_DIR || 'data/downloads');
+const downloadBase = homePath(process.env.MINIDJ_DOWNLOAD_DIR, 'data/downloads');
 const downloadDir = shard === undefined ? downloadBase : path.join(downloadBase, `shard-${shard}`);
 const files = new TrackFiles();
 // Other shards' processes may be copying into the library right now: only their older leftovers are swept.

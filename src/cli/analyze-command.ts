@@ -6,6 +6,7 @@ import { ingestFile } from '../ingest/ingest-file.ts';
 import { AnalysisStore } from '../db/analysis-store.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import { ProgressBar } from './progress-bar.ts';
+import { plural } from '../util/plural.ts';
 
 export const ANALYZE_USAGE = `minidj analyze <files…> [--json] [--no-store] [--db URL] [--jobs N]
   Analyses audio files (mp3, flac, wav, ogg, opus, m4a) and prints one result per file.
@@ -23,7 +24,7 @@ function humanLine(out: AnalyzeOutput): string {
   const drop = out.segments.find((seg) => seg.label === 'drop');
   return (
     `✓ ${out.file}: ${m}:${s}, ${out.bpm.toFixed(1)} BPM (conf ${out.bpmConfidence.toFixed(2)}), ${out.key} ${out.scale} (${out.camelot}), ` +
-    `${out.loudnessLufs.toFixed(1)} LUFS, ${out.downbeats.length} bars, ` +
+    `${out.loudnessLufs.toFixed(1)} LUFS, ${plural(out.downbeats.length, 'bar')}, ` +
     `${out.segments.map((seg) => `${seg.label} ${seg.endBar - seg.startBar}`).join(' · ')}; ` +
     `mix in ${out.cues.mixIn.toFixed(1)} s, out ${out.cues.mixOut.toFixed(1)} s${drop ? `, first drop ${drop.start.toFixed(1)} s` : ''}${out.cached ? ' (cached)' : ''}`
   );

@@ -13,6 +13,7 @@ import { AnalysisStore } from '../db/analysis-store.ts';
 import { ingestTracks } from '../ingest/ingest-tracks.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import { collectAudio } from './audio-files.ts';
+import { plural } from '../util/plural.ts';
 
 export const MIX_USAGE = `minidj mix <files|dir…> --out set.ogg [--order smart|queue] [--style dj|whole] [--bars 4|8|16|32] [--report report.json] [--target-lufs -14] [--db URL]
   Renders a continuous beat-matched set: Ogg Opus (.ogg/.opus), .wav or .flac by the extension of --out.
@@ -49,7 +50,7 @@ export async function runMix(argv: string[]): Promise<number> {
     if (values.report) await writeFile(values.report, `${JSON.stringify(report, null, 2)}\n`);
     if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else {
-      process.stdout.write(`Wrote ${values.out}: ${formatDuration(report.durationSec)} with ${report.transitions.length} transitions, rendered in ${report.renderSec.toFixed(1)} s.\n`);
+      process.stdout.write(`Wrote ${values.out}: ${formatDuration(report.durationSec)} with ${plural(report.transitions.length, 'transition')}, rendered in ${report.renderSec.toFixed(1)} s.\n`);
       for (const line of [...describeTransitions(report), ...describePlayed(report)]) process.stdout.write(`${line}\n`);
     }
   } finally {

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_TRACKS_DIR } from '../db/track-files.ts';
 import { installLastResort } from '../ops/last-resort.ts';
 import { createLogger } from '../ops/log.ts';
+import { homePath } from '../util/minidj-home.ts';
 import { startAnalysisWorker } from './analysis-queue-worker.ts';
 
 const say = (line: string): boolean => process.stdout.write(`[analysis-worker ${process.pid}] ${line}\n`);
@@ -12,7 +13,7 @@ if (!url) {
   process.stderr.write('The analysis worker needs MINIDJ_REDIS (redis://host:port), the queue the bot puts its analysis jobs on.\n');
   process.exit(1);
 }
-const tracksDir = process.env.MINIDJ_TRACKS_DIR || DEFAULT_TRACKS_DIR;
+const tracksDir = homePath(process.env.MINIDJ_TRACKS_DIR, DEFAULT_TRACKS_DIR);
 const concurrency = Math.max(1, Number(process.env.MINIDJ_ANALYSIS_JOBS) || availableParallelism());
 const lockMs = Number(process.env.MINIDJ_QUEUE_LOCK_MS) || undefined;
 
