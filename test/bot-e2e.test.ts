@@ -110,7 +110,7 @@ describe('the bot against a fake Discord on loopback', () => {
 
   it('asks for a file, a url or a track when /queue add gets none, ephemerally', async () => {
     const body = await run(queueInteraction({ subcommand: 'add', user: alice }));
-    expect(body.data.content).toBe('Give a file, a url or a track to add.');
+    expect(body.data.content).toBe('Give a file (up to 10 MB for you here), a url or a track to add.');
     expect(body.data.flags).toBe(64);
   });
 

@@ -13,6 +13,7 @@ import { FeedbackStore } from '../src/db/feedback-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
 import type { GuildState } from '../src/db/guild-store.ts';
 import { TrackFiles } from '../src/db/track-files.ts';
+import { linkTooLong, MAX_LINK_CHARS } from '../src/bot/stored-link.ts';
 import { PRIVATE_ADDRESS } from '../src/ingest/vet-url.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { structureForBars } from '../src/synth/track-synth.ts';
@@ -184,6 +185,19 @@ describe('/queue add and /suggest against a fake Discord and a loopback CDN', ()
     const body = await runRefused(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: 'http://169.254.169.254/latest/meta-data' }] }));
     expect(body.content).toBe(PRIVATE_ADDRESS);
     expect(contentOf(await store.get(FAKE_GUILD_ID))).toEqual(contentOf(before));
+  });
+
+  it('refuses a link longer than 1,024 characters at once, to the member alone, holding and fetching nothing', async () => {
+    const before = await store.get(FAKE_GUILD_ID);
+    const link = `${cdnBase}/tracks/${'x'.repeat(MAX_LINK_CHARS)}.wav`;
+    const payload = queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: link }] });
+    discord.pushInteraction(payload);
+    const reply = (await discord.waitForRest((c) => c.method === 'POST' && c.path === callbackPath(payload))).body as { type: number; data: MessageBody };
+    expect(reply.type).toBe(4);
+    expect(reply.data.content).toBe(linkTooLong(link.length));
+    expect(reply.data.flags).toBe(64);
+    // Not even a reservation written and given back.
+    expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
   });
 
   it('refuses a 3-hour MP3 as too long', async () => {

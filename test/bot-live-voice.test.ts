@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import path from 'node:path';
 import { getVoiceConnection, VoiceConnectionStatus } from '@discordjs/voice';
 import type { Bot } from '../src/bot/create-bot.ts';
 import { onlyListenersVote } from '../src/bot/djset-handler.ts';
@@ -8,7 +7,7 @@ import { cannotSpeakOnStage, channelFull } from '../src/bot/voice-checks.ts';
 import { formatClock } from '../src/viz/set-picture.ts';
 import { sharedOpusPool } from '../src/voice/opus-encoder.ts';
 import { answerTo, openBotHarness } from './helpers/bot-harness.ts';
-import { ingestBotTrack } from './helpers/bot-tracks.ts';
+import { seedBotPlaylist } from './helpers/bot-tracks.ts';
 import type { BotHarness } from './helpers/bot-harness.ts';
 import { until } from './helpers/until.ts';
 import {
@@ -69,16 +68,7 @@ const encoders = (): number => sharedOpusPool().openEncoders;
 const seeded: string[] = [];
 beforeAll(async () => {
   h = await openBotHarness();
-  const hashes = seeded;
-  for (const [i, name] of ['sunrise-loop', 'tide-line'].entries()) {
-    // 124 and 125 BPM, 62 s each.
-    hashes.push((await ingestBotTrack(i, path.join(h.dir, `${name}.wav`), h.analyses, (f, hash, name) => h.files.keep(f, hash, name))).contentHash);
-  }
-  await h.store.update(FAKE_GUILD_ID, (s) => ({
-    ...s,
-    library: hashes,
-    playlist: hashes.map((hash, i) => ({ id: `entry-${i}`, hash, title: i === 0 ? 'sunrise-loop' : 'tide-line', requesterId: alice.id, addedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() })),
-  }));
+  seeded.push(...(await seedBotPlaylist(h, FAKE_GUILD_ID, alice.id)));
   voice = standInVoiceServer();
   bot = await h.start({
     resumeSets: false,

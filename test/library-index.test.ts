@@ -1,5 +1,4 @@
 import path from 'node:path';
-import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickNextTrack } from '../src/bot/next-track.ts';
 import { findTrack, tempoCandidates } from '../src/bot/server-library.ts';
@@ -14,6 +13,7 @@ import { openPostgresClient, openSqliteClient } from '../src/db/sql-client.ts';
 import type { SqlClient } from '../src/db/sql-client.ts';
 import { SCAN_ROWS, SqlLibraryIndex, TRIGRAM_MATCHES } from '../src/db/sql-library-index.ts';
 import { openKeyv, storeTarget } from '../src/db/open-keyv.ts';
+import { SqliteDatabase } from '../src/db/sqlite-database.ts';
 import { openSqliteGuildBackend } from '../src/db/sqlite-guild-backend.ts';
 import { TrackFiles } from '../src/db/track-files.ts';
 import { analysisFromDescriptor } from './helpers/analysis-from-descriptor.ts';
@@ -64,6 +64,19 @@ function libraryChecks(setting: () => string) {
     expect(await analyses.library.search(G1, 'zzz')).toEqual([]);
     // A LIKE wildcard typed is a character, not a wildcard.
     expect(await analyses.library.search(G1, '%')).toEqual([]);
+  });
+
+  it("keeps each server's own title for the same bytes, through a re-analysis", async () => {
+    await putTrack(analyses, 40, 'uploaded-as-a', 128);
+    await analyses.library.addHashes(G1, [hashOf(40)], undefined, new Map([[hashOf(40), 'Name A gave']]));
+    await analyses.library.addHashes(G2, [hashOf(40)], undefined, new Map([[hashOf(40), 'Name B gave']]));
+    await analyses.library.refresh({ hash: hashOf(40), title: 'uploaded-as-a', bpm: 129, camelot: '8A', keyStrength: 0.5 });
+    expect(await analyses.library.titles(G1, [hashOf(40)])).toEqual(new Map([[hashOf(40), 'Name A gave']]));
+    expect(await analyses.library.titles(G2, [hashOf(40)])).toEqual(new Map([[hashOf(40), 'Name B gave']]));
+    expect((await analyses.library.find(G2, 'name b gave'))?.bpm).toBe(129);
+    expect(await analyses.library.find(G2, 'name a gave')).toBeUndefined();
+    await analyses.library.removeFrom(G1, hashOf(40));
+    await analyses.library.removeFrom(G2, hashOf(40));
   });
 
   it('limits a search to 25 rows (Discord autocomplete)', async () => {
@@ -216,9 +229,9 @@ describe('the library index on a SQLite file', () => {
   crashChecks(() => db);
 
   it('keeps its schema version in schema_version', async () => {
-    const db2 = new sqlite3.Database(db);
-    const rows = await new Promise<{ version: number }[]>((resolve, reject) => db2.all('SELECT version FROM schema_version', (e: Error | null, r: { version: number }[]) => (e ? reject(e) : resolve(r))));
-    db2.close();
+    const db2 = await SqliteDatabase.open(db);
+    const rows = await db2.all<{ version: number }>('SELECT version FROM schema_version');
+    await db2.close();
     expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4]);
   });
 });

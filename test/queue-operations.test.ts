@@ -4,6 +4,7 @@ import { canControlSet, canRemoveEntry } from '../src/bot/permissions.ts';
 import type { MemberInfo } from '../src/bot/permissions.ts';
 import { addToQueue, clearQueue, completeAdd, listQueue, MAX_GUILD_DOWNLOADS, MAX_MEMBER_DOWNLOADS, moveInQueue, releaseAdd, removeFromQueue, reserveAdd, RESERVATION_LAPSE_MS } from '../src/bot/queue-operations.ts';
 import { ReservationKeeper } from '../src/bot/reservation-keeper.ts';
+import { linkKey } from '../src/bot/stored-link.ts';
 import { GuildStore, defaultGuildState } from '../src/db/guild-store.ts';
 import type { GuildState, GuildSettings } from '../src/db/guild-store.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
@@ -173,7 +174,7 @@ describe('adds that need a download: the limits hold the place before a byte is 
     const landed = await completeAdd(store, g, alice, first.ok ? first.pending.id : '', { hash: 'h1', title: 'One' }, at(30));
     expect(landed).toMatchObject({ ok: true, position: 1 });
     let state = await store.get(g);
-    expect(state.playlist[0]).toMatchObject({ hash: 'h1', source: url(1) });
+    expect(state.playlist[0]).toMatchObject({ hash: 'h1', source: linkKey(url(1)) });
     expect(state.recentAdds.filter((a) => a.requesterId === 'alice').map((a) => a.at)).toEqual([at(0).toISOString()]);
     // (Its hash goes to the library index, not the record: h1 has no analysis here, so the index skips it.)
     expect(state.library).toEqual([]);
@@ -186,6 +187,28 @@ describe('adds that need a download: the limits hold the place before a byte is 
     expect((await reserveAdd(store, g, alice, url(4), at(32))).ok).toBe(true);
     expect((await reserveAdd(store, g, alice, url(5), at(33))).ok).toBe(true);
     await expectRefused(g, () => addToQueue(store, g, alice, { hash: 'h9', title: 'Nine' }, at(34)), 'Slow down: at most 3 songs per minute. Try again in 26 s.');
+  });
+
+  it('keeps a link as its 50-character digest however long it is, and still knows a link a record from before kept whole', async () => {
+    const g = await freshGuild();
+    const long = `https://cdn.example/${'x'.repeat(1000)}.mp3`;
+    const held = await reserveAdd(store, g, alice, long, at(0));
+    expect(held.ok && held.pending.source).toBe(linkKey(long));
+    await completeAdd(store, g, alice, held.ok ? held.pending.id : '', { hash: 'h1', title: 'One' }, at(1));
+    const [entry] = (await store.get(g)).playlist;
+    expect(entry!.source).toMatch(/^sha256:[\w-]{43}$/);
+    expect(JSON.stringify(entry).length).toBeLessThan(250);
+    await expectRefused(g, () => reserveAdd(store, g, bob, long, at(2)), 'That song is already in the playlist (position 1).');
+    // An entry and a reservation as an earlier version wrote them: the link itself.
+    const old = `https://cdn.example/${'y'.repeat(1000)}.mp3`;
+    const pending = 'https://cdn.example/pending.mp3';
+    await store.update(g, (s) => ({
+      ...s,
+      playlist: [...s.playlist, { id: 'old', hash: 'h2', title: 'Old', requesterId: 'bob', addedAt: at(3).toISOString(), source: old }],
+      pendingAdds: [{ id: 'p-old', requesterId: 'bob', source: pending, at: at(3).toISOString() }],
+    }));
+    await expectRefused(g, () => reserveAdd(store, g, alice, old, at(4)), 'That song is already in the playlist (position 2).');
+    await expectRefused(g, () => reserveAdd(store, g, alice, pending, at(4)), 'That song is already being added.');
   });
 
   it('lets pending adds count toward the waiting limit, and a lost reservation expire', async () => {
@@ -210,7 +233,7 @@ describe('adds that need a download: the limits hold the place before a byte is 
     expect((await reserveAdd(store, g, bob, url(4), minutesAgo(6))).ok).toBe(true);
     expect((await reserveAdd(store, g, bob, url(5), new Date())).ok).toBe(true);
     expect((await reserveAdd(store, g, bob, url(6), new Date())).ok).toBe(true);
-    expect((await store.get(g)).pendingAdds.filter((p) => p.requesterId === 'bob').map((p) => p.source)).toEqual([url(5), url(6)]);
+    expect((await store.get(g)).pendingAdds.filter((p) => p.requesterId === 'bob').map((p) => p.source)).toEqual([linkKey(url(5)), linkKey(url(6))]);
     for (const stop of stops) stop();
   });
 

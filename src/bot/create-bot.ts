@@ -5,6 +5,7 @@ import type { Interaction } from 'discord.js';
 import type { Analyzer } from '../audio/analysis/analyzer.ts';
 import { audioLimitsFromEnv } from '../audio/io/limits.ts';
 import { TransitionRenderer } from '../audio/transition/transition-renderer.ts';
+import { ADD_FROM_MESSAGE } from '../commands/add-from-message.ts';
 import type { AnalysisStore } from '../db/analysis-store.ts';
 import type { FeedbackStore } from '../db/feedback-store.ts';
 import type { GuildStore } from '../db/guild-store.ts';
@@ -21,7 +22,9 @@ import type { LiveSetTiming } from './live-set.ts';
 import type { AdmissionOptions } from '../voice/admission.ts';
 import { LiveSets } from './live-sets.ts';
 import { VOTE_BUTTON_PREFIX } from './now-mixing-message.ts';
+import { messageAddHandler } from './message-add-handler.ts';
 import { queueAddHandler } from './queue-add-handler.ts';
+import { ReservationKeeper } from './reservation-keeper.ts';
 import { ownsGuild } from './shard-of.ts';
 import { queueButtonHandler } from './queue-button.ts';
 import { queueHandlers } from './queue-handler.ts';
@@ -92,6 +95,7 @@ function ingestDeps(options: BotOptions): IngestDeps {
     ...(options.downloadDir ? { downloadDir: options.downloadDir } : {}),
     ...(options.isAllowedAddress ? { isAllowedAddress: options.isAllowedAddress } : {}),
     quota,
+    reservations: new ReservationKeeper(options.store),
   };
 }
 
@@ -119,6 +123,7 @@ export function createBot(options: BotOptions): Bot {
       [VOTE_BUTTON_PREFIX]: voteButtonHandler(options.store, options.feedback),
     },
     autocomplete: { 'queue add': autocomplete, suggest: autocomplete },
+    messageMenus: { [ADD_FROM_MESSAGE]: messageAddHandler(options.store, ingest, scorer) },
   }, onError);
   const inFlight = new Set<Promise<void>>();
   const onInteraction = (interaction: Interaction): void => {

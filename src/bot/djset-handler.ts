@@ -15,6 +15,7 @@ import { describeTransition } from './now-mixing-message.ts';
 import { canControlSet } from './permissions.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
 import { failDeferred, replyEphemeral, replyResult } from './reply-result.ts';
+import { mixStyleOf } from './server-mix-style.ts';
 import { settingsHandler } from './settings-handler.ts';
 import { transitionPicture } from './transition-picture.ts';
 import { checkVoiceChannel } from './voice-checks.ts';
@@ -219,6 +220,6 @@ function resume(deps: DjsetDeps): CommandHandler {
 export function djsetHandlers(deps: DjsetDeps): CommandHandlers {
   return {
     'djset start': start(deps), 'djset stop': stop(deps), 'djset skip': skip(deps), 'djset pause': pause(deps), 'djset resume': resume(deps),
-    'djset status': status(deps), 'djset settings': settingsHandler(deps.store),
+    'djset status': status(deps), 'djset settings': settingsHandler(deps.store, (guildId, settings) => deps.sets.get(guildId)?.setMixStyle(mixStyleOf(settings))),
   };
 }

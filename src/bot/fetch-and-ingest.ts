@@ -12,6 +12,7 @@ import { downloadAudio } from '../ingest/safe-fetch.ts';
 import type { AddressPolicy } from '../ingest/vet-url.ts';
 import { hashFile } from '../db/content-hash.ts';
 import type { LibraryQuota } from './library-quota.ts';
+import type { ReservationKeeper } from './reservation-keeper.ts';
 import { fileNameFor } from './track-title.ts';
 
 export interface IngestDeps {
@@ -28,6 +29,8 @@ export interface IngestDeps {
   downloads?: DownloadSlots;
   /** The disk quota, for the job owner's library: checked before analysis, room made before the audio is kept. */
   quota?: Pick<LibraryQuota, 'check' | 'makeRoom'>;
+  /** Keeps a reserved add's place alive while its download and analysis run, however long they take. */
+  reservations?: Pick<ReservationKeeper, 'hold'>;
 }
 
 export interface FetchedTrack extends IngestResult {

@@ -1,10 +1,11 @@
 import { RESTJSONErrorCodes } from 'discord.js';
-import type { AutocompleteInteraction, ButtonInteraction, ChatInputCommandInteraction, Interaction, RepliableInteraction } from 'discord.js';
+import type { AutocompleteInteraction, ButtonInteraction, ChatInputCommandInteraction, Interaction, MessageContextMenuCommandInteraction, RepliableInteraction } from 'discord.js';
 import { failDeferred, replyEphemeral } from './reply-result.ts';
 
 export type CommandHandler = (interaction: ChatInputCommandInteraction) => Promise<void>;
 export type ButtonHandler = (interaction: ButtonInteraction, argument: string) => Promise<void>;
 export type AutocompleteHandler = (interaction: AutocompleteInteraction) => Promise<void>;
+export type MessageMenuHandler = (interaction: MessageContextMenuCommandInteraction) => Promise<void>;
 
 /** Handlers keyed by `"name subcommand"` (e.g. `"queue list"`) or by `"name"` for commands without subcommands. */
 export type CommandHandlers = Readonly<Record<string, CommandHandler>>;
@@ -15,6 +16,8 @@ export interface InteractionHandlers {
   buttons?: Readonly<Record<string, ButtonHandler>>;
   /** By the same keys as commands. */
   autocomplete?: Readonly<Record<string, AutocompleteHandler>>;
+  /** A message's Apps menu, by command name. */
+  messageMenus?: Readonly<Record<string, MessageMenuHandler>>;
 }
 
 export const NOT_AVAILABLE = 'That command is not available yet.';
@@ -31,7 +34,7 @@ function own<T>(table: Readonly<Record<string, T>> | undefined, key: string): T 
 }
 
 /**
- * Routes slash commands, buttons and autocomplete to their handlers. A handler that throws gets the member an
+ * Routes slash commands, buttons, message menus and autocomplete to their handlers. A handler that throws gets the member an
  * ephemeral apology (when nothing was sent yet; after a deferral, in place of it) and the error is passed to `onError`; autocomplete answers nothing.
  */
 export function createInteractionRouter(table: InteractionHandlers, onError: (error: unknown) => void = () => {}): (interaction: Interaction) => Promise<void> {
@@ -54,6 +57,9 @@ export function createInteractionRouter(table: InteractionHandlers, onError: (er
       const prefix = Object.keys(table.buttons ?? {}).find((p) => interaction.customId.startsWith(p));
       const handler = prefix === undefined ? undefined : own(table.buttons, prefix);
       await guard(interaction, () => (handler ? handler(interaction, interaction.customId.slice(prefix!.length)) : replyEphemeral(interaction, UNKNOWN_BUTTON)));
+    } else if (interaction.isMessageContextMenuCommand()) {
+      const handler = own(table.messageMenus, interaction.commandName);
+      await guard(interaction, () => (handler ? handler(interaction) : replyEphemeral(interaction, NOT_AVAILABLE)));
     } else if (interaction.isAutocomplete()) {
       const handler = own(table.autocomplete, routeKey(interaction));
       try {

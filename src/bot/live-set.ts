@@ -17,6 +17,9 @@ import { resumePoint } from './resume-point.ts';
 import { sendTo } from './send-to.ts';
 import { SkipVotes } from './skip-votes.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
+import { DJ_CUTS } from '../audio/transition/mix-style.ts';
+import type { MixStyle } from '../audio/transition/mix-style.ts';
+import { mixStyleOf } from './server-mix-style.ts';
 
 export interface LiveSetTiming {
   /** How long the channel may be empty before the set pauses (default 60 s). */
@@ -28,6 +31,8 @@ export interface LiveSetTiming {
   renderDeadlineMs: number;
   /** How long a start may take to be Ready and heard before it is given up (default 15 s). */
   readyTimeoutMs: number;
+  /** How long a dropped voice connection may take to be Ready again before it is rejoined (default 15 s). */
+  reconnectTimeoutMs: number;
   /** The now-playing message is edited at most this often (default 15 s: well inside Discord's rate limits). */
   boardEveryMs: number;
   /** A minute, for the settings counted in minutes (tests shorten it). */
@@ -35,7 +40,7 @@ export interface LiveSetTiming {
 }
 
 /** The render deadline stays well under the lead, so a late transition becomes a cut before the buffer runs dry. */
-export const DEFAULT_TIMING: LiveSetTiming = { emptyGraceMs: 60_000, saveEveryMs: 5000, leadSec: 1, renderDeadlineMs: 250, readyTimeoutMs: 15_000, boardEveryMs: 15_000, minuteMs: 60_000 };
+export const DEFAULT_TIMING: LiveSetTiming = { emptyGraceMs: 60_000, saveEveryMs: 5000, leadSec: 1, renderDeadlineMs: 250, readyTimeoutMs: 15_000, reconnectTimeoutMs: 15_000, boardEveryMs: 15_000, minuteMs: 60_000 };
 
 export interface LiveSetDeps extends NextTrackDeps {
   client: Client;
@@ -117,6 +122,8 @@ export class LiveSet {
   private writes: Promise<unknown> = Promise.resolve();
   private readonly board: NowPlayingBoard;
   readonly skipVotes = new SkipVotes();
+  /** The server's mix style, read with each pick and told by /djset settings: the engine plans with it. */
+  private mixStyle: MixStyle = DJ_CUTS;
 
   constructor(deps: LiveSetDeps, params: LiveSetParams) {
     this.deps = deps;
@@ -134,9 +141,16 @@ export class LiveSet {
       adapterCreator: params.guild.voiceAdapterCreator,
       player: this.playback.broadcast.player,
       onLost: (why) => void this.end('lost', why),
+      onError: (error) => deps.onError(error),
+      reconnectTimeoutMs: this.timing.reconnectTimeoutMs,
     });
     this.saveTimer = setInterval(() => this.savePosition(), this.timing.saveEveryMs);
     this.board = new NowPlayingBoard({ client: deps.client, channelId: params.textChannelId, everyMs: this.timing.boardEveryMs, onError: deps.onError, set: this });
+  }
+
+  /** A new mix style, from the next transition (the coming one too, when there is time to render it again). */
+  setMixStyle(style: MixStyle): void {
+    this.mixStyle = style;
   }
 
   /** The voice channel the bot is in now (a moderator may have moved it). */
@@ -325,6 +339,7 @@ export class LiveSet {
       renderDeadlineMs: this.timing.renderDeadlineMs,
       reportLimit: 8,
       nextTrack: (current) => this.pick(current),
+      mixStyle: () => this.mixStyle,
       onEvent: (event) => {
         if (this.generation === generation) this.onEvent(event);
       },
@@ -352,6 +367,7 @@ export class LiveSet {
     try {
       await this.writes;
       const state = await this.deps.store.get(this.guildId);
+      this.mixStyle = mixStyleOf(state.settings);
       const { track, unplayable } = await pickNextTrack(state, current, this.order, this.deps);
       // Held while its transition renders and it waits its turn: the disk quota never removes it.
       if (track) await this.write((s) => (s.session && s.session.nextHash !== track.hash ? { ...s, session: { ...s.session, nextHash: track.hash } } : s));

@@ -3,6 +3,7 @@ import { isLivePending } from '../db/guild-store.ts';
 import type { GuildState, GuildStore, PendingAdd, PlaylistEntry } from '../db/guild-store.ts';
 import { canControlSet, canRemoveEntry, isDj } from './permissions.ts';
 import type { MemberInfo } from './permissions.ts';
+import { isLink, linkKey } from './stored-link.ts';
 
 /** A refused operation: the message says why and what to do, and the stored state is unchanged. */
 export interface Refusal {
@@ -129,15 +130,16 @@ export function reserveAdd(store: GuildStore, guildId: string, member: MemberInf
   return decide<ReserveResult>(store, guildId, (state) => {
     const nowMs = now.getTime();
     const pending = livePending(state, nowMs);
-    const queued = state.playlist.findIndex((e) => e.source === source);
+    const key = linkKey(source);
+    const queued = state.playlist.findIndex((e) => isLink(e.source, source, key));
     if (queued >= 0) return refuse(`That song is already in the playlist (position ${queued + 1}).`);
-    if (pending.some((p) => p.source === source)) return refuse('That song is already being added.');
+    if (pending.some((p) => isLink(p.source, source, key))) return refuse('That song is already being added.');
     const refusal = overLimits(state, member, pending, nowMs);
     if (refusal) return refuse(refusal);
     const mine = pending.filter((p) => p.requesterId === member.id).length;
     if (mine >= MAX_MEMBER_DOWNLOADS) return refuse(`You already have ${songs(mine)} downloading; wait until one is added.`);
     if (pending.length >= MAX_GUILD_DOWNLOADS) return refuse(`${songs(pending.length)} are downloading for this server right now; try again in a minute.`);
-    const held: PendingAdd = { id: randomUUID(), requesterId: member.id, source, at: now.toISOString() };
+    const held: PendingAdd = { id: randomUUID(), requesterId: member.id, source: key, at: now.toISOString() };
     return { state: { ...state, pendingAdds: [...pending, held] }, result: { ok: true, pending: held } };
   });
 }

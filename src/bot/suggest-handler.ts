@@ -1,12 +1,13 @@
 import { suggestNext } from '../ai/suggest.ts';
-import type { AnalysisStore, StoredAnalysis } from '../db/analysis-store.ts';
+import type { AnalysisStore } from '../db/analysis-store.ts';
 import type { GuildStore, PlaylistEntry } from '../db/guild-store.ts';
 import type { CommandHandler } from './interaction-router.ts';
 import { FAILED } from './interaction-router.ts';
 import type { LazyScorer } from './lazy-scorer.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
 import { failDeferred, replyEphemeral } from './reply-result.ts';
-import { findTrack, hasTracks, libraryTitle, libraryTrack, tempoCandidates, toLibraryEntry } from './server-library.ts';
+import { findTrack, hasTracks, libraryTrack, tempoCandidates, toLibraryEntry } from './server-library.ts';
+import type { ServerTrack } from './server-library.ts';
 import { suggestReply } from './suggest-reply.ts';
 
 export const EMPTY_LIBRARY = 'The server library is empty. Add songs with /queue add, then ask again.';
@@ -30,7 +31,7 @@ export function suggestHandler(store: GuildStore, analyses: AnalysisStore, score
     if (!(await hasTracks(analyses, guildId, 1))) return replyEphemeral(interaction, EMPTY_LIBRARY);
 
     const query = interaction.options.getString('track');
-    let from: StoredAnalysis | undefined;
+    let from: ServerTrack | undefined;
     if (query !== null) {
       from = await findTrack(analyses, guildId, query);
       if (!from) return replyEphemeral(interaction, trackNotFound(query));
@@ -43,7 +44,7 @@ export function suggestHandler(store: GuildStore, analyses: AnalysisStore, score
       from = await libraryTrack(analyses, guildId, latest.hash);
       if (!from) return replyEphemeral(interaction, `"${latest.title}" is no longer in the server library. Name another track: /suggest track:<title>.`);
     }
-    const title = libraryTitle(from);
+    const title = from.title;
     if (!(await hasTracks(analyses, guildId, 2))) return replyEphemeral(interaction, suggestReply(title, []).content ?? EMPTY_LIBRARY);
 
     await interaction.deferReply();

@@ -6,6 +6,7 @@ import { acquireLibraryIndex, SHARED_GUILD } from './library-index.ts';
 import type { LibraryIndex } from './library-index.ts';
 import { openKeyv, storeTarget } from './open-keyv.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
+import type { SongsMode, TransitionBars } from '../audio/transition/mix-style.ts';
 import type { StoreTarget } from './open-keyv.ts';
 
 export interface PlaylistEntry {
@@ -16,7 +17,10 @@ export interface PlaylistEntry {
   title: string;
   requesterId: string;
   addedAt: string;
-  /** The URL it was downloaded from (uploads: the attachment's), so the same link is not fetched twice. */
+  /**
+   * The link it was downloaded from (uploads: the attachment's) as its digest (src/bot/stored-link.ts), so the same
+   * link is not fetched twice; a record written before the digest holds the link itself.
+   */
   source?: string;
 }
 
@@ -35,6 +39,7 @@ export function isLivePending(p: PendingAdd, nowMs: number): boolean {
 export interface PendingAdd {
   id: string;
   requesterId: string;
+  /** The link being fetched, as its digest (as PlaylistEntry.source). */
   source: string;
   at: string;
   /** When its job last said it still runs (absent: never yet); it lapses some minutes after (queue-operations.ts). */
@@ -52,6 +57,10 @@ export interface GuildSettings {
   stayMinutes?: number;
   /** Minutes a set paused with /djset pause waits to be resumed before it leaves. */
   pauseMinutes?: number;
+  /** Whole songs or DJ cuts; absent: DJ cuts. */
+  songs?: SongsMode;
+  /** Transition length in bars; absent: the planner's choice for each pair. */
+  transitionBars?: TransitionBars;
 }
 
 /** A live set, saved as it plays so a restart can resume it. */
@@ -278,9 +287,10 @@ export class GuildStore {
   }
 
   /**
-   * Runs `fn` on a copy of the current state after every earlier update to this guild in this process has finished,
-   * and writes what it returns with `version` bumped. If another process wrote first, `fn` runs again on its result,
-   * so `fn` must only compute the new state (a caller keeps what its last run decided).
+   * Runs `fn` on the current state, as just read, after every earlier update to this guild in this process has
+   * finished, and writes what it returns with `version` bumped. If another process wrote first, `fn` runs again on its
+   * result, so `fn` must only compute the new state (a caller keeps what its last run decided); what it changes in the
+   * state it is given is not written unless it returns it.
    * When the result equals the current state nothing is written, so a refused operation leaves the store (and
    * `version`) exactly as it was. If `fn` throws, nothing is written.
    */
@@ -299,24 +309,31 @@ export class GuildStore {
     const indexed = new Set<string>();
     for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
       const { state: current, stored } = await this.load(guildId);
-      const proposed = await fn(structuredClone(current));
-      const next: GuildState = { ...proposed, guildId, version: current.version, library: [], history: proposed.history.slice(-HISTORY_LIMIT), transitions: proposed.transitions.slice(-TRANSITIONS_LIMIT) };
+      const version = current.version + 1;
+      // Taken before `fn` sees the state (no copy of it is made: a record is rewritten at every track change and
+      // position save, and each pass over it holds the event loop), as are the tracks it holds.
+      const unchanged = JSON.stringify({ ...current, library: [], version });
+      const libraryBefore = [...current.library];
+      const before = new Set(libraryBefore);
+      const heldBefore = heldIn(current);
+      const proposed = await fn(current);
+      const next: GuildState = { ...proposed, guildId, version, library: [], history: proposed.history.slice(-HISTORY_LIMIT), transitions: proposed.transitions.slice(-TRANSITIONS_LIMIT) };
       // A record from before the index drops its list at its first write: the index has had it since the import.
-      const added = proposed.library.filter((h) => !current.library.includes(h) && !indexed.has(h));
+      const added = proposed.library.filter((h) => !before.has(h) && !indexed.has(h));
       // The index first: a process that dies between the two writes leaves a track in the library whose playlist
       // entry was never written (as a refused add does), never an entry whose track the library lacks (which the next
       // pick would drop as unplayable).
       await this.indexAdded(guildId, next, added);
       for (const h of added) indexed.add(h);
       // Nothing but the library changed: no write (a refused operation leaves the record, and `version`, as they were).
-      if (JSON.stringify(next) === JSON.stringify({ ...current, library: [] })) return current;
-      next.version = current.version + 1;
-      const holds = { before: heldIn(current), after: heldIn(next) };
-      const holdsChanged = !sameSet(holds.before, holds.after);
+      const value = JSON.stringify(next);
+      if (value === unchanged) return { ...next, version: current.version, library: libraryBefore };
+      const heldAfter = heldIn(next);
+      const holdsChanged = !sameSet(heldBefore, heldAfter);
       // Noted before the write, dropped after it: the index never lacks a track the stored state holds.
-      if (holdsChanged) await this.libraryIndex.noteHolds(guildId, next.version, [...holds.after].filter((h) => !holds.before.has(h)));
-      if (await this.backend.write(guildId, stored?.version, { version: next.version, value: JSON.stringify(next) })) {
-        if (holdsChanged) await this.libraryIndex.dropHolds(guildId, next.version, [...holds.after]);
+      if (holdsChanged) await this.libraryIndex.noteHolds(guildId, version, [...heldAfter].filter((h) => !heldBefore.has(h)));
+      if (await this.backend.write(guildId, stored?.version, { version, value })) {
+        if (holdsChanged) await this.libraryIndex.dropHolds(guildId, version, [...heldAfter]);
         return next;
       }
       await pause(Math.random() * Math.min(2 ** attempt, 50));
@@ -324,10 +341,14 @@ export class GuildStore {
     throw new Error(`Guild ${guildId}: another process changed the state first ${UPDATE_ATTEMPTS} times in a row; the update was not written.`);
   }
 
-  /** The tracks an update put in the server library go into the index (a member's: the playlist entry says whose). */
+  /**
+   * The tracks an update put in the server library go into the index: a member's (the playlist entry says whose) under
+   * the title the entry has, the name this server gave it.
+   */
   private async indexAdded(guildId: string, after: GuildState, added: readonly string[]): Promise<void> {
     if (added.length === 0) return;
     const requester = new Map(after.playlist.map((e) => [e.hash, e.requesterId]));
+    const titles = new Map(after.playlist.map((e) => [e.hash, e.title]));
     const byMember = new Map<string | undefined, string[]>();
     for (const h of added) {
       const by = requester.get(h);
@@ -335,7 +356,7 @@ export class GuildStore {
       if (list) list.push(h);
       else byMember.set(by, [h]);
     }
-    for (const [by, hashes] of byMember) await this.libraryIndex.addHashes(guildId, hashes, by);
+    for (const [by, hashes] of byMember) await this.libraryIndex.addHashes(guildId, hashes, by, titles);
   }
 
   /** The stored state (undefined: none yet), importing the guild's legacy keyv value on first sight. */

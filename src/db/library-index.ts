@@ -3,6 +3,7 @@ import type Keyv from 'keyv';
 import { ANALYZER_VERSION } from '../audio/analysis/analyzer-version.ts';
 import type { StoredAnalysis } from './analysis-store.ts';
 import { openKeyv } from './open-keyv.ts';
+import { taggedTitle } from './tagged-title.ts';
 import type { StoreTarget } from './open-keyv.ts';
 
 /** The guild id the shared library's rows are kept under (Discord ids are digits, so it is never a server's). */
@@ -29,9 +30,13 @@ export function libraryTitle(record: Pick<StoredAnalysis, 'sourceName'>): string
   return ext && ext !== record.sourceName ? record.sourceName.slice(0, -ext.length) : record.sourceName;
 }
 
-export function indexedTrack(record: StoredAnalysis): IndexedTrack {
+/**
+ * A track's row. Its title is the one a server's member gave it (`title`, when given), else its tags', else the name
+ * the file was first seen as: a server's row never takes another server's name for the same bytes.
+ */
+export function indexedTrack(record: StoredAnalysis, title?: string): IndexedTrack {
   const { bpm, camelot, keyStrength } = record.analysis;
-  return { hash: record.hash, title: libraryTitle(record), bpm: Number.isFinite(bpm) ? bpm : 0, camelot: camelot ?? '', keyStrength: Number.isFinite(keyStrength) ? keyStrength : 0 };
+  return { hash: record.hash, title: title ?? taggedTitle(record.tags) ?? libraryTitle(record), bpm: Number.isFinite(bpm) ? bpm : 0, camelot: camelot ?? '', keyStrength: Number.isFinite(keyStrength) ? keyStrength : 0 };
 }
 
 /** A kept track's audio as the disk quota counts it: its bytes, its file's name once a recount saw it, when noted. */
@@ -82,13 +87,16 @@ export interface QuotaIndex {
 export interface LibraryIndex extends QuotaIndex {
   /** Puts analysed tracks in a server's library (or the shared one); a track already there keeps its first row. */
   add(guildId: string, tracks: readonly IndexedTrack[], addedBy?: string): Promise<void>;
-  /** Puts stored tracks in a library by hash, reading what the index keeps from their analyses (unanalysed: skipped). */
-  addHashes(guildId: string, hashes: readonly string[], addedBy?: string): Promise<void>;
+  /**
+   * Puts stored tracks in a library by hash, reading what the index keeps from their analyses (unanalysed: skipped),
+   * each under the title this server's member gave it in `titles` (by hash), else its own (see indexedTrack).
+   */
+  addHashes(guildId: string, hashes: readonly string[], addedBy?: string, titles?: ReadonlyMap<string, string>): Promise<void>;
   /** Takes a track out of one library (a server's, or the shared one: SHARED_GUILD); the others keep it. */
   removeFrom(guildId: string, hash: string): Promise<void>;
   /** Takes a track out of every library (its audio and analysis are gone). */
   removeTrack(hash: string): Promise<void>;
-  /** A re-analysed track's tempo, key and title, everywhere it is. */
+  /** A re-analysed track's tempo and key, everywhere it is; each row keeps its title (its server's name for it). */
   refresh(track: IndexedTrack): Promise<void>;
   /** The libraries (guild ids; SHARED_GUILD for the shared one) each of these tracks is in; a track in none is absent. */
   libraryOwners(hashes: readonly string[]): Promise<Map<string, string[]>>;
@@ -101,6 +109,8 @@ export interface LibraryIndex extends QuotaIndex {
   find(guildId: string, query: string): Promise<IndexedTrack | undefined>;
   /** Which of `hashes` the server may see. */
   visible(guildId: string, hashes: readonly string[]): Promise<Set<string>>;
+  /** The title each of `hashes` the server may see has there (its own row's before the shared library's). */
+  titles(guildId: string, hashes: readonly string[]): Promise<Map<string, string>>;
   /**
    * The tracks nearest to `bpm` in tempo, counting half and double time, nearest first (every track when the library
    * is that small); never those in `exclude`.
@@ -188,7 +198,7 @@ export function acquireLibraryIndex(target: StoreTarget): Promise<LibraryIndex> 
 /** The index's methods bound to it, so a handle can replace `close` alone. */
 function bound(index: LibraryIndex): LibraryIndex {
   const methods = [
-    'add', 'addHashes', 'removeFrom', 'removeTrack', 'refresh', 'libraryOwners', 'search', 'find', 'visible', 'candidates', 'page', 'imported', 'markImported', 'close',
+    'add', 'addHashes', 'removeFrom', 'removeTrack', 'refresh', 'libraryOwners', 'search', 'find', 'visible', 'titles', 'candidates', 'page', 'imported', 'markImported', 'close',
     'noteAudio', 'forgetAudio', 'audio', 'audioBatches', 'audioBytes', 'libraryAudio', 'libraryBytes', 'noteHolds', 'dropHolds', 'holders',
   ] as const;
   return Object.fromEntries(methods.map((m) => [m, (index[m] as (...args: unknown[]) => unknown).bind(index)])) as unknown as LibraryIndex;

@@ -16,10 +16,18 @@ const REMOVE_EVERYWHERE = `
 for _, guild in ipairs(redis.call('SMEMBERS', KEYS[1])) do redis.call('HDEL', ARGV[2] .. guild, ARGV[1]) end
 redis.call('DEL', KEYS[1])
 return 1`;
-/** KEYS[1]: the track's holders; ARGV: its hash, its new row, the library key prefix. Each row it has is replaced. */
+/**
+ * KEYS[1]: the track's holders; ARGV: its hash, its new row, the library key prefix. Each row it has is replaced,
+ * keeping the row's title (its server's name for the track).
+ */
 const REFRESH_EVERYWHERE = `
 for _, guild in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('HEXISTS', ARGV[3] .. guild, ARGV[1]) == 1 then redis.call('HSET', ARGV[3] .. guild, ARGV[1], ARGV[2]) end
+  local old = redis.call('HGET', ARGV[3] .. guild, ARGV[1])
+  if old then
+    local row = cjson.decode(ARGV[2])
+    row.title = cjson.decode(old).title
+    redis.call('HSET', ARGV[3] .. guild, ARGV[1], cjson.encode(row))
+  end
 end
 return 1`;
 
@@ -88,9 +96,9 @@ export class RedisLibraryIndex extends RedisQuotaIndex implements LibraryIndex {
     await tx.exec();
   }
 
-  async addHashes(guildId: string, hashes: readonly string[]): Promise<void> {
+  async addHashes(guildId: string, hashes: readonly string[], _addedBy?: string, titles?: ReadonlyMap<string, string>): Promise<void> {
     const records = await this.lookup(hashes);
-    await this.add(guildId, records.flatMap((r) => (r ? [indexedTrack(r)] : [])));
+    await this.add(guildId, records.flatMap((r) => (r ? [indexedTrack(r, titles?.get(r.hash))] : [])));
   }
 
   async removeFrom(guildId: string, hash: string): Promise<void> {
@@ -144,8 +152,20 @@ export class RedisLibraryIndex extends RedisQuotaIndex implements LibraryIndex {
   }
 
   async visible(guildId: string, hashes: readonly string[]): Promise<Set<string>> {
-    const seen = new Set((await this.seen(guildId)).map((r) => r.hash));
-    return new Set(hashes.filter((h) => seen.has(h)));
+    return new Set((await this.titles(guildId, hashes)).keys());
+  }
+
+  async titles(guildId: string, hashes: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    if (hashes.length === 0) return found;
+    // The server's own row of a track before the shared library's.
+    for (const id of guildId === SHARED_GUILD ? [SHARED_GUILD] : [guildId, SHARED_GUILD]) {
+      const rows = await this.client.hmGet(libraryKey(id), [...hashes]);
+      rows.forEach((json, i) => {
+        if (json && !found.has(hashes[i]!)) found.set(hashes[i]!, (JSON.parse(json) as IndexedTrack).title);
+      });
+    }
+    return found;
   }
 
   async candidates(guildId: string, bpm: number, limit = CANDIDATE_LIMIT, exclude: ReadonlySet<string> = new Set()): Promise<IndexedTrack[]> {

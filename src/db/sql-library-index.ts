@@ -132,10 +132,10 @@ export class SqlLibraryIndex extends SqlQuotaIndex implements LibraryIndex {
     }
   }
 
-  async addHashes(guildId: string, hashes: readonly string[], addedBy?: string): Promise<void> {
+  async addHashes(guildId: string, hashes: readonly string[], addedBy?: string, titles?: ReadonlyMap<string, string>): Promise<void> {
     for (let i = 0; i < hashes.length; i += BATCH) {
       const records = await this.lookup(hashes.slice(i, i + BATCH));
-      await this.add(guildId, records.flatMap((r) => (r ? [indexedTrack(r)] : [])), addedBy);
+      await this.add(guildId, records.flatMap((r) => (r ? [indexedTrack(r, titles?.get(r.hash))] : [])), addedBy);
     }
   }
 
@@ -148,7 +148,7 @@ export class SqlLibraryIndex extends SqlQuotaIndex implements LibraryIndex {
   }
 
   async refresh(t: IndexedTrack): Promise<void> {
-    await this.sql.run('UPDATE library_tracks SET title = ?, title_lower = ?, bpm = ?, camelot = ?, key_strength = ? WHERE hash = ?', [t.title, t.title.toLowerCase(), t.bpm, t.camelot, t.keyStrength, t.hash]);
+    await this.sql.run('UPDATE library_tracks SET bpm = ?, camelot = ?, key_strength = ? WHERE hash = ?', [t.bpm, t.camelot, t.keyStrength, t.hash]);
   }
 
   async libraryOwners(hashes: readonly string[]): Promise<Map<string, string[]>> {
@@ -261,11 +261,15 @@ export class SqlLibraryIndex extends SqlQuotaIndex implements LibraryIndex {
   }
 
   async visible(guildId: string, hashes: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
+    return new Set((await this.titles(guildId, hashes)).keys());
+  }
+
+  async titles(guildId: string, hashes: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
     for (let i = 0; i < hashes.length; i += BATCH) {
       const chunk = hashes.slice(i, i + BATCH);
-      const rows = await this.sql.all<{ hash: string }>(`SELECT hash FROM library_tracks WHERE guild_id IN (?, ?) AND hash IN (${chunk.map(() => '?').join(', ')})`, [guildId, SHARED_GUILD, ...chunk]);
-      for (const r of rows) found.add(r.hash);
+      const rows = await this.sql.all<{ guild_id: string; hash: string; title: string }>(`SELECT guild_id, hash, title FROM library_tracks WHERE guild_id IN (?, ?) AND hash IN (${chunk.map(() => '?').join(', ')})`, [guildId, SHARED_GUILD, ...chunk]);
+      for (const r of rows) if (r.guild_id === guildId || !found.has(r.hash)) found.set(r.hash, r.title);
     }
     return found;
   }

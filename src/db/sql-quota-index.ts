@@ -2,13 +2,34 @@ import { SHARED_GUILD } from './library-index.ts';
 import type { NotedAudio, QuotaIndex } from './library-index.ts';
 import type { SqlClient } from './sql-client.ts';
 
-/** The disk quota's tables (migration step 4 of sql-library-index.ts). */
+/**
+ * The disk quota's tables (migration step 4 of sql-library-index.ts). The noted bytes in all are kept in one row by
+ * triggers: a SUM over 100,000 tracks at every add would hold the event loop (node:sqlite runs there).
+ */
 export function quotaTables(kind: SqlClient['kind']): string[] {
   const int = kind === 'postgres' ? 'BIGINT' : 'INTEGER';
-  return [
+  const tables = [
     `CREATE TABLE IF NOT EXISTS library_audio (hash TEXT PRIMARY KEY, bytes ${int} NOT NULL, file TEXT, noted_ms ${int} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS library_audio_total (id INTEGER PRIMARY KEY CHECK (id = 1), bytes ${int} NOT NULL)`,
+    'INSERT INTO library_audio_total (id, bytes) VALUES (1, 0) ON CONFLICT (id) DO NOTHING',
     `CREATE TABLE IF NOT EXISTS track_holds (guild_id TEXT NOT NULL, hash TEXT NOT NULL, version ${int} NOT NULL, PRIMARY KEY (guild_id, hash))`,
     'CREATE INDEX IF NOT EXISTS track_holds_hash ON track_holds (hash)',
+  ];
+  if (kind === 'postgres') {
+    return [
+      ...tables,
+      `CREATE OR REPLACE FUNCTION minidj_audio_total() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF TG_OP IN ('DELETE', 'UPDATE') THEN UPDATE library_audio_total SET bytes = bytes - OLD.bytes WHERE id = 1; END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN UPDATE library_audio_total SET bytes = bytes + NEW.bytes WHERE id = 1; END IF;
+        RETURN NULL; END $$`,
+      'CREATE TRIGGER library_audio_total AFTER INSERT OR DELETE OR UPDATE OF bytes ON library_audio FOR EACH ROW EXECUTE FUNCTION minidj_audio_total()',
+    ];
+  }
+  return [
+    ...tables,
+    'CREATE TRIGGER IF NOT EXISTS library_audio_ai AFTER INSERT ON library_audio BEGIN UPDATE library_audio_total SET bytes = bytes + new.bytes WHERE id = 1; END',
+    'CREATE TRIGGER IF NOT EXISTS library_audio_ad AFTER DELETE ON library_audio BEGIN UPDATE library_audio_total SET bytes = bytes - old.bytes WHERE id = 1; END',
+    'CREATE TRIGGER IF NOT EXISTS library_audio_au AFTER UPDATE OF bytes ON library_audio BEGIN UPDATE library_audio_total SET bytes = bytes - old.bytes + new.bytes WHERE id = 1; END',
   ];
 }
 
@@ -71,7 +92,7 @@ export class SqlQuotaIndex implements QuotaIndex {
   }
 
   async audioBytes(): Promise<number> {
-    return sumOf(await this.sql.all('SELECT SUM(bytes) AS bytes FROM library_audio'));
+    return sumOf(await this.sql.all('SELECT bytes FROM library_audio_total WHERE id = 1'));
   }
 
   async libraryAudio(guildId: string): Promise<NotedAudio[]> {

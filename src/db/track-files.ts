@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, opendir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
+import { homePath } from '../util/minidj-home.ts';
 import { UserFacingError } from '../util/user-facing-error.ts';
 
 export const DEFAULT_TRACKS_DIR = 'data/tracks';
@@ -27,7 +28,7 @@ export interface KeptFile {
 export class TrackFiles {
   readonly dir: string;
 
-  constructor(dir = process.env.MINIDJ_TRACKS_DIR || DEFAULT_TRACKS_DIR) {
+  constructor(dir = homePath(process.env.MINIDJ_TRACKS_DIR, DEFAULT_TRACKS_DIR)) {
     this.dir = path.resolve(dir);
   }
 

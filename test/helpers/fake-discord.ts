@@ -98,6 +98,16 @@ export interface FakeDiscordOptions {
   guilds?: string[];
 }
 
+/** The voice session a VOICE_SERVER_UPDATE opened: its token is new each time, as Discord's are. */
+export interface VoiceJoin {
+  guildId: string;
+  channelId: string;
+  userId: string;
+  sessionId: string;
+  token: string;
+  endpoint: string;
+}
+
 export interface FakeUser {
   id: string;
   username: string;
@@ -148,6 +158,10 @@ export interface FakeDiscord {
   failNext(match: (call: RestCall) => boolean, failure: RestFailure): void;
   /** Answers op 4 joins with a VOICE_SERVER_UPDATE pointing at `endpoint` (null: none, the default). */
   setVoiceServer(endpoint: string | null): void;
+  /** Discord moves the guild's voice to another server: a VOICE_SERVER_UPDATE now, and for the joins after. */
+  moveVoiceServer(endpoint: string, guildId?: string): void;
+  /** Each VOICE_SERVER_UPDATE sent: what a voice server checks an Identify or a Resume against. */
+  voiceJoins: VoiceJoin[];
   /** Closes every gateway connection with `code`; with `invalidate`, a RESUME gets INVALID_SESSION (op 9). */
   dropGateway(code: number, invalidate?: boolean): void;
   /** Edits of channel messages (`PATCH /channels/:id/messages/:id`), in order, with when they came. */
@@ -206,6 +220,26 @@ export function autocompleteInteraction(spec: { command: 'queue' | 'suggest'; su
   const options = spec.subcommand ? [{ type: 1, name: spec.subcommand, options: [focused] }] : [focused];
   const id = spec.command === 'queue' ? FAKE_QUEUE_COMMAND_ID : FAKE_SUGGEST_COMMAND_ID;
   return { ...commandInteraction(id, spec.command, options, spec), type: 4 };
+}
+
+export const FAKE_ADD_MENU_COMMAND_ID = '555555555555555558';
+
+/**
+ * A message's Apps menu command (type 3) on a member's message in the fake guild's channel: the message as Discord
+ * resolves it in `data.resolved.messages`, its attachments as `fakeAttachment` makes them.
+ */
+export function messageMenuInteraction(spec: { name: string; user: FakeUser; author?: FakeUser; content?: string; attachments?: Record<string, unknown>[]; guildId?: string; attachmentSizeLimit?: number }): Record<string, unknown> {
+  const base = commandInteraction(FAKE_ADD_MENU_COMMAND_ID, spec.name, [], spec);
+  const target: Record<string, unknown> = {
+    ...messageObject(spec.content ?? ''), channel_id: textChannelOf(spec.guildId ?? FAKE_GUILD_ID), author: apiUser(spec.author ?? spec.user), type: 0,
+    attachments: (spec.attachments ?? []).map(({ ephemeral: _, ...a }) => a),
+  };
+  const data = base.data as Record<string, unknown>;
+  return {
+    ...base,
+    ...(spec.attachmentSizeLimit ? { attachment_size_limit: spec.attachmentSizeLimit } : {}),
+    data: { id: data.id, name: spec.name, type: 3, guild_id: data.guild_id, target_id: target.id, resolved: { messages: { [String(target.id)]: target } } },
+  };
 }
 
 /** `/suggest` (no subcommand: the options sit directly on the command). */
@@ -358,6 +392,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   let voiceServer: string | null = null;
   let invalidateResumes = false;
   const botVoice = new Map<string, string | null>();
+  const voiceJoins: VoiceJoin[] = [];
   const sockets = new Set<WebSocket>();
   /** Each connection's shard [id, count], from its IDENTIFY (or the session it resumed). */
   const shardOfSocket = new Map<WebSocket, [number, number]>();
@@ -391,7 +426,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   function answerVoiceJoin(d: { guild_id: string; channel_id: string | null }): void {
     botVoice.set(d.guild_id, d.channel_id);
     broadcastVoiceState(BOT_USER, d.channel_id, { suppress: d.channel_id === FAKE_STAGE_CHANNEL_ID, guild_id: d.guild_id }, true);
-    if (d.channel_id && voiceServer) toGuild(d.guild_id, 'VOICE_SERVER_UPDATE', { guild_id: d.guild_id, token: 'fake-voice-token', endpoint: voiceServer });
+    if (d.channel_id && voiceServer) sendVoiceServer(d.guild_id, d.channel_id, voiceServer);
+  }
+
+  function sendVoiceServer(guildId: string, channelId: string, endpoint: string): void {
+    const token = `fake-voice-token-${voiceJoins.length + 1}`;
+    voiceJoins.push({ guildId, channelId, userId: BOT_USER.id, sessionId: `voice-${BOT_USER.id}`, token, endpoint });
+    toGuild(guildId, 'VOICE_SERVER_UPDATE', { guild_id: guildId, token, endpoint });
   }
 
   const server = createServer((req, res) => {
@@ -534,6 +575,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     setVoiceServer(endpoint) {
       voiceServer = endpoint;
     },
+    moveVoiceServer(endpoint, guildId = FAKE_GUILD_ID) {
+      voiceServer = endpoint;
+      const channelId = botVoice.get(guildId);
+      if (channelId) sendVoiceServer(guildId, channelId, endpoint);
+    },
+    voiceJoins,
     dropGateway(code, invalidate = false) {
       invalidateResumes = invalidate;
       for (const ws of sockets) ws.close(code, 'fake Discord dropped the session');

@@ -9,6 +9,7 @@ import type { AudioLimits } from '../io/limits.ts';
 import { audioLimitsFromEnv } from '../io/limits.ts';
 import { admitFairly } from '../../util/fair-share.ts';
 import type { ShareDecision } from '../../util/fair-share.ts';
+import type { VettedMedia } from '../io/vet-media.ts';
 import { UserFacingError } from '../../util/user-facing-error.ts';
 
 /** Where a job stands: waiting behind `ahead` others, or being analysed. */
@@ -21,6 +22,8 @@ export interface AnalyzeOptions {
   onStatus?: (status: JobStatus) => void;
   /** The file's content hash when the caller has it (the Redis queue names the job's file by it). */
   contentHash?: string;
+  /** The file as ingest vetted it: its decode probes it no second time (a worker process elsewhere vets its own). */
+  media?: VettedMedia;
 }
 
 export class AnalyzerBusyError extends UserFacingError<'busy'> {
@@ -112,7 +115,7 @@ export class AnalyzerPool implements Analyzer {
     if (!decision.admit) return Promise.reject(refusedByShare(decision, lane.length));
     if (decision.displace !== undefined) this.letGo(decision.displace, decision);
     return new Promise((resolve, reject) => {
-      lane.push({ job: { id: this.nextId++, file, limits: this.limits, ffmpeg: this.ffmpeg }, owner, ...(options.onStatus ? { onStatus: options.onStatus } : {}), resolve, reject });
+      lane.push({ job: { id: this.nextId++, file, limits: this.limits, ffmpeg: this.ffmpeg, media: options.media }, owner, ...(options.onStatus ? { onStatus: options.onStatus } : {}), resolve, reject });
       this.lanes.set(owner, lane);
       this.pump();
     });

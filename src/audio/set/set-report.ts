@@ -1,7 +1,9 @@
 import { formatDuration } from '../io/audio-input-error.ts';
 import type { TransitionCheckReport } from '../transition/checked-render.ts';
 import type { PlannedTrack, TransitionPlan } from '../transition/transition-plan.ts';
+import type { MixStyle } from '../transition/mix-style.ts';
 import type { OrderMode } from './order-mode.ts';
+import type { PlayedSpan } from './set-timeline.ts';
 
 export const describeDeck = (t: PlannedTrack) => ({ title: t.title, bpm: t.analysis.bpm, key: `${t.analysis.key} ${t.analysis.scale}`, camelot: t.analysis.camelot });
 
@@ -56,7 +58,10 @@ export interface MixReport {
   renderSec: number;
   order: OrderMode;
   targetLufs: number;
-  tracks: { title: string; file: string; bpm: number; key: string; camelot: string }[];
+  /** Whole songs or DJ cuts, and the transition length when one was chosen. */
+  style: MixStyle;
+  /** Each track, and what of it the set plays (its own time; `share`: of its length). */
+  tracks: { title: string; file: string; bpm: number; key: string; camelot: string; played: PlayedSpan }[];
   transitions: Omit<TransitionReport, 'plan'>[];
 }
 
@@ -68,4 +73,9 @@ export function describeTransitions(report: MixReport): string[] {
       `${t.from.bpm.toFixed(1)}→${t.to.bpm.toFixed(1)} BPM (stretch ${t.stretchPct >= 0 ? '+' : ''}${t.stretchPct.toFixed(1)} %), ${t.from.camelot}→${t.to.camelot}` +
       `${t.score !== undefined ? `, score ${t.score.toFixed(2)}` : ''}${t.check ? `; ${t.check.summary}` : ''}`,
   );
+}
+
+/** One line per track: the part of it the set plays. */
+export function describePlayed(report: MixReport): string[] {
+  return report.tracks.map((t) => `${t.title}: ${formatDuration(t.played.fromSec)}–${formatDuration(t.played.toSec)} played (${Math.round(t.played.share * 100)} %)`);
 }
