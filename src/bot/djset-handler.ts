@@ -19,6 +19,7 @@ import { settingsHandler } from './settings-handler.ts';
 import { transitionPicture } from './transition-picture.ts';
 import { checkVoiceChannel } from './voice-checks.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
+import { displayTitle } from './track-title.ts';
 
 export const NO_SET = 'No set is playing. Start one with /djset start.';
 export const NOT_READY = 'Mini-DJ has not finished joining this server yet. Try again in a minute.';
@@ -52,7 +53,7 @@ function voiceChannelFor(interaction: ChatInputCommandInteraction, guild: Guild)
   return guild.voiceStates.cache.get(interaction.user.id)?.channel ?? JOIN_FIRST;
 }
 
-const trackLine = (t: { title: string; analysis: { bpm: number; camelot: string } }) => `**${t.title}** (${Math.round(t.analysis.bpm)} BPM, ${t.analysis.camelot})`;
+const trackLine = (t: { title: string; analysis: { bpm: number; camelot: string } }) => `**${displayTitle(t.title)}** (${Math.round(t.analysis.bpm)} BPM, ${t.analysis.camelot})`;
 
 function start(deps: DjsetDeps): CommandHandler {
   return async (interaction) => {
@@ -121,13 +122,13 @@ async function skipNow(deps: DjsetDeps, set: LiveSet, userId: string, why = ''):
   if (judged) {
     await deps.feedback.add({ id: `skip:${judged.id}:${userId}`, guildId: set.guildId, fromHash: judged.fromHash, toHash: judged.toHash, liked: false, source: 'skip', userId, at: new Date().toISOString() });
   }
-  const title = set.nowPlaying()?.track.title ?? 'this song';
+  const title = displayTitle(set.nowPlaying()?.track.title ?? 'this song');
   const next = set.upcoming();
   set.skip();
   return {
     ok: true,
     message: next
-      ? `Skipping **${title}**${why}: mixing into **${next.to.title}** at the next phrase.`
+      ? `Skipping **${title}**${why}: mixing into **${displayTitle(next.to.title)}** at the next phrase.`
       : `Skipping **${title}**${why}: it mixes out at its next phrase once this transition is over.`,
   };
 }
@@ -153,7 +154,7 @@ function skip(deps: DjsetDeps): CommandHandler {
     if (!listenerIds.includes(userId)) return replyEphemeral(interaction, onlyListenersVote(set.voiceChannelId));
     const tally = set.skipVotes.vote(userId, listenerIds);
     if (tally.passed) return replyResult(interaction, await skipNow(deps, set, userId, ` (${tally.votes} of ${listenerIds.length} listeners voted)`));
-    const title = set.nowPlaying()?.track.title ?? 'this song';
+    const title = displayTitle(set.nowPlaying()?.track.title ?? 'this song');
     await replyResult(interaction, { ok: true, message: `<@${userId}> votes to skip **${title}**: ${tally.votes} of ${tally.needed} votes needed.` });
   };
 }
@@ -167,7 +168,7 @@ function status(deps: DjsetDeps): CommandHandler {
     if (!set || !now) return replyEphemeral(interaction, NO_SET);
     const { track, positionSec } = now;
     const embed = new EmbedBuilder()
-      .setTitle(`Now playing: ${track.title}`.slice(0, 256))
+      .setTitle(`Now playing: ${displayTitle(track.title)}`.slice(0, 256))
       .setDescription(
         [
           `${Math.round(track.analysis.bpm)} BPM · ${track.analysis.key} ${track.analysis.scale} (${track.analysis.camelot}) · ${formatClock(positionSec)} / ${formatClock(track.analysis.durationSec)}`,
@@ -179,7 +180,7 @@ function status(deps: DjsetDeps): CommandHandler {
     const files: AttachmentBuilder[] = [];
     if (next) {
       embed.addFields({
-        name: `Next: ${next.to.title}`.slice(0, 256),
+        name: `Next: ${displayTitle(next.to.title)}`.slice(0, 256),
         value: [
           `${Math.round(next.to.analysis.bpm)} BPM · ${next.to.analysis.camelot} · transition in ${formatClock(next.inSec)}${next.rendered ? ' (rendered)' : ' (rendering)'}`,
           describeTransition({ style: next.plan.style, overlapBars: next.plan.overlapBars, stretchPct: next.plan.stretchPct, from: { bpm: next.from.analysis.bpm, camelot: next.from.analysis.camelot }, to: { bpm: next.to.analysis.bpm, camelot: next.to.analysis.camelot } }),
@@ -211,7 +212,7 @@ function resume(deps: DjsetDeps): CommandHandler {
     if (set.status.status !== 'paused' || set.status.by !== 'member') return { ok: false, message: 'The set is not paused.' };
     const resumed = await set.resume();
     if (!resumed) return { ok: false, message: 'There is nothing left to resume: the set is over.' };
-    return { ok: true, message: `Resuming **${resumed.track.title}** at ${formatClock(resumed.fromSec ?? 0)}, fading in on the downbeat.` };
+    return { ok: true, message: `Resuming **${displayTitle(resumed.track.title)}** at ${formatClock(resumed.fromSec ?? 0)}, fading in on the downbeat.` };
   });
 }
 

@@ -17,6 +17,7 @@ import { resumePoint } from './resume-point.ts';
 import { sendTo } from './send-to.ts';
 import { SkipVotes } from './skip-votes.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
+import { displayTitle } from './track-title.ts';
 
 export interface LiveSetTiming {
   /** How long the channel may be empty before the set pauses (default 60 s). */
@@ -356,7 +357,7 @@ export class LiveSet {
       if (unplayable.length > 0) {
         const ids = new Set(unplayable.map((e) => e.id));
         await this.write((s) => ({ ...s, playlist: s.playlist.filter((e) => !ids.has(e.id)) }));
-        await this.post(`Removed from the playlist because its audio is no longer in the library: ${unplayable.map((e) => `"${e.title}"`).join(', ')}. Add it again with /queue add.`);
+        await this.post(`Removed from the playlist because its audio is no longer in the library: ${unplayable.map((e) => `"${displayTitle(e.title)}"`).join(', ')}. Add it again with /queue add.`);
       }
       return track;
     } catch (error) {
@@ -369,7 +370,7 @@ export class LiveSet {
     if (event.type === 'track') return this.onTrack(event.track, event.setSec, event.trackSec);
     if (event.type === 'deck-error') {
       this.deps.onError(event.error);
-      if (!event.recovered) void this.post(`**${event.track.title}** could not be played on (its audio decoder kept stopping), so the set cut to the next track.`);
+      if (!event.recovered) void this.post(`**${displayTitle(event.track.title)}** could not be played on (its audio decoder kept stopping), so the set cut to the next track.`);
       return;
     }
     const { from, to } = event;

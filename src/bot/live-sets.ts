@@ -14,6 +14,7 @@ import { takeTheStage } from './stage-speaker.ts';
 import { checkVoiceChannel } from './voice-checks.ts';
 import type { StageVoice } from './voice-checks.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
+import { displayTitle } from './track-title.ts';
 
 
 export interface StartParams {
@@ -150,7 +151,7 @@ export class LiveSets {
         ...(from !== undefined ? { firstFromSec: from } : {}), ...(check.stage ? { stage: check.stage } : {}),
       });
       const where = from !== undefined ? ` at ${formatClock(from)}` : '';
-      await say(`Mini-DJ restarted: resuming **${first.title}**${where} in <#${session.voiceChannelId}>.${note}`);
+      await say(`Mini-DJ restarted: resuming **${displayTitle(first.title)}**${where} in <#${session.voiceChannelId}>.${note}`);
       return true;
     } catch (error) {
       if (error instanceof StartFailed) await say(`Mini-DJ restarted but did not resume the set: ${error.message}`);

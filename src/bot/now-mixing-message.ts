@@ -1,5 +1,6 @@
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle } from 'discord.js';
 import type { TransitionReport } from '../audio/set/set-report.ts';
+import { displayTitle } from './track-title.ts';
 
 export const VOTE_BUTTON_PREFIX = 'vote:';
 
@@ -21,7 +22,7 @@ const clip = (text: string, max: number): string => (text.length > max ? `${text
 export function nowMixingMessage(transitionId: string, report: TransitionReport) {
   // The beat check's figure: "checked: beats within 0.5 ms", or what it re-planned and why.
   const checked = report.check ? ` ${report.check.summary[0]!.toUpperCase()}${report.check.summary.slice(1)}.` : '';
-  const content = clip(`Now mixing **${report.from.title}** → **${report.to.title}** (${describeTransition(report)}).${checked} How did it sound?`, 2000);
+  const content = clip(`Now mixing **${displayTitle(report.from.title)}** → **${displayTitle(report.to.title)}** (${describeTransition(report)}).${checked} How did it sound?`, 2000);
   const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
     new ButtonBuilder().setCustomId(`${VOTE_BUTTON_PREFIX}up:${transitionId}`).setEmoji('👍').setLabel('Good mix').setStyle(ButtonStyle.Success),
     new ButtonBuilder().setCustomId(`${VOTE_BUTTON_PREFIX}down:${transitionId}`).setEmoji('👎').setLabel('Bad mix').setStyle(ButtonStyle.Danger),

@@ -14,7 +14,7 @@ import type { AddResult } from './queue-operations.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
 import { failDeferred, replyEphemeral } from './reply-result.ts';
 import { findTrack, libraryTitle } from './server-library.ts';
-import { titleFromSource } from './track-title.ts';
+import { displayTitle, titleFromSource } from './track-title.ts';
 import type { LazyScorer } from './lazy-scorer.ts';
 import { energyLabel, neighbourFit } from './neighbour-fit.ts';
 import { trackSummary } from './track-summary.ts';
@@ -23,7 +23,7 @@ export const NOTHING_TO_ADD = 'Give a file, a url or a track to add.';
 export const ONLY_ONE = 'Give only one of file, url or track.';
 
 export function unknownTrack(query: string): string {
-  return `No track in the server library matches "${query.slice(0, 100)}". Use its title or the start of its content hash, or add it with file or url.`;
+  return `No track in the server library matches "${displayTitle(query)}". Use its title or the start of its content hash, or add it with file or url.`;
 }
 
 const quiet = { allowedMentions: { parse: [] } } as const;
@@ -109,7 +109,7 @@ async function add(interaction: ChatInputCommandInteraction, guildId: string, st
 async function outcome(result: AddResult, track: Resolved, deps: IngestDeps, scorer: LazyScorer): Promise<string> {
   if (!result.ok) return result.message;
   const summary = `${trackSummary(track.analysis)}, ${energyLabel(track.analysis)}`;
-  return `Added "${result.entry.title}" at position ${result.position} — ${summary}.${await fitAfter(result.previous, track, deps, scorer)}`;
+  return `Added "${displayTitle(result.entry.title)}" at position ${result.position} — ${summary}.${await fitAfter(result.previous, track, deps, scorer)}`;
 }
 
 /** How the track follows the entry queued before it; nothing when it is first or the scorer is unavailable. */

@@ -8,12 +8,13 @@ import { GUILD_ONLY } from './queue-handler.ts';
 import { failDeferred, replyEphemeral } from './reply-result.ts';
 import { findTrack, hasTracks, libraryTitle, libraryTrack, tempoCandidates, toLibraryEntry } from './server-library.ts';
 import { suggestReply } from './suggest-reply.ts';
+import { displayTitle } from './track-title.ts';
 
 export const EMPTY_LIBRARY = 'The server library is empty. Add songs with /queue add, then ask again.';
 export const NOTHING_QUEUED = 'Nothing is queued to suggest after. Name a track: /suggest track:<title>.';
 
 export function trackNotFound(query: string): string {
-  return `No track in the server library matches "${query.slice(0, 100)}". Use its title or the start of its content hash.`;
+  return `No track in the server library matches "${displayTitle(query)}". Use its title or the start of its content hash.`;
 }
 
 const DEFAULT_COUNT = 5;
@@ -41,7 +42,7 @@ export function suggestHandler(store: GuildStore, analyses: AnalysisStore, score
       const latest = state.playlist.reduce<PlaylistEntry | undefined>((a, e) => (!a || e.addedAt >= a.addedAt ? e : a), undefined);
       if (!latest) return replyEphemeral(interaction, NOTHING_QUEUED);
       from = await libraryTrack(analyses, guildId, latest.hash);
-      if (!from) return replyEphemeral(interaction, `"${latest.title}" is no longer in the server library. Name another track: /suggest track:<title>.`);
+      if (!from) return replyEphemeral(interaction, `"${displayTitle(latest.title)}" is no longer in the server library. Name another track: /suggest track:<title>.`);
     }
     const title = libraryTitle(from);
     if (!(await hasTracks(analyses, guildId, 2))) return replyEphemeral(interaction, suggestReply(title, []).content ?? EMPTY_LIBRARY);

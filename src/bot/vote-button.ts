@@ -3,6 +3,7 @@ import type { GuildStore } from '../db/guild-store.ts';
 import type { ButtonHandler } from './interaction-router.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
 import { replyEphemeral } from './reply-result.ts';
+import { displayTitle } from './track-title.ts';
 
 export const VOTE_TOO_OLD = 'That transition is too old to rate now. Vote on a recent "Now mixing" message.';
 
@@ -28,6 +29,6 @@ export function voteButtonHandler(store: GuildStore, feedback: FeedbackStore): B
     // The tally shown by /queue history (a member's second vote replaces the first).
     const userId = interaction.user.id;
     await store.update(guildId, (s) => ({ ...s, transitions: s.transitions.map((t) => (t.id === played.id ? { ...t, votes: { ...t.votes, [userId]: direction } } : t)) }));
-    await replyEphemeral(interaction, `Thanks: ${liked ? '👍' : '👎'} noted for "${played.fromTitle}" → "${played.toTitle}". Votes teach the mix scorer when it is retrained (minidj train).`);
+    await replyEphemeral(interaction, `Thanks: ${liked ? '👍' : '👎'} noted for "${displayTitle(played.fromTitle)}" → "${displayTitle(played.toTitle)}". Votes teach the mix scorer when it is retrained (minidj train).`);
   };
 }

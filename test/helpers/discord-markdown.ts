@@ -1,0 +1,31 @@
+/**
+ * How Discord's markdown reads a message, for checking that member-given text is shown as it is: a backslash before
+ * any punctuation shows that character literally (and takes away its meaning).
+ */
+
+/** Whether the character at `i` is escaped: an odd number of backslashes right before it. */
+export function escapedAt(text: string, i: number): boolean {
+  let n = 0;
+  for (let j = i - 1; j >= 0 && text[j] === '\\'; j--) n++;
+  return n % 2 === 1;
+}
+
+/** What a reader sees: escapes resolved. */
+export function shownText(text: string): string {
+  return text.replace(/\\([^0-9A-Za-z\s])/g, '$1');
+}
+
+/** The markdown constructs of `tokens` that `text` leaves active: a token's raw form whose first character is not escaped. */
+export function activeTokens(text: string, tokens: readonly string[]): string[] {
+  return tokens.filter((token) => {
+    for (let i = text.indexOf(token); i >= 0; i = text.indexOf(token, i + 1)) if (!escapedAt(text, i)) return true;
+    return false;
+  });
+}
+
+/** A title made of every construct Discord would render, each with its raw form to look for. */
+export const HOSTILE_TOKENS = [
+  '<@123456789012345678>', '<@&123456789012345677>', '<#123456789012345679>', '@everyone', '@here', '**NITRO**', '||spoiler||', '<t:0:R>',
+  '[free](https://evil.example)', '`code`', '~~gone~~', '__under__', '*tilt*', '<:blob:123456789012345676>', 'https://evil.example',
+] as const;
+export const HOSTILE_TITLE = `# ${HOSTILE_TOKENS.join(' ')}`;
