@@ -48,7 +48,7 @@ describe('slash command definitions', () => {
     const djset = ALL_COMMANDS[1]!.toJSON();
     expect((djset.options ?? []).map((o) => o.name)).toEqual(['start', 'stop', 'skip', 'pause', 'resume', 'status', 'settings']);
     const settings = djset.options!.find((o) => o.name === 'settings') as { options: APIApplicationCommandOption[] };
-    expect(settings.options.map((o) => o.name)).toEqual(['dj_role', 'order', 'max_queued', 'adds_per_minute', 'stay', 'pause_minutes']);
+    expect(settings.options.map((o) => o.name)).toEqual(['dj_role', 'order', 'max_queued', 'adds_per_minute', 'stay', 'pause_minutes', 'announce']);
   });
 
   it('are for servers only: guild install, guild context, and no command hidden from members by default', () => {

@@ -20,6 +20,9 @@ import type { LiveSetTiming } from './live-set.ts';
 import type { AdmissionOptions } from '../voice/admission.ts';
 import { LiveSets } from './live-sets.ts';
 import { VOTE_BUTTON_PREFIX } from './now-mixing-message.ts';
+import { panelButtonHandler } from './panel-buttons.ts';
+import { PANEL_BUTTON_PREFIX } from './panel-card.ts';
+import { queueListHandler } from './queue-list.ts';
 import { queueAddHandler } from './queue-add-handler.ts';
 import { ownsGuild } from './shard-of.ts';
 import { queueButtonHandler } from './queue-button.ts';
@@ -109,6 +112,7 @@ export function createBot(options: BotOptions): Bot {
   const route = createInteractionRouter({
     commands: {
       ...queueHandlers(options.store, (guildId) => sets.get(guildId)?.starterId),
+      'queue list': queueListHandler({ ...picking, store: options.store, sets }),
       'queue add': queueAddHandler(options.store, ingest, scorer),
       suggest: suggestHandler(options.store, options.analyses, scorer, (guildId) => sets.get(guildId)?.nowPlaying()?.track.hash),
       ...djsetHandlers({ ...picking, store: options.store, sets, feedback: options.feedback }),
@@ -116,6 +120,7 @@ export function createBot(options: BotOptions): Bot {
     buttons: {
       [QUEUE_BUTTON_PREFIX]: queueButtonHandler(options.store, options.analyses),
       [VOTE_BUTTON_PREFIX]: voteButtonHandler(options.store, options.feedback),
+      [PANEL_BUTTON_PREFIX]: panelButtonHandler({ ...picking, store: options.store, sets, feedback: options.feedback }),
     },
     autocomplete: { 'queue add': autocomplete, suggest: autocomplete },
   }, onError);

@@ -14,6 +14,8 @@ export interface LiveTrack extends PlannedTrack {
   /** Content hash (also `id`). */
   hash: string;
   entry?: PlaylistEntry;
+  /** From the file's tags, when it has them. */
+  artist?: string;
 }
 
 /** A waiting entry is played next, whatever mixes best, once this many later-queued tracks have played before it. */
@@ -30,6 +32,7 @@ export async function liveTrackOf(record: StoredAnalysis, files: TrackFiles, ent
     title: entry?.title ?? libraryTitle(record),
     analysis: record.analysis,
     ...(entry ? { entry } : {}),
+    ...(record.tags?.artist ? { artist: record.tags.artist } : {}),
   };
 }
 

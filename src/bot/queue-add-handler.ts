@@ -12,7 +12,7 @@ import { memberInfoOf } from './member-info.ts';
 import { addToQueue, completeAdd, releaseAdd, reserveAdd } from './queue-operations.ts';
 import type { AddResult } from './queue-operations.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
-import { failDeferred, replyEphemeral } from './reply-result.ts';
+import { failDeferred, replyEphemeral, settleDeferred } from './reply-result.ts';
 import { findTrack, libraryTitle } from './server-library.ts';
 import { displayTitle, titleFromSource } from './track-title.ts';
 import type { LazyScorer } from './lazy-scorer.ts';
@@ -50,10 +50,10 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
     if (track !== null) {
       const found = await findTrack(deps.analyses, guildId, track);
       if (!found) return replyEphemeral(interaction, unknownTrack(track));
+      // How it follows the song before it is scored (the scorer may still have to load): acknowledged first.
+      await interaction.deferReply();
       const result = await add(interaction, guildId, store, { hash: found.hash, title: libraryTitle(found), analysis: found.analysis }, deps, scorer);
-      if (result.ok) await interaction.reply({ content: result.message, ...quiet });
-      else await replyEphemeral(interaction, result.message);
-      return;
+      return settleDeferred(interaction, result, false);
     }
 
     // Discord says an attachment's size: one over the limit is refused before anything is held or fetched.

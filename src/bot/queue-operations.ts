@@ -166,22 +166,6 @@ export async function releaseAdd(store: GuildStore, guildId: string, pendingId: 
   await store.update(guildId, (state) => ({ ...state, pendingAdds: state.pendingAdds.filter((p) => p.id !== pendingId) }));
 }
 
-export async function listQueue(store: GuildStore, guildId: string, page: number, pageSize = 10): Promise<ListResult> {
-  const { playlist } = await store.get(guildId);
-  if (playlist.length === 0) {
-    return { ok: true, message: 'The playlist is empty. Add a song with /queue add.', page: 1, pages: 0, total: 0 };
-  }
-  const pages = Math.ceil(playlist.length / pageSize);
-  if (!Number.isInteger(page) || page < 1 || page > pages) {
-    const which = pages === 1 ? 'only page 1' : `pages 1–${pages}`;
-    return { ok: false, message: `There is no page ${page}; the playlist has ${which}.` };
-  }
-  const start = (page - 1) * pageSize;
-  const lines = playlist.slice(start, start + pageSize).map((e, i) => `${start + i + 1}. ${displayTitle(e.title)} — <@${e.requesterId}>`);
-  const message = [`Playlist (${songs(playlist.length)}):`, ...lines, `Page ${page}/${pages}`].join('\n');
-  return { ok: true, message, page, pages, total: playlist.length };
-}
-
 export function removeFromQueue(store: GuildStore, guildId: string, member: MemberInfo, position: number): Promise<RemoveResult> {
   return decide<RemoveResult>(store, guildId, (state) => {
     const entry = entryAt(state.playlist, position);

@@ -1,5 +1,5 @@
 import { defaultGuildSettings } from '../db/guild-store.ts';
-import type { GuildSettings, GuildStore } from '../db/guild-store.ts';
+import type { AnnounceMode, GuildSettings, GuildStore } from '../db/guild-store.ts';
 import type { CommandHandler } from './interaction-router.ts';
 import { memberInfoOf } from './member-info.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
@@ -14,8 +14,15 @@ export function describeSettings(s: GuildSettings): string {
     `Per member: ${s.maxQueuePerMember} songs waiting, ${s.maxAddsPerMinute} adds a minute`,
     `Empty channel: ${s.stayMinutes === undefined ? 'stays 24/7, paused until someone joins' : `pauses, and leaves after ${minutes(s.stayMinutes)}`}`,
     `Paused with /djset pause: leaves after ${minutes(s.pauseMinutes ?? defaultGuildSettings().pauseMinutes!)}`,
+    `Transitions: ${ANNOUNCED[s.announce ?? 'panel']}`,
   ].join('\n');
 }
+
+const ANNOUNCED: Record<AnnounceMode, string> = {
+  panel: "shown in the set's panel",
+  line: "shown in the set's panel and a line each in the channel",
+  thread: "shown in the set's panel and a line each in a thread of the set",
+};
 
 function minutes(n: number): string {
   return `${n} minute${n === 1 ? '' : 's'}`;
@@ -33,7 +40,8 @@ export function settingsHandler(store: GuildStore): CommandHandler {
     // 0: 24/7 (stay in an empty channel, paused, until someone joins).
     const stay = interaction.options.getInteger('stay');
     const pauseMinutes = interaction.options.getInteger('pause_minutes');
-    if (role === null && order === null && maxQueued === null && perMinute === null && stay === null && pauseMinutes === null) {
+    const announce = interaction.options.getString('announce') as AnnounceMode | null;
+    if (role === null && order === null && maxQueued === null && perMinute === null && stay === null && pauseMinutes === null && announce === null) {
       return replyEphemeral(interaction, describeSettings((await store.get(guildId)).settings));
     }
     if (!memberInfoOf(interaction).manageGuild) return replyEphemeral(interaction, SETTINGS_NEED_MANAGE);
@@ -46,6 +54,7 @@ export function settingsHandler(store: GuildStore): CommandHandler {
         ...(maxQueued !== null ? { maxQueuePerMember: maxQueued } : {}),
         ...(perMinute !== null ? { maxAddsPerMinute: perMinute } : {}),
         ...(pauseMinutes !== null ? { pauseMinutes } : {}),
+        ...(announce !== null ? { announce } : {}),
       },
     }));
     if (stay !== null) await store.update(guildId, (s) => ({ ...s, settings: stayed(s.settings, stay) }));

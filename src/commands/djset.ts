@@ -32,5 +32,11 @@ export const djsetCommand = new SlashCommandBuilder()
       .addIntegerOption((o) => o.setName('max_queued').setDescription('Songs one member may have waiting').setMinValue(1).setMaxValue(100))
       .addIntegerOption((o) => o.setName('adds_per_minute').setDescription('Songs one member may add per minute').setMinValue(1).setMaxValue(60))
       .addIntegerOption((o) => o.setName('stay').setDescription('Minutes to stay in an empty channel, paused, before leaving (0: 24/7)').setMinValue(0).setMaxValue(1440))
-      .addIntegerOption((o) => o.setName('pause_minutes').setDescription('Minutes a paused set waits to be resumed before it leaves').setMinValue(1).setMaxValue(1440)),
+      .addIntegerOption((o) => o.setName('pause_minutes').setDescription('Minutes a paused set waits to be resumed before it leaves').setMinValue(1).setMaxValue(1440))
+      .addStringOption((o) =>
+        o
+          .setName('announce')
+          .setDescription('Where transitions are announced: in the set\'s panel only, a line each, or a thread')
+          .addChoices({ name: 'panel only', value: 'panel' }, { name: 'a line each', value: 'line' }, { name: 'a thread', value: 'thread' }),
+      ),
   );

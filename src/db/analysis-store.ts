@@ -14,6 +14,8 @@ export interface StoredAnalysis {
   sourceName: string;
   bytes: number;
   analysis: TrackAnalysis;
+  /** What the file's own tags say (ID3v2, Vorbis comments, MP4), when it has them. */
+  tags?: { title?: string; artist?: string; album?: string };
 }
 
 /**

@@ -37,7 +37,12 @@ export interface GuildSettings {
   stayMinutes?: number;
   /** Minutes a set paused with /djset pause waits to be resumed before it leaves. */
   pauseMinutes?: number;
+  /** How transitions are announced: in the set's panel only (absent: the default), a line each, or a thread. */
+  announce?: AnnounceMode;
 }
+
+export const ANNOUNCE_MODES = ['panel', 'line', 'thread'] as const;
+export type AnnounceMode = (typeof ANNOUNCE_MODES)[number];
 
 /** A live set, saved as it plays so a restart can resume it. */
 export interface LiveSession {
@@ -48,6 +53,10 @@ export interface LiveSession {
   startedAt: string;
   /** The track playing and where in it (track seconds), saved every few seconds. */
   current: { hash: string; title: string; requesterId?: string; positionSec: number; savedAt: string };
+  /** The set's panel message in the text channel: the same message is edited after a restart. */
+  panelMessageId?: string;
+  /** The thread transitions are announced in (the `thread` setting). */
+  threadId?: string;
 }
 
 /** A transition the set played, for the 👍/👎 buttons and for skips that judge it. */
