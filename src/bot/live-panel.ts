@@ -1,5 +1,5 @@
-import { RESTJSONErrorCodes } from 'discord.js';
-import type { Client, GuildTextBasedChannel, MessageEditOptions } from 'discord.js';
+import { RESTJSONErrorCodes, Routes } from 'discord.js';
+import type { Client } from 'discord.js';
 import { sendTo } from './send-to.ts';
 
 export interface PanelView {
@@ -9,6 +9,7 @@ export interface PanelView {
 
 export interface LivePanelOptions {
   client: Client;
+  guildId: string;
   channelId: string;
   /** While nothing happens (the position moves on), an edit at most this often: Discord allows about 5 edits per 5 s per channel, shared with everything else there. */
   everyMs: number;
@@ -93,7 +94,7 @@ export class LivePanel {
     clearTimeout(this.gapTimer);
     if (!this.started) return;
     await this.inFlight;
-    if (this.messageId && view) await this.edit(view).catch(this.opts.onError);
+    if (this.messageId && view) await this.edit(view).catch((error: unknown) => this.fail(error));
   }
 
   private tick(): void {
@@ -106,7 +107,7 @@ export class LivePanel {
 
   private run(job: () => Promise<void>): void {
     this.inFlight = job()
-      .catch(this.opts.onError)
+      .catch((error: unknown) => this.fail(error))
       .finally(() => {
         this.inFlight = undefined;
         if (this.dirty && !this.stopped) {
@@ -116,10 +117,9 @@ export class LivePanel {
       });
   }
 
-  private async channel(): Promise<GuildTextBasedChannel> {
-    const channel = await this.opts.client.channels.fetch(this.opts.channelId);
-    if (!channel?.isTextBased() || channel.isDMBased()) throw new Error(`cannot show the set's panel in channel ${this.opts.channelId}`);
-    return channel;
+  /** Reported, unless the bot is no longer in the server (there is nothing to show the panel in). */
+  private fail(error: unknown): void {
+    if (this.opts.client.guilds.cache.has(this.opts.guildId)) this.opts.onError(error);
   }
 
   private async post(view: PanelView): Promise<void> {
@@ -136,7 +136,8 @@ export class LivePanel {
     if (!this.messageId || (content === this.lastContent && !force)) return;
     this.lastEditAt = Date.now();
     try {
-      await (await this.channel()).messages.edit(this.messageId, { ...view, allowedMentions: { parse: [] } } as MessageEditOptions);
+      // By id, straight to the API: no channel needs to be cached or fetched.
+      await this.opts.client.rest.patch(Routes.channelMessage(this.opts.channelId, this.messageId), { body: { ...view, allowed_mentions: { parse: [] } } });
       this.lastContent = content;
     } catch (error) {
       if (codeOf(error) !== RESTJSONErrorCodes.UnknownMessage || this.stopped) throw error;
@@ -148,8 +149,9 @@ export class LivePanel {
   private async buried(): Promise<boolean> {
     if (!this.messageId || !this.canReadHistory) return false;
     try {
-      const after = await (await this.channel()).messages.fetch({ after: this.messageId, limit: this.opts.buryAfter, cache: false });
-      return after.size >= this.opts.buryAfter;
+      const query = new URLSearchParams({ after: this.messageId, limit: String(this.opts.buryAfter) });
+      const after = (await this.opts.client.rest.get(Routes.channelMessages(this.opts.channelId), { query })) as unknown[];
+      return after.length >= this.opts.buryAfter;
     } catch (error) {
       const code = codeOf(error);
       if (code === RESTJSONErrorCodes.MissingAccess || code === RESTJSONErrorCodes.MissingPermissions) this.canReadHistory = false;
@@ -162,7 +164,7 @@ export class LivePanel {
     const old = this.messageId;
     await this.post(this.opts.view());
     if (old) {
-      await (await this.channel()).messages.delete(old).catch((error: unknown) => {
+      await this.opts.client.rest.delete(Routes.channelMessage(this.opts.channelId, old)).catch((error: unknown) => {
         if (codeOf(error) !== RESTJSONErrorCodes.UnknownMessage) throw error;
       });
     }

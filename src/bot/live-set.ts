@@ -120,6 +120,8 @@ export class LiveSet {
   private lastTransition: { id: string; startSec: number; fromHash: string; toHash: string } | undefined;
   /** The latest transition listeners heard: the panel shows it with 👍/👎. */
   private lastMix: PanelInput['lastMix'];
+  /** A pick of the next song is under way. */
+  private picking = false;
   private state: SetState = { status: 'connecting' };
   private saveTimer: NodeJS.Timeout;
   private emptyTimer: NodeJS.Timeout | undefined;
@@ -153,7 +155,7 @@ export class LiveSet {
     });
     this.saveTimer = setInterval(() => this.savePosition(), this.timing.saveEveryMs);
     this.panel = new LivePanel({
-      client: deps.client, channelId: params.textChannelId, everyMs: this.timing.boardEveryMs, minGapMs: this.timing.panelGapMs, buryAfter: this.timing.buryAfter,
+      client: deps.client, guildId: this.guildId, channelId: params.textChannelId, everyMs: this.timing.boardEveryMs, minGapMs: this.timing.panelGapMs, buryAfter: this.timing.buryAfter,
       ...(params.panelMessageId ? { messageId: params.panelMessageId } : {}),
       view: () => panelCard(this.panelInput()), onMessage: (id) => void this.write(inSession({ panelMessageId: id })), onError: deps.onError,
     });
@@ -224,9 +226,11 @@ export class LiveSet {
     const next = this.upcoming();
     const listenerIds = this.listenerIds();
     const skipVotes = this.skipVotes.tally(listenerIds);
+    const engine = this.engine.state;
     return {
-      status, voiceChannelId: this.voiceChannelId, listeners: listenerIds.length,
-      ...(now ? { now } : {}), ...(next ? { next } : {}), ...(this.lastMix ? { lastMix: this.lastMix } : {}), ...(skipVotes.votes > 0 ? { skipVotes } : {}),
+      status, voiceChannelId: this.voiceChannelId, listeners: listenerIds.length, picking: this.picking,
+      ...(now ? { now } : {}), ...(next ? { next } : {}), ...(engine.status === 'transition' ? { mixingInto: engine.to } : {}),
+      ...(this.lastMix ? { lastMix: this.lastMix } : {}), ...(skipVotes.votes > 0 ? { skipVotes } : {}),
     };
   }
 
@@ -400,6 +404,7 @@ export class LiveSet {
   }
 
   private async pick(current: LiveTrack): Promise<LiveTrack | undefined> {
+    this.picking = true;
     try {
       await this.writes;
       const state = await this.deps.store.get(this.guildId);
@@ -413,6 +418,8 @@ export class LiveSet {
     } catch (error) {
       this.deps.onError(error);
       return undefined;
+    } finally {
+      this.picking = false;
     }
   }
 

@@ -15,6 +15,10 @@ export interface PanelInput {
   status: 'connecting' | 'playing' | 'paused-empty' | 'paused' | 'ended' | 'restarting';
   now?: { track: LiveTrack; positionSec: number };
   next?: UpcomingTransition<LiveTrack> & { inSec: number };
+  /** The transition into this song is being played out now. */
+  mixingInto?: LiveTrack;
+  /** The set is picking what plays next (a store read, scoring). */
+  picking?: boolean;
   /** The latest transition listeners heard: its summary and 👍/👎. */
   lastMix?: { id: string; report: TransitionReport };
   /** Listeners' votes to skip the song playing, while there are any. */
@@ -39,8 +43,9 @@ function nowLine(now: NonNullable<PanelInput['now']>): string {
   return `**Now playing:** ${displayTitle(track.title)}${artist} (${Math.round(track.analysis.bpm)} BPM, ${track.analysis.camelot}) — ${formatClock(positionSec)} / ${formatClock(track.analysis.durationSec)}, ${who}`;
 }
 
-function nextLine(next: PanelInput['next']): string {
-  if (!next) return '**Next:** nothing planned yet (add songs with /queue add)';
+function nextLine({ next, mixingInto, picking }: PanelInput): string {
+  if (mixingInto) return `**Next:** ${displayTitle(mixingInto.title)} — mixing in now`;
+  if (!next) return picking ? '**Next:** picking the next song…' : '**Next:** nothing to mix into yet (add songs with /queue add)';
   const how = describeTransition({ style: next.plan.style, overlapBars: next.plan.overlapBars, stretchPct: next.plan.stretchPct, from: { bpm: next.from.analysis.bpm, camelot: next.from.analysis.camelot }, to: { bpm: next.to.analysis.bpm, camelot: next.to.analysis.camelot } });
   return `**Next:** ${displayTitle(next.to.title)} in ${formatClock(next.inSec)} — ${how}`;
 }
@@ -65,7 +70,7 @@ export function panelCard(input: PanelInput): { content: string; components: unk
   const lines: string[] = [];
   const over = input.status === 'ended' || input.status === 'restarting';
   if (input.status === 'ended') lines.push('**The set has ended.** /djset start carries on.');
-  else if (input.now) lines.push(nowLine(input.now), nextLine(input.next));
+  else if (input.now) lines.push(nowLine(input.now), nextLine(input));
   if (input.lastMix && !over) lines.push(`**Last mix:** ${mixSummary(input.lastMix.report)}`);
   const votes = input.skipVotes && !over ? ` · skip votes ${input.skipVotes.votes} of ${input.skipVotes.needed}` : '';
   lines.push(`<#${input.voiceChannelId}> · ${input.listeners} listening · ${STATUS_LINE[input.status]}${votes}`);

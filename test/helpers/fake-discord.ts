@@ -99,6 +99,8 @@ export interface RestCall {
   path: string;
   query: string;
   body: unknown;
+  /** The bytes of a multipart body (a message with files). */
+  raw?: Buffer;
 }
 
 export interface GatewayOp {
@@ -344,11 +346,11 @@ function threadObject(thread: { id: string; parentId: string; name: string }): R
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -453,14 +455,16 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const method = req.method ?? 'GET';
-      const body = parseJson(await readBody(req));
+      const raw = await readBody(req);
+      const body = parseJson(raw.toString('utf8'));
       if (method === 'GET' && url.pathname === '/api/v10/gateway/bot') {
         return send(res, 200, {
           url: `ws://127.0.0.1:${port}`, shards: shardCount,
           session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
         });
       }
-      const call = { at: Date.now(), method, path: url.pathname, query: url.search, body };
+      const multipart = String(req.headers['content-type'] ?? '').startsWith('multipart/');
+      const call = { at: Date.now(), method, path: url.pathname, query: url.search, body, ...(multipart ? { raw } : {}) };
       restCalls.push(call);
       const failing = failures.findIndex((f) => f.match(call));
       if (failing >= 0) {
