@@ -187,7 +187,7 @@ describe('/djset against a fake Discord, with the set playing into a stand-in vo
     // The picture is drawn after the acknowledgement: the reply is edited with it.
     const status = djsetInteraction({ subcommand: 'status', user: bob });
     expect((await run(status)).type).toBe(5);
-    const call = await discord.waitForRest((c) => c.method === 'PATCH' && decodeURIComponent(c.path) === `/api/v10/webhooks/${FAKE_APP_ID}/${String(status.token)}/messages/@original`);
+    const call = await discord.waitForRest((c) => c.method === 'PATCH' && decodeURIComponent(c.path) === `/api/v10/webhooks/${FAKE_APP_ID}/${String(status.token)}/messages/@original`, 30_000);
     const body = jsonOf(call.body) as NonNullable<Callback['data']>;
     const embed = body.embeds![0]!;
     expect(embed.title).toMatch(/^Now playing: (first-light|second-wind)$/);

@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bot } from '../src/bot/create-bot.ts';
 import { needsControl, onlyListenersVote } from '../src/bot/djset-handler.ts';
-import type { Analyzer } from '../src/audio/analysis/analyzer.ts';
-import { ingestFile } from '../src/ingest/ingest-file.ts';
-import { structureForBars } from '../src/synth/track-synth.ts';
-import { analysedCrate } from './helpers/analysed-crate.ts';
 import { answerTo, openBotHarness } from './helpers/bot-harness.ts';
 import type { BotHarness } from './helpers/bot-harness.ts';
+import { ingestAs, shortSongs } from './helpers/bot-tracks.ts';
 import { activeTokens, HOSTILE_SHORT, HOSTILE_SHORT_TOKENS, renderedTexts, shownText } from './helpers/discord-markdown.ts';
 import { until } from './helpers/until.ts';
 import {
@@ -62,18 +58,8 @@ const numbersIn = (text: string) => [...shownText(text).matchAll(/ (\d) — <@/g
 beforeAll(async () => {
   h = await openBotHarness();
   // Four 16-bar songs in three keys: smart order plays them otherwise than queued.
-  const crate = await analysedCrate('panel', [
-    { bpm: 124, key: 'A', scale: 'minor', seed: 81, sections: structureForBars(16) },
-    { bpm: 128, key: 'F#', scale: 'minor', seed: 82, sections: structureForBars(16) },
-    { bpm: 125, key: 'A', scale: 'minor', seed: 83, sections: structureForBars(16) },
-    { bpm: 126, key: 'E', scale: 'minor', seed: 84, sections: structureForBars(16) },
-  ]);
-  for (const [i, track] of crate.entries()) {
-    const file = path.join(h.dir, fileOf(i));
-    copyFileSync(track.file, file);
-    const analyzer: Analyzer = { analyze: () => Promise.resolve(track.analysis), waiting: () => 0, close: () => Promise.resolve() };
-    hashes.push((await ingestFile(file, analyzer, h.analyses, (f, hash, name) => h.files.keep(f, hash, name))).contentHash);
-  }
+  const songs = await shortSongs();
+  hashes.push(...(await ingestAs(songs, songs.map((_, i) => path.join(h.dir, fileOf(i))), h.analyses, (f, hash, name) => h.files.keep(f, hash, name))));
   const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
   await h.store.update(FAKE_GUILD_ID, (s) => ({
     ...s, library: hashes, playlist: hashes.map((hash, i) => ({ id: `entry-${i}`, hash, title: titleOf(i), requesterId: REQUESTERS[i]!, addedAt: at(i) })),

@@ -282,8 +282,9 @@ export class LiveSet {
     if (was.status !== 'playing' && !(was.status === 'paused' && was.by === 'empty')) return false;
     this.setState({ status: 'paused', by: 'member' });
     const playback = this.playback;
-    const fading = was.status === 'playing' ? (playback.engine.stop(), Promise.race([playback.broadcast.finished, new Promise((resolve) => setTimeout(resolve, 8000).unref())])) : Promise.resolve();
-    this.pausing = fading.then(() => playback.broadcast.close());
+    if (was.status === 'playing') playback.engine.stop();
+    const fadedOut = was.status === 'playing' ? Promise.race([playback.broadcast.finished, new Promise((resolve) => setTimeout(resolve, 8000).unref())]) : Promise.resolve();
+    this.pausing = fadedOut.then(() => playback.broadcast.close());
     await this.pausing;
     await this.write(this.withHeardPosition());
     return true;

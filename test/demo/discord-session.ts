@@ -3,17 +3,14 @@
  * messages, replies (ephemeral ones marked), the panel's edits and buttons, in order — to out/discord-session.md.
  * Real bot, real stores, real audio into a stand-in voice connection; only Discord is the fake one of the tests.
  */
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Analyzer } from '../../src/audio/analysis/analyzer.ts';
 import type { Bot } from '../../src/bot/create-bot.ts';
-import { ingestFile } from '../../src/ingest/ingest-file.ts';
-import { structureForBars } from '../../src/synth/track-synth.ts';
-import { analysedCrate } from '../helpers/analysed-crate.ts';
 import { openBotHarness } from '../helpers/bot-harness.ts';
 import type { BotHarness } from '../helpers/bot-harness.ts';
+import { ingestAs, shortSongs } from '../helpers/bot-tracks.ts';
 import {
   buttonInteraction, djsetInteraction, fakeAttachment, FAKE_GUILD_ID, FAKE_OWNER_ID, FAKE_TEXT_CHANNEL_ID, FAKE_VOICE_CHANNEL_ID, queueInteraction,
 } from '../helpers/fake-discord.ts';
@@ -112,19 +109,9 @@ function savePictures(h: BotHarness): Record<string, string> {
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const h = await openBotHarness();
-  const crate = await analysedCrate('panel', [
-    { bpm: 124, key: 'A', scale: 'minor', seed: 81, sections: structureForBars(16) },
-    { bpm: 128, key: 'F#', scale: 'minor', seed: 82, sections: structureForBars(16) },
-    { bpm: 125, key: 'A', scale: 'minor', seed: 83, sections: structureForBars(16) },
-    { bpm: 126, key: 'E', scale: 'minor', seed: 84, sections: structureForBars(16) },
-  ]);
   // The songs are synthesized and analysed once (cached); uploading them again finds their analyses by content hash.
-  for (const [i, track] of crate.entries()) {
-    const file = path.join(h.dir, `${SONGS[i]}.wav`);
-    copyFileSync(track.file, file);
-    const analyzer: Analyzer = { analyze: () => Promise.resolve(track.analysis), waiting: () => 0, close: () => Promise.resolve() };
-    hashes.push((await ingestFile(file, analyzer, h.analyses, (f, hash, name) => h.files.keep(f, hash, name))).contentHash);
-  }
+  const crate = await shortSongs();
+  hashes.push(...(await ingestAs(crate, SONGS.map((name) => path.join(h.dir, `${name}.wav`)), h.analyses, (f, hash, name) => h.files.keep(f, hash, name))));
   await h.store.update(FAKE_GUILD_ID, (s) => ({ ...s, library: [hashes[3]!] }));
   const cdn = createServer((req, res) => {
     const body = readFileSync(crate[Number(/\/(\d)\.wav$/.exec(req.url ?? '')?.[1] ?? 0)]!.file);
