@@ -4,16 +4,17 @@ import type { CommandHandler, CommandHandlers } from './interaction-router.ts';
 import { memberInfoOf as memberOf } from './member-info.ts';
 import { historyPage } from './queue-history.ts';
 import { clearQueue, moveInQueue, removeFromQueue } from './queue-operations.ts';
-import { replyEphemeral, replyResult } from './reply-result.ts';
+import { replyEphemeral } from './reply-result.ts';
+import { answerInTime } from './timely-answer.ts';
 
 export const GUILD_ONLY = 'This command works only in a server.';
 
-/** Runs `fn` with the guild id, or refuses outside a server. */
+/** Runs `fn` with the guild id, or refuses outside a server; answered in time however slow the store is. */
 function inGuild(fn: (interaction: ChatInputCommandInteraction, guildId: string) => Promise<{ ok: boolean; message: string }>): CommandHandler {
   return async (interaction) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
-    await replyResult(interaction, await fn(interaction, guildId));
+    await answerInTime(interaction, false, () => fn(interaction, guildId));
   };
 }
 

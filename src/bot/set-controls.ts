@@ -1,5 +1,4 @@
 import type { RepliableInteraction } from 'discord.js';
-import { MessageFlags } from 'discord.js';
 import type { FeedbackStore } from '../db/feedback-store.ts';
 import type { GuildStore } from '../db/guild-store.ts';
 import { formatClock } from '../viz/set-picture.ts';
@@ -8,7 +7,8 @@ import type { LiveSets } from './live-sets.ts';
 import { memberInfoOf } from './member-info.ts';
 import { canControlSet } from './permissions.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
-import { replyEphemeral, replyResult, settleDeferred } from './reply-result.ts';
+import { replyEphemeral } from './reply-result.ts';
+import { answerInTime } from './timely-answer.ts';
 import { displayTitle } from './track-title.ts';
 
 export const NO_SET = 'No set is playing. Start one with /djset start.';
@@ -37,8 +37,9 @@ type Result = { ok: boolean; message: string };
 const VERB: Record<Exclude<SetAction, 'skip'>, string> = { pause: 'Pausing', resume: 'Resuming', stop: 'Stopping' };
 
 /**
- * `/djset pause|resume|stop|skip` and the panel's buttons: the same checks and the same effect. Refusals are answered at
- * once, to the member alone; pause and resume (a fade, a pick) are acknowledged first and the reply edited after.
+ * `/djset pause|resume|stop|skip` and the panel's buttons: the same checks and the same effect. Refusals go to the
+ * member alone; pause and resume (a fade, a pick) are acknowledged first and the reply edited after; anything else not
+ * answered within a second (a slow store) is acknowledged then (TimelyAnswer).
  * `publicly`: a command's success is shown to the channel; a button's goes to the member alone (the panel shows it).
  */
 export async function controlSet(deps: ControlDeps, interaction: RepliableInteraction, action: SetAction, publicly: boolean): Promise<void> {
@@ -47,15 +48,17 @@ export async function controlSet(deps: ControlDeps, interaction: RepliableIntera
   const set = deps.sets.get(guildId);
   if (!set) return replyEphemeral(interaction, NO_SET);
   const member = memberInfoOf(interaction, set.starterId);
-  const mayControl = canControlSet(member, await deps.store.get(guildId));
-  const answer = (result: Result) => (publicly ? replyResult(interaction, result) : replyEphemeral(interaction, result.message));
-  if (action === 'skip') return answer(await skip(deps, set, interaction.user.id, mayControl));
-  if (!mayControl) return replyEphemeral(interaction, needsControl(VERB[action]));
-  if (action === 'stop') return answer(stop(set));
-  const refusal = action === 'pause' ? pauseRefusal(set) : set.status.status === 'paused' && set.status.by === 'member' ? undefined : NOT_PAUSED;
-  if (refusal) return replyEphemeral(interaction, refusal);
-  await interaction.deferReply(publicly ? {} : { flags: MessageFlags.Ephemeral });
-  await settleDeferred(interaction, action === 'pause' ? await pause(deps, set) : await resume(set), !publicly);
+  await answerInTime(interaction, !publicly, async (answer) => {
+    const mayControl = canControlSet(member, await deps.store.get(guildId));
+    if (action === 'skip') return skip(deps, set, interaction.user.id, mayControl);
+    if (!mayControl) return { ok: false, message: needsControl(VERB[action]) };
+    if (action === 'stop') return stop(set);
+    const refusal = action === 'pause' ? pauseRefusal(set) : set.status.status === 'paused' && set.status.by === 'member' ? undefined : NOT_PAUSED;
+    if (refusal) return { ok: false, message: refusal };
+    // A fade, or a pick: acknowledged first.
+    await answer.defer();
+    return action === 'pause' ? pause(deps, set) : resume(set);
+  });
 }
 
 function stop(set: LiveSet): Result {
