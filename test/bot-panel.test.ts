@@ -8,7 +8,7 @@ import { ingestAs, shortSongs } from './helpers/bot-tracks.ts';
 import { activeTokens, HOSTILE_SHORT, HOSTILE_SHORT_TOKENS, renderedTexts, shownText } from './helpers/discord-markdown.ts';
 import { until } from './helpers/until.ts';
 import {
-  buttonInteraction, djsetInteraction, FAKE_GUILD_ID, FAKE_OWNER_ID, FAKE_TEXT_CHANNEL_ID, FAKE_VOICE_CHANNEL_ID, queueInteraction, suggestInteraction,
+  buttonInteraction, djsetInteraction, FAKE_GUILD_ID, PERMISSIONS, FAKE_OWNER_ID, FAKE_TEXT_CHANNEL_ID, FAKE_VOICE_CHANNEL_ID, queueInteraction, suggestInteraction,
 } from './helpers/fake-discord.ts';
 import type { RestCall } from './helpers/fake-discord.ts';
 import { standInVoiceServer } from './helpers/fake-voice-connection.ts';
@@ -148,6 +148,10 @@ describe('one live panel per set, on a fake Discord', () => {
     const vote = buttonsOf(editsOf(panelId).at(-1)!.body).find((id) => id.startsWith('vote:up:'))!;
     expect(vote).toMatch(/^vote:up:[0-9a-f]{8}$/);
     expect((await press(vote, bob)).data?.content).toMatch(/^Thanks: 👍 noted for/);
+    // The first mix was in the panel alone (the default); from now on the server wants a line each, in a thread.
+    expect(h.discord.channelMessages().filter((m) => String(m.body.content).startsWith('Now mixing'))).toEqual([]);
+    const settings = await run(djsetInteraction({ subcommand: 'settings', user: owner, permissions: PERMISSIONS.manageGuild, options: [{ name: 'announce', type: 3, value: 'thread' }] }));
+    expect(settings.data?.content).toContain("Transitions: shown in the set's panel and a line each in a thread of the set");
     // The second: the set mixes out of the song it mixed into, at its next phrase.
     await until(() => set.upcoming(), 'the second transition to be planned', 60_000);
     expect((await run(djsetInteraction({ subcommand: 'skip', user: owner }))).data?.content).toMatch(/^Skipping/);
@@ -161,9 +165,18 @@ describe('one live panel per set, on a fake Discord', () => {
     const mixesShown = () => new Set(editsOf(panelId).flatMap((e) => buttonsOf(e.body).filter((id) => id.startsWith('vote:up:'))));
     await until(() => mixesShown().size >= 2 || undefined, 'the second mix in the panel', 15_000);
 
-    // One panel, edited in place: no second panel and no "Now mixing" line (the server's default is the panel).
+    // One panel, edited in place, through both; the second mix's line went to the set's thread, not the channel.
     expect(panels()).toHaveLength(1);
-    expect(h.discord.channelMessages().filter((m) => String(m.body.content).startsWith('Now mixing'))).toEqual([]);
+    // The line follows the panel's edit (the setting is read first).
+    const lineInThread = () => h.discord.channelMessages().find((m) => String(m.body.content).startsWith('Now mixing'));
+    await until(() => lineInThread(), 'the line in the thread', 15_000);
+    const [thread] = h.discord.threads();
+    expect(thread).toMatchObject({ parentId: FAKE_TEXT_CHANNEL_ID, name: expect.stringMatching(/^Mini-DJ mixes \d{4}-\d\d-\d\d$/) });
+    const lines = h.discord.channelMessages().filter((m) => String(m.body.content).startsWith('Now mixing'));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.every((m) => m.channelId === thread!.id)).toBe(true);
+    expect(buttonsOf(lines[0]!.body)[0]).toMatch(/^vote:up:/);
+    expect((await h.store.get(FAKE_GUILD_ID)).session?.threadId).toBe(thread!.id);
     expect(editsOf(panelId).length).toBeGreaterThan(10);
     expect((await h.store.get(FAKE_GUILD_ID)).session?.panelMessageId).toBe(panelId);
   }, 240_000);
