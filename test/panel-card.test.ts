@@ -21,8 +21,9 @@ describe('panelCard: the set\'s live panel', () => {
     expect(ids(card)).toEqual([['panel:pause', 'panel:skip', 'panel:stop', 'panel:queue']]);
   });
 
-  it('says what comes next: a song being mixed in, a pick under way, or nothing to mix into', () => {
-    expect(panelCard({ ...base, mixingInto: track }).content.split('\n')[1]).toBe('**Next:** Night Drive — mixing in now');
+  it('says what comes next: after the mix playing, when paused, while picking, or that nothing can follow', () => {
+    expect(panelCard({ ...base, mixingInto: track }).content.split('\n')[1]).toBe('**Next:** picked once this mix is over');
+    expect(panelCard({ ...base, status: 'paused', mixingInto: track }).content.split('\n')[1]).toBe('**Next:** planned again when the set resumes');
     expect(panelCard({ ...base, picking: true }).content.split('\n')[1]).toBe('**Next:** picking the next song…');
     expect(panelCard(base).content.split('\n')[1]).toBe('**Next:** nothing to mix into yet (add songs with /queue add)');
   });

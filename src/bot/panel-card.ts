@@ -15,7 +15,7 @@ export interface PanelInput {
   status: 'connecting' | 'playing' | 'paused-empty' | 'paused' | 'ended' | 'restarting';
   now?: { track: LiveTrack; positionSec: number };
   next?: UpcomingTransition<LiveTrack> & { inSec: number };
-  /** The transition into this song is being played out now. */
+  /** The transition into this song is being played out now (the song is "now playing" from its start). */
   mixingInto?: LiveTrack;
   /** The set is picking what plays next (a store read, scoring). */
   picking?: boolean;
@@ -43,8 +43,10 @@ function nowLine(now: NonNullable<PanelInput['now']>): string {
   return `**Now playing:** ${displayTitle(track.title)}${artist} (${Math.round(track.analysis.bpm)} BPM, ${track.analysis.camelot}) — ${formatClock(positionSec)} / ${formatClock(track.analysis.durationSec)}, ${who}`;
 }
 
-function nextLine({ next, mixingInto, picking }: PanelInput): string {
-  if (mixingInto) return `**Next:** ${displayTitle(mixingInto.title)} — mixing in now`;
+function nextLine({ next, mixingInto, picking, status }: PanelInput): string {
+  if (status === 'paused') return '**Next:** planned again when the set resumes';
+  // The song playing came in with this mix: what follows it is picked once the mix is over.
+  if (mixingInto) return '**Next:** picked once this mix is over';
   if (!next) return picking ? '**Next:** picking the next song…' : '**Next:** nothing to mix into yet (add songs with /queue add)';
   const how = describeTransition({ style: next.plan.style, overlapBars: next.plan.overlapBars, stretchPct: next.plan.stretchPct, from: { bpm: next.from.analysis.bpm, camelot: next.from.analysis.camelot }, to: { bpm: next.to.analysis.bpm, camelot: next.to.analysis.camelot } });
   return `**Next:** ${displayTitle(next.to.title)} in ${formatClock(next.inSec)} — ${how}`;
