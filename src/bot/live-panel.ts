@@ -27,6 +27,9 @@ export interface LivePanelOptions {
 
 const codeOf = (error: unknown): unknown => (error as { code?: unknown }).code;
 
+/** An event's edit waits this long: a burst of events is one edit, after the interaction answers they caused. */
+const SETTLE_MS = 250;
+
 /**
  * A set's one live message: posted once the set is heard (or the saved one adopted after a restart), then edited in
  * place — on events, and on a slow tick — with one request to Discord at a time, so a rate-limited edit never piles up
@@ -64,23 +67,23 @@ export class LivePanel {
     this.timer.unref();
   }
 
-  /** Something changed: edited now, or as soon as the last edit is `minGapMs` old. */
+  /**
+   * Something changed: edited shortly (events come in bursts, and the answer to the member who caused it goes first),
+   * and never sooner than `minGapMs` after the last edit.
+   */
   refresh(): void {
-    if (!this.started || this.stopped) return;
+    if (!this.started || this.stopped || this.gapTimer) return;
     if (this.inFlight) {
       this.dirty = true;
       return;
     }
-    const wait = this.lastEditAt + this.opts.minGapMs - Date.now();
-    if (wait > 0) {
-      this.gapTimer ??= setTimeout(() => {
-        this.gapTimer = undefined;
-        this.refresh();
-      }, wait);
-      this.gapTimer.unref();
-      return;
-    }
-    this.run(() => this.edit(this.opts.view()));
+    const wait = Math.max(SETTLE_MS, this.lastEditAt + this.opts.minGapMs - Date.now());
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = undefined;
+      if (this.inFlight) this.dirty = true;
+      else if (!this.stopped) this.run(() => this.edit(this.opts.view()));
+    }, wait);
+    this.gapTimer.unref();
   }
 
   /**
@@ -98,7 +101,8 @@ export class LivePanel {
   }
 
   private tick(): void {
-    if (this.inFlight || this.stopped) return;
+    // An event's edit just went: this tick's would come too close after it.
+    if (this.inFlight || this.stopped || Date.now() - this.lastEditAt < this.opts.minGapMs) return;
     this.run(async () => {
       if (await this.buried()) await this.repost();
       else await this.edit(this.opts.view());

@@ -9,6 +9,7 @@ import { canControlSet } from './permissions.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
 import { replyEphemeral } from './reply-result.ts';
 import { answerInTime } from './timely-answer.ts';
+import type { Outcome } from './timely-answer.ts';
 import { displayTitle } from './track-title.ts';
 
 export const NO_SET = 'No set is playing. Start one with /djset start.';
@@ -32,7 +33,7 @@ export interface ControlDeps {
 
 export type SetAction = 'pause' | 'resume' | 'stop' | 'skip';
 
-type Result = { ok: boolean; message: string };
+type Result = Outcome;
 
 const VERB: Record<Exclude<SetAction, 'skip'>, string> = { pause: 'Pausing', resume: 'Resuming', stop: 'Stopping' };
 
@@ -61,9 +62,9 @@ export async function controlSet(deps: ControlDeps, interaction: RepliableIntera
   });
 }
 
+/** The fade and the panel's edit start once the answer is on its way. */
 function stop(set: LiveSet): Result {
-  void set.stop('stopped');
-  return { ok: true, message: 'Stopping: the set fades out on the next downbeat. The playlist stays as it is.' };
+  return { ok: true, message: 'Stopping: the set fades out on the next downbeat. The playlist stays as it is.', afterSend: () => void set.stop('stopped') };
 }
 
 function pauseRefusal(set: LiveSet): string | undefined {
@@ -96,8 +97,7 @@ async function skip(deps: ControlDeps, set: LiveSet, userId: string, mayControl:
   const tally = set.skipVotes.vote(userId, listenerIds);
   if (tally.passed) return skipNow(deps, set, userId, ` (${tally.votes} of ${listenerIds.length} listeners voted)`);
   const title = displayTitle(set.nowPlaying()?.track.title ?? 'this song');
-  set.panelChanged();
-  return { ok: true, message: `<@${userId}> votes to skip **${title}**: ${tally.votes} of ${tally.needed} votes needed.` };
+  return { ok: true, message: `<@${userId}> votes to skip **${title}**: ${tally.votes} of ${tally.needed} votes needed.`, afterSend: () => set.panelChanged() };
 }
 
 /** Skips at the next phrase; the skip during or just after a transition judges it (a labelled pair for training). */

@@ -55,11 +55,21 @@ export class TimelyAnswer {
   }
 }
 
+/** A result to answer with; `afterSend`: what the answer need not wait for (it starts once the answer is on its way). */
+export interface Outcome {
+  ok: boolean;
+  message: string;
+  afterSend?: () => void;
+}
+
 /** Runs `work` and sends its result, acknowledged in time (see TimelyAnswer). */
-export async function answerInTime(interaction: RepliableInteraction, ephemeral: boolean, work: (answer: TimelyAnswer) => Promise<{ ok: boolean; message: string }>): Promise<void> {
+export async function answerInTime(interaction: RepliableInteraction, ephemeral: boolean, work: (answer: TimelyAnswer) => Promise<Outcome>): Promise<void> {
   const answer = new TimelyAnswer(interaction, ephemeral);
   try {
-    await answer.send(await work(answer));
+    const outcome = await work(answer);
+    const sending = answer.send(outcome);
+    outcome.afterSend?.();
+    await sending;
   } catch (error) {
     // The router apologises (in place of a deferral, if one was made).
     await answer.abandon();

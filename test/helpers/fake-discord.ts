@@ -377,12 +377,13 @@ function rolePermissions(roles: string[]): bigint {
   return [FAKE_GUILD_ID, ...roles].reduce((bits, r) => bits | BigInt(table[r] ?? '0'), 0n);
 }
 
+/** The first item of `list` (which only grows) matching; each check reads only what came since the last. */
 function waitFor<T>(list: T[], match: (item: T) => boolean, timeoutMs: number, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + timeoutMs;
+    let checked = 0;
     const check = (): void => {
-      const found = list.find(match);
-      if (found !== undefined) return resolve(found);
+      for (; checked < list.length; checked++) if (match(list[checked]!)) return resolve(list[checked]!);
       if (Date.now() > deadline) return reject(new Error(`fake Discord: no ${what} matched within ${timeoutMs} ms`));
       setTimeout(check, 10);
     };
