@@ -246,9 +246,11 @@ describe('/queue add and /suggest against a fake Discord and a loopback CDN', ()
     const payload = queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'track', type: 3, value: first!.hash.slice(0, 10) }] });
     discord.pushInteraction(payload);
     const call = await discord.waitForRest((c) => c.method === 'POST' && c.path === callbackPath(payload));
-    const reply = call.body as { type: number; data: MessageBody };
-    expect(reply.type).toBe(4);
-    expect(reply.data.content).toMatch(new RegExp(`^Added "night drive" at position 2 — ${SUMMARY}, energy \\d+/10\\. After "warehouse-sunrise": \\d+ % mixable — .+\\.$`));
+    // How it follows the song before is scored after the acknowledgement: the reply is edited with it.
+    expect((call.body as { type: number }).type).toBe(5);
+    const added = await discord.deferredOutcome(payload);
+    expect(added.ephemeral).toBe(false);
+    expect(added.content).toMatch(new RegExp(`^Added "night drive" at position 2 — ${SUMMARY}, energy \\d+/10\\. After "warehouse-sunrise": \\d+ % mixable — .+\\.$`));
     expect((await store.get(FAKE_GUILD_ID)).playlist.map((e) => e.hash)).toEqual([expect.any(String), first!.hash]);
   });
 

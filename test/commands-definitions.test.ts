@@ -49,7 +49,7 @@ describe('slash command definitions', () => {
     const djset = SLASH_COMMANDS[1]!.toJSON();
     expect((djset.options ?? []).map((o) => o.name)).toEqual(['start', 'stop', 'skip', 'pause', 'resume', 'status', 'settings']);
     const settings = djset.options!.find((o) => o.name === 'settings') as { options: APIApplicationCommandOption[] };
-    expect(settings.options.map((o) => o.name)).toEqual(['dj_role', 'order', 'max_queued', 'adds_per_minute', 'stay', 'pause_minutes', 'songs', 'transition_bars', 'clear_dj_role']);
+    expect(settings.options.map((o) => o.name)).toEqual(['dj_role', 'order', 'max_queued', 'adds_per_minute', 'stay', 'pause_minutes', 'songs', 'transition_bars', 'clear_dj_role', 'announce']);
     const bars = settings.options.find((o) => o.name === 'transition_bars') as { choices: { value: number }[] };
     expect(bars.choices.map((c) => c.value)).toEqual([0, 4, 8, 16, 32]);
   });

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canControlSet, canRemoveEntry } from '../src/bot/permissions.ts';
 import type { MemberInfo } from '../src/bot/permissions.ts';
-import { addToQueue, clearQueue, completeAdd, listQueue, MAX_GUILD_DOWNLOADS, MAX_MEMBER_DOWNLOADS, moveInQueue, releaseAdd, removeFromQueue, reserveAdd, RESERVATION_LAPSE_MS } from '../src/bot/queue-operations.ts';
+import { addToQueue, clearQueue, completeAdd, MAX_GUILD_DOWNLOADS, MAX_MEMBER_DOWNLOADS, moveInQueue, releaseAdd, removeFromQueue, reserveAdd, RESERVATION_LAPSE_MS } from '../src/bot/queue-operations.ts';
 import { ReservationKeeper } from '../src/bot/reservation-keeper.ts';
 import { linkKey } from '../src/bot/stored-link.ts';
 import { GuildStore, defaultGuildState } from '../src/db/guild-store.ts';
@@ -253,43 +253,6 @@ describe('adds that need a download: the limits hold the place before a byte is 
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => reserveAdd(store, g, alice, url(100 + i), at(0))));
     expect(results.filter((r) => r.ok)).toHaveLength(MAX_MEMBER_DOWNLOADS);
     expect((await store.get(g)).pendingAdds).toHaveLength(MAX_MEMBER_DOWNLOADS);
-  });
-});
-
-describe('listQueue', () => {
-  it('says when the playlist is empty', async () => {
-    const g = await freshGuild();
-    expect(await listQueue(store, g, 1)).toEqual({ ok: true, message: 'The playlist is empty. Add a song with /queue add.', page: 1, pages: 0, total: 0 });
-  });
-
-  it('shows positions, titles and requesters', async () => {
-    const g = await freshGuild();
-    await seed(g, [alice, bob]);
-    expect(await listQueue(store, g, 1)).toEqual({
-      ok: true, page: 1, pages: 1, total: 2,
-      message: 'Playlist (2 songs):\n1. Song 1 — <@alice>\n2. Song 2 — <@bob>\nPage 1/1',
-    });
-  });
-
-  it('pages through a long playlist and names the pages that exist', async () => {
-    const g = await freshGuild();
-    const people = [alice, bob, dj];
-    const mention = (position: number) => `<@${people[(position - 1) % 3]?.id}>`;
-    await seed(g, Array.from({ length: 25 }, (_, i) => people[i % 3] ?? alice));
-    const first = await listQueue(store, g, 1);
-    const last = await listQueue(store, g, 3);
-    expect(first).toMatchObject({ ok: true, page: 1, pages: 3, total: 25 });
-    expect(first.message.split('\n')).toEqual(['Playlist (25 songs):', ...Array.from({ length: 10 }, (_, i) => `${i + 1}. Song ${i + 1} — ${mention(i + 1)}`), 'Page 1/3']);
-    expect(last.message.split('\n').slice(1)).toEqual([...Array.from({ length: 5 }, (_, i) => `${i + 21}. Song ${i + 21} — ${mention(i + 21)}`), 'Page 3/3']);
-    expect(await listQueue(store, g, 4)).toEqual({ ok: false, message: 'There is no page 4; the playlist has pages 1–3.' });
-    expect(await listQueue(store, g, 0)).toEqual({ ok: false, message: 'There is no page 0; the playlist has pages 1–3.' });
-    expect((await listQueue(store, g, 2, 20)).message.split('\n').slice(1)).toHaveLength(6);
-  });
-
-  it('names the only page', async () => {
-    const g = await freshGuild();
-    await seed(g, [alice]);
-    expect(await listQueue(store, g, 2)).toEqual({ ok: false, message: 'There is no page 2; the playlist has only page 1.' });
   });
 });
 

@@ -4,6 +4,7 @@ import type { IngestDeps } from './fetch-and-ingest.ts';
 import type { LazyScorer } from './lazy-scorer.ts';
 import { energyLabel, neighbourFit } from './neighbour-fit.ts';
 import type { AddResult } from './queue-operations.ts';
+import { displayTitle } from './track-title.ts';
 import { trackSummary } from './track-summary.ts';
 
 /** A track being added: its content hash, the title it is queued under, its analysis. */
@@ -17,7 +18,7 @@ export interface ResolvedTrack {
 export async function addOutcome(result: AddResult, track: ResolvedTrack, deps: IngestDeps, scorer: LazyScorer): Promise<string> {
   if (!result.ok) return result.message;
   const summary = `${trackSummary(track.analysis)}, ${energyLabel(track.analysis)}`;
-  return `Added "${result.entry.title}" at position ${result.position} — ${summary}.${await fitAfter(result.previous, track, deps, scorer)}`;
+  return `Added "${displayTitle(result.entry.title)}" at position ${result.position} — ${summary}.${await fitAfter(result.previous, track, deps, scorer)}`;
 }
 
 /** How the track follows the entry queued before it; nothing when it is first or the scorer is unavailable. */

@@ -1,4 +1,3 @@
-import { escapeMarkdown } from 'discord.js';
 import type { RepliableInteraction } from 'discord.js';
 import type { JobStatus } from '../audio/analysis/analyzer-pool.ts';
 import { UserFacingError } from '../util/user-facing-error.ts';
@@ -8,6 +7,7 @@ import type { AddContext } from './land-download.ts';
 import { reserveAdd } from './queue-operations.ts';
 import { failDeferred } from './reply-result.ts';
 import { attachmentTooLarge } from './upload-limits.ts';
+import { displayTitle } from './track-title.ts';
 
 /** An uploaded file, as Discord describes an attachment. */
 export interface Upload {
@@ -35,7 +35,7 @@ function statusText(status: JobStatus): string {
 function render(header: string, lines: readonly Line[], notes: readonly string[]): string {
   const room = Math.floor((MAX_MESSAGE - header.length - notes.join('\n').length - 2) / Math.max(1, lines.length)) - 8;
   const body = lines.map((l, i) => {
-    const text = `${escapeMarkdown(l.name)}: ${l.text}`;
+    const text = `${displayTitle(l.name)}: ${l.text}`;
     return `${i + 1}. ${text.length > room ? `${text.slice(0, room - 1)}…` : text}`;
   });
   return [header, ...body, ...notes].join('\n').slice(0, MAX_MESSAGE);

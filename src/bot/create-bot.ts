@@ -23,6 +23,9 @@ import type { AdmissionOptions } from '../voice/admission.ts';
 import { LiveSets } from './live-sets.ts';
 import { VOTE_BUTTON_PREFIX } from './now-mixing-message.ts';
 import { messageAddHandler } from './message-add-handler.ts';
+import { panelButtonHandler } from './panel-buttons.ts';
+import { PANEL_BUTTON_PREFIX } from './panel-card.ts';
+import { queueListHandler } from './queue-list.ts';
 import { queueAddHandler } from './queue-add-handler.ts';
 import { ReservationKeeper } from './reservation-keeper.ts';
 import { ownsGuild } from './shard-of.ts';
@@ -114,6 +117,7 @@ export function createBot(options: BotOptions): Bot {
   const route = createInteractionRouter({
     commands: {
       ...queueHandlers(options.store, (guildId) => sets.get(guildId)?.starterId),
+      'queue list': queueListHandler({ ...picking, store: options.store, sets }),
       'queue add': queueAddHandler(options.store, ingest, scorer),
       suggest: suggestHandler(options.store, options.analyses, scorer, (guildId) => sets.get(guildId)?.nowPlaying()?.track.hash),
       ...djsetHandlers({ ...picking, store: options.store, sets, feedback: options.feedback }),
@@ -121,6 +125,7 @@ export function createBot(options: BotOptions): Bot {
     buttons: {
       [QUEUE_BUTTON_PREFIX]: queueButtonHandler(options.store, options.analyses),
       [VOTE_BUTTON_PREFIX]: voteButtonHandler(options.store, options.feedback),
+      [PANEL_BUTTON_PREFIX]: panelButtonHandler({ ...picking, store: options.store, sets, feedback: options.feedback }),
     },
     autocomplete: { 'queue add': autocomplete, suggest: autocomplete },
     messageMenus: { [ADD_FROM_MESSAGE]: messageAddHandler(options.store, ingest, scorer) },

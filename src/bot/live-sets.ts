@@ -14,6 +14,7 @@ import { takeTheStage } from './stage-speaker.ts';
 import { checkVoiceChannel } from './voice-checks.ts';
 import type { StageVoice } from './voice-checks.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
+import { displayTitle } from './track-title.ts';
 
 
 export interface StartParams {
@@ -26,6 +27,9 @@ export interface StartParams {
   firstFromSec?: number;
   /** A stage channel: how the bot becomes heard there. */
   stage?: StageVoice;
+  /** Resuming after a restart: the set's panel and thread from before. */
+  panelMessageId?: string;
+  threadId?: string;
 }
 
 /** A start that did not get the set heard; the message is for the member (the set is gone, its session cleared). */
@@ -87,6 +91,8 @@ export class LiveSets {
       starterId: params.starterId,
       first: params.first,
       ...(params.firstFromSec !== undefined ? { firstFromSec: params.firstFromSec } : {}),
+      ...(params.panelMessageId ? { panelMessageId: params.panelMessageId } : {}),
+      ...(params.threadId ? { threadId: params.threadId } : {}),
       onEnded: () => {
         if (this.sets.get(params.guild.id) === set) this.sets.delete(params.guild.id);
       },
@@ -96,7 +102,11 @@ export class LiveSets {
       await this.deps.store.update(params.guild.id, (s) => ({
         ...s,
         setStarterId: params.starterId,
-        session: sessionFor(params, params.first, params.firstFromSec ?? 0, s.session?.startedAt ?? now, now),
+        session: {
+          ...sessionFor(params, params.first, params.firstFromSec ?? 0, s.session?.startedAt ?? now, now),
+          ...(params.panelMessageId ? { panelMessageId: params.panelMessageId } : {}),
+          ...(params.threadId ? { threadId: params.threadId } : {}),
+        },
       }));
       await set.whenAudible().catch((error: unknown) => {
         const seconds = Math.round((this.deps.timing?.readyTimeoutMs ?? DEFAULT_TIMING.readyTimeoutMs) / 1000);
@@ -148,9 +158,10 @@ export class LiveSets {
       const { note } = await this.start({
         guild, voiceChannelId: session.voiceChannelId, textChannelId: session.textChannelId, order: session.order, starterId: state.setStarterId ?? '', first,
         ...(from !== undefined ? { firstFromSec: from } : {}), ...(check.stage ? { stage: check.stage } : {}),
+        ...(session.panelMessageId ? { panelMessageId: session.panelMessageId } : {}), ...(session.threadId ? { threadId: session.threadId } : {}),
       });
       const where = from !== undefined ? ` at ${formatClock(from)}` : '';
-      await say(`Mini-DJ restarted: resuming **${first.title}**${where} in <#${session.voiceChannelId}>.${note}`);
+      await say(`Mini-DJ restarted: resuming **${displayTitle(first.title)}**${where} in <#${session.voiceChannelId}>.${note}`);
       return true;
     } catch (error) {
       if (error instanceof StartFailed) await say(`Mini-DJ restarted but did not resume the set: ${error.message}`);

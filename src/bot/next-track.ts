@@ -15,6 +15,8 @@ export interface LiveTrack extends PlannedTrack {
   /** Content hash (also `id`). */
   hash: string;
   entry?: PlaylistEntry;
+  /** From the file's tags, when it has them. */
+  artist?: string;
 }
 
 /** A waiting entry is played next, whatever mixes best, once this many later-queued tracks have played before it. */
@@ -42,6 +44,7 @@ export async function liveTrackOf(record: StoredAnalysis & { title?: string }, f
     title: entry?.title ?? record.title ?? libraryTitle(record),
     analysis: record.analysis,
     ...(entry ? { entry } : {}),
+    ...(record.tags?.artist ? { artist: record.tags.artist } : {}),
   };
 }
 

@@ -13,10 +13,11 @@ import { landDownload } from './land-download.ts';
 import { memberInfoOf } from './member-info.ts';
 import { addToQueue, reserveAdd } from './queue-operations.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
-import { failDeferred, replyEphemeral } from './reply-result.ts';
+import { failDeferred, replyEphemeral, settleDeferred } from './reply-result.ts';
 import { findTrack } from './server-library.ts';
 import { linkTooLong, MAX_LINK_CHARS } from './stored-link.ts';
 import { streamingAnswer, streamingService } from './streaming-link.ts';
+import { displayTitle } from './track-title.ts';
 import type { LazyScorer } from './lazy-scorer.ts';
 import { attachmentTooLarge, uploadLimit, uploadSize } from './upload-limits.ts';
 
@@ -27,7 +28,7 @@ export function nothingToAdd(uploadBytes: number): string {
 export const ONLY_ONE = 'Give files, a url or a track: only one kind at a time.';
 
 export function unknownTrack(query: string): string {
-  return `No track in the server library matches "${query.slice(0, 100)}". Use its title or the start of its content hash, or add it with file or url.`;
+  return `No track in the server library matches "${displayTitle(query)}". Use its title or the start of its content hash, or add it with file or url.`;
 }
 
 const quiet = { allowedMentions: { parse: [] } } as const;
@@ -58,10 +59,10 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
     if (track !== null) {
       const found = await findTrack(deps.analyses, guildId, track);
       if (!found) return replyEphemeral(interaction, unknownTrack(track));
+      // How it follows the song before it is scored (the scorer may still have to load): acknowledged first.
+      await interaction.deferReply();
       const result = await add(interaction, guildId, store, { hash: found.hash, title: found.title, analysis: found.analysis }, deps, scorer);
-      if (result.ok) await interaction.reply({ content: result.message, ...quiet });
-      else await replyEphemeral(interaction, result.message);
-      return;
+      return settleDeferred(interaction, result, false);
     }
 
     // Discord says an attachment's size: one over the limit is refused before anything is held or fetched.

@@ -4,6 +4,7 @@ import type { GuildState, GuildStore, PendingAdd, PlaylistEntry } from '../db/gu
 import { canControlSet, canRemoveEntry, isDj } from './permissions.ts';
 import type { MemberInfo } from './permissions.ts';
 import { isLink, linkKey } from './stored-link.ts';
+import { displayTitle } from './track-title.ts';
 
 /** A refused operation: the message says why and what to do, and the stored state is unchanged. */
 export interface Refusal {
@@ -97,14 +98,14 @@ function appended(state: GuildState, entry: PlaylistEntry, pending: PendingAdd[]
   const recent = recentAdds(state, nowMs);
   return {
     state: { ...state, playlist: [...state.playlist, entry], recentAdds: [...recent, { requesterId: entry.requesterId, at: countedAt }], pendingAdds: pending, library: withTrack(state.library, entry.hash) },
-    result: { ok: true, message: `Added "${entry.title}" at position ${position}.`, position, entry, ...(state.playlist.length > 0 ? { previous: state.playlist.at(-1)! } : {}) },
+    result: { ok: true, message: `Added "${displayTitle(entry.title)}" at position ${position}.`, position, entry, ...(state.playlist.length > 0 ? { previous: state.playlist.at(-1)! } : {}) },
   };
 }
 
 function alreadyWaiting(state: GuildState, hash: string): Refusal | undefined {
   const at = state.playlist.findIndex((e) => e.hash === hash);
   const waiting = state.playlist[at];
-  return waiting ? { ok: false, message: `"${waiting.title}" is already in the playlist (position ${at + 1}).` } : undefined;
+  return waiting ? { ok: false, message: `"${displayTitle(waiting.title)}" is already in the playlist (position ${at + 1}).` } : undefined;
 }
 
 /** Adds a track that needs no download (already in the library), under the same limits. */
@@ -178,22 +179,6 @@ export async function releaseAdd(store: GuildStore, guildId: string, pendingId: 
   await store.update(guildId, (state) => ({ ...state, pendingAdds: state.pendingAdds.filter((p) => p.id !== pendingId) }));
 }
 
-export async function listQueue(store: GuildStore, guildId: string, page: number, pageSize = 10): Promise<ListResult> {
-  const { playlist } = await store.get(guildId);
-  if (playlist.length === 0) {
-    return { ok: true, message: 'The playlist is empty. Add a song with /queue add.', page: 1, pages: 0, total: 0 };
-  }
-  const pages = Math.ceil(playlist.length / pageSize);
-  if (!Number.isInteger(page) || page < 1 || page > pages) {
-    const which = pages === 1 ? 'only page 1' : `pages 1–${pages}`;
-    return { ok: false, message: `There is no page ${page}; the playlist has ${which}.` };
-  }
-  const start = (page - 1) * pageSize;
-  const lines = playlist.slice(start, start + pageSize).map((e, i) => `${start + i + 1}. ${e.title} — <@${e.requesterId}>`);
-  const message = [`Playlist (${songs(playlist.length)}):`, ...lines, `Page ${page}/${pages}`].join('\n');
-  return { ok: true, message, page, pages, total: playlist.length };
-}
-
 export function removeFromQueue(store: GuildStore, guildId: string, member: MemberInfo, position: number): Promise<RemoveResult> {
   return decide<RemoveResult>(store, guildId, (state) => {
     const entry = entryAt(state.playlist, position);
@@ -203,7 +188,7 @@ export function removeFromQueue(store: GuildStore, guildId: string, member: Memb
     }
     return {
       state: { ...state, playlist: state.playlist.filter((e) => e.id !== entry.id) },
-      result: { ok: true, message: `Removed "${entry.title}" (position ${position}).`, entry },
+      result: { ok: true, message: `Removed "${displayTitle(entry.title)}" (position ${position}).`, entry },
     };
   });
 }
@@ -221,12 +206,12 @@ export function moveInQueue(store: GuildStore, guildId: string, member: MemberIn
     if (jumped.some((e) => e.requesterId !== entry.requesterId) && !isDj(member, state)) {
       return refuse("You can move a song ahead of your own songs only; moving it ahead of others' needs the DJ role or Manage Server.");
     }
-    if (from === to) return { result: { ok: true, message: `"${entry.title}" is already at position ${to}.`, entry, position: to } };
+    if (from === to) return { result: { ok: true, message: `"${displayTitle(entry.title)}" is already at position ${to}.`, entry, position: to } };
     const playlist = state.playlist.filter((e) => e.id !== entry.id);
     playlist.splice(to - 1, 0, entry);
     return {
       state: { ...state, playlist },
-      result: { ok: true, message: `Moved "${entry.title}" from position ${from} to position ${to}.`, entry, position: to },
+      result: { ok: true, message: `Moved "${displayTitle(entry.title)}" from position ${from} to position ${to}.`, entry, position: to },
     };
   });
 }

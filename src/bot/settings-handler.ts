@@ -1,6 +1,6 @@
 import { isSongsMode, isTransitionBars } from '../audio/transition/mix-style.ts';
 import { defaultGuildSettings } from '../db/guild-store.ts';
-import type { GuildSettings, GuildStore } from '../db/guild-store.ts';
+import type { AnnounceMode, GuildSettings, GuildStore } from '../db/guild-store.ts';
 import type { ChatInputCommandInteraction } from 'discord.js';
 import type { CommandHandler } from './interaction-router.ts';
 import { memberInfoOf } from './member-info.ts';
@@ -19,8 +19,15 @@ export function describeSettings(s: GuildSettings): string {
     `Empty channel: ${s.stayMinutes === undefined ? 'stays 24/7, paused until someone joins' : `pauses, and leaves after ${minutes(s.stayMinutes)}`}`,
     `Paused with /djset pause: leaves after ${minutes(s.pauseMinutes ?? defaultGuildSettings().pauseMinutes!)}`,
     ...describeMixStyle(mixStyleOf(s)),
+    `Transitions: ${ANNOUNCED[s.announce ?? 'panel']}`,
   ].join('\n');
 }
+
+const ANNOUNCED: Record<AnnounceMode, string> = {
+  panel: "shown in the set's panel",
+  line: "shown in the set's panel and a line each in the channel",
+  thread: "shown in the set's panel and a line each in a thread of the set",
+};
 
 function minutes(n: number): string {
   return `${n} minute${n === 1 ? '' : 's'}`;
@@ -35,6 +42,7 @@ function requestedChanges(interaction: ChatInputCommandInteraction): { patch: Pa
   const pauseMinutes = interaction.options.getInteger('pause_minutes');
   const songs = interaction.options.getString('songs');
   const bars = interaction.options.getInteger('transition_bars');
+  const announce = interaction.options.getString('announce') as AnnounceMode | null;
   const patch: Partial<GuildSettings> = {
     ...(role ? { djRoleId: role.id } : {}),
     ...(order ? { order } : {}),
@@ -42,6 +50,7 @@ function requestedChanges(interaction: ChatInputCommandInteraction): { patch: Pa
     ...(perMinute !== null ? { maxAddsPerMinute: perMinute } : {}),
     ...(pauseMinutes !== null ? { pauseMinutes } : {}),
     ...(isSongsMode(songs) ? { songs } : {}),
+    ...(announce !== null ? { announce } : {}),
   };
   // 0: the planner's choice (the field absent), as `stay` 0 is 24/7.
   if (bars !== null) patch.transitionBars = isTransitionBars(bars) ? bars : undefined;

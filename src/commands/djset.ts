@@ -45,5 +45,11 @@ export const djsetCommand = new SlashCommandBuilder()
           .setDescription('How long a transition is, in bars (the planner may choose per pair)')
           .addChoices({ name: "the planner's choice", value: 0 }, ...[4, 8, 16, 32].map((n) => ({ name: `${n} bars`, value: n }))),
       )
-      .addBooleanOption((o) => o.setName('clear_dj_role').setDescription('True: no DJ role any more (Manage Server and the set\'s starter steer it)')),
+      .addBooleanOption((o) => o.setName('clear_dj_role').setDescription('True: no DJ role any more (Manage Server and the set\'s starter steer it)'))
+      .addStringOption((o) =>
+        o
+          .setName('announce')
+          .setDescription('Where transitions are announced: in the set\'s panel only, a line each, or a thread')
+          .addChoices({ name: 'panel only', value: 'panel' }, { name: 'a line each', value: 'line' }, { name: 'a thread', value: 'thread' }),
+      ),
   );

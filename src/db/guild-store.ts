@@ -61,7 +61,12 @@ export interface GuildSettings {
   songs?: SongsMode;
   /** Transition length in bars; absent: the planner's choice for each pair. */
   transitionBars?: TransitionBars;
+  /** How transitions are announced: in the set's panel only (absent: the default), a line each, or a thread. */
+  announce?: AnnounceMode;
 }
+
+export const ANNOUNCE_MODES = ['panel', 'line', 'thread'] as const;
+export type AnnounceMode = (typeof ANNOUNCE_MODES)[number];
 
 /** A live set, saved as it plays so a restart can resume it. */
 export interface LiveSession {
@@ -74,6 +79,10 @@ export interface LiveSession {
   current: { hash: string; title: string; requesterId?: string; positionSec: number; savedAt: string };
   /** The track picked to play after it (its transition may be rendering): held, so the disk quota leaves it. */
   nextHash?: string;
+  /** The set's panel message in the text channel: the same message is edited after a restart. */
+  panelMessageId?: string;
+  /** The thread transitions are announced in (the `thread` setting). */
+  threadId?: string;
 }
 
 /** A transition the set played, for the 👍/👎 buttons and for skips that judge it. */

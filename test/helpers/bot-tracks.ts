@@ -48,3 +48,27 @@ export async function seedBotPlaylist(h: { dir: string; analyses: AnalysisStore;
   }));
   return hashes;
 }
+
+/**
+ * Four 16-bar (31–33 s) songs at 124–128 BPM in three keys, which smart order plays otherwise than queued: quick to
+ * mix through. Made once per run (cached like every crate).
+ */
+export async function shortSongs(): Promise<PlannedTrack[]> {
+  return analysedCrate('panel', [
+    { bpm: 124, key: 'A', scale: 'minor', seed: 81, sections: structureForBars(16) },
+    { bpm: 128, key: 'F#', scale: 'minor', seed: 82, sections: structureForBars(16) },
+    { bpm: 125, key: 'A', scale: 'minor', seed: 83, sections: structureForBars(16) },
+    { bpm: 126, key: 'E', scale: 'minor', seed: 84, sections: structureForBars(16) },
+  ]);
+}
+
+/** Seeds `tracks` into a library under the given file names (as ingestBotTrack does); their content hashes. */
+export async function ingestAs(tracks: PlannedTrack[], files: string[], store: AnalysisStore, keep: KeepFile): Promise<string[]> {
+  const hashes: string[] = [];
+  for (const [i, track] of tracks.entries()) {
+    copyFileSync(track.file, files[i]!);
+    const analyzer: Analyzer = { analyze: () => Promise.resolve(track.analysis), waiting: () => 0, close: () => Promise.resolve() };
+    hashes.push((await ingestFile(files[i]!, analyzer, store, keep)).contentHash);
+  }
+  return hashes;
+}
