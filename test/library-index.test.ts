@@ -118,11 +118,69 @@ function libraryChecks(setting: () => string) {
     expect((await store.get(G1)).library).toEqual([]);
   });
 
+  quotaIndexChecks(() => ({ store, analyses }));
+
   it("the next pick after the playlist runs dry comes from the server's own library and the shared one", async () => {
     const files = new TrackFiles(path.join(makeTempDir().dir, 'none'));
     const state = await store.get(G2);
     // No audio kept: nothing is playable, but the pick reads only what G2 sees.
     expect((await pickNextTrack(state, undefined, 'smart', { analyses, files, scorer: () => Promise.reject(new Error('unused')) })).track).toBeUndefined();
+  });
+}
+
+/** The disk quota's side of the index: the kept audio it counts and the holds it looks up (on the libraries above). */
+function quotaIndexChecks(open: () => { store: GuildStore; analyses: AnalysisStore }) {
+  it('notes the kept audio the disk quota counts: its bytes in all, by library, and what a server holds beyond it', async () => {
+    const { analyses } = open();
+    const index = analyses.library;
+    const h = hashOf;
+    // G1's tracks 1 and 2, the shared track 20, G2's track 30, and 99 in no library.
+    await index.noteAudio([{ hash: h(1), bytes: 1000, notedMs: 1 }, { hash: h(2), bytes: 2000, file: `${h(2)}.mp3`, notedMs: 1 }, { hash: h(20), bytes: 5000, notedMs: 1 }, { hash: h(30), bytes: 7000, notedMs: 1 }, { hash: h(99), bytes: 100, notedMs: 1 }]);
+    // Noted again (its size read by a recount): the name stays, the total follows.
+    await index.noteAudio([{ hash: h(2), bytes: 2500, notedMs: 5 }]);
+    expect((await index.audio([h(2), h(3)])).get(h(2))).toEqual({ hash: h(2), bytes: 2500, file: `${h(2)}.mp3`, notedMs: 5 });
+    expect(await index.audioBytes()).toBe(15_600);
+    expect(await index.libraryBytes(G1, [], '')).toBe(3500);
+    // What G1 holds beyond its library counts (G2's track, one in no library), the shared track never; nor `except`.
+    expect(await index.libraryBytes(G1, [h(30), h(20), h(99), h(2)], h(1))).toBe(2500 + 7000 + 100);
+    expect(await index.libraryBytes(SHARED_GUILD, [], '')).toBe(5000);
+    expect((await index.libraryAudio(G1)).map((a) => a.hash).sort()).toEqual([h(1), h(2)]);
+    const batches: string[][] = [];
+    for await (const batch of index.audioBatches(2)) batches.push(batch.map((a) => a.hash));
+    expect(batches.flat().sort()).toEqual([1, 2, 20, 30, 99].map(h).sort());
+    // Forgotten if noted by then: track 2 was noted again since.
+    await index.forgetAudio([h(1), h(2)], 1);
+    expect([...(await index.audio([h(1), h(2)])).keys()]).toEqual([h(2)]);
+    expect(await index.audioBytes()).toBe(14_600);
+    await index.forgetAudio([2, 20, 30, 99].map(h), Number.MAX_SAFE_INTEGER);
+    expect(await index.audioBytes()).toBe(0);
+  });
+
+  it("keeps which servers may hold a track beside each write, so a track's holds are read from those servers alone", async () => {
+    const { store, analyses } = open();
+    const index = analyses.library;
+    const G = '400000000000000004';
+    const entry = (n: number) => ({ id: `e${n}`, hash: hashOf(n), title: `Song ${n}`, requesterId: 'm', addedAt: new Date().toISOString() });
+    // An entry noted by a later write stays when an earlier one drops what it no longer holds.
+    await index.noteHolds(G, 3, [hashOf(61), hashOf(62)]);
+    await index.noteHolds(G, 2, [hashOf(61)]);
+    await index.dropHolds(G, 2, []);
+    expect(await index.holders([hashOf(61), hashOf(62), hashOf(63)])).toEqual(new Map([[hashOf(61), [G]], [hashOf(62), [G]]]));
+    await index.dropHolds(G, 4, [hashOf(62)]);
+    expect(await index.holders([hashOf(61), hashOf(62)])).toEqual(new Map([[hashOf(62), [G]]]));
+    await index.dropHolds(G, 4, []);
+
+    // Through the store: the playlist, the set's next track and a pending add hold; a lapsed pending add does not.
+    const lapsed = new Date(Date.now() - 3_600_000).toISOString();
+    await store.update(G, (s) => ({ ...s, playlist: [entry(64)], pendingAdds: [{ id: 'p', requesterId: 'm', source: 'x', at: lapsed, hash: hashOf(65) }] }));
+    await store.update(G2, (s) => ({ ...s, playlist: [entry(64)] }));
+    const holds = await store.holdsOf([64, 65, 66].map(hashOf));
+    expect(holds).toEqual(new Map([[hashOf(64), new Set([G, G2])]]));
+    expect((await store.trackHolds()).get(hashOf(64))).toEqual(new Set([G, G2]));
+    expect((await index.holders([hashOf(65)])).get(hashOf(65))).toEqual([G]);
+    await store.update(G, (s) => ({ ...s, playlist: [], pendingAdds: [] }));
+    await store.update(G2, (s) => ({ ...s, playlist: [] }));
+    expect(await index.holders([64, 65].map(hashOf))).toEqual(new Map());
   });
 }
 
@@ -174,7 +232,7 @@ describe('the library index on a SQLite file', () => {
     const db2 = await SqliteDatabase.open(db);
     const rows = await db2.all<{ version: number }>('SELECT version FROM schema_version');
     await db2.close();
-    expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4]);
   });
 });
 

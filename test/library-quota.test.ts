@@ -1,17 +1,20 @@
-import { existsSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { syntheticCrate } from '../src/ai/synthetic-crate.ts';
 import { LibraryQuota, quotaLimitsFromEnv } from '../src/bot/library-quota.ts';
 import type { QuotaLimits } from '../src/bot/library-quota.ts';
+import { planRoom } from '../src/bot/quota-plan.ts';
+import type { QuotaTrack } from '../src/bot/quota-plan.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
 import type { PlaylistEntry } from '../src/db/guild-store.ts';
 import { SHARED_GUILD } from '../src/db/library-index.ts';
-import { TrackFiles } from '../src/db/track-files.ts';
+import { TrackFiles, TrackStorageError } from '../src/db/track-files.ts';
 import { BotMetrics } from '../src/ops/metrics.ts';
 import { analysisFromDescriptor } from './helpers/analysis-from-descriptor.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { createRng } from '../src/util/prng.ts';
 
 const A = '100000000000000001';
 const B = '200000000000000002';
@@ -168,5 +171,99 @@ describe('the library disk quota, by server', () => {
     expect(text).toContain(`minidj_library_largest_server_bytes ${3 * KB}`);
     expect(text).toContain('minidj_library_servers 1');
     expect(text).toContain(`minidj_library_quota_bytes{scope="server"} ${5 * KB}`);
+  });
+});
+
+/** Every kept file with its libraries and holders, read whole: what the quota planned with before it read less. */
+async function everyKept(lib: Awaited<ReturnType<typeof library>>): Promise<QuotaTrack[]> {
+  const names = existsSync(lib.files.dir) ? readdirSync(lib.files.dir) : [];
+  const files = (await Promise.all(names.map((name) => lib.files.keptFile(name)))).filter((f) => f !== undefined);
+  const owners = await lib.analyses.library.libraryOwners(files.map((f) => f.hash));
+  const holds = await lib.store.trackHolds();
+  return files.map((f) => ({ ...f, libraries: owners.get(f.hash) ?? [], heldBy: [...(holds.get(f.hash) ?? [])] }));
+}
+
+describe('what an add reads', () => {
+  it("an add that fits reads no other server's state and lists no file; one that evicts, its own library and those tracks' holders", async () => {
+    const lib = (open = await library({ totalBytes: 1000 * KB, serverBytes: 9 * KB, sharedBytes: 8 * KB }));
+    // Twenty other servers, each with two tracks waiting in its playlist.
+    const others = Array.from({ length: 20 }, (_, i) => String(300000000000000000n + BigInt(i)));
+    for (const [i, g] of others.entries()) {
+      await lib.keep(100 + 2 * i, KB, 1000, g);
+      await lib.keep(101 + 2 * i, KB, 1000, g);
+      await lib.queue(g, 100 + 2 * i, 101 + 2 * i);
+    }
+    // A: 7 kB of its own; its oldest, track 1, waits in B's playlist.
+    await lib.keep(1, 3 * KB, 900, A);
+    await lib.keep(2, 3 * KB, 800, A);
+    await lib.keep(3, KB, 700, A);
+    await lib.queue(B, 1);
+    await lib.quota.recount();
+    const reads = vi.spyOn(lib.store, 'get');
+    const everyServer = vi.spyOn(lib.store, 'trackHolds');
+    const listings = vi.spyOn(lib.files, 'batches');
+
+    expect(await lib.add(A, 10, KB)).toBe(0);
+    expect(new Set(reads.mock.calls.map(([id]) => id))).toEqual(new Set([A]));
+    expect(everyServer).not.toHaveBeenCalled();
+    expect(listings).not.toHaveBeenCalled();
+
+    // 8 of 9 kB and 3 more: A's track 2 goes (B holds track 1); read: A's state, and B's, which the holds name.
+    reads.mockClear();
+    expect(await lib.add(A, 11, 3 * KB)).toBe(1);
+    expect(await lib.where(2)).toEqual({ libraries: [], kept: false });
+    expect(await lib.where(1)).toEqual({ libraries: [A], kept: true });
+    expect(new Set(reads.mock.calls.map(([id]) => id))).toEqual(new Set([A, B]));
+    expect(everyServer).not.toHaveBeenCalled();
+    expect(listings).not.toHaveBeenCalled();
+    // What B holds of A's counts against B too: 3 kB of its 9 leave no room for 7 more.
+    await expect(lib.add(B, 12, 7 * KB)).rejects.toThrow("This server's library is full: it may keep 9 kB of music, and 3 kB of that");
+  });
+
+  it('decides as planRoom over every kept file does, add after add (servers, sizes, holds and plays at random)', async () => {
+    const limits = { totalBytes: 30 * KB, serverBytes: 14 * KB, sharedBytes: 8 * KB };
+    const lib = (open = await library(limits));
+    const rng = createRng(25, 'quota-decisions');
+    const servers = [A, B, '300000000000000003'];
+    const seen = { fits: 0, evicts: 0, othersGive: 0, refused: 0 };
+    let fresh = 1;
+    for (let step = 0; step < 70; step++) {
+      const kept = await everyKept(lib);
+      const pick = () => Number.parseInt(rng.pick(kept).hash, 16);
+      const roll = rng.next();
+      if (roll < 0.3 && kept.length > 2) {
+        const g = rng.pick(servers);
+        const now = new Date().toISOString();
+        if (roll < 0.12) await lib.queue(g, ...kept.filter(() => rng.chance(0.1)).map((k) => Number.parseInt(k.hash, 16)));
+        else if (roll < 0.2) await lib.store.update(g, (st) => ({ ...st, session: { voiceChannelId: 'v', textChannelId: 't', order: 'smart', startedAt: now, current: { hash: hashOf(pick()), title: 'x', positionSec: 1, savedAt: now }, nextHash: hashOf(pick()) } }));
+        else if (roll < 0.25) await lib.store.update(g, (st) => ({ ...st, pendingAdds: [{ id: `p${step}`, requesterId: 'm', source: 's', at: rng.chance(0.5) ? now : '2020-01-01T00:00:00Z', hash: hashOf(pick()) }] }));
+        else {
+          // Played now (a step is a second of the run's own clock, so no two plays tie).
+          const when = new Date(Date.now() - (1000 - step) * 1000);
+          utimesSync(path.join(lib.files.dir, `${hashOf(pick())}.mp3`), when, when);
+        }
+        continue;
+      }
+      // A adds the most at first, so that later the disk fills with A over its even part.
+      const owner = rng.pick(step < 35 ? [A, A, A, B, SHARED_GUILD] : [B, servers[2]!, SHARED_GUILD]);
+      const reused = kept.length > 0 && rng.chance(0.25) ? rng.pick(kept) : undefined;
+      const n = reused ? Number.parseInt(reused.hash, 16) : fresh++;
+      const bytes = reused?.bytes ?? rng.int(step < 35 ? 1 : 3, 6) * KB;
+      const expected = planRoom(kept, owner, { hash: hashOf(n), bytes }, limits);
+      const got = await lib.quota.makeRoom({ hash: hashOf(n), bytes, library: owner }).catch((error: unknown) => error);
+      if (!expected.ok) {
+        expect(got, `step ${step}`).toBeInstanceOf(TrackStorageError);
+        seen.refused++;
+        continue;
+      }
+      expect(got, `step ${step}`).toBe(expected.fromAdder);
+      const now = await everyKept(lib);
+      expect(now.map((k) => k.hash).sort(), `step ${step}`).toEqual(kept.map((k) => k.hash).filter((h) => !expected.remove.includes(h)).sort());
+      for (const d of expected.drop) expect(now.find((k) => k.hash === d.hash)?.libraries ?? [], `step ${step}`).not.toContain(d.library);
+      seen[expected.drop.length === 0 ? 'fits' : expected.drop.some((d) => d.library !== owner) ? 'othersGive' : 'evicts']++;
+      await lib.keep(n, bytes, 1000 - step, owner);
+    }
+    // The run went through every kind of decision.
+    for (const count of Object.values(seen)) expect(count).toBeGreaterThan(0);
   });
 });

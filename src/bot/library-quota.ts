@@ -1,12 +1,16 @@
+import path from 'node:path';
 import type { AnalysisStore } from '../db/analysis-store.ts';
+import { heldIn } from '../db/guild-store.ts';
 import type { GuildStore } from '../db/guild-store.ts';
 import { SHARED_GUILD } from '../db/library-index.ts';
 import { TrackStorageError } from '../db/track-files.ts';
 import type { TrackFiles } from '../db/track-files.ts';
 import { formatBytes } from '../util/format-bytes.ts';
 import { holdPendingTrack } from './queue-operations.ts';
-import { planRoom, shareOf, usageOf } from './quota-plan.ts';
-import type { QuotaLimits, QuotaPlan, QuotaTrack } from './quota-plan.ts';
+import { planOwnRoom, planRoom, shareOf } from './quota-plan.ts';
+import type { LibraryUsage, QuotaLimits, QuotaPlan } from './quota-plan.ts';
+import { ownTracks, recount } from './quota-tracks.ts';
+import type { KeptTrack, Recount } from './quota-tracks.ts';
 
 export type { QuotaLimits };
 
@@ -60,18 +64,34 @@ export interface LibraryQuotaDeps {
   onRefused?: (full: 'library' | 'total') => void;
 }
 
-/** Figures are read again at most this often for `/metrics`. */
-const USAGE_TTL_MS = 30_000;
+/** The noted audio is reconciled with the folder, and the servers' figures recounted, at least this often. */
+export const RECOUNT_MS = 5 * 60_000;
+/** The one-time step marking that a recount reconciled the noted audio with the folder (until then, every add recounts). */
+const AUDIO_COUNTED = 'quota-audio-counted';
+
+type Room = Extract<QuotaPlan, { ok: true }>;
+const NOTHING_TO_DO: Room = { ok: true, drop: [], remove: [], fromAdder: 0 };
 
 /**
  * The library's disk quota by server (src/bot/quota-plan.ts decides): each server's library has its share, the shared
  * library its own, and all together a total. A new track's room is made only from what nothing holds; an add that
  * cannot get room is refused with a message naming whose share is full. One room is made at a time in a process.
+ *
+ * An add reads as little as its decision needs. When the track fits — the adder's noted bytes and the noted total
+ * (upper bounds: every kept file is noted, from before it is kept until it is removed) have room for it — nothing
+ * is scanned: the adder's state and two index queries. When its own share is full, the plan reads its own library
+ * and the holds of those tracks alone. Only a full disk (or audio not yet noted) reads every file and server, in
+ * batches with a turn of the event loop between them.
  */
 export class LibraryQuota {
   private readonly deps: LibraryQuotaDeps;
   private chain: Promise<unknown> = Promise.resolve();
-  private figures: { at: number; value: Promise<LibraryUsageFigures> } | undefined;
+  private counted = false;
+  private running: Promise<Recount> | undefined;
+  /** What the last recount counted against each library (its tracks are not kept: a large library is many). */
+  private last: Pick<Recount, 'usage' | 'atMs'> | undefined;
+  /** The last recount, or this quota's start: a short-lived process (`minidj library add`) starts none of its own. */
+  private recountedAtMs = Date.now();
 
   constructor(deps: LibraryQuotaDeps) {
     this.deps = deps;
@@ -88,7 +108,7 @@ export class LibraryQuota {
   check(incoming: IncomingTrack): Promise<void> {
     return this.serially(async () => {
       if (incoming.pendingId) await holdPendingTrack(this.deps.store, incoming.library, incoming.pendingId, incoming.hash);
-      this.planned(await this.kept(), incoming);
+      await this.decide(incoming);
     });
   }
 
@@ -96,10 +116,11 @@ export class LibraryQuota {
   makeRoom(incoming: IncomingTrack): Promise<number> {
     return this.serially(async () => {
       if (incoming.pendingId) await holdPendingTrack(this.deps.store, incoming.library, incoming.pendingId, incoming.hash);
-      const kept = await this.kept();
-      const plan = this.planned(kept, incoming);
-      await this.carryOut(plan, kept);
-      this.figures = undefined;
+      const { plan, kept } = await this.decide(incoming);
+      await this.carryOut(plan, kept, Date.now());
+      // Noted before its audio is kept, so the next add counts it.
+      const file = kept.get(incoming.hash)?.file;
+      await this.deps.analyses.library.noteAudio([{ hash: incoming.hash, bytes: incoming.bytes, notedMs: Date.now(), ...(file ? { file: path.basename(file) } : {}) }]);
       return plan.fromAdder;
     });
   }
@@ -110,52 +131,96 @@ export class LibraryQuota {
     return run;
   }
 
-  /** The plan for `incoming`, or the refusal the member is told. */
-  private planned(kept: readonly QuotaTrack[], incoming: IncomingTrack): Extract<QuotaPlan, { ok: true }> {
-    const plan = planRoom(kept, incoming.library, incoming, this.deps.limits);
+  /** The room to make for `incoming` (see the class), or the refusal the member is told; with the tracks it read. */
+  private async decide(incoming: IncomingTrack): Promise<{ plan: Room; kept: ReadonlyMap<string, KeptTrack> }> {
+    const { analyses, store, limits } = this.deps;
+    this.recountWhenDue();
+    if (!(await this.audioCounted())) await this.recount();
+    const nowMs = Date.now();
+    const held = incoming.library === SHARED_GUILD ? new Set<string>() : heldIn(await store.get(incoming.library), nowMs);
+    const [totalBytes, libraryBytes] = await Promise.all([analyses.library.audioBytes(), analyses.library.libraryBytes(incoming.library, [...held], incoming.hash)]);
+    if (libraryBytes + incoming.bytes <= shareOf(incoming.library, limits) && totalBytes + incoming.bytes <= limits.totalBytes) return { plan: NOTHING_TO_DO, kept: new Map() };
+    const own = await ownTracks(this.deps, incoming.library, held, incoming.hash, nowMs);
+    if (own) {
+      const room = planOwnRoom(own, incoming.library, incoming, limits);
+      if (!room.plan.ok || !room.newAudio || totalBytes - room.freedBytes + incoming.bytes <= limits.totalBytes) return { plan: this.planned(room.plan, incoming), kept: byHash(own) };
+    }
+    const { kept } = await this.recountNow(incoming.hash);
+    return { plan: this.planned(planRoom(kept!, incoming.library, incoming, limits), incoming), kept: kept!.byHash };
+  }
+
+  /** The plan, or the refusal the member is told. */
+  private planned(plan: QuotaPlan, incoming: IncomingTrack): Room {
     if (plan.ok) return plan;
     this.deps.onRefused?.(plan.full);
     this.deps.log?.(`[mini-dj] library quota: refused ${formatBytes(incoming.bytes)} for ${whose(incoming.library)} (${plan.full === 'library' ? 'its share' : 'the total'} is full)`);
     throw new TrackStorageError('disk-full', refusal(plan, incoming, this.deps.limits));
   }
 
-  /** Rows out of their libraries first, then what no library keeps: its analysis (every row), then its audio. */
-  private async carryOut(plan: Extract<QuotaPlan, { ok: true }>, kept: readonly (QuotaTrack & { file: string })[]): Promise<void> {
+  /**
+   * Rows out of their libraries first, then what no library keeps: its analysis (every row), then its audio, then its
+   * note (unless noted again after `decidedMs`: the same track added again in another process).
+   */
+  private async carryOut(plan: Room, kept: ReadonlyMap<string, KeptTrack>, decidedMs: number): Promise<void> {
     if (plan.drop.length === 0 && plan.remove.length === 0) return;
+    const { analyses, files } = this.deps;
     const removed = new Set(plan.remove);
-    for (const d of plan.drop) if (!removed.has(d.hash)) await this.deps.analyses.library.removeFrom(d.library, d.hash);
-    const files = new Map(kept.map((k) => [k.hash, k]));
+    for (const d of plan.drop) if (!removed.has(d.hash)) await analyses.library.removeFrom(d.library, d.hash);
     for (const hash of plan.remove) {
-      await this.deps.analyses.delete(hash);
-      await this.deps.files.remove(files.get(hash)!.file);
+      await analyses.delete(hash);
+      await files.remove(kept.get(hash)!.file);
     }
-    const freed = plan.remove.reduce((n, h) => n + files.get(h)!.bytes, 0);
+    await analyses.library.forgetAudio(plan.remove, decidedMs);
+    const freed = plan.remove.reduce((n, h) => n + kept.get(h)!.bytes, 0);
     this.deps.onEvicted?.(plan.drop.length);
     const byLibrary = [...new Set(plan.drop.map((d) => d.library))].map((l) => `${plan.drop.filter((d) => d.library === l).length} from ${whose(l)}`);
     this.deps.log?.(`[mini-dj] library quota: took ${byLibrary.join(', ')} (least recently played, held by no server); removed ${plan.remove.length} track(s) no library keeps (${formatBytes(freed)}): ${plan.remove.map((h) => h.slice(0, 12)).join(', ')}`);
   }
 
-  /** Every kept track with its libraries and the servers holding it. */
-  private async kept(): Promise<(QuotaTrack & { file: string })[]> {
-    const files = await this.deps.files.list();
-    const owners = await this.deps.analyses.library.libraryOwners(files.map((f) => f.hash));
-    const holds = await this.deps.store.trackHolds();
-    return files.map((f) => ({ ...f, libraries: owners.get(f.hash) ?? [], heldBy: [...(holds.get(f.hash) ?? [])] }));
+  private async audioCounted(): Promise<boolean> {
+    this.counted ||= await this.deps.analyses.library.imported(AUDIO_COUNTED);
+    return this.counted;
   }
 
-  /** The usage `/metrics` reports, read again at most every 30 s. */
-  usage(): Promise<LibraryUsageFigures> {
-    if (!this.figures || Date.now() - this.figures.at > USAGE_TTL_MS) {
-      const value = this.kept().then((kept) => figuresOf(kept, this.deps.limits));
-      value.catch(() => (this.figures = undefined));
-      this.figures = { at: Date.now(), value };
-    }
-    return this.figures.value;
+  /** The latest recount, or the one under way: every file and server read, the noted audio reconciled with the folder. */
+  recount(): Promise<Recount> {
+    this.running ??= this.recountNow().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  /** `plannedFor`: the incoming track of a plan on every kept track (see recount). */
+  private async recountNow(plannedFor?: string): Promise<Recount> {
+    const counted = await recount(this.deps, plannedFor);
+    await this.deps.analyses.library.markImported(AUDIO_COUNTED);
+    this.counted = true;
+    this.recountedAtMs = Math.max(this.recountedAtMs, counted.atMs);
+    if (!this.last || counted.atMs >= this.last.atMs) this.last = { usage: counted.usage, atMs: counted.atMs };
+    return counted;
+  }
+
+  /** A recount in the background when the last is RECOUNT_MS old (its failure waits for the next). */
+  private recountWhenDue(): void {
+    if (this.running || Date.now() - this.recountedAtMs < RECOUNT_MS) return;
+    this.recountedAtMs = Date.now();
+    this.recount().catch(() => undefined);
+  }
+
+  /**
+   * The figures `/metrics` reports: the disk in all and the shared library's use as noted now (two index queries);
+   * the servers' as of the last recount (at most RECOUNT_MS old; the first is awaited).
+   */
+  async usage(): Promise<LibraryUsageFigures> {
+    this.recountWhenDue();
+    const counted = this.last ?? (await this.recount());
+    const index = this.deps.analyses.library;
+    const [totalBytes, sharedBytes] = await Promise.all([index.audioBytes(), index.libraryBytes(SHARED_GUILD, [], '')]);
+    return figuresOf({ totalBytes, sharedBytes, byServer: counted.usage.byServer }, this.deps.limits);
   }
 }
 
-function figuresOf(kept: readonly QuotaTrack[], limits: QuotaLimits): LibraryUsageFigures {
-  const usage = usageOf(kept);
+const byHash = (kept: readonly KeptTrack[]): Map<string, KeptTrack> => new Map(kept.map((k) => [k.hash, k]));
+
+function figuresOf(usage: LibraryUsage, limits: QuotaLimits): LibraryUsageFigures {
   const servers = [...usage.byServer.values()];
   return {
     limits,

@@ -34,14 +34,22 @@ export const shareOf = (library: string, limits: QuotaLimits): number => (librar
  * every server that has it in its library or holds it (a track waiting in a playlist counts against the server that
  * queued it).
  */
-export function countedAgainst(t: QuotaTrack): string[] {
-  if (t.libraries.includes(SHARED_GUILD)) return [SHARED_GUILD];
+export function countedAgainst(t: QuotaTrack): readonly string[] {
+  if (t.libraries.includes(SHARED_GUILD)) return SHARED_ONLY;
+  // Most tracks are held by none but their own libraries: no new list (a recount counts 100,000 of them).
+  if (t.heldBy.every((g) => t.libraries.includes(g))) return t.libraries;
   return [...new Set([...t.libraries, ...t.heldBy])];
 }
+const SHARED_ONLY: readonly string[] = [SHARED_GUILD];
 
 export function usageOf(tracks: Iterable<QuotaTrack>): LibraryUsage {
-  const usage: LibraryUsage = { totalBytes: 0, sharedBytes: 0, byServer: new Map() };
+  return countUsage({ totalBytes: 0, sharedBytes: 0, byServer: new Map() }, tracks);
+}
+
+/** Adds these tracks to `usage` (a batch at a time, for a recount). */
+export function countUsage(usage: LibraryUsage, tracks: Iterable<QuotaTrack>, except?: string): LibraryUsage {
   for (const t of tracks) {
+    if (t.hash === except) continue;
     usage.totalBytes += t.bytes;
     for (const library of countedAgainst(t)) {
       if (library === SHARED_GUILD) usage.sharedBytes += t.bytes;
@@ -71,34 +79,133 @@ export type QuotaPlan =
       heldBytes: number;
     };
 
-/** The working state of one plan: the tracks as they will be, their usage kept in step, and what it decided. */
+/**
+ * Kept tracks arranged for planRoom: by hash, by library (a track under each of its libraries, and those in none) and
+ * by server holding it, with their usage (every track but `incoming`). A recount adds them a batch at a time; a plan
+ * then reads only the lists its steps look at, never every track at once.
+ */
+export class KeptTracks<T extends QuotaTrack = QuotaTrack> {
+  readonly incoming: string;
+  readonly byHash = new Map<string, T>();
+  readonly usage: LibraryUsage = { totalBytes: 0, sharedBytes: 0, byServer: new Map() };
+  private readonly byLibrary = new Map<string, T[]>();
+  private readonly byHolder = new Map<string, T[]>();
+  private readonly noLibrary: T[] = [];
+  /** How many tracks count against each server. */
+  private readonly tracksOf = new Map<string, number>();
+
+  constructor(incoming: string, tracks: Iterable<T> = []) {
+    this.incoming = incoming;
+    this.add(tracks);
+  }
+
+  add(tracks: Iterable<T>): void {
+    for (const t of tracks) {
+      // The same audio twice (two file names): the last one read stands, as in a map by hash. Counted before the
+      // other is forgotten, so a server keeps its place in `usage.byServer` (servers over their part tie by it).
+      const before = this.byHash.get(t.hash);
+      this.count(t, 1);
+      if (before) this.forget(before);
+      this.byHash.set(t.hash, t);
+      if (t.libraries.length === 0) this.noLibrary.push(t);
+      for (const l of t.libraries) listIn(this.byLibrary, l).push(t);
+      for (const g of t.heldBy) listIn(this.byHolder, g).push(t);
+    }
+  }
+
+  /** The tracks in `library` (under their libraries as read), or in none. */
+  inLibrary(library: string | undefined): readonly T[] {
+    return library === undefined ? this.noLibrary : (this.byLibrary.get(library) ?? []);
+  }
+
+  heldBy(server: string): readonly T[] {
+    return this.byHolder.get(server) ?? [];
+  }
+
+  private forget(t: T): void {
+    const out = (list: T[] | undefined) => list?.splice(list.indexOf(t), 1);
+    for (const l of t.libraries) out(this.byLibrary.get(l));
+    for (const g of t.heldBy) out(this.byHolder.get(g));
+    if (t.libraries.length === 0) out(this.noLibrary);
+    this.byHash.delete(t.hash);
+    this.count(t, -1);
+  }
+
+  /** A server is in `usage.byServer` while some track counts against it (as usageOf over a map by hash has it). */
+  private count(t: T, sign: 1 | -1): void {
+    if (t.hash === this.incoming) return;
+    this.usage.totalBytes += sign * t.bytes;
+    for (const library of countedAgainst(t)) {
+      if (library === SHARED_GUILD) {
+        this.usage.sharedBytes += sign * t.bytes;
+        continue;
+      }
+      const tracks = (this.tracksOf.get(library) ?? 0) + sign;
+      this.tracksOf.set(library, tracks);
+      if (tracks === 0) this.usage.byServer.delete(library);
+      else this.usage.byServer.set(library, (this.usage.byServer.get(library) ?? 0) + sign * t.bytes);
+    }
+  }
+}
+
+function listIn<T>(lists: Map<string, T[]>, key: string): T[] {
+  let list = lists.get(key);
+  if (!list) lists.set(key, (list = []));
+  return list;
+}
+
+const arranged = <T extends QuotaTrack>(kept: readonly T[] | KeptTracks<T>, incoming: string): KeptTracks<T> => {
+  if (!(kept instanceof KeptTracks)) return new KeptTracks(incoming, kept);
+  if (kept.incoming !== incoming) throw new Error('kept tracks arranged for another incoming track');
+  return kept;
+};
+
+/**
+ * The working state of one plan: the tracks as they will be (one taken out of a library is a copy, one removed is
+ * gone; the kept tracks themselves never change), their usage kept in step, and what it decided.
+ */
 class Planner {
-  readonly tracks: Map<string, QuotaTrack>;
+  readonly kept: KeptTracks;
   readonly drop: { library: string; hash: string }[] = [];
   readonly remove: string[] = [];
+  /** The bytes of the tracks in `remove`. */
+  freedBytes = 0;
   /** Usage without the incoming track (it counts once, whether or not its pending add holds it already). */
   readonly usage: LibraryUsage;
-  private readonly incoming: string;
+  private readonly changed = new Map<string, QuotaTrack | undefined>();
 
-  constructor(tracks: readonly QuotaTrack[], incoming: string) {
-    this.tracks = new Map(tracks.map((t) => [t.hash, { ...t, libraries: [...t.libraries] }]));
-    this.incoming = incoming;
-    this.usage = usageOf([...this.tracks.values()].filter((t) => t.hash !== incoming));
+  constructor(kept: KeptTracks) {
+    this.kept = kept;
+    this.usage = { ...kept.usage, byServer: new Map(kept.usage.byServer) };
+  }
+
+  /** The track as the plan has it now (undefined: removed, or never kept). */
+  track(hash: string): QuotaTrack | undefined {
+    return this.changed.has(hash) ? this.changed.get(hash) : this.kept.byHash.get(hash);
   }
 
   used(library: string): number {
     return library === SHARED_GUILD ? this.usage.sharedBytes : (this.usage.byServer.get(library) ?? 0);
   }
 
-  /** Kept tracks nothing holds, least recently played first, that pass `which` (never the incoming one). */
-  unheld(which: (t: QuotaTrack) => boolean): QuotaTrack[] {
-    return [...this.tracks.values()].filter((t) => t.hash !== this.incoming && t.heldBy.length === 0 && which(t)).sort((a, b) => a.lastPlayedMs - b.lastPlayedMs || (a.hash < b.hash ? -1 : 1));
+  /**
+   * Kept tracks nothing holds, least recently played first, among those in `library` as read (undefined: in none)
+   * that pass `which` as they are now (never the incoming one).
+   */
+  unheld(library: string | undefined, which: (t: QuotaTrack) => boolean): QuotaTrack[] {
+    const found: QuotaTrack[] = [];
+    for (const read of this.kept.inLibrary(library)) {
+      const t = this.track(read.hash);
+      if (t && t.heldBy.length === 0 && t.hash !== this.kept.incoming && which(t)) found.push(t);
+    }
+    return found.sort((a, b) => a.lastPlayedMs - b.lastPlayedMs || (a.hash < b.hash ? -1 : 1));
   }
 
   /** Takes the track out of `library`; gone from every library (and held by none), it is removed. */
-  dropFrom(t: QuotaTrack, library: string): void {
-    const before = countedAgainst(t);
-    t.libraries = t.libraries.filter((l) => l !== library);
+  dropFrom(was: QuotaTrack, library: string): void {
+    const before = countedAgainst(was);
+    const t = { ...was, libraries: was.libraries.filter((l) => l !== library) };
+    this.changed.set(t.hash, t);
     this.drop.push({ library, hash: t.hash });
     if (t.libraries.length === 0 && t.heldBy.length === 0) return this.removeTrack(t, before);
     const after = new Set(countedAgainst(t));
@@ -106,9 +213,10 @@ class Planner {
     for (const l of after) if (!before.includes(l)) this.count(t.bytes, l);
   }
 
-  removeTrack(t: QuotaTrack, counted = countedAgainst(t)): void {
-    this.tracks.delete(t.hash);
+  removeTrack(t: QuotaTrack, counted: readonly string[] = countedAgainst(t)): void {
+    this.changed.set(t.hash, undefined);
     this.remove.push(t.hash);
+    this.freedBytes += t.bytes;
     this.usage.totalBytes -= t.bytes;
     this.uncount(t.bytes, counted);
   }
@@ -130,25 +238,58 @@ class Planner {
  * tracks of servers keeping more than an even part of the disk, the largest first. The shared library's tracks are
  * never removed for a server, nor a server's for the shared library, nor any track a server holds.
  */
-export function planRoom(kept: readonly QuotaTrack[], adder: string, incoming: { hash: string; bytes: number }, limits: QuotaLimits): QuotaPlan {
-  const plan = new Planner(kept, incoming.hash);
-  const existing = plan.tracks.get(incoming.hash);
-  if (existing && (existing.libraries.includes(adder) || existing.libraries.includes(SHARED_GUILD))) return { ok: true, drop: [], remove: [], fromAdder: 0 };
+export function planRoom(kept: readonly QuotaTrack[] | KeptTracks, adder: string, incoming: { hash: string; bytes: number }, limits: QuotaLimits): QuotaPlan {
+  const plan = new Planner(arranged(kept, incoming.hash));
+  const own = roomInShare(plan, adder, incoming, limits);
+  if (!own.plan.ok || !own.newAudio) return own.plan;
+  const freed = makeDiskRoom(plan, adder, incoming.bytes, limits);
+  if (!freed.ok) return { ok: false, full: 'total', share: freed.share, keptBytes: plan.used(adder), heldBytes: heldBytes(plan, adder, incoming.hash) };
+  return { ok: true, drop: plan.drop, remove: plan.remove, fromAdder: own.plan.fromAdder + freed.fromAdder };
+}
+
+/** planRoom's first step: what it decides when the disk in all has room for the new audio it adds. */
+export interface OwnRoom {
+  plan: QuotaPlan;
+  /** The incoming audio is not kept yet: the plan holds if the disk then has room for it (after `freedBytes`). */
+  newAudio: boolean;
+  freedBytes: number;
+}
+
+/**
+ * planRoom's first step alone: room in the adder's own share. It reads only the tracks counted against the adder
+ * (in its library or held by it, with every library and holder of each) and the incoming one, so those are all
+ * `kept` need hold; when the disk in all has room for the new audio after `freedBytes`, planRoom decides the same.
+ */
+export function planOwnRoom(kept: readonly QuotaTrack[], adder: string, incoming: { hash: string; bytes: number }, limits: QuotaLimits): OwnRoom {
+  const plan = new Planner(arranged(kept, incoming.hash));
+  return { ...roomInShare(plan, adder, incoming, limits), freedBytes: plan.freedBytes };
+}
+
+/** The adder's least recently played unheld tracks leave its library until the incoming one fits its share. */
+function roomInShare(plan: Planner, adder: string, incoming: { hash: string; bytes: number }, limits: QuotaLimits): Omit<OwnRoom, 'freedBytes'> {
+  const existing = plan.track(incoming.hash);
+  if (existing && (existing.libraries.includes(adder) || existing.libraries.includes(SHARED_GUILD))) return { plan: { ok: true, drop: [], remove: [], fromAdder: 0 }, newAudio: false };
   const share = shareOf(adder, limits);
-  const heldBytes = (): number => [...plan.tracks.values()].filter((t) => t.hash !== incoming.hash && t.heldBy.length > 0 && countedAgainst(t).includes(adder)).reduce((n, t) => n + t.bytes, 0);
   let fromAdder = 0;
-  for (const t of plan.unheld((x) => x.libraries.includes(adder) && countedAgainst(x).includes(adder))) {
+  for (const t of plan.unheld(adder, (x) => x.libraries.includes(adder) && countedAgainst(x).includes(adder))) {
     if (plan.used(adder) + incoming.bytes <= share) break;
     plan.dropFrom(t, adder);
     fromAdder++;
   }
-  if (plan.used(adder) + incoming.bytes > share) return { ok: false, full: 'library', share, keptBytes: plan.used(adder), heldBytes: heldBytes() };
-  if (!existing) {
-    const freed = makeDiskRoom(plan, adder, incoming.bytes, limits);
-    fromAdder += freed.fromAdder;
-    if (!freed.ok) return { ok: false, full: 'total', share: freed.share, keptBytes: plan.used(adder), heldBytes: heldBytes() };
+  if (plan.used(adder) + incoming.bytes > share) return { plan: { ok: false, full: 'library', share, keptBytes: plan.used(adder), heldBytes: heldBytes(plan, adder, incoming.hash) }, newAudio: false };
+  return { plan: { ok: true, drop: plan.drop, remove: plan.remove, fromAdder }, newAudio: !existing };
+}
+
+/** What counts against the adder and something holds now (waiting, playing, pending): the part no eviction frees. */
+function heldBytes(plan: Planner, adder: string, incoming: string): number {
+  // Counted against the adder: in its library (as read: a plan only takes tracks out) or held by it.
+  const hashes = new Set([...plan.kept.inLibrary(adder), ...plan.kept.heldBy(adder)].map((t) => t.hash));
+  let bytes = 0;
+  for (const hash of hashes) {
+    const t = plan.track(hash);
+    if (t && t.hash !== incoming && t.heldBy.length > 0 && countedAgainst(t).includes(adder)) bytes += t.bytes;
   }
-  return { ok: true, drop: plan.drop, remove: plan.remove, fromAdder };
+  return bytes;
 }
 
 /**
@@ -159,7 +300,7 @@ export function planRoom(kept: readonly QuotaTrack[], adder: string, incoming: {
 function makeDiskRoom(plan: Planner, adder: string, bytes: number, limits: QuotaLimits): { ok: boolean; fromAdder: number; share: number } {
   const fits = () => plan.usage.totalBytes + bytes <= limits.totalBytes;
   const soleOwner = (t: QuotaTrack, library: string) => t.libraries.length === 1 && t.libraries[0] === library;
-  for (const t of plan.unheld((x) => x.libraries.length === 0)) {
+  for (const t of plan.unheld(undefined, (x) => x.libraries.length === 0)) {
     if (fits()) break;
     plan.removeTrack(t);
   }
@@ -167,7 +308,7 @@ function makeDiskRoom(plan: Planner, adder: string, bytes: number, limits: Quota
   const evenPart = (): number => Math.min(limits.serverBytes, (limits.totalBytes - plan.usage.sharedBytes) / new Set([...plan.usage.byServer.keys(), adder]).size);
   if (adder !== SHARED_GUILD && plan.used(adder) + bytes <= evenPart()) takeFromServersOver(plan, adder, evenPart, fits);
   let fromAdder = 0;
-  for (const t of plan.unheld((x) => soleOwner(x, adder))) {
+  for (const t of plan.unheld(adder, (x) => soleOwner(x, adder))) {
     if (fits()) break;
     plan.dropFrom(t, adder);
     fromAdder++;
@@ -183,7 +324,7 @@ function takeFromServersOver(plan: Planner, adder: string, evenPart: () => numbe
     const over = [...plan.usage.byServer].filter(([g, used]) => g !== adder && used > even).sort((a, b) => b[1] - a[1]);
     let next: QuotaTrack | undefined;
     for (const [g] of over) {
-      if (!queues.has(g)) queues.set(g, plan.unheld((x) => x.libraries.length === 1 && x.libraries[0] === g));
+      if (!queues.has(g)) queues.set(g, plan.unheld(g, (x) => x.libraries.length === 1 && x.libraries[0] === g));
       next = queues.get(g)!.shift();
       if (next) break;
     }

@@ -149,6 +149,22 @@ async function legacyShared(target: StoreTarget): Promise<string[]> {
 
 /** The one-time step of indexPlaylists. */
 const PLAYLISTS_INDEXED = 'playlists-indexed';
+/** The one-time step of indexHolds. */
+const HOLDS_INDEXED = 'holds-indexed';
+
+/**
+ * The tracks a server's state holds: waiting in its playlist, playing or picked next in its set, or downloaded by a
+ * pending add (one lapsed at `nowMs` holds nothing; without `nowMs`, every pending add counts).
+ */
+export function heldIn(state: GuildState, nowMs?: number): Set<string> {
+  const held = new Set(state.playlist.map((e) => e.hash));
+  if (state.session) held.add(state.session.current.hash);
+  if (state.session?.nextHash) held.add(state.session.nextHash);
+  for (const p of state.pendingAdds) if (p.hash && (nowMs === undefined || isLivePending(p, nowMs))) held.add(p.hash);
+  return held;
+}
+
+const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((h) => b.has(h));
 
 export const HISTORY_LIMIT = 500;
 export const TRANSITIONS_LIMIT = 50;
@@ -220,6 +236,7 @@ export class GuildStore {
     try {
       await store.importLibraries(() => legacyShared(target));
       await store.indexPlaylists();
+      await store.indexHolds();
     } catch (error) {
       await store.close();
       throw error;
@@ -251,6 +268,16 @@ export class GuildStore {
     await this.libraryIndex.markImported(PLAYLISTS_INDEXED);
   }
 
+  /** Once per index: what every server's state holds, into the holds the disk quota looks up by track. */
+  private async indexHolds(): Promise<void> {
+    if (await this.libraryIndex.imported(HOLDS_INDEXED)) return;
+    for (const guildId of await this.guildIds()) {
+      const state = await this.get(guildId);
+      await this.libraryIndex.noteHolds(guildId, state.version, [...heldIn(state)]);
+    }
+    await this.libraryIndex.markImported(HOLDS_INDEXED);
+  }
+
   /**
    * Libraries live with the analyses: when the analysis store is on another target than this one (tests keep them in
    * two files), the tracks this store's writes add go to the analysis store's index, imported there once.
@@ -260,6 +287,7 @@ export class GuildStore {
     this.libraryIndex = analyses.library;
     await this.importLibraries(() => analyses.legacySharedHashes());
     await this.indexPlaylists();
+    await this.indexHolds();
   }
 
   /** The guild's state; defaults for a guild never seen. */
@@ -292,10 +320,11 @@ export class GuildStore {
       const { state: current, stored } = await this.load(guildId);
       const version = current.version + 1;
       // Taken before `fn` sees the state (no copy of it is made: a record is rewritten at every track change and
-      // position save, and each pass over it holds the event loop).
+      // position save, and each pass over it holds the event loop), as are the tracks it holds.
       const unchanged = JSON.stringify({ ...current, library: [], version });
       const libraryBefore = [...current.library];
       const before = new Set(libraryBefore);
+      const heldBefore = heldIn(current);
       const proposed = await fn(current);
       const next: GuildState = { ...proposed, guildId, version, library: [], history: proposed.history.slice(-HISTORY_LIMIT), transitions: proposed.transitions.slice(-TRANSITIONS_LIMIT) };
       // A record from before the index drops its list at its first write: the index has had it since the import.
@@ -308,7 +337,14 @@ export class GuildStore {
       // Nothing but the library changed: no write (a refused operation leaves the record, and `version`, as they were).
       const value = JSON.stringify(next);
       if (value === unchanged) return { ...next, version: current.version, library: libraryBefore };
-      if (await this.backend.write(guildId, stored?.version, { version, value })) return next;
+      const heldAfter = heldIn(next);
+      const holdsChanged = !sameSet(heldBefore, heldAfter);
+      // Noted before the write, dropped after it: the index never lacks a track the stored state holds.
+      if (holdsChanged) await this.libraryIndex.noteHolds(guildId, version, [...heldAfter].filter((h) => !heldBefore.has(h)));
+      if (await this.backend.write(guildId, stored?.version, { version, value })) {
+        if (holdsChanged) await this.libraryIndex.dropHolds(guildId, version, [...heldAfter]);
+        return next;
+      }
       await pause(Math.random() * Math.min(2 ** attempt, 50));
     }
     throw new Error(`Guild ${guildId}: another process changed the state first ${UPDATE_ATTEMPTS} times in a row; the update was not written.`);
@@ -334,9 +370,13 @@ export class GuildStore {
 
   /** The stored state (undefined: none yet), importing the guild's legacy keyv value on first sight. */
   private async load(guildId: string): Promise<{ state: GuildState; stored?: StoredGuildState }> {
-    const stored = await this.backend.read(guildId) ?? await this.importLegacy(guildId);
+    let stored = await this.backend.read(guildId);
+    const imported = !stored;
+    stored ??= await this.importLegacy(guildId);
     if (!stored) return { state: normalize(guildId, undefined) };
-    return { state: { ...normalize(guildId, JSON.parse(stored.value) as Partial<GuildState>), version: stored.version }, stored };
+    const state = { ...normalize(guildId, JSON.parse(stored.value) as Partial<GuildState>), version: stored.version };
+    if (imported) await this.libraryIndex.noteHolds(guildId, state.version, [...heldIn(state)]);
+    return { state, stored };
   }
 
   /** Copies the old value into the new store if no process has yet; either way returns the row now stored. */
@@ -359,19 +399,24 @@ export class GuildStore {
 
   /**
    * The servers holding each track now: waiting in its playlist, playing or about to play in its set, or an add of it
-   * pending (downloaded, not yet in the playlist).
+   * pending (downloaded, not yet in the playlist). Reads every server's state.
    */
   async trackHolds(nowMs = Date.now()): Promise<Map<string, Set<string>>> {
     const holds = new Map<string, Set<string>>();
-    const hold = (hash: string | undefined, guildId: string) => {
-      if (hash) holds.set(hash, (holds.get(hash) ?? new Set()).add(guildId));
-    };
     for (const id of await this.guildIds()) {
-      const state = await this.get(id);
-      for (const e of state.playlist) hold(e.hash, id);
-      hold(state.session?.current.hash, id);
-      hold(state.session?.nextHash, id);
-      for (const p of state.pendingAdds) if (isLivePending(p, nowMs)) hold(p.hash, id);
+      for (const hash of heldIn(await this.get(id), nowMs)) holds.set(hash, (holds.get(hash) ?? new Set()).add(id));
+    }
+    return holds;
+  }
+
+  /** trackHolds for these tracks alone: reads only the states of the servers the index says may hold them. */
+  async holdsOf(hashes: readonly string[], nowMs = Date.now()): Promise<Map<string, Set<string>>> {
+    const byGuild = new Map<string, string[]>();
+    for (const [hash, ids] of await this.libraryIndex.holders(hashes)) for (const id of ids) byGuild.set(id, [...(byGuild.get(id) ?? []), hash]);
+    const holds = new Map<string, Set<string>>();
+    for (const [id, maybe] of byGuild) {
+      const held = heldIn(await this.get(id), nowMs);
+      for (const hash of maybe) if (held.has(hash)) holds.set(hash, (holds.get(hash) ?? new Set()).add(id));
     }
     return holds;
   }

@@ -39,11 +39,52 @@ export function indexedTrack(record: StoredAnalysis, title?: string): IndexedTra
   return { hash: record.hash, title: title ?? taggedTitle(record.tags) ?? libraryTitle(record), bpm: Number.isFinite(bpm) ? bpm : 0, camelot: camelot ?? '', keyStrength: Number.isFinite(keyStrength) ? keyStrength : 0 };
 }
 
+/** A kept track's audio as the disk quota counts it: its bytes, its file's name once a recount saw it, when noted. */
+export interface NotedAudio {
+  hash: string;
+  bytes: number;
+  /** The file's name in the tracks folder; undefined until a recount finds it (the quota notes audio before it is kept). */
+  file?: string;
+  notedMs: number;
+}
+
+/**
+ * What the disk quota (src/bot/library-quota.ts) keeps beside the rows, so an add reads its own library rather than
+ * every file and every server: the kept audio (noted before a file is kept, forgotten once it is removed, reconciled
+ * with the folder by a recount, so every kept file is noted) and which servers may hold each track (noted by the guild
+ * store before a write that holds it; a superset, each entry checked against the server's state).
+ */
+export interface QuotaIndex {
+  /** Notes audio as kept; an entry without `file` keeps the name already noted. */
+  noteAudio(entries: readonly NotedAudio[]): Promise<void>;
+  /** Forgets audio noted at or before `notedByMs` (audio noted again since then stays). */
+  forgetAudio(hashes: readonly string[], notedByMs: number): Promise<void>;
+  /** The noted audio of these tracks. */
+  audio(hashes: readonly string[]): Promise<Map<string, NotedAudio>>;
+  /** All noted audio, a batch at a time (for a recount). */
+  audioBatches(size: number): AsyncGenerator<NotedAudio[]>;
+  /** The bytes of all noted audio. */
+  audioBytes(): Promise<number>;
+  /** The noted audio of one library's own rows (a server's: not the shared library's). */
+  libraryAudio(guildId: string): Promise<NotedAudio[]>;
+  /**
+   * The noted bytes counted against a library: its rows' and, for a server, the tracks in `held` (less the shared
+   * library's, which count against it alone), never `except`'s.
+   */
+  libraryBytes(guildId: string, held: readonly string[], except: string): Promise<number>;
+  /** A write at `version` of the server's state is about to hold these tracks. */
+  noteHolds(guildId: string, version: number, hashes: readonly string[]): Promise<void>;
+  /** The state written at `version` holds only `kept`: the server's other entries noted at or before it go. */
+  dropHolds(guildId: string, version: number, kept: readonly string[]): Promise<void>;
+  /** The servers that may hold each of these tracks (absent: none). */
+  holders(hashes: readonly string[]): Promise<Map<string, string[]>>;
+}
+
 /**
  * Every server's library, queried rather than scanned: a server sees the rows under its guild id and the shared
  * library's (SHARED_GUILD). Reads never load an analysis; callers load only the tracks they need.
  */
-export interface LibraryIndex {
+export interface LibraryIndex extends QuotaIndex {
   /** Puts analysed tracks in a server's library (or the shared one); a track already there keeps its first row. */
   add(guildId: string, tracks: readonly IndexedTrack[], addedBy?: string): Promise<void>;
   /**
@@ -156,7 +197,10 @@ export function acquireLibraryIndex(target: StoreTarget): Promise<LibraryIndex> 
 
 /** The index's methods bound to it, so a handle can replace `close` alone. */
 function bound(index: LibraryIndex): LibraryIndex {
-  const methods = ['add', 'addHashes', 'removeFrom', 'removeTrack', 'refresh', 'libraryOwners', 'search', 'find', 'visible', 'titles', 'candidates', 'page', 'imported', 'markImported', 'close'] as const;
+  const methods = [
+    'add', 'addHashes', 'removeFrom', 'removeTrack', 'refresh', 'libraryOwners', 'search', 'find', 'visible', 'titles', 'candidates', 'page', 'imported', 'markImported', 'close',
+    'noteAudio', 'forgetAudio', 'audio', 'audioBatches', 'audioBytes', 'libraryAudio', 'libraryBytes', 'noteHolds', 'dropHolds', 'holders',
+  ] as const;
   return Object.fromEntries(methods.map((m) => [m, (index[m] as (...args: unknown[]) => unknown).bind(index)])) as unknown as LibraryIndex;
 }
 

@@ -1,19 +1,9 @@
-import { createClient } from '@redis/client';
 import type Keyv from 'keyv';
 import { CANDIDATE_LIMIT, indexedTrack, MIN_HASH_PREFIX, SEARCH_LIMIT, SHARED_GUILD, tempoDistance, uniqueByHash } from './library-index.ts';
 import type { AnalysisLookup, IndexedTrack, LibraryIndex } from './library-index.ts';
+import { libraryKey, redisClient, RedisQuotaIndex } from './redis-quota-index.ts';
+import type { RedisClient } from './redis-quota-index.ts';
 
-function redisClient(url: string) {
-  const client = createClient({ url });
-  client.on('error', () => {
-    // The client reconnects by itself; a command that cannot complete fails on its own.
-  });
-  return client;
-}
-type RedisClient = ReturnType<typeof redisClient>;
-
-/** A library: a Redis hash, one field per track (its row as JSON). */
-const libraryKey = (guildId: string): string => `minidj:library:${guildId}`;
 /** A track's libraries: a set of guild ids, kept in step with the rows (every write changes both atomically). */
 const holdersKey = (hash: string): string => `minidj:library-holders:${hash}`;
 /** The one-time steps that ran: step → when. */
@@ -51,13 +41,12 @@ const stepOfMark = (key: string): string => (key === `${MARK}imported` ? 'keyv-i
  * it. Every write touches only the rows it changes, in one MULTI or Lua script, so writers in several processes
  * never overwrite each other's rows (a whole-library rewrite lost adds that raced an eviction).
  */
-export class RedisLibraryIndex implements LibraryIndex {
-  private readonly client: RedisClient;
+export class RedisLibraryIndex extends RedisQuotaIndex implements LibraryIndex {
   private readonly lookup: AnalysisLookup;
   private readonly closeLookup: () => Promise<void>;
 
   private constructor(client: RedisClient, lookup: AnalysisLookup, closeLookup: () => Promise<void>) {
-    this.client = client;
+    super(client);
     this.lookup = lookup;
     this.closeLookup = closeLookup;
   }
@@ -126,9 +115,14 @@ export class RedisLibraryIndex implements LibraryIndex {
 
   async libraryOwners(hashes: readonly string[]): Promise<Map<string, string[]>> {
     const owners = new Map<string, string[]>();
-    for (const hash of new Set(hashes)) {
-      const ids = await this.client.sMembers(holdersKey(hash));
-      if (ids.length > 0) owners.set(hash, ids.sort());
+    const unique = [...new Set(hashes)];
+    // A batch of commands at a time, pipelined (one round trip each was 100,000 of them for a recount).
+    for (let i = 0; i < unique.length; i += 500) {
+      const chunk = unique.slice(i, i + 500);
+      const ids = await Promise.all(chunk.map((hash) => this.client.sMembers(holdersKey(hash))));
+      chunk.forEach((hash, j) => {
+        if (ids[j]!.length > 0) owners.set(hash, ids[j]!.sort());
+      });
     }
     return owners;
   }

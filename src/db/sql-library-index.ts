@@ -2,6 +2,7 @@ import { CANDIDATE_LIMIT, MIN_HASH_PREFIX, prefixEnd, SEARCH_LIMIT, SHARED_GUILD
 import type { AnalysisLookup, IndexedTrack, LibraryIndex } from './library-index.ts';
 import { indexedTrack } from './library-index.ts';
 import type { SqlClient } from './sql-client.ts';
+import { quotaTables, SqlQuotaIndex } from './sql-quota-index.ts';
 
 /** The schema, one step a version; each runs once, in a transaction, and `schema_version` says which have. */
 export function migrations(kind: SqlClient['kind']): string[][] {
@@ -48,6 +49,7 @@ export function migrations(kind: SqlClient['kind']): string[][] {
           'ALTER TABLE library_tracks SET (parallel_workers = 0)',
         ]
       : [],
+    quotaTables(kind),
   ];
 }
 
@@ -99,12 +101,12 @@ const likeEscaped = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`)
 /** Rows per INSERT (9 parameters each, well under either server's limit). */
 const BATCH = 500;
 
-export class SqlLibraryIndex implements LibraryIndex {
-  private readonly sql: SqlClient;
+/** The rows; the disk quota's tables are its base's (sql-quota-index.ts). */
+export class SqlLibraryIndex extends SqlQuotaIndex implements LibraryIndex {
   private readonly lookup: AnalysisLookup;
   private readonly closeLookup: () => Promise<void>;
   private constructor(sql: SqlClient, lookup: AnalysisLookup, closeLookup: () => Promise<void>) {
-    this.sql = sql;
+    super(sql);
     this.lookup = lookup;
     this.closeLookup = closeLookup;
   }
