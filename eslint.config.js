@@ -16,9 +16,8 @@ export const MAY_IMPORT = {
   viz: ['audio', 'util'],
   voice: ['audio', 'util'],
   ingest: ['audio', 'db', 'ops', 'util'],
-  commands: ['audio', 'util'],
-  bot: ['ai', 'audio', 'commands', 'db', 'ingest', 'ops', 'util', 'viz', 'voice'],
-  cli: ['ai', 'audio', 'bot', 'commands', 'db', 'eval', 'ingest', 'util'],
+  bot: ['ai', 'audio', 'db', 'ingest', 'ops', 'util', 'viz', 'voice'],
+  cli: ['ai', 'audio', 'bot', 'db', 'eval', 'ingest', 'util'],
   demo: ['ai', 'audio', 'db', 'eval', 'ingest', 'synth', 'util', 'viz'],
 };
 const FOLDERS = Object.keys(MAY_IMPORT);

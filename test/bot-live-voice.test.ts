@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getVoiceConnection, VoiceConnectionStatus } from '@discordjs/voice';
 import type { Bot } from '../src/bot/create-bot.ts';
-import { onlyListenersVote } from '../src/bot/djset-handler.ts';
-import { notReadyInTime } from '../src/bot/live-sets.ts';
-import { cannotSpeakOnStage, channelFull } from '../src/bot/voice-checks.ts';
+import { onlyListenersVote } from '../src/bot/commands/djset/djset-handler.ts';
+import { notReadyInTime } from '../src/bot/live/live-sets.ts';
+import { cannotSpeakOnStage, channelFull } from '../src/bot/live/voice-checks.ts';
 import { formatClock } from '../src/viz/set-picture.ts';
 import { sharedOpusPool } from '../src/voice/opus-encoder.ts';
 import { answerTo, openBotHarness } from './helpers/bot-harness.ts';

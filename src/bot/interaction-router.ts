@@ -1,6 +1,6 @@
 import { RESTJSONErrorCodes } from 'discord.js';
 import type { AutocompleteInteraction, ButtonInteraction, ChatInputCommandInteraction, Interaction, MessageContextMenuCommandInteraction, RepliableInteraction } from 'discord.js';
-import { failDeferred, replyEphemeral } from './reply-result.ts';
+import { failDeferred, replyEphemeral } from './discord/reply-result.ts';
 
 export type CommandHandler = (interaction: ChatInputCommandInteraction) => Promise<void>;
 export type ButtonHandler = (interaction: ButtonInteraction, argument: string) => Promise<void>;

@@ -19,8 +19,8 @@ import { startOpsServer } from '../ops/ops-server.ts';
 import type { OpsServer } from '../ops/ops-server.ts';
 import { readBotConfig } from './bot-config.ts';
 import { createBot } from './create-bot.ts';
-import { LibraryQuota, quotaLimitsFromEnv } from './library-quota.ts';
-import { managedShard, shardsOf } from './shard-of.ts';
+import { LibraryQuota, quotaLimitsFromEnv } from '../library/library-quota.ts';
+import { managedShard, shardsOf } from './sharding/shard-of.ts';
 import { sweepLeftovers } from './sweep-leftovers.ts';
 
 const log = createLogger();
