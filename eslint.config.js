@@ -16,8 +16,9 @@ export const MAY_IMPORT = {
   viz: ['audio', 'util'],
   voice: ['audio', 'util'],
   ingest: ['audio', 'db', 'ops', 'util'],
-  bot: ['ai', 'audio', 'db', 'ingest', 'ops', 'util', 'viz', 'voice'],
-  cli: ['ai', 'audio', 'bot', 'db', 'eval', 'ingest', 'util'],
+  library: ['ai', 'audio', 'db', 'util'],
+  bot: ['ai', 'audio', 'db', 'ingest', 'library', 'ops', 'util', 'viz', 'voice'],
+  cli: ['ai', 'audio', 'bot', 'db', 'eval', 'ingest', 'library', 'util'],
   demo: ['ai', 'audio', 'db', 'eval', 'ingest', 'synth', 'util', 'viz'],
 };
 const FOLDERS = Object.keys(MAY_IMPORT);

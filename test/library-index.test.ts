@@ -6,7 +6,7 @@ import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
 import type { GuildState } from '../src/db/guild-store.ts';
 import type { GuildStateBackend } from '../src/db/guild-state-backend.ts';
-import { withTrack } from '../src/bot/playlist/queue-operations.ts';
+import { withTrack } from '../src/library/server-library.ts';
 import { SHARED_GUILD } from '../src/db/library-index.ts';
 import type { IndexedTrack } from '../src/db/library-index.ts';
 import { openPostgresClient, openSqliteClient } from '../src/db/sql-client.ts';

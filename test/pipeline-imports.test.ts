@@ -25,6 +25,8 @@ const against = [
   ['src/bot/x.ts', '../demo/run-demo.ts'],
   ['src/bot/x.ts', '../cli/mix-command.ts'],
   ['src/bot/x.ts', '../eval/set-quality.ts'],
+  ['src/library/x.ts', '../bot/playlist/queue-operations.ts'],
+  ['src/library/x.ts', '../cli/library-command.ts'],
 ];
 
 describe('imports run one way along the pipeline', () => {
@@ -38,6 +40,9 @@ describe('imports run one way along the pipeline', () => {
     ['src/audio/set/x.ts', '../transition/transition-plan.ts'],
     ['src/cli/x.ts', '../bot/main.ts'],
     ['src/ingest/x.ts', '../ops/log.ts'],
+    ['src/library/x.ts', '../db/library-index.ts'],
+    ['src/cli/x.ts', '../library/server-library.ts'],
+    ['src/bot/commands/queue/x.ts', '../../../library/server-library.ts'],
   ])('%s may import %s', async (file, spec) => {
     expect(await ruleIds(file, `import { x } from '${spec}';\nexport const y = x;\n`)).toEqual([]);
   });

@@ -6,7 +6,6 @@ import { SHARED_GUILD } from '../db/library-index.ts';
 import { TrackStorageError } from '../db/track-files.ts';
 import type { TrackFiles } from '../db/track-files.ts';
 import { formatBytes } from '../util/format-bytes.ts';
-import { holdPendingTrack } from '../bot/playlist/queue-operations.ts';
 import { planOwnRoom, planRoom, shareOf } from './quota-plan.ts';
 import type { LibraryUsage, QuotaLimits, QuotaPlan } from './quota-plan.ts';
 import { ownTracks, recount } from './quota-tracks.ts';
@@ -71,6 +70,11 @@ const AUDIO_COUNTED = 'quota-audio-counted';
 
 type Room = Extract<QuotaPlan, { ok: true }>;
 const NOTHING_TO_DO: Room = { ok: true, drop: [], remove: [], fromAdder: 0 };
+
+/** Notes the track a pending add downloaded: from now on the add holds it (the disk quota leaves it alone). */
+async function holdPendingTrack(store: GuildStore, guildId: string, pendingId: string, hash: string): Promise<void> {
+  await store.update(guildId, (state) => ({ ...state, pendingAdds: state.pendingAdds.map((p) => (p.id === pendingId ? { ...p, hash } : p)) }));
+}
 
 /**
  * The library's disk quota by server (src/library/quota-plan.ts decides): each server's library has its share, the shared

@@ -72,6 +72,11 @@ export async function tempoCandidates(analyses: AnalysisStore, guildId: string, 
   return recordsOf(analyses, best.map(({ r }) => r));
 }
 
+/** A server's library (the hashes of its guild state's `library`) with `hash` in it. */
+export function withTrack(library: string[], hash: string): string[] {
+  return library.includes(hash) ? library : [...library, hash];
+}
+
 /** A track as `suggestNext` takes it: under this server's title for it (without one, its record's own). */
 export function toLibraryEntry(track: StoredAnalysis & { title?: string }): LibraryEntry {
   return { id: track.hash, title: track.title ?? libraryTitle(track), descriptor: describeTrack(track.analysis) };

@@ -5,6 +5,7 @@ import { canControlSet, canRemoveEntry, isDj } from './permissions.ts';
 import type { MemberInfo } from './permissions.ts';
 import { isLink, linkKey } from './stored-link.ts';
 import { displayTitle } from '../discord/track-title.ts';
+import { withTrack } from '../../library/server-library.ts';
 
 /** A refused operation: the message says why and what to do, and the stored state is unchanged. */
 export interface Refusal {
@@ -66,10 +67,6 @@ function recentAdds(state: GuildState, nowMs: number): GuildState['recentAdds'] 
 
 function livePending(state: GuildState, nowMs: number): PendingAdd[] {
   return state.pendingAdds.filter((p) => isLivePending(p, nowMs));
-}
-
-export function withTrack(library: string[], hash: string): string[] {
-  return library.includes(hash) ? library : [...library, hash];
 }
 
 /** Why the member may not add one more song now (their waiting songs and adds a minute, downloads counted), if so. */
@@ -167,11 +164,6 @@ export function completeAdd(store: GuildStore, guildId: string, member: MemberIn
 export async function renewAdds(store: GuildStore, guildId: string, ids: ReadonlySet<string>, now: Date): Promise<void> {
   const renewedAt = now.toISOString();
   await store.update(guildId, (state) => ({ ...state, pendingAdds: state.pendingAdds.map((p) => (ids.has(p.id) ? { ...p, renewedAt } : p)) }));
-}
-
-/** Notes the track a pending add downloaded: from now on the add holds it (the disk quota leaves it alone). */
-export async function holdPendingTrack(store: GuildStore, guildId: string, pendingId: string, hash: string): Promise<void> {
-  await store.update(guildId, (state) => ({ ...state, pendingAdds: state.pendingAdds.map((p) => (p.id === pendingId ? { ...p, hash } : p)) }));
 }
 
 /** Gives a reservation's place back (its download or analysis failed). */
