@@ -18,7 +18,7 @@ export const MAY_IMPORT = {
   ingest: ['audio', 'db', 'ops', 'util'],
   library: ['ai', 'audio', 'db', 'util'],
   bot: ['ai', 'audio', 'db', 'ingest', 'library', 'ops', 'util', 'viz', 'voice'],
-  cli: ['ai', 'audio', 'bot', 'db', 'eval', 'ingest', 'library', 'util'],
+  cli: ['ai', 'audio', 'db', 'eval', 'ingest', 'library', 'util'],
   demo: ['ai', 'audio', 'db', 'eval', 'ingest', 'synth', 'util', 'viz'],
 };
 const FOLDERS = Object.keys(MAY_IMPORT);

@@ -27,6 +27,8 @@ const against = [
   ['src/bot/x.ts', '../eval/set-quality.ts'],
   ['src/library/x.ts', '../bot/playlist/queue-operations.ts'],
   ['src/library/x.ts', '../cli/library-command.ts'],
+  ['src/cli/x.ts', '../bot/main.ts'],
+  ['src/cli/x.ts', '../bot/bot-config.ts'],
 ];
 
 describe('imports run one way along the pipeline', () => {
@@ -38,7 +40,6 @@ describe('imports run one way along the pipeline', () => {
     ['src/ai/x.ts', '../audio/set/mix-set.ts'],
     ['src/bot/x.ts', '../viz/set-picture.ts'],
     ['src/audio/set/x.ts', '../transition/transition-plan.ts'],
-    ['src/cli/x.ts', '../bot/main.ts'],
     ['src/ingest/x.ts', '../ops/log.ts'],
     ['src/library/x.ts', '../db/library-index.ts'],
     ['src/cli/x.ts', '../library/server-library.ts'],
