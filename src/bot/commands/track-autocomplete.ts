@@ -1,6 +1,6 @@
 import type { AnalysisStore } from '../../db/analysis-store.ts';
 import { SEARCH_LIMIT } from '../../db/library-index.ts';
-import type { AutocompleteHandler } from '../interaction-router.ts';
+import type { AutocompleteHandler } from './command-routes.ts';
 
 const MAX_NAME = 100;
 

@@ -1,6 +1,10 @@
 import { MessageFlags } from 'discord.js';
 import type { RepliableInteraction } from 'discord.js';
 
+export const NOT_AVAILABLE = 'That command is not available yet.';
+export const FAILED = 'Something went wrong while handling that command. Please try again.';
+export const UNKNOWN_BUTTON = 'That button no longer does anything. Run the command again.';
+
 /** Replies with an operation's message: public when it succeeded, ephemeral when it was refused. Never pings anyone. */
 export async function replyResult(interaction: RepliableInteraction, result: { ok: boolean; message: string }): Promise<void> {
   if (result.ok) await interaction.reply({ content: result.message, allowedMentions: { parse: [] } });

@@ -2,7 +2,7 @@ import type { Attachment } from 'discord.js';
 import type { GuildStore } from '../../../db/guild-store.ts';
 import { addUploads } from '../queue/add-uploads.ts';
 import type { IngestDeps } from '../../adds/fetch-and-ingest.ts';
-import type { MessageMenuHandler } from '../../interaction-router.ts';
+import type { MessageMenuHandler } from '../command-routes.ts';
 import type { LazyScorer } from '../../../ai/lazy-scorer.ts';
 import { memberInfoOf } from '../member-info.ts';
 import { GUILD_ONLY } from '../queue/queue-handler.ts';

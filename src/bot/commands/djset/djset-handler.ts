@@ -3,8 +3,8 @@ import type { ChatInputCommandInteraction, Guild, VoiceBasedChannel } from 'disc
 import type { FeedbackStore } from '../../../db/feedback-store.ts';
 import type { GuildStore } from '../../../db/guild-store.ts';
 import { formatClock } from '../../../viz/set-picture.ts';
-import type { CommandHandler, CommandHandlers } from '../../interaction-router.ts';
-import { FAILED } from '../../interaction-router.ts';
+import type { CommandHandler, CommandHandlers } from '../command-routes.ts';
+import { FAILED } from '../../discord/reply-result.ts';
 import type { LiveSet } from '../../live/live-set.ts';
 import { StartFailed } from '../../live/live-sets.ts';
 import type { LiveSets } from '../../live/live-sets.ts';

@@ -1,5 +1,5 @@
-import type { ButtonHandler } from '../../interaction-router.ts';
-import { UNKNOWN_BUTTON } from '../../interaction-router.ts';
+import type { ButtonHandler } from '../command-routes.ts';
+import { UNKNOWN_BUTTON } from '../../discord/reply-result.ts';
 import { PANEL_ACTIONS } from '../../live/panel-card.ts';
 import type { PanelAction } from '../../live/panel-card.ts';
 import { showPlayOrder } from '../queue/queue-list.ts';

@@ -2,7 +2,7 @@ import { isSongsMode, isTransitionBars } from '../../../audio/transition/mix-sty
 import { defaultGuildSettings } from '../../../db/guild-store.ts';
 import type { AnnounceMode, GuildSettings, GuildStore } from '../../../db/guild-store.ts';
 import type { ChatInputCommandInteraction } from 'discord.js';
-import type { CommandHandler } from '../../interaction-router.ts';
+import type { CommandHandler } from '../command-routes.ts';
 import { memberInfoOf } from '../member-info.ts';
 import { GUILD_ONLY } from '../queue/queue-handler.ts';
 import { replyEphemeral, replyResult } from '../../discord/reply-result.ts';

@@ -1,6 +1,6 @@
 import type { FeedbackStore } from '../../../db/feedback-store.ts';
 import type { GuildStore, PlayedTransition } from '../../../db/guild-store.ts';
-import type { ButtonHandler } from '../../interaction-router.ts';
+import type { ButtonHandler } from '../command-routes.ts';
 import { GUILD_ONLY } from '../queue/queue-handler.ts';
 import { replyEphemeral } from '../../discord/reply-result.ts';
 import { answerInTime } from '../../discord/timely-answer.ts';

@@ -1,7 +1,7 @@
 import type { RepliableInteraction } from 'discord.js';
 import type { JobStatus } from '../../../audio/analysis/analyzer-pool.ts';
 import { UserFacingError } from '../../../util/user-facing-error.ts';
-import { FAILED } from '../../interaction-router.ts';
+import { FAILED } from '../../discord/reply-result.ts';
 import { landDownload } from '../../adds/land-download.ts';
 import type { AddContext } from '../../adds/land-download.ts';
 import { reserveAdd } from '../../playlist/queue-operations.ts';

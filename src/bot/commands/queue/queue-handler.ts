@@ -1,6 +1,6 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import type { GuildStore } from '../../../db/guild-store.ts';
-import type { CommandHandler, CommandHandlers } from '../../interaction-router.ts';
+import type { CommandHandler, CommandHandlers } from '../command-routes.ts';
 import { memberInfoOf as memberOf } from '../member-info.ts';
 import { historyPage } from './queue-history.ts';
 import { clearQueue, moveInQueue, removeFromQueue } from '../../playlist/queue-operations.ts';

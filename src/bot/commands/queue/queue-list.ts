@@ -3,7 +3,7 @@ import type { RepliableInteraction } from 'discord.js';
 import type { OrderMode } from '../../../audio/set/order-mode.ts';
 import type { GuildState, GuildStore } from '../../../db/guild-store.ts';
 import { formatClock } from '../../../viz/set-picture.ts';
-import type { CommandHandler } from '../../interaction-router.ts';
+import type { CommandHandler } from '../command-routes.ts';
 import type { LiveSet } from '../../live/live-set.ts';
 import type { LiveSets } from '../../live/live-sets.ts';
 import type { NextTrackDeps } from '../../playlist/next-track.ts';

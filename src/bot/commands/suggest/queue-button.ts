@@ -1,6 +1,6 @@
 import type { AnalysisStore } from '../../../db/analysis-store.ts';
 import type { GuildStore } from '../../../db/guild-store.ts';
-import type { ButtonHandler } from '../../interaction-router.ts';
+import type { ButtonHandler } from '../command-routes.ts';
 import { memberInfoOf } from '../member-info.ts';
 import { energyLabel } from '../../adds/neighbour-fit.ts';
 import { addToQueue } from '../../playlist/queue-operations.ts';

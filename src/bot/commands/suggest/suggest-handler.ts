@@ -1,7 +1,7 @@
 import { suggestNext } from '../../../ai/suggest.ts';
 import type { AnalysisStore } from '../../../db/analysis-store.ts';
 import type { GuildState, GuildStore, PlaylistEntry } from '../../../db/guild-store.ts';
-import type { CommandHandler } from '../../interaction-router.ts';
+import type { CommandHandler } from '../command-routes.ts';
 import type { LazyScorer } from '../../../ai/lazy-scorer.ts';
 import { GUILD_ONLY } from '../queue/queue-handler.ts';
 import { replyEphemeral } from '../../discord/reply-result.ts';
