@@ -76,6 +76,17 @@ export default tseslint.config(
   },
   ...pipelineRules,
   ...botRoomRules,
+  // A command reads its options through its route's OptionReader, so routeProblems (commands/command-routes.ts) can
+  // check every name it reads against the command's definition.
+  {
+    files: ['src/bot/commands/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression[callee.object.property.name='options'][callee.property.name=/^get(?!Subcommand|Focused)/]",
+        message: "Read a command's options through the OptionReader its route gives the handler (commands/command-routes.ts).",
+      }],
+    },
+  },
   // Lines from a function's first line to its last, blanks and comments included (`npm run lint:long` lists those over 80).
   { files: ['src/**/*.ts'], ignores: ['src/synth/**'], rules: { 'max-lines-per-function': ['error', { max: 120 }] } },
 );

@@ -188,7 +188,8 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
   log(`autocomplete (${BIG.toLocaleString('en')}-track guild, ${queries.length} queries, ${round(choices / queries.length)} choices on average): p50 ${round(quantile(acTimes, 0.5))} ms, p99 ${round(quantile(acTimes, 0.99))} ms; 100-track guilds p99 ${round(quantile(smallAc, 0.99))} ms`);
 
   // /suggest end to end, from an exact title.
-  const suggest = suggestHandler(store, analyses, scorer);
+  const suggestRoute = suggestHandler(store, analyses, scorer);
+  const suggest = (i: ChatInputCommandInteraction) => suggestRoute(i, i.options);
   const sgTimes: number[] = [];
   for (let i = 0; i < 31; i++) {
     const from = rng.pick(big);

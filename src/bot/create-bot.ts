@@ -5,7 +5,6 @@ import type { Interaction } from 'discord.js';
 import type { Analyzer } from '../audio/analysis/analyzer.ts';
 import { audioLimitsFromEnv } from '../audio/io/limits.ts';
 import { TransitionRenderer } from '../audio/transition/transition-renderer.ts';
-import { ADD_FROM_MESSAGE } from './commands/add-from-message/add-from-message-command.ts';
 import type { AnalysisStore } from '../db/analysis-store.ts';
 import type { FeedbackStore } from '../db/feedback-store.ts';
 import type { GuildStore } from '../db/guild-store.ts';
@@ -13,7 +12,8 @@ import type { TrackFiles } from '../db/track-files.ts';
 import { DownloadSlots } from '../ingest/download-slots.ts';
 import type { IngestDeps } from './adds/fetch-and-ingest.ts';
 import type { BotConfig } from './bot-config.ts';
-import { djsetHandlers } from './commands/djset/djset-handler.ts';
+import { COMMANDS } from './commands/all-commands.ts';
+import { interactionHandlers } from './commands/command-routes.ts';
 import { createInteractionRouter } from './interaction-router.ts';
 import { lazyScorer } from '../ai/lazy-scorer.ts';
 import { LibraryQuota, quotaLimitsFromEnv } from '../library/library-quota.ts';
@@ -21,20 +21,8 @@ import { liveRenderNice } from '../util/live-priorities.ts';
 import type { LiveSetTiming } from './live/live-set.ts';
 import type { AdmissionOptions } from '../voice/admission.ts';
 import { LiveSets } from './live/live-sets.ts';
-import { VOTE_BUTTON_PREFIX } from './live/now-mixing-message.ts';
-import { messageAddHandler } from './commands/add-from-message/message-add-handler.ts';
-import { panelButtonHandler } from './commands/djset/panel-buttons.ts';
-import { PANEL_BUTTON_PREFIX } from './live/panel-card.ts';
-import { queueListHandler } from './commands/queue/queue-list.ts';
-import { queueAddHandler } from './commands/queue/queue-add-handler.ts';
 import { ReservationKeeper } from './adds/reservation-keeper.ts';
 import { ownsGuild } from './sharding/shard-of.ts';
-import { queueButtonHandler } from './commands/suggest/queue-button.ts';
-import { queueHandlers } from './commands/queue/queue-handler.ts';
-import { suggestHandler } from './commands/suggest/suggest-handler.ts';
-import { QUEUE_BUTTON_PREFIX } from './commands/suggest/suggest-reply.ts';
-import { trackAutocomplete } from './commands/track-autocomplete.ts';
-import { voteButtonHandler } from './commands/djset/vote-button.ts';
 
 export interface BotOptions {
   config: BotConfig;
@@ -113,23 +101,7 @@ export function createBot(options: BotOptions): Bot {
   const ingest = ingestDeps(options);
   const picking = { analyses: options.analyses, files: options.files, scorer: () => scorer.get() };
   const sets = new LiveSets({ ...picking, client, store: options.store, renderer, onError, ...(options.onTransition ? { onTransition: options.onTransition } : {}), ...(options.timing ? { timing: options.timing } : {}) }, options.admission);
-  const autocomplete = trackAutocomplete(options.analyses);
-  const route = createInteractionRouter({
-    commands: {
-      ...queueHandlers(options.store, (guildId) => sets.get(guildId)?.starterId),
-      'queue list': queueListHandler({ ...picking, store: options.store, sets }),
-      'queue add': queueAddHandler(options.store, ingest, scorer),
-      suggest: suggestHandler(options.store, options.analyses, scorer, (guildId) => sets.get(guildId)?.nowPlaying()?.track.hash),
-      ...djsetHandlers({ ...picking, store: options.store, sets, feedback: options.feedback }),
-    },
-    buttons: {
-      [QUEUE_BUTTON_PREFIX]: queueButtonHandler(options.store, options.analyses),
-      [VOTE_BUTTON_PREFIX]: voteButtonHandler(options.store, options.feedback),
-      [PANEL_BUTTON_PREFIX]: panelButtonHandler({ ...picking, store: options.store, sets, feedback: options.feedback }),
-    },
-    autocomplete: { 'queue add': autocomplete, suggest: autocomplete },
-    messageMenus: { [ADD_FROM_MESSAGE]: messageAddHandler(options.store, ingest, scorer) },
-  }, onError);
+  const route = createInteractionRouter(interactionHandlers(COMMANDS, { ...picking, store: options.store, sets, feedback: options.feedback, ingest, lazyScorer: scorer }), onError);
   const inFlight = new Set<Promise<void>>();
   const onInteraction = (interaction: Interaction): void => {
     const handling = route(interaction).catch(onError);

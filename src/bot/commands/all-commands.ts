@@ -1,10 +1,15 @@
-import { addFromMessageCommand } from './add-from-message/add-from-message-command.ts';
-import { djsetCommand } from './djset/djset-command.ts';
-import { queueCommand } from './queue/queue-command.ts';
-import { suggestCommand } from './suggest/suggest-command.ts';
+import { addFromMessageRoutes } from './add-from-message/add-from-message-routes.ts';
+import type { CommandDeps } from './command-deps.ts';
+import type { CommandSet } from './command-routes.ts';
+import { djsetRoutes } from './djset/djset-routes.ts';
+import { queueRoutes } from './queue/queue-routes.ts';
+import { suggestRoutes } from './suggest/suggest-routes.ts';
 
-/** The slash commands. */
-export const SLASH_COMMANDS = [queueCommand, djsetCommand, suggestCommand];
+/** Every command with its handlers: what is registered and what is routed come from this one list. */
+export const COMMANDS: CommandSet<CommandDeps> = { slash: [queueRoutes, djsetRoutes, suggestRoutes], menus: [addFromMessageRoutes] };
+
+/** The slash commands' definitions. */
+export const SLASH_COMMANDS = COMMANDS.slash.map((c) => c.definition);
 
 /** Every command the bot registers: the slash commands, then the message menu's. */
-export const ALL_COMMANDS = [...SLASH_COMMANDS, addFromMessageCommand];
+export const ALL_COMMANDS = [...SLASH_COMMANDS, ...COMMANDS.menus.map((m) => m.definition)];

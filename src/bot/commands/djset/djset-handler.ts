@@ -3,7 +3,7 @@ import type { ChatInputCommandInteraction, Guild, VoiceBasedChannel } from 'disc
 import type { FeedbackStore } from '../../../db/feedback-store.ts';
 import type { GuildStore } from '../../../db/guild-store.ts';
 import { formatClock } from '../../../viz/set-picture.ts';
-import type { CommandHandler, CommandHandlers } from '../command-routes.ts';
+import type { OptionReader, RouteHandler } from '../command-routes.ts';
 import { FAILED } from '../../discord/reply-result.ts';
 import type { LiveSet } from '../../live/live-set.ts';
 import { StartFailed } from '../../live/live-sets.ts';
@@ -13,10 +13,7 @@ import type { NextTrackDeps } from '../../playlist/next-track.ts';
 import { describeTransition } from '../../live/now-mixing-message.ts';
 import { GUILD_ONLY } from '../queue/queue-handler.ts';
 import { failDeferred, replyEphemeral } from '../../discord/reply-result.ts';
-import { mixStyleOf } from '../../live/server-mix-style.ts';
-import { controlSet, NO_SET } from './set-controls.ts';
-import type { SetAction } from './set-controls.ts';
-import { settingsHandler } from './settings-handler.ts';
+import { NO_SET } from './set-controls.ts';
 import { transitionPicture } from './transition-picture.ts';
 import { checkVoiceChannel } from '../../live/voice-checks.ts';
 import type { OrderMode } from '../../../audio/set/order-mode.ts';
@@ -41,8 +38,8 @@ export interface DjsetDeps extends NextTrackDeps {
   feedback: FeedbackStore;
 }
 
-function voiceChannelFor(interaction: ChatInputCommandInteraction, guild: Guild): VoiceBasedChannel | string {
-  const named = interaction.options.getChannel('channel');
+function voiceChannelFor(interaction: ChatInputCommandInteraction, options: OptionReader<'channel'>, guild: Guild): VoiceBasedChannel | string {
+  const named = options.getChannel('channel');
   if (named) {
     const channel = guild.channels.cache.get(named.id);
     return channel?.isVoiceBased() ? channel : NOT_VOICE;
@@ -52,15 +49,16 @@ function voiceChannelFor(interaction: ChatInputCommandInteraction, guild: Guild)
 
 const trackLine = (t: { title: string; analysis: { bpm: number; camelot: string } }) => `**${displayTitle(t.title)}** (${Math.round(t.analysis.bpm)} BPM, ${t.analysis.camelot})`;
 
-function start(deps: DjsetDeps): CommandHandler {
-  return async (interaction) => {
+/** `/djset start [channel] [order]`. */
+export function djsetStart(deps: DjsetDeps): RouteHandler<'channel' | 'order'> {
+  return async (interaction, options) => {
     if (!interaction.guildId) return replyEphemeral(interaction, GUILD_ONLY);
     // The cached server; missing until the gateway has sent it.
     const guild = interaction.guild;
     if (!guild) return replyEphemeral(interaction, NOT_READY);
     const playing = deps.sets.get(guild.id);
     if (playing) return replyEphemeral(interaction, alreadyPlaying(playing.voiceChannelId));
-    const channel = voiceChannelFor(interaction, guild);
+    const channel = voiceChannelFor(interaction, options, guild);
     if (typeof channel === 'string') return replyEphemeral(interaction, channel);
     const check = checkVoiceChannel(channel, guild);
     if (!check.ok) return replyEphemeral(interaction, check.message);
@@ -69,7 +67,7 @@ function start(deps: DjsetDeps): CommandHandler {
     await interaction.deferReply();
     try {
       const state = await deps.store.get(guild.id);
-      const order = (interaction.options.getString('order') as OrderMode | null) ?? state.settings.order;
+      const order = (options.getString('order') as OrderMode | null) ?? state.settings.order;
       const { track } = await pickNextTrack(state, undefined, order, deps);
       if (!track) return await failDeferred(interaction, NOTHING_TO_PLAY);
       const raced = deps.sets.get(guild.id);
@@ -94,7 +92,8 @@ function pausedNote(set: LiveSet): string {
   return state.by === 'empty' ? ' — paused until someone joins' : ' — paused (/djset resume carries on)';
 }
 
-function status(deps: DjsetDeps): CommandHandler {
+/** `/djset status`: now playing, and the next transition with its picture. */
+export function djsetStatus(deps: DjsetDeps): RouteHandler<never> {
   return async (interaction) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
@@ -131,14 +130,5 @@ function status(deps: DjsetDeps): CommandHandler {
       embed.addFields({ name: 'Next', value: 'Nothing queued yet: add songs with /queue add.' });
     }
     await interaction.editReply({ embeds: [embed], files, ...quiet });
-  };
-}
-
-/** `/djset start|stop|skip|pause|resume|status|settings`. */
-export function djsetHandlers(deps: DjsetDeps): CommandHandlers {
-  const control = (action: SetAction): CommandHandler => (interaction) => controlSet(deps, interaction, action, true);
-  return {
-    'djset start': start(deps), 'djset stop': control('stop'), 'djset skip': control('skip'), 'djset pause': control('pause'), 'djset resume': control('resume'),
-    'djset status': status(deps), 'djset settings': settingsHandler(deps.store, (guildId, settings) => deps.sets.get(guildId)?.setMixStyle(mixStyleOf(settings))),
   };
 }

@@ -1,4 +1,5 @@
 import type { RepliableInteraction } from 'discord.js';
+import type { RouteHandler } from '../command-routes.ts';
 import type { FeedbackStore } from '../../../db/feedback-store.ts';
 import type { GuildStore } from '../../../db/guild-store.ts';
 import { formatClock } from '../../../viz/set-picture.ts';
@@ -60,6 +61,11 @@ export async function controlSet(deps: ControlDeps, interaction: RepliableIntera
     await answer.defer();
     return action === 'pause' ? pause(deps, set) : resume(set);
   });
+}
+
+/** `/djset pause|resume|stop|skip`: the success is shown to the channel. */
+export function setControl(deps: ControlDeps, action: SetAction): RouteHandler<never> {
+  return (interaction) => controlSet(deps, interaction, action, true);
 }
 
 /** The fade and the panel's edit start once the answer is on its way. */

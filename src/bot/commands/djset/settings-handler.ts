@@ -1,8 +1,7 @@
 import { isSongsMode, isTransitionBars } from '../../../audio/transition/mix-style.ts';
 import { defaultGuildSettings } from '../../../db/guild-store.ts';
 import type { AnnounceMode, GuildSettings, GuildStore } from '../../../db/guild-store.ts';
-import type { ChatInputCommandInteraction } from 'discord.js';
-import type { CommandHandler } from '../command-routes.ts';
+import type { OptionReader, RouteHandler } from '../command-routes.ts';
 import { memberInfoOf } from '../member-info.ts';
 import { GUILD_ONLY } from '../queue/queue-handler.ts';
 import { replyEphemeral, replyResult } from '../../discord/reply-result.ts';
@@ -33,16 +32,19 @@ function minutes(n: number): string {
   return `${n} minute${n === 1 ? '' : 's'}`;
 }
 
+/** The options of `/djset settings`. */
+type SettingsOption = 'dj_role' | 'order' | 'max_queued' | 'adds_per_minute' | 'stay' | 'pause_minutes' | 'songs' | 'transition_bars' | 'clear_dj_role' | 'announce';
+
 /** The settings a `/djset settings` asked to change, as a patch (empty: it only asked to see them). */
-function requestedChanges(interaction: ChatInputCommandInteraction): { patch: Partial<GuildSettings>; clearRole: boolean; stay: number | null } {
-  const role = interaction.options.getRole('dj_role');
-  const order = interaction.options.getString('order') as GuildSettings['order'] | null;
-  const maxQueued = interaction.options.getInteger('max_queued');
-  const perMinute = interaction.options.getInteger('adds_per_minute');
-  const pauseMinutes = interaction.options.getInteger('pause_minutes');
-  const songs = interaction.options.getString('songs');
-  const bars = interaction.options.getInteger('transition_bars');
-  const announce = interaction.options.getString('announce') as AnnounceMode | null;
+function requestedChanges(options: OptionReader<SettingsOption>): { patch: Partial<GuildSettings>; clearRole: boolean; stay: number | null } {
+  const role = options.getRole('dj_role');
+  const order = options.getString('order') as GuildSettings['order'] | null;
+  const maxQueued = options.getInteger('max_queued');
+  const perMinute = options.getInteger('adds_per_minute');
+  const pauseMinutes = options.getInteger('pause_minutes');
+  const songs = options.getString('songs');
+  const bars = options.getInteger('transition_bars');
+  const announce = options.getString('announce') as AnnounceMode | null;
   const patch: Partial<GuildSettings> = {
     ...(role ? { djRoleId: role.id } : {}),
     ...(order ? { order } : {}),
@@ -54,7 +56,7 @@ function requestedChanges(interaction: ChatInputCommandInteraction): { patch: Pa
   };
   // 0: the planner's choice (the field absent), as `stay` 0 is 24/7.
   if (bars !== null) patch.transitionBars = isTransitionBars(bars) ? bars : undefined;
-  return { patch, clearRole: interaction.options.getBoolean('clear_dj_role') === true, stay: interaction.options.getInteger('stay') };
+  return { patch, clearRole: options.getBoolean('clear_dj_role') === true, stay: options.getInteger('stay') };
 }
 
 /** The settings with `patch` applied; a field the patch sets to undefined (the DJ role cleared, the planner's length) is removed. */
@@ -70,11 +72,11 @@ function applied(settings: GuildSettings, patch: Partial<GuildSettings>, stay: n
  * `/djset settings`: anyone may see them; changing them needs Manage Server. `onSaved` hears the saved settings (the
  * live set takes up a new mix style from its next transition).
  */
-export function settingsHandler(store: GuildStore, onSaved: (guildId: string, settings: GuildSettings) => void = () => {}): CommandHandler {
-  return async (interaction) => {
+export function settingsHandler(store: GuildStore, onSaved: (guildId: string, settings: GuildSettings) => void): RouteHandler<SettingsOption> {
+  return async (interaction, options) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
-    const { patch, clearRole, stay } = requestedChanges(interaction);
+    const { patch, clearRole, stay } = requestedChanges(options);
     if (clearRole && patch.djRoleId) return replyEphemeral(interaction, ROLE_OR_CLEAR);
     if (clearRole) patch.djRoleId = undefined;
     if (Object.keys(patch).length === 0 && stay === null) {

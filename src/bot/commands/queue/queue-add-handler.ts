@@ -1,13 +1,14 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import type { JobStatus } from '../../../audio/analysis/analyzer-pool.ts';
 import { FILE_OPTIONS } from './queue-command.ts';
+import type { FileOption } from './queue-command.ts';
 import type { GuildStore } from '../../../db/guild-store.ts';
 import { UserFacingError } from '../../../util/user-facing-error.ts';
 import { addOutcome } from '../../adds/add-outcome.ts';
 import type { ResolvedTrack } from '../../adds/add-outcome.ts';
 import { addUploads } from './add-uploads.ts';
 import type { IngestDeps } from '../../adds/fetch-and-ingest.ts';
-import type { CommandHandler } from '../command-routes.ts';
+import type { RouteHandler } from '../command-routes.ts';
 import { FAILED } from '../../discord/reply-result.ts';
 import { landDownload } from '../../adds/land-download.ts';
 import { memberInfoOf } from '../member-info.ts';
@@ -38,14 +39,14 @@ const PROGRESS_EVERY_MS = 3000;
  * `/queue add file:…file5:|url:|track:` — a download is deferred and analysed; the reply is edited with the outcome.
  * Several files are added one after another, in one reply (see addUploads).
  */
-export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: LazyScorer): CommandHandler {
-  return async (interaction) => {
+export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: LazyScorer): RouteHandler<FileOption | 'url' | 'track'> {
+  return async (interaction, options) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
-    const files = FILE_OPTIONS.flatMap((name) => interaction.options.getAttachment(name) ?? []);
+    const files = FILE_OPTIONS.flatMap((name) => options.getAttachment(name) ?? []);
     const file = files[0] ?? null;
-    const url = interaction.options.getString('url');
-    const track = interaction.options.getString('track');
+    const url = options.getString('url');
+    const track = options.getString('track');
     const given = [file, url, track].filter((v) => v !== null).length;
     if (given === 0) return replyEphemeral(interaction, nothingToAdd(uploadLimit(interaction, deps.maxBytes)));
     if (given > 1) return replyEphemeral(interaction, ONLY_ONE);

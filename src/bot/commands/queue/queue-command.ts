@@ -2,6 +2,7 @@ import { ApplicationIntegrationType, InteractionContextType, SlashCommandBuilder
 
 /** The attachment options of `/queue add`, in the order their files are added. */
 export const FILE_OPTIONS = ['file', 'file2', 'file3', 'file4', 'file5'] as const;
+export type FileOption = (typeof FILE_OPTIONS)[number];
 
 /** `/queue` — the shared server playlist. */
 export const queueCommand = new SlashCommandBuilder()

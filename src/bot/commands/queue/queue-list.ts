@@ -3,7 +3,7 @@ import type { RepliableInteraction } from 'discord.js';
 import type { OrderMode } from '../../../audio/set/order-mode.ts';
 import type { GuildState, GuildStore } from '../../../db/guild-store.ts';
 import { formatClock } from '../../../viz/set-picture.ts';
-import type { CommandHandler } from '../command-routes.ts';
+import type { RouteHandler } from '../command-routes.ts';
 import type { LiveSet } from '../../live/live-set.ts';
 import type { LiveSets } from '../../live/live-sets.ts';
 import type { NextTrackDeps } from '../../playlist/next-track.ts';
@@ -102,6 +102,6 @@ export async function showPlayOrder(deps: QueueListDeps, interaction: RepliableI
   await settleDeferred(interaction, await playOrderFor(deps, guildId, page, interaction.user.id), !publicly);
 }
 
-export function queueListHandler(deps: QueueListDeps): CommandHandler {
-  return (interaction) => showPlayOrder(deps, interaction, interaction.options.getInteger('page') ?? 1, true);
+export function queueListHandler(deps: QueueListDeps): RouteHandler<'page'> {
+  return (interaction, options) => showPlayOrder(deps, interaction, options.getInteger('page') ?? 1, true);
 }

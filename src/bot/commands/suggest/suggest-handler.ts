@@ -1,7 +1,7 @@
 import { suggestNext } from '../../../ai/suggest.ts';
 import type { AnalysisStore } from '../../../db/analysis-store.ts';
 import type { GuildState, GuildStore, PlaylistEntry } from '../../../db/guild-store.ts';
-import type { CommandHandler } from '../command-routes.ts';
+import type { RouteHandler } from '../command-routes.ts';
 import type { LazyScorer } from '../../../ai/lazy-scorer.ts';
 import { GUILD_ONLY } from '../queue/queue-handler.ts';
 import { replyEphemeral } from '../../discord/reply-result.ts';
@@ -24,19 +24,19 @@ const DEFAULT_COUNT = 5;
  * `/suggest [track] [count]`: what mixes well after a track — by default the one playing, or with no set playing the
  * most recently added playlist entry.
  */
-export function suggestHandler(store: GuildStore, analyses: AnalysisStore, scorer: LazyScorer, playing: (guildId: string) => string | undefined = () => undefined): CommandHandler {
-  return async (interaction) => {
+export function suggestHandler(store: GuildStore, analyses: AnalysisStore, scorer: LazyScorer, playing: (guildId: string) => string | undefined = () => undefined): RouteHandler<'track' | 'count'> {
+  return async (interaction, options) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
     // Several reads before the answer: acknowledged in time if they are slow.
     const answer = new TimelyAnswer(interaction, false);
     try {
-      const from = await suggestAfter(analyses, guildId, await store.get(guildId), interaction.options.getString('track'), playing(guildId));
+      const from = await suggestAfter(analyses, guildId, await store.get(guildId), options.getString('track'), playing(guildId));
       if (typeof from === 'string') return await answer.send({ ok: false, message: from });
       const title = from.title;
       if (!(await hasTracks(analyses, guildId, 2))) return await answer.send({ ok: false, message: suggestReply(title, []).content ?? EMPTY_LIBRARY });
       await answer.defer();
-      const count = interaction.options.getInteger('count') ?? DEFAULT_COUNT;
+      const count = options.getInteger('count') ?? DEFAULT_COUNT;
       // Scored: the tracks nearest in tempo (half/double time too), not the whole library.
       const candidates = await tempoCandidates(analyses, guildId, from.analysis, new Set([from.hash]));
       const suggestions = await suggestNext(await scorer.get(), toLibraryEntry(from), candidates.map(toLibraryEntry), count);
