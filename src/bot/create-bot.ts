@@ -18,7 +18,7 @@ import { createInteractionRouter } from './interaction-router.ts';
 import { lazyScorer } from '../ai/lazy-scorer.ts';
 import { LibraryQuota, quotaLimitsFromEnv } from '../library/library-quota.ts';
 import { liveRenderNice } from '../util/live-priorities.ts';
-import type { LiveSetTiming } from './live/live-set.ts';
+import type { LiveSetDeps, LiveSetTiming } from './live/live-set.ts';
 import type { AdmissionOptions } from '../voice/admission.ts';
 import { LiveSets } from './live/live-sets.ts';
 import { ReservationKeeper } from './adds/reservation-keeper.ts';
@@ -45,6 +45,8 @@ export interface BotOptions {
   onError?: (error: unknown) => void;
   /** Each transition a live set produces (metrics, logs). */
   onTransition?: (guildId: string, report: TransitionReport) => void;
+  /** Each live set's state changes (the log). */
+  onSetStateChange?: LiveSetDeps['onStateChange'];
   /** Resume saved sets once logged in (default true). */
   resumeSets?: boolean;
   /** Tests shorten the live sets' grace periods. */
@@ -100,7 +102,7 @@ export function createBot(options: BotOptions): Bot {
   const renderer = new TransitionRenderer({ nice: options.renderNice ?? liveRenderNice() });
   const ingest = ingestDeps(options);
   const picking = { analyses: options.analyses, files: options.files, scorer: () => scorer.get() };
-  const sets = new LiveSets({ ...picking, client, store: options.store, renderer, onError, ...(options.onTransition ? { onTransition: options.onTransition } : {}), ...(options.timing ? { timing: options.timing } : {}) }, options.admission);
+  const sets = new LiveSets({ ...picking, client, store: options.store, renderer, onError, ...(options.onTransition ? { onTransition: options.onTransition } : {}), ...(options.onSetStateChange ? { onStateChange: options.onSetStateChange } : {}), ...(options.timing ? { timing: options.timing } : {}) }, options.admission);
   const route = createInteractionRouter(interactionHandlers(COMMANDS, { ...picking, store: options.store, sets, feedback: options.feedback, ingest, lazyScorer: scorer }), onError);
   const inFlight = new Set<Promise<void>>();
   const onInteraction = (interaction: Interaction): void => {

@@ -1,5 +1,6 @@
 import type { TransitionReport } from '../../audio/set/set-report.ts';
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { AudioPlayerStatus } from '@discordjs/voice';
 import type { Client, Guild } from 'discord.js';
 import { AudioInputError } from '../../audio/io/audio-input-error.ts';
@@ -23,6 +24,10 @@ import { DJ_CUTS } from '../../audio/transition/mix-style.ts';
 import type { MixStyle } from '../../audio/transition/mix-style.ts';
 import { mixStyleOf } from './server-mix-style.ts';
 import { displayTitle } from '../discord/track-title.ts';
+import { publicState, releaseReplaced, sameState } from './live-set-state.ts';
+import type { EndReason, Holding, LiveState, Playback, SetState } from './live-set-state.ts';
+
+export type { EndReason, SetState };
 
 export interface LiveSetTiming {
   /** How long the channel may be empty before the set pauses (default 60 s). */
@@ -56,6 +61,8 @@ export interface LiveSetDeps extends NextTrackDeps {
   onError: (error: unknown) => void;
   /** Each transition as it is produced (the process's metrics and log). */
   onTransition?: (guildId: string, report: TransitionReport) => void;
+  /** Each set's state changes (the process's log; LiveSets subscribes every set it starts). */
+  onStateChange?: (guildId: string, from: SetState, to: SetState) => void;
   timing?: Partial<LiveSetTiming>;
 }
 
@@ -83,29 +90,22 @@ interface Anchor {
   track: LiveTrack;
 }
 
-/** One engine streaming into one player; a paused set resumes with a new one on the same connection. */
-interface Playback {
-  engine: SetEngine<LiveTrack>;
-  broadcast: SetBroadcast;
+export interface LiveSetEvents {
+  /** The set's state changed (`SetState`: its status, why it paused or ended). */
+  stateChange: [from: SetState, to: SetState];
 }
 
-export type EndReason = 'stopped' | 'shutdown' | 'finished' | 'lost' | 'failed' | 'not-started' | 'idle';
+/** What every state but `ended` holds, carried over into the next. */
+const holding = (s: Holding): Holding => ({ playback: s.playback, saveTimer: s.saveTimer });
 
-/**
- * Where the set stands. `connecting`: joined, not yet heard; `paused` by `empty` (the player held, nobody listening)
- * or by a `member` (faded out on a downbeat, the engine closed, its position held).
- */
-export type SetState =
-  | { status: 'connecting' }
-  | { status: 'playing' }
-  | { status: 'paused'; by: 'empty' | 'member' }
-  | { status: 'stopping' }
-  | { status: 'ended'; reason: EndReason };
+/** A fade out on the next downbeat, played out; given up after 8 s (a player that never went idle). */
+const fadedOut = (playback: Playback): Promise<unknown> => Promise.race([playback.broadcast.finished, new Promise((resolve) => setTimeout(resolve, 8000).unref())]);
 
 /**
  * One guild's live set: the engine picking tracks from the playlist (then the library), the broadcast into the voice
  * connection, and everything around it — the session saved as it plays (so a restart resumes it), "now mixing"
  * messages with 👍/👎, a now-playing message kept up to date, pausing while nobody listens or on request.
+ * Its state (LiveState) owns its timers and playback, released in setState alone, which emits `stateChange`.
  */
 export class LiveSet {
   readonly guildId: string;
@@ -117,7 +117,6 @@ export class LiveSet {
   private readonly deps: LiveSetDeps;
   private readonly params: LiveSetParams;
   private readonly timing: LiveSetTiming;
-  private playback: Playback;
   /** Bumped by each new playback: events and endings of a replaced one are ignored. */
   private generation = 0;
   private anchors: Anchor[] = [];
@@ -127,10 +126,8 @@ export class LiveSet {
   private lastMix: PanelInput['lastMix'];
   /** A pick of the next song is under way. */
   private picking = false;
-  private state: SetState = { status: 'connecting' };
-  private saveTimer: NodeJS.Timeout;
-  private emptyTimer: NodeJS.Timeout | undefined;
-  private leaveTimer: NodeJS.Timeout | undefined;
+  private state: LiveState;
+  private readonly events = new EventEmitter<LiveSetEvents>();
   private stopping: Promise<void> | undefined;
   private ended: Promise<void> | undefined;
   private writes: Promise<unknown> = Promise.resolve();
@@ -152,17 +149,17 @@ export class LiveSet {
     this.textChannelId = params.textChannelId;
     this.order = params.order;
     this.starterId = params.starterId;
-    this.playback = this.startPlayback(params.first, params.firstFromSec);
+    const playback = this.startPlayback(params.first, params.firstFromSec);
+    this.state = { status: 'connecting', playback, saveTimer: setInterval(() => this.savePosition(), this.timing.saveEveryMs) };
     this.link = new VoiceLink({
       guildId: this.guildId,
       channelId: params.voiceChannelId,
       adapterCreator: params.guild.voiceAdapterCreator,
-      player: this.playback.broadcast.player,
+      player: playback.broadcast.player,
       onLost: (why) => void this.end('lost', why),
       onError: (error) => deps.onError(error),
       reconnectTimeoutMs: this.timing.reconnectTimeoutMs,
     });
-    this.saveTimer = setInterval(() => this.savePosition(), this.timing.saveEveryMs);
     this.panel = new LivePanel({
       client: deps.client, guildId: this.guildId, channelId: params.textChannelId, everyMs: this.timing.boardEveryMs, minGapMs: this.timing.panelGapMs, buryAfter: this.timing.buryAfter,
       ...(params.panelMessageId ? { messageId: params.panelMessageId } : {}),
@@ -172,6 +169,16 @@ export class LiveSet {
       client: deps.client, channelId: params.textChannelId, ...(params.threadId ? { threadId: params.threadId } : {}),
       onThread: (id) => void this.write(inSession({ threadId: id })), onError: deps.onError,
     });
+  }
+
+  on<E extends keyof LiveSetEvents>(event: E, listener: (...args: LiveSetEvents[E]) => void): this {
+    this.events.on(event, listener as never);
+    return this;
+  }
+
+  off<E extends keyof LiveSetEvents>(event: E, listener: (...args: LiveSetEvents[E]) => void): this {
+    this.events.off(event, listener as never);
+    return this;
   }
 
   /** A new mix style, from the next transition (the coming one too, when there is time to render it again). */
@@ -185,15 +192,15 @@ export class LiveSet {
   }
 
   get engine(): SetEngine<LiveTrack> {
-    return this.playback.engine;
+    return this.state.playback.engine;
   }
 
   get broadcast(): SetBroadcast {
-    return this.playback.broadcast;
+    return this.state.playback.broadcast;
   }
 
   get status(): SetState {
-    return this.state;
+    return publicState(this.state);
   }
 
   /** Paused for whatever reason. */
@@ -201,14 +208,26 @@ export class LiveSet {
     return this.state.status === 'paused';
   }
 
-  /** The only place the state changes. */
-  private setState(next: SetState): void {
-    if (this.state.status === 'ended') return;
+  private pausedBy(by: 'empty' | 'member'): boolean {
+    return this.state.status === 'paused' && this.state.by === by;
+  }
+
+  /**
+   * The only place the state changes: what the old state owned and the new one does not carry on (its timers, its
+   * playback; at the end the voice connection too) is released here. A new status (or pause) starts what it needs —
+   * a paused set's leave timer, the panel's edit — and is told as `stateChange`.
+   */
+  private setState(next: LiveState): void {
+    const from = this.state;
+    if (from.status === 'ended') return;
     this.state = next;
-    clearTimeout(this.leaveTimer);
-    this.leaveTimer = undefined;
+    releaseReplaced(from, next);
+    if (next.status === 'ended') this.link.destroy();
+    const [was, now] = [publicState(from), publicState(next)];
+    if (sameState(was, now)) return;
     if (next.status === 'paused') void this.armLeaveTimer(next.by);
     this.panel.refresh();
+    this.events.emit('stateChange', was, now);
   }
 
   /**
@@ -222,7 +241,7 @@ export class LiveSet {
     });
     await this.broadcast.audible(Math.max(0, this.timing.readyTimeoutMs - (performance.now() - started)));
     if (this.state.status !== 'connecting') return;
-    this.setState({ status: 'playing' });
+    this.setState({ status: 'playing', ...holding(this.state) });
     this.checkListeners();
     this.panel.start();
   }
@@ -294,11 +313,10 @@ export class LiveSet {
   async pause(): Promise<boolean> {
     const was = this.state;
     if (was.status !== 'playing' && !(was.status === 'paused' && was.by === 'empty')) return false;
-    this.setState({ status: 'paused', by: 'member' });
-    const playback = this.playback;
+    this.setState({ status: 'paused', by: 'member', ...holding(was) });
+    const { playback } = was;
     if (was.status === 'playing') playback.engine.stop();
-    const fadedOut = was.status === 'playing' ? Promise.race([playback.broadcast.finished, new Promise((resolve) => setTimeout(resolve, 8000).unref())]) : Promise.resolve();
-    this.pausing = fadedOut.then(() => playback.broadcast.close());
+    this.pausing = (was.status === 'playing' ? fadedOut(playback) : Promise.resolve()).then(() => playback.broadcast.close());
     await this.pausing;
     await this.write(this.withHeardPosition());
     return true;
@@ -315,9 +333,9 @@ export class LiveSet {
   }
 
   private async resumeOnce(): Promise<{ track: LiveTrack; fromSec?: number } | undefined> {
-    if (this.state.status !== 'paused' || this.state.by !== 'member') return undefined;
+    if (!this.pausedBy('member')) return undefined;
     await this.pausing;
-    if (this.state.status !== 'paused' || this.state.by !== 'member') return undefined;
+    if (!this.pausedBy('member')) return undefined;
     const held = this.nowPlaying();
     let first = held?.track;
     let fromSec = held ? resumePoint(held.track, held.positionSec) : undefined;
@@ -329,11 +347,14 @@ export class LiveSet {
       void this.end('finished');
       return undefined;
     }
+    // Ended (or stopping) while the next song was picked: nothing to start.
+    const paused = this.state;
+    if (paused.status !== 'paused' || paused.by !== 'member') return undefined;
     this.anchors = [];
     this.lastTransition = undefined;
-    this.playback = this.startPlayback(first, fromSec);
-    this.link.play(this.playback.broadcast.player);
-    this.setState({ status: 'playing' });
+    const playback = this.startPlayback(first, fromSec);
+    this.link.play(playback.broadcast.player);
+    this.setState({ status: 'playing', playback, saveTimer: paused.saveTimer });
     this.checkListeners();
     return { track: first, ...(fromSec !== undefined ? { fromSec } : {}) };
   }
@@ -343,31 +364,26 @@ export class LiveSet {
    * so the next start resumes.
    */
   stop(reason: 'stopped' | 'shutdown'): Promise<void> {
-    if (this.state.status === 'ended') return this.ended ?? Promise.resolve();
+    const state = this.state;
+    if (state.status === 'ended') return this.ended ?? Promise.resolve();
     if (!this.stopping) {
-      const playing = this.state.status === 'playing';
-      this.setState({ status: 'stopping' });
-      this.engine.stop();
-      const fadedOut = playing ? Promise.race([this.broadcast.finished, new Promise((resolve) => setTimeout(resolve, 8000).unref())]) : Promise.resolve();
-      this.stopping = fadedOut.then(() => this.end(reason));
+      this.setState({ status: 'stopping', ...holding(state) });
+      state.playback.engine.stop();
+      this.stopping = (state.status === 'playing' ? fadedOut(state.playback) : Promise.resolve()).then(() => this.end(reason));
     }
     return this.stopping;
   }
 
   /** Ends the set at once: the encoder killed, the connection left, the session saved (`shutdown`) or cleared. */
   end(reason: EndReason, detail?: unknown): Promise<void> {
-    if (this.state.status === 'ended') return this.ended ?? Promise.resolve();
+    const state = this.state;
+    if (state.status === 'ended') return this.ended ?? Promise.resolve();
     const heard = this.withHeardPosition();
     // The last edit of the panel: the buttons go; after a restart the same message is edited again.
     const last = this.deps.client.guilds.cache.has(this.guildId) ? panelCard({ ...this.panelInput(), status: reason === 'shutdown' ? 'restarting' : 'ended' }) : undefined;
     const panelDone = this.panel.stop(last);
-    this.setState({ status: 'ended', reason });
-    clearInterval(this.saveTimer);
-    clearTimeout(this.emptyTimer);
-    clearTimeout(this.leaveTimer);
+    this.setState({ status: 'ended', reason, playback: state.playback });
     const update = reason === 'shutdown' ? heard : (s: GuildState) => ({ ...s, session: undefined, setStarterId: undefined });
-    this.broadcast.close();
-    this.link.destroy();
     this.ended = Promise.all([this.write(update), panelDone])
       .then(() => this.sayWhyItEnded(reason, detail))
       .catch(this.deps.onError)
@@ -405,12 +421,12 @@ export class LiveSet {
     const playback: Playback = { engine, broadcast };
     // A player that was auto-paused (connection not ready) when the room emptied is paused once it plays again.
     broadcast.player.on(AudioPlayerStatus.Playing, () => {
-      if (this.state.status === 'paused' && this.state.by === 'empty') broadcast.player.pause(true);
+      if (this.pausedBy('empty')) broadcast.player.pause(true);
     });
     // Played out on its own (nothing left to play, or the stream failed); a stop or a pause ends it otherwise.
     const failure = broadcast.fed.then(() => undefined, (error: unknown) => error);
     void broadcast.finished.then(async () => {
-      const producing = this.state.status === 'playing' || this.state.status === 'connecting' || (this.state.status === 'paused' && this.state.by === 'empty');
+      const producing = this.state.status === 'playing' || this.state.status === 'connecting' || this.pausedBy('empty');
       if (this.generation !== generation || !producing) return;
       const error = await failure;
       if (error) this.deps.onError(error);
@@ -556,39 +572,46 @@ export class LiveSet {
     return [...guild.voiceStates.cache.filter((v) => v.channelId === this.channelId && !this.deps.client.users.cache.get(v.id)?.bot && v.id !== this.deps.client.user?.id).keys()];
   }
 
+  /**
+   * Somebody listening: an empty-channel countdown is dropped, a set paused for want of listeners carries on. Nobody:
+   * a playing set counts down `emptyGraceMs` (its state's `emptyTimer`), then pauses.
+   */
   private checkListeners(): void {
-    if (this.state.status !== 'playing' && this.state.status !== 'paused') return;
-    const listening = this.listeners() > 0;
-    if (listening) {
-      clearTimeout(this.emptyTimer);
-      this.emptyTimer = undefined;
-      if (this.state.status === 'paused' && this.state.by === 'empty') {
-        this.setState({ status: 'playing' });
+    const state = this.state;
+    if (this.listeners() > 0) {
+      if (state.status === 'playing' && state.emptyTimer) this.setState({ ...state, emptyTimer: undefined });
+      if (state.status === 'paused' && state.by === 'empty') {
+        this.setState({ status: 'playing', ...holding(state) });
         this.broadcast.player.unpause();
         void this.post(`Welcome back: the set carries on in <#${this.voiceChannelId}>.`);
       }
       return;
     }
-    if (this.emptyTimer || this.state.status === 'paused') return;
-    this.emptyTimer = setTimeout(() => {
-      this.emptyTimer = undefined;
-      if (this.listeners() > 0 || this.state.status !== 'playing') return;
-      this.setState({ status: 'paused', by: 'empty' });
-      this.broadcast.player.pause(true);
-      void this.post(`Nobody is listening in <#${this.voiceChannelId}>, so the set is paused. It carries on when someone joins.`);
-    }, this.timing.emptyGraceMs);
+    if (state.status !== 'playing' || state.emptyTimer) return;
+    this.setState({ ...state, emptyTimer: setTimeout(() => this.nobodyListened(), this.timing.emptyGraceMs) });
+  }
+
+  private nobodyListened(): void {
+    const state = this.state;
+    if (state.status !== 'playing') return;
+    if (this.listeners() > 0) return this.setState({ ...state, emptyTimer: undefined });
+    this.setState({ status: 'paused', by: 'empty', ...holding(state) });
+    this.broadcast.player.pause(true);
+    void this.post(`Nobody is listening in <#${this.voiceChannelId}>, so the set is paused. It carries on when someone joins.`);
   }
 
   /** A paused set leaves after the server's limit: `stay` for an empty channel (none: 24/7), `pauseMinutes` for /djset pause. */
   private async armLeaveTimer(by: 'empty' | 'member'): Promise<void> {
     const settings = (await this.deps.store.get(this.guildId).catch(() => undefined))?.settings;
     const minutes = by === 'empty' ? settings?.stayMinutes : settings?.pauseMinutes;
-    if (minutes === undefined || this.state.status !== 'paused' || this.state.by !== by || this.leaveTimer) return;
+    const state = this.state;
+    if (minutes === undefined || state.status !== 'paused' || state.by !== by || state.leaveTimer) return;
     const why = by === 'empty'
       ? `Nobody listened in <#${this.voiceChannelId}> for ${minutes} minute${minutes === 1 ? '' : 's'}, so Mini-DJ left. The playlist stays; /djset start carries on.`
       : `The set was paused for ${minutes} minute${minutes === 1 ? '' : 's'}, so Mini-DJ left <#${this.voiceChannelId}>. The playlist stays; /djset start carries on.`;
-    this.leaveTimer = setTimeout(() => void this.end('idle', why), minutes * this.timing.minuteMs);
-    this.leaveTimer.unref();
+    const leaveTimer = setTimeout(() => void this.end('idle', why), minutes * this.timing.minuteMs);
+    leaveTimer.unref();
+    this.setState({ ...state, leaveTimer });
   }
 }
 

@@ -98,6 +98,8 @@ export class LiveSets {
       },
     });
     this.sets.set(params.guild.id, set);
+    const { onStateChange } = this.deps;
+    if (onStateChange) set.on('stateChange', (from, to) => onStateChange(params.guild.id, from, to));
     try {
       await this.deps.store.update(params.guild.id, (s) => ({
         ...s,
