@@ -1,4 +1,5 @@
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from '../io/deck-reader.ts';
+import type { VettedMedia } from '../io/vet-media.ts';
 import { VinylDeck } from '../io/vinyl-deck.ts';
 import { cosineFadeOut, linearFadeOut } from '../dsp/fades.ts';
 import { LoudnessRider } from '../dsp/loudness-rider.ts';
@@ -19,6 +20,8 @@ export interface DeckSource {
   file: string;
   gain: number;
   bpm: number;
+  /** The file as the set vetted it: the render's decks open it without probing it again on their thread. */
+  media?: VettedMedia;
 }
 
 export interface TransitionJob {
@@ -194,7 +197,7 @@ export async function renderTransition(job: TransitionJob, signal?: AbortSignal)
   const { frames, preFrames, aFrames, mixedFrames, rideFrames } = layout;
   // The stretched head first: it is the long pole, and each spawn holds this thread for ~10 ms.
   const head = new StretchedHead(job, frames);
-  const deckA = new DeckReader({ file: job.from.file, fromSec: plan.exitSec - preFrames / MIX_RATE, gain: job.from.gain, highWaterFrames: preFrames + aFrames });
+  const deckA = new DeckReader({ file: job.from.file, fromSec: plan.exitSec - preFrames / MIX_RATE, gain: job.from.gain, highWaterFrames: preFrames + aFrames, media: job.from.media });
   // Closed decks end their pending reads (with silence); the next read throws the abort.
   const stop = (): void => {
     deckA.close();
@@ -302,7 +305,7 @@ export type Deck = Pick<DeckReader, 'read' | 'readInto' | 'close'>;
 export function stretchedDeck(job: TransitionJob, fromFrame: number, toFrame: number, highWaterFrames?: number): Deck {
   const { plan } = job;
   const at = (frame: number) => inputAfter(plan.schedule, plan.entrySec, frame / MIX_RATE);
-  const opts = { file: job.to.file, fromSec: at(fromFrame), toSec: at(toFrame) + RUN_OUT_SEC, schedule: plan.schedule, gain: job.to.gain, highWaterFrames };
+  const opts = { file: job.to.file, fromSec: at(fromFrame), toSec: at(toFrame) + RUN_OUT_SEC, schedule: plan.schedule, gain: job.to.gain, highWaterFrames, media: job.to.media };
   return playsAsVinyl(plan.schedule) ? new VinylDeck(opts) : new DeckReader(opts);
 }
 
