@@ -1,6 +1,6 @@
 import { formatDuration } from '../io/audio-input-error.ts';
 import type { TransitionCheckReport } from '../transition/checked-render.ts';
-import { pitchCents, playsAsVinyl } from '../transition/tempo-schedule.ts';
+import { planPitchCents } from '../transition/tempo-schedule.ts';
 import type { PlannedTrack, TransitionPlan } from '../transition/transition-plan.ts';
 import type { MixStyle } from '../transition/mix-style.ts';
 import type { OrderMode } from './order-mode.ts';
@@ -50,7 +50,7 @@ export function transitionReport(
     overlapBars: plan.overlapBars,
     rampBars: plan.rampBars,
     stretchPct: Number(plan.stretchPct.toFixed(2)),
-    pitchCents: playsAsVinyl(plan.schedule) ? Number(pitchCents(plan.tempo).toFixed(2)) : 0,
+    pitchCents: planPitchCents(plan),
     score: judged.score,
     explanation: plan.explanation,
     check: judged.check,

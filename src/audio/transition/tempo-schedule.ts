@@ -68,3 +68,8 @@ export function playsAsVinyl(schedule: TempoSchedule, maxStretch = vinylMaxStret
 
 /** The pitch change (cents) of a deck played `tempo` times as fast by resampling. */
 export const pitchCents = (tempo: number): number => 1200 * Math.log2(tempo);
+
+/** The pitch change (cents) a planned transition makes: its tempo's when it plays as vinyl, else 0 (key kept). */
+export function planPitchCents(plan: { schedule: TempoSchedule; tempo: number }): number {
+  return playsAsVinyl(plan.schedule) ? Number(pitchCents(plan.tempo).toFixed(2)) : 0;
+}
