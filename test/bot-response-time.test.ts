@@ -102,7 +102,7 @@ describe(`every interaction is answered within ${DEADLINE_MS} ms, with ${SETS} l
     await until(() => bot.sets.size === SETS || undefined, `${SETS} live sets`, 60_000);
     const set = bot.sets.get(FAKE_GUILD_ID)!;
     await until(() => set.upcoming(), 'the measured guild\'s next transition');
-    await until(() => GUILDS.every((g) => (voice.packets.get(g)?.length ?? 0) > 25) || undefined, 'audio from every set', 30_000);
+    await until(() => GUILDS.every((g) => (voice.packets.get(g)?.length ?? 0) > 25) || undefined, 'audio from every set', 90_000);
     h.discord.pushVoiceState(bob, FAKE_VOICE_CHANNEL_ID);
     await until(() => set.listeners() === 2 || undefined, 'a second listener');
     const playing = set.nowPlaying()!.track.hash;

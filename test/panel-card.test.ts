@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LiveTrack } from '../src/bot/playlist/next-track.ts';
+import { describeTransition } from '../src/bot/live/now-mixing-message.ts';
 import { panelCard } from '../src/bot/live/panel-card.ts';
 import type { PanelInput } from '../src/bot/live/panel-card.ts';
 import type { TransitionReport } from '../src/audio/set/set-report.ts';
@@ -40,5 +41,13 @@ describe('panelCard: the set\'s live panel', () => {
     const restarting = panelCard({ ...base, status: 'restarting' });
     expect(restarting.content.split('\n').at(-1)).toBe('<#7> · 3 listening · Mini-DJ is restarting: the set resumes here in a moment');
     expect(restarting.components).toEqual([]);
+  });
+});
+
+describe('describeTransition: how a transition is made, in one line', () => {
+  const decks = { from: { bpm: 145, camelot: '5A' }, to: { bpm: 146, camelot: '5A' } };
+  it('says a tempo change made by resampling moves the pitch (vinyl), and one through the stretcher keeps the key', () => {
+    expect(describeTransition({ style: 'blend', overlapBars: 16, stretchPct: 0.69, pitchCents: 11.9, ...decks })).toBe('16-bar EQ blend, pitched +0.7 % (vinyl, +12 cents), 5A → 5A, 145 → 146 BPM');
+    expect(describeTransition({ style: 'blend', overlapBars: 16, stretchPct: 1.6, pitchCents: 0, ...decks })).toBe('16-bar EQ blend, stretched +1.6 %, 5A → 5A, 145 → 146 BPM');
   });
 });

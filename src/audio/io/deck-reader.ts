@@ -64,6 +64,8 @@ export interface DeckOptions {
   /** Frames buffered before ffmpeg is paused (default 4 s): a deck read later but decoded now needs more. */
   highWaterFrames?: number;
   ffmpeg?: string;
+  /** The file as vetted on another thread (the set's, for the renderer's): used without probing again when unchanged. */
+  media?: VettedMedia;
   /**
    * Rubberband's start-up and retime lead (rubberband-timing.ts); default what the probe measures on this ffmpeg,
    * once per process. Given, it is used as is (tests: a wrong value must show).
@@ -137,10 +139,11 @@ function refusal(file: string, err: unknown): AudioInputError {
 
 /**
  * Vets `file` for this thread's decks now (a probe, remembered), so the deck that opens it later starts at once: the
- * set asks when it picks a track, minutes before its body deck opens.
+ * set asks when it picks a track, minutes before its body deck opens. Resolves to what was vetted (undefined when the
+ * file is refused: the deck that opens it says why), for decks on other threads (`DeckOptions.media`).
  */
-export function prepareDeck(file: string): void {
-  vetMedia(file, { nice: deckNiceness }).catch(() => undefined);
+export function prepareDeck(file: string): Promise<VettedMedia | undefined> {
+  return vetMedia(file, { nice: deckNiceness }).catch(() => undefined);
 }
 
 /**
@@ -165,7 +168,7 @@ export class DeckReader {
     const stretch = !isUnity(opts.schedule ?? []);
     const ffmpeg = opts.ffmpeg ?? ffmpegPath();
     // Vetted first (once per file and thread): the rules of the day, and the one stream to decode.
-    const vetting = vetMedia(opts.file, { ffmpeg, nice: deckNiceness });
+    const vetting = vetMedia(opts.file, { ffmpeg, nice: deckNiceness }, opts.media);
     // Rubberband's timing is this ffmpeg's: known after the first deck's probe, until then the probe is awaited. A
     // set's first deck plays unstretched: probe rubberband now (once per process), so the first stretched deck (a
     // transition's streamed ramp, read right after the render) does not wait for it.

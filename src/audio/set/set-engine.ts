@@ -333,8 +333,9 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   /** Plans the body's exit into `to` and starts rendering it; `upcoming` says so. */
   private planExit(body: Body<T>, { plan, render, planned }: PlannedExit, to: T): void {
     const a = body.track;
-    // B's body deck opens on this thread after the transition: its file is vetted now, not then.
-    prepareDeck(to.file);
+    // B's body deck opens on this thread after the transition: its file is vetted now, not then; the render's decks
+    // take both files as vetted here (A's since its body opened) rather than probe them again on their thread.
+    const vetted = Promise.all([prepareDeck(a.file), prepareDeck(to.file)]);
     body.plan = plan;
     body.to = to;
     body.planned = planned;
@@ -344,7 +345,8 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     const job = { ...transitionJob(plan, a, to, this.targetLufs), ...dueInSec };
     this.dropRender(body);
     const cancel = new AbortController();
-    const rendering = render ? renderChecked((j) => this.opts.renderer.render(j, cancel.signal), job, planned.from, planned.to) : undefined;
+    const withMedia = ([fromMedia, toMedia]: Awaited<typeof vetted>) => ({ ...job, from: { ...job.from, media: fromMedia }, to: { ...job.to, media: toMedia } });
+    const rendering = render ? vetted.then((media) => renderChecked((j) => this.opts.renderer.render(j, cancel.signal), withMedia(media), planned.from, planned.to)) : undefined;
     body.rendering = rendering;
     if (rendering) body.renderCancel = cancel;
     rendering?.catch(() => undefined);

@@ -1,5 +1,6 @@
 import { formatDuration } from '../io/audio-input-error.ts';
 import type { TransitionCheckReport } from '../transition/checked-render.ts';
+import { planPitchCents } from '../transition/tempo-schedule.ts';
 import type { PlannedTrack, TransitionPlan } from '../transition/transition-plan.ts';
 import type { MixStyle } from '../transition/mix-style.ts';
 import type { OrderMode } from './order-mode.ts';
@@ -18,6 +19,11 @@ export interface TransitionReport {
   overlapBars: number;
   rampBars: number;
   stretchPct: number;
+  /**
+   * B's pitch change through the overlap (cents): played as vinyl (a tempo change within the bound, resampled), the
+   * pitch moves with the tempo; time-stretched or not stretched, 0.
+   */
+  pitchCents: number;
   score?: number;
   explanation: string;
   /** The beat check of a beat-matched transition, made on its rendered decks before it played. */
@@ -44,6 +50,7 @@ export function transitionReport(
     overlapBars: plan.overlapBars,
     rampBars: plan.rampBars,
     stretchPct: Number(plan.stretchPct.toFixed(2)),
+    pitchCents: planPitchCents(plan),
     score: judged.score,
     explanation: plan.explanation,
     check: judged.check,
@@ -70,7 +77,7 @@ export function describeTransitions(report: MixReport): string[] {
   return report.transitions.map(
     (t) =>
       `${formatDuration(t.startSec).padStart(5)}  ${t.from.title} → ${t.to.title}: ${t.style}, ${t.overlapBars} bars, ` +
-      `${t.from.bpm.toFixed(1)}→${t.to.bpm.toFixed(1)} BPM (stretch ${t.stretchPct >= 0 ? '+' : ''}${t.stretchPct.toFixed(1)} %), ${t.from.camelot}→${t.to.camelot}` +
+      `${t.from.bpm.toFixed(1)}→${t.to.bpm.toFixed(1)} BPM (${t.pitchCents !== 0 ? 'vinyl' : 'stretch'} ${t.stretchPct >= 0 ? '+' : ''}${t.stretchPct.toFixed(1)} %${t.pitchCents !== 0 ? `, pitch ${t.pitchCents > 0 ? '+' : ''}${t.pitchCents.toFixed(1)} cents` : ''}), ${t.from.camelot}→${t.to.camelot}` +
       `${t.score !== undefined ? `, score ${t.score.toFixed(2)}` : ''}${t.check ? `; ${t.check.summary}` : ''}`,
   );
 }

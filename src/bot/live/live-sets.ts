@@ -15,6 +15,7 @@ import { checkVoiceChannel } from './voice-checks.ts';
 import type { StageVoice } from './voice-checks.ts';
 import type { OrderMode } from '../../audio/set/order-mode.ts';
 import { displayTitle } from '../discord/track-title.ts';
+import { TransitionRenderer } from '../../audio/transition/transition-renderer.ts';
 
 
 export interface StartParams {
@@ -51,7 +52,10 @@ export class LiveSets {
   /** `admission`: default from the environment (`MINIDJ_MAX_LIVE_SETS`, `MINIDJ_STREAM_COST_PCT`, …). */
   constructor(deps: LiveSetDeps, admission: AdmissionOptions = admissionOptionsFromEnv()) {
     this.deps = deps;
-    this.admission = new Admission(() => this.sets.size, admission);
+    // Told of the renders (when the renderer is the bot's own), a set's cost is what it costs at its own rate.
+    const { renderer } = deps;
+    const renders = renderer instanceof TransitionRenderer ? { renders: { completed: () => renderer.completed, nice: renderer.nice } } : {};
+    this.admission = new Admission(() => this.sets.size, { ...renders, ...admission });
     // Measuring from the start: the first /djset start already knows whether the event loop keeps time.
     this.admission.start();
     // The decoders' spawner is up before the first set needs a decoder.

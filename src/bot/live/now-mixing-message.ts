@@ -9,9 +9,12 @@ const STYLE_NAMES: Record<TransitionReport['style'], string> = { blend: 'EQ blen
 /** One line on how a transition is made: style, length, stretch and keys. */
 type Deck = { bpm: number; camelot: string };
 
-export function describeTransition(report: Pick<TransitionReport, 'style' | 'overlapBars' | 'stretchPct'> & { from: Deck; to: Deck }): string {
+export function describeTransition(report: Pick<TransitionReport, 'style' | 'overlapBars' | 'stretchPct'> & { pitchCents?: number; from: Deck; to: Deck }): string {
   const parts = [report.overlapBars > 0 ? `${report.overlapBars}-bar ${STYLE_NAMES[report.style]}` : STYLE_NAMES[report.style]];
-  if (report.stretchPct !== 0) parts.push(`stretched ${report.stretchPct > 0 ? '+' : ''}${report.stretchPct.toFixed(1)} %`);
+  const pct = `${report.stretchPct > 0 ? '+' : ''}${report.stretchPct.toFixed(1)} %`;
+  // Vinyl: sped up or slowed down as a record is, the pitch moving with it (a change within 1 %, under 18 cents).
+  if (report.pitchCents) parts.push(`pitched ${pct} (vinyl, ${report.pitchCents > 0 ? '+' : ''}${Math.round(report.pitchCents)} cents)`);
+  else if (report.stretchPct !== 0) parts.push(`stretched ${pct}`);
   parts.push(`${report.from.camelot} → ${report.to.camelot}`, `${Math.round(report.from.bpm)} → ${Math.round(report.to.bpm)} BPM`);
   return parts.join(', ');
 }

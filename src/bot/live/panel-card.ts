@@ -5,6 +5,7 @@ import { formatClock } from '../../viz/set-picture.ts';
 import type { LiveTrack } from '../playlist/next-track.ts';
 import { describeTransition, mixSummary, voteRow } from './now-mixing-message.ts';
 import { displayTitle } from '../discord/track-title.ts';
+import { planPitchCents } from '../../audio/transition/tempo-schedule.ts';
 
 export const PANEL_BUTTON_PREFIX = 'panel:';
 export const PANEL_ACTIONS = ['pause', 'resume', 'skip', 'stop', 'queue'] as const;
@@ -48,7 +49,7 @@ function nextLine({ next, mixingInto, picking, status }: PanelInput): string {
   // The song playing came in with this mix: what follows it is picked once the mix is over.
   if (mixingInto) return '**Next:** picked once this mix is over';
   if (!next) return picking ? '**Next:** picking the next song…' : '**Next:** nothing to mix into yet (add songs with /queue add)';
-  const how = describeTransition({ style: next.plan.style, overlapBars: next.plan.overlapBars, stretchPct: next.plan.stretchPct, from: { bpm: next.from.analysis.bpm, camelot: next.from.analysis.camelot }, to: { bpm: next.to.analysis.bpm, camelot: next.to.analysis.camelot } });
+  const how = describeTransition({ style: next.plan.style, overlapBars: next.plan.overlapBars, stretchPct: next.plan.stretchPct, pitchCents: planPitchCents(next.plan), from: { bpm: next.from.analysis.bpm, camelot: next.from.analysis.camelot }, to: { bpm: next.to.analysis.bpm, camelot: next.to.analysis.camelot } });
   return `**Next:** ${displayTitle(next.to.title)} in ${formatClock(next.inSec)} — ${how}`;
 }
 

@@ -18,6 +18,7 @@ import { transitionPicture } from './transition-picture.ts';
 import { checkVoiceChannel } from '../../live/voice-checks.ts';
 import type { OrderMode } from '../../../audio/set/order-mode.ts';
 import { displayTitle } from '../../discord/track-title.ts';
+import { planPitchCents } from '../../../audio/transition/tempo-schedule.ts';
 
 export const NOT_READY = 'Mini-DJ has not finished joining this server yet. Try again in a minute.';
 export const NOT_VOICE = 'That is not a voice channel. Name a voice or stage channel, or join one and run /djset start.';
@@ -119,7 +120,7 @@ export function djsetStatus(deps: DjsetDeps): RouteHandler<never> {
         name: `Next: ${displayTitle(next.to.title)}`.slice(0, 256),
         value: [
           `${Math.round(next.to.analysis.bpm)} BPM · ${next.to.analysis.camelot} · transition in ${formatClock(next.inSec)}${next.rendered ? ' (rendered)' : ' (rendering)'}`,
-          describeTransition({ style: next.plan.style, overlapBars: next.plan.overlapBars, stretchPct: next.plan.stretchPct, from: { bpm: next.from.analysis.bpm, camelot: next.from.analysis.camelot }, to: { bpm: next.to.analysis.bpm, camelot: next.to.analysis.camelot } }),
+          describeTransition({ style: next.plan.style, overlapBars: next.plan.overlapBars, stretchPct: next.plan.stretchPct, pitchCents: planPitchCents(next.plan), from: { bpm: next.from.analysis.bpm, camelot: next.from.analysis.camelot }, to: { bpm: next.to.analysis.bpm, camelot: next.to.analysis.camelot } }),
           next.plan.explanation,
           ...(next.check ? [`Beat check: ${next.check.summary}.`] : !next.rendered && ['blend', 'filter-fade'].includes(next.plan.style) ? ['Beat check: when it is rendered.'] : []),
         ].join('\n').slice(0, 1024),
