@@ -5,7 +5,7 @@ import { formatClock } from '../../viz/set-picture.ts';
 import { Admission, admissionOptionsFromEnv } from '../../voice/admission.ts';
 import type { AdmissionOptions } from '../../voice/admission.ts';
 import { DEFAULT_TIMING, LiveSet, sessionFor } from './live-set.ts';
-import type { LiveSetDeps } from './live-set.ts';
+import type { LiveSetDeps, LiveSetParams } from './live-set.ts';
 import { liveTrackOf, pickNextTrack } from '../playlist/next-track.ts';
 import type { LiveTrack } from '../playlist/next-track.ts';
 import { resumePoint } from './resume-point.ts';
@@ -13,24 +13,14 @@ import { sendTo } from './send-to.ts';
 import { takeTheStage } from './stage-speaker.ts';
 import { checkVoiceChannel } from './voice-checks.ts';
 import type { StageVoice } from './voice-checks.ts';
-import type { OrderMode } from '../../audio/set/order-mode.ts';
 import { displayTitle } from '../discord/track-title.ts';
 import { TransitionRenderer } from '../../audio/transition/transition-renderer.ts';
 
 
-export interface StartParams {
-  guild: Guild;
-  voiceChannelId: string;
-  textChannelId: string;
-  order: OrderMode;
-  starterId: string;
-  first: LiveTrack;
-  firstFromSec?: number;
+/** What a start needs: a live set's parameters but its end callback (the set list's own), and on a stage how to speak. */
+export interface StartParams extends Omit<LiveSetParams, 'onEnded'> {
   /** A stage channel: how the bot becomes heard there. */
   stage?: StageVoice;
-  /** Resuming after a restart: the set's panel and thread from before. */
-  panelMessageId?: string;
-  threadId?: string;
 }
 
 /** A start that did not get the set heard; the message is for the member (the set is gone, its session cleared). */
