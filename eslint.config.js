@@ -16,31 +16,51 @@ export const MAY_IMPORT = {
   viz: ['audio', 'util'],
   voice: ['audio', 'util'],
   ingest: ['audio', 'db', 'ops', 'util'],
-  commands: ['audio', 'util'],
-  bot: ['ai', 'audio', 'commands', 'db', 'ingest', 'ops', 'util', 'viz', 'voice'],
-  cli: ['ai', 'audio', 'bot', 'commands', 'db', 'eval', 'ingest', 'util'],
+  library: ['ai', 'audio', 'db', 'util'],
+  bot: ['ai', 'audio', 'db', 'ingest', 'library', 'ops', 'util', 'viz', 'voice'],
+  cli: ['ai', 'audio', 'db', 'eval', 'ingest', 'library', 'util'],
   demo: ['ai', 'audio', 'db', 'eval', 'ingest', 'synth', 'util', 'viz'],
 };
 const FOLDERS = Object.keys(MAY_IMPORT);
 
-const pipelineRules = Object.entries(MAY_IMPORT).map(([folder, allowed]) => {
+/**
+ * The rooms of src/bot and the rooms each may import (ARCHITECTURE.md): the commands use the live sets and the adds,
+ * which use the playlist; everything may say things through `discord`. The bot's root (the processes: start, main,
+ * create-bot, the interaction router) may import every room, and no room imports the root.
+ */
+export const BOT_ROOMS = {
+  discord: [],
+  playlist: ['discord'],
+  adds: ['discord', 'playlist'],
+  live: ['discord', 'playlist'],
+  commands: ['adds', 'discord', 'live', 'playlist'],
+  sharding: [],
+};
+
+function pipelinePattern(folder) {
+  const allowed = MAY_IMPORT[folder];
   const forbidden = FOLDERS.filter((f) => f !== folder && !allowed.includes(f));
   return {
-    files: [`src/${folder}/**/*.ts`],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              regex: `^(\\.\\./)+(${forbidden.join('|')})/`,
-              message: `imports run one way along the pipeline (ARCHITECTURE.md): src/${folder} may import ${allowed.length ? allowed.join(', ') : 'no other folder of src'}.`,
-            },
-          ],
-        },
-      ],
-    },
+    regex: `^(\\.\\./)+(${forbidden.join('|')})/`,
+    message: `imports run one way along the pipeline (ARCHITECTURE.md): src/${folder} may import ${allowed.length ? allowed.join(', ') : 'no other folder of src'}.`,
   };
+}
+
+const restricted = (files, patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } });
+
+const pipelineRules = FOLDERS.map((folder) => restricted([`src/${folder}/**/*.ts`], [pipelinePattern(folder)]));
+
+/** A file `depth` folders below src/bot/<room> reaches another room (or the root) through depth + 1 `../`. */
+const botRoomRules = Object.entries(BOT_ROOMS).flatMap(([room, allowed]) => {
+  const others = Object.keys(BOT_ROOMS).filter((r) => r !== room && !allowed.includes(r));
+  const message = `src/bot/${room} may import ${allowed.length ? allowed.map((r) => `src/bot/${r}`).join(', ') : 'no other room of src/bot'}, never the bot's root (ARCHITECTURE.md).`;
+  return [0, 1, 2].map((depth) => {
+    const up = '\\.\\./'.repeat(depth + 1);
+    return restricted([`src/bot/${room}/${'*/'.repeat(depth)}*.ts`], [
+      pipelinePattern('bot'),
+      { regex: `^${up}(${[...others.map((r) => `${r}/`), '[^./][^/]*\\.ts$'].join('|')})`, message },
+    ]);
+  });
 });
 
 export default tseslint.config(
@@ -55,6 +75,18 @@ export default tseslint.config(
     },
   },
   ...pipelineRules,
+  ...botRoomRules,
+  // A command reads its options through its route's OptionReader, so routeProblems (commands/command-routes.ts) can
+  // check every name it reads against the command's definition.
+  {
+    files: ['src/bot/commands/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression[callee.object.property.name='options'][callee.property.name=/^get(?!Subcommand|Focused)/]",
+        message: "Read a command's options through the OptionReader its route gives the handler (commands/command-routes.ts).",
+      }],
+    },
+  },
   // Lines from a function's first line to its last, blanks and comments included (`npm run lint:long` lists those over 80).
   { files: ['src/**/*.ts'], ignores: ['src/synth/**'], rules: { 'max-lines-per-function': ['error', { max: 120 }] } },
 );

@@ -21,13 +21,13 @@ import type { AutocompleteInteraction, ChatInputCommandInteraction } from 'disco
 import { MixScorer } from '../src/ai/mix-scorer.ts';
 import { suggestNext } from '../src/ai/suggest.ts';
 import { describeTrack } from '../src/ai/track-descriptor.ts';
-import { lazyScorer } from '../src/bot/lazy-scorer.ts';
-import { liveTrackOf, pickNextTrack } from '../src/bot/next-track.ts';
-import type { LiveTrack } from '../src/bot/next-track.ts';
-import { resumePoint } from '../src/bot/resume-point.ts';
-import { libraryTitle, toLibraryEntry } from '../src/bot/server-library.ts';
-import { suggestHandler } from '../src/bot/suggest-handler.ts';
-import { trackAutocomplete } from '../src/bot/track-autocomplete.ts';
+import { lazyScorer } from '../src/ai/lazy-scorer.ts';
+import { liveTrackOf, pickNextTrack } from '../src/bot/playlist/next-track.ts';
+import type { LiveTrack } from '../src/bot/playlist/next-track.ts';
+import { resumePoint } from '../src/bot/live/resume-point.ts';
+import { libraryTitle, toLibraryEntry } from '../src/library/server-library.ts';
+import { suggestHandler } from '../src/bot/commands/suggest/suggest-handler.ts';
+import { trackAutocomplete } from '../src/bot/commands/track-autocomplete.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import type { StoredAnalysis } from '../src/db/analysis-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
@@ -188,7 +188,8 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
   log(`autocomplete (${BIG.toLocaleString('en')}-track guild, ${queries.length} queries, ${round(choices / queries.length)} choices on average): p50 ${round(quantile(acTimes, 0.5))} ms, p99 ${round(quantile(acTimes, 0.99))} ms; 100-track guilds p99 ${round(quantile(smallAc, 0.99))} ms`);
 
   // /suggest end to end, from an exact title.
-  const suggest = suggestHandler(store, analyses, scorer);
+  const suggestRoute = suggestHandler(store, analyses, scorer);
+  const suggest = (i: ChatInputCommandInteraction) => suggestRoute(i, i.options);
   const sgTimes: number[] = [];
   for (let i = 0; i < 31; i++) {
     const from = rng.pick(big);

@@ -4,8 +4,8 @@
 import { orderTracks } from '../src/ai/order-tracks.ts';
 import type { OrderMode } from '../src/audio/set/order-mode.ts';
 import type { GuildState, PlaylistEntry } from '../src/db/guild-store.ts';
-import { liveTrackOf, MAX_PASSED_OVER } from '../src/bot/next-track.ts';
-import type { LiveTrack, NextTrackDeps } from '../src/bot/next-track.ts';
+import { liveTrackOf, MAX_PASSED_OVER } from '../src/bot/playlist/next-track.ts';
+import type { LiveTrack, NextTrackDeps } from '../src/bot/playlist/next-track.ts';
 
 function passedOver(entry: PlaylistEntry, history: GuildState['history']): number {
   return history.filter((h) => h.playedAt > entry.addedAt && h.addedAt !== undefined && h.addedAt > entry.addedAt).length;

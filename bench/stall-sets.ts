@@ -4,9 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { OrderMode } from '../src/audio/set/order-mode.ts';
-import { sessionFor } from '../src/bot/live-set.ts';
-import { liveTrackOf } from '../src/bot/next-track.ts';
-import type { LiveTrack, NextTrackDeps } from '../src/bot/next-track.ts';
+import { sessionFor } from '../src/bot/live/live-set.ts';
+import { liveTrackOf } from '../src/bot/playlist/next-track.ts';
+import type { LiveTrack, NextTrackDeps } from '../src/bot/playlist/next-track.ts';
 import type { GuildState, GuildStore } from '../src/db/guild-store.ts';
 import type { StallWorld } from './stall-world.ts';
 

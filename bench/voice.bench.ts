@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { DEFAULT_TIMING } from '../src/bot/live-set.ts';
+import { DEFAULT_TIMING } from '../src/bot/live/live-set.ts';
 import { DEFAULT_TRANSITION_EVERY_SEC } from '../src/voice/admission.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { ensureVoiceCrate } from './voice-crate.ts';

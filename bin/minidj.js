@@ -21,4 +21,5 @@ if (major < 22 || (major === 22 && minor < 19)) {
 // Settings kept in the project's .env (MINIDJ_HOME's, when set), from whatever folder minidj runs in; the
 // environment's own values win.
 await import('../src/util/load-home-env.ts');
-await import('../src/cli/main.ts');
+// `minidj register` deploys the slash commands: the bot's own step, where their definitions live.
+await import(process.argv[2] === 'register' ? '../src/bot/register-main.ts' : '../src/cli/main.ts');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bot } from '../src/bot/create-bot.ts';
-import { NO_SET } from '../src/bot/djset-handler.ts';
+import { NO_SET } from '../src/bot/commands/djset/djset-handler.ts';
 import { callbackTo, openBotHarness } from './helpers/bot-harness.ts';
 import type { BotHarness } from './helpers/bot-harness.ts';
 import { until } from './helpers/until.ts';

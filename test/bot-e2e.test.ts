@@ -4,8 +4,8 @@ import type { Bot } from '../src/bot/create-bot.ts';
 import type { PlaylistEntry } from '../src/db/guild-store.ts';
 import { answerTo, openBotHarness } from './helpers/bot-harness.ts';
 import type { BotHarness } from './helpers/bot-harness.ts';
-import { NOT_VOICE } from '../src/bot/djset-handler.ts';
-import { describeSettings, SETTINGS_NEED_MANAGE } from '../src/bot/settings-handler.ts';
+import { NOT_VOICE } from '../src/bot/commands/djset/djset-handler.ts';
+import { describeSettings, SETTINGS_NEED_MANAGE } from '../src/bot/commands/djset/settings-handler.ts';
 import { BAD_SCHEME, PRIVATE_ADDRESS } from '../src/ingest/vet-url.ts';
 import { djsetInteraction, FAKE_APP_ID, FAKE_DJ_ROLE_ID, FAKE_GUILD_ID, FAKE_TEXT_CHANNEL_ID, PERMISSIONS, queueInteraction } from './helpers/fake-discord.ts';
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getVoiceConnection, VoiceConnectionStatus } from '@discordjs/voice';
 import type { Bot } from '../src/bot/create-bot.ts';
-import { onlyListenersVote } from '../src/bot/djset-handler.ts';
-import { notReadyInTime } from '../src/bot/live-sets.ts';
-import { cannotSpeakOnStage, channelFull } from '../src/bot/voice-checks.ts';
+import { onlyListenersVote } from '../src/bot/commands/djset/djset-handler.ts';
+import { notReadyInTime } from '../src/bot/live/live-sets.ts';
+import { cannotSpeakOnStage, channelFull } from '../src/bot/live/voice-checks.ts';
 import { formatClock } from '../src/viz/set-picture.ts';
 import { sharedOpusPool } from '../src/voice/opus-encoder.ts';
 import { answerTo, openBotHarness } from './helpers/bot-harness.ts';
@@ -152,6 +152,8 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     const { outcome } = await start();
     expect(outcome?.content).toMatch(/^Mixing in/);
     const set = bot.sets.get(FAKE_GUILD_ID)!;
+    const changes: string[] = [];
+    set.on('stateChange', (from, to) => changes.push(`${JSON.stringify(from)} -> ${JSON.stringify(to)}`));
     await until(() => (set.nowPlaying()?.positionSec ?? 0) > 3 || undefined, 'a few seconds of the song');
     // Acknowledged at once; the answer once the fade is over.
     const pause = djsetInteraction({ subcommand: 'pause', user: owner });
@@ -182,6 +184,12 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     await until(() => bot.sets.get(FAKE_GUILD_ID) === undefined || undefined, 'the paused set to leave');
     await until(() => said().includes(`The set was paused for 1 minute, so Mini-DJ left <#${FAKE_VOICE_CHANNEL_2_ID}>. The playlist stays; /djset start carries on.`) || undefined, 'the notice');
     expect((await h.store.get(FAKE_GUILD_ID)).session).toBeUndefined();
+    expect(changes).toEqual([
+      '{"status":"playing"} -> {"status":"paused","by":"member"}',
+      '{"status":"paused","by":"member"} -> {"status":"playing"}',
+      '{"status":"playing"} -> {"status":"paused","by":"member"}',
+      '{"status":"paused","by":"member"} -> {"status":"ended","reason":"idle"}',
+    ]);
   }, 90_000);
 
   it('lists the history: what played, who added it, how the transition into it was voted', async () => {

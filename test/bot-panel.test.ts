@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import type { Bot } from '../src/bot/create-bot.ts';
-import { needsControl, onlyListenersVote } from '../src/bot/djset-handler.ts';
+import { needsControl, onlyListenersVote } from '../src/bot/commands/djset/djset-handler.ts';
 import { answerTo, openBotHarness } from './helpers/bot-harness.ts';
 import type { BotHarness } from './helpers/bot-harness.ts';
 import { ingestAs, shortSongs } from './helpers/bot-tracks.ts';

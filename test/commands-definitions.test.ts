@@ -1,7 +1,7 @@
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord.js';
 import type { APIApplicationCommandOption } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import { ALL_COMMANDS, SLASH_COMMANDS } from '../src/commands/all-commands.ts';
+import { ALL_COMMANDS, SLASH_COMMANDS } from '../src/bot/commands/all-commands.ts';
 
 const NAME = /^[-_\p{Ll}\p{N}]{1,32}$/u;
 

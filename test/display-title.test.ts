@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayTitle } from '../src/bot/track-title.ts';
+import { displayTitle } from '../src/bot/discord/track-title.ts';
 import { activeTokens, HOSTILE_TITLE, HOSTILE_TOKENS, shownText } from './helpers/discord-markdown.ts';
 
 /** Each construct Discord renders, alone, with the raw form that must not stay active. */

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
 import { ANALYZER_VERSION } from '../src/audio/analysis/analyzer-version.ts';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
-import { fetchAndIngest } from '../src/bot/fetch-and-ingest.ts';
+import { fetchAndIngest } from '../src/bot/adds/fetch-and-ingest.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { hashFile } from '../src/db/content-hash.ts';
 import { TrackFiles } from '../src/db/track-files.ts';

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pickNextTrack } from '../src/bot/next-track.ts';
-import { findTrack, tempoCandidates } from '../src/bot/server-library.ts';
+import { pickNextTrack } from '../src/bot/playlist/next-track.ts';
+import { findTrack, tempoCandidates } from '../src/library/server-library.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
 import type { GuildState } from '../src/db/guild-store.ts';
 import type { GuildStateBackend } from '../src/db/guild-state-backend.ts';
-import { withTrack } from '../src/bot/queue-operations.ts';
+import { withTrack } from '../src/library/server-library.ts';
 import { SHARED_GUILD } from '../src/db/library-index.ts';
 import type { IndexedTrack } from '../src/db/library-index.ts';
 import { openPostgresClient, openSqliteClient } from '../src/db/sql-client.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { LiveTrack } from '../src/bot/next-track.ts';
-import { describeTransition } from '../src/bot/now-mixing-message.ts';
-import { panelCard } from '../src/bot/panel-card.ts';
-import type { PanelInput } from '../src/bot/panel-card.ts';
+import type { LiveTrack } from '../src/bot/playlist/next-track.ts';
+import { describeTransition } from '../src/bot/live/now-mixing-message.ts';
+import { panelCard } from '../src/bot/live/panel-card.ts';
+import type { PanelInput } from '../src/bot/live/panel-card.ts';
 import type { TransitionReport } from '../src/audio/set/set-report.ts';
 import { activeTokens, shownText } from './helpers/discord-markdown.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultGuildState } from '../src/db/guild-store.ts';
-import { HISTORY_PAGE_SIZE, historyPage, NOTHING_PLAYED } from '../src/bot/queue-history.ts';
+import { HISTORY_PAGE_SIZE, historyPage, NOTHING_PLAYED } from '../src/bot/commands/queue/queue-history.ts';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 20, minute)).toISOString();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { LiveTrack } from '../src/bot/next-track.ts';
-import type { PlayOrder } from '../src/bot/play-order.ts';
-import { EMPTY_PLAYLIST, playOrderPage } from '../src/bot/queue-list.ts';
+import type { LiveTrack } from '../src/bot/playlist/next-track.ts';
+import type { PlayOrder } from '../src/bot/playlist/play-order.ts';
+import { EMPTY_PLAYLIST, playOrderPage } from '../src/bot/commands/queue/queue-list.ts';
 import { defaultGuildState } from '../src/db/guild-store.ts';
 import type { GuildState, PlaylistEntry } from '../src/db/guild-store.ts';
 

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canControlSet, canRemoveEntry } from '../src/bot/permissions.ts';
-import type { MemberInfo } from '../src/bot/permissions.ts';
-import { addToQueue, clearQueue, completeAdd, MAX_GUILD_DOWNLOADS, MAX_MEMBER_DOWNLOADS, moveInQueue, releaseAdd, removeFromQueue, reserveAdd, RESERVATION_LAPSE_MS } from '../src/bot/queue-operations.ts';
-import { ReservationKeeper } from '../src/bot/reservation-keeper.ts';
-import { linkKey } from '../src/bot/stored-link.ts';
+import { canControlSet, canRemoveEntry } from '../src/bot/playlist/permissions.ts';
+import type { MemberInfo } from '../src/bot/playlist/permissions.ts';
+import { addToQueue, clearQueue, completeAdd, MAX_GUILD_DOWNLOADS, MAX_MEMBER_DOWNLOADS, moveInQueue, releaseAdd, removeFromQueue, reserveAdd, RESERVATION_LAPSE_MS } from '../src/bot/playlist/queue-operations.ts';
+import { ReservationKeeper } from '../src/bot/adds/reservation-keeper.ts';
+import { linkKey } from '../src/bot/playlist/stored-link.ts';
 import { GuildStore, defaultGuildState } from '../src/db/guild-store.ts';
 import type { GuildState, GuildSettings } from '../src/db/guild-store.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';

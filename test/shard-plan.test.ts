@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readShardPlan } from '../src/bot/shard-plan.ts';
-import { shardOf } from '../src/bot/shard-of.ts';
+import { readShardPlan } from '../src/bot/sharding/shard-plan.ts';
+import { shardOf } from '../src/bot/sharding/shard-of.ts';
 
 describe('which shards a machine runs', () => {
   it('puts a guild on (guild_id >> 22) % shardCount, as Discord does', () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventEmitter } from 'node:events';
 import type { Shard, ShardingManager } from 'discord.js';
-import { respawnDeadShards } from '../src/bot/shard-respawn.ts';
+import { respawnDeadShards } from '../src/bot/sharding/shard-respawn.ts';
 
 /** A shard whose process can be made to start and die, as discord.js's Shard emits it. */
 class FakeShard extends EventEmitter {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Suggestion } from '../src/ai/suggest.ts';
-import { QUEUE_BUTTON_PREFIX, suggestReply } from '../src/bot/suggest-reply.ts';
+import { QUEUE_BUTTON_PREFIX, suggestReply } from '../src/bot/commands/suggest/suggest-reply.ts';
 
 const suggestion = (i: number, title = `Track ${i}`): Suggestion => ({
   id: String(i).repeat(64).slice(0, 64), title, score: 0.9 - i / 10, bpm: 126, camelot: '9A', stretchPct: 1.6, relation: 'adjacent',

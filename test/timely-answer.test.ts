@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RepliableInteraction } from 'discord.js';
-import { answerInTime, TimelyAnswer } from '../src/bot/timely-answer.ts';
+import { answerInTime, TimelyAnswer } from '../src/bot/discord/timely-answer.ts';
 
 /** The calls an interaction receives, in order (each answered at once, as Discord would). */
 function recorder() {

@@ -5,36 +5,24 @@ import type { Interaction } from 'discord.js';
 import type { Analyzer } from '../audio/analysis/analyzer.ts';
 import { audioLimitsFromEnv } from '../audio/io/limits.ts';
 import { TransitionRenderer } from '../audio/transition/transition-renderer.ts';
-import { ADD_FROM_MESSAGE } from '../commands/add-from-message.ts';
 import type { AnalysisStore } from '../db/analysis-store.ts';
 import type { FeedbackStore } from '../db/feedback-store.ts';
 import type { GuildStore } from '../db/guild-store.ts';
 import type { TrackFiles } from '../db/track-files.ts';
 import { DownloadSlots } from '../ingest/download-slots.ts';
-import type { IngestDeps } from './fetch-and-ingest.ts';
+import type { IngestDeps } from './adds/fetch-and-ingest.ts';
 import type { BotConfig } from './bot-config.ts';
-import { djsetHandlers } from './djset-handler.ts';
+import { COMMANDS } from './commands/all-commands.ts';
+import { interactionHandlers } from './commands/command-routes.ts';
 import { createInteractionRouter } from './interaction-router.ts';
-import { lazyScorer } from './lazy-scorer.ts';
-import { LibraryQuota, quotaLimitsFromEnv } from './library-quota.ts';
+import { lazyScorer } from '../ai/lazy-scorer.ts';
+import { LibraryQuota, quotaLimitsFromEnv } from '../library/library-quota.ts';
 import { liveRenderNice } from '../util/live-priorities.ts';
-import type { LiveSetTiming } from './live-set.ts';
+import type { LiveSetDeps, LiveSetTiming } from './live/live-set.ts';
 import type { AdmissionOptions } from '../voice/admission.ts';
-import { LiveSets } from './live-sets.ts';
-import { VOTE_BUTTON_PREFIX } from './now-mixing-message.ts';
-import { messageAddHandler } from './message-add-handler.ts';
-import { panelButtonHandler } from './panel-buttons.ts';
-import { PANEL_BUTTON_PREFIX } from './panel-card.ts';
-import { queueListHandler } from './queue-list.ts';
-import { queueAddHandler } from './queue-add-handler.ts';
-import { ReservationKeeper } from './reservation-keeper.ts';
-import { ownsGuild } from './shard-of.ts';
-import { queueButtonHandler } from './queue-button.ts';
-import { queueHandlers } from './queue-handler.ts';
-import { suggestHandler } from './suggest-handler.ts';
-import { QUEUE_BUTTON_PREFIX } from './suggest-reply.ts';
-import { trackAutocomplete } from './track-autocomplete.ts';
-import { voteButtonHandler } from './vote-button.ts';
+import { LiveSets } from './live/live-sets.ts';
+import { ReservationKeeper } from './adds/reservation-keeper.ts';
+import { ownsGuild } from './sharding/shard-of.ts';
 
 export interface BotOptions {
   config: BotConfig;
@@ -57,6 +45,8 @@ export interface BotOptions {
   onError?: (error: unknown) => void;
   /** Each transition a live set produces (metrics, logs). */
   onTransition?: (guildId: string, report: TransitionReport) => void;
+  /** Each live set's state changes (the log). */
+  onSetStateChange?: LiveSetDeps['onStateChange'];
   /** Resume saved sets once logged in (default true). */
   resumeSets?: boolean;
   /** Tests shorten the live sets' grace periods. */
@@ -112,24 +102,8 @@ export function createBot(options: BotOptions): Bot {
   const renderer = new TransitionRenderer({ nice: options.renderNice ?? liveRenderNice() });
   const ingest = ingestDeps(options);
   const picking = { analyses: options.analyses, files: options.files, scorer: () => scorer.get() };
-  const sets = new LiveSets({ ...picking, client, store: options.store, renderer, onError, ...(options.onTransition ? { onTransition: options.onTransition } : {}), ...(options.timing ? { timing: options.timing } : {}) }, options.admission);
-  const autocomplete = trackAutocomplete(options.analyses);
-  const route = createInteractionRouter({
-    commands: {
-      ...queueHandlers(options.store, (guildId) => sets.get(guildId)?.starterId),
-      'queue list': queueListHandler({ ...picking, store: options.store, sets }),
-      'queue add': queueAddHandler(options.store, ingest, scorer),
-      suggest: suggestHandler(options.store, options.analyses, scorer, (guildId) => sets.get(guildId)?.nowPlaying()?.track.hash),
-      ...djsetHandlers({ ...picking, store: options.store, sets, feedback: options.feedback }),
-    },
-    buttons: {
-      [QUEUE_BUTTON_PREFIX]: queueButtonHandler(options.store, options.analyses),
-      [VOTE_BUTTON_PREFIX]: voteButtonHandler(options.store, options.feedback),
-      [PANEL_BUTTON_PREFIX]: panelButtonHandler({ ...picking, store: options.store, sets, feedback: options.feedback }),
-    },
-    autocomplete: { 'queue add': autocomplete, suggest: autocomplete },
-    messageMenus: { [ADD_FROM_MESSAGE]: messageAddHandler(options.store, ingest, scorer) },
-  }, onError);
+  const sets = new LiveSets({ ...picking, client, store: options.store, renderer, onError, ...(options.onTransition ? { onTransition: options.onTransition } : {}), ...(options.onSetStateChange ? { onStateChange: options.onSetStateChange } : {}), ...(options.timing ? { timing: options.timing } : {}) }, options.admission);
+  const route = createInteractionRouter(interactionHandlers(COMMANDS, { ...picking, store: options.store, sets, feedback: options.feedback, ingest, lazyScorer: scorer }), onError);
   const inFlight = new Set<Promise<void>>();
   const onInteraction = (interaction: Interaction): void => {
     const handling = route(interaction).catch(onError);

@@ -1,28 +1,7 @@
 import { RESTJSONErrorCodes } from 'discord.js';
-import type { AutocompleteInteraction, ButtonInteraction, ChatInputCommandInteraction, Interaction, MessageContextMenuCommandInteraction, RepliableInteraction } from 'discord.js';
-import { failDeferred, replyEphemeral } from './reply-result.ts';
-
-export type CommandHandler = (interaction: ChatInputCommandInteraction) => Promise<void>;
-export type ButtonHandler = (interaction: ButtonInteraction, argument: string) => Promise<void>;
-export type AutocompleteHandler = (interaction: AutocompleteInteraction) => Promise<void>;
-export type MessageMenuHandler = (interaction: MessageContextMenuCommandInteraction) => Promise<void>;
-
-/** Handlers keyed by `"name subcommand"` (e.g. `"queue list"`) or by `"name"` for commands without subcommands. */
-export type CommandHandlers = Readonly<Record<string, CommandHandler>>;
-
-export interface InteractionHandlers {
-  commands: CommandHandlers;
-  /** By custom-id prefix (e.g. `"vote:"`); the handler gets the rest of the id. */
-  buttons?: Readonly<Record<string, ButtonHandler>>;
-  /** By the same keys as commands. */
-  autocomplete?: Readonly<Record<string, AutocompleteHandler>>;
-  /** A message's Apps menu, by command name. */
-  messageMenus?: Readonly<Record<string, MessageMenuHandler>>;
-}
-
-export const NOT_AVAILABLE = 'That command is not available yet.';
-export const FAILED = 'Something went wrong while handling that command. Please try again.';
-export const UNKNOWN_BUTTON = 'That button no longer does anything. Run the command again.';
+import type { AutocompleteInteraction, ChatInputCommandInteraction, Interaction, RepliableInteraction } from 'discord.js';
+import type { InteractionHandlers } from './commands/command-routes.ts';
+import { FAILED, failDeferred, NOT_AVAILABLE, replyEphemeral, UNKNOWN_BUTTON } from './discord/reply-result.ts';
 
 export function routeKey(interaction: ChatInputCommandInteraction | AutocompleteInteraction): string {
   const sub = interaction.options.getSubcommand(false);

@@ -1,5 +1,5 @@
 import { REST, Routes } from 'discord.js';
-import { ALL_COMMANDS } from '../commands/all-commands.ts';
+import { ALL_COMMANDS } from './commands/all-commands.ts';
 import type { BotConfig } from './bot-config.ts';
 
 /**

@@ -7,9 +7,9 @@ import { ShardingManager } from 'discord.js';
 import { installLastResort } from '../ops/last-resort.ts';
 import { createLogger } from '../ops/log.ts';
 import { readBotConfig } from './bot-config.ts';
-import { recommendedShardCount } from './gateway-shards.ts';
-import { respawnDeadShards } from './shard-respawn.ts';
-import { readShardPlan } from './shard-plan.ts';
+import { recommendedShardCount } from './sharding/gateway-shards.ts';
+import { respawnDeadShards } from './sharding/shard-respawn.ts';
+import { readShardPlan } from './sharding/shard-plan.ts';
 
 const log = createLogger();
 const config = readBotConfig();

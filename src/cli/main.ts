@@ -2,9 +2,12 @@ import { ANALYZE_USAGE, runAnalyze } from './analyze-command.ts';
 import { UsageError } from './args.ts';
 import { LIBRARY_USAGE, runLibrary } from './library-command.ts';
 import { MIX_USAGE, runMix } from './mix-command.ts';
-import { REGISTER_USAGE, runRegister } from './register-command.ts';
 import { runSuggest, SUGGEST_USAGE } from './suggest-command.ts';
 import { runTrain, TRAIN_USAGE } from './train-command.ts';
+
+/** `minidj register` is the bot's own step (src/bot/register-main.ts, which bin/minidj.js runs for it). */
+const REGISTER_USAGE = `minidj register
+  Deploys /queue, /djset, /suggest and the message menu's "Add to the DJ playlist" to Discord (DISCORD_TOKEN, DISCORD_CLIENT_ID; DISCORD_GUILD_ID for one server, instantly).`;
 
 const USAGE = `Mini-DJ — an AI DJ for Discord (AGPL-3.0-or-later)
 
@@ -28,7 +31,6 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   suggest: runSuggest,
   train: runTrain,
   library: runLibrary,
-  register: runRegister,
 };
 
 async function main(argv: string[]): Promise<number> {

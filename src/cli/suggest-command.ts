@@ -7,7 +7,7 @@ import type { LibraryEntry } from '../ai/suggest.ts';
 import { describeTrack } from '../ai/track-descriptor.ts';
 import { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
 import { ingestFile } from '../ingest/ingest-file.ts';
-import { tempoCandidates } from '../bot/server-library.ts';
+import { tempoCandidates } from '../library/server-library.ts';
 import { AnalysisStore } from '../db/analysis-store.ts';
 import type { StoredAnalysis } from '../db/analysis-store.ts';
 import { GuildStore } from '../db/guild-store.ts';

@@ -18,14 +18,14 @@ export interface PlaylistEntry {
   requesterId: string;
   addedAt: string;
   /**
-   * The link it was downloaded from (uploads: the attachment's) as its digest (src/bot/stored-link.ts), so the same
+   * The link it was downloaded from (uploads: the attachment's) as its digest (src/bot/playlist/stored-link.ts), so the same
    * link is not fetched twice; a record written before the digest holds the link itself.
    */
   source?: string;
 }
 
 /**
- * A pending add is renewed this often while its job runs (src/bot/reservation-keeper.ts), and lapses this long after
+ * A pending add is renewed this often while its job runs (src/bot/adds/reservation-keeper.ts), and lapses this long after
  * its last renewal: its process was killed mid-download or mid-analysis, and it holds nothing any more.
  */
 export const RESERVATION_RENEW_MS = 60_000;

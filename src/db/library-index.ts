@@ -49,7 +49,7 @@ export interface NotedAudio {
 }
 
 /**
- * What the disk quota (src/bot/library-quota.ts) keeps beside the rows, so an add reads its own library rather than
+ * What the disk quota (src/library/library-quota.ts) keeps beside the rows, so an add reads its own library rather than
  * every file and every server: the kept audio (noted before a file is kept, forgotten once it is removed, reconciled
  * with the folder by a recount, so every kept file is noted) and which servers may hold each track (noted by the guild
  * store before a write that holds it; a superset, each entry checked against the server's state).

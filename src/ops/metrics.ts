@@ -10,7 +10,7 @@ export interface MetricsSource {
   lateFrames?(): number;
   /** Downloads running, waiting for a slot, and the cap (MINIDJ_MAX_DOWNLOADS). */
   downloads?(): { inFlight: number; waiting: number; max: number };
-  /** The library's disk use against its quota (src/bot/library-quota.ts). */
+  /** The library's disk use against its quota (src/library/library-quota.ts). */
   library?(): Promise<LibraryFigures>;
 }
 

@@ -30,7 +30,7 @@ process.on('message', (req: SpawnerRequest) => {
     out.write(header, () => {
       if (killed.delete(id)) {
         out.destroy();
-        send({ type: 'exit', id, code: null, signal: 'SIGKILL', stderr: '' });
+        send({ type: 'exit', id, code: null, signal: 'SIGKILL', stderr: '', output: true });
         return;
       }
       let child;
@@ -60,7 +60,7 @@ process.on('message', (req: SpawnerRequest) => {
       child.on('error', (error) => (failed = error.message));
       child.on('close', (code, signal) => {
         children.delete(id);
-        send({ type: 'exit', id, code, signal, stderr, ...(failed ? { error: failed } : {}) });
+        send({ type: 'exit', id, code, signal, stderr, output: true, ...(failed ? { error: failed } : {}) });
       });
     });
   });

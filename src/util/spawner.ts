@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 export type SpawnerRequest =
   | { type: 'spawn'; id: number; command: string; args: string[]; socket: string; nice: number }
   | { type: 'kill'; id: number };
-export type SpawnerReply = { type: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null; stderr: string; error?: string };
+/** `output`: the decoder's output connection was opened (its id sent), so its output is still to come in whole. */
+export type SpawnerReply = { type: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null; stderr: string; error?: string; output?: true };
 
 /** What a deck needs of a child process: its output, its messages, its end, and a way to stop it. */
 export interface DecoderProcess extends EventEmitter {
@@ -154,8 +155,9 @@ class SpawnedDecoder extends EventEmitter implements DecoderProcess {
       this.outputEnded = true;
       this.emit('error', new Error(reply.error));
     }
-    // A decoder that never connected its output (spawn failed, killed first) has no output to wait for.
-    if (!this.socket) this.outputEnded = true;
+    // A decoder whose output was never connected (the helper could not, or it was killed first) has none to wait for.
+    // One that was may exit before this process takes up the connection: its output is waited for.
+    if (!this.socket && !reply.output) this.outputEnded = true;
     this.finish();
   }
 

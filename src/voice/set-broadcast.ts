@@ -84,8 +84,9 @@ export class SetBroadcast {
     return this.opus.fed;
   }
 
-  /** Stops at once: the player, the pacing, the engine's decoders and the encoder. */
+  /** Stops at once: the player, the pacing, the engine's decoders and the encoder (once; later calls do nothing). */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     this.abort.abort();
     this.engine.stop();

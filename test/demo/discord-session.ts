@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Bot } from '../../src/bot/create-bot.ts';
-import { ADD_FROM_MESSAGE } from '../../src/commands/add-from-message.ts';
+import { ADD_FROM_MESSAGE } from '../../src/bot/commands/add-from-message/add-from-message-command.ts';
 import { openBotHarness } from '../helpers/bot-harness.ts';
 import type { BotHarness } from '../helpers/bot-harness.ts';
 import { ingestAs, shortSongs } from '../helpers/bot-tracks.ts';

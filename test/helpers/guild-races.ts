@@ -1,4 +1,4 @@
-import { addToQueue } from '../../src/bot/queue-operations.ts';
+import { addToQueue } from '../../src/bot/playlist/queue-operations.ts';
 import type { GuildStore, GuildState, PlaylistEntry } from '../../src/db/guild-store.ts';
 import { openKeyv, storeTarget } from '../../src/db/open-keyv.ts';
 

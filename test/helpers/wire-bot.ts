@@ -1,5 +1,5 @@
 import type { Bot, BotOptions } from '../../src/bot/create-bot.ts';
-import type { LiveSet } from '../../src/bot/live-set.ts';
+import type { LiveSet } from '../../src/bot/live/live-set.ts';
 import { answerTo, openBotHarness } from './bot-harness.ts';
 import type { BotHarness } from './bot-harness.ts';
 import { seedBotPlaylist } from './bot-tracks.ts';

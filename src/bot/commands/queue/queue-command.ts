@@ -1,0 +1,50 @@
+import { ApplicationIntegrationType, InteractionContextType, SlashCommandBuilder } from 'discord.js';
+
+/** The attachment options of `/queue add`, in the order their files are added. */
+export const FILE_OPTIONS = ['file', 'file2', 'file3', 'file4', 'file5'] as const;
+export type FileOption = (typeof FILE_OPTIONS)[number];
+
+/** `/queue` — the shared server playlist. */
+export const queueCommand = new SlashCommandBuilder()
+  .setName('queue')
+  .setDescription('The server playlist: add songs, see what is coming, reorder it.')
+  .setContexts(InteractionContextType.Guild)
+  .setIntegrationTypes(ApplicationIntegrationType.GuildInstall)
+  .addSubcommand((sub) =>
+    sub
+      .setName('add')
+      .setDescription('Add a song: upload a file, paste a direct audio link, or pick a track from the server library.')
+      .addAttachmentOption((o) => o.setName('file').setDescription('An audio file (mp3, flac, wav, ogg, opus, m4a); Discord lets most members upload 10 MB'))
+      .addStringOption((o) => o.setName('url').setDescription('A direct http(s) link to an audio file (not YouTube, Spotify…: their pages)').setMaxLength(2000))
+      .addStringOption((o) => o.setName('track').setDescription('A track already in the server library').setAutocomplete(true))
+      .addAttachmentOption((o) => o.setName('file2').setDescription('Another audio file, added after the first'))
+      .addAttachmentOption((o) => o.setName('file3').setDescription('Another audio file'))
+      .addAttachmentOption((o) => o.setName('file4').setDescription('Another audio file'))
+      .addAttachmentOption((o) => o.setName('file5').setDescription('Another audio file')),
+  )
+  .addSubcommand((sub) =>
+    sub
+      .setName('list')
+      .setDescription('Show the playlist, a page at a time.')
+      .addIntegerOption((o) => o.setName('page').setDescription('Page number').setMinValue(1)),
+  )
+  .addSubcommand((sub) =>
+    sub
+      .setName('remove')
+      .setDescription('Remove a song from the playlist.')
+      .addIntegerOption((o) => o.setName('position').setDescription('Its position in /queue list').setMinValue(1).setRequired(true)),
+  )
+  .addSubcommand((sub) =>
+    sub
+      .setName('move')
+      .setDescription('Move a song to another position.')
+      .addIntegerOption((o) => o.setName('from').setDescription('Its position now').setMinValue(1).setRequired(true))
+      .addIntegerOption((o) => o.setName('to').setDescription('The position it should have').setMinValue(1).setRequired(true)),
+  )
+  .addSubcommand((sub) => sub.setName('clear').setDescription('Empty the playlist (DJ role or Manage Server).'))
+  .addSubcommand((sub) =>
+    sub
+      .setName('history')
+      .setDescription('What the set played, who added it, and how each transition was voted.')
+      .addIntegerOption((o) => o.setName('page').setDescription('Page number (1: the latest)').setMinValue(1)),
+  );
