@@ -14,6 +14,7 @@ import { watchFfmpegMemory } from '../helpers/child-memory.ts';
 import { ffmpegMake, makeTempDir } from '../helpers/ffmpeg-fixtures.ts';
 import { rmsDb } from '../helpers/pcm-level.ts';
 import { mp4IndexBomb } from '../helpers/hostile-media.ts';
+import { unplayableNotice } from '../../src/bot/live/unplayable-notice.ts';
 
 const LIMIT_BYTES = 1024 * 1024 * 1024;
 
@@ -64,6 +65,9 @@ describe('a track stored under older rules that the rules now refuse', () => {
     expect(errors[0]).toMatchObject({ track: { id: 'bomb' }, recovered: false, error: { name: 'AudioInputError', code: 'corrupt' } });
     expect(errors[0]!.error.message).toMatch(/^index-bomb\.m4a cannot be played: This file is damaged or built to exhaust memory: a track declares 85,000,000 samples/);
     expect(engine.report.map((t) => [t.style, t.explanation])).toEqual([['cut', 'bomb could not be played on, so a cut to next']]);
+    // The channel is told the rules refused it, not that a decoder stopped; a crashed decoder still reads as one.
+    expect(unplayableNotice('**bomb**', errors[0]!.error)).toMatch(/^\*\*\\\*\\\*bomb\\\*\\\*\*\* could not be played, so the set cut to the next track: its file is no longer accepted\. This file is damaged or built to exhaust memory: a track declares 85,000,000 samples .*Re-export it as MP3, FLAC or WAV\.$/);
+    expect(unplayableNotice('bomb', new Error('ffmpeg exited 1'))).toBe('**bomb** could not be played on (its audio decoder kept stopping), so the set cut to the next track.');
     // The next track plays from the start of the set: no silence where the refused one was, and it plays through.
     const stereo = concatSamples(chunks);
     expect(rmsDb(stereo, 0.05, 2)).toBeGreaterThan(-40);

@@ -132,9 +132,24 @@ export function deckFilters(o: DeckFilterOptions): string[] {
 }
 
 /** Why a deck did not start, for the set: a rule's refusal as itself; a file gone (or a probe that died) as a decoder's death, tried again. */
+/** A deck that would not open: `reason` is the refusal as the person who added the file should read it. */
+export class DeckRefusal extends AudioInputError {
+  readonly reason: string;
+
+  constructor(code: AudioInputErrorCode, file: string, reason: string) {
+    super(code, `${path.basename(file)} cannot be played: ${reason}`);
+    this.reason = reason;
+  }
+
+  /** Refused by the rules for audio (which no reopening changes), not a decoder that stopped. */
+  get byRules(): boolean {
+    return RULE_REFUSALS.has(this.code);
+  }
+}
+
 function refusal(file: string, err: unknown): AudioInputError {
-  const message = `${path.basename(file)} cannot be played: ${(err as Error).message}`;
-  return err instanceof AudioInputError && RULE_REFUSALS.has(err.code) ? new AudioInputError(err.code, message) : new AudioInputError('decoder-crashed', message);
+  const reason = (err as Error).message;
+  return new DeckRefusal(err instanceof AudioInputError && RULE_REFUSALS.has(err.code) ? err.code : 'decoder-crashed', file, reason);
 }
 
 /**

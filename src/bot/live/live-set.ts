@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { AudioPlayerStatus } from '@discordjs/voice';
 import type { Client, Guild } from 'discord.js';
 import { AudioInputError } from '../../audio/io/audio-input-error.ts';
+import { unplayableNotice } from './unplayable-notice.ts';
 import { SetEngine } from '../../audio/set/set-engine.ts';
 import type { SetEvent, UpcomingTransition } from '../../audio/set/set-engine.ts';
 import type { TransitionRenderer } from '../../audio/transition/transition-renderer.ts';
@@ -462,7 +463,7 @@ export class LiveSet {
     if (event.type === 'track') return this.onTrack(event.track, event.setSec, event.trackSec);
     if (event.type === 'deck-error') {
       this.deps.onError(event.error);
-      if (!event.recovered) void this.post(`**${displayTitle(event.track.title)}** could not be played on (its audio decoder kept stopping), so the set cut to the next track.`);
+      if (!event.recovered) void this.post(unplayableNotice(event.track.title, event.error));
       return;
     }
     const { from, to } = event;
