@@ -1,9 +1,11 @@
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
 import { beatFMeasure, phaseErrorStats } from '../src/eval/metrics.ts';
-import { loadSharedTruth } from '../src/eval/shared-truth.ts';
+import { chartBarPositions, chartOffset } from '../src/eval/chart-bars.ts';
+import { loadSharedTruth, PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { sameTempoFamily } from '../src/audio/analysis/tempo-periodicity.ts';
 import { MAX_BLEND_JITTER_MS } from '../src/audio/transition/transition-plan.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
@@ -120,4 +122,19 @@ describe('analysis of real recordings (../shared/audio)', () => {
     const a = await pool.analyze(entry.file);
     expect(sameTempoFamily(a.bpm, 74.34, 0.04), `${a.bpm} BPM`).toBe(true);
   });
+});
+
+describe('the bars of a band song (../shared/band-music)', () => {
+  it('puts the downbeats of a rock song on its chart\'s bar lines', async (ctx) => {
+    const dir = path.resolve(PROJECT_ROOT, '../shared/band-music');
+    if (!existsSync(path.join(dir, 'truth.json'))) return ctx.skip();
+    const truth = (JSON.parse(readFileSync(path.join(dir, 'truth.json'), 'utf8')) as { file: string; chart_beat_s: number }[]).find((t) => t.file === 'war_of_freedom.ogg');
+    if (!truth) return ctx.skip();
+    const a = await pool.analyze(path.join(dir, truth.file));
+    // Its chart's offset is 56 ms, so both ways of placing the chart on the beats agree on which beat starts its bars.
+    const offset = chartOffset(a.beats, truth.chart_beat_s, 'nearest');
+    expect(chartOffset(a.beats, truth.chart_beat_s, 'late')).toBeCloseTo(offset, 6);
+    expect(chartBarPositions(a.downbeats, offset, truth.chart_beat_s)).toEqual([a.downbeats.length, 0, 0, 0]);
+    expect(a.barPhaseConfidence).toBeGreaterThan(0);
+  }, 60_000);
 });

@@ -40,7 +40,7 @@ function musicSpan(frames: SpectralFrames): [number, number] {
   while (first < frames.count - 1 && energy[first]! < threshold) first++;
   let last = frames.count - 1;
   while (last > first && energy[last]! < threshold) last--;
-  return [frames.frameTime(first) - 1024 / frames.sampleRate, frames.frameTime(last) + 1024 / frames.sampleRate];
+  return [frames.frameTime(first) - frames.frameSize / 2 / frames.sampleRate, frames.frameTime(last) + frames.frameSize / 2 / frames.sampleRate];
 }
 
 function brightness(frames: SpectralFrames): number {
@@ -96,6 +96,7 @@ export function analyzePcm(input: AnalysisInput, essentia: EssentiaInstance): Tr
       beatPositions: bars.beatPositions,
       downbeats: bars.downbeats,
       beatsPerBar: bars.beatsPerBar,
+      barPhaseConfidence: bars.confidence,
       key: key.key,
       scale: key.scale,
       camelot: key.camelot,
