@@ -18,6 +18,11 @@ export interface TransitionReport {
   stretchPct: number;
   score?: number;
   explanation: string;
+  /**
+   * How sure the ears were of each track's bar phase (`barPhaseConfidence`; absent for an analysis stored before it
+   * was measured), and whether the planner took either as unsure (a short overlap, not leaning on the phrases).
+   */
+  barPhase: { from?: number; to?: number; unsure: boolean };
   /** The beat check of a beat-matched transition, made on its rendered decks before it played. */
   check?: TransitionCheckReport;
   plan: TransitionPlan;
@@ -44,6 +49,7 @@ export function transitionReport(
     stretchPct: Number(plan.stretchPct.toFixed(2)),
     score: judged.score,
     explanation: plan.explanation,
+    barPhase: { from: a.analysis.barPhaseConfidence, to: b.analysis.barPhaseConfidence, unsure: plan.barPhaseUnsure === true },
     check: judged.check,
     plan,
   };
