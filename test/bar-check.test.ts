@@ -3,12 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
 import { renderChecked } from '../src/audio/transition/checked-render.ts';
-import { planTransition } from '../src/audio/transition/transition-plan.ts';
 import type { PlannedTrack } from '../src/audio/transition/transition-plan.ts';
 import { renderTransition } from '../src/audio/transition/transition-render.ts';
-import type { TransitionJob } from '../src/audio/transition/transition-render.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { jobOf } from './helpers/transition-job.ts';
 
 // A leaves in its drop, B enters on its drop: both decks carry chords that change every bar, and a crash on the one.
 let tmp: ReturnType<typeof makeTempDir>;
@@ -46,12 +45,6 @@ function rebarred(t: PlannedTrack, beats: number): PlannedTrack {
   };
   return { ...t, analysis };
 }
-
-const jobOf = (from: PlannedTrack, to: PlannedTrack): TransitionJob => ({
-  plan: planTransition(from, to),
-  from: { file: from.file, gain: 1, bpm: from.analysis.bpm },
-  to: { file: to.file, gain: 1, bpm: to.analysis.bpm },
-});
 
 describe('the bar check after the beat check', () => {
   it('hears B\'s downbeats on A\'s in a blend planned on the right bars', async () => {
