@@ -15,7 +15,7 @@ export const MAY_IMPORT = {
   synth: ['audio', 'util'],
   viz: ['audio', 'util'],
   voice: ['audio', 'util'],
-  ingest: ['audio', 'db', 'util'],
+  ingest: ['audio', 'db', 'ops', 'util'],
   commands: ['audio', 'util'],
   bot: ['ai', 'audio', 'commands', 'db', 'ingest', 'ops', 'util', 'viz', 'voice'],
   cli: ['ai', 'audio', 'bot', 'commands', 'db', 'eval', 'ingest', 'util'],

@@ -15,6 +15,7 @@ import { ingestTracks } from '../src/ingest/ingest-tracks.ts';
 import { measureSet } from '../src/eval/set-quality.ts';
 import type { OverlapAlignment } from '../src/eval/set-quality.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
+import { treeCpu } from '../src/voice/process-cpu.ts';
 
 const WORK = path.join(PROJECT_ROOT, 'data', 'bench-real');
 /** The set: machine-timed tracks (fold sharpness ≥ 10) between these tempi, `_fast` versions left to their pairs. */
@@ -49,7 +50,12 @@ async function mixAndMeasure(name: string, files: string[], order: OrderMode) {
     const tracks = await ingestTracks(files, pool, store, (l) => console.error(l));
     if (tracks.length < files.length) console.log(`  (${files.length - tracks.length} of ${files.length} tracks could not be analysed)`);
     const wav = path.join(WORK, `${name}.wav`);
-    const result = await mixSet(await orderTracks(tracks, scorer, order), wav, order, -14);
+    const ordered = await orderTracks(tracks, scorer, order);
+    // The mix's CPU: this process (the renderer's thread included) and its decoders.
+    const cpu0 = treeCpu();
+    const result = await mixSet(ordered, wav, order, -14);
+    const cpu1 = treeCpu();
+    const mixCpuSec = cpu0 && cpu1 ? cpu1.rootSec + cpu1.childSec - cpu0.rootSec - cpu0.childSec : NaN;
     const q = await measureSet(decodeWavInterleaved(readFileSync(wav)).stereo, result.tracks, result.transitions, -14);
     const transitions = result.report.transitions.map((t) => {
       const m = tempoMatch(t.from.bpm, t.to.bpm);
@@ -66,6 +72,7 @@ async function mixAndMeasure(name: string, files: string[], order: OrderMode) {
         style: t.style,
         overlapBars: t.overlapBars,
         stretchPct: t.stretchPct,
+        pitchCents: t.pitchCents,
         check: t.check,
         phase: overlap ? phaseOf(overlap, t.overlapBars) : undefined,
         bassBothInMs: swap ? Math.round(swap.bothInSec * 1000) : undefined,
@@ -73,7 +80,7 @@ async function mixAndMeasure(name: string, files: string[], order: OrderMode) {
         explanation: t.explanation,
       };
     });
-    return { durationSec: result.report.durationSec, renderSec: result.report.renderSec, integratedLufs: q.integratedLufs, truePeakDb: q.truePeakDb, worstVsDecksLu: q.worstVsDecksLu, transitions };
+    return { durationSec: result.report.durationSec, renderSec: result.report.renderSec, mixCpuSec, integratedLufs: q.integratedLufs, truePeakDb: q.truePeakDb, worstVsDecksLu: q.worstVsDecksLu, transitions };
   } finally {
     await pool.close();
     await scorer.close();
@@ -96,13 +103,14 @@ function phaseOf(o: OverlapAlignment, overlapBars: number) {
 }
 
 function print(name: string, m: Measured): void {
-  console.log(`\n### ${name}: ${(m.durationSec / 60).toFixed(1)} min, ${m.transitions.length} transitions, rendered in ${m.renderSec.toFixed(1)} s`);
+  console.log(`\n### ${name}: ${(m.durationSec / 60).toFixed(1)} min, ${m.transitions.length} transitions, rendered in ${m.renderSec.toFixed(1)} s (${m.mixCpuSec.toFixed(1)} CPU-s with the decoders)`);
   for (const t of m.transitions) {
     const pooled = t.phase?.pooledMs !== undefined ? `, pooled ${t.phase.pooledMs.toFixed(2)} ms over ${t.phase.pooledKicks}+ kicks each` : '';
     const placed = t.phase?.placementMs !== undefined ? `, placement ${t.phase.placementMs.toFixed(2)} ms` : '';
     const phase = t.phase ? `; decks read by ${t.phase.reading}: ${t.phase.bars} bars (${t.phase.beats} beats)${pooled}${placed}, median ${t.phase.medianAbsMs.toFixed(2)} ms, max ${t.phase.maxAbsMs.toFixed(2)} ms` : '';
     const bass = t.bassBothInMs !== undefined ? `; both basslines in ${t.bassBothInMs} ms` : '';
-    console.log(`  ${t.index}. [${Math.floor(t.startSec / 60)}:${String(Math.floor(t.startSec % 60)).padStart(2, '0')}] ${t.from} (${t.bpm[0]}) → ${t.to} (${t.bpm[1]})${t.compatible ? '' : ' [not tempo-compatible]'}: ${t.overlapBars}-bar ${t.style}${phase}${bass}${t.vsDecksLu !== undefined ? `; vs the decks ≤ ${t.vsDecksLu} LU` : ''}${t.check ? `; ${t.check.summary}` : ''}`);
+    const vinyl = t.pitchCents !== 0 ? ` [vinyl: ${t.stretchPct >= 0 ? '+' : ''}${t.stretchPct.toFixed(2)} %, pitch ${t.pitchCents >= 0 ? '+' : ''}${t.pitchCents.toFixed(1)} cents]` : '';
+    console.log(`  ${t.index}. [${Math.floor(t.startSec / 60)}:${String(Math.floor(t.startSec % 60)).padStart(2, '0')}] ${t.from} (${t.bpm[0]}) → ${t.to} (${t.bpm[1]})${t.compatible ? '' : ' [not tempo-compatible]'}${vinyl}: ${t.overlapBars}-bar ${t.style}${phase}${bass}${t.vsDecksLu !== undefined ? `; vs the decks ≤ ${t.vsDecksLu} LU` : ''}${t.check ? `; ${t.check.summary}` : ''}`);
     if (t.style === 'cut' || t.style === 'echo-out') console.log(`     why: ${t.explanation}`);
   }
   console.log(`  integrated loudness ${m.integratedLufs.toFixed(1)} LUFS, true peak ${m.truePeakDb.toFixed(2)} dBTP, loudness in transitions vs the decks ≤ ${m.worstVsDecksLu.toFixed(2)} LU`);
@@ -127,6 +135,7 @@ function summarize(all: Measured['transitions']) {
     replanned: replanned.length,
     unchecked: unchecked.length,
     overlapsBeatMatched: all.filter((t) => t.phase).length,
+    vinyl: all.filter((t) => t.pitchCents !== 0).map((t) => ({ index: t.index, from: t.from, to: t.to, stretchPct: t.stretchPct, pitchCents: t.pitchCents })),
     overlapsMeasured: phased.length,
     overlapsMeasuredByBars: phased.filter((t) => t.phase!.reading === 'bars').length,
     overlapsMeasuredByPlacement: phased.filter((t) => t.phase!.reading === 'placement').length,
@@ -156,7 +165,7 @@ export async function realSetSection(truth: Truth[], realDir: string): Promise<R
     console.log(
       `\n${name}: ${s.transitions} transitions (${Object.entries(s.styles).map(([k, v]) => `${v} ${k}`).join(', ')}); tempo-compatible ${s.compatible}, of them blends or filter fades ${s.compatibleBeatMatched} ` +
         `(${s.compatibleBeatMatchedPct.toFixed(0)} %, target ≥ 80 %); checked ${s.checked}, re-planned ${s.replanned} (target ≤ 1 in 10), too few bars to check ${s.unchecked}; ` +
-        `beat-matched overlaps measured ${s.overlapsMeasured} of ${s.overlapsBeatMatched} (${s.overlapsMeasuredByBars} by bars, ${s.overlapsMeasuredByPlacement} by placement), within ${CHECK_MEDIAN_MS} ms median and ${CHECK_MAX_MS} ms max ${s.overlapsWithinLimits} (worst median ${s.worstOverlapMedianMs.toFixed(2)} ms, worst max ${s.worstOverlapMaxMs.toFixed(2)} ms)`,
+        `vinyl ${s.vinyl.length}${s.vinyl.length ? ` (${s.vinyl.map((v) => `${v.pitchCents >= 0 ? '+' : ''}${v.pitchCents.toFixed(1)} cents`).join(', ')})` : ''}; beat-matched overlaps measured ${s.overlapsMeasured} of ${s.overlapsBeatMatched} (${s.overlapsMeasuredByBars} by bars, ${s.overlapsMeasuredByPlacement} by placement), within ${CHECK_MEDIAN_MS} ms median and ${CHECK_MAX_MS} ms max ${s.overlapsWithinLimits} (worst median ${s.worstOverlapMedianMs.toFixed(2)} ms, worst max ${s.worstOverlapMaxMs.toFixed(2)} ms)`,
     );
   }
   return { summary, set, pairs };

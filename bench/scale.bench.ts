@@ -13,14 +13,13 @@
  * (bench/scale-analysis.ts; BENCH_SCALE_BACKENDS= with it runs that part alone).
  * Writes out/bench-scale.json: {"sqlite": {...}, "postgres": {...}, "analysisQueue": {...}}.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AutocompleteInteraction, ChatInputCommandInteraction } from 'discord.js';
 import { MixScorer } from '../src/ai/mix-scorer.ts';
 import { suggestNext } from '../src/ai/suggest.ts';
-import { syntheticCrate } from '../src/ai/synthetic-crate.ts';
 import { describeTrack } from '../src/ai/track-descriptor.ts';
 import { lazyScorer } from '../src/bot/lazy-scorer.ts';
 import { liveTrackOf, pickNextTrack } from '../src/bot/next-track.ts';
@@ -34,15 +33,14 @@ import type { StoredAnalysis } from '../src/db/analysis-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
 import type { GuildState } from '../src/db/guild-store.ts';
 import { openPostgresClient, openSqliteClient } from '../src/db/sql-client.ts';
-import type { SqlClient } from '../src/db/sql-client.ts';
 import { TrackFiles } from '../src/db/track-files.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { createRng } from '../src/util/prng.ts';
-import { analysisFromDescriptor } from '../test/helpers/analysis-from-descriptor.ts';
 import { hasPostgres, startPostgres } from '../test/helpers/db-servers.ts';
 import { makeTempDir } from '../test/helpers/ffmpeg-fixtures.ts';
-import { ANALYZER_VERSION } from '../src/audio/analysis/analyzer-version.ts';
 import { runAnalysisQueueBench } from './scale-analysis.ts';
+import { seedAnalyses } from './seed-analyses.ts';
+import type { Seeded } from './seed-analyses.ts';
 
 const BIG = Number(process.env.BENCH_SCALE_BIG ?? 100_000);
 const GUILDS = Number(process.env.BENCH_SCALE_GUILDS ?? 1000);
@@ -60,13 +58,6 @@ const WORDS = `midnight harbor neon drift velvet echo solar static orbit ember c
   evening train station bridge tunnel tower island forest mountain valley storm rain snow wind fire stone iron`.split(/\s+/).filter(Boolean);
 const ARTISTS = Array.from({ length: 400 }, (_, i) => `${WORDS[i % WORDS.length]![0]!.toUpperCase()}${WORDS[i % WORDS.length]!.slice(1)} ${['Collective', 'Unit', 'Sound', 'Project', 'Machine', 'Kid', 'DJ', 'Club'][i % 8]}${i >= WORDS.length ? ` ${Math.floor(i / WORDS.length)}` : ''}`);
 
-interface Seeded {
-  hash: string;
-  title: string;
-  bpm: number;
-  durationSec: number;
-}
-
 const rng = createRng(2026, 'bench-scale');
 const cap = (w: string) => w[0]!.toUpperCase() + w.slice(1);
 function titleFor(): string {
@@ -74,32 +65,6 @@ function titleFor(): string {
   const name = `${cap(rng.pick(WORDS))} ${cap(rng.pick(WORDS))}`;
   const remix = rng.next() < 0.25 ? ` (${cap(rng.pick(WORDS))} Remix)` : '';
   return `${a} - ${name}${remix} ${rng.int(1, 1000)}`;
-}
-
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-
-/** Analyses straight into keyv's table (keyv's own format), in transactions: keyv's set is one commit a record. */
-async function seedAnalyses(sql: SqlClient, prefix: string, count: number, seed: number): Promise<Seeded[]> {
-  const out: Seeded[] = [];
-  const CHUNK = 2000;
-  for (let start = 0; start < count; start += CHUNK) {
-    const crate = syntheticCrate(Math.min(CHUNK, count - start), seed + start);
-    const rows = crate.map((d, i) => {
-      const hash = sha(`${prefix}:${start + i}`);
-      const title = titleFor();
-      const analysis = analysisFromDescriptor(d);
-      const record: StoredAnalysis = { hash, analyzerVersion: ANALYZER_VERSION, analyzedAt: new Date().toISOString(), sourceName: `${title}.mp3`, bytes: 8_000_000, analysis };
-      out.push({ hash, title, bpm: d.bpm, durationSec: analysis.durationSec });
-      return [`analysis:${hash}`, JSON.stringify({ value: record })];
-    });
-    await sql.transaction(async (tx) => {
-      for (let i = 0; i < rows.length; i += 250) {
-        const part = rows.slice(i, i + 250);
-        await tx.run(`INSERT INTO keyv (key, value) VALUES ${part.map(() => '(?, ?)').join(', ')} ON CONFLICT (key) DO NOTHING`, part.flat());
-      }
-    });
-  }
-  return out;
 }
 
 function quantile(values: number[], q: number): number {
@@ -159,10 +124,10 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
   let store = await GuildStore.open(setting);
   let analyses = await AnalysisStore.open(setting);
   const sql = kind === 'sqlite' ? await openSqliteClient(setting) : openPostgresClient(setting);
-  const big = await seedAnalyses(sql, 'big', BIG, 1);
-  const base = await seedAnalyses(sql, 'base', BASELINE, 2);
+  const big = await seedAnalyses(sql, 'big', BIG, 1, { title: titleFor });
+  const base = await seedAnalyses(sql, 'base', BASELINE, 2, { title: titleFor });
   const small: Seeded[][] = [];
-  for (let g = 0; g < GUILDS; g++) small.push(await seedAnalyses(sql, `g${g}`, PER_GUILD, 1000 + g * PER_GUILD));
+  for (let g = 0; g < GUILDS; g++) small.push(await seedAnalyses(sql, `g${g}`, PER_GUILD, 1000 + g * PER_GUILD, { title: titleFor }));
   await sql.close();
   log(`analyses stored: ${BIG + BASELINE + GUILDS * PER_GUILD} in ${round(ms(t0) / 1000)} s`);
 
@@ -193,6 +158,10 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
   const files = new PresentFiles(path.join(os.tmpdir(), 'minidj-bench-none'));
   const deps = { analyses, files, scorer: () => scorer.get() };
   await scorer.get();
+
+  // How long the event loop (a live set's audio cycle) waited behind the store's queries meanwhile.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
 
   // Autocomplete on the 100,000-track guild.
   const autocomplete = trackAutocomplete(analyses);
@@ -246,6 +215,11 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
     if (!pick.track) throw new Error('no next pick');
   }
   log(`next pick (${BIG.toLocaleString('en')}-track guild, state read + pick): median ${round(quantile(npTimes, 0.5))} ms, p95 ${round(quantile(npTimes, 0.95))} ms (its guild state is ${round(stateBytes / 1e6, 2)} MB of JSON)`);
+
+  loopDelay.disable();
+  const loopMaxMs = round(loopDelay.max / 1e6);
+  const loopP99Ms = round(loopDelay.percentile(99) / 1e6);
+  log(`event loop delay over autocomplete, /suggest and next pick: p99 ${loopP99Ms} ms, max ${loopMaxMs} ms`);
 
   // The same on the 1,000-track guild: the index, and the code before it (loadLibrary).
   const baseTitles = base.map((t) => t.title);
@@ -328,6 +302,8 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
     suggestP95Ms: round(quantile(sgTimes, 0.95)),
     nextPickMs: round(quantile(npTimes, 0.5)),
     nextPickP95Ms: round(quantile(npTimes, 0.95)),
+    loopDelayP99Ms: loopP99Ms,
+    loopDelayMaxMs: loopMaxMs,
     resumeSec: round(resumeSec, 2),
     resumed: ok,
     resumeFirstPicksSec: round(firstPicksSec, 2),

@@ -139,7 +139,7 @@ export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult>
   // The bot's admission control, as /djset start asks it: a refused guild is not started. As in the bot, which
   // measures from its start, the first start already knows whether the event loop keeps time.
   let started = 0;
-  const admission = opts.admission ? new Admission(() => started) : undefined;
+  const admission = opts.admission ? new Admission(() => started, { renders: { completed: () => renderer.completed, nice: renderer.nice } }) : undefined;
   if (admission) {
     admission.start();
     await sleep(ADMISSION_WARMUP_MS);

@@ -11,6 +11,7 @@ import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DEFAULT_TIMING } from '../src/bot/live-set.ts';
+import { DEFAULT_TRANSITION_EVERY_SEC } from '../src/voice/admission.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { ensureVoiceCrate } from './voice-crate.ts';
 import type { VoiceScenario } from './voice-crate.ts';
@@ -224,7 +225,7 @@ if (ADMISSION_N > 0) {
   admissionRun = await runN(ADMISSION_N, true);
   const a = admissionRun.admission!;
   console.log(`\n## Admission control: ${ADMISSION_N} guilds ask to start (load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
-  console.log(`  admitted ${a.admitted}, refused ${a.refused}; capacity ${a.figures.capacity} at the last start (${f1(a.figures.streamCostPct)} % of a core per set, ${a.figures.measured ? 'measured over the last minute' : 'the default: not yet a minute of sets measured'}; event-loop delay p99 ${a.figures.loopLagMs.toFixed(1)} ms)`);
+  console.log(`  admitted ${a.admitted}, refused ${a.refused}; capacity ${a.figures.capacity} at the last start (${f1(a.figures.streamCostPct)} % of a core per set${a.figures.renderCostPct !== undefined ? `, of it renders ${f1(a.figures.renderCostPct)} % (${f1(a.figures.renderCpuSec ?? 0)} CPU-s a render, one a set every ${DEFAULT_TRANSITION_EVERY_SEC} s)` : ''}, ${a.figures.measured ? 'streaming measured over the last minute' : 'the default: not yet a minute of sets measured'}; event-loop delay p99 ${a.figures.loopLagMs.toFixed(1)} ms)`);
   if (a.firstRefusal) console.log(`  refusal: "${a.firstRefusal}"`);
   printRun(admissionRun);
   console.log(`  admitted sets ${clean(admissionRun) ? 'clean' : 'NOT clean'}: ${admissionRun.packetsInWindow} of ${admissionRun.expectedPacketsInWindow} packets in the window, ${admissionRun.lateFrames} late frames, ${admissionRun.fallbackCuts} fallback cuts, cycle ≤ ${admissionRun.cycle.maxLatenessMs.toFixed(0)} ms late`);

@@ -18,6 +18,7 @@ if (major < 22 || (major === 22 && minor < 19)) {
   );
   process.exit(1);
 }
-// Settings kept in the folder's .env (see .env.example); the environment's own values win.
-if (existsSync('.env')) process.loadEnvFile('.env');
+// Settings kept in the project's .env (MINIDJ_HOME's, when set), from whatever folder minidj runs in; the
+// environment's own values win.
+await import('../src/util/load-home-env.ts');
 await import('../src/cli/main.ts');

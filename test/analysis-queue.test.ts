@@ -1,7 +1,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnalyzerBusyError, AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
+import { AnalyzerBusyError, AnalyzerPool, MAX_WAITING } from '../src/audio/analysis/analyzer-pool.ts';
 import { AudioInputError } from '../src/audio/io/audio-input-error.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { hashFile } from '../src/db/content-hash.ts';
@@ -15,6 +15,7 @@ import type { WorkerProcess } from './helpers/analysis-workers.ts';
 import { hasRedis, startRedis } from './helpers/db-servers.ts';
 import type { Server } from './helpers/db-servers.ts';
 import { makeLongMp3, makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { until } from './helpers/until.ts';
 
 if (!hasRedis) console.log('analysis-queue.test.ts skipped: no redis-server on this machine');
 
@@ -115,4 +116,38 @@ describe.skipIf(!hasRedis)('analysis jobs on the Redis queue (MINIDJ_REDIS), ana
     expect(second.output()).toContain(`analysed ${hash.slice(0, 12)}`);
     expect(readdirSync(path.join(tracksDir, 'incoming'))).toEqual([]);
   }, 40_000);
+});
+
+describe.skipIf(!hasRedis)('fair places on the Redis queue', () => {
+  it("cannot be filled by 17 servers flooding it so that an 18th server's first song is refused", async () => {
+    const tmp = makeTempDir();
+    const redis = await startRedis();
+    // No worker runs: every song stays waiting.
+    const queue = await AnalysisQueue.open(redis.url, { tracksDir: path.join(tmp.dir, 'tracks') });
+    try {
+      const song = path.join(tmp.dir, 'song.mp3');
+      writeFileSync(song, Buffer.alloc(2000, 1));
+      const told: string[] = [];
+      const floods = Array.from({ length: 17 * 4 }, (_, i) => queue.analyze(song, { owner: `flood-${Math.floor(i / 4)}` }).then(() => 'analysed', (e: Error) => void told.push(e.message)));
+      const countWaiting = () => queue['queue'].getJobCountByTypes('waiting', 'prioritized');
+      // Every flooding song queued or turned away.
+      await until(async () => (await countWaiting()) + told.length === 17 * 4, 'the flood queued');
+      const t0 = performance.now();
+      let queuedAfterMs: number | undefined;
+      const victim = queue.analyze(song, { owner: 'victim', onStatus: () => void (queuedAfterMs ??= performance.now() - t0) }).catch((e: Error) => e.message);
+      await until(() => queuedAfterMs !== undefined, "the victim's song queued", 5000);
+      console.log(`Redis queue: victim's first song queued in ${queuedAfterMs!.toFixed(1)} ms while 17 servers flood ${MAX_WAITING} places`);
+      expect(await countWaiting()).toBeLessThanOrEqual(MAX_WAITING);
+      await queue.close();
+      expect(await victim).toBe('the analysis queue was closed');
+      await Promise.all(floods);
+      // What did not get in was refused or let go, saying it was over the server's share.
+      expect(told.filter((m) => m !== 'the analysis queue was closed').every((m) => /share|made room/.test(m))).toBe(true);
+      expect(told.some((m) => m.includes('made room for another server'))).toBe(true);
+    } finally {
+      await queue.close();
+      await redis.stop();
+      tmp.cleanup();
+    }
+  }, 30_000);
 });

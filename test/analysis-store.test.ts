@@ -44,7 +44,7 @@ function fakeAnalysis(version = ANALYZER_VERSION): TrackAnalysis {
 
 describe('store location', () => {
   it('defaults to the embedded SQLite file and understands URLs', () => {
-    expect(storeTarget(undefined, '/srv/dj')).toEqual({ kind: 'sqlite', uri: 'sqlite:///srv/dj/data/minidj.sqlite' });
+    expect(storeTarget(undefined, '/srv/cwd', '/srv/dj')).toEqual({ kind: 'sqlite', uri: 'sqlite:///srv/dj/data/minidj.sqlite' });
     expect(storeTarget('redis://cache:6379', '/srv')).toEqual({ kind: 'redis', uri: 'redis://cache:6379' });
     expect(storeTarget('postgres://u:p@db/minidj', '/srv').kind).toBe('postgres');
     expect(storeTarget('other.sqlite', '/srv')).toEqual({ kind: 'sqlite', uri: 'sqlite:///srv/other.sqlite' });
@@ -81,6 +81,21 @@ describe('ingest', () => {
     expect(second.cached).toBe(true);
     expect(second.contentHash).toBe(first.contentHash);
     expect(second.analysis).toEqual(first.analysis);
+    await store.close();
+  });
+
+  it('a track stored before the media rules is vetted when added again: its tags and the rules version added, its analysis kept', async () => {
+    const store = await AnalysisStore.open(path.join(tmp.dir, 'revet.sqlite'));
+    const file = ffmpegMake(path.join(tmp.dir, 'tagged.m4a'), ['-f', 'lavfi', '-i', 'sine=d=2', '-c:a', 'aac', '-metadata', 'title=Old Record', '-metadata', 'artist=Someone']);
+    const hash = await hashFile(file);
+    const old = await store.put({ hash, sourceName: 'tagged.m4a', bytes: statSync(file).size, analysis: fakeAnalysis() });
+    expect(old.mediaRulesVersion).toBeUndefined();
+    const analyzer = { analyze: () => Promise.reject(new Error('must not be analysed again')), waiting: () => 0, close: () => Promise.resolve() };
+    const result = await ingestFile(file, analyzer, store);
+    expect(result).toMatchObject({ cached: true, tags: { title: 'Old Record', artist: 'Someone' } });
+    expect(await store.get(hash)).toEqual({ ...old, tags: { title: 'Old Record', artist: 'Someone' }, mediaRulesVersion: 1 });
+    // Vetted now: the next add answers from the record alone.
+    expect((await ingestFile(file, analyzer, store)).tags).toEqual({ title: 'Old Record', artist: 'Someone' });
     await store.close();
   });
 

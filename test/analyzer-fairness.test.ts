@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnalyzerBusyError, AnalyzerPool, MAX_WAITING_PER_OWNER } from '../src/audio/analysis/analyzer-pool.ts';
+import { AnalyzerBusyError, AnalyzerPool, MAX_WAITING, MAX_WAITING_PER_OWNER } from '../src/audio/analysis/analyzer-pool.ts';
 import type { JobStatus } from '../src/audio/analysis/analyzer-pool.ts';
 import { ffmpegMake, makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 
@@ -49,6 +49,43 @@ describe('the analysis queue', () => {
       const other = pool.analyze(pulse, { owner: 'B' });
       expect(pool.waiting()).toBe(MAX_WAITING_PER_OWNER + 1);
       await Promise.all([...accepted, other]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("cannot be filled by 17 servers flooding it so that an 18th server's first song is refused", async () => {
+    const pool = new AnalyzerPool({ size: 1 });
+    const outcomes = new Map<string, string[]>();
+    const flood = (owner: string) => pool.analyze(pulse, { owner }).then(
+      () => void outcomes.get(owner)!.push('analysed'),
+      // Refused or let go (busy), or ended by the pool's close below.
+      (e: Error) => void outcomes.get(owner)!.push(e instanceof AnalyzerBusyError ? e.message : 'ended'),
+    );
+    try {
+      // Each server sends 4 songs at once (its downloads in flight); 17 × 4 = 68 against 64 places.
+      const floods = Array.from({ length: 17 }, (_, s) => `flood-${s}`).flatMap((owner) => {
+        outcomes.set(owner, []);
+        return Array.from({ length: 4 }, () => flood(owner));
+      });
+      expect(pool.waiting()).toBeLessThanOrEqual(MAX_WAITING);
+      const t0 = performance.now();
+      let queued: { afterMs: number; ahead: number } | undefined;
+      const first = pool.analyze(pulse, { owner: 'victim', onStatus: (st) => void (queued ??= { afterMs: performance.now() - t0, ahead: st.state === 'queued' ? st.ahead : 0 }) });
+      const victim = first.then(() => 'analysed', (e: Error) => e.message);
+      // Three more servers' first songs get in too, and the places stay bounded.
+      const others = ['late-1', 'late-2', 'late-3'].map((owner) => pool.analyze(pulse, { owner }).then(() => 'analysed', (e: Error) => e.message));
+      expect(pool.waiting()).toBeLessThanOrEqual(MAX_WAITING);
+      // Queued, in the first round of turns: behind at most one song of each of the 16 other waiting servers.
+      expect(queued?.ahead).toBeLessThanOrEqual(16);
+      console.log(`victim's first song queued in ${queued!.afterMs.toFixed(2)} ms (${queued!.ahead} ahead) while 17 servers flood ${MAX_WAITING} places`);
+      await pool.close();
+      await Promise.all(floods);
+      expect(await Promise.all([victim, ...others])).toEqual(Array(4).fill('the analyzer pool was closed'));
+      // The flooding servers' songs past their share were let go or refused, each with a message that says why.
+      const said = [...outcomes.values()].flat();
+      expect(said.filter((m) => m.includes('this song made room for another server')).length).toBeGreaterThan(0);
+      expect(said.filter((m) => m !== 'ended' && m !== 'analysed').every((m) => /share|made room/.test(m))).toBe(true);
     } finally {
       await pool.close();
     }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import type { Bot } from '../src/bot/create-bot.ts';
-import { Admission, busyRefusal, capacityRefusal } from '../src/voice/admission.ts';
+import { Admission, busyRefusal, capacityRefusal, minuteCost, steadyCost } from '../src/voice/admission.ts';
+import type { CostWindow, RenderWindow } from '../src/voice/admission.ts';
 import { answerTo, openBotHarness } from './helpers/bot-harness.ts';
 import type { BotHarness } from './helpers/bot-harness.ts';
 import { ingestBotTrack } from './helpers/bot-tracks.ts';
@@ -114,5 +115,28 @@ describe('admission: the capacity from the cost per set', () => {
     } finally {
       a.stop();
     }
+  });
+});
+
+describe('admission: a set costs what it costs at its own rate, not a minute of starts', () => {
+  it('spreads each set\'s render over its track instead of counting the first renders of 40 starts as streaming', () => {
+    // 40 sets started over 20 s, each rendering its first transition (3 CPU-s, minutes ahead) in the first 40 s, each
+    // streaming at 1.7 % of a core; 5-s windows over the minute after the first start.
+    const fed: CostWindow[] = [];
+    const renders: RenderWindow[] = [];
+    for (let t = 0; t < 60; t += 5) {
+      const setSec = ((Math.min(40, 2 * t) + Math.min(40, 2 * (t + 5))) / 2) * 5;
+      const rendered = t < 40 ? 5 : 0;
+      fed.push({ cpuSec: 0.017 * setSec + 3 * rendered, streamSec: 0.017 * setSec, setSec, starved: false });
+      renders.push({ cpuSec: 3 * rendered, renders: rendered });
+    }
+    // The last minute's CPU per set-second reads the starts' renders as every set's cost: 7.7 %, capacity 180 / 7.7 = 23.
+    expect(minuteCost(fed, 10)).toBeCloseTo(7.7, 6);
+    // At its own rate (a transition every 180 s): 1.7 % + 3 CPU-s / 180 s = 3.37 %, capacity 180 / 3.37 = 53.
+    const steady = steadyCost(fed, renders, 10, 180);
+    expect(steady.renderCpuSec).toBeCloseTo(3, 6);
+    expect(steady.pct).toBeCloseTo(1.7 + 100 * 3 / 180, 6);
+    // Before a minute of sets or three renders are measured: the default, its render share at the default render cost.
+    expect(steadyCost([], [], 10, 180).pct).toBeCloseTo(10, 6);
   });
 });

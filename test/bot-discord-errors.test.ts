@@ -47,7 +47,8 @@ describe('what a real Discord does to a bot, on the fake one', () => {
     h.discord.failNext((c) => c.path.endsWith('/callback'), REST_FAILURES.unknownInteraction());
     const calls = await status();
     await until(() => h.errors.length === 1 || undefined, 'the error to be logged');
-    expect((h.errors[0] as { code?: number }).code).toBe(10062);
+    expect(String((h.errors[0] as Error).message)).toMatch(/^\/djset status was answered too late: Discord no longer knew the interaction \(10062\)/);
+    expect(((h.errors[0] as Error).cause as { code?: number }).code).toBe(10062);
     await new Promise((r) => setTimeout(r, 300));
     expect(h.discord.restCalls.filter((c) => c.path === calls[0]!.path)).toHaveLength(1);
     h.errors.length = 0;

@@ -119,6 +119,8 @@ beforeAll(async () => {
     isAllowedAddress: (ip) => ip === '127.0.0.1', restApi: discord.apiBase, onError: (e) => errors.push(e),
     timing: { emptyGraceMs: 300, saveEveryMs: 200 },
   });
+  // A line per transition beside the panel (the server's setting; the panel alone is the default).
+  await store.update(FAKE_GUILD_ID, (s) => ({ ...s, settings: { ...s.settings, announce: 'line' } }));
   await bot.start();
 }, 120_000);
 
@@ -182,9 +184,15 @@ describe('/djset against a fake Discord, with the set playing into a stand-in vo
 
   it('shows the status: now playing, the next transition and its picture', async () => {
     await until(() => bot.sets.get(FAKE_GUILD_ID)?.upcoming(), 'the next transition to be planned');
-    const call = await callbackFor(djsetInteraction({ subcommand: 'status', user: bob }));
-    const body = jsonOf(call.body);
-    const embed = body.data!.embeds![0]!;
+    // The song it plays next is held in the saved session (the disk quota never removes it).
+    const saved = await store.get(FAKE_GUILD_ID);
+    expect(saved.session?.nextHash).toBe(saved.playlist[0]!.hash);
+    // The picture is drawn after the acknowledgement: the reply is edited with it.
+    const status = djsetInteraction({ subcommand: 'status', user: bob });
+    expect((await run(status)).type).toBe(5);
+    const call = await discord.waitForRest((c) => c.method === 'PATCH' && decodeURIComponent(c.path) === `/api/v10/webhooks/${FAKE_APP_ID}/${String(status.token)}/messages/@original`, 30_000);
+    const body = jsonOf(call.body) as NonNullable<Callback['data']>;
+    const embed = body.embeds![0]!;
     expect(embed.title).toMatch(/^Now playing: (first-light|second-wind)$/);
     expect(embed.description).toMatch(/^12\d BPM · [A-G]#? (major|minor) \(\d+[AB]\) · 0:\d\d \/ 0:\d\d\nIn <#\d+>, smart order, 1 listening\.\nQueued by <@\d+>\.$/);
     expect(embed.fields![0]!.name).toMatch(/^Next: (first-light|second-wind)$/);

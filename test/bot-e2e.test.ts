@@ -58,24 +58,21 @@ describe('the bot against a fake Discord on loopback', () => {
     expect((identify?.d as { token?: string } | undefined)?.token).toBe('MTIz.abc.def');
   });
 
-  it('answers /queue list on an empty playlist publicly', async () => {
-    const body = await run(queueInteraction({ subcommand: 'list', user: alice }));
-    expect(body.type).toBe(4);
-    expect(body.data.content).toBe('The playlist is empty. Add a song with /queue add.');
-    expect((body.data.flags ?? 0) & 64).toBe(0);
-    expect(body.data.allowed_mentions).toEqual({ parse: [] });
+  it('answers /queue list on an empty playlist publicly (acknowledged first, as it plans the play order)', async () => {
+    const payload = queueInteraction({ subcommand: 'list', user: alice });
+    const body = await run(payload);
+    expect(body.type).toBe(5);
+    expect((body.data?.flags ?? 0) & 64).toBe(0);
+    expect(await h.discord.deferredOutcome(payload)).toEqual({ content: 'The playlist is empty. Add a song with /queue add.', ephemeral: false, deletedOriginal: false });
   });
 
-  it('lists entries written to the store', async () => {
+  it('says which entries written to the store cannot be played (no analysis or audio for them)', async () => {
     await h.store.update(FAKE_GUILD_ID, (s) => ({ ...s, playlist: [entry(1, 'Night Drive', alice.id), entry(2, 'Warehouse Sunrise', bob.id)] }));
-    const body = await run(queueInteraction({ subcommand: 'list', user: bob }));
-    expect(body.data.content).toBe([
-      'Playlist (2 songs):',
-      `1. Night Drive — <@${alice.id}>`,
-      `2. Warehouse Sunrise — <@${bob.id}>`,
-      'Page 1/1',
-    ].join('\n'));
-    expect(body.data.allowed_mentions).toEqual({ parse: [] });
+    const payload = queueInteraction({ subcommand: 'list', user: bob });
+    expect((await run(payload)).type).toBe(5);
+    expect((await h.discord.deferredOutcome(payload)).content).toBe('Nothing in the playlist can be played: the audio of "Night Drive", "Warehouse Sunrise" is gone from the library. Add them again with /queue add.');
+    const edit = h.discord.restCalls.find((c) => c.method === 'PATCH' && c.path.includes(String(payload.token)));
+    expect((edit?.body as { allowed_mentions?: unknown }).allowed_mentions).toEqual({ parse: [] });
   });
 
   it('refuses /queue clear from a member without DJ role or Manage Server, ephemerally, and keeps the playlist', async () => {
@@ -110,7 +107,7 @@ describe('the bot against a fake Discord on loopback', () => {
 
   it('asks for a file, a url or a track when /queue add gets none, ephemerally', async () => {
     const body = await run(queueInteraction({ subcommand: 'add', user: alice }));
-    expect(body.data.content).toBe('Give a file, a url or a track to add.');
+    expect(body.data.content).toBe('Give a file (up to 10 MB for you here), a url or a track to add.');
     expect(body.data.flags).toBe(64);
   });
 

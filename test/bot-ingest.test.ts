@@ -6,12 +6,14 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
 import { createBot } from '../src/bot/create-bot.ts';
+import { LibraryQuota, quotaLimitsFromEnv } from '../src/bot/library-quota.ts';
 import type { Bot } from '../src/bot/create-bot.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { FeedbackStore } from '../src/db/feedback-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
 import type { GuildState } from '../src/db/guild-store.ts';
 import { TrackFiles } from '../src/db/track-files.ts';
+import { linkTooLong, MAX_LINK_CHARS } from '../src/bot/stored-link.ts';
 import { PRIVATE_ADDRESS } from '../src/ingest/vet-url.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { structureForBars } from '../src/synth/track-synth.ts';
@@ -40,6 +42,8 @@ let bot: Bot;
 let cdn: Server;
 let cdnBase: string;
 const errors: unknown[] = [];
+/** The bot's disk quota, changed by the test of its refusal. */
+const quotaLimits = quotaLimitsFromEnv({});
 /** What the loopback "CDN" serves: path → body and content type. */
 const served = new Map<string, { body: Buffer; type: string }>();
 
@@ -109,9 +113,11 @@ beforeAll(async () => {
   serve('long.mp3', readFileSync(long), 'audio/mpeg');
 
   discord = await startFakeDiscord();
+  const files = new TrackFiles(path.join(tmp.dir, 'tracks'));
   bot = createBot({
-    config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, feedback, files: new TrackFiles(path.join(tmp.dir, 'tracks')), pool, downloadDir,
+    config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, feedback, files, pool, downloadDir,
     isAllowedAddress: (ip) => ip === '127.0.0.1', restApi: discord.apiBase, onError: (e) => errors.push(e),
+    quota: new LibraryQuota({ files, analyses, store, limits: quotaLimits }),
   });
   await bot.start();
 }, 120_000);
@@ -181,6 +187,19 @@ describe('/queue add and /suggest against a fake Discord and a loopback CDN', ()
     expect(contentOf(await store.get(FAKE_GUILD_ID))).toEqual(contentOf(before));
   });
 
+  it('refuses a link longer than 1,024 characters at once, to the member alone, holding and fetching nothing', async () => {
+    const before = await store.get(FAKE_GUILD_ID);
+    const link = `${cdnBase}/tracks/${'x'.repeat(MAX_LINK_CHARS)}.wav`;
+    const payload = queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: link }] });
+    discord.pushInteraction(payload);
+    const reply = (await discord.waitForRest((c) => c.method === 'POST' && c.path === callbackPath(payload))).body as { type: number; data: MessageBody };
+    expect(reply.type).toBe(4);
+    expect(reply.data.content).toBe(linkTooLong(link.length));
+    expect(reply.data.flags).toBe(64);
+    // Not even a reservation written and given back.
+    expect(await store.get(FAKE_GUILD_ID)).toEqual(before);
+  });
+
   it('refuses a 3-hour MP3 as too long', async () => {
     const before = await store.get(FAKE_GUILD_ID);
     const body = await runRefused(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: `${cdnBase}/long.mp3` }] }));
@@ -188,6 +207,23 @@ describe('/queue add and /suggest against a fake Discord and a loopback CDN', ()
     expect(contentOf(await store.get(FAKE_GUILD_ID))).toEqual(contentOf(before));
     expect(readdirSync(downloadDir)).toEqual([]);
   }, 120_000);
+
+  it("refuses a song past the server's share of the disk before analysing it, saying whose share is full and what to do", async () => {
+    const before = await store.get(FAKE_GUILD_ID);
+    // The two songs waiting in the playlist fill the server's share.
+    const waiting = ['night-drive.wav', 'warehouse-sunrise.wav'].reduce((n, f) => n + statSync(path.join(tmp.dir, 'media', f)).size, 0);
+    quotaLimits.serverBytes = waiting;
+    try {
+      // The 3-hour MP3 again, at another link: refused for the quota, not (after an analysis) for its length.
+      const url = serve('tracks/another.mp3', served.get('/long.mp3')!.body, 'audio/mpeg');
+      const body = await runRefused(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: url }] }));
+      expect(body.content).toMatch(/^This server's library is full: it may keep [\d.]+ [kM]B of music, and [\d.]+ [kM]B of that is songs waiting in its playlist, playing or being added, so this song \([\d.]+ [kM]B\) was not added\. Remove some with \/queue remove, or wait until some have played\.$/);
+      expect(contentOf(await store.get(FAKE_GUILD_ID))).toEqual(contentOf(before));
+      expect(readdirSync(downloadDir)).toEqual([]);
+    } finally {
+      quotaLimits.serverBytes = quotaLimitsFromEnv({}).serverBytes;
+    }
+  }, 60_000);
 
   it('suggests what mixes after the most recently added track, with a button to queue it', async () => {
     const body = await runDeferred(suggestInteraction({ user: alice }));
@@ -210,9 +246,11 @@ describe('/queue add and /suggest against a fake Discord and a loopback CDN', ()
     const payload = queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'track', type: 3, value: first!.hash.slice(0, 10) }] });
     discord.pushInteraction(payload);
     const call = await discord.waitForRest((c) => c.method === 'POST' && c.path === callbackPath(payload));
-    const reply = call.body as { type: number; data: MessageBody };
-    expect(reply.type).toBe(4);
-    expect(reply.data.content).toMatch(new RegExp(`^Added "night drive" at position 2 — ${SUMMARY}, energy \\d+/10\\. After "warehouse-sunrise": \\d+ % mixable — .+\\.$`));
+    // How it follows the song before is scored after the acknowledgement: the reply is edited with it.
+    expect((call.body as { type: number }).type).toBe(5);
+    const added = await discord.deferredOutcome(payload);
+    expect(added.ephemeral).toBe(false);
+    expect(added.content).toMatch(new RegExp(`^Added "night drive" at position 2 — ${SUMMARY}, energy \\d+/10\\. After "warehouse-sunrise": \\d+ % mixable — .+\\.$`));
     expect((await store.get(FAKE_GUILD_ID)).playlist.map((e) => e.hash)).toEqual([expect.any(String), first!.hash]);
   });
 

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import path from 'node:path';
 import { getVoiceConnection, VoiceConnectionStatus } from '@discordjs/voice';
 import type { Bot } from '../src/bot/create-bot.ts';
 import { onlyListenersVote } from '../src/bot/djset-handler.ts';
@@ -8,7 +7,7 @@ import { cannotSpeakOnStage, channelFull } from '../src/bot/voice-checks.ts';
 import { formatClock } from '../src/viz/set-picture.ts';
 import { sharedOpusPool } from '../src/voice/opus-encoder.ts';
 import { answerTo, openBotHarness } from './helpers/bot-harness.ts';
-import { ingestBotTrack } from './helpers/bot-tracks.ts';
+import { seedBotPlaylist } from './helpers/bot-tracks.ts';
 import type { BotHarness } from './helpers/bot-harness.ts';
 import { until } from './helpers/until.ts';
 import {
@@ -69,16 +68,7 @@ const encoders = (): number => sharedOpusPool().openEncoders;
 const seeded: string[] = [];
 beforeAll(async () => {
   h = await openBotHarness();
-  const hashes = seeded;
-  for (const [i, name] of ['sunrise-loop', 'tide-line'].entries()) {
-    // 124 and 125 BPM, 62 s each.
-    hashes.push((await ingestBotTrack(i, path.join(h.dir, `${name}.wav`), h.analyses, (f, hash, name) => h.files.keep(f, hash, name))).contentHash);
-  }
-  await h.store.update(FAKE_GUILD_ID, (s) => ({
-    ...s,
-    library: hashes,
-    playlist: hashes.map((hash, i) => ({ id: `entry-${i}`, hash, title: i === 0 ? 'sunrise-loop' : 'tide-line', requesterId: alice.id, addedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() })),
-  }));
+  seeded.push(...(await seedBotPlaylist(h, FAKE_GUILD_ID, alice.id)));
   voice = standInVoiceServer();
   bot = await h.start({
     resumeSets: false,
@@ -110,6 +100,7 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
 
   it('says "Mixing in …" only once the connection is Ready and audio is going out, then keeps one now-playing message up to date', async () => {
     const { outcome } = await start();
+    expect(outcome?.content).toMatch(/^Mixing in/);
     expect(outcome?.ephemeral).toBe(false);
     expect(outcome?.content).toMatch(new RegExp(`^Mixing in <#${FAKE_VOICE_CHANNEL_ID}> in smart order\\. Now playing \\*\\*(sunrise-loop|tide-line)\\*\\*`));
     // At the moment of the reply, the connection was Ready and packets had gone out.
@@ -162,8 +153,10 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     expect(outcome?.content).toMatch(/^Mixing in/);
     const set = bot.sets.get(FAKE_GUILD_ID)!;
     await until(() => (set.nowPlaying()?.positionSec ?? 0) > 3 || undefined, 'a few seconds of the song');
-    const paused = await run(djsetInteraction({ subcommand: 'pause', user: owner }));
-    expect(paused.data?.content).toMatch(/^Paused: the set faded out on a downbeat and holds its place\./);
+    // Acknowledged at once; the answer once the fade is over.
+    const pause = djsetInteraction({ subcommand: 'pause', user: owner });
+    expect((await run(pause)).type).toBe(5);
+    expect((await h.discord.deferredOutcome(pause)).content).toMatch(/^Paused: the set faded out on a downbeat and holds its place\./);
     expect(set.status).toEqual({ status: 'paused', by: 'member' });
     const held = set.nowPlaying()!;
     const sent = packets();
@@ -172,8 +165,9 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     const downbeat = held.track.analysis.downbeats.findLast((d) => d <= held.positionSec)!;
     expect(held.positionSec - downbeat).toBeLessThan((2 * 4 * 60) / held.track.analysis.bpm);
 
-    const resumed = await run(djsetInteraction({ subcommand: 'resume', user: owner }));
-    expect(resumed.data?.content).toBe(`Resuming **${held.track.title}** at ${formatClock(downbeat)}, fading in on the downbeat.`);
+    const resume = djsetInteraction({ subcommand: 'resume', user: owner });
+    expect((await run(resume)).type).toBe(5);
+    expect((await h.discord.deferredOutcome(resume)).content).toBe(`Resuming **${held.track.title}** at ${formatClock(downbeat)}, fading in on the downbeat.`);
     expect(set.status).toEqual({ status: 'playing' });
     await until(() => packets() > sent + 50 || undefined, 'audio again');
     const now = await until(() => set.nowPlaying(), 'the song again');

@@ -19,7 +19,7 @@ import { hasRedis, startRedis } from './helpers/db-servers.ts';
 import type { Server } from './helpers/db-servers.ts';
 import { FAKE_APP_ID, FAKE_GUILD_ID, fakeAttachment, queueInteraction, startFakeDiscord } from './helpers/fake-discord.ts';
 import type { FakeDiscord } from './helpers/fake-discord.ts';
-import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { makeTempDir, makeTone } from './helpers/ffmpeg-fixtures.ts';
 
 if (!hasRedis) console.log('bot-queue-redis.test.ts skipped: no redis-server on this machine');
 
@@ -64,7 +64,11 @@ describe.skipIf(!hasRedis)('/queue add with analyses on the Redis queue (MINIDJ_
     const song = path.join(tmp.dir, 'harbour-lights.wav');
     await writeSynthTrack(song, { bpm: 127, key: 'D', scale: 'minor', seed: 9, sections: structureForBars(16) });
     served.set('/attachments/1/9/harbour-lights.wav', readFileSync(song));
-    served.set('/attachments/1/9/broken.wav', Buffer.concat([Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt ', 'latin1'), Buffer.alloc(3000, 5)]));
+    // A FLAC whose header is sound and whose frames are noise: it passes the bot's vetting (the header is all a probe
+    // reads) and fails in the worker's decode.
+    const broken = readFileSync(makeTone(path.join(tmp.dir, 'broken.flac'), 8, ['-ac', '2']));
+    for (let i = 8192, seed = 1; i < broken.length; i++) broken[i] = (seed = (seed * 1103515245 + 12345) % 2 ** 31) >> 16 & 0xff;
+    served.set('/attachments/1/9/broken.flac', broken);
     discord = await startFakeDiscord();
     bot = createBot({
       config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, feedback, files: new TrackFiles(tracksDir), pool: queue, downloadDir,
@@ -115,12 +119,12 @@ describe.skipIf(!hasRedis)('/queue add with analyses on the Redis queue (MINIDJ_
 
   it("refuses a broken upload with the worker's user-facing error, and the playlist keeps what it had", async () => {
     const before = (await store.get(FAKE_GUILD_ID)).playlist;
-    const payload = addAttachment('broken.wav', served.get('/attachments/1/9/broken.wav')!.length);
+    const payload = addAttachment('broken.flac', served.get('/attachments/1/9/broken.flac')!.length);
     const outcome = await discord.deferredOutcome(payload, 120_000, (content) => PROGRESS.test(content));
     expect(outcome).toMatchObject({ ephemeral: true, deletedOriginal: true });
-    expect(outcome.content).toMatch(/^This is not audio that can be decoded: the file is corrupt or not an audio format/);
+    expect(outcome.content).toMatch(/^The file decoded to no audio at all; it is corrupt or empty/);
     // Said by the worker process, not found by the bot before queueing.
-    expect(workers[0]!.output()).toMatch(/job [\w-]+: This is not audio that can be decoded/);
+    expect(workers[0]!.output()).toMatch(/job [\w-]+: The file decoded to no audio at all/);
     expect((await store.get(FAKE_GUILD_ID)).playlist).toEqual(before);
     expect(readdirSync(path.join(tracksDir, 'incoming'))).toEqual([]);
   }, 120_000);

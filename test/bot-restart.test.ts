@@ -131,7 +131,8 @@ describe('npm start, killed and restarted', () => {
     await discord.waitForGatewayOp((o) => o.op === 4 && (o.d as { channel_id?: string }).channel_id === FAKE_VOICE_CHANNEL_ID, 20_000);
     const playing = await until(async () => {
       const s = await guildState();
-      return s.session && s.history.length === 1 ? s : undefined;
+      // The session once the next song is picked too (its hash is saved apart, as the pick is made).
+      return s.session?.nextHash && s.history.length === 1 ? s : undefined;
     }, 'the set to save its session');
     expect(playing.playlist.map((e) => e.title)).toEqual(['night-shift']);
     expect(playing.session!.current.title).toBe('dawn-patrol');

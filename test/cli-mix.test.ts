@@ -42,4 +42,12 @@ describe('minidj mix', () => {
     }
     expect(run.stdout).toMatch(/^Wrote .*cli-set\.ogg: \d+:\d\d with 2 transitions/);
   });
+
+  it('takes a mix style, --style whole|dj and --bars 4|8|16|32, and refuses others before any work', () => {
+    for (const [args, error] of [[['--style', 'party'], '--style is dj or whole'], [['--style', 'whole', '--bars', '12'], '--bars is 4, 8, 16 or 32']] as const) {
+      const run = spawnSync(process.execPath, [path.resolve('bin/minidj.js'), 'mix', tracks[0]!.file, '--out', path.join(tmp.dir, 'never.ogg'), ...args], { encoding: 'utf8' });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain(error);
+    }
+  });
 });

@@ -1,7 +1,7 @@
-import { ApplicationCommandOptionType } from 'discord.js';
+import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord.js';
 import type { APIApplicationCommandOption } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import { ALL_COMMANDS } from '../src/commands/all-commands.ts';
+import { ALL_COMMANDS, SLASH_COMMANDS } from '../src/commands/all-commands.ts';
 
 const NAME = /^[-_\p{Ll}\p{N}]{1,32}$/u;
 
@@ -26,8 +26,8 @@ function problems(options: readonly APIApplicationCommandOption[] | undefined, p
 
 describe('slash command definitions', () => {
   it('build, and follow the rules Discord checks on registration', () => {
-    const json = ALL_COMMANDS.map((c) => c.toJSON());
-    expect(json.map((c) => c.name)).toEqual(['queue', 'djset', 'suggest']);
+    expect(ALL_COMMANDS.map((c) => c.toJSON().name)).toEqual(['queue', 'djset', 'suggest', 'Add to the DJ playlist']);
+    const json = SLASH_COMMANDS.map((c) => c.toJSON());
     for (const c of json) {
       expect(c.name).toMatch(NAME);
       expect(c.description.length).toBeLessThanOrEqual(100);
@@ -36,7 +36,7 @@ describe('slash command definitions', () => {
   });
 
   it('offer what members need', () => {
-    const queue = ALL_COMMANDS[0]!.toJSON();
+    const queue = SLASH_COMMANDS[0]!.toJSON();
     const subs = (queue.options ?? []).map((o) => o.name);
     expect(subs).toEqual(['add', 'list', 'remove', 'move', 'clear', 'history']);
     const add = queue.options!.find((o) => o.name === 'add') as { options: APIApplicationCommandOption[] };
@@ -44,11 +44,22 @@ describe('slash command definitions', () => {
       ['file', ApplicationCommandOptionType.Attachment],
       ['url', ApplicationCommandOptionType.String],
       ['track', ApplicationCommandOptionType.String],
+      ...['file2', 'file3', 'file4', 'file5'].map((name) => [name, ApplicationCommandOptionType.Attachment]),
     ]);
-    const djset = ALL_COMMANDS[1]!.toJSON();
+    const djset = SLASH_COMMANDS[1]!.toJSON();
     expect((djset.options ?? []).map((o) => o.name)).toEqual(['start', 'stop', 'skip', 'pause', 'resume', 'status', 'settings']);
     const settings = djset.options!.find((o) => o.name === 'settings') as { options: APIApplicationCommandOption[] };
-    expect(settings.options.map((o) => o.name)).toEqual(['dj_role', 'order', 'max_queued', 'adds_per_minute', 'stay', 'pause_minutes']);
+    expect(settings.options.map((o) => o.name)).toEqual(['dj_role', 'order', 'max_queued', 'adds_per_minute', 'stay', 'pause_minutes', 'songs', 'transition_bars', 'clear_dj_role', 'announce']);
+    const bars = settings.options.find((o) => o.name === 'transition_bars') as { choices: { value: number }[] };
+    expect(bars.choices.map((c) => c.value)).toEqual([0, 4, 8, 16, 32]);
+  });
+
+  it('put "Add to the DJ playlist" in a message\'s Apps menu, named as Discord allows', () => {
+    const menu = ALL_COMMANDS[3]!.toJSON();
+    expect(menu.type).toBe(ApplicationCommandType.Message);
+    expect(menu.name.length).toBeLessThanOrEqual(32);
+    expect(menu).not.toHaveProperty('options');
+    expect(menu).not.toHaveProperty('description');
   });
 
   it('are for servers only: guild install, guild context, and no command hidden from members by default', () => {

@@ -7,7 +7,7 @@ import type { Canary, CountingServer } from './helpers/hostile-media.ts';
 import { countingServer, fifoCanary } from './helpers/hostile-media.ts';
 
 /** The codes `minidj analyze` documents (README); anything else is a failure we did not phrase for the user. */
-const KNOWN = ['ok', 'not-found', 'too-large', 'too-long', 'too-short', 'no-audio', 'corrupt', 'truncated', 'silent', 'decoder-crashed', 'decoder-timeout', 'analysis-failed'];
+const KNOWN = ['ok', 'not-found', 'too-large', 'too-long', 'too-short', 'no-audio', 'corrupt', 'truncated', 'silent', 'decoder-crashed', 'decoder-timeout', 'analysis-failed', 'unsupported'];
 
 let tmp: ReturnType<typeof makeTempDir>;
 let server: CountingServer;

@@ -188,7 +188,7 @@ describe('limits before work', () => {
     const attachment = fakeAttachment(`${cdnBase}/tone-1.wav`, 'huge.wav', 250e6);
     const reply = await run(queueInteraction({ subcommand: 'add', user: bob, options: [{ name: 'file', type: 11, value: String(attachment.id) }], resolved: { attachments: { [String(attachment.id)]: attachment } } }));
     expect(reply.type).toBe(4);
-    expect(reply.data?.content).toBe('The file is larger than 100 MB.');
+    expect(reply.data?.content).toBe('That file is 250 MB; Mini-DJ takes files up to 100 MB.');
     expect(gets.length).toBe(before);
   });
 

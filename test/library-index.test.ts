@@ -1,8 +1,5 @@
-import { utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRoom } from '../src/bot/library-quota.ts';
 import { pickNextTrack } from '../src/bot/next-track.ts';
 import { findTrack, tempoCandidates } from '../src/bot/server-library.ts';
 import { AnalysisStore } from '../src/db/analysis-store.ts';
@@ -16,6 +13,7 @@ import { openPostgresClient, openSqliteClient } from '../src/db/sql-client.ts';
 import type { SqlClient } from '../src/db/sql-client.ts';
 import { SCAN_ROWS, SqlLibraryIndex, TRIGRAM_MATCHES } from '../src/db/sql-library-index.ts';
 import { openKeyv, storeTarget } from '../src/db/open-keyv.ts';
+import { SqliteDatabase } from '../src/db/sqlite-database.ts';
 import { openSqliteGuildBackend } from '../src/db/sqlite-guild-backend.ts';
 import { TrackFiles } from '../src/db/track-files.ts';
 import { analysisFromDescriptor } from './helpers/analysis-from-descriptor.ts';
@@ -68,6 +66,19 @@ function libraryChecks(setting: () => string) {
     expect(await analyses.library.search(G1, '%')).toEqual([]);
   });
 
+  it("keeps each server's own title for the same bytes, through a re-analysis", async () => {
+    await putTrack(analyses, 40, 'uploaded-as-a', 128);
+    await analyses.library.addHashes(G1, [hashOf(40)], undefined, new Map([[hashOf(40), 'Name A gave']]));
+    await analyses.library.addHashes(G2, [hashOf(40)], undefined, new Map([[hashOf(40), 'Name B gave']]));
+    await analyses.library.refresh({ hash: hashOf(40), title: 'uploaded-as-a', bpm: 129, camelot: '8A', keyStrength: 0.5 });
+    expect(await analyses.library.titles(G1, [hashOf(40)])).toEqual(new Map([[hashOf(40), 'Name A gave']]));
+    expect(await analyses.library.titles(G2, [hashOf(40)])).toEqual(new Map([[hashOf(40), 'Name B gave']]));
+    expect((await analyses.library.find(G2, 'name b gave'))?.bpm).toBe(129);
+    expect(await analyses.library.find(G2, 'name a gave')).toBeUndefined();
+    await analyses.library.removeFrom(G1, hashOf(40));
+    await analyses.library.removeFrom(G2, hashOf(40));
+  });
+
   it('limits a search to 25 rows (Discord autocomplete)', async () => {
     const many = Array.from({ length: 30 }, (_, i) => 100 + i);
     for (const n of many) await putTrack(analyses, n, `Loop ${String(n).padStart(3, '0')}`, 120);
@@ -107,11 +118,69 @@ function libraryChecks(setting: () => string) {
     expect((await store.get(G1)).library).toEqual([]);
   });
 
+  quotaIndexChecks(() => ({ store, analyses }));
+
   it("the next pick after the playlist runs dry comes from the server's own library and the shared one", async () => {
     const files = new TrackFiles(path.join(makeTempDir().dir, 'none'));
     const state = await store.get(G2);
     // No audio kept: nothing is playable, but the pick reads only what G2 sees.
     expect((await pickNextTrack(state, undefined, 'smart', { analyses, files, scorer: () => Promise.reject(new Error('unused')) })).track).toBeUndefined();
+  });
+}
+
+/** The disk quota's side of the index: the kept audio it counts and the holds it looks up (on the libraries above). */
+function quotaIndexChecks(open: () => { store: GuildStore; analyses: AnalysisStore }) {
+  it('notes the kept audio the disk quota counts: its bytes in all, by library, and what a server holds beyond it', async () => {
+    const { analyses } = open();
+    const index = analyses.library;
+    const h = hashOf;
+    // G1's tracks 1 and 2, the shared track 20, G2's track 30, and 99 in no library.
+    await index.noteAudio([{ hash: h(1), bytes: 1000, notedMs: 1 }, { hash: h(2), bytes: 2000, file: `${h(2)}.mp3`, notedMs: 1 }, { hash: h(20), bytes: 5000, notedMs: 1 }, { hash: h(30), bytes: 7000, notedMs: 1 }, { hash: h(99), bytes: 100, notedMs: 1 }]);
+    // Noted again (its size read by a recount): the name stays, the total follows.
+    await index.noteAudio([{ hash: h(2), bytes: 2500, notedMs: 5 }]);
+    expect((await index.audio([h(2), h(3)])).get(h(2))).toEqual({ hash: h(2), bytes: 2500, file: `${h(2)}.mp3`, notedMs: 5 });
+    expect(await index.audioBytes()).toBe(15_600);
+    expect(await index.libraryBytes(G1, [], '')).toBe(3500);
+    // What G1 holds beyond its library counts (G2's track, one in no library), the shared track never; nor `except`.
+    expect(await index.libraryBytes(G1, [h(30), h(20), h(99), h(2)], h(1))).toBe(2500 + 7000 + 100);
+    expect(await index.libraryBytes(SHARED_GUILD, [], '')).toBe(5000);
+    expect((await index.libraryAudio(G1)).map((a) => a.hash).sort()).toEqual([h(1), h(2)]);
+    const batches: string[][] = [];
+    for await (const batch of index.audioBatches(2)) batches.push(batch.map((a) => a.hash));
+    expect(batches.flat().sort()).toEqual([1, 2, 20, 30, 99].map(h).sort());
+    // Forgotten if noted by then: track 2 was noted again since.
+    await index.forgetAudio([h(1), h(2)], 1);
+    expect([...(await index.audio([h(1), h(2)])).keys()]).toEqual([h(2)]);
+    expect(await index.audioBytes()).toBe(14_600);
+    await index.forgetAudio([2, 20, 30, 99].map(h), Number.MAX_SAFE_INTEGER);
+    expect(await index.audioBytes()).toBe(0);
+  });
+
+  it("keeps which servers may hold a track beside each write, so a track's holds are read from those servers alone", async () => {
+    const { store, analyses } = open();
+    const index = analyses.library;
+    const G = '400000000000000004';
+    const entry = (n: number) => ({ id: `e${n}`, hash: hashOf(n), title: `Song ${n}`, requesterId: 'm', addedAt: new Date().toISOString() });
+    // An entry noted by a later write stays when an earlier one drops what it no longer holds.
+    await index.noteHolds(G, 3, [hashOf(61), hashOf(62)]);
+    await index.noteHolds(G, 2, [hashOf(61)]);
+    await index.dropHolds(G, 2, []);
+    expect(await index.holders([hashOf(61), hashOf(62), hashOf(63)])).toEqual(new Map([[hashOf(61), [G]], [hashOf(62), [G]]]));
+    await index.dropHolds(G, 4, [hashOf(62)]);
+    expect(await index.holders([hashOf(61), hashOf(62)])).toEqual(new Map([[hashOf(62), [G]]]));
+    await index.dropHolds(G, 4, []);
+
+    // Through the store: the playlist, the set's next track and a pending add hold; a lapsed pending add does not.
+    const lapsed = new Date(Date.now() - 3_600_000).toISOString();
+    await store.update(G, (s) => ({ ...s, playlist: [entry(64)], pendingAdds: [{ id: 'p', requesterId: 'm', source: 'x', at: lapsed, hash: hashOf(65) }] }));
+    await store.update(G2, (s) => ({ ...s, playlist: [entry(64)] }));
+    const holds = await store.holdsOf([64, 65, 66].map(hashOf));
+    expect(holds).toEqual(new Map([[hashOf(64), new Set([G, G2])]]));
+    expect((await store.trackHolds()).get(hashOf(64))).toEqual(new Set([G, G2]));
+    expect((await index.holders([hashOf(65)])).get(hashOf(65))).toEqual([G]);
+    await store.update(G, (s) => ({ ...s, playlist: [], pendingAdds: [] }));
+    await store.update(G2, (s) => ({ ...s, playlist: [] }));
+    expect(await index.holders([64, 65].map(hashOf))).toEqual(new Map());
   });
 }
 
@@ -160,10 +229,10 @@ describe('the library index on a SQLite file', () => {
   crashChecks(() => db);
 
   it('keeps its schema version in schema_version', async () => {
-    const db2 = new sqlite3.Database(db);
-    const rows = await new Promise<{ version: number }[]>((resolve, reject) => db2.all('SELECT version FROM schema_version', (e: Error | null, r: { version: number }[]) => (e ? reject(e) : resolve(r))));
-    db2.close();
-    expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
+    const db2 = await SqliteDatabase.open(db);
+    const rows = await db2.all<{ version: number }>('SELECT version FROM schema_version');
+    await db2.close();
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4]);
   });
 });
 
@@ -319,37 +388,6 @@ describe('a store written by a version that wrote the guild record before the in
       await analyses.close();
       await store.close();
     } finally {
-      tmp.cleanup();
-    }
-  });
-});
-
-describe('the library quota', () => {
-  it('removes what it evicts from every library in the index', async () => {
-    const tmp = makeTempDir();
-    const db = path.join(tmp.dir, 'quota.sqlite');
-    const store = await GuildStore.open(db);
-    const analyses = await AnalysisStore.open(db);
-    const files = new TrackFiles(path.join(tmp.dir, 'tracks'));
-    try {
-      for (const n of [1, 2]) {
-        const source = path.join(tmp.dir, `s${n}.mp3`);
-        writeFileSync(source, Buffer.alloc(4000, n));
-        const file = await files.keep(source, hashOf(n), 'song.mp3');
-        const when = new Date(Date.now() - (10 - n) * 60_000);
-        utimesSync(file, when, when);
-        await putTrack(analyses, n, `Song ${n}`, 120);
-      }
-      await store.update(G1, (s) => ({ ...s, library: [hashOf(1), hashOf(2)] }));
-      await analyses.setShared(hashOf(1), true);
-      expect((await analyses.library.search(G2, 'song')).map((t) => t.title)).toEqual(['Song 1']);
-      const evicted = await makeRoom({ files, analyses, held: () => Promise.resolve(new Set()), maxBytes: 6000 }, { hash: hashOf(3), bytes: 2000 });
-      expect(evicted).toBe(1);
-      expect((await analyses.library.search(G1, 'song')).map((t) => t.title)).toEqual(['Song 2']);
-      expect(await analyses.library.search(G2, 'song')).toEqual([]);
-    } finally {
-      await analyses.close();
-      await store.close();
       tmp.cleanup();
     }
   });

@@ -2,7 +2,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canControlSet, canRemoveEntry } from '../src/bot/permissions.ts';
 import type { MemberInfo } from '../src/bot/permissions.ts';
-import { addToQueue, clearQueue, completeAdd, listQueue, MAX_GUILD_DOWNLOADS, MAX_MEMBER_DOWNLOADS, moveInQueue, releaseAdd, removeFromQueue, reserveAdd } from '../src/bot/queue-operations.ts';
+import { addToQueue, clearQueue, completeAdd, MAX_GUILD_DOWNLOADS, MAX_MEMBER_DOWNLOADS, moveInQueue, releaseAdd, removeFromQueue, reserveAdd, RESERVATION_LAPSE_MS } from '../src/bot/queue-operations.ts';
+import { ReservationKeeper } from '../src/bot/reservation-keeper.ts';
+import { linkKey } from '../src/bot/stored-link.ts';
 import { GuildStore, defaultGuildState } from '../src/db/guild-store.ts';
 import type { GuildState, GuildSettings } from '../src/db/guild-store.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
@@ -172,7 +174,7 @@ describe('adds that need a download: the limits hold the place before a byte is 
     const landed = await completeAdd(store, g, alice, first.ok ? first.pending.id : '', { hash: 'h1', title: 'One' }, at(30));
     expect(landed).toMatchObject({ ok: true, position: 1 });
     let state = await store.get(g);
-    expect(state.playlist[0]).toMatchObject({ hash: 'h1', source: url(1) });
+    expect(state.playlist[0]).toMatchObject({ hash: 'h1', source: linkKey(url(1)) });
     expect(state.recentAdds.filter((a) => a.requesterId === 'alice').map((a) => a.at)).toEqual([at(0).toISOString()]);
     // (Its hash goes to the library index, not the record: h1 has no analysis here, so the index skips it.)
     expect(state.library).toEqual([]);
@@ -187,13 +189,52 @@ describe('adds that need a download: the limits hold the place before a byte is 
     await expectRefused(g, () => addToQueue(store, g, alice, { hash: 'h9', title: 'Nine' }, at(34)), 'Slow down: at most 3 songs per minute. Try again in 26 s.');
   });
 
+  it('keeps a link as its 50-character digest however long it is, and still knows a link a record from before kept whole', async () => {
+    const g = await freshGuild();
+    const long = `https://cdn.example/${'x'.repeat(1000)}.mp3`;
+    const held = await reserveAdd(store, g, alice, long, at(0));
+    expect(held.ok && held.pending.source).toBe(linkKey(long));
+    await completeAdd(store, g, alice, held.ok ? held.pending.id : '', { hash: 'h1', title: 'One' }, at(1));
+    const [entry] = (await store.get(g)).playlist;
+    expect(entry!.source).toMatch(/^sha256:[\w-]{43}$/);
+    expect(JSON.stringify(entry).length).toBeLessThan(250);
+    await expectRefused(g, () => reserveAdd(store, g, bob, long, at(2)), 'That song is already in the playlist (position 1).');
+    // An entry and a reservation as an earlier version wrote them: the link itself.
+    const old = `https://cdn.example/${'y'.repeat(1000)}.mp3`;
+    const pending = 'https://cdn.example/pending.mp3';
+    await store.update(g, (s) => ({
+      ...s,
+      playlist: [...s.playlist, { id: 'old', hash: 'h2', title: 'Old', requesterId: 'bob', addedAt: at(3).toISOString(), source: old }],
+      pendingAdds: [{ id: 'p-old', requesterId: 'bob', source: pending, at: at(3).toISOString() }],
+    }));
+    await expectRefused(g, () => reserveAdd(store, g, alice, old, at(4)), 'That song is already in the playlist (position 2).');
+    await expectRefused(g, () => reserveAdd(store, g, alice, pending, at(4)), 'That song is already being added.');
+  });
+
   it('lets pending adds count toward the waiting limit, and a lost reservation expire', async () => {
     const g = await freshGuild({ maxQueuePerMember: 2 });
     await seed(g, [alice]);
     expect((await reserveAdd(store, g, alice, url(1), at(0))).ok).toBe(true);
     await expectRefused(g, () => reserveAdd(store, g, alice, url(2), at(1)), 'You already have 2 songs waiting; remove one or wait until one plays.');
-    // Twenty minutes on, a reservation whose process died holds nothing.
-    expect((await reserveAdd(store, g, alice, url(2), at(20 * 60 + 1))).ok).toBe(true);
+    // Minutes on without a renewal, a reservation whose process died holds nothing.
+    expect((await reserveAdd(store, g, alice, url(2), at(RESERVATION_LAPSE_MS / 1000 + 1))).ok).toBe(true);
+  });
+
+  it('keeps a reservation as long as its job runs, and lets it lapse minutes after its process is gone', async () => {
+    const g = await freshGuild();
+    const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
+    // Alice's two downloads started 25 minutes ago and still run: this process renews them.
+    const keeper = new ReservationKeeper(store);
+    const running = [await reserveAdd(store, g, alice, url(1), minutesAgo(25)), await reserveAdd(store, g, alice, url(2), minutesAgo(25))];
+    const stops = running.map((r) => keeper.hold(g, r.ok ? r.pending.id : ''));
+    await keeper.renewNow();
+    await expectRefused(g, () => reserveAdd(store, g, alice, url(3), new Date()), `You already have ${MAX_MEMBER_DOWNLOADS} songs downloading; wait until one is added.`);
+    // Bob's started 6 minutes ago in a process that was killed: nobody renews it, and it holds nothing now.
+    expect((await reserveAdd(store, g, bob, url(4), minutesAgo(6))).ok).toBe(true);
+    expect((await reserveAdd(store, g, bob, url(5), new Date())).ok).toBe(true);
+    expect((await reserveAdd(store, g, bob, url(6), new Date())).ok).toBe(true);
+    expect((await store.get(g)).pendingAdds.filter((p) => p.requesterId === 'bob').map((p) => p.source)).toEqual([linkKey(url(5)), linkKey(url(6))]);
+    for (const stop of stops) stop();
   });
 
   it('refuses a download that turns out to be a song already waiting, and frees its place', async () => {
@@ -212,43 +253,6 @@ describe('adds that need a download: the limits hold the place before a byte is 
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => reserveAdd(store, g, alice, url(100 + i), at(0))));
     expect(results.filter((r) => r.ok)).toHaveLength(MAX_MEMBER_DOWNLOADS);
     expect((await store.get(g)).pendingAdds).toHaveLength(MAX_MEMBER_DOWNLOADS);
-  });
-});
-
-describe('listQueue', () => {
-  it('says when the playlist is empty', async () => {
-    const g = await freshGuild();
-    expect(await listQueue(store, g, 1)).toEqual({ ok: true, message: 'The playlist is empty. Add a song with /queue add.', page: 1, pages: 0, total: 0 });
-  });
-
-  it('shows positions, titles and requesters', async () => {
-    const g = await freshGuild();
-    await seed(g, [alice, bob]);
-    expect(await listQueue(store, g, 1)).toEqual({
-      ok: true, page: 1, pages: 1, total: 2,
-      message: 'Playlist (2 songs):\n1. Song 1 — <@alice>\n2. Song 2 — <@bob>\nPage 1/1',
-    });
-  });
-
-  it('pages through a long playlist and names the pages that exist', async () => {
-    const g = await freshGuild();
-    const people = [alice, bob, dj];
-    const mention = (position: number) => `<@${people[(position - 1) % 3]?.id}>`;
-    await seed(g, Array.from({ length: 25 }, (_, i) => people[i % 3] ?? alice));
-    const first = await listQueue(store, g, 1);
-    const last = await listQueue(store, g, 3);
-    expect(first).toMatchObject({ ok: true, page: 1, pages: 3, total: 25 });
-    expect(first.message.split('\n')).toEqual(['Playlist (25 songs):', ...Array.from({ length: 10 }, (_, i) => `${i + 1}. Song ${i + 1} — ${mention(i + 1)}`), 'Page 1/3']);
-    expect(last.message.split('\n').slice(1)).toEqual([...Array.from({ length: 5 }, (_, i) => `${i + 21}. Song ${i + 21} — ${mention(i + 21)}`), 'Page 3/3']);
-    expect(await listQueue(store, g, 4)).toEqual({ ok: false, message: 'There is no page 4; the playlist has pages 1–3.' });
-    expect(await listQueue(store, g, 0)).toEqual({ ok: false, message: 'There is no page 0; the playlist has pages 1–3.' });
-    expect((await listQueue(store, g, 2, 20)).message.split('\n').slice(1)).toHaveLength(6);
-  });
-
-  it('names the only page', async () => {
-    const g = await freshGuild();
-    await seed(g, [alice]);
-    expect(await listQueue(store, g, 2)).toEqual({ ok: false, message: 'There is no page 2; the playlist has only page 1.' });
   });
 });
 

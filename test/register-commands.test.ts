@@ -42,22 +42,22 @@ function register(env: Record<string, string>): Promise<{ code: number | null; s
 const TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDe.abcdefghijklmnopqrstuvwxyz0123456789AB';
 
 describe('minidj register', () => {
-  it('puts the three commands on one server when DISCORD_GUILD_ID is set', async () => {
+  it('puts the four commands on one server when DISCORD_GUILD_ID is set', async () => {
     const run = await register({ DISCORD_TOKEN: TOKEN, DISCORD_CLIENT_ID: '123456789012345678', DISCORD_GUILD_ID: '987654321098765432' });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toBe('Registered 3 commands on server 987654321098765432; they are available now.\n');
+    expect(run.stdout).toBe('Registered 4 commands on server 987654321098765432; they are available now.\n');
     const last = captured.at(-1)!;
     expect(last.method).toBe('PUT');
     expect(last.url).toBe('/api/v10/applications/123456789012345678/guilds/987654321098765432/commands');
     expect(last.auth).toBe(`Bot ${TOKEN}`);
-    expect(last.body.map((c) => c.name)).toEqual(['queue', 'djset', 'suggest']);
+    expect(last.body.map((c) => c.name)).toEqual(['queue', 'djset', 'suggest', 'Add to the DJ playlist']);
   });
 
   it('registers globally otherwise', async () => {
     const run = await register({ DISCORD_TOKEN: TOKEN, DISCORD_CLIENT_ID: '123456789012345678' });
     expect(run.code, run.stderr).toBe(0);
     expect(captured.at(-1)!.url).toBe('/api/v10/applications/123456789012345678/commands');
-    expect(run.stdout).toMatch(/^Registered 3 commands globally/);
+    expect(run.stdout).toMatch(/^Registered 4 commands globally/);
   });
 
   it('without a token, says what to do and sends nothing', async () => {

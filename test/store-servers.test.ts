@@ -124,7 +124,7 @@ for (const server of servers) {
 
       it('list every guild they hold, and the tracks waiting in any playlist', async () => {
         expect(await second.guildIds()).toEqual(expect.arrayContaining(['race-many', 'race-limit', 'legacy']));
-        const held = await second.heldTracks();
+        const held = await second.trackHolds();
         expect(held.has(legacyEntry(1).hash)).toBe(true);
         const waiting = await Promise.all(['race-many', 'race-limit', 'legacy'].map(async (id) => (await first.get(id)).playlist.map((e) => e.hash)));
         expect(waiting.flat().every((hash) => held.has(hash))).toBe(true);

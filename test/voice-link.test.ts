@@ -1,5 +1,6 @@
+import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAudioPlayer, VoiceConnectionStatus } from '@discordjs/voice';
+import { createAudioPlayer, NetworkingStatusCode, VoiceConnectionStatus } from '@discordjs/voice';
 import type { DiscordGatewayAdapterCreator } from '@discordjs/voice';
 import { VoiceLink } from '../src/voice/voice-link.ts';
 import { until } from './helpers/until.ts';
@@ -22,7 +23,7 @@ afterEach(() => {
   for (const l of links.splice(0)) l.destroy();
 });
 
-function link(up: () => boolean, extra: { maxRejoins?: number; movedGraceMs?: number } = {}) {
+function link(up: () => boolean, extra: { maxRejoins?: number; movedGraceMs?: number; reconnectTimeoutMs?: number } = {}) {
   const adapter = fakeAdapter(up);
   const lost: string[] = [];
   const l = new VoiceLink({
@@ -31,6 +32,17 @@ function link(up: () => boolean, extra: { maxRejoins?: number; movedGraceMs?: nu
   });
   links.push(l);
   return { l, adapter, lost };
+}
+
+/** Puts the connection in `status` over a networking stand-in (a Ready one: no DAVE session to wait for). */
+function enter(l: VoiceLink, status: VoiceConnectionStatus.Ready | VoiceConnectionStatus.Connecting): void {
+  const networking = Object.assign(new EventEmitter(), { state: { code: status === VoiceConnectionStatus.Ready ? NetworkingStatusCode.Ready : NetworkingStatusCode.Resuming }, destroy: () => undefined });
+  l.connection.state = { ...l.connection.state, status, networking } as unknown as typeof l.connection.state;
+}
+
+/** What the connection does when its voice websocket closes with `code` (4014 aside): Signalling, and a join sent at once. */
+function closedBy(l: VoiceLink, code: number): void {
+  (l.connection as unknown as { onNetworkingClose(code: number): void }).onNetworkingClose(code);
 }
 
 describe('voice link', () => {
@@ -63,6 +75,41 @@ describe('voice link', () => {
     expect(l.connection.state.status).toBe(VoiceConnectionStatus.Disconnected);
     await until(() => lost.length === 1, 'the link to give up', 3000);
     expect(lost).toEqual(['was disconnected from the voice channel']);
+    expect(l.connection.state.status).toBe(VoiceConnectionStatus.Destroyed);
+  });
+
+  it('rejoins a connection that stays connecting after a drop (a voice server gone quiet), and gives up after the last rejoin', async () => {
+    const { l, adapter, lost } = link(() => true, { maxRejoins: 2, reconnectTimeoutMs: 40 });
+    enter(l, VoiceConnectionStatus.Ready);
+    // Back within the timeout (a resume): kept as it is.
+    enter(l, VoiceConnectionStatus.Connecting);
+    enter(l, VoiceConnectionStatus.Ready);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(adapter.payloads).toHaveLength(1);
+    const t0 = Date.now();
+    // Resuming on a voice server that never answers: nothing in the library times this out.
+    enter(l, VoiceConnectionStatus.Connecting);
+    await until(() => lost.length === 1, 'the link to give up', 3000);
+    expect(lost).toEqual(['lost the voice connection and could not get it back']);
+    // The join, two rejoins each a timeout apart, the leave.
+    expect(adapter.payloads.map((p) => p.channelId)).toEqual(['333333333333333332', '333333333333333332', '333333333333333332', null]);
+    expect(adapter.payloads[1]!.at - t0).toBeGreaterThanOrEqual(35);
+    expect(adapter.payloads[2]!.at - adapter.payloads[1]!.at).toBeGreaterThanOrEqual(35);
+    expect(l.connection.state.status).toBe(VoiceConnectionStatus.Destroyed);
+  });
+
+  it('counts the rejoins the library makes by itself: a voice server refusing every session ends the link, no join storm', async () => {
+    const { l, adapter, lost } = link(() => true, { maxRejoins: 3 });
+    enter(l, VoiceConnectionStatus.Ready);
+    closedBy(l, 4006);
+    for (let i = 0; i < 4; i++) {
+      enter(l, VoiceConnectionStatus.Connecting);
+      // The library goes on to use the connection after its state change: the link must not destroy it under it.
+      expect(() => closedBy(l, 4006)).not.toThrow();
+    }
+    await until(() => lost.length === 1, 'the link to give up', 1000);
+    expect(lost).toEqual(['lost the voice connection and could not get it back']);
+    expect(adapter.payloads.filter((p) => p.channelId !== null)).toHaveLength(1 + 5);
     expect(l.connection.state.status).toBe(VoiceConnectionStatus.Destroyed);
   });
 });

@@ -18,6 +18,8 @@ export interface OrderOptions {
   requesters?: string[];
   /** The track playing now (not among `tracks`): the order continues from it. */
   current?: PlannedTrack;
+  /** `tracks` are the first of a waiting list this long: the energy arc spans all of it (see orderSet). */
+  setLength?: number;
 }
 
 /** Never a track id: a content hash or an entry id. */
@@ -31,10 +33,11 @@ export async function orderTracks<T extends PlannedTrack>(tracks: T[], scorer: M
   const descriptors = scored.map((t) => describeTrack(t.analysis));
   const matrix = await scoreMatrix(descriptors, scorer);
   const items = tracks.map((t, i) => ({ id: t.id, requester: opts.requesters?.[i] ?? 'you', queuedAt: i, intensity: descriptors[i]!.intensity }));
+  const span = opts.setLength !== undefined ? { setLength: opts.setLength } : {};
   const result = orderSet(
     items,
     (a, b) => matrix[a * stride + b]!,
-    opts.current ? { mode, current: CURRENT_ID, scoreFromCurrent: (to) => matrix[n * stride + to]! } : { mode },
+    opts.current ? { mode, current: CURRENT_ID, scoreFromCurrent: (to) => matrix[n * stride + to]!, ...span } : { mode, ...span },
   );
   const index = new Map(tracks.map((t, i) => [t.id, i]));
   const order = result.order.filter((id) => id !== CURRENT_ID).map((id) => index.get(id)!);

@@ -41,6 +41,11 @@ export interface OrderOptions {
   current?: string;
   /** Mixability from `current` to items[to], used when `current` is not one of the items (else `score` is). */
   scoreFromCurrent?: (to: number) => number;
+  /**
+   * The items are the first of a longer waiting list of this many tracks (default: the items alone). The energy arc
+   * spans the whole list, so ordering a window of it targets the intensities the whole list's first slots would.
+   */
+  setLength?: number;
 }
 
 export interface OrderResult {
@@ -93,6 +98,7 @@ export function orderSet(
   const arcWeight = opts.arcWeight ?? DEFAULT_ARC_WEIGHT;
   if (!(arcWeight >= 0 && arcWeight <= 1)) throw new RangeError('arcWeight must be within 0..1');
   const arc = normalizeArc(opts.arc ?? DEFAULT_ARC);
+  if (opts.setLength !== undefined && !(Number.isInteger(opts.setLength) && opts.setLength >= items.length)) throw new RangeError('setLength must be an integer ≥ the number of items');
   assertUniqueIds(items);
 
   const currentIndex = opts.current === undefined ? -1 : items.findIndex((item) => item.id === opts.current);
@@ -101,7 +107,7 @@ export function orderSet(
 
   let slots: Int32Array = Int32Array.from(queue.keys());
   if (opts.mode === 'smart' && queue.length > 1) {
-    const problem = buildProblem(items, queue, score, fromCurrent, { maxDelay, arcWeight, arc });
+    const problem = buildProblem(items, queue, score, fromCurrent, { maxDelay, arcWeight, arc, arcSlots: Math.max(queue.length, opts.setLength ?? 0) });
     slots = smartOrder(problem);
   }
   return summarize(items, queue, slots, currentIndex, score, fromCurrent);
@@ -149,7 +155,7 @@ function buildProblem(
   queue: number[],
   score: (from: number, to: number) => number,
   fromCurrent: ((to: number) => number) | undefined,
-  params: { maxDelay: number; arcWeight: number; arc: EnergyArc },
+  params: { maxDelay: number; arcWeight: number; arc: EnergyArc; arcSlots: number },
 ): SetProblem {
   const size = queue.length;
   const maxDelay = Math.min(params.maxDelay, size - 1);
@@ -178,7 +184,7 @@ function buildProblem(
     mix: neighbourScores(queue, score, 2 * maxDelay + 1),
     opening,
     intensity,
-    target: arcTargets(intensity, params.arc),
+    target: arcTargets(intensity, params.arc, params.arcSlots),
   };
 }
 
@@ -216,15 +222,16 @@ function neighbourScores(
 
 /**
  * Target intensity per slot: rises from the playlist's 10th to its 90th intensity percentile during the warm-up,
- * stays there through the peak and falls back during the cool-down. Percentiles keep the targets reachable.
+ * stays there through the peak and falls back during the cool-down, over `span` slots (the first of which are
+ * placed). Percentiles keep the targets reachable.
  */
-function arcTargets(intensity: Float64Array, arc: EnergyArc): Float64Array {
+function arcTargets(intensity: Float64Array, arc: EnergyArc, span: number): Float64Array {
   const n = intensity.length;
   const sorted = Float64Array.from(intensity).sort();
   const low = sorted[Math.floor(0.1 * (n - 1))]!;
   const high = sorted[Math.ceil(0.9 * (n - 1))]!;
   const target = new Float64Array(n);
-  for (let slot = 0; slot < n; slot++) target[slot] = low + (high - low) * arcLevel((slot + 0.5) / n, arc);
+  for (let slot = 0; slot < n; slot++) target[slot] = low + (high - low) * arcLevel((slot + 0.5) / span, arc);
   return target;
 }
 

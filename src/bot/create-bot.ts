@@ -5,22 +5,29 @@ import type { Interaction } from 'discord.js';
 import type { Analyzer } from '../audio/analysis/analyzer.ts';
 import { audioLimitsFromEnv } from '../audio/io/limits.ts';
 import { TransitionRenderer } from '../audio/transition/transition-renderer.ts';
+import { ADD_FROM_MESSAGE } from '../commands/add-from-message.ts';
 import type { AnalysisStore } from '../db/analysis-store.ts';
 import type { FeedbackStore } from '../db/feedback-store.ts';
 import type { GuildStore } from '../db/guild-store.ts';
 import type { TrackFiles } from '../db/track-files.ts';
+import { DownloadSlots } from '../ingest/download-slots.ts';
+import type { IngestDeps } from './fetch-and-ingest.ts';
 import type { BotConfig } from './bot-config.ts';
 import { djsetHandlers } from './djset-handler.ts';
 import { createInteractionRouter } from './interaction-router.ts';
 import { lazyScorer } from './lazy-scorer.ts';
-import { makeRoom } from './library-quota.ts';
-import { formatBytes } from '../util/format-bytes.ts';
+import { LibraryQuota, quotaLimitsFromEnv } from './library-quota.ts';
 import { liveRenderNice } from '../util/live-priorities.ts';
 import type { LiveSetTiming } from './live-set.ts';
 import type { AdmissionOptions } from '../voice/admission.ts';
 import { LiveSets } from './live-sets.ts';
 import { VOTE_BUTTON_PREFIX } from './now-mixing-message.ts';
+import { messageAddHandler } from './message-add-handler.ts';
+import { panelButtonHandler } from './panel-buttons.ts';
+import { PANEL_BUTTON_PREFIX } from './panel-card.ts';
+import { queueListHandler } from './queue-list.ts';
 import { queueAddHandler } from './queue-add-handler.ts';
+import { ReservationKeeper } from './reservation-keeper.ts';
 import { ownsGuild } from './shard-of.ts';
 import { queueButtonHandler } from './queue-button.ts';
 import { queueHandlers } from './queue-handler.ts';
@@ -41,6 +48,8 @@ export interface BotOptions {
   pool: Analyzer;
   /** Parent of the per-request download dirs; the OS temp dir by default. */
   downloadDir?: string;
+  /** The downloads in flight at once in this process; default `MINIDJ_MAX_DOWNLOADS`, else 16. */
+  downloads?: DownloadSlots;
   /** For tests only. Default: the production policy (public addresses only). */
   isAllowedAddress?: (ip: string) => boolean;
   /** REST base, e.g. `http://127.0.0.1:PORT/api` for a test server; Discord's by default. */
@@ -54,8 +63,8 @@ export interface BotOptions {
   timing?: Partial<LiveSetTiming>;
   /** Admission control of live sets; default from the environment (`MINIDJ_MAX_LIVE_SETS`, …; src/voice/admission.ts). */
   admission?: AdmissionOptions;
-  /** Disk the library's audio may use (`MINIDJ_MAX_LIBRARY_GB`); none by default. */
-  libraryQuotaBytes?: number;
+  /** The library's disk quota by server; by default from the environment (`MINIDJ_MAX_LIBRARY_GB`, …). */
+  quota?: LibraryQuota;
   /** Where operator notices go (tracks evicted under the quota); stdout by default. */
   log?: (line: string) => void;
   /** Niceness of the transition renders (render thread and its decoders); default `MINIDJ_RENDER_NICE`, else 10. */
@@ -71,19 +80,26 @@ export interface Bot {
   stop(): Promise<void>;
 }
 
-function quotaFor(options: BotOptions, maxBytes: number): (incoming: { hash: string; bytes: number }) => Promise<number> {
-  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const deps = {
+/** What `/queue add` downloads and ingests with: the limits, the downloads in flight, the disk quota. */
+function ingestDeps(options: BotOptions): IngestDeps {
+  const quota = options.quota ?? new LibraryQuota({
     files: options.files,
     analyses: options.analyses,
-    held: () => options.store.heldTracks(),
-    maxBytes,
-    onEvicted: (evicted: { hash: string; bytes: number }[]) => {
-      const freed = evicted.reduce((sum, e) => sum + e.bytes, 0);
-      log(`[mini-dj] library quota ${formatBytes(maxBytes)}: removed ${evicted.length} least recently played track(s) no playlist holds (${formatBytes(freed)}): ${evicted.map((e) => e.hash.slice(0, 12)).join(', ')}`);
-    },
+    store: options.store,
+    limits: quotaLimitsFromEnv(),
+    log: options.log ?? ((line: string) => process.stdout.write(`${line}\n`)),
+  });
+  return {
+    analyses: options.analyses,
+    files: options.files,
+    pool: options.pool,
+    maxBytes: audioLimitsFromEnv().maxBytes,
+    downloads: options.downloads ?? new DownloadSlots(),
+    ...(options.downloadDir ? { downloadDir: options.downloadDir } : {}),
+    ...(options.isAllowedAddress ? { isAllowedAddress: options.isAllowedAddress } : {}),
+    quota,
+    reservations: new ReservationKeeper(options.store),
   };
-  return (incoming) => makeRoom(deps, incoming);
 }
 
 export function createBot(options: BotOptions): Bot {
@@ -94,21 +110,14 @@ export function createBot(options: BotOptions): Bot {
   });
   const scorer = lazyScorer();
   const renderer = new TransitionRenderer({ nice: options.renderNice ?? liveRenderNice() });
-  const ingest = {
-    analyses: options.analyses,
-    files: options.files,
-    pool: options.pool,
-    maxBytes: audioLimitsFromEnv().maxBytes,
-    ...(options.downloadDir ? { downloadDir: options.downloadDir } : {}),
-    ...(options.isAllowedAddress ? { isAllowedAddress: options.isAllowedAddress } : {}),
-    ...(options.libraryQuotaBytes !== undefined ? { makeRoom: quotaFor(options, options.libraryQuotaBytes) } : {}),
-  };
+  const ingest = ingestDeps(options);
   const picking = { analyses: options.analyses, files: options.files, scorer: () => scorer.get() };
   const sets = new LiveSets({ ...picking, client, store: options.store, renderer, onError, ...(options.onTransition ? { onTransition: options.onTransition } : {}), ...(options.timing ? { timing: options.timing } : {}) }, options.admission);
   const autocomplete = trackAutocomplete(options.analyses);
   const route = createInteractionRouter({
     commands: {
       ...queueHandlers(options.store, (guildId) => sets.get(guildId)?.starterId),
+      'queue list': queueListHandler({ ...picking, store: options.store, sets }),
       'queue add': queueAddHandler(options.store, ingest, scorer),
       suggest: suggestHandler(options.store, options.analyses, scorer, (guildId) => sets.get(guildId)?.nowPlaying()?.track.hash),
       ...djsetHandlers({ ...picking, store: options.store, sets, feedback: options.feedback }),
@@ -116,8 +125,10 @@ export function createBot(options: BotOptions): Bot {
     buttons: {
       [QUEUE_BUTTON_PREFIX]: queueButtonHandler(options.store, options.analyses),
       [VOTE_BUTTON_PREFIX]: voteButtonHandler(options.store, options.feedback),
+      [PANEL_BUTTON_PREFIX]: panelButtonHandler({ ...picking, store: options.store, sets, feedback: options.feedback }),
     },
     autocomplete: { 'queue add': autocomplete, suggest: autocomplete },
+    messageMenus: { [ADD_FROM_MESSAGE]: messageAddHandler(options.store, ingest, scorer) },
   }, onError);
   const inFlight = new Set<Promise<void>>();
   const onInteraction = (interaction: Interaction): void => {

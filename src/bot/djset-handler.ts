@@ -8,34 +8,33 @@ import { FAILED } from './interaction-router.ts';
 import type { LiveSet } from './live-set.ts';
 import { StartFailed } from './live-sets.ts';
 import type { LiveSets } from './live-sets.ts';
-import { memberInfoOf } from './member-info.ts';
 import { pickNextTrack } from './next-track.ts';
 import type { NextTrackDeps } from './next-track.ts';
 import { describeTransition } from './now-mixing-message.ts';
-import { canControlSet } from './permissions.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
-import { failDeferred, replyEphemeral, replyResult } from './reply-result.ts';
+import { failDeferred, replyEphemeral } from './reply-result.ts';
+import { mixStyleOf } from './server-mix-style.ts';
+import { controlSet, NO_SET } from './set-controls.ts';
+import type { SetAction } from './set-controls.ts';
 import { settingsHandler } from './settings-handler.ts';
 import { transitionPicture } from './transition-picture.ts';
 import { checkVoiceChannel } from './voice-checks.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
+import { displayTitle } from './track-title.ts';
+import { planPitchCents } from '../audio/transition/tempo-schedule.ts';
 
-export const NO_SET = 'No set is playing. Start one with /djset start.';
 export const NOT_READY = 'Mini-DJ has not finished joining this server yet. Try again in a minute.';
 export const NOT_VOICE = 'That is not a voice channel. Name a voice or stage channel, or join one and run /djset start.';
 export const JOIN_FIRST = 'Join a voice channel first, or name one: /djset start channel:<voice channel>.';
 export const NOTHING_TO_PLAY = 'Nothing to play: the playlist and the server library are empty. Add songs with /queue add, then /djset start.';
-export const NOTHING_TO_SKIP_TO = 'There is nothing to mix into yet: the playlist is empty and no other library track is ready. Add songs with /queue add.';
 
 export function alreadyPlaying(channelId: string): string {
   return `A set is already playing in <#${channelId}>. Use /djset status to see it, or /djset stop first.`;
 }
 
-export function needsControl(action: string): string {
-  return `${action} the set needs the DJ role, Manage Server, or being the one who started it.`;
-}
-
 const quiet = { allowedMentions: { parse: [] } } as const;
+
+export { needsControl, NO_SET, NOTHING_TO_SKIP_TO, onlyListenersVote } from './set-controls.ts';
 
 export interface DjsetDeps extends NextTrackDeps {
   store: GuildStore;
@@ -52,7 +51,7 @@ function voiceChannelFor(interaction: ChatInputCommandInteraction, guild: Guild)
   return guild.voiceStates.cache.get(interaction.user.id)?.channel ?? JOIN_FIRST;
 }
 
-const trackLine = (t: { title: string; analysis: { bpm: number; camelot: string } }) => `**${t.title}** (${Math.round(t.analysis.bpm)} BPM, ${t.analysis.camelot})`;
+const trackLine = (t: { title: string; analysis: { bpm: number; camelot: string } }) => `**${displayTitle(t.title)}** (${Math.round(t.analysis.bpm)} BPM, ${t.analysis.camelot})`;
 
 function start(deps: DjsetDeps): CommandHandler {
   return async (interaction) => {
@@ -96,68 +95,6 @@ function pausedNote(set: LiveSet): string {
   return state.by === 'empty' ? ' — paused until someone joins' : ' — paused (/djset resume carries on)';
 }
 
-/** Stop, pause and resume: a set must be playing, and the member must be allowed to steer it. */
-function control(deps: DjsetDeps, action: 'Stopping' | 'Pausing' | 'Resuming', run: (interaction: ChatInputCommandInteraction, set: LiveSet) => Promise<{ ok: boolean; message: string }>): CommandHandler {
-  return async (interaction) => {
-    const guildId = interaction.guildId;
-    if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
-    const set = deps.sets.get(guildId);
-    if (!set) return replyEphemeral(interaction, NO_SET);
-    if (!canControlSet(memberInfoOf(interaction, set.starterId), await deps.store.get(guildId))) return replyEphemeral(interaction, needsControl(action));
-    await replyResult(interaction, await run(interaction, set));
-  };
-}
-
-function stop(deps: DjsetDeps): CommandHandler {
-  return control(deps, 'Stopping', async (_interaction, set) => {
-    void set.stop('stopped');
-    return { ok: true, message: 'Stopping: the set fades out on the next downbeat. The playlist stays as it is.' };
-  });
-}
-
-/** Skips at the next phrase; the skip during or just after a transition judges it (a labelled pair for training). */
-async function skipNow(deps: DjsetDeps, set: LiveSet, userId: string, why = ''): Promise<{ ok: boolean; message: string }> {
-  const judged = set.recentTransition();
-  if (judged) {
-    await deps.feedback.add({ id: `skip:${judged.id}:${userId}`, guildId: set.guildId, fromHash: judged.fromHash, toHash: judged.toHash, liked: false, source: 'skip', userId, at: new Date().toISOString() });
-  }
-  const title = set.nowPlaying()?.track.title ?? 'this song';
-  const next = set.upcoming();
-  set.skip();
-  return {
-    ok: true,
-    message: next
-      ? `Skipping **${title}**${why}: mixing into **${next.to.title}** at the next phrase.`
-      : `Skipping **${title}**${why}: it mixes out at its next phrase once this transition is over.`,
-  };
-}
-
-export function onlyListenersVote(channelId: string): string {
-  return `Only members listening in <#${channelId}> may vote to skip.`;
-}
-
-/**
- * The DJ role, Manage Server and the starter skip at once; any other listener votes, and more than half of the
- * listeners in the channel skip.
- */
-function skip(deps: DjsetDeps): CommandHandler {
-  return async (interaction) => {
-    const guildId = interaction.guildId;
-    if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
-    const set = deps.sets.get(guildId);
-    if (!set) return replyEphemeral(interaction, NO_SET);
-    if (!set.canSkip) return replyEphemeral(interaction, NOTHING_TO_SKIP_TO);
-    const userId = interaction.user.id;
-    if (canControlSet(memberInfoOf(interaction, set.starterId), await deps.store.get(guildId))) return replyResult(interaction, await skipNow(deps, set, userId));
-    const listenerIds = set.listenerIds();
-    if (!listenerIds.includes(userId)) return replyEphemeral(interaction, onlyListenersVote(set.voiceChannelId));
-    const tally = set.skipVotes.vote(userId, listenerIds);
-    if (tally.passed) return replyResult(interaction, await skipNow(deps, set, userId, ` (${tally.votes} of ${listenerIds.length} listeners voted)`));
-    const title = set.nowPlaying()?.track.title ?? 'this song';
-    await replyResult(interaction, { ok: true, message: `<@${userId}> votes to skip **${title}**: ${tally.votes} of ${tally.needed} votes needed.` });
-  };
-}
-
 function status(deps: DjsetDeps): CommandHandler {
   return async (interaction) => {
     const guildId = interaction.guildId;
@@ -165,9 +102,11 @@ function status(deps: DjsetDeps): CommandHandler {
     const set = deps.sets.get(guildId);
     const now = set?.nowPlaying();
     if (!set || !now) return replyEphemeral(interaction, NO_SET);
+    // The picture is drawn on this thread: acknowledged first.
+    await interaction.deferReply();
     const { track, positionSec } = now;
     const embed = new EmbedBuilder()
-      .setTitle(`Now playing: ${track.title}`.slice(0, 256))
+      .setTitle(`Now playing: ${displayTitle(track.title)}`.slice(0, 256))
       .setDescription(
         [
           `${Math.round(track.analysis.bpm)} BPM · ${track.analysis.key} ${track.analysis.scale} (${track.analysis.camelot}) · ${formatClock(positionSec)} / ${formatClock(track.analysis.durationSec)}`,
@@ -179,10 +118,10 @@ function status(deps: DjsetDeps): CommandHandler {
     const files: AttachmentBuilder[] = [];
     if (next) {
       embed.addFields({
-        name: `Next: ${next.to.title}`.slice(0, 256),
+        name: `Next: ${displayTitle(next.to.title)}`.slice(0, 256),
         value: [
           `${Math.round(next.to.analysis.bpm)} BPM · ${next.to.analysis.camelot} · transition in ${formatClock(next.inSec)}${next.rendered ? ' (rendered)' : ' (rendering)'}`,
-          describeTransition({ style: next.plan.style, overlapBars: next.plan.overlapBars, stretchPct: next.plan.stretchPct, from: { bpm: next.from.analysis.bpm, camelot: next.from.analysis.camelot }, to: { bpm: next.to.analysis.bpm, camelot: next.to.analysis.camelot } }),
+          describeTransition({ style: next.plan.style, overlapBars: next.plan.overlapBars, stretchPct: next.plan.stretchPct, pitchCents: planPitchCents(next.plan), from: { bpm: next.from.analysis.bpm, camelot: next.from.analysis.camelot }, to: { bpm: next.to.analysis.bpm, camelot: next.to.analysis.camelot } }),
           next.plan.explanation,
           ...(next.check ? [`Beat check: ${next.check.summary}.`] : !next.rendered && ['blend', 'filter-fade'].includes(next.plan.style) ? ['Beat check: when it is rendered.'] : []),
         ].join('\n').slice(0, 1024),
@@ -192,33 +131,15 @@ function status(deps: DjsetDeps): CommandHandler {
     } else {
       embed.addFields({ name: 'Next', value: 'Nothing queued yet: add songs with /queue add.' });
     }
-    await interaction.reply({ embeds: [embed], files, ...quiet });
+    await interaction.editReply({ embeds: [embed], files, ...quiet });
   };
-}
-
-function pause(deps: DjsetDeps): CommandHandler {
-  return control(deps, 'Pausing', async (_interaction, set) => {
-    if (set.status.status === 'paused' && set.status.by === 'member') return { ok: false, message: 'The set is already paused. /djset resume carries on.' };
-    if (!(await set.pause())) return { ok: false, message: 'The set is not playing yet, so it cannot be paused.' };
-    const minutes = (await deps.store.get(set.guildId)).settings.pauseMinutes;
-    const leave = minutes !== undefined ? ` If nobody resumes it within ${minutes} minute${minutes === 1 ? '' : 's'}, Mini-DJ leaves.` : '';
-    return { ok: true, message: `Paused: the set faded out on a downbeat and holds its place. /djset resume carries on from there.${leave}` };
-  });
-}
-
-function resume(deps: DjsetDeps): CommandHandler {
-  return control(deps, 'Resuming', async (_interaction, set) => {
-    if (set.status.status !== 'paused' || set.status.by !== 'member') return { ok: false, message: 'The set is not paused.' };
-    const resumed = await set.resume();
-    if (!resumed) return { ok: false, message: 'There is nothing left to resume: the set is over.' };
-    return { ok: true, message: `Resuming **${resumed.track.title}** at ${formatClock(resumed.fromSec ?? 0)}, fading in on the downbeat.` };
-  });
 }
 
 /** `/djset start|stop|skip|pause|resume|status|settings`. */
 export function djsetHandlers(deps: DjsetDeps): CommandHandlers {
+  const control = (action: SetAction): CommandHandler => (interaction) => controlSet(deps, interaction, action, true);
   return {
-    'djset start': start(deps), 'djset stop': stop(deps), 'djset skip': skip(deps), 'djset pause': pause(deps), 'djset resume': resume(deps),
-    'djset status': status(deps), 'djset settings': settingsHandler(deps.store),
+    'djset start': start(deps), 'djset stop': control('stop'), 'djset skip': control('skip'), 'djset pause': control('pause'), 'djset resume': control('resume'),
+    'djset status': status(deps), 'djset settings': settingsHandler(deps.store, (guildId, settings) => deps.sets.get(guildId)?.setMixStyle(mixStyleOf(settings))),
   };
 }

@@ -1,10 +1,11 @@
 import { RESTJSONErrorCodes } from 'discord.js';
-import type { AutocompleteInteraction, ButtonInteraction, ChatInputCommandInteraction, Interaction, RepliableInteraction } from 'discord.js';
+import type { AutocompleteInteraction, ButtonInteraction, ChatInputCommandInteraction, Interaction, MessageContextMenuCommandInteraction, RepliableInteraction } from 'discord.js';
 import { failDeferred, replyEphemeral } from './reply-result.ts';
 
 export type CommandHandler = (interaction: ChatInputCommandInteraction) => Promise<void>;
 export type ButtonHandler = (interaction: ButtonInteraction, argument: string) => Promise<void>;
 export type AutocompleteHandler = (interaction: AutocompleteInteraction) => Promise<void>;
+export type MessageMenuHandler = (interaction: MessageContextMenuCommandInteraction) => Promise<void>;
 
 /** Handlers keyed by `"name subcommand"` (e.g. `"queue list"`) or by `"name"` for commands without subcommands. */
 export type CommandHandlers = Readonly<Record<string, CommandHandler>>;
@@ -15,6 +16,8 @@ export interface InteractionHandlers {
   buttons?: Readonly<Record<string, ButtonHandler>>;
   /** By the same keys as commands. */
   autocomplete?: Readonly<Record<string, AutocompleteHandler>>;
+  /** A message's Apps menu, by command name. */
+  messageMenus?: Readonly<Record<string, MessageMenuHandler>>;
 }
 
 export const NOT_AVAILABLE = 'That command is not available yet.';
@@ -26,20 +29,30 @@ export function routeKey(interaction: ChatInputCommandInteraction | Autocomplete
   return sub ? `${interaction.commandName} ${sub}` : interaction.commandName;
 }
 
+/**
+ * An answer Discord refused because the interaction had expired (10062: not acknowledged within 3 s): logged as such,
+ * with what it answered and how late, never taken for an ordinary failure (or passed over).
+ */
+function tooLate(what: string, interaction: Interaction, error: unknown): Error | undefined {
+  if ((error as { code?: unknown }).code !== RESTJSONErrorCodes.UnknownInteraction) return undefined;
+  const ms = Date.now() - interaction.createdTimestamp;
+  return new Error(`${what} was answered too late: Discord no longer knew the interaction (10062), ${ms} ms after it was sent.`, { cause: error });
+}
+
 function own<T>(table: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
   return table && Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
 /**
- * Routes slash commands, buttons and autocomplete to their handlers. A handler that throws gets the member an
+ * Routes slash commands, buttons, message menus and autocomplete to their handlers. A handler that throws gets the member an
  * ephemeral apology (when nothing was sent yet; after a deferral, in place of it) and the error is passed to `onError`; autocomplete answers nothing.
  */
 export function createInteractionRouter(table: InteractionHandlers, onError: (error: unknown) => void = () => {}): (interaction: Interaction) => Promise<void> {
-  const guard = async (interaction: RepliableInteraction, run: () => Promise<void>): Promise<void> => {
+  const guard = async (interaction: RepliableInteraction, what: string, run: () => Promise<void>): Promise<void> => {
     try {
       await run();
     } catch (error) {
-      onError(error);
+      onError(tooLate(what, interaction, error) ?? error);
       // Expired or already answered elsewhere (10062): there is nothing left to answer it with.
       if (interaction.replied || (error as { code?: unknown }).code === RESTJSONErrorCodes.UnknownInteraction) return;
       // Deferred publicly and then failed: the apology goes to the member alone.
@@ -49,17 +62,20 @@ export function createInteractionRouter(table: InteractionHandlers, onError: (er
   return async (interaction) => {
     if (interaction.isChatInputCommand()) {
       const handler = own(table.commands, routeKey(interaction));
-      await guard(interaction, () => (handler ? handler(interaction) : replyEphemeral(interaction, NOT_AVAILABLE)));
+      await guard(interaction, `/${routeKey(interaction)}`, () => (handler ? handler(interaction) : replyEphemeral(interaction, NOT_AVAILABLE)));
     } else if (interaction.isButton()) {
       const prefix = Object.keys(table.buttons ?? {}).find((p) => interaction.customId.startsWith(p));
       const handler = prefix === undefined ? undefined : own(table.buttons, prefix);
-      await guard(interaction, () => (handler ? handler(interaction, interaction.customId.slice(prefix!.length)) : replyEphemeral(interaction, UNKNOWN_BUTTON)));
+      await guard(interaction, `the ${prefix ?? 'unknown'} button`, () => (handler ? handler(interaction, interaction.customId.slice(prefix!.length)) : replyEphemeral(interaction, UNKNOWN_BUTTON)));
+    } else if (interaction.isMessageContextMenuCommand()) {
+      const handler = own(table.messageMenus, interaction.commandName);
+      await guard(interaction, `the ${interaction.commandName} menu`, () => (handler ? handler(interaction) : replyEphemeral(interaction, NOT_AVAILABLE)));
     } else if (interaction.isAutocomplete()) {
       const handler = own(table.autocomplete, routeKey(interaction));
       try {
         await (handler ? handler(interaction) : interaction.respond([]));
       } catch (error) {
-        onError(error);
+        onError(tooLate(`autocomplete of /${routeKey(interaction)}`, interaction, error) ?? error);
       }
     }
   };

@@ -11,12 +11,18 @@ import { SetBroadcast } from '../voice/set-broadcast.ts';
 import { VoiceLink } from '../voice/voice-link.ts';
 import { pickNextTrack } from './next-track.ts';
 import type { LiveTrack, NextTrackDeps } from './next-track.ts';
-import { nowMixingMessage } from './now-mixing-message.ts';
-import { NowPlayingBoard } from './now-playing-board.ts';
+import { LivePanel } from './live-panel.ts';
+import { MixAnnouncer } from './mix-announcer.ts';
+import { panelCard } from './panel-card.ts';
+import type { PanelInput } from './panel-card.ts';
 import { resumePoint } from './resume-point.ts';
 import { sendTo } from './send-to.ts';
 import { SkipVotes } from './skip-votes.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
+import { DJ_CUTS } from '../audio/transition/mix-style.ts';
+import type { MixStyle } from '../audio/transition/mix-style.ts';
+import { mixStyleOf } from './server-mix-style.ts';
+import { displayTitle } from './track-title.ts';
 
 export interface LiveSetTiming {
   /** How long the channel may be empty before the set pauses (default 60 s). */
@@ -28,14 +34,20 @@ export interface LiveSetTiming {
   renderDeadlineMs: number;
   /** How long a start may take to be Ready and heard before it is given up (default 15 s). */
   readyTimeoutMs: number;
-  /** The now-playing message is edited at most this often (default 15 s: well inside Discord's rate limits). */
+  /** How long a dropped voice connection may take to be Ready again before it is rejoined (default 15 s). */
+  reconnectTimeoutMs: number;
+  /** The panel is edited at most this often while nothing happens (default 15 s: well inside Discord's rate limits). */
   boardEveryMs: number;
+  /** On events (a transition heard, a pause) the panel is edited at once, but never twice within this (default 2 s). */
+  panelGapMs: number;
+  /** This many messages after the panel bury it: it is re-posted at the bottom (default 10). */
+  buryAfter: number;
   /** A minute, for the settings counted in minutes (tests shorten it). */
   minuteMs: number;
 }
 
 /** The render deadline stays well under the lead, so a late transition becomes a cut before the buffer runs dry. */
-export const DEFAULT_TIMING: LiveSetTiming = { emptyGraceMs: 60_000, saveEveryMs: 5000, leadSec: 1, renderDeadlineMs: 250, readyTimeoutMs: 15_000, boardEveryMs: 15_000, minuteMs: 60_000 };
+export const DEFAULT_TIMING: LiveSetTiming = { emptyGraceMs: 60_000, saveEveryMs: 5000, leadSec: 1, renderDeadlineMs: 250, readyTimeoutMs: 15_000, reconnectTimeoutMs: 15_000, boardEveryMs: 15_000, panelGapMs: 2000, buryAfter: 10, minuteMs: 60_000 };
 
 export interface LiveSetDeps extends NextTrackDeps {
   client: Client;
@@ -59,6 +71,9 @@ export interface LiveSetParams {
   firstFromSec?: number;
   /** Called once the set is over, whatever ended it. */
   onEnded: () => void;
+  /** Resuming after a restart: the set's panel and thread from before. */
+  panelMessageId?: string;
+  threadId?: string;
 }
 
 /** A track time anchored at a set time: the playing position is read off the latest anchor already heard. */
@@ -108,6 +123,10 @@ export class LiveSet {
   private anchors: Anchor[] = [];
   private lastTrackKey: string | undefined;
   private lastTransition: { id: string; startSec: number; fromHash: string; toHash: string } | undefined;
+  /** The latest transition listeners heard: the panel shows it with 👍/👎. */
+  private lastMix: PanelInput['lastMix'];
+  /** A pick of the next song is under way. */
+  private picking = false;
   private state: SetState = { status: 'connecting' };
   private saveTimer: NodeJS.Timeout;
   private emptyTimer: NodeJS.Timeout | undefined;
@@ -115,8 +134,14 @@ export class LiveSet {
   private stopping: Promise<void> | undefined;
   private ended: Promise<void> | undefined;
   private writes: Promise<unknown> = Promise.resolve();
-  private readonly board: NowPlayingBoard;
+  /** A member's pause while its fade plays out: a resume waits for it. */
+  private pausing: Promise<unknown> = Promise.resolve();
+  private resuming: Promise<{ track: LiveTrack; fromSec?: number } | undefined> | undefined;
+  private readonly panel: LivePanel;
+  private readonly announcer: MixAnnouncer;
   readonly skipVotes = new SkipVotes();
+  /** The server's mix style, read with each pick and told by /djset settings: the engine plans with it. */
+  private mixStyle: MixStyle = DJ_CUTS;
 
   constructor(deps: LiveSetDeps, params: LiveSetParams) {
     this.deps = deps;
@@ -134,9 +159,24 @@ export class LiveSet {
       adapterCreator: params.guild.voiceAdapterCreator,
       player: this.playback.broadcast.player,
       onLost: (why) => void this.end('lost', why),
+      onError: (error) => deps.onError(error),
+      reconnectTimeoutMs: this.timing.reconnectTimeoutMs,
     });
     this.saveTimer = setInterval(() => this.savePosition(), this.timing.saveEveryMs);
-    this.board = new NowPlayingBoard({ client: deps.client, channelId: params.textChannelId, everyMs: this.timing.boardEveryMs, onError: deps.onError, set: this });
+    this.panel = new LivePanel({
+      client: deps.client, guildId: this.guildId, channelId: params.textChannelId, everyMs: this.timing.boardEveryMs, minGapMs: this.timing.panelGapMs, buryAfter: this.timing.buryAfter,
+      ...(params.panelMessageId ? { messageId: params.panelMessageId } : {}),
+      view: () => panelCard(this.panelInput()), onMessage: (id) => void this.write(inSession({ panelMessageId: id })), onError: deps.onError,
+    });
+    this.announcer = new MixAnnouncer({
+      client: deps.client, channelId: params.textChannelId, ...(params.threadId ? { threadId: params.threadId } : {}),
+      onThread: (id) => void this.write(inSession({ threadId: id })), onError: deps.onError,
+    });
+  }
+
+  /** A new mix style, from the next transition (the coming one too, when there is time to render it again). */
+  setMixStyle(style: MixStyle): void {
+    this.mixStyle = style;
   }
 
   /** The voice channel the bot is in now (a moderator may have moved it). */
@@ -168,7 +208,7 @@ export class LiveSet {
     clearTimeout(this.leaveTimer);
     this.leaveTimer = undefined;
     if (next.status === 'paused') void this.armLeaveTimer(next.by);
-    this.board.refresh();
+    this.panel.refresh();
   }
 
   /**
@@ -184,7 +224,28 @@ export class LiveSet {
     if (this.state.status !== 'connecting') return;
     this.setState({ status: 'playing' });
     this.checkListeners();
-    this.board.start();
+    this.panel.start();
+  }
+
+  /** Something the panel shows changed (a vote to skip). */
+  panelChanged(): void {
+    this.panel.refresh();
+  }
+
+  /** What the panel shows now. */
+  private panelInput(): PanelInput {
+    const state = this.state;
+    const status: PanelInput['status'] = state.status === 'paused' ? (state.by === 'empty' ? 'paused-empty' : 'paused') : state.status === 'stopping' || state.status === 'ended' ? 'ended' : state.status;
+    const now = this.nowPlaying();
+    const next = this.upcoming();
+    const listenerIds = this.listenerIds();
+    const skipVotes = this.skipVotes.tally(listenerIds);
+    const engine = this.engine.state;
+    return {
+      status, voiceChannelId: this.voiceChannelId, listeners: listenerIds.length, picking: this.picking,
+      ...(now ? { now } : {}), ...(next ? { next } : {}), ...(engine.status === 'transition' ? { mixingInto: engine.to } : {}),
+      ...(this.lastMix ? { lastMix: this.lastMix } : {}), ...(skipVotes.votes > 0 ? { skipVotes } : {}),
+    };
   }
 
   /** The track heard now and where in it (track seconds). */
@@ -235,11 +296,10 @@ export class LiveSet {
     if (was.status !== 'playing' && !(was.status === 'paused' && was.by === 'empty')) return false;
     this.setState({ status: 'paused', by: 'member' });
     const playback = this.playback;
-    if (was.status === 'playing') {
-      playback.engine.stop();
-      await Promise.race([playback.broadcast.finished, new Promise((resolve) => setTimeout(resolve, 8000).unref())]);
-    }
-    playback.broadcast.close();
+    if (was.status === 'playing') playback.engine.stop();
+    const fadedOut = was.status === 'playing' ? Promise.race([playback.broadcast.finished, new Promise((resolve) => setTimeout(resolve, 8000).unref())]) : Promise.resolve();
+    this.pausing = fadedOut.then(() => playback.broadcast.close());
+    await this.pausing;
     await this.write(this.withHeardPosition());
     return true;
   }
@@ -248,7 +308,15 @@ export class LiveSet {
    * From the downbeat the pause faded out on (or the next song when little of this one is left), fading in. Says what
    * plays from where; undefined when the set is not paused or nothing is left to play (the set then ends).
    */
-  async resume(): Promise<{ track: LiveTrack; fromSec?: number } | undefined> {
+  resume(): Promise<{ track: LiveTrack; fromSec?: number } | undefined> {
+    // Two members resuming at once start one playback.
+    this.resuming ??= this.resumeOnce().finally(() => (this.resuming = undefined));
+    return this.resuming;
+  }
+
+  private async resumeOnce(): Promise<{ track: LiveTrack; fromSec?: number } | undefined> {
+    if (this.state.status !== 'paused' || this.state.by !== 'member') return undefined;
+    await this.pausing;
     if (this.state.status !== 'paused' || this.state.by !== 'member') return undefined;
     const held = this.nowPlaying();
     let first = held?.track;
@@ -290,15 +358,17 @@ export class LiveSet {
   end(reason: EndReason, detail?: unknown): Promise<void> {
     if (this.state.status === 'ended') return this.ended ?? Promise.resolve();
     const heard = this.withHeardPosition();
+    // The last edit of the panel: the buttons go; after a restart the same message is edited again.
+    const last = this.deps.client.guilds.cache.has(this.guildId) ? panelCard({ ...this.panelInput(), status: reason === 'shutdown' ? 'restarting' : 'ended' }) : undefined;
+    const panelDone = this.panel.stop(last);
     this.setState({ status: 'ended', reason });
     clearInterval(this.saveTimer);
     clearTimeout(this.emptyTimer);
     clearTimeout(this.leaveTimer);
-    this.board.stop();
     const update = reason === 'shutdown' ? heard : (s: GuildState) => ({ ...s, session: undefined, setStarterId: undefined });
     this.broadcast.close();
     this.link.destroy();
-    this.ended = this.write(update)
+    this.ended = Promise.all([this.write(update), panelDone])
       .then(() => this.sayWhyItEnded(reason, detail))
       .catch(this.deps.onError)
       .finally(() => this.params.onEnded());
@@ -325,6 +395,7 @@ export class LiveSet {
       renderDeadlineMs: this.timing.renderDeadlineMs,
       reportLimit: 8,
       nextTrack: (current) => this.pick(current),
+      mixStyle: () => this.mixStyle,
       onEvent: (event) => {
         if (this.generation === generation) this.onEvent(event);
       },
@@ -349,19 +420,25 @@ export class LiveSet {
   }
 
   private async pick(current: LiveTrack): Promise<LiveTrack | undefined> {
+    this.picking = true;
     try {
       await this.writes;
       const state = await this.deps.store.get(this.guildId);
+      this.mixStyle = mixStyleOf(state.settings);
       const { track, unplayable } = await pickNextTrack(state, current, this.order, this.deps);
+      // Held while its transition renders and it waits its turn: the disk quota never removes it.
+      if (track) await this.write((s) => (s.session && s.session.nextHash !== track.hash ? { ...s, session: { ...s.session, nextHash: track.hash } } : s));
       if (unplayable.length > 0) {
         const ids = new Set(unplayable.map((e) => e.id));
         await this.write((s) => ({ ...s, playlist: s.playlist.filter((e) => !ids.has(e.id)) }));
-        await this.post(`Removed from the playlist because its audio is no longer in the library: ${unplayable.map((e) => `"${e.title}"`).join(', ')}. Add it again with /queue add.`);
+        await this.post(`Removed from the playlist because its audio is no longer in the library: ${unplayable.map((e) => `"${displayTitle(e.title)}"`).join(', ')}. Add it again with /queue add.`);
       }
       return track;
     } catch (error) {
       this.deps.onError(error);
       return undefined;
+    } finally {
+      this.picking = false;
     }
   }
 
@@ -369,7 +446,7 @@ export class LiveSet {
     if (event.type === 'track') return this.onTrack(event.track, event.setSec, event.trackSec);
     if (event.type === 'deck-error') {
       this.deps.onError(event.error);
-      if (!event.recovered) void this.post(`**${event.track.title}** could not be played on (its audio decoder kept stopping), so the set cut to the next track.`);
+      if (!event.recovered) void this.post(`**${displayTitle(event.track.title)}** could not be played on (its audio decoder kept stopping), so the set cut to the next track.`);
       return;
     }
     const { from, to } = event;
@@ -380,13 +457,20 @@ export class LiveSet {
       ...s,
       transitions: [...s.transitions, { id, fromHash: from.hash, toHash: to.hash, fromTitle: from.title, toTitle: to.title, at: new Date().toISOString() }],
     }));
-    // Posted when listeners hear it start, not when it is produced.
+    // Shown when listeners hear it start, not when it is produced.
     const heardInMs = Math.max(0, (event.report.startSec - this.broadcast.playedSec) * 1000);
-    const timer = setTimeout(() => {
-      void this.post(nowMixingMessage(id, event.report));
-      this.board.refresh();
-    }, heardInMs);
+    const timer = setTimeout(() => void this.heard(id, event.report), heardInMs);
     timer.unref();
+  }
+
+  /** A transition listeners hear start: into the panel, and a line or a thread message when the server asks. */
+  private async heard(id: string, report: TransitionReport): Promise<void> {
+    if (this.state.status === 'ended') return;
+    this.lastMix = { id, report };
+    this.panel.refresh();
+    if (!this.deps.client.guilds.cache.has(this.guildId)) return;
+    const mode = (await this.deps.store.get(this.guildId).catch(() => undefined))?.settings.announce ?? 'panel';
+    await this.announcer.announce(mode, id, report).catch(this.deps.onError);
   }
 
   private onTrack(track: LiveTrack, setSec: number, trackSec: number): void {
@@ -410,7 +494,7 @@ export class LiveSet {
           ...(led ? { transitionId: led } : {}),
         },
       ],
-      session: sessionFor(this, track, trackSec, s.session?.startedAt ?? now, now),
+      session: { ...sessionFor(this, track, trackSec, s.session?.startedAt ?? now, now), ...messagesOf(s.session) },
     }));
   }
 
@@ -506,6 +590,16 @@ export class LiveSet {
     this.leaveTimer = setTimeout(() => void this.end('idle', why), minutes * this.timing.minuteMs);
     this.leaveTimer.unref();
   }
+}
+
+/** The panel and thread a session names, carried over when the session is written anew. */
+function messagesOf(session: LiveSession | undefined): Pick<LiveSession, 'panelMessageId' | 'threadId'> {
+  return { ...(session?.panelMessageId ? { panelMessageId: session.panelMessageId } : {}), ...(session?.threadId ? { threadId: session.threadId } : {}) };
+}
+
+/** An update that names the set's panel or thread in its saved session (none once the session is cleared). */
+function inSession(fields: Pick<LiveSession, 'panelMessageId' | 'threadId'>): (s: GuildState) => GuildState {
+  return (s) => (s.session ? { ...s, session: { ...s.session, ...fields } } : s);
 }
 
 /** The session saved for a set playing `track` at track time `positionSec`. */

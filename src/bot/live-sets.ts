@@ -14,6 +14,8 @@ import { takeTheStage } from './stage-speaker.ts';
 import { checkVoiceChannel } from './voice-checks.ts';
 import type { StageVoice } from './voice-checks.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
+import { displayTitle } from './track-title.ts';
+import { TransitionRenderer } from '../audio/transition/transition-renderer.ts';
 
 
 export interface StartParams {
@@ -26,6 +28,9 @@ export interface StartParams {
   firstFromSec?: number;
   /** A stage channel: how the bot becomes heard there. */
   stage?: StageVoice;
+  /** Resuming after a restart: the set's panel and thread from before. */
+  panelMessageId?: string;
+  threadId?: string;
 }
 
 /** A start that did not get the set heard; the message is for the member (the set is gone, its session cleared). */
@@ -47,7 +52,10 @@ export class LiveSets {
   /** `admission`: default from the environment (`MINIDJ_MAX_LIVE_SETS`, `MINIDJ_STREAM_COST_PCT`, …). */
   constructor(deps: LiveSetDeps, admission: AdmissionOptions = admissionOptionsFromEnv()) {
     this.deps = deps;
-    this.admission = new Admission(() => this.sets.size, admission);
+    // Told of the renders (when the renderer is the bot's own), a set's cost is what it costs at its own rate.
+    const { renderer } = deps;
+    const renders = renderer instanceof TransitionRenderer ? { renders: { completed: () => renderer.completed, nice: renderer.nice } } : {};
+    this.admission = new Admission(() => this.sets.size, { ...renders, ...admission });
     // Measuring from the start: the first /djset start already knows whether the event loop keeps time.
     this.admission.start();
     // The decoders' spawner is up before the first set needs a decoder.
@@ -87,6 +95,8 @@ export class LiveSets {
       starterId: params.starterId,
       first: params.first,
       ...(params.firstFromSec !== undefined ? { firstFromSec: params.firstFromSec } : {}),
+      ...(params.panelMessageId ? { panelMessageId: params.panelMessageId } : {}),
+      ...(params.threadId ? { threadId: params.threadId } : {}),
       onEnded: () => {
         if (this.sets.get(params.guild.id) === set) this.sets.delete(params.guild.id);
       },
@@ -96,7 +106,11 @@ export class LiveSets {
       await this.deps.store.update(params.guild.id, (s) => ({
         ...s,
         setStarterId: params.starterId,
-        session: sessionFor(params, params.first, params.firstFromSec ?? 0, s.session?.startedAt ?? now, now),
+        session: {
+          ...sessionFor(params, params.first, params.firstFromSec ?? 0, s.session?.startedAt ?? now, now),
+          ...(params.panelMessageId ? { panelMessageId: params.panelMessageId } : {}),
+          ...(params.threadId ? { threadId: params.threadId } : {}),
+        },
       }));
       await set.whenAudible().catch((error: unknown) => {
         const seconds = Math.round((this.deps.timing?.readyTimeoutMs ?? DEFAULT_TIMING.readyTimeoutMs) / 1000);
@@ -148,9 +162,10 @@ export class LiveSets {
       const { note } = await this.start({
         guild, voiceChannelId: session.voiceChannelId, textChannelId: session.textChannelId, order: session.order, starterId: state.setStarterId ?? '', first,
         ...(from !== undefined ? { firstFromSec: from } : {}), ...(check.stage ? { stage: check.stage } : {}),
+        ...(session.panelMessageId ? { panelMessageId: session.panelMessageId } : {}), ...(session.threadId ? { threadId: session.threadId } : {}),
       });
       const where = from !== undefined ? ` at ${formatClock(from)}` : '';
-      await say(`Mini-DJ restarted: resuming **${first.title}**${where} in <#${session.voiceChannelId}>.${note}`);
+      await say(`Mini-DJ restarted: resuming **${displayTitle(first.title)}**${where} in <#${session.voiceChannelId}>.${note}`);
       return true;
     } catch (error) {
       if (error instanceof StartFailed) await say(`Mini-DJ restarted but did not resume the set: ${error.message}`);

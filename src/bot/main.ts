@@ -7,15 +7,19 @@ import { GuildStore } from '../db/guild-store.ts';
 import { TrackFiles } from '../db/track-files.ts';
 import { isPublicAddress } from '../ingest/address-policy.ts';
 import { AnalysisQueue } from '../ingest/analysis-queue.ts';
+import { DownloadSlots } from '../ingest/download-slots.ts';
 import type { Analyzer } from '../audio/analysis/analyzer.ts';
+import { installLastResort } from '../ops/last-resort.ts';
 import { createLogger } from '../ops/log.ts';
 import { liveAnalysisNice } from '../util/live-priorities.ts';
+import { homePath } from '../util/minidj-home.ts';
 import { BotMetrics } from '../ops/metrics.ts';
+import { opsHostsFromEnv } from '../ops/ops-hosts.ts';
 import { startOpsServer } from '../ops/ops-server.ts';
 import type { OpsServer } from '../ops/ops-server.ts';
 import { readBotConfig } from './bot-config.ts';
 import { createBot } from './create-bot.ts';
-import { libraryQuotaBytes } from './library-quota.ts';
+import { LibraryQuota, quotaLimitsFromEnv } from './library-quota.ts';
 import { managedShard, shardsOf } from './shard-of.ts';
 import { sweepLeftovers } from './sweep-leftovers.ts';
 
@@ -29,18 +33,34 @@ if (!config.ok) {
 // Downloads live in the bot's own directory (a shard's own under the manager: its restart sweeps only what it left),
 // so whatever a killed process left there can be swept at start.
 const shard = managedShard();
-const downloadBase = path.resolve(process.env.MINIDJ_DOWNLOAD_DIR || 'data/downloads');
+const downloadBase = homePath(process.env.MINIDJ_DOWNLOAD_DIR, 'data/downloads');
 const downloadDir = shard === undefined ? downloadBase : path.join(downloadBase, `shard-${shard}`);
 const files = new TrackFiles();
 // Other shards' processes may be copying into the library right now: only their older leftovers are swept.
 await sweepLeftovers(downloadDir, files.dir, shard === undefined ? 0 : 10 * 60_000);
 
-const quota = libraryQuotaBytes();
+const quotaLimits = quotaLimitsFromEnv();
 const store = await GuildStore.open();
 const analyses = await AnalysisStore.open();
 const feedback = await FeedbackStore.open();
+const downloads = new DownloadSlots();
 // Its gauges are read at each scrape, once the bot below exists.
-const metrics = new BotMetrics({ guilds: () => bot.client.guilds.cache.size, liveSets: () => bot.sets.size, analysisQueueDepth: () => pool.waiting() });
+const metrics = new BotMetrics({
+  guilds: () => bot.client.guilds.cache.size,
+  liveSets: () => bot.sets.size,
+  analysisQueueDepth: () => pool.waiting(),
+  downloads: () => ({ inFlight: downloads.inFlight, waiting: downloads.queued, max: downloads.max }),
+  library: () => quota.usage(),
+});
+const quota = new LibraryQuota({
+  files,
+  analyses,
+  store,
+  limits: quotaLimits,
+  log: (line: string) => log.info(line),
+  onEvicted: (tracks) => metrics.libraryEvictions.inc(tracks),
+  onRefused: (full) => metrics.libraryRefusals.inc({ full }),
+});
 const onFinished = (seconds: number, ok: boolean): void => metrics.analysisSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds);
 // MINIDJ_REDIS: analyses go on the Redis queue, for `npm run worker` processes on any machine; else worker threads here.
 const waitMinutes = Number(process.env.MINIDJ_QUEUE_WAIT_MIN) || 10;
@@ -56,12 +76,13 @@ const bot = createBot({
   files,
   pool,
   downloadDir,
+  downloads,
   // Another API base: a proxy, or the fake Discord of the tests.
   ...(process.env.MINIDJ_DISCORD_API ? { restApi: process.env.MINIDJ_DISCORD_API } : {}),
   resumeSets: process.env.MINIDJ_RESUME !== '0',
   // How often a live set saves where it is: at most this much of it is replayed after a crash.
   ...(Number(process.env.MINIDJ_SAVE_EVERY_SEC) > 0 ? { timing: { saveEveryMs: 1000 * Number(process.env.MINIDJ_SAVE_EVERY_SEC) } } : {}),
-  ...(quota !== undefined ? { libraryQuotaBytes: quota } : {}),
+  quota,
   onError: (error: unknown) => log.error({ err: error }, 'error'),
   onTransition: (guildId, report) => {
     metrics.countTransition(report.style, report.check?.verdict, report.plan.fallback === 'not-rendered');
@@ -72,7 +93,8 @@ const bot = createBot({
   ...(process.env.MINIDJ_ALLOW_LOOPBACK_URLS === '1' ? { isAllowedAddress: (ip: string) => isPublicAddress(ip) || ip === '127.0.0.1' || ip === '::1' } : {}),
 });
 
-// MINIDJ_OPS_PORT: /healthz and /metrics for the machine's scraper and orchestrator (loopback unless MINIDJ_OPS_HOST);
+// MINIDJ_OPS_PORT: /healthz and /metrics for the machine's scraper and orchestrator (loopback unless MINIDJ_OPS_HOST;
+// the Host names a remote scraper uses in MINIDJ_OPS_HOSTS);
 // under the sharding manager, shard N's process listens on MINIDJ_OPS_PORT + N (0 stays 0: any free port).
 let ops: OpsServer | undefined;
 if (process.env.MINIDJ_OPS_PORT) {
@@ -80,8 +102,14 @@ if (process.env.MINIDJ_OPS_PORT) {
   ops = await startOpsServer({
     port: opsPort === 0 || shard === undefined ? opsPort : opsPort + shard,
     ...(process.env.MINIDJ_OPS_HOST ? { host: process.env.MINIDJ_OPS_HOST } : {}),
+    allowedHosts: opsHostsFromEnv(),
     metrics,
+    log,
     health: () => ({ ok: bot.client.isReady() && !stopping, detail: { gateway: bot.client.isReady() ? 'ready' : 'not ready', stopping: Boolean(stopping), liveSets: bot.sets.size } }),
+  }).catch((error: unknown) => {
+    // The port taken, a MINIDJ_OPS_HOSTS entry that is no host name.
+    log.fatal({ err: error }, `Mini-DJ cannot start: ${(error as Error).message}`);
+    process.exit(1);
   });
   log.info({ port: ops.port }, 'ops endpoints: /healthz, /metrics');
 }
@@ -89,7 +117,7 @@ if (process.env.MINIDJ_OPS_PORT) {
 /** How long a shutdown may take (fading out, saving positions, closing stores) before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 1000 * Number(process.env.MINIDJ_SHUTDOWN_DEADLINE_SEC || 20);
 let stopping: Promise<void> | undefined;
-function shutdown(signal: string): void {
+function shutdown(signal: string, exitCode = 0): void {
   if (stopping) return;
   log.info({ signal }, 'fading out the sets and saving where they are');
   setTimeout(() => {
@@ -103,7 +131,7 @@ function shutdown(signal: string): void {
       await pool.close();
       await Promise.allSettled([store.close(), analyses.close(), feedback.close(), ops?.close()]);
       log.info('Mini-DJ stopped');
-      process.exit(0);
+      process.exit(exitCode);
     });
 }
 process.on('SIGINT', () => shutdown('SIGINT'));
@@ -115,6 +143,9 @@ if (process.send) {
   process.on('error', (error) => log.debug({ err: error }, 'message to the sharding manager not sent'));
 }
 
+let started = false;
+installLastResort({ log, running: () => started && !stopping, stop: (reason) => shutdown(`uncaught error: ${reason}`, 1), carriesOn: 'the live sets play on' });
+
 try {
   await bot.start();
 } catch (error) {
@@ -123,6 +154,7 @@ try {
   await ops?.close();
   process.exit(1);
 }
+started = true;
 const guilds = bot.client.guilds.cache.size;
 const { ids: shards, count: shardCount } = shardsOf(bot.client);
 log.info({ user: bot.client.user?.tag, guilds, resumedSets: bot.sets.size, shards, shardCount }, `Mini-DJ is online as ${bot.client.user?.tag ?? 'the bot'} in ${guilds} server${guilds === 1 ? '' : 's'}; resumed ${bot.sets.size} set${bot.sets.size === 1 ? '' : 's'}`);

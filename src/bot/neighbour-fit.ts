@@ -3,6 +3,7 @@ import type { MixScorer } from '../ai/mix-scorer.ts';
 import { pairFacts } from '../ai/pair-features.ts';
 import { describeTrack } from '../ai/track-descriptor.ts';
 import type { TrackAnalysis } from '../audio/analysis/analysis-types.ts';
+import { displayTitle } from './track-title.ts';
 
 /** `energy 7/10`: the track's overall intensity, as the set ordering sees it. */
 export function energyLabel(analysis: TrackAnalysis): string {
@@ -15,5 +16,5 @@ export async function neighbourFit(scorer: MixScorer, previous: { title: string;
   const b = describeTrack(added);
   const score = await scorer.score(a, b);
   const reasons = mixReasons(a, b, pairFacts(a, b)).slice(0, 2).join(', ');
-  return `After "${previous.title}": ${Math.round(score * 100)} % mixable — ${reasons}.`;
+  return `After "${displayTitle(previous.title)}": ${Math.round(score * 100)} % mixable — ${reasons}.`;
 }

@@ -7,6 +7,7 @@ import type { AnalysisStore, StoredAnalysis } from '../db/analysis-store.ts';
 import type { GuildState, PlaylistEntry } from '../db/guild-store.ts';
 import type { TrackFiles } from '../db/track-files.ts';
 import { libraryPages, libraryTitle, tempoCandidates, toLibraryEntry } from './server-library.ts';
+import type { ServerTrack } from './server-library.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
 
 /** A track the live set can play: its audio, analysis and, when it came from the playlist, the entry. */
@@ -14,28 +15,59 @@ export interface LiveTrack extends PlannedTrack {
   /** Content hash (also `id`). */
   hash: string;
   entry?: PlaylistEntry;
+  /** From the file's tags, when it has them. */
+  artist?: string;
 }
 
 /** A waiting entry is played next, whatever mixes best, once this many later-queued tracks have played before it. */
 export const MAX_PASSED_OVER = 8;
+/**
+ * The smart pick orders the first this many playable waiting tracks (in queue order), not the whole playlist, so its
+ * cost does not grow with the playlist: only the first MAX_PASSED_OVER + 1 may take the next slot, and four times
+ * that is as far as the order beyond them still changes which does (bench:stall compares the picks with the
+ * whole-playlist order's).
+ */
+export const SMART_WINDOW = 4 * (MAX_PASSED_OVER + 1);
 /** Library picks avoid this many of the most recently played tracks (fewer in a small library). */
 const RECENT_AVOID = 20;
 
-export async function liveTrackOf(record: StoredAnalysis, files: TrackFiles, entry?: PlaylistEntry): Promise<LiveTrack | undefined> {
+/**
+ * A track the set can play: `record` under this server's title for it (its playlist entry's, or its library row's;
+ * without one, its record's own).
+ */
+export async function liveTrackOf(record: StoredAnalysis & { title?: string }, files: TrackFiles, entry?: PlaylistEntry): Promise<LiveTrack | undefined> {
   if (!(await files.has(record.hash, record.sourceName))) return undefined;
   return {
     id: record.hash,
     hash: record.hash,
     file: files.pathFor(record.hash, record.sourceName),
-    title: entry?.title ?? libraryTitle(record),
+    title: entry?.title ?? record.title ?? libraryTitle(record),
     analysis: record.analysis,
     ...(entry ? { entry } : {}),
+    ...(record.tags?.artist ? { artist: record.tags.artist } : {}),
   };
 }
 
-/** How many tracks queued after `entry` have already played before it. */
-function passedOver(entry: PlaylistEntry, history: GuildState['history']): number {
-  return history.filter((h) => h.playedAt > entry.addedAt && h.addedAt !== undefined && h.addedAt > entry.addedAt).length;
+/**
+ * The waiting entries that tracks queued after them have passed over MAX_PASSED_OVER times or more, in playlist
+ * order. A history entry passed `entry` over when it was both queued and played after `entry` was queued, that is
+ * when the earlier of the two times is later: counted by binary search, not history × playlist.
+ */
+function overdueEntries(entries: readonly PlaylistEntry[], history: GuildState['history']): PlaylistEntry[] {
+  const passers = history.flatMap((h) => (h.addedAt === undefined ? [] : [h.playedAt < h.addedAt ? h.playedAt : h.addedAt])).sort();
+  return entries.filter((entry) => passers.length - firstAfter(passers, entry.addedAt) >= MAX_PASSED_OVER);
+}
+
+/** Index of the first of the sorted `values` after `t`. */
+function firstAfter(values: readonly string[], t: string): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid]! > t) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 export interface NextTrackDeps {
@@ -51,29 +83,78 @@ export interface NextPick {
 }
 
 /**
+ * Playlist entries made playable tracks a few at a time, each looked up once: only as many entries are looked at and
+ * analyses loaded as the pick needs, however long the playlist. Entries whose analysis or audio is gone are collected
+ * as unplayable.
+ */
+class WaitingTracks {
+  readonly unplayable: PlaylistEntry[] = [];
+  private readonly resolved = new Map<string, LiveTrack | undefined>();
+  private readonly guildId: string;
+  private readonly deps: NextTrackDeps;
+  private readonly current: LiveTrack | undefined;
+
+  constructor(guildId: string, deps: NextTrackDeps, current: LiveTrack | undefined) {
+    this.guildId = guildId;
+    this.deps = deps;
+    this.current = current;
+  }
+
+  /** The first `count` playable tracks of `entries`, in order (fewer when there are no more): one per track, never the one playing. */
+  async first(entries: readonly PlaylistEntry[], count: number): Promise<LiveTrack[]> {
+    const tracks: LiveTrack[] = [];
+    const taken = new Set<string>();
+    for (let at = 0; at < entries.length && tracks.length < count;) {
+      const chunk: PlaylistEntry[] = [];
+      for (; at < entries.length && chunk.length < count - tracks.length; at++) {
+        const entry = entries[at]!;
+        // Never the same song twice in a row (also guards an entry whose start is still being saved).
+        if (this.current && (entry.id === this.current.entry?.id || entry.hash === this.current.hash)) continue;
+        if (taken.has(entry.hash)) continue;
+        taken.add(entry.hash);
+        chunk.push(entry);
+      }
+      await this.resolve(chunk.filter((e) => !this.resolved.has(e.id)));
+      for (const entry of chunk) {
+        const track = this.resolved.get(entry.id);
+        if (track) tracks.push(track);
+      }
+    }
+    return tracks;
+  }
+
+  private async resolve(entries: readonly PlaylistEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const hashes = entries.map((e) => e.hash);
+    const visible = await this.deps.analyses.library.visible(this.guildId, hashes);
+    const records = await this.deps.analyses.getMany(hashes);
+    const tracks = await Promise.all(entries.map((entry, i) => {
+      const record = visible.has(entry.hash) ? records[i] : undefined;
+      return record ? liveTrackOf(record, this.deps.files, entry) : undefined;
+    }));
+    entries.forEach((entry, i) => {
+      this.resolved.set(entry.id, tracks[i]);
+      if (!tracks[i]) this.unplayable.push(entry);
+    });
+  }
+}
+
+/**
  * What plays after `current`: the playlist first — its head in queue order; in smart order the best mix under the
- * set-order fairness rules, and never a track passed over MAX_PASSED_OVER times — then, when the playlist is empty,
- * the library track that mixes best and was not played recently, so the set never runs dry. Reads only.
+ * set-order fairness rules among the first SMART_WINDOW waiting tracks, and never a track passed over
+ * MAX_PASSED_OVER times — then, when the playlist is empty, the library track that mixes best and was not played
+ * recently, so the set never runs dry. Reads only. `unplayable` lists the entries found unplayable on the way (the
+ * ones looked at: a broken entry deeper in the playlist is found when the pick reaches it).
  */
 export async function pickNextTrack(state: GuildState, current: LiveTrack | undefined, order: OrderMode, deps: NextTrackDeps): Promise<NextPick> {
   const guildId = state.guildId;
   const index = deps.analyses.library;
-  const queued = [...new Set(state.playlist.map((e) => e.hash))];
-  const visible = await index.visible(guildId, queued);
-  const records = await deps.analyses.getMany(queued);
-  const byHash = new Map(queued.flatMap((h, i) => (visible.has(h) && records[i] ? [[h, records[i]] as const] : [])));
-  const unplayable: PlaylistEntry[] = [];
-  const waiting: LiveTrack[] = [];
-  for (const entry of state.playlist) {
-    // Never the same song twice in a row (also guards an entry whose start is still being saved).
-    if (current && (entry.id === current.entry?.id || entry.hash === current.hash)) continue;
-    if (waiting.some((t) => t.hash === entry.hash)) continue;
-    const record = byHash.get(entry.hash);
-    const track = record ? await liveTrackOf(record, deps.files, entry) : undefined;
-    if (track) waiting.push(track);
-    else unplayable.push(entry);
-  }
-  if (waiting.length > 0) return { track: await pickFromPlaylist(waiting, state, current, order, deps), unplayable };
+  const waiting = new WaitingTracks(guildId, deps, current);
+  const unplayable = waiting.unplayable;
+  const [overdue] = await waiting.first(overdueEntries(state.playlist, state.history), 1);
+  if (overdue) return { track: overdue, unplayable };
+  const window = await waiting.first(state.playlist, order === 'queue' ? 1 : SMART_WINDOW);
+  if (window.length > 0) return { track: await pickFromWindow(window, state.playlist.length, current, order, deps), unplayable };
 
   // The library, queried: only the tracks nearest in tempo are loaded and scored.
   const small = await index.page(guildId, undefined, RECENT_AVOID + 2);
@@ -96,7 +177,7 @@ export async function pickNextTrack(state: GuildState, current: LiveTrack | unde
   return { track: await firstPlayable(ordered, deps.files), unplayable };
 }
 
-async function firstPlayable(records: StoredAnalysis[], files: TrackFiles): Promise<LiveTrack | undefined> {
+async function firstPlayable(records: ServerTrack[], files: TrackFiles): Promise<LiveTrack | undefined> {
   for (const record of records) {
     const track = await liveTrackOf(record, files);
     if (track) return track;
@@ -104,9 +185,9 @@ async function firstPlayable(records: StoredAnalysis[], files: TrackFiles): Prom
   return undefined;
 }
 
-async function pickFromPlaylist(waiting: LiveTrack[], state: GuildState, current: LiveTrack | undefined, order: OrderMode, deps: NextTrackDeps): Promise<LiveTrack> {
-  const overdue = waiting.find((t) => passedOver(t.entry!, state.history) >= MAX_PASSED_OVER);
-  if (order === 'queue' || waiting.length === 1 || overdue) return overdue ?? waiting[0]!;
-  const ordered = await orderTracks(waiting, await deps.scorer(), 'smart', { requesters: waiting.map((t) => t.entry!.requesterId), ...(current ? { current } : {}) });
+/** The window's best next track: the smart order of the window as the first slots of the whole waiting list. */
+async function pickFromWindow(window: LiveTrack[], waitingCount: number, current: LiveTrack | undefined, order: OrderMode, deps: NextTrackDeps): Promise<LiveTrack> {
+  if (order === 'queue' || window.length === 1) return window[0]!;
+  const ordered = await orderTracks(window, await deps.scorer(), 'smart', { requesters: window.map((t) => t.entry!.requesterId), setLength: Math.max(window.length, waitingCount), ...(current ? { current } : {}) });
   return ordered.tracks[0]!;
 }

@@ -1,63 +1,73 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import type { JobStatus } from '../audio/analysis/analyzer-pool.ts';
-import type { TrackAnalysis } from '../audio/analysis/analysis-types.ts';
-import type { GuildStore, PlaylistEntry } from '../db/guild-store.ts';
+import { FILE_OPTIONS } from '../commands/queue.ts';
+import type { GuildStore } from '../db/guild-store.ts';
 import { UserFacingError } from '../util/user-facing-error.ts';
-import { tooLarge } from '../ingest/save-body.ts';
-import { fetchAndIngest } from './fetch-and-ingest.ts';
+import { addOutcome } from './add-outcome.ts';
+import type { ResolvedTrack } from './add-outcome.ts';
+import { addUploads } from './add-uploads.ts';
 import type { IngestDeps } from './fetch-and-ingest.ts';
 import type { CommandHandler } from './interaction-router.ts';
 import { FAILED } from './interaction-router.ts';
+import { landDownload } from './land-download.ts';
 import { memberInfoOf } from './member-info.ts';
-import { addToQueue, completeAdd, releaseAdd, reserveAdd } from './queue-operations.ts';
-import type { AddResult } from './queue-operations.ts';
+import { addToQueue, reserveAdd } from './queue-operations.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
-import { failDeferred, replyEphemeral } from './reply-result.ts';
-import { findTrack, libraryTitle } from './server-library.ts';
-import { titleFromSource } from './track-title.ts';
+import { failDeferred, replyEphemeral, settleDeferred } from './reply-result.ts';
+import { findTrack } from './server-library.ts';
+import { linkTooLong, MAX_LINK_CHARS } from './stored-link.ts';
+import { streamingAnswer, streamingService } from './streaming-link.ts';
+import { displayTitle } from './track-title.ts';
 import type { LazyScorer } from './lazy-scorer.ts';
-import { energyLabel, neighbourFit } from './neighbour-fit.ts';
-import { trackSummary } from './track-summary.ts';
+import { attachmentTooLarge, uploadLimit, uploadSize } from './upload-limits.ts';
 
-export const NOTHING_TO_ADD = 'Give a file, a url or a track to add.';
-export const ONLY_ONE = 'Give only one of file, url or track.';
+/** What to give, with the largest file the member can upload here. */
+export function nothingToAdd(uploadBytes: number): string {
+  return `Give a file (up to ${uploadSize(uploadBytes)} for you here), a url or a track to add.`;
+}
+export const ONLY_ONE = 'Give files, a url or a track: only one kind at a time.';
 
 export function unknownTrack(query: string): string {
-  return `No track in the server library matches "${query.slice(0, 100)}". Use its title or the start of its content hash, or add it with file or url.`;
+  return `No track in the server library matches "${displayTitle(query)}". Use its title or the start of its content hash, or add it with file or url.`;
 }
 
 const quiet = { allowedMentions: { parse: [] } } as const;
 const PROGRESS_EVERY_MS = 3000;
 
-interface Resolved {
-  hash: string;
-  title: string;
-  analysis: TrackAnalysis;
-}
-
-/** `/queue add file:|url:|track:` — a download is deferred and analysed; the reply is edited with the outcome. */
+/**
+ * `/queue add file:…file5:|url:|track:` — a download is deferred and analysed; the reply is edited with the outcome.
+ * Several files are added one after another, in one reply (see addUploads).
+ */
 export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: LazyScorer): CommandHandler {
   return async (interaction) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
-    const file = interaction.options.getAttachment('file');
+    const files = FILE_OPTIONS.flatMap((name) => interaction.options.getAttachment(name) ?? []);
+    const file = files[0] ?? null;
     const url = interaction.options.getString('url');
     const track = interaction.options.getString('track');
     const given = [file, url, track].filter((v) => v !== null).length;
-    if (given === 0) return replyEphemeral(interaction, NOTHING_TO_ADD);
+    if (given === 0) return replyEphemeral(interaction, nothingToAdd(uploadLimit(interaction, deps.maxBytes)));
     if (given > 1) return replyEphemeral(interaction, ONLY_ONE);
+    const service = url !== null ? streamingService(url) : undefined;
+    if (service) return replyEphemeral(interaction, streamingAnswer(service, uploadLimit(interaction, deps.maxBytes), deps.maxBytes));
+    if (files.length > 1) {
+      const ctx = { store, guildId, member: memberInfoOf(interaction), deps, scorer };
+      return addUploads(interaction, ctx, files.map((f) => ({ url: f.url, name: f.name, size: f.size })));
+    }
 
     if (track !== null) {
       const found = await findTrack(deps.analyses, guildId, track);
       if (!found) return replyEphemeral(interaction, unknownTrack(track));
-      const result = await add(interaction, guildId, store, { hash: found.hash, title: libraryTitle(found), analysis: found.analysis }, deps, scorer);
-      if (result.ok) await interaction.reply({ content: result.message, ...quiet });
-      else await replyEphemeral(interaction, result.message);
-      return;
+      // How it follows the song before it is scored (the scorer may still have to load): acknowledged first.
+      await interaction.deferReply();
+      const result = await add(interaction, guildId, store, { hash: found.hash, title: found.title, analysis: found.analysis }, deps, scorer);
+      return settleDeferred(interaction, result, false);
     }
 
     // Discord says an attachment's size: one over the limit is refused before anything is held or fetched.
-    if (file && file.size > deps.maxBytes) return replyEphemeral(interaction, tooLarge(deps.maxBytes).message);
+    if (file && file.size > deps.maxBytes) return replyEphemeral(interaction, attachmentTooLarge(file.size, deps.maxBytes));
+    if (url !== null && url.length > MAX_LINK_CHARS) return replyEphemeral(interaction, linkTooLong(url.length));
     const member = memberInfoOf(interaction);
     const source = file ? file.url : url!;
     const reserved = await reserveAdd(store, guildId, member, source, new Date());
@@ -66,16 +76,11 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
     await interaction.deferReply();
     const progress = jobProgress(interaction);
     try {
-      const title = titleFromSource(file ? file.name : url!);
-      const { contentHash, analysis, evicted } = await fetchAndIngest(source, title, deps, { owner: guildId, onStatus: progress.tell });
+      const landed = await landDownload({ store, guildId, member, deps, scorer }, reserved.pending.id, { source, name: file ? file.name : url! }, progress.tell);
       progress.done();
-      const result = await completeAdd(store, guildId, member, reserved.pending.id, { hash: contentHash, title }, new Date());
-      const made = evicted > 0 ? ` To keep the bot's library under its disk quota, ${evicted === 1 ? '1 track' : `${evicted} tracks`} that no playlist holds and that played least recently ${evicted === 1 ? 'was' : 'were'} removed from it.` : '';
-      const text = (await outcome(result, { hash: contentHash, title, analysis }, deps, scorer)) + made;
-      await (result.ok ? interaction.editReply({ content: text, ...quiet }) : failDeferred(interaction, text));
+      await (landed.ok ? interaction.editReply({ content: landed.message, ...quiet }) : failDeferred(interaction, landed.message));
     } catch (error) {
       progress.done();
-      await releaseAdd(store, guildId, reserved.pending.id).catch(() => undefined);
       const userFacing = error instanceof UserFacingError;
       await failDeferred(interaction, userFacing ? error.message : FAILED);
       if (!userFacing) throw error;
@@ -101,24 +106,7 @@ function jobProgress(interaction: ChatInputCommandInteraction): { tell: (status:
   };
 }
 
-async function add(interaction: ChatInputCommandInteraction, guildId: string, store: GuildStore, track: Resolved, deps: IngestDeps, scorer: LazyScorer): Promise<{ ok: boolean; message: string }> {
+async function add(interaction: ChatInputCommandInteraction, guildId: string, store: GuildStore, track: ResolvedTrack, deps: IngestDeps, scorer: LazyScorer): Promise<{ ok: boolean; message: string }> {
   const result = await addToQueue(store, guildId, memberInfoOf(interaction), { hash: track.hash, title: track.title }, new Date());
-  return { ok: result.ok, message: await outcome(result, track, deps, scorer) };
-}
-
-async function outcome(result: AddResult, track: Resolved, deps: IngestDeps, scorer: LazyScorer): Promise<string> {
-  if (!result.ok) return result.message;
-  const summary = `${trackSummary(track.analysis)}, ${energyLabel(track.analysis)}`;
-  return `Added "${result.entry.title}" at position ${result.position} — ${summary}.${await fitAfter(result.previous, track, deps, scorer)}`;
-}
-
-/** How the track follows the entry queued before it; nothing when it is first or the scorer is unavailable. */
-async function fitAfter(previous: PlaylistEntry | undefined, track: Resolved, deps: IngestDeps, scorer: LazyScorer): Promise<string> {
-  const record = previous ? await deps.analyses.get(previous.hash) : undefined;
-  if (!previous || !record) return '';
-  try {
-    return ` ${await neighbourFit(await scorer.get(), { title: previous.title, analysis: record.analysis }, track.analysis)}`;
-  } catch {
-    return '';
-  }
+  return { ok: result.ok, message: await addOutcome(result, track, deps, scorer) };
 }

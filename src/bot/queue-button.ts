@@ -5,8 +5,9 @@ import { memberInfoOf } from './member-info.ts';
 import { energyLabel } from './neighbour-fit.ts';
 import { addToQueue } from './queue-operations.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
-import { replyEphemeral, replyResult } from './reply-result.ts';
-import { libraryTitle, libraryTrack } from './server-library.ts';
+import { replyEphemeral } from './reply-result.ts';
+import { answerInTime } from './timely-answer.ts';
+import { libraryTrack } from './server-library.ts';
 import { trackSummary } from './track-summary.ts';
 
 export const TRACK_GONE = 'That track is no longer in the server library. Ask /suggest again.';
@@ -16,9 +17,11 @@ export function queueButtonHandler(store: GuildStore, analyses: AnalysisStore): 
   return async (interaction, hash) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
-    const record = /^[0-9a-f]{64}$/.test(hash) ? await libraryTrack(analyses, guildId, hash) : undefined;
-    if (!record) return replyEphemeral(interaction, TRACK_GONE);
-    const result = await addToQueue(store, guildId, memberInfoOf(interaction), { hash, title: libraryTitle(record) }, new Date());
-    await replyResult(interaction, result.ok ? { ok: true, message: `${result.message.slice(0, -1)} — ${trackSummary(record.analysis)}, ${energyLabel(record.analysis)}.` } : result);
+    await answerInTime(interaction, false, async () => {
+      const record = /^[0-9a-f]{64}$/.test(hash) ? await libraryTrack(analyses, guildId, hash) : undefined;
+      if (!record) return { ok: false, message: TRACK_GONE };
+      const result = await addToQueue(store, guildId, memberInfoOf(interaction), { hash, title: record.title }, new Date());
+      return result.ok ? { ok: true, message: `${result.message.slice(0, -1)} — ${trackSummary(record.analysis)}, ${energyLabel(record.analysis)}.` } : result;
+    });
   };
 }

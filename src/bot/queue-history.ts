@@ -1,4 +1,5 @@
 import type { GuildState, PlayedTransition } from '../db/guild-store.ts';
+import { displayTitle } from './track-title.ts';
 
 export const HISTORY_PAGE_SIZE = 10;
 export const NOTHING_PLAYED = 'Nothing has played here yet. Start a set with /djset start.';
@@ -24,7 +25,7 @@ export function historyPage(state: GuildState, page: number): { ok: boolean; mes
     const n = (page - 1) * HISTORY_PAGE_SIZE + i + 1;
     const who = h.requesterId ? `added by <@${h.requesterId}>` : h.addedAt ? 'from the playlist' : 'from the server library';
     const when = `<t:${Math.floor(Date.parse(h.playedAt) / 1000)}:R>`;
-    return `${n}. **${h.title ?? h.hash.slice(0, 12)}** — ${who}, ${when}${votesOf(h.transitionId ? transitions.get(h.transitionId) : undefined)}`;
+    return `${n}. **${h.title !== undefined ? displayTitle(h.title) : h.hash.slice(0, 12)}** — ${who}, ${when}${votesOf(h.transitionId ? transitions.get(h.transitionId) : undefined)}`;
   });
   return { ok: true, message: [`Played here (page ${page} of ${pages}, newest first):`, ...lines].join('\n').slice(0, 2000) };
 }

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { isLivePending } from '../db/guild-store.ts';
 import type { GuildState, GuildStore, PendingAdd, PlaylistEntry } from '../db/guild-store.ts';
 import { canControlSet, canRemoveEntry, isDj } from './permissions.ts';
 import type { MemberInfo } from './permissions.ts';
+import { isLink, linkKey } from './stored-link.ts';
+import { displayTitle } from './track-title.ts';
 
 /** A refused operation: the message says why and what to do, and the stored state is unchanged. */
 export interface Refusal {
@@ -52,8 +55,7 @@ async function decide<R>(store: GuildStore, guildId: string, fn: (state: GuildSt
 /** Downloads in flight at once: a member's, and a whole server's. */
 export const MAX_MEMBER_DOWNLOADS = 2;
 export const MAX_GUILD_DOWNLOADS = 4;
-/** A pending add this old was lost with its process (killed mid-download) and holds no place any more. */
-const PENDING_EXPIRY_MS = 20 * 60_000;
+export { RESERVATION_LAPSE_MS, RESERVATION_RENEW_MS } from '../db/guild-store.ts';
 
 export type ReserveResult = { ok: true; pending: PendingAdd } | Refusal;
 
@@ -63,7 +65,7 @@ function recentAdds(state: GuildState, nowMs: number): GuildState['recentAdds'] 
 }
 
 function livePending(state: GuildState, nowMs: number): PendingAdd[] {
-  return state.pendingAdds.filter((p) => nowMs - Date.parse(p.at) < PENDING_EXPIRY_MS);
+  return state.pendingAdds.filter((p) => isLivePending(p, nowMs));
 }
 
 export function withTrack(library: string[], hash: string): string[] {
@@ -96,14 +98,14 @@ function appended(state: GuildState, entry: PlaylistEntry, pending: PendingAdd[]
   const recent = recentAdds(state, nowMs);
   return {
     state: { ...state, playlist: [...state.playlist, entry], recentAdds: [...recent, { requesterId: entry.requesterId, at: countedAt }], pendingAdds: pending, library: withTrack(state.library, entry.hash) },
-    result: { ok: true, message: `Added "${entry.title}" at position ${position}.`, position, entry, ...(state.playlist.length > 0 ? { previous: state.playlist.at(-1)! } : {}) },
+    result: { ok: true, message: `Added "${displayTitle(entry.title)}" at position ${position}.`, position, entry, ...(state.playlist.length > 0 ? { previous: state.playlist.at(-1)! } : {}) },
   };
 }
 
 function alreadyWaiting(state: GuildState, hash: string): Refusal | undefined {
   const at = state.playlist.findIndex((e) => e.hash === hash);
   const waiting = state.playlist[at];
-  return waiting ? { ok: false, message: `"${waiting.title}" is already in the playlist (position ${at + 1}).` } : undefined;
+  return waiting ? { ok: false, message: `"${displayTitle(waiting.title)}" is already in the playlist (position ${at + 1}).` } : undefined;
 }
 
 /** Adds a track that needs no download (already in the library), under the same limits. */
@@ -129,15 +131,16 @@ export function reserveAdd(store: GuildStore, guildId: string, member: MemberInf
   return decide<ReserveResult>(store, guildId, (state) => {
     const nowMs = now.getTime();
     const pending = livePending(state, nowMs);
-    const queued = state.playlist.findIndex((e) => e.source === source);
+    const key = linkKey(source);
+    const queued = state.playlist.findIndex((e) => isLink(e.source, source, key));
     if (queued >= 0) return refuse(`That song is already in the playlist (position ${queued + 1}).`);
-    if (pending.some((p) => p.source === source)) return refuse('That song is already being added.');
+    if (pending.some((p) => isLink(p.source, source, key))) return refuse('That song is already being added.');
     const refusal = overLimits(state, member, pending, nowMs);
     if (refusal) return refuse(refusal);
     const mine = pending.filter((p) => p.requesterId === member.id).length;
     if (mine >= MAX_MEMBER_DOWNLOADS) return refuse(`You already have ${songs(mine)} downloading; wait until one is added.`);
     if (pending.length >= MAX_GUILD_DOWNLOADS) return refuse(`${songs(pending.length)} are downloading for this server right now; try again in a minute.`);
-    const held: PendingAdd = { id: randomUUID(), requesterId: member.id, source, at: now.toISOString() };
+    const held: PendingAdd = { id: randomUUID(), requesterId: member.id, source: key, at: now.toISOString() };
     return { state: { ...state, pendingAdds: [...pending, held] }, result: { ok: true, pending: held } };
   });
 }
@@ -160,25 +163,20 @@ export function completeAdd(store: GuildStore, guildId: string, member: MemberIn
   });
 }
 
+/** Says these reservations' jobs still run: they hold their places another RESERVATION_LAPSE_MS. */
+export async function renewAdds(store: GuildStore, guildId: string, ids: ReadonlySet<string>, now: Date): Promise<void> {
+  const renewedAt = now.toISOString();
+  await store.update(guildId, (state) => ({ ...state, pendingAdds: state.pendingAdds.map((p) => (ids.has(p.id) ? { ...p, renewedAt } : p)) }));
+}
+
+/** Notes the track a pending add downloaded: from now on the add holds it (the disk quota leaves it alone). */
+export async function holdPendingTrack(store: GuildStore, guildId: string, pendingId: string, hash: string): Promise<void> {
+  await store.update(guildId, (state) => ({ ...state, pendingAdds: state.pendingAdds.map((p) => (p.id === pendingId ? { ...p, hash } : p)) }));
+}
+
 /** Gives a reservation's place back (its download or analysis failed). */
 export async function releaseAdd(store: GuildStore, guildId: string, pendingId: string): Promise<void> {
   await store.update(guildId, (state) => ({ ...state, pendingAdds: state.pendingAdds.filter((p) => p.id !== pendingId) }));
-}
-
-export async function listQueue(store: GuildStore, guildId: string, page: number, pageSize = 10): Promise<ListResult> {
-  const { playlist } = await store.get(guildId);
-  if (playlist.length === 0) {
-    return { ok: true, message: 'The playlist is empty. Add a song with /queue add.', page: 1, pages: 0, total: 0 };
-  }
-  const pages = Math.ceil(playlist.length / pageSize);
-  if (!Number.isInteger(page) || page < 1 || page > pages) {
-    const which = pages === 1 ? 'only page 1' : `pages 1–${pages}`;
-    return { ok: false, message: `There is no page ${page}; the playlist has ${which}.` };
-  }
-  const start = (page - 1) * pageSize;
-  const lines = playlist.slice(start, start + pageSize).map((e, i) => `${start + i + 1}. ${e.title} — <@${e.requesterId}>`);
-  const message = [`Playlist (${songs(playlist.length)}):`, ...lines, `Page ${page}/${pages}`].join('\n');
-  return { ok: true, message, page, pages, total: playlist.length };
 }
 
 export function removeFromQueue(store: GuildStore, guildId: string, member: MemberInfo, position: number): Promise<RemoveResult> {
@@ -190,7 +188,7 @@ export function removeFromQueue(store: GuildStore, guildId: string, member: Memb
     }
     return {
       state: { ...state, playlist: state.playlist.filter((e) => e.id !== entry.id) },
-      result: { ok: true, message: `Removed "${entry.title}" (position ${position}).`, entry },
+      result: { ok: true, message: `Removed "${displayTitle(entry.title)}" (position ${position}).`, entry },
     };
   });
 }
@@ -208,12 +206,12 @@ export function moveInQueue(store: GuildStore, guildId: string, member: MemberIn
     if (jumped.some((e) => e.requesterId !== entry.requesterId) && !isDj(member, state)) {
       return refuse("You can move a song ahead of your own songs only; moving it ahead of others' needs the DJ role or Manage Server.");
     }
-    if (from === to) return { result: { ok: true, message: `"${entry.title}" is already at position ${to}.`, entry, position: to } };
+    if (from === to) return { result: { ok: true, message: `"${displayTitle(entry.title)}" is already at position ${to}.`, entry, position: to } };
     const playlist = state.playlist.filter((e) => e.id !== entry.id);
     playlist.splice(to - 1, 0, entry);
     return {
       state: { ...state, playlist },
-      result: { ok: true, message: `Moved "${entry.title}" from position ${from} to position ${to}.`, entry, position: to },
+      result: { ok: true, message: `Moved "${displayTitle(entry.title)}" from position ${from} to position ${to}.`, entry, position: to },
     };
   });
 }

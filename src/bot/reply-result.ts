@@ -19,3 +19,12 @@ export async function failDeferred(interaction: RepliableInteraction, content: s
   await interaction.followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
   await interaction.deleteReply().catch(() => undefined);
 }
+
+/**
+ * The outcome of work done after a deferral: a public deferral is edited with a success, and a refusal goes to the
+ * member alone (as failDeferred); an ephemeral deferral is edited either way.
+ */
+export async function settleDeferred(interaction: RepliableInteraction, result: { ok: boolean; message: string }, ephemeral: boolean): Promise<void> {
+  if (result.ok || ephemeral) await interaction.editReply({ content: result.message, allowedMentions: { parse: [] } });
+  else await failDeferred(interaction, result.message);
+}

@@ -1,11 +1,15 @@
+import { isSongsMode, isTransitionBars } from '../audio/transition/mix-style.ts';
 import { defaultGuildSettings } from '../db/guild-store.ts';
-import type { GuildSettings, GuildStore } from '../db/guild-store.ts';
+import type { AnnounceMode, GuildSettings, GuildStore } from '../db/guild-store.ts';
+import type { ChatInputCommandInteraction } from 'discord.js';
 import type { CommandHandler } from './interaction-router.ts';
 import { memberInfoOf } from './member-info.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
 import { replyEphemeral, replyResult } from './reply-result.ts';
+import { describeMixStyle, mixStyleOf } from './server-mix-style.ts';
 
 export const SETTINGS_NEED_MANAGE = 'Changing the settings needs Manage Server.';
+export const ROLE_OR_CLEAR = 'Give dj_role or clear_dj_role, not both.';
 
 export function describeSettings(s: GuildSettings): string {
   return [
@@ -14,48 +18,71 @@ export function describeSettings(s: GuildSettings): string {
     `Per member: ${s.maxQueuePerMember} songs waiting, ${s.maxAddsPerMinute} adds a minute`,
     `Empty channel: ${s.stayMinutes === undefined ? 'stays 24/7, paused until someone joins' : `pauses, and leaves after ${minutes(s.stayMinutes)}`}`,
     `Paused with /djset pause: leaves after ${minutes(s.pauseMinutes ?? defaultGuildSettings().pauseMinutes!)}`,
+    ...describeMixStyle(mixStyleOf(s)),
+    `Transitions: ${ANNOUNCED[s.announce ?? 'panel']}`,
   ].join('\n');
 }
+
+const ANNOUNCED: Record<AnnounceMode, string> = {
+  panel: "shown in the set's panel",
+  line: "shown in the set's panel and a line each in the channel",
+  thread: "shown in the set's panel and a line each in a thread of the set",
+};
 
 function minutes(n: number): string {
   return `${n} minute${n === 1 ? '' : 's'}`;
 }
 
-/** `/djset settings`: anyone may see them; changing them needs Manage Server. */
-export function settingsHandler(store: GuildStore): CommandHandler {
+/** The settings a `/djset settings` asked to change, as a patch (empty: it only asked to see them). */
+function requestedChanges(interaction: ChatInputCommandInteraction): { patch: Partial<GuildSettings>; clearRole: boolean; stay: number | null } {
+  const role = interaction.options.getRole('dj_role');
+  const order = interaction.options.getString('order') as GuildSettings['order'] | null;
+  const maxQueued = interaction.options.getInteger('max_queued');
+  const perMinute = interaction.options.getInteger('adds_per_minute');
+  const pauseMinutes = interaction.options.getInteger('pause_minutes');
+  const songs = interaction.options.getString('songs');
+  const bars = interaction.options.getInteger('transition_bars');
+  const announce = interaction.options.getString('announce') as AnnounceMode | null;
+  const patch: Partial<GuildSettings> = {
+    ...(role ? { djRoleId: role.id } : {}),
+    ...(order ? { order } : {}),
+    ...(maxQueued !== null ? { maxQueuePerMember: maxQueued } : {}),
+    ...(perMinute !== null ? { maxAddsPerMinute: perMinute } : {}),
+    ...(pauseMinutes !== null ? { pauseMinutes } : {}),
+    ...(isSongsMode(songs) ? { songs } : {}),
+    ...(announce !== null ? { announce } : {}),
+  };
+  // 0: the planner's choice (the field absent), as `stay` 0 is 24/7.
+  if (bars !== null) patch.transitionBars = isTransitionBars(bars) ? bars : undefined;
+  return { patch, clearRole: interaction.options.getBoolean('clear_dj_role') === true, stay: interaction.options.getInteger('stay') };
+}
+
+/** The settings with `patch` applied; a field the patch sets to undefined (the DJ role cleared, the planner's length) is removed. */
+function applied(settings: GuildSettings, patch: Partial<GuildSettings>, stay: number | null): GuildSettings {
+  const next: GuildSettings = { ...settings, ...patch };
+  // `stay` 0 is 24/7 (the field absent); otherwise minutes.
+  if (stay !== null) next.stayMinutes = stay === 0 ? undefined : stay;
+  for (const key of Object.keys(next) as (keyof GuildSettings)[]) if (next[key] === undefined) delete next[key];
+  return next;
+}
+
+/**
+ * `/djset settings`: anyone may see them; changing them needs Manage Server. `onSaved` hears the saved settings (the
+ * live set takes up a new mix style from its next transition).
+ */
+export function settingsHandler(store: GuildStore, onSaved: (guildId: string, settings: GuildSettings) => void = () => {}): CommandHandler {
   return async (interaction) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
-    const role = interaction.options.getRole('dj_role');
-    const order = interaction.options.getString('order') as GuildSettings['order'] | null;
-    const maxQueued = interaction.options.getInteger('max_queued');
-    const perMinute = interaction.options.getInteger('adds_per_minute');
-    // 0: 24/7 (stay in an empty channel, paused, until someone joins).
-    const stay = interaction.options.getInteger('stay');
-    const pauseMinutes = interaction.options.getInteger('pause_minutes');
-    if (role === null && order === null && maxQueued === null && perMinute === null && stay === null && pauseMinutes === null) {
+    const { patch, clearRole, stay } = requestedChanges(interaction);
+    if (clearRole && patch.djRoleId) return replyEphemeral(interaction, ROLE_OR_CLEAR);
+    if (clearRole) patch.djRoleId = undefined;
+    if (Object.keys(patch).length === 0 && stay === null) {
       return replyEphemeral(interaction, describeSettings((await store.get(guildId)).settings));
     }
     if (!memberInfoOf(interaction).manageGuild) return replyEphemeral(interaction, SETTINGS_NEED_MANAGE);
-    const next = await store.update(guildId, (s) => ({
-      ...s,
-      settings: {
-        ...s.settings,
-        ...(role ? { djRoleId: role.id } : {}),
-        ...(order ? { order } : {}),
-        ...(maxQueued !== null ? { maxQueuePerMember: maxQueued } : {}),
-        ...(perMinute !== null ? { maxAddsPerMinute: perMinute } : {}),
-        ...(pauseMinutes !== null ? { pauseMinutes } : {}),
-      },
-    }));
-    if (stay !== null) await store.update(guildId, (s) => ({ ...s, settings: stayed(s.settings, stay) }));
-    const saved = stay !== null ? (await store.get(guildId)).settings : next.settings;
+    const saved = (await store.update(guildId, (s) => ({ ...s, settings: applied(s.settings, patch, stay) }))).settings;
+    onSaved(guildId, saved);
     await replyResult(interaction, { ok: true, message: `Settings saved.\n${describeSettings(saved)}` });
   };
-}
-
-/** `stay` 0 is 24/7 (the field absent); otherwise minutes. */
-function stayed(settings: GuildSettings, stay: number): GuildSettings {
-  const { stayMinutes: _, ...rest } = settings;
-  return stay === 0 ? rest : { ...rest, stayMinutes: stay };
 }

@@ -13,11 +13,15 @@ export class SkipVotes {
   /** Counts `userId`'s vote among `listenerIds` (votes of members who left no longer count). */
   vote(userId: string, listenerIds: readonly string[]): { votes: number; needed: number; passed: boolean } {
     this.voters.add(userId);
-    const present = new Set(listenerIds);
-    const votes = [...this.voters].filter((id) => present.has(id)).length;
-    const needed = Math.floor(present.size / 2) + 1;
+    const { votes, needed } = this.tally(listenerIds);
     const passed = votes >= needed;
     if (passed) this.voters.clear();
     return { votes, needed, passed };
+  }
+
+  /** The votes of those still listening, and how many are needed. */
+  tally(listenerIds: readonly string[]): { votes: number; needed: number } {
+    const present = new Set(listenerIds);
+    return { votes: [...this.voters].filter((id) => present.has(id)).length, needed: Math.floor(present.size / 2) + 1 };
   }
 }

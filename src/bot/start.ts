@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { ShardingManager } from 'discord.js';
+import { installLastResort } from '../ops/last-resort.ts';
 import { createLogger } from '../ops/log.ts';
 import { readBotConfig } from './bot-config.ts';
 import { recommendedShardCount } from './gateway-shards.ts';
@@ -45,7 +46,7 @@ respawnDeadShards(manager, () => !stopping, {
 });
 
 /** Each shard process fades its sets out and saves them (a Ctrl-C reaches them too); then the manager exits. */
-async function stopShards(signal: string): Promise<void> {
+async function stopShards(signal: string, exitCode = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'stopping the shard processes');
@@ -57,10 +58,12 @@ async function stopShards(signal: string): Promise<void> {
   await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
   clearTimeout(deadline);
   log.info('Mini-DJ stopped');
-  process.exit(0);
+  process.exit(exitCode);
 }
 process.on('SIGINT', () => void stopShards('SIGINT'));
 process.on('SIGTERM', () => void stopShards('SIGTERM'));
+// The shards' processes stop when their manager does (every set of the machine with them): it carries on when it can.
+installLastResort({ log, running: () => !stopping, stop: (reason) => void stopShards(`uncaught error: ${reason}`, 1), carriesOn: 'the shard processes run on' });
 
 const list = plan.plan.list === 'auto' ? [...Array(count).keys()] : plan.plan.list;
 log.info({ shards: list, shardCount: count }, `Mini-DJ starts shard${list.length === 1 ? '' : 's'} ${list.join(', ')} of ${count}`);

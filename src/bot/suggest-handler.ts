@@ -1,19 +1,21 @@
 import { suggestNext } from '../ai/suggest.ts';
-import type { AnalysisStore, StoredAnalysis } from '../db/analysis-store.ts';
-import type { GuildStore, PlaylistEntry } from '../db/guild-store.ts';
+import type { AnalysisStore } from '../db/analysis-store.ts';
+import type { GuildState, GuildStore, PlaylistEntry } from '../db/guild-store.ts';
 import type { CommandHandler } from './interaction-router.ts';
-import { FAILED } from './interaction-router.ts';
 import type { LazyScorer } from './lazy-scorer.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
-import { failDeferred, replyEphemeral } from './reply-result.ts';
-import { findTrack, hasTracks, libraryTitle, libraryTrack, tempoCandidates, toLibraryEntry } from './server-library.ts';
+import { replyEphemeral } from './reply-result.ts';
+import { TimelyAnswer } from './timely-answer.ts';
+import { findTrack, hasTracks, libraryTrack, tempoCandidates, toLibraryEntry } from './server-library.ts';
+import type { ServerTrack } from './server-library.ts';
 import { suggestReply } from './suggest-reply.ts';
+import { displayTitle } from './track-title.ts';
 
 export const EMPTY_LIBRARY = 'The server library is empty. Add songs with /queue add, then ask again.';
 export const NOTHING_QUEUED = 'Nothing is queued to suggest after. Name a track: /suggest track:<title>.';
 
 export function trackNotFound(query: string): string {
-  return `No track in the server library matches "${query.slice(0, 100)}". Use its title or the start of its content hash.`;
+  return `No track in the server library matches "${displayTitle(query)}". Use its title or the start of its content hash.`;
 }
 
 const DEFAULT_COUNT = 5;
@@ -26,36 +28,32 @@ export function suggestHandler(store: GuildStore, analyses: AnalysisStore, score
   return async (interaction) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
-    const state = await store.get(guildId);
-    if (!(await hasTracks(analyses, guildId, 1))) return replyEphemeral(interaction, EMPTY_LIBRARY);
-
-    const query = interaction.options.getString('track');
-    let from: StoredAnalysis | undefined;
-    if (query !== null) {
-      from = await findTrack(analyses, guildId, query);
-      if (!from) return replyEphemeral(interaction, trackNotFound(query));
-    } else if (playing(guildId)) {
-      from = await libraryTrack(analyses, guildId, playing(guildId)!);
-      if (!from) return replyEphemeral(interaction, NOTHING_QUEUED);
-    } else {
-      const latest = state.playlist.reduce<PlaylistEntry | undefined>((a, e) => (!a || e.addedAt >= a.addedAt ? e : a), undefined);
-      if (!latest) return replyEphemeral(interaction, NOTHING_QUEUED);
-      from = await libraryTrack(analyses, guildId, latest.hash);
-      if (!from) return replyEphemeral(interaction, `"${latest.title}" is no longer in the server library. Name another track: /suggest track:<title>.`);
-    }
-    const title = libraryTitle(from);
-    if (!(await hasTracks(analyses, guildId, 2))) return replyEphemeral(interaction, suggestReply(title, []).content ?? EMPTY_LIBRARY);
-
-    await interaction.deferReply();
+    // Several reads before the answer: acknowledged in time if they are slow.
+    const answer = new TimelyAnswer(interaction, false);
     try {
+      const from = await suggestAfter(analyses, guildId, await store.get(guildId), interaction.options.getString('track'), playing(guildId));
+      if (typeof from === 'string') return await answer.send({ ok: false, message: from });
+      const title = from.title;
+      if (!(await hasTracks(analyses, guildId, 2))) return await answer.send({ ok: false, message: suggestReply(title, []).content ?? EMPTY_LIBRARY });
+      await answer.defer();
       const count = interaction.options.getInteger('count') ?? DEFAULT_COUNT;
       // Scored: the tracks nearest in tempo (half/double time too), not the whole library.
       const candidates = await tempoCandidates(analyses, guildId, from.analysis, new Set([from.hash]));
       const suggestions = await suggestNext(await scorer.get(), toLibraryEntry(from), candidates.map(toLibraryEntry), count);
       await interaction.editReply({ content: '', ...suggestReply(title, suggestions), allowedMentions: { parse: [] } });
     } catch (error) {
-      await failDeferred(interaction, FAILED);
+      await answer.abandon();
       throw error;
     }
   };
+}
+
+/** The track to suggest after (the one named, the one playing, or the latest added), or why there is none. */
+async function suggestAfter(analyses: AnalysisStore, guildId: string, state: GuildState, query: string | null, playingHash: string | undefined): Promise<ServerTrack | string> {
+  if (!(await hasTracks(analyses, guildId, 1))) return EMPTY_LIBRARY;
+  if (query !== null) return (await findTrack(analyses, guildId, query)) ?? trackNotFound(query);
+  if (playingHash) return (await libraryTrack(analyses, guildId, playingHash)) ?? NOTHING_QUEUED;
+  const latest = state.playlist.reduce<PlaylistEntry | undefined>((a, e) => (!a || e.addedAt >= a.addedAt ? e : a), undefined);
+  if (!latest) return NOTHING_QUEUED;
+  return (await libraryTrack(analyses, guildId, latest.hash)) ?? `"${displayTitle(latest.title)}" is no longer in the server library. Name another track: /suggest track:<title>.`;
 }

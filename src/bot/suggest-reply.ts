@@ -1,5 +1,6 @@
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder } from 'discord.js';
 import type { Suggestion } from '../ai/suggest.ts';
+import { displayTitle } from './track-title.ts';
 
 export const QUEUE_BUTTON_PREFIX = 'queue-add:';
 const MAX_LABEL = 80;
@@ -9,13 +10,13 @@ const clip = (text: string, max: number): string => (text.length > max ? `${text
 /** The `/suggest` answer: one field per suggestion with its score and reasons, and a button to queue each. */
 export function suggestReply(after: string, suggestions: Suggestion[]) {
   if (suggestions.length === 0) {
-    return { content: `Nothing in the server library mixes after "${clip(after, 100)}" yet. Add songs with /queue add.`, embeds: [], components: [] };
+    return { content: `Nothing in the server library mixes after "${displayTitle(after)}" yet. Add songs with /queue add.`, embeds: [], components: [] };
   }
   const embed = new EmbedBuilder()
-    .setTitle(clip(`What mixes well after ${after}`, 256))
+    .setTitle(clip(`What mixes well after ${displayTitle(after)}`, 256))
     .addFields(
       suggestions.map((s, i) => ({
-        name: clip(`${i + 1}. ${s.title} — ${Math.round(s.score * 100)} %`, 256),
+        name: clip(`${i + 1}. ${displayTitle(s.title)} — ${Math.round(s.score * 100)} %`, 256),
         value: clip(s.reasons.join(' · '), 1024),
       })),
     );

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { escapeMarkdown } from 'discord.js';
 
 const MAX_TITLE = 100;
 
@@ -26,4 +27,24 @@ export function titleFromSource(source: string): string {
 export function fileNameFor(title: string, extension: string): string {
   const safe = title.replace(/[/\\:*?"<>|\p{Cc}]/gu, '_').replace(/^\.+/, '_');
   return `${safe || 'track'}.${extension}`;
+}
+
+/** Bidirectional overrides and isolates: they would turn the rest of the line around. */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * `text` a member chose (a title, a file name, a search) as Discord shows it literally: every markdown construct
+ * escaped with a backslash (Discord's markdown escapes any punctuation so). discord.js's `escapeMarkdown` with every
+ * option covers emphasis, code, spoilers, headings, lists and masked links; mentions, `@everyone`, timestamps, channel
+ * and emoji tags (all `<…>` or `@…`), autolinks (`scheme://`), quotes and subtext (`>`, `-#` at the start) are escaped
+ * here. Clipped to `max` characters before escaping, so no cut leaves a stray backslash. Not for plain-text fields
+ * (button labels, autocomplete choices, thread names), which show backslashes as they are.
+ */
+export function displayTitle(text: string, max = MAX_TITLE): string {
+  const clipped = text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  const escaped = escapeMarkdown(clipped.replace(BIDI_CONTROLS, '').replace(/\p{Cc}/gu, ' '), { heading: true, bulletedList: true, numberedList: true, maskedLink: true })
+    .replaceAll('<', '\\<')
+    .replaceAll('@', '\\@')
+    .replaceAll('://', '\\://');
+  return /^[#>-]/.test(escaped) ? `\\${escaped}` : escaped;
 }

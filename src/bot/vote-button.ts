@@ -1,8 +1,10 @@
 import type { FeedbackStore } from '../db/feedback-store.ts';
-import type { GuildStore } from '../db/guild-store.ts';
+import type { GuildStore, PlayedTransition } from '../db/guild-store.ts';
 import type { ButtonHandler } from './interaction-router.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
 import { replyEphemeral } from './reply-result.ts';
+import { answerInTime } from './timely-answer.ts';
+import { displayTitle } from './track-title.ts';
 
 export const VOTE_TOO_OLD = 'That transition is too old to rate now. Vote on a recent "Now mixing" message.';
 
@@ -12,22 +14,19 @@ export function voteButtonHandler(store: GuildStore, feedback: FeedbackStore): B
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
     const [direction, transitionId] = argument.split(':');
-    const played = (await store.get(guildId)).transitions.find((t) => t.id === transitionId);
-    if (!played || (direction !== 'up' && direction !== 'down')) return replyEphemeral(interaction, VOTE_TOO_OLD);
-    const liked = direction === 'up';
-    await feedback.add({
-      id: `vote:${played.id}:${interaction.user.id}`,
-      guildId,
-      fromHash: played.fromHash,
-      toHash: played.toHash,
-      liked,
-      source: 'vote',
-      userId: interaction.user.id,
-      at: new Date().toISOString(),
+    await answerInTime(interaction, true, async () => {
+      const played = (await store.get(guildId)).transitions.find((t) => t.id === transitionId);
+      if (!played || (direction !== 'up' && direction !== 'down')) return { ok: false, message: VOTE_TOO_OLD };
+      return vote(store, feedback, { guildId, userId: interaction.user.id, played, direction });
     });
-    // The tally shown by /queue history (a member's second vote replaces the first).
-    const userId = interaction.user.id;
-    await store.update(guildId, (s) => ({ ...s, transitions: s.transitions.map((t) => (t.id === played.id ? { ...t, votes: { ...t.votes, [userId]: direction } } : t)) }));
-    await replyEphemeral(interaction, `Thanks: ${liked ? '👍' : '👎'} noted for "${played.fromTitle}" → "${played.toTitle}". Votes teach the mix scorer when it is retrained (minidj train).`);
   };
+}
+
+/** Stores the vote as a labelled pair and in the transition's tally. */
+async function vote(store: GuildStore, feedback: FeedbackStore, { guildId, userId, played, direction }: { guildId: string; userId: string; played: PlayedTransition; direction: 'up' | 'down' }): Promise<{ ok: boolean; message: string }> {
+  const liked = direction === 'up';
+  await feedback.add({ id: `vote:${played.id}:${userId}`, guildId, fromHash: played.fromHash, toHash: played.toHash, liked, source: 'vote', userId, at: new Date().toISOString() });
+  // The tally shown by /queue history (a member's second vote replaces the first).
+  await store.update(guildId, (s) => ({ ...s, transitions: s.transitions.map((t) => (t.id === played.id ? { ...t, votes: { ...t.votes, [userId]: direction } } : t)) }));
+  return { ok: true, message: `Thanks: ${liked ? '👍' : '👎'} noted for "${displayTitle(played.fromTitle)}" → "${displayTitle(played.toTitle)}". Votes teach the mix scorer when it is retrained (minidj train).` };
 }

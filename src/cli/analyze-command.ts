@@ -1,10 +1,12 @@
 import type { TrackAnalysis } from '../audio/analysis/analysis-types.ts';
 import { AudioInputError } from '../audio/io/audio-input-error.ts';
+import type { MediaTags } from '../audio/io/media-tags.ts';
 import { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
 import { ingestFile } from '../ingest/ingest-file.ts';
 import { AnalysisStore } from '../db/analysis-store.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import { ProgressBar } from './progress-bar.ts';
+import { plural } from '../util/plural.ts';
 
 export const ANALYZE_USAGE = `minidj analyze <files…> [--json] [--no-store] [--db URL] [--jobs N]
   Analyses audio files (mp3, flac, wav, ogg, opus, m4a) and prints one result per file.
@@ -13,7 +15,7 @@ export const ANALYZE_USAGE = `minidj analyze <files…> [--json] [--no-store] [-
   --db URL    store location (default: MINIDJ_DB, else data/minidj.sqlite)
   --jobs N    analyse N files at once (default 1; each uses one core)`;
 
-export type AnalyzeOutput = ({ file: string; contentHash: string; cached: boolean } & TrackAnalysis) | { file: string; error: string; code: string };
+export type AnalyzeOutput = ({ file: string; contentHash: string; cached: boolean; tags: MediaTags } & TrackAnalysis) | { file: string; error: string; code: string };
 
 function humanLine(out: AnalyzeOutput): string {
   if ('error' in out) return `✗ ${out.file}: ${out.error}`;
@@ -22,7 +24,7 @@ function humanLine(out: AnalyzeOutput): string {
   const drop = out.segments.find((seg) => seg.label === 'drop');
   return (
     `✓ ${out.file}: ${m}:${s}, ${out.bpm.toFixed(1)} BPM (conf ${out.bpmConfidence.toFixed(2)}), ${out.key} ${out.scale} (${out.camelot}), ` +
-    `${out.loudnessLufs.toFixed(1)} LUFS, ${out.downbeats.length} bars, ` +
+    `${out.loudnessLufs.toFixed(1)} LUFS, ${plural(out.downbeats.length, 'bar')}, ` +
     `${out.segments.map((seg) => `${seg.label} ${seg.endBar - seg.startBar}`).join(' · ')}; ` +
     `mix in ${out.cues.mixIn.toFixed(1)} s, out ${out.cues.mixOut.toFixed(1)} s${drop ? `, first drop ${drop.start.toFixed(1)} s` : ''}${out.cached ? ' (cached)' : ''}`
   );
@@ -30,8 +32,8 @@ function humanLine(out: AnalyzeOutput): string {
 
 async function analyzeOne(file: string, pool: AnalyzerPool, store: AnalysisStore | undefined): Promise<AnalyzeOutput> {
   try {
-    const { contentHash, cached, analysis } = await ingestFile(file, pool, store);
-    return { file, contentHash, cached, ...analysis };
+    const { contentHash, cached, analysis, tags } = await ingestFile(file, pool, store);
+    return { file, contentHash, cached, tags, ...analysis };
   } catch (err) {
     const code = err instanceof AudioInputError ? err.code : 'error';
     return { file, error: err instanceof Error ? err.message : String(err), code };

@@ -1,26 +1,44 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from './args.ts';
 
 export const AUDIO_EXTENSIONS = new Set(['.mp3', '.flac', '.wav', '.ogg', '.oga', '.opus', '.m4a', '.aac', '.mp4']);
 
-/** Audio files under a folder, recursively, in a stable order. */
+/**
+ * Audio files under a folder, recursively, in a stable order. Symbolic links are followed, to files and to folders
+ * (a folder reached twice, by a link back up say, is listed once); a broken link is left out.
+ */
 export async function listAudioFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && AUDIO_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) out.push(path.join(entry.parentPath, entry.name));
-  }
+  const seen = new Set<string>();
+  const walk = async (folder: string): Promise<void> => {
+    const real = await realpath(folder);
+    if (seen.has(real)) return;
+    seen.add(real);
+    for (const entry of await readdir(folder, { withFileTypes: true })) {
+      const full = path.join(folder, entry.name);
+      const info = entry.isSymbolicLink() ? await stat(full).catch(() => undefined) : entry;
+      if (info?.isDirectory()) await walk(full);
+      else if (info?.isFile() && AUDIO_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) out.push(full);
+    }
+  };
+  await walk(dir);
   return out.sort();
 }
 
-/** The files given, and the audio files under the folders given. */
+/** The files given, and the audio files under the folders given; a folder without any is an error. */
 export async function collectAudio(inputs: string[]): Promise<string[]> {
   const files: string[] = [];
   for (const input of inputs) {
     const info = await stat(input).catch(() => undefined);
     if (!info) throw new UsageError(`"${input}" does not exist`);
-    if (info.isDirectory()) files.push(...(await listAudioFiles(input)));
-    else files.push(input);
+    if (!info.isDirectory()) {
+      files.push(input);
+      continue;
+    }
+    const found = await listAudioFiles(input);
+    if (found.length === 0) throw new UsageError(`"${input}" holds no audio files (${[...AUDIO_EXTENSIONS].join(', ')})`);
+    files.push(...found);
   }
   return files;
 }

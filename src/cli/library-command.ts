@@ -1,6 +1,8 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
 import { ingestFile } from '../ingest/ingest-file.ts';
+import { LibraryQuota, quotaLimitsFromEnv } from '../bot/library-quota.ts';
 import { withTrack } from '../bot/queue-operations.ts';
 import { libraryPages, libraryTitle } from '../bot/server-library.ts';
 import { SHARED_GUILD } from '../db/library-index.ts';
@@ -30,11 +32,18 @@ function scopeOf(values: { shared?: boolean; guild?: string }): Scope {
 async function add(files: string[], scope: Scope, analyses: AnalysisStore, guilds: GuildStore, json: boolean): Promise<number> {
   const kept = new TrackFiles();
   const pool = new AnalyzerPool();
+  // The library's share of the disk quota, as the bot keeps it (the shared library has its own).
+  const quota = new LibraryQuota({ files: kept, analyses, store: guilds, limits: quotaLimitsFromEnv() });
+  const library = scope.shared ? SHARED_GUILD : scope.guild!;
+  const keep = async (f: string, hash: string, sourceName: string) => {
+    await quota.makeRoom({ hash, bytes: (await stat(f)).size, library });
+    await kept.keep(f, hash, sourceName);
+  };
   let failed = 0;
   try {
     for (const file of files) {
       try {
-        const { contentHash } = await ingestFile(file, pool, analyses, (f, hash, sourceName) => kept.keep(f, hash, sourceName));
+        const { contentHash } = await ingestFile(file, pool, analyses, keep);
         if (scope.shared) await analyses.setShared(contentHash, true);
         else await guilds.update(scope.guild!, (s) => ({ ...s, library: withTrack(s.library, contentHash) }));
         process.stdout.write(json ? `${JSON.stringify({ file, contentHash, library: scope.shared ? 'shared' : scope.guild })}\n` : `✓ ${file} → ${scope.shared ? 'the shared library' : `server ${scope.guild}`}\n`);

@@ -13,6 +13,7 @@ import type { StoredAnalysis } from '../db/analysis-store.ts';
 import { GuildStore } from '../db/guild-store.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import { listAudioFiles } from './audio-files.ts';
+import { plural } from '../util/plural.ts';
 
 export const SUGGEST_USAGE = `minidj suggest <track> --library <dir|db> [--guild ID] [--n 5] [--json] [--db URL] [--model DIR]
   The best next tracks after <track> (a file, or a content hash in the store), with the score and the reasons.
@@ -22,7 +23,9 @@ export const SUGGEST_USAGE = `minidj suggest <track> --library <dir|db> [--guild
 
 async function libraryFromDir(dir: string, pool: AnalyzerPool, store: AnalysisStore): Promise<LibraryEntry[]> {
   const entries: LibraryEntry[] = [];
-  for (const file of await listAudioFiles(dir)) {
+  const files = await listAudioFiles(dir);
+  if (files.length === 0) throw new UsageError(`"${dir}" holds no audio files`);
+  for (const file of files) {
     try {
       const { contentHash, analysis } = await ingestFile(file, pool, store);
       entries.push({ id: contentHash, title: path.relative(dir, file), descriptor: describeTrack(analysis) });
@@ -91,7 +94,7 @@ export async function runSuggest(argv: string[]): Promise<number> {
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ track: { id: from.id, title: from.title, bpm: from.descriptor.bpm }, librarySize: library.length, suggestions })}\n`);
     } else {
-      process.stdout.write(`After ${from.title} (${from.descriptor.bpm.toFixed(1)} BPM), from ${library.length} tracks:\n`);
+      process.stdout.write(`After ${from.title} (${from.descriptor.bpm.toFixed(1)} BPM), from ${plural(library.length, 'track')}:\n`);
       suggestions.forEach((s, i) => process.stdout.write(`${i + 1}. ${s.title} — score ${s.score.toFixed(2)}: ${s.reasons.join(', ')}\n`));
     }
   } finally {

@@ -7,6 +7,7 @@ import type { FeedbackExample } from '../ai/train-scorer.ts';
 import { AnalysisStore } from '../db/analysis-store.ts';
 import { FeedbackStore } from '../db/feedback-store.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
+import { plural } from '../util/plural.ts';
 
 export const TRAIN_USAGE = `minidj train [--seed N] [--out DIR] [--db URL] [--with-library] [--no-feedback] [--epochs N] [--pairs N] [--json]
   Trains the mixability scorer: DJ-rules teacher labels plus the listeners' feedback in the store (weighted higher),
@@ -78,7 +79,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ out: outDir, seconds: Number(seconds.toFixed(2)), ...meta })}\n`);
   } else {
     process.stdout.write(
-      `Trained ${meta.architecture.join('→')} on ${meta.metrics.trainPairs} pairs (${feedback.length} from listener feedback, ${library.length} library tracks) ` +
+      `Trained ${meta.architecture.join('→')} on ${plural(meta.metrics.trainPairs, 'pair')} (${feedback.length} from listener feedback, ${plural(library.length, 'library track')}) ` +
         `in ${seconds.toFixed(1)} s: held-out AUC against the teacher ${meta.metrics.teacherAucHeldOut.toFixed(4)}.\n` +
         `Wrote ${path.join(outDir, meta.onnx.file)} (sha256 ${meta.onnx.sha256.slice(0, 12)}…) and scorer.json.\n`,
     );

@@ -26,11 +26,30 @@ export const djsetCommand = new SlashCommandBuilder()
   .addSubcommand((sub) =>
     sub
       .setName('settings')
-      .setDescription('Show or change the DJ role, order, per-member limits and when an idle set leaves (Manage Server).')
+      .setDescription('Show or change the DJ role, order, limits, mix style and when an idle set leaves (Manage Server).')
       .addRoleOption((o) => o.setName('dj_role').setDescription('Members with this role may skip, stop and clear'))
       .addStringOption((o) => o.setName('order').setDescription('Default order for /djset start').addChoices({ name: 'smart', value: 'smart' }, { name: 'queue', value: 'queue' }))
       .addIntegerOption((o) => o.setName('max_queued').setDescription('Songs one member may have waiting').setMinValue(1).setMaxValue(100))
       .addIntegerOption((o) => o.setName('adds_per_minute').setDescription('Songs one member may add per minute').setMinValue(1).setMaxValue(60))
       .addIntegerOption((o) => o.setName('stay').setDescription('Minutes to stay in an empty channel, paused, before leaving (0: 24/7)').setMinValue(0).setMaxValue(1440))
-      .addIntegerOption((o) => o.setName('pause_minutes').setDescription('Minutes a paused set waits to be resumed before it leaves').setMinValue(1).setMaxValue(1440)),
+      .addIntegerOption((o) => o.setName('pause_minutes').setDescription('Minutes a paused set waits to be resumed before it leaves').setMinValue(1).setMaxValue(1440))
+      .addStringOption((o) =>
+        o
+          .setName('songs')
+          .setDescription('whole: each song from its first beat to its end, mixed over intros and outros; dj: DJ cuts')
+          .addChoices({ name: 'whole songs', value: 'whole' }, { name: 'DJ cuts', value: 'dj' }),
+      )
+      .addIntegerOption((o) =>
+        o
+          .setName('transition_bars')
+          .setDescription('How long a transition is, in bars (the planner may choose per pair)')
+          .addChoices({ name: "the planner's choice", value: 0 }, ...[4, 8, 16, 32].map((n) => ({ name: `${n} bars`, value: n }))),
+      )
+      .addBooleanOption((o) => o.setName('clear_dj_role').setDescription('True: no DJ role any more (Manage Server and the set\'s starter steer it)'))
+      .addStringOption((o) =>
+        o
+          .setName('announce')
+          .setDescription('Where transitions are announced: in the set\'s panel only, a line each, or a thread')
+          .addChoices({ name: 'panel only', value: 'panel' }, { name: 'a line each', value: 'line' }, { name: 'a thread', value: 'thread' }),
+      ),
   );

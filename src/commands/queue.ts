@@ -1,5 +1,8 @@
 import { ApplicationIntegrationType, InteractionContextType, SlashCommandBuilder } from 'discord.js';
 
+/** The attachment options of `/queue add`, in the order their files are added. */
+export const FILE_OPTIONS = ['file', 'file2', 'file3', 'file4', 'file5'] as const;
+
 /** `/queue` — the shared server playlist. */
 export const queueCommand = new SlashCommandBuilder()
   .setName('queue')
@@ -10,9 +13,13 @@ export const queueCommand = new SlashCommandBuilder()
     sub
       .setName('add')
       .setDescription('Add a song: upload a file, paste a direct audio link, or pick a track from the server library.')
-      .addAttachmentOption((o) => o.setName('file').setDescription('An audio file (mp3, flac, wav, ogg, opus, m4a)'))
-      .addStringOption((o) => o.setName('url').setDescription('A direct http(s) link to an audio file').setMaxLength(2000))
-      .addStringOption((o) => o.setName('track').setDescription('A track already in the server library').setAutocomplete(true)),
+      .addAttachmentOption((o) => o.setName('file').setDescription('An audio file (mp3, flac, wav, ogg, opus, m4a); Discord lets most members upload 10 MB'))
+      .addStringOption((o) => o.setName('url').setDescription('A direct http(s) link to an audio file (not YouTube, Spotify…: their pages)').setMaxLength(2000))
+      .addStringOption((o) => o.setName('track').setDescription('A track already in the server library').setAutocomplete(true))
+      .addAttachmentOption((o) => o.setName('file2').setDescription('Another audio file, added after the first'))
+      .addAttachmentOption((o) => o.setName('file3').setDescription('Another audio file'))
+      .addAttachmentOption((o) => o.setName('file4').setDescription('Another audio file'))
+      .addAttachmentOption((o) => o.setName('file5').setDescription('Another audio file')),
   )
   .addSubcommand((sub) =>
     sub

@@ -1,6 +1,7 @@
 import type Keyv from 'keyv';
 import type { TrackAnalysis } from '../audio/analysis/analysis-types.ts';
 import { ANALYZER_VERSION } from '../audio/analysis/analyzer-version.ts';
+import type { MediaTags } from '../audio/io/media-tags.ts';
 import { acquireLibraryIndex, indexedTrack, SHARED_GUILD } from './library-index.ts';
 import type { LibraryIndex } from './library-index.ts';
 import { openKeyv, storeTarget } from './open-keyv.ts';
@@ -14,6 +15,10 @@ export interface StoredAnalysis {
   sourceName: string;
   bytes: number;
   analysis: TrackAnalysis;
+  /** The file's own title, artist and album, as plain text (sanitised; escaped where shown). */
+  tags?: MediaTags;
+  /** The media rules (src/audio/io/media-rules.ts) the file last passed; absent: stored before there were any. */
+  mediaRulesVersion?: number;
 }
 
 /**
@@ -66,7 +71,7 @@ export class AnalysisStore {
   /** Puts a stored track in the shared library (or takes it out); the operator's command, not a member's. */
   async setShared(hash: string, shared: boolean): Promise<void> {
     if (shared) await this.library.addHashes(SHARED_GUILD, [hash]);
-    else await this.library.removeShared(hash);
+    else await this.library.removeFrom(SHARED_GUILD, hash);
     const now = new Set(await this.legacySharedHashes());
     if (shared) now.add(hash);
     else now.delete(hash);
@@ -86,6 +91,16 @@ export class AnalysisStore {
     // A track analysed again (a new analyzer version) keeps its rows, with its new tempo and key; the rows first, so
     // a process that dies between the two writes leaves the old record, which reads as none and is analysed again.
     await this.library.refresh(indexedTrack(full));
+    await this.keyv.set(record.hash, full);
+    return full;
+  }
+
+  /**
+   * Notes that a stored track passed the current media rules, with the tags read then. The analysis and the index rows
+   * are not touched (nothing they hold changed).
+   */
+  async markVetted(record: StoredAnalysis, vetted: { tags: MediaTags; mediaRulesVersion: number }): Promise<StoredAnalysis> {
+    const full: StoredAnalysis = { ...record, tags: vetted.tags, mediaRulesVersion: vetted.mediaRulesVersion };
     await this.keyv.set(record.hash, full);
     return full;
   }

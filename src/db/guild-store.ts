@@ -6,6 +6,7 @@ import { acquireLibraryIndex, SHARED_GUILD } from './library-index.ts';
 import type { LibraryIndex } from './library-index.ts';
 import { openKeyv, storeTarget } from './open-keyv.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
+import type { SongsMode, TransitionBars } from '../audio/transition/mix-style.ts';
 import type { StoreTarget } from './open-keyv.ts';
 
 export interface PlaylistEntry {
@@ -16,16 +17,35 @@ export interface PlaylistEntry {
   title: string;
   requesterId: string;
   addedAt: string;
-  /** The URL it was downloaded from (uploads: the attachment's), so the same link is not fetched twice. */
+  /**
+   * The link it was downloaded from (uploads: the attachment's) as its digest (src/bot/stored-link.ts), so the same
+   * link is not fetched twice; a record written before the digest holds the link itself.
+   */
   source?: string;
+}
+
+/**
+ * A pending add is renewed this often while its job runs (src/bot/reservation-keeper.ts), and lapses this long after
+ * its last renewal: its process was killed mid-download or mid-analysis, and it holds nothing any more.
+ */
+export const RESERVATION_RENEW_MS = 60_000;
+export const RESERVATION_LAPSE_MS = 5 * 60_000;
+
+export function isLivePending(p: PendingAdd, nowMs: number): boolean {
+  return nowMs - Date.parse(p.renewedAt ?? p.at) < RESERVATION_LAPSE_MS;
 }
 
 /** An add accepted before its download: it holds the member's place under the limits until it lands or fails. */
 export interface PendingAdd {
   id: string;
   requesterId: string;
+  /** The link being fetched, as its digest (as PlaylistEntry.source). */
   source: string;
   at: string;
+  /** When its job last said it still runs (absent: never yet); it lapses some minutes after (queue-operations.ts). */
+  renewedAt?: string;
+  /** The track's content hash, once its bytes are downloaded: it is held from then on (the disk quota keeps it). */
+  hash?: string;
 }
 
 export interface GuildSettings {
@@ -37,7 +57,16 @@ export interface GuildSettings {
   stayMinutes?: number;
   /** Minutes a set paused with /djset pause waits to be resumed before it leaves. */
   pauseMinutes?: number;
+  /** Whole songs or DJ cuts; absent: DJ cuts. */
+  songs?: SongsMode;
+  /** Transition length in bars; absent: the planner's choice for each pair. */
+  transitionBars?: TransitionBars;
+  /** How transitions are announced: in the set's panel only (absent: the default), a line each, or a thread. */
+  announce?: AnnounceMode;
 }
+
+export const ANNOUNCE_MODES = ['panel', 'line', 'thread'] as const;
+export type AnnounceMode = (typeof ANNOUNCE_MODES)[number];
 
 /** A live set, saved as it plays so a restart can resume it. */
 export interface LiveSession {
@@ -48,6 +77,12 @@ export interface LiveSession {
   startedAt: string;
   /** The track playing and where in it (track seconds), saved every few seconds. */
   current: { hash: string; title: string; requesterId?: string; positionSec: number; savedAt: string };
+  /** The track picked to play after it (its transition may be rendering): held, so the disk quota leaves it. */
+  nextHash?: string;
+  /** The set's panel message in the text channel: the same message is edited after a restart. */
+  panelMessageId?: string;
+  /** The thread transitions are announced in (the `thread` setting). */
+  threadId?: string;
 }
 
 /** A transition the set played, for the 👍/👎 buttons and for skips that judge it. */
@@ -114,6 +149,22 @@ async function legacyShared(target: StoreTarget): Promise<string[]> {
 
 /** The one-time step of indexPlaylists. */
 const PLAYLISTS_INDEXED = 'playlists-indexed';
+/** The one-time step of indexHolds. */
+const HOLDS_INDEXED = 'holds-indexed';
+
+/**
+ * The tracks a server's state holds: waiting in its playlist, playing or picked next in its set, or downloaded by a
+ * pending add (one lapsed at `nowMs` holds nothing; without `nowMs`, every pending add counts).
+ */
+export function heldIn(state: GuildState, nowMs?: number): Set<string> {
+  const held = new Set(state.playlist.map((e) => e.hash));
+  if (state.session) held.add(state.session.current.hash);
+  if (state.session?.nextHash) held.add(state.session.nextHash);
+  for (const p of state.pendingAdds) if (p.hash && (nowMs === undefined || isLivePending(p, nowMs))) held.add(p.hash);
+  return held;
+}
+
+const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((h) => b.has(h));
 
 export const HISTORY_LIMIT = 500;
 export const TRANSITIONS_LIMIT = 50;
@@ -185,6 +236,7 @@ export class GuildStore {
     try {
       await store.importLibraries(() => legacyShared(target));
       await store.indexPlaylists();
+      await store.indexHolds();
     } catch (error) {
       await store.close();
       throw error;
@@ -216,6 +268,16 @@ export class GuildStore {
     await this.libraryIndex.markImported(PLAYLISTS_INDEXED);
   }
 
+  /** Once per index: what every server's state holds, into the holds the disk quota looks up by track. */
+  private async indexHolds(): Promise<void> {
+    if (await this.libraryIndex.imported(HOLDS_INDEXED)) return;
+    for (const guildId of await this.guildIds()) {
+      const state = await this.get(guildId);
+      await this.libraryIndex.noteHolds(guildId, state.version, [...heldIn(state)]);
+    }
+    await this.libraryIndex.markImported(HOLDS_INDEXED);
+  }
+
   /**
    * Libraries live with the analyses: when the analysis store is on another target than this one (tests keep them in
    * two files), the tracks this store's writes add go to the analysis store's index, imported there once.
@@ -225,6 +287,7 @@ export class GuildStore {
     this.libraryIndex = analyses.library;
     await this.importLibraries(() => analyses.legacySharedHashes());
     await this.indexPlaylists();
+    await this.indexHolds();
   }
 
   /** The guild's state; defaults for a guild never seen. */
@@ -233,9 +296,10 @@ export class GuildStore {
   }
 
   /**
-   * Runs `fn` on a copy of the current state after every earlier update to this guild in this process has finished,
-   * and writes what it returns with `version` bumped. If another process wrote first, `fn` runs again on its result,
-   * so `fn` must only compute the new state (a caller keeps what its last run decided).
+   * Runs `fn` on the current state, as just read, after every earlier update to this guild in this process has
+   * finished, and writes what it returns with `version` bumped. If another process wrote first, `fn` runs again on its
+   * result, so `fn` must only compute the new state (a caller keeps what its last run decided); what it changes in the
+   * state it is given is not written unless it returns it.
    * When the result equals the current state nothing is written, so a refused operation leaves the store (and
    * `version`) exactly as it was. If `fn` throws, nothing is written.
    */
@@ -254,28 +318,46 @@ export class GuildStore {
     const indexed = new Set<string>();
     for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
       const { state: current, stored } = await this.load(guildId);
-      const proposed = await fn(structuredClone(current));
-      const next: GuildState = { ...proposed, guildId, version: current.version, library: [], history: proposed.history.slice(-HISTORY_LIMIT), transitions: proposed.transitions.slice(-TRANSITIONS_LIMIT) };
+      const version = current.version + 1;
+      // Taken before `fn` sees the state (no copy of it is made: a record is rewritten at every track change and
+      // position save, and each pass over it holds the event loop), as are the tracks it holds.
+      const unchanged = JSON.stringify({ ...current, library: [], version });
+      const libraryBefore = [...current.library];
+      const before = new Set(libraryBefore);
+      const heldBefore = heldIn(current);
+      const proposed = await fn(current);
+      const next: GuildState = { ...proposed, guildId, version, library: [], history: proposed.history.slice(-HISTORY_LIMIT), transitions: proposed.transitions.slice(-TRANSITIONS_LIMIT) };
       // A record from before the index drops its list at its first write: the index has had it since the import.
-      const added = proposed.library.filter((h) => !current.library.includes(h) && !indexed.has(h));
+      const added = proposed.library.filter((h) => !before.has(h) && !indexed.has(h));
       // The index first: a process that dies between the two writes leaves a track in the library whose playlist
       // entry was never written (as a refused add does), never an entry whose track the library lacks (which the next
       // pick would drop as unplayable).
       await this.indexAdded(guildId, next, added);
       for (const h of added) indexed.add(h);
       // Nothing but the library changed: no write (a refused operation leaves the record, and `version`, as they were).
-      if (JSON.stringify(next) === JSON.stringify({ ...current, library: [] })) return current;
-      next.version = current.version + 1;
-      if (await this.backend.write(guildId, stored?.version, { version: next.version, value: JSON.stringify(next) })) return next;
+      const value = JSON.stringify(next);
+      if (value === unchanged) return { ...next, version: current.version, library: libraryBefore };
+      const heldAfter = heldIn(next);
+      const holdsChanged = !sameSet(heldBefore, heldAfter);
+      // Noted before the write, dropped after it: the index never lacks a track the stored state holds.
+      if (holdsChanged) await this.libraryIndex.noteHolds(guildId, version, [...heldAfter].filter((h) => !heldBefore.has(h)));
+      if (await this.backend.write(guildId, stored?.version, { version, value })) {
+        if (holdsChanged) await this.libraryIndex.dropHolds(guildId, version, [...heldAfter]);
+        return next;
+      }
       await pause(Math.random() * Math.min(2 ** attempt, 50));
     }
     throw new Error(`Guild ${guildId}: another process changed the state first ${UPDATE_ATTEMPTS} times in a row; the update was not written.`);
   }
 
-  /** The tracks an update put in the server library go into the index (a member's: the playlist entry says whose). */
+  /**
+   * The tracks an update put in the server library go into the index: a member's (the playlist entry says whose) under
+   * the title the entry has, the name this server gave it.
+   */
   private async indexAdded(guildId: string, after: GuildState, added: readonly string[]): Promise<void> {
     if (added.length === 0) return;
     const requester = new Map(after.playlist.map((e) => [e.hash, e.requesterId]));
+    const titles = new Map(after.playlist.map((e) => [e.hash, e.title]));
     const byMember = new Map<string | undefined, string[]>();
     for (const h of added) {
       const by = requester.get(h);
@@ -283,14 +365,18 @@ export class GuildStore {
       if (list) list.push(h);
       else byMember.set(by, [h]);
     }
-    for (const [by, hashes] of byMember) await this.libraryIndex.addHashes(guildId, hashes, by);
+    for (const [by, hashes] of byMember) await this.libraryIndex.addHashes(guildId, hashes, by, titles);
   }
 
   /** The stored state (undefined: none yet), importing the guild's legacy keyv value on first sight. */
   private async load(guildId: string): Promise<{ state: GuildState; stored?: StoredGuildState }> {
-    const stored = await this.backend.read(guildId) ?? await this.importLegacy(guildId);
+    let stored = await this.backend.read(guildId);
+    const imported = !stored;
+    stored ??= await this.importLegacy(guildId);
     if (!stored) return { state: normalize(guildId, undefined) };
-    return { state: { ...normalize(guildId, JSON.parse(stored.value) as Partial<GuildState>), version: stored.version }, stored };
+    const state = { ...normalize(guildId, JSON.parse(stored.value) as Partial<GuildState>), version: stored.version };
+    if (imported) await this.libraryIndex.noteHolds(guildId, state.version, [...heldIn(state)]);
+    return { state, stored };
   }
 
   /** Copies the old value into the new store if no process has yet; either way returns the row now stored. */
@@ -311,15 +397,28 @@ export class GuildStore {
     return [...ids];
   }
 
-  /** Tracks some server still needs: waiting in a playlist or playing in a set. */
-  async heldTracks(): Promise<Set<string>> {
-    const held = new Set<string>();
+  /**
+   * The servers holding each track now: waiting in its playlist, playing or about to play in its set, or an add of it
+   * pending (downloaded, not yet in the playlist). Reads every server's state.
+   */
+  async trackHolds(nowMs = Date.now()): Promise<Map<string, Set<string>>> {
+    const holds = new Map<string, Set<string>>();
     for (const id of await this.guildIds()) {
-      const state = await this.get(id);
-      for (const e of state.playlist) held.add(e.hash);
-      if (state.session) held.add(state.session.current.hash);
+      for (const hash of heldIn(await this.get(id), nowMs)) holds.set(hash, (holds.get(hash) ?? new Set()).add(id));
     }
-    return held;
+    return holds;
+  }
+
+  /** trackHolds for these tracks alone: reads only the states of the servers the index says may hold them. */
+  async holdsOf(hashes: readonly string[], nowMs = Date.now()): Promise<Map<string, Set<string>>> {
+    const byGuild = new Map<string, string[]>();
+    for (const [hash, ids] of await this.libraryIndex.holders(hashes)) for (const id of ids) byGuild.set(id, [...(byGuild.get(id) ?? []), hash]);
+    const holds = new Map<string, Set<string>>();
+    for (const [id, maybe] of byGuild) {
+      const held = heldIn(await this.get(id), nowMs);
+      for (const hash of maybe) if (held.has(hash)) holds.set(hash, (holds.get(hash) ?? new Set()).add(id));
+    }
+    return holds;
   }
 
   async close(): Promise<void> {

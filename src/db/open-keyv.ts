@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Keyv from 'keyv';
 import type { KeyvStoreAdapter } from 'keyv';
+import { withFastReads } from './keyv-fast-reads.ts';
+import { minidjHome } from '../util/minidj-home.ts';
 
 export const DEFAULT_DB_FILE = 'data/minidj.sqlite';
 
@@ -10,10 +11,13 @@ export interface StoreTarget {
   uri: string;
 }
 
-/** MINIDJ_DB: empty for the embedded SQLite file, a file path or sqlite:// URL, or a redis:// / postgres:// URL. */
-export function storeTarget(setting: string | undefined, cwd = process.cwd()): StoreTarget {
+/**
+ * MINIDJ_DB: empty for the embedded SQLite file (in MINIDJ_HOME, else the project folder), a file path or sqlite:// URL
+ * (from where the command runs), or a redis:// / postgres:// URL.
+ */
+export function storeTarget(setting: string | undefined, cwd = process.cwd(), home = minidjHome()): StoreTarget {
   const value = setting?.trim() ?? '';
-  if (value === '') return { kind: 'sqlite', uri: `sqlite://${path.resolve(cwd, DEFAULT_DB_FILE)}` };
+  if (value === '') return { kind: 'sqlite', uri: `sqlite://${path.resolve(home, DEFAULT_DB_FILE)}` };
   if (/^rediss?:\/\//i.test(value)) return { kind: 'redis', uri: value };
   if (/^postgres(ql)?:\/\//i.test(value)) return { kind: 'postgres', uri: value };
   if (/^sqlite:\/\//i.test(value)) return { kind: 'sqlite', uri: `sqlite://${path.resolve(cwd, value.slice('sqlite://'.length))}` };
@@ -26,9 +30,8 @@ export function storeTarget(setting: string | undefined, cwd = process.cwd()): S
 async function adapterFor(target: StoreTarget): Promise<KeyvStoreAdapter> {
   switch (target.kind) {
     case 'sqlite': {
-      mkdirSync(path.dirname(target.uri.slice('sqlite://'.length)), { recursive: true });
-      const { default: KeyvSqlite } = await import('@keyv/sqlite');
-      return new KeyvSqlite({ uri: target.uri, busyTimeout: 10_000 }) as unknown as KeyvStoreAdapter;
+      const { SqliteKeyvStore } = await import('./sqlite-keyv-store.ts');
+      return SqliteKeyvStore.open(target.uri.slice('sqlite://'.length));
     }
     case 'redis': {
       const { default: KeyvRedis } = await import('@keyv/redis');
@@ -61,7 +64,7 @@ function sharingThePool(adapter: { disconnect(): Promise<void> }): KeyvStoreAdap
 
 export async function openKeyv(target: StoreTarget, namespace: string): Promise<Keyv> {
   const store = await adapterFor(target);
-  const keyv = new Keyv({ store, namespace });
+  const keyv = withFastReads(new Keyv({ store, namespace }));
   keyv.on('error', () => {
     // Surfaced by the failing call itself; without a listener keyv would crash the process on a lost connection.
   });

@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import pg from 'pg';
-import sqlite3 from 'sqlite3';
-import { BUSY_TIMEOUT_MS, retryWhileBusy } from './sqlite-busy.ts';
+import { SqliteDatabase } from './sqlite-database.ts';
+import type { SqliteStatements } from './sqlite-database.ts';
 
 /**
- * The little SQL the library index needs, on SQLite (node-sqlite3, the embedded file) or PostgreSQL (`pg`). Statements
+ * The little SQL the library index needs, on SQLite (node:sqlite, the embedded file) or PostgreSQL (`pg`). Statements
  * are written once with `?` placeholders (numbered `$n` for PostgreSQL here); the dialects differ only where a
  * caller asks `kind`.
  */
@@ -19,46 +17,28 @@ export interface SqlClient {
   close(): Promise<void>;
 }
 
-export async function openSqliteClient(file: string): Promise<SqlClient> {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const opened = new sqlite3.Database(file, (error) => (error ? reject(error) : resolve(opened)));
-  });
-  db.configure('busyTimeout', BUSY_TIMEOUT_MS);
-  const all = <T>(sql: string, params: readonly unknown[] = []): Promise<T[]> =>
-    new Promise((resolve, reject) => db.all(sql, params, (error: Error | null, rows: T[]) => (error ? reject(error) : resolve(rows))));
-  const run = (sql: string, params: readonly unknown[] = []): Promise<number> =>
-    new Promise((resolve, reject) => {
-      db.run(sql, params, function (this: sqlite3.RunResult, error: Error | null) {
-        if (error) reject(error);
-        else resolve(this.changes);
-      });
-    });
-  // One connection: a second BEGIN while one is open would fail, so transactions queue.
-  let chain: Promise<unknown> = Promise.resolve();
-  const client: SqlClient = {
+function sqliteClient(statements: SqliteStatements, transaction: SqlClient['transaction'], close: () => Promise<void>): SqlClient {
+  return {
     kind: 'sqlite',
-    all,
-    run,
-    transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-      const next = chain.then(async () => {
-        await retryWhileBusy(() => run('BEGIN IMMEDIATE'));
-        try {
-          const result = await fn(client);
-          await run('COMMIT');
-          return result;
-        } catch (error) {
-          await run('ROLLBACK').catch(() => undefined);
-          throw error;
-        }
-      });
-      chain = next.catch(() => undefined);
-      return next;
-    },
-    close: () => new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve()))),
+    all: (sql, params) => statements.all(sql, params),
+    run: (sql, params) => statements.run(sql, params),
+    transaction,
+    close,
   };
-  await retryWhileBusy(() => all('PRAGMA journal_mode = WAL'));
-  return client;
+}
+
+/** The file's connection, shared with the rest of the store in this process (see SqliteDatabase). */
+export async function openSqliteClient(file: string): Promise<SqlClient> {
+  const db = await SqliteDatabase.open(file);
+  let closed = false;
+  const nested = (): Promise<never> => Promise.reject(new Error('nested transaction'));
+  const transaction = <T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> =>
+    db.transaction((tx) => fn(sqliteClient(tx, nested, () => Promise.resolve())));
+  return sqliteClient(db, transaction, async () => {
+    if (closed) return;
+    closed = true;
+    await db.close();
+  });
 }
 
 /** `?` → `$1, $2, …` (the index's statements hold no `?` inside literals). */

@@ -2,6 +2,7 @@ import { CANDIDATE_LIMIT, MIN_HASH_PREFIX, prefixEnd, SEARCH_LIMIT, SHARED_GUILD
 import type { AnalysisLookup, IndexedTrack, LibraryIndex } from './library-index.ts';
 import { indexedTrack } from './library-index.ts';
 import type { SqlClient } from './sql-client.ts';
+import { quotaTables, SqlQuotaIndex } from './sql-quota-index.ts';
 
 /** The schema, one step a version; each runs once, in a transaction, and `schema_version` says which have. */
 export function migrations(kind: SqlClient['kind']): string[][] {
@@ -48,6 +49,7 @@ export function migrations(kind: SqlClient['kind']): string[][] {
           'ALTER TABLE library_tracks SET (parallel_workers = 0)',
         ]
       : [],
+    quotaTables(kind),
   ];
 }
 
@@ -99,12 +101,12 @@ const likeEscaped = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`)
 /** Rows per INSERT (9 parameters each, well under either server's limit). */
 const BATCH = 500;
 
-export class SqlLibraryIndex implements LibraryIndex {
-  private readonly sql: SqlClient;
+/** The rows; the disk quota's tables are its base's (sql-quota-index.ts). */
+export class SqlLibraryIndex extends SqlQuotaIndex implements LibraryIndex {
   private readonly lookup: AnalysisLookup;
   private readonly closeLookup: () => Promise<void>;
   private constructor(sql: SqlClient, lookup: AnalysisLookup, closeLookup: () => Promise<void>) {
-    this.sql = sql;
+    super(sql);
     this.lookup = lookup;
     this.closeLookup = closeLookup;
   }
@@ -130,15 +132,15 @@ export class SqlLibraryIndex implements LibraryIndex {
     }
   }
 
-  async addHashes(guildId: string, hashes: readonly string[], addedBy?: string): Promise<void> {
+  async addHashes(guildId: string, hashes: readonly string[], addedBy?: string, titles?: ReadonlyMap<string, string>): Promise<void> {
     for (let i = 0; i < hashes.length; i += BATCH) {
       const records = await this.lookup(hashes.slice(i, i + BATCH));
-      await this.add(guildId, records.flatMap((r) => (r ? [indexedTrack(r)] : [])), addedBy);
+      await this.add(guildId, records.flatMap((r) => (r ? [indexedTrack(r, titles?.get(r.hash))] : [])), addedBy);
     }
   }
 
-  async removeShared(hash: string): Promise<void> {
-    await this.sql.run('DELETE FROM library_tracks WHERE guild_id = ? AND hash = ?', [SHARED_GUILD, hash]);
+  async removeFrom(guildId: string, hash: string): Promise<void> {
+    await this.sql.run('DELETE FROM library_tracks WHERE guild_id = ? AND hash = ?', [guildId, hash]);
   }
 
   async removeTrack(hash: string): Promise<void> {
@@ -146,7 +148,18 @@ export class SqlLibraryIndex implements LibraryIndex {
   }
 
   async refresh(t: IndexedTrack): Promise<void> {
-    await this.sql.run('UPDATE library_tracks SET title = ?, title_lower = ?, bpm = ?, camelot = ?, key_strength = ? WHERE hash = ?', [t.title, t.title.toLowerCase(), t.bpm, t.camelot, t.keyStrength, t.hash]);
+    await this.sql.run('UPDATE library_tracks SET bpm = ?, camelot = ?, key_strength = ? WHERE hash = ?', [t.bpm, t.camelot, t.keyStrength, t.hash]);
+  }
+
+  async libraryOwners(hashes: readonly string[]): Promise<Map<string, string[]>> {
+    const owners = new Map<string, string[]>();
+    const unique = [...new Set(hashes)];
+    for (let i = 0; i < unique.length; i += BATCH) {
+      const chunk = unique.slice(i, i + BATCH);
+      const rows = await this.sql.all<{ guild_id: string; hash: string }>(`SELECT guild_id, hash FROM library_tracks WHERE hash IN (${chunk.map(() => '?').join(', ')}) ORDER BY hash, guild_id`, chunk);
+      for (const r of rows) owners.set(r.hash, [...(owners.get(r.hash) ?? []), r.guild_id]);
+    }
+    return owners;
   }
 
   /** The same query on the server's rows and the shared library's, merged (a track in both once). */
@@ -248,11 +261,15 @@ export class SqlLibraryIndex implements LibraryIndex {
   }
 
   async visible(guildId: string, hashes: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
+    return new Set((await this.titles(guildId, hashes)).keys());
+  }
+
+  async titles(guildId: string, hashes: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
     for (let i = 0; i < hashes.length; i += BATCH) {
       const chunk = hashes.slice(i, i + BATCH);
-      const rows = await this.sql.all<{ hash: string }>(`SELECT hash FROM library_tracks WHERE guild_id IN (?, ?) AND hash IN (${chunk.map(() => '?').join(', ')})`, [guildId, SHARED_GUILD, ...chunk]);
-      for (const r of rows) found.add(r.hash);
+      const rows = await this.sql.all<{ guild_id: string; hash: string; title: string }>(`SELECT guild_id, hash, title FROM library_tracks WHERE guild_id IN (?, ?) AND hash IN (${chunk.map(() => '?').join(', ')})`, [guildId, SHARED_GUILD, ...chunk]);
+      for (const r of rows) if (r.guild_id === guildId || !found.has(r.hash)) found.set(r.hash, r.title);
     }
     return found;
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { copyFile, mkdir, opendir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
+import { homePath } from '../util/minidj-home.ts';
 import { UserFacingError } from '../util/user-facing-error.ts';
 
 export const DEFAULT_TRACKS_DIR = 'data/tracks';
@@ -27,7 +28,7 @@ export interface KeptFile {
 export class TrackFiles {
   readonly dir: string;
 
-  constructor(dir = process.env.MINIDJ_TRACKS_DIR || DEFAULT_TRACKS_DIR) {
+  constructor(dir = homePath(process.env.MINIDJ_TRACKS_DIR, DEFAULT_TRACKS_DIR)) {
     this.dir = path.resolve(dir);
   }
 
@@ -67,18 +68,27 @@ export class TrackFiles {
     await utimes(file, now, now).catch(() => undefined);
   }
 
-  /** Every kept track's file. */
-  async list(): Promise<KeptFile[]> {
-    const names = await readdir(this.dir).catch(() => [] as string[]);
-    const kept: KeptFile[] = [];
-    for (const name of names) {
-      const hash = /^([0-9a-f]{64})(\.[a-z0-9]+)?$/.exec(name)?.[1];
-      if (!hash) continue;
-      const file = path.join(this.dir, name);
-      const info = await stat(file).catch(() => undefined);
-      if (info?.isFile()) kept.push({ hash, file, bytes: info.size, lastPlayedMs: info.mtimeMs });
+  /** Every kept track's file, `size` names at a time read from the folder (a large library is never one array). */
+  async *batches(size: number): AsyncGenerator<KeptFile[]> {
+    const dir = await opendir(this.dir, { bufferSize: size }).catch(() => undefined);
+    if (!dir) return;
+    let names: string[] = [];
+    for await (const entry of dir) {
+      names.push(entry.name);
+      if (names.length < size) continue;
+      yield (await Promise.all(names.map((name) => this.keptFile(name)))).filter((k) => k !== undefined);
+      names = [];
     }
-    return kept;
+    if (names.length > 0) yield (await Promise.all(names.map((name) => this.keptFile(name)))).filter((k) => k !== undefined);
+  }
+
+  /** The kept track stored under this name in the folder, if it is one. */
+  async keptFile(name: string): Promise<KeptFile | undefined> {
+    const hash = /^([0-9a-f]{64})(\.[a-z0-9]+)?$/.exec(name)?.[1];
+    if (!hash) return undefined;
+    const file = path.join(this.dir, name);
+    const info = await stat(file).catch(() => undefined);
+    return info?.isFile() ? { hash, file, bytes: info.size, lastPlayedMs: info.mtimeMs } : undefined;
   }
 
   async remove(file: string): Promise<void> {

@@ -12,6 +12,7 @@ import { AnalysisStore } from '../db/analysis-store.ts';
 import { renderSetPicture } from '../viz/set-picture.ts';
 import { ensureDemoLibrary } from './demo-library.ts';
 import { setPictureData } from '../viz/set-picture-data.ts';
+import { plural } from '../util/plural.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const libraryDir = path.join(root, 'data', 'demo-library');
@@ -26,7 +27,7 @@ const store = await AnalysisStore.open(process.env.MINIDJ_DB);
 const pool = new AnalyzerPool({ size: 2 });
 const scorer = await MixScorer.load();
 try {
-  console.log(`\nAnalysing ${files.length} tracks (store: ${store.target.uri})…`);
+  console.log(`\nAnalysing ${plural(files.length, 'track')} (store: ${store.target.uri})…`);
   const tracks = await ingestTracks(files, pool, store, (line) => console.error(line));
   await pool.close();
   for (const t of tracks) {
@@ -37,7 +38,7 @@ try {
   const { report, tracks: ordered, transitions } = await mixSet(await orderTracks(tracks, scorer, 'smart'), setFile, 'smart', -14);
   await writeFile(path.join(outDir, 'demo-set.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(outDir, 'demo-set.png'), renderSetPicture(setPictureData('Mini-DJ demo set', ordered, transitions, report.durationSec)));
-  console.log(`\n${formatDuration(report.durationSec)} set with ${report.transitions.length} transitions, rendered in ${report.renderSec.toFixed(1)} s:`);
+  console.log(`\n${formatDuration(report.durationSec)} set with ${plural(report.transitions.length, 'transition')}, rendered in ${report.renderSec.toFixed(1)} s:`);
   for (const line of describeTransitions(report)) console.log(`  ${line}`);
   console.log(`\nListen: ${path.relative(process.cwd(), setFile)}\nReport: ${path.relative(process.cwd(), path.join(outDir, 'demo-set.json'))}\nPicture: ${path.relative(process.cwd(), path.join(outDir, 'demo-set.png'))}`);
 } finally {

@@ -2,19 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { TrackAnalysis } from '../audio/analysis/analysis-types.ts';
 import type { Analyzer } from '../audio/analysis/analyzer.ts';
-import { ANALYSIS_BUDGET_MS, AnalyzerBusyError, MAX_WAITING, MAX_WAITING_PER_OWNER } from '../audio/analysis/analyzer-pool.ts';
+import { ANALYSIS_BUDGET_MS, displacedByShare, refusedByShare, WAITING_LIMITS } from '../audio/analysis/analyzer-pool.ts';
 import type { AnalyzeOptions } from '../audio/analysis/analyzer-pool.ts';
 import { AudioInputError } from '../audio/io/audio-input-error.ts';
 import { audioLimitsFromEnv } from '../audio/io/limits.ts';
 import { hashFile } from '../db/content-hash.ts';
-import { ANALYSIS_QUEUE, INCOMING_DIR, errorOf, queueConnection } from './analysis-queue-protocol.ts';
+import { admitFairly, countByOwner } from '../util/fair-share.ts';
+import type { ShareDecision } from '../util/fair-share.ts';
+import { ANALYSIS_QUEUE, INCOMING_DIR, errorOf, errorResult, queueConnection } from './analysis-queue-protocol.ts';
 import type { AnalysisJobData, AnalysisJobResult, QueueClient } from './analysis-queue-protocol.ts';
 
 interface Waiter {
   owner: string;
-  file: string;
+  /** On the queue (not still being copied in). */
+  queued: boolean;
   onStatus?: AnalyzeOptions['onStatus'];
   /** When a worker took it (performance.now()). */
   startedAt?: number;
@@ -40,7 +44,6 @@ export interface AnalysisQueueOptions {
  */
 export class AnalysisQueue implements Analyzer {
   private readonly waiters = new Map<string, Waiter>();
-  private readonly perOwner = new Map<string, number>();
   private closed = false;
   private readonly queue: Queue<AnalysisJobData, AnalysisJobResult>;
   private readonly events: QueueEvents;
@@ -55,6 +58,8 @@ export class AnalysisQueue implements Analyzer {
     events.on('active', ({ jobId }) => this.taken(jobId));
     events.on('completed', ({ jobId, returnvalue }) => this.settle(jobId, returnvalue as unknown as AnalysisJobResult));
     events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, { ok: false, name: 'AudioInputError', code: 'analysis-failed', message: `The analyzer failed on this file (${failedReason}).` }));
+    // Let go by a process (this one or another) making room for a server under its share.
+    events.on('removed', ({ jobId }) => this.settle(jobId, errorResult(displacedByShare())));
   }
 
   static async open(url: string, options: AnalysisQueueOptions): Promise<AnalysisQueue> {
@@ -66,17 +71,51 @@ export class AnalysisQueue implements Analyzer {
     return new AnalysisQueue(queue, events, clients, options);
   }
 
+  /**
+   * Admits the song under the same fair shares as the pool, counted over the whole queue (every gateway's waiting
+   * songs): a server under its share gets in even when every place is taken, the heaviest server's newest song
+   * making room. Two gateways admitting at the same moment may go one place over.
+   */
   async analyze(file: string, options: AnalyzeOptions = {}): Promise<TrackAnalysis> {
     if (this.closed) throw new Error('the analysis queue is closed');
     const owner = options.owner ?? '';
-    const mine = this.perOwner.get(owner) ?? 0;
-    if (mine >= MAX_WAITING_PER_OWNER) throw new AnalyzerBusyError(`${mine} songs from this server are already waiting to be analysed; try again once they are in.`);
-    this.perOwner.set(owner, mine + 1);
-    try {
-      if ((await this.queue.getJobCountByTypes('waiting', 'prioritized')) >= MAX_WAITING) throw new AnalyzerBusyError('The analyser is busy with other servers\' songs; try again in a few minutes.');
-      return await this.run(file, owner, mine + 1, options);
-    } finally {
-      this.release(owner);
+    const listed = await this.queue.getJobs(['waiting', 'prioritized']);
+    const held = this.waitingByOwner(listed);
+    const mine = held.get(owner) ?? 0;
+    const decision = admitFairly(held, owner, WAITING_LIMITS);
+    if (!decision.admit) throw refusedByShare(decision, mine);
+    const jobId = randomUUID();
+    const done = new Promise<TrackAnalysis>((resolve, reject) => {
+      this.waiters.set(jobId, { owner, queued: false, ...(options.onStatus ? { onStatus: options.onStatus } : {}), resolve, reject });
+    });
+    // Settled by an event (or let go) while the lines below still wait: not an unhandled rejection.
+    done.catch(() => undefined);
+    if (decision.displace !== undefined) await this.letGo(decision.displace, listed, decision);
+    return this.run(file, jobId, mine + 1, options, done);
+  }
+
+  /**
+   * Each owner's waiting songs: this process's as it knows them (admitted and not taken by a worker yet), the other
+   * gateways' as the queue lists them.
+   */
+  private waitingByOwner(listed: readonly Job[]): Map<string, number> {
+    const others = listed.filter((j) => !this.waiters.has(j.id!)).map((j) => (j.data as AnalysisJobData).owner);
+    const mine = [...this.waiters.values()].filter((w) => w.startedAt === undefined).map((w) => w.owner);
+    return countByOwner([...others, ...mine]);
+  }
+
+  /**
+   * Lets the owner's newest waiting song go: this process's own (one still being copied in is never queued), or
+   * another gateway's, taken off the queue (its gateway hears it from the queue's events). One a worker took
+   * meanwhile stays, and the next newest goes.
+   */
+  private async letGo(owner: string, listed: readonly Job[], decision: ShareDecision): Promise<void> {
+    const local = [...this.waiters].filter(([, w]) => w.owner === owner && w.startedAt === undefined).map(([id, w]) => ({ id, queued: w.queued })).reverse();
+    const remote = [...listed].filter((j) => (j.data as AnalysisJobData).owner === owner).sort((a, b) => b.timestamp - a.timestamp).map((j) => ({ id: j.id!, queued: true }));
+    for (const job of local.length > 0 ? local : remote) {
+      if (job.queued && (await this.queue.remove(job.id)) !== 1) continue;
+      this.settle(job.id, errorResult(displacedByShare(decision)));
+      return;
     }
   }
 
@@ -94,26 +133,28 @@ export class AnalysisQueue implements Analyzer {
     await Promise.all(this.clients.map((c) => (c.isOpen ? c.close() : undefined)));
   }
 
-  /** Copies the song into `incoming/`, queues it and waits for its result; the copy is removed whatever happens. */
-  private async run(source: string, owner: string, priority: number, options: AnalyzeOptions): Promise<TrackAnalysis> {
-    const jobId = randomUUID();
+  /**
+   * Copies the song into `incoming/`, queues it (unless it was let go or closed meanwhile) and waits for its result;
+   * the copy is removed whatever happens.
+   */
+  private async run(source: string, jobId: string, priority: number, options: AnalyzeOptions, done: Promise<TrackAnalysis>): Promise<TrackAnalysis> {
     const relative = path.join(INCOMING_DIR, jobId + path.extname(source).toLowerCase());
     const file = path.join(this.options.tracksDir, relative);
     try {
       const contentHash = options.contentHash ?? (await hashFile(source));
       await copyWhole(source, file);
-      const done = new Promise<TrackAnalysis>((resolve, reject) => {
-        this.waiters.set(jobId, { owner, file, ...(options.onStatus ? { onStatus: options.onStatus } : {}), resolve, reject });
-      });
-      // Settled by an event while the lines below still wait on Redis: not an unhandled rejection.
-      done.catch(() => undefined);
-      await this.queue.add('analyze', { file: relative, contentHash, owner }, { jobId, priority, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } });
+      const waiter = this.waiters.get(jobId);
+      if (!waiter) return await done;
+      await this.queue.add('analyze', { file: relative, contentHash, owner: waiter.owner }, { jobId, priority, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } });
+      waiter.queued = true;
       this.arm(jobId);
       const ahead = Math.max(0, (await this.queue.getJobCountByTypes('waiting', 'prioritized')) - 1);
       // Unless a worker has taken it meanwhile.
       if (this.waiters.get(jobId)?.startedAt === undefined) options.onStatus?.({ state: 'queued', ahead });
       return await done;
     } finally {
+      // Failed before its result came (hashing, copying, queueing): its place is given back.
+      clearTimeout(this.waiters.get(jobId)?.timer);
       this.waiters.delete(jobId);
       await rm(file, { force: true });
     }
@@ -145,12 +186,6 @@ export class AnalysisQueue implements Analyzer {
     if (w.startedAt !== undefined) this.options.onFinished?.((performance.now() - w.startedAt) / 1000, result.ok);
     if (result.ok) w.resolve(result.analysis);
     else w.reject(errorOf(result));
-  }
-
-  private release(owner: string): void {
-    const n = (this.perOwner.get(owner) ?? 1) - 1;
-    if (n <= 0) this.perOwner.delete(owner);
-    else this.perOwner.set(owner, n);
   }
 }
 

@@ -2,6 +2,9 @@
 // the project, ffmpeg, MINIDJ_REDIS and the shared tracks directory (MINIDJ_TRACKS_DIR).
 import { availableParallelism } from 'node:os';
 import { DEFAULT_TRACKS_DIR } from '../db/track-files.ts';
+import { installLastResort } from '../ops/last-resort.ts';
+import { createLogger } from '../ops/log.ts';
+import { homePath } from '../util/minidj-home.ts';
 import { startAnalysisWorker } from './analysis-queue-worker.ts';
 
 const say = (line: string): boolean => process.stdout.write(`[analysis-worker ${process.pid}] ${line}\n`);
@@ -10,7 +13,7 @@ if (!url) {
   process.stderr.write('The analysis worker needs MINIDJ_REDIS (redis://host:port), the queue the bot puts its analysis jobs on.\n');
   process.exit(1);
 }
-const tracksDir = process.env.MINIDJ_TRACKS_DIR || DEFAULT_TRACKS_DIR;
+const tracksDir = homePath(process.env.MINIDJ_TRACKS_DIR, DEFAULT_TRACKS_DIR);
 const concurrency = Math.max(1, Number(process.env.MINIDJ_ANALYSIS_JOBS) || availableParallelism());
 const lockMs = Number(process.env.MINIDJ_QUEUE_LOCK_MS) || undefined;
 
@@ -18,11 +21,17 @@ const worker = await startAnalysisWorker({ url, tracksDir, concurrency, ...(lock
 say(`ready: ${concurrency} analys${concurrency === 1 ? 'is' : 'es'} at a time, tracks in ${tracksDir}`);
 
 let stopping = false;
-function stop(signal: string): void {
+function stop(signal: string, exitCode = 0): void {
   if (stopping) return;
   stopping = true;
   say(`${signal}: finishing the jobs in hand`);
-  void worker.close().then(() => process.exit(0), () => process.exit(1));
+  void worker.close().then(() => process.exit(exitCode), () => process.exit(1));
 }
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
+// A job another worker would take again after its lock lapses is not worth ending the others in hand for.
+installLastResort({ log: createLogger(), running: () => !stopping, stop: (reason) => {
+  // Jobs in hand may never finish after such an error: their locks lapse and other workers take them.
+  setTimeout(() => process.exit(1), 30_000).unref();
+  stop(`uncaught error: ${reason}`, 1);
+}, carriesOn: 'the worker takes jobs on' });

@@ -8,6 +8,20 @@ export interface MetricsSource {
   analysisQueueDepth(): number;
   /** Audio frames the live sets' players had to fill with silence since start (summed over sets). */
   lateFrames?(): number;
+  /** Downloads running, waiting for a slot, and the cap (MINIDJ_MAX_DOWNLOADS). */
+  downloads?(): { inFlight: number; waiting: number; max: number };
+  /** The library's disk use against its quota (src/bot/library-quota.ts). */
+  library?(): Promise<LibraryFigures>;
+}
+
+/** The library's disk use (bytes): in all, the shared library's, the servers' shares. */
+export interface LibraryFigures {
+  limits: { totalBytes: number; serverBytes: number; sharedBytes: number };
+  totalBytes: number;
+  sharedBytes: number;
+  servers: number;
+  largestServerBytes: number;
+  serversFull: number;
 }
 
 /** The process's Prometheus metrics (`/metrics`): what an operator watches and alerts on. */
@@ -21,6 +35,10 @@ export class BotMetrics {
   readonly analysisSeconds: Histogram<'outcome'>;
   /** Live sets refused by admission control (no headroom left). */
   readonly refusedSets: Counter;
+  /** Tracks taken out of a library to keep it within its share of the disk quota. */
+  readonly libraryEvictions: Counter;
+  /** Adds refused by the disk quota: a library's share full, or the total. */
+  readonly libraryRefusals: Counter<'full'>;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
@@ -32,6 +50,12 @@ export class BotMetrics {
       const late = source.lateFrames.bind(source);
       new Gauge({ name: 'minidj_late_frames', help: 'Audio frames sent as silence because the set was late, since start', registers, collect() { this.set(late()); } });
     }
+    if (source.downloads) {
+      const downloads = source.downloads.bind(source);
+      new Gauge({ name: 'minidj_downloads_in_flight', help: 'Downloads running in this process', registers, collect() { this.set(downloads().inFlight); } });
+      new Gauge({ name: 'minidj_downloads_waiting', help: 'Downloads waiting for a slot (MINIDJ_MAX_DOWNLOADS)', registers, collect() { this.set(downloads().waiting); } });
+      new Gauge({ name: 'minidj_downloads_max', help: 'Downloads one process runs at once (MINIDJ_MAX_DOWNLOADS)', registers, collect() { this.set(downloads().max); } });
+    }
     this.transitions = new Counter({ name: 'minidj_transitions_total', help: 'Transitions played', labelNames: ['style', 'check'], registers });
     this.fallbackCuts = new Counter({ name: 'minidj_transition_fallback_cuts_total', help: 'Transitions not rendered in time, played as cuts', registers });
     this.analysisSeconds = new Histogram({
@@ -42,6 +66,9 @@ export class BotMetrics {
       registers,
     });
     this.refusedSets = new Counter({ name: 'minidj_live_sets_refused_total', help: 'Live sets refused for want of headroom', registers });
+    this.libraryEvictions = new Counter({ name: 'minidj_library_evictions_total', help: 'Tracks taken out of a library to keep it within its share of the disk quota', registers });
+    this.libraryRefusals = new Counter({ name: 'minidj_library_adds_refused_total', help: 'Adds refused by the disk quota, by what was full (a library\'s share, or the total)', labelNames: ['full'], registers });
+    if (source.library) libraryGauges(source.library.bind(source), registers);
   }
 
   /** A played transition: its style, the beat check's verdict, and whether it was a fallback cut. */
@@ -49,4 +76,27 @@ export class BotMetrics {
     this.transitions.inc({ style, check: check ?? 'none' });
     if (fallback) this.fallbackCuts.inc();
   }
+}
+
+/** The library's disk use against its quota, read at each scrape (the source caches it). */
+function libraryGauges(read: () => Promise<LibraryFigures>, registers: Registry[]): void {
+  const gauge = (name: string, help: string, value: (f: LibraryFigures) => number) =>
+    new Gauge({ name, help, registers, async collect() { this.set(value(await read())); } });
+  gauge('minidj_library_bytes', 'Disk used by the library\'s audio', (f) => f.totalBytes);
+  gauge('minidj_library_shared_bytes', 'Disk counted against the shared library', (f) => f.sharedBytes);
+  gauge('minidj_library_largest_server_bytes', 'Disk counted against the server keeping the most', (f) => f.largestServerBytes);
+  gauge('minidj_library_servers', 'Servers with music counted against their share', (f) => f.servers);
+  gauge('minidj_library_servers_full', 'Servers at their share of the disk quota', (f) => f.serversFull);
+  new Gauge({
+    name: 'minidj_library_quota_bytes',
+    help: 'The disk quota: in all, per server, for the shared library',
+    labelNames: ['scope'],
+    registers,
+    async collect() {
+      const { limits } = await read();
+      this.set({ scope: 'total' }, limits.totalBytes);
+      this.set({ scope: 'server' }, limits.serverBytes);
+      this.set({ scope: 'shared' }, limits.sharedBytes);
+    },
+  });
 }

@@ -1,7 +1,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IntervalHistogram } from 'node:perf_hooks';
-import { treeCpu } from './process-cpu.ts';
+import { treeCpu, treeCpuByNice } from './process-cpu.ts';
 
 /**
  * What one live set costs before this process has measured its own (% of one core, the process and its decoders):
@@ -13,6 +13,16 @@ export const DEFAULT_STREAM_COST_PCT = 10;
 export const DEFAULT_CPU_TARGET_PCT = 90;
 /** An event loop this late (p99 over the last samples) already delays the 20 ms audio cycle: no new set. */
 export const DEFAULT_MAX_LOOP_LAG_MS = 50;
+/**
+ * A set's own rate: one transition every this many seconds (a track played from its mix-in to its mix-out cue). The
+ * renders' cost per set is what one render costs, spread over this: a set starts with a render (its first transition,
+ * minutes ahead), as it will every track, so the renders of a minute of starts are not its steady cost.
+ */
+export const DEFAULT_TRANSITION_EVERY_SEC = 180;
+/** What one render costs (CPU-s, its decoders included) until three are measured: bench/transition-cost.ts, 2.8–4.9. */
+export const DEFAULT_RENDER_CPU_SEC = 4;
+/** Renders measured over this many windows (10 minutes). */
+const RENDER_WINDOWS = 120;
 
 const SAMPLE_MS = 5000;
 /** Set-seconds of measurement before the measured cost replaces the default. */
@@ -36,6 +46,14 @@ export interface AdmissionOptions {
   cores?: number;
   /** How often CPU and the event loop's delay are sampled (default 5 s; the cost is over the last 12 samples). */
   sampleMs?: number;
+  /**
+   * The sets' renders: how many have finished, and the niceness they run at (the renderer's thread and decoders).
+   * Given, a set's cost is its streaming (the tree's CPU at niceness 0) plus one render every `transitionEverySec`
+   * rather than all the tree used over the last minute.
+   */
+  renders?: { completed(): number; nice: number };
+  /** `MINIDJ_TRANSITION_EVERY_SEC` (default 180). */
+  transitionEverySec?: number;
 }
 
 export type AdmissionVerdict = { ok: true } | { ok: false; reason: 'capacity' | 'busy'; message: string };
@@ -43,8 +61,14 @@ export type AdmissionVerdict = { ok: true } | { ok: false; reason: 'capacity' | 
 export interface AdmissionFigures {
   live: number;
   capacity: number;
-  /** % of one core per live set: measured over the last minute, or the default. */
+  /**
+   * % of one core per live set: measured over the last minute (with `renders`: its streaming over the last minute and
+   * a render every `transitionEverySec`), or the default.
+   */
   streamCostPct: number;
+  /** With `renders`: the renders' share of it (% of a core), and what one render costs (CPU-s, measured or default). */
+  renderCostPct?: number;
+  renderCpuSec?: number;
   measured: boolean;
   /** The event loop's delay (p99, ms) over the last samples. */
   loopLagMs: number;
@@ -52,6 +76,46 @@ export interface AdmissionFigures {
   foreignCores: number;
   admitted: number;
   refused: number;
+}
+
+/** One sample's window: CPU of the whole tree and of its niceness-0 part (the streams), and set-seconds played. */
+export interface CostWindow {
+  cpuSec: number;
+  streamSec: number;
+  setSec: number;
+  starved: boolean;
+}
+
+/** The CPU of the renders (at their niceness) in a window, and how many finished in it. */
+export interface RenderWindow {
+  cpuSec: number;
+  renders: number;
+}
+
+/**
+ * All the tree used per set-second over `fed` (the last minute's windows that were not starved), % of a core; the
+ * default until a minute of set time is measured, and never below half of it: a quiet minute must not open the doors
+ * to twice as many sets.
+ */
+export function minuteCost(fed: CostWindow[], defaultPct: number): number {
+  const setSec = fed.reduce((s, w) => s + w.setSec, 0);
+  return setSec >= MIN_MEASURED_SET_SEC ? Math.max(defaultPct / 2, (100 * fed.reduce((s, w) => s + w.cpuSec, 0)) / setSec) : defaultPct;
+}
+
+/**
+ * A set at its own rate (% of a core): its streaming per set-second over `fed` (until a minute of set time is measured,
+ * the default less a default render's share; never below a tenth of the default: streaming is steady, unlike renders), plus one render every
+ * `transitionEverySec` at what a render cost over `renders` (the last 10 minutes; the default until three finished).
+ */
+export function steadyCost(fed: CostWindow[], renders: RenderWindow[], defaultPct: number, transitionEverySec: number): { pct: number; renderPct: number; renderCpuSec: number } {
+  const done = renders.reduce((s, w) => s + w.renders, 0);
+  const renderCpuSec = done >= 3 ? renders.reduce((s, w) => s + w.cpuSec, 0) / done : DEFAULT_RENDER_CPU_SEC;
+  const renderPct = (100 * renderCpuSec) / transitionEverySec;
+  const setSec = fed.reduce((s, w) => s + w.setSec, 0);
+  const stream = setSec >= MIN_MEASURED_SET_SEC
+    ? Math.max(defaultPct / 10, (100 * fed.reduce((s, w) => s + w.streamSec, 0)) / setSec)
+    : Math.max(defaultPct / 10, defaultPct - (100 * DEFAULT_RENDER_CPU_SEC) / DEFAULT_TRANSITION_EVERY_SEC);
+  return { pct: stream + renderPct, renderPct, renderCpuSec };
 }
 
 const envNumber = (name: string): number | undefined => {
@@ -70,6 +134,8 @@ export function admissionOptionsFromEnv(): AdmissionOptions {
   if (target !== undefined && target > 0) o.cpuTargetPct = target;
   const lag = envNumber('MINIDJ_MAX_LOOP_LAG_MS');
   if (lag !== undefined && lag > 0) o.maxLoopLagMs = lag;
+  const every = envNumber('MINIDJ_TRANSITION_EVERY_SEC');
+  if (every !== undefined && every > 0) o.transitionEverySec = every;
   return o;
 }
 
@@ -85,17 +151,20 @@ export function busyRefusal(lagMs: number): string {
  * Admission control for live sets: a new set starts only while the machine has room for it, so the sets playing never
  * lose packets. Room is measured at run time: the CPU this process and its decoders use per live set (over the last
  * minute, leaving out samples where the event loop ran late: a starved process uses less than its sets need; a default
- * until a minute of set time is measured, and never under half of it) gives the capacity, `(cores × target − cores
+ * until a minute of set time is measured, and never under half of it) gives the capacity — or, told of the renders,
+ * a set at its own rate: its streaming over the last minute plus one render per `transitionEverySec` (`steadyCost`),
+ * since every set's first render comes at its start and a minute of starts would otherwise read as their cost — `(cores × target − cores
  * other programs keep busy) / cost` (other programs' niced work is left out: it yields), and an event loop already
  * running late (a machine saturated by anything) refuses too.
  */
 export class Admission {
-  private readonly opts: Required<Omit<AdmissionOptions, 'maxSets'>> & { maxSets?: number };
+  private readonly opts: Required<Omit<AdmissionOptions, 'maxSets' | 'renders'>> & Pick<AdmissionOptions, 'maxSets' | 'renders'>;
   private readonly live: () => number;
   private timer?: NodeJS.Timeout;
   private histogram?: IntervalHistogram;
-  private last?: { at: number; cpuSec: number; live: number };
-  private readonly windows: { cpuSec: number; setSec: number; starved: boolean }[] = [];
+  private last?: { at: number; cpuSec: number; live: number; streamSec: number; renderSec: number; renders: number };
+  private readonly windows: CostWindow[] = [];
+  private readonly renderWindows: RenderWindow[] = [];
   private lags: number[] = [];
   /** Cores busy with other programs' work at the default priority (the machine's busy time less this process tree's). */
   private foreign: number[] = [];
@@ -112,7 +181,9 @@ export class Admission {
       maxLoopLagMs: opts.maxLoopLagMs ?? DEFAULT_MAX_LOOP_LAG_MS,
       cores: opts.cores ?? availableParallelism(),
       sampleMs: opts.sampleMs ?? SAMPLE_MS,
+      transitionEverySec: opts.transitionEverySec ?? DEFAULT_TRANSITION_EVERY_SEC,
       ...(opts.maxSets !== undefined ? { maxSets: opts.maxSets } : {}),
+      ...(opts.renders ? { renders: opts.renders } : {}),
     };
   }
 
@@ -152,30 +223,42 @@ export class Admission {
       if (dt > 0) this.foreign = [...this.foreign, Math.max(0, (machine - this.lastMachine - (cpuSec - this.last.cpuSec)) / dt)].slice(-3);
     }
     this.lastMachine = machine;
+    const split = this.split();
     if (this.last) {
       const dt = (at - this.last.at) / 1000;
       const sets = (live + this.last.live) / 2;
       if (sets > 0 && dt > 0) {
         // A process starved of CPU uses less than its sets need: such a window says nothing of their cost.
-        this.windows.push({ cpuSec: cpuSec - this.last.cpuSec, setSec: sets * dt, starved: lag > this.opts.maxLoopLagMs });
+        this.windows.push({ cpuSec: cpuSec - this.last.cpuSec, streamSec: split.streamSec - this.last.streamSec, setSec: sets * dt, starved: lag > this.opts.maxLoopLagMs });
         if (this.windows.length > WINDOWS) this.windows.shift();
       }
+      this.renderWindows.push({ cpuSec: split.renderSec - this.last.renderSec, renders: split.renders - this.last.renders });
+      if (this.renderWindows.length > RENDER_WINDOWS) this.renderWindows.shift();
     }
-    this.last = { at, cpuSec, live };
+    this.last = { at, cpuSec, live, ...split };
+  }
+
+  /** The tree's CPU at niceness 0 (the streams) and at the renders' niceness, and the renders finished. */
+  private split(): { streamSec: number; renderSec: number; renders: number } {
+    const renders = this.opts.renders;
+    const byNice = renders ? treeCpuByNice() : undefined;
+    if (!renders || !byNice) return { streamSec: 0, renderSec: 0, renders: 0 };
+    return { streamSec: byNice.get(0) ?? 0, renderSec: byNice.get(renders.nice) ?? 0, renders: renders.completed() };
   }
 
   figures(): AdmissionFigures {
     const fed = this.windows.filter((w) => !w.starved);
-    const setSec = fed.reduce((s, w) => s + w.setSec, 0);
-    const measured = setSec >= MIN_MEASURED_SET_SEC;
-    // Never below half the default: a quiet minute must not open the doors to twice as many sets.
-    const cost = measured ? Math.max(this.opts.streamCostPct / 2, (100 * fed.reduce((s, w) => s + w.cpuSec, 0)) / setSec) : this.opts.streamCostPct;
+    const measured = fed.reduce((s, w) => s + w.setSec, 0) >= MIN_MEASURED_SET_SEC;
+    const cost: { pct: number; renderPct?: number; renderCpuSec?: number } = this.opts.renders
+      ? steadyCost(fed, this.renderWindows, this.opts.streamCostPct, this.opts.transitionEverySec)
+      : { pct: minuteCost(fed, this.opts.streamCostPct) };
     const foreign = this.foreign.length > 0 ? this.foreign.reduce((a, b) => a + b, 0) / this.foreign.length : 0;
-    const derived = Math.max(0, Math.floor((this.opts.cores * this.opts.cpuTargetPct - 100 * foreign) / cost));
+    const derived = Math.max(0, Math.floor((this.opts.cores * this.opts.cpuTargetPct - 100 * foreign) / cost.pct));
     return {
       live: this.live(),
       capacity: this.opts.maxSets ?? derived,
-      streamCostPct: cost,
+      streamCostPct: cost.pct,
+      ...(cost.renderPct !== undefined ? { renderCostPct: cost.renderPct, renderCpuSec: cost.renderCpuSec } : {}),
       measured,
       loopLagMs: Math.max(0, ...this.lags),
       foreignCores: foreign,

@@ -6,18 +6,20 @@ const CLK_TCK = 100;
 interface ProcStat {
   pid: number;
   ppid: number;
+  /** Niceness (of the process's main thread, or of the thread read). */
+  nice: number;
   /** utime + stime of the process (all its threads), in clock ticks. */
   ticks: number;
   /** cutime + cstime: what its reaped children used. */
   childTicks: number;
 }
 
-function readStat(pid: number): ProcStat | undefined {
+function readStat(pid: number, path = `/proc/${pid}/stat`): ProcStat | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = readFileSync(path, 'utf8');
     // The command name may hold spaces and parentheses: fields are counted after the last ')'.
     const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { pid, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]) };
+    return { pid, ppid: Number(f[1]), nice: Number(f[16]), ticks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]) };
   } catch {
     return undefined;
   }
@@ -65,7 +67,7 @@ export function treeCpu(root = process.pid): TreeCpu | undefined {
   for (let attempt = 0; ; attempt++) {
     const before = readStat(root);
     if (!before) return undefined;
-    const live = descendants(root).map(readStat).filter((s) => s !== undefined);
+    const live = descendants(root).map((pid) => readStat(pid)).filter((s) => s !== undefined);
     const after = readStat(root);
     if (!after) return undefined;
     if (before.childTicks === after.childTicks || attempt === 5) {
@@ -73,4 +75,32 @@ export function treeCpu(root = process.pid): TreeCpu | undefined {
       return { rootSec: after.ticks / CLK_TCK, childSec: childTicks / CLK_TCK };
     }
   }
+}
+
+/**
+ * The tree's CPU (s) by niceness: each thread of the root at its own, each descendant at its main thread's, and what a
+ * process's reaped children used at that process's (a thread's decoders are reaped by the spawner it started, which
+ * runs at its niceness). Undefined where there is no /proc.
+ */
+export function treeCpuByNice(root = process.pid): Map<number, number> | undefined {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${root}/task`);
+  } catch {
+    return undefined;
+  }
+  const byNice = new Map<number, number>();
+  const add = (nice: number, ticks: number): void => void byNice.set(nice, (byNice.get(nice) ?? 0) + ticks / CLK_TCK);
+  const main = readStat(root);
+  if (!main) return undefined;
+  add(main.nice, main.childTicks);
+  for (const tid of tids) {
+    const t = readStat(root, `/proc/${root}/task/${tid}/stat`);
+    if (t) add(t.nice, t.ticks);
+  }
+  for (const pid of descendants(root)) {
+    const d = readStat(pid);
+    if (d) add(d.nice, d.ticks + d.childTicks);
+  }
+  return byNice;
 }

@@ -16,6 +16,7 @@ import { TransitionRenderer } from '../../src/audio/transition/transition-render
 import { measureSet } from '../../src/eval/set-quality.ts';
 import { crashDecoders } from '../helpers/crash-decoder.ts';
 import { makeTempDir } from '../helpers/ffmpeg-fixtures.ts';
+import { rmsDb } from '../helpers/pcm-level.ts';
 import { handsCrate } from '../helpers/hands-crate.ts';
 
 // Each test renders and measures minutes of audio: room for a machine that is busy with other work.
@@ -29,15 +30,6 @@ beforeAll(async () => {
   ({ tracks } = await handsCrate());
 }, 180_000);
 afterAll(() => tmp.cleanup());
-
-/** Level (dB re full scale) of interleaved stereo between two set times. */
-function rmsDb(stereo: Float32Array, fromSec: number, toSec: number): number {
-  let e = 0;
-  const a = Math.round(fromSec * MIX_RATE) * 2;
-  const b = Math.round(toSec * MIX_RATE) * 2;
-  for (let i = a; i < b; i++) e += stereo[i]! ** 2;
-  return 10 * Math.log10(e / (b - a) + 1e-20);
-}
 
 /** The set engine's output lags what it produces by the limiter's 5 ms look-ahead. */
 const LIMITER_DELAY_FRAMES = Math.round(0.005 * MIX_RATE);

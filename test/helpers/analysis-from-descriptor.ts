@@ -4,14 +4,17 @@ import { camelotCode, PITCH_CLASSES } from '../../src/audio/music/camelot.ts';
 import { camelotCodeOf } from '../../src/audio/music/camelot-relation.ts';
 import type { TrackDescriptor } from '../../src/ai/track-descriptor.ts';
 
-/** A stored-analysis record that describes back to (nearly) the given descriptor: lets tests put crates in a real store. */
-export function analysisFromDescriptor(d: TrackDescriptor): TrackAnalysis {
+/**
+ * A stored-analysis record that describes back to (nearly) the given descriptor: lets tests put crates in a real store.
+ * `mainBars` between the intro and the outro (16 by default; more makes a record as long as a released track's).
+ */
+export function analysisFromDescriptor(d: TrackDescriptor, mainBars = 16): TrackAnalysis {
   const code = camelotCodeOf(d.camelotNumber, d.camelotLetter);
   const scale = d.camelotLetter === 1 ? 'major' : 'minor';
   const key = PITCH_CLASSES.find((k) => camelotCode(k, scale) === code)!;
   const intro = Math.max(d.introBars, 8);
   const outro = Math.max(d.outroBars, 8);
-  const bars = intro + 16 + outro;
+  const bars = intro + mainBars + outro;
   const barSec = (4 * 60) / d.bpm;
   const downbeats = Array.from({ length: bars }, (_, b) => Number((b * barSec).toFixed(4)));
   const energy = Array.from({ length: bars }, (_, b) => (b < 8 ? d.energyIn : b >= bars - outro && b < bars - outro + 8 ? d.energyOut : 1));

@@ -9,7 +9,7 @@ import { GuildStore } from '../../src/db/guild-store.ts';
 import { TrackFiles } from '../../src/db/track-files.ts';
 import { makeTempDir } from './ffmpeg-fixtures.ts';
 import { FAKE_APP_ID, startFakeDiscord } from './fake-discord.ts';
-import type { FakeDiscord, RestCall } from './fake-discord.ts';
+import type { FakeDiscord, FakeDiscordOptions, RestCall } from './fake-discord.ts';
 
 /** What a bot test needs: real stores in one SQLite file, the library's files, an analyser, the fake Discord. */
 export interface BotHarness {
@@ -30,7 +30,7 @@ export interface BotHarness {
   close(): Promise<void>;
 }
 
-export async function openBotHarness(poolSize = 2): Promise<BotHarness> {
+export async function openBotHarness(poolSize = 2, discordOptions: FakeDiscordOptions = {}): Promise<BotHarness> {
   const tmp = makeTempDir();
   const db = path.join(tmp.dir, 'minidj.sqlite');
   // One after another, as the bot opens them.
@@ -40,7 +40,7 @@ export async function openBotHarness(poolSize = 2): Promise<BotHarness> {
   const files = new TrackFiles(path.join(tmp.dir, 'tracks'));
   // As the bot's own (main.ts): analyses yield to the live sets' renders.
   const pool = new AnalyzerPool({ size: poolSize, nice: LIVE_ANALYSIS_NICE });
-  const discord = await startFakeDiscord();
+  const discord = await startFakeDiscord(discordOptions);
   const errors: unknown[] = [];
   let bot: Bot | undefined;
   return {

@@ -1,7 +1,10 @@
 import { copyFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Analyzer } from '../../src/audio/analysis/analyzer.ts';
 import type { PlannedTrack } from '../../src/audio/transition/transition-plan.ts';
 import type { AnalysisStore } from '../../src/db/analysis-store.ts';
+import type { GuildStore } from '../../src/db/guild-store.ts';
+import type { TrackFiles } from '../../src/db/track-files.ts';
 import { ingestFile } from '../../src/ingest/ingest-file.ts';
 import type { IngestResult, KeepFile } from '../../src/ingest/ingest-file.ts';
 import { structureForBars } from '../../src/synth/track-synth.ts';
@@ -27,4 +30,45 @@ export async function ingestBotTrack(i: number, file: string, store: AnalysisSto
   copyFileSync(track.file, file);
   const analyzer: Analyzer = { analyze: () => Promise.resolve(track.analysis), waiting: () => 0, close: () => Promise.resolve() };
   return ingestFile(file, analyzer, store, keep);
+}
+
+/**
+ * Seeds both crate tracks into `guildId`'s library and playlist, as "sunrise-loop" and "tide-line" (124 and 125 BPM,
+ * 62 s each) queued by `requesterId`, their files under `dir`: the content hashes, in that order.
+ */
+export async function seedBotPlaylist(h: { dir: string; analyses: AnalysisStore; files: TrackFiles; store: GuildStore }, guildId: string, requesterId: string): Promise<string[]> {
+  const hashes: string[] = [];
+  for (const [i, name] of ['sunrise-loop', 'tide-line'].entries()) {
+    hashes.push((await ingestBotTrack(i, path.join(h.dir, `${name}.wav`), h.analyses, (f, hash, title) => h.files.keep(f, hash, title))).contentHash);
+  }
+  await h.store.update(guildId, (s) => ({
+    ...s,
+    library: hashes,
+    playlist: hashes.map((hash, i) => ({ id: `entry-${i}`, hash, title: i === 0 ? 'sunrise-loop' : 'tide-line', requesterId, addedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() })),
+  }));
+  return hashes;
+}
+
+/**
+ * Four 16-bar (31–33 s) songs at 124–128 BPM in three keys, which smart order plays otherwise than queued: quick to
+ * mix through. Made once per run (cached like every crate).
+ */
+export async function shortSongs(): Promise<PlannedTrack[]> {
+  return analysedCrate('panel', [
+    { bpm: 124, key: 'A', scale: 'minor', seed: 81, sections: structureForBars(16) },
+    { bpm: 128, key: 'F#', scale: 'minor', seed: 82, sections: structureForBars(16) },
+    { bpm: 125, key: 'A', scale: 'minor', seed: 83, sections: structureForBars(16) },
+    { bpm: 126, key: 'E', scale: 'minor', seed: 84, sections: structureForBars(16) },
+  ]);
+}
+
+/** Seeds `tracks` into a library under the given file names (as ingestBotTrack does); their content hashes. */
+export async function ingestAs(tracks: PlannedTrack[], files: string[], store: AnalysisStore, keep: KeepFile): Promise<string[]> {
+  const hashes: string[] = [];
+  for (const [i, track] of tracks.entries()) {
+    copyFileSync(track.file, files[i]!);
+    const analyzer: Analyzer = { analyze: () => Promise.resolve(track.analysis), waiting: () => 0, close: () => Promise.resolve() };
+    hashes.push((await ingestFile(files[i]!, analyzer, store, keep)).contentHash);
+  }
+  return hashes;
 }

@@ -34,9 +34,24 @@ export const FAKE_GUILD_2_ID = '232222222222222222';
 export const FAKE_GUILD_2_TEXT_CHANNEL_ID = '333333333333333341';
 export const FAKE_GUILD_2_VOICE_CHANNEL_ID = '333333333333333342';
 
+/**
+ * More servers, as many as a test asks for (`fakeGuildIds(n)`): each with a text channel and a voice channel where its
+ * owner (FAKE_OWNER_ID) listens, their ids derived from the server's.
+ */
+export function fakeGuildIds(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => String(240000000000000000n + BigInt(i) * 16n));
+}
+const isExtraGuild = (guildId: string): boolean => /^24\d{16}$/.test(guildId);
+/** The voice channel of a server made by fakeGuildIds. */
+export function voiceChannelOf(guildId: string): string {
+  if (guildId === FAKE_GUILD_2_ID) return FAKE_GUILD_2_VOICE_CHANNEL_ID;
+  return isExtraGuild(guildId) ? String(BigInt(guildId) + 2n) : FAKE_VOICE_CHANNEL_ID;
+}
+
 /** The channel interactions in `guildId` come from (the fake guild's for any server the fake does not know). */
 export function textChannelOf(guildId: string): string {
-  return guildId === FAKE_GUILD_2_ID ? FAKE_GUILD_2_TEXT_CHANNEL_ID : FAKE_TEXT_CHANNEL_ID;
+  if (guildId === FAKE_GUILD_2_ID) return FAKE_GUILD_2_TEXT_CHANNEL_ID;
+  return isExtraGuild(guildId) ? String(BigInt(guildId) + 1n) : FAKE_TEXT_CHANNEL_ID;
 }
 
 /** The shard that gets a guild's events, as Discord assigns it. */
@@ -77,11 +92,15 @@ export const REST_FAILURES = {
 };
 
 export interface RestCall {
+  /** When it arrived (Date.now()). */
+  at: number;
   method: string;
   /** Path without the query string, e.g. `/api/v10/interactions/1/tok/callback`. */
   path: string;
   query: string;
   body: unknown;
+  /** The bytes of a multipart body (a message with files). */
+  raw?: Buffer;
 }
 
 export interface GatewayOp {
@@ -94,8 +113,18 @@ export interface GatewayOp {
 export interface FakeDiscordOptions {
   /** What `/gateway/bot` recommends (1 by default). Each guild's events go to the connection of its shard only. */
   shards?: number;
-  /** The servers the bot is in: FAKE_GUILD_ID by default; FAKE_GUILD_2_ID may be added. */
+  /** The servers the bot is in: FAKE_GUILD_ID by default; FAKE_GUILD_2_ID and fakeGuildIds(n) may be added. */
   guilds?: string[];
+}
+
+/** The voice session a VOICE_SERVER_UPDATE opened: its token is new each time, as Discord's are. */
+export interface VoiceJoin {
+  guildId: string;
+  channelId: string;
+  userId: string;
+  sessionId: string;
+  token: string;
+  endpoint: string;
 }
 
 export interface FakeUser {
@@ -148,12 +177,22 @@ export interface FakeDiscord {
   failNext(match: (call: RestCall) => boolean, failure: RestFailure): void;
   /** Answers op 4 joins with a VOICE_SERVER_UPDATE pointing at `endpoint` (null: none, the default). */
   setVoiceServer(endpoint: string | null): void;
+  /** Discord moves the guild's voice to another server: a VOICE_SERVER_UPDATE now, and for the joins after. */
+  moveVoiceServer(endpoint: string, guildId?: string): void;
+  /** Each VOICE_SERVER_UPDATE sent: what a voice server checks an Identify or a Resume against. */
+  voiceJoins: VoiceJoin[];
   /** Closes every gateway connection with `code`; with `invalidate`, a RESUME gets INVALID_SESSION (op 9). */
   dropGateway(code: number, invalidate?: boolean): void;
   /** Edits of channel messages (`PATCH /channels/:id/messages/:id`), in order, with when they came. */
   messageEdits(): { channelId: string; messageId: string; body: Record<string, unknown>; at: number }[];
-  /** Channel messages the bot sent with its own token (`POST /channels/:id/messages`). */
-  channelMessages(): { channelId: string; body: Record<string, unknown> }[];
+  /** Channel messages the bot sent with its own token (`POST /channels/:id/messages`), with the id each got. */
+  channelMessages(): { channelId: string; id: string; body: Record<string, unknown> }[];
+  /** A member posts in a channel (the bot, without the message intents, is not told; it can read the history). */
+  postMemberMessage(channelId: string, user: FakeUser, content: string): string;
+  /** Channel messages the bot deleted (`DELETE /channels/:id/messages/:id`). */
+  deletedMessages(): { channelId: string; messageId: string }[];
+  /** Threads the bot created (`POST /channels/:id/threads`). */
+  threads(): { id: string; parentId: string; name: string }[];
   /** Resolves with the first recorded REST call matching, waiting up to `timeoutMs`. */
   waitForRest(match: (call: RestCall) => boolean, timeoutMs?: number): Promise<RestCall>;
   waitForGatewayOp(match: (op: GatewayOp) => boolean, timeoutMs?: number): Promise<GatewayOp>;
@@ -206,6 +245,26 @@ export function autocompleteInteraction(spec: { command: 'queue' | 'suggest'; su
   const options = spec.subcommand ? [{ type: 1, name: spec.subcommand, options: [focused] }] : [focused];
   const id = spec.command === 'queue' ? FAKE_QUEUE_COMMAND_ID : FAKE_SUGGEST_COMMAND_ID;
   return { ...commandInteraction(id, spec.command, options, spec), type: 4 };
+}
+
+export const FAKE_ADD_MENU_COMMAND_ID = '555555555555555558';
+
+/**
+ * A message's Apps menu command (type 3) on a member's message in the fake guild's channel: the message as Discord
+ * resolves it in `data.resolved.messages`, its attachments as `fakeAttachment` makes them.
+ */
+export function messageMenuInteraction(spec: { name: string; user: FakeUser; author?: FakeUser; content?: string; attachments?: Record<string, unknown>[]; guildId?: string; attachmentSizeLimit?: number }): Record<string, unknown> {
+  const base = commandInteraction(FAKE_ADD_MENU_COMMAND_ID, spec.name, [], spec);
+  const target: Record<string, unknown> = {
+    ...messageObject(spec.content ?? ''), channel_id: textChannelOf(spec.guildId ?? FAKE_GUILD_ID), author: apiUser(spec.author ?? spec.user), type: 0,
+    attachments: (spec.attachments ?? []).map(({ ephemeral: _, ...a }) => a),
+  };
+  const data = base.data as Record<string, unknown>;
+  return {
+    ...base,
+    ...(spec.attachmentSizeLimit ? { attachment_size_limit: spec.attachmentSizeLimit } : {}),
+    data: { id: data.id, name: spec.name, type: 3, guild_id: data.guild_id, target_id: target.id, resolved: { messages: { [String(target.id)]: target } } },
+  };
 }
 
 /** `/suggest` (no subcommand: the options sit directly on the command). */
@@ -261,8 +320,20 @@ function secondGuildCreate(botRoles: string[]): Record<string, unknown> {
   };
 }
 
+/** A server of fakeGuildIds: its text and voice channel, the owner listening. */
+function extraGuildCreate(guildId: string, botRoles: string[]): Record<string, unknown> {
+  const base = secondGuildCreate(botRoles) as { roles: Record<string, unknown>[]; channels: Record<string, unknown>[] };
+  return {
+    ...base, id: guildId, name: `Club ${guildId.slice(-4)}`,
+    roles: [{ ...base.roles[0], id: guildId }],
+    channels: [{ ...base.channels[0], id: textChannelOf(guildId) }, { ...base.channels[1], id: voiceChannelOf(guildId) }],
+    voice_states: [voiceState(voiceChannelOf(guildId), FAKE_OWNER_ID, `owner-voice-${guildId}`)],
+  };
+}
+
 function guildCreateOf(guildId: string, botRoles: string[]): Record<string, unknown> {
-  return guildId === FAKE_GUILD_2_ID ? secondGuildCreate(botRoles) : guildCreate(botRoles);
+  if (guildId === FAKE_GUILD_2_ID) return secondGuildCreate(botRoles);
+  return isExtraGuild(guildId) ? extraGuildCreate(guildId, botRoles) : guildCreate(botRoles);
 }
 
 function guildCreate(botRoles: string[]): Record<string, unknown> {
@@ -293,19 +364,27 @@ function guildCreate(botRoles: string[]): Record<string, unknown> {
   };
 }
 
-function messageObject(content: unknown): Record<string, unknown> {
+function messageObject(content: unknown, author: FakeUser = BOT_USER): Record<string, unknown> {
   return {
-    id: snowflake(), channel_id: FAKE_TEXT_CHANNEL_ID, author: apiUser(BOT_USER, true), content: typeof content === 'string' ? content : '',
+    id: snowflake(), channel_id: FAKE_TEXT_CHANNEL_ID, author: apiUser(author, author === BOT_USER), content: typeof content === 'string' ? content : '',
     timestamp: new Date().toISOString(), edited_timestamp: null, tts: false, mention_everyone: false, mentions: [], mention_roles: [],
     attachments: [], embeds: [], pinned: false, type: 20, flags: 0, components: [],
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function threadObject(thread: { id: string; parentId: string; name: string }): Record<string, unknown> {
+  return {
+    id: thread.id, type: 11, guild_id: FAKE_GUILD_ID, parent_id: thread.parentId, name: thread.name, owner_id: FAKE_APP_ID, last_message_id: null,
+    rate_limit_per_user: 0, message_count: 0, member_count: 1, flags: 0, total_message_sent: 0,
+    thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date().toISOString(), locked: false, create_timestamp: new Date().toISOString() },
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -332,12 +411,13 @@ function rolePermissions(roles: string[]): bigint {
   return [FAKE_GUILD_ID, ...roles].reduce((bits, r) => bits | BigInt(table[r] ?? '0'), 0n);
 }
 
+/** The first item of `list` (which only grows) matching; each check reads only what came since the last. */
 function waitFor<T>(list: T[], match: (item: T) => boolean, timeoutMs: number, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + timeoutMs;
+    let checked = 0;
     const check = (): void => {
-      const found = list.find(match);
-      if (found !== undefined) return resolve(found);
+      for (; checked < list.length; checked++) if (match(list[checked]!)) return resolve(list[checked]!);
       if (Date.now() > deadline) return reject(new Error(`fake Discord: no ${what} matched within ${timeoutMs} ms`));
       setTimeout(check, 10);
     };
@@ -350,7 +430,19 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const guilds = options.guilds ?? [FAKE_GUILD_ID];
   const answered = new Map<string, number>();
   const restCalls: RestCall[] = [];
-  const sent: { channelId: string; body: Record<string, unknown> }[] = [];
+  const sent: { channelId: string; id: string; body: Record<string, unknown> }[] = [];
+  /** Every message in each channel, oldest first: the bot's, its interaction replies and members'. */
+  const history = new Map<string, { id: string; author: FakeUser; content: string }[]>();
+  const deleted: { channelId: string; messageId: string }[] = [];
+  const threads: { id: string; parentId: string; name: string }[] = [];
+  /** The channel each interaction came from (its public replies are posted there). */
+  const interactionChannels = new Map<string, string>();
+  const appendMessage = (channelId: string, author: FakeUser, content: string, id = snowflake()): string => {
+    const log = history.get(channelId) ?? [];
+    history.set(channelId, log);
+    log.push({ id, author, content });
+    return id;
+  };
   const gatewayOps: GatewayOp[] = [];
   const edits: { channelId: string; messageId: string; body: Record<string, unknown>; at: number }[] = [];
   const failures: { match: (call: RestCall) => boolean; failure: RestFailure }[] = [];
@@ -358,6 +450,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   let voiceServer: string | null = null;
   let invalidateResumes = false;
   const botVoice = new Map<string, string | null>();
+  const voiceJoins: VoiceJoin[] = [];
   const sockets = new Set<WebSocket>();
   /** Each connection's shard [id, count], from its IDENTIFY (or the session it resumed). */
   const shardOfSocket = new Map<WebSocket, [number, number]>();
@@ -391,21 +484,29 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   function answerVoiceJoin(d: { guild_id: string; channel_id: string | null }): void {
     botVoice.set(d.guild_id, d.channel_id);
     broadcastVoiceState(BOT_USER, d.channel_id, { suppress: d.channel_id === FAKE_STAGE_CHANNEL_ID, guild_id: d.guild_id }, true);
-    if (d.channel_id && voiceServer) toGuild(d.guild_id, 'VOICE_SERVER_UPDATE', { guild_id: d.guild_id, token: 'fake-voice-token', endpoint: voiceServer });
+    if (d.channel_id && voiceServer) sendVoiceServer(d.guild_id, d.channel_id, voiceServer);
+  }
+
+  function sendVoiceServer(guildId: string, channelId: string, endpoint: string): void {
+    const token = `fake-voice-token-${voiceJoins.length + 1}`;
+    voiceJoins.push({ guildId, channelId, userId: BOT_USER.id, sessionId: `voice-${BOT_USER.id}`, token, endpoint });
+    toGuild(guildId, 'VOICE_SERVER_UPDATE', { guild_id: guildId, token, endpoint });
   }
 
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const method = req.method ?? 'GET';
-      const body = parseJson(await readBody(req));
+      const raw = await readBody(req);
+      const body = parseJson(raw.toString('utf8'));
       if (method === 'GET' && url.pathname === '/api/v10/gateway/bot') {
         return send(res, 200, {
           url: `ws://127.0.0.1:${port}`, shards: shardCount,
           session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
         });
       }
-      const call = { method, path: url.pathname, query: url.search, body };
+      const multipart = String(req.headers['content-type'] ?? '').startsWith('multipart/');
+      const call = { at: Date.now(), method, path: url.pathname, query: url.search, body, ...(multipart ? { raw } : {}) };
       restCalls.push(call);
       const failing = failures.findIndex((f) => f.match(call));
       if (failing >= 0) {
@@ -423,6 +524,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         return send(res, 204);
       }
       const edit = /^\/api\/v10\/channels\/(\d+)\/messages\/(\d+)$/.exec(url.pathname);
+      const known = edit && history.get(edit[1]!)?.some((m) => m.id === edit[2]);
+      if (edit && (method === 'PATCH' || method === 'DELETE') && !known) return send(res, 404, { message: 'Unknown Message', code: 10008 });
+      if (edit && method === 'DELETE') {
+        deleted.push({ channelId: edit[1]!, messageId: edit[2]! });
+        history.set(edit[1]!, history.get(edit[1]!)!.filter((m) => m.id !== edit[2]));
+        return send(res, 204);
+      }
       if (edit && method === 'PATCH') {
         edits.push({ channelId: edit[1]!, messageId: edit[2]!, body: body as Record<string, unknown>, at: Date.now() });
         return send(res, 200, { ...messageObject((body as { content?: unknown }).content), id: edit[2], channel_id: edit[1], type: 0 });
@@ -433,13 +541,36 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         const times = answered.get(callback[1]!) ?? 0;
         if (times > 0) return send(res, 400, { message: 'Interaction has already been acknowledged.', code: 40060 });
         answered.set(callback[1]!, 1);
+        // A public reply (or public "thinking…") is a message in the channel.
+        const reply = body as { type?: number; data?: { flags?: number; content?: string } };
+        const channelId = interactionChannels.get(callback[1]!);
+        if (channelId && (reply.type === 4 || reply.type === 5) && ((reply.data?.flags ?? 0) & 64) === 0) appendMessage(channelId, BOT_USER, reply.data?.content ?? '');
         return send(res, 204);
       }
       const channelPost = /^\/api\/v10\/channels\/(\d+)\/messages$/.exec(url.pathname);
-      if (channelPost && method === 'POST') {
-        sent.push({ channelId: channelPost[1]!, body: body as Record<string, unknown> });
-        return send(res, 200, { ...messageObject((body as { content?: unknown }).content), channel_id: channelPost[1], type: 0 });
+      if (channelPost && method === 'GET') {
+        const after = BigInt(url.searchParams.get('after') ?? '0');
+        const limit = Number(url.searchParams.get('limit') ?? 50);
+        // Newest first, as Discord lists them.
+        const found = (history.get(channelPost[1]!) ?? []).filter((m) => BigInt(m.id) > after).slice(0, limit).reverse();
+        return send(res, 200, found.map((m) => ({ ...messageObject(m.content, m.author), id: m.id, channel_id: channelPost[1], type: 0 })));
       }
+      if (channelPost && method === 'POST') {
+        const message = messageObject((body as { content?: unknown }).content);
+        sent.push({ channelId: channelPost[1]!, id: String(message.id), body: body as Record<string, unknown> });
+        appendMessage(channelPost[1]!, BOT_USER, String((body as { content?: unknown }).content ?? ''), String(message.id));
+        return send(res, 200, { ...message, channel_id: channelPost[1], type: 0 });
+      }
+      const threadPost = /^\/api\/v10\/channels\/(\d+)\/threads$/.exec(url.pathname);
+      if (threadPost && method === 'POST') {
+        const name = String((body as { name?: unknown }).name ?? '');
+        const thread = { id: snowflake(), parentId: threadPost[1]!, name };
+        threads.push(thread);
+        return send(res, 201, threadObject(thread));
+      }
+      const channelGet = /^\/api\/v10\/channels\/(\d+)$/.exec(url.pathname);
+      const thread = channelGet && method === 'GET' ? threads.find((t) => t.id === channelGet[1]) : undefined;
+      if (thread) return send(res, 200, threadObject(thread));
       const webhook = /^\/api\/v10\/webhooks\/\d+\/[^/]+(\/messages\/[^/]+)?$/.exec(url.pathname);
       if (webhook && (method === 'PATCH' || method === 'POST')) {
         return send(res, 200, messageObject((body as { content?: unknown } | undefined)?.content));
@@ -503,6 +634,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     connections: () => connectionCount,
     pushInteraction(payload) {
       const guildId = String(payload.guild_id ?? FAKE_GUILD_ID);
+      if (payload.channel_id) interactionChannels.set(String(payload.id), String(payload.channel_id));
       // A server the fake does not announce (its interactions still arrive) goes to the first connection, as shard 0 of 1.
       const to = guilds.includes(guildId) ? owners(guildId) : [...sockets].filter((ws) => shardOfSocket.has(ws)).slice(0, 1);
       if (to.length === 0) throw new Error(`fake Discord: no gateway client of guild ${guildId}'s shard is connected`);
@@ -534,12 +666,21 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     setVoiceServer(endpoint) {
       voiceServer = endpoint;
     },
+    moveVoiceServer(endpoint, guildId = FAKE_GUILD_ID) {
+      voiceServer = endpoint;
+      const channelId = botVoice.get(guildId);
+      if (channelId) sendVoiceServer(guildId, channelId, endpoint);
+    },
+    voiceJoins,
     dropGateway(code, invalidate = false) {
       invalidateResumes = invalidate;
       for (const ws of sockets) ws.close(code, 'fake Discord dropped the session');
     },
     messageEdits: () => edits,
     channelMessages: () => sent,
+    postMemberMessage: (channelId, user, content) => appendMessage(channelId, user, content),
+    deletedMessages: () => deleted,
+    threads: () => threads,
     waitForRest: (match, timeoutMs = 5000) => waitFor(restCalls, match, timeoutMs, 'REST call'),
     waitForGatewayOp: (match, timeoutMs = 5000) => waitFor(gatewayOps, match, timeoutMs, 'gateway op'),
     async deferredOutcome(payload, timeoutMs = 60_000, isProgress = () => false) {

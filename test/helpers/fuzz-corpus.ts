@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createRng } from '../../src/util/prng.ts';
 import type { Rng } from '../../src/util/prng.ts';
 import { ffmpegMake } from './ffmpeg-fixtures.ts';
+import { mediaBombs } from './fuzz-media-bombs.ts';
 import { dashManifest, ffconcat, hlsPlaylist, id3Tag } from './hostile-media.ts';
 
 /** Short base files, one per container we accept, made by ffmpeg's lavfi (1.5 s: the fuzz is about bytes, not music). */
@@ -122,12 +123,15 @@ function hostile(rng: Rng, targets: FuzzTargets, bases: Buffer[]): [string, Buff
   ];
 }
 
-/** Writes the fuzz corpus into `dir`: the hostile files, then every base's mutations (every `every`-th of them). */
-export function writeFuzzCorpus(dir: string, targets: FuzzTargets, seed: number, every = 1): FuzzCase[] {
+/**
+ * Writes the fuzz corpus into `dir`: the hostile files, then every base's mutations (every `every`-th of them), then
+ * with `bombs` the media bombs (fuzz-media-bombs.ts).
+ */
+export function writeFuzzCorpus(dir: string, targets: FuzzTargets, seed: number, every = 1, bombs = false): FuzzCase[] {
   const bases = makeBases(dir);
   const rng = createRng(seed, 'fuzz');
   const mutated = bases.flatMap((base, i) => mutate(rng, base, targets).map(([m, b]): [string, Buffer] => [`${BASES[i]![0]}~${m}`, b]));
-  const all = [...hostile(rng, targets, bases), ...mutated.filter((_, i) => i % every === 0)];
+  const all = [...hostile(rng, targets, bases), ...mutated.filter((_, i) => i % every === 0), ...(bombs ? mediaBombs(dir) : [])];
   return all.map(([mutation, bytes], i) => {
     const file = path.join(dir, `fuzz-${String(i).padStart(3, '0')}.bin`);
     writeFileSync(file, bytes);

@@ -113,3 +113,53 @@ export function runMinidj(args: string[], env: NodeJS.ProcessEnv, timeoutMs: num
     });
   });
 }
+
+function mp4Box(type: string, ...parts: Buffer[]): Buffer {
+  const body = Buffer.concat(parts);
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(8 + body.length);
+  head.write(type, 4, 'latin1');
+  return Buffer.concat([head, body]);
+}
+
+const u32s = (...values: number[]): Buffer => {
+  const b = Buffer.alloc(4 * values.length);
+  values.forEach((v, i) => b.writeUInt32BE(v >>> 0, 4 * i));
+  return b;
+};
+
+/** The child box of `type` in `[from, to)` of `b`: [offset, size]. */
+function childBox(b: Buffer, from: number, to: number, type: string): [number, number] {
+  for (let at = from; at + 8 <= to; at += b.readUInt32BE(at)) if (b.toString('latin1', at + 4, at + 8) === type) return [at, b.readUInt32BE(at)];
+  throw new Error(`no ${type} box`);
+}
+
+/**
+ * The MP4 index bomb of issue 25: a real (ffmpeg-made, moov-last) M4A with a second track that copies the first's
+ * sample description and declares `samples` samples of one byte each, timed `delta` apart, in one chunk: 40 bytes
+ * of tables that ffmpeg's demuxer turns into an index of `samples` × 24 bytes.
+ */
+export function mp4IndexBomb(m4a: Buffer, samples = 85_000_000, delta = 1024): Buffer {
+  const [moov, moovSize] = childBox(m4a, 0, m4a.length, 'moov');
+  const [trak, trakSize] = childBox(m4a, moov + 8, moov + moovSize, 'trak');
+  const [tkhd, tkhdSize] = childBox(m4a, trak + 8, trak + trakSize, 'tkhd');
+  const [mdia, mdiaSize] = childBox(m4a, trak + 8, trak + trakSize, 'mdia');
+  const [minf, minfSize] = childBox(m4a, mdia + 8, mdia + mdiaSize, 'minf');
+  const [stbl, stblSize] = childBox(m4a, minf + 8, minf + minfSize, 'stbl');
+  const [stsd, stsdSize] = childBox(m4a, stbl + 8, stbl + stblSize, 'stsd');
+  const slice = ([at, size]: [number, number]): Buffer => m4a.subarray(at, at + size);
+  const header = Buffer.from(slice([tkhd, tkhdSize]));
+  header.writeUInt32BE(2, 20); // track_ID (version 0: after version/flags, creation and modification times)
+  const tables = mp4Box('stbl', slice([stsd, stsdSize]), mp4Box('stts', u32s(0, 1, samples, delta)), mp4Box('stsc', u32s(0, 1, 1, samples, 1)), mp4Box('stsz', u32s(0, 1, samples)), mp4Box('stco', u32s(0, 1, 44)));
+  const minfParts: Buffer[] = [];
+  for (let at = minf + 8; at < minf + minfSize; at += m4a.readUInt32BE(at)) minfParts.push(at === stbl ? tables : slice([at, m4a.readUInt32BE(at)]));
+  const mdiaParts: Buffer[] = [];
+  for (let at = mdia + 8; at < mdia + mdiaSize; at += m4a.readUInt32BE(at)) mdiaParts.push(at === minf ? mp4Box('minf', ...minfParts) : slice([at, m4a.readUInt32BE(at)]));
+  const second = mp4Box('trak', header, mp4Box('mdia', ...mdiaParts));
+  return Buffer.concat([m4a.subarray(0, moov), mp4Box('moov', m4a.subarray(moov + 8, moov + moovSize), second), m4a.subarray(moov + moovSize)]);
+}
+
+/** The sample-rate bomb of issue 25, short: WavPack in Matroska at `rate` Hz (a 440 Hz tone). */
+export function rateBombArgs(rate: number, seconds: number): string[] {
+  return ['-f', 'lavfi', '-i', `sine=f=440:r=${rate}:d=${seconds}`, '-c:a', 'wavpack', '-f', 'matroska'];
+}

@@ -83,9 +83,13 @@ export class ShardedBot {
     mkdirSync(this.reports, { recursive: true });
   }
 
-  /** Starts `npm start` on a "machine": `env` adds to the bot's environment (store, tracks, downloads, shards). */
-  startMachine(env: Record<string, string>): void {
-    const child = spawn(process.execPath, ['--import', VOICE_STAND_IN, START], {
+  /**
+   * Starts `npm start` on a "machine": `env` adds to the bot's environment (store, tracks, downloads, shards);
+   * `script` runs another entry (src/bot/main.ts: one bot process, no manager), `preloads` are imported into it too.
+   */
+  startMachine(env: Record<string, string>, opts: { script?: string; preloads?: string[] } = {}): void {
+    const preloads = [VOICE_STAND_IN, ...(opts.preloads ?? [])].flatMap((p) => ['--import', p]);
+    const child = spawn(process.execPath, [...preloads, opts.script ?? START], {
       env: {
         PATH: process.env.PATH, HOME: process.env.HOME, MINIDJ_MAX_LIVE_SETS: '1000', MINIDJ_MAX_LOOP_LAG_MS: '1000000',
         DISCORD_TOKEN: 'MTIz.abc.def', DISCORD_CLIENT_ID: FAKE_APP_ID, MINIDJ_DISCORD_API: this.discord.apiBase, MINIDJ_DB: this.db,
@@ -173,7 +177,7 @@ export class ShardedBot {
 }
 
 /** Pushes `/djset start` in the guild and resolves with what its deferred reply finally said. */
-async function startSet(bot: ShardedBot, discord: FakeDiscord, guildId: string): Promise<string> {
+export async function startSet(bot: ShardedBot, discord: FakeDiscord, guildId: string): Promise<string> {
   const payload = bot.push(djsetInteraction({ subcommand: 'start', user: owner, guildId }));
   return (await discord.deferredOutcome(payload, 40_000)).content;
 }

@@ -14,7 +14,7 @@ niceThisThread(((workerData ?? {}) as { nice?: number }).nice ?? 0);
 port.on('message', async (job: AnalysisJob) => {
   let reply: AnalysisReply;
   try {
-    const input = await decodeForAnalysis(job.file, job.limits, job.ffmpeg);
+    const input = await decodeForAnalysis(job.file, job.limits, job.ffmpeg, job.media);
     const analysis = analyzePcm(input, loadEssentia());
     reply = { id: job.id, ok: true, analysis };
   } catch (err) {

@@ -7,6 +7,9 @@ import { AudioInputError } from '../io/audio-input-error.ts';
 import { ffmpegPath } from '../io/ffmpeg-path.ts';
 import type { AudioLimits } from '../io/limits.ts';
 import { audioLimitsFromEnv } from '../io/limits.ts';
+import { admitFairly } from '../../util/fair-share.ts';
+import type { ShareDecision } from '../../util/fair-share.ts';
+import type { VettedMedia } from '../io/vet-media.ts';
 import { UserFacingError } from '../../util/user-facing-error.ts';
 
 /** Where a job stands: waiting behind `ahead` others, or being analysed. */
@@ -19,6 +22,8 @@ export interface AnalyzeOptions {
   onStatus?: (status: JobStatus) => void;
   /** The file's content hash when the caller has it (the Redis queue names the job's file by it). */
   contentHash?: string;
+  /** The file as ingest vetted it: its decode probes it no second time (a worker process elsewhere vets its own). */
+  media?: VettedMedia;
 }
 
 export class AnalyzerBusyError extends UserFacingError<'busy'> {
@@ -50,9 +55,26 @@ const JOBS_PER_WORKER = 25;
 /** Analysis itself (after decoding) may take this long for a 20-minute file before the worker is declared hung. */
 export const ANALYSIS_BUDGET_MS = 5 * 60_000;
 
-/** Jobs one owner may have waiting, and all owners together: past them a job is refused, not queued for ever. */
+/**
+ * Jobs one owner may have waiting, and all owners together: past them a job is refused, not queued for ever. The
+ * places are shared fairly (src/util/fair-share.ts): with many servers waiting, each holds at most its part of them.
+ */
 export const MAX_WAITING_PER_OWNER = 8;
 export const MAX_WAITING = 64;
+export const WAITING_LIMITS = { total: MAX_WAITING, perOwner: MAX_WAITING_PER_OWNER } as const;
+
+/** Why a song was not queued: its server holds its share of the waiting places, or every place is taken. */
+export function refusedByShare(decision: Extract<ShareDecision, { admit: false }>, mine: number): AnalyzerBusyError {
+  if (decision.reason === 'full') return new AnalyzerBusyError('The analyser is busy with other servers\' songs; try again in a few minutes.');
+  const why = decision.share < MAX_WAITING_PER_OWNER ? ` (its share of the analyser while ${decision.owners} servers have songs waiting)` : '';
+  return new AnalyzerBusyError(`${mine} ${mine === 1 ? 'song' : 'songs'} from this server ${mine === 1 ? 'is' : 'are'} already waiting to be analysed${why}; try again once they are in.`);
+}
+
+/** The error of a waiting song let go for another server's (its server held more than its share; how many, when known). */
+export function displacedByShare(decision?: ShareDecision): AnalyzerBusyError {
+  const among = decision ? `the ${decision.owners} servers with songs waiting, and this server had more than its share (${decision.share})` : 'the servers with songs waiting, and this server had more than its share';
+  return new AnalyzerBusyError(`The analyser is shared among ${among} waiting, so this song made room for another server's. Add it again in a few minutes.`);
+}
 
 /**
  * Runs analyses in worker threads (one per core by default): essentia.js must stay off the main thread (it blocks
@@ -89,12 +111,11 @@ export class AnalyzerPool implements Analyzer {
     if (this.closed) return Promise.reject(new Error('the analyzer pool is closed'));
     const owner = options.owner ?? '';
     const lane = this.lanes.get(owner) ?? [];
-    if (lane.length >= MAX_WAITING_PER_OWNER) {
-      return Promise.reject(new AnalyzerBusyError(`${lane.length} songs from this server are already waiting to be analysed; try again once they are in.`));
-    }
-    if (this.waiting() >= MAX_WAITING) return Promise.reject(new AnalyzerBusyError('The analyser is busy with other servers\' songs; try again in a few minutes.'));
+    const decision = admitFairly(new Map([...this.lanes].map(([o, l]) => [o, l.length])), owner, WAITING_LIMITS);
+    if (!decision.admit) return Promise.reject(refusedByShare(decision, lane.length));
+    if (decision.displace !== undefined) this.letGo(decision.displace, decision);
     return new Promise((resolve, reject) => {
-      lane.push({ job: { id: this.nextId++, file, limits: this.limits, ffmpeg: this.ffmpeg }, owner, ...(options.onStatus ? { onStatus: options.onStatus } : {}), resolve, reject });
+      lane.push({ job: { id: this.nextId++, file, limits: this.limits, ffmpeg: this.ffmpeg, media: options.media }, owner, ...(options.onStatus ? { onStatus: options.onStatus } : {}), resolve, reject });
       this.lanes.set(owner, lane);
       this.pump();
     });
@@ -112,6 +133,14 @@ export class AnalyzerPool implements Analyzer {
     for (const lane of this.lanes.values()) for (const p of lane) p.reject(new Error('the analyzer pool was closed'));
     this.lanes.clear();
     await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+  }
+
+  /** Drops an owner's newest waiting job, to make room for another owner's under its share. */
+  private letGo(owner: string, decision: ShareDecision): void {
+    const lane = this.lanes.get(owner);
+    const dropped = lane?.pop();
+    if (lane?.length === 0) this.lanes.delete(owner);
+    dropped?.reject(displacedByShare(decision));
   }
 
   /** The next job in turn: the oldest of the owner served least recently. */

@@ -1,6 +1,7 @@
 import { AudioInputError } from '../io/audio-input-error.ts';
 import { decodeAudioFile } from '../io/decode.ts';
 import type { AudioLimits } from '../io/limits.ts';
+import type { VettedMedia } from '../io/vet-media.ts';
 import { LoudnessMeter } from '../dsp/loudness.ts';
 import { concatSamples, toMono } from '../io/pcm.ts';
 import { TruePeakMeter } from '../dsp/true-peak.ts';
@@ -18,8 +19,11 @@ export interface AnalysisInput {
   truePeakDb: number;
 }
 
-/** One decode pass: stereo loudness and true peak are metered on the stream; only a mono copy is kept. */
-export async function decodeForAnalysis(file: string, limits: AudioLimits, ffmpeg?: string): Promise<AnalysisInput> {
+/**
+ * One decode pass: stereo loudness and true peak are metered on the stream; only a mono copy is kept. `media`: the
+ * file as already vetted (decodeAudioFile).
+ */
+export async function decodeForAnalysis(file: string, limits: AudioLimits, ffmpeg?: string, media?: VettedMedia): Promise<AnalysisInput> {
   const loudness = new LoudnessMeter(ANALYSIS_RATE, 2);
   const peak = new TruePeakMeter(2);
   const chunks: Float32Array[] = [];
@@ -28,6 +32,7 @@ export async function decodeForAnalysis(file: string, limits: AudioLimits, ffmpe
     channels: 2,
     limits,
     ffmpeg,
+    media,
     onChunk: (stereo) => {
       loudness.push(stereo);
       peak.push(stereo);

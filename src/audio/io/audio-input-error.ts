@@ -11,7 +11,9 @@ export type AudioInputErrorCode =
   | 'silent'
   | 'decoder-crashed'
   | 'decoder-timeout'
-  | 'analysis-failed';
+  | 'analysis-failed'
+  /** A codec, sample rate or channel count the rules do not allow (media-rules.ts). */
+  | 'unsupported';
 
 /** A problem with the user's audio (or with decoding it), phrased for the person who supplied the file. */
 export class AudioInputError extends UserFacingError<AudioInputErrorCode> {
@@ -26,4 +28,11 @@ export function formatDuration(seconds: number): string {
   const m = Math.floor((s % 3600) / 60);
   const sec = String(s % 60).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+export function tooLongError(seconds: number, maxDurationSec: number): AudioInputError {
+  return new AudioInputError(
+    'too-long',
+    `The audio is ${formatDuration(seconds)} long; the limit is ${formatDuration(maxDurationSec)} (set MINIDJ_MAX_MINUTES to change it).`,
+  );
 }

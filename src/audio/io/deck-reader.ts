@@ -1,12 +1,13 @@
-import { spawn } from 'node:child_process';
-import { setPriority } from 'node:os';
 import path from 'node:path';
-import { spawnDecoder, spawnerEnabled } from '../../util/spawner.ts';
 import type { DecoderProcess } from '../../util/spawner.ts';
 import { AudioInputError } from './audio-input-error.ts';
-import { openFileInput } from './ffmpeg-input.ts';
+import type { AudioInputErrorCode } from './audio-input-error.ts';
+import { ffmpegLimitsFromEnv } from './ffmpeg-limits.ts';
 import { hidePaths } from './ffmpeg-message.ts';
 import { ffmpegPath } from './ffmpeg-path.ts';
+import { startFfmpeg } from './ffmpeg-process.ts';
+import { vetMedia } from './vet-media.ts';
+import type { VettedMedia } from './vet-media.ts';
 import { rubberbandTiming } from './rubberband-timing.ts';
 import type { RubberbandTiming } from './rubberband-timing.ts';
 import { isUnity, outputDuration } from '../transition/tempo-schedule.ts';
@@ -32,6 +33,9 @@ const DEFAULT_HIGH_WATER_FRAMES = MIX_RATE * 4;
  * clips.
  */
 const INDEPENDENT_PHASE_MAX_STRETCH = 0.03;
+
+/** Refusals by the rules, which no reopening changes: the set cuts past the track at once. */
+const RULE_REFUSALS: ReadonlySet<AudioInputErrorCode> = new Set(['unsupported', 'corrupt', 'no-audio', 'truncated']);
 
 /** Niceness of the decoders this thread starts (see setDeckNiceness). */
 let deckNiceness = 0;
@@ -60,6 +64,8 @@ export interface DeckOptions {
   /** Frames buffered before ffmpeg is paused (default 4 s): a deck read later but decoded now needs more. */
   highWaterFrames?: number;
   ffmpeg?: string;
+  /** The file as vetted on another thread (the set's, for the renderer's): used without probing again when unchanged. */
+  media?: VettedMedia;
   /**
    * Rubberband's start-up and retime lead (rubberband-timing.ts); default what the probe measures on this ffmpeg,
    * once per process. Given, it is used as is (tests: a wrong value must show).
@@ -77,6 +83,67 @@ function fromTheStart(schedule: TempoSchedule, start: number, fromSec: number): 
   const first = schedule[0];
   if (!first || first.atSec <= start || first.atSec > fromSec + 1e-9) return schedule;
   return [{ atSec: start, tempo: first.tempo }, ...schedule.slice(1)];
+}
+
+/** The tempo in force where decoding starts: the filter's own; later changes are commands. */
+function initialTempo(schedule: TempoSchedule, start: number): number {
+  return schedule.filter((s) => s.atSec <= start).at(-1)?.tempo ?? 1;
+}
+
+export interface DeckFilterOptions {
+  schedule: TempoSchedule;
+  /** Track time where decoding starts. */
+  start: number;
+  /** Rubberband's timing when the deck stretches, else undefined. */
+  timing: RubberbandTiming | undefined;
+  seeksExactly: boolean;
+  /** The source's rate, as vetted. */
+  sampleRate: number;
+  gain: number;
+}
+
+/**
+ * A deck's filter chain. Stretch before resampling where the source is at most 48 kHz: rubberband's cost grows with
+ * the sample rate, and 44.1 kHz sources are the norm. A source above it is resampled to 48 kHz first, so rubberband
+ * never sees more (its cost at 655 kHz was 17× that at 44.1 kHz). Where an input seek is not exact (Ogg, WebM), the
+ * file is decoded from its start and what precedes `start` dropped, counted in samples decoded (the demuxer's
+ * timestamps are off there too: a codec delay, a lapped block), then timed from 0 again for the commands.
+ */
+export function deckFilters(o: DeckFilterOptions): string[] {
+  const { schedule, start, timing } = o;
+  const independent = schedule.every((s) => Math.abs(s.tempo - 1) <= INDEPENDENT_PHASE_MAX_STRETCH);
+  const phase = independent ? 'independent' : 'laminar';
+  // Later changes are commands, in input time relative to the start, sent late by the lead (rubberband applies a
+  // change to the input it already holds).
+  const lead = timing?.leadSec[phase] ?? 0;
+  const commands = schedule
+    .filter((s) => s.atSec > start)
+    .map((s) => `${(s.atSec - start + lead).toFixed(5)} rubberband tempo ${s.tempo.toFixed(6)}`)
+    .join(';');
+  const filters = o.seeksExactly || start === 0 ? [] : ['asetpts=N/SR/TB', `atrim=start=${start.toFixed(6)}`, 'asetpts=PTS-STARTPTS'];
+  filters.push('aformat=sample_fmts=flt:channel_layouts=stereo');
+  if (timing) {
+    if (o.sampleRate > MIX_RATE) filters.push(`aresample=${MIX_RATE}:resampler=soxr`);
+    filters.push('asetnsamples=n=256', ...(commands ? [`asendcmd=c='${commands}'`] : []), `rubberband=tempo=${initialTempo(schedule, start).toFixed(6)}:transients=crisp:detector=compound:phase=${phase}`);
+  }
+  filters.push(`aresample=${MIX_RATE}:resampler=soxr`);
+  if (o.gain !== 1) filters.push(`volume=${o.gain.toFixed(6)}`);
+  return filters;
+}
+
+/** Why a deck did not start, for the set: a rule's refusal as itself; a file gone (or a probe that died) as a decoder's death, tried again. */
+function refusal(file: string, err: unknown): AudioInputError {
+  const message = `${path.basename(file)} cannot be played: ${(err as Error).message}`;
+  return err instanceof AudioInputError && RULE_REFUSALS.has(err.code) ? new AudioInputError(err.code, message) : new AudioInputError('decoder-crashed', message);
+}
+
+/**
+ * Vets `file` for this thread's decks now (a probe, remembered), so the deck that opens it later starts at once: the
+ * set asks when it picks a track, minutes before its body deck opens. Resolves to what was vetted (undefined when the
+ * file is refused: the deck that opens it says why), for decks on other threads (`DeckOptions.media`).
+ */
+export function prepareDeck(file: string): Promise<VettedMedia | undefined> {
+  return vetMedia(file, { nice: deckNiceness }).catch(() => undefined);
 }
 
 /**
@@ -99,90 +166,57 @@ export class DeckReader {
   constructor(opts: DeckOptions) {
     this.highWater = opts.highWaterFrames ?? DEFAULT_HIGH_WATER_FRAMES;
     const stretch = !isUnity(opts.schedule ?? []);
-    let input: { args: string[]; seeksExactly: boolean };
-    try {
-      input = openFileInput(opts.file);
-    } catch (err) {
-      // To the set, a file refused (or gone) is one more deck that could not play: the same code as a decoder's death.
-      this.failure = new AudioInputError('decoder-crashed', `${path.basename(opts.file)} cannot be played: ${(err as Error).message}`);
-      this.ended = true;
-      return;
-    }
     const ffmpeg = opts.ffmpeg ?? ffmpegPath();
-    if (!stretch) {
-      this.launch(opts, ffmpeg, input, undefined);
-      // A set's first deck plays unstretched: probe rubberband now (once per process), so the first stretched deck
-      // (a transition's streamed ramp, read right after the render) does not wait for it.
-      if (!opts.timing) void rubberbandTiming(ffmpeg);
-      return;
-    }
-    // Rubberband's timing is this ffmpeg's: known after the first deck's probe, until then the probe is awaited.
-    const timing = opts.timing ?? rubberbandTiming(ffmpeg);
-    if (!(timing instanceof Promise)) {
-      this.launch(opts, ffmpeg, input, timing);
-      return;
-    }
-    void timing.then((known) => {
-      if (!this.ended) this.launch(opts, ffmpeg, input, known);
-      this.wake?.();
-    });
+    // Vetted first (once per file and thread): the rules of the day, and the one stream to decode.
+    const vetting = vetMedia(opts.file, { ffmpeg, nice: deckNiceness }, opts.media);
+    // Rubberband's timing is this ffmpeg's: known after the first deck's probe, until then the probe is awaited. A
+    // set's first deck plays unstretched: probe rubberband now (once per process), so the first stretched deck (a
+    // transition's streamed ramp, read right after the render) does not wait for it.
+    const timing = stretch ? (opts.timing ?? rubberbandTiming(ffmpeg)) : undefined;
+    if (!stretch && !opts.timing) void rubberbandTiming(ffmpeg);
+    Promise.all([vetting, timing]).then(
+      ([media, known]) => {
+        if (!this.ended) this.launch(opts, ffmpeg, media, known);
+        this.wake?.();
+      },
+      (err: unknown) => {
+        this.failure = refusal(opts.file, err);
+        this.ended = true;
+        this.wake?.();
+      },
+    );
   }
 
-  private launch(opts: DeckOptions, ffmpeg: string, input: { args: string[]; seeksExactly: boolean }, timing: RubberbandTiming | undefined): void {
+  private launch(opts: DeckOptions, ffmpeg: string, media: VettedMedia, timing: RubberbandTiming | undefined): void {
     const earliest = Math.max(0, opts.fromSec - PRE_ROLL_SEC);
     const start = timing ? earliest : Math.floor(earliest / START_GRID_SEC) * START_GRID_SEC;
     const schedule = fromTheStart(opts.schedule ?? [], start, opts.fromSec);
-    const independent = schedule.every((s) => Math.abs(s.tempo - 1) <= INDEPENDENT_PHASE_MAX_STRETCH);
-    const phase = independent ? 'independent' : 'laminar';
-    // The tempo in force where decoding starts is the filter's own; later changes are commands, in input time
-    // relative to that start, sent late by the lead (rubberband applies a change to the input it already holds).
-    const initial = schedule.filter((s) => s.atSec <= start).at(-1)?.tempo ?? 1;
-    const lead = timing?.leadSec[phase] ?? 0;
-    const commands = schedule
-      .filter((s) => s.atSec > start)
-      .map((s) => `${(s.atSec - start + lead).toFixed(5)} rubberband tempo ${s.tempo.toFixed(6)}`)
-      .join(';');
-    // Stretch before resampling: rubberband's cost grows with the sample rate, and 44.1 kHz sources are the norm.
-    // Where an input seek is not exact (Ogg, WebM), the file is decoded from its start and what precedes `start` dropped,
-    // counted in samples decoded (the demuxer's timestamps are off there too: a codec delay, a lapped block), then timed
-    // from 0 again for the commands.
-    const seek = input.seeksExactly ? ['-ss', start.toFixed(5)] : [];
-    const filters = input.seeksExactly || start === 0 ? [] : ['asetpts=N/SR/TB', `atrim=start=${start.toFixed(6)}`, 'asetpts=PTS-STARTPTS'];
-    filters.push('aformat=sample_fmts=flt:channel_layouts=stereo');
-    if (timing) filters.push('asetnsamples=n=256', ...(commands ? [`asendcmd=c='${commands}'`] : []), `rubberband=tempo=${initial.toFixed(6)}:transients=crisp:detector=compound:phase=${phase}`);
-    filters.push(`aresample=${MIX_RATE}:resampler=soxr`);
-    const gain = opts.gain ?? 1;
-    if (gain !== 1) filters.push(`volume=${gain.toFixed(6)}`);
-    const limit = opts.toSec === undefined ? [] : ['-t', Math.max(0, opts.toSec - (input.seeksExactly ? start : 0)).toFixed(5)];
+    const filters = deckFilters({ schedule, start, timing, seeksExactly: media.seeksExactly, sampleRate: media.stream.sampleRate, gain: opts.gain ?? 1 });
     // Output frames that belong to the pre-roll (under the schedule, it may be stretched too), less rubberband's
     // start-up: its output starts as if its first `startSec` of input had played at tempo 1.
+    const initial = initialTempo(schedule, start);
     const startup = timing ? timing.startSec * (1 / initial - 1) : 0;
     this.skip = Math.max(0, Math.round((outputDuration(schedule, start, opts.fromSec) - startup) * MIX_RATE));
-    const args = ['-nostdin', '-hide_banner', '-v', 'error', ...seek, ...limit, ...input.args, '-map', '0:a:0', '-af', filters.join(','), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'];
-    // Through the spawner process where there is one: forking this process would stall its event loop (spawner.ts).
-    this.child = spawnerEnabled() ? spawnDecoder(ffmpeg, args, deckNiceness) : spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const seek = media.seeksExactly ? ['-ss', start.toFixed(5)] : [];
+    const limit = opts.toSec === undefined ? [] : ['-t', Math.max(0, opts.toSec - (media.seeksExactly ? start : 0)).toFixed(5)];
+    const args = ['-nostdin', '-hide_banner', '-v', 'error', '-filter_threads', '1', ...seek, ...limit, ...media.inputArgs, ...media.mapArgs, '-af', filters.join(','), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'];
+    this.child = startFfmpeg(ffmpeg, args, { limits: ffmpegLimitsFromEnv(), nice: deckNiceness });
     const child = this.child;
-    if (deckNiceness > 0 && !spawnerEnabled() && child.pid !== undefined) {
-      try {
-        setPriority(child.pid, deckNiceness);
-      } catch {
-        // Gone already, or not allowed: it runs at the default priority.
-      }
-    }
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (t: string) => {
       if (this.stderr.length < 4000) this.stderr += t;
     });
     child.stdout.on('data', (data: Buffer) => this.onData(data));
-    child.on('close', (code, signal) => {
-      if (code !== 0 && !this.ended && signal !== 'SIGKILL') {
+    child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      // Closed by us (`ended` first) or done; a kill from elsewhere (a CPU limit, the OOM killer) is a decoder's death.
+      if ((code !== 0 || signal) && !this.ended) {
         const why = hidePaths(this.stderr.trim(), opts.file).slice(0, 200);
         this.failure = new AudioInputError('decoder-crashed', `ffmpeg stopped while playing ${path.basename(opts.file)} (${signal ?? `exit ${code}`}): ${why}`);
       }
       this.ended = true;
       this.wake?.();
     });
-    child.on('error', (err) => {
+    child.on('error', (err: Error) => {
       this.failure = new AudioInputError('decoder-crashed', `ffmpeg could not be started (${err.message})`);
       this.ended = true;
       this.wake?.();

@@ -36,8 +36,8 @@ export function fileInputArgs(file: string): string[] {
   return openFileInput(file).args;
 }
 
-/** The same, and whether an input seek in this file lands on the exact sample (else decode from its start). */
-export function openFileInput(file: string): { args: string[]; seeksExactly: boolean } {
+/** The same, the kind sniffed, and whether an input seek in this file lands on the exact sample (else decode from its start). */
+export function openFileInput(file: string): { args: string[]; kind: AudioKind; seeksExactly: boolean } {
   let sniffed;
   try {
     sniffed = sniffAudioFile(file);
@@ -51,7 +51,8 @@ export function openFileInput(file: string): { args: string[]; seeksExactly: boo
     const detail = sniffed.looksLike ? `; it looks like ${sniffed.looksLike}` : '';
     throw new AudioInputError('corrupt', `This is not audio that can be decoded: the file is corrupt or not an audio format (it does not start like ${KINDS}${detail}).`);
   }
-  return { args: ['-protocol_whitelist', 'file', ...DEMUXER[sniffed.kind], '-i', `file:${path.resolve(file)}`], seeksExactly: SEEKS_EXACTLY[sniffed.kind] };
+  const { kind } = sniffed;
+  return { args: ['-protocol_whitelist', 'file', ...DEMUXER[kind], '-i', `file:${path.resolve(file)}`], kind, seeksExactly: SEEKS_EXACTLY[kind] };
 }
 
 /** Raw samples on stdin: the pipe is the only protocol ffmpeg may open for it. */

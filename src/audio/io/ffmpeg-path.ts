@@ -7,7 +7,7 @@ const require = createRequire(import.meta.url);
 
 export interface FfmpegLocation {
   path: string;
-  source: 'FFMPEG_PATH' | 'PATH' | 'ffmpeg-static' | '@ffmpeg-installer/ffmpeg';
+  source: 'FFMPEG_PATH' | 'PATH' | '@ffmpeg-installer/ffmpeg';
 }
 
 export const FFMPEG_NOT_FOUND =
@@ -67,8 +67,8 @@ function suitable(ffmpeg: string): boolean {
 }
 
 /**
- * Order: FFMPEG_PATH; an ffmpeg on PATH that is ≥ 5 with librubberband, libsoxr and libopus; ffmpeg-static; the 2018
- * build in @ffmpeg-installer/ffmpeg last (with a warning on stderr).
+ * Order: FFMPEG_PATH; an ffmpeg on PATH that is ≥ 5 with librubberband, libsoxr and libopus; the 2018 build in
+ * @ffmpeg-installer/ffmpeg last (with a warning on stderr).
  */
 export function locateFfmpeg(env: NodeJS.ProcessEnv = process.env, warn: (text: string) => void = (t) => process.stderr.write(t)): FfmpegLocation {
   const explicit = env.FFMPEG_PATH;
@@ -78,8 +78,6 @@ export function locateFfmpeg(env: NodeJS.ProcessEnv = process.env, warn: (text: 
   }
   const system = onPath(env);
   if (system && suitable(system)) return { path: system, source: 'PATH' };
-  const fromStatic = fromPackage('ffmpeg-static', (m) => m);
-  if (fromStatic) return { path: fromStatic, source: 'ffmpeg-static' };
   const fromInstaller = fromPackage('@ffmpeg-installer/ffmpeg', (m) => (m as { path?: string }).path);
   if (fromInstaller) {
     warn(OLD_FFMPEG_WARNING);

@@ -6,7 +6,8 @@ export interface AudioLimits {
   decodeTimeoutMs: number;
 }
 
-function numberFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+/** `env[name]` as a positive number, `fallback` when unset; throws on anything else. */
+export function numberFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);

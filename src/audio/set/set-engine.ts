@@ -1,9 +1,11 @@
 import { renderChecked } from '../transition/checked-render.ts';
 import type { CheckedRender, TransitionCheckReport } from '../transition/checked-render.ts';
-import { DeckReader, MIX_CHANNELS, MIX_RATE } from '../io/deck-reader.ts';
+import { DeckReader, MIX_CHANNELS, MIX_RATE, prepareDeck } from '../io/deck-reader.ts';
 import { cosineFadeOut, fadeOutStreamEnd, linearFadeOutEnd, sineFadeInOver } from '../dsp/fades.ts';
 import { PeakLimiter } from '../dsp/peak-limiter.ts';
 import { ResilientDeck } from '../io/resilient-deck.ts';
+import { DJ_CUTS, planInStyle, sameStyle } from '../transition/mix-style.ts';
+import type { MixStyle } from '../transition/mix-style.ts';
 import { planTransition } from '../transition/transition-plan.ts';
 import type { PlannedTrack, TransitionPlan } from '../transition/transition-plan.ts';
 import type { RenderedTransition } from '../transition/transition-render.ts';
@@ -21,6 +23,8 @@ const RESUME_FADE_SEC = 0.5;
 const NEXT_TRACK_RETRY_SEC = 5;
 const MAX_LOST_IN_A_ROW = 3;
 const CUT_FADE_FRAMES = Math.round(0.005 * MIX_RATE);
+/** A new mix style re-plans the coming transition only this far ahead of it: time to render it again. */
+const RESTYLE_AHEAD_SEC = 20;
 
 export interface SetEngineOptions<T extends PlannedTrack = PlannedTrack> {
   renderer: Pick<TransitionRenderer, 'render'>;
@@ -41,6 +45,11 @@ export interface SetEngineOptions<T extends PlannedTrack = PlannedTrack> {
   reportLimit?: number;
   /** Track time to start the first track at (resuming a set); default: its first downbeat within 2 s. */
   firstFromSec?: number;
+  /**
+   * How to mix, asked each time a transition is planned (default: DJ cuts, the planner's length). A planned
+   * transition at least RESTYLE_AHEAD_SEC away is planned again when the answer changes.
+   */
+  mixStyle?(): MixStyle;
   onEvent?(event: SetEvent<T>): void;
 }
 
@@ -98,6 +107,8 @@ interface Body<T extends PlannedTrack> {
   open: boolean;
   plan?: TransitionPlan;
   to?: T;
+  /** The tracks as the plan was made from them (their cues moved by the mix style), and that style. */
+  planned?: { from: PlannedTrack; to: PlannedTrack; style: MixStyle };
   rendering?: Promise<CheckedRender>;
   /** Cancels `rendering` when it will not be played: the renderer's time goes to transitions that will. */
   renderCancel?: AbortController;
@@ -139,6 +150,16 @@ function lostTrackCut(plan: TransitionPlan, a: PlannedTrack, b: PlannedTrack, ex
 
 function withMixOut(t: PlannedTrack, mixOut: number): PlannedTrack {
   return { ...t, analysis: { ...t.analysis, cues: { ...t.analysis.cues, mixOut } } };
+}
+
+/** The planner's limits for a server's chosen transition length. */
+const barsOf = (style: MixStyle) => (style.bars ? { bars: style.bars } : {});
+
+/** A transition as planned: the plan, whether it is rendered, and the tracks and style it was planned from. */
+interface PlannedExit {
+  plan: TransitionPlan;
+  render: boolean;
+  planned: NonNullable<Body<PlannedTrack>['planned']>;
 }
 
 /**
@@ -197,6 +218,11 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     this.current = next;
   }
 
+  /** The mix style to plan with now. */
+  private get style(): MixStyle {
+    return this.opts.mixStyle?.() ?? DJ_CUTS;
+  }
+
   private gain(t: PlannedTrack): number {
     return loudnessGain(t.analysis.loudnessLufs, this.targetLufs);
   }
@@ -221,20 +247,26 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   }
 
   /**
-   * The transition from `a` (playing from track time `fromSec`) to `b`, leaving on a downbeat at least 2 bars ahead
-   * (the planner picks the best one with room to blend); with no downbeat left to leave on, a cut as `a` ends
-   * (`render: false`), so the set still goes on.
+   * The transition from `a` (playing from track time `fromSec`) to `b` in the set's mix style, leaving on a downbeat
+   * at least 2 bars ahead (the planner picks the best one with room to blend); with no downbeat left to leave on, a
+   * cut as `a` ends (`render: false`), so the set still goes on.
    */
-  private planFrom(a: PlannedTrack, b: PlannedTrack, fromSec: number): { plan: TransitionPlan; render: boolean } {
+  private planFrom(a: PlannedTrack, b: PlannedTrack, fromSec: number): PlannedExit {
+    const style = this.style;
     const notBeforeSec = fromSec + (2 * 4 * 60) / a.analysis.bpm;
-    const plan = planTransition(a, b, { notBeforeSec });
-    if (plan.exitSec >= notBeforeSec) return { plan, render: true };
+    const styled = planInStyle(a, b, style, { notBeforeSec });
+    const planned = { from: styled.from, to: styled.to, style };
+    if (styled.plan.exitSec >= notBeforeSec) return { plan: styled.plan, render: styled.render, planned };
     const exit = a.analysis.downbeats.findLast((d) => d > fromSec + 1);
-    if (exit !== undefined) return { plan: planTransition(withMixOut(a, exit), b), render: true };
-    const atEnd = fallbackCut(plan, 'track-ended');
+    if (exit !== undefined) {
+      const from = withMixOut(styled.from, exit);
+      return { plan: planTransition(from, styled.to, barsOf(style)), render: true, planned: { ...planned, from } };
+    }
+    const atEnd = fallbackCut(styled.plan, 'track-ended');
     return {
       plan: { ...atEnd, exitSec: Math.max(fromSec, a.analysis.durationSec), explanation: `${a.title} ends before a downbeat to mix out on, so ${b.title} starts as it ends` },
       render: false,
+      planned,
     };
   }
 
@@ -299,17 +331,22 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   }
 
   /** Plans the body's exit into `to` and starts rendering it; `upcoming` says so. */
-  private planExit(body: Body<T>, { plan, render }: { plan: TransitionPlan; render: boolean }, to: T): void {
+  private planExit(body: Body<T>, { plan, render, planned }: PlannedExit, to: T): void {
     const a = body.track;
+    // B's body deck opens on this thread after the transition: its file is vetted now, not then; the render's decks
+    // take both files as vetted here (A's since its body opened) rather than probe them again on their thread.
+    const vetted = Promise.all([prepareDeck(a.file), prepareDeck(to.file)]);
     body.plan = plan;
     body.to = to;
+    body.planned = planned;
     // Rendered, then checked on its own decks when beat-matched (and re-planned and rendered again if they are apart).
     // A live stream's render says how soon it plays (production is paced to playback); an offline one is awaited.
     const dueInSec = this.opts.renderDeadlineMs === undefined ? {} : { dueInSec: plan.exitSec - body.pos };
     const job = { ...transitionJob(plan, a, to, this.targetLufs), ...dueInSec };
     this.dropRender(body);
     const cancel = new AbortController();
-    const rendering = render ? renderChecked((j) => this.opts.renderer.render(j, cancel.signal), job, a, to) : undefined;
+    const withMedia = ([fromMedia, toMedia]: Awaited<typeof vetted>) => ({ ...job, from: { ...job.from, media: fromMedia }, to: { ...job.to, media: toMedia } });
+    const rendering = render ? vetted.then((media) => renderChecked((j) => this.opts.renderer.render(j, cancel.signal), withMedia(media), planned.from, planned.to)) : undefined;
     body.rendering = rendering;
     if (rendering) body.renderCancel = cancel;
     rendering?.catch(() => undefined);
@@ -353,6 +390,10 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
           this.ask(body, this.opts.nextTrack(a));
         }
         if (this.request === 'skip' && body.plan && body.to) this.skipToNextPhrase(body, body.plan, body.to);
+        else if (body.plan && body.to && body.planned && !sameStyle(body.planned.style, this.style) && body.plan.exitSec - body.pos >= RESTYLE_AHEAD_SEC) {
+          // The server changed its mix style: the coming transition follows it, if there is time to render it again.
+          this.planExit(body, this.planFrom(body.track, body.to, body.pos), body.to);
+        }
         const n = Math.min(CHUNK_FRAMES, body.frames - body.done);
         let chunk: Float32Array;
         try {
@@ -379,7 +420,10 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   private skipToNextPhrase(body: Body<T>, plan: TransitionPlan, to: T): void {
     this.request = undefined;
     const exit = this.nextPhraseExit(body.track, body.pos);
-    if (exit !== undefined && exit < plan.exitSec) this.planExit(body, { plan: planTransition(withMixOut(body.track, exit), to), render: true }, to);
+    if (exit === undefined || exit >= plan.exitSec) return;
+    const style = body.planned?.style ?? this.style;
+    const planned = { from: withMixOut(body.planned?.from ?? body.track, exit), to: body.planned?.to ?? to, style };
+    this.planExit(body, { plan: planTransition(planned.from, planned.to, barsOf(style)), render: true, planned }, to);
   }
 
   /**

@@ -1,7 +1,10 @@
 import { formatDuration } from '../io/audio-input-error.ts';
 import type { TransitionCheckReport } from '../transition/checked-render.ts';
+import { planPitchCents } from '../transition/tempo-schedule.ts';
 import type { PlannedTrack, TransitionPlan } from '../transition/transition-plan.ts';
+import type { MixStyle } from '../transition/mix-style.ts';
 import type { OrderMode } from './order-mode.ts';
+import type { PlayedSpan } from './set-timeline.ts';
 
 export const describeDeck = (t: PlannedTrack) => ({ title: t.title, bpm: t.analysis.bpm, key: `${t.analysis.key} ${t.analysis.scale}`, camelot: t.analysis.camelot });
 
@@ -16,6 +19,11 @@ export interface TransitionReport {
   overlapBars: number;
   rampBars: number;
   stretchPct: number;
+  /**
+   * B's pitch change through the overlap (cents): played as vinyl (a tempo change within the bound, resampled), the
+   * pitch moves with the tempo; time-stretched or not stretched, 0.
+   */
+  pitchCents: number;
   score?: number;
   explanation: string;
   /**
@@ -47,6 +55,7 @@ export function transitionReport(
     overlapBars: plan.overlapBars,
     rampBars: plan.rampBars,
     stretchPct: Number(plan.stretchPct.toFixed(2)),
+    pitchCents: planPitchCents(plan),
     score: judged.score,
     explanation: plan.explanation,
     barPhase: { from: a.analysis.barPhaseConfidence, to: b.analysis.barPhaseConfidence, unsure: plan.barPhaseUnsure === true },
@@ -62,7 +71,10 @@ export interface MixReport {
   renderSec: number;
   order: OrderMode;
   targetLufs: number;
-  tracks: { title: string; file: string; bpm: number; key: string; camelot: string }[];
+  /** Whole songs or DJ cuts, and the transition length when one was chosen. */
+  style: MixStyle;
+  /** Each track, and what of it the set plays (its own time; `share`: of its length). */
+  tracks: { title: string; file: string; bpm: number; key: string; camelot: string; played: PlayedSpan }[];
   transitions: Omit<TransitionReport, 'plan'>[];
 }
 
@@ -71,7 +83,12 @@ export function describeTransitions(report: MixReport): string[] {
   return report.transitions.map(
     (t) =>
       `${formatDuration(t.startSec).padStart(5)}  ${t.from.title} → ${t.to.title}: ${t.style}, ${t.overlapBars} bars, ` +
-      `${t.from.bpm.toFixed(1)}→${t.to.bpm.toFixed(1)} BPM (stretch ${t.stretchPct >= 0 ? '+' : ''}${t.stretchPct.toFixed(1)} %), ${t.from.camelot}→${t.to.camelot}` +
+      `${t.from.bpm.toFixed(1)}→${t.to.bpm.toFixed(1)} BPM (${t.pitchCents !== 0 ? 'vinyl' : 'stretch'} ${t.stretchPct >= 0 ? '+' : ''}${t.stretchPct.toFixed(1)} %${t.pitchCents !== 0 ? `, pitch ${t.pitchCents > 0 ? '+' : ''}${t.pitchCents.toFixed(1)} cents` : ''}), ${t.from.camelot}→${t.to.camelot}` +
       `${t.score !== undefined ? `, score ${t.score.toFixed(2)}` : ''}${t.check ? `; ${t.check.summary}` : ''}`,
   );
+}
+
+/** One line per track: the part of it the set plays. */
+export function describePlayed(report: MixReport): string[] {
+  return report.tracks.map((t) => `${t.title}: ${formatDuration(t.played.fromSec)}–${formatDuration(t.played.toSec)} played (${Math.round(t.played.share * 100)} %)`);
 }

@@ -38,3 +38,24 @@ export function audibleWindow(k: number, transitions: TransitionReport[], tracks
     toSec: next ? next.startSec + (next.plan.overlapBars / 2) * barSec(tracks[k]!.analysis) : endSec,
   };
 }
+
+/** What a set plays of one track: its own time from where it enters to where it is last heard, and the share of it. */
+export interface PlayedSpan {
+  fromSec: number;
+  toSec: number;
+  share: number;
+}
+
+/**
+ * Track k's time the set plays: from its entry (the set's start for the first) to where it leaves, its part of the
+ * overlap out of it included (a blend's or a filter fade's; an echo-out and a cut end it on their exit), or its end.
+ */
+export function playedSpan(k: number, transitions: TransitionReport[], tracks: PlannedTrack[]): PlayedSpan {
+  const track = tracks[k]!.analysis;
+  const prev = transitions.find((x) => x.index === k - 1);
+  const next = transitions.find((x) => x.index === k);
+  const fromSec = prev ? prev.plan.entrySec : setStartSec(tracks[0]!);
+  const mixedOver = next && (next.plan.style === 'blend' || next.plan.style === 'filter-fade') ? next.plan.overlapSec : 0;
+  const toSec = Math.min(track.durationSec, next ? next.plan.exitSec + mixedOver : track.durationSec);
+  return { fromSec, toSec, share: Math.max(0, toSec - fromSec) / track.durationSec };
+}

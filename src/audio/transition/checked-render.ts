@@ -3,7 +3,7 @@ import { summarizePhase } from './deck-phase.ts';
 import { CHECK_MAX_MS, CHECK_MEDIAN_MS, minCheckBars, passes, passingOverlapBars } from './transition-check.ts';
 import type { DeckCheck } from './transition-check.ts';
 import { planTransition } from './transition-plan.ts';
-import type { PlannedTrack, TransitionPlan, TransitionStyle } from './transition-plan.ts';
+import type { PlanLimits, PlannedTrack, TransitionPlan, TransitionStyle } from './transition-plan.ts';
 import type { RenderedTransition, TransitionJob } from './transition-render.ts';
 
 /** What the beat check found, for the report, `/djset status` and the "Now mixing" message. */
@@ -77,6 +77,9 @@ function shifted(t: PlannedTrack, sec: number): PlannedTrack {
   return { ...t, analysis: { ...x, beats: x.beats.map(move), downbeats: x.downbeats.map(move), phrases: x.phrases.map(move), cues: { ...x.cues, mixIn: move(x.cues.mixIn), mixOut: move(x.cues.mixOut) } } };
 }
 
+/** What a re-plan keeps of the first plan's style: where the basslines swap (whole songs: on B's entry). */
+const kept = (plan: TransitionPlan): PlanLimits => (plan.bassOnEntry ? { bassOnEntry: true } : {});
+
 /** Where A leaves is fixed by the first plan (a skip or a late pick may have moved it from A's cue). */
 const leavingAt = (a: PlannedTrack, exitSec: number): PlannedTrack => ({ ...a, analysis: { ...a.analysis, cues: { ...a.analysis.cues, mixOut: exitSec } } });
 
@@ -130,7 +133,8 @@ async function renderBeatChecked(render: (job: TransitionJob) => Promise<Rendere
   });
   if (steady && Math.abs(c.offsetMs) <= NUDGE_MAX_MS) {
     const nudged = shifted(b, c.offsetMs / 1000);
-    const plan = planTransition(leavingAt(a, job.plan.exitSec), nudged);
+    // The same overlap, however long the runways: it was planned to a length (the planner's, or a server's).
+    const plan = planTransition(leavingAt(a, job.plan.exitSec), nudged, { ...kept(job.plan), maxOverlapBars: job.plan.overlapBars });
     if (plan.style === job.plan.style && plan.exitSec === job.plan.exitSec && plan.overlapBars === job.plan.overlapBars) {
       const again = await render({ ...job, plan, checkBeats: { from: a.analysis.beats, to: nudged.analysis.beats } });
       if (again.check?.passed) {
@@ -143,7 +147,7 @@ async function renderBeatChecked(render: (job: TransitionJob) => Promise<Rendere
   if (!enough) return tooFew();
   const shorter = job.plan.style === 'blend' ? passingOverlapBars(c, job.plan, 60 / a.analysis.bpm) : undefined;
   if (shorter !== undefined) {
-    const plan = planTransition(leavingAt(a, job.plan.exitSec), b, { maxOverlapBars: shorter });
+    const plan = planTransition(leavingAt(a, job.plan.exitSec), b, { ...kept(job.plan), maxOverlapBars: shorter });
     if (plan.style === job.plan.style && plan.exitSec === job.plan.exitSec) {
       const drift = `the decks drifted ${ms(c.maxAbsMs)} apart by bar ${job.plan.overlapBars}`;
       plan.explanation = `${plan.explanation}; shortened from ${job.plan.overlapBars} bars by the beat check (${drift}, within ${CHECK_MAX_MS} ms up to bar ${shorter})`;

@@ -44,3 +44,32 @@ export function tempoRamp(startSec: number, beatSec: number, beats: number, from
 }
 
 export const isUnity = (schedule: TempoSchedule): boolean => schedule.every((s) => Math.abs(s.tempo - 1) < 1e-6);
+
+/**
+ * Vinyl mode: a schedule whose every tempo is within this of 1 is played by resampling (io/vinyl-deck.ts), the pitch
+ * moving with the tempo as on a DJ's pitch fader without key lock, rather than time-stretched by rubberband: ±1 % is
+ * ±17.2 cents, a sixth of a semitone, which moves no key to another (a detected key's tonic is the nearest semitone:
+ * 50 cents away). `MINIDJ_VINYL_MAX_PCT` sets the bound (0: always rubberband).
+ */
+export const DEFAULT_VINYL_MAX_PCT = 1;
+
+/** The vinyl bound as a stretch (0.01 = 1 %), from `MINIDJ_VINYL_MAX_PCT`. */
+export function vinylMaxStretch(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.MINIDJ_VINYL_MAX_PCT;
+  const pct = raw === undefined || raw === '' ? DEFAULT_VINYL_MAX_PCT : Number(raw);
+  if (!Number.isFinite(pct) || pct < 0) throw new Error(`MINIDJ_VINYL_MAX_PCT must be a number of percent ≥ 0, got "${raw}"`);
+  return pct / 100;
+}
+
+/** Whether the schedule plays as vinyl: it changes the tempo, never by more than `maxStretch`. */
+export function playsAsVinyl(schedule: TempoSchedule, maxStretch = vinylMaxStretch()): boolean {
+  return !isUnity(schedule) && schedule.every((s) => Math.abs(s.tempo - 1) <= maxStretch + 1e-9);
+}
+
+/** The pitch change (cents) of a deck played `tempo` times as fast by resampling. */
+export const pitchCents = (tempo: number): number => 1200 * Math.log2(tempo);
+
+/** The pitch change (cents) a planned transition makes: its tempo's when it plays as vinyl, else 0 (key kept). */
+export function planPitchCents(plan: { schedule: TempoSchedule; tempo: number }): number {
+  return playsAsVinyl(plan.schedule) ? Number(pitchCents(plan.tempo).toFixed(2)) : 0;
+}

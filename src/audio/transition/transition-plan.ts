@@ -42,6 +42,8 @@ export interface TransitionPlan {
   bassSwapBar: number;
   /** Either track's bar phase was unsure (`MIN_BAR_PHASE_CONFIDENCE`), so the overlap was kept short. */
   barPhaseUnsure?: boolean;
+  /** Whole songs: the basslines swap on B's entry downbeat (bassSwapBar 0), so B is heard from its first beat. */
+  bassOnEntry?: true;
   explanation: string;
 }
 
@@ -103,6 +105,13 @@ export interface PlanLimits {
    * a late pick). With it, the planner looks for the best exit at or after it; without it, A leaves on its mix-out cue.
    */
   notBeforeSec?: number;
+  /**
+   * The transition length a server chose (bars of A): the overlap is this long wherever the runways allow, never
+   * longer (a filter fade stays within 8 bars, an echo-out 4). Without it, the longest the runways allow, up to 32.
+   */
+  bars?: number;
+  /** B's bass on its entry downbeat (A's leaving there), not on a phrase boundary inside the overlap. */
+  bassOnEntry?: boolean;
 }
 
 /** A track that is one level throughout (most non-electronic music) has a main section, not drops to protect. */
@@ -139,22 +148,23 @@ const GOOD_OVERLAP_BARS = 8;
 /**
  * Where A leaves, and the overlap there. Without `notBeforeSec`, its mix-out cue. With it: the cue when it is still
  * ahead and offers a good overlap; else the nearest phrase start (up to MAX_EARLY_EXIT_BARS before the cue, or any
- * later one) that does, then the downbeats 16 and 8 bars before A's end (short tracks end on a phrase more often than
- * their phrase grid says); else the candidate with the longest overlap, the cue first.
+ * later one) that does, then the downbeats 16 and 8 bars (and the chosen length, when there is one) before A's end
+ * (short tracks end on a phrase more often than their phrase grid says); else the candidate with the longest overlap,
+ * the cue first. A good overlap is 8 bars, or the chosen length.
  */
 function chooseExit(a: TrackAnalysis, b: TrackAnalysis, entryBar: number, bPerA: number, limits: PlanLimits): { exitBar: number; overlap: Overlap } {
   const cueBar = barOf(a.downbeats, a.cues.mixOut);
-  const maxBars = limits.maxOverlapBars ?? Infinity;
+  const maxBars = Math.min(limits.maxOverlapBars ?? Infinity, limits.bars ?? Infinity);
   const at = (bar: number) => ({ exitBar: bar, overlap: overlapAt(a, bar, b, entryBar, bPerA, maxBars) });
   if (limits.notBeforeSec === undefined) return at(cueBar);
   const notBefore = limits.notBeforeSec;
   const phraseBars = a.phrases.map((t) => barOf(a.downbeats, t));
   const earliest = Math.max(barOf(a.downbeats, a.cues.mixIn) + GOOD_OVERLAP_BARS, cueBar - MAX_EARLY_EXIT_BARS);
   const byDistance = [...new Set(phraseBars)].filter((bar) => bar >= earliest).sort((x, y) => Math.abs(x - cueBar) - Math.abs(y - cueBar) || y - x);
-  const endAligned = [16, 8].map((n) => a.downbeats.length - n);
+  const endAligned = [...new Set([limits.bars ?? 16, 16, 8])].map((n) => a.downbeats.length - n);
   const candidates = [...new Set([cueBar, ...byDistance, ...endAligned])].filter((bar) => bar >= 0 && bar < a.downbeats.length && a.downbeats[bar]! >= notBefore);
   const options = candidates.map(at);
-  const good = options.find((o) => o.overlap.bars >= Math.min(GOOD_OVERLAP_BARS, maxBars) && !o.overlap.clashingDrops);
+  const good = options.find((o) => o.overlap.bars >= Math.min(limits.bars ?? GOOD_OVERLAP_BARS, maxBars) && !o.overlap.clashingDrops);
   if (good) return good;
   // A 4-bar drop over a drop beats a cut; a clean overlap of the same length beats it.
   const worth = (o: Overlap): number => o.bars - (o.clashingDrops ? 0.5 : 0);
@@ -195,7 +205,7 @@ function chooseStyle(from: PlannedTrack, to: PlannedTrack, overlap: Overlap, lim
   if (stretch > MAX_BLEND_STRETCH_PCT) return { style: 'filter-fade', overlapBars: Math.min(bars, 8), reason: `a ${stretch.toFixed(1)} % stretch is audible over a long blend, so a short filter fade` };
   const bPerA = b.bpm / match.matched;
   const octave = match.octave ? ` at ${bPerA > 1 ? 'double' : 'half'} time` : '';
-  const quick = overlap.clashingDrops ? ', a quick one: A\'s drop meets B\'s, so B\'s bass stays out until A\'s last beat' : '';
+  const quick = overlap.clashingDrops && !limits.bassOnEntry ? ', a quick one: A\'s drop meets B\'s, so B\'s bass stays out until A\'s last beat' : '';
   return { style: 'blend', overlapBars: bars, reason: `${bars}-bar EQ blend${quick}: ${a.camelot}→${b.camelot} (${relation}), B stretched ${match.stretchPct >= 0 ? '+' : ''}${match.stretchPct.toFixed(1)} %${octave}` };
 }
 
@@ -228,7 +238,9 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack, limits: Pla
   const bPerA = b.bpm / match.matched;
   const unsure = [from, to].filter((t) => barsUnsure(t.analysis));
   const capped = unsure.length > 0 ? { ...limits, maxOverlapBars: Math.min(limits.maxOverlapBars ?? Infinity, UNSURE_BARS_OVERLAP) } : limits;
-  const { exitBar, overlap } = chooseExit(a, b, entryBar, bPerA, capped);
+  // A chosen length is a blend's: a pair that will echo out does not look for an exit with room for it.
+  const blends = beatMatchable(a) && beatMatchable(b) && Math.abs(match.stretchPct) <= MAX_SHORT_BLEND_STRETCH_PCT && !limits.echoOutBecause;
+  const { exitBar, overlap } = chooseExit(a, b, entryBar, bPerA, blends ? capped : { ...capped, bars: undefined });
   const { style, overlapBars: styled, reason } = chooseStyle(from, to, overlap, capped);
   const reasons = [reason];
   const beatMatched = style === 'blend' || style === 'filter-fade';
@@ -245,6 +257,7 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack, limits: Pla
   const entrySec = b.downbeats[entryBar]!;
   const { rampBars, schedule } = beatMatched ? rampBack(b, entryBar, overlapBars * bPerA, overlapSec, tempo) : { rampBars: 0, schedule: [] };
   if (rampBars > 0) reasons.push(`then B ramps back to ${b.bpm.toFixed(1)} BPM over ${rampBars} bars`);
+  if (limits.bassOnEntry && style === 'blend') reasons.push("B's bass comes in on its first downbeat, where A's leaves");
   return {
     style,
     exitSec: a.downbeats[exitBar]!,
@@ -261,8 +274,9 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack, limits: Pla
     relation,
     // A phrase boundary: the middle one of a 16- or 32-bar overlap; an 8-bar overlap has none inside it, so its
     // basses swap where it ends (B's bass arriving with the next phrase, often B's first drop).
-    bassSwapBar: overlapBars >= 2 * a.phraseBars ? overlapBars / 2 : overlapBars,
+    bassSwapBar: limits.bassOnEntry ? 0 : overlapBars >= 2 * a.phraseBars ? overlapBars / 2 : overlapBars,
     ...(unsure.length > 0 && beatMatched ? { barPhaseUnsure: true } : {}),
+    ...(limits.bassOnEntry ? { bassOnEntry: true as const } : {}),
     explanation: reasons.join('; '),
   };
 }

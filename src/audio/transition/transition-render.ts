@@ -1,9 +1,11 @@
 import { DeckReader, MIX_CHANNELS, MIX_RATE } from '../io/deck-reader.ts';
+import type { VettedMedia } from '../io/vet-media.ts';
+import { VinylDeck } from '../io/vinyl-deck.ts';
 import { cosineFadeOut, linearFadeOut } from '../dsp/fades.ts';
 import { LoudnessRider } from '../dsp/loudness-rider.ts';
 import { DeckMixer, RENDER_CHUNK_FRAMES as CHUNK_FRAMES } from './deck-mixer.ts';
 import type { DecksReady } from './deck-mixer.ts';
-import { inputAfter, isUnity, outputDuration } from './tempo-schedule.ts';
+import { inputAfter, isUnity, outputDuration, playsAsVinyl } from './tempo-schedule.ts';
 import { checkBars } from './bar-check.ts';
 import type { BarCheck } from './bar-check.ts';
 import { checkDecksAsRead, placementCheck } from './transition-check.ts';
@@ -20,6 +22,8 @@ export interface DeckSource {
   file: string;
   gain: number;
   bpm: number;
+  /** The file as the set vetted it: the render's decks open it without probing it again on their thread. */
+  media?: VettedMedia;
 }
 
 export interface TransitionJob {
@@ -116,7 +120,8 @@ function renderLayout(job: TransitionJob): RenderLayout {
   const soloFrom = echo ? junctionFrame : Math.min(junctionFrame, overlapFrames + Math.round(beatSecA * MIX_RATE) + 3 * MIX_RATE);
   // From there on B's ramp back to its own tempo is B alone: a render due soon leaves it to be streamed with B's body
   // (a fifth of a 32-bar blend's rubberband work, and the render's critical path).
-  const streamRamp = !job.rampAhead && !dueBy(job, RAMP_AHEAD_SEC) && !isUnity(plan.schedule) && junctionFrame - soloFrom >= MIN_STREAMED_RAMP_SEC * MIX_RATE;
+  // A vinyl ramp is resampled, a small share of the cost: rendered with the rest rather than a deck more to start.
+  const streamRamp = !job.rampAhead && !dueBy(job, RAMP_AHEAD_SEC) && !isUnity(plan.schedule) && !playsAsVinyl(plan.schedule) && junctionFrame - soloFrom >= MIN_STREAMED_RAMP_SEC * MIX_RATE;
   const handoffFrame = streamRamp ? soloFrom : junctionFrame;
   const fadeFrames = streamRamp ? HANDOFF_FADE_FRAMES : Math.round(JUNCTION_FADE_SEC * MIX_RATE);
   const frames = handoffFrame + fadeFrames;
@@ -131,7 +136,7 @@ function renderLayout(job: TransitionJob): RenderLayout {
 }
 
 /** Reads A into `a` and B's stretched head into `b` as fast as they deliver; `ready` waits for a frame of both. */
-function readDecks(layout: RenderLayout, deckA: DeckReader, head: StretchedHead, a: Float32Array, b: Float32Array, signal?: AbortSignal): { reading: Promise<unknown>; ready: DecksReady } {
+function readDecks(layout: RenderLayout, deckA: Deck, head: StretchedHead, a: Float32Array, b: Float32Array, signal?: AbortSignal): { reading: Promise<unknown>; ready: DecksReady } {
   const { preFrames, aFrames, frames } = layout;
   const aRead = new Progress();
   const bFirst = new Progress();
@@ -196,7 +201,7 @@ export async function renderTransition(job: TransitionJob, signal?: AbortSignal)
   const { frames, preFrames, aFrames, mixedFrames, rideFrames } = layout;
   // The stretched head first: it is the long pole, and each spawn holds this thread for ~10 ms.
   const head = new StretchedHead(job, frames);
-  const deckA = new DeckReader({ file: job.from.file, fromSec: plan.exitSec - preFrames / MIX_RATE, gain: job.from.gain, highWaterFrames: preFrames + aFrames });
+  const deckA = new DeckReader({ file: job.from.file, fromSec: plan.exitSec - preFrames / MIX_RATE, gain: job.from.gain, highWaterFrames: preFrames + aFrames, media: job.from.media });
   // Closed decks end their pending reads (with silence); the next read throws the abort.
   const stop = (): void => {
     deckA.close();
@@ -295,11 +300,18 @@ const SPLIT_FADE_FRAMES = Math.round(0.02 * MIX_RATE);
  */
 const RUN_OUT_SEC = 0.25;
 
-/** B from frame `fromFrame` of the transition to `toFrame` (and its run-out), through rubberband on the plan's schedule. */
-export function stretchedDeck(job: TransitionJob, fromFrame: number, toFrame: number, highWaterFrames?: number): DeckReader {
+/** What the render reads of a deck. */
+export type Deck = Pick<DeckReader, 'read' | 'readInto' | 'close'>;
+
+/**
+ * B from frame `fromFrame` of the transition to `toFrame` (and its run-out) on the plan's schedule: through rubberband,
+ * or resampled when the schedule plays as vinyl (`playsAsVinyl`).
+ */
+export function stretchedDeck(job: TransitionJob, fromFrame: number, toFrame: number, highWaterFrames?: number): Deck {
   const { plan } = job;
   const at = (frame: number) => inputAfter(plan.schedule, plan.entrySec, frame / MIX_RATE);
-  return new DeckReader({ file: job.to.file, fromSec: at(fromFrame), toSec: at(toFrame) + RUN_OUT_SEC, schedule: plan.schedule, gain: job.to.gain, highWaterFrames });
+  const opts = { file: job.to.file, fromSec: at(fromFrame), toSec: at(toFrame) + RUN_OUT_SEC, schedule: plan.schedule, gain: job.to.gain, highWaterFrames, media: job.to.media };
+  return playsAsVinyl(plan.schedule) ? new VinylDeck(opts) : new DeckReader(opts);
 }
 
 /**
@@ -309,8 +321,8 @@ export function stretchedDeck(job: TransitionJob, fromFrame: number, toFrame: nu
  */
 class StretchedHead {
   /** Undefined in a solo render of A (a measurement), which does not hear B: its head is left silent, unread. */
-  private readonly first?: DeckReader;
-  private readonly second?: DeckReader;
+  private readonly first?: Deck;
+  private readonly second?: Deck;
   private readonly secondFrom: number;
   /** Where the second half plays alone (the end of the head when there is only one). */
   readonly split: number;
@@ -319,7 +331,8 @@ class StretchedHead {
   constructor(job: TransitionJob, frames: number) {
     const { plan } = job;
     const open = (fromFrame: number, toFrame: number, highWaterFrames?: number) => stretchedDeck(job, fromFrame, toFrame, highWaterFrames);
-    const parallel = plan.schedule.length > 0 && frames / MIX_RATE >= SPLIT_MIN_SEC && !dueBy(job, SLACK_SEC);
+    // Resampling (vinyl) is cheap enough for one piece.
+    const parallel = plan.schedule.length > 0 && !playsAsVinyl(plan.schedule) && frames / MIX_RATE >= SPLIT_MIN_SEC && !dueBy(job, SLACK_SEC);
     this.split = parallel ? Math.round(frames / 2) : frames;
     this.secondFrom = this.split - SPLIT_FADE_FRAMES;
     if (job.solo === 'from') return;
@@ -328,7 +341,7 @@ class StretchedHead {
   }
 
   /** The second half's first frames, which the crossfade needs: read once, before the rest of it. */
-  private secondFadeIn(second: DeckReader): Promise<Float32Array> {
+  private secondFadeIn(second: Deck): Promise<Float32Array> {
     this.fadeIn ??= second.read(SPLIT_FADE_FRAMES);
     return this.fadeIn;
   }

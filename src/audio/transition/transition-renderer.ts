@@ -40,7 +40,9 @@ export class TransitionRenderer {
   private readonly pending = new Map<number, { resolve: (r: RenderedTransition) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private closed = false;
-  private readonly nice: number;
+  private done = 0;
+  /** The niceness its thread and decoders run at. */
+  readonly nice: number;
   private readonly concurrency: number;
 
   constructor(opts: TransitionRendererOptions = {}) {
@@ -64,7 +66,10 @@ export class TransitionRenderer {
       const p = this.pending.get(reply.id);
       if (!p) return;
       this.pending.delete(reply.id);
-      if (reply.ok) p.resolve(reply.rendered);
+      if (reply.ok) {
+        this.done++;
+        p.resolve(reply.rendered);
+      }
       else p.reject(new Error(reply.message));
     });
     const lost = (err: Error): void => {
@@ -79,6 +84,11 @@ export class TransitionRenderer {
   private failAll(err: Error): void {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+  }
+
+  /** Renders finished so far (what admission control divides the renders' CPU by). */
+  get completed(): number {
+    return this.done;
   }
 
   /**

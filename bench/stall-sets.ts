@@ -1,0 +1,168 @@
+// bench:stall's live sets: what LiveSet does on its main thread at each track change and between them, against the
+// real store, with no audio: at a change the pick (the pending writes awaited, the state read, the pick), then the
+// transition's and the track's writes; every 5 s the position save. The event loop's delay is measured meanwhile.
+import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { OrderMode } from '../src/audio/set/order-mode.ts';
+import { sessionFor } from '../src/bot/live-set.ts';
+import { liveTrackOf } from '../src/bot/next-track.ts';
+import type { LiveTrack, NextTrackDeps } from '../src/bot/next-track.ts';
+import type { GuildState, GuildStore } from '../src/db/guild-store.ts';
+import type { StallWorld } from './stall-world.ts';
+
+export type Pick = (state: GuildState, current: LiveTrack, order: OrderMode, deps: NextTrackDeps) => Promise<LiveTrack | undefined>;
+
+/** The loop's delay beyond the monitor's own period (ms). */
+const RESOLUTION_MS = 1;
+
+export interface StallRun {
+  sets: number;
+  changesPerSet: number;
+  changes: number;
+  positionSaves: number;
+  wallSec: number;
+  loopDelayMs: { p50: number; p99: number; max: number };
+  /**
+   * The main thread's own CPU time between two ticks of a 1 ms timer, p99 and max (ms): the delay the sets' work
+   * alone would cause, which a loaded machine stretches (its other programs take the core meanwhile).
+   */
+  ownWorkBetweenTicksMs: { p99: number; max: number };
+  /** The pick's own time (state read + pick), ms; and the main thread's CPU time over the run, per change. */
+  pickMs: { median: number; max: number };
+  cpuMsPerChange: number;
+}
+
+class BenchSet {
+  private writes: Promise<unknown> = Promise.resolve();
+  readonly guildId: string;
+  private current: LiveTrack;
+  private readonly store: GuildStore;
+  private readonly session = { voiceChannelId: '1', textChannelId: '2', order: 'smart' as const };
+  private readonly startedAt = new Date().toISOString();
+  private positionSec = 0;
+
+  constructor(guildId: string, first: LiveTrack, store: GuildStore) {
+    this.guildId = guildId;
+    this.current = first;
+    this.store = store;
+  }
+
+  private write(fn: (s: GuildState) => GuildState): void {
+    this.writes = this.writes.then(() => this.store.update(this.guildId, fn));
+  }
+
+  /** LiveSet.pick, then its transition and track events' writes. Resolves with the pick's own time (ms). */
+  async change(pick: Pick, deps: NextTrackDeps): Promise<number> {
+    const t0 = performance.now();
+    await this.writes;
+    const state = await this.store.get(this.guildId);
+    const next = await pick(state, this.current, 'smart', deps);
+    const pickMs = performance.now() - t0;
+    if (!next) throw new Error(`guild ${this.guildId}: nothing to pick`);
+    const from = this.current;
+    const at = new Date().toISOString();
+    this.write((s) => ({ ...s, transitions: [...s.transitions, { id: randomUUID().slice(0, 8), fromHash: from.hash, toHash: next.hash, fromTitle: from.title, toTitle: next.title, at }] }));
+    this.write((s) => ({
+      ...s,
+      playlist: next.entry ? s.playlist.filter((e) => e.id !== next.entry!.id) : s.playlist,
+      history: [...s.history, { hash: next.hash, playedAt: at, title: next.title, ...(next.entry ? { addedAt: next.entry.addedAt, requesterId: next.entry.requesterId } : {}) }],
+      session: sessionFor(this.session, next, 0, s.session?.startedAt ?? this.startedAt, at),
+    }));
+    this.current = next;
+    this.positionSec = 0;
+    return pickMs;
+  }
+
+  /** LiveSet.savePosition: the session's position, when the session is still on this song. */
+  savePosition(): void {
+    this.positionSec += 5;
+    const positionSec = this.positionSec;
+    const hash = this.current.hash;
+    this.write((s) => (s.session?.current.hash !== hash ? s : { ...s, session: { ...s.session, current: { ...s.session.current, positionSec, savedAt: new Date().toISOString() } } }));
+  }
+
+  settled(): Promise<unknown> {
+    return this.writes;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function quantile(values: number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? 0;
+}
+
+/**
+ * The control: the event loop's delay with nothing to do for `seconds`, in the same process on the same machine. What
+ * it shows beyond the timer's period is the machine's doing (other programs holding the cores), not the sets'.
+ */
+export async function idleLoop(seconds: number): Promise<{ p99: number; max: number }> {
+  const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  loop.enable();
+  await sleep(seconds * 1000);
+  loop.disable();
+  const delay = (ns: number) => Number(Math.max(0, ns / 1e6 - RESOLUTION_MS).toFixed(1));
+  return { p99: delay(loop.percentile(99)), max: delay(loop.max) };
+}
+
+/**
+ * `guildIds.length` sets, each making `changes` track changes `periodMs` apart (the sets' changes spread evenly over
+ * the period) and saving its position every `saveEveryMs`, all in this process; the event loop's delay throughout.
+ */
+export async function runSets(world: StallWorld, guildIds: string[], pick: Pick, opts: { changes: number; periodMs: number; saveEveryMs: number }): Promise<StallRun> {
+  const sets: BenchSet[] = [];
+  for (const [g, guildId] of guildIds.entries()) {
+    // Each set starts on a track outside its playlist, as one resumed from the library would.
+    const first = (await liveTrackOf((await world.analyses.get(world.tracks.at(-1 - g)!.hash))!, world.files))!;
+    sets.push(new BenchSet(guildId, first, world.store));
+  }
+  const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  const pickTimes: number[] = [];
+  let saves = 0;
+  loop.enable();
+  const t0 = performance.now();
+  const cpu0 = process.threadCpuUsage();
+  const between: number[] = [];
+  let lastCpu = cpu0.user + cpu0.system;
+  const ticks = setInterval(() => {
+    const c = process.threadCpuUsage();
+    between.push((c.user + c.system - lastCpu) / 1000);
+    lastCpu = c.user + c.system;
+  }, 1);
+  const savers = sets.map((set, g) => {
+    let timer: NodeJS.Timeout | undefined;
+    const first = setTimeout(() => {
+      timer = setInterval(() => {
+        set.savePosition();
+        saves++;
+      }, opts.saveEveryMs);
+    }, (g * opts.saveEveryMs) / sets.length);
+    return () => {
+      clearTimeout(first);
+      clearInterval(timer);
+    };
+  });
+  await Promise.all(sets.map(async (set, g) => {
+    for (let k = 0; k < opts.changes; k++) {
+      const due = t0 + ((g / sets.length) + k + 1) * opts.periodMs;
+      await sleep(Math.max(0, due - performance.now()));
+      pickTimes.push(await set.change(pick, world.deps));
+    }
+  }));
+  for (const stop of savers) stop();
+  await Promise.all(sets.map((s) => s.settled()));
+  const wallSec = (performance.now() - t0) / 1000;
+  const cpu = process.threadCpuUsage(cpu0);
+  clearInterval(ticks);
+  loop.disable();
+  const delay = (ns: number) => Number(Math.max(0, ns / 1e6 - RESOLUTION_MS).toFixed(1));
+  return {
+    sets: sets.length, changesPerSet: opts.changes, changes: pickTimes.length, positionSaves: saves, wallSec: Number(wallSec.toFixed(1)),
+    loopDelayMs: { p50: delay(loop.percentile(50)), p99: delay(loop.percentile(99)), max: delay(loop.max) },
+    ownWorkBetweenTicksMs: { p99: Number(quantile(between, 0.99).toFixed(1)), max: Number(Math.max(...between).toFixed(1)) },
+    pickMs: { median: Number(quantile(pickTimes, 0.5).toFixed(1)), max: Number(Math.max(...pickTimes).toFixed(1)) },
+    // Every set's work in the run (picks, writes, saves), shared out per change.
+    cpuMsPerChange: Number(((cpu.user + cpu.system) / 1000 / pickTimes.length).toFixed(1)),
+  };
+}

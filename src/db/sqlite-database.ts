@@ -1,0 +1,183 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type * as NodeSqliteModule from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import { BUSY_WAIT_MS, retryWhileBusy } from './sqlite-busy.ts';
+
+type NodeSqlite = typeof NodeSqliteModule;
+let nodeSqlite: NodeSqlite | undefined;
+
+/**
+ * node:sqlite, the SQLite Node ships (no native addon to build or download at install). Node 22 prints "SQLite is an
+ * experimental feature" once, when the module is first loaded: that one warning is kept from users, every other
+ * warning still shows.
+ */
+function sqlite(): NodeSqlite {
+  if (nodeSqlite) return nodeSqlite;
+  const emitWarning = process.emitWarning;
+  process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]): void {
+    if (String(warning).startsWith('SQLite is an experimental feature')) return;
+    (emitWarning as (...args: unknown[]) => void).call(this, warning, ...rest);
+  } as typeof process.emitWarning;
+  try {
+    nodeSqlite = process.getBuiltinModule('node:sqlite') as NodeSqlite;
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+  return nodeSqlite;
+}
+
+/** What the statements bind: node:sqlite refuses `undefined` and booleans, which node-sqlite3 bound as NULL and 0/1. */
+function bindable(params: readonly unknown[]): SQLInputValue[] {
+  return params.map((p) => (p === undefined ? null : typeof p === 'boolean' ? Number(p) : (p as SQLInputValue)));
+}
+
+export interface SqliteStatements {
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Resolves to the number of rows changed. */
+  run(sql: string, params?: readonly unknown[]): Promise<number>;
+}
+
+/** Prepared statements kept per connection (the index's statements with a list of `?` vary with the list's length). */
+const STATEMENT_CACHE = 256;
+
+/**
+ * One connection to a SQLite file, shared by every part of the store in this process (keyv's namespaces, the guild
+ * state, the library index). node:sqlite runs each statement on the event loop, so a lock held by another connection
+ * is waited for there (BUSY_WAIT_MS a try, see sqlite-busy.ts): one connection per process leaves only other
+ * processes' locks to wait for. A transaction holds the connection: statements from elsewhere wait (asynchronously)
+ * until it ends, so none slips into it.
+ */
+export class SqliteDatabase implements SqliteStatements {
+  readonly file: string;
+  private readonly db: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
+  private users = 1;
+  private held: Promise<void> | undefined;
+
+  private constructor(file: string, db: DatabaseSync) {
+    this.file = file;
+    this.db = db;
+  }
+
+  /**
+   * Opens (or shares) the connection to `file`, in WAL mode, writers waiting for other processes' locks, and runs
+   * `schema` (CREATE … IF NOT EXISTS) on it; a failure closes it again.
+   */
+  static async open(file: string, schema: readonly string[] = []): Promise<SqliteDatabase> {
+    const database = await SqliteDatabase.connect(file);
+    try {
+      for (const statement of schema) await database.run(statement);
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+    return database;
+  }
+
+  private static async connect(file: string): Promise<SqliteDatabase> {
+    const key = file === ':memory:' ? undefined : path.resolve(file);
+    const open = key === undefined ? undefined : shared.get(key);
+    if (open) {
+      open.users++;
+      return open;
+    }
+    if (key !== undefined) mkdirSync(path.dirname(key), { recursive: true });
+    const db = new (sqlite().DatabaseSync)(key ?? ':memory:');
+    const database = new SqliteDatabase(key ?? ':memory:', db);
+    try {
+      db.exec(`PRAGMA busy_timeout = ${BUSY_WAIT_MS}`);
+      await retryWhileBusy(() => database.allNow('PRAGMA journal_mode = WAL'));
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    if (key !== undefined) {
+      // Another open of the same file may have finished first while this one waited for WAL.
+      const raced = shared.get(key);
+      if (raced) {
+        db.close();
+        raced.users++;
+        return raced;
+      }
+      shared.set(key, database);
+    }
+    return database;
+  }
+
+  private statement(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      if (this.statements.size >= STATEMENT_CACHE) this.statements.clear();
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private allNow<T>(sql: string, params: readonly unknown[] = []): T[] {
+    return this.statement(sql).all(...bindable(params)) as T[];
+  }
+
+  private runNow(sql: string, params: readonly unknown[] = []): number {
+    return Number(this.statement(sql).run(...bindable(params)).changes);
+  }
+
+  private async free(): Promise<void> {
+    while (this.held) await this.held;
+  }
+
+  /**
+   * Ahead of each statement: a turn of the event loop (timers, I/O), as node-sqlite3's thread pool gave, so a burst of
+   * store calls (a /suggest, a resume) holds the loop one statement at a time rather than all of them; then this
+   * process's transaction, if one is open, ends.
+   */
+  private async turn(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.free();
+  }
+
+  all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return retryWhileBusy(() => this.allNow<T>(sql, params), () => this.turn());
+  }
+
+  run(sql: string, params: readonly unknown[] = []): Promise<number> {
+    return retryWhileBusy(() => this.runNow(sql, params), () => this.turn());
+  }
+
+  /** Runs `fn` in one write transaction (BEGIN IMMEDIATE), its statements through `tx`. */
+  async transaction<T>(fn: (tx: SqliteStatements) => Promise<T>): Promise<T> {
+    await this.free();
+    let release = (): void => undefined;
+    this.held = new Promise((resolve) => (release = resolve));
+    try {
+      await retryWhileBusy(() => this.runNow('BEGIN IMMEDIATE'));
+      const tx: SqliteStatements = {
+        all: <R>(sql: string, params?: readonly unknown[]) => Promise.resolve(this.allNow<R>(sql, params)),
+        run: (sql, params) => Promise.resolve(this.runNow(sql, params)),
+      };
+      try {
+        const result = await fn(tx);
+        this.runNow('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.db.isTransaction) this.runNow('ROLLBACK');
+        throw error;
+      }
+    } finally {
+      this.held = undefined;
+      release();
+    }
+  }
+
+  /** Closes the connection when its last user closes it. */
+  async close(): Promise<void> {
+    if (this.users === 0 || --this.users > 0) return;
+    await this.free();
+    if (shared.get(this.file) === this) shared.delete(this.file);
+    this.statements.clear();
+    this.db.close();
+  }
+}
+
+const shared = new Map<string, SqliteDatabase>();

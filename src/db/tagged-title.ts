@@ -1,0 +1,17 @@
+import type { StoredAnalysis } from './analysis-store.ts';
+
+/** Discord's choice names and most embed fields hold 100 characters: a title longer than that is cut. */
+export const MAX_TITLE = 100;
+
+/** A tag's text as one line: control characters dropped, spaces collapsed. */
+function clean(text: string | undefined): string {
+  return (text ?? '').replace(/[\p{Cc}\p{Zl}\p{Zp}]/gu, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** "Artist — Title" from a file's tags, or the title alone; undefined when the tags name no title. */
+export function taggedTitle(tags: StoredAnalysis['tags']): string | undefined {
+  const title = clean(tags?.title);
+  if (!title) return undefined;
+  const artist = clean(tags?.artist);
+  return (artist ? `${artist} — ${title}` : title).slice(0, MAX_TITLE);
+}
