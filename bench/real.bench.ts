@@ -10,6 +10,7 @@ import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
 import { ffmpegPath } from '../src/audio/io/ffmpeg-path.ts';
 import { MAX_BLEND_JITTER_MS } from '../src/audio/transition/transition-plan.ts';
 import { loadSharedTruth, PROJECT_ROOT } from '../src/eval/shared-truth.ts';
+import { realBarsSection } from './real-bars.ts';
 import { realSetSection } from './real-set.ts';
 
 const run = promisify(execFile);
@@ -154,6 +155,7 @@ const SECTIONS: [string, Section][] = [
   ['matchability', matchabilitySection],
   ['speed', speedSection],
   ['set', (ctx) => realSetSection(ctx.truth, REAL_DIR)],
+  ['bars', (ctx) => realBarsSection(REAL_DIR, ctx.truth.map((t) => t.file))],
 ];
 // `npm run bench:real -- set` runs only the sections named (their figures replace those in out/bench-real.json).
 const only = process.argv.slice(2).filter((x) => !x.startsWith('-'));

@@ -1,9 +1,11 @@
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
 import { beatFMeasure, phaseErrorStats } from '../src/eval/metrics.ts';
-import { loadSharedTruth } from '../src/eval/shared-truth.ts';
+import { chartBarPositions, chartOffset } from '../src/eval/chart-bars.ts';
+import { loadSharedTruth, PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { sameTempoFamily } from '../src/audio/analysis/tempo-periodicity.ts';
 import { MAX_BLEND_JITTER_MS } from '../src/audio/transition/transition-plan.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
@@ -120,4 +122,34 @@ describe('analysis of real recordings (../shared/audio)', () => {
     const a = await pool.analyze(entry.file);
     expect(sameTempoFamily(a.bpm, 74.34, 0.04), `${a.bpm} BPM`).toBe(true);
   });
+});
+
+const BAND_DIR = path.resolve(PROJECT_ROOT, '../shared/band-music');
+
+function bandSong(file: string): { file: string; chart_beat_s: number } | undefined {
+  if (!existsSync(path.join(BAND_DIR, 'truth.json'))) return undefined;
+  return (JSON.parse(readFileSync(path.join(BAND_DIR, 'truth.json'), 'utf8')) as { file: string; chart_beat_s: number }[]).find((t) => t.file === file);
+}
+
+describe('the bars of a band song (../shared/band-music)', () => {
+  it('puts the downbeats of a rock song on its chart\'s bar lines', async (ctx) => {
+    const truth = bandSong('war_of_freedom.ogg');
+    if (!truth) return ctx.skip();
+    const a = await pool.analyze(path.join(BAND_DIR, truth.file));
+    // Its chart's offset is 56 ms, so both ways of placing the chart on the beats agree on which beat starts its bars.
+    const offset = chartOffset(a.beats, truth.chart_beat_s, 'nearest');
+    expect(chartOffset(a.beats, truth.chart_beat_s, 'late')).toBeCloseTo(offset, 6);
+    expect(chartBarPositions(a.downbeats, offset, truth.chart_beat_s)).toEqual([a.downbeats.length, 0, 0, 0]);
+    expect(a.barPhaseConfidence).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('puts the beats of a rock song whose tracker follows the off-beats on its chart\'s beats', async (ctx) => {
+    const truth = bandSong('escape_from_chaosland.ogg');
+    if (!truth) return ctx.skip();
+    const a = await pool.analyze(path.join(BAND_DIR, truth.file));
+    // The chart's notes sit on the song's stems with no offset of their own (Frets on Fire's song.ini has no delay).
+    const offset = chartOffset(a.beats, truth.chart_beat_s, 'nearest');
+    expect(Math.abs(offset) * 1000, `beats ${Math.round(offset * 1000)} ms from the chart's`).toBeLessThan(40);
+    expect(chartBarPositions(a.downbeats, offset, truth.chart_beat_s)).toEqual([a.downbeats.length, 0, 0, 0]);
+  }, 60_000);
 });

@@ -16,6 +16,7 @@ import type { RenderedTransition, TransitionJob } from '../src/audio/transition/
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import type { SynthSection } from '../src/synth/track-synth.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { jobOf } from './helpers/transition-job.ts';
 
 // Long intro and outro: a 32-bar blend, long enough for a drift to show.
 const EDIT: SynthSection[] = [
@@ -57,12 +58,6 @@ function regridded(t: PlannedTrack, shiftSec: number, drift = 0): PlannedTrack {
   };
   return { ...t, analysis };
 }
-
-const jobOf = (from: PlannedTrack, to: PlannedTrack): TransitionJob => ({
-  plan: planTransition(from, to),
-  from: { file: from.file, gain: 1, bpm: from.analysis.bpm },
-  to: { file: to.file, gain: 1, bpm: to.analysis.bpm },
-});
 
 describe('the beat check before a transition plays', () => {
   it('passes a correctly aligned blend and reports its figure', async () => {

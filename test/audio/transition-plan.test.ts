@@ -8,6 +8,7 @@ import { planTransition } from '../../src/audio/transition/transition-plan.ts';
 import type { PlannedTrack } from '../../src/audio/transition/transition-plan.ts';
 import { renderThroughJunction } from '../../src/audio/transition/transition-ramp.ts';
 import { renderTransition } from '../../src/audio/transition/transition-render.ts';
+import { transitionReport } from '../../src/audio/set/set-report.ts';
 import { measureBandHandover } from '../../src/eval/band-handover.ts';
 import { handsCrate } from '../helpers/hands-crate.ts';
 
@@ -53,6 +54,23 @@ describe('transition planner', () => {
     expect(plan.overlapBars).toBe(4);
     expect(plan.bassSwapBar).toBe(4);
     expect(plan.explanation).toContain("A's drop meets B's");
+  });
+
+  it('keeps the overlap to 4 bars when either track\'s bar phase is unsure, and the report says so', () => {
+    const a = variant(tracks[0]!, { barPhaseConfidence: 0.9 });
+    const sure = planTransition(a, variant(tracks[1]!, { barPhaseConfidence: 0.9 }));
+    expect(sure.overlapBars).toBe(16);
+    expect(sure.barPhaseUnsure).toBeUndefined();
+    const unsureB = variant(tracks[1]!, { barPhaseConfidence: 0.3 });
+    const plan = planTransition(a, unsureB);
+    expect(plan.style).toBe('blend');
+    expect(plan.overlapBars).toBe(4);
+    expect(plan.bassSwapBar).toBe(4);
+    expect(plan.exitSec).toBe(sure.exitSec);
+    expect(plan.barPhaseUnsure).toBe(true);
+    expect(plan.explanation).toContain(`unsure where the bars start (${tracks[1]!.title}'s (confidence 0.30))`);
+    expect(transitionReport(0, { startSec: 0, endSec: plan.overlapSec }, a, unsureB, plan).barPhase).toEqual({ from: 0.9, to: 0.3, unsure: true });
+    expect(transitionReport(0, { startSec: 0, endSec: sure.overlapSec }, a, tracks[1]!, sure).barPhase.unsure).toBe(false);
   });
 
   it('does not blend clashing keys: a short filter fade', () => {

@@ -39,6 +39,12 @@ export interface TrackAnalysis {
   /** Bar starts in seconds; bar number n is `downbeats[n]`. */
   downbeats: number[];
   beatsPerBar: number;
+  /**
+   * 0..1: how much of the track agrees on where its bars start (see `phaseConfidence` in downbeats.ts); the planner
+   * does not lean on the phrases of a track under MIN_BAR_PHASE_CONFIDENCE. Absent from analyses stored before it was
+   * measured.
+   */
+  barPhaseConfidence?: number;
   key: string;
   scale: Scale;
   camelot: string;

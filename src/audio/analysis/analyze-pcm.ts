@@ -1,6 +1,7 @@
 import type { TrackAnalysis } from './analysis-types.ts';
 import { ANALYZER_VERSION } from './analyzer-version.ts';
 import { buildBeatGrid } from './beat-grid.ts';
+import { onBeatPhase } from './beat-phase.ts';
 import type { BeatGrid } from './beat-grid.ts';
 import type { AnalysisInput } from './decode-for-analysis.ts';
 import { findDownbeats } from './downbeats.ts';
@@ -40,7 +41,7 @@ function musicSpan(frames: SpectralFrames): [number, number] {
   while (first < frames.count - 1 && energy[first]! < threshold) first++;
   let last = frames.count - 1;
   while (last > first && energy[last]! < threshold) last--;
-  return [frames.frameTime(first) - 1024 / frames.sampleRate, frames.frameTime(last) + 1024 / frames.sampleRate];
+  return [frames.frameTime(first) - frames.frameSize / 2 / frames.sampleRate, frames.frameTime(last) + frames.frameSize / 2 / frames.sampleRate];
 }
 
 function brightness(frames: SpectralFrames): number {
@@ -79,7 +80,7 @@ export function analyzePcm(input: AnalysisInput, essentia: EssentiaInstance): Tr
       const retracked = track('multifeature', Math.min(180, Math.max(40, candidate / 1.3)), Math.max(60, Math.min(250, candidate * 1.3)));
       if (sameTempoFamily(retracked.bpm, periodicity.bpm, FAMILY_TOLERANCE)) tracked = retracked;
     }
-    const grid = resolveTempoOctave(tracked, frames);
+    const grid = onBeatPhase(resolveTempoOctave(tracked, frames), frames, musicStart, musicEnd);
     const bars = findDownbeats(grid.beats, frames);
     const structure = analyzeStructure(bars.downbeats, durationSec, frames);
     const key = detectKey(essentia, signal, sampleRate);
@@ -96,6 +97,7 @@ export function analyzePcm(input: AnalysisInput, essentia: EssentiaInstance): Tr
       beatPositions: bars.beatPositions,
       downbeats: bars.downbeats,
       beatsPerBar: bars.beatsPerBar,
+      barPhaseConfidence: bars.confidence,
       key: key.key,
       scale: key.scale,
       camelot: key.camelot,

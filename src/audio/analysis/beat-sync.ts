@@ -14,7 +14,7 @@ export interface SpanFeatures {
 }
 
 function frameIndex(frames: SpectralFrames, t: number): number {
-  const centreOffset = (2048 / 2) / frames.sampleRate;
+  const centreOffset = frames.frameSize / 2 / frames.sampleRate;
   return Math.max(0, Math.min(frames.count, Math.round(((t - centreOffset) * frames.sampleRate) / frames.hop)));
 }
 

@@ -6,9 +6,11 @@ export const HOP_SIZE = 512;
 /** Frame-level descriptors on one STFT pass; everything downstream (beats, bars, structure) aggregates these. */
 export interface SpectralFrames {
   sampleRate: number;
+  /** Samples per frame (the transform's length) and between frames. */
+  frameSize: number;
   hop: number;
   count: number;
-  /** Seconds of the centre of frame i: i * hop / sampleRate + FRAME_SIZE / 2 / sampleRate. */
+  /** Seconds of the centre of frame i: i * hop / sampleRate + frameSize / 2 / sampleRate. */
   frameTime(i: number): number;
   /** Energy below 150 Hz (kick and bass). */
   low: Float32Array;
@@ -30,16 +32,20 @@ export interface SpectralFrames {
   spectrumStride: number;
 }
 
-function pitchClassOfBin(bin: number, sampleRate: number): number {
-  const f = (bin * sampleRate) / FRAME_SIZE;
+function pitchClassOfBin(bin: number, sampleRate: number, frameSize: number): number {
+  const f = (bin * sampleRate) / frameSize;
   const midi = 69 + 12 * Math.log2(f / 440);
   return ((Math.round(midi) % 12) + 12) % 12;
 }
 
-export function computeSpectralFrames(mono: Float32Array, sampleRate: number, spectrumStride = 8): SpectralFrames {
-  const n = FRAME_SIZE;
+/**
+ * The frames of `mono`; every `spectrumStride`-th magnitude spectrum kept. The ears use 2048-sample frames every 512
+ * samples at 44.1 kHz; a reading of a few bars' cues (the bar check) can use shorter frames at a lower rate.
+ */
+export function computeSpectralFrames(mono: Float32Array, sampleRate: number, spectrumStride = 8, frameSize = FRAME_SIZE, hop = HOP_SIZE): SpectralFrames {
+  const n = frameSize;
   const bins = n / 2 + 1;
-  const count = Math.max(0, Math.floor((mono.length - n) / HOP_SIZE) + 1);
+  const count = Math.max(0, Math.floor((mono.length - n) / hop) + 1);
   // fft.js's radix-4 real transform: 5× faster than the radix-2 complex one this replaced (bench/analyze.bench.ts).
   const fft = new FFT(n);
   const window = new Float64Array(n);
@@ -50,13 +56,14 @@ export function computeSpectralFrames(mono: Float32Array, sampleRate: number, sp
   const chromaLo = Math.ceil(60 / binHz);
   const chromaHi = Math.floor(5000 / binHz);
   const pcOfBin = new Int8Array(bins).fill(-1);
-  for (let b = chromaLo; b <= chromaHi; b++) pcOfBin[b] = pitchClassOfBin(b, sampleRate);
+  for (let b = chromaLo; b <= Math.min(chromaHi, bins - 1); b++) pcOfBin[b] = pitchClassOfBin(b, sampleRate, n);
 
   const out: SpectralFrames = {
     sampleRate,
-    hop: HOP_SIZE,
+    frameSize: n,
+    hop,
     count,
-    frameTime: (i: number) => (i * HOP_SIZE + n / 2) / sampleRate,
+    frameTime: (i: number) => (i * hop + n / 2) / sampleRate,
     low: new Float32Array(count),
     mid: new Float32Array(count),
     high: new Float32Array(count),
@@ -74,7 +81,7 @@ export function computeSpectralFrames(mono: Float32Array, sampleRate: number, sp
   const logMag = new Float64Array(bins);
   const prevLogMag = new Float64Array(bins);
   for (let f = 0; f < count; f++) {
-    const offset = f * HOP_SIZE;
+    const offset = f * hop;
     for (let i = 0; i < n; i++) frame[i] = mono[offset + i]! * window[i]!;
     fft.realTransform(spectrum as unknown as number[], frame as unknown as number[]);
     let low = 0, mid = 0, high = 0, weighted = 0, total = 0, lowFlux = 0, midFlux = 0, highFlux = 0;

@@ -30,3 +30,11 @@ export function linearFit(xs: number[], ys: number[]): { a: number; b: number } 
   const b = sxx > 0 ? sxy / sxx : 0;
   return { a: my - b * mx, b };
 }
+
+/** The finite values less their mean, over their spread; NaN stays NaN (a value that could not be measured). */
+export function standardizeDefined(values: number[]): number[] {
+  const defined = values.filter(Number.isFinite);
+  const m = mean(defined);
+  const sd = Math.sqrt(mean(defined.map((v) => (v - m) ** 2))) || 1;
+  return values.map((v) => (Number.isFinite(v) ? (v - m) / sd : NaN));
+}

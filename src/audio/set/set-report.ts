@@ -26,6 +26,11 @@ export interface TransitionReport {
   pitchCents: number;
   score?: number;
   explanation: string;
+  /**
+   * How sure the ears were of each track's bar phase (`barPhaseConfidence`; absent for an analysis stored before it
+   * was measured), and whether the planner took either as unsure (a short overlap, not leaning on the phrases).
+   */
+  barPhase: { from?: number; to?: number; unsure: boolean };
   /** The beat check of a beat-matched transition, made on its rendered decks before it played. */
   check?: TransitionCheckReport;
   plan: TransitionPlan;
@@ -53,6 +58,7 @@ export function transitionReport(
     pitchCents: planPitchCents(plan),
     score: judged.score,
     explanation: plan.explanation,
+    barPhase: { from: a.analysis.barPhaseConfidence, to: b.analysis.barPhaseConfidence, unsure: plan.barPhaseUnsure === true },
     check: judged.check,
     plan,
   };

@@ -1,3 +1,4 @@
+import type { BarCheck } from './bar-check.ts';
 import { summarizePhase } from './deck-phase.ts';
 import { CHECK_MAX_MS, CHECK_MEDIAN_MS, minCheckBars, passes, passingOverlapBars } from './transition-check.ts';
 import type { DeckCheck } from './transition-check.ts';
@@ -28,6 +29,13 @@ export interface TransitionCheckReport {
   nudgedMs?: number;
   /** When a re-planned shorter blend (or a nudged one) was checked again: its figures. */
   recheck?: { barsCompared: number; medianAbsMs: number; maxAbsMs: number };
+  /**
+   * The bar check, after the beat check: each deck's bar phase as heard in the overlap (`phase`: its downbeats' place in
+   * A's bars, 0 on A's exit downbeat's; `confidence` 0..1), and where B's downbeats landed against A's (`offsetBeats`,
+   * 0: on them; absent when B's bars were not heard clearly enough to say). `verdict`: `aligned`, `unread`, or `apart`
+   * (the transition was then re-planned).
+   */
+  bars?: { verdict: 'aligned' | 'unread' | 'apart'; offsetBeats?: number; a?: BarCheck['a']; b?: BarCheck['b'] };
   /** One line: "checked: bars within 0.4 ms (median …)", "re-planned as an echo-out: the decks were 31 ms apart". */
   summary: string;
 }
@@ -78,9 +86,34 @@ const leavingAt = (a: PlannedTrack, exitSec: number): PlannedTrack => ({ ...a, a
 /**
  * Renders a transition and, when it is beat-matched, checks it on its own decks before it plays: if the beats are
  * apart (median over 5 ms or any bar over 20 ms) it is re-planned and rendered again — as the longest phrase-length
- * blend whose beats passed (the decks drifted apart later on), else as an echo-out.
+ * blend whose beats passed (the decks drifted apart later on), else as an echo-out. Then the bars (`barChecked`).
  */
 export async function renderChecked(render: (job: TransitionJob) => Promise<RenderedTransition>, job: TransitionJob, a: PlannedTrack, b: PlannedTrack): Promise<CheckedRender> {
+  return barChecked(render, job, a, b, await renderBeatChecked(render, job, a, b));
+}
+
+const ordinal = (beat: number): string => ['one', 'two', 'three', 'four'][beat] ?? String(beat + 1);
+
+/**
+ * The bar check of the transition the beat check let play: B's downbeats must land on A's. Where B's bars were heard
+ * starting on another of A's beats (the ears misplaced a bar line in either track: a phrase-aligned blend would lay
+ * B's one on A's three), it is re-planned as an echo-out, which lays no bar of B over A's.
+ */
+async function barChecked(render: (job: TransitionJob) => Promise<RenderedTransition>, job: TransitionJob, a: PlannedTrack, b: PlannedTrack, done: CheckedRender): Promise<CheckedRender> {
+  const heard = done.rendered.barCheck;
+  if (!heard || !done.check || (done.plan.style !== 'blend' && done.plan.style !== 'filter-fade')) return done;
+  const verdict = heard.passed ? (heard.offsetBeats === 0 ? 'aligned' : 'unread') : 'apart';
+  const bars = { verdict, ...(heard.offsetBeats !== undefined ? { offsetBeats: heard.offsetBeats } : {}), ...(heard.a ? { a: heard.a } : {}), ...(heard.b ? { b: heard.b } : {}) } as const;
+  if (heard.passed) return { ...done, check: { ...done.check, bars } };
+  const on = `B's downbeats landed on A's beat ${ordinal(heard.offsetBeats!)}`;
+  const reason = `the bar check heard the ${done.plan.overlapBars}-bar ${done.plan.style}'s bars apart (${on}), so A echoes out and B starts on the downbeat`;
+  const plan = planTransition(leavingAt(a, done.plan.exitSec), b, { echoOutBecause: reason });
+  const rendered = await render({ ...job, plan });
+  const replannedFrom = done.check.replannedFrom ?? { style: done.plan.style, overlapBars: done.plan.overlapBars };
+  return { rendered, plan, check: { ...done.check, verdict: 'replanned', replannedFrom, bars, summary: `re-planned as an echo-out: ${on}` } };
+}
+
+async function renderBeatChecked(render: (job: TransitionJob) => Promise<RenderedTransition>, job: TransitionJob, a: PlannedTrack, b: PlannedTrack): Promise<CheckedRender> {
   const withBeats: TransitionJob = { ...job, checkBeats: { from: a.analysis.beats, to: b.analysis.beats } };
   const first = await render(withBeats);
   const c = first.check;

@@ -6,6 +6,8 @@ import { LoudnessRider } from '../dsp/loudness-rider.ts';
 import { DeckMixer, RENDER_CHUNK_FRAMES as CHUNK_FRAMES } from './deck-mixer.ts';
 import type { DecksReady } from './deck-mixer.ts';
 import { inputAfter, isUnity, outputDuration, playsAsVinyl } from './tempo-schedule.ts';
+import { checkBars } from './bar-check.ts';
+import type { BarCheck } from './bar-check.ts';
 import { checkDecksAsRead, placementCheck } from './transition-check.ts';
 import type { DeckCheck } from './transition-check.ts';
 import type { TransitionPlan } from './transition-plan.ts';
@@ -64,6 +66,8 @@ export interface RenderedTransition {
   bodyFromSec: number;
   /** The beat check of a beat-matched overlap (when the job gave the beats). */
   check?: DeckCheck;
+  /** And the bar check: where each deck's bars start in the overlap, as heard. */
+  barCheck?: BarCheck;
 }
 
 /**
@@ -235,7 +239,8 @@ export async function renderTransition(job: TransitionJob, signal?: AbortSignal)
     finishRender(out, b, layout, job, mixer, { rider, laneRider });
     // Decks that could not be read against each other are each read against their own track, on the shared grid.
     const placed = check && check.reading === 'none' && job.checkBeats ? await placementCheck(plan, a.subarray(preFrames * MIX_CHANNELS), b, job.from, job.to, job.checkBeats.from, job.checkBeats.to) : undefined;
-    return { pcm: out, frames, handoffFrame: layout.handoffFrame, junctionFrame: layout.junctionFrame, bodyFromSec: layout.bodyFromSec, check: placed ?? check };
+    const barCheck = check && job.checkBeats ? checkBars(plan, a.subarray(preFrames * MIX_CHANNELS), b, MIX_RATE, job.checkBeats.from, job.checkBeats.to) : undefined;
+    return { pcm: out, frames, handoffFrame: layout.handoffFrame, junctionFrame: layout.junctionFrame, bodyFromSec: layout.bodyFromSec, check: placed ?? check, ...(barCheck ? { barCheck } : {}) };
   } finally {
     signal?.removeEventListener('abort', stop);
     deckA.close();
