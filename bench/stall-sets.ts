@@ -14,6 +14,8 @@ export type Pick = (state: GuildState, current: LiveTrack, order: OrderMode, dep
 
 /** The loop's delay beyond the monitor's own period (ms). */
 const RESOLUTION_MS = 1;
+/** Gaps between ticks longer than this are kept, with the CPU time in them. */
+const LONG_GAP_MS = 10;
 
 export interface StallRun {
   sets: number;
@@ -27,6 +29,12 @@ export interface StallRun {
    * alone would cause, which a loaded machine stretches (its other programs take the core meanwhile).
    */
   ownWorkBetweenTicksMs: { p99: number; max: number };
+  /**
+   * The longest gaps between two ticks of the 1 ms timer (ms) and the main thread's CPU time in each: a gap with
+   * little CPU in it is the thread waiting (a synchronous fsync in a statement, or the machine's other programs on the
+   * cores), one with as much CPU as gap is the sets' work.
+   */
+  longestGaps: { gapMs: number; cpuMs: number }[];
   /** The pick's own time (state read + pick), ms; and the main thread's CPU time over the run, per change. */
   pickMs: { median: number; max: number };
   cpuMsPerChange: number;
@@ -124,11 +132,17 @@ export async function runSets(world: StallWorld, guildIds: string[], pick: Pick,
   const t0 = performance.now();
   const cpu0 = process.threadCpuUsage();
   const between: number[] = [];
+  const gaps: { gapMs: number; cpuMs: number }[] = [];
   let lastCpu = cpu0.user + cpu0.system;
+  let lastTick = performance.now();
   const ticks = setInterval(() => {
     const c = process.threadCpuUsage();
-    between.push((c.user + c.system - lastCpu) / 1000);
+    const now = performance.now();
+    const cpuMs = (c.user + c.system - lastCpu) / 1000;
+    between.push(cpuMs);
+    if (now - lastTick > LONG_GAP_MS) gaps.push({ gapMs: Number((now - lastTick).toFixed(1)), cpuMs: Number(cpuMs.toFixed(1)) });
     lastCpu = c.user + c.system;
+    lastTick = now;
   }, 1);
   const savers = sets.map((set, g) => {
     let timer: NodeJS.Timeout | undefined;
@@ -161,6 +175,7 @@ export async function runSets(world: StallWorld, guildIds: string[], pick: Pick,
     sets: sets.length, changesPerSet: opts.changes, changes: pickTimes.length, positionSaves: saves, wallSec: Number(wallSec.toFixed(1)),
     loopDelayMs: { p50: delay(loop.percentile(50)), p99: delay(loop.percentile(99)), max: delay(loop.max) },
     ownWorkBetweenTicksMs: { p99: Number(quantile(between, 0.99).toFixed(1)), max: Number(Math.max(...between).toFixed(1)) },
+    longestGaps: gaps.sort((a, b) => b.gapMs - a.gapMs).slice(0, 5),
     pickMs: { median: Number(quantile(pickTimes, 0.5).toFixed(1)), max: Number(Math.max(...pickTimes).toFixed(1)) },
     // Every set's work in the run (picks, writes, saves), shared out per change.
     cpuMsPerChange: Number(((cpu.user + cpu.system) / 1000 / pickTimes.length).toFixed(1)),

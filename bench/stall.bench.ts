@@ -32,7 +32,7 @@ import type { GuildState } from '../src/db/guild-store.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { oldPickFromPlaylist } from './stall-baseline.ts';
 import { idleLoop, runSets } from './stall-sets.ts';
-import type { Pick } from './stall-sets.ts';
+import type { Pick, StallRun } from './stall-sets.ts';
 import { openWorld, seedGuild } from './stall-world.ts';
 import type { StallWorld } from './stall-world.ts';
 
@@ -138,6 +138,8 @@ async function pickQuality(world: StallWorld, scorer: MixScorer): Promise<Record
   return result;
 }
 
+const gapList = (gaps: StallRun['longestGaps']) => gaps.map((g) => `${g.gapMs} (CPU ${g.cpuMs})`).join(', ') || 'none over 10 ms';
+
 /** Part 3: the sets, with the windowed pick, then with the old one. */
 async function sets(world: StallWorld): Promise<Record<string, unknown>> {
   const guilds = Array.from({ length: SETS }, (_, g) => guildOf(100_000 + g));
@@ -146,6 +148,7 @@ async function sets(world: StallWorld): Promise<Record<string, unknown>> {
   say(`  control, the same process with nothing to do for ${IDLE_SEC} s: event-loop delay p99 ${idle.p99} ms, max ${idle.max} ms (the machine's own noise)`);
   const now = await runSets(world, guilds, newPick, { changes: CHANGES, periodMs: PERIOD_MS, saveEveryMs: 5000 });
   say(`  ${now.sets} sets × ${now.changesPerSet} changes (${now.changes}, ${now.positionSaves} position saves, ${now.wallSec} s): event-loop delay p50 ${now.loopDelayMs.p50} ms, p99 ${now.loopDelayMs.p99} ms, max ${now.loopDelayMs.max} ms (target ≤ 10 / ≤ 20); the sets' own work between two 1 ms ticks p99 ${now.ownWorkBetweenTicksMs.p99} ms, max ${now.ownWorkBetweenTicksMs.max} ms; pick median ${now.pickMs.median} ms, max ${now.pickMs.max} ms; main-thread CPU ${now.cpuMsPerChange} ms a change`);
+  say(`    the longest gaps between ticks (ms) and the main thread's CPU in each: ${gapList(now.longestGaps)} (a gap with little CPU in it: the thread waited, in a synchronous fsync or for a core)`);
   const before = await runSets(world, guilds.slice(0, BASELINE_SETS), oldPick, { changes: BASELINE_CHANGES, periodMs: PERIOD_MS, saveEveryMs: 5000 });
   say(`  old pick, ${before.sets} sets × ${before.changesPerSet} changes (${before.wallSec} s): event-loop delay p50 ${before.loopDelayMs.p50} ms, p99 ${before.loopDelayMs.p99} ms, max ${before.loopDelayMs.max} ms; own work between ticks p99 ${before.ownWorkBetweenTicksMs.p99} ms, max ${before.ownWorkBetweenTicksMs.max} ms; pick median ${before.pickMs.median} ms, max ${before.pickMs.max} ms; main-thread CPU ${before.cpuMsPerChange} ms a change`);
   return { idle, now, before };
