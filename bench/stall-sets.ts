@@ -2,6 +2,7 @@
 // real store, with no audio: at a change the pick (the pending writes awaited, the state read, the pick), then the
 // transition's and the track's writes; every 5 s the position save. The event loop's delay is measured meanwhile.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { OrderMode } from '../src/audio/set/order-mode.ts';
 import { sessionFor } from '../src/bot/live-set.ts';
@@ -30,14 +31,60 @@ export interface StallRun {
    */
   ownWorkBetweenTicksMs: { p99: number; max: number };
   /**
-   * The longest gaps between two ticks of the 1 ms timer (ms) and the main thread's CPU time in each: a gap with
-   * little CPU in it is the thread waiting (a synchronous fsync in a statement, or the machine's other programs on the
-   * cores), one with as much CPU as gap is the sets' work.
+   * The longest gaps between two ticks of the 1 ms timer (ms), split by the kernel's account of the main thread
+   * (Linux schedstat): running, ready but waiting for a core (the machine's other programs), and neither — blocked in
+   * a system call (a statement's fsync) or the timer's own 1 ms sleep. The first and last are this process's doing.
    */
-  longestGaps: { gapMs: number; cpuMs: number }[];
+  longestGaps: Gap[];
+  /** Over all gaps longer than 10 ms: how many, and their time in each state (ms). */
+  gapTotals: { count: number } & Omit<Gap, 'gapMs'>;
   /** The pick's own time (state read + pick), ms; and the main thread's CPU time over the run, per change. */
   pickMs: { median: number; max: number };
   cpuMsPerChange: number;
+}
+
+export interface Gap {
+  gapMs: number;
+  runningMs: number;
+  waitingForCoreMs: number;
+  blockedMs: number;
+}
+
+const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
+
+/** The main thread's time running and waiting for a core so far (ms), as the kernel counts them; zeros off Linux. */
+function schedTimes(): [number, number] {
+  try {
+    const [run, wait] = readFileSync(SCHEDSTAT, 'utf8').split(' ').map(Number);
+    return [run! / 1e6, wait! / 1e6];
+  } catch {
+    return [0, 0];
+  }
+}
+
+/** Every gap over LONG_GAP_MS between two ticks of the 1 ms timer, split by schedstat (see StallRun.longestGaps). */
+function gapRecorder(): { tick(): void; gaps: Gap[] } {
+  const gaps: Gap[] = [];
+  let last = performance.now();
+  let [lastRun, lastWait] = schedTimes();
+  const round = (x: number) => Number(x.toFixed(1));
+  return {
+    gaps,
+    tick() {
+      const now = performance.now();
+      const [run, wait] = schedTimes();
+      if (now - last > LONG_GAP_MS) {
+        const [runningMs, waitingForCoreMs] = [run - lastRun, wait - lastWait];
+        gaps.push({ gapMs: round(now - last), runningMs: round(runningMs), waitingForCoreMs: round(waitingForCoreMs), blockedMs: round(Math.max(0, now - last - runningMs - waitingForCoreMs)) });
+      }
+      [last, lastRun, lastWait] = [now, run, wait];
+    },
+  };
+}
+
+function gapTotals(gaps: readonly Gap[]): StallRun['gapTotals'] {
+  const sum = (key: keyof Gap) => Number(gaps.reduce((a, g) => a + g[key], 0).toFixed(1));
+  return { count: gaps.length, runningMs: sum('runningMs'), waitingForCoreMs: sum('waitingForCoreMs'), blockedMs: sum('blockedMs') };
 }
 
 class BenchSet {
@@ -105,13 +152,16 @@ function quantile(values: number[], q: number): number {
  * The control: the event loop's delay with nothing to do for `seconds`, in the same process on the same machine. What
  * it shows beyond the timer's period is the machine's doing (other programs holding the cores), not the sets'.
  */
-export async function idleLoop(seconds: number): Promise<{ p99: number; max: number }> {
+export async function idleLoop(seconds: number): Promise<{ p99: number; max: number; gapTotals: StallRun['gapTotals'] }> {
   const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  const gaps = gapRecorder();
+  const ticks = setInterval(() => gaps.tick(), 1);
   loop.enable();
   await sleep(seconds * 1000);
   loop.disable();
+  clearInterval(ticks);
   const delay = (ns: number) => Number(Math.max(0, ns / 1e6 - RESOLUTION_MS).toFixed(1));
-  return { p99: delay(loop.percentile(99)), max: delay(loop.max) };
+  return { p99: delay(loop.percentile(99)), max: delay(loop.max), gapTotals: gapTotals(gaps.gaps) };
 }
 
 /**
@@ -132,17 +182,13 @@ export async function runSets(world: StallWorld, guildIds: string[], pick: Pick,
   const t0 = performance.now();
   const cpu0 = process.threadCpuUsage();
   const between: number[] = [];
-  const gaps: { gapMs: number; cpuMs: number }[] = [];
+  const gaps = gapRecorder();
   let lastCpu = cpu0.user + cpu0.system;
-  let lastTick = performance.now();
   const ticks = setInterval(() => {
     const c = process.threadCpuUsage();
-    const now = performance.now();
-    const cpuMs = (c.user + c.system - lastCpu) / 1000;
-    between.push(cpuMs);
-    if (now - lastTick > LONG_GAP_MS) gaps.push({ gapMs: Number((now - lastTick).toFixed(1)), cpuMs: Number(cpuMs.toFixed(1)) });
+    between.push((c.user + c.system - lastCpu) / 1000);
     lastCpu = c.user + c.system;
-    lastTick = now;
+    gaps.tick();
   }, 1);
   const savers = sets.map((set, g) => {
     let timer: NodeJS.Timeout | undefined;
@@ -175,7 +221,8 @@ export async function runSets(world: StallWorld, guildIds: string[], pick: Pick,
     sets: sets.length, changesPerSet: opts.changes, changes: pickTimes.length, positionSaves: saves, wallSec: Number(wallSec.toFixed(1)),
     loopDelayMs: { p50: delay(loop.percentile(50)), p99: delay(loop.percentile(99)), max: delay(loop.max) },
     ownWorkBetweenTicksMs: { p99: Number(quantile(between, 0.99).toFixed(1)), max: Number(Math.max(...between).toFixed(1)) },
-    longestGaps: gaps.sort((a, b) => b.gapMs - a.gapMs).slice(0, 5),
+    longestGaps: [...gaps.gaps].sort((a, b) => b.gapMs - a.gapMs).slice(0, 5),
+    gapTotals: gapTotals(gaps.gaps),
     pickMs: { median: Number(quantile(pickTimes, 0.5).toFixed(1)), max: Number(Math.max(...pickTimes).toFixed(1)) },
     // Every set's work in the run (picks, writes, saves), shared out per change.
     cpuMsPerChange: Number(((cpu.user + cpu.system) / 1000 / pickTimes.length).toFixed(1)),

@@ -120,9 +120,11 @@ export class SqliteDatabase implements SqliteStatements {
 
   /** The WAL's checkpoints to a thread; should it stop, back to the writer at SQLite's own threshold. */
   private startCheckpointer(): void {
-    this.checkpointer = new WalCheckpointer(this.file, () => {
+    this.checkpointer = new WalCheckpointer(this.file, (error) => {
       this.checkpointer = undefined;
-      if (this.db.isOpen) this.db.exec(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+      if (!this.db.isOpen) return;
+      this.db.exec(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+      process.emitWarning(`${error.message}: ${this.file}'s WAL is checkpointed by its writer again`);
     });
     this.db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   }

@@ -15,13 +15,17 @@ const db = new (loadNodeSqlite().DatabaseSync)(file);
 db.exec('PRAGMA busy_timeout = 0');
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 
-const timer = setInterval(() => {
+function round(): void {
   try {
     checkpoint.all();
   } catch {
     // SQLITE_BUSY (another process checkpointing or recovering the WAL): the next round.
   }
-}, everyMs);
+}
+
+// The WAL the writer has filled so far at once, then a round every `everyMs`.
+round();
+const timer = setInterval(round, everyMs);
 
 parentPort!.on('message', (message: 'stop') => {
   if (message !== 'stop') return;

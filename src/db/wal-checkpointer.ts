@@ -24,7 +24,9 @@ export class WalCheckpointer {
   /** `onLost` runs if the thread stops on its own (the writer then checkpoints as before). */
   constructor(file: string, onLost: (error: Error) => void) {
     const data: CheckpointWorkerData = { file, everyMs: CHECKPOINT_EVERY_MS };
-    this.worker = new Worker(new URL('./wal-checkpoint-worker.ts', import.meta.url), { workerData: data });
+    // Not --input-type (a script run with -e has it): a worker refuses to start with it.
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    this.worker = new Worker(new URL('./wal-checkpoint-worker.ts', import.meta.url), { workerData: data, execArgv });
     // It never keeps the process alive: an exit without close leaves the WAL for the next open, as SQLite always has.
     this.worker.unref();
     const lost = (error: Error): void => {
