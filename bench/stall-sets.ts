@@ -26,14 +26,15 @@ export interface StallRun {
   wallSec: number;
   loopDelayMs: { p50: number; p99: number; max: number };
   /**
-   * The main thread's own CPU time between two ticks of a 1 ms timer, p99 and max (ms): the delay the sets' work
-   * alone would cause, which a loaded machine stretches (its other programs take the core meanwhile).
+   * The main thread's own running time between two ticks of a 1 ms timer (schedstat), p99 and max (ms): the delay the
+   * sets' work alone would cause, which a loaded machine stretches (its other programs take the core meanwhile).
    */
   ownWorkBetweenTicksMs: { p99: number; max: number };
   /**
    * The longest gaps between two ticks of the 1 ms timer (ms), split by the kernel's account of the main thread
-   * (Linux schedstat): running, ready but waiting for a core (the machine's other programs), and neither — blocked in
-   * a system call (a statement's fsync) or the timer's own 1 ms sleep. The first and last are this process's doing.
+   * (Linux schedstat): running, ready but waiting for a core (the machine's other programs), and neither beyond the
+   * timer's own 1 ms: blocked in a system call (a statement's fsync) or on GC's helper threads (a scavenge waits for
+   * them, and they for a core).
    */
   longestGaps: Gap[];
   /** Over all gaps longer than 10 ms: how many, and their time in each state (ms). */
@@ -52,30 +53,41 @@ export interface Gap {
 
 const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
 
-/** The main thread's time running and waiting for a core so far (ms), as the kernel counts them; zeros off Linux. */
+/**
+ * The main thread's time running and waiting for a core so far (ms), as the kernel counts them; off Linux, its CPU time
+ * as getrusage counts it, and no wait.
+ */
 function schedTimes(): [number, number] {
   try {
     const [run, wait] = readFileSync(SCHEDSTAT, 'utf8').split(' ').map(Number);
     return [run! / 1e6, wait! / 1e6];
   } catch {
-    return [0, 0];
+    const c = process.threadCpuUsage();
+    return [(c.user + c.system) / 1000, 0];
   }
 }
 
-/** Every gap over LONG_GAP_MS between two ticks of the 1 ms timer, split by schedstat (see StallRun.longestGaps). */
-function gapRecorder(): { tick(): void; gaps: Gap[] } {
+/**
+ * At each tick of the 1 ms timer: the main thread's running time since the last (schedstat's, to the nanosecond: the
+ * thread CPU time getrusage gives moves in 4 ms scheduler ticks), and every gap over LONG_GAP_MS split by schedstat
+ * (see StallRun.longestGaps).
+ */
+function tickRecorder(): { tick(): void; runningBetween: number[]; gaps: Gap[] } {
   const gaps: Gap[] = [];
+  const runningBetween: number[] = [];
   let last = performance.now();
   let [lastRun, lastWait] = schedTimes();
   const round = (x: number) => Number(x.toFixed(1));
   return {
     gaps,
+    runningBetween,
     tick() {
       const now = performance.now();
       const [run, wait] = schedTimes();
+      const [runningMs, waitingForCoreMs] = [run - lastRun, wait - lastWait];
+      runningBetween.push(runningMs);
       if (now - last > LONG_GAP_MS) {
-        const [runningMs, waitingForCoreMs] = [run - lastRun, wait - lastWait];
-        gaps.push({ gapMs: round(now - last), runningMs: round(runningMs), waitingForCoreMs: round(waitingForCoreMs), blockedMs: round(Math.max(0, now - last - runningMs - waitingForCoreMs)) });
+        gaps.push({ gapMs: round(now - last), runningMs: round(runningMs), waitingForCoreMs: round(waitingForCoreMs), blockedMs: round(Math.max(0, now - last - RESOLUTION_MS - runningMs - waitingForCoreMs)) });
       }
       [last, lastRun, lastWait] = [now, run, wait];
     },
@@ -154,7 +166,7 @@ function quantile(values: number[], q: number): number {
  */
 export async function idleLoop(seconds: number): Promise<{ p99: number; max: number; gapTotals: StallRun['gapTotals'] }> {
   const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-  const gaps = gapRecorder();
+  const gaps = tickRecorder();
   const ticks = setInterval(() => gaps.tick(), 1);
   loop.enable();
   await sleep(seconds * 1000);
@@ -181,15 +193,9 @@ export async function runSets(world: StallWorld, guildIds: string[], pick: Pick,
   loop.enable();
   const t0 = performance.now();
   const cpu0 = process.threadCpuUsage();
-  const between: number[] = [];
-  const gaps = gapRecorder();
-  let lastCpu = cpu0.user + cpu0.system;
-  const ticks = setInterval(() => {
-    const c = process.threadCpuUsage();
-    between.push((c.user + c.system - lastCpu) / 1000);
-    lastCpu = c.user + c.system;
-    gaps.tick();
-  }, 1);
+  const gaps = tickRecorder();
+  const between = gaps.runningBetween;
+  const ticks = setInterval(() => gaps.tick(), 1);
   const savers = sets.map((set, g) => {
     let timer: NodeJS.Timeout | undefined;
     const first = setTimeout(() => {

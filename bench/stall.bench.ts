@@ -139,7 +139,7 @@ async function pickQuality(world: StallWorld, scorer: MixScorer): Promise<Record
 }
 
 const gapList = (gaps: StallRun['longestGaps']) => gaps.map((g) => `${g.gapMs} ms (${g.runningMs} / ${g.waitingForCoreMs} / ${g.blockedMs})`).join(', ') || 'none';
-const gapSplit = (t: StallRun['gapTotals']) => `${t.count} gaps, ${t.runningMs} ms running / ${t.waitingForCoreMs} ms waiting for a core (the machine's other programs) / ${t.blockedMs} ms blocked (a statement's fsync, the timer's own sleep)`;
+const gapSplit = (t: StallRun['gapTotals']) => `${t.count} gaps, ${t.runningMs} ms running / ${t.waitingForCoreMs} ms waiting for a core (the machine's other programs) / ${t.blockedMs} ms blocked (in a system call such as a statement's fsync, or on GC's helper threads)`;
 
 /** Part 3: the sets, with the windowed pick, then with the old one. */
 async function sets(world: StallWorld): Promise<Record<string, unknown>> {
