@@ -120,12 +120,18 @@ export class SqliteDatabase implements SqliteStatements {
 
   /** The WAL's checkpoints to a thread; should it stop, back to the writer at SQLite's own threshold. */
   private startCheckpointer(): void {
-    this.checkpointer = new WalCheckpointer(this.file, (error) => {
+    const lost = (error: Error): void => {
       this.checkpointer = undefined;
       if (!this.db.isOpen) return;
       this.db.exec(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
-      process.emitWarning(`${error.message}: ${this.file}'s WAL is checkpointed by its writer again`);
-    });
+      process.emitWarning(`${error.message}: ${this.file}'s WAL is checkpointed by its writer`);
+    };
+    try {
+      this.checkpointer = new WalCheckpointer(this.file, lost);
+    } catch (error) {
+      lost(new Error(`the WAL checkpoint thread did not start (${(error as Error).message})`));
+      return;
+    }
     this.db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   }
 

@@ -12,6 +12,15 @@ export const CHECKPOINT_EVERY_MS = 5000;
 const STOP_WAIT_MS = 2000;
 
 /**
+ * The worker inherits the process's flags, except under a script run with -e: a worker refuses --input-type, and a
+ * list of flags given to it is checked (a V8 flag such as --max-semi-space-size in it throws) where inherited ones are
+ * not, so it is given none (it needs none).
+ */
+function workerExecArgv(): { execArgv?: string[] } {
+  return process.execArgv.some((a) => a.startsWith('--input-type')) ? { execArgv: [] } : {};
+}
+
+/**
  * A thread that checkpoints a SQLite file's WAL (wal-checkpoint-worker.ts). On the connection that writes, SQLite
  * checkpoints once the WAL passes 1,000 pages, in the commit that passes it: thousands of pages copied and two fsyncs,
  * all on the event loop (20 live sets saving their 0.27 MB records: 93 checkpoints in 65 s, up to 19 ms each in
@@ -24,9 +33,7 @@ export class WalCheckpointer {
   /** `onLost` runs if the thread stops on its own (the writer then checkpoints as before). */
   constructor(file: string, onLost: (error: Error) => void) {
     const data: CheckpointWorkerData = { file, everyMs: CHECKPOINT_EVERY_MS };
-    // Not --input-type (a script run with -e has it): a worker refuses to start with it.
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-    this.worker = new Worker(new URL('./wal-checkpoint-worker.ts', import.meta.url), { workerData: data, execArgv });
+    this.worker = new Worker(new URL('./wal-checkpoint-worker.ts', import.meta.url), { workerData: data, ...workerExecArgv() });
     // It never keeps the process alive: an exit without close leaves the WAL for the next open, as SQLite always has.
     this.worker.unref();
     const lost = (error: Error): void => {
