@@ -4,8 +4,9 @@ import type { CheckpointWorkerData } from './wal-checkpoint-worker.ts';
 
 /**
  * How often the thread checkpoints. The writer's first commit after a checkpoint starts the WAL over and syncs its
- * header, on the event loop: one fsync per round (at 1 s, 61 in bench:stall's 65 s, 273 ms in all), against 93
- * checkpoints and 894 commit fsyncs before; 20 live sets' writes in 5 s are about 6 MB of WAL.
+ * header, on the event loop: one fsync per round (in bench:stall's 65 s, 11 and 58 ms in all at 5 s; 61 and 273 ms
+ * at 1 s), where the writer's own checkpoints made 93 rounds of two or three. 20 live sets write about 6 MB of WAL in
+ * 5 s.
  */
 export const CHECKPOINT_EVERY_MS = 5000;
 /** How long close waits for the thread to close its connection before it is stopped. */
@@ -23,8 +24,8 @@ function workerExecArgv(): { execArgv?: string[] } {
 /**
  * A thread that checkpoints a SQLite file's WAL (wal-checkpoint-worker.ts). On the connection that writes, SQLite
  * checkpoints once the WAL passes 1,000 pages, in the commit that passes it: thousands of pages copied and two fsyncs,
- * all on the event loop (20 live sets saving their 0.27 MB records: 93 checkpoints in 65 s, up to 19 ms each in
- * fsync alone under load, bench:stall). Here they run beside it.
+ * all on the event loop (20 live sets saving their 0.27 MB records: 93 checkpoints in 65 s, up to 24 ms each in
+ * fsync alone at load 4-5, bench:stall). Here they run beside it.
  */
 export class WalCheckpointer {
   private readonly worker: Worker;
