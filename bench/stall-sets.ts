@@ -2,6 +2,7 @@
 // real store, with no audio: at a change the pick (the pending writes awaited, the state read, the pick), then the
 // transition's and the track's writes; every 5 s the position save. The event loop's delay is measured meanwhile.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { OrderMode } from '../src/audio/set/order-mode.ts';
 import { sessionFor } from '../src/bot/live/live-set.ts';
@@ -14,6 +15,8 @@ export type Pick = (state: GuildState, current: LiveTrack, order: OrderMode, dep
 
 /** The loop's delay beyond the monitor's own period (ms). */
 const RESOLUTION_MS = 1;
+/** Gaps between ticks longer than this are kept, with the CPU time in them. */
+const LONG_GAP_MS = 10;
 
 export interface StallRun {
   sets: number;
@@ -23,13 +26,77 @@ export interface StallRun {
   wallSec: number;
   loopDelayMs: { p50: number; p99: number; max: number };
   /**
-   * The main thread's own CPU time between two ticks of a 1 ms timer, p99 and max (ms): the delay the sets' work
-   * alone would cause, which a loaded machine stretches (its other programs take the core meanwhile).
+   * The main thread's own running time between two ticks of a 1 ms timer (schedstat), p99 and max (ms): the delay the
+   * sets' work alone would cause, which a loaded machine stretches (its other programs take the core meanwhile).
    */
   ownWorkBetweenTicksMs: { p99: number; max: number };
+  /**
+   * The longest gaps between two ticks of the 1 ms timer (ms), split by the kernel's account of the main thread
+   * (Linux schedstat): running, ready but waiting for a core (the machine's other programs), and neither beyond the
+   * timer's own 1 ms: blocked in a system call (a statement's fsync) or on GC's helper threads (a scavenge waits for
+   * them, and they for a core).
+   */
+  longestGaps: Gap[];
+  /** Over all gaps longer than 10 ms: how many, and their time in each state (ms). */
+  gapTotals: { count: number } & Omit<Gap, 'gapMs'>;
   /** The pick's own time (state read + pick), ms; and the main thread's CPU time over the run, per change. */
   pickMs: { median: number; max: number };
   cpuMsPerChange: number;
+}
+
+export interface Gap {
+  gapMs: number;
+  runningMs: number;
+  waitingForCoreMs: number;
+  blockedMs: number;
+}
+
+const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
+
+/**
+ * The main thread's time running and waiting for a core so far (ms), as the kernel counts them; off Linux, its CPU time
+ * as getrusage counts it, and no wait.
+ */
+function schedTimes(): [number, number] {
+  try {
+    const [run, wait] = readFileSync(SCHEDSTAT, 'utf8').split(' ').map(Number);
+    return [run! / 1e6, wait! / 1e6];
+  } catch {
+    const c = process.threadCpuUsage();
+    return [(c.user + c.system) / 1000, 0];
+  }
+}
+
+/**
+ * At each tick of the 1 ms timer: the main thread's running time since the last (schedstat's, to the nanosecond: the
+ * thread CPU time getrusage gives moves in 4 ms scheduler ticks), and every gap over LONG_GAP_MS split by schedstat
+ * (see StallRun.longestGaps).
+ */
+function tickRecorder(): { tick(): void; runningBetween: number[]; gaps: Gap[] } {
+  const gaps: Gap[] = [];
+  const runningBetween: number[] = [];
+  let last = performance.now();
+  let [lastRun, lastWait] = schedTimes();
+  const round = (x: number) => Number(x.toFixed(1));
+  return {
+    gaps,
+    runningBetween,
+    tick() {
+      const now = performance.now();
+      const [run, wait] = schedTimes();
+      const [runningMs, waitingForCoreMs] = [run - lastRun, wait - lastWait];
+      runningBetween.push(runningMs);
+      if (now - last > LONG_GAP_MS) {
+        gaps.push({ gapMs: round(now - last), runningMs: round(runningMs), waitingForCoreMs: round(waitingForCoreMs), blockedMs: round(Math.max(0, now - last - RESOLUTION_MS - runningMs - waitingForCoreMs)) });
+      }
+      [last, lastRun, lastWait] = [now, run, wait];
+    },
+  };
+}
+
+function gapTotals(gaps: readonly Gap[]): StallRun['gapTotals'] {
+  const sum = (key: keyof Gap) => Number(gaps.reduce((a, g) => a + g[key], 0).toFixed(1));
+  return { count: gaps.length, runningMs: sum('runningMs'), waitingForCoreMs: sum('waitingForCoreMs'), blockedMs: sum('blockedMs') };
 }
 
 class BenchSet {
@@ -97,13 +164,16 @@ function quantile(values: number[], q: number): number {
  * The control: the event loop's delay with nothing to do for `seconds`, in the same process on the same machine. What
  * it shows beyond the timer's period is the machine's doing (other programs holding the cores), not the sets'.
  */
-export async function idleLoop(seconds: number): Promise<{ p99: number; max: number }> {
+export async function idleLoop(seconds: number): Promise<{ p99: number; max: number; gapTotals: StallRun['gapTotals'] }> {
   const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  const gaps = tickRecorder();
+  const ticks = setInterval(() => gaps.tick(), 1);
   loop.enable();
   await sleep(seconds * 1000);
   loop.disable();
+  clearInterval(ticks);
   const delay = (ns: number) => Number(Math.max(0, ns / 1e6 - RESOLUTION_MS).toFixed(1));
-  return { p99: delay(loop.percentile(99)), max: delay(loop.max) };
+  return { p99: delay(loop.percentile(99)), max: delay(loop.max), gapTotals: gapTotals(gaps.gaps) };
 }
 
 /**
@@ -123,13 +193,9 @@ export async function runSets(world: StallWorld, guildIds: string[], pick: Pick,
   loop.enable();
   const t0 = performance.now();
   const cpu0 = process.threadCpuUsage();
-  const between: number[] = [];
-  let lastCpu = cpu0.user + cpu0.system;
-  const ticks = setInterval(() => {
-    const c = process.threadCpuUsage();
-    between.push((c.user + c.system - lastCpu) / 1000);
-    lastCpu = c.user + c.system;
-  }, 1);
+  const gaps = tickRecorder();
+  const between = gaps.runningBetween;
+  const ticks = setInterval(() => gaps.tick(), 1);
   const savers = sets.map((set, g) => {
     let timer: NodeJS.Timeout | undefined;
     const first = setTimeout(() => {
@@ -161,6 +227,8 @@ export async function runSets(world: StallWorld, guildIds: string[], pick: Pick,
     sets: sets.length, changesPerSet: opts.changes, changes: pickTimes.length, positionSaves: saves, wallSec: Number(wallSec.toFixed(1)),
     loopDelayMs: { p50: delay(loop.percentile(50)), p99: delay(loop.percentile(99)), max: delay(loop.max) },
     ownWorkBetweenTicksMs: { p99: Number(quantile(between, 0.99).toFixed(1)), max: Number(Math.max(...between).toFixed(1)) },
+    longestGaps: [...gaps.gaps].sort((a, b) => b.gapMs - a.gapMs).slice(0, 5),
+    gapTotals: gapTotals(gaps.gaps),
     pickMs: { median: Number(quantile(pickTimes, 0.5).toFixed(1)), max: Number(Math.max(...pickTimes).toFixed(1)) },
     // Every set's work in the run (picks, writes, saves), shared out per change.
     cpuMsPerChange: Number(((cpu.user + cpu.system) / 1000 / pickTimes.length).toFixed(1)),

@@ -32,7 +32,7 @@ import type { GuildState } from '../src/db/guild-store.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { oldPickFromPlaylist } from './stall-baseline.ts';
 import { idleLoop, runSets } from './stall-sets.ts';
-import type { Pick } from './stall-sets.ts';
+import type { Pick, StallRun } from './stall-sets.ts';
 import { openWorld, seedGuild } from './stall-world.ts';
 import type { StallWorld } from './stall-world.ts';
 
@@ -138,14 +138,18 @@ async function pickQuality(world: StallWorld, scorer: MixScorer): Promise<Record
   return result;
 }
 
+const gapList = (gaps: StallRun['longestGaps']) => gaps.map((g) => `${g.gapMs} ms (${g.runningMs} / ${g.waitingForCoreMs} / ${g.blockedMs})`).join(', ') || 'none';
+const gapSplit = (t: StallRun['gapTotals']) => `${t.count} gaps, ${t.runningMs} ms running / ${t.waitingForCoreMs} ms waiting for a core (the machine's other programs) / ${t.blockedMs} ms blocked (in a system call such as a statement's fsync, or on GC's helper threads)`;
+
 /** Part 3: the sets, with the windowed pick, then with the old one. */
 async function sets(world: StallWorld): Promise<Record<string, unknown>> {
   const guilds = Array.from({ length: SETS }, (_, g) => guildOf(100_000 + g));
   for (const [g, guildId] of guilds.entries()) await seedGuild(world, guildId, world.tracks.slice(0, SET_PLAYLIST), MEMBERS, 1000 + g);
   const idle = await idleLoop(IDLE_SEC);
-  say(`  control, the same process with nothing to do for ${IDLE_SEC} s: event-loop delay p99 ${idle.p99} ms, max ${idle.max} ms (the machine's own noise)`);
+  say(`  control, the same process with nothing to do for ${IDLE_SEC} s: event-loop delay p99 ${idle.p99} ms, max ${idle.max} ms (the machine's own noise); gaps over 10 ms: ${gapSplit(idle.gapTotals)}`);
   const now = await runSets(world, guilds, newPick, { changes: CHANGES, periodMs: PERIOD_MS, saveEveryMs: 5000 });
   say(`  ${now.sets} sets × ${now.changesPerSet} changes (${now.changes}, ${now.positionSaves} position saves, ${now.wallSec} s): event-loop delay p50 ${now.loopDelayMs.p50} ms, p99 ${now.loopDelayMs.p99} ms, max ${now.loopDelayMs.max} ms (target ≤ 10 / ≤ 20); the sets' own work between two 1 ms ticks p99 ${now.ownWorkBetweenTicksMs.p99} ms, max ${now.ownWorkBetweenTicksMs.max} ms; pick median ${now.pickMs.median} ms, max ${now.pickMs.max} ms; main-thread CPU ${now.cpuMsPerChange} ms a change`);
+  say(`    the loop's gaps over 10 ms, by the kernel's account of the main thread: ${gapSplit(now.gapTotals)}; the longest ${gapList(now.longestGaps)}`);
   const before = await runSets(world, guilds.slice(0, BASELINE_SETS), oldPick, { changes: BASELINE_CHANGES, periodMs: PERIOD_MS, saveEveryMs: 5000 });
   say(`  old pick, ${before.sets} sets × ${before.changesPerSet} changes (${before.wallSec} s): event-loop delay p50 ${before.loopDelayMs.p50} ms, p99 ${before.loopDelayMs.p99} ms, max ${before.loopDelayMs.max} ms; own work between ticks p99 ${before.ownWorkBetweenTicksMs.p99} ms, max ${before.ownWorkBetweenTicksMs.max} ms; pick median ${before.pickMs.median} ms, max ${before.pickMs.max} ms; main-thread CPU ${before.cpuMsPerChange} ms a change`);
   return { idle, now, before };
