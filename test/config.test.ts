@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ESLint } from 'eslint';
@@ -70,5 +71,19 @@ describe('the settings', () => {
       'MINIDJ_OPS_PORT is "70000"; it takes a whole number of port, at least 0 and at most 65535.',
     ]);
     expect(configProblems({})).toEqual([]);
+  });
+
+  it('npm start refuses to start on malformed settings and names every one', () => {
+    const run = spawnSync(process.execPath, [path.join(ROOT, 'src/bot/start.ts')], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: {
+        PATH: process.env.PATH, HOME: process.env.HOME, DISCORD_TOKEN: 'MTIz.abc.def', DISCORD_CLIENT_ID: '123456789012345678',
+        MINIDJ_DISCORD_API: 'http://127.0.0.1:9', MINIDJ_MAX_MB: 'big', MINIDJ_RESUME: 'yes', MINIDJ_LOG_LEVEL: 'loud',
+      },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('Mini-DJ cannot start:');
+    for (const name of ['MINIDJ_MAX_MB is "big"', 'MINIDJ_RESUME is "yes"', 'MINIDJ_LOG_LEVEL is "loud"']) expect(run.stderr).toContain(name);
   });
 });
