@@ -44,24 +44,24 @@ interface ListSetting extends Common {
 type Setting = NumberSetting | BoolSetting | StringSetting | EnumSetting | ListSetting;
 
 const positive = (unit: string, value: number, description: string): NumberSetting & { default: number } => ({ kind: 'number', default: value, above: 0, unit, description });
-const path = (description: string, shown?: string): StringSetting => ({ kind: 'string', description, ...(shown ? { shown } : {}) });
+const text = (description: string, shown?: string): StringSetting => ({ kind: 'string', description, ...(shown ? { shown } : {}) });
 
 export const SETTINGS = {
-  MINIDJ_HOME: path('where the `.env` and the `data/` folder are', 'the project folder'),
-  MINIDJ_DB: path('the store: a SQLite file, `sqlite://…`, `redis://…` or `postgres://…`', '`data/minidj.sqlite` in `MINIDJ_HOME`'),
+  MINIDJ_HOME: text('where the `.env` and the `data/` folder are', 'the project folder'),
+  MINIDJ_DB: text('the store: a SQLite file, `sqlite://…`, `redis://…` or `postgres://…`', '`data/minidj.sqlite` in `MINIDJ_HOME`'),
   MINIDJ_FFMPEG_MEMORY_MB: positive('megabytes', 1024, 'address space each ffmpeg and ffprobe on a member\'s file may use'),
   MINIDJ_FFMPEG_CPU_SEC: positive('CPU seconds', 120, 'CPU seconds each of them may use'),
   MINIDJ_MAX_MB: positive('megabytes', 100, 'largest accepted file'),
   MINIDJ_MAX_MINUTES: positive('minutes', 20, 'longest accepted track'),
   MINIDJ_MIN_SECONDS: positive('seconds', 1, 'shortest accepted track'),
   MINIDJ_DECODE_TIMEOUT_SEC: positive('seconds', 120, 'a decode taking longer is killed'),
-  MINIDJ_SHARED_AUDIO: path('real clips with ground truth, for benchmarks and tests', '`../shared/audio`'),
-  MINIDJ_TRACKS_DIR: path('the library\'s audio', '`data/tracks` in `MINIDJ_HOME`'),
+  MINIDJ_SHARED_AUDIO: text('real clips with ground truth, for benchmarks and tests', '`../shared/audio`'),
+  MINIDJ_TRACKS_DIR: text('the library\'s audio', '`data/tracks` in `MINIDJ_HOME`'),
   MINIDJ_MAX_LIBRARY_GB: positive('gigabytes', 20, 'the disk the library\'s audio may use in all'),
   MINIDJ_SERVER_LIBRARY_GB: positive('gigabytes', 2, 'each server\'s share of it'),
   MINIDJ_SHARED_LIBRARY_GB: positive('gigabytes', 5, 'the shared library\'s share'),
   MINIDJ_MAX_DOWNLOADS: { kind: 'int', default: 16, min: 1, unit: 'downloads', description: 'downloads one bot process runs at once' },
-  MINIDJ_DOWNLOAD_DIR: path('per-request download dirs', '`data/downloads` in `MINIDJ_HOME`'),
+  MINIDJ_DOWNLOAD_DIR: text('per-request download dirs', '`data/downloads` in `MINIDJ_HOME`'),
   MINIDJ_SHARD_COUNT: { kind: 'int', min: 1, unit: 'shards', shown: 'Discord\'s recommendation', description: 'the bot\'s total number of gateway shards' },
   MINIDJ_SHARDS: { kind: 'list', shown: 'every shard', description: 'the shard ids `npm start` runs on this machine' },
   MINIDJ_REDIS: { kind: 'string', description: 'the Redis queue analyses go on (`redis://host:port`)' },
