@@ -63,6 +63,13 @@ const botRoomRules = Object.entries(BOT_ROOMS).flatMap(([room, allowed]) => {
   });
 });
 
+/** A `MINIDJ_*` setting is read through src/util/config.ts (its type, default and bounds declared there), nowhere else. */
+const settingReads = [
+  { selector: "MemberExpression[property.name=/^MINIDJ_/][object.name!='SETTINGS']", message: 'Read MINIDJ_* settings with setting() from src/util/config.ts, where each is declared.' },
+  { selector: 'MemberExpression[computed=true][property.value=/^MINIDJ_/]', message: 'Read MINIDJ_* settings with setting() from src/util/config.ts, where each is declared.' },
+  { selector: "MemberExpression[computed=true][object.object.name='process'][object.property.name='env']", message: 'Read MINIDJ_* settings with setting() from src/util/config.ts; name any other variable (process.env.NAME).' },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'data/', 'out/', 'coverage/'] },
   js.configs.recommended,
@@ -76,6 +83,7 @@ export default tseslint.config(
   },
   ...pipelineRules,
   ...botRoomRules,
+  { files: ['src/**/*.ts'], ignores: ['src/util/config.ts'], rules: { 'no-restricted-syntax': ['error', ...settingReads] } },
   // A command reads its options through its route's OptionReader, so routeProblems (commands/command-routes.ts) can
   // check every name it reads against the command's definition.
   {
@@ -84,7 +92,7 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', {
         selector: "CallExpression[callee.object.property.name='options'][callee.property.name=/^get(?!Subcommand|Focused)/]",
         message: "Read a command's options through the OptionReader its route gives the handler (commands/command-routes.ts).",
-      }],
+      }, ...settingReads],
     },
   },
   // Lines from a function's first line to its last, blanks and comments included (`npm run lint:long` lists those over 80).

@@ -155,7 +155,7 @@ describe('bad input gets a clear error', () => {
 
   it('limits come from the environment and reject nonsense', () => {
     expect(audioLimitsFromEnv({ MINIDJ_MAX_MB: '5', MINIDJ_MAX_MINUTES: '2' })).toMatchObject({ maxBytes: 5e6, maxDurationSec: 120 });
-    expect(() => audioLimitsFromEnv({ MINIDJ_MAX_MB: 'lots' })).toThrow('MINIDJ_MAX_MB must be a positive number, got "lots"');
+    expect(() => audioLimitsFromEnv({ MINIDJ_MAX_MB: 'lots' })).toThrow('MINIDJ_MAX_MB is "lots"; it takes a number of megabytes, above 0.');
   });
 });
 

@@ -55,7 +55,7 @@ describe('the downloads in flight in one process', () => {
   it('reads MINIDJ_MAX_DOWNLOADS (16 by default)', () => {
     expect(maxDownloadsFromEnv({})).toBe(16);
     expect(maxDownloadsFromEnv({ MINIDJ_MAX_DOWNLOADS: '4' })).toBe(4);
-    expect(() => maxDownloadsFromEnv({ MINIDJ_MAX_DOWNLOADS: '0' })).toThrow('MINIDJ_MAX_DOWNLOADS must be a whole number');
+    expect(() => maxDownloadsFromEnv({ MINIDJ_MAX_DOWNLOADS: '0' })).toThrow('MINIDJ_MAX_DOWNLOADS is "0"; it takes a whole number of downloads, at least 1.');
   });
 
   it('never run past the cap, and a freed slot goes to the server waiting longest for its turn', async () => {

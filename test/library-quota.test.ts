@@ -75,7 +75,7 @@ describe('the library disk quota, by server', () => {
   it('has a default (20 GB in all, 2 GB a server, 5 GB shared) and reads the variables', () => {
     expect(quotaLimitsFromEnv({})).toEqual({ totalBytes: 20e9, serverBytes: 2e9, sharedBytes: 5e9 });
     expect(quotaLimitsFromEnv({ MINIDJ_MAX_LIBRARY_GB: '100', MINIDJ_SERVER_LIBRARY_GB: '0.5', MINIDJ_SHARED_LIBRARY_GB: '10' })).toEqual({ totalBytes: 100e9, serverBytes: 0.5e9, sharedBytes: 10e9 });
-    expect(() => quotaLimitsFromEnv({ MINIDJ_SERVER_LIBRARY_GB: 'lots' })).toThrow('MINIDJ_SERVER_LIBRARY_GB must be a number of gigabytes above 0');
+    expect(() => quotaLimitsFromEnv({ MINIDJ_SERVER_LIBRARY_GB: 'lots' })).toThrow('MINIDJ_SERVER_LIBRARY_GB is "lots"; it takes a number of gigabytes, above 0.');
   });
 
   it("two servers and a small quota: neither takes the other's tracks or the shared library's, nor a track a set is about to play", async () => {

@@ -11,6 +11,7 @@ import { DownloadSlots } from '../ingest/download-slots.ts';
 import type { Analyzer } from '../audio/analysis/analyzer.ts';
 import { installLastResort } from '../ops/last-resort.ts';
 import { createLogger } from '../ops/log.ts';
+import { configProblems, setting } from '../util/config.ts';
 import { liveAnalysisNice } from '../util/live-priorities.ts';
 import { homePath } from '../util/minidj-home.ts';
 import { BotMetrics } from '../ops/metrics.ts';
@@ -23,17 +24,19 @@ import { LibraryQuota, quotaLimitsFromEnv } from '../library/library-quota.ts';
 import { managedShard, shardsOf } from './sharding/shard-of.ts';
 import { sweepLeftovers } from './sweep-leftovers.ts';
 
-const log = createLogger();
 const config = readBotConfig();
-if (!config.ok) {
-  process.stderr.write(`Mini-DJ cannot start:\n${config.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+const settingProblems = configProblems();
+if (!config.ok || settingProblems.length) {
+  const problems = [...(config.ok ? [] : config.problems), ...settingProblems];
+  process.stderr.write(`Mini-DJ cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
   process.exit(1);
 }
+const log = createLogger();
 
 // Downloads live in the bot's own directory (a shard's own under the manager: its restart sweeps only what it left),
 // so whatever a killed process left there can be swept at start.
 const shard = managedShard();
-const downloadBase = homePath(process.env.MINIDJ_DOWNLOAD_DIR, 'data/downloads');
+const downloadBase = homePath(setting('MINIDJ_DOWNLOAD_DIR'), 'data/downloads');
 const downloadDir = shard === undefined ? downloadBase : path.join(downloadBase, `shard-${shard}`);
 const files = new TrackFiles();
 // Other shards' processes may be copying into the library right now: only their older leftovers are swept.
@@ -63,11 +66,14 @@ const quota = new LibraryQuota({
 });
 const onFinished = (seconds: number, ok: boolean): void => metrics.analysisSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds);
 // MINIDJ_REDIS: analyses go on the Redis queue, for `npm run worker` processes on any machine; else worker threads here.
-const waitMinutes = Number(process.env.MINIDJ_QUEUE_WAIT_MIN) || 10;
-const pool: Analyzer = process.env.MINIDJ_REDIS
-  ? await AnalysisQueue.open(process.env.MINIDJ_REDIS, { tracksDir: files.dir, waitMs: waitMinutes * 60_000, onFinished })
+const waitMinutes = setting('MINIDJ_QUEUE_WAIT_MIN');
+const redis = setting('MINIDJ_REDIS');
+const pool: Analyzer = redis
+  ? await AnalysisQueue.open(redis, { tracksDir: files.dir, waitMs: waitMinutes * 60_000, onFinished })
   : new AnalyzerPool({ onFinished, nice: liveAnalysisNice() });
-if (process.env.MINIDJ_REDIS) log.info({ tracksDir: files.dir }, 'analyses go on the Redis queue (MINIDJ_REDIS) for the analysis workers');
+if (redis) log.info({ tracksDir: files.dir }, 'analyses go on the Redis queue (MINIDJ_REDIS) for the analysis workers');
+const restApi = setting('MINIDJ_DISCORD_API');
+const saveEverySec = setting('MINIDJ_SAVE_EVERY_SEC');
 const bot = createBot({
   config: config.config,
   store,
@@ -78,10 +84,10 @@ const bot = createBot({
   downloadDir,
   downloads,
   // Another API base: a proxy, or the fake Discord of the tests.
-  ...(process.env.MINIDJ_DISCORD_API ? { restApi: process.env.MINIDJ_DISCORD_API } : {}),
-  resumeSets: process.env.MINIDJ_RESUME !== '0',
+  ...(restApi ? { restApi } : {}),
+  resumeSets: setting('MINIDJ_RESUME'),
   // How often a live set saves where it is: at most this much of it is replayed after a crash.
-  ...(Number(process.env.MINIDJ_SAVE_EVERY_SEC) > 0 ? { timing: { saveEveryMs: 1000 * Number(process.env.MINIDJ_SAVE_EVERY_SEC) } } : {}),
+  ...(saveEverySec !== undefined ? { timing: { saveEveryMs: 1000 * saveEverySec } } : {}),
   quota,
   onError: (error: unknown) => log.error({ err: error }, 'error'),
   onTransition: (guildId, report) => {
@@ -91,18 +97,19 @@ const bot = createBot({
   onSetStateChange: (guildId, from, to) => log.info({ guildId, from, to }, `live set ${to.status}${to.status === 'paused' ? ` (${to.by})` : to.status === 'ended' ? ` (${to.reason})` : ''}`),
   log: (line: string) => log.info(line),
   // Opt-in for a file server on the bot's own machine (and the tests); private, link-local and metadata addresses stay refused.
-  ...(process.env.MINIDJ_ALLOW_LOOPBACK_URLS === '1' ? { isAllowedAddress: (ip: string) => isPublicAddress(ip) || ip === '127.0.0.1' || ip === '::1' } : {}),
+  ...(setting('MINIDJ_ALLOW_LOOPBACK_URLS') ? { isAllowedAddress: (ip: string) => isPublicAddress(ip) || ip === '127.0.0.1' || ip === '::1' } : {}),
 });
 
 // MINIDJ_OPS_PORT: /healthz and /metrics for the machine's scraper and orchestrator (loopback unless MINIDJ_OPS_HOST;
 // the Host names a remote scraper uses in MINIDJ_OPS_HOSTS);
 // under the sharding manager, shard N's process listens on MINIDJ_OPS_PORT + N (0 stays 0: any free port).
 let ops: OpsServer | undefined;
-if (process.env.MINIDJ_OPS_PORT) {
-  const opsPort = Number(process.env.MINIDJ_OPS_PORT);
+const opsPort = setting('MINIDJ_OPS_PORT');
+const opsHost = setting('MINIDJ_OPS_HOST');
+if (opsPort !== undefined) {
   ops = await startOpsServer({
     port: opsPort === 0 || shard === undefined ? opsPort : opsPort + shard,
-    ...(process.env.MINIDJ_OPS_HOST ? { host: process.env.MINIDJ_OPS_HOST } : {}),
+    ...(opsHost ? { host: opsHost } : {}),
     allowedHosts: opsHostsFromEnv(),
     metrics,
     log,
@@ -116,7 +123,7 @@ if (process.env.MINIDJ_OPS_PORT) {
 }
 
 /** How long a shutdown may take (fading out, saving positions, closing stores) before the process exits anyway. */
-const SHUTDOWN_DEADLINE_MS = 1000 * Number(process.env.MINIDJ_SHUTDOWN_DEADLINE_SEC || 20);
+const SHUTDOWN_DEADLINE_MS = 1000 * setting('MINIDJ_SHUTDOWN_DEADLINE_SEC');
 let stopping: Promise<void> | undefined;
 function shutdown(signal: string, exitCode = 0): void {
   if (stopping) return;

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { plural } from '../util/plural.ts';
 import { readBotConfig } from './bot-config.ts';
 import { registerCommands } from './register-commands.ts';
+import { setting } from '../util/config.ts';
 
 async function register(argv: string[]): Promise<number> {
   try {
@@ -17,7 +18,7 @@ async function register(argv: string[]): Promise<number> {
     for (const p of config.problems) process.stderr.write(`minidj: ${p}\n`);
     return 1;
   }
-  const { scope, count } = await registerCommands(config.config, process.env.MINIDJ_DISCORD_API);
+  const { scope, count } = await registerCommands(config.config, setting('MINIDJ_DISCORD_API'));
   process.stdout.write(
     scope === 'guild'
       ? `Registered ${plural(count, 'command')} on server ${config.config.guildId}; they are available now.\n`

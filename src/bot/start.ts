@@ -6,21 +6,23 @@ import { fileURLToPath } from 'node:url';
 import { ShardingManager } from 'discord.js';
 import { installLastResort } from '../ops/last-resort.ts';
 import { createLogger } from '../ops/log.ts';
+import { configProblems, setting } from '../util/config.ts';
 import { readBotConfig } from './bot-config.ts';
 import { recommendedShardCount } from './sharding/gateway-shards.ts';
 import { respawnDeadShards } from './sharding/shard-respawn.ts';
 import { readShardPlan } from './sharding/shard-plan.ts';
 
-const log = createLogger();
 const config = readBotConfig();
 const plan = readShardPlan();
-if (!config.ok || !plan.ok) {
-  const problems = [...(config.ok ? [] : config.problems), ...(plan.ok ? [] : [plan.problem])];
+const settingProblems = configProblems();
+if (!config.ok || !plan.ok || settingProblems.length) {
+  const problems = [...(config.ok ? [] : config.problems), ...(plan.ok ? [] : [plan.problem]), ...settingProblems];
   process.stderr.write(`Mini-DJ cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
   process.exit(1);
 }
+const log = createLogger();
 
-const api = process.env.MINIDJ_DISCORD_API;
+const api = setting('MINIDJ_DISCORD_API');
 let count: number;
 try {
   count = plan.plan.count === 'auto' ? await recommendedShardCount(config.config.token, api) : plan.plan.count;
@@ -54,7 +56,7 @@ async function stopShards(signal: string, exitCode = 0): Promise<void> {
   for (const child of children) child.kill('SIGTERM');
   const deadline = setTimeout(() => {
     for (const child of children) child.kill('SIGKILL');
-  }, 1000 * Number(process.env.MINIDJ_SHUTDOWN_DEADLINE_SEC || 20) + 5000);
+  }, 1000 * setting('MINIDJ_SHUTDOWN_DEADLINE_SEC') + 5000);
   await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
   clearTimeout(deadline);
   log.info('Mini-DJ stopped');

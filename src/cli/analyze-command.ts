@@ -7,6 +7,7 @@ import { AnalysisStore } from '../db/analysis-store.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { plural } from '../util/plural.ts';
+import { setting } from '../util/config.ts';
 
 export const ANALYZE_USAGE = `minidj analyze <files…> [--json] [--no-store] [--db URL] [--jobs N]
   Analyses audio files (mp3, flac, wav, ogg, opus, m4a) and prints one result per file.
@@ -50,7 +51,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError(`no files given\n${ANALYZE_USAGE}`);
   const jobs = Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs takes a whole number ≥ 1');
-  const store = values['no-store'] ? undefined : await AnalysisStore.open(values.db ?? process.env.MINIDJ_DB);
+  const store = values['no-store'] ? undefined : await AnalysisStore.open(values.db ?? setting('MINIDJ_DB'));
   const pool = new AnalyzerPool({ size: jobs });
   const progress = new ProgressBar(positionals.length);
   let failures = 0;

@@ -10,6 +10,7 @@ import { GuildStore } from '../db/guild-store.ts';
 import { TrackFiles } from '../db/track-files.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import { collectAudio } from './audio-files.ts';
+import { setting } from '../util/config.ts';
 
 export const LIBRARY_USAGE = `minidj library add <files|dir…> (--shared | --guild ID) [--db URL] [--json]
 minidj library list (--shared | --guild ID) [--db URL] [--json]
@@ -77,7 +78,7 @@ export async function runLibrary(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
   });
   const scope = scopeOf(values);
-  const db = values.db ?? process.env.MINIDJ_DB;
+  const db = values.db ?? setting('MINIDJ_DB');
   // The guild store first: opening it imports the keyv-era libraries into the index, the first time.
   const guilds = await GuildStore.open(db);
   const analyses = await AnalysisStore.open(db);

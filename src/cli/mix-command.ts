@@ -14,6 +14,7 @@ import { ingestTracks } from '../ingest/ingest-tracks.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import { collectAudio } from './audio-files.ts';
 import { plural } from '../util/plural.ts';
+import { setting } from '../util/config.ts';
 
 export const MIX_USAGE = `minidj mix <files|dir…> --out set.ogg [--order smart|queue] [--style dj|whole] [--bars 4|8|16|32] [--report report.json] [--target-lufs -14] [--db URL]
   Renders a continuous beat-matched set: Ogg Opus (.ogg/.opus), .wav or .flac by the extension of --out.
@@ -41,7 +42,7 @@ export async function runMix(argv: string[]): Promise<number> {
   if (!Number.isFinite(target) || target > -5 || target < -30) throw new UsageError('--target-lufs takes a loudness between -30 and -5');
   const files = await collectAudio(positionals);
   const scorer = await MixScorer.load();
-  const store = await AnalysisStore.open(values.db ?? process.env.MINIDJ_DB);
+  const store = await AnalysisStore.open(values.db ?? setting('MINIDJ_DB'));
   const pool = new AnalyzerPool({ size: 2 });
   try {
     const tracks = await ingestTracks(files, pool, store, (line) => process.stderr.write(`minidj: ${line}\n`));

@@ -14,6 +14,7 @@ import { GuildStore } from '../db/guild-store.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import { listAudioFiles } from './audio-files.ts';
 import { plural } from '../util/plural.ts';
+import { setting } from '../util/config.ts';
 
 export const SUGGEST_USAGE = `minidj suggest <track> --library <dir|db> [--guild ID] [--n 5] [--json] [--db URL] [--model DIR]
   The best next tracks after <track> (a file, or a content hash in the store), with the score and the reasons.
@@ -82,12 +83,12 @@ export async function runSuggest(argv: string[]): Promise<number> {
   const count = Number(values.n);
   if (!Number.isInteger(count) || count < 1) throw new UsageError('--n takes a whole number ≥ 1');
   const scorer = await MixScorer.load(values.model ? path.resolve(values.model) : undefined);
-  const store = await AnalysisStore.open(values.db ?? process.env.MINIDJ_DB);
+  const store = await AnalysisStore.open(values.db ?? setting('MINIDJ_DB'));
   const pool = new AnalyzerPool();
   try {
     const from = await resolveTrack(positionals[0]!, pool, store);
     let library: LibraryEntry[];
-    if (values.library === 'db') library = await libraryFromStore(store, values.guild, values.db ?? process.env.MINIDJ_DB, from);
+    if (values.library === 'db') library = await libraryFromStore(store, values.guild, values.db ?? setting('MINIDJ_DB'), from);
     else if (await stat(values.library).then((s) => s.isDirectory(), () => false)) library = await libraryFromDir(values.library, pool, store);
     else throw new UsageError(`--library must be a folder or "db", got "${values.library}"`);
     const suggestions = await suggestNext(scorer, from, library, count);

@@ -8,6 +8,7 @@ import { AnalysisStore } from '../db/analysis-store.ts';
 import { FeedbackStore } from '../db/feedback-store.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import { plural } from '../util/plural.ts';
+import { setting } from '../util/config.ts';
 
 export const TRAIN_USAGE = `minidj train [--seed N] [--out DIR] [--db URL] [--with-library] [--no-feedback] [--epochs N] [--pairs N] [--json]
   Trains the mixability scorer: DJ-rules teacher labels plus the listeners' feedback in the store (weighted higher),
@@ -33,7 +34,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     pairs: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
-  const dbSetting = values.db ?? process.env.MINIDJ_DB;
+  const dbSetting = values.db ?? setting('MINIDJ_DB');
   const library: TrackDescriptor[] = [];
   const feedback: FeedbackExample[] = [];
   if (values['with-library'] || !values['no-feedback']) {

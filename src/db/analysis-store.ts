@@ -6,6 +6,7 @@ import { acquireLibraryIndex, indexedTrack, SHARED_GUILD } from './library-index
 import type { LibraryIndex } from './library-index.ts';
 import { openKeyv, storeTarget } from './open-keyv.ts';
 import type { StoreTarget } from './open-keyv.ts';
+import { setting } from '../util/config.ts';
 
 export interface StoredAnalysis {
   hash: string;
@@ -40,8 +41,8 @@ export class AnalysisStore {
     this.target = target;
   }
 
-  static async open(setting = process.env.MINIDJ_DB): Promise<AnalysisStore> {
-    const target = storeTarget(setting);
+  static async open(dbSetting = setting('MINIDJ_DB')): Promise<AnalysisStore> {
+    const target = storeTarget(dbSetting);
     const keyv = await openKeyv(target, 'analysis');
     const shared = await openKeyv(target, 'shared-library');
     return new AnalysisStore(keyv, shared, await acquireLibraryIndex(target), target);

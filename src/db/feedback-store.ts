@@ -1,5 +1,6 @@
 import type Keyv from 'keyv';
 import { openKeyv, storeTarget } from './open-keyv.ts';
+import { setting } from '../util/config.ts';
 
 /** A listener's verdict on one transition the bot played: 👍/👎 on "now mixing", or a skip during or right after it. */
 export interface FeedbackRecord {
@@ -21,8 +22,8 @@ export class FeedbackStore {
     this.keyv = keyv;
   }
 
-  static async open(setting = process.env.MINIDJ_DB): Promise<FeedbackStore> {
-    return new FeedbackStore(await openKeyv(storeTarget(setting), 'feedback'));
+  static async open(dbSetting = setting('MINIDJ_DB')): Promise<FeedbackStore> {
+    return new FeedbackStore(await openKeyv(storeTarget(dbSetting), 'feedback'));
   }
 
   async add(record: FeedbackRecord): Promise<void> {

@@ -8,6 +8,7 @@ import { openKeyv, storeTarget } from './open-keyv.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
 import type { SongsMode, TransitionBars } from '../audio/transition/mix-style.ts';
 import type { StoreTarget } from './open-keyv.ts';
+import { setting } from '../util/config.ts';
 
 export interface PlaylistEntry {
   /** Unique per entry: the same track may be queued again after it played. */
@@ -223,8 +224,8 @@ export class GuildStore {
     this.target = target;
   }
 
-  static async open(setting = process.env.MINIDJ_DB): Promise<GuildStore> {
-    const target = storeTarget(setting);
+  static async open(dbSetting = setting('MINIDJ_DB')): Promise<GuildStore> {
+    const target = storeTarget(dbSetting);
     const backend = await openGuildStateBackend(target);
     let store: GuildStore;
     try {

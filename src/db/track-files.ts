@@ -3,6 +3,7 @@ import { copyFile, mkdir, opendir, rename, rm, stat, utimes } from 'node:fs/prom
 import path from 'node:path';
 import { homePath } from '../util/minidj-home.ts';
 import { UserFacingError } from '../util/user-facing-error.ts';
+import { setting } from '../util/config.ts';
 
 export const DEFAULT_TRACKS_DIR = 'data/tracks';
 
@@ -28,7 +29,7 @@ export interface KeptFile {
 export class TrackFiles {
   readonly dir: string;
 
-  constructor(dir = homePath(process.env.MINIDJ_TRACKS_DIR, DEFAULT_TRACKS_DIR)) {
+  constructor(dir = homePath(setting('MINIDJ_TRACKS_DIR'), DEFAULT_TRACKS_DIR)) {
     this.dir = path.resolve(dir);
   }
 

@@ -13,6 +13,7 @@ import { renderSetPicture } from '../viz/set-picture.ts';
 import { ensureDemoLibrary } from './demo-library.ts';
 import { setPictureData } from '../viz/set-picture-data.ts';
 import { plural } from '../util/plural.ts';
+import { setting } from '../util/config.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const libraryDir = path.join(root, 'data', 'demo-library');
@@ -23,7 +24,7 @@ console.log('Mini-DJ offline demo\n');
 console.log(`Demo crate: ${libraryDir}`);
 const files = await ensureDemoLibrary(libraryDir, (file, made) => console.log(`  ${made ? 'synthesized' : 'cached     '} ${path.basename(file)}`));
 
-const store = await AnalysisStore.open(process.env.MINIDJ_DB);
+const store = await AnalysisStore.open(setting('MINIDJ_DB'));
 const pool = new AnalyzerPool({ size: 2 });
 const scorer = await MixScorer.load();
 try {

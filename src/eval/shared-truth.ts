@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pitchClass } from '../audio/music/camelot.ts';
 import type { Scale } from '../audio/analysis/analysis-types.ts';
+import { setting } from '../util/config.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -45,7 +46,8 @@ export interface SharedTruth {
 
 /** `MINIDJ_SHARED_AUDIO`, else `../shared/audio` beside the project root (as CI lays it out). */
 export function sharedAudioDir(projectRoot: string = PROJECT_ROOT, env: NodeJS.ProcessEnv = process.env): string {
-  return env.MINIDJ_SHARED_AUDIO ? path.resolve(env.MINIDJ_SHARED_AUDIO) : path.resolve(projectRoot, '../shared/audio');
+  const dir = setting('MINIDJ_SHARED_AUDIO', env);
+  return dir ? path.resolve(dir) : path.resolve(projectRoot, '../shared/audio');
 }
 
 export function truthFilePath(dir: string = sharedAudioDir()): string {

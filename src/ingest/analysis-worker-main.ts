@@ -4,18 +4,24 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_TRACKS_DIR } from '../db/track-files.ts';
 import { installLastResort } from '../ops/last-resort.ts';
 import { createLogger } from '../ops/log.ts';
+import { configProblems, setting } from '../util/config.ts';
 import { homePath } from '../util/minidj-home.ts';
 import { startAnalysisWorker } from './analysis-queue-worker.ts';
 
 const say = (line: string): boolean => process.stdout.write(`[analysis-worker ${process.pid}] ${line}\n`);
-const url = process.env.MINIDJ_REDIS;
+const settingProblems = configProblems();
+if (settingProblems.length) {
+  process.stderr.write(`The analysis worker cannot start:\n${settingProblems.map((p) => `  - ${p}`).join('\n')}\n`);
+  process.exit(1);
+}
+const url = setting('MINIDJ_REDIS');
 if (!url) {
   process.stderr.write('The analysis worker needs MINIDJ_REDIS (redis://host:port), the queue the bot puts its analysis jobs on.\n');
   process.exit(1);
 }
-const tracksDir = homePath(process.env.MINIDJ_TRACKS_DIR, DEFAULT_TRACKS_DIR);
-const concurrency = Math.max(1, Number(process.env.MINIDJ_ANALYSIS_JOBS) || availableParallelism());
-const lockMs = Number(process.env.MINIDJ_QUEUE_LOCK_MS) || undefined;
+const tracksDir = homePath(setting('MINIDJ_TRACKS_DIR'), DEFAULT_TRACKS_DIR);
+const concurrency = Math.max(1, setting('MINIDJ_ANALYSIS_JOBS') ?? availableParallelism());
+const lockMs = setting('MINIDJ_QUEUE_LOCK_MS');
 
 const worker = await startAnalysisWorker({ url, tracksDir, concurrency, ...(lockMs ? { lockMs } : {}), log: say });
 say(`ready: ${concurrency} analys${concurrency === 1 ? 'is' : 'es'} at a time, tracks in ${tracksDir}`);

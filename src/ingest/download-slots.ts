@@ -1,12 +1,10 @@
+import { SETTINGS, setting } from '../util/config.ts';
+
 /** `MINIDJ_MAX_DOWNLOADS`: downloads one process runs at once (every server together). */
-export const DEFAULT_MAX_DOWNLOADS = 16;
+export const DEFAULT_MAX_DOWNLOADS = SETTINGS.MINIDJ_MAX_DOWNLOADS.default;
 
 export function maxDownloadsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.MINIDJ_MAX_DOWNLOADS?.trim();
-  if (!raw) return DEFAULT_MAX_DOWNLOADS;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`MINIDJ_MAX_DOWNLOADS must be a whole number of downloads, 1 or more, got "${raw}".`);
-  return n;
+  return setting('MINIDJ_MAX_DOWNLOADS', env);
 }
 
 interface Waiting {

@@ -5,6 +5,7 @@ import type { GuildStore } from '../db/guild-store.ts';
 import { SHARED_GUILD } from '../db/library-index.ts';
 import { TrackStorageError } from '../db/track-files.ts';
 import type { TrackFiles } from '../db/track-files.ts';
+import { SETTINGS, setting } from '../util/config.ts';
 import { formatBytes } from '../util/format-bytes.ts';
 import { planOwnRoom, planRoom, shareOf } from './quota-plan.ts';
 import type { LibraryUsage, QuotaLimits, QuotaPlan } from './quota-plan.ts';
@@ -14,22 +15,18 @@ import type { KeptTrack, Recount } from './quota-tracks.ts';
 export type { QuotaLimits };
 
 /** The defaults: the library's audio in all, each server's library, the shared library (gigabytes). */
-export const DEFAULT_QUOTA_GB = { total: 20, server: 2, shared: 5 } as const;
-
-function gigabytes(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback * 1e9;
-  const gb = Number(raw);
-  if (!Number.isFinite(gb) || gb <= 0) throw new Error(`${name} must be a number of gigabytes above 0, got "${raw}".`);
-  return gb * 1e9;
-}
+export const DEFAULT_QUOTA_GB = {
+  total: SETTINGS.MINIDJ_MAX_LIBRARY_GB.default,
+  server: SETTINGS.MINIDJ_SERVER_LIBRARY_GB.default,
+  shared: SETTINGS.MINIDJ_SHARED_LIBRARY_GB.default,
+} as const;
 
 /** `MINIDJ_MAX_LIBRARY_GB`, `MINIDJ_SERVER_LIBRARY_GB`, `MINIDJ_SHARED_LIBRARY_GB`, with the defaults. */
 export function quotaLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): QuotaLimits {
   return {
-    totalBytes: gigabytes(env, 'MINIDJ_MAX_LIBRARY_GB', DEFAULT_QUOTA_GB.total),
-    serverBytes: gigabytes(env, 'MINIDJ_SERVER_LIBRARY_GB', DEFAULT_QUOTA_GB.server),
-    sharedBytes: gigabytes(env, 'MINIDJ_SHARED_LIBRARY_GB', DEFAULT_QUOTA_GB.shared),
+    totalBytes: setting('MINIDJ_MAX_LIBRARY_GB', env) * 1e9,
+    serverBytes: setting('MINIDJ_SERVER_LIBRARY_GB', env) * 1e9,
+    sharedBytes: setting('MINIDJ_SHARED_LIBRARY_GB', env) * 1e9,
   };
 }
 

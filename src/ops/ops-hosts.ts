@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { setting } from '../util/config.ts';
 
 /** The names a request to the ops port may give in `Host` when nothing else is configured: this machine's own. */
 export const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
@@ -33,6 +34,6 @@ export function allowedHostNames(listenHost: string | undefined, extra: readonly
 }
 
 /** MINIDJ_OPS_HOSTS, comma-separated. */
-export function opsHostsFromEnv(value = process.env.MINIDJ_OPS_HOSTS): string[] {
-  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+export function opsHostsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return setting('MINIDJ_OPS_HOSTS', env);
 }

@@ -1,3 +1,5 @@
+import { setting } from './config.ts';
+
 /**
  * CPU priorities of a bot's own work, as Linux niceness above the audio cycle's (0): the 20 ms cycle and the Opus
  * encoders first, then transitions (rendered 20-40 s ahead of when they play), then analyses (a reply a few seconds
@@ -10,9 +12,8 @@ export const LIVE_ANALYSIS_NICE = 15;
 
 /** `MINIDJ_RENDER_NICE` / `MINIDJ_ANALYSIS_NICE` when set, else `fallback`. */
 export function niceFromEnv(name: 'MINIDJ_RENDER_NICE' | 'MINIDJ_ANALYSIS_NICE', fallback: number, env: NodeJS.ProcessEnv = process.env): number {
-  const v = env[name];
-  const n = v === undefined || v === '' ? NaN : Number(v);
-  return Number.isFinite(n) ? Math.max(0, Math.min(19, Math.round(n))) : fallback;
+  const n = setting(name, env);
+  return n === undefined ? fallback : Math.max(0, Math.min(19, Math.round(n)));
 }
 
 /** The niceness of a bot's renders: `MINIDJ_RENDER_NICE`, else LIVE_RENDER_NICE. */

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setting } from './config.ts';
 
 /** The project folder: this checkout, or where `npm link` / a global install points. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -10,7 +11,8 @@ export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * project folder, whatever folder a command is started from.
  */
 export function minidjHome(env: NodeJS.ProcessEnv = process.env): string {
-  return env.MINIDJ_HOME ? path.resolve(env.MINIDJ_HOME) : PACKAGE_ROOT;
+  const home = setting('MINIDJ_HOME', env);
+  return home ? path.resolve(home) : PACKAGE_ROOT;
 }
 
 /** A default path (e.g. `data/tracks`) in the home; a path the user set is taken from where the command runs. */

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { setting } from './config.ts';
 
 export type SpawnerRequest =
   | { type: 'spawn'; id: number; command: string; args: string[]; socket: string; nice: number }
@@ -186,7 +187,7 @@ let shared: Spawner | undefined;
 
 /** Whether decoders start through the spawner: on Linux and macOS, unless `MINIDJ_SPAWNER=0`. */
 export function spawnerEnabled(): boolean {
-  return process.platform !== 'win32' && process.env.MINIDJ_SPAWNER !== '0';
+  return process.platform !== 'win32' && setting('MINIDJ_SPAWNER');
 }
 
 /** Starts this thread's spawner process ahead of its first decoder (when the spawner is enabled). */

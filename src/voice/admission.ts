@@ -1,6 +1,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IntervalHistogram } from 'node:perf_hooks';
+import { SETTINGS, setting } from '../util/config.ts';
 import { treeCpu, treeCpuByNice } from './process-cpu.ts';
 
 /**
@@ -8,17 +9,17 @@ import { treeCpu, treeCpuByNice } from './process-cpu.ts';
  * `bench:voice` measured 9–11 % per stream on a 2-core machine with Debian's ffmpeg 5.1, with a transition a minute
  * (2-minute tracks, 32-bar blends: ~4.5 % of it is the transitions' time-stretching).
  */
-export const DEFAULT_STREAM_COST_PCT = 10;
+export const DEFAULT_STREAM_COST_PCT = SETTINGS.MINIDJ_STREAM_COST_PCT.default;
 /** The share of all cores the live sets may take (%): the rest absorbs bursts (renders, the gateway, GC). */
-export const DEFAULT_CPU_TARGET_PCT = 90;
+export const DEFAULT_CPU_TARGET_PCT = SETTINGS.MINIDJ_CPU_TARGET_PCT.default;
 /** An event loop this late (p99 over the last samples) already delays the 20 ms audio cycle: no new set. */
-export const DEFAULT_MAX_LOOP_LAG_MS = 50;
+export const DEFAULT_MAX_LOOP_LAG_MS = SETTINGS.MINIDJ_MAX_LOOP_LAG_MS.default;
 /**
  * A set's own rate: one transition every this many seconds (a track played from its mix-in to its mix-out cue). The
  * renders' cost per set is what one render costs, spread over this: a set starts with a render (its first transition,
  * minutes ahead), as it will every track, so the renders of a minute of starts are not its steady cost.
  */
-export const DEFAULT_TRANSITION_EVERY_SEC = 180;
+export const DEFAULT_TRANSITION_EVERY_SEC = SETTINGS.MINIDJ_TRANSITION_EVERY_SEC.default;
 /** What one render costs (CPU-s, its decoders included) until three are measured: bench/transition-cost.ts, 2.8–4.9. */
 export const DEFAULT_RENDER_CPU_SEC = 4;
 /** Renders measured over this many windows (10 minutes). */
@@ -118,25 +119,16 @@ export function steadyCost(fed: CostWindow[], renders: RenderWindow[], defaultPc
   return { pct: stream + renderPct, renderPct, renderCpuSec };
 }
 
-const envNumber = (name: string): number | undefined => {
-  const v = process.env[name];
-  return v === undefined || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v);
-};
-
 /** The options from the environment (unset: the defaults). */
 export function admissionOptionsFromEnv(): AdmissionOptions {
-  const o: AdmissionOptions = {};
-  const max = envNumber('MINIDJ_MAX_LIVE_SETS');
-  if (max !== undefined) o.maxSets = max;
-  const cost = envNumber('MINIDJ_STREAM_COST_PCT');
-  if (cost !== undefined && cost > 0) o.streamCostPct = cost;
-  const target = envNumber('MINIDJ_CPU_TARGET_PCT');
-  if (target !== undefined && target > 0) o.cpuTargetPct = target;
-  const lag = envNumber('MINIDJ_MAX_LOOP_LAG_MS');
-  if (lag !== undefined && lag > 0) o.maxLoopLagMs = lag;
-  const every = envNumber('MINIDJ_TRANSITION_EVERY_SEC');
-  if (every !== undefined && every > 0) o.transitionEverySec = every;
-  return o;
+  const max = setting('MINIDJ_MAX_LIVE_SETS');
+  return {
+    ...(max !== undefined ? { maxSets: max } : {}),
+    streamCostPct: setting('MINIDJ_STREAM_COST_PCT'),
+    cpuTargetPct: setting('MINIDJ_CPU_TARGET_PCT'),
+    maxLoopLagMs: setting('MINIDJ_MAX_LOOP_LAG_MS'),
+    transitionEverySec: setting('MINIDJ_TRANSITION_EVERY_SEC'),
+  };
 }
 
 export function capacityRefusal(live: number, capacity: number): string {

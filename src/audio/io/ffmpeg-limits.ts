@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { numberFromEnv } from './limits.ts';
+import { SETTINGS, setting } from '../../util/config.ts';
 
 /** What one ffmpeg or ffprobe reading a member's bytes may use. */
 export interface FfmpegLimits {
@@ -15,16 +15,16 @@ export interface FfmpegLimits {
  * resident (32 filter threads: 530 MB, so the decoders pin them to one); the m4a index bomb asks for 2.04 GB. The
  * costliest file within the rules (20 min of 192 kHz 7.1 FLAC) takes 25 CPU-s to decode for analysis, 21 as a deck.
  */
-export const DEFAULT_FFMPEG_MEMORY_MB = 1024;
-export const DEFAULT_FFMPEG_CPU_SEC = 120;
+export const DEFAULT_FFMPEG_MEMORY_MB = SETTINGS.MINIDJ_FFMPEG_MEMORY_MB.default;
+export const DEFAULT_FFMPEG_CPU_SEC = SETTINGS.MINIDJ_FFMPEG_CPU_SEC.default;
 /** A probe reads headers and a few packets: 0.05–0.07 CPU-s on a real track. */
 export const PROBE_CPU_SEC = 10;
 
 /** `MINIDJ_FFMPEG_MEMORY_MB` and `MINIDJ_FFMPEG_CPU_SEC`, else the defaults. */
 export function ffmpegLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): FfmpegLimits {
   return {
-    memoryBytes: Math.round(numberFromEnv(env, 'MINIDJ_FFMPEG_MEMORY_MB', DEFAULT_FFMPEG_MEMORY_MB) * 1024 * 1024),
-    cpuSec: Math.ceil(numberFromEnv(env, 'MINIDJ_FFMPEG_CPU_SEC', DEFAULT_FFMPEG_CPU_SEC)),
+    memoryBytes: Math.round(setting('MINIDJ_FFMPEG_MEMORY_MB', env) * 1024 * 1024),
+    cpuSec: Math.ceil(setting('MINIDJ_FFMPEG_CPU_SEC', env)),
   };
 }
 

@@ -1,3 +1,5 @@
+import { setting } from '../../util/config.ts';
+
 export interface AudioLimits {
   maxBytes: number;
   maxDurationSec: number;
@@ -6,20 +8,11 @@ export interface AudioLimits {
   decodeTimeoutMs: number;
 }
 
-/** `env[name]` as a positive number, `fallback` when unset; throws on anything else. */
-export function numberFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
-  return value;
-}
-
 export function audioLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): AudioLimits {
   return {
-    maxBytes: numberFromEnv(env, 'MINIDJ_MAX_MB', 100) * 1e6,
-    maxDurationSec: numberFromEnv(env, 'MINIDJ_MAX_MINUTES', 20) * 60,
-    minDurationSec: numberFromEnv(env, 'MINIDJ_MIN_SECONDS', 1),
-    decodeTimeoutMs: numberFromEnv(env, 'MINIDJ_DECODE_TIMEOUT_SEC', 120) * 1000,
+    maxBytes: setting('MINIDJ_MAX_MB', env) * 1e6,
+    maxDurationSec: setting('MINIDJ_MAX_MINUTES', env) * 60,
+    minDurationSec: setting('MINIDJ_MIN_SECONDS', env),
+    decodeTimeoutMs: setting('MINIDJ_DECODE_TIMEOUT_SEC', env) * 1000,
   };
 }

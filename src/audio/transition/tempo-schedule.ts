@@ -1,3 +1,5 @@
+import { SETTINGS, setting } from '../../util/config.ts';
+
 /**
  * A piecewise-constant tempo factor over a track's own timeline (input seconds): from `atSec` on, play `tempo` times
  * as fast (1 = original). Rubberband takes these as commands; the mapping to output time is exact arithmetic.
@@ -51,14 +53,11 @@ export const isUnity = (schedule: TempoSchedule): boolean => schedule.every((s) 
  * ±17.2 cents, a sixth of a semitone, which moves no key to another (a detected key's tonic is the nearest semitone:
  * 50 cents away). `MINIDJ_VINYL_MAX_PCT` sets the bound (0: always rubberband).
  */
-export const DEFAULT_VINYL_MAX_PCT = 1;
+export const DEFAULT_VINYL_MAX_PCT = SETTINGS.MINIDJ_VINYL_MAX_PCT.default;
 
 /** The vinyl bound as a stretch (0.01 = 1 %), from `MINIDJ_VINYL_MAX_PCT`. */
 export function vinylMaxStretch(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.MINIDJ_VINYL_MAX_PCT;
-  const pct = raw === undefined || raw === '' ? DEFAULT_VINYL_MAX_PCT : Number(raw);
-  if (!Number.isFinite(pct) || pct < 0) throw new Error(`MINIDJ_VINYL_MAX_PCT must be a number of percent ≥ 0, got "${raw}"`);
-  return pct / 100;
+  return setting('MINIDJ_VINYL_MAX_PCT', env) / 100;
 }
 
 /** Whether the schedule plays as vinyl: it changes the tempo, never by more than `maxStretch`. */

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { setting } from '../../util/config.ts';
 import { niceFromEnv } from '../../util/live-priorities.ts';
 import { ffmpegPath } from '../io/ffmpeg-path.ts';
 import type { RenderedTransition, TransitionJob } from './transition-render.ts';
@@ -13,11 +14,6 @@ export interface TransitionRendererOptions {
   /** Renders at once; more wait their turn in the order asked. Default `MINIDJ_RENDER_CONCURRENCY`, else the cores. */
   concurrency?: number;
 }
-
-const envNumber = (name: string): number | undefined => {
-  const v = process.env[name];
-  return v === undefined || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v);
-};
 
 type Reply = { id: number; ok: true; rendered: RenderedTransition } | { id: number; ok: false; message: string };
 export type RenderRequest = { id: number; job: TransitionJob } | { cancel: number };
@@ -47,7 +43,7 @@ export class TransitionRenderer {
 
   constructor(opts: TransitionRendererOptions = {}) {
     this.nice = opts.nice ?? niceFromEnv('MINIDJ_RENDER_NICE', 0);
-    this.concurrency = Math.max(1, Math.round(opts.concurrency ?? envNumber('MINIDJ_RENDER_CONCURRENCY') ?? availableParallelism()));
+    this.concurrency = Math.max(1, Math.round(opts.concurrency ?? setting('MINIDJ_RENDER_CONCURRENCY') ?? availableParallelism()));
   }
 
   private spawn(): Worker {
