@@ -90,6 +90,7 @@ class Spawner {
 
   /** Starts the helper now, so the first decoder does not wait for it (a Node process's start: seconds under load). */
   prestart(): void {
+    // A helper that cannot start fails again, and is reported, on the first decoder's own start.
     void this.start().catch(() => undefined);
   }
 

@@ -187,6 +187,7 @@ export function rubberbandTiming(ffmpeg: string): RubberbandTiming | Promise<Rub
   if (known) return known;
   const pending = probeRubberband(ffmpeg).then(
     (probe) => (plausible(probe) ? timingFromProbe(probe) : FALLBACK_TIMING),
+    // No librubberband: the 2018 build's values, and the deck reports its own error.
     () => FALLBACK_TIMING,
   ).then((timing) => {
     calibrated.set(ffmpeg, timing);
