@@ -23,19 +23,27 @@ function handles(body: ts.Node, name: string | undefined): boolean {
   return found;
 }
 
-/** A `.catch(handler)`, `.then(…, handler)` or `catch {…}` that neither throws nor looks at the error, with the line it starts on. */
-function swallowingCatches(file: string, text: string): { line: number; node: ts.Node }[] {
+/** The function a call hands errors to: `.catch(h)`, `.then(…, h)`, `.on('error', h)` / `.once('error', h)`. */
+function rejectionHandler(method: string, args: ts.NodeArray<ts.Expression>): ts.Expression | undefined {
+  if (method === 'catch') return args[0];
+  if (method === 'then') return args[1];
+  const [event, handler] = args;
+  return (method === 'on' || method === 'once') && event && ts.isStringLiteral(event) && event.text === 'error' ? handler : undefined;
+}
+
+/** A `.catch(handler)`, `.then(…, handler)`, `.on('error', handler)` or `catch {…}` that neither throws nor looks at the error, with the line it starts on. */
+function swallowingCatches(file: string, text: string): { line: number; block: boolean }[] {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
-  const found: { line: number; node: ts.Node }[] = [];
+  const found: { line: number; block: boolean }[] = [];
   const at = (node: ts.Node): number => source.getLineAndCharacterOfPosition(node.getStart(source)).line;
   const visit = (node: ts.Node): void => {
     if (ts.isCatchClause(node)) {
       const name = errorName(node);
-      if (!handles(node.block, name)) found.push({ line: at(node), node });
-    } else if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && ['catch', 'then'].includes(node.expression.name.text)) {
-      const handler = node.arguments[node.expression.name.text === 'catch' ? 0 : 1];
+      if (!handles(node.block, name)) found.push({ line: at(node), block: true });
+    } else if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)) {
+      const handler = rejectionHandler(node.expression.name.text, node.arguments);
       if (handler && (ts.isArrowFunction(handler) || ts.isFunctionExpression(handler)) && !handles(handler.body, errorName(handler))) {
-        found.push({ line: at(handler), node });
+        found.push({ line: at(handler), block: ts.isBlock(handler.body) });
       }
     }
     ts.forEachChild(node, visit);
@@ -46,10 +54,10 @@ function swallowingCatches(file: string, text: string): { line: number; node: ts
 
 const COMMENT = /(^|\s)\/\/|\/\*|\*\/|^\s*\*/;
 
-/** Said why: a comment on the catch's line or the line before, or (a `catch {` block) the first line inside it. */
-function explained(lines: string[], line: number, node: ts.Node): boolean {
+/** Said why: a comment on the catch's line or the line before, or (a block: `catch {`, `() => {`) its first line. */
+function explained(lines: string[], line: number, block: boolean): boolean {
   const candidates = [line, line - 1];
-  if (ts.isCatchClause(node)) candidates.push(line + 1);
+  if (block) candidates.push(line + 1);
   return candidates.some((l) => l >= 0 && COMMENT.test(lines[l] ?? ''));
 }
 
@@ -63,7 +71,7 @@ function sourceFiles(dir: string): string[] {
 function unexplained(file: string, text: string): string[] {
   const lines = text.split('\n');
   return swallowingCatches(file, text)
-    .filter(({ line, node }) => !explained(lines, line, node))
+    .filter(({ line, block }) => !explained(lines, line, block))
     .map(({ line }) => `${file}:${line + 1}`);
 }
 
@@ -73,19 +81,25 @@ describe('an error is swallowed only with a comment saying why', () => {
       'p.catch(() => undefined);',
       'p.catch(() => {});',
       'p.then(f, () => undefined);',
+      "s.on('error', () => {});",
       'p.catch((e) => null);',
       'try { f(); } catch { }',
       'try { f(); } catch (e) { g(); }',
       'p.catch(onError);',
       'p.then(f);',
+      "s.on('data', () => {});",
+      "s.on('error', (e) => log(e));",
       'p.catch((e) => log(e));',
       'p.catch(() => { throw new Error("x"); });',
       'try { f(); } catch (e) { throw e; }',
+      "r.on('error', () => {",
+      '  // Said why, first thing in the block.',
+      '});',
       '// Said why.',
       'p.catch(() => undefined);',
       'q.catch(() => undefined); // Said why.',
     ].join('\n');
-    expect(unexplained('x.ts', code)).toEqual(['x.ts:1', 'x.ts:2', 'x.ts:3', 'x.ts:4', 'x.ts:5', 'x.ts:6']);
+    expect(unexplained('x.ts', code)).toEqual(['x.ts:1', 'x.ts:2', 'x.ts:3', 'x.ts:4', 'x.ts:5', 'x.ts:6', 'x.ts:7']);
   });
 
   it('holds in src/', () => {

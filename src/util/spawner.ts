@@ -139,6 +139,7 @@ class SpawnedDecoder extends EventEmitter implements DecoderProcess {
   connected(socket: Socket): void {
     this.socket = socket;
     if (this.killed) socket.destroy();
+    // A reset connection ends the output; the decoder's exit (from the helper) says how it ended.
     socket.on('error', () => undefined);
     socket.on('end', () => {
       this.outputEnded = true;
