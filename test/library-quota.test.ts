@@ -2,7 +2,7 @@ import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { syntheticCrate } from '../src/ai/synthetic-crate.ts';
-import { LibraryQuota, quotaLimitsFromEnv } from '../src/library/library-quota.ts';
+import { LibraryQuota, quotaLimitsFromEnv, RECOUNT_MS } from '../src/library/library-quota.ts';
 import type { QuotaLimits } from '../src/library/library-quota.ts';
 import { planRoom } from '../src/library/quota-plan.ts';
 import type { QuotaTrack } from '../src/library/quota-plan.ts';
@@ -218,6 +218,24 @@ describe('what an add reads', () => {
     expect(listings).not.toHaveBeenCalled();
     // What B holds of A's counts against B too: 3 kB of its 9 leave no room for 7 more.
     await expect(lib.add(B, 12, 7 * KB)).rejects.toThrow("This server's library is full: it may keep 9 kB of music, and 3 kB of that");
+  });
+
+  it('logs a background recount that fails, and still reports the last one', async () => {
+    const lib = (open = await library({ totalBytes: 30 * KB, serverBytes: 14 * KB, sharedBytes: 8 * KB }));
+    await lib.keep(1, 2 * KB, 100, A);
+    await lib.quota.recount();
+    const later = Date.now() + RECOUNT_MS + 1000;
+    vi.spyOn(Date, 'now').mockReturnValue(later);
+    vi.spyOn(lib.files, 'batches').mockImplementation(async function* () {
+      yield* [];
+      throw new Error('EIO: i/o error, opendir');
+    });
+    try {
+      expect((await lib.quota.usage()).totalBytes).toBe(2 * KB);
+      await vi.waitFor(() => expect(lib.log).toContain('[mini-dj] library quota: the background recount failed: EIO: i/o error, opendir'));
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it('decides as planRoom over every kept file does, add after add (servers, sizes, holds and plays at random)', async () => {

@@ -19,6 +19,7 @@ export function lazyScorer(load: () => Promise<MixScorer> = () => MixScorer.load
     async close() {
       const current = loading;
       loading = undefined;
+      // A load that failed has nothing to close (get() gave its error to whoever asked).
       const scorer = await current?.catch(() => undefined);
       await scorer?.close();
     },

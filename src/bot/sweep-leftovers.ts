@@ -1,5 +1,6 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { statIfAny } from '../util/stat-if-any.ts';
 
 /**
  * Removes what a killed process can leave behind: per-request download dirs (`minidj-dl-*`) and half-copied library
@@ -14,11 +15,12 @@ export async function sweepLeftovers(downloadDir: string, tracksDir: string, par
     await rm(path.join(downloadDir, name), { recursive: true, force: true });
     removed += 1;
   }
+  // No tracks folder yet: nothing was left in it.
   const tracks = await readdir(tracksDir).catch(() => [] as string[]);
   for (const name of tracks) {
     if (!(name.startsWith('.') && name.endsWith('.partial'))) continue;
     const file = path.join(tracksDir, name);
-    if (partialsOlderThanMs > 0 && Date.now() - ((await stat(file).catch(() => undefined))?.mtimeMs ?? 0) < partialsOlderThanMs) continue;
+    if (partialsOlderThanMs > 0 && Date.now() - ((await statIfAny(file))?.mtimeMs ?? 0) < partialsOlderThanMs) continue;
     await rm(file, { force: true });
     removed += 1;
   }

@@ -1,6 +1,7 @@
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from './args.ts';
+import { statIfAny } from '../util/stat-if-any.ts';
 
 export const AUDIO_EXTENSIONS = new Set(['.mp3', '.flac', '.wav', '.ogg', '.oga', '.opus', '.m4a', '.aac', '.mp4']);
 
@@ -17,7 +18,7 @@ export async function listAudioFiles(dir: string): Promise<string[]> {
     seen.add(real);
     for (const entry of await readdir(folder, { withFileTypes: true })) {
       const full = path.join(folder, entry.name);
-      const info = entry.isSymbolicLink() ? await stat(full).catch(() => undefined) : entry;
+      const info = entry.isSymbolicLink() ? await statIfAny(full) : entry;
       if (info?.isDirectory()) await walk(full);
       else if (info?.isFile() && AUDIO_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) out.push(full);
     }
@@ -30,7 +31,7 @@ export async function listAudioFiles(dir: string): Promise<string[]> {
 export async function collectAudio(inputs: string[]): Promise<string[]> {
   const files: string[] = [];
   for (const input of inputs) {
-    const info = await stat(input).catch(() => undefined);
+    const info = await statIfAny(input);
     if (!info) throw new UsageError(`"${input}" does not exist`);
     if (!info.isDirectory()) {
       files.push(input);

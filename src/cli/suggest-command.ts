@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { camelotCodeOf } from '../audio/music/camelot-relation.ts';
 import { MixScorer } from '../ai/mix-scorer.ts';
@@ -14,6 +13,7 @@ import { GuildStore } from '../db/guild-store.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import { listAudioFiles } from './audio-files.ts';
 import { plural } from '../util/plural.ts';
+import { statIfAny } from '../util/stat-if-any.ts';
 import { setting } from '../util/config.ts';
 
 export const SUGGEST_USAGE = `minidj suggest <track> --library <dir|db> [--guild ID] [--n 5] [--json] [--db URL] [--model DIR]
@@ -55,7 +55,7 @@ async function libraryFromStore(store: AnalysisStore, guild: string | undefined,
 }
 
 async function resolveTrack(track: string, pool: AnalyzerPool, store: AnalysisStore): Promise<LibraryEntry> {
-  const isFile = await stat(track).then((s) => s.isFile(), () => false);
+  const isFile = (await statIfAny(track))?.isFile() ?? false;
   if (isFile) {
     const { contentHash, analysis } = await ingestFile(track, pool, store);
     return { id: contentHash, title: path.basename(track), descriptor: describeTrack(analysis) };
@@ -89,7 +89,7 @@ export async function runSuggest(argv: string[]): Promise<number> {
     const from = await resolveTrack(positionals[0]!, pool, store);
     let library: LibraryEntry[];
     if (values.library === 'db') library = await libraryFromStore(store, values.guild, values.db ?? setting('MINIDJ_DB'), from);
-    else if (await stat(values.library).then((s) => s.isDirectory(), () => false)) library = await libraryFromDir(values.library, pool, store);
+    else if ((await statIfAny(values.library))?.isDirectory()) library = await libraryFromDir(values.library, pool, store);
     else throw new UsageError(`--library must be a folder or "db", got "${values.library}"`);
     const suggestions = await suggestNext(scorer, from, library, count);
     if (values.json) {

@@ -307,6 +307,7 @@ export class GuildStore {
   update(guildId: string, fn: (state: GuildState) => GuildState | Promise<GuildState>): Promise<GuildState> {
     const previous = this.chains.get(guildId) ?? Promise.resolve();
     const run = previous.then(() => this.apply(guildId, fn));
+    // The caller has `run` and its error; the guild's next update runs either way.
     const tail = run.catch(() => undefined);
     this.chains.set(guildId, tail);
     void tail.then(() => {

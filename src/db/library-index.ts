@@ -181,6 +181,7 @@ export function acquireLibraryIndex(target: StoreTarget): Promise<LibraryIndex> 
     const index = openLibraryIndex(target);
     shared = { index, refs: 0 };
     open.set(target.uri, shared);
+    // Its opener gets the error; forgotten, so the next open tries again.
     index.catch(() => open.delete(target.uri));
   }
   shared.refs++;

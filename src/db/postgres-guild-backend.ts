@@ -18,6 +18,7 @@ export async function openPostgresGuildBackend(url: string): Promise<GuildStateB
       await client.query(CREATE_TABLE);
       await client.query('COMMIT');
     } catch (error) {
+      // A connection that failed cannot roll back (the server does on disconnect): the first error is the one thrown.
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {

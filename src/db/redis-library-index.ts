@@ -60,8 +60,9 @@ export class RedisLibraryIndex extends RedisQuotaIndex implements LibraryIndex {
       if (!(await index.imported(ROWS_MOVED))) await index.moveKeyvRows(legacy);
       return index;
     } catch (error) {
+      // Best effort: the error that stopped the open is the one thrown.
       await client.close().catch(() => undefined);
-      await closeLookup().catch(() => undefined);
+      await closeLookup().catch(() => undefined); // likewise
       throw error;
     } finally {
       await legacy.disconnect();

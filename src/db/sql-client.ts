@@ -71,6 +71,7 @@ export function openPostgresClient(url: string): SqlClient {
       await conn.query('COMMIT');
       return result;
     } catch (error) {
+      // A connection that failed cannot roll back (the server does on disconnect): the first error is the one thrown.
       await conn.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {

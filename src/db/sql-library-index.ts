@@ -116,8 +116,9 @@ export class SqlLibraryIndex extends SqlQuotaIndex implements LibraryIndex {
       await migrate(sql);
       return new SqlLibraryIndex(sql, lookup, closeLookup);
     } catch (error) {
+      // Best effort: the error that stopped the open is the one thrown.
       await sql.close().catch(() => undefined);
-      await closeLookup().catch(() => undefined);
+      await closeLookup().catch(() => undefined); // likewise
       throw error;
     }
   }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, opendir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { copyFile, mkdir, opendir, rename, rm, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { homePath } from '../util/minidj-home.ts';
 import { UserFacingError } from '../util/user-facing-error.ts';
 import { setting } from '../util/config.ts';
+import { statIfAny } from '../util/stat-if-any.ts';
 
 export const DEFAULT_TRACKS_DIR = 'data/tracks';
 
@@ -39,7 +40,7 @@ export class TrackFiles {
   }
 
   async has(hash: string, sourceName: string): Promise<boolean> {
-    const info = await stat(this.pathFor(hash, sourceName)).catch(() => undefined);
+    const info = await statIfAny(this.pathFor(hash, sourceName));
     return info?.isFile() ?? false;
   }
 
@@ -66,11 +67,13 @@ export class TrackFiles {
   /** Marks the track as just played: the disk quota removes the least recently played first. */
   async markPlayed(file: string): Promise<void> {
     const now = new Date();
+    // Evicted while it played, or a read-only disk: the quota then takes it as played when it was last marked.
     await utimes(file, now, now).catch(() => undefined);
   }
 
   /** Every kept track's file, `size` names at a time read from the folder (a large library is never one array). */
   async *batches(size: number): AsyncGenerator<KeptFile[]> {
+    // No folder yet: nothing is kept (a folder that cannot be read refuses the next track kept, which says so).
     const dir = await opendir(this.dir, { bufferSize: size }).catch(() => undefined);
     if (!dir) return;
     let names: string[] = [];
@@ -88,7 +91,7 @@ export class TrackFiles {
     const hash = /^([0-9a-f]{64})(\.[a-z0-9]+)?$/.exec(name)?.[1];
     if (!hash) return undefined;
     const file = path.join(this.dir, name);
-    const info = await stat(file).catch(() => undefined);
+    const info = await statIfAny(file);
     return info?.isFile() ? { hash, file, bytes: info.size, lastPlayedMs: info.mtimeMs } : undefined;
   }
 

@@ -40,6 +40,7 @@ function matches(truthFile: string, options: SynthOptions): boolean {
     const bars = (options.sections ?? []).reduce((n, s) => n + s.bars, 0);
     return truth.bpm === options.bpm && truth.scale === options.scale && truth.sections.at(-1)?.endBar === bars && truth.sections.length === options.sections?.length;
   } catch {
+    // Unreadable or malformed truth file: the cached track is made again.
     return false;
   }
 }

@@ -42,6 +42,7 @@ async function probe(command: string): Promise<boolean> {
     await runProcess(command, ['-V'], 10_000);
     return true;
   } catch {
+    // Not installed (or not runnable): callers leave the aubio baseline out.
     return false;
   }
 }

@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import { Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
@@ -6,6 +5,7 @@ import { liveAnalysisNice } from '../util/live-priorities.ts';
 import { UserFacingError } from '../util/user-facing-error.ts';
 import { ANALYSIS_QUEUE, errorResult, incomingFile, queueConnection } from './analysis-queue-protocol.ts';
 import type { AnalysisJobData, AnalysisJobResult } from './analysis-queue-protocol.ts';
+import { statIfAny } from '../util/stat-if-any.ts';
 
 export interface AnalysisWorkerOptions {
   /** MINIDJ_REDIS. */
@@ -37,7 +37,7 @@ export async function startAnalysisWorker(options: AnalysisWorkerOptions): Promi
   const handle = async (job: Job<AnalysisJobData, AnalysisJobResult>): Promise<AnalysisJobResult> => {
     const file = incomingFile(options.tracksDir, job.data.file);
     // Not the song's fault: this machine does not see the shared directory (or the gateway removed the file).
-    if (!(await stat(file).catch(() => undefined))?.isFile()) throw new Error(`${job.data.file} is not in this worker's tracks directory ${options.tracksDir} (is MINIDJ_TRACKS_DIR the shared volume?)`);
+    if (!(await statIfAny(file))?.isFile()) throw new Error(`${job.data.file} is not in this worker's tracks directory ${options.tracksDir} (is MINIDJ_TRACKS_DIR the shared volume?)`);
     const started = performance.now();
     try {
       const analysis = await pool.analyze(file);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Job } from 'bullmq';
@@ -14,6 +14,7 @@ import { admitFairly, countByOwner } from '../util/fair-share.ts';
 import type { ShareDecision } from '../util/fair-share.ts';
 import { ANALYSIS_QUEUE, INCOMING_DIR, errorOf, errorResult, queueConnection } from './analysis-queue-protocol.ts';
 import type { AnalysisJobData, AnalysisJobResult, QueueClient } from './analysis-queue-protocol.ts';
+import { statIfAny } from '../util/stat-if-any.ts';
 
 interface Waiter {
   owner: string;
@@ -166,6 +167,7 @@ export class AnalysisQueue implements Analyzer {
     if (!w) return;
     const limit = waitLimitMs(this.options);
     w.timer = setTimeout(() => {
+      // Best effort: a job a worker holds cannot be removed, and the member is told below either way.
       void this.queue.remove(jobId).catch(() => undefined);
       this.settle(jobId, { ok: false, name: 'AudioInputError', code: 'analysis-failed', message: `No analysis worker finished this song within ${Math.round(limit / 60_000)} minutes; tell the bot owner (are the workers running?).` });
     }, limit);
@@ -211,9 +213,10 @@ async function copyWhole(source: string, target: string): Promise<void> {
 /** What a killed gateway left in `incoming/`: files older than any job may wait. */
 async function sweepIncoming(tracksDir: string, olderThanMs: number): Promise<void> {
   const dir = path.join(tracksDir, INCOMING_DIR);
+  // No incoming folder yet: nothing was left in it.
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const file = path.join(dir, name);
-    const info = await stat(file).catch(() => undefined);
+    const info = await statIfAny(file);
     if (info && Date.now() - info.mtimeMs > olderThanMs) await rm(file, { force: true });
   }
 }

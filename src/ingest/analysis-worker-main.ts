@@ -31,7 +31,13 @@ function stop(signal: string, exitCode = 0): void {
   if (stopping) return;
   stopping = true;
   say(`${signal}: finishing the jobs in hand`);
-  void worker.close().then(() => process.exit(exitCode), () => process.exit(1));
+  void worker.close().then(
+    () => process.exit(exitCode),
+    (error: unknown) => {
+      say(`${signal}: the worker did not close cleanly: ${(error as Error).message}`);
+      process.exit(1);
+    },
+  );
 }
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));

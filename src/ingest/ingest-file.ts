@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AnalysisStore } from '../db/analysis-store.ts';
 import { hashFile } from '../db/content-hash.ts';
@@ -10,6 +9,7 @@ import type { MediaTags } from '../audio/io/media-tags.ts';
 import { vetMedia } from '../audio/io/vet-media.ts';
 import type { AnalyzeOptions } from '../audio/analysis/analyzer-pool.ts';
 import type { Analyzer } from '../audio/analysis/analyzer.ts';
+import { statIfAny } from '../util/stat-if-any.ts';
 
 export interface IngestResult {
   contentHash: string;
@@ -28,7 +28,7 @@ export type KeepFile = (file: string, hash: string, sourceName: string) => Promi
  * (its record stays as it was). Nothing is written unless analysis (and `keep`, when given) succeeded.
  */
 export async function ingestFile(file: string, pool: Analyzer, store?: AnalysisStore, keep?: KeepFile, job?: AnalyzeOptions): Promise<IngestResult> {
-  const info = await stat(file).catch(() => undefined);
+  const info = await statIfAny(file);
   if (!info) throw new AudioInputError('not-found', `Cannot read "${path.basename(file)}": no such file.`);
   if (!info.isFile()) throw new AudioInputError('not-found', `"${path.basename(file)}" is not a regular file (a folder or a device, say).`);
   const contentHash = await hashFile(file);

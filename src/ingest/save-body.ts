@@ -49,6 +49,7 @@ export async function saveAudioBody(body: Readable, dir: string, maxBytes: numbe
     await rename(path, file);
     return { file, bytes, kind };
   } catch (err) {
+    // The write's error is the one thrown; the file is removed below either way.
     if (!closed) await handle.close().catch(() => undefined);
     await rm(path, { force: true });
     throw err;

@@ -128,6 +128,7 @@ export class LibraryQuota {
 
   private serially<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(fn);
+    // The caller has `run` and its error; the next in line runs either way.
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -199,11 +200,11 @@ export class LibraryQuota {
     return counted;
   }
 
-  /** A recount in the background when the last is RECOUNT_MS old (its failure waits for the next). */
+  /** A recount in the background when the last is RECOUNT_MS old (its failure is logged; the next may succeed). */
   private recountWhenDue(): void {
     if (this.running || Date.now() - this.recountedAtMs < RECOUNT_MS) return;
     this.recountedAtMs = Date.now();
-    this.recount().catch(() => undefined);
+    this.recount().catch((error: unknown) => this.deps.log?.(`[mini-dj] library quota: the background recount failed: ${(error as Error).message}`));
   }
 
   /**

@@ -90,6 +90,7 @@ class Spawner {
 
   /** Starts the helper now, so the first decoder does not wait for it (a Node process's start: seconds under load). */
   prestart(): void {
+    // A helper that cannot start fails again, and is reported, on the first decoder's own start.
     void this.start().catch(() => undefined);
   }
 
@@ -138,6 +139,7 @@ class SpawnedDecoder extends EventEmitter implements DecoderProcess {
   connected(socket: Socket): void {
     this.socket = socket;
     if (this.killed) socket.destroy();
+    // A reset connection ends the output; the decoder's exit (from the helper) says how it ended.
     socket.on('error', () => undefined);
     socket.on('end', () => {
       this.outputEnded = true;

@@ -21,6 +21,7 @@ function readStat(pid: number, path = `/proc/${pid}/stat`): ProcStat | undefined
     const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
     return { pid, ppid: Number(f[1]), nice: Number(f[16]), ticks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]) };
   } catch {
+    // No /proc (not Linux), or the process has ended: nothing to count.
     return undefined;
   }
 }
@@ -32,6 +33,7 @@ export function descendants(root: number): number[] {
   try {
     names = readdirSync('/proc');
   } catch {
+    // No /proc (not Linux): no descendants to find.
     return [];
   }
   for (const name of names) {
@@ -87,6 +89,7 @@ export function treeCpuByNice(root = process.pid): Map<number, number> | undefin
   try {
     tids = readdirSync(`/proc/${root}/task`);
   } catch {
+    // No /proc (not Linux): said by returning undefined, as documented.
     return undefined;
   }
   const byNice = new Map<number, number>();

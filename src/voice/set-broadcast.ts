@@ -43,6 +43,7 @@ export class SetBroadcast {
     this.player = createAudioPlayer({ behaviors: { noSubscriber: NoSubscriberBehavior.Pause, maxMissedFrames: Infinity } });
     const pcm = pacePcm(engine.stream(), () => this.playedSec, opts.leadSec ?? DEFAULT_LEAD_SEC, this.abort.signal);
     this.opus = opusPacketsFromPcm(pcm, { bitrateKbps: opts.bitrateKbps, pool: opts.opusPool });
+    // Observed through `fed` (the live set reports it): this only keeps it from being an unhandled rejection.
     this.opus.fed.catch(() => undefined);
     // Opus packets as they are: no transform to find (createAudioResource would also probe ffmpeg once, synchronously).
     this.resource = new AudioResource([], [this.opus.stream], null, 5);

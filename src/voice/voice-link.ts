@@ -82,6 +82,7 @@ export class VoiceLink {
           entersState(this.connection, VoiceConnectionStatus.Connecting, opts.movedGraceMs ?? 5000),
         ]);
       } catch {
+        // Not reconnecting within the grace: a real disconnect, reported as a lost link.
         this.lose(opts, 'was disconnected from the voice channel');
       }
       return;

@@ -158,6 +158,7 @@ function refusal(file: string, err: unknown): AudioInputError {
  * file is refused: the deck that opens it says why), for decks on other threads (`DeckOptions.media`).
  */
 export function prepareDeck(file: string): Promise<VettedMedia | undefined> {
+  // Refused: the deck that opens the file throws why.
   return vetMedia(file, { nice: deckNiceness }).catch(() => undefined);
 }
 

@@ -133,6 +133,7 @@ export async function decodeAudioFile(file: string, opts: DecodeOptions): Promis
   if (error) throw error;
   const { frames, stderr } = run;
   const durationSec = frames / opts.sampleRate;
+  // A WAV header that cannot be read leaves the duration to ffprobe, or to what ffmpeg printed.
   const statedDurationSec = (await declaredWavSeconds(file).catch(() => undefined)) ?? media.durationSec ?? parseStatedDuration(stderr);
   if (frames === 0) throw new AudioInputError('corrupt', `The file decoded to no audio at all; it is corrupt or empty (ffmpeg: ${ffmpegErrorLine(stderr, file)}).`);
   if (statedDurationSec !== undefined && statedDurationSec > 2 && durationSec < statedDurationSec * 0.9 - 0.5) {

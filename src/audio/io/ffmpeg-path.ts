@@ -29,6 +29,7 @@ function fromPackage(name: string, pick: (mod: unknown) => unknown): string | un
     const candidate = pick(require(name));
     return typeof candidate === 'string' && existsSync(candidate) ? candidate : undefined;
   } catch {
+    // The package is not installed (it is optional): the next candidate is tried.
     return undefined;
   }
 }
@@ -59,6 +60,7 @@ function suitable(ffmpeg: string): boolean {
     try {
       known = isSuitableFfmpeg(execFileSync(ffmpeg, ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }));
     } catch {
+      // Does not run (missing, not executable, timed out): not suitable.
       known = false;
     }
     suitability.set(ffmpeg, known);

@@ -99,6 +99,7 @@ function runFilter(ffmpeg: string, input: Float32Array, filters: string): Promis
       if (stderr.length < 2000) stderr += d.toString('utf8');
     });
     child.on('error', reject);
+    // EPIPE when the probe exits early: its exit code and stderr say why.
     child.stdin.on('error', () => {});
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`the rubberband probe failed (exit ${code}): ${stderr.trim().slice(0, 200)}`));
@@ -187,6 +188,7 @@ export function rubberbandTiming(ffmpeg: string): RubberbandTiming | Promise<Rub
   if (known) return known;
   const pending = probeRubberband(ffmpeg).then(
     (probe) => (plausible(probe) ? timingFromProbe(probe) : FALLBACK_TIMING),
+    // No librubberband: the 2018 build's values, and the deck reports its own error.
     () => FALLBACK_TIMING,
   ).then((timing) => {
     calibrated.set(ffmpeg, timing);

@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { formatBytes } from '../../util/format-bytes.ts';
 import { AudioInputError, tooLongError } from './audio-input-error.ts';
@@ -12,6 +11,7 @@ import { pickTags } from './media-tags.ts';
 import type { MediaTags } from './media-tags.ts';
 import { probeMedia } from './media-probe.ts';
 import { checkMp4SampleTables } from './mp4-sample-tables.ts';
+import { statIfAny } from '../../util/stat-if-any.ts';
 
 /** A file every decoder may open: what it is, how to open it, the one stream to decode, and its own tags. */
 export interface VettedMedia {
@@ -51,7 +51,7 @@ const vetted = new Map<string, Promise<VettedMedia>>();
 /** The file's size, once it is known to be a regular, non-empty file within `maxBytes`. */
 async function regularFileBytes(file: string, maxBytes: number): Promise<{ bytes: number; key: string }> {
   const name = path.basename(file);
-  const info = await stat(file).catch(() => undefined);
+  const info = await statIfAny(file);
   if (!info) throw new AudioInputError('not-found', `Cannot read "${name}": no such file or no permission.`);
   if (!info.isFile()) throw new AudioInputError('not-found', `"${name}" is not a regular file (a folder or a device, say).`);
   if (info.size > maxBytes) {

@@ -59,8 +59,9 @@ export type SetEvent<T extends PlannedTrack = PlannedTrack> =
   | { type: 'track'; track: T; setSec: number; trackSec: number }
   | { type: 'transition'; from: T; to: T; report: TransitionReport }
   /**
-   * A decoder died while playing `track`. `recovered`: the track plays on (its deck reopened where it stopped, or its
-   * body took over from a tempo ramp that could not be decoded); otherwise the set cut to the next track.
+   * A decoder died while playing `track`, or the transition into it could not be rendered. `recovered`: the set plays
+   * on (the deck reopened where it stopped, its body took over from a tempo ramp that could not be decoded, or the
+   * transition became a cut); otherwise the set cut to the next track.
    */
   | { type: 'deck-error'; track: T; error: Error; recovered: boolean };
 
@@ -322,6 +323,7 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   private ask(body: Body<T>, pick: Promise<T | undefined>): void {
     body.asking = true;
     body.picking = pick
+      // A failed pick is the picker's to report (the live set's does): here it is no answer, asked again later.
       .catch(() => undefined)
       .then((track) => {
         body.asking = false;
@@ -349,7 +351,6 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     const rendering = render ? vetted.then((media) => renderChecked((j) => this.opts.renderer.render(j, cancel.signal), withMedia(media), planned.from, planned.to)) : undefined;
     body.rendering = rendering;
     if (rendering) body.renderCancel = cancel;
-    rendering?.catch(() => undefined);
     body.frames = Math.round((plan.exitSec - body.fromSec) * MIX_RATE);
     const upcoming: UpcomingTransition<T> = { from: a, to, plan, startSec: body.startSec + plan.exitSec - body.fromSec, rendered: !rendering };
     this.setState({ status: 'body', track: a, upcoming });
@@ -359,7 +360,11 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
           this.setState({ ...this.current, upcoming: { ...upcoming, rendered: true, plan: checked.plan, check: checked.check } });
         }
       },
-      () => undefined,
+      // Failed: `upcoming` stays unrendered, the body cuts on its exit downbeat, and the error is told (a cancelled one
+      // is simply not played).
+      (error: unknown) => {
+        if (!cancel.signal.aborted) this.tell({ type: 'deck-error', track: to, error: error as Error, recovered: true });
+      },
     );
   }
 
@@ -509,6 +514,7 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
 
   private async readyInTime(rendering: Promise<unknown>): Promise<boolean> {
     const deadline = this.opts.renderDeadlineMs;
+    // A failed render is as late as one not done: the caller cuts on the exit downbeat.
     const settled = rendering.then(() => true, () => false);
     if (deadline === undefined) return settled;
     let timer: NodeJS.Timeout | undefined;

@@ -28,6 +28,7 @@ async function fitAfter(previous: PlaylistEntry | undefined, track: ResolvedTrac
   try {
     return ` ${await neighbourFit(await scorer.get(), { title: previous.title, analysis: record.analysis }, track.analysis)}`;
   } catch {
+    // No model (or it would not load): the add is told without the fit, as documented above.
     return '';
   }
 }

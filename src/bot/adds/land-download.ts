@@ -34,6 +34,7 @@ export async function landDownload(ctx: AddContext, pendingId: string, download:
     const made = evicted > 0 ? ` To keep this server's library within its share of the disk, ${evicted === 1 ? '1 track' : `${evicted} tracks`} that nothing holds and that played least recently ${evicted === 1 ? 'was' : 'were'} taken out of it.` : '';
     return { ok: result.ok, message: (await addOutcome(result, { hash: contentHash, title, analysis }, deps, ctx.scorer)) + made };
   } catch (error) {
+    // The add's own error is the one thrown; a place not given back lapses unrenewed (RESERVATION_LAPSE_MS).
     await releaseAdd(store, guildId, pendingId).catch(() => undefined);
     throw error;
   } finally {

@@ -22,6 +22,7 @@ export function streamingService(link: string): string | undefined {
   try {
     host = new URL(link).hostname.toLowerCase().replace(/\.$/, '');
   } catch {
+    // Not a URL at all: not a streaming link (the link's own check refuses it).
     return undefined;
   }
   return SERVICES.find(([pattern]) => pattern.test(host))?.[1];

@@ -21,6 +21,7 @@ export async function replyEphemeral(interaction: RepliableInteraction, content:
  */
 export async function failDeferred(interaction: RepliableInteraction, content: string): Promise<void> {
   await interaction.followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+  // Already deleted, or the interaction expired: the follow-up above is the answer either way.
   await interaction.deleteReply().catch(() => undefined);
 }
 
@@ -31,4 +32,10 @@ export async function failDeferred(interaction: RepliableInteraction, content: s
 export async function settleDeferred(interaction: RepliableInteraction, result: { ok: boolean; message: string }, ephemeral: boolean): Promise<void> {
   if (result.ok || ephemeral) await interaction.editReply({ content: result.message, allowedMentions: { parse: [] } });
   else await failDeferred(interaction, result.message);
+}
+
+/** Edits a deferred reply with how the work stands, without waiting. Never pings anyone. */
+export function showProgress(interaction: RepliableInteraction, content: string): void {
+  // An edit lost (expired token, rate limit, message deleted) only misses a step: the final answer still says how it went.
+  void interaction.editReply({ content, allowedMentions: { parse: [] } }).catch(() => undefined);
 }

@@ -21,6 +21,7 @@ export class TimelyAnswer {
   constructor(interaction: RepliableInteraction, ephemeral: boolean, afterMs = ACKNOWLEDGE_AFTER_MS) {
     this.interaction = interaction;
     this.ephemeral = ephemeral;
+    // A failed deferral surfaces where `deferring` is awaited (send, or the router's apology after abandon).
     this.timer = setTimeout(() => void this.defer().catch(() => undefined), afterMs);
   }
 
@@ -40,6 +41,7 @@ export class TimelyAnswer {
       this.state = 'sent';
       clearTimeout(this.timer);
     }
+    // The work's own error is the one thrown: a deferral that failed too leaves the router to reply instead.
     await this.deferring.catch(() => undefined);
   }
 

@@ -8,7 +8,7 @@ import { unplayableNotice } from './unplayable-notice.ts';
 import { SetEngine } from '../../audio/set/set-engine.ts';
 import type { SetEvent, UpcomingTransition } from '../../audio/set/set-engine.ts';
 import type { TransitionRenderer } from '../../audio/transition/transition-renderer.ts';
-import type { GuildState, GuildStore, LiveSession } from '../../db/guild-store.ts';
+import type { GuildSettings, GuildState, GuildStore, LiveSession } from '../../db/guild-store.ts';
 import { SetBroadcast } from '../../voice/set-broadcast.ts';
 import { VoiceLink } from '../../voice/voice-link.ts';
 import { pickNextTrack } from '../playlist/next-track.ts';
@@ -486,7 +486,7 @@ export class LiveSet {
     this.lastMix = { id, report };
     this.panel.refresh();
     if (!this.deps.client.guilds.cache.has(this.guildId)) return;
-    const mode = (await this.deps.store.get(this.guildId).catch(() => undefined))?.settings.announce ?? 'panel';
+    const mode = (await this.settings())?.announce ?? 'panel';
     await this.announcer.announce(mode, id, report).catch(this.deps.onError);
   }
 
@@ -601,9 +601,19 @@ export class LiveSet {
     void this.post(`Nobody is listening in <#${this.voiceChannelId}>, so the set is paused. It carries on when someone joins.`);
   }
 
+  /** The server's settings; none (the defaults) when the store cannot be read, which is reported. */
+  private async settings(): Promise<GuildSettings | undefined> {
+    try {
+      return (await this.deps.store.get(this.guildId)).settings;
+    } catch (error) {
+      this.deps.onError(error);
+      return undefined;
+    }
+  }
+
   /** A paused set leaves after the server's limit: `stay` for an empty channel (none: 24/7), `pauseMinutes` for /djset pause. */
   private async armLeaveTimer(by: 'empty' | 'member'): Promise<void> {
-    const settings = (await this.deps.store.get(this.guildId).catch(() => undefined))?.settings;
+    const settings = await this.settings();
     const minutes = by === 'empty' ? settings?.stayMinutes : settings?.pauseMinutes;
     const state = this.state;
     if (minutes === undefined || state.status !== 'paused' || state.by !== by || state.leaveTimer) return;

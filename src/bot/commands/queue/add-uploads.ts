@@ -5,7 +5,7 @@ import { FAILED } from '../../discord/reply-result.ts';
 import { landDownload } from '../../adds/land-download.ts';
 import type { AddContext } from '../../adds/land-download.ts';
 import { reserveAdd } from '../../playlist/queue-operations.ts';
-import { failDeferred } from '../../discord/reply-result.ts';
+import { failDeferred, showProgress } from '../../discord/reply-result.ts';
 import { attachmentTooLarge } from '../../adds/upload-limits.ts';
 import { displayTitle } from '../../discord/track-title.ts';
 
@@ -74,7 +74,7 @@ export async function addUploads(interaction: RepliableInteraction, ctx: AddCont
   const show = (force: boolean): void => {
     if (!force && Date.now() - shownAt < PROGRESS_EVERY_MS) return;
     shownAt = Date.now();
-    void interaction.editReply({ content: render(header, lines, notes), ...quiet }).catch(() => undefined);
+    showProgress(interaction, render(header, lines, notes));
   };
   let internal: unknown;
   for (const [i, upload] of uploads.entries()) {

@@ -14,7 +14,7 @@ import { landDownload } from '../../adds/land-download.ts';
 import { memberInfoOf } from '../member-info.ts';
 import { addToQueue, reserveAdd } from '../../playlist/queue-operations.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
-import { failDeferred, replyEphemeral, settleDeferred } from '../../discord/reply-result.ts';
+import { failDeferred, replyEphemeral, settleDeferred, showProgress } from '../../discord/reply-result.ts';
 import { findTrack } from '../../../library/server-library.ts';
 import { linkTooLong, MAX_LINK_CHARS } from '../../playlist/stored-link.ts';
 import { streamingAnswer, streamingService } from '../../adds/streaming-link.ts';
@@ -99,7 +99,7 @@ function jobProgress(interaction: ChatInputCommandInteraction): { tell: (status:
       if (finished || (status.state === 'queued' && now - last < PROGRESS_EVERY_MS)) return;
       last = now;
       const content = status.state === 'analysing' ? 'Analysing…' : `Waiting for the analyser: ${status.ahead === 0 ? 'yours is next' : `${status.ahead} ${status.ahead === 1 ? 'song' : 'songs'} ahead of yours`}.`;
-      void interaction.editReply({ content, ...quiet }).catch(() => undefined);
+      showProgress(interaction, content);
     },
     done: () => {
       finished = true;
