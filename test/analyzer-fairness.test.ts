@@ -91,6 +91,13 @@ describe('the analysis queue', () => {
     }
   });
 
+  it('ends the song being analysed when it closes, saying so', async () => {
+    const pool = new AnalyzerPool({ size: 1 });
+    const running = pool.analyze(pulse).then(() => 'analysed', (e: Error) => e.message);
+    await pool.close();
+    expect(await running).toBe('the analyzer pool was closed');
+  });
+
   it('uses one worker per core by default', async () => {
     const pool = new AnalyzerPool();
     try {

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { WorkerCalls } from '../util/worker-calls.ts';
 
 export const OPUS_FRAME_MS = 20;
 /**
@@ -11,53 +12,25 @@ export const OPUS_FRAME_MS = 20;
  */
 export const DEFAULT_COMPLEXITY = 5;
 
-export type OpusRequest =
-  | { type: 'open'; id: number; bitrateKbps: number; complexity: number }
-  | { type: 'encode'; id: number; seq: number; pcm: Float32Array }
-  | { type: 'flush'; id: number; seq: number }
-  | { type: 'close'; id: number };
-export type OpusReply = { seq: number; ok: true; packets: Uint8Array[] } | { seq: number; ok: false; message: string };
-
-interface Pending {
-  resolve: (packets: Uint8Array[]) => void;
-  reject: (error: Error) => void;
-}
+/** What opus-worker.ts answers (src/util/worker-calls.ts): `open` and `close` are sent with no answer awaited. */
+export type OpusCalls = {
+  open: (encoder: { id: number; bitrateKbps: number; complexity: number }) => void;
+  encode: (samples: { id: number; pcm: Float32Array }) => Uint8Array[];
+  flush: (encoder: { id: number }) => Uint8Array[];
+  close: (encoder: { id: number }) => void;
+};
 
 /** One encoder thread and the guild encoders it holds. */
 class EncoderThread {
-  readonly worker: Worker;
-  readonly pending = new Map<number, Pending>();
+  readonly calls: WorkerCalls<OpusCalls>;
   encoders = 0;
-  dead?: Error;
 
   constructor(onDead: (thread: EncoderThread) => void) {
-    this.worker = new Worker(new URL('./opus-worker.ts', import.meta.url));
-    // Idle, it does not keep the process alive; while a reply is awaited it does (see request).
-    this.worker.unref();
-    this.worker.on('message', (reply: OpusReply) => {
-      const p = this.pending.get(reply.seq);
-      if (!p) return;
-      this.pending.delete(reply.seq);
-      if (this.pending.size === 0) this.worker.unref();
-      if (reply.ok) p.resolve(reply.packets);
-      else p.reject(new Error(`the Opus encoder failed: ${reply.message}`));
-    });
-    const lost = (error: Error): void => {
-      this.dead ??= error;
-      for (const p of this.pending.values()) p.reject(this.dead);
-      this.pending.clear();
-      onDead(this);
-    };
-    this.worker.on('error', lost);
-    this.worker.on('exit', (code) => lost(new Error(`the Opus encoder thread stopped (exit ${code})`)));
-  }
-
-  request(req: OpusRequest & { seq: number }, transfer: ArrayBuffer[] = []): Promise<Uint8Array[]> {
-    if (this.dead) return Promise.reject(this.dead);
-    return new Promise((resolve, reject) => {
-      if (this.pending.size === 0) this.worker.ref();
-      this.pending.set(req.seq, { resolve, reject });
-      this.worker.postMessage(req, transfer);
+    this.calls = new WorkerCalls<OpusCalls>(new Worker(new URL('./opus-worker.ts', import.meta.url)), {
+      exited: (code) => new Error(`the Opus encoder thread stopped (exit ${code})`),
+      onLost: () => onDead(this),
+      // Idle, it does not keep the process alive; while a reply is awaited it does.
+      unrefWhenIdle: true,
     });
   }
 }
@@ -79,7 +52,6 @@ export class OpusEncoderPool {
   private readonly threads: EncoderThread[] = [];
   private readonly maxThreads: number;
   private nextId = 1;
-  private seq = 1;
 
   constructor(maxThreads = Math.max(1, Math.min(4, availableParallelism()))) {
     this.maxThreads = maxThreads;
@@ -102,30 +74,27 @@ export class OpusEncoderPool {
     const thread = this.thread();
     const id = this.nextId++;
     thread.encoders++;
-    thread.worker.postMessage({ type: 'open', id, bitrateKbps, complexity } satisfies OpusRequest);
+    thread.calls.notify('open', { id, bitrateKbps, complexity });
     let closed = false;
     return {
       encode: (pcm) => {
         // A copy when the samples are a view into a larger buffer; a whole buffer is handed over (transferred).
         const whole = pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength && pcm.buffer instanceof ArrayBuffer;
         const own = whole ? pcm : pcm.slice();
-        return thread.request({ type: 'encode', id, seq: this.seq++, pcm: own }, [own.buffer as ArrayBuffer]);
+        return thread.calls.call('encode', { id, pcm: own }, { transfer: [own.buffer as ArrayBuffer] });
       },
-      flush: () => thread.request({ type: 'flush', id, seq: this.seq++ }),
+      flush: () => thread.calls.call('flush', { id }),
       close: () => {
         if (closed) return;
         closed = true;
         thread.encoders--;
-        if (!thread.dead) thread.worker.postMessage({ type: 'close', id } satisfies OpusRequest);
+        thread.calls.notify('close', { id });
       },
     };
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.threads.splice(0).map((t) => {
-      t.worker.removeAllListeners('exit');
-      return t.worker.terminate();
-    }));
+    await Promise.all(this.threads.splice(0).map((t) => t.calls.terminate(new Error('the Opus encoder pool was closed'))));
   }
 }
 

@@ -1,8 +1,8 @@
 // The Opus encoders of the live sets, on a thread of their own (see opus-encoder.ts): libopus compiled to WebAssembly
 // (@evan/opus's WASM build, SIMD where the CPU has it), one encoder state per guild, 20 ms frames of 48 kHz stereo.
 import { createRequire } from 'node:module';
-import { parentPort } from 'node:worker_threads';
-import type { OpusReply, OpusRequest } from './opus-encoder.ts';
+import { serve } from '../util/worker-calls.ts';
+import type { OpusCalls } from './opus-encoder.ts';
 
 interface WasmEncoder {
   ctl(cmd: number, arg?: number): number;
@@ -66,28 +66,32 @@ class GuildEncoder {
 }
 
 const encoders = new Map<number, GuildEncoder>();
-const port = parentPort!;
 
-port.on('message', (req: OpusRequest) => {
-  if (req.type === 'open') {
-    encoders.set(req.id, new GuildEncoder(req.bitrateKbps, req.complexity));
-    return;
-  }
-  if (req.type === 'close') {
-    encoders.get(req.id)?.drop();
-    encoders.delete(req.id);
-    return;
-  }
-  const encoder = encoders.get(req.id);
-  const packets: Uint8Array[] = [];
-  let reply: OpusReply;
+function encoder(id: number): GuildEncoder {
+  const found = encoders.get(id);
+  if (!found) throw new Error('no such encoder');
+  return found;
+}
+
+/** Runs one encode or flush; a failure says it is the encoder's. */
+function packets(run: (out: Uint8Array[]) => void): Uint8Array[] {
+  const out: Uint8Array[] = [];
   try {
-    if (!encoder) throw new Error('no such encoder');
-    if (req.type === 'encode') encoder.encode(req.pcm, packets);
-    else encoder.flush(packets);
-    reply = { seq: req.seq, ok: true, packets };
+    run(out);
   } catch (error) {
-    reply = { seq: req.seq, ok: false, message: (error as Error).message };
+    throw new Error(`the Opus encoder failed: ${(error as Error).message}`, { cause: error });
   }
-  port.postMessage(reply);
+  return out;
+}
+
+serve<OpusCalls>({
+  open: ({ id, bitrateKbps, complexity }) => {
+    encoders.set(id, new GuildEncoder(bitrateKbps, complexity));
+  },
+  encode: ({ id, pcm }) => packets((out) => encoder(id).encode(pcm, out)),
+  flush: ({ id }) => packets((out) => encoder(id).flush(out)),
+  close: ({ id }) => {
+    encoders.get(id)?.drop();
+    encoders.delete(id);
+  },
 });

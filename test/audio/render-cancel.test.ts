@@ -63,6 +63,15 @@ describe('a transition render given up by whoever asked', () => {
       expect(rendered.pcm.length).toBe(rendered.frames * 2);
     });
 
+    it('closing the renderer fails the renders it still has, rather than leave them unanswered', async () => {
+      const closing = new TransitionRenderer({ concurrency: 1 });
+      const running = closing.render(job);
+      const waiting = closing.render(short);
+      const answered = (p: Promise<unknown>) => Promise.race([p.then(() => 'rendered', (e: Error) => e.message), new Promise((resolve) => setTimeout(resolve, 5000, 'unanswered'))]);
+      await closing.close();
+      expect(await Promise.all([answered(running), answered(waiting)])).toEqual(['the transition renderer is closed', 'the transition renderer is closed']);
+    });
+
     it('a render waiting its turn: rejects at once, the one before it and the one after it still render', async () => {
       const cancel = new AbortController();
       const first = renderer.render(short);

@@ -1,16 +1,15 @@
 import type { TrackAnalysis } from './analysis-types.ts';
-import type { AudioInputErrorCode } from '../io/audio-input-error.ts';
 import type { AudioLimits } from '../io/limits.ts';
 import type { VettedMedia } from '../io/vet-media.ts';
 
 export interface AnalysisJob {
-  id: number;
   file: string;
   limits: AudioLimits;
   ffmpeg?: string;
   media?: VettedMedia;
 }
 
-export type AnalysisReply =
-  | { id: number; ok: true; analysis: TrackAnalysis }
-  | { id: number; ok: false; code: AudioInputErrorCode; message: string };
+/** What analysis-worker.ts answers (src/util/worker-calls.ts); a failed analysis throws an AudioInputError. */
+export type AnalysisCalls = {
+  analyze: (job: AnalysisJob) => TrackAnalysis;
+};

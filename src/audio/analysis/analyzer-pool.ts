@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { AnalysisJob, AnalysisReply } from './analysis-protocol.ts';
+import type { AnalysisCalls, AnalysisJob } from './analysis-protocol.ts';
 import type { TrackAnalysis } from './analysis-types.ts';
 import type { Analyzer } from './analyzer.ts';
-import { AudioInputError } from '../io/audio-input-error.ts';
+import { AUDIO_INPUT_ERRORS, AudioInputError } from '../io/audio-input-error.ts';
 import { ffmpegPath } from '../io/ffmpeg-path.ts';
 import type { AudioLimits } from '../io/limits.ts';
 import { audioLimitsFromEnv } from '../io/limits.ts';
@@ -11,6 +11,7 @@ import { admitFairly } from '../../util/fair-share.ts';
 import type { ShareDecision } from '../../util/fair-share.ts';
 import type { VettedMedia } from '../io/vet-media.ts';
 import { UserFacingError } from '../../util/user-facing-error.ts';
+import { WorkerCalls } from '../../util/worker-calls.ts';
 
 /** Where a job stands: waiting behind `ahead` others, or being analysed. */
 export type JobStatus = { state: 'queued'; ahead: number } | { state: 'analysing' };
@@ -44,7 +45,7 @@ interface Pending {
 }
 
 interface Slot {
-  worker: Worker;
+  calls: WorkerCalls<AnalysisCalls>;
   current?: Pending;
   timer?: NodeJS.Timeout;
   jobsDone: number;
@@ -88,7 +89,6 @@ export class AnalyzerPool implements Analyzer {
   /** When each owner was last served (a counter), for the turns. */
   private readonly served = new Map<string, number>();
   private turn = 0;
-  private nextId = 1;
   private closed = false;
   private readonly limits: AudioLimits;
   private readonly size: number;
@@ -115,7 +115,7 @@ export class AnalyzerPool implements Analyzer {
     if (!decision.admit) return Promise.reject(refusedByShare(decision, lane.length));
     if (decision.displace !== undefined) this.letGo(decision.displace, decision);
     return new Promise((resolve, reject) => {
-      lane.push({ job: { id: this.nextId++, file, limits: this.limits, ffmpeg: this.ffmpeg, media: options.media }, owner, ...(options.onStatus ? { onStatus: options.onStatus } : {}), resolve, reject });
+      lane.push({ job: { file, limits: this.limits, ffmpeg: this.ffmpeg, media: options.media }, owner, ...(options.onStatus ? { onStatus: options.onStatus } : {}), resolve, reject });
       this.lanes.set(owner, lane);
       this.pump();
     });
@@ -130,9 +130,15 @@ export class AnalyzerPool implements Analyzer {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const lane of this.lanes.values()) for (const p of lane) p.reject(new Error('the analyzer pool was closed'));
+    const closed = new Error('the analyzer pool was closed');
+    for (const lane of this.lanes.values()) for (const p of lane) p.reject(closed);
     this.lanes.clear();
-    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+    await Promise.all(this.slots.splice(0).map((slot) => {
+      clearTimeout(slot.timer);
+      slot.current?.reject(closed);
+      slot.current = undefined;
+      return slot.calls.terminate(closed);
+    }));
   }
 
   /** Drops an owner's newest waiting job, to make room for another owner's under its share. */
@@ -176,12 +182,15 @@ export class AnalyzerPool implements Analyzer {
 
   private spawn(): Slot {
     const worker = new Worker(new URL('./analysis-worker.ts', import.meta.url), { workerData: { nice: this.nice } });
-    const slot: Slot = { worker, jobsDone: 0 };
-    worker.on('message', (reply: AnalysisReply) => this.finish(slot, reply));
-    worker.on('error', (err) => this.fail(slot, new AudioInputError('analysis-failed', `The analyzer crashed on this file (${err.message}).`)));
-    worker.on('exit', (code) => {
-      if (slot.current) this.fail(slot, new AudioInputError('analysis-failed', `The analyzer stopped unexpectedly (exit code ${code}).`));
-    });
+    const slot: Slot = {
+      calls: new WorkerCalls<AnalysisCalls>(worker, {
+        crashed: (err) => new AudioInputError('analysis-failed', `The analyzer crashed on this file (${err.message}).`),
+        exited: (code) => new AudioInputError('analysis-failed', `The analyzer stopped unexpectedly (exit code ${code}).`),
+        onLost: (error) => this.fail(slot, error),
+        revive: AUDIO_INPUT_ERRORS,
+      }),
+      jobsDone: 0,
+    };
     return slot;
   }
 
@@ -200,20 +209,24 @@ export class AnalyzerPool implements Analyzer {
       slot.timer = setTimeout(() => {
         this.fail(slot, new AudioInputError('analysis-failed', `Analysis took longer than ${Math.round((this.limits.decodeTimeoutMs + ANALYSIS_BUDGET_MS) / 1000)} s and was stopped.`));
       }, this.limits.decodeTimeoutMs + ANALYSIS_BUDGET_MS);
-      slot.worker.postMessage(pending.job);
+      slot.calls.call('analyze', pending.job).then(
+        (analysis) => this.finish(slot, pending, analysis),
+        (error: Error) => this.finish(slot, pending, error),
+      );
     }
     this.tellPositions();
   }
 
-  private finish(slot: Slot, reply: AnalysisReply): void {
-    const pending = slot.current;
-    if (!pending || pending.job.id !== reply.id) return;
+  /** The worker's answer: the analysis, or the AudioInputError it threw. (A lost worker's job was failed already.) */
+  private finish(slot: Slot, pending: Pending, answer: TrackAnalysis | Error): void {
+    if (slot.current !== pending) return;
     clearTimeout(slot.timer);
     slot.current = undefined;
     slot.jobsDone++;
-    this.told(pending, reply.ok);
-    if (reply.ok) pending.resolve(reply.analysis);
-    else pending.reject(new AudioInputError(reply.code, reply.message));
+    const ok = !(answer instanceof Error);
+    this.told(pending, ok);
+    if (ok) pending.resolve(answer);
+    else pending.reject(answer);
     if (slot.jobsDone >= JOBS_PER_WORKER) this.retire(slot);
     this.pump();
   }
@@ -235,7 +248,6 @@ export class AnalyzerPool implements Analyzer {
   private retire(slot: Slot): void {
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
-    slot.worker.removeAllListeners('exit');
-    void slot.worker.terminate();
+    void slot.calls.terminate(new Error('the analyzer was retired'));
   }
 }

@@ -36,3 +36,8 @@ export function tooLongError(seconds: number, maxDurationSec: number): AudioInpu
     `The audio is ${formatDuration(seconds)} long; the limit is ${formatDuration(maxDurationSec)} (set MINIDJ_MAX_MINUTES to change it).`,
   );
 }
+
+/** An AudioInputError that crossed from a worker thread, as its own class again (WorkerCalls' `revive`). */
+export const AUDIO_INPUT_ERRORS = {
+  AudioInputError: (message: string, code: string | undefined) => new AudioInputError(code as AudioInputErrorCode, message),
+} as const;

@@ -2,6 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { setting } from '../../util/config.ts';
 import { niceFromEnv } from '../../util/live-priorities.ts';
+import { WorkerCalls } from '../../util/worker-calls.ts';
+import { AUDIO_INPUT_ERRORS } from '../io/audio-input-error.ts';
 import { ffmpegPath } from '../io/ffmpeg-path.ts';
 import type { RenderedTransition, TransitionJob } from './transition-render.ts';
 
@@ -15,8 +17,10 @@ export interface TransitionRendererOptions {
   concurrency?: number;
 }
 
-type Reply = { id: number; ok: true; rendered: RenderedTransition } | { id: number; ok: false; message: string };
-export type RenderRequest = { id: number; job: TransitionJob } | { cancel: number };
+/** What transition-worker.ts answers (src/util/worker-calls.ts). */
+export type RenderCalls = {
+  render: (job: TransitionJob) => RenderedTransition;
+};
 
 /** A render given up by whoever asked for it. */
 export class RenderCancelled extends Error {
@@ -32,9 +36,7 @@ export class RenderCancelled extends Error {
  * long-running bot keeps its transitions.
  */
 export class TransitionRenderer {
-  private worker: Worker | undefined;
-  private readonly pending = new Map<number, { resolve: (r: RenderedTransition) => void; reject: (e: Error) => void }>();
-  private nextId = 1;
+  private calls: WorkerCalls<RenderCalls> | undefined;
   private closed = false;
   private done = 0;
   /** The niceness its thread and decoders run at. */
@@ -46,7 +48,7 @@ export class TransitionRenderer {
     this.concurrency = Math.max(1, Math.round(opts.concurrency ?? setting('MINIDJ_RENDER_CONCURRENCY') ?? availableParallelism()));
   }
 
-  private spawn(): Worker {
+  private spawn(): WorkerCalls<RenderCalls> {
     // The ffmpeg this process found, so the worker does not look for it again (a synchronous probe of its own).
     let found: string | undefined;
     try {
@@ -58,28 +60,15 @@ export class TransitionRenderer {
       workerData: { nice: this.nice, concurrency: this.concurrency },
       env: found ? { ...process.env, FFMPEG_PATH: found } : process.env,
     });
-    worker.on('message', (reply: Reply) => {
-      const p = this.pending.get(reply.id);
-      if (!p) return;
-      this.pending.delete(reply.id);
-      if (reply.ok) {
-        this.done++;
-        p.resolve(reply.rendered);
-      }
-      else p.reject(new Error(reply.message));
+    const calls: WorkerCalls<RenderCalls> = new WorkerCalls<RenderCalls>(worker, {
+      exited: (code) => new Error(`the transition renderer stopped (exit ${code})`),
+      onLost: () => {
+        if (this.calls === calls) this.calls = undefined;
+      },
+      revive: AUDIO_INPUT_ERRORS,
+      cancelled: () => new RenderCancelled(),
     });
-    const lost = (err: Error): void => {
-      if (this.worker === worker) this.worker = undefined;
-      this.failAll(err);
-    };
-    worker.on('error', lost);
-    worker.on('exit', (code) => lost(new Error(`the transition renderer stopped (exit ${code})`)));
-    return worker;
-  }
-
-  private failAll(err: Error): void {
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
+    return calls;
   }
 
   /** Renders finished so far (what admission control divides the renders' CPU by). */
@@ -94,31 +83,17 @@ export class TransitionRenderer {
   render(job: TransitionJob, signal?: AbortSignal): Promise<RenderedTransition> {
     if (this.closed) return Promise.reject(new Error('the transition renderer is closed'));
     if (signal?.aborted) return Promise.reject(new RenderCancelled());
-    this.worker ??= this.spawn();
-    const worker = this.worker;
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const cancel = (): void => {
-        if (!this.pending.delete(id)) return;
-        worker.postMessage({ cancel: id } satisfies RenderRequest);
-        reject(new RenderCancelled());
-      };
-      const settle = <A>(then: (arg: A) => void) => (arg: A): void => {
-        signal?.removeEventListener('abort', cancel);
-        then(arg);
-      };
-      this.pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
-      signal?.addEventListener('abort', cancel, { once: true });
-      worker.postMessage({ id, job } satisfies RenderRequest);
+    this.calls ??= this.spawn();
+    return this.calls.call('render', job, signal ? { signal } : {}).then((rendered) => {
+      this.done++;
+      return rendered;
     });
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const worker = this.worker;
-    this.worker = undefined;
-    if (!worker) return;
-    worker.removeAllListeners('exit');
-    await worker.terminate();
+    const calls = this.calls;
+    this.calls = undefined;
+    await calls?.terminate(new Error('the transition renderer is closed'));
   }
 }

@@ -1,13 +1,12 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { prestartSpawner } from '../../util/spawner.ts';
 import { niceThisThread } from '../../util/thread-nice.ts';
+import { serve, transferring } from '../../util/worker-calls.ts';
 import { setDeckNiceness } from '../io/deck-reader.ts';
 import { RenderSlots } from './render-slots.ts';
 import { renderTransition } from './transition-render.ts';
-import type { RenderRequest } from './transition-renderer.ts';
+import type { RenderCalls } from './transition-renderer.ts';
 
-if (!parentPort) throw new Error('transition-worker.ts must run as a worker thread');
-const port = parentPort;
 const { nice = 0, concurrency = Infinity } = (workerData ?? {}) as { nice?: number; concurrency?: number };
 
 // Renders run ahead of when they play: this thread and its decoders take the CPU the live streams (the event loop's
@@ -19,30 +18,20 @@ if (niceness !== undefined) setDeckNiceness(niceness);
 prestartSpawner();
 
 const slots = new RenderSlots(concurrency);
-/** The renders asked for and not yet answered, to cancel. */
-const cancels = new Map<number, AbortController>();
 
-port.on('message', async (request: RenderRequest) => {
-  if ('cancel' in request) {
-    cancels.get(request.cancel)?.abort();
-    return;
-  }
-  const { id, job } = request;
-  const cancel = new AbortController();
-  cancels.set(id, cancel);
-  // Offline renders (no due time) are due now, in the order asked.
-  const due = performance.now() + (job.dueInSec ?? 0) * 1000;
-  await slots.acquire(due);
-  try {
-    // Given up while it waited its turn: the next one goes (whoever asked has its answer already).
-    if (cancel.signal.aborted) return;
-    // The time left once it starts (it may have waited its turn) decides how many decks it may spend on speed.
-    const rendered = await renderTransition(job.dueInSec === undefined ? job : { ...job, dueInSec: (due - performance.now()) / 1000 }, cancel.signal);
-    port.postMessage({ id, ok: true, rendered }, [rendered.pcm.buffer as ArrayBuffer]);
-  } catch (err) {
-    if (!cancel.signal.aborted) port.postMessage({ id, ok: false, message: err instanceof Error ? err.message : String(err) });
-  } finally {
-    cancels.delete(id);
-    slots.release();
-  }
+serve<RenderCalls>({
+  render: async (job, cancel) => {
+    // Offline renders (no due time) are due now, in the order asked.
+    const due = performance.now() + (job.dueInSec ?? 0) * 1000;
+    await slots.acquire(due);
+    try {
+      // Given up while it waited its turn: the next one goes (whoever asked has its answer already).
+      cancel.throwIfAborted();
+      // The time left once it starts (it may have waited its turn) decides how many decks it may spend on speed.
+      const rendered = await renderTransition(job.dueInSec === undefined ? job : { ...job, dueInSec: (due - performance.now()) / 1000 }, cancel);
+      return transferring(rendered, [rendered.pcm.buffer as ArrayBuffer]);
+    } finally {
+      slots.release();
+    }
+  },
 });
