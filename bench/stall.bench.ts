@@ -138,8 +138,8 @@ async function pickQuality(world: StallWorld, scorer: MixScorer): Promise<Record
   return result;
 }
 
-const gapList = (gaps: StallRun['longestGaps']) => gaps.map((g) => `${g.gapMs} ms (${g.runningMs} / ${g.waitingForCoreMs} / ${g.blockedMs})`).join(', ') || 'none';
-const gapSplit = (t: StallRun['gapTotals']) => `${t.count} gaps, ${t.runningMs} ms running / ${t.waitingForCoreMs} ms waiting for a core (the machine's other programs) / ${t.blockedMs} ms blocked (in a system call such as a statement's fsync, or on GC's helper threads)`;
+const gapList = (gaps: StallRun['longestGaps']) => gaps.map((g) => `${g.gapMs} ms (${g.runningMs} / ${g.waitingForCoreMs} / ${g.blockedMs}; GC ${g.gcMs})`).join(', ') || 'none';
+const gapSplit = (t: StallRun['gapTotals']) => `${t.count} gaps, ${t.runningMs} ms running / ${t.waitingForCoreMs} ms waiting for a core (the machine's other programs) / ${t.blockedMs} ms blocked (in a system call such as a statement's fsync, or on GC's helper threads); of them ${t.gcMs} ms in V8's GC pauses`;
 
 /** Part 3: the sets, with the windowed pick, then with the old one. */
 async function sets(world: StallWorld): Promise<Record<string, unknown>> {
