@@ -533,8 +533,8 @@ export class LiveSet {
 
   /**
    * Store writes in order, errors reported and never thrown into the audio path. The chain keeps nothing of the state
-   * written: a 1,000-song record parses to about a megabyte, and every live set holding its last one keeps V8's old
-   * generation, and so its mark-compact pauses, that much larger.
+   * written: a 1,000-song record parses to 0.35 MB, and every live set holding its last one keeps V8's old generation,
+   * and so its mark-compact pauses, that much larger.
    */
   private write(fn: Parameters<GuildStore['update']>[1]): Promise<void> {
     this.writes = this.writes.then(async () => {
