@@ -3,7 +3,8 @@
 // transition's and the track's writes; every 5 s the position save. The event loop's delay is measured meanwhile.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import type { PerformanceEntry } from 'node:perf_hooks';
 import type { OrderMode } from '../src/audio/set/order-mode.ts';
 import { sessionFor } from '../src/bot/live/live-set.ts';
 import { liveTrackOf } from '../src/bot/playlist/next-track.ts';
@@ -39,9 +40,16 @@ export interface StallRun {
   longestGaps: Gap[];
   /** Over all gaps longer than 10 ms: how many, and their time in each state (ms). */
   gapTotals: { count: number } & Omit<Gap, 'gapMs'>;
+  gc: GcPauses;
   /** The pick's own time (state read + pick), ms; and the main thread's CPU time over the run, per change. */
   pickMs: { median: number; max: number };
   cpuMsPerChange: number;
+}
+
+/** V8's collections over a run, by perf_hooks: how many of each and the longest pause (ms, wall time). */
+export interface GcPauses {
+  scavenges: { count: number; maxMs: number };
+  markCompacts: { count: number; maxMs: number };
 }
 
 export interface Gap {
@@ -49,6 +57,11 @@ export interface Gap {
   runningMs: number;
   waitingForCoreMs: number;
   blockedMs: number;
+  /**
+   * Of the gap, V8's garbage-collection pauses (ms, wall time, as perf_hooks reports them): the main thread stopped
+   * for a scavenge or a mark-compact's final pause (its running, or its waiting for a core or for GC's helper threads).
+   */
+  gcMs: number;
 }
 
 const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
@@ -72,22 +85,42 @@ function schedTimes(): [number, number] {
  * thread CPU time getrusage gives moves in 4 ms scheduler ticks), and every gap over LONG_GAP_MS split by schedstat
  * (see StallRun.longestGaps).
  */
-function tickRecorder(): { tick(): void; runningBetween: number[]; gaps: Gap[] } {
+function tickRecorder(): { tick(): void; stop(): void; runningBetween: number[]; gaps: Gap[]; gc: GcPauses } {
   const gaps: Gap[] = [];
   const runningBetween: number[] = [];
+  // GC entries arrive after the pause they report: each gap's share is summed when the recorder stops.
+  const pauses: { start: number; end: number; kind: number }[] = [];
+  const spans: { start: number; end: number }[] = [];
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push({ start: e.startTime, end: e.startTime + e.duration, kind: (e as PerformanceEntry & { detail: { kind: number } }).detail.kind });
+  });
+  gc.observe({ entryTypes: ['gc'] });
   let last = performance.now();
   let [lastRun, lastWait] = schedTimes();
   const round = (x: number) => Number(x.toFixed(1));
   return {
     gaps,
     runningBetween,
+    gc: { scavenges: { count: 0, maxMs: 0 }, markCompacts: { count: 0, maxMs: 0 } },
+    stop() {
+      gc.disconnect();
+      gaps.forEach((g, i) => {
+        const { start, end } = spans[i]!;
+        g.gcMs = round(pauses.reduce((a, p) => a + Math.max(0, Math.min(end, p.end) - Math.max(start, p.start)), 0));
+      });
+      for (const [key, kind] of [['scavenges', constants.NODE_PERFORMANCE_GC_MINOR], ['markCompacts', constants.NODE_PERFORMANCE_GC_MAJOR]] as const) {
+        const ms = pauses.filter((p) => p.kind === kind).map((p) => p.end - p.start);
+        this.gc[key] = { count: ms.length, maxMs: round(Math.max(0, ...ms)) };
+      }
+    },
     tick() {
       const now = performance.now();
       const [run, wait] = schedTimes();
       const [runningMs, waitingForCoreMs] = [run - lastRun, wait - lastWait];
       runningBetween.push(runningMs);
       if (now - last > LONG_GAP_MS) {
-        gaps.push({ gapMs: round(now - last), runningMs: round(runningMs), waitingForCoreMs: round(waitingForCoreMs), blockedMs: round(Math.max(0, now - last - RESOLUTION_MS - runningMs - waitingForCoreMs)) });
+        gaps.push({ gapMs: round(now - last), runningMs: round(runningMs), waitingForCoreMs: round(waitingForCoreMs), blockedMs: round(Math.max(0, now - last - RESOLUTION_MS - runningMs - waitingForCoreMs)), gcMs: 0 });
+        spans.push({ start: last, end: now });
       }
       [last, lastRun, lastWait] = [now, run, wait];
     },
@@ -96,11 +129,11 @@ function tickRecorder(): { tick(): void; runningBetween: number[]; gaps: Gap[] }
 
 function gapTotals(gaps: readonly Gap[]): StallRun['gapTotals'] {
   const sum = (key: keyof Gap) => Number(gaps.reduce((a, g) => a + g[key], 0).toFixed(1));
-  return { count: gaps.length, runningMs: sum('runningMs'), waitingForCoreMs: sum('waitingForCoreMs'), blockedMs: sum('blockedMs') };
+  return { count: gaps.length, runningMs: sum('runningMs'), waitingForCoreMs: sum('waitingForCoreMs'), blockedMs: sum('blockedMs'), gcMs: sum('gcMs') };
 }
 
 class BenchSet {
-  private writes: Promise<unknown> = Promise.resolve();
+  private writes: Promise<void> = Promise.resolve();
   readonly guildId: string;
   private current: LiveTrack;
   private readonly store: GuildStore;
@@ -115,7 +148,9 @@ class BenchSet {
   }
 
   private write(fn: (s: GuildState) => GuildState): void {
-    this.writes = this.writes.then(() => this.store.update(this.guildId, fn));
+    this.writes = this.writes.then(async () => {
+      await this.store.update(this.guildId, fn);
+    });
   }
 
   /** LiveSet.pick, then its transition and track events' writes. Resolves with the pick's own time (ms). */
@@ -172,6 +207,8 @@ export async function idleLoop(seconds: number): Promise<{ p99: number; max: num
   await sleep(seconds * 1000);
   loop.disable();
   clearInterval(ticks);
+  await sleep(10);
+  gaps.stop();
   const delay = (ns: number) => Number(Math.max(0, ns / 1e6 - RESOLUTION_MS).toFixed(1));
   return { p99: delay(loop.percentile(99)), max: delay(loop.max), gapTotals: gapTotals(gaps.gaps) };
 }
@@ -222,6 +259,8 @@ export async function runSets(world: StallWorld, guildIds: string[], pick: Pick,
   const cpu = process.threadCpuUsage(cpu0);
   clearInterval(ticks);
   loop.disable();
+  await sleep(10);
+  gaps.stop();
   const delay = (ns: number) => Number(Math.max(0, ns / 1e6 - RESOLUTION_MS).toFixed(1));
   return {
     sets: sets.length, changesPerSet: opts.changes, changes: pickTimes.length, positionSaves: saves, wallSec: Number(wallSec.toFixed(1)),
@@ -229,6 +268,7 @@ export async function runSets(world: StallWorld, guildIds: string[], pick: Pick,
     ownWorkBetweenTicksMs: { p99: Number(quantile(between, 0.99).toFixed(1)), max: Number(Math.max(...between).toFixed(1)) },
     longestGaps: [...gaps.gaps].sort((a, b) => b.gapMs - a.gapMs).slice(0, 5),
     gapTotals: gapTotals(gaps.gaps),
+    gc: gaps.gc,
     pickMs: { median: Number(quantile(pickTimes, 0.5).toFixed(1)), max: Number(Math.max(...pickTimes).toFixed(1)) },
     // Every set's work in the run (picks, writes, saves), shared out per change.
     cpuMsPerChange: Number(((cpu.user + cpu.system) / 1000 / pickTimes.length).toFixed(1)),

@@ -138,8 +138,8 @@ async function pickQuality(world: StallWorld, scorer: MixScorer): Promise<Record
   return result;
 }
 
-const gapList = (gaps: StallRun['longestGaps']) => gaps.map((g) => `${g.gapMs} ms (${g.runningMs} / ${g.waitingForCoreMs} / ${g.blockedMs})`).join(', ') || 'none';
-const gapSplit = (t: StallRun['gapTotals']) => `${t.count} gaps, ${t.runningMs} ms running / ${t.waitingForCoreMs} ms waiting for a core (the machine's other programs) / ${t.blockedMs} ms blocked (in a system call such as a statement's fsync, or on GC's helper threads)`;
+const gapList = (gaps: StallRun['longestGaps']) => gaps.map((g) => `${g.gapMs} ms (${g.runningMs} / ${g.waitingForCoreMs} / ${g.blockedMs}; GC ${g.gcMs})`).join(', ') || 'none';
+const gapSplit = (t: StallRun['gapTotals']) => `${t.count} gaps, ${t.runningMs} ms running / ${t.waitingForCoreMs} ms waiting for a core (the machine's other programs) / ${t.blockedMs} ms blocked (in a system call such as a statement's fsync, or on GC's helper threads); of them ${t.gcMs} ms in V8's GC pauses`;
 
 /** Part 3: the sets, with the windowed pick, then with the old one. */
 async function sets(world: StallWorld): Promise<Record<string, unknown>> {
@@ -150,6 +150,7 @@ async function sets(world: StallWorld): Promise<Record<string, unknown>> {
   const now = await runSets(world, guilds, newPick, { changes: CHANGES, periodMs: PERIOD_MS, saveEveryMs: 5000 });
   say(`  ${now.sets} sets × ${now.changesPerSet} changes (${now.changes}, ${now.positionSaves} position saves, ${now.wallSec} s): event-loop delay p50 ${now.loopDelayMs.p50} ms, p99 ${now.loopDelayMs.p99} ms, max ${now.loopDelayMs.max} ms (target ≤ 10 / ≤ 20); the sets' own work between two 1 ms ticks p99 ${now.ownWorkBetweenTicksMs.p99} ms, max ${now.ownWorkBetweenTicksMs.max} ms; pick median ${now.pickMs.median} ms, max ${now.pickMs.max} ms; main-thread CPU ${now.cpuMsPerChange} ms a change`);
   say(`    the loop's gaps over 10 ms, by the kernel's account of the main thread: ${gapSplit(now.gapTotals)}; the longest ${gapList(now.longestGaps)}`);
+  say(`    V8's GC over the run: ${now.gc.scavenges.count} scavenges (longest ${now.gc.scavenges.maxMs} ms), ${now.gc.markCompacts.count} mark-compacts (longest final pause ${now.gc.markCompacts.maxMs} ms)`);
   const before = await runSets(world, guilds.slice(0, BASELINE_SETS), oldPick, { changes: BASELINE_CHANGES, periodMs: PERIOD_MS, saveEveryMs: 5000 });
   say(`  old pick, ${before.sets} sets × ${before.changesPerSet} changes (${before.wallSec} s): event-loop delay p50 ${before.loopDelayMs.p50} ms, p99 ${before.loopDelayMs.p99} ms, max ${before.loopDelayMs.max} ms; own work between ticks p99 ${before.ownWorkBetweenTicksMs.p99} ms, max ${before.ownWorkBetweenTicksMs.max} ms; pick median ${before.pickMs.median} ms, max ${before.pickMs.max} ms; main-thread CPU ${before.cpuMsPerChange} ms a change`);
   return { idle, now, before };
