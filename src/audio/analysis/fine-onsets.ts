@@ -1,4 +1,5 @@
 import { Biquad } from '../dsp/biquad.ts';
+import { parabolicOffset } from '../dsp/peak-interpolation.ts';
 
 /** Onset envelope with sub-millisecond steps (the analysis uses the same one). */
 export { onsetEnvelope as fineOnsetEnvelope } from './spectral-frames.ts';
@@ -16,11 +17,8 @@ export function snapOnset(env: Float32Array, step: number, t: number, window: nu
     }
   }
   if (at < 0 || best <= 0) return { time: t, strength: 0 };
-  const l = env[at - 1]!;
-  const r = env[at + 1]!;
-  const denom = l - 2 * best + r;
-  const offset = denom !== 0 ? (0.5 * (l - r)) / denom : 0;
-  return { time: (at + Math.max(-0.5, Math.min(0.5, offset))) * step, strength: best };
+  // A neighbour beyond the window may be larger than the best within it: the upward parabola's vertex is then taken.
+  return { time: (at + parabolicOffset(env[at - 1]!, best, env[at + 1]!, true)) * step, strength: best };
 }
 
 

@@ -1,5 +1,6 @@
 import { lowBand } from '../analysis/fine-onsets.ts';
 import { median } from '../dsp/stats.ts';
+import { parabolicOffset } from '../dsp/peak-interpolation.ts';
 import { MIX_RATE } from '../io/mix-format.ts';
 
 /**
@@ -202,13 +203,7 @@ function bestLag(fa: Float64Array, fb: Float64Array, half: number, core: number,
   const isPeak = (i: number): boolean => (i === 0 || rho[i]! >= rho[i - 1]!) && (i === rho.length - 1 || rho[i]! >= rho[i + 1]!);
   for (let i = 0; i < rho.length; i++) if (Math.abs(i - at) >= apart && (!peaksOnly || isPeak(i))) rival = Math.max(rival, rho[i]!);
   // At the edge of the lags searched, the peak may lie beyond: read as the edge (a fail either way).
-  let offset = 0;
-  if (at > 0 && at < rho.length - 1) {
-    const l = rho[at - 1]!;
-    const r = rho[at + 1]!;
-    const denom = l - 2 * rho[at]! + r;
-    if (denom < 0) offset = Math.max(-0.5, Math.min(0.5, (0.5 * (l - r)) / denom));
-  }
+  const offset = at > 0 && at < rho.length - 1 ? parabolicOffset(rho[at - 1]!, rho[at]!, rho[at + 1]!) : 0;
   return { lag: at - maxLag + offset, confidence: rho[at]!, rival };
 }
 
