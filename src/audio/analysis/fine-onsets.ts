@@ -1,4 +1,4 @@
-import { Biquad } from '../dsp/biquad.ts';
+import { LowpassCascade } from '../dsp/lowpass-cascade.ts';
 import { parabolicOffset } from '../dsp/peak-interpolation.ts';
 
 /** Onset envelope with sub-millisecond steps (the analysis uses the same one). */
@@ -24,11 +24,7 @@ export function snapOnset(env: Float32Array, step: number, t: number, window: nu
 
 /** The kick and bass band (below ~150 Hz): where a four-on-the-floor beat is unambiguous. */
 export function lowBand(mono: Float32Array, sampleRate: number, cutoffHz = 150): Float32Array {
-  const f1 = Biquad.lowpass(cutoffHz, sampleRate);
-  const f2 = Biquad.lowpass(cutoffHz, sampleRate);
-  const out = new Float32Array(mono.length);
-  for (let i = 0; i < mono.length; i++) out[i] = f2.process(f1.process(mono[i]!));
-  return out;
+  return new LowpassCascade(cutoffHz, sampleRate).run(mono, 0, mono.length, new Float32Array(mono.length));
 }
 
 /**
