@@ -20,7 +20,7 @@ export class LowpassCascade {
   }
 
   /** Filters input[from, to) into out[0, to − from); returns out. */
-  run<T extends Float32Array | Float64Array>(input: Float32Array, from: number, to: number, out: T): T {
+  run<T extends Float32Array | Float64Array>(input: Float32Array | Float64Array, from: number, to: number, out: T): T {
     const { s1, s2 } = this;
     let { x1, x2, y1, y2, z1, z2 } = this;
     for (let i = from; i < to; i++) {
