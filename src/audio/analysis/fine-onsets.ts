@@ -1,5 +1,6 @@
 import { LowpassCascade } from '../dsp/lowpass-cascade.ts';
 import { parabolicOffset } from '../dsp/peak-interpolation.ts';
+import { energyRiseEnvelope } from '../dsp/onset-envelope.ts';
 
 /** Onset envelope with sub-millisecond steps (the analysis uses the same one). */
 export { onsetEnvelope as fineOnsetEnvelope } from './spectral-frames.ts';
@@ -33,16 +34,5 @@ export function lowBand(mono: Float32Array, sampleRate: number, cutoffHz = 150):
  */
 export function alignmentEnvelope(mono: Float32Array, sampleRate: number, hop = 32): Float32Array {
   const win = Math.round(0.01 * sampleRate);
-  const count = Math.floor((mono.length - win) / hop);
-  const env = new Float32Array(Math.max(0, count));
-  let prev = 0;
-  for (let b = 0; b < count; b++) {
-    let e = 0;
-    const start = b * hop;
-    for (let i = start; i < start + win; i++) e += mono[i]! * mono[i]!;
-    const level = Math.log10(1e-9 + e / win);
-    env[b] = Math.max(0, level - prev);
-    prev = level;
-  }
-  return env;
+  return energyRiseEnvelope(mono, win, hop, Math.floor((mono.length - win) / hop), (e, n) => Math.log10(1e-9 + e / n));
 }
