@@ -9,7 +9,8 @@
 // default its rotation). BENCH_COST_REPEAT (default 1). Writes out/transition-cost.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { MIX_RATE, DeckReader } from '../src/audio/io/deck-reader.ts';
+import { DeckReader } from '../src/audio/io/deck-reader.ts';
+import { MIX_RATE } from '../src/audio/io/mix-format.ts';
 import { PeakLimiter } from '../src/audio/dsp/peak-limiter.ts';
 import { vetMedia } from '../src/audio/io/vet-media.ts';
 import { renderChecked } from '../src/audio/transition/checked-render.ts';

@@ -4,13 +4,13 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
-import { formatDuration } from '../src/audio/io/audio-input-error.ts';
 import { decodeWavInterleaved } from '../src/audio/io/wav.ts';
 import { mixSet } from '../src/audio/set/mix-set.ts';
 import type { MixStyle } from '../src/audio/transition/mix-style.ts';
 import { heardBars } from '../src/eval/heard-bars.ts';
 import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { ingestTracks } from '../src/ingest/ingest-tracks.ts';
+import { formatDuration } from '../src/util/format-clock.ts';
 
 const REAL_DIR = process.env.MINIDJ_REAL_MUSIC ? path.resolve(process.env.MINIDJ_REAL_MUSIC) : path.resolve(PROJECT_ROOT, '../shared/real-music');
 const WORK = path.join(PROJECT_ROOT, 'data', 'bench-whole');

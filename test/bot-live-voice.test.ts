@@ -4,7 +4,6 @@ import type { Bot } from '../src/bot/create-bot.ts';
 import { onlyListenersVote } from '../src/bot/commands/djset/djset-handler.ts';
 import { notReadyInTime } from '../src/bot/live/live-sets.ts';
 import { cannotSpeakOnStage, channelFull } from '../src/bot/live/voice-checks.ts';
-import { formatClock } from '../src/viz/set-picture.ts';
 import { sharedOpusPool } from '../src/voice/opus-encoder.ts';
 import { answerTo, openBotHarness } from './helpers/bot-harness.ts';
 import { seedBotPlaylist } from './helpers/bot-tracks.ts';
@@ -16,6 +15,7 @@ import {
 } from './helpers/fake-discord.ts';
 import { standInVoiceServer } from './helpers/fake-voice-connection.ts';
 import type { VoiceServerStandIn } from './helpers/fake-voice-connection.ts';
+import { formatClock } from '../src/util/format-clock.ts';
 
 const owner = { id: FAKE_OWNER_ID, username: 'owner' };
 const alice = { id: '700000000000000011', username: 'alice' };

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeckReader, MIX_RATE } from '../src/audio/io/deck-reader.ts';
+import { DeckReader } from '../src/audio/io/deck-reader.ts';
+import { MIX_RATE } from '../src/audio/io/mix-format.ts';
 import { ffmpegPath } from '../src/audio/io/ffmpeg-path.ts';
 import { FALLBACK_TIMING, MUSIC_MINUS_PROBE, locateClick, probeClick, probeRubberband, rubberbandTiming, timingFromProbe } from '../src/audio/io/rubberband-timing.ts';
 import type { ProbeResult, RubberbandTiming } from '../src/audio/io/rubberband-timing.ts';

@@ -8,6 +8,7 @@ import { parseCommandArgs, UsageError } from './args.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { plural } from '../util/plural.ts';
 import { setting } from '../util/config.ts';
+import { formatClock } from '../util/format-clock.ts';
 
 export const ANALYZE_USAGE = `minidj analyze <files…> [--json] [--no-store] [--db URL] [--jobs N]
   Analyses audio files (mp3, flac, wav, ogg, opus, m4a) and prints one result per file.
@@ -20,11 +21,9 @@ export type AnalyzeOutput = ({ file: string; contentHash: string; cached: boolea
 
 function humanLine(out: AnalyzeOutput): string {
   if ('error' in out) return `✗ ${out.file}: ${out.error}`;
-  const m = Math.floor(out.durationSec / 60);
-  const s = String(Math.round(out.durationSec % 60)).padStart(2, '0');
   const drop = out.segments.find((seg) => seg.label === 'drop');
   return (
-    `✓ ${out.file}: ${m}:${s}, ${out.bpm.toFixed(1)} BPM (conf ${out.bpmConfidence.toFixed(2)}), ${out.key} ${out.scale} (${out.camelot}), ` +
+    `✓ ${out.file}: ${formatClock(out.durationSec)}, ${out.bpm.toFixed(1)} BPM (conf ${out.bpmConfidence.toFixed(2)}), ${out.key} ${out.scale} (${out.camelot}), ` +
     `${out.loudnessLufs.toFixed(1)} LUFS, ${plural(out.downbeats.length, 'bar')}, ` +
     `${out.segments.map((seg) => `${seg.label} ${seg.endBar - seg.startBar}`).join(' · ')}; ` +
     `mix in ${out.cues.mixIn.toFixed(1)} s, out ${out.cues.mixOut.toFixed(1)} s${drop ? `, first drop ${drop.start.toFixed(1)} s` : ''}${out.cached ? ' (cached)' : ''}`

@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { MixScorer } from '../ai/mix-scorer.ts';
 import { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
-import { formatDuration } from '../audio/io/audio-input-error.ts';
 import { orderTracks } from '../ai/order-tracks.ts';
 import { mixSet } from '../audio/set/mix-set.ts';
 import { isOrderMode } from '../audio/set/order-mode.ts';
@@ -15,6 +14,7 @@ import { parseCommandArgs, UsageError } from './args.ts';
 import { collectAudio } from './audio-files.ts';
 import { plural } from '../util/plural.ts';
 import { setting } from '../util/config.ts';
+import { formatDuration } from '../util/format-clock.ts';
 
 export const MIX_USAGE = `minidj mix <files|dir…> --out set.ogg [--order smart|queue] [--style dj|whole] [--bars 4|8|16|32] [--report report.json] [--target-lufs -14] [--db URL]
   Renders a continuous beat-matched set: Ogg Opus (.ogg/.opus), .wav or .flac by the extension of --out.

@@ -3,7 +3,6 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MixScorer } from '../ai/mix-scorer.ts';
 import { AnalyzerPool } from '../audio/analysis/analyzer-pool.ts';
-import { formatDuration } from '../audio/io/audio-input-error.ts';
 import { orderTracks } from '../ai/order-tracks.ts';
 import { mixSet } from '../audio/set/mix-set.ts';
 import { describeTransitions } from '../audio/set/set-report.ts';
@@ -14,6 +13,7 @@ import { ensureDemoLibrary } from './demo-library.ts';
 import { setPictureData } from '../viz/set-picture-data.ts';
 import { plural } from '../util/plural.ts';
 import { setting } from '../util/config.ts';
+import { formatDuration } from '../util/format-clock.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const libraryDir = path.join(root, 'data', 'demo-library');

@@ -1,5 +1,5 @@
 import { Biquad } from '../audio/dsp/biquad.ts';
-import { MIX_RATE } from '../audio/io/deck-reader.ts';
+import { MIX_RATE } from '../audio/io/mix-format.ts';
 import { toMono } from '../audio/io/pcm.ts';
 import { median } from '../audio/dsp/stats.ts';
 import type { PlannedTrack, TransitionPlan } from '../audio/transition/transition-plan.ts';

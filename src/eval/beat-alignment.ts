@@ -1,4 +1,4 @@
-import { MIX_RATE } from '../audio/io/deck-reader.ts';
+import { MIX_RATE } from '../audio/io/mix-format.ts';
 import { refinedPeak } from './refined-peak.ts';
 
 /** The alignment envelope's block (as `alignmentEnvelope` with hop 32) and its 10 ms energy window. */

@@ -1,4 +1,4 @@
-import { MIX_RATE } from '../audio/io/deck-reader.ts';
+import { MIX_RATE } from '../audio/io/mix-format.ts';
 import { median } from '../audio/dsp/stats.ts';
 import { alignmentEnvelope, fineOnsetEnvelope, lowBand, snapOnset } from '../audio/analysis/fine-onsets.ts';
 import { refinedPeak } from './refined-peak.ts';

@@ -1,5 +1,6 @@
 import FFT from 'fft.js';
-import { MIX_RATE, readDeckFrames } from '../audio/io/deck-reader.ts';
+import { readDeckFrames } from '../audio/io/deck-reader.ts';
+import { MIX_RATE } from '../audio/io/mix-format.ts';
 import { toMono } from '../audio/io/pcm.ts';
 import type { TransitionReport } from '../audio/set/set-report.ts';
 import { setTimeOfTrack } from '../audio/set/set-timeline.ts';

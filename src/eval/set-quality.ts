@@ -1,4 +1,5 @@
-import { MIX_RATE, readDeckFrames } from '../audio/io/deck-reader.ts';
+import { readDeckFrames } from '../audio/io/deck-reader.ts';
+import { MIX_RATE } from '../audio/io/mix-format.ts';
 import { LoudnessMeter } from '../audio/dsp/loudness.ts';
 import { loudnessGain, transitionJob } from '../audio/set/transition-job.ts';
 import { audibleWindow, setTimeOfTrack } from '../audio/set/set-timeline.ts';

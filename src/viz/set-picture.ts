@@ -1,6 +1,7 @@
 import { encodePng } from './png-encoder.ts';
 import { fitText, GLYPH_HEIGHT, Raster, textWidth, wrapText } from './raster.ts';
 import type { Color, Point } from './raster.ts';
+import { formatClock } from '../util/format-clock.ts';
 
 /** One sample of a transition's gain curves: t in seconds from the transition start; gains 0..1. */
 export interface CurvePoint {
@@ -95,10 +96,6 @@ const TRACK_COLORS: readonly Color[] = [
   [213, 94, 0],
 ];
 
-export function formatClock(sec: number): string {
-  const s = Math.max(0, Math.round(sec));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-}
 
 /** The first step from `steps` that leaves at most maxTicks ticks over `span`. */
 function niceStep(span: number, maxTicks: number, steps: readonly number[]): number {

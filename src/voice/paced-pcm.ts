@@ -1,4 +1,4 @@
-import { MIX_CHANNELS, MIX_RATE } from '../audio/io/deck-reader.ts';
+import { MIX_CHANNELS, MIX_RATE } from '../audio/io/mix-format.ts';
 
 /**
  * Passes PCM on only while it is at most `leadSec` ahead of what has been played, so the pipeline after it (encoder,

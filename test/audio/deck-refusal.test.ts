@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIX_RATE } from '../../src/audio/io/deck-reader.ts';
+import { MIX_RATE } from '../../src/audio/io/mix-format.ts';
 import { concatSamples } from '../../src/audio/io/pcm.ts';
 import { SetEngine } from '../../src/audio/set/set-engine.ts';
 import type { SetEvent } from '../../src/audio/set/set-engine.ts';

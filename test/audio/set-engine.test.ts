@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MixScorer } from '../../src/ai/mix-scorer.ts';
 import { orderTracks } from '../../src/ai/order-tracks.ts';
-import { MIX_CHANNELS, MIX_RATE } from '../../src/audio/io/deck-reader.ts';
+import { MIX_CHANNELS, MIX_RATE } from '../../src/audio/io/mix-format.ts';
 import { concatSamples } from '../../src/audio/io/pcm.ts';
 import { decodeWavInterleaved } from '../../src/audio/io/wav.ts';
 import { mixSet } from '../../src/audio/set/mix-set.ts';

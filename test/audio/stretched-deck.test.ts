@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { DeckReader, MIX_CHANNELS, MIX_RATE } from '../../src/audio/io/deck-reader.ts';
+import { DeckReader } from '../../src/audio/io/deck-reader.ts';
+import { MIX_CHANNELS, MIX_RATE } from '../../src/audio/io/mix-format.ts';
 import { toMono } from '../../src/audio/io/pcm.ts';
 import { planTransition } from '../../src/audio/transition/transition-plan.ts';
 import type { PlannedTrack, TransitionPlan } from '../../src/audio/transition/transition-plan.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MIX_RATE } from '../../src/audio/io/deck-reader.ts';
+import { MIX_RATE } from '../../src/audio/io/mix-format.ts';
 import { locateClick, probeClick } from '../../src/audio/io/rubberband-timing.ts';
 import { encodeWav } from '../../src/audio/io/wav.ts';
 import { transitionReport } from '../../src/audio/set/set-report.ts';

@@ -7,7 +7,6 @@ import { AnalysisStore } from '../../src/db/analysis-store.ts';
 import { GuildStore } from '../../src/db/guild-store.ts';
 import type { GuildState } from '../../src/db/guild-store.ts';
 import { TrackFiles } from '../../src/db/track-files.ts';
-import { formatClock } from '../../src/viz/set-picture.ts';
 import { ingestBotTrack } from './bot-tracks.ts';
 import { until } from './until.ts';
 import {
@@ -15,6 +14,7 @@ import {
   FAKE_TEXT_CHANNEL_ID, FAKE_VOICE_CHANNEL_ID, fakeShardOf, queueInteraction,
 } from './fake-discord.ts';
 import type { FakeDiscord } from './fake-discord.ts';
+import { formatClock } from '../../src/util/format-clock.ts';
 
 /* `npm start` on a fake Discord whose gateway says 2 shards: the bot's processes as an operator runs them. */
 

@@ -1,4 +1,4 @@
-import { Biquad } from '../dsp/biquad.ts';
+import { LowpassCascade } from '../dsp/lowpass-cascade.ts';
 
 /** Samples per envelope value: 1.45 ms at 44.1 kHz, fine enough to place an attack to a millisecond. */
 export const ATTACK_BLOCK = 64;
@@ -40,22 +40,16 @@ export function attackEnvelopes(mono: Float32Array, sampleRate: number, block = 
   const count = Math.floor(mono.length / block);
   const broad = new Float64Array(count);
   const low = new Float64Array(count);
-  // Fourth-order low-pass: two cascaded Butterworth sections, run with their state in locals (hot loop).
-  const s1 = Biquad.lowpass(LOW_CUTOFF_HZ, sampleRate);
-  const s2 = Biquad.lowpass(LOW_CUTOFF_HZ, sampleRate);
-  let x1 = 0, x2 = 0, y1 = 0, y2 = 0, z1 = 0, z2 = 0;
+  const lowpass = new LowpassCascade(LOW_CUTOFF_HZ, sampleRate);
+  const lowBlock = new Float64Array(block);
   for (let b = 0; b < count; b++) {
     let e = 0;
     let el = 0;
-    for (let i = b * block, end = i + block; i < end; i++) {
-      const x = mono[i]!;
+    lowpass.run(mono, b * block, (b + 1) * block, lowBlock);
+    for (let j = 0; j < block; j++) {
+      const x = mono[b * block + j]!;
       e += x * x;
-      const y = s1.b0 * x + s1.b1 * x1 + s1.b2 * x2 - s1.a1 * y1 - s1.a2 * y2;
-      x2 = x1; x1 = x;
-      const z = s2.b0 * y + s2.b1 * y1 + s2.b2 * y2 - s2.a1 * z1 - s2.a2 * z2;
-      y2 = y1; y1 = y;
-      z2 = z1; z1 = z;
-      el += z * z;
+      el += lowBlock[j]! * lowBlock[j]!;
     }
     broad[b] = e;
     low[b] = el;

@@ -1,4 +1,6 @@
-import { Biquad } from '../dsp/biquad.ts';
+import { LowpassCascade } from '../dsp/lowpass-cascade.ts';
+import { parabolicOffset } from '../dsp/peak-interpolation.ts';
+import { energyRiseEnvelope } from '../dsp/onset-envelope.ts';
 
 /** Onset envelope with sub-millisecond steps (the analysis uses the same one). */
 export { onsetEnvelope as fineOnsetEnvelope } from './spectral-frames.ts';
@@ -16,21 +18,14 @@ export function snapOnset(env: Float32Array, step: number, t: number, window: nu
     }
   }
   if (at < 0 || best <= 0) return { time: t, strength: 0 };
-  const l = env[at - 1]!;
-  const r = env[at + 1]!;
-  const denom = l - 2 * best + r;
-  const offset = denom !== 0 ? (0.5 * (l - r)) / denom : 0;
-  return { time: (at + Math.max(-0.5, Math.min(0.5, offset))) * step, strength: best };
+  // A neighbour beyond the window may be larger than the best within it: the upward parabola's vertex is then taken.
+  return { time: (at + parabolicOffset(env[at - 1]!, best, env[at + 1]!, true)) * step, strength: best };
 }
 
 
 /** The kick and bass band (below ~150 Hz): where a four-on-the-floor beat is unambiguous. */
 export function lowBand(mono: Float32Array, sampleRate: number, cutoffHz = 150): Float32Array {
-  const f1 = Biquad.lowpass(cutoffHz, sampleRate);
-  const f2 = Biquad.lowpass(cutoffHz, sampleRate);
-  const out = new Float32Array(mono.length);
-  for (let i = 0; i < mono.length; i++) out[i] = f2.process(f1.process(mono[i]!));
-  return out;
+  return new LowpassCascade(cutoffHz, sampleRate).run(mono, 0, mono.length, new Float32Array(mono.length));
 }
 
 /**
@@ -39,16 +34,5 @@ export function lowBand(mono: Float32Array, sampleRate: number, cutoffHz = 150):
  */
 export function alignmentEnvelope(mono: Float32Array, sampleRate: number, hop = 32): Float32Array {
   const win = Math.round(0.01 * sampleRate);
-  const count = Math.floor((mono.length - win) / hop);
-  const env = new Float32Array(Math.max(0, count));
-  let prev = 0;
-  for (let b = 0; b < count; b++) {
-    let e = 0;
-    const start = b * hop;
-    for (let i = start; i < start + win; i++) e += mono[i]! * mono[i]!;
-    const level = Math.log10(1e-9 + e / win);
-    env[b] = Math.max(0, level - prev);
-    prev = level;
-  }
-  return env;
+  return energyRiseEnvelope(mono, win, hop, Math.floor((mono.length - win) / hop), (e, n) => Math.log10(1e-9 + e / n));
 }

@@ -1,4 +1,5 @@
 import { median } from '../dsp/stats.ts';
+import { parabolicOffset } from '../dsp/peak-interpolation.ts';
 
 /** A constant beat grid: beat k at phase + k · period (s). */
 export interface Grid {
@@ -39,11 +40,6 @@ function envAt(env: Float32Array, x: number): number {
   return env[i]! * (1 - f) + env[i + 1]! * f;
 }
 
-/** Peak of three samples around the maximum, refined by a parabola: fractional position in [-0.5, 0.5]. */
-function parabolicPeak(a: number, b: number, c: number): number {
-  const d = a - 2 * b + c;
-  return d < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (a - c)) / d)) : 0;
-}
 
 /** Strongest attack within ±halfWidth of grid beat k (its offset from the beat refined between envelope values). */
 export function attackNear(env: Float32Array, step: number, t: number, halfWidth: number): { offset: number; strength: number } {
@@ -53,7 +49,7 @@ export function attackNear(env: Float32Array, step: number, t: number, halfWidth
   let best = lo;
   for (let i = lo + 1; i <= hi; i++) if (env[i]! > env[best]!) best = i;
   if (hi < lo) return { offset: 0, strength: 0 };
-  const frac = parabolicPeak(env[best - 1]!, env[best]!, env[best + 1]!);
+  const frac = parabolicOffset(env[best - 1]!, env[best]!, env[best + 1]!);
   return { offset: (best + frac) * step - t, strength: env[best]! };
 }
 
@@ -127,7 +123,7 @@ export function alignRuns(env: Float32Array, step: number, grid: Grid, kFirst: n
     }
     let best = 1;
     for (let j = 2; j < score.length - 1; j++) if (score[j]! > score[best]!) best = j;
-    const frac = parabolicPeak(score[best - 1]!, score[best]!, score[best + 1]!);
+    const frac = parabolicOffset(score[best - 1]!, score[best]!, score[best + 1]!);
     out.push({
       k: k0 + (runBeats - 1) / 2,
       offset: (best - h + frac) * step,

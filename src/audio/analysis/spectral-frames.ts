@@ -1,4 +1,5 @@
 import FFT from 'fft.js';
+import { energyRiseEnvelope } from '../dsp/onset-envelope.ts';
 
 export const FRAME_SIZE = 2048;
 export const HOP_SIZE = 512;
@@ -121,15 +122,5 @@ export function computeSpectralFrames(mono: Float32Array, sampleRate: number, sp
 
 /** Fine onset envelope (energy rise in blocks of `block` samples) for sub-frame beat placement. */
 export function onsetEnvelope(mono: Float32Array, block: number): Float32Array {
-  const count = Math.floor(mono.length / block);
-  const env = new Float32Array(count);
-  let prev = 0;
-  for (let b = 0; b < count; b++) {
-    let e = 0;
-    for (let i = b * block; i < (b + 1) * block; i++) e += mono[i]! * mono[i]!;
-    const level = Math.log1p(1000 * e / block);
-    env[b] = Math.max(0, level - prev);
-    prev = level;
-  }
-  return env;
+  return energyRiseEnvelope(mono, block, block, Math.floor(mono.length / block), (e, n) => Math.log1p((1000 * e) / n));
 }

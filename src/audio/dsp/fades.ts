@@ -1,4 +1,4 @@
-import { MIX_CHANNELS } from '../io/deck-reader.ts';
+import { MIX_CHANNELS } from '../io/mix-format.ts';
 
 /** A quarter-cosine fade-out, in place, over `frames` interleaved frames of `buf` from frame `from`. */
 export function cosineFadeOut(buf: Float32Array, from: number, frames: number): void {

@@ -1,4 +1,5 @@
 import { UserFacingError } from '../../util/user-facing-error.ts';
+import { formatDuration } from '../../util/format-clock.ts';
 
 export type AudioInputErrorCode =
   | 'not-found'
@@ -20,14 +21,6 @@ export class AudioInputError extends UserFacingError<AudioInputErrorCode> {
   constructor(code: AudioInputErrorCode, message: string) {
     super(code, message, 'AudioInputError');
   }
-}
-
-export function formatDuration(seconds: number): string {
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
 export function tooLongError(seconds: number, maxDurationSec: number): AudioInputError {

@@ -5,6 +5,7 @@ import type { AudioInputErrorCode } from './audio-input-error.ts';
 import { ffmpegLimitsFromEnv } from './ffmpeg-limits.ts';
 import { hidePaths } from './ffmpeg-message.ts';
 import { ffmpegPath } from './ffmpeg-path.ts';
+import { MIX_CHANNELS, MIX_RATE } from './mix-format.ts';
 import { startFfmpeg } from './ffmpeg-process.ts';
 import { vetMedia } from './vet-media.ts';
 import type { VettedMedia } from './vet-media.ts';
@@ -13,8 +14,6 @@ import type { RubberbandTiming } from './rubberband-timing.ts';
 import { isUnity, outputDuration } from '../transition/tempo-schedule.ts';
 import type { TempoSchedule } from '../transition/tempo-schedule.ts';
 
-export const MIX_RATE = 48_000;
-export const MIX_CHANNELS = 2;
 /** Decoding starts this much early: rubberband needs a run-up, and the seek lands on a whole frame. */
 const PRE_ROLL_SEC = 1;
 /**

@@ -1,4 +1,4 @@
-import { AudioInputError, formatDuration, tooLongError } from './audio-input-error.ts';
+import { AudioInputError, tooLongError } from './audio-input-error.ts';
 import { declaredWavSeconds } from './declared-length.ts';
 import { ffmpegFailure } from './ffmpeg-failure.ts';
 import { ffmpegLimitsFromEnv } from './ffmpeg-limits.ts';
@@ -8,6 +8,7 @@ import { startFfmpeg } from './ffmpeg-process.ts';
 import type { AudioLimits } from './limits.ts';
 import { vetMedia } from './vet-media.ts';
 import type { VettedMedia } from './vet-media.ts';
+import { formatDuration } from '../../util/format-clock.ts';
 
 export interface DecodeOptions {
   sampleRate: number;

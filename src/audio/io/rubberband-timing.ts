@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { MIX_RATE } from './mix-format.ts';
 
 /**
  * Where ffmpeg's rubberband puts its output in time, which differs between builds (librubberband 1.8 in the 2018
@@ -42,7 +43,6 @@ export interface ProbeResult {
 }
 
 const PROBE_RATE = 44_100;
-const OUT_RATE = 48_000;
 /** A Gabor click: broadband (about 1.5–4.5 kHz), so rubberband's transient detector takes every one. */
 const CLICK_SIGMA = 0.00025;
 const CLICK_HZ = 3000;
@@ -84,7 +84,7 @@ export function stretchChain(initial: number, changes: { atSec: number; tempo: n
     'asetnsamples=n=256',
     ...(commands ? [`asendcmd=c='${commands}'`] : []),
     `rubberband=tempo=${initial.toFixed(6)}:transients=crisp:detector=compound:phase=${phase}`,
-    `aresample=${OUT_RATE}:resampler=soxr`,
+    `aresample=${MIX_RATE}:resampler=soxr`,
   ].join(',');
 }
 
@@ -114,10 +114,10 @@ function runFilter(ffmpeg: string, input: Float32Array, filters: string): Promis
 
 /** Where (s) the click nearest `expectedSec` is in 48 kHz stereo output: matched to the click's waveform, refined. */
 export function locateClick(out: Float32Array, expectedSec: number, searchSec = 0.015): number {
-  const half = Math.ceil(6 * CLICK_SIGMA * OUT_RATE);
-  const ref = Float64Array.from({ length: 2 * half + 1 }, (_, k) => probeClick((k - half) / OUT_RATE));
-  const centre = Math.round(expectedSec * OUT_RATE);
-  const search = Math.round(searchSec * OUT_RATE);
+  const half = Math.ceil(6 * CLICK_SIGMA * MIX_RATE);
+  const ref = Float64Array.from({ length: 2 * half + 1 }, (_, k) => probeClick((k - half) / MIX_RATE));
+  const centre = Math.round(expectedSec * MIX_RATE);
+  const search = Math.round(searchSec * MIX_RATE);
   const scores: number[] = [];
   for (let lag = -search; lag <= search; lag++) {
     let dot = 0;
@@ -130,7 +130,7 @@ export function locateClick(out: Float32Array, expectedSec: number, searchSec = 
   const r = scores[best + 1] ?? scores[best]!;
   const denom = l - 2 * scores[best]! + r;
   const frac = denom < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (l - r)) / denom)) : 0;
-  return (centre - search + best + frac) / OUT_RATE;
+  return (centre - search + best + frac) / MIX_RATE;
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;

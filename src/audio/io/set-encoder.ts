@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileOutputArg, pipeInputArgs } from './ffmpeg-input.ts';
 import { ffmpegPath } from './ffmpeg-path.ts';
-import { MIX_CHANNELS, MIX_RATE } from './deck-reader.ts';
+import { MIX_CHANNELS, MIX_RATE } from './mix-format.ts';
 
 const CODECS: Record<string, string[]> = {
   '.ogg': ['-c:a', 'libopus', '-b:a', '160k', '-f', 'ogg'],

@@ -1,4 +1,5 @@
-import { DeckReader, MIX_CHANNELS, MIX_RATE } from './deck-reader.ts';
+import { DeckReader } from './deck-reader.ts';
+import { MIX_CHANNELS, MIX_RATE } from './mix-format.ts';
 import type { DeckOptions } from './deck-reader.ts';
 import type { TempoSchedule } from '../transition/tempo-schedule.ts';
 

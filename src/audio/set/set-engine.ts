@@ -1,6 +1,7 @@
 import { renderChecked } from '../transition/checked-render.ts';
 import type { CheckedRender, TransitionCheckReport } from '../transition/checked-render.ts';
-import { DeckReader, MIX_CHANNELS, MIX_RATE, prepareDeck } from '../io/deck-reader.ts';
+import { DeckReader, prepareDeck } from '../io/deck-reader.ts';
+import { MIX_CHANNELS, MIX_RATE } from '../io/mix-format.ts';
 import { cosineFadeOut, fadeOutStreamEnd, linearFadeOutEnd, sineFadeInOver } from '../dsp/fades.ts';
 import { PeakLimiter } from '../dsp/peak-limiter.ts';
 import { ResilientDeck } from '../io/resilient-deck.ts';

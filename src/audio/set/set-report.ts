@@ -1,10 +1,10 @@
-import { formatDuration } from '../io/audio-input-error.ts';
 import type { TransitionCheckReport } from '../transition/checked-render.ts';
 import { planPitchCents } from '../transition/tempo-schedule.ts';
 import type { PlannedTrack, TransitionPlan } from '../transition/transition-plan.ts';
 import type { MixStyle } from '../transition/mix-style.ts';
 import type { OrderMode } from './order-mode.ts';
 import type { PlayedSpan } from './set-timeline.ts';
+import { formatDuration } from '../../util/format-clock.ts';
 
 export const describeDeck = (t: PlannedTrack) => ({ title: t.title, bpm: t.analysis.bpm, key: `${t.analysis.key} ${t.analysis.scale}`, camelot: t.analysis.camelot });
 

@@ -1,7 +1,7 @@
 import { barCues } from '../analysis/bar-cues.ts';
 import { argmax, phaseConfidence, phaseScores, standardCues } from '../analysis/downbeats.ts';
 import { computeSpectralFrames } from '../analysis/spectral-frames.ts';
-import { Biquad } from '../dsp/biquad.ts';
+import { LowpassCascade } from '../dsp/lowpass-cascade.ts';
 import { beatsInTransition } from './transition-check.ts';
 import type { TransitionPlan } from './transition-plan.ts';
 
@@ -49,23 +49,25 @@ const DECIMATE = 4;
 const READ_FRAME = 1024;
 const READ_HOP = 1024;
 const READ_CUTOFF_HZ = 4500;
+/** Frames averaged and filtered at a time (a multiple of DECIMATE). */
+const DECIMATE_CHUNK = 4096;
 
 /** `frames` of the deck (`channels` interleaved at `rate`) averaged to one channel, low-passed and decimated. */
 function monoDecimated(deck: Float32Array, rate: number, channels: number, frames: number): Float32Array {
   const out = new Float32Array(Math.floor(frames / DECIMATE));
-  // Two cascaded second-order low-passes, their state in locals (a hot loop over every sample of the overlap).
-  const s = Biquad.lowpass(READ_CUTOFF_HZ, rate);
-  let x1 = 0, x2 = 0, y1 = 0, y2 = 0, z1 = 0, z2 = 0;
-  for (let f = 0, i = 0; i < out.length; f++) {
-    let x = 0;
-    for (let c = 0; c < channels; c++) x += deck[f * channels + c]!;
-    x /= channels;
-    const y = s.b0 * x + s.b1 * x1 + s.b2 * x2 - s.a1 * y1 - s.a2 * y2;
-    x2 = x1; x1 = x;
-    const z = s.b0 * y + s.b1 * y1 + s.b2 * y2 - s.a1 * z1 - s.a2 * z2;
-    y2 = y1; y1 = y;
-    z2 = z1; z1 = z;
-    if (f % DECIMATE === DECIMATE - 1) out[i++] = z;
+  const lowpass = new LowpassCascade(READ_CUTOFF_HZ, rate);
+  const mono = new Float64Array(DECIMATE_CHUNK);
+  const low = new Float64Array(DECIMATE_CHUNK);
+  const needed = out.length * DECIMATE;
+  for (let at = 0; at < needed; at += DECIMATE_CHUNK) {
+    const n = Math.min(DECIMATE_CHUNK, needed - at);
+    for (let j = 0; j < n; j++) {
+      let x = 0;
+      for (let c = 0; c < channels; c++) x += deck[(at + j) * channels + c]!;
+      mono[j] = x / channels;
+    }
+    lowpass.run(mono, 0, n, low);
+    for (let j = DECIMATE - 1; j < n; j += DECIMATE) out[(at + j + 1) / DECIMATE - 1] = low[j]!;
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { ThreeBandEq } from '../dsp/band-splitter.ts';
 import { HighPassSweep } from '../dsp/high-pass-sweep.ts';
 import type { LoudnessRider } from '../dsp/loudness-rider.ts';
-import { MIX_CHANNELS, MIX_RATE } from '../io/deck-reader.ts';
+import { MIX_CHANNELS, MIX_RATE } from '../io/mix-format.ts';
 import { transitionGains } from './transition-curves.ts';
 import type { DeckGains } from './transition-curves.ts';
 import type { TransitionPlan } from './transition-plan.ts';

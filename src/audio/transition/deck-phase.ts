@@ -1,5 +1,7 @@
 import { lowBand } from '../analysis/fine-onsets.ts';
 import { median } from '../dsp/stats.ts';
+import { parabolicOffset } from '../dsp/peak-interpolation.ts';
+import { MIX_RATE } from '../io/mix-format.ts';
 
 /**
  * How far apart two decks play their beats, measured on the decks as rendered (each alone, EQ open): the renderer's
@@ -201,13 +203,7 @@ function bestLag(fa: Float64Array, fb: Float64Array, half: number, core: number,
   const isPeak = (i: number): boolean => (i === 0 || rho[i]! >= rho[i - 1]!) && (i === rho.length - 1 || rho[i]! >= rho[i + 1]!);
   for (let i = 0; i < rho.length; i++) if (Math.abs(i - at) >= apart && (!peaksOnly || isPeak(i))) rival = Math.max(rival, rho[i]!);
   // At the edge of the lags searched, the peak may lie beyond: read as the edge (a fail either way).
-  let offset = 0;
-  if (at > 0 && at < rho.length - 1) {
-    const l = rho[at - 1]!;
-    const r = rho[at + 1]!;
-    const denom = l - 2 * rho[at]! + r;
-    if (denom < 0) offset = Math.max(-0.5, Math.min(0.5, (0.5 * (l - r)) / denom));
-  }
+  const offset = at > 0 && at < rho.length - 1 ? parabolicOffset(rho[at - 1]!, rho[at]!, rho[at + 1]!) : 0;
   return { lag: at - maxLag + offset, confidence: rho[at]!, rival };
 }
 
@@ -228,7 +224,7 @@ function clarity(f: Float64Array, half: number, maxLag: number): number {
  * pads) has nothing there to misalign; one where either fold has no one clear attack near the beat, or whose folds
  * do not look alike at one lag only, is not measured either.
  */
-export function judgeKicks(pairs: { ta: number; bar: number }[], kicksA: BeatKick[], kicksB: BeatKick[], kickRefA?: number, kickRefB?: number, rate = 48_000): BeatPhase[] {
+export function judgeKicks(pairs: { ta: number; bar: number }[], kicksA: BeatKick[], kicksB: BeatKick[], kickRefA?: number, kickRefB?: number, rate = MIX_RATE): BeatPhase[] {
   const thresholdA = 0.5 * (kickRefA ?? overlapReference(kicksA));
   const thresholdB = 0.5 * (kickRefB ?? overlapReference(kicksB));
   const half = blocks(PROFILE_SEC, rate);
@@ -283,7 +279,7 @@ const POOLED_RIVAL_RATIO = 0.7;
  * render), the error that flams; drift within one overlap is what the bars read, and needs kicks on both at once.
  * Undefined when either deck has fewer than MIN_POOLED_KICKS kicks, or its fold no one clear attack.
  */
-export function pooledPhase(pairs: { ta: number }[], kicksA: BeatKick[], kicksB: BeatKick[], kickRefA?: number, kickRefB?: number, rate = 48_000): BeatPhase | undefined {
+export function pooledPhase(pairs: { ta: number }[], kicksA: BeatKick[], kicksB: BeatKick[], kickRefA?: number, kickRefB?: number, rate = MIX_RATE): BeatPhase | undefined {
   const half = blocks(PROFILE_SEC, rate);
   const maxLag = blocks(MAX_LAG_SEC, rate);
   const fold = (kicks: BeatKick[], ref: number | undefined): { f: Float64Array; count: number } => {
@@ -316,7 +312,7 @@ const MIN_SAME_TRACK_CONFIDENCE = 0.8;
  * same music on both sides, so no kick is needed: a melodic outro reads as well as a drum loop. Undefined when the
  * folds do not look alike (silence, or a deck that is not that music there).
  */
-export function sameTrackLag(source: BeatKick[], deck: BeatKick[], rate = 48_000): BeatPhase | undefined {
+export function sameTrackLag(source: BeatKick[], deck: BeatKick[], rate = MIX_RATE): BeatPhase | undefined {
   const half = blocks(PROFILE_SEC, rate);
   const fs = new Float64Array(2 * half + 1);
   const fd = new Float64Array(2 * half + 1);

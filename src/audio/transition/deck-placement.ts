@@ -1,4 +1,5 @@
-import { MIX_RATE, readDeckFrames } from '../io/deck-reader.ts';
+import { readDeckFrames } from '../io/deck-reader.ts';
+import { MIX_RATE } from '../io/mix-format.ts';
 import { beatKicks, sameTrackLag } from './deck-phase.ts';
 import type { BeatPhase } from './deck-phase.ts';
 import { outputDuration } from './tempo-schedule.ts';

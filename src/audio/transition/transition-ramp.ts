@@ -1,4 +1,4 @@
-import { MIX_CHANNELS, MIX_RATE } from '../io/deck-reader.ts';
+import { MIX_CHANNELS, MIX_RATE } from '../io/mix-format.ts';
 import { cosineFadeOut } from '../dsp/fades.ts';
 import { ResilientDeck } from '../io/resilient-deck.ts';
 import { HANDOFF_FADE_FRAMES, JUNCTION_FADE_SEC, renderTransition, stretchedDeck } from './transition-render.ts';

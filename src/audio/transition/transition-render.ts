@@ -1,4 +1,5 @@
-import { DeckReader, MIX_CHANNELS, MIX_RATE } from '../io/deck-reader.ts';
+import { DeckReader } from '../io/deck-reader.ts';
+import { MIX_CHANNELS, MIX_RATE } from '../io/mix-format.ts';
 import type { VettedMedia } from '../io/vet-media.ts';
 import { VinylDeck } from '../io/vinyl-deck.ts';
 import { cosineFadeOut, linearFadeOut } from '../dsp/fades.ts';

@@ -1,5 +1,6 @@
 import type { TrackAnalysis } from '../../audio/analysis/analysis-types.ts';
-import { formatDuration } from '../../audio/io/audio-input-error.ts';
+import { formatDuration } from '../../util/format-clock.ts';
+
 
 /** `126.0 BPM, A minor (8A), 3:12` */
 export function trackSummary(analysis: TrackAnalysis): string {

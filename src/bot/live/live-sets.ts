@@ -1,7 +1,6 @@
 import type { Guild, VoiceState } from 'discord.js';
 import type { GuildState, LiveSession } from '../../db/guild-store.ts';
 import { prestartSpawner } from '../../util/spawner.ts';
-import { formatClock } from '../../viz/set-picture.ts';
 import { Admission, admissionOptionsFromEnv } from '../../voice/admission.ts';
 import type { AdmissionOptions } from '../../voice/admission.ts';
 import { DEFAULT_TIMING, LiveSet, sessionFor } from './live-set.ts';
@@ -15,6 +14,7 @@ import { checkVoiceChannel } from './voice-checks.ts';
 import type { StageVoice } from './voice-checks.ts';
 import { displayTitle } from '../discord/track-title.ts';
 import { TransitionRenderer } from '../../audio/transition/transition-renderer.ts';
+import { formatClock } from '../../util/format-clock.ts';
 
 
 /** What a start needs: a live set's parameters but its end callback (the set list's own), and on a stage how to speak. */

@@ -1,11 +1,11 @@
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle } from 'discord.js';
 import type { TransitionReport } from '../../audio/set/set-report.ts';
 import type { UpcomingTransition } from '../../audio/set/set-engine.ts';
-import { formatClock } from '../../viz/set-picture.ts';
 import type { LiveTrack } from '../playlist/next-track.ts';
 import { describeTransition, mixSummary, voteRow } from './now-mixing-message.ts';
 import { displayTitle } from '../discord/track-title.ts';
 import { planPitchCents } from '../../audio/transition/tempo-schedule.ts';
+import { formatClock } from '../../util/format-clock.ts';
 
 export const PANEL_BUTTON_PREFIX = 'panel:';
 export const PANEL_ACTIONS = ['pause', 'resume', 'skip', 'stop', 'queue'] as const;

@@ -2,7 +2,6 @@ import { AttachmentBuilder, EmbedBuilder } from 'discord.js';
 import type { ChatInputCommandInteraction, Guild, VoiceBasedChannel } from 'discord.js';
 import type { FeedbackStore } from '../../../db/feedback-store.ts';
 import type { GuildStore } from '../../../db/guild-store.ts';
-import { formatClock } from '../../../viz/set-picture.ts';
 import type { OptionReader, RouteHandler } from '../command-routes.ts';
 import { FAILED } from '../../discord/reply-result.ts';
 import type { LiveSet } from '../../live/live-set.ts';
@@ -19,6 +18,7 @@ import { checkVoiceChannel } from '../../live/voice-checks.ts';
 import type { OrderMode } from '../../../audio/set/order-mode.ts';
 import { displayTitle } from '../../discord/track-title.ts';
 import { planPitchCents } from '../../../audio/transition/tempo-schedule.ts';
+import { formatClock } from '../../../util/format-clock.ts';
 
 export const NOT_READY = 'Mini-DJ has not finished joining this server yet. Try again in a minute.';
 export const NOT_VOICE = 'That is not a voice channel. Name a voice or stage channel, or join one and run /djset start.';

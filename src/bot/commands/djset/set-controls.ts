@@ -2,7 +2,6 @@ import type { RepliableInteraction } from 'discord.js';
 import type { RouteHandler } from '../command-routes.ts';
 import type { FeedbackStore } from '../../../db/feedback-store.ts';
 import type { GuildStore } from '../../../db/guild-store.ts';
-import { formatClock } from '../../../viz/set-picture.ts';
 import type { LiveSet } from '../../live/live-set.ts';
 import type { LiveSets } from '../../live/live-sets.ts';
 import { memberInfoOf } from '../member-info.ts';
@@ -12,6 +11,7 @@ import { replyEphemeral } from '../../discord/reply-result.ts';
 import { answerInTime } from '../../discord/timely-answer.ts';
 import type { Outcome } from '../../discord/timely-answer.ts';
 import { displayTitle } from '../../discord/track-title.ts';
+import { formatClock } from '../../../util/format-clock.ts';
 
 export const NO_SET = 'No set is playing. Start one with /djset start.';
 export const NOTHING_TO_SKIP_TO = 'There is nothing to mix into yet: the playlist is empty and no other library track is ready. Add songs with /queue add.';

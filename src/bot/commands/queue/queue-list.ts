@@ -2,7 +2,6 @@ import { MessageFlags } from 'discord.js';
 import type { RepliableInteraction } from 'discord.js';
 import type { OrderMode } from '../../../audio/set/order-mode.ts';
 import type { GuildState, GuildStore } from '../../../db/guild-store.ts';
-import { formatClock } from '../../../viz/set-picture.ts';
 import type { RouteHandler } from '../command-routes.ts';
 import type { LiveSet } from '../../live/live-set.ts';
 import type { LiveSets } from '../../live/live-sets.ts';
@@ -13,6 +12,7 @@ import { GUILD_ONLY } from './queue-handler.ts';
 import type { ListResult } from '../../playlist/queue-operations.ts';
 import { replyEphemeral, settleDeferred } from '../../discord/reply-result.ts';
 import { displayTitle } from '../../discord/track-title.ts';
+import { formatClock } from '../../../util/format-clock.ts';
 
 export const QUEUE_PAGE_SIZE = 10;
 export const EMPTY_PLAYLIST = 'The playlist is empty. Add a song with /queue add.';
