@@ -68,8 +68,9 @@ describe('a transition render given up by whoever asked', () => {
       const running = closing.render(job);
       const waiting = closing.render(short);
       const answered = (p: Promise<unknown>) => Promise.race([p.then(() => 'rendered', (e: Error) => e.message), new Promise((resolve) => setTimeout(resolve, 5000, 'unanswered'))]);
+      const answers = Promise.all([answered(running), answered(waiting)]);
       await closing.close();
-      expect(await Promise.all([answered(running), answered(waiting)])).toEqual(['the transition renderer is closed', 'the transition renderer is closed']);
+      expect(await answers).toEqual(['the transition renderer is closed', 'the transition renderer is closed']);
     });
 
     it('a render waiting its turn: rejects at once, the one before it and the one after it still render', async () => {
