@@ -175,12 +175,11 @@ class BenchSet {
     return pickMs;
   }
 
-  /** LiveSet.savePosition: the session's position, when the session is still on this song. */
+  /** LiveSet.savePosition: the song's position, beside the guild record. */
   savePosition(): void {
     this.positionSec += 5;
-    const positionSec = this.positionSec;
-    const hash = this.current.hash;
-    this.write((s) => (s.session?.current.hash !== hash ? s : { ...s, session: { ...s.session, current: { ...s.session.current, positionSec, savedAt: new Date().toISOString() } } }));
+    const position = { hash: this.current.hash, positionSec: this.positionSec };
+    this.writes = this.writes.then(() => this.store.savePosition(this.guildId, { ...position, savedAt: new Date().toISOString() }));
   }
 
   settled(): Promise<unknown> {

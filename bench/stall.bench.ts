@@ -13,7 +13,8 @@
  *    would be on an idle machine); the same with the old pick for a few sets and changes (it holds the loop seconds);
  *    as a control, the delay of the same process with nothing to do (what the machine's other programs add).
  * 4. The guild record of a 1,000-song playlist added from 2,000-character links: its size and a position save's time
- *    (and the longest the loop was held), the links kept whole as before against their digests as now.
+ *    (and the longest the loop was held): the links kept whole or as digests, the position saved in the record or
+ *    beside it (as now).
  *
  * A real SQLite store with synthetic analyses as long as released tracks' (no audio is played: bench:voice measures
  * the audio). BENCH_STALL_SIZES, BENCH_STALL_SETS, BENCH_STALL_CHANGES, BENCH_STALL_PERIOD_MS,
@@ -156,23 +157,30 @@ async function sets(world: StallWorld): Promise<Record<string, unknown>> {
   return { idle, now, before };
 }
 
-/** Part 4: a 1,000-entry playlist of 2,000-character links, kept whole (before) and as digests (now). */
+/** Part 4: a 1,000-entry playlist of 2,000-character links; the position saved in the record (before) and beside it (now). */
 async function record(world: StallWorld): Promise<Record<string, unknown>> {
   const link = (i: number) => `https://files.example/${String(i).padStart(4, '0')}/${'x'.repeat(1966)}.mp3`;
   const rows: Record<string, unknown> = {};
-  for (const [name, kept] of [['before', link], ['now', (i: number) => linkKey(link(i))]] as const) {
-    const guildId = guildOf(name === 'before' ? 200_001 : 200_002);
+  const variants = [
+    ['before', link, false, 'links kept whole, the position saved in the record (before)'],
+    ['digests', (i: number) => linkKey(link(i)), false, 'links kept as digests, the position saved in the record'],
+    ['now', (i: number) => linkKey(link(i)), true, 'links kept as digests, the position saved beside the record (now)'],
+  ] as const;
+  for (const [name, kept, beside, label] of variants) {
+    const guildId = guildOf(200_001 + variants.findIndex((v) => v[0] === name));
     await seedGuild(world, guildId, world.tracks.slice(0, SET_PLAYLIST), MEMBERS, 7, kept);
     const at = new Date().toISOString();
-    await world.store.update(guildId, (s) => ({ ...s, session: { voiceChannelId: '1', textChannelId: '2', order: 'smart', startedAt: at, current: { hash: s.playlist[0]!.hash, title: 't', positionSec: 0, savedAt: at } } }));
+    const updated = await world.store.update(guildId, (s) => ({ ...s, session: { voiceChannelId: '1', textChannelId: '2', order: 'smart', startedAt: at, current: { hash: s.playlist[0]!.hash, title: 't', positionSec: 0, savedAt: at } } }));
+    const hash = updated.session!.current.hash;
+    const save = (positionSec: number) => beside
+      ? world.store.savePosition(guildId, { hash, positionSec, savedAt: new Date().toISOString() })
+      : world.store.update(guildId, (s) => ({ ...s, session: { ...s.session!, current: { ...s.session!.current, positionSec, savedAt: new Date().toISOString() } } }));
     const saves: Timed[] = [];
-    for (let i = 1; i <= 21; i++) {
-      saves.push(await timed(() => world.store.update(guildId, (s) => ({ ...s, session: { ...s.session!, current: { ...s.session!.current, positionSec: 5 * i, savedAt: new Date().toISOString() } } }))));
-    }
+    for (let i = 1; i <= 21; i++) saves.push(await timed(() => save(5 * i)));
     const bytes = JSON.stringify(await world.store.get(guildId)).length;
     const steady = saves.slice(1);
     rows[name] = { recordBytes: bytes, saveMedianMs: round(median(steady.map((t) => t.ms))), cpuMs: round(mean(steady.map((t) => t.cpuMs))), worstBlockMs: round(Math.max(...steady.map((t) => t.blockMs))) };
-    say(`  ${name === 'before' ? 'links kept whole (before)' : 'links kept as digests (now)'}: record ${round(bytes / 1e6, 2)} MB; a position save ${JSON.stringify(rows[name])}`);
+    say(`  ${label}: record ${round(bytes / 1e6, 2)} MB; a position save ${JSON.stringify(rows[name])}`);
   }
   return rows;
 }

@@ -5,6 +5,7 @@ import type { PlaylistEntry } from '../src/db/guild-store.ts';
 import { openKeyv, storeTarget } from '../src/db/open-keyv.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 import { writeLegacyGuildState } from './helpers/guild-races.ts';
+import { checkSavedPosition } from './helpers/saved-position.ts';
 
 let tmp: ReturnType<typeof makeTempDir>;
 let db: string;
@@ -49,6 +50,13 @@ describe('guild store on a real SQLite file', () => {
     } finally {
       await again.close();
     }
+  });
+
+  it('saves a live set\'s position beside the record, read over the session while it is the newest of its song', async () => {
+    await checkSavedPosition(store, 'g-position');
+    await store.close();
+    store = await GuildStore.open(db);
+    expect((await store.get('g-position')).session).toBeUndefined();
   });
 
   it('keeps guilds apart', async () => {

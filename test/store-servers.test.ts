@@ -7,6 +7,7 @@ import { GuildStore } from '../src/db/guild-store.ts';
 import { hasPostgres, hasRedis, startPostgres, startRedis } from './helpers/db-servers.ts';
 import type { Server } from './helpers/db-servers.ts';
 import { concurrentAdds, legacyEntry, writeLegacyGuildState } from './helpers/guild-races.ts';
+import { checkSavedPosition } from './helpers/saved-position.ts';
 
 const analysis = (): TrackAnalysis => ({
   analyzerVersion: ANALYZER_VERSION, durationSec: 200, bpm: 124, bpmConfidence: 0.9, beatJitterMs: 1, beats: [0.5], beatPositions: [1], downbeats: [0.5], beatsPerBar: 4,
@@ -43,6 +44,15 @@ for (const server of servers) {
       expect(await again.delete('abc')).toBe(true);
       expect(await again.get('abc')).toBeUndefined();
       await again.close();
+    });
+
+    it('saves a live set\'s position beside the guild record', async () => {
+      const guilds = await GuildStore.open(running.url);
+      try {
+        await checkSavedPosition(guilds, 'g-position');
+      } finally {
+        await guilds.close();
+      }
     });
 
     it('keeps a guild\'s playlist and the listeners\' feedback, each in its own namespace', async () => {

@@ -4,6 +4,11 @@ import type { StoreTarget } from './open-keyv.ts';
 export interface StoredGuildState {
   version: number;
   value: string;
+  /**
+   * Where the live set's song was heard last (a SavedPosition as JSON), kept beside the record: saved every few
+   * seconds by every live set, it would otherwise rewrite the whole record (up to megabytes with a long playlist).
+   */
+  position?: string;
 }
 
 /**
@@ -14,6 +19,8 @@ export interface GuildStateBackend {
   read(guildId: string): Promise<StoredGuildState | undefined>;
   /** Writes `next` if the stored version is `expected` (undefined: no row yet); false if another write came first. */
   write(guildId: string, expected: number | undefined, next: StoredGuildState): Promise<boolean>;
+  /** Replaces the guild's saved position; no compare-and-set (the newest position wins, and the record decides whether it still applies). */
+  writePosition(guildId: string, position: string): Promise<void>;
   /** Every guild with a row. */
   guildIds(): Promise<string[]>;
   close(): Promise<void>;

@@ -86,6 +86,25 @@ export interface LiveSession {
   threadId?: string;
 }
 
+/** Where a live set's song was heard, saved every few seconds beside the record (StoredGuildState.position). */
+export interface SavedPosition {
+  hash: string;
+  positionSec: number;
+  savedAt: string;
+}
+
+/**
+ * The session with a saved position laid over it: one saved after the session's own, of the song it still plays (a
+ * position of an earlier song, or of a session that ended, says nothing any more).
+ */
+function withSavedPosition(state: GuildState, saved: string | undefined): GuildState {
+  const current = state.session?.current;
+  if (!saved || !current) return state;
+  const position = JSON.parse(saved) as SavedPosition;
+  if (position.hash !== current.hash || position.savedAt <= current.savedAt) return state;
+  return { ...state, session: { ...state.session!, current: { ...current, positionSec: position.positionSec, savedAt: position.savedAt } } };
+}
+
 /** A transition the set played, for the 👍/👎 buttons and for skips that judge it. */
 export interface PlayedTransition {
   id: string;
@@ -370,13 +389,21 @@ export class GuildStore {
     for (const [by, hashes] of byMember) await this.libraryIndex.addHashes(guildId, hashes, by, titles);
   }
 
+  /**
+   * Saves where the set's song is heard without rewriting the record (nor bumping `version`): `get` and `update` read
+   * it over the session while it is newer than the session's own and of the song the session still plays.
+   */
+  async savePosition(guildId: string, position: SavedPosition): Promise<void> {
+    await this.backend.writePosition(guildId, JSON.stringify(position));
+  }
+
   /** The stored state (undefined: none yet), importing the guild's legacy keyv value on first sight. */
   private async load(guildId: string): Promise<{ state: GuildState; stored?: StoredGuildState }> {
     let stored = await this.backend.read(guildId);
     const imported = !stored;
     stored ??= await this.importLegacy(guildId);
     if (!stored) return { state: normalize(guildId, undefined) };
-    const state = { ...normalize(guildId, JSON.parse(stored.value) as Partial<GuildState>), version: stored.version };
+    const state = withSavedPosition({ ...normalize(guildId, JSON.parse(stored.value) as Partial<GuildState>), version: stored.version }, stored.position);
     if (imported) await this.libraryIndex.noteHolds(guildId, state.version, [...heldIn(state)]);
     return { state, stored };
   }

@@ -10,7 +10,7 @@ return 1`;
 
 const keyOf = (guildId: string): string => `guild-state:${guildId}`;
 
-/** A hash per guild (`version`, `value`), written by a Lua script that checks the version. */
+/** A hash per guild (`version`, `value`, `position`); `version` and `value` written by a Lua script that checks the version. */
 export async function openRedisGuildBackend(url: string): Promise<GuildStateBackend> {
   const client = createClient({ url });
   client.on('error', () => {
@@ -19,8 +19,9 @@ export async function openRedisGuildBackend(url: string): Promise<GuildStateBack
   await client.connect();
   return {
     async read(guildId) {
-      const [version, value] = await client.hmGet(keyOf(guildId), ['version', 'value']);
-      return version != null && value != null ? { version: Number(version), value } : undefined;
+      const [version, value, position] = await client.hmGet(keyOf(guildId), ['version', 'value', 'position']);
+      if (version == null || value == null) return undefined;
+      return { version: Number(version), value, ...(position != null ? { position } : {}) };
     },
     async write(guildId, expected, next) {
       const written = await client.eval(SET_IF_VERSION, {
@@ -28,6 +29,9 @@ export async function openRedisGuildBackend(url: string): Promise<GuildStateBack
         arguments: [expected === undefined ? '' : String(expected), String(next.version), next.value],
       });
       return written === 1;
+    },
+    async writePosition(guildId, position) {
+      await client.hSet(keyOf(guildId), 'position', position);
     },
     async guildIds() {
       const ids: string[] = [];

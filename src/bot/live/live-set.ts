@@ -132,6 +132,8 @@ export class LiveSet {
   private stopping: Promise<void> | undefined;
   private ended: Promise<void> | undefined;
   private writes: Promise<void> = Promise.resolve();
+  /** The position savePosition wrote last: a paused set does not write the same one again. */
+  private savedPosition: { hash: string; positionSec: number } | undefined;
   /** A member's pause while its fade plays out: a resume waits for it. */
   private pausing: Promise<unknown> = Promise.resolve();
   private resuming: Promise<{ track: LiveTrack; fromSec?: number } | undefined> | undefined;
@@ -515,8 +517,17 @@ export class LiveSet {
     }));
   }
 
+  /** Beside the record, not in it (GuildStore.savePosition): every live set saves this every few seconds. */
   private savePosition(): void {
-    if (this.state.status === 'playing' || this.state.status === 'paused') void this.write(this.withHeardPosition());
+    if (this.state.status !== 'playing' && this.state.status !== 'paused') return;
+    const now = this.nowPlaying();
+    if (!now) return;
+    const position = { hash: now.track.hash, positionSec: Number(now.positionSec.toFixed(2)) };
+    if (position.hash === this.savedPosition?.hash && position.positionSec === this.savedPosition.positionSec) return;
+    this.savedPosition = position;
+    this.writes = this.writes
+      .then(() => this.deps.store.savePosition(this.guildId, { ...position, savedAt: new Date().toISOString() }))
+      .catch(this.deps.onError);
   }
 
   /** An update that saves where the song playing is heard now (nothing when the session moved on to another song). */
