@@ -99,7 +99,7 @@ class PresentFiles extends TrackFiles {
  * with the state; here the state is read for the same cost and the list passed).
  */
 async function oldLoadLibrary(analyses: AnalysisStore, state: GuildState, library: readonly string[]): Promise<StoredAnalysis[]> {
-  const hashes = [...new Set([...state.library, ...library, ...(await analyses.legacySharedHashes())])];
+  const hashes = [...new Set([...state.library, ...library, ...(await analyses.sharedHashes())])];
   const records = (await analyses.getMany(hashes)).filter((r): r is StoredAnalysis => r !== undefined);
   return records.sort((a, b) => a.hash.localeCompare(b.hash));
 }

@@ -104,23 +104,29 @@ describe('two OS processes on one SQLite file', () => {
 });
 
 describe('a store written by the keyv GuildStore', () => {
-  it('is imported once, playlist intact, even by two stores at once, and then loses no adds', async () => {
+  it('is migrated once, playlist intact, even by two stores starting at once, and then loses no adds', async () => {
+    const old = path.join(tmp.dir, 'keyv-era.sqlite');
     const playlist = [legacyEntry(1), legacyEntry(2), legacyEntry(3)];
-    await writeLegacyGuildState(db, { guildId: 'g-legacy', playlist, settings: { maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'queue' }, history: [], recentAdds: [], transitions: [], version: 7 });
-    const [a, b] = await Promise.all([first.get('g-legacy'), second.get('g-legacy')]);
-    expect(a).toEqual(b);
-    expect(a.playlist).toEqual(playlist);
-    expect(a.settings.order).toBe('queue');
-    expect(a.version).toBe(7);
+    await writeLegacyGuildState(old, { guildId: 'g-legacy', playlist, settings: { maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'queue' }, history: [], recentAdds: [], transitions: [], version: 7 });
+    const [one, two] = await Promise.all([GuildStore.open(old), GuildStore.open(old)]);
+    try {
+      const [a, b] = await Promise.all([one.get('g-legacy'), two.get('g-legacy')]);
+      expect(a).toEqual(b);
+      expect(a.playlist).toEqual(playlist);
+      expect(a.settings.order).toBe('queue');
+      expect(a.version).toBe(7);
 
-    const accepted = await Promise.all([
-      concurrentAdds(first, 'g-legacy', { tag: 'a', count: 10 }),
-      concurrentAdds(second, 'g-legacy', { tag: 'b', count: 10 }),
-    ]);
-    expect(accepted).toEqual([10, 10]);
-    const state = await first.get('g-legacy');
-    expect(state.playlist.slice(0, 3)).toEqual(playlist);
-    expect(state.playlist).toHaveLength(23);
-    expect(state.version).toBe(27);
+      const accepted = await Promise.all([
+        concurrentAdds(one, 'g-legacy', { tag: 'a', count: 10 }),
+        concurrentAdds(two, 'g-legacy', { tag: 'b', count: 10 }),
+      ]);
+      expect(accepted).toEqual([10, 10]);
+      const state = await one.get('g-legacy');
+      expect(state.playlist.slice(0, 3)).toEqual(playlist);
+      expect(state.playlist).toHaveLength(23);
+      expect(state.version).toBe(27);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
   });
 });

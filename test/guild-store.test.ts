@@ -109,15 +109,35 @@ describe('guild store on a real SQLite file', () => {
     expect(state.history.at(-1)?.hash).toBe('h504');
     expect((await store.get('g-history')).history).toEqual(state.history);
   });
+});
 
-  it('fills fields an older record lacks', async () => {
-    const keyv = await openKeyv(storeTarget(db), 'guild');
+describe('a store from before the guild table, migrated when it opens (2026-12-07)', () => {
+  let old: string;
+  let migrated: GuildStore;
+  beforeAll(async () => {
+    old = path.join(tmp.dir, 'keyv-era.sqlite');
+    const keyv = await openKeyv(storeTarget(old), 'guild');
     try {
       await keyv.set('g-old', { guildId: 'g-old', playlist: [entry(1)], settings: { djRoleId: 'r9' }, history: [], version: 3 });
     } finally {
       await keyv.disconnect();
     }
-    const state = await store.get('g-old');
+    const at = new Date(Date.UTC(2025, 0, 2)).toISOString();
+    await writeLegacyGuildState(old, {
+      guildId: 'g-pre-library', playlist: [entry(1)], history: [{ hash: 'h-played', playedAt: at }],
+      transitions: [{ id: 't1', fromHash: 'h-from', toHash: 'h-to', fromTitle: 'F', toTitle: 'T', at }],
+      session: { voiceChannelId: 'v', textChannelId: 't', order: 'smart', startedAt: at, current: { hash: 'h-now', title: 'Now', positionSec: 12, savedAt: at } },
+      version: 2,
+    });
+    await writeLegacyGuildState(old, { guildId: 'g-legacy-held', playlist: [entry(7)], version: 1 });
+    migrated = await GuildStore.open(old);
+  });
+  afterAll(async () => {
+    await migrated?.close();
+  });
+
+  it('fills fields an older record lacks', async () => {
+    const state = await migrated.get('g-old');
     expect(Object.keys(state).sort()).toEqual(Object.keys(defaultGuildState('g-old')).sort());
     expect(state).toMatchObject({
       guildId: 'g-old', playlist: [entry(1)], history: [], recentAdds: [], transitions: [], version: 3,
@@ -126,26 +146,27 @@ describe('guild store on a real SQLite file', () => {
   });
 
   it('gives a record from before per-server libraries the tracks its playlist, history, session and transitions name', async () => {
-    const at = new Date(Date.UTC(2025, 0, 2)).toISOString();
-    await writeLegacyGuildState(db, {
-      guildId: 'g-pre-library', playlist: [entry(1)], history: [{ hash: 'h-played', playedAt: at }],
-      transitions: [{ id: 't1', fromHash: 'h-from', toHash: 'h-to', fromTitle: 'F', toTitle: 'T', at }],
-      session: { voiceChannelId: 'v', textChannelId: 't', order: 'smart', startedAt: at, current: { hash: 'h-now', title: 'Now', positionSec: 12, savedAt: at } },
-      version: 2,
-    });
-    expect((await store.get('g-pre-library')).library.sort()).toEqual(['h-from', 'h-now', 'h-played', 'h-to', 'h1']);
+    expect((await migrated.get('g-pre-library')).library.sort()).toEqual(['h-from', 'h-now', 'h-played', 'h-to', 'h1']);
     // Written again, the record keeps no list: a library lives in the library index (test/library-index.test.ts).
-    await store.update('g-pre-library', (s) => ({ ...s, library: ['h-only'], settings: { ...s.settings, order: 'queue' } }));
-    expect((await store.get('g-pre-library')).library).toEqual([]);
+    await migrated.update('g-pre-library', (s) => ({ ...s, library: ['h-only'], settings: { ...s.settings, order: 'queue' } }));
+    expect((await migrated.get('g-pre-library')).library).toEqual([]);
   });
 
   it('lists every guild, and the tracks some playlist or set still holds', async () => {
-    await writeLegacyGuildState(db, { guildId: 'g-legacy-held', playlist: [entry(7)], version: 1 });
-    await store.update('g-held', (s) => ({ ...s, playlist: [entry(8)] }));
-    expect(await store.guildIds()).toEqual(expect.arrayContaining(['g-legacy-held', 'g-held', 'g-pre-library']));
-    const held = await store.trackHolds();
+    await migrated.update('g-held', (s) => ({ ...s, playlist: [entry(8)] }));
+    expect(await migrated.guildIds()).toEqual(expect.arrayContaining(['g-legacy-held', 'g-held', 'g-pre-library']));
+    const held = await migrated.trackHolds();
     expect(held.get('h7')).toContain('g-legacy-held');
     expect(held.get('h8')).toContain('g-held');
     expect(held.has('h-played')).toBe(false);
+  });
+
+  it('reads keyv no more once migrated: a record keyv gets later is not imported', async () => {
+    await writeLegacyGuildState(old, { guildId: 'g-too-late', playlist: [entry(9)], version: 1 });
+    await migrated.close();
+    migrated = await GuildStore.open(old);
+    expect(await migrated.guildIds()).not.toContain('g-too-late');
+    expect((await migrated.get('g-too-late')).playlist).toEqual([]);
+    expect((await migrated.get('g-old')).playlist).toEqual([entry(1)]);
   });
 });

@@ -21,6 +21,7 @@ import { hasPostgres, hasRedis, startPostgres, startRedis } from './helpers/db-s
 import type { Server } from './helpers/db-servers.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 import { legacyEntry, writeLegacyGuildState } from './helpers/guild-races.ts';
+import { MIGRATION_2026_12_07 } from '../src/db/migration-2026-12-07.ts';
 import { syntheticCrate } from '../src/ai/synthetic-crate.ts';
 
 const hashOf = (n: number) => n.toString(16).padStart(64, '0');
@@ -352,7 +353,7 @@ describe('importing a keyv-era store', () => {
       const analyses = await AnalysisStore.open(db);
       expect((await analyses.library.search(G1, '')).map((t) => t.title)).toEqual(['Alpha', 'Bravo', 'Shared One']);
       expect((await analyses.library.search(G2, '')).map((t) => t.title)).toEqual(['Charlie', 'Shared One']);
-      expect(await analyses.library.imported()).toBe(true);
+      expect(await analyses.library.imported(MIGRATION_2026_12_07)).toBe(true);
       // Taken out of the index by hand: a second start does not import again.
       await analyses.library.removeTrack(hashOf(2));
       await analyses.close();
@@ -384,7 +385,7 @@ describe('a store written by a version that wrote the guild record before the in
       const store = await GuildStore.open(db);
       analyses = await AnalysisStore.open(db);
       expect([...(await analyses.library.visible(G1, [hashOf(50)]))]).toEqual([hashOf(50)]);
-      expect(await analyses.library.imported('playlists-indexed')).toBe(true);
+      expect(await analyses.library.imported(MIGRATION_2026_12_07)).toBe(true);
       await analyses.close();
       await store.close();
     } finally {

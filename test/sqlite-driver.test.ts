@@ -2,7 +2,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AnalysisStore } from '../src/db/analysis-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
 import { openKeyv, storeTarget } from '../src/db/open-keyv.ts';
 import { openSqliteClient } from '../src/db/sql-client.ts';
@@ -56,9 +55,9 @@ describe('the SQLite store on node:sqlite', () => {
     for await (const [key, value] of feedback.iterator!(undefined)) listed.push([key, value]);
     expect(listed).toEqual([['f1', { id: 'f1' }]]);
     await feedback.disconnect();
-    const store = await AnalysisStore.open(db);
-    expect(await store.legacySharedHashes()).toEqual(['a1']);
-    await store.close();
+    const shared = await openKeyv(storeTarget(db), 'shared-library');
+    expect(await shared.get('hashes')).toEqual(['a1']);
+    await shared.disconnect();
   });
 
   it('lists a namespace of more rows than one page, and no other namespace', async () => {

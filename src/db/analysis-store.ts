@@ -29,14 +29,11 @@ export interface StoredAnalysis {
 export class AnalysisStore {
   readonly target: StoreTarget;
   private readonly keyv: Keyv;
-  /** The shared library as keyv kept it (still written, for a rollback); reads go through the index. */
-  private readonly sharedKeyv: Keyv;
   /** Every server's library and the shared one, queried (src/db/library-index.ts); shared with the guild store. */
   readonly library: LibraryIndex;
 
-  private constructor(keyv: Keyv, sharedKeyv: Keyv, library: LibraryIndex, target: StoreTarget) {
+  private constructor(keyv: Keyv, library: LibraryIndex, target: StoreTarget) {
     this.keyv = keyv;
-    this.sharedKeyv = sharedKeyv;
     this.library = library;
     this.target = target;
   }
@@ -44,8 +41,7 @@ export class AnalysisStore {
   static async open(dbSetting = setting('MINIDJ_DB')): Promise<AnalysisStore> {
     const target = storeTarget(dbSetting);
     const keyv = await openKeyv(target, 'analysis');
-    const shared = await openKeyv(target, 'shared-library');
-    return new AnalysisStore(keyv, shared, await acquireLibraryIndex(target), target);
+    return new AnalysisStore(keyv, await acquireLibraryIndex(target), target);
   }
 
   /** The current-version records of these hashes, in the same order; undefined where there is none. */
@@ -53,11 +49,6 @@ export class AnalysisStore {
     if (hashes.length === 0) return [];
     const records = (await this.keyv.getMany([...hashes])) as (StoredAnalysis | undefined)[];
     return records.map((r) => (r && r.analyzerVersion === ANALYZER_VERSION ? r : undefined));
-  }
-
-  /** Hashes in the shared library as keyv kept them before the index (read once, to import them). */
-  async legacySharedHashes(): Promise<string[]> {
-    return ((await this.sharedKeyv.get('hashes')) as string[] | undefined) ?? [];
   }
 
   /** Hashes in the shared library, from the index. */
@@ -73,10 +64,6 @@ export class AnalysisStore {
   async setShared(hash: string, shared: boolean): Promise<void> {
     if (shared) await this.library.addHashes(SHARED_GUILD, [hash]);
     else await this.library.removeFrom(SHARED_GUILD, hash);
-    const now = new Set(await this.legacySharedHashes());
-    if (shared) now.add(hash);
-    else now.delete(hash);
-    await this.sharedKeyv.set('hashes', [...now].sort());
   }
 
   /** The stored analysis, or undefined when there is none or it was made by another analyzer version. */
@@ -123,7 +110,6 @@ export class AnalysisStore {
 
   async close(): Promise<void> {
     await this.library.close();
-    await this.sharedKeyv.disconnect();
     await this.keyv.disconnect();
   }
 }

@@ -1,10 +1,12 @@
-import type Keyv from 'keyv';
 import type { AnalysisStore } from './analysis-store.ts';
 import { openGuildStateBackend } from './guild-state-backend.ts';
 import type { GuildStateBackend, StoredGuildState } from './guild-state-backend.ts';
-import { acquireLibraryIndex, SHARED_GUILD } from './library-index.ts';
+import { heldIn } from './held-tracks.ts';
+import { addToLibrary } from './library-adds.ts';
+import { acquireLibraryIndex } from './library-index.ts';
 import type { LibraryIndex } from './library-index.ts';
-import { openKeyv, storeTarget } from './open-keyv.ts';
+import { migrateStore } from './migration-2026-12-07.ts';
+import { storeTarget } from './open-keyv.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
 import type { SongsMode, TransitionBars } from '../audio/transition/mix-style.ts';
 import type { StoreTarget } from './open-keyv.ts';
@@ -23,17 +25,6 @@ export interface PlaylistEntry {
    * link is not fetched twice; a record written before the digest holds the link itself.
    */
   source?: string;
-}
-
-/**
- * A pending add is renewed this often while its job runs (src/bot/adds/reservation-keeper.ts), and lapses this long after
- * its last renewal: its process was killed mid-download or mid-analysis, and it holds nothing any more.
- */
-export const RESERVATION_RENEW_MS = 60_000;
-export const RESERVATION_LAPSE_MS = 5 * 60_000;
-
-export function isLivePending(p: PendingAdd, nowMs: number): boolean {
-  return nowMs - Date.parse(p.renewedAt ?? p.at) < RESERVATION_LAPSE_MS;
 }
 
 /** An add accepted before its download: it holds the member's place under the limits until it lands or fails. */
@@ -157,33 +148,6 @@ export interface GuildState {
   version: number;
 }
 
-/** The shared list as keyv kept it before the index (read once, to import it). */
-async function legacyShared(target: StoreTarget): Promise<string[]> {
-  const shared = await openKeyv(target, 'shared-library');
-  try {
-    return ((await shared.get('hashes')) as string[] | undefined) ?? [];
-  } finally {
-    await shared.disconnect();
-  }
-}
-
-/** The one-time step of indexPlaylists. */
-const PLAYLISTS_INDEXED = 'playlists-indexed';
-/** The one-time step of indexHolds. */
-const HOLDS_INDEXED = 'holds-indexed';
-
-/**
- * The tracks a server's state holds: waiting in its playlist, playing or picked next in its set, or downloaded by a
- * pending add (one lapsed at `nowMs` holds nothing; without `nowMs`, every pending add counts).
- */
-export function heldIn(state: GuildState, nowMs?: number): Set<string> {
-  const held = new Set(state.playlist.map((e) => e.hash));
-  if (state.session) held.add(state.session.current.hash);
-  if (state.session?.nextHash) held.add(state.session.nextHash);
-  for (const p of state.pendingAdds) if (p.hash && (nowMs === undefined || isLivePending(p, nowMs))) held.add(p.hash);
-  return held;
-}
-
 const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((h) => b.has(h));
 
 export const HISTORY_LIMIT = 500;
@@ -226,8 +190,6 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export class GuildStore {
   private readonly backend: GuildStateBackend;
-  /** The keyv 'guild' namespace earlier versions kept the state in, read once per guild to import it. */
-  private readonly legacy: Keyv;
   private readonly chains = new Map<string, Promise<unknown>>();
   /** The index opened with this store, on its own target. */
   private readonly ownIndex: LibraryIndex;
@@ -235,9 +197,8 @@ export class GuildStore {
   libraryIndex: LibraryIndex;
   readonly target: StoreTarget;
 
-  private constructor(backend: GuildStateBackend, legacy: Keyv, libraryIndex: LibraryIndex, target: StoreTarget) {
+  private constructor(backend: GuildStateBackend, libraryIndex: LibraryIndex, target: StoreTarget) {
     this.backend = backend;
-    this.legacy = legacy;
     this.ownIndex = libraryIndex;
     this.libraryIndex = libraryIndex;
     this.target = target;
@@ -248,15 +209,13 @@ export class GuildStore {
     const backend = await openGuildStateBackend(target);
     let store: GuildStore;
     try {
-      store = new GuildStore(backend, await openKeyv(target, 'guild'), await acquireLibraryIndex(target), target);
+      store = new GuildStore(backend, await acquireLibraryIndex(target), target);
     } catch (error) {
       await backend.close();
       throw error;
     }
     try {
-      await store.importLibraries(() => legacyShared(target));
-      await store.indexPlaylists();
-      await store.indexHolds();
+      await store.migrate(target);
     } catch (error) {
       await store.close();
       throw error;
@@ -264,50 +223,18 @@ export class GuildStore {
     return store;
   }
 
-  /**
-   * Once per index: every server's `library` list and keyv's shared list into it. Idempotent (rows already there
-   * stay), so two processes starting together, or a start that died half-way, do no harm.
-   */
-  private async importLibraries(sharedHashes: () => Promise<string[]>): Promise<void> {
-    if (await this.libraryIndex.imported()) return;
-    for (const guildId of await this.guildIds()) await this.libraryIndex.addHashes(guildId, (await this.get(guildId)).library);
-    await this.libraryIndex.addHashes(SHARED_GUILD, await sharedHashes());
-    await this.libraryIndex.markImported();
-  }
-
-  /**
-   * Once per index: the tracks waiting in every playlist into their server's library, as a version that wrote the
-   * guild's record before the index may have died between the two (rows already there stay as they are).
-   */
-  private async indexPlaylists(): Promise<void> {
-    if (await this.libraryIndex.imported(PLAYLISTS_INDEXED)) return;
-    for (const guildId of await this.guildIds()) {
-      const state = await this.get(guildId);
-      await this.indexAdded(guildId, state, [...new Set(state.playlist.map((e) => e.hash))]);
-    }
-    await this.libraryIndex.markImported(PLAYLISTS_INDEXED);
-  }
-
-  /** Once per index: what every server's state holds, into the holds the disk quota looks up by track. */
-  private async indexHolds(): Promise<void> {
-    if (await this.libraryIndex.imported(HOLDS_INDEXED)) return;
-    for (const guildId of await this.guildIds()) {
-      const state = await this.get(guildId);
-      await this.libraryIndex.noteHolds(guildId, state.version, [...heldIn(state)]);
-    }
-    await this.libraryIndex.markImported(HOLDS_INDEXED);
+  private migrate(sharedTarget: StoreTarget): Promise<void> {
+    return migrateStore({ guildTarget: this.target, backend: this.backend, index: this.libraryIndex, sharedTarget, state: (guildId) => this.get(guildId) });
   }
 
   /**
    * Libraries live with the analyses: when the analysis store is on another target than this one (tests keep them in
-   * two files), the tracks this store's writes add go to the analysis store's index, imported there once.
+   * two files), the tracks this store's writes add go to the analysis store's index, migrated there once.
    */
   async useLibraryOf(analyses: AnalysisStore): Promise<void> {
     if (analyses.target.uri === this.target.uri || this.libraryIndex === analyses.library) return;
     this.libraryIndex = analyses.library;
-    await this.importLibraries(() => analyses.legacySharedHashes());
-    await this.indexPlaylists();
-    await this.indexHolds();
+    await this.migrate(analyses.target);
   }
 
   /** The guild's state; defaults for a guild never seen. */
@@ -353,7 +280,7 @@ export class GuildStore {
       // The index first: a process that dies between the two writes leaves a track in the library whose playlist
       // entry was never written (as a refused add does), never an entry whose track the library lacks (which the next
       // pick would drop as unplayable).
-      await this.indexAdded(guildId, next, added);
+      await addToLibrary(this.libraryIndex, guildId, next.playlist, added);
       for (const h of added) indexed.add(h);
       // Nothing but the library changed: no write (a refused operation leaves the record, and `version`, as they were).
       const value = JSON.stringify(next);
@@ -372,24 +299,6 @@ export class GuildStore {
   }
 
   /**
-   * The tracks an update put in the server library go into the index: a member's (the playlist entry says whose) under
-   * the title the entry has, the name this server gave it.
-   */
-  private async indexAdded(guildId: string, after: GuildState, added: readonly string[]): Promise<void> {
-    if (added.length === 0) return;
-    const requester = new Map(after.playlist.map((e) => [e.hash, e.requesterId]));
-    const titles = new Map(after.playlist.map((e) => [e.hash, e.title]));
-    const byMember = new Map<string | undefined, string[]>();
-    for (const h of added) {
-      const by = requester.get(h);
-      const list = byMember.get(by);
-      if (list) list.push(h);
-      else byMember.set(by, [h]);
-    }
-    for (const [by, hashes] of byMember) await this.libraryIndex.addHashes(guildId, hashes, by, titles);
-  }
-
-  /**
    * Saves where the set's song is heard without rewriting the record (nor bumping `version`): `get` and `update` read
    * it over the session while it is newer than the session's own and of the song the session still plays.
    */
@@ -397,33 +306,17 @@ export class GuildStore {
     await this.backend.writePosition(guildId, JSON.stringify(position));
   }
 
-  /** The stored state (undefined: none yet), importing the guild's legacy keyv value on first sight. */
+  /** The stored state (undefined: none yet). */
   private async load(guildId: string): Promise<{ state: GuildState; stored?: StoredGuildState }> {
-    let stored = await this.backend.read(guildId);
-    const imported = !stored;
-    stored ??= await this.importLegacy(guildId);
+    const stored = await this.backend.read(guildId);
     if (!stored) return { state: normalize(guildId, undefined) };
     const state = withSavedPosition({ ...normalize(guildId, JSON.parse(stored.value) as Partial<GuildState>), version: stored.version }, stored.position);
-    if (imported) await this.libraryIndex.noteHolds(guildId, state.version, [...heldIn(state)]);
     return { state, stored };
   }
 
-  /** Copies the old value into the new store if no process has yet; either way returns the row now stored. */
-  private async importLegacy(guildId: string): Promise<StoredGuildState | undefined> {
-    const old = (await this.legacy.get(guildId)) as Partial<GuildState> | undefined;
-    if (!old) return undefined;
-    const imported = { version: typeof old.version === 'number' ? old.version : 0, value: JSON.stringify(old) };
-    if (await this.backend.write(guildId, undefined, imported)) return imported;
-    const winner = await this.backend.read(guildId);
-    if (!winner) throw new Error(`Guild ${guildId}: importing the stored state failed and left no row.`);
-    return winner;
-  }
-
-  /** Every guild with a stored state (imported or still in the legacy store). */
-  async guildIds(): Promise<string[]> {
-    const ids = new Set(await this.backend.guildIds());
-    if (this.legacy.iterator) for await (const [key] of this.legacy.iterator(undefined)) ids.add(String(key));
-    return [...ids];
+  /** Every guild with a stored state. */
+  guildIds(): Promise<string[]> {
+    return this.backend.guildIds();
   }
 
   /**
@@ -452,6 +345,6 @@ export class GuildStore {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.chains.values()]);
-    await Promise.all([this.backend.close(), this.legacy.disconnect(), this.ownIndex.close()]);
+    await Promise.all([this.backend.close(), this.ownIndex.close()]);
   }
 }

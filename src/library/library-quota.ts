@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { AnalysisStore } from '../db/analysis-store.ts';
-import { heldIn } from '../db/guild-store.ts';
+import { heldIn } from '../db/held-tracks.ts';
 import type { GuildStore } from '../db/guild-store.ts';
 import { SHARED_GUILD } from '../db/library-index.ts';
 import { TrackStorageError } from '../db/track-files.ts';

@@ -69,6 +69,8 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<void
 
 export interface Server {
   url: string;
+  /** The URL of another, empty store on the same server (a Redis database number, a PostgreSQL database). */
+  emptyStore(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -76,7 +78,10 @@ export async function startRedis(): Promise<Server> {
   const port = await freePort();
   const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   await waitForPort(port, 10_000);
-  return { url: `redis://127.0.0.1:${port}`, stop: () => stopProcess(redis, 'SIGKILL') };
+  let databases = 0;
+  // Redis has 16 numbered databases by default; the tests use 0 and a few more.
+  const emptyStore = () => Promise.resolve(`redis://127.0.0.1:${port}/${++databases}`);
+  return { url: `redis://127.0.0.1:${port}`, emptyStore, stop: () => stopProcess(redis, 'SIGKILL') };
 }
 
 /** A throwaway cluster in a temp dir, trusted on loopback, without fsync. */
@@ -95,8 +100,20 @@ export async function startPostgres(): Promise<Server> {
   await waitForPort(port, 20_000);
   const url = `postgres://minidj@127.0.0.1:${port}/postgres`;
   await waitForConnections(url, 20_000);
+  let databases = 0;
   return {
     url,
+    async emptyStore() {
+      const name = `minidj_${++databases}`;
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await client.end();
+      }
+      return `postgres://minidj@127.0.0.1:${port}/${name}`;
+    },
     stop: async () => {
       // SIGTERM is PostgreSQL's smart shutdown: it waits for the clients to go. Fast shutdown (SIGINT) sent a FATAL
       // message to a pg client still closing its socket, an uncaught error in the test run; it is the fallback.

@@ -1,4 +1,4 @@
-import { RESERVATION_RENEW_MS } from '../../db/guild-store.ts';
+import { RESERVATION_RENEW_MS } from '../../db/held-tracks.ts';
 import type { GuildStore } from '../../db/guild-store.ts';
 import { renewAdds } from '../playlist/queue-operations.ts';
 

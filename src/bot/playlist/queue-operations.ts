@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isLivePending } from '../../db/guild-store.ts';
+import { isLivePending } from '../../db/held-tracks.ts';
 import type { GuildState, GuildStore, PendingAdd, PlaylistEntry } from '../../db/guild-store.ts';
 import { canControlSet, canRemoveEntry, isDj } from './permissions.ts';
 import type { MemberInfo } from './permissions.ts';
@@ -56,7 +56,7 @@ async function decide<R>(store: GuildStore, guildId: string, fn: (state: GuildSt
 /** Downloads in flight at once: a member's, and a whole server's. */
 export const MAX_MEMBER_DOWNLOADS = 2;
 export const MAX_GUILD_DOWNLOADS = 4;
-export { RESERVATION_LAPSE_MS, RESERVATION_RENEW_MS } from '../../db/guild-store.ts';
+export { RESERVATION_LAPSE_MS, RESERVATION_RENEW_MS } from '../../db/held-tracks.ts';
 
 export type ReserveResult = { ok: true; pending: PendingAdd } | Refusal;
 
