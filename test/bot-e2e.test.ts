@@ -7,6 +7,7 @@ import type { BotHarness } from './helpers/bot-harness.ts';
 import { NOT_VOICE } from '../src/bot/commands/djset/djset-handler.ts';
 import { describeSettings, SETTINGS_NEED_MANAGE } from '../src/bot/commands/djset/settings-handler.ts';
 import { BAD_SCHEME, PRIVATE_ADDRESS } from '../src/ingest/vet-url.ts';
+import { outOfBounds, SERVER_SETTINGS } from '../src/util/add-policy.ts';
 import { djsetInteraction, FAKE_APP_ID, FAKE_DJ_ROLE_ID, FAKE_GUILD_ID, FAKE_TEXT_CHANNEL_ID, PERMISSIONS, queueInteraction } from './helpers/fake-discord.ts';
 
 interface CallbackBody {
@@ -154,6 +155,15 @@ describe('the bot against a fake Discord on loopback', () => {
     expect(after.settings).toEqual({ ...before.settings, order: 'queue', maxQueuePerMember: 3 });
     expect(saved.data?.content).toBe(`Settings saved.\n${describeSettings(after.settings)}`);
     expect(saved.data?.content).toContain(`DJ role: <@&${FAKE_DJ_ROLE_ID}>`);
+  });
+
+  it('refuses a /djset settings number outside the add policy\'s bounds (a client that skips Discord\'s check), and keeps the settings', async () => {
+    const before = await h.store.get(FAKE_GUILD_ID);
+    const { option, max } = SERVER_SETTINGS.maxQueuePerMember;
+    const options = [{ name: 'order', type: 3, value: 'smart' }, { name: option, type: 4, value: max + 1 }];
+    const refused = await run(djsetInteraction({ subcommand: 'settings', user: alice, permissions: PERMISSIONS.manageGuild, options }));
+    expect(refused.data).toMatchObject({ content: outOfBounds(SERVER_SETTINGS.maxQueuePerMember, max + 1), flags: 64 });
+    expect(await h.store.get(FAKE_GUILD_ID)).toEqual(before);
   });
 
   // After each test, run alone or with the others: no unexpected REST call so far, no handler error.

@@ -13,7 +13,7 @@ import { FeedbackStore } from '../src/db/feedback-store.ts';
 import { GuildStore } from '../src/db/guild-store.ts';
 import type { GuildState } from '../src/db/guild-store.ts';
 import { TrackFiles } from '../src/db/track-files.ts';
-import { linkTooLong, MAX_LINK_CHARS } from '../src/bot/playlist/stored-link.ts';
+import { linkTooLong, MAX_LINK_CHARS } from '../src/util/add-policy.ts';
 import { PRIVATE_ADDRESS } from '../src/ingest/vet-url.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import { structureForBars } from '../src/synth/track-synth.ts';

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickNextTrack } from '../src/bot/playlist/next-track.ts';
-import { MAX_MEMBER_DOWNLOADS } from '../src/bot/playlist/queue-operations.ts';
+import { MAX_MEMBER_DOWNLOADS } from '../src/util/add-policy.ts';
 import { EMPTY_LIBRARY } from '../src/bot/commands/suggest/suggest-handler.ts';
 import { TRACK_GONE } from '../src/bot/commands/suggest/queue-button.ts';
 import { unknownTrack } from '../src/bot/commands/queue/queue-add-handler.ts';

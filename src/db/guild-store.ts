@@ -10,6 +10,7 @@ import { storeTarget } from './open-keyv.ts';
 import type { OrderMode } from '../audio/set/order-mode.ts';
 import type { SongsMode, TransitionBars } from '../audio/transition/mix-style.ts';
 import type { StoreTarget } from './open-keyv.ts';
+import { SERVER_SETTINGS } from '../util/add-policy.ts';
 import { setting } from '../util/config.ts';
 
 export interface PlaylistEntry {
@@ -154,7 +155,8 @@ export const HISTORY_LIMIT = 500;
 export const TRANSITIONS_LIMIT = 50;
 
 export function defaultGuildSettings(): GuildSettings {
-  return { maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'smart', pauseMinutes: 30 };
+  const { maxQueuePerMember, maxAddsPerMinute, pauseMinutes } = SERVER_SETTINGS;
+  return { maxQueuePerMember: maxQueuePerMember.default, maxAddsPerMinute: maxAddsPerMinute.default, order: 'smart', pauseMinutes: pauseMinutes.default };
 }
 
 export function defaultGuildState(guildId: string): GuildState {

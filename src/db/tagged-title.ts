@@ -1,7 +1,5 @@
 import type { StoredAnalysis } from './analysis-store.ts';
-
-/** Discord's choice names and most embed fields hold 100 characters: a title longer than that is cut. */
-export const MAX_TITLE = 100;
+import { MAX_TITLE_CHARS } from '../util/add-policy.ts';
 
 /** A tag's text as one line: control characters dropped, spaces collapsed. */
 function clean(text: string | undefined): string {
@@ -13,5 +11,5 @@ export function taggedTitle(tags: StoredAnalysis['tags']): string | undefined {
   const title = clean(tags?.title);
   if (!title) return undefined;
   const artist = clean(tags?.artist);
-  return (artist ? `${artist} — ${title}` : title).slice(0, MAX_TITLE);
+  return (artist ? `${artist} — ${title}` : title).slice(0, MAX_TITLE_CHARS);
 }

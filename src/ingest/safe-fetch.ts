@@ -1,5 +1,6 @@
 import type { ClientRequest } from 'node:http';
 import { isPublicAddress } from './address-policy.ts';
+import { fileLimits } from '../util/add-policy.ts';
 import type { AudioKind } from '../audio/io/audio-sniff.ts';
 import { DownloadError } from './download-error.ts';
 import type { PinnedResponse } from './pinned-request.ts';
@@ -14,7 +15,7 @@ export type { DownloadErrorCode } from './download-error.ts';
 export interface DownloadOptions {
   /** Directory the file is written to (must exist). */
   dir: string;
-  /** Default 100 MB. */
+  /** Default: the add policy's (MINIDJ_MAX_MB). */
   maxBytes?: number;
   /** Whole download, DNS included. Default 60 s. */
   timeoutMs?: number;
@@ -54,7 +55,7 @@ interface Settings {
 export async function downloadAudio(url: string, opts: DownloadOptions): Promise<DownloadResult> {
   const settings: Settings = {
     dir: opts.dir,
-    maxBytes: opts.maxBytes ?? 100e6,
+    maxBytes: opts.maxBytes ?? fileLimits().maxBytes,
     idleTimeoutMs: opts.idleTimeoutMs ?? 15_000,
     maxRedirects: opts.maxRedirects ?? 5,
     allowed: opts.isAllowedAddress ?? isPublicAddress,

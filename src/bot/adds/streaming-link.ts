@@ -1,5 +1,5 @@
 import { formatBytes } from '../../util/format-bytes.ts';
-import { uploadSize } from './upload-limits.ts';
+import { uploadSize } from '../../util/add-policy.ts';
 
 /** Hosts of services that stream music from web pages and players, never as a file to download. */
 const SERVICES: [RegExp, string][] = [

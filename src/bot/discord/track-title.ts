@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { escapeMarkdown } from 'discord.js';
-
-const MAX_TITLE = 100;
+import { MAX_TITLE_CHARS } from '../../util/add-policy.ts';
 
 /** A readable title from a file name or a URL: its last path segment without the extension, decoded. */
 export function titleFromSource(source: string): string {
@@ -20,7 +19,7 @@ export function titleFromSource(source: string): string {
   const base = path.basename(name.replaceAll('\\', '/'));
   const ext = path.extname(base);
   const title = (ext && ext !== base ? base.slice(0, -ext.length) : base).replace(/[\p{Cc}]/gu, '').trim();
-  return (title || 'Untitled').slice(0, MAX_TITLE);
+  return (title || 'Untitled').slice(0, MAX_TITLE_CHARS);
 }
 
 /** `title` made safe as a single file name (no separators, no control characters). */
@@ -40,7 +39,7 @@ const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/gu;
  * here. Clipped to `max` characters before escaping, so no cut leaves a stray backslash. Not for plain-text fields
  * (button labels, autocomplete choices, thread names), which show backslashes as they are.
  */
-export function displayTitle(text: string, max = MAX_TITLE): string {
+export function displayTitle(text: string, max = MAX_TITLE_CHARS): string {
   const clipped = text.length > max ? `${text.slice(0, max - 1)}…` : text;
   const escaped = escapeMarkdown(clipped.replace(BIDI_CONTROLS, '').replace(/\p{Cc}/gu, ' '), { heading: true, bulletedList: true, numberedList: true, maskedLink: true })
     .replaceAll('<', '\\<')

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MAX_GUILD_DOWNLOADS, MAX_MEMBER_DOWNLOADS, RATE_WINDOW_MS } from '../../util/add-policy.ts';
 import { isLivePending } from '../../db/held-tracks.ts';
 import type { GuildState, GuildStore, PendingAdd, PlaylistEntry } from '../../db/guild-store.ts';
 import { canControlSet, canRemoveEntry, isDj } from './permissions.ts';
@@ -19,8 +20,6 @@ export type ListResult = { ok: true; message: string; page: number; pages: numbe
 export type RemoveResult = { ok: true; message: string; entry: PlaylistEntry } | Refusal;
 export type MoveResult = { ok: true; message: string; entry: PlaylistEntry; position: number } | Refusal;
 export type ClearResult = { ok: true; message: string; removed: number } | Refusal;
-
-const RATE_WINDOW_MS = 60_000;
 
 function songs(n: number): string {
   return n === 1 ? '1 song' : `${n} songs`;
@@ -53,9 +52,6 @@ async function decide<R>(store: GuildStore, guildId: string, fn: (state: GuildSt
   return decision.result;
 }
 
-/** Downloads in flight at once: a member's, and a whole server's. */
-export const MAX_MEMBER_DOWNLOADS = 2;
-export const MAX_GUILD_DOWNLOADS = 4;
 export { RESERVATION_LAPSE_MS, RESERVATION_RENEW_MS } from '../../db/held-tracks.ts';
 
 export type ReserveResult = { ok: true; pending: PendingAdd } | Refusal;

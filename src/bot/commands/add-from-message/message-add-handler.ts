@@ -8,7 +8,7 @@ import { memberInfoOf } from '../member-info.ts';
 import { GUILD_ONLY } from '../queue/queue-handler.ts';
 import { replyEphemeral } from '../../discord/reply-result.ts';
 import { linksIn, streamingAnswer, streamingService } from '../../adds/streaming-link.ts';
-import { uploadLimit, uploadSize } from '../../adds/upload-limits.ts';
+import { uploadLimit, uploadSize } from '../../../util/add-policy.ts';
 
 /** Names the analyser may take, for attachments Discord gives no audio type (its type comes from the extension). */
 const AUDIO_NAME = /\.(mp3|flac|wav|ogg|oga|opus|m4a|aac|aif|aiff|weba)$/i;

@@ -1,4 +1,11 @@
 import { ApplicationIntegrationType, ChannelType, InteractionContextType, SlashCommandBuilder } from 'discord.js';
+import type { SlashCommandIntegerOption } from 'discord.js';
+import { SERVER_SETTINGS } from '../../../util/add-policy.ts';
+import type { SettingBounds } from '../../../util/add-policy.ts';
+
+/** A per-server setting's integer option, named and bounded as the add policy says. */
+const bounded = (bounds: SettingBounds, description: string) => (o: SlashCommandIntegerOption): SlashCommandIntegerOption =>
+  o.setName(bounds.option).setDescription(description).setMinValue(bounds.min).setMaxValue(bounds.max);
 
 /** `/djset` — the never-ending auto-mixed set in a voice channel. */
 export const djsetCommand = new SlashCommandBuilder()
@@ -29,10 +36,10 @@ export const djsetCommand = new SlashCommandBuilder()
       .setDescription('Show or change the DJ role, order, limits, mix style and when an idle set leaves (Manage Server).')
       .addRoleOption((o) => o.setName('dj_role').setDescription('Members with this role may skip, stop and clear'))
       .addStringOption((o) => o.setName('order').setDescription('Default order for /djset start').addChoices({ name: 'smart', value: 'smart' }, { name: 'queue', value: 'queue' }))
-      .addIntegerOption((o) => o.setName('max_queued').setDescription('Songs one member may have waiting').setMinValue(1).setMaxValue(100))
-      .addIntegerOption((o) => o.setName('adds_per_minute').setDescription('Songs one member may add per minute').setMinValue(1).setMaxValue(60))
-      .addIntegerOption((o) => o.setName('stay').setDescription('Minutes to stay in an empty channel, paused, before leaving (0: 24/7)').setMinValue(0).setMaxValue(1440))
-      .addIntegerOption((o) => o.setName('pause_minutes').setDescription('Minutes a paused set waits to be resumed before it leaves').setMinValue(1).setMaxValue(1440))
+      .addIntegerOption(bounded(SERVER_SETTINGS.maxQueuePerMember, 'Songs one member may have waiting'))
+      .addIntegerOption(bounded(SERVER_SETTINGS.maxAddsPerMinute, 'Songs one member may add per minute'))
+      .addIntegerOption(bounded(SERVER_SETTINGS.stayMinutes, 'Minutes to stay in an empty channel, paused, before leaving (0: 24/7)'))
+      .addIntegerOption(bounded(SERVER_SETTINGS.pauseMinutes, 'Minutes a paused set waits to be resumed before it leaves'))
       .addStringOption((o) =>
         o
           .setName('songs')

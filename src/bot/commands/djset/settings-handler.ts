@@ -1,5 +1,5 @@
 import { isSongsMode, isTransitionBars } from '../../../audio/transition/mix-style.ts';
-import { defaultGuildSettings } from '../../../db/guild-store.ts';
+import { outOfBounds, SERVER_SETTINGS } from '../../../util/add-policy.ts';
 import type { AnnounceMode, GuildSettings, GuildStore } from '../../../db/guild-store.ts';
 import type { OptionReader, RouteHandler } from '../command-routes.ts';
 import { memberInfoOf } from '../member-info.ts';
@@ -16,7 +16,7 @@ export function describeSettings(s: GuildSettings): string {
     `Default order: ${s.order}`,
     `Per member: ${s.maxQueuePerMember} songs waiting, ${s.maxAddsPerMinute} adds a minute`,
     `Empty channel: ${s.stayMinutes === undefined ? 'stays 24/7, paused until someone joins' : `pauses, and leaves after ${minutes(s.stayMinutes)}`}`,
-    `Paused with /djset pause: leaves after ${minutes(s.pauseMinutes ?? defaultGuildSettings().pauseMinutes!)}`,
+    `Paused with /djset pause: leaves after ${minutes(s.pauseMinutes ?? SERVER_SETTINGS.pauseMinutes.default)}`,
     ...describeMixStyle(mixStyleOf(s)),
     `Transitions: ${ANNOUNCED[s.announce ?? 'panel']}`,
   ].join('\n');
@@ -59,6 +59,16 @@ function requestedChanges(options: OptionReader<SettingsOption>): { patch: Parti
   return { patch, clearRole: options.getBoolean('clear_dj_role') === true, stay: options.getInteger('stay') };
 }
 
+/** Why a number given is out of the add policy's bounds, if one is (Discord checks them first; a client may not). */
+function refusedNumber(options: OptionReader<SettingsOption>): string | undefined {
+  for (const bounds of Object.values(SERVER_SETTINGS)) {
+    const value = options.getInteger(bounds.option);
+    const why = value !== null ? outOfBounds(bounds, value) : undefined;
+    if (why) return why;
+  }
+  return undefined;
+}
+
 /** The settings with `patch` applied; a field the patch sets to undefined (the DJ role cleared, the planner's length) is removed. */
 function applied(settings: GuildSettings, patch: Partial<GuildSettings>, stay: number | null): GuildSettings {
   const next: GuildSettings = { ...settings, ...patch };
@@ -76,6 +86,8 @@ export function settingsHandler(store: GuildStore, onSaved: (guildId: string, se
   return async (interaction, options) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
+    const refused = refusedNumber(options);
+    if (refused) return replyEphemeral(interaction, refused);
     const { patch, clearRole, stay } = requestedChanges(options);
     if (clearRole && patch.djRoleId) return replyEphemeral(interaction, ROLE_OR_CLEAR);
     if (clearRole) patch.djRoleId = undefined;

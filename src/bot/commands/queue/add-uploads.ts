@@ -6,7 +6,7 @@ import { landDownload } from '../../adds/land-download.ts';
 import type { AddContext } from '../../adds/land-download.ts';
 import { reserveAdd } from '../../playlist/queue-operations.ts';
 import { failDeferred, showProgress } from '../../discord/reply-result.ts';
-import { attachmentTooLarge } from '../../adds/upload-limits.ts';
+import { attachmentTooLarge } from '../../../util/add-policy.ts';
 import { displayTitle } from '../../discord/track-title.ts';
 
 /** An uploaded file, as Discord describes an attachment. */

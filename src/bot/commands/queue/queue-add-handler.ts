@@ -1,7 +1,7 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import type { JobStatus } from '../../../audio/analysis/analyzer-pool.ts';
-import { FILE_OPTIONS } from './queue-command.ts';
-import type { FileOption } from './queue-command.ts';
+import { attachmentTooLarge, FILE_OPTIONS, linkTooLong, MAX_LINK_CHARS, uploadLimit, uploadSize } from '../../../util/add-policy.ts';
+import type { FileOption } from '../../../util/add-policy.ts';
 import type { GuildStore } from '../../../db/guild-store.ts';
 import { UserFacingError } from '../../../util/user-facing-error.ts';
 import { addOutcome } from '../../adds/add-outcome.ts';
@@ -16,11 +16,9 @@ import { addToQueue, reserveAdd } from '../../playlist/queue-operations.ts';
 import { GUILD_ONLY } from './queue-handler.ts';
 import { failDeferred, replyEphemeral, settleDeferred, showProgress } from '../../discord/reply-result.ts';
 import { findTrack } from '../../../library/server-library.ts';
-import { linkTooLong, MAX_LINK_CHARS } from '../../playlist/stored-link.ts';
 import { streamingAnswer, streamingService } from '../../adds/streaming-link.ts';
 import { displayTitle } from '../../discord/track-title.ts';
 import type { LazyScorer } from '../../../ai/lazy-scorer.ts';
-import { attachmentTooLarge, uploadLimit, uploadSize } from '../../adds/upload-limits.ts';
 
 /** What to give, with the largest file the member can upload here. */
 export function nothingToAdd(uploadBytes: number): string {

@@ -1,8 +1,21 @@
 import { ApplicationIntegrationType, InteractionContextType, SlashCommandBuilder } from 'discord.js';
+import type { SlashCommandSubcommandBuilder } from 'discord.js';
+import { DISCORD_DEFAULT_UPLOAD, FILE_OPTIONS, uploadSize, URL_OPTION_CHARS } from '../../../util/add-policy.ts';
 
-/** The attachment options of `/queue add`, in the order their files are added. */
-export const FILE_OPTIONS = ['file', 'file2', 'file3', 'file4', 'file5'] as const;
-export type FileOption = (typeof FILE_OPTIONS)[number];
+const FIRST_FILE = `An audio file (mp3, flac, wav, ogg, opus, m4a); Discord lets most members upload ${uploadSize(DISCORD_DEFAULT_UPLOAD)}`;
+
+/** `/queue add`: the add policy's file options (the first before url and track, as members see them), a url, a track. */
+function addSubcommand(sub: SlashCommandSubcommandBuilder): SlashCommandSubcommandBuilder {
+  const [first, ...more] = FILE_OPTIONS;
+  sub
+    .setName('add')
+    .setDescription('Add a song: upload a file, paste a direct audio link, or pick a track from the server library.')
+    .addAttachmentOption((o) => o.setName(first).setDescription(FIRST_FILE))
+    .addStringOption((o) => o.setName('url').setDescription('A direct http(s) link to an audio file (not YouTube, Spotify…: their pages)').setMaxLength(URL_OPTION_CHARS))
+    .addStringOption((o) => o.setName('track').setDescription('A track already in the server library').setAutocomplete(true));
+  more.forEach((name, i) => sub.addAttachmentOption((o) => o.setName(name).setDescription(i === 0 ? 'Another audio file, added after the first' : 'Another audio file')));
+  return sub;
+}
 
 /** `/queue` — the shared server playlist. */
 export const queueCommand = new SlashCommandBuilder()
@@ -10,18 +23,7 @@ export const queueCommand = new SlashCommandBuilder()
   .setDescription('The server playlist: add songs, see what is coming, reorder it.')
   .setContexts(InteractionContextType.Guild)
   .setIntegrationTypes(ApplicationIntegrationType.GuildInstall)
-  .addSubcommand((sub) =>
-    sub
-      .setName('add')
-      .setDescription('Add a song: upload a file, paste a direct audio link, or pick a track from the server library.')
-      .addAttachmentOption((o) => o.setName('file').setDescription('An audio file (mp3, flac, wav, ogg, opus, m4a); Discord lets most members upload 10 MB'))
-      .addStringOption((o) => o.setName('url').setDescription('A direct http(s) link to an audio file (not YouTube, Spotify…: their pages)').setMaxLength(2000))
-      .addStringOption((o) => o.setName('track').setDescription('A track already in the server library').setAutocomplete(true))
-      .addAttachmentOption((o) => o.setName('file2').setDescription('Another audio file, added after the first'))
-      .addAttachmentOption((o) => o.setName('file3').setDescription('Another audio file'))
-      .addAttachmentOption((o) => o.setName('file4').setDescription('Another audio file'))
-      .addAttachmentOption((o) => o.setName('file5').setDescription('Another audio file')),
-  )
+  .addSubcommand(addSubcommand)
   .addSubcommand((sub) =>
     sub
       .setName('list')

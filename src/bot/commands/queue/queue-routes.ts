@@ -4,7 +4,8 @@ import { route } from '../command-routes.ts';
 import type { SlashCommandRoutes } from '../command-routes.ts';
 import { trackAutocomplete } from '../track-autocomplete.ts';
 import { queueAddHandler } from './queue-add-handler.ts';
-import { FILE_OPTIONS, queueCommand } from './queue-command.ts';
+import { queueCommand } from './queue-command.ts';
+import { FILE_OPTIONS } from '../../../util/add-policy.ts';
 import { queueClear, queueHistory, queueMove, queueRemove } from './queue-handler.ts';
 import { queueListHandler } from './queue-list.ts';
 
