@@ -81,6 +81,12 @@ export function publicEngineState<T extends PlannedTrack>(state: EngineState<T>)
   return state;
 }
 
+/** Same status, same tracks, the same upcoming transition. */
+export function samePublicState<T extends PlannedTrack>(a: SetEngineState<T>, b: SetEngineState<T>): boolean {
+  const fields = (s: SetEngineState<T>): unknown[] => Object.values(s);
+  return a.status === b.status && fields(a).length === fields(b).length && fields(a).every((v, i) => v === fields(b)[i]);
+}
+
 const deckOf = <T extends PlannedTrack>(s: EngineState<T>) => (s.status === 'body' ? s.deck : undefined);
 const renderOf = <T extends PlannedTrack>(s: EngineState<T>) => (s.status === 'body' ? s.exit?.render : undefined);
 const rampOf = <T extends PlannedTrack>(s: EngineState<T>) => (s.status === 'transition' ? s.ramp : undefined);

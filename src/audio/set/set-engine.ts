@@ -13,7 +13,7 @@ import type { RenderedTransition } from '../transition/transition-render.ts';
 import { JUNCTION_FADE_SEC } from '../transition/transition-render.ts';
 import { TransitionRamp } from '../transition/transition-ramp.ts';
 import type { TransitionRenderer } from '../transition/transition-renderer.ts';
-import { publicEngineState, releaseReplaced } from './set-engine-state.ts';
+import { publicEngineState, releaseReplaced, samePublicState } from './set-engine-state.ts';
 import type { Body, BodyExit, EngineState, SetEngineEvents, SetEngineState, UpcomingTransition } from './set-engine-state.ts';
 import { transitionReport } from './set-report.ts';
 import type { TransitionReport } from './set-report.ts';
@@ -187,7 +187,7 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
 
   /**
    * The only place the state changes: what the old state owned and the new one does not carry on (a body's deck, a
-   * render, a ramp) is released here, and the change is told as `stateChange`.
+   * render, a ramp) is released here, and a change others see is told as `stateChange`.
    */
   private setState(next: EngineState<T>): void {
     const from = this.current;
@@ -195,8 +195,11 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     this.current = next;
     releaseReplaced(from, next);
     const was = this.view;
-    this.view = publicEngineState(next);
-    this.events.emit('stateChange', was, this.view);
+    const now = publicEngineState(next);
+    // A change of what it owns only (a deck opened, a render let go) is not told.
+    if (samePublicState(was, now)) return;
+    this.view = now;
+    this.events.emit('stateChange', was, now);
   }
 
   /** The body streaming now, with what it owns; undefined once `body` is no longer the current one. */
