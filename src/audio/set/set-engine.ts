@@ -1,5 +1,5 @@
-import { renderChecked } from '../transition/checked-render.ts';
 import { EventEmitter } from 'node:events';
+import { renderChecked } from '../transition/checked-render.ts';
 import { DeckReader, prepareDeck } from '../io/deck-reader.ts';
 import { MIX_CHANNELS, MIX_RATE } from '../io/mix-format.ts';
 import { cosineFadeOut, fadeOutStreamEnd, linearFadeOutEnd, sineFadeInOver } from '../dsp/fades.ts';
@@ -125,6 +125,7 @@ interface PlannedExit {
  * The continuous set: body of A, transition A→B, body of B, … as one 48 kHz stereo stream. Bodies are streamed from
  * ffmpeg; each transition is rendered on the renderer's worker while the body before it plays. Everything passes
  * one look-ahead limiter. `skip()` mixes out at the next phrase, `stop()` fades out on the next downbeat.
+ * Its state (EngineState) owns its deck, render and ramp, released in setState alone, which emits `stateChange`.
  */
 export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   readonly report: TransitionReport[] = [];
