@@ -1,5 +1,11 @@
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getVoiceConnection } from '@discordjs/voice';
+import { opsReports } from '../src/bot/ops-reports.ts';
+import { createLogger } from '../src/ops/log.ts';
+import { BotMetrics } from '../src/ops/metrics.ts';
+import { startOpsServer } from '../src/ops/ops-server.ts';
+import type { OpsServer } from '../src/ops/ops-server.ts';
 import { FAKE_APP_ID, FAKE_GUILD_ID, FAKE_VOICE_CHANNEL_2_ID } from './helpers/fake-discord.ts';
 import type { FakeVoiceServer } from './helpers/fake-voice-server.ts';
 import { until } from './helpers/until.ts';
@@ -12,16 +18,27 @@ const HEARTBEAT_MS = 1000;
 const RECONNECT_TIMEOUT_MS = 3000;
 
 let w: WireBot;
+/** The process's log (one JSON line each) and /metrics, wired to the bot as main.ts wires them. */
+const logLines: string[] = [];
+let opsServer: OpsServer;
 beforeAll(async () => {
-  w = await openWireBot({ heartbeatIntervalMs: HEARTBEAT_MS, latencyMs: 20 }, { timing: { reconnectTimeoutMs: RECONNECT_TIMEOUT_MS } });
+  const metrics = new BotMetrics({ guilds: () => 1, liveSets: () => w?.bot.sets.size ?? 0, analysisQueueDepth: () => 0 });
+  const log = createLogger('info', new Writable({ write: (line: Buffer, _encoding, done) => (logLines.push(String(line)), done()) }));
+  opsServer = await startOpsServer({ port: 0, metrics, health: () => ({ ok: true, detail: {} }) });
+  w = await openWireBot({ heartbeatIntervalMs: HEARTBEAT_MS, latencyMs: 20 }, { timing: { reconnectTimeoutMs: RECONNECT_TIMEOUT_MS }, ...opsReports(metrics, log) });
   expect((await w.startSet()).content).toMatch(/^Mixing in/);
 }, 120_000);
+
+const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${opsServer.port}/metrics`)).text();
+/** A counter's value in the /metrics text (0 while it has no sample). */
+const counter = (text: string, sample: string): number => Number(text.split('\n').find((l) => l.startsWith(`${sample} `))?.split(' ')[1] ?? 0);
 
 /** Each fault: the gap a listener heard, the set audio that never came, what the bot said. Printed for the record. */
 const heard: Record<string, { gapMs: number | 'the set ended'; skippedMs: number; said: string[] }> = {};
 afterAll(async () => {
   console.log('faults on the wire:', JSON.stringify(heard, null, 1));
   await w?.close();
+  await opsServer?.close();
 });
 
 const said = (): string[] => w.said();
@@ -134,6 +151,23 @@ describe('faults on the wire: the set carries on or comes back, and what the bot
     await until(() => w.set().voiceChannelId === FAKE_VOICE_CHANNEL_2_ID || undefined, 'the set to follow');
     expect(r.gapMs).toBeLessThan(3000);
     expect(r.said).toEqual([]);
+  });
+
+  // After the faults whose audio is checked against the render: its seconds of set would move them elsewhere in it.
+  it('a rejoin is told to the operator: a log line, and minidj_voice_rejoins_total in /metrics', async () => {
+    const sample = 'minidj_voice_rejoins_total{reason="closed"}';
+    await w.audioAfter(0.5);
+    const before = counter(await scrape(), sample);
+    const lines = logLines.length;
+    const at = performance.now();
+    w.serving().closeWith(4006);
+    await w.audioAfter(0.5, at + 1);
+    expect(counter(await scrape(), sample)).toBe(before + 1);
+    const logged = logLines.slice(lines).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'voice connection rejoined (closed)');
+    expect(logged).toMatchObject([{ level: 40, guildId: FAKE_GUILD_ID, reason: 'closed' }]);
+    // The set's start was told too, and nothing went wrong.
+    expect(counter(await scrape(), 'minidj_live_set_state_changes_total{to="playing"}')).toBe(1);
+    expect(counter(await scrape(), 'minidj_voice_errors_total{kind="connection"}')).toBe(0);
   });
 
   it('a voice server that refuses every session: the set ends after 5 rejoins and says so, not an endless join loop', async () => {

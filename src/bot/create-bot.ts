@@ -47,6 +47,8 @@ export interface BotOptions {
   onTransition?: (guildId: string, report: TransitionReport) => void;
   /** Each live set's state changes (the log). */
   onSetStateChange?: LiveSetDeps['onStateChange'];
+  /** Each live set's voice rejoins and errors (the log and metrics); without it, voice connection errors go to `onError`. */
+  onVoice?: LiveSetDeps['onVoice'];
   /** Resume saved sets once logged in (default true). */
   resumeSets?: boolean;
   /** Tests shorten the live sets' grace periods. */
@@ -102,7 +104,7 @@ export function createBot(options: BotOptions): Bot {
   const renderer = new TransitionRenderer({ nice: options.renderNice ?? liveRenderNice() });
   const ingest = ingestDeps(options);
   const picking = { analyses: options.analyses, files: options.files, scorer: () => scorer.get() };
-  const sets = new LiveSets({ ...picking, client, store: options.store, renderer, onError, ...(options.onTransition ? { onTransition: options.onTransition } : {}), ...(options.onSetStateChange ? { onStateChange: options.onSetStateChange } : {}), ...(options.timing ? { timing: options.timing } : {}) }, options.admission);
+  const sets = new LiveSets({ ...picking, client, store: options.store, renderer, onError, ...(options.onTransition ? { onTransition: options.onTransition } : {}), ...(options.onSetStateChange ? { onStateChange: options.onSetStateChange } : {}), ...(options.onVoice ? { onVoice: options.onVoice } : {}), ...(options.timing ? { timing: options.timing } : {}) }, options.admission);
   const route = createInteractionRouter(interactionHandlers(COMMANDS, { ...picking, store: options.store, sets, feedback: options.feedback, ingest, lazyScorer: scorer }), onError);
   const inFlight = new Set<Promise<void>>();
   const onInteraction = (interaction: Interaction): void => {

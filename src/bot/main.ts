@@ -20,6 +20,7 @@ import { startOpsServer } from '../ops/ops-server.ts';
 import type { OpsServer } from '../ops/ops-server.ts';
 import { readBotConfig } from './bot-config.ts';
 import { createBot } from './create-bot.ts';
+import { opsReports } from './ops-reports.ts';
 import { LibraryQuota, quotaLimitsFromEnv } from '../library/library-quota.ts';
 import { managedShard, shardsOf } from './sharding/shard-of.ts';
 import { sweepLeftovers } from './sweep-leftovers.ts';
@@ -94,7 +95,8 @@ const bot = createBot({
     metrics.countTransition(report.style, report.check?.verdict, report.plan.fallback === 'not-rendered');
     log.info({ guildId, style: report.style, bars: report.overlapBars, check: report.check?.verdict, fallback: report.plan.fallback }, 'transition');
   },
-  onSetStateChange: (guildId, from, to) => log.info({ guildId, from, to }, `live set ${to.status}${to.status === 'paused' ? ` (${to.by})` : to.status === 'ended' ? ` (${to.reason})` : ''}`),
+  // Each live set's state changes, voice rejoins and errors: a log line and a /metrics counter each.
+  ...opsReports(metrics, log),
   log: (line: string) => log.info(line),
   // Opt-in for a file server on the bot's own machine (and the tests); private, link-local and metadata addresses stay refused.
   ...(setting('MINIDJ_ALLOW_LOOPBACK_URLS') ? { isAllowedAddress: (ip: string) => isPublicAddress(ip) || ip === '127.0.0.1' || ip === '::1' } : {}),

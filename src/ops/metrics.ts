@@ -39,6 +39,12 @@ export class BotMetrics {
   readonly libraryEvictions: Counter;
   /** Adds refused by the disk quota: a library's share full, or the total. */
   readonly libraryRefusals: Counter<'full'>;
+  /** Live sets' voice connections joining their channel again, by why (src/voice/voice-report.ts). */
+  readonly voiceRejoins: Counter<'reason'>;
+  /** Live sets' voice errors, by where they came from: the connection or the player. */
+  readonly voiceErrors: Counter<'kind'>;
+  /** Live sets' state changes, by the state entered (playing, paused, ended, …). */
+  readonly liveSetStates: Counter<'to'>;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
@@ -68,6 +74,9 @@ export class BotMetrics {
     this.refusedSets = new Counter({ name: 'minidj_live_sets_refused_total', help: 'Live sets refused for want of headroom', registers });
     this.libraryEvictions = new Counter({ name: 'minidj_library_evictions_total', help: 'Tracks taken out of a library to keep it within its share of the disk quota', registers });
     this.libraryRefusals = new Counter({ name: 'minidj_library_adds_refused_total', help: 'Adds refused by the disk quota, by what was full (a library\'s share, or the total)', labelNames: ['full'], registers });
+    this.voiceRejoins = new Counter({ name: 'minidj_voice_rejoins_total', help: 'Voice connections that joined their channel again, by why (closed, dropped, stuck)', labelNames: ['reason'], registers });
+    this.voiceErrors = new Counter({ name: 'minidj_voice_errors_total', help: 'Voice errors, by where they came from (connection, player)', labelNames: ['kind'], registers });
+    this.liveSetStates = new Counter({ name: 'minidj_live_set_state_changes_total', help: 'Live set state changes, by the state entered', labelNames: ['to'], registers });
     if (source.library) libraryGauges(source.library.bind(source), registers);
   }
 

@@ -19,6 +19,8 @@ export interface SetBroadcastOptions {
   startBufferFrames?: number;
   /** Where the Opus encoding runs (default: the process's shared pool of encoder threads). */
   opusPool?: OpusEncoderPool;
+  /** The player's errors (each ends the resource: the player goes idle and the set ends), for the log and metrics. */
+  onError?: (error: Error) => void;
 }
 
 /**
@@ -48,7 +50,7 @@ export class SetBroadcast {
     // Opus packets as they are: no transform to find (createAudioResource would also probe ffmpeg once, synchronously).
     this.resource = new AudioResource([], [this.opus.stream], null, 5);
     // An error ends the resource (the player goes idle); without a listener it would crash the process.
-    this.player.on('error', () => undefined);
+    this.player.on('error', (error) => opts.onError?.(error));
     this.started = this.playWhenBuffered(opts.startBufferFrames ?? START_BUFFER_FRAMES);
     this.finished = this.started.then(() => once(this.player, AudioPlayerStatus.Idle)).then(() => undefined);
   }

@@ -1,6 +1,7 @@
 import { entersState, joinVoiceChannel, VoiceConnectionDisconnectReason, VoiceConnectionStatus } from '@discordjs/voice';
 import type { AudioPlayer, DiscordGatewayAdapterCreator, VoiceConnection, VoiceConnectionState } from '@discordjs/voice';
 import { EncryptedPlayback } from './encrypted-playback.ts';
+import type { RejoinReason } from './voice-report.ts';
 
 export interface VoiceLinkOptions {
   guildId: string;
@@ -11,6 +12,8 @@ export interface VoiceLinkOptions {
   onLost: (why: string) => void;
   /** What went wrong on the way (the voice websocket, UDP, encryption): for the log; the link carries on. */
   onError?: (error: Error) => void;
+  /** Each time the connection joins its channel again, and why: for the log and the metrics. */
+  onRejoin?: (reason: RejoinReason) => void;
   /** Rejoin attempts before giving up (default 5), with waits doubling from `firstRetryMs` (default 1 s). */
   maxRejoins?: number;
   firstRetryMs?: number;
@@ -24,6 +27,11 @@ const LOST = 'lost the voice connection and could not get it back';
 
 /** Closed by Discord when the bot was disconnected from the channel (by a member, or the channel went away). */
 const DISCONNECTED_BY_DISCORD = 4014;
+
+function rejoinReason(from: VoiceConnectionState, unsticking: boolean): RejoinReason {
+  if (unsticking) return 'stuck';
+  return from.status === VoiceConnectionStatus.Disconnected ? 'dropped' : 'closed';
+}
 
 /**
  * The guild's voice connection, playing the set's player (end-to-end encrypted: encrypted-playback.ts) and kept alive:
@@ -103,6 +111,8 @@ export class VoiceLink {
    * refusing ends the set after `maxRejoins`, rather than the bot asking the gateway to join many times a second.
    */
   private watch(from: VoiceConnectionState, to: VoiceConnectionState, opts: VoiceLinkOptions): void {
+    // Signalling again: the connection asked the gateway to join its channel once more (the first join starts there).
+    if (to.status === VoiceConnectionStatus.Signalling && from.status !== VoiceConnectionStatus.Signalling) opts.onRejoin?.(rejoinReason(from, this.rejoining));
     // Ready; or disconnected, which recover() rejoins with back-off; or gone.
     if (to.status === VoiceConnectionStatus.Ready || to.status === VoiceConnectionStatus.Disconnected || to.status === VoiceConnectionStatus.Destroyed) {
       clearTimeout(this.stuck);

@@ -1,5 +1,5 @@
+import { EventEmitter } from 'node:events';
 import { renderChecked } from '../transition/checked-render.ts';
-import type { CheckedRender, TransitionCheckReport } from '../transition/checked-render.ts';
 import { DeckReader, prepareDeck } from '../io/deck-reader.ts';
 import { MIX_CHANNELS, MIX_RATE } from '../io/mix-format.ts';
 import { cosineFadeOut, fadeOutStreamEnd, linearFadeOutEnd, sineFadeInOver } from '../dsp/fades.ts';
@@ -13,6 +13,8 @@ import type { RenderedTransition } from '../transition/transition-render.ts';
 import { JUNCTION_FADE_SEC } from '../transition/transition-render.ts';
 import { TransitionRamp } from '../transition/transition-ramp.ts';
 import type { TransitionRenderer } from '../transition/transition-renderer.ts';
+import { publicEngineState, releaseReplaced, samePublicState } from './set-engine-state.ts';
+import type { Body, BodyExit, EngineState, SetEngineEvents, SetEngineState, UpcomingTransition } from './set-engine-state.ts';
 import { transitionReport } from './set-report.ts';
 import type { TransitionReport } from './set-report.ts';
 import { barSec, setStartSec } from './set-timeline.ts';
@@ -66,58 +68,13 @@ export type SetEvent<T extends PlannedTrack = PlannedTrack> =
    */
   | { type: 'deck-error'; track: T; error: Error; recovered: boolean };
 
-/** The next transition, while one is planned. */
-export interface UpcomingTransition<T extends PlannedTrack = PlannedTrack> {
-  from: T;
-  to: T;
-  plan: TransitionPlan;
-  startSec: number;
-  rendered: boolean;
-  /** Once rendered: the beat check of a beat-matched transition (`plan` is then the re-plan, if it asked for one). */
-  check?: TransitionCheckReport;
-}
-
-/**
- * Where the engine is in the set: streaming a track's body (with the transition out of it once planned), playing a
- * transition out, or done. It changes in `setState` only.
- */
-export type SetEngineState<T extends PlannedTrack = PlannedTrack> =
-  | { status: 'idle' }
-  | { status: 'body'; track: T; upcoming?: UpcomingTransition<T> }
-  | { status: 'transition'; from: T; to: T }
-  | { status: 'ended' };
+export type { SetEngineEvents, SetEngineState, UpcomingTransition } from './set-engine-state.ts';
 
 /** Where a body starts (track time) and what it fades in over: the tail the transition before it left, if any. */
 interface BodyEntry {
   fromSec: number;
   fadeInFrames: number;
   carry?: Float32Array;
-}
-
-/** One body as it streams, and the transition out of it once the next track is picked and planned. */
-interface Body<T extends PlannedTrack> {
-  index: number;
-  track: T;
-  /** Track time the body started at, and the set time it started at. */
-  fromSec: number;
-  startSec: number;
-  /** Track time reached. */
-  pos: number;
-  /** Frames to stream: up to the planned exit, or to the track's end while nothing follows. */
-  frames: number;
-  done: number;
-  open: boolean;
-  plan?: TransitionPlan;
-  to?: T;
-  /** The tracks as the plan was made from them (their cues moved by the mix style), and that style. */
-  planned?: { from: PlannedTrack; to: PlannedTrack; style: MixStyle };
-  rendering?: Promise<CheckedRender>;
-  /** Cancels `rendering` when it will not be played: the renderer's time goes to transitions that will. */
-  renderCancel?: AbortController;
-  /** The pick of the next track in flight, and the track time of the last answer. */
-  asking: boolean;
-  askedAt: number;
-  picking?: Promise<void>;
 }
 
 /** A transition ready to play: the plan as played, and its render unless it is a cut. */
@@ -161,13 +118,14 @@ const barsOf = (style: MixStyle) => (style.bars ? { bars: style.bars } : {});
 interface PlannedExit {
   plan: TransitionPlan;
   render: boolean;
-  planned: NonNullable<Body<PlannedTrack>['planned']>;
+  planned: BodyExit<PlannedTrack>['planned'];
 }
 
 /**
  * The continuous set: body of A, transition A→B, body of B, … as one 48 kHz stereo stream. Bodies are streamed from
  * ffmpeg; each transition is rendered on the renderer's worker while the body before it plays. Everything passes
  * one look-ahead limiter. `skip()` mixes out at the next phrase, `stop()` fades out on the next downbeat.
+ * Its state (EngineState) owns its deck, render and ramp, released in setState alone, which emits `stateChange`.
  */
 export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   readonly report: TransitionReport[] = [];
@@ -175,7 +133,10 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   private readonly opts: SetEngineOptions<T>;
   private readonly limiter = new PeakLimiter(MIX_RATE, MIX_CHANNELS);
   private framesOut = 0;
-  private current: SetEngineState<T> = { status: 'idle' };
+  private current: EngineState<T> = { status: 'idle' };
+  /** `current` as others see it, made once per change. */
+  private view: SetEngineState<T> = { status: 'idle' };
+  private readonly events = new EventEmitter<SetEngineEvents<T>>();
   /** What was asked from outside and not yet done; a stop outranks a skip. */
   private request: 'skip' | 'stop' | undefined;
 
@@ -185,13 +146,23 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     this.opts = opts;
   }
 
+  on<E extends keyof SetEngineEvents<T>>(event: E, listener: (...args: SetEngineEvents<T>[E]) => void): this {
+    this.events.on(event, listener as never);
+    return this;
+  }
+
+  off<E extends keyof SetEngineEvents<T>>(event: E, listener: (...args: SetEngineEvents<T>[E]) => void): this {
+    this.events.off(event, listener as never);
+    return this;
+  }
+
   /** Set time (s) produced so far. */
   get positionSec(): number {
     return this.framesOut / MIX_RATE;
   }
 
   get state(): SetEngineState<T> {
-    return this.current;
+    return this.view;
   }
 
   get upcoming(): UpcomingTransition<T> | undefined {
@@ -215,9 +186,36 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     this.request = 'stop';
   }
 
-  /** The only place the state changes. */
-  private setState(next: SetEngineState<T>): void {
+  /**
+   * The only place the state changes: what the old state owned and the new one does not carry on (a body's deck, a
+   * render, a ramp) is released here, and a change others see is told as `stateChange`.
+   */
+  private setState(next: EngineState<T>): void {
+    const from = this.current;
+    if (from.status === 'ended' || from === next) return;
     this.current = next;
+    releaseReplaced(from, next);
+    const was = this.view;
+    const now = publicEngineState(next);
+    // A change of what it owns only (a deck opened, a render let go) is not told.
+    if (samePublicState(was, now)) return;
+    this.view = now;
+    this.events.emit('stateChange', was, now);
+  }
+
+  /** The body streaming now, with what it owns; undefined once `body` is no longer the current one. */
+  private bodyState(body: Body<T>): Extract<EngineState<T>, { status: 'body' }> | undefined {
+    return this.current.status === 'body' && this.current.body === body ? this.current : undefined;
+  }
+
+  /** Changes the current body's state, if `body` is still the current one. */
+  private updateBody(body: Body<T>, change: Partial<Omit<Extract<EngineState<T>, { status: 'body' }>, 'status' | 'body'>>): void {
+    const state = this.bodyState(body);
+    if (state) this.setState({ ...state, ...change });
+  }
+
+  private exitOf(body: Body<T>): BodyExit<T> | undefined {
+    return this.bodyState(body)?.exit;
   }
 
   /** The mix style to plan with now. */
@@ -292,7 +290,7 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
         const body = await this.openBody(a, i, entry.fromSec);
         const end = yield* this.streamBody(body, entry);
         if (end === 'stopped') return;
-        this.setState({ status: 'body', track: a });
+        this.endBody(body, end.lost);
         lostInARow = end.lost ? lostInARow + 1 : 0;
         const transition = await this.closeBody(body, end.lost, lostInARow);
         if (!transition) break;
@@ -309,12 +307,22 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   private async openBody(a: T, index: number, fromSec: number): Promise<Body<T>> {
     const frames = Math.round((a.analysis.durationSec - fromSec) * MIX_RATE);
     const body: Body<T> = { index, track: a, fromSec, startSec: this.positionSec, pos: fromSec, frames, done: 0, open: true, asking: false, askedAt: fromSec };
-    this.setState({ status: 'body', track: a });
+    this.setState({ status: 'body', body });
     this.ask(body, this.pickNext(a));
     // A pick that needs no I/O (the given tracks) is in before the body starts.
     await new Promise((resolve) => setImmediate(resolve));
     if (index > 0) this.tell({ type: 'track', track: a, setSec: this.positionSec, trackSec: fromSec });
     return body;
+  }
+
+  /**
+   * The body streamed out (or its track was lost): its deck closes, nothing is upcoming any more, and a lost track's
+   * render will not be played.
+   */
+  private endBody(body: Body<T>, lost: Error | undefined): void {
+    body.open = false;
+    const exit = this.exitOf(body);
+    this.updateBody(body, { deck: undefined, upcoming: undefined, exit: lost && exit ? { ...exit, render: undefined } : exit });
   }
 
   /**
@@ -329,32 +337,27 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
       .then((track) => {
         body.asking = false;
         body.askedAt = body.pos;
-        if (track && body.open && !body.plan) this.planExit(body, this.planFrom(body.track, track, body.pos), track);
+        const state = this.bodyState(body);
+        if (track && body.open && state && !state.exit) this.planExit(body, this.planFrom(body.track, track, body.pos), track);
       });
   }
 
-  /** Plans the body's exit into `to` and starts rendering it; `upcoming` says so. */
+  /** Plans the body's exit into `to` and starts rendering it (a render it replaces is cancelled); `upcoming` says so. */
   private planExit(body: Body<T>, { plan, render, planned }: PlannedExit, to: T): void {
     const a = body.track;
     // B's body deck opens on this thread after the transition: its file is vetted now, not then; the render's decks
     // take both files as vetted here (A's since its body opened) rather than probe them again on their thread.
     const vetted = Promise.all([prepareDeck(a.file), prepareDeck(to.file)]);
-    body.plan = plan;
-    body.to = to;
-    body.planned = planned;
     // Rendered, then checked on its own decks when beat-matched (and re-planned and rendered again if they are apart).
     // A live stream's render says how soon it plays (production is paced to playback); an offline one is awaited.
     const dueInSec = this.opts.renderDeadlineMs === undefined ? {} : { dueInSec: plan.exitSec - body.pos };
     const job = { ...transitionJob(plan, a, to, this.targetLufs), ...dueInSec };
-    this.dropRender(body);
     const cancel = new AbortController();
     const withMedia = ([fromMedia, toMedia]: Awaited<typeof vetted>) => ({ ...job, from: { ...job.from, media: fromMedia }, to: { ...job.to, media: toMedia } });
     const rendering = render ? vetted.then((media) => renderChecked((j) => this.opts.renderer.render(j, cancel.signal), withMedia(media), planned.from, planned.to)) : undefined;
-    body.rendering = rendering;
-    if (rendering) body.renderCancel = cancel;
     body.frames = Math.round((plan.exitSec - body.fromSec) * MIX_RATE);
     const upcoming: UpcomingTransition<T> = { from: a, to, plan, startSec: body.startSec + plan.exitSec - body.fromSec, rendered: !rendering };
-    this.setState({ status: 'body', track: a, upcoming });
+    this.updateBody(body, { exit: { plan, to, planned, ...(rendering ? { render: { rendering, cancel } } : {}) }, upcoming });
     rendering?.then(
       (checked) => {
         if (this.current.status === 'body' && this.current.upcoming === upcoming) {
@@ -369,11 +372,10 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     );
   }
 
-  /** The body's transition will not be played as rendered (a skip re-planned it, it came too late, the set stopped). */
-  private dropRender(body: Body<T>): void {
-    body.renderCancel?.abort();
-    body.renderCancel = undefined;
-    body.rendering = undefined;
+  /** The body's transition will not be played as rendered (it came too late, the set stopped): its render is let go. */
+  private dropRender(body: Body<T>, plan?: TransitionPlan): void {
+    const exit = this.exitOf(body);
+    if (exit) this.updateBody(body, { exit: { ...exit, plan: plan ?? exit.plan, render: undefined } });
   }
 
   /** Streams the body up to its exit (or the track's end); stops early when the set is stopped or the track is lost. */
@@ -383,53 +385,50 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
       (frames) => new DeckReader({ file: a.file, fromSec: body.fromSec + frames / MIX_RATE, gain: this.gain(a) }),
       (error) => this.tell({ type: 'deck-error', track: a, error, recovered: true }),
     );
-    let toTransition = false;
-    try {
-      while (body.done < body.frames) {
-        if (this.request === 'stop') {
-          this.dropRender(body);
-          yield* this.fadeOutAtNextDownbeat(deck, a, body.pos);
-          return 'stopped';
-        }
-        if (!body.plan && !body.asking && this.opts.nextTrack && body.pos - body.askedAt >= NEXT_TRACK_RETRY_SEC) {
-          // Nothing to play after this track yet: ask again, for what was added since.
-          this.ask(body, this.opts.nextTrack(a));
-        }
-        if (this.request === 'skip' && body.plan && body.to) this.skipToNextPhrase(body, body.plan, body.to);
-        else if (body.plan && body.to && body.planned && !sameStyle(body.planned.style, this.style) && body.plan.exitSec - body.pos >= RESTYLE_AHEAD_SEC) {
-          // The server changed its mix style: the coming transition follows it, if there is time to render it again.
-          this.planExit(body, this.planFrom(body.track, body.to, body.pos), body.to);
-        }
-        const n = Math.min(CHUNK_FRAMES, body.frames - body.done);
-        let chunk: Float32Array;
-        try {
-          chunk = await deck.read(n);
-        } catch (error) {
-          // The track cannot be played on: the set goes on with the next one, as soon as there is one.
-          if (!body.plan && body.picking) await body.picking;
-          return { lost: error as Error };
-        }
-        await this.shapeBodyChunk(body, entry, chunk, n);
-        yield this.emit(chunk);
+    this.updateBody(body, { deck });
+    while (body.done < body.frames) {
+      if (this.request === 'stop') {
+        this.dropRender(body);
+        yield* this.fadeOutAtNextDownbeat(deck, a, body.pos);
+        return 'stopped';
       }
-      toTransition = true;
-      return {};
-    } finally {
-      body.open = false;
-      // Stopped, lost, or closed from outside (the stream's consumer gone): its transition will not play.
-      if (!toTransition) this.dropRender(body);
-      deck.close();
+      this.steer(body);
+      const n = Math.min(CHUNK_FRAMES, body.frames - body.done);
+      let chunk: Float32Array;
+      try {
+        chunk = await deck.read(n);
+      } catch (error) {
+        // The track cannot be played on: the set goes on with the next one, as soon as there is one.
+        if (!this.exitOf(body) && body.picking) await body.picking;
+        return { lost: error as Error };
+      }
+      await this.shapeBodyChunk(body, entry, chunk, n);
+      yield this.emit(chunk);
+    }
+    return {};
+  }
+
+  /** What the body does before its next chunk: ask again for a next track, skip, or follow a new mix style. */
+  private steer(body: Body<T>): void {
+    const exit = this.exitOf(body);
+    if (!exit && !body.asking && this.opts.nextTrack && body.pos - body.askedAt >= NEXT_TRACK_RETRY_SEC) {
+      // Nothing to play after this track yet: ask again, for what was added since.
+      this.ask(body, this.opts.nextTrack(body.track));
+    }
+    if (this.request === 'skip' && exit) this.skipToNextPhrase(body, exit);
+    else if (exit && !sameStyle(exit.planned.style, this.style) && exit.plan.exitSec - body.pos >= RESTYLE_AHEAD_SEC) {
+      // The server changed its mix style: the coming transition follows it, if there is time to render it again.
+      this.planExit(body, this.planFrom(body.track, exit.to, body.pos), exit.to);
     }
   }
 
   /** A skip: the exit moves to the next phrase, when that comes before the planned one. */
-  private skipToNextPhrase(body: Body<T>, plan: TransitionPlan, to: T): void {
+  private skipToNextPhrase(body: Body<T>, { plan, to, planned: was }: BodyExit<T>): void {
     this.request = undefined;
     const exit = this.nextPhraseExit(body.track, body.pos);
     if (exit === undefined || exit >= plan.exitSec) return;
-    const style = body.planned?.style ?? this.style;
-    const planned = { from: withMixOut(body.planned?.from ?? body.track, exit), to: body.planned?.to ?? to, style };
-    this.planExit(body, { plan: planTransition(planned.from, planned.to, barsOf(style)), render: true, planned }, to);
+    const planned = { from: withMixOut(was.from, exit), to: was.to, style: was.style };
+    this.planExit(body, { plan: planTransition(planned.from, planned.to, barsOf(was.style)), render: true, planned }, to);
   }
 
   /**
@@ -437,15 +436,15 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
    * over what came before, faded out at the set's end.
    */
   private async shapeBodyChunk(body: Body<T>, entry: BodyEntry, chunk: Float32Array, n: number): Promise<void> {
-    if (body.plan && body.rendering && body.done + n >= body.frames && !(await this.readyInTime(body.rendering))) {
+    const exit = this.exitOf(body);
+    if (exit?.render && body.done + n >= body.frames && !(await this.readyInTime(exit.render.rendering))) {
       // The transition is not there in time (or failed): cut on the exit downbeat rather than leave a gap.
       linearFadeOutEnd(chunk, CUT_FADE_FRAMES);
-      body.plan = fallbackCut(body.plan);
-      this.dropRender(body);
+      this.dropRender(body, fallbackCut(exit.plan));
     }
     // The body fades in over the previous transition's fading tail (or from a cut's silence, or a resume).
     if (body.done < entry.fadeInFrames) sineFadeInOver(chunk, body.done, entry.fadeInFrames, entry.carry ?? new Float32Array(0));
-    if (!body.plan) fadeOutStreamEnd(chunk, body.done, body.frames, END_FADE_FRAMES);
+    if (!exit) fadeOutStreamEnd(chunk, body.done, body.frames, END_FADE_FRAMES);
     body.done += n;
     body.pos += n / MIX_RATE;
   }
@@ -453,19 +452,18 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   /** The transition out of a finished body, reported and announced; undefined when the set ends with this body. */
   private async closeBody(body: Body<T>, lost: Error | undefined, lostInARow: number): Promise<ReadyTransition<T> | undefined> {
     const a = body.track;
-    const b = body.to;
-    let plan = body.plan;
-    let rendering = body.rendering;
+    const exit = this.exitOf(body);
+    const b = exit?.to;
+    let plan = exit?.plan;
     if (lost) {
       if (!plan || !b || lostInARow >= MAX_LOST_IN_A_ROW) throw lost;
       this.tell({ type: 'deck-error', track: a, error: lost, recovered: false });
       this.limiter.fadeOutHeld();
       plan = lostTrackCut(plan, a, b, body.pos);
-      rendering = undefined;
     }
     if (!plan || !b) return undefined;
     const startSec = this.positionSec;
-    const checked = rendering ? await rendering : undefined;
+    const checked = exit?.render ? await exit.render.rendering : undefined;
     if (checked) plan = checked.plan;
     const rendered = checked?.rendered;
     const endSec = startSec + (rendered ? rendered.junctionFrame / MIX_RATE : 0);
@@ -479,24 +477,24 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
 
   /** Plays the transition out; returns where B's body starts and what it fades in over. */
   private async *playTransition({ from: a, to: b, plan, rendered }: ReadyTransition<T>): AsyncGenerator<Float32Array, BodyEntry> {
-    this.setState({ status: 'transition', from: a, to: b });
     // Fallback cut: B's body starts on its entry downbeat with a short fade-in from A's faded end.
-    if (!rendered) return { fromSec: plan.entrySec, fadeInFrames: CUT_FADE_FRAMES, carry: new Float32Array(0) };
-    // B's ramp back to its own tempo, when the render leaves it to be streamed: its decoding starts now.
+    if (!rendered) {
+      this.setState({ status: 'transition', from: a, to: b });
+      return { fromSec: plan.entrySec, fadeInFrames: CUT_FADE_FRAMES, carry: new Float32Array(0) };
+    }
+    // B's ramp back to its own tempo, when the render leaves it to be streamed: its decoding starts now. The state owns
+    // it until B's body starts.
     const ramp = rendered.handoffFrame < rendered.junctionFrame
       ? new TransitionRamp(transitionJob(plan, a, b, this.targetLufs), rendered, (error) => this.tell({ type: 'deck-error', track: b, error, recovered: true }))
       : undefined;
-    try {
-      for (let f = 0; f < rendered.handoffFrame; f += CHUNK_FRAMES) {
-        const end = Math.min(rendered.handoffFrame, f + CHUNK_FRAMES);
-        yield this.emit(rendered.pcm.slice(f * MIX_CHANNELS, end * MIX_CHANNELS));
-      }
-      // Without a ramp: a copy of the 30 ms tail, so the whole rendered transition can be freed while the body plays.
-      const fadeIn = ramp ? yield* this.playRamp(ramp, b) : { fadeInFrames: Math.round(JUNCTION_FADE_SEC * MIX_RATE), carry: rendered.pcm.slice(rendered.junctionFrame * MIX_CHANNELS) };
-      return { fromSec: rendered.bodyFromSec, ...fadeIn };
-    } finally {
-      ramp?.close();
+    this.setState({ status: 'transition', from: a, to: b, ...(ramp ? { ramp } : {}) });
+    for (let f = 0; f < rendered.handoffFrame; f += CHUNK_FRAMES) {
+      const end = Math.min(rendered.handoffFrame, f + CHUNK_FRAMES);
+      yield this.emit(rendered.pcm.slice(f * MIX_CHANNELS, end * MIX_CHANNELS));
     }
+    // Without a ramp: a copy of the 30 ms tail, so the whole rendered transition can be freed while the body plays.
+    const fadeIn = ramp ? yield* this.playRamp(ramp, b) : { fadeInFrames: Math.round(JUNCTION_FADE_SEC * MIX_RATE), carry: rendered.pcm.slice(rendered.junctionFrame * MIX_CHANNELS) };
+    return { fromSec: rendered.bodyFromSec, ...fadeIn };
   }
 
   /** Streams B's ramp to the junction; returns the junction's tail, over which B's body fades in. */

@@ -11,6 +11,7 @@ import type { TransitionRenderer } from '../../audio/transition/transition-rende
 import type { GuildSettings, GuildState, GuildStore, LiveSession } from '../../db/guild-store.ts';
 import { SetBroadcast } from '../../voice/set-broadcast.ts';
 import { VoiceLink } from '../../voice/voice-link.ts';
+import type { VoiceReport } from '../../voice/voice-report.ts';
 import { pickNextTrack } from '../playlist/next-track.ts';
 import type { LiveTrack, NextTrackDeps } from '../playlist/next-track.ts';
 import { LivePanel } from './live-panel.ts';
@@ -64,6 +65,8 @@ export interface LiveSetDeps extends NextTrackDeps {
   onTransition?: (guildId: string, report: TransitionReport) => void;
   /** Each set's state changes (the process's log; LiveSets subscribes every set it starts). */
   onStateChange?: (guildId: string, from: SetState, to: SetState) => void;
+  /** Its voice's rejoins and errors (the process's log and metrics); without it, connection errors go to `onError`. */
+  onVoice?: (guildId: string, report: VoiceReport) => void;
   timing?: Partial<LiveSetTiming>;
 }
 
@@ -160,7 +163,8 @@ export class LiveSet {
       adapterCreator: params.guild.voiceAdapterCreator,
       player: playback.broadcast.player,
       onLost: (why) => void this.end('lost', why),
-      onError: (error) => deps.onError(error),
+      onError: (error) => this.reportVoice({ type: 'error', kind: 'connection', error }),
+      onRejoin: (reason) => this.reportVoice({ type: 'rejoin', reason }),
       reconnectTimeoutMs: this.timing.reconnectTimeoutMs,
     });
     this.panel = new LivePanel({
@@ -247,6 +251,11 @@ export class LiveSet {
     this.setState({ status: 'playing', ...holding(this.state) });
     this.checkListeners();
     this.panel.start();
+  }
+
+  private reportVoice(report: VoiceReport): void {
+    if (this.deps.onVoice) this.deps.onVoice(this.guildId, report);
+    else if (report.type === 'error' && report.kind === 'connection') this.deps.onError(report.error);
   }
 
   /** Something the panel shows changed (a vote to skip). */
@@ -420,7 +429,7 @@ export class LiveSet {
       },
       ...(fromSec !== undefined ? { firstFromSec: fromSec } : {}),
     });
-    const broadcast = new SetBroadcast(engine, { leadSec: this.timing.leadSec });
+    const broadcast = new SetBroadcast(engine, { leadSec: this.timing.leadSec, onError: (error) => this.reportVoice({ type: 'error', kind: 'player', error }) });
     const playback: Playback = { engine, broadcast };
     // A player that was auto-paused (connection not ready) when the room emptied is paused once it plays again.
     broadcast.player.on(AudioPlayerStatus.Playing, () => {
