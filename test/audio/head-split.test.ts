@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { MIX_CHANNELS, MIX_RATE } from '../../src/audio/io/mix-format.ts';
 import { planTransition } from '../../src/audio/transition/transition-plan.ts';
-import { RAMP_AHEAD_SEC, renderTransition, SLACK_SEC, stretchedDeck } from '../../src/audio/transition/transition-render.ts';
-import type { TransitionJob } from '../../src/audio/transition/transition-render.ts';
+import { RAMP_AHEAD_SEC, renderTransition, SLACK_SEC, stretchedDeck } from '../../src/audio/transition/render-job.ts';
+import type { TransitionJob } from '../../src/audio/transition/render-job.ts';
 import { handsCrate } from '../helpers/hands-crate.ts';
 
 vi.setConfig({ testTimeout: 300_000 });

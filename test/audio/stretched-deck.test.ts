@@ -5,8 +5,8 @@ import { toMono } from '../../src/audio/io/pcm.ts';
 import { planTransition } from '../../src/audio/transition/transition-plan.ts';
 import type { PlannedTrack, TransitionPlan } from '../../src/audio/transition/transition-plan.ts';
 import { renderThroughJunction } from '../../src/audio/transition/transition-ramp.ts';
-import { renderTransition } from '../../src/audio/transition/transition-render.ts';
-import type { TransitionJob } from '../../src/audio/transition/transition-render.ts';
+import { renderTransition } from '../../src/audio/transition/render-job.ts';
+import type { TransitionJob } from '../../src/audio/transition/render-job.ts';
 import { stretchedDeckWindows } from '../../src/eval/set-quality.ts';
 import { handsCrate } from '../helpers/hands-crate.ts';
 

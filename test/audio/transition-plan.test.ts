@@ -8,7 +8,7 @@ import { toMono } from '../../src/audio/io/pcm.ts';
 import { planTransition } from '../../src/audio/transition/transition-plan.ts';
 import type { PlannedTrack } from '../../src/audio/transition/transition-plan.ts';
 import { renderThroughJunction } from '../../src/audio/transition/transition-ramp.ts';
-import { renderTransition } from '../../src/audio/transition/transition-render.ts';
+import { renderTransition } from '../../src/audio/transition/render-job.ts';
 import { transitionReport } from '../../src/audio/set/set-report.ts';
 import { measureBandHandover } from '../../src/eval/band-handover.ts';
 import { handsCrate } from '../helpers/hands-crate.ts';

@@ -2,7 +2,7 @@ import { barCues } from '../analysis/bar-cues.ts';
 import { argmax, phaseConfidence, phaseScores, standardCues } from '../analysis/downbeats.ts';
 import { computeSpectralFrames } from '../analysis/spectral-frames.ts';
 import { LowpassCascade } from '../dsp/lowpass-cascade.ts';
-import { beatsInTransition } from './transition-check.ts';
+import { beatsInTransition } from './beat-check.ts';
 import type { TransitionPlan } from './transition-plan.ts';
 
 /** Where a deck's bars start as heard in the overlap: its downbeats' place in A's bars (0: on A's), and how sure. */

@@ -1,8 +1,8 @@
 import { MIX_CHANNELS, MIX_RATE } from '../io/mix-format.ts';
 import { cosineFadeOut } from '../dsp/fades.ts';
 import { ResilientDeck } from '../io/resilient-deck.ts';
-import { HANDOFF_FADE_FRAMES, JUNCTION_FADE_SEC, renderTransition, stretchedDeck } from './transition-render.ts';
-import type { RenderedTransition, TransitionJob } from './transition-render.ts';
+import { HANDOFF_FADE_FRAMES, JUNCTION_FADE_SEC, renderTransition, stretchedDeck } from './render-job.ts';
+import type { RenderedTransition, TransitionJob } from './render-job.ts';
 
 const JUNCTION_FADE_FRAMES = Math.round(JUNCTION_FADE_SEC * MIX_RATE);
 

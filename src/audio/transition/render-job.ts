@@ -9,8 +9,8 @@ import type { DecksReady } from './deck-mixer.ts';
 import { inputAfter, isUnity, outputDuration, playsAsVinyl } from './tempo-schedule.ts';
 import { checkBars } from './bar-check.ts';
 import type { BarCheck } from './bar-check.ts';
-import { checkDecksAsRead, placementCheck } from './transition-check.ts';
-import type { DeckCheck } from './transition-check.ts';
+import { checkDecksAsRead, placementCheck } from './beat-check.ts';
+import type { DeckCheck } from './beat-check.ts';
 import type { TransitionPlan } from './transition-plan.ts';
 
 /** The new track's stretched head hands over to its plain body with this crossfade, so the seam cannot click. */
