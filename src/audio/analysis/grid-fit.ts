@@ -40,19 +40,6 @@ function envAt(env: Float32Array, x: number): number {
   return env[i]! * (1 - f) + env[i + 1]! * f;
 }
 
-
-/** Strongest attack within ±halfWidth of grid beat k (its offset from the beat refined between envelope values). */
-export function attackNear(env: Float32Array, step: number, t: number, halfWidth: number): { offset: number; strength: number } {
-  const centre = t / step;
-  const lo = Math.max(1, Math.ceil(centre - halfWidth / step));
-  const hi = Math.min(env.length - 2, Math.floor(centre + halfWidth / step));
-  let best = lo;
-  for (let i = lo + 1; i <= hi; i++) if (env[i]! > env[best]!) best = i;
-  if (hi < lo) return { offset: 0, strength: 0 };
-  const frac = parabolicOffset(env[best - 1]!, env[best]!, env[best + 1]!);
-  return { offset: (best + frac) * step - t, strength: env[best]! };
-}
-
 interface RunPhase {
   /** Centre beat index. */
   k: number;

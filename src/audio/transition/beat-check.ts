@@ -1,4 +1,4 @@
-import { beatKicks, judgeKicks, pairBeats, pooledPhase, profileDecks, summarizePhase } from './deck-phase.ts';
+import { beatKicks, judgeKicks, pairBeats, pooledPhase, summarizePhase } from './deck-phase.ts';
 import type { BeatKick, BeatPhase, PhaseSummary } from './deck-phase.ts';
 import { placementPhase } from './deck-placement.ts';
 import type { PlacedSource } from './deck-placement.ts';
@@ -65,17 +65,6 @@ export async function placementCheck(plan: TransitionPlan, a: Float32Array, b: F
   const t0 = performance.now();
   const placed = await placementPhase(plan, a, b, from, to, beatsA, beatsB);
   return placed ? verdictOf([placed], performance.now() - t0, 'placement') : undefined;
-}
-
-/**
- * The check on a render's own decks (interleaved stereo from A's exit: A unstretched, B through rubberband, both
- * before the EQ): B's kicks against A's, bar by bar, on the bars of the overlap where both play them.
- */
-export function checkDecks(plan: TransitionPlan, a: Float32Array, b: Float32Array, rate: number, beatsA: number[], beatsB: number[]): DeckCheck {
-  const t0 = performance.now();
-  const beats = beatsInTransition(plan, beatsA, beatsB);
-  const { pairs, kicksA, kicksB } = profileDecks({ a, b, rate, channels: 2, beatsA: beats.a, beatsB: beats.b });
-  return judge(plan, pairs, kicksA, kicksB, rate, performance.now() - t0);
 }
 
 /**
