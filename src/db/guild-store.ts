@@ -168,7 +168,7 @@ export function heldIn(state: GuildState, nowMs?: number): Set<string> {
 const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((h) => b.has(h));
 
 export const HISTORY_LIMIT = 500;
-export const TRANSITIONS_LIMIT = 50;
+const TRANSITIONS_LIMIT = 50;
 
 export function defaultGuildSettings(): GuildSettings {
   return { maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'smart', pauseMinutes: 30 };

@@ -1,7 +1,7 @@
 import { LowpassCascade } from '../dsp/lowpass-cascade.ts';
 
 /** Samples per envelope value: 1.45 ms at 44.1 kHz, fine enough to place an attack to a millisecond. */
-export const ATTACK_BLOCK = 64;
+const ATTACK_BLOCK = 64;
 const LOW_CUTOFF_HZ = 150;
 /**
  * Each envelope value compares the energy of the window starting at its block with that of the window before it:

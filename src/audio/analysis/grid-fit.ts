@@ -144,7 +144,7 @@ function weightedLine(xs: number[], ys: number[], ws: number[]): { a: number; b:
  * Line through (x, y) that ignores outliers: refitted without the points further than max(floor, 3 robust sigmas)
  * from it until none is dropped. Returns the line and which points it kept.
  */
-export function robustLine(xs: number[], ys: number[], ws: number[], floor: number): { a: number; b: number; kept: boolean[] } {
+function robustLine(xs: number[], ys: number[], ws: number[], floor: number): { a: number; b: number; kept: boolean[] } {
   let kept = xs.map(() => true);
   let line = weightedLine(xs, ys, ws);
   for (let pass = 0; pass < 10; pass++) {
@@ -193,7 +193,7 @@ const COARSE_RANGE = 0.01;
  * off by 0.2 % (which a tracker lost in a long breakdown gives) leaves the ends of a 2-minute track out of their
  * reach; the whole-track fold sees all of them at once. The first grid is kept unless a period folds more sharply.
  */
-export function coarseWholeTrackPeriod(env: Float32Array, step: number, first: Grid, start: number, end: number): Grid {
+function coarseWholeTrackPeriod(env: Float32Array, step: number, first: Grid, start: number, end: number): Grid {
   const [kFirst, kLast] = beatRange(first, start, end);
   const beats = kLast - kFirst + 1;
   if (beats < 8) return first;

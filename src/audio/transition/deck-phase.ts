@@ -36,16 +36,16 @@ const LEVEL_SEC = 0.012;
  */
 const ATTACK_LEVEL_SEC = 0.003;
 /** Beats per measurement: one bar. */
-export const GROUP_BEATS = 4;
+const GROUP_BEATS = 4;
 /** A bar is measured when at least this many of its beats carry a kick on both decks. */
 const MIN_KICKS = 2;
 /** And when the two folds look alike at their best lag (normalised correlation): else the bar is skipped. */
-export const MIN_CONFIDENCE = 0.5;
+const MIN_CONFIDENCE = 0.5;
 /** And when no lag this far from the best matches nearly as well (RIVAL_RATIO of it): else it is ambiguous. */
 const AMBIGUOUS_SEC = 0.008;
 const RIVAL_RATIO = 0.85;
 /** And when each deck's fold has one clear attack: its peak near the beat this many times its mean (see clarity). */
-export const MIN_CLARITY = 3;
+const MIN_CLARITY = 3;
 
 export interface BeatKick {
   /** Strength of the low band's strongest onset within ±MAX_LAG of the beat (0 when none): is there a kick. */
@@ -263,7 +263,7 @@ function centred(f: Float64Array): Float64Array {
 }
 
 /** Each deck's kicks the pooled reading needs: a steady offset read from fewer is a guess. */
-export const MIN_POOLED_KICKS = 4;
+const MIN_POOLED_KICKS = 4;
 /**
  * The pooled folds are compared about their means (Pearson), which reads lower than the bars' raw correlation: two
  * tracks' kicks 0.47–0.68 on the real-music set, the best rival peak 0.2–0.27; so a lower floor, a stricter rival.

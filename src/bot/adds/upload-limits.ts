@@ -1,7 +1,7 @@
 import { formatBytes } from '../../util/format-bytes.ts';
 
 /** Discord's upload limit for members without Nitro in a server without boosts (10 MiB, which Discord calls 10 MB). */
-export const DISCORD_DEFAULT_UPLOAD = 10 * 2 ** 20;
+const DISCORD_DEFAULT_UPLOAD = 10 * 2 ** 20;
 
 /** A size as Discord states its limits (in MiB, called MB: 10, 50, 100, 500); other sizes in decimal units. */
 export function uploadSize(bytes: number): string {
