@@ -10,7 +10,7 @@ import { inputAfter, isUnity, outputDuration, playsAsVinyl } from './tempo-sched
 import { checkBars } from './bar-check.ts';
 import type { BarCheck } from './bar-check.ts';
 import { checkDecksAsRead, placementCheck } from './beat-check.ts';
-import type { DeckCheck } from './beat-check.ts';
+import type { DeckCheck, RenderedDecks } from './beat-check.ts';
 import type { TransitionPlan } from './transition-plan.ts';
 
 /** The new track's stretched head hands over to its plain body with this crossfade, so the seam cannot click. */
@@ -227,9 +227,10 @@ export async function renderTransition(job: TransitionJob, signal?: AbortSignal)
     const rider = rideFrames > 0 ? new LoudnessRider(MIX_RATE) : undefined;
     const laneRider = lanes && rideFrames > laneFrom ? new LoudnessRider(MIX_RATE) : undefined;
     // The beat check of a beat-matched overlap, on the decks as they are read (before the EQ).
-    const checking = job.checkBeats && !job.solo && (plan.style === 'blend' || plan.style === 'filter-fade')
-      ? checkDecksAsRead(plan, a.subarray(preFrames * MIX_CHANNELS), b, MIX_RATE, job.checkBeats.from, job.checkBeats.to, (frame) => ready(Math.min(frame, frames)))
+    const decks: RenderedDecks | undefined = job.checkBeats && !job.solo && (plan.style === 'blend' || plan.style === 'filter-fade')
+      ? { plan, a: a.subarray(preFrames * MIX_CHANNELS), b, rate: MIX_RATE, beatsA: job.checkBeats.from, beatsB: job.checkBeats.to }
       : undefined;
+    const checking = decks ? checkDecksAsRead(decks, (frame) => ready(Math.min(frame, frames))) : undefined;
     const [, , , check] = await Promise.all([
       mixer.firstLane(ready, lanes ? laneFrom : mixedFrames, rider, rideFrames),
       lanes ? mixer.secondLane(ready, laneFrom, mixedFrames, LANE_WARM_UP_FRAMES, laneRider, rideFrames) : undefined,
@@ -239,8 +240,8 @@ export async function renderTransition(job: TransitionJob, signal?: AbortSignal)
     signal?.throwIfAborted();
     finishRender(out, b, layout, job, mixer, { rider, laneRider });
     // Decks that could not be read against each other are each read against their own track, on the shared grid.
-    const placed = check && check.reading === 'none' && job.checkBeats ? await placementCheck(plan, a.subarray(preFrames * MIX_CHANNELS), b, job.from, job.to, job.checkBeats.from, job.checkBeats.to) : undefined;
-    const barCheck = check && job.checkBeats ? checkBars(plan, a.subarray(preFrames * MIX_CHANNELS), b, MIX_RATE, job.checkBeats.from, job.checkBeats.to) : undefined;
+    const placed = check && check.reading === 'none' && decks ? await placementCheck(decks, job.from, job.to) : undefined;
+    const barCheck = check && decks ? checkBars(decks) : undefined;
     return { pcm: out, frames, handoffFrame: layout.handoffFrame, junctionFrame: layout.junctionFrame, bodyFromSec: layout.bodyFromSec, check: placed ?? check, ...(barCheck ? { barCheck } : {}) };
   } finally {
     signal?.removeEventListener('abort', stop);
