@@ -163,7 +163,7 @@ async function transitionSpeed(name: string, bpmB: number, seedB: number): Promi
   // What the set renders ahead, then, as the baseline in the same run, the ramp rendered ahead with it (as before the
   // ramp was streamed).
   const ahead = await timed(() => renderTransition(job));
-  const withRamp = plan.rampBars > 0 ? await timed(() => renderTransition({ ...job, rampAhead: true })) : undefined;
+  const withRamp = plan.rampBars > 0 ? await timed(() => renderTransition(job, undefined, { rampAhead: true })) : undefined;
   const { rendered } = ahead;
   const renderedSec = rendered.frames / MIX_RATE;
   const t0 = performance.now();

@@ -184,7 +184,7 @@ describe('the beat check with too few bars to vouch either way', () => {
 describe('the placement reading: each deck against its own track', () => {
   it('reads where a rendered deck lands against its source, and a deck misplaced by 12 ms as 12 ms', async () => {
     const job = { ...jobOf(a, b), plan: planTransition(a, b, { maxOverlapBars: 8 }) };
-    const [deckA, deckB] = await Promise.all([renderThroughJunction({ ...job, solo: 'from' }), renderThroughJunction({ ...job, solo: 'to' })]);
+    const [deckA, deckB] = await Promise.all([renderThroughJunction(job, { solo: 'from' }), renderThroughJunction(job, { solo: 'to' })]);
     const read = (bDeck: Float32Array) => placementPhase(job.plan, deckA.pcm, bDeck, job.from, job.to, a.analysis.beats, b.analysis.beats);
     const aligned = await read(deckB.pcm);
     expect(aligned).toBeDefined();

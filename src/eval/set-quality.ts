@@ -120,7 +120,7 @@ async function renderStems(tracks: PlannedTrack[], transitions: TransitionReport
   const out: Stems[] = [];
   for (const tr of transitions) {
     const job = jobOf(tr, tracks, targetLufs);
-    const [stemA, stemB] = await Promise.all([renderThroughJunction({ ...job, solo: 'from' }), renderThroughJunction({ ...job, solo: 'to' })]);
+    const [stemA, stemB] = await Promise.all([renderThroughJunction(job, { solo: 'from' }), renderThroughJunction(job, { solo: 'to' })]);
     out.push({ index: tr.index, a: stemA.pcm, b: stemB.pcm });
   }
   return out;
@@ -314,8 +314,8 @@ export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], t
   const handovers: BandHandover[] = [];
   for (const tr of transitions.filter((x) => x.style === 'blend' || x.style === 'filter-fade')) {
     const stem = stems.find((x) => x.index === tr.index)!;
-    const job = { ...jobOf(tr, tracks, targetLufs), soloThroughEq: true };
-    const [eqA, eqB] = await Promise.all([renderThroughJunction({ ...job, solo: 'from' }), renderThroughJunction({ ...job, solo: 'to' })]);
+    const job = jobOf(tr, tracks, targetLufs);
+    const [eqA, eqB] = await Promise.all([renderThroughJunction(job, { solo: 'from', soloThroughEq: true }), renderThroughJunction(job, { solo: 'to', soloThroughEq: true })]);
     const band = tr.style === 'blend' ? 'bass' : 'mids';
     handovers.push(measureBandHandover(tr.index, band, tr.plan, tracks[tr.index]!, { eq: eqA.pcm, open: stem.a }, { eq: eqB.pcm, open: stem.b }));
   }

@@ -31,8 +31,8 @@ beforeAll(async () => {
   const pairs: [PlannedTrack, PlannedTrack][] = [[tracks[0]!, tracks[1]!], [tracks[1]!, tracks[0]!], [tracks[0]!, laminarPartner], [laminarPartner, tracks[0]!]];
   for (const [a, b] of pairs) {
     const plan = planTransition(a, b);
-    const job = { plan, from: { file: a.file, gain: 1, bpm: a.analysis.bpm }, to: { file: b.file, gain: 1, bpm: b.analysis.bpm }, solo: 'to' as const };
-    stems.push({ a, b, plan, job, stem: await renderThroughJunction(job), label: `${a.analysis.bpm} → ${b.analysis.bpm}` });
+    const job = { plan, from: { file: a.file, gain: 1, bpm: a.analysis.bpm }, to: { file: b.file, gain: 1, bpm: b.analysis.bpm } };
+    stems.push({ a, b, plan, job, stem: await renderThroughJunction(job, { solo: 'to' }), label: `${a.analysis.bpm} → ${b.analysis.bpm}` });
   }
 }, 300_000);
 
@@ -87,7 +87,7 @@ describe('the stretched deck', () => {
   it('streams its ramp from where the render ahead stops, continuing it to the waveform', async () => {
     // The ramp back to B's own tempo is B alone: the set streams it with B's body instead of rendering it ahead.
     for (const { plan, job, stem: streamed, label } of stems) {
-      const ahead = await renderTransition({ ...job, rampAhead: true });
+      const ahead = await renderTransition(job, undefined, { solo: 'to', rampAhead: true });
       expect(ahead.handoffFrame).toBe(ahead.junctionFrame);
       expect(streamed.junctionFrame).toBe(ahead.junctionFrame);
       expect(streamed.renderedFrames / MIX_RATE, label).toBeLessThan(plan.overlapSec + 4);

@@ -88,7 +88,7 @@ describe('transition planner', () => {
     expect(plan.style).toBe('filter-fade');
     const job = { plan, from: { file: tracks[0]!.file, gain: 1, bpm: tracks[0]!.analysis.bpm }, to: { file: b.file, gain: 1, bpm: b.analysis.bpm } };
     const take = async (solo: 'from' | 'to') => {
-      const [eq, open] = await Promise.all([renderThroughJunction({ ...job, solo, soloThroughEq: true }), renderThroughJunction({ ...job, solo })]);
+      const [eq, open] = await Promise.all([renderThroughJunction(job, { solo, soloThroughEq: true }), renderThroughJunction(job, { solo })]);
       return { eq: eq.pcm, open: open.pcm };
     };
     const deckA = await take('from');
@@ -130,7 +130,7 @@ describe('transition planner', () => {
     const plan = planTransition(tracks[0]!, variant(tracks[1]!, { bpm: 140 }));
     const a = tracks[0]!.analysis;
     const job = { plan, from: { file: tracks[0]!.file, gain: 1, bpm: a.bpm }, to: { file: tracks[1]!.file, gain: 1, bpm: 140 } };
-    const echo = await renderTransition({ ...job, solo: 'from', soloThroughEq: true });
+    const echo = await renderTransition(job, undefined, { solo: 'from', soloThroughEq: true });
     // A's last beat, decoded as the echo was fed, against its echo over the two beats after the exit.
     const beat = Math.round((60 / a.bpm) * MIX_RATE);
     const deck = new DeckReader({ file: tracks[0]!.file, fromSec: plan.exitSec - beat / MIX_RATE, gain: 1 });
