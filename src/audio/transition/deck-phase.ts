@@ -1,4 +1,5 @@
 import { lowBand } from '../analysis/fine-onsets.ts';
+import { riseEnvelope } from '../dsp/onset-envelope.ts';
 import { median } from '../dsp/stats.ts';
 import { parabolicOffset } from '../dsp/peak-interpolation.ts';
 import { MIX_RATE } from '../io/mix-format.ts';
@@ -72,7 +73,8 @@ function monoOf(deck: Float32Array, channels: number, from: number, to: number):
 
 /**
  * Rise of the low band's log level every BLOCK samples, the level read through two `win`-sample boxes (block k's
- * triangle centred `win` samples after k · BLOCK): the low band's attack envelope.
+ * triangle centred `win` samples after k · BLOCK): the low band's attack envelope. The first value is 0 (the read
+ * before it is the first again).
  */
 function levelRise(x: Float32Array, win: number): Float32Array {
   const cum = new Float64Array(x.length + 1);
@@ -81,15 +83,8 @@ function levelRise(x: Float32Array, win: number): Float32Array {
   const e1 = new Float64Array(Math.max(0, first + 1));
   for (let k = 0; k < first; k++) e1[k + 1] = e1[k]! + (cum[k * BLOCK + win]! - cum[k * BLOCK]!) / win;
   const span = Math.max(1, Math.round(win / BLOCK));
-  const count = first - span + 1;
-  const env = new Float32Array(Math.max(0, count));
-  let prev = 0;
-  for (let k = 0; k < count; k++) {
-    const level = Math.log10(1e-10 + (e1[k + span]! - e1[k]!) / span);
-    env[k] = k ? Math.max(0, level - prev) : 0;
-    prev = level;
-  }
-  return env;
+  const level = (k: number): number => Math.log10(1e-10 + (e1[k + span]! - e1[k]!) / span);
+  return riseEnvelope(first - span + 1, (k) => level(Math.max(0, k)));
 }
 
 /**
