@@ -10,8 +10,8 @@ import { MIX_RATE } from '../src/audio/io/mix-format.ts';
 import { ffmpegPath } from '../src/audio/io/ffmpeg-path.ts';
 import { planTransition } from '../src/audio/transition/transition-plan.ts';
 import { TransitionRamp } from '../src/audio/transition/transition-ramp.ts';
-import { renderTransition } from '../src/audio/transition/transition-render.ts';
-import type { RenderedTransition } from '../src/audio/transition/transition-render.ts';
+import { renderTransition } from '../src/audio/transition/render-job.ts';
+import type { RenderedTransition } from '../src/audio/transition/render-job.ts';
 import { TruePeakMeter } from '../src/audio/dsp/true-peak.ts';
 import { decodeWavInterleaved } from '../src/audio/io/wav.ts';
 import { orderTracks } from '../src/ai/order-tracks.ts';
@@ -163,7 +163,7 @@ async function transitionSpeed(name: string, bpmB: number, seedB: number): Promi
   // What the set renders ahead, then, as the baseline in the same run, the ramp rendered ahead with it (as before the
   // ramp was streamed).
   const ahead = await timed(() => renderTransition(job));
-  const withRamp = plan.rampBars > 0 ? await timed(() => renderTransition({ ...job, rampAhead: true })) : undefined;
+  const withRamp = plan.rampBars > 0 ? await timed(() => renderTransition(job, undefined, { rampAhead: true })) : undefined;
   const { rendered } = ahead;
   const renderedSec = rendered.frames / MIX_RATE;
   const t0 = performance.now();

@@ -7,7 +7,7 @@ import { MixScorer } from '../src/ai/mix-scorer.ts';
 import { tempoMatch } from '../src/audio/music/tempo-match.ts';
 import { orderTracks } from '../src/ai/order-tracks.ts';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
-import { CHECK_MAX_MS, CHECK_MEDIAN_MS, minCheckBars } from '../src/audio/transition/transition-check.ts';
+import { CHECK_MAX_MS, CHECK_MEDIAN_MS, minCheckBars } from '../src/audio/transition/beat-check.ts';
 import { decodeWavInterleaved } from '../src/audio/io/wav.ts';
 import { mixSet } from '../src/audio/set/mix-set.ts';
 import type { OrderMode } from '../src/audio/set/order-mode.ts';

@@ -13,7 +13,7 @@ import { DeckReader } from '../src/audio/io/deck-reader.ts';
 import { MIX_RATE } from '../src/audio/io/mix-format.ts';
 import { PeakLimiter } from '../src/audio/dsp/peak-limiter.ts';
 import { vetMedia } from '../src/audio/io/vet-media.ts';
-import { renderChecked } from '../src/audio/transition/checked-render.ts';
+import { renderChecked } from '../src/audio/transition/check-and-replan.ts';
 import { pitchCents, playsAsVinyl } from '../src/audio/transition/tempo-schedule.ts';
 import { planTransition } from '../src/audio/transition/transition-plan.ts';
 import { TransitionRamp } from '../src/audio/transition/transition-ramp.ts';

@@ -94,9 +94,3 @@ export function writePairFeatures(a: TrackDescriptor, b: TrackDescriptor, out: F
   out[i++] = f.introBarsB;
   out[i] = Math.min(a.bpmConfidence, b.bpmConfidence);
 }
-
-export function pairFeatures(a: TrackDescriptor, b: TrackDescriptor): Float32Array {
-  const out = new Float32Array(FEATURE_COUNT);
-  writePairFeatures(a, b, out, 0);
-  return out;
-}

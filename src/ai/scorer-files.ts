@@ -6,8 +6,8 @@ import { FEATURE_NAMES, FEATURE_VERSION } from './pair-features.ts';
 import type { TrainedScorer } from './train-scorer.ts';
 
 export const MODELS_DIR = path.resolve(import.meta.dirname, '../../models');
-export const MODEL_FILE = 'scorer.onnx';
-export const META_FILE = 'scorer.json';
+const MODEL_FILE = 'scorer.onnx';
+const META_FILE = 'scorer.json';
 
 /** models/scorer.json: everything needed to use the model and to reproduce it. */
 export interface ScorerMeta {
@@ -65,7 +65,7 @@ export async function saveScorer(trained: TrainedScorer, dir = MODELS_DIR): Prom
   return meta;
 }
 
-export class ScorerModelError extends Error {}
+class ScorerModelError extends Error {}
 
 /** Reads and checks scorer.json and the model bytes; a missing or mismatched model is an error, never a fallback. */
 export async function readScorerFiles(dir = MODELS_DIR): Promise<{ meta: ScorerMeta; onnx: Uint8Array }> {

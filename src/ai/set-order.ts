@@ -59,9 +59,9 @@ export interface OrderResult {
   maxDelay: number;
 }
 
-export const DEFAULT_ARC: EnergyArc = { warmUp: 0.3, peak: 0.5, coolDown: 0.2 };
-export const DEFAULT_MAX_DELAY_SLOTS = 8;
-export const DEFAULT_ARC_WEIGHT = 0.5;
+const DEFAULT_ARC: EnergyArc = { warmUp: 0.3, peak: 0.5, coolDown: 0.2 };
+const DEFAULT_MAX_DELAY_SLOTS = 8;
+const DEFAULT_ARC_WEIGHT = 0.5;
 
 /** Longest window a reversal or segment move spans; swaps span the whole delay window. */
 const MOVE_SPAN = 16;

@@ -3,7 +3,7 @@ import type { AutocompleteInteraction, ChatInputCommandInteraction, Interaction,
 import type { InteractionHandlers } from './commands/command-routes.ts';
 import { FAILED, failDeferred, NOT_AVAILABLE, replyEphemeral, UNKNOWN_BUTTON } from './discord/reply-result.ts';
 
-export function routeKey(interaction: ChatInputCommandInteraction | AutocompleteInteraction): string {
+function routeKey(interaction: ChatInputCommandInteraction | AutocompleteInteraction): string {
   const sub = interaction.options.getSubcommand(false);
   return sub ? `${interaction.commandName} ${sub}` : interaction.commandName;
 }

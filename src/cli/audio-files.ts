@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UsageError } from './args.ts';
 import { statIfAny } from '../util/stat-if-any.ts';
 
-export const AUDIO_EXTENSIONS = new Set(['.mp3', '.flac', '.wav', '.ogg', '.oga', '.opus', '.m4a', '.aac', '.mp4']);
+const AUDIO_EXTENSIONS = new Set(['.mp3', '.flac', '.wav', '.ogg', '.oga', '.opus', '.m4a', '.aac', '.mp4']);
 
 /**
  * Audio files under a folder, recursively, in a stable order. Symbolic links are followed, to files and to folders

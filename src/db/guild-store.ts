@@ -152,7 +152,7 @@ export interface GuildState {
 const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((h) => b.has(h));
 
 export const HISTORY_LIMIT = 500;
-export const TRANSITIONS_LIMIT = 50;
+const TRANSITIONS_LIMIT = 50;
 
 export function defaultGuildSettings(): GuildSettings {
   const { maxQueuePerMember, maxAddsPerMinute, pauseMinutes } = SERVER_SETTINGS;

@@ -156,7 +156,7 @@ export const MIN_HASH_PREFIX = 6;
 /** The record lookups an index needs to fill rows by hash. */
 export type AnalysisLookup = (hashes: readonly string[]) => Promise<(StoredAnalysis | undefined)[]>;
 
-export function lookupIn(keyv: Keyv): AnalysisLookup {
+function lookupIn(keyv: Keyv): AnalysisLookup {
   return async (hashes) => {
     if (hashes.length === 0) return [];
     const records = (await keyv.getMany([...hashes])) as (StoredAnalysis | undefined)[];

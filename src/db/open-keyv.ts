@@ -4,7 +4,7 @@ import type { KeyvStoreAdapter } from 'keyv';
 import { withFastReads } from './keyv-fast-reads.ts';
 import { minidjHome } from '../util/minidj-home.ts';
 
-export const DEFAULT_DB_FILE = 'data/minidj.sqlite';
+const DEFAULT_DB_FILE = 'data/minidj.sqlite';
 
 export interface StoreTarget {
   kind: 'sqlite' | 'redis' | 'postgres';

@@ -66,7 +66,7 @@ export const TRIGRAM_MATCHES = 300;
 const GUILD_KEY = 'guild:';
 
 /** Runs the steps not yet run; two processes starting together run each once (SQLite: BEGIN IMMEDIATE; PostgreSQL: a lock). */
-export async function migrate(sql: SqlClient): Promise<number> {
+async function migrate(sql: SqlClient): Promise<number> {
   const steps = migrations(sql.kind);
   return sql.transaction(async (tx) => {
     if (tx.kind === 'postgres') await tx.run("SELECT pg_advisory_xact_lock(hashtext('minidj library_index'))");
@@ -92,7 +92,7 @@ interface Row {
 type TitledRow = Row & { title_lower: string };
 const byTitleLower = (a: TitledRow, b: TitledRow): number => (a.title_lower < b.title_lower ? -1 : a.title_lower > b.title_lower ? 1 : a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0);
 /** A typed string's distinct trigrams, as minidj_title_keys cuts a title (by code point). */
-export function titleTrigrams(q: string): string[] {
+function titleTrigrams(q: string): string[] {
   const points = [...q];
   return [...new Set(points.slice(0, -2).map((_, i) => points.slice(i, i + 3).join('')))];
 }

@@ -1,5 +1,5 @@
 /** How long a statement waits in all for another process's lock before it fails with SQLITE_BUSY. */
-export const BUSY_TIMEOUT_MS = 10_000;
+const BUSY_TIMEOUT_MS = 10_000;
 /**
  * How long SQLite's own busy handler waits, per try: node:sqlite runs statements on the event loop, so this is the
  * longest the loop stops for a lock; `retryWhileBusy` then tries again after a pause, the loop free meanwhile.
@@ -7,7 +7,7 @@ export const BUSY_TIMEOUT_MS = 10_000;
 export const BUSY_WAIT_MS = 50;
 
 /** SQLITE_BUSY, as node:sqlite reports it (`errcode`, possibly an extended code such as SQLITE_BUSY_RECOVERY). */
-export function isBusy(error: unknown): boolean {
+function isBusy(error: unknown): boolean {
   const code = (error as { errcode?: unknown } | undefined)?.errcode;
   return typeof code === 'number' && (code & 0xff) === 5;
 }

@@ -22,11 +22,11 @@ const STATEMENT_CACHE = 256;
  * Writes on a file's connection before its WAL checkpoints move to a thread (wal-checkpointer.ts): a process that
  * writes a few records and exits (the CLI, most tests) starts none.
  */
-export const WRITES_BEFORE_CHECKPOINTER = 64;
+const WRITES_BEFORE_CHECKPOINTER = 64;
 /** SQLite's own threshold (pages in the WAL), which the writer checkpoints at when no thread does. */
 const AUTOCHECKPOINT_PAGES = 1000;
 /** With the thread running, the writer checkpoints only if the WAL grows past this (the thread fell far behind). */
-export const BACKSTOP_CHECKPOINT_PAGES = 10_000;
+const BACKSTOP_CHECKPOINT_PAGES = 10_000;
 
 /**
  * One connection to a SQLite file, shared by every part of the store in this process (keyv's namespaces, the guild

@@ -8,7 +8,7 @@ import type { CheckpointWorkerData } from './wal-checkpoint-worker.ts';
  * at 1 s), where the writer's own checkpoints made 93 rounds of two or three. 20 live sets write about 6 MB of WAL in
  * 5 s.
  */
-export const CHECKPOINT_EVERY_MS = 5000;
+const CHECKPOINT_EVERY_MS = 5000;
 /** How long close waits for the thread to close its connection before it is stopped. */
 const STOP_WAIT_MS = 2000;
 

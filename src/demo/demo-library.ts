@@ -29,7 +29,7 @@ export const DEMO_TRACKS: DemoTrack[] = [
   { title: 'Pressure Drop', options: { bpm: 128, key: 'F#', scale: 'minor', seed: 107, sections: edit(64) } },
 ];
 
-export function demoFileName(track: DemoTrack, index: number): string {
+function demoFileName(track: DemoTrack, index: number): string {
   return `${String(index + 1).padStart(2, '0')} ${track.title}.wav`;
 }
 

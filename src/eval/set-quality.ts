@@ -6,16 +6,16 @@ import { audibleWindow, setTimeOfTrack } from '../audio/set/set-timeline.ts';
 import type { TransitionReport } from '../audio/set/set-report.ts';
 import { inputAfter, isUnity } from '../audio/transition/tempo-schedule.ts';
 import { renderThroughJunction } from '../audio/transition/transition-ramp.ts';
-import { transitionSpan } from '../audio/transition/transition-render.ts';
+import { transitionSpan } from '../audio/transition/render-job.ts';
 import type { PlannedTrack, TransitionPlan } from '../audio/transition/transition-plan.ts';
 import { TruePeakMeter } from '../audio/dsp/true-peak.ts';
-import type { TransitionJob } from '../audio/transition/transition-render.ts';
+import type { TransitionJob } from '../audio/transition/render-job.ts';
 import { measureBandHandover } from './band-handover.ts';
 import type { BandHandover } from './band-handover.ts';
 import { toMono } from '../audio/io/pcm.ts';
 import { median } from '../audio/dsp/stats.ts';
 import { beatKicks, judgeKicks, kickReference, pooledPhase, profileDecks, summarizePhase } from '../audio/transition/deck-phase.ts';
-import { beatsInTransition } from '../audio/transition/transition-check.ts';
+import { beatsInTransition } from '../audio/transition/beat-check.ts';
 import { placementPhase } from '../audio/transition/deck-placement.ts';
 import { deckTimingMs } from './deck-timing.ts';
 import type { DeckTimingWindow } from './deck-timing.ts';
@@ -120,7 +120,7 @@ async function renderStems(tracks: PlannedTrack[], transitions: TransitionReport
   const out: Stems[] = [];
   for (const tr of transitions) {
     const job = jobOf(tr, tracks, targetLufs);
-    const [stemA, stemB] = await Promise.all([renderThroughJunction({ ...job, solo: 'from' }), renderThroughJunction({ ...job, solo: 'to' })]);
+    const [stemA, stemB] = await Promise.all([renderThroughJunction(job, { solo: 'from' }), renderThroughJunction(job, { solo: 'to' })]);
     out.push({ index: tr.index, a: stemA.pcm, b: stemB.pcm });
   }
   return out;
@@ -314,8 +314,8 @@ export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], t
   const handovers: BandHandover[] = [];
   for (const tr of transitions.filter((x) => x.style === 'blend' || x.style === 'filter-fade')) {
     const stem = stems.find((x) => x.index === tr.index)!;
-    const job = { ...jobOf(tr, tracks, targetLufs), soloThroughEq: true };
-    const [eqA, eqB] = await Promise.all([renderThroughJunction({ ...job, solo: 'from' }), renderThroughJunction({ ...job, solo: 'to' })]);
+    const job = jobOf(tr, tracks, targetLufs);
+    const [eqA, eqB] = await Promise.all([renderThroughJunction(job, { solo: 'from', soloThroughEq: true }), renderThroughJunction(job, { solo: 'to', soloThroughEq: true })]);
     const band = tr.style === 'blend' ? 'bass' : 'mids';
     handovers.push(measureBandHandover(tr.index, band, tr.plan, tracks[tr.index]!, { eq: eqA.pcm, open: stem.a }, { eq: eqB.pcm, open: stem.b }));
   }

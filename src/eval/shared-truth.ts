@@ -50,7 +50,7 @@ export function sharedAudioDir(projectRoot: string = PROJECT_ROOT, env: NodeJS.P
   return dir ? path.resolve(dir) : path.resolve(projectRoot, '../shared/audio');
 }
 
-export function truthFilePath(dir: string = sharedAudioDir()): string {
+function truthFilePath(dir: string = sharedAudioDir()): string {
   return path.join(dir, 'truth.json');
 }
 
@@ -99,7 +99,7 @@ function alternatives(raw: Raw): TempoAlternative[] {
   });
 }
 
-export function parseTruthEntry(raw: Raw, dir: string): TruthEntry {
+function parseTruthEntry(raw: Raw, dir: string): TruthEntry {
   const id = optionalString(raw, 'file');
   if (!id) throw new Error('entry has no "file"');
   try {

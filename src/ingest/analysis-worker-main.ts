@@ -6,7 +6,7 @@ import { installLastResort } from '../ops/last-resort.ts';
 import { createLogger } from '../ops/log.ts';
 import { configProblems, setting } from '../util/config.ts';
 import { homePath } from '../util/minidj-home.ts';
-import { startAnalysisWorker } from './analysis-queue-worker.ts';
+import { startAnalysisWorker } from './analysis-queue-consumer.ts';
 
 const say = (line: string): boolean => process.stdout.write(`[analysis-worker ${process.pid}] ${line}\n`);
 const settingProblems = configProblems();

@@ -1,8 +1,6 @@
-import { SETTINGS, setting } from '../util/config.ts';
+import { setting } from '../util/config.ts';
 
 /** `MINIDJ_MAX_DOWNLOADS`: downloads one process runs at once (every server together). */
-export const DEFAULT_MAX_DOWNLOADS = SETTINGS.MINIDJ_MAX_DOWNLOADS.default;
-
 export function maxDownloadsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   return setting('MINIDJ_MAX_DOWNLOADS', env);
 }

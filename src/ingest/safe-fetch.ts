@@ -37,8 +37,8 @@ export interface DownloadResult {
   kind: AudioKind;
 }
 
-export const TOO_SLOW = 'The download took too long.';
-export const IDLE = 'The server stopped sending data.';
+const TOO_SLOW = 'The download took too long.';
+const IDLE = 'The server stopped sending data.';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 

@@ -16,7 +16,7 @@ export interface VettedUrl {
 
 export const BAD_SCHEME = 'Only http(s) links can be queued.';
 export const PRIVATE_ADDRESS = 'That link points to a private or local address, which Mini-DJ will not fetch.';
-export const DNS_FAILED = 'Mini-DJ could not find the server for that link.';
+const DNS_FAILED = 'Mini-DJ could not find the server for that link.';
 
 /** Every address the system resolver knows for `hostname` (A and AAAA, /etc/hosts included). */
 export const resolveWithDns: HostResolver = async (hostname) => {

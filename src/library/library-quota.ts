@@ -5,7 +5,7 @@ import type { GuildStore } from '../db/guild-store.ts';
 import { SHARED_GUILD } from '../db/library-index.ts';
 import { TrackStorageError } from '../db/track-files.ts';
 import type { TrackFiles } from '../db/track-files.ts';
-import { SETTINGS, setting } from '../util/config.ts';
+import { setting } from '../util/config.ts';
 import { formatBytes } from '../util/format-bytes.ts';
 import { planOwnRoom, planRoom, shareOf } from './quota-plan.ts';
 import type { LibraryUsage, QuotaLimits, QuotaPlan } from './quota-plan.ts';
@@ -13,13 +13,6 @@ import { ownTracks, recount } from './quota-tracks.ts';
 import type { KeptTrack, Recount } from './quota-tracks.ts';
 
 export type { QuotaLimits };
-
-/** The defaults: the library's audio in all, each server's library, the shared library (gigabytes). */
-export const DEFAULT_QUOTA_GB = {
-  total: SETTINGS.MINIDJ_MAX_LIBRARY_GB.default,
-  server: SETTINGS.MINIDJ_SERVER_LIBRARY_GB.default,
-  shared: SETTINGS.MINIDJ_SHARED_LIBRARY_GB.default,
-} as const;
 
 /** `MINIDJ_MAX_LIBRARY_GB`, `MINIDJ_SERVER_LIBRARY_GB`, `MINIDJ_SHARED_LIBRARY_GB`, with the defaults. */
 export function quotaLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): QuotaLimits {

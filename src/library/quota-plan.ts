@@ -34,7 +34,7 @@ export const shareOf = (library: string, limits: QuotaLimits): number => (librar
  * every server that has it in its library or holds it (a track waiting in a playlist counts against the server that
  * queued it).
  */
-export function countedAgainst(t: QuotaTrack): readonly string[] {
+function countedAgainst(t: QuotaTrack): readonly string[] {
   if (t.libraries.includes(SHARED_GUILD)) return SHARED_ONLY;
   // Most tracks are held by none but their own libraries: no new list (a recount counts 100,000 of them).
   if (t.heldBy.every((g) => t.libraries.includes(g))) return t.libraries;

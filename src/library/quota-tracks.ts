@@ -19,7 +19,7 @@ export interface QuotaReadDeps {
 /** Files read, tracks looked up and counted between two turns of the event loop. */
 const BATCH = 128;
 /** Audio noted this lately whose file a recount did not find stays noted: its file may be on its way. */
-export const NOTED_GRACE_MS = 10 * 60_000;
+const NOTED_GRACE_MS = 10 * 60_000;
 
 /**
  * The tracks counted against `library` — its rows' noted audio and, for a server, what it holds — and the incoming

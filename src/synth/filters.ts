@@ -3,7 +3,7 @@
 /** Highest cutoff we let a filter reach, as a fraction of the sample rate (keeps tan() finite). */
 const MAX_CUTOFF_RATIO = 0.45;
 
-export function clampCutoff(cutoffHz: number, sampleRate: number): number {
+function clampCutoff(cutoffHz: number, sampleRate: number): number {
   return Math.min(Math.max(cutoffHz, 10), sampleRate * MAX_CUTOFF_RATIO);
 }
 

@@ -4,7 +4,7 @@
  * PolyBLEP residual for a phase t in [0, 1) advancing by dt per sample: subtract it from a
  * naive saw (add it for the rising edge of a square) to remove most aliasing.
  */
-export function polyBlep(t: number, dt: number): number {
+function polyBlep(t: number, dt: number): number {
   if (t < dt) {
     const x = t / dt;
     return x + x - x * x - 1;

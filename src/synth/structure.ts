@@ -8,7 +8,7 @@ export interface SynthSection {
   bars: number;
 }
 
-export const SECTION_LABELS: readonly SectionLabel[] = ['intro', 'build', 'drop', 'breakdown', 'outro'];
+const SECTION_LABELS: readonly SectionLabel[] = ['intro', 'build', 'drop', 'breakdown', 'outro'];
 
 export const PHRASE_BARS = 8;
 

@@ -14,7 +14,7 @@ export type ShareDecision =
   | { admit: false; share: number; owners: number; reason: 'owner-share' | 'full' };
 
 /** The share of each owner when `owners` hold places. */
-export function fairShare(owners: number, limits: ShareLimits): number {
+function fairShare(owners: number, limits: ShareLimits): number {
   return Math.max(1, Math.min(limits.perOwner, Math.floor(limits.total / Math.max(1, owners))));
 }
 

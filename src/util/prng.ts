@@ -37,7 +37,7 @@ function mix32(h: number): number {
  * A 32-bit seed for one named component. Every component draws from its own stream,
  * so changing how one instrument uses randomness leaves the others untouched.
  */
-export function deriveSeed(seed: number, tag: string): number {
+function deriveSeed(seed: number, tag: string): number {
   if (!Number.isFinite(seed)) throw new RangeError(`seed must be a finite number, got ${seed}`);
   // Hash the exact float64 bits, so 1, 1.5 and 2**40 are all distinct seeds.
   const bits = new DataView(new ArrayBuffer(8));

@@ -9,7 +9,7 @@ type PayloadOf<F> = F extends (payload: infer P) => unknown ? P : never;
 type ResultOf<F> = F extends (payload: never) => infer R ? R : never;
 
 /** A result handed over rather than copied: the buffers in `list` move to the caller's thread. */
-export class Transferring<T> {
+class Transferring<T> {
   readonly value: T;
   readonly list: readonly Transferable[];
 

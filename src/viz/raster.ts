@@ -6,7 +6,7 @@ export interface Point {
   y: number;
 }
 
-export const GLYPH_WIDTH = 5;
+const GLYPH_WIDTH = 5;
 export const GLYPH_HEIGHT = 7;
 const GLYPH_ADVANCE = GLYPH_WIDTH + 1;
 

@@ -54,7 +54,7 @@ export interface SetPictureLayout {
   panels: { frame: Rect; plot: Rect }[];
 }
 
-export const MAX_PANELS = 8;
+const MAX_PANELS = 8;
 
 /** Short pictures have room for one row of panels only. */
 function maxPanels(height: number): number {
@@ -377,7 +377,7 @@ function drawPanel(r: Raster, tr: PictureTransition, index: number, panel: SetPi
 }
 
 /** Draws the set picture onto a raster (see renderSetPicture). */
-export function drawSetPicture(data: SetPictureData, width = 1600, height = 900): Raster {
+function drawSetPicture(data: SetPictureData, width = 1600, height = 900): Raster {
   const r = new Raster(width, height, PICTURE_COLORS.background);
   const L = layoutSetPicture(data, width, height);
   const duration = setDuration(data);

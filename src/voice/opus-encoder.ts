@@ -3,7 +3,6 @@ import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { WorkerCalls } from '../util/worker-calls.ts';
 
-export const OPUS_FRAME_MS = 20;
 /**
  * libopus complexity 5 rather than its (and ffmpeg's) default 10: at 128 kb/s it keeps the pitch pre-filter and the
  * time-frequency analysis and drops the tonality analysis, for 40-60 % less encoder CPU (the WASM build: 1.91 -> 0.72 %

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { MIX_CHANNELS, MIX_RATE } from '../../src/audio/io/mix-format.ts';
 import { planTransition } from '../../src/audio/transition/transition-plan.ts';
-import { RAMP_AHEAD_SEC, renderTransition, SLACK_SEC, stretchedDeck } from '../../src/audio/transition/transition-render.ts';
-import type { TransitionJob } from '../../src/audio/transition/transition-render.ts';
+import { RAMP_AHEAD_SEC, renderTransition, SLACK_SEC, stretchedDeck } from '../../src/audio/transition/render-job.ts';
+import type { TransitionJob } from '../../src/audio/transition/render-job.ts';
 import { handsCrate } from '../helpers/hands-crate.ts';
 
 vi.setConfig({ testTimeout: 300_000 });
@@ -23,9 +23,10 @@ describe("B's stretched deck in a render", () => {
     const { tracks } = await handsCrate();
     const [a, b] = [tracks[0]!, tracks[1]!];
     const plan = planTransition(a, b);
-    const job: TransitionJob = { plan, from: { file: a.file, gain: 1, bpm: a.analysis.bpm }, to: { file: b.file, gain: 1, bpm: b.analysis.bpm }, solo: 'to' };
-    const later = await renderTransition({ ...job, dueInSec: RAMP_AHEAD_SEC + 10 });
-    const soon = await renderTransition({ ...job, dueInSec: SLACK_SEC - 10 });
+    const job: TransitionJob = { plan, from: { file: a.file, gain: 1, bpm: a.analysis.bpm }, to: { file: b.file, gain: 1, bpm: b.analysis.bpm } };
+    const bAlone = { solo: 'to' } as const;
+    const later = await renderTransition({ ...job, dueInSec: RAMP_AHEAD_SEC + 10 }, undefined, bAlone);
+    const soon = await renderTransition({ ...job, dueInSec: SLACK_SEC - 10 }, undefined, bAlone);
     expect(plan.rampBars).toBeGreaterThan(0);
     // Later: rendered to the junction. Soon: handed over to a streamed ramp before it.
     expect(later.handoffFrame).toBe(later.junctionFrame);
@@ -43,7 +44,7 @@ describe("B's stretched deck in a render", () => {
     expect(two).toBeGreaterThan(10 * one);
     expect(relativeDifference(later.pcm, whole, soon.handoffFrame + MIX_RATE, later.handoffFrame - MIX_RATE)).toBeLessThan(1e-3);
     // In between: the head in one piece, the ramp streamed.
-    const between = await renderTransition({ ...job, dueInSec: (SLACK_SEC + RAMP_AHEAD_SEC) / 2 });
+    const between = await renderTransition({ ...job, dueInSec: (SLACK_SEC + RAMP_AHEAD_SEC) / 2 }, undefined, bAlone);
     expect(between.handoffFrame).toBe(soon.handoffFrame);
     expect(relativeDifference(between.pcm, whole, mid - MIX_RATE, mid + MIX_RATE)).toBeLessThan(1e-3);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { energyRiseEnvelope } from '../../src/audio/dsp/onset-envelope.ts';
+import { energyRiseEnvelope, riseEnvelope } from '../../src/audio/dsp/onset-envelope.ts';
 
 describe('energyRiseEnvelope', () => {
   it('rises once where the energy steps up, on the caller\'s log scale, and not where it falls', () => {
@@ -17,5 +17,21 @@ describe('energyRiseEnvelope', () => {
     expect(env[9]).toBeCloseTo(Math.log10(1e-6 + 0.125) + 6, 5);
     expect(env[10]).toBeCloseTo(Math.log10(1e-6 + 0.25) - Math.log10(1e-6 + 0.125), 5);
     for (const k of [1, 8, 11, 15, 19, 20, 28]) expect(env[k]).toBe(0);
+  });
+});
+
+describe('riseEnvelope', () => {
+  it('rises from the read `lag` before, asking the caller once for each read from -lag, those before the signal included', () => {
+    const levels = [5, 1, 2, 4, 4, 9];
+    const asked: number[] = [];
+    // Before the signal (reads -2 and -1): level 3.
+    const env = riseEnvelope(4, (i) => {
+      asked.push(i);
+      return i < 0 ? 3 : levels[i]!;
+    }, 2);
+    expect(asked).toEqual([-2, -1, 0, 1, 2, 3]);
+    // 5-3, 1-3 (a fall: 0), 2-5 (0), 4-1.
+    expect(Array.from(env)).toEqual([2, 0, 0, 3]);
+    expect(riseEnvelope(0, () => { throw new Error('asked with no reads'); })).toHaveLength(0);
   });
 });

@@ -11,7 +11,7 @@ import { SetEngine } from '../../src/audio/set/set-engine.ts';
 import type { SetEvent } from '../../src/audio/set/set-engine.ts';
 import { setStartSec } from '../../src/audio/set/set-timeline.ts';
 import type { PlannedTrack } from '../../src/audio/transition/transition-plan.ts';
-import type { TransitionJob } from '../../src/audio/transition/transition-render.ts';
+import type { TransitionJob } from '../../src/audio/transition/render-job.ts';
 import { TransitionRenderer } from '../../src/audio/transition/transition-renderer.ts';
 import { measureSet } from '../../src/eval/set-quality.ts';
 import { crashDecoders } from '../helpers/crash-decoder.ts';

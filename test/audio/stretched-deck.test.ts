@@ -5,8 +5,8 @@ import { toMono } from '../../src/audio/io/pcm.ts';
 import { planTransition } from '../../src/audio/transition/transition-plan.ts';
 import type { PlannedTrack, TransitionPlan } from '../../src/audio/transition/transition-plan.ts';
 import { renderThroughJunction } from '../../src/audio/transition/transition-ramp.ts';
-import { renderTransition } from '../../src/audio/transition/transition-render.ts';
-import type { TransitionJob } from '../../src/audio/transition/transition-render.ts';
+import { renderTransition } from '../../src/audio/transition/render-job.ts';
+import type { TransitionJob } from '../../src/audio/transition/render-job.ts';
 import { stretchedDeckWindows } from '../../src/eval/set-quality.ts';
 import { handsCrate } from '../helpers/hands-crate.ts';
 
@@ -31,8 +31,8 @@ beforeAll(async () => {
   const pairs: [PlannedTrack, PlannedTrack][] = [[tracks[0]!, tracks[1]!], [tracks[1]!, tracks[0]!], [tracks[0]!, laminarPartner], [laminarPartner, tracks[0]!]];
   for (const [a, b] of pairs) {
     const plan = planTransition(a, b);
-    const job = { plan, from: { file: a.file, gain: 1, bpm: a.analysis.bpm }, to: { file: b.file, gain: 1, bpm: b.analysis.bpm }, solo: 'to' as const };
-    stems.push({ a, b, plan, job, stem: await renderThroughJunction(job), label: `${a.analysis.bpm} → ${b.analysis.bpm}` });
+    const job = { plan, from: { file: a.file, gain: 1, bpm: a.analysis.bpm }, to: { file: b.file, gain: 1, bpm: b.analysis.bpm } };
+    stems.push({ a, b, plan, job, stem: await renderThroughJunction(job, { solo: 'to' }), label: `${a.analysis.bpm} → ${b.analysis.bpm}` });
   }
 }, 300_000);
 
@@ -87,7 +87,7 @@ describe('the stretched deck', () => {
   it('streams its ramp from where the render ahead stops, continuing it to the waveform', async () => {
     // The ramp back to B's own tempo is B alone: the set streams it with B's body instead of rendering it ahead.
     for (const { plan, job, stem: streamed, label } of stems) {
-      const ahead = await renderTransition({ ...job, rampAhead: true });
+      const ahead = await renderTransition(job, undefined, { solo: 'to', rampAhead: true });
       expect(ahead.handoffFrame).toBe(ahead.junctionFrame);
       expect(streamed.junctionFrame).toBe(ahead.junctionFrame);
       expect(streamed.renderedFrames / MIX_RATE, label).toBeLessThan(plan.overlapSec + 4);

@@ -8,7 +8,7 @@ import { toMono } from '../../src/audio/io/pcm.ts';
 import { planTransition } from '../../src/audio/transition/transition-plan.ts';
 import type { PlannedTrack } from '../../src/audio/transition/transition-plan.ts';
 import { renderThroughJunction } from '../../src/audio/transition/transition-ramp.ts';
-import { renderTransition } from '../../src/audio/transition/transition-render.ts';
+import { renderTransition } from '../../src/audio/transition/render-job.ts';
 import { transitionReport } from '../../src/audio/set/set-report.ts';
 import { measureBandHandover } from '../../src/eval/band-handover.ts';
 import { handsCrate } from '../helpers/hands-crate.ts';
@@ -88,7 +88,7 @@ describe('transition planner', () => {
     expect(plan.style).toBe('filter-fade');
     const job = { plan, from: { file: tracks[0]!.file, gain: 1, bpm: tracks[0]!.analysis.bpm }, to: { file: b.file, gain: 1, bpm: b.analysis.bpm } };
     const take = async (solo: 'from' | 'to') => {
-      const [eq, open] = await Promise.all([renderThroughJunction({ ...job, solo, soloThroughEq: true }), renderThroughJunction({ ...job, solo })]);
+      const [eq, open] = await Promise.all([renderThroughJunction(job, { solo, soloThroughEq: true }), renderThroughJunction(job, { solo })]);
       return { eq: eq.pcm, open: open.pcm };
     };
     const deckA = await take('from');
@@ -130,7 +130,7 @@ describe('transition planner', () => {
     const plan = planTransition(tracks[0]!, variant(tracks[1]!, { bpm: 140 }));
     const a = tracks[0]!.analysis;
     const job = { plan, from: { file: tracks[0]!.file, gain: 1, bpm: a.bpm }, to: { file: tracks[1]!.file, gain: 1, bpm: 140 } };
-    const echo = await renderTransition({ ...job, solo: 'from', soloThroughEq: true });
+    const echo = await renderTransition(job, undefined, { solo: 'from', soloThroughEq: true });
     // A's last beat, decoded as the echo was fed, against its echo over the two beats after the exit.
     const beat = Math.round((60 / a.bpm) * MIX_RATE);
     const deck = new DeckReader({ file: tracks[0]!.file, fromSec: plan.exitSec - beat / MIX_RATE, gain: 1 });

@@ -9,7 +9,7 @@ import { transitionReport } from '../../src/audio/set/set-report.ts';
 import { outputDuration, tempoRamp } from '../../src/audio/transition/tempo-schedule.ts';
 import type { TempoSchedule } from '../../src/audio/transition/tempo-schedule.ts';
 import type { PlannedTrack, TransitionPlan } from '../../src/audio/transition/transition-plan.ts';
-import { stretchedDeck } from '../../src/audio/transition/transition-render.ts';
+import { stretchedDeck } from '../../src/audio/transition/render-job.ts';
 
 vi.setConfig({ testTimeout: 60_000 });
 

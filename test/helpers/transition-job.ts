@@ -1,6 +1,6 @@
 import { planTransition } from '../../src/audio/transition/transition-plan.ts';
 import type { PlannedTrack } from '../../src/audio/transition/transition-plan.ts';
-import type { TransitionJob } from '../../src/audio/transition/transition-render.ts';
+import type { TransitionJob } from '../../src/audio/transition/render-job.ts';
 
 /** The job that renders A → B as planned, both tracks at unity gain. */
 export const jobOf = (from: PlannedTrack, to: PlannedTrack): TransitionJob => ({

@@ -9,7 +9,7 @@ export interface AnalysisJob {
   media?: VettedMedia;
 }
 
-/** What analysis-worker.ts answers (src/util/worker-calls.ts); a failed analysis throws an AudioInputError. */
+/** What analyzer-thread.ts answers (src/util/worker-calls.ts); a failed analysis throws an AudioInputError. */
 export type AnalysisCalls = {
   analyze: (job: AnalysisJob) => TrackAnalysis;
 };

@@ -181,7 +181,7 @@ export class AnalyzerPool implements Analyzer {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./analysis-worker.ts', import.meta.url), { workerData: { nice: this.nice } });
+    const worker = new Worker(new URL('./analyzer-thread.ts', import.meta.url), { workerData: { nice: this.nice } });
     const slot: Slot = {
       calls: new WorkerCalls<AnalysisCalls>(worker, {
         crashed: (err) => new AudioInputError('analysis-failed', `The analyzer crashed on this file (${err.message}).`),

@@ -1,7 +1,8 @@
 import { LowpassCascade } from '../dsp/lowpass-cascade.ts';
+import { riseEnvelope } from '../dsp/onset-envelope.ts';
 
 /** Samples per envelope value: 1.45 ms at 44.1 kHz, fine enough to place an attack to a millisecond. */
-export const ATTACK_BLOCK = 64;
+const ATTACK_BLOCK = 64;
 const LOW_CUTOFF_HZ = 150;
 /**
  * Each envelope value compares the energy of the window starting at its block with that of the window before it:
@@ -20,19 +21,19 @@ export interface AttackEnvelopes {
   low: Float32Array;
 }
 
-/** Half-wave-rectified rise of log energy from the `w` blocks before each block to the `w` blocks from it on. */
+/**
+ * Half-wave-rectified rise of log energy from the `w` blocks before each block to the `w` blocks from it on (a window
+ * reaching before the signal holds what of it is there).
+ */
 function rise(blockEnergy: Float64Array, w: number, block: number): Float32Array {
   const n = blockEnergy.length;
   const prefix = new Float64Array(n + 1);
   for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i]! + blockEnergy[i]!;
-  const level = (from: number): number => {
+  return riseEnvelope(n, (from) => {
     const a = Math.max(0, Math.min(n, from));
     const b = Math.max(0, Math.min(n, from + w));
     return Math.log1p((1000 * (prefix[b]! - prefix[a]!)) / (w * block));
-  };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.max(0, level(i) - level(i - w));
-  return out;
+  }, w);
 }
 
 /** Fine attack envelopes of a mono signal, broadband and in the low band. */

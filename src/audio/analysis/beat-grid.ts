@@ -132,7 +132,7 @@ function phaseOnAttacks(env: AttackEnvelopes, grid: Grid, start: number, end: nu
  * offset from the grid, measured by matching the track's typical attack shape, against the usual offset at that place
  * in the bar. Two decks flam when their kicks and snares are apart, so only those attacks count.
  */
-export function kickDeviations(env: AttackEnvelopes, grid: Grid, start: number, end: number): number[] {
+function kickDeviations(env: AttackEnvelopes, grid: Grid, start: number, end: number): number[] {
   const [kFirst, kLast] = beatRange(grid, start, end);
   const halfLag = Math.min(0.03, grid.period / 8);
   const low = alignRuns(env.low, env.step, grid, kFirst, kLast, 1, halfLag);

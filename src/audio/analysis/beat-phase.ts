@@ -37,7 +37,7 @@ function evenOdd(values: number[]): [number, number] {
 }
 
 /** The cues on the beats against the cues half a beat after them, over the whole track. */
-export function beatPhaseEvidence(beats: number[], frames: SpectralFrames): BeatPhaseEvidence {
+function beatPhaseEvidence(beats: number[], frames: SpectralFrames): BeatPhaseEvidence {
   const period = (beats.at(-1)! - beats[0]!) / (beats.length - 1);
   const edges = beats.flatMap((t, i) => [t, (t + (beats[i + 1] ?? t + period)) / 2]);
   edges.push(beats.at(-1)! + period);
@@ -50,7 +50,7 @@ export function beatPhaseEvidence(beats: number[], frames: SpectralFrames): Beat
 }
 
 /** Whether the evidence says the beats are the off-beats. */
-export function onOffBeats(evidence: BeatPhaseEvidence): boolean {
+function onOffBeats(evidence: BeatPhaseEvidence): boolean {
   const cues = [evidence.kick, evidence.harmony, evidence.snare];
   return cues.every((r) => r < 1) && cues.reduce((s, r) => s + Math.log(r), 0) < -MIN_LOG_MARGIN;
 }

@@ -7,7 +7,7 @@ import { concatSamples, toMono } from '../io/pcm.ts';
 import { TruePeakMeter } from '../dsp/true-peak.ts';
 
 /** essentia's rhythm algorithms assume 44.1 kHz. */
-export const ANALYSIS_RATE = 44100;
+const ANALYSIS_RATE = 44100;
 const SILENCE_PEAK_DB = -60;
 
 export interface AnalysisInput {

@@ -20,7 +20,7 @@ export type CueWeights = Record<keyof BarCues, number>;
  * The snare least: the middle band's onsets are the backbeat in a drum machine's pattern, but in a band's dense mix
  * they are as much the guitars' chords and the kick's body.
  */
-export const CUE_WEIGHTS: CueWeights = { harmony: 1, section: 0.6, kick: 0.4, snare: 0.25 };
+const CUE_WEIGHTS: CueWeights = { harmony: 1, section: 0.6, kick: 0.4, snare: 0.25 };
 
 /** Each cue standardized over the track, an unmeasured value (a window past either end) counting as average. */
 export type StandardCues = Record<keyof BarCues, Float64Array>;

@@ -40,19 +40,6 @@ function envAt(env: Float32Array, x: number): number {
   return env[i]! * (1 - f) + env[i + 1]! * f;
 }
 
-
-/** Strongest attack within ±halfWidth of grid beat k (its offset from the beat refined between envelope values). */
-export function attackNear(env: Float32Array, step: number, t: number, halfWidth: number): { offset: number; strength: number } {
-  const centre = t / step;
-  const lo = Math.max(1, Math.ceil(centre - halfWidth / step));
-  const hi = Math.min(env.length - 2, Math.floor(centre + halfWidth / step));
-  let best = lo;
-  for (let i = lo + 1; i <= hi; i++) if (env[i]! > env[best]!) best = i;
-  if (hi < lo) return { offset: 0, strength: 0 };
-  const frac = parabolicOffset(env[best - 1]!, env[best]!, env[best + 1]!);
-  return { offset: (best + frac) * step - t, strength: env[best]! };
-}
-
 interface RunPhase {
   /** Centre beat index. */
   k: number;
@@ -157,7 +144,7 @@ function weightedLine(xs: number[], ys: number[], ws: number[]): { a: number; b:
  * Line through (x, y) that ignores outliers: refitted without the points further than max(floor, 3 robust sigmas)
  * from it until none is dropped. Returns the line and which points it kept.
  */
-export function robustLine(xs: number[], ys: number[], ws: number[], floor: number): { a: number; b: number; kept: boolean[] } {
+function robustLine(xs: number[], ys: number[], ws: number[], floor: number): { a: number; b: number; kept: boolean[] } {
   let kept = xs.map(() => true);
   let line = weightedLine(xs, ys, ws);
   for (let pass = 0; pass < 10; pass++) {
@@ -206,7 +193,7 @@ const COARSE_RANGE = 0.01;
  * off by 0.2 % (which a tracker lost in a long breakdown gives) leaves the ends of a 2-minute track out of their
  * reach; the whole-track fold sees all of them at once. The first grid is kept unless a period folds more sharply.
  */
-export function coarseWholeTrackPeriod(env: Float32Array, step: number, first: Grid, start: number, end: number): Grid {
+function coarseWholeTrackPeriod(env: Float32Array, step: number, first: Grid, start: number, end: number): Grid {
   const [kFirst, kLast] = beatRange(first, start, end);
   const beats = kLast - kFirst + 1;
   if (beats < 8) return first;

@@ -1,8 +1,8 @@
 import FFT from 'fft.js';
 import { energyRiseEnvelope } from '../dsp/onset-envelope.ts';
 
-export const FRAME_SIZE = 2048;
-export const HOP_SIZE = 512;
+const FRAME_SIZE = 2048;
+const HOP_SIZE = 512;
 
 /** Frame-level descriptors on one STFT pass; everything downstream (beats, bars, structure) aggregates these. */
 export interface SpectralFrames {

@@ -20,7 +20,7 @@ interface MelFilter {
  * 1e-10; orthonormal DCT-II to 13 coefficients), with the filterbank and DCT table built once: essentia.js rebuilt
  * them on every call, which was 40 % of a track's analysis time.
  */
-export class Mfcc {
+class Mfcc {
   private readonly filters: MelFilter[] = [];
   private readonly dct: Float64Array;
   private readonly bands = new Float64Array(MEL_BANDS);

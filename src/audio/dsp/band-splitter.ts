@@ -1,7 +1,7 @@
 import { Biquad } from './biquad.ts';
 
-export const LOW_MID_HZ = 200;
-export const MID_HIGH_HZ = 2500;
+const LOW_MID_HZ = 200;
+const MID_HIGH_HZ = 2500;
 
 /**
  * A DJ mixer's three-band EQ on one channel, for nested gains (low ≤ mid ≤ high: a deck leaves from the bottom up

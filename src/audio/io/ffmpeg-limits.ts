@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { SETTINGS, setting } from '../../util/config.ts';
+import { setting } from '../../util/config.ts';
 
 /** What one ffmpeg or ffprobe reading a member's bytes may use. */
 export interface FfmpegLimits {
@@ -10,17 +10,15 @@ export interface FfmpegLimits {
   cpuSec: number;
 }
 
-/**
- * Measured on Debian's ffmpeg 5.1, 2 cores: a decode or a stretched deck peaks at 285–293 MB of address space and 53–57 MB
- * resident (32 filter threads: 530 MB, so the decoders pin them to one); the m4a index bomb asks for 2.04 GB. The
- * costliest file within the rules (20 min of 192 kHz 7.1 FLAC) takes 25 CPU-s to decode for analysis, 21 as a deck.
- */
-export const DEFAULT_FFMPEG_MEMORY_MB = SETTINGS.MINIDJ_FFMPEG_MEMORY_MB.default;
-export const DEFAULT_FFMPEG_CPU_SEC = SETTINGS.MINIDJ_FFMPEG_CPU_SEC.default;
 /** A probe reads headers and a few packets: 0.05–0.07 CPU-s on a real track. */
 export const PROBE_CPU_SEC = 10;
 
-/** `MINIDJ_FFMPEG_MEMORY_MB` and `MINIDJ_FFMPEG_CPU_SEC`, else the defaults. */
+/**
+ * `MINIDJ_FFMPEG_MEMORY_MB` and `MINIDJ_FFMPEG_CPU_SEC`, else the defaults. Measured on Debian's ffmpeg 5.1, 2 cores: a
+ * decode or a stretched deck peaks at 285–293 MB of address space and 53–57 MB resident (32 filter threads: 530 MB, so
+ * the decoders pin them to one); the m4a index bomb asks for 2.04 GB. The costliest file within the rules (20 min of
+ * 192 kHz 7.1 FLAC) takes 25 CPU-s to decode for analysis, 21 as a deck.
+ */
 export function ffmpegLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): FfmpegLimits {
   return {
     memoryBytes: Math.round(setting('MINIDJ_FFMPEG_MEMORY_MB', env) * 1024 * 1024),

@@ -10,7 +10,7 @@ export interface FfmpegLocation {
   source: 'FFMPEG_PATH' | 'PATH' | '@ffmpeg-installer/ffmpeg';
 }
 
-export const FFMPEG_NOT_FOUND =
+const FFMPEG_NOT_FOUND =
   'ffmpeg was not found. Fix it in one of these ways: install your system package (e.g. `apt-get install ffmpeg`), ' +
   'run `npm install` (it installs @ffmpeg-installer/ffmpeg, which ships a binary), or set FFMPEG_PATH to an ffmpeg executable.';
 

@@ -13,7 +13,7 @@ const PCM_LE = ['pcm_u8', 'pcm_s16le', 'pcm_s24le', 'pcm_s32le', 'pcm_f32le', 'p
 const PCM_BE = ['pcm_s8', 'pcm_s16be', 'pcm_s24be', 'pcm_s32be', 'pcm_f32be', 'pcm_f64be'];
 
 /** The codecs each container may carry: what music is released in, decoded by ffmpeg's most exercised decoders. */
-export const ALLOWED_CODECS: Record<AudioKind, readonly string[]> = {
+const ALLOWED_CODECS: Record<AudioKind, readonly string[]> = {
   mp3: ['mp3', 'mp2', 'mp1'],
   aac: ['aac'],
   flac: ['flac'],
@@ -28,11 +28,11 @@ const CONTAINER: Record<AudioKind, string> = {
   mp3: 'MP3', aac: 'AAC', flac: 'FLAC', wav: 'WAV', aiff: 'AIFF', ogg: 'Ogg', mp4: 'MP4', webm: 'Matroska/WebM',
 };
 
-export const MIN_SAMPLE_RATE = 8_000;
-export const MAX_SAMPLE_RATE = 192_000;
-export const MAX_CHANNELS = 8;
+const MIN_SAMPLE_RATE = 8_000;
+const MAX_SAMPLE_RATE = 192_000;
+const MAX_CHANNELS = 8;
 /** Streams in one file: audio, a cover picture, perhaps a video; a song needs no more. */
-export const MAX_STREAMS = 16;
+const MAX_STREAMS = 16;
 
 /** The stream every decoder of the file maps, and what it is. */
 export interface ChosenStream {

@@ -5,7 +5,7 @@ export interface MediaTags {
   album?: string;
 }
 
-export const MAX_TAG_CHARS = 100;
+const MAX_TAG_CHARS = 100;
 const FIELDS = ['title', 'artist', 'album'] as const;
 
 /** Line breaks and tabs (which separate words) become spaces; other control and bidi-override characters go. */

@@ -8,7 +8,7 @@ import { AudioInputError } from './audio-input-error.ts';
  * read, from counts that cost a few bytes to declare: 85 M samples in a 20-byte `stsz` took 2.04 GB and 4–11 s per
  * ffmpeg. 20 min of 48 kHz AAC is 56,000 samples, of 60 fps video 72,000; this allows ~48 MB of index.
  */
-export const MAX_INDEX_ENTRIES = 2_000_000;
+const MAX_INDEX_ENTRIES = 2_000_000;
 /** An index this large (moov, or one fragment's moof) is not a song's: 20 min of AAC needs ~250 KB. */
 const MAX_INDEX_BOX_BYTES = 32 * 1024 * 1024;
 /** Top-level boxes walked: a fragmented file has two a fragment (20 min in 0.1 s fragments: 24,000). */

@@ -77,7 +77,7 @@ function clickTrain(): { pcm: Float32Array; times: number[] } {
 }
 
 /** The deck's filter chain (deck-reader.ts), from `initial` with tempo commands at the given input times. */
-export function stretchChain(initial: number, changes: { atSec: number; tempo: number }[], phase: 'independent' | 'laminar'): string {
+function stretchChain(initial: number, changes: { atSec: number; tempo: number }[], phase: 'independent' | 'laminar'): string {
   const commands = changes.map((c) => `${c.atSec.toFixed(5)} rubberband tempo ${c.tempo.toFixed(6)}`).join(';');
   return [
     'aformat=sample_fmts=flt:channel_layouts=stereo',

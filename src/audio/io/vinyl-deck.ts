@@ -59,7 +59,7 @@ interface Piece {
 }
 
 /** The schedule from input time `fromSec` on, as pieces of output time (output time 0 = `fromSec`). */
-export function timeMap(schedule: TempoSchedule, fromSec: number): Piece[] {
+function timeMap(schedule: TempoSchedule, fromSec: number): Piece[] {
   const steps = [{ atSec: -Infinity, tempo: 1 }, ...schedule];
   const pieces: Piece[] = [];
   let out = 0;

@@ -1,4 +1,4 @@
-import type { CheckedRender, TransitionCheckReport } from '../transition/checked-render.ts';
+import type { CheckedRender, TransitionCheckReport } from '../transition/check-and-replan.ts';
 import type { ResilientDeck } from '../io/resilient-deck.ts';
 import type { MixStyle } from '../transition/mix-style.ts';
 import type { PlannedTrack, TransitionPlan } from '../transition/transition-plan.ts';

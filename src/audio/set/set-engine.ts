@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { renderChecked } from '../transition/checked-render.ts';
+import { renderChecked } from '../transition/check-and-replan.ts';
 import { DeckReader, prepareDeck } from '../io/deck-reader.ts';
 import { MIX_CHANNELS, MIX_RATE } from '../io/mix-format.ts';
 import { cosineFadeOut, fadeOutStreamEnd, linearFadeOutEnd, sineFadeInOver } from '../dsp/fades.ts';
@@ -9,8 +9,8 @@ import { DJ_CUTS, planInStyle, sameStyle } from '../transition/mix-style.ts';
 import type { MixStyle } from '../transition/mix-style.ts';
 import { planTransition } from '../transition/transition-plan.ts';
 import type { PlannedTrack, TransitionPlan } from '../transition/transition-plan.ts';
-import type { RenderedTransition } from '../transition/transition-render.ts';
-import { JUNCTION_FADE_SEC } from '../transition/transition-render.ts';
+import type { RenderedTransition } from '../transition/render-job.ts';
+import { JUNCTION_FADE_SEC } from '../transition/render-job.ts';
 import { TransitionRamp } from '../transition/transition-ramp.ts';
 import type { TransitionRenderer } from '../transition/transition-renderer.ts';
 import { publicEngineState, releaseReplaced, samePublicState } from './set-engine-state.ts';

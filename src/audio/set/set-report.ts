@@ -1,4 +1,4 @@
-import type { TransitionCheckReport } from '../transition/checked-render.ts';
+import type { TransitionCheckReport } from '../transition/check-and-replan.ts';
 import { planPitchCents } from '../transition/tempo-schedule.ts';
 import type { PlannedTrack, TransitionPlan } from '../transition/transition-plan.ts';
 import type { MixStyle } from '../transition/mix-style.ts';

@@ -1,4 +1,4 @@
-import type { TransitionJob } from '../transition/transition-render.ts';
+import type { TransitionJob } from '../transition/render-job.ts';
 import type { PlannedTrack, TransitionPlan } from '../transition/transition-plan.ts';
 
 export const DEFAULT_TARGET_LUFS = -14;

@@ -2,8 +2,9 @@ import { barCues } from '../analysis/bar-cues.ts';
 import { argmax, phaseConfidence, phaseScores, standardCues } from '../analysis/downbeats.ts';
 import { computeSpectralFrames } from '../analysis/spectral-frames.ts';
 import { LowpassCascade } from '../dsp/lowpass-cascade.ts';
-import { beatsInTransition } from './transition-check.ts';
-import type { TransitionPlan } from './transition-plan.ts';
+import { MIX_CHANNELS } from '../io/mix-format.ts';
+import { beatsInTransition } from './beat-check.ts';
+import type { RenderedDecks } from './beat-check.ts';
 
 /** Where a deck's bars start as heard in the overlap: its downbeats' place in A's bars (0: on A's), and how sure. */
 export interface DeckBars {
@@ -104,16 +105,17 @@ export function deckBars(deck: Float32Array, rate: number, channels: number, bea
  * its own audio clearly puts its downbeats elsewhere; a deck too plain to say where its bars start (kick and hats
  * alone) is not evidence either way.
  */
-export function checkBars(plan: TransitionPlan, a: Float32Array, b: Float32Array, rate: number, beatsA: number[], beatsB: number[], channels = 2): BarCheck {
+export function checkBars(decks: RenderedDecks): BarCheck {
   const t0 = performance.now();
-  const grid = beatsInTransition(plan, beatsA, beatsB).a;
+  const { a, b, rate } = decks;
+  const grid = beatsInTransition(decks.plan, decks.beatsA, decks.beatsB).a;
   const bars = Math.floor(grid.length / BEATS_PER_BAR);
   if (bars < MIN_BARS) return { passed: true, costMs: performance.now() - t0 };
   const beats = grid.slice(0, bars * BEATS_PER_BAR);
-  const heardA = deckBars(a, rate, channels, beats, () => 0);
+  const heardA = deckBars(a, rate, MIX_CHANNELS, beats, () => 0);
   const overrules = (d: DeckBars): boolean => d.confidence >= MIN_APART_SHARE && d.t >= MIN_APART_T;
   const downbeatA = overrules(heardA) ? heardA.phase : 0;
-  const heardB = deckBars(b, rate, channels, beats, () => downbeatA);
+  const heardB = deckBars(b, rate, MIX_CHANNELS, beats, () => downbeatA);
   const offsetBeats = heardB.phase === downbeatA ? 0 : overrules(heardB) ? (heardB.phase - downbeatA + BEATS_PER_BAR) % BEATS_PER_BAR : undefined;
   return { a: heardA, b: heardB, ...(offsetBeats !== undefined ? { offsetBeats } : {}), passed: !offsetBeats, costMs: performance.now() - t0 };
 }

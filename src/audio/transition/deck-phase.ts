@@ -1,4 +1,5 @@
 import { lowBand } from '../analysis/fine-onsets.ts';
+import { riseEnvelope } from '../dsp/onset-envelope.ts';
 import { median } from '../dsp/stats.ts';
 import { parabolicOffset } from '../dsp/peak-interpolation.ts';
 import { MIX_RATE } from '../io/mix-format.ts';
@@ -36,16 +37,16 @@ const LEVEL_SEC = 0.012;
  */
 const ATTACK_LEVEL_SEC = 0.003;
 /** Beats per measurement: one bar. */
-export const GROUP_BEATS = 4;
+const GROUP_BEATS = 4;
 /** A bar is measured when at least this many of its beats carry a kick on both decks. */
 const MIN_KICKS = 2;
 /** And when the two folds look alike at their best lag (normalised correlation): else the bar is skipped. */
-export const MIN_CONFIDENCE = 0.5;
+const MIN_CONFIDENCE = 0.5;
 /** And when no lag this far from the best matches nearly as well (RIVAL_RATIO of it): else it is ambiguous. */
 const AMBIGUOUS_SEC = 0.008;
 const RIVAL_RATIO = 0.85;
 /** And when each deck's fold has one clear attack: its peak near the beat this many times its mean (see clarity). */
-export const MIN_CLARITY = 3;
+const MIN_CLARITY = 3;
 
 export interface BeatKick {
   /** Strength of the low band's strongest onset within ±MAX_LAG of the beat (0 when none): is there a kick. */
@@ -72,7 +73,8 @@ function monoOf(deck: Float32Array, channels: number, from: number, to: number):
 
 /**
  * Rise of the low band's log level every BLOCK samples, the level read through two `win`-sample boxes (block k's
- * triangle centred `win` samples after k · BLOCK): the low band's attack envelope.
+ * triangle centred `win` samples after k · BLOCK): the low band's attack envelope. The first value is 0 (the read
+ * before it is the first again).
  */
 function levelRise(x: Float32Array, win: number): Float32Array {
   const cum = new Float64Array(x.length + 1);
@@ -81,15 +83,8 @@ function levelRise(x: Float32Array, win: number): Float32Array {
   const e1 = new Float64Array(Math.max(0, first + 1));
   for (let k = 0; k < first; k++) e1[k + 1] = e1[k]! + (cum[k * BLOCK + win]! - cum[k * BLOCK]!) / win;
   const span = Math.max(1, Math.round(win / BLOCK));
-  const count = first - span + 1;
-  const env = new Float32Array(Math.max(0, count));
-  let prev = 0;
-  for (let k = 0; k < count; k++) {
-    const level = Math.log10(1e-10 + (e1[k + span]! - e1[k]!) / span);
-    env[k] = k ? Math.max(0, level - prev) : 0;
-    prev = level;
-  }
-  return env;
+  const level = (k: number): number => Math.log10(1e-10 + (e1[k + span]! - e1[k]!) / span);
+  return riseEnvelope(first - span + 1, (k) => level(Math.max(0, k)));
 }
 
 /**
@@ -263,7 +258,7 @@ function centred(f: Float64Array): Float64Array {
 }
 
 /** Each deck's kicks the pooled reading needs: a steady offset read from fewer is a guess. */
-export const MIN_POOLED_KICKS = 4;
+const MIN_POOLED_KICKS = 4;
 /**
  * The pooled folds are compared about their means (Pearson), which reads lower than the bars' raw correlation: two
  * tracks' kicks 0.47–0.68 on the real-music set, the best rival peak 0.2–0.27; so a lower floor, a stricter rival.

@@ -2,12 +2,12 @@ import type { TrackAnalysis } from '../analysis/analysis-types.ts';
 import { planTransition } from './transition-plan.ts';
 import type { PlanLimits, PlannedTrack, TransitionPlan } from './transition-plan.ts';
 
-export const TRANSITION_BARS = [4, 8, 16, 32] as const;
+const TRANSITION_BARS = [4, 8, 16, 32] as const;
 export type TransitionBars = (typeof TRANSITION_BARS)[number];
 export const isTransitionBars = (n: unknown): n is TransitionBars => TRANSITION_BARS.includes(n as TransitionBars);
 
 /** `whole`: each song from its first downbeat to its end, mixed only over its intro and outro; `dj`: a DJ's cuts. */
-export const SONGS_MODES = ['whole', 'dj'] as const;
+const SONGS_MODES = ['whole', 'dj'] as const;
 export type SongsMode = (typeof SONGS_MODES)[number];
 export const isSongsMode = (s: unknown): s is SongsMode => SONGS_MODES.includes(s as SongsMode);
 
@@ -55,7 +55,7 @@ function wholeSongBars(a: TrackAnalysis, b: TrackAnalysis, bars: TransitionBars 
 const withCues = (t: PlannedTrack, cues: Partial<TrackAnalysis['cues']>): PlannedTrack => ({ ...t, analysis: { ...t.analysis, cues: { ...t.analysis.cues, ...cues } } });
 
 /** B as whole songs plan it: it enters on its first downbeat. */
-export function wholeSongEntry(b: PlannedTrack): PlannedTrack {
+function wholeSongEntry(b: PlannedTrack): PlannedTrack {
   return withCues(b, { mixIn: b.analysis.downbeats[0] ?? b.analysis.cues.mixIn });
 }
 

@@ -1,4 +1,4 @@
-import { SETTINGS, setting } from '../../util/config.ts';
+import { setting } from '../../util/config.ts';
 
 /**
  * A piecewise-constant tempo factor over a track's own timeline (input seconds): from `atSec` on, play `tempo` times
@@ -51,12 +51,9 @@ export const isUnity = (schedule: TempoSchedule): boolean => schedule.every((s) 
  * Vinyl mode: a schedule whose every tempo is within this of 1 is played by resampling (io/vinyl-deck.ts), the pitch
  * moving with the tempo as on a DJ's pitch fader without key lock, rather than time-stretched by rubberband: ±1 % is
  * ±17.2 cents, a sixth of a semitone, which moves no key to another (a detected key's tonic is the nearest semitone:
- * 50 cents away). `MINIDJ_VINYL_MAX_PCT` sets the bound (0: always rubberband).
+ * 50 cents away). `MINIDJ_VINYL_MAX_PCT` sets the bound (0: always rubberband). Returned as a stretch (0.01 = 1 %).
  */
-export const DEFAULT_VINYL_MAX_PCT = SETTINGS.MINIDJ_VINYL_MAX_PCT.default;
-
-/** The vinyl bound as a stretch (0.01 = 1 %), from `MINIDJ_VINYL_MAX_PCT`. */
-export function vinylMaxStretch(env: NodeJS.ProcessEnv = process.env): number {
+function vinylMaxStretch(env: NodeJS.ProcessEnv = process.env): number {
   return setting('MINIDJ_VINYL_MAX_PCT', env) / 100;
 }
 

@@ -94,7 +94,7 @@ function runway(a: TrackAnalysis, exitBar: number, b: TrackAnalysis, entryBar: n
   return { aBars, bBars };
 }
 
-/** What a re-plan asks of the planner once the beat check has measured a render (`checked-render.ts`). */
+/** What a re-plan asks of the planner once the beat check has measured a render (`check-and-replan.ts`). */
 export interface PlanLimits {
   /** The longest beat-matched overlap allowed (bars of A). */
   maxOverlapBars?: number;

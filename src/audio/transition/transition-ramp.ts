@@ -1,8 +1,8 @@
 import { MIX_CHANNELS, MIX_RATE } from '../io/mix-format.ts';
 import { cosineFadeOut } from '../dsp/fades.ts';
 import { ResilientDeck } from '../io/resilient-deck.ts';
-import { HANDOFF_FADE_FRAMES, JUNCTION_FADE_SEC, renderTransition, stretchedDeck } from './transition-render.ts';
-import type { RenderedTransition, TransitionJob } from './transition-render.ts';
+import { HANDOFF_FADE_FRAMES, JUNCTION_FADE_SEC, renderTransition, stretchedDeck } from './render-job.ts';
+import type { MeasuredRender, RenderedTransition, TransitionJob } from './render-job.ts';
 
 const JUNCTION_FADE_FRAMES = Math.round(JUNCTION_FADE_SEC * MIX_RATE);
 
@@ -19,14 +19,14 @@ export class TransitionRamp {
   private readonly renderTail: Float32Array;
   private done = 0;
 
-  /** `onReopen`: B's decoder died and was reopened where it stopped. */
-  constructor(job: TransitionJob, rendered: RenderedTransition, onReopen?: (error: Error) => void) {
+  /** `onReopen`: B's decoder died and was reopened where it stopped. `measured`: as the render was (A alone: no B). */
+  constructor(job: TransitionJob, rendered: RenderedTransition, onReopen?: (error: Error) => void, measured: MeasuredRender = {}) {
     this.frames = rendered.junctionFrame - rendered.handoffFrame;
     this.renderTail = rendered.pcm.slice(rendered.handoffFrame * MIX_CHANNELS);
     // Decoded as fast as rubberband goes, not just a few seconds ahead: the transition plays meanwhile (an offline
     // render would otherwise wait for the ramp after it; 5–12 MB for 8–16 bars).
     const to = rendered.junctionFrame + JUNCTION_FADE_FRAMES;
-    if (job.solo !== 'from') this.deck = new ResilientDeck((f) => stretchedDeck(job, rendered.handoffFrame + f, to, to - rendered.handoffFrame - f), onReopen);
+    if (measured.solo !== 'from') this.deck = new ResilientDeck((f) => stretchedDeck(job, rendered.handoffFrame + f, to, to - rendered.handoffFrame - f), onReopen);
   }
 
   /** The next `n` frames up to the junction (called in order). */
@@ -57,10 +57,10 @@ export class TransitionRamp {
  * The whole transition as the set plays it, up to the junction and its fading tail: the render, then the streamed
  * ramp when there is one. For measuring a transition (each deck alone, the junction) where the set engine streams it.
  */
-export async function renderThroughJunction(job: TransitionJob): Promise<RenderedTransition & { renderedFrames: number }> {
-  const rendered = await renderTransition(job);
+export async function renderThroughJunction(job: TransitionJob, measured: MeasuredRender = {}): Promise<RenderedTransition & { renderedFrames: number }> {
+  const rendered = await renderTransition(job, undefined, measured);
   if (rendered.handoffFrame === rendered.junctionFrame) return { ...rendered, renderedFrames: rendered.frames };
-  const ramp = new TransitionRamp(job, rendered);
+  const ramp = new TransitionRamp(job, rendered, undefined, measured);
   try {
     const frames = rendered.junctionFrame + JUNCTION_FADE_FRAMES;
     const pcm = new Float32Array(frames * MIX_CHANNELS);

@@ -5,7 +5,7 @@ import { niceFromEnv } from '../../util/live-priorities.ts';
 import { WorkerCalls } from '../../util/worker-calls.ts';
 import { AUDIO_INPUT_ERRORS } from '../io/audio-input-error.ts';
 import { ffmpegPath } from '../io/ffmpeg-path.ts';
-import type { RenderedTransition, TransitionJob } from './transition-render.ts';
+import type { RenderedTransition, TransitionJob } from './render-job.ts';
 
 export interface TransitionRendererOptions {
   /**

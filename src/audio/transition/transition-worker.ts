@@ -4,7 +4,7 @@ import { niceThisThread } from '../../util/thread-nice.ts';
 import { serve, transferring } from '../../util/worker-calls.ts';
 import { setDeckNiceness } from '../io/deck-reader.ts';
 import { RenderSlots } from './render-slots.ts';
-import { renderTransition } from './transition-render.ts';
+import { renderTransition } from './render-job.ts';
 import type { RenderCalls } from './transition-renderer.ts';
 
 const { nice = 0, concurrency = Infinity } = (workerData ?? {}) as { nice?: number; concurrency?: number };

@@ -3,7 +3,7 @@ import type { RepliableInteraction } from 'discord.js';
 import { replyEphemeral, replyResult, settleDeferred } from './reply-result.ts';
 
 /** Not answered this long after the handler began: acknowledged (deferred), well inside Discord's 3 s. */
-export const ACKNOWLEDGE_AFTER_MS = 1000;
+const ACKNOWLEDGE_AFTER_MS = 1000;
 
 /**
  * The one answer to an interaction, in time whatever the work before it costs (a store read on a loaded machine, a

@@ -15,7 +15,7 @@ const AUDIO_NAME = /\.(mp3|flac|wav|ogg|oga|opus|m4a|aac|aif|aiff|weba)$/i;
 
 const isAudio = (a: Attachment): boolean => a.contentType?.toLowerCase().startsWith('audio/') === true || AUDIO_NAME.test(a.name);
 
-export function noAudioIn(uploadBytes: number): string {
+function noAudioIn(uploadBytes: number): string {
   return `That message has no audio file attached. Use this on a message with audio files, or add one with /queue add file: (up to ${uploadSize(uploadBytes)} for you here).`;
 }
 

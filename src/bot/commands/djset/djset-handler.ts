@@ -20,7 +20,7 @@ import { displayTitle } from '../../discord/track-title.ts';
 import { planPitchCents } from '../../../audio/transition/tempo-schedule.ts';
 import { formatClock } from '../../../util/format-clock.ts';
 
-export const NOT_READY = 'Mini-DJ has not finished joining this server yet. Try again in a minute.';
+const NOT_READY = 'Mini-DJ has not finished joining this server yet. Try again in a minute.';
 export const NOT_VOICE = 'That is not a voice channel. Name a voice or stage channel, or join one and run /djset start.';
 export const JOIN_FIRST = 'Join a voice channel first, or name one: /djset start channel:<voice channel>.';
 export const NOTHING_TO_PLAY = 'Nothing to play: the playlist and the server library are empty. Add songs with /queue add, then /djset start.';

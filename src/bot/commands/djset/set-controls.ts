@@ -15,8 +15,8 @@ import { formatClock } from '../../../util/format-clock.ts';
 
 export const NO_SET = 'No set is playing. Start one with /djset start.';
 export const NOTHING_TO_SKIP_TO = 'There is nothing to mix into yet: the playlist is empty and no other library track is ready. Add songs with /queue add.';
-export const ALREADY_PAUSED = 'The set is already paused. /djset resume carries on.';
-export const NOT_PAUSED = 'The set is not paused.';
+const ALREADY_PAUSED = 'The set is already paused. /djset resume carries on.';
+const NOT_PAUSED = 'The set is not paused.';
 
 export function needsControl(action: string): string {
   return `${action} the set needs the DJ role, Manage Server, or being the one who started it.`;

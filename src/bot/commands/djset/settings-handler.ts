@@ -8,7 +8,7 @@ import { replyEphemeral, replyResult } from '../../discord/reply-result.ts';
 import { describeMixStyle, mixStyleOf } from '../../live/server-mix-style.ts';
 
 export const SETTINGS_NEED_MANAGE = 'Changing the settings needs Manage Server.';
-export const ROLE_OR_CLEAR = 'Give dj_role or clear_dj_role, not both.';
+const ROLE_OR_CLEAR = 'Give dj_role or clear_dj_role, not both.';
 
 export function describeSettings(s: GuildSettings): string {
   return [

@@ -21,10 +21,10 @@ import { displayTitle } from '../../discord/track-title.ts';
 import type { LazyScorer } from '../../../ai/lazy-scorer.ts';
 
 /** What to give, with the largest file the member can upload here. */
-export function nothingToAdd(uploadBytes: number): string {
+function nothingToAdd(uploadBytes: number): string {
   return `Give a file (up to ${uploadSize(uploadBytes)} for you here), a url or a track to add.`;
 }
-export const ONLY_ONE = 'Give files, a url or a track: only one kind at a time.';
+const ONLY_ONE = 'Give files, a url or a track: only one kind at a time.';
 
 export function unknownTrack(query: string): string {
   return `No track in the server library matches "${displayTitle(query)}". Use its title or the start of its content hash, or add it with file or url.`;

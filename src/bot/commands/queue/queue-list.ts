@@ -14,7 +14,7 @@ import { replyEphemeral, settleDeferred } from '../../discord/reply-result.ts';
 import { displayTitle } from '../../discord/track-title.ts';
 import { formatClock } from '../../../util/format-clock.ts';
 
-export const QUEUE_PAGE_SIZE = 10;
+const QUEUE_PAGE_SIZE = 10;
 export const EMPTY_PLAYLIST = 'The playlist is empty. Add a song with /queue add.';
 
 export interface QueueListDeps extends NextTrackDeps {
@@ -82,7 +82,7 @@ export function playOrderPage(input: PlayOrderPageInput): ListResult {
 }
 
 /** The page of the play order `viewerId` asked for, the set's own planner run up to it. */
-export async function playOrderFor(deps: QueueListDeps, guildId: string, page: number, viewerId: string): Promise<ListResult> {
+async function playOrderFor(deps: QueueListDeps, guildId: string, page: number, viewerId: string): Promise<ListResult> {
   const state = await deps.store.get(guildId);
   const set = deps.sets.get(guildId);
   const live = set ? liveViewOf(set) : undefined;

@@ -12,9 +12,9 @@ import { suggestReply } from './suggest-reply.ts';
 import { displayTitle } from '../../discord/track-title.ts';
 
 export const EMPTY_LIBRARY = 'The server library is empty. Add songs with /queue add, then ask again.';
-export const NOTHING_QUEUED = 'Nothing is queued to suggest after. Name a track: /suggest track:<title>.';
+const NOTHING_QUEUED = 'Nothing is queued to suggest after. Name a track: /suggest track:<title>.';
 
-export function trackNotFound(query: string): string {
+function trackNotFound(query: string): string {
   return `No track in the server library matches "${displayTitle(query)}". Use its title or the start of its content hash.`;
 }
 

@@ -1,10 +1,10 @@
 import type { BarCheck } from './bar-check.ts';
 import { summarizePhase } from './deck-phase.ts';
-import { CHECK_MAX_MS, CHECK_MEDIAN_MS, minCheckBars, passes, passingOverlapBars } from './transition-check.ts';
-import type { DeckCheck } from './transition-check.ts';
+import { CHECK_MAX_MS, CHECK_MEDIAN_MS, minCheckBars, passes, passingOverlapBars } from './beat-check.ts';
+import type { DeckCheck } from './beat-check.ts';
 import { planTransition } from './transition-plan.ts';
 import type { PlanLimits, PlannedTrack, TransitionPlan, TransitionStyle } from './transition-plan.ts';
-import type { RenderedTransition, TransitionJob } from './transition-render.ts';
+import type { RenderedTransition, TransitionJob } from './render-job.ts';
 
 /** What the beat check found, for the report, `/djset status` and the "Now mixing" message. */
 export interface TransitionCheckReport {

@@ -1,4 +1,5 @@
-import { beatKicks, judgeKicks, pairBeats, pooledPhase, profileDecks, summarizePhase } from './deck-phase.ts';
+import { MIX_CHANNELS } from '../io/mix-format.ts';
+import { beatKicks, judgeKicks, pairBeats, pooledPhase, summarizePhase } from './deck-phase.ts';
 import type { BeatKick, BeatPhase, PhaseSummary } from './deck-phase.ts';
 import { placementPhase } from './deck-placement.ts';
 import type { PlacedSource } from './deck-placement.ts';
@@ -10,6 +11,18 @@ export const CHECK_MEDIAN_MS = 5;
 export const CHECK_MAX_MS = 20;
 /** Beats profiled at a time while a render is read (whole bars). */
 const CHECK_BATCH = 16;
+
+/** What the beat and bar checks read: a render's own decks, and each track's beats. */
+export interface RenderedDecks {
+  plan: TransitionPlan;
+  /** Interleaved stereo at `rate` from A's exit: A unstretched, B through rubberband, both before the EQ. */
+  a: Float32Array;
+  b: Float32Array;
+  rate: number;
+  /** Each track's beats in its own track time (`beatsInTransition` places them in the overlap). */
+  beatsA: number[];
+  beatsB: number[];
+}
 
 export interface DeckCheck extends PhaseSummary {
   passed: boolean;
@@ -61,29 +74,19 @@ function judge(plan: TransitionPlan, pairs: { ta: number; bar: number }[], kicks
 }
 
 /** When the decks could not be read against each other: each against its own source (`placementPhase`). */
-export async function placementCheck(plan: TransitionPlan, a: Float32Array, b: Float32Array, from: PlacedSource, to: PlacedSource, beatsA: number[], beatsB: number[]): Promise<DeckCheck | undefined> {
+export async function placementCheck(decks: RenderedDecks, from: PlacedSource, to: PlacedSource): Promise<DeckCheck | undefined> {
   const t0 = performance.now();
-  const placed = await placementPhase(plan, a, b, from, to, beatsA, beatsB);
+  const placed = await placementPhase(decks.plan, decks.a, decks.b, from, to, decks.beatsA, decks.beatsB);
   return placed ? verdictOf([placed], performance.now() - t0, 'placement') : undefined;
-}
-
-/**
- * The check on a render's own decks (interleaved stereo from A's exit: A unstretched, B through rubberband, both
- * before the EQ): B's kicks against A's, bar by bar, on the bars of the overlap where both play them.
- */
-export function checkDecks(plan: TransitionPlan, a: Float32Array, b: Float32Array, rate: number, beatsA: number[], beatsB: number[]): DeckCheck {
-  const t0 = performance.now();
-  const beats = beatsInTransition(plan, beatsA, beatsB);
-  const { pairs, kicksA, kicksB } = profileDecks({ a, b, rate, channels: 2, beatsA: beats.a, beatsB: beats.b });
-  return judge(plan, pairs, kicksA, kicksB, rate, performance.now() - t0);
 }
 
 /**
  * The same while the render is under way: each batch of beats is measured as soon as both decks are in past it
  * (`ready`), in the time the render's thread would spend waiting for rubberband.
  */
-export async function checkDecksAsRead(plan: TransitionPlan, a: Float32Array, b: Float32Array, rate: number, beatsA: number[], beatsB: number[], ready: (frame: number) => Promise<unknown>): Promise<DeckCheck> {
-  const beats = beatsInTransition(plan, beatsA, beatsB);
+export async function checkDecksAsRead(decks: RenderedDecks, ready: (frame: number) => Promise<unknown>): Promise<DeckCheck> {
+  const { plan, a, b, rate } = decks;
+  const beats = beatsInTransition(plan, decks.beatsA, decks.beatsB);
   const pairs = pairBeats(beats.a, beats.b);
   const kicksA: BeatKick[] = [];
   const kicksB: BeatKick[] = [];
@@ -93,8 +96,8 @@ export async function checkDecksAsRead(plan: TransitionPlan, a: Float32Array, b:
     await ready(Math.ceil((batch.at(-1)!.ta + 0.15) * rate));
     const t0 = performance.now();
     // Both decks on A's beats: the grid B is meant to play on.
-    kicksA.push(...beatKicks(a, rate, batch.map((x) => x.ta), 2));
-    kicksB.push(...beatKicks(b, rate, batch.map((x) => x.ta), 2));
+    kicksA.push(...beatKicks(a, rate, batch.map((x) => x.ta), MIX_CHANNELS));
+    kicksB.push(...beatKicks(b, rate, batch.map((x) => x.ta), MIX_CHANNELS));
     cost += performance.now() - t0;
   }
   return judge(plan, pairs, kicksA, kicksB, rate, cost);

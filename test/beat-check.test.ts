@@ -2,17 +2,17 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
-import { renderChecked } from '../src/audio/transition/checked-render.ts';
-import { minCheckBars } from '../src/audio/transition/transition-check.ts';
+import { renderChecked } from '../src/audio/transition/check-and-replan.ts';
+import { minCheckBars } from '../src/audio/transition/beat-check.ts';
 import { summarizePhase } from '../src/audio/transition/deck-phase.ts';
-import { passes } from '../src/audio/transition/transition-check.ts';
-import type { DeckCheck } from '../src/audio/transition/transition-check.ts';
+import { passes } from '../src/audio/transition/beat-check.ts';
+import type { DeckCheck } from '../src/audio/transition/beat-check.ts';
 import { planTransition } from '../src/audio/transition/transition-plan.ts';
 import type { PlannedTrack } from '../src/audio/transition/transition-plan.ts';
-import { renderTransition } from '../src/audio/transition/transition-render.ts';
+import { renderTransition } from '../src/audio/transition/render-job.ts';
 import { renderThroughJunction } from '../src/audio/transition/transition-ramp.ts';
 import { placementPhase } from '../src/audio/transition/deck-placement.ts';
-import type { RenderedTransition, TransitionJob } from '../src/audio/transition/transition-render.ts';
+import type { RenderedTransition, TransitionJob } from '../src/audio/transition/render-job.ts';
 import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import type { SynthSection } from '../src/synth/track-synth.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
@@ -184,7 +184,7 @@ describe('the beat check with too few bars to vouch either way', () => {
 describe('the placement reading: each deck against its own track', () => {
   it('reads where a rendered deck lands against its source, and a deck misplaced by 12 ms as 12 ms', async () => {
     const job = { ...jobOf(a, b), plan: planTransition(a, b, { maxOverlapBars: 8 }) };
-    const [deckA, deckB] = await Promise.all([renderThroughJunction({ ...job, solo: 'from' }), renderThroughJunction({ ...job, solo: 'to' })]);
+    const [deckA, deckB] = await Promise.all([renderThroughJunction(job, { solo: 'from' }), renderThroughJunction(job, { solo: 'to' })]);
     const read = (bDeck: Float32Array) => placementPhase(job.plan, deckA.pcm, bDeck, job.from, job.to, a.analysis.beats, b.analysis.beats);
     const aligned = await read(deckB.pcm);
     expect(aligned).toBeDefined();

@@ -9,8 +9,8 @@ import type { DecksReady } from './deck-mixer.ts';
 import { inputAfter, isUnity, outputDuration, playsAsVinyl } from './tempo-schedule.ts';
 import { checkBars } from './bar-check.ts';
 import type { BarCheck } from './bar-check.ts';
-import { checkDecksAsRead, placementCheck } from './transition-check.ts';
-import type { DeckCheck } from './transition-check.ts';
+import { checkDecksAsRead, placementCheck } from './beat-check.ts';
+import type { DeckCheck, RenderedDecks } from './beat-check.ts';
 import type { TransitionPlan } from './transition-plan.ts';
 
 /** The new track's stretched head hands over to its plain body with this crossfade, so the seam cannot click. */
@@ -31,12 +31,6 @@ export interface TransitionJob {
   plan: TransitionPlan;
   from: DeckSource;
   to: DeckSource;
-  /** Render one deck alone, at full level with the EQ open (measurement: each deck's beats in its own audio). */
-  solo?: 'from' | 'to';
-  /** With `solo`: the deck through its transition EQ and gains rather than open (measurement: how bands hand over). */
-  soloThroughEq?: boolean;
-  /** Render B's ramp back to its own tempo too, rather than leave it to be streamed (the way it was: comparisons). */
-  rampAhead?: boolean;
   /**
    * Each track's beats (its own track time): a beat-matched overlap is then checked on the decks as rendered (B's kick
    * against A's on every beat), and the figure returned with the render.
@@ -51,6 +45,22 @@ export interface TransitionJob {
    */
   dueInSec?: number;
 }
+
+/**
+ * How a measurement renders a job (src/eval, tests, benches): given to `renderTransition` beside the job, never part of
+ * what the render thread is sent, so a live set's renders cannot take them.
+ */
+export interface MeasuredRender {
+  /** Render one deck alone, at full level with the EQ open (each deck's beats in its own audio). */
+  solo?: 'from' | 'to';
+  /** With `solo`: the deck through its transition EQ and gains rather than open (how bands hand over). */
+  soloThroughEq?: boolean;
+  /** Render B's ramp back to its own tempo too, rather than leave it to be streamed (the way it was: comparisons). */
+  rampAhead?: boolean;
+}
+
+/** A job as rendered: the job, and how a measurement asked for it. */
+type RenderRequest = TransitionJob & MeasuredRender;
 
 export interface RenderedTransition {
   /** Interleaved stereo at 48 kHz, starting on A's exit downbeat, up to `handoffFrame`; the frames after it fade out. */
@@ -82,7 +92,7 @@ const MIN_STREAMED_RAMP_SEC = 2;
 /** A render due this late or later stretches B's head in one piece; one due `RAMP_AHEAD_SEC` or later, its ramp too. */
 export const SLACK_SEC = 20;
 export const RAMP_AHEAD_SEC = 40;
-const dueBy = (job: TransitionJob, sec: number): boolean => job.dueInSec !== undefined && job.dueInSec >= sec;
+const dueBy = (job: RenderRequest, sec: number): boolean => job.dueInSec !== undefined && job.dueInSec >= sec;
 
 /** Length of the transition in the set: the overlap, then B's ramp back to its own tempo (at least one bar of B). */
 export function transitionSpan(plan: TransitionPlan, bpmB: number): { seconds: number; bodyFromSec: number } {
@@ -110,7 +120,7 @@ interface RenderLayout {
   rideFrames: number;
 }
 
-function renderLayout(job: TransitionJob): RenderLayout {
+function renderLayout(job: RenderRequest): RenderLayout {
   const { plan } = job;
   const span = transitionSpan(plan, job.to.bpm);
   const junctionFrame = Math.round(span.seconds * MIX_RATE);
@@ -176,7 +186,7 @@ function readDecks(layout: RenderLayout, deckA: Deck, head: StretchedHead, a: Fl
 }
 
 /** After the mix: B alone up to the handoff, the fade there, and the loudness rider's gain over the overlap. */
-function finishRender(out: Float32Array, b: Float32Array, layout: RenderLayout, job: TransitionJob, mixer: DeckMixer, riders: { rider?: LoudnessRider; laneRider?: LoudnessRider }): void {
+function finishRender(out: Float32Array, b: Float32Array, layout: RenderLayout, job: RenderRequest, mixer: DeckMixer, riders: { rider?: LoudnessRider; laneRider?: LoudnessRider }): void {
   const { mixedFrames, handoffFrame, fadeFrames, rideFrames } = layout;
   if (job.solo !== 'from') out.set(b.subarray(mixedFrames * MIX_CHANNELS), mixedFrames * MIX_CHANNELS);
   if (layout.streamRamp) {
@@ -196,7 +206,8 @@ function finishRender(out: Float32Array, b: Float32Array, layout: RenderLayout, 
  * driven by the style's curves, summed. Loudness gains are already applied by the decks; the master limiter comes
  * after, in the set engine. Aborting `signal` kills the decks' decoders and rejects.
  */
-export async function renderTransition(job: TransitionJob, signal?: AbortSignal): Promise<RenderedTransition> {
+export async function renderTransition(message: TransitionJob, signal?: AbortSignal, measured: MeasuredRender = {}): Promise<RenderedTransition> {
+  const job: RenderRequest = { ...message, ...measured };
   const { plan } = job;
   const layout = renderLayout(job);
   const { frames, preFrames, aFrames, mixedFrames, rideFrames } = layout;
@@ -227,9 +238,10 @@ export async function renderTransition(job: TransitionJob, signal?: AbortSignal)
     const rider = rideFrames > 0 ? new LoudnessRider(MIX_RATE) : undefined;
     const laneRider = lanes && rideFrames > laneFrom ? new LoudnessRider(MIX_RATE) : undefined;
     // The beat check of a beat-matched overlap, on the decks as they are read (before the EQ).
-    const checking = job.checkBeats && !job.solo && (plan.style === 'blend' || plan.style === 'filter-fade')
-      ? checkDecksAsRead(plan, a.subarray(preFrames * MIX_CHANNELS), b, MIX_RATE, job.checkBeats.from, job.checkBeats.to, (frame) => ready(Math.min(frame, frames)))
+    const decks: RenderedDecks | undefined = job.checkBeats && !job.solo && (plan.style === 'blend' || plan.style === 'filter-fade')
+      ? { plan, a: a.subarray(preFrames * MIX_CHANNELS), b, rate: MIX_RATE, beatsA: job.checkBeats.from, beatsB: job.checkBeats.to }
       : undefined;
+    const checking = decks ? checkDecksAsRead(decks, (frame) => ready(Math.min(frame, frames))) : undefined;
     const [, , , check] = await Promise.all([
       mixer.firstLane(ready, lanes ? laneFrom : mixedFrames, rider, rideFrames),
       lanes ? mixer.secondLane(ready, laneFrom, mixedFrames, LANE_WARM_UP_FRAMES, laneRider, rideFrames) : undefined,
@@ -239,8 +251,8 @@ export async function renderTransition(job: TransitionJob, signal?: AbortSignal)
     signal?.throwIfAborted();
     finishRender(out, b, layout, job, mixer, { rider, laneRider });
     // Decks that could not be read against each other are each read against their own track, on the shared grid.
-    const placed = check && check.reading === 'none' && job.checkBeats ? await placementCheck(plan, a.subarray(preFrames * MIX_CHANNELS), b, job.from, job.to, job.checkBeats.from, job.checkBeats.to) : undefined;
-    const barCheck = check && job.checkBeats ? checkBars(plan, a.subarray(preFrames * MIX_CHANNELS), b, MIX_RATE, job.checkBeats.from, job.checkBeats.to) : undefined;
+    const placed = check && check.reading === 'none' && decks ? await placementCheck(decks, job.from, job.to) : undefined;
+    const barCheck = check && decks ? checkBars(decks) : undefined;
     return { pcm: out, frames, handoffFrame: layout.handoffFrame, junctionFrame: layout.junctionFrame, bodyFromSec: layout.bodyFromSec, check: placed ?? check, ...(barCheck ? { barCheck } : {}) };
   } finally {
     signal?.removeEventListener('abort', stop);
@@ -329,7 +341,7 @@ class StretchedHead {
   readonly split: number;
   private fadeIn?: Promise<Float32Array>;
 
-  constructor(job: TransitionJob, frames: number) {
+  constructor(job: RenderRequest, frames: number) {
     const { plan } = job;
     const open = (fromFrame: number, toFrame: number, highWaterFrames?: number) => stretchedDeck(job, fromFrame, toFrame, highWaterFrames);
     // Resampling (vinyl) is cheap enough for one piece.
