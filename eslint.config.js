@@ -56,18 +56,31 @@ const botRoomRules = Object.entries(BOT_ROOMS).flatMap(([room, allowed]) => {
   const message = `src/bot/${room} may import ${allowed.length ? allowed.map((r) => `src/bot/${r}`).join(', ') : 'no other room of src/bot'}, never the bot's root (ARCHITECTURE.md).`;
   return [0, 1, 2].map((depth) => {
     const up = '\\.\\./'.repeat(depth + 1);
-    return restricted([`src/bot/${room}/${'*/'.repeat(depth)}*.ts`], [
-      pipelinePattern('bot'),
-      { regex: `^${up}(${[...others.map((r) => `${r}/`), '[^./][^/]*\\.ts$'].join('|')})`, message },
-    ]);
+    return restricted(
+      [`src/bot/${room}/${'*/'.repeat(depth)}*.ts`],
+      [
+        pipelinePattern('bot'),
+        { regex: `^${up}(${[...others.map((r) => `${r}/`), '[^./][^/]*\\.ts$'].join('|')})`, message },
+      ],
+    );
   });
 });
 
 /** A `MINIDJ_*` setting is read through src/util/config.ts (its type, default and bounds declared there), nowhere else. */
 const settingReads = [
-  { selector: "MemberExpression[property.name=/^MINIDJ_/][object.name!='SETTINGS']", message: 'Read MINIDJ_* settings with setting() from src/util/config.ts, where each is declared.' },
-  { selector: 'MemberExpression[computed=true][property.value=/^MINIDJ_/]', message: 'Read MINIDJ_* settings with setting() from src/util/config.ts, where each is declared.' },
-  { selector: "MemberExpression[computed=true][object.object.name='process'][object.property.name='env']", message: 'Read MINIDJ_* settings with setting() from src/util/config.ts; name any other variable (process.env.NAME).' },
+  {
+    selector: "MemberExpression[property.name=/^MINIDJ_/][object.name!='SETTINGS']",
+    message: 'Read MINIDJ_* settings with setting() from src/util/config.ts, where each is declared.',
+  },
+  {
+    selector: 'MemberExpression[computed=true][property.value=/^MINIDJ_/]',
+    message: 'Read MINIDJ_* settings with setting() from src/util/config.ts, where each is declared.',
+  },
+  {
+    selector: "MemberExpression[computed=true][object.object.name='process'][object.property.name='env']",
+    message:
+      'Read MINIDJ_* settings with setting() from src/util/config.ts; name any other variable (process.env.NAME).',
+  },
 ];
 
 export default tseslint.config(
@@ -75,7 +88,18 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -83,16 +107,26 @@ export default tseslint.config(
   },
   ...pipelineRules,
   ...botRoomRules,
-  { files: ['src/**/*.ts'], ignores: ['src/util/config.ts'], rules: { 'no-restricted-syntax': ['error', ...settingReads] } },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/util/config.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...settingReads] },
+  },
   // A command reads its options through its route's OptionReader, so routeProblems (commands/command-routes.ts) can
   // check every name it reads against the command's definition.
   {
     files: ['src/bot/commands/**/*.ts'],
     rules: {
-      'no-restricted-syntax': ['error', {
-        selector: "CallExpression[callee.object.property.name='options'][callee.property.name=/^get(?!Subcommand|Focused)/]",
-        message: "Read a command's options through the OptionReader its route gives the handler (commands/command-routes.ts).",
-      }, ...settingReads],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression[callee.object.property.name='options'][callee.property.name=/^get(?!Subcommand|Focused)/]",
+          message:
+            "Read a command's options through the OptionReader its route gives the handler (commands/command-routes.ts).",
+        },
+        ...settingReads,
+      ],
     },
   },
   // Lines from a function's first line to its last, blanks and comments included (`npm run lint:long` lists those over 80).

@@ -12,7 +12,9 @@ function peakRssMb(): number {
 
 /** CPU seconds of the children waited for (ffmpeg's decode), from /proc/self/stat (cutime + cstime, in clock ticks). */
 function childCpuSec(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync('/proc/self/stat', 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 

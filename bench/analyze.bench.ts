@@ -13,7 +13,13 @@ import { detectKey, KEY_PROFILE } from '../src/audio/analysis/key-detect.ts';
 import { audioLimitsFromEnv } from '../src/audio/io/limits.ts';
 import { encodeWav } from '../src/audio/io/wav.ts';
 import { runAubio } from '../src/eval/aubio.ts';
-import { beatFMeasure, mirexKeyScore, tempoAccuracy1, tempoAccuracy2, truncatedAnnotationWindow } from '../src/eval/metrics.ts';
+import {
+  beatFMeasure,
+  mirexKeyScore,
+  tempoAccuracy1,
+  tempoAccuracy2,
+  truncatedAnnotationWindow,
+} from '../src/eval/metrics.ts';
 import { loadSharedTruth, PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { synthesizeTrack, structureForBars } from '../src/synth/track-synth.ts';
 import type { SynthTruth } from '../src/synth/track-synth.ts';
@@ -35,7 +41,9 @@ interface OneResult {
 }
 
 async function analyzeInChild(file: string): Promise<OneResult> {
-  const { stdout } = await run(process.execPath, [path.join(PROJECT_ROOT, 'bench/analyze-one.ts'), file], { maxBuffer: 256 * 1024 * 1024 });
+  const { stdout } = await run(process.execPath, [path.join(PROJECT_ROOT, 'bench/analyze-one.ts'), file], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
   return JSON.parse(stdout) as OneResult;
 }
 
@@ -56,7 +64,17 @@ function synthPlan(): { bpm: number; key: string; scale: 'major' | 'minor'; seed
 async function benchSynth(): Promise<Record<string, number>> {
   mkdirSync(WORK_DIR, { recursive: true });
   const rows: string[] = [];
-  const m = { acc1: [] as number[], acc2: [] as number[], keyExact: [] as number[], mirex: [] as number[], beatF: [] as number[], downbeatF: [] as number[], cuesOnPhrase: [] as number[], speed: [] as number[], rss: [] as number[] };
+  const m = {
+    acc1: [] as number[],
+    acc2: [] as number[],
+    keyExact: [] as number[],
+    mirex: [] as number[],
+    beatF: [] as number[],
+    downbeatF: [] as number[],
+    cuesOnPhrase: [] as number[],
+    speed: [] as number[],
+    rss: [] as number[],
+  };
   for (const plan of synthPlan()) {
     const bars = 64 + 8 * (plan.seed % 5);
     const track = synthesizeTrack({ ...plan, sections: structureForBars(bars) });
@@ -93,8 +111,15 @@ async function benchSynth(): Promise<Record<string, number>> {
   console.log('\n## Synthesized set (24 tracks, 80–175 BPM, all 24 keys)\n');
   console.log(rows.join('\n'));
   const summary = {
-    tempoAccuracy1: avg(m.acc1), tempoAccuracy2: avg(m.acc2), keyExact: avg(m.keyExact), keyMirex: avg(m.mirex),
-    beatF: avg(m.beatF), downbeatF: avg(m.downbeatF), cuesOnPhrase: avg(m.cuesOnPhrase), speedX: avg(m.speed), peakRssMb: Math.max(...m.rss),
+    tempoAccuracy1: avg(m.acc1),
+    tempoAccuracy2: avg(m.acc2),
+    keyExact: avg(m.keyExact),
+    keyMirex: avg(m.mirex),
+    beatF: avg(m.beatF),
+    downbeatF: avg(m.downbeatF),
+    cuesOnPhrase: avg(m.cuesOnPhrase),
+    speedX: avg(m.speed),
+    peakRssMb: Math.max(...m.rss),
   };
   console.log(
     `\nsynth: tempo Acc1 ${pct(summary.tempoAccuracy1)}, Acc2 ${pct(summary.tempoAccuracy2)}; key exact ${pct(summary.keyExact)}, MIREX ${summary.keyMirex.toFixed(3)}; ` +
@@ -111,9 +136,17 @@ async function benchReal(): Promise<Record<string, number> | undefined> {
     return undefined;
   }
   console.log(`\n## Real clips (${truth.entries.length} from ${truth.dir})\n`);
-  console.log('clip                                   dur   truth  | mini-dj  A1 A2 beatF  downF | aubio   A1 A2 beatF | key');
+  console.log(
+    'clip                                   dur   truth  | mini-dj  A1 A2 beatF  downF | aubio   A1 A2 beatF | key',
+  );
   const long = { ours: [] as number[], aubio: [] as number[], ours1: [] as number[], aubio1: [] as number[] };
-  const all = { acc2: [] as number[], beatF: [] as number[], aubioBeatF: [] as number[], downF: [] as number[], key: [] as number[] };
+  const all = {
+    acc2: [] as number[],
+    beatF: [] as number[],
+    aubioBeatF: [] as number[],
+    downF: [] as number[],
+    key: [] as number[],
+  };
   for (const e of truth.entries) {
     const r = await analyzeInChild(e.file);
     const aub = await runAubio(e.file).catch(() => undefined);
@@ -132,7 +165,8 @@ async function benchReal(): Promise<Record<string, number> | undefined> {
     const u2 = aubBpm && e.bpm ? tempoAccuracy2(aubBpm, e.bpm) : undefined;
     const beatF = e.beats ? beatFMeasure(a.beats, e.beats, 0.07, window).f : undefined;
     const aubBeatF = e.beats && aub ? beatFMeasure(aub.beats, e.beats, 0.07, window).f : undefined;
-    const downF = e.downbeats && e.downbeats.length > 1 ? beatFMeasure(a.downbeats, e.downbeats, 0.07, window).f : undefined;
+    const downF =
+      e.downbeats && e.downbeats.length > 1 ? beatFMeasure(a.downbeats, e.downbeats, 0.07, window).f : undefined;
     const keyScore = e.key && e.scale ? mirexKeyScore(a.key, a.scale, e.key, e.scale) : undefined;
     const mark = (x: boolean | undefined): string => (x === undefined ? ' -' : x ? ' ✓' : ' ✗');
     const num = (x: number | undefined): string => (x === undefined ? '   -  ' : x.toFixed(3).padStart(6));
@@ -155,8 +189,16 @@ async function benchReal(): Promise<Record<string, number> | undefined> {
     if (keyScore !== undefined) all.key.push(keyScore);
   }
   const summary = {
-    longClips: long.ours.length, longAcc2: avg(long.ours), longAcc1: avg(long.ours1), aubioLongAcc2: avg(long.aubio), aubioLongAcc1: avg(long.aubio1),
-    allAcc2: avg(all.acc2), beatF: avg(all.beatF), aubioBeatF: avg(all.aubioBeatF), downbeatF: avg(all.downF), keyMirex: avg(all.key),
+    longClips: long.ours.length,
+    longAcc2: avg(long.ours),
+    longAcc1: avg(long.ours1),
+    aubioLongAcc2: avg(long.aubio),
+    aubioLongAcc1: avg(long.aubio1),
+    allAcc2: avg(all.acc2),
+    beatF: avg(all.beatF),
+    aubioBeatF: avg(all.aubioBeatF),
+    downbeatF: avg(all.downF),
+    keyMirex: avg(all.key),
   };
   console.log(
     `\nreal clips ≥ 20 s (${summary.longClips}): tempo Acc2 mini-dj ${pct(summary.longAcc2)} vs aubio ${Number.isNaN(summary.aubioLongAcc2) ? 'n/a (aubio-tools not installed)' : pct(summary.aubioLongAcc2)}; ` +
@@ -184,7 +226,14 @@ async function benchLongFile(minutes: number): Promise<Record<string, number>> {
   console.log(
     `${minutes}-minute track (${seconds.toFixed(0)} s): ${r.ok ? `analysed in ${r.wallSec!.toFixed(2)} s wall, ${r.cpuSec!.toFixed(2)} s CPU of this thread + ${(r.childCpuSec ?? 0).toFixed(2)} s of ffmpeg (${(seconds / r.wallSec!).toFixed(1)}× real time)` : `FAILED ${r.error}`}, peak RSS ${r.peakRssMb.toFixed(0)} MB`,
   );
-  return { seconds, wallSec: r.wallSec ?? NaN, cpuSec: r.cpuSec ?? NaN, childCpuSec: r.childCpuSec ?? NaN, speedX: seconds / (r.wallSec ?? NaN), peakRssMb: r.peakRssMb };
+  return {
+    seconds,
+    wallSec: r.wallSec ?? NaN,
+    cpuSec: r.cpuSec ?? NaN,
+    childCpuSec: r.childCpuSec ?? NaN,
+    speedX: seconds / (r.wallSec ?? NaN),
+    peakRssMb: r.peakRssMb,
+  };
 }
 
 const KEY_PROFILES = ['shaath', 'edma', 'bgate', 'krumhansl', 'temperley', 'edmm', 'tonictriad'];
@@ -192,7 +241,9 @@ const KEY_PROFILES = ['shaath', 'edma', 'bgate', 'krumhansl', 'temperley', 'edmm
 /** The key profile is a measured choice: every candidate on the synthesized set and the real clips with a key. */
 async function benchKeyProfiles(): Promise<Record<string, { synth: number; real: number }>> {
   const essentia = loadEssentia();
-  const score: Record<string, { synth: number; real: number }> = Object.fromEntries(KEY_PROFILES.map((p) => [p, { synth: 0, real: 0 }]));
+  const score: Record<string, { synth: number; real: number }> = Object.fromEntries(
+    KEY_PROFILES.map((p) => [p, { synth: 0, real: 0 }]),
+  );
   const judge = (mono: Float32Array, key: string, scale: 'major' | 'minor', into: 'synth' | 'real'): void => {
     const signal = essentia.arrayToVector(mono);
     try {
@@ -215,7 +266,10 @@ async function benchKeyProfiles(): Promise<Record<string, { synth: number; real:
   const keyed = truth?.entries.filter((e) => e.key && e.scale) ?? [];
   for (const e of keyed) judge((await decodeForAnalysis(e.file, audioLimitsFromEnv())).mono, e.key!, e.scale!, 'real');
   console.log(`\n## Key profiles (exact key and scale; synthesized ${plan.length}, real ${keyed.length})\n`);
-  for (const p of KEY_PROFILES) console.log(`${p.padEnd(11)} synth ${score[p]!.synth}/${plan.length}  real ${score[p]!.real}/${keyed.length}${p === KEY_PROFILE ? '  ← used' : ''}`);
+  for (const p of KEY_PROFILES)
+    console.log(
+      `${p.padEnd(11)} synth ${score[p]!.synth}/${plan.length}  real ${score[p]!.real}/${keyed.length}${p === KEY_PROFILE ? '  ← used' : ''}`,
+    );
   return score;
 }
 
@@ -225,8 +279,12 @@ function radix2(re: Float64Array, im: Float64Array, cos: Float64Array, sin: Floa
   for (let i = 0; i < n; i++) {
     const j = rev[i]!;
     if (j > i) {
-      let t = re[i]!; re[i] = re[j]!; re[j] = t;
-      t = im[i]!; im[i] = im[j]!; im[j] = t;
+      let t = re[i]!;
+      re[i] = re[j]!;
+      re[j] = t;
+      t = im[i]!;
+      im[i] = im[j]!;
+      im[j] = t;
     }
   }
   for (let len = 2; len <= n; len <<= 1) {
@@ -234,9 +292,16 @@ function radix2(re: Float64Array, im: Float64Array, cos: Float64Array, sin: Floa
     const step = n / len;
     for (let start = 0; start < n; start += len) {
       for (let k = 0; k < half; k++) {
-        const wr = cos[k * step]!, wi = sin[k * step]!, a = start + k, b = a + half;
-        const xr = re[b]! * wr - im[b]! * wi, xi = re[b]! * wi + im[b]! * wr;
-        re[b] = re[a]! - xr; im[b] = im[a]! - xi; re[a]! += xr; im[a]! += xi;
+        const wr = cos[k * step]!,
+          wi = sin[k * step]!,
+          a = start + k,
+          b = a + half;
+        const xr = re[b]! * wr - im[b]! * wi,
+          xi = re[b]! * wi + im[b]! * wr;
+        re[b] = re[a]! - xr;
+        im[b] = im[a]! - xi;
+        re[a]! += xr;
+        im[a]! += xi;
       }
     }
   }
@@ -250,22 +315,38 @@ function benchFft(): Record<string, number> {
   const cos = new Float64Array(n / 2).map((_, i) => Math.cos((2 * Math.PI * i) / n));
   const sin = new Float64Array(n / 2).map((_, i) => -Math.sin((2 * Math.PI * i) / n));
   const bits = Math.log2(n);
-  const rev = new Uint32Array(n).map((_, i) => { let r = 0; for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b); return r; });
-  const re = new Float64Array(n), im = new Float64Array(n);
+  const rev = new Uint32Array(n).map((_, i) => {
+    let r = 0;
+    for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
+    return r;
+  });
+  const re = new Float64Array(n),
+    im = new Float64Array(n);
   const fft = new FFT(n);
   const out = new Float64Array(2 * n);
   const times = { radix2: [] as number[], fftJs: [] as number[] };
   for (let round = 0; round < 7; round++) {
     let t = performance.now();
-    for (let r = 0; r < reps; r++) { re.set(frame); im.fill(0); radix2(re, im, cos, sin, rev); }
+    for (let r = 0; r < reps; r++) {
+      re.set(frame);
+      im.fill(0);
+      radix2(re, im, cos, sin, rev);
+    }
     times.radix2.push(((performance.now() - t) * 1000) / reps);
     t = performance.now();
     for (let r = 0; r < reps; r++) fft.realTransform(out as unknown as number[], frame as unknown as number[]);
     times.fftJs.push(((performance.now() - t) * 1000) / reps);
   }
   const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const r = { radix2MinUs: Math.min(...times.radix2), radix2MedianUs: med(times.radix2), fftJsMinUs: Math.min(...times.fftJs), fftJsMedianUs: med(times.fftJs) };
-  console.log(`2048-point FFT of a real frame: fft.js ${r.fftJsMinUs.toFixed(1)} µs (median ${r.fftJsMedianUs.toFixed(1)}), radix-2 complex ${r.radix2MinUs.toFixed(1)} µs (median ${r.radix2MedianUs.toFixed(1)}), 7 rounds of ${reps}`);
+  const r = {
+    radix2MinUs: Math.min(...times.radix2),
+    radix2MedianUs: med(times.radix2),
+    fftJsMinUs: Math.min(...times.fftJs),
+    fftJsMedianUs: med(times.fftJs),
+  };
+  console.log(
+    `2048-point FFT of a real frame: fft.js ${r.fftJsMinUs.toFixed(1)} µs (median ${r.fftJsMedianUs.toFixed(1)}), radix-2 complex ${r.radix2MinUs.toFixed(1)} µs (median ${r.radix2MedianUs.toFixed(1)}), 7 rounds of ${reps}`,
+  );
   return r;
 }
 

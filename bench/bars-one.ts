@@ -11,7 +11,10 @@ import { deckBars } from '../src/audio/transition/bar-check.ts';
 import { legacyBarPhase, legacyHalfTimeParity } from './legacy-downbeats.ts';
 
 const BARS_READ = 8;
-const cpuMs = (from: NodeJS.CpuUsage): number => { const u = process.cpuUsage(from); return (u.user + u.system) / 1000; };
+const cpuMs = (from: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1000;
+};
 
 /**
  * Produced music starts on a downbeat (or an anacrusis under a beat): the phase of the first beat from the music's
@@ -47,20 +50,45 @@ try {
   const legacyMs = cpuMs(t);
   // The bar check's reading of this track as a deck: 8 bars from each cue, on the ears' bars and half a bar later.
   const readings = [];
-  for (const [cue, at] of [['mixIn', analysis.cues.mixIn], ['mixOut', analysis.cues.mixOut]] as const) {
+  for (const [cue, at] of [
+    ['mixIn', analysis.cues.mixIn],
+    ['mixOut', analysis.cues.mixOut],
+  ] as const) {
     for (const shift of [0, 2]) {
       const first = beats.findIndex((b) => Math.abs(b - at) < 1e-3) + shift;
       if (first < shift || first + 4 * BARS_READ >= beats.length) continue;
       const from = beats[first]!;
       const deck = input.mono.subarray(Math.round(from * input.sampleRate));
-      readings.push({ cue, shift, ...deckBars(deck, input.sampleRate, 1, beats.slice(first, first + 4 * BARS_READ).map((b) => b - from), () => 0) });
+      readings.push({
+        cue,
+        shift,
+        ...deckBars(
+          deck,
+          input.sampleRate,
+          1,
+          beats.slice(first, first + 4 * BARS_READ).map((b) => b - from),
+          () => 0,
+        ),
+      });
     }
   }
-  process.stdout.write(JSON.stringify({
-    ok: true, startPhase: startPhase(frames, beats, analysis.bpm), bpm: analysis.bpm, beats, phase: bars.phase, confidence: analysis.barPhaseConfidence, downbeats: analysis.downbeats,
-    legacyPhase, legacyDownbeats: beats.filter((_, i) => (i - legacyPhase) % 4 === 0 && i >= legacyPhase),
-    parity, legacyParity, readings, cpu: { analysisMs, barsMs, legacyMs },
-  }));
+  process.stdout.write(
+    JSON.stringify({
+      ok: true,
+      startPhase: startPhase(frames, beats, analysis.bpm),
+      bpm: analysis.bpm,
+      beats,
+      phase: bars.phase,
+      confidence: analysis.barPhaseConfidence,
+      downbeats: analysis.downbeats,
+      legacyPhase,
+      legacyDownbeats: beats.filter((_, i) => (i - legacyPhase) % 4 === 0 && i >= legacyPhase),
+      parity,
+      legacyParity,
+      readings,
+      cpu: { analysisMs, barsMs, legacyMs },
+    }),
+  );
 } catch (err) {
   process.stdout.write(JSON.stringify({ ok: false, error: (err as Error).message }));
 }

@@ -48,9 +48,11 @@ const crate = syntheticCrate(100_000, 2026);
     tsRuns.push(performance.now() - t);
   }
   report.tsForward10kPairsPerSec = 10_000 / (median(tsRuns) / 1000);
-  console.log(`pairs scored per second: batch 1 ${perSec.toFixed(0)}/s; batch 10,000 ${report.batch10kPairsPerSec.toFixed(0)}/s ` +
-    `(baseline, plain TypeScript forward pass of the same network: ${report.tsForward10kPairsPerSec.toFixed(0)}/s, ` +
-    `onnxruntime ×${(report.batch10kPairsPerSec / report.tsForward10kPairsPerSec).toFixed(1)})`);
+  console.log(
+    `pairs scored per second: batch 1 ${perSec.toFixed(0)}/s; batch 10,000 ${report.batch10kPairsPerSec.toFixed(0)}/s ` +
+      `(baseline, plain TypeScript forward pass of the same network: ${report.tsForward10kPairsPerSec.toFixed(0)}/s, ` +
+      `onnxruntime ×${(report.batch10kPairsPerSec / report.tsForward10kPairsPerSec).toFixed(1)})`,
+  );
 }
 {
   const runs: number[] = [];
@@ -62,17 +64,25 @@ const crate = syntheticCrate(100_000, 2026);
   report.rank100kFirstMs = runs[0]!;
   report.rank100kMedianMs = median(runs.slice(1));
   report.rank100kMaxMs = Math.max(...runs.slice(1));
-  console.log(`rank over a 100,000-track library, features included: median ${ms(report.rank100kMedianMs)}, max ${ms(report.rank100kMaxMs)} (first call ${ms(report.rank100kFirstMs)}, session warm-up); target ≤ 30 ms`);
+  console.log(
+    `rank over a 100,000-track library, features included: median ${ms(report.rank100kMedianMs)}, max ${ms(report.rank100kMaxMs)} (first call ${ms(report.rank100kFirstMs)}, session warm-up); target ≤ 30 ms`,
+  );
 }
 {
   const n = 500;
   const rng = createRng(9, 'order-bench');
   const tracks = crate.slice(0, n);
   const requesters = ['ana', 'ben', 'chloé', 'dev', 'eli', 'fox'];
-  const items: OrderItem[] = tracks.map((d, i) => ({ id: `t${i}`, requester: rng.pick(requesters), queuedAt: i, intensity: d.intensity }));
+  const items: OrderItem[] = tracks.map((d, i) => ({
+    id: `t${i}`,
+    requester: rng.pick(requesters),
+    queuedAt: i,
+    intensity: d.intensity,
+  }));
   const t0 = performance.now();
   const x = new Float32Array(n * n * FEATURE_COUNT);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) writePairFeatures(tracks[i]!, tracks[j]!, x, (i * n + j) * FEATURE_COUNT);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) writePairFeatures(tracks[i]!, tracks[j]!, x, (i * n + j) * FEATURE_COUNT);
   const matrix = await scorer.scoreFeatures(x, n * n);
   const t1 = performance.now();
   const smart = orderSet(items, (a, b) => matrix[a * n + b]!, { mode: 'smart' });
@@ -83,8 +93,12 @@ const crate = syntheticCrate(100_000, 2026);
   report.order500TotalMs = t2 - t0;
   report.order500MeanScoreSmart = smart.meanScore;
   report.order500MeanScoreQueue = queue.meanScore;
-  console.log(`ordering 500 tracks: ${ms(report.order500TotalMs)} (score matrix of 250,000 pairs ${ms(t1 - t0)}, search ${ms(t2 - t1)}); target ≤ 1000 ms`);
-  console.log(`  mean transition score: smart ${smart.meanScore.toFixed(3)} vs queue order ${queue.meanScore.toFixed(3)} (baseline), max delay ${smart.maxDelay} slots`);
+  console.log(
+    `ordering 500 tracks: ${ms(report.order500TotalMs)} (score matrix of 250,000 pairs ${ms(t1 - t0)}, search ${ms(t2 - t1)}); target ≤ 1000 ms`,
+  );
+  console.log(
+    `  mean transition score: smart ${smart.meanScore.toFixed(3)} vs queue order ${queue.meanScore.toFixed(3)} (baseline), max delay ${smart.maxDelay} slots`,
+  );
 }
 await scorer.close();
 mkdirSync(path.join(PROJECT_ROOT, 'out'), { recursive: true });

@@ -29,7 +29,10 @@ const started = performance.now();
 for await (const chunk of engine.stream()) {
   void chunk;
   if (engine.positionSec >= nextSampleSec) {
-    samples.push({ setMin: Number((engine.positionSec / 60).toFixed(1)), rssMb: Number((process.memoryUsage().rss / 2 ** 20).toFixed(1)) });
+    samples.push({
+      setMin: Number((engine.positionSec / 60).toFixed(1)),
+      rssMb: Number((process.memoryUsage().rss / 2 ** 20).toFixed(1)),
+    });
     nextSampleSec += 60;
   }
   if (engine.positionSec >= setSec) break;
@@ -37,4 +40,12 @@ for await (const chunk of engine.stream()) {
 const renderSec = (performance.now() - started) / 1000;
 await renderer.close();
 const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-process.stdout.write(JSON.stringify({ setSec: engine.positionSec, renderSec, transitions: engine.report.length, samples, peakRssMb: hwm ? Number(hwm[1]) / 1024 : NaN }));
+process.stdout.write(
+  JSON.stringify({
+    setSec: engine.positionSec,
+    renderSec,
+    transitions: engine.report.length,
+    samples,
+    peakRssMb: hwm ? Number(hwm[1]) / 1024 : NaN,
+  }),
+);

@@ -15,14 +15,27 @@ export function legacyBarPhase(beats: number[], frames: SpectralFrames, beatsPer
   const lowRise = logLow.map((v, i) => (i === 0 ? 0 : Math.max(0, v - logLow[i - 1]!)));
   const logEnergy = f.energy.map((v) => Math.log10(v + 1e-9));
   const energyJump = logEnergy.map((v, i) => (i === 0 ? 0 : Math.abs(v - logEnergy[i - 1]!)));
-  const cues = { harmonic: zScores(harmonicChange), lowRise: zScores(lowRise), lowAttack: zScores(f.attackLowFlux), energyJump: zScores(energyJump), backbeat: zScores(f.attackMidFlux) };
+  const cues = {
+    harmonic: zScores(harmonicChange),
+    lowRise: zScores(lowRise),
+    lowAttack: zScores(f.attackLowFlux),
+    energyJump: zScores(energyJump),
+    backbeat: zScores(f.attackMidFlux),
+  };
   const at = (values: number[], p: number, odd: boolean | undefined): number =>
-    mean(values.filter((_, i) => {
-      const pos = (i - p + beatsPerBar * 1000) % beatsPerBar;
-      return odd === undefined ? pos === 0 : pos % 2 === (odd ? 1 : 0);
-    }));
-  const scores = Array.from({ length: beatsPerBar }, (_, p) =>
-    1.0 * at(cues.harmonic, p, undefined) + 0.5 * at(cues.lowRise, p, undefined) + 0.3 * at(cues.lowAttack, p, undefined) + 0.7 * at(cues.energyJump, p, undefined) +
+    mean(
+      values.filter((_, i) => {
+        const pos = (i - p + beatsPerBar * 1000) % beatsPerBar;
+        return odd === undefined ? pos === 0 : pos % 2 === (odd ? 1 : 0);
+      }),
+    );
+  const scores = Array.from(
+    { length: beatsPerBar },
+    (_, p) =>
+      1.0 * at(cues.harmonic, p, undefined) +
+      0.5 * at(cues.lowRise, p, undefined) +
+      0.3 * at(cues.lowAttack, p, undefined) +
+      0.7 * at(cues.energyJump, p, undefined) +
       (beatsPerBar % 2 === 0 ? 0.5 * (at(cues.backbeat, p, true) - at(cues.backbeat, p, false)) : 0),
   );
   return scores.reduce((best, s, p) => (s > scores[best]! ? p : best), 0);
@@ -32,5 +45,7 @@ export function legacyBarPhase(beats: number[], frames: SpectralFrames, beatsPer
 export function legacyHalfTimeParity(beats: number[], frames: SpectralFrames): 0 | 1 {
   const period = (beats.at(-1)! - beats[0]!) / (beats.length - 1);
   const f = spanFeatures(frames, [...beats, beats.at(-1)! + period]);
-  return mean(f.attackLowFlux.filter((_, i) => i % 2 === 0)) >= mean(f.attackLowFlux.filter((_, i) => i % 2 === 1)) ? 0 : 1;
+  return mean(f.attackLowFlux.filter((_, i) => i % 2 === 0)) >= mean(f.attackLowFlux.filter((_, i) => i % 2 === 1))
+    ? 0
+    : 1;
 }

@@ -12,7 +12,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
 import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
-import { beatKicks, deckPhaseErrors, judgeKicks, kickReference, pairBeats, pooledPhase, summarizePhase } from '../src/audio/transition/deck-phase.ts';
+import {
+  beatKicks,
+  deckPhaseErrors,
+  judgeKicks,
+  kickReference,
+  pairBeats,
+  pooledPhase,
+  summarizePhase,
+} from '../src/audio/transition/deck-phase.ts';
 import type { BeatKick, PhaseSummary } from '../src/audio/transition/deck-phase.ts';
 import { readDeckFrames } from '../src/audio/io/deck-reader.ts';
 import { MIX_RATE } from '../src/audio/io/mix-format.ts';
@@ -43,9 +51,15 @@ function cut(x: Float32Array, fromSec: number, sec: number, delayMs = 0): Float3
 }
 
 /** Beats from `fromSec` for `sec`, in that window's time. */
-const beatsIn = (beats: number[], fromSec: number, sec: number): number[] => beats.filter((t) => t >= fromSec - 1e-3 && t - fromSec < sec - 0.05).map((t) => t - fromSec);
+const beatsIn = (beats: number[], fromSec: number, sec: number): number[] =>
+  beats.filter((t) => t >= fromSec - 1e-3 && t - fromSec < sec - 0.05).map((t) => t - fromSec);
 
-const fig = (s: PhaseSummary) => ({ bars: s.barsCompared, medianAbsMs: Number(s.medianAbsMs.toFixed(2)), maxAbsMs: Number(s.maxAbsMs.toFixed(2)), offsetMs: Number(s.offsetMs.toFixed(2)) });
+const fig = (s: PhaseSummary) => ({
+  bars: s.barsCompared,
+  medianAbsMs: Number(s.medianAbsMs.toFixed(2)),
+  maxAbsMs: Number(s.maxAbsMs.toFixed(2)),
+  offsetMs: Number(s.offsetMs.toFixed(2)),
+});
 
 function measure(mono: Float32Array, x: TrackAnalysis, ref: number) {
   const beatSec = 60 / x.bpm;
@@ -55,7 +69,8 @@ function measure(mono: Float32Array, x: TrackAnalysis, ref: number) {
   const a = cut(mono, out, sec);
   const beatsA = beatsIn(x.beats, out, sec);
   const beatsB = beatsIn(x.beats, inn, sec);
-  const run = (b: Float32Array, bb: number[]) => summarizePhase(deckPhaseErrors({ a, b, rate: MIX_RATE, beatsA, beatsB: bb, kickRefA: ref, kickRefB: ref }));
+  const run = (b: Float32Array, bb: number[]) =>
+    summarizePhase(deckPhaseErrors({ a, b, rate: MIX_RATE, beatsA, beatsB: bb, kickRefA: ref, kickRefB: ref }));
   // The pooled reading (each deck's kicks over the whole overlap): what the check falls back on with too few bars.
   const pairs = pairBeats(beatsA, beatsA);
   const kicksA = beatKicks(a, MIX_RATE, beatsA);
@@ -71,8 +86,21 @@ function measure(mono: Float32Array, x: TrackAnalysis, ref: number) {
   const diffShift = SHIFTS_MS.map((d) => run(cut(mono, inn, sec, d), beatsB));
   // B's beats laid on A's: the mix-in section moved so that its beats fall on A's (the grid's own distance apart).
   const onA = (d: number): Float32Array => cut(mono, inn + (beatsB[0] ?? 0) - (beatsA[0] ?? 0), sec, d);
-  const pooledFigures = { same: pooled(cut(mono, out, sec)), sameShift: SHIFTS_MS.map((d) => pooled(cut(mono, out, sec, d))), diff: pooled(onA(0)), diffShift: SHIFTS_MS.map((d) => pooled(onA(d))) };
-  return { pooled: pooledFigures, overlapBars: Number((sec / (4 * beatSec)).toFixed(1)), costMs, same: fig(same), sameShift: sameShift.map(fig), diff: fig(diff), diffShift: diffShift.map(fig) };
+  const pooledFigures = {
+    same: pooled(cut(mono, out, sec)),
+    sameShift: SHIFTS_MS.map((d) => pooled(cut(mono, out, sec, d))),
+    diff: pooled(onA(0)),
+    diffShift: SHIFTS_MS.map((d) => pooled(onA(d))),
+  };
+  return {
+    pooled: pooledFigures,
+    overlapBars: Number((sec / (4 * beatSec)).toFixed(1)),
+    costMs,
+    same: fig(same),
+    sameShift: sameShift.map(fig),
+    diff: fig(diff),
+    diffShift: diffShift.map(fig),
+  };
 }
 
 /** Every bar's kick fold against the whole track's: the grid's phase on the kicks along the track (ms; + kick late). */
@@ -82,11 +110,26 @@ function gridPhase(kicks: BeatKick[], beats: number[], ref: number, mixIn: numbe
   const template = new Float32Array(len);
   for (const k of strong) for (let i = 0; i < len; i++) template[i]! += k.attack![i]! / strong.length;
   const pairs = beats.map((t, i) => ({ ta: t, bar: Math.floor(i / 4) }));
-  const bars = judgeKicks(pairs, kicks.map(() => ({ strength: Infinity, attack: template })), kicks, 0, ref);
+  const bars = judgeKicks(
+    pairs,
+    kicks.map(() => ({ strength: Infinity, attack: template })),
+    kicks,
+    0,
+    ref,
+  );
   const abs = bars.map((b) => Math.abs(b.errorMs));
-  const near = (t: number) => bars.filter((b) => b.atSec >= t - 1e-3 && b.atSec < t + 8 * 4 * (beats[1]! - beats[0]!)).map((b) => b.errorMs);
+  const near = (t: number) =>
+    bars.filter((b) => b.atSec >= t - 1e-3 && b.atSec < t + 8 * 4 * (beats[1]! - beats[0]!)).map((b) => b.errorMs);
   const med = (v: number[]) => (v.length ? Number(v.sort((p, q) => p - q)[Math.floor(v.length / 2)]!.toFixed(2)) : NaN);
-  return { bars: bars.length, medianAbsMs: med(abs), p90AbsMs: Number((abs.sort((p, q) => p - q)[Math.floor(0.9 * (abs.length - 1))] ?? NaN).toFixed(2)), maxAbsMs: Number(Math.max(0, ...abs).toFixed(2)), atMixInMs: med(near(mixIn)), atMixOutMs: med(near(mixOut)), perBar: bars.map((b) => [Number(b.atSec.toFixed(2)), Number(b.errorMs.toFixed(1))]) };
+  return {
+    bars: bars.length,
+    medianAbsMs: med(abs),
+    p90AbsMs: Number((abs.sort((p, q) => p - q)[Math.floor(0.9 * (abs.length - 1))] ?? NaN).toFixed(2)),
+    maxAbsMs: Number(Math.max(0, ...abs).toFixed(2)),
+    atMixInMs: med(near(mixIn)),
+    atMixOutMs: med(near(mixOut)),
+    perBar: bars.map((b) => [Number(b.atSec.toFixed(2)), Number(b.errorMs.toFixed(1))]),
+  };
 }
 
 async function analysisOf(pool: AnalyzerPool, file: string): Promise<TrackAnalysis> {
@@ -98,13 +141,34 @@ async function analysisOf(pool: AnalyzerPool, file: string): Promise<TrackAnalys
 }
 
 const args = process.argv.slice(2);
-const truth = JSON.parse(readFileSync(path.join(REAL, 'truth.json'), 'utf8')) as { file: string; reference_bpm: number; fold_sharpness: number }[];
+const truth = JSON.parse(readFileSync(path.join(REAL, 'truth.json'), 'utf8')) as {
+  file: string;
+  reference_bpm: number;
+  fold_sharpness: number;
+}[];
 const picked = args.filter((a) => !a.startsWith('--'));
-const files = (picked.length ? truth.filter((t) => picked.includes(t.file)) : truth.filter((t) => t.fold_sharpness >= 10)).map((t) => path.join(REAL, t.file));
+const files = (
+  picked.length ? truth.filter((t) => picked.includes(t.file)) : truth.filter((t) => t.fold_sharpness >= 10)
+).map((t) => path.join(REAL, t.file));
 if (args.includes('--synth')) {
-  for (const [name, bpm, seed] of [['synth-124-a', 124, 31], ['synth-124-b', 124, 47]] as const) {
+  for (const [name, bpm, seed] of [
+    ['synth-124-a', 124, 31],
+    ['synth-124-b', 124, 47],
+  ] as const) {
     const f = path.join(WORK, `${name}.wav`);
-    if (!existsSync(f)) await writeSynthTrack(f, { bpm, key: 'A', scale: 'minor', seed, sections: [{ label: 'intro', bars: 32 }, { label: 'build', bars: 8 }, { label: 'drop', bars: 16 }, { label: 'outro', bars: 32 }] });
+    if (!existsSync(f))
+      await writeSynthTrack(f, {
+        bpm,
+        key: 'A',
+        scale: 'minor',
+        seed,
+        sections: [
+          { label: 'intro', bars: 32 },
+          { label: 'build', bars: 8 },
+          { label: 'drop', bars: 16 },
+          { label: 'outro', bars: 32 },
+        ],
+      });
     files.unshift(f);
   }
 }
@@ -113,7 +177,8 @@ const results: Record<string, unknown>[] = [];
 try {
   // Four at a time: the pool refuses more than 8 waiting from one server.
   const analyses: TrackAnalysis[] = [];
-  for (let i = 0; i < files.length; i += 4) analyses.push(...(await Promise.all(files.slice(i, i + 4).map((f) => analysisOf(pool, f)))));
+  for (let i = 0; i < files.length; i += 4)
+    analyses.push(...(await Promise.all(files.slice(i, i + 4).map((f) => analysisOf(pool, f)))));
   for (const [i, file] of files.entries()) {
     const x = analyses[i]!;
     const mono = await decodeMono(file, x.durationSec);

@@ -42,7 +42,8 @@ const LIMITS: QuotaLimits = { totalBytes: 1000e9, serverBytes: 2e9, sharedBytes:
 /** One guild at its share: 444 tracks of 4.5 MB (1.998 of its 2 GB). */
 const FULL_GUILD = '900000000000000000';
 const guildId = (i: number) => String(700000000000000000n + BigInt(i));
-const hashOf = (g: number, i: number) => `${g.toString(16).padStart(8, '0')}${i.toString(16).padStart(8, '0')}`.padStart(64, 'a');
+const hashOf = (g: number, i: number) =>
+  `${g.toString(16).padStart(8, '0')}${i.toString(16).padStart(8, '0')}`.padStart(64, 'a');
 
 const rng = createRng(2025, 'bench-quota');
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -87,11 +88,20 @@ async function seed(world: World): Promise<void> {
     const hashes = Array.from({ length: PER_GUILD }, (_, i) => hashOf(g, i));
     for (const h of hashes) keepSparse(files, h, rng.int(3 * MB, 6 * MB), rng.int(60, 30 * 86_400));
     await analyses.library.add(guildId(g), hashes.map(row));
-    const playlist = hashes.slice(0, PLAYLIST).map((hash, i): PlaylistEntry => ({ id: `e${i}`, hash, title: `Track ${i}`, requesterId: 'm', addedAt: at }));
+    const playlist = hashes
+      .slice(0, PLAYLIST)
+      .map((hash, i): PlaylistEntry => ({ id: `e${i}`, hash, title: `Track ${i}`, requesterId: 'm', addedAt: at }));
     await store.update(guildId(g), (s) => ({
       ...s,
       playlist,
-      session: { voiceChannelId: 'v', textChannelId: 't', order: 'smart', startedAt: at, current: { hash: hashes[PLAYLIST]!, title: 'now', positionSec: 30, savedAt: at }, nextHash: hashes[PLAYLIST + 1]! },
+      session: {
+        voiceChannelId: 'v',
+        textChannelId: 't',
+        order: 'smart',
+        startedAt: at,
+        current: { hash: hashes[PLAYLIST]!, title: 'now', positionSec: 30, savedAt: at },
+        nextHash: hashes[PLAYLIST + 1]!,
+      },
     }));
   }
   const full = Array.from({ length: 444 }, (_, i) => hashOf(GUILDS, i));
@@ -148,16 +158,26 @@ interface Figures {
   stepMaxMs: number;
 }
 /** `fn` `times` times, each followed by `then` (untimed: what the bot does beside the quota). */
-async function repeat(times: number, fn: (i: number) => Promise<unknown>, then?: (i: number) => Promise<unknown>): Promise<Figures> {
+async function repeat(
+  times: number,
+  fn: (i: number) => Promise<unknown>,
+  then?: (i: number) => Promise<unknown>,
+): Promise<Figures> {
   const runs: Run[] = [];
   for (let i = 0; i < times; i++) {
     runs.push(await measured(() => fn(i)));
     await then?.(i);
   }
   const ms = runs.map((r) => r.ms);
-  return { medianMs: round(quantile(ms, 0.5)), p95Ms: round(quantile(ms, 0.95)), loopMaxMs: round(Math.max(...runs.map((r) => r.loopMaxMs))), stepMaxMs: round(Math.max(...runs.map((r) => r.stepMaxMs))) };
+  return {
+    medianMs: round(quantile(ms, 0.5)),
+    p95Ms: round(quantile(ms, 0.95)),
+    loopMaxMs: round(Math.max(...runs.map((r) => r.loopMaxMs))),
+    stepMaxMs: round(Math.max(...runs.map((r) => r.stepMaxMs))),
+  };
 }
-const show = (f: Figures) => `median ${f.medianMs} ms, p95 ${f.p95Ms} ms, event loop waited at most ${f.loopMaxMs} ms (longest main-thread step ${f.stepMaxMs} ms)`;
+const show = (f: Figures) =>
+  `median ${f.medianMs} ms, p95 ${f.p95Ms} ms, event loop waited at most ${f.loopMaxMs} ms (longest main-thread step ${f.stepMaxMs} ms)`;
 
 const analysis = analysisFromDescriptor(syntheticCrate(1, 5)[0]!);
 
@@ -184,54 +204,110 @@ async function addBefore(world: World, incoming: IncomingTrack): Promise<void> {
 
 async function run(dir: string): Promise<Record<string, unknown>> {
   const db = path.join(dir, 'minidj.sqlite');
-  const world: World = { files: new TrackFiles(path.join(dir, 'tracks')), analyses: await AnalysisStore.open(db), store: await GuildStore.open(db) };
+  const world: World = {
+    files: new TrackFiles(path.join(dir, 'tracks')),
+    analyses: await AnalysisStore.open(db),
+    store: await GuildStore.open(db),
+  };
   const t = performance.now();
   await seed(world);
-  log(`seeded ${GUILDS} guilds × ${PLAYLIST} waiting songs, ${(GUILDS * PER_GUILD + 444).toLocaleString('en')} library tracks in ${round((performance.now() - t) / 1000)} s`);
+  log(
+    `seeded ${GUILDS} guilds × ${PLAYLIST} waiting songs, ${(GUILDS * PER_GUILD + 444).toLocaleString('en')} library tracks in ${round((performance.now() - t) / 1000)} s`,
+  );
   const quota = new LibraryQuota({ ...world, limits: LIMITS });
   const first = await measured(() => quota.recount());
-  log(`first recount (the noted audio written once, ${(GUILDS * PER_GUILD).toLocaleString('en')} tracks): ${round(first.ms)} ms, event loop waited at most ${round(first.loopMaxMs)} ms (longest main-thread step ${round(first.stepMaxMs)} ms)`);
+  log(
+    `first recount (the noted audio written once, ${(GUILDS * PER_GUILD).toLocaleString('en')} tracks): ${round(first.ms)} ms, event loop waited at most ${round(first.loopMaxMs)} ms (longest main-thread step ${round(first.stepMaxMs)} ms)`,
+  );
   const idle = await measured(() => sleep(1000));
-  log(`event loop, idle for 1 s on this machine: waited at most ${round(idle.loopMaxMs)} ms (longest main-thread step ${round(idle.stepMaxMs)} ms)`);
+  log(
+    `event loop, idle for 1 s on this machine: waited at most ${round(idle.loopMaxMs)} ms (longest main-thread step ${round(idle.stepMaxMs)} ms)`,
+  );
 
   const g = (i: number) => guildId((i * 37) % GUILDS);
   // Each part of the new code starts after a recount (untimed), as the one the quota runs every 5 minutes is timed apart.
   await quota.recount();
   const fits = (i: number): IncomingTrack => ({ hash: hashOf(GUILDS + 1, i), bytes: 5 * MB, library: g(i) });
-  const fitsAfter = await repeat(RUNS * 5, (i) => quotaOfAdd(quota, fits(i)), (i) => keepAdded(world, fits(i)));
-  const fitsBefore = await repeat(RUNS, (i) => addBefore(world, { hash: hashOf(GUILDS + 2, i), bytes: 5 * MB, library: g(i) }));
-  log(`an add that fits (check + makeRoom): after ${show(fitsAfter)}; before ${show(fitsBefore)} (${round(fitsBefore.medianMs / fitsAfter.medianMs, 0)}× the time)`);
+  const fitsAfter = await repeat(
+    RUNS * 5,
+    (i) => quotaOfAdd(quota, fits(i)),
+    (i) => keepAdded(world, fits(i)),
+  );
+  const fitsBefore = await repeat(RUNS, (i) =>
+    addBefore(world, { hash: hashOf(GUILDS + 2, i), bytes: 5 * MB, library: g(i) }),
+  );
+  log(
+    `an add that fits (check + makeRoom): after ${show(fitsAfter)}; before ${show(fitsBefore)} (${round(fitsBefore.medianMs / fitsAfter.medianMs, 0)}× the time)`,
+  );
 
   await quota.recount();
   const evicts = (i: number): IncomingTrack => ({ hash: hashOf(GUILDS + 3, i), bytes: 4.5 * MB, library: FULL_GUILD });
-  const evictAfter = await repeat(RUNS * 5, (i) => quotaOfAdd(quota, evicts(i)), (i) => keepAdded(world, evicts(i)));
-  const evictBefore = await repeat(RUNS, (i) => addBefore(world, { hash: hashOf(GUILDS + 4, i), bytes: 4.5 * MB, library: FULL_GUILD }));
-  log(`an add to a guild at its share (one of its tracks goes): after ${show(evictAfter)}; before ${show(evictBefore)} (${round(evictBefore.medianMs / evictAfter.medianMs, 0)}× the time)`);
+  const evictAfter = await repeat(
+    RUNS * 5,
+    (i) => quotaOfAdd(quota, evicts(i)),
+    (i) => keepAdded(world, evicts(i)),
+  );
+  const evictBefore = await repeat(RUNS, (i) =>
+    addBefore(world, { hash: hashOf(GUILDS + 4, i), bytes: 4.5 * MB, library: FULL_GUILD }),
+  );
+  log(
+    `an add to a guild at its share (one of its tracks goes): after ${show(evictAfter)}; before ${show(evictBefore)} (${round(evictBefore.medianMs / evictAfter.medianMs, 0)}× the time)`,
+  );
 
   await quota.recount();
   const metricsAfter = await repeat(RUNS * 5, () => quota.usage());
   const metricsBefore = await repeat(RUNS, async () => usageOf(await keptBefore(world)));
-  log(`a /metrics refresh: after ${show(metricsAfter)}; before ${show(metricsBefore)} (${round(metricsBefore.medianMs / metricsAfter.medianMs, 0)}× the time)`);
+  log(
+    `a /metrics refresh: after ${show(metricsAfter)}; before ${show(metricsBefore)} (${round(metricsBefore.medianMs / metricsAfter.medianMs, 0)}× the time)`,
+  );
   const recount = await repeat(RUNS, () => quota.recount());
   log(`a recount (every 5 minutes, in the background): ${show(recount)}`);
 
   // The disk full: every add is planned on every kept track, read in batches.
-  const full = new LibraryQuota({ ...world, limits: { ...LIMITS, totalBytes: (await world.analyses.library.audioBytes()) + 2 * MB } });
+  const full = new LibraryQuota({
+    ...world,
+    limits: { ...LIMITS, totalBytes: (await world.analyses.library.audioBytes()) + 2 * MB },
+  });
   await full.recount();
   const diskFull = (i: number): IncomingTrack => ({ hash: hashOf(GUILDS + 5, i), bytes: 4 * MB, library: g(i + 500) });
-  const diskFullAfter = await repeat(RUNS, (i) => quotaOfAdd(full, diskFull(i)), (i) => keepAdded(world, diskFull(i)));
-  log(`an add with the disk full (a track of the guild furthest over its even part goes): after ${show(diskFullAfter)}`);
+  const diskFullAfter = await repeat(
+    RUNS,
+    (i) => quotaOfAdd(full, diskFull(i)),
+    (i) => keepAdded(world, diskFull(i)),
+  );
+  log(
+    `an add with the disk full (a track of the guild furthest over its even part goes): after ${show(diskFullAfter)}`,
+  );
   await world.analyses.close();
   await world.store.close();
-  return { fitsAfter, fitsBefore, evictAfter, evictBefore, metricsAfter, metricsBefore, recount, diskFullAfter, firstRecount: { ms: round(first.ms), loopMaxMs: round(first.loopMaxMs), stepMaxMs: round(first.stepMaxMs) }, idle: { loopMaxMs: round(idle.loopMaxMs), stepMaxMs: round(idle.stepMaxMs) } };
+  return {
+    fitsAfter,
+    fitsBefore,
+    evictAfter,
+    evictBefore,
+    metricsAfter,
+    metricsBefore,
+    recount,
+    diskFullAfter,
+    firstRecount: { ms: round(first.ms), loopMaxMs: round(first.loopMaxMs), stepMaxMs: round(first.stepMaxMs) },
+    idle: { loopMaxMs: round(idle.loopMaxMs), stepMaxMs: round(idle.stepMaxMs) },
+  };
 }
 
-log(`bench:quota — ${GUILDS} guilds × ${PER_GUILD} library tracks, ${PLAYLIST} waiting in each playlist; ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+log(
+  `bench:quota — ${GUILDS} guilds × ${PER_GUILD} library tracks, ${PLAYLIST} waiting in each playlist; ${os.cpus().length} cores, load ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 const tmp = makeTempDir('minidj-bench-quota-');
 try {
   const sqlite = await run(tmp.dir);
   mkdirSync(path.join(PROJECT_ROOT, 'out'), { recursive: true });
-  writeFileSync(path.join(PROJECT_ROOT, 'out', 'bench-quota.json'), `${JSON.stringify({ sqlite, load: os.loadavg().map((x) => round(x, 2)) }, null, 2)}\n`);
+  writeFileSync(
+    path.join(PROJECT_ROOT, 'out', 'bench-quota.json'),
+    `${JSON.stringify({ sqlite, load: os.loadavg().map((x) => round(x, 2)) }, null, 2)}\n`,
+  );
   log('wrote out/bench-quota.json');
 } finally {
   tmp.cleanup();

@@ -14,7 +14,9 @@ import { beatFMeasure, truncatedAnnotationWindow } from '../src/eval/metrics.ts'
 import { loadSharedTruth, PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 
 const run = promisify(execFile);
-const BAND_DIR = process.env.MINIDJ_BAND_MUSIC ? path.resolve(process.env.MINIDJ_BAND_MUSIC) : path.resolve(PROJECT_ROOT, '../shared/band-music');
+const BAND_DIR = process.env.MINIDJ_BAND_MUSIC
+  ? path.resolve(process.env.MINIDJ_BAND_MUSIC)
+  : path.resolve(PROJECT_ROOT, '../shared/band-music');
 
 interface Reading {
   cue: 'mixIn' | 'mixOut';
@@ -43,7 +45,9 @@ interface BarsOne {
 }
 
 async function barsOf(file: string): Promise<BarsOne> {
-  const { stdout } = await run(process.execPath, [path.join(PROJECT_ROOT, 'bench/bars-one.ts'), file], { maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run(process.execPath, [path.join(PROJECT_ROOT, 'bench/bars-one.ts'), file], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return JSON.parse(stdout) as BarsOne;
 }
 
@@ -70,9 +74,18 @@ async function bandSongs(all: BarsOne[]): Promise<BandRow[]> {
     console.log(`(band songs skipped: ${BAND_DIR} not found; set MINIDJ_BAND_MUSIC)`);
     return [];
   }
-  const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as { file: string; bpm: number; meter: string; chart_beat_s: number }[];
-  console.log(`\n### Band songs (${truth.length}, ${BAND_DIR}): the chart beat the downbeats fall on (1 = its bar lines), offset read late / nearest\n`);
-  console.log('song                       chart BPM   ours   now (late/nearest)  before   confidence  half-time beats on chart (now/before)');
+  const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as {
+    file: string;
+    bpm: number;
+    meter: string;
+    chart_beat_s: number;
+  }[];
+  console.log(
+    `\n### Band songs (${truth.length}, ${BAND_DIR}): the chart beat the downbeats fall on (1 = its bar lines), offset read late / nearest\n`,
+  );
+  console.log(
+    'song                       chart BPM   ours   now (late/nearest)  before   confidence  half-time beats on chart (now/before)',
+  );
   const rows: BandRow[] = [];
   for (const t of truth) {
     const r = await barsOf(path.join(BAND_DIR, t.file));
@@ -89,18 +102,36 @@ async function bandSongs(all: BarsOne[]): Promise<BandRow[]> {
     // Kept when a tracked tempo is halved: every other beat from `parity` on, right when they are the chart's 1 and 3.
     const halfOn = (parity: 0 | 1 | undefined): string => {
       if (parity === undefined) return '-';
-      const counts = chartBarPositions(r.beats.filter((_, i) => i % 2 === parity), chartOffset(r.beats, t.chart_beat_s, 'late'), t.chart_beat_s);
+      const counts = chartBarPositions(
+        r.beats.filter((_, i) => i % 2 === parity),
+        chartOffset(r.beats, t.chart_beat_s, 'late'),
+        t.chart_beat_s,
+      );
       return counts[0]! + counts[2]! > counts[1]! + counts[3]! ? '1&3' : '2&4';
     };
     const row: BandRow = {
-      file: t.file, chartBpm: t.bpm, bpm: r.bpm, confidence: r.confidence,
-      nowLate: on(r.downbeats, 'late'), nowNearest: on(r.downbeats, 'nearest'), beforeLate: on(r.legacyDownbeats, 'late'), beforeNearest: on(r.legacyDownbeats, 'nearest'),
-      halfTimeNow: halfOn(r.parity), halfTimeBefore: halfOn(r.legacyParity),
+      file: t.file,
+      chartBpm: t.bpm,
+      bpm: r.bpm,
+      confidence: r.confidence,
+      nowLate: on(r.downbeats, 'late'),
+      nowNearest: on(r.downbeats, 'nearest'),
+      beforeLate: on(r.legacyDownbeats, 'late'),
+      beforeNearest: on(r.legacyDownbeats, 'nearest'),
+      halfTimeNow: halfOn(r.parity),
+      halfTimeBefore: halfOn(r.legacyParity),
     };
     rows.push(row);
-    console.log(`${t.file.padEnd(26)} ${t.bpm.toFixed(1).padStart(7)} ${r.bpm.toFixed(1).padStart(7)}   ${row.nowLate} / ${row.nowNearest}`.padEnd(58) + `${row.beforeLate} / ${row.beforeNearest}`.padEnd(10) + `${r.confidence.toFixed(2).padStart(6)}      ${row.halfTimeNow} / ${row.halfTimeBefore}`);
+    console.log(
+      `${t.file.padEnd(26)} ${t.bpm.toFixed(1).padStart(7)} ${r.bpm.toFixed(1).padStart(7)}   ${row.nowLate} / ${row.nowNearest}`.padEnd(
+        58,
+      ) +
+        `${row.beforeLate} / ${row.beforeNearest}`.padEnd(10) +
+        `${r.confidence.toFixed(2).padStart(6)}      ${row.halfTimeNow} / ${row.halfTimeBefore}`,
+    );
   }
-  const count = (key: 'nowLate' | 'nowNearest' | 'beforeLate' | 'beforeNearest'): number => rows.filter((r) => r[key] === '1').length;
+  const count = (key: 'nowLate' | 'nowNearest' | 'beforeLate' | 'beforeNearest'): number =>
+    rows.filter((r) => r[key] === '1').length;
   console.log(
     `\nband songs: downbeats on the chart's bar lines now ${count('nowLate')} of ${rows.length} (offset late), ${count('nowNearest')} (nearest); before ${count('beforeLate')} and ${count('beforeNearest')}; ` +
       `half-time beats on the chart's 1 and 3 now ${rows.filter((r) => r.halfTimeNow === '1&3').length}, before ${rows.filter((r) => r.halfTimeBefore === '1&3').length}`,
@@ -130,10 +161,14 @@ async function annotatedClips(all: BarsOne[]): Promise<ClipRow[]> {
     const now = beatFMeasure(r.downbeats, e.downbeats!, 0.07, window).f;
     const before = beatFMeasure(r.legacyDownbeats, e.downbeats!, 0.07, window).f;
     rows.push({ clip: path.basename(e.id), meter: e.meter, now, before, confidence: r.confidence });
-    console.log(`${path.basename(e.id).slice(0, 40).padEnd(40)} ${(e.meter ?? '').slice(0, 12).padEnd(12)} now ${now.toFixed(3)}  before ${before.toFixed(3)}  confidence ${r.confidence.toFixed(2)}`);
+    console.log(
+      `${path.basename(e.id).slice(0, 40).padEnd(40)} ${(e.meter ?? '').slice(0, 12).padEnd(12)} now ${now.toFixed(3)}  before ${before.toFixed(3)}  confidence ${r.confidence.toFixed(2)}`,
+    );
   }
   const mean = (k: 'now' | 'before'): number => rows.reduce((s, r) => s + r[k], 0) / Math.max(1, rows.length);
-  console.log(`\nclips: downbeat F now ${mean('now').toFixed(3)}, before ${mean('before').toFixed(3)} (mean of ${rows.length})`);
+  console.log(
+    `\nclips: downbeat F now ${mean('now').toFixed(3)}, before ${mean('before').toFixed(3)} (mean of ${rows.length})`,
+  );
   return rows;
 }
 
@@ -144,10 +179,17 @@ async function releasedTracks(realDir: string, files: string[], all: BarsOne[]):
     const r = await barsOf(path.join(realDir, f));
     if (!r.ok) continue;
     all.push(r);
-    rows.push({ file: f, phase: r.phase, legacyPhase: r.legacyPhase, startPhase: r.startPhase, confidence: r.confidence });
+    rows.push({
+      file: f,
+      phase: r.phase,
+      legacyPhase: r.legacyPhase,
+      startPhase: r.startPhase,
+      confidence: r.confidence,
+    });
   }
   const moved = rows.filter((r) => r.phase !== r.legacyPhase);
-  const starts = (list: typeof rows, key: 'phase' | 'legacyPhase'): number => list.filter((r) => r[key] === r.startPhase).length;
+  const starts = (list: typeof rows, key: 'phase' | 'legacyPhase'): number =>
+    list.filter((r) => r[key] === r.startPhase).length;
   const confidences = rows.map((r) => r.confidence);
   console.log(
     `\n### Released tracks (${rows.length}): the bar phase now as before on ${rows.length - moved.length}; moved on ${moved.map((r) => `${r.file} (+${(r.phase - r.legacyPhase + 4) % 4})`).join(', ')}; ` +
@@ -163,7 +205,13 @@ function deckReadings(all: BarsOne[]): Record<string, number> {
   const apart = (x: Reading): boolean => x.phase !== 0 && x.confidence >= MIN_APART_SHARE && x.t >= MIN_APART_T;
   const on = readings.filter((x) => x.shift === 0);
   const off = readings.filter((x) => x.shift === 2);
-  const s = { onBars: on.length, onBarsReadApart: on.filter(apart).length, halfBarOff: off.length, halfBarOffReadApart: off.filter(apart).length, halfBarOffReadByTwo: off.filter((x) => apart(x) && x.phase === 2).length };
+  const s = {
+    onBars: on.length,
+    onBarsReadApart: on.filter(apart).length,
+    halfBarOff: off.length,
+    halfBarOffReadApart: off.filter(apart).length,
+    halfBarOffReadByTwo: off.filter((x) => apart(x) && x.phase === 2).length,
+  };
   console.log(
     `\n### The bar check's reading of a deck (8 bars from each cue, every track above): on the ears' bars ${s.onBars}, read apart ${s.onBarsReadApart}; ` +
       `half a bar off ${s.halfBarOff}, read apart ${s.halfBarOffReadApart} (by the right two beats ${s.halfBarOffReadByTwo})`,
@@ -172,13 +220,21 @@ function deckReadings(all: BarsOne[]): Record<string, number> {
 }
 
 export async function realBarsSection(realDir: string, realFiles: string[]): Promise<Record<string, unknown>> {
-  console.log('\n## Bars: downbeats on band songs, annotated clips and released tracks, now and before (same beats, same run)');
+  console.log(
+    '\n## Bars: downbeats on band songs, annotated clips and released tracks, now and before (same beats, same run)',
+  );
   const all: BarsOne[] = [];
   const band = await bandSongs(all);
   const clips = await annotatedClips(all);
   const released = await releasedTracks(realDir, realFiles, all);
   const deck = deckReadings(all);
-  const cpu = { barsMsMedian: median(all.map((r) => r.cpu.barsMs)), legacyMsMedian: median(all.map((r) => r.cpu.legacyMs)), analysisMsMedian: median(all.map((r) => r.cpu.analysisMs)) };
-  console.log(`\nCPU per track (median of ${all.length}): the bars ${cpu.barsMsMedian.toFixed(0)} ms now (with the half-time parity), ${cpu.legacyMsMedian.toFixed(0)} ms before; the whole analysis ${(cpu.analysisMsMedian / 1000).toFixed(2)} s`);
+  const cpu = {
+    barsMsMedian: median(all.map((r) => r.cpu.barsMs)),
+    legacyMsMedian: median(all.map((r) => r.cpu.legacyMs)),
+    analysisMsMedian: median(all.map((r) => r.cpu.analysisMs)),
+  };
+  console.log(
+    `\nCPU per track (median of ${all.length}): the bars ${cpu.barsMsMedian.toFixed(0)} ms now (with the half-time parity), ${cpu.legacyMsMedian.toFixed(0)} ms before; the whole analysis ${(cpu.analysisMsMedian / 1000).toFixed(2)} s`,
+  );
   return { band, clips, released, deck, cpu };
 }

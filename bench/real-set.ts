@@ -48,7 +48,8 @@ async function mixAndMeasure(name: string, files: string[], order: OrderMode) {
   const scorer = await MixScorer.load();
   try {
     const tracks = await ingestTracks(files, pool, store, (l) => console.error(l));
-    if (tracks.length < files.length) console.log(`  (${files.length - tracks.length} of ${files.length} tracks could not be analysed)`);
+    if (tracks.length < files.length)
+      console.log(`  (${files.length - tracks.length} of ${files.length} tracks could not be analysed)`);
     const wav = path.join(WORK, `${name}.wav`);
     const ordered = await orderTracks(tracks, scorer, order);
     // The mix's CPU: this process (the renderer's thread included) and its decoders.
@@ -80,7 +81,15 @@ async function mixAndMeasure(name: string, files: string[], order: OrderMode) {
         explanation: t.explanation,
       };
     });
-    return { durationSec: result.report.durationSec, renderSec: result.report.renderSec, mixCpuSec, integratedLufs: q.integratedLufs, truePeakDb: q.truePeakDb, worstVsDecksLu: q.worstVsDecksLu, transitions };
+    return {
+      durationSec: result.report.durationSec,
+      renderSec: result.report.renderSec,
+      mixCpuSec,
+      integratedLufs: q.integratedLufs,
+      truePeakDb: q.truePeakDb,
+      worstVsDecksLu: q.worstVsDecksLu,
+      transitions,
+    };
   } finally {
     await pool.close();
     await scorer.close();
@@ -95,25 +104,63 @@ type Measured = Awaited<ReturnType<typeof mixAndMeasure>>;
  * own track on the shared grid (placement), else none.
  */
 function phaseOf(o: OverlapAlignment, overlapBars: number) {
-  const figures = { bars: o.barsCompared, beats: o.beatsCompared, pooledMs: o.pooled?.errorMs, pooledKicks: o.pooled?.kicks, placementMs: o.placement?.errorMs };
-  if (o.barsCompared >= minCheckBars(overlapBars)) return { ...figures, reading: 'bars' as const, medianAbsMs: Number(o.medianAbsMs.toFixed(2)), maxAbsMs: Number(o.maxAbsMs.toFixed(2)) };
-  if (o.pooled) return { ...figures, reading: 'pooled' as const, medianAbsMs: Math.abs(o.pooled.errorMs), maxAbsMs: Math.max(Math.abs(o.pooled.errorMs), o.maxAbsMs) };
-  if (o.placement) return { ...figures, reading: 'placement' as const, medianAbsMs: Math.abs(o.placement.errorMs), maxAbsMs: Math.abs(o.placement.errorMs) };
+  const figures = {
+    bars: o.barsCompared,
+    beats: o.beatsCompared,
+    pooledMs: o.pooled?.errorMs,
+    pooledKicks: o.pooled?.kicks,
+    placementMs: o.placement?.errorMs,
+  };
+  if (o.barsCompared >= minCheckBars(overlapBars))
+    return {
+      ...figures,
+      reading: 'bars' as const,
+      medianAbsMs: Number(o.medianAbsMs.toFixed(2)),
+      maxAbsMs: Number(o.maxAbsMs.toFixed(2)),
+    };
+  if (o.pooled)
+    return {
+      ...figures,
+      reading: 'pooled' as const,
+      medianAbsMs: Math.abs(o.pooled.errorMs),
+      maxAbsMs: Math.max(Math.abs(o.pooled.errorMs), o.maxAbsMs),
+    };
+  if (o.placement)
+    return {
+      ...figures,
+      reading: 'placement' as const,
+      medianAbsMs: Math.abs(o.placement.errorMs),
+      maxAbsMs: Math.abs(o.placement.errorMs),
+    };
   return { ...figures, reading: 'none' as const, medianAbsMs: o.medianAbsMs, maxAbsMs: o.maxAbsMs };
 }
 
 function print(name: string, m: Measured): void {
-  console.log(`\n### ${name}: ${(m.durationSec / 60).toFixed(1)} min, ${m.transitions.length} transitions, rendered in ${m.renderSec.toFixed(1)} s (${m.mixCpuSec.toFixed(1)} CPU-s with the decoders)`);
+  console.log(
+    `\n### ${name}: ${(m.durationSec / 60).toFixed(1)} min, ${m.transitions.length} transitions, rendered in ${m.renderSec.toFixed(1)} s (${m.mixCpuSec.toFixed(1)} CPU-s with the decoders)`,
+  );
   for (const t of m.transitions) {
-    const pooled = t.phase?.pooledMs !== undefined ? `, pooled ${t.phase.pooledMs.toFixed(2)} ms over ${t.phase.pooledKicks}+ kicks each` : '';
+    const pooled =
+      t.phase?.pooledMs !== undefined
+        ? `, pooled ${t.phase.pooledMs.toFixed(2)} ms over ${t.phase.pooledKicks}+ kicks each`
+        : '';
     const placed = t.phase?.placementMs !== undefined ? `, placement ${t.phase.placementMs.toFixed(2)} ms` : '';
-    const phase = t.phase ? `; decks read by ${t.phase.reading}: ${t.phase.bars} bars (${t.phase.beats} beats)${pooled}${placed}, median ${t.phase.medianAbsMs.toFixed(2)} ms, max ${t.phase.maxAbsMs.toFixed(2)} ms` : '';
+    const phase = t.phase
+      ? `; decks read by ${t.phase.reading}: ${t.phase.bars} bars (${t.phase.beats} beats)${pooled}${placed}, median ${t.phase.medianAbsMs.toFixed(2)} ms, max ${t.phase.maxAbsMs.toFixed(2)} ms`
+      : '';
     const bass = t.bassBothInMs !== undefined ? `; both basslines in ${t.bassBothInMs} ms` : '';
-    const vinyl = t.pitchCents !== 0 ? ` [vinyl: ${t.stretchPct >= 0 ? '+' : ''}${t.stretchPct.toFixed(2)} %, pitch ${t.pitchCents >= 0 ? '+' : ''}${t.pitchCents.toFixed(1)} cents]` : '';
-    console.log(`  ${t.index}. [${Math.floor(t.startSec / 60)}:${String(Math.floor(t.startSec % 60)).padStart(2, '0')}] ${t.from} (${t.bpm[0]}) → ${t.to} (${t.bpm[1]})${t.compatible ? '' : ' [not tempo-compatible]'}${vinyl}: ${t.overlapBars}-bar ${t.style}${phase}${bass}${t.vsDecksLu !== undefined ? `; vs the decks ≤ ${t.vsDecksLu} LU` : ''}${t.check ? `; ${t.check.summary}` : ''}`);
+    const vinyl =
+      t.pitchCents !== 0
+        ? ` [vinyl: ${t.stretchPct >= 0 ? '+' : ''}${t.stretchPct.toFixed(2)} %, pitch ${t.pitchCents >= 0 ? '+' : ''}${t.pitchCents.toFixed(1)} cents]`
+        : '';
+    console.log(
+      `  ${t.index}. [${Math.floor(t.startSec / 60)}:${String(Math.floor(t.startSec % 60)).padStart(2, '0')}] ${t.from} (${t.bpm[0]}) → ${t.to} (${t.bpm[1]})${t.compatible ? '' : ' [not tempo-compatible]'}${vinyl}: ${t.overlapBars}-bar ${t.style}${phase}${bass}${t.vsDecksLu !== undefined ? `; vs the decks ≤ ${t.vsDecksLu} LU` : ''}${t.check ? `; ${t.check.summary}` : ''}`,
+    );
     if (t.style === 'cut' || t.style === 'echo-out') console.log(`     why: ${t.explanation}`);
   }
-  console.log(`  integrated loudness ${m.integratedLufs.toFixed(1)} LUFS, true peak ${m.truePeakDb.toFixed(2)} dBTP, loudness in transitions vs the decks ≤ ${m.worstVsDecksLu.toFixed(2)} LU`);
+  console.log(
+    `  integrated loudness ${m.integratedLufs.toFixed(1)} LUFS, true peak ${m.truePeakDb.toFixed(2)} dBTP, loudness in transitions vs the decks ≤ ${m.worstVsDecksLu.toFixed(2)} LU`,
+  );
 }
 
 /** What the issue asks of released music: blends between tempo-compatible tracks, their beats together, few re-plans. */
@@ -130,12 +177,16 @@ function summarize(all: Measured['transitions']) {
     compatible: compatible.length,
     compatibleBeatMatched: matched.length,
     compatibleBeatMatchedPct: compatible.length ? (100 * matched.length) / compatible.length : NaN,
-    styles: Object.fromEntries(['blend', 'filter-fade', 'echo-out', 'cut'].map((s) => [s, all.filter((t) => t.style === s).length])),
+    styles: Object.fromEntries(
+      ['blend', 'filter-fade', 'echo-out', 'cut'].map((s) => [s, all.filter((t) => t.style === s).length]),
+    ),
     checked: checked.length,
     replanned: replanned.length,
     unchecked: unchecked.length,
     overlapsBeatMatched: all.filter((t) => t.phase).length,
-    vinyl: all.filter((t) => t.pitchCents !== 0).map((t) => ({ index: t.index, from: t.from, to: t.to, stretchPct: t.stretchPct, pitchCents: t.pitchCents })),
+    vinyl: all
+      .filter((t) => t.pitchCents !== 0)
+      .map((t) => ({ index: t.index, from: t.from, to: t.to, stretchPct: t.stretchPct, pitchCents: t.pitchCents })),
     overlapsMeasured: phased.length,
     overlapsMeasuredByBars: phased.filter((t) => t.phase!.reading === 'bars').length,
     overlapsMeasuredByPlacement: phased.filter((t) => t.phase!.reading === 'placement').length,
@@ -148,22 +199,37 @@ function summarize(all: Measured['transitions']) {
 export async function realSetSection(truth: Truth[], realDir: string): Promise<Record<string, unknown>> {
   mkdirSync(WORK, { recursive: true });
   const setFiles = truth
-    .filter((t) => t.fold_sharpness >= 10 && !isFast(t.file) && t.reference_bpm >= SET_BPM[0]! && t.reference_bpm <= SET_BPM[1]!)
+    .filter(
+      (t) =>
+        t.fold_sharpness >= 10 && !isFast(t.file) && t.reference_bpm >= SET_BPM[0]! && t.reference_bpm <= SET_BPM[1]!,
+    )
     .map((t) => path.join(realDir, t.file));
-  console.log(`\n## The hands on released tracks: a smart-ordered set of ${setFiles.length} (fold ≥ 10, ${SET_BPM[0]}–${SET_BPM[1]} BPM), and the _fast pairs`);
+  console.log(
+    `\n## The hands on released tracks: a smart-ordered set of ${setFiles.length} (fold ≥ 10, ${SET_BPM[0]}–${SET_BPM[1]} BPM), and the _fast pairs`,
+  );
   const set = await mixAndMeasure('real-set', setFiles, 'smart');
   print('smart-ordered set', set);
   const pairs: Record<string, Measured> = {};
   for (const [fast, orig] of FAST_PAIRS) {
     if (!truth.some((t) => t.file === fast)) continue;
-    pairs[fast] = await mixAndMeasure(`pair-${fast.replace(/\.ogg$/, '')}`, [path.join(realDir, fast), path.join(realDir, orig)], 'queue');
+    pairs[fast] = await mixAndMeasure(
+      `pair-${fast.replace(/\.ogg$/, '')}`,
+      [path.join(realDir, fast), path.join(realDir, orig)],
+      'queue',
+    );
     print(`${fast} → ${orig}`, pairs[fast]);
   }
   const all = [...set.transitions, ...Object.values(pairs).flatMap((p) => p.transitions)];
-  const summary = { set: summarize(set.transitions), pairs: summarize(Object.values(pairs).flatMap((p) => p.transitions)), all: summarize(all) };
+  const summary = {
+    set: summarize(set.transitions),
+    pairs: summarize(Object.values(pairs).flatMap((p) => p.transitions)),
+    all: summarize(all),
+  };
   for (const [name, s] of Object.entries(summary)) {
     console.log(
-      `\n${name}: ${s.transitions} transitions (${Object.entries(s.styles).map(([k, v]) => `${v} ${k}`).join(', ')}); tempo-compatible ${s.compatible}, of them blends or filter fades ${s.compatibleBeatMatched} ` +
+      `\n${name}: ${s.transitions} transitions (${Object.entries(s.styles)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')}); tempo-compatible ${s.compatible}, of them blends or filter fades ${s.compatibleBeatMatched} ` +
         `(${s.compatibleBeatMatchedPct.toFixed(0)} %, target ≥ 80 %); checked ${s.checked}, re-planned ${s.replanned} (target ≤ 1 in 10), too few bars to check ${s.unchecked}; ` +
         `vinyl ${s.vinyl.length}${s.vinyl.length ? ` (${s.vinyl.map((v) => `${v.pitchCents >= 0 ? '+' : ''}${v.pitchCents.toFixed(1)} cents`).join(', ')})` : ''}; beat-matched overlaps measured ${s.overlapsMeasured} of ${s.overlapsBeatMatched} (${s.overlapsMeasuredByBars} by bars, ${s.overlapsMeasuredByPlacement} by placement), within ${CHECK_MEDIAN_MS} ms median and ${CHECK_MAX_MS} ms max ${s.overlapsWithinLimits} (worst median ${s.worstOverlapMedianMs.toFixed(2)} ms, worst max ${s.worstOverlapMaxMs.toFixed(2)} ms)`,
     );

@@ -36,7 +36,13 @@ async function synthesize(dir: string): Promise<string[]> {
     const bpm = 120 + i;
     const file = path.join(dir, `track-${i}.wav`);
     // bpm / 4 bars of 4 beats: 60 s.
-    await writeSynthTrack(file, { bpm, key: KEYS[i % KEYS.length]!, scale: i % 2 ? 'major' : 'minor', seed: 100 + i, sections: structureForBars(Math.round(bpm / 4)) });
+    await writeSynthTrack(file, {
+      bpm,
+      key: KEYS[i % KEYS.length]!,
+      scale: i % 2 ? 'major' : 'minor',
+      seed: 100 + i,
+      sections: structureForBars(Math.round(bpm / 4)),
+    });
     files.push(file);
   }
   return files;
@@ -47,16 +53,32 @@ async function timeAll(analyzer: Analyzer, files: string[], label: string, log: 
   const t0 = performance.now();
   const bpms = await Promise.all(files.map((f, i) => analyzer.analyze(f, { owner: `guild-${i}` }).then((a) => a.bpm)));
   const wallSec = (performance.now() - t0) / 1000;
-  const run = { tracksPerMin: round((files.length / wallSec) * 60, 2), wallSec: round(wallSec), loadBefore, loadAfter: load() };
-  log(`${label}: ${files.length} tracks in ${run.wallSec} s = ${run.tracksPerMin} tracks/min (BPMs ${bpms.map((b) => Math.round(b)).join(' ')}; load ${run.loadBefore.join(' ')} → ${run.loadAfter.join(' ')})`);
+  const run = {
+    tracksPerMin: round((files.length / wallSec) * 60, 2),
+    wallSec: round(wallSec),
+    loadBefore,
+    loadAfter: load(),
+  };
+  log(
+    `${label}: ${files.length} tracks in ${run.wallSec} s = ${run.tracksPerMin} tracks/min (BPMs ${bpms.map((b) => Math.round(b)).join(' ')}; load ${run.loadBefore.join(' ')} → ${run.loadAfter.join(' ')})`,
+  );
   return run;
 }
 
-async function queueRun(url: string, tracksDir: string, workers: number, files: string[], log: (s: string) => void): Promise<Run> {
+async function queueRun(
+  url: string,
+  tracksDir: string,
+  workers: number,
+  files: string[],
+  log: (s: string) => void,
+): Promise<Run> {
   const started: WorkerProcess[] = [];
   const queue = await AnalysisQueue.open(url, { tracksDir });
   try {
-    for (let i = 0; i < workers; i++) started.push(await startWorkerProcess({ MINIDJ_REDIS: url, MINIDJ_TRACKS_DIR: tracksDir, MINIDJ_ANALYSIS_JOBS: '1' }));
+    for (let i = 0; i < workers; i++)
+      started.push(
+        await startWorkerProcess({ MINIDJ_REDIS: url, MINIDJ_TRACKS_DIR: tracksDir, MINIDJ_ANALYSIS_JOBS: '1' }),
+      );
     return await timeAll(queue, files, `Redis queue, ${workers} worker process${workers === 1 ? '' : 'es'} × 1`, log);
   } finally {
     await Promise.all(started.map((w) => w.kill('SIGTERM')));
@@ -89,7 +111,13 @@ export async function runAnalysisQueueBench(): Promise<Record<string, unknown> |
     const queue1 = await queueRun(redis.url, tracksDir, 1, files, log);
     const pool2 = await poolRun(2, files, log);
     const queue2 = await queueRun(redis.url, tracksDir, 2, files, log);
-    return { tracks: TRACKS, trackSec: 60, cores: os.cpus().length, inProcess: { '1': pool1, '2': pool2 }, redisQueue: { '1': queue1, '2': queue2 } };
+    return {
+      tracks: TRACKS,
+      trackSec: 60,
+      cores: os.cpus().length,
+      inProcess: { '1': pool1, '2': pool2 },
+      redisQueue: { '1': queue1, '2': queue2 },
+    };
   } finally {
     await redis.stop();
     tmp.cleanup();

@@ -55,8 +55,14 @@ const WORDS = `midnight harbor neon drift velvet echo solar static orbit ember c
   glass signal hollow silver thunder mirror paper desert ocean satellite garden copper falling rising northern
   southern golden broken endless electric analog digital lunar amber violet crimson frozen burning distant
   secret silent wild quiet rough smooth deep high low warm cold summer winter autumn spring city night morning
-  evening train station bridge tunnel tower island forest mountain valley storm rain snow wind fire stone iron`.split(/\s+/).filter(Boolean);
-const ARTISTS = Array.from({ length: 400 }, (_, i) => `${WORDS[i % WORDS.length]![0]!.toUpperCase()}${WORDS[i % WORDS.length]!.slice(1)} ${['Collective', 'Unit', 'Sound', 'Project', 'Machine', 'Kid', 'DJ', 'Club'][i % 8]}${i >= WORDS.length ? ` ${Math.floor(i / WORDS.length)}` : ''}`);
+  evening train station bridge tunnel tower island forest mountain valley storm rain snow wind fire stone iron`
+  .split(/\s+/)
+  .filter(Boolean);
+const ARTISTS = Array.from(
+  { length: 400 },
+  (_, i) =>
+    `${WORDS[i % WORDS.length]![0]!.toUpperCase()}${WORDS[i % WORDS.length]!.slice(1)} ${['Collective', 'Unit', 'Sound', 'Project', 'Machine', 'Kid', 'DJ', 'Club'][i % 8]}${i >= WORDS.length ? ` ${Math.floor(i / WORDS.length)}` : ''}`,
+);
 
 const rng = createRng(2026, 'bench-scale');
 const cap = (w: string) => w[0]!.toUpperCase() + w.slice(1);
@@ -75,7 +81,11 @@ const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const round = (x: number, d = 1) => Number(x.toFixed(d));
 
 function autocompleteInteraction(guildId: string, typed: string, got: { choices: unknown[] }): AutocompleteInteraction {
-  return { guildId, options: { getFocused: () => typed }, respond: (choices: unknown[]) => ((got.choices = choices), Promise.resolve()) } as unknown as AutocompleteInteraction;
+  return {
+    guildId,
+    options: { getFocused: () => typed },
+    respond: (choices: unknown[]) => ((got.choices = choices), Promise.resolve()),
+  } as unknown as AutocompleteInteraction;
 }
 
 function suggestInteraction(guildId: string, track: string, got: { reply?: unknown }): ChatInputCommandInteraction {
@@ -83,7 +93,11 @@ function suggestInteraction(guildId: string, track: string, got: { reply?: unkno
   return {
     guildId,
     options: { getString: (n: string) => (n === 'track' ? track : null), getInteger: () => null },
-    reply: set, deferReply: () => Promise.resolve(), editReply: set, followUp: set, deleteReply: () => Promise.resolve(),
+    reply: set,
+    deferReply: () => Promise.resolve(),
+    editReply: set,
+    followUp: set,
+    deleteReply: () => Promise.resolve(),
   } as unknown as ChatInputCommandInteraction;
 }
 
@@ -98,7 +112,11 @@ class PresentFiles extends TrackFiles {
  * The code before the index: the whole library's analyses, every read (its hashes were in GuildState.library, read
  * with the state; here the state is read for the same cost and the list passed).
  */
-async function oldLoadLibrary(analyses: AnalysisStore, state: GuildState, library: readonly string[]): Promise<StoredAnalysis[]> {
+async function oldLoadLibrary(
+  analyses: AnalysisStore,
+  state: GuildState,
+  library: readonly string[],
+): Promise<StoredAnalysis[]> {
   const hashes = [...new Set([...state.library, ...library, ...(await analyses.sharedHashes())])];
   const records = (await analyses.getMany(hashes)).filter((r): r is StoredAnalysis => r !== undefined);
   return records.sort((a, b) => a.hash.localeCompare(b.hash));
@@ -109,16 +127,26 @@ function typedQueries(titles: string[], n: number): string[] {
   for (let i = 0; i < n; i++) {
     const t = rng.pick(titles).toLowerCase();
     const kind = i % 5;
-    if (kind === 0) q.push(t.slice(0, rng.int(1, 4))); // the first letters
-    else if (kind === 1) q.push(t.slice(0, rng.int(5, 12))); // more of the start
-    else if (kind === 2) { const at = rng.int(3, Math.max(4, t.length - 6)); q.push(t.slice(at, at + rng.int(3, 7))); } // inside
-    else if (kind === 3) q.push(rng.pick(WORDS)); // a word
+    if (kind === 0)
+      q.push(t.slice(0, rng.int(1, 4))); // the first letters
+    else if (kind === 1)
+      q.push(t.slice(0, rng.int(5, 12))); // more of the start
+    else if (kind === 2) {
+      const at = rng.int(3, Math.max(4, t.length - 6));
+      q.push(t.slice(at, at + rng.int(3, 7)));
+    } // inside
+    else if (kind === 3)
+      q.push(rng.pick(WORDS)); // a word
     else q.push(`zq${rng.int(0, 1e6).toString(36)}`); // nothing matches: the whole guild is looked through
   }
   return q;
 }
 
-async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: () => number[]): Promise<Record<string, unknown>> {
+async function runBackend(
+  kind: 'sqlite' | 'postgres',
+  setting: string,
+  load: () => number[],
+): Promise<Record<string, unknown>> {
   const log = (s: string) => process.stdout.write(`[${kind}] ${s}\n`);
   const t0 = process.hrtime.bigint();
   let store = await GuildStore.open(setting);
@@ -127,7 +155,8 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
   const big = await seedAnalyses(sql, 'big', BIG, 1, { title: titleFor });
   const base = await seedAnalyses(sql, 'base', BASELINE, 2, { title: titleFor });
   const small: Seeded[][] = [];
-  for (let g = 0; g < GUILDS; g++) small.push(await seedAnalyses(sql, `g${g}`, PER_GUILD, 1000 + g * PER_GUILD, { title: titleFor }));
+  for (let g = 0; g < GUILDS; g++)
+    small.push(await seedAnalyses(sql, `g${g}`, PER_GUILD, 1000 + g * PER_GUILD, { title: titleFor }));
   await sql.close();
   log(`analyses stored: ${BIG + BASELINE + GUILDS * PER_GUILD} in ${round(ms(t0) / 1000)} s`);
 
@@ -141,8 +170,21 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
     await store.update(smallGuild(g), (s) => ({
       ...s,
       library: lib.map((t) => t.hash),
-      history: lib.slice(1, 6).map((t, i) => ({ hash: t.hash, playedAt: new Date(Date.now() - (6 - i) * 300_000).toISOString() })),
-      session: { voiceChannelId: `v${g}`, textChannelId: `t${g}`, order: 'smart', startedAt: savedAt, current: { hash: lib[0]!.hash, title: lib[0]!.title, positionSec: Number((lib[0]!.durationSec * 0.4).toFixed(1)), savedAt } },
+      history: lib
+        .slice(1, 6)
+        .map((t, i) => ({ hash: t.hash, playedAt: new Date(Date.now() - (6 - i) * 300_000).toISOString() })),
+      session: {
+        voiceChannelId: `v${g}`,
+        textChannelId: `t${g}`,
+        order: 'smart',
+        startedAt: savedAt,
+        current: {
+          hash: lib[0]!.hash,
+          title: lib[0]!.title,
+          positionSec: Number((lib[0]!.durationSec * 0.4).toFixed(1)),
+          savedAt,
+        },
+      },
     }));
   }
   log(`libraries indexed (through GuildStore.update): ${round(ms(t1) / 1000)} s`);
@@ -165,7 +207,10 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
 
   // Autocomplete on the 100,000-track guild.
   const autocomplete = trackAutocomplete(analyses);
-  const queries = typedQueries(big.map((t) => t.title), 500);
+  const queries = typedQueries(
+    big.map((t) => t.title),
+    500,
+  );
   const acTimes: number[] = [];
   let choices = 0;
   for (const typed of queries) {
@@ -178,14 +223,20 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
   // Isolation: a small guild never sees the big one's tracks.
   const got = { choices: [] as unknown[] };
   await autocomplete(autocompleteInteraction(smallGuild(0), big[0]!.title, got));
-  if ((got.choices as { value: string }[]).some((c) => c.value === big[0]!.hash)) throw new Error("another guild's track was offered");
+  if ((got.choices as { value: string }[]).some((c) => c.value === big[0]!.hash))
+    throw new Error("another guild's track was offered");
   const smallAc: number[] = [];
-  for (const typed of typedQueries(small[0]!.map((t) => t.title), 200)) {
+  for (const typed of typedQueries(
+    small[0]!.map((t) => t.title),
+    200,
+  )) {
     const s = process.hrtime.bigint();
     await autocomplete(autocompleteInteraction(smallGuild(rng.int(0, GUILDS)), typed, { choices: [] }));
     smallAc.push(ms(s));
   }
-  log(`autocomplete (${BIG.toLocaleString('en')}-track guild, ${queries.length} queries, ${round(choices / queries.length)} choices on average): p50 ${round(quantile(acTimes, 0.5))} ms, p99 ${round(quantile(acTimes, 0.99))} ms; 100-track guilds p99 ${round(quantile(smallAc, 0.99))} ms`);
+  log(
+    `autocomplete (${BIG.toLocaleString('en')}-track guild, ${queries.length} queries, ${round(choices / queries.length)} choices on average): p50 ${round(quantile(acTimes, 0.5))} ms, p99 ${round(quantile(acTimes, 0.99))} ms; 100-track guilds p99 ${round(quantile(smallAc, 0.99))} ms`,
+  );
 
   // /suggest end to end, from an exact title.
   const suggestRoute = suggestHandler(store, analyses, scorer);
@@ -198,9 +249,12 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
     await suggest(suggestInteraction(BIG_GUILD, from.title, reply));
     if (i > 0) sgTimes.push(ms(s));
     const embeds = (reply.reply as { embeds?: unknown[] } | undefined)?.embeds;
-    if (!embeds || embeds.length === 0) throw new Error(`/suggest gave no suggestions: ${JSON.stringify(reply.reply).slice(0, 200)}`);
+    if (!embeds || embeds.length === 0)
+      throw new Error(`/suggest gave no suggestions: ${JSON.stringify(reply.reply).slice(0, 200)}`);
   }
-  log(`/suggest (${BIG.toLocaleString('en')}-track guild, end to end, ONNX scoring): median ${round(quantile(sgTimes, 0.5))} ms, p95 ${round(quantile(sgTimes, 0.95))} ms`);
+  log(
+    `/suggest (${BIG.toLocaleString('en')}-track guild, end to end, ONNX scoring): median ${round(quantile(sgTimes, 0.5))} ms, p95 ${round(quantile(sgTimes, 0.95))} ms`,
+  );
 
   // The set's next pick when the playlist has run dry: the store read and pickNextTrack, as the live set does.
   const npTimes: number[] = [];
@@ -215,7 +269,9 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
     if (i > 0) npTimes.push(ms(s));
     if (!pick.track) throw new Error('no next pick');
   }
-  log(`next pick (${BIG.toLocaleString('en')}-track guild, state read + pick): median ${round(quantile(npTimes, 0.5))} ms, p95 ${round(quantile(npTimes, 0.95))} ms (its guild state is ${round(stateBytes / 1e6, 2)} MB of JSON)`);
+  log(
+    `next pick (${BIG.toLocaleString('en')}-track guild, state read + pick): median ${round(quantile(npTimes, 0.5))} ms, p95 ${round(quantile(npTimes, 0.95))} ms (its guild state is ${round(stateBytes / 1e6, 2)} MB of JSON)`,
+  );
 
   loopDelay.disable();
   const loopMaxMs = round(loopDelay.max / 1e6);
@@ -234,7 +290,11 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
     const acNew = ms(s);
     s = process.hrtime.bigint();
     const lib = await oldLoadLibrary(analyses, await store.get(BASE_GUILD), baseHashes);
-    lib.map((r) => ({ r, title: libraryTitle(r), at: libraryTitle(r).toLowerCase().indexOf(typed) })).filter((x) => x.at >= 0).sort((a, b) => Number(a.at !== 0) - Number(b.at !== 0) || a.title.localeCompare(b.title)).slice(0, 25);
+    lib
+      .map((r) => ({ r, title: libraryTitle(r), at: libraryTitle(r).toLowerCase().indexOf(typed) }))
+      .filter((x) => x.at >= 0)
+      .sort((a, b) => Number(a.at !== 0) - Number(b.at !== 0) || a.title.localeCompare(b.title))
+      .slice(0, 25);
     const acOld = ms(s);
     const from = rng.pick(base);
     s = process.hrtime.bigint();
@@ -252,13 +312,25 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
     s = process.hrtime.bigint();
     const every = await oldLoadLibrary(analyses, await store.get(BASE_GUILD), baseHashes);
     const candidates = every.filter((r) => r.hash !== current.hash);
-    await suggestNext(await scorer.get(), { id: current.hash, title: current.title, descriptor: describeTrack(current.analysis) }, candidates.map(toLibraryEntry), candidates.length);
+    await suggestNext(
+      await scorer.get(),
+      { id: current.hash, title: current.title, descriptor: describeTrack(current.analysis) },
+      candidates.map(toLibraryEntry),
+      candidates.length,
+    );
     const npOld = ms(s);
     if (i === 0) continue;
-    newBase.ac.push(acNew); oldBase.ac.push(acOld); newBase.sg.push(sgNew); oldBase.sg.push(sgOld); newBase.np.push(npNew); oldBase.np.push(npOld);
+    newBase.ac.push(acNew);
+    oldBase.ac.push(acOld);
+    newBase.sg.push(sgNew);
+    oldBase.sg.push(sgOld);
+    newBase.np.push(npNew);
+    oldBase.np.push(npOld);
   }
   const med = (x: number[]) => round(quantile(x, 0.5));
-  log(`baseline, 1,000-track guild, median — loadLibrary (before): autocomplete ${med(oldBase.ac)} ms, /suggest ${med(oldBase.sg)} ms, next pick ${med(oldBase.np)} ms; index: ${med(newBase.ac)} / ${med(newBase.sg)} / ${med(newBase.np)} ms`);
+  log(
+    `baseline, 1,000-track guild, median — loadLibrary (before): autocomplete ${med(oldBase.ac)} ms, /suggest ${med(oldBase.sg)} ms, next pick ${med(oldBase.np)} ms; index: ${med(newBase.ac)} / ${med(newBase.sg)} / ${med(newBase.np)} ms`,
+  );
 
   // 1,000 saved sessions resumed at start: the loading part of LiveSets.resume for every guild at once (the stores
   // opened, each guild's state, its saved track's analysis and audio, the downbeat to resume on), no audio played.
@@ -270,29 +342,37 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
   analyses = await AnalysisStore.open(setting);
   const rdeps = { analyses, files, scorer: () => scorer.get() };
   const ids = Array.from({ length: GUILDS }, (_, g) => smallGuild(g));
-  const loaded = await Promise.all(ids.map(async (id) => {
-    const state = await store.get(id);
-    const session = state.session!;
-    const record = await analyses.get(session.current.hash);
-    const track = record ? await liveTrackOf(record, files) : undefined;
-    const fromSec = track ? resumePoint(track, session.current.positionSec) : undefined;
-    if (track && fromSec !== undefined) return { state, track };
-    // As LiveSets.resume does: a saved song gone or nearly over, the set starts with the library's pick instead.
-    const first = (await pickNextTrack(state, undefined, session.order, rdeps)).track;
-    return first ? { state, track: first } : undefined;
-  }));
+  const loaded = await Promise.all(
+    ids.map(async (id) => {
+      const state = await store.get(id);
+      const session = state.session!;
+      const record = await analyses.get(session.current.hash);
+      const track = record ? await liveTrackOf(record, files) : undefined;
+      const fromSec = track ? resumePoint(track, session.current.positionSec) : undefined;
+      if (track && fromSec !== undefined) return { state, track };
+      // As LiveSets.resume does: a saved song gone or nearly over, the set starts with the library's pick instead.
+      const first = (await pickNextTrack(state, undefined, session.order, rdeps)).track;
+      return first ? { state, track: first } : undefined;
+    }),
+  );
   const resumeSec = ms(tResume) / 1000;
   const ok = loaded.filter((x) => x !== undefined).length;
   const tPicks = process.hrtime.bigint();
-  const picks = await Promise.all(loaded.map(async (x) => (x ? (await pickNextTrack(x.state, x.track, 'smart', rdeps)).track !== undefined : false)));
+  const picks = await Promise.all(
+    loaded.map(async (x) => (x ? (await pickNextTrack(x.state, x.track, 'smart', rdeps)).track !== undefined : false)),
+  );
   const firstPicksSec = ms(tPicks) / 1000;
-  log(`resume: ${ok} of ${GUILDS} saved sessions loaded (stores opened, state, saved track and resume point, or the first pick when the saved song is nearly over) in ${round(resumeSec, 2)} s; then every set's first next pick (${picks.filter(Boolean).length} of ${GUILDS}) in ${round(firstPicksSec, 2)} s`);
+  log(
+    `resume: ${ok} of ${GUILDS} saved sessions loaded (stores opened, state, saved track and resume point, or the first pick when the saved song is nearly over) in ${round(resumeSec, 2)} s; then every set's first next pick (${picks.filter(Boolean).length} of ${GUILDS}) in ${round(firstPicksSec, 2)} s`,
+  );
   await scorer.close();
   await analyses.close();
   await store.close();
 
   const ratio = (a: number, b: number) => round(a / b, 1);
-  log(`ratios — before at 1,000 tracks / index at ${BIG.toLocaleString('en')}: autocomplete ${ratio(quantile(oldBase.ac, 0.5), quantile(acTimes, 0.5))}×, /suggest ${ratio(quantile(oldBase.sg, 0.5), quantile(sgTimes, 0.5))}×, next pick ${ratio(quantile(oldBase.np, 0.5), quantile(npTimes, 0.5))}×`);
+  log(
+    `ratios — before at 1,000 tracks / index at ${BIG.toLocaleString('en')}: autocomplete ${ratio(quantile(oldBase.ac, 0.5), quantile(acTimes, 0.5))}×, /suggest ${ratio(quantile(oldBase.sg, 0.5), quantile(sgTimes, 0.5))}×, next pick ${ratio(quantile(oldBase.np, 0.5), quantile(npTimes, 0.5))}×`,
+  );
   return {
     tracks: BIG,
     guilds: GUILDS,
@@ -320,9 +400,16 @@ async function runBackend(kind: 'sqlite' | 'postgres', setting: string, load: ()
 
 const outFile = path.join(PROJECT_ROOT, 'out', 'bench-scale.json');
 /** A run of one backend keeps the other's last figures. */
-const results: Record<string, unknown> = existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as Record<string, unknown>) : {};
+const results: Record<string, unknown> = existsSync(outFile)
+  ? (JSON.parse(readFileSync(outFile, 'utf8')) as Record<string, unknown>)
+  : {};
 const cpus = os.cpus().length;
-process.stdout.write(`bench:scale — ${BIG.toLocaleString('en')}-track guild, ${GUILDS} guilds of ${PER_GUILD}; ${cpus} cores, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+process.stdout.write(
+  `bench:scale — ${BIG.toLocaleString('en')}-track guild, ${GUILDS} guilds of ${PER_GUILD}; ${cpus} cores, load ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}\n`,
+);
 for (const backend of BACKENDS) {
   if (backend === 'sqlite') {
     const tmp = makeTempDir();

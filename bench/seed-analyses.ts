@@ -27,7 +27,13 @@ export interface SeedOptions {
  * `count` analyses of the synthetic crate (seeded), keyed `sha(prefix:i)`, into keyv's table in keyv's own format, in
  * transactions: keyv's set is one commit a record.
  */
-export async function seedAnalyses(sql: SqlClient, prefix: string, count: number, seed: number, opts: SeedOptions): Promise<Seeded[]> {
+export async function seedAnalyses(
+  sql: SqlClient,
+  prefix: string,
+  count: number,
+  seed: number,
+  opts: SeedOptions,
+): Promise<Seeded[]> {
   const out: Seeded[] = [];
   const CHUNK = 2000;
   const analysisOf = opts.analysisOf ?? analysisFromDescriptor;
@@ -37,14 +43,24 @@ export async function seedAnalyses(sql: SqlClient, prefix: string, count: number
       const hash = sha(`${prefix}:${start + i}`);
       const title = opts.title();
       const analysis = analysisOf(d);
-      const record: StoredAnalysis = { hash, analyzerVersion: ANALYZER_VERSION, analyzedAt: new Date().toISOString(), sourceName: `${title}.mp3`, bytes: 8_000_000, analysis };
+      const record: StoredAnalysis = {
+        hash,
+        analyzerVersion: ANALYZER_VERSION,
+        analyzedAt: new Date().toISOString(),
+        sourceName: `${title}.mp3`,
+        bytes: 8_000_000,
+        analysis,
+      };
       out.push({ hash, title, bpm: d.bpm, durationSec: analysis.durationSec });
       return [`analysis:${hash}`, JSON.stringify({ value: record })];
     });
     await sql.transaction(async (tx) => {
       for (let i = 0; i < rows.length; i += 250) {
         const part = rows.slice(i, i + 250);
-        await tx.run(`INSERT INTO keyv (key, value) VALUES ${part.map(() => '(?, ?)').join(', ')} ON CONFLICT (key) DO NOTHING`, part.flat());
+        await tx.run(
+          `INSERT INTO keyv (key, value) VALUES ${part.map(() => '(?, ?)').join(', ')} ON CONFLICT (key) DO NOTHING`,
+          part.flat(),
+        );
       }
     });
   }

@@ -8,11 +8,17 @@ import { liveTrackOf, MAX_PASSED_OVER } from '../src/bot/playlist/next-track.ts'
 import type { LiveTrack, NextTrackDeps } from '../src/bot/playlist/next-track.ts';
 
 function passedOver(entry: PlaylistEntry, history: GuildState['history']): number {
-  return history.filter((h) => h.playedAt > entry.addedAt && h.addedAt !== undefined && h.addedAt > entry.addedAt).length;
+  return history.filter((h) => h.playedAt > entry.addedAt && h.addedAt !== undefined && h.addedAt > entry.addedAt)
+    .length;
 }
 
 /** The old pickNextTrack's playlist part (the bench's playlists never run dry). */
-export async function oldPickFromPlaylist(state: GuildState, current: LiveTrack | undefined, order: OrderMode, deps: NextTrackDeps): Promise<LiveTrack | undefined> {
+export async function oldPickFromPlaylist(
+  state: GuildState,
+  current: LiveTrack | undefined,
+  order: OrderMode,
+  deps: NextTrackDeps,
+): Promise<LiveTrack | undefined> {
   const queued = [...new Set(state.playlist.map((e) => e.hash))];
   const visible = await deps.analyses.library.visible(state.guildId, queued);
   const records = await deps.analyses.getMany(queued);
@@ -28,6 +34,9 @@ export async function oldPickFromPlaylist(state: GuildState, current: LiveTrack 
   if (waiting.length === 0) return undefined;
   const overdue = waiting.find((t) => passedOver(t.entry!, state.history) >= MAX_PASSED_OVER);
   if (order === 'queue' || waiting.length === 1 || overdue) return overdue ?? waiting[0]!;
-  const ordered = await orderTracks(waiting, await deps.scorer(), 'smart', { requesters: waiting.map((t) => t.entry!.requesterId), ...(current ? { current } : {}) });
+  const ordered = await orderTracks(waiting, await deps.scorer(), 'smart', {
+    requesters: waiting.map((t) => t.entry!.requesterId),
+    ...(current ? { current } : {}),
+  });
   return ordered.tracks[0]!;
 }

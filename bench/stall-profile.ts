@@ -29,7 +29,12 @@ const offsetUs = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1
 const toUs = (ms: number) => Math.round(ms * 1000 + offsetUs);
 const gc: { startUs: number; ms: number; kind: number }[] = [];
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gc.push({ startUs: toUs(e.startTime), ms: e.duration, kind: (e as PerformanceEntry & { detail: { kind: number } }).detail.kind });
+  for (const e of list.getEntries())
+    gc.push({
+      startUs: toUs(e.startTime),
+      ms: e.duration,
+      kind: (e as PerformanceEntry & { detail: { kind: number } }).detail.kind,
+    });
 }).observe({ entryTypes: ['gc'] });
 const gaps: { startUs: number; endUs: number; ms: number }[] = [];
 let last = performance.now();
@@ -45,7 +50,9 @@ await session.post('Profiler.setSamplingInterval', { interval: INTERVAL_US || 10
 if (INTERVAL_US) await session.post('Profiler.start');
 const run = await runSets(world, guilds, pick, { changes: CHANGES, periodMs: 6000, saveEveryMs: 5000 });
 clearInterval(ticks);
-const profile = INTERVAL_US ? (await session.post('Profiler.stop')).profile : { nodes: [], startTime: toUs(0), samples: [], timeDeltas: [] };
+const profile = INTERVAL_US
+  ? (await session.post('Profiler.stop')).profile
+  : { nodes: [], startTime: toUs(0), samples: [], timeDeltas: [] };
 writeFileSync(`${OUT}.cpuprofile`, JSON.stringify(profile));
 writeFileSync(`${OUT}.json`, JSON.stringify({ run, gaps, gc, heapUsedMb: process.memoryUsage().heapUsed / 1e6 }));
 console.log(JSON.stringify(run));

@@ -12,7 +12,12 @@ import type { LiveTrack, NextTrackDeps } from '../src/bot/playlist/next-track.ts
 import type { GuildState, GuildStore } from '../src/db/guild-store.ts';
 import type { StallWorld } from './stall-world.ts';
 
-export type Pick = (state: GuildState, current: LiveTrack, order: OrderMode, deps: NextTrackDeps) => Promise<LiveTrack | undefined>;
+export type Pick = (
+  state: GuildState,
+  current: LiveTrack,
+  order: OrderMode,
+  deps: NextTrackDeps,
+) => Promise<LiveTrack | undefined>;
 
 /** The loop's delay beyond the monitor's own period (ms). */
 const RESOLUTION_MS = 1;
@@ -92,7 +97,12 @@ function tickRecorder(): { tick(): void; stop(): void; runningBetween: number[];
   const pauses: { start: number; end: number; kind: number }[] = [];
   const spans: { start: number; end: number }[] = [];
   const gc = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) pauses.push({ start: e.startTime, end: e.startTime + e.duration, kind: (e as PerformanceEntry & { detail: { kind: number } }).detail.kind });
+    for (const e of list.getEntries())
+      pauses.push({
+        start: e.startTime,
+        end: e.startTime + e.duration,
+        kind: (e as PerformanceEntry & { detail: { kind: number } }).detail.kind,
+      });
   });
   gc.observe({ entryTypes: ['gc'] });
   let last = performance.now();
@@ -108,7 +118,10 @@ function tickRecorder(): { tick(): void; stop(): void; runningBetween: number[];
         const { start, end } = spans[i]!;
         g.gcMs = round(pauses.reduce((a, p) => a + Math.max(0, Math.min(end, p.end) - Math.max(start, p.start)), 0));
       });
-      for (const [key, kind] of [['scavenges', constants.NODE_PERFORMANCE_GC_MINOR], ['markCompacts', constants.NODE_PERFORMANCE_GC_MAJOR]] as const) {
+      for (const [key, kind] of [
+        ['scavenges', constants.NODE_PERFORMANCE_GC_MINOR],
+        ['markCompacts', constants.NODE_PERFORMANCE_GC_MAJOR],
+      ] as const) {
         const ms = pauses.filter((p) => p.kind === kind).map((p) => p.end - p.start);
         this.gc[key] = { count: ms.length, maxMs: round(Math.max(0, ...ms)) };
       }
@@ -119,7 +132,13 @@ function tickRecorder(): { tick(): void; stop(): void; runningBetween: number[];
       const [runningMs, waitingForCoreMs] = [run - lastRun, wait - lastWait];
       runningBetween.push(runningMs);
       if (now - last > LONG_GAP_MS) {
-        gaps.push({ gapMs: round(now - last), runningMs: round(runningMs), waitingForCoreMs: round(waitingForCoreMs), blockedMs: round(Math.max(0, now - last - RESOLUTION_MS - runningMs - waitingForCoreMs)), gcMs: 0 });
+        gaps.push({
+          gapMs: round(now - last),
+          runningMs: round(runningMs),
+          waitingForCoreMs: round(waitingForCoreMs),
+          blockedMs: round(Math.max(0, now - last - RESOLUTION_MS - runningMs - waitingForCoreMs)),
+          gcMs: 0,
+        });
         spans.push({ start: last, end: now });
       }
       [last, lastRun, lastWait] = [now, run, wait];
@@ -129,7 +148,13 @@ function tickRecorder(): { tick(): void; stop(): void; runningBetween: number[];
 
 function gapTotals(gaps: readonly Gap[]): StallRun['gapTotals'] {
   const sum = (key: keyof Gap) => Number(gaps.reduce((a, g) => a + g[key], 0).toFixed(1));
-  return { count: gaps.length, runningMs: sum('runningMs'), waitingForCoreMs: sum('waitingForCoreMs'), blockedMs: sum('blockedMs'), gcMs: sum('gcMs') };
+  return {
+    count: gaps.length,
+    runningMs: sum('runningMs'),
+    waitingForCoreMs: sum('waitingForCoreMs'),
+    blockedMs: sum('blockedMs'),
+    gcMs: sum('gcMs'),
+  };
 }
 
 class BenchSet {
@@ -163,11 +188,32 @@ class BenchSet {
     if (!next) throw new Error(`guild ${this.guildId}: nothing to pick`);
     const from = this.current;
     const at = new Date().toISOString();
-    this.write((s) => ({ ...s, transitions: [...s.transitions, { id: randomUUID().slice(0, 8), fromHash: from.hash, toHash: next.hash, fromTitle: from.title, toTitle: next.title, at }] }));
+    this.write((s) => ({
+      ...s,
+      transitions: [
+        ...s.transitions,
+        {
+          id: randomUUID().slice(0, 8),
+          fromHash: from.hash,
+          toHash: next.hash,
+          fromTitle: from.title,
+          toTitle: next.title,
+          at,
+        },
+      ],
+    }));
     this.write((s) => ({
       ...s,
       playlist: next.entry ? s.playlist.filter((e) => e.id !== next.entry!.id) : s.playlist,
-      history: [...s.history, { hash: next.hash, playedAt: at, title: next.title, ...(next.entry ? { addedAt: next.entry.addedAt, requesterId: next.entry.requesterId } : {}) }],
+      history: [
+        ...s.history,
+        {
+          hash: next.hash,
+          playedAt: at,
+          title: next.title,
+          ...(next.entry ? { addedAt: next.entry.addedAt, requesterId: next.entry.requesterId } : {}),
+        },
+      ],
       session: sessionFor(this.session, next, 0, s.session?.startedAt ?? this.startedAt, at),
     }));
     this.current = next;
@@ -179,7 +225,9 @@ class BenchSet {
   savePosition(): void {
     this.positionSec += 5;
     const position = { hash: this.current.hash, positionSec: this.positionSec };
-    this.writes = this.writes.then(() => this.store.savePosition(this.guildId, { ...position, savedAt: new Date().toISOString() }));
+    this.writes = this.writes.then(() =>
+      this.store.savePosition(this.guildId, { ...position, savedAt: new Date().toISOString() }),
+    );
   }
 
   settled(): Promise<unknown> {
@@ -198,7 +246,9 @@ function quantile(values: number[], q: number): number {
  * The control: the event loop's delay with nothing to do for `seconds`, in the same process on the same machine. What
  * it shows beyond the timer's period is the machine's doing (other programs holding the cores), not the sets'.
  */
-export async function idleLoop(seconds: number): Promise<{ p99: number; max: number; gapTotals: StallRun['gapTotals'] }> {
+export async function idleLoop(
+  seconds: number,
+): Promise<{ p99: number; max: number; gapTotals: StallRun['gapTotals'] }> {
   const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   const gaps = tickRecorder();
   const ticks = setInterval(() => gaps.tick(), 1);
@@ -216,7 +266,12 @@ export async function idleLoop(seconds: number): Promise<{ p99: number; max: num
  * `guildIds.length` sets, each making `changes` track changes `periodMs` apart (the sets' changes spread evenly over
  * the period) and saving its position every `saveEveryMs`, all in this process; the event loop's delay throughout.
  */
-export async function runSets(world: StallWorld, guildIds: string[], pick: Pick, opts: { changes: number; periodMs: number; saveEveryMs: number }): Promise<StallRun> {
+export async function runSets(
+  world: StallWorld,
+  guildIds: string[],
+  pick: Pick,
+  opts: { changes: number; periodMs: number; saveEveryMs: number },
+): Promise<StallRun> {
   const sets: BenchSet[] = [];
   for (const [g, guildId] of guildIds.entries()) {
     // Each set starts on a track outside its playlist, as one resumed from the library would.
@@ -234,24 +289,29 @@ export async function runSets(world: StallWorld, guildIds: string[], pick: Pick,
   const ticks = setInterval(() => gaps.tick(), 1);
   const savers = sets.map((set, g) => {
     let timer: NodeJS.Timeout | undefined;
-    const first = setTimeout(() => {
-      timer = setInterval(() => {
-        set.savePosition();
-        saves++;
-      }, opts.saveEveryMs);
-    }, (g * opts.saveEveryMs) / sets.length);
+    const first = setTimeout(
+      () => {
+        timer = setInterval(() => {
+          set.savePosition();
+          saves++;
+        }, opts.saveEveryMs);
+      },
+      (g * opts.saveEveryMs) / sets.length,
+    );
     return () => {
       clearTimeout(first);
       clearInterval(timer);
     };
   });
-  await Promise.all(sets.map(async (set, g) => {
-    for (let k = 0; k < opts.changes; k++) {
-      const due = t0 + ((g / sets.length) + k + 1) * opts.periodMs;
-      await sleep(Math.max(0, due - performance.now()));
-      pickTimes.push(await set.change(pick, world.deps));
-    }
-  }));
+  await Promise.all(
+    sets.map(async (set, g) => {
+      for (let k = 0; k < opts.changes; k++) {
+        const due = t0 + (g / sets.length + k + 1) * opts.periodMs;
+        await sleep(Math.max(0, due - performance.now()));
+        pickTimes.push(await set.change(pick, world.deps));
+      }
+    }),
+  );
   for (const stop of savers) stop();
   await Promise.all(sets.map((s) => s.settled()));
   const wallSec = (performance.now() - t0) / 1000;
@@ -262,9 +322,16 @@ export async function runSets(world: StallWorld, guildIds: string[], pick: Pick,
   gaps.stop();
   const delay = (ns: number) => Number(Math.max(0, ns / 1e6 - RESOLUTION_MS).toFixed(1));
   return {
-    sets: sets.length, changesPerSet: opts.changes, changes: pickTimes.length, positionSaves: saves, wallSec: Number(wallSec.toFixed(1)),
+    sets: sets.length,
+    changesPerSet: opts.changes,
+    changes: pickTimes.length,
+    positionSaves: saves,
+    wallSec: Number(wallSec.toFixed(1)),
     loopDelayMs: { p50: delay(loop.percentile(50)), p99: delay(loop.percentile(99)), max: delay(loop.max) },
-    ownWorkBetweenTicksMs: { p99: Number(quantile(between, 0.99).toFixed(1)), max: Number(Math.max(...between).toFixed(1)) },
+    ownWorkBetweenTicksMs: {
+      p99: Number(quantile(between, 0.99).toFixed(1)),
+      max: Number(Math.max(...between).toFixed(1)),
+    },
     longestGaps: [...gaps.gaps].sort((a, b) => b.gapMs - a.gapMs).slice(0, 5),
     gapTotals: gapTotals(gaps.gaps),
     gc: gaps.gc,

@@ -44,7 +44,10 @@ export async function openWorld(trackCount: number): Promise<StallWorld> {
   const analyses = await AnalysisStore.open(db);
   const sql = await openSqliteClient(db);
   let n = 0;
-  const tracks = await seedAnalyses(sql, 'stall', trackCount, 11, { title: () => `Stall Track ${++n}`, analysisOf: releasedLength });
+  const tracks = await seedAnalyses(sql, 'stall', trackCount, 11, {
+    title: () => `Stall Track ${++n}`,
+    analysisOf: releasedLength,
+  });
   await sql.close();
   const files = new TrackFiles(path.join(tmp.dir, 'tracks'));
   mkdirSync(files.dir, { recursive: true });
@@ -53,7 +56,11 @@ export async function openWorld(trackCount: number): Promise<StallWorld> {
   const scorer = lazyScorer(() => MixScorer.load());
   await scorer.get();
   return {
-    store, analyses, files, scorer, tracks,
+    store,
+    analyses,
+    files,
+    scorer,
+    tracks,
     deps: { analyses, files, scorer: () => scorer.get() },
     async close() {
       await scorer.close();
@@ -74,7 +81,14 @@ function attachmentLink(i: number): string {
  * apart, with the tracks in the guild's library. Each entry keeps where it came from as the add path keeps it
  * (`kept`; default: an attachment's link, as its digest).
  */
-export async function seedGuild(world: StallWorld, guildId: string, tracks: readonly Seeded[], members: number, seed: number, kept: (i: number) => string = (i) => linkKey(attachmentLink(i))): Promise<void> {
+export async function seedGuild(
+  world: StallWorld,
+  guildId: string,
+  tracks: readonly Seeded[],
+  members: number,
+  seed: number,
+  kept: (i: number) => string = (i) => linkKey(attachmentLink(i)),
+): Promise<void> {
   const rng = createRng(seed, 'stall-guild');
   const order = [...tracks];
   for (let i = order.length - 1; i > 0; i--) {
@@ -88,7 +102,14 @@ export async function seedGuild(world: StallWorld, guildId: string, tracks: read
     for (let k = rng.int(1, 6); k > 0 && playlist.length < order.length; k--) {
       const t = order[playlist.length]!;
       const i = playlist.length;
-      playlist.push({ id: `${guildId}-e${i}`, hash: t.hash, title: t.title, requesterId, addedAt: new Date(start + i * 60_000).toISOString(), source: kept(i) });
+      playlist.push({
+        id: `${guildId}-e${i}`,
+        hash: t.hash,
+        title: t.title,
+        requesterId,
+        addedAt: new Date(start + i * 60_000).toISOString(),
+        source: kept(i),
+      });
     }
   }
   await world.store.update(guildId, (s) => ({ ...s, library: tracks.map((t) => t.hash), playlist }));

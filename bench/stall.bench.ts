@@ -100,7 +100,10 @@ async function pickTimes(world: StallWorld, scorer: MixScorer): Promise<Record<s
     await seedGuild(world, guildId, world.tracks.slice(0, n), MEMBERS, n);
     const current = await trackOf(world, -1);
     const row: Record<string, unknown> = { n };
-    for (const [name, pick, runs] of [['new', newPick, 7], ['old', oldPick, 3]] as const) {
+    for (const [name, pick, runs] of [
+      ['new', newPick, 7],
+      ['old', oldPick, 3],
+    ] as const) {
       if (name === 'old' && n > OLD_MAX_N) {
         row.old = `not run: ${n.toLocaleString('en')}² pairs × 22 features = ${round((n * n * 22 * 4) / 1e9)} GB`;
         continue;
@@ -112,7 +115,12 @@ async function pickTimes(world: StallWorld, scorer: MixScorer): Promise<Record<s
         const run = await timed(async () => pick(await world.store.get(guildId), current, 'smart', world.deps));
         if (r > 0) times.push(run);
       }
-      row[name] = { medianMs: round(median(times.map((t) => t.ms))), cpuMs: round(mean(times.map((t) => t.cpuMs))), worstBlockMs: round(Math.max(...times.map((t) => t.blockMs))), pairsScored: pairs };
+      row[name] = {
+        medianMs: round(median(times.map((t) => t.ms))),
+        cpuMs: round(mean(times.map((t) => t.cpuMs))),
+        worstBlockMs: round(Math.max(...times.map((t) => t.blockMs))),
+        pairsScored: pairs,
+      };
     }
     say(`  n = ${n.toLocaleString('en')}: new ${JSON.stringify(row.new)}; old ${JSON.stringify(row.old)}`);
     rows.push(row);
@@ -129,31 +137,62 @@ async function pickQuality(world: StallWorld, scorer: MixScorer): Promise<Record
   for (let t = 0; t < QUALITY_PICKS; t++) {
     const current = await trackOf(world, -2 - t);
     const progressed: GuildState = { ...state, playlist: state.playlist.slice(3 * t) };
-    const [now, before] = [await newPick(progressed, current, 'smart', world.deps), await oldPick(progressed, current, 'smart', world.deps)];
+    const [now, before] = [
+      await newPick(progressed, current, 'smart', world.deps),
+      await oldPick(progressed, current, 'smart', world.deps),
+    ];
     if (now!.hash === before!.hash) continue;
     const from = describeTrack(current.analysis);
-    deltas.push((await scorer.score(from, describeTrack(now!.analysis))) - (await scorer.score(from, describeTrack(before!.analysis))));
+    deltas.push(
+      (await scorer.score(from, describeTrack(now!.analysis))) -
+        (await scorer.score(from, describeTrack(before!.analysis))),
+    );
   }
-  const result = { picks: QUALITY_PICKS, differ: deltas.length, scoreDeltas: deltas.map((d) => round(d, 3)), meanDelta: round(deltas.reduce((a, b) => a + b, 0) / QUALITY_PICKS, 4) };
-  say(`  ${result.differ} of ${QUALITY_PICKS} picks differ from the whole-playlist order's; the opening transition's score changed by ${result.scoreDeltas.join(', ') || 'nothing'} (mean over all picks ${result.meanDelta})`);
+  const result = {
+    picks: QUALITY_PICKS,
+    differ: deltas.length,
+    scoreDeltas: deltas.map((d) => round(d, 3)),
+    meanDelta: round(deltas.reduce((a, b) => a + b, 0) / QUALITY_PICKS, 4),
+  };
+  say(
+    `  ${result.differ} of ${QUALITY_PICKS} picks differ from the whole-playlist order's; the opening transition's score changed by ${result.scoreDeltas.join(', ') || 'nothing'} (mean over all picks ${result.meanDelta})`,
+  );
   return result;
 }
 
-const gapList = (gaps: StallRun['longestGaps']) => gaps.map((g) => `${g.gapMs} ms (${g.runningMs} / ${g.waitingForCoreMs} / ${g.blockedMs}; GC ${g.gcMs})`).join(', ') || 'none';
-const gapSplit = (t: StallRun['gapTotals']) => `${t.count} gaps, ${t.runningMs} ms running / ${t.waitingForCoreMs} ms waiting for a core (the machine's other programs) / ${t.blockedMs} ms blocked (in a system call such as a statement's fsync, or on GC's helper threads); of them ${t.gcMs} ms in V8's GC pauses`;
+const gapList = (gaps: StallRun['longestGaps']) =>
+  gaps.map((g) => `${g.gapMs} ms (${g.runningMs} / ${g.waitingForCoreMs} / ${g.blockedMs}; GC ${g.gcMs})`).join(', ') ||
+  'none';
+const gapSplit = (t: StallRun['gapTotals']) =>
+  `${t.count} gaps, ${t.runningMs} ms running / ${t.waitingForCoreMs} ms waiting for a core (the machine's other programs) / ${t.blockedMs} ms blocked (in a system call such as a statement's fsync, or on GC's helper threads); of them ${t.gcMs} ms in V8's GC pauses`;
 
 /** Part 3: the sets, with the windowed pick, then with the old one. */
 async function sets(world: StallWorld): Promise<Record<string, unknown>> {
   const guilds = Array.from({ length: SETS }, (_, g) => guildOf(100_000 + g));
-  for (const [g, guildId] of guilds.entries()) await seedGuild(world, guildId, world.tracks.slice(0, SET_PLAYLIST), MEMBERS, 1000 + g);
+  for (const [g, guildId] of guilds.entries())
+    await seedGuild(world, guildId, world.tracks.slice(0, SET_PLAYLIST), MEMBERS, 1000 + g);
   const idle = await idleLoop(IDLE_SEC);
-  say(`  control, the same process with nothing to do for ${IDLE_SEC} s: event-loop delay p99 ${idle.p99} ms, max ${idle.max} ms (the machine's own noise); gaps over 10 ms: ${gapSplit(idle.gapTotals)}`);
+  say(
+    `  control, the same process with nothing to do for ${IDLE_SEC} s: event-loop delay p99 ${idle.p99} ms, max ${idle.max} ms (the machine's own noise); gaps over 10 ms: ${gapSplit(idle.gapTotals)}`,
+  );
   const now = await runSets(world, guilds, newPick, { changes: CHANGES, periodMs: PERIOD_MS, saveEveryMs: 5000 });
-  say(`  ${now.sets} sets × ${now.changesPerSet} changes (${now.changes}, ${now.positionSaves} position saves, ${now.wallSec} s): event-loop delay p50 ${now.loopDelayMs.p50} ms, p99 ${now.loopDelayMs.p99} ms, max ${now.loopDelayMs.max} ms (target ≤ 10 / ≤ 20); the sets' own work between two 1 ms ticks p99 ${now.ownWorkBetweenTicksMs.p99} ms, max ${now.ownWorkBetweenTicksMs.max} ms; pick median ${now.pickMs.median} ms, max ${now.pickMs.max} ms; main-thread CPU ${now.cpuMsPerChange} ms a change`);
-  say(`    the loop's gaps over 10 ms, by the kernel's account of the main thread: ${gapSplit(now.gapTotals)}; the longest ${gapList(now.longestGaps)}`);
-  say(`    V8's GC over the run: ${now.gc.scavenges.count} scavenges (longest ${now.gc.scavenges.maxMs} ms), ${now.gc.markCompacts.count} mark-compacts (longest final pause ${now.gc.markCompacts.maxMs} ms)`);
-  const before = await runSets(world, guilds.slice(0, BASELINE_SETS), oldPick, { changes: BASELINE_CHANGES, periodMs: PERIOD_MS, saveEveryMs: 5000 });
-  say(`  old pick, ${before.sets} sets × ${before.changesPerSet} changes (${before.wallSec} s): event-loop delay p50 ${before.loopDelayMs.p50} ms, p99 ${before.loopDelayMs.p99} ms, max ${before.loopDelayMs.max} ms; own work between ticks p99 ${before.ownWorkBetweenTicksMs.p99} ms, max ${before.ownWorkBetweenTicksMs.max} ms; pick median ${before.pickMs.median} ms, max ${before.pickMs.max} ms; main-thread CPU ${before.cpuMsPerChange} ms a change`);
+  say(
+    `  ${now.sets} sets × ${now.changesPerSet} changes (${now.changes}, ${now.positionSaves} position saves, ${now.wallSec} s): event-loop delay p50 ${now.loopDelayMs.p50} ms, p99 ${now.loopDelayMs.p99} ms, max ${now.loopDelayMs.max} ms (target ≤ 10 / ≤ 20); the sets' own work between two 1 ms ticks p99 ${now.ownWorkBetweenTicksMs.p99} ms, max ${now.ownWorkBetweenTicksMs.max} ms; pick median ${now.pickMs.median} ms, max ${now.pickMs.max} ms; main-thread CPU ${now.cpuMsPerChange} ms a change`,
+  );
+  say(
+    `    the loop's gaps over 10 ms, by the kernel's account of the main thread: ${gapSplit(now.gapTotals)}; the longest ${gapList(now.longestGaps)}`,
+  );
+  say(
+    `    V8's GC over the run: ${now.gc.scavenges.count} scavenges (longest ${now.gc.scavenges.maxMs} ms), ${now.gc.markCompacts.count} mark-compacts (longest final pause ${now.gc.markCompacts.maxMs} ms)`,
+  );
+  const before = await runSets(world, guilds.slice(0, BASELINE_SETS), oldPick, {
+    changes: BASELINE_CHANGES,
+    periodMs: PERIOD_MS,
+    saveEveryMs: 5000,
+  });
+  say(
+    `  old pick, ${before.sets} sets × ${before.changesPerSet} changes (${before.wallSec} s): event-loop delay p50 ${before.loopDelayMs.p50} ms, p99 ${before.loopDelayMs.p99} ms, max ${before.loopDelayMs.max} ms; own work between ticks p99 ${before.ownWorkBetweenTicksMs.p99} ms, max ${before.ownWorkBetweenTicksMs.max} ms; pick median ${before.pickMs.median} ms, max ${before.pickMs.max} ms; main-thread CPU ${before.cpuMsPerChange} ms a change`,
+  );
   return { idle, now, before };
 }
 
@@ -170,26 +209,53 @@ async function record(world: StallWorld): Promise<Record<string, unknown>> {
     const guildId = guildOf(200_001 + variants.findIndex((v) => v[0] === name));
     await seedGuild(world, guildId, world.tracks.slice(0, SET_PLAYLIST), MEMBERS, 7, kept);
     const at = new Date().toISOString();
-    const updated = await world.store.update(guildId, (s) => ({ ...s, session: { voiceChannelId: '1', textChannelId: '2', order: 'smart', startedAt: at, current: { hash: s.playlist[0]!.hash, title: 't', positionSec: 0, savedAt: at } } }));
+    const updated = await world.store.update(guildId, (s) => ({
+      ...s,
+      session: {
+        voiceChannelId: '1',
+        textChannelId: '2',
+        order: 'smart',
+        startedAt: at,
+        current: { hash: s.playlist[0]!.hash, title: 't', positionSec: 0, savedAt: at },
+      },
+    }));
     const hash = updated.session!.current.hash;
-    const save = (positionSec: number) => beside
-      ? world.store.savePosition(guildId, { hash, positionSec, savedAt: new Date().toISOString() })
-      : world.store.update(guildId, (s) => ({ ...s, session: { ...s.session!, current: { ...s.session!.current, positionSec, savedAt: new Date().toISOString() } } }));
+    const save = (positionSec: number) =>
+      beside
+        ? world.store.savePosition(guildId, { hash, positionSec, savedAt: new Date().toISOString() })
+        : world.store.update(guildId, (s) => ({
+            ...s,
+            session: {
+              ...s.session!,
+              current: { ...s.session!.current, positionSec, savedAt: new Date().toISOString() },
+            },
+          }));
     const saves: Timed[] = [];
     for (let i = 1; i <= 21; i++) saves.push(await timed(() => save(5 * i)));
     const bytes = JSON.stringify(await world.store.get(guildId)).length;
     const steady = saves.slice(1);
-    rows[name] = { recordBytes: bytes, saveMedianMs: round(median(steady.map((t) => t.ms))), cpuMs: round(mean(steady.map((t) => t.cpuMs))), worstBlockMs: round(Math.max(...steady.map((t) => t.blockMs))) };
+    rows[name] = {
+      recordBytes: bytes,
+      saveMedianMs: round(median(steady.map((t) => t.ms))),
+      cpuMs: round(mean(steady.map((t) => t.cpuMs))),
+      worstBlockMs: round(Math.max(...steady.map((t) => t.blockMs))),
+    };
     say(`  ${label}: record ${round(bytes / 1e6, 2)} MB; a position save ${JSON.stringify(rows[name])}`);
   }
   return rows;
 }
 
 say('# Mini-DJ stall benchmark: the main thread at track changes');
-say(`  load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+say(
+  `  load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 const world = await openWorld(Math.max(...SIZES, SET_PLAYLIST) + Math.max(SETS, QUALITY_PICKS) + 2);
 const scorer = await world.scorer.get();
-say(`  store: ${world.tracks.length.toLocaleString('en')} synthetic analyses (${Math.round(world.tracks[0]!.durationSec)} s tracks) in SQLite`);
+say(
+  `  store: ${world.tracks.length.toLocaleString('en')} synthetic analyses (${Math.round(world.tracks[0]!.durationSec)} s tracks) in SQLite`,
+);
 say('pick time by playlist size (state read + pick, smart order):');
 const picks = await pickTimes(world, scorer);
 say('pick quality (1,000-song playlist):');
@@ -201,5 +267,12 @@ const records = await record(world);
 await world.close();
 const out = path.join(PROJECT_ROOT, 'out');
 mkdirSync(out, { recursive: true });
-writeFileSync(path.join(out, 'bench-stall.json'), JSON.stringify({ loadAverage: loadavg(), picks, quality, live, record: records }, null, 2));
-say(`  written: out/bench-stall.json; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+writeFileSync(
+  path.join(out, 'bench-stall.json'),
+  JSON.stringify({ loadAverage: loadavg(), picks, quality, live, record: records }, null, 2),
+);
+say(
+  `  written: out/bench-stall.json; load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);

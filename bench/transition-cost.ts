@@ -39,14 +39,26 @@ const cpuNow = (): number => {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 
 const crate = await ensureVoiceCrate((l) => console.log(l), 'steady');
-const pairs = (process.env.BENCH_COST_PAIRS ?? crate.map((_, i) => `${i}-${(i + 1) % crate.length}`).join(',')).split(',').map((p) => p.split('-').map(Number) as [number, number]);
+const pairs = (process.env.BENCH_COST_PAIRS ?? crate.map((_, i) => `${i}-${(i + 1) % crate.length}`).join(','))
+  .split(',')
+  .map((p) => p.split('-').map(Number) as [number, number]);
 prestartSpawner();
 const renderer = new TransitionRenderer({ nice: 0, concurrency: 1 });
 const starts = countStarts();
 await settle();
 
-console.log(`# One transition's cost, due in ${DUE_SEC} s when its render starts (${process.env.MINIDJ_VINYL_MAX_PCT === undefined ? 'vinyl bound 1 %' : `MINIDJ_VINYL_MAX_PCT=${process.env.MINIDJ_VINYL_MAX_PCT}`})`);
-const rows: { pair: string; stretchPct: number; vinyl: boolean; pitchCents: number; cpuSec: number; renderCpuSec: number; starts: number }[] = [];
+console.log(
+  `# One transition's cost, due in ${DUE_SEC} s when its render starts (${process.env.MINIDJ_VINYL_MAX_PCT === undefined ? 'vinyl bound 1 %' : `MINIDJ_VINYL_MAX_PCT=${process.env.MINIDJ_VINYL_MAX_PCT}`})`,
+);
+const rows: {
+  pair: string;
+  stretchPct: number;
+  vinyl: boolean;
+  pitchCents: number;
+  cpuSec: number;
+  renderCpuSec: number;
+  starts: number;
+}[] = [];
 for (let r = 0; r < REPEAT; r++) {
   for (const [i, j] of pairs) {
     const a = crate[i]!;
@@ -58,7 +70,10 @@ for (let r = 0; r < REPEAT; r++) {
     // As the engine does when it plans: both files vetted on this thread (A's remembered since its body opened), the
     // render asked for with what was vetted (BENCH_COST_REVET=1: without, its thread probing them again as it used to).
     const [fromMedia, toMedia] = await Promise.all([vetMedia(a.file), vetMedia(b.file)]);
-    const withMedia = process.env.BENCH_COST_REVET === '1' ? job : { ...job, from: { ...job.from, media: fromMedia }, to: { ...job.to, media: toMedia } };
+    const withMedia =
+      process.env.BENCH_COST_REVET === '1'
+        ? job
+        : { ...job, from: { ...job.from, media: fromMedia }, to: { ...job.to, media: toMedia } };
     const checked = await renderChecked((jb) => renderer.render(jb), withMedia, a, b);
     await settle();
     const c1 = cpuNow();
@@ -74,9 +89,19 @@ for (let r = 0; r < REPEAT; r++) {
     await settle();
     const c2 = cpuNow();
     const vinyl = playsAsVinyl(checked.plan.schedule);
-    rows.push({ pair: `${i}-${j}`, stretchPct: Number(checked.plan.stretchPct.toFixed(2)), vinyl, pitchCents: vinyl ? Number(pitchCents(checked.plan.tempo).toFixed(1)) : 0, cpuSec: c2 - c0, renderCpuSec: c1 - c0, starts: starts.count() - before });
+    rows.push({
+      pair: `${i}-${j}`,
+      stretchPct: Number(checked.plan.stretchPct.toFixed(2)),
+      vinyl,
+      pitchCents: vinyl ? Number(pitchCents(checked.plan.tempo).toFixed(1)) : 0,
+      cpuSec: c2 - c0,
+      renderCpuSec: c1 - c0,
+      starts: starts.count() - before,
+    });
     const row = rows.at(-1)!;
-    console.log(`  ${a.analysis.bpm}→${b.analysis.bpm} BPM (${row.stretchPct >= 0 ? '+' : ''}${row.stretchPct} %${vinyl ? `, vinyl ${row.pitchCents} cents` : ''}), ${checked.plan.overlapBars}-bar ${checked.plan.style}${checked.check ? ` (${checked.check.verdict})` : ''}: ${row.cpuSec.toFixed(2)} CPU-s (render ${row.renderCpuSec.toFixed(2)}), ${row.starts} ffmpeg/ffprobe starts`);
+    console.log(
+      `  ${a.analysis.bpm}→${b.analysis.bpm} BPM (${row.stretchPct >= 0 ? '+' : ''}${row.stretchPct} %${vinyl ? `, vinyl ${row.pitchCents} cents` : ''}), ${checked.plan.overlapBars}-bar ${checked.plan.style}${checked.check ? ` (${checked.check.verdict})` : ''}: ${row.cpuSec.toFixed(2)} CPU-s (render ${row.renderCpuSec.toFixed(2)}), ${row.starts} ffmpeg/ffprobe starts`,
+    );
   }
 }
 await renderer.close();
@@ -109,7 +134,9 @@ const summary = {
   streamCpuSecPerMin: (streamCpuSec * 60) / STREAM_SEC,
   rows,
 };
-console.log(`\nper transition: ${summary.meanCpuSec.toFixed(2)} CPU-s (render ${summary.meanRenderCpuSec.toFixed(2)}), ${summary.meanStarts.toFixed(1)} ffmpeg/ffprobe starts; a streamed minute (decode, limiter, Opus): ${summary.streamCpuSecPerMin.toFixed(2)} CPU-s`);
+console.log(
+  `\nper transition: ${summary.meanCpuSec.toFixed(2)} CPU-s (render ${summary.meanRenderCpuSec.toFixed(2)}), ${summary.meanStarts.toFixed(1)} ffmpeg/ffprobe starts; a streamed minute (decode, limiter, Opus): ${summary.streamCpuSecPerMin.toFixed(2)} CPU-s`,
+);
 mkdirSync(path.join(PROJECT_ROOT, 'out'), { recursive: true });
 writeFileSync(path.join(PROJECT_ROOT, 'out', 'transition-cost.json'), JSON.stringify(summary, null, 2));
 process.exit(0);

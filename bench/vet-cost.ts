@@ -13,7 +13,11 @@ import { vetMedia } from '../src/audio/io/vet-media.ts';
 import { prestartSpawner } from '../src/util/spawner.ts';
 
 const DIR = path.resolve('../shared/real-music');
-const files = readdirSync(DIR).filter((f) => /\.(ogg|mp3|flac|m4a|wav)$/.test(f)).sort().slice(0, Number(process.argv[2] ?? 12)).map((f) => path.join(DIR, f));
+const files = readdirSync(DIR)
+  .filter((f) => /\.(ogg|mp3|flac|m4a|wav)$/.test(f))
+  .sort()
+  .slice(0, Number(process.argv[2] ?? 12))
+  .map((f) => path.join(DIR, f));
 
 /** CPU seconds of this process's reaped children (utime + stime of the children waited for). */
 function childrenCpuSec(): number {
@@ -52,7 +56,11 @@ for (const file of files) {
   first.push(await deckOpenMs(file));
   again.push(await deckOpenMs(file));
 }
-console.log(`ffmpeg ${ffmpegPath()}, prober ${ffprobeBeside(ffmpegPath()) ?? 'ffmpeg -i (no ffprobe beside it)'}; ${files.length} files`);
+console.log(
+  `ffmpeg ${ffmpegPath()}, prober ${ffprobeBeside(ffmpegPath()) ?? 'ffmpeg -i (no ffprobe beside it)'}; ${files.length} files`,
+);
 console.log(`probe per ingest: wall ms ${stats(wall)}; CPU ms ${stats(cpu)}`);
-console.log(`deck open to its first 100 ms: first in this thread (probe included) ms ${stats(first)}; again (vet remembered) ms ${stats(again)}`);
+console.log(
+  `deck open to its first 100 ms: first in this thread (probe included) ms ${stats(first)}; again (vet remembered) ms ${stats(again)}`,
+);
 process.exit(0);

@@ -36,8 +36,16 @@ async function keyAt(file: string, tempo: number) {
 
 const crate = await ensureVoiceCrate(() => undefined, 'steady');
 const realDir = path.resolve(PROJECT_ROOT, '../shared/real-music');
-const truth = JSON.parse(readFileSync(path.join(realDir, 'truth.json'), 'utf8')) as { file: string; reference_bpm: number; fold_sharpness: number }[];
-const real = truth.filter((t) => t.fold_sharpness >= 10 && !/_fast\.|_f\./.test(t.file) && t.reference_bpm >= 119 && t.reference_bpm <= 147).map((t) => path.join(realDir, t.file));
+const truth = JSON.parse(readFileSync(path.join(realDir, 'truth.json'), 'utf8')) as {
+  file: string;
+  reference_bpm: number;
+  fold_sharpness: number;
+}[];
+const real = truth
+  .filter(
+    (t) => t.fold_sharpness >= 10 && !/_fast\.|_f\./.test(t.file) && t.reference_bpm >= 119 && t.reference_bpm <= 147,
+  )
+  .map((t) => path.join(realDir, t.file));
 let same = 0;
 let total = 0;
 for (const file of [...crate.map((t) => t.file), ...real]) {
@@ -45,7 +53,9 @@ for (const file of [...crate.map((t) => t.file), ...real]) {
   const kept = [up, down].filter((k) => k.camelot === own.camelot).length;
   same += kept;
   total += 2;
-  console.log(`${path.basename(file)}: ${own.camelot} (strength ${own.strength}); +1 % ${up.camelot} (${up.strength}, ${camelotRelationOfCodes(own.camelot, up.camelot)}); −1 % ${down.camelot} (${down.strength}, ${camelotRelationOfCodes(own.camelot, down.camelot)})`);
+  console.log(
+    `${path.basename(file)}: ${own.camelot} (strength ${own.strength}); +1 % ${up.camelot} (${up.strength}, ${camelotRelationOfCodes(own.camelot, up.camelot)}); −1 % ${down.camelot} (${down.strength}, ${camelotRelationOfCodes(own.camelot, down.camelot)})`,
+  );
 }
 console.log(`\nkey kept at ±1 % (±17.2 cents): ${same} of ${total}`);
 process.exit(0);

@@ -11,16 +11,28 @@ import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 
 export const CRATE_DIR = path.join(PROJECT_ROOT, 'data', 'bench-voice');
 export type VoiceScenario = 'burst' | 'steady';
-export const crateFile = (scenario: VoiceScenario): string => path.join(CRATE_DIR, scenario === 'burst' ? 'crate.json' : 'crate-steady.json');
+export const crateFile = (scenario: VoiceScenario): string =>
+  path.join(CRATE_DIR, scenario === 'burst' ? 'crate.json' : 'crate-steady.json');
 
 type Section = { label: 'intro' | 'build' | 'drop' | 'breakdown' | 'outro'; bars: number };
 const SECTIONS: Record<VoiceScenario, Section[]> = {
   // 60 bars: 112.5 s at 128 BPM, 122 s at 118 BPM.
-  burst: [{ label: 'intro', bars: 16 }, { label: 'build', bars: 8 }, { label: 'drop', bars: 16 }, { label: 'breakdown', bars: 8 }, { label: 'outro', bars: 12 }],
+  burst: [
+    { label: 'intro', bars: 16 },
+    { label: 'build', bars: 8 },
+    { label: 'drop', bars: 16 },
+    { label: 'breakdown', bars: 8 },
+    { label: 'outro', bars: 12 },
+  ],
   // 116 bars: 217.5 s at 128 BPM, 236 s at 118 BPM; the outro starts 96 bars in (180–195 s).
   steady: [
-    { label: 'intro', bars: 16 }, { label: 'build', bars: 8 }, { label: 'drop', bars: 16 }, { label: 'breakdown', bars: 16 },
-    { label: 'build', bars: 8 }, { label: 'drop', bars: 32 }, { label: 'outro', bars: 20 },
+    { label: 'intro', bars: 16 },
+    { label: 'build', bars: 8 },
+    { label: 'drop', bars: 16 },
+    { label: 'breakdown', bars: 16 },
+    { label: 'build', bars: 8 },
+    { label: 'drop', bars: 32 },
+    { label: 'outro', bars: 20 },
   ],
 };
 // 8A, 9A, 8B, 7A, 9B, 10A: each a Camelot neighbour of the next in the rotation.
@@ -40,24 +52,32 @@ interface CrateCache {
 }
 
 /** The scenario's crate, synthesized and analysed on first use. */
-export async function ensureVoiceCrate(log: (line: string) => void, scenario: VoiceScenario = 'burst'): Promise<PlannedTrack[]> {
+export async function ensureVoiceCrate(
+  log: (line: string) => void,
+  scenario: VoiceScenario = 'burst',
+): Promise<PlannedTrack[]> {
   const sections = SECTIONS[scenario];
   const key = JSON.stringify({ SECTIONS: sections, RECIPES });
   const file = crateFile(scenario);
   if (existsSync(file)) {
     const cached = JSON.parse(readFileSync(file, 'utf8')) as CrateCache;
-    if (cached.version === ANALYZER_VERSION && cached.recipes === key && cached.tracks.every((t) => existsSync(t.file))) return cached.tracks;
+    if (cached.version === ANALYZER_VERSION && cached.recipes === key && cached.tracks.every((t) => existsSync(t.file)))
+      return cached.tracks;
   }
   mkdirSync(CRATE_DIR, { recursive: true });
   const pool = new AnalyzerPool({ size: 2 });
   try {
-    const tracks = await Promise.all(RECIPES.map(async (r, i) => {
-      const wav = path.join(CRATE_DIR, scenario === 'burst' ? `voice-${i}.wav` : `voice-${scenario}-${i}.wav`);
-      await writeSynthTrack(wav, { ...r, sections });
-      const analysis = await pool.analyze(wav);
-      log(`  synthesized and analysed ${path.basename(wav)}: ${analysis.durationSec.toFixed(1)} s, ${analysis.bpm.toFixed(1)} BPM, ${analysis.key} ${analysis.scale}`);
-      return { id: `voice-${i}`, file: wav, title: `voice ${i} (${r.bpm} BPM ${r.key} ${r.scale})`, analysis };
-    }));
+    const tracks = await Promise.all(
+      RECIPES.map(async (r, i) => {
+        const wav = path.join(CRATE_DIR, scenario === 'burst' ? `voice-${i}.wav` : `voice-${scenario}-${i}.wav`);
+        await writeSynthTrack(wav, { ...r, sections });
+        const analysis = await pool.analyze(wav);
+        log(
+          `  synthesized and analysed ${path.basename(wav)}: ${analysis.durationSec.toFixed(1)} s, ${analysis.bpm.toFixed(1)} BPM, ${analysis.key} ${analysis.scale}`,
+        );
+        return { id: `voice-${i}`, file: wav, title: `voice ${i} (${r.bpm} BPM ${r.key} ${r.scale})`, analysis };
+      }),
+    );
     writeFileSync(file, JSON.stringify({ version: ANALYZER_VERSION, recipes: key, tracks } satisfies CrateCache));
     return tracks;
   } finally {

@@ -84,7 +84,12 @@ export interface VoiceChildResult {
 }
 
 /** Progress markers on stderr, for the parent's /proc measurement. */
-export const MARK = { idle: '@voice idle', windowStart: '@voice window-start', windowEnd: '@voice window-end', closed: '@voice closed' } as const;
+export const MARK = {
+  idle: '@voice idle',
+  windowStart: '@voice window-start',
+  windowEnd: '@voice window-end',
+  closed: '@voice closed',
+} as const;
 const mark = (m: string): void => void process.stderr.write(`${m}\n`);
 
 const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
@@ -107,7 +112,11 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * Guild i plays the crate rotated by i, starting far enough into its first track that it mixes out 25 s to
  * 25 + `spreadSec` later (spread evenly over the guilds).
  */
-function guildSet(crate: PlannedTrack[], i: number, spreadSec: number): { tracks: PlannedTrack[]; firstFromSec: number } {
+function guildSet(
+  crate: PlannedTrack[],
+  i: number,
+  spreadSec: number,
+): { tracks: PlannedTrack[]; firstFromSec: number } {
   const tracks = crate.map((_, k) => crate[(i + k) % crate.length]!);
   const [a, b] = [tracks[0]!, tracks[1]!];
   const exitIn = 25 + spreadSec * ((i * 0.618034) % 1);
@@ -128,7 +137,8 @@ interface Guild {
 }
 
 export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult> {
-  const crate = (JSON.parse(readFileSync(crateFile(opts.scenario ?? 'burst'), 'utf8')) as { tracks: PlannedTrack[] }).tracks;
+  const crate = (JSON.parse(readFileSync(crateFile(opts.scenario ?? 'burst'), 'utf8')) as { tracks: PlannedTrack[] })
+    .tracks;
   // The decoders' spawner is a fixed cost of the process (the bot starts it with its live sets), not a stream's.
   prestartSpawner();
   await sleep(500);
@@ -139,7 +149,9 @@ export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult>
   // The bot's admission control, as /djset start asks it: a refused guild is not started. As in the bot, which
   // measures from its start, the first start already knows whether the event loop keeps time.
   let started = 0;
-  const admission = opts.admission ? new Admission(() => started, { renders: { completed: () => renderer.completed, nice: renderer.nice } }) : undefined;
+  const admission = opts.admission
+    ? new Admission(() => started, { renders: { completed: () => renderer.completed, nice: renderer.nice } })
+    : undefined;
   if (admission) {
     admission.start();
     await sleep(ADMISSION_WARMUP_MS);
@@ -175,7 +187,8 @@ export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult>
       prepareAudioPacket(packet: Buffer): void {
         const at = now();
         const started = cycleStarts.at(-1);
-        if (started !== undefined && inWindow(at)) maxPrepareSpreadMs = Math.max(maxPrepareSpreadMs, performance.now() - started);
+        if (started !== undefined && inWindow(at))
+          maxPrepareSpreadMs = Math.max(maxPrepareSpreadMs, performance.now() - started);
         if (inWindow(at)) g.packetsInWindow++;
         if (!packet.equals(OPUS_SILENCE)) {
           g.firstPacketAt ??= at;
@@ -240,7 +253,9 @@ export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult>
   // Late frames: where in the set they fell.
   for (const g of guilds) {
     for (const l of g.late) {
-      const nearTransition = g.engine.report.some((t) => l.setSec >= t.startSec - 3 && l.setSec <= Math.max(t.endSec, t.startSec) + 3);
+      const nearTransition = g.engine.report.some(
+        (t) => l.setSec >= t.startSec - 3 && l.setSec <= Math.max(t.endSec, t.startSec) + 3,
+      );
       l.where = nearTransition ? 'transition' : l.atSec - g.createdAt < 3 ? 'start' : 'body';
     }
   }
@@ -255,14 +270,20 @@ export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult>
   const offsets = starts.map((t, k) => t - 20 * k);
   const anchor = Math.min(...offsets);
   const lateness = offsets.map((o) => o - anchor);
-  const worst = lateness.map((l, k) => ({ k, l })).sort((a, b) => b.l - a.l).slice(0, 5)
+  const worst = lateness
+    .map((l, k) => ({ k, l }))
+    .sort((a, b) => b.l - a.l)
+    .slice(0, 5)
     .map(({ k, l }) => ({ atSec: Number(((starts[k]! - t0) / 1000).toFixed(3)), latenessMs: Number(l.toFixed(1)) }));
 
   const transitions = guilds.flatMap((g) => g.engine.report.map((t) => ({ g, t })));
-  const fallbackCuts = transitions.filter(({ t }) => t.style === 'cut' && t.explanation.includes('not rendered in time')).length;
+  const fallbackCuts = transitions.filter(
+    ({ t }) => t.style === 'cut' && t.explanation.includes('not rendered in time'),
+  ).length;
   const transitionsInWindow = transitions.filter(({ g, t }) => {
     // Set time → run time: the guild's first packet plus the set time (which only advances with real packets).
-    const at = (g.firstPacketAt ?? g.createdAt) + t.startSec + g.late.filter((l) => l.setSec < t.startSec).length * 0.02;
+    const at =
+      (g.firstPacketAt ?? g.createdAt) + t.startSec + g.late.filter((l) => l.setSec < t.startSec).length * 0.02;
     return inWindow(at);
   }).length;
 
@@ -271,11 +292,23 @@ export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult>
     lateFrames: late.length,
     lateFramesInWindow: late.filter((l) => inWindow(l.atSec)).length,
     lateByWhere,
-    lateSample: late.slice(0, 40).map((l) => ({ ...l, atSec: Number(l.atSec.toFixed(3)), setSec: Number(l.setSec.toFixed(2)) })),
+    lateSample: late
+      .slice(0, 40)
+      .map((l) => ({ ...l, atSec: Number(l.atSec.toFixed(3)), setSec: Number(l.setSec.toFixed(2)) })),
     guildsWithLateFrames: guilds.filter((g) => g.late.length > 0).length,
     packetsInWindow: guilds.reduce((s, g) => s + g.packetsInWindow, 0),
     expectedPacketsInWindow: Math.round(guilds.length * opts.windowSec * 50),
-    ...(admission && figures ? { admission: { asked: opts.guilds, admitted: guilds.length, refused, ...(firstRefusal ? { firstRefusal } : {}), figures } } : {}),
+    ...(admission && figures
+      ? {
+          admission: {
+            asked: opts.guilds,
+            admitted: guilds.length,
+            refused,
+            ...(firstRefusal ? { firstRefusal } : {}),
+            figures,
+          },
+        }
+      : {}),
     transitions: transitions.length,
     transitionsInWindow,
     fallbackCuts,
@@ -291,7 +324,10 @@ export async function runVoice(opts: VoiceRunOptions): Promise<VoiceChildResult>
       worst,
     },
     // The histogram holds each timer's whole period: the delay is what exceeds the resolution.
-    eventLoopDelayMs: { p99: Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS), max: Math.max(0, loop.max / 1e6 - LOOP_RESOLUTION_MS) },
+    eventLoopDelayMs: {
+      p99: Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
+      max: Math.max(0, loop.max / 1e6 - LOOP_RESOLUTION_MS),
+    },
     heap: {
       heapUsedMb: mean(heap.map((h) => h.heapUsed)) / 2 ** 20,
       externalMb: mean(heap.map((h) => h.external)) / 2 ** 20,

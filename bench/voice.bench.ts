@@ -37,16 +37,29 @@ const EXIT_SPREAD_SEC = steady ? 150 : DEFAULT_EXIT_SPREAD_SEC;
 const LEAD_SEC = env('BENCH_VOICE_LEAD_SEC', DEFAULT_TIMING.leadSec);
 const RENDER_DEADLINE_MS = env('BENCH_VOICE_RENDER_DEADLINE_MS', DEFAULT_TIMING.renderDeadlineMs);
 const BUDGET_SEC = env('BENCH_VOICE_BUDGET_SEC', 480);
-const PLAN = (process.env.BENCH_VOICE_N ?? '1,10,20,30').split(',').filter((x) => x !== '').map(Number);
+const PLAN = (process.env.BENCH_VOICE_N ?? '1,10,20,30')
+  .split(',')
+  .filter((x) => x !== '')
+  .map(Number);
 // Past the plan: one run asking for more guilds than the machine carries, each start asking the bot's admission control.
 const ADMISSION_N = env('BENCH_VOICE_ADMISSION_N', 40);
 
 console.log('# Mini-DJ voice benchmark: concurrent guild sets streamed in real time');
-console.log(`  machine: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `  machine: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 const crate = await ensureVoiceCrate((l) => console.log(l), SCENARIO);
-console.log(`  scenario: ${SCENARIO} (each guild mixes out of its first track 25–${25 + EXIT_SPREAD_SEC} s after its start)`);
-console.log(`  crate: ${crate.length} synthesized tracks of ${Math.min(...crate.map((t) => t.analysis.durationSec)).toFixed(0)}–${Math.max(...crate.map((t) => t.analysis.durationSec)).toFixed(0)} s, ${crate.map((t) => `${t.analysis.bpm.toFixed(0)}/${t.analysis.camelot}`).join(', ')}; each guild plays its own rotation`);
-console.log(`  per N: starts staggered over ${STAGGER_SEC} s, then a ${WINDOW_SEC} s steady window; lead ${LEAD_SEC} s, render deadline ${RENDER_DEADLINE_MS} ms; Opus 128 kb/s`);
+console.log(
+  `  scenario: ${SCENARIO} (each guild mixes out of its first track 25–${25 + EXIT_SPREAD_SEC} s after its start)`,
+);
+console.log(
+  `  crate: ${crate.length} synthesized tracks of ${Math.min(...crate.map((t) => t.analysis.durationSec)).toFixed(0)}–${Math.max(...crate.map((t) => t.analysis.durationSec)).toFixed(0)} s, ${crate.map((t) => `${t.analysis.bpm.toFixed(0)}/${t.analysis.camelot}`).join(', ')}; each guild plays its own rotation`,
+);
+console.log(
+  `  per N: starts staggered over ${STAGGER_SEC} s, then a ${WINDOW_SEC} s steady window; lead ${LEAD_SEC} s, render deadline ${RENDER_DEADLINE_MS} ms; Opus 128 kb/s`,
+);
 
 interface VoiceRunResult extends VoiceChildResult {
   cpu: {
@@ -90,10 +103,18 @@ function isSpawner(pid: number): boolean {
 /** One N in a fresh child process, measured from here through /proc between the child's marks. */
 async function runN(guilds: number, admission = false): Promise<VoiceRunResult> {
   const opts: VoiceRunOptions = {
-    guilds, staggerSec: STAGGER_SEC, windowSec: WINDOW_SEC, leadSec: LEAD_SEC, renderDeadlineMs: RENDER_DEADLINE_MS, scenario: SCENARIO, exitSpreadSec: EXIT_SPREAD_SEC,
+    guilds,
+    staggerSec: STAGGER_SEC,
+    windowSec: WINDOW_SEC,
+    leadSec: LEAD_SEC,
+    renderDeadlineMs: RENDER_DEADLINE_MS,
+    scenario: SCENARIO,
+    exitSpreadSec: EXIT_SPREAD_SEC,
     ...(admission ? { admission } : {}),
   };
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bench/voice-one.ts'), JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bench/voice-one.ts'), JSON.stringify(opts)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const pid = child.pid!;
   let stdout = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -119,16 +140,22 @@ async function runN(guilds: number, admission = false): Promise<VoiceRunResult> 
       m1 = machineTicks();
       clearInterval(sampler);
     } else if (line === MARK.closed) {
-      closedCount = new Promise((resolve) => setTimeout(() => {
-        childrenAfterClose = descendants(pid).filter((p) => !isSpawner(p)).length;
-        resolve();
-      }, Math.min(2000, CLOSED_LINGER_MS - 500)));
+      closedCount = new Promise((resolve) =>
+        setTimeout(
+          () => {
+            childrenAfterClose = descendants(pid).filter((p) => !isSpawner(p)).length;
+            resolve();
+          },
+          Math.min(2000, CLOSED_LINGER_MS - 500),
+        ),
+      );
     } else console.error(line);
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearInterval(sampler);
   await closedCount;
-  if (code !== 0 || !idle || !cpu0 || !cpu1 || !m0 || !m1) throw new Error(`the N = ${guilds} run failed (exit ${code})`);
+  if (code !== 0 || !idle || !cpu0 || !cpu1 || !m0 || !m1)
+    throw new Error(`the N = ${guilds} run failed (exit ${code})`);
   const r = JSON.parse(stdout) as VoiceChildResult;
   const nodeSec = cpu1.rootSec - cpu0.rootSec;
   const childSec = cpu1.childSec - cpu0.childSec;
@@ -167,17 +194,45 @@ const f1 = (x: number) => x.toFixed(1);
 function printRun(r: VoiceRunResult): void {
   const n = r.options.guilds;
   const c = r.cpu;
-  const vsBase = baseline && baseline !== r ? ` (${(c.perStreamPctOfCore / baseline.cpu.perStreamPctOfCore).toFixed(2)}× N=1; marginal ${f1((100 * (c.totalSec - baseline.cpu.totalSec)) / ((n - 1) * r.options.windowSec))} %)` : '';
-  const memVsBase = baseline && baseline !== r ? `; marginal ${f1((r.memory.meanPssMb - baseline.memory.meanPssMb) / (n - 1))} MB PSS` : '';
+  const vsBase =
+    baseline && baseline !== r
+      ? ` (${(c.perStreamPctOfCore / baseline.cpu.perStreamPctOfCore).toFixed(2)}× N=1; marginal ${f1((100 * (c.totalSec - baseline.cpu.totalSec)) / ((n - 1) * r.options.windowSec))} %)`
+      : '';
+  const memVsBase =
+    baseline && baseline !== r
+      ? `; marginal ${f1((r.memory.meanPssMb - baseline.memory.meanPssMb) / (n - 1))} MB PSS`
+      : '';
   console.log(`\n## N = ${n}`);
-  console.log(`  late frames: ${r.lateFrames} (${r.lateFramesInWindow} in the window; at transitions ${r.lateByWhere.transition}, at starts ${r.lateByWhere.start}, in bodies ${r.lateByWhere.body}) in ${r.guildsWithLateFrames} of ${n} guilds; packets in the window ${r.packetsInWindow} of ${r.expectedPacketsInWindow}`);
-  if (r.lateSample.length > 0) console.log(`    first: ${r.lateSample.slice(0, 8).map((l) => `guild ${l.guild} at ${l.atSec.toFixed(2)} s (set ${l.setSec.toFixed(1)} s, ${l.where})`).join('; ')}`);
-  console.log(`  transitions: ${r.transitions} (${r.transitionsInWindow} in the window), fallback cuts (not rendered in time): ${r.fallbackCuts}; slowest start to first packet ${r.maxStartupMs.toFixed(0)} ms`);
-  console.log(`  audio cycle: ${r.cycle.cycles} cycles, interval mean ${r.cycle.meanIntervalMs.toFixed(2)} ms, p99 ${r.cycle.p99IntervalMs.toFixed(1)} ms, max ${r.cycle.maxIntervalMs.toFixed(1)} ms; lateness vs the 20 ms grid p99 ${r.cycle.p99LatenessMs.toFixed(1)} ms, max ${r.cycle.maxLatenessMs.toFixed(1)} ms; last prepare ≤ ${r.cycle.maxPrepareSpreadMs.toFixed(1)} ms after the cycle start; event-loop delay p99 ${r.eventLoopDelayMs.p99.toFixed(1)} ms, max ${r.eventLoopDelayMs.max.toFixed(1)} ms`);
-  if (r.cycle.maxLatenessMs > 40) console.log(`    latest cycles: ${r.cycle.worst.map((w) => `${w.latenessMs} ms at ${w.atSec.toFixed(2)} s`).join(', ')}`);
-  console.log(`  CPU: ${f1(c.totalSec)} CPU-s in ${r.options.windowSec} s (Node ${f1(c.nodeSec)}, ffmpeg ${f1(c.childSec)}) = ${f1(c.perStreamPctOfCore)} % of a core per stream${vsBase}; machine ${f1(c.machineBusyPct)} % busy`);
-  console.log(`  memory: ${r.memory.processes} processes, RSS ${r.memory.meanRssMb.toFixed(0)} MB (Node ${r.memory.nodeRssMb.toFixed(0)}: JS heap ${r.heap.heapUsedMb.toFixed(0)}, ArrayBuffers ${r.heap.arrayBuffersMb.toFixed(0)}), PSS ${r.memory.meanPssMb.toFixed(0)} MB; idle process ${r.memory.idleRssMb.toFixed(0)} MB RSS → per stream ${f1(r.memory.perStreamRssMb)} MB RSS, ${f1(r.memory.perStreamPssMb)} MB PSS${memVsBase}`);
-  if (r.childrenAfterClose > 0) console.log(`  ! ${r.childrenAfterClose} child processes (decoders) still alive 2 s after every broadcast was closed`);
+  console.log(
+    `  late frames: ${r.lateFrames} (${r.lateFramesInWindow} in the window; at transitions ${r.lateByWhere.transition}, at starts ${r.lateByWhere.start}, in bodies ${r.lateByWhere.body}) in ${r.guildsWithLateFrames} of ${n} guilds; packets in the window ${r.packetsInWindow} of ${r.expectedPacketsInWindow}`,
+  );
+  if (r.lateSample.length > 0)
+    console.log(
+      `    first: ${r.lateSample
+        .slice(0, 8)
+        .map((l) => `guild ${l.guild} at ${l.atSec.toFixed(2)} s (set ${l.setSec.toFixed(1)} s, ${l.where})`)
+        .join('; ')}`,
+    );
+  console.log(
+    `  transitions: ${r.transitions} (${r.transitionsInWindow} in the window), fallback cuts (not rendered in time): ${r.fallbackCuts}; slowest start to first packet ${r.maxStartupMs.toFixed(0)} ms`,
+  );
+  console.log(
+    `  audio cycle: ${r.cycle.cycles} cycles, interval mean ${r.cycle.meanIntervalMs.toFixed(2)} ms, p99 ${r.cycle.p99IntervalMs.toFixed(1)} ms, max ${r.cycle.maxIntervalMs.toFixed(1)} ms; lateness vs the 20 ms grid p99 ${r.cycle.p99LatenessMs.toFixed(1)} ms, max ${r.cycle.maxLatenessMs.toFixed(1)} ms; last prepare ≤ ${r.cycle.maxPrepareSpreadMs.toFixed(1)} ms after the cycle start; event-loop delay p99 ${r.eventLoopDelayMs.p99.toFixed(1)} ms, max ${r.eventLoopDelayMs.max.toFixed(1)} ms`,
+  );
+  if (r.cycle.maxLatenessMs > 40)
+    console.log(
+      `    latest cycles: ${r.cycle.worst.map((w) => `${w.latenessMs} ms at ${w.atSec.toFixed(2)} s`).join(', ')}`,
+    );
+  console.log(
+    `  CPU: ${f1(c.totalSec)} CPU-s in ${r.options.windowSec} s (Node ${f1(c.nodeSec)}, ffmpeg ${f1(c.childSec)}) = ${f1(c.perStreamPctOfCore)} % of a core per stream${vsBase}; machine ${f1(c.machineBusyPct)} % busy`,
+  );
+  console.log(
+    `  memory: ${r.memory.processes} processes, RSS ${r.memory.meanRssMb.toFixed(0)} MB (Node ${r.memory.nodeRssMb.toFixed(0)}: JS heap ${r.heap.heapUsedMb.toFixed(0)}, ArrayBuffers ${r.heap.arrayBuffersMb.toFixed(0)}), PSS ${r.memory.meanPssMb.toFixed(0)} MB; idle process ${r.memory.idleRssMb.toFixed(0)} MB RSS → per stream ${f1(r.memory.perStreamRssMb)} MB RSS, ${f1(r.memory.perStreamPssMb)} MB PSS${memVsBase}`,
+  );
+  if (r.childrenAfterClose > 0)
+    console.log(
+      `  ! ${r.childrenAfterClose} child processes (decoders) still alive 2 s after every broadcast was closed`,
+    );
 }
 
 /**
@@ -188,7 +243,8 @@ const MAX_CLEAN_LATENESS_MS = 100;
 // All packets sent: the window's 20 ms cycles each gave every guild a packet (a cycle still catching up lands a few
 // outside the window: 0.5 % is allowed for that edge).
 const allPackets = (r: VoiceRunResult): boolean => r.packetsInWindow >= 0.995 * r.expectedPacketsInWindow;
-const clean = (r: VoiceRunResult): boolean => r.lateFrames === 0 && r.fallbackCuts === 0 && r.cycle.maxLatenessMs <= MAX_CLEAN_LATENESS_MS && allPackets(r);
+const clean = (r: VoiceRunResult): boolean =>
+  r.lateFrames === 0 && r.fallbackCuts === 0 && r.cycle.maxLatenessMs <= MAX_CLEAN_LATENESS_MS && allPackets(r);
 const started = performance.now();
 const elapsed = () => (performance.now() - started) / 1000;
 const perRun = STAGGER_SEC + WINDOW_SEC + 10;
@@ -208,7 +264,9 @@ while (queue.length > 0) {
   if (n === 1) baseline = r;
   printRun(r);
   const best = Math.max(0, ...results.filter(clean).map((x) => x.options.guilds));
-  const firstDirty = Math.min(...results.filter((x) => !clean(x) && x.options.guilds > best).map((x) => x.options.guilds));
+  const firstDirty = Math.min(
+    ...results.filter((x) => !clean(x) && x.options.guilds > best).map((x) => x.options.guilds),
+  );
   if (!clean(r)) {
     // The planned N up to the goal always run (one late frame at a start must not hide how 20 fares); beyond the goal,
     // larger N than a dirty one are not worth the time: search between the best clean N and this one instead.
@@ -224,26 +282,57 @@ let admissionRun: VoiceRunResult | undefined;
 if (ADMISSION_N > 0) {
   admissionRun = await runN(ADMISSION_N, true);
   const a = admissionRun.admission!;
-  console.log(`\n## Admission control: ${ADMISSION_N} guilds ask to start (load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
-  console.log(`  admitted ${a.admitted}, refused ${a.refused}; capacity ${a.figures.capacity} at the last start (${f1(a.figures.streamCostPct)} % of a core per set${a.figures.renderCostPct !== undefined ? `, of it renders ${f1(a.figures.renderCostPct)} % (${f1(a.figures.renderCpuSec ?? 0)} CPU-s a render, one a set every ${DEFAULT_TRANSITION_EVERY_SEC} s)` : ''}, ${a.figures.measured ? 'streaming measured over the last minute' : 'the default: not yet a minute of sets measured'}; event-loop delay p99 ${a.figures.loopLagMs.toFixed(1)} ms)`);
+  console.log(
+    `\n## Admission control: ${ADMISSION_N} guilds ask to start (load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')})`,
+  );
+  console.log(
+    `  admitted ${a.admitted}, refused ${a.refused}; capacity ${a.figures.capacity} at the last start (${f1(a.figures.streamCostPct)} % of a core per set${a.figures.renderCostPct !== undefined ? `, of it renders ${f1(a.figures.renderCostPct)} % (${f1(a.figures.renderCpuSec ?? 0)} CPU-s a render, one a set every ${DEFAULT_TRANSITION_EVERY_SEC} s)` : ''}, ${a.figures.measured ? 'streaming measured over the last minute' : 'the default: not yet a minute of sets measured'}; event-loop delay p99 ${a.figures.loopLagMs.toFixed(1)} ms)`,
+  );
   if (a.firstRefusal) console.log(`  refusal: "${a.firstRefusal}"`);
   printRun(admissionRun);
-  console.log(`  admitted sets ${clean(admissionRun) ? 'clean' : 'NOT clean'}: ${admissionRun.packetsInWindow} of ${admissionRun.expectedPacketsInWindow} packets in the window, ${admissionRun.lateFrames} late frames, ${admissionRun.fallbackCuts} fallback cuts, cycle ≤ ${admissionRun.cycle.maxLatenessMs.toFixed(0)} ms late`);
+  console.log(
+    `  admitted sets ${clean(admissionRun) ? 'clean' : 'NOT clean'}: ${admissionRun.packetsInWindow} of ${admissionRun.expectedPacketsInWindow} packets in the window, ${admissionRun.lateFrames} late frames, ${admissionRun.fallbackCuts} fallback cuts, cycle ≤ ${admissionRun.cycle.maxLatenessMs.toFixed(0)} ms late`,
+  );
 }
 
 console.log('\n## Summary');
-console.log('  guilds | late frames | max cycle lateness (ms) | CPU % of a core per stream | MB per stream (PSS) | fallback cuts');
+console.log(
+  '  guilds | late frames | max cycle lateness (ms) | CPU % of a core per stream | MB per stream (PSS) | fallback cuts',
+);
 for (const r of [...results].sort((a, b) => a.options.guilds - b.options.guilds)) {
-  console.log(`  ${String(r.options.guilds).padStart(6)} | ${String(r.lateFrames).padStart(11)} | ${r.cycle.maxLatenessMs.toFixed(1).padStart(23)} | ${f1(r.cpu.perStreamPctOfCore).padStart(26)} | ${f1(r.memory.perStreamPssMb).padStart(19)} | ${r.fallbackCuts}/${r.transitions}`);
+  console.log(
+    `  ${String(r.options.guilds).padStart(6)} | ${String(r.lateFrames).padStart(11)} | ${r.cycle.maxLatenessMs.toFixed(1).padStart(23)} | ${f1(r.cpu.perStreamPctOfCore).padStart(26)} | ${f1(r.memory.perStreamPssMb).padStart(19)} | ${r.fallbackCuts}/${r.transitions}`,
+  );
 }
 const best = Math.max(0, ...results.filter(clean).map((r) => r.options.guilds));
 const noLate = Math.max(0, ...results.filter((r) => r.lateFrames === 0).map((r) => r.options.guilds));
 console.log(`\nmost guilds streamed with zero late frames: ${noLate}`);
-console.log(`most guilds streamed cleanly (0 late frames, 0 fallback cuts, audio cycle ≤ ${MAX_CLEAN_LATENESS_MS} ms late, all packets sent): ${best} (goal ≥ ${GOAL})`);
+console.log(
+  `most guilds streamed cleanly (0 late frames, 0 fallback cuts, audio cycle ≤ ${MAX_CLEAN_LATENESS_MS} ms late, all packets sent): ${best} (goal ≥ ${GOAL})`,
+);
 const report = {
-  machine: { cores: cpus().length, model: cpus()[0]?.model.trim(), memTotalMb: Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024 },
-  settings: { scenario: SCENARIO, exitSpreadSec: EXIT_SPREAD_SEC, staggerSec: STAGGER_SEC, windowSec: WINDOW_SEC, leadSec: LEAD_SEC, renderDeadlineMs: RENDER_DEADLINE_MS, bitrateKbps: 128 },
-  crate: crate.map((t) => ({ id: t.id, durationSec: t.analysis.durationSec, bpm: t.analysis.bpm, camelot: t.analysis.camelot })),
+  machine: {
+    cores: cpus().length,
+    model: cpus()[0]?.model.trim(),
+    memTotalMb: Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024,
+  },
+  settings: {
+    scenario: SCENARIO,
+    exitSpreadSec: EXIT_SPREAD_SEC,
+    staggerSec: STAGGER_SEC,
+    windowSec: WINDOW_SEC,
+    leadSec: LEAD_SEC,
+    renderDeadlineMs: RENDER_DEADLINE_MS,
+    bitrateKbps: 128,
+  },
+  crate: crate.map((t) => ({
+    id: t.id,
+    durationSec: t.analysis.durationSec,
+    bpm: t.analysis.bpm,
+    camelot: t.analysis.camelot,
+  })),
   runs: results,
   admissionRun,
   mostGuildsWithZeroLateFrames: noLate,

@@ -12,27 +12,40 @@ import { PROJECT_ROOT } from '../src/eval/shared-truth.ts';
 import { ingestTracks } from '../src/ingest/ingest-tracks.ts';
 import { formatDuration } from '../src/util/format-clock.ts';
 
-const REAL_DIR = process.env.MINIDJ_REAL_MUSIC ? path.resolve(process.env.MINIDJ_REAL_MUSIC) : path.resolve(PROJECT_ROOT, '../shared/real-music');
+const REAL_DIR = process.env.MINIDJ_REAL_MUSIC
+  ? path.resolve(process.env.MINIDJ_REAL_MUSIC)
+  : path.resolve(PROJECT_ROOT, '../shared/real-music');
 const WORK = path.join(PROJECT_ROOT, 'data', 'bench-whole');
 /**
  * Sets in play order, `;` between sets (BENCH_WHOLE_SETS): by default the issue's three tracks (a filter fade and an
  * echo-out as DJ cuts), and three that blend (145 BPM, neighbouring keys).
  */
-const SETS = (process.env.BENCH_WHOLE_SETS ?? 'Lava,valley,alien_signal;farm,celtic,bay').split(';').map((s) => s.split(',').map((t) => t.trim()));
+const SETS = (process.env.BENCH_WHOLE_SETS ?? 'Lava,valley,alien_signal;farm,celtic,bay')
+  .split(';')
+  .map((s) => s.split(',').map((t) => t.trim()));
 const STYLES: MixStyle[] = [{ songs: 'dj' }, { songs: 'whole' }];
 /** A bar counts as heard when this share of its landmarks is found in the set (bars a set does not play: 0–4 %). */
 const HEARD = 0.05;
 
 const pct = (x: number): string => `${Math.round(x * 100)} %`;
 
-async function renderInStyle(name: string, tracks: Awaited<ReturnType<typeof ingestTracks>>, style: MixStyle): Promise<void> {
+async function renderInStyle(
+  name: string,
+  tracks: Awaited<ReturnType<typeof ingestTracks>>,
+  style: MixStyle,
+): Promise<void> {
   const wav = path.join(WORK, `${name}-${style.songs}.wav`);
   const result = await mixSet({ tracks }, wav, 'queue', -14, style);
   const started = performance.now();
   const heard = await heardBars(decodeWavInterleaved(readFileSync(wav)).stereo, result.tracks, result.transitions);
   const measureSec = (performance.now() - started) / 1000;
-  console.log(`\n### ${style.songs === 'whole' ? 'Whole songs' : 'DJ cuts'}: ${formatDuration(result.report.durationSec)} set, rendered in ${result.report.renderSec.toFixed(1)} s, measured in ${measureSec.toFixed(1)} s\n`);
-  for (const t of result.report.transitions) console.log(`- ${t.from.title} → ${t.to.title}: ${t.style}, ${t.overlapBars} bars at ${formatDuration(t.startSec)}`);
+  console.log(
+    `\n### ${style.songs === 'whole' ? 'Whole songs' : 'DJ cuts'}: ${formatDuration(result.report.durationSec)} set, rendered in ${result.report.renderSec.toFixed(1)} s, measured in ${measureSec.toFixed(1)} s\n`,
+  );
+  for (const t of result.report.transitions)
+    console.log(
+      `- ${t.from.title} → ${t.to.title}: ${t.style}, ${t.overlapBars} bars at ${formatDuration(t.startSec)}`,
+    );
   console.log('\n| track | length | played (report) | share | bars heard (audio) | first bar | last bar heard |');
   console.log('|---|---|---|---|---|---|---|');
   let playedSec = 0;
@@ -49,7 +62,9 @@ async function renderInStyle(name: string, tracks: Awaited<ReturnType<typeof ing
         `${judged.filter((b) => b >= HEARD).length} of ${judged.length} | ${pct(bars[0] ?? 0)} | bar ${last + 1}: ${pct(bars[last] ?? 0)} |`,
     );
   }
-  console.log(`\nPlayed ${formatDuration(playedSec)} of ${formatDuration(totalSec)} (${pct(playedSec / totalSec)}); never heard: ${formatDuration(totalSec - playedSec)}.`);
+  console.log(
+    `\nPlayed ${formatDuration(playedSec)} of ${formatDuration(totalSec)} (${pct(playedSec / totalSec)}); never heard: ${formatDuration(totalSec - playedSec)}.`,
+  );
 }
 
 if (!existsSync(REAL_DIR)) {

@@ -29,11 +29,19 @@ beforeAll(async () => {
   tmp = makeTempDir();
   pool = new AnalyzerPool();
   // Synthesis (this thread) overlaps the analyses (the pool's workers); results stay in CASES order.
-  await Promise.all(CASES.map(async (c, i) => {
-    const file = path.join(tmp.dir, `synth-${c.bpm}.wav`);
-    const truth = await writeSynthTrack(file, { bpm: c.bpm, key: c.key, scale: c.scale, seed: c.seed, sections: structureForBars(c.bars) });
-    results[i] = { truth, analysis: await pool.analyze(file) };
-  }));
+  await Promise.all(
+    CASES.map(async (c, i) => {
+      const file = path.join(tmp.dir, `synth-${c.bpm}.wav`);
+      const truth = await writeSynthTrack(file, {
+        bpm: c.bpm,
+        key: c.key,
+        scale: c.scale,
+        seed: c.seed,
+        sections: structureForBars(c.bars),
+      });
+      results[i] = { truth, analysis: await pool.analyze(file) };
+    }),
+  );
 }, 300_000);
 afterAll(async () => {
   await pool.close();
@@ -56,7 +64,9 @@ describe('analysis of synthesized tracks with known truth', () => {
 
   it('finds the key, scale and Camelot code', () => {
     for (const { truth, analysis } of results) {
-      expect(`${analysis.key} ${analysis.scale} ${analysis.camelot}`).toBe(`${truth.key} ${truth.scale} ${truth.camelot}`);
+      expect(`${analysis.key} ${analysis.scale} ${analysis.camelot}`).toBe(
+        `${truth.key} ${truth.scale} ${truth.camelot}`,
+      );
       expect(analysis.keyStrength).toBeGreaterThan(0.5);
     }
   });
@@ -77,7 +87,9 @@ describe('analysis of synthesized tracks with known truth', () => {
       const labels = analysis.segments.map((s) => s.label);
       expect(labels).toContain('drop');
       const barEnergy = (label: string): number => {
-        const bars = analysis.segments.filter((s) => s.label === label).flatMap((s) => analysis.energy.slice(s.startBar, s.endBar));
+        const bars = analysis.segments
+          .filter((s) => s.label === label)
+          .flatMap((s) => analysis.energy.slice(s.startBar, s.endBar));
         return bars.reduce((a, b) => a + b, 0) / Math.max(1, bars.length);
       };
       if (labels.includes('breakdown')) expect(barEnergy('drop')).toBeGreaterThan(barEnergy('breakdown'));
@@ -102,7 +114,10 @@ describe('analysis of real recordings (../shared/audio)', () => {
   it('gets the techno loop (125 BPM) and the country clip (85.5 BPM) right', async (ctx) => {
     const truth = await loadSharedTruth();
     if (!truth) return ctx.skip();
-    for (const [name, bpm] of [['techno_loop.mp3', 125], ['country.00000.wav', 85.53]] as const) {
+    for (const [name, bpm] of [
+      ['techno_loop.mp3', 125],
+      ['country.00000.wav', 85.53],
+    ] as const) {
       const entry = truth.entries.find((e) => e.id.endsWith(name));
       if (!entry) continue;
       const a = await pool.analyze(entry.file);
@@ -128,11 +143,13 @@ const BAND_DIR = path.resolve(PROJECT_ROOT, '../shared/band-music');
 
 function bandSong(file: string): { file: string; chart_beat_s: number } | undefined {
   if (!existsSync(path.join(BAND_DIR, 'truth.json'))) return undefined;
-  return (JSON.parse(readFileSync(path.join(BAND_DIR, 'truth.json'), 'utf8')) as { file: string; chart_beat_s: number }[]).find((t) => t.file === file);
+  return (
+    JSON.parse(readFileSync(path.join(BAND_DIR, 'truth.json'), 'utf8')) as { file: string; chart_beat_s: number }[]
+  ).find((t) => t.file === file);
 }
 
 describe('the bars of a band song (../shared/band-music)', () => {
-  it('puts the downbeats of a rock song on its chart\'s bar lines', async (ctx) => {
+  it("puts the downbeats of a rock song on its chart's bar lines", async (ctx) => {
     const truth = bandSong('war_of_freedom.ogg');
     if (!truth) return ctx.skip();
     const a = await pool.analyze(path.join(BAND_DIR, truth.file));
@@ -143,7 +160,7 @@ describe('the bars of a band song (../shared/band-music)', () => {
     expect(a.barPhaseConfidence).toBeGreaterThan(0);
   }, 60_000);
 
-  it('puts the beats of a rock song whose tracker follows the off-beats on its chart\'s beats', async (ctx) => {
+  it("puts the beats of a rock song whose tracker follows the off-beats on its chart's beats", async (ctx) => {
     const truth = bandSong('escape_from_chaosland.ogg');
     if (!truth) return ctx.skip();
     const a = await pool.analyze(path.join(BAND_DIR, truth.file));

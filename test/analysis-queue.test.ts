@@ -30,7 +30,12 @@ describe.skipIf(!hasRedis)('analysis jobs on the Redis queue (MINIDJ_REDIS), ana
   let store: AnalysisStore;
   const workers: WorkerProcess[] = [];
   const startWorker = async (): Promise<WorkerProcess> => {
-    const w = await startWorkerProcess({ MINIDJ_REDIS: redis.url, MINIDJ_TRACKS_DIR: tracksDir, MINIDJ_ANALYSIS_JOBS: '1', MINIDJ_QUEUE_LOCK_MS: String(LOCK_MS) });
+    const w = await startWorkerProcess({
+      MINIDJ_REDIS: redis.url,
+      MINIDJ_TRACKS_DIR: tracksDir,
+      MINIDJ_ANALYSIS_JOBS: '1',
+      MINIDJ_QUEUE_LOCK_MS: String(LOCK_MS),
+    });
     workers.push(w);
     return w;
   };
@@ -54,7 +59,10 @@ describe.skipIf(!hasRedis)('analysis jobs on the Redis queue (MINIDJ_REDIS), ana
     const song = path.join(tmp.dir, 'night drive.wav');
     await writeSynthTrack(song, { bpm: 126, key: 'A', scale: 'minor', seed: 1, sections: structureForBars(16) });
     const statuses: string[] = [];
-    const result = await ingestFile(song, queue, store, undefined, { owner: 'g1', onStatus: (s) => statuses.push(s.state) });
+    const result = await ingestFile(song, queue, store, undefined, {
+      owner: 'g1',
+      onStatus: (s) => statuses.push(s.state),
+    });
     expect(result.cached).toBe(false);
     expect(result.analysis.bpm).toBeCloseTo(126, 0);
     // 'queued' comes first unless the idle worker took the job before its place was counted.
@@ -67,14 +75,31 @@ describe.skipIf(!hasRedis)('analysis jobs on the Redis queue (MINIDJ_REDIS), ana
 
   it('gives a broken file and a too-long one the same user-facing errors as the in-process pool, and stores nothing', async () => {
     const bad = path.join(tmp.dir, 'cover.mp3');
-    writeFileSync(bad, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(4000, 7)]));
+    writeFileSync(
+      bad,
+      Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(4000, 7)]),
+    );
     const long = makeLongMp3(path.join(tmp.dir, 'three hours.mp3'), 3);
     const pool = new AnalyzerPool({ size: 1 });
-    const describeError = (e: Error) => ({ class: e.constructor, name: e.name, code: (e as { code?: string }).code, message: e.message });
+    const describeError = (e: Error) => ({
+      class: e.constructor,
+      name: e.name,
+      code: (e as { code?: string }).code,
+      message: e.message,
+    });
     // An image posing as an MP3 has no audio stream; three hours is past MINIDJ_MAX_MINUTES.
-    for (const [file, code] of [[bad, 'no-audio'], [long, 'too-long']] as const) {
-      const local = await pool.analyze(file).then(() => undefined, (e: Error) => e);
-      const queued = await ingestFile(file, queue, store).then(() => undefined, (e: Error) => e);
+    for (const [file, code] of [
+      [bad, 'no-audio'],
+      [long, 'too-long'],
+    ] as const) {
+      const local = await pool.analyze(file).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      const queued = await ingestFile(file, queue, store).then(
+        () => undefined,
+        (e: Error) => e,
+      );
       expect(local && describeError(local)).toMatchObject({ class: AudioInputError, code });
       expect(queued && describeError(queued)).toEqual(describeError(local!));
     }
@@ -90,7 +115,7 @@ describe.skipIf(!hasRedis)('analysis jobs on the Redis queue (MINIDJ_REDIS), ana
       new AudioInputError('decoder-timeout', 'Decoding took longer than 120 s and was stopped.'),
       new AudioInputError('analysis-failed', 'Analysis took longer than 420 s and was stopped.'),
       new AudioInputError('decoder-crashed', 'The decoder crashed on this file.'),
-      new AnalyzerBusyError('The analyser is busy with other servers\' songs; try again in a few minutes.'),
+      new AnalyzerBusyError("The analyser is busy with other servers' songs; try again in a few minutes."),
     ];
     for (const e of errors) {
       const back = errorOf(errorResult(e) as Extract<ReturnType<typeof errorResult>, { ok: false }>);
@@ -128,21 +153,32 @@ describe.skipIf(!hasRedis)('fair places on the Redis queue', () => {
       const song = path.join(tmp.dir, 'song.mp3');
       writeFileSync(song, Buffer.alloc(2000, 1));
       const told: string[] = [];
-      const floods = Array.from({ length: 17 * 4 }, (_, i) => queue.analyze(song, { owner: `flood-${Math.floor(i / 4)}` }).then(() => 'analysed', (e: Error) => void told.push(e.message)));
+      const floods = Array.from({ length: 17 * 4 }, (_, i) =>
+        queue.analyze(song, { owner: `flood-${Math.floor(i / 4)}` }).then(
+          () => 'analysed',
+          (e: Error) => void told.push(e.message),
+        ),
+      );
       const countWaiting = () => queue['queue'].getJobCountByTypes('waiting', 'prioritized');
       // Every flooding song queued or turned away.
       await until(async () => (await countWaiting()) + told.length === 17 * 4, 'the flood queued');
       const t0 = performance.now();
       let queuedAfterMs: number | undefined;
-      const victim = queue.analyze(song, { owner: 'victim', onStatus: () => void (queuedAfterMs ??= performance.now() - t0) }).catch((e: Error) => e.message);
+      const victim = queue
+        .analyze(song, { owner: 'victim', onStatus: () => void (queuedAfterMs ??= performance.now() - t0) })
+        .catch((e: Error) => e.message);
       await until(() => queuedAfterMs !== undefined, "the victim's song queued", 5000);
-      console.log(`Redis queue: victim's first song queued in ${queuedAfterMs!.toFixed(1)} ms while 17 servers flood ${MAX_WAITING} places`);
+      console.log(
+        `Redis queue: victim's first song queued in ${queuedAfterMs!.toFixed(1)} ms while 17 servers flood ${MAX_WAITING} places`,
+      );
       expect(await countWaiting()).toBeLessThanOrEqual(MAX_WAITING);
       await queue.close();
       expect(await victim).toBe('the analysis queue was closed');
       await Promise.all(floods);
       // What did not get in was refused or let go, saying it was over the server's share.
-      expect(told.filter((m) => m !== 'the analysis queue was closed').every((m) => /share|made room/.test(m))).toBe(true);
+      expect(told.filter((m) => m !== 'the analysis queue was closed').every((m) => /share|made room/.test(m))).toBe(
+        true,
+      );
       expect(told.some((m) => m.includes('made room for another server'))).toBe(true);
     } finally {
       await queue.close();

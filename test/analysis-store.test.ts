@@ -25,7 +25,12 @@ afterAll(async () => {
 
 /** A pulsing 120 BPM tone: enough rhythm and pitch for a complete analysis in a fraction of a second. */
 function makePulse(file: string, seconds: number): string {
-  return ffmpegMake(file, ['-f', 'lavfi', '-i', `aevalsrc='0.5*sin(2*PI*110*t)*exp(-8*mod(t,0.5))+0.2*sin(2*PI*440*t)':s=44100:d=${seconds}`]);
+  return ffmpegMake(file, [
+    '-f',
+    'lavfi',
+    '-i',
+    `aevalsrc='0.5*sin(2*PI*110*t)*exp(-8*mod(t,0.5))+0.2*sin(2*PI*440*t)':s=44100:d=${seconds}`,
+  ]);
 }
 
 async function allHashes(store: AnalysisStore): Promise<string[]> {
@@ -36,15 +41,39 @@ async function allHashes(store: AnalysisStore): Promise<string[]> {
 
 function fakeAnalysis(version = ANALYZER_VERSION): TrackAnalysis {
   return {
-    analyzerVersion: version, durationSec: 1, bpm: 120, bpmConfidence: 1, beatJitterMs: 1, beats: [], beatPositions: [], downbeats: [], beatsPerBar: 4,
-    key: 'A', scale: 'minor', camelot: '8A', keyStrength: 1, loudnessLufs: -10, loudnessRangeLu: 1, truePeakDb: -1, energy: [],
-    brightnessHz: 1000, timbre: { mfccMean: [], mfccVar: [] }, danceability: 1, phraseBars: 8, phrases: [], segments: [], cues: { mixIn: 0, mixOut: 0 },
+    analyzerVersion: version,
+    durationSec: 1,
+    bpm: 120,
+    bpmConfidence: 1,
+    beatJitterMs: 1,
+    beats: [],
+    beatPositions: [],
+    downbeats: [],
+    beatsPerBar: 4,
+    key: 'A',
+    scale: 'minor',
+    camelot: '8A',
+    keyStrength: 1,
+    loudnessLufs: -10,
+    loudnessRangeLu: 1,
+    truePeakDb: -1,
+    energy: [],
+    brightnessHz: 1000,
+    timbre: { mfccMean: [], mfccVar: [] },
+    danceability: 1,
+    phraseBars: 8,
+    phrases: [],
+    segments: [],
+    cues: { mixIn: 0, mixOut: 0 },
   };
 }
 
 describe('store location', () => {
   it('defaults to the embedded SQLite file and understands URLs', () => {
-    expect(storeTarget(undefined, '/srv/cwd', '/srv/dj')).toEqual({ kind: 'sqlite', uri: 'sqlite:///srv/dj/data/minidj.sqlite' });
+    expect(storeTarget(undefined, '/srv/cwd', '/srv/dj')).toEqual({
+      kind: 'sqlite',
+      uri: 'sqlite:///srv/dj/data/minidj.sqlite',
+    });
     expect(storeTarget('redis://cache:6379', '/srv')).toEqual({ kind: 'redis', uri: 'redis://cache:6379' });
     expect(storeTarget('postgres://u:p@db/minidj', '/srv').kind).toBe('postgres');
     expect(storeTarget('other.sqlite', '/srv')).toEqual({ kind: 'sqlite', uri: 'sqlite:///srv/other.sqlite' });
@@ -57,7 +86,9 @@ describe('analysis store on a real SQLite file', () => {
     const db = path.join(tmp.dir, 'a.sqlite');
     const store = await AnalysisStore.open(db);
     await store.put({ hash: 'h1', sourceName: 'one.mp3', bytes: 10, analysis: fakeAnalysis() });
-    await expect(store.put({ hash: 'h2', sourceName: 'two.mp3', bytes: 10, analysis: fakeAnalysis('ears-0.1') })).rejects.toThrow('another analyzer version');
+    await expect(
+      store.put({ hash: 'h2', sourceName: 'two.mp3', bytes: 10, analysis: fakeAnalysis('ears-0.1') }),
+    ).rejects.toThrow('another analyzer version');
     await store.close();
     const again = await AnalysisStore.open(db);
     expect((await again.get('h1'))?.sourceName).toBe('one.mp3');
@@ -86,14 +117,38 @@ describe('ingest', () => {
 
   it('a track stored before the media rules is vetted when added again: its tags and the rules version added, its analysis kept', async () => {
     const store = await AnalysisStore.open(path.join(tmp.dir, 'revet.sqlite'));
-    const file = ffmpegMake(path.join(tmp.dir, 'tagged.m4a'), ['-f', 'lavfi', '-i', 'sine=d=2', '-c:a', 'aac', '-metadata', 'title=Old Record', '-metadata', 'artist=Someone']);
+    const file = ffmpegMake(path.join(tmp.dir, 'tagged.m4a'), [
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=d=2',
+      '-c:a',
+      'aac',
+      '-metadata',
+      'title=Old Record',
+      '-metadata',
+      'artist=Someone',
+    ]);
     const hash = await hashFile(file);
-    const old = await store.put({ hash, sourceName: 'tagged.m4a', bytes: statSync(file).size, analysis: fakeAnalysis() });
+    const old = await store.put({
+      hash,
+      sourceName: 'tagged.m4a',
+      bytes: statSync(file).size,
+      analysis: fakeAnalysis(),
+    });
     expect(old.mediaRulesVersion).toBeUndefined();
-    const analyzer = { analyze: () => Promise.reject(new Error('must not be analysed again')), waiting: () => 0, close: () => Promise.resolve() };
+    const analyzer = {
+      analyze: () => Promise.reject(new Error('must not be analysed again')),
+      waiting: () => 0,
+      close: () => Promise.resolve(),
+    };
     const result = await ingestFile(file, analyzer, store);
     expect(result).toMatchObject({ cached: true, tags: { title: 'Old Record', artist: 'Someone' } });
-    expect(await store.get(hash)).toEqual({ ...old, tags: { title: 'Old Record', artist: 'Someone' }, mediaRulesVersion: 1 });
+    expect(await store.get(hash)).toEqual({
+      ...old,
+      tags: { title: 'Old Record', artist: 'Someone' },
+      mediaRulesVersion: 1,
+    });
     // Vetted now: the next add answers from the record alone.
     expect((await ingestFile(file, analyzer, store)).tags).toEqual({ title: 'Old Record', artist: 'Someone' });
     await store.close();
@@ -108,7 +163,9 @@ describe('ingest', () => {
     writeFileSync(garbage, Buffer.alloc(20_000, 7));
     const silent = ffmpegMake(path.join(tmp.dir, 'silent.wav'), ['-f', 'lavfi', '-i', 'anullsrc=r=44100', '-t', '5']);
     const tooBig = makeTone(path.join(tmp.dir, 'big.wav'), 3);
-    const smallPool = new AnalyzerPool({ limits: { maxBytes: 100_000, maxDurationSec: 1200, minDurationSec: 1, decodeTimeoutMs: 60_000 } });
+    const smallPool = new AnalyzerPool({
+      limits: { maxBytes: 100_000, maxDurationSec: 1200, minDurationSec: 1, decodeTimeoutMs: 60_000 },
+    });
     const cases: [string, AnalyzerPool, string][] = [
       [garbage, pool, 'corrupt'],
       [silent, pool, 'silent'],
@@ -150,7 +207,11 @@ console.log('finished');
       child.stdout.on('data', (d: Buffer) => {
         output += d.toString();
         // Give it time to be well into decoding/analysis, then pull the plug.
-        if (output.includes('started')) setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 1500);
+        if (output.includes('started'))
+          setTimeout(() => {
+            child.kill('SIGKILL');
+            resolve();
+          }, 1500);
       });
     });
     await new Promise((r) => child.on('close', r));

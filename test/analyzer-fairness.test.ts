@@ -1,6 +1,11 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnalyzerBusyError, AnalyzerPool, MAX_WAITING, MAX_WAITING_PER_OWNER } from '../src/audio/analysis/analyzer-pool.ts';
+import {
+  AnalyzerBusyError,
+  AnalyzerPool,
+  MAX_WAITING,
+  MAX_WAITING_PER_OWNER,
+} from '../src/audio/analysis/analyzer-pool.ts';
 import type { JobStatus } from '../src/audio/analysis/analyzer-pool.ts';
 import { ffmpegMake, makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 
@@ -8,7 +13,12 @@ let tmp: ReturnType<typeof makeTempDir>;
 let pulse: string;
 beforeAll(() => {
   tmp = makeTempDir();
-  pulse = ffmpegMake(path.join(tmp.dir, 'pulse.wav'), ['-f', 'lavfi', '-i', "aevalsrc='0.5*sin(2*PI*110*t)*exp(-8*mod(t,0.5))':s=44100:d=2"]);
+  pulse = ffmpegMake(path.join(tmp.dir, 'pulse.wav'), [
+    '-f',
+    'lavfi',
+    '-i',
+    "aevalsrc='0.5*sin(2*PI*110*t)*exp(-8*mod(t,0.5))':s=44100:d=2",
+  ]);
 });
 afterAll(() => tmp.cleanup());
 
@@ -20,7 +30,9 @@ describe('the analysis queue', () => {
     const job = (owner: string, n: number) => {
       const name = `${owner}${n}`;
       statuses.set(name, []);
-      return pool.analyze(pulse, { owner, onStatus: (s) => statuses.get(name)!.push(s) }).then(() => void finished.push(name));
+      return pool
+        .analyze(pulse, { owner, onStatus: (s) => statuses.get(name)!.push(s) })
+        .then(() => void finished.push(name));
     };
     try {
       // Server A sends three at once, then server B three: B does not wait behind all of A's.
@@ -38,7 +50,7 @@ describe('the analysis queue', () => {
     }
   });
 
-  it('refuses a server\'s job past its share of the queue instead of queueing without end', async () => {
+  it("refuses a server's job past its share of the queue instead of queueing without end", async () => {
     const pool = new AnalyzerPool({ size: 1 });
     try {
       const accepted = Array.from({ length: MAX_WAITING_PER_OWNER + 1 }, () => pool.analyze(pulse, { owner: 'A' }));
@@ -57,11 +69,12 @@ describe('the analysis queue', () => {
   it("cannot be filled by 17 servers flooding it so that an 18th server's first song is refused", async () => {
     const pool = new AnalyzerPool({ size: 1 });
     const outcomes = new Map<string, string[]>();
-    const flood = (owner: string) => pool.analyze(pulse, { owner }).then(
-      () => void outcomes.get(owner)!.push('analysed'),
-      // Refused or let go (busy), or ended by the pool's close below.
-      (e: Error) => void outcomes.get(owner)!.push(e instanceof AnalyzerBusyError ? e.message : 'ended'),
-    );
+    const flood = (owner: string) =>
+      pool.analyze(pulse, { owner }).then(
+        () => void outcomes.get(owner)!.push('analysed'),
+        // Refused or let go (busy), or ended by the pool's close below.
+        (e: Error) => void outcomes.get(owner)!.push(e instanceof AnalyzerBusyError ? e.message : 'ended'),
+      );
     try {
       // Each server sends 4 songs at once (its downloads in flight); 17 × 4 = 68 against 64 places.
       const floods = Array.from({ length: 17 }, (_, s) => `flood-${s}`).flatMap((owner) => {
@@ -71,14 +84,28 @@ describe('the analysis queue', () => {
       expect(pool.waiting()).toBeLessThanOrEqual(MAX_WAITING);
       const t0 = performance.now();
       let queued: { afterMs: number; ahead: number } | undefined;
-      const first = pool.analyze(pulse, { owner: 'victim', onStatus: (st) => void (queued ??= { afterMs: performance.now() - t0, ahead: st.state === 'queued' ? st.ahead : 0 }) });
-      const victim = first.then(() => 'analysed', (e: Error) => e.message);
+      const first = pool.analyze(pulse, {
+        owner: 'victim',
+        onStatus: (st) =>
+          void (queued ??= { afterMs: performance.now() - t0, ahead: st.state === 'queued' ? st.ahead : 0 }),
+      });
+      const victim = first.then(
+        () => 'analysed',
+        (e: Error) => e.message,
+      );
       // Three more servers' first songs get in too, and the places stay bounded.
-      const others = ['late-1', 'late-2', 'late-3'].map((owner) => pool.analyze(pulse, { owner }).then(() => 'analysed', (e: Error) => e.message));
+      const others = ['late-1', 'late-2', 'late-3'].map((owner) =>
+        pool.analyze(pulse, { owner }).then(
+          () => 'analysed',
+          (e: Error) => e.message,
+        ),
+      );
       expect(pool.waiting()).toBeLessThanOrEqual(MAX_WAITING);
       // Queued, in the first round of turns: behind at most one song of each of the 16 other waiting servers.
       expect(queued?.ahead).toBeLessThanOrEqual(16);
-      console.log(`victim's first song queued in ${queued!.afterMs.toFixed(2)} ms (${queued!.ahead} ahead) while 17 servers flood ${MAX_WAITING} places`);
+      console.log(
+        `victim's first song queued in ${queued!.afterMs.toFixed(2)} ms (${queued!.ahead} ahead) while 17 servers flood ${MAX_WAITING} places`,
+      );
       await pool.close();
       await Promise.all(floods);
       expect(await Promise.all([victim, ...others])).toEqual(Array(4).fill('the analyzer pool was closed'));
@@ -93,7 +120,10 @@ describe('the analysis queue', () => {
 
   it('ends the song being analysed when it closes, saying so', async () => {
     const pool = new AnalyzerPool({ size: 1 });
-    const running = pool.analyze(pulse).then(() => 'analysed', (e: Error) => e.message);
+    const running = pool.analyze(pulse).then(
+      () => 'analysed',
+      (e: Error) => e.message,
+    );
     await pool.close();
     expect(await running).toBe('the analyzer pool was closed');
   });

@@ -27,7 +27,7 @@ function commandOf(pid: number): string {
   }
 }
 
-describe.skipIf(process.platform !== 'linux')('the priorities of a bot\'s own work (Linux niceness)', () => {
+describe.skipIf(process.platform !== 'linux')("the priorities of a bot's own work (Linux niceness)", () => {
   let tmp: ReturnType<typeof makeTempDir>;
   let song: string;
   beforeAll(async () => {
@@ -43,7 +43,9 @@ describe.skipIf(process.platform !== 'linux')('the priorities of a bot\'s own wo
     expect(niceFromEnv('MINIDJ_RENDER_NICE', LIVE_RENDER_NICE, {})).toBe(LIVE_RENDER_NICE);
     expect(niceFromEnv('MINIDJ_RENDER_NICE', LIVE_RENDER_NICE, { MINIDJ_RENDER_NICE: '0' })).toBe(0);
     expect(niceFromEnv('MINIDJ_ANALYSIS_NICE', LIVE_ANALYSIS_NICE, { MINIDJ_ANALYSIS_NICE: '40' })).toBe(19);
-    expect(niceFromEnv('MINIDJ_ANALYSIS_NICE', LIVE_ANALYSIS_NICE, { MINIDJ_ANALYSIS_NICE: 'high' })).toBe(LIVE_ANALYSIS_NICE);
+    expect(niceFromEnv('MINIDJ_ANALYSIS_NICE', LIVE_ANALYSIS_NICE, { MINIDJ_ANALYSIS_NICE: 'high' })).toBe(
+      LIVE_ANALYSIS_NICE,
+    );
   });
 
   it('runs an analysis thread and its ffmpeg decoder at the niceness asked, nicer than the process, which keeps its own', async () => {

@@ -17,14 +17,23 @@ let b: PlannedTrack;
 beforeAll(async () => {
   tmp = makeTempDir();
   const pool = new AnalyzerPool({ size: 2 });
-  const make = async (name: string, bpm: number, key: string, seed: number, sections: { label: 'intro' | 'drop' | 'outro'; bars: number }[]): Promise<PlannedTrack> => {
+  const make = async (
+    name: string,
+    bpm: number,
+    key: string,
+    seed: number,
+    sections: { label: 'intro' | 'drop' | 'outro'; bars: number }[],
+  ): Promise<PlannedTrack> => {
     const file = path.join(tmp.dir, `${name}.wav`);
     await writeSynthTrack(file, { bpm, key, scale: 'minor', seed, sections });
     return { id: name, file, title: name, analysis: await pool.analyze(file) };
   };
   [a, b] = await Promise.all([
     make('a', 124, 'A', 41, [{ label: 'drop', bars: 16 }]),
-    make('b', 126, 'E', 42, [{ label: 'drop', bars: 8 }, { label: 'outro', bars: 8 }]),
+    make('b', 126, 'E', 42, [
+      { label: 'drop', bars: 8 },
+      { label: 'outro', bars: 8 },
+    ]),
   ]);
   await pool.close();
 }, 120_000);
@@ -47,11 +56,13 @@ function rebarred(t: PlannedTrack, beats: number): PlannedTrack {
 }
 
 describe('the bar check after the beat check', () => {
-  it('hears B\'s downbeats on A\'s in a blend planned on the right bars', async () => {
+  it("hears B's downbeats on A's in a blend planned on the right bars", async () => {
     const job = jobOf(a, b);
     expect(job.plan.style).toBe('blend');
     const checked = await renderChecked(renderTransition, job, a, b);
-    console.log(`aligned: ${checked.check?.summary}; bars ${JSON.stringify(checked.check?.bars)} (the beat check ${checked.rendered.check?.costMs.toFixed(0)} ms, the bar check ${checked.rendered.barCheck?.costMs.toFixed(0)} ms)`);
+    console.log(
+      `aligned: ${checked.check?.summary}; bars ${JSON.stringify(checked.check?.bars)} (the beat check ${checked.rendered.check?.costMs.toFixed(0)} ms, the bar check ${checked.rendered.barCheck?.costMs.toFixed(0)} ms)`,
+    );
     expect(checked.plan).toBe(job.plan);
     expect(checked.check?.verdict).toBe('passed');
     expect(checked.check?.bars?.verdict).toBe('aligned');

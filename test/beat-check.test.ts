@@ -66,7 +66,9 @@ describe('the beat check before a transition plays', () => {
     expect(job.plan.overlapBars).toBe(32);
     const t0 = performance.now();
     const checked = await renderChecked(renderTransition, job, a, b);
-    console.log(`aligned: ${checked.check?.summary} (render + check ${((performance.now() - t0) / 1000).toFixed(2)} s, the check ${checked.rendered.check?.costMs.toFixed(0)} ms)`);
+    console.log(
+      `aligned: ${checked.check?.summary} (render + check ${((performance.now() - t0) / 1000).toFixed(2)} s, the check ${checked.rendered.check?.costMs.toFixed(0)} ms)`,
+    );
     expect(checked.plan).toBe(job.plan);
     expect(checked.check?.verdict).toBe('passed');
     // Most of the 32 bars carry kicks on both decks (the synth's intro and outro keep the four-on-the-floor).
@@ -136,7 +138,14 @@ describe('the beat check with too few bars to vouch either way', () => {
     const jobs: TransitionJob[] = [];
     const render = (job: TransitionJob): Promise<RenderedTransition> => {
       jobs.push(job);
-      return Promise.resolve({ pcm: new Float32Array(0), frames: 0, handoffFrame: 0, junctionFrame: 0, bodyFromSec: 0, check: checks[jobs.length - 1] });
+      return Promise.resolve({
+        pcm: new Float32Array(0),
+        frames: 0,
+        handoffFrame: 0,
+        junctionFrame: 0,
+        bodyFromSec: 0,
+        check: checks[jobs.length - 1],
+      });
     };
     return { render, jobs };
   };
@@ -184,8 +193,12 @@ describe('the beat check with too few bars to vouch either way', () => {
 describe('the placement reading: each deck against its own track', () => {
   it('reads where a rendered deck lands against its source, and a deck misplaced by 12 ms as 12 ms', async () => {
     const job = { ...jobOf(a, b), plan: planTransition(a, b, { maxOverlapBars: 8 }) };
-    const [deckA, deckB] = await Promise.all([renderThroughJunction(job, { solo: 'from' }), renderThroughJunction(job, { solo: 'to' })]);
-    const read = (bDeck: Float32Array) => placementPhase(job.plan, deckA.pcm, bDeck, job.from, job.to, a.analysis.beats, b.analysis.beats);
+    const [deckA, deckB] = await Promise.all([
+      renderThroughJunction(job, { solo: 'from' }),
+      renderThroughJunction(job, { solo: 'to' }),
+    ]);
+    const read = (bDeck: Float32Array) =>
+      placementPhase(job.plan, deckA.pcm, bDeck, job.from, job.to, a.analysis.beats, b.analysis.beats);
     const aligned = await read(deckB.pcm);
     expect(aligned).toBeDefined();
     // B is stretched (124 → 126 BPM): its deck against its unstretched source, A's against its own.

@@ -42,7 +42,11 @@ function groove(g: Groove): { mono: Float32Array; beats: number[] } {
     const kickAt = t + (g.kickSpreadSec ? g.kickSpreadSec * gaussian(rng) : 0);
     addOneShot(bus, kit.kick, Math.round(kickAt * SR), place);
     if (k % 2 === 1) addOneShot(bus, kit.clap, Math.round(t * SR), { ...place, gainLeft: 0.4, gainRight: 0.4 });
-    addOneShot(bus, kit.closedHat, Math.round((t + PERIOD / 2 + (g.hatSwingSec ?? 0)) * SR), { ...place, gainLeft: 0.25, gainRight: 0.25 });
+    addOneShot(bus, kit.closedHat, Math.round((t + PERIOD / 2 + (g.hatSwingSec ?? 0)) * SR), {
+      ...place,
+      gainLeft: 0.25,
+      gainRight: 0.25,
+    });
   }
   const mono = new Float32Array(bus.length);
   for (let i = 0; i < mono.length; i++) {
@@ -65,7 +69,14 @@ function trackerTicks(beats: number[], lost: (k: number) => boolean): number[] {
 function gridOf(g: Groove, lost: (k: number) => boolean = () => false) {
   const { mono, beats } = groove(g);
   const env = attackEnvelopes(mono, SR);
-  const grid = buildBeatGrid(trackerTicks(beats, lost), BPM, env, mono.length / SR, LEAD_IN - 0.05, beats.at(-1)! + 0.3);
+  const grid = buildBeatGrid(
+    trackerTicks(beats, lost),
+    BPM,
+    env,
+    mono.length / SR,
+    LEAD_IN - 0.05,
+    beats.at(-1)! + 0.3,
+  );
   return { grid, beats };
 }
 
@@ -94,7 +105,7 @@ describe('whole-track beat grid and kick jitter (synthesized, exact truth)', () 
     for (const t of inBreakdown) expect(Math.min(...grid.beats.map((b) => Math.abs(b - t)))).toBeLessThan(0.003);
   });
 
-  it('finds the period when the tracker was 0.2 % off over the whole track (the ends beyond the first pass\'s reach)', () => {
+  it("finds the period when the tracker was 0.2 % off over the whole track (the ends beyond the first pass's reach)", () => {
     const { mono, beats } = groove({ bars: 64 });
     const env = attackEnvelopes(mono, SR);
     // Ticks through the middle beat at a period 0.2 % long: 0.16 s early at the start, 0.16 s late at the end.
@@ -104,7 +115,8 @@ describe('whole-track beat grid and kick jitter (synthesized, exact truth)', () 
     expect(grid.steady).toBe(true);
     expect(Math.abs(grid.bpm / BPM - 1)).toBeLessThan(0.0002);
     expect(grid.confidence).toBeGreaterThanOrEqual(0.75);
-    for (const t of [beats[0]!, beats.at(-1)!]) expect(Math.min(...grid.beats.map((b) => Math.abs(b - t)))).toBeLessThan(0.003);
+    for (const t of [beats[0]!, beats.at(-1)!])
+      expect(Math.min(...grid.beats.map((b) => Math.abs(b - t)))).toBeLessThan(0.003);
   });
 });
 
@@ -125,7 +137,9 @@ describe.concurrent('released tracks (../shared/real-music)', () => {
     // beyond the 8-beat passes' reach until the whole-track fold search. Analysed two at a time (the pool's workers).
     const names = ['Lava.ogg', 'garden.ogg', 'landing_in_gran_paradiso.ogg', 'Penguin_Party.ogg'];
     const pool = new AnalyzerPool({ size: 2 });
-    const analyses = await Promise.all(names.map((name) => pool.analyze(path.join(REAL_DIR, name)))).finally(() => pool.close());
+    const analyses = await Promise.all(names.map((name) => pool.analyze(path.join(REAL_DIR, name)))).finally(() =>
+      pool.close(),
+    );
     names.forEach((name, i) => {
       const a = analyses[i]!;
       const ref = truth.find((t) => t.file === name)!.reference_bpm;
@@ -147,7 +161,19 @@ describe.concurrent('released tracks (../shared/real-music)', () => {
     try {
       // The decoded samples, looped, as a float WAV: no second lossy encoding (3 s of libvorbis) for the analysis to decode.
       const looped = path.join(dir, 'looped.wav');
-      execFileSync(ffmpegPath(), ['-v', 'error', '-stream_loop', '1', '-i', path.join(REAL_DIR, 'SkyVibe-HighFrequency.ogg'), '-t', '240', '-c:a', 'pcm_f32le', looped]);
+      execFileSync(ffmpegPath(), [
+        '-v',
+        'error',
+        '-stream_loop',
+        '1',
+        '-i',
+        path.join(REAL_DIR, 'SkyVibe-HighFrequency.ogg'),
+        '-t',
+        '240',
+        '-c:a',
+        'pcm_f32le',
+        looped,
+      ]);
       const a = analyzePcm(await decodeForAnalysis(looped, audioLimitsFromEnv()), loadEssentia());
       // The whole-track fold alone settled between the two parts here: 146.02 BPM, kicks 6.9 ms about it.
       expect(Math.abs(a.bpm / 145.999 - 1)).toBeLessThan(0.0002);

@@ -24,9 +24,15 @@ function rockPattern(): Float32Array {
   const noise = lcg(3);
   const add = (t: number, len: number, decay: number, render: (i: number) => number): void => {
     const start = Math.round(t * SR);
-    for (let i = 0; i < len * SR && start + i < out.length; i++) out[start + i]! += render(i) * Math.exp(-i / (decay * SR));
+    for (let i = 0; i < len * SR && start + i < out.length; i++)
+      out[start + i]! += render(i) * Math.exp(-i / (decay * SR));
   };
-  const chords = [[220, 277.2, 329.6], [196, 246.9, 293.7], [174.6, 220, 261.6], [164.8, 207.7, 246.9]];
+  const chords = [
+    [220, 277.2, 329.6],
+    [196, 246.9, 293.7],
+    [174.6, 220, 261.6],
+    [164.8, 207.7, 246.9],
+  ];
   for (let k = 0; FIRST + k * BEAT < SECONDS; k++) {
     const t = FIRST + k * BEAT;
     add(t, 0.25, 0.08, (i) => 0.8 * Math.sin(2 * Math.PI * (50 + 60 * Math.exp(-i / (0.02 * SR))) * (i / SR)));

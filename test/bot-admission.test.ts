@@ -41,14 +41,30 @@ async function stall(ms: number, forMs: number): Promise<void> {
 beforeAll(async () => {
   h = await openBotHarness();
   // 124 BPM, 62 s.
-  const hash = (await ingestBotTrack(0, path.join(h.dir, 'admit-loop.wav'), h.analyses, (f, hsh, name) => h.files.keep(f, hsh, name))).contentHash;
+  const hash = (
+    await ingestBotTrack(0, path.join(h.dir, 'admit-loop.wav'), h.analyses, (f, hsh, name) =>
+      h.files.keep(f, hsh, name),
+    )
+  ).contentHash;
   await h.store.update(FAKE_GUILD_ID, (s) => ({
     ...s,
     library: [hash],
-    playlist: [{ id: 'entry-0', hash, title: 'admit-loop', requesterId: owner.id, addedAt: new Date(Date.UTC(2026, 0, 1)).toISOString() }],
+    playlist: [
+      {
+        id: 'entry-0',
+        hash,
+        title: 'admit-loop',
+        requesterId: owner.id,
+        addedAt: new Date(Date.UTC(2026, 0, 1)).toISOString(),
+      },
+    ],
   }));
   voice = standInVoiceServer();
-  bot = await h.start({ resumeSets: false, timing: { readyTimeoutMs: 12_000 }, admission: { sampleMs: SAMPLE_MS, maxLoopLagMs: MAX_LAG_MS, maxSets: 10 } });
+  bot = await h.start({
+    resumeSets: false,
+    timing: { readyTimeoutMs: 12_000 },
+    admission: { sampleMs: SAMPLE_MS, maxLoopLagMs: MAX_LAG_MS, maxSets: 10 },
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -66,7 +82,9 @@ describe('admission control on a fake Discord: a set the machine cannot carry is
     const refused = await start();
     expect(refused.ephemeral).toBe(true);
     expect(refused.deletedOriginal).toBe(true);
-    expect(String(refused.content)).toMatch(/^This machine is too busy right now to start another live set without stutter \(its audio clock runs \d+ ms late\)/);
+    expect(String(refused.content)).toMatch(
+      /^This machine is too busy right now to start another live set without stutter \(its audio clock runs \d+ ms late\)/,
+    );
     expect(String(refused.content)).toBe(busyRefusal(Number(/runs (\d+) ms/.exec(String(refused.content))![1])));
     // Nothing joined, nothing saved.
     expect(h.discord.gatewayOps.slice(ops).some((o) => o.op === 4)).toBe(false);
@@ -74,7 +92,11 @@ describe('admission control on a fake Discord: a set the machine cannot carry is
     expect((await h.store.get(FAKE_GUILD_ID)).session).toBeUndefined();
 
     // Once the loop keeps time over the last samples, the same command starts the set, and its audio flows.
-    await until(() => bot.sets.admission.figures().loopLagMs <= MAX_LAG_MS || undefined, 'the event loop to keep time', 10_000);
+    await until(
+      () => bot.sets.admission.figures().loopLagMs <= MAX_LAG_MS || undefined,
+      'the event loop to keep time',
+      10_000,
+    );
     const admitted = await start();
     expect(String(admitted.content)).toMatch(/^Mixing in <#\d+>/);
     const set = bot.sets.get(FAKE_GUILD_ID)!;
@@ -101,7 +123,9 @@ describe('admission: the capacity from the cost per set', () => {
       expect(a.figures()).toMatchObject({ capacity: 18, streamCostPct: 10, measured: false });
       for (; live < 18; live++) expect(a.check().ok).toBe(true);
       expect(a.check()).toEqual({ ok: false, reason: 'capacity', message: capacityRefusal(18, 18) });
-      expect(capacityRefusal(18, 18)).toMatch(/^Mini-DJ is already streaming 18 live sets, as many as this machine carries without stutter \(18\)/);
+      expect(capacityRefusal(18, 18)).toMatch(
+        /^Mini-DJ is already streaming 18 live sets, as many as this machine carries without stutter \(18\)/,
+      );
       expect(a.figures()).toMatchObject({ admitted: 18, refused: 1 });
     } finally {
       a.stop();
@@ -119,7 +143,7 @@ describe('admission: the capacity from the cost per set', () => {
 });
 
 describe('admission: a set costs what it costs at its own rate, not a minute of starts', () => {
-  it('spreads each set\'s render over its track instead of counting the first renders of 40 starts as streaming', () => {
+  it("spreads each set's render over its track instead of counting the first renders of 40 starts as streaming", () => {
     // 40 sets started over 20 s, each rendering its first transition (3 CPU-s, minutes ahead) in the first 40 s, each
     // streaming at 1.7 % of a core; 5-s windows over the minute after the first start.
     const fed: CostWindow[] = [];
@@ -135,7 +159,7 @@ describe('admission: a set costs what it costs at its own rate, not a minute of 
     // At its own rate (a transition every 180 s): 1.7 % + 3 CPU-s / 180 s = 3.37 %, capacity 180 / 3.37 = 53.
     const steady = steadyCost(fed, renders, 10, 180);
     expect(steady.renderCpuSec).toBeCloseTo(3, 6);
-    expect(steady.pct).toBeCloseTo(1.7 + 100 * 3 / 180, 6);
+    expect(steady.pct).toBeCloseTo(1.7 + (100 * 3) / 180, 6);
     // Before a minute of sets or three renders are measured: the default, its render share at the default render cost.
     expect(steadyCost([], [], 10, 180).pct).toBeCloseTo(10, 6);
   });

@@ -5,7 +5,13 @@ const TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDe.abcdefghijklmnopqrstuvwxyz0123456
 
 describe('bot configuration', () => {
   it('accepts a complete configuration', () => {
-    expect(readBotConfig({ DISCORD_TOKEN: TOKEN, DISCORD_CLIENT_ID: '123456789012345678', DISCORD_GUILD_ID: '987654321098765432' })).toEqual({
+    expect(
+      readBotConfig({
+        DISCORD_TOKEN: TOKEN,
+        DISCORD_CLIENT_ID: '123456789012345678',
+        DISCORD_GUILD_ID: '987654321098765432',
+      }),
+    ).toEqual({
       ok: true,
       config: { token: TOKEN, clientId: '123456789012345678', guildId: '987654321098765432' },
     });
@@ -15,7 +21,9 @@ describe('bot configuration', () => {
     const r = readBotConfig({});
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.problems[0]).toBe('DISCORD_TOKEN is not set. Create a bot in the Discord Developer Portal (Bot → Reset Token) and set DISCORD_TOKEN to it. Without a token, try the offline demo: npm run demo');
+    expect(r.problems[0]).toBe(
+      'DISCORD_TOKEN is not set. Create a bot in the Discord Developer Portal (Bot → Reset Token) and set DISCORD_TOKEN to it. Without a token, try the offline demo: npm run demo',
+    );
     expect(r.problems[1]).toMatch(/^DISCORD_CLIENT_ID is not set\./);
   });
 

@@ -35,7 +35,11 @@ describe('what a real Discord does to a bot, on the fake one', () => {
       const sent = await status();
       return sent.length > 0 ? sent : undefined;
     }, 'the callback');
-    await until(() => h.discord.restCalls.filter((c) => c.path === calls[0]!.path).length >= 2 || undefined, 'the retry', 10_000);
+    await until(
+      () => h.discord.restCalls.filter((c) => c.path === calls[0]!.path).length >= 2 || undefined,
+      'the retry',
+      10_000,
+    );
     const both = h.discord.restCalls.filter((c) => c.path === calls[0]!.path);
     expect(both).toHaveLength(2);
     expect((both[1]!.body as { data: { content: string } }).data.content).toBe(NO_SET);
@@ -47,7 +51,9 @@ describe('what a real Discord does to a bot, on the fake one', () => {
     h.discord.failNext((c) => c.path.endsWith('/callback'), REST_FAILURES.unknownInteraction());
     const calls = await status();
     await until(() => h.errors.length === 1 || undefined, 'the error to be logged');
-    expect(String((h.errors[0] as Error).message)).toMatch(/^\/djset status was answered too late: Discord no longer knew the interaction \(10062\)/);
+    expect(String((h.errors[0] as Error).message)).toMatch(
+      /^\/djset status was answered too late: Discord no longer knew the interaction \(10062\)/,
+    );
     expect(((h.errors[0] as Error).cause as { code?: number }).code).toBe(10062);
     await new Promise((r) => setTimeout(r, 300));
     expect(h.discord.restCalls.filter((c) => c.path === calls[0]!.path)).toHaveLength(1);
@@ -64,10 +70,18 @@ describe('what a real Discord does to a bot, on the fake one', () => {
     expect(identifies()).toBe(before);
     const resumes = h.discord.gatewayOps.filter((o) => o.op === 6).length;
     h.discord.dropGateway(4000, true);
-    await until(() => h.discord.gatewayOps.filter((o) => o.op === 6).length > resumes || undefined, 'a second resume', 20_000);
+    await until(
+      () => h.discord.gatewayOps.filter((o) => o.op === 6).length > resumes || undefined,
+      'a second resume',
+      20_000,
+    );
     await until(() => identifies() > before || undefined, 'a new identify after INVALID_SESSION', 30_000);
     await until(() => bot.client.guilds.cache.size === 1 || undefined, 'the server again');
-    await until(async () => (await status()).length === 1 || undefined, 'a command answered after the new session', 20_000);
+    await until(
+      async () => (await status()).length === 1 || undefined,
+      'a command answered after the new session',
+      20_000,
+    );
     expect(h.errors).toEqual([]);
   }, 90_000);
 });

@@ -10,8 +10,18 @@ import { seedBotPlaylist } from './helpers/bot-tracks.ts';
 import type { BotHarness } from './helpers/bot-harness.ts';
 import { until } from './helpers/until.ts';
 import {
-  djsetInteraction, FAKE_FULL_CHANNEL_ID, FAKE_GUILD_ID, FAKE_MOD_ROLE_ID, FAKE_OWNER_ID, FAKE_SPEAKER_ROLE_ID, FAKE_STAGE_CHANNEL_ID,
-  FAKE_TEXT_CHANNEL_ID, FAKE_VOICE_CHANNEL_2_ID, FAKE_VOICE_CHANNEL_ID, PERMISSIONS, queueInteraction,
+  djsetInteraction,
+  FAKE_FULL_CHANNEL_ID,
+  FAKE_GUILD_ID,
+  FAKE_MOD_ROLE_ID,
+  FAKE_OWNER_ID,
+  FAKE_SPEAKER_ROLE_ID,
+  FAKE_STAGE_CHANNEL_ID,
+  FAKE_TEXT_CHANNEL_ID,
+  FAKE_VOICE_CHANNEL_2_ID,
+  FAKE_VOICE_CHANNEL_ID,
+  PERMISSIONS,
+  queueInteraction,
 } from './helpers/fake-discord.ts';
 import { standInVoiceServer } from './helpers/fake-voice-connection.ts';
 import type { VoiceServerStandIn } from './helpers/fake-voice-connection.ts';
@@ -72,7 +82,13 @@ beforeAll(async () => {
   voice = standInVoiceServer();
   bot = await h.start({
     resumeSets: false,
-    timing: { emptyGraceMs: EMPTY_GRACE_MS, saveEveryMs: 200, readyTimeoutMs: READY_TIMEOUT_MS, boardEveryMs: BOARD_EVERY_MS, minuteMs: MINUTE_MS },
+    timing: {
+      emptyGraceMs: EMPTY_GRACE_MS,
+      saveEveryMs: 200,
+      readyTimeoutMs: READY_TIMEOUT_MS,
+      boardEveryMs: BOARD_EVERY_MS,
+      minuteMs: MINUTE_MS,
+    },
   });
 }, 180_000);
 
@@ -87,7 +103,11 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     const t0 = Date.now();
     const { callback, outcome } = await start().finally(() => voice.setAnswering(true));
     expect(callback.type).toBe(5);
-    expect(outcome).toEqual({ content: notReadyInTime(FAKE_VOICE_CHANNEL_ID, READY_TIMEOUT_MS / 1000), ephemeral: true, deletedOriginal: true });
+    expect(outcome).toEqual({
+      content: notReadyInTime(FAKE_VOICE_CHANNEL_ID, READY_TIMEOUT_MS / 1000),
+      ephemeral: true,
+      deletedOriginal: true,
+    });
     expect(Date.now() - t0).toBeLessThan(READY_TIMEOUT_MS + 5000);
     await h.discord.waitForGatewayOp((o) => o.op === 4 && (o.d as { channel_id?: string | null }).channel_id === null);
     expect(bot.sets.get(FAKE_GUILD_ID)).toBeUndefined();
@@ -102,17 +122,31 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     const { outcome } = await start();
     expect(outcome?.content).toMatch(/^Mixing in/);
     expect(outcome?.ephemeral).toBe(false);
-    expect(outcome?.content).toMatch(new RegExp(`^Mixing in <#${FAKE_VOICE_CHANNEL_ID}> in smart order\\. Now playing \\*\\*(sunrise-loop|tide-line)\\*\\*`));
+    expect(outcome?.content).toMatch(
+      new RegExp(
+        `^Mixing in <#${FAKE_VOICE_CHANNEL_ID}> in smart order\\. Now playing \\*\\*(sunrise-loop|tide-line)\\*\\*`,
+      ),
+    );
     // At the moment of the reply, the connection was Ready and packets had gone out.
     expect(packets()).toBeGreaterThan(0);
     expect(getVoiceConnection(FAKE_GUILD_ID)?.state.status).toBe(VoiceConnectionStatus.Ready);
 
-    const board = await until(() => h.discord.channelMessages().find((m) => String(m.body.content).startsWith('**Now playing:**')), 'the now-playing message');
+    const board = await until(
+      () => h.discord.channelMessages().find((m) => String(m.body.content).startsWith('**Now playing:**')),
+      'the now-playing message',
+    );
     expect(board.channelId).toBe(FAKE_TEXT_CHANNEL_ID);
     expect(String(board.body.content)).toMatch(new RegExp(`\\n<#${FAKE_VOICE_CHANNEL_ID}> · 1 listening · live$`));
-    const edits = await until(() => (h.discord.messageEdits().length >= 3 ? h.discord.messageEdits() : undefined), 'three edits', 20_000);
-    for (let i = 1; i < edits.length; i++) expect(edits[i]!.at - edits[i - 1]!.at).toBeGreaterThanOrEqual(BOARD_EVERY_MS - 50);
-    expect(String(edits.at(-1)!.body.content)).toMatch(/^\*\*Now playing:\*\* (sunrise-loop|tide-line) \(12\d BPM, \d+[AB]\) — 0:\d\d \/ 1:\d\d, queued by <@\d+>\n\*\*Next:\*\* /);
+    const edits = await until(
+      () => (h.discord.messageEdits().length >= 3 ? h.discord.messageEdits() : undefined),
+      'three edits',
+      20_000,
+    );
+    for (let i = 1; i < edits.length; i++)
+      expect(edits[i]!.at - edits[i - 1]!.at).toBeGreaterThanOrEqual(BOARD_EVERY_MS - 50);
+    expect(String(edits.at(-1)!.body.content)).toMatch(
+      /^\*\*Now playing:\*\* (sunrise-loop|tide-line) \(12\d BPM, \d+[AB]\) — 0:\d\d \/ 1:\d\d, queued by <@\d+>\n\*\*Next:\*\* /,
+    );
   }, 60_000);
 
   it('follows the channel a moderator moves it to: counts the listeners there, does not pause, saves that channel', async () => {
@@ -124,7 +158,10 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     expect(set.paused).toBe(false);
     expect(set.listeners()).toBe(1);
     expect(said().some((m) => m.startsWith('Nobody is listening'))).toBe(false);
-    await until(async () => (await h.store.get(FAKE_GUILD_ID)).session?.voiceChannelId === FAKE_VOICE_CHANNEL_2_ID || undefined, 'the saved session to follow');
+    await until(
+      async () => (await h.store.get(FAKE_GUILD_ID)).session?.voiceChannelId === FAKE_VOICE_CHANNEL_2_ID || undefined,
+      'the saved session to follow',
+    );
   });
 
   it('lets listeners vote to skip: more than half of those in the channel skips; others cannot vote', async () => {
@@ -135,7 +172,9 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     await until(() => set.listeners() === 3 || undefined, 'three listeners');
     const skip = vi.spyOn(set.engine, 'skip');
     const first = await run(djsetInteraction({ subcommand: 'skip', user: bob }));
-    expect(first.data?.content).toMatch(new RegExp(`^<@${bob.id}> votes to skip \\*\\*(sunrise-loop|tide-line)\\*\\*: 1 of 2 votes needed\\.$`));
+    expect(first.data?.content).toMatch(
+      new RegExp(`^<@${bob.id}> votes to skip \\*\\*(sunrise-loop|tide-line)\\*\\*: 1 of 2 votes needed\\.$`),
+    );
     expect(skip).not.toHaveBeenCalled();
     const outsider = await run(djsetInteraction({ subcommand: 'skip', user: carol }));
     expect(outsider.data).toMatchObject({ content: onlyListenersVote(FAKE_VOICE_CHANNEL_2_ID), flags: 64 });
@@ -148,7 +187,19 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
   it('pauses on a downbeat holding its place, resumes from that downbeat with the same song, and a paused set leaves after pause_minutes', async () => {
     await endSet();
     const [first] = seeded;
-    await h.store.update(FAKE_GUILD_ID, (s) => ({ ...s, history: [], playlist: [{ id: 'entry-again', hash: first!, title: 'sunrise-loop', requesterId: alice.id, addedAt: new Date().toISOString() }] }));
+    await h.store.update(FAKE_GUILD_ID, (s) => ({
+      ...s,
+      history: [],
+      playlist: [
+        {
+          id: 'entry-again',
+          hash: first!,
+          title: 'sunrise-loop',
+          requesterId: alice.id,
+          addedAt: new Date().toISOString(),
+        },
+      ],
+    }));
     const { outcome } = await start();
     expect(outcome?.content).toMatch(/^Mixing in/);
     const set = bot.sets.get(FAKE_GUILD_ID)!;
@@ -158,7 +209,9 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     // Acknowledged at once; the answer once the fade is over.
     const pause = djsetInteraction({ subcommand: 'pause', user: owner });
     expect((await run(pause)).type).toBe(5);
-    expect((await h.discord.deferredOutcome(pause)).content).toMatch(/^Paused: the set faded out on a downbeat and holds its place\./);
+    expect((await h.discord.deferredOutcome(pause)).content).toMatch(
+      /^Paused: the set faded out on a downbeat and holds its place\./,
+    );
     expect(set.status).toEqual({ status: 'paused', by: 'member' });
     const held = set.nowPlaying()!;
     const sent = packets();
@@ -169,7 +222,9 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
 
     const resume = djsetInteraction({ subcommand: 'resume', user: owner });
     expect((await run(resume)).type).toBe(5);
-    expect((await h.discord.deferredOutcome(resume)).content).toBe(`Resuming **${held.track.title}** at ${formatClock(downbeat)}, fading in on the downbeat.`);
+    expect((await h.discord.deferredOutcome(resume)).content).toBe(
+      `Resuming **${held.track.title}** at ${formatClock(downbeat)}, fading in on the downbeat.`,
+    );
     expect(set.status).toEqual({ status: 'playing' });
     await until(() => packets() > sent + 50 || undefined, 'audio again');
     const now = await until(() => set.nowPlaying(), 'the song again');
@@ -178,11 +233,24 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     // Resuming the same song does not count it twice.
     expect((await h.store.get(FAKE_GUILD_ID)).history).toHaveLength(1);
 
-    const settings = await run(djsetInteraction({ subcommand: 'settings', user: owner, permissions: PERMISSIONS.manageGuild, options: [{ name: 'pause_minutes', type: 4, value: 1 }] }));
+    const settings = await run(
+      djsetInteraction({
+        subcommand: 'settings',
+        user: owner,
+        permissions: PERMISSIONS.manageGuild,
+        options: [{ name: 'pause_minutes', type: 4, value: 1 }],
+      }),
+    );
     expect(settings.data?.content).toContain('Paused with /djset pause: leaves after 1 minute');
     await run(djsetInteraction({ subcommand: 'pause', user: owner }));
     await until(() => bot.sets.get(FAKE_GUILD_ID) === undefined || undefined, 'the paused set to leave');
-    await until(() => said().includes(`The set was paused for 1 minute, so Mini-DJ left <#${FAKE_VOICE_CHANNEL_2_ID}>. The playlist stays; /djset start carries on.`) || undefined, 'the notice');
+    await until(
+      () =>
+        said().includes(
+          `The set was paused for 1 minute, so Mini-DJ left <#${FAKE_VOICE_CHANNEL_2_ID}>. The playlist stays; /djset start carries on.`,
+        ) || undefined,
+      'the notice',
+    );
     expect((await h.store.get(FAKE_GUILD_ID)).session).toBeUndefined();
     expect(changes).toEqual([
       '{"status":"playing"} -> {"status":"paused","by":"member"}',
@@ -195,21 +263,47 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
   it('lists the history: what played, who added it, how the transition into it was voted', async () => {
     const state = await h.store.get(FAKE_GUILD_ID);
     const body = await run(queueInteraction({ subcommand: 'history', user: bob }));
-    expect(body.data?.content).toMatch(new RegExp(`^Played here \\(page 1 of 1, newest first\\):\\n1\\. \\*\\*sunrise-loop\\*\\* — added by <@${alice.id}>, <t:\\d+:R>$`));
+    expect(body.data?.content).toMatch(
+      new RegExp(
+        `^Played here \\(page 1 of 1, newest first\\):\\n1\\. \\*\\*sunrise-loop\\*\\* — added by <@${alice.id}>, <t:\\d+:R>$`,
+      ),
+    );
     expect(state.history[0]).toMatchObject({ requesterId: alice.id });
-    expect((await run(queueInteraction({ subcommand: 'history', user: bob, options: [{ name: 'page', type: 4, value: 2 }] }))).data).toMatchObject({ content: 'There is 1 page of history.', flags: 64 });
+    expect(
+      (
+        await run(
+          queueInteraction({ subcommand: 'history', user: bob, options: [{ name: 'page', type: 4, value: 2 }] }),
+        )
+      ).data,
+    ).toMatchObject({ content: 'There is 1 page of history.', flags: 64 });
   });
 
   it('with stay set, leaves an empty channel after that many minutes; 24/7 (stay 0) stays', async () => {
     await endSet();
-    await run(djsetInteraction({ subcommand: 'settings', user: owner, permissions: PERMISSIONS.manageGuild, options: [{ name: 'stay', type: 4, value: 1 }] }));
+    await run(
+      djsetInteraction({
+        subcommand: 'settings',
+        user: owner,
+        permissions: PERMISSIONS.manageGuild,
+        options: [{ name: 'stay', type: 4, value: 1 }],
+      }),
+    );
     expect((await h.store.get(FAKE_GUILD_ID)).settings.stayMinutes).toBe(1);
     const { outcome } = await start();
     expect(outcome?.content).toMatch(new RegExp(`^Mixing in <#${FAKE_VOICE_CHANNEL_2_ID}>`));
     for (const member of [owner, alice, bob]) h.discord.pushVoiceState(member, null);
     await until(() => bot.sets.get(FAKE_GUILD_ID) === undefined || undefined, 'the set to leave the empty channel');
-    expect(said()).toContain(`Nobody listened in <#${FAKE_VOICE_CHANNEL_2_ID}> for 1 minute, so Mini-DJ left. The playlist stays; /djset start carries on.`);
-    const shown = await run(djsetInteraction({ subcommand: 'settings', user: owner, permissions: PERMISSIONS.manageGuild, options: [{ name: 'stay', type: 4, value: 0 }] }));
+    expect(said()).toContain(
+      `Nobody listened in <#${FAKE_VOICE_CHANNEL_2_ID}> for 1 minute, so Mini-DJ left. The playlist stays; /djset start carries on.`,
+    );
+    const shown = await run(
+      djsetInteraction({
+        subcommand: 'settings',
+        user: owner,
+        permissions: PERMISSIONS.manageGuild,
+        options: [{ name: 'stay', type: 4, value: 0 }],
+      }),
+    );
     expect(shown.data?.content).toContain('Empty channel: stays 24/7, paused until someone joins');
     expect((await h.store.get(FAKE_GUILD_ID)).settings.stayMinutes).toBeUndefined();
   }, 60_000);
@@ -237,30 +331,61 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
     expect(refused.callback.data).toMatchObject({ content: cannotSpeakOnStage(FAKE_STAGE_CHANNEL_ID), flags: 64 });
 
     h.discord.setBotRoles([FAKE_SPEAKER_ROLE_ID]);
-    await until(() => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.has(FAKE_SPEAKER_ROLE_ID) || undefined, 'the role');
+    await until(
+      () => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.has(FAKE_SPEAKER_ROLE_ID) || undefined,
+      'the role',
+    );
     const asked = await start(channelOption(FAKE_STAGE_CHANNEL_ID, 13));
-    expect(asked.outcome?.content).toMatch(new RegExp(`^Mixing in <#${FAKE_STAGE_CHANNEL_ID}>.* Mini-DJ asked to speak on the stage: a stage moderator must accept`));
-    const request = h.discord.restCalls.find((c) => c.method === 'PATCH' && decodeURIComponent(c.path) === `/api/v10/guilds/${FAKE_GUILD_ID}/voice-states/@me`);
-    expect(request?.body).toMatchObject({ channel_id: FAKE_STAGE_CHANNEL_ID, request_to_speak_timestamp: expect.stringMatching(/^\d{4}-/) });
+    expect(asked.outcome?.content).toMatch(
+      new RegExp(
+        `^Mixing in <#${FAKE_STAGE_CHANNEL_ID}>.* Mini-DJ asked to speak on the stage: a stage moderator must accept`,
+      ),
+    );
+    const request = h.discord.restCalls.find(
+      (c) => c.method === 'PATCH' && decodeURIComponent(c.path) === `/api/v10/guilds/${FAKE_GUILD_ID}/voice-states/@me`,
+    );
+    expect(request?.body).toMatchObject({
+      channel_id: FAKE_STAGE_CHANNEL_ID,
+      request_to_speak_timestamp: expect.stringMatching(/^\d{4}-/),
+    });
     await endSet();
 
     h.discord.setBotRoles([FAKE_MOD_ROLE_ID]);
-    await until(() => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.has(FAKE_MOD_ROLE_ID) || undefined, 'the role');
+    await until(
+      () => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.has(FAKE_MOD_ROLE_ID) || undefined,
+      'the role',
+    );
     const speaker = await start(channelOption(FAKE_STAGE_CHANNEL_ID, 13));
     expect(speaker.outcome?.content).toMatch(/ Mini-DJ is a speaker on the stage\.$/);
-    expect(h.discord.restCalls.some((c) => c.method === 'PATCH' && decodeURIComponent(c.path).endsWith('/voice-states/@me') && (c.body as { suppress?: boolean }).suppress === false)).toBe(true);
-    await until(() => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.voice.suppress === false || undefined, 'the bot un-suppressed');
+    expect(
+      h.discord.restCalls.some(
+        (c) =>
+          c.method === 'PATCH' &&
+          decodeURIComponent(c.path).endsWith('/voice-states/@me') &&
+          (c.body as { suppress?: boolean }).suppress === false,
+      ),
+    ).toBe(true);
+    await until(
+      () => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.voice.suppress === false || undefined,
+      'the bot un-suppressed',
+    );
     await endSet();
   }, 90_000);
 
   it('refuses a full channel unless it may move members', async () => {
     await endSet();
     h.discord.setBotRoles([]);
-    await until(() => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.size === 1 || undefined, 'the roles gone');
+    await until(
+      () => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.size === 1 || undefined,
+      'the roles gone',
+    );
     const refused = await start(channelOption(FAKE_FULL_CHANNEL_ID, 2));
     expect(refused.callback.data).toMatchObject({ content: channelFull(FAKE_FULL_CHANNEL_ID, 1), flags: 64 });
     h.discord.setBotRoles([FAKE_MOD_ROLE_ID]);
-    await until(() => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.has(FAKE_MOD_ROLE_ID) || undefined, 'the role');
+    await until(
+      () => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.has(FAKE_MOD_ROLE_ID) || undefined,
+      'the role',
+    );
     const allowed = await start(channelOption(FAKE_FULL_CHANNEL_ID, 2));
     expect(allowed.outcome?.content).toMatch(new RegExp(`^Mixing in <#${FAKE_FULL_CHANNEL_ID}>`));
     await endSet();
@@ -269,17 +394,29 @@ describe('the live set on a fake Discord: it never claims to play what nobody ca
   it('does not resume a saved set where it may no longer be heard, and says so in the text channel', async () => {
     await endSet();
     h.discord.setBotRoles([]);
-    await until(() => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.size === 1 || undefined, 'the roles gone');
+    await until(
+      () => bot.client.guilds.cache.get(FAKE_GUILD_ID)?.members.me?.roles.cache.size === 1 || undefined,
+      'the roles gone',
+    );
     const hash = seeded[0]!;
     const now = new Date().toISOString();
     await h.store.update(FAKE_GUILD_ID, (s) => ({
-      ...s, setStarterId: FAKE_OWNER_ID,
-      session: { voiceChannelId: FAKE_STAGE_CHANNEL_ID, textChannelId: FAKE_TEXT_CHANNEL_ID, order: 'smart', startedAt: now, current: { hash, title: 'sunrise-loop', positionSec: 0, savedAt: now } },
+      ...s,
+      setStarterId: FAKE_OWNER_ID,
+      session: {
+        voiceChannelId: FAKE_STAGE_CHANNEL_ID,
+        textChannelId: FAKE_TEXT_CHANNEL_ID,
+        order: 'smart',
+        startedAt: now,
+        current: { hash, title: 'sunrise-loop', positionSec: 0, savedAt: now },
+      },
     }));
     const guild = bot.client.guilds.cache.get(FAKE_GUILD_ID)!;
     expect(await bot.sets.resumeAll([guild])).toBe(0);
     expect(bot.sets.get(FAKE_GUILD_ID)).toBeUndefined();
-    expect(said()).toContain(`Mini-DJ restarted but did not resume the set: ${cannotSpeakOnStage(FAKE_STAGE_CHANNEL_ID)}`);
+    expect(said()).toContain(
+      `Mini-DJ restarted but did not resume the set: ${cannotSpeakOnStage(FAKE_STAGE_CHANNEL_ID)}`,
+    );
     expect((await h.store.get(FAKE_GUILD_ID)).session).toBeUndefined();
   });
 

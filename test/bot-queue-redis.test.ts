@@ -17,7 +17,13 @@ import { startWorkerProcess } from './helpers/analysis-workers.ts';
 import type { WorkerProcess } from './helpers/analysis-workers.ts';
 import { hasRedis, startRedis } from './helpers/db-servers.ts';
 import type { Server } from './helpers/db-servers.ts';
-import { FAKE_APP_ID, FAKE_GUILD_ID, fakeAttachment, queueInteraction, startFakeDiscord } from './helpers/fake-discord.ts';
+import {
+  FAKE_APP_ID,
+  FAKE_GUILD_ID,
+  fakeAttachment,
+  queueInteraction,
+  startFakeDiscord,
+} from './helpers/fake-discord.ts';
 import type { FakeDiscord } from './helpers/fake-discord.ts';
 import { makeTempDir, makeTone } from './helpers/ffmpeg-fixtures.ts';
 
@@ -67,12 +73,20 @@ describe.skipIf(!hasRedis)('/queue add with analyses on the Redis queue (MINIDJ_
     // A FLAC whose header is sound and whose frames are noise: it passes the bot's vetting (the header is all a probe
     // reads) and fails in the worker's decode.
     const broken = readFileSync(makeTone(path.join(tmp.dir, 'broken.flac'), 8, ['-ac', '2']));
-    for (let i = 8192, seed = 1; i < broken.length; i++) broken[i] = (seed = (seed * 1103515245 + 12345) % 2 ** 31) >> 16 & 0xff;
+    for (let i = 8192, seed = 1; i < broken.length; i++)
+      broken[i] = ((seed = (seed * 1103515245 + 12345) % 2 ** 31) >> 16) & 0xff;
     served.set('/attachments/1/9/broken.flac', broken);
     discord = await startFakeDiscord();
     bot = createBot({
-      config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, feedback, files: new TrackFiles(tracksDir), pool: queue, downloadDir,
-      isAllowedAddress: (ip) => ip === '127.0.0.1', restApi: discord.apiBase,
+      config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID },
+      store,
+      analyses,
+      feedback,
+      files: new TrackFiles(tracksDir),
+      pool: queue,
+      downloadDir,
+      isAllowedAddress: (ip) => ip === '127.0.0.1',
+      restApi: discord.apiBase,
       admission: { maxSets: 1000, maxLoopLagMs: Infinity },
     });
     await bot.start();
@@ -93,7 +107,9 @@ describe.skipIf(!hasRedis)('/queue add with analyses on the Redis queue (MINIDJ_
   function addAttachment(name: string, size: number): Record<string, unknown> {
     const attachment = fakeAttachment(`${cdnBase}/attachments/1/9/${name}`, name, size);
     const payload = queueInteraction({
-      subcommand: 'add', user: alice, options: [{ name: 'file', type: 11, value: String(attachment.id) }],
+      subcommand: 'add',
+      user: alice,
+      options: [{ name: 'file', type: 11, value: String(attachment.id) }],
       resolved: { attachments: { [String(attachment.id)]: attachment } },
     });
     discord.pushInteraction(payload);
@@ -103,10 +119,15 @@ describe.skipIf(!hasRedis)('/queue add with analyses on the Redis queue (MINIDJ_
   it('waits for a worker when none runs, then the worker started later analyses the upload and the bot adds it', async () => {
     const payload = addAttachment('harbour-lights.wav', served.get('/attachments/1/9/harbour-lights.wav')!.length);
     // No worker yet: the job waits on the queue and the member is told so.
-    const waiting = await discord.waitForRest((c) => c.method === 'PATCH' && /^Waiting for the analyser/.test(String((c.body as { content?: string }).content)), 60_000);
+    const waiting = await discord.waitForRest(
+      (c) => c.method === 'PATCH' && /^Waiting for the analyser/.test(String((c.body as { content?: string }).content)),
+      60_000,
+    );
     expect(String((waiting.body as { content: string }).content)).toMatch(/^Waiting for the analyser/);
     expect(readdirSync(path.join(tracksDir, 'incoming'))).toHaveLength(1);
-    workers.push(await startWorkerProcess({ MINIDJ_REDIS: redis.url, MINIDJ_TRACKS_DIR: tracksDir, MINIDJ_ANALYSIS_JOBS: '1' }));
+    workers.push(
+      await startWorkerProcess({ MINIDJ_REDIS: redis.url, MINIDJ_TRACKS_DIR: tracksDir, MINIDJ_ANALYSIS_JOBS: '1' }),
+    );
     const outcome = await discord.deferredOutcome(payload, 120_000, (content) => PROGRESS.test(content));
     expect(outcome.content).toMatch(/^Added "harbour-lights" at position 1 — 127\.0 BPM, D minor \(7A\)/);
     const { playlist } = await store.get(FAKE_GUILD_ID);

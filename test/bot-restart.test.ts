@@ -13,7 +13,16 @@ import { TrackFiles } from '../src/db/track-files.ts';
 import { ingestBotTrack } from './helpers/bot-tracks.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 import { until } from './helpers/until.ts';
-import { djsetInteraction, FAKE_APP_ID, FAKE_GUILD_ID, FAKE_OWNER_ID, FAKE_TEXT_CHANNEL_ID, FAKE_VOICE_CHANNEL_ID, queueInteraction, startFakeDiscord } from './helpers/fake-discord.ts';
+import {
+  djsetInteraction,
+  FAKE_APP_ID,
+  FAKE_GUILD_ID,
+  FAKE_OWNER_ID,
+  FAKE_TEXT_CHANNEL_ID,
+  FAKE_VOICE_CHANNEL_ID,
+  queueInteraction,
+  startFakeDiscord,
+} from './helpers/fake-discord.ts';
 import type { FakeDiscord } from './helpers/fake-discord.ts';
 
 const MAIN = path.resolve('src/bot/main.ts');
@@ -42,8 +51,16 @@ interface Bot {
 function startBot(): Bot {
   const child = spawn(process.execPath, ['--import', VOICE_STAND_IN, MAIN], {
     env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, MINIDJ_MAX_LIVE_SETS: '1000', MINIDJ_MAX_LOOP_LAG_MS: '1000000', DISCORD_TOKEN: 'MTIz.abc.def', DISCORD_CLIENT_ID: FAKE_APP_ID,
-      MINIDJ_DISCORD_API: discord.apiBase, MINIDJ_DB: db, MINIDJ_TRACKS_DIR: tracksDir, MINIDJ_DOWNLOAD_DIR: downloadDir,
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      MINIDJ_MAX_LIVE_SETS: '1000',
+      MINIDJ_MAX_LOOP_LAG_MS: '1000000',
+      DISCORD_TOKEN: 'MTIz.abc.def',
+      DISCORD_CLIENT_ID: FAKE_APP_ID,
+      MINIDJ_DISCORD_API: discord.apiBase,
+      MINIDJ_DB: db,
+      MINIDJ_TRACKS_DIR: tracksDir,
+      MINIDJ_DOWNLOAD_DIR: downloadDir,
       // The test CDN is on loopback, which the bot refuses unless told otherwise.
       MINIDJ_ALLOW_LOOPBACK_URLS: '1',
       // The operator's endpoints on a free loopback port (logged).
@@ -79,8 +96,14 @@ beforeAll(async () => {
   const files = new TrackFiles(tracksDir);
   const hashes: string[] = [];
   // 125 and 124 BPM, 62 s each: dawn-patrol is the one the smart order starts the set with.
-  for (const [i, name] of [[1, 'dawn-patrol'], [0, 'night-shift']] as const) {
-    hashes.push((await ingestBotTrack(i, path.join(tmp.dir, `${name}.wav`), analyses, (f, h, s) => files.keep(f, h, s))).contentHash);
+  for (const [i, name] of [
+    [1, 'dawn-patrol'],
+    [0, 'night-shift'],
+  ] as const) {
+    hashes.push(
+      (await ingestBotTrack(i, path.join(tmp.dir, `${name}.wav`), analyses, (f, h, s) => files.keep(f, h, s)))
+        .contentHash,
+    );
   }
   await analyses.close();
   const store = await GuildStore.open(db);
@@ -88,7 +111,13 @@ beforeAll(async () => {
     ...s,
     // The server's library: its members' tracks (a playlist entry outside it is not played).
     library: hashes,
-    playlist: hashes.map((hash, i) => ({ id: `entry-${i}`, hash, title: i === 0 ? 'dawn-patrol' : 'night-shift', requesterId: alice.id, addedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() })),
+    playlist: hashes.map((hash, i) => ({
+      id: `entry-${i}`,
+      hash,
+      title: i === 0 ? 'dawn-patrol' : 'night-shift',
+      requesterId: alice.id,
+      addedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+    })),
   }));
   await store.close();
 
@@ -113,7 +142,10 @@ afterAll(async () => {
 
 describe('npm start, killed and restarted', () => {
   it('without a token says what to set and points to the demo', async () => {
-    const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -128,7 +160,10 @@ describe('npm start, killed and restarted', () => {
     expect(first.output()).toContain('resumed 0 sets');
 
     discord.pushInteraction(djsetInteraction({ subcommand: 'start', user: owner }));
-    await discord.waitForGatewayOp((o) => o.op === 4 && (o.d as { channel_id?: string }).channel_id === FAKE_VOICE_CHANNEL_ID, 20_000);
+    await discord.waitForGatewayOp(
+      (o) => o.op === 4 && (o.d as { channel_id?: string }).channel_id === FAKE_VOICE_CHANNEL_ID,
+      20_000,
+    );
     const playing = await until(async () => {
       const s = await guildState();
       // The session once the next song is picked too (its hash is saved apart, as the pick is made).
@@ -137,7 +172,13 @@ describe('npm start, killed and restarted', () => {
     expect(playing.playlist.map((e) => e.title)).toEqual(['night-shift']);
     expect(playing.session!.current.title).toBe('dawn-patrol');
 
-    discord.pushInteraction(queueInteraction({ subcommand: 'add', user: alice, options: [{ name: 'url', type: 3, value: `${cdnBase}/endless.wav` }] }));
+    discord.pushInteraction(
+      queueInteraction({
+        subcommand: 'add',
+        user: alice,
+        options: [{ name: 'url', type: 3, value: `${cdnBase}/endless.wav` }],
+      }),
+    );
     await until(() => cdnRequests > 0 && readdirSync(downloadDir).length > 0, 'the download to begin');
     first.child.kill('SIGKILL');
     await first.exited;
@@ -160,8 +201,17 @@ describe('npm start, killed and restarted', () => {
     expect(scraped).toMatch(/^minidj_live_sets 1$/m);
     expect(scraped).toMatch(/^minidj_guilds 1$/m);
     // Rejoined the same channel from the new process, and said so where the set was started.
-    await until(() => discord.gatewayOps.slice(opsBefore).find((o) => o.op === 4 && (o.d as { channel_id?: string }).channel_id === FAKE_VOICE_CHANNEL_ID), 'the rejoin');
-    const notice = await until(() => discord.channelMessages().find((m) => String(m.body.content).startsWith('Mini-DJ restarted')), 'the resume notice');
+    await until(
+      () =>
+        discord.gatewayOps
+          .slice(opsBefore)
+          .find((o) => o.op === 4 && (o.d as { channel_id?: string }).channel_id === FAKE_VOICE_CHANNEL_ID),
+      'the rejoin',
+    );
+    const notice = await until(
+      () => discord.channelMessages().find((m) => String(m.body.content).startsWith('Mini-DJ restarted')),
+      'the resume notice',
+    );
     expect(notice.channelId).toBe(FAKE_TEXT_CHANNEL_ID);
     expect(notice.body.content).toBe(`Mini-DJ restarted: resuming **dawn-patrol** in <#${FAKE_VOICE_CHANNEL_ID}>.`);
     // The killed download left nothing: no entry, no temp dir (swept at start), no library file.

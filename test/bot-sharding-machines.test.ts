@@ -33,8 +33,10 @@ describe.skipIf(!hasPostgres)('npm start on two machines, one shard each, agains
     // Two "machines": the same total, their own shards and download dirs, the library's audio on a shared volume.
     for (const shard of [0, 1]) {
       bot.startMachine({
-        MINIDJ_SHARD_COUNT: '2', MINIDJ_SHARDS: String(shard),
-        MINIDJ_TRACKS_DIR: path.join(tmp.dir, 'shared-tracks'), MINIDJ_DOWNLOAD_DIR: path.join(tmp.dir, `machine-${shard}`, 'downloads'),
+        MINIDJ_SHARD_COUNT: '2',
+        MINIDJ_SHARDS: String(shard),
+        MINIDJ_TRACKS_DIR: path.join(tmp.dir, 'shared-tracks'),
+        MINIDJ_DOWNLOAD_DIR: path.join(tmp.dir, `machine-${shard}`, 'downloads'),
       });
     }
     await bot.online(2);

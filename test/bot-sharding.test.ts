@@ -25,15 +25,21 @@ afterAll(async () => {
 });
 
 describe('npm start, sharded: one process per gateway shard, each guild served by its own', () => {
-  it('serves each guild from its shard\'s process, restarts a killed one whose set resumes, and answers every interaction once', async () => {
+  it("serves each guild from its shard's process, restarts a killed one whose set resumes, and answers every interaction once", async () => {
     // One machine, the shard count Discord recommends (2), one SQLite file.
-    bot.startMachine({ MINIDJ_TRACKS_DIR: path.join(tmp.dir, 'tracks'), MINIDJ_DOWNLOAD_DIR: path.join(tmp.dir, 'downloads') });
+    bot.startMachine({
+      MINIDJ_TRACKS_DIR: path.join(tmp.dir, 'tracks'),
+      MINIDJ_DOWNLOAD_DIR: path.join(tmp.dir, 'downloads'),
+    });
     const first = await bot.online(2);
     expect(first.map((p) => p.shards).sort()).toEqual([[0], [1]]);
     expect(new Set(first.map((p) => p.pid)).size).toBe(2);
     expect(first.map((p) => p.guilds)).toEqual([1, 1]);
     expect(discord.connectedShards().sort()).toEqual([0, 1]);
-    expect(bot.logLines().find((l) => String(l.msg).startsWith('Mini-DJ starts shards'))).toMatchObject({ shards: [0, 1], shardCount: 2 });
+    expect(bot.logLines().find((l) => String(l.msg).startsWith('Mini-DJ starts shards'))).toMatchObject({
+      shards: [0, 1],
+      shardCount: 2,
+    });
 
     await killOneShardMidSet(bot, discord, downbeats);
 

@@ -50,7 +50,10 @@ describe('the shipped scorer', () => {
     const mlp = mlpFromOnnx(readFileSync(path.join(MODELS_DIR, 'scorer.onnx')));
     const crate = syntheticCrate(3000, 4242);
     const rng = createRng(4243, 'parity');
-    const pairs = Array.from({ length: 10_000 }, () => [crate[rng.int(0, 3000)]!, crate[rng.int(0, 3000)]!] as [TrackDescriptor, TrackDescriptor]);
+    const pairs = Array.from(
+      { length: 10_000 },
+      () => [crate[rng.int(0, 3000)]!, crate[rng.int(0, 3000)]!] as [TrackDescriptor, TrackDescriptor],
+    );
     const x = featuresOf(pairs);
     const viaOnnx = await shipped.scoreFeatures(x, pairs.length);
     const mean = Float64Array.from(meta.normalization.mean);
@@ -66,23 +69,34 @@ describe('the shipped scorer', () => {
   it('agrees with the teacher on held-out pairs: AUC ≥ 0.98, recomputed here with onnxruntime', async () => {
     const { heldOut } = buildDatasets(DEFAULT_TRAINING);
     const scores = await shipped.scoreFeatures(Float32Array.from(heldOut.x), heldOut.n);
-    const value = auc(scores, Array.from(heldOut.y, (t) => t >= TEACHER_GOOD));
+    const value = auc(
+      scores,
+      Array.from(heldOut.y, (t) => t >= TEACHER_GOOD),
+    );
     expect(value).toBeGreaterThanOrEqual(0.98);
     expect(shipped.meta.metrics.teacherAucHeldOut).toBeCloseTo(value, 3);
   });
 
   it('is reproduced bit for bit by `minidj train --seed 1`', () => {
     const out = path.join(tmp.dir, 'retrained');
-    const run = minidj(['train', '--seed', '1', '--out', out, '--json'], { MINIDJ_DB: path.join(tmp.dir, 'empty.sqlite') });
+    const run = minidj(['train', '--seed', '1', '--out', out, '--json'], {
+      MINIDJ_DB: path.join(tmp.dir, 'empty.sqlite'),
+    });
     expect(run.status, run.stderr).toBe(0);
-    expect(readFileSync(path.join(out, 'scorer.onnx')).equals(readFileSync(path.join(MODELS_DIR, 'scorer.onnx')))).toBe(true);
-    expect(readFileSync(path.join(out, 'scorer.json'), 'utf8')).toBe(readFileSync(path.join(MODELS_DIR, 'scorer.json'), 'utf8'));
+    expect(readFileSync(path.join(out, 'scorer.onnx')).equals(readFileSync(path.join(MODELS_DIR, 'scorer.onnx')))).toBe(
+      true,
+    );
+    expect(readFileSync(path.join(out, 'scorer.json'), 'utf8')).toBe(
+      readFileSync(path.join(MODELS_DIR, 'scorer.json'), 'utf8'),
+    );
   });
 });
 
 describe('a missing or mismatched model is a clear error', () => {
   it('missing', async () => {
-    await expect(MixScorer.load(path.join(tmp.dir, 'nowhere'))).rejects.toThrow(/^No mixability model at .*scorer\.json\. Run `npx minidj train` to create one\.$/);
+    await expect(MixScorer.load(path.join(tmp.dir, 'nowhere'))).rejects.toThrow(
+      /^No mixability model at .*scorer\.json\. Run `npx minidj train` to create one\.$/,
+    );
   });
 
   it('trained on another feature version', async () => {
@@ -91,7 +105,9 @@ describe('a missing or mismatched model is a clear error', () => {
     copyFileSync(path.join(MODELS_DIR, 'scorer.onnx'), path.join(dir, 'scorer.onnx'));
     const meta = JSON.parse(readFileSync(path.join(MODELS_DIR, 'scorer.json'), 'utf8')) as ScorerMeta;
     writeFileSync(path.join(dir, 'scorer.json'), JSON.stringify({ ...meta, featureVersion: 'pair-features-0' }));
-    await expect(MixScorer.load(dir)).rejects.toThrow(`trained on features "pair-features-0", but this Mini-DJ computes "${FEATURE_VERSION}"`);
+    await expect(MixScorer.load(dir)).rejects.toThrow(
+      `trained on features "pair-features-0", but this Mini-DJ computes "${FEATURE_VERSION}"`,
+    );
   });
 
   it('a model file that does not match its metadata', async () => {
@@ -113,14 +129,27 @@ describe('learning from listeners', () => {
     const crate = syntheticCrate(600, 77).map((d) => describeTrack(analysisFromDescriptor(d)));
     const db = path.join(tmp.dir, 'listener.sqlite');
     const analyses = await AnalysisStore.open(db);
-    for (const [i, d] of crate.entries()) await analyses.put({ hash: `t${String(i).padStart(4, '0')}`, sourceName: `t${i}.mp3`, bytes: 1, analysis: analysisFromDescriptor(d) });
+    for (const [i, d] of crate.entries())
+      await analyses.put({
+        hash: `t${String(i).padStart(4, '0')}`,
+        sourceName: `t${i}.mp3`,
+        bytes: 1,
+        analysis: analysisFromDescriptor(d),
+      });
     await analyses.close();
     const feedback = await FeedbackStore.open(db);
-    const played = samplePairs(crate, 4000, 78).filter(([i, j]) => teacherScore(pairFacts(crate[i]!, crate[j]!)) >= TEACHER_GOOD).slice(0, 400);
+    const played = samplePairs(crate, 4000, 78)
+      .filter(([i, j]) => teacherScore(pairFacts(crate[i]!, crate[j]!)) >= TEACHER_GOOD)
+      .slice(0, 400);
     for (const [k, [i, j]] of played.entries()) {
       await feedback.add({
-        id: `fb${String(k).padStart(4, '0')}`, guildId: 'g', fromHash: `t${String(i).padStart(4, '0')}`, toHash: `t${String(j).padStart(4, '0')}`,
-        liked: likes(crate[i]!, crate[j]!), source: k % 3 === 0 ? 'skip' : 'vote', at: '2026-11-24T00:00:00Z',
+        id: `fb${String(k).padStart(4, '0')}`,
+        guildId: 'g',
+        fromHash: `t${String(i).padStart(4, '0')}`,
+        toHash: `t${String(j).padStart(4, '0')}`,
+        liked: likes(crate[i]!, crate[j]!),
+        source: k % 3 === 0 ? 'skip' : 'vote',
+        at: '2026-11-24T00:00:00Z',
       });
     }
     await feedback.close();
@@ -131,7 +160,9 @@ describe('learning from listeners', () => {
     const tuned = await MixScorer.load(out);
 
     const test = syntheticCrate(2000, 91);
-    const pairs = samplePairs(test, 8000, 92).map(([i, j]) => [test[i]!, test[j]!] as [TrackDescriptor, TrackDescriptor]);
+    const pairs = samplePairs(test, 8000, 92).map(
+      ([i, j]) => [test[i]!, test[j]!] as [TrackDescriptor, TrackDescriptor],
+    );
     const x = featuresOf(pairs);
     const before = await shipped.scoreFeatures(x, pairs.length);
     const after = await tuned.scoreFeatures(x, pairs.length);
@@ -140,9 +171,15 @@ describe('learning from listeners', () => {
     const hidden = pairs.map(([a, b]) => likes(a, b));
     // Agreement with the preference where it matters: among the mixes the teacher likes.
     const among = pairs.map((_, k) => k).filter((k) => teacherGood[k]);
-    const agreement = (s: Float32Array): number => auc(among.map((k) => s[k]!), among.map((k) => hidden[k]!));
+    const agreement = (s: Float32Array): number =>
+      auc(
+        among.map((k) => s[k]!),
+        among.map((k) => hidden[k]!),
+      );
     const gain = agreement(after) - agreement(before);
-    console.log(`hidden-preference AUC among teacher-good pairs: ${agreement(before).toFixed(3)} → ${agreement(after).toFixed(3)} (+${gain.toFixed(3)}); teacher AUC after ${auc(after, teacherGood).toFixed(4)}`);
+    console.log(
+      `hidden-preference AUC among teacher-good pairs: ${agreement(before).toFixed(3)} → ${agreement(after).toFixed(3)} (+${gain.toFixed(3)}); teacher AUC after ${auc(after, teacherGood).toFixed(4)}`,
+    );
     expect(gain).toBeGreaterThan(0.15);
     expect(auc(after, teacherGood)).toBeGreaterThanOrEqual(0.95);
   });
@@ -150,8 +187,21 @@ describe('learning from listeners', () => {
 
 describe('suggestions', () => {
   const base = (over: Partial<TrackDescriptor>): TrackDescriptor => ({
-    bpm: 126, bpmConfidence: 0.9, camelotNumber: 8, camelotLetter: 0, keyStrength: 0.85, loudnessLufs: -9, brightnessHz: 2600, danceability: 1.5,
-    mfcc: [132, 18, 23, 5, 8, 4, 3, 2, 1, 1, 0, 0], energyIn: 0.6, energyOut: 0.6, introBars: 16, outroBars: 16, intensity: 0.7, ...over,
+    bpm: 126,
+    bpmConfidence: 0.9,
+    camelotNumber: 8,
+    camelotLetter: 0,
+    keyStrength: 0.85,
+    loudnessLufs: -9,
+    brightnessHz: 2600,
+    danceability: 1.5,
+    mfcc: [132, 18, 23, 5, 8, 4, 3, 2, 1, 1, 0, 0],
+    energyIn: 0.6,
+    energyOut: 0.6,
+    introBars: 16,
+    outroBars: 16,
+    intensity: 0.7,
+    ...over,
   });
 
   it('never ranks a key clash or a 20 % tempo gap above a compatible track, and says why', async () => {
@@ -161,9 +211,27 @@ describe('suggestions', () => {
       const letter = rng.int(0, 2);
       const bpm = rng.range(95, 170);
       const from = base({ bpm, camelotNumber: number, camelotLetter: letter, brightnessHz: rng.range(1500, 4000) });
-      const compatible = base({ bpm: bpm * rng.range(0.985, 1.015), camelotNumber: ((number + rng.pick([0, 1, 11]) - 1) % 12) + 1, camelotLetter: letter, brightnessHz: from.brightnessHz * rng.range(0.8, 1.25), introBars: rng.pick([8, 16, 32]), energyIn: rng.range(0.4, 0.8) });
-      const clash = base({ bpm, camelotNumber: ((number + 5) % 12) + 1, camelotLetter: 1 - letter, keyStrength: rng.range(0.75, 0.95), brightnessHz: from.brightnessHz });
-      const farTempo = base({ bpm: bpm * rng.pick([1.2, 0.8]), camelotNumber: number, camelotLetter: letter, brightnessHz: from.brightnessHz });
+      const compatible = base({
+        bpm: bpm * rng.range(0.985, 1.015),
+        camelotNumber: ((number + rng.pick([0, 1, 11]) - 1) % 12) + 1,
+        camelotLetter: letter,
+        brightnessHz: from.brightnessHz * rng.range(0.8, 1.25),
+        introBars: rng.pick([8, 16, 32]),
+        energyIn: rng.range(0.4, 0.8),
+      });
+      const clash = base({
+        bpm,
+        camelotNumber: ((number + 5) % 12) + 1,
+        camelotLetter: 1 - letter,
+        keyStrength: rng.range(0.75, 0.95),
+        brightnessHz: from.brightnessHz,
+      });
+      const farTempo = base({
+        bpm: bpm * rng.pick([1.2, 0.8]),
+        camelotNumber: number,
+        camelotLetter: letter,
+        brightnessHz: from.brightnessHz,
+      });
       const library: LibraryEntry[] = [
         { id: 'clash', title: 'clash', descriptor: clash },
         { id: 'far', title: 'far', descriptor: farTempo },
@@ -181,7 +249,17 @@ describe('suggestions', () => {
   it('explains a suggestion in DJ terms', async () => {
     const from = base({ bpm: 126, camelotNumber: 8, camelotLetter: 0, energyOut: 0.5 });
     const next = base({ bpm: 128, camelotNumber: 9, camelotLetter: 0, energyIn: 0.6, introBars: 16, outroBars: 16 });
-    const [s] = await suggestNext(shipped, { id: 'a', title: 'a', descriptor: from }, [{ id: 'b', title: 'b', descriptor: next }], 1);
-    expect(s!.reasons).toEqual(['126→128 BPM (+1.6 %)', '8A→9A (neighbouring key)', 'energy +1', 'outro 16 bars over intro 16 bars']);
+    const [s] = await suggestNext(
+      shipped,
+      { id: 'a', title: 'a', descriptor: from },
+      [{ id: 'b', title: 'b', descriptor: next }],
+      1,
+    );
+    expect(s!.reasons).toEqual([
+      '126→128 BPM (+1.6 %)',
+      '8A→9A (neighbouring key)',
+      'energy +1',
+      'outro 16 bars over intro 16 bars',
+    ]);
   });
 });

@@ -22,7 +22,11 @@ let binDir: string;
  * first there, in a folder that has nothing to do with the project (with a .env of its own that must not be read).
  */
 function minidj(args: string[]) {
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${binDir}${path.delimiter}${process.env.PATH}`, MINIDJ_HOME: home };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${binDir}${path.delimiter}${process.env.PATH}`,
+    MINIDJ_HOME: home,
+  };
   delete env.MINIDJ_DB;
   delete env.MINIDJ_TRACKS_DIR;
   const run = spawnSync('minidj', args, { cwd: elsewhere, encoding: 'utf8', env });
@@ -35,13 +39,26 @@ beforeAll(async () => {
   elsewhere = path.join(tmp.dir, 'somewhere', 'else');
   binDir = path.join(tmp.dir, 'bin');
   const audio = path.join(tmp.dir, 'music');
-  for (const dir of [home, elsewhere, binDir, audio, path.join(elsewhere, 'links')]) mkdirSync(dir, { recursive: true });
+  for (const dir of [home, elsewhere, binDir, audio, path.join(elsewhere, 'links')])
+    mkdirSync(dir, { recursive: true });
   symlinkSync(path.join(PACKAGE_ROOT, 'bin/minidj.js'), path.join(binDir, 'minidj'));
   // The home's .env is read; the one in the folder minidj runs in is not (it would put the store there).
   writeFileSync(path.join(home, '.env'), `MINIDJ_TRACKS_DIR=${path.join(home, 'kept')}\n`);
   writeFileSync(path.join(elsewhere, '.env'), `MINIDJ_DB=wrong.sqlite\nMINIDJ_TRACKS_DIR=wrong-tracks\n`);
-  await writeSynthTrack(path.join(audio, 'a.wav'), { bpm: 124, key: 'A', scale: 'minor', seed: 11, sections: structureForBars(16) });
-  await writeSynthTrack(path.join(audio, 'b.wav'), { bpm: 125, key: 'E', scale: 'minor', seed: 12, sections: structureForBars(16) });
+  await writeSynthTrack(path.join(audio, 'a.wav'), {
+    bpm: 124,
+    key: 'A',
+    scale: 'minor',
+    seed: 11,
+    sections: structureForBars(16),
+  });
+  await writeSynthTrack(path.join(audio, 'b.wav'), {
+    bpm: 125,
+    key: 'E',
+    scale: 'minor',
+    seed: 12,
+    sections: structureForBars(16),
+  });
   // Links to files in one folder, and a link to the whole folder.
   for (const name of ['a.wav', 'b.wav']) symlinkSync(path.join(audio, name), path.join(elsewhere, 'links', name));
   symlinkSync(audio, path.join(elsewhere, 'linked-folder'));
@@ -51,10 +68,15 @@ afterAll(() => tmp.cleanup());
 describe('the defaults are the project folder, not the folder a command runs in', () => {
   it('puts the store and the library audio in MINIDJ_HOME, else in the project folder', () => {
     expect(minidjHome({})).toBe(PACKAGE_ROOT);
-    expect(storeTarget(undefined, '/somewhere/else', minidjHome({}))).toEqual({ kind: 'sqlite', uri: `sqlite://${path.join(PACKAGE_ROOT, 'data/minidj.sqlite')}` });
+    expect(storeTarget(undefined, '/somewhere/else', minidjHome({}))).toEqual({
+      kind: 'sqlite',
+      uri: `sqlite://${path.join(PACKAGE_ROOT, 'data/minidj.sqlite')}`,
+    });
     expect(minidjHome({ MINIDJ_HOME: '/srv/minidj' })).toBe('/srv/minidj');
     // A path the user typed is still theirs: from where the command runs.
-    expect(storeTarget('mine.sqlite', '/somewhere/else', '/srv/minidj').uri).toBe('sqlite:///somewhere/else/mine.sqlite');
+    expect(storeTarget('mine.sqlite', '/somewhere/else', '/srv/minidj').uri).toBe(
+      'sqlite:///somewhere/else/mine.sqlite',
+    );
     expect(new TrackFiles().dir).toBe(path.join(minidjHome(), 'data/tracks'));
   });
 });
@@ -63,8 +85,14 @@ describe('minidj from an unrelated folder, on symbolic links', () => {
   it('analyze, suggest, mix and library add use the home store and .env, and follow the links', () => {
     const analyzed = minidj(['analyze', 'links/a.wav', 'links/b.wav', '--json']);
     expect(analyzed.status, analyzed.stderr).toBe(0);
-    const records = analyzed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; bpm: number; cached: boolean });
-    expect(records.map((r) => [r.file, r.cached])).toEqual([['links/a.wav', false], ['links/b.wav', false]]);
+    const records = analyzed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { file: string; bpm: number; cached: boolean });
+    expect(records.map((r) => [r.file, r.cached])).toEqual([
+      ['links/a.wav', false],
+      ['links/b.wav', false],
+    ]);
     expect(Math.abs(records[0]!.bpm - 124)).toBeLessThan(0.2);
     expect(existsSync(path.join(home, 'data/minidj.sqlite'))).toBe(true);
     expect(existsSync(path.join(elsewhere, 'data'))).toBe(false);
@@ -83,7 +111,12 @@ describe('minidj from an unrelated folder, on symbolic links', () => {
     // library add keeps the audio where the home's .env says.
     const added = minidj(['library', 'add', 'linked-folder', '--shared', '--json']);
     expect(added.status, added.stderr).toBe(0);
-    expect(added.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { library: string }).library)).toEqual(['shared', 'shared']);
+    expect(
+      added.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { library: string }).library),
+    ).toEqual(['shared', 'shared']);
     expect(readdirSync(path.join(home, 'kept')).filter((f) => f.endsWith('.wav'))).toHaveLength(2);
     expect(existsSync(path.join(elsewhere, 'wrong-tracks'))).toBe(false);
   });
@@ -97,7 +130,11 @@ describe('reading folders of audio', () => {
     symlinkSync(dir, path.join(dir, 'sub', 'loop'));
     symlinkSync(path.join(tmp.dir, 'music', 'a.wav'), path.join(dir, 'one.wav'));
     symlinkSync(path.join(tmp.dir, 'gone.wav'), path.join(dir, 'broken.wav'));
-    expect((await listAudioFiles(dir)).map((f) => path.relative(dir, f))).toEqual(['one.wav', 'sub/linked/a.wav', 'sub/linked/b.wav']);
+    expect((await listAudioFiles(dir)).map((f) => path.relative(dir, f))).toEqual([
+      'one.wav',
+      'sub/linked/a.wav',
+      'sub/linked/b.wav',
+    ]);
   });
 
   it('refuses a folder without audio (library add printed nothing and exited 0)', async () => {

@@ -14,12 +14,17 @@ const queue: WithSubcommands = queueRoutes;
 
 /** The bot's commands with `/queue` replaced. */
 const withQueue = (changed: Routes): CommandSet<CommandDeps> => ({ ...COMMANDS, slash: [changed, djset, suggest] });
-const withoutQueue = (sub: string): Routes => ({ ...queue, subcommands: Object.fromEntries(Object.entries(queue.subcommands).filter(([name]) => name !== sub)) });
+const withoutQueue = (sub: string): Routes => ({
+  ...queue,
+  subcommands: Object.fromEntries(Object.entries(queue.subcommands).filter(([name]) => name !== sub)),
+});
 
 /** Every route the registered JSON defines: "name subcommand", or "name" for a command without subcommands. */
 function definedRoutes(): string[] {
   return ALL_COMMANDS.map((c) => c.toJSON()).flatMap((c) => {
-    const subs = ('options' in c ? (c.options ?? []) : []).filter((o): o is APIApplicationCommandSubcommandOption => o.type === ApplicationCommandOptionType.Subcommand);
+    const subs = ('options' in c ? (c.options ?? []) : []).filter(
+      (o): o is APIApplicationCommandSubcommandOption => o.type === ApplicationCommandOptionType.Subcommand,
+    );
     return subs.length > 0 ? subs.map((s) => `${c.name} ${s.name}`) : [c.name];
   });
 }
@@ -49,27 +54,43 @@ describe('the commands and their handlers', () => {
   });
 
   it('a handler for a subcommand that is not defined is found', () => {
-    const extra = withQueue({ ...queue, subcommands: { ...queue.subcommands, shuffle: route([], () => async () => {}) } });
+    const extra = withQueue({
+      ...queue,
+      subcommands: { ...queue.subcommands, shuffle: route([], () => async () => {}) },
+    });
     expect(routeProblems(extra)).toEqual(['/queue shuffle has a handler, and no definition']);
   });
 
   it('an option read that the definition does not have is found', () => {
     const list = queue.subcommands.list!;
-    const misread = withQueue({ ...queue, subcommands: { ...queue.subcommands, list: { ...list, reads: ['page', 'pages'] } } });
-    expect(routeProblems(misread)).toEqual(['/queue list reads the option "pages", which its definition does not have']);
+    const misread = withQueue({
+      ...queue,
+      subcommands: { ...queue.subcommands, list: { ...list, reads: ['page', 'pages'] } },
+    });
+    expect(routeProblems(misread)).toEqual([
+      '/queue list reads the option "pages", which its definition does not have',
+    ]);
   });
 
   it('an option that autocompletes without its autocomplete, and an autocomplete with nothing to complete, are found', () => {
     const add = queue.subcommands.add!;
     const list = queue.subcommands.list!;
     const { autocomplete, ...plain } = add;
-    const wrong = withQueue({ ...queue, subcommands: { ...queue.subcommands, add: plain, list: { ...list, ...(autocomplete ? { autocomplete } : {}) } } });
-    expect(routeProblems(wrong)).toEqual(['/queue add has an option that autocompletes, and no autocomplete handler', '/queue list has an autocomplete handler, and no option that autocompletes']);
+    const wrong = withQueue({
+      ...queue,
+      subcommands: { ...queue.subcommands, add: plain, list: { ...list, ...(autocomplete ? { autocomplete } : {}) } },
+    });
+    expect(routeProblems(wrong)).toEqual([
+      '/queue add has an option that autocompletes, and no autocomplete handler',
+      '/queue list has an autocomplete handler, and no option that autocompletes',
+    ]);
   });
 
   it('a command with subcommands routed as one, and a name defined twice, are found', () => {
     const whole: Routes = { definition: queue.definition, run: route([], () => async () => {}) };
-    expect(routeProblems({ ...COMMANDS, slash: [whole, djset, suggest] })).toEqual(['/queue has subcommands, and one handler for the whole command']);
+    expect(routeProblems({ ...COMMANDS, slash: [whole, djset, suggest] })).toEqual([
+      '/queue has subcommands, and one handler for the whole command',
+    ]);
     expect(routeProblems({ ...COMMANDS, slash: [queue, djset, suggest, queue] })).toEqual(['"queue" is defined twice']);
   });
 });

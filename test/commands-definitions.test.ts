@@ -12,7 +12,8 @@ function problems(options: readonly APIApplicationCommandOption[] | undefined, p
   for (const o of options ?? []) {
     const where = `${path} ${o.name}`;
     if (!NAME.test(o.name)) out.push(`${where}: bad name`);
-    if (o.description.length < 1 || o.description.length > 100) out.push(`${where}: description of ${o.description.length} characters`);
+    if (o.description.length < 1 || o.description.length > 100)
+      out.push(`${where}: description of ${o.description.length} characters`);
     if (o.type === ApplicationCommandOptionType.Subcommand || o.type === ApplicationCommandOptionType.SubcommandGroup) {
       out.push(...problems(o.options, where));
       continue;
@@ -47,9 +48,28 @@ describe('slash command definitions', () => {
       ...['file2', 'file3', 'file4', 'file5'].map((name) => [name, ApplicationCommandOptionType.Attachment]),
     ]);
     const djset = SLASH_COMMANDS[1]!.toJSON();
-    expect((djset.options ?? []).map((o) => o.name)).toEqual(['start', 'stop', 'skip', 'pause', 'resume', 'status', 'settings']);
+    expect((djset.options ?? []).map((o) => o.name)).toEqual([
+      'start',
+      'stop',
+      'skip',
+      'pause',
+      'resume',
+      'status',
+      'settings',
+    ]);
     const settings = djset.options!.find((o) => o.name === 'settings') as { options: APIApplicationCommandOption[] };
-    expect(settings.options.map((o) => o.name)).toEqual(['dj_role', 'order', 'max_queued', 'adds_per_minute', 'stay', 'pause_minutes', 'songs', 'transition_bars', 'clear_dj_role', 'announce']);
+    expect(settings.options.map((o) => o.name)).toEqual([
+      'dj_role',
+      'order',
+      'max_queued',
+      'adds_per_minute',
+      'stay',
+      'pause_minutes',
+      'songs',
+      'transition_bars',
+      'clear_dj_role',
+      'announce',
+    ]);
     const bars = settings.options.find((o) => o.name === 'transition_bars') as { choices: { value: number }[] };
     expect(bars.choices.map((c) => c.value)).toEqual([0, 4, 8, 16, 32]);
   });

@@ -30,20 +30,27 @@ describe('the settings', () => {
     expect([...table.keys()].sort()).toEqual(Object.keys(SETTINGS).sort());
     for (const [name, s] of Object.entries(SETTINGS)) {
       const value = 'default' in s ? s.default : undefined;
-      const shown = 'shown' in s ? s.shown : typeof value === 'string' ? `\`${value}\`` : value !== undefined ? String(value) : '—';
+      const shown =
+        'shown' in s ? s.shown : typeof value === 'string' ? `\`${value}\`` : value !== undefined ? String(value) : '—';
       expect(`${name}: ${table.get(name)}`).toBe(`${name}: ${shown}`);
     }
   });
 
   it('no file of src but src/util/config.ts reads a MINIDJ_ variable', () => {
     const reads = /\benv\??\.MINIDJ_|\benv\[\s*['"`]MINIDJ_|process\.env\s*\[|\benv\[name\]/;
-    const readers = sources.filter((f) => f !== path.join('src', 'util', 'config.ts') && reads.test(readFileSync(path.join(ROOT, f), 'utf8')));
+    const readers = sources.filter(
+      (f) => f !== path.join('src', 'util', 'config.ts') && reads.test(readFileSync(path.join(ROOT, f), 'utf8')),
+    );
     expect(readers).toEqual([]);
   });
 
   it('the lint refuses a MINIDJ_ read outside src/util/config.ts', async () => {
     const eslint = new ESLint();
-    for (const code of ['export const a = process.env.MINIDJ_MAX_MB;\n', "export const a = process.env['MINIDJ_MAX_MB'];\n", 'export const a = (n: string) => process.env[n];\n']) {
+    for (const code of [
+      'export const a = process.env.MINIDJ_MAX_MB;\n',
+      "export const a = process.env['MINIDJ_MAX_MB'];\n",
+      'export const a = (n: string) => process.env[n];\n',
+    ]) {
       const [result] = await eslint.lintText(code, { filePath: 'src/audio/io/x.ts' });
       expect(result!.messages.map((m) => m.ruleId)).toContain('no-restricted-syntax');
     }
@@ -56,7 +63,9 @@ describe('the settings', () => {
     process.env.MINIDJ_MAX_MB = 'big';
     expect(() => setting('MINIDJ_MAX_MB')).toThrow(ConfigError);
     expect(() => setting('MINIDJ_MAX_MB')).toThrow('MINIDJ_MAX_MB is "big"; it takes a number of megabytes, above 0.');
-    expect(() => setting('MINIDJ_MAX_DOWNLOADS', { MINIDJ_MAX_DOWNLOADS: '2.5' })).toThrow('a whole number of downloads, at least 1');
+    expect(() => setting('MINIDJ_MAX_DOWNLOADS', { MINIDJ_MAX_DOWNLOADS: '2.5' })).toThrow(
+      'a whole number of downloads, at least 1',
+    );
     expect(() => setting('MINIDJ_LOG_LEVEL', { MINIDJ_LOG_LEVEL: 'loud' })).toThrow('one of fatal, error, warn, info');
   });
 
@@ -65,7 +74,14 @@ describe('the settings', () => {
     expect(setting('MINIDJ_STREAM_COST_PCT')).toBe(10);
     expect(setting('MINIDJ_RESUME', { MINIDJ_RESUME: 'yes' })).toBe(true);
     expect(setting('MINIDJ_ALLOW_LOOPBACK_URLS', { MINIDJ_ALLOW_LOOPBACK_URLS: 'yes' })).toBe(false);
-    expect(configProblems({ MINIDJ_STREAM_COST_PCT: 'lots', MINIDJ_OPS_PORT: '70000', MINIDJ_RESUME: 'yes', MINIDJ_MAX_MINUTES: '30' })).toEqual([
+    expect(
+      configProblems({
+        MINIDJ_STREAM_COST_PCT: 'lots',
+        MINIDJ_OPS_PORT: '70000',
+        MINIDJ_RESUME: 'yes',
+        MINIDJ_MAX_MINUTES: '30',
+      }),
+    ).toEqual([
       'MINIDJ_RESUME is "yes"; it takes `0` or `1`.',
       'MINIDJ_STREAM_COST_PCT is "lots"; it takes a number of percent of a core, above 0.',
       'MINIDJ_OPS_PORT is "70000"; it takes a whole number of port, at least 0 and at most 65535.',
@@ -78,12 +94,19 @@ describe('the settings', () => {
       encoding: 'utf8',
       timeout: 30_000,
       env: {
-        PATH: process.env.PATH, HOME: process.env.HOME, DISCORD_TOKEN: 'MTIz.abc.def', DISCORD_CLIENT_ID: '123456789012345678',
-        MINIDJ_DISCORD_API: 'http://127.0.0.1:9', MINIDJ_MAX_MB: 'big', MINIDJ_RESUME: 'yes', MINIDJ_LOG_LEVEL: 'loud',
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DISCORD_TOKEN: 'MTIz.abc.def',
+        DISCORD_CLIENT_ID: '123456789012345678',
+        MINIDJ_DISCORD_API: 'http://127.0.0.1:9',
+        MINIDJ_MAX_MB: 'big',
+        MINIDJ_RESUME: 'yes',
+        MINIDJ_LOG_LEVEL: 'loud',
       },
     });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('Mini-DJ cannot start:');
-    for (const name of ['MINIDJ_MAX_MB is "big"', 'MINIDJ_RESUME is "yes"', 'MINIDJ_LOG_LEVEL is "loud"']) expect(run.stderr).toContain(name);
+    for (const name of ['MINIDJ_MAX_MB is "big"', 'MINIDJ_RESUME is "yes"', 'MINIDJ_LOG_LEVEL is "loud"'])
+      expect(run.stderr).toContain(name);
   });
 });

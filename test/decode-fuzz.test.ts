@@ -7,7 +7,21 @@ import type { Canary, CountingServer } from './helpers/hostile-media.ts';
 import { countingServer, fifoCanary } from './helpers/hostile-media.ts';
 
 /** The codes `minidj analyze` documents (README); anything else is a failure we did not phrase for the user. */
-const KNOWN = ['ok', 'not-found', 'too-large', 'too-long', 'too-short', 'no-audio', 'corrupt', 'truncated', 'silent', 'decoder-crashed', 'decoder-timeout', 'analysis-failed', 'unsupported'];
+const KNOWN = [
+  'ok',
+  'not-found',
+  'too-large',
+  'too-long',
+  'too-short',
+  'no-audio',
+  'corrupt',
+  'truncated',
+  'silent',
+  'decoder-crashed',
+  'decoder-timeout',
+  'analysis-failed',
+  'unsupported',
+];
 
 let tmp: ReturnType<typeof makeTempDir>;
 let server: CountingServer;
@@ -31,7 +45,9 @@ describe('fuzzed files through minidj analyze', () => {
   it('each gets a result or a clear {file, error, code} line; nothing hangs or crashes, nothing is fetched or opened', async () => {
     expect(cases.length).toBeGreaterThanOrEqual(40);
     const run = await runFuzz(cases, 2, 90_000);
-    console.log(`fuzz: ${cases.length} files in ${run.seconds.toFixed(1)} s: ${JSON.stringify(countByCode(run.outcomes))}`);
+    console.log(
+      `fuzz: ${cases.length} files in ${run.seconds.toFixed(1)} s: ${JSON.stringify(countByCode(run.outcomes))}`,
+    );
     expect(server.requests).toEqual([]);
     expect(canary.opened()).toBe(0);
     expect(run.signals).toEqual(run.signals.map(() => null));
@@ -42,6 +58,7 @@ describe('fuzzed files through minidj analyze', () => {
       if (o.error) expect(o.error, o.mutation).not.toContain(tmp.dir);
     }
     // The pen-test's files are refused from their first bytes.
-    for (const o of run.outcomes.filter((x) => /^(id3\+(dash|hls|ffconcat)|bare-)/.test(x.mutation))) expect(o.code, o.mutation).toBe('corrupt');
+    for (const o of run.outcomes.filter((x) => /^(id3\+(dash|hls|ffconcat)|bare-)/.test(x.mutation)))
+      expect(o.code, o.mutation).toBe('corrupt');
   }, 200_000);
 });

@@ -9,7 +9,15 @@ import { decodeForAnalysis } from '../src/audio/analysis/decode-for-analysis.ts'
 import { audioLimitsFromEnv } from '../src/audio/io/limits.ts';
 import { makeTempDir, makeTone } from './helpers/ffmpeg-fixtures.ts';
 import type { Canary, CountingServer } from './helpers/hostile-media.ts';
-import { countingServer, dashManifest, ffconcat, fifoCanary, hlsPlaylist, id3Tag, runMinidj } from './helpers/hostile-media.ts';
+import {
+  countingServer,
+  dashManifest,
+  ffconcat,
+  fifoCanary,
+  hlsPlaylist,
+  id3Tag,
+  runMinidj,
+} from './helpers/hostile-media.ts';
 
 const limits = { ...audioLimitsFromEnv({}), decodeTimeoutMs: 15_000 };
 let tmp: ReturnType<typeof makeTempDir>;
@@ -43,44 +51,71 @@ afterAll(async () => {
 });
 
 async function failure(promise: Promise<unknown>): Promise<AudioInputError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(AudioInputError);
   return err as AudioInputError;
 }
 
 describe('a file that hides a playlist or manifest behind an ID3 tag', () => {
-  it.each(['DASH manifest', 'HLS of file:// segments', 'HLS of http:// segments', 'ffconcat'])('%s is refused, opening nothing else', async (name) => {
-    const before = canary.opened();
-    const err = await failure(decodeForAnalysis(hostile[name]!, limits));
-    expect(server.requests).toEqual([]);
-    expect(canary.opened()).toBe(before);
-    expect(err.code).toBe('corrupt');
-    expect(err.message).toMatch(/^This is not audio that can be decoded: .*it does not start like MP3/);
-  });
+  it.each(['DASH manifest', 'HLS of file:// segments', 'HLS of http:// segments', 'ffconcat'])(
+    '%s is refused, opening nothing else',
+    async (name) => {
+      const before = canary.opened();
+      const err = await failure(decodeForAnalysis(hostile[name]!, limits));
+      expect(server.requests).toEqual([]);
+      expect(canary.opened()).toBe(before);
+      expect(err.code).toBe('corrupt');
+      expect(err.message).toMatch(/^This is not audio that can be decoded: .*it does not start like MP3/);
+    },
+  );
 
   it('is refused by the decks that play the set too', async () => {
     const before = canary.opened();
     const errors: unknown[] = [];
     for (const file of Object.values(hostile)) {
       const deck = new DeckReader({ file, fromSec: 0 });
-      errors.push(await deck.read(4800).then(() => undefined, (e: unknown) => e));
+      errors.push(
+        await deck.read(4800).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      );
       deck.close();
     }
     expect(server.requests).toEqual([]);
     expect(canary.opened()).toBe(before);
-    for (const err of errors) expect(err).toMatchObject({ name: 'AudioInputError', message: expect.stringMatching(/cannot be played: This is not audio/) as unknown });
+    for (const err of errors)
+      expect(err).toMatchObject({
+        name: 'AudioInputError',
+        message: expect.stringMatching(/cannot be played: This is not audio/) as unknown,
+      });
   });
 
   it('is refused by `minidj analyze`, one {file, error, code} line each, nothing fetched or opened', async () => {
     const before = canary.opened();
     const files = Object.values(hostile);
-    const run = await runMinidj(['analyze', ...files, '--json', '--no-store'], { MINIDJ_DECODE_TIMEOUT_SEC: '15' }, 60_000);
+    const run = await runMinidj(
+      ['analyze', ...files, '--json', '--no-store'],
+      { MINIDJ_DECODE_TIMEOUT_SEC: '15' },
+      60_000,
+    );
     expect(server.requests).toEqual([]);
     expect(canary.opened()).toBe(before);
     expect(run.status).toBe(1);
-    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.file)).toEqual(files);
-    for (const line of lines) expect(line).toEqual({ file: line.file, code: 'corrupt', error: expect.stringMatching(/looks like (a web page|a playlist)/) as unknown });
+    for (const line of lines)
+      expect(line).toEqual({
+        file: line.file,
+        code: 'corrupt',
+        error: expect.stringMatching(/looks like (a web page|a playlist)/) as unknown,
+      });
   });
 
   it('the canary sees a reader, and the server a request (so the checks above can fail)', async () => {
@@ -95,9 +130,19 @@ describe('a file that hides a playlist or manifest behind an ID3 tag', () => {
 
 describe('an ID3 tag must be followed by audio', () => {
   it('decodes an MP3 with a long tag, and one with zero padding after the tag', async () => {
-    const mp3 = makeTone(path.join(tmp.dir, 'plain.mp3'), 2, ['-c:a', 'libmp3lame', '-id3v2_version', '0', '-write_xing', '0']);
+    const mp3 = makeTone(path.join(tmp.dir, 'plain.mp3'), 2, [
+      '-c:a',
+      'libmp3lame',
+      '-id3v2_version',
+      '0',
+      '-write_xing',
+      '0',
+    ]);
     const audio = readFileSync(mp3);
-    for (const [name, head] of [['tagged', id3Tag(300_000)], ['padded', Buffer.concat([id3Tag(100), Buffer.alloc(2000)])]] as const) {
+    for (const [name, head] of [
+      ['tagged', id3Tag(300_000)],
+      ['padded', Buffer.concat([id3Tag(100), Buffer.alloc(2000)])],
+    ] as const) {
       const file = path.join(tmp.dir, `${name}.mp3`);
       writeFileSync(file, Buffer.concat([head, audio]));
       const input = await decodeForAnalysis(file, limits);
@@ -131,7 +176,7 @@ describe('what users are told', () => {
     }
   });
 
-  it('ffmpeg\'s error line names the file by its name only', async () => {
+  it("ffmpeg's error line names the file by its name only", async () => {
     // Sniffs as MP3 (a frame header), then is junk: ffmpeg itself fails and its message is passed on.
     const file = path.join(tmp.dir, 'junk-frames.mp3');
     writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(3000, 0x55)]));

@@ -12,7 +12,10 @@ const CONSTRUCTS: [string, string[]][] = [
   ['<t:0:R> <t:1700000000:F>', ['<t:0:R>', '<t:1700000000:F>']],
   ['</queue list:555555555555555555>', ['</queue']],
   ['<:blob:123456789012345678> <a:spin:123456789012345678>', ['<:blob', '<a:spin']],
-  ['**bold** *it* _it_ __under__ ~~strike~~ ||spoiler||', ['**bold**', '*it*', '_it_', '__under__', '~~strike~~', '||spoiler||']],
+  [
+    '**bold** *it* _it_ __under__ ~~strike~~ ||spoiler||',
+    ['**bold**', '*it*', '_it_', '__under__', '~~strike~~', '||spoiler||'],
+  ],
   ['***both*** ___both___', ['***both***', '___both___']],
   ['`code` ``double`` ```block```', ['`code`', '``double``', '```block```']],
   ['[free nitro](https://evil.example)', ['[free nitro](https://evil.example)', 'https://evil.example']],
@@ -28,7 +31,7 @@ const CONSTRUCTS: [string, string[]][] = [
   ['back\\slash \\*escaped\\*', ['\\*escaped\\*']],
 ];
 
-describe('displayTitle: a member\'s text shows as plain text in Discord', () => {
+describe("displayTitle: a member's text shows as plain text in Discord", () => {
   it.each(CONSTRUCTS)('%s is shown literally, with nothing left active', (raw, tokens) => {
     const shown = displayTitle(raw);
     expect(activeTokens(shown, tokens)).toEqual([]);
@@ -54,6 +57,7 @@ describe('displayTitle: a member\'s text shows as plain text in Discord', () => 
   });
 
   it('leaves ordinary titles as they are', () => {
-    for (const title of ['Night Drive', 'dawn-patrol', "Don't Stop (Radio Edit) 128 BPM", 'Café del Mar 2.0']) expect(displayTitle(title)).toBe(title);
+    for (const title of ['Night Drive', 'dawn-patrol', "Don't Stop (Radio Edit) 128 BPM", 'Café del Mar 2.0'])
+      expect(displayTitle(title)).toBe(title);
   });
 });

@@ -30,7 +30,12 @@ beforeAll(async () => {
   const bytes = readFileSync(song);
   analyses = await AnalysisStore.open(path.join(tmp.dir, 'store.sqlite'));
   // Its analysis is stored already: each download is then only a download (no analysis runs).
-  await analyses.put({ hash: await hashFile(song), sourceName: 'song.wav', bytes: bytes.length, analysis: { analyzerVersion: ANALYZER_VERSION } as TrackAnalysis });
+  await analyses.put({
+    hash: await hashFile(song),
+    sourceName: 'song.wav',
+    bytes: bytes.length,
+    analysis: { analyzerVersion: ANALYZER_VERSION } as TrackAnalysis,
+  });
   pool = new AnalyzerPool({ size: 1 });
   const server = createServer((req, res) => {
     arrivals.push(req.url ?? '');
@@ -55,12 +60,23 @@ describe('the downloads in flight in one process', () => {
   it('reads MINIDJ_MAX_DOWNLOADS (16 by default)', () => {
     expect(maxDownloadsFromEnv({})).toBe(16);
     expect(maxDownloadsFromEnv({ MINIDJ_MAX_DOWNLOADS: '4' })).toBe(4);
-    expect(() => maxDownloadsFromEnv({ MINIDJ_MAX_DOWNLOADS: '0' })).toThrow('MINIDJ_MAX_DOWNLOADS is "0"; it takes a whole number of downloads, at least 1.');
+    expect(() => maxDownloadsFromEnv({ MINIDJ_MAX_DOWNLOADS: '0' })).toThrow(
+      'MINIDJ_MAX_DOWNLOADS is "0"; it takes a whole number of downloads, at least 1.',
+    );
   });
 
   it('never run past the cap, and a freed slot goes to the server waiting longest for its turn', async () => {
-    const deps = { analyses, files: new TrackFiles(path.join(tmp.dir, 'tracks')), pool, maxBytes: 1e6, downloadDir: tmp.dir, isAllowedAddress: () => true, downloads: new DownloadSlots(2) };
-    const add = (owner: string, n: number) => fetchAndIngest(`${base}/${owner}-${n}.wav`, `${owner} ${n}`, deps, { owner });
+    const deps = {
+      analyses,
+      files: new TrackFiles(path.join(tmp.dir, 'tracks')),
+      pool,
+      maxBytes: 1e6,
+      downloadDir: tmp.dir,
+      isAllowedAddress: () => true,
+      downloads: new DownloadSlots(2),
+    };
+    const add = (owner: string, n: number) =>
+      fetchAndIngest(`${base}/${owner}-${n}.wav`, `${owner} ${n}`, deps, { owner });
     // Server A sends five at once, then server B one.
     const all = [...[1, 2, 3, 4, 5].map((n) => add('a', n)), add('b', 1)];
     const results = await Promise.all(all);
@@ -69,7 +85,11 @@ describe('the downloads in flight in one process', () => {
     // B's first download starts with the first slot freed, not after all of A's.
     // (Requests started in the same turn may reach the server in either order: the pairs are compared, not the order in a pair.)
     const pairs = [arrivals.slice(0, 2), arrivals.slice(2, 4), arrivals.slice(4)].map((pair) => [...pair].sort());
-    expect(pairs).toEqual([['/a-1.wav', '/a-2.wav'], ['/a-3.wav', '/b-1.wav'], ['/a-4.wav', '/a-5.wav']]);
+    expect(pairs).toEqual([
+      ['/a-1.wav', '/a-2.wav'],
+      ['/a-3.wav', '/b-1.wav'],
+      ['/a-4.wav', '/a-5.wav'],
+    ]);
     expect(deps.downloads.inFlight).toBe(0);
   });
 });

@@ -10,7 +10,14 @@ describe('essentia.js memory', () => {
     const t = synthesizeTrack({ bpm: 126, key: 'G', scale: 'minor', seed: 3, sections: structureForBars(16) });
     const mono = new Float32Array(t.left.length);
     for (let i = 0; i < mono.length; i++) mono[i] = 0.5 * (t.left[i]! + t.right[i]!);
-    const input = { mono, sampleRate: t.sampleRate, durationSec: mono.length / t.sampleRate, loudnessLufs: -10, loudnessRangeLu: 2, truePeakDb: -1 };
+    const input = {
+      mono,
+      sampleRate: t.sampleRate,
+      durationSec: mono.length / t.sampleRate,
+      loudnessLufs: -10,
+      loudnessRangeLu: 2,
+      truePeakDb: -1,
+    };
     const essentia = loadEssentia();
     // Two warm-up runs reach the allocator's high-water mark.
     analyzePcm(input, essentia);

@@ -35,7 +35,9 @@ describe('beat alignment (bench:mix tempo continuity)', () => {
     for (let i = 0; i < source.length; i++) {
       const t = i / MIX_RATE;
       const sinceClick = t % 0.5;
-      source[i] = 0.4 * Math.sin(2 * Math.PI * 83 * t) + (sinceClick < 0.02 ? 0.5 * Math.exp(-sinceClick * 200) * Math.sin(2 * Math.PI * 2000 * t) : 0);
+      source[i] =
+        0.4 * Math.sin(2 * Math.PI * 83 * t) +
+        (sinceClick < 0.02 ? 0.5 * Math.exp(-sinceClick * 200) * Math.sin(2 * Math.PI * 2000 * t) : 0);
     }
     const times = Array.from({ length: 12 }, (_, k) => 1 + 0.5 * k);
     for (const offsetFrames of [48_000 * 3 + 11, 48_000 * 3 + 16, 48_000 * 3 + 245]) {
@@ -44,14 +46,22 @@ describe('beat alignment (bench:mix tempo continuity)', () => {
     }
   });
 
-  it.skipIf(!existsSync(COUNTRY))('places a real recording played unchanged to within 0.2 ms (country.00000, 22 kHz)', async () => {
-    const deck = new DeckReader({ file: COUNTRY, fromSec: 0 });
-    const source = toMono(await deck.read(MIX_RATE * 12), 2);
-    deck.close();
-    // The offset the real-clip set had: 59.5309 s, 11 samples past a block; its timeline read it 5.1 ms early.
-    const placed = placements(source, 2_857_483, Array.from({ length: 14 }, (_, k) => 1.2 + 0.71 * k), -0.0051);
-    const readable = placed.filter((p) => p.correlation >= 0.3);
-    expect(readable.length).toBeGreaterThanOrEqual(10);
-    expect(Math.max(...readable.map((p) => Math.abs(p.errorMs)))).toBeLessThan(0.2);
-  });
+  it.skipIf(!existsSync(COUNTRY))(
+    'places a real recording played unchanged to within 0.2 ms (country.00000, 22 kHz)',
+    async () => {
+      const deck = new DeckReader({ file: COUNTRY, fromSec: 0 });
+      const source = toMono(await deck.read(MIX_RATE * 12), 2);
+      deck.close();
+      // The offset the real-clip set had: 59.5309 s, 11 samples past a block; its timeline read it 5.1 ms early.
+      const placed = placements(
+        source,
+        2_857_483,
+        Array.from({ length: 14 }, (_, k) => 1.2 + 0.71 * k),
+        -0.0051,
+      );
+      const readable = placed.filter((p) => p.correlation >= 0.3);
+      expect(readable.length).toBeGreaterThanOrEqual(10);
+      expect(Math.max(...readable.map((p) => Math.abs(p.errorMs)))).toBeLessThan(0.2);
+    },
+  );
 });

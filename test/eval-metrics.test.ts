@@ -74,12 +74,27 @@ describe('beatFMeasure', () => {
   });
 
   it('scores beats shifted by 80 ms as 0 (outside ±70 ms)', () => {
-    expect(beatFMeasure(ref.map((t) => t + 0.08), ref)).toEqual({ f: 0, precision: 0, recall: 0 });
-    expect(beatFMeasure(ref.map((t) => t - 0.08), ref).f).toBe(0);
+    expect(
+      beatFMeasure(
+        ref.map((t) => t + 0.08),
+        ref,
+      ),
+    ).toEqual({ f: 0, precision: 0, recall: 0 });
+    expect(
+      beatFMeasure(
+        ref.map((t) => t - 0.08),
+        ref,
+      ).f,
+    ).toBe(0);
   });
 
   it('scores beats shifted by 60 ms as 1 (inside ±70 ms)', () => {
-    expect(beatFMeasure(ref.map((t) => t + 0.06), ref).f).toBe(1);
+    expect(
+      beatFMeasure(
+        ref.map((t) => t + 0.06),
+        ref,
+      ).f,
+    ).toBe(1);
   });
 
   it('gives F = 2/3 when half the beats are missing', () => {
@@ -233,7 +248,13 @@ describe('shared truth', () => {
       const loaded = await loadSharedTruth(dir);
       expect(loaded?.entries.map((e) => e.id)).toEqual(['here.wav']);
       expect(loaded?.missing).toEqual(['gone.wav']);
-      expect(loaded?.entries[0]).toMatchObject({ file: path.join(dir, 'here.wav'), bpm: 120, beatsComplete: false, key: 'Eb', scale: 'major' });
+      expect(loaded?.entries[0]).toMatchObject({
+        file: path.join(dir, 'here.wav'),
+        bpm: 120,
+        beatsComplete: false,
+        key: 'Eb',
+        scale: 'major',
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -248,7 +269,10 @@ describe('shared truth', () => {
     expect(byName('Media-105901.wav')?.beats).toHaveLength(40);
     expect(byName('Media-105901.wav')?.downbeats).toHaveLength(14);
     expect(byName('Media-105901.wav')?.beatsComplete).toBe(true);
-    expect(byName('sample.wav')?.bpmAlternatives).toEqual([{ bpm: 87.5, weight: 0.7 }, { bpm: 175, weight: 0.3 }]);
+    expect(byName('sample.wav')?.bpmAlternatives).toEqual([
+      { bpm: 87.5, weight: 0.7 },
+      { bpm: 175, weight: 0.3 },
+    ]);
     expect(byName('359500__mtg__sax-tenor-e-major.wav')).toMatchObject({ key: 'Eb', scale: 'major' });
     for (const e of shared.entries) expect(existsSync(e.file)).toBe(true);
   });
@@ -351,7 +375,14 @@ describe('aubio wrapper', () => {
       expect(result?.bpm).toBeGreaterThan(0);
       expect(result!.beats.length).toBeGreaterThanOrEqual(10);
       const ref = entry.bpm ?? Number.NaN;
-      const beatF = entry.beats ? beatFMeasure(result!.beats, entry.beats, 0.07, entry.beatsComplete ? {} : truncatedAnnotationWindow(entry.beats)).f : undefined;
+      const beatF = entry.beats
+        ? beatFMeasure(
+            result!.beats,
+            entry.beats,
+            0.07,
+            entry.beatsComplete ? {} : truncatedAnnotationWindow(entry.beats),
+          ).f
+        : undefined;
       rows.push(
         [
           path.basename(entry.file),

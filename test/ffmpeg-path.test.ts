@@ -43,8 +43,14 @@ describe('which ffmpeg is used', () => {
     const old = pathWith('old', version('4.4.2', ALL_LIBS, 58));
     const warnings: string[] = [];
     const warn = (t: string) => warnings.push(t);
-    expect(locateFfmpeg({ FFMPEG_PATH: path.join(old, 'ffmpeg'), PATH: good }, warn)).toEqual({ path: path.join(old, 'ffmpeg'), source: 'FFMPEG_PATH' });
-    expect(locateFfmpeg({ PATH: `${good}${path.delimiter}${old}` }, warn)).toEqual({ path: path.join(good, 'ffmpeg'), source: 'PATH' });
+    expect(locateFfmpeg({ FFMPEG_PATH: path.join(old, 'ffmpeg'), PATH: good }, warn)).toEqual({
+      path: path.join(old, 'ffmpeg'),
+      source: 'FFMPEG_PATH',
+    });
+    expect(locateFfmpeg({ PATH: `${good}${path.delimiter}${old}` }, warn)).toEqual({
+      path: path.join(good, 'ffmpeg'),
+      source: 'PATH',
+    });
     expect(warnings).toEqual([]);
     const fallback = locateFfmpeg({ PATH: old }, warn);
     expect(fallback.source).not.toBe('PATH');

@@ -8,6 +8,12 @@ describe('formatClock and formatDuration', () => {
   });
 
   it('give hours only from an hour up, with minutes padded', () => {
-    expect([187, 3599.4, 3599.6, 3700, 36_000].map(formatDuration)).toEqual(['3:07', '59:59', '1:00:00', '1:01:40', '10:00:00']);
+    expect([187, 3599.4, 3599.6, 3700, 36_000].map(formatDuration)).toEqual([
+      '3:07',
+      '59:59',
+      '1:00:00',
+      '1:01:40',
+      '10:00:00',
+    ]);
   });
 });

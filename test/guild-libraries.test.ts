@@ -16,7 +16,15 @@ import { structureForBars } from '../src/synth/track-synth.ts';
 import { answerTo, callbackTo, openBotHarness } from './helpers/bot-harness.ts';
 import type { BotHarness } from './helpers/bot-harness.ts';
 import { ffmpegMake } from './helpers/ffmpeg-fixtures.ts';
-import { autocompleteInteraction, buttonInteraction, FAKE_APP_ID, fakeAttachment, FAKE_GUILD_ID, queueInteraction, suggestInteraction } from './helpers/fake-discord.ts';
+import {
+  autocompleteInteraction,
+  buttonInteraction,
+  FAKE_APP_ID,
+  fakeAttachment,
+  FAKE_GUILD_ID,
+  queueInteraction,
+  suggestInteraction,
+} from './helpers/fake-discord.ts';
 import { dashManifest, hlsPlaylist, id3Tag } from './helpers/hostile-media.ts';
 
 interface Callback {
@@ -46,20 +54,34 @@ const run = (payload: Record<string, unknown>): Promise<Callback> => answerTo<Ca
 function editOf(payload: Record<string, unknown>, match: (content: string) => boolean): Promise<string> {
   const hook = `/api/v10/webhooks/${FAKE_APP_ID}/${String(payload.token)}`;
   return h.discord
-    .waitForRest((c) => (decodeURIComponent(c.path) === hook && c.method === 'POST') || (c.method === 'PATCH' && decodeURIComponent(c.path) === `${hook}/messages/@original` && match(String((c.body as { content?: string }).content))), 120_000)
+    .waitForRest(
+      (c) =>
+        (decodeURIComponent(c.path) === hook && c.method === 'POST') ||
+        (c.method === 'PATCH' &&
+          decodeURIComponent(c.path) === `${hook}/messages/@original` &&
+          match(String((c.body as { content?: string }).content))),
+      120_000,
+    )
     .then((c) => String((c.body as { content: string }).content));
 }
 
 /** A deferred add: the final text of its edited reply (progress edits are skipped). */
 async function addUrl(user: typeof alice, url: string, guildId = GUILD_A): Promise<string> {
-  const payload = queueInteraction({ subcommand: 'add', user, guildId, options: [{ name: 'url', type: 3, value: url }] });
+  const payload = queueInteraction({
+    subcommand: 'add',
+    user,
+    guildId,
+    options: [{ name: 'url', type: 3, value: url }],
+  });
   const callback = await run(payload);
   if (callback.type !== 5) return String(callback.data?.content);
   return editOf(payload, (content) => !/^(Waiting for the analyser|Analysing)/.test(content));
 }
 
 async function choices(guildId: string, typed: string): Promise<string[]> {
-  const body = await run(autocompleteInteraction({ command: 'queue', subcommand: 'add', option: 'track', typed, user: bob, guildId }));
+  const body = await run(
+    autocompleteInteraction({ command: 'queue', subcommand: 'add', option: 'track', typed, user: bob, guildId }),
+  );
   expect(body.type).toBe(8);
   return (body.data?.choices ?? []).map((c) => c.name.split(' — ')[0]!);
 }
@@ -70,7 +92,10 @@ function kept(): number {
 }
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, MINIDJ_DB: h.db, MINIDJ_TRACKS_DIR: h.files.dir } });
+  return spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, MINIDJ_DB: h.db, MINIDJ_TRACKS_DIR: h.files.dir },
+  });
 }
 
 beforeAll(async () => {
@@ -82,7 +107,12 @@ beforeAll(async () => {
   sharedFile = path.join(h.dir, 'house-classic.wav');
   await writeSynthTrack(sharedFile, { bpm: 125, key: 'E', scale: 'minor', seed: 32, sections: structureForBars(16) });
   for (let i = 1; i <= TONES; i++) {
-    const tone = ffmpegMake(path.join(h.dir, `tone-${i}.wav`), ['-f', 'lavfi', '-i', `aevalsrc='0.5*sin(2*PI*${100 + 20 * i}*t)*exp(-8*mod(t,0.5))':s=44100:d=6`]);
+    const tone = ffmpegMake(path.join(h.dir, `tone-${i}.wav`), [
+      '-f',
+      'lavfi',
+      '-i',
+      `aevalsrc='0.5*sin(2*PI*${100 + 20 * i}*t)*exp(-8*mod(t,0.5))':s=44100:d=6`,
+    ]);
     media.set(`/tone-${i}.wav`, readFileSync(tone));
   }
   cdn = createServer((req, res) => {
@@ -113,11 +143,31 @@ describe('each server has its own library', () => {
   it('never shows it to another server: autocomplete, /queue add track:, /suggest, the queue button, the dry-playlist pick', async () => {
     expect(await choices(GUILD_B, '')).toEqual([]);
     expect(await choices(GUILD_B, 'alpha')).toEqual([]);
-    const byTitle = await run(queueInteraction({ subcommand: 'add', user: bob, guildId: GUILD_B, options: [{ name: 'track', type: 3, value: 'alpha-private' }] }));
+    const byTitle = await run(
+      queueInteraction({
+        subcommand: 'add',
+        user: bob,
+        guildId: GUILD_B,
+        options: [{ name: 'track', type: 3, value: 'alpha-private' }],
+      }),
+    );
     expect(byTitle.data?.content).toBe(unknownTrack('alpha-private'));
-    const byHash = await run(queueInteraction({ subcommand: 'add', user: bob, guildId: GUILD_B, options: [{ name: 'track', type: 3, value: privateHash }] }));
+    const byHash = await run(
+      queueInteraction({
+        subcommand: 'add',
+        user: bob,
+        guildId: GUILD_B,
+        options: [{ name: 'track', type: 3, value: privateHash }],
+      }),
+    );
     expect(byHash.data?.content).toBe(unknownTrack(privateHash));
-    const suggested = await run(suggestInteraction({ user: bob, guildId: GUILD_B, options: [{ name: 'track', type: 3, value: 'alpha-private' }] }));
+    const suggested = await run(
+      suggestInteraction({
+        user: bob,
+        guildId: GUILD_B,
+        options: [{ name: 'track', type: 3, value: 'alpha-private' }],
+      }),
+    );
     expect(suggested.data?.content).toBe(EMPTY_LIBRARY);
     const button = await run(buttonInteraction({ customId: `queue-add:${privateHash}`, user: bob, guildId: GUILD_B }));
     expect(button.data?.content).toBe(TRACK_GONE);
@@ -128,7 +178,9 @@ describe('each server has its own library', () => {
       const deps = { analyses: h.analyses, files: h.files, scorer: () => scorer.get() };
       expect((await pickNextTrack(await h.store.get(GUILD_B), undefined, 'smart', deps)).track).toBeUndefined();
       const stateA = await h.store.get(GUILD_A);
-      expect((await pickNextTrack({ ...stateA, playlist: [] }, undefined, 'smart', deps)).track?.hash).toBe(privateHash);
+      expect((await pickNextTrack({ ...stateA, playlist: [] }, undefined, 'smart', deps)).track?.hash).toBe(
+        privateHash,
+      );
     } finally {
       await scorer.close();
     }
@@ -144,16 +196,27 @@ describe('each server has its own library', () => {
     expect(await choices(GUILD_B, '')).toEqual(['house-classic']);
     expect(await choices(GUILD_A, '')).toEqual(['alpha-private', 'house-classic']);
     const listed = cli(['library', 'list', '--guild', GUILD_B, '--json']);
-    expect(listed.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { title: string }).title)).toEqual(['house-classic']);
+    expect(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { title: string }).title),
+    ).toEqual(['house-classic']);
     const scorer = lazyScorer();
     try {
-      const pick = await pickNextTrack(await h.store.get(GUILD_B), undefined, 'smart', { analyses: h.analyses, files: h.files, scorer: () => scorer.get() });
+      const pick = await pickNextTrack(await h.store.get(GUILD_B), undefined, 'smart', {
+        analyses: h.analyses,
+        files: h.files,
+        scorer: () => scorer.get(),
+      });
       expect(pick.track?.hash).toBe(sharedHash);
     } finally {
       await scorer.close();
     }
     const cliA = cli(['suggest', privateHash, '--library', 'db', '--guild', GUILD_A, '--json']);
-    expect((JSON.parse(cliA.stdout) as { suggestions: { id: string }[] }).suggestions.map((s) => s.id)).toEqual([sharedHash]);
+    expect((JSON.parse(cliA.stdout) as { suggestions: { id: string }[] }).suggestions.map((s) => s.id)).toEqual([
+      sharedHash,
+    ]);
   });
 });
 
@@ -162,15 +225,24 @@ describe('limits before work', () => {
     const before = gets.length;
     const tracksBefore = kept();
     const payloads = Array.from({ length: TONES }, (_, i) =>
-      queueInteraction({ subcommand: 'add', user: carol, options: [{ name: 'url', type: 3, value: `${cdnBase}/tone-${i + 1}.wav` }] }));
+      queueInteraction({
+        subcommand: 'add',
+        user: carol,
+        options: [{ name: 'url', type: 3, value: `${cdnBase}/tone-${i + 1}.wav` }],
+      }),
+    );
     for (const p of payloads) h.discord.pushInteraction(p);
-    const callbacks = await Promise.all(payloads.map(async (p) => ((await h.discord.waitForRest(callbackTo(p), 30_000)).body as Callback)));
+    const callbacks = await Promise.all(
+      payloads.map(async (p) => (await h.discord.waitForRest(callbackTo(p), 30_000)).body as Callback),
+    );
     const accepted = payloads.filter((_, i) => callbacks[i]!.type === 5);
     const refused = callbacks.filter((c) => c.type === 4);
     expect(accepted).toHaveLength(MAX_MEMBER_DOWNLOADS);
     expect(refused).toHaveLength(TONES - MAX_MEMBER_DOWNLOADS);
     for (const r of refused) {
-      expect(r.data?.content).toBe(`You already have ${MAX_MEMBER_DOWNLOADS} songs downloading; wait until one is added.`);
+      expect(r.data?.content).toBe(
+        `You already have ${MAX_MEMBER_DOWNLOADS} songs downloading; wait until one is added.`,
+      );
       expect(r.data?.flags).toBe(64);
     }
     const edits = await Promise.all(accepted.map((p) => editOf(p, (content) => content.startsWith('Added'))));
@@ -186,7 +258,14 @@ describe('limits before work', () => {
   it('refuses an attachment Discord says is over the size limit without fetching it', async () => {
     const before = gets.length;
     const attachment = fakeAttachment(`${cdnBase}/tone-1.wav`, 'huge.wav', 250e6);
-    const reply = await run(queueInteraction({ subcommand: 'add', user: bob, options: [{ name: 'file', type: 11, value: String(attachment.id) }], resolved: { attachments: { [String(attachment.id)]: attachment } } }));
+    const reply = await run(
+      queueInteraction({
+        subcommand: 'add',
+        user: bob,
+        options: [{ name: 'file', type: 11, value: String(attachment.id) }],
+        resolved: { attachments: { [String(attachment.id)]: attachment } },
+      }),
+    );
     expect(reply.type).toBe(4);
     expect(reply.data?.content).toBe('That file is 250 MB; Mini-DJ takes files up to 100 MB.');
     expect(gets.length).toBe(before);
@@ -194,7 +273,9 @@ describe('limits before work', () => {
 
   it('refuses a link already in the playlist before fetching it again', async () => {
     const before = gets.length;
-    expect(await addUrl(bob, `${cdnBase}/alpha-private.wav`)).toBe('That song is already in the playlist (position 1).');
+    expect(await addUrl(bob, `${cdnBase}/alpha-private.wav`)).toBe(
+      'That song is already in the playlist (position 1).',
+    );
     expect(gets.length).toBe(before);
   });
 });
@@ -204,7 +285,10 @@ describe('a hostile upload through /queue add', () => {
     const before = gets.length;
     const tracksBefore = kept();
     media.set('/dash.mp3', Buffer.concat([id3Tag(), Buffer.from(dashManifest(`${cdnBase}/dash-target.wav`))]));
-    media.set('/hls.mp3', Buffer.concat([id3Tag(), Buffer.from(hlsPlaylist([`${cdnBase}/hls-segment.wav`, 'file:///etc/passwd']))]));
+    media.set(
+      '/hls.mp3',
+      Buffer.concat([id3Tag(), Buffer.from(hlsPlaylist([`${cdnBase}/hls-segment.wav`, 'file:///etc/passwd']))]),
+    );
     for (const name of ['dash', 'hls']) {
       const reply = await addUrl(bob, `${cdnBase}/${name}.mp3`);
       expect(reply).not.toMatch(/^Added/);

@@ -28,14 +28,18 @@ async function addsFromProcesses(guildId: string, plans: AddsPlan[]): Promise<nu
     const args = [ADDER, db, guildId, plan.tag, String(plan.count), ...(plan.memberId ? [plan.memberId] : [])];
     const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     let output = '';
-    const ready = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('ready')) resolve();
-    }));
-    const exited = new Promise<number>((resolve, reject) => child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`guild-adder exited with ${code}: ${output}`));
-      else resolve((JSON.parse(output.slice(output.indexOf('{'))) as { accepted: number }).accepted);
-    }));
+    const ready = new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        output += d.toString();
+        if (output.includes('ready')) resolve();
+      }),
+    );
+    const exited = new Promise<number>((resolve, reject) =>
+      child.on('close', (code) => {
+        if (code !== 0) reject(new Error(`guild-adder exited with ${code}: ${output}`));
+        else resolve((JSON.parse(output.slice(output.indexOf('{'))) as { accepted: number }).accepted);
+      }),
+    );
     return { child, ready, exited };
   });
   await Promise.all(children.map((c) => c.ready));
@@ -74,7 +78,10 @@ describe('two GuildStores on one SQLite file', () => {
     // Every time `first` has read the state, `second` changes it before `first` can write.
     const losing = first.update('g-contended', async (s) => {
       runs++;
-      await second.update('g-contended', (t) => ({ ...t, recentAdds: [...t.recentAdds, { requesterId: 'other', at: new Date().toISOString() }] }));
+      await second.update('g-contended', (t) => ({
+        ...t,
+        recentAdds: [...t.recentAdds, { requesterId: 'other', at: new Date().toISOString() }],
+      }));
       return { ...s, playlist: [...s.playlist, legacyEntry(1)] };
     });
     await expect(losing).rejects.toThrow(`another process changed the state first ${UPDATE_ATTEMPTS} times in a row`);
@@ -87,7 +94,10 @@ describe('two GuildStores on one SQLite file', () => {
 
 describe('two OS processes on one SQLite file', () => {
   it('lose none of 2 × 20 concurrent adds by different members', async () => {
-    const accepted = await addsFromProcesses('g-proc-many', [{ tag: 'p', count: 20 }, { tag: 'q', count: 20 }]);
+    const accepted = await addsFromProcesses('g-proc-many', [
+      { tag: 'p', count: 20 },
+      { tag: 'q', count: 20 },
+    ]);
     expect(accepted).toEqual([20, 20]);
     const state = await first.get('g-proc-many');
     expect(state.playlist).toHaveLength(40);
@@ -95,7 +105,10 @@ describe('two OS processes on one SQLite file', () => {
   });
 
   it('hold one member to exactly 5 of 2 × 8 concurrent adds', async () => {
-    const accepted = await addsFromProcesses('g-proc-limit', [{ tag: 'p', count: 8, memberId: 'eager' }, { tag: 'q', count: 8, memberId: 'eager' }]);
+    const accepted = await addsFromProcesses('g-proc-limit', [
+      { tag: 'p', count: 8, memberId: 'eager' },
+      { tag: 'q', count: 8, memberId: 'eager' },
+    ]);
     expect(accepted[0]! + accepted[1]!).toBe(5);
     const state = await first.get('g-proc-limit');
     expect(state.playlist).toHaveLength(5);
@@ -107,7 +120,15 @@ describe('a store written by the keyv GuildStore', () => {
   it('is migrated once, playlist intact, even by two stores starting at once, and then loses no adds', async () => {
     const old = path.join(tmp.dir, 'keyv-era.sqlite');
     const playlist = [legacyEntry(1), legacyEntry(2), legacyEntry(3)];
-    await writeLegacyGuildState(old, { guildId: 'g-legacy', playlist, settings: { maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'queue' }, history: [], recentAdds: [], transitions: [], version: 7 });
+    await writeLegacyGuildState(old, {
+      guildId: 'g-legacy',
+      playlist,
+      settings: { maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'queue' },
+      history: [],
+      recentAdds: [],
+      transitions: [],
+      version: 7,
+    });
     const [one, two] = await Promise.all([GuildStore.open(old), GuildStore.open(old)]);
     try {
       const [a, b] = await Promise.all([one.get('g-legacy'), two.get('g-legacy')]);

@@ -21,7 +21,13 @@ afterAll(async () => {
 });
 
 function entry(n: number, requesterId = 'u1'): PlaylistEntry {
-  return { id: `e${n}`, hash: `h${n}`, title: `Song ${n}`, requesterId, addedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString() };
+  return {
+    id: `e${n}`,
+    hash: `h${n}`,
+    title: `Song ${n}`,
+    requesterId,
+    addedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString(),
+  };
 }
 
 describe('guild store on a real SQLite file', () => {
@@ -29,14 +35,22 @@ describe('guild store on a real SQLite file', () => {
     const state = await store.get('new-guild');
     expect(state).toEqual(defaultGuildState('new-guild'));
     expect(state).toMatchObject({
-      guildId: 'new-guild', playlist: [], history: [], recentAdds: [], transitions: [], version: 0,
+      guildId: 'new-guild',
+      playlist: [],
+      history: [],
+      recentAdds: [],
+      transitions: [],
+      version: 0,
       settings: { maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'smart' },
     });
   });
 
   it('round-trips an update, bumps version, and keeps it across reopen', async () => {
     const written = await store.update('g-round', (s) => ({
-      ...s, playlist: [entry(1), entry(2, 'u2')], settings: { ...s.settings, djRoleId: 'r1', order: 'queue' }, setStarterId: 'u2',
+      ...s,
+      playlist: [entry(1), entry(2, 'u2')],
+      settings: { ...s.settings, djRoleId: 'r1', order: 'queue' },
+      setStarterId: 'u2',
     }));
     expect(written.version).toBe(1);
     expect(await store.get('g-round')).toEqual(written);
@@ -52,7 +66,7 @@ describe('guild store on a real SQLite file', () => {
     }
   });
 
-  it('saves a live set\'s position beside the record, read over the session while it is the newest of its song', async () => {
+  it("saves a live set's position beside the record, read over the session while it is the newest of its song", async () => {
     await checkSavedPosition(store, 'g-position');
     await store.close();
     store = await GuildStore.open(db);
@@ -67,11 +81,15 @@ describe('guild store on a real SQLite file', () => {
   });
 
   it('serializes 20 concurrent updates to one guild without losing any', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.update('g-concurrent', async (s) => {
-      // Yield between read and write, as a real handler would, so an unserialized store would interleave here.
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      return { ...s, playlist: [...s.playlist, entry(i, `member-${i}`)] };
-    })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.update('g-concurrent', async (s) => {
+          // Yield between read and write, as a real handler would, so an unserialized store would interleave here.
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          return { ...s, playlist: [...s.playlist, entry(i, `member-${i}`)] };
+        }),
+      ),
+    );
     const state = await store.get('g-concurrent');
     expect(state.playlist).toHaveLength(20);
     expect(new Set(state.playlist.map((e) => e.id)).size).toBe(20);
@@ -90,10 +108,12 @@ describe('guild store on a real SQLite file', () => {
 
   it('writes nothing when the update throws, and later updates still run', async () => {
     const before = await store.update('g-throw', (s) => ({ ...s, playlist: [entry(1)] }));
-    await expect(store.update('g-throw', (s) => {
-      s.playlist.push(entry(2));
-      throw new Error('handler failed');
-    })).rejects.toThrow('handler failed');
+    await expect(
+      store.update('g-throw', (s) => {
+        s.playlist.push(entry(2));
+        throw new Error('handler failed');
+      }),
+    ).rejects.toThrow('handler failed');
     expect(await store.get('g-throw')).toEqual(before);
     const after = await store.update('g-throw', (s) => ({ ...s, playlist: [...s.playlist, entry(3)] }));
     expect(after.playlist.map((e) => e.id)).toEqual(['e1', 'e3']);
@@ -101,9 +121,15 @@ describe('guild store on a real SQLite file', () => {
   });
 
   it(`keeps at most ${HISTORY_LIMIT} history entries, dropping the oldest`, async () => {
-    const played = (n: number) => ({ hash: `h${n}`, playedAt: new Date(Date.UTC(2025, 0, 1) + n * 1000).toISOString() });
+    const played = (n: number) => ({
+      hash: `h${n}`,
+      playedAt: new Date(Date.UTC(2025, 0, 1) + n * 1000).toISOString(),
+    });
     await store.update('g-history', (s) => ({ ...s, history: Array.from({ length: 495 }, (_, i) => played(i)) }));
-    const state = await store.update('g-history', (s) => ({ ...s, history: [...s.history, ...Array.from({ length: 10 }, (_, i) => played(495 + i))] }));
+    const state = await store.update('g-history', (s) => ({
+      ...s,
+      history: [...s.history, ...Array.from({ length: 10 }, (_, i) => played(495 + i))],
+    }));
     expect(state.history).toHaveLength(HISTORY_LIMIT);
     expect(state.history[0]?.hash).toBe('h5');
     expect(state.history.at(-1)?.hash).toBe('h504');
@@ -118,15 +144,29 @@ describe('a store from before the guild table, migrated when it opens (2026-12-0
     old = path.join(tmp.dir, 'keyv-era.sqlite');
     const keyv = await openKeyv(storeTarget(old), 'guild');
     try {
-      await keyv.set('g-old', { guildId: 'g-old', playlist: [entry(1)], settings: { djRoleId: 'r9' }, history: [], version: 3 });
+      await keyv.set('g-old', {
+        guildId: 'g-old',
+        playlist: [entry(1)],
+        settings: { djRoleId: 'r9' },
+        history: [],
+        version: 3,
+      });
     } finally {
       await keyv.disconnect();
     }
     const at = new Date(Date.UTC(2025, 0, 2)).toISOString();
     await writeLegacyGuildState(old, {
-      guildId: 'g-pre-library', playlist: [entry(1)], history: [{ hash: 'h-played', playedAt: at }],
+      guildId: 'g-pre-library',
+      playlist: [entry(1)],
+      history: [{ hash: 'h-played', playedAt: at }],
       transitions: [{ id: 't1', fromHash: 'h-from', toHash: 'h-to', fromTitle: 'F', toTitle: 'T', at }],
-      session: { voiceChannelId: 'v', textChannelId: 't', order: 'smart', startedAt: at, current: { hash: 'h-now', title: 'Now', positionSec: 12, savedAt: at } },
+      session: {
+        voiceChannelId: 'v',
+        textChannelId: 't',
+        order: 'smart',
+        startedAt: at,
+        current: { hash: 'h-now', title: 'Now', positionSec: 12, savedAt: at },
+      },
       version: 2,
     });
     await writeLegacyGuildState(old, { guildId: 'g-legacy-held', playlist: [entry(7)], version: 1 });
@@ -140,7 +180,12 @@ describe('a store from before the guild table, migrated when it opens (2026-12-0
     const state = await migrated.get('g-old');
     expect(Object.keys(state).sort()).toEqual(Object.keys(defaultGuildState('g-old')).sort());
     expect(state).toMatchObject({
-      guildId: 'g-old', playlist: [entry(1)], history: [], recentAdds: [], transitions: [], version: 3,
+      guildId: 'g-old',
+      playlist: [entry(1)],
+      history: [],
+      recentAdds: [],
+      transitions: [],
+      version: 3,
       settings: { maxQueuePerMember: 10, maxAddsPerMinute: 5, order: 'smart', djRoleId: 'r9' },
     });
   });
@@ -148,7 +193,11 @@ describe('a store from before the guild table, migrated when it opens (2026-12-0
   it('gives a record from before per-server libraries the tracks its playlist, history, session and transitions name', async () => {
     expect((await migrated.get('g-pre-library')).library.sort()).toEqual(['h-from', 'h-now', 'h-played', 'h-to', 'h1']);
     // Written again, the record keeps no list: a library lives in the library index (test/library-index.test.ts).
-    await migrated.update('g-pre-library', (s) => ({ ...s, library: ['h-only'], settings: { ...s.settings, order: 'queue' } }));
+    await migrated.update('g-pre-library', (s) => ({
+      ...s,
+      library: ['h-only'],
+      settings: { ...s.settings, order: 'queue' },
+    }));
     expect((await migrated.get('g-pre-library')).library).toEqual([]);
   });
 

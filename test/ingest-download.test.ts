@@ -63,7 +63,9 @@ function route(req: IncomingMessage, res: ServerResponse): void {
     case '/audio':
       return void res.writeHead(200, { 'content-type': 'audio/wav' }).end(WAV);
     case '/page.mp3': // the name lies: content decides
-      return void res.writeHead(200, { 'content-type': 'audio/mpeg' }).end('<!DOCTYPE html><html><body>Not found</body></html>');
+      return void res
+        .writeHead(200, { 'content-type': 'audio/mpeg' })
+        .end('<!DOCTYPE html><html><body>Not found</body></html>');
     case '/data.json':
       return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"error":"nope"}');
     case '/cover.png':
@@ -169,12 +171,15 @@ describe('downloadAudio: successes', () => {
   it('connects to the vetted address while keeping the original Host header', async () => {
     const port = (server.address() as AddressInfo).port;
     const resolved: string[] = [];
-    const result = await downloadAudio(`http://tracks.example:${port}/audio`, opts({
-      resolveHost: async (host) => {
-        resolved.push(host);
-        return ['127.0.0.1'];
-      },
-    }));
+    const result = await downloadAudio(
+      `http://tracks.example:${port}/audio`,
+      opts({
+        resolveHost: async (host) => {
+          resolved.push(host);
+          return ['127.0.0.1'];
+        },
+      }),
+    );
     expect(result.bytes).toBe(WAV.length);
     expect(resolved).toEqual(['tracks.example']);
     expect(hostHeaders).toEqual([`tracks.example:${port}`]);
@@ -183,29 +188,57 @@ describe('downloadAudio: successes', () => {
 
 describe('downloadAudio: address policy', () => {
   it('refuses loopback by default, even when given as an IP literal', async () => {
-    await expectFailure(downloadAudio(`${base}/audio`, { dir }), 'private-address', 'That link points to a private or local address, which Mini-DJ will not fetch.');
-    await expectFailure(downloadAudio('http://[::1]/audio', { dir }), 'private-address', 'That link points to a private or local address, which Mini-DJ will not fetch.');
-    await expectFailure(downloadAudio('http://2130706433/audio', { dir }), 'private-address', 'That link points to a private or local address, which Mini-DJ will not fetch.');
+    await expectFailure(
+      downloadAudio(`${base}/audio`, { dir }),
+      'private-address',
+      'That link points to a private or local address, which Mini-DJ will not fetch.',
+    );
+    await expectFailure(
+      downloadAudio('http://[::1]/audio', { dir }),
+      'private-address',
+      'That link points to a private or local address, which Mini-DJ will not fetch.',
+    );
+    await expectFailure(
+      downloadAudio('http://2130706433/audio', { dir }),
+      'private-address',
+      'That link points to a private or local address, which Mini-DJ will not fetch.',
+    );
     expect(hostHeaders).toEqual([]);
   });
 
   it('refuses the cloud metadata address by default', async () => {
-    await expectFailure(downloadAudio('http://169.254.169.254/latest/meta-data/', { dir }), 'private-address', 'That link points to a private or local address, which Mini-DJ will not fetch.');
+    await expectFailure(
+      downloadAudio('http://169.254.169.254/latest/meta-data/', { dir }),
+      'private-address',
+      'That link points to a private or local address, which Mini-DJ will not fetch.',
+    );
   });
 
   it('refuses a hostname (localhost) that resolves to loopback with the default policy', async () => {
     const port = (server.address() as AddressInfo).port;
-    await expectFailure(downloadAudio(`http://localhost:${port}/audio`, { dir }), 'private-address', 'That link points to a private or local address, which Mini-DJ will not fetch.');
+    await expectFailure(
+      downloadAudio(`http://localhost:${port}/audio`, { dir }),
+      'private-address',
+      'That link points to a private or local address, which Mini-DJ will not fetch.',
+    );
     expect(hostHeaders).toEqual([]);
   });
 
   it('refuses a host when any one of its addresses is private', async () => {
     const resolveHost = async (): Promise<string[]> => ['93.184.216.34', '10.0.0.7'];
-    await expectFailure(downloadAudio('https://mixed.example/a.mp3', { dir, resolveHost }), 'private-address', 'That link points to a private or local address, which Mini-DJ will not fetch.');
+    await expectFailure(
+      downloadAudio('https://mixed.example/a.mp3', { dir, resolveHost }),
+      'private-address',
+      'That link points to a private or local address, which Mini-DJ will not fetch.',
+    );
   });
 
   it('re-checks every redirect hop: a redirect to the metadata address is refused', async () => {
-    await expectFailure(downloadAudio(`${base}/to-metadata`, opts()), 'private-address', 'That link points to a private or local address, which Mini-DJ will not fetch.');
+    await expectFailure(
+      downloadAudio(`${base}/to-metadata`, opts()),
+      'private-address',
+      'That link points to a private or local address, which Mini-DJ will not fetch.',
+    );
     expect(hostHeaders).toHaveLength(1);
   });
 
@@ -215,7 +248,11 @@ describe('downloadAudio: address policy', () => {
       resolved.push(host);
       return ['127.0.0.2'];
     };
-    await expectFailure(downloadAudio(`${base}/to-localhost`, opts({ resolveHost })), 'private-address', 'That link points to a private or local address, which Mini-DJ will not fetch.');
+    await expectFailure(
+      downloadAudio(`${base}/to-localhost`, opts({ resolveHost })),
+      'private-address',
+      'That link points to a private or local address, which Mini-DJ will not fetch.',
+    );
     expect(resolved).toEqual(['localhost']);
   });
 
@@ -223,30 +260,49 @@ describe('downloadAudio: address policy', () => {
     const resolveHost = async (): Promise<string[]> => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
     };
-    await expectFailure(downloadAudio('https://nowhere.invalid/a.mp3', { dir, resolveHost }), 'dns-failed', 'Mini-DJ could not find the server for that link.');
+    await expectFailure(
+      downloadAudio('https://nowhere.invalid/a.mp3', { dir, resolveHost }),
+      'dns-failed',
+      'Mini-DJ could not find the server for that link.',
+    );
   });
 });
 
 describe('downloadAudio: schemes and redirects', () => {
-  it.each(['ftp://example.com/song.mp3', 'file:///etc/passwd', 'javascript:alert(1)', 'not a url'])('refuses %s', async (url) => {
-    await expectFailure(downloadAudio(url, opts()), 'bad-scheme', 'Only http(s) links can be queued.');
-  });
+  it.each(['ftp://example.com/song.mp3', 'file:///etc/passwd', 'javascript:alert(1)', 'not a url'])(
+    'refuses %s',
+    async (url) => {
+      await expectFailure(downloadAudio(url, opts()), 'bad-scheme', 'Only http(s) links can be queued.');
+    },
+  );
 
   it('refuses a redirect to another scheme', async () => {
     await expectFailure(downloadAudio(`${base}/to-ftp`, opts()), 'bad-scheme', 'Only http(s) links can be queued.');
   });
 
   it('gives up after 5 redirects', async () => {
-    await expectFailure(downloadAudio(`${base}/hops/5`, opts()), 'too-many-redirects', 'That link redirects too many times.');
+    await expectFailure(
+      downloadAudio(`${base}/hops/5`, opts()),
+      'too-many-redirects',
+      'That link redirects too many times.',
+    );
     expect(hostHeaders).toHaveLength(6);
   });
 
   it('gives up on a redirect loop', async () => {
-    await expectFailure(downloadAudio(`${base}/loop`, opts()), 'too-many-redirects', 'That link redirects too many times.');
+    await expectFailure(
+      downloadAudio(`${base}/loop`, opts()),
+      'too-many-redirects',
+      'That link redirects too many times.',
+    );
   });
 
   it('reports HTTP errors', async () => {
-    await expectFailure(downloadAudio(`${base}/missing`, opts()), 'http-error', 'Mini-DJ could not download that link (the server answered 404).');
+    await expectFailure(
+      downloadAudio(`${base}/missing`, opts()),
+      'http-error',
+      'Mini-DJ could not download that link (the server answered 404).',
+    );
   });
 });
 
@@ -264,18 +320,30 @@ describe('downloadAudio: content', () => {
 describe('downloadAudio: limits', () => {
   it('stops an endless stream at the size limit', async () => {
     const started = Date.now();
-    await expectFailure(downloadAudio(`${base}/endless`, opts({ timeoutMs: 10_000 })), 'too-large', 'The file is larger than 0.2 MB.');
+    await expectFailure(
+      downloadAudio(`${base}/endless`, opts({ timeoutMs: 10_000 })),
+      'too-large',
+      'The file is larger than 0.2 MB.',
+    );
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('refuses up front when Content-Length is over the limit', async () => {
     const started = Date.now();
-    await expectFailure(downloadAudio(`${base}/declares-huge`, opts({ timeoutMs: 10_000 })), 'too-large', 'The file is larger than 0.2 MB.');
+    await expectFailure(
+      downloadAudio(`${base}/declares-huge`, opts({ timeoutMs: 10_000 })),
+      'too-large',
+      'The file is larger than 0.2 MB.',
+    );
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('uses 100 MB as the default limit', async () => {
-    await expectFailure(downloadAudio(`${base}/declares-101mb`, opts({ maxBytes: undefined })), 'too-large', 'The file is larger than 100 MB.');
+    await expectFailure(
+      downloadAudio(`${base}/declares-101mb`, opts({ maxBytes: undefined })),
+      'too-large',
+      'The file is larger than 100 MB.',
+    );
   });
 
   it('fails a hanging response at the overall time limit', async () => {
@@ -286,20 +354,36 @@ describe('downloadAudio: limits', () => {
   });
 
   it('fails a trickling response at the overall time limit even though it is never idle', async () => {
-    await expectFailure(downloadAudio(`${base}/trickle`, opts({ idleTimeoutMs: 500 })), 'timeout', 'The download took too long.');
+    await expectFailure(
+      downloadAudio(`${base}/trickle`, opts({ idleTimeoutMs: 500 })),
+      'timeout',
+      'The download took too long.',
+    );
   });
 
   it('fails a server that never answers at the idle limit', async () => {
     // The idle limit's message, not the overall limit's: it fired first.
-    await expectFailure(downloadAudio(`${base}/no-headers`, opts({ idleTimeoutMs: 200, timeoutMs: 5000 })), 'timeout', 'The server stopped sending data.');
+    await expectFailure(
+      downloadAudio(`${base}/no-headers`, opts({ idleTimeoutMs: 200, timeoutMs: 5000 })),
+      'timeout',
+      'The server stopped sending data.',
+    );
   });
 
   it('fails a stalled body at the idle limit', async () => {
-    await expectFailure(downloadAudio(`${base}/hang`, opts({ idleTimeoutMs: 200, timeoutMs: 5000 })), 'timeout', 'The server stopped sending data.');
+    await expectFailure(
+      downloadAudio(`${base}/hang`, opts({ idleTimeoutMs: 200, timeoutMs: 5000 })),
+      'timeout',
+      'The server stopped sending data.',
+    );
   });
 
   it('counts DNS time against the overall limit', async () => {
     const resolveHost = (): Promise<string[]> => new Promise(() => undefined);
-    await expectFailure(downloadAudio('https://slow-dns.example/a.mp3', { dir, resolveHost, timeoutMs: 300 }), 'timeout', 'The download took too long.');
+    await expectFailure(
+      downloadAudio('https://slow-dns.example/a.mp3', { dir, resolveHost, timeoutMs: 300 }),
+      'timeout',
+      'The download took too long.',
+    );
   });
 });

@@ -26,7 +26,12 @@ describe("keyv's reads without its per-value reviver", () => {
     const fast = withFastReads(new Keyv());
     const values: unknown[] = [
       analysis,
-      { title: ':starts with a colon', twice: '::two', nested: [':x', { k: ':y', n: [1, ':'] }], ':key': 'a key is never escaped' },
+      {
+        title: ':starts with a colon',
+        twice: '::two',
+        nested: [':x', { k: ':y', n: [1, ':'] }],
+        ':key': 'a key is never escaped',
+      },
       { quoted: 'a,":b [":c :":d', empty: '', unicode: 'Ünïcødé ":' },
       { bytes: Buffer.from('raw bytes'), list: [Buffer.from([0, 1, 2])] },
       [':', ':base64:not really', 'fine'],

@@ -12,12 +12,23 @@ const EVICTOR = new URL('./helpers/library-index-evictor.ts', import.meta.url).p
 const G = '100000000000000001';
 const OTHER = '200000000000000002';
 const ROUNDS = 50;
-const row = (tag: string, n: number): IndexedTrack => ({ hash: `${tag}${n}`.padStart(64, '0'), title: `${tag} ${n}`, bpm: 120 + n, camelot: '8A', keyStrength: 0.5 });
+const row = (tag: string, n: number): IndexedTrack => ({
+  hash: `${tag}${n}`.padStart(64, '0'),
+  title: `${tag} ${n}`,
+  bpm: 120 + n,
+  camelot: '8A',
+  keyStrength: 0.5,
+});
 
 /** Every hash in a server's library, page by page. */
 async function hashesOf(index: LibraryIndex, guildId: string): Promise<Set<string>> {
   const seen = new Set<string>();
-  for (let page = await index.page(guildId, undefined, 100); page.length > 0; page = await index.page(guildId, page.at(-1)!.hash, 100)) for (const t of page) seen.add(t.hash);
+  for (
+    let page = await index.page(guildId, undefined, 100);
+    page.length > 0;
+    page = await index.page(guildId, page.at(-1)!.hash, 100)
+  )
+    for (const t of page) seen.add(t.hash);
   return seen;
 }
 
@@ -36,7 +47,9 @@ describe.skipIf(!hasRedis)('the library index on Redis, written by two processes
       const old = Array.from({ length: ROUNDS }, (_, i) => row('a', i));
       await index.add(G, old);
       await index.add(OTHER, old);
-      const evictor = spawn(process.execPath, [EVICTOR, server!.url, ...old.map((t) => t.hash)], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const evictor = spawn(process.execPath, [EVICTOR, server!.url, ...old.map((t) => t.hash)], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
       const said = createInterface({ input: evictor.stdout! })[Symbol.asyncIterator]();
       expect((await said.next()).value).toBe('ready');
       const exited = once(evictor, 'exit');
@@ -66,9 +79,16 @@ describe.skipIf(!hasRedis)('the library index on Redis, written by two processes
     await legacy.disconnect();
     const index = await acquireLibraryIndex(storeTarget(url));
     try {
-      expect([...(await hashesOf(index, G))].sort()).toEqual([row('c', 1), row('c', 2), row('c', 3)].map((t) => t.hash).sort());
+      expect([...(await hashesOf(index, G))].sort()).toEqual(
+        [row('c', 1), row('c', 2), row('c', 3)].map((t) => t.hash).sort(),
+      );
       expect(await index.imported()).toBe(true);
-      expect(await index.libraryOwners([row('c', 1).hash, row('c', 3).hash, row('c', 9).hash])).toEqual(new Map([[row('c', 1).hash, [G]], [row('c', 3).hash, ['*']]]));
+      expect(await index.libraryOwners([row('c', 1).hash, row('c', 3).hash, row('c', 9).hash])).toEqual(
+        new Map([
+          [row('c', 1).hash, [G]],
+          [row('c', 3).hash, ['*']],
+        ]),
+      );
       // Taken out once moved: a later start does not move it back.
       await index.removeFrom(G, row('c', 1).hash);
     } finally {

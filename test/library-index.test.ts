@@ -71,7 +71,13 @@ function libraryChecks(setting: () => string) {
     await putTrack(analyses, 40, 'uploaded-as-a', 128);
     await analyses.library.addHashes(G1, [hashOf(40)], undefined, new Map([[hashOf(40), 'Name A gave']]));
     await analyses.library.addHashes(G2, [hashOf(40)], undefined, new Map([[hashOf(40), 'Name B gave']]));
-    await analyses.library.refresh({ hash: hashOf(40), title: 'uploaded-as-a', bpm: 129, camelot: '8A', keyStrength: 0.5 });
+    await analyses.library.refresh({
+      hash: hashOf(40),
+      title: 'uploaded-as-a',
+      bpm: 129,
+      camelot: '8A',
+      keyStrength: 0.5,
+    });
     expect(await analyses.library.titles(G1, [hashOf(40)])).toEqual(new Map([[hashOf(40), 'Name A gave']]));
     expect(await analyses.library.titles(G2, [hashOf(40)])).toEqual(new Map([[hashOf(40), 'Name B gave']]));
     expect((await analyses.library.find(G2, 'name b gave'))?.bpm).toBe(129);
@@ -91,12 +97,18 @@ function libraryChecks(setting: () => string) {
   });
 
   it("never shows another server's tracks; shows the shared library to every server", async () => {
-    expect((await analyses.library.search(G2, 'night')).map((t) => t.title)).toEqual(['Private Night', 'Shared Nightfall']);
-    expect((await analyses.library.search(G1, 'private'))).toEqual([]);
+    expect((await analyses.library.search(G2, 'night')).map((t) => t.title)).toEqual([
+      'Private Night',
+      'Shared Nightfall',
+    ]);
+    expect(await analyses.library.search(G1, 'private')).toEqual([]);
     expect(await findTrack(analyses, G1, 'Private Night')).toBeUndefined();
     expect((await findTrack(analyses, G2, 'private night'))?.hash).toBe(hashOf(30));
     expect((await findTrack(analyses, '300000000000000003', 'shared nightfall'))?.hash).toBe(hashOf(20));
-    expect([...(await analyses.library.visible(G2, [hashOf(1), hashOf(20), hashOf(30)]))].sort()).toEqual([hashOf(20), hashOf(30)]);
+    expect([...(await analyses.library.visible(G2, [hashOf(1), hashOf(20), hashOf(30)]))].sort()).toEqual([
+      hashOf(20),
+      hashOf(30),
+    ]);
     expect(await analyses.sharedHashes()).toEqual([hashOf(20)]);
   });
 
@@ -125,7 +137,15 @@ function libraryChecks(setting: () => string) {
     const files = new TrackFiles(path.join(makeTempDir().dir, 'none'));
     const state = await store.get(G2);
     // No audio kept: nothing is playable, but the pick reads only what G2 sees.
-    expect((await pickNextTrack(state, undefined, 'smart', { analyses, files, scorer: () => Promise.reject(new Error('unused')) })).track).toBeUndefined();
+    expect(
+      (
+        await pickNextTrack(state, undefined, 'smart', {
+          analyses,
+          files,
+          scorer: () => Promise.reject(new Error('unused')),
+        })
+      ).track,
+    ).toBeUndefined();
   });
 }
 
@@ -136,10 +156,21 @@ function quotaIndexChecks(open: () => { store: GuildStore; analyses: AnalysisSto
     const index = analyses.library;
     const h = hashOf;
     // G1's tracks 1 and 2, the shared track 20, G2's track 30, and 99 in no library.
-    await index.noteAudio([{ hash: h(1), bytes: 1000, notedMs: 1 }, { hash: h(2), bytes: 2000, file: `${h(2)}.mp3`, notedMs: 1 }, { hash: h(20), bytes: 5000, notedMs: 1 }, { hash: h(30), bytes: 7000, notedMs: 1 }, { hash: h(99), bytes: 100, notedMs: 1 }]);
+    await index.noteAudio([
+      { hash: h(1), bytes: 1000, notedMs: 1 },
+      { hash: h(2), bytes: 2000, file: `${h(2)}.mp3`, notedMs: 1 },
+      { hash: h(20), bytes: 5000, notedMs: 1 },
+      { hash: h(30), bytes: 7000, notedMs: 1 },
+      { hash: h(99), bytes: 100, notedMs: 1 },
+    ]);
     // Noted again (its size read by a recount): the name stays, the total follows.
     await index.noteAudio([{ hash: h(2), bytes: 2500, notedMs: 5 }]);
-    expect((await index.audio([h(2), h(3)])).get(h(2))).toEqual({ hash: h(2), bytes: 2500, file: `${h(2)}.mp3`, notedMs: 5 });
+    expect((await index.audio([h(2), h(3)])).get(h(2))).toEqual({
+      hash: h(2),
+      bytes: 2500,
+      file: `${h(2)}.mp3`,
+      notedMs: 5,
+    });
     expect(await index.audioBytes()).toBe(15_600);
     expect(await index.libraryBytes(G1, [], '')).toBe(3500);
     // What G1 holds beyond its library counts (G2's track, one in no library), the shared track never; nor `except`.
@@ -161,19 +192,34 @@ function quotaIndexChecks(open: () => { store: GuildStore; analyses: AnalysisSto
     const { store, analyses } = open();
     const index = analyses.library;
     const G = '400000000000000004';
-    const entry = (n: number) => ({ id: `e${n}`, hash: hashOf(n), title: `Song ${n}`, requesterId: 'm', addedAt: new Date().toISOString() });
+    const entry = (n: number) => ({
+      id: `e${n}`,
+      hash: hashOf(n),
+      title: `Song ${n}`,
+      requesterId: 'm',
+      addedAt: new Date().toISOString(),
+    });
     // An entry noted by a later write stays when an earlier one drops what it no longer holds.
     await index.noteHolds(G, 3, [hashOf(61), hashOf(62)]);
     await index.noteHolds(G, 2, [hashOf(61)]);
     await index.dropHolds(G, 2, []);
-    expect(await index.holders([hashOf(61), hashOf(62), hashOf(63)])).toEqual(new Map([[hashOf(61), [G]], [hashOf(62), [G]]]));
+    expect(await index.holders([hashOf(61), hashOf(62), hashOf(63)])).toEqual(
+      new Map([
+        [hashOf(61), [G]],
+        [hashOf(62), [G]],
+      ]),
+    );
     await index.dropHolds(G, 4, [hashOf(62)]);
     expect(await index.holders([hashOf(61), hashOf(62)])).toEqual(new Map([[hashOf(62), [G]]]));
     await index.dropHolds(G, 4, []);
 
     // Through the store: the playlist, the set's next track and a pending add hold; a lapsed pending add does not.
     const lapsed = new Date(Date.now() - 3_600_000).toISOString();
-    await store.update(G, (s) => ({ ...s, playlist: [entry(64)], pendingAdds: [{ id: 'p', requesterId: 'm', source: 'x', at: lapsed, hash: hashOf(65) }] }));
+    await store.update(G, (s) => ({
+      ...s,
+      playlist: [entry(64)],
+      pendingAdds: [{ id: 'p', requesterId: 'm', source: 'x', at: lapsed, hash: hashOf(65) }],
+    }));
     await store.update(G2, (s) => ({ ...s, playlist: [entry(64)] }));
     const holds = await store.holdsOf([64, 65, 66].map(hashOf));
     expect(holds).toEqual(new Map([[hashOf(64), new Set([G, G2])]]));
@@ -191,35 +237,48 @@ function quotaIndexChecks(open: () => { store: GuildStore; analyses: AnalysisSto
  * when made again.
  */
 function crashChecks(setting: () => string) {
-  it.each(['the index write', "the guild's write"])('a process killed at %s leaves no playlist entry the library lacks', async (at) => {
-    const n = at === 'the index write' ? 40 : 41;
-    const G3 = `3000000000000000${n}`;
-    let store = await GuildStore.open(setting());
-    let analyses = await AnalysisStore.open(setting());
-    await putTrack(analyses, n, `Crash ${n}`, 126);
-    const entry = { id: `e${n}`, hash: hashOf(n), title: `Crash ${n}`, requesterId: 'm1', addedAt: new Date().toISOString() };
-    const add = (s: GuildState): GuildState => ({ ...s, playlist: [...s.playlist, entry], library: withTrack(s.library, entry.hash) });
-    const killed = () => Promise.reject(new Error('killed'));
-    if (at === 'the index write') store.libraryIndex = { ...store.libraryIndex, addHashes: killed };
-    else (store as unknown as { backend: GuildStateBackend }).backend.write = killed;
-    await expect(store.update(G3, add)).rejects.toThrow('killed');
-    await analyses.close();
-    await store.close().catch(() => undefined);
-
-    store = await GuildStore.open(setting());
-    analyses = await AnalysisStore.open(setting());
-    try {
-      const named = (await store.get(G3)).playlist.map((e) => e.hash);
-      expect([...(await analyses.library.visible(G3, named))].sort()).toEqual(named.sort());
-      await store.update(G3, add);
-      const now = (await store.get(G3)).playlist.map((e) => e.hash);
-      expect(now).toContain(entry.hash);
-      expect([...(await analyses.library.visible(G3, now))].sort()).toEqual(now.sort());
-    } finally {
+  it.each(['the index write', "the guild's write"])(
+    'a process killed at %s leaves no playlist entry the library lacks',
+    async (at) => {
+      const n = at === 'the index write' ? 40 : 41;
+      const G3 = `3000000000000000${n}`;
+      let store = await GuildStore.open(setting());
+      let analyses = await AnalysisStore.open(setting());
+      await putTrack(analyses, n, `Crash ${n}`, 126);
+      const entry = {
+        id: `e${n}`,
+        hash: hashOf(n),
+        title: `Crash ${n}`,
+        requesterId: 'm1',
+        addedAt: new Date().toISOString(),
+      };
+      const add = (s: GuildState): GuildState => ({
+        ...s,
+        playlist: [...s.playlist, entry],
+        library: withTrack(s.library, entry.hash),
+      });
+      const killed = () => Promise.reject(new Error('killed'));
+      if (at === 'the index write') store.libraryIndex = { ...store.libraryIndex, addHashes: killed };
+      else (store as unknown as { backend: GuildStateBackend }).backend.write = killed;
+      await expect(store.update(G3, add)).rejects.toThrow('killed');
       await analyses.close();
-      await store.close();
-    }
-  });
+      await store.close().catch(() => undefined);
+
+      store = await GuildStore.open(setting());
+      analyses = await AnalysisStore.open(setting());
+      try {
+        const named = (await store.get(G3)).playlist.map((e) => e.hash);
+        expect([...(await analyses.library.visible(G3, named))].sort()).toEqual(named.sort());
+        await store.update(G3, add);
+        const now = (await store.get(G3)).playlist.map((e) => e.hash);
+        expect(now).toContain(entry.hash);
+        expect([...(await analyses.library.visible(G3, now))].sort()).toEqual(now.sort());
+      } finally {
+        await analyses.close();
+        await store.close();
+      }
+    },
+  );
 }
 
 describe('the library index on a SQLite file', () => {
@@ -276,24 +335,52 @@ function largeLibraryChecks(open: () => Promise<SqlClient>) {
   let index: SqlLibraryIndex;
   const add = async (guild: string, list: string[]) => {
     titles.set(guild, [...(titles.get(guild) ?? []), ...list]);
-    await index.add(guild, list.map((title): IndexedTrack => ({ hash: `${guild}:${title}`.padEnd(64, '0'), title, bpm: 120, camelot: '8A', keyStrength: 0.5 })));
+    await index.add(
+      guild,
+      list.map((title): IndexedTrack => ({
+        hash: `${guild}:${title}`.padEnd(64, '0'),
+        title,
+        bpm: 120,
+        camelot: '8A',
+        keyStrength: 0.5,
+      })),
+    );
   };
   /** search() as specified: titles starting with q by title, then those containing it, by title (hash on a tie). */
   const expected = (q: string) => {
-    const seen = [...(titles.get(G) ?? []), ...(titles.get(SHARED_GUILD) ?? [])].map((t) => ({ t, l: t.toLowerCase() }));
+    const seen = [...(titles.get(G) ?? []), ...(titles.get(SHARED_GUILD) ?? [])].map((t) => ({
+      t,
+      l: t.toLowerCase(),
+    }));
     const by = (a: { l: string }, b: { l: string }) => (a.l < b.l ? -1 : a.l > b.l ? 1 : 0);
     const starts = seen.filter((x) => x.l.startsWith(q)).sort(by);
     const inside = seen.filter((x) => !x.l.startsWith(q) && x.l.includes(q)).sort(by);
     return [...starts, ...inside].slice(0, 25).map((x) => x.t);
   };
   beforeAll(async () => {
-    index = await SqlLibraryIndex.open(await open(), () => Promise.resolve([]), () => Promise.resolve());
+    index = await SqlLibraryIndex.open(
+      await open(),
+      () => Promise.resolve([]),
+      () => Promise.resolve(),
+    );
     const n = (i: number) => String(i).padStart(5, '0');
-    await add(G, Array.from({ length: SCAN_ROWS + 100 }, (_, i) => `A Filler ${n(i)}`));
-    await add(G, Array.from({ length: TRIGRAM_MATCHES + 40 }, (_, i) => `Mid Unit - Track ${n(i)}`));
-    await add(G, Array.from({ length: 12 }, (_, i) => `Rare Q-Zone ${n(12 - i)}`));
+    await add(
+      G,
+      Array.from({ length: SCAN_ROWS + 100 }, (_, i) => `A Filler ${n(i)}`),
+    );
+    await add(
+      G,
+      Array.from({ length: TRIGRAM_MATCHES + 40 }, (_, i) => `Mid Unit - Track ${n(i)}`),
+    );
+    await add(
+      G,
+      Array.from({ length: 12 }, (_, i) => `Rare Q-Zone ${n(12 - i)}`),
+    );
     await add(G, ['Zz Last 50% Off', 'Zz Last Track']);
-    await add(OTHER, Array.from({ length: 30 }, (_, i) => `Aaa Q-Zone Elsewhere ${n(i)}`));
+    await add(
+      OTHER,
+      Array.from({ length: 30 }, (_, i) => `Aaa Q-Zone Elsewhere ${n(i)}`),
+    );
     await add(SHARED_GUILD, ['Shared Q-Zone', 'Shared Unit - Track']);
   }, 120_000);
   afterAll(async () => {
@@ -325,7 +412,6 @@ describe('substring search past the first titles, SQLite', () => {
   largeLibraryChecks(() => openSqliteClient(path.join(tmp.dir, 'large.sqlite')));
 });
 
-
 describe('importing a keyv-era store', () => {
   it('imports every server library and the shared list once, at the first start', async () => {
     const tmp = makeTempDir();
@@ -336,16 +422,31 @@ describe('importing a keyv-era store', () => {
       const target = storeTarget(db);
       const analysisKeyv = await openKeyv(target, 'analysis');
       const { ANALYZER_VERSION } = await import('../src/audio/analysis/analyzer-version.ts');
-      for (const [n, title, bpm] of [[1, 'Alpha', 120], [2, 'Bravo', 122], [3, 'Charlie', 124], [9, 'Shared One', 128]] as const) {
+      for (const [n, title, bpm] of [
+        [1, 'Alpha', 120],
+        [2, 'Bravo', 122],
+        [3, 'Charlie', 124],
+        [9, 'Shared One', 128],
+      ] as const) {
         const analysis = analysisFromDescriptor({ ...crate[n]!, bpm });
-        await analysisKeyv.set(hashOf(n), { hash: hashOf(n), sourceName: `${title}.flac`, bytes: 1, analysis, analyzerVersion: ANALYZER_VERSION, analyzedAt: new Date().toISOString() });
+        await analysisKeyv.set(hashOf(n), {
+          hash: hashOf(n),
+          sourceName: `${title}.flac`,
+          bytes: 1,
+          analysis,
+          analyzerVersion: ANALYZER_VERSION,
+          analyzedAt: new Date().toISOString(),
+        });
       }
       await analysisKeyv.disconnect();
       const shared = await openKeyv(target, 'shared-library');
       await shared.set('hashes', [hashOf(9)]);
       await shared.disconnect();
       const backend = await openSqliteGuildBackend(db);
-      await backend.write(G1, undefined, { version: 3, value: JSON.stringify({ guildId: G1, playlist: [], library: [hashOf(1), hashOf(2)], version: 3 }) });
+      await backend.write(G1, undefined, {
+        version: 3,
+        value: JSON.stringify({ guildId: G1, playlist: [], library: [hashOf(1), hashOf(2)], version: 3 }),
+      });
       await backend.close();
       await writeLegacyGuildState(db, { guildId: G2, playlist: [{ ...legacyEntry(1), hash: hashOf(3) }] });
 
@@ -360,7 +461,9 @@ describe('importing a keyv-era store', () => {
       await store.close();
       const again = await GuildStore.open(db);
       expect((await again.libraryIndex.search(G1, '')).map((t) => t.title)).toEqual(['Alpha', 'Shared One']);
-      expect((await again.libraryIndex.page(SHARED_GUILD, undefined, 10, true)).map((t) => t.hash)).toEqual([hashOf(9)]);
+      expect((await again.libraryIndex.page(SHARED_GUILD, undefined, 10, true)).map((t) => t.hash)).toEqual([
+        hashOf(9),
+      ]);
       await again.close();
     } finally {
       tmp.cleanup();
@@ -378,8 +481,17 @@ describe('a store written by a version that wrote the guild record before the in
       await analyses.close();
       // The record with its entry written, the process killed before the index row was.
       const backend = await openSqliteGuildBackend(db);
-      const entry = { id: 'e50', hash: hashOf(50), title: 'Torn Add', requesterId: 'm50', addedAt: new Date().toISOString() };
-      await backend.write(G1, undefined, { version: 1, value: JSON.stringify({ guildId: G1, playlist: [entry], library: [], version: 1 }) });
+      const entry = {
+        id: 'e50',
+        hash: hashOf(50),
+        title: 'Torn Add',
+        requesterId: 'm50',
+        addedAt: new Date().toISOString(),
+      };
+      await backend.write(G1, undefined, {
+        version: 1,
+        value: JSON.stringify({ guildId: G1, playlist: [entry], library: [], version: 1 }),
+      });
       await backend.close();
 
       const store = await GuildStore.open(db);

@@ -38,15 +38,30 @@ async function library(limits: QuotaLimits) {
     const file = await files.keep(source, hashOf(n), 'song.mp3');
     const when = new Date(Date.now() - playedAgoSec * 1000);
     utimesSync(file, when, when);
-    await analyses.put({ hash: hashOf(n), sourceName: `song-${n}.mp3`, bytes, analysis: analysisFromDescriptor({ ...crate[n % crate.length]!, bpm: 120 }) });
+    await analyses.put({
+      hash: hashOf(n),
+      sourceName: `song-${n}.mp3`,
+      bytes,
+      analysis: analysisFromDescriptor({ ...crate[n % crate.length]!, bpm: 120 }),
+    });
     if (owner === SHARED_GUILD) await analyses.setShared(hashOf(n), true);
     else await analyses.library.addHashes(owner, [hashOf(n)]);
   };
   return {
-    store, analyses, files, quota, log, keep,
+    store,
+    analyses,
+    files,
+    quota,
+    log,
+    keep,
     /** What the bot does for a new song: room made (or refused), then the audio kept and put in the library. */
     add: async (owner: string, n: number, bytes: number, pendingId?: string) => {
-      const removed = await quota.makeRoom({ hash: hashOf(n), bytes, library: owner, ...(pendingId ? { pendingId } : {}) });
+      const removed = await quota.makeRoom({
+        hash: hashOf(n),
+        bytes,
+        library: owner,
+        ...(pendingId ? { pendingId } : {}),
+      });
       await keep(n, bytes, 0, owner);
       return removed;
     },
@@ -56,7 +71,16 @@ async function library(limits: QuotaLimits) {
       kept: existsSync(path.join(files.dir, `${hashOf(n)}.mp3`)) && (await analyses.get(hashOf(n))) !== undefined,
     }),
     queue: (guildId: string, ...tracks: number[]) =>
-      store.update(guildId, (s) => ({ ...s, playlist: tracks.map((n): PlaylistEntry => ({ id: `e${n}`, hash: hashOf(n), title: `Song ${n}`, requesterId: 'm', addedAt: new Date().toISOString() })) })),
+      store.update(guildId, (s) => ({
+        ...s,
+        playlist: tracks.map((n): PlaylistEntry => ({
+          id: `e${n}`,
+          hash: hashOf(n),
+          title: `Song ${n}`,
+          requesterId: 'm',
+          addedAt: new Date().toISOString(),
+        })),
+      })),
     close: async () => {
       await analyses.close();
       await store.close();
@@ -74,8 +98,16 @@ afterEach(async () => {
 describe('the library disk quota, by server', () => {
   it('has a default (20 GB in all, 2 GB a server, 5 GB shared) and reads the variables', () => {
     expect(quotaLimitsFromEnv({})).toEqual({ totalBytes: 20e9, serverBytes: 2e9, sharedBytes: 5e9 });
-    expect(quotaLimitsFromEnv({ MINIDJ_MAX_LIBRARY_GB: '100', MINIDJ_SERVER_LIBRARY_GB: '0.5', MINIDJ_SHARED_LIBRARY_GB: '10' })).toEqual({ totalBytes: 100e9, serverBytes: 0.5e9, sharedBytes: 10e9 });
-    expect(() => quotaLimitsFromEnv({ MINIDJ_SERVER_LIBRARY_GB: 'lots' })).toThrow('MINIDJ_SERVER_LIBRARY_GB is "lots"; it takes a number of gigabytes, above 0.');
+    expect(
+      quotaLimitsFromEnv({
+        MINIDJ_MAX_LIBRARY_GB: '100',
+        MINIDJ_SERVER_LIBRARY_GB: '0.5',
+        MINIDJ_SHARED_LIBRARY_GB: '10',
+      }),
+    ).toEqual({ totalBytes: 100e9, serverBytes: 0.5e9, sharedBytes: 10e9 });
+    expect(() => quotaLimitsFromEnv({ MINIDJ_SERVER_LIBRARY_GB: 'lots' })).toThrow(
+      'MINIDJ_SERVER_LIBRARY_GB is "lots"; it takes a number of gigabytes, above 0.',
+    );
   });
 
   it("two servers and a small quota: neither takes the other's tracks or the shared library's, nor a track a set is about to play", async () => {
@@ -88,24 +120,45 @@ describe('the library disk quota, by server', () => {
     await lib.keep(5, 3 * KB, 500, A);
     // B's set plays track 3, and its playlist is empty: track 2, from its library, is the one it plays next.
     const at = new Date().toISOString();
-    await lib.store.update(B, (s) => ({ ...s, session: { voiceChannelId: 'v', textChannelId: 't', order: 'smart', startedAt: at, current: { hash: hashOf(3), title: 'Song 3', positionSec: 10, savedAt: at }, nextHash: hashOf(2) } }));
+    await lib.store.update(B, (s) => ({
+      ...s,
+      session: {
+        voiceChannelId: 'v',
+        textChannelId: 't',
+        order: 'smart',
+        startedAt: at,
+        current: { hash: hashOf(3), title: 'Song 3', positionSec: 10, savedAt: at },
+        nextHash: hashOf(2),
+      },
+    }));
 
     // A's share (8 kB) takes A's own least recently played track, never the older shared or B tracks.
     expect(await lib.add(A, 10, 3 * KB)).toBe(1);
     expect(await lib.where(4)).toEqual({ libraries: [], kept: false });
     expect(await lib.add(A, 11, 4 * KB)).toBe(1);
     expect(await lib.where(5)).toEqual({ libraries: [], kept: false });
-    for (const [n, owner] of [[1, SHARED_GUILD], [2, B], [3, B]] as const) expect(await lib.where(n)).toEqual({ libraries: [owner], kept: true });
+    for (const [n, owner] of [
+      [1, SHARED_GUILD],
+      [2, B],
+      [3, B],
+    ] as const)
+      expect(await lib.where(n)).toEqual({ libraries: [owner], kept: true });
 
     // A's songs wait in its playlist: its share is full of what it holds, and the refusal says whose and what to do.
     await lib.queue(A, 10, 11);
-    await expect(lib.add(A, 12, 2 * KB)).rejects.toThrow("This server's library is full: it may keep 8 kB of music, and 7 kB of that is songs waiting in its playlist, playing or being added, so this song (2 kB) was not added. Remove some with /queue remove, or wait until some have played.");
+    await expect(lib.add(A, 12, 2 * KB)).rejects.toThrow(
+      "This server's library is full: it may keep 8 kB of music, and 7 kB of that is songs waiting in its playlist, playing or being added, so this song (2 kB) was not added. Remove some with /queue remove, or wait until some have played.",
+    );
 
     // B is within its share, but the disk is full (17 of 17.2 kB): B's own tracks are playing or next, and A's are
     // waiting in its playlist, so B is refused rather than given any of them.
-    await expect(lib.add(B, 13, 0.5 * KB)).rejects.toThrow("The bot's music library is full (17.2 kB for every server together) with songs waiting in the servers' playlists, so this song (500 bytes) was not added. Try again once some have played; if this keeps happening, tell the bot owner.");
+    await expect(lib.add(B, 13, 0.5 * KB)).rejects.toThrow(
+      "The bot's music library is full (17.2 kB for every server together) with songs waiting in the servers' playlists, so this song (500 bytes) was not added. Try again once some have played; if this keeps happening, tell the bot owner.",
+    );
     // Past its even part of the disk ((17.2 - 4) / 2 = 6.6 kB), B is told it keeps its part.
-    await expect(lib.add(B, 13, 1.5 * KB)).rejects.toThrow("The bot's music library is full (17.2 kB for every server together) and this server keeps its part of it (6.6 kB, 6 kB of that waiting in its playlist, playing or being added), so this song (1.5 kB) was not added.");
+    await expect(lib.add(B, 13, 1.5 * KB)).rejects.toThrow(
+      "The bot's music library is full (17.2 kB for every server together) and this server keeps its part of it (6.6 kB, 6 kB of that waiting in its playlist, playing or being added), so this song (1.5 kB) was not added.",
+    );
     for (const n of [1, 2, 3, 10, 11]) expect((await lib.where(n)).kept).toBe(true);
     expect(lib.log.filter((l) => l.includes('refused'))).toHaveLength(3);
   });
@@ -115,7 +168,10 @@ describe('the library disk quota, by server', () => {
     await lib.keep(1, 3 * KB, 900, A);
     await lib.keep(2, 3 * KB, 800, A);
     // B's member added the same bytes as A's track 1: downloaded, hashed, its add not yet in B's playlist.
-    await lib.store.update(B, (s) => ({ ...s, pendingAdds: [{ id: 'p1', requesterId: 'm', source: 'https://example.com/1.mp3', at: new Date().toISOString() }] }));
+    await lib.store.update(B, (s) => ({
+      ...s,
+      pendingAdds: [{ id: 'p1', requesterId: 'm', source: 'https://example.com/1.mp3', at: new Date().toISOString() }],
+    }));
     await lib.quota.check({ hash: hashOf(1), bytes: 3 * KB, library: B, pendingId: 'p1' });
     expect((await lib.store.get(B)).pendingAdds[0]!.hash).toBe(hashOf(1));
     // A's next add takes A's track 2, not the older track 1 that B's add is about to use.
@@ -149,7 +205,9 @@ describe('the library disk quota, by server', () => {
     expect(await lib.add(B, 6, 2 * KB)).toBe(0);
     expect(await lib.where(3)).toEqual({ libraries: [], kept: false });
     await lib.queue(B, 5, 6);
-    await expect(lib.add(B, 7, 3 * KB)).rejects.toThrow('and this server keeps its part of it (5 kB, 5 kB of that waiting in its playlist, playing or being added)');
+    await expect(lib.add(B, 7, 3 * KB)).rejects.toThrow(
+      'and this server keeps its part of it (5 kB, 5 kB of that waiting in its playlist, playing or being added)',
+    );
     expect(await lib.where(4)).toEqual({ libraries: [A], kept: true });
     expect(lib.log.some((l) => l.includes(`1 from server ${A}`))).toBe(true);
   });
@@ -164,7 +222,12 @@ describe('the library disk quota, by server', () => {
     expect(await lib.where(1)).toEqual({ libraries: [A], kept: true });
     expect(await lib.where(2)).toEqual({ libraries: [], kept: false });
 
-    const metrics = new BotMetrics({ guilds: () => 1, liveSets: () => 0, analysisQueueDepth: () => 0, library: () => lib.quota.usage() });
+    const metrics = new BotMetrics({
+      guilds: () => 1,
+      liveSets: () => 0,
+      analysisQueueDepth: () => 0,
+      library: () => lib.quota.usage(),
+    });
     const text = await metrics.registry.metrics();
     expect(text).toContain(`minidj_library_bytes ${9 * KB}`);
     expect(text).toContain(`minidj_library_shared_bytes ${6 * KB}`);
@@ -217,7 +280,9 @@ describe('what an add reads', () => {
     expect(everyServer).not.toHaveBeenCalled();
     expect(listings).not.toHaveBeenCalled();
     // What B holds of A's counts against B too: 3 kB of its 9 leave no room for 7 more.
-    await expect(lib.add(B, 12, 7 * KB)).rejects.toThrow("This server's library is full: it may keep 9 kB of music, and 3 kB of that");
+    await expect(lib.add(B, 12, 7 * KB)).rejects.toThrow(
+      "This server's library is full: it may keep 9 kB of music, and 3 kB of that",
+    );
   });
 
   it('logs a background recount that fails, and still reports the last one', async () => {
@@ -232,7 +297,9 @@ describe('what an add reads', () => {
     });
     try {
       expect((await lib.quota.usage()).totalBytes).toBe(2 * KB);
-      await vi.waitFor(() => expect(lib.log).toContain('[mini-dj] library quota: the background recount failed: EIO: i/o error, opendir'));
+      await vi.waitFor(() =>
+        expect(lib.log).toContain('[mini-dj] library quota: the background recount failed: EIO: i/o error, opendir'),
+      );
     } finally {
       vi.restoreAllMocks();
     }
@@ -252,9 +319,33 @@ describe('what an add reads', () => {
       if (roll < 0.3 && kept.length > 2) {
         const g = rng.pick(servers);
         const now = new Date().toISOString();
-        if (roll < 0.12) await lib.queue(g, ...kept.filter(() => rng.chance(0.1)).map((k) => Number.parseInt(k.hash, 16)));
-        else if (roll < 0.2) await lib.store.update(g, (st) => ({ ...st, session: { voiceChannelId: 'v', textChannelId: 't', order: 'smart', startedAt: now, current: { hash: hashOf(pick()), title: 'x', positionSec: 1, savedAt: now }, nextHash: hashOf(pick()) } }));
-        else if (roll < 0.25) await lib.store.update(g, (st) => ({ ...st, pendingAdds: [{ id: `p${step}`, requesterId: 'm', source: 's', at: rng.chance(0.5) ? now : '2020-01-01T00:00:00Z', hash: hashOf(pick()) }] }));
+        if (roll < 0.12)
+          await lib.queue(g, ...kept.filter(() => rng.chance(0.1)).map((k) => Number.parseInt(k.hash, 16)));
+        else if (roll < 0.2)
+          await lib.store.update(g, (st) => ({
+            ...st,
+            session: {
+              voiceChannelId: 'v',
+              textChannelId: 't',
+              order: 'smart',
+              startedAt: now,
+              current: { hash: hashOf(pick()), title: 'x', positionSec: 1, savedAt: now },
+              nextHash: hashOf(pick()),
+            },
+          }));
+        else if (roll < 0.25)
+          await lib.store.update(g, (st) => ({
+            ...st,
+            pendingAdds: [
+              {
+                id: `p${step}`,
+                requesterId: 'm',
+                source: 's',
+                at: rng.chance(0.5) ? now : '2020-01-01T00:00:00Z',
+                hash: hashOf(pick()),
+              },
+            ],
+          }));
         else {
           // Played now (a step is a second of the run's own clock, so no two plays tie).
           const when = new Date(Date.now() - (1000 - step) * 1000);
@@ -276,9 +367,17 @@ describe('what an add reads', () => {
       }
       expect(got, `step ${step}`).toBe(expected.fromAdder);
       const now = await everyKept(lib);
-      expect(now.map((k) => k.hash).sort(), `step ${step}`).toEqual(kept.map((k) => k.hash).filter((h) => !expected.remove.includes(h)).sort());
-      for (const d of expected.drop) expect(now.find((k) => k.hash === d.hash)?.libraries ?? [], `step ${step}`).not.toContain(d.library);
-      seen[expected.drop.length === 0 ? 'fits' : expected.drop.some((d) => d.library !== owner) ? 'othersGive' : 'evicts']++;
+      expect(now.map((k) => k.hash).sort(), `step ${step}`).toEqual(
+        kept
+          .map((k) => k.hash)
+          .filter((h) => !expected.remove.includes(h))
+          .sort(),
+      );
+      for (const d of expected.drop)
+        expect(now.find((k) => k.hash === d.hash)?.libraries ?? [], `step ${step}`).not.toContain(d.library);
+      seen[
+        expected.drop.length === 0 ? 'fits' : expected.drop.some((d) => d.library !== owner) ? 'othersGive' : 'evicts'
+      ]++;
       await lib.keep(n, bytes, 1000 - step, owner);
     }
     // The run went through every kind of decision.

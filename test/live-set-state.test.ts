@@ -16,7 +16,13 @@ describe('a live set state owns its timers and playback', () => {
     const saveTimer = setInterval(() => fired.push('save'), 15);
     const emptyTimer = setTimeout(() => fired.push('empty'), 15);
     const playing: LiveState = { status: 'playing', playback: played, saveTimer, emptyTimer };
-    const paused: LiveState = { status: 'paused', by: 'member', playback: played, saveTimer, leaveTimer: setTimeout(() => fired.push('leave'), 15) };
+    const paused: LiveState = {
+      status: 'paused',
+      by: 'member',
+      playback: played,
+      saveTimer,
+      leaveTimer: setTimeout(() => fired.push('leave'), 15),
+    };
     releaseReplaced(playing, paused);
     await sleep(40);
     expect(fired).toContain('save');
@@ -37,7 +43,10 @@ describe('a live set state owns its timers and playback', () => {
     try {
       releaseReplaced({ status: 'connecting', playback: a, saveTimer }, { status: 'playing', playback: a, saveTimer });
       expect(a.closes).toBe(0);
-      releaseReplaced({ status: 'paused', by: 'member', playback: a, saveTimer }, { status: 'playing', playback: b, saveTimer });
+      releaseReplaced(
+        { status: 'paused', by: 'member', playback: a, saveTimer },
+        { status: 'playing', playback: b, saveTimer },
+      );
       expect([a.closes, b.closes]).toEqual([1, 0]);
     } finally {
       clearInterval(saveTimer);
@@ -48,7 +57,10 @@ describe('a live set state owns its timers and playback', () => {
     const p = playback();
     const saveTimer = setInterval(() => undefined, 1000);
     clearInterval(saveTimer);
-    expect(publicState({ status: 'paused', by: 'empty', playback: p, saveTimer })).toEqual({ status: 'paused', by: 'empty' });
+    expect(publicState({ status: 'paused', by: 'empty', playback: p, saveTimer })).toEqual({
+      status: 'paused',
+      by: 'empty',
+    });
     expect(publicState({ status: 'ended', reason: 'lost', playback: p })).toEqual({ status: 'ended', reason: 'lost' });
     expect(sameState({ status: 'paused', by: 'empty' }, { status: 'paused', by: 'member' })).toBe(false);
     expect(sameState({ status: 'playing' }, { status: 'playing' })).toBe(true);

@@ -32,7 +32,9 @@ beforeAll(async () => {
   store = await GuildStore.open(db);
   analyses = await AnalysisStore.open(db);
   files = new TrackFiles(path.join(tmp.dir, 'tracks'));
-  const { contentHash } = await ingestBotTrack(0, path.join(tmp.dir, 'loop.wav'), analyses, (f, h, s) => files.keep(f, h, s));
+  const { contentHash } = await ingestBotTrack(0, path.join(tmp.dir, 'loop.wav'), analyses, (f, h, s) =>
+    files.keep(f, h, s),
+  );
   track = (await liveTrackOf((await analyses.get(contentHash))!, files))!;
 }, 120_000);
 
@@ -50,9 +52,30 @@ describe('many live sets in one process', () => {
     const client = new Client({ intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildVoiceStates] });
     const renderer = new TransitionRenderer();
     const errors: unknown[] = [];
-    const sets = new LiveSets({ client, store, analyses, files, renderer, scorer: () => Promise.reject(new Error('no scorer in this test')), onError: (e) => errors.push(e), timing: { readyTimeoutMs: 3000 } }, { maxSets: 1000, maxLoopLagMs: Infinity });
+    const sets = new LiveSets(
+      {
+        client,
+        store,
+        analyses,
+        files,
+        renderer,
+        scorer: () => Promise.reject(new Error('no scorer in this test')),
+        onError: (e) => errors.push(e),
+        timing: { readyTimeoutMs: 3000 },
+      },
+      { maxSets: 1000, maxLoopLagMs: Infinity },
+    );
     try {
-      const starts = Array.from({ length: SETS }, (_, i) => sets.start({ guild: silentGuild(i), voiceChannelId: '1', textChannelId: '2', order: 'queue', starterId: '3', first: track }));
+      const starts = Array.from({ length: SETS }, (_, i) =>
+        sets.start({
+          guild: silentGuild(i),
+          voiceChannelId: '1',
+          textChannelId: '2',
+          order: 'queue',
+          starterId: '3',
+          first: track,
+        }),
+      );
       await until(() => sets.size === SETS || undefined, `${SETS} sets`);
       expect(client.listenerCount('voiceStateUpdate')).toBe(1);
       // Nobody answers the joins: every start fails, and nothing is left registered.

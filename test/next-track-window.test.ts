@@ -43,7 +43,15 @@ beforeAll(async () => {
   }
   current = (await liveTrackOf((await analyses.get(hashes.at(-1)!))!, files))!;
   // 100 songs from 10 members, a minute apart.
-  const playlist: PlaylistEntry[] = hashes.slice(0, PLAYLIST).map((hash, i) => ({ id: `e${i}`, hash, title: `t${i}`, requesterId: `member${i % 10}`, addedAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() }));
+  const playlist: PlaylistEntry[] = hashes
+    .slice(0, PLAYLIST)
+    .map((hash, i) => ({
+      id: `e${i}`,
+      hash,
+      title: `t${i}`,
+      requesterId: `member${i % 10}`,
+      addedAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+    }));
   await store.update(GUILD, (s) => ({ ...s, library: hashes, playlist }));
   scorer = await MixScorer.load();
   const score = scorer.scoreFeatures.bind(scorer);
@@ -82,7 +90,11 @@ describe("the smart pick's work is bounded, whatever the playlist's length", () 
     // but before the others, have played since.
     const deep = { ...state.playlist[80]!, addedAt: '2025-12-31T23:00:00.000Z' };
     const playlist = state.playlist.map((e, i) => (i === 80 ? deep : e));
-    const history = Array.from({ length: MAX_PASSED_OVER }, (_, i) => ({ hash: hashes[i]!, playedAt: '2026-01-01T03:00:00.000Z', addedAt: `2025-12-31T23:0${i + 1}:00.000Z` }));
+    const history = Array.from({ length: MAX_PASSED_OVER }, (_, i) => ({
+      hash: hashes[i]!,
+      playedAt: '2026-01-01T03:00:00.000Z',
+      addedAt: `2025-12-31T23:0${i + 1}:00.000Z`,
+    }));
     rmSync(files.pathFor(hashes[1]!, 't1.mp3'));
     try {
       const overdue = await pick({ ...state, playlist, history });
@@ -102,7 +114,12 @@ describe('a window of a longer waiting list, ordered as its first slots', () => 
   it('draws the energy arc over the whole list: its first slots stay in the warm-up', () => {
     // Equal mixability everywhere and the arc alone deciding: a set of 4 climbs to its peak by the second slot; the
     // first 4 of 1,000 are all near the start of the warm-up, so the quietest go first.
-    const items = [0.9, 0.8, 0.2, 0.1].map((intensity, i) => ({ id: `t${i}`, requester: `m${i}`, queuedAt: i, intensity }));
+    const items = [0.9, 0.8, 0.2, 0.1].map((intensity, i) => ({
+      id: `t${i}`,
+      requester: `m${i}`,
+      queuedAt: i,
+      intensity,
+    }));
     const alone = orderSet(items, () => 0.5, { mode: 'smart', arcWeight: 1 });
     const window = orderSet(items, () => 0.5, { mode: 'smart', arcWeight: 1, setLength: 1000 });
     expect(window.order).toEqual(['t3', 't2', 't1', 't0']);

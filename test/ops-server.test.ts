@@ -17,7 +17,12 @@ afterEach(async () => {
 describe("the operator's endpoints", () => {
   it('serves /metrics in Prometheus text with the gauges read at scrape time and the counters as counted', async () => {
     let liveSets = 2;
-    const metrics = new BotMetrics({ guilds: () => 7, liveSets: () => liveSets, analysisQueueDepth: () => 3, lateFrames: () => 0 });
+    const metrics = new BotMetrics({
+      guilds: () => 7,
+      liveSets: () => liveSets,
+      analysisQueueDepth: () => 3,
+      lateFrames: () => 0,
+    });
     metrics.countTransition('blend', 'passed', false);
     metrics.countTransition('blend', 'passed', false);
     metrics.countTransition('cut', undefined, true);
@@ -45,7 +50,11 @@ describe("the operator's endpoints", () => {
   it('answers /healthz 200 when healthy and 503 with the reason when not; other paths 404, other methods 405', async () => {
     let ready = true;
     const metrics = new BotMetrics({ guilds: () => 0, liveSets: () => 0, analysisQueueDepth: () => 0 });
-    server = await startOpsServer({ port: 0, metrics, health: () => ({ ok: ready, detail: { gateway: ready ? 'ready' : 'disconnected' } }) });
+    server = await startOpsServer({
+      port: 0,
+      metrics,
+      health: () => ({ ok: ready, detail: { gateway: ready ? 'ready' : 'disconnected' } }),
+    });
     const base = `http://127.0.0.1:${server.port}`;
     let res = await fetch(`${base}/healthz`);
     expect(res.status).toBe(200);
@@ -78,21 +87,50 @@ function rawStatus(port: number, text: string): Promise<number> {
 
 function logInto(lines: Record<string, unknown>[]): ReturnType<typeof createLogger> {
   const out = new PassThrough();
-  out.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)));
+  out.on('data', (d: Buffer) =>
+    lines.push(
+      ...d
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    ),
+  );
   return createLogger('info', out);
 }
 
 describe('the ops endpoints against hostile requests', () => {
   it('reads a Host value strictly: a name, an IPv4 or a bracketed IPv6 address, an optional port, nothing else', () => {
-    expect(['localhost:9464', '127.0.0.1', '[::1]:80', 'Metrics.Example.NET.', '10.0.0.5:9464'].map(hostNameOf)).toEqual(['localhost', '127.0.0.1', '[::1]', 'metrics.example.net', '10.0.0.5']);
-    for (const bad of [undefined, '', 'evil@127.0.0.1', '127.0.0.1/metrics', '[::1', '[zz]:80', 'a b', 'x:99999999', '-a.example']) expect(hostNameOf(bad)).toBeUndefined();
+    expect(
+      ['localhost:9464', '127.0.0.1', '[::1]:80', 'Metrics.Example.NET.', '10.0.0.5:9464'].map(hostNameOf),
+    ).toEqual(['localhost', '127.0.0.1', '[::1]', 'metrics.example.net', '10.0.0.5']);
+    for (const bad of [
+      undefined,
+      '',
+      'evil@127.0.0.1',
+      '127.0.0.1/metrics',
+      '[::1',
+      '[zz]:80',
+      'a b',
+      'x:99999999',
+      '-a.example',
+    ])
+      expect(hostNameOf(bad)).toBeUndefined();
   });
 
   it('answers the loopback names, the address it listens on and the MINIDJ_OPS_HOSTS names; refuses a malformed list entry', () => {
     expect([...allowedHostNames(undefined)].sort()).toEqual(['127.0.0.1', '[::1]', 'localhost']);
-    expect([...allowedHostNames('0.0.0.0', ['prometheus.lan', '10.0.0.5:9464'])].sort()).toEqual(['10.0.0.5', '127.0.0.1', '[::1]', 'localhost', 'prometheus.lan']);
+    expect([...allowedHostNames('0.0.0.0', ['prometheus.lan', '10.0.0.5:9464'])].sort()).toEqual([
+      '10.0.0.5',
+      '127.0.0.1',
+      '[::1]',
+      'localhost',
+      'prometheus.lan',
+    ]);
     expect(allowedHostNames('fd00::7').has('[fd00::7]')).toBe(true);
-    expect(() => allowedHostNames(undefined, ['metrics host'])).toThrow(/MINIDJ_OPS_HOSTS: "metrics host" is not a host name/);
+    expect(() => allowedHostNames(undefined, ['metrics host'])).toThrow(
+      /MINIDJ_OPS_HOSTS: "metrics host" is not a host name/,
+    );
   });
 
   it('answers a malformed target, a foreign Host or target 400 and a failing handler 500, logs each, and serves on', async () => {
@@ -100,13 +138,17 @@ describe('the ops endpoints against hostile requests', () => {
     let broken = false;
     const metrics = new BotMetrics({ guilds: () => 0, liveSets: () => 0, analysisQueueDepth: () => 0 });
     server = await startOpsServer({
-      port: 0, metrics, allowedHosts: ['prometheus.lan'], log: logInto(lines),
+      port: 0,
+      metrics,
+      allowedHosts: ['prometheus.lan'],
+      log: logInto(lines),
       health: () => {
         if (broken) throw new Error('health check broke');
         return { ok: true, detail: {} };
       },
     });
-    const get = (target: string, host: string) => rawStatus(server!.port, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    const get = (target: string, host: string) =>
+      rawStatus(server!.port, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
     expect(await get('http://[', '127.0.0.1')).toBe(400);
     expect(await get('/metrics', 'rebind.attacker.example')).toBe(400);
     expect(await get('/metrics', 'evil@127.0.0.1')).toBe(400);
@@ -118,9 +160,14 @@ describe('the ops endpoints against hostile requests', () => {
     broken = false;
     expect(await get('/healthz', '[::1]')).toBe(200);
     expect(lines.filter((l) => l.level === 40).map((l) => l.reason)).toEqual([
-      'malformed request target', 'Host is not one of the names this endpoint answers', 'Host is not one of the names this endpoint answers', 'request target names another host',
+      'malformed request target',
+      'Host is not one of the names this endpoint answers',
+      'Host is not one of the names this endpoint answers',
+      'request target names another host',
     ]);
-    expect(lines.filter((l) => l.level === 50)).toMatchObject([{ msg: 'ops endpoints: handler failed (500)', target: '/healthz', err: { message: 'health check broke' } }]);
+    expect(lines.filter((l) => l.level === 50)).toMatchObject([
+      { msg: 'ops endpoints: handler failed (500)', target: '/healthz', err: { message: 'health check broke' } },
+    ]);
   });
 });
 
@@ -130,7 +177,9 @@ describe('the last resort against errors nothing caught', () => {
     expect(reasonToStop('a rejection with a string', BURST_LIMIT, true)).toBeUndefined();
     expect(reasonToStop(new Error('x'), 1, false)).toBe('the process was starting or stopping');
     expect(reasonToStop(new Error('x'), BURST_LIMIT + 1, true)).toBe(`${BURST_LIMIT + 1} uncaught errors within 60 s`);
-    expect(reasonToStop(Object.assign(new Error('x'), { code: 'ERR_INTERNAL_ASSERTION' }), 1, true)).toBe("Node's own state is broken");
+    expect(reasonToStop(Object.assign(new Error('x'), { code: 'ERR_INTERNAL_ASSERTION' }), 1, true)).toBe(
+      "Node's own state is broken",
+    );
     expect(reasonToStop(null, 1, true)).toBeUndefined();
   });
 });
@@ -147,7 +196,13 @@ describe('the structured log', () => {
     await new Promise((r) => setImmediate(r));
     const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(parsed).toHaveLength(2);
-    expect(parsed[0]).toMatchObject({ level: 30, name: 'mini-dj', guildId: '42', event: 'set-started', msg: 'set started' });
+    expect(parsed[0]).toMatchObject({
+      level: 30,
+      name: 'mini-dj',
+      guildId: '42',
+      event: 'set-started',
+      msg: 'set started',
+    });
     expect(parsed[1]).toMatchObject({ level: 50, msg: 'render failed' });
     expect((parsed[1]!.err as { message: string }).message).toBe('boom');
   });

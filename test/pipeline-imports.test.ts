@@ -42,7 +42,9 @@ const against = [
 
 describe('imports run one way along the pipeline', () => {
   it.each(against)('%s may not import %s', async (file, spec) => {
-    expect(await ruleIds(file, `import { x } from '${spec}';\nexport const y = x;\n`)).toContain('no-restricted-imports');
+    expect(await ruleIds(file, `import { x } from '${spec}';\nexport const y = x;\n`)).toContain(
+      'no-restricted-imports',
+    );
   });
 
   it.each([

@@ -11,11 +11,34 @@ describe('/queue history', () => {
       history: [
         { hash: 'a'.repeat(64), playedAt: at(0), title: 'Opener', requesterId: '11', addedAt: at(0) },
         { hash: 'b'.repeat(64), playedAt: at(5), title: 'Second', transitionId: 't1' },
-        { hash: 'c'.repeat(64), playedAt: at(9), title: 'Third', requesterId: '12', addedAt: at(1), transitionId: 't2' },
+        {
+          hash: 'c'.repeat(64),
+          playedAt: at(9),
+          title: 'Third',
+          requesterId: '12',
+          addedAt: at(1),
+          transitionId: 't2',
+        },
       ],
       transitions: [
-        { id: 't1', fromHash: 'a'.repeat(64), toHash: 'b'.repeat(64), fromTitle: 'Opener', toTitle: 'Second', at: at(5), votes: { '11': 'up' as const, '12': 'up' as const, '13': 'down' as const } },
-        { id: 't2', fromHash: 'b'.repeat(64), toHash: 'c'.repeat(64), fromTitle: 'Second', toTitle: 'Third', at: at(9), skipped: true },
+        {
+          id: 't1',
+          fromHash: 'a'.repeat(64),
+          toHash: 'b'.repeat(64),
+          fromTitle: 'Opener',
+          toTitle: 'Second',
+          at: at(5),
+          votes: { '11': 'up' as const, '12': 'up' as const, '13': 'down' as const },
+        },
+        {
+          id: 't2',
+          fromHash: 'b'.repeat(64),
+          toHash: 'c'.repeat(64),
+          fromTitle: 'Second',
+          toTitle: 'Third',
+          at: at(9),
+          skipped: true,
+        },
       ],
     };
     const page = historyPage(state, 1);
@@ -30,9 +53,21 @@ describe('/queue history', () => {
 
   it('pages by ten and says when there is nothing', () => {
     expect(historyPage(defaultGuildState('1'), 1)).toEqual({ ok: false, message: NOTHING_PLAYED });
-    const history = Array.from({ length: HISTORY_PAGE_SIZE + 3 }, (_, i) => ({ hash: String(i).padStart(64, '0'), playedAt: at(i), title: `T${i}` }));
+    const history = Array.from({ length: HISTORY_PAGE_SIZE + 3 }, (_, i) => ({
+      hash: String(i).padStart(64, '0'),
+      playedAt: at(i),
+      title: `T${i}`,
+    }));
     const second = historyPage({ ...defaultGuildState('1'), history }, 2);
-    expect(second.message.split('\n').slice(1).map((l) => l.split(' — ')[0])).toEqual(['11. **T2**', '12. **T1**', '13. **T0**']);
-    expect(historyPage({ ...defaultGuildState('1'), history }, 3)).toEqual({ ok: false, message: 'There are 2 pages of history.' });
+    expect(
+      second.message
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(' — ')[0]),
+    ).toEqual(['11. **T2**', '12. **T1**', '13. **T0**']);
+    expect(historyPage({ ...defaultGuildState('1'), history }, 3)).toEqual({
+      ok: false,
+      message: 'There are 2 pages of history.',
+    });
   });
 });

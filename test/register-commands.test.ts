@@ -4,7 +4,12 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-interface Captured { method: string; url: string; auth: string; body: { name: string }[] }
+interface Captured {
+  method: string;
+  url: string;
+  auth: string;
+  body: { name: string }[];
+}
 let server: http.Server;
 let api: string;
 const captured: Captured[] = [];
@@ -43,7 +48,11 @@ const TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDe.abcdefghijklmnopqrstuvwxyz0123456
 
 describe('minidj register', () => {
   it('puts the four commands on one server when DISCORD_GUILD_ID is set', async () => {
-    const run = await register({ DISCORD_TOKEN: TOKEN, DISCORD_CLIENT_ID: '123456789012345678', DISCORD_GUILD_ID: '987654321098765432' });
+    const run = await register({
+      DISCORD_TOKEN: TOKEN,
+      DISCORD_CLIENT_ID: '123456789012345678',
+      DISCORD_GUILD_ID: '987654321098765432',
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe('Registered 4 commands on server 987654321098765432; they are available now.\n');
     const last = captured.at(-1)!;

@@ -27,7 +27,9 @@ describe('deploy/minidj.service', () => {
     const s = settings(unit);
     expect(s.get('WorkingDirectory')).toEqual(['/opt/mini-dj']);
     expect(s.get('ExecStart')).toEqual(['/opt/mini-dj/node_modules/.bin/node src/bot/start.ts']);
-    const start = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
+    const start = (
+      JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts.start!;
     expect(start.endsWith(' src/bot/start.ts')).toBe(true);
     expect(s.get('Restart')).toEqual(['on-failure']);
     expect(s.get('EnvironmentFile')).toEqual(['/etc/minidj/minidj.env']);

@@ -25,16 +25,19 @@ function watch(engine: SetEngine): { steps: string[]; changes: [SetEngineState, 
 
 /** ffmpeg processes descended from this one (decoders run under the spawner's helper process). */
 function decoders(): number {
-  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,comm='], { encoding: 'utf8' }).trim().split('\n').map((l) => l.trim().split(/\s+/));
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,comm='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/));
   const ours = new Set([String(process.pid)]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [pid, ppid] of rows) if (!ours.has(pid!) && ours.has(ppid!)) grew = Boolean(ours.add(pid!));
   }
   return rows.filter(([pid, , comm]) => ours.has(pid!) && comm === 'ffmpeg').length;
 }
 
-describe('the set engine\'s state', () => {
+describe("the set engine's state", () => {
   it('is told as stateChange through a whole set: each body, its planned exit, the transition, the end', async () => {
     const [a, b] = tracks;
     const engine = new SetEngine([a!, b!], { renderer: { render: () => Promise.reject(new Error('no renderer')) } });
@@ -71,7 +74,7 @@ describe('the set engine\'s state', () => {
     for await (const chunk of stream) void chunk;
     expect(seen.steps.at(-1)).toBe('body>ended');
     expect(asked.map((s) => s.aborted)).toEqual([true]);
-    await until(() => decoders() === before, 'the body\'s decoder to be gone', 5000);
+    await until(() => decoders() === before, "the body's decoder to be gone", 5000);
     const told = seen.steps.length;
     engine.stop();
     await new Promise((resolve) => setTimeout(resolve, 100));

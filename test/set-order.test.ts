@@ -58,7 +58,9 @@ function fairnessViolations(items: OrderItem[], order: string[], maxDelay: numbe
   for (let t = 0; t < order.length; t++) {
     const served = requesterOf.get(order[t]!);
     for (const r of requesters) {
-      const pending = queue.some((item) => item.requester === r && position.get(item.id)! < t && slot.get(item.id)! >= t);
+      const pending = queue.some(
+        (item) => item.requester === r && position.get(item.id)! < t && slot.get(item.id)! >= t,
+      );
       const run = r !== served && pending ? waited.get(r)! + 1 : 0;
       waited.set(r, run);
       if (run > maxWait) violations.push(`${r} waits ${run} slots at slot ${t}`);
@@ -137,7 +139,11 @@ describe('orderSet', () => {
     const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
     const thirds = (order: string[]): [number, number, number] => {
       const intensities = order.map((id) => byId.get(id)!);
-      return [mean(intensities.slice(0, 0.3 * n)), mean(intensities.slice(0.3 * n, 0.8 * n)), mean(intensities.slice(0.8 * n))];
+      return [
+        mean(intensities.slice(0, 0.3 * n)),
+        mean(intensities.slice(0.3 * n, 0.8 * n)),
+        mean(intensities.slice(0.8 * n)),
+      ];
     };
     // The queue itself ends louder than its middle: the arc has to be the optimizer's doing.
     const [, queuePeak, queueCoolDown] = thirds(queueIds(items));
@@ -157,15 +163,18 @@ describe('orderSet', () => {
     [4, 2, 2],
     [5, 20, 4],
     [6, 0, 3],
-  ])('keeps the delay bound and the starvation rule on 200 random tracks (seed %i, maxDelaySlots %i)', (seed, maxDelaySlots, minor) => {
-    const { items, score } = randomInstance(seed, 200, minor);
-    const result = orderSet(items, score, { mode: 'smart', maxDelaySlots });
-    expect([...result.order].sort()).toEqual(items.map((item) => item.id).sort());
-    expect(fairnessViolations(items, result.order, maxDelaySlots)).toEqual([]);
-    const queue = queueIds(items);
-    const lateness = result.order.map((id, slot) => slot - queue.indexOf(id));
-    expect(result.maxDelay).toBe(Math.max(0, ...lateness));
-  });
+  ])(
+    'keeps the delay bound and the starvation rule on 200 random tracks (seed %i, maxDelaySlots %i)',
+    (seed, maxDelaySlots, minor) => {
+      const { items, score } = randomInstance(seed, 200, minor);
+      const result = orderSet(items, score, { mode: 'smart', maxDelaySlots });
+      expect([...result.order].sort()).toEqual(items.map((item) => item.id).sort());
+      expect(fairnessViolations(items, result.order, maxDelaySlots)).toEqual([]);
+      const queue = queueIds(items);
+      const lateness = result.order.map((id, slot) => slot - queue.indexOf(id));
+      expect(result.maxDelay).toBe(Math.max(0, ...lateness));
+    },
+  );
 
   it('improves mixability over the queue on random instances without breaking the rules', () => {
     for (const seed of [11, 12, 13]) {

@@ -75,8 +75,7 @@ function colorNear(img: DecodedPng, x: number, y: number, color: Color, radius: 
 describe('encodePng', () => {
   it('writes a valid PNG whose pixels decode back exactly', () => {
     const rgba = new Uint8Array([
-      255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255,
-      1, 2, 3, 255, 250, 251, 252, 128, 0, 0, 0, 0,
+      255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 1, 2, 3, 255, 250, 251, 252, 128, 0, 0, 0, 0,
     ]);
     const img = decodePng(encodePng(3, 2, rgba));
     expect(img.chunkTypes).toEqual(['IHDR', 'IDAT', 'IEND']);
@@ -169,7 +168,10 @@ function synthetic(transitions = 2, bpms = [120, 130, 130]): SetPictureData {
       { t: t.startSec + (i === 0 ? 0 : TRANSITION_SEC), bpm: bpms[i % bpms.length]! },
       { t: t.endSec - TRANSITION_SEC, bpm: bpms[i % bpms.length]! },
     ]),
-    energy: Array.from({ length: Math.floor(durationSec / 2) }, (_, i) => ({ t: i * 2, value: 0.5 + 0.4 * Math.sin(i / 5) })),
+    energy: Array.from({ length: Math.floor(durationSec / 2) }, (_, i) => ({
+      t: i * 2,
+      value: 0.5 + 0.4 * Math.sin(i / 5),
+    })),
     tracks,
     transitions: tracks.slice(1).map((t, i) => ({
       startSec: t.startSec,
@@ -200,7 +202,7 @@ describe('renderSetPicture', () => {
     expect([img.width, img.height]).toEqual([1200, 700]);
   });
 
-  it("plots the A-low gain curve where it should be, and not where B-low is", () => {
+  it('plots the A-low gain curve where it should be, and not where B-low is', () => {
     const data = synthetic();
     const img = decodePng(renderSetPicture(data));
     const { plot } = layoutSetPicture(data).panels[0]!;
@@ -219,7 +221,8 @@ describe('renderSetPicture', () => {
     const img = decodePng(renderSetPicture(data));
     const { tempo } = layoutSetPicture(data);
     const lineY = (x: number): number => {
-      for (let y = tempo.y; y < tempo.y + tempo.h; y++) if (rgbAt(img, x, y).join() === rgb(PICTURE_COLORS.tempo).join()) return y;
+      for (let y = tempo.y; y < tempo.y + tempo.h; y++)
+        if (rgbAt(img, x, y).join() === rgb(PICTURE_COLORS.tempo).join()) return y;
       return -1;
     };
     const slow = lineY(tempo.x + Math.round(tempo.w * 0.15));

@@ -15,12 +15,21 @@ describe('which shards a machine runs', () => {
   it('runs every shard Discord recommends by default, or those the operator lists out of a fixed total', () => {
     expect(readShardPlan({})).toEqual({ ok: true, plan: { count: 'auto', list: 'auto' } });
     expect(readShardPlan({ MINIDJ_SHARD_COUNT: '4' })).toEqual({ ok: true, plan: { count: 4, list: 'auto' } });
-    expect(readShardPlan({ MINIDJ_SHARD_COUNT: '4', MINIDJ_SHARDS: '2, 3,3' })).toEqual({ ok: true, plan: { count: 4, list: [2, 3] } });
+    expect(readShardPlan({ MINIDJ_SHARD_COUNT: '4', MINIDJ_SHARDS: '2, 3,3' })).toEqual({
+      ok: true,
+      plan: { count: 4, list: [2, 3] },
+    });
   });
 
   it('refuses a list without a total, ids outside it, and a count that is not one', () => {
-    expect(readShardPlan({ MINIDJ_SHARDS: '0,1' })).toMatchObject({ ok: false, problem: expect.stringContaining('MINIDJ_SHARD_COUNT is not') });
-    expect(readShardPlan({ MINIDJ_SHARD_COUNT: '2', MINIDJ_SHARDS: '1,2' })).toMatchObject({ ok: false, problem: expect.stringContaining('from 0 to 1') });
+    expect(readShardPlan({ MINIDJ_SHARDS: '0,1' })).toMatchObject({
+      ok: false,
+      problem: expect.stringContaining('MINIDJ_SHARD_COUNT is not'),
+    });
+    expect(readShardPlan({ MINIDJ_SHARD_COUNT: '2', MINIDJ_SHARDS: '1,2' })).toMatchObject({
+      ok: false,
+      problem: expect.stringContaining('from 0 to 1'),
+    });
     expect(readShardPlan({ MINIDJ_SHARD_COUNT: '0' })).toMatchObject({ ok: false });
     expect(readShardPlan({ MINIDJ_SHARD_COUNT: 'two' })).toMatchObject({ ok: false });
   });

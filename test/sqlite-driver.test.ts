@@ -46,8 +46,14 @@ describe('the SQLite store on node:sqlite', () => {
     const raw = await SqliteDatabase.open(db);
     // @keyv/sqlite 4.0.8's table, as it created it, and rows in keyv's format.
     await raw.run('CREATE TABLE IF NOT EXISTS keyv(key VARCHAR(255) PRIMARY KEY, value TEXT )');
-    await raw.run('INSERT INTO keyv (key, value) VALUES (?, ?)', ['feedback:f1', JSON.stringify({ value: { id: 'f1' }, expires: null })]);
-    await raw.run('INSERT INTO keyv (key, value) VALUES (?, ?)', ['shared-library:hashes', JSON.stringify({ value: ['a1'] })]);
+    await raw.run('INSERT INTO keyv (key, value) VALUES (?, ?)', [
+      'feedback:f1',
+      JSON.stringify({ value: { id: 'f1' }, expires: null }),
+    ]);
+    await raw.run('INSERT INTO keyv (key, value) VALUES (?, ?)', [
+      'shared-library:hashes',
+      JSON.stringify({ value: ['a1'] }),
+    ]);
     await raw.close();
     const feedback = await openKeyv(storeTarget(db), 'feedback');
     expect(await feedback.get('f1')).toEqual({ id: 'f1' });
@@ -67,7 +73,11 @@ describe('the SQLite store on node:sqlite', () => {
     await b.set('other', 1);
     const raw = await SqliteDatabase.open(db);
     await raw.transaction(async (tx) => {
-      for (let i = 0; i < 1203; i++) await tx.run('INSERT INTO keyv (key, value) VALUES (?, ?)', [`feedback:k${String(i).padStart(4, '0')}`, JSON.stringify({ value: i })]);
+      for (let i = 0; i < 1203; i++)
+        await tx.run('INSERT INTO keyv (key, value) VALUES (?, ?)', [
+          `feedback:k${String(i).padStart(4, '0')}`,
+          JSON.stringify({ value: i }),
+        ]);
     });
     await raw.close();
     let n = 0;
@@ -107,12 +117,19 @@ describe('the SQLite store on node:sqlite', () => {
     const guilds = await GuildStore.open(db);
     await guilds.update('7', (s) => ({ ...s, settings: { ...s.settings, pauseMinutes: 1 } }));
     // Another process takes the write lock and keeps it for 1 s.
-    const holder = spawn(process.execPath, ['-e', `
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const db = new (require('node:sqlite').DatabaseSync)(${JSON.stringify(db)});
       db.exec('BEGIN IMMEDIATE');
       console.log('locked');
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
-      db.exec('COMMIT');`], { stdio: ['ignore', 'pipe', 'ignore'] });
+      db.exec('COMMIT');`,
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     await once(holder.stdout, 'data');
     // The longest the event loop went without running a 5 ms ticker, the write's wait included.
     const gaps = loopGaps();
@@ -144,4 +161,3 @@ describe('the SQLite store on node:sqlite', () => {
     await keyv.disconnect();
   });
 });
-

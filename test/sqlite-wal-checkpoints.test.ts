@@ -27,18 +27,26 @@ function writerScript(db: string): string {
     console.log(JSON.stringify({ synchronous, wal_autocheckpoint, dbBytes, walLeft: existsSync(${JSON.stringify(`${db}-wal`)}) }));`;
 }
 
-describe('the SQLite store\'s commits and WAL checkpoints', () => {
+describe("the SQLite store's commits and WAL checkpoints", () => {
   it('commits without a sync, and once a connection has written 64 times its WAL is checkpointed on a thread, which closes with the store', () => {
     // As the bot runs (a script, with a V8 flag the worker must inherit, not be given) and as a script run with -e.
     const file = path.join(tmp.dir, 'writer.mjs');
     writeFileSync(file, writerScript(path.join(tmp.dir, 'file.sqlite')));
-    const runs = [['--max-semi-space-size=32', file], ['--max-semi-space-size=32', '--input-type=module', '-e', writerScript(path.join(tmp.dir, 'eval.sqlite'))]];
+    const runs = [
+      ['--max-semi-space-size=32', file],
+      ['--max-semi-space-size=32', '--input-type=module', '-e', writerScript(path.join(tmp.dir, 'eval.sqlite'))],
+    ];
     for (const args of runs) {
       const run = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 30_000 });
       // Nothing on stderr: no warning that the thread stopped or did not start, nor node:sqlite's from the thread.
       expect(run.stderr).toBe('');
       expect(run.status).toBe(0);
-      const result = JSON.parse(run.stdout) as { synchronous: number; wal_autocheckpoint: number; dbBytes: number; walLeft: boolean };
+      const result = JSON.parse(run.stdout) as {
+        synchronous: number;
+        wal_autocheckpoint: number;
+        dbBytes: number;
+        walLeft: boolean;
+      };
       // NORMAL: in WAL mode, no fsync at each commit (FULL's), only at checkpoints.
       expect(result.synchronous).toBe(1);
       // The writer's own checkpoints are only a backstop once the thread runs.

@@ -16,7 +16,11 @@ function handles(body: ts.Node, name: string | undefined): boolean {
   let found = false;
   const visit = (node: ts.Node): void => {
     if (found) return;
-    if (ts.isThrowStatement(node) || (name !== undefined && ts.isIdentifier(node) && node.text === name && node !== body)) found = true;
+    if (
+      ts.isThrowStatement(node) ||
+      (name !== undefined && ts.isIdentifier(node) && node.text === name && node !== body)
+    )
+      found = true;
     else ts.forEachChild(node, visit);
   };
   visit(body);
@@ -28,7 +32,9 @@ function rejectionHandler(method: string, args: ts.NodeArray<ts.Expression>): ts
   if (method === 'catch') return args[0];
   if (method === 'then') return args[1];
   const [event, handler] = args;
-  return (method === 'on' || method === 'once') && event && ts.isStringLiteral(event) && event.text === 'error' ? handler : undefined;
+  return (method === 'on' || method === 'once') && event && ts.isStringLiteral(event) && event.text === 'error'
+    ? handler
+    : undefined;
 }
 
 /** A `.catch(handler)`, `.then(…, handler)`, `.on('error', handler)` or `catch {…}` that neither throws nor looks at the error, with the line it starts on. */
@@ -42,7 +48,11 @@ function swallowingCatches(file: string, text: string): { line: number; block: b
       if (!handles(node.block, name)) found.push({ line: at(node), block: true });
     } else if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)) {
       const handler = rejectionHandler(node.expression.name.text, node.arguments);
-      if (handler && (ts.isArrowFunction(handler) || ts.isFunctionExpression(handler)) && !handles(handler.body, errorName(handler))) {
+      if (
+        handler &&
+        (ts.isArrowFunction(handler) || ts.isFunctionExpression(handler)) &&
+        !handles(handler.body, errorName(handler))
+      ) {
         found.push({ line: at(handler), block: ts.isBlock(handler.body) });
       }
     }
@@ -103,7 +113,9 @@ describe('an error is swallowed only with a comment saying why', () => {
   });
 
   it('holds in src/', () => {
-    const found = sourceFiles(SRC).flatMap((file) => unexplained(path.relative(path.dirname(SRC), file), readFileSync(file, 'utf8')));
+    const found = sourceFiles(SRC).flatMap((file) =>
+      unexplained(path.relative(path.dirname(SRC), file), readFileSync(file, 'utf8')),
+    );
     expect(found).toEqual([]);
   });
 });

@@ -88,7 +88,10 @@ function peak(track: SynthTrack): number {
 }
 
 function sameSamples(a: Float32Array, b: Float32Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return (
+    a.length === b.length &&
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+  );
 }
 
 let track: SynthTrack;
@@ -114,7 +117,9 @@ describe('synthesizeTrack: determinism', () => {
   });
 
   it('derives a lead-in in [0, 0.6) s from the seed unless one is given', () => {
-    const leadIns = [1, 2, 3, 4, 5].map((seed) => synthesizeTrack({ ...OPTS, seed, sections: [{ label: 'drop', bars: 1 }] }).truth.firstDownbeatSec);
+    const leadIns = [1, 2, 3, 4, 5].map(
+      (seed) => synthesizeTrack({ ...OPTS, seed, sections: [{ label: 'drop', bars: 1 }] }).truth.firstDownbeatSec,
+    );
     for (const t of leadIns) {
       expect(t).toBeGreaterThanOrEqual(0);
       expect(t).toBeLessThan(0.6);
@@ -141,7 +146,14 @@ describe('synthesizeTrack: truth', () => {
   });
 
   it('normalizes key names and computes Camelot codes', () => {
-    const t = synthesizeTrack({ bpm: 100, key: 'Gb', scale: 'major', seed: 1, sampleRate: 8000, sections: [{ label: 'drop', bars: 1 }] });
+    const t = synthesizeTrack({
+      bpm: 100,
+      key: 'Gb',
+      scale: 'major',
+      seed: 1,
+      sampleRate: 8000,
+      sections: [{ label: 'drop', bars: 1 }],
+    });
     expect(t.truth).toMatchObject({ key: 'F#', scale: 'major', camelot: '2B' });
   });
 
@@ -197,13 +209,26 @@ describe('synthesizeTrack: what the samples say', () => {
   });
 
   it('puts the kicks on the truth beats (onsets right after each intro beat, not before)', () => {
-    const after = power(signal, sr, beatsIn('intro').map((b) => [b, b + 0.01]));
-    const before = power(signal, sr, beatsIn('intro').map((b) => [b - 0.01, b]));
+    const after = power(
+      signal,
+      sr,
+      beatsIn('intro').map((b) => [b, b + 0.01]),
+    );
+    const before = power(
+      signal,
+      sr,
+      beatsIn('intro').map((b) => [b - 0.01, b]),
+    );
     expect(db(after) - db(before)).toBeGreaterThan(10);
   });
 
   it('has bass in the drop but not in the intro (low band between the kicks)', () => {
-    const between = (label: string): number => power(low, sr, beatsIn(label).map((b) => [b + 0.55 * beatSec, b + 0.95 * beatSec]));
+    const between = (label: string): number =>
+      power(
+        low,
+        sr,
+        beatsIn(label).map((b) => [b + 0.55 * beatSec, b + 0.95 * beatSec]),
+      );
     expect(db(between('drop')) - db(between('intro'))).toBeGreaterThan(8);
   });
 
@@ -221,7 +246,9 @@ describe('synthesizeTrack: what the samples say', () => {
     const high = highpass(signal, sr, 2000);
     const [start, end] = section('build');
     const barSec = 4 * beatSec;
-    expect(db(power(high, sr, [[end - barSec, end]])) - db(power(high, sr, [[start, start + barSec]]))).toBeGreaterThan(5);
+    expect(db(power(high, sr, [[end - barSec, end]])) - db(power(high, sr, [[start, start + barSec]]))).toBeGreaterThan(
+      5,
+    );
   });
 
   it('is stereo, but only a little wide', () => {
@@ -254,7 +281,9 @@ describe('synthesizeTrack: options', () => {
 describe('structureForBars', () => {
   it('gives the default 96-bar arrangement for 96 bars', () => {
     expect(structureForBars(96)).toEqual(DEFAULT_SECTIONS);
-    expect(DEFAULT_SECTIONS.map((s) => `${s.label}:${s.bars}`).join(' ')).toBe('intro:16 build:8 drop:16 breakdown:16 build:8 drop:16 outro:16');
+    expect(DEFAULT_SECTIONS.map((s) => `${s.label}:${s.bars}`).join(' ')).toBe(
+      'intro:16 build:8 drop:16 breakdown:16 build:8 drop:16 outro:16',
+    );
   });
 
   it('fills any length with whole phrases, the remainder going to the last section', () => {
@@ -288,7 +317,14 @@ describe('writeSynthTrack', () => {
 
   it('writes a 16-bit stereo WAV and its truth next to it', async () => {
     const file = path.join(dir, 'nested', 'track.wav');
-    const opts: SynthOptions = { bpm: 100, key: 'F#', scale: 'major', seed: 3, sampleRate: 16000, sections: [{ label: 'drop', bars: 2 }] };
+    const opts: SynthOptions = {
+      bpm: 100,
+      key: 'F#',
+      scale: 'major',
+      seed: 3,
+      sampleRate: 16000,
+      sections: [{ label: 'drop', bars: 2 }],
+    };
     const truth = await writeSynthTrack(file, opts);
     const buf = await readFile(file);
     expect(buf.toString('ascii', 0, 4)).toBe('RIFF');
@@ -305,7 +341,8 @@ describe('writeSynthTrack', () => {
     const decoded = decodeWav(buf);
     const direct = synthesizeTrack(opts);
     let maxError = 0;
-    for (let i = 0; i < frames; i++) maxError = Math.max(maxError, Math.abs(decoded.channels[0]![i]! - direct.left[i]!));
+    for (let i = 0; i < frames; i++)
+      maxError = Math.max(maxError, Math.abs(decoded.channels[0]![i]! - direct.left[i]!));
     expect(maxError).toBeLessThanOrEqual(1.5 / 32768);
 
     const saved = JSON.parse(await readFile(`${file}.truth.json`, 'utf8')) as unknown;

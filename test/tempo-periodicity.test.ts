@@ -34,7 +34,8 @@ function oomPah(bpm: number, seconds: number, melody: boolean): Float32Array {
   const beat = 60 / bpm;
   const add = (into: Float32Array, t: number, render: (i: number) => number, len: number): void => {
     const start = Math.round(t * SR);
-    for (let i = 0; i < len * SR && start + i < into.length; i++) into[start + i]! += render(i) * Math.exp(-i / (0.06 * SR));
+    for (let i = 0; i < len * SR && start + i < into.length; i++)
+      into[start + i]! += render(i) * Math.exp(-i / (0.06 * SR));
   };
   for (let t = 0.1; t < seconds; t += beat) {
     add(out, t, (i) => 0.6 * Math.sin((2 * Math.PI * 65 * i) / SR), 0.3);
@@ -54,7 +55,9 @@ describe('multibandTempo', () => {
     const frames = computeSpectralFrames(oomPah(74, 20, true), SR);
     expect(sameTempoFamily(multibandTempo(frames).bpm, 74)).toBe(true);
     // The high band alone is fooled: the three bands are what finds it.
-    expect(sameTempoFamily(multibandTempo({ ...frames, lowFlux: frames.highFlux, midFlux: frames.highFlux }).bpm, 74)).toBe(false);
+    expect(
+      sameTempoFamily(multibandTempo({ ...frames, lowFlux: frames.highFlux, midFlux: frames.highFlux }).bpm, 74),
+    ).toBe(false);
   });
 
   it('finds the tempo of a plain bass-and-strum pattern', () => {

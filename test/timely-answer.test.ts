@@ -8,13 +8,15 @@ function recorder() {
   const interaction = {
     deferred: false,
     replied: false,
-    reply: async (o: { flags?: number; content: string }) => void calls.push(`reply${o.flags ? ' ephemeral' : ''}: ${o.content}`),
+    reply: async (o: { flags?: number; content: string }) =>
+      void calls.push(`reply${o.flags ? ' ephemeral' : ''}: ${o.content}`),
     deferReply: async (o: { flags?: number }) => {
       calls.push(`defer${o.flags ? ' ephemeral' : ''}`);
       interaction.deferred = true;
     },
     editReply: async (o: { content: string }) => void calls.push(`edit: ${o.content}`),
-    followUp: async (o: { flags?: number; content: string }) => void calls.push(`followUp${o.flags ? ' ephemeral' : ''}: ${o.content}`),
+    followUp: async (o: { flags?: number; content: string }) =>
+      void calls.push(`followUp${o.flags ? ' ephemeral' : ''}: ${o.content}`),
     deleteReply: async () => void calls.push('delete'),
   };
   return { calls, interaction: interaction as unknown as RepliableInteraction };

@@ -23,12 +23,20 @@ afterEach(() => {
   for (const l of links.splice(0)) l.destroy();
 });
 
-function link(up: () => boolean, extra: { maxRejoins?: number; movedGraceMs?: number; reconnectTimeoutMs?: number } = {}) {
+function link(
+  up: () => boolean,
+  extra: { maxRejoins?: number; movedGraceMs?: number; reconnectTimeoutMs?: number } = {},
+) {
   const adapter = fakeAdapter(up);
   const lost: string[] = [];
   const l = new VoiceLink({
-    guildId: '222222222222222222', channelId: '333333333333333332', adapterCreator: adapter.creator, player: createAudioPlayer(),
-    onLost: (why) => lost.push(why), firstRetryMs: 20, ...extra,
+    guildId: '222222222222222222',
+    channelId: '333333333333333332',
+    adapterCreator: adapter.creator,
+    player: createAudioPlayer(),
+    onLost: (why) => lost.push(why),
+    firstRetryMs: 20,
+    ...extra,
   });
   links.push(l);
   return { l, adapter, lost };
@@ -36,7 +44,12 @@ function link(up: () => boolean, extra: { maxRejoins?: number; movedGraceMs?: nu
 
 /** Puts the connection in `status` over a networking stand-in (a Ready one: no DAVE session to wait for). */
 function enter(l: VoiceLink, status: VoiceConnectionStatus.Ready | VoiceConnectionStatus.Connecting): void {
-  const networking = Object.assign(new EventEmitter(), { state: { code: status === VoiceConnectionStatus.Ready ? NetworkingStatusCode.Ready : NetworkingStatusCode.Resuming }, destroy: () => undefined });
+  const networking = Object.assign(new EventEmitter(), {
+    state: {
+      code: status === VoiceConnectionStatus.Ready ? NetworkingStatusCode.Ready : NetworkingStatusCode.Resuming,
+    },
+    destroy: () => undefined,
+  });
   l.connection.state = { ...l.connection.state, status, networking } as unknown as typeof l.connection.state;
 }
 
@@ -64,7 +77,12 @@ describe('voice link', () => {
     await until(() => lost.length === 1, 'the link to give up', 3000);
     expect(lost).toEqual(['lost the voice connection and could not get it back']);
     // The join and two rejoins, then the leave that destroying the connection sends.
-    expect(adapter.payloads.map((p) => p.channelId)).toEqual(['333333333333333332', '333333333333333332', '333333333333333332', null]);
+    expect(adapter.payloads.map((p) => p.channelId)).toEqual([
+      '333333333333333332',
+      '333333333333333332',
+      '333333333333333332',
+      null,
+    ]);
     expect(l.connection.state.status).toBe(VoiceConnectionStatus.Destroyed);
   });
 
@@ -92,7 +110,12 @@ describe('voice link', () => {
     await until(() => lost.length === 1, 'the link to give up', 3000);
     expect(lost).toEqual(['lost the voice connection and could not get it back']);
     // The join, two rejoins each a timeout apart, the leave.
-    expect(adapter.payloads.map((p) => p.channelId)).toEqual(['333333333333333332', '333333333333333332', '333333333333333332', null]);
+    expect(adapter.payloads.map((p) => p.channelId)).toEqual([
+      '333333333333333332',
+      '333333333333333332',
+      '333333333333333332',
+      null,
+    ]);
     expect(adapter.payloads[1]!.at - t0).toBeGreaterThanOrEqual(35);
     expect(adapter.payloads[2]!.at - adapter.payloads[1]!.at).toBeGreaterThanOrEqual(35);
     expect(l.connection.state.status).toBe(VoiceConnectionStatus.Destroyed);

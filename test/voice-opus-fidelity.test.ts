@@ -13,13 +13,18 @@ interface WasmDecoder {
   decode(packet: Uint8Array): Uint8Array;
 }
 const require = createRequire(import.meta.url);
-const { Decoder } = require('@evan/opus/wasm/index.js') as { Decoder: new (o: { channels: 2; sample_rate: 48000 }) => WasmDecoder };
+const { Decoder } = require('@evan/opus/wasm/index.js') as {
+  Decoder: new (o: { channels: 2; sample_rate: 48000 }) => WasmDecoder;
+};
 
 /** libopus's encoder delay at 48 kHz in the 'audio' application (OPUS_GET_LOOKAHEAD). */
 const LOOKAHEAD = 312;
 const REAL = path.join(PROJECT_ROOT, '..', 'shared', 'real-music');
 // A synth-and-drums track and one with bright hats and a vocal-like lead: 15 s of each from their busiest part.
-const CLIPS = [{ file: 'Lava.ogg', fromSec: 40 }, { file: 'SkyVibe-HighFrequency.ogg', fromSec: 60 }];
+const CLIPS = [
+  { file: 'Lava.ogg', fromSec: 40 },
+  { file: 'SkyVibe-HighFrequency.ogg', fromSec: 60 },
+];
 const SEC = 15;
 
 const pool = new OpusEncoderPool(1);

@@ -25,7 +25,7 @@ beforeAll(async () => {
 }, 180_000);
 
 describe('voice pipeline', () => {
-  it('plays a set with 2 transitions through the guild\'s audio player: every 20 ms frame in order, never idle or silent at a track boundary', async () => {
+  it("plays a set with 2 transitions through the guild's audio player: every 20 ms frame in order, never idle or silent at a track boundary", async () => {
     // The player's 20 ms clock is faked and only ticks once the pipeline has the next packet ready: faster than real
     // time, and a frame the live stream would have been late with still shows up as a silence frame.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
@@ -40,7 +40,10 @@ describe('voice pipeline', () => {
       // The resource's stream holds the encoder's packets; once the set is encoded, all of them are in it.
       const playStream = broadcast.resource.playStream;
       let encoded = false;
-      void broadcast.fed.then(() => (encoded = true), () => (encoded = true));
+      void broadcast.fed.then(
+        () => (encoded = true),
+        () => (encoded = true),
+      );
       const idle = (): boolean => broadcast.player.state.status === AudioPlayerStatus.Idle;
       while (!idle()) {
         // Not readableEnded: at the end of the set the stream has all its packets but emits 'end' only once the player
@@ -56,7 +59,9 @@ describe('voice pipeline', () => {
       expect(seconds).toBeGreaterThan(180);
       expect(engine.report).toHaveLength(2);
       // Buffering, then playing until the set ended: never idle (or paused) in between.
-      expect(statuses.slice(0, -1).every((s) => s === AudioPlayerStatus.Playing || s === AudioPlayerStatus.Buffering)).toBe(true);
+      expect(
+        statuses.slice(0, -1).every((s) => s === AudioPlayerStatus.Playing || s === AudioPlayerStatus.Buffering),
+      ).toBe(true);
       expect(statuses.at(-1)).toBe(AudioPlayerStatus.Idle);
       expect(packets.every((p) => p.length > 0 && frameMs(p) === 20)).toBe(true);
       // Every 20 ms of the set is a packet, nothing dropped or stalled: the encoder's packets (the set plus libopus's

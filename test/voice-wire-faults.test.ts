@@ -22,16 +22,32 @@ let w: WireBot;
 const logLines: string[] = [];
 let opsServer: OpsServer;
 beforeAll(async () => {
-  const metrics = new BotMetrics({ guilds: () => 1, liveSets: () => w?.bot.sets.size ?? 0, analysisQueueDepth: () => 0 });
-  const log = createLogger('info', new Writable({ write: (line: Buffer, _encoding, done) => (logLines.push(String(line)), done()) }));
+  const metrics = new BotMetrics({
+    guilds: () => 1,
+    liveSets: () => w?.bot.sets.size ?? 0,
+    analysisQueueDepth: () => 0,
+  });
+  const log = createLogger(
+    'info',
+    new Writable({ write: (line: Buffer, _encoding, done) => (logLines.push(String(line)), done()) }),
+  );
   opsServer = await startOpsServer({ port: 0, metrics, health: () => ({ ok: true, detail: {} }) });
-  w = await openWireBot({ heartbeatIntervalMs: HEARTBEAT_MS, latencyMs: 20 }, { timing: { reconnectTimeoutMs: RECONNECT_TIMEOUT_MS }, ...opsReports(metrics, log) });
+  w = await openWireBot(
+    { heartbeatIntervalMs: HEARTBEAT_MS, latencyMs: 20 },
+    { timing: { reconnectTimeoutMs: RECONNECT_TIMEOUT_MS }, ...opsReports(metrics, log) },
+  );
   expect((await w.startSet()).content).toMatch(/^Mixing in/);
 }, 120_000);
 
 const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${opsServer.port}/metrics`)).text();
 /** A counter's value in the /metrics text (0 while it has no sample). */
-const counter = (text: string, sample: string): number => Number(text.split('\n').find((l) => l.startsWith(`${sample} `))?.split(' ')[1] ?? 0);
+const counter = (text: string, sample: string): number =>
+  Number(
+    text
+      .split('\n')
+      .find((l) => l.startsWith(`${sample} `))
+      ?.split(' ')[1] ?? 0,
+  );
 
 /** Each fault: the gap a listener heard, the set audio that never came, what the bot said. Printed for the record. */
 const heard: Record<string, { gapMs: number | 'the set ended'; skippedMs: number; said: string[] }> = {};
@@ -69,12 +85,26 @@ async function fault(name: string, inject: (server: FakeVoiceServer) => void | P
   heard[name] = { gapMs: result.gapMs, skippedMs: result.skippedMs, said: result.said };
   // Whatever the fault, what did arrive is the set, decrypted, in order, and nothing went out of E2EE. (Runs of a
   // second or two between faults measure 0.987-0.999 against the render: the bar is the 30 s test's.)
-  expect(wireProblems(report, { minCorrelation: 0.98, maxStallMs: Infinity, maxSkippedMs: Infinity, maxSequenceGaps: Infinity, maxPassthrough: 0, maxSilenceFrames: Infinity, minAudioSec: 0 })).toEqual([]);
+  expect(
+    wireProblems(report, {
+      minCorrelation: 0.98,
+      maxStallMs: Infinity,
+      maxSkippedMs: Infinity,
+      maxSequenceGaps: Infinity,
+      maxPassthrough: 0,
+      maxSilenceFrames: Infinity,
+      minAudioSec: 0,
+    }),
+  ).toEqual([]);
   return result;
 }
 
 describe('faults on the wire: the set carries on or comes back, and what the bot says is true', () => {
-  for (const [code, meaning] of [[4006, 'session no longer valid'], [4009, 'session timeout'], [4017, 'DAVE required']] as const) {
+  for (const [code, meaning] of [
+    [4006, 'session no longer valid'],
+    [4009, 'session timeout'],
+    [4017, 'DAVE required'],
+  ] as const) {
     it(`closed with ${code} (${meaning}): rejoins with a new session and a new DAVE group, says nothing`, async () => {
       const r = await fault(String(code), (s) => s.closeWith(code));
       expect(r.newSessions).toBe(1);
@@ -88,7 +118,10 @@ describe('faults on the wire: the set carries on or comes back, and what the bot
     });
   }
 
-  for (const [name, cut] of [['closed with 4015 (voice server crashed)', (s: FakeVoiceServer) => s.closeWith(4015)], ['the connection cut (1006)', (s: FakeVoiceServer) => s.cutConnections()]] as const) {
+  for (const [name, cut] of [
+    ['closed with 4015 (voice server crashed)', (s: FakeVoiceServer) => s.closeWith(4015)],
+    ['the connection cut (1006)', (s: FakeVoiceServer) => s.cutConnections()],
+  ] as const) {
     it(`${name}: resumes the session (same SSRC, seq_ack the last message sent)`, async () => {
       const resumes = w.serving().sessions.at(-1)!.resumes.length;
       const r = await fault(name, cut);
@@ -127,10 +160,14 @@ describe('faults on the wire: the set carries on or comes back, and what the bot
 
   it('the voice server silent (no heartbeat ACKs, nothing at all): rejoined after the reconnect timeout, to the server Discord hands out', async () => {
     const next = await w.startVoiceServer();
-    const r = await fault('voice server silent', (s) => {
-      s.setSilent(true);
-      w.h.discord.setVoiceServer(next.endpoint);
-    }, 1);
+    const r = await fault(
+      'voice server silent',
+      (s) => {
+        s.setSilent(true);
+        w.h.discord.setVoiceServer(next.endpoint);
+      },
+      1,
+    );
     // Three missed heartbeats, a resume that is never answered, the reconnect timeout, a new session.
     expect(r.gapMs).toBeGreaterThan(3 * HEARTBEAT_MS);
     expect(r.gapMs).toBeLessThan(4 * HEARTBEAT_MS + RECONNECT_TIMEOUT_MS + 3000);
@@ -163,7 +200,10 @@ describe('faults on the wire: the set carries on or comes back, and what the bot
     w.serving().closeWith(4006);
     await w.audioAfter(0.5, at + 1);
     expect(counter(await scrape(), sample)).toBe(before + 1);
-    const logged = logLines.slice(lines).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'voice connection rejoined (closed)');
+    const logged = logLines
+      .slice(lines)
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'voice connection rejoined (closed)');
     expect(logged).toMatchObject([{ level: 40, guildId: FAKE_GUILD_ID, reason: 'closed' }]);
     // The set's start was told too, and nothing went wrong.
     expect(counter(await scrape(), 'minidj_live_set_state_changes_total{to="playing"}')).toBe(1);

@@ -12,7 +12,11 @@ function noise(length: number, seed: number, amplitude: number): Float32Array {
 }
 
 /** A hand-built WAV: fmt fields, optional extra chunks before data, raw data bytes. */
-function buildWav(fmt: { format: number; channels: number; sampleRate: number; bits: number; extensible?: boolean }, data: Buffer, extraChunks: Buffer[] = []): Buffer {
+function buildWav(
+  fmt: { format: number; channels: number; sampleRate: number; bits: number; extensible?: boolean },
+  data: Buffer,
+  extraChunks: Buffer[] = [],
+): Buffer {
   const blockAlign = (fmt.channels * fmt.bits) / 8;
   const fmtBody = Buffer.alloc(fmt.extensible ? 40 : 16);
   fmtBody.writeUInt16LE(fmt.extensible ? 0xfffe : fmt.format, 0);
@@ -32,7 +36,12 @@ function buildWav(fmt: { format: number; channels: number; sampleRate: number; b
     head.writeUInt32LE(body.length, 4);
     return Buffer.concat(body.length % 2 ? [head, body, Buffer.alloc(1)] : [head, body]);
   };
-  const body = Buffer.concat([Buffer.from('WAVE'), chunk('fmt ', fmtBody), ...extraChunks.map((c) => chunk('LIST', c)), chunk('data', data)]);
+  const body = Buffer.concat([
+    Buffer.from('WAVE'),
+    chunk('fmt ', fmtBody),
+    ...extraChunks.map((c) => chunk('LIST', c)),
+    chunk('data', data),
+  ]);
   const riff = Buffer.alloc(8);
   riff.write('RIFF', 0, 'ascii');
   riff.writeUInt32LE(body.length, 4);
@@ -145,7 +154,9 @@ describe('encodeWav / decodeWav', () => {
 
   it('rejects what it cannot read', () => {
     expect(() => decodeWav(Buffer.from('not a wav file at all'))).toThrow(/RIFF/);
-    expect(() => decodeWav(buildWav({ format: 2, channels: 1, sampleRate: 8000, bits: 16 }, Buffer.alloc(4)))).toThrow(/unsupported/);
+    expect(() => decodeWav(buildWav({ format: 2, channels: 1, sampleRate: 8000, bits: 16 }, Buffer.alloc(4)))).toThrow(
+      /unsupported/,
+    );
     expect(() => encodeWav([new Float32Array(3), new Float32Array(4)], 44100)).toThrow(/same length/);
     expect(() => encodeWav([], 44100)).toThrow();
   });

@@ -20,7 +20,10 @@ export type TestCalls = {
 const made: WorkerCalls<TestCalls>[] = [];
 function start(options: Partial<WorkerCallsOptions> = {}): WorkerCalls<TestCalls> {
   const worker = new Worker(new URL('./helpers/worker-calls-worker.ts', import.meta.url));
-  const calls = new WorkerCalls<TestCalls>(worker, { exited: (code) => new Error(`the test worker stopped (exit ${code})`), ...options });
+  const calls = new WorkerCalls<TestCalls>(worker, {
+    exited: (code) => new Error(`the test worker stopped (exit ${code})`),
+    ...options,
+  });
   made.push(calls);
   return calls;
 }
@@ -32,7 +35,11 @@ afterEach(async () => {
 describe('WorkerCalls and serve', () => {
   it('answers each call with its own result, at once or later, in any order', async () => {
     const calls = start();
-    const [slow, fast, doubled] = await Promise.all([calls.call('later', 1), calls.call('double', 21), calls.call('double', 4)]);
+    const [slow, fast, doubled] = await Promise.all([
+      calls.call('later', 1),
+      calls.call('double', 21),
+      calls.call('double', 4),
+    ]);
     expect([slow, fast, doubled]).toEqual([2, 42, 8]);
     expect(calls.awaiting).toBe(0);
   });
@@ -45,12 +52,19 @@ describe('WorkerCalls and serve', () => {
   });
 
   it('brings a user-facing error back with its name, code and message, as its own class when asked', async () => {
-    const plain = await start().call('refuse', 'The file is damaged.').catch((e: unknown) => e);
+    const plain = await start()
+      .call('refuse', 'The file is damaged.')
+      .catch((e: unknown) => e);
     expect(plain).toBeInstanceOf(UserFacingError);
     expect(plain).toMatchObject({ name: 'AudioInputError', code: 'corrupt', message: 'The file is damaged.' });
 
-    const revive = { AudioInputError: (message: string, code: string | undefined) => new AudioInputError(code as AudioInputErrorCode, message) };
-    const own = await start({ revive }).call('refuse', 'The file is damaged.').catch((e: unknown) => e);
+    const revive = {
+      AudioInputError: (message: string, code: string | undefined) =>
+        new AudioInputError(code as AudioInputErrorCode, message),
+    };
+    const own = await start({ revive })
+      .call('refuse', 'The file is damaged.')
+      .catch((e: unknown) => e);
     expect(own).toBeInstanceOf(AudioInputError);
     expect(own).toMatchObject({ name: 'AudioInputError', code: 'corrupt', message: 'The file is damaged.' });
   });
@@ -74,7 +88,10 @@ describe('WorkerCalls and serve', () => {
     const waiting = [calls.call('wait', 60_000), calls.call('wait', 60_000)];
     void calls.call('exit', 3).catch(() => undefined);
     const settled = await Promise.allSettled(waiting);
-    expect(settled.map((s) => s.status === 'rejected' && (s.reason as Error).message)).toEqual(['the test worker stopped (exit 3)', 'the test worker stopped (exit 3)']);
+    expect(settled.map((s) => s.status === 'rejected' && (s.reason as Error).message)).toEqual([
+      'the test worker stopped (exit 3)',
+      'the test worker stopped (exit 3)',
+    ]);
     await expect(calls.call('double', 1)).rejects.toThrow('the test worker stopped (exit 3)');
     expect(lost.map((e) => e.message)).toEqual(['the test worker stopped (exit 3)']);
     expect(calls.lost?.message).toBe('the test worker stopped (exit 3)');

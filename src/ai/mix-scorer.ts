@@ -27,7 +27,11 @@ export class MixScorer {
 
   static async load(dir = MODELS_DIR, threads = 2): Promise<MixScorer> {
     const { meta, onnx } = await readScorerFiles(dir);
-    const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const session = await ort.InferenceSession.create(onnx, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
     const scorer = new MixScorer(session, meta);
     // The first run of a session pays for its allocations: pay it here, not in the first /suggest.
     await scorer.scoreFeatures(new Float32Array(4096 * FEATURE_COUNT), 4096);
@@ -57,7 +61,12 @@ export class MixScorer {
   }
 
   /** The best `n` next tracks after `from`, best first (ties by index). */
-  async rank(from: TrackDescriptor, candidates: readonly TrackDescriptor[], n = 5, exclude?: (index: number) => boolean): Promise<Ranked[]> {
+  async rank(
+    from: TrackDescriptor,
+    candidates: readonly TrackDescriptor[],
+    n = 5,
+    exclude?: (index: number) => boolean,
+  ): Promise<Ranked[]> {
     const scores = await this.scoreAll(from, candidates);
     const top: Ranked[] = [];
     for (let i = 0; i < scores.length; i++) {

@@ -40,11 +40,35 @@ function floatInput(name: string, width: number): OnnxProto.onnx.ValueInfoProto 
 export function mlpToOnnx(mlp: Mlp, mean: Float64Array, std: Float64Array, docString: string): Uint8Array {
   const features = mlp.layers[0]!.inputs;
   const nodes: OnnxProto.onnx.NodeProto[] = [];
-  const initializers = [tensor('norm_mean', [features], mean), tensor('norm_inv_std', [features], Array.from(std, (s) => 1 / s))];
-  nodes.push(onnx.NodeProto.create({ opType: 'Sub', input: [ONNX_INPUT, 'norm_mean'], output: ['centred'], name: 'normalize_sub' }));
-  nodes.push(onnx.NodeProto.create({ opType: 'Mul', input: ['centred', 'norm_inv_std'], output: ['h0'], name: 'normalize_scale' }));
+  const initializers = [
+    tensor('norm_mean', [features], mean),
+    tensor(
+      'norm_inv_std',
+      [features],
+      Array.from(std, (s) => 1 / s),
+    ),
+  ];
+  nodes.push(
+    onnx.NodeProto.create({
+      opType: 'Sub',
+      input: [ONNX_INPUT, 'norm_mean'],
+      output: ['centred'],
+      name: 'normalize_sub',
+    }),
+  );
+  nodes.push(
+    onnx.NodeProto.create({
+      opType: 'Mul',
+      input: ['centred', 'norm_inv_std'],
+      output: ['h0'],
+      name: 'normalize_scale',
+    }),
+  );
   mlp.layers.forEach((layer, l) => {
-    initializers.push(tensor(`w${l}`, [layer.outputs, layer.inputs], layer.weights), tensor(`b${l}`, [layer.outputs], layer.bias));
+    initializers.push(
+      tensor(`w${l}`, [layer.outputs, layer.inputs], layer.weights),
+      tensor(`b${l}`, [layer.outputs], layer.bias),
+    );
     const last = l === mlp.layers.length - 1;
     nodes.push(
       onnx.NodeProto.create({
@@ -55,7 +79,8 @@ export function mlpToOnnx(mlp: Mlp, mean: Float64Array, std: Float64Array, docSt
         attribute: [onnx.AttributeProto.create({ name: 'transB', type: onnx.AttributeProto.AttributeType.INT, i: 1 })],
       }),
     );
-    if (!last) nodes.push(onnx.NodeProto.create({ opType: 'Relu', name: `relu${l}`, input: [`z${l}`], output: [`h${l + 1}`] }));
+    if (!last)
+      nodes.push(onnx.NodeProto.create({ opType: 'Relu', name: `relu${l}`, input: [`z${l}`], output: [`h${l + 1}`] }));
   });
   nodes.push(onnx.NodeProto.create({ opType: 'Sigmoid', name: 'sigmoid', input: ['logit'], output: [ONNX_OUTPUT] }));
   const model = onnx.ModelProto.create({

@@ -26,18 +26,30 @@ export interface OrderOptions {
 const CURRENT_ID = '\u0000current';
 
 /** Scores every pair once (one batch), then orders the set: smart (mixability along the energy arc) or queue. */
-export async function orderTracks<T extends PlannedTrack>(tracks: T[], scorer: MixScorer, mode: OrderMode, opts: OrderOptions = {}): Promise<OrderedSet<T>> {
+export async function orderTracks<T extends PlannedTrack>(
+  tracks: T[],
+  scorer: MixScorer,
+  mode: OrderMode,
+  opts: OrderOptions = {},
+): Promise<OrderedSet<T>> {
   const n = tracks.length;
   const scored = opts.current ? [...tracks, opts.current] : tracks;
   const stride = scored.length;
   const descriptors = scored.map((t) => describeTrack(t.analysis));
   const matrix = await scoreMatrix(descriptors, scorer);
-  const items = tracks.map((t, i) => ({ id: t.id, requester: opts.requesters?.[i] ?? 'you', queuedAt: i, intensity: descriptors[i]!.intensity }));
+  const items = tracks.map((t, i) => ({
+    id: t.id,
+    requester: opts.requesters?.[i] ?? 'you',
+    queuedAt: i,
+    intensity: descriptors[i]!.intensity,
+  }));
   const span = opts.setLength !== undefined ? { setLength: opts.setLength } : {};
   const result = orderSet(
     items,
     (a, b) => matrix[a * stride + b]!,
-    opts.current ? { mode, current: CURRENT_ID, scoreFromCurrent: (to) => matrix[n * stride + to]!, ...span } : { mode, ...span },
+    opts.current
+      ? { mode, current: CURRENT_ID, scoreFromCurrent: (to) => matrix[n * stride + to]!, ...span }
+      : { mode, ...span },
   );
   const index = new Map(tracks.map((t, i) => [t.id, i]));
   const order = result.order.filter((id) => id !== CURRENT_ID).map((id) => index.get(id)!);

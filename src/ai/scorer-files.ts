@@ -37,9 +37,18 @@ export async function saveScorer(trained: TrainedScorer, dir = MODELS_DIR): Prom
   const meta: ScorerMeta = {
     featureVersion: FEATURE_VERSION,
     featureNames: [...FEATURE_NAMES],
-    normalization: { mean: Array.from(trained.mean, (v) => Math.fround(v)), std: Array.from(trained.std, (v) => Math.fround(v)) },
+    normalization: {
+      mean: Array.from(trained.mean, (v) => Math.fround(v)),
+      std: Array.from(trained.std, (v) => Math.fround(v)),
+    },
     architecture: [mlp.layers[0]!.inputs, ...mlp.layers.map((l) => l.outputs)],
-    onnx: { file: MODEL_FILE, sha256: createHash('sha256').update(onnxBytes).digest('hex'), input: ONNX_INPUT, output: ONNX_OUTPUT, opset: 13 },
+    onnx: {
+      file: MODEL_FILE,
+      sha256: createHash('sha256').update(onnxBytes).digest('hex'),
+      input: ONNX_INPUT,
+      output: ONNX_OUTPUT,
+      opset: 13,
+    },
     training: {
       seed: o.seed,
       crateSize: o.crateSize,
@@ -73,7 +82,9 @@ export async function readScorerFiles(dir = MODELS_DIR): Promise<{ meta: ScorerM
   try {
     meta = JSON.parse(await readFile(path.join(dir, META_FILE), 'utf8')) as ScorerMeta;
   } catch {
-    throw new ScorerModelError(`No mixability model at ${path.join(dir, META_FILE)}. Run \`npx minidj train\` to create one.`);
+    throw new ScorerModelError(
+      `No mixability model at ${path.join(dir, META_FILE)}. Run \`npx minidj train\` to create one.`,
+    );
   }
   if (meta.featureVersion !== FEATURE_VERSION || meta.featureNames?.join(',') !== FEATURE_NAMES.join(',')) {
     throw new ScorerModelError(
@@ -84,10 +95,14 @@ export async function readScorerFiles(dir = MODELS_DIR): Promise<{ meta: ScorerM
   try {
     onnx = await readFile(path.join(dir, meta.onnx.file));
   } catch {
-    throw new ScorerModelError(`The model file ${path.join(dir, meta.onnx.file)} is missing. Run \`npx minidj train\` to create it.`);
+    throw new ScorerModelError(
+      `The model file ${path.join(dir, meta.onnx.file)} is missing. Run \`npx minidj train\` to create it.`,
+    );
   }
   if (createHash('sha256').update(onnx).digest('hex') !== meta.onnx.sha256) {
-    throw new ScorerModelError(`The model file ${path.join(dir, meta.onnx.file)} does not match scorer.json (checksum differs). Run \`npx minidj train\`.`);
+    throw new ScorerModelError(
+      `The model file ${path.join(dir, meta.onnx.file)} does not match scorer.json (checksum differs). Run \`npx minidj train\`.`,
+    );
   }
   return { meta, onnx };
 }

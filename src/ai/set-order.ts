@@ -98,7 +98,8 @@ export function orderSet(
   const arcWeight = opts.arcWeight ?? DEFAULT_ARC_WEIGHT;
   if (!(arcWeight >= 0 && arcWeight <= 1)) throw new RangeError('arcWeight must be within 0..1');
   const arc = normalizeArc(opts.arc ?? DEFAULT_ARC);
-  if (opts.setLength !== undefined && !(Number.isInteger(opts.setLength) && opts.setLength >= items.length)) throw new RangeError('setLength must be an integer ≥ the number of items');
+  if (opts.setLength !== undefined && !(Number.isInteger(opts.setLength) && opts.setLength >= items.length))
+    throw new RangeError('setLength must be an integer ≥ the number of items');
   assertUniqueIds(items);
 
   const currentIndex = opts.current === undefined ? -1 : items.findIndex((item) => item.id === opts.current);
@@ -107,7 +108,12 @@ export function orderSet(
 
   let slots: Int32Array = Int32Array.from(queue.keys());
   if (opts.mode === 'smart' && queue.length > 1) {
-    const problem = buildProblem(items, queue, score, fromCurrent, { maxDelay, arcWeight, arc, arcSlots: Math.max(queue.length, opts.setLength ?? 0) });
+    const problem = buildProblem(items, queue, score, fromCurrent, {
+      maxDelay,
+      arcWeight,
+      arc,
+      arcSlots: Math.max(queue.length, opts.setLength ?? 0),
+    });
     slots = smartOrder(problem);
   }
   return summarize(items, queue, slots, currentIndex, score, fromCurrent);
@@ -171,7 +177,8 @@ function buildProblem(
   let opening: Float64Array | undefined;
   if (fromCurrent) {
     opening = new Float64Array(size);
-    for (let rank = 0; rank <= maxDelay; rank++) opening[rank] = checkedScore(fromCurrent(queue[rank]!), 'current', rank);
+    for (let rank = 0; rank <= maxDelay; rank++)
+      opening[rank] = checkedScore(fromCurrent(queue[rank]!), 'current', rank);
   }
   return {
     size,
@@ -460,7 +467,10 @@ class SlotSearch {
     const afterI = slots[i + 1]!;
     const beforeJ = slots[j - 1]!;
     const mixDelta =
-      transition(p, before, y) + transition(p, y, afterI) + transition(p, beforeJ, x) + transition(p, x, after) -
+      transition(p, before, y) +
+      transition(p, y, afterI) +
+      transition(p, beforeJ, x) +
+      transition(p, x, after) -
       (transition(p, before, x) + transition(p, x, afterI) + transition(p, beforeJ, y) + transition(p, y, after));
     const fitDelta = arcFit(p, y, i) + arcFit(p, x, j) - arcFit(p, x, i) - arcFit(p, y, j);
     if (p.mixWeight * mixDelta + p.arcWeight * fitDelta <= EPSILON) return false;

@@ -24,7 +24,12 @@ export interface Suggestion {
 }
 
 /** The best next tracks after `from`, with the reasons a DJ would give. Serves `minidj suggest` and `/suggest`. */
-export async function suggestNext(scorer: MixScorer, from: LibraryEntry, library: readonly LibraryEntry[], count: number): Promise<Suggestion[]> {
+export async function suggestNext(
+  scorer: MixScorer,
+  from: LibraryEntry,
+  library: readonly LibraryEntry[],
+  count: number,
+): Promise<Suggestion[]> {
   const candidates = library.map((e) => e.descriptor);
   const ranked = await scorer.rank(from.descriptor, candidates, count, (i) => library[i]!.id === from.id);
   return ranked.map(({ index, score }) => {

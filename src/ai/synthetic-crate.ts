@@ -36,8 +36,18 @@ function sampleTrack(rng: Rng): TrackDescriptor {
     mfcc,
     energyIn: rng.range(0.25, energyHigh),
     energyOut: rng.range(0.25, energyHigh),
-    introBars: rng.weighted([{ value: 0, weight: 1 }, { value: 8, weight: 2 }, { value: 16, weight: 4 }, { value: 32, weight: 2 }]),
-    outroBars: rng.weighted([{ value: 0, weight: 1 }, { value: 8, weight: 2 }, { value: 16, weight: 4 }, { value: 32, weight: 2 }]),
+    introBars: rng.weighted([
+      { value: 0, weight: 1 },
+      { value: 8, weight: 2 },
+      { value: 16, weight: 4 },
+      { value: 32, weight: 2 },
+    ]),
+    outroBars: rng.weighted([
+      { value: 0, weight: 1 },
+      { value: 8, weight: 2 },
+      { value: 16, weight: 4 },
+      { value: 32, weight: 2 },
+    ]),
     intensity: rng.range(0.2, 1),
   };
 }
@@ -57,7 +67,10 @@ export function syntheticCrate(size: number, seed: number): TrackDescriptor[] {
  */
 export function samplePairs(crate: TrackDescriptor[], count: number, seed: number): [number, number][] {
   const rng = createRng(seed, 'pairs');
-  const byTempo = crate.map((t, i) => [t.bpm, i] as const).sort((x, y) => x[0] - y[0]).map(([, i]) => i);
+  const byTempo = crate
+    .map((t, i) => [t.bpm, i] as const)
+    .sort((x, y) => x[0] - y[0])
+    .map(([, i]) => i);
   const pairs: [number, number][] = [];
   while (pairs.length < count) {
     let a: number;

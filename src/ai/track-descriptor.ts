@@ -50,7 +50,8 @@ export function describeTrack(a: TrackAnalysis): TrackDescriptor {
   const first = a.segments[0];
   const last = a.segments.at(-1);
   const introBars = first?.label === 'intro' ? Math.max(0, first.endBar - inBar) : 0;
-  const outroBars = last?.label === 'outro' ? Math.max(0, last.endBar - outBar) : Math.max(0, a.downbeats.length - outBar);
+  const outroBars =
+    last?.label === 'outro' ? Math.max(0, last.endBar - outBar) : Math.max(0, a.downbeats.length - outBar);
   const loudShare = a.energy.length ? a.energy.filter((e) => e > 0.7).length / a.energy.length : 0;
   const loudness01 = Math.min(1, Math.max(0, (a.loudnessLufs + 20) / 14));
   return {

@@ -23,7 +23,13 @@ export interface TrainOptions {
 }
 
 /** Adds each layer's gradient for a batch of `n` rows to `grads` (weights, bias per layer), from the output's `delta`. */
-function backpropagate(mlp: Mlp, acts: Float64Array[], outputDelta: Float64Array, grads: Float64Array[], n: number): void {
+function backpropagate(
+  mlp: Mlp,
+  acts: Float64Array[],
+  outputDelta: Float64Array,
+  grads: Float64Array[],
+  n: number,
+): void {
   let delta = outputDelta;
   for (let l = mlp.layers.length - 1; l >= 0; l--) {
     const layer = mlp.layers[l]!;

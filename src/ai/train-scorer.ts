@@ -49,12 +49,20 @@ export interface TrainedScorer {
   std: Float64Array;
   options: ScorerTrainingOptions;
   trainingSetHash: string;
-  metrics: { teacherAucHeldOut: number; heldOutPairs: number; trainPairs: number; feedbackExamples: number; finalLoss: number };
+  metrics: {
+    teacherAucHeldOut: number;
+    heldOutPairs: number;
+    trainPairs: number;
+    feedbackExamples: number;
+    finalLoss: number;
+  };
 }
 
 export function normalize(x: Float64Array, n: number, mean: Float64Array, std: Float64Array): Float64Array {
   const out = new Float64Array(x.length);
-  for (let r = 0; r < n; r++) for (let f = 0; f < FEATURE_COUNT; f++) out[r * FEATURE_COUNT + f] = (x[r * FEATURE_COUNT + f]! - mean[f]!) / std[f]!;
+  for (let r = 0; r < n; r++)
+    for (let f = 0; f < FEATURE_COUNT; f++)
+      out[r * FEATURE_COUNT + f] = (x[r * FEATURE_COUNT + f]! - mean[f]!) / std[f]!;
   return out;
 }
 
@@ -91,15 +99,23 @@ export function trainScorer(opts: ScorerTrainingOptions = DEFAULT_TRAINING): Tra
   const { train, heldOut } = buildDatasets(opts);
   const mean = new Float64Array(FEATURE_COUNT);
   const std = new Float64Array(FEATURE_COUNT);
-  for (let r = 0; r < train.n; r++) for (let f = 0; f < FEATURE_COUNT; f++) mean[f]! += train.x[r * FEATURE_COUNT + f]! / train.n;
-  for (let r = 0; r < train.n; r++) for (let f = 0; f < FEATURE_COUNT; f++) std[f]! += (train.x[r * FEATURE_COUNT + f]! - mean[f]!) ** 2 / train.n;
+  for (let r = 0; r < train.n; r++)
+    for (let f = 0; f < FEATURE_COUNT; f++) mean[f]! += train.x[r * FEATURE_COUNT + f]! / train.n;
+  for (let r = 0; r < train.n; r++)
+    for (let f = 0; f < FEATURE_COUNT; f++) std[f]! += (train.x[r * FEATURE_COUNT + f]! - mean[f]!) ** 2 / train.n;
   for (let f = 0; f < FEATURE_COUNT; f++) std[f] = Math.sqrt(std[f]!) || 1;
   const hash = createHash('sha256');
   for (const a of [train.x, train.y, train.w]) hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   let finalLoss = NaN;
   const mlp = trainMlp(
     { ...train, x: normalize(train.x, train.n, mean, std) },
-    { hidden: opts.hidden, epochs: opts.epochs, batchSize: opts.batchSize, learningRate: opts.learningRate, seed: opts.seed },
+    {
+      hidden: opts.hidden,
+      epochs: opts.epochs,
+      batchSize: opts.batchSize,
+      learningRate: opts.learningRate,
+      seed: opts.seed,
+    },
     (_, loss) => {
       finalLoss = loss;
     },

@@ -16,12 +16,23 @@ export function readBotConfig(env: NodeJS.ProcessEnv = process.env): BotConfigRe
   const clientId = env.DISCORD_CLIENT_ID?.trim() ?? '';
   const guildId = env.DISCORD_GUILD_ID?.trim() || undefined;
   if (!token) {
-    problems.push('DISCORD_TOKEN is not set. Create a bot in the Discord Developer Portal (Bot → Reset Token) and set DISCORD_TOKEN to it. Without a token, try the offline demo: npm run demo');
+    problems.push(
+      'DISCORD_TOKEN is not set. Create a bot in the Discord Developer Portal (Bot → Reset Token) and set DISCORD_TOKEN to it. Without a token, try the offline demo: npm run demo',
+    );
   } else if (token.split('.').length !== 3) {
-    problems.push('DISCORD_TOKEN does not look like a bot token (three dot-separated parts). Copy it again from the Developer Portal → Bot.');
+    problems.push(
+      'DISCORD_TOKEN does not look like a bot token (three dot-separated parts). Copy it again from the Developer Portal → Bot.',
+    );
   }
-  if (!clientId) problems.push('DISCORD_CLIENT_ID is not set. It is the Application ID on the Developer Portal\'s General Information page.');
-  else if (!SNOWFLAKE.test(clientId)) problems.push(`DISCORD_CLIENT_ID "${clientId}" is not an application ID (17–20 digits).`);
-  if (guildId && !SNOWFLAKE.test(guildId)) problems.push(`DISCORD_GUILD_ID "${guildId}" is not a server ID (17–20 digits). Leave it unset to register commands globally.`);
+  if (!clientId)
+    problems.push(
+      "DISCORD_CLIENT_ID is not set. It is the Application ID on the Developer Portal's General Information page.",
+    );
+  else if (!SNOWFLAKE.test(clientId))
+    problems.push(`DISCORD_CLIENT_ID "${clientId}" is not an application ID (17–20 digits).`);
+  if (guildId && !SNOWFLAKE.test(guildId))
+    problems.push(
+      `DISCORD_GUILD_ID "${guildId}" is not a server ID (17–20 digits). Leave it unset to register commands globally.`,
+    );
   return problems.length ? { ok: false, problems } : { ok: true, config: { token, clientId, guildId } };
 }

@@ -74,13 +74,15 @@ export interface Bot {
 
 /** What `/queue add` downloads and ingests with: the limits, the downloads in flight, the disk quota. */
 function ingestDeps(options: BotOptions): IngestDeps {
-  const quota = options.quota ?? new LibraryQuota({
-    files: options.files,
-    analyses: options.analyses,
-    store: options.store,
-    limits: quotaLimitsFromEnv(),
-    log: options.log ?? ((line: string) => process.stdout.write(`${line}\n`)),
-  });
+  const quota =
+    options.quota ??
+    new LibraryQuota({
+      files: options.files,
+      analyses: options.analyses,
+      store: options.store,
+      limits: quotaLimitsFromEnv(),
+      log: options.log ?? ((line: string) => process.stdout.write(`${line}\n`)),
+    });
   return {
     analyses: options.analyses,
     files: options.files,
@@ -104,8 +106,31 @@ export function createBot(options: BotOptions): Bot {
   const renderer = new TransitionRenderer({ nice: options.renderNice ?? liveRenderNice() });
   const ingest = ingestDeps(options);
   const picking = { analyses: options.analyses, files: options.files, scorer: () => scorer.get() };
-  const sets = new LiveSets({ ...picking, client, store: options.store, renderer, onError, ...(options.onTransition ? { onTransition: options.onTransition } : {}), ...(options.onSetStateChange ? { onStateChange: options.onSetStateChange } : {}), ...(options.onVoice ? { onVoice: options.onVoice } : {}), ...(options.timing ? { timing: options.timing } : {}) }, options.admission);
-  const route = createInteractionRouter(interactionHandlers(COMMANDS, { ...picking, store: options.store, sets, feedback: options.feedback, ingest, lazyScorer: scorer }), onError);
+  const sets = new LiveSets(
+    {
+      ...picking,
+      client,
+      store: options.store,
+      renderer,
+      onError,
+      ...(options.onTransition ? { onTransition: options.onTransition } : {}),
+      ...(options.onSetStateChange ? { onStateChange: options.onSetStateChange } : {}),
+      ...(options.onVoice ? { onVoice: options.onVoice } : {}),
+      ...(options.timing ? { timing: options.timing } : {}),
+    },
+    options.admission,
+  );
+  const route = createInteractionRouter(
+    interactionHandlers(COMMANDS, {
+      ...picking,
+      store: options.store,
+      sets,
+      feedback: options.feedback,
+      ingest,
+      lazyScorer: scorer,
+    }),
+    onError,
+  );
   const inFlight = new Set<Promise<void>>();
   const onInteraction = (interaction: Interaction): void => {
     const handling = route(interaction).catch(onError);
@@ -132,10 +157,13 @@ export function createBot(options: BotOptions): Bot {
       const appId = client.application?.id;
       if (appId !== options.config.clientId) {
         await this.stop();
-        throw new Error(`DISCORD_CLIENT_ID ${options.config.clientId} does not match the token's application ${appId ?? '(unknown)'}.`);
+        throw new Error(
+          `DISCORD_CLIENT_ID ${options.config.clientId} does not match the token's application ${appId ?? '(unknown)'}.`,
+        );
       }
       // Only this process's shards' guilds: another process (shard) holds the others' sets.
-      if (options.resumeSets ?? true) await sets.resumeAll([...client.guilds.cache.values()].filter((g) => ownsGuild(client, g.id)));
+      if (options.resumeSets ?? true)
+        await sets.resumeAll([...client.guilds.cache.values()].filter((g) => ownsGuild(client, g.id)));
     },
     async stop() {
       client.off(Events.InteractionCreate, onInteraction);

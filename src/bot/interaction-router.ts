@@ -1,5 +1,10 @@
 import { RESTJSONErrorCodes } from 'discord.js';
-import type { AutocompleteInteraction, ChatInputCommandInteraction, Interaction, RepliableInteraction } from 'discord.js';
+import type {
+  AutocompleteInteraction,
+  ChatInputCommandInteraction,
+  Interaction,
+  RepliableInteraction,
+} from 'discord.js';
 import type { InteractionHandlers } from './commands/command-routes.ts';
 import { FAILED, failDeferred, NOT_AVAILABLE, replyEphemeral, UNKNOWN_BUTTON } from './discord/reply-result.ts';
 
@@ -15,7 +20,10 @@ function routeKey(interaction: ChatInputCommandInteraction | AutocompleteInterac
 function tooLate(what: string, interaction: Interaction, error: unknown): Error | undefined {
   if ((error as { code?: unknown }).code !== RESTJSONErrorCodes.UnknownInteraction) return undefined;
   const ms = Date.now() - interaction.createdTimestamp;
-  return new Error(`${what} was answered too late: Discord no longer knew the interaction (10062), ${ms} ms after it was sent.`, { cause: error });
+  return new Error(
+    `${what} was answered too late: Discord no longer knew the interaction (10062), ${ms} ms after it was sent.`,
+    { cause: error },
+  );
 }
 
 function own<T>(table: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
@@ -26,7 +34,10 @@ function own<T>(table: Readonly<Record<string, T>> | undefined, key: string): T 
  * Routes slash commands, buttons, message menus and autocomplete to their handlers. A handler that throws gets the member an
  * ephemeral apology (when nothing was sent yet; after a deferral, in place of it) and the error is passed to `onError`; autocomplete answers nothing.
  */
-export function createInteractionRouter(table: InteractionHandlers, onError: (error: unknown) => void = () => {}): (interaction: Interaction) => Promise<void> {
+export function createInteractionRouter(
+  table: InteractionHandlers,
+  onError: (error: unknown) => void = () => {},
+): (interaction: Interaction) => Promise<void> {
   const guard = async (interaction: RepliableInteraction, what: string, run: () => Promise<void>): Promise<void> => {
     try {
       await run();
@@ -35,20 +46,30 @@ export function createInteractionRouter(table: InteractionHandlers, onError: (er
       // Expired or already answered elsewhere (10062): there is nothing left to answer it with.
       if (interaction.replied || (error as { code?: unknown }).code === RESTJSONErrorCodes.UnknownInteraction) return;
       // Deferred publicly and then failed: the apology goes to the member alone.
-      await (interaction.deferred ? failDeferred(interaction, FAILED) : replyEphemeral(interaction, FAILED)).catch(onError);
+      await (interaction.deferred ? failDeferred(interaction, FAILED) : replyEphemeral(interaction, FAILED)).catch(
+        onError,
+      );
     }
   };
   return async (interaction) => {
     if (interaction.isChatInputCommand()) {
       const handler = own(table.commands, routeKey(interaction));
-      await guard(interaction, `/${routeKey(interaction)}`, () => (handler ? handler(interaction) : replyEphemeral(interaction, NOT_AVAILABLE)));
+      await guard(interaction, `/${routeKey(interaction)}`, () =>
+        handler ? handler(interaction) : replyEphemeral(interaction, NOT_AVAILABLE),
+      );
     } else if (interaction.isButton()) {
       const prefix = Object.keys(table.buttons ?? {}).find((p) => interaction.customId.startsWith(p));
       const handler = prefix === undefined ? undefined : own(table.buttons, prefix);
-      await guard(interaction, `the ${prefix ?? 'unknown'} button`, () => (handler ? handler(interaction, interaction.customId.slice(prefix!.length)) : replyEphemeral(interaction, UNKNOWN_BUTTON)));
+      await guard(interaction, `the ${prefix ?? 'unknown'} button`, () =>
+        handler
+          ? handler(interaction, interaction.customId.slice(prefix!.length))
+          : replyEphemeral(interaction, UNKNOWN_BUTTON),
+      );
     } else if (interaction.isMessageContextMenuCommand()) {
       const handler = own(table.messageMenus, interaction.commandName);
-      await guard(interaction, `the ${interaction.commandName} menu`, () => (handler ? handler(interaction) : replyEphemeral(interaction, NOT_AVAILABLE)));
+      await guard(interaction, `the ${interaction.commandName} menu`, () =>
+        handler ? handler(interaction) : replyEphemeral(interaction, NOT_AVAILABLE),
+      );
     } else if (interaction.isAutocomplete()) {
       const handler = own(table.autocomplete, routeKey(interaction));
       try {

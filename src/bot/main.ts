@@ -65,7 +65,8 @@ const quota = new LibraryQuota({
   onEvicted: (tracks) => metrics.libraryEvictions.inc(tracks),
   onRefused: (full) => metrics.libraryRefusals.inc({ full }),
 });
-const onFinished = (seconds: number, ok: boolean): void => metrics.analysisSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds);
+const onFinished = (seconds: number, ok: boolean): void =>
+  metrics.analysisSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds);
 // MINIDJ_REDIS: analyses go on the Redis queue, for `npm run worker` processes on any machine; else worker threads here.
 const waitMinutes = setting('MINIDJ_QUEUE_WAIT_MIN');
 const redis = setting('MINIDJ_REDIS');
@@ -93,13 +94,24 @@ const bot = createBot({
   onError: (error: unknown) => log.error({ err: error }, 'error'),
   onTransition: (guildId, report) => {
     metrics.countTransition(report.style, report.check?.verdict, report.plan.fallback === 'not-rendered');
-    log.info({ guildId, style: report.style, bars: report.overlapBars, check: report.check?.verdict, fallback: report.plan.fallback }, 'transition');
+    log.info(
+      {
+        guildId,
+        style: report.style,
+        bars: report.overlapBars,
+        check: report.check?.verdict,
+        fallback: report.plan.fallback,
+      },
+      'transition',
+    );
   },
   // Each live set's state changes, voice rejoins and errors: a log line and a /metrics counter each.
   ...opsReports(metrics, log),
   log: (line: string) => log.info(line),
   // Opt-in for a file server on the bot's own machine (and the tests); private, link-local and metadata addresses stay refused.
-  ...(setting('MINIDJ_ALLOW_LOOPBACK_URLS') ? { isAllowedAddress: (ip: string) => isPublicAddress(ip) || ip === '127.0.0.1' || ip === '::1' } : {}),
+  ...(setting('MINIDJ_ALLOW_LOOPBACK_URLS')
+    ? { isAllowedAddress: (ip: string) => isPublicAddress(ip) || ip === '127.0.0.1' || ip === '::1' }
+    : {}),
 });
 
 // MINIDJ_OPS_PORT: /healthz and /metrics for the machine's scraper and orchestrator (loopback unless MINIDJ_OPS_HOST;
@@ -115,7 +127,14 @@ if (opsPort !== undefined) {
     allowedHosts: opsHostsFromEnv(),
     metrics,
     log,
-    health: () => ({ ok: bot.client.isReady() && !stopping, detail: { gateway: bot.client.isReady() ? 'ready' : 'not ready', stopping: Boolean(stopping), liveSets: bot.sets.size } }),
+    health: () => ({
+      ok: bot.client.isReady() && !stopping,
+      detail: {
+        gateway: bot.client.isReady() ? 'ready' : 'not ready',
+        stopping: Boolean(stopping),
+        liveSets: bot.sets.size,
+      },
+    }),
   }).catch((error: unknown) => {
     // The port taken, a MINIDJ_OPS_HOSTS entry that is no host name.
     log.fatal({ err: error }, `Mini-DJ cannot start: ${(error as Error).message}`);
@@ -131,7 +150,10 @@ function shutdown(signal: string, exitCode = 0): void {
   if (stopping) return;
   log.info({ signal }, 'fading out the sets and saving where they are');
   setTimeout(() => {
-    log.error({ deadlineSec: SHUTDOWN_DEADLINE_MS / 1000 }, 'shutdown deadline passed: exiting with the sets saved as last written');
+    log.error(
+      { deadlineSec: SHUTDOWN_DEADLINE_MS / 1000 },
+      'shutdown deadline passed: exiting with the sets saved as last written',
+    );
     process.exit(1);
   }, SHUTDOWN_DEADLINE_MS).unref();
   stopping = bot
@@ -154,7 +176,12 @@ if (process.send) {
 }
 
 let started = false;
-installLastResort({ log, running: () => started && !stopping, stop: (reason) => shutdown(`uncaught error: ${reason}`, 1), carriesOn: 'the live sets play on' });
+installLastResort({
+  log,
+  running: () => started && !stopping,
+  stop: (reason) => shutdown(`uncaught error: ${reason}`, 1),
+  carriesOn: 'the live sets play on',
+});
 
 try {
   await bot.start();
@@ -167,4 +194,7 @@ try {
 started = true;
 const guilds = bot.client.guilds.cache.size;
 const { ids: shards, count: shardCount } = shardsOf(bot.client);
-log.info({ user: bot.client.user?.tag, guilds, resumedSets: bot.sets.size, shards, shardCount }, `Mini-DJ is online as ${bot.client.user?.tag ?? 'the bot'} in ${guilds} server${guilds === 1 ? '' : 's'}; resumed ${bot.sets.size} set${bot.sets.size === 1 ? '' : 's'}`);
+log.info(
+  { user: bot.client.user?.tag, guilds, resumedSets: bot.sets.size, shards, shardCount },
+  `Mini-DJ is online as ${bot.client.user?.tag ?? 'the bot'} in ${guilds} server${guilds === 1 ? '' : 's'}; resumed ${bot.sets.size} set${bot.sets.size === 1 ? '' : 's'}`,
+);

@@ -9,7 +9,8 @@ export interface OpsReports {
   onVoice(guildId: string, report: VoiceReport): void;
 }
 
-const stateLine = (to: SetState): string => `live set ${to.status}${to.status === 'paused' ? ` (${to.by})` : to.status === 'ended' ? ` (${to.reason})` : ''}`;
+const stateLine = (to: SetState): string =>
+  `live set ${to.status}${to.status === 'paused' ? ` (${to.by})` : to.status === 'ended' ? ` (${to.reason})` : ''}`;
 
 export function opsReports(metrics: BotMetrics, log: Logger): OpsReports {
   return {

@@ -27,7 +27,10 @@ let count: number;
 try {
   count = plan.plan.count === 'auto' ? await recommendedShardCount(config.config.token, api) : plan.plan.count;
 } catch (error) {
-  log.fatal({ err: error }, `Mini-DJ cannot start: asking Discord how many shards the bot needs failed: ${(error as Error).message}`);
+  log.fatal(
+    { err: error },
+    `Mini-DJ cannot start: asking Discord how many shards the bot needs failed: ${(error as Error).message}`,
+  );
   process.exit(1);
 }
 
@@ -42,8 +45,13 @@ const manager = new ShardingManager(fileURLToPath(new URL('./main.ts', import.me
 });
 let stopping = false;
 respawnDeadShards(manager, () => !stopping, {
-  spawned: (shard, pid) => log.info({ shard: shard.id, shardCount: count, shardPid: pid }, `shard ${shard.id} of ${count} started`),
-  died: (shard, exit, respawnInMs) => log.error({ shard: shard.id, ...exit, respawnInMs }, `shard ${shard.id}'s process died: restarting it; its sets resume from their saved positions`),
+  spawned: (shard, pid) =>
+    log.info({ shard: shard.id, shardCount: count, shardPid: pid }, `shard ${shard.id} of ${count} started`),
+  died: (shard, exit, respawnInMs) =>
+    log.error(
+      { shard: shard.id, ...exit, respawnInMs },
+      `shard ${shard.id}'s process died: restarting it; its sets resume from their saved positions`,
+    ),
   failed: (shard, error) => log.error({ shard: shard.id, err: error }, `shard ${shard.id} could not be restarted`),
 });
 
@@ -52,11 +60,16 @@ async function stopShards(signal: string, exitCode = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'stopping the shard processes');
-  const children = [...manager.shards.values()].map((s) => s.process).filter((c): c is ChildProcess => c !== null && c.exitCode === null && c.signalCode === null);
+  const children = [...manager.shards.values()]
+    .map((s) => s.process)
+    .filter((c): c is ChildProcess => c !== null && c.exitCode === null && c.signalCode === null);
   for (const child of children) child.kill('SIGTERM');
-  const deadline = setTimeout(() => {
-    for (const child of children) child.kill('SIGKILL');
-  }, 1000 * setting('MINIDJ_SHUTDOWN_DEADLINE_SEC') + 5000);
+  const deadline = setTimeout(
+    () => {
+      for (const child of children) child.kill('SIGKILL');
+    },
+    1000 * setting('MINIDJ_SHUTDOWN_DEADLINE_SEC') + 5000,
+  );
   await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
   clearTimeout(deadline);
   log.info('Mini-DJ stopped');
@@ -65,17 +78,31 @@ async function stopShards(signal: string, exitCode = 0): Promise<void> {
 process.on('SIGINT', () => void stopShards('SIGINT'));
 process.on('SIGTERM', () => void stopShards('SIGTERM'));
 // The shards' processes stop when their manager does (every set of the machine with them): it carries on when it can.
-installLastResort({ log, running: () => !stopping, stop: (reason) => void stopShards(`uncaught error: ${reason}`, 1), carriesOn: 'the shard processes run on' });
+installLastResort({
+  log,
+  running: () => !stopping,
+  stop: (reason) => void stopShards(`uncaught error: ${reason}`, 1),
+  carriesOn: 'the shard processes run on',
+});
 
 const list = plan.plan.list === 'auto' ? [...Array(count).keys()] : plan.plan.list;
-log.info({ shards: list, shardCount: count }, `Mini-DJ starts shard${list.length === 1 ? '' : 's'} ${list.join(', ')} of ${count}`);
+log.info(
+  { shards: list, shardCount: count },
+  `Mini-DJ starts shard${list.length === 1 ? '' : 's'} ${list.join(', ')} of ${count}`,
+);
 // One shard at a time, each once it is ready (Discord's identify limit), as discord.js does.
-const up = await manager.spawn({ amount: count, timeout: 120_000 }).then(() => true, (error: unknown) => {
-  // Stopped (Ctrl-C) while starting: stopShards exits once the shard processes have.
-  if (stopping) return false;
-  log.fatal({ err: error }, `Mini-DJ cannot start: a shard process did not come up (${(error as Error).message}); its log says why`);
-  stopping = true;
-  for (const shard of manager.shards.values()) shard.process?.kill('SIGTERM');
-  process.exit(1);
-});
+const up = await manager.spawn({ amount: count, timeout: 120_000 }).then(
+  () => true,
+  (error: unknown) => {
+    // Stopped (Ctrl-C) while starting: stopShards exits once the shard processes have.
+    if (stopping) return false;
+    log.fatal(
+      { err: error },
+      `Mini-DJ cannot start: a shard process did not come up (${(error as Error).message}); its log says why`,
+    );
+    stopping = true;
+    for (const shard of manager.shards.values()) shard.process?.kill('SIGTERM');
+    process.exit(1);
+  },
+);
 if (up) log.info({ shards: list, shardCount: count }, 'every shard of this machine is up');

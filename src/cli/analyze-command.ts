@@ -17,7 +17,9 @@ export const ANALYZE_USAGE = `minidj analyze <files…> [--json] [--no-store] [-
   --db URL    store location (default: MINIDJ_DB, else data/minidj.sqlite)
   --jobs N    analyse N files at once (default 1; each uses one core)`;
 
-export type AnalyzeOutput = ({ file: string; contentHash: string; cached: boolean; tags: MediaTags } & TrackAnalysis) | { file: string; error: string; code: string };
+export type AnalyzeOutput =
+  | ({ file: string; contentHash: string; cached: boolean; tags: MediaTags } & TrackAnalysis)
+  | { file: string; error: string; code: string };
 
 function humanLine(out: AnalyzeOutput): string {
   if ('error' in out) return `✗ ${out.file}: ${out.error}`;

@@ -38,7 +38,8 @@ export async function collectAudio(inputs: string[]): Promise<string[]> {
       continue;
     }
     const found = await listAudioFiles(input);
-    if (found.length === 0) throw new UsageError(`"${input}" holds no audio files (${[...AUDIO_EXTENSIONS].join(', ')})`);
+    if (found.length === 0)
+      throw new UsageError(`"${input}" holds no audio files (${[...AUDIO_EXTENSIONS].join(', ')})`);
     files.push(...found);
   }
   return files;

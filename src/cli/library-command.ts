@@ -25,11 +25,18 @@ interface Scope {
 }
 
 function scopeOf(values: { shared?: boolean; guild?: string }): Scope {
-  if (Boolean(values.shared) === Boolean(values.guild)) throw new UsageError(`give exactly one of --shared or --guild ID\n${LIBRARY_USAGE}`);
+  if (Boolean(values.shared) === Boolean(values.guild))
+    throw new UsageError(`give exactly one of --shared or --guild ID\n${LIBRARY_USAGE}`);
   return values.guild ? { shared: false, guild: values.guild } : { shared: true };
 }
 
-async function add(files: string[], scope: Scope, analyses: AnalysisStore, guilds: GuildStore, json: boolean): Promise<number> {
+async function add(
+  files: string[],
+  scope: Scope,
+  analyses: AnalysisStore,
+  guilds: GuildStore,
+  json: boolean,
+): Promise<number> {
   const kept = new TrackFiles();
   const pool = new AnalyzerPool();
   // The library's share of the disk quota, as the bot keeps it (the shared library has its own).
@@ -46,11 +53,19 @@ async function add(files: string[], scope: Scope, analyses: AnalysisStore, guild
         const { contentHash } = await ingestFile(file, pool, analyses, keep);
         if (scope.shared) await analyses.setShared(contentHash, true);
         else await guilds.update(scope.guild!, (s) => ({ ...s, library: withTrack(s.library, contentHash) }));
-        process.stdout.write(json ? `${JSON.stringify({ file, contentHash, library: scope.shared ? 'shared' : scope.guild })}\n` : `✓ ${file} → ${scope.shared ? 'the shared library' : `server ${scope.guild}`}\n`);
+        process.stdout.write(
+          json
+            ? `${JSON.stringify({ file, contentHash, library: scope.shared ? 'shared' : scope.guild })}\n`
+            : `✓ ${file} → ${scope.shared ? 'the shared library' : `server ${scope.guild}`}\n`,
+        );
       } catch (err) {
         failed++;
         const code = (err as { code?: unknown }).code;
-        process.stdout.write(json ? `${JSON.stringify({ file, error: (err as Error).message, code: typeof code === 'string' ? code : 'error' })}\n` : `✗ ${file}: ${(err as Error).message}\n`);
+        process.stdout.write(
+          json
+            ? `${JSON.stringify({ file, error: (err as Error).message, code: typeof code === 'string' ? code : 'error' })}\n`
+            : `✗ ${file}: ${(err as Error).message}\n`,
+        );
       }
     }
   } finally {
@@ -63,7 +78,11 @@ async function list(scope: Scope, analyses: AnalysisStore, json: boolean): Promi
   // Page by page from the index: a large library is never held whole.
   for await (const records of libraryPages(analyses, scope.guild ?? SHARED_GUILD, { sharedOnly: scope.shared })) {
     for (const r of records) {
-      process.stdout.write(json ? `${JSON.stringify({ contentHash: r.hash, title: libraryTitle(r), bpm: r.analysis.bpm, camelot: r.analysis.camelot })}\n` : `${r.hash.slice(0, 12)}  ${libraryTitle(r)} (${r.analysis.bpm.toFixed(1)} BPM, ${r.analysis.camelot})\n`);
+      process.stdout.write(
+        json
+          ? `${JSON.stringify({ contentHash: r.hash, title: libraryTitle(r), bpm: r.analysis.bpm, camelot: r.analysis.camelot })}\n`
+          : `${r.hash.slice(0, 12)}  ${libraryTitle(r)} (${r.analysis.bpm.toFixed(1)} BPM, ${r.analysis.camelot})\n`,
+      );
     }
   }
   return 0;

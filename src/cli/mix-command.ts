@@ -39,7 +39,8 @@ export async function runMix(argv: string[]): Promise<number> {
   if (!isOrderMode(order)) throw new UsageError('--order is smart or queue');
   const style = mixStyleFrom(values.style, values.bars);
   const target = Number(values['target-lufs']);
-  if (!Number.isFinite(target) || target > -5 || target < -30) throw new UsageError('--target-lufs takes a loudness between -30 and -5');
+  if (!Number.isFinite(target) || target > -5 || target < -30)
+    throw new UsageError('--target-lufs takes a loudness between -30 and -5');
   const files = await collectAudio(positionals);
   const scorer = await MixScorer.load();
   const store = await AnalysisStore.open(values.db ?? setting('MINIDJ_DB'));
@@ -51,7 +52,9 @@ export async function runMix(argv: string[]): Promise<number> {
     if (values.report) await writeFile(values.report, `${JSON.stringify(report, null, 2)}\n`);
     if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else {
-      process.stdout.write(`Wrote ${values.out}: ${formatDuration(report.durationSec)} with ${plural(report.transitions.length, 'transition')}, rendered in ${report.renderSec.toFixed(1)} s.\n`);
+      process.stdout.write(
+        `Wrote ${values.out}: ${formatDuration(report.durationSec)} with ${plural(report.transitions.length, 'transition')}, rendered in ${report.renderSec.toFixed(1)} s.\n`,
+      );
       for (const line of [...describeTransitions(report), ...describePlayed(report)]) process.stdout.write(`${line}\n`);
     }
   } finally {

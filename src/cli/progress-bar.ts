@@ -15,7 +15,9 @@ export class ProgressBar {
     const width = 24;
     const filled = Math.round((this.done / this.total) * width);
     const name = label.length > 40 ? `…${label.slice(-39)}` : label;
-    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total} ${name}\x1b[K`);
+    process.stderr.write(
+      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total} ${name}\x1b[K`,
+    );
     if (this.done === this.total) process.stderr.write('\n');
   }
 }

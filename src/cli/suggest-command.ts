@@ -38,20 +38,37 @@ async function libraryFromDir(dir: string, pool: AnalyzerPool, store: AnalysisSt
 }
 
 /** Every stored track, or with a guild what that server sees: the tracks nearest in tempo to `from`, from the index. */
-async function libraryFromStore(store: AnalysisStore, guild: string | undefined, db: string | undefined, from: LibraryEntry): Promise<LibraryEntry[]> {
+async function libraryFromStore(
+  store: AnalysisStore,
+  guild: string | undefined,
+  db: string | undefined,
+  from: LibraryEntry,
+): Promise<LibraryEntry[]> {
   const records: StoredAnalysis[] = [];
   if (guild) {
     // Opening the guild store imports the keyv-era libraries into the index, the first time.
     const guilds = await GuildStore.open(db);
     try {
-      records.push(...(await tempoCandidates(store, guild, { bpm: from.descriptor.bpm, camelot: camelotCodeOf(from.descriptor.camelotNumber, from.descriptor.camelotLetter) }, new Set([from.id]))));
+      records.push(
+        ...(await tempoCandidates(
+          store,
+          guild,
+          {
+            bpm: from.descriptor.bpm,
+            camelot: camelotCodeOf(from.descriptor.camelotNumber, from.descriptor.camelotLetter),
+          },
+          new Set([from.id]),
+        )),
+      );
     } finally {
       await guilds.close();
     }
   } else {
     for await (const r of store.entries()) records.push(r);
   }
-  return records.map((r) => ({ id: r.hash, title: r.sourceName, descriptor: describeTrack(r.analysis) })).sort((a, b) => a.id.localeCompare(b.id));
+  return records
+    .map((r) => ({ id: r.hash, title: r.sourceName, descriptor: describeTrack(r.analysis) }))
+    .sort((a, b) => a.id.localeCompare(b.id));
 }
 
 async function resolveTrack(track: string, pool: AnalyzerPool, store: AnalysisStore): Promise<LibraryEntry> {
@@ -62,7 +79,8 @@ async function resolveTrack(track: string, pool: AnalyzerPool, store: AnalysisSt
   }
   if (/^[0-9a-f]{8,64}$/i.test(track)) {
     for await (const r of store.entries()) {
-      if (r.hash.startsWith(track.toLowerCase())) return { id: r.hash, title: r.sourceName, descriptor: describeTrack(r.analysis) };
+      if (r.hash.startsWith(track.toLowerCase()))
+        return { id: r.hash, title: r.sourceName, descriptor: describeTrack(r.analysis) };
     }
   }
   throw new UsageError(`"${track}" is neither an audio file nor the content hash of a track in the store`);
@@ -88,15 +106,23 @@ export async function runSuggest(argv: string[]): Promise<number> {
   try {
     const from = await resolveTrack(positionals[0]!, pool, store);
     let library: LibraryEntry[];
-    if (values.library === 'db') library = await libraryFromStore(store, values.guild, values.db ?? setting('MINIDJ_DB'), from);
-    else if ((await statIfAny(values.library))?.isDirectory()) library = await libraryFromDir(values.library, pool, store);
+    if (values.library === 'db')
+      library = await libraryFromStore(store, values.guild, values.db ?? setting('MINIDJ_DB'), from);
+    else if ((await statIfAny(values.library))?.isDirectory())
+      library = await libraryFromDir(values.library, pool, store);
     else throw new UsageError(`--library must be a folder or "db", got "${values.library}"`);
     const suggestions = await suggestNext(scorer, from, library, count);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ track: { id: from.id, title: from.title, bpm: from.descriptor.bpm }, librarySize: library.length, suggestions })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ track: { id: from.id, title: from.title, bpm: from.descriptor.bpm }, librarySize: library.length, suggestions })}\n`,
+      );
     } else {
-      process.stdout.write(`After ${from.title} (${from.descriptor.bpm.toFixed(1)} BPM), from ${plural(library.length, 'track')}:\n`);
-      suggestions.forEach((s, i) => process.stdout.write(`${i + 1}. ${s.title} — score ${s.score.toFixed(2)}: ${s.reasons.join(', ')}\n`));
+      process.stdout.write(
+        `After ${from.title} (${from.descriptor.bpm.toFixed(1)} BPM), from ${plural(library.length, 'track')}:\n`,
+      );
+      suggestions.forEach((s, i) =>
+        process.stdout.write(`${i + 1}. ${s.title} — score ${s.score.toFixed(2)}: ${s.reasons.join(', ')}\n`),
+      );
     }
   } finally {
     await pool.close();

@@ -45,7 +45,8 @@ export async function runTrain(argv: string[]): Promise<number> {
     } finally {
       await analyses.close();
     }
-    if (values['with-library']) library.push(...[...byHash.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, d]) => d));
+    if (values['with-library'])
+      library.push(...[...byHash.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, d]) => d));
     if (!values['no-feedback']) {
       const store = await FeedbackStore.open(dbSetting);
       const records = [];

@@ -54,7 +54,11 @@ export class AnalysisStore {
   /** Hashes in the shared library, from the index. */
   async sharedHashes(): Promise<string[]> {
     const hashes: string[] = [];
-    for (let page = await this.library.page(SHARED_GUILD, undefined, 1000, true); page.length > 0; page = await this.library.page(SHARED_GUILD, page.at(-1)!.hash, 1000, true)) {
+    for (
+      let page = await this.library.page(SHARED_GUILD, undefined, 1000, true);
+      page.length > 0;
+      page = await this.library.page(SHARED_GUILD, page.at(-1)!.hash, 1000, true)
+    ) {
       hashes.push(...page.map((t) => t.hash));
     }
     return hashes;
@@ -74,7 +78,8 @@ export class AnalysisStore {
   }
 
   async put(record: Omit<StoredAnalysis, 'analyzerVersion' | 'analyzedAt'>): Promise<StoredAnalysis> {
-    if (record.analysis.analyzerVersion !== ANALYZER_VERSION) throw new Error('refusing to store an analysis from another analyzer version');
+    if (record.analysis.analyzerVersion !== ANALYZER_VERSION)
+      throw new Error('refusing to store an analysis from another analyzer version');
     const full: StoredAnalysis = { ...record, analyzerVersion: ANALYZER_VERSION, analyzedAt: new Date().toISOString() };
     // A track analysed again (a new analyzer version) keeps its rows, with its new tempo and key; the rows first, so
     // a process that dies between the two writes leaves the old record, which reads as none and is analysed again.
@@ -87,7 +92,10 @@ export class AnalysisStore {
    * Notes that a stored track passed the current media rules, with the tags read then. The analysis and the index rows
    * are not touched (nothing they hold changed).
    */
-  async markVetted(record: StoredAnalysis, vetted: { tags: MediaTags; mediaRulesVersion: number }): Promise<StoredAnalysis> {
+  async markVetted(
+    record: StoredAnalysis,
+    vetted: { tags: MediaTags; mediaRulesVersion: number },
+  ): Promise<StoredAnalysis> {
     const full: StoredAnalysis = { ...record, tags: vetted.tags, mediaRulesVersion: vetted.mediaRulesVersion };
     await this.keyv.set(record.hash, full);
     return full;

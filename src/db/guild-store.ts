@@ -94,7 +94,13 @@ function withSavedPosition(state: GuildState, saved: string | undefined): GuildS
   if (!saved || !current) return state;
   const position = JSON.parse(saved) as SavedPosition;
   if (position.hash !== current.hash || position.savedAt <= current.savedAt) return state;
-  return { ...state, session: { ...state.session!, current: { ...current, positionSec: position.positionSec, savedAt: position.savedAt } } };
+  return {
+    ...state,
+    session: {
+      ...state.session!,
+      current: { ...current, positionSec: position.positionSec, savedAt: position.savedAt },
+    },
+  };
 }
 
 /** A transition the set played, for the 👍/👎 buttons and for skips that judge it. */
@@ -149,25 +155,47 @@ export interface GuildState {
   version: number;
 }
 
-const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((h) => b.has(h));
+const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean =>
+  a.size === b.size && [...a].every((h) => b.has(h));
 
 export const HISTORY_LIMIT = 500;
 const TRANSITIONS_LIMIT = 50;
 
 export function defaultGuildSettings(): GuildSettings {
   const { maxQueuePerMember, maxAddsPerMinute, pauseMinutes } = SERVER_SETTINGS;
-  return { maxQueuePerMember: maxQueuePerMember.default, maxAddsPerMinute: maxAddsPerMinute.default, order: 'smart', pauseMinutes: pauseMinutes.default };
+  return {
+    maxQueuePerMember: maxQueuePerMember.default,
+    maxAddsPerMinute: maxAddsPerMinute.default,
+    order: 'smart',
+    pauseMinutes: pauseMinutes.default,
+  };
 }
 
 export function defaultGuildState(guildId: string): GuildState {
-  return { guildId, playlist: [], settings: defaultGuildSettings(), history: [], recentAdds: [], pendingAdds: [], library: [], transitions: [], version: 0 };
+  return {
+    guildId,
+    playlist: [],
+    settings: defaultGuildSettings(),
+    history: [],
+    recentAdds: [],
+    pendingAdds: [],
+    library: [],
+    transitions: [],
+    version: 0,
+  };
 }
 
 /** Fills fields a record written by an older version lacks. */
 function normalize(guildId: string, stored: Partial<GuildState> | undefined): GuildState {
   const defaults = defaultGuildState(guildId);
   if (!stored) return defaults;
-  return { ...defaults, ...stored, guildId, settings: { ...defaults.settings, ...stored.settings }, library: stored.library ?? libraryOfOldRecord(stored) };
+  return {
+    ...defaults,
+    ...stored,
+    guildId,
+    settings: { ...defaults.settings, ...stored.settings },
+    library: stored.library ?? libraryOfOldRecord(stored),
+  };
 }
 
 /** A record from before per-server libraries: the server owns the tracks its playlist, history, session and transitions name. */
@@ -226,7 +254,13 @@ export class GuildStore {
   }
 
   private migrate(sharedTarget: StoreTarget): Promise<void> {
-    return migrateStore({ guildTarget: this.target, backend: this.backend, index: this.libraryIndex, sharedTarget, state: (guildId) => this.get(guildId) });
+    return migrateStore({
+      guildTarget: this.target,
+      backend: this.backend,
+      index: this.libraryIndex,
+      sharedTarget,
+      state: (guildId) => this.get(guildId),
+    });
   }
 
   /**
@@ -264,7 +298,10 @@ export class GuildStore {
     return run;
   }
 
-  private async apply(guildId: string, fn: (state: GuildState) => GuildState | Promise<GuildState>): Promise<GuildState> {
+  private async apply(
+    guildId: string,
+    fn: (state: GuildState) => GuildState | Promise<GuildState>,
+  ): Promise<GuildState> {
     const indexed = new Set<string>();
     for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
       const { state: current, stored } = await this.load(guildId);
@@ -276,7 +313,14 @@ export class GuildStore {
       const before = new Set(libraryBefore);
       const heldBefore = heldIn(current);
       const proposed = await fn(current);
-      const next: GuildState = { ...proposed, guildId, version, library: [], history: proposed.history.slice(-HISTORY_LIMIT), transitions: proposed.transitions.slice(-TRANSITIONS_LIMIT) };
+      const next: GuildState = {
+        ...proposed,
+        guildId,
+        version,
+        library: [],
+        history: proposed.history.slice(-HISTORY_LIMIT),
+        transitions: proposed.transitions.slice(-TRANSITIONS_LIMIT),
+      };
       // A record from before the index drops its list at its first write: the index has had it since the import.
       const added = proposed.library.filter((h) => !before.has(h) && !indexed.has(h));
       // The index first: a process that dies between the two writes leaves a track in the library whose playlist
@@ -290,14 +334,21 @@ export class GuildStore {
       const heldAfter = heldIn(next);
       const holdsChanged = !sameSet(heldBefore, heldAfter);
       // Noted before the write, dropped after it: the index never lacks a track the stored state holds.
-      if (holdsChanged) await this.libraryIndex.noteHolds(guildId, version, [...heldAfter].filter((h) => !heldBefore.has(h)));
+      if (holdsChanged)
+        await this.libraryIndex.noteHolds(
+          guildId,
+          version,
+          [...heldAfter].filter((h) => !heldBefore.has(h)),
+        );
       if (await this.backend.write(guildId, stored?.version, { version, value })) {
         if (holdsChanged) await this.libraryIndex.dropHolds(guildId, version, [...heldAfter]);
         return next;
       }
       await pause(Math.random() * Math.min(2 ** attempt, 50));
     }
-    throw new Error(`Guild ${guildId}: another process changed the state first ${UPDATE_ATTEMPTS} times in a row; the update was not written.`);
+    throw new Error(
+      `Guild ${guildId}: another process changed the state first ${UPDATE_ATTEMPTS} times in a row; the update was not written.`,
+    );
   }
 
   /**
@@ -312,7 +363,10 @@ export class GuildStore {
   private async load(guildId: string): Promise<{ state: GuildState; stored?: StoredGuildState }> {
     const stored = await this.backend.read(guildId);
     if (!stored) return { state: normalize(guildId, undefined) };
-    const state = withSavedPosition({ ...normalize(guildId, JSON.parse(stored.value) as Partial<GuildState>), version: stored.version }, stored.position);
+    const state = withSavedPosition(
+      { ...normalize(guildId, JSON.parse(stored.value) as Partial<GuildState>), version: stored.version },
+      stored.position,
+    );
     return { state, stored };
   }
 
@@ -336,7 +390,8 @@ export class GuildStore {
   /** trackHolds for these tracks alone: reads only the states of the servers the index says may hold them. */
   async holdsOf(hashes: readonly string[], nowMs = Date.now()): Promise<Map<string, Set<string>>> {
     const byGuild = new Map<string, string[]>();
-    for (const [hash, ids] of await this.libraryIndex.holders(hashes)) for (const id of ids) byGuild.set(id, [...(byGuild.get(id) ?? []), hash]);
+    for (const [hash, ids] of await this.libraryIndex.holders(hashes))
+      for (const id of ids) byGuild.set(id, [...(byGuild.get(id) ?? []), hash]);
     const holds = new Map<string, Set<string>>();
     for (const [id, maybe] of byGuild) {
       const held = heldIn(await this.get(id), nowMs);

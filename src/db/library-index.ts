@@ -36,7 +36,13 @@ export function libraryTitle(record: Pick<StoredAnalysis, 'sourceName'>): string
  */
 export function indexedTrack(record: StoredAnalysis, title?: string): IndexedTrack {
   const { bpm, camelot, keyStrength } = record.analysis;
-  return { hash: record.hash, title: title ?? taggedTitle(record.tags) ?? libraryTitle(record), bpm: Number.isFinite(bpm) ? bpm : 0, camelot: camelot ?? '', keyStrength: Number.isFinite(keyStrength) ? keyStrength : 0 };
+  return {
+    hash: record.hash,
+    title: title ?? taggedTitle(record.tags) ?? libraryTitle(record),
+    bpm: Number.isFinite(bpm) ? bpm : 0,
+    camelot: camelot ?? '',
+    keyStrength: Number.isFinite(keyStrength) ? keyStrength : 0,
+  };
 }
 
 /** A kept track's audio as the disk quota counts it: its bytes, its file's name once a recount saw it, when noted. */
@@ -91,7 +97,12 @@ export interface LibraryIndex extends QuotaIndex {
    * Puts stored tracks in a library by hash, reading what the index keeps from their analyses (unanalysed: skipped),
    * each under the title this server's member gave it in `titles` (by hash), else its own (see indexedTrack).
    */
-  addHashes(guildId: string, hashes: readonly string[], addedBy?: string, titles?: ReadonlyMap<string, string>): Promise<void>;
+  addHashes(
+    guildId: string,
+    hashes: readonly string[],
+    addedBy?: string,
+    titles?: ReadonlyMap<string, string>,
+  ): Promise<void>;
   /** Takes a track out of one library (a server's, or the shared one: SHARED_GUILD); the others keep it. */
   removeFrom(guildId: string, hash: string): Promise<void>;
   /** Takes a track out of every library (its audio and analysis are gone). */
@@ -199,10 +210,35 @@ export function acquireLibraryIndex(target: StoreTarget): Promise<LibraryIndex> 
 /** The index's methods bound to it, so a handle can replace `close` alone. */
 function bound(index: LibraryIndex): LibraryIndex {
   const methods = [
-    'add', 'addHashes', 'removeFrom', 'removeTrack', 'refresh', 'libraryOwners', 'search', 'find', 'visible', 'titles', 'candidates', 'page', 'imported', 'markImported', 'close',
-    'noteAudio', 'forgetAudio', 'audio', 'audioBatches', 'audioBytes', 'libraryAudio', 'libraryBytes', 'noteHolds', 'dropHolds', 'holders',
+    'add',
+    'addHashes',
+    'removeFrom',
+    'removeTrack',
+    'refresh',
+    'libraryOwners',
+    'search',
+    'find',
+    'visible',
+    'titles',
+    'candidates',
+    'page',
+    'imported',
+    'markImported',
+    'close',
+    'noteAudio',
+    'forgetAudio',
+    'audio',
+    'audioBatches',
+    'audioBytes',
+    'libraryAudio',
+    'libraryBytes',
+    'noteHolds',
+    'dropHolds',
+    'holders',
   ] as const;
-  return Object.fromEntries(methods.map((m) => [m, (index[m] as (...args: unknown[]) => unknown).bind(index)])) as unknown as LibraryIndex;
+  return Object.fromEntries(
+    methods.map((m) => [m, (index[m] as (...args: unknown[]) => unknown).bind(index)]),
+  ) as unknown as LibraryIndex;
 }
 
 async function openLibraryIndex(target: StoreTarget): Promise<LibraryIndex> {

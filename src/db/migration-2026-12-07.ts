@@ -42,13 +42,16 @@ export async function migrateStore(input: MigrationInput): Promise<void> {
   const { index } = input;
   if (await index.imported(MIGRATION_2026_12_07)) return;
   const copied = await copyGuildRecords(input);
-  const [libraries, playlists, holds] = await Promise.all([LIBRARIES_IMPORTED, PLAYLISTS_INDEXED, HOLDS_INDEXED].map(async (step) => !(await index.imported(step))));
+  const [libraries, playlists, holds] = await Promise.all(
+    [LIBRARIES_IMPORTED, PLAYLISTS_INDEXED, HOLDS_INDEXED].map(async (step) => !(await index.imported(step))),
+  );
   for (const guildId of await input.backend.guildIds()) {
     const fresh = copied.has(guildId);
     if (!libraries && !playlists && !holds && !fresh) continue;
     const state = await input.state(guildId);
     if (libraries || fresh) await index.addHashes(guildId, state.library);
-    if (playlists || fresh) await addToLibrary(index, guildId, state.playlist, [...new Set(state.playlist.map((e) => e.hash))]);
+    if (playlists || fresh)
+      await addToLibrary(index, guildId, state.playlist, [...new Set(state.playlist.map((e) => e.hash))]);
     if (holds || fresh) await index.noteHolds(guildId, state.version, [...heldIn(state)]);
   }
   if (libraries) await index.addHashes(SHARED_GUILD, await keyvSharedList(input.sharedTarget));

@@ -20,9 +20,12 @@ export function storeTarget(setting: string | undefined, cwd = process.cwd(), ho
   if (value === '') return { kind: 'sqlite', uri: `sqlite://${path.resolve(home, DEFAULT_DB_FILE)}` };
   if (/^rediss?:\/\//i.test(value)) return { kind: 'redis', uri: value };
   if (/^postgres(ql)?:\/\//i.test(value)) return { kind: 'postgres', uri: value };
-  if (/^sqlite:\/\//i.test(value)) return { kind: 'sqlite', uri: `sqlite://${path.resolve(cwd, value.slice('sqlite://'.length))}` };
+  if (/^sqlite:\/\//i.test(value))
+    return { kind: 'sqlite', uri: `sqlite://${path.resolve(cwd, value.slice('sqlite://'.length))}` };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
-    throw new Error(`MINIDJ_DB "${value}" is not supported: use a file path, sqlite://FILE, redis://HOST or postgres://HOST URL.`);
+    throw new Error(
+      `MINIDJ_DB "${value}" is not supported: use a file path, sqlite://FILE, redis://HOST or postgres://HOST URL.`,
+    );
   }
   return { kind: 'sqlite', uri: `sqlite://${path.resolve(cwd, value)}` };
 }

@@ -38,17 +38,35 @@ export async function openPostgresGuildBackend(url: string): Promise<GuildStateB
         [guildId],
       );
       const found = rows[0];
-      return found && { version: Number(found.version), value: found.value, ...(found.position !== null ? { position: found.position } : {}) };
+      return (
+        found && {
+          version: Number(found.version),
+          value: found.value,
+          ...(found.position !== null ? { position: found.position } : {}),
+        }
+      );
     },
     async write(guildId, expected, next) {
       // A concurrent UPDATE of the same row waits for the first to commit, then re-checks the version and matches nothing.
-      const { rowCount } = expected === undefined
-        ? await pool.query('INSERT INTO guild_state (guild_id, version, value) VALUES ($1, $2, $3) ON CONFLICT (guild_id) DO NOTHING', [guildId, next.version, next.value])
-        : await pool.query('UPDATE guild_state SET version = $2, value = $3 WHERE guild_id = $1 AND version = $4', [guildId, next.version, next.value, expected]);
+      const { rowCount } =
+        expected === undefined
+          ? await pool.query(
+              'INSERT INTO guild_state (guild_id, version, value) VALUES ($1, $2, $3) ON CONFLICT (guild_id) DO NOTHING',
+              [guildId, next.version, next.value],
+            )
+          : await pool.query('UPDATE guild_state SET version = $2, value = $3 WHERE guild_id = $1 AND version = $4', [
+              guildId,
+              next.version,
+              next.value,
+              expected,
+            ]);
       return rowCount === 1;
     },
     async writePosition(guildId, position) {
-      await pool.query('INSERT INTO guild_position (guild_id, value) VALUES ($1, $2) ON CONFLICT (guild_id) DO UPDATE SET value = EXCLUDED.value', [guildId, position]);
+      await pool.query(
+        'INSERT INTO guild_position (guild_id, value) VALUES ($1, $2) ON CONFLICT (guild_id) DO UPDATE SET value = EXCLUDED.value',
+        [guildId, position],
+      );
     },
     async guildIds() {
       const { rows } = await pool.query<{ guild_id: string }>('SELECT guild_id FROM guild_state');

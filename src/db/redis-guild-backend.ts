@@ -35,7 +35,8 @@ export async function openRedisGuildBackend(url: string): Promise<GuildStateBack
     },
     async guildIds() {
       const ids: string[] = [];
-      for await (const keys of client.scanIterator({ MATCH: keyOf('*'), COUNT: 500 })) ids.push(...keys.map((k) => k.slice(keyOf('').length)));
+      for await (const keys of client.scanIterator({ MATCH: keyOf('*'), COUNT: 500 }))
+        ids.push(...keys.map((k) => k.slice(keyOf('').length)));
       return ids;
     },
     close: () => client.close(),

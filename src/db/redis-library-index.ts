@@ -1,5 +1,13 @@
 import type Keyv from 'keyv';
-import { CANDIDATE_LIMIT, indexedTrack, MIN_HASH_PREFIX, SEARCH_LIMIT, SHARED_GUILD, tempoDistance, uniqueByHash } from './library-index.ts';
+import {
+  CANDIDATE_LIMIT,
+  indexedTrack,
+  MIN_HASH_PREFIX,
+  SEARCH_LIMIT,
+  SHARED_GUILD,
+  tempoDistance,
+  uniqueByHash,
+} from './library-index.ts';
 import type { AnalysisLookup, IndexedTrack, LibraryIndex } from './library-index.ts';
 import { libraryKey, redisClient, RedisQuotaIndex } from './redis-quota-index.ts';
 import type { RedisClient } from './redis-quota-index.ts';
@@ -52,7 +60,12 @@ export class RedisLibraryIndex extends RedisQuotaIndex implements LibraryIndex {
   }
 
   /** Connects, and moves the rows a keyv-era index left (`legacy`) into the hashes the first time. */
-  static async open(url: string, legacy: Keyv, lookup: AnalysisLookup, closeLookup: () => Promise<void>): Promise<RedisLibraryIndex> {
+  static async open(
+    url: string,
+    legacy: Keyv,
+    lookup: AnalysisLookup,
+    closeLookup: () => Promise<void>,
+  ): Promise<RedisLibraryIndex> {
     const client = redisClient(url);
     try {
       await client.connect();
@@ -86,7 +99,9 @@ export class RedisLibraryIndex extends RedisQuotaIndex implements LibraryIndex {
 
   private async seen(guildId: string, sharedOnly = false): Promise<IndexedTrack[]> {
     const ids = sharedOnly || guildId === SHARED_GUILD ? [SHARED_GUILD] : [guildId, SHARED_GUILD];
-    return uniqueByHash((await Promise.all(ids.map((id) => this.rows(id)))).flat()).sort((a, b) => a.hash.localeCompare(b.hash));
+    return uniqueByHash((await Promise.all(ids.map((id) => this.rows(id)))).flat()).sort((a, b) =>
+      a.hash.localeCompare(b.hash),
+    );
   }
 
   async add(guildId: string, tracks: readonly IndexedTrack[]): Promise<void> {
@@ -97,9 +112,17 @@ export class RedisLibraryIndex extends RedisQuotaIndex implements LibraryIndex {
     await tx.exec();
   }
 
-  async addHashes(guildId: string, hashes: readonly string[], _addedBy?: string, titles?: ReadonlyMap<string, string>): Promise<void> {
+  async addHashes(
+    guildId: string,
+    hashes: readonly string[],
+    _addedBy?: string,
+    titles?: ReadonlyMap<string, string>,
+  ): Promise<void> {
     const records = await this.lookup(hashes);
-    await this.add(guildId, records.flatMap((r) => (r ? [indexedTrack(r, titles?.get(r.hash))] : [])));
+    await this.add(
+      guildId,
+      records.flatMap((r) => (r ? [indexedTrack(r, titles?.get(r.hash))] : [])),
+    );
   }
 
   async removeFrom(guildId: string, hash: string): Promise<void> {
@@ -111,7 +134,10 @@ export class RedisLibraryIndex extends RedisQuotaIndex implements LibraryIndex {
   }
 
   async refresh(t: IndexedTrack): Promise<void> {
-    await this.client.eval(REFRESH_EVERYWHERE, { keys: [holdersKey(t.hash)], arguments: [t.hash, JSON.stringify(t), libraryKey('')] });
+    await this.client.eval(REFRESH_EVERYWHERE, {
+      keys: [holdersKey(t.hash)],
+      arguments: [t.hash, JSON.stringify(t), libraryKey('')],
+    });
   }
 
   async libraryOwners(hashes: readonly string[]): Promise<Map<string, string[]>> {
@@ -133,7 +159,15 @@ export class RedisLibraryIndex extends RedisQuotaIndex implements LibraryIndex {
     return (await this.seen(guildId))
       .map((r) => ({ r, at: r.title.toLowerCase().indexOf(q) }))
       .filter((x) => x.at >= 0)
-      .sort((a, b) => Number(a.at !== 0) - Number(b.at !== 0) || (a.r.title.toLowerCase() < b.r.title.toLowerCase() ? -1 : a.r.title.toLowerCase() > b.r.title.toLowerCase() ? 1 : 0))
+      .sort(
+        (a, b) =>
+          Number(a.at !== 0) - Number(b.at !== 0) ||
+          (a.r.title.toLowerCase() < b.r.title.toLowerCase()
+            ? -1
+            : a.r.title.toLowerCase() > b.r.title.toLowerCase()
+              ? 1
+              : 0),
+      )
       .slice(0, limit)
       .map((x) => x.r);
   }
@@ -169,7 +203,12 @@ export class RedisLibraryIndex extends RedisQuotaIndex implements LibraryIndex {
     return found;
   }
 
-  async candidates(guildId: string, bpm: number, limit = CANDIDATE_LIMIT, exclude: ReadonlySet<string> = new Set()): Promise<IndexedTrack[]> {
+  async candidates(
+    guildId: string,
+    bpm: number,
+    limit = CANDIDATE_LIMIT,
+    exclude: ReadonlySet<string> = new Set(),
+  ): Promise<IndexedTrack[]> {
     return (await this.seen(guildId))
       .filter((r) => !exclude.has(r.hash))
       .sort((a, b) => tempoDistance(a.bpm, bpm) - tempoDistance(b.bpm, bpm) || a.hash.localeCompare(b.hash))

@@ -15,7 +15,12 @@ export type RedisClient = ReturnType<typeof redisClient>;
 export const libraryKey = (guildId: string): string => `minidj:library:${guildId}`;
 
 /** The noted audio: three hashes by track (bytes, file name, when noted) and the bytes of all of it. */
-const AUDIO = { bytes: 'minidj:audio:bytes', file: 'minidj:audio:file', at: 'minidj:audio:noted', total: 'minidj:audio:total' } as const;
+const AUDIO = {
+  bytes: 'minidj:audio:bytes',
+  file: 'minidj:audio:file',
+  at: 'minidj:audio:noted',
+  total: 'minidj:audio:total',
+} as const;
 const AUDIO_KEYS = [AUDIO.bytes, AUDIO.file, AUDIO.at, AUDIO.total];
 /** A server's holds: a hash, track → the state version that noted it; and each track's servers, a set. */
 const holdsKey = (guildId: string): string => `minidj:holds:${guildId}`;
@@ -77,7 +82,10 @@ export class RedisQuotaIndex implements QuotaIndex {
 
   async noteAudio(entries: readonly NotedAudio[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.client.eval(NOTE_AUDIO, { keys: AUDIO_KEYS, arguments: entries.flatMap((e) => [e.hash, String(e.bytes), e.file ?? '', String(e.notedMs)]) });
+    await this.client.eval(NOTE_AUDIO, {
+      keys: AUDIO_KEYS,
+      arguments: entries.flatMap((e) => [e.hash, String(e.bytes), e.file ?? '', String(e.notedMs)]),
+    });
   }
 
   async forgetAudio(hashes: readonly string[], notedByMs: number): Promise<void> {
@@ -89,7 +97,9 @@ export class RedisQuotaIndex implements QuotaIndex {
     const unique = [...new Set(hashes)];
     const found = new Map<string, NotedAudio>();
     if (unique.length === 0) return found;
-    const [bytes, files, at] = await Promise.all([AUDIO.bytes, AUDIO.file, AUDIO.at].map((key) => this.client.hmGet(key, unique)));
+    const [bytes, files, at] = await Promise.all(
+      [AUDIO.bytes, AUDIO.file, AUDIO.at].map((key) => this.client.hmGet(key, unique)),
+    );
     unique.forEach((hash, i) => {
       if (bytes![i] == null) return;
       const file = files![i];
@@ -130,16 +140,24 @@ export class RedisQuotaIndex implements QuotaIndex {
 
   async noteHolds(guildId: string, version: number, hashes: readonly string[]): Promise<void> {
     if (hashes.length === 0) return;
-    await this.client.eval(NOTE_HOLDS, { keys: [holdsKey(guildId)], arguments: [String(version), guildId, HELD_BY, ...new Set(hashes)] });
+    await this.client.eval(NOTE_HOLDS, {
+      keys: [holdsKey(guildId)],
+      arguments: [String(version), guildId, HELD_BY, ...new Set(hashes)],
+    });
   }
 
   async dropHolds(guildId: string, version: number, kept: readonly string[]): Promise<void> {
-    await this.client.eval(DROP_HOLDS, { keys: [holdsKey(guildId)], arguments: [String(version), guildId, HELD_BY, ...new Set(kept)] });
+    await this.client.eval(DROP_HOLDS, {
+      keys: [holdsKey(guildId)],
+      arguments: [String(version), guildId, HELD_BY, ...new Set(kept)],
+    });
   }
 
   async holders(hashes: readonly string[]): Promise<Map<string, string[]>> {
     const unique = [...new Set(hashes)];
     const members = await Promise.all(unique.map((h) => this.client.sMembers(HELD_BY + h)));
-    return new Map(unique.flatMap((h, i) => (members[i]!.length > 0 ? [[h, members[i]!.sort()] as [string, string[]]] : [])));
+    return new Map(
+      unique.flatMap((h, i) => (members[i]!.length > 0 ? [[h, members[i]!.sort()] as [string, string[]]] : [])),
+    );
   }
 }

@@ -17,7 +17,11 @@ export interface SqlClient {
   close(): Promise<void>;
 }
 
-function sqliteClient(statements: SqliteStatements, transaction: SqlClient['transaction'], close: () => Promise<void>): SqlClient {
+function sqliteClient(
+  statements: SqliteStatements,
+  transaction: SqlClient['transaction'],
+  close: () => Promise<void>,
+): SqlClient {
   return {
     kind: 'sqlite',
     all: (sql, params) => statements.all(sql, params),
@@ -47,10 +51,15 @@ function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-function postgresClient(query: (sql: string, params: unknown[]) => Promise<pg.QueryResult>, transaction: SqlClient['transaction'], close: () => Promise<void>): SqlClient {
+function postgresClient(
+  query: (sql: string, params: unknown[]) => Promise<pg.QueryResult>,
+  transaction: SqlClient['transaction'],
+  close: () => Promise<void>,
+): SqlClient {
   return {
     kind: 'postgres',
-    all: async <T>(sql: string, params: readonly unknown[] = []) => (await query(numbered(sql), [...params])).rows as T[],
+    all: async <T>(sql: string, params: readonly unknown[] = []) =>
+      (await query(numbered(sql), [...params])).rows as T[],
     run: async (sql, params = []) => (await query(numbered(sql), [...params])).rowCount ?? 0,
     transaction,
     close,
@@ -64,7 +73,11 @@ export function openPostgresClient(url: string): SqlClient {
   });
   const transaction = async <T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> => {
     const conn = await pool.connect();
-    const tx = postgresClient((sql, params) => conn.query(sql, params), () => Promise.reject(new Error('nested transaction')), () => Promise.resolve());
+    const tx = postgresClient(
+      (sql, params) => conn.query(sql, params),
+      () => Promise.reject(new Error('nested transaction')),
+      () => Promise.resolve(),
+    );
     try {
       await conn.query('BEGIN');
       const result = await fn(tx);
@@ -78,5 +91,9 @@ export function openPostgresClient(url: string): SqlClient {
       conn.release();
     }
   };
-  return postgresClient((sql, params) => pool.query(sql, params), transaction, () => pool.end());
+  return postgresClient(
+    (sql, params) => pool.query(sql, params),
+    transaction,
+    () => pool.end(),
+  );
 }

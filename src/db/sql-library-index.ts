@@ -1,4 +1,14 @@
-import { CANDIDATE_LIMIT, MIN_HASH_PREFIX, prefixEnd, SEARCH_LIMIT, SHARED_GUILD, TEMPO_WINDOW, tempoCentres, tempoDistance, uniqueByHash } from './library-index.ts';
+import {
+  CANDIDATE_LIMIT,
+  MIN_HASH_PREFIX,
+  prefixEnd,
+  SEARCH_LIMIT,
+  SHARED_GUILD,
+  TEMPO_WINDOW,
+  tempoCentres,
+  tempoDistance,
+  uniqueByHash,
+} from './library-index.ts';
 import type { AnalysisLookup, IndexedTrack, LibraryIndex } from './library-index.ts';
 import { indexedTrack } from './library-index.ts';
 import type { SqlClient } from './sql-client.ts';
@@ -90,13 +100,28 @@ interface Row {
   key_strength: number;
 }
 type TitledRow = Row & { title_lower: string };
-const byTitleLower = (a: TitledRow, b: TitledRow): number => (a.title_lower < b.title_lower ? -1 : a.title_lower > b.title_lower ? 1 : a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0);
+const byTitleLower = (a: TitledRow, b: TitledRow): number =>
+  a.title_lower < b.title_lower
+    ? -1
+    : a.title_lower > b.title_lower
+      ? 1
+      : a.hash < b.hash
+        ? -1
+        : a.hash > b.hash
+          ? 1
+          : 0;
 /** A typed string's distinct trigrams, as minidj_title_keys cuts a title (by code point). */
 function titleTrigrams(q: string): string[] {
   const points = [...q];
   return [...new Set(points.slice(0, -2).map((_, i) => points.slice(i, i + 3).join('')))];
 }
-const track = (r: Row): IndexedTrack => ({ hash: r.hash, title: r.title, bpm: Number(r.bpm), camelot: r.camelot, keyStrength: Number(r.key_strength) });
+const track = (r: Row): IndexedTrack => ({
+  hash: r.hash,
+  title: r.title,
+  bpm: Number(r.bpm),
+  camelot: r.camelot,
+  keyStrength: Number(r.key_strength),
+});
 const likeEscaped = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 /** Rows per INSERT (9 parameters each, well under either server's limit). */
 const BATCH = 500;
@@ -111,7 +136,11 @@ export class SqlLibraryIndex extends SqlQuotaIndex implements LibraryIndex {
     this.closeLookup = closeLookup;
   }
 
-  static async open(sql: SqlClient, lookup: AnalysisLookup, closeLookup: () => Promise<void>): Promise<SqlLibraryIndex> {
+  static async open(
+    sql: SqlClient,
+    lookup: AnalysisLookup,
+    closeLookup: () => Promise<void>,
+  ): Promise<SqlLibraryIndex> {
     try {
       await migrate(sql);
       return new SqlLibraryIndex(sql, lookup, closeLookup);
@@ -128,15 +157,37 @@ export class SqlLibraryIndex extends SqlQuotaIndex implements LibraryIndex {
     for (let i = 0; i < tracks.length; i += BATCH) {
       const chunk = tracks.slice(i, i + BATCH);
       const values = chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-      const params = chunk.flatMap((t) => [guildId, t.hash, t.title, t.title.toLowerCase(), t.bpm, t.camelot, t.keyStrength, addedBy ?? null, at]);
-      await this.sql.run(`INSERT INTO library_tracks (guild_id, hash, title, title_lower, bpm, camelot, key_strength, added_by, added_at) VALUES ${values} ON CONFLICT (guild_id, hash) DO NOTHING`, params);
+      const params = chunk.flatMap((t) => [
+        guildId,
+        t.hash,
+        t.title,
+        t.title.toLowerCase(),
+        t.bpm,
+        t.camelot,
+        t.keyStrength,
+        addedBy ?? null,
+        at,
+      ]);
+      await this.sql.run(
+        `INSERT INTO library_tracks (guild_id, hash, title, title_lower, bpm, camelot, key_strength, added_by, added_at) VALUES ${values} ON CONFLICT (guild_id, hash) DO NOTHING`,
+        params,
+      );
     }
   }
 
-  async addHashes(guildId: string, hashes: readonly string[], addedBy?: string, titles?: ReadonlyMap<string, string>): Promise<void> {
+  async addHashes(
+    guildId: string,
+    hashes: readonly string[],
+    addedBy?: string,
+    titles?: ReadonlyMap<string, string>,
+  ): Promise<void> {
     for (let i = 0; i < hashes.length; i += BATCH) {
       const records = await this.lookup(hashes.slice(i, i + BATCH));
-      await this.add(guildId, records.flatMap((r) => (r ? [indexedTrack(r, titles?.get(r.hash))] : [])), addedBy);
+      await this.add(
+        guildId,
+        records.flatMap((r) => (r ? [indexedTrack(r, titles?.get(r.hash))] : [])),
+        addedBy,
+      );
     }
   }
 
@@ -149,7 +200,12 @@ export class SqlLibraryIndex extends SqlQuotaIndex implements LibraryIndex {
   }
 
   async refresh(t: IndexedTrack): Promise<void> {
-    await this.sql.run('UPDATE library_tracks SET bpm = ?, camelot = ?, key_strength = ? WHERE hash = ?', [t.bpm, t.camelot, t.keyStrength, t.hash]);
+    await this.sql.run('UPDATE library_tracks SET bpm = ?, camelot = ?, key_strength = ? WHERE hash = ?', [
+      t.bpm,
+      t.camelot,
+      t.keyStrength,
+      t.hash,
+    ]);
   }
 
   async libraryOwners(hashes: readonly string[]): Promise<Map<string, string[]>> {
@@ -157,17 +213,28 @@ export class SqlLibraryIndex extends SqlQuotaIndex implements LibraryIndex {
     const unique = [...new Set(hashes)];
     for (let i = 0; i < unique.length; i += BATCH) {
       const chunk = unique.slice(i, i + BATCH);
-      const rows = await this.sql.all<{ guild_id: string; hash: string }>(`SELECT guild_id, hash FROM library_tracks WHERE hash IN (${chunk.map(() => '?').join(', ')}) ORDER BY hash, guild_id`, chunk);
+      const rows = await this.sql.all<{ guild_id: string; hash: string }>(
+        `SELECT guild_id, hash FROM library_tracks WHERE hash IN (${chunk.map(() => '?').join(', ')}) ORDER BY hash, guild_id`,
+        chunk,
+      );
       for (const r of rows) owners.set(r.hash, [...(owners.get(r.hash) ?? []), r.guild_id]);
     }
     return owners;
   }
 
   /** The same query on the server's rows and the shared library's, merged (a track in both once). */
-  private async both(guildId: string, where: string, params: readonly unknown[], order: string, limit: number, index?: 'title' | 'bpm'): Promise<IndexedTrack[]> {
+  private async both(
+    guildId: string,
+    where: string,
+    params: readonly unknown[],
+    order: string,
+    limit: number,
+    index?: 'title' | 'bpm',
+  ): Promise<IndexedTrack[]> {
     // SQLite has no statistics until ANALYZE: it may walk the primary key for `ORDER BY hash` past every row of a
     // large library, so the index is named where a title or tempo is looked up.
-    const from = index && this.sql.kind === 'sqlite' ? `library_tracks INDEXED BY library_tracks_${index}` : 'library_tracks';
+    const from =
+      index && this.sql.kind === 'sqlite' ? `library_tracks INDEXED BY library_tracks_${index}` : 'library_tracks';
     const sql = `SELECT ${COLUMNS} FROM ${from} WHERE guild_id = ? AND ${where} ORDER BY ${order} LIMIT ?`;
     const ids = guildId === SHARED_GUILD ? [SHARED_GUILD] : [guildId, SHARED_GUILD];
     const parts = await Promise.all(ids.map((id) => this.sql.all<Row>(sql, [id, ...params, limit])));
@@ -176,12 +243,28 @@ export class SqlLibraryIndex extends SqlQuotaIndex implements LibraryIndex {
 
   async search(guildId: string, typed: string, limit = SEARCH_LIMIT): Promise<IndexedTrack[]> {
     const q = typed.trim().toLowerCase();
-    const byTitle = (a: IndexedTrack, b: IndexedTrack) => (a.title.toLowerCase() < b.title.toLowerCase() ? -1 : a.title.toLowerCase() > b.title.toLowerCase() ? 1 : a.hash.localeCompare(b.hash));
-    if (q === '') return (await this.both(guildId, '1 = 1', [], 'title_lower', limit, 'title')).sort(byTitle).slice(0, limit);
+    const byTitle = (a: IndexedTrack, b: IndexedTrack) =>
+      a.title.toLowerCase() < b.title.toLowerCase()
+        ? -1
+        : a.title.toLowerCase() > b.title.toLowerCase()
+          ? 1
+          : a.hash.localeCompare(b.hash);
+    if (q === '')
+      return (await this.both(guildId, '1 = 1', [], 'title_lower', limit, 'title')).sort(byTitle).slice(0, limit);
     const end = prefixEnd(q);
-    const prefix = (await this.both(guildId, 'title_lower >= ? AND title_lower < ?', [q, end], 'title_lower', limit, 'title')).sort(byTitle).slice(0, limit);
+    const prefix = (
+      await this.both(guildId, 'title_lower >= ? AND title_lower < ?', [q, end], 'title_lower', limit, 'title')
+    )
+      .sort(byTitle)
+      .slice(0, limit);
     if (prefix.length >= limit) return prefix;
-    const rest = await this.containing(guildId, q, limit - prefix.length, `AND NOT (title_lower >= ? AND title_lower < ?)`, [q, end]);
+    const rest = await this.containing(
+      guildId,
+      q,
+      limit - prefix.length,
+      `AND NOT (title_lower >= ? AND title_lower < ?)`,
+      [q, end],
+    );
     return uniqueByHash([...prefix, ...rest.sort(byTitle)]).slice(0, limit);
   }
 
@@ -189,10 +272,19 @@ export class SqlLibraryIndex extends SqlQuotaIndex implements LibraryIndex {
    * Titles containing `q`, by title. SQLite: a rare substring (≥ 3 characters, at most TRIGRAM_ROWS titles in all
    * libraries) is looked up in the trigram index; a common one is found at once by a scan in title order.
    */
-  private async containing(guildId: string, q: string, limit: number, extra = '', extraParams: readonly unknown[] = []): Promise<IndexedTrack[]> {
+  private async containing(
+    guildId: string,
+    q: string,
+    limit: number,
+    extra = '',
+    extraParams: readonly unknown[] = [],
+  ): Promise<IndexedTrack[]> {
     if (this.sql.kind === 'sqlite' && [...q].length >= 3) {
       const match = `"${q.replace(/"/g, '""')}"`;
-      const hits = await this.sql.all<{ rowid: number }>('SELECT rowid FROM library_titles WHERE library_titles MATCH ? LIMIT ?', [match, TRIGRAM_ROWS + 1]);
+      const hits = await this.sql.all<{ rowid: number }>(
+        'SELECT rowid FROM library_titles WHERE library_titles MATCH ? LIMIT ?',
+        [match, TRIGRAM_ROWS + 1],
+      );
       if (hits.length <= TRIGRAM_ROWS) {
         if (hits.length === 0) return [];
         // By rowid, the few titles found (`+guild_id`: not by a walk of the guild's rows in title order).
@@ -217,11 +309,19 @@ export class SqlLibraryIndex extends SqlQuotaIndex implements LibraryIndex {
    * (`t -`) or a substring common overall but absent from the first titles is no longer thousands of rows fetched to
    * be sorted.
    */
-  private async containingPg(id: string, q: string, limit: number, extra: string, extraParams: readonly unknown[]): Promise<TitledRow[]> {
+  private async containingPg(
+    id: string,
+    q: string,
+    limit: number,
+    extra: string,
+    extraParams: readonly unknown[],
+  ): Promise<TitledRow[]> {
     const filter = `title_lower LIKE ? ESCAPE '\\' ${extra}`;
     const params = [`%${likeEscaped(q)}%`, ...extraParams];
     const order = 'ORDER BY title_lower, hash';
-    const rowColumns = COLUMNS.split(', ').map((c) => `r.${c}`).join(', ');
+    const rowColumns = COLUMNS.split(', ')
+      .map((c) => `r.${c}`)
+      .join(', ');
     // Index-only scans in title order (the inner LIMIT keeps that plan: without it, a substring estimated rare is
     // planned as a scan of every row and a sort), the filter on the index's tuples; rows read for the matches alone.
     // The first scan also returns its last title (n = SCAN_ROWS), where the second starts: none, the library was whole.
@@ -251,7 +351,9 @@ export class SqlLibraryIndex extends SqlQuotaIndex implements LibraryIndex {
   async find(guildId: string, query: string): Promise<IndexedTrack | undefined> {
     const q = query.trim().toLowerCase();
     if (q === '') return undefined;
-    const exact = (await this.both(guildId, 'title_lower = ?', [q], 'title_lower, hash', 1, 'title')).sort((a, b) => a.hash.localeCompare(b.hash));
+    const exact = (await this.both(guildId, 'title_lower = ?', [q], 'title_lower, hash', 1, 'title')).sort((a, b) =>
+      a.hash.localeCompare(b.hash),
+    );
     if (exact[0]) return exact[0];
     if (q.length >= MIN_HASH_PREFIX && /^[0-9a-f]+$/.test(q)) {
       const byHash = await this.both(guildId, 'hash >= ? AND hash < ?', [q, prefixEnd(q)], 'hash', 2);
@@ -269,16 +371,27 @@ export class SqlLibraryIndex extends SqlQuotaIndex implements LibraryIndex {
     const found = new Map<string, string>();
     for (let i = 0; i < hashes.length; i += BATCH) {
       const chunk = hashes.slice(i, i + BATCH);
-      const rows = await this.sql.all<{ guild_id: string; hash: string; title: string }>(`SELECT guild_id, hash, title FROM library_tracks WHERE guild_id IN (?, ?) AND hash IN (${chunk.map(() => '?').join(', ')})`, [guildId, SHARED_GUILD, ...chunk]);
+      const rows = await this.sql.all<{ guild_id: string; hash: string; title: string }>(
+        `SELECT guild_id, hash, title FROM library_tracks WHERE guild_id IN (?, ?) AND hash IN (${chunk.map(() => '?').join(', ')})`,
+        [guildId, SHARED_GUILD, ...chunk],
+      );
       for (const r of rows) if (r.guild_id === guildId || !found.has(r.hash)) found.set(r.hash, r.title);
     }
     return found;
   }
 
-  async candidates(guildId: string, bpm: number, limit = CANDIDATE_LIMIT, exclude: ReadonlySet<string> = new Set()): Promise<IndexedTrack[]> {
+  async candidates(
+    guildId: string,
+    bpm: number,
+    limit = CANDIDATE_LIMIT,
+    exclude: ReadonlySet<string> = new Set(),
+  ): Promise<IndexedTrack[]> {
     const want = limit + exclude.size;
     const nearest = (rows: IndexedTrack[]) =>
-      uniqueByHash(rows).filter((r) => !exclude.has(r.hash)).sort((a, b) => tempoDistance(a.bpm, bpm) - tempoDistance(b.bpm, bpm) || a.hash.localeCompare(b.hash)).slice(0, limit);
+      uniqueByHash(rows)
+        .filter((r) => !exclude.has(r.hash))
+        .sort((a, b) => tempoDistance(a.bpm, bpm) - tempoDistance(b.bpm, bpm) || a.hash.localeCompare(b.hash))
+        .slice(0, limit);
     // A library this small is scored whole, as before the index.
     const all = await this.page(guildId, undefined, want + 1);
     if (all.length <= want || !(bpm > 0)) return nearest(all);
@@ -304,7 +417,10 @@ export class SqlLibraryIndex extends SqlQuotaIndex implements LibraryIndex {
   }
 
   async markImported(step = 'keyv-import'): Promise<void> {
-    await this.sql.run('INSERT INTO library_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', [step, new Date().toISOString()]);
+    await this.sql.run('INSERT INTO library_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', [
+      step,
+      new Date().toISOString(),
+    ]);
   }
 
   async close(): Promise<void> {

@@ -39,7 +39,12 @@ interface AudioRow {
   file: string | null;
   noted_ms: number | string;
 }
-const noted = (r: AudioRow): NotedAudio => ({ hash: r.hash, bytes: Number(r.bytes), ...(r.file ? { file: r.file } : {}), notedMs: Number(r.noted_ms) });
+const noted = (r: AudioRow): NotedAudio => ({
+  hash: r.hash,
+  bytes: Number(r.bytes),
+  ...(r.file ? { file: r.file } : {}),
+  notedMs: Number(r.noted_ms),
+});
 /** PostgreSQL returns a BIGINT sum as a string, and no row's sum as NULL. */
 const sumOf = (rows: { bytes: number | string | null }[]): number => Number(rows[0]?.bytes ?? 0);
 const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
@@ -71,20 +76,31 @@ export class SqlQuotaIndex implements QuotaIndex {
 
   async forgetAudio(hashes: readonly string[], notedByMs: number): Promise<void> {
     if (hashes.length === 0) return;
-    for (const chunk of chunks(hashes)) await this.sql.run(`DELETE FROM library_audio WHERE hash IN (${marks(chunk.length)}) AND noted_ms <= ?`, [...chunk, notedByMs]);
+    for (const chunk of chunks(hashes))
+      await this.sql.run(`DELETE FROM library_audio WHERE hash IN (${marks(chunk.length)}) AND noted_ms <= ?`, [
+        ...chunk,
+        notedByMs,
+      ]);
   }
 
   async audio(hashes: readonly string[]): Promise<Map<string, NotedAudio>> {
     const found = new Map<string, NotedAudio>();
     for (const chunk of chunks([...new Set(hashes)])) {
-      for (const r of await this.sql.all<AudioRow>(`SELECT hash, bytes, file, noted_ms FROM library_audio WHERE hash IN (${marks(chunk.length)})`, chunk)) found.set(r.hash, noted(r));
+      for (const r of await this.sql.all<AudioRow>(
+        `SELECT hash, bytes, file, noted_ms FROM library_audio WHERE hash IN (${marks(chunk.length)})`,
+        chunk,
+      ))
+        found.set(r.hash, noted(r));
     }
     return found;
   }
 
   async *audioBatches(size: number): AsyncGenerator<NotedAudio[]> {
     for (let after = ''; ;) {
-      const rows = await this.sql.all<AudioRow>('SELECT hash, bytes, file, noted_ms FROM library_audio WHERE hash > ? ORDER BY hash LIMIT ?', [after, size]);
+      const rows = await this.sql.all<AudioRow>(
+        'SELECT hash, bytes, file, noted_ms FROM library_audio WHERE hash > ? ORDER BY hash LIMIT ?',
+        [after, size],
+      );
       if (rows.length === 0) return;
       yield rows.map(noted);
       after = rows.at(-1)!.hash;
@@ -110,20 +126,38 @@ export class SqlQuotaIndex implements QuotaIndex {
 
   async libraryBytes(guildId: string, held: readonly string[], except: string): Promise<number> {
     if (guildId === SHARED_GUILD) {
-      return sumOf(await this.sql.all('SELECT SUM(a.bytes) AS bytes FROM library_tracks t JOIN library_audio a ON a.hash = t.hash WHERE t.guild_id = ? AND t.hash <> ?', [SHARED_GUILD, except]));
+      return sumOf(
+        await this.sql.all(
+          'SELECT SUM(a.bytes) AS bytes FROM library_tracks t JOIN library_audio a ON a.hash = t.hash WHERE t.guild_id = ? AND t.hash <> ?',
+          [SHARED_GUILD, except],
+        ),
+      );
     }
     const notShared = 'NOT EXISTS (SELECT 1 FROM library_tracks s WHERE s.guild_id = ? AND s.hash = a.hash)';
-    let bytes = sumOf(await this.sql.all(`SELECT SUM(a.bytes) AS bytes FROM library_tracks t JOIN library_audio a ON a.hash = t.hash WHERE t.guild_id = ? AND t.hash <> ? AND ${notShared}`, [guildId, except, SHARED_GUILD]));
+    let bytes = sumOf(
+      await this.sql.all(
+        `SELECT SUM(a.bytes) AS bytes FROM library_tracks t JOIN library_audio a ON a.hash = t.hash WHERE t.guild_id = ? AND t.hash <> ? AND ${notShared}`,
+        [guildId, except, SHARED_GUILD],
+      ),
+    );
     // What it holds beyond its library (a pending add, another server's track playing): few.
     for (const chunk of chunks([...new Set(held)].filter((h) => h !== except))) {
       const inLibrary = 'EXISTS (SELECT 1 FROM library_tracks t WHERE t.guild_id = ? AND t.hash = a.hash)';
-      bytes += sumOf(await this.sql.all(`SELECT SUM(a.bytes) AS bytes FROM library_audio a WHERE a.hash IN (${marks(chunk.length)}) AND NOT ${inLibrary} AND ${notShared}`, [...chunk, guildId, SHARED_GUILD]));
+      bytes += sumOf(
+        await this.sql.all(
+          `SELECT SUM(a.bytes) AS bytes FROM library_audio a WHERE a.hash IN (${marks(chunk.length)}) AND NOT ${inLibrary} AND ${notShared}`,
+          [...chunk, guildId, SHARED_GUILD],
+        ),
+      );
     }
     return bytes;
   }
 
   async noteHolds(guildId: string, version: number, hashes: readonly string[]): Promise<void> {
-    const newer = this.sql.kind === 'postgres' ? 'GREATEST(track_holds.version, excluded.version)' : 'max(track_holds.version, excluded.version)';
+    const newer =
+      this.sql.kind === 'postgres'
+        ? 'GREATEST(track_holds.version, excluded.version)'
+        : 'max(track_holds.version, excluded.version)';
     for (const chunk of chunks([...new Set(hashes)], BATCH / 3)) {
       await this.sql.run(
         `INSERT INTO track_holds (guild_id, hash, version) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')} ON CONFLICT (guild_id, hash) DO UPDATE SET version = ${newer}`,
@@ -134,16 +168,25 @@ export class SqlQuotaIndex implements QuotaIndex {
 
   async dropHolds(guildId: string, version: number, kept: readonly string[]): Promise<void> {
     const keep = new Set(kept);
-    const rows = await this.sql.all<{ hash: string }>('SELECT hash FROM track_holds WHERE guild_id = ? AND version <= ?', [guildId, version]);
+    const rows = await this.sql.all<{ hash: string }>(
+      'SELECT hash FROM track_holds WHERE guild_id = ? AND version <= ?',
+      [guildId, version],
+    );
     for (const chunk of chunks(rows.map((r) => r.hash).filter((h) => !keep.has(h)))) {
-      await this.sql.run(`DELETE FROM track_holds WHERE guild_id = ? AND version <= ? AND hash IN (${marks(chunk.length)})`, [guildId, version, ...chunk]);
+      await this.sql.run(
+        `DELETE FROM track_holds WHERE guild_id = ? AND version <= ? AND hash IN (${marks(chunk.length)})`,
+        [guildId, version, ...chunk],
+      );
     }
   }
 
   async holders(hashes: readonly string[]): Promise<Map<string, string[]>> {
     const found = new Map<string, string[]>();
     for (const chunk of chunks([...new Set(hashes)])) {
-      const rows = await this.sql.all<{ guild_id: string; hash: string }>(`SELECT guild_id, hash FROM track_holds WHERE hash IN (${marks(chunk.length)}) ORDER BY hash, guild_id`, chunk);
+      const rows = await this.sql.all<{ guild_id: string; hash: string }>(
+        `SELECT guild_id, hash FROM track_holds WHERE hash IN (${marks(chunk.length)}) ORDER BY hash, guild_id`,
+        chunk,
+      );
       for (const r of rows) found.set(r.hash, [...(found.get(r.hash) ?? []), r.guild_id]);
     }
     return found;

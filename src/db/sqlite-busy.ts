@@ -17,7 +17,10 @@ function isBusy(error: unknown): boolean {
  * once while another process opens the file), pausing between tries, for BUSY_TIMEOUT_MS in all. `before` runs ahead
  * of each try (to wait for this process's own transaction again).
  */
-export async function retryWhileBusy<T>(run: () => T, before: () => Promise<void> = () => Promise.resolve()): Promise<T> {
+export async function retryWhileBusy<T>(
+  run: () => T,
+  before: () => Promise<void> = () => Promise.resolve(),
+): Promise<T> {
   const deadline = Date.now() + BUSY_TIMEOUT_MS;
   for (;;) {
     await before();

@@ -151,11 +151,17 @@ export class SqliteDatabase implements SqliteStatements {
   }
 
   all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return retryWhileBusy(() => this.allNow<T>(sql, params), () => this.turn());
+    return retryWhileBusy(
+      () => this.allNow<T>(sql, params),
+      () => this.turn(),
+    );
   }
 
   run(sql: string, params: readonly unknown[] = []): Promise<number> {
-    return retryWhileBusy(() => this.runNow(sql, params), () => this.turn());
+    return retryWhileBusy(
+      () => this.runNow(sql, params),
+      () => this.turn(),
+    );
   }
 
   /** Runs `fn` in one write transaction (BEGIN IMMEDIATE), its statements through `tx`. */

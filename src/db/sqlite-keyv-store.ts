@@ -12,7 +12,9 @@ interface Row {
 
 /** The keys of one namespace as a range of the primary key (`ns:` up to `ns;`); every key without one. */
 function namespaceRange(namespace: string | undefined): { where: string; params: string[] } {
-  return namespace ? { where: 'key >= ? AND key < ?', params: [`${namespace}:`, `${namespace};`] } : { where: 'key >= ?', params: [''] };
+  return namespace
+    ? { where: 'key >= ? AND key < ?', params: [`${namespace}:`, `${namespace};`] }
+    : { where: 'key >= ?', params: [''] };
 }
 
 /**
@@ -32,7 +34,9 @@ export class SqliteKeyvStore extends EventEmitter {
   }
 
   static async open(file: string): Promise<KeyvStoreAdapter> {
-    const db = await SqliteDatabase.open(file, ['CREATE TABLE IF NOT EXISTS keyv(key VARCHAR(255) PRIMARY KEY, value TEXT )']);
+    const db = await SqliteDatabase.open(file, [
+      'CREATE TABLE IF NOT EXISTS keyv(key VARCHAR(255) PRIMARY KEY, value TEXT )',
+    ]);
     return new SqliteKeyvStore(db) as unknown as KeyvStoreAdapter;
   }
 
@@ -41,13 +45,18 @@ export class SqliteKeyvStore extends EventEmitter {
   }
 
   async getMany(keys: string[]): Promise<(string | undefined)[]> {
-    const rows = await this.db.all<Row>('SELECT key, value FROM keyv WHERE key IN (SELECT value FROM json_each(?))', [JSON.stringify(keys)]);
+    const rows = await this.db.all<Row>('SELECT key, value FROM keyv WHERE key IN (SELECT value FROM json_each(?))', [
+      JSON.stringify(keys),
+    ]);
     const byKey = new Map(rows.map((r) => [r.key, r.value]));
     return keys.map((k) => byKey.get(k));
   }
 
   async set(key: string, value: string): Promise<void> {
-    await this.db.run('INSERT INTO keyv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+    await this.db.run(
+      'INSERT INTO keyv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      [key, value],
+    );
   }
 
   async delete(key: string): Promise<boolean> {
@@ -55,7 +64,9 @@ export class SqliteKeyvStore extends EventEmitter {
   }
 
   async deleteMany(keys: string[]): Promise<boolean> {
-    return (await this.db.run('DELETE FROM keyv WHERE key IN (SELECT value FROM json_each(?))', [JSON.stringify(keys)])) > 0;
+    return (
+      (await this.db.run('DELETE FROM keyv WHERE key IN (SELECT value FROM json_each(?))', [JSON.stringify(keys)])) > 0
+    );
   }
 
   async has(key: string): Promise<boolean> {
@@ -72,9 +83,14 @@ export class SqliteKeyvStore extends EventEmitter {
     const { where, params } = namespaceRange(namespace);
     let after: string | undefined;
     for (;;) {
-      const rows = after === undefined
-        ? await this.db.all<Row>(`SELECT key, value FROM keyv WHERE ${where} ORDER BY key LIMIT ?`, [...params, PAGE])
-        : await this.db.all<Row>(`SELECT key, value FROM keyv WHERE ${where} AND key > ? ORDER BY key LIMIT ?`, [...params, after, PAGE]);
+      const rows =
+        after === undefined
+          ? await this.db.all<Row>(`SELECT key, value FROM keyv WHERE ${where} ORDER BY key LIMIT ?`, [...params, PAGE])
+          : await this.db.all<Row>(`SELECT key, value FROM keyv WHERE ${where} AND key > ? ORDER BY key LIMIT ?`, [
+              ...params,
+              after,
+              PAGE,
+            ]);
       for (const r of rows) yield [r.key, r.value];
       if (rows.length < PAGE) return;
       after = rows.at(-1)!.key;

@@ -58,9 +58,15 @@ export class TrackFiles {
       await rm(partial, { force: true });
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOSPC' || code === 'EDQUOT') {
-        throw new TrackStorageError('disk-full', 'The bot\'s disk is full, so the track was not added. Tell the server\'s bot owner to free some space.');
+        throw new TrackStorageError(
+          'disk-full',
+          "The bot's disk is full, so the track was not added. Tell the server's bot owner to free some space.",
+        );
       }
-      throw new TrackStorageError('storage', `The bot could not store the track (${code ?? 'I/O error'}), so it was not added. Tell the bot owner.`);
+      throw new TrackStorageError(
+        'storage',
+        `The bot could not store the track (${code ?? 'I/O error'}), so it was not added. Tell the bot owner.`,
+      );
     }
   }
 
@@ -83,7 +89,8 @@ export class TrackFiles {
       yield (await Promise.all(names.map((name) => this.keptFile(name)))).filter((k) => k !== undefined);
       names = [];
     }
-    if (names.length > 0) yield (await Promise.all(names.map((name) => this.keptFile(name)))).filter((k) => k !== undefined);
+    if (names.length > 0)
+      yield (await Promise.all(names.map((name) => this.keptFile(name)))).filter((k) => k !== undefined);
   }
 
   /** The kept track stored under this name in the folder, if it is one. */

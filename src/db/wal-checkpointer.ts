@@ -34,7 +34,10 @@ export class WalCheckpointer {
   /** `onLost` runs if the thread stops on its own (the writer then checkpoints as before). */
   constructor(file: string, onLost: (error: Error) => void) {
     const data: CheckpointWorkerData = { file, everyMs: CHECKPOINT_EVERY_MS };
-    this.worker = new Worker(new URL('./wal-checkpoint-worker.ts', import.meta.url), { workerData: data, ...workerExecArgv() });
+    this.worker = new Worker(new URL('./wal-checkpoint-worker.ts', import.meta.url), {
+      workerData: data,
+      ...workerExecArgv(),
+    });
     // It never keeps the process alive: an exit without close leaves the WAL for the next open, as SQLite always has.
     this.worker.unref();
     const lost = (error: Error): void => {

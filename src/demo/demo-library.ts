@@ -36,9 +36,19 @@ function demoFileName(track: DemoTrack, index: number): string {
 /** A cached file is reused only if it was made from the same recipe. */
 function matches(truthFile: string, options: SynthOptions): boolean {
   try {
-    const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as { bpm: number; key: string; scale: string; sections: { endBar: number }[] };
+    const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as {
+      bpm: number;
+      key: string;
+      scale: string;
+      sections: { endBar: number }[];
+    };
     const bars = (options.sections ?? []).reduce((n, s) => n + s.bars, 0);
-    return truth.bpm === options.bpm && truth.scale === options.scale && truth.sections.at(-1)?.endBar === bars && truth.sections.length === options.sections?.length;
+    return (
+      truth.bpm === options.bpm &&
+      truth.scale === options.scale &&
+      truth.sections.at(-1)?.endBar === bars &&
+      truth.sections.length === options.sections?.length
+    );
   } catch {
     // Unreadable or malformed truth file: the cached track is made again.
     return false;
@@ -46,11 +56,15 @@ function matches(truthFile: string, options: SynthOptions): boolean {
 }
 
 /** Synthesizes the demo crate into `dir` once; deterministic, so later runs reuse the files. */
-export async function ensureDemoLibrary(dir: string, onTrack?: (file: string, made: boolean) => void): Promise<string[]> {
+export async function ensureDemoLibrary(
+  dir: string,
+  onTrack?: (file: string, made: boolean) => void,
+): Promise<string[]> {
   const files: string[] = [];
   for (const [i, track] of DEMO_TRACKS.entries()) {
     const file = path.join(dir, demoFileName(track, i));
-    const made = !existsSync(file) || !existsSync(`${file}.truth.json`) || !matches(`${file}.truth.json`, track.options);
+    const made =
+      !existsSync(file) || !existsSync(`${file}.truth.json`) || !matches(`${file}.truth.json`, track.options);
     if (made) await writeSynthTrack(file, track.options);
     onTrack?.(file, made);
     files.push(file);

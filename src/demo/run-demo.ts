@@ -22,7 +22,9 @@ const setFile = path.join(outDir, 'demo-set.ogg');
 
 console.log('Mini-DJ offline demo\n');
 console.log(`Demo crate: ${libraryDir}`);
-const files = await ensureDemoLibrary(libraryDir, (file, made) => console.log(`  ${made ? 'synthesized' : 'cached     '} ${path.basename(file)}`));
+const files = await ensureDemoLibrary(libraryDir, (file, made) =>
+  console.log(`  ${made ? 'synthesized' : 'cached     '} ${path.basename(file)}`),
+);
 
 const store = await AnalysisStore.open(setting('MINIDJ_DB'));
 const pool = new AnalyzerPool({ size: 2 });
@@ -33,15 +35,28 @@ try {
   await pool.close();
   for (const t of tracks) {
     const a = t.analysis;
-    console.log(`  ${t.title.padEnd(14)} ${formatDuration(a.durationSec)}  ${a.bpm.toFixed(1)} BPM  ${a.key} ${a.scale} (${a.camelot})  ${a.segments.map((s) => `${s.label} ${s.endBar - s.startBar}`).join(' · ')}`);
+    console.log(
+      `  ${t.title.padEnd(14)} ${formatDuration(a.durationSec)}  ${a.bpm.toFixed(1)} BPM  ${a.key} ${a.scale} (${a.camelot})  ${a.segments.map((s) => `${s.label} ${s.endBar - s.startBar}`).join(' · ')}`,
+    );
   }
   console.log('\nOrdering by mixability along an energy arc and rendering the set…');
-  const { report, tracks: ordered, transitions } = await mixSet(await orderTracks(tracks, scorer, 'smart'), setFile, 'smart', -14);
+  const {
+    report,
+    tracks: ordered,
+    transitions,
+  } = await mixSet(await orderTracks(tracks, scorer, 'smart'), setFile, 'smart', -14);
   await writeFile(path.join(outDir, 'demo-set.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(path.join(outDir, 'demo-set.png'), renderSetPicture(setPictureData('Mini-DJ demo set', ordered, transitions, report.durationSec)));
-  console.log(`\n${formatDuration(report.durationSec)} set with ${plural(report.transitions.length, 'transition')}, rendered in ${report.renderSec.toFixed(1)} s:`);
+  await writeFile(
+    path.join(outDir, 'demo-set.png'),
+    renderSetPicture(setPictureData('Mini-DJ demo set', ordered, transitions, report.durationSec)),
+  );
+  console.log(
+    `\n${formatDuration(report.durationSec)} set with ${plural(report.transitions.length, 'transition')}, rendered in ${report.renderSec.toFixed(1)} s:`,
+  );
   for (const line of describeTransitions(report)) console.log(`  ${line}`);
-  console.log(`\nListen: ${path.relative(process.cwd(), setFile)}\nReport: ${path.relative(process.cwd(), path.join(outDir, 'demo-set.json'))}\nPicture: ${path.relative(process.cwd(), path.join(outDir, 'demo-set.png'))}`);
+  console.log(
+    `\nListen: ${path.relative(process.cwd(), setFile)}\nReport: ${path.relative(process.cwd(), path.join(outDir, 'demo-set.json'))}\nPicture: ${path.relative(process.cwd(), path.join(outDir, 'demo-set.png'))}`,
+  );
 } finally {
   await pool.close();
   await store.close();

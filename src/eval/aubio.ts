@@ -47,7 +47,12 @@ async function probe(command: string): Promise<boolean> {
   }
 }
 
-async function analyse(command: string, file: string, timeoutMs: number, decodedToWav: boolean): Promise<AubioAnalysis> {
+async function analyse(
+  command: string,
+  file: string,
+  timeoutMs: number,
+  decodedToWav: boolean,
+): Promise<AubioAnalysis> {
   const tempo = parseAubioTempo((await runProcess(command, ['tempo', '-T', 'seconds', file], timeoutMs)).stdout);
   const beats = parseAubioBeats((await runProcess(command, ['beat', '-T', 'seconds', file], timeoutMs)).stdout);
   return { ...tempo, beats, medianIbiBpm: bpmFromBeats(beats), decodedToWav };

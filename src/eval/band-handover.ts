@@ -34,7 +34,12 @@ export interface DeckTakes {
 
 function bandOf(mono: Float32Array, band: HandoverBand): Float32Array {
   if (band === 'bass') return lowBand(mono, MIX_RATE, 100);
-  const filters = [Biquad.highpass(400, MIX_RATE), Biquad.highpass(400, MIX_RATE), Biquad.lowpass(1600, MIX_RATE), Biquad.lowpass(1600, MIX_RATE)];
+  const filters = [
+    Biquad.highpass(400, MIX_RATE),
+    Biquad.highpass(400, MIX_RATE),
+    Biquad.lowpass(1600, MIX_RATE),
+    Biquad.lowpass(1600, MIX_RATE),
+  ];
   return mono.map((x) => filters.reduce((v, f) => f.process(v), x));
 }
 
@@ -50,7 +55,14 @@ function windowDb(x: Float32Array, from: number, to: number): number {
  * basslines at full level": with a one-beat equal-power swap both are above half level for a third of a beat. A
  * filter fade keeps two clashing harmonies apart: their mids should barely meet.
  */
-export function measureBandHandover(index: number, band: HandoverBand, plan: TransitionPlan, a: PlannedTrack, deckA: DeckTakes, deckB: DeckTakes): BandHandover {
+export function measureBandHandover(
+  index: number,
+  band: HandoverBand,
+  plan: TransitionPlan,
+  a: PlannedTrack,
+  deckA: DeckTakes,
+  deckB: DeckTakes,
+): BandHandover {
   const frames = Math.round(plan.overlapSec * MIX_RATE);
   const take = (stereo: Float32Array) => bandOf(toMono(stereo.subarray(0, frames * 2), 2), band);
   const [eqA, openA, eqB, openB] = [take(deckA.eq), take(deckA.open), take(deckB.eq), take(deckB.open)];
@@ -60,7 +72,13 @@ export function measureBandHandover(index: number, band: HandoverBand, plan: Tra
   for (let f = 0; f + step <= frames; f += step) {
     const refA = windowDb(openA, f, f + step);
     const refB = windowDb(openB, f, f + step);
-    levels.push({ t: (f + step / 2) / MIX_RATE, refA, refB, gA: windowDb(eqA, f, f + step) - refA, gB: windowDb(eqB, f, f + step) - refB });
+    levels.push({
+      t: (f + step / 2) / MIX_RATE,
+      refA,
+      refB,
+      gA: windowDb(eqA, f, f + step) - refA,
+      gB: windowDb(eqB, f, f + step) - refB,
+    });
   }
   const floorA = median(levels.map((l) => l.refA)) + FLOOR_DB;
   const floorB = median(levels.map((l) => l.refB)) + FLOOR_DB;

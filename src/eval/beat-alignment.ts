@@ -24,7 +24,12 @@ export function squaredSums(mono: Float32Array): Float64Array {
  * set's own block boundaries: the same audio enveloped on blocks a few samples apart differs wherever a low tone
  * ripples the 10 ms energy, enough to move the peak by tens of milliseconds.
  */
-export function alignBeat(setEnv: Float32Array, source: Float64Array, srcSec: number, setSec: number): { setSec: number; correlation: number } {
+export function alignBeat(
+  setEnv: Float32Array,
+  source: Float64Array,
+  srcSec: number,
+  setSec: number,
+): { setSec: number; correlation: number } {
   const step = BLOCK / MIX_RATE;
   const before = Math.round(BEFORE_SEC / step);
   const len = before + Math.round(AFTER_SEC / step);

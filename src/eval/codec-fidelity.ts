@@ -2,7 +2,10 @@ import FFT from 'fft.js';
 
 const N = 1024;
 /** Critical-band edges (Hz, Zwicker's Bark scale) up to 20 kHz. */
-const BAND_EDGES = [0, 100, 200, 300, 400, 510, 630, 770, 920, 1080, 1270, 1480, 1720, 2000, 2320, 2700, 3150, 3700, 4400, 5300, 6400, 7700, 9500, 12000, 15500, 20000];
+const BAND_EDGES = [
+  0, 100, 200, 300, 400, 510, 630, 770, 920, 1080, 1270, 1480, 1720, 2000, 2320, 2700, 3150, 3700, 4400, 5300, 6400,
+  7700, 9500, 12000, 15500, 20000,
+];
 /** Bands quieter than this (dB re full scale, per band and frame) are left out: their error is inaudible and unstable. */
 const FLOOR_DB = -60;
 
@@ -44,8 +47,17 @@ function bandEnergies(pcm: Float32Array, channels: number, channel: number, samp
  * How closely a lossy codec's output keeps the original's spectral envelope: critical-band energies of 1024-sample
  * frames compared frame by frame. `decoded` must be aligned with `original` (the codec's delay removed).
  */
-export function codecFidelity(original: Float32Array, decoded: Float32Array, channels: number, sampleRate: number): CodecFidelity {
-  let sum = 0, n = 0, highSum = 0, highN = 0, frames = 0;
+export function codecFidelity(
+  original: Float32Array,
+  decoded: Float32Array,
+  channels: number,
+  sampleRate: number,
+): CodecFidelity {
+  let sum = 0,
+    n = 0,
+    highSum = 0,
+    highN = 0,
+    frames = 0;
   const highFrom = BAND_EDGES.indexOf(9500);
   for (let c = 0; c < channels; c++) {
     const ref = bandEnergies(original, channels, c, sampleRate);

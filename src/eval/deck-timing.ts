@@ -23,7 +23,15 @@ export interface DeckTimingWindow {
  * carries a kick are judged: without one (a build's snare roll and riser) the stretcher's smearing of other
  * transients moves the envelope by up to 5 ms while nothing marks the beat.
  */
-export function deckTimingMs(rendered: Float32Array, source: Float32Array, sourceBeats: number[], inputAt: (outputSec: number) => number, fromSec: number, toSec: number, windowSec = 3): DeckTimingWindow[] {
+export function deckTimingMs(
+  rendered: Float32Array,
+  source: Float32Array,
+  sourceBeats: number[],
+  inputAt: (outputSec: number) => number,
+  fromSec: number,
+  toSec: number,
+  windowSec = 3,
+): DeckTimingWindow[] {
   const out = alignmentEnvelope(rendered, MIX_RATE, HOP);
   const src = alignmentEnvelope(source, MIX_RATE, HOP);
   const kicks = fineOnsetEnvelope(lowBand(source, MIX_RATE), 32);

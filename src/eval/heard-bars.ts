@@ -44,7 +44,8 @@ function spectrogramDb(mono: Float32Array): Float32Array[] {
     for (let i = 0; i < N; i++) frame[i] = mono[s + i]! * window[i]!;
     fft.realTransform(spectrum as unknown as number[], frame as unknown as number[]);
     const db = new Float32Array(HIGH_BIN + 1);
-    for (let k = LOW_BIN; k <= HIGH_BIN; k++) db[k] = 10 * Math.log10(spectrum[2 * k]! ** 2 + spectrum[2 * k + 1]! ** 2 + 1e-12);
+    for (let k = LOW_BIN; k <= HIGH_BIN; k++)
+      db[k] = 10 * Math.log10(spectrum[2 * k]! ** 2 + spectrum[2 * k + 1]! ** 2 + 1e-12);
     out.push(db);
   }
   return out;
@@ -71,10 +72,14 @@ function peaks(spec: Float32Array[]): number[][] {
     for (let k = LOW_BIN; k <= HIGH_BIN; k++) {
       if (f[k]! < top - PEAK_FLOOR_DB || f[k]! < byFreq[t]![k]!) continue;
       let isMax = true;
-      for (let u = Math.max(0, t - PEAK_FRAMES); u <= Math.min(spec.length - 1, t + PEAK_FRAMES) && isMax; u++) isMax = byFreq[u]![k]! <= f[k]!;
+      for (let u = Math.max(0, t - PEAK_FRAMES); u <= Math.min(spec.length - 1, t + PEAK_FRAMES) && isMax; u++)
+        isMax = byFreq[u]![k]! <= f[k]!;
       if (isMax) found.push({ k, db: f[k]! });
     }
-    return found.sort((a, b) => b.db - a.db).slice(0, PEAKS_PER_FRAME).map((p) => p.k);
+    return found
+      .sort((a, b) => b.db - a.db)
+      .slice(0, PEAKS_PER_FRAME)
+      .map((p) => p.k);
   });
 }
 
@@ -146,11 +151,18 @@ export interface HeardBars {
  * good share of its landmarks; one that was not (cut by the DJ, or never reached) next to none, even where another
  * track plays in time with it.
  */
-export async function heardBars(setStereo: Float32Array, tracks: PlannedTrack[], transitions: TransitionReport[]): Promise<HeardBars[]> {
+export async function heardBars(
+  setStereo: Float32Array,
+  tracks: PlannedTrack[],
+  transitions: TransitionReport[],
+): Promise<HeardBars[]> {
   const index = indexOf(landmarks(toMono(setStereo, 2)));
   const out: HeardBars[] = [];
   for (const [k, track] of tracks.entries()) {
-    const source = toMono(await readDeckFrames({ file: track.file, fromSec: 0, gain: 1 }, Math.ceil(track.analysis.durationSec * MIX_RATE)), 2);
+    const source = toMono(
+      await readDeckFrames({ file: track.file, fromSec: 0, gain: 1 }, Math.ceil(track.analysis.durationSec * MIX_RATE)),
+      2,
+    );
     const toSet = setTimeOfTrack(k, transitions, tracks);
     const edges = [...track.analysis.downbeats, track.analysis.durationSec];
     const hits = edges.slice(0, -1).map(() => ({ found: 0, all: 0 }));

@@ -9,7 +9,6 @@ import { METRICAL_LEVELS } from '../audio/analysis/tempo-periodicity.ts';
 /** Absorbs float noise at the tolerance edges (e.g. 1.07 - 1.0 = 0.0700000000000001). */
 const EPS = 1e-9;
 
-
 /** Accuracy1: the estimate lies within ±tol (relative) of the reference tempo. */
 export function tempoAccuracy1(est: number, ref: number, tol = 0.04): boolean {
   if (!(est > 0) || !(ref > 0)) return false;
@@ -63,7 +62,12 @@ function countMatches(est: readonly number[], ref: readonly number[], tol: numbe
  * truncated annotation (see `truncatedAnnotationWindow`). Empty lists score 0,
  * as in mir_eval.
  */
-export function beatFMeasure(est: readonly number[], ref: readonly number[], tol = 0.07, window: EvalWindow = {}): BeatScore {
+export function beatFMeasure(
+  est: readonly number[],
+  ref: readonly number[],
+  tol = 0.07,
+  window: EvalWindow = {},
+): BeatScore {
   const e = sortedInWindow(est, window);
   const r = sortedInWindow(ref, window);
   if (e.length === 0 || r.length === 0) return { f: 0, precision: 0, recall: 0 };

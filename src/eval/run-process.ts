@@ -36,7 +36,11 @@ export function runProcess(command: string, args: readonly string[], timeoutMs: 
         const notFound = e.code === 'ENOENT';
         const timedOut = e.killed === true && e.signal === 'SIGKILL';
         const lastLine = stderr.trim().split('\n').pop() ?? '';
-        const reason = notFound ? 'not found' : timedOut ? `timed out after ${timeoutMs} ms` : `failed (${e.code ?? e.signal ?? 'error'}): ${lastLine}`;
+        const reason = notFound
+          ? 'not found'
+          : timedOut
+            ? `timed out after ${timeoutMs} ms`
+            : `failed (${e.code ?? e.signal ?? 'error'}): ${lastLine}`;
         reject(new ProcessFailure(`${command} ${reason}`, { notFound, timedOut, stderr }));
       },
     );

@@ -14,7 +14,14 @@ import { measureBandHandover } from './band-handover.ts';
 import type { BandHandover } from './band-handover.ts';
 import { toMono } from '../audio/io/pcm.ts';
 import { median } from '../audio/dsp/stats.ts';
-import { beatKicks, judgeKicks, kickReference, pooledPhase, profileDecks, summarizePhase } from '../audio/transition/deck-phase.ts';
+import {
+  beatKicks,
+  judgeKicks,
+  kickReference,
+  pooledPhase,
+  profileDecks,
+  summarizePhase,
+} from '../audio/transition/deck-phase.ts';
 import { beatsInTransition } from '../audio/transition/beat-check.ts';
 import { placementPhase } from '../audio/transition/deck-placement.ts';
 import { deckTimingMs } from './deck-timing.ts';
@@ -116,11 +123,18 @@ function jobOf(tr: TransitionReport, tracks: PlannedTrack[], targetLufs: number)
 }
 
 /** Each transition rendered once per deck, alone, at full level with the EQ open. */
-async function renderStems(tracks: PlannedTrack[], transitions: TransitionReport[], targetLufs: number): Promise<Stems[]> {
+async function renderStems(
+  tracks: PlannedTrack[],
+  transitions: TransitionReport[],
+  targetLufs: number,
+): Promise<Stems[]> {
   const out: Stems[] = [];
   for (const tr of transitions) {
     const job = jobOf(tr, tracks, targetLufs);
-    const [stemA, stemB] = await Promise.all([renderThroughJunction(job, { solo: 'from' }), renderThroughJunction(job, { solo: 'to' })]);
+    const [stemA, stemB] = await Promise.all([
+      renderThroughJunction(job, { solo: 'from' }),
+      renderThroughJunction(job, { solo: 'to' }),
+    ]);
     out.push({ index: tr.index, a: stemA.pcm, b: stemB.pcm });
   }
   return out;
@@ -139,20 +153,44 @@ function trackKickReference(source: Float32Array, beats: number[]): number {
  * measurement the renderer's check makes before a transition plays (`deck-phase.ts`), here against each track's
  * whole-track kick strength.
  */
-async function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionReport[], stems: Stems[], kickRefs: number[], targetLufs: number): Promise<OverlapAlignment[]> {
+async function overlapAlignment(
+  tracks: PlannedTrack[],
+  transitions: TransitionReport[],
+  stems: Stems[],
+  kickRefs: number[],
+  targetLufs: number,
+): Promise<OverlapAlignment[]> {
   const out: OverlapAlignment[] = [];
   for (const tr of transitions) {
     if (tr.style !== 'blend' && tr.style !== 'filter-fade') continue;
     const stem = stems.find((x) => x.index === tr.index)!;
     // A transition the check nudged plays B on its grid moved by that much (its plan is the nudged one).
     const nudge = (tr.check?.nudgedMs ?? 0) / 1000;
-    const beats = beatsInTransition(tr.plan, tracks[tr.index]!.analysis.beats, tracks[tr.index + 1]!.analysis.beats.map((t) => t + nudge));
-    const { pairs, kicksA, kicksB } = profileDecks({ a: toMono(stem.a, 2), b: toMono(stem.b, 2), rate: MIX_RATE, beatsA: beats.a, beatsB: beats.b });
+    const beats = beatsInTransition(
+      tr.plan,
+      tracks[tr.index]!.analysis.beats,
+      tracks[tr.index + 1]!.analysis.beats.map((t) => t + nudge),
+    );
+    const { pairs, kicksA, kicksB } = profileDecks({
+      a: toMono(stem.a, 2),
+      b: toMono(stem.b, 2),
+      rate: MIX_RATE,
+      beatsA: beats.a,
+      beatsB: beats.b,
+    });
     const [refA, refB] = [kickRefs[tr.index], kickRefs[tr.index + 1]];
     const errors = judgeKicks(pairs, kicksA, kicksB, refA, refB, MIX_RATE);
     const pooled = pooledPhase(pairs, kicksA, kicksB, refA, refB, MIX_RATE);
     const job = jobOf(tr, tracks, targetLufs);
-    const placed = await placementPhase(tr.plan, stem.a, stem.b, job.from, job.to, tracks[tr.index]!.analysis.beats, tracks[tr.index + 1]!.analysis.beats.map((t) => t + nudge));
+    const placed = await placementPhase(
+      tr.plan,
+      stem.a,
+      stem.b,
+      job.from,
+      job.to,
+      tracks[tr.index]!.analysis.beats,
+      tracks[tr.index + 1]!.analysis.beats.map((t) => t + nudge),
+    );
     const s = summarizePhase(errors);
     out.push({
       index: tr.index,
@@ -173,20 +211,44 @@ async function overlapAlignment(tracks: PlannedTrack[], transitions: TransitionR
  * The stretched deck of a transition (B's head alone, mono: overlap and ramp up to the junction) against its source
  * read through the plan's tempo schedule, in windows of onset envelopes.
  */
-export async function stretchedDeckWindows(rendered: Float32Array, plan: TransitionPlan, b: PlannedTrack, gain: number, junctionSec: number): Promise<DeckTimingWindow[]> {
+export async function stretchedDeckWindows(
+  rendered: Float32Array,
+  plan: TransitionPlan,
+  b: PlannedTrack,
+  gain: number,
+  junctionSec: number,
+): Promise<DeckTimingWindow[]> {
   const source = await decodeMono(b, gain);
-  return deckTimingMs(rendered, source, b.analysis.beats, (t) => inputAfter(plan.schedule, plan.entrySec, t), 0.5, junctionSec - 0.05);
+  return deckTimingMs(
+    rendered,
+    source,
+    b.analysis.beats,
+    (t) => inputAfter(plan.schedule, plan.entrySec, t),
+    0.5,
+    junctionSec - 0.05,
+  );
 }
 
 /** Each stretched deck against its schedule: the worst window in the overlap and in the ramp. */
-async function stretchTiming(tracks: PlannedTrack[], transitions: TransitionReport[], stems: Stems[], targetLufs: number): Promise<StretchTiming[]> {
+async function stretchTiming(
+  tracks: PlannedTrack[],
+  transitions: TransitionReport[],
+  stems: Stems[],
+  targetLufs: number,
+): Promise<StretchTiming[]> {
   const out: StretchTiming[] = [];
   for (const tr of transitions) {
     if (isUnity(tr.plan.schedule)) continue;
     const b = tracks[tr.index + 1]!;
     const rendered = toMono(stems.find((x) => x.index === tr.index)!.b, 2);
     const junction = transitionSpan(tr.plan, b.analysis.bpm).seconds;
-    const windows = await stretchedDeckWindows(rendered, tr.plan, b, loudnessGain(b.analysis.loudnessLufs, targetLufs), junction);
+    const windows = await stretchedDeckWindows(
+      rendered,
+      tr.plan,
+      b,
+      loudnessGain(b.analysis.loudnessLufs, targetLufs),
+      junction,
+    );
     const worst = (ws: typeof windows) => Math.max(0, ...ws.map((w) => Math.abs(w.offsetMs)));
     out.push({
       index: tr.index,
@@ -208,9 +270,14 @@ function shortTermOf(stereo: Float32Array): number[] {
  * Short-term loudness inside each transition: against each deck alone at the same moment (the mix must stay within
  * ±2 LU of the louder one), and, for information, against the 30 s of the set before and after it.
  */
-function transitionLoudness(shortTerm: number[], transitions: TransitionReport[], stems: Stems[]): TransitionLoudness[] {
+function transitionLoudness(
+  shortTerm: number[],
+  transitions: TransitionReport[],
+  stems: Stems[],
+): TransitionLoudness[] {
   // shortTerm[i] is the 3 s window ending at (i + 30) × 100 ms.
-  const at = (from: number, to: number): number[] => shortTerm.filter((_, i) => (i + 30) / 10 - 1.5 >= from && (i + 30) / 10 - 1.5 < to);
+  const at = (from: number, to: number): number[] =>
+    shortTerm.filter((_, i) => (i + 30) / 10 - 1.5 >= from && (i + 30) / 10 - 1.5 < to);
   return transitions.map((tr) => {
     const before = median(at(tr.startSec - 30, tr.startSec - 2));
     const after = median(at(tr.endSec + 2, tr.endSec + 30));
@@ -232,7 +299,12 @@ function transitionLoudness(shortTerm: number[], transitions: TransitionReport[]
       worstVsDecks = Math.max(worstVsDecks, Math.abs(mix - reference));
     }
     return {
-      index: tr.index, worstVsDecksLu: worstVsDecks, beforeLufs: before, afterLufs: after, minInsideLufs: minIn, maxInsideLufs: maxIn,
+      index: tr.index,
+      worstVsDecksLu: worstVsDecks,
+      beforeLufs: before,
+      afterLufs: after,
+      minInsideLufs: minIn,
+      maxInsideLufs: maxIn,
       worstExcessLu: Math.max(0, lo - minIn, maxIn - hi),
     };
   });
@@ -244,7 +316,13 @@ function transitionLoudness(shortTerm: number[], transitions: TransitionReport[]
  * alignment is exact where an onset detector would be fooled by snare rolls and basslines); consecutive
  * inter-beat intervals are then compared. Beats whose alignment is weak (silence, breakdown pads) are left out.
  */
-async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transitions: TransitionReport[], durationSec: number, targetLufs: number): Promise<{ ibi: TrackIbi[]; kickRefs: number[] }> {
+async function ibiContinuity(
+  mono: Float32Array,
+  tracks: PlannedTrack[],
+  transitions: TransitionReport[],
+  durationSec: number,
+  targetLufs: number,
+): Promise<{ ibi: TrackIbi[]; kickRefs: number[] }> {
   const setEnv = alignmentEnvelope(mono, MIX_RATE, BLOCK);
   // Only beats that carry a kick are placed: without one (breakdowns, pads) nothing in the audio marks the beat.
   const kickEnv = fineOnsetEnvelope(lowBand(mono, MIX_RATE), BLOCK);
@@ -266,11 +344,19 @@ async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transit
     const placed = track.analysis.beats
       .map((t) => ({ t, s: map(t) }))
       .filter(({ s }) => s >= from && s < to)
-      .map(({ t, s }) => ({ ...alignBeat(setEnv, sums, t, s), expected: s, kick: snapOnset(kickEnv, STEP, s, SNAP_WINDOW).strength }));
+      .map(({ t, s }) => ({
+        ...alignBeat(setEnv, sums, t, s),
+        expected: s,
+        kick: snapOnset(kickEnv, STEP, s, SNAP_WINDOW).strength,
+      }));
     const kickThreshold = 0.5 * median(placed.map((p) => p.kick));
     for (let i = 2; i < placed.length; i++) {
       const [x, y, z] = [placed[i - 2]!, placed[i - 1]!, placed[i]!];
-      if (Math.min(x.correlation, y.correlation, z.correlation) < MIN_ALIGNMENT || Math.min(x.kick, y.kick, z.kick) < kickThreshold) continue;
+      if (
+        Math.min(x.correlation, y.correlation, z.correlation) < MIN_ALIGNMENT ||
+        Math.min(x.kick, y.kick, z.kick) < kickThreshold
+      )
+        continue;
       const jump = Math.abs((z.setSec - y.setSec) / (y.setSec - x.setSec) - 1) * 100;
       // The same, relative to the change the source itself has there (live recordings drift; the mix must not add to it).
       const sourceJump = (z.expected - y.expected) / (y.expected - x.expected);
@@ -280,17 +366,31 @@ async function ibiContinuity(mono: Float32Array, tracks: PlannedTrack[], transit
       maxVsSource = Math.max(maxVsSource, added);
       maxSource = Math.max(maxSource, Math.abs(sourceJump - 1) * 100);
     }
-    out.push({ title: track.title, checked, maxJumpPct: maxJump, maxVsSourcePct: maxVsSource, sourceMaxJumpPct: maxSource });
+    out.push({
+      title: track.title,
+      checked,
+      maxJumpPct: maxJump,
+      maxVsSourcePct: maxVsSource,
+      sourceMaxJumpPct: maxSource,
+    });
   }
   return { ibi: out, kickRefs };
 }
 
 /** A whole track as the set's decks play it (48 kHz, loudness gain), mono; its length comes from the analysis. */
 async function decodeMono(track: PlannedTrack, gain: number): Promise<Float32Array> {
-  return toMono(await readDeckFrames({ file: track.file, fromSec: 0, gain }, Math.ceil(track.analysis.durationSec * MIX_RATE)), 2);
+  return toMono(
+    await readDeckFrames({ file: track.file, fromSec: 0, gain }, Math.ceil(track.analysis.durationSec * MIX_RATE)),
+    2,
+  );
 }
 
-export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], transitions: TransitionReport[], targetLufs: number): Promise<SetQuality> {
+export async function measureSet(
+  stereo: Float32Array,
+  tracks: PlannedTrack[],
+  transitions: TransitionReport[],
+  targetLufs: number,
+): Promise<SetQuality> {
   const peak = new TruePeakMeter(2);
   peak.push(stereo);
   const loud = new LoudnessMeter(MIX_RATE, 2);
@@ -315,9 +415,21 @@ export async function measureSet(stereo: Float32Array, tracks: PlannedTrack[], t
   for (const tr of transitions.filter((x) => x.style === 'blend' || x.style === 'filter-fade')) {
     const stem = stems.find((x) => x.index === tr.index)!;
     const job = jobOf(tr, tracks, targetLufs);
-    const [eqA, eqB] = await Promise.all([renderThroughJunction(job, { solo: 'from', soloThroughEq: true }), renderThroughJunction(job, { solo: 'to', soloThroughEq: true })]);
+    const [eqA, eqB] = await Promise.all([
+      renderThroughJunction(job, { solo: 'from', soloThroughEq: true }),
+      renderThroughJunction(job, { solo: 'to', soloThroughEq: true }),
+    ]);
     const band = tr.style === 'blend' ? 'bass' : 'mids';
-    handovers.push(measureBandHandover(tr.index, band, tr.plan, tracks[tr.index]!, { eq: eqA.pcm, open: stem.a }, { eq: eqB.pcm, open: stem.b }));
+    handovers.push(
+      measureBandHandover(
+        tr.index,
+        band,
+        tr.plan,
+        tracks[tr.index]!,
+        { eq: eqA.pcm, open: stem.a },
+        { eq: eqB.pcm, open: stem.b },
+      ),
+    );
   }
   const allAbs = overlaps.flatMap((o) => o.errorsMs.map(Math.abs));
   return {

@@ -82,7 +82,8 @@ function optionalString(raw: Raw, field: string): string | undefined {
 function optionalTimes(raw: Raw, field: string): number[] | undefined {
   const v = raw[field];
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((t) => typeof t === 'number' && Number.isFinite(t))) throw new Error(`"${field}" is not a list of numbers`);
+  if (!Array.isArray(v) || !v.every((t) => typeof t === 'number' && Number.isFinite(t)))
+    throw new Error(`"${field}" is not a list of numbers`);
   return v as number[];
 }
 

@@ -9,11 +9,31 @@ import { runProcess } from './run-process.ts';
  * Decodes `file` to a 16-bit WAV in a fresh temp folder, passes its path to `use`,
  * and removes the folder afterwards whatever happens.
  */
-export async function withTempWav<T>(file: string, timeoutMs: number, use: (wavPath: string) => Promise<T>): Promise<T> {
+export async function withTempWav<T>(
+  file: string,
+  timeoutMs: number,
+  use: (wavPath: string) => Promise<T>,
+): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'minidj-wav-'));
   try {
     const wavPath = path.join(dir, 'decoded.wav');
-    await runProcess(ffmpegPath(), ['-nostdin', '-v', 'error', '-y', ...fileInputArgs(file), '-vn', '-acodec', 'pcm_s16le', '-f', 'wav', fileOutputArg(wavPath)], timeoutMs);
+    await runProcess(
+      ffmpegPath(),
+      [
+        '-nostdin',
+        '-v',
+        'error',
+        '-y',
+        ...fileInputArgs(file),
+        '-vn',
+        '-acodec',
+        'pcm_s16le',
+        '-f',
+        'wav',
+        fileOutputArg(wavPath),
+      ],
+      timeoutMs,
+    );
     return await use(wavPath);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -37,11 +37,16 @@ export async function startAnalysisWorker(options: AnalysisWorkerOptions): Promi
   const handle = async (job: Job<AnalysisJobData, AnalysisJobResult>): Promise<AnalysisJobResult> => {
     const file = incomingFile(options.tracksDir, job.data.file);
     // Not the song's fault: this machine does not see the shared directory (or the gateway removed the file).
-    if (!(await statIfAny(file))?.isFile()) throw new Error(`${job.data.file} is not in this worker's tracks directory ${options.tracksDir} (is MINIDJ_TRACKS_DIR the shared volume?)`);
+    if (!(await statIfAny(file))?.isFile())
+      throw new Error(
+        `${job.data.file} is not in this worker's tracks directory ${options.tracksDir} (is MINIDJ_TRACKS_DIR the shared volume?)`,
+      );
     const started = performance.now();
     try {
       const analysis = await pool.analyze(file);
-      log(`analysed ${job.data.contentHash.slice(0, 12)} (job ${job.id}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      log(
+        `analysed ${job.data.contentHash.slice(0, 12)} (job ${job.id}) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
       return { ok: true, analysis };
     } catch (error) {
       log(`job ${job.id}: ${(error as Error).message}`);

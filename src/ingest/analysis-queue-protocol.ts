@@ -32,13 +32,13 @@ export interface AnalysisJobData {
 
 /** A job's return value: the analysis, or the user-facing error the in-process pool would have given. */
 export type AnalysisJobResult =
-  | { ok: true; analysis: TrackAnalysis }
-  | { ok: false; name: string; code: string; message: string };
+  { ok: true; analysis: TrackAnalysis } | { ok: false; name: string; code: string; message: string };
 
 /** The job's file on this machine; refuses a name that leads out of `incoming/`. */
 export function incomingFile(tracksDir: string, relative: string): string {
   const file = path.resolve(tracksDir, relative);
-  if (path.dirname(file) !== path.resolve(tracksDir, INCOMING_DIR)) throw new Error(`not a file in ${INCOMING_DIR}/: ${relative}`);
+  if (path.dirname(file) !== path.resolve(tracksDir, INCOMING_DIR))
+    throw new Error(`not a file in ${INCOMING_DIR}/: ${relative}`);
   return file;
 }
 

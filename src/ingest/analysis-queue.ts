@@ -5,7 +5,12 @@ import { Queue, QueueEvents } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { TrackAnalysis } from '../audio/analysis/analysis-types.ts';
 import type { Analyzer } from '../audio/analysis/analyzer.ts';
-import { ANALYSIS_BUDGET_MS, displacedByShare, refusedByShare, WAITING_LIMITS } from '../audio/analysis/analyzer-pool.ts';
+import {
+  ANALYSIS_BUDGET_MS,
+  displacedByShare,
+  refusedByShare,
+  WAITING_LIMITS,
+} from '../audio/analysis/analyzer-pool.ts';
 import type { AnalyzeOptions } from '../audio/analysis/analyzer-pool.ts';
 import { AudioInputError } from '../audio/io/audio-input-error.ts';
 import { audioLimitsFromEnv } from '../audio/io/limits.ts';
@@ -51,14 +56,26 @@ export class AnalysisQueue implements Analyzer {
   private readonly clients: QueueClient[];
   private readonly options: AnalysisQueueOptions;
 
-  private constructor(queue: Queue<AnalysisJobData, AnalysisJobResult>, events: QueueEvents, clients: QueueClient[], options: AnalysisQueueOptions) {
+  private constructor(
+    queue: Queue<AnalysisJobData, AnalysisJobResult>,
+    events: QueueEvents,
+    clients: QueueClient[],
+    options: AnalysisQueueOptions,
+  ) {
     this.queue = queue;
     this.events = events;
     this.clients = clients;
     this.options = options;
     events.on('active', ({ jobId }) => this.taken(jobId));
     events.on('completed', ({ jobId, returnvalue }) => this.settle(jobId, returnvalue as unknown as AnalysisJobResult));
-    events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, { ok: false, name: 'AudioInputError', code: 'analysis-failed', message: `The analyzer failed on this file (${failedReason}).` }));
+    events.on('failed', ({ jobId, failedReason }) =>
+      this.settle(jobId, {
+        ok: false,
+        name: 'AudioInputError',
+        code: 'analysis-failed',
+        message: `The analyzer failed on this file (${failedReason}).`,
+      }),
+    );
     // Let go by a process (this one or another) making room for a server under its share.
     events.on('removed', ({ jobId }) => this.settle(jobId, errorResult(displacedByShare())));
   }
@@ -87,7 +104,13 @@ export class AnalysisQueue implements Analyzer {
     if (!decision.admit) throw refusedByShare(decision, mine);
     const jobId = randomUUID();
     const done = new Promise<TrackAnalysis>((resolve, reject) => {
-      this.waiters.set(jobId, { owner, queued: false, ...(options.onStatus ? { onStatus: options.onStatus } : {}), resolve, reject });
+      this.waiters.set(jobId, {
+        owner,
+        queued: false,
+        ...(options.onStatus ? { onStatus: options.onStatus } : {}),
+        resolve,
+        reject,
+      });
     });
     // Settled by an event (or let go) while the lines below still wait: not an unhandled rejection.
     done.catch(() => undefined);
@@ -111,8 +134,14 @@ export class AnalysisQueue implements Analyzer {
    * meanwhile stays, and the next newest goes.
    */
   private async letGo(owner: string, listed: readonly Job[], decision: ShareDecision): Promise<void> {
-    const local = [...this.waiters].filter(([, w]) => w.owner === owner && w.startedAt === undefined).map(([id, w]) => ({ id, queued: w.queued })).reverse();
-    const remote = [...listed].filter((j) => (j.data as AnalysisJobData).owner === owner).sort((a, b) => b.timestamp - a.timestamp).map((j) => ({ id: j.id!, queued: true }));
+    const local = [...this.waiters]
+      .filter(([, w]) => w.owner === owner && w.startedAt === undefined)
+      .map(([id, w]) => ({ id, queued: w.queued }))
+      .reverse();
+    const remote = [...listed]
+      .filter((j) => (j.data as AnalysisJobData).owner === owner)
+      .sort((a, b) => b.timestamp - a.timestamp)
+      .map((j) => ({ id: j.id!, queued: true }));
     for (const job of local.length > 0 ? local : remote) {
       if (job.queued && (await this.queue.remove(job.id)) !== 1) continue;
       this.settle(job.id, errorResult(displacedByShare(decision)));
@@ -128,7 +157,8 @@ export class AnalysisQueue implements Analyzer {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const id of [...this.waiters.keys()]) this.settle(id, { ok: false, name: 'Error', code: 'closed', message: 'the analysis queue was closed' });
+    for (const id of [...this.waiters.keys()])
+      this.settle(id, { ok: false, name: 'Error', code: 'closed', message: 'the analysis queue was closed' });
     await this.events.close();
     await this.queue.close();
     await Promise.all(this.clients.map((c) => (c.isOpen ? c.close() : undefined)));
@@ -138,7 +168,13 @@ export class AnalysisQueue implements Analyzer {
    * Copies the song into `incoming/`, queues it (unless it was let go or closed meanwhile) and waits for its result;
    * the copy is removed whatever happens.
    */
-  private async run(source: string, jobId: string, priority: number, options: AnalyzeOptions, done: Promise<TrackAnalysis>): Promise<TrackAnalysis> {
+  private async run(
+    source: string,
+    jobId: string,
+    priority: number,
+    options: AnalyzeOptions,
+    done: Promise<TrackAnalysis>,
+  ): Promise<TrackAnalysis> {
     const relative = path.join(INCOMING_DIR, jobId + path.extname(source).toLowerCase());
     const file = path.join(this.options.tracksDir, relative);
     try {
@@ -146,7 +182,11 @@ export class AnalysisQueue implements Analyzer {
       await copyWhole(source, file);
       const waiter = this.waiters.get(jobId);
       if (!waiter) return await done;
-      await this.queue.add('analyze', { file: relative, contentHash, owner: waiter.owner }, { jobId, priority, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } });
+      await this.queue.add(
+        'analyze',
+        { file: relative, contentHash, owner: waiter.owner },
+        { jobId, priority, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } },
+      );
       waiter.queued = true;
       this.arm(jobId);
       const ahead = Math.max(0, (await this.queue.getJobCountByTypes('waiting', 'prioritized')) - 1);
@@ -169,7 +209,12 @@ export class AnalysisQueue implements Analyzer {
     w.timer = setTimeout(() => {
       // Best effort: a job a worker holds cannot be removed, and the member is told below either way.
       void this.queue.remove(jobId).catch(() => undefined);
-      this.settle(jobId, { ok: false, name: 'AudioInputError', code: 'analysis-failed', message: `No analysis worker finished this song within ${Math.round(limit / 60_000)} minutes; tell the bot owner (are the workers running?).` });
+      this.settle(jobId, {
+        ok: false,
+        name: 'AudioInputError',
+        code: 'analysis-failed',
+        message: `No analysis worker finished this song within ${Math.round(limit / 60_000)} minutes; tell the bot owner (are the workers running?).`,
+      });
     }, limit);
   }
 
@@ -206,7 +251,10 @@ async function copyWhole(source: string, target: string): Promise<void> {
   } catch (error) {
     await rm(partial, { force: true });
     const code = (error as NodeJS.ErrnoException).code;
-    throw new AudioInputError('analysis-failed', `The song could not be handed to the analyser (${code ?? 'I/O error'}); tell the bot owner.`);
+    throw new AudioInputError(
+      'analysis-failed',
+      `The song could not be handed to the analyser (${code ?? 'I/O error'}); tell the bot owner.`,
+    );
   }
 }
 

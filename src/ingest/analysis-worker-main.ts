@@ -16,7 +16,9 @@ if (settingProblems.length) {
 }
 const url = setting('MINIDJ_REDIS');
 if (!url) {
-  process.stderr.write('The analysis worker needs MINIDJ_REDIS (redis://host:port), the queue the bot puts its analysis jobs on.\n');
+  process.stderr.write(
+    'The analysis worker needs MINIDJ_REDIS (redis://host:port), the queue the bot puts its analysis jobs on.\n',
+  );
   process.exit(1);
 }
 const tracksDir = homePath(setting('MINIDJ_TRACKS_DIR'), DEFAULT_TRACKS_DIR);
@@ -42,8 +44,13 @@ function stop(signal: string, exitCode = 0): void {
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
 // A job another worker would take again after its lock lapses is not worth ending the others in hand for.
-installLastResort({ log: createLogger(), running: () => !stopping, stop: (reason) => {
-  // Jobs in hand may never finish after such an error: their locks lapse and other workers take them.
-  setTimeout(() => process.exit(1), 30_000).unref();
-  stop(`uncaught error: ${reason}`, 1);
-}, carriesOn: 'the worker takes jobs on' });
+installLastResort({
+  log: createLogger(),
+  running: () => !stopping,
+  stop: (reason) => {
+    // Jobs in hand may never finish after such an error: their locks lapse and other workers take them.
+    setTimeout(() => process.exit(1), 30_000).unref();
+    stop(`uncaught error: ${reason}`, 1);
+  },
+  carriesOn: 'the worker takes jobs on',
+});

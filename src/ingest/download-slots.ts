@@ -61,11 +61,13 @@ export class DownloadSlots {
       // The first waiting download of the owner served least recently (never served: at once, in arrival order).
       let pick = 0;
       for (let i = 1; i < this.waiting.length; i++) {
-        if ((this.served.get(this.waiting[i]!.owner) ?? 0) < (this.served.get(this.waiting[pick]!.owner) ?? 0)) pick = i;
+        if ((this.served.get(this.waiting[i]!.owner) ?? 0) < (this.served.get(this.waiting[pick]!.owner) ?? 0))
+          pick = i;
       }
       const [chosen] = this.waiting.splice(pick, 1);
       this.served.set(chosen!.owner, ++this.turn);
-      if (this.served.size > 1000) for (const o of this.served.keys()) if (!this.waiting.some((w) => w.owner === o)) this.served.delete(o);
+      if (this.served.size > 1000)
+        for (const o of this.served.keys()) if (!this.waiting.some((w) => w.owner === o)) this.served.delete(o);
       this.running++;
       chosen!.start();
     }

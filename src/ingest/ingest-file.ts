@@ -27,10 +27,20 @@ export type KeepFile = (file: string, hash: string, sourceName: string) => Promi
  * store. A stored track vetted under older rules is vetted again, and refused like a new one when it no longer passes
  * (its record stays as it was). Nothing is written unless analysis (and `keep`, when given) succeeded.
  */
-export async function ingestFile(file: string, pool: Analyzer, store?: AnalysisStore, keep?: KeepFile, job?: AnalyzeOptions): Promise<IngestResult> {
+export async function ingestFile(
+  file: string,
+  pool: Analyzer,
+  store?: AnalysisStore,
+  keep?: KeepFile,
+  job?: AnalyzeOptions,
+): Promise<IngestResult> {
   const info = await statIfAny(file);
   if (!info) throw new AudioInputError('not-found', `Cannot read "${path.basename(file)}": no such file.`);
-  if (!info.isFile()) throw new AudioInputError('not-found', `"${path.basename(file)}" is not a regular file (a folder or a device, say).`);
+  if (!info.isFile())
+    throw new AudioInputError(
+      'not-found',
+      `"${path.basename(file)}" is not a regular file (a folder or a device, say).`,
+    );
   const contentHash = await hashFile(file);
   let stored = await store?.get(contentHash);
   if (stored?.mediaRulesVersion === MEDIA_RULES_VERSION) {

@@ -7,7 +7,12 @@ import { ingestFile } from './ingest-file.ts';
 const INGEST_AT_ONCE = 4;
 
 /** Analyses (or finds in the store) each file, in input order; a file that fails is logged and left out. */
-export async function ingestTracks(files: string[], pool: Analyzer, store: AnalysisStore | undefined, log: (line: string) => void): Promise<PlannedTrack[]> {
+export async function ingestTracks(
+  files: string[],
+  pool: Analyzer,
+  store: AnalysisStore | undefined,
+  log: (line: string) => void,
+): Promise<PlannedTrack[]> {
   const tracks: PlannedTrack[] = [];
   // A few at a time: the analysis queue holds at most 8 waiting per server and refuses the rest.
   const waiting = [...files];

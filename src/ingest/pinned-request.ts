@@ -13,7 +13,12 @@ export interface PinnedResponse {
  * GET `target.url`, connecting only to `target.address` (the one that was vetted) while Host and
  * TLS SNI/certificate checks still use the original name, so DNS cannot change in between.
  */
-export function getPinned(target: VettedUrl, signal: AbortSignal, onIdle: (request: ClientRequest) => void, idleMs: number): Promise<PinnedResponse> {
+export function getPinned(
+  target: VettedUrl,
+  signal: AbortSignal,
+  onIdle: (request: ClientRequest) => void,
+  idleMs: number,
+): Promise<PinnedResponse> {
   const pinnedLookup: LookupFunction = (_hostname, options, callback) => {
     if (options.all) callback(null, [{ address: target.address, family: target.family }]);
     else callback(null, target.address, target.family);

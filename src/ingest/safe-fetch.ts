@@ -104,11 +104,16 @@ async function openFollowingRedirects(
     if (!REDIRECTS.has(statusCode)) {
       if (statusCode >= 200 && statusCode < 300) return { pinned, finalUrl: target.url.href };
       pinned.request.destroy();
-      throw new DownloadError('http-error', `Mini-DJ could not download that link (the server answered ${statusCode}).`);
+      throw new DownloadError(
+        'http-error',
+        `Mini-DJ could not download that link (the server answered ${statusCode}).`,
+      );
     }
     pinned.request.destroy(); // never read a redirect's body
-    if (hop >= settings.maxRedirects) throw new DownloadError('too-many-redirects', 'That link redirects too many times.');
-    if (!headers.location) throw new DownloadError('http-error', 'Mini-DJ could not download that link (a redirect led nowhere).');
+    if (hop >= settings.maxRedirects)
+      throw new DownloadError('too-many-redirects', 'That link redirects too many times.');
+    if (!headers.location)
+      throw new DownloadError('http-error', 'Mini-DJ could not download that link (a redirect led nowhere).');
     next = new URL(headers.location, target.url).href;
   }
 }

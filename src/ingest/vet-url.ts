@@ -36,7 +36,8 @@ export async function vetUrl(text: string, allowed: AddressPolicy, resolve: Host
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const addresses = isIP(hostname) ? [hostname] : await resolveOrFail(hostname, resolve);
   if (addresses.length === 0) throw new DownloadError('dns-failed', DNS_FAILED);
-  if (!addresses.every((ip) => isIP(ip) !== 0 && allowed(ip))) throw new DownloadError('private-address', PRIVATE_ADDRESS);
+  if (!addresses.every((ip) => isIP(ip) !== 0 && allowed(ip)))
+    throw new DownloadError('private-address', PRIVATE_ADDRESS);
   const address = addresses[0] ?? '';
   return { url, hostname, address, family: isIP(address) === 6 ? 6 : 4 };
 }

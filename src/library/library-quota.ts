@@ -63,7 +63,10 @@ const NOTHING_TO_DO: Room = { ok: true, drop: [], remove: [], fromAdder: 0 };
 
 /** Notes the track a pending add downloaded: from now on the add holds it (the disk quota leaves it alone). */
 async function holdPendingTrack(store: GuildStore, guildId: string, pendingId: string, hash: string): Promise<void> {
-  await store.update(guildId, (state) => ({ ...state, pendingAdds: state.pendingAdds.map((p) => (p.id === pendingId ? { ...p, hash } : p)) }));
+  await store.update(guildId, (state) => ({
+    ...state,
+    pendingAdds: state.pendingAdds.map((p) => (p.id === pendingId ? { ...p, hash } : p)),
+  }));
 }
 
 /**
@@ -101,7 +104,8 @@ export class LibraryQuota {
    */
   check(incoming: IncomingTrack): Promise<void> {
     return this.serially(async () => {
-      if (incoming.pendingId) await holdPendingTrack(this.deps.store, incoming.library, incoming.pendingId, incoming.hash);
+      if (incoming.pendingId)
+        await holdPendingTrack(this.deps.store, incoming.library, incoming.pendingId, incoming.hash);
       await this.decide(incoming);
     });
   }
@@ -109,12 +113,20 @@ export class LibraryQuota {
   /** Makes room for `incoming`'s audio in its library, or refuses; resolves to how many of that library's tracks left it. */
   makeRoom(incoming: IncomingTrack): Promise<number> {
     return this.serially(async () => {
-      if (incoming.pendingId) await holdPendingTrack(this.deps.store, incoming.library, incoming.pendingId, incoming.hash);
+      if (incoming.pendingId)
+        await holdPendingTrack(this.deps.store, incoming.library, incoming.pendingId, incoming.hash);
       const { plan, kept } = await this.decide(incoming);
       await this.carryOut(plan, kept, Date.now());
       // Noted before its audio is kept, so the next add counts it.
       const file = kept.get(incoming.hash)?.file;
-      await this.deps.analyses.library.noteAudio([{ hash: incoming.hash, bytes: incoming.bytes, notedMs: Date.now(), ...(file ? { file: path.basename(file) } : {}) }]);
+      await this.deps.analyses.library.noteAudio([
+        {
+          hash: incoming.hash,
+          bytes: incoming.bytes,
+          notedMs: Date.now(),
+          ...(file ? { file: path.basename(file) } : {}),
+        },
+      ]);
       return plan.fromAdder;
     });
   }
@@ -132,13 +144,22 @@ export class LibraryQuota {
     this.recountWhenDue();
     if (!(await this.audioCounted())) await this.recount();
     const nowMs = Date.now();
-    const held = incoming.library === SHARED_GUILD ? new Set<string>() : heldIn(await store.get(incoming.library), nowMs);
-    const [totalBytes, libraryBytes] = await Promise.all([analyses.library.audioBytes(), analyses.library.libraryBytes(incoming.library, [...held], incoming.hash)]);
-    if (libraryBytes + incoming.bytes <= shareOf(incoming.library, limits) && totalBytes + incoming.bytes <= limits.totalBytes) return { plan: NOTHING_TO_DO, kept: new Map() };
+    const held =
+      incoming.library === SHARED_GUILD ? new Set<string>() : heldIn(await store.get(incoming.library), nowMs);
+    const [totalBytes, libraryBytes] = await Promise.all([
+      analyses.library.audioBytes(),
+      analyses.library.libraryBytes(incoming.library, [...held], incoming.hash),
+    ]);
+    if (
+      libraryBytes + incoming.bytes <= shareOf(incoming.library, limits) &&
+      totalBytes + incoming.bytes <= limits.totalBytes
+    )
+      return { plan: NOTHING_TO_DO, kept: new Map() };
     const own = await ownTracks(this.deps, incoming.library, held, incoming.hash, nowMs);
     if (own) {
       const room = planOwnRoom(own, incoming.library, incoming, limits);
-      if (!room.plan.ok || !room.newAudio || totalBytes - room.freedBytes + incoming.bytes <= limits.totalBytes) return { plan: this.planned(room.plan, incoming), kept: byHash(own) };
+      if (!room.plan.ok || !room.newAudio || totalBytes - room.freedBytes + incoming.bytes <= limits.totalBytes)
+        return { plan: this.planned(room.plan, incoming), kept: byHash(own) };
     }
     const { kept } = await this.recountNow(incoming.hash);
     return { plan: this.planned(planRoom(kept!, incoming.library, incoming, limits), incoming), kept: kept!.byHash };
@@ -148,7 +169,9 @@ export class LibraryQuota {
   private planned(plan: QuotaPlan, incoming: IncomingTrack): Room {
     if (plan.ok) return plan;
     this.deps.onRefused?.(plan.full);
-    this.deps.log?.(`[mini-dj] library quota: refused ${formatBytes(incoming.bytes)} for ${whose(incoming.library)} (${plan.full === 'library' ? 'its share' : 'the total'} is full)`);
+    this.deps.log?.(
+      `[mini-dj] library quota: refused ${formatBytes(incoming.bytes)} for ${whose(incoming.library)} (${plan.full === 'library' ? 'its share' : 'the total'} is full)`,
+    );
     throw new TrackStorageError('disk-full', refusal(plan, incoming, this.deps.limits));
   }
 
@@ -168,8 +191,12 @@ export class LibraryQuota {
     await analyses.library.forgetAudio(plan.remove, decidedMs);
     const freed = plan.remove.reduce((n, h) => n + kept.get(h)!.bytes, 0);
     this.deps.onEvicted?.(plan.drop.length);
-    const byLibrary = [...new Set(plan.drop.map((d) => d.library))].map((l) => `${plan.drop.filter((d) => d.library === l).length} from ${whose(l)}`);
-    this.deps.log?.(`[mini-dj] library quota: took ${byLibrary.join(', ')} (least recently played, held by no server); removed ${plan.remove.length} track(s) no library keeps (${formatBytes(freed)}): ${plan.remove.map((h) => h.slice(0, 12)).join(', ')}`);
+    const byLibrary = [...new Set(plan.drop.map((d) => d.library))].map(
+      (l) => `${plan.drop.filter((d) => d.library === l).length} from ${whose(l)}`,
+    );
+    this.deps.log?.(
+      `[mini-dj] library quota: took ${byLibrary.join(', ')} (least recently played, held by no server); removed ${plan.remove.length} track(s) no library keeps (${formatBytes(freed)}): ${plan.remove.map((h) => h.slice(0, 12)).join(', ')}`,
+    );
   }
 
   private async audioCounted(): Promise<boolean> {
@@ -197,7 +224,9 @@ export class LibraryQuota {
   private recountWhenDue(): void {
     if (this.running || Date.now() - this.recountedAtMs < RECOUNT_MS) return;
     this.recountedAtMs = Date.now();
-    this.recount().catch((error: unknown) => this.deps.log?.(`[mini-dj] library quota: the background recount failed: ${(error as Error).message}`));
+    this.recount().catch((error: unknown) =>
+      this.deps.log?.(`[mini-dj] library quota: the background recount failed: ${(error as Error).message}`),
+    );
   }
 
   /**
@@ -243,7 +272,8 @@ function refusal(plan: Extract<QuotaPlan, { ok: false }>, incoming: IncomingTrac
       ? `The shared library is full: its share is ${formatBytes(plan.share)}, and ${formatBytes(plan.heldBytes)} of it is waiting in playlists or playing, so this file was not added. Raise MINIDJ_SHARED_LIBRARY_GB or try again once they have played.`
       : `This server's library is full: it may keep ${formatBytes(plan.share)} of music, and ${formatBytes(plan.heldBytes)} of that is songs waiting in its playlist, playing or being added, so this song (${size}) was not added. Remove some with /queue remove, or wait until some have played.`;
   }
-  if (shared) return `The bot's whole music library is full (${formatBytes(limits.totalBytes)}) with songs the servers hold, so this file was not added. Raise MINIDJ_MAX_LIBRARY_GB.`;
+  if (shared)
+    return `The bot's whole music library is full (${formatBytes(limits.totalBytes)}) with songs the servers hold, so this file was not added. Raise MINIDJ_MAX_LIBRARY_GB.`;
   const whole = `The bot's music library is full (${formatBytes(limits.totalBytes)} for every server together)`;
   return plan.keptBytes + incoming.bytes > plan.share
     ? `${whole} and this server keeps its part of it (${formatBytes(plan.share)}, ${formatBytes(plan.heldBytes)} of that waiting in its playlist, playing or being added), so this song (${size}) was not added. Remove some with /queue remove, or wait until some have played.`

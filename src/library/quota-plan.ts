@@ -27,7 +27,8 @@ export interface LibraryUsage {
 }
 
 /** What a library may keep: the shared library's share, or a server's. */
-export const shareOf = (library: string, limits: QuotaLimits): number => (library === SHARED_GUILD ? limits.sharedBytes : limits.serverBytes);
+export const shareOf = (library: string, limits: QuotaLimits): number =>
+  library === SHARED_GUILD ? limits.sharedBytes : limits.serverBytes;
 
 /**
  * Which libraries a track counts against: the shared library's tracks count against it alone; any other track against
@@ -209,7 +210,10 @@ class Planner {
     this.drop.push({ library, hash: t.hash });
     if (t.libraries.length === 0 && t.heldBy.length === 0) return this.removeTrack(t, before);
     const after = new Set(countedAgainst(t));
-    this.uncount(t.bytes, before.filter((l) => !after.has(l)));
+    this.uncount(
+      t.bytes,
+      before.filter((l) => !after.has(l)),
+    );
     for (const l of after) if (!before.includes(l)) this.count(t.bytes, l);
   }
 
@@ -238,12 +242,24 @@ class Planner {
  * tracks of servers keeping more than an even part of the disk, the largest first. The shared library's tracks are
  * never removed for a server, nor a server's for the shared library, nor any track a server holds.
  */
-export function planRoom(kept: readonly QuotaTrack[] | KeptTracks, adder: string, incoming: { hash: string; bytes: number }, limits: QuotaLimits): QuotaPlan {
+export function planRoom(
+  kept: readonly QuotaTrack[] | KeptTracks,
+  adder: string,
+  incoming: { hash: string; bytes: number },
+  limits: QuotaLimits,
+): QuotaPlan {
   const plan = new Planner(arranged(kept, incoming.hash));
   const own = roomInShare(plan, adder, incoming, limits);
   if (!own.plan.ok || !own.newAudio) return own.plan;
   const freed = makeDiskRoom(plan, adder, incoming.bytes, limits);
-  if (!freed.ok) return { ok: false, full: 'total', share: freed.share, keptBytes: plan.used(adder), heldBytes: heldBytes(plan, adder, incoming.hash) };
+  if (!freed.ok)
+    return {
+      ok: false,
+      full: 'total',
+      share: freed.share,
+      keptBytes: plan.used(adder),
+      heldBytes: heldBytes(plan, adder, incoming.hash),
+    };
   return { ok: true, drop: plan.drop, remove: plan.remove, fromAdder: own.plan.fromAdder + freed.fromAdder };
 }
 
@@ -260,15 +276,26 @@ export interface OwnRoom {
  * (in its library or held by it, with every library and holder of each) and the incoming one, so those are all
  * `kept` need hold; when the disk in all has room for the new audio after `freedBytes`, planRoom decides the same.
  */
-export function planOwnRoom(kept: readonly QuotaTrack[], adder: string, incoming: { hash: string; bytes: number }, limits: QuotaLimits): OwnRoom {
+export function planOwnRoom(
+  kept: readonly QuotaTrack[],
+  adder: string,
+  incoming: { hash: string; bytes: number },
+  limits: QuotaLimits,
+): OwnRoom {
   const plan = new Planner(arranged(kept, incoming.hash));
   return { ...roomInShare(plan, adder, incoming, limits), freedBytes: plan.freedBytes };
 }
 
 /** The adder's least recently played unheld tracks leave its library until the incoming one fits its share. */
-function roomInShare(plan: Planner, adder: string, incoming: { hash: string; bytes: number }, limits: QuotaLimits): Omit<OwnRoom, 'freedBytes'> {
+function roomInShare(
+  plan: Planner,
+  adder: string,
+  incoming: { hash: string; bytes: number },
+  limits: QuotaLimits,
+): Omit<OwnRoom, 'freedBytes'> {
   const existing = plan.track(incoming.hash);
-  if (existing && (existing.libraries.includes(adder) || existing.libraries.includes(SHARED_GUILD))) return { plan: { ok: true, drop: [], remove: [], fromAdder: 0 }, newAudio: false };
+  if (existing && (existing.libraries.includes(adder) || existing.libraries.includes(SHARED_GUILD)))
+    return { plan: { ok: true, drop: [], remove: [], fromAdder: 0 }, newAudio: false };
   const share = shareOf(adder, limits);
   let fromAdder = 0;
   for (const t of plan.unheld(adder, (x) => x.libraries.includes(adder) && countedAgainst(x).includes(adder))) {
@@ -276,7 +303,17 @@ function roomInShare(plan: Planner, adder: string, incoming: { hash: string; byt
     plan.dropFrom(t, adder);
     fromAdder++;
   }
-  if (plan.used(adder) + incoming.bytes > share) return { plan: { ok: false, full: 'library', share, keptBytes: plan.used(adder), heldBytes: heldBytes(plan, adder, incoming.hash) }, newAudio: false };
+  if (plan.used(adder) + incoming.bytes > share)
+    return {
+      plan: {
+        ok: false,
+        full: 'library',
+        share,
+        keptBytes: plan.used(adder),
+        heldBytes: heldBytes(plan, adder, incoming.hash),
+      },
+      newAudio: false,
+    };
   return { plan: { ok: true, drop: plan.drop, remove: plan.remove, fromAdder }, newAudio: !existing };
 }
 
@@ -297,7 +334,12 @@ function heldBytes(plan: Planner, adder: string, incoming: string): number {
  * part of the disk) tracks of servers keeping more than theirs, then the adder's own. `share`: what the adder may keep
  * while the disk is full.
  */
-function makeDiskRoom(plan: Planner, adder: string, bytes: number, limits: QuotaLimits): { ok: boolean; fromAdder: number; share: number } {
+function makeDiskRoom(
+  plan: Planner,
+  adder: string,
+  bytes: number,
+  limits: QuotaLimits,
+): { ok: boolean; fromAdder: number; share: number } {
   const fits = () => plan.usage.totalBytes + bytes <= limits.totalBytes;
   const soleOwner = (t: QuotaTrack, library: string) => t.libraries.length === 1 && t.libraries[0] === library;
   for (const t of plan.unheld(undefined, (x) => x.libraries.length === 0)) {
@@ -305,8 +347,13 @@ function makeDiskRoom(plan: Planner, adder: string, bytes: number, limits: Quota
     plan.removeTrack(t);
   }
   // An even part of what the shared library leaves, for each server with a library (the adder among them).
-  const evenPart = (): number => Math.min(limits.serverBytes, (limits.totalBytes - plan.usage.sharedBytes) / new Set([...plan.usage.byServer.keys(), adder]).size);
-  if (adder !== SHARED_GUILD && plan.used(adder) + bytes <= evenPart()) takeFromServersOver(plan, adder, evenPart, fits);
+  const evenPart = (): number =>
+    Math.min(
+      limits.serverBytes,
+      (limits.totalBytes - plan.usage.sharedBytes) / new Set([...plan.usage.byServer.keys(), adder]).size,
+    );
+  if (adder !== SHARED_GUILD && plan.used(adder) + bytes <= evenPart())
+    takeFromServersOver(plan, adder, evenPart, fits);
   let fromAdder = 0;
   for (const t of plan.unheld(adder, (x) => soleOwner(x, adder))) {
     if (fits()) break;
@@ -324,7 +371,11 @@ function takeFromServersOver(plan: Planner, adder: string, evenPart: () => numbe
     const over = [...plan.usage.byServer].filter(([g, used]) => g !== adder && used > even).sort((a, b) => b[1] - a[1]);
     let next: QuotaTrack | undefined;
     for (const [g] of over) {
-      if (!queues.has(g)) queues.set(g, plan.unheld(g, (x) => x.libraries.length === 1 && x.libraries[0] === g));
+      if (!queues.has(g))
+        queues.set(
+          g,
+          plan.unheld(g, (x) => x.libraries.length === 1 && x.libraries[0] === g),
+        );
       next = queues.get(g)!.shift();
       if (next) break;
     }

@@ -27,7 +27,13 @@ const NOTED_GRACE_MS = 10 * 60_000;
  * any other server's library or state (only those of the servers the holds index names for these tracks).
  * Undefined when a noted track's file is nowhere to be found: only a recount can tell whether it is kept.
  */
-export async function ownTracks(deps: QuotaReadDeps, library: string, held: ReadonlySet<string>, incoming: string, nowMs: number): Promise<KeptTrack[] | undefined> {
+export async function ownTracks(
+  deps: QuotaReadDeps,
+  library: string,
+  held: ReadonlySet<string>,
+  incoming: string,
+  nowMs: number,
+): Promise<KeptTrack[] | undefined> {
   const index = deps.analyses.library;
   const noted = new Map((await index.libraryAudio(library)).map((a) => [a.hash, a]));
   for (const [hash, a] of await index.audio([...held, incoming].filter((h) => !noted.has(h)))) noted.set(hash, a);
@@ -53,7 +59,11 @@ async function keptFiles(deps: QuotaReadDeps, noted: readonly NotedAudio[]): Pro
   return found;
 }
 
-async function keptFile(files: TrackFiles, a: NotedAudio, record: StoredAnalysis | undefined): Promise<KeptFile | undefined> {
+async function keptFile(
+  files: TrackFiles,
+  a: NotedAudio,
+  record: StoredAnalysis | undefined,
+): Promise<KeptFile | undefined> {
   const named = a.file ? await files.keptFile(a.file) : undefined;
   if (named || !record) return named;
   return files.keptFile(path.basename(files.pathFor(a.hash, record.sourceName)));
@@ -81,12 +91,20 @@ export async function recount(deps: QuotaReadDeps, plannedFor?: string, nowMs = 
   for await (const files of deps.files.batches(BATCH)) {
     const hashes = files.map((f) => f.hash);
     const [owners, noted] = await Promise.all([index.libraryOwners(hashes), index.audio(hashes)]);
-    const tracks = files.map((f) => ({ ...f, libraries: owners.get(f.hash) ?? [], heldBy: [...(holds.get(f.hash) ?? [])] }));
+    const tracks = files.map((f) => ({
+      ...f,
+      libraries: owners.get(f.hash) ?? [],
+      heldBy: [...(holds.get(f.hash) ?? [])],
+    }));
     countUsage(usage, tracks);
     kept?.add(tracks);
     for (const h of hashes) found.add(h);
-    const changed = files.filter((f) => noted.get(f.hash)?.bytes !== f.bytes || noted.get(f.hash)?.file !== path.basename(f.file));
-    await index.noteAudio(changed.map((f) => ({ hash: f.hash, bytes: f.bytes, file: path.basename(f.file), notedMs: nowMs })));
+    const changed = files.filter(
+      (f) => noted.get(f.hash)?.bytes !== f.bytes || noted.get(f.hash)?.file !== path.basename(f.file),
+    );
+    await index.noteAudio(
+      changed.map((f) => ({ hash: f.hash, bytes: f.bytes, file: path.basename(f.file), notedMs: nowMs })),
+    );
     await nextTurn();
   }
   await forgetUnfound(index, found, nowMs);
@@ -96,7 +114,10 @@ export async function recount(deps: QuotaReadDeps, plannedFor?: string, nowMs = 
 async function forgetUnfound(index: QuotaIndex, found: ReadonlySet<string>, startedMs: number): Promise<void> {
   const before = startedMs - NOTED_GRACE_MS;
   for await (const batch of index.audioBatches(BATCH * 4)) {
-    await index.forgetAudio(batch.filter((a) => !found.has(a.hash) && a.notedMs <= before).map((a) => a.hash), before);
+    await index.forgetAudio(
+      batch.filter((a) => !found.has(a.hash) && a.notedMs <= before).map((a) => a.hash),
+      before,
+    );
     await nextTurn();
   }
 }

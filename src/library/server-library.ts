@@ -18,13 +18,20 @@ export { libraryTitle };
 export type ServerTrack = StoredAnalysis & { title: string };
 
 /** The analyses of these rows that are still stored, in the same order, each with its row's title. */
-async function recordsOf(analyses: AnalysisStore, rows: readonly Pick<IndexedTrack, 'hash' | 'title'>[]): Promise<ServerTrack[]> {
+async function recordsOf(
+  analyses: AnalysisStore,
+  rows: readonly Pick<IndexedTrack, 'hash' | 'title'>[],
+): Promise<ServerTrack[]> {
   const records = await analyses.getMany(rows.map((r) => r.hash));
   return records.flatMap((r, i) => (r ? [{ ...r, title: rows[i]!.title }] : []));
 }
 
 /** Pages of the whole library (or the shared library alone), by hash: for the few readers that need all of it. */
-export async function* libraryPages(analyses: AnalysisStore, guildId: string, options: { sharedOnly?: boolean; pageSize?: number } = {}): AsyncGenerator<ServerTrack[]> {
+export async function* libraryPages(
+  analyses: AnalysisStore,
+  guildId: string,
+  options: { sharedOnly?: boolean; pageSize?: number } = {},
+): AsyncGenerator<ServerTrack[]> {
   const size = options.pageSize ?? 500;
   let after: string | undefined;
   for (;;) {
@@ -36,7 +43,11 @@ export async function* libraryPages(analyses: AnalysisStore, guildId: string, op
 }
 
 /** The stored track when this server may see it (its own library or the shared one). */
-export async function libraryTrack(analyses: AnalysisStore, guildId: string, hash: string): Promise<ServerTrack | undefined> {
+export async function libraryTrack(
+  analyses: AnalysisStore,
+  guildId: string,
+  hash: string,
+): Promise<ServerTrack | undefined> {
   const title = (await analyses.library.titles(guildId, [hash])).get(hash);
   return title === undefined ? undefined : (await recordsOf(analyses, [{ hash, title }]))[0];
 }
@@ -45,7 +56,11 @@ export async function libraryTrack(analyses: AnalysisStore, guildId: string, has
  * A track by title (exact, case-insensitive), content-hash prefix (at least 6 hex digits), or a title fragment that
  * matches only one track. Undefined when nothing (or more than one track) matches.
  */
-export async function findTrack(analyses: AnalysisStore, guildId: string, query: string): Promise<ServerTrack | undefined> {
+export async function findTrack(
+  analyses: AnalysisStore,
+  guildId: string,
+  query: string,
+): Promise<ServerTrack | undefined> {
   const found = await analyses.library.find(guildId, query);
   return found && (await recordsOf(analyses, [found]))[0];
 }
@@ -56,7 +71,14 @@ export async function hasTracks(analyses: AnalysisStore, guildId: string, n: num
 }
 
 /** How far a key move is, in the units of tempoDistance (a neighbouring key weighs as 1 % of stretch). */
-const KEY_COST: Record<HarmonicRelation, number> = { same: 0, relative: 0.01, adjacent: 0.01, diagonal: 0.025, boost: 0.03, clash: 0.05 };
+const KEY_COST: Record<HarmonicRelation, number> = {
+  same: 0,
+  relative: 0.01,
+  adjacent: 0.01,
+  diagonal: 0.025,
+  boost: 0.03,
+  clash: 0.05,
+};
 
 /** Tempo rows nearest `from` are read; the best of them by tempo and key are loaded and scored. */
 const CANDIDATE_POOL = 4;
@@ -65,11 +87,25 @@ const CANDIDATE_POOL = 4;
  * The tracks worth scoring after `from`: read from the index, nearest in tempo (half and double time counted), then
  * the `limit` best by tempo and key together; only their analyses are loaded. Never those in `exclude`.
  */
-export async function tempoCandidates(analyses: AnalysisStore, guildId: string, from: { bpm: number; camelot: string }, exclude: ReadonlySet<string> = new Set(), limit = CANDIDATE_LIMIT): Promise<ServerTrack[]> {
+export async function tempoCandidates(
+  analyses: AnalysisStore,
+  guildId: string,
+  from: { bpm: number; camelot: string },
+  exclude: ReadonlySet<string> = new Set(),
+  limit = CANDIDATE_LIMIT,
+): Promise<ServerTrack[]> {
   const rows = await analyses.library.candidates(guildId, from.bpm, limit * CANDIDATE_POOL, exclude);
-  const cost = (r: IndexedTrack) => tempoDistance(r.bpm, from.bpm) + (r.camelot && from.camelot ? KEY_COST[camelotRelationOfCodes(from.camelot, r.camelot)] : 0.05);
-  const best = rows.map((r) => ({ r, c: cost(r) })).sort((a, b) => a.c - b.c || a.r.hash.localeCompare(b.r.hash)).slice(0, limit);
-  return recordsOf(analyses, best.map(({ r }) => r));
+  const cost = (r: IndexedTrack) =>
+    tempoDistance(r.bpm, from.bpm) +
+    (r.camelot && from.camelot ? KEY_COST[camelotRelationOfCodes(from.camelot, r.camelot)] : 0.05);
+  const best = rows
+    .map((r) => ({ r, c: cost(r) }))
+    .sort((a, b) => a.c - b.c || a.r.hash.localeCompare(b.r.hash))
+    .slice(0, limit);
+  return recordsOf(
+    analyses,
+    best.map(({ r }) => r),
+  );
 }
 
 /** A server's library (the hashes of its guild state's `library`) with `hash` in it. */

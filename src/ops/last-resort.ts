@@ -36,20 +36,22 @@ export interface LastResortOptions {
 export function installLastResort(opts: LastResortOptions): void {
   const recent: number[] = [];
   let stopped = false;
-  const handle = (kind: UncaughtKind) => (error: unknown): void => {
-    const now = Date.now();
-    recent.push(now);
-    while (recent[0]! <= now - BURST_WINDOW_MS) recent.shift();
-    const reason = reasonToStop(error, recent.length, opts.running() && !stopped);
-    if (!reason) {
-      opts.log.error({ err: error, kind }, `uncaught error (${kind}), logged: ${opts.carriesOn}`);
-      return;
-    }
-    opts.log.fatal({ err: error, kind, reason }, `uncaught error (${kind}): ${reason}, so the process stops`);
-    if (stopped) return;
-    stopped = true;
-    opts.stop(reason);
-  };
+  const handle =
+    (kind: UncaughtKind) =>
+    (error: unknown): void => {
+      const now = Date.now();
+      recent.push(now);
+      while (recent[0]! <= now - BURST_WINDOW_MS) recent.shift();
+      const reason = reasonToStop(error, recent.length, opts.running() && !stopped);
+      if (!reason) {
+        opts.log.error({ err: error, kind }, `uncaught error (${kind}), logged: ${opts.carriesOn}`);
+        return;
+      }
+      opts.log.fatal({ err: error, kind, reason }, `uncaught error (${kind}): ${reason}, so the process stops`);
+      if (stopped) return;
+      stopped = true;
+      opts.stop(reason);
+    };
   process.on('uncaughtException', handle('uncaughtException'));
   process.on('unhandledRejection', handle('unhandledRejection'));
 }

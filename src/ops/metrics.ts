@@ -49,21 +49,79 @@ export class BotMetrics {
   constructor(source: MetricsSource) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'minidj_' });
-    new Gauge({ name: 'minidj_guilds', help: 'Servers this process serves', registers, collect() { this.set(source.guilds()); } });
-    new Gauge({ name: 'minidj_live_sets', help: 'Live sets streaming in this process', registers, collect() { this.set(source.liveSets()); } });
-    new Gauge({ name: 'minidj_analysis_queue_depth', help: 'Analysis jobs waiting for a worker', registers, collect() { this.set(source.analysisQueueDepth()); } });
+    new Gauge({
+      name: 'minidj_guilds',
+      help: 'Servers this process serves',
+      registers,
+      collect() {
+        this.set(source.guilds());
+      },
+    });
+    new Gauge({
+      name: 'minidj_live_sets',
+      help: 'Live sets streaming in this process',
+      registers,
+      collect() {
+        this.set(source.liveSets());
+      },
+    });
+    new Gauge({
+      name: 'minidj_analysis_queue_depth',
+      help: 'Analysis jobs waiting for a worker',
+      registers,
+      collect() {
+        this.set(source.analysisQueueDepth());
+      },
+    });
     if (source.lateFrames) {
       const late = source.lateFrames.bind(source);
-      new Gauge({ name: 'minidj_late_frames', help: 'Audio frames sent as silence because the set was late, since start', registers, collect() { this.set(late()); } });
+      new Gauge({
+        name: 'minidj_late_frames',
+        help: 'Audio frames sent as silence because the set was late, since start',
+        registers,
+        collect() {
+          this.set(late());
+        },
+      });
     }
     if (source.downloads) {
       const downloads = source.downloads.bind(source);
-      new Gauge({ name: 'minidj_downloads_in_flight', help: 'Downloads running in this process', registers, collect() { this.set(downloads().inFlight); } });
-      new Gauge({ name: 'minidj_downloads_waiting', help: 'Downloads waiting for a slot (MINIDJ_MAX_DOWNLOADS)', registers, collect() { this.set(downloads().waiting); } });
-      new Gauge({ name: 'minidj_downloads_max', help: 'Downloads one process runs at once (MINIDJ_MAX_DOWNLOADS)', registers, collect() { this.set(downloads().max); } });
+      new Gauge({
+        name: 'minidj_downloads_in_flight',
+        help: 'Downloads running in this process',
+        registers,
+        collect() {
+          this.set(downloads().inFlight);
+        },
+      });
+      new Gauge({
+        name: 'minidj_downloads_waiting',
+        help: 'Downloads waiting for a slot (MINIDJ_MAX_DOWNLOADS)',
+        registers,
+        collect() {
+          this.set(downloads().waiting);
+        },
+      });
+      new Gauge({
+        name: 'minidj_downloads_max',
+        help: 'Downloads one process runs at once (MINIDJ_MAX_DOWNLOADS)',
+        registers,
+        collect() {
+          this.set(downloads().max);
+        },
+      });
     }
-    this.transitions = new Counter({ name: 'minidj_transitions_total', help: 'Transitions played', labelNames: ['style', 'check'], registers });
-    this.fallbackCuts = new Counter({ name: 'minidj_transition_fallback_cuts_total', help: 'Transitions not rendered in time, played as cuts', registers });
+    this.transitions = new Counter({
+      name: 'minidj_transitions_total',
+      help: 'Transitions played',
+      labelNames: ['style', 'check'],
+      registers,
+    });
+    this.fallbackCuts = new Counter({
+      name: 'minidj_transition_fallback_cuts_total',
+      help: 'Transitions not rendered in time, played as cuts',
+      registers,
+    });
     this.analysisSeconds = new Histogram({
       name: 'minidj_analysis_seconds',
       help: 'Wall time of a track analysis',
@@ -71,12 +129,40 @@ export class BotMetrics {
       buckets: [0.5, 1, 2, 4, 8, 16, 32, 64],
       registers,
     });
-    this.refusedSets = new Counter({ name: 'minidj_live_sets_refused_total', help: 'Live sets refused for want of headroom', registers });
-    this.libraryEvictions = new Counter({ name: 'minidj_library_evictions_total', help: 'Tracks taken out of a library to keep it within its share of the disk quota', registers });
-    this.libraryRefusals = new Counter({ name: 'minidj_library_adds_refused_total', help: 'Adds refused by the disk quota, by what was full (a library\'s share, or the total)', labelNames: ['full'], registers });
-    this.voiceRejoins = new Counter({ name: 'minidj_voice_rejoins_total', help: 'Voice connections that joined their channel again, by why (closed, dropped, stuck)', labelNames: ['reason'], registers });
-    this.voiceErrors = new Counter({ name: 'minidj_voice_errors_total', help: 'Voice errors, by where they came from (connection, player)', labelNames: ['kind'], registers });
-    this.liveSetStates = new Counter({ name: 'minidj_live_set_state_changes_total', help: 'Live set state changes, by the state entered', labelNames: ['to'], registers });
+    this.refusedSets = new Counter({
+      name: 'minidj_live_sets_refused_total',
+      help: 'Live sets refused for want of headroom',
+      registers,
+    });
+    this.libraryEvictions = new Counter({
+      name: 'minidj_library_evictions_total',
+      help: 'Tracks taken out of a library to keep it within its share of the disk quota',
+      registers,
+    });
+    this.libraryRefusals = new Counter({
+      name: 'minidj_library_adds_refused_total',
+      help: "Adds refused by the disk quota, by what was full (a library's share, or the total)",
+      labelNames: ['full'],
+      registers,
+    });
+    this.voiceRejoins = new Counter({
+      name: 'minidj_voice_rejoins_total',
+      help: 'Voice connections that joined their channel again, by why (closed, dropped, stuck)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.voiceErrors = new Counter({
+      name: 'minidj_voice_errors_total',
+      help: 'Voice errors, by where they came from (connection, player)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.liveSetStates = new Counter({
+      name: 'minidj_live_set_state_changes_total',
+      help: 'Live set state changes, by the state entered',
+      labelNames: ['to'],
+      registers,
+    });
     if (source.library) libraryGauges(source.library.bind(source), registers);
   }
 
@@ -90,10 +176,21 @@ export class BotMetrics {
 /** The library's disk use against its quota, read at each scrape (the source caches it). */
 function libraryGauges(read: () => Promise<LibraryFigures>, registers: Registry[]): void {
   const gauge = (name: string, help: string, value: (f: LibraryFigures) => number) =>
-    new Gauge({ name, help, registers, async collect() { this.set(value(await read())); } });
-  gauge('minidj_library_bytes', 'Disk used by the library\'s audio', (f) => f.totalBytes);
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        this.set(value(await read()));
+      },
+    });
+  gauge('minidj_library_bytes', "Disk used by the library's audio", (f) => f.totalBytes);
   gauge('minidj_library_shared_bytes', 'Disk counted against the shared library', (f) => f.sharedBytes);
-  gauge('minidj_library_largest_server_bytes', 'Disk counted against the server keeping the most', (f) => f.largestServerBytes);
+  gauge(
+    'minidj_library_largest_server_bytes',
+    'Disk counted against the server keeping the most',
+    (f) => f.largestServerBytes,
+  );
   gauge('minidj_library_servers', 'Servers with music counted against their share', (f) => f.servers);
   gauge('minidj_library_servers_full', 'Servers at their share of the disk quota', (f) => f.serversFull);
   new Gauge({

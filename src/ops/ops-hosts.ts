@@ -24,10 +24,14 @@ export function hostNameOf(value: string | undefined): string | undefined {
  */
 export function allowedHostNames(listenHost: string | undefined, extra: readonly string[] = []): Set<string> {
   const names = new Set(LOOPBACK_HOSTS);
-  if (listenHost && listenHost !== '0.0.0.0' && listenHost !== '::') names.add(isIP(listenHost) === 6 ? `[${listenHost.toLowerCase()}]` : listenHost.toLowerCase());
+  if (listenHost && listenHost !== '0.0.0.0' && listenHost !== '::')
+    names.add(isIP(listenHost) === 6 ? `[${listenHost.toLowerCase()}]` : listenHost.toLowerCase());
   for (const entry of extra) {
     const name = hostNameOf(entry);
-    if (!name) throw new Error(`MINIDJ_OPS_HOSTS: "${entry}" is not a host name or address (a list such as "metrics.example.net,10.0.0.5")`);
+    if (!name)
+      throw new Error(
+        `MINIDJ_OPS_HOSTS: "${entry}" is not a host name or address (a list such as "metrics.example.net,10.0.0.5")`,
+      );
     names.add(name);
   }
   return names;

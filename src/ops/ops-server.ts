@@ -40,13 +40,16 @@ const LOGGED_CHARS = 200;
  */
 export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer> {
   const hosts = allowedHostNames(opts.host, opts.allowedHosts);
-  const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
-    try {
-      answer(req, res, hosts, opts);
-    } catch (error) {
-      fail(req, res, error, opts.log);
-    }
-  });
+  const server: Server = createServer(
+    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS },
+    (req, res) => {
+      try {
+        answer(req, res, hosts, opts);
+      } catch (error) {
+        fail(req, res, error, opts.log);
+      }
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
@@ -63,32 +66,44 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
 
 function answer(req: IncomingMessage, res: ServerResponse, hosts: Set<string>, opts: OpsServerOptions): void {
   const host = hostNameOf(req.headers.host);
-  if (!host || !hosts.has(host)) return refuse(req, res, 'Host is not one of the names this endpoint answers', opts.log);
+  if (!host || !hosts.has(host))
+    return refuse(req, res, 'Host is not one of the names this endpoint answers', opts.log);
   const url = URL.parse(req.url ?? '', 'http://ops');
   if (!url) return refuse(req, res, 'malformed request target', opts.log);
   // An absolute-form target names the host too: it must be one of ours as well.
-  if (!req.url?.startsWith('/') && !hosts.has(hostNameOf(url.host) ?? '')) return refuse(req, res, 'request target names another host', opts.log);
+  if (!req.url?.startsWith('/') && !hosts.has(hostNameOf(url.host) ?? ''))
+    return refuse(req, res, 'request target names another host', opts.log);
   if (req.method !== 'GET') {
     res.writeHead(405, { allow: 'GET' }).end();
     return;
   }
   if (url.pathname === '/healthz') {
     const h = opts.health();
-    res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: h.ok ? 'ok' : 'unhealthy', ...h.detail }));
+    res
+      .writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ status: h.ok ? 'ok' : 'unhealthy', ...h.detail }));
     return;
   }
   if (url.pathname === '/metrics') {
-    opts.metrics.registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': opts.metrics.registry.contentType }).end(text),
-      (error: unknown) => fail(req, res, error, opts.log),
-    ).catch((error: unknown) => fail(req, res, error, opts.log));
+    opts.metrics.registry
+      .metrics()
+      .then(
+        (text) => res.writeHead(200, { 'content-type': opts.metrics.registry.contentType }).end(text),
+        (error: unknown) => fail(req, res, error, opts.log),
+      )
+      .catch((error: unknown) => fail(req, res, error, opts.log));
     return;
   }
   res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz or /metrics\n');
 }
 
 function described(req: IncomingMessage): Record<string, unknown> {
-  return { method: req.method, target: req.url?.slice(0, LOGGED_CHARS), host: req.headers.host?.slice(0, LOGGED_CHARS), remote: req.socket.remoteAddress };
+  return {
+    method: req.method,
+    target: req.url?.slice(0, LOGGED_CHARS),
+    host: req.headers.host?.slice(0, LOGGED_CHARS),
+    remote: req.socket.remoteAddress,
+  };
 }
 
 function refuse(req: IncomingMessage, res: ServerResponse, reason: string, log: Logger | undefined): void {

@@ -67,7 +67,8 @@ function voicingCost(notes: readonly number[], previous: readonly number[] | und
   let cost = Math.abs(centre - VOICING_CENTRE) * 0.5;
   if (previous) {
     // Voice leading: each voice moves as little as possible.
-    for (let i = 0; i < notes.length; i++) cost += Math.abs(notes[i]! - (previous[i] ?? previous[previous.length - 1]!));
+    for (let i = 0; i < notes.length; i++)
+      cost += Math.abs(notes[i]! - (previous[i] ?? previous[previous.length - 1]!));
   }
   return cost;
 }

@@ -36,7 +36,8 @@ async function main(): Promise<void> {
     },
   });
   const path = positionals[0];
-  if (!path) throw new Error('usage: synth-cli.ts <out.wav> [--bpm N] [--key A] [--scale minor|major] [--seed N] [--bars N]');
+  if (!path)
+    throw new Error('usage: synth-cli.ts <out.wav> [--bpm N] [--key A] [--scale minor|major] [--seed N] [--bars N]');
   const scale = values.scale ?? 'minor';
   if (scale !== 'major' && scale !== 'minor') throw new Error('--scale must be major or minor');
   const opts: SynthOptions = {

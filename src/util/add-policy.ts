@@ -77,7 +77,10 @@ export function uploadSize(bytes: number): string {
  * own limit when that is lower.
  */
 export function uploadLimit(interaction: { attachmentSizeLimit?: number | null }, botMaxBytes: number): number {
-  const discord = interaction.attachmentSizeLimit && interaction.attachmentSizeLimit > 0 ? interaction.attachmentSizeLimit : DISCORD_DEFAULT_UPLOAD;
+  const discord =
+    interaction.attachmentSizeLimit && interaction.attachmentSizeLimit > 0
+      ? interaction.attachmentSizeLimit
+      : DISCORD_DEFAULT_UPLOAD;
   return Math.min(discord, botMaxBytes);
 }
 

@@ -11,6 +11,7 @@ export function formatDuration(seconds: number): string {
 function clock(seconds: number, hours: boolean): string {
   const s = Math.max(0, Math.round(seconds));
   const sec = String(s % 60).padStart(2, '0');
-  if (hours && s >= 3600) return `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${sec}`;
+  if (hours && s >= 3600)
+    return `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${sec}`;
   return `${Math.floor(s / 60)}:${sec}`;
 }

@@ -11,12 +11,18 @@ export const LIVE_RENDER_NICE = 10;
 export const LIVE_ANALYSIS_NICE = 15;
 
 /** `MINIDJ_RENDER_NICE` / `MINIDJ_ANALYSIS_NICE` when set, else `fallback`. */
-export function niceFromEnv(name: 'MINIDJ_RENDER_NICE' | 'MINIDJ_ANALYSIS_NICE', fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+export function niceFromEnv(
+  name: 'MINIDJ_RENDER_NICE' | 'MINIDJ_ANALYSIS_NICE',
+  fallback: number,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
   const n = setting(name, env);
   return n === undefined ? fallback : Math.max(0, Math.min(19, Math.round(n)));
 }
 
 /** The niceness of a bot's renders: `MINIDJ_RENDER_NICE`, else LIVE_RENDER_NICE. */
-export const liveRenderNice = (env: NodeJS.ProcessEnv = process.env): number => niceFromEnv('MINIDJ_RENDER_NICE', LIVE_RENDER_NICE, env);
+export const liveRenderNice = (env: NodeJS.ProcessEnv = process.env): number =>
+  niceFromEnv('MINIDJ_RENDER_NICE', LIVE_RENDER_NICE, env);
 /** The niceness of a bot's analyses (and `npm run worker`'s): `MINIDJ_ANALYSIS_NICE`, else LIVE_ANALYSIS_NICE. */
-export const liveAnalysisNice = (env: NodeJS.ProcessEnv = process.env): number => niceFromEnv('MINIDJ_ANALYSIS_NICE', LIVE_ANALYSIS_NICE, env);
+export const liveAnalysisNice = (env: NodeJS.ProcessEnv = process.env): number =>
+  niceFromEnv('MINIDJ_ANALYSIS_NICE', LIVE_ANALYSIS_NICE, env);

@@ -22,7 +22,16 @@ process.on('message', (req: SpawnerRequest) => {
   }
   const { id, command, args, socket, nice } = req;
   const out = connect(socket);
-  out.on('error', (error) => send({ type: 'exit', id, code: null, signal: null, stderr: '', error: `the decoder's output could not be connected (${error.message})` }));
+  out.on('error', (error) =>
+    send({
+      type: 'exit',
+      id,
+      code: null,
+      signal: null,
+      stderr: '',
+      error: `the decoder's output could not be connected (${error.message})`,
+    }),
+  );
   out.on('connect', () => {
     // The id first, so the bot knows whose output this is; then the decoder writes straight into the connection.
     const header = Buffer.alloc(4);

@@ -15,7 +15,15 @@ export type SpawnerRequest =
   | { type: 'spawn'; id: number; command: string; args: string[]; socket: string; nice: number }
   | { type: 'kill'; id: number };
 /** `output`: the decoder's output connection was opened (its id sent), so its output is still to come in whole. */
-export type SpawnerReply = { type: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null; stderr: string; error?: string; output?: true };
+export type SpawnerReply = {
+  type: 'exit';
+  id: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  error?: string;
+  output?: true;
+};
 
 /** What a deck needs of a child process: its output, its messages, its end, and a way to stop it. */
 export interface DecoderProcess extends EventEmitter {
@@ -52,14 +60,17 @@ class Spawner {
       server.once('error', reject);
       server.listen(this.socketPath, () => resolve());
     });
-    const helper = spawn(process.execPath, [fileURLToPath(new URL('./spawner-process.ts', import.meta.url))], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const helper = spawn(process.execPath, [fileURLToPath(new URL('./spawner-process.ts', import.meta.url))], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     helper.unref();
     helper.channel?.unref();
     helper.on('message', (reply: SpawnerReply) => this.live.get(reply.id)?.exited(reply));
     const lost = (): void => {
       if (this.helper !== helper) return;
       this.helper = undefined;
-      for (const d of this.live.values()) d.exited({ type: 'exit', id: 0, code: null, signal: null, stderr: '', error: 'the decoder spawner stopped' });
+      for (const d of this.live.values())
+        d.exited({ type: 'exit', id: 0, code: null, signal: null, stderr: '', error: 'the decoder spawner stopped' });
     };
     helper.on('exit', lost);
     helper.on('error', lost);
@@ -96,11 +107,15 @@ class Spawner {
 
   spawn(command: string, args: string[], nice: number): DecoderProcess {
     const id = this.nextId++;
-    const decoder = new SpawnedDecoder(id, (req) => this.helper?.send(req), () => {
-      this.live.delete(id);
-      // No decoder running: the helper does not keep this process alive.
-      if (this.live.size === 0) this.helper?.channel?.unref();
-    });
+    const decoder = new SpawnedDecoder(
+      id,
+      (req) => this.helper?.send(req),
+      () => {
+        this.live.delete(id);
+        // No decoder running: the helper does not keep this process alive.
+        if (this.live.size === 0) this.helper?.channel?.unref();
+      },
+    );
     this.live.set(id, decoder);
     this.start().then(
       () => {
@@ -108,10 +123,18 @@ class Spawner {
         else {
           // While a decoder runs, its exit is awaited over the channel.
           this.helper!.channel?.ref();
-          this.helper!.send({ type: 'spawn', id, command, args, socket: this.socketPath, nice } satisfies SpawnerRequest);
+          this.helper!.send({
+            type: 'spawn',
+            id,
+            command,
+            args,
+            socket: this.socketPath,
+            nice,
+          } satisfies SpawnerRequest);
         }
       },
-      (error: Error) => decoder.exited({ type: 'exit', id, code: null, signal: null, stderr: '', error: error.message }),
+      (error: Error) =>
+        decoder.exited({ type: 'exit', id, code: null, signal: null, stderr: '', error: error.message }),
     );
     return decoder;
   }

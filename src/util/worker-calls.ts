@@ -25,7 +25,10 @@ export function transferring<T>(value: T, list: readonly Transferable[]): Transf
 type Answer<R> = R | Transferring<R>;
 /** The worker's side of `Api`: each handler also gets a signal, aborted when the caller cancels the call. */
 export type Handlers<Api extends WorkerApi<Api>> = {
-  [M in keyof Api]: (payload: PayloadOf<Api[M]>, signal: AbortSignal) => Answer<ResultOf<Api[M]>> | Promise<Answer<ResultOf<Api[M]>>>;
+  [M in keyof Api]: (
+    payload: PayloadOf<Api[M]>,
+    signal: AbortSignal,
+  ) => Answer<ResultOf<Api[M]>> | Promise<Answer<ResultOf<Api[M]>>>;
 };
 
 /** An error as it crosses between threads: what a caller needs to tell it apart and to show it. */
@@ -88,7 +91,11 @@ export class WorkerCalls<Api extends WorkerApi<Api>> {
     return this.pending.size;
   }
 
-  call<M extends keyof Api & string>(method: M, payload: PayloadOf<Api[M]>, options: { transfer?: readonly Transferable[]; signal?: AbortSignal } = {}): Promise<Awaited<ResultOf<Api[M]>>> {
+  call<M extends keyof Api & string>(
+    method: M,
+    payload: PayloadOf<Api[M]>,
+    options: { transfer?: readonly Transferable[]; signal?: AbortSignal } = {},
+  ): Promise<Awaited<ResultOf<Api[M]>>> {
     if (this.gone) return Promise.reject(this.gone);
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(this.cancelled());
@@ -99,10 +106,12 @@ export class WorkerCalls<Api extends WorkerApi<Api>> {
         this.worker.postMessage({ cancel: id } satisfies Request);
         reject(this.cancelled());
       };
-      const settled = <A>(then: (arg: A) => void) => (arg: A): void => {
-        signal?.removeEventListener('abort', cancel);
-        then(arg);
-      };
+      const settled =
+        <A>(then: (arg: A) => void) =>
+        (arg: A): void => {
+          signal?.removeEventListener('abort', cancel);
+          then(arg);
+        };
       if (this.pending.size === 0 && this.options.unrefWhenIdle) this.worker.ref();
       this.pending.set(id, { resolve: settled(resolve as (value: unknown) => void), reject: settled(reject) });
       signal?.addEventListener('abort', cancel, { once: true });
@@ -111,7 +120,11 @@ export class WorkerCalls<Api extends WorkerApi<Api>> {
   }
 
   /** A message with no answer (the worker's handler runs, its result is dropped); nothing once the thread is gone. */
-  notify<M extends keyof Api & string>(method: M, payload: PayloadOf<Api[M]>, transfer?: readonly Transferable[]): void {
+  notify<M extends keyof Api & string>(
+    method: M,
+    payload: PayloadOf<Api[M]>,
+    transfer?: readonly Transferable[],
+  ): void {
     if (!this.gone) this.worker.postMessage({ method, payload } satisfies Request, transfer);
   }
 
@@ -171,14 +184,19 @@ function sentError(error: unknown): SentError {
  * answer. A handler that throws on a notification (a message with no answer) throws out of the thread, as an
  * uncaught error: the caller's calls fail with it.
  */
-export function serve<Api extends WorkerApi<Api>>(handlers: Handlers<Api>, port: MessagePort | null = parentPort): void {
+export function serve<Api extends WorkerApi<Api>>(
+  handlers: Handlers<Api>,
+  port: MessagePort | null = parentPort,
+): void {
   if (!port) throw new Error('serve() runs in a worker thread');
   const running = new Map<number, AbortController>();
-  const handler = (method: string) => handlers[method as keyof Api] as (payload: unknown, signal: AbortSignal) => unknown;
+  const handler = (method: string) =>
+    handlers[method as keyof Api] as (payload: unknown, signal: AbortSignal) => unknown;
   const reply = (id: number, cancel: AbortController, answer: unknown): void => {
     running.delete(id);
     if (cancel.signal.aborted) return;
-    if (answer instanceof Transferring) port.postMessage({ id, ok: true, value: answer.value } satisfies Reply, answer.list);
+    if (answer instanceof Transferring)
+      port.postMessage({ id, ok: true, value: answer.value } satisfies Reply, answer.list);
     else port.postMessage({ id, ok: true, value: answer } satisfies Reply);
   };
   const fail = (id: number, cancel: AbortController, error: unknown): void => {
@@ -193,7 +211,11 @@ export function serve<Api extends WorkerApi<Api>>(handlers: Handlers<Api>, port:
     running.set(id, cancel);
     try {
       const answer = handler(request.method)(request.payload, cancel.signal);
-      if (answer instanceof Promise) answer.then((value: unknown) => reply(id, cancel, value), (error: unknown) => fail(id, cancel, error));
+      if (answer instanceof Promise)
+        answer.then(
+          (value: unknown) => reply(id, cancel, value),
+          (error: unknown) => fail(id, cancel, error),
+        );
       else reply(id, cancel, answer);
     } catch (error) {
       fail(id, cancel, error);

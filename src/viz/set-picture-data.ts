@@ -21,7 +21,12 @@ function heard(g: BandGains): BandGains {
 }
 
 /** What the picture shows, from the tracks in play order and the engine's transitions. */
-export function setPictureData(title: string, tracks: PlannedTrack[], transitions: TransitionReport[], durationSec: number): SetPictureData {
+export function setPictureData(
+  title: string,
+  tracks: PlannedTrack[],
+  transitions: TransitionReport[],
+  durationSec: number,
+): SetPictureData {
   const tempo: SetPictureData['tempo'] = [];
   const energy: SetPictureData['energy'] = [];
   const spans: SetPictureData['tracks'] = [];
@@ -59,7 +64,13 @@ export function setPictureData(title: string, tracks: PlannedTrack[], transition
         const a = heard(g.a);
         return { t, aLow: a.low, aMid: a.mid, aHigh: a.high, bLow: g.b.low, bMid: g.b.mid, bHigh: g.b.high };
       });
-      return { startSec: tr.startSec, endSec: tr.endSec, label: `${tr.from.title} → ${tr.to.title}`, style: `${tr.style}, ${tr.overlapBars} bars`, curves };
+      return {
+        startSec: tr.startSec,
+        endSec: tr.endSec,
+        label: `${tr.from.title} → ${tr.to.title}`,
+        style: `${tr.style}, ${tr.overlapBars} bars`,
+        curves,
+      };
     }),
   };
 }

@@ -96,7 +96,6 @@ const TRACK_COLORS: readonly Color[] = [
   [213, 94, 0],
 ];
 
-
 /** The first step from `steps` that leaves at most maxTicks ticks over `span`. */
 function niceStep(span: number, maxTicks: number, steps: readonly number[]): number {
   for (const step of steps) if (span / step <= maxTicks) return step;
@@ -175,7 +174,11 @@ interface Timeline {
 function drawHeader(r: Raster, data: SetPictureData, L: SetPictureLayout): void {
   const s = L.textScale;
   const bpms = data.tempo.map((p) => p.bpm);
-  const parts = [formatClock(setDuration(data)), `${data.tracks.length} tracks`, `${data.transitions.length} transitions`];
+  const parts = [
+    formatClock(setDuration(data)),
+    `${data.tracks.length} tracks`,
+    `${data.transitions.length} transitions`,
+  ];
   if (bpms.length > 0) {
     const lo = Math.round(Math.min(...bpms));
     const hi = Math.round(Math.max(...bpms));
@@ -183,7 +186,13 @@ function drawHeader(r: Raster, data: SetPictureData, L: SetPictureLayout): void 
   }
   const summary = parts.join('  ·  ');
   const summaryW = textWidth(summary, s);
-  r.text(L.title.x + L.title.w - summaryW, L.title.y + (L.title.h - GLYPH_HEIGHT * s), summary, PICTURE_COLORS.muted, s);
+  r.text(
+    L.title.x + L.title.w - summaryW,
+    L.title.y + (L.title.h - GLYPH_HEIGHT * s),
+    summary,
+    PICTURE_COLORS.muted,
+    s,
+  );
   const titleText = fitText(data.title, L.title.w - summaryW - 30, s + 1);
   r.text(L.title.x, L.title.y, titleText, PICTURE_COLORS.text, s + 1);
 }
@@ -315,7 +324,10 @@ function drawLegend(r: Raster, data: SetPictureData, L: SetPictureLayout): void 
   const mid = y + (GLYPH_HEIGHT * s) / 2;
   const u = s / 2; // spacing unit follows the text scale
   x += r.text(x, y, 'Transition gain curves:', PICTURE_COLORS.text, s) + 24 * u;
-  for (const [deck, caption] of [['a', 'A fading out'], ['b', 'B coming in']] as const) {
+  for (const [deck, caption] of [
+    ['a', 'A fading out'],
+    ['b', 'B coming in'],
+  ] as const) {
     x += r.text(x, y, caption, PICTURE_COLORS.muted, s) + 12 * u;
     for (const style of CURVE_STYLES.filter((c) => c.key.startsWith(deck))) {
       r.line(x, mid, x + 26 * u, mid, style.color, curveThickness(style.thickness, s));
@@ -334,7 +346,8 @@ function drawLegend(r: Raster, data: SetPictureData, L: SetPictureLayout): void 
 function labelLines(label: string, maxWidth: number, s: number): string[] {
   if (textWidth(label, s) <= maxWidth) return [label];
   const arrow = label.indexOf('→');
-  if (arrow > 0) return [fitText(label.slice(0, arrow).trim(), maxWidth, s), fitText(label.slice(arrow).trim(), maxWidth, s)];
+  if (arrow > 0)
+    return [fitText(label.slice(0, arrow).trim(), maxWidth, s), fitText(label.slice(arrow).trim(), maxWidth, s)];
   return wrapText(label, maxWidth, s, 2);
 }
 
@@ -342,7 +355,13 @@ function curveThickness(thickness: number, s: number): number {
   return Math.max(1, (thickness * s) / 2);
 }
 
-function drawPanel(r: Raster, tr: PictureTransition, index: number, panel: SetPictureLayout['panels'][number], s: number): void {
+function drawPanel(
+  r: Raster,
+  tr: PictureTransition,
+  index: number,
+  panel: SetPictureLayout['panels'][number],
+  s: number,
+): void {
   const { frame, plot } = panel;
   r.fillRect(frame.x, frame.y, frame.w, frame.h, PICTURE_COLORS.panel);
   r.strokeRect(frame.x, frame.y, frame.w, frame.h, PICTURE_COLORS.border);
@@ -355,12 +374,19 @@ function drawPanel(r: Raster, tr: PictureTransition, index: number, panel: SetPi
   lines.forEach((line, k) => r.text(textX + numW, frame.y + 8 + k * (lineH + 6), line, PICTURE_COLORS.text, s));
   const duration = Math.max(tr.endSec - tr.startSec, ...tr.curves.map((c) => c.t), 0.001);
   const info = `${tr.style} · at ${formatClock(tr.startSec)}`;
-  r.text(textX + numW, frame.y + 8 + lines.length * (lineH + 6), fitText(info, textW - numW, s), PICTURE_COLORS.muted, s);
+  r.text(
+    textX + numW,
+    frame.y + 8 + lines.length * (lineH + 6),
+    fitText(info, textW - numW, s),
+    PICTURE_COLORS.muted,
+    s,
+  );
 
   const xOf = (t: number): number => plot.x + (Math.min(duration, Math.max(0, t)) / duration) * plot.w;
   const yOf = (g: number): number => plot.y + (1 - Math.min(1, Math.max(0, g))) * plot.h;
   for (const g of [0, 0.5, 1]) r.fillRect(plot.x, Math.round(yOf(g)), plot.w + 1, 1, PICTURE_COLORS.grid);
-  for (const f of [0, 0.25, 0.5, 0.75, 1]) r.fillRect(Math.round(plot.x + f * plot.w), plot.y, 1, plot.h + 1, PICTURE_COLORS.grid);
+  for (const f of [0, 0.25, 0.5, 0.75, 1])
+    r.fillRect(Math.round(plot.x + f * plot.w), plot.y, 1, plot.h + 1, PICTURE_COLORS.grid);
   r.text(plot.x - 6 - textWidth('1', s), yOf(1) - lineH / 2, '1', PICTURE_COLORS.muted, s);
   r.text(plot.x - 6 - textWidth('0', s), yOf(0) - lineH / 2, '0', PICTURE_COLORS.muted, s);
   const axisY = plot.y + plot.h + 6;
@@ -381,7 +407,10 @@ function drawSetPicture(data: SetPictureData, width = 1600, height = 900): Raste
   const r = new Raster(width, height, PICTURE_COLORS.background);
   const L = layoutSetPicture(data, width, height);
   const duration = setDuration(data);
-  const tl: Timeline = { duration, xOf: (t) => L.tempo.x + (Math.min(duration, Math.max(0, t)) / duration) * L.tempo.w };
+  const tl: Timeline = {
+    duration,
+    xOf: (t) => L.tempo.x + (Math.min(duration, Math.max(0, t)) / duration) * L.tempo.w,
+  };
 
   drawHeader(r, data, L);
   drawTimeGrid(r, L, tl);

@@ -100,7 +100,9 @@ export interface RenderWindow {
  */
 export function minuteCost(fed: CostWindow[], defaultPct: number): number {
   const setSec = fed.reduce((s, w) => s + w.setSec, 0);
-  return setSec >= MIN_MEASURED_SET_SEC ? Math.max(defaultPct / 2, (100 * fed.reduce((s, w) => s + w.cpuSec, 0)) / setSec) : defaultPct;
+  return setSec >= MIN_MEASURED_SET_SEC
+    ? Math.max(defaultPct / 2, (100 * fed.reduce((s, w) => s + w.cpuSec, 0)) / setSec)
+    : defaultPct;
 }
 
 /**
@@ -108,14 +110,20 @@ export function minuteCost(fed: CostWindow[], defaultPct: number): number {
  * the default less a default render's share; never below a tenth of the default: streaming is steady, unlike renders), plus one render every
  * `transitionEverySec` at what a render cost over `renders` (the last 10 minutes; the default until three finished).
  */
-export function steadyCost(fed: CostWindow[], renders: RenderWindow[], defaultPct: number, transitionEverySec: number): { pct: number; renderPct: number; renderCpuSec: number } {
+export function steadyCost(
+  fed: CostWindow[],
+  renders: RenderWindow[],
+  defaultPct: number,
+  transitionEverySec: number,
+): { pct: number; renderPct: number; renderCpuSec: number } {
   const done = renders.reduce((s, w) => s + w.renders, 0);
   const renderCpuSec = done >= 3 ? renders.reduce((s, w) => s + w.cpuSec, 0) / done : DEFAULT_RENDER_CPU_SEC;
   const renderPct = (100 * renderCpuSec) / transitionEverySec;
   const setSec = fed.reduce((s, w) => s + w.setSec, 0);
-  const stream = setSec >= MIN_MEASURED_SET_SEC
-    ? Math.max(defaultPct / 10, (100 * fed.reduce((s, w) => s + w.streamSec, 0)) / setSec)
-    : Math.max(defaultPct / 10, defaultPct - (100 * DEFAULT_RENDER_CPU_SEC) / DEFAULT_TRANSITION_EVERY_SEC);
+  const stream =
+    setSec >= MIN_MEASURED_SET_SEC
+      ? Math.max(defaultPct / 10, (100 * fed.reduce((s, w) => s + w.streamSec, 0)) / setSec)
+      : Math.max(defaultPct / 10, defaultPct - (100 * DEFAULT_RENDER_CPU_SEC) / DEFAULT_TRANSITION_EVERY_SEC);
   return { pct: stream + renderPct, renderPct, renderCpuSec };
 }
 
@@ -150,7 +158,8 @@ export function busyRefusal(lagMs: number): string {
  * running late (a machine saturated by anything) refuses too.
  */
 export class Admission {
-  private readonly opts: Required<Omit<AdmissionOptions, 'maxSets' | 'renders'>> & Pick<AdmissionOptions, 'maxSets' | 'renders'>;
+  private readonly opts: Required<Omit<AdmissionOptions, 'maxSets' | 'renders'>> &
+    Pick<AdmissionOptions, 'maxSets' | 'renders'>;
   private readonly live: () => number;
   private timer?: NodeJS.Timeout;
   private histogram?: IntervalHistogram;
@@ -212,7 +221,11 @@ export class Admission {
     const machine = cpus().reduce((s, c) => s + c.times.user + c.times.sys + c.times.irq, 0) / 1000;
     if (this.last && this.lastMachine !== undefined) {
       const dt = (at - this.last.at) / 1000;
-      if (dt > 0) this.foreign = [...this.foreign, Math.max(0, (machine - this.lastMachine - (cpuSec - this.last.cpuSec)) / dt)].slice(-3);
+      if (dt > 0)
+        this.foreign = [
+          ...this.foreign,
+          Math.max(0, (machine - this.lastMachine - (cpuSec - this.last.cpuSec)) / dt),
+        ].slice(-3);
     }
     this.lastMachine = machine;
     const split = this.split();
@@ -221,10 +234,18 @@ export class Admission {
       const sets = (live + this.last.live) / 2;
       if (sets > 0 && dt > 0) {
         // A process starved of CPU uses less than its sets need: such a window says nothing of their cost.
-        this.windows.push({ cpuSec: cpuSec - this.last.cpuSec, streamSec: split.streamSec - this.last.streamSec, setSec: sets * dt, starved: lag > this.opts.maxLoopLagMs });
+        this.windows.push({
+          cpuSec: cpuSec - this.last.cpuSec,
+          streamSec: split.streamSec - this.last.streamSec,
+          setSec: sets * dt,
+          starved: lag > this.opts.maxLoopLagMs,
+        });
         if (this.windows.length > WINDOWS) this.windows.shift();
       }
-      this.renderWindows.push({ cpuSec: split.renderSec - this.last.renderSec, renders: split.renders - this.last.renders });
+      this.renderWindows.push({
+        cpuSec: split.renderSec - this.last.renderSec,
+        renders: split.renders - this.last.renders,
+      });
       if (this.renderWindows.length > RENDER_WINDOWS) this.renderWindows.shift();
     }
     this.last = { at, cpuSec, live, ...split };
@@ -265,7 +286,8 @@ export class Admission {
     const f = this.figures();
     let verdict: AdmissionVerdict;
     if (f.live >= f.capacity) verdict = { ok: false, reason: 'capacity', message: capacityRefusal(f.live, f.capacity) };
-    else if (f.loopLagMs > this.opts.maxLoopLagMs) verdict = { ok: false, reason: 'busy', message: busyRefusal(f.loopLagMs) };
+    else if (f.loopLagMs > this.opts.maxLoopLagMs)
+      verdict = { ok: false, reason: 'busy', message: busyRefusal(f.loopLagMs) };
     else verdict = { ok: true };
     if (verdict.ok) this.admittedCount++;
     else this.refusedCount++;

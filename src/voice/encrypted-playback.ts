@@ -37,7 +37,8 @@ export class EncryptedPlayback {
 
   private holdWhileGroupPending(): void {
     const state = this.connection.state;
-    if (state.status !== VoiceConnectionStatus.Ready || state.networking.state.code !== NetworkingStatusCode.Ready) return;
+    if (state.status !== VoiceConnectionStatus.Ready || state.networking.state.code !== NetworkingStatusCode.Ready)
+      return;
     const dave = state.networking.state.dave;
     if (!dave || dave.protocolVersion === 0 || dave.session?.ready) return;
     state.subscription?.unsubscribe();

@@ -63,7 +63,8 @@ export class OpusEncoderPool {
 
   private thread(): EncoderThread {
     const idle = this.threads.find((t) => t.encoders === 0);
-    if (idle || this.threads.length >= this.maxThreads) return idle ?? this.threads.reduce((a, b) => (b.encoders < a.encoders ? b : a));
+    if (idle || this.threads.length >= this.maxThreads)
+      return idle ?? this.threads.reduce((a, b) => (b.encoders < a.encoders ? b : a));
     const made = new EncoderThread((dead) => this.threads.splice(this.threads.indexOf(dead) >>> 0, 1));
     this.threads.push(made);
     return made;
@@ -78,7 +79,8 @@ export class OpusEncoderPool {
     return {
       encode: (pcm) => {
         // A copy when the samples are a view into a larger buffer; a whole buffer is handed over (transferred).
-        const whole = pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength && pcm.buffer instanceof ArrayBuffer;
+        const whole =
+          pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength && pcm.buffer instanceof ArrayBuffer;
         const own = whole ? pcm : pcm.slice();
         return thread.calls.call('encode', { id, pcm: own }, { transfer: [own.buffer as ArrayBuffer] });
       },
@@ -93,7 +95,9 @@ export class OpusEncoderPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.threads.splice(0).map((t) => t.calls.terminate(new Error('the Opus encoder pool was closed'))));
+    await Promise.all(
+      this.threads.splice(0).map((t) => t.calls.terminate(new Error('the Opus encoder pool was closed'))),
+    );
   }
 }
 
@@ -119,7 +123,10 @@ const MAX_QUEUED_PACKETS = 150;
  * One guild's set, encoded in process: its continuous PCM becomes 20 ms Opus packets (128 kb/s by default) in an
  * object-mode stream that the audio player reads one packet a cycle.
  */
-export function opusPacketsFromPcm(pcm: AsyncIterable<Float32Array>, opts: { bitrateKbps?: number; complexity?: number; pool?: OpusEncoderPool } = {}): OpusPacketStream {
+export function opusPacketsFromPcm(
+  pcm: AsyncIterable<Float32Array>,
+  opts: { bitrateKbps?: number; complexity?: number; pool?: OpusEncoderPool } = {},
+): OpusPacketStream {
   let wake: (() => void) | undefined;
   const stream = new Readable({
     objectMode: true,
@@ -138,7 +145,8 @@ export function opusPacketsFromPcm(pcm: AsyncIterable<Float32Array>, opts: { bit
       for await (const chunk of pcm) {
         if (stopped) break;
         push(await encoder.encode(chunk));
-        while (!stopped && stream.readableLength >= MAX_QUEUED_PACKETS) await new Promise<void>((resolve) => (wake = resolve));
+        while (!stopped && stream.readableLength >= MAX_QUEUED_PACKETS)
+          await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
       }
       if (!stopped) push(await encoder.flush());

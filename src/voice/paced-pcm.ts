@@ -9,7 +9,13 @@ import { MIX_CHANNELS, MIX_RATE } from '../audio/io/mix-format.ts';
 // The global timer on purpose: a test that fakes the clock drives the pacing too.
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function* pacePcm(source: AsyncIterable<Float32Array>, playedSec: () => number, leadSec: number, signal?: AbortSignal, pollMs = 20): AsyncGenerator<Float32Array> {
+export async function* pacePcm(
+  source: AsyncIterable<Float32Array>,
+  playedSec: () => number,
+  leadSec: number,
+  signal?: AbortSignal,
+  pollMs = 20,
+): AsyncGenerator<Float32Array> {
   let producedSec = 0;
   // Leaving the loop (abort) returns the source too, so its decoders are closed.
   for await (const chunk of source) {

@@ -19,7 +19,13 @@ function readStat(pid: number, path = `/proc/${pid}/stat`): ProcStat | undefined
     const text = readFileSync(path, 'utf8');
     // The command name may hold spaces and parentheses: fields are counted after the last ')'.
     const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { pid, ppid: Number(f[1]), nice: Number(f[16]), ticks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]) };
+    return {
+      pid,
+      ppid: Number(f[1]),
+      nice: Number(f[16]),
+      ticks: Number(f[11]) + Number(f[12]),
+      childTicks: Number(f[13]) + Number(f[14]),
+    };
   } catch {
     // No /proc (not Linux), or the process has ended: nothing to count.
     return undefined;
@@ -69,7 +75,9 @@ export function treeCpu(root = process.pid): TreeCpu | undefined {
   for (let attempt = 0; ; attempt++) {
     const before = readStat(root);
     if (!before) return undefined;
-    const live = descendants(root).map((pid) => readStat(pid)).filter((s) => s !== undefined);
+    const live = descendants(root)
+      .map((pid) => readStat(pid))
+      .filter((s) => s !== undefined);
     const after = readStat(root);
     if (!after) return undefined;
     if (before.childTicks === after.childTicks || attempt === 5) {

@@ -42,7 +42,9 @@ export class SetBroadcast {
 
   constructor(engine: SetEngine, opts: SetBroadcastOptions = {}) {
     this.engine = engine;
-    this.player = createAudioPlayer({ behaviors: { noSubscriber: NoSubscriberBehavior.Pause, maxMissedFrames: Infinity } });
+    this.player = createAudioPlayer({
+      behaviors: { noSubscriber: NoSubscriberBehavior.Pause, maxMissedFrames: Infinity },
+    });
     const pcm = pacePcm(engine.stream(), () => this.playedSec, opts.leadSec ?? DEFAULT_LEAD_SEC, this.abort.signal);
     this.opus = opusPacketsFromPcm(pcm, { bitrateKbps: opts.bitrateKbps, pool: opts.opusPool });
     // Observed through `fed` (the live set reports it): this only keeps it from being an unhandled rejection.
@@ -63,7 +65,8 @@ export class SetBroadcast {
   private async playWhenBuffered(frames: number): Promise<void> {
     const stream = this.resource.playStream;
     const deadline = performance.now() + START_TIMEOUT_MS;
-    while (stream.readableLength < frames && !stream.readableEnded && !this.closed && performance.now() < deadline) await realSleep(10);
+    while (stream.readableLength < frames && !stream.readableEnded && !this.closed && performance.now() < deadline)
+      await realSleep(10);
     if (!this.closed) this.player.play(this.resource);
   }
 

@@ -1,5 +1,15 @@
-import { entersState, joinVoiceChannel, VoiceConnectionDisconnectReason, VoiceConnectionStatus } from '@discordjs/voice';
-import type { AudioPlayer, DiscordGatewayAdapterCreator, VoiceConnection, VoiceConnectionState } from '@discordjs/voice';
+import {
+  entersState,
+  joinVoiceChannel,
+  VoiceConnectionDisconnectReason,
+  VoiceConnectionStatus,
+} from '@discordjs/voice';
+import type {
+  AudioPlayer,
+  DiscordGatewayAdapterCreator,
+  VoiceConnection,
+  VoiceConnectionState,
+} from '@discordjs/voice';
 import { EncryptedPlayback } from './encrypted-playback.ts';
 import type { RejoinReason } from './voice-report.ts';
 
@@ -51,17 +61,29 @@ export class VoiceLink {
   private rejoining = false;
 
   constructor(opts: VoiceLinkOptions) {
-    this.connection = joinVoiceChannel({ guildId: opts.guildId, channelId: opts.channelId, adapterCreator: opts.adapterCreator, selfDeaf: true });
+    this.connection = joinVoiceChannel({
+      guildId: opts.guildId,
+      channelId: opts.channelId,
+      adapterCreator: opts.adapterCreator,
+      selfDeaf: true,
+    });
     this.playback = new EncryptedPlayback(this.connection, opts.player);
     this.connection.on('error', (error) => opts.onError?.(error));
     this.connection.on(VoiceConnectionStatus.Ready, () => (this.rejoins = 0));
     this.connection.on('stateChange', (from, to) => this.watch(from, to, opts));
     this.connection.on(VoiceConnectionStatus.Disconnected, (_old, state) => {
-      void this.recover(state.reason === VoiceConnectionDisconnectReason.WebSocketClose && state.closeCode === DISCONNECTED_BY_DISCORD, opts);
+      void this.recover(
+        state.reason === VoiceConnectionDisconnectReason.WebSocketClose && state.closeCode === DISCONNECTED_BY_DISCORD,
+        opts,
+      );
     });
     // Destroyed without us asking: the bot was removed from the server, or its gateway shard closed for good.
     this.connection.on(VoiceConnectionStatus.Destroyed, () => {
-      if (!this.destroyed) this.lose(opts, 'lost its voice connection for good (removed from the server, or its gateway connection closed)');
+      if (!this.destroyed)
+        this.lose(
+          opts,
+          'lost its voice connection for good (removed from the server, or its gateway connection closed)',
+        );
     });
     // The first join can fail before anyone listens (the gateway shard is down): that is a dropped connection too.
     if (this.connection.state.status === VoiceConnectionStatus.Disconnected) void this.recover(false, opts);
@@ -112,16 +134,24 @@ export class VoiceLink {
    */
   private watch(from: VoiceConnectionState, to: VoiceConnectionState, opts: VoiceLinkOptions): void {
     // Signalling again: the connection asked the gateway to join its channel once more (the first join starts there).
-    if (to.status === VoiceConnectionStatus.Signalling && from.status !== VoiceConnectionStatus.Signalling) opts.onRejoin?.(rejoinReason(from, this.rejoining));
+    if (to.status === VoiceConnectionStatus.Signalling && from.status !== VoiceConnectionStatus.Signalling)
+      opts.onRejoin?.(rejoinReason(from, this.rejoining));
     // Ready; or disconnected, which recover() rejoins with back-off; or gone.
-    if (to.status === VoiceConnectionStatus.Ready || to.status === VoiceConnectionStatus.Disconnected || to.status === VoiceConnectionStatus.Destroyed) {
+    if (
+      to.status === VoiceConnectionStatus.Ready ||
+      to.status === VoiceConnectionStatus.Disconnected ||
+      to.status === VoiceConnectionStatus.Destroyed
+    ) {
       clearTimeout(this.stuck);
       this.stuck = undefined;
       this.wasReady ||= to.status === VoiceConnectionStatus.Ready;
       return;
     }
     if (!this.wasReady || this.destroyed) return;
-    const refused = from.status === VoiceConnectionStatus.Connecting && to.status === VoiceConnectionStatus.Signalling && !this.rejoining;
+    const refused =
+      from.status === VoiceConnectionStatus.Connecting &&
+      to.status === VoiceConnectionStatus.Signalling &&
+      !this.rejoining;
     // Not destroyed inside the library's own state change: it goes on to use the connection's adapter.
     if (refused && ++this.rejoins > (opts.maxRejoins ?? 5)) return queueMicrotask(() => this.lose(opts, LOST));
     this.stuck ??= setTimeout(() => this.unstick(opts), opts.reconnectTimeoutMs ?? 15_000);

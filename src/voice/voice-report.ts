@@ -8,4 +8,5 @@ export type RejoinReason = 'closed' | 'dropped' | 'stuck';
 export type VoiceErrorKind = 'connection' | 'player';
 
 /** What a guild's voice tells the operator: the bot turns it into a log line and a /metrics counter. */
-export type VoiceReport = { type: 'rejoin'; reason: RejoinReason } | { type: 'error'; kind: VoiceErrorKind; error: Error };
+export type VoiceReport =
+  { type: 'rejoin'; reason: RejoinReason } | { type: 'error'; kind: VoiceErrorKind; error: Error };

@@ -38,10 +38,25 @@ describe('a track stored under older rules that the rules now refuse', () => {
     try {
       // As if accepted before there were rules: no rules version on the record.
       const hash = await hashFile(bomb);
-      await store.put({ hash, sourceName: 'index-bomb.m4a', bytes: readFileSync(bomb).length, analysis: crate[0]!.analysis });
+      await store.put({
+        hash,
+        sourceName: 'index-bomb.m4a',
+        bytes: readFileSync(bomb).length,
+        analysis: crate[0]!.analysis,
+      });
       const before = await store.get(hash);
-      const analyzer = { analyze: () => Promise.reject(new Error('must not be analysed')), waiting: () => 0, close: () => Promise.resolve() };
-      await expect(ingestFile(bomb, analyzer, store)).rejects.toMatchObject({ name: 'AudioInputError', code: 'corrupt', message: expect.stringMatching(/^This file is damaged or built to exhaust memory: a track declares 85,000,000 samples/) as unknown });
+      const analyzer = {
+        analyze: () => Promise.reject(new Error('must not be analysed')),
+        waiting: () => 0,
+        close: () => Promise.resolve(),
+      };
+      await expect(ingestFile(bomb, analyzer, store)).rejects.toMatchObject({
+        name: 'AudioInputError',
+        code: 'corrupt',
+        message: expect.stringMatching(
+          /^This file is damaged or built to exhaust memory: a track declares 85,000,000 samples/,
+        ) as unknown,
+      });
       expect(await store.get(hash)).toEqual(before);
     } finally {
       await store.close();
@@ -52,7 +67,10 @@ describe('a track stored under older rules that the rules now refuse', () => {
     const stored: PlannedTrack = { ...crate[0]!, id: 'bomb', title: 'bomb', file: bomb };
     const next: PlannedTrack = { ...crate[1]!, id: 'next', title: 'next' };
     const events: SetEvent[] = [];
-    const engine = new SetEngine([stored, next], { renderer: { render: () => Promise.reject(new Error('not rendered here')) }, onEvent: (e) => events.push(e) });
+    const engine = new SetEngine([stored, next], {
+      renderer: { render: () => Promise.reject(new Error('not rendered here')) },
+      onEvent: (e) => events.push(e),
+    });
     const watch = watchFfmpegMemory();
     const chunks: Float32Array[] = [];
     try {
@@ -62,12 +80,24 @@ describe('a track stored under older rules that the rules now refuse', () => {
     }
     const errors = events.flatMap((e) => (e.type === 'deck-error' ? [e] : []));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ track: { id: 'bomb' }, recovered: false, error: { name: 'AudioInputError', code: 'corrupt' } });
-    expect(errors[0]!.error.message).toMatch(/^index-bomb\.m4a cannot be played: This file is damaged or built to exhaust memory: a track declares 85,000,000 samples/);
-    expect(engine.report.map((t) => [t.style, t.explanation])).toEqual([['cut', 'bomb could not be played on, so a cut to next']]);
+    expect(errors[0]).toMatchObject({
+      track: { id: 'bomb' },
+      recovered: false,
+      error: { name: 'AudioInputError', code: 'corrupt' },
+    });
+    expect(errors[0]!.error.message).toMatch(
+      /^index-bomb\.m4a cannot be played: This file is damaged or built to exhaust memory: a track declares 85,000,000 samples/,
+    );
+    expect(engine.report.map((t) => [t.style, t.explanation])).toEqual([
+      ['cut', 'bomb could not be played on, so a cut to next'],
+    ]);
     // The channel is told the rules refused it, not that a decoder stopped; a crashed decoder still reads as one.
-    expect(unplayableNotice('**bomb**', errors[0]!.error)).toMatch(/^\*\*\\\*\\\*bomb\\\*\\\*\*\* could not be played, so the set cut to the next track: its file is no longer accepted\. This file is damaged or built to exhaust memory: a track declares 85,000,000 samples .*Re-export it as MP3, FLAC or WAV\.$/);
-    expect(unplayableNotice('bomb', new Error('ffmpeg exited 1'))).toBe('**bomb** could not be played on (its audio decoder kept stopping), so the set cut to the next track.');
+    expect(unplayableNotice('**bomb**', errors[0]!.error)).toMatch(
+      /^\*\*\\\*\\\*bomb\\\*\\\*\*\* could not be played, so the set cut to the next track: its file is no longer accepted\. This file is damaged or built to exhaust memory: a track declares 85,000,000 samples .*Re-export it as MP3, FLAC or WAV\.$/,
+    );
+    expect(unplayableNotice('bomb', new Error('ffmpeg exited 1'))).toBe(
+      '**bomb** could not be played on (its audio decoder kept stopping), so the set cut to the next track.',
+    );
     // The next track plays from the start of the set: no silence where the refused one was, and it plays through.
     const stereo = concatSamples(chunks);
     expect(rmsDb(stereo, 0.05, 2)).toBeGreaterThan(-40);

@@ -20,7 +20,13 @@ let source: string;
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'deck-start-'));
   source = path.join(dir, 'track.wav');
-  await writeSynthTrack(source, { bpm: 124, key: 'A', scale: 'minor', seed: 5, sections: [{ label: 'drop', bars: 12 }] });
+  await writeSynthTrack(source, {
+    bpm: 124,
+    key: 'A',
+    scale: 'minor',
+    seed: 5,
+    sections: [{ label: 'drop', bars: 12 }],
+  });
 }, 120_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,7 +62,10 @@ async function startErrorMs(file: string, whole: Float32Array, fromSec: number):
 
 describe('a deck opened mid-track starts on the exact sample', () => {
   // Matroska (WebM) Opus: ffmpeg's input seek put every start 7.5 ms early. MP3 (VBR) is seeked: it must stay exact.
-  for (const [kind, args] of [['webm', ['-c:a', 'libopus', '-b:a', '128k']], ['mp3', ['-c:a', 'libmp3lame', '-q:a', '2']]] as const) {
+  for (const [kind, args] of [
+    ['webm', ['-c:a', 'libopus', '-b:a', '128k']],
+    ['mp3', ['-c:a', 'libmp3lame', '-q:a', '2']],
+  ] as const) {
     it(`${kind}: within a sample of the decode from the top at 4 positions`, async () => {
       const file = path.join(dir, `track.${kind}`);
       execFileSync(ffmpegPath(), ['-v', 'error', '-y', '-i', source, ...args, file]);
@@ -68,10 +77,13 @@ describe('a deck opened mid-track starts on the exact sample', () => {
   }
 
   // Ogg Vorbis: a lapped block (23.2 ms at 44.1 kHz) at some positions, e.g. 1.66 s into farm.ogg.
-  it.skipIf(!existsSync(FARM))('ogg vorbis (farm.ogg): within a sample of the decode from the top at 4 positions', async () => {
-    const whole = await readMono(FARM, 0, 36);
-    const errors = [];
-    for (const fromSec of [1.66, 3.3, 14.2, 33.3]) errors.push(await startErrorMs(FARM, whole, fromSec));
-    expect(Math.max(...errors.map(Math.abs))).toBeLessThanOrEqual(0.05);
-  });
+  it.skipIf(!existsSync(FARM))(
+    'ogg vorbis (farm.ogg): within a sample of the decode from the top at 4 positions',
+    async () => {
+      const whole = await readMono(FARM, 0, 36);
+      const errors = [];
+      for (const fromSec of [1.66, 3.3, 14.2, 33.3]) errors.push(await startErrorMs(FARM, whole, fromSec));
+      expect(Math.max(...errors.map(Math.abs))).toBeLessThanOrEqual(0.05);
+    },
+  );
 });

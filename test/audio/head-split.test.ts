@@ -23,7 +23,11 @@ describe("B's stretched deck in a render", () => {
     const { tracks } = await handsCrate();
     const [a, b] = [tracks[0]!, tracks[1]!];
     const plan = planTransition(a, b);
-    const job: TransitionJob = { plan, from: { file: a.file, gain: 1, bpm: a.analysis.bpm }, to: { file: b.file, gain: 1, bpm: b.analysis.bpm } };
+    const job: TransitionJob = {
+      plan,
+      from: { file: a.file, gain: 1, bpm: a.analysis.bpm },
+      to: { file: b.file, gain: 1, bpm: b.analysis.bpm },
+    };
     const bAlone = { solo: 'to' } as const;
     const later = await renderTransition({ ...job, dueInSec: RAMP_AHEAD_SEC + 10 }, undefined, bAlone);
     const soon = await renderTransition({ ...job, dueInSec: SLACK_SEC - 10 }, undefined, bAlone);
@@ -42,7 +46,9 @@ describe("B's stretched deck in a render", () => {
     const two = relativeDifference(soon.pcm, whole, mid - MIX_RATE, mid + MIX_RATE);
     expect(one).toBeLessThan(1e-3);
     expect(two).toBeGreaterThan(10 * one);
-    expect(relativeDifference(later.pcm, whole, soon.handoffFrame + MIX_RATE, later.handoffFrame - MIX_RATE)).toBeLessThan(1e-3);
+    expect(
+      relativeDifference(later.pcm, whole, soon.handoffFrame + MIX_RATE, later.handoffFrame - MIX_RATE),
+    ).toBeLessThan(1e-3);
     // In between: the head in one piece, the ramp streamed.
     const between = await renderTransition({ ...job, dueInSec: (SLACK_SEC + RAMP_AHEAD_SEC) / 2 }, undefined, bAlone);
     expect(between.handoffFrame).toBe(soon.handoffFrame);

@@ -22,12 +22,16 @@ beforeAll(() => {
 afterAll(() => tmp.cleanup());
 
 describe('half- and double-time pairs', () => {
-  it('mixes 86 BPM into 170 BPM at double time, beat-aligned, B\'s drop and ramp counted in its own bars (and plans the way back at half time)', async () => {
-    const made = await analysedCrate('octave', [
-      // A without a breakdown, so that its exit has a beat to match: its outro.
-      { bpm: 86, key: 'A', scale: 'minor', seed: 31, sections: EDIT.filter((x) => x.label !== 'breakdown') },
-      { bpm: 170, key: 'E', scale: 'minor', seed: 32, sections: EDIT },
-    ], 'octave-');
+  it("mixes 86 BPM into 170 BPM at double time, beat-aligned, B's drop and ramp counted in its own bars (and plans the way back at half time)", async () => {
+    const made = await analysedCrate(
+      'octave',
+      [
+        // A without a breakdown, so that its exit has a beat to match: its outro.
+        { bpm: 86, key: 'A', scale: 'minor', seed: 31, sections: EDIT.filter((x) => x.label !== 'breakdown') },
+        { bpm: 170, key: 'E', scale: 'minor', seed: 32, sections: EDIT },
+      ],
+      'octave-',
+    );
     const [a, b] = made as [PlannedTrack, PlannedTrack];
     expect(a.analysis.bpm).toBeCloseTo(86, 0);
     expect(b.analysis.bpm).toBeCloseTo(170, 0);
@@ -48,10 +52,22 @@ describe('half- and double-time pairs', () => {
     expect(back.explanation).toMatch(/ at half time; then B ramps back to 86\.0 BPM over 8 bars$/);
 
     const scorer = await MixScorer.load();
-    const result = await mixSet(await orderTracks([a, b], scorer, 'queue'), path.join(tmp.dir, 'octave-set.wav'), 'queue', -14);
+    const result = await mixSet(
+      await orderTracks([a, b], scorer, 'queue'),
+      path.join(tmp.dir, 'octave-set.wav'),
+      'queue',
+      -14,
+    );
     await scorer.close();
-    const q = await measureSet(decodeWavInterleaved(readFileSync(path.join(tmp.dir, 'octave-set.wav'))).stereo, result.tracks, result.transitions, -14);
-    console.log(`double time: ${q.overlaps[0]?.beatsCompared} beats, phase median ${q.phaseMedianMs.toFixed(2)} ms, max ${q.phaseMaxMs.toFixed(2)} ms; IBI ${q.maxIbiJumpPct.toFixed(2)} %; bass both in ${q.bassSwaps[0]?.bothInSec.toFixed(3)} s`);
+    const q = await measureSet(
+      decodeWavInterleaved(readFileSync(path.join(tmp.dir, 'octave-set.wav'))).stereo,
+      result.tracks,
+      result.transitions,
+      -14,
+    );
+    console.log(
+      `double time: ${q.overlaps[0]?.beatsCompared} beats, phase median ${q.phaseMedianMs.toFixed(2)} ms, max ${q.phaseMaxMs.toFixed(2)} ms; IBI ${q.maxIbiJumpPct.toFixed(2)} %; bass both in ${q.bassSwaps[0]?.bothInSec.toFixed(3)} s`,
+    );
     expect(q.overlaps[0]!.beatsCompared).toBeGreaterThanOrEqual(16);
     expect(q.phaseMedianMs).toBeLessThanOrEqual(5);
     expect(q.phaseMaxMs).toBeLessThanOrEqual(20);
@@ -61,4 +77,3 @@ describe('half- and double-time pairs', () => {
     expect(q.bassSwaps[0]!.bothInSec).toBeLessThan(0.5 * (60 / a.analysis.bpm));
   });
 });
-

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { energyRiseEnvelope, riseEnvelope } from '../../src/audio/dsp/onset-envelope.ts';
 
 describe('energyRiseEnvelope', () => {
-  it('rises once where the energy steps up, on the caller\'s log scale, and not where it falls', () => {
+  it("rises once where the energy steps up, on the caller's log scale, and not where it falls", () => {
     // 0.5 for samples 100-199, silence elsewhere: reads of 20 samples every 10.
     const x = Float32Array.from({ length: 300 }, (_, i) => (i >= 100 && i < 200 ? 0.5 : 0));
     const reads: number[] = [];
@@ -25,13 +25,21 @@ describe('riseEnvelope', () => {
     const levels = [5, 1, 2, 4, 4, 9];
     const asked: number[] = [];
     // Before the signal (reads -2 and -1): level 3.
-    const env = riseEnvelope(4, (i) => {
-      asked.push(i);
-      return i < 0 ? 3 : levels[i]!;
-    }, 2);
+    const env = riseEnvelope(
+      4,
+      (i) => {
+        asked.push(i);
+        return i < 0 ? 3 : levels[i]!;
+      },
+      2,
+    );
     expect(asked).toEqual([-2, -1, 0, 1, 2, 3]);
     // 5-3, 1-3 (a fall: 0), 2-5 (0), 4-1.
     expect(Array.from(env)).toEqual([2, 0, 0, 3]);
-    expect(riseEnvelope(0, () => { throw new Error('asked with no reads'); })).toHaveLength(0);
+    expect(
+      riseEnvelope(0, () => {
+        throw new Error('asked with no reads');
+      }),
+    ).toHaveLength(0);
   });
 });

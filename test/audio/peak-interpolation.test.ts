@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parabolicOffset } from '../../src/audio/dsp/peak-interpolation.ts';
 
-const parabola = (vertex: number) => (x: number): number => 1 - (x - vertex) ** 2;
+const parabola =
+  (vertex: number) =>
+  (x: number): number =>
+    1 - (x - vertex) ** 2;
 
 describe('parabolicOffset', () => {
   it('finds the vertex of a downward parabola through three samples', () => {

@@ -16,7 +16,8 @@ function sine(seconds: number, hz: number, amplitude: number, phase = 0): Float3
 /** The limiter's whole output for `input`: processed in chunks of `chunk` frames, then flushed. */
 function limit(input: Float32Array, chunk = 4800, limiter = new PeakLimiter(RATE, 2)): Float32Array {
   const buf = input.slice();
-  for (let f = 0; f < buf.length / 2; f += chunk) limiter.process(buf.subarray(2 * f, 2 * Math.min(buf.length / 2, f + chunk)));
+  for (let f = 0; f < buf.length / 2; f += chunk)
+    limiter.process(buf.subarray(2 * f, 2 * Math.min(buf.length / 2, f + chunk)));
   const tail = limiter.flush();
   const out = new Float32Array(buf.length + tail.length);
   out.set(buf);
@@ -31,7 +32,7 @@ const dbtp = (x: Float32Array): number => {
 };
 
 describe('peak limiter', () => {
-  it('passes audio under the ceiling unchanged, only delayed by its look-ahead (and the interpolator\'s half length)', () => {
+  it("passes audio under the ceiling unchanged, only delayed by its look-ahead (and the interpolator's half length)", () => {
     const input = sine(0.5, 440, 0.5);
     const out = limit(input);
     const delay = out.length / 2 - input.length / 2;
@@ -70,7 +71,8 @@ describe('peak limiter', () => {
     input.set(sine(0.4, 997, 0.3), 2 * 24_000);
     const out = limit(input);
     const delay = out.length / 2 - input.length / 2;
-    const peak = (x: Float32Array, from: number, to: number) => x.subarray(2 * from, 2 * to).reduce((p, v) => Math.max(p, Math.abs(v)), 0);
+    const peak = (x: Float32Array, from: number, to: number) =>
+      x.subarray(2 * from, 2 * to).reduce((p, v) => Math.max(p, Math.abs(v)), 0);
     const gainDb = 20 * Math.log10(peak(out, 36_000 + delay, 40_000 + delay) / peak(input, 36_000, 40_000));
     expect(gainDb).toBeGreaterThan(-1);
     expect(gainDb).toBeLessThanOrEqual(0);

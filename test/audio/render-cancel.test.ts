@@ -67,7 +67,14 @@ describe('a transition render given up by whoever asked', () => {
       const closing = new TransitionRenderer({ concurrency: 1 });
       const running = closing.render(job);
       const waiting = closing.render(short);
-      const answered = (p: Promise<unknown>) => Promise.race([p.then(() => 'rendered', (e: Error) => e.message), new Promise((resolve) => setTimeout(resolve, 5000, 'unanswered'))]);
+      const answered = (p: Promise<unknown>) =>
+        Promise.race([
+          p.then(
+            () => 'rendered',
+            (e: Error) => e.message,
+          ),
+          new Promise((resolve) => setTimeout(resolve, 5000, 'unanswered')),
+        ]);
       const answers = Promise.all([answered(running), answered(waiting)]);
       await closing.close();
       expect(await answers).toEqual(['the transition renderer is closed', 'the transition renderer is closed']);

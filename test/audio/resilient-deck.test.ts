@@ -10,7 +10,11 @@ class FakeDeck implements Deck {
   private readonly diesAfter: number;
   private readonly error: () => Error;
 
-  constructor(from: number, diesAfter = Infinity, error: () => Error = () => new AudioInputError('decoder-crashed', 'ffmpeg crashed (SIGKILL)')) {
+  constructor(
+    from: number,
+    diesAfter = Infinity,
+    error: () => Error = () => new AudioInputError('decoder-crashed', 'ffmpeg crashed (SIGKILL)'),
+  ) {
     this.at = from;
     this.diesAfter = from + diesAfter;
     this.error = error;
@@ -32,11 +36,14 @@ describe('resilient deck', () => {
   it('reopens a deck whose decoder died where the last read left off, and the read goes on seamlessly', async () => {
     const opened: { from: number; deck: FakeDeck }[] = [];
     const errors: Error[] = [];
-    const deck = new ResilientDeck((from) => {
-      const d = new FakeDeck(from, opened.length === 0 ? 250 : Infinity);
-      opened.push({ from, deck: d });
-      return d;
-    }, (e) => errors.push(e));
+    const deck = new ResilientDeck(
+      (from) => {
+        const d = new FakeDeck(from, opened.length === 0 ? 250 : Infinity);
+        opened.push({ from, deck: d });
+        return d;
+      },
+      (e) => errors.push(e),
+    );
     const reads = [await deck.read(100), await deck.read(100), await deck.read(100), await deck.read(100)];
     expect(Array.from(reads.flatMap((r) => Array.from(r)))).toEqual(Array.from({ length: 400 }, (_, i) => i));
     expect(opened.map((o) => o.from)).toEqual([0, 200]);
@@ -57,7 +64,7 @@ describe('resilient deck', () => {
     expect(opens).toBe(3);
   });
 
-  it('does not reopen for other failures (a corrupt file, a bug): they are the caller\'s', async () => {
+  it("does not reopen for other failures (a corrupt file, a bug): they are the caller's", async () => {
     let opens = 0;
     const deck = new ResilientDeck((from) => {
       opens++;

@@ -58,7 +58,9 @@ describe('set engine', () => {
     const { stereo } = decodeWavInterleaved(readFileSync(out));
     const frames = stereo.length / 2;
     const q = await measureSet(stereo, result.tracks, result.transitions, -14);
-    console.log(`set: phase median ${q.phaseMedianMs.toFixed(2)} ms max ${q.phaseMaxMs.toFixed(2)} ms; TP ${q.truePeakDb.toFixed(2)}; vs decks ${q.worstVsDecksLu.toFixed(2)} LU; IBI ${q.maxIbiJumpPct.toFixed(2)} % over ${q.ibiChecked}; ${q.integratedLufs.toFixed(2)} LUFS, bodies ${q.bodyLufs.map((b) => b.lufs.toFixed(2)).join(' ')}`);
+    console.log(
+      `set: phase median ${q.phaseMedianMs.toFixed(2)} ms max ${q.phaseMaxMs.toFixed(2)} ms; TP ${q.truePeakDb.toFixed(2)}; vs decks ${q.worstVsDecksLu.toFixed(2)} LU; IBI ${q.maxIbiJumpPct.toFixed(2)} % over ${q.ibiChecked}; ${q.integratedLufs.toFixed(2)} LUFS, bodies ${q.bodyLufs.map((b) => b.lufs.toFixed(2)).join(' ')}`,
+    );
     expect(q.overlaps.every((o) => o.beatsCompared >= 16)).toBe(true);
     expect(q.phaseMedianMs).toBeLessThanOrEqual(5);
     expect(q.phaseMaxMs).toBeLessThanOrEqual(20);
@@ -70,7 +72,9 @@ describe('set engine', () => {
     expect(Math.abs(q.integratedLufs + 14)).toBeLessThanOrEqual(1);
     // Never two basslines at full level: above half level together for under half a beat (a one-beat equal-power
     // swap: a third), the swap on A's phrase boundary (its middle half a beat before, B's bass full on the downbeat).
-    expect(q.bassSwaps.map((b) => b.index)).toEqual(result.transitions.filter((t) => t.style === 'blend').map((t) => t.index));
+    expect(q.bassSwaps.map((b) => b.index)).toEqual(
+      result.transitions.filter((t) => t.style === 'blend').map((t) => t.index),
+    );
     for (const b of q.bassSwaps) {
       const beatSec = 60 / result.tracks[b.index]!.analysis.bpm;
       expect(b.windows, `transition ${b.index}`).toBeGreaterThan(100);
@@ -207,7 +211,10 @@ describe('when a transition is not rendered in time', () => {
   it('tells the renderer when a live transition plays (set time from the body where it is planned); offline, nothing', async () => {
     const asked = async (renderDeadlineMs?: number): Promise<TransitionJob> => {
       let job: TransitionJob | undefined;
-      const engine = new SetEngine(tracks.slice(0, 2), { renderer: { render: (j) => ((job = j), Promise.reject(new Error('not rendered'))) }, renderDeadlineMs });
+      const engine = new SetEngine(tracks.slice(0, 2), {
+        renderer: { render: (j) => ((job = j), Promise.reject(new Error('not rendered'))) },
+        renderDeadlineMs,
+      });
       const stream = engine.stream();
       await stream.next();
       engine.stop();
@@ -239,7 +246,11 @@ describe('when a transition is not rendered in time', () => {
 });
 
 describe('when a decoder dies mid-set', () => {
-  async function play(set: PlannedTrack[], atSec: number, onCrashPoint: () => void): Promise<{ stereo: Float32Array; engine: SetEngine; events: SetEvent[]; crashedAtSec: number }> {
+  async function play(
+    set: PlannedTrack[],
+    atSec: number,
+    onCrashPoint: () => void,
+  ): Promise<{ stereo: Float32Array; engine: SetEngine; events: SetEvent[]; crashedAtSec: number }> {
     const renderer = new TransitionRenderer();
     const events: SetEvent[] = [];
     const engine = new SetEngine(set, { renderer, onEvent: (e) => events.push(e) });
@@ -273,7 +284,8 @@ describe('when a decoder dies mid-set', () => {
     expect(crashed.stereo.length).toBe(reference.stereo.length);
     // The same audio on both sides of the reopening, to float rounding (the deck reopens on the same resampling grid).
     let worst = 0;
-    for (let i = 0; i < reference.stereo.length; i++) worst = Math.max(worst, Math.abs(crashed.stereo[i]! - reference.stereo[i]!));
+    for (let i = 0; i < reference.stereo.length; i++)
+      worst = Math.max(worst, Math.abs(crashed.stereo[i]! - reference.stereo[i]!));
     expect(worst).toBeLessThan(1e-5);
   });
 
@@ -285,7 +297,9 @@ describe('when a decoder dies mid-set', () => {
       rmSync(copy);
       crashDecoders(copy, 10);
     });
-    const errors = crashed.events.flatMap((e) => (e.type === 'deck-error' && e.track.id === 'vanishing' ? [e.recovered] : []));
+    const errors = crashed.events.flatMap((e) =>
+      e.type === 'deck-error' && e.track.id === 'vanishing' ? [e.recovered] : [],
+    );
     expect(errors).toEqual([true, true, false]);
     // The transition out of it may have been rendering when the file went: told as a failed render into the next track.
     const others = crashed.events.flatMap((e) => (e.type === 'deck-error' && e.track.id !== 'vanishing' ? [e] : []));
@@ -302,7 +316,7 @@ describe('when a decoder dies mid-set', () => {
     expect(seamLevel(crashed.stereo, Math.round(tr.startSec * MIX_RATE))).toBeLessThan(0.2);
   });
 
-  it('lets the next track\'s body take over, without a click, when its tempo ramp cannot be decoded', async () => {
+  it("lets the next track's body take over, without a click, when its tempo ramp cannot be decoded", async () => {
     const copy = path.join(tmp.dir, 'vanishing-b.wav');
     copyFileSync(tracks[1]!.file, copy);
     const set = [tracks[0]!, { ...tracks[1]!, id: 'vanishing-b', file: copy }, tracks[2]!];
@@ -313,7 +327,8 @@ describe('when a decoder dies mid-set', () => {
       onEvent: (e) => {
         // The transition into B is rendered; B's file goes before its streamed ramp opens.
         if (e.type === 'transition' && e.report.index === 0) rmSync(copy);
-        if (e.type === 'deck-error' && e.track.id === 'vanishing-b') failures.push({ recovered: e.recovered, frame: Math.round(engine.positionSec * MIX_RATE) });
+        if (e.type === 'deck-error' && e.track.id === 'vanishing-b')
+          failures.push({ recovered: e.recovered, frame: Math.round(engine.positionSec * MIX_RATE) });
       },
     });
     const chunks: Float32Array[] = [];
@@ -334,7 +349,7 @@ describe('when a decoder dies mid-set', () => {
     expect(seamLevel(stereo, Math.round(engine.report[1]!.startSec * MIX_RATE))).toBeLessThan(0.2);
   });
 
-  it('ends the stream with the decoder\'s error when there is no next track to cut to', async () => {
+  it("ends the stream with the decoder's error when there is no next track to cut to", async () => {
     const copy = path.join(tmp.dir, 'vanishing-alone.wav');
     copyFileSync(tracks[0]!.file, copy);
     const played = play([{ ...tracks[0]!, id: 'alone', file: copy }], 30, () => {
@@ -347,7 +362,11 @@ describe('when a decoder dies mid-set', () => {
   it('ends rather than cut from one unplayable track to the next forever', async () => {
     const missing = { ...tracks[0]!, id: 'missing', file: path.join(tmp.dir, 'never-there.wav') };
     const events: SetEvent[] = [];
-    const engine = new SetEngine([missing], { renderer: { render: () => Promise.reject(new Error('no audio')) }, nextTrack: async () => missing, onEvent: (e) => events.push(e) });
+    const engine = new SetEngine([missing], {
+      renderer: { render: () => Promise.reject(new Error('no audio')) },
+      nextTrack: async () => missing,
+      onEvent: (e) => events.push(e),
+    });
     const drain = async () => {
       for await (const chunk of engine.stream()) void chunk;
     };
@@ -355,4 +374,3 @@ describe('when a decoder dies mid-set', () => {
     expect(events.filter((e) => e.type === 'deck-error' && !e.recovered)).toHaveLength(2);
   });
 });
-

@@ -28,11 +28,27 @@ const stems: StretchedStem[] = [];
 beforeAll(async () => {
   const { tracks, laminarPartner } = await handsCrate();
   // ±1.6 % (rubberband's independent phase) and ±4.6 % (laminar), each way; each rendered once for the tests below.
-  const pairs: [PlannedTrack, PlannedTrack][] = [[tracks[0]!, tracks[1]!], [tracks[1]!, tracks[0]!], [tracks[0]!, laminarPartner], [laminarPartner, tracks[0]!]];
+  const pairs: [PlannedTrack, PlannedTrack][] = [
+    [tracks[0]!, tracks[1]!],
+    [tracks[1]!, tracks[0]!],
+    [tracks[0]!, laminarPartner],
+    [laminarPartner, tracks[0]!],
+  ];
   for (const [a, b] of pairs) {
     const plan = planTransition(a, b);
-    const job = { plan, from: { file: a.file, gain: 1, bpm: a.analysis.bpm }, to: { file: b.file, gain: 1, bpm: b.analysis.bpm } };
-    stems.push({ a, b, plan, job, stem: await renderThroughJunction(job, { solo: 'to' }), label: `${a.analysis.bpm} → ${b.analysis.bpm}` });
+    const job = {
+      plan,
+      from: { file: a.file, gain: 1, bpm: a.analysis.bpm },
+      to: { file: b.file, gain: 1, bpm: b.analysis.bpm },
+    };
+    stems.push({
+      a,
+      b,
+      plan,
+      job,
+      stem: await renderThroughJunction(job, { solo: 'to' }),
+      label: `${a.analysis.bpm} → ${b.analysis.bpm}`,
+    });
   }
 }, 300_000);
 

@@ -3,7 +3,10 @@ import { inputAfter, isUnity, outputDuration, tempoRamp } from '../../src/audio/
 
 describe('tempo schedule', () => {
   it('maps input time to output time piece by piece: tempo 1 before the first step, each step until the next', () => {
-    const schedule = [{ atSec: 10, tempo: 2 }, { atSec: 20, tempo: 0.5 }];
+    const schedule = [
+      { atSec: 10, tempo: 2 },
+      { atSec: 20, tempo: 0.5 },
+    ];
     expect(outputDuration(schedule, 0, 10)).toBeCloseTo(10, 12);
     expect(outputDuration(schedule, 10, 20)).toBeCloseTo(5, 12);
     expect(outputDuration(schedule, 20, 22)).toBeCloseTo(4, 12);
@@ -13,7 +16,12 @@ describe('tempo schedule', () => {
 
   it('inverts outputDuration: inputAfter(from, outputDuration(from, to)) is to', () => {
     const schedule = tempoRamp(4, 0.5, 16, 1.04, 1);
-    for (const [from, to] of [[0, 3], [2, 9.3], [4.1, 4.2], [6, 30]] as const) {
+    for (const [from, to] of [
+      [0, 3],
+      [2, 9.3],
+      [4.1, 4.2],
+      [6, 30],
+    ] as const) {
       expect(inputAfter(schedule, from, outputDuration(schedule, from, to))).toBeCloseTo(to, 9);
     }
     expect(inputAfter([], 12, 3)).toBe(15);
@@ -29,7 +37,12 @@ describe('tempo schedule', () => {
 
   it('knows a schedule that changes nothing', () => {
     expect(isUnity([])).toBe(true);
-    expect(isUnity([{ atSec: 0, tempo: 1 }, { atSec: 4, tempo: 1 + 1e-8 }])).toBe(true);
+    expect(
+      isUnity([
+        { atSec: 0, tempo: 1 },
+        { atSec: 4, tempo: 1 + 1e-8 },
+      ]),
+    ).toBe(true);
     expect(isUnity([{ atSec: 0, tempo: 1.001 }])).toBe(false);
   });
 });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { filterFadeBassInSec, filterFadeCutoffHz, transitionGains } from '../../src/audio/transition/transition-curves.ts';
+import {
+  filterFadeBassInSec,
+  filterFadeCutoffHz,
+  transitionGains,
+} from '../../src/audio/transition/transition-curves.ts';
 import type { TransitionPlan, TransitionStyle } from '../../src/audio/transition/transition-plan.ts';
 
 const BEAT = 0.5;
@@ -7,16 +11,33 @@ const BAR = 4 * BEAT;
 
 function plan(style: TransitionStyle, overlapBars = 16, bassSwapBar = 8): TransitionPlan {
   return {
-    style, exitSec: 100, exitBar: 50, entrySec: 8, entryBar: 4, overlapBars, overlapSec: overlapBars * BAR, tempo: 1, stretchPct: 0, octave: false,
-    rampBars: 0, schedule: [], relation: 'same', bassSwapBar, explanation: '',
+    style,
+    exitSec: 100,
+    exitBar: 50,
+    entrySec: 8,
+    entryBar: 4,
+    overlapBars,
+    overlapSec: overlapBars * BAR,
+    tempo: 1,
+    stretchPct: 0,
+    octave: false,
+    rampBars: 0,
+    schedule: [],
+    relation: 'same',
+    bassSwapBar,
+    explanation: '',
   };
 }
 
 /** Gains every 1 ms over [from, to). */
-const sweep = (p: TransitionPlan, from: number, to: number) => Array.from({ length: Math.round((to - from) * 1000) }, (_, i) => ({ t: from + i / 1000, ...transitionGains(p, from + i / 1000, BEAT) }));
+const sweep = (p: TransitionPlan, from: number, to: number) =>
+  Array.from({ length: Math.round((to - from) * 1000) }, (_, i) => ({
+    t: from + i / 1000,
+    ...transitionGains(p, from + i / 1000, BEAT),
+  }));
 
 describe('transition curves', () => {
-  it('blend: B\'s highs and mids in over the first half, the basslines swapped over the beat before the swap bar, A\'s mids then highs out over the second half', () => {
+  it("blend: B's highs and mids in over the first half, the basslines swapped over the beat before the swap bar, A's mids then highs out over the second half", () => {
     const p = plan('blend');
     const start = transitionGains(p, 0, BEAT);
     expect(start.a).toEqual({ low: 1, mid: 1, high: 1 });
@@ -58,7 +79,7 @@ describe('transition curves', () => {
     }
   });
 
-  it('filter fade: A\'s high-pass sweeps 20 Hz → 6 kHz by 85 % of the overlap, brought in from dry over the first beat', () => {
+  it("filter fade: A's high-pass sweeps 20 Hz → 6 kHz by 85 % of the overlap, brought in from dry over the first beat", () => {
     const p = plan('filter-fade', 8, 4);
     const at = (x: number) => transitionGains(p, x * p.overlapSec, BEAT);
     expect(at(0).a.highPassHz).toBeCloseTo(20, 6);
@@ -74,8 +95,11 @@ describe('transition curves', () => {
     expect(at(0.7).a.mid).toBeCloseTo(1, 9);
   });
 
-  it('filter fade: B\'s bass comes in over one beat on the first downbeat after A\'s high-pass has taken A\'s bass and low mids away', () => {
-    for (const [bars, bar] of [[4, 3], [8, 5]] as const) {
+  it("filter fade: B's bass comes in over one beat on the first downbeat after A's high-pass has taken A's bass and low mids away", () => {
+    for (const [bars, bar] of [
+      [4, 3],
+      [8, 5],
+    ] as const) {
       const fade = plan('filter-fade', bars, bars);
       const at = filterFadeBassInSec(fade, BEAT);
       expect(at).toBeCloseTo(bar * 4 * BEAT, 6);
@@ -94,7 +118,10 @@ describe('transition curves', () => {
       const p = plan(style, 0);
       expect(transitionGains(p, 0, BEAT).a.low).toBe(1);
       expect(transitionGains(p, 0.0025, BEAT).b.mid).toBeCloseTo(0.5, 9);
-      expect(transitionGains(p, 0.005, BEAT)).toEqual({ a: { low: 0, mid: 0, high: 0 }, b: { low: 1, mid: 1, high: 1 } });
+      expect(transitionGains(p, 0.005, BEAT)).toEqual({
+        a: { low: 0, mid: 0, high: 0 },
+        b: { low: 1, mid: 1, high: 1 },
+      });
     }
   });
 });

@@ -41,7 +41,10 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** B's schedule as the planner makes it: `tempo` through the overlap, then back to 1 one beat at a time over 4 bars. */
-const scheduleAt = (tempo: number): TempoSchedule => [{ atSec: ENTRY, tempo }, ...tempoRamp(ENTRY + OVERLAP_INPUT_SEC, BEAT, 16, tempo, 1)];
+const scheduleAt = (tempo: number): TempoSchedule => [
+  { atSec: ENTRY, tempo },
+  ...tempoRamp(ENTRY + OVERLAP_INPUT_SEC, BEAT, 16, tempo, 1),
+];
 
 /** B's deck as the render opens it for a plan with this schedule, from its entry, read whole. */
 async function renderB(schedule: TempoSchedule): Promise<{ left: Float32Array; right: Float32Array; outSec: number }> {
@@ -105,8 +108,21 @@ describe('vinyl mode', () => {
   });
 
   it('reports the pitch change of each transition: vinyl within the bound, none when stretched or not', () => {
-    const track = (bpm: number) => ({ id: 't', file, title: 't', analysis: { bpm, key: 'A', scale: 'minor', camelot: '8A' } }) as unknown as PlannedTrack;
-    const report = (tempo: number) => transitionReport(0, { startSec: 0, endSec: 1 }, track(120), track(120 / tempo), { style: 'blend', tempo, stretchPct: (tempo - 1) * 100, schedule: scheduleAt(tempo), explanation: '' } as TransitionPlan);
+    const track = (bpm: number) =>
+      ({
+        id: 't',
+        file,
+        title: 't',
+        analysis: { bpm, key: 'A', scale: 'minor', camelot: '8A' },
+      }) as unknown as PlannedTrack;
+    const report = (tempo: number) =>
+      transitionReport(0, { startSec: 0, endSec: 1 }, track(120), track(120 / tempo), {
+        style: 'blend',
+        tempo,
+        stretchPct: (tempo - 1) * 100,
+        schedule: scheduleAt(tempo),
+        explanation: '',
+      } as TransitionPlan);
     expect(report(1.008).pitchCents).toBeCloseTo(13.79, 2);
     expect(report(0.992).pitchCents).toBeCloseTo(-13.91, 2);
     expect(report(1.012).pitchCents).toBe(0);

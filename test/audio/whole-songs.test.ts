@@ -39,7 +39,13 @@ describe('whole songs', () => {
       expect(t.played.fromSec).toBeCloseTo(played[k]!.analysis.downbeats[0]!, 2);
       expect(t.played.share).toBeGreaterThanOrEqual(0.98);
     }
-    for (const tr of transitions) expect(tr.plan).toMatchObject({ style: 'blend', bassSwapBar: 0, bassOnEntry: true, entrySec: played[tr.index + 1]!.analysis.downbeats[0] });
+    for (const tr of transitions)
+      expect(tr.plan).toMatchObject({
+        style: 'blend',
+        bassSwapBar: 0,
+        bassOnEntry: true,
+        entrySec: played[tr.index + 1]!.analysis.downbeats[0],
+      });
 
     // The audio: each song's bars found in the set where its timeline puts them.
     const heard = await heardBars(decodeWavInterleaved(readFileSync(out)).stereo, played, transitions);
@@ -47,7 +53,17 @@ describe('whole songs', () => {
       const bars = h.bars.map((b) => b ?? 0);
       const outro = played[k]!.analysis.segments.at(-1)!;
       const lastHeard = played[k]!.analysis.energy.findLastIndex((e) => e >= 0.05);
-      console.log(`${h.title}: first 4 bars ${bars.slice(0, 4).map((b) => b.toFixed(2)).join(' ')}; outro (bars ${outro.startBar + 1}–${lastHeard + 1}) mean ${mean(bars.slice(outro.startBar, lastHeard + 1)).toFixed(2)}, last 8 ${bars.slice(lastHeard - 7, lastHeard + 1).map((b) => b.toFixed(2)).join(' ')}`);
+      console.log(
+        `${h.title}: first 4 bars ${bars
+          .slice(0, 4)
+          .map((b) => b.toFixed(2))
+          .join(
+            ' ',
+          )}; outro (bars ${outro.startBar + 1}–${lastHeard + 1}) mean ${mean(bars.slice(outro.startBar, lastHeard + 1)).toFixed(2)}, last 8 ${bars
+          .slice(lastHeard - 7, lastHeard + 1)
+          .map((b) => b.toFixed(2))
+          .join(' ')}`,
+      );
       expect(mean(bars.slice(0, 4))).toBeGreaterThanOrEqual(0.1);
       expect(outro.label).toBe('outro');
       expect(mean(bars.slice(lastHeard - 7, lastHeard + 1))).toBeGreaterThanOrEqual(0.1);
@@ -60,10 +76,22 @@ describe('whole songs', () => {
 
   it('plays A to its end, then B from its first downbeat, for a pair the planner would not blend', () => {
     const [a, b] = tracks;
-    const styled = planInStyle(a!, b!, { songs: 'whole' }, { echoOutBecause: 'the beat check measured the decks apart' });
+    const styled = planInStyle(
+      a!,
+      b!,
+      { songs: 'whole' },
+      { echoOutBecause: 'the beat check measured the decks apart' },
+    );
     expect(styled.render).toBe(false);
-    expect(styled.plan).toMatchObject({ style: 'cut', overlapBars: 0, entrySec: b!.analysis.downbeats[0], exitSec: a!.analysis.downbeats[a!.analysis.energy.findLastIndex((e) => e >= 0.05) + 1] ?? a!.analysis.durationSec });
-    expect(styled.plan.explanation).toMatch(/^whole songs: t0 plays to its end, then t1 from its first downbeat \(rather than an echo-out: /);
+    expect(styled.plan).toMatchObject({
+      style: 'cut',
+      overlapBars: 0,
+      entrySec: b!.analysis.downbeats[0],
+      exitSec: a!.analysis.downbeats[a!.analysis.energy.findLastIndex((e) => e >= 0.05) + 1] ?? a!.analysis.durationSec,
+    });
+    expect(styled.plan.explanation).toMatch(
+      /^whole songs: t0 plays to its end, then t1 from its first downbeat \(rather than an echo-out: /,
+    );
   });
 
   it('re-plans the coming transition when the mix style changes while a song plays', async () => {

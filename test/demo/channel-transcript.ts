@@ -29,7 +29,12 @@ export interface TranscriptInput {
 interface Shown {
   content?: string;
   flags?: number;
-  embeds?: { title?: string; description?: string; fields?: { name: string; value: string }[]; image?: { url?: string } }[];
+  embeds?: {
+    title?: string;
+    description?: string;
+    fields?: { name: string; value: string }[];
+    image?: { url?: string };
+  }[];
   components?: { components: { label?: string; emoji?: { name?: string }; disabled?: boolean }[] }[];
 }
 
@@ -64,11 +69,21 @@ function shown(message: Shown, input: TranscriptInput): string[] {
   for (const embed of message.embeds ?? []) {
     if (embed.title) lines.push(`**${readable(embed.title, input.names)}**`);
     if (embed.description) lines.push(...readable(embed.description, input.names).split('\n'));
-    for (const field of embed.fields ?? []) lines.push(`**${readable(field.name, input.names)}**`, ...readable(field.value, input.names).split('\n'));
+    for (const field of embed.fields ?? [])
+      lines.push(`**${readable(field.name, input.names)}**`, ...readable(field.value, input.names).split('\n'));
     const picture = embed.image?.url?.replace('attachment://', '');
     if (picture) lines.push(input.pictures[picture] ? `![${picture}](${input.pictures[picture]})` : `🖼 ${picture}`);
   }
-  const buttons = (message.components ?? []).map((row) => row.components.map((c) => (c.disabled ? `~~[${c.emoji?.name ?? ''} ${c.label ?? ''}]~~` : `[${c.emoji?.name ?? ''} ${c.label ?? ''}]`).replace('[ ', '[')).join(' '));
+  const buttons = (message.components ?? []).map((row) =>
+    row.components
+      .map((c) =>
+        (c.disabled
+          ? `~~[${c.emoji?.name ?? ''} ${c.label ?? ''}]~~`
+          : `[${c.emoji?.name ?? ''} ${c.label ?? ''}]`
+        ).replace('[ ', '['),
+      )
+      .join(' '),
+  );
   lines.push(...buttons);
   if (lines.length === 0) lines.push('_(nothing)_');
   return lines.map((l) => `> ${l}`);
@@ -113,11 +128,24 @@ function entryOf(call: RestCall, input: TranscriptInput, seen: Seen): Entry | un
   if ((m = PATHS.original.exec(path)) && call.method === 'PATCH') {
     const action = byToken(m[1]!);
     const to = seen.ephemeral.has(m[1]!) ? ' · _only they can see this_' : '';
-    return { at, head: `**${clock(at)} · Mini-DJ** answered ${action?.who ?? 'the member'} (${action?.what ?? 'a command'})${to}`, body: shown(message ?? {}, input) };
+    return {
+      at,
+      head: `**${clock(at)} · Mini-DJ** answered ${action?.who ?? 'the member'} (${action?.what ?? 'a command'})${to}`,
+      body: shown(message ?? {}, input),
+    };
   }
-  if ((m = PATHS.original.exec(path)) && call.method === 'DELETE') return { at, head: `**${clock(at)}** _the public "thinking…" of ${byToken(m[1]!)?.what ?? 'a command'} was deleted_`, body: [] };
+  if ((m = PATHS.original.exec(path)) && call.method === 'DELETE')
+    return {
+      at,
+      head: `**${clock(at)}** _the public "thinking…" of ${byToken(m[1]!)?.what ?? 'a command'} was deleted_`,
+      body: [],
+    };
   if ((m = PATHS.followUp.exec(path)) && call.method === 'POST') {
-    return { at, head: `**${clock(at)} · Mini-DJ** to ${byToken(m[1]!)?.who ?? 'the member'}${only(message)}`, body: shown(message ?? {}, input) };
+    return {
+      at,
+      head: `**${clock(at)} · Mini-DJ** to ${byToken(m[1]!)?.who ?? 'the member'}${only(message)}`,
+      body: shown(message ?? {}, input),
+    };
   }
   if ((m = PATHS.channelPost.exec(path)) && call.method === 'POST') {
     const id = seen.posted();
@@ -126,9 +154,15 @@ function entryOf(call: RestCall, input: TranscriptInput, seen: Seen): Entry | un
   }
   if ((m = PATHS.channelMessage.exec(path)) && call.method === 'PATCH') {
     const body = shown(message ?? {}, input);
-    return { at, head: `**${clock(at)} · Mini-DJ** edited message ${ids.get(m[2]!) ?? '?'}`, body, fold: `${m[2]}|${body.join('\n').replace(/\d/g, '#')}` };
+    return {
+      at,
+      head: `**${clock(at)} · Mini-DJ** edited message ${ids.get(m[2]!) ?? '?'}`,
+      body,
+      fold: `${m[2]}|${body.join('\n').replace(/\d/g, '#')}`,
+    };
   }
-  if ((m = PATHS.channelMessage.exec(path)) && call.method === 'DELETE') return { at, head: `**${clock(at)} · Mini-DJ** deleted message ${ids.get(m[2]!) ?? '?'}`, body: [] };
+  if ((m = PATHS.channelMessage.exec(path)) && call.method === 'DELETE')
+    return { at, head: `**${clock(at)} · Mini-DJ** deleted message ${ids.get(m[2]!) ?? '?'}`, body: [] };
   return undefined;
 }
 
@@ -141,7 +175,12 @@ export function channelTranscript(input: TranscriptInput, postedIds: string[]): 
     const entry = entryOf(call, input, seen);
     if (entry) entries.push(entry);
   }
-  for (const post of input.posts) entries.push({ at: post.at - input.startedAt, head: `**${clock(post.at - input.startedAt)} · ${post.who}**`, body: post.content.split('\n').map((l) => `> ${l}`) });
+  for (const post of input.posts)
+    entries.push({
+      at: post.at - input.startedAt,
+      head: `**${clock(post.at - input.startedAt)} · ${post.who}**`,
+      body: post.content.split('\n').map((l) => `> ${l}`),
+    });
   entries.sort((a, b) => a.at - b.at);
   const out: string[] = [];
   for (let i = 0; i < entries.length; i++) {
@@ -150,7 +189,12 @@ export function channelTranscript(input: TranscriptInput, postedIds: string[]): 
     let j = i;
     while (e.fold && entries[j + 1]?.fold === e.fold) j++;
     const last = entries[j]!;
-    out.push(j > i ? `${last.head} _(and ${j - i} earlier edits that only moved the clock, from ${clock(e.at)})_` : last.head, '', ...last.body, '');
+    out.push(
+      j > i ? `${last.head} _(and ${j - i} earlier edits that only moved the clock, from ${clock(e.at)})_` : last.head,
+      '',
+      ...last.body,
+      '',
+    );
     i = j;
   }
   return out.join('\n');

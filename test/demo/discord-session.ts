@@ -13,7 +13,15 @@ import { openBotHarness } from '../helpers/bot-harness.ts';
 import type { BotHarness } from '../helpers/bot-harness.ts';
 import { ingestAs, shortSongs } from '../helpers/bot-tracks.ts';
 import {
-  buttonInteraction, djsetInteraction, fakeAttachment, FAKE_GUILD_ID, FAKE_OWNER_ID, FAKE_TEXT_CHANNEL_ID, FAKE_VOICE_CHANNEL_ID, messageMenuInteraction, queueInteraction,
+  buttonInteraction,
+  djsetInteraction,
+  fakeAttachment,
+  FAKE_GUILD_ID,
+  FAKE_OWNER_ID,
+  FAKE_TEXT_CHANNEL_ID,
+  FAKE_VOICE_CHANNEL_ID,
+  messageMenuInteraction,
+  queueInteraction,
 } from '../helpers/fake-discord.ts';
 import type { FakeUser } from '../helpers/fake-discord.ts';
 import { standInVoiceServer } from '../helpers/fake-voice-connection.ts';
@@ -36,7 +44,13 @@ async function session(h: BotHarness): Promise<void> {
     h.discord.pushInteraction(payload);
     return payload;
   };
-  const answered = (payload: Record<string, unknown>) => until(() => h.discord.restCalls.some((c) => c.method === 'PATCH' && c.path.includes(String(payload.token))) || undefined, 'the answer', 60_000);
+  const answered = (payload: Record<string, unknown>) =>
+    until(
+      () =>
+        h.discord.restCalls.some((c) => c.method === 'PATCH' && c.path.includes(String(payload.token))) || undefined,
+      'the answer',
+      60_000,
+    );
   const say = (who: FakeUser, content: string) => {
     h.discord.postMemberMessage(FAKE_TEXT_CHANNEL_ID, who, content);
     posts.push({ at: Date.now(), who: who.username, content });
@@ -46,10 +60,35 @@ async function session(h: BotHarness): Promise<void> {
   // Songs added from a message: alice posts three files, and the message's Apps menu adds them all.
   const text = 'three tunes for tonight 🎶';
   const attachments = SONGS.slice(0, 3).map((name, i) => fakeAttachment(`${cdnBase}/${i}.wav`, `${name}.wav`, 1000));
-  say(alice, `${text} [${SONGS.slice(0, 3).map((name) => `${name}.wav`).join('] [')}]`);
-  const fromMessage = act(alice, '*Apps → Add to the DJ playlist* on her message', messageMenuInteraction({ name: ADD_FROM_MESSAGE, user: alice, content: text, attachments }));
-  await until(() => h.discord.restCalls.some((c) => c.method === 'PATCH' && c.path.includes(String(fromMessage.token)) && String((c.body as { content?: unknown } | undefined)?.content ?? '').startsWith('Added from')) || undefined, 'the three songs added', 120_000);
-  await answered(act(bob, '`/queue add track: Afterglow`', queueInteraction({ subcommand: 'add', user: bob, options: [{ name: 'track', type: 3, value: hashes[3]! }] })));
+  say(
+    alice,
+    `${text} [${SONGS.slice(0, 3)
+      .map((name) => `${name}.wav`)
+      .join('] [')}]`,
+  );
+  const fromMessage = act(
+    alice,
+    '*Apps → Add to the DJ playlist* on her message',
+    messageMenuInteraction({ name: ADD_FROM_MESSAGE, user: alice, content: text, attachments }),
+  );
+  await until(
+    () =>
+      h.discord.restCalls.some(
+        (c) =>
+          c.method === 'PATCH' &&
+          c.path.includes(String(fromMessage.token)) &&
+          String((c.body as { content?: unknown } | undefined)?.content ?? '').startsWith('Added from'),
+      ) || undefined,
+    'the three songs added',
+    120_000,
+  );
+  await answered(
+    act(
+      bob,
+      '`/queue add track: Afterglow`',
+      queueInteraction({ subcommand: 'add', user: bob, options: [{ name: 'track', type: 3, value: hashes[3]! }] }),
+    ),
+  );
 
   await answered(act(owner, '`/djset start`', djsetInteraction({ subcommand: 'start', user: owner })));
   const set = await until(() => bot.sets.get(FAKE_GUILD_ID), 'the set');
@@ -65,7 +104,11 @@ async function session(h: BotHarness): Promise<void> {
   act(bob, '`/djset skip`', djsetInteraction({ subcommand: 'skip', user: bob }));
   const firstMix = await until(() => set.heardTransition(), 'the first transition', 120_000);
   await pause(2500);
-  const vote = act(bob, '👍 Good mix on the panel', buttonInteraction({ customId: `vote:up:${firstMix.id}`, user: bob }));
+  const vote = act(
+    bob,
+    '👍 Good mix on the panel',
+    buttonInteraction({ customId: `vote:up:${firstMix.id}`, user: bob }),
+  );
   await until(() => h.discord.answers(String(vote.id)) > 0 || undefined, 'the vote');
 
   // Pause from the panel, resume by command.
@@ -77,7 +120,11 @@ async function session(h: BotHarness): Promise<void> {
   await answered(act(alice, '`/djset status`', djsetInteraction({ subcommand: 'status', user: alice })));
 
   // The second transition, as planned.
-  await until(() => (set.heardTransition()?.id ?? firstMix.id) !== firstMix.id || undefined, 'the second transition', 150_000);
+  await until(
+    () => (set.heardTransition()?.id ?? firstMix.id) !== firstMix.id || undefined,
+    'the second transition',
+    150_000,
+  );
   await pause(3000);
   act(owner, '⏹️ Stop on the panel', buttonInteraction({ customId: 'panel:stop', user: owner }));
   await until(() => bot.sets.get(FAKE_GUILD_ID) === undefined || undefined, 'the set to end', 30_000);
@@ -110,7 +157,14 @@ async function main(): Promise<void> {
   const h = await openBotHarness();
   // The songs are synthesized and analysed once (cached); uploading them again finds their analyses by content hash.
   const crate = await shortSongs();
-  hashes.push(...(await ingestAs(crate, SONGS.map((name) => path.join(h.dir, `${name}.wav`)), h.analyses, (f, hash, name) => h.files.keep(f, hash, name))));
+  hashes.push(
+    ...(await ingestAs(
+      crate,
+      SONGS.map((name) => path.join(h.dir, `${name}.wav`)),
+      h.analyses,
+      (f, hash, name) => h.files.keep(f, hash, name),
+    )),
+  );
   await h.store.update(FAKE_GUILD_ID, (s) => ({ ...s, library: [hashes[3]!] }));
   const cdn = createServer((req, res) => {
     const body = readFileSync(crate[Number(/\/(\d)\.wav$/.exec(req.url ?? '')?.[1] ?? 0)]!.file);
@@ -123,11 +177,28 @@ async function main(): Promise<void> {
     bot = await h.start({ resumeSets: false, isAllowedAddress: (ip) => ip === '127.0.0.1' });
     const startedAt = Date.now();
     await session(h);
-    const names = { [owner.id]: 'owner', [alice.id]: 'alice', [bob.id]: 'bob', [FAKE_VOICE_CHANNEL_ID]: 'Chill Room', [FAKE_TEXT_CHANNEL_ID]: 'general' };
-    const transcript = channelTranscript({ startedAt, calls: h.discord.restCalls, actions, posts, names, pictures: savePictures(h) }, h.discord.channelMessages().map((m) => m.id));
-    const head = ['# Mini-DJ in #general: a scripted session on the fake Discord', '', 'What the channel showed, in order (`npm run demo:discord`). Replies only their member saw are marked; buttons are in brackets.', '', ''];
+    const names = {
+      [owner.id]: 'owner',
+      [alice.id]: 'alice',
+      [bob.id]: 'bob',
+      [FAKE_VOICE_CHANNEL_ID]: 'Chill Room',
+      [FAKE_TEXT_CHANNEL_ID]: 'general',
+    };
+    const transcript = channelTranscript(
+      { startedAt, calls: h.discord.restCalls, actions, posts, names, pictures: savePictures(h) },
+      h.discord.channelMessages().map((m) => m.id),
+    );
+    const head = [
+      '# Mini-DJ in #general: a scripted session on the fake Discord',
+      '',
+      'What the channel showed, in order (`npm run demo:discord`). Replies only their member saw are marked; buttons are in brackets.',
+      '',
+      '',
+    ];
     writeFileSync(path.join(OUT, 'discord-session.md'), head.join('\n') + transcript);
-    console.log(`wrote ${path.join(OUT, 'discord-session.md')} (${actions.length} interactions, ${h.discord.messageEdits().length} edits)`);
+    console.log(
+      `wrote ${path.join(OUT, 'discord-session.md')} (${actions.length} interactions, ${h.discord.messageEdits().length} edits)`,
+    );
   } finally {
     voice.stop();
     await h.close();

@@ -24,7 +24,8 @@ const MAKERS = ['synth', 'audio/io', 'audio/dsp', 'audio/music', 'audio/analysis
 /** Changes with the recipes and with the code that makes or hears the tracks. */
 function crateKey(name: string, recipes: SynthOptions[]): string {
   const hash = createHash('sha256').update(JSON.stringify(recipes));
-  for (const file of MAKERS.flatMap((dir) => sources(path.join(SRC, dir)))) hash.update(file).update(readFileSync(file));
+  for (const file of MAKERS.flatMap((dir) => sources(path.join(SRC, dir))))
+    hash.update(file).update(readFileSync(file));
   return `${name}-${hash.digest('hex').slice(0, 16)}`;
 }
 
@@ -44,11 +45,13 @@ export async function analysedCrate(name: string, recipes: SynthOptions[], prefi
     mkdirSync(making);
     const pool = new AnalyzerPool({ size: 2 });
     try {
-      const analyses = await Promise.all(recipes.map(async (r, i) => {
-        const file = path.join(making, `${name}-${i}.wav`);
-        await writeSynthTrack(file, r);
-        return pool.analyze(file);
-      }));
+      const analyses = await Promise.all(
+        recipes.map(async (r, i) => {
+          const file = path.join(making, `${name}-${i}.wav`);
+          await writeSynthTrack(file, r);
+          return pool.analyze(file);
+        }),
+      );
       writeFileSync(path.join(making, 'analyses.json'), JSON.stringify(analyses));
     } finally {
       await pool.close();
@@ -62,5 +65,10 @@ export async function analysedCrate(name: string, recipes: SynthOptions[], prefi
     }
   }
   const analyses = JSON.parse(readFileSync(index, 'utf8')) as TrackAnalysis[];
-  return analyses.map((analysis, i) => ({ id: `${prefix}${i}`, file: path.join(dir, `${name}-${i}.wav`), title: `${prefix}${i}`, analysis }));
+  return analyses.map((analysis, i) => ({
+    id: `${prefix}${i}`,
+    file: path.join(dir, `${name}-${i}.wav`),
+    title: `${prefix}${i}`,
+    analysis,
+  }));
 }

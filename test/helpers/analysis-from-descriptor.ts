@@ -17,13 +17,29 @@ export function analysisFromDescriptor(d: TrackDescriptor, mainBars = 16): Track
   const bars = intro + mainBars + outro;
   const barSec = (4 * 60) / d.bpm;
   const downbeats = Array.from({ length: bars }, (_, b) => Number((b * barSec).toFixed(4)));
-  const energy = Array.from({ length: bars }, (_, b) => (b < 8 ? d.energyIn : b >= bars - outro && b < bars - outro + 8 ? d.energyOut : 1));
+  const energy = Array.from({ length: bars }, (_, b) =>
+    b < 8 ? d.energyIn : b >= bars - outro && b < bars - outro + 8 ? d.energyOut : 1,
+  );
   const segments: Segment[] = [];
-  if (d.introBars > 0) segments.push({ label: 'intro', startBar: 0, endBar: d.introBars, start: 0, end: downbeats[d.introBars]! });
+  if (d.introBars > 0)
+    segments.push({ label: 'intro', startBar: 0, endBar: d.introBars, start: 0, end: downbeats[d.introBars]! });
   const mainStart = d.introBars;
   const mainEnd = d.outroBars > 0 ? bars - outro : bars;
-  segments.push({ label: 'drop', startBar: mainStart, endBar: mainEnd, start: downbeats[mainStart]!, end: downbeats[mainEnd] ?? bars * barSec });
-  if (d.outroBars > 0) segments.push({ label: 'outro', startBar: bars - outro, endBar: bars, start: downbeats[bars - outro]!, end: bars * barSec });
+  segments.push({
+    label: 'drop',
+    startBar: mainStart,
+    endBar: mainEnd,
+    start: downbeats[mainStart]!,
+    end: downbeats[mainEnd] ?? bars * barSec,
+  });
+  if (d.outroBars > 0)
+    segments.push({
+      label: 'outro',
+      startBar: bars - outro,
+      endBar: bars,
+      start: downbeats[bars - outro]!,
+      end: bars * barSec,
+    });
   const beats = Array.from({ length: bars * 4 }, (_, i) => Number(((i * barSec) / 4).toFixed(4)));
   return {
     analyzerVersion: ANALYZER_VERSION,

@@ -30,10 +30,14 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const saw = (pattern: RegExp): Promise<void> =>
-    pattern.test(text) ? Promise.resolve() : new Promise((resolve, reject) => {
-      watchers.push({ pattern, resolve });
-      child.once('exit', (code) => reject(new Error(`the worker exited (${code}) before printing ${pattern}:\n${text}`)));
-    });
+    pattern.test(text)
+      ? Promise.resolve()
+      : new Promise((resolve, reject) => {
+          watchers.push({ pattern, resolve });
+          child.once('exit', (code) =>
+            reject(new Error(`the worker exited (${code}) before printing ${pattern}:\n${text}`)),
+          );
+        });
   const worker: WorkerProcess = {
     child,
     output: () => text,

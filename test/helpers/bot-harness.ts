@@ -44,11 +44,25 @@ export async function openBotHarness(poolSize = 2, discordOptions: FakeDiscordOp
   const errors: unknown[] = [];
   let bot: Bot | undefined;
   return {
-    dir: tmp.dir, db, store, analyses, feedback, files, pool, discord, errors,
+    dir: tmp.dir,
+    db,
+    store,
+    analyses,
+    feedback,
+    files,
+    pool,
+    discord,
+    errors,
     async start(options = {}) {
       bot = createBot({
-        config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID }, store, analyses, feedback, files, pool,
-        restApi: discord.apiBase, onError: (e) => errors.push(e),
+        config: { token: 'MTIz.abc.def', clientId: FAKE_APP_ID },
+        store,
+        analyses,
+        feedback,
+        files,
+        pool,
+        restApi: discord.apiBase,
+        onError: (e) => errors.push(e),
         // Tests share a loaded machine and start sets on purpose: admission control is tested on its own
         // (bot-admission.test.ts), here it admits every set.
         admission: { maxSets: 1000, maxLoopLagMs: Infinity },
@@ -69,11 +83,16 @@ export async function openBotHarness(poolSize = 2, discordOptions: FakeDiscordOp
 
 /** Matches the bot's first answer (the interaction callback) to `payload`. */
 export function callbackTo(payload: Record<string, unknown>): (call: RestCall) => boolean {
-  return (c) => c.method === 'POST' && c.path === `/api/v10/interactions/${String(payload.id)}/${String(payload.token)}/callback`;
+  return (c) =>
+    c.method === 'POST' && c.path === `/api/v10/interactions/${String(payload.id)}/${String(payload.token)}/callback`;
 }
 
 /** Pushes an interaction and resolves with the body of the bot's callback to it. */
-export async function answerTo<T>(discord: FakeDiscord, payload: Record<string, unknown>, timeoutMs = 15_000): Promise<T> {
+export async function answerTo<T>(
+  discord: FakeDiscord,
+  payload: Record<string, unknown>,
+  timeoutMs = 15_000,
+): Promise<T> {
   discord.pushInteraction(payload);
   return (await discord.waitForRest(callbackTo(payload), timeoutMs)).body as T;
 }

@@ -25,10 +25,19 @@ export async function botCrate(): Promise<PlannedTrack[]> {
  * Seeds crate track `i` into a test's library as `file` (a copy under the test's own name): hashed, kept and stored
  * by ingestFile as any ingested file is, with the crate's analysis of those very bytes instead of a second analysis.
  */
-export async function ingestBotTrack(i: number, file: string, store: AnalysisStore, keep: KeepFile): Promise<IngestResult> {
+export async function ingestBotTrack(
+  i: number,
+  file: string,
+  store: AnalysisStore,
+  keep: KeepFile,
+): Promise<IngestResult> {
   const track = (await botCrate())[i]!;
   copyFileSync(track.file, file);
-  const analyzer: Analyzer = { analyze: () => Promise.resolve(track.analysis), waiting: () => 0, close: () => Promise.resolve() };
+  const analyzer: Analyzer = {
+    analyze: () => Promise.resolve(track.analysis),
+    waiting: () => 0,
+    close: () => Promise.resolve(),
+  };
   return ingestFile(file, analyzer, store, keep);
 }
 
@@ -36,15 +45,31 @@ export async function ingestBotTrack(i: number, file: string, store: AnalysisSto
  * Seeds both crate tracks into `guildId`'s library and playlist, as "sunrise-loop" and "tide-line" (124 and 125 BPM,
  * 62 s each) queued by `requesterId`, their files under `dir`: the content hashes, in that order.
  */
-export async function seedBotPlaylist(h: { dir: string; analyses: AnalysisStore; files: TrackFiles; store: GuildStore }, guildId: string, requesterId: string): Promise<string[]> {
+export async function seedBotPlaylist(
+  h: { dir: string; analyses: AnalysisStore; files: TrackFiles; store: GuildStore },
+  guildId: string,
+  requesterId: string,
+): Promise<string[]> {
   const hashes: string[] = [];
   for (const [i, name] of ['sunrise-loop', 'tide-line'].entries()) {
-    hashes.push((await ingestBotTrack(i, path.join(h.dir, `${name}.wav`), h.analyses, (f, hash, title) => h.files.keep(f, hash, title))).contentHash);
+    hashes.push(
+      (
+        await ingestBotTrack(i, path.join(h.dir, `${name}.wav`), h.analyses, (f, hash, title) =>
+          h.files.keep(f, hash, title),
+        )
+      ).contentHash,
+    );
   }
   await h.store.update(guildId, (s) => ({
     ...s,
     library: hashes,
-    playlist: hashes.map((hash, i) => ({ id: `entry-${i}`, hash, title: i === 0 ? 'sunrise-loop' : 'tide-line', requesterId, addedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() })),
+    playlist: hashes.map((hash, i) => ({
+      id: `entry-${i}`,
+      hash,
+      title: i === 0 ? 'sunrise-loop' : 'tide-line',
+      requesterId,
+      addedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+    })),
   }));
   return hashes;
 }
@@ -63,11 +88,20 @@ export async function shortSongs(): Promise<PlannedTrack[]> {
 }
 
 /** Seeds `tracks` into a library under the given file names (as ingestBotTrack does); their content hashes. */
-export async function ingestAs(tracks: PlannedTrack[], files: string[], store: AnalysisStore, keep: KeepFile): Promise<string[]> {
+export async function ingestAs(
+  tracks: PlannedTrack[],
+  files: string[],
+  store: AnalysisStore,
+  keep: KeepFile,
+): Promise<string[]> {
   const hashes: string[] = [];
   for (const [i, track] of tracks.entries()) {
     copyFileSync(track.file, files[i]!);
-    const analyzer: Analyzer = { analyze: () => Promise.resolve(track.analysis), waiting: () => 0, close: () => Promise.resolve() };
+    const analyzer: Analyzer = {
+      analyze: () => Promise.resolve(track.analysis),
+      waiting: () => 0,
+      close: () => Promise.resolve(),
+    };
     hashes.push((await ingestFile(files[i]!, analyzer, store, keep)).contentHash);
   }
   return hashes;

@@ -31,7 +31,10 @@ function limitOf(limits: string, name: string): string {
  * the largest peak RSS seen and their limits. VmHWM only grows, so a process is measured to its last poll; one that
  * lives less than a poll may be missed (none of interest does: a memory bomb takes seconds).
  */
-export function watchFfmpegMemory(intervalMs = 10): { byFile: Map<string, FileMemory>; stop: () => Map<string, FileMemory> } {
+export function watchFfmpegMemory(intervalMs = 10): {
+  byFile: Map<string, FileMemory>;
+  stop: () => Map<string, FileMemory>;
+} {
   const byFile = new Map<string, FileMemory>();
   // Per pid, the file it reads (null: not an ffmpeg on a file) and when it was first seen: a process between fork and
   // exec (and prlimit before it execs ffmpeg) shows another command line, so one is looked at again for 100 ms.
@@ -53,7 +56,10 @@ export function watchFfmpegMemory(intervalMs = 10): { byFile: Map<string, FileMe
           const entry = byFile.get(file) ?? { peakBytes: 0, processes: 0, programs: [], limits: [] };
           entry.processes++;
           entry.programs.push(path.basename(argv[0]!));
-          entry.limits.push({ addressSpace: limitOf(limits, 'Max address space'), cpuSec: limitOf(limits, 'Max cpu time') });
+          entry.limits.push({
+            addressSpace: limitOf(limits, 'Max address space'),
+            cpuSec: limitOf(limits, 'Max cpu time'),
+          });
           byFile.set(file, entry);
         }
       }

@@ -31,7 +31,12 @@ const DAVE_MARKER = 0xfafa;
 /** RFC 9420 §2.1.2: a vector's length as a 1, 2 or 4-byte varint. */
 function vec(bytes: Uint8Array): Buffer {
   const n = bytes.length;
-  const head = n < 64 ? Buffer.from([n]) : n < 16384 ? Buffer.from([0x40 | (n >> 8), n & 0xff]) : Buffer.from([0x80 | (n >>> 24), (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
+  const head =
+    n < 64
+      ? Buffer.from([n])
+      : n < 16384
+        ? Buffer.from([0x40 | (n >> 8), n & 0xff])
+        : Buffer.from([0x80 | (n >>> 24), (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
   return Buffer.concat([head, bytes]);
 }
 
@@ -65,7 +70,8 @@ class TlsReader {
     const width = [1, 2, 4][first >> 6];
     if (width === undefined) throw new Error('invalid MLS varint');
     const at = this.advance(width);
-    const len = width === 1 ? first : width === 2 ? this.buf.readUInt16BE(at) & 0x3fff : this.buf.readUInt32BE(at) & 0x3fffffff;
+    const len =
+      width === 1 ? first : width === 2 ? this.buf.readUInt16BE(at) & 0x3fff : this.buf.readUInt32BE(at) & 0x3fffffff;
     return this.buf.subarray(this.advance(len), this.offset);
   }
   private advance(n: number): number {
@@ -92,7 +98,8 @@ function skipLeafNode(r: TlsReader): void {
 /** Where a PublicMessage commit (an MLSMessage) ends: the welcome, when there is one, follows it (opcode 28). */
 export function commitLength(payload: Buffer): number {
   const r = new TlsReader(payload);
-  if (r.u16() !== MLS_VERSION || r.u16() !== WIRE_PUBLIC_MESSAGE) throw new Error('the commit is not an MLS PublicMessage');
+  if (r.u16() !== MLS_VERSION || r.u16() !== WIRE_PUBLIC_MESSAGE)
+    throw new Error('the commit is not an MLS PublicMessage');
   r.vec(); // group_id
   r.skip(8); // epoch
   const sender = r.u8();
@@ -130,7 +137,11 @@ export class DaveGatewayGroup {
     this.signingKey = privateKey;
     // SPKI ends with the uncompressed point, which is what MLS carries as a P-256 SignaturePublicKey.
     const point = publicKey.export({ type: 'spki', format: 'der' }).subarray(-65);
-    this.externalSender = Buffer.concat([vec(point), uint(2, CREDENTIAL_BASIC), vec(Buffer.from('mini-dj fake voice gateway'))]);
+    this.externalSender = Buffer.concat([
+      vec(point),
+      uint(2, CREDENTIAL_BASIC),
+      vec(Buffer.from('mini-dj fake voice gateway')),
+    ]);
     this.groupId = uint(8, BigInt(channelId));
     this.listener = new davey.DAVESession(1, listenerId, channelId);
     this.listener.setExternalSender(this.externalSender);
@@ -148,11 +159,21 @@ export class DaveGatewayGroup {
 
   private addProposal(keyPackage: Buffer, epoch: number): Buffer {
     const content = Buffer.concat([
-      vec(this.groupId), uint(8, epoch), uint(1, SENDER_EXTERNAL), uint(4, 0), vec(Buffer.alloc(0)), uint(1, CONTENT_PROPOSAL), uint(2, PROPOSAL_ADD), keyPackage,
+      vec(this.groupId),
+      uint(8, epoch),
+      uint(1, SENDER_EXTERNAL),
+      uint(4, 0),
+      vec(Buffer.alloc(0)),
+      uint(1, CONTENT_PROPOSAL),
+      uint(2, PROPOSAL_ADD),
+      keyPackage,
     ]);
     const framing = Buffer.concat([uint(2, MLS_VERSION), uint(2, WIRE_PUBLIC_MESSAGE)]);
     // An external sender's FramedContentTBS carries no group context.
-    const signContent = Buffer.concat([vec(Buffer.from('MLS 1.0 FramedContentTBS')), vec(Buffer.concat([framing, content]))]);
+    const signContent = Buffer.concat([
+      vec(Buffer.from('MLS 1.0 FramedContentTBS')),
+      vec(Buffer.concat([framing, content])),
+    ]);
     return Buffer.concat([framing, content, vec(sign('sha256', signContent, this.signingKey))]);
   }
 
@@ -173,7 +194,10 @@ export class DaveGatewayGroup {
   /** What the listener's client makes of one frame from `userId`: E2EE decrypted, passed through, or refused. */
   receive(userId: string, frame: Buffer): DaveFrame {
     const marked = frame.length > 2 && frame.readUInt16BE(frame.length - 2) === DAVE_MARKER;
-    if (!this.listener.ready) return marked ? { e2ee: true, error: 'an E2EE frame before the listener joined the group' } : { opus: frame, e2ee: false };
+    if (!this.listener.ready)
+      return marked
+        ? { e2ee: true, error: 'an E2EE frame before the listener joined the group' }
+        : { opus: frame, e2ee: false };
     try {
       return { opus: this.listener.decrypt(userId, AUDIO, frame), e2ee: marked };
     } catch (error) {

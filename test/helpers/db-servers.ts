@@ -13,7 +13,9 @@ const onPath = (command: string): boolean => spawnSync('bash', ['-c', `command -
 export const hasRedis = onPath('redis-server');
 // PostgreSQL refuses to run as root: as root, the cluster belongs to Debian's `postgres` user.
 const isRoot = process.getuid?.() === 0;
-const postgresUid = isRoot ? Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim() || NaN) : undefined;
+const postgresUid = isRoot
+  ? Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim() || NaN)
+  : undefined;
 /** Debian keeps PostgreSQL's server programs off PATH, in /usr/lib/postgresql/<version>/bin. */
 function postgresProgram(name: string): string | undefined {
   if (onPath(name)) return name;
@@ -76,7 +78,11 @@ export interface Server {
 
 export async function startRedis(): Promise<Server> {
   const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   await waitForPort(port, 10_000);
   let databases = 0;
   // Redis has 16 numbered databases by default; the tests use 0 and a few more.
@@ -88,15 +94,20 @@ export async function startRedis(): Promise<Server> {
 export async function startPostgres(): Promise<Server> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'minidj-pg-'));
   // setpriv execs (no fork), so signals reach PostgreSQL itself.
-  const asOwner = (command: string): [string, string[]] => (isRoot ? ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', command]] : [command, []]);
+  const asOwner = (command: string): [string, string[]] =>
+    isRoot ? ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', command]] : [command, []];
   if (isRoot) chownSync(dir, postgresUid!, -1);
   const data = path.join(dir, 'data');
   const [initCmd, initPre] = asOwner(initdb!);
-  const init = spawnSync(initCmd, [...initPre, '-D', data, '-A', 'trust', '-U', 'minidj', '--no-sync'], { encoding: 'utf8' });
+  const init = spawnSync(initCmd, [...initPre, '-D', data, '-A', 'trust', '-U', 'minidj', '--no-sync'], {
+    encoding: 'utf8',
+  });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const port = await freePort();
   const [pgCmd, pgPre] = asOwner(postgres!);
-  const server = spawn(pgCmd, [...pgPre, '-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-F'], { stdio: 'ignore' });
+  const server = spawn(pgCmd, [...pgPre, '-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-F'], {
+    stdio: 'ignore',
+  });
   await waitForPort(port, 20_000);
   const url = `postgres://minidj@127.0.0.1:${port}/postgres`;
   await waitForConnections(url, 20_000);
@@ -132,4 +143,3 @@ async function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise
   child.kill(signal);
   await exited;
 }
-

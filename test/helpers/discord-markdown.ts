@@ -25,14 +25,38 @@ export function activeTokens(text: string, tokens: readonly string[]): string[] 
 
 /** A title made of every construct Discord would render, each with its raw form to look for. */
 export const HOSTILE_TOKENS = [
-  '<@123456789012345678>', '<@&123456789012345677>', '<#123456789012345679>', '@everyone', '@here', '**NITRO**', '||spoiler||', '<t:0:R>',
-  '[free](https://evil.example)', '`code`', '~~gone~~', '__under__', '*tilt*', '<:blob:123456789012345676>', 'https://evil.example',
+  '<@123456789012345678>',
+  '<@&123456789012345677>',
+  '<#123456789012345679>',
+  '@everyone',
+  '@here',
+  '**NITRO**',
+  '||spoiler||',
+  '<t:0:R>',
+  '[free](https://evil.example)',
+  '`code`',
+  '~~gone~~',
+  '__under__',
+  '*tilt*',
+  '<:blob:123456789012345676>',
+  'https://evil.example',
 ] as const;
 export const HOSTILE_TITLE = `# ${HOSTILE_TOKENS.join(' ')}`;
 
 /** A title of the constructs that fit in a title of 100 characters (what a tag could carry). */
-export const HOSTILE_SHORT = '# <@123456789012345678> @everyone **NITRO** ||x|| <t:0:R> [free](https://evil.example) `c`';
-export const HOSTILE_SHORT_TOKENS = ['<@123456789012345678>', '@everyone', '**NITRO**', '||x||', '<t:0:R>', '[free](https://evil.example)', '`c`', 'https://evil.example', '# '] as const;
+export const HOSTILE_SHORT =
+  '# <@123456789012345678> @everyone **NITRO** ||x|| <t:0:R> [free](https://evil.example) `c`';
+export const HOSTILE_SHORT_TOKENS = [
+  '<@123456789012345678>',
+  '@everyone',
+  '**NITRO**',
+  '||x||',
+  '<t:0:R>',
+  '[free](https://evil.example)',
+  '`c`',
+  'https://evil.example',
+  '# ',
+] as const;
 
 /** The JSON a REST call carried (a multipart body's `payload_json`, as a reply with files sends it). */
 function jsonBody(body: unknown): unknown {
@@ -43,7 +67,12 @@ function jsonBody(body: unknown): unknown {
 
 interface Shown {
   content?: string;
-  embeds?: { title?: string; description?: string; fields?: { name: string; value: string }[]; footer?: { text?: string } }[];
+  embeds?: {
+    title?: string;
+    description?: string;
+    fields?: { name: string; value: string }[];
+    footer?: { text?: string };
+  }[];
 }
 
 /** Every text of a message (its content, its embeds' titles, descriptions and fields) that Discord renders as markdown; not its buttons. */
@@ -51,6 +80,11 @@ export function renderedTexts(body: unknown): string[] {
   const json = jsonBody(body) as (Shown & { data?: Shown }) | undefined;
   if (!json || typeof json !== 'object') return [];
   const message: Shown = json.data && typeof json.data === 'object' ? json.data : json;
-  const embeds = (message.embeds ?? []).flatMap((e) => [e.title, e.description, e.footer?.text, ...(e.fields ?? []).flatMap((f) => [f.name, f.value])]);
+  const embeds = (message.embeds ?? []).flatMap((e) => [
+    e.title,
+    e.description,
+    e.footer?.text,
+    ...(e.fields ?? []).flatMap((f) => [f.name, f.value]),
+  ]);
   return [message.content, ...embeds].filter((t): t is string => typeof t === 'string' && t.length > 0);
 }

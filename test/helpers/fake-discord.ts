@@ -85,7 +85,14 @@ export const REST_FAILURES = {
   rateLimited: (retryAfterSec: number): RestFailure => ({
     status: 429,
     body: { message: 'You are being rate limited.', retry_after: retryAfterSec, global: false },
-    headers: { 'retry-after': String(Math.ceil(retryAfterSec)), 'x-ratelimit-scope': 'user', 'x-ratelimit-bucket': 'fake', 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': String(retryAfterSec) },
+    headers: {
+      'retry-after': String(Math.ceil(retryAfterSec)),
+      'x-ratelimit-scope': 'user',
+      'x-ratelimit-bucket': 'fake',
+      'x-ratelimit-limit': '5',
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset-after': String(retryAfterSec),
+    },
   }),
   unknownInteraction: (): RestFailure => ({ status: 404, body: { message: 'Unknown interaction', code: 10062 } }),
   missingPermissions: (): RestFailure => ({ status: 403, body: { message: 'Missing Permissions', code: 50013 } }),
@@ -145,7 +152,12 @@ export interface InteractionSpec {
 }
 
 /** A resolved attachment as Discord sends it in `data.resolved.attachments`, hosted at `url`. */
-export function fakeAttachment(url: string, filename: string, size: number, contentType = 'audio/wav'): Record<string, unknown> {
+export function fakeAttachment(
+  url: string,
+  filename: string,
+  size: number,
+  contentType = 'audio/wav',
+): Record<string, unknown> {
   const id = snowflake();
   return { id, filename, size, url, proxy_url: url, content_type: contentType, ephemeral: true };
 }
@@ -200,7 +212,11 @@ export interface FakeDiscord {
    * What a deferred interaction finally said: its edited reply (public), or its follow-up (`ephemeral` when flagged 64;
    * `deletedOriginal` when the public "thinking…" was deleted).
    */
-  deferredOutcome(payload: Record<string, unknown>, timeoutMs?: number, isProgress?: (content: string) => boolean): Promise<{ content: string; ephemeral: boolean; deletedOriginal: boolean }>;
+  deferredOutcome(
+    payload: Record<string, unknown>,
+    timeoutMs?: number,
+    isProgress?: (content: string) => boolean,
+  ): Promise<{ content: string; ephemeral: boolean; deletedOriginal: boolean }>;
   close(): Promise<void>;
 }
 
@@ -211,13 +227,30 @@ function snowflake(): string {
 }
 
 function apiUser(user: FakeUser, bot = false): Record<string, unknown> {
-  return { id: user.id, username: user.username, discriminator: '0', global_name: user.username, avatar: null, bot, flags: 0, public_flags: 0 };
+  return {
+    id: user.id,
+    username: user.username,
+    discriminator: '0',
+    global_name: user.username,
+    avatar: null,
+    bot,
+    flags: 0,
+    public_flags: 0,
+  };
 }
 
 function apiMember(user: FakeUser, roles: string[], bot = false): Record<string, unknown> {
   return {
-    user: apiUser(user, bot), roles, nick: null, avatar: null, joined_at: '2025-01-01T00:00:00.000Z', premium_since: null,
-    deaf: false, mute: false, flags: 0, pending: false,
+    user: apiUser(user, bot),
+    roles,
+    nick: null,
+    avatar: null,
+    joined_at: '2025-01-01T00:00:00.000Z',
+    premium_since: null,
+    deaf: false,
+    mute: false,
+    flags: 0,
+    pending: false,
   };
 }
 
@@ -225,22 +258,45 @@ const BOT_USER: FakeUser = { id: FAKE_APP_ID, username: 'mini-dj' };
 
 /** A realistic APPLICATION_COMMAND payload for `/queue <subcommand>`, as Discord sends it over the gateway. */
 export function queueInteraction(spec: InteractionSpec): Record<string, unknown> {
-  return commandInteraction(FAKE_QUEUE_COMMAND_ID, 'queue', [{ type: 1, name: spec.subcommand, options: spec.options ?? [] }], spec);
+  return commandInteraction(
+    FAKE_QUEUE_COMMAND_ID,
+    'queue',
+    [{ type: 1, name: spec.subcommand, options: spec.options ?? [] }],
+    spec,
+  );
 }
 
 /** `/djset <subcommand>`. */
 export function djsetInteraction(spec: InteractionSpec): Record<string, unknown> {
-  return commandInteraction(FAKE_DJSET_COMMAND_ID, 'djset', [{ type: 1, name: spec.subcommand, options: spec.options ?? [] }], spec);
+  return commandInteraction(
+    FAKE_DJSET_COMMAND_ID,
+    'djset',
+    [{ type: 1, name: spec.subcommand, options: spec.options ?? [] }],
+    spec,
+  );
 }
 
 /** A button press (MESSAGE_COMPONENT) on a message the bot sent. */
-export function buttonInteraction(spec: { customId: string; user: FakeUser; roles?: string[]; permissions?: string; guildId?: string }): Record<string, unknown> {
+export function buttonInteraction(spec: {
+  customId: string;
+  user: FakeUser;
+  roles?: string[];
+  permissions?: string;
+  guildId?: string;
+}): Record<string, unknown> {
   const base = commandInteraction('0', '', [], spec);
   return { ...base, type: 3, data: { custom_id: spec.customId, component_type: 2 }, message: messageObject('') };
 }
 
 /** Autocomplete for a string option being typed (`focused`) in `/name [subcommand]`. */
-export function autocompleteInteraction(spec: { command: 'queue' | 'suggest'; subcommand?: string; option: string; typed: string; user: FakeUser; guildId?: string }): Record<string, unknown> {
+export function autocompleteInteraction(spec: {
+  command: 'queue' | 'suggest';
+  subcommand?: string;
+  option: string;
+  typed: string;
+  user: FakeUser;
+  guildId?: string;
+}): Record<string, unknown> {
   const focused = { name: spec.option, type: 3, value: spec.typed, focused: true };
   const options = spec.subcommand ? [{ type: 1, name: spec.subcommand, options: [focused] }] : [focused];
   const id = spec.command === 'queue' ? FAKE_QUEUE_COMMAND_ID : FAKE_SUGGEST_COMMAND_ID;
@@ -253,17 +309,35 @@ export const FAKE_ADD_MENU_COMMAND_ID = '555555555555555558';
  * A message's Apps menu command (type 3) on a member's message in the fake guild's channel: the message as Discord
  * resolves it in `data.resolved.messages`, its attachments as `fakeAttachment` makes them.
  */
-export function messageMenuInteraction(spec: { name: string; user: FakeUser; author?: FakeUser; content?: string; attachments?: Record<string, unknown>[]; guildId?: string; attachmentSizeLimit?: number }): Record<string, unknown> {
+export function messageMenuInteraction(spec: {
+  name: string;
+  user: FakeUser;
+  author?: FakeUser;
+  content?: string;
+  attachments?: Record<string, unknown>[];
+  guildId?: string;
+  attachmentSizeLimit?: number;
+}): Record<string, unknown> {
   const base = commandInteraction(FAKE_ADD_MENU_COMMAND_ID, spec.name, [], spec);
   const target: Record<string, unknown> = {
-    ...messageObject(spec.content ?? ''), channel_id: textChannelOf(spec.guildId ?? FAKE_GUILD_ID), author: apiUser(spec.author ?? spec.user), type: 0,
+    ...messageObject(spec.content ?? ''),
+    channel_id: textChannelOf(spec.guildId ?? FAKE_GUILD_ID),
+    author: apiUser(spec.author ?? spec.user),
+    type: 0,
     attachments: (spec.attachments ?? []).map(({ ephemeral: _, ...a }) => a),
   };
   const data = base.data as Record<string, unknown>;
   return {
     ...base,
     ...(spec.attachmentSizeLimit ? { attachment_size_limit: spec.attachmentSizeLimit } : {}),
-    data: { id: data.id, name: spec.name, type: 3, guild_id: data.guild_id, target_id: target.id, resolved: { messages: { [String(target.id)]: target } } },
+    data: {
+      id: data.id,
+      name: spec.name,
+      type: 3,
+      guild_id: data.guild_id,
+      target_id: target.id,
+      resolved: { messages: { [String(target.id)]: target } },
+    },
   };
 }
 
@@ -272,7 +346,12 @@ export function suggestInteraction(spec: Omit<InteractionSpec, 'subcommand'>): R
   return commandInteraction(FAKE_SUGGEST_COMMAND_ID, 'suggest', spec.options ?? [], spec);
 }
 
-function commandInteraction(commandId: string, name: string, options: unknown[], spec: Omit<InteractionSpec, 'subcommand'>): Record<string, unknown> {
+function commandInteraction(
+  commandId: string,
+  name: string,
+  options: unknown[],
+  spec: Omit<InteractionSpec, 'subcommand'>,
+): Record<string, unknown> {
   const permissions = spec.permissions ?? PERMISSIONS.member;
   const guildId = spec.guildId ?? FAKE_GUILD_ID;
   return {
@@ -290,7 +369,15 @@ function commandInteraction(commandId: string, name: string, options: unknown[],
     guild_id: guildId,
     guild: { id: guildId, locale: 'en-US', features: [] },
     channel_id: textChannelOf(guildId),
-    channel: { id: textChannelOf(guildId), type: 0, guild_id: guildId, name: 'general', nsfw: false, flags: 0, permissions },
+    channel: {
+      id: textChannelOf(guildId),
+      type: 0,
+      guild_id: guildId,
+      name: 'general',
+      nsfw: false,
+      flags: 0,
+      permissions,
+    },
     member: { ...apiMember(spec.user, spec.roles ?? []), permissions },
     token: `fake-token-${snowflake()}`,
     version: 1,
@@ -305,17 +392,36 @@ function commandInteraction(commandId: string, name: string, options: unknown[],
 }
 
 const voiceState = (channelId: string, userId: string, sessionId: string) => ({
-  channel_id: channelId, user_id: userId, session_id: sessionId, deaf: false, mute: false, self_deaf: false, self_mute: false, self_video: false, suppress: false, request_to_speak_timestamp: null,
+  channel_id: channelId,
+  user_id: userId,
+  session_id: sessionId,
+  deaf: false,
+  mute: false,
+  self_deaf: false,
+  self_mute: false,
+  self_video: false,
+  suppress: false,
+  request_to_speak_timestamp: null,
 });
 
 /** The second server: a text and a voice channel, the owner listening there. */
 function secondGuildCreate(botRoles: string[]): Record<string, unknown> {
-  const base = guildCreate(botRoles) as { roles: Record<string, unknown>[]; members: unknown[]; channels: Record<string, unknown>[] };
+  const base = guildCreate(botRoles) as {
+    roles: Record<string, unknown>[];
+    members: unknown[];
+    channels: Record<string, unknown>[];
+  };
   return {
-    ...base, id: FAKE_GUILD_2_ID, name: 'Second Club', member_count: 2,
+    ...base,
+    id: FAKE_GUILD_2_ID,
+    name: 'Second Club',
+    member_count: 2,
     roles: [{ ...base.roles[0], id: FAKE_GUILD_2_ID }],
     members: base.members.slice(0, 2),
-    channels: [{ ...base.channels[0], id: FAKE_GUILD_2_TEXT_CHANNEL_ID }, { ...base.channels[1], id: FAKE_GUILD_2_VOICE_CHANNEL_ID }],
+    channels: [
+      { ...base.channels[0], id: FAKE_GUILD_2_TEXT_CHANNEL_ID },
+      { ...base.channels[1], id: FAKE_GUILD_2_VOICE_CHANNEL_ID },
+    ],
     voice_states: [voiceState(FAKE_GUILD_2_VOICE_CHANNEL_ID, FAKE_OWNER_ID, 'owner-voice-2')],
   };
 }
@@ -324,9 +430,14 @@ function secondGuildCreate(botRoles: string[]): Record<string, unknown> {
 function extraGuildCreate(guildId: string, botRoles: string[]): Record<string, unknown> {
   const base = secondGuildCreate(botRoles) as { roles: Record<string, unknown>[]; channels: Record<string, unknown>[] };
   return {
-    ...base, id: guildId, name: `Club ${guildId.slice(-4)}`,
+    ...base,
+    id: guildId,
+    name: `Club ${guildId.slice(-4)}`,
     roles: [{ ...base.roles[0], id: guildId }],
-    channels: [{ ...base.channels[0], id: textChannelOf(guildId) }, { ...base.channels[1], id: voiceChannelOf(guildId) }],
+    channels: [
+      { ...base.channels[0], id: textChannelOf(guildId) },
+      { ...base.channels[1], id: voiceChannelOf(guildId) },
+    ],
     voice_states: [voiceState(voiceChannelOf(guildId), FAKE_OWNER_ID, `owner-voice-${guildId}`)],
   };
 }
@@ -337,46 +448,235 @@ function guildCreateOf(guildId: string, botRoles: string[]): Record<string, unkn
 }
 
 function guildCreate(botRoles: string[]): Record<string, unknown> {
-  const mod = { id: FAKE_MOD_ROLE_ID, name: 'Stage Mod', permissions: PERMISSIONS.moderator, position: 2, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 };
-  const speaker = { id: FAKE_SPEAKER_ROLE_ID, name: 'Stage Guest', permissions: PERMISSIONS.requestToSpeak, position: 3, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 };
-  const everyone = { id: FAKE_GUILD_ID, name: '@everyone', permissions: PERMISSIONS.member, position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 };
-  const dj = { id: FAKE_DJ_ROLE_ID, name: 'DJ', permissions: PERMISSIONS.member, position: 1, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 };
+  const mod = {
+    id: FAKE_MOD_ROLE_ID,
+    name: 'Stage Mod',
+    permissions: PERMISSIONS.moderator,
+    position: 2,
+    color: 0,
+    hoist: false,
+    managed: false,
+    mentionable: false,
+    flags: 0,
+  };
+  const speaker = {
+    id: FAKE_SPEAKER_ROLE_ID,
+    name: 'Stage Guest',
+    permissions: PERMISSIONS.requestToSpeak,
+    position: 3,
+    color: 0,
+    hoist: false,
+    managed: false,
+    mentionable: false,
+    flags: 0,
+  };
+  const everyone = {
+    id: FAKE_GUILD_ID,
+    name: '@everyone',
+    permissions: PERMISSIONS.member,
+    position: 0,
+    color: 0,
+    hoist: false,
+    managed: false,
+    mentionable: false,
+    flags: 0,
+  };
+  const dj = {
+    id: FAKE_DJ_ROLE_ID,
+    name: 'DJ',
+    permissions: PERMISSIONS.member,
+    position: 1,
+    color: 0,
+    hoist: false,
+    managed: false,
+    mentionable: false,
+    flags: 0,
+  };
   return {
-    id: FAKE_GUILD_ID, name: 'Fake Club', icon: null, splash: null, discovery_splash: null, owner_id: FAKE_OWNER_ID,
-    afk_channel_id: null, afk_timeout: 300, verification_level: 0, default_message_notifications: 0, explicit_content_filter: 0,
-    roles: [everyone, dj, mod, speaker], emojis: [], stickers: [], features: [], mfa_level: 0, system_channel_id: null, system_channel_flags: 0,
-    rules_channel_id: null, vanity_url_code: null, description: null, banner: null, premium_tier: 0, premium_subscription_count: 0,
-    preferred_locale: 'en-US', public_updates_channel_id: null, nsfw_level: 0, premium_progress_bar_enabled: false,
-    joined_at: '2025-01-01T00:00:00.000Z', large: false, unavailable: false, member_count: 3,
-    members: [apiMember(BOT_USER, botRoles, true), apiMember({ id: FAKE_OWNER_ID, username: 'owner' }, []), apiMember(FAKE_SITTER, [])],
-    channels: [
-      { id: FAKE_TEXT_CHANNEL_ID, type: 0, name: 'general', position: 0, permission_overwrites: [], parent_id: null, nsfw: false, topic: null, rate_limit_per_user: 0, last_message_id: null, flags: 0 },
-      { id: FAKE_VOICE_CHANNEL_ID, type: 2, name: 'DJ Booth', position: 1, permission_overwrites: [], parent_id: null, bitrate: 64000, user_limit: 0, rtc_region: null, nsfw: false, rate_limit_per_user: 0, flags: 0 },
-      { id: FAKE_VOICE_CHANNEL_2_ID, type: 2, name: 'Back Room', position: 2, permission_overwrites: [], parent_id: null, bitrate: 64000, user_limit: 0, rtc_region: null, nsfw: false, rate_limit_per_user: 0, flags: 0 },
-      { id: FAKE_STAGE_CHANNEL_ID, type: 13, name: 'Main Stage', position: 3, permission_overwrites: [], parent_id: null, bitrate: 64000, user_limit: 0, rtc_region: null, nsfw: false, rate_limit_per_user: 0, flags: 0 },
-      { id: FAKE_FULL_CHANNEL_ID, type: 2, name: 'Phone Box', position: 4, permission_overwrites: [], parent_id: null, bitrate: 64000, user_limit: 1, rtc_region: null, nsfw: false, rate_limit_per_user: 0, flags: 0 },
+    id: FAKE_GUILD_ID,
+    name: 'Fake Club',
+    icon: null,
+    splash: null,
+    discovery_splash: null,
+    owner_id: FAKE_OWNER_ID,
+    afk_channel_id: null,
+    afk_timeout: 300,
+    verification_level: 0,
+    default_message_notifications: 0,
+    explicit_content_filter: 0,
+    roles: [everyone, dj, mod, speaker],
+    emojis: [],
+    stickers: [],
+    features: [],
+    mfa_level: 0,
+    system_channel_id: null,
+    system_channel_flags: 0,
+    rules_channel_id: null,
+    vanity_url_code: null,
+    description: null,
+    banner: null,
+    premium_tier: 0,
+    premium_subscription_count: 0,
+    preferred_locale: 'en-US',
+    public_updates_channel_id: null,
+    nsfw_level: 0,
+    premium_progress_bar_enabled: false,
+    joined_at: '2025-01-01T00:00:00.000Z',
+    large: false,
+    unavailable: false,
+    member_count: 3,
+    members: [
+      apiMember(BOT_USER, botRoles, true),
+      apiMember({ id: FAKE_OWNER_ID, username: 'owner' }, []),
+      apiMember(FAKE_SITTER, []),
     ],
-    threads: [], presences: [], stage_instances: [], guild_scheduled_events: [], soundboard_sounds: [],
+    channels: [
+      {
+        id: FAKE_TEXT_CHANNEL_ID,
+        type: 0,
+        name: 'general',
+        position: 0,
+        permission_overwrites: [],
+        parent_id: null,
+        nsfw: false,
+        topic: null,
+        rate_limit_per_user: 0,
+        last_message_id: null,
+        flags: 0,
+      },
+      {
+        id: FAKE_VOICE_CHANNEL_ID,
+        type: 2,
+        name: 'DJ Booth',
+        position: 1,
+        permission_overwrites: [],
+        parent_id: null,
+        bitrate: 64000,
+        user_limit: 0,
+        rtc_region: null,
+        nsfw: false,
+        rate_limit_per_user: 0,
+        flags: 0,
+      },
+      {
+        id: FAKE_VOICE_CHANNEL_2_ID,
+        type: 2,
+        name: 'Back Room',
+        position: 2,
+        permission_overwrites: [],
+        parent_id: null,
+        bitrate: 64000,
+        user_limit: 0,
+        rtc_region: null,
+        nsfw: false,
+        rate_limit_per_user: 0,
+        flags: 0,
+      },
+      {
+        id: FAKE_STAGE_CHANNEL_ID,
+        type: 13,
+        name: 'Main Stage',
+        position: 3,
+        permission_overwrites: [],
+        parent_id: null,
+        bitrate: 64000,
+        user_limit: 0,
+        rtc_region: null,
+        nsfw: false,
+        rate_limit_per_user: 0,
+        flags: 0,
+      },
+      {
+        id: FAKE_FULL_CHANNEL_ID,
+        type: 2,
+        name: 'Phone Box',
+        position: 4,
+        permission_overwrites: [],
+        parent_id: null,
+        bitrate: 64000,
+        user_limit: 1,
+        rtc_region: null,
+        nsfw: false,
+        rate_limit_per_user: 0,
+        flags: 0,
+      },
+    ],
+    threads: [],
+    presences: [],
+    stage_instances: [],
+    guild_scheduled_events: [],
+    soundboard_sounds: [],
     voice_states: [
-      { channel_id: FAKE_VOICE_CHANNEL_ID, user_id: FAKE_OWNER_ID, session_id: 'owner-voice', deaf: false, mute: false, self_deaf: false, self_mute: false, self_video: false, suppress: false, request_to_speak_timestamp: null },
-      { channel_id: FAKE_FULL_CHANNEL_ID, user_id: FAKE_SITTER.id, session_id: 'sitter-voice', deaf: false, mute: false, self_deaf: false, self_mute: false, self_video: false, suppress: false, request_to_speak_timestamp: null },
+      {
+        channel_id: FAKE_VOICE_CHANNEL_ID,
+        user_id: FAKE_OWNER_ID,
+        session_id: 'owner-voice',
+        deaf: false,
+        mute: false,
+        self_deaf: false,
+        self_mute: false,
+        self_video: false,
+        suppress: false,
+        request_to_speak_timestamp: null,
+      },
+      {
+        channel_id: FAKE_FULL_CHANNEL_ID,
+        user_id: FAKE_SITTER.id,
+        session_id: 'sitter-voice',
+        deaf: false,
+        mute: false,
+        self_deaf: false,
+        self_mute: false,
+        self_video: false,
+        suppress: false,
+        request_to_speak_timestamp: null,
+      },
     ],
   };
 }
 
 function messageObject(content: unknown, author: FakeUser = BOT_USER): Record<string, unknown> {
   return {
-    id: snowflake(), channel_id: FAKE_TEXT_CHANNEL_ID, author: apiUser(author, author === BOT_USER), content: typeof content === 'string' ? content : '',
-    timestamp: new Date().toISOString(), edited_timestamp: null, tts: false, mention_everyone: false, mentions: [], mention_roles: [],
-    attachments: [], embeds: [], pinned: false, type: 20, flags: 0, components: [],
+    id: snowflake(),
+    channel_id: FAKE_TEXT_CHANNEL_ID,
+    author: apiUser(author, author === BOT_USER),
+    content: typeof content === 'string' ? content : '',
+    timestamp: new Date().toISOString(),
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    mentions: [],
+    mention_roles: [],
+    attachments: [],
+    embeds: [],
+    pinned: false,
+    type: 20,
+    flags: 0,
+    components: [],
   };
 }
 
 function threadObject(thread: { id: string; parentId: string; name: string }): Record<string, unknown> {
   return {
-    id: thread.id, type: 11, guild_id: FAKE_GUILD_ID, parent_id: thread.parentId, name: thread.name, owner_id: FAKE_APP_ID, last_message_id: null,
-    rate_limit_per_user: 0, message_count: 0, member_count: 1, flags: 0, total_message_sent: 0,
-    thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date().toISOString(), locked: false, create_timestamp: new Date().toISOString() },
+    id: thread.id,
+    type: 11,
+    guild_id: FAKE_GUILD_ID,
+    parent_id: thread.parentId,
+    name: thread.name,
+    owner_id: FAKE_APP_ID,
+    last_message_id: null,
+    rate_limit_per_user: 0,
+    message_count: 0,
+    member_count: 1,
+    flags: 0,
+    total_message_sent: 0,
+    thread_metadata: {
+      archived: false,
+      auto_archive_duration: 1440,
+      archive_timestamp: new Date().toISOString(),
+      locked: false,
+      create_timestamp: new Date().toISOString(),
+    },
   };
 }
 
@@ -407,7 +707,12 @@ function send(res: ServerResponse, status: number, body?: unknown, headers: Reco
 }
 
 function rolePermissions(roles: string[]): bigint {
-  const table: Record<string, string> = { [FAKE_GUILD_ID]: PERMISSIONS.member, [FAKE_DJ_ROLE_ID]: PERMISSIONS.member, [FAKE_MOD_ROLE_ID]: PERMISSIONS.moderator, [FAKE_SPEAKER_ROLE_ID]: PERMISSIONS.requestToSpeak };
+  const table: Record<string, string> = {
+    [FAKE_GUILD_ID]: PERMISSIONS.member,
+    [FAKE_DJ_ROLE_ID]: PERMISSIONS.member,
+    [FAKE_MOD_ROLE_ID]: PERMISSIONS.moderator,
+    [FAKE_SPEAKER_ROLE_ID]: PERMISSIONS.requestToSpeak,
+  };
   return [FAKE_GUILD_ID, ...roles].reduce((bits, r) => bits | BigInt(table[r] ?? '0'), 0n);
 }
 
@@ -455,10 +760,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   /** Each connection's shard [id, count], from its IDENTIFY (or the session it resumed). */
   const shardOfSocket = new Map<WebSocket, [number, number]>();
   const sessionShards = new Map<string, [number, number]>();
-  const owners = (guildId: string): WebSocket[] => [...sockets].filter((ws) => {
-    const shard = shardOfSocket.get(ws);
-    return shard !== undefined && fakeShardOf(guildId, shard[1]) === shard[0];
-  });
+  const owners = (guildId: string): WebSocket[] =>
+    [...sockets].filter((ws) => {
+      const shard = shardOfSocket.get(ws);
+      return shard !== undefined && fakeShardOf(guildId, shard[1]) === shard[0];
+    });
   const toGuild = (guildId: string, t: string, d: unknown): void => {
     for (const ws of owners(guildId)) dispatch(ws, t, d);
   };
@@ -472,10 +778,26 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     ws.send(JSON.stringify({ op: 0, t, s, d }));
   };
 
-  function broadcastVoiceState(user: FakeUser, channelId: string | null, extra: Record<string, unknown> = {}, bot = false): void {
+  function broadcastVoiceState(
+    user: FakeUser,
+    channelId: string | null,
+    extra: Record<string, unknown> = {},
+    bot = false,
+  ): void {
     const state = {
-      guild_id: FAKE_GUILD_ID as string, channel_id: channelId, user_id: user.id, member: apiMember(user, bot ? botRoles : [], bot), session_id: `voice-${user.id}`,
-      deaf: false, mute: false, self_deaf: bot, self_mute: false, self_video: false, suppress: false, request_to_speak_timestamp: null, ...extra,
+      guild_id: FAKE_GUILD_ID as string,
+      channel_id: channelId,
+      user_id: user.id,
+      member: apiMember(user, bot ? botRoles : [], bot),
+      session_id: `voice-${user.id}`,
+      deaf: false,
+      mute: false,
+      self_deaf: bot,
+      self_mute: false,
+      self_video: false,
+      suppress: false,
+      request_to_speak_timestamp: null,
+      ...extra,
     };
     toGuild(state.guild_id, 'VOICE_STATE_UPDATE', state);
   }
@@ -483,7 +805,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   /** What Discord does with op 4: the bot's voice state (suppressed on a stage), then its voice server if one is set. */
   function answerVoiceJoin(d: { guild_id: string; channel_id: string | null }): void {
     botVoice.set(d.guild_id, d.channel_id);
-    broadcastVoiceState(BOT_USER, d.channel_id, { suppress: d.channel_id === FAKE_STAGE_CHANNEL_ID, guild_id: d.guild_id }, true);
+    broadcastVoiceState(
+      BOT_USER,
+      d.channel_id,
+      { suppress: d.channel_id === FAKE_STAGE_CHANNEL_ID, guild_id: d.guild_id },
+      true,
+    );
     if (d.channel_id && voiceServer) sendVoiceServer(d.guild_id, d.channel_id, voiceServer);
   }
 
@@ -501,12 +828,20 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       const body = parseJson(raw.toString('utf8'));
       if (method === 'GET' && url.pathname === '/api/v10/gateway/bot') {
         return send(res, 200, {
-          url: `ws://127.0.0.1:${port}`, shards: shardCount,
+          url: `ws://127.0.0.1:${port}`,
+          shards: shardCount,
           session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
         });
       }
       const multipart = String(req.headers['content-type'] ?? '').startsWith('multipart/');
-      const call = { at: Date.now(), method, path: url.pathname, query: url.search, body, ...(multipart ? { raw } : {}) };
+      const call = {
+        at: Date.now(),
+        method,
+        path: url.pathname,
+        query: url.search,
+        body,
+        ...(multipart ? { raw } : {}),
+      };
       restCalls.push(call);
       const failing = failures.findIndex((f) => f.match(call));
       if (failing >= 0) {
@@ -517,25 +852,47 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       if (ownVoice && method === 'PATCH') {
         const patch = body as { suppress?: boolean; request_to_speak_timestamp?: string | null };
         const allowed = rolePermissions(botRoles);
-        if ((patch.suppress === false && !(allowed & MUTE_MEMBERS)) || (patch.request_to_speak_timestamp && !(allowed & (REQUEST_TO_SPEAK | MUTE_MEMBERS)))) {
+        if (
+          (patch.suppress === false && !(allowed & MUTE_MEMBERS)) ||
+          (patch.request_to_speak_timestamp && !(allowed & (REQUEST_TO_SPEAK | MUTE_MEMBERS)))
+        ) {
           return send(res, 403, REST_FAILURES.missingPermissions().body);
         }
-        broadcastVoiceState(BOT_USER, botVoice.get(ownVoice[1]!) ?? null, { guild_id: ownVoice[1], suppress: patch.suppress ?? true, request_to_speak_timestamp: patch.request_to_speak_timestamp ?? null }, true);
+        broadcastVoiceState(
+          BOT_USER,
+          botVoice.get(ownVoice[1]!) ?? null,
+          {
+            guild_id: ownVoice[1],
+            suppress: patch.suppress ?? true,
+            request_to_speak_timestamp: patch.request_to_speak_timestamp ?? null,
+          },
+          true,
+        );
         return send(res, 204);
       }
       const edit = /^\/api\/v10\/channels\/(\d+)\/messages\/(\d+)$/.exec(url.pathname);
       const known = edit && history.get(edit[1]!)?.some((m) => m.id === edit[2]);
-      if (edit && (method === 'PATCH' || method === 'DELETE') && !known) return send(res, 404, { message: 'Unknown Message', code: 10008 });
+      if (edit && (method === 'PATCH' || method === 'DELETE') && !known)
+        return send(res, 404, { message: 'Unknown Message', code: 10008 });
       if (edit && method === 'DELETE') {
         deleted.push({ channelId: edit[1]!, messageId: edit[2]! });
-        history.set(edit[1]!, history.get(edit[1]!)!.filter((m) => m.id !== edit[2]));
+        history.set(
+          edit[1]!,
+          history.get(edit[1]!)!.filter((m) => m.id !== edit[2]),
+        );
         return send(res, 204);
       }
       if (edit && method === 'PATCH') {
         edits.push({ channelId: edit[1]!, messageId: edit[2]!, body: body as Record<string, unknown>, at: Date.now() });
-        return send(res, 200, { ...messageObject((body as { content?: unknown }).content), id: edit[2], channel_id: edit[1], type: 0 });
+        return send(res, 200, {
+          ...messageObject((body as { content?: unknown }).content),
+          id: edit[2],
+          channel_id: edit[1],
+          type: 0,
+        });
       }
-      if (method === 'DELETE' && /^\/api\/v10\/webhooks\/\d+\/[^/]+\/messages\/[^/]+$/.test(url.pathname)) return send(res, 204);
+      if (method === 'DELETE' && /^\/api\/v10\/webhooks\/\d+\/[^/]+\/messages\/[^/]+$/.test(url.pathname))
+        return send(res, 204);
       const callback = /^\/api\/v10\/interactions\/(\d+)\/[^/]+\/callback$/.exec(url.pathname);
       if (method === 'POST' && callback) {
         const times = answered.get(callback[1]!) ?? 0;
@@ -544,7 +901,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         // A public reply (or public "thinking…") is a message in the channel.
         const reply = body as { type?: number; data?: { flags?: number; content?: string } };
         const channelId = interactionChannels.get(callback[1]!);
-        if (channelId && (reply.type === 4 || reply.type === 5) && ((reply.data?.flags ?? 0) & 64) === 0) appendMessage(channelId, BOT_USER, reply.data?.content ?? '');
+        if (channelId && (reply.type === 4 || reply.type === 5) && ((reply.data?.flags ?? 0) & 64) === 0)
+          appendMessage(channelId, BOT_USER, reply.data?.content ?? '');
         return send(res, 204);
       }
       const channelPost = /^\/api\/v10\/channels\/(\d+)\/messages$/.exec(url.pathname);
@@ -552,13 +910,25 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         const after = BigInt(url.searchParams.get('after') ?? '0');
         const limit = Number(url.searchParams.get('limit') ?? 50);
         // Newest first, as Discord lists them.
-        const found = (history.get(channelPost[1]!) ?? []).filter((m) => BigInt(m.id) > after).slice(0, limit).reverse();
-        return send(res, 200, found.map((m) => ({ ...messageObject(m.content, m.author), id: m.id, channel_id: channelPost[1], type: 0 })));
+        const found = (history.get(channelPost[1]!) ?? [])
+          .filter((m) => BigInt(m.id) > after)
+          .slice(0, limit)
+          .reverse();
+        return send(
+          res,
+          200,
+          found.map((m) => ({ ...messageObject(m.content, m.author), id: m.id, channel_id: channelPost[1], type: 0 })),
+        );
       }
       if (channelPost && method === 'POST') {
         const message = messageObject((body as { content?: unknown }).content);
         sent.push({ channelId: channelPost[1]!, id: String(message.id), body: body as Record<string, unknown> });
-        appendMessage(channelPost[1]!, BOT_USER, String((body as { content?: unknown }).content ?? ''), String(message.id));
+        appendMessage(
+          channelPost[1]!,
+          BOT_USER,
+          String((body as { content?: unknown }).content ?? ''),
+          String(message.id),
+        );
         return send(res, 200, { ...message, channel_id: channelPost[1], type: 0 });
       }
       const threadPost = /^\/api\/v10\/channels\/(\d+)\/threads$/.exec(url.pathname);
@@ -599,7 +969,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       const shard = shardOfSocket.get(ws)?.[0];
       gatewayOps.push({ op: packet.op, d: packet.d, ...(shard !== undefined ? { shard } : {}) });
       if (packet.op === 1) ws.send(JSON.stringify({ op: 11 }));
-      if (packet.op === 4) setTimeout(() => answerVoiceJoin(packet.d as { guild_id: string; channel_id: string | null }), 5);
+      if (packet.op === 4)
+        setTimeout(() => answerVoiceJoin(packet.d as { guild_id: string; channel_id: string | null }), 5);
       if (packet.op === 6) {
         if (invalidateResumes) ws.send(JSON.stringify({ op: 9, d: false }));
         else dispatch(ws, 'RESUMED', {});
@@ -610,10 +981,18 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         const sessionId = `fake-session-${shard[0]}`;
         sessionShards.set(sessionId, shard);
         dispatch(ws, 'READY', {
-          v: 10, user: { ...apiUser(BOT_USER, true), verified: true, mfa_enabled: false },
-          guilds: own.map((id) => ({ id, unavailable: true })), session_id: sessionId,
-          resume_gateway_url: `ws://127.0.0.1:${port}`, shard, application: { id: FAKE_APP_ID, flags: 0 },
-          private_channels: [], relationships: [], presences: [], guild_join_requests: [], geo_ordered_rtc_regions: [],
+          v: 10,
+          user: { ...apiUser(BOT_USER, true), verified: true, mfa_enabled: false },
+          guilds: own.map((id) => ({ id, unavailable: true })),
+          session_id: sessionId,
+          resume_gateway_url: `ws://127.0.0.1:${port}`,
+          shard,
+          application: { id: FAKE_APP_ID, flags: 0 },
+          private_channels: [],
+          relationships: [],
+          presences: [],
+          guild_join_requests: [],
+          geo_ordered_rtc_regions: [],
         });
         for (const id of own) dispatch(ws, 'GUILD_CREATE', guildCreateOf(id, botRoles));
       }
@@ -636,7 +1015,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       const guildId = String(payload.guild_id ?? FAKE_GUILD_ID);
       if (payload.channel_id) interactionChannels.set(String(payload.id), String(payload.channel_id));
       // A server the fake does not announce (its interactions still arrive) goes to the first connection, as shard 0 of 1.
-      const to = guilds.includes(guildId) ? owners(guildId) : [...sockets].filter((ws) => shardOfSocket.has(ws)).slice(0, 1);
+      const to = guilds.includes(guildId)
+        ? owners(guildId)
+        : [...sockets].filter((ws) => shardOfSocket.has(ws)).slice(0, 1);
       if (to.length === 0) throw new Error(`fake Discord: no gateway client of guild ${guildId}'s shard is connected`);
       for (const ws of to) dispatch(ws, 'INTERACTION_CREATE', payload);
     },
@@ -651,7 +1032,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     },
     setBotRoles(roles) {
       botRoles = [...roles];
-      toGuild(FAKE_GUILD_ID, 'GUILD_MEMBER_UPDATE', { guild_id: FAKE_GUILD_ID, ...apiMember(BOT_USER, botRoles, true) });
+      toGuild(FAKE_GUILD_ID, 'GUILD_MEMBER_UPDATE', {
+        guild_id: FAKE_GUILD_ID,
+        ...apiMember(BOT_USER, botRoles, true),
+      });
     },
     removeBot() {
       toGuild(FAKE_GUILD_ID, 'GUILD_DELETE', { id: FAKE_GUILD_ID });
@@ -686,11 +1070,27 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     async deferredOutcome(payload, timeoutMs = 60_000, isProgress = () => false) {
       const hook = `/api/v10/webhooks/${FAKE_APP_ID}/${String(payload.token)}`;
       const final = (c: RestCall) => !isProgress(String((c.body as { content?: string } | undefined)?.content ?? ''));
-      const said = await waitFor(restCalls, (c) => decodeURIComponent(c.path) === hook ? c.method === 'POST' : c.method === 'PATCH' && decodeURIComponent(c.path) === `${hook}/messages/@original` && final(c), timeoutMs, 'reply');
+      const said = await waitFor(
+        restCalls,
+        (c) =>
+          decodeURIComponent(c.path) === hook
+            ? c.method === 'POST'
+            : c.method === 'PATCH' && decodeURIComponent(c.path) === `${hook}/messages/@original` && final(c),
+        timeoutMs,
+        'reply',
+      );
       const body = said.body as { content?: string; flags?: number };
       const followUp = said.method === 'POST';
-      if (followUp) await waitFor(restCalls, (c) => c.method === 'DELETE' && decodeURIComponent(c.path) === `${hook}/messages/@original`, 2000, 'the deletion').catch(() => undefined);
-      const deletedOriginal = restCalls.some((c) => c.method === 'DELETE' && decodeURIComponent(c.path) === `${hook}/messages/@original`);
+      if (followUp)
+        await waitFor(
+          restCalls,
+          (c) => c.method === 'DELETE' && decodeURIComponent(c.path) === `${hook}/messages/@original`,
+          2000,
+          'the deletion',
+        ).catch(() => undefined);
+      const deletedOriginal = restCalls.some(
+        (c) => c.method === 'DELETE' && decodeURIComponent(c.path) === `${hook}/messages/@original`,
+      );
       return { content: body.content ?? '', ephemeral: followUp && ((body.flags ?? 0) & 64) === 64, deletedOriginal };
     },
     async close() {

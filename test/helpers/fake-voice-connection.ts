@@ -49,7 +49,8 @@ export function standInVoiceServer(pollMs = 20): VoiceServerStandIn {
   const timer = setInterval(() => {
     if (!answering) return;
     for (const connection of getVoiceConnections().values()) {
-      const signalled = (connection as unknown as { packets: { state?: { channel_id?: string | null } } }).packets.state?.channel_id;
+      const signalled = (connection as unknown as { packets: { state?: { channel_id?: string | null } } }).packets.state
+        ?.channel_id;
       if (connection.state.status !== VoiceConnectionStatus.Signalling || !signalled) continue;
       const sent: Buffer[] = packets.get(connection.joinConfig.guildId) ?? [];
       packets.set(connection.joinConfig.guildId, sent);
@@ -65,7 +66,11 @@ export function standInVoiceServer(pollMs = 20): VoiceServerStandIn {
         setSpeaking: () => undefined,
         destroy: () => undefined,
       });
-      connection.state = { ...connection.state, status: VoiceConnectionStatus.Ready, networking } as unknown as typeof connection.state;
+      connection.state = {
+        ...connection.state,
+        status: VoiceConnectionStatus.Ready,
+        networking,
+      } as unknown as typeof connection.state;
       readied += 1;
     }
   }, pollMs);

@@ -13,9 +13,26 @@ import type { TransportMode } from './voice-rtp.ts';
 
 /** Voice gateway v8 opcodes (discord-api-types' VoiceOpcodes, as numbers: the enum is not erasable syntax). */
 const OP = {
-  identify: 0, selectProtocol: 1, ready: 2, heartbeat: 3, sessionDescription: 4, speaking: 5, heartbeatAck: 6, resume: 7,
-  hello: 8, resumed: 9, clientsConnect: 11, daveExecuteTransition: 22, daveTransitionReady: 23, daveExternalSender: 25,
-  daveKeyPackage: 26, daveProposals: 27, daveCommitWelcome: 28, daveAnnounceCommit: 29, daveWelcome: 30, daveInvalidCommitWelcome: 31,
+  identify: 0,
+  selectProtocol: 1,
+  ready: 2,
+  heartbeat: 3,
+  sessionDescription: 4,
+  speaking: 5,
+  heartbeatAck: 6,
+  resume: 7,
+  hello: 8,
+  resumed: 9,
+  clientsConnect: 11,
+  daveExecuteTransition: 22,
+  daveTransitionReady: 23,
+  daveExternalSender: 25,
+  daveKeyPackage: 26,
+  daveProposals: 27,
+  daveCommitWelcome: 28,
+  daveAnnounceCommit: 29,
+  daveWelcome: 30,
+  daveInvalidCommitWelcome: 31,
 } as const;
 
 const AUTHENTICATION_FAILED = 4004;
@@ -145,13 +162,21 @@ export async function startFakeVoiceServer(opts: FakeVoiceServerOptions): Promis
   };
   const lastSent = (session: Session): number => session.sent.at(-1)?.seq ?? 0;
 
-  function identify(ws: WebSocket, d: { server_id: string; user_id: string; session_id: string; token: string; max_dave_protocol_version?: number }): Session | undefined {
+  function identify(
+    ws: WebSocket,
+    d: { server_id: string; user_id: string; session_id: string; token: string; max_dave_protocol_version?: number },
+  ): Session | undefined {
     identifies += 1;
     if (refuseWith !== undefined) {
       ws.close(refuseWith, 'refused by the test');
       return undefined;
     }
-    const join = opts.joins().find((j) => j.token === d.token && j.sessionId === d.session_id && j.userId === d.user_id && j.guildId === d.server_id);
+    const join = opts
+      .joins()
+      .find(
+        (j) =>
+          j.token === d.token && j.sessionId === d.session_id && j.userId === d.user_id && j.guildId === d.server_id,
+      );
     if (!join) {
       ws.close(AUTHENTICATION_FAILED, 'Authentication failed.');
       return undefined;
@@ -159,11 +184,27 @@ export async function startFakeVoiceServer(opts: FakeVoiceServerOptions): Promis
     let ssrc = randomInt(1, 2 ** 31);
     while (bySsrc.has(ssrc)) ssrc = randomInt(1, 2 ** 31);
     const daveVersion = Math.min(opts.daveVersion ?? 1, d.max_dave_protocol_version ?? 0);
-    const record: VoiceSessionRecord = { token: join.token, ssrc, daveVersion, transitions: [], resumes: [], staleAcks: 0, speaking: false, rtpBeforeSpeaking: 0, problems: [] };
+    const record: VoiceSessionRecord = {
+      token: join.token,
+      ssrc,
+      daveVersion,
+      transitions: [],
+      resumes: [],
+      staleAcks: 0,
+      speaking: false,
+      rtpBeforeSpeaking: 0,
+      problems: [],
+    };
     const session: Session = { record, join, ws, sent: [] };
     sessions.set(join.token, session);
     bySsrc.set(ssrc, session);
-    send(session, OP.ready, { ssrc, ip: '127.0.0.1', port: (udp.address() as AddressInfo).port, modes, heartbeat_interval: 1 });
+    send(session, OP.ready, {
+      ssrc,
+      ip: '127.0.0.1',
+      port: (udp.address() as AddressInfo).port,
+      modes,
+      heartbeat_interval: 1,
+    });
     return session;
   }
 
@@ -175,7 +216,14 @@ export async function startFakeVoiceServer(opts: FakeVoiceServerOptions): Promis
     }
     session.record.mode = mode;
     session.key = randomBytes(32);
-    send(session, OP.sessionDescription, { mode, secret_key: [...session.key], dave_protocol_version: session.record.daveVersion, audio_codec: 'opus', video_codec: 'H264', media_session_id: randomBytes(8).toString('hex') });
+    send(session, OP.sessionDescription, {
+      mode,
+      secret_key: [...session.key],
+      dave_protocol_version: session.record.daveVersion,
+      audio_codec: 'opus',
+      video_codec: 'H264',
+      media_session_id: randomBytes(8).toString('hex'),
+    });
     if (session.record.daveVersion === 0) return;
     session.dave = new DaveGatewayGroup(session.join.channelId, opts.listenerId);
     send(session, OP.clientsConnect, { user_ids: [opts.listenerId] });
@@ -189,7 +237,11 @@ export async function startFakeVoiceServer(opts: FakeVoiceServerOptions): Promis
     const transitionId = session.record.transitions.length + 1;
     if (opts.committer === 'listener') {
       const { welcome } = group.listenerCommits(keyPackage, session.join.userId);
-      sendBinary(session, OP.daveWelcome, Buffer.concat([Buffer.from([transitionId >> 8, transitionId & 0xff]), welcome]));
+      sendBinary(
+        session,
+        OP.daveWelcome,
+        Buffer.concat([Buffer.from([transitionId >> 8, transitionId & 0xff]), welcome]),
+      );
       return;
     }
     sendBinary(session, OP.daveProposals, group.proposals([group.listenerKeyPackage()]));
@@ -203,13 +255,20 @@ export async function startFakeVoiceServer(opts: FakeVoiceServerOptions): Promis
       if (!welcome) throw new Error('a commit adding a member came without its welcome');
       group.listener.processWelcome(welcome);
       const transitionId = session.record.transitions.length + 1;
-      sendBinary(session, OP.daveAnnounceCommit, Buffer.concat([Buffer.from([transitionId >> 8, transitionId & 0xff]), commit]));
+      sendBinary(
+        session,
+        OP.daveAnnounceCommit,
+        Buffer.concat([Buffer.from([transitionId >> 8, transitionId & 0xff]), commit]),
+      );
     } catch (error) {
       session.record.problems.push(`commit/welcome refused: ${(error as Error).message}`);
     }
   }
 
-  function resume(ws: WebSocket, d: { server_id: string; session_id: string; token: string; seq_ack: number }): Session | undefined {
+  function resume(
+    ws: WebSocket,
+    d: { server_id: string; session_id: string; token: string; seq_ack: number },
+  ): Session | undefined {
     const session = sessions.get(d.token);
     if (!session || session.join.sessionId !== d.session_id || session.join.guildId !== d.server_id) {
       ws.close(SESSION_NO_LONGER_VALID, 'Session is no longer valid.');
@@ -222,7 +281,11 @@ export async function startFakeVoiceServer(opts: FakeVoiceServerOptions): Promis
     return session;
   }
 
-  function onJson(ws: WebSocket, session: Session | undefined, packet: { op: number; d: Record<string, unknown> }): Session | undefined {
+  function onJson(
+    ws: WebSocket,
+    session: Session | undefined,
+    packet: { op: number; d: Record<string, unknown> },
+  ): Session | undefined {
     const d = packet.d as never;
     if (packet.op === OP.identify) return identify(ws, d);
     if (packet.op === OP.resume) return resume(ws, d);
@@ -235,14 +298,18 @@ export async function startFakeVoiceServer(opts: FakeVoiceServerOptions): Promis
     }
     if (!session) return session;
     if (packet.op === OP.selectProtocol) selectProtocol(session, d);
-    if (packet.op === OP.speaking) session.record.speaking = (packet.d as { speaking: number }).speaking !== 0 || session.record.speaking;
+    if (packet.op === OP.speaking)
+      session.record.speaking = (packet.d as { speaking: number }).speaking !== 0 || session.record.speaking;
     if (packet.op === OP.daveTransitionReady) {
       const id = (packet.d as { transition_id: number }).transition_id;
       session.record.transitions.push(id);
       if (session.dave?.listener.ready) session.record.privacyCode = session.dave.listener.voicePrivacyCode;
       send(session, OP.daveExecuteTransition, { transition_id: id });
     }
-    if (packet.op === OP.daveInvalidCommitWelcome) session.record.problems.push(`the bot flagged transition ${String((packet.d as { transition_id: number }).transition_id)} invalid`);
+    if (packet.op === OP.daveInvalidCommitWelcome)
+      session.record.problems.push(
+        `the bot flagged transition ${String((packet.d as { transition_id: number }).transition_id)} invalid`,
+      );
     return session;
   }
 
@@ -265,7 +332,8 @@ export async function startFakeVoiceServer(opts: FakeVoiceServerOptions): Promis
       if (silent) return;
       const data = raw as Buffer;
       if (isBinary) onBinary(session, data);
-      else session = onJson(ws, session, JSON.parse(data.toString('utf8')) as { op: number; d: Record<string, unknown> });
+      else
+        session = onJson(ws, session, JSON.parse(data.toString('utf8')) as { op: number; d: Record<string, unknown> });
     });
   });
 
@@ -296,9 +364,16 @@ export async function startFakeVoiceServer(opts: FakeVoiceServerOptions): Promis
   function receiveRtp(msg: Buffer): WirePacket | undefined {
     const rtp = parseRtp(msg);
     if (!rtp) return undefined;
-    const base = { at: performance.now(), ssrc: rtp.ssrc, sequence: rtp.sequence, timestamp: rtp.timestamp, nonce: rtp.nonce };
+    const base = {
+      at: performance.now(),
+      ssrc: rtp.ssrc,
+      sequence: rtp.sequence,
+      timestamp: rtp.timestamp,
+      nonce: rtp.nonce,
+    };
     const session = bySsrc.get(rtp.ssrc);
-    if (!session?.key || !session.record.mode) return { ...base, e2ee: false, error: 'RTP for an SSRC with no session key' };
+    if (!session?.key || !session.record.mode)
+      return { ...base, e2ee: false, error: 'RTP for an SSRC with no session key' };
     if (!session.record.speaking) session.record.rtpBeforeSpeaking += 1;
     let payload: Buffer;
     try {

@@ -22,7 +22,20 @@ export function makeTone(out: string, seconds: number, extra: string[] = []): st
 /** A real multi-hour MP3, made fast: MP3 frames are independent, so one minute repeated is a valid long stream. */
 export function makeLongMp3(out: string, hours: number): string {
   const minute = `${out}.minute.mp3`;
-  ffmpegMake(minute, ['-f', 'lavfi', '-i', 'sine=f=220:r=8000:d=60', '-c:a', 'libmp3lame', '-b:a', '8k', '-write_xing', '0', '-id3v2_version', '0']);
+  ffmpegMake(minute, [
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=f=220:r=8000:d=60',
+    '-c:a',
+    'libmp3lame',
+    '-b:a',
+    '8k',
+    '-write_xing',
+    '0',
+    '-id3v2_version',
+    '0',
+  ]);
   const piece = readFileSync(minute);
   writeFileSync(out, Buffer.concat(Array.from({ length: Math.round(hours * 60) }, () => piece)));
   rmSync(minute);

@@ -5,12 +5,27 @@ import { mp4IndexBomb, rateBombArgs } from './hostile-media.ts';
 
 /** Odd codecs in the containers we accept (1.5 s of a tone each, as the fuzz bases): codec, ffmpeg muxer, extension. */
 const CODECS_IN_CONTAINERS: [string, string, string][] = [
-  ['wavpack', 'matroska', 'mka'], ['tta', 'matroska', 'mka'], ['truehd', 'matroska', 'mka'], ['dca', 'matroska', 'mka'],
-  ['mp2', 'matroska', 'mka'], ['ac3', 'matroska', 'mka'], ['adpcm_ima_wav', 'matroska', 'mka'], ['libspeex', 'matroska', 'mka'],
-  ['alac', 'matroska', 'mka'], ['pcm_s16be', 'matroska', 'mka'],
-  ['ac3', 'mp4', 'm4a'], ['eac3', 'mp4', 'm4a'], ['mp2', 'mp4', 'm4a'], ['alac', 'mp4', 'm4a'],
-  ['adpcm_ms', 'wav', 'wav'], ['adpcm_ima_wav', 'wav', 'wav'], ['pcm_mulaw', 'wav', 'wav'], ['pcm_alaw', 'wav', 'wav'], ['libmp3lame', 'wav', 'wav'],
-  ['libspeex', 'ogg', 'ogg'], ['flac', 'ogg', 'ogg'],
+  ['wavpack', 'matroska', 'mka'],
+  ['tta', 'matroska', 'mka'],
+  ['truehd', 'matroska', 'mka'],
+  ['dca', 'matroska', 'mka'],
+  ['mp2', 'matroska', 'mka'],
+  ['ac3', 'matroska', 'mka'],
+  ['adpcm_ima_wav', 'matroska', 'mka'],
+  ['libspeex', 'matroska', 'mka'],
+  ['alac', 'matroska', 'mka'],
+  ['pcm_s16be', 'matroska', 'mka'],
+  ['ac3', 'mp4', 'm4a'],
+  ['eac3', 'mp4', 'm4a'],
+  ['mp2', 'mp4', 'm4a'],
+  ['alac', 'mp4', 'm4a'],
+  ['adpcm_ms', 'wav', 'wav'],
+  ['adpcm_ima_wav', 'wav', 'wav'],
+  ['pcm_mulaw', 'wav', 'wav'],
+  ['pcm_alaw', 'wav', 'wav'],
+  ['libmp3lame', 'wav', 'wav'],
+  ['libspeex', 'ogg', 'ogg'],
+  ['flac', 'ogg', 'ogg'],
 ];
 
 /** A copy of a canonical WAV (44-byte header) whose fmt chunk says `rate` Hz and `channels` channels. */
@@ -27,7 +42,8 @@ function wavHeaderSays(wav: Buffer, rate: number, channels: number): Buffer {
 /** Every `trun` (a fragment's sample run) says it holds `samples`. */
 function trunSays(mp4: Buffer, samples: number): Buffer {
   const out = Buffer.from(mp4);
-  for (let at = out.indexOf('trun', 0, 'latin1'); at >= 4; at = out.indexOf('trun', at + 4, 'latin1')) out.writeUInt32BE(samples, at + 8);
+  for (let at = out.indexOf('trun', 0, 'latin1'); at >= 4; at = out.indexOf('trun', at + 4, 'latin1'))
+    out.writeUInt32BE(samples, at + 8);
   return out;
 }
 
@@ -54,9 +70,24 @@ export function mediaBombs(dir: string): [string, Buffer][] {
       return undefined;
     }
   };
-  const tone = (seconds: number, rate = 44100): string[] => ['-f', 'lavfi', '-i', `aevalsrc=0.4*sin(2*PI*220*t)*exp(-6*mod(t\\,0.5)):s=${rate}:d=${seconds}`, '-ac', '2'];
+  const tone = (seconds: number, rate = 44100): string[] => [
+    '-f',
+    'lavfi',
+    '-i',
+    `aevalsrc=0.4*sin(2*PI*220*t)*exp(-6*mod(t\\,0.5)):s=${rate}:d=${seconds}`,
+    '-ac',
+    '2',
+  ];
   const m4a = make('real.m4a', [...tone(5), '-c:a', 'aac', '-b:a', '96k'])!;
-  const fragmented = make('frag.m4a', [...tone(5), '-c:a', 'aac', '-movflags', 'frag_keyframe+empty_moov', '-frag_duration', '500000'])!;
+  const fragmented = make('frag.m4a', [
+    ...tone(5),
+    '-c:a',
+    'aac',
+    '-movflags',
+    'frag_keyframe+empty_moov',
+    '-frag_duration',
+    '500000',
+  ])!;
   const wav = make('real.wav', tone(1.5))!;
   const cases: [string, Buffer | undefined][] = [
     ['m4a-index-bomb-85M', mp4IndexBomb(m4a)],
@@ -74,5 +105,7 @@ export function mediaBombs(dir: string): [string, Buffer][] {
       make(`${codec}.${ext}`, [...tone(1.5, 48000), '-c:a', codec, '-strict', '-2', '-f', muxer]),
     ]),
   ];
-  return cases.filter((c): c is [string, Buffer] => c[1] !== undefined).map(([name, bytes]) => [`media/${name}`, bytes]);
+  return cases
+    .filter((c): c is [string, Buffer] => c[1] !== undefined)
+    .map(([name, bytes]) => [`media/${name}`, bytes]);
 }

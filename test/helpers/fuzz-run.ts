@@ -20,20 +20,31 @@ export interface FuzzRun {
 }
 
 /** Runs the corpus through `minidj analyze --json --no-store` in `batches` invocations, each killed after `timeoutMs`. */
-export async function runFuzz(cases: FuzzCase[], batches: number, timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<FuzzRun> {
+export async function runFuzz(
+  cases: FuzzCase[],
+  batches: number,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = {},
+): Promise<FuzzRun> {
   const started = Date.now();
   const size = Math.ceil(cases.length / batches);
   const run: FuzzRun = { outcomes: [], statuses: [], signals: [], badLines: [], seconds: 0 };
   for (let at = 0; at < cases.length; at += size) {
     const batch = cases.slice(at, at + size);
-    const result = await runMinidj(['analyze', ...batch.map((c) => c.file), '--json', '--no-store'], { MINIDJ_DECODE_TIMEOUT_SEC: '10', ...env }, timeoutMs);
+    const result = await runMinidj(
+      ['analyze', ...batch.map((c) => c.file), '--json', '--no-store'],
+      { MINIDJ_DECODE_TIMEOUT_SEC: '10', ...env },
+      timeoutMs,
+    );
     run.statuses.push(result.status);
     run.signals.push(result.signal);
     const byFile = new Map<string, Record<string, unknown>>();
     for (const line of result.stdout.split('\n').filter(Boolean)) {
       try {
         const parsed = JSON.parse(line) as Record<string, unknown>;
-        const shapeOk = typeof parsed.file === 'string' && (typeof parsed.bpm === 'number' || (typeof parsed.error === 'string' && typeof parsed.code === 'string'));
+        const shapeOk =
+          typeof parsed.file === 'string' &&
+          (typeof parsed.bpm === 'number' || (typeof parsed.error === 'string' && typeof parsed.code === 'string'));
         if (shapeOk) byFile.set(parsed.file as string, parsed);
         else run.badLines.push(line);
       } catch {
@@ -43,7 +54,8 @@ export async function runFuzz(cases: FuzzCase[], batches: number, timeoutMs: num
     for (const c of batch) {
       const line = byFile.get(c.file);
       if (!line) run.outcomes.push({ ...c, code: 'missing' });
-      else if (typeof line.error === 'string') run.outcomes.push({ ...c, code: line.code as string, error: line.error });
+      else if (typeof line.error === 'string')
+        run.outcomes.push({ ...c, code: line.code as string, error: line.error });
       else run.outcomes.push({ ...c, code: 'ok' });
     }
   }

@@ -99,8 +99,15 @@ export function ffconcat(entries: string[]): string {
  * Runs `minidj` without blocking this process (spawnSync would stall the counting server and the canary's watcher,
  * hiding what the child did), killed after `timeoutMs`.
  */
-export function runMinidj(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.resolve('bin/minidj.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function runMinidj(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [path.resolve('bin/minidj.js'), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
@@ -130,7 +137,8 @@ const u32s = (...values: number[]): Buffer => {
 
 /** The child box of `type` in `[from, to)` of `b`: [offset, size]. */
 function childBox(b: Buffer, from: number, to: number, type: string): [number, number] {
-  for (let at = from; at + 8 <= to; at += b.readUInt32BE(at)) if (b.toString('latin1', at + 4, at + 8) === type) return [at, b.readUInt32BE(at)];
+  for (let at = from; at + 8 <= to; at += b.readUInt32BE(at))
+    if (b.toString('latin1', at + 4, at + 8) === type) return [at, b.readUInt32BE(at)];
   throw new Error(`no ${type} box`);
 }
 
@@ -150,13 +158,26 @@ export function mp4IndexBomb(m4a: Buffer, samples = 85_000_000, delta = 1024): B
   const slice = ([at, size]: [number, number]): Buffer => m4a.subarray(at, at + size);
   const header = Buffer.from(slice([tkhd, tkhdSize]));
   header.writeUInt32BE(2, 20); // track_ID (version 0: after version/flags, creation and modification times)
-  const tables = mp4Box('stbl', slice([stsd, stsdSize]), mp4Box('stts', u32s(0, 1, samples, delta)), mp4Box('stsc', u32s(0, 1, 1, samples, 1)), mp4Box('stsz', u32s(0, 1, samples)), mp4Box('stco', u32s(0, 1, 44)));
+  const tables = mp4Box(
+    'stbl',
+    slice([stsd, stsdSize]),
+    mp4Box('stts', u32s(0, 1, samples, delta)),
+    mp4Box('stsc', u32s(0, 1, 1, samples, 1)),
+    mp4Box('stsz', u32s(0, 1, samples)),
+    mp4Box('stco', u32s(0, 1, 44)),
+  );
   const minfParts: Buffer[] = [];
-  for (let at = minf + 8; at < minf + minfSize; at += m4a.readUInt32BE(at)) minfParts.push(at === stbl ? tables : slice([at, m4a.readUInt32BE(at)]));
+  for (let at = minf + 8; at < minf + minfSize; at += m4a.readUInt32BE(at))
+    minfParts.push(at === stbl ? tables : slice([at, m4a.readUInt32BE(at)]));
   const mdiaParts: Buffer[] = [];
-  for (let at = mdia + 8; at < mdia + mdiaSize; at += m4a.readUInt32BE(at)) mdiaParts.push(at === minf ? mp4Box('minf', ...minfParts) : slice([at, m4a.readUInt32BE(at)]));
+  for (let at = mdia + 8; at < mdia + mdiaSize; at += m4a.readUInt32BE(at))
+    mdiaParts.push(at === minf ? mp4Box('minf', ...minfParts) : slice([at, m4a.readUInt32BE(at)]));
   const second = mp4Box('trak', header, mp4Box('mdia', ...mdiaParts));
-  return Buffer.concat([m4a.subarray(0, moov), mp4Box('moov', m4a.subarray(moov + 8, moov + moovSize), second), m4a.subarray(moov + moovSize)]);
+  return Buffer.concat([
+    m4a.subarray(0, moov),
+    mp4Box('moov', m4a.subarray(moov + 8, moov + moovSize), second),
+    m4a.subarray(moov + moovSize),
+  ]);
 }
 
 /** The sample-rate bomb of issue 25, short: WavPack in Matroska at `rate` Hz (a 440 Hz tone). */

@@ -18,7 +18,12 @@ export function mlpFromOnnx(bytes: Uint8Array): Mlp {
   const layers = [];
   for (let l = 0; tensors.has(`w${l}`); l++) {
     const w = tensors.get(`w${l}`)!;
-    layers.push({ outputs: w.dims[0]!, inputs: w.dims[1]!, weights: Float64Array.from(w.values), bias: Float64Array.from(tensors.get(`b${l}`)!.values) });
+    layers.push({
+      outputs: w.dims[0]!,
+      inputs: w.dims[1]!,
+      weights: Float64Array.from(w.values),
+      bias: Float64Array.from(tensors.get(`b${l}`)!.values),
+    });
   }
   return { layers };
 }

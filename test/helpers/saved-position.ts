@@ -2,7 +2,10 @@ import { expect } from 'vitest';
 import type { GuildStore, LiveSession } from '../../src/db/guild-store.ts';
 
 const session = (hash: string, savedAt: string): LiveSession => ({
-  voiceChannelId: 'v1', textChannelId: 't1', order: 'smart', startedAt: savedAt,
+  voiceChannelId: 'v1',
+  textChannelId: 't1',
+  order: 'smart',
+  startedAt: savedAt,
   current: { hash, title: hash, positionSec: 0, savedAt },
 });
 

@@ -23,7 +23,12 @@ export interface RtpPacket {
 
 /** An RTP packet as Discord receives voice: version 2, Opus, an encrypted payload and the nonce suffix. */
 export function parseRtp(packet: Buffer): RtpPacket | undefined {
-  if (packet.length < 12 + TAG_BYTES + NONCE_SUFFIX_BYTES || packet[0]! >> 6 !== 2 || (packet[1]! & 0x7f) !== OPUS_PAYLOAD_TYPE) return undefined;
+  if (
+    packet.length < 12 + TAG_BYTES + NONCE_SUFFIX_BYTES ||
+    packet[0]! >> 6 !== 2 ||
+    (packet[1]! & 0x7f) !== OPUS_PAYLOAD_TYPE
+  )
+    return undefined;
   const csrcs = packet[0]! & 0x0f;
   const extension = (packet[0]! & 0x10) !== 0;
   const headerBytes = 12 + 4 * csrcs + (extension ? 4 : 0);
@@ -45,7 +50,12 @@ export function decryptRtp(mode: TransportMode, key: Uint8Array, rtp: RtpPacket)
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.concat([suffix, Buffer.alloc(8)]));
     decipher.setAAD(rtp.header);
     decipher.setAuthTag(rtp.ciphertext.subarray(rtp.ciphertext.length - TAG_BYTES));
-    return Buffer.concat([decipher.update(rtp.ciphertext.subarray(0, rtp.ciphertext.length - TAG_BYTES)), decipher.final()]);
+    return Buffer.concat([
+      decipher.update(rtp.ciphertext.subarray(0, rtp.ciphertext.length - TAG_BYTES)),
+      decipher.final(),
+    ]);
   }
-  return Buffer.from(xchacha20poly1305(key, Buffer.concat([suffix, Buffer.alloc(20)]), rtp.header).decrypt(rtp.ciphertext));
+  return Buffer.from(
+    xchacha20poly1305(key, Buffer.concat([suffix, Buffer.alloc(20)]), rtp.header).decrypt(rtp.ciphertext),
+  );
 }

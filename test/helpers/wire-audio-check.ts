@@ -24,7 +24,9 @@ interface WasmDecoder {
   decode(packet: Uint8Array): Uint8Array;
 }
 const require = createRequire(import.meta.url);
-const { Decoder } = require('@evan/opus/wasm/index.js') as { Decoder: new (o: { channels: 2; sample_rate: 48000 }) => WasmDecoder };
+const { Decoder } = require('@evan/opus/wasm/index.js') as {
+  Decoder: new (o: { channels: 2; sample_rate: 48000 }) => WasmDecoder;
+};
 
 /** Packets received back to back: one SSRC, consecutive sequence numbers, all decrypted. */
 export interface WireRun {
@@ -91,8 +93,14 @@ class Correlation {
     for (let i = 0; i < a.length; i++) {
       const j = bFrom + i;
       if (j < 0 || j >= b.length) continue;
-      const x = a[i]! * aScale, y = b[j]!;
-      this.n++; this.sa += x; this.sb += y; this.saa += x * x; this.sbb += y * y; this.sab += x * y;
+      const x = a[i]! * aScale,
+        y = b[j]!;
+      this.n++;
+      this.sa += x;
+      this.sb += y;
+      this.saa += x * x;
+      this.sbb += y * y;
+      this.sab += x * y;
     }
   }
 
@@ -115,7 +123,8 @@ function splitRuns(packets: WirePacket[], report: WireReport): WirePacket[][] {
     const prev = last.get(p.ssrc);
     const seqStep = prev ? (p.sequence - prev.sequence + 65536) % 65536 : 1;
     if (prev && seqStep !== 1) report.sequenceGaps += seqStep < 32768 ? seqStep - 1 : 1;
-    if (prev && (p.timestamp - prev.timestamp + 2 ** 32) % 2 ** 32 !== (seqStep * FRAME) % 2 ** 32) report.timestampErrors += 1;
+    if (prev && (p.timestamp - prev.timestamp + 2 ** 32) % 2 ** 32 !== (seqStep * FRAME) % 2 ** 32)
+      report.timestampErrors += 1;
     const seen = nonces.get(p.ssrc) ?? new Set<number>();
     nonces.set(p.ssrc, seen);
     if (seen.has(p.nonce)) report.nonceRepeats += 1;
@@ -157,7 +166,8 @@ function percentile(sorted: number[], p: number): number {
 function addGap(report: WireReport, gap: WireGap): void {
   report.maxStallMs = Math.max(report.maxStallMs, gap.stallMs);
   report.skippedMs += Math.max(0, gap.skippedMs);
-  if (gap.stallMs > GAP_REPORT_MS || gap.skippedMs !== 0) report.gaps.push({ ...gap, stallMs: Math.round(gap.stallMs) });
+  if (gap.stallMs > GAP_REPORT_MS || gap.skippedMs !== 0)
+    report.gaps.push({ ...gap, stallMs: Math.round(gap.stallMs) });
 }
 
 /**
@@ -168,9 +178,25 @@ function addGap(report: WireReport, gap: WireGap): void {
  */
 export function checkWire(packets: WirePacket[], rendered: Float32Array, sent: Buffer[]): WireReport {
   const report: WireReport = {
-    packets: packets.length, audioFrames: 0, silenceFrames: 0, undecryptable: 0, errors: {}, e2ee: 0, passthrough: 0, sequenceGaps: 0,
-    timestampErrors: 0, nonceRepeats: 0, foreign: 0, outOfOrder: 0, runs: [], correlation: 0, minCorrelation: 1, gaps: [],
-    maxStallMs: 0, skippedMs: 0, jitter: { p50: 0, p99: 0, max: 0 },
+    packets: packets.length,
+    audioFrames: 0,
+    silenceFrames: 0,
+    undecryptable: 0,
+    errors: {},
+    e2ee: 0,
+    passthrough: 0,
+    sequenceGaps: 0,
+    timestampErrors: 0,
+    nonceRepeats: 0,
+    foreign: 0,
+    outOfOrder: 0,
+    runs: [],
+    correlation: 0,
+    minCorrelation: 1,
+    gaps: [],
+    maxStallMs: 0,
+    skippedMs: 0,
+    jitter: { p50: 0, p99: 0, max: 0 },
   };
   const index = frameIndex(sent);
   const t0 = packets[0]?.at ?? 0;
@@ -195,7 +221,13 @@ export function checkWire(packets: WirePacket[], rendered: Float32Array, sent: B
       const frame = frames?.find((i) => i > (prev?.frame ?? -1)) ?? frames?.at(-1);
       if (frame === undefined) return void (report.foreign += 1);
       if (prev && frame <= prev.frame) report.outOfOrder += 1;
-      if (prev) addGap(report, { at: p.at, atSec: (p.at - t0) / 1000, stallMs: p.at - prev.at - FRAME_MS, skippedMs: (frame - prev.frame - 1) * FRAME_MS });
+      if (prev)
+        addGap(report, {
+          at: p.at,
+          atSec: (p.at - t0) / 1000,
+          stallMs: p.at - prev.at - FRAME_MS,
+          skippedMs: (frame - prev.frame - 1) * FRAME_MS,
+        });
       prev = { at: p.at, frame };
       if (firstFrame < 0) firstFrame = frame;
       count += 1;
@@ -204,7 +236,15 @@ export function checkWire(packets: WirePacket[], rendered: Float32Array, sent: B
     });
     report.audioFrames += count;
     if (count >= WARMUP_FRAMES + MIN_COMPARED_FRAMES) {
-      report.runs.push({ ssrc: run[0]!.ssrc, fromSec: (run[0]!.at - t0) / 1000, toSec: (run.at(-1)!.at - t0) / 1000, packets: run.length, firstFrame, frames: count, correlation: corr.value });
+      report.runs.push({
+        ssrc: run[0]!.ssrc,
+        fromSec: (run[0]!.at - t0) / 1000,
+        toSec: (run.at(-1)!.at - t0) / 1000,
+        packets: run.length,
+        firstFrame,
+        frames: count,
+        correlation: corr.value,
+      });
     }
   }
   const weighted = report.runs.reduce((s, r) => s + r.correlation * r.frames, 0);
@@ -235,8 +275,10 @@ export interface WireLimits {
 export function wireProblems(r: WireReport, limits: WireLimits): string[] {
   const problems: string[] = [];
   const audioSec = (r.audioFrames * FRAME_MS) / 1000;
-  for (const [why, n] of Object.entries(r.errors)) problems.push(`${n} of ${r.packets} packets could not be decrypted (${why})`);
-  if (r.sequenceGaps > limits.maxSequenceGaps) problems.push(`${r.sequenceGaps} packets missing by RTP sequence number`);
+  for (const [why, n] of Object.entries(r.errors))
+    problems.push(`${n} of ${r.packets} packets could not be decrypted (${why})`);
+  if (r.sequenceGaps > limits.maxSequenceGaps)
+    problems.push(`${r.sequenceGaps} packets missing by RTP sequence number`);
   if (r.timestampErrors > 0) problems.push(`${r.timestampErrors} RTP timestamps not 960 samples per packet apart`);
   if (r.nonceRepeats > 0) problems.push(`${r.nonceRepeats} transport nonces used twice`);
   if (r.foreign > 0) problems.push(`${r.foreign} packets are not what the bot's encoder produced`);
@@ -244,7 +286,10 @@ export function wireProblems(r: WireReport, limits: WireLimits): string[] {
   if (r.silenceFrames > limits.maxSilenceFrames) problems.push(`${r.silenceFrames} silence frames among the set's`);
   if (r.passthrough > limits.maxPassthrough) problems.push(`${r.passthrough} frames were not end-to-end encrypted`);
   if (audioSec < limits.minAudioSec) problems.push(`only ${audioSec.toFixed(2)} s of the set arrived`);
-  if (r.minCorrelation < limits.minCorrelation) problems.push(`the audio does not match the rendered set: correlation ${r.minCorrelation.toFixed(4)} < ${limits.minCorrelation}`);
+  if (r.minCorrelation < limits.minCorrelation)
+    problems.push(
+      `the audio does not match the rendered set: correlation ${r.minCorrelation.toFixed(4)} < ${limits.minCorrelation}`,
+    );
   if (r.maxStallMs > limits.maxStallMs) problems.push(`no audio arrived for ${Math.round(r.maxStallMs)} ms`);
   if (r.skippedMs > limits.maxSkippedMs) problems.push(`${r.skippedMs} ms of the set never arrived`);
   return problems;

@@ -45,13 +45,22 @@ export interface WireBot {
   close(): Promise<void>;
 }
 
-export async function openWireBot(voiceOptions: Partial<FakeVoiceServerOptions> = {}, botOptions: Partial<BotOptions> = {}): Promise<WireBot> {
+export async function openWireBot(
+  voiceOptions: Partial<FakeVoiceServerOptions> = {},
+  botOptions: Partial<BotOptions> = {},
+): Promise<WireBot> {
   const tls = trustedLoopbackCert();
   const h = await openBotHarness();
   await seedBotPlaylist(h, FAKE_GUILD_ID, LISTENER.id);
   const servers: FakeVoiceServer[] = [];
   const startVoiceServer = async (options: Partial<FakeVoiceServerOptions> = {}): Promise<FakeVoiceServer> => {
-    const server = await startFakeVoiceServer({ tls, joins: () => h.discord.voiceJoins, listenerId: LISTENER.id, ...voiceOptions, ...options });
+    const server = await startFakeVoiceServer({
+      tls,
+      joins: () => h.discord.voiceJoins,
+      listenerId: LISTENER.id,
+      ...voiceOptions,
+      ...options,
+    });
     servers.push(server);
     return server;
   };
@@ -64,10 +73,16 @@ export async function openWireBot(voiceOptions: Partial<FakeVoiceServerOptions> 
     if (!live) throw new Error('no set is playing');
     return live;
   };
-  const packetsSince = (since: number): WirePacket[] => servers.flatMap((s) => s.packets.filter((p) => p.at >= since)).sort((a, b) => a.at - b.at);
+  const packetsSince = (since: number): WirePacket[] =>
+    servers.flatMap((s) => s.packets.filter((p) => p.at >= since)).sort((a, b) => a.at - b.at);
   let startedAt = 0;
   return {
-    h, bot, voice, startVoiceServer, set, packetsSince,
+    h,
+    bot,
+    voice,
+    startVoiceServer,
+    set,
+    packetsSince,
     serving: () => servers.find((s) => s.endpoint === h.discord.voiceJoins.at(-1)?.endpoint) ?? voice,
     async startSet() {
       startedAt = performance.now();
@@ -77,7 +92,11 @@ export async function openWireBot(voiceOptions: Partial<FakeVoiceServerOptions> 
       return h.discord.deferredOutcome(payload, 30_000);
     },
     async audioAfter(sec, since = performance.now(), timeoutMs = sec * 1000 + 20_000) {
-      await until(() => packetsSince(since).filter((p) => p.opus && p.opus.length > 3).length >= sec * 50 || undefined, `${sec} s of audio on the wire`, timeoutMs);
+      await until(
+        () => packetsSince(since).filter((p) => p.opus && p.opus.length > 3).length >= sec * 50 || undefined,
+        `${sec} s of audio on the wire`,
+        timeoutMs,
+      );
     },
     check: () => checkWire(packetsSince(startedAt), tap.pcm(set().engine), tap.opus(set().broadcast.resource)),
     rendered: () => tap.pcm(set().engine),

@@ -41,14 +41,18 @@ function musicSpan(frames: SpectralFrames): [number, number] {
   while (first < frames.count - 1 && energy[first]! < threshold) first++;
   let last = frames.count - 1;
   while (last > first && energy[last]! < threshold) last--;
-  return [frames.frameTime(first) - frames.frameSize / 2 / frames.sampleRate, frames.frameTime(last) + frames.frameSize / 2 / frames.sampleRate];
+  return [
+    frames.frameTime(first) - frames.frameSize / 2 / frames.sampleRate,
+    frames.frameTime(last) + frames.frameSize / 2 / frames.sampleRate,
+  ];
 }
 
 function brightness(frames: SpectralFrames): number {
   const values: number[] = [];
   let max = 0;
   for (let i = 0; i < frames.count; i++) max = Math.max(max, frames.mid[i]! + frames.high[i]!);
-  for (let i = 0; i < frames.count; i++) if (frames.mid[i]! + frames.high[i]! > max * 1e-3) values.push(frames.centroid[i]!);
+  for (let i = 0; i < frames.count; i++)
+    if (frames.mid[i]! + frames.high[i]! > max * 1e-3) values.push(frames.centroid[i]!);
   return values.length ? median(values) : 0;
 }
 
@@ -62,8 +66,12 @@ export function analyzePcm(input: AnalysisInput, essentia: EssentiaInstance): Tr
   const signal = essentia.arrayToVector(mono);
   return withVectors([signal], () => {
     const track = (method: 'degara' | 'multifeature', minBpm: number, maxBpm: number): BeatGrid => {
-      const rhythm = essentiaCall('RhythmExtractor2013', () => essentia.RhythmExtractor2013(signal, maxBpm, method, minBpm));
-      const ticks = withVectors([rhythm.ticks, rhythm.estimates, rhythm.bpmIntervals], () => Array.from(essentia.vectorToArray(rhythm.ticks)));
+      const rhythm = essentiaCall('RhythmExtractor2013', () =>
+        essentia.RhythmExtractor2013(signal, maxBpm, method, minBpm),
+      );
+      const ticks = withVectors([rhythm.ticks, rhythm.estimates, rhythm.bpmIntervals], () =>
+        Array.from(essentia.vectorToArray(rhythm.ticks)),
+      );
       return buildBeatGrid(ticks, rhythm.bpm, attacks, durationSec, musicStart, musicEnd);
     };
     let tracked = track('degara', MIN_BPM, MAX_BPM);
@@ -71,13 +79,19 @@ export function analyzePcm(input: AnalysisInput, essentia: EssentiaInstance): Tr
     // no periodicity in any band is it replaced: re-tracked by the multifeature tracker near the periodic tempo, and
     // kept only if that tracker confirms it.
     const periodicity = multibandTempo(frames);
-    const support = Math.max(...METRICAL_LEVELS.map((k) => periodicity.salience(tracked.bpm * k))) / periodicity.salience(periodicity.bpm);
+    const support =
+      Math.max(...METRICAL_LEVELS.map((k) => periodicity.salience(tracked.bpm * k))) /
+      periodicity.salience(periodicity.bpm);
     if (!sameTempoFamily(tracked.bpm, periodicity.bpm, FAMILY_TOLERANCE) && support < UNSUPPORTED_SHARE) {
       let candidate = periodicity.bpm;
       while (candidate < MIN_BPM) candidate *= 2;
       while (candidate > MAX_BPM) candidate /= 2;
       // ±30 % around it, clamped to the ranges RhythmExtractor2013 accepts (minTempo 40–180, maxTempo 60–250).
-      const retracked = track('multifeature', Math.min(180, Math.max(40, candidate / 1.3)), Math.max(60, Math.min(250, candidate * 1.3)));
+      const retracked = track(
+        'multifeature',
+        Math.min(180, Math.max(40, candidate / 1.3)),
+        Math.max(60, Math.min(250, candidate * 1.3)),
+      );
       if (sameTempoFamily(retracked.bpm, periodicity.bpm, FAMILY_TOLERANCE)) tracked = retracked;
     }
     const grid = onBeatPhase(resolveTempoOctave(tracked, frames), frames, musicStart, musicEnd);

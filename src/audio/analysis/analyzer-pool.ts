@@ -66,15 +66,25 @@ export const WAITING_LIMITS = { total: MAX_WAITING, perOwner: MAX_WAITING_PER_OW
 
 /** Why a song was not queued: its server holds its share of the waiting places, or every place is taken. */
 export function refusedByShare(decision: Extract<ShareDecision, { admit: false }>, mine: number): AnalyzerBusyError {
-  if (decision.reason === 'full') return new AnalyzerBusyError('The analyser is busy with other servers\' songs; try again in a few minutes.');
-  const why = decision.share < MAX_WAITING_PER_OWNER ? ` (its share of the analyser while ${decision.owners} servers have songs waiting)` : '';
-  return new AnalyzerBusyError(`${mine} ${mine === 1 ? 'song' : 'songs'} from this server ${mine === 1 ? 'is' : 'are'} already waiting to be analysed${why}; try again once they are in.`);
+  if (decision.reason === 'full')
+    return new AnalyzerBusyError("The analyser is busy with other servers' songs; try again in a few minutes.");
+  const why =
+    decision.share < MAX_WAITING_PER_OWNER
+      ? ` (its share of the analyser while ${decision.owners} servers have songs waiting)`
+      : '';
+  return new AnalyzerBusyError(
+    `${mine} ${mine === 1 ? 'song' : 'songs'} from this server ${mine === 1 ? 'is' : 'are'} already waiting to be analysed${why}; try again once they are in.`,
+  );
 }
 
 /** The error of a waiting song let go for another server's (its server held more than its share; how many, when known). */
 export function displacedByShare(decision?: ShareDecision): AnalyzerBusyError {
-  const among = decision ? `the ${decision.owners} servers with songs waiting, and this server had more than its share (${decision.share})` : 'the servers with songs waiting, and this server had more than its share';
-  return new AnalyzerBusyError(`The analyser is shared among ${among} waiting, so this song made room for another server's. Add it again in a few minutes.`);
+  const among = decision
+    ? `the ${decision.owners} servers with songs waiting, and this server had more than its share (${decision.share})`
+    : 'the servers with songs waiting, and this server had more than its share';
+  return new AnalyzerBusyError(
+    `The analyser is shared among ${among} waiting, so this song made room for another server's. Add it again in a few minutes.`,
+  );
 }
 
 /**
@@ -99,7 +109,15 @@ export class AnalyzerPool implements Analyzer {
   private readonly onFinished: ((seconds: number, ok: boolean) => void) | undefined;
 
   /** `nice`: how much nicer than this process the analyses (worker threads and their decoders) run, 0–19 (Linux). */
-  constructor(options: { size?: number; limits?: AudioLimits; ffmpeg?: string; nice?: number; onFinished?: (seconds: number, ok: boolean) => void } = {}) {
+  constructor(
+    options: {
+      size?: number;
+      limits?: AudioLimits;
+      ffmpeg?: string;
+      nice?: number;
+      onFinished?: (seconds: number, ok: boolean) => void;
+    } = {},
+  ) {
     this.onFinished = options.onFinished;
     this.nice = options.nice ?? 0;
     this.size = Math.max(1, options.size ?? availableParallelism());
@@ -115,7 +133,13 @@ export class AnalyzerPool implements Analyzer {
     if (!decision.admit) return Promise.reject(refusedByShare(decision, lane.length));
     if (decision.displace !== undefined) this.letGo(decision.displace, decision);
     return new Promise((resolve, reject) => {
-      lane.push({ job: { file, limits: this.limits, ffmpeg: this.ffmpeg, media: options.media }, owner, ...(options.onStatus ? { onStatus: options.onStatus } : {}), resolve, reject });
+      lane.push({
+        job: { file, limits: this.limits, ffmpeg: this.ffmpeg, media: options.media },
+        owner,
+        ...(options.onStatus ? { onStatus: options.onStatus } : {}),
+        resolve,
+        reject,
+      });
       this.lanes.set(owner, lane);
       this.pump();
     });
@@ -133,12 +157,14 @@ export class AnalyzerPool implements Analyzer {
     const closed = new Error('the analyzer pool was closed');
     for (const lane of this.lanes.values()) for (const p of lane) p.reject(closed);
     this.lanes.clear();
-    await Promise.all(this.slots.splice(0).map((slot) => {
-      clearTimeout(slot.timer);
-      slot.current?.reject(closed);
-      slot.current = undefined;
-      return slot.calls.terminate(closed);
-    }));
+    await Promise.all(
+      this.slots.splice(0).map((slot) => {
+        clearTimeout(slot.timer);
+        slot.current?.reject(closed);
+        slot.current = undefined;
+        return slot.calls.terminate(closed);
+      }),
+    );
   }
 
   /** Drops an owner's newest waiting job, to make room for another owner's under its share. */
@@ -185,7 +211,8 @@ export class AnalyzerPool implements Analyzer {
     const slot: Slot = {
       calls: new WorkerCalls<AnalysisCalls>(worker, {
         crashed: (err) => new AudioInputError('analysis-failed', `The analyzer crashed on this file (${err.message}).`),
-        exited: (code) => new AudioInputError('analysis-failed', `The analyzer stopped unexpectedly (exit code ${code}).`),
+        exited: (code) =>
+          new AudioInputError('analysis-failed', `The analyzer stopped unexpectedly (exit code ${code}).`),
         onLost: (error) => this.fail(slot, error),
         revive: AUDIO_INPUT_ERRORS,
       }),
@@ -207,7 +234,13 @@ export class AnalyzerPool implements Analyzer {
       pending.startedAt = performance.now();
       slot.current = pending;
       slot.timer = setTimeout(() => {
-        this.fail(slot, new AudioInputError('analysis-failed', `Analysis took longer than ${Math.round((this.limits.decodeTimeoutMs + ANALYSIS_BUDGET_MS) / 1000)} s and was stopped.`));
+        this.fail(
+          slot,
+          new AudioInputError(
+            'analysis-failed',
+            `Analysis took longer than ${Math.round((this.limits.decodeTimeoutMs + ANALYSIS_BUDGET_MS) / 1000)} s and was stopped.`,
+          ),
+        );
       }, this.limits.decodeTimeoutMs + ANALYSIS_BUDGET_MS);
       slot.calls.call('analyze', pending.job).then(
         (analysis) => this.finish(slot, pending, analysis),

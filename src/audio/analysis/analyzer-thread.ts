@@ -19,7 +19,10 @@ serve<AnalysisCalls>({
       if (err instanceof AudioInputError) throw err;
       // A bug, not the file's fault: the details go to the log, not to the member who sent the file.
       console.error('[mini-dj] analysis failed:', err);
-      throw new AudioInputError('analysis-failed', 'Mini-DJ could not analyse this file because of an internal error (logged for the bot\'s owner).');
+      throw new AudioInputError(
+        'analysis-failed',
+        "Mini-DJ could not analyse this file because of an internal error (logged for the bot's owner).",
+      );
     }
   },
 });

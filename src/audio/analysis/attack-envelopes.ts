@@ -29,11 +29,15 @@ function rise(blockEnergy: Float64Array, w: number, block: number): Float32Array
   const n = blockEnergy.length;
   const prefix = new Float64Array(n + 1);
   for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i]! + blockEnergy[i]!;
-  return riseEnvelope(n, (from) => {
-    const a = Math.max(0, Math.min(n, from));
-    const b = Math.max(0, Math.min(n, from + w));
-    return Math.log1p((1000 * (prefix[b]! - prefix[a]!)) / (w * block));
-  }, w);
+  return riseEnvelope(
+    n,
+    (from) => {
+      const a = Math.max(0, Math.min(n, from));
+      const b = Math.max(0, Math.min(n, from + w));
+      return Math.log1p((1000 * (prefix[b]! - prefix[a]!)) / (w * block));
+    },
+    w,
+  );
 }
 
 /** Fine attack envelopes of a mono signal, broadband and in the low band. */
@@ -55,5 +59,9 @@ export function attackEnvelopes(mono: Float32Array, sampleRate: number, block = 
     broad[b] = e;
     low[b] = el;
   }
-  return { step: block / sampleRate, broad: rise(broad, BROAD_WINDOW_BLOCKS, block), low: rise(low, LOW_WINDOW_BLOCKS, block) };
+  return {
+    step: block / sampleRate,
+    broad: rise(broad, BROAD_WINDOW_BLOCKS, block),
+    low: rise(low, LOW_WINDOW_BLOCKS, block),
+  };
 }

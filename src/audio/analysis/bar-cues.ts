@@ -36,7 +36,8 @@ type Span = [from: number, to: number];
  * and the one half a beat before it.
  */
 function boundaryNovelty(beats: number, halves: number, distance: (before: Span, after: Span) => number): number[] {
-  const at = (k: number): number => (k < halves || k + halves > 2 * beats ? NaN : distance([k - halves, k], [k, k + halves]));
+  const at = (k: number): number =>
+    k < halves || k + halves > 2 * beats ? NaN : distance([k - halves, k], [k, k + halves]);
   return Array.from({ length: beats }, (_, i) => {
     const onBeat = at(2 * i);
     const before = at(2 * i - 1);
@@ -68,8 +69,14 @@ export function barCues(beats: number[], frames: SpectralFrames, beatsPerBar: nu
   const halvesIn = (bars: number): number => Math.max(1, Math.round(2 * bars * beatsPerBar));
   const onBeats = spanFeatures(frames, beatEdges);
   return {
-    harmony: meanOfStandardized(HARMONY_WINDOWS.map((w) => boundaryNovelty(beats.length, halvesIn(w), (x, y) => cosineDistance(chromaOf(x), chromaOf(y))))),
-    section: boundaryNovelty(beats.length, halvesIn(1), (x, y) => bands.reduce((s, p) => s + Math.abs(levelOf(p, y) - levelOf(p, x)), 0)),
+    harmony: meanOfStandardized(
+      HARMONY_WINDOWS.map((w) =>
+        boundaryNovelty(beats.length, halvesIn(w), (x, y) => cosineDistance(chromaOf(x), chromaOf(y))),
+      ),
+    ),
+    section: boundaryNovelty(beats.length, halvesIn(1), (x, y) =>
+      bands.reduce((s, p) => s + Math.abs(levelOf(p, y) - levelOf(p, x)), 0),
+    ),
     kick: onBeats.attackLowFlux,
     snare: onBeats.attackMidFlux,
   };

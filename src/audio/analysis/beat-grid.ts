@@ -74,7 +74,10 @@ function dominantGrid(ticks: number[], firstPeriod: number): DominantGrid {
       const on = windowAt(b);
       const off = windowAt(b + halfBins);
       const share = (on + off) / ticks.length;
-      if (share > best.share + 1e-9 || (Math.abs(share - best.share) < 1e-9 && Math.abs(period - firstPeriod) < Math.abs(best.period - firstPeriod))) {
+      if (
+        share > best.share + 1e-9 ||
+        (Math.abs(share - best.share) < 1e-9 && Math.abs(period - firstPeriod) < Math.abs(best.period - firstPeriod))
+      ) {
         const phaseBin = on >= off ? b : b + halfBins;
         best = { period, phase: (phaseBin + 0.5) * PHASE_BIN_SEC, share };
       }
@@ -160,7 +163,8 @@ export function buildBeatGrid(
   musicEndSec: number,
 ): BeatGrid {
   // Too few beats to fit a grid (very short clips): keep the tracker's tempo estimate, with no confidence.
-  if (ticks.length < 4) return { bpm: trackerBpm, confidence: 0, beats: ticks, steady: false, jitterMs: 30_000 / trackerBpm };
+  if (ticks.length < 4)
+    return { bpm: trackerBpm, confidence: 0, beats: ticks, steady: false, jitterMs: 30_000 / trackerBpm };
   const onset: OnsetSignal = { env: env.broad, step: env.step };
   const ibis = ticks.slice(1).map((t, i) => t - ticks[i]!);
   const firstPeriod = median(ibis);
@@ -169,7 +173,8 @@ export function buildBeatGrid(
   const fit = fitOnGrid(ticks, dominant);
   const tickGrid: Grid = { period: fit.b, phase: fit.a };
   // The tracker's ticks wander through breakdowns; the attacks of the rest of the track say whether it holds a tempo.
-  const whole = ticks.length >= 16 ? fitWholeTrackGrid(env.broad, env.step, tickGrid, musicStartSec, musicEndSec) : undefined;
+  const whole =
+    ticks.length >= 16 ? fitWholeTrackGrid(env.broad, env.step, tickGrid, musicStartSec, musicEndSec) : undefined;
   const wholeHolds = whole !== undefined && whole.windows >= MIN_FIT_WINDOWS && whole.onGridShare >= 0.75;
   const steady = ticks.length >= 16 && (dominant.share >= 0.75 || wholeHolds);
   const regularIbis = ibis.filter((d) => Math.abs(d - firstPeriod) < 0.1 * firstPeriod);
@@ -193,7 +198,9 @@ export function buildBeatGrid(
     // The share of the track on the grid, of the tracker's beats or of the runs of attacks where it lost them. A grid
     // the whole-track fit cannot vouch for (too few runs of clear attacks on it: a short clip, a band) is not
     // trusted for beat-matching.
-    confidence = wholeHolds ? Math.max(dominant.share, whole.onGridShare) : Math.min(dominant.share, UNVOUCHED_CONFIDENCE);
+    confidence = wholeHolds
+      ? Math.max(dominant.share, whole.onGridShare)
+      : Math.min(dominant.share, UNVOUCHED_CONFIDENCE);
   } else {
     beats = ticks.map((t) => Number(snapToOnset(onset, t, SNAP_WINDOW_SEC / 2).time.toFixed(4)));
     jitter = median(beats.slice(1, -1).map((t, i) => Math.abs(t - (beats[i]! + beats[i + 2]!) / 2)));
@@ -203,5 +210,11 @@ export function buildBeatGrid(
 
   // Nothing to measure it on: as irregular as can be (half a beat).
   if (!Number.isFinite(jitter)) jitter = period / 2;
-  return { bpm: 60 / period, confidence: Number(confidence.toFixed(3)), beats, steady, jitterMs: Number((jitter * 1000).toFixed(2)) };
+  return {
+    bpm: 60 / period,
+    confidence: Number(confidence.toFixed(3)),
+    beats,
+    steady,
+    jitterMs: Number((jitter * 1000).toFixed(2)),
+  };
 }

@@ -20,13 +20,25 @@ function frameIndex(frames: SpectralFrames, t: number): number {
 
 export function spanFeatures(frames: SpectralFrames, edges: number[]): SpanFeatures {
   const out: SpanFeatures = {
-    low: [], mid: [], high: [], energy: [], centroid: [], chroma: [], attackLowFlux: [], attackMidFlux: [],
+    low: [],
+    mid: [],
+    high: [],
+    energy: [],
+    centroid: [],
+    chroma: [],
+    attackLowFlux: [],
+    attackMidFlux: [],
   };
   for (let s = 0; s + 1 < edges.length; s++) {
     const a = frameIndex(frames, edges[s]!);
     const b = Math.max(a + 1, frameIndex(frames, edges[s + 1]!));
     const attackEnd = a + Math.max(1, Math.round((b - a) / 6));
-    let low = 0, mid = 0, high = 0, centroid = 0, aLow = 0, aMid = 0;
+    let low = 0,
+      mid = 0,
+      high = 0,
+      centroid = 0,
+      aLow = 0,
+      aMid = 0;
     const chroma = new Float64Array(12);
     let n = 0;
     for (let f = a; f < b && f < frames.count; f++, n++) {
@@ -55,7 +67,9 @@ export function spanFeatures(frames: SpectralFrames, edges: number[]): SpanFeatu
 }
 
 export function cosineDistance(a: Float64Array, b: Float64Array): number {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i]! * b[i]!;
     na += a[i]! * a[i]!;

@@ -23,7 +23,12 @@ export interface AnalysisInput {
  * One decode pass: stereo loudness and true peak are metered on the stream; only a mono copy is kept. `media`: the
  * file as already vetted (decodeAudioFile).
  */
-export async function decodeForAnalysis(file: string, limits: AudioLimits, ffmpeg?: string, media?: VettedMedia): Promise<AnalysisInput> {
+export async function decodeForAnalysis(
+  file: string,
+  limits: AudioLimits,
+  ffmpeg?: string,
+  media?: VettedMedia,
+): Promise<AnalysisInput> {
   const loudness = new LoudnessMeter(ANALYSIS_RATE, 2);
   const peak = new TruePeakMeter(2);
   const chunks: Float32Array[] = [];
@@ -44,7 +49,10 @@ export async function decodeForAnalysis(file: string, limits: AudioLimits, ffmpe
   const truePeakDb = peak.truePeakDb();
   const loudnessLufs = loudness.integrated();
   if (truePeakDb < SILENCE_PEAK_DB || !Number.isFinite(loudnessLufs)) {
-    throw new AudioInputError('silent', `The track is silent (its peak is ${Number.isFinite(truePeakDb) ? truePeakDb.toFixed(0) : '-∞'} dBFS); there is nothing to analyse or play.`);
+    throw new AudioInputError(
+      'silent',
+      `The track is silent (its peak is ${Number.isFinite(truePeakDb) ? truePeakDb.toFixed(0) : '-∞'} dBFS); there is nothing to analyse or play.`,
+    );
   }
   return {
     mono,

@@ -34,7 +34,13 @@ export function standardCues(cues: BarCues): StandardCues {
  * Each phase's score over beats [from, to): the weighted cues on its beats, and the backbeat (in an even metre the
  * snare on the beats between the strong ones, against the snare on them).
  */
-export function phaseScores(z: StandardCues, beatsPerBar: number, from = 0, to = z.harmony.length, weights: CueWeights = CUE_WEIGHTS): number[] {
+export function phaseScores(
+  z: StandardCues,
+  beatsPerBar: number,
+  from = 0,
+  to = z.harmony.length,
+  weights: CueWeights = CUE_WEIGHTS,
+): number[] {
   const sum = new Float64Array(beatsPerBar);
   const snare = new Float64Array(beatsPerBar);
   const count = new Float64Array(beatsPerBar);

@@ -8,20 +8,57 @@ export interface EssentiaVector {
 export interface EssentiaInstance {
   arrayToVector(values: Float32Array): EssentiaVector;
   vectorToArray(vector: EssentiaVector): Float32Array;
-  RhythmExtractor2013(signal: EssentiaVector, maxTempo: number, method: string, minTempo: number): {
-    bpm: number; ticks: EssentiaVector; confidence: number; estimates: EssentiaVector; bpmIntervals: EssentiaVector;
+  RhythmExtractor2013(
+    signal: EssentiaVector,
+    maxTempo: number,
+    method: string,
+    minTempo: number,
+  ): {
+    bpm: number;
+    ticks: EssentiaVector;
+    confidence: number;
+    estimates: EssentiaVector;
+    bpmIntervals: EssentiaVector;
   };
   KeyExtractor(
-    audio: EssentiaVector, averageDetuningCorrection: boolean, frameSize: number, hopSize: number, hpcpSize: number,
-    maxFrequency: number, maximumSpectralPeaks: number, minFrequency: number, pcpThreshold: number, profileType: string,
-    sampleRate: number, spectralPeaksThreshold: number, tuningFrequency: number, weightType: string, windowType: string,
+    audio: EssentiaVector,
+    averageDetuningCorrection: boolean,
+    frameSize: number,
+    hopSize: number,
+    hpcpSize: number,
+    maxFrequency: number,
+    maximumSpectralPeaks: number,
+    minFrequency: number,
+    pcpThreshold: number,
+    profileType: string,
+    sampleRate: number,
+    spectralPeaksThreshold: number,
+    tuningFrequency: number,
+    weightType: string,
+    windowType: string,
   ): { key: string; scale: string; strength: number };
-  Danceability(signal: EssentiaVector, maxTau: number, minTau: number, sampleRate: number, tauMultiplier: number): {
-    danceability: number; dfa: EssentiaVector;
+  Danceability(
+    signal: EssentiaVector,
+    maxTau: number,
+    minTau: number,
+    sampleRate: number,
+    tauMultiplier: number,
+  ): {
+    danceability: number;
+    dfa: EssentiaVector;
   };
   MFCC(
-    spectrum: EssentiaVector, dctType: number, highFrequencyBound: number, inputSize: number, liftering: number, logType: string,
-    lowFrequencyBound: number, normalize: string, numberBands: number, numberCoefficients: number, sampleRate: number,
+    spectrum: EssentiaVector,
+    dctType: number,
+    highFrequencyBound: number,
+    inputSize: number,
+    liftering: number,
+    logType: string,
+    lowFrequencyBound: number,
+    normalize: string,
+    numberBands: number,
+    numberCoefficients: number,
+    sampleRate: number,
   ): { bands: EssentiaVector; mfcc: EssentiaVector };
   shutdown?(): void;
 }
@@ -41,8 +78,10 @@ export function loadEssentia(): EssentiaInstance {
   };
   const require = createRequire(import.meta.url);
   const mod = require('essentia.js') as { Essentia: new (wasm: unknown) => EssentiaInstance; EssentiaWASM: unknown };
-  for (const l of process.listeners('uncaughtException')) if (!before.exception.includes(l)) process.off('uncaughtException', l);
-  for (const l of process.listeners('unhandledRejection')) if (!before.rejection.includes(l)) process.off('unhandledRejection', l);
+  for (const l of process.listeners('uncaughtException'))
+    if (!before.exception.includes(l)) process.off('uncaughtException', l);
+  for (const l of process.listeners('unhandledRejection'))
+    if (!before.rejection.includes(l)) process.off('unhandledRejection', l);
   wasmModule = mod.EssentiaWASM as { HEAPU8?: Uint8Array };
   instance = new mod.Essentia(mod.EssentiaWASM);
   return instance;

@@ -6,7 +6,12 @@ import { energyRiseEnvelope } from '../dsp/onset-envelope.ts';
 export { onsetEnvelope as fineOnsetEnvelope } from './spectral-frames.ts';
 
 /** Strongest onset within ±window of `t` (seconds), refined by parabolic interpolation; strength 0 when none. */
-export function snapOnset(env: Float32Array, step: number, t: number, window: number): { time: number; strength: number } {
+export function snapOnset(
+  env: Float32Array,
+  step: number,
+  t: number,
+  window: number,
+): { time: number; strength: number } {
   const lo = Math.max(1, Math.floor((t - window) / step));
   const hi = Math.min(env.length - 2, Math.ceil((t + window) / step));
   let best = -1;
@@ -21,7 +26,6 @@ export function snapOnset(env: Float32Array, step: number, t: number, window: nu
   // A neighbour beyond the window may be larger than the best within it: the upward parabola's vertex is then taken.
   return { time: (at + parabolicOffset(env[at - 1]!, best, env[at + 1]!, true)) * step, strength: best };
 }
-
 
 /** The kick and bass band (below ~150 Hz): where a four-on-the-floor beat is unambiguous. */
 export function lowBand(mono: Float32Array, sampleRate: number, cutoffHz = 150): Float32Array {

@@ -50,7 +50,16 @@ interface RunPhase {
 }
 
 /** Pearson correlation of the run's envelope at lag `lag` (values) with the template: how much it looks like an attack. */
-function foldCorrelation(env: Float32Array, step: number, grid: Grid, k0: number, runBeats: number, tpl: Float64Array, before: number, lag: number): number {
+function foldCorrelation(
+  env: Float32Array,
+  step: number,
+  grid: Grid,
+  k0: number,
+  runBeats: number,
+  tpl: Float64Array,
+  before: number,
+  lag: number,
+): number {
   const fold = new Float64Array(tpl.length);
   for (let k = k0; k < k0 + runBeats; k++) {
     const x = (grid.phase + k * grid.period) / step - before + lag;
@@ -58,7 +67,9 @@ function foldCorrelation(env: Float32Array, step: number, grid: Grid, k0: number
   }
   let m = 0;
   for (let j = 0; j < fold.length; j++) m += fold[j]! / fold.length;
-  let sxy = 0, sxx = 0, syy = 0;
+  let sxy = 0,
+    sxx = 0,
+    syy = 0;
   for (let j = 0; j < fold.length; j++) {
     sxy += (fold[j]! - m) * tpl[j]!;
     sxx += (fold[j]! - m) ** 2;
@@ -90,7 +101,16 @@ function attackTemplate(env: Float32Array, step: number, grid: Grid, kFirst: num
  * against the track's attack template at lags within ±halfLag, and the best lag refined between samples. Matching the
  * whole attack shape, rather than picking its highest value, is what makes this stable on dense mixes.
  */
-export function alignRuns(env: Float32Array, step: number, grid: Grid, kFirst: number, kLast: number, runBeats: number, halfLag: number, template?: Float64Array): RunPhase[] {
+export function alignRuns(
+  env: Float32Array,
+  step: number,
+  grid: Grid,
+  kFirst: number,
+  kLast: number,
+  runBeats: number,
+  halfLag: number,
+  template?: Float64Array,
+): RunPhase[] {
   const tpl = template ?? attackTemplate(env, step, grid, kFirst, kLast);
   const before = Math.round(TEMPLATE_BEFORE_SEC / step);
   const h = Math.max(2, Math.round(halfLag / step));
@@ -123,7 +143,9 @@ export function alignRuns(env: Float32Array, step: number, grid: Grid, kFirst: n
 
 /** Weighted least-squares line y = a + b x. */
 function weightedLine(xs: number[], ys: number[], ws: number[]): { a: number; b: number } {
-  let sw = 0, sx = 0, sy = 0;
+  let sw = 0,
+    sx = 0,
+    sy = 0;
   for (let i = 0; i < xs.length; i++) {
     sw += ws[i]!;
     sx += ws[i]! * xs[i]!;
@@ -131,7 +153,8 @@ function weightedLine(xs: number[], ys: number[], ws: number[]): { a: number; b:
   }
   const mx = sx / sw;
   const my = sy / sw;
-  let sxy = 0, sxx = 0;
+  let sxy = 0,
+    sxx = 0;
   for (let i = 0; i < xs.length; i++) {
     sxy += ws[i]! * (xs[i]! - mx) * (ys[i]! - my);
     sxx += ws[i]! * (xs[i]! - mx) ** 2;
@@ -144,7 +167,12 @@ function weightedLine(xs: number[], ys: number[], ws: number[]): { a: number; b:
  * Line through (x, y) that ignores outliers: refitted without the points further than max(floor, 3 robust sigmas)
  * from it until none is dropped. Returns the line and which points it kept.
  */
-function robustLine(xs: number[], ys: number[], ws: number[], floor: number): { a: number; b: number; kept: boolean[] } {
+function robustLine(
+  xs: number[],
+  ys: number[],
+  ws: number[],
+  floor: number,
+): { a: number; b: number; kept: boolean[] } {
   let kept = xs.map(() => true);
   let line = weightedLine(xs, ys, ws);
   for (let pass = 0; pass < 10; pass++) {
@@ -167,7 +195,14 @@ export function beatRange(grid: Grid, start: number, end: number): [number, numb
 }
 
 /** Fold of the envelope over beats kFirst..kLast of a grid (one value per envelope step across a beat) and how peaked it is (max / mean). */
-function foldSharpness(env: Float32Array, step: number, grid: Grid, kFirst: number, kLast: number, fold: Float64Array): { sharpness: number; peak: number } {
+function foldSharpness(
+  env: Float32Array,
+  step: number,
+  grid: Grid,
+  kFirst: number,
+  kLast: number,
+  fold: Float64Array,
+): { sharpness: number; peak: number } {
   const width = Math.floor(grid.period / step);
   fold.fill(0, 0, width);
   for (let k = kFirst; k <= kLast; k++) {
@@ -230,7 +265,12 @@ function fitFrom(env: Float32Array, step: number, first: Grid, start: number, en
     const phases = runs.filter((r) => r.clear && r.strength >= 0.25 * loud);
     windows = phases.length;
     if (phases.length < 3) break;
-    const line = robustLine(phases.map((w) => w.k), phases.map((w) => w.offset), phases.map((w) => w.strength), 0.003);
+    const line = robustLine(
+      phases.map((w) => w.k),
+      phases.map((w) => w.offset),
+      phases.map((w) => w.strength),
+      0.003,
+    );
     grid = { period: grid.period + line.b, phase: grid.phase + line.a };
     const residuals = phases.map((w) => Math.abs(w.offset - (line.a + line.b * w.k)));
     onGridShare = residuals.filter((r) => r <= ON_GRID_SEC).length / residuals.length;
@@ -248,7 +288,13 @@ function fitFrom(env: Float32Array, step: number, first: Grid, start: number, en
  * missed by more than the passes can reach, but where the track's phase jumps (an edit, a dropped beat) it can settle
  * between the two parts, which the tracker's line, fitted to the longer part, does not.
  */
-export function fitWholeTrackGrid(env: Float32Array, step: number, first: Grid, start: number, end: number): WholeTrackFit {
+export function fitWholeTrackGrid(
+  env: Float32Array,
+  step: number,
+  first: Grid,
+  start: number,
+  end: number,
+): WholeTrackFit {
   const fromTracker = fitFrom(env, step, first, start, end);
   const coarse = coarseWholeTrackPeriod(env, step, first, start, end);
   if (coarse === first) return fromTracker;

@@ -43,7 +43,13 @@ function pitchClassOfBin(bin: number, sampleRate: number, frameSize: number): nu
  * The frames of `mono`; every `spectrumStride`-th magnitude spectrum kept. The ears use 2048-sample frames every 512
  * samples at 44.1 kHz; a reading of a few bars' cues (the bar check) can use shorter frames at a lower rate.
  */
-export function computeSpectralFrames(mono: Float32Array, sampleRate: number, spectrumStride = 8, frameSize = FRAME_SIZE, hop = HOP_SIZE): SpectralFrames {
+export function computeSpectralFrames(
+  mono: Float32Array,
+  sampleRate: number,
+  spectrumStride = 8,
+  frameSize = FRAME_SIZE,
+  hop = HOP_SIZE,
+): SpectralFrames {
   const n = frameSize;
   const bins = n / 2 + 1;
   const count = Math.max(0, Math.floor((mono.length - n) / hop) + 1);
@@ -85,7 +91,14 @@ export function computeSpectralFrames(mono: Float32Array, sampleRate: number, sp
     const offset = f * hop;
     for (let i = 0; i < n; i++) frame[i] = mono[offset + i]! * window[i]!;
     fft.realTransform(spectrum as unknown as number[], frame as unknown as number[]);
-    let low = 0, mid = 0, high = 0, weighted = 0, total = 0, lowFlux = 0, midFlux = 0, highFlux = 0;
+    let low = 0,
+      mid = 0,
+      high = 0,
+      weighted = 0,
+      total = 0,
+      lowFlux = 0,
+      midFlux = 0,
+      highFlux = 0;
     const keep = f % spectrumStride === 0 ? new Float32Array(bins) : undefined;
     for (let b = 1; b < bins; b++) {
       const power = spectrum[2 * b]! * spectrum[2 * b]! + spectrum[2 * b + 1]! * spectrum[2 * b + 1]!;

@@ -60,7 +60,14 @@ function labelPhrases(phrases: PhraseInfo[]): SegmentLabel[] {
 
 export function analyzeStructure(downbeats: number[], durationSec: number, frames: SpectralFrames): Structure {
   if (downbeats.length < 2) {
-    return { energy: [], phraseBars: PHRASE_BARS, phraseOffset: 0, phrases: [], segments: [], cues: { mixIn: downbeats[0] ?? 0, mixOut: downbeats[0] ?? 0 } };
+    return {
+      energy: [],
+      phraseBars: PHRASE_BARS,
+      phraseOffset: 0,
+      phrases: [],
+      segments: [],
+      cues: { mixIn: downbeats[0] ?? 0, mixOut: downbeats[0] ?? 0 },
+    };
   }
   const barLength = mean(downbeats.slice(1).map((t, i) => t - downbeats[i]!));
   const lastEnd = Math.min(durationSec, downbeats.at(-1)! + barLength);
@@ -75,8 +82,12 @@ export function analyzeStructure(downbeats: number[], durationSec: number, frame
   const logLow = bars.low.map(toDb);
   const logHigh = bars.high.map(toDb);
   const novelty = logE.map((_, b) =>
-    b === 0 ? 0 : Math.abs(logE[b]! - logE[b - 1]!) + Math.abs(logLow[b]! - logLow[b - 1]!) + Math.abs(logHigh[b]! - logHigh[b - 1]!) +
-      10 * cosineDistance(bars.chroma[b]!, bars.chroma[b - 1]!),
+    b === 0
+      ? 0
+      : Math.abs(logE[b]! - logE[b - 1]!) +
+        Math.abs(logLow[b]! - logLow[b - 1]!) +
+        Math.abs(logHigh[b]! - logHigh[b - 1]!) +
+        10 * cosineDistance(bars.chroma[b]!, bars.chroma[b - 1]!),
   );
   const offset = phraseOffset(novelty);
   const phraseStarts: number[] = [];
@@ -96,7 +107,9 @@ export function analyzeStructure(downbeats: number[], durationSec: number, frame
       energyDb: toDb(mean(e)),
       lowDb: toDb(mean(range(bars.low))),
       midDb: toDb(mean(range(bars.mid))),
-      rising: toDb(mean(e.slice(half))) > toDb(mean(e.slice(0, half))) + 1 || mean(range(bars.centroid).slice(half)) > 1.15 * mean(range(bars.centroid).slice(0, half)),
+      rising:
+        toDb(mean(e.slice(half))) > toDb(mean(e.slice(0, half))) + 1 ||
+        mean(range(bars.centroid).slice(half)) > 1.15 * mean(range(bars.centroid).slice(0, half)),
     };
   });
   // A trailing fragment shorter than half a phrase joins the phrase before it.
@@ -114,11 +127,24 @@ export function analyzeStructure(downbeats: number[], durationSec: number, frame
       prev.endBar = p.endBar;
       prev.end = Number(barTime(p.endBar).toFixed(4));
     } else {
-      segments.push({ start: Number(barTime(p.startBar).toFixed(4)), end: Number(barTime(p.endBar).toFixed(4)), label, startBar: p.startBar, endBar: p.endBar });
+      segments.push({
+        start: Number(barTime(p.startBar).toFixed(4)),
+        end: Number(barTime(p.endBar).toFixed(4)),
+        label,
+        startBar: p.startBar,
+        endBar: p.endBar,
+      });
     }
   });
   const phraseTimes = phraseStarts.map((b) => Number(downbeats[b]!.toFixed(4)));
-  return { energy, phraseBars: PHRASE_BARS, phraseOffset: offset, phrases: phraseTimes, segments, cues: chooseCues(segments, phraseStarts, downbeats, barCount) };
+  return {
+    energy,
+    phraseBars: PHRASE_BARS,
+    phraseOffset: offset,
+    phrases: phraseTimes,
+    segments,
+    cues: chooseCues(segments, phraseStarts, downbeats, barCount),
+  };
 }
 
 /**
@@ -141,5 +167,8 @@ function chooseCues(segments: Segment[], phraseStarts: number[], downbeats: numb
     const tail = barCount - mixInBar >= 12 ? 8 : 4;
     mixOutBar = Math.max(mixInBar + 1, barCount - tail);
   }
-  return { mixIn: Number(downbeats[mixInBar]!.toFixed(4)), mixOut: Number(downbeats[Math.min(mixOutBar, barCount - 1)]!.toFixed(4)) };
+  return {
+    mixIn: Number(downbeats[mixInBar]!.toFixed(4)),
+    mixOut: Number(downbeats[Math.min(mixOutBar, barCount - 1)]!.toFixed(4)),
+  };
 }

@@ -72,7 +72,9 @@ export interface TempogramEstimate {
 export function multibandTempo(frames: SpectralFrames): TempogramEstimate {
   const fps = frames.sampleRate / frames.hop;
   const maxLag = Math.ceil((60 / MIN_BPM) * fps) + 2;
-  const bands = [frames.lowFlux, frames.midFlux, frames.highFlux].map((f) => meanLocalAutocorrelation(bandNovelty(f, fps), fps, maxLag));
+  const bands = [frames.lowFlux, frames.midFlux, frames.highFlux].map((f) =>
+    meanLocalAutocorrelation(bandNovelty(f, fps), fps, maxLag),
+  );
   const acf = new Float64Array(maxLag + 1);
   for (const b of bands) for (let i = 0; i <= maxLag; i++) acf[i]! += b[i]! / bands.length;
   const at = (lag: number): number => {
@@ -80,7 +82,8 @@ export function multibandTempo(frames: SpectralFrames): TempogramEstimate {
     const f = lag - i;
     return i + 1 <= maxLag ? acf[i]! * (1 - f) + acf[i + 1]! * f : 0;
   };
-  const salience = (bpm: number): number => at((60 * fps) / bpm) * Math.exp(-0.5 * (Math.log2(bpm / PRIOR_CENTRE_BPM) / PRIOR_OCTAVES) ** 2);
+  const salience = (bpm: number): number =>
+    at((60 * fps) / bpm) * Math.exp(-0.5 * (Math.log2(bpm / PRIOR_CENTRE_BPM) / PRIOR_OCTAVES) ** 2);
   let best = MIN_BPM;
   let bestSalience = salience(best);
   for (let bpm = MIN_BPM; bpm <= MAX_BPM; bpm += 0.25) {

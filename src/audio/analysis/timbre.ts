@@ -52,7 +52,8 @@ class Mfcc {
     this.dct = new Float64Array(COEFFICIENTS * MEL_BANDS);
     for (let c = 0; c < COEFFICIENTS; c++) {
       const scale = c === 0 ? Math.sqrt(1 / MEL_BANDS) : Math.sqrt(2 / MEL_BANDS);
-      for (let j = 0; j < MEL_BANDS; j++) this.dct[c * MEL_BANDS + j] = scale * Math.cos((Math.PI / MEL_BANDS) * c * (j + 0.5));
+      for (let j = 0; j < MEL_BANDS; j++)
+        this.dct[c * MEL_BANDS + j] = scale * Math.cos((Math.PI / MEL_BANDS) * c * (j + 0.5));
     }
   }
 

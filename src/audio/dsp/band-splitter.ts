@@ -29,14 +29,36 @@ export class ThreeBandEq {
    * `n` samples read from `input` at `offset`, `offset + stride`, … (one channel of interleaved audio), the bands
    * weighted by the gains. Returns a scratch buffer, valid until the next call.
    */
-  processBlock(input: Float32Array, offset: number, stride: number, n: number, gLow: number, gMid: number, gHigh: number): Float64Array {
+  processBlock(
+    input: Float32Array,
+    offset: number,
+    stride: number,
+    n: number,
+    gLow: number,
+    gMid: number,
+    gHigh: number,
+  ): Float64Array {
     if (this.out.length < n) this.out = new Float64Array(n);
     const out = this.out;
     const { b0: lb0, b1: lb1, b2: lb2, a1: la1, a2: la2 } = this.low;
     const { b0: hb0, b1: hb1, b2: hb2, a1: ha1, a2: ha2 } = this.high;
     const s = this.state;
-    let ax1 = s[0]!, ax2 = s[1]!, ay1 = s[2]!, ay2 = s[3]!, bx1 = s[4]!, bx2 = s[5]!, by1 = s[6]!, by2 = s[7]!;
-    let cx1 = s[8]!, cx2 = s[9]!, cy1 = s[10]!, cy2 = s[11]!, dx1 = s[12]!, dx2 = s[13]!, dy1 = s[14]!, dy2 = s[15]!;
+    let ax1 = s[0]!,
+      ax2 = s[1]!,
+      ay1 = s[2]!,
+      ay2 = s[3]!,
+      bx1 = s[4]!,
+      bx2 = s[5]!,
+      by1 = s[6]!,
+      by2 = s[7]!;
+    let cx1 = s[8]!,
+      cx2 = s[9]!,
+      cy1 = s[10]!,
+      cy2 = s[11]!,
+      dx1 = s[12]!,
+      dx2 = s[13]!,
+      dy1 = s[14]!,
+      dy2 = s[15]!;
     const gAbove200 = gMid - gLow;
     const gAbove2500 = gHigh - gMid;
     for (let k = 0; k < n; k++) {

@@ -29,7 +29,10 @@ export class HighPassSweep {
     const { a1, a2, a3 } = this;
     const k = HighPassSweep.K;
     const s = this.state;
-    let c1 = s[0]!, c2 = s[1]!, d1 = s[2]!, d2 = s[3]!;
+    let c1 = s[0]!,
+      c2 = s[1]!,
+      d1 = s[2]!,
+      d2 = s[3]!;
     for (let i = 0; i < n; i++) {
       const x = buf[i]!;
       let v3 = x - c2;

@@ -26,10 +26,13 @@ export class LowpassCascade {
     for (let i = from; i < to; i++) {
       const x = input[i]!;
       const y = s1.b0 * x + s1.b1 * x1 + s1.b2 * x2 - s1.a1 * y1 - s1.a2 * y2;
-      x2 = x1; x1 = x;
+      x2 = x1;
+      x1 = x;
       const z = s2.b0 * y + s2.b1 * y1 + s2.b2 * y2 - s2.a1 * z1 - s2.a2 * z2;
-      y2 = y1; y1 = y;
-      z2 = z1; z1 = z;
+      y2 = y1;
+      y1 = y;
+      z2 = z1;
+      z1 = z;
       out[i - from] = z;
     }
     Object.assign(this, { x1, x2, y1, y2, z1, z2 });

@@ -20,7 +20,13 @@ export function riseEnvelope(count: number, level: (read: number) => number, lag
  * The energy of `window` samples read `count` times, every `hop` samples, each read's level on the caller's log scale,
  * and its rise from one read to the next (the first from 0).
  */
-export function energyRiseEnvelope(mono: Float32Array, window: number, hop: number, count: number, level: EnergyLevel): Float32Array {
+export function energyRiseEnvelope(
+  mono: Float32Array,
+  window: number,
+  hop: number,
+  count: number,
+  level: EnergyLevel,
+): Float32Array {
   return riseEnvelope(count, (b) => {
     if (b < 0) return 0;
     let e = 0;

@@ -86,7 +86,8 @@ export class PeakLimiter {
       const p = this.pos;
       const need = peak > this.ceiling ? this.ceiling / peak : 1;
       const size = look + 1;
-      while (this.tail !== this.head && this.queueNeed[(this.tail - 1 + size) % size]! >= need) this.tail = (this.tail - 1 + size) % size;
+      while (this.tail !== this.head && this.queueNeed[(this.tail - 1 + size) % size]! >= need)
+        this.tail = (this.tail - 1 + size) % size;
       this.queueAt[this.tail] = this.frame;
       this.queueNeed[this.tail] = need;
       this.tail = (this.tail + 1) % size;

@@ -32,5 +32,6 @@ export function tooLongError(seconds: number, maxDurationSec: number): AudioInpu
 
 /** An AudioInputError that crossed from a worker thread, as its own class again (WorkerCalls' `revive`). */
 export const AUDIO_INPUT_ERRORS = {
-  AudioInputError: (message: string, code: string | undefined) => new AudioInputError(code as AudioInputErrorCode, message),
+  AudioInputError: (message: string, code: string | undefined) =>
+    new AudioInputError(code as AudioInputErrorCode, message),
 } as const;

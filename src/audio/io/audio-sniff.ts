@@ -76,7 +76,7 @@ function id3End(b: Uint8Array): number | undefined {
 
 /** Where the first non-zero byte at or after `from` is, within the padding allowed; undefined if none is seen. */
 function skipZeros(read: ReadAt, from: number): number | undefined {
-  for (let at = from; at < from + MAX_PADDING_AFTER_TAG; ) {
+  for (let at = from; at < from + MAX_PADDING_AFTER_TAG;) {
     const chunk = read(at, 4096);
     if (chunk.length === 0) return undefined;
     const nonZero = chunk.findIndex((byte) => byte !== 0);

@@ -119,11 +119,16 @@ export function deckFilters(o: DeckFilterOptions): string[] {
     .filter((s) => s.atSec > start)
     .map((s) => `${(s.atSec - start + lead).toFixed(5)} rubberband tempo ${s.tempo.toFixed(6)}`)
     .join(';');
-  const filters = o.seeksExactly || start === 0 ? [] : ['asetpts=N/SR/TB', `atrim=start=${start.toFixed(6)}`, 'asetpts=PTS-STARTPTS'];
+  const filters =
+    o.seeksExactly || start === 0 ? [] : ['asetpts=N/SR/TB', `atrim=start=${start.toFixed(6)}`, 'asetpts=PTS-STARTPTS'];
   filters.push('aformat=sample_fmts=flt:channel_layouts=stereo');
   if (timing) {
     if (o.sampleRate > MIX_RATE) filters.push(`aresample=${MIX_RATE}:resampler=soxr`);
-    filters.push('asetnsamples=n=256', ...(commands ? [`asendcmd=c='${commands}'`] : []), `rubberband=tempo=${initialTempo(schedule, start).toFixed(6)}:transients=crisp:detector=compound:phase=${phase}`);
+    filters.push(
+      'asetnsamples=n=256',
+      ...(commands ? [`asendcmd=c='${commands}'`] : []),
+      `rubberband=tempo=${initialTempo(schedule, start).toFixed(6)}:transients=crisp:detector=compound:phase=${phase}`,
+    );
   }
   filters.push(`aresample=${MIX_RATE}:resampler=soxr`);
   if (o.gain !== 1) filters.push(`volume=${o.gain.toFixed(6)}`);
@@ -148,7 +153,11 @@ export class DeckRefusal extends AudioInputError {
 
 function refusal(file: string, err: unknown): AudioInputError {
   const reason = (err as Error).message;
-  return new DeckRefusal(err instanceof AudioInputError && RULE_REFUSALS.has(err.code) ? err.code : 'decoder-crashed', file, reason);
+  return new DeckRefusal(
+    err instanceof AudioInputError && RULE_REFUSALS.has(err.code) ? err.code : 'decoder-crashed',
+    file,
+    reason,
+  );
 }
 
 /**
@@ -206,15 +215,41 @@ export class DeckReader {
     const earliest = Math.max(0, opts.fromSec - PRE_ROLL_SEC);
     const start = timing ? earliest : Math.floor(earliest / START_GRID_SEC) * START_GRID_SEC;
     const schedule = fromTheStart(opts.schedule ?? [], start, opts.fromSec);
-    const filters = deckFilters({ schedule, start, timing, seeksExactly: media.seeksExactly, sampleRate: media.stream.sampleRate, gain: opts.gain ?? 1 });
+    const filters = deckFilters({
+      schedule,
+      start,
+      timing,
+      seeksExactly: media.seeksExactly,
+      sampleRate: media.stream.sampleRate,
+      gain: opts.gain ?? 1,
+    });
     // Output frames that belong to the pre-roll (under the schedule, it may be stretched too), less rubberband's
     // start-up: its output starts as if its first `startSec` of input had played at tempo 1.
     const initial = initialTempo(schedule, start);
     const startup = timing ? timing.startSec * (1 / initial - 1) : 0;
     this.skip = Math.max(0, Math.round((outputDuration(schedule, start, opts.fromSec) - startup) * MIX_RATE));
     const seek = media.seeksExactly ? ['-ss', start.toFixed(5)] : [];
-    const limit = opts.toSec === undefined ? [] : ['-t', Math.max(0, opts.toSec - (media.seeksExactly ? start : 0)).toFixed(5)];
-    const args = ['-nostdin', '-hide_banner', '-v', 'error', '-filter_threads', '1', ...seek, ...limit, ...media.inputArgs, ...media.mapArgs, '-af', filters.join(','), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'];
+    const limit =
+      opts.toSec === undefined ? [] : ['-t', Math.max(0, opts.toSec - (media.seeksExactly ? start : 0)).toFixed(5)];
+    const args = [
+      '-nostdin',
+      '-hide_banner',
+      '-v',
+      'error',
+      '-filter_threads',
+      '1',
+      ...seek,
+      ...limit,
+      ...media.inputArgs,
+      ...media.mapArgs,
+      '-af',
+      filters.join(','),
+      '-f',
+      'f32le',
+      '-acodec',
+      'pcm_f32le',
+      'pipe:1',
+    ];
     this.child = startFfmpeg(ffmpeg, args, { limits: ffmpegLimitsFromEnv(), nice: deckNiceness });
     const child = this.child;
     child.stderr.setEncoding('utf8');
@@ -226,7 +261,10 @@ export class DeckReader {
       // Closed by us (`ended` first) or done; a kill from elsewhere (a CPU limit, the OOM killer) is a decoder's death.
       if ((code !== 0 || signal) && !this.ended) {
         const why = hidePaths(this.stderr.trim(), opts.file).slice(0, 200);
-        this.failure = new AudioInputError('decoder-crashed', `ffmpeg stopped while playing ${path.basename(opts.file)} (${signal ?? `exit ${code}`}): ${why}`);
+        this.failure = new AudioInputError(
+          'decoder-crashed',
+          `ffmpeg stopped while playing ${path.basename(opts.file)} (${signal ?? `exit ${code}`}): ${why}`,
+        );
       }
       this.ended = true;
       this.wake?.();

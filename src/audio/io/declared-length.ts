@@ -9,7 +9,8 @@ export async function declaredWavSeconds(file: string): Promise<number | undefin
   try {
     const head = Buffer.alloc(4096);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    if (bytesRead < 12 || head.toString('ascii', 0, 4) !== 'RIFF' || head.toString('ascii', 8, 12) !== 'WAVE') return undefined;
+    if (bytesRead < 12 || head.toString('ascii', 0, 4) !== 'RIFF' || head.toString('ascii', 8, 12) !== 'WAVE')
+      return undefined;
     let offset = 12;
     let byteRate = 0;
     while (offset + 8 <= bytesRead) {

@@ -41,13 +41,30 @@ function parseStatedDuration(stderr: string): number | undefined {
 
 function decoderArgs(media: VettedMedia, opts: DecodeOptions): string[] {
   return [
-    '-nostdin', '-hide_banner', '-nostats', '-v', 'info', '-filter_threads', '1',
+    '-nostdin',
+    '-hide_banner',
+    '-nostats',
+    '-v',
+    'info',
+    '-filter_threads',
+    '1',
     ...media.inputArgs,
-    ...media.mapArgs, '-vn', '-sn', '-dn',
+    ...media.mapArgs,
+    '-vn',
+    '-sn',
+    '-dn',
     // One second past the limit tells "too long" apart from "exactly at the limit".
-    '-t', String(opts.limits.maxDurationSec + 1),
-    '-ac', String(opts.channels), '-af', `aresample=${opts.sampleRate}:resampler=soxr`,
-    '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1',
+    '-t',
+    String(opts.limits.maxDurationSec + 1),
+    '-ac',
+    String(opts.channels),
+    '-af',
+    `aresample=${opts.sampleRate}:resampler=soxr`,
+    '-f',
+    'f32le',
+    '-acodec',
+    'pcm_f32le',
+    'pipe:1',
   ];
 }
 
@@ -65,7 +82,10 @@ interface DecoderRun {
 async function runDecoder(media: VettedMedia, opts: DecodeOptions): Promise<DecoderRun> {
   const { limits } = opts;
   // Spawned here: its stderr is read as it comes (the spawner hands it over at the end).
-  const child = startFfmpeg(opts.ffmpeg ?? ffmpegPath(), decoderArgs(media, opts), { limits: ffmpegLimitsFromEnv(), direct: true });
+  const child = startFfmpeg(opts.ffmpeg ?? ffmpegPath(), decoderArgs(media, opts), {
+    limits: ffmpegLimitsFromEnv(),
+    direct: true,
+  });
   const bytesPerFrame = 4 * opts.channels;
   const run: Omit<DecoderRun, 'code' | 'signal'> = { stderr: '', frames: 0, timedOut: false };
   let pending: Buffer | undefined;
@@ -103,7 +123,11 @@ async function runDecoder(media: VettedMedia, opts: DecodeOptions): Promise<Deco
     try {
       opts.onChunk(samples);
     } catch (err) {
-      fail(err instanceof AudioInputError ? err : new AudioInputError('analysis-failed', String((err as Error).message ?? err)));
+      fail(
+        err instanceof AudioInputError
+          ? err
+          : new AudioInputError('analysis-failed', String((err as Error).message ?? err)),
+      );
     }
   });
 
@@ -128,15 +152,30 @@ function runError(run: DecoderRun, file: string, limits: AudioLimits): AudioInpu
 /** Streams a file through ffmpeg into float PCM at the requested rate; no temp files. */
 export async function decodeAudioFile(file: string, opts: DecodeOptions): Promise<DecodeResult> {
   const { limits } = opts;
-  const media = await vetMedia(file, { ffmpeg: opts.ffmpeg, maxBytes: limits.maxBytes, maxDurationSec: limits.maxDurationSec, timeoutMs: limits.decodeTimeoutMs, direct: true }, opts.media);
+  const media = await vetMedia(
+    file,
+    {
+      ffmpeg: opts.ffmpeg,
+      maxBytes: limits.maxBytes,
+      maxDurationSec: limits.maxDurationSec,
+      timeoutMs: limits.decodeTimeoutMs,
+      direct: true,
+    },
+    opts.media,
+  );
   const run = await runDecoder(media, opts);
   const error = runError(run, file, limits);
   if (error) throw error;
   const { frames, stderr } = run;
   const durationSec = frames / opts.sampleRate;
   // A WAV header that cannot be read leaves the duration to ffprobe, or to what ffmpeg printed.
-  const statedDurationSec = (await declaredWavSeconds(file).catch(() => undefined)) ?? media.durationSec ?? parseStatedDuration(stderr);
-  if (frames === 0) throw new AudioInputError('corrupt', `The file decoded to no audio at all; it is corrupt or empty (ffmpeg: ${ffmpegErrorLine(stderr, file)}).`);
+  const statedDurationSec =
+    (await declaredWavSeconds(file).catch(() => undefined)) ?? media.durationSec ?? parseStatedDuration(stderr);
+  if (frames === 0)
+    throw new AudioInputError(
+      'corrupt',
+      `The file decoded to no audio at all; it is corrupt or empty (ffmpeg: ${ffmpegErrorLine(stderr, file)}).`,
+    );
   if (statedDurationSec !== undefined && statedDurationSec > 2 && durationSec < statedDurationSec * 0.9 - 0.5) {
     throw new AudioInputError(
       'truncated',
@@ -144,7 +183,10 @@ export async function decodeAudioFile(file: string, opts: DecodeOptions): Promis
     );
   }
   if (durationSec < limits.minDurationSec) {
-    throw new AudioInputError('too-short', `The audio is only ${durationSec.toFixed(1)} s long; at least ${limits.minDurationSec} s is needed.`);
+    throw new AudioInputError(
+      'too-short',
+      `The audio is only ${durationSec.toFixed(1)} s long; at least ${limits.minDurationSec} s is needed.`,
+    );
   }
   return { frames, durationSec, statedDurationSec, inputBytes: media.bytes, media };
 }

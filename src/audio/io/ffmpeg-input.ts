@@ -24,7 +24,16 @@ const KINDS = 'MP3, AAC, FLAC, WAV, AIFF, Ogg, MP4/M4A or WebM';
  * Vorbis block: the first packet after a seek is timed as if whole), Ogg Opus 10 ms, WebM/Matroska 3–17.5 ms at every
  * position. A deck of those decodes from the start and drops what comes before its first frame.
  */
-const SEEKS_EXACTLY: Record<AudioKind, boolean> = { mp3: true, aac: true, flac: true, wav: true, aiff: true, mp4: true, ogg: false, webm: false };
+const SEEKS_EXACTLY: Record<AudioKind, boolean> = {
+  mp3: true,
+  aac: true,
+  flac: true,
+  wav: true,
+  aiff: true,
+  mp4: true,
+  ogg: false,
+  webm: false,
+};
 
 /**
  * ffmpeg input options that open `file` and nothing else: its kind is sniffed from its bytes and that demuxer is
@@ -49,10 +58,17 @@ export function openFileInput(file: string): { args: string[]; kind: AudioKind; 
   }
   if (!sniffed.audio) {
     const detail = sniffed.looksLike ? `; it looks like ${sniffed.looksLike}` : '';
-    throw new AudioInputError('corrupt', `This is not audio that can be decoded: the file is corrupt or not an audio format (it does not start like ${KINDS}${detail}).`);
+    throw new AudioInputError(
+      'corrupt',
+      `This is not audio that can be decoded: the file is corrupt or not an audio format (it does not start like ${KINDS}${detail}).`,
+    );
   }
   const { kind } = sniffed;
-  return { args: ['-protocol_whitelist', 'file', ...DEMUXER[kind], '-i', `file:${path.resolve(file)}`], kind, seeksExactly: SEEKS_EXACTLY[kind] };
+  return {
+    args: ['-protocol_whitelist', 'file', ...DEMUXER[kind], '-i', `file:${path.resolve(file)}`],
+    kind,
+    seeksExactly: SEEKS_EXACTLY[kind],
+  };
 }
 
 /** Raw samples on stdin: the pipe is the only protocol ffmpeg may open for it. */

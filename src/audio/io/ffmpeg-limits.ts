@@ -47,10 +47,18 @@ function findPrlimit(): string | null {
  * `command args` run under `limits`: through prlimit, which sets them on itself and execs the command (same process,
  * no extra fork); without it, through the shell's `ulimit` (-v in KiB, -t in seconds); on Windows, unlimited.
  */
-export function limitedCommand(command: string, args: string[], limits: FfmpegLimits): { command: string; args: string[] } {
+export function limitedCommand(
+  command: string,
+  args: string[],
+  limits: FfmpegLimits,
+): { command: string; args: string[] } {
   if (process.platform === 'win32') return { command, args };
   const found = findPrlimit();
-  if (found) return { command: found, args: [`--as=${limits.memoryBytes}`, `--cpu=${limits.cpuSec}:${limits.cpuSec + 5}`, '--', command, ...args] };
+  if (found)
+    return {
+      command: found,
+      args: [`--as=${limits.memoryBytes}`, `--cpu=${limits.cpuSec}:${limits.cpuSec + 5}`, '--', command, ...args],
+    };
   const script = `ulimit -v ${Math.floor(limits.memoryBytes / 1024)} && ulimit -t ${limits.cpuSec} && exec "$0" "$@"`;
   return { command: '/bin/sh', args: ['-c', script, command, ...args] };
 }

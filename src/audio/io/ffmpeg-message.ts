@@ -14,7 +14,10 @@ export function hidePaths(text: string, file?: string): string {
 
 /** ffmpeg's most telling error line (the last that names a failure, else the last), paths hidden, at most 200 chars. */
 export function ffmpegErrorLine(stderr: string, file?: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const interesting = lines.filter((l) => /error|invalid|could not|failed|not found|unsupported/i.test(l));
   return hidePaths(interesting.at(-1) ?? lines.at(-1) ?? 'no output', file).slice(0, 200);
 }

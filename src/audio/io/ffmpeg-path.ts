@@ -58,7 +58,13 @@ function suitable(ffmpeg: string): boolean {
   let known = suitability.get(ffmpeg);
   if (known === undefined) {
     try {
-      known = isSuitableFfmpeg(execFileSync(ffmpeg, ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }));
+      known = isSuitableFfmpeg(
+        execFileSync(ffmpeg, ['-hide_banner', '-version'], {
+          encoding: 'utf8',
+          timeout: 10_000,
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }),
+      );
     } catch {
       // Does not run (missing, not executable, timed out): not suitable.
       known = false;
@@ -72,10 +78,14 @@ function suitable(ffmpeg: string): boolean {
  * Order: FFMPEG_PATH; an ffmpeg on PATH that is ≥ 5 with librubberband, libsoxr and libopus; the 2018 build in
  * @ffmpeg-installer/ffmpeg last (with a warning on stderr).
  */
-export function locateFfmpeg(env: NodeJS.ProcessEnv = process.env, warn: (text: string) => void = (t) => process.stderr.write(t)): FfmpegLocation {
+export function locateFfmpeg(
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (text: string) => void = (t) => process.stderr.write(t),
+): FfmpegLocation {
   const explicit = env.FFMPEG_PATH;
   if (explicit) {
-    if (!existsSync(explicit)) throw new Error(`FFMPEG_PATH is set to "${explicit}", but no file is there. ${FFMPEG_NOT_FOUND}`);
+    if (!existsSync(explicit))
+      throw new Error(`FFMPEG_PATH is set to "${explicit}", but no file is there. ${FFMPEG_NOT_FOUND}`);
     return { path: explicit, source: 'FFMPEG_PATH' };
   }
   const system = onPath(env);

@@ -40,7 +40,8 @@ export interface ProbeOptions {
 
 /** More than any song's tags and streams: a probe saying more is killed. */
 const MAX_OUTPUT = 4 * 1024 * 1024;
-const ENTRIES = 'format=duration:format_tags:stream=index,codec_type,codec_name,sample_rate,channels,duration,nb_frames:stream_disposition=default:stream_tags';
+const ENTRIES =
+  'format=duration:format_tags:stream=index,codec_type,codec_name,sample_rate,channels,duration,nb_frames:stream_disposition=default:stream_tags';
 
 const besides = new Map<string, string | null>();
 
@@ -55,18 +56,30 @@ export function ffprobeBeside(ffmpeg: string): string | null {
     } catch {
       // Not there: nothing beside it either.
     }
-    found = [path.dirname(ffmpeg), path.dirname(real)].map((dir) => path.join(dir, name)).find((p) => existsSync(p)) ?? null;
+    found =
+      [path.dirname(ffmpeg), path.dirname(real)].map((dir) => path.join(dir, name)).find((p) => existsSync(p)) ?? null;
     besides.set(ffmpeg, found);
   }
   return found;
 }
 
 interface FfprobeJson {
-  streams?: { index?: number; codec_type?: string; codec_name?: string; sample_rate?: string; channels?: number; duration?: string; nb_frames?: string; disposition?: { default?: number }; tags?: Record<string, string> }[];
+  streams?: {
+    index?: number;
+    codec_type?: string;
+    codec_name?: string;
+    sample_rate?: string;
+    channels?: number;
+    duration?: string;
+    nb_frames?: string;
+    disposition?: { default?: number };
+    tags?: Record<string, string>;
+  }[];
   format?: { duration?: string; tags?: Record<string, string> };
 }
 
-const num = (v: string | number | undefined): number | undefined => (v === undefined || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v));
+const num = (v: string | number | undefined): number | undefined =>
+  v === undefined || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v);
 
 function fromFfprobe(json: FfprobeJson): ProbedMedia {
   const streams = (json.streams ?? []).map((s, i): ProbedStream => ({
@@ -96,7 +109,11 @@ interface ProbeRun {
 
 function run(command: string, args: string[], opts: ProbeOptions): Promise<ProbeRun> {
   const limits = ffmpegLimitsFromEnv();
-  const child = startFfmpeg(command, args, { limits: { ...limits, cpuSec: Math.min(limits.cpuSec, PROBE_CPU_SEC) }, nice: opts.nice, direct: opts.direct });
+  const child = startFfmpeg(command, args, {
+    limits: { ...limits, cpuSec: Math.min(limits.cpuSec, PROBE_CPU_SEC) },
+    nice: opts.nice,
+    direct: opts.direct,
+  });
   const out: Buffer[] = [];
   let outBytes = 0;
   let stderr = '';
@@ -139,22 +156,37 @@ export async function probeMedia(file: string, inputArgs: string[], opts: ProbeO
   const ffprobe = ffprobeBeside(opts.ffmpeg);
   const limits = ffmpegLimitsFromEnv();
   if (ffprobe) {
-    const result = await run(ffprobe, ['-v', 'error', '-hide_banner', ...inputArgs, '-show_entries', ENTRIES, '-of', 'json'], opts);
-    if (result.overflow) throw new AudioInputError('corrupt', 'This file is damaged or built to exhaust memory: ffprobe\'s description of it ran past 4 MB.');
+    const result = await run(
+      ffprobe,
+      ['-v', 'error', '-hide_banner', ...inputArgs, '-show_entries', ENTRIES, '-of', 'json'],
+      opts,
+    );
+    if (result.overflow)
+      throw new AudioInputError(
+        'corrupt',
+        "This file is damaged or built to exhaust memory: ffprobe's description of it ran past 4 MB.",
+      );
     const failure = ffmpegFailure(result, file, opts.timeoutMs, limits);
     if (failure) throw failure;
     try {
       return fromFfprobe(JSON.parse(result.stdout) as FfprobeJson);
     } catch {
-      throw new AudioInputError('corrupt', 'This is not audio that can be decoded: ffprobe could not describe the file.');
+      throw new AudioInputError(
+        'corrupt',
+        'This is not audio that can be decoded: ffprobe could not describe the file.',
+      );
     }
   }
   // The stream list goes to stderr, which the spawner keeps only in part: this one is read as it comes.
-  const result = await run(opts.ffmpeg, ['-nostdin', '-hide_banner', '-v', 'info', ...inputArgs], { ...opts, direct: true });
+  const result = await run(opts.ffmpeg, ['-nostdin', '-hide_banner', '-v', 'info', ...inputArgs], {
+    ...opts,
+    direct: true,
+  });
   const media = parseFfmpegStreamInfo(result.stderr);
   // Without an output ffmpeg exits 1 once it has described its input; anything else is a failure.
   const failure = ffmpegFailure({ ...result, code: media ? 0 : result.code }, file, opts.timeoutMs, limits);
   if (failure) throw failure;
-  if (!media) throw new AudioInputError('corrupt', 'This is not audio that can be decoded: ffmpeg could not describe the file.');
+  if (!media)
+    throw new AudioInputError('corrupt', 'This is not audio that can be decoded: ffmpeg could not describe the file.');
   return media;
 }

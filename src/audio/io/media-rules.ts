@@ -25,7 +25,14 @@ const ALLOWED_CODECS: Record<AudioKind, readonly string[]> = {
 };
 
 const CONTAINER: Record<AudioKind, string> = {
-  mp3: 'MP3', aac: 'AAC', flac: 'FLAC', wav: 'WAV', aiff: 'AIFF', ogg: 'Ogg', mp4: 'MP4', webm: 'Matroska/WebM',
+  mp3: 'MP3',
+  aac: 'AAC',
+  flac: 'FLAC',
+  wav: 'WAV',
+  aiff: 'AIFF',
+  ogg: 'Ogg',
+  mp4: 'MP4',
+  webm: 'Matroska/WebM',
 };
 
 const MIN_SAMPLE_RATE = 8_000;
@@ -55,16 +62,29 @@ function plural(list: readonly string[]): string {
 function chooseAudio(streams: ProbedStream[]): ProbedStream {
   const audio = streams.filter((s) => s.type === 'audio');
   const chosen = audio.find((s) => s.isDefault) ?? audio[0];
-  if (!chosen) throw new AudioInputError('no-audio', 'The file has no audio stream (a video without sound, an image, or not a media file).');
+  if (!chosen)
+    throw new AudioInputError(
+      'no-audio',
+      'The file has no audio stream (a video without sound, an image, or not a media file).',
+    );
   return chosen;
 }
 
 /** Refuses what the rules do not allow (codec for the container, rate, channels, streams, declared sizes); else the stream. */
-export function checkMediaRules(kind: AudioKind, media: ProbedMedia, fileBytes: number, maxDurationSec?: number): ChosenStream {
-  if (media.streams.length > MAX_STREAMS) throw unsupported(`The file holds ${media.streams.length} streams; a song has at most ${MAX_STREAMS}.`);
+export function checkMediaRules(
+  kind: AudioKind,
+  media: ProbedMedia,
+  fileBytes: number,
+  maxDurationSec?: number,
+): ChosenStream {
+  if (media.streams.length > MAX_STREAMS)
+    throw unsupported(`The file holds ${media.streams.length} streams; a song has at most ${MAX_STREAMS}.`);
   for (const s of media.streams) {
     if (s.frames !== undefined && s.frames > fileBytes) {
-      throw new AudioInputError('corrupt', `This file is damaged or built to exhaust memory: a stream declares ${s.frames.toLocaleString('en')} frames in a ${formatBytes(fileBytes)} file. ${REEXPORT}`);
+      throw new AudioInputError(
+        'corrupt',
+        `This file is damaged or built to exhaust memory: a stream declares ${s.frames.toLocaleString('en')} frames in a ${formatBytes(fileBytes)} file. ${REEXPORT}`,
+      );
     }
   }
   const s = chooseAudio(media.streams);
@@ -81,6 +101,7 @@ export function checkMediaRules(kind: AudioKind, media: ProbedMedia, fileBytes: 
   }
   const declared = s.durationSec ?? media.durationSec;
   // One second past the limit, as the decoder allows.
-  if (maxDurationSec !== undefined && declared !== undefined && declared > maxDurationSec + 1) throw tooLongError(declared, maxDurationSec);
+  if (maxDurationSec !== undefined && declared !== undefined && declared > maxDurationSec + 1)
+    throw tooLongError(declared, maxDurationSec);
   return { index: s.index, codec: s.codec, sampleRate: rate, channels };
 }

@@ -30,7 +30,10 @@ interface TrackTables {
 }
 
 function refuse(detail: string): never {
-  throw new AudioInputError('corrupt', `This file is damaged or built to exhaust memory: ${detail}. Re-export it as MP3, FLAC or WAV.`);
+  throw new AudioInputError(
+    'corrupt',
+    `This file is damaged or built to exhaust memory: ${detail}. Re-export it as MP3, FLAC or WAV.`,
+  );
 }
 
 /** The full-box tables whose entry count comes first: entry size, and which count to keep. */
@@ -59,20 +62,27 @@ function readTable(type: string, body: Buffer, track: TrackTables): void {
     const fieldBits = type === 'stsz' ? 32 : body.readUInt8(7);
     track.sampleSize = type === 'stsz' ? body.readUInt32BE(4) : 0;
     track.sampleCount = count;
-    if (track.sampleSize === 0 && 12 + Math.ceil((count * fieldBits) / 8) > body.length) refuse(`its ${type} table declares ${count.toLocaleString('en')} samples in ${body.length} bytes`);
+    if (track.sampleSize === 0 && 12 + Math.ceil((count * fieldBits) / 8) > body.length)
+      refuse(`its ${type} table declares ${count.toLocaleString('en')} samples in ${body.length} bytes`);
     return;
   }
   const table = TABLES[type];
   if (!table) return;
   if (body.length < 8) refuse(`its ${type} box is cut short`);
   const count = body.readUInt32BE(4);
-  if (8 + count * table.entry > body.length) refuse(`its ${type} table declares ${count.toLocaleString('en')} entries in ${body.length} bytes`);
+  if (8 + count * table.entry > body.length)
+    refuse(`its ${type} table declares ${count.toLocaleString('en')} entries in ${body.length} bytes`);
   table.keep?.(track, count, body);
 }
 
 /** Walks the boxes of `buf` (a moov or moof), calling `onTrack` with each track's tables, `onRun` with each trun's samples. */
-function walk(buf: Buffer, onTrack: (t: TrackTables) => void, onRun: (samples: number) => void, track?: TrackTables): void {
-  for (let at = 0; at + 8 <= buf.length; ) {
+function walk(
+  buf: Buffer,
+  onTrack: (t: TrackTables) => void,
+  onRun: (samples: number) => void,
+  track?: TrackTables,
+): void {
+  for (let at = 0; at + 8 <= buf.length;) {
     let size = buf.readUInt32BE(at);
     const type = buf.toString('latin1', at + 4, at + 8);
     let header = 8;
@@ -83,7 +93,14 @@ function walk(buf: Buffer, onTrack: (t: TrackTables) => void, onRun: (samples: n
     if (size < header || at + size > buf.length) return; // the demuxer stops there too
     const body = buf.subarray(at + header, at + size);
     if (type === 'trak') {
-      const tables: TrackTables = { sampleSize: 0, sampleCount: 0, timedSamples: 0, timeEntries: 0, firstDelta: 0, chunks: 0 };
+      const tables: TrackTables = {
+        sampleSize: 0,
+        sampleCount: 0,
+        timedSamples: 0,
+        timeEntries: 0,
+        firstDelta: 0,
+        chunks: 0,
+      };
       walk(body, onTrack, onRun, tables);
       onTrack(tables);
     } else if (CONTAINERS.has(type)) walk(body, onTrack, onRun, track);
@@ -117,7 +134,9 @@ export async function checkMp4SampleTables(file: string, fileBytes: number): Pro
   const onTrack = (t: TrackTables): void => {
     const samples = Math.max(t.sampleCount, t.timedSamples);
     if (samples * Math.max(1, t.sampleSize) > fileBytes) {
-      refuse(`a track declares ${samples.toLocaleString('en')} samples${t.sampleSize > 1 ? ` of ${t.sampleSize} bytes` : ''} in a ${formatBytes(fileBytes)} file`);
+      refuse(
+        `a track declares ${samples.toLocaleString('en')} samples${t.sampleSize > 1 ? ` of ${t.sampleSize} bytes` : ''} in a ${formatBytes(fileBytes)} file`,
+      );
     }
     entries += indexEntries(t);
   };
@@ -145,6 +164,10 @@ export async function checkMp4SampleTables(file: string, fileBytes: number): Pro
   } finally {
     await handle.close();
   }
-  if (fragmentSamples > fileBytes) refuse(`its fragments declare ${fragmentSamples.toLocaleString('en')} samples in a ${formatBytes(fileBytes)} file`);
-  if (entries > MAX_INDEX_ENTRIES) refuse(`its index declares ${entries.toLocaleString('en')} samples, more than ${MAX_INDEX_ENTRIES.toLocaleString('en')} (over 5 hours of audio)`);
+  if (fragmentSamples > fileBytes)
+    refuse(`its fragments declare ${fragmentSamples.toLocaleString('en')} samples in a ${formatBytes(fileBytes)} file`);
+  if (entries > MAX_INDEX_ENTRIES)
+    refuse(
+      `its index declares ${entries.toLocaleString('en')} samples, more than ${MAX_INDEX_ENTRIES.toLocaleString('en')} (over 5 hours of audio)`,
+    );
 }

@@ -10,7 +10,10 @@ export function toMono(interleaved: Float32Array, channels: number): Float32Arra
 }
 
 /** Chunks joined into one array (the total length is taken from the chunks when not given). */
-export function concatSamples(chunks: readonly Float32Array[], total = chunks.reduce((n, c) => n + c.length, 0)): Float32Array {
+export function concatSamples(
+  chunks: readonly Float32Array[],
+  total = chunks.reduce((n, c) => n + c.length, 0),
+): Float32Array {
   const out = new Float32Array(total);
   let offset = 0;
   for (const c of chunks) {

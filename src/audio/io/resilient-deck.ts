@@ -33,7 +33,8 @@ export class ResilientDeck {
         this.framesRead += frames;
         return out;
       } catch (error) {
-        if (!(error instanceof AudioInputError) || error.code !== 'decoder-crashed' || this.reopens >= MAX_REOPENS) throw error;
+        if (!(error instanceof AudioInputError) || error.code !== 'decoder-crashed' || this.reopens >= MAX_REOPENS)
+          throw error;
         this.reopens++;
         this.deck.close();
         this.onReopen?.(error);

@@ -29,7 +29,10 @@ export interface RubberbandTiming {
  * measured on one tempo change instead of a ramp depends on where the clicks fall against the change (35–74 ms on the
  * 2018 build) and moves differently between builds (+15 ms), which is not what the deck's ramps do.
  */
-export const MUSIC_MINUS_PROBE: RubberbandTiming = { startSec: -0.01225, leadSec: { independent: 0.05453, laminar: 0.03453 } };
+export const MUSIC_MINUS_PROBE: RubberbandTiming = {
+  startSec: -0.01225,
+  leadSec: { independent: 0.05453, laminar: 0.03453 },
+};
 
 /** The values fitted on music with the 2018 static build (librubberband 1.8): used when the probe cannot run. */
 export const FALLBACK_TIMING: RubberbandTiming = { startSec: 0.035, leadSec: { independent: 0.11, laminar: 0.09 } };
@@ -46,7 +49,8 @@ const PROBE_RATE = 44_100;
 /** A Gabor click: broadband (about 1.5–4.5 kHz), so rubberband's transient detector takes every one. */
 const CLICK_SIGMA = 0.00025;
 const CLICK_HZ = 3000;
-export const probeClick = (t: number): number => Math.exp(-0.5 * (t / CLICK_SIGMA) ** 2) * Math.sin(2 * Math.PI * CLICK_HZ * t);
+export const probeClick = (t: number): number =>
+  Math.exp(-0.5 * (t / CLICK_SIGMA) ** 2) * Math.sin(2 * Math.PI * CLICK_HZ * t);
 /** The probe's stretch either side of 1 (the laminar range's), its beat, and the ramp: one change a beat, to tempo 1. */
 const PROBE_STRETCH = 0.046;
 const BEAT_SEC = 0.3;
@@ -77,7 +81,11 @@ function clickTrain(): { pcm: Float32Array; times: number[] } {
 }
 
 /** The deck's filter chain (deck-reader.ts), from `initial` with tempo commands at the given input times. */
-function stretchChain(initial: number, changes: { atSec: number; tempo: number }[], phase: 'independent' | 'laminar'): string {
+function stretchChain(
+  initial: number,
+  changes: { atSec: number; tempo: number }[],
+  phase: 'independent' | 'laminar',
+): string {
   const commands = changes.map((c) => `${c.atSec.toFixed(5)} rubberband tempo ${c.tempo.toFixed(6)}`).join(';');
   return [
     'aformat=sample_fmts=flt:channel_layouts=stereo',
@@ -90,7 +98,27 @@ function stretchChain(initial: number, changes: { atSec: number; tempo: number }
 
 function runFilter(ffmpeg: string, input: Float32Array, filters: string): Promise<Float32Array> {
   return new Promise((resolve, reject) => {
-    const args = ['-nostdin', '-hide_banner', '-v', 'error', '-f', 'f32le', '-ar', String(PROBE_RATE), '-ac', '2', '-i', 'pipe:0', '-af', filters, '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'];
+    const args = [
+      '-nostdin',
+      '-hide_banner',
+      '-v',
+      'error',
+      '-f',
+      'f32le',
+      '-ar',
+      String(PROBE_RATE),
+      '-ac',
+      '2',
+      '-i',
+      'pipe:0',
+      '-af',
+      filters,
+      '-f',
+      'f32le',
+      '-acodec',
+      'pcm_f32le',
+      'pipe:1',
+    ];
     const child = spawn(ffmpeg, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     let stderr = '';
@@ -102,7 +130,8 @@ function runFilter(ffmpeg: string, input: Float32Array, filters: string): Promis
     // EPIPE when the probe exits early: its exit code and stderr say why.
     child.stdin.on('error', () => {});
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`the rubberband probe failed (exit ${code}): ${stderr.trim().slice(0, 200)}`));
+      if (code !== 0)
+        return reject(new Error(`the rubberband probe failed (exit ${code}): ${stderr.trim().slice(0, 200)}`));
       const buf = Buffer.concat(chunks);
       const out = new Float32Array(Math.floor(buf.length / 4));
       new Uint8Array(out.buffer).set(buf.subarray(0, out.length * 4));
@@ -142,12 +171,20 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
  */
 async function probeRun(ffmpeg: string, from: number): Promise<{ startSec: number; leadSec: number }> {
   const { pcm, times } = clickTrain();
-  const ramp = Array.from({ length: RAMP_BEATS }, (_, k) => ({ atSec: RAMP_FROM_SEC + k * BEAT_SEC, tempo: from + ((1 - from) * (k + 1)) / RAMP_BEATS }));
+  const ramp = Array.from({ length: RAMP_BEATS }, (_, k) => ({
+    atSec: RAMP_FROM_SEC + k * BEAT_SEC,
+    tempo: from + ((1 - from) * (k + 1)) / RAMP_BEATS,
+  }));
   const schedule = [{ atSec: 0, tempo: from }, ...ramp];
   const out = await runFilter(ffmpeg, pcm, stretchChain(from, ramp, 'independent'));
   // Where each click would be on the schedule as told, with no start-up and no lead.
-  const scheduled = (t: number): number => schedule.reduce((sec, s, k) => sec + Math.max(0, Math.min(t, schedule[k + 1]?.atSec ?? Infinity) - s.atSec) / s.tempo, 0);
-  const offset = (fromSec: number, toSec: number): number => mean(times.filter((t) => t >= fromSec && t < toSec).map((t) => locateClick(out, scheduled(t)) - scheduled(t)));
+  const scheduled = (t: number): number =>
+    schedule.reduce(
+      (sec, s, k) => sec + Math.max(0, Math.min(t, schedule[k + 1]?.atSec ?? Infinity) - s.atSec) / s.tempo,
+      0,
+    );
+  const offset = (fromSec: number, toSec: number): number =>
+    mean(times.filter((t) => t >= fromSec && t < toSec).map((t) => locateClick(out, scheduled(t)) - scheduled(t)));
   const before = offset(SETTLE_SEC, RAMP_FROM_SEC - 0.05);
   const after = offset(ramp.at(-1)!.atSec + SETTLE_SEC, PROBE_SEC - 0.2);
   // Late by startSec × (1 − 1/T) from the start; changes that take effect `lead` ahead of their times move what
@@ -162,19 +199,27 @@ async function probeRun(ffmpeg: string, from: number): Promise<{ startSec: numbe
 export async function probeRubberband(ffmpeg: string): Promise<ProbeResult> {
   const t0 = performance.now();
   const runs = await Promise.all([probeRun(ffmpeg, 1 - PROBE_STRETCH), probeRun(ffmpeg, 1 + PROBE_STRETCH)]);
-  return { startSec: mean(runs.map((r) => r.startSec)), leadSec: mean(runs.map((r) => r.leadSec)), elapsedMs: performance.now() - t0 };
+  return {
+    startSec: mean(runs.map((r) => r.startSec)),
+    leadSec: mean(runs.map((r) => r.leadSec)),
+    elapsedMs: performance.now() - t0,
+  };
 }
 
 /** The deck's timing from a probe's figures. */
 export function timingFromProbe(probe: Pick<ProbeResult, 'startSec' | 'leadSec'>): RubberbandTiming {
   return {
     startSec: probe.startSec + MUSIC_MINUS_PROBE.startSec,
-    leadSec: { independent: probe.leadSec + MUSIC_MINUS_PROBE.leadSec.independent, laminar: probe.leadSec + MUSIC_MINUS_PROBE.leadSec.laminar },
+    leadSec: {
+      independent: probe.leadSec + MUSIC_MINUS_PROBE.leadSec.independent,
+      laminar: probe.leadSec + MUSIC_MINUS_PROBE.leadSec.laminar,
+    },
   };
 }
 
 /** A probe whose clicks were not where a working rubberband puts them (both builds: 30–60 ms) is not believed. */
-const plausible = (probe: ProbeResult): boolean => probe.startSec > 0 && probe.startSec < 0.15 && probe.leadSec > 0 && probe.leadSec < 0.3;
+const plausible = (probe: ProbeResult): boolean =>
+  probe.startSec > 0 && probe.startSec < 0.15 && probe.leadSec > 0 && probe.leadSec < 0.3;
 
 const calibrated = new Map<string, RubberbandTiming | Promise<RubberbandTiming>>();
 
@@ -186,14 +231,16 @@ const calibrated = new Map<string, RubberbandTiming | Promise<RubberbandTiming>>
 export function rubberbandTiming(ffmpeg: string): RubberbandTiming | Promise<RubberbandTiming> {
   const known = calibrated.get(ffmpeg);
   if (known) return known;
-  const pending = probeRubberband(ffmpeg).then(
-    (probe) => (plausible(probe) ? timingFromProbe(probe) : FALLBACK_TIMING),
-    // No librubberband: the 2018 build's values, and the deck reports its own error.
-    () => FALLBACK_TIMING,
-  ).then((timing) => {
-    calibrated.set(ffmpeg, timing);
-    return timing;
-  });
+  const pending = probeRubberband(ffmpeg)
+    .then(
+      (probe) => (plausible(probe) ? timingFromProbe(probe) : FALLBACK_TIMING),
+      // No librubberband: the 2018 build's values, and the deck reports its own error.
+      () => FALLBACK_TIMING,
+    )
+    .then((timing) => {
+      calibrated.set(ffmpeg, timing);
+      return timing;
+    });
   calibrated.set(ffmpeg, pending);
   return pending;
 }

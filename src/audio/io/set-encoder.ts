@@ -21,7 +21,16 @@ export function encoderArgsFor(file: string): string[] {
 export async function encodeStream(chunks: AsyncIterable<Float32Array>, file: string): Promise<void> {
   const child = spawn(
     ffmpegPath(),
-    ['-nostdin', '-hide_banner', '-v', 'error', ...pipeInputArgs(['-f', 'f32le', '-ar', String(MIX_RATE), '-ac', String(MIX_CHANNELS)]), ...encoderArgsFor(file), '-y', fileOutputArg(file)],
+    [
+      '-nostdin',
+      '-hide_banner',
+      '-v',
+      'error',
+      ...pipeInputArgs(['-f', 'f32le', '-ar', String(MIX_RATE), '-ac', String(MIX_CHANNELS)]),
+      ...encoderArgsFor(file),
+      '-y',
+      fileOutputArg(file),
+    ],
     { stdio: ['pipe', 'ignore', 'pipe'] },
   );
   let stderr = '';

@@ -44,7 +44,14 @@ export interface VetOptions {
 /** A probe reads headers: 71 ms on a real track; much longer is a file built to be slow. */
 const PROBE_TIMEOUT_MS = 15_000;
 /** Refusals that hold for the same bytes on every open (others — a missing file, a timeout — are tried again). */
-const LASTING: ReadonlySet<AudioInputErrorCode> = new Set(['unsupported', 'corrupt', 'no-audio', 'truncated', 'too-long', 'too-large']);
+const LASTING: ReadonlySet<AudioInputErrorCode> = new Set([
+  'unsupported',
+  'corrupt',
+  'no-audio',
+  'truncated',
+  'too-long',
+  'too-large',
+]);
 const CACHE_SIZE = 256;
 const vetted = new Map<string, Promise<VettedMedia>>();
 
@@ -53,18 +60,32 @@ async function regularFileBytes(file: string, maxBytes: number): Promise<{ bytes
   const name = path.basename(file);
   const info = await statIfAny(file);
   if (!info) throw new AudioInputError('not-found', `Cannot read "${name}": no such file or no permission.`);
-  if (!info.isFile()) throw new AudioInputError('not-found', `"${name}" is not a regular file (a folder or a device, say).`);
+  if (!info.isFile())
+    throw new AudioInputError('not-found', `"${name}" is not a regular file (a folder or a device, say).`);
   if (info.size > maxBytes) {
-    throw new AudioInputError('too-large', `The file is ${formatBytes(info.size)}; the limit is ${formatBytes(maxBytes)} (set MINIDJ_MAX_MB to change it).`);
+    throw new AudioInputError(
+      'too-large',
+      `The file is ${formatBytes(info.size)}; the limit is ${formatBytes(maxBytes)} (set MINIDJ_MAX_MB to change it).`,
+    );
   }
   if (info.size === 0) throw new AudioInputError('corrupt', 'The file is empty.');
   return { bytes: info.size, key: `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}` };
 }
 
-async function vet(file: string, { bytes, key }: { bytes: number; key: string }, ffmpeg: string, opts: VetOptions): Promise<VettedMedia> {
+async function vet(
+  file: string,
+  { bytes, key }: { bytes: number; key: string },
+  ffmpeg: string,
+  opts: VetOptions,
+): Promise<VettedMedia> {
   const input = openFileInput(file);
   if (input.kind === 'mp4') await checkMp4SampleTables(file, bytes);
-  const media = await probeMedia(file, input.args, { ffmpeg, timeoutMs: Math.min(opts.timeoutMs ?? PROBE_TIMEOUT_MS, PROBE_TIMEOUT_MS), nice: opts.nice, direct: opts.direct });
+  const media = await probeMedia(file, input.args, {
+    ffmpeg,
+    timeoutMs: Math.min(opts.timeoutMs ?? PROBE_TIMEOUT_MS, PROBE_TIMEOUT_MS),
+    nice: opts.nice,
+    direct: opts.direct,
+  });
   const stream = checkMediaRules(input.kind, media, bytes, opts.maxDurationSec);
   const chosen = media.streams.find((s) => s.index === stream.index);
   return {
@@ -91,7 +112,8 @@ export async function vetMedia(file: string, opts: VetOptions = {}, known?: Vett
   const found = await regularFileBytes(file, opts.maxBytes ?? Infinity);
   if (known && known.identity === found.key && known.rulesVersion === MEDIA_RULES_VERSION) {
     // Vetted on another thread under other limits, perhaps: only this caller's limit on the length is left to check.
-    if (opts.maxDurationSec !== undefined && (known.durationSec ?? 0) > opts.maxDurationSec + 1) throw tooLongError(known.durationSec!, opts.maxDurationSec);
+    if (opts.maxDurationSec !== undefined && (known.durationSec ?? 0) > opts.maxDurationSec + 1)
+      throw tooLongError(known.durationSec!, opts.maxDurationSec);
     return known;
   }
   const ffmpeg = opts.ffmpeg ?? ffmpegPath();

@@ -95,7 +95,15 @@ export class VinylDeck {
     this.sourceFromSec = Math.max(0, Math.floor(opts.fromSec * MIX_RATE) - HALF - 1) / MIX_RATE;
     this.pieces = timeMap(opts.schedule, opts.fromSec);
     const toSec = opts.toSec === undefined ? undefined : opts.toSec + (HALF + 2) / MIX_RATE;
-    this.source = new DeckReader({ file: opts.file, fromSec: this.sourceFromSec, ...(toSec === undefined ? {} : { toSec }), gain: opts.gain, highWaterFrames: opts.highWaterFrames, ffmpeg: opts.ffmpeg, media: opts.media });
+    this.source = new DeckReader({
+      file: opts.file,
+      fromSec: this.sourceFromSec,
+      ...(toSec === undefined ? {} : { toSec }),
+      gain: opts.gain,
+      highWaterFrames: opts.highWaterFrames,
+      ffmpeg: opts.ffmpeg,
+      media: opts.media,
+    });
   }
 
   /** Output frames [n, n + count) as places in the source (fractional source frames); the pieces are visited in order. */

@@ -139,7 +139,7 @@ export function decodeWav(buf: Buffer): { sampleRate: number; channels: Float32A
   let fmt: FmtChunk | undefined;
   let dataAt = -1;
   let dataSize = 0;
-  for (let at = 12; at + 8 <= buf.length; ) {
+  for (let at = 12; at + 8 <= buf.length;) {
     const id = buf.toString('ascii', at, at + 4);
     const size = buf.readUInt32LE(at + 4);
     const body = at + 8;

@@ -29,9 +29,20 @@ export interface MixResult {
  * Plans and renders a set, already in play order, to `out`, in `style` (default: DJ cuts, the planner's length);
  * returns the report. Serves `minidj mix`, the demo and the benchmarks.
  */
-export async function mixSet(ordered: OrderedTracks, out: string, order: OrderMode, targetLufs: number, style?: MixStyle): Promise<MixResult> {
+export async function mixSet(
+  ordered: OrderedTracks,
+  out: string,
+  order: OrderMode,
+  targetLufs: number,
+  style?: MixStyle,
+): Promise<MixResult> {
   const renderer = new TransitionRenderer();
-  const engine = new SetEngine(ordered.tracks, { renderer, targetLufs, scores: ordered.scores, ...(style ? { mixStyle: () => style } : {}) });
+  const engine = new SetEngine(ordered.tracks, {
+    renderer,
+    targetLufs,
+    scores: ordered.scores,
+    ...(style ? { mixStyle: () => style } : {}),
+  });
   const started = performance.now();
   try {
     await mkdir(path.dirname(path.resolve(out)), { recursive: true });
@@ -46,10 +57,25 @@ export async function mixSet(ordered: OrderedTracks, out: string, order: OrderMo
     order,
     targetLufs,
     style: style ?? DJ_CUTS,
-    tracks: ordered.tracks.map((t, k) => ({ title: t.title, file: t.file, bpm: t.analysis.bpm, key: `${t.analysis.key} ${t.analysis.scale}`, camelot: t.analysis.camelot, played: rounded(playedSpan(k, engine.report, ordered.tracks)) })),
-    transitions: engine.report.map(({ plan: _plan, ...rest }) => ({ ...rest, startSec: Number(rest.startSec.toFixed(3)), endSec: Number(rest.endSec.toFixed(3)) })),
+    tracks: ordered.tracks.map((t, k) => ({
+      title: t.title,
+      file: t.file,
+      bpm: t.analysis.bpm,
+      key: `${t.analysis.key} ${t.analysis.scale}`,
+      camelot: t.analysis.camelot,
+      played: rounded(playedSpan(k, engine.report, ordered.tracks)),
+    })),
+    transitions: engine.report.map(({ plan: _plan, ...rest }) => ({
+      ...rest,
+      startSec: Number(rest.startSec.toFixed(3)),
+      endSec: Number(rest.endSec.toFixed(3)),
+    })),
   };
   return { report, tracks: ordered.tracks, transitions: engine.report };
 }
 
-const rounded = (p: PlayedSpan): PlayedSpan => ({ fromSec: Number(p.fromSec.toFixed(3)), toSec: Number(p.toSec.toFixed(3)), share: Number(p.share.toFixed(4)) });
+const rounded = (p: PlayedSpan): PlayedSpan => ({
+  fromSec: Number(p.fromSec.toFixed(3)),
+  toSec: Number(p.toSec.toFixed(3)),
+  share: Number(p.share.toFixed(4)),
+});

@@ -76,7 +76,10 @@ export type EngineState<T extends PlannedTrack> =
   | { status: 'ended' };
 
 export function publicEngineState<T extends PlannedTrack>(state: EngineState<T>): SetEngineState<T> {
-  if (state.status === 'body') return state.upcoming ? { status: 'body', track: state.body.track, upcoming: state.upcoming } : { status: 'body', track: state.body.track };
+  if (state.status === 'body')
+    return state.upcoming
+      ? { status: 'body', track: state.body.track, upcoming: state.upcoming }
+      : { status: 'body', track: state.body.track };
   if (state.status === 'transition') return { status: 'transition', from: state.from, to: state.to };
   return state;
 }
@@ -84,7 +87,9 @@ export function publicEngineState<T extends PlannedTrack>(state: EngineState<T>)
 /** Same status, same tracks, the same upcoming transition. */
 export function samePublicState<T extends PlannedTrack>(a: SetEngineState<T>, b: SetEngineState<T>): boolean {
   const fields = (s: SetEngineState<T>): unknown[] => Object.values(s);
-  return a.status === b.status && fields(a).length === fields(b).length && fields(a).every((v, i) => v === fields(b)[i]);
+  return (
+    a.status === b.status && fields(a).length === fields(b).length && fields(a).every((v, i) => v === fields(b)[i])
+  );
 }
 
 const deckOf = <T extends PlannedTrack>(s: EngineState<T>) => (s.status === 'body' ? s.deck : undefined);

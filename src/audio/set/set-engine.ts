@@ -14,7 +14,14 @@ import { JUNCTION_FADE_SEC } from '../transition/render-job.ts';
 import { TransitionRamp } from '../transition/transition-ramp.ts';
 import type { TransitionRenderer } from '../transition/transition-renderer.ts';
 import { publicEngineState, releaseReplaced, samePublicState } from './set-engine-state.ts';
-import type { Body, BodyExit, EngineState, SetEngineEvents, SetEngineState, UpcomingTransition } from './set-engine-state.ts';
+import type {
+  Body,
+  BodyExit,
+  EngineState,
+  SetEngineEvents,
+  SetEngineState,
+  UpcomingTransition,
+} from './set-engine-state.ts';
 import { transitionReport } from './set-report.ts';
 import type { TransitionReport } from './set-report.ts';
 import { barSec, setStartSec } from './set-timeline.ts';
@@ -86,7 +93,10 @@ interface ReadyTransition<T extends PlannedTrack> {
 }
 
 /** The safe style when a rendered transition is not available: B starts on its entry downbeat at its own tempo. */
-function fallbackCut(plan: TransitionPlan, fallback: NonNullable<TransitionPlan['fallback']> = 'not-rendered'): TransitionPlan {
+function fallbackCut(
+  plan: TransitionPlan,
+  fallback: NonNullable<TransitionPlan['fallback']> = 'not-rendered',
+): TransitionPlan {
   return {
     ...plan,
     fallback,
@@ -104,7 +114,11 @@ function fallbackCut(plan: TransitionPlan, fallback: NonNullable<TransitionPlan[
 
 /** A cut to B now, from a track that cannot be played on (its decoder keeps dying, its file is gone). */
 function lostTrackCut(plan: TransitionPlan, a: PlannedTrack, b: PlannedTrack, exitSec: number): TransitionPlan {
-  return { ...fallbackCut(plan, 'track-lost'), exitSec, explanation: `${a.title} could not be played on, so a cut to ${b.title}` };
+  return {
+    ...fallbackCut(plan, 'track-lost'),
+    exitSec,
+    explanation: `${a.title} could not be played on, so a cut to ${b.title}`,
+  };
 }
 
 function withMixOut(t: PlannedTrack, mixOut: number): PlannedTrack {
@@ -209,7 +223,10 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   }
 
   /** Changes the current body's state, if `body` is still the current one. */
-  private updateBody(body: Body<T>, change: Partial<Omit<Extract<EngineState<T>, { status: 'body' }>, 'status' | 'body'>>): void {
+  private updateBody(
+    body: Body<T>,
+    change: Partial<Omit<Extract<EngineState<T>, { status: 'body' }>, 'status' | 'body'>>,
+  ): void {
     const state = this.bodyState(body);
     if (state) this.setState({ ...state, ...change });
   }
@@ -264,7 +281,11 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     }
     const atEnd = fallbackCut(styled.plan, 'track-ended');
     return {
-      plan: { ...atEnd, exitSec: Math.max(fromSec, a.analysis.durationSec), explanation: `${a.title} ends before a downbeat to mix out on, so ${b.title} starts as it ends` },
+      plan: {
+        ...atEnd,
+        exitSec: Math.max(fromSec, a.analysis.durationSec),
+        explanation: `${a.title} ends before a downbeat to mix out on, so ${b.title} starts as it ends`,
+      },
       render: false,
       planned,
     };
@@ -306,7 +327,18 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   /** Starts body `index` of track `a` at track time `fromSec`, with the pick of the track after it under way. */
   private async openBody(a: T, index: number, fromSec: number): Promise<Body<T>> {
     const frames = Math.round((a.analysis.durationSec - fromSec) * MIX_RATE);
-    const body: Body<T> = { index, track: a, fromSec, startSec: this.positionSec, pos: fromSec, frames, done: 0, open: true, asking: false, askedAt: fromSec };
+    const body: Body<T> = {
+      index,
+      track: a,
+      fromSec,
+      startSec: this.positionSec,
+      pos: fromSec,
+      frames,
+      done: 0,
+      open: true,
+      asking: false,
+      askedAt: fromSec,
+    };
     this.setState({ status: 'body', body });
     this.ask(body, this.pickNext(a));
     // A pick that needs no I/O (the given tracks) is in before the body starts.
@@ -322,7 +354,11 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   private endBody(body: Body<T>, lost: Error | undefined): void {
     body.open = false;
     const exit = this.exitOf(body);
-    this.updateBody(body, { deck: undefined, upcoming: undefined, exit: lost && exit ? { ...exit, render: undefined } : exit });
+    this.updateBody(body, {
+      deck: undefined,
+      upcoming: undefined,
+      exit: lost && exit ? { ...exit, render: undefined } : exit,
+    });
   }
 
   /**
@@ -338,7 +374,8 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
         body.asking = false;
         body.askedAt = body.pos;
         const state = this.bodyState(body);
-        if (track && body.open && state && !state.exit) this.planExit(body, this.planFrom(body.track, track, body.pos), track);
+        if (track && body.open && state && !state.exit)
+          this.planExit(body, this.planFrom(body.track, track, body.pos), track);
       });
   }
 
@@ -353,21 +390,42 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     const dueInSec = this.opts.renderDeadlineMs === undefined ? {} : { dueInSec: plan.exitSec - body.pos };
     const job = { ...transitionJob(plan, a, to, this.targetLufs), ...dueInSec };
     const cancel = new AbortController();
-    const withMedia = ([fromMedia, toMedia]: Awaited<typeof vetted>) => ({ ...job, from: { ...job.from, media: fromMedia }, to: { ...job.to, media: toMedia } });
-    const rendering = render ? vetted.then((media) => renderChecked((j) => this.opts.renderer.render(j, cancel.signal), withMedia(media), planned.from, planned.to)) : undefined;
+    const withMedia = ([fromMedia, toMedia]: Awaited<typeof vetted>) => ({
+      ...job,
+      from: { ...job.from, media: fromMedia },
+      to: { ...job.to, media: toMedia },
+    });
+    const rendering = render
+      ? vetted.then((media) =>
+          renderChecked((j) => this.opts.renderer.render(j, cancel.signal), withMedia(media), planned.from, planned.to),
+        )
+      : undefined;
     body.frames = Math.round((plan.exitSec - body.fromSec) * MIX_RATE);
-    const upcoming: UpcomingTransition<T> = { from: a, to, plan, startSec: body.startSec + plan.exitSec - body.fromSec, rendered: !rendering };
-    this.updateBody(body, { exit: { plan, to, planned, ...(rendering ? { render: { rendering, cancel } } : {}) }, upcoming });
+    const upcoming: UpcomingTransition<T> = {
+      from: a,
+      to,
+      plan,
+      startSec: body.startSec + plan.exitSec - body.fromSec,
+      rendered: !rendering,
+    };
+    this.updateBody(body, {
+      exit: { plan, to, planned, ...(rendering ? { render: { rendering, cancel } } : {}) },
+      upcoming,
+    });
     rendering?.then(
       (checked) => {
         if (this.current.status === 'body' && this.current.upcoming === upcoming) {
-          this.setState({ ...this.current, upcoming: { ...upcoming, rendered: true, plan: checked.plan, check: checked.check } });
+          this.setState({
+            ...this.current,
+            upcoming: { ...upcoming, rendered: true, plan: checked.plan, check: checked.check },
+          });
         }
       },
       // Failed: `upcoming` stays unrendered, the body cuts on its exit downbeat, and the error is told (a cancelled one
       // is simply not played).
       (error: unknown) => {
-        if (!cancel.signal.aborted) this.tell({ type: 'deck-error', track: to, error: error as Error, recovered: true });
+        if (!cancel.signal.aborted)
+          this.tell({ type: 'deck-error', track: to, error: error as Error, recovered: true });
       },
     );
   }
@@ -379,7 +437,10 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   }
 
   /** Streams the body up to its exit (or the track's end); stops early when the set is stopped or the track is lost. */
-  private async *streamBody(body: Body<T>, entry: BodyEntry): AsyncGenerator<Float32Array, 'stopped' | { lost?: Error }> {
+  private async *streamBody(
+    body: Body<T>,
+    entry: BodyEntry,
+  ): AsyncGenerator<Float32Array, 'stopped' | { lost?: Error }> {
     const a = body.track;
     const deck = new ResilientDeck(
       (frames) => new DeckReader({ file: a.file, fromSec: body.fromSec + frames / MIX_RATE, gain: this.gain(a) }),
@@ -428,7 +489,11 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     const exit = this.nextPhraseExit(body.track, body.pos);
     if (exit === undefined || exit >= plan.exitSec) return;
     const planned = { from: withMixOut(was.from, exit), to: was.to, style: was.style };
-    this.planExit(body, { plan: planTransition(planned.from, planned.to, barsOf(was.style)), render: true, planned }, to);
+    this.planExit(
+      body,
+      { plan: planTransition(planned.from, planned.to, barsOf(was.style)), render: true, planned },
+      to,
+    );
   }
 
   /**
@@ -443,14 +508,19 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
       this.dropRender(body, fallbackCut(exit.plan));
     }
     // The body fades in over the previous transition's fading tail (or from a cut's silence, or a resume).
-    if (body.done < entry.fadeInFrames) sineFadeInOver(chunk, body.done, entry.fadeInFrames, entry.carry ?? new Float32Array(0));
+    if (body.done < entry.fadeInFrames)
+      sineFadeInOver(chunk, body.done, entry.fadeInFrames, entry.carry ?? new Float32Array(0));
     if (!exit) fadeOutStreamEnd(chunk, body.done, body.frames, END_FADE_FRAMES);
     body.done += n;
     body.pos += n / MIX_RATE;
   }
 
   /** The transition out of a finished body, reported and announced; undefined when the set ends with this body. */
-  private async closeBody(body: Body<T>, lost: Error | undefined, lostInARow: number): Promise<ReadyTransition<T> | undefined> {
+  private async closeBody(
+    body: Body<T>,
+    lost: Error | undefined,
+    lostInARow: number,
+  ): Promise<ReadyTransition<T> | undefined> {
     const a = body.track;
     const exit = this.exitOf(body);
     const b = exit?.to;
@@ -467,7 +537,10 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     if (checked) plan = checked.plan;
     const rendered = checked?.rendered;
     const endSec = startSec + (rendered ? rendered.junctionFrame / MIX_RATE : 0);
-    const report = transitionReport(body.index, { startSec, endSec }, a, b, plan, { score: this.opts.scores?.[body.index], check: checked?.check });
+    const report = transitionReport(body.index, { startSec, endSec }, a, b, plan, {
+      score: this.opts.scores?.[body.index],
+      check: checked?.check,
+    });
     this.report.push(report);
     if (this.report.length > (this.opts.reportLimit ?? Infinity)) this.report.shift();
     this.tell({ type: 'transition', from: a, to: b, report });
@@ -476,7 +549,12 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   }
 
   /** Plays the transition out; returns where B's body starts and what it fades in over. */
-  private async *playTransition({ from: a, to: b, plan, rendered }: ReadyTransition<T>): AsyncGenerator<Float32Array, BodyEntry> {
+  private async *playTransition({
+    from: a,
+    to: b,
+    plan,
+    rendered,
+  }: ReadyTransition<T>): AsyncGenerator<Float32Array, BodyEntry> {
     // Fallback cut: B's body starts on its entry downbeat with a short fade-in from A's faded end.
     if (!rendered) {
       this.setState({ status: 'transition', from: a, to: b });
@@ -484,23 +562,32 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     }
     // B's ramp back to its own tempo, when the render leaves it to be streamed: its decoding starts now. The state owns
     // it until B's body starts.
-    const ramp = rendered.handoffFrame < rendered.junctionFrame
-      ? new TransitionRamp(transitionJob(plan, a, b, this.targetLufs), rendered, (error) => this.tell({ type: 'deck-error', track: b, error, recovered: true }))
-      : undefined;
+    const ramp =
+      rendered.handoffFrame < rendered.junctionFrame
+        ? new TransitionRamp(transitionJob(plan, a, b, this.targetLufs), rendered, (error) =>
+            this.tell({ type: 'deck-error', track: b, error, recovered: true }),
+          )
+        : undefined;
     this.setState({ status: 'transition', from: a, to: b, ...(ramp ? { ramp } : {}) });
     for (let f = 0; f < rendered.handoffFrame; f += CHUNK_FRAMES) {
       const end = Math.min(rendered.handoffFrame, f + CHUNK_FRAMES);
       yield this.emit(rendered.pcm.slice(f * MIX_CHANNELS, end * MIX_CHANNELS));
     }
     // Without a ramp: a copy of the 30 ms tail, so the whole rendered transition can be freed while the body plays.
-    const fadeIn = ramp ? yield* this.playRamp(ramp, b) : { fadeInFrames: Math.round(JUNCTION_FADE_SEC * MIX_RATE), carry: rendered.pcm.slice(rendered.junctionFrame * MIX_CHANNELS) };
+    const fadeIn = ramp
+      ? yield* this.playRamp(ramp, b)
+      : {
+          fadeInFrames: Math.round(JUNCTION_FADE_SEC * MIX_RATE),
+          carry: rendered.pcm.slice(rendered.junctionFrame * MIX_CHANNELS),
+        };
     return { fromSec: rendered.bodyFromSec, ...fadeIn };
   }
 
   /** Streams B's ramp to the junction; returns the junction's tail, over which B's body fades in. */
   private async *playRamp(ramp: TransitionRamp, b: T): AsyncGenerator<Float32Array, Omit<BodyEntry, 'fromSec'>> {
     try {
-      for (let f = 0; f < ramp.frames; f += CHUNK_FRAMES) yield this.emit(await ramp.read(Math.min(CHUNK_FRAMES, ramp.frames - f)));
+      for (let f = 0; f < ramp.frames; f += CHUNK_FRAMES)
+        yield this.emit(await ramp.read(Math.min(CHUNK_FRAMES, ramp.frames - f)));
       return { fadeInFrames: Math.round(JUNCTION_FADE_SEC * MIX_RATE), carry: await ramp.junctionTail() };
     } catch (error) {
       // B's ramp cannot be decoded: its body takes over at the junction (a B that cannot be played at all is then the
@@ -514,7 +601,10 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   private async readyInTime(rendering: Promise<unknown>): Promise<boolean> {
     const deadline = this.opts.renderDeadlineMs;
     // A failed render is as late as one not done: the caller cuts on the exit downbeat.
-    const settled = rendering.then(() => true, () => false);
+    const settled = rendering.then(
+      () => true,
+      () => false,
+    );
     if (deadline === undefined) return settled;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadline)));
@@ -525,7 +615,11 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     }
   }
 
-  private async *fadeOutAtNextDownbeat(deck: Pick<DeckReader, 'read'>, a: PlannedTrack, pos: number): AsyncGenerator<Float32Array> {
+  private async *fadeOutAtNextDownbeat(
+    deck: Pick<DeckReader, 'read'>,
+    a: PlannedTrack,
+    pos: number,
+  ): AsyncGenerator<Float32Array> {
     const next = a.analysis.downbeats.find((d) => d > pos + 0.05) ?? pos;
     const beat = 60 / a.analysis.bpm;
     const frames = Math.round((next - pos + beat) * MIX_RATE);

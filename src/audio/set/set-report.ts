@@ -6,7 +6,12 @@ import type { OrderMode } from './order-mode.ts';
 import type { PlayedSpan } from './set-timeline.ts';
 import { formatDuration } from '../../util/format-clock.ts';
 
-export const describeDeck = (t: PlannedTrack) => ({ title: t.title, bpm: t.analysis.bpm, key: `${t.analysis.key} ${t.analysis.scale}`, camelot: t.analysis.camelot });
+export const describeDeck = (t: PlannedTrack) => ({
+  title: t.title,
+  bpm: t.analysis.bpm,
+  key: `${t.analysis.key} ${t.analysis.scale}`,
+  camelot: t.analysis.camelot,
+});
 
 export interface TransitionReport {
   index: number;
@@ -58,7 +63,11 @@ export function transitionReport(
     pitchCents: planPitchCents(plan),
     score: judged.score,
     explanation: plan.explanation,
-    barPhase: { from: a.analysis.barPhaseConfidence, to: b.analysis.barPhaseConfidence, unsure: plan.barPhaseUnsure === true },
+    barPhase: {
+      from: a.analysis.barPhaseConfidence,
+      to: b.analysis.barPhaseConfidence,
+      unsure: plan.barPhaseUnsure === true,
+    },
     check: judged.check,
     plan,
   };
@@ -90,5 +99,8 @@ export function describeTransitions(report: MixReport): string[] {
 
 /** One line per track: the part of it the set plays. */
 export function describePlayed(report: MixReport): string[] {
-  return report.tracks.map((t) => `${t.title}: ${formatDuration(t.played.fromSec)}–${formatDuration(t.played.toSec)} played (${Math.round(t.played.share * 100)} %)`);
+  return report.tracks.map(
+    (t) =>
+      `${t.title}: ${formatDuration(t.played.fromSec)}–${formatDuration(t.played.toSec)} played (${Math.round(t.played.share * 100)} %)`,
+  );
 }

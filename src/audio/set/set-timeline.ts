@@ -13,7 +13,11 @@ export function setStartSec(first: PlannedTrack): number {
  * Each deck's beats in the set's time: track k plays from the previous transition's start, its own time mapped
  * through that transition's tempo schedule (the ramp ends at tempo 1, so the mapping holds for the rest of it).
  */
-export function setTimeOfTrack(k: number, transitions: TransitionReport[], tracks: PlannedTrack[]): (t: number) => number {
+export function setTimeOfTrack(
+  k: number,
+  transitions: TransitionReport[],
+  tracks: PlannedTrack[],
+): (t: number) => number {
   if (k === 0) {
     const start = setStartSec(tracks[0]!);
     return (t) => t - start;
@@ -30,7 +34,12 @@ export const barSec = (a: Pick<TrackAnalysis, 'bpm' | 'beatsPerBar'>): number =>
  * it (there the incoming deck's mids and highs are full and the outgoing one's begin to leave), else the set's start
  * and `endSec`.
  */
-export function audibleWindow(k: number, transitions: TransitionReport[], tracks: PlannedTrack[], endSec: number): { fromSec: number; toSec: number } {
+export function audibleWindow(
+  k: number,
+  transitions: TransitionReport[],
+  tracks: PlannedTrack[],
+  endSec: number,
+): { fromSec: number; toSec: number } {
   const prev = transitions.find((x) => x.index === k - 1);
   const next = transitions.find((x) => x.index === k);
   return {
@@ -55,7 +64,8 @@ export function playedSpan(k: number, transitions: TransitionReport[], tracks: P
   const prev = transitions.find((x) => x.index === k - 1);
   const next = transitions.find((x) => x.index === k);
   const fromSec = prev ? prev.plan.entrySec : setStartSec(tracks[0]!);
-  const mixedOver = next && (next.plan.style === 'blend' || next.plan.style === 'filter-fade') ? next.plan.overlapSec : 0;
+  const mixedOver =
+    next && (next.plan.style === 'blend' || next.plan.style === 'filter-fade') ? next.plan.overlapSec : 0;
   const toSec = Math.min(track.durationSec, next ? next.plan.exitSec + mixedOver : track.durationSec);
   return { fromSec, toSec, share: Math.max(0, toSec - fromSec) / track.durationSec };
 }

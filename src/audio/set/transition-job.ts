@@ -9,9 +9,18 @@ export function loudnessGain(trackLufs: number, targetLufs: number): number {
   return 10 ** (Math.min(MAX_GAIN_DB, targetLufs - trackLufs) / 20);
 }
 
-const deck = (t: PlannedTrack, targetLufs: number) => ({ file: t.file, gain: loudnessGain(t.analysis.loudnessLufs, targetLufs), bpm: t.analysis.bpm });
+const deck = (t: PlannedTrack, targetLufs: number) => ({
+  file: t.file,
+  gain: loudnessGain(t.analysis.loudnessLufs, targetLufs),
+  bpm: t.analysis.bpm,
+});
 
 /** The renderer's job for A → B under `plan`, each deck at the gain that brings it to the target loudness. */
-export function transitionJob(plan: TransitionPlan, a: PlannedTrack, b: PlannedTrack, targetLufs: number): TransitionJob {
+export function transitionJob(
+  plan: TransitionPlan,
+  a: PlannedTrack,
+  b: PlannedTrack,
+  targetLufs: number,
+): TransitionJob {
   return { plan, from: deck(a, targetLufs), to: deck(b, targetLufs) };
 }

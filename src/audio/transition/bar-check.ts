@@ -83,19 +83,37 @@ function advantage(perBar: number[][], phase: number, reference: number): number
 }
 
 /** The bar phase a deck's own audio shows on `beats` (whole bars of the shared grid, seconds from the exit). */
-export function deckBars(deck: Float32Array, rate: number, channels: number, beats: number[], reference: (heard: number) => number): DeckBars {
+export function deckBars(
+  deck: Float32Array,
+  rate: number,
+  channels: number,
+  beats: number[],
+  reference: (heard: number) => number,
+): DeckBars {
   const period = (beats.at(-1)! - beats[0]!) / (beats.length - 1);
   const frames = Math.min(Math.floor(deck.length / channels), Math.ceil((beats.at(-1)! + 2 * period) * rate));
-  const spectral = computeSpectralFrames(monoDecimated(deck, rate, channels, frames), rate / DECIMATE, Number.MAX_SAFE_INTEGER, READ_FRAME, READ_HOP);
+  const spectral = computeSpectralFrames(
+    monoDecimated(deck, rate, channels, frames),
+    rate / DECIMATE,
+    Number.MAX_SAFE_INTEGER,
+    READ_FRAME,
+    READ_HOP,
+  );
   const cues = barCues(beats, spectral, BEATS_PER_BAR);
   // The deck starts on the first beat: its onsets there are the cut's, not the music's.
   cues.kick[0] = NaN;
   cues.snare[0] = NaN;
   const z = standardCues(cues);
   const phase = argmax(phaseScores(z, BEATS_PER_BAR));
-  const perBar = Array.from({ length: beats.length / BEATS_PER_BAR }, (_, j) => phaseScores(z, BEATS_PER_BAR, j * BEATS_PER_BAR, (j + 1) * BEATS_PER_BAR));
+  const perBar = Array.from({ length: beats.length / BEATS_PER_BAR }, (_, j) =>
+    phaseScores(z, BEATS_PER_BAR, j * BEATS_PER_BAR, (j + 1) * BEATS_PER_BAR),
+  );
   const round = (x: number): number => (Number.isFinite(x) ? Number(x.toFixed(3)) : 99);
-  return { phase, confidence: round(phaseConfidence(z, BEATS_PER_BAR, phase, 1)), t: round(advantage(perBar, phase, reference(phase))) };
+  return {
+    phase,
+    confidence: round(phaseConfidence(z, BEATS_PER_BAR, phase, 1)),
+    t: round(advantage(perBar, phase, reference(phase))),
+  };
 }
 
 /**
@@ -116,6 +134,17 @@ export function checkBars(decks: RenderedDecks): BarCheck {
   const overrules = (d: DeckBars): boolean => d.confidence >= MIN_APART_SHARE && d.t >= MIN_APART_T;
   const downbeatA = overrules(heardA) ? heardA.phase : 0;
   const heardB = deckBars(b, rate, MIX_CHANNELS, beats, () => downbeatA);
-  const offsetBeats = heardB.phase === downbeatA ? 0 : overrules(heardB) ? (heardB.phase - downbeatA + BEATS_PER_BAR) % BEATS_PER_BAR : undefined;
-  return { a: heardA, b: heardB, ...(offsetBeats !== undefined ? { offsetBeats } : {}), passed: !offsetBeats, costMs: performance.now() - t0 };
+  const offsetBeats =
+    heardB.phase === downbeatA
+      ? 0
+      : overrules(heardB)
+        ? (heardB.phase - downbeatA + BEATS_PER_BAR) % BEATS_PER_BAR
+        : undefined;
+  return {
+    a: heardA,
+    b: heardB,
+    ...(offsetBeats !== undefined ? { offsetBeats } : {}),
+    passed: !offsetBeats,
+    costMs: performance.now() - t0,
+  };
 }

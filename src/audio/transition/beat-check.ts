@@ -49,32 +49,57 @@ export const passes = (s: PhaseSummary): boolean => s.medianAbsMs <= CHECK_MEDIA
 export const minCheckBars = (overlapBars: number): number => Math.max(1, Math.min(4, Math.ceil(overlapBars / 2)));
 
 /** A's and B's beats (their own track times) in the transition's time: A's from its exit, B's through its schedule. */
-export function beatsInTransition(plan: TransitionPlan, beatsA: number[], beatsB: number[]): { a: number[]; b: number[] } {
+export function beatsInTransition(
+  plan: TransitionPlan,
+  beatsA: number[],
+  beatsB: number[],
+): { a: number[]; b: number[] } {
   const end = plan.overlapSec - 0.05;
   return {
     a: beatsA.filter((t) => t >= plan.exitSec - 1e-3 && t - plan.exitSec < end).map((t) => t - plan.exitSec),
-    b: beatsB.filter((t) => t >= plan.entrySec - 1e-3).map((t) => outputDuration(plan.schedule, plan.entrySec, t)).filter((t) => t < end),
+    b: beatsB
+      .filter((t) => t >= plan.entrySec - 1e-3)
+      .map((t) => outputDuration(plan.schedule, plan.entrySec, t))
+      .filter((t) => t < end),
   };
 }
 
 function verdictOf(errors: BeatPhase[], costMs: number, reading: DeckCheck['reading']): DeckCheck {
   const summary = summarizePhase(errors);
-  const rounded = errors.map((e) => ({ atSec: Number(e.atSec.toFixed(3)), errorMs: Number(e.errorMs.toFixed(2)), ...(e.beats ? { beats: e.beats } : {}) }));
+  const rounded = errors.map((e) => ({
+    atSec: Number(e.atSec.toFixed(3)),
+    errorMs: Number(e.errorMs.toFixed(2)),
+    ...(e.beats ? { beats: e.beats } : {}),
+  }));
   return { ...summary, passed: passes(summary), errors: rounded, reading, costMs };
 }
 
 /** Bar by bar where enough bars carry kicks on both decks; else the pooled reading, when both decks have kicks. */
-function judge(plan: TransitionPlan, pairs: { ta: number; bar: number }[], kicksA: BeatKick[], kicksB: BeatKick[], rate: number, costMs: number): DeckCheck {
+function judge(
+  plan: TransitionPlan,
+  pairs: { ta: number; bar: number }[],
+  kicksA: BeatKick[],
+  kicksB: BeatKick[],
+  rate: number,
+  costMs: number,
+): DeckCheck {
   const t0 = performance.now();
   const bars = judgeKicks(pairs, kicksA, kicksB, undefined, undefined, rate);
-  const pooled = bars.length < minCheckBars(plan.overlapBars) ? pooledPhase(pairs, kicksA, kicksB, undefined, undefined, rate) : undefined;
+  const pooled =
+    bars.length < minCheckBars(plan.overlapBars)
+      ? pooledPhase(pairs, kicksA, kicksB, undefined, undefined, rate)
+      : undefined;
   const cost = costMs + performance.now() - t0;
   if (pooled) return verdictOf([pooled], cost, 'pooled');
   return verdictOf(bars, cost, bars.length >= minCheckBars(plan.overlapBars) ? 'bars' : 'none');
 }
 
 /** When the decks could not be read against each other: each against its own source (`placementPhase`). */
-export async function placementCheck(decks: RenderedDecks, from: PlacedSource, to: PlacedSource): Promise<DeckCheck | undefined> {
+export async function placementCheck(
+  decks: RenderedDecks,
+  from: PlacedSource,
+  to: PlacedSource,
+): Promise<DeckCheck | undefined> {
   const t0 = performance.now();
   const placed = await placementPhase(decks.plan, decks.a, decks.b, from, to, decks.beatsA, decks.beatsB);
   return placed ? verdictOf([placed], performance.now() - t0, 'placement') : undefined;
@@ -84,7 +109,10 @@ export async function placementCheck(decks: RenderedDecks, from: PlacedSource, t
  * The same while the render is under way: each batch of beats is measured as soon as both decks are in past it
  * (`ready`), in the time the render's thread would spend waiting for rubberband.
  */
-export async function checkDecksAsRead(decks: RenderedDecks, ready: (frame: number) => Promise<unknown>): Promise<DeckCheck> {
+export async function checkDecksAsRead(
+  decks: RenderedDecks,
+  ready: (frame: number) => Promise<unknown>,
+): Promise<DeckCheck> {
   const { plan, a, b, rate } = decks;
   const beats = beatsInTransition(plan, decks.beatsA, decks.beatsB);
   const pairs = pairBeats(beats.a, beats.b);
@@ -96,8 +124,22 @@ export async function checkDecksAsRead(decks: RenderedDecks, ready: (frame: numb
     await ready(Math.ceil((batch.at(-1)!.ta + 0.15) * rate));
     const t0 = performance.now();
     // Both decks on A's beats: the grid B is meant to play on.
-    kicksA.push(...beatKicks(a, rate, batch.map((x) => x.ta), MIX_CHANNELS));
-    kicksB.push(...beatKicks(b, rate, batch.map((x) => x.ta), MIX_CHANNELS));
+    kicksA.push(
+      ...beatKicks(
+        a,
+        rate,
+        batch.map((x) => x.ta),
+        MIX_CHANNELS,
+      ),
+    );
+    kicksB.push(
+      ...beatKicks(
+        b,
+        rate,
+        batch.map((x) => x.ta),
+        MIX_CHANNELS,
+      ),
+    );
     cost += performance.now() - t0;
   }
   return judge(plan, pairs, kicksA, kicksB, rate, cost);

@@ -69,7 +69,15 @@ export class DeckMixer {
       const n = Math.min(GAIN_BLOCK_FRAMES, to - i0);
       if (!solo || this.m.soloThroughEq) g = transitionGains(plan, i0 / MIX_RATE, this.m.beatSecA);
       for (let c = 0; c < MIX_CHANNELS; c++) {
-        const aOut = eq.a[c]!.processBlock(a, (preFrames + i0) * MIX_CHANNELS + c, MIX_CHANNELS, n, g.a.low, g.a.mid, g.a.high);
+        const aOut = eq.a[c]!.processBlock(
+          a,
+          (preFrames + i0) * MIX_CHANNELS + c,
+          MIX_CHANNELS,
+          n,
+          g.a.low,
+          g.a.mid,
+          g.a.high,
+        );
         if (g.a.highPassHz !== undefined) {
           eq.aFilter[c]!.setCutoff(g.a.highPassHz);
           eq.aFilter[c]!.process(aOut, n, g.a.highPassWet ?? 1);
@@ -96,9 +104,15 @@ export class DeckMixer {
    */
   private primeEcho(delay: Float32Array): void {
     const { a, preFrames } = this.m;
-    const lastBeat = Array.from({ length: MIX_CHANNELS }, (_, c) => Float64Array.from(new ThreeBandEq(MIX_RATE).processBlock(a, c, MIX_CHANNELS, preFrames, 0, 1, 1).subarray(0, preFrames)));
+    const lastBeat = Array.from({ length: MIX_CHANNELS }, (_, c) =>
+      Float64Array.from(
+        new ThreeBandEq(MIX_RATE).processBlock(a, c, MIX_CHANNELS, preFrames, 0, 1, 1).subarray(0, preFrames),
+      ),
+    );
     for (let i = 0; i < preFrames; i++) {
-      for (let c = 0; c < MIX_CHANNELS; c++) delay[this.delayPos * MIX_CHANNELS + c] = 0.6 * lastBeat[c]![i]! + ECHO_FEEDBACK * delay[this.delayPos * MIX_CHANNELS + c]!;
+      for (let c = 0; c < MIX_CHANNELS; c++)
+        delay[this.delayPos * MIX_CHANNELS + c] =
+          0.6 * lastBeat[c]![i]! + ECHO_FEEDBACK * delay[this.delayPos * MIX_CHANNELS + c]!;
       this.delayPos = (this.delayPos + 1) % this.delayFrames;
     }
   }
@@ -109,7 +123,12 @@ export class DeckMixer {
 
   /** Feeds the rider frames [from, to) of the mix and of each deck. */
   meter(rider: LoudnessRider | undefined, from: number, to: number): void {
-    if (rider && to > from) rider.push(this.part(this.m.out, 0, from, to), this.part(this.m.a, this.m.preFrames, from, to), this.part(this.m.b, 0, from, to));
+    if (rider && to > from)
+      rider.push(
+        this.part(this.m.out, 0, from, to),
+        this.part(this.m.a, this.m.preFrames, from, to),
+        this.part(this.m.b, 0, from, to),
+      );
   }
 
   /** Mixes frames [0, end) chunk by chunk as the decks come in, metering up to `rideFrames`. */
@@ -129,7 +148,14 @@ export class DeckMixer {
    * Mixes frames [from, end) with filters of its own, warmed up over `warmUp` frames before `from` (twice: the EQ, then
    * the rider on the EQ's output), without waiting for the first lane.
    */
-  async secondLane(ready: DecksReady, from: number, end: number, warmUp: number, rider: LoudnessRider | undefined, rideFrames: number): Promise<void> {
+  async secondLane(
+    ready: DecksReady,
+    from: number,
+    end: number,
+    warmUp: number,
+    rider: LoudnessRider | undefined,
+    rideFrames: number,
+  ): Promise<void> {
     const { a, b, preFrames } = this.m;
     const eq = deckEqs();
     const warm = from - warmUp;

@@ -165,7 +165,8 @@ export function pairBeats(beatsA: number[], beatsB: number[]): { ta: number; tb:
   const pairs: { ta: number; tb: number; bar: number }[] = [];
   beatsA.forEach((ta, i) => {
     let tb: number | undefined;
-    for (const x of beatsB) if (Math.abs(x - ta) < 0.25 * beatSec && (tb === undefined || Math.abs(x - ta) < Math.abs(tb - ta))) tb = x;
+    for (const x of beatsB)
+      if (Math.abs(x - ta) < 0.25 * beatSec && (tb === undefined || Math.abs(x - ta) < Math.abs(tb - ta))) tb = x;
     if (tb !== undefined) pairs.push({ ta, tb, bar: Math.floor(i / GROUP_BEATS) });
   });
   return pairs;
@@ -176,7 +177,15 @@ export function pairBeats(beatsA: number[], beatsB: number[]): { ta: number; tb:
  * fold against itself peaks at 0 however much of it lies outside the core), how alike they are there, and how
  * alike at the best lag at least AMBIGUOUS_SEC away (a bass riff or a broken beat matches at several lags).
  */
-function bestLag(fa: Float64Array, fb: Float64Array, half: number, core: number, maxLag: number, apart: number, peaksOnly = false): { lag: number; confidence: number; rival: number } {
+function bestLag(
+  fa: Float64Array,
+  fb: Float64Array,
+  half: number,
+  core: number,
+  maxLag: number,
+  apart: number,
+  peaksOnly = false,
+): { lag: number; confidence: number; rival: number } {
   let energyA = 0;
   for (let k = half - core; k <= half + core; k++) energyA += fa[k]! * fa[k]!;
   const rho: number[] = [];
@@ -195,8 +204,10 @@ function bestLag(fa: Float64Array, fb: Float64Array, half: number, core: number,
   let rival = 0;
   // With `peaksOnly`, a rival must be a peak of its own: not the shoulder of the best one (a fold over many beats is
   // smoother than one bar's, its peak broader).
-  const isPeak = (i: number): boolean => (i === 0 || rho[i]! >= rho[i - 1]!) && (i === rho.length - 1 || rho[i]! >= rho[i + 1]!);
-  for (let i = 0; i < rho.length; i++) if (Math.abs(i - at) >= apart && (!peaksOnly || isPeak(i))) rival = Math.max(rival, rho[i]!);
+  const isPeak = (i: number): boolean =>
+    (i === 0 || rho[i]! >= rho[i - 1]!) && (i === rho.length - 1 || rho[i]! >= rho[i + 1]!);
+  for (let i = 0; i < rho.length; i++)
+    if (Math.abs(i - at) >= apart && (!peaksOnly || isPeak(i))) rival = Math.max(rival, rho[i]!);
   // At the edge of the lags searched, the peak may lie beyond: read as the edge (a fail either way).
   const offset = at > 0 && at < rho.length - 1 ? parabolicOffset(rho[at - 1]!, rho[at]!, rho[at + 1]!) : 0;
   return { lag: at - maxLag + offset, confidence: rho[at]!, rival };
@@ -219,14 +230,21 @@ function clarity(f: Float64Array, half: number, maxLag: number): number {
  * pads) has nothing there to misalign; one where either fold has no one clear attack near the beat, or whose folds
  * do not look alike at one lag only, is not measured either.
  */
-export function judgeKicks(pairs: { ta: number; bar: number }[], kicksA: BeatKick[], kicksB: BeatKick[], kickRefA?: number, kickRefB?: number, rate = MIX_RATE): BeatPhase[] {
+export function judgeKicks(
+  pairs: { ta: number; bar: number }[],
+  kicksA: BeatKick[],
+  kicksB: BeatKick[],
+  kickRefA?: number,
+  kickRefB?: number,
+  rate = MIX_RATE,
+): BeatPhase[] {
   const thresholdA = 0.5 * (kickRefA ?? overlapReference(kicksA));
   const thresholdB = 0.5 * (kickRefB ?? overlapReference(kicksB));
   const half = blocks(PROFILE_SEC, rate);
   const core = blocks(CORE_SEC, rate);
   const maxLag = blocks(MAX_LAG_SEC, rate);
   const out: BeatPhase[] = [];
-  for (let i = 0; i < pairs.length; ) {
+  for (let i = 0; i < pairs.length;) {
     const bar = pairs[i]!.bar;
     let j = i;
     const fa = new Float64Array(2 * half + 1);
@@ -235,7 +253,15 @@ export function judgeKicks(pairs: { ta: number; bar: number }[], kicksA: BeatKic
     for (; j < pairs.length && pairs[j]!.bar === bar; j++) {
       const ka = kicksA[j]!;
       const kb = kicksB[j]!;
-      if (!ka.attack || !kb.attack || ka.strength <= 0 || kb.strength <= 0 || ka.strength < thresholdA || kb.strength < thresholdB) continue;
+      if (
+        !ka.attack ||
+        !kb.attack ||
+        ka.strength <= 0 ||
+        kb.strength <= 0 ||
+        ka.strength < thresholdA ||
+        kb.strength < thresholdB
+      )
+        continue;
       for (let k = 0; k < fa.length; k++) {
         fa[k]! += ka.attack[k]!;
         fb[k]! += kb.attack[k]!;
@@ -244,7 +270,8 @@ export function judgeKicks(pairs: { ta: number; bar: number }[], kicksA: BeatKic
     }
     if (count >= MIN_KICKS && clarity(fa, half, maxLag) >= MIN_CLARITY && clarity(fb, half, maxLag) >= MIN_CLARITY) {
       const { lag, confidence, rival } = bestLag(fa, fb, half, core, maxLag, blocks(AMBIGUOUS_SEC, rate));
-      if (confidence >= MIN_CONFIDENCE && rival < RIVAL_RATIO * confidence) out.push({ atSec: pairs[i]!.ta, errorMs: (lag * BLOCK * 1000) / rate, confidence, beats: count });
+      if (confidence >= MIN_CONFIDENCE && rival < RIVAL_RATIO * confidence)
+        out.push({ atSec: pairs[i]!.ta, errorMs: (lag * BLOCK * 1000) / rate, confidence, beats: count });
     }
     i = j;
   }
@@ -274,7 +301,14 @@ const POOLED_RIVAL_RATIO = 0.7;
  * render), the error that flams; drift within one overlap is what the bars read, and needs kicks on both at once.
  * Undefined when either deck has fewer than MIN_POOLED_KICKS kicks, or its fold no one clear attack.
  */
-export function pooledPhase(pairs: { ta: number }[], kicksA: BeatKick[], kicksB: BeatKick[], kickRefA?: number, kickRefB?: number, rate = MIX_RATE): BeatPhase | undefined {
+export function pooledPhase(
+  pairs: { ta: number }[],
+  kicksA: BeatKick[],
+  kicksB: BeatKick[],
+  kickRefA?: number,
+  kickRefB?: number,
+  rate = MIX_RATE,
+): BeatPhase | undefined {
   const half = blocks(PROFILE_SEC, rate);
   const maxLag = blocks(MAX_LAG_SEC, rate);
   const fold = (kicks: BeatKick[], ref: number | undefined): { f: Float64Array; count: number } => {
@@ -293,9 +327,22 @@ export function pooledPhase(pairs: { ta: number }[], kicksA: BeatKick[], kicksB:
   if (fa.count < MIN_POOLED_KICKS || fb.count < MIN_POOLED_KICKS) return undefined;
   if (clarity(fa.f, half, maxLag) < MIN_CLARITY || clarity(fb.f, half, maxLag) < MIN_CLARITY) return undefined;
   // About their means: many beats' folds share a floor (hats, pads, tails) that every lag correlates with.
-  const { lag, confidence, rival } = bestLag(centred(fa.f), centred(fb.f), half, blocks(CORE_SEC, rate), maxLag, blocks(AMBIGUOUS_SEC, rate), true);
+  const { lag, confidence, rival } = bestLag(
+    centred(fa.f),
+    centred(fb.f),
+    half,
+    blocks(CORE_SEC, rate),
+    maxLag,
+    blocks(AMBIGUOUS_SEC, rate),
+    true,
+  );
   if (confidence < MIN_POOLED_CONFIDENCE || rival >= POOLED_RIVAL_RATIO * confidence) return undefined;
-  return { atSec: pairs[0]?.ta ?? 0, errorMs: (lag * BLOCK * 1000) / rate, confidence, beats: Math.min(fa.count, fb.count) };
+  return {
+    atSec: pairs[0]?.ta ?? 0,
+    errorMs: (lag * BLOCK * 1000) / rate,
+    confidence,
+    beats: Math.min(fa.count, fb.count),
+  };
 }
 
 /** The same track read twice (its rendered deck and its source) correlates at least this well at the right lag. */
@@ -322,13 +369,25 @@ export function sameTrackLag(source: BeatKick[], deck: BeatKick[], rate = MIX_RA
     count++;
   });
   if (count < MIN_POOLED_KICKS) return undefined;
-  const { lag, confidence } = bestLag(centred(fs), centred(fd), half, blocks(CORE_SEC, rate), blocks(MAX_LAG_SEC, rate), blocks(AMBIGUOUS_SEC, rate), true);
+  const { lag, confidence } = bestLag(
+    centred(fs),
+    centred(fd),
+    half,
+    blocks(CORE_SEC, rate),
+    blocks(MAX_LAG_SEC, rate),
+    blocks(AMBIGUOUS_SEC, rate),
+    true,
+  );
   if (confidence < MIN_SAME_TRACK_CONFIDENCE) return undefined;
   return { atSec: 0, errorMs: (lag * BLOCK * 1000) / rate, confidence, beats: count };
 }
 
 /** Both decks profiled on A's beats where B plays one too (the grid B plays to): what the bars and the pool read. */
-export function profileDecks(p: DeckPair): { pairs: { ta: number; tb: number; bar: number }[]; kicksA: BeatKick[]; kicksB: BeatKick[] } {
+export function profileDecks(p: DeckPair): {
+  pairs: { ta: number; tb: number; bar: number }[];
+  kicksA: BeatKick[];
+  kicksB: BeatKick[];
+} {
   const pairs = pairBeats(p.beatsA, p.beatsB);
   const at = pairs.map((x) => x.ta);
   return { pairs, kicksA: beatKicks(p.a, p.rate, at, p.channels), kicksB: beatKicks(p.b, p.rate, at, p.channels) };

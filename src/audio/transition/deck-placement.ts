@@ -15,11 +15,24 @@ export interface PlacedSource {
 const MARGIN_SEC = 0.2;
 
 /** How late a rendered deck (interleaved stereo, from A's exit) plays its beats against its own source at them. */
-async function deckLag(src: PlacedSource, deck: Float32Array, trackBeats: number[], deckBeats: number[]): Promise<BeatPhase | undefined> {
+async function deckLag(
+  src: PlacedSource,
+  deck: Float32Array,
+  trackBeats: number[],
+  deckBeats: number[],
+): Promise<BeatPhase | undefined> {
   if (trackBeats.length === 0) return undefined;
   const from = Math.max(0, trackBeats[0]! - MARGIN_SEC);
-  const source = await readDeckFrames({ file: src.file, fromSec: from, gain: src.gain }, Math.ceil((trackBeats.at(-1)! + MARGIN_SEC - from) * MIX_RATE));
-  const fromSource = beatKicks(source, MIX_RATE, trackBeats.map((t) => t - from), 2);
+  const source = await readDeckFrames(
+    { file: src.file, fromSec: from, gain: src.gain },
+    Math.ceil((trackBeats.at(-1)! + MARGIN_SEC - from) * MIX_RATE),
+  );
+  const fromSource = beatKicks(
+    source,
+    MIX_RATE,
+    trackBeats.map((t) => t - from),
+    2,
+  );
   return sameTrackLag(fromSource, beatKicks(deck, MIX_RATE, deckBeats, 2), MIX_RATE);
 }
 
@@ -30,14 +43,37 @@ async function deckLag(src: PlacedSource, deck: Float32Array, trackBeats: number
  * beats (the same music, so the reading needs no kick); B's lag less A's is how far B's beats land from A's, given the
  * two grids. What this cannot see, a grid fitted off its own track's beats, the ears measure per track.
  */
-export async function placementPhase(plan: TransitionPlan, a: Float32Array, b: Float32Array, from: PlacedSource, to: PlacedSource, beatsA: number[], beatsB: number[]): Promise<BeatPhase | undefined> {
+export async function placementPhase(
+  plan: TransitionPlan,
+  a: Float32Array,
+  b: Float32Array,
+  from: PlacedSource,
+  to: PlacedSource,
+  beatsA: number[],
+  beatsB: number[],
+): Promise<BeatPhase | undefined> {
   const end = plan.overlapSec - 0.05;
   const inA = beatsA.filter((t) => t >= plan.exitSec - 1e-3 && t - plan.exitSec < end);
   const inB = beatsB.filter((t) => t >= plan.entrySec - 1e-3 && outputDuration(plan.schedule, plan.entrySec, t) < end);
   const [lagA, lagB] = await Promise.all([
-    deckLag(from, a, inA, inA.map((t) => t - plan.exitSec)),
-    deckLag(to, b, inB, inB.map((t) => outputDuration(plan.schedule, plan.entrySec, t))),
+    deckLag(
+      from,
+      a,
+      inA,
+      inA.map((t) => t - plan.exitSec),
+    ),
+    deckLag(
+      to,
+      b,
+      inB,
+      inB.map((t) => outputDuration(plan.schedule, plan.entrySec, t)),
+    ),
   ]);
   if (!lagA || !lagB) return undefined;
-  return { atSec: 0, errorMs: lagB.errorMs - lagA.errorMs, confidence: Math.min(lagA.confidence ?? 0, lagB.confidence ?? 0), beats: Math.min(lagA.beats ?? 0, lagB.beats ?? 0) };
+  return {
+    atSec: 0,
+    errorMs: lagB.errorMs - lagA.errorMs,
+    confidence: Math.min(lagA.confidence ?? 0, lagB.confidence ?? 0),
+    beats: Math.min(lagA.beats ?? 0, lagB.beats ?? 0),
+  };
 }

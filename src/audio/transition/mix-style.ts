@@ -52,7 +52,10 @@ function wholeSongBars(a: TrackAnalysis, b: TrackAnalysis, bars: TransitionBars 
   return [32, 16, 8].find((n) => n <= room) ?? 4;
 }
 
-const withCues = (t: PlannedTrack, cues: Partial<TrackAnalysis['cues']>): PlannedTrack => ({ ...t, analysis: { ...t.analysis, cues: { ...t.analysis.cues, ...cues } } });
+const withCues = (t: PlannedTrack, cues: Partial<TrackAnalysis['cues']>): PlannedTrack => ({
+  ...t,
+  analysis: { ...t.analysis, cues: { ...t.analysis.cues, ...cues } },
+});
 
 /** B as whole songs plan it: it enters on its first downbeat. */
 function wholeSongEntry(b: PlannedTrack): PlannedTrack {
@@ -75,7 +78,12 @@ export interface StyledPlan {
   render: boolean;
 }
 
-const INSTEAD: Record<TransitionPlan['style'], string> = { blend: 'a blend', 'filter-fade': 'a filter fade, whose B comes in late', 'echo-out': 'an echo-out', cut: 'a cut before its end' };
+const INSTEAD: Record<TransitionPlan['style'], string> = {
+  blend: 'a blend',
+  'filter-fade': 'a filter fade, whose B comes in late',
+  'echo-out': 'an echo-out',
+  cut: 'a cut before its end',
+};
 
 /** Whole songs where the pair is not blended (a filter fade's, an echo-out's or a cut's): A plays to its end, then B. */
 function cutAtEnd(plan: TransitionPlan, a: PlannedTrack, b: PlannedTrack): TransitionPlan {
@@ -107,7 +115,8 @@ function cutAtEnd(plan: TransitionPlan, a: PlannedTrack, b: PlannedTrack): Trans
  */
 export function planInStyle(a: PlannedTrack, b: PlannedTrack, style: MixStyle, limits: PlanLimits = {}): StyledPlan {
   const chosen = style.bars ? { bars: style.bars } : {};
-  if (style.songs === 'dj') return { plan: planTransition(a, b, { ...limits, ...chosen }), from: a, to: b, render: true };
+  if (style.songs === 'dj')
+    return { plan: planTransition(a, b, { ...limits, ...chosen }), from: a, to: b, render: true };
   const to = wholeSongEntry(b);
   const n = wholeSongBars(a.analysis, to.analysis, style.bars);
   let from = leavingBarsBeforeEnd(a, n);

@@ -98,7 +98,10 @@ const dueBy = (job: RenderRequest, sec: number): boolean => job.dueInSec !== und
 export function transitionSpan(plan: TransitionPlan, bpmB: number): { seconds: number; bodyFromSec: number } {
   const overlapInputEnd = inputAfter(plan.schedule, plan.entrySec, plan.overlapSec);
   const rampInputSec = plan.rampBars * 4 * (60 / bpmB);
-  const seconds = Math.max(plan.overlapSec + outputDuration(plan.schedule, overlapInputEnd, overlapInputEnd + rampInputSec), (4 * 60) / bpmB);
+  const seconds = Math.max(
+    plan.overlapSec + outputDuration(plan.schedule, overlapInputEnd, overlapInputEnd + rampInputSec),
+    (4 * 60) / bpmB,
+  );
   return { seconds, bodyFromSec: inputAfter(plan.schedule, plan.entrySec, seconds) };
 }
 
@@ -128,11 +131,18 @@ function renderLayout(job: RenderRequest): RenderLayout {
   const echo = plan.style === 'echo-out';
   // Past the overlap (and any echo tail) B plays alone and unequalised; the loudness rider settles 3 s later.
   const overlapFrames = Math.round(plan.overlapSec * MIX_RATE) + Math.round(0.01 * MIX_RATE);
-  const soloFrom = echo ? junctionFrame : Math.min(junctionFrame, overlapFrames + Math.round(beatSecA * MIX_RATE) + 3 * MIX_RATE);
+  const soloFrom = echo
+    ? junctionFrame
+    : Math.min(junctionFrame, overlapFrames + Math.round(beatSecA * MIX_RATE) + 3 * MIX_RATE);
   // From there on B's ramp back to its own tempo is B alone: a render due soon leaves it to be streamed with B's body
   // (a fifth of a 32-bar blend's rubberband work, and the render's critical path).
   // A vinyl ramp is resampled, a small share of the cost: rendered with the rest rather than a deck more to start.
-  const streamRamp = !job.rampAhead && !dueBy(job, RAMP_AHEAD_SEC) && !isUnity(plan.schedule) && !playsAsVinyl(plan.schedule) && junctionFrame - soloFrom >= MIN_STREAMED_RAMP_SEC * MIX_RATE;
+  const streamRamp =
+    !job.rampAhead &&
+    !dueBy(job, RAMP_AHEAD_SEC) &&
+    !isUnity(plan.schedule) &&
+    !playsAsVinyl(plan.schedule) &&
+    junctionFrame - soloFrom >= MIN_STREAMED_RAMP_SEC * MIX_RATE;
   const handoffFrame = streamRamp ? soloFrom : junctionFrame;
   const fadeFrames = streamRamp ? HANDOFF_FADE_FRAMES : Math.round(JUNCTION_FADE_SEC * MIX_RATE);
   const frames = handoffFrame + fadeFrames;
@@ -143,11 +153,30 @@ function renderLayout(job: RenderRequest): RenderLayout {
   // Ride only where the decks overlap, an echo tail over B included (plus the settling of the 3 s window); B alone
   // needs no riding.
   const rideFrames = !job.solo && plan.style !== 'cut' ? Math.min(handoffFrame, mixedFrames + 3 * MIX_RATE) : 0;
-  return { beatSecA, frames, handoffFrame, fadeFrames, junctionFrame, bodyFromSec: span.bodyFromSec, streamRamp, preFrames, aFrames, mixedFrames, rideFrames };
+  return {
+    beatSecA,
+    frames,
+    handoffFrame,
+    fadeFrames,
+    junctionFrame,
+    bodyFromSec: span.bodyFromSec,
+    streamRamp,
+    preFrames,
+    aFrames,
+    mixedFrames,
+    rideFrames,
+  };
 }
 
 /** Reads A into `a` and B's stretched head into `b` as fast as they deliver; `ready` waits for a frame of both. */
-function readDecks(layout: RenderLayout, deckA: Deck, head: StretchedHead, a: Float32Array, b: Float32Array, signal?: AbortSignal): { reading: Promise<unknown>; ready: DecksReady } {
+function readDecks(
+  layout: RenderLayout,
+  deckA: Deck,
+  head: StretchedHead,
+  a: Float32Array,
+  b: Float32Array,
+  signal?: AbortSignal,
+): { reading: Promise<unknown>; ready: DecksReady } {
   const { preFrames, aFrames, frames } = layout;
   const aRead = new Progress();
   const bFirst = new Progress();
@@ -186,7 +215,14 @@ function readDecks(layout: RenderLayout, deckA: Deck, head: StretchedHead, a: Fl
 }
 
 /** After the mix: B alone up to the handoff, the fade there, and the loudness rider's gain over the overlap. */
-function finishRender(out: Float32Array, b: Float32Array, layout: RenderLayout, job: RenderRequest, mixer: DeckMixer, riders: { rider?: LoudnessRider; laneRider?: LoudnessRider }): void {
+function finishRender(
+  out: Float32Array,
+  b: Float32Array,
+  layout: RenderLayout,
+  job: RenderRequest,
+  mixer: DeckMixer,
+  riders: { rider?: LoudnessRider; laneRider?: LoudnessRider },
+): void {
   const { mixedFrames, handoffFrame, fadeFrames, rideFrames } = layout;
   if (job.solo !== 'from') out.set(b.subarray(mixedFrames * MIX_CHANNELS), mixedFrames * MIX_CHANNELS);
   if (layout.streamRamp) {
@@ -206,14 +242,24 @@ function finishRender(out: Float32Array, b: Float32Array, layout: RenderLayout, 
  * driven by the style's curves, summed. Loudness gains are already applied by the decks; the master limiter comes
  * after, in the set engine. Aborting `signal` kills the decks' decoders and rejects.
  */
-export async function renderTransition(message: TransitionJob, signal?: AbortSignal, measured: MeasuredRender = {}): Promise<RenderedTransition> {
+export async function renderTransition(
+  message: TransitionJob,
+  signal?: AbortSignal,
+  measured: MeasuredRender = {},
+): Promise<RenderedTransition> {
   const job: RenderRequest = { ...message, ...measured };
   const { plan } = job;
   const layout = renderLayout(job);
   const { frames, preFrames, aFrames, mixedFrames, rideFrames } = layout;
   // The stretched head first: it is the long pole, and each spawn holds this thread for ~10 ms.
   const head = new StretchedHead(job, frames);
-  const deckA = new DeckReader({ file: job.from.file, fromSec: plan.exitSec - preFrames / MIX_RATE, gain: job.from.gain, highWaterFrames: preFrames + aFrames, media: job.from.media });
+  const deckA = new DeckReader({
+    file: job.from.file,
+    fromSec: plan.exitSec - preFrames / MIX_RATE,
+    gain: job.from.gain,
+    highWaterFrames: preFrames + aFrames,
+    media: job.from.media,
+  });
   // Closed decks end their pending reads (with silence); the next read throws the abort.
   const stop = (): void => {
     deckA.close();
@@ -228,7 +274,16 @@ export async function renderTransition(message: TransitionJob, signal?: AbortSig
     const out = new Float32Array(frames * MIX_CHANNELS);
     // The decks are read into a and b as fast as they deliver; the mixing follows.
     const { reading, ready } = readDecks(layout, deckA, head, a, b, signal);
-    const mixer = new DeckMixer({ plan, beatSecA: layout.beatSecA, solo: job.solo, soloThroughEq: job.soloThroughEq, a, b, out, preFrames });
+    const mixer = new DeckMixer({
+      plan,
+      beatSecA: layout.beatSecA,
+      solo: job.solo,
+      soloThroughEq: job.soloThroughEq,
+      a,
+      b,
+      out,
+      preFrames,
+    });
     // Two lanes when B is stretched as two halves: the second lane mixes the second half as soon as it is in,
     // instead of after the first half, so the end of the render is not this thread alone. Its filters (EQ, then the
     // loudness meters) run over 0.4 s each before its first frame: their impulse responses die out within 0.2 s, so
@@ -238,9 +293,17 @@ export async function renderTransition(message: TransitionJob, signal?: AbortSig
     const rider = rideFrames > 0 ? new LoudnessRider(MIX_RATE) : undefined;
     const laneRider = lanes && rideFrames > laneFrom ? new LoudnessRider(MIX_RATE) : undefined;
     // The beat check of a beat-matched overlap, on the decks as they are read (before the EQ).
-    const decks: RenderedDecks | undefined = job.checkBeats && !job.solo && (plan.style === 'blend' || plan.style === 'filter-fade')
-      ? { plan, a: a.subarray(preFrames * MIX_CHANNELS), b, rate: MIX_RATE, beatsA: job.checkBeats.from, beatsB: job.checkBeats.to }
-      : undefined;
+    const decks: RenderedDecks | undefined =
+      job.checkBeats && !job.solo && (plan.style === 'blend' || plan.style === 'filter-fade')
+        ? {
+            plan,
+            a: a.subarray(preFrames * MIX_CHANNELS),
+            b,
+            rate: MIX_RATE,
+            beatsA: job.checkBeats.from,
+            beatsB: job.checkBeats.to,
+          }
+        : undefined;
     const checking = decks ? checkDecksAsRead(decks, (frame) => ready(Math.min(frame, frames))) : undefined;
     const [, , , check] = await Promise.all([
       mixer.firstLane(ready, lanes ? laneFrom : mixedFrames, rider, rideFrames),
@@ -251,9 +314,18 @@ export async function renderTransition(message: TransitionJob, signal?: AbortSig
     signal?.throwIfAborted();
     finishRender(out, b, layout, job, mixer, { rider, laneRider });
     // Decks that could not be read against each other are each read against their own track, on the shared grid.
-    const placed = check && check.reading === 'none' && decks ? await placementCheck(decks, job.from, job.to) : undefined;
+    const placed =
+      check && check.reading === 'none' && decks ? await placementCheck(decks, job.from, job.to) : undefined;
     const barCheck = check && decks ? checkBars(decks) : undefined;
-    return { pcm: out, frames, handoffFrame: layout.handoffFrame, junctionFrame: layout.junctionFrame, bodyFromSec: layout.bodyFromSec, check: placed ?? check, ...(barCheck ? { barCheck } : {}) };
+    return {
+      pcm: out,
+      frames,
+      handoffFrame: layout.handoffFrame,
+      junctionFrame: layout.junctionFrame,
+      bodyFromSec: layout.bodyFromSec,
+      check: placed ?? check,
+      ...(barCheck ? { barCheck } : {}),
+    };
   } finally {
     signal?.removeEventListener('abort', stop);
     deckA.close();
@@ -292,7 +364,11 @@ class Progress {
 }
 
 /** Runs a reader that reports its progress, until `signal` aborts it; its failure reaches whoever waits on it. */
-async function fill(progress: Progress, signal: AbortSignal | undefined, read: (advance: (to: number) => void) => Promise<void>): Promise<void> {
+async function fill(
+  progress: Progress,
+  signal: AbortSignal | undefined,
+  read: (advance: (to: number) => void) => Promise<void>,
+): Promise<void> {
   try {
     await read((to) => {
       signal?.throwIfAborted();
@@ -323,7 +399,15 @@ export type Deck = Pick<DeckReader, 'read' | 'readInto' | 'close'>;
 export function stretchedDeck(job: TransitionJob, fromFrame: number, toFrame: number, highWaterFrames?: number): Deck {
   const { plan } = job;
   const at = (frame: number) => inputAfter(plan.schedule, plan.entrySec, frame / MIX_RATE);
-  const opts = { file: job.to.file, fromSec: at(fromFrame), toSec: at(toFrame) + RUN_OUT_SEC, schedule: plan.schedule, gain: job.to.gain, highWaterFrames, media: job.to.media };
+  const opts = {
+    file: job.to.file,
+    fromSec: at(fromFrame),
+    toSec: at(toFrame) + RUN_OUT_SEC,
+    schedule: plan.schedule,
+    gain: job.to.gain,
+    highWaterFrames,
+    media: job.to.media,
+  };
   return playsAsVinyl(plan.schedule) ? new VinylDeck(opts) : new DeckReader(opts);
 }
 
@@ -343,9 +427,14 @@ class StretchedHead {
 
   constructor(job: RenderRequest, frames: number) {
     const { plan } = job;
-    const open = (fromFrame: number, toFrame: number, highWaterFrames?: number) => stretchedDeck(job, fromFrame, toFrame, highWaterFrames);
+    const open = (fromFrame: number, toFrame: number, highWaterFrames?: number) =>
+      stretchedDeck(job, fromFrame, toFrame, highWaterFrames);
     // Resampling (vinyl) is cheap enough for one piece.
-    const parallel = plan.schedule.length > 0 && !playsAsVinyl(plan.schedule) && frames / MIX_RATE >= SPLIT_MIN_SEC && !dueBy(job, SLACK_SEC);
+    const parallel =
+      plan.schedule.length > 0 &&
+      !playsAsVinyl(plan.schedule) &&
+      frames / MIX_RATE >= SPLIT_MIN_SEC &&
+      !dueBy(job, SLACK_SEC);
     this.split = parallel ? Math.round(frames / 2) : frames;
     this.secondFrom = this.split - SPLIT_FADE_FRAMES;
     if (job.solo === 'from') return;
@@ -373,7 +462,8 @@ class StretchedHead {
       // Equal-gain: both halves carry the same material, nearly in phase.
       const j = p - this.secondFrom + k;
       const g = (j + 0.5) / SPLIT_FADE_FRAMES;
-      for (let c = 0; c < MIX_CHANNELS; c++) target[(p + k) * MIX_CHANNELS + c] = head[k * MIX_CHANNELS + c]! * (1 - g) + tail[j * MIX_CHANNELS + c]! * g;
+      for (let c = 0; c < MIX_CHANNELS; c++)
+        target[(p + k) * MIX_CHANNELS + c] = head[k * MIX_CHANNELS + c]! * (1 - g) + tail[j * MIX_CHANNELS + c]! * g;
     }
   }
 

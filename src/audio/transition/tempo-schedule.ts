@@ -42,7 +42,10 @@ export function inputAfter(schedule: TempoSchedule, from: number, seconds: numbe
 
 /** Beat-by-beat linear ramp of the tempo factor from `from` to `to` over `beats` beats starting at `startSec`. */
 export function tempoRamp(startSec: number, beatSec: number, beats: number, from: number, to: number): TempoSchedule {
-  return Array.from({ length: beats + 1 }, (_, j) => ({ atSec: startSec + j * beatSec, tempo: from + ((to - from) * Math.min(j + 1, beats)) / beats }));
+  return Array.from({ length: beats + 1 }, (_, j) => ({
+    atSec: startSec + j * beatSec,
+    tempo: from + ((to - from) * Math.min(j + 1, beats)) / beats,
+  }));
 }
 
 export const isUnity = (schedule: TempoSchedule): boolean => schedule.every((s) => Math.abs(s.tempo - 1) < 1e-6);

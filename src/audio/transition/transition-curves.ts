@@ -27,7 +27,8 @@ export interface DeckGains {
 const BASS_GONE_HZ = 1000;
 
 /** The high-pass cutoff of A in a filter fade, at fraction `x` of the overlap. */
-export const filterFadeCutoffHz = (x: number): number => SWEEP_FROM_HZ * (SWEEP_TO_HZ / SWEEP_FROM_HZ) ** Math.min(1, x / SWEEP_END);
+export const filterFadeCutoffHz = (x: number): number =>
+  SWEEP_FROM_HZ * (SWEEP_TO_HZ / SWEEP_FROM_HZ) ** Math.min(1, x / SWEEP_END);
 
 /**
  * Where B's bass comes in, over one beat, in a filter fade: the first downbeat after A's high-pass has taken A's bass
@@ -72,7 +73,11 @@ export function transitionGains(plan: TransitionPlan, t: number, beatSec: number
         highPassHz: filterFadeCutoffHz(x),
         highPassWet: Math.min(1, t / beatSec),
       },
-      b: { low: fadeIn((t - filterFadeBassInSec(plan, beatSec)) / beatSec), mid: fadeIn((x - 0.75) / 0.25), high: fadeIn((x - 0.5) / 0.5) },
+      b: {
+        low: fadeIn((t - filterFadeBassInSec(plan, beatSec)) / beatSec),
+        mid: fadeIn((x - 0.75) / 0.25),
+        high: fadeIn((x - 0.5) / 0.5),
+      },
     };
   }
   const swap = plan.bassSwapBar * bar - beatSec;

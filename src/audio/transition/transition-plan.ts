@@ -69,7 +69,8 @@ export const MIN_BAR_PHASE_CONFIDENCE = 0.5;
 const UNSURE_BARS_OVERLAP = 4;
 
 /** Stored analyses from before the bar phase was measured carry no confidence: they are planned as they always were. */
-const barsUnsure = (t: TrackAnalysis): boolean => t.barPhaseConfidence !== undefined && t.barPhaseConfidence < MIN_BAR_PHASE_CONFIDENCE;
+const barsUnsure = (t: TrackAnalysis): boolean =>
+  t.barPhaseConfidence !== undefined && t.barPhaseConfidence < MIN_BAR_PHASE_CONFIDENCE;
 
 /** A grid steady and tight enough to hold two tracks' beats together. */
 function beatMatchable(a: TrackAnalysis): boolean {
@@ -87,7 +88,12 @@ function labelAt(segments: Segment[], bar: number): Segment['label'] | undefined
 }
 
 /** Bars of A from its exit to its last bar, and of B from its entry until its first drop (the runway each offers). */
-function runway(a: TrackAnalysis, exitBar: number, b: TrackAnalysis, entryBar: number): { aBars: number; bBars: number } {
+function runway(
+  a: TrackAnalysis,
+  exitBar: number,
+  b: TrackAnalysis,
+  entryBar: number,
+): { aBars: number; bBars: number } {
   const aBars = a.downbeats.length - exitBar;
   const firstDrop = b.segments.find((s) => s.label === 'drop' && s.startBar >= entryBar);
   const bBars = (firstDrop?.startBar ?? b.downbeats.length) - entryBar;
@@ -115,7 +121,8 @@ export interface PlanLimits {
 }
 
 /** A track that is one level throughout (most non-electronic music) has a main section, not drops to protect. */
-const hasDrops = (t: TrackAnalysis): boolean => t.segments.some((s) => s.label === 'drop') && t.segments.some((s) => s.label !== 'drop');
+const hasDrops = (t: TrackAnalysis): boolean =>
+  t.segments.some((s) => s.label === 'drop') && t.segments.some((s) => s.label !== 'drop');
 
 interface Overlap {
   bars: number;
@@ -127,7 +134,14 @@ interface Overlap {
  * The overlap leaving A at `exitBar`: the longest of 32, 16, 8 (or 4, for a clip) bars that both runways allow and
  * that never lays a drop of A over a drop of B. `bPerA`: B's bars per bar of A once matched (2 at double time).
  */
-function overlapAt(a: TrackAnalysis, exitBar: number, b: TrackAnalysis, entryBar: number, bPerA: number, maxBars: number): Overlap {
+function overlapAt(
+  a: TrackAnalysis,
+  exitBar: number,
+  b: TrackAnalysis,
+  entryBar: number,
+  bPerA: number,
+  maxBars: number,
+): Overlap {
   const { aBars, bBars: bOwnBars } = runway(a, exitBar, b, entryBar);
   const bBars = bOwnBars / bPerA;
   let bars = [32, 16, 8, 4].find((n) => n <= aBars && n <= Math.max(bBars, 8) && n <= maxBars) ?? 0;
@@ -152,7 +166,13 @@ const GOOD_OVERLAP_BARS = 8;
  * (short tracks end on a phrase more often than their phrase grid says); else the candidate with the longest overlap,
  * the cue first. A good overlap is 8 bars, or the chosen length.
  */
-function chooseExit(a: TrackAnalysis, b: TrackAnalysis, entryBar: number, bPerA: number, limits: PlanLimits): { exitBar: number; overlap: Overlap } {
+function chooseExit(
+  a: TrackAnalysis,
+  b: TrackAnalysis,
+  entryBar: number,
+  bPerA: number,
+  limits: PlanLimits,
+): { exitBar: number; overlap: Overlap } {
   const cueBar = barOf(a.downbeats, a.cues.mixOut);
   const maxBars = Math.min(limits.maxOverlapBars ?? Infinity, limits.bars ?? Infinity);
   const at = (bar: number) => ({ exitBar: bar, overlap: overlapAt(a, bar, b, entryBar, bPerA, maxBars) });
@@ -160,15 +180,26 @@ function chooseExit(a: TrackAnalysis, b: TrackAnalysis, entryBar: number, bPerA:
   const notBefore = limits.notBeforeSec;
   const phraseBars = a.phrases.map((t) => barOf(a.downbeats, t));
   const earliest = Math.max(barOf(a.downbeats, a.cues.mixIn) + GOOD_OVERLAP_BARS, cueBar - MAX_EARLY_EXIT_BARS);
-  const byDistance = [...new Set(phraseBars)].filter((bar) => bar >= earliest).sort((x, y) => Math.abs(x - cueBar) - Math.abs(y - cueBar) || y - x);
+  const byDistance = [...new Set(phraseBars)]
+    .filter((bar) => bar >= earliest)
+    .sort((x, y) => Math.abs(x - cueBar) - Math.abs(y - cueBar) || y - x);
   const endAligned = [...new Set([limits.bars ?? 16, 16, 8])].map((n) => a.downbeats.length - n);
-  const candidates = [...new Set([cueBar, ...byDistance, ...endAligned])].filter((bar) => bar >= 0 && bar < a.downbeats.length && a.downbeats[bar]! >= notBefore);
+  const candidates = [...new Set([cueBar, ...byDistance, ...endAligned])].filter(
+    (bar) => bar >= 0 && bar < a.downbeats.length && a.downbeats[bar]! >= notBefore,
+  );
   const options = candidates.map(at);
-  const good = options.find((o) => o.overlap.bars >= Math.min(limits.bars ?? GOOD_OVERLAP_BARS, maxBars) && !o.overlap.clashingDrops);
+  const good = options.find(
+    (o) => o.overlap.bars >= Math.min(limits.bars ?? GOOD_OVERLAP_BARS, maxBars) && !o.overlap.clashingDrops,
+  );
   if (good) return good;
   // A 4-bar drop over a drop beats a cut; a clean overlap of the same length beats it.
   const worth = (o: Overlap): number => o.bars - (o.clashingDrops ? 0.5 : 0);
-  return options.reduce<(typeof options)[number] | undefined>((x, o) => (!x || worth(o.overlap) > worth(x.overlap) ? o : x), undefined) ?? at(cueBar);
+  return (
+    options.reduce<(typeof options)[number] | undefined>(
+      (x, o) => (!x || worth(o.overlap) > worth(x.overlap) ? o : x),
+      undefined,
+    ) ?? at(cueBar)
+  );
 }
 
 interface Style {
@@ -190,23 +221,48 @@ function chooseStyle(from: PlannedTrack, to: PlannedTrack, overlap: Overlap, lim
   const stretch = Math.abs(match.stretchPct);
   const keysMatter = Math.min(a.keyStrength, b.keyStrength) >= 0.6;
   const bars = overlap.bars;
-  if (bars === 0 || a.beats.length < 8 || b.beats.length < 8) return { style: 'cut', overlapBars: bars, reason: 'no runway to blend over, so a cut on the downbeat' };
+  if (bars === 0 || a.beats.length < 8 || b.beats.length < 8)
+    return { style: 'cut', overlapBars: bars, reason: 'no runway to blend over, so a cut on the downbeat' };
   if (limits.echoOutBecause) return { style: 'echo-out', overlapBars: bars, reason: limits.echoOutBecause };
   if (!beatMatchable(a) || !beatMatchable(b)) {
     const byHand = beatMatchable(a) ? to.title : from.title;
-    return { style: 'echo-out', overlapBars: bars, reason: `the beats of ${byHand} are played by hand (they drift or stray from any grid): beat-matching them would flam, so A echoes out and B starts on the downbeat` };
+    return {
+      style: 'echo-out',
+      overlapBars: bars,
+      reason: `the beats of ${byHand} are played by hand (they drift or stray from any grid): beat-matching them would flam, so A echoes out and B starts on the downbeat`,
+    };
   }
   if (stretch > MAX_SHORT_BLEND_STRETCH_PCT) {
-    return { style: 'echo-out', overlapBars: bars, reason: `tempi ${a.bpm.toFixed(1)} and ${b.bpm.toFixed(1)} BPM are ${stretch.toFixed(1)} % apart: too far to stretch cleanly, so A echoes out and B starts on the downbeat` };
+    return {
+      style: 'echo-out',
+      overlapBars: bars,
+      reason: `tempi ${a.bpm.toFixed(1)} and ${b.bpm.toFixed(1)} BPM are ${stretch.toFixed(1)} % apart: too far to stretch cleanly, so A echoes out and B starts on the downbeat`,
+    };
   }
   if (relation === 'clash' && keysMatter) {
-    return { style: 'filter-fade', overlapBars: Math.min(bars, 8), reason: `${a.camelot} and ${b.camelot} clash: a short filter fade keeps the two harmonies from sounding together` };
+    return {
+      style: 'filter-fade',
+      overlapBars: Math.min(bars, 8),
+      reason: `${a.camelot} and ${b.camelot} clash: a short filter fade keeps the two harmonies from sounding together`,
+    };
   }
-  if (stretch > MAX_BLEND_STRETCH_PCT) return { style: 'filter-fade', overlapBars: Math.min(bars, 8), reason: `a ${stretch.toFixed(1)} % stretch is audible over a long blend, so a short filter fade` };
+  if (stretch > MAX_BLEND_STRETCH_PCT)
+    return {
+      style: 'filter-fade',
+      overlapBars: Math.min(bars, 8),
+      reason: `a ${stretch.toFixed(1)} % stretch is audible over a long blend, so a short filter fade`,
+    };
   const bPerA = b.bpm / match.matched;
   const octave = match.octave ? ` at ${bPerA > 1 ? 'double' : 'half'} time` : '';
-  const quick = overlap.clashingDrops && !limits.bassOnEntry ? ', a quick one: A\'s drop meets B\'s, so B\'s bass stays out until A\'s last beat' : '';
-  return { style: 'blend', overlapBars: bars, reason: `${bars}-bar EQ blend${quick}: ${a.camelot}→${b.camelot} (${relation}), B stretched ${match.stretchPct >= 0 ? '+' : ''}${match.stretchPct.toFixed(1)} %${octave}` };
+  const quick =
+    overlap.clashingDrops && !limits.bassOnEntry
+      ? ", a quick one: A's drop meets B's, so B's bass stays out until A's last beat"
+      : '';
+  return {
+    style: 'blend',
+    overlapBars: bars,
+    reason: `${bars}-bar EQ blend${quick}: ${a.camelot}→${b.camelot} (${relation}), B stretched ${match.stretchPct >= 0 ? '+' : ''}${match.stretchPct.toFixed(1)} %${octave}`,
+  };
 }
 
 /**
@@ -214,13 +270,22 @@ function chooseStyle(from: PlannedTrack, to: PlannedTrack, overlap: Overlap, lim
  * tempo, one small step per beat: 8 bars, or 16 when the stretch is over 3 %. A clip too short for the whole ramp
  * ramps over what it has (the steps stay well under 1.5 % per beat).
  */
-function rampBack(b: TrackAnalysis, entryBar: number, overlapBBars: number, overlapSec: number, tempo: number): { rampBars: number; schedule: TempoSchedule } {
+function rampBack(
+  b: TrackAnalysis,
+  entryBar: number,
+  overlapBBars: number,
+  overlapSec: number,
+  tempo: number,
+): { rampBars: number; schedule: TempoSchedule } {
   if (Math.abs(tempo - 1) <= 1e-4) return { rampBars: 0, schedule: [] };
   const barsAfterOverlap = b.downbeats.length - entryBar - Math.round(overlapBBars) - 1;
   const rampBars = Math.max(2, Math.min(Math.abs(tempo - 1) > 0.03 ? 16 : 8, barsAfterOverlap));
   const entrySec = b.downbeats[entryBar]!;
   // B consumes `tempo` seconds of its own time per second of the set.
-  const schedule: TempoSchedule = [{ atSec: entrySec, tempo }, ...tempoRamp(entrySec + overlapSec * tempo, 60 / b.bpm, rampBars * 4, tempo, 1)];
+  const schedule: TempoSchedule = [
+    { atSec: entrySec, tempo },
+    ...tempoRamp(entrySec + overlapSec * tempo, 60 / b.bpm, rampBars * 4, tempo, 1),
+  ];
   return { rampBars, schedule };
 }
 
@@ -237,27 +302,44 @@ export function planTransition(from: PlannedTrack, to: PlannedTrack, limits: Pla
   // B's bars per bar of A once matched: 2 when B runs at double time, ½ at half time (the overlap is counted in A's).
   const bPerA = b.bpm / match.matched;
   const unsure = [from, to].filter((t) => barsUnsure(t.analysis));
-  const capped = unsure.length > 0 ? { ...limits, maxOverlapBars: Math.min(limits.maxOverlapBars ?? Infinity, UNSURE_BARS_OVERLAP) } : limits;
+  const capped =
+    unsure.length > 0
+      ? { ...limits, maxOverlapBars: Math.min(limits.maxOverlapBars ?? Infinity, UNSURE_BARS_OVERLAP) }
+      : limits;
   // A chosen length is a blend's: a pair that will echo out does not look for an exit with room for it.
-  const blends = beatMatchable(a) && beatMatchable(b) && Math.abs(match.stretchPct) <= MAX_SHORT_BLEND_STRETCH_PCT && !limits.echoOutBecause;
+  const blends =
+    beatMatchable(a) &&
+    beatMatchable(b) &&
+    Math.abs(match.stretchPct) <= MAX_SHORT_BLEND_STRETCH_PCT &&
+    !limits.echoOutBecause;
   const { exitBar, overlap } = chooseExit(a, b, entryBar, bPerA, blends ? capped : { ...capped, bars: undefined });
   const { style, overlapBars: styled, reason } = chooseStyle(from, to, overlap, capped);
   const reasons = [reason];
   const beatMatched = style === 'blend' || style === 'filter-fade';
   if (unsure.length > 0 && beatMatched) {
-    const which = unsure.map((t) => `${t.title}'s (confidence ${t.analysis.barPhaseConfidence!.toFixed(2)})`).join(' and ');
-    reasons.push(`the ears are unsure where the bars start (${which}), so the overlap is kept to ${styled} bars with B's bass held out to its end: a bar line out of place is over quickly`);
+    const which = unsure
+      .map((t) => `${t.title}'s (confidence ${t.analysis.barPhaseConfidence!.toFixed(2)})`)
+      .join(' and ');
+    reasons.push(
+      `the ears are unsure where the bars start (${which}), so the overlap is kept to ${styled} bars with B's bass held out to its end: a bar line out of place is over quickly`,
+    );
   }
-  if (exitBar !== barOf(a.downbeats, a.cues.mixOut) && style !== 'cut') reasons.push(`A leaves at bar ${exitBar + 1}, ${exitBar < barOf(a.downbeats, a.cues.mixOut) ? 'before' : 'after'} its mix-out cue, where the overlap has room`);
+  if (exitBar !== barOf(a.downbeats, a.cues.mixOut) && style !== 'cut')
+    reasons.push(
+      `A leaves at bar ${exitBar + 1}, ${exitBar < barOf(a.downbeats, a.cues.mixOut) ? 'before' : 'after'} its mix-out cue, where the overlap has room`,
+    );
   let overlapBars = styled;
 
   const tempo = beatMatched ? a.bpm / match.matched : 1;
   if (!beatMatched) overlapBars = style === 'echo-out' ? 4 : 0;
   const overlapSec = overlapBars * 4 * (60 / a.bpm);
   const entrySec = b.downbeats[entryBar]!;
-  const { rampBars, schedule } = beatMatched ? rampBack(b, entryBar, overlapBars * bPerA, overlapSec, tempo) : { rampBars: 0, schedule: [] };
+  const { rampBars, schedule } = beatMatched
+    ? rampBack(b, entryBar, overlapBars * bPerA, overlapSec, tempo)
+    : { rampBars: 0, schedule: [] };
   if (rampBars > 0) reasons.push(`then B ramps back to ${b.bpm.toFixed(1)} BPM over ${rampBars} bars`);
-  if (limits.bassOnEntry && style === 'blend') reasons.push("B's bass comes in on its first downbeat, where A's leaves");
+  if (limits.bassOnEntry && style === 'blend')
+    reasons.push("B's bass comes in on its first downbeat, where A's leaves");
   return {
     style,
     exitSec: a.downbeats[exitBar]!,

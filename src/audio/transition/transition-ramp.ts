@@ -20,13 +20,22 @@ export class TransitionRamp {
   private done = 0;
 
   /** `onReopen`: B's decoder died and was reopened where it stopped. `measured`: as the render was (A alone: no B). */
-  constructor(job: TransitionJob, rendered: RenderedTransition, onReopen?: (error: Error) => void, measured: MeasuredRender = {}) {
+  constructor(
+    job: TransitionJob,
+    rendered: RenderedTransition,
+    onReopen?: (error: Error) => void,
+    measured: MeasuredRender = {},
+  ) {
     this.frames = rendered.junctionFrame - rendered.handoffFrame;
     this.renderTail = rendered.pcm.slice(rendered.handoffFrame * MIX_CHANNELS);
     // Decoded as fast as rubberband goes, not just a few seconds ahead: the transition plays meanwhile (an offline
     // render would otherwise wait for the ramp after it; 5–12 MB for 8–16 bars).
     const to = rendered.junctionFrame + JUNCTION_FADE_FRAMES;
-    if (measured.solo !== 'from') this.deck = new ResilientDeck((f) => stretchedDeck(job, rendered.handoffFrame + f, to, to - rendered.handoffFrame - f), onReopen);
+    if (measured.solo !== 'from')
+      this.deck = new ResilientDeck(
+        (f) => stretchedDeck(job, rendered.handoffFrame + f, to, to - rendered.handoffFrame - f),
+        onReopen,
+      );
   }
 
   /** The next `n` frames up to the junction (called in order). */
@@ -35,7 +44,8 @@ export class TransitionRamp {
     for (let f = 0; f < n && this.done + f < HANDOFF_FADE_FRAMES; f++) {
       const j = this.done + f;
       const g = (j + 0.5) / HANDOFF_FADE_FRAMES;
-      for (let c = 0; c < MIX_CHANNELS; c++) out[f * MIX_CHANNELS + c] = out[f * MIX_CHANNELS + c]! * g + this.renderTail[j * MIX_CHANNELS + c]!;
+      for (let c = 0; c < MIX_CHANNELS; c++)
+        out[f * MIX_CHANNELS + c] = out[f * MIX_CHANNELS + c]! * g + this.renderTail[j * MIX_CHANNELS + c]!;
     }
     this.done += n;
     return out;
@@ -57,7 +67,10 @@ export class TransitionRamp {
  * The whole transition as the set plays it, up to the junction and its fading tail: the render, then the streamed
  * ramp when there is one. For measuring a transition (each deck alone, the junction) where the set engine streams it.
  */
-export async function renderThroughJunction(job: TransitionJob, measured: MeasuredRender = {}): Promise<RenderedTransition & { renderedFrames: number }> {
+export async function renderThroughJunction(
+  job: TransitionJob,
+  measured: MeasuredRender = {},
+): Promise<RenderedTransition & { renderedFrames: number }> {
   const rendered = await renderTransition(job, undefined, measured);
   if (rendered.handoffFrame === rendered.junctionFrame) return { ...rendered, renderedFrames: rendered.frames };
   const ramp = new TransitionRamp(job, rendered, undefined, measured);
@@ -67,7 +80,14 @@ export async function renderThroughJunction(job: TransitionJob, measured: Measur
     pcm.set(rendered.pcm.subarray(0, rendered.handoffFrame * MIX_CHANNELS));
     pcm.set(await ramp.read(ramp.frames), rendered.handoffFrame * MIX_CHANNELS);
     pcm.set(await ramp.junctionTail(), rendered.junctionFrame * MIX_CHANNELS);
-    return { pcm, frames, handoffFrame: rendered.handoffFrame, junctionFrame: rendered.junctionFrame, bodyFromSec: rendered.bodyFromSec, renderedFrames: rendered.frames };
+    return {
+      pcm,
+      frames,
+      handoffFrame: rendered.handoffFrame,
+      junctionFrame: rendered.junctionFrame,
+      bodyFromSec: rendered.bodyFromSec,
+      renderedFrames: rendered.frames,
+    };
   } finally {
     ramp.close();
   }

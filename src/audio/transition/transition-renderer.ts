@@ -45,7 +45,10 @@ export class TransitionRenderer {
 
   constructor(opts: TransitionRendererOptions = {}) {
     this.nice = opts.nice ?? niceFromEnv('MINIDJ_RENDER_NICE', 0);
-    this.concurrency = Math.max(1, Math.round(opts.concurrency ?? setting('MINIDJ_RENDER_CONCURRENCY') ?? availableParallelism()));
+    this.concurrency = Math.max(
+      1,
+      Math.round(opts.concurrency ?? setting('MINIDJ_RENDER_CONCURRENCY') ?? availableParallelism()),
+    );
   }
 
   private spawn(): WorkerCalls<RenderCalls> {

@@ -28,7 +28,10 @@ serve<RenderCalls>({
       // Given up while it waited its turn: the next one goes (whoever asked has its answer already).
       cancel.throwIfAborted();
       // The time left once it starts (it may have waited its turn) decides how many decks it may spend on speed.
-      const rendered = await renderTransition(job.dueInSec === undefined ? job : { ...job, dueInSec: (due - performance.now()) / 1000 }, cancel);
+      const rendered = await renderTransition(
+        job.dueInSec === undefined ? job : { ...job, dueInSec: (due - performance.now()) / 1000 },
+        cancel,
+      );
       return transferring(rendered, [rendered.pcm.buffer as ArrayBuffer]);
     } finally {
       slots.release();

@@ -15,14 +15,24 @@ export interface ResolvedTrack {
 }
 
 /** What an add says: where the track was queued, what it is and how it follows the song before it; or the refusal. */
-export async function addOutcome(result: AddResult, track: ResolvedTrack, deps: IngestDeps, scorer: LazyScorer): Promise<string> {
+export async function addOutcome(
+  result: AddResult,
+  track: ResolvedTrack,
+  deps: IngestDeps,
+  scorer: LazyScorer,
+): Promise<string> {
   if (!result.ok) return result.message;
   const summary = `${trackSummary(track.analysis)}, ${energyLabel(track.analysis)}`;
   return `Added "${displayTitle(result.entry.title)}" at position ${result.position} — ${summary}.${await fitAfter(result.previous, track, deps, scorer)}`;
 }
 
 /** How the track follows the entry queued before it; nothing when it is first or the scorer is unavailable. */
-async function fitAfter(previous: PlaylistEntry | undefined, track: ResolvedTrack, deps: IngestDeps, scorer: LazyScorer): Promise<string> {
+async function fitAfter(
+  previous: PlaylistEntry | undefined,
+  track: ResolvedTrack,
+  deps: IngestDeps,
+  scorer: LazyScorer,
+): Promise<string> {
   const record = previous ? await deps.analyses.get(previous.hash) : undefined;
   if (!previous || !record) return '';
   try {

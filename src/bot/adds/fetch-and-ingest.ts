@@ -43,7 +43,12 @@ export interface FetchedTrack extends IngestResult {
  * removes the download whatever happens; the audio is kept in the library's track files first. The file is named after
  * `title` so the library keeps a readable name.
  */
-export async function fetchAndIngest(url: string, title: string, deps: IngestDeps, job?: AnalyzeOptions & { pendingId?: string }): Promise<FetchedTrack> {
+export async function fetchAndIngest(
+  url: string,
+  title: string,
+  deps: IngestDeps,
+  job?: AnalyzeOptions & { pendingId?: string },
+): Promise<FetchedTrack> {
   const dir = await mkdtemp(path.join(deps.downloadDir ?? tmpdir(), 'minidj-dl-'));
   try {
     const release = await deps.downloads?.acquire(job?.owner ?? '');
@@ -54,7 +59,12 @@ export async function fetchAndIngest(url: string, title: string, deps: IngestDep
     }).finally(() => release?.());
     const named = path.join(dir, fileNameFor(title, downloaded.kind));
     await rename(downloaded.file, named);
-    const room = (hash: string) => ({ hash, bytes: downloaded.bytes, library: job?.owner ?? '', ...(job?.pendingId ? { pendingId: job.pendingId } : {}) });
+    const room = (hash: string) => ({
+      hash,
+      bytes: downloaded.bytes,
+      library: job?.owner ?? '',
+      ...(job?.pendingId ? { pendingId: job.pendingId } : {}),
+    });
     // A library with no room refuses the song before the analyser spends anything on it.
     await deps.quota?.check(room(await hashFile(named)));
     let evicted = 0;

@@ -11,7 +11,11 @@ export function energyLabel(analysis: TrackAnalysis): string {
 }
 
 /** How a newly queued track follows the one queued before it: `After "X": 82 % — 126→128 BPM (+1.6 %), 8A→9A (…)`. */
-export async function neighbourFit(scorer: MixScorer, previous: { title: string; analysis: TrackAnalysis }, added: TrackAnalysis): Promise<string> {
+export async function neighbourFit(
+  scorer: MixScorer,
+  previous: { title: string; analysis: TrackAnalysis },
+  added: TrackAnalysis,
+): Promise<string> {
   const a = describeTrack(previous.analysis);
   const b = describeTrack(added);
   const score = await scorer.score(a, b);

@@ -6,7 +6,10 @@ import { queueRoutes } from './queue/queue-routes.ts';
 import { suggestRoutes } from './suggest/suggest-routes.ts';
 
 /** Every command with its handlers: what is registered and what is routed come from this one list. */
-export const COMMANDS: CommandSet<CommandDeps> = { slash: [queueRoutes, djsetRoutes, suggestRoutes], menus: [addFromMessageRoutes] };
+export const COMMANDS: CommandSet<CommandDeps> = {
+  slash: [queueRoutes, djsetRoutes, suggestRoutes],
+  menus: [addFromMessageRoutes],
+};
 
 /** The slash commands' definitions. */
 export const SLASH_COMMANDS = COMMANDS.slash.map((c) => c.definition);

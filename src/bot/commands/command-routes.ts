@@ -43,7 +43,10 @@ export interface OptionReader<N extends string> {
   getRole: (name: N) => ReturnType<Resolver['getRole']>;
 }
 
-export type RouteHandler<N extends string> = (interaction: ChatInputCommandInteraction, options: OptionReader<N>) => Promise<void>;
+export type RouteHandler<N extends string> = (
+  interaction: ChatInputCommandInteraction,
+  options: OptionReader<N>,
+) => Promise<void>;
 
 /** One slash command or subcommand: the options its handler reads, its handler, and its autocomplete. */
 export interface Route<D> {
@@ -54,7 +57,11 @@ export interface Route<D> {
 }
 
 /** A route whose handler reads the options `reads` names, and only those. */
-export function route<D, const N extends string>(reads: readonly N[], handler: (deps: D) => RouteHandler<NoInfer<N>>, autocomplete?: (deps: D) => AutocompleteHandler): Route<D> {
+export function route<D, const N extends string>(
+  reads: readonly N[],
+  handler: (deps: D) => RouteHandler<NoInfer<N>>,
+  autocomplete?: (deps: D) => AutocompleteHandler,
+): Route<D> {
   return { reads, handler, ...(autocomplete ? { autocomplete } : {}) };
 }
 
@@ -81,15 +88,20 @@ function registeredCommands<D>(commands: CommandSet<D>): RESTPostAPIApplicationC
   return [...commands.slash, ...commands.menus].map((c) => c.definition.toJSON());
 }
 
-const isSubcommand = (o: APIApplicationCommandOption): boolean => o.type === ApplicationCommandOptionType.Subcommand || o.type === ApplicationCommandOptionType.SubcommandGroup;
+const isSubcommand = (o: APIApplicationCommandOption): boolean =>
+  o.type === ApplicationCommandOptionType.Subcommand || o.type === ApplicationCommandOptionType.SubcommandGroup;
 
 /** What is wrong with one route against the options its (sub)command defines. */
 function problemsOfRoute<D>(where: string, defined: readonly APIApplicationCommandOption[], r: Route<D>): string[] {
   const names = new Set(defined.map((o) => o.name));
-  const problems = r.reads.filter((n) => !names.has(n)).map((n) => `${where} reads the option "${n}", which its definition does not have`);
+  const problems = r.reads
+    .filter((n) => !names.has(n))
+    .map((n) => `${where} reads the option "${n}", which its definition does not have`);
   const completes = defined.some((o) => 'autocomplete' in o && o.autocomplete === true);
-  if (completes && !r.autocomplete) problems.push(`${where} has an option that autocompletes, and no autocomplete handler`);
-  if (!completes && r.autocomplete) problems.push(`${where} has an autocomplete handler, and no option that autocompletes`);
+  if (completes && !r.autocomplete)
+    problems.push(`${where} has an option that autocompletes, and no autocomplete handler`);
+  if (!completes && r.autocomplete)
+    problems.push(`${where} has an autocomplete handler, and no option that autocompletes`);
   return problems;
 }
 
@@ -112,16 +124,20 @@ export function routeProblems<D>(commands: CommandSet<D>): string[] {
     for (const sub of subcommands) {
       const r = Object.hasOwn(command.subcommands, sub.name) ? command.subcommands[sub.name] : undefined;
       if (!r) problems.push(`/${json.name} ${sub.name} has no handler`);
-      else problems.push(...problemsOfRoute(`/${json.name} ${sub.name}`, 'options' in sub ? (sub.options ?? []) : [], r));
+      else
+        problems.push(...problemsOfRoute(`/${json.name} ${sub.name}`, 'options' in sub ? (sub.options ?? []) : [], r));
     }
     for (const name of Object.keys(command.subcommands)) {
-      if (!subcommands.some((s) => s.name === name)) problems.push(`/${json.name} ${name} has a handler, and no definition`);
+      if (!subcommands.some((s) => s.name === name))
+        problems.push(`/${json.name} ${name} has a handler, and no definition`);
     }
   }
   const names = registeredCommands(commands).map((c) => c.name);
   problems.push(...names.filter((n, i) => names.indexOf(n) !== i).map((n) => `"${n}" is defined twice`));
   const prefixes = commands.slash.flatMap((c) => Object.keys(c.buttons ?? {}));
-  problems.push(...prefixes.filter((p, i) => prefixes.indexOf(p) !== i).map((p) => `the button prefix "${p}" is taken twice`));
+  problems.push(
+    ...prefixes.filter((p, i) => prefixes.indexOf(p) !== i).map((p) => `the button prefix "${p}" is taken twice`),
+  );
   return problems;
 }
 
@@ -129,7 +145,12 @@ export function routeProblems<D>(commands: CommandSet<D>): string[] {
 export function interactionHandlers<D>(commands: CommandSet<D>, deps: D): InteractionHandlers {
   const problems = routeProblems(commands);
   if (problems.length > 0) throw new Error(`The commands and their handlers disagree:\n${problems.join('\n')}`);
-  const table = { commands: {} as Record<string, CommandHandler>, autocomplete: {} as Record<string, AutocompleteHandler>, buttons: {} as Record<string, ButtonHandler>, messageMenus: {} as Record<string, MessageMenuHandler> };
+  const table = {
+    commands: {} as Record<string, CommandHandler>,
+    autocomplete: {} as Record<string, AutocompleteHandler>,
+    buttons: {} as Record<string, ButtonHandler>,
+    messageMenus: {} as Record<string, MessageMenuHandler>,
+  };
   const add = (key: string, r: Route<D>): void => {
     const handler = r.handler(deps);
     table.commands[key] = (interaction) => handler(interaction, interaction.options);

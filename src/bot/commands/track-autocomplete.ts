@@ -17,7 +17,10 @@ export function trackAutocomplete(analyses: AnalysisStore): AutocompleteHandler 
     await interaction.respond(
       found.map(({ hash, title, bpm, camelot }) => {
         const suffix = ` — ${Math.round(bpm)} BPM · ${camelot}`;
-        const name = title.length + suffix.length > MAX_NAME ? `${title.slice(0, MAX_NAME - suffix.length - 1)}…${suffix}` : title + suffix;
+        const name =
+          title.length + suffix.length > MAX_NAME
+            ? `${title.slice(0, MAX_NAME - suffix.length - 1)}…${suffix}`
+            : title + suffix;
         return { name, value: hash };
       }),
     );

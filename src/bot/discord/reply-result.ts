@@ -6,7 +6,10 @@ export const FAILED = 'Something went wrong while handling that command. Please 
 export const UNKNOWN_BUTTON = 'That button no longer does anything. Run the command again.';
 
 /** Replies with an operation's message: public when it succeeded, ephemeral when it was refused. Never pings anyone. */
-export async function replyResult(interaction: RepliableInteraction, result: { ok: boolean; message: string }): Promise<void> {
+export async function replyResult(
+  interaction: RepliableInteraction,
+  result: { ok: boolean; message: string },
+): Promise<void> {
   if (result.ok) await interaction.reply({ content: result.message, allowedMentions: { parse: [] } });
   else await replyEphemeral(interaction, result.message);
 }
@@ -29,7 +32,11 @@ export async function failDeferred(interaction: RepliableInteraction, content: s
  * The outcome of work done after a deferral: a public deferral is edited with a success, and a refusal goes to the
  * member alone (as failDeferred); an ephemeral deferral is edited either way.
  */
-export async function settleDeferred(interaction: RepliableInteraction, result: { ok: boolean; message: string }, ephemeral: boolean): Promise<void> {
+export async function settleDeferred(
+  interaction: RepliableInteraction,
+  result: { ok: boolean; message: string },
+  ephemeral: boolean,
+): Promise<void> {
   if (result.ok || ephemeral) await interaction.editReply({ content: result.message, allowedMentions: { parse: [] } });
   else await failDeferred(interaction, result.message);
 }

@@ -65,7 +65,11 @@ export interface Outcome {
 }
 
 /** Runs `work` and sends its result, acknowledged in time (see TimelyAnswer). */
-export async function answerInTime(interaction: RepliableInteraction, ephemeral: boolean, work: (answer: TimelyAnswer) => Promise<Outcome>): Promise<void> {
+export async function answerInTime(
+  interaction: RepliableInteraction,
+  ephemeral: boolean,
+  work: (answer: TimelyAnswer) => Promise<Outcome>,
+): Promise<void> {
   const answer = new TimelyAnswer(interaction, ephemeral);
   try {
     const outcome = await work(answer);

@@ -41,7 +41,12 @@ const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/gu;
  */
 export function displayTitle(text: string, max = MAX_TITLE_CHARS): string {
   const clipped = text.length > max ? `${text.slice(0, max - 1)}…` : text;
-  const escaped = escapeMarkdown(clipped.replace(BIDI_CONTROLS, '').replace(/\p{Cc}/gu, ' '), { heading: true, bulletedList: true, numberedList: true, maskedLink: true })
+  const escaped = escapeMarkdown(clipped.replace(BIDI_CONTROLS, '').replace(/\p{Cc}/gu, ' '), {
+    heading: true,
+    bulletedList: true,
+    numberedList: true,
+    maskedLink: true,
+  })
     .replaceAll('<', '\\<')
     .replaceAll('@', '\\@')
     .replaceAll('://', '\\://');

@@ -141,7 +141,9 @@ export class LivePanel {
     this.lastEditAt = Date.now();
     try {
       // By id, straight to the API: no channel needs to be cached or fetched.
-      await this.opts.client.rest.patch(Routes.channelMessage(this.opts.channelId, this.messageId), { body: { ...view, allowed_mentions: { parse: [] } } });
+      await this.opts.client.rest.patch(Routes.channelMessage(this.opts.channelId, this.messageId), {
+        body: { ...view, allowed_mentions: { parse: [] } },
+      });
       this.lastContent = content;
     } catch (error) {
       if (codeOf(error) !== RESTJSONErrorCodes.UnknownMessage || this.stopped) throw error;
@@ -154,11 +156,14 @@ export class LivePanel {
     if (!this.messageId || !this.canReadHistory) return false;
     try {
       const query = new URLSearchParams({ after: this.messageId, limit: String(this.opts.buryAfter) });
-      const after = (await this.opts.client.rest.get(Routes.channelMessages(this.opts.channelId), { query })) as unknown[];
+      const after = (await this.opts.client.rest.get(Routes.channelMessages(this.opts.channelId), {
+        query,
+      })) as unknown[];
       return after.length >= this.opts.buryAfter;
     } catch (error) {
       const code = codeOf(error);
-      if (code === RESTJSONErrorCodes.MissingAccess || code === RESTJSONErrorCodes.MissingPermissions) this.canReadHistory = false;
+      if (code === RESTJSONErrorCodes.MissingAccess || code === RESTJSONErrorCodes.MissingPermissions)
+        this.canReadHistory = false;
       throw error;
     }
   }

@@ -46,7 +46,11 @@ export function publicState(state: LiveState): SetState {
 }
 
 export function sameState(a: SetState, b: SetState): boolean {
-  return a.status === b.status && (a as { by?: unknown }).by === (b as { by?: unknown }).by && (a as { reason?: unknown }).reason === (b as { reason?: unknown }).reason;
+  return (
+    a.status === b.status &&
+    (a as { by?: unknown }).by === (b as { by?: unknown }).by &&
+    (a as { reason?: unknown }).reason === (b as { reason?: unknown }).reason
+  );
 }
 
 const timersOf = (s: LiveState): (NodeJS.Timeout | undefined)[] => [

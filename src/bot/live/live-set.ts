@@ -54,7 +54,18 @@ export interface LiveSetTiming {
 }
 
 /** The render deadline stays well under the lead, so a late transition becomes a cut before the buffer runs dry. */
-export const DEFAULT_TIMING: LiveSetTiming = { emptyGraceMs: 60_000, saveEveryMs: 5000, leadSec: 1, renderDeadlineMs: 250, readyTimeoutMs: 15_000, reconnectTimeoutMs: 15_000, boardEveryMs: 15_000, panelGapMs: 2000, buryAfter: 10, minuteMs: 60_000 };
+export const DEFAULT_TIMING: LiveSetTiming = {
+  emptyGraceMs: 60_000,
+  saveEveryMs: 5000,
+  leadSec: 1,
+  renderDeadlineMs: 250,
+  readyTimeoutMs: 15_000,
+  reconnectTimeoutMs: 15_000,
+  boardEveryMs: 15_000,
+  panelGapMs: 2000,
+  buryAfter: 10,
+  minuteMs: 60_000,
+};
 
 export interface LiveSetDeps extends NextTrackDeps {
   client: Client;
@@ -103,7 +114,8 @@ export interface LiveSetEvents {
 const holding = (s: Holding): Holding => ({ playback: s.playback, saveTimer: s.saveTimer });
 
 /** A fade out on the next downbeat, played out; given up after 8 s (a player that never went idle). */
-const fadedOut = (playback: Playback): Promise<unknown> => Promise.race([playback.broadcast.finished, new Promise((resolve) => setTimeout(resolve, 8000).unref())]);
+const fadedOut = (playback: Playback): Promise<unknown> =>
+  Promise.race([playback.broadcast.finished, new Promise((resolve) => setTimeout(resolve, 8000).unref())]);
 
 /**
  * One guild's live set: the engine picking tracks from the playlist (then the library), the broadcast into the voice
@@ -156,7 +168,11 @@ export class LiveSet {
     this.order = params.order;
     this.starterId = params.starterId;
     const playback = this.startPlayback(params.first, params.firstFromSec);
-    this.state = { status: 'connecting', playback, saveTimer: setInterval(() => this.savePosition(), this.timing.saveEveryMs) };
+    this.state = {
+      status: 'connecting',
+      playback,
+      saveTimer: setInterval(() => this.savePosition(), this.timing.saveEveryMs),
+    };
     this.link = new VoiceLink({
       guildId: this.guildId,
       channelId: params.voiceChannelId,
@@ -168,13 +184,23 @@ export class LiveSet {
       reconnectTimeoutMs: this.timing.reconnectTimeoutMs,
     });
     this.panel = new LivePanel({
-      client: deps.client, guildId: this.guildId, channelId: params.textChannelId, everyMs: this.timing.boardEveryMs, minGapMs: this.timing.panelGapMs, buryAfter: this.timing.buryAfter,
+      client: deps.client,
+      guildId: this.guildId,
+      channelId: params.textChannelId,
+      everyMs: this.timing.boardEveryMs,
+      minGapMs: this.timing.panelGapMs,
+      buryAfter: this.timing.buryAfter,
       ...(params.panelMessageId ? { messageId: params.panelMessageId } : {}),
-      view: () => panelCard(this.panelInput()), onMessage: (id) => void this.write(inSession({ panelMessageId: id })), onError: deps.onError,
+      view: () => panelCard(this.panelInput()),
+      onMessage: (id) => void this.write(inSession({ panelMessageId: id })),
+      onError: deps.onError,
     });
     this.announcer = new MixAnnouncer({
-      client: deps.client, channelId: params.textChannelId, ...(params.threadId ? { threadId: params.threadId } : {}),
-      onThread: (id) => void this.write(inSession({ threadId: id })), onError: deps.onError,
+      client: deps.client,
+      channelId: params.textChannelId,
+      ...(params.threadId ? { threadId: params.threadId } : {}),
+      onThread: (id) => void this.write(inSession({ threadId: id })),
+      onError: deps.onError,
     });
   }
 
@@ -266,16 +292,29 @@ export class LiveSet {
   /** What the panel shows now. */
   private panelInput(): PanelInput {
     const state = this.state;
-    const status: PanelInput['status'] = state.status === 'paused' ? (state.by === 'empty' ? 'paused-empty' : 'paused') : state.status === 'stopping' || state.status === 'ended' ? 'ended' : state.status;
+    const status: PanelInput['status'] =
+      state.status === 'paused'
+        ? state.by === 'empty'
+          ? 'paused-empty'
+          : 'paused'
+        : state.status === 'stopping' || state.status === 'ended'
+          ? 'ended'
+          : state.status;
     const now = this.nowPlaying();
     const next = this.upcoming();
     const listenerIds = this.listenerIds();
     const skipVotes = this.skipVotes.tally(listenerIds);
     const engine = this.engine.state;
     return {
-      status, voiceChannelId: this.voiceChannelId, listeners: listenerIds.length, picking: this.picking,
-      ...(now ? { now } : {}), ...(next ? { next } : {}), ...(engine.status === 'transition' ? { mixingInto: engine.to } : {}),
-      ...(this.lastMix ? { lastMix: this.lastMix } : {}), ...(skipVotes.votes > 0 ? { skipVotes } : {}),
+      status,
+      voiceChannelId: this.voiceChannelId,
+      listeners: listenerIds.length,
+      picking: this.picking,
+      ...(now ? { now } : {}),
+      ...(next ? { next } : {}),
+      ...(engine.status === 'transition' ? { mixingInto: engine.to } : {}),
+      ...(this.lastMix ? { lastMix: this.lastMix } : {}),
+      ...(skipVotes.votes > 0 ? { skipVotes } : {}),
     };
   }
 
@@ -298,7 +337,11 @@ export class LiveSet {
   recentTransition(windowSec = 60): { id: string; fromHash: string; toHash: string } | undefined {
     const t = this.lastTransition;
     // Produced up to the stream's lead before it is heard: a transition about to be heard counts too.
-    return t && this.broadcast.playedSec - t.startSec <= windowSec && t.startSec - this.broadcast.playedSec <= this.timing.leadSec + 1 ? t : undefined;
+    return t &&
+      this.broadcast.playedSec - t.startSec <= windowSec &&
+      t.startSec - this.broadcast.playedSec <= this.timing.leadSec + 1
+      ? t
+      : undefined;
   }
 
   /** The latest transition listeners have heard start (for the now-playing message's vote buttons). */
@@ -310,7 +353,11 @@ export class LiveSet {
   skip(): void {
     this.engine.skip();
     const judged = this.recentTransition();
-    if (judged) void this.write((s) => ({ ...s, transitions: s.transitions.map((t) => (t.id === judged.id ? { ...t, skipped: true } : t)) }));
+    if (judged)
+      void this.write((s) => ({
+        ...s,
+        transitions: s.transitions.map((t) => (t.id === judged.id ? { ...t, skipped: true } : t)),
+      }));
   }
 
   /** A transition is playing now, or the next one is planned. */
@@ -328,7 +375,9 @@ export class LiveSet {
     this.setState({ status: 'paused', by: 'member', ...holding(was) });
     const { playback } = was;
     if (was.status === 'playing') playback.engine.stop();
-    this.pausing = (was.status === 'playing' ? fadedOut(playback) : Promise.resolve()).then(() => playback.broadcast.close());
+    this.pausing = (was.status === 'playing' ? fadedOut(playback) : Promise.resolve()).then(() =>
+      playback.broadcast.close(),
+    );
     await this.pausing;
     await this.write(this.withHeardPosition());
     return true;
@@ -381,7 +430,9 @@ export class LiveSet {
     if (!this.stopping) {
       this.setState({ status: 'stopping', ...holding(state) });
       state.playback.engine.stop();
-      this.stopping = (state.status === 'playing' ? fadedOut(state.playback) : Promise.resolve()).then(() => this.end(reason));
+      this.stopping = (state.status === 'playing' ? fadedOut(state.playback) : Promise.resolve()).then(() =>
+        this.end(reason),
+      );
     }
     return this.stopping;
   }
@@ -392,10 +443,13 @@ export class LiveSet {
     if (state.status === 'ended') return this.ended ?? Promise.resolve();
     const heard = this.withHeardPosition();
     // The last edit of the panel: the buttons go; after a restart the same message is edited again.
-    const last = this.deps.client.guilds.cache.has(this.guildId) ? panelCard({ ...this.panelInput(), status: reason === 'shutdown' ? 'restarting' : 'ended' }) : undefined;
+    const last = this.deps.client.guilds.cache.has(this.guildId)
+      ? panelCard({ ...this.panelInput(), status: reason === 'shutdown' ? 'restarting' : 'ended' })
+      : undefined;
     const panelDone = this.panel.stop(last);
     this.setState({ status: 'ended', reason, playback: state.playback });
-    const update = reason === 'shutdown' ? heard : (s: GuildState) => ({ ...s, session: undefined, setStarterId: undefined });
+    const update =
+      reason === 'shutdown' ? heard : (s: GuildState) => ({ ...s, session: undefined, setStarterId: undefined });
     this.ended = Promise.all([this.write(update), panelDone])
       .then(() => this.sayWhyItEnded(reason, detail))
       .catch(this.deps.onError)
@@ -404,8 +458,14 @@ export class LiveSet {
   }
 
   private async sayWhyItEnded(reason: EndReason, detail: unknown): Promise<void> {
-    if (reason === 'lost') await this.post(`Mini-DJ ${String(detail)} in <#${this.voiceChannelId}>, so the set stopped. Use /djset start to carry on.`);
-    if (reason === 'finished') await this.post('The set is over: there is nothing left to play. Add songs with /queue add and /djset start again.');
+    if (reason === 'lost')
+      await this.post(
+        `Mini-DJ ${String(detail)} in <#${this.voiceChannelId}>, so the set stopped. Use /djset start to carry on.`,
+      );
+    if (reason === 'finished')
+      await this.post(
+        'The set is over: there is nothing left to play. Add songs with /queue add and /djset start again.',
+      );
     if (reason === 'idle') await this.post(String(detail));
     if (reason === 'failed') {
       await this.post(
@@ -429,14 +489,20 @@ export class LiveSet {
       },
       ...(fromSec !== undefined ? { firstFromSec: fromSec } : {}),
     });
-    const broadcast = new SetBroadcast(engine, { leadSec: this.timing.leadSec, onError: (error) => this.reportVoice({ type: 'error', kind: 'player', error }) });
+    const broadcast = new SetBroadcast(engine, {
+      leadSec: this.timing.leadSec,
+      onError: (error) => this.reportVoice({ type: 'error', kind: 'player', error }),
+    });
     const playback: Playback = { engine, broadcast };
     // A player that was auto-paused (connection not ready) when the room emptied is paused once it plays again.
     broadcast.player.on(AudioPlayerStatus.Playing, () => {
       if (this.pausedBy('empty')) broadcast.player.pause(true);
     });
     // Played out on its own (nothing left to play, or the stream failed); a stop or a pause ends it otherwise.
-    const failure = broadcast.fed.then(() => undefined, (error: unknown) => error);
+    const failure = broadcast.fed.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     void broadcast.finished.then(async () => {
       const producing = this.state.status === 'playing' || this.state.status === 'connecting' || this.pausedBy('empty');
       if (this.generation !== generation || !producing) return;
@@ -455,11 +521,18 @@ export class LiveSet {
       this.mixStyle = mixStyleOf(state.settings);
       const { track, unplayable } = await pickNextTrack(state, current, this.order, this.deps);
       // Held while its transition renders and it waits its turn: the disk quota never removes it.
-      if (track) await this.write((s) => (s.session && s.session.nextHash !== track.hash ? { ...s, session: { ...s.session, nextHash: track.hash } } : s));
+      if (track)
+        await this.write((s) =>
+          s.session && s.session.nextHash !== track.hash
+            ? { ...s, session: { ...s.session, nextHash: track.hash } }
+            : s,
+        );
       if (unplayable.length > 0) {
         const ids = new Set(unplayable.map((e) => e.id));
         await this.write((s) => ({ ...s, playlist: s.playlist.filter((e) => !ids.has(e.id)) }));
-        await this.post(`Removed from the playlist because its audio is no longer in the library: ${unplayable.map((e) => `"${displayTitle(e.title)}"`).join(', ')}. Add it again with /queue add.`);
+        await this.post(
+          `Removed from the playlist because its audio is no longer in the library: ${unplayable.map((e) => `"${displayTitle(e.title)}"`).join(', ')}. Add it again with /queue add.`,
+        );
       }
       return track;
     } catch (error) {
@@ -483,7 +556,17 @@ export class LiveSet {
     this.lastTransition = { id, startSec: event.report.startSec, fromHash: from.hash, toHash: to.hash };
     void this.write((s) => ({
       ...s,
-      transitions: [...s.transitions, { id, fromHash: from.hash, toHash: to.hash, fromTitle: from.title, toTitle: to.title, at: new Date().toISOString() }],
+      transitions: [
+        ...s.transitions,
+        {
+          id,
+          fromHash: from.hash,
+          toHash: to.hash,
+          fromTitle: from.title,
+          toTitle: to.title,
+          at: new Date().toISOString(),
+        },
+      ],
     }));
     // Shown when listeners hear it start, not when it is produced.
     const heardInMs = Math.max(0, (event.report.startSec - this.broadcast.playedSec) * 1000);
@@ -517,7 +600,9 @@ export class LiveSet {
       history: [
         ...s.history,
         {
-          hash: track.hash, playedAt: now, title: track.title,
+          hash: track.hash,
+          playedAt: now,
+          title: track.title,
           ...(track.entry ? { addedAt: track.entry.addedAt, requesterId: track.entry.requesterId } : {}),
           ...(led ? { transitionId: led } : {}),
         },
@@ -547,7 +632,14 @@ export class LiveSet {
       const positionSec = now ? Number(now.positionSec.toFixed(2)) : undefined;
       if (!s.session || !now || s.session.current.hash !== now.track.hash) return s;
       if (s.session.current.positionSec === positionSec && s.session.voiceChannelId === voiceChannelId) return s;
-      return { ...s, session: { ...s.session, voiceChannelId, current: { ...s.session.current, positionSec: positionSec!, savedAt: new Date().toISOString() } } };
+      return {
+        ...s,
+        session: {
+          ...s.session,
+          voiceChannelId,
+          current: { ...s.session.current, positionSec: positionSec!, savedAt: new Date().toISOString() },
+        },
+      };
     };
   }
 
@@ -557,9 +649,11 @@ export class LiveSet {
    * and so its mark-compact pauses, that much larger.
    */
   private write(fn: Parameters<GuildStore['update']>[1]): Promise<void> {
-    this.writes = this.writes.then(async () => {
-      await this.deps.store.update(this.guildId, fn);
-    }).catch(this.deps.onError);
+    this.writes = this.writes
+      .then(async () => {
+        await this.deps.store.update(this.guildId, fn);
+      })
+      .catch(this.deps.onError);
     return this.writes;
   }
 
@@ -585,7 +679,10 @@ export class LiveSet {
   }
 
   private withChannel(voiceChannelId: string): (s: GuildState) => GuildState {
-    return (s) => (s.session && s.session.voiceChannelId !== voiceChannelId ? { ...s, session: { ...s.session, voiceChannelId } } : s);
+    return (s) =>
+      s.session && s.session.voiceChannelId !== voiceChannelId
+        ? { ...s, session: { ...s.session, voiceChannelId } }
+        : s;
   }
 
   /** Members other than bots in the set's voice channel. */
@@ -596,7 +693,16 @@ export class LiveSet {
   listenerIds(): string[] {
     const guild = this.deps.client.guilds.cache.get(this.guildId);
     if (!guild) return [];
-    return [...guild.voiceStates.cache.filter((v) => v.channelId === this.channelId && !this.deps.client.users.cache.get(v.id)?.bot && v.id !== this.deps.client.user?.id).keys()];
+    return [
+      ...guild.voiceStates.cache
+        .filter(
+          (v) =>
+            v.channelId === this.channelId &&
+            !this.deps.client.users.cache.get(v.id)?.bot &&
+            v.id !== this.deps.client.user?.id,
+        )
+        .keys(),
+    ];
   }
 
   /**
@@ -624,7 +730,9 @@ export class LiveSet {
     if (this.listeners() > 0) return this.setState({ ...state, emptyTimer: undefined });
     this.setState({ status: 'paused', by: 'empty', ...holding(state) });
     this.broadcast.player.pause(true);
-    void this.post(`Nobody is listening in <#${this.voiceChannelId}>, so the set is paused. It carries on when someone joins.`);
+    void this.post(
+      `Nobody is listening in <#${this.voiceChannelId}>, so the set is paused. It carries on when someone joins.`,
+    );
   }
 
   /** The server's settings; none (the defaults) when the store cannot be read, which is reported. */
@@ -643,9 +751,10 @@ export class LiveSet {
     const minutes = by === 'empty' ? settings?.stayMinutes : settings?.pauseMinutes;
     const state = this.state;
     if (minutes === undefined || state.status !== 'paused' || state.by !== by || state.leaveTimer) return;
-    const why = by === 'empty'
-      ? `Nobody listened in <#${this.voiceChannelId}> for ${minutes} minute${minutes === 1 ? '' : 's'}, so Mini-DJ left. The playlist stays; /djset start carries on.`
-      : `The set was paused for ${minutes} minute${minutes === 1 ? '' : 's'}, so Mini-DJ left <#${this.voiceChannelId}>. The playlist stays; /djset start carries on.`;
+    const why =
+      by === 'empty'
+        ? `Nobody listened in <#${this.voiceChannelId}> for ${minutes} minute${minutes === 1 ? '' : 's'}, so Mini-DJ left. The playlist stays; /djset start carries on.`
+        : `The set was paused for ${minutes} minute${minutes === 1 ? '' : 's'}, so Mini-DJ left <#${this.voiceChannelId}>. The playlist stays; /djset start carries on.`;
     const leaveTimer = setTimeout(() => void this.end('idle', why), minutes * this.timing.minuteMs);
     leaveTimer.unref();
     this.setState({ ...state, leaveTimer });
@@ -654,7 +763,10 @@ export class LiveSet {
 
 /** The panel and thread a session names, carried over when the session is written anew. */
 function messagesOf(session: LiveSession | undefined): Pick<LiveSession, 'panelMessageId' | 'threadId'> {
-  return { ...(session?.panelMessageId ? { panelMessageId: session.panelMessageId } : {}), ...(session?.threadId ? { threadId: session.threadId } : {}) };
+  return {
+    ...(session?.panelMessageId ? { panelMessageId: session.panelMessageId } : {}),
+    ...(session?.threadId ? { threadId: session.threadId } : {}),
+  };
 }
 
 /** An update that names the set's panel or thread in its saved session (none once the session is cleared). */
@@ -675,7 +787,12 @@ export function sessionFor(
     textChannelId: set.textChannelId,
     order: set.order,
     startedAt,
-    current: { hash: track.hash, title: track.title, ...(track.entry ? { requesterId: track.entry.requesterId } : {}), positionSec, savedAt },
+    current: {
+      hash: track.hash,
+      title: track.title,
+      ...(track.entry ? { requesterId: track.entry.requesterId } : {}),
+      positionSec,
+      savedAt,
+    },
   };
 }
-

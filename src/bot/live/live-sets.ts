@@ -16,7 +16,6 @@ import { displayTitle } from '../discord/track-title.ts';
 import { TransitionRenderer } from '../../audio/transition/transition-renderer.ts';
 import { formatClock } from '../../util/format-clock.ts';
 
-
 /** What a start needs: a live set's parameters but its end callback (the set list's own), and on a stage how to speak. */
 export interface StartParams extends Omit<LiveSetParams, 'onEnded'> {
   /** A stage channel: how the bot becomes heard there. */
@@ -44,7 +43,10 @@ export class LiveSets {
     this.deps = deps;
     // Told of the renders (when the renderer is the bot's own), a set's cost is what it costs at its own rate.
     const { renderer } = deps;
-    const renders = renderer instanceof TransitionRenderer ? { renders: { completed: () => renderer.completed, nice: renderer.nice } } : {};
+    const renders =
+      renderer instanceof TransitionRenderer
+        ? { renders: { completed: () => renderer.completed, nice: renderer.nice } }
+        : {};
     this.admission = new Admission(() => this.sets.size, { ...renders, ...admission });
     // Measuring from the start: the first /djset start already knows whether the event loop keeps time.
     this.admission.start();
@@ -108,10 +110,14 @@ export class LiveSets {
         const seconds = Math.round((this.deps.timing?.readyTimeoutMs ?? DEFAULT_TIMING.readyTimeoutMs) / 1000);
         throw new StartFailed(notReadyInTime(params.voiceChannelId, seconds), { cause: error });
       });
-      const note = params.stage ? await takeTheStage(this.deps.client, params.guild.id, set.voiceChannelId, params.stage).catch((error: unknown) => {
-        if ((error as Error).cause) throw new StartFailed((error as Error).message, { cause: error });
-        throw error;
-      }) : '';
+      const note = params.stage
+        ? await takeTheStage(this.deps.client, params.guild.id, set.voiceChannelId, params.stage).catch(
+            (error: unknown) => {
+              if ((error as Error).cause) throw new StartFailed((error as Error).message, { cause: error });
+              throw error;
+            },
+          )
+        : '';
       return { set, note };
     } catch (error) {
       await set.end('not-started');
@@ -121,8 +127,11 @@ export class LiveSets {
 
   /** After a restart: every guild with a saved session plays on from where it was heard last. */
   async resumeAll(guilds: Iterable<Guild>): Promise<number> {
-    const results = await Promise.allSettled([...guilds].map(async (guild) => this.resume(guild, await this.deps.store.get(guild.id))));
-    for (const r of results) if (r.status === 'rejected' && !(r.reason instanceof StartFailed)) this.deps.onError(r.reason);
+    const results = await Promise.allSettled(
+      [...guilds].map(async (guild) => this.resume(guild, await this.deps.store.get(guild.id))),
+    );
+    for (const r of results)
+      if (r.status === 'rejected' && !(r.reason instanceof StartFailed)) this.deps.onError(r.reason);
     return results.filter((r) => r.status === 'fulfilled' && r.value).length;
   }
 
@@ -131,7 +140,8 @@ export class LiveSets {
     const session = state.session;
     if (!session || this.sets.has(guild.id)) return false;
     const channel = guild.channels.cache.get(session.voiceChannelId);
-    const forget = () => this.deps.store.update(guild.id, (s) => ({ ...s, session: undefined, setStarterId: undefined }));
+    const forget = () =>
+      this.deps.store.update(guild.id, (s) => ({ ...s, session: undefined, setStarterId: undefined }));
     const say = (text: string) => sendTo(this.deps.client, session.textChannelId, text).catch(this.deps.onError);
     if (!channel?.isVoiceBased()) {
       await forget();
@@ -152,12 +162,21 @@ export class LiveSets {
     const from = saved?.fromSec;
     try {
       const { note } = await this.start({
-        guild, voiceChannelId: session.voiceChannelId, textChannelId: session.textChannelId, order: session.order, starterId: state.setStarterId ?? '', first,
-        ...(from !== undefined ? { firstFromSec: from } : {}), ...(check.stage ? { stage: check.stage } : {}),
-        ...(session.panelMessageId ? { panelMessageId: session.panelMessageId } : {}), ...(session.threadId ? { threadId: session.threadId } : {}),
+        guild,
+        voiceChannelId: session.voiceChannelId,
+        textChannelId: session.textChannelId,
+        order: session.order,
+        starterId: state.setStarterId ?? '',
+        first,
+        ...(from !== undefined ? { firstFromSec: from } : {}),
+        ...(check.stage ? { stage: check.stage } : {}),
+        ...(session.panelMessageId ? { panelMessageId: session.panelMessageId } : {}),
+        ...(session.threadId ? { threadId: session.threadId } : {}),
       });
       const where = from !== undefined ? ` at ${formatClock(from)}` : '';
-      await say(`Mini-DJ restarted: resuming **${displayTitle(first.title)}**${where} in <#${session.voiceChannelId}>.${note}`);
+      await say(
+        `Mini-DJ restarted: resuming **${displayTitle(first.title)}**${where} in <#${session.voiceChannelId}>.${note}`,
+      );
       return true;
     } catch (error) {
       if (error instanceof StartFailed) await say(`Mini-DJ restarted but did not resume the set: ${error.message}`);

@@ -39,11 +39,17 @@ export class MixAnnouncer {
     const channel = await this.opts.client.channels.fetch(this.opts.channelId);
     if (channel?.type !== ChannelType.GuildText && channel?.type !== ChannelType.GuildAnnouncement) return undefined;
     const day = new Date().toISOString().slice(0, 10);
-    const thread = await channel.threads.create({ name: `Mini-DJ mixes ${day}`, autoArchiveDuration: ThreadAutoArchiveDuration.OneDay, reason: 'The transitions of a live set' }).catch((error: unknown) => {
-      // No Create Public Threads: the line goes to the channel.
-      this.opts.onError(error);
-      return undefined;
-    });
+    const thread = await channel.threads
+      .create({
+        name: `Mini-DJ mixes ${day}`,
+        autoArchiveDuration: ThreadAutoArchiveDuration.OneDay,
+        reason: 'The transitions of a live set',
+      })
+      .catch((error: unknown) => {
+        // No Create Public Threads: the line goes to the channel.
+        this.opts.onError(error);
+        return undefined;
+      });
     if (!thread) return undefined;
     this.threadId = thread.id;
     this.opts.onThread(thread.id);

@@ -48,21 +48,54 @@ function nextLine({ next, mixingInto, picking, status }: PanelInput): string {
   if (status === 'paused') return '**Next:** planned again when the set resumes';
   // The song playing came in with this mix: what follows it is picked once the mix is over.
   if (mixingInto) return '**Next:** picked once this mix is over';
-  if (!next) return picking ? '**Next:** picking the next song…' : '**Next:** nothing to mix into yet (add songs with /queue add)';
-  const how = describeTransition({ style: next.plan.style, overlapBars: next.plan.overlapBars, stretchPct: next.plan.stretchPct, pitchCents: planPitchCents(next.plan), from: { bpm: next.from.analysis.bpm, camelot: next.from.analysis.camelot }, to: { bpm: next.to.analysis.bpm, camelot: next.to.analysis.camelot } });
+  if (!next)
+    return picking
+      ? '**Next:** picking the next song…'
+      : '**Next:** nothing to mix into yet (add songs with /queue add)';
+  const how = describeTransition({
+    style: next.plan.style,
+    overlapBars: next.plan.overlapBars,
+    stretchPct: next.plan.stretchPct,
+    pitchCents: planPitchCents(next.plan),
+    from: { bpm: next.from.analysis.bpm, camelot: next.from.analysis.camelot },
+    to: { bpm: next.to.analysis.bpm, camelot: next.to.analysis.camelot },
+  });
   return `**Next:** ${displayTitle(next.to.title)} in ${formatClock(next.inSec)} — ${how}`;
 }
 
 function controls(status: PanelInput['status']) {
   const paused = status === 'paused';
-  return new ActionRowBuilder<ButtonBuilder>().addComponents(
-    paused
-      ? new ButtonBuilder().setCustomId(`${PANEL_BUTTON_PREFIX}resume`).setEmoji('▶️').setLabel('Resume').setStyle(ButtonStyle.Success)
-      : new ButtonBuilder().setCustomId(`${PANEL_BUTTON_PREFIX}pause`).setEmoji('⏸️').setLabel('Pause').setStyle(ButtonStyle.Secondary),
-    new ButtonBuilder().setCustomId(`${PANEL_BUTTON_PREFIX}skip`).setEmoji('⏭️').setLabel('Skip').setStyle(ButtonStyle.Primary).setDisabled(paused),
-    new ButtonBuilder().setCustomId(`${PANEL_BUTTON_PREFIX}stop`).setEmoji('⏹️').setLabel('Stop').setStyle(ButtonStyle.Danger),
-    new ButtonBuilder().setCustomId(`${PANEL_BUTTON_PREFIX}queue`).setEmoji('📜').setLabel('Queue').setStyle(ButtonStyle.Secondary),
-  ).toJSON();
+  return new ActionRowBuilder<ButtonBuilder>()
+    .addComponents(
+      paused
+        ? new ButtonBuilder()
+            .setCustomId(`${PANEL_BUTTON_PREFIX}resume`)
+            .setEmoji('▶️')
+            .setLabel('Resume')
+            .setStyle(ButtonStyle.Success)
+        : new ButtonBuilder()
+            .setCustomId(`${PANEL_BUTTON_PREFIX}pause`)
+            .setEmoji('⏸️')
+            .setLabel('Pause')
+            .setStyle(ButtonStyle.Secondary),
+      new ButtonBuilder()
+        .setCustomId(`${PANEL_BUTTON_PREFIX}skip`)
+        .setEmoji('⏭️')
+        .setLabel('Skip')
+        .setStyle(ButtonStyle.Primary)
+        .setDisabled(paused),
+      new ButtonBuilder()
+        .setCustomId(`${PANEL_BUTTON_PREFIX}stop`)
+        .setEmoji('⏹️')
+        .setLabel('Stop')
+        .setStyle(ButtonStyle.Danger),
+      new ButtonBuilder()
+        .setCustomId(`${PANEL_BUTTON_PREFIX}queue`)
+        .setEmoji('📜')
+        .setLabel('Queue')
+        .setStyle(ButtonStyle.Secondary),
+    )
+    .toJSON();
 }
 
 /**

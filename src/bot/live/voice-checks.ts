@@ -26,7 +26,8 @@ export function checkVoiceChannel(channel: VoiceBasedChannel, guild: Guild): Voi
   const me = guild.members.me;
   if (!me) return { ok: false, message: cannotJoin(channel.id) };
   const allowed = channel.permissionsFor(me);
-  if (!allowed.has([PermissionFlagsBits.ViewChannel, PermissionFlagsBits.Connect, PermissionFlagsBits.Speak])) return { ok: false, message: cannotJoin(channel.id) };
+  if (!allowed.has([PermissionFlagsBits.ViewChannel, PermissionFlagsBits.Connect, PermissionFlagsBits.Speak]))
+    return { ok: false, message: cannotJoin(channel.id) };
   const others = guild.voiceStates.cache.filter((v) => v.channelId === channel.id && v.id !== me.id).size;
   if (channel.userLimit > 0 && others >= channel.userLimit && !allowed.has(PermissionFlagsBits.MoveMembers)) {
     return { ok: false, message: channelFull(channel.id, channel.userLimit) };

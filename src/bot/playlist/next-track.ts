@@ -35,7 +35,11 @@ const RECENT_AVOID = 20;
  * A track the set can play: `record` under this server's title for it (its playlist entry's, or its library row's;
  * without one, its record's own).
  */
-export async function liveTrackOf(record: StoredAnalysis & { title?: string }, files: TrackFiles, entry?: PlaylistEntry): Promise<LiveTrack | undefined> {
+export async function liveTrackOf(
+  record: StoredAnalysis & { title?: string },
+  files: TrackFiles,
+  entry?: PlaylistEntry,
+): Promise<LiveTrack | undefined> {
   if (!(await files.has(record.hash, record.sourceName))) return undefined;
   return {
     id: record.hash,
@@ -54,7 +58,9 @@ export async function liveTrackOf(record: StoredAnalysis & { title?: string }, f
  * when the earlier of the two times is later: counted by binary search, not history × playlist.
  */
 function overdueEntries(entries: readonly PlaylistEntry[], history: GuildState['history']): PlaylistEntry[] {
-  const passers = history.flatMap((h) => (h.addedAt === undefined ? [] : [h.playedAt < h.addedAt ? h.playedAt : h.addedAt])).sort();
+  const passers = history
+    .flatMap((h) => (h.addedAt === undefined ? [] : [h.playedAt < h.addedAt ? h.playedAt : h.addedAt]))
+    .sort();
   return entries.filter((entry) => passers.length - firstAfter(passers, entry.addedAt) >= MAX_PASSED_OVER);
 }
 
@@ -128,10 +134,12 @@ class WaitingTracks {
     const hashes = entries.map((e) => e.hash);
     const visible = await this.deps.analyses.library.visible(this.guildId, hashes);
     const records = await this.deps.analyses.getMany(hashes);
-    const tracks = await Promise.all(entries.map((entry, i) => {
-      const record = visible.has(entry.hash) ? records[i] : undefined;
-      return record ? liveTrackOf(record, this.deps.files, entry) : undefined;
-    }));
+    const tracks = await Promise.all(
+      entries.map((entry, i) => {
+        const record = visible.has(entry.hash) ? records[i] : undefined;
+        return record ? liveTrackOf(record, this.deps.files, entry) : undefined;
+      }),
+    );
     entries.forEach((entry, i) => {
       this.resolved.set(entry.id, tracks[i]);
       if (!tracks[i]) this.unplayable.push(entry);
@@ -146,7 +154,12 @@ class WaitingTracks {
  * recently, so the set never runs dry. Reads only. `unplayable` lists the entries found unplayable on the way (the
  * ones looked at: a broken entry deeper in the playlist is found when the pick reaches it).
  */
-export async function pickNextTrack(state: GuildState, current: LiveTrack | undefined, order: OrderMode, deps: NextTrackDeps): Promise<NextPick> {
+export async function pickNextTrack(
+  state: GuildState,
+  current: LiveTrack | undefined,
+  order: OrderMode,
+  deps: NextTrackDeps,
+): Promise<NextPick> {
   const guildId = state.guildId;
   const index = deps.analyses.library;
   const waiting = new WaitingTracks(guildId, deps, current);
@@ -154,7 +167,8 @@ export async function pickNextTrack(state: GuildState, current: LiveTrack | unde
   const [overdue] = await waiting.first(overdueEntries(state.playlist, state.history), 1);
   if (overdue) return { track: overdue, unplayable };
   const window = await waiting.first(state.playlist, order === 'queue' ? 1 : SMART_WINDOW);
-  if (window.length > 0) return { track: await pickFromWindow(window, state.playlist.length, current, order, deps), unplayable };
+  if (window.length > 0)
+    return { track: await pickFromWindow(window, state.playlist.length, current, order, deps), unplayable };
 
   // The library, queried: only the tracks nearest in tempo are loaded and scored.
   const small = await index.page(guildId, undefined, RECENT_AVOID + 2);
@@ -163,7 +177,10 @@ export async function pickNextTrack(state: GuildState, current: LiveTrack | unde
   if (current) recent.add(current.hash);
   if (!current) {
     for await (const page of libraryPages(deps.analyses, guildId)) {
-      const track = await firstPlayable(page.filter((r) => !recent.has(r.hash)), deps.files);
+      const track = await firstPlayable(
+        page.filter((r) => !recent.has(r.hash)),
+        deps.files,
+      );
       if (track) return { track, unplayable };
     }
     return { unplayable };
@@ -186,8 +203,18 @@ async function firstPlayable(records: ServerTrack[], files: TrackFiles): Promise
 }
 
 /** The window's best next track: the smart order of the window as the first slots of the whole waiting list. */
-async function pickFromWindow(window: LiveTrack[], waitingCount: number, current: LiveTrack | undefined, order: OrderMode, deps: NextTrackDeps): Promise<LiveTrack> {
+async function pickFromWindow(
+  window: LiveTrack[],
+  waitingCount: number,
+  current: LiveTrack | undefined,
+  order: OrderMode,
+  deps: NextTrackDeps,
+): Promise<LiveTrack> {
   if (order === 'queue' || window.length === 1) return window[0]!;
-  const ordered = await orderTracks(window, await deps.scorer(), 'smart', { requesters: window.map((t) => t.entry!.requesterId), setLength: Math.max(window.length, waitingCount), ...(current ? { current } : {}) });
+  const ordered = await orderTracks(window, await deps.scorer(), 'smart', {
+    requesters: window.map((t) => t.entry!.requesterId),
+    setLength: Math.max(window.length, waitingCount),
+    ...(current ? { current } : {}),
+  });
   return ordered.tracks[0]!;
 }

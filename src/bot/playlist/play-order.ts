@@ -32,7 +32,15 @@ function played(state: GuildState, track: LiveTrack, at: Date): GuildState {
   return {
     ...state,
     playlist: entry ? state.playlist.filter((e) => e.id !== entry.id) : state.playlist,
-    history: [...state.history, { hash: track.hash, playedAt: at.toISOString(), title: track.title, ...(entry ? { addedAt: entry.addedAt, requesterId: entry.requesterId } : {}) }],
+    history: [
+      ...state.history,
+      {
+        hash: track.hash,
+        playedAt: at.toISOString(),
+        title: track.title,
+        ...(entry ? { addedAt: entry.addedAt, requesterId: entry.requesterId } : {}),
+      },
+    ],
   };
 }
 
@@ -43,12 +51,20 @@ function played(state: GuildState, track: LiveTrack, at: Date): GuildState {
  * playlist (and a library song the set has already planned); the library picks after the playlist are not listed.
  * Yields to the event loop between picks.
  */
-export async function planPlayOrder(state: GuildState, live: LiveView | undefined, order: OrderMode, deps: NextTrackDeps, count: number): Promise<PlayOrder> {
+export async function planPlayOrder(
+  state: GuildState,
+  live: LiveView | undefined,
+  order: OrderMode,
+  deps: NextTrackDeps,
+  count: number,
+): Promise<PlayOrder> {
   const plays: PlannedPlay[] = [];
   const unplayable: PlaylistEntry[] = [];
   let clock = Date.now();
   const tick = () => new Date((clock += 1000));
-  let sim = live?.current.entry ? { ...state, playlist: state.playlist.filter((e) => e.id !== live.current.entry!.id) } : state;
+  let sim = live?.current.entry
+    ? { ...state, playlist: state.playlist.filter((e) => e.id !== live.current.entry!.id) }
+    : state;
   let prev = live?.current;
   if (live?.upcoming) {
     plays.push({ track: live.upcoming.to });

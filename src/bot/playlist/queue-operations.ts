@@ -15,7 +15,8 @@ export interface Refusal {
 }
 
 /** `previous`: the entry queued just before this one, if any. */
-export type AddResult = { ok: true; message: string; position: number; entry: PlaylistEntry; previous?: PlaylistEntry } | Refusal;
+export type AddResult =
+  { ok: true; message: string; position: number; entry: PlaylistEntry; previous?: PlaylistEntry } | Refusal;
 export type ListResult = { ok: true; message: string; page: number; pages: number; total: number } | Refusal;
 export type RemoveResult = { ok: true; message: string; entry: PlaylistEntry } | Refusal;
 export type MoveResult = { ok: true; message: string; entry: PlaylistEntry; position: number } | Refusal;
@@ -42,7 +43,11 @@ function entryAt(playlist: PlaylistEntry[], position: number): PlaylistEntry | s
  * Decides inside the guild's serialized update, so the check and the write see the same state. A decision without
  * `state` writes nothing.
  */
-async function decide<R>(store: GuildStore, guildId: string, fn: (state: GuildState) => { state?: GuildState; result: R }): Promise<R> {
+async function decide<R>(
+  store: GuildStore,
+  guildId: string,
+  fn: (state: GuildState) => { state?: GuildState; result: R },
+): Promise<R> {
   let decision: { state?: GuildState; result: R } | undefined;
   await store.update(guildId, (state) => {
     decision = fn(state);
@@ -75,7 +80,9 @@ function overLimits(state: GuildState, member: MemberInfo, pending: PendingAdd[]
     return `You already have ${songs(own)} waiting; remove ${pronoun} or wait until ${pronoun} plays.`;
   }
   const recent = recentAdds(state, nowMs);
-  const mine = [...recent.filter((a) => a.requesterId === member.id), ...myPending].map((a) => Date.parse(a.at)).sort((a, b) => a - b);
+  const mine = [...recent.filter((a) => a.requesterId === member.id), ...myPending]
+    .map((a) => Date.parse(a.at))
+    .sort((a, b) => a - b);
   if (mine.length >= maxAddsPerMinute) {
     // Allowed again once enough of the member's adds have left the window to drop below the limit.
     const freedAt = (mine[mine.length - maxAddsPerMinute] ?? nowMs) + RATE_WINDOW_MS;
@@ -86,23 +93,49 @@ function overLimits(state: GuildState, member: MemberInfo, pending: PendingAdd[]
 }
 
 /** The playlist with `entry` appended and the add counted, the track in the server library. */
-function appended(state: GuildState, entry: PlaylistEntry, pending: PendingAdd[], countedAt: string, nowMs: number): { state: GuildState; result: AddResult } {
+function appended(
+  state: GuildState,
+  entry: PlaylistEntry,
+  pending: PendingAdd[],
+  countedAt: string,
+  nowMs: number,
+): { state: GuildState; result: AddResult } {
   const position = state.playlist.length + 1;
   const recent = recentAdds(state, nowMs);
   return {
-    state: { ...state, playlist: [...state.playlist, entry], recentAdds: [...recent, { requesterId: entry.requesterId, at: countedAt }], pendingAdds: pending, library: withTrack(state.library, entry.hash) },
-    result: { ok: true, message: `Added "${displayTitle(entry.title)}" at position ${position}.`, position, entry, ...(state.playlist.length > 0 ? { previous: state.playlist.at(-1)! } : {}) },
+    state: {
+      ...state,
+      playlist: [...state.playlist, entry],
+      recentAdds: [...recent, { requesterId: entry.requesterId, at: countedAt }],
+      pendingAdds: pending,
+      library: withTrack(state.library, entry.hash),
+    },
+    result: {
+      ok: true,
+      message: `Added "${displayTitle(entry.title)}" at position ${position}.`,
+      position,
+      entry,
+      ...(state.playlist.length > 0 ? { previous: state.playlist.at(-1)! } : {}),
+    },
   };
 }
 
 function alreadyWaiting(state: GuildState, hash: string): Refusal | undefined {
   const at = state.playlist.findIndex((e) => e.hash === hash);
   const waiting = state.playlist[at];
-  return waiting ? { ok: false, message: `"${displayTitle(waiting.title)}" is already in the playlist (position ${at + 1}).` } : undefined;
+  return waiting
+    ? { ok: false, message: `"${displayTitle(waiting.title)}" is already in the playlist (position ${at + 1}).` }
+    : undefined;
 }
 
 /** Adds a track that needs no download (already in the library), under the same limits. */
-export function addToQueue(store: GuildStore, guildId: string, member: MemberInfo, track: { hash: string; title: string }, now: Date): Promise<AddResult> {
+export function addToQueue(
+  store: GuildStore,
+  guildId: string,
+  member: MemberInfo,
+  track: { hash: string; title: string },
+  now: Date,
+): Promise<AddResult> {
   return decide<AddResult>(store, guildId, (state) => {
     const duplicate = alreadyWaiting(state, track.hash);
     if (duplicate) return { result: duplicate };
@@ -110,7 +143,13 @@ export function addToQueue(store: GuildStore, guildId: string, member: MemberInf
     const pending = livePending(state, nowMs);
     const refusal = overLimits(state, member, pending, nowMs);
     if (refusal) return refuse(refusal);
-    const entry: PlaylistEntry = { id: randomUUID(), hash: track.hash, title: track.title, requesterId: member.id, addedAt: now.toISOString() };
+    const entry: PlaylistEntry = {
+      id: randomUUID(),
+      hash: track.hash,
+      title: track.title,
+      requesterId: member.id,
+      addedAt: now.toISOString(),
+    };
     return appended(state, entry, pending, entry.addedAt, nowMs);
   });
 }
@@ -120,7 +159,13 @@ export function addToQueue(store: GuildStore, guildId: string, member: MemberInf
  * and the downloads in flight (the member's and the server's) are checked before a byte is fetched. A refusal writes
  * nothing.
  */
-export function reserveAdd(store: GuildStore, guildId: string, member: MemberInfo, source: string, now: Date): Promise<ReserveResult> {
+export function reserveAdd(
+  store: GuildStore,
+  guildId: string,
+  member: MemberInfo,
+  source: string,
+  now: Date,
+): Promise<ReserveResult> {
   return decide<ReserveResult>(store, guildId, (state) => {
     const nowMs = now.getTime();
     const pending = livePending(state, nowMs);
@@ -131,15 +176,24 @@ export function reserveAdd(store: GuildStore, guildId: string, member: MemberInf
     const refusal = overLimits(state, member, pending, nowMs);
     if (refusal) return refuse(refusal);
     const mine = pending.filter((p) => p.requesterId === member.id).length;
-    if (mine >= MAX_MEMBER_DOWNLOADS) return refuse(`You already have ${songs(mine)} downloading; wait until one is added.`);
-    if (pending.length >= MAX_GUILD_DOWNLOADS) return refuse(`${songs(pending.length)} are downloading for this server right now; try again in a minute.`);
+    if (mine >= MAX_MEMBER_DOWNLOADS)
+      return refuse(`You already have ${songs(mine)} downloading; wait until one is added.`);
+    if (pending.length >= MAX_GUILD_DOWNLOADS)
+      return refuse(`${songs(pending.length)} are downloading for this server right now; try again in a minute.`);
     const held: PendingAdd = { id: randomUUID(), requesterId: member.id, source: key, at: now.toISOString() };
     return { state: { ...state, pendingAdds: [...pending, held] }, result: { ok: true, pending: held } };
   });
 }
 
 /** Turns a reservation into a playlist entry once its track is analysed (a reservation that expired is checked anew). */
-export function completeAdd(store: GuildStore, guildId: string, member: MemberInfo, pendingId: string, track: { hash: string; title: string }, now: Date): Promise<AddResult> {
+export function completeAdd(
+  store: GuildStore,
+  guildId: string,
+  member: MemberInfo,
+  pendingId: string,
+  track: { hash: string; title: string },
+  now: Date,
+): Promise<AddResult> {
   return decide<AddResult>(store, guildId, (state) => {
     const nowMs = now.getTime();
     const held = state.pendingAdds.find((p) => p.id === pendingId);
@@ -149,25 +203,49 @@ export function completeAdd(store: GuildStore, guildId: string, member: MemberIn
     if (duplicate) return { state: { ...state, pendingAdds: pending, library }, result: duplicate };
     if (!held) {
       const refusal = overLimits(state, member, pending, nowMs);
-      if (refusal) return { state: { ...state, pendingAdds: pending, library }, result: { ok: false, message: refusal } };
+      if (refusal)
+        return { state: { ...state, pendingAdds: pending, library }, result: { ok: false, message: refusal } };
     }
-    const entry: PlaylistEntry = { id: randomUUID(), hash: track.hash, title: track.title, requesterId: member.id, addedAt: now.toISOString(), ...(held ? { source: held.source } : {}) };
+    const entry: PlaylistEntry = {
+      id: randomUUID(),
+      hash: track.hash,
+      title: track.title,
+      requesterId: member.id,
+      addedAt: now.toISOString(),
+      ...(held ? { source: held.source } : {}),
+    };
     return appended(state, entry, pending, held?.at ?? entry.addedAt, nowMs);
   });
 }
 
 /** Says these reservations' jobs still run: they hold their places another RESERVATION_LAPSE_MS. */
-export async function renewAdds(store: GuildStore, guildId: string, ids: ReadonlySet<string>, now: Date): Promise<void> {
+export async function renewAdds(
+  store: GuildStore,
+  guildId: string,
+  ids: ReadonlySet<string>,
+  now: Date,
+): Promise<void> {
   const renewedAt = now.toISOString();
-  await store.update(guildId, (state) => ({ ...state, pendingAdds: state.pendingAdds.map((p) => (ids.has(p.id) ? { ...p, renewedAt } : p)) }));
+  await store.update(guildId, (state) => ({
+    ...state,
+    pendingAdds: state.pendingAdds.map((p) => (ids.has(p.id) ? { ...p, renewedAt } : p)),
+  }));
 }
 
 /** Gives a reservation's place back (its download or analysis failed). */
 export async function releaseAdd(store: GuildStore, guildId: string, pendingId: string): Promise<void> {
-  await store.update(guildId, (state) => ({ ...state, pendingAdds: state.pendingAdds.filter((p) => p.id !== pendingId) }));
+  await store.update(guildId, (state) => ({
+    ...state,
+    pendingAdds: state.pendingAdds.filter((p) => p.id !== pendingId),
+  }));
 }
 
-export function removeFromQueue(store: GuildStore, guildId: string, member: MemberInfo, position: number): Promise<RemoveResult> {
+export function removeFromQueue(
+  store: GuildStore,
+  guildId: string,
+  member: MemberInfo,
+  position: number,
+): Promise<RemoveResult> {
   return decide<RemoveResult>(store, guildId, (state) => {
     const entry = entryAt(state.playlist, position);
     if (typeof entry === 'string') return refuse(entry);
@@ -181,7 +259,13 @@ export function removeFromQueue(store: GuildStore, guildId: string, member: Memb
   });
 }
 
-export function moveInQueue(store: GuildStore, guildId: string, member: MemberInfo, from: number, to: number): Promise<MoveResult> {
+export function moveInQueue(
+  store: GuildStore,
+  guildId: string,
+  member: MemberInfo,
+  from: number,
+  to: number,
+): Promise<MoveResult> {
   return decide<MoveResult>(store, guildId, (state) => {
     const entry = entryAt(state.playlist, from);
     if (typeof entry === 'string') return refuse(entry);
@@ -192,14 +276,29 @@ export function moveInQueue(store: GuildStore, guildId: string, member: MemberIn
     }
     const jumped = to < from ? state.playlist.slice(to - 1, from - 1) : [];
     if (jumped.some((e) => e.requesterId !== entry.requesterId) && !isDj(member, state)) {
-      return refuse("You can move a song ahead of your own songs only; moving it ahead of others' needs the DJ role or Manage Server.");
+      return refuse(
+        "You can move a song ahead of your own songs only; moving it ahead of others' needs the DJ role or Manage Server.",
+      );
     }
-    if (from === to) return { result: { ok: true, message: `"${displayTitle(entry.title)}" is already at position ${to}.`, entry, position: to } };
+    if (from === to)
+      return {
+        result: {
+          ok: true,
+          message: `"${displayTitle(entry.title)}" is already at position ${to}.`,
+          entry,
+          position: to,
+        },
+      };
     const playlist = state.playlist.filter((e) => e.id !== entry.id);
     playlist.splice(to - 1, 0, entry);
     return {
       state: { ...state, playlist },
-      result: { ok: true, message: `Moved "${displayTitle(entry.title)}" from position ${from} to position ${to}.`, entry, position: to },
+      result: {
+        ok: true,
+        message: `Moved "${displayTitle(entry.title)}" from position ${from} to position ${to}.`,
+        entry,
+        position: to,
+      },
     };
   });
 }

@@ -5,6 +5,7 @@ export async function recommendedShardCount(token: string, api?: string): Promis
   const rest = new REST(api ? { api } : {}).setToken(token);
   const answer = (await rest.get(Routes.gatewayBot())) as { shards?: unknown };
   const shards = Number(answer.shards);
-  if (!Number.isInteger(shards) || shards < 1) throw new Error(`Discord's /gateway/bot gave no shard count (${JSON.stringify(answer.shards)})`);
+  if (!Number.isInteger(shards) || shards < 1)
+    throw new Error(`Discord's /gateway/bot gave no shard count (${JSON.stringify(answer.shards)})`);
   return shards;
 }

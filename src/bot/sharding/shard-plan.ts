@@ -14,7 +14,8 @@ export interface ShardPlan {
 
 export type ShardPlanResult = { ok: true; plan: ShardPlan } | { ok: false; problem: string };
 
-const COUNT_HELP = 'MINIDJ_SHARD_COUNT is the total number of shards of the bot across every machine (a whole number ≥ 1), the same on each.';
+const COUNT_HELP =
+  'MINIDJ_SHARD_COUNT is the total number of shards of the bot across every machine (a whole number ≥ 1), the same on each.';
 
 export function readShardPlan(env: NodeJS.ProcessEnv = process.env): ShardPlanResult {
   let count: number | 'auto';
@@ -27,10 +28,17 @@ export function readShardPlan(env: NodeJS.ProcessEnv = process.env): ShardPlanRe
   if (ids.length === 0) return { ok: true, plan: { count, list: 'auto' } };
   const listText = ids.join(',');
   if (count === 'auto') {
-    return { ok: false, problem: `MINIDJ_SHARDS is set but MINIDJ_SHARD_COUNT is not: machines sharing the shards must agree on their total. ${COUNT_HELP}` };
+    return {
+      ok: false,
+      problem: `MINIDJ_SHARDS is set but MINIDJ_SHARD_COUNT is not: machines sharing the shards must agree on their total. ${COUNT_HELP}`,
+    };
   }
   const list = ids.map(Number);
   const bad = list.find((id) => !(Number.isInteger(id) && id >= 0 && id < count));
-  if (bad !== undefined) return { ok: false, problem: `MINIDJ_SHARDS "${listText}" must list shard ids from 0 to ${count - 1} (MINIDJ_SHARD_COUNT ${count}), separated by commas.` };
+  if (bad !== undefined)
+    return {
+      ok: false,
+      problem: `MINIDJ_SHARDS "${listText}" must list shard ids from 0 to ${count - 1} (MINIDJ_SHARD_COUNT ${count}), separated by commas.`,
+    };
   return { ok: true, plan: { count, list: [...new Set(list)] } };
 }

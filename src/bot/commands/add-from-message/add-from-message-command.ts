@@ -1,4 +1,9 @@
-import { ApplicationCommandType, ApplicationIntegrationType, ContextMenuCommandBuilder, InteractionContextType } from 'discord.js';
+import {
+  ApplicationCommandType,
+  ApplicationIntegrationType,
+  ContextMenuCommandBuilder,
+  InteractionContextType,
+} from 'discord.js';
 
 export const ADD_FROM_MESSAGE = 'Add to the DJ playlist';
 

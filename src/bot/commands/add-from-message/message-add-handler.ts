@@ -13,7 +13,8 @@ import { uploadLimit, uploadSize } from '../../../util/add-policy.ts';
 /** Names the analyser may take, for attachments Discord gives no audio type (its type comes from the extension). */
 const AUDIO_NAME = /\.(mp3|flac|wav|ogg|oga|opus|m4a|aac|aif|aiff|weba)$/i;
 
-const isAudio = (a: Attachment): boolean => a.contentType?.toLowerCase().startsWith('audio/') === true || AUDIO_NAME.test(a.name);
+const isAudio = (a: Attachment): boolean =>
+  a.contentType?.toLowerCase().startsWith('audio/') === true || AUDIO_NAME.test(a.name);
 
 function noAudioIn(uploadBytes: number): string {
   return `That message has no audio file attached. Use this on a message with audio files, or add one with /queue add file: (up to ${uploadSize(uploadBytes)} for you here).`;
@@ -32,9 +33,20 @@ export function messageAddHandler(store: GuildStore, deps: IngestDeps, scorer: L
     const limit = uploadLimit(interaction, deps.maxBytes);
     const services = [...new Set(linksIn(message.content ?? '').flatMap((link) => streamingService(link) ?? []))];
     const audio = [...message.attachments.values()].filter(isAudio);
-    if (audio.length === 0) return replyEphemeral(interaction, services[0] ? streamingAnswer(services[0], limit, deps.maxBytes) : noAudioIn(limit));
-    const notes = services.map((s) => `Its ${s} link is not added: ${s} never hands over the file (upload it, or link the audio file itself).`);
+    if (audio.length === 0)
+      return replyEphemeral(
+        interaction,
+        services[0] ? streamingAnswer(services[0], limit, deps.maxBytes) : noAudioIn(limit),
+      );
+    const notes = services.map(
+      (s) => `Its ${s} link is not added: ${s} never hands over the file (upload it, or link the audio file itself).`,
+    );
     const ctx = { store, guildId, member: memberInfoOf(interaction), deps, scorer };
-    await addUploads(interaction, ctx, audio.map((a) => ({ url: a.url, name: a.name, size: a.size })), notes);
+    await addUploads(
+      interaction,
+      ctx,
+      audio.map((a) => ({ url: a.url, name: a.name, size: a.size })),
+      notes,
+    );
   };
 }

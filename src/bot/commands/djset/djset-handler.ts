@@ -21,9 +21,11 @@ import { planPitchCents } from '../../../audio/transition/tempo-schedule.ts';
 import { formatClock } from '../../../util/format-clock.ts';
 
 const NOT_READY = 'Mini-DJ has not finished joining this server yet. Try again in a minute.';
-export const NOT_VOICE = 'That is not a voice channel. Name a voice or stage channel, or join one and run /djset start.';
+export const NOT_VOICE =
+  'That is not a voice channel. Name a voice or stage channel, or join one and run /djset start.';
 export const JOIN_FIRST = 'Join a voice channel first, or name one: /djset start channel:<voice channel>.';
-export const NOTHING_TO_PLAY = 'Nothing to play: the playlist and the server library are empty. Add songs with /queue add, then /djset start.';
+export const NOTHING_TO_PLAY =
+  'Nothing to play: the playlist and the server library are empty. Add songs with /queue add, then /djset start.';
 
 export function alreadyPlaying(channelId: string): string {
   return `A set is already playing in <#${channelId}>. Use /djset status to see it, or /djset stop first.`;
@@ -39,7 +41,11 @@ export interface DjsetDeps extends NextTrackDeps {
   feedback: FeedbackStore;
 }
 
-function voiceChannelFor(interaction: ChatInputCommandInteraction, options: OptionReader<'channel'>, guild: Guild): VoiceBasedChannel | string {
+function voiceChannelFor(
+  interaction: ChatInputCommandInteraction,
+  options: OptionReader<'channel'>,
+  guild: Guild,
+): VoiceBasedChannel | string {
   const named = options.getChannel('channel');
   if (named) {
     const channel = guild.channels.cache.get(named.id);
@@ -48,7 +54,8 @@ function voiceChannelFor(interaction: ChatInputCommandInteraction, options: Opti
   return guild.voiceStates.cache.get(interaction.user.id)?.channel ?? JOIN_FIRST;
 }
 
-const trackLine = (t: { title: string; analysis: { bpm: number; camelot: string } }) => `**${displayTitle(t.title)}** (${Math.round(t.analysis.bpm)} BPM, ${t.analysis.camelot})`;
+const trackLine = (t: { title: string; analysis: { bpm: number; camelot: string } }) =>
+  `**${displayTitle(t.title)}** (${Math.round(t.analysis.bpm)} BPM, ${t.analysis.camelot})`;
 
 /** `/djset start [channel] [order]`. */
 export function djsetStart(deps: DjsetDeps): RouteHandler<'channel' | 'order'> {
@@ -75,10 +82,21 @@ export function djsetStart(deps: DjsetDeps): RouteHandler<'channel' | 'order'> {
       if (raced) return await failDeferred(interaction, alreadyPlaying(raced.voiceChannelId));
       // Resolves once the connection is Ready and the first audio went out: the reply never claims a silent set plays.
       const { set, note } = await deps.sets.start({
-        guild, voiceChannelId: channel.id, textChannelId: interaction.channelId, order, starterId: interaction.user.id, first: track, ...(check.stage ? { stage: check.stage } : {}),
+        guild,
+        voiceChannelId: channel.id,
+        textChannelId: interaction.channelId,
+        order,
+        starterId: interaction.user.id,
+        first: track,
+        ...(check.stage ? { stage: check.stage } : {}),
       });
-      const fromLibrary = track.entry ? '' : ' The playlist is empty, so the set plays from the server library until songs are queued.';
-      await interaction.editReply({ content: `Mixing in <#${set.voiceChannelId}> in ${order} order. Now playing ${trackLine(track)}.${fromLibrary}${note}`, ...quiet });
+      const fromLibrary = track.entry
+        ? ''
+        : ' The playlist is empty, so the set plays from the server library until songs are queued.';
+      await interaction.editReply({
+        content: `Mixing in <#${set.voiceChannelId}> in ${order} order. Now playing ${trackLine(track)}.${fromLibrary}${note}`,
+        ...quiet,
+      });
     } catch (error) {
       if (error instanceof StartFailed) return await failDeferred(interaction, error.message);
       await failDeferred(interaction, FAILED);
@@ -120,12 +138,27 @@ export function djsetStatus(deps: DjsetDeps): RouteHandler<never> {
         name: `Next: ${displayTitle(next.to.title)}`.slice(0, 256),
         value: [
           `${Math.round(next.to.analysis.bpm)} BPM · ${next.to.analysis.camelot} · transition in ${formatClock(next.inSec)}${next.rendered ? ' (rendered)' : ' (rendering)'}`,
-          describeTransition({ style: next.plan.style, overlapBars: next.plan.overlapBars, stretchPct: next.plan.stretchPct, pitchCents: planPitchCents(next.plan), from: { bpm: next.from.analysis.bpm, camelot: next.from.analysis.camelot }, to: { bpm: next.to.analysis.bpm, camelot: next.to.analysis.camelot } }),
+          describeTransition({
+            style: next.plan.style,
+            overlapBars: next.plan.overlapBars,
+            stretchPct: next.plan.stretchPct,
+            pitchCents: planPitchCents(next.plan),
+            from: { bpm: next.from.analysis.bpm, camelot: next.from.analysis.camelot },
+            to: { bpm: next.to.analysis.bpm, camelot: next.to.analysis.camelot },
+          }),
           next.plan.explanation,
-          ...(next.check ? [`Beat check: ${next.check.summary}.`] : !next.rendered && ['blend', 'filter-fade'].includes(next.plan.style) ? ['Beat check: when it is rendered.'] : []),
-        ].join('\n').slice(0, 1024),
+          ...(next.check
+            ? [`Beat check: ${next.check.summary}.`]
+            : !next.rendered && ['blend', 'filter-fade'].includes(next.plan.style)
+              ? ['Beat check: when it is rendered.']
+              : []),
+        ]
+          .join('\n')
+          .slice(0, 1024),
       });
-      files.push(new AttachmentBuilder(transitionPicture(next.from, next.to, next.plan), { name: 'next-transition.png' }));
+      files.push(
+        new AttachmentBuilder(transitionPicture(next.from, next.to, next.plan), { name: 'next-transition.png' }),
+      );
       embed.setImage('attachment://next-transition.png');
     } else {
       embed.addFields({ name: 'Next', value: 'Nothing queued yet: add songs with /queue add.' });

@@ -22,7 +22,18 @@ export const djsetRoutes: SlashCommandRoutes<CommandDeps> = {
     resume: route([], (d) => setControl(d, 'resume')),
     status: route([], (d) => djsetStatus(d)),
     settings: route(
-      ['dj_role', 'order', 'max_queued', 'adds_per_minute', 'stay', 'pause_minutes', 'songs', 'transition_bars', 'clear_dj_role', 'announce'],
+      [
+        'dj_role',
+        'order',
+        'max_queued',
+        'adds_per_minute',
+        'stay',
+        'pause_minutes',
+        'songs',
+        'transition_bars',
+        'clear_dj_role',
+        'announce',
+      ],
       // A live set takes up a new mix style from its next transition.
       (d) => settingsHandler(d.store, (guildId, settings) => d.sets.get(guildId)?.setMixStyle(mixStyleOf(settings))),
     ),

@@ -14,7 +14,8 @@ import { displayTitle } from '../../discord/track-title.ts';
 import { formatClock } from '../../../util/format-clock.ts';
 
 export const NO_SET = 'No set is playing. Start one with /djset start.';
-export const NOTHING_TO_SKIP_TO = 'There is nothing to mix into yet: the playlist is empty and no other library track is ready. Add songs with /queue add.';
+export const NOTHING_TO_SKIP_TO =
+  'There is nothing to mix into yet: the playlist is empty and no other library track is ready. Add songs with /queue add.';
 const ALREADY_PAUSED = 'The set is already paused. /djset resume carries on.';
 const NOT_PAUSED = 'The set is not paused.';
 
@@ -44,7 +45,12 @@ const VERB: Record<Exclude<SetAction, 'skip'>, string> = { pause: 'Pausing', res
  * answered within a second (a slow store) is acknowledged then (TimelyAnswer).
  * `publicly`: a command's success is shown to the channel; a button's goes to the member alone (the panel shows it).
  */
-export async function controlSet(deps: ControlDeps, interaction: RepliableInteraction, action: SetAction, publicly: boolean): Promise<void> {
+export async function controlSet(
+  deps: ControlDeps,
+  interaction: RepliableInteraction,
+  action: SetAction,
+  publicly: boolean,
+): Promise<void> {
   const guildId = interaction.guildId;
   if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
   const set = deps.sets.get(guildId);
@@ -55,7 +61,12 @@ export async function controlSet(deps: ControlDeps, interaction: RepliableIntera
     if (action === 'skip') return skip(deps, set, interaction.user.id, mayControl);
     if (!mayControl) return { ok: false, message: needsControl(VERB[action]) };
     if (action === 'stop') return stop(set);
-    const refusal = action === 'pause' ? pauseRefusal(set) : set.status.status === 'paused' && set.status.by === 'member' ? undefined : NOT_PAUSED;
+    const refusal =
+      action === 'pause'
+        ? pauseRefusal(set)
+        : set.status.status === 'paused' && set.status.by === 'member'
+          ? undefined
+          : NOT_PAUSED;
     if (refusal) return { ok: false, message: refusal };
     // A fade, or a pick: acknowledged first.
     await answer.defer();
@@ -70,25 +81,45 @@ export function setControl(deps: ControlDeps, action: SetAction): RouteHandler<n
 
 /** The fade and the panel's edit start once the answer is on its way. */
 function stop(set: LiveSet): Result {
-  return { ok: true, message: 'Stopping: the set fades out on the next downbeat. The playlist stays as it is.', afterSend: () => void set.stop('stopped') };
+  return {
+    ok: true,
+    message: 'Stopping: the set fades out on the next downbeat. The playlist stays as it is.',
+    afterSend: () => void set.stop('stopped'),
+  };
 }
 
 function pauseRefusal(set: LiveSet): string | undefined {
   if (set.status.status === 'paused' && set.status.by === 'member') return ALREADY_PAUSED;
-  return set.status.status === 'playing' || set.status.status === 'paused' ? undefined : 'The set is not playing yet, so it cannot be paused.';
+  return set.status.status === 'playing' || set.status.status === 'paused'
+    ? undefined
+    : 'The set is not playing yet, so it cannot be paused.';
 }
 
 async function pause(deps: ControlDeps, set: LiveSet): Promise<Result> {
-  if (!(await set.pause())) return { ok: false, message: pauseRefusal(set) ?? 'The set is not playing yet, so it cannot be paused.' };
+  if (!(await set.pause()))
+    return { ok: false, message: pauseRefusal(set) ?? 'The set is not playing yet, so it cannot be paused.' };
   const minutes = (await deps.store.get(set.guildId)).settings.pauseMinutes;
-  const leave = minutes !== undefined ? ` If nobody resumes it within ${minutes} minute${minutes === 1 ? '' : 's'}, Mini-DJ leaves.` : '';
-  return { ok: true, message: `Paused: the set faded out on a downbeat and holds its place. /djset resume carries on from there.${leave}` };
+  const leave =
+    minutes !== undefined
+      ? ` If nobody resumes it within ${minutes} minute${minutes === 1 ? '' : 's'}, Mini-DJ leaves.`
+      : '';
+  return {
+    ok: true,
+    message: `Paused: the set faded out on a downbeat and holds its place. /djset resume carries on from there.${leave}`,
+  };
 }
 
 async function resume(set: LiveSet): Promise<Result> {
   const resumed = await set.resume();
-  if (!resumed) return { ok: false, message: set.status.status === 'ended' ? 'There is nothing left to resume: the set is over.' : NOT_PAUSED };
-  return { ok: true, message: `Resuming **${displayTitle(resumed.track.title)}** at ${formatClock(resumed.fromSec ?? 0)}, fading in on the downbeat.` };
+  if (!resumed)
+    return {
+      ok: false,
+      message: set.status.status === 'ended' ? 'There is nothing left to resume: the set is over.' : NOT_PAUSED,
+    };
+  return {
+    ok: true,
+    message: `Resuming **${displayTitle(resumed.track.title)}** at ${formatClock(resumed.fromSec ?? 0)}, fading in on the downbeat.`,
+  };
 }
 
 /**
@@ -103,14 +134,27 @@ async function skip(deps: ControlDeps, set: LiveSet, userId: string, mayControl:
   const tally = set.skipVotes.vote(userId, listenerIds);
   if (tally.passed) return skipNow(deps, set, userId, ` (${tally.votes} of ${listenerIds.length} listeners voted)`);
   const title = displayTitle(set.nowPlaying()?.track.title ?? 'this song');
-  return { ok: true, message: `<@${userId}> votes to skip **${title}**: ${tally.votes} of ${tally.needed} votes needed.`, afterSend: () => set.panelChanged() };
+  return {
+    ok: true,
+    message: `<@${userId}> votes to skip **${title}**: ${tally.votes} of ${tally.needed} votes needed.`,
+    afterSend: () => set.panelChanged(),
+  };
 }
 
 /** Skips at the next phrase; the skip during or just after a transition judges it (a labelled pair for training). */
 async function skipNow(deps: ControlDeps, set: LiveSet, userId: string, why = ''): Promise<Result> {
   const judged = set.recentTransition();
   if (judged) {
-    await deps.feedback.add({ id: `skip:${judged.id}:${userId}`, guildId: set.guildId, fromHash: judged.fromHash, toHash: judged.toHash, liked: false, source: 'skip', userId, at: new Date().toISOString() });
+    await deps.feedback.add({
+      id: `skip:${judged.id}:${userId}`,
+      guildId: set.guildId,
+      fromHash: judged.fromHash,
+      toHash: judged.toHash,
+      liked: false,
+      source: 'skip',
+      userId,
+      at: new Date().toISOString(),
+    });
   }
   const title = displayTitle(set.nowPlaying()?.track.title ?? 'this song');
   const next = set.upcoming();

@@ -12,7 +12,7 @@ const ROLE_OR_CLEAR = 'Give dj_role or clear_dj_role, not both.';
 
 export function describeSettings(s: GuildSettings): string {
   return [
-    `DJ role: ${s.djRoleId ? `<@&${s.djRoleId}>` : 'none (Manage Server and the set\'s starter only)'}`,
+    `DJ role: ${s.djRoleId ? `<@&${s.djRoleId}>` : "none (Manage Server and the set's starter only)"}`,
     `Default order: ${s.order}`,
     `Per member: ${s.maxQueuePerMember} songs waiting, ${s.maxAddsPerMinute} adds a minute`,
     `Empty channel: ${s.stayMinutes === undefined ? 'stays 24/7, paused until someone joins' : `pauses, and leaves after ${minutes(s.stayMinutes)}`}`,
@@ -33,10 +33,24 @@ function minutes(n: number): string {
 }
 
 /** The options of `/djset settings`. */
-type SettingsOption = 'dj_role' | 'order' | 'max_queued' | 'adds_per_minute' | 'stay' | 'pause_minutes' | 'songs' | 'transition_bars' | 'clear_dj_role' | 'announce';
+type SettingsOption =
+  | 'dj_role'
+  | 'order'
+  | 'max_queued'
+  | 'adds_per_minute'
+  | 'stay'
+  | 'pause_minutes'
+  | 'songs'
+  | 'transition_bars'
+  | 'clear_dj_role'
+  | 'announce';
 
 /** The settings a `/djset settings` asked to change, as a patch (empty: it only asked to see them). */
-function requestedChanges(options: OptionReader<SettingsOption>): { patch: Partial<GuildSettings>; clearRole: boolean; stay: number | null } {
+function requestedChanges(options: OptionReader<SettingsOption>): {
+  patch: Partial<GuildSettings>;
+  clearRole: boolean;
+  stay: number | null;
+} {
   const role = options.getRole('dj_role');
   const order = options.getString('order') as GuildSettings['order'] | null;
   const maxQueued = options.getInteger('max_queued');
@@ -82,7 +96,10 @@ function applied(settings: GuildSettings, patch: Partial<GuildSettings>, stay: n
  * `/djset settings`: anyone may see them; changing them needs Manage Server. `onSaved` hears the saved settings (the
  * live set takes up a new mix style from its next transition).
  */
-export function settingsHandler(store: GuildStore, onSaved: (guildId: string, settings: GuildSettings) => void): RouteHandler<SettingsOption> {
+export function settingsHandler(
+  store: GuildStore,
+  onSaved: (guildId: string, settings: GuildSettings) => void,
+): RouteHandler<SettingsOption> {
   return async (interaction, options) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);

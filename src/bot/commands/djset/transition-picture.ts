@@ -9,5 +9,9 @@ export function transitionPicture(from: PlannedTrack, to: PlannedTrack, plan: Tr
   const startSec = plan.exitSec - setStartSec(from);
   const report = transitionReport(0, { startSec, endSec: startSec + plan.overlapSec }, from, to, plan);
   const durationSec = startSec + to.analysis.durationSec - plan.entrySec;
-  return renderSetPicture(setPictureData(`Next: ${from.title} → ${to.title}`, [from, to], [report], durationSec), 1200, 600);
+  return renderSetPicture(
+    setPictureData(`Next: ${from.title} → ${to.title}`, [from, to], [report], durationSec),
+    1200,
+    600,
+  );
 }

@@ -23,10 +23,36 @@ export function voteButtonHandler(store: GuildStore, feedback: FeedbackStore): B
 }
 
 /** Stores the vote as a labelled pair and in the transition's tally. */
-async function vote(store: GuildStore, feedback: FeedbackStore, { guildId, userId, played, direction }: { guildId: string; userId: string; played: PlayedTransition; direction: 'up' | 'down' }): Promise<{ ok: boolean; message: string }> {
+async function vote(
+  store: GuildStore,
+  feedback: FeedbackStore,
+  {
+    guildId,
+    userId,
+    played,
+    direction,
+  }: { guildId: string; userId: string; played: PlayedTransition; direction: 'up' | 'down' },
+): Promise<{ ok: boolean; message: string }> {
   const liked = direction === 'up';
-  await feedback.add({ id: `vote:${played.id}:${userId}`, guildId, fromHash: played.fromHash, toHash: played.toHash, liked, source: 'vote', userId, at: new Date().toISOString() });
+  await feedback.add({
+    id: `vote:${played.id}:${userId}`,
+    guildId,
+    fromHash: played.fromHash,
+    toHash: played.toHash,
+    liked,
+    source: 'vote',
+    userId,
+    at: new Date().toISOString(),
+  });
   // The tally shown by /queue history (a member's second vote replaces the first).
-  await store.update(guildId, (s) => ({ ...s, transitions: s.transitions.map((t) => (t.id === played.id ? { ...t, votes: { ...t.votes, [userId]: direction } } : t)) }));
-  return { ok: true, message: `Thanks: ${liked ? '👍' : '👎'} noted for "${displayTitle(played.fromTitle)}" → "${displayTitle(played.toTitle)}". Votes teach the mix scorer when it is retrained (minidj train).` };
+  await store.update(guildId, (s) => ({
+    ...s,
+    transitions: s.transitions.map((t) =>
+      t.id === played.id ? { ...t, votes: { ...t.votes, [userId]: direction } } : t,
+    ),
+  }));
+  return {
+    ok: true,
+    message: `Thanks: ${liked ? '👍' : '👎'} noted for "${displayTitle(played.fromTitle)}" → "${displayTitle(played.toTitle)}". Votes teach the mix scorer when it is retrained (minidj train).`,
+  };
 }

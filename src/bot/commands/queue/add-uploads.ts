@@ -29,7 +29,9 @@ const PROGRESS_EVERY_MS = 3000;
 const MAX_MESSAGE = 2000;
 
 function statusText(status: JobStatus): string {
-  return status.state === 'analysing' ? 'analysing…' : `waiting for the analyser (${status.ahead === 0 ? 'next' : `${status.ahead} ahead`})…`;
+  return status.state === 'analysing'
+    ? 'analysing…'
+    : `waiting for the analyser (${status.ahead === 0 ? 'next' : `${status.ahead} ahead`})…`;
 }
 
 function render(header: string, lines: readonly Line[], notes: readonly string[]): string {
@@ -45,7 +47,12 @@ function render(header: string, lines: readonly Line[], notes: readonly string[]
  * One upload through the limits and checks of `/queue add file:`: the bot's size limit, the member's place reserved,
  * then downloaded, analysed and queued. Resolves with its outcome; an internal error is passed to `onError`.
  */
-async function addOne(ctx: AddContext, upload: Upload, onStatus: (status: JobStatus) => void, onError: (error: unknown) => void): Promise<Omit<Line, 'name'>> {
+async function addOne(
+  ctx: AddContext,
+  upload: Upload,
+  onStatus: (status: JobStatus) => void,
+  onError: (error: unknown) => void,
+): Promise<Omit<Line, 'name'>> {
   if (upload.size > ctx.deps.maxBytes) return { ok: false, text: attachmentTooLarge(upload.size, ctx.deps.maxBytes) };
   const reserved = await reserveAdd(ctx.store, ctx.guildId, ctx.member, upload.url, new Date());
   if (!reserved.ok) return { ok: false, text: reserved.message };
@@ -66,7 +73,12 @@ async function addOne(ctx: AddContext, upload: Upload, onStatus: (status: JobSta
  * sees it. `notes` follow the files' lines (links the message also had). The first internal error is thrown once the
  * reply is settled.
  */
-export async function addUploads(interaction: RepliableInteraction, ctx: AddContext, uploads: readonly Upload[], notes: readonly string[] = []): Promise<void> {
+export async function addUploads(
+  interaction: RepliableInteraction,
+  ctx: AddContext,
+  uploads: readonly Upload[],
+  notes: readonly string[] = [],
+): Promise<void> {
   await interaction.deferReply();
   const header = `Adding ${uploads.length} ${uploads.length === 1 ? 'file' : 'files'}, one after another:`;
   const lines: Line[] = uploads.map((u) => ({ name: u.name, text: 'waiting' }));
@@ -78,14 +90,27 @@ export async function addUploads(interaction: RepliableInteraction, ctx: AddCont
   };
   let internal: unknown;
   for (const [i, upload] of uploads.entries()) {
-    const settled = await addOne(ctx, upload, (status) => {
-      lines[i] = { ...lines[i]!, text: statusText(status) };
-      show(false);
-    }, (error) => (internal ??= error));
+    const settled = await addOne(
+      ctx,
+      upload,
+      (status) => {
+        lines[i] = { ...lines[i]!, text: statusText(status) };
+        show(false);
+      },
+      (error) => (internal ??= error),
+    );
     lines[i] = { name: upload.name, ...settled };
     if (i < uploads.length - 1) show(true);
   }
-  const final = render(lines.some((l) => l.ok) ? `Added from ${uploads.length} ${uploads.length === 1 ? 'file' : 'files'}:` : 'Nothing was added:', lines, notes);
-  await (lines.some((l) => l.ok) ? interaction.editReply({ content: final, ...quiet }) : failDeferred(interaction, final));
+  const final = render(
+    lines.some((l) => l.ok)
+      ? `Added from ${uploads.length} ${uploads.length === 1 ? 'file' : 'files'}:`
+      : 'Nothing was added:',
+    lines,
+    notes,
+  );
+  await (lines.some((l) => l.ok)
+    ? interaction.editReply({ content: final, ...quiet })
+    : failDeferred(interaction, final));
   if (internal) throw internal;
 }

@@ -1,6 +1,13 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import type { JobStatus } from '../../../audio/analysis/analyzer-pool.ts';
-import { attachmentTooLarge, FILE_OPTIONS, linkTooLong, MAX_LINK_CHARS, uploadLimit, uploadSize } from '../../../util/add-policy.ts';
+import {
+  attachmentTooLarge,
+  FILE_OPTIONS,
+  linkTooLong,
+  MAX_LINK_CHARS,
+  uploadLimit,
+  uploadSize,
+} from '../../../util/add-policy.ts';
 import type { FileOption } from '../../../util/add-policy.ts';
 import type { GuildStore } from '../../../db/guild-store.ts';
 import { UserFacingError } from '../../../util/user-facing-error.ts';
@@ -37,7 +44,11 @@ const PROGRESS_EVERY_MS = 3000;
  * `/queue add file:…file5:|url:|track:` — a download is deferred and analysed; the reply is edited with the outcome.
  * Several files are added one after another, in one reply (see addUploads).
  */
-export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: LazyScorer): RouteHandler<FileOption | 'url' | 'track'> {
+export function queueAddHandler(
+  store: GuildStore,
+  deps: IngestDeps,
+  scorer: LazyScorer,
+): RouteHandler<FileOption | 'url' | 'track'> {
   return async (interaction, options) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
@@ -49,10 +60,18 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
     if (given === 0) return replyEphemeral(interaction, nothingToAdd(uploadLimit(interaction, deps.maxBytes)));
     if (given > 1) return replyEphemeral(interaction, ONLY_ONE);
     const service = url !== null ? streamingService(url) : undefined;
-    if (service) return replyEphemeral(interaction, streamingAnswer(service, uploadLimit(interaction, deps.maxBytes), deps.maxBytes));
+    if (service)
+      return replyEphemeral(
+        interaction,
+        streamingAnswer(service, uploadLimit(interaction, deps.maxBytes), deps.maxBytes),
+      );
     if (files.length > 1) {
       const ctx = { store, guildId, member: memberInfoOf(interaction), deps, scorer };
-      return addUploads(interaction, ctx, files.map((f) => ({ url: f.url, name: f.name, size: f.size })));
+      return addUploads(
+        interaction,
+        ctx,
+        files.map((f) => ({ url: f.url, name: f.name, size: f.size })),
+      );
     }
 
     if (track !== null) {
@@ -60,12 +79,20 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
       if (!found) return replyEphemeral(interaction, unknownTrack(track));
       // How it follows the song before it is scored (the scorer may still have to load): acknowledged first.
       await interaction.deferReply();
-      const result = await add(interaction, guildId, store, { hash: found.hash, title: found.title, analysis: found.analysis }, deps, scorer);
+      const result = await add(
+        interaction,
+        guildId,
+        store,
+        { hash: found.hash, title: found.title, analysis: found.analysis },
+        deps,
+        scorer,
+      );
       return settleDeferred(interaction, result, false);
     }
 
     // Discord says an attachment's size: one over the limit is refused before anything is held or fetched.
-    if (file && file.size > deps.maxBytes) return replyEphemeral(interaction, attachmentTooLarge(file.size, deps.maxBytes));
+    if (file && file.size > deps.maxBytes)
+      return replyEphemeral(interaction, attachmentTooLarge(file.size, deps.maxBytes));
     if (url !== null && url.length > MAX_LINK_CHARS) return replyEphemeral(interaction, linkTooLong(url.length));
     const member = memberInfoOf(interaction);
     const source = file ? file.url : url!;
@@ -75,9 +102,16 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
     await interaction.deferReply();
     const progress = jobProgress(interaction);
     try {
-      const landed = await landDownload({ store, guildId, member, deps, scorer }, reserved.pending.id, { source, name: file ? file.name : url! }, progress.tell);
+      const landed = await landDownload(
+        { store, guildId, member, deps, scorer },
+        reserved.pending.id,
+        { source, name: file ? file.name : url! },
+        progress.tell,
+      );
       progress.done();
-      await (landed.ok ? interaction.editReply({ content: landed.message, ...quiet }) : failDeferred(interaction, landed.message));
+      await (landed.ok
+        ? interaction.editReply({ content: landed.message, ...quiet })
+        : failDeferred(interaction, landed.message));
     } catch (error) {
       progress.done();
       const userFacing = error instanceof UserFacingError;
@@ -88,7 +122,10 @@ export function queueAddHandler(store: GuildStore, deps: IngestDeps, scorer: Laz
 }
 
 /** Edits the deferred reply with where the analysis job stands, at most once every few seconds (Discord's limits). */
-function jobProgress(interaction: ChatInputCommandInteraction): { tell: (status: JobStatus) => void; done: () => void } {
+function jobProgress(interaction: ChatInputCommandInteraction): {
+  tell: (status: JobStatus) => void;
+  done: () => void;
+} {
   let last = 0;
   let finished = false;
   return {
@@ -96,7 +133,10 @@ function jobProgress(interaction: ChatInputCommandInteraction): { tell: (status:
       const now = Date.now();
       if (finished || (status.state === 'queued' && now - last < PROGRESS_EVERY_MS)) return;
       last = now;
-      const content = status.state === 'analysing' ? 'Analysing…' : `Waiting for the analyser: ${status.ahead === 0 ? 'yours is next' : `${status.ahead} ${status.ahead === 1 ? 'song' : 'songs'} ahead of yours`}.`;
+      const content =
+        status.state === 'analysing'
+          ? 'Analysing…'
+          : `Waiting for the analyser: ${status.ahead === 0 ? 'yours is next' : `${status.ahead} ${status.ahead === 1 ? 'song' : 'songs'} ahead of yours`}.`;
       showProgress(interaction, content);
     },
     done: () => {
@@ -105,7 +145,20 @@ function jobProgress(interaction: ChatInputCommandInteraction): { tell: (status:
   };
 }
 
-async function add(interaction: ChatInputCommandInteraction, guildId: string, store: GuildStore, track: ResolvedTrack, deps: IngestDeps, scorer: LazyScorer): Promise<{ ok: boolean; message: string }> {
-  const result = await addToQueue(store, guildId, memberInfoOf(interaction), { hash: track.hash, title: track.title }, new Date());
+async function add(
+  interaction: ChatInputCommandInteraction,
+  guildId: string,
+  store: GuildStore,
+  track: ResolvedTrack,
+  deps: IngestDeps,
+  scorer: LazyScorer,
+): Promise<{ ok: boolean; message: string }> {
+  const result = await addToQueue(
+    store,
+    guildId,
+    memberInfoOf(interaction),
+    { hash: track.hash, title: track.title },
+    new Date(),
+  );
   return { ok: result.ok, message: await addOutcome(result, track, deps, scorer) };
 }

@@ -11,9 +11,20 @@ function addSubcommand(sub: SlashCommandSubcommandBuilder): SlashCommandSubcomma
     .setName('add')
     .setDescription('Add a song: upload a file, paste a direct audio link, or pick a track from the server library.')
     .addAttachmentOption((o) => o.setName(first).setDescription(FIRST_FILE))
-    .addStringOption((o) => o.setName('url').setDescription('A direct http(s) link to an audio file (not YouTube, Spotify…: their pages)').setMaxLength(URL_OPTION_CHARS))
-    .addStringOption((o) => o.setName('track').setDescription('A track already in the server library').setAutocomplete(true));
-  more.forEach((name, i) => sub.addAttachmentOption((o) => o.setName(name).setDescription(i === 0 ? 'Another audio file, added after the first' : 'Another audio file')));
+    .addStringOption((o) =>
+      o
+        .setName('url')
+        .setDescription('A direct http(s) link to an audio file (not YouTube, Spotify…: their pages)')
+        .setMaxLength(URL_OPTION_CHARS),
+    )
+    .addStringOption((o) =>
+      o.setName('track').setDescription('A track already in the server library').setAutocomplete(true),
+    );
+  more.forEach((name, i) =>
+    sub.addAttachmentOption((o) =>
+      o.setName(name).setDescription(i === 0 ? 'Another audio file, added after the first' : 'Another audio file'),
+    ),
+  );
   return sub;
 }
 
@@ -34,14 +45,18 @@ export const queueCommand = new SlashCommandBuilder()
     sub
       .setName('remove')
       .setDescription('Remove a song from the playlist.')
-      .addIntegerOption((o) => o.setName('position').setDescription('Its position in /queue list').setMinValue(1).setRequired(true)),
+      .addIntegerOption((o) =>
+        o.setName('position').setDescription('Its position in /queue list').setMinValue(1).setRequired(true),
+      ),
   )
   .addSubcommand((sub) =>
     sub
       .setName('move')
       .setDescription('Move a song to another position.')
       .addIntegerOption((o) => o.setName('from').setDescription('Its position now').setMinValue(1).setRequired(true))
-      .addIntegerOption((o) => o.setName('to').setDescription('The position it should have').setMinValue(1).setRequired(true)),
+      .addIntegerOption((o) =>
+        o.setName('to').setDescription('The position it should have').setMinValue(1).setRequired(true),
+      ),
   )
   .addSubcommand((sub) => sub.setName('clear').setDescription('Empty the playlist (DJ role or Manage Server).'))
   .addSubcommand((sub) =>

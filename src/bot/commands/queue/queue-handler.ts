@@ -10,7 +10,13 @@ import { answerInTime } from '../../discord/timely-answer.ts';
 export const GUILD_ONLY = 'This command works only in a server.';
 
 /** Runs `fn` with the guild id, or refuses outside a server; answered in time however slow the store is. */
-function inGuild<N extends string>(fn: (interaction: ChatInputCommandInteraction, options: OptionReader<N>, guildId: string) => Promise<{ ok: boolean; message: string }>): RouteHandler<N> {
+function inGuild<N extends string>(
+  fn: (
+    interaction: ChatInputCommandInteraction,
+    options: OptionReader<N>,
+    guildId: string,
+  ) => Promise<{ ok: boolean; message: string }>,
+): RouteHandler<N> {
   return async (interaction, options) => {
     const guildId = interaction.guildId;
     if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
@@ -25,11 +31,21 @@ function inGuild<N extends string>(fn: (interaction: ChatInputCommandInteraction
 type LiveStarter = (guildId: string) => string | undefined;
 
 export function queueRemove(store: GuildStore, liveStarter: LiveStarter): RouteHandler<'position'> {
-  return inGuild((i, o, guildId) => removeFromQueue(store, guildId, memberInfoOf(i, liveStarter(guildId)), o.getInteger('position', true)));
+  return inGuild((i, o, guildId) =>
+    removeFromQueue(store, guildId, memberInfoOf(i, liveStarter(guildId)), o.getInteger('position', true)),
+  );
 }
 
 export function queueMove(store: GuildStore, liveStarter: LiveStarter): RouteHandler<'from' | 'to'> {
-  return inGuild((i, o, guildId) => moveInQueue(store, guildId, memberInfoOf(i, liveStarter(guildId)), o.getInteger('from', true), o.getInteger('to', true)));
+  return inGuild((i, o, guildId) =>
+    moveInQueue(
+      store,
+      guildId,
+      memberInfoOf(i, liveStarter(guildId)),
+      o.getInteger('from', true),
+      o.getInteger('to', true),
+    ),
+  );
 }
 
 export function queueClear(store: GuildStore, liveStarter: LiveStarter): RouteHandler<never> {

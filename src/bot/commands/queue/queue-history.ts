@@ -18,14 +18,22 @@ function votesOf(t: PlayedTransition | undefined): string {
 export function historyPage(state: GuildState, page: number): { ok: boolean; message: string } {
   if (state.history.length === 0) return { ok: false, message: NOTHING_PLAYED };
   const pages = Math.ceil(state.history.length / HISTORY_PAGE_SIZE);
-  if (page > pages) return { ok: false, message: `There ${pages === 1 ? 'is 1 page' : `are ${pages} pages`} of history.` };
+  if (page > pages)
+    return { ok: false, message: `There ${pages === 1 ? 'is 1 page' : `are ${pages} pages`} of history.` };
   const transitions = new Map(state.transitions.map((t) => [t.id, t]));
   const newestFirst = [...state.history].reverse();
   const lines = newestFirst.slice((page - 1) * HISTORY_PAGE_SIZE, page * HISTORY_PAGE_SIZE).map((h, i) => {
     const n = (page - 1) * HISTORY_PAGE_SIZE + i + 1;
-    const who = h.requesterId ? `added by <@${h.requesterId}>` : h.addedAt ? 'from the playlist' : 'from the server library';
+    const who = h.requesterId
+      ? `added by <@${h.requesterId}>`
+      : h.addedAt
+        ? 'from the playlist'
+        : 'from the server library';
     const when = `<t:${Math.floor(Date.parse(h.playedAt) / 1000)}:R>`;
     return `${n}. **${h.title !== undefined ? displayTitle(h.title) : h.hash.slice(0, 12)}** — ${who}, ${when}${votesOf(h.transitionId ? transitions.get(h.transitionId) : undefined)}`;
   });
-  return { ok: true, message: [`Played here (page ${page} of ${pages}, newest first):`, ...lines].join('\n').slice(0, 2000) };
+  return {
+    ok: true,
+    message: [`Played here (page ${page} of ${pages}, newest first):`, ...lines].join('\n').slice(0, 2000),
+  };
 }

@@ -32,7 +32,11 @@ function liveViewOf(set: LiveSet): LiveView | undefined {
   const now = set.nowPlaying();
   if (!now) return undefined;
   const next = set.upcoming();
-  return { current: now.track, positionSec: now.positionSec, ...(next ? { upcoming: { to: next.to, inSec: next.inSec, plan: next.plan } } : {}) };
+  return {
+    current: now.track,
+    positionSec: now.positionSec,
+    ...(next ? { upcoming: { to: next.to, inSec: next.inSec, plan: next.plan } } : {}),
+  };
 }
 
 export interface PlayOrderPageInput {
@@ -59,26 +63,47 @@ function nothingPlayable(order: PlayOrder): string {
 export function playOrderPage(input: PlayOrderPageInput): ListResult {
   const { order, state, page, total } = input;
   const size = input.pageSize ?? QUEUE_PAGE_SIZE;
-  if (total === 0) return { ok: true, message: order.unplayable.length > 0 ? nothingPlayable(order) : EMPTY_PLAYLIST, page: 1, pages: 0, total: 0 };
+  if (total === 0)
+    return {
+      ok: true,
+      message: order.unplayable.length > 0 ? nothingPlayable(order) : EMPTY_PLAYLIST,
+      page: 1,
+      pages: 0,
+      total: 0,
+    };
   const pages = Math.ceil(total / size);
   if (!Number.isInteger(page) || page < 1 || page > pages) {
-    return { ok: false, message: `There is no page ${page}; the playlist has ${pages === 1 ? 'only page 1' : `pages 1–${pages}`}.` };
+    return {
+      ok: false,
+      message: `There is no page ${page}; the playlist has ${pages === 1 ? 'only page 1' : `pages 1–${pages}`}.`,
+    };
   }
   const position = new Map(state.playlist.map((e, i) => [e.id, i + 1]));
   const start = (page - 1) * size;
   const lines = order.plays.slice(start, start + size).map(({ track, startsInSec }, i) => {
     const when = startsInSec !== undefined ? `in ~${formatClock(startsInSec)} · ` : '';
     const entry = track.entry;
-    const who = entry ? `<@${entry.requesterId}>${entry.requesterId === input.viewerId ? ' (yours)' : ''}${position.has(entry.id) ? ` · #${position.get(entry.id)}` : ''}` : 'from the server library';
+    const who = entry
+      ? `<@${entry.requesterId}>${entry.requesterId === input.viewerId ? ' (yours)' : ''}${position.has(entry.id) ? ` · #${position.get(entry.id)}` : ''}`
+      : 'from the server library';
     return `${start + i + 1}. ${when}${displayTitle(track.title)} — ${who}`;
   });
   const how = input.mode === 'smart' ? 'smart order: the planned picks' : 'queue order';
-  const head = input.live ? `Coming up (${how}; times are estimates; #: position for /queue remove and /queue move):` : `Playlist (${songs(total)}), as a set started now would play it (${how}; #: position for /queue remove and /queue move):`;
+  const head = input.live
+    ? `Coming up (${how}; times are estimates; #: position for /queue remove and /queue move):`
+    : `Playlist (${songs(total)}), as a set started now would play it (${how}; #: position for /queue remove and /queue move):`;
   const tail: string[] = [];
   if (page === pages && input.live) tail.push('Then the server library, picked as the set plays.');
-  if (page === pages && order.unplayable.length > 0) tail.push(`Left out, their audio gone from the library: ${titles(order.unplayable)}.`);
+  if (page === pages && order.unplayable.length > 0)
+    tail.push(`Left out, their audio gone from the library: ${titles(order.unplayable)}.`);
   const more = page < pages ? ` — /queue list page:${page + 1} for more` : '';
-  return { ok: true, message: [head, ...lines, ...tail, `Page ${page}/${pages}${more}`].join('\n').slice(0, 2000), page, pages, total };
+  return {
+    ok: true,
+    message: [head, ...lines, ...tail, `Page ${page}/${pages}${more}`].join('\n').slice(0, 2000),
+    page,
+    pages,
+    total,
+  };
 }
 
 /** The page of the play order `viewerId` asked for, the set's own planner run up to it. */
@@ -95,7 +120,12 @@ async function playOrderFor(deps: QueueListDeps, guildId: string, page: number, 
 }
 
 /** `/queue list [page]`, public; and the panel's Queue button, to the member alone. Acknowledged before planning. */
-export async function showPlayOrder(deps: QueueListDeps, interaction: RepliableInteraction, page: number, publicly: boolean): Promise<void> {
+export async function showPlayOrder(
+  deps: QueueListDeps,
+  interaction: RepliableInteraction,
+  page: number,
+  publicly: boolean,
+): Promise<void> {
   const guildId = interaction.guildId;
   if (!guildId) return replyEphemeral(interaction, GUILD_ONLY);
   await interaction.deferReply(publicly ? {} : { flags: MessageFlags.Ephemeral });

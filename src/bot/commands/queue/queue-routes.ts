@@ -13,7 +13,11 @@ import { queueListHandler } from './queue-list.ts';
 export const queueRoutes: SlashCommandRoutes<CommandDeps> = {
   definition: queueCommand,
   subcommands: {
-    add: route([...FILE_OPTIONS, 'url', 'track'], (d) => queueAddHandler(d.store, d.ingest, d.lazyScorer), (d) => trackAutocomplete(d.analyses)),
+    add: route(
+      [...FILE_OPTIONS, 'url', 'track'],
+      (d) => queueAddHandler(d.store, d.ingest, d.lazyScorer),
+      (d) => trackAutocomplete(d.analyses),
+    ),
     list: route(['page'], (d) => queueListHandler(d)),
     remove: route(['position'], (d) => queueRemove(d.store, liveStarter(d))),
     move: route(['from', 'to'], (d) => queueMove(d.store, liveStarter(d))),

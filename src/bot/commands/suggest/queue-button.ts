@@ -20,8 +20,19 @@ export function queueButtonHandler(store: GuildStore, analyses: AnalysisStore): 
     await answerInTime(interaction, false, async () => {
       const record = /^[0-9a-f]{64}$/.test(hash) ? await libraryTrack(analyses, guildId, hash) : undefined;
       if (!record) return { ok: false, message: TRACK_GONE };
-      const result = await addToQueue(store, guildId, memberInfoOf(interaction), { hash, title: record.title }, new Date());
-      return result.ok ? { ok: true, message: `${result.message.slice(0, -1)} — ${trackSummary(record.analysis)}, ${energyLabel(record.analysis)}.` } : result;
+      const result = await addToQueue(
+        store,
+        guildId,
+        memberInfoOf(interaction),
+        { hash, title: record.title },
+        new Date(),
+      );
+      return result.ok
+        ? {
+            ok: true,
+            message: `${result.message.slice(0, -1)} — ${trackSummary(record.analysis)}, ${energyLabel(record.analysis)}.`,
+          }
+        : result;
     });
   };
 }

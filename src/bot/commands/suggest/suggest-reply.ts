@@ -10,21 +10,26 @@ const clip = (text: string, max: number): string => (text.length > max ? `${text
 /** The `/suggest` answer: one field per suggestion with its score and reasons, and a button to queue each. */
 export function suggestReply(after: string, suggestions: Suggestion[]) {
   if (suggestions.length === 0) {
-    return { content: `Nothing in the server library mixes after "${displayTitle(after)}" yet. Add songs with /queue add.`, embeds: [], components: [] };
+    return {
+      content: `Nothing in the server library mixes after "${displayTitle(after)}" yet. Add songs with /queue add.`,
+      embeds: [],
+      components: [],
+    };
   }
-  const embed = new EmbedBuilder()
-    .setTitle(clip(`What mixes well after ${displayTitle(after)}`, 256))
-    .addFields(
-      suggestions.map((s, i) => ({
-        name: clip(`${i + 1}. ${displayTitle(s.title)} — ${Math.round(s.score * 100)} %`, 256),
-        value: clip(s.reasons.join(' · '), 1024),
-      })),
-    );
+  const embed = new EmbedBuilder().setTitle(clip(`What mixes well after ${displayTitle(after)}`, 256)).addFields(
+    suggestions.map((s, i) => ({
+      name: clip(`${i + 1}. ${displayTitle(s.title)} — ${Math.round(s.score * 100)} %`, 256),
+      value: clip(s.reasons.join(' · '), 1024),
+    })),
+  );
   const buttons = suggestions.slice(0, 5).map((s, i) =>
     new ButtonBuilder()
       .setCustomId(`${QUEUE_BUTTON_PREFIX}${s.id}`)
       .setLabel(clip(`Queue ${i + 1}. ${s.title}`, MAX_LABEL))
       .setStyle(ButtonStyle.Secondary),
   );
-  return { embeds: [embed.toJSON()], components: [new ActionRowBuilder<ButtonBuilder>().addComponents(buttons).toJSON()] };
+  return {
+    embeds: [embed.toJSON()],
+    components: [new ActionRowBuilder<ButtonBuilder>().addComponents(buttons).toJSON()],
+  };
 }

@@ -13,7 +13,8 @@ export const suggestRoutes: SlashCommandRoutes<CommandDeps> = {
   run: route(
     ['track', 'count'],
     // By default after the song playing.
-    (d) => suggestHandler(d.store, d.analyses, d.lazyScorer, (guildId) => d.sets.get(guildId)?.nowPlaying()?.track.hash),
+    (d) =>
+      suggestHandler(d.store, d.analyses, d.lazyScorer, (guildId) => d.sets.get(guildId)?.nowPlaying()?.track.hash),
     (d) => trackAutocomplete(d.analyses),
   ),
   buttons: { [QUEUE_BUTTON_PREFIX]: (d) => queueButtonHandler(d.store, d.analyses) },
