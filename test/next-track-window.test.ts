@@ -43,15 +43,13 @@ beforeAll(async () => {
   }
   current = (await liveTrackOf((await analyses.get(hashes.at(-1)!))!, files))!;
   // 100 songs from 10 members, a minute apart.
-  const playlist: PlaylistEntry[] = hashes
-    .slice(0, PLAYLIST)
-    .map((hash, i) => ({
-      id: `e${i}`,
-      hash,
-      title: `t${i}`,
-      requesterId: `member${i % 10}`,
-      addedAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
-    }));
+  const playlist: PlaylistEntry[] = hashes.slice(0, PLAYLIST).map((hash, i) => ({
+    id: `e${i}`,
+    hash,
+    title: `t${i}`,
+    requesterId: `member${i % 10}`,
+    addedAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+  }));
   await store.update(GUILD, (s) => ({ ...s, library: hashes, playlist }));
   scorer = await MixScorer.load();
   const score = scorer.scoreFeatures.bind(scorer);

@@ -49,68 +49,7 @@ export class BotMetrics {
   constructor(source: MetricsSource) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'minidj_' });
-    new Gauge({
-      name: 'minidj_guilds',
-      help: 'Servers this process serves',
-      registers,
-      collect() {
-        this.set(source.guilds());
-      },
-    });
-    new Gauge({
-      name: 'minidj_live_sets',
-      help: 'Live sets streaming in this process',
-      registers,
-      collect() {
-        this.set(source.liveSets());
-      },
-    });
-    new Gauge({
-      name: 'minidj_analysis_queue_depth',
-      help: 'Analysis jobs waiting for a worker',
-      registers,
-      collect() {
-        this.set(source.analysisQueueDepth());
-      },
-    });
-    if (source.lateFrames) {
-      const late = source.lateFrames.bind(source);
-      new Gauge({
-        name: 'minidj_late_frames',
-        help: 'Audio frames sent as silence because the set was late, since start',
-        registers,
-        collect() {
-          this.set(late());
-        },
-      });
-    }
-    if (source.downloads) {
-      const downloads = source.downloads.bind(source);
-      new Gauge({
-        name: 'minidj_downloads_in_flight',
-        help: 'Downloads running in this process',
-        registers,
-        collect() {
-          this.set(downloads().inFlight);
-        },
-      });
-      new Gauge({
-        name: 'minidj_downloads_waiting',
-        help: 'Downloads waiting for a slot (MINIDJ_MAX_DOWNLOADS)',
-        registers,
-        collect() {
-          this.set(downloads().waiting);
-        },
-      });
-      new Gauge({
-        name: 'minidj_downloads_max',
-        help: 'Downloads one process runs at once (MINIDJ_MAX_DOWNLOADS)',
-        registers,
-        collect() {
-          this.set(downloads().max);
-        },
-      });
-    }
+    sourceGauges(source, registers);
     this.transitions = new Counter({
       name: 'minidj_transitions_total',
       help: 'Transitions played',
@@ -170,6 +109,30 @@ export class BotMetrics {
   countTransition(style: string, check: string | undefined, fallback: boolean): void {
     this.transitions.inc({ style, check: check ?? 'none' });
     if (fallback) this.fallbackCuts.inc();
+  }
+}
+
+/** The gauges read from the process at each scrape (the optional ones where the source has them). */
+function sourceGauges(source: MetricsSource, registers: Registry[]): void {
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge('minidj_guilds', 'Servers this process serves', () => source.guilds());
+  gauge('minidj_live_sets', 'Live sets streaming in this process', () => source.liveSets());
+  gauge('minidj_analysis_queue_depth', 'Analysis jobs waiting for a worker', () => source.analysisQueueDepth());
+  const late = source.lateFrames?.bind(source);
+  if (late) gauge('minidj_late_frames', 'Audio frames sent as silence because the set was late, since start', late);
+  const downloads = source.downloads?.bind(source);
+  if (downloads) {
+    gauge('minidj_downloads_in_flight', 'Downloads running in this process', () => downloads().inFlight);
+    gauge('minidj_downloads_waiting', 'Downloads waiting for a slot (MINIDJ_MAX_DOWNLOADS)', () => downloads().waiting);
+    gauge('minidj_downloads_max', 'Downloads one process runs at once (MINIDJ_MAX_DOWNLOADS)', () => downloads().max);
   }
 }
 

@@ -39,6 +39,33 @@ function pitchClassOfBin(bin: number, sampleRate: number, frameSize: number): nu
   return ((Math.round(midi) % 12) + 12) % 12;
 }
 
+/** Frames of `count` zeros, to be filled. */
+function emptyFrames(
+  sampleRate: number,
+  n: number,
+  hop: number,
+  count: number,
+  spectrumStride: number,
+): SpectralFrames {
+  return {
+    sampleRate,
+    frameSize: n,
+    hop,
+    count,
+    frameTime: (i: number) => (i * hop + n / 2) / sampleRate,
+    low: new Float32Array(count),
+    mid: new Float32Array(count),
+    high: new Float32Array(count),
+    centroid: new Float32Array(count),
+    lowFlux: new Float32Array(count),
+    midFlux: new Float32Array(count),
+    highFlux: new Float32Array(count),
+    chroma: new Float32Array(count * 12),
+    spectra: [],
+    spectrumStride,
+  };
+}
+
 /**
  * The frames of `mono`; every `spectrumStride`-th magnitude spectrum kept. The ears use 2048-sample frames every 512
  * samples at 44.1 kHz; a reading of a few bars' cues (the bar check) can use shorter frames at a lower rate.
@@ -65,23 +92,7 @@ export function computeSpectralFrames(
   const pcOfBin = new Int8Array(bins).fill(-1);
   for (let b = chromaLo; b <= Math.min(chromaHi, bins - 1); b++) pcOfBin[b] = pitchClassOfBin(b, sampleRate, n);
 
-  const out: SpectralFrames = {
-    sampleRate,
-    frameSize: n,
-    hop,
-    count,
-    frameTime: (i: number) => (i * hop + n / 2) / sampleRate,
-    low: new Float32Array(count),
-    mid: new Float32Array(count),
-    high: new Float32Array(count),
-    centroid: new Float32Array(count),
-    lowFlux: new Float32Array(count),
-    midFlux: new Float32Array(count),
-    highFlux: new Float32Array(count),
-    chroma: new Float32Array(count * 12),
-    spectra: [],
-    spectrumStride,
-  };
+  const out = emptyFrames(sampleRate, n, hop, count, spectrumStride);
   const frame = new Float64Array(n);
   // Interleaved re, im; the real transform fills bins 0..n/2, all we read.
   const spectrum = new Float64Array(2 * n);

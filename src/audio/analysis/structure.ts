@@ -1,5 +1,6 @@
 import type { Cues, Segment, SegmentLabel } from './analysis-types.ts';
 import { cosineDistance, spanFeatures } from './beat-sync.ts';
+import type { SpanFeatures } from './beat-sync.ts';
 import type { SpectralFrames } from './spectral-frames.ts';
 import { mean } from '../dsp/stats.ts';
 
@@ -58,6 +59,43 @@ function labelPhrases(phrases: PhraseInfo[]): SegmentLabel[] {
   });
 }
 
+/** How much each bar differs from the one before: level, low, high and harmony. */
+function barNovelty(bars: SpanFeatures): number[] {
+  const logE = bars.energy.map(toDb);
+  const logLow = bars.low.map(toDb);
+  const logHigh = bars.high.map(toDb);
+  return logE.map((_, b) =>
+    b === 0
+      ? 0
+      : Math.abs(logE[b]! - logE[b - 1]!) +
+        Math.abs(logLow[b]! - logLow[b - 1]!) +
+        Math.abs(logHigh[b]! - logHigh[b - 1]!) +
+        10 * cosineDistance(bars.chroma[b]!, bars.chroma[b - 1]!),
+  );
+}
+
+/** The labelled phrases as segments, neighbours with the same label joined. */
+function segmentsOf(infos: PhraseInfo[], labels: SegmentLabel[], barTime: (b: number) => number): Segment[] {
+  const segments: Segment[] = [];
+  infos.forEach((p, i) => {
+    const label = labels[i]!;
+    const prev = segments.at(-1);
+    if (prev && prev.label === label) {
+      prev.endBar = p.endBar;
+      prev.end = Number(barTime(p.endBar).toFixed(4));
+    } else {
+      segments.push({
+        start: Number(barTime(p.startBar).toFixed(4)),
+        end: Number(barTime(p.endBar).toFixed(4)),
+        label,
+        startBar: p.startBar,
+        endBar: p.endBar,
+      });
+    }
+  });
+  return segments;
+}
+
 export function analyzeStructure(downbeats: number[], durationSec: number, frames: SpectralFrames): Structure {
   if (downbeats.length < 2) {
     return {
@@ -78,17 +116,7 @@ export function analyzeStructure(downbeats: number[], durationSec: number, frame
   const maxRms = Math.max(...rms, 1e-12);
   const energy = rms.map((r) => Number((r / maxRms).toFixed(3)));
 
-  const logE = bars.energy.map(toDb);
-  const logLow = bars.low.map(toDb);
-  const logHigh = bars.high.map(toDb);
-  const novelty = logE.map((_, b) =>
-    b === 0
-      ? 0
-      : Math.abs(logE[b]! - logE[b - 1]!) +
-        Math.abs(logLow[b]! - logLow[b - 1]!) +
-        Math.abs(logHigh[b]! - logHigh[b - 1]!) +
-        10 * cosineDistance(bars.chroma[b]!, bars.chroma[b - 1]!),
-  );
+  const novelty = barNovelty(bars);
   const offset = phraseOffset(novelty);
   const phraseStarts: number[] = [];
   for (let b = offset; b < barCount; b += PHRASE_BARS) phraseStarts.push(b);
@@ -119,23 +147,7 @@ export function analyzeStructure(downbeats: number[], durationSec: number, frame
   }
   const labels = labelPhrases(infos);
   const barTime = (b: number): number => (b < barCount ? downbeats[b]! : lastEnd);
-  const segments: Segment[] = [];
-  infos.forEach((p, i) => {
-    const label = labels[i]!;
-    const prev = segments.at(-1);
-    if (prev && prev.label === label) {
-      prev.endBar = p.endBar;
-      prev.end = Number(barTime(p.endBar).toFixed(4));
-    } else {
-      segments.push({
-        start: Number(barTime(p.startBar).toFixed(4)),
-        end: Number(barTime(p.endBar).toFixed(4)),
-        label,
-        startBar: p.startBar,
-        endBar: p.endBar,
-      });
-    }
-  });
+  const segments = segmentsOf(infos, labels, barTime);
   const phraseTimes = phraseStarts.map((b) => Number(downbeats[b]!.toFixed(4)));
   return {
     energy,

@@ -55,6 +55,74 @@ export class LoudnessMeter {
   }
 
   push(interleaved: Float32Array): void {
+    if (this.channels === 2) this.pushStereo(interleaved);
+    else this.pushChannels(interleaved);
+  }
+
+  /**
+   * Stereo (every caller): both channels in one loop with the state in locals, 3× faster than filter objects, the same
+   * arithmetic in the same order.
+   */
+  private pushStereo(interleaved: Float32Array): void {
+    // K-weighting state per channel: x1, x2, y1, y2 of the shelf, then of the high-pass.
+    const st = this.state;
+    const { b0: sb0, b1: sb1, b2: sb2, a1: sa1, a2: sa2 } = this.shelf;
+    const { b0: hb0, b1: hb1, b2: hb2, a1: ha1, a2: ha2 } = this.highpass;
+    let acc = this.acc;
+    let accFrames = this.accFrames;
+    let lsx1 = st[0]!,
+      lsx2 = st[1]!,
+      lsy1 = st[2]!,
+      lsy2 = st[3]!,
+      lhx1 = st[4]!,
+      lhx2 = st[5]!,
+      lhy1 = st[6]!,
+      lhy2 = st[7]!;
+    let rsx1 = st[8]!,
+      rsx2 = st[9]!,
+      rsy1 = st[10]!,
+      rsy2 = st[11]!,
+      rhx1 = st[12]!,
+      rhx2 = st[13]!,
+      rhy1 = st[14]!,
+      rhy2 = st[15]!;
+    for (let i = 0; i + 1 < interleaved.length; i += 2) {
+      const xl = interleaved[i]!;
+      const xr = interleaved[i + 1]!;
+      const ul = sb0 * xl + sb1 * lsx1 + sb2 * lsx2 - sa1 * lsy1 - sa2 * lsy2;
+      lsx2 = lsx1;
+      lsx1 = xl;
+      lsy2 = lsy1;
+      lsy1 = ul;
+      const ur = sb0 * xr + sb1 * rsx1 + sb2 * rsx2 - sa1 * rsy1 - sa2 * rsy2;
+      rsx2 = rsx1;
+      rsx1 = xr;
+      rsy2 = rsy1;
+      rsy1 = ur;
+      const yl = hb0 * ul + hb1 * lhx1 + hb2 * lhx2 - ha1 * lhy1 - ha2 * lhy2;
+      lhx2 = lhx1;
+      lhx1 = ul;
+      lhy2 = lhy1;
+      lhy1 = yl;
+      const yr = hb0 * ur + hb1 * rhx1 + hb2 * rhx2 - ha1 * rhy1 - ha2 * rhy2;
+      rhx2 = rhx1;
+      rhx1 = ur;
+      rhy2 = rhy1;
+      rhy1 = yr;
+      acc += yl * yl;
+      acc += yr * yr;
+      if (++accFrames === this.subBlockFrames) {
+        this.subBlocks.push(acc / this.subBlockFrames);
+        acc = 0;
+        accFrames = 0;
+      }
+    }
+    st.set([lsx1, lsx2, lsy1, lsy2, lhx1, lhx2, lhy1, lhy2, rsx1, rsx2, rsy1, rsy2, rhx1, rhx2, rhy1, rhy2]);
+    this.acc = acc;
+    this.accFrames = accFrames;
+  }
+
+  private pushChannels(interleaved: Float32Array): void {
     const ch = this.channels;
     // K-weighting state per channel: x1, x2, y1, y2 of the shelf, then of the high-pass.
     const st = this.state;
@@ -62,79 +130,26 @@ export class LoudnessMeter {
     const { b0: hb0, b1: hb1, b2: hb2, a1: ha1, a2: ha2 } = this.highpass;
     let acc = this.acc;
     let accFrames = this.accFrames;
-    if (ch === 2) {
-      // Stereo (every caller): both channels in one loop with the state in locals, 3× faster than filter objects,
-      // the same arithmetic in the same order.
-      let lsx1 = st[0]!,
-        lsx2 = st[1]!,
-        lsy1 = st[2]!,
-        lsy2 = st[3]!,
-        lhx1 = st[4]!,
-        lhx2 = st[5]!,
-        lhy1 = st[6]!,
-        lhy2 = st[7]!;
-      let rsx1 = st[8]!,
-        rsx2 = st[9]!,
-        rsy1 = st[10]!,
-        rsy2 = st[11]!,
-        rhx1 = st[12]!,
-        rhx2 = st[13]!,
-        rhy1 = st[14]!,
-        rhy2 = st[15]!;
-      for (let i = 0; i + 1 < interleaved.length; i += 2) {
-        const xl = interleaved[i]!;
-        const xr = interleaved[i + 1]!;
-        const ul = sb0 * xl + sb1 * lsx1 + sb2 * lsx2 - sa1 * lsy1 - sa2 * lsy2;
-        lsx2 = lsx1;
-        lsx1 = xl;
-        lsy2 = lsy1;
-        lsy1 = ul;
-        const ur = sb0 * xr + sb1 * rsx1 + sb2 * rsx2 - sa1 * rsy1 - sa2 * rsy2;
-        rsx2 = rsx1;
-        rsx1 = xr;
-        rsy2 = rsy1;
-        rsy1 = ur;
-        const yl = hb0 * ul + hb1 * lhx1 + hb2 * lhx2 - ha1 * lhy1 - ha2 * lhy2;
-        lhx2 = lhx1;
-        lhx1 = ul;
-        lhy2 = lhy1;
-        lhy1 = yl;
-        const yr = hb0 * ur + hb1 * rhx1 + hb2 * rhx2 - ha1 * rhy1 - ha2 * rhy2;
-        rhx2 = rhx1;
-        rhx1 = ur;
-        rhy2 = rhy1;
-        rhy1 = yr;
-        acc += yl * yl;
-        acc += yr * yr;
-        if (++accFrames === this.subBlockFrames) {
-          this.subBlocks.push(acc / this.subBlockFrames);
-          acc = 0;
-          accFrames = 0;
-        }
+    for (let i = 0; i + ch <= interleaved.length; i += ch) {
+      for (let c = 0; c < ch; c++) {
+        const o = c * 8;
+        const x = interleaved[i + c]!;
+        const u = sb0 * x + sb1 * st[o]! + sb2 * st[o + 1]! - sa1 * st[o + 2]! - sa2 * st[o + 3]!;
+        st[o + 1] = st[o]!;
+        st[o] = x;
+        st[o + 3] = st[o + 2]!;
+        st[o + 2] = u;
+        const y = hb0 * u + hb1 * st[o + 4]! + hb2 * st[o + 5]! - ha1 * st[o + 6]! - ha2 * st[o + 7]!;
+        st[o + 5] = st[o + 4]!;
+        st[o + 4] = u;
+        st[o + 7] = st[o + 6]!;
+        st[o + 6] = y;
+        acc += y * y;
       }
-      st.set([lsx1, lsx2, lsy1, lsy2, lhx1, lhx2, lhy1, lhy2, rsx1, rsx2, rsy1, rsy2, rhx1, rhx2, rhy1, rhy2]);
-    } else {
-      for (let i = 0; i + ch <= interleaved.length; i += ch) {
-        for (let c = 0; c < ch; c++) {
-          const o = c * 8;
-          const x = interleaved[i + c]!;
-          const u = sb0 * x + sb1 * st[o]! + sb2 * st[o + 1]! - sa1 * st[o + 2]! - sa2 * st[o + 3]!;
-          st[o + 1] = st[o]!;
-          st[o] = x;
-          st[o + 3] = st[o + 2]!;
-          st[o + 2] = u;
-          const y = hb0 * u + hb1 * st[o + 4]! + hb2 * st[o + 5]! - ha1 * st[o + 6]! - ha2 * st[o + 7]!;
-          st[o + 5] = st[o + 4]!;
-          st[o + 4] = u;
-          st[o + 7] = st[o + 6]!;
-          st[o + 6] = y;
-          acc += y * y;
-        }
-        if (++accFrames === this.subBlockFrames) {
-          this.subBlocks.push(acc / this.subBlockFrames);
-          acc = 0;
-          accFrames = 0;
-        }
+      if (++accFrames === this.subBlockFrames) {
+        this.subBlocks.push(acc / this.subBlockFrames);
+        acc = 0;
+        accFrames = 0;
       }
     }
     this.acc = acc;

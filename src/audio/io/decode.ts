@@ -168,8 +168,8 @@ export async function decodeAudioFile(file: string, opts: DecodeOptions): Promis
   if (error) throw error;
   const { frames, stderr } = run;
   const durationSec = frames / opts.sampleRate;
-  // A WAV header that cannot be read leaves the duration to ffprobe, or to what ffmpeg printed.
   const statedDurationSec =
+    // A WAV header that cannot be read leaves the duration to ffprobe, or to what ffmpeg printed.
     (await declaredWavSeconds(file).catch(() => undefined)) ?? media.durationSec ?? parseStatedDuration(stderr);
   if (frames === 0)
     throw new AudioInputError(

@@ -600,9 +600,9 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
 
   private async readyInTime(rendering: Promise<unknown>): Promise<boolean> {
     const deadline = this.opts.renderDeadlineMs;
-    // A failed render is as late as one not done: the caller cuts on the exit downbeat.
     const settled = rendering.then(
       () => true,
+      // A failed render is as late as one not done: the caller cuts on the exit downbeat.
       () => false,
     );
     if (deadline === undefined) return settled;

@@ -157,8 +157,16 @@ async function barChecked(
   };
 }
 
+type Render = (job: TransitionJob) => Promise<RenderedTransition>;
+
+const recheckOf = (c: DeckCheck): NonNullable<TransitionCheckReport['recheck']> => ({
+  barsCompared: c.barsCompared,
+  medianAbsMs: Number(c.medianAbsMs.toFixed(2)),
+  maxAbsMs: Number(c.maxAbsMs.toFixed(2)),
+});
+
 async function renderBeatChecked(
-  render: (job: TransitionJob) => Promise<RenderedTransition>,
+  render: Render,
   job: TransitionJob,
   a: PlannedTrack,
   b: PlannedTrack,
@@ -178,79 +186,15 @@ async function renderBeatChecked(
   const steady =
     (c.reading === 'pooled' || c.reading === 'placement' || c.barsCompared >= (enough ? 4 : MIN_NUDGE_BARS)) &&
     passes(aboutOffset);
-  const tooFew = (): CheckedRender => ({
-    rendered: first,
-    plan: job.plan,
-    check: {
-      verdict: 'unchecked',
-      ...figures(c),
-      summary: `too few kicks on both decks to check (${c.barsCompared} ${c.barsCompared === 1 ? 'bar' : 'bars'}, ${minCheckBars(job.plan.overlapBars)} needed): played as planned`,
-    },
-  });
-  if (steady && Math.abs(c.offsetMs) <= NUDGE_MAX_MS) {
-    const nudged = shifted(b, c.offsetMs / 1000);
-    // The same overlap, however long the runways: it was planned to a length (the planner's, or a server's).
-    const plan = planTransition(leavingAt(a, job.plan.exitSec), nudged, {
-      ...kept(job.plan),
-      maxOverlapBars: job.plan.overlapBars,
-    });
-    if (
-      plan.style === job.plan.style &&
-      plan.exitSec === job.plan.exitSec &&
-      plan.overlapBars === job.plan.overlapBars
-    ) {
-      const again = await render({ ...job, plan, checkBeats: { from: a.analysis.beats, to: nudged.analysis.beats } });
-      if (again.check?.passed) {
-        plan.explanation = `${plan.explanation}; B moved ${ms(Math.abs(c.offsetMs))} ${c.offsetMs > 0 ? 'earlier' : 'later'} by the beat check (its kicks sat ${ms(Math.abs(c.offsetMs))} ${c.offsetMs > 0 ? 'behind' : 'ahead of'} A's)`;
-        const recheck = {
-          barsCompared: again.check.barsCompared,
-          medianAbsMs: Number(again.check.medianAbsMs.toFixed(2)),
-          maxAbsMs: Number(again.check.maxAbsMs.toFixed(2)),
-        };
-        return {
-          rendered: again,
-          plan,
-          check: {
-            verdict: 'nudged',
-            ...figures(c),
-            nudgedMs: Number(c.offsetMs.toFixed(2)),
-            recheck,
-            summary: `B moved ${ms(Math.abs(c.offsetMs))} onto A's kicks: ${passedSummary(again.check)}`,
-          },
-        };
-      }
-    }
+  const nudged =
+    steady && Math.abs(c.offsetMs) <= NUDGE_MAX_MS ? await nudgedOntoKicks(render, job, a, b, c) : undefined;
+  if (nudged) return nudged;
+  if (!enough) {
+    const summary = `too few kicks on both decks to check (${c.barsCompared} ${c.barsCompared === 1 ? 'bar' : 'bars'}, ${minCheckBars(job.plan.overlapBars)} needed): played as planned`;
+    return { rendered: first, plan: job.plan, check: { verdict: 'unchecked', ...figures(c), summary } };
   }
-  if (!enough) return tooFew();
-  const shorter = job.plan.style === 'blend' ? passingOverlapBars(c, job.plan, 60 / a.analysis.bpm) : undefined;
-  if (shorter !== undefined) {
-    const plan = planTransition(leavingAt(a, job.plan.exitSec), b, { ...kept(job.plan), maxOverlapBars: shorter });
-    if (plan.style === job.plan.style && plan.exitSec === job.plan.exitSec) {
-      const drift = `the decks drifted ${ms(c.maxAbsMs)} apart by bar ${job.plan.overlapBars}`;
-      plan.explanation = `${plan.explanation}; shortened from ${job.plan.overlapBars} bars by the beat check (${drift}, within ${CHECK_MAX_MS} ms up to bar ${shorter})`;
-      const again = await render({ ...withBeats, plan });
-      if (again.check?.passed !== false) {
-        const recheck = again.check
-          ? {
-              barsCompared: again.check.barsCompared,
-              medianAbsMs: Number(again.check.medianAbsMs.toFixed(2)),
-              maxAbsMs: Number(again.check.maxAbsMs.toFixed(2)),
-            }
-          : undefined;
-        return {
-          rendered: again,
-          plan,
-          check: {
-            verdict: 'replanned',
-            ...figures(c),
-            replannedFrom: from,
-            recheck,
-            summary: `re-planned as ${shorter === 8 ? 'an' : 'a'} ${shorter}-bar blend: ${drift}`,
-          },
-        };
-      }
-    }
-  }
+  const shortened = job.plan.style === 'blend' ? await shortenedBlend(render, withBeats, a, b, c) : undefined;
+  if (shortened) return shortened;
   const reason = `the beat check measured the ${job.plan.overlapBars}-bar ${job.plan.style} on its rendered decks and ${why} (limits ${CHECK_MEDIAN_MS} ms median, ${CHECK_MAX_MS} ms any bar), so A echoes out and B starts on the downbeat`;
   const plan = planTransition(leavingAt(a, job.plan.exitSec), b, { echoOutBecause: reason });
   const rendered = await render({ ...job, plan });
@@ -258,5 +202,67 @@ async function renderBeatChecked(
     rendered,
     plan,
     check: { verdict: 'replanned', ...figures(c), replannedFrom: from, summary: `re-planned as an echo-out: ${why}` },
+  };
+}
+
+/** B moved by the check's steady offset, rendered and checked again; undefined if the plan changes or it still fails. */
+async function nudgedOntoKicks(
+  render: Render,
+  job: TransitionJob,
+  a: PlannedTrack,
+  b: PlannedTrack,
+  c: DeckCheck,
+): Promise<CheckedRender | undefined> {
+  const nudged = shifted(b, c.offsetMs / 1000);
+  // The same overlap, however long the runways: it was planned to a length (the planner's, or a server's).
+  const plan = planTransition(leavingAt(a, job.plan.exitSec), nudged, {
+    ...kept(job.plan),
+    maxOverlapBars: job.plan.overlapBars,
+  });
+  if (plan.style !== job.plan.style || plan.exitSec !== job.plan.exitSec || plan.overlapBars !== job.plan.overlapBars)
+    return undefined;
+  const again = await render({ ...job, plan, checkBeats: { from: a.analysis.beats, to: nudged.analysis.beats } });
+  if (!again.check?.passed) return undefined;
+  plan.explanation = `${plan.explanation}; B moved ${ms(Math.abs(c.offsetMs))} ${c.offsetMs > 0 ? 'earlier' : 'later'} by the beat check (its kicks sat ${ms(Math.abs(c.offsetMs))} ${c.offsetMs > 0 ? 'behind' : 'ahead of'} A's)`;
+  return {
+    rendered: again,
+    plan,
+    check: {
+      verdict: 'nudged',
+      ...figures(c),
+      nudgedMs: Number(c.offsetMs.toFixed(2)),
+      recheck: recheckOf(again.check),
+      summary: `B moved ${ms(Math.abs(c.offsetMs))} onto A's kicks: ${passedSummary(again.check)}`,
+    },
+  };
+}
+
+/** The blend shortened to the bars the decks stay together for, rendered again; undefined if none is. */
+async function shortenedBlend(
+  render: Render,
+  withBeats: TransitionJob,
+  a: PlannedTrack,
+  b: PlannedTrack,
+  c: DeckCheck,
+): Promise<CheckedRender | undefined> {
+  const was = withBeats.plan;
+  const shorter = passingOverlapBars(c, was, 60 / a.analysis.bpm);
+  if (shorter === undefined) return undefined;
+  const plan = planTransition(leavingAt(a, was.exitSec), b, { ...kept(was), maxOverlapBars: shorter });
+  if (plan.style !== was.style || plan.exitSec !== was.exitSec) return undefined;
+  const drift = `the decks drifted ${ms(c.maxAbsMs)} apart by bar ${was.overlapBars}`;
+  plan.explanation = `${plan.explanation}; shortened from ${was.overlapBars} bars by the beat check (${drift}, within ${CHECK_MAX_MS} ms up to bar ${shorter})`;
+  const again = await render({ ...withBeats, plan });
+  if (again.check?.passed === false) return undefined;
+  return {
+    rendered: again,
+    plan,
+    check: {
+      verdict: 'replanned',
+      ...figures(c),
+      replannedFrom: { style: was.style, overlapBars: was.overlapBars },
+      recheck: again.check ? recheckOf(again.check) : undefined,
+      summary: `re-planned as ${shorter === 8 ? 'an' : 'a'} ${shorter}-bar blend: ${drift}`,
+    },
   };
 }

@@ -237,6 +237,13 @@ function finishRender(
   }
 }
 
+/** The decks the beat check reads: a beat-matched overlap's, when the job asks for the check. */
+function decksToCheck(job: RenderRequest, a: Float32Array, b: Float32Array): RenderedDecks | undefined {
+  const { plan, checkBeats } = job;
+  if (!checkBeats || job.solo || (plan.style !== 'blend' && plan.style !== 'filter-fade')) return undefined;
+  return { plan, a, b, rate: MIX_RATE, beatsA: checkBeats.from, beatsB: checkBeats.to };
+}
+
 /**
  * Renders A → B: both decks decoded (B through rubberband on its tempo schedule), each through a three-band EQ
  * driven by the style's curves, summed. Loudness gains are already applied by the decks; the master limiter comes
@@ -293,17 +300,7 @@ export async function renderTransition(
     const rider = rideFrames > 0 ? new LoudnessRider(MIX_RATE) : undefined;
     const laneRider = lanes && rideFrames > laneFrom ? new LoudnessRider(MIX_RATE) : undefined;
     // The beat check of a beat-matched overlap, on the decks as they are read (before the EQ).
-    const decks: RenderedDecks | undefined =
-      job.checkBeats && !job.solo && (plan.style === 'blend' || plan.style === 'filter-fade')
-        ? {
-            plan,
-            a: a.subarray(preFrames * MIX_CHANNELS),
-            b,
-            rate: MIX_RATE,
-            beatsA: job.checkBeats.from,
-            beatsB: job.checkBeats.to,
-          }
-        : undefined;
+    const decks = decksToCheck(job, a.subarray(preFrames * MIX_CHANNELS), b);
     const checking = decks ? checkDecksAsRead(decks, (frame) => ready(Math.min(frame, frames))) : undefined;
     const [, , , check] = await Promise.all([
       mixer.firstLane(ready, lanes ? laneFrom : mixedFrames, rider, rideFrames),

@@ -501,6 +501,7 @@ export class LiveSet {
     // Played out on its own (nothing left to play, or the stream failed); a stop or a pause ends it otherwise.
     const failure = broadcast.fed.then(
       () => undefined,
+      // The stream's failure is kept to say why the set ended.
       (error: unknown) => error,
     );
     void broadcast.finished.then(async () => {
