@@ -17,9 +17,11 @@
  *    beside it (as now).
  *
  * A real SQLite store with synthetic analyses as long as released tracks' (no audio is played: bench:voice measures
- * the audio). BENCH_STALL_SIZES, BENCH_STALL_SETS, BENCH_STALL_CHANGES, BENCH_STALL_PERIOD_MS,
- * BENCH_STALL_BASELINE_SETS, BENCH_STALL_BASELINE_CHANGES change the run. Writes out/bench-stall.json.
+ * the audio), in a process with the shard processes' V8 flags (src/bot/sharding/shard-node-flags.ts).
+ * BENCH_STALL_SIZES, BENCH_STALL_SETS, BENCH_STALL_CHANGES, BENCH_STALL_PERIOD_MS, BENCH_STALL_BASELINE_SETS,
+ * BENCH_STALL_BASELINE_CHANGES change the run. Writes out/bench-stall.json.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -27,6 +29,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { MixScorer } from '../src/ai/mix-scorer.ts';
 import { describeTrack } from '../src/ai/track-descriptor.ts';
 import { liveTrackOf, pickNextTrack } from '../src/bot/playlist/next-track.ts';
+import { SHARD_NODE_FLAGS } from '../src/bot/sharding/shard-node-flags.ts';
 import { linkKey } from '../src/bot/playlist/stored-link.ts';
 import type { LiveTrack } from '../src/bot/playlist/next-track.ts';
 import type { GuildState } from '../src/db/guild-store.ts';
@@ -36,6 +39,14 @@ import { idleLoop, runSets } from './stall-sets.ts';
 import type { Pick, StallRun } from './stall-sets.ts';
 import { openWorld, seedGuild } from './stall-world.ts';
 import type { StallWorld } from './stall-world.ts';
+
+// The live sets run as in a shard process: with its V8 flags.
+if (!SHARD_NODE_FLAGS.every((flag) => process.execArgv.includes(flag))) {
+  const run = spawnSync(process.execPath, [...process.execArgv, ...SHARD_NODE_FLAGS, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+  });
+  process.exit(run.status ?? 1);
+}
 
 const env = (name: string, fallback: string): string => process.env[name] || fallback;
 const SIZES = env('BENCH_STALL_SIZES', '100,1000,10000').split(',').map(Number);

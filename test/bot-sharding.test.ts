@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { SHARD_NODE_FLAGS } from '../src/bot/sharding/shard-node-flags.ts';
 import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
 import { GUILDS, killOneShardMidSet, seedBothGuilds, ShardedBot } from './helpers/sharded-bot.ts';
 import { startFakeDiscord } from './helpers/fake-discord.ts';
@@ -34,6 +36,11 @@ describe('npm start, sharded: one process per gateway shard, each guild served b
     const first = await bot.online(2);
     expect(first.map((p) => p.shards).sort()).toEqual([[0], [1]]);
     expect(new Set(first.map((p) => p.pid)).size).toBe(2);
+    // Each shard process runs with the shards' V8 flags (a young generation that keeps track changes' garbage young).
+    for (const { pid } of first) {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      expect(argv).toEqual(expect.arrayContaining([...SHARD_NODE_FLAGS]));
+    }
     expect(first.map((p) => p.guilds)).toEqual([1, 1]);
     expect(discord.connectedShards().sort()).toEqual([0, 1]);
     expect(bot.logLines().find((l) => String(l.msg).startsWith('Mini-DJ starts shards'))).toMatchObject({

@@ -9,6 +9,7 @@ import { createLogger } from '../ops/log.ts';
 import { configProblems, setting } from '../util/config.ts';
 import { readBotConfig } from './bot-config.ts';
 import { recommendedShardCount } from './sharding/gateway-shards.ts';
+import { SHARD_NODE_FLAGS } from './sharding/shard-node-flags.ts';
 import { respawnDeadShards } from './sharding/shard-respawn.ts';
 import { readShardPlan } from './sharding/shard-plan.ts';
 
@@ -40,8 +41,8 @@ const manager = new ShardingManager(fileURLToPath(new URL('./main.ts', import.me
   shardList: plan.plan.list,
   // Restarts are ours (respawnDeadShards), with a back-off.
   respawn: false,
-  // The shard processes run on the same Node with the same flags (an env file, a preload).
-  execArgv: process.execArgv,
+  // The shard processes run on the same Node with the same flags (an env file, a preload), and their own V8 flags.
+  execArgv: [...process.execArgv, ...SHARD_NODE_FLAGS],
 });
 let stopping = false;
 respawnDeadShards(manager, () => !stopping, {
