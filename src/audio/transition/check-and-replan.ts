@@ -159,11 +159,10 @@ async function barChecked(
 
 type Render = (job: TransitionJob) => Promise<RenderedTransition>;
 
-const recheckOf = (c: DeckCheck): NonNullable<TransitionCheckReport['recheck']> => ({
-  barsCompared: c.barsCompared,
-  medianAbsMs: Number(c.medianAbsMs.toFixed(2)),
-  maxAbsMs: Number(c.maxAbsMs.toFixed(2)),
-});
+function recheckOf(c: DeckCheck): NonNullable<TransitionCheckReport['recheck']> {
+  const { barsCompared, medianAbsMs, maxAbsMs } = figures(c);
+  return { barsCompared, medianAbsMs, maxAbsMs };
+}
 
 async function renderBeatChecked(
   render: Render,

@@ -620,9 +620,9 @@ export class LiveSet {
     const position = { hash: now.track.hash, positionSec: Number(now.positionSec.toFixed(2)) };
     if (position.hash === this.savedPosition?.hash && position.positionSec === this.savedPosition.positionSec) return;
     this.savedPosition = position;
-    this.writes = this.writes
-      .then(() => this.deps.store.savePosition(this.guildId, { ...position, savedAt: new Date().toISOString() }))
-      .catch(this.deps.onError);
+    void this.inOrder(() =>
+      this.deps.store.savePosition(this.guildId, { ...position, savedAt: new Date().toISOString() }),
+    );
   }
 
   /** An update that saves where the song playing is heard now (nothing when the session moved on to another song). */
@@ -644,15 +644,19 @@ export class LiveSet {
     };
   }
 
-  /**
-   * Store writes in order, errors reported and never thrown into the audio path. The chain keeps nothing of the state
-   * written: a 1,000-song record parses to 0.35 MB, and every live set holding its last one keeps V8's old generation,
-   * and so its mark-compact pauses, that much larger.
-   */
   private write(fn: Parameters<GuildStore['update']>[1]): Promise<void> {
+    return this.inOrder(() => this.deps.store.update(this.guildId, fn));
+  }
+
+  /**
+   * Store writes in order, errors reported and never thrown into the audio path. The chain keeps nothing of what a
+   * write returns: a 1,000-song record parses to 0.35 MB, and every live set holding its last one keeps V8's old
+   * generation, and so its mark-compact pauses, that much larger.
+   */
+  private inOrder(op: () => Promise<unknown>): Promise<void> {
     this.writes = this.writes
       .then(async () => {
-        await this.deps.store.update(this.guildId, fn);
+        await op();
       })
       .catch(this.deps.onError);
     return this.writes;
