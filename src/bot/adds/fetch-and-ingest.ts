@@ -49,9 +49,13 @@ export async function fetchAndIngest(
   deps: IngestDeps,
   job?: AnalyzeOptions & { pendingId?: string },
 ): Promise<FetchedTrack> {
-  const dir = await mkdtemp(path.join(deps.downloadDir ?? tmpdir(), 'minidj-dl-'));
+  // The slot is asked for before anything asynchronous, so the turns follow the order the adds came in.
+  const release = await deps.downloads?.acquire(job?.owner ?? '');
+  const dir = await mkdtemp(path.join(deps.downloadDir ?? tmpdir(), 'minidj-dl-')).catch((error: unknown) => {
+    release?.();
+    throw error;
+  });
   try {
-    const release = await deps.downloads?.acquire(job?.owner ?? '');
     const downloaded = await downloadAudio(url, {
       dir,
       maxBytes: deps.maxBytes,
