@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { MIN_APART_SHARE, MIN_APART_T } from '../src/audio/transition/bar-check.ts';
 import { MIN_BAR_PHASE_CONFIDENCE } from '../src/audio/transition/transition-plan.ts';
 import { chartBarPositions, chartOffset } from '../src/eval/chart-bars.ts';
+import { GUITAR_CHART_OFFSET_SEC } from './band-chart-offsets.ts';
 import type { ChartOffset } from '../src/eval/chart-bars.ts';
 import { beatFMeasure, truncatedAnnotationWindow } from '../src/eval/metrics.ts';
 import { loadSharedTruth, PROJECT_ROOT } from '../src/eval/shared-truth.ts';
@@ -66,6 +67,19 @@ interface BandRow {
   beforeNearest: string;
   halfTimeNow: string;
   halfTimeBefore: string;
+  /** With the chart placed by its guitar stem (band-chart-offsets.ts): the chart beat the downbeats fall on. */
+  nowGuitar: string;
+  /** The beats' median distance from the chart's beats so placed (ms; + late). Half a beat: on its off-beats. */
+  beatsFromChartMs: number | null;
+}
+
+/** The median distance of `beats` from the nearest beat of the chart placed at `offsetSec` (ms, + late). */
+function beatsFromChart(beats: number[], offsetSec: number, beatSec: number): number {
+  const d = beats.map((b) => {
+    const x = (b - offsetSec) / beatSec;
+    return (x - Math.round(x)) * beatSec * 1000;
+  });
+  return Math.round(median(d));
 }
 
 async function bandSongs(all: BarsOne[]): Promise<BandRow[]> {
@@ -84,7 +98,7 @@ async function bandSongs(all: BarsOne[]): Promise<BandRow[]> {
     `\n### Band songs (${truth.length}, ${BAND_DIR}): the chart beat the downbeats fall on (1 = its bar lines), offset read late / nearest\n`,
   );
   console.log(
-    'song                       chart BPM   ours   now (late/nearest)  before   confidence  half-time beats on chart (now/before)',
+    'song                       chart BPM   ours   now (late/nearest)  before   confidence  half-time (now/before)  by guitar: downbeats, beats from chart (ms)',
   );
   const rows: BandRow[] = [];
   for (const t of truth) {
@@ -94,8 +108,9 @@ async function bandSongs(all: BarsOne[]): Promise<BandRow[]> {
       continue;
     }
     all.push(r);
-    const on = (times: number[], reading: ChartOffset): string => {
-      const counts = chartBarPositions(times, chartOffset(r.beats, t.chart_beat_s, reading), t.chart_beat_s);
+    const on = (times: number[], reading: ChartOffset | number): string => {
+      const offset = typeof reading === 'number' ? reading : chartOffset(r.beats, t.chart_beat_s, reading);
+      const counts = chartBarPositions(times, offset, t.chart_beat_s);
       const top = counts.indexOf(Math.max(...counts));
       return `${BEATS[top]}${counts[top] === times.length ? '' : `(${counts[top]}/${times.length})`}`;
     };
@@ -109,6 +124,7 @@ async function bandSongs(all: BarsOne[]): Promise<BandRow[]> {
       );
       return counts[0]! + counts[2]! > counts[1]! + counts[3]! ? '1&3' : '2&4';
     };
+    const guitar = GUITAR_CHART_OFFSET_SEC[t.file];
     const row: BandRow = {
       file: t.file,
       chartBpm: t.bpm,
@@ -120,6 +136,8 @@ async function bandSongs(all: BarsOne[]): Promise<BandRow[]> {
       beforeNearest: on(r.legacyDownbeats, 'nearest'),
       halfTimeNow: halfOn(r.parity),
       halfTimeBefore: halfOn(r.legacyParity),
+      nowGuitar: guitar === undefined ? '-' : on(r.downbeats, guitar),
+      beatsFromChartMs: guitar === undefined ? null : beatsFromChart(r.beats, guitar, t.chart_beat_s),
     };
     rows.push(row);
     console.log(
@@ -127,14 +145,17 @@ async function bandSongs(all: BarsOne[]): Promise<BandRow[]> {
         58,
       ) +
         `${row.beforeLate} / ${row.beforeNearest}`.padEnd(10) +
-        `${r.confidence.toFixed(2).padStart(6)}      ${row.halfTimeNow} / ${row.halfTimeBefore}`,
+        `${r.confidence.toFixed(2).padStart(6)}      ${row.halfTimeNow} / ${row.halfTimeBefore}`.padEnd(24) +
+        `${row.nowGuitar.padEnd(8)} ${row.beatsFromChartMs === null ? '-' : `${row.beatsFromChartMs > 0 ? '+' : ''}${row.beatsFromChartMs}`}`,
     );
   }
   const count = (key: 'nowLate' | 'nowNearest' | 'beforeLate' | 'beforeNearest'): number =>
     rows.filter((r) => r[key] === '1').length;
   console.log(
     `\nband songs: downbeats on the chart's bar lines now ${count('nowLate')} of ${rows.length} (offset late), ${count('nowNearest')} (nearest); before ${count('beforeLate')} and ${count('beforeNearest')}; ` +
-      `half-time beats on the chart's 1 and 3 now ${rows.filter((r) => r.halfTimeNow === '1&3').length}, before ${rows.filter((r) => r.halfTimeBefore === '1&3').length}`,
+      `half-time beats on the chart's 1 and 3 now ${rows.filter((r) => r.halfTimeNow === '1&3').length}, before ${rows.filter((r) => r.halfTimeBefore === '1&3').length}; ` +
+      `with the chart placed by its guitar stem: downbeats on its bar lines ${rows.filter((r) => r.nowGuitar === '1').length} of ${rows.filter((r) => r.nowGuitar !== '-').length}, ` +
+      `beats within a quarter beat of its beats ${rows.filter((r) => r.beatsFromChartMs !== null && Math.abs(r.beatsFromChartMs) < 60_000 / r.chartBpm / 4).length}`,
   );
   return rows;
 }

@@ -5,6 +5,7 @@ import { onBeatPhase } from './beat-phase.ts';
 import type { BeatGrid } from './beat-grid.ts';
 import type { AnalysisInput } from './decode-for-analysis.ts';
 import { findDownbeats } from './downbeats.ts';
+import { firstSoundSec } from './first-sound.ts';
 import type { EssentiaInstance } from './essentia-runtime.ts';
 import { essentiaCall, withVectors } from './essentia-runtime.ts';
 import { detectKey } from './key-detect.ts';
@@ -94,7 +95,13 @@ export function analyzePcm(input: AnalysisInput, essentia: EssentiaInstance): Tr
       );
       if (sameTempoFamily(retracked.bpm, periodicity.bpm, FAMILY_TOLERANCE)) tracked = retracked;
     }
-    const grid = onBeatPhase(resolveTempoOctave(tracked, frames), frames, musicStart, musicEnd);
+    const grid = onBeatPhase(
+      resolveTempoOctave(tracked, frames),
+      frames,
+      musicStart,
+      musicEnd,
+      firstSoundSec(mono, sampleRate),
+    );
     const bars = findDownbeats(grid.beats, frames);
     const structure = analyzeStructure(bars.downbeats, durationSec, frames);
     const key = detectKey(essentia, signal, sampleRate);

@@ -22,6 +22,14 @@ const MIN_BEATS = 16;
  */
 const MIN_LOG_MARGIN = 0.3;
 
+/** A cue within this factor of 1 either way says next to nothing about which phase is the beat. */
+const UNDECIDED_RATIO = 1.15;
+/**
+ * The music's first sound is half a beat off the grid when it falls this far (in beats) from the grid's beats. A song
+ * starts on a beat (a pickup note under the start level does not count: see first-sound.ts).
+ */
+const HALF_BEAT_FROM = 0.35;
+
 const ratio = (on: number, off: number): number => (off > 0 ? on / off : on > 0 ? Infinity : 1);
 
 /** Mean of the values at even (on-beat) and odd (half-beat) indices, skipping NaN. */
@@ -55,6 +63,19 @@ function onOffBeats(evidence: BeatPhaseEvidence): boolean {
   return cues.every((r) => r < 1) && cues.reduce((s, r) => s + Math.log(r), 0) < -MIN_LOG_MARGIN;
 }
 
+/** Whether no cue prefers either phase by more than UNDECIDED_RATIO. */
+function undecided(evidence: BeatPhaseEvidence): boolean {
+  return [evidence.kick, evidence.harmony, evidence.snare].every((r) => r < UNDECIDED_RATIO && r > 1 / UNDECIDED_RATIO);
+}
+
+/** Where `at` falls between the grid's beats around it, in beats (0: on a beat, 0.5: half-way). */
+function beatFraction(beats: number[], at: number): number {
+  const next = beats.findIndex((t) => t > at);
+  const i = next <= 0 ? (next === 0 ? 0 : beats.length - 2) : next - 1;
+  const period = beats[i + 1]! - beats[i]!;
+  return ((((at - beats[i]!) / period) % 1) + 1) % 1;
+}
+
 /** The beats half a beat later: the midpoints, the first one half a beat before the old first if that is in the music. */
 function shiftHalfBeat(beats: number[], from: number, to: number): number[] {
   const round = (t: number): number => Number(t.toFixed(4));
@@ -70,11 +91,24 @@ function shiftHalfBeat(beats: number[], from: number, to: number): number[] {
  * The beat on the phase a musician hears as the beat. A tracker can follow a band's off-beats for most of a song
  * (degara put 55 % of its ticks half a beat off on Escape from chaosland, 40 % on the beat), and the grid takes its
  * majority. The kick, the chord changes and the backbeat land on the beats, so when all three fall half a beat off
- * the grid over the whole song, clearly, the grid moves half a beat; otherwise it stays. Decided once for the song,
- * like the tempo.
+ * the grid over the whole song, clearly, the grid moves half a beat. When none of them prefers either phase (a
+ * metal song's kicks on every eighth and snare on every off-beat: Metal madness), the music's first sound decides:
+ * a song starts on a beat, so a first sound half-way between the grid's beats moves it. Otherwise it stays. Decided
+ * once for the song, like the tempo.
  */
-export function onBeatPhase(grid: BeatGrid, frames: SpectralFrames, musicStart: number, musicEnd: number): BeatGrid {
-  if (grid.beats.length < MIN_BEATS || !onOffBeats(beatPhaseEvidence(grid.beats, frames))) return grid;
+export function onBeatPhase(
+  grid: BeatGrid,
+  frames: SpectralFrames,
+  musicStart: number,
+  musicEnd: number,
+  firstSound: number,
+): BeatGrid {
+  if (grid.beats.length < MIN_BEATS) return grid;
+  const evidence = beatPhaseEvidence(grid.beats, frames);
+  const fraction = beatFraction(grid.beats, firstSound);
+  const halfBeatOff =
+    onOffBeats(evidence) || (undecided(evidence) && fraction >= HALF_BEAT_FROM && fraction <= 1 - HALF_BEAT_FROM);
+  if (!halfBeatOff) return grid;
   const period = (grid.beats.at(-1)! - grid.beats[0]!) / (grid.beats.length - 1);
   return { ...grid, beats: shiftHalfBeat(grid.beats, musicStart - period / 2, musicEnd) };
 }
