@@ -84,7 +84,7 @@ async function fault(name: string, inject: (server: FakeVoiceServer) => void | P
   };
   heard[name] = { gapMs: result.gapMs, skippedMs: result.skippedMs, said: result.said };
   // Whatever the fault, what did arrive is the set, decrypted, in order, and nothing went out of E2EE. (Runs of a
-  // second or two between faults measure 0.987-0.999 against the render: the bar is the 30 s test's.)
+  // second or two between faults measure 0.987-0.999 against the render: the bar is the 15 s test's.)
   expect(
     wireProblems(report, {
       minCorrelation: 0.98,
