@@ -129,7 +129,7 @@ describe('one live panel per set, on a fake Discord', () => {
     expect(buttonsOf(panel.body)).toEqual(['panel:pause', 'panel:skip', 'panel:stop', 'panel:queue']);
     expect(String(panel.body.content)).toMatch(
       new RegExp(
-        `^\\*\\*Now playing:\\*\\* .+ \\d \\(12\\d BPM, \\d+A\\) — 0:\\d\\d / 0:3\\d, queued by <@\\d+>\\n\\*\\*Next:\\*\\* .+\\n<#${FAKE_VOICE_CHANNEL_ID}> · 2 listening · live$`,
+        `^\\*\\*Now playing:\\*\\* .+ \\d \\(17\\d BPM, \\d+A\\) — 0:\\d\\d / 0:2\\d, queued by <@\\d+>\\n\\*\\*Next:\\*\\* .+\\n<#${FAKE_VOICE_CHANNEL_ID}> · 2 listening · live$`,
       ),
     );
 
