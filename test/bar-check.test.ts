@@ -1,43 +1,31 @@
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
-import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
 import { renderChecked } from '../src/audio/transition/check-and-replan.ts';
 import type { PlannedTrack } from '../src/audio/transition/transition-plan.ts';
 import { renderTransition } from '../src/audio/transition/render-job.ts';
-import { writeSynthTrack } from '../src/synth/synth-cli.ts';
-import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { analysedCrate } from './helpers/analysed-crate.ts';
 import { jobOf } from './helpers/transition-job.ts';
 
 // A leaves in its drop, B enters on its drop: both decks carry chords that change every bar, and a crash on the one.
-let tmp: ReturnType<typeof makeTempDir>;
 let a: PlannedTrack;
 let b: PlannedTrack;
 
 beforeAll(async () => {
-  tmp = makeTempDir();
-  const pool = new AnalyzerPool({ size: 2 });
-  const make = async (
-    name: string,
-    bpm: number,
-    key: string,
-    seed: number,
-    sections: { label: 'intro' | 'drop' | 'outro'; bars: number }[],
-  ): Promise<PlannedTrack> => {
-    const file = path.join(tmp.dir, `${name}.wav`);
-    await writeSynthTrack(file, { bpm, key, scale: 'minor', seed, sections });
-    return { id: name, file, title: name, analysis: await pool.analyze(file) };
-  };
-  [a, b] = await Promise.all([
-    make('a', 124, 'A', 41, [{ label: 'drop', bars: 16 }]),
-    make('b', 126, 'E', 42, [
-      { label: 'drop', bars: 8 },
-      { label: 'outro', bars: 8 },
-    ]),
-  ]);
-  await pool.close();
+  // Synthesized and analysed once, kept with the other crates while the code that makes and hears them is unchanged.
+  [a, b] = (await analysedCrate('bar-check', [
+    { bpm: 124, key: 'A', scale: 'minor', seed: 41, sections: [{ label: 'drop', bars: 16 }] },
+    {
+      bpm: 126,
+      key: 'E',
+      scale: 'minor',
+      seed: 42,
+      sections: [
+        { label: 'drop', bars: 8 },
+        { label: 'outro', bars: 8 },
+      ],
+    },
+  ])) as [PlannedTrack, PlannedTrack];
 }, 120_000);
-afterAll(() => tmp.cleanup());
 
 /** B's bars as an analysis that misplaced them by `beats` (its downbeats, phrases and cues moved; its beats kept). */
 function rebarred(t: PlannedTrack, beats: number): PlannedTrack {

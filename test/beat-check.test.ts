@@ -1,7 +1,5 @@
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrackAnalysis } from '../src/audio/analysis/analysis-types.ts';
-import { AnalyzerPool } from '../src/audio/analysis/analyzer-pool.ts';
 import { renderChecked } from '../src/audio/transition/check-and-replan.ts';
 import { minCheckBars } from '../src/audio/transition/beat-check.ts';
 import { summarizePhase } from '../src/audio/transition/deck-phase.ts';
@@ -13,9 +11,8 @@ import { renderTransition } from '../src/audio/transition/render-job.ts';
 import { renderThroughJunction } from '../src/audio/transition/transition-ramp.ts';
 import { placementPhase } from '../src/audio/transition/deck-placement.ts';
 import type { RenderedTransition, TransitionJob } from '../src/audio/transition/render-job.ts';
-import { writeSynthTrack } from '../src/synth/synth-cli.ts';
 import type { SynthSection } from '../src/synth/track-synth.ts';
-import { makeTempDir } from './helpers/ffmpeg-fixtures.ts';
+import { analysedCrate } from './helpers/analysed-crate.ts';
 import { jobOf } from './helpers/transition-job.ts';
 
 // Long intro and outro: a 32-bar blend, long enough for a drift to show.
@@ -26,22 +23,16 @@ const EDIT: SynthSection[] = [
   { label: 'outro', bars: 32 },
 ];
 
-let tmp: ReturnType<typeof makeTempDir>;
 let a: PlannedTrack;
 let b: PlannedTrack;
 
 beforeAll(async () => {
-  tmp = makeTempDir();
-  const pool = new AnalyzerPool({ size: 2 });
-  const make = async (name: string, bpm: number, key: string, seed: number): Promise<PlannedTrack> => {
-    const file = path.join(tmp.dir, `${name}.wav`);
-    await writeSynthTrack(file, { bpm, key, scale: 'minor', seed, sections: EDIT });
-    return { id: name, file, title: name, analysis: await pool.analyze(file) };
-  };
-  [a, b] = await Promise.all([make('a', 124, 'A', 31), make('b', 126, 'E', 32)]);
-  await pool.close();
+  // Synthesized and analysed once, kept with the other crates while the code that makes and hears them is unchanged.
+  [a, b] = (await analysedCrate('beat-check', [
+    { bpm: 124, key: 'A', scale: 'minor', seed: 31, sections: EDIT },
+    { bpm: 126, key: 'E', scale: 'minor', seed: 32, sections: EDIT },
+  ])) as [PlannedTrack, PlannedTrack];
 }, 240_000);
-afterAll(() => tmp.cleanup());
 
 /** B's analysis with its grid moved by `shiftSec` and its period scaled by `1 + drift` about its mix-in downbeat. */
 function regridded(t: PlannedTrack, shiftSec: number, drift = 0): PlannedTrack {

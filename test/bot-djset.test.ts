@@ -129,9 +129,10 @@ beforeAll(async () => {
   files = new TrackFiles(path.join(tmp.dir, 'tracks'));
   pool = new AnalyzerPool({ size: 2, nice: LIVE_ANALYSIS_NICE });
   const media: Record<string, Buffer> = {};
+  // 16 bars at 170 BPM: the set's first transition comes 11 s after its start (its 8 bars before the exit).
   const recipes = [
-    { name: 'first-light', bpm: 124, key: 'A', seed: 11 },
-    { name: 'second-wind', bpm: 125, key: 'E', seed: 12 },
+    { name: 'first-light', bpm: 170, key: 'A', seed: 11 },
+    { name: 'second-wind', bpm: 170, key: 'E', seed: 12 },
   ];
   for (const r of recipes) {
     const file = path.join(tmp.dir, `${r.name}.wav`);
@@ -165,8 +166,12 @@ beforeAll(async () => {
     onError: (e) => errors.push(e),
     timing: { emptyGraceMs: 300, saveEveryMs: 200 },
   });
-  // A line per transition beside the panel (the server's setting; the panel alone is the default).
-  await store.update(FAKE_GUILD_ID, (s) => ({ ...s, settings: { ...s.settings, announce: 'line' } }));
+  // A line per transition beside the panel (the server's setting; the panel alone is the default), and 4-bar
+  // transitions (6 s), so a skip during one is soon over.
+  await store.update(FAKE_GUILD_ID, (s) => ({
+    ...s,
+    settings: { ...s.settings, announce: 'line', transitionBars: 4 },
+  }));
   await bot.start();
 }, 120_000);
 
@@ -213,7 +218,7 @@ describe('/djset against a fake Discord, with the set playing into a stand-in vo
           options: [{ name: 'url', type: 3, value: `${cdnBase}/${name}.wav` }],
         }),
       );
-      expect(text).toMatch(new RegExp(`^Added "${name}" at position \\d — 12\\d\\.\\d BPM`));
+      expect(text).toMatch(new RegExp(`^Added "${name}" at position \\d — 1[67]\\d\\.\\d BPM`));
     }
     const kept = readdirSync(files.dir).filter((f) => !f.startsWith('.'));
     expect(kept).toHaveLength(2);
@@ -224,7 +229,7 @@ describe('/djset against a fake Discord, with the set playing into a stand-in vo
     const text = await runDeferred(djsetInteraction({ subcommand: 'start', user: owner }));
     expect(text).toMatch(
       new RegExp(
-        `^Mixing in <#${FAKE_VOICE_CHANNEL_ID}> in smart order\\. Now playing \\*\\*(first-light|second-wind)\\*\\* \\(12\\d BPM, \\d+[AB]\\)\\.$`,
+        `^Mixing in <#${FAKE_VOICE_CHANNEL_ID}> in smart order\\. Now playing \\*\\*(first-light|second-wind)\\*\\* \\(1[67]\\d BPM, \\d+[AB]\\)\\.$`,
       ),
     );
     const join = await discord.waitForGatewayOp(
@@ -272,7 +277,7 @@ describe('/djset against a fake Discord, with the set playing into a stand-in vo
     const embed = body.embeds![0]!;
     expect(embed.title).toMatch(/^Now playing: (first-light|second-wind)$/);
     expect(embed.description).toMatch(
-      /^12\d BPM · [A-G]#? (major|minor) \(\d+[AB]\) · 0:\d\d \/ 0:\d\d\nIn <#\d+>, smart order, 1 listening\.\nQueued by <@\d+>\.$/,
+      /^1[67]\d BPM · [A-G]#? (major|minor) \(\d+[AB]\) · 0:\d\d \/ 0:\d\d\nIn <#\d+>, smart order, 1 listening\.\nQueued by <@\d+>\.$/,
     );
     expect(embed.fields![0]!.name).toMatch(/^Next: (first-light|second-wind)$/);
     expect(embed.fields![0]!.value).toMatch(/transition in \d+:\d\d/);
@@ -407,7 +412,7 @@ describe('/djset against a fake Discord, with the set playing into a stand-in vo
     );
     expect(body.type).toBe(8);
     expect(body.data?.choices).toHaveLength(1);
-    expect(body.data!.choices![0]!.name).toMatch(/^second-wind — 125 BPM · \d+[AB]$/);
+    expect(body.data!.choices![0]!.name).toMatch(/^second-wind — 1[67]\d BPM · \d+[AB]$/);
     expect(body.data!.choices![0]!.value).toMatch(/^[0-9a-f]{64}$/);
     const none = await run(autocompleteInteraction({ command: 'suggest', option: 'track', typed: 'zzz', user: alice }));
     expect(none.data?.choices).toEqual([]);
@@ -417,7 +422,7 @@ describe('/djset against a fake Discord, with the set playing into a stand-in vo
     const hash = (await store.get(FAKE_GUILD_ID)).history[0]!.hash;
     const added = await run(buttonInteraction({ customId: `queue-add:${hash}`, user: bob }));
     expect(added.data?.content).toMatch(
-      /^Added "(first-light|second-wind)" at position 1 — 12\d\.\d BPM, [A-G]#? (major|minor) \(\d+[AB]\), 0:\d\d, energy \d+\/10\.$/,
+      /^Added "(first-light|second-wind)" at position 1 — 1[67]\d\.\d BPM, [A-G]#? (major|minor) \(\d+[AB]\), 0:\d\d, energy \d+\/10\.$/,
     );
     expect((await store.get(FAKE_GUILD_ID)).playlist.map((e) => e.hash)).toContain(hash);
     const gone = await run(buttonInteraction({ customId: `queue-add:${'0'.repeat(64)}`, user: bob }));

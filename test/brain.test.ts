@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,17 +25,80 @@ import { mlpFromOnnx } from './helpers/onnx-weights.ts';
 const BIN = path.resolve('bin/minidj.js');
 let tmp: ReturnType<typeof makeTempDir>;
 let shipped: MixScorer;
+/** The two `minidj train` runs below, started together (about 7 s each, on a core each) while the other tests run. */
+let retrained: Promise<Ran>;
+let listenerTrained: Promise<{ run: Ran; out: string }>;
 beforeAll(async () => {
   tmp = makeTempDir();
   shipped = await MixScorer.load();
+  retrained = minidj(['train', '--seed', '1', '--out', path.join(tmp.dir, 'retrained'), '--json'], {
+    MINIDJ_DB: path.join(tmp.dir, 'empty.sqlite'),
+  });
+  listenerTrained = trainOnListenerFeedback();
+  // Each test awaits its own; a failure before then must not go unhandled.
+  listenerTrained.catch(() => undefined);
 });
 afterAll(async () => {
+  await Promise.allSettled([retrained, listenerTrained]);
   await shipped.close();
   tmp.cleanup();
 });
 
-function minidj(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function minidj(args: string[], env: Record<string, string> = {}): Promise<Ran> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve) => {
+    child.on('error', (error) => resolve({ status: null, stdout, stderr: stderr + String(error) }));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** The hidden preference: the teacher's good mixes, minus those that jump by half an octave or more in brightness. */
+const likes = (a: TrackDescriptor, b: TrackDescriptor): boolean => {
+  const f = pairFacts(a, b);
+  return teacherScore(f) >= TEACHER_GOOD && Math.abs(f.brightnessJumpOct) < 0.5;
+};
+
+/** A library of 600 tracks with 400 votes and skips by a listener with that preference, and `minidj train` on it. */
+async function trainOnListenerFeedback(): Promise<{ run: Ran; out: string }> {
+  const crate = syntheticCrate(600, 77).map((d) => describeTrack(analysisFromDescriptor(d)));
+  const db = path.join(tmp.dir, 'listener.sqlite');
+  const analyses = await AnalysisStore.open(db);
+  for (const [i, d] of crate.entries())
+    await analyses.put({
+      hash: `t${String(i).padStart(4, '0')}`,
+      sourceName: `t${i}.mp3`,
+      bytes: 1,
+      analysis: analysisFromDescriptor(d),
+    });
+  await analyses.close();
+  const feedback = await FeedbackStore.open(db);
+  const played = samplePairs(crate, 4000, 78)
+    .filter(([i, j]) => teacherScore(pairFacts(crate[i]!, crate[j]!)) >= TEACHER_GOOD)
+    .slice(0, 400);
+  for (const [k, [i, j]] of played.entries()) {
+    await feedback.add({
+      id: `fb${String(k).padStart(4, '0')}`,
+      guildId: 'g',
+      fromHash: `t${String(i).padStart(4, '0')}`,
+      toHash: `t${String(j).padStart(4, '0')}`,
+      liked: likes(crate[i]!, crate[j]!),
+      source: k % 3 === 0 ? 'skip' : 'vote',
+      at: '2026-11-24T00:00:00Z',
+    });
+  }
+  await feedback.close();
+  const out = path.join(tmp.dir, 'listener-model');
+  return { run: await minidj(['train', '--out', out, '--json'], { MINIDJ_DB: db }), out };
 }
 
 function featuresOf(pairs: [TrackDescriptor, TrackDescriptor][]): Float32Array {
@@ -77,11 +140,9 @@ describe('the shipped scorer', () => {
     expect(shipped.meta.metrics.teacherAucHeldOut).toBeCloseTo(value, 3);
   });
 
-  it('is reproduced bit for bit by `minidj train --seed 1`', () => {
+  it('is reproduced bit for bit by `minidj train --seed 1`', async () => {
     const out = path.join(tmp.dir, 'retrained');
-    const run = minidj(['train', '--seed', '1', '--out', out, '--json'], {
-      MINIDJ_DB: path.join(tmp.dir, 'empty.sqlite'),
-    });
+    const run = await retrained;
     expect(run.status, run.stderr).toBe(0);
     expect(readFileSync(path.join(out, 'scorer.onnx')).equals(readFileSync(path.join(MODELS_DIR, 'scorer.onnx')))).toBe(
       true,
@@ -121,40 +182,7 @@ describe('a missing or mismatched model is a clear error', () => {
 
 describe('learning from listeners', () => {
   it('a simulated listener who dislikes big brightness jumps: after `minidj train` with that feedback, the model agrees with them more', async () => {
-    // The hidden preference: the teacher's good mixes, minus those that jump by half an octave or more in brightness.
-    const likes = (a: TrackDescriptor, b: TrackDescriptor): boolean => {
-      const f = pairFacts(a, b);
-      return teacherScore(f) >= TEACHER_GOOD && Math.abs(f.brightnessJumpOct) < 0.5;
-    };
-    const crate = syntheticCrate(600, 77).map((d) => describeTrack(analysisFromDescriptor(d)));
-    const db = path.join(tmp.dir, 'listener.sqlite');
-    const analyses = await AnalysisStore.open(db);
-    for (const [i, d] of crate.entries())
-      await analyses.put({
-        hash: `t${String(i).padStart(4, '0')}`,
-        sourceName: `t${i}.mp3`,
-        bytes: 1,
-        analysis: analysisFromDescriptor(d),
-      });
-    await analyses.close();
-    const feedback = await FeedbackStore.open(db);
-    const played = samplePairs(crate, 4000, 78)
-      .filter(([i, j]) => teacherScore(pairFacts(crate[i]!, crate[j]!)) >= TEACHER_GOOD)
-      .slice(0, 400);
-    for (const [k, [i, j]] of played.entries()) {
-      await feedback.add({
-        id: `fb${String(k).padStart(4, '0')}`,
-        guildId: 'g',
-        fromHash: `t${String(i).padStart(4, '0')}`,
-        toHash: `t${String(j).padStart(4, '0')}`,
-        liked: likes(crate[i]!, crate[j]!),
-        source: k % 3 === 0 ? 'skip' : 'vote',
-        at: '2026-11-24T00:00:00Z',
-      });
-    }
-    await feedback.close();
-    const out = path.join(tmp.dir, 'listener-model');
-    const run = minidj(['train', '--out', out, '--json'], { MINIDJ_DB: db });
+    const { run, out } = await listenerTrained;
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).training.feedbackExamples).toBe(400);
     const tuned = await MixScorer.load(out);

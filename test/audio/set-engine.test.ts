@@ -1,35 +1,54 @@
-import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MixScorer } from '../../src/ai/mix-scorer.ts';
 import { orderTracks } from '../../src/ai/order-tracks.ts';
 import { MIX_CHANNELS, MIX_RATE } from '../../src/audio/io/mix-format.ts';
 import { concatSamples } from '../../src/audio/io/pcm.ts';
-import { decodeWavInterleaved } from '../../src/audio/io/wav.ts';
-import { mixSet } from '../../src/audio/set/mix-set.ts';
 import { SetEngine } from '../../src/audio/set/set-engine.ts';
 import type { SetEvent } from '../../src/audio/set/set-engine.ts';
 import { setStartSec } from '../../src/audio/set/set-timeline.ts';
 import type { PlannedTrack } from '../../src/audio/transition/transition-plan.ts';
 import type { TransitionJob } from '../../src/audio/transition/render-job.ts';
 import { TransitionRenderer } from '../../src/audio/transition/transition-renderer.ts';
-import { measureSet } from '../../src/eval/set-quality.ts';
 import { crashDecoders } from '../helpers/crash-decoder.ts';
 import { makeTempDir } from '../helpers/ffmpeg-fixtures.ts';
 import { rmsDb } from '../helpers/pcm-level.ts';
 import { handsCrate } from '../helpers/hands-crate.ts';
+import type { MeasuredSet, MeasuredSetJob } from '../helpers/measured-set-worker.ts';
 
 // Each test renders and measures minutes of audio: room for a machine that is busy with other work.
 vi.setConfig({ testTimeout: 300_000 });
 
 let tmp: ReturnType<typeof makeTempDir>;
 let tracks: PlannedTrack[] = [];
+/** The three tracks mixed to a file in queue order as `minidj mix` does, read back and measured, on a thread of its own. */
+let wholeSet: Promise<MeasuredSet>;
 
 beforeAll(async () => {
   tmp = makeTempDir();
   ({ tracks } = await handsCrate());
+  const scorer = await MixScorer.load();
+  const ordered = await orderTracks(tracks, scorer, 'queue');
+  await scorer.close();
+  wholeSet = measuredOnThread({ ordered, out: path.join(tmp.dir, 'set.wav'), targetLufs: -14 });
+  // Its test awaits it; a failure must not go unhandled before then.
+  wholeSet.catch(() => undefined);
 }, 180_000);
-afterAll(() => tmp.cleanup());
+afterAll(async () => {
+  await wholeSet?.catch(() => undefined);
+  tmp.cleanup();
+});
+
+function measuredOnThread(job: MeasuredSetJob): Promise<MeasuredSet> {
+  const worker = new Worker(new URL('../helpers/measured-set-worker.ts', import.meta.url), { workerData: job });
+  return new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the set's thread stopped (exit ${code}) without a result`)));
+  });
+}
 
 /** The set engine's output lags what it produces by the limiter's 5 ms look-ahead. */
 const LIMITER_DELAY_FRAMES = Math.round(0.005 * MIX_RATE);
@@ -49,49 +68,6 @@ function seamLevel(stereo: Float32Array, frame: number): number {
 }
 
 describe('set engine', () => {
-  it('renders a continuous set whose overlaps are beat-aligned, with a bass swap, no tempo jump, no gap and true peak ≤ -1 dBTP', async () => {
-    const scorer = await MixScorer.load();
-    const out = path.join(tmp.dir, 'set.wav');
-    const result = await mixSet(await orderTracks(tracks, scorer, 'queue'), out, 'queue', -14);
-    await scorer.close();
-    expect(result.report.transitions).toHaveLength(2);
-    const { stereo } = decodeWavInterleaved(readFileSync(out));
-    const frames = stereo.length / 2;
-    const q = await measureSet(stereo, result.tracks, result.transitions, -14);
-    console.log(
-      `set: phase median ${q.phaseMedianMs.toFixed(2)} ms max ${q.phaseMaxMs.toFixed(2)} ms; TP ${q.truePeakDb.toFixed(2)}; vs decks ${q.worstVsDecksLu.toFixed(2)} LU; IBI ${q.maxIbiJumpPct.toFixed(2)} % over ${q.ibiChecked}; ${q.integratedLufs.toFixed(2)} LUFS, bodies ${q.bodyLufs.map((b) => b.lufs.toFixed(2)).join(' ')}`,
-    );
-    expect(q.overlaps.every((o) => o.beatsCompared >= 16)).toBe(true);
-    expect(q.phaseMedianMs).toBeLessThanOrEqual(5);
-    expect(q.phaseMaxMs).toBeLessThanOrEqual(20);
-    expect(q.truePeakDb).toBeLessThanOrEqual(-1);
-    expect(q.worstVsDecksLu).toBeLessThanOrEqual(2);
-    expect(q.ibiChecked).toBeGreaterThan(100);
-    expect(q.maxIbiJumpPct).toBeLessThanOrEqual(1.5);
-    // Loudness matched to the target over the whole set (each track is gained by its own integrated loudness).
-    expect(Math.abs(q.integratedLufs + 14)).toBeLessThanOrEqual(1);
-    // Never two basslines at full level: above half level together for under half a beat (a one-beat equal-power
-    // swap: a third), the swap on A's phrase boundary (its middle half a beat before, B's bass full on the downbeat).
-    expect(q.bassSwaps.map((b) => b.index)).toEqual(
-      result.transitions.filter((t) => t.style === 'blend').map((t) => t.index),
-    );
-    for (const b of q.bassSwaps) {
-      const beatSec = 60 / result.tracks[b.index]!.analysis.bpm;
-      expect(b.windows, `transition ${b.index}`).toBeGreaterThan(100);
-      expect(b.bothInSec, `transition ${b.index}`).toBeLessThan(0.5 * beatSec);
-      expect(b.crossoverBeats, `transition ${b.index}`).toBeCloseTo(-0.5, 0);
-    }
-    // No gap: every 20 ms block before the final fade carries sound.
-    const block = MIX_RATE / 50;
-    const silent: string[] = [];
-    for (let b = 0; b < Math.floor(frames / block) - 150; b++) {
-      let e = 0;
-      for (let i = 2 * b * block; i < 2 * (b + 1) * block; i++) e += stereo[i]! * stereo[i]!;
-      if (!(10 * Math.log10(e / (2 * block) + 1e-20) > -60)) silent.push(`block at ${(b / 50).toFixed(2)} s`);
-    }
-    expect(silent).toEqual([]);
-  });
-
   async function collect(engine: SetEngine, onFrames: (seconds: number) => void): Promise<number> {
     let frames = 0;
     for await (const chunk of engine.stream()) {
@@ -372,5 +348,46 @@ describe('when a decoder dies mid-set', () => {
     };
     await expect(drain()).rejects.toMatchObject({ code: 'decoder-crashed' });
     expect(events.filter((e) => e.type === 'deck-error' && !e.recovered)).toHaveLength(2);
+  });
+});
+
+// Last: its set has been rendering and measuring on its own thread since beforeAll, while the tests above ran here.
+describe('set engine', () => {
+  it('renders a continuous set whose overlaps are beat-aligned, with a bass swap, no tempo jump, no gap and true peak ≤ -1 dBTP', async () => {
+    const { result, stereo, quality: q } = await wholeSet;
+    expect(result.report.transitions).toHaveLength(2);
+    const frames = stereo.length / 2;
+    console.log(
+      `set: phase median ${q.phaseMedianMs.toFixed(2)} ms max ${q.phaseMaxMs.toFixed(2)} ms; TP ${q.truePeakDb.toFixed(2)}; vs decks ${q.worstVsDecksLu.toFixed(2)} LU; IBI ${q.maxIbiJumpPct.toFixed(2)} % over ${q.ibiChecked}; ${q.integratedLufs.toFixed(2)} LUFS, bodies ${q.bodyLufs.map((b) => b.lufs.toFixed(2)).join(' ')}`,
+    );
+    expect(q.overlaps.every((o) => o.beatsCompared >= 16)).toBe(true);
+    expect(q.phaseMedianMs).toBeLessThanOrEqual(5);
+    expect(q.phaseMaxMs).toBeLessThanOrEqual(20);
+    expect(q.truePeakDb).toBeLessThanOrEqual(-1);
+    expect(q.worstVsDecksLu).toBeLessThanOrEqual(2);
+    expect(q.ibiChecked).toBeGreaterThan(100);
+    expect(q.maxIbiJumpPct).toBeLessThanOrEqual(1.5);
+    // Loudness matched to the target over the whole set (each track is gained by its own integrated loudness).
+    expect(Math.abs(q.integratedLufs + 14)).toBeLessThanOrEqual(1);
+    // Never two basslines at full level: above half level together for under half a beat (a one-beat equal-power
+    // swap: a third), the swap on A's phrase boundary (its middle half a beat before, B's bass full on the downbeat).
+    expect(q.bassSwaps.map((b) => b.index)).toEqual(
+      result.transitions.filter((t) => t.style === 'blend').map((t) => t.index),
+    );
+    for (const b of q.bassSwaps) {
+      const beatSec = 60 / result.tracks[b.index]!.analysis.bpm;
+      expect(b.windows, `transition ${b.index}`).toBeGreaterThan(100);
+      expect(b.bothInSec, `transition ${b.index}`).toBeLessThan(0.5 * beatSec);
+      expect(b.crossoverBeats, `transition ${b.index}`).toBeCloseTo(-0.5, 0);
+    }
+    // No gap: every 20 ms block before the final fade carries sound.
+    const block = MIX_RATE / 50;
+    const silent: string[] = [];
+    for (let b = 0; b < Math.floor(frames / block) - 150; b++) {
+      let e = 0;
+      for (let i = 2 * b * block; i < 2 * (b + 1) * block; i++) e += stereo[i]! * stereo[i]!;
+      if (!(10 * Math.log10(e / (2 * block) + 1e-20) > -60)) silent.push(`block at ${(b / 50).toFixed(2)} s`);
+    }
+    expect(silent).toEqual([]);
   });
 });

@@ -75,15 +75,17 @@ export async function seedBotPlaylist(
 }
 
 /**
- * Four 16-bar (31–33 s) songs at 124–128 BPM in three keys, which smart order plays otherwise than queued: quick to
- * mix through. Made once per run (cached like every crate).
+ * Four 16-bar (24 s) songs at 170 BPM in three keys, which smart order plays otherwise than queued: quick to mix
+ * through (a song's 8 bars between its entry and its exit last 11 s), and one tempo needs no ramp back after a blend
+ * (at 124–128 BPM each song took 15 s, and each blend was followed by a 15 s ramp). Made once per run (cached like
+ * every crate).
  */
 export async function shortSongs(): Promise<PlannedTrack[]> {
   return analysedCrate('panel', [
-    { bpm: 124, key: 'A', scale: 'minor', seed: 81, sections: structureForBars(16) },
-    { bpm: 128, key: 'F#', scale: 'minor', seed: 82, sections: structureForBars(16) },
-    { bpm: 125, key: 'A', scale: 'minor', seed: 83, sections: structureForBars(16) },
-    { bpm: 126, key: 'E', scale: 'minor', seed: 84, sections: structureForBars(16) },
+    { bpm: 170, key: 'A', scale: 'minor', seed: 81, sections: structureForBars(16) },
+    { bpm: 170, key: 'F#', scale: 'minor', seed: 82, sections: structureForBars(16) },
+    { bpm: 170, key: 'A', scale: 'minor', seed: 83, sections: structureForBars(16) },
+    { bpm: 170, key: 'E', scale: 'minor', seed: 84, sections: structureForBars(16) },
   ]);
 }
 
