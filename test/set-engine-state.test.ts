@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MIX_CHANNELS, MIX_RATE } from '../src/audio/io/mix-format.ts';
 import { SetEngine } from '../src/audio/set/set-engine.ts';
+import { TransitionRenderer } from '../src/audio/transition/transition-renderer.ts';
 import type { SetEngineState } from '../src/audio/set/set-engine.ts';
 import type { PlannedTrack } from '../src/audio/transition/transition-plan.ts';
 import { handsCrate } from './helpers/hands-crate.ts';
@@ -79,5 +81,34 @@ describe("the set engine's state", () => {
     engine.stop();
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(seen.steps).toHaveLength(told);
+  }, 60_000);
+
+  it('fades out within a beat when stopped mid-transition, not after the overlap and the ramp', async () => {
+    const [a, b] = tracks;
+    const renderer = new TransitionRenderer();
+    const engine = new SetEngine([a!, b!], { renderer });
+    let stoppedAt: number | undefined;
+    let frames = 0;
+    let last: Float32Array = new Float32Array(0);
+    try {
+      for await (const chunk of engine.stream()) {
+        frames += chunk.length / MIX_CHANNELS;
+        if (chunk.length) last = chunk;
+        if (stoppedAt === undefined && engine.state.status === 'transition') {
+          stoppedAt = frames;
+          engine.stop();
+        }
+      }
+    } finally {
+      await renderer.close();
+    }
+    expect(stoppedAt, 'the transition to start').toBeDefined();
+    expect(engine.report[0]?.style).not.toBe('cut');
+    const beat = (60 / a!.analysis.bpm) * MIX_RATE;
+    // One chunk in flight, then a beat's fade (and the limiter's look-ahead).
+    expect((frames - stoppedAt!) / beat).toBeLessThan(1.5);
+    const tail = last.subarray(last.length - 2 * MIX_CHANNELS * 64);
+    expect(Math.max(...tail.map(Math.abs))).toBeLessThan(0.01);
+    expect(engine.state).toEqual({ status: 'ended' });
   }, 60_000);
 });

@@ -138,8 +138,8 @@ interface PlannedExit {
 /**
  * The continuous set: body of A, transition A→B, body of B, … as one 48 kHz stereo stream. Bodies are streamed from
  * ffmpeg; each transition is rendered on the renderer's worker while the body before it plays. Everything passes
- * one look-ahead limiter. `skip()` mixes out at the next phrase, `stop()` fades out on the next downbeat.
- * Its state (EngineState) owns its deck, render and ramp, released in setState alone, which emits `stateChange`.
+ * one look-ahead limiter. `skip()` mixes out at the next phrase, `stop()` fades out on the next downbeat (during a
+ * transition, over the next beat). Its state (EngineState) owns its deck, render and ramp, released in setState alone, which emits `stateChange`.
  */
 export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   readonly report: TransitionReport[] = [];
@@ -315,7 +315,9 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
         lostInARow = end.lost ? lostInARow + 1 : 0;
         const transition = await this.closeBody(body, end.lost, lostInARow);
         if (!transition) break;
-        entry = yield* this.playTransition(transition);
+        const next = yield* this.playTransition(transition);
+        if (next === 'stopped') return;
+        entry = next;
         a = transition.to;
       }
       yield this.limiter.flush();
@@ -554,7 +556,7 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     to: b,
     plan,
     rendered,
-  }: ReadyTransition<T>): AsyncGenerator<Float32Array, BodyEntry> {
+  }: ReadyTransition<T>): AsyncGenerator<Float32Array, BodyEntry | 'stopped'> {
     // Fallback cut: B's body starts on its entry downbeat with a short fade-in from A's faded end.
     if (!rendered) {
       this.setState({ status: 'transition', from: a, to: b });
@@ -569,25 +571,49 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
           )
         : undefined;
     this.setState({ status: 'transition', from: a, to: b, ...(ramp ? { ramp } : {}) });
+    const beatFrames = Math.round((60 / a.analysis.bpm) * MIX_RATE);
     for (let f = 0; f < rendered.handoffFrame; f += CHUNK_FRAMES) {
+      if (this.request === 'stop') {
+        yield* this.fadeOutNow(rendered.pcm.slice(f * MIX_CHANNELS, (f + beatFrames) * MIX_CHANNELS));
+        return 'stopped';
+      }
       const end = Math.min(rendered.handoffFrame, f + CHUNK_FRAMES);
       yield this.emit(rendered.pcm.slice(f * MIX_CHANNELS, end * MIX_CHANNELS));
     }
     // Without a ramp: a copy of the 30 ms tail, so the whole rendered transition can be freed while the body plays.
     const fadeIn = ramp
-      ? yield* this.playRamp(ramp, b)
+      ? yield* this.playRamp(ramp, b, beatFrames)
       : {
           fadeInFrames: Math.round(JUNCTION_FADE_SEC * MIX_RATE),
           carry: rendered.pcm.slice(rendered.junctionFrame * MIX_CHANNELS),
         };
-    return { fromSec: rendered.bodyFromSec, ...fadeIn };
+    return fadeIn === 'stopped' ? fadeIn : { fromSec: rendered.bodyFromSec, ...fadeIn };
+  }
+
+  /**
+   * A stop asked mid-transition: the mix fades out over the next beat from here (`pcm`: what would have played), so
+   * a stop never waits for the overlap and B's ramp to end.
+   */
+  private *fadeOutNow(pcm: Float32Array): Generator<Float32Array> {
+    cosineFadeOut(pcm, 0, pcm.length / MIX_CHANNELS);
+    yield this.emit(pcm);
+    yield this.limiter.flush();
   }
 
   /** Streams B's ramp to the junction; returns the junction's tail, over which B's body fades in. */
-  private async *playRamp(ramp: TransitionRamp, b: T): AsyncGenerator<Float32Array, Omit<BodyEntry, 'fromSec'>> {
+  private async *playRamp(
+    ramp: TransitionRamp,
+    b: T,
+    beatFrames: number,
+  ): AsyncGenerator<Float32Array, Omit<BodyEntry, 'fromSec'> | 'stopped'> {
     try {
-      for (let f = 0; f < ramp.frames; f += CHUNK_FRAMES)
+      for (let f = 0; f < ramp.frames; f += CHUNK_FRAMES) {
+        if (this.request === 'stop') {
+          yield* this.fadeOutNow(await ramp.read(Math.min(beatFrames, ramp.frames - f)));
+          return 'stopped';
+        }
         yield this.emit(await ramp.read(Math.min(CHUNK_FRAMES, ramp.frames - f)));
+      }
       return { fadeInFrames: Math.round(JUNCTION_FADE_SEC * MIX_RATE), carry: await ramp.junctionTail() };
     } catch (error) {
       // B's ramp cannot be decoded: its body takes over at the junction (a B that cannot be played at all is then the
