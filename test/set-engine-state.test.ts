@@ -111,4 +111,25 @@ describe("the set engine's state", () => {
     expect(Math.max(...tail.map(Math.abs))).toBeLessThan(0.01);
     expect(engine.state).toEqual({ status: 'ended' });
   }, 60_000);
+
+  it('renders no transition for a pick that answers after the set was stopped', async () => {
+    const [a, b] = tracks;
+    let answer: (t: PlannedTrack) => void = () => undefined;
+    let asked = false;
+    const rendered: unknown[] = [];
+    const engine = new SetEngine([a!], {
+      renderer: { render: (job) => (rendered.push(job), new Promise<never>(() => undefined)) },
+      nextTrack: () => ((asked = true), new Promise<PlannedTrack>((resolve) => (answer = resolve))),
+    });
+    const stream = engine.stream();
+    await stream.next();
+    await until(() => asked, 'the next song to be asked for');
+    engine.stop();
+    answer(b!);
+    for await (const chunk of stream) void chunk;
+    // Long enough for both files to be vetted and a render asked for, had the pick been planned.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(rendered).toEqual([]);
+    expect(engine.state).toEqual({ status: 'ended' });
+  }, 60_000);
 });

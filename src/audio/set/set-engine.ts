@@ -376,7 +376,8 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
         body.asking = false;
         body.askedAt = body.pos;
         const state = this.bodyState(body);
-        if (track && body.open && state && !state.exit)
+        // A stopped set plays no next transition: one rendered now would only be cut short by the renderer's close.
+        if (track && body.open && state && !state.exit && this.request !== 'stop')
           this.planExit(body, this.planFrom(body.track, track, body.pos), track);
       });
   }
