@@ -71,7 +71,8 @@ function undecided(evidence: BeatPhaseEvidence): boolean {
 /** Where `at` falls between the grid's beats around it, in beats (0: on a beat, 0.5: half-way). */
 function beatFraction(beats: number[], at: number): number {
   const next = beats.findIndex((t) => t > at);
-  const i = next <= 0 ? (next === 0 ? 0 : beats.length - 2) : next - 1;
+  // The beat at or before `at`; the grid's first before its start, its last but one after its end.
+  const i = next < 0 ? beats.length - 2 : Math.max(0, next - 1);
   const period = beats[i + 1]! - beats[i]!;
   return ((((at - beats[i]!) / period) % 1) + 1) % 1;
 }

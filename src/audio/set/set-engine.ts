@@ -139,7 +139,8 @@ interface PlannedExit {
  * The continuous set: body of A, transition A→B, body of B, … as one 48 kHz stereo stream. Bodies are streamed from
  * ffmpeg; each transition is rendered on the renderer's worker while the body before it plays. Everything passes
  * one look-ahead limiter. `skip()` mixes out at the next phrase, `stop()` fades out on the next downbeat (during a
- * transition, over the next beat). Its state (EngineState) owns its deck, render and ramp, released in setState alone, which emits `stateChange`.
+ * transition, over the next beat). Its state (EngineState) owns its deck, render and ramp, released in setState alone,
+ * which emits `stateChange`.
  */
 export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   readonly report: TransitionReport[] = [];
@@ -376,14 +377,15 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
         body.asking = false;
         body.askedAt = body.pos;
         const state = this.bodyState(body);
-        // A stopped set plays no next transition: one rendered now would only be cut short by the renderer's close.
-        if (track && body.open && state && !state.exit && this.request !== 'stop')
+        if (track && body.open && state && !state.exit)
           this.planExit(body, this.planFrom(body.track, track, body.pos), track);
       });
   }
 
   /** Plans the body's exit into `to` and starts rendering it (a render it replaces is cancelled); `upcoming` says so. */
   private planExit(body: Body<T>, { plan, render, planned }: PlannedExit, to: T): void {
+    // A stopped set plays no next transition: one rendered now would only be cut short by the renderer's close.
+    if (this.request === 'stop') return;
     const a = body.track;
     // B's body deck opens on this thread after the transition: its file is vetted now, not then; the render's decks
     // take both files as vetted here (A's since its body opened) rather than probe them again on their thread.
@@ -575,7 +577,7 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     const beatFrames = Math.round((60 / a.analysis.bpm) * MIX_RATE);
     for (let f = 0; f < rendered.handoffFrame; f += CHUNK_FRAMES) {
       if (this.request === 'stop') {
-        yield* this.fadeOutNow(rendered.pcm.slice(f * MIX_CHANNELS, (f + beatFrames) * MIX_CHANNELS));
+        yield* this.fadeOut(rendered.pcm.slice(f * MIX_CHANNELS, (f + beatFrames) * MIX_CHANNELS));
         return 'stopped';
       }
       const end = Math.min(rendered.handoffFrame, f + CHUNK_FRAMES);
@@ -592,11 +594,12 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
   }
 
   /**
-   * A stop asked mid-transition: the mix fades out over the next beat from here (`pcm`: what would have played), so
-   * a stop never waits for the overlap and B's ramp to end.
+   * The set's last sound: `pcm` (what would have played) faded out from its frame `from` to its end, then what the
+   * limiter holds. A stop mid-transition fades over the next beat from here, so it never waits for the overlap and
+   * B's ramp to end.
    */
-  private *fadeOutNow(pcm: Float32Array): Generator<Float32Array> {
-    cosineFadeOut(pcm, 0, pcm.length / MIX_CHANNELS);
+  private *fadeOut(pcm: Float32Array, from = 0): Generator<Float32Array> {
+    cosineFadeOut(pcm, from, pcm.length / MIX_CHANNELS - from);
     yield this.emit(pcm);
     yield this.limiter.flush();
   }
@@ -610,7 +613,7 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     try {
       for (let f = 0; f < ramp.frames; f += CHUNK_FRAMES) {
         if (this.request === 'stop') {
-          yield* this.fadeOutNow(await ramp.read(Math.min(beatFrames, ramp.frames - f)));
+          yield* this.fadeOut(await ramp.read(Math.min(beatFrames, ramp.frames - f)));
           return 'stopped';
         }
         yield this.emit(await ramp.read(Math.min(CHUNK_FRAMES, ramp.frames - f)));
@@ -650,10 +653,6 @@ export class SetEngine<T extends PlannedTrack = PlannedTrack> {
     const next = a.analysis.downbeats.find((d) => d > pos + 0.05) ?? pos;
     const beat = 60 / a.analysis.bpm;
     const frames = Math.round((next - pos + beat) * MIX_RATE);
-    const fadeStart = Math.round((next - pos) * MIX_RATE);
-    const buf = await deck.read(frames);
-    cosineFadeOut(buf, fadeStart, frames - fadeStart);
-    yield this.emit(buf);
-    yield this.limiter.flush();
+    yield* this.fadeOut(await deck.read(frames), Math.round((next - pos) * MIX_RATE));
   }
 }
